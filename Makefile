@@ -1,0 +1,181 @@
+# chemvae build.
+#
+#   make            build build/chemvae and build/libchemvae.a (installs missing packages first)
+#   make demo       the README's first command: runs the demo pipeline
+#   make test       build and run every test (tests/test_*.c, cmocka)
+#   make asan       the tests under AddressSanitizer + UBSan (build/asan)
+#   make bench      benchmarks side by side with the Python references (tests/bench/*.sh)
+#   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS each
+#   make format / format-check
+#
+# Sources are found by wildcard: a new src/<stage>/*.c joins the library, a new
+# src/cli/*.c joins the program, a new tests/test_*.c becomes a test binary.
+# Third-party pieces are built from Debian packages into build/deps (see deps/).
+
+BUILD      ?= build
+DEPS_BUILD := build/deps
+CC         ?= gcc
+CXX        ?= g++
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+OPT        ?= -O2 -g
+SAN        ?=
+WERROR     ?=
+ifeq ($(NATIVE),1)
+OPT += -march=native
+endif
+
+# Debian packages: what building and testing need; what benchmarks add.
+PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
+                  libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
+                  python3 xz-utils
+BENCH_PACKAGES := python3-rdkit python3-torch
+FUZZ_PACKAGES  := clang libclang-rt-14-dev
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(WERROR) $(SAN) -Iinclude -MMD -MP
+CXXFLAGS := -std=c++17 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) $(SAN) -fPIC -Iinclude -MMD -MP \
+            -include RDGeneral/RDConfig.h -DBOOST_BIND_GLOBAL_PLACEHOLDERS \
+            -I/usr/include/rdkit -I/usr/include/eigen3 -I$(DEPS_BUILD)/rdkit-src
+RDKIT_CFLAGS := -I/usr/include/rdkit -I$(DEPS_BUILD)/rdkit-src
+
+RDKIT_LIBS := MolStandardize DistGeomHelpers MolAlign MolTransforms ChemReactions MolDraw2D \
+              Depictor MolInterchange Descriptors Fingerprints SubstructMatch FileParsers \
+              SmilesParse DataStructs GraphMol RDGeneral
+LDLIBS := $(DEPS_BUILD)/librdkitcffi.a $(addprefix -lRDKit,$(RDKIT_LIBS)) \
+          -lopenblas -lsqlite3 -lcsv -lstdc++ -lm -lpthread
+TEST_LDLIBS := -lcmocka
+
+# ---- sources -------------------------------------------------------------------------
+LIB_DIRS  := core chem data nn model latent store
+LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
+LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.cpp))
+LIB_GEN   :=
+CLI_C     := $(wildcard src/cli/*.c)
+TEST_C    := $(wildcard tests/test_*.c)
+SUPPORT_C := $(wildcard tests/support/*.c)
+BENCH_C   := $(wildcard tests/bench/bench_*.c)
+FUZZ_C    := $(wildcard tests/fuzz/fuzz_*.c)
+
+OBJ       = $(BUILD)/obj
+LIB_OBJ   = $(LIB_C:%.c=$(OBJ)/%.o) $(LIB_CXX:%.cpp=$(OBJ)/%.o) $(LIB_GEN)
+CLI_OBJ   = $(CLI_C:%.c=$(OBJ)/%.o)
+SUP_OBJ   = $(SUPPORT_C:%.c=$(OBJ)/%.o)
+LIB       = $(BUILD)/libchemvae.a
+BIN       = $(BUILD)/chemvae
+TESTS     = $(TEST_C:tests/%.c=$(BUILD)/tests/%)
+BENCHES   = $(BENCH_C:tests/bench/%.c=$(BUILD)/bench/%)
+
+PKG_STAMP := $(DEPS_BUILD)/packages.stamp
+CFFI_LIB  := $(DEPS_BUILD)/librdkitcffi.a
+
+.PHONY: all demo test asan bench fuzz format format-check clean packages deps
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(BIN) $(LIB)
+
+# ---- third-party pieces, built at build time from Debian packages ---------------------
+$(PKG_STAMP): deps/install-packages.sh
+	@mkdir -p $(@D)
+	deps/install-packages.sh $(PACKAGES)
+	@touch $@
+
+packages: $(PKG_STAMP)
+
+$(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp: deps/fetch-rdkit-source.sh | $(PKG_STAMP)
+	deps/fetch-rdkit-source.sh $(DEPS_BUILD)/rdkit-src
+	@touch $@
+
+$(DEPS_BUILD)/cffi/cffiwrapper.o: $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -fPIC -w -include RDGeneral/RDConfig.h -DBOOST_BIND_GLOBAL_PLACEHOLDERS \
+	  -Ideps/rdkit-shim -I/usr/include/rdkit -I/usr/include/eigen3 -I$(DEPS_BUILD)/rdkit-src \
+	  -c $< -o $@
+
+$(DEPS_BUILD)/cffi/inchi_stub.o: deps/rdkit-shim/inchi_stub.cpp | $(PKG_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -fPIC -Ideps/rdkit-shim -I/usr/include/rdkit -c $< -o $@
+
+$(CFFI_LIB): $(DEPS_BUILD)/cffi/cffiwrapper.o $(DEPS_BUILD)/cffi/inchi_stub.o
+	rm -f $@
+	ar rcs $@ $^
+
+deps: $(PKG_STAMP) $(CFFI_LIB)
+
+# ---- project objects ----------------------------------------------------------------
+$(OBJ)/%.o: %.c | $(PKG_STAMP) $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.cpp | $(PKG_STAMP) $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+# Only the chem module sees RDKit's headers.
+$(OBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB) $(CFFI_LIB)
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $< $(SUP_OBJ) $(LIB) $(LDLIBS) $(TEST_LDLIBS)
+
+$(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $< $(SUP_OBJ) $(LIB) $(LDLIBS)
+
+# ---- commands -------------------------------------------------------------------------
+demo: $(BIN)
+	tests/run-demo.sh $(BIN)
+
+test: $(TESTS) $(BIN)
+	@BUILD=$(BUILD) tests/run-tests.sh $(TESTS)
+
+asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+bench: $(BENCHES) $(BIN)
+	deps/install-packages.sh $(BENCH_PACKAGES)
+	@set -e; for s in tests/bench/*.sh; do echo "== $$s"; BUILD=$(BUILD) bash $$s; done
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	deps/install-packages.sh $(FUZZ_PACKAGES)
+	$(MAKE) BUILD=build/fuzz CC=clang CXX=clang++ OPT="-O1 -g" \
+	  SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" fuzz-run
+
+FUZZERS = $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: $(OBJ)/tests/fuzz/%.o $(LIB) $(CFFI_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+
+.PHONY: fuzz-run
+fuzz-run: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; work=$(BUILD)/fuzz/work-$$name; \
+	  mkdir -p $$work; cp -r $$corpus/. $$work/ 2>/dev/null || true; \
+	  echo "== $$name for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 $$work; done
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cpp')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,69 @@
+/* chem.h — the chemistry boundary: RDKit through its C FFI (src/chem/ is the only code
+ * that includes cffiwrapper.h). Validity, canonical SMILES, scores, fingerprints, depiction.
+ *
+ * Conventions: a SMILES is valid when RDKit parses (and sanitizes) it into a molecule with
+ * at least one atom. An invalid SMILES is data, not an error: functions report it through
+ * their return value. Strings returned through `char **` are malloc'd; the caller frees.
+ * Thread safety: see README ("Threads") — every function here is reentrant unless noted.
+ *
+ * Properties (ChemScores) reproduce Python RDKit 2022.09 exactly (≤ 1e-4):
+ *   mw = Descriptors.MolWt (average mass), logp = Crippen.MolLogP, qed = QED.qed,
+ *   sa = sascorer.calculateScore (Ertl & Schuffenhauer), penalized_logp = logp - sa -
+ *   max(0, largest ring size - 6) (JT-VAE). */
+#ifndef CHEMVAE_CHEM_H
+#define CHEMVAE_CHEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/error.h"
+
+/* A parsed molecule (owns RDKit's pickle). Opaque. */
+typedef struct ChemMol ChemMol;
+
+typedef struct {
+    double mw, logp, qed, sa, penalized_logp;
+    int num_atoms;         /* heavy atoms */
+    int largest_ring;      /* 0 when acyclic */
+} ChemScores;
+
+/* Parses `smiles`. Returns a molecule, or NULL when the SMILES is invalid (including an
+ * empty or 0-atom molecule). Free with chem_mol_free (NULL-safe). */
+ChemMol *chem_mol_from_smiles(const char *smiles);
+void chem_mol_free(ChemMol *mol);
+
+/* 1 if `smiles` is a valid molecule, else 0. */
+int chem_is_valid(const char *smiles);
+
+/* Canonical (isomeric) SMILES of `mol`, malloc'd; NULL only on out-of-memory. */
+char *chem_mol_canonical(const ChemMol *mol);
+
+/* Canonical SMILES of `smiles`, malloc'd, or NULL when invalid. */
+char *chem_canonical(const char *smiles);
+
+int chem_mol_num_atoms(const ChemMol *mol);
+int chem_mol_largest_ring(const ChemMol *mol);
+
+/* Fills every field of *out. Returns CV_OK, or CV_ERR_CHEM with a message naming the
+ * molecule when RDKit fails on a molecule it parsed. */
+CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err);
+
+/* Parse + score in one call. Returns 1 valid (out filled, *canonical malloc'd when the
+ * pointer is non-NULL), 0 invalid (out zeroed, *canonical = NULL). */
+int chem_score_smiles(const char *smiles, ChemScores *out, char **canonical);
+
+/* Morgan fingerprint, radius 2, `nbits` bits (2048 by default for similarity, 1024 for
+ * internal diversity), packed little-endian into words[nbits/64]. nbits % 64 == 0. */
+CvStatus chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err);
+/* Tanimoto similarity of two packed fingerprints of `nbits` bits (0 when both empty). */
+double chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits);
+/* Tanimoto of two SMILES (Morgan r=2, 2048 bits); -1 if either is invalid. */
+double chem_tanimoto_smiles(const char *a, const char *b);
+
+/* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. */
+int chem_has_substruct(const char *smiles, const char *smarts);
+
+/* SVG depiction (RDKit MolDraw2D), malloc'd, or NULL if invalid. */
+char *chem_svg(const char *smiles, int width, int height);
+
+#endif

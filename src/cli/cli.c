@@ -1,0 +1,46 @@
+/* cli.c — message and option-parsing helpers shared by the subcommands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int cli_report(const char *cmd, const CvError *err) {
+    fprintf(stderr, "chemvae %s: %s\n", cmd, err && err->msg[0] ? err->msg : "failed");
+    return CLI_ERROR;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "chemvae %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'chemvae %s --help'.\n", cmd);
+    return CLI_USAGE;
+}
+
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0) {
+        cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end) {
+        cli_usage_error(cmd, "%s expects a number, got '%s'", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* cli.h — what every subcommand file in src/cli/ shares.
+ * A subcommand is `int cmd_<name>(int argc, char **argv)` in src/cli/cmd_<name>.c; argv[0]
+ * is the command name, options are parsed with getopt_long, and it returns the process
+ * exit status: CLI_OK (0), CLI_ERROR (1: the work failed, message on stderr),
+ * CLI_USAGE (2: bad options, usage on stderr). Results go to stdout, progress and
+ * messages to stderr. Only src/cli/ calls exit(). */
+#ifndef CHEMVAE_CLI_H
+#define CHEMVAE_CLI_H
+
+#include "chemvae/error.h"
+
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+/* Prints "chemvae <cmd>: <err->msg>" to stderr and returns CLI_ERROR. */
+int cli_report(const char *cmd, const CvError *err);
+
+/* Prints "chemvae <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a non-negative integer / a float option value; on failure prints a usage
+ * error naming the option and returns -1. */
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
+
+/* Default results database path. */
+#define CLI_DEFAULT_DB "results/chemvae.db"
+
+#endif

@@ -1,0 +1,121 @@
+/* test_core.c — rng reproducibility and distribution, CRC-32 known answers, atomic file
+ * writes (old file kept on abort), error formatting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chemvae/error.h"
+#include "chemvae/fileio.h"
+#include "chemvae/rng.h"
+
+static void test_rng_reproducible(void **state) {
+    (void)state;
+    CvRng a, b;
+    cv_rng_init(&a, 42);
+    cv_rng_init(&b, 42);
+    for (int i = 0; i < 1000; i++) assert_true(cv_rng_u64(&a) == cv_rng_u64(&b));
+    cv_rng_init(&b, 43);
+    assert_false(cv_rng_u64(&a) == cv_rng_u64(&b));
+}
+
+static void test_rng_normal_moments(void **state) {
+    (void)state;
+    CvRng r;
+    cv_rng_init(&r, 7);
+    double s = 0, s2 = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double x = cv_rng_normal(&r);
+        s += x;
+        s2 += x * x;
+    }
+    assert_true(fabs(s / n) < 0.01);
+    assert_true(fabs(s2 / n - 1.0) < 0.02);
+    for (int i = 0; i < 10000; i++) {
+        float u = cv_rng_uniform(&r);
+        assert_true(u >= 0.0f && u < 1.0f);
+        assert_true(cv_rng_below(&r, 7) < 7);
+    }
+}
+
+static void test_shuffle_is_permutation(void **state) {
+    (void)state;
+    CvRng r;
+    cv_rng_init(&r, 1);
+    uint32_t idx[100];
+    int seen[100] = {0};
+    for (uint32_t i = 0; i < 100; i++) idx[i] = i;
+    cv_rng_shuffle_u32(&r, idx, 100);
+    for (int i = 0; i < 100; i++) seen[idx[i]]++;
+    for (int i = 0; i < 100; i++) assert_int_equal(seen[i], 1);
+}
+
+static void test_crc32_known(void **state) {
+    (void)state;
+    /* The standard check value of CRC-32/IEEE. */
+    assert_int_equal(cv_crc32(0, "123456789", 9), 0xCBF43926u);
+    uint32_t c = cv_crc32(0, "1234", 4);
+    assert_int_equal(cv_crc32(c, "56789", 5), 0xCBF43926u);
+}
+
+static void test_atomic_write_keeps_old_on_abort(void **state) {
+    (void)state;
+    char path[] = "/tmp/chemvae_test_atomic_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    CvError err;
+    CvAtomicFile af;
+    assert_int_equal(cv_atomic_open(&af, path, &err), CV_OK);
+    assert_int_equal(cv_atomic_write(&af, "first", 5, &err), CV_OK);
+    assert_int_equal(cv_atomic_commit(&af, &err), CV_OK);
+    assert_int_equal(cv_atomic_open(&af, path, &err), CV_OK);
+    assert_int_equal(cv_atomic_write(&af, "second", 6, &err), CV_OK);
+    cv_atomic_abort(&af);
+    char *data;
+    size_t len;
+    assert_int_equal(cv_read_file(path, &data, &len, &err), CV_OK);
+    assert_int_equal(len, 5);
+    assert_string_equal(data, "first");
+    free(data);
+    assert_int_equal(access(af.tmp, F_OK), -1);
+    unlink(path);
+}
+
+static void test_read_missing_file_names_path(void **state) {
+    (void)state;
+    CvError err;
+    char *data;
+    assert_int_equal(cv_read_file("/nonexistent/x.csv", &data, NULL, &err), CV_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.csv"));
+}
+
+static void test_error_prefix(void **state) {
+    (void)state;
+    CvError err;
+    cv_error_set(&err, CV_ERR_PARSE, "line %d: bad", 3);
+    cv_error_prefix(&err, "%s", "data.csv");
+    assert_string_equal(err.msg, "data.csv: line 3: bad");
+    assert_string_equal(cv_status_name(CV_ERR_PARSE), "parse");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rng_reproducible),
+        cmocka_unit_test(test_rng_normal_moments),
+        cmocka_unit_test(test_shuffle_is_permutation),
+        cmocka_unit_test(test_crc32_known),
+        cmocka_unit_test(test_atomic_write_keeps_old_on_abort),
+        cmocka_unit_test(test_read_missing_file_names_path),
+        cmocka_unit_test(test_error_prefix),
+    };
+    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
