@@ -18,6 +18,7 @@
 
 #include "chemvae/error.h"
 #include "chemvae/vae.h"
+#include "chemvae/vocab.h"
 
 #define CKPT_VERSION 1
 #define CKPT_MAX_PROPS 8
@@ -56,5 +57,11 @@ CvStatus ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err);
 /* Sets the vocabulary (copies `tokens`). */
 CvStatus ckpt_meta_set_vocab(CkptMeta *meta, const char *const *tokens, int n, CvError *err);
 void ckpt_meta_free(CkptMeta *meta);
+
+/* CV_OK when `vocab` (from `source`, e.g. a dataset path) has exactly the checkpoint's
+ * tokens in the same order; otherwise CV_ERR_MISMATCH naming both files, the first
+ * differing id and tokens (a model cannot read ids of another vocabulary). */
+CvStatus ckpt_meta_check_vocab(const CkptMeta *meta, const CvVocab *vocab, const char *ckpt_path,
+                               const char *source, CvError *err);
 
 #endif

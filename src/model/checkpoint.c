@@ -40,6 +40,21 @@ CvStatus ckpt_meta_set_vocab(CkptMeta *m, const char *const *tokens, int n, CvEr
     return CV_OK;
 }
 
+CvStatus ckpt_meta_check_vocab(const CkptMeta *m, const CvVocab *vocab, const char *ckpt_path,
+                               const char *source, CvError *err) {
+    size_t n = (size_t)m->n_vocab > vocab->n ? (size_t)m->n_vocab : vocab->n;
+    for (size_t i = 0; i < n; i++) {
+        const char *a = i < (size_t)m->n_vocab ? m->vocab[i] : "(none)";
+        const char *b = i < vocab->n ? vocab->tokens[i] : "(none)";
+        if (strcmp(a, b) != 0)
+            return cv_error_set(err, CV_ERR_MISMATCH,
+                                "vocabulary mismatch: %s has token id %zu = '%s' but %s has '%s' "
+                                "(%d vs %zu tokens); use the vocabulary the model was trained with",
+                                ckpt_path, i, a, source, b, m->n_vocab, vocab->n);
+    }
+    return CV_OK;
+}
+
 /* ---- metadata text ---------------------------------------------------------------- */
 
 typedef struct {
@@ -263,7 +278,7 @@ static CvStatus open_checked(const char *path, char **buf, Reader *r, CkptMeta *
     st = meta_parse(path, text, meta, err);
     free(text);
     if (st) return st;
-    uint64_t np, ns;
+    uint64_t np = 0, ns = 0;
     size_t body = r->pos;
     take(r, &np, 8);
     take(r, &ns, 8);
@@ -301,7 +316,7 @@ CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int
     CvRng rng;
     cv_rng_init(&rng, 0);
     if ((st = vae_init(vae, &meta->cfg, max_B, &rng, err))) goto done;
-    uint64_t np, ns;
+    uint64_t np = 0, ns = 0;
     take(&r, &np, 8);
     take(&r, &ns, 8);
     if (np != vae->params.total || ns != vae->stats.total) {
