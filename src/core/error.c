@@ -25,7 +25,14 @@ void cv_error_prefix(CvError *err, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    size_t np = strlen(prefix), no = strnlen(old, sizeof old - 1), cap = sizeof err->msg - 1;
+    if (np > cap) np = cap;
+    memcpy(err->msg, prefix, np);
+    size_t n = np;
+    for (const char *sep = ": "; *sep && n < cap; sep++) err->msg[n++] = *sep;
+    if (no > cap - n) no = cap - n;
+    memcpy(err->msg + n, old, no);
+    err->msg[n + no] = '\0';
 }
 
 void cv_error_clear(CvError *err) {

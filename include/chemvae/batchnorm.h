@@ -1,0 +1,38 @@
+/* batchnorm.h — batch normalization over rows, per channel (PyTorch BatchNorm1d semantics).
+ *
+ * Features are (N, C) row-major: N = B for dense features (B, C), N = B·L for conv
+ * features (B, L, C) channels-last (statistics per channel over batch and length, like
+ * PyTorch BatchNorm1d on (B, C, L) and Keras BatchNormalization(axis=-1)).
+ * Train mode normalizes with the batch mean and biased variance and, if run_mean/run_var
+ * are given, updates them: run = (1 − momentum)·run + momentum·batch, with the UNBIASED
+ * batch variance for run_var (PyTorch convention; momentum 0.1 is PyTorch's default).
+ * Eval mode normalizes with the running statistics.
+ * y = gamma ⊙ (x − mean) / sqrt(var + eps) + beta.
+ * Caches written by train forward and read by backward: xhat (N, C), rstd (C).
+ * Forward OVERWRITES y (y == x allowed). Backward ACCUMULATES into dx, dgamma, dbeta;
+ * each may be NULL. The backward of eval mode is not provided (training uses train mode;
+ * gradients through eval-mode BN are a per-channel scale: dx += dy·gamma·rstd_running). */
+#ifndef CHEMVAE_BATCHNORM_H
+#define CHEMVAE_BATCHNORM_H
+
+#include <stddef.h>
+
+/* Train-mode forward. x, y (N, C); gamma, beta (C); xhat (N, C) and rstd (C) caches;
+ * mean (C) cache (may be NULL); run_mean, run_var (C) updated in place when both are
+ * non-NULL (needs N >= 2 for the unbiased variance; with N == 1 they are left alone). */
+void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
+                             float *run_var, const float *x, const float *gamma,
+                             const float *beta, size_t N, size_t C, float momentum, float eps);
+
+/* Eval-mode forward with running statistics. y == x allowed. */
+void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                            const float *run_mean, const float *run_var, size_t N, size_t C,
+                            float eps);
+
+/* Backward of the train-mode forward: dx (N, C) += ..., dgamma (C) += Σ dy⊙xhat,
+ * dbeta (C) += Σ dy. Needs the xhat and rstd of that forward. */
+void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                        const float *xhat, const float *rstd, const float *gamma, size_t N,
+                        size_t C);
+
+#endif

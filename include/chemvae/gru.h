@@ -1,0 +1,140 @@
+/* gru.h — multi-layer GRU over time-major sequences, PyTorch's exact equations.
+ *
+ * Dimension letters: L layers, B batch, T steps, I input size, H hidden size,
+ * D per-sequence constant size and V vocabulary (token mode, I = D + V).
+ * Per layer l (input x_t of size I_l; I_0 = I, I_l = H for l > 0), gate order r, z, n:
+ *   r = σ(W_ir x + b_ir + W_hr h + b_hr)
+ *   z = σ(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+ *   h' = (1 − z) ⊙ n + z ⊙ h
+ * Weights exactly as torch.nn.GRU's state_dict: weight_ih_l{l} (3H, I_l),
+ * weight_hh_l{l} (3H, H), bias_ih_l{l} (3H), bias_hh_l{l} (3H), rows [r; z; n], so
+ * reference weights load without permutation.
+ *
+ * Two input modes:
+ *  - dense: x (T, B, I) time-major;
+ *  - token (the decoder, DESIGN §4): x_t = [c ; onehot(tok_t)] where c (B, D) is constant
+ *    over t and tok (T, B) is the token FED at step t (the caller shifts: tok_0 = start
+ *    token, tok_t = y_{t−1}). W_ih[0] is (3H, D + V) with the c-columns first. The c-part
+ *    is projected once per sequence (one sgemm) and the one-hot part is a column gather
+ *    of W_ih[0]: no per-step product and no materialized one-hot.
+ *
+ * Fast path: the input projections of all T steps in one sgemm per layer before the time
+ * loop, one recurrent sgemm per step, and after the backward time loop one sgemm per
+ * weight matrix for its gradient. The _naive twins are plain loops over the same caches
+ * (the executable spec). All buffers are allocated by gru_init for cfg.max_B, cfg.max_T;
+ * forward, backward and inference allocate nothing.
+ *
+ * Memory layout (time-major, indexed t·B·H for the B, T of the last forward):
+ *   h[l]     (T+1, B, H) states, h[l][0] = h0 of layer l
+ *   gates[l] (T, B, 3H)  r, z, n after their nonlinearity
+ *   hn[l]    (T, B, H)   W_hn h_{t−1} + b_hn (needed for ∂r)
+ * Backward ACCUMULATES (+=) into every gradient; NULL = not wanted (dw itself or any of
+ * its members, dx, dc, dh0). It must follow a forward of the same mode, B, T and weights. */
+#ifndef CHEMVAE_GRU_H
+#define CHEMVAE_GRU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/error.h"
+#include "chemvae/params.h"
+
+#define GRU_MAX_LAYERS 4
+
+typedef struct {
+    size_t layers;    /* L, 1..GRU_MAX_LAYERS */
+    size_t input;     /* I; in token mode must equal const_dim + vocab */
+    size_t hidden;    /* H */
+    size_t const_dim; /* D (token mode) */
+    size_t vocab;     /* V (token mode); 0 = dense mode only */
+    size_t max_B, max_T;
+} GruConfig;
+
+/* Views of one GRU's weights (or of their gradients) — pointers into an NnParams table. */
+typedef struct {
+    float *w_ih[GRU_MAX_LAYERS]; /* (3H, I_l) */
+    float *w_hh[GRU_MAX_LAYERS]; /* (3H, H) */
+    float *b_ih[GRU_MAX_LAYERS]; /* (3H) */
+    float *b_hh[GRU_MAX_LAYERS]; /* (3H) */
+} GruWeights;
+
+typedef struct {
+    GruConfig cfg;
+    size_t B, T;                  /* shapes of the last forward */
+    float *h[GRU_MAX_LAYERS];     /* (T+1, B, H) */
+    float *gates[GRU_MAX_LAYERS]; /* (T, B, 3H) r, z, n */
+    float *hn[GRU_MAX_LAYERS];    /* (T, B, H) */
+    float *wtok;                  /* (V, 3H) one-hot block of w_ih[0], transposed */
+    float *cproj;                 /* (B, 3H) c W_cᵀ (+ b_ih[0] in inference) */
+    float *dgx;                   /* (T, B, 3H) ∂ wrt W_ih x + b_ih of one layer */
+    float *dgh;                   /* (T, B, 3H) ∂ wrt W_hh h + b_hh of one layer */
+    float *dseq;                  /* (T, B, H) ∂ wrt a layer's output sequence */
+    float *dh;                    /* (B, H) ∂ wrt the current state */
+    float *dsum;                  /* (B, 3H) Σ_t dgx (token mode) */
+    float *dwtok;                 /* (V, 3H) ∂ wrt wtok (token mode) */
+    float *state;                 /* (L, B, H) inference state */
+    float *sx, *sh;               /* (B, 3H) inference scratch */
+    size_t infer_B;               /* batch of the current inference */
+} Gru;
+
+/* Allocates all caches for cfg->max_B, cfg->max_T. CV_ERR_INVALID on a bad config
+ * (layers out of range, zero sizes, input != const_dim + vocab in token mode),
+ * CV_ERR_NOMEM. `g` is freeable afterwards in every case. */
+CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err);
+/* Frees all buffers; safe on a zeroed or half-built Gru. */
+void gru_free(Gru *g);
+
+/* Registers the weights in `p` under PyTorch state_dict names
+ * "<prefix>.weight_ih_l0", "<prefix>.weight_hh_l0", "<prefix>.bias_ih_l0",
+ * "<prefix>.bias_hh_l0", then l1 ...: 4 consecutive ids per layer from *first_id. */
+CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg,
+                        size_t *first_id, CvError *err);
+/* Fills w with data views and dw (may be NULL) with grad views of the tensors registered
+ * by gru_params_add (the table must be allocated). */
+void gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t first_id,
+                     size_t layers);
+
+/* Dense-mode forward: x (T, B, I); h0 (L, B, H) or NULL for zeros. B <= max_B,
+ * 1 <= T <= max_T. Output: gru_output(). */
+void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                 size_t T);
+/* Token-mode forward: c (B, D), tok (T, B) ids in [0, V); h0 as above. */
+void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                        const float *h0, size_t B, size_t T);
+
+/* Top-layer outputs h_1..h_T of the last forward: (T, B, H), owned by g. */
+const float *gru_output(const Gru *g);
+
+/* Dense-mode backward from dout (T, B, H) = ∂loss/∂gru_output():
+ * dw += ∂/∂weights, dx (T, B, I) += ∂/∂x, dh0 (L, B, H) += ∂/∂h0. */
+void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
+                  const float *dout, float *dx, float *dh0);
+/* Token-mode backward: dc (B, D) += ∂/∂c; the rest as above. */
+void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
+                         const int32_t *tok, const float *dout, float *dc, float *dh0);
+
+/* Plain-loop twins of the four calls above (same caches, same contracts). */
+void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0,
+                       size_t B, size_t T);
+void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c,
+                              const int32_t *tok, const float *h0, size_t B, size_t T);
+void gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
+                        const float *dout, float *dx, float *dh0);
+void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
+                               const int32_t *tok, const float *dout, float *dc,
+                               float *dh0);
+
+/* Batched inference keeping only the last state (L, B, H): for greedy / temperature
+ * decoding of many z at once, one token at a time. begin sets the state to h0 (L, B, H)
+ * or zeros and, in token mode, projects c (B, D) once (c is ignored in dense mode).
+ * Each step advances all B sequences by one step with input x (B, I) (dense mode) or
+ * tok (B) (token mode) and returns the top-layer state (B, H), owned by g and valid
+ * until the next call. Does not touch the training caches. B <= max_B. */
+void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B);
+const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x);
+const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok);
+/* Current inference state (L, B, H), e.g. to read lower layers. */
+const float *gru_infer_state(const Gru *g);
+
+#endif
