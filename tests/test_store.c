@@ -555,18 +555,23 @@ static void test_canned_views(void **state) {
 
     assert_int_equal(store_open(t.path, STORE_READ_ONLY, &s, &err), 0);
     StoreTable v;
-    assert_int_equal(store_top_molecules(s, "qed", 2, 0, &v, &err), 0);
+    assert_int_equal(store_top_molecules(s, "qed", 2, 0, 0, &v, &err), 0);
     int sm = store_table_col(&v, "smiles");
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0 * v.ncol + sm].s, "c1ccccc1");
     assert_string_equal(v.cells[1 * v.ncol + sm].s, "CC(=O)O");
     store_table_free(&v);
-    assert_int_equal(store_top_molecules(s, "qed", 10, 1, &v, &err), 0);
+    assert_int_equal(store_top_molecules(s, "qed", 10, 1, 0, &v, &err), 0);
     assert_int_equal(v.nrow, 4);
     assert_string_equal(v.cells[0 * v.ncol + sm].s, "CCO");
     assert_string_equal(v.cells[3 * v.ncol + sm].s, "N"); /* NULL last also ascending */
     store_table_free(&v);
-    assert_int_equal(store_top_molecules(s, "qed; DROP TABLE runs", 3, 0, &v, &err),
+    /* Only what run r1 stored (CC(=O)O, N) */
+    assert_int_equal(store_top_molecules(s, "mw", 10, 0, r1, &v, &err), 0);
+    assert_int_equal(v.nrow, 2);
+    assert_string_equal(v.cells[0 * v.ncol + sm].s, "CC(=O)O");
+    store_table_free(&v);
+    assert_int_equal(store_top_molecules(s, "qed; DROP TABLE runs", 3, 0, 0, &v, &err),
                      CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "unknown molecule column"));
 

@@ -202,7 +202,8 @@ CvStatus store_select(Store *db, const char *sql, const StoreValue *params, size
  *   store_training_summary: per split, the row count, number of epochs and the last row.
  *   store_eval_metrics: (name, value) of run_id ordered by name.
  *   store_top_molecules: the n molecules with the highest (lowest when ascending) `column`
- *     (one of mw, logp, qed, sa, penalized_logp; NULLs last), with first_run.
+ *     (one of mw, logp, qed, sa, penalized_logp; NULLs last), with first_run; run_id > 0
+ *     keeps only molecules that run generated (or first stored).
  *   store_find_molecule: the molecules row of a canonical SMILES (0 or 1 rows).
  *   store_molecule_origins: for a molecule id, one row per (run, method) that produced it:
  *     run_id, kind, method, n, first_step, last_step, sources, best_similarity. */
@@ -213,7 +214,7 @@ CvStatus store_training_metrics(Store *db, int64_t run_id, StoreTable *out, CvEr
 CvStatus store_training_summary(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 CvStatus store_eval_metrics(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 CvStatus store_top_molecules(Store *db, const char *column, size_t n, int ascending,
-                             StoreTable *out, CvError *err);
+                             int64_t run_id, StoreTable *out, CvError *err);
 CvStatus store_find_molecule(Store *db, const char *canonical_smiles, StoreTable *out,
                              CvError *err);
 CvStatus store_molecule_origins(Store *db, int64_t molecule_id, StoreTable *out, CvError *err);

@@ -344,7 +344,7 @@ CvStatus store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *
 }
 
 CvStatus store_top_molecules(Store *s, const char *column, size_t n, int ascending,
-                             StoreTable *out, CvError *err) {
+                             int64_t run_id, StoreTable *out, CvError *err) {
     static const char *const COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
     const char *col = NULL;
     for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)
@@ -357,10 +357,12 @@ CvStatus store_top_molecules(Store *s, const char *column, size_t n, int ascendi
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT id, smiles, mw, logp, qed, sa, penalized_logp, first_run FROM molecules "
-             "ORDER BY %s IS NULL, %s %s, id LIMIT ?1",
+             "WHERE ?2 <= 0 OR first_run = ?2 OR id IN (SELECT molecule_id FROM generations "
+             "WHERE run_id = ?2) ORDER BY %s IS NULL, %s %s, id LIMIT ?1",
              col, col, ascending ? "ASC" : "DESC");
-    StoreValue p = {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n};
-    return store_select(s, sql, &p, 1, out, err);
+    StoreValue p[2] = {{.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n},
+                       {.type = STORE_INT, .i = run_id}};
+    return store_select(s, sql, p, 2, out, err);
 }
 
 CvStatus store_find_molecule(Store *s, const char *canonical_smiles, StoreTable *out,
