@@ -201,6 +201,7 @@ int cmd_query(int argc, char **argv) {
                  .n = 20};
     long v;
     int c;
+    char key[24];
     optind = 1;
     while ((c = getopt_long(argc, argv, "hn:p:", LONG, NULL)) != -1) {
         switch (c) {
@@ -222,7 +223,14 @@ int cmd_query(int argc, char **argv) {
                                        sizeof o.params / sizeof *o.params);
             o.params[o.nparams++] = (StoreValue){.type = STORE_TEXT, .s = optarg};
             break;
-        case OPT_BY: o.by = optarg; break;
+        case OPT_BY:
+            snprintf(key, sizeof key, " %s ", optarg);
+            if (strlen(optarg) > 16 || !strstr(" mw logp qed sa penalized_logp ", key))
+                return cli_usage_error(CMD, "--by expects mw, logp, qed, sa or penalized_logp, "
+                                            "got '%s'",
+                                       optarg);
+            o.by = optarg;
+            break;
         case 'n':
             if (cli_parse_long(CMD, "-n", optarg, &o.n)) return CLI_USAGE;
             break;

@@ -83,6 +83,8 @@ int store_readonly_authorizer(void *ctx, int action, const char *a1, const char 
     const char *what = "a statement that changes the database";
     for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
         if (NAMES[i].action == action) what = NAMES[i].name;
+    if (a1 && (!strcmp(a1, "sqlite_master") || !strcmp(a1, "sqlite_temp_master")))
+        what = "a schema change (CREATE, DROP or ALTER)";
     snprintf(s->denied, sizeof s->denied, "%s", what);
     return SQLITE_DENY;
 }
