@@ -52,6 +52,15 @@ static Store *open_rw(const char *path) {
     return s;
 }
 
+/* A fresh DB `name` in a new temp dir with one run of `kind` (seed 1); *run gets its id. */
+static Store *open_with_run(TmpDb *t, const char *name, const char *kind, int64_t *run) {
+    tmp_db(t, name);
+    Store *s = open_rw(t->path);
+    CvError err = {0};
+    assert_int_equal(store_run_begin(s, kind, NULL, NULL, NULL, 1, 0, run, &err), CV_OK);
+    return s;
+}
+
 /* One integer from a read-only query. */
 static int64_t query_int(Store *s, const char *sql) {
     StoreTable t;
@@ -222,11 +231,9 @@ static void test_foreign_db_refused(void **state) {
 static void test_locked_db_clear_error(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "locked.db");
-    Store *s = open_rw(t.path);
-    CvError err = {0};
     int64_t run = 0;
-    assert_int_equal(store_run_begin(s, "train", NULL, NULL, NULL, -1, 0, &run, &err), 0);
+    Store *s = open_with_run(&t, "locked.db", "train", &run);
+    CvError err = {0};
 
     sqlite3 *other;
     assert_int_equal(sqlite3_open(t.path, &other), SQLITE_OK);
@@ -348,11 +355,9 @@ static void test_batch_insert_and_rollback(void **state) {
 static void test_disk_full_keeps_committed(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "full.db");
-    Store *s = open_rw(t.path);
-    CvError err = {0};
     int64_t run = 0;
-    assert_int_equal(store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &run, &err), 0);
+    Store *s = open_with_run(&t, "full.db", "sample", &run);
+    CvError err = {0};
     GenBatch b;
     gen_batch(&b, 200, 0);
     assert_int_equal(store_insert_generations(s, run, b.g, 200, NULL, &err), CV_OK);
@@ -438,11 +443,9 @@ static void test_sigkill_mid_write(void **state) {
 static void test_readonly_rejects_writes(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "ro.db");
-    Store *s = open_rw(t.path);
-    CvError err = {0};
     int64_t run = 0;
-    assert_int_equal(store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &run, &err), 0);
+    Store *s = open_with_run(&t, "ro.db", "sample", &run);
+    CvError err = {0};
     /* A read-write connection's select path refuses writes too. */
     StoreTable tt;
     assert_int_equal(store_select(s, "DELETE FROM runs", NULL, 0, &tt, &err), CV_ERR_INVALID);
@@ -749,11 +752,9 @@ static double query_real(Store *s, const char *sql) {
 static void test_chem_sql_functions(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "chem.db");
-    Store *s = open_rw(t.path);
-    CvError err = {0};
     int64_t run = 0;
-    assert_int_equal(store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &run, &err), 0);
+    Store *s = open_with_run(&t, "chem.db", "sample", &run);
+    CvError err = {0};
     StoreMolecule m[3] = {{"CCO", NAN, NAN, NAN, NAN, NAN},
                           {"Oc1ccccc1", NAN, NAN, NAN, NAN, NAN},
                           {"CC(=O)Oc1ccccc1C(=O)O", NAN, NAN, NAN, NAN, NAN}};

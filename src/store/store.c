@@ -464,6 +464,57 @@ fail:
 
 /* ---- molecules and generations --------------------------------------------------------- */
 
+/* ---- one transaction per batch ------------------------------------------------------- */
+
+/* Binds and steps row i of a batch on `st` (the batch's statement, reset and cleared);
+ * *id receives the row's id; *label (NULL-able) names the row in an error message.
+ * Returns an SQLite result code. */
+typedef int (*RowFn)(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+                     int64_t *id, const char **label);
+
+typedef struct {
+    const char *what;     /* "storing 300 generations of run 2" */
+    const char *row_name; /* "generation" */
+    int stmt;             /* the statement RowFn steps */
+    int64_t run_id;       /* must exist when > 0 */
+    int need_run;         /* refuse run_id <= 0 */
+} Batch;
+
+/* Runs fn over rows 0..n-1 in ONE transaction: all rows are stored, or none. */
+static CvStatus write_batch(Store *s, const Batch *b, RowFn fn, const void *rows, size_t n,
+                            int64_t *ids, CvError *err) {
+    sqlite3_stmt *st;
+    CvStatus status = tx_begin(s, b->what, err);
+    if (status) return status;
+    if ((b->need_run || b->run_id > 0) && (status = require_run(s, b->run_id, b->what, err)))
+        goto fail;
+    /* Every batch may upsert molecules (generations do): prepare those too. */
+    if ((status = stmt(s, ST_MOL_UPSERT, &st, err)) || (status = stmt(s, ST_MOL_FIND, &st, err)) ||
+        (status = stmt(s, b->stmt, &st, err)))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = 0;
+        const char *label = NULL;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        int rc = fn(s, st, b->run_id, rows, i, &id, &label);
+        if (rc != SQLITE_OK) {
+            char at[256];
+            snprintf(at, sizeof at, "%s (%s %zu%s%.60s%s)", b->what, b->row_name, i,
+                     label ? " '" : "", label ? label : "", label ? "'" : "");
+            status = store_db_error(s, err, rc, at);
+            goto fail;
+        }
+        if (ids) ids[i] = id;
+    }
+    return tx_commit(s, b->what, err);
+fail:
+    tx_rollback(s);
+    return status;
+}
+
+/* ---- molecules and generations --------------------------------------------------------- */
+
 /* Upserts one molecule inside the caller's transaction; *id receives its id. */
 static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int64_t *id) {
     sqlite3_stmt *st = s->st[ST_MOL_UPSERT];
@@ -492,11 +543,12 @@ static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int
     return rc == SQLITE_ROW ? SQLITE_OK : rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
 }
 
-static CvStatus prepare_molecule_statements(Store *s, CvError *err) {
-    sqlite3_stmt *st;
-    CvStatus status = stmt(s, ST_MOL_UPSERT, &st, err);
-    if (!status) status = stmt(s, ST_MOL_FIND, &st, err);
-    return status;
+static int molecule_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+                        int64_t *id, const char **label) {
+    (void)st;
+    const StoreMolecule *m = (const StoreMolecule *)rows + i;
+    *label = m->smiles;
+    return upsert_molecule(s, run_id, m, id);
 }
 
 CvStatus store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *mols, size_t n,
@@ -507,25 +559,8 @@ CvStatus store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *m
         if (!mols[i].smiles || !*mols[i].smiles)
             return cv_error_set(err, CV_ERR_INVALID, "%s: %s: molecule %zu has no SMILES", s->path,
                                 what, i);
-    CvStatus status = tx_begin(s, what, err);
-    if (status) return status;
-    if (run_id > 0 && (status = require_run(s, run_id, what, err))) goto fail;
-    if ((status = prepare_molecule_statements(s, err))) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        int64_t id = 0;
-        int rc = upsert_molecule(s, run_id, &mols[i], &id);
-        if (rc != SQLITE_OK) {
-            char at[256];
-            snprintf(at, sizeof at, "%s (molecule %zu '%.60s')", what, i, mols[i].smiles);
-            status = store_db_error(s, err, rc, at);
-            goto fail;
-        }
-        if (ids) ids[i] = id;
-    }
-    return tx_commit(s, what, err);
-fail:
-    tx_rollback(s);
-    return status;
+    Batch b = {what, "molecule", ST_MOL_FIND, run_id, 0};
+    return write_batch(s, &b, molecule_row, mols, n, ids, err);
 }
 
 static CvStatus check_generation(const Store *s, const StoreGeneration *g, size_t i,
@@ -542,6 +577,31 @@ static CvStatus check_generation(const Store *s, const StoreGeneration *g, size_
                : CV_OK;
 }
 
+static int generation_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+                          int64_t *id, const char **label) {
+    const StoreGeneration *g = (const StoreGeneration *)rows + i;
+    int64_t mol_id = g->molecule_id;
+    *label = g->raw_smiles;
+    if (g->molecule) {
+        int rc = upsert_molecule(s, run_id, g->molecule, &mol_id);
+        if (rc != SQLITE_OK) return rc;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, g->method);
+    sqlite3_bind_int64(st, 3, g->step);
+    bind_text(st, 4, g->source);
+    bind_text(st, 5, g->raw_smiles);
+    sqlite3_bind_int(st, 6, g->valid);
+    bind_id(st, 7, mol_id);
+    if (g->z && g->z_dim)
+        sqlite3_bind_blob64(st, 8, g->z, (sqlite3_uint64)g->z_dim * sizeof(float), SQLITE_STATIC);
+    bind_text(st, 9, g->predicted);
+    bind_real(st, 10, g->similarity);
+    int rc = step_done(st);
+    *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
 CvStatus store_insert_generations(Store *s, int64_t run_id, const StoreGeneration *rows, size_t n,
                                   int64_t *ids, CvError *err) {
     char what[96];
@@ -549,49 +609,27 @@ CvStatus store_insert_generations(Store *s, int64_t run_id, const StoreGeneratio
     CvStatus status;
     for (size_t i = 0; i < n; i++)
         if ((status = check_generation(s, &rows[i], i, err))) return status;
-    sqlite3_stmt *st;
-    if ((status = tx_begin(s, what, err))) return status;
-    if ((status = require_run(s, run_id, what, err))) goto fail;
-    if ((status = prepare_molecule_statements(s, err))) goto fail;
-    if ((status = stmt(s, ST_GEN_INSERT, &st, err))) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        const StoreGeneration *g = &rows[i];
-        int64_t mol_id = g->molecule_id;
-        int rc = SQLITE_OK;
-        if (g->molecule) rc = upsert_molecule(s, run_id, g->molecule, &mol_id);
-        if (rc == SQLITE_OK) {
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, run_id);
-            bind_text(st, 2, g->method);
-            sqlite3_bind_int64(st, 3, g->step);
-            bind_text(st, 4, g->source);
-            bind_text(st, 5, g->raw_smiles);
-            sqlite3_bind_int(st, 6, g->valid);
-            bind_id(st, 7, mol_id);
-            if (g->z && g->z_dim)
-                sqlite3_bind_blob64(st, 8, g->z, (sqlite3_uint64)g->z_dim * sizeof(float),
-                                    SQLITE_STATIC);
-            else
-                sqlite3_bind_null(st, 8);
-            bind_text(st, 9, g->predicted);
-            bind_real(st, 10, g->similarity);
-            rc = step_done(st);
-        }
-        if (rc != SQLITE_OK) {
-            char at[256];
-            snprintf(at, sizeof at, "%s (generation %zu '%.60s')", what, i, g->raw_smiles);
-            status = store_db_error(s, err, rc, at);
-            goto fail;
-        }
-        if (ids) ids[i] = sqlite3_last_insert_rowid(s->db);
-    }
-    return tx_commit(s, what, err);
-fail:
-    tx_rollback(s);
-    return status;
+    Batch b = {what, "generation", ST_GEN_INSERT, run_id, 1};
+    return write_batch(s, &b, generation_row, rows, n, ids, err);
 }
 
 /* ---- metrics ---------------------------------------------------------------------------- */
+
+static int training_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+                        int64_t *id, const char **label) {
+    (void)s;
+    (void)id;
+    (void)label;
+    const StoreTrainingMetric *m = (const StoreTrainingMetric *)rows + i;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, m->epoch);
+    sqlite3_bind_int64(st, 3, m->step);
+    bind_text(st, 4, m->split);
+    const double v[7] = {m->loss, m->recon, m->kl, m->prop, m->beta, m->lr, m->accuracy};
+    for (int k = 0; k < 7; k++) bind_real(st, 5 + k, v[k]);
+    bind_text(st, 12, m->extra);
+    return step_done(st);
+}
 
 CvStatus store_insert_training_metrics(Store *s, int64_t run_id, const StoreTrainingMetric *rows,
                                        size_t n, CvError *err) {
@@ -601,33 +639,25 @@ CvStatus store_insert_training_metrics(Store *s, int64_t run_id, const StoreTrai
         if (!rows[i].split || !*rows[i].split)
             return cv_error_set(err, CV_ERR_INVALID, "%s: %s: row %zu has no split", s->path, what,
                                 i);
-    sqlite3_stmt *st;
-    CvStatus status = tx_begin(s, what, err);
-    if (status) return status;
-    if ((status = require_run(s, run_id, what, err))) goto fail;
-    if ((status = stmt(s, ST_TRAIN_INSERT, &st, err))) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        const StoreTrainingMetric *m = &rows[i];
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, run_id);
-        sqlite3_bind_int64(st, 2, m->epoch);
-        sqlite3_bind_int64(st, 3, m->step);
-        bind_text(st, 4, m->split);
-        const double v[7] = {m->loss, m->recon, m->kl, m->prop, m->beta, m->lr, m->accuracy};
-        for (int k = 0; k < 7; k++) bind_real(st, 5 + k, v[k]);
-        bind_text(st, 12, m->extra);
-        int rc = step_done(st);
-        if (rc != SQLITE_OK) {
-            char at[256];
-            snprintf(at, sizeof at, "%s (row %zu)", what, i);
-            status = store_db_error(s, err, rc, at);
-            goto fail;
-        }
-    }
-    return tx_commit(s, what, err);
-fail:
-    tx_rollback(s);
-    return status;
+    Batch b = {what, "row", ST_TRAIN_INSERT, run_id, 1};
+    return write_batch(s, &b, training_row, rows, n, NULL, err);
+}
+
+typedef struct {
+    const char *name;
+    double value;
+} EvalRow;
+
+static int eval_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+                    int64_t *id, const char **label) {
+    (void)s;
+    (void)id;
+    const EvalRow *r = (const EvalRow *)rows + i;
+    *label = r->name;
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, r->name);
+    bind_real(st, 3, r->value);
+    return step_done(st);
 }
 
 CvStatus store_insert_eval_metric(Store *s, int64_t run_id, const char *name, double value,
@@ -635,23 +665,9 @@ CvStatus store_insert_eval_metric(Store *s, int64_t run_id, const char *name, do
     if (!name || !*name)
         return cv_error_set(err, CV_ERR_INVALID, "%s: eval metric of run %lld has no name",
                             s->path, (long long)run_id);
-    char what[160];
-    snprintf(what, sizeof what, "storing eval metric '%.64s' of run %lld", name, (long long)run_id);
-    sqlite3_stmt *st;
-    CvStatus status = tx_begin(s, what, err);
-    if (status) return status;
-    if ((status = require_run(s, run_id, what, err))) goto fail;
-    if ((status = stmt(s, ST_EVAL_UPSERT, &st, err))) goto fail;
-    sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, name);
-    bind_real(st, 3, value);
-    int rc = step_done(st);
-    if (rc != SQLITE_OK) {
-        status = store_db_error(s, err, rc, what);
-        goto fail;
-    }
-    return tx_commit(s, what, err);
-fail:
-    tx_rollback(s);
-    return status;
+    char what[64];
+    snprintf(what, sizeof what, "storing an eval metric of run %lld", (long long)run_id);
+    EvalRow row = {name, value};
+    Batch b = {what, "metric", ST_EVAL_UPSERT, run_id, 1};
+    return write_batch(s, &b, eval_row, &row, 1, NULL, err);
 }
