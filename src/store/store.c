@@ -148,9 +148,11 @@ CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what) {
         return cv_error_set(err, CV_ERR_DB, "%s: %s: not a valid SQLite database (%s)", path,
                             what, msg);
     case SQLITE_IOERR:
-        return cv_error_set(err, CV_ERR_DB, "%s: %s: I/O error (%s; errno %d: %s)", path, what,
-                            msg, s && s->db ? sqlite3_system_errno(s->db) : 0,
-                            strerror(s && s->db ? sqlite3_system_errno(s->db) : 0));
+    case SQLITE_CANTOPEN: {
+        int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
+        return cv_error_set(err, CV_ERR_DB, "%s: %s: %s%s%s", path, what, msg, e ? ": " : "",
+                            e ? strerror(e) : "");
+    }
     default: return cv_error_set(err, CV_ERR_DB, "%s: %s: %s", path, what, msg);
     }
 }
