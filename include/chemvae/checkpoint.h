@@ -1,0 +1,67 @@
+/* checkpoint.h — the .cvae checkpoint file (DESIGN §6): model config, vocabulary,
+ * property normalization, training position, float32 parameters, batchnorm statistics,
+ * optional Adam state, CRC-32. Written to a temp file, fsync'd, renamed into place.
+ *
+ * Layout (little-endian):
+ *   "CVAECKPT" | u32 version | u32 flags (1 = Adam state) | u32 meta_len | meta text
+ *   | u64 n_params | u64 n_stats | f32 params[n_params] | f32 stats[n_stats]
+ *   | (flags & 1: f32 m[n_params] | f32 v[n_params]) | u32 crc32(all previous bytes)
+ * meta is "key value" lines (config sizes, "vocab <token>" lines in id order,
+ * "prop <name> <mean> <std>" lines, epoch/step/seed, the training options).
+ * A file that is truncated, has a bad magic, a newer version, a CRC mismatch or sizes
+ * that disagree with its config is refused with a message naming the file and the fault. */
+#ifndef CHEMVAE_CHECKPOINT_H
+#define CHEMVAE_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/error.h"
+#include "chemvae/vae.h"
+#include "chemvae/vocab.h"
+
+#define CKPT_VERSION 1
+#define CKPT_MAX_PROPS 8
+#define CKPT_NAME_MAX 32
+
+typedef struct {
+    VaeConfig cfg;
+    int n_vocab;
+    char **vocab;                              /* (n_vocab) owned token strings */
+    int P;
+    char prop_names[CKPT_MAX_PROPS][CKPT_NAME_MAX];
+    double prop_mean[CKPT_MAX_PROPS], prop_std[CKPT_MAX_PROPS];
+    long epoch;      /* epochs completed */
+    long step;       /* optimizer steps taken (Adam t) */
+    uint64_t seed;
+    double best_val; /* best validation loss so far */
+    char train_options[2048]; /* the trainer's options, one line, for exact resume */
+    char dataset_hash[17];    /* hash of the dataset file trained on ("" if unknown) */
+} CkptMeta;
+
+/* Saves `vae` (parameters, BN statistics, and Adam moments when with_optimizer) and
+ * `meta` to `path` atomically. CV_ERR_IO names the path on any write failure (the
+ * previous file at `path` is kept). */
+CvStatus ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int with_optimizer,
+                   CvError *err);
+
+/* Reads `path`: fills *meta (caller frees with ckpt_meta_free) and builds *vae for batches
+ * up to max_B with the stored parameters (and Adam moments when present and
+ * load_optimizer). *has_optimizer (may be NULL) says whether Adam state was loaded. */
+CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
+                   int *has_optimizer, CvError *err);
+
+/* Reads only the metadata (no model built). */
+CvStatus ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err);
+
+/* Sets the vocabulary (copies `tokens`). */
+CvStatus ckpt_meta_set_vocab(CkptMeta *meta, const char *const *tokens, int n, CvError *err);
+void ckpt_meta_free(CkptMeta *meta);
+
+/* CV_OK when `vocab` (from `source`, e.g. a dataset path) has exactly the checkpoint's
+ * tokens in the same order; otherwise CV_ERR_MISMATCH naming both files, the first
+ * differing id and tokens (a model cannot read ids of another vocabulary). */
+CvStatus ckpt_meta_check_vocab(const CkptMeta *meta, const CvVocab *vocab, const char *ckpt_path,
+                               const char *source, CvError *err);
+
+#endif

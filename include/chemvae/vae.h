@@ -1,0 +1,154 @@
+/* vae.h — the chemvae variational autoencoder (DESIGN §4): assembly, loss, forward and
+ * backward of a whole training batch, encoding, batched decoding, and the property head.
+ *
+ * Dimension letters: B batch, T max tokens per molecule (including <end>), V vocabulary,
+ * Lk length after conv k, Ck channels of conv k, D encoder dense width, Z latent size,
+ * E decoder dense width (the GRU's per-sequence input), H GRU hidden size, P properties.
+ *
+ * Architecture:
+ *   ids (B, T) -> one-hot x (B, T, V) -> [Conv1d(Ck, Kk) -> tanh -> BatchNorm]×n_conv
+ *   -> flatten (B, Ln·Cn) -> Dense(D) -> tanh -> BatchNorm -> mu, logvar = Dense(Z) each
+ *   z = mu + exp(logvar/2) ⊙ eps (eps given; eps = NULL means z = mu)
+ *   hz = tanh(Dense(E)(z)); GRU×layers(H) in token mode on x_t = [hz ; onehot(tok_t)],
+ *   tok_0 = <start>, tok_t = ids[t-1]; logits = Dense(V)(h_t) -> softmax
+ *   property head on mu: [Dense(hidden_i) -> tanh]×n_prop -> Dense(P), z-scored targets.
+ * Loss per batch (all terms are per-molecule means over B):
+ *   recon = Σ_t CE(t) over positions up to and including <end>, padding masked,
+ *   kl = KL(q(z|x) ‖ N(0, I)) summed over Z, prop = Σ_p w_p (pred_p − target_p)² / P,
+ *   loss = recon + beta·kl + prop_weight·prop.
+ *
+ * Memory: one NnParams table for all trainable weights (+ grads + Adam moments), one for
+ * batchnorm running statistics; every activation buffer is allocated by vae_init for
+ * max_B and T; vae_train_step, vae_encode, vae_decode_* allocate nothing. The decoder runs
+ * only max(length) steps of each batch (later positions are all padding).
+ * Tensor names follow "enc.conv0.w", "dec.gru.weight_ih_l0", "prop.fc0.w" (see vae.c). */
+#ifndef CHEMVAE_VAE_H
+#define CHEMVAE_VAE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/error.h"
+#include "chemvae/gru.h"
+#include "chemvae/params.h"
+#include "chemvae/rng.h"
+
+#define VAE_MAX_CONV 4
+#define VAE_MAX_PROP 4
+#define VAE_TOK_PAD 0
+#define VAE_TOK_START 1
+#define VAE_TOK_END 2
+
+typedef struct {
+    int T, V, P;
+    int n_conv;
+    int conv_ch[VAE_MAX_CONV], conv_k[VAE_MAX_CONV];
+    int enc_dense; /* D */
+    int Z;
+    int dec_dense; /* E */
+    int gru_layers;
+    int H;
+    int n_prop;
+    int prop_hidden[VAE_MAX_PROP];
+} VaeConfig;
+
+/* Fills `cfg` from a preset ("paper", "small", "tiny") for sequences of T tokens, a
+ * vocabulary of V and P properties. CV_ERR_INVALID names an unknown preset. */
+CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
+                           CvError *err);
+/* Checks sizes (positive, conv stack fits in T, limits). Names the offending field. */
+CvStatus vae_config_validate(const VaeConfig *cfg, CvError *err);
+/* One-line "key=value ..." description (for run configs and logs) into buf. */
+void vae_config_describe(const VaeConfig *cfg, char *buf, size_t cap);
+
+typedef struct {
+    double loss, recon, kl, prop; /* per-molecule means over the batch */
+    size_t tokens, correct;       /* unmasked positions and argmax hits among them */
+    size_t exact;                 /* molecules whose every position was argmax-correct */
+} VaeLoss;
+
+typedef struct {
+    VaeConfig cfg;
+    size_t max_B;
+    NnParams params; /* trainable: data, grad, m, v */
+    NnParams stats;  /* batchnorm running mean / var (not trained) */
+    Gru gru;
+    GruWeights gw, gdw;
+    /* tensor ids in `params` */
+    size_t id_conv_w[VAE_MAX_CONV], id_conv_b[VAE_MAX_CONV];
+    size_t id_conv_g[VAE_MAX_CONV], id_conv_beta[VAE_MAX_CONV];
+    size_t id_enc_w, id_enc_b, id_enc_g, id_enc_beta;
+    size_t id_mu_w, id_mu_b, id_lv_w, id_lv_b;
+    size_t id_dec_w, id_dec_b, id_gru0, id_out_w, id_out_b;
+    size_t id_prop_w[VAE_MAX_PROP + 1], id_prop_b[VAE_MAX_PROP + 1];
+    /* tensor ids in `stats` */
+    size_t id_conv_rm[VAE_MAX_CONV], id_conv_rv[VAE_MAX_CONV], id_enc_rm, id_enc_rv;
+    int conv_len[VAE_MAX_CONV + 1]; /* L0 = T, L1 .. Ln */
+    size_t B, steps;                /* batch and decoder steps of the last forward */
+    /* activations (allocated once) */
+    float *x;                          /* (B, T, V) one-hot input */
+    float *conv_col[VAE_MAX_CONV];     /* im2col caches */
+    float *conv_scratch;               /* shared scratch for the convs */
+    float *conv_act[VAE_MAX_CONV];     /* (B, Lk, Ck) tanh outputs */
+    float *conv_xhat[VAE_MAX_CONV];    /* (B, Lk, Ck) BN caches */
+    float *conv_rstd[VAE_MAX_CONV];    /* (Ck) */
+    float *conv_out[VAE_MAX_CONV];     /* (B, Lk, Ck) BN outputs = next layer's input */
+    float *conv_dout[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt conv_out */
+    float *conv_dpre[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt conv pre-activation */
+    float *enc_act, *enc_xhat, *enc_rstd, *enc_out; /* (B, D) x3, (D) */
+    float *enc_dout, *enc_dpre;                      /* (B, D) */
+    float *mu, *logvar, *z, *eps;                    /* (B, Z) */
+    float *dmu, *dlogvar, *dz;                       /* (B, Z) */
+    float *hz, *dhz;                                 /* (B, E) */
+    int32_t *tok, *target;                           /* (T, B) time-major */
+    float *mask;                                     /* (T, B) */
+    float *logits, *probs;                           /* (T·B, V) */
+    float *dlogits;                                  /* (T·B, V) */
+    float *dgru_out;                                 /* (T, B, H) */
+    float *prop_act[VAE_MAX_PROP + 1];               /* (B, hidden_i), last (B, P) */
+    float *prop_dact[VAE_MAX_PROP + 1];              /* same shapes */
+    float *prop_target, *prop_weight;                /* (B, P) */
+    float *logit_row;                                /* (B, V) decode scratch */
+} Vae;
+
+/* Builds the parameter tables and every buffer for batches up to max_B. Parameters are
+ * initialised with PyTorch's defaults from `rng` (uniform ±1/sqrt(fan_in); BN gamma 1,
+ * beta 0, running var 1). `vae` is freeable afterwards whatever the result. */
+CvStatus vae_init(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err);
+void vae_free(Vae *vae);
+
+/* Training forward + backward of one batch. ids (B, T) row-major with rows
+ * [tok_1 .. tok_L, <end>, <pad> ...], lengths (B) including <end>, props (B, P) z-scored
+ * targets and prop_mask (B, P) 1/0 (NULL = all present; props may be NULL when P = 0),
+ * eps (B, Z) reparameterization noise (NULL: z = mu). Overwrites the gradients (zeroes
+ * them first), updates BN running statistics, fills *out. B <= max_B. */
+void vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths,
+                          const float *props, const float *prop_mask, const float *eps,
+                          size_t B, float beta, float prop_weight, VaeLoss *out);
+
+/* Same forward without gradients, in eval mode (BN running statistics, z = mu):
+ * the validation loss of a batch. */
+void vae_forward_eval(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
+                      const float *prop_mask, size_t B, float beta, float prop_weight,
+                      VaeLoss *out);
+
+/* Encoder in eval mode: mu (B, Z) and, if logvar is non-NULL, logvar (B, Z). */
+void vae_encode(Vae *vae, const int32_t *ids, size_t B, float *mu, float *logvar);
+
+/* Property head on latent vectors z (B, Z) -> pred (B, P) (z-scored units). Caches its
+ * activations for vae_prop_backward. */
+void vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
+/* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
+void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
+
+/* Batched decoding of z (B, Z) into token ids out (B, T) (rows end with <end> then
+ * <pad>; a row that never emits <end> is cut at T). temperature <= 0: greedy argmax;
+ * otherwise sampling from softmax(logits / temperature) with `rng`. Returns nothing;
+ * out_len (B) receives each row's length excluding <end>. */
+void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng,
+                int32_t *out, int32_t *out_len);
+
+/* Copies a flat parameter array of another model with the same config (used by tests). */
+size_t vae_num_params(const Vae *vae);
+
+#endif

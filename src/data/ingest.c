@@ -1,0 +1,616 @@
+/* ingest.c — CSV → dataset (see include/chemvae/ingest.h for the contract).
+ *
+ * Flow: csvin streams records into a batch of up to BATCH rows (raw text and the needed
+ * fields copied into one arena). A full batch is checked in parallel — each thread takes
+ * rows t, t + nthreads, ... and fills that row's verdict (reject kind + reason, or the
+ * canonical SMILES and properties); RDKit parsing and scoring dominate the cost — then
+ * committed sequentially in input order: rejects are written to the reject CSV, duplicates
+ * are counted against a hash set of the accepted canonical SMILES, the rest are appended to
+ * the accepted pool. Committing in order keeps line order, first-occurrence-wins dedup and
+ * the output bytes independent of the thread count.
+ *
+ * Memory: one batch (BATCH rows), the accepted SMILES pool + offsets, the accepted
+ * properties (N, P) and the dedup table; the CSV reader itself is constant in rows.
+ * At the end the accepted pool goes through dataset_build (split, vocabulary from the
+ * train split, token ids, normalization). */
+#include "chemvae/ingest.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "chemvae/chem.h"
+#include "chemvae/csvin.h"
+#include "chemvae/fileio.h"
+#include "chemvae/progress.h"
+#include "chemvae/tokenizer.h"
+
+#define BATCH 2048
+#define MAXP 32
+#define MAXCOLS 4096
+
+static const char *const REJECT_NAMES[INGEST_NKINDS] = {
+    "csv", "fields", "missing_smiles", "invalid_smiles", "missing_property",
+    "non_numeric_property", "too_long", "untokenizable", "unknown_token", "chem_error"};
+
+const char *ingest_reject_name(IngestReject kind) {
+    return (unsigned)kind < INGEST_NKINDS ? REJECT_NAMES[kind] : "unknown";
+}
+
+/* Computable properties: option name, stored property name. */
+enum { C_LOGP, C_QED, C_SA, C_MW, C_PLOGP, C_N };
+static const char *const COMPUTE_OPT[C_N] = {"logp", "qed", "sa", "mw", "plogp"};
+static const char *const COMPUTE_NAME[C_N] = {"logP", "qed", "SAS", "MW", "penalized_logP"};
+/* Header names recognised for the three default properties. */
+static const char *const DEFAULT_ALIASES[3][3] = {
+    {"logp", NULL, NULL}, {"qed", NULL, NULL}, {"sas", "sa", "sa_score"}};
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} Buf;
+
+static int buf_put(Buf *b, const void *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->len + n + 1) nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) return -1;
+        b->p = np;
+        b->cap = nc;
+    }
+    if (n) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+typedef struct {
+    size_t line;
+    size_t raw_off, raw_len;
+    const char *csv_error; /* static string from csvin, or NULL */
+    size_t nfields;
+    size_t smi_off, smi_len;
+    size_t prop_off[MAXP], prop_len[MAXP];
+    /* verdict */
+    int kind; /* -1 = good */
+    char reason[256];
+    char *canon; /* malloc'd when good */
+    float props[MAXP];
+} Row;
+
+typedef struct {
+    const IngestOptions *opt;
+    const char *path;
+    CvError *err;
+    CvStatus fatal;
+    /* columns */
+    int header_done;
+    size_t ncols, smi_col;
+    size_t nread, read_col[MAXP];
+    size_t ncomp;
+    int comp_kind[MAXP];
+    size_t P;
+    char *names[MAXP];
+    /* batch */
+    Row *rows;
+    size_t nrows;
+    Buf arena;
+    /* accepted */
+    Buf pool;
+    size_t *off;
+    float *props;
+    size_t nacc, acc_cap;
+    /* dedup: open addressing, slot = accepted index + 1 */
+    uint32_t *slots;
+    size_t nslots;
+    /* outputs */
+    CvAtomicFile rej;
+    int rej_open;
+    IngestStats st;
+    int nthreads;
+    CvProgress prog;
+} Ingest;
+
+static void trim(const char **s, size_t *n) {
+    while (*n && isspace((unsigned char)(*s)[0])) (*s)++, (*n)--;
+    while (*n && isspace((unsigned char)(*s)[*n - 1])) (*n)--;
+}
+
+/* Case-insensitive compare of s[0..n) with a NUL-terminated name. */
+static int name_eq(const char *s, size_t n, const char *name) {
+    return strlen(name) == n && strncasecmp(s, name, n) == 0;
+}
+
+/* Finds the header column named `name` (case-insensitive); returns index or -1. */
+static long find_col(const CsvinRecord *h, const char *name, size_t n) {
+    for (size_t i = 0; i < h->nfields; i++) {
+        const char *f = h->fields[i];
+        size_t fl = h->lens[i];
+        trim(&f, &fl);
+        if (fl == n && strncasecmp(f, name, n) == 0) return (long)i;
+    }
+    return -1;
+}
+
+static void list_columns(const CsvinRecord *h, char *out, size_t cap) {
+    size_t pos = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < h->nfields && pos + 1 < cap; i++) {
+        const char *f = h->fields[i];
+        size_t fl = h->lens[i];
+        trim(&f, &fl);
+        int k = snprintf(out + pos, cap - pos, "%s%.*s", i ? ", " : "", (int)(fl > 40 ? 40 : fl), f);
+        if (k < 0) break;
+        pos += (size_t)k;
+    }
+}
+
+static CvStatus add_name(Ingest *g, const char *s, size_t n) {
+    if (g->P >= MAXP)
+        return cv_error_set(g->err, CV_ERR_INVALID, "more than %d properties", MAXP);
+    char *c = strndup(s, n);
+    if (!c) return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory");
+    g->names[g->P++] = c;
+    return CV_OK;
+}
+
+/* Reads the header: SMILES column, property columns, computed properties. */
+static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
+    const IngestOptions *o = g->opt;
+    char cols[512];
+    list_columns(h, cols, sizeof cols);
+    if (h->error)
+        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header is not valid CSV (%s)", g->path,
+                            h->line, h->error);
+    if (h->nfields > MAXCOLS)
+        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header has %zu columns (max %d)",
+                            g->path, h->line, h->nfields, MAXCOLS);
+    g->ncols = h->nfields;
+    const char *sc = o->smiles_col ? o->smiles_col : "smiles";
+    long c = find_col(h, sc, strlen(sc));
+    if (c < 0)
+        return cv_error_set(g->err, CV_ERR_PARSE,
+                            "%s:%zu: no column named '%s' in the header (columns: %s); choose "
+                            "one with --smiles-col",
+                            g->path, h->line, sc, cols);
+    g->smi_col = (size_t)c;
+
+    int have_default[3] = {0, 0, 0};
+    CvStatus st;
+    if (!o->props) {
+        for (int k = 0; k < 3; k++)
+            for (int a = 0; a < 3 && DEFAULT_ALIASES[k][a] && !have_default[k]; a++) {
+                long pc = find_col(h, DEFAULT_ALIASES[k][a], strlen(DEFAULT_ALIASES[k][a]));
+                if (pc < 0) continue;
+                have_default[k] = 1;
+                g->read_col[g->nread++] = (size_t)pc;
+                if ((st = add_name(g, COMPUTE_NAME[k], strlen(COMPUTE_NAME[k])))) return st;
+            }
+    } else {
+        for (const char *p = o->props; *p;) {
+            size_t n = strcspn(p, ",");
+            const char *nm = p;
+            size_t nl = n;
+            trim(&nm, &nl);
+            p += n + (p[n] == ',');
+            if (!nl) continue;
+            long pc = find_col(h, nm, nl);
+            if (pc < 0)
+                return cv_error_set(g->err, CV_ERR_PARSE,
+                                    "%s:%zu: no property column '%.*s' in the header (columns: %s)",
+                                    g->path, h->line, (int)nl, nm, cols);
+            if ((size_t)pc == g->smi_col)
+                return cv_error_set(g->err, CV_ERR_PARSE, "'%.*s' is the SMILES column", (int)nl, nm);
+            if (g->P >= MAXP) return cv_error_set(g->err, CV_ERR_INVALID, "too many properties");
+            g->read_col[g->nread++] = (size_t)pc;
+            if ((st = add_name(g, h->fields[pc], h->lens[pc]))) return st;
+            const char *f = g->names[g->P - 1];
+            size_t fl = strlen(f);
+            trim(&f, &fl);
+            memmove(g->names[g->P - 1], f, fl);
+            g->names[g->P - 1][fl] = '\0';
+        }
+    }
+    if (!o->compute) {
+        if (!o->props)
+            for (int k = 0; k < 3; k++)
+                if (!have_default[k]) g->comp_kind[g->ncomp++] = k;
+    } else {
+        for (const char *p = o->compute; *p;) {
+            size_t n = strcspn(p, ",");
+            const char *nm = p;
+            size_t nl = n;
+            trim(&nm, &nl);
+            p += n + (p[n] == ',');
+            if (!nl) continue;
+            int k = 0;
+            while (k < C_N && !name_eq(nm, nl, COMPUTE_OPT[k])) k++;
+            if (k == C_N)
+                return cv_error_set(g->err, CV_ERR_PARSE,
+                                    "unknown property '%.*s' for --compute (known: logp, qed, sa, "
+                                    "mw, plogp)",
+                                    (int)nl, nm);
+            g->comp_kind[g->ncomp++] = k;
+            if (g->ncomp + g->nread > MAXP)
+                return cv_error_set(g->err, CV_ERR_INVALID, "too many properties");
+        }
+    }
+    for (size_t i = 0; i < g->ncomp; i++) {
+        const char *nm = COMPUTE_NAME[g->comp_kind[i]];
+        for (size_t j = 0; j < g->P; j++)
+            if (strcasecmp(g->names[j], nm) == 0)
+                return cv_error_set(g->err, CV_ERR_PARSE,
+                                    "property '%s' is both read from the file and computed", nm);
+        if ((st = add_name(g, nm, strlen(nm)))) return st;
+    }
+    g->st.P_read = g->nread;
+    g->st.P_computed = g->ncomp;
+    return CV_OK;
+}
+
+#define REJECT(row, k, ...)                                              \
+    do {                                                                 \
+        (row)->kind = (k);                                               \
+        snprintf((row)->reason, sizeof (row)->reason, __VA_ARGS__);      \
+        return;                                                          \
+    } while (0)
+
+static float score_value(const ChemScores *s, int kind) {
+    switch (kind) {
+    case C_LOGP: return (float)s->logp;
+    case C_QED: return (float)s->qed;
+    case C_SA: return (float)s->sa;
+    case C_MW: return (float)s->mw;
+    default: return (float)s->penalized_logp;
+    }
+}
+
+/* Fills the verdict of one row. Thread-safe: touches only *row and its arena bytes. */
+static void check_row(const Ingest *g, Row *row, char *arena) {
+    const IngestOptions *o = g->opt;
+    row->kind = -1;
+    row->canon = NULL;
+    if (row->csv_error) REJECT(row, INGEST_BAD_CSV, "not valid CSV: %s", row->csv_error);
+    if (row->nfields != g->ncols)
+        REJECT(row, INGEST_BAD_FIELDS, "%zu fields, the header has %zu", row->nfields, g->ncols);
+    const char *smi = arena + row->smi_off;
+    size_t n = row->smi_len;
+    trim(&smi, &n);
+    if (n == 0) REJECT(row, INGEST_NO_SMILES, "empty SMILES");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)smi[i];
+        if (ch <= ' ' || ch >= 0x7f)
+            REJECT(row, INGEST_BAD_SMILES, "SMILES has %s byte 0x%02x at offset %zu",
+                   ch <= ' ' ? "a whitespace or control" : "a non-ASCII", ch, i);
+    }
+    ((char *)smi)[n] = '\0'; /* the row's own arena bytes */
+    for (size_t k = 0; k < g->nread; k++) {
+        const char *f = arena + row->prop_off[k];
+        size_t fl = row->prop_len[k];
+        trim(&f, &fl);
+        if (fl == 0) REJECT(row, INGEST_NO_PROP, "missing %s", g->names[k]);
+        char num[64], *end;
+        if (fl >= sizeof num)
+            REJECT(row, INGEST_BAD_PROP, "%s is not a number: '%.40s...'", g->names[k], f);
+        memcpy(num, f, fl);
+        num[fl] = '\0';
+        double v = strtod(num, &end);
+        if (end != num + fl || !isfinite(v) || !isfinite((float)v))
+            REJECT(row, INGEST_BAD_PROP, "%s is not a finite number: '%s'", g->names[k], num);
+        row->props[k] = (float)v;
+    }
+    char *canon = NULL;
+    if (g->ncomp) {
+        ChemMol *mol = chem_mol_from_smiles(smi);
+        if (!mol) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
+        canon = o->no_canonical ? strdup(smi) : chem_mol_canonical(mol);
+        ChemScores sc;
+        CvError e;
+        CvStatus cs = chem_mol_scores(mol, &sc, &e);
+        chem_mol_free(mol);
+        if (cs) {
+            free(canon);
+            REJECT(row, INGEST_CHEM_ERROR, "%.250s", e.msg);
+        }
+        for (size_t k = 0; k < g->ncomp; k++) row->props[g->nread + k] = score_value(&sc, g->comp_kind[k]);
+    } else if (o->no_canonical) {
+        if (!chem_is_valid(smi)) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
+        canon = strdup(smi);
+    } else {
+        canon = chem_canonical(smi);
+        if (!canon) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
+    }
+    if (!canon) REJECT(row, INGEST_CHEM_ERROR, "out of memory");
+    size_t cl = strlen(canon), ntok, T = o->ds.T;
+    CvError e;
+    if (tokenizer_split(canon, cl, NULL, 0, &ntok, &e)) {
+        free(canon);
+        REJECT(row, INGEST_UNTOKENIZABLE, "%.250s", e.msg);
+    }
+    if (ntok + 1 > T) {
+        free(canon);
+        REJECT(row, INGEST_TOO_LONG, "%zu tokens, max %zu (max length %zu counts the end token)",
+               ntok, T - 1, T);
+    }
+    if (o->vocab && !o->unk_ok) {
+        for (size_t pos = 0; pos < cl;) {
+            size_t k = tokenizer_next(canon + pos, cl - pos);
+            if (vocab_lookup(o->vocab, canon + pos, k) < 0) {
+                row->kind = INGEST_UNKNOWN_TOKEN;
+                snprintf(row->reason, sizeof row->reason,
+                         "token '%.*s' of '%.120s' is not in the vocabulary", (int)k, canon + pos,
+                         canon);
+                free(canon);
+                return;
+            }
+            pos += k;
+        }
+    }
+    row->canon = canon;
+}
+
+typedef struct {
+    Ingest *g;
+    size_t t;
+} Worker;
+
+static void *worker_main(void *arg) {
+    Worker *w = arg;
+    Ingest *g = w->g;
+    for (size_t i = w->t; i < g->nrows; i += (size_t)g->nthreads) check_row(g, &g->rows[i], g->arena.p);
+    return NULL;
+}
+
+static CvStatus write_reject(Ingest *g, const Row *row) {
+    if (!g->rej_open) return CV_OK;
+    FILE *fp = g->rej.fp;
+    const char *raw = g->arena.p + row->raw_off;
+    size_t rl = row->raw_len;
+    while (rl && (raw[rl - 1] == '\n' || raw[rl - 1] == '\r')) rl--;
+    if (fprintf(fp, "%zu,%s,", row->line, REJECT_NAMES[row->kind]) < 0 ||
+        csvin_write_field(fp, row->reason, strlen(row->reason)) || fputc(',', fp) == EOF ||
+        csvin_write_field(fp, raw, rl) || fputc('\n', fp) == EOF)
+        return cv_error_set(g->err, CV_ERR_IO, "%s: write failed", g->opt->reject_path);
+    return CV_OK;
+}
+
+static uint64_t str_hash(const char *s) { return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s)); }
+
+/* Returns 1 if canon is already accepted. */
+static int seen_before(const Ingest *g, const char *canon, uint64_t h) {
+    size_t mask = g->nslots - 1;
+    for (size_t i = (size_t)h & mask; g->slots[i]; i = (i + 1) & mask)
+        if (strcmp(g->pool.p + g->off[g->slots[i] - 1], canon) == 0) return 1;
+    return 0;
+}
+
+static CvStatus grow_dedup(Ingest *g) {
+    size_t ns = g->nslots ? 2 * g->nslots : 1 << 16;
+    uint32_t *slots = calloc(ns, sizeof *slots);
+    if (!slots) return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (dedup table)");
+    for (size_t k = 0; k < g->nacc; k++) {
+        size_t i = (size_t)str_hash(g->pool.p + g->off[k]) & (ns - 1);
+        while (slots[i]) i = (i + 1) & (ns - 1);
+        slots[i] = (uint32_t)k + 1;
+    }
+    free(g->slots);
+    g->slots = slots;
+    g->nslots = ns;
+    return CV_OK;
+}
+
+static CvStatus accept_row(Ingest *g, Row *row, uint64_t h) {
+    if (g->nacc >= UINT32_MAX - 1) return cv_error_set(g->err, CV_ERR_INVALID, "too many rows");
+    if (g->nacc == g->acc_cap) {
+        size_t nc = g->acc_cap ? 2 * g->acc_cap : 4096;
+        size_t *no = realloc(g->off, nc * sizeof *no);
+        if (no) g->off = no;
+        float *np = realloc(g->props, nc * (g->P ? g->P : 1) * sizeof *np);
+        if (np) g->props = np;
+        if (!no || !np) return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (%zu rows)", g->nacc);
+        g->acc_cap = nc;
+    }
+    g->off[g->nacc] = g->pool.len;
+    if (buf_put(&g->pool, row->canon, strlen(row->canon) + 1))
+        return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (%zu rows)", g->nacc);
+    memcpy(g->props + g->nacc * g->P, row->props, g->P * sizeof(float));
+    g->nacc++;
+    if (2 * g->nacc >= g->nslots) return grow_dedup(g);
+    size_t mask = g->nslots - 1, i = (size_t)h & mask;
+    while (g->slots[i]) i = (i + 1) & mask;
+    g->slots[i] = (uint32_t)g->nacc;
+    return CV_OK;
+}
+
+/* Checks the batch in parallel, then commits it in order. */
+static CvStatus run_batch(Ingest *g) {
+    pthread_t tid[64];
+    Worker w[64];
+    size_t nt = (size_t)g->nthreads, started = 1;
+    for (size_t t = 1; t < nt && t < g->nrows; t++) {
+        w[t] = (Worker){g, t};
+        if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0) break;
+        started = t + 1;
+    }
+    /* this thread takes stream 0, and any stream whose thread did not start */
+    for (size_t t = 0; t < nt; t++) {
+        if (t > 0 && t < started) continue;
+        w[t] = (Worker){g, t};
+        worker_main(&w[t]);
+    }
+    for (size_t t = 1; t < started; t++) pthread_join(tid[t], NULL);
+
+    CvStatus st = CV_OK;
+    for (size_t i = 0; i < g->nrows; i++) {
+        Row *row = &g->rows[i];
+        g->st.rows++;
+        if (st) {
+            free(row->canon);
+            continue;
+        }
+        if (row->kind >= 0) {
+            g->st.rejected++;
+            g->st.by_kind[row->kind]++;
+            st = write_reject(g, row);
+            continue;
+        }
+        uint64_t h = str_hash(row->canon);
+        if (g->nslots && seen_before(g, row->canon, h)) {
+            g->st.duplicates++;
+        } else {
+            if (!g->nslots && (st = grow_dedup(g))) goto next;
+            st = accept_row(g, row, h);
+            if (!st) g->st.accepted++;
+        }
+    next:
+        free(row->canon);
+        row->canon = NULL;
+    }
+    g->nrows = 0;
+    g->arena.len = 0;
+    cv_progress_update(&g->prog, g->st.rows, NULL);
+    return st;
+}
+
+static int on_record(const CsvinRecord *rec, void *user) {
+    Ingest *g = user;
+    if (!g->header_done) {
+        g->fatal = setup_columns(g, rec);
+        g->header_done = 1;
+        return g->fatal != CV_OK;
+    }
+    Row *row = &g->rows[g->nrows];
+    row->line = rec->line;
+    row->csv_error = rec->error;
+    row->nfields = rec->nfields;
+    row->raw_off = g->arena.len;
+    row->raw_len = rec->raw_len;
+    if (buf_put(&g->arena, rec->raw, rec->raw_len) || buf_put(&g->arena, "", 1)) goto nomem;
+    row->smi_len = row->smi_off = 0;
+    if (!rec->error && rec->nfields == g->ncols) {
+        row->smi_off = g->arena.len;
+        row->smi_len = rec->lens[g->smi_col];
+        if (buf_put(&g->arena, rec->fields[g->smi_col], row->smi_len) || buf_put(&g->arena, "", 1))
+            goto nomem;
+        for (size_t k = 0; k < g->nread; k++) {
+            size_t c = g->read_col[k];
+            row->prop_off[k] = g->arena.len;
+            row->prop_len[k] = rec->lens[c];
+            if (buf_put(&g->arena, rec->fields[c], rec->lens[c]) || buf_put(&g->arena, "", 1))
+                goto nomem;
+        }
+    }
+    if (++g->nrows == BATCH) g->fatal = run_batch(g);
+    return g->fatal != CV_OK;
+nomem:
+    g->fatal = cv_error_set(g->err, CV_ERR_NOMEM, "out of memory at line %zu", rec->line);
+    return 1;
+}
+
+void ingest_options_default(IngestOptions *o) {
+    memset(o, 0, sizeof *o);
+    dataset_options_default(&o->ds);
+}
+
+static void ingest_free(Ingest *g) {
+    for (size_t i = 0; i < g->nrows; i++) free(g->rows[i].canon);
+    free(g->rows);
+    free(g->arena.p);
+    free(g->pool.p);
+    free(g->off);
+    free(g->props);
+    free(g->slots);
+    for (size_t k = 0; k < g->P; k++) free(g->names[k]);
+    if (g->rej_open) cv_atomic_abort(&g->rej);
+}
+
+CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
+                    IngestStats *stats, CvError *err) {
+    double t0 = cv_now();
+    Ingest g;
+    memset(&g, 0, sizeof g);
+    memset(ds, 0, sizeof *ds);
+    if (stats) memset(stats, 0, sizeof *stats);
+    const char **ptrs = NULL;
+    g.opt = opt;
+    g.path = path;
+    g.err = err;
+    g.nthreads = opt->threads > 0 ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (g.nthreads < 1) g.nthreads = 1;
+    if (g.nthreads > 64) g.nthreads = 64;
+    CvStatus st;
+    if (opt->ds.T < 2) return cv_error_set(err, CV_ERR_INVALID, "max length must be >= 2");
+    g.rows = calloc(BATCH, sizeof *g.rows);
+    if (!g.rows) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    if (opt->reject_path) {
+        if ((st = cv_mkdir_parents(opt->reject_path, err)) ||
+            (st = cv_atomic_open(&g.rej, opt->reject_path, err)))
+            goto fail;
+        g.rej_open = 1;
+        if (fputs("line,kind,reason,text\n", g.rej.fp) == EOF) {
+            st = cv_error_set(err, CV_ERR_IO, "%s: write failed", opt->reject_path);
+            goto fail;
+        }
+    }
+    cv_progress_start(&g.prog, "ingest", 0);
+    if (!opt->progress) g.prog.enabled = 0;
+    CsvinOptions co = {opt->delim, 0, 0, 0};
+    st = csvin_read_file(path, &co, on_record, &g, err);
+    if (g.fatal) {
+        st = g.fatal;
+        goto fail;
+    }
+    if (st) goto fail;
+    if (!g.header_done) {
+        st = cv_error_set(err, CV_ERR_EMPTY, "%s: empty file (no header line)", path);
+        goto fail;
+    }
+    if (g.nrows && (st = run_batch(&g))) goto fail;
+    cv_progress_finish(&g.prog, NULL);
+    if (g.rej_open) {
+        g.rej_open = 0;
+        if ((st = cv_atomic_commit(&g.rej, err))) goto fail;
+    }
+    g.st.seconds = cv_now() - t0;
+    if (stats) *stats = g.st;
+    if (g.nacc == 0) {
+        int top = 0;
+        for (int k = 1; k < INGEST_NKINDS; k++)
+            if (g.st.by_kind[k] > g.st.by_kind[top]) top = k;
+        if (g.st.rows == 0)
+            st = cv_error_set(err, CV_ERR_EMPTY, "%s: no data rows after the header", path);
+        else
+            st = cv_error_set(err, CV_ERR_EMPTY,
+                              "%s: no usable rows: %zu rows, %zu rejected (most: %zu %s), %zu "
+                              "duplicates",
+                              path, g.st.rows, g.st.rejected, g.st.by_kind[top],
+                              REJECT_NAMES[top], g.st.duplicates);
+        goto fail;
+    }
+    ptrs = malloc(g.nacc * sizeof *ptrs);
+    if (!ptrs) {
+        st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < g.nacc; i++) ptrs[i] = g.pool.p + g.off[i];
+    CvDatasetOptions dso = opt->ds;
+    dso.unk_ok = opt->unk_ok;
+    st = dataset_build(ds, ptrs, g.nacc, g.props, g.P, (const char *const *)g.names, opt->vocab,
+                       &dso, err);
+    if (st) goto fail;
+    g.st.seconds = cv_now() - t0;
+    if (stats) *stats = g.st;
+    free(ptrs);
+    ingest_free(&g);
+    return CV_OK;
+fail:
+    free(ptrs);
+    ingest_free(&g);
+    return st;
+}

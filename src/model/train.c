@@ -1,0 +1,327 @@
+/* train.c — the training loop (contract in include/chemvae/train.h).
+ *
+ * Position: a run is a sequence of optimizer steps; step s belongs to epoch
+ * s / steps_per_epoch and is batch s % steps_per_epoch of that epoch's shuffle. The shuffle
+ * of epoch e comes from cv_rng(seed ^ H(e)) and the noise of step s from cv_rng(seed ^ H(s)),
+ * so a run resumed from any checkpoint (which stores s, the weights, BN statistics and
+ * Adam moments) takes exactly the steps an uninterrupted run would. The last incomplete
+ * batch of an epoch is dropped (a batch of 1 would break batchnorm's statistics).
+ *
+ * Buffers for one batch are allocated once before the loop; the step itself
+ * (vae_forward_backward + adam_step) allocates nothing. */
+#include "chemvae/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/progress.h"
+
+void train_options_default(TrainOptions *o) {
+    memset(o, 0, sizeof *o);
+    o->epochs = 30;
+    o->batch = 128;
+    o->adam = adam_default_config();
+    o->adam.lr = 1e-3f;
+    o->adam.clip_norm = 5.0f;
+    o->kl_max = 0.1f;
+    o->kl_slope = 1.0f;
+    o->kl_center = 6.0f;
+    o->prop_weight = 1.0f;
+    o->seed = 1;
+    o->recon_sample = 256;
+}
+
+void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
+    snprintf(buf, cap,
+             "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_max=%g kl_slope=%g "
+             "kl_center=%g prop_weight=%g seed=%llu",
+             o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
+             (double)o->adam.clip_norm, (double)o->kl_max, (double)o->kl_slope,
+             (double)o->kl_center, (double)o->prop_weight, (unsigned long long)o->seed);
+}
+
+float train_kl_weight(const TrainOptions *o, int epoch) {
+    if (o->kl_slope <= 0.0f) return o->kl_max;
+    return o->kl_max / (1.0f + expf(-o->kl_slope * ((float)epoch - o->kl_center)));
+}
+
+static uint64_t mix(uint64_t seed, uint64_t what, uint64_t i) {
+    return seed ^ (what * 0x9e3779b97f4a7c15ULL) ^ (i * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL);
+}
+
+typedef struct {
+    uint32_t *rows;  /* (B) */
+    int32_t *ids;    /* (B, T) */
+    int32_t *len;    /* (B) */
+    float *props;    /* (B, P) z-scored, 0 where missing */
+    float *pmask;    /* (B, P) */
+    float *eps;      /* (B, Z) */
+    float *mu;       /* (B, Z) */
+    int32_t *dec;    /* (B, T) */
+    int32_t *declen; /* (B) */
+} Batch;
+
+/* Length bucketing: within chunks of BUCKET_BATCHES batches of the shuffled order, rows are
+ * sorted by length, cut into batches, and the batches are shuffled again. A batch then
+ * holds molecules of similar length, so the decoder (which runs max(length) steps) wastes
+ * few steps on padding; the sets of molecules per epoch stay random. */
+#define BUCKET_BATCHES 32
+
+typedef struct {
+    uint32_t row, len;
+} RowLen;
+
+static int cmp_rowlen(const void *a, const void *b) {
+    const RowLen *x = a, *y = b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->row < y->row ? -1 : (x->row > y->row);
+}
+
+/* Reorders order[0..spe*B) in place into bucketed batches (tmp: spe*B RowLen, perm: spe). */
+static void bucket_batches(uint32_t *order, size_t spe, size_t B, const CvDataset *ds, CvRng *rng,
+                           RowLen *tmp, uint32_t *perm) {
+    size_t n = spe * B, chunk = B * BUCKET_BATCHES;
+    for (size_t i = 0; i < n; i++) tmp[i] = (RowLen){order[i], ds->lengths[order[i]]};
+    for (size_t s = 0; s < n; s += chunk) qsort(tmp + s, (n - s < chunk ? n - s : chunk), sizeof *tmp, cmp_rowlen);
+    for (size_t k = 0; k < spe; k++) perm[k] = (uint32_t)k;
+    cv_rng_shuffle_u32(rng, perm, spe);
+    for (size_t k = 0; k < spe; k++)
+        for (size_t i = 0; i < B; i++) order[k * B + i] = tmp[(size_t)perm[k] * B + i].row;
+}
+
+static void batch_free(Batch *b) {
+    free(b->rows);
+    free(b->ids);
+    free(b->len);
+    free(b->props);
+    free(b->pmask);
+    free(b->eps);
+    free(b->mu);
+    free(b->dec);
+    free(b->declen);
+}
+
+static CvStatus batch_alloc(Batch *b, size_t B, const VaeConfig *c, CvError *err) {
+    size_t T = (size_t)c->T, P = (size_t)(c->P ? c->P : 1), Z = (size_t)c->Z;
+    memset(b, 0, sizeof *b);
+    b->rows = calloc(B, sizeof *b->rows);
+    b->ids = calloc(B * T, sizeof *b->ids);
+    b->len = calloc(B, sizeof *b->len);
+    b->props = calloc(B * P, sizeof *b->props);
+    b->pmask = calloc(B * P, sizeof *b->pmask);
+    b->eps = calloc(B * Z, sizeof *b->eps);
+    b->mu = calloc(B * Z, sizeof *b->mu);
+    b->dec = calloc(B * T, sizeof *b->dec);
+    b->declen = calloc(B, sizeof *b->declen);
+    if (!b->rows || !b->ids || !b->len || !b->props || !b->pmask || !b->eps || !b->mu || !b->dec ||
+        !b->declen)
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating a batch of %zu", B);
+    return CV_OK;
+}
+
+/* Loads rows[0..B) of ds into the batch: ids, lengths, z-scored props with a mask for
+ * missing (NaN) values. */
+static void batch_fill(Batch *b, const CvDataset *ds, size_t B) {
+    dataset_fill_ids(ds, b->rows, B, b->ids);
+    for (size_t i = 0; i < B; i++) b->len[i] = (int32_t)ds->lengths[b->rows[i]];
+    if (ds->P == 0) return;
+    dataset_fill_props(ds, b->rows, B, b->props);
+    for (size_t i = 0; i < B * ds->P; i++) {
+        int ok = isfinite(b->props[i]);
+        b->pmask[i] = ok ? 1.0f : 0.0f;
+        if (!ok) b->props[i] = 0.0f;
+    }
+}
+
+static void loss_acc(VaeLoss *sum, const VaeLoss *x, double w) {
+    sum->loss += w * x->loss;
+    sum->recon += w * x->recon;
+    sum->kl += w * x->kl;
+    sum->prop += w * x->prop;
+    sum->tokens += x->tokens;
+    sum->correct += x->correct;
+    sum->exact += x->exact;
+}
+
+static void loss_scale(VaeLoss *x, double s) {
+    x->loss *= s;
+    x->recon *= s;
+    x->kl *= s;
+    x->prop *= s;
+}
+
+/* Validation pass over `idx` (n rows): loss terms, token accuracy, property MAE, and
+ * greedy reconstruction of the first o->recon_sample rows. */
+static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t n, float beta,
+                     const TrainOptions *o, Batch *bt, EpochReport *r) {
+    size_t Bmax = vae->max_B, P = ds->P, T = ds->T;
+    VaeLoss sum = {0};
+    double mae[CKPT_MAX_PROPS] = {0};
+    size_t mae_n[CKPT_MAX_PROPS] = {0};
+    for (size_t s = 0; s < n; s += Bmax) {
+        size_t B = n - s < Bmax ? n - s : Bmax;
+        memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
+        batch_fill(bt, ds, B);
+        VaeLoss l;
+        vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B, beta,
+                         o->prop_weight, &l);
+        loss_acc(&sum, &l, (double)B);
+        if (P) {
+            const float *pred = vae->prop_act[vae->cfg.n_prop];
+            for (size_t i = 0; i < B; i++)
+                for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
+                    if (!bt->pmask[i * P + p]) continue;
+                    double d = (double)(pred[i * P + p] - bt->props[i * P + p]) * ds->prop_std[p];
+                    mae[p] += fabs(d);
+                    mae_n[p]++;
+                }
+        }
+    }
+    loss_scale(&sum, n ? 1.0 / (double)n : 0.0);
+    r->valid = sum;
+    r->valid_acc = sum.tokens ? (double)sum.correct / (double)sum.tokens : 0.0;
+    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) r->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : 0.0;
+
+    size_t m = o->recon_sample < n ? o->recon_sample : n, hits = 0;
+    r->recon_exact = -1.0;
+    if (m == 0) return;
+    for (size_t s = 0; s < m; s += Bmax) {
+        size_t B = m - s < Bmax ? m - s : Bmax;
+        memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
+        batch_fill(bt, ds, B);
+        vae_encode(vae, bt->ids, B, bt->mu, NULL);
+        vae_decode(vae, bt->mu, B, 0.0f, NULL, bt->dec, bt->declen);
+        for (size_t i = 0; i < B; i++) {
+            size_t L = (size_t)bt->len[i]; /* includes <end> */
+            hits += L <= T && memcmp(bt->dec + i * T, bt->ids + i * T, L * sizeof(int32_t)) == 0;
+        }
+    }
+    r->recon_exact = (double)hits / (double)m;
+}
+
+CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
+                   const TrainHooks *hooks, CvError *err) {
+    const VaeConfig *c = &vae->cfg;
+    if ((size_t)c->T != ds->T || (size_t)c->V != ds->V || (size_t)c->P != ds->P)
+        return cv_error_set(err, CV_ERR_MISMATCH,
+                            "model (T=%d V=%d P=%d) does not match the dataset (T=%zu V=%zu P=%zu)",
+                            c->T, c->V, c->P, ds->T, ds->V, ds->P);
+    if (o->batch > vae->max_B || o->batch < 2)
+        return cv_error_set(err, CV_ERR_INVALID, "batch %zu must be in 2..%zu", o->batch, vae->max_B);
+    uint32_t *train_idx = NULL, *valid_idx = NULL, *order = NULL, *perm = NULL;
+    RowLen *rowlen = NULL;
+    size_t n_train = 0, n_valid = 0;
+    Batch bt = {0};
+    CvStatus st;
+    if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
+    if ((st = dataset_split_indices(ds, CV_SPLIT_VALID, &valid_idx, &n_valid, err))) goto done;
+    if (n_train < 2) {
+        st = cv_error_set(err, CV_ERR_EMPTY, "the train split has %zu molecules; need at least 2", n_train);
+        goto done;
+    }
+    if ((st = batch_alloc(&bt, vae->max_B, c, err))) goto done;
+    order = malloc(n_train * sizeof *order);
+    perm = malloc(n_train * sizeof *perm);
+    rowlen = malloc(n_train * sizeof *rowlen);
+    if (!order || !perm || !rowlen) {
+        st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    size_t B = o->batch < n_train ? o->batch : n_train;
+    size_t spe = n_train / B; /* steps per epoch; the remainder is dropped */
+    long step = meta->step;
+    size_t Z = (size_t)c->Z;
+    train_options_describe(o, meta->train_options, sizeof meta->train_options);
+    meta->seed = o->seed;
+
+    for (int epoch = (int)(step / (long)spe); epoch < o->epochs; epoch++) {
+        double t0 = cv_now();
+        float beta = train_kl_weight(o, epoch);
+        CvRng shuf;
+        cv_rng_init(&shuf, mix(o->seed, 1, (uint64_t)epoch));
+        memcpy(order, train_idx, n_train * sizeof *order);
+        cv_rng_shuffle_u32(&shuf, order, n_train);
+        bucket_batches(order, spe, B, ds, &shuf, rowlen, perm);
+        EpochReport r;
+        memset(&r, 0, sizeof r);
+        r.epoch = epoch + 1;
+        r.beta = beta;
+        r.lr = o->adam.lr;
+        CvProgress bar;
+        char label[32], suffix[128];
+        snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, o->epochs);
+        if (hooks && hooks->progress) cv_progress_start(&bar, label, spe * B);
+        size_t first = (size_t)(step - (long)epoch * (long)spe), done_steps = 0;
+        int interrupted = 0;
+        for (size_t k = first; k < spe; k++) {
+            memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
+            batch_fill(&bt, ds, B);
+            CvRng noise;
+            cv_rng_init(&noise, mix(o->seed, 2, (uint64_t)step));
+            cv_rng_fill_normal(&noise, bt.eps, B * Z);
+            VaeLoss l;
+            vae_forward_backward(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
+                                 bt.eps, B, beta, o->prop_weight, &l);
+            if (!isfinite(l.loss)) {
+                st = cv_error_set(err, CV_ERR_NUMERIC,
+                                  "loss is %g at epoch %d step %ld (recon %g kl %g prop %g); "
+                                  "stopped, the last good checkpoint is kept",
+                                  l.loss, epoch + 1, step, l.recon, l.kl, l.prop);
+                goto done;
+            }
+            double gnorm = adam_step(&vae->params, &o->adam, step + 1);
+            if (!isfinite(gnorm)) {
+                st = cv_error_set(err, CV_ERR_NUMERIC,
+                                  "gradient norm is %g at epoch %d step %ld; stopped, the last good "
+                                  "checkpoint is kept",
+                                  gnorm, epoch + 1, step);
+                goto done;
+            }
+            step++;
+            done_steps++;
+            loss_acc(&r.train, &l, 1.0);
+            if (hooks && hooks->progress) {
+                snprintf(suffix, sizeof suffix, "loss %.3f recon %.3f kl %.2f acc %.3f", l.loss, l.recon,
+                         l.kl, l.tokens ? (double)l.correct / (double)l.tokens : 0.0);
+                cv_progress_update(&bar, (k + 1) * B, suffix);
+            }
+            if ((hooks && hooks->stop && *hooks->stop) || (o->max_steps && (size_t)step >= o->max_steps)) {
+                interrupted = 1;
+                break;
+            }
+        }
+        if (hooks && hooks->progress) cv_progress_finish(&bar, NULL);
+        meta->step = step;
+        if (interrupted) {
+            if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+            st = hooks && hooks->stop && *hooks->stop
+                     ? cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (epoch %d); %s%s",
+                                    step, epoch + 1, o->checkpoint ? "checkpoint written to " : "",
+                                    o->checkpoint ? o->checkpoint : "no checkpoint path")
+                     : CV_OK;
+            goto done;
+        }
+        loss_scale(&r.train, done_steps ? 1.0 / (double)done_steps : 0.0);
+        r.train_acc = r.train.tokens ? (double)r.train.correct / (double)r.train.tokens : 0.0;
+        double t_train = cv_now() - t0;
+        validate(vae, ds, valid_idx, n_valid, beta, o, &bt, &r);
+        r.step = step;
+        r.seconds = cv_now() - t0;
+        r.mol_per_s = t_train > 0 ? (double)(done_steps * B) / t_train : 0.0;
+        meta->epoch = epoch + 1;
+        if (meta->epoch == 1 || r.valid.loss < meta->best_val) meta->best_val = r.valid.loss;
+        if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+        if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
+    }
+    st = CV_OK;
+done:
+    free(train_idx);
+    free(valid_idx);
+    free(order);
+    free(perm);
+    free(rowlen);
+    batch_free(&bt);
+    return st;
+}

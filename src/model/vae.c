@@ -1,0 +1,652 @@
+/* vae.c — the VAE of DESIGN §4 assembled from src/nn ops (contract in include/chemvae/vae.h).
+ *
+ * Layout: every trainable tensor is registered in one NnParams table (so Adam, zero-grad,
+ * checkpoints and the gradient check see one flat array); batchnorm running statistics
+ * live in a second table without gradients. Activations are plain buffers sized for
+ * max_B and T, allocated once in vae_init; a training step allocates nothing.
+ *
+ * Why the decoder runs only `steps` = max(lengths) of each batch: the GRU is causal and
+ * the positions after a molecule's <end> are masked out of the loss, so the result is
+ * identical to running all T steps, at a fraction of the cost (ZINC molecules average
+ * ~45 tokens of a T of 120).
+ *
+ * The encoder's one-hot input keeps all T positions (padding is one-hot <pad>) because the
+ * flatten + dense layer needs a fixed length. */
+#include "chemvae/vae.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/activation.h"
+#include "chemvae/batchnorm.h"
+#include "chemvae/conv1d.h"
+#include "chemvae/dense.h"
+#include "chemvae/loss.h"
+
+#define BN_MOMENTUM 0.05f
+#define BN_EPS 1e-5f
+
+/* ---- configuration ---------------------------------------------------------------- */
+
+static void set_convs(VaeConfig *c, int n, const int *ch, const int *k) {
+    c->n_conv = n;
+    for (int i = 0; i < n; i++) {
+        c->conv_ch[i] = ch[i];
+        c->conv_k[i] = k[i];
+    }
+}
+
+CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
+                           CvError *err) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->T = T;
+    cfg->V = V;
+    cfg->P = P;
+    cfg->n_prop = 3;
+    if (!strcmp(preset, "paper")) {
+        /* chemical_vae ZINC sizes */
+        set_convs(cfg, 3, (const int[]){9, 9, 10}, (const int[]){9, 9, 11});
+        cfg->enc_dense = 196;
+        cfg->Z = 196;
+        cfg->dec_dense = 196;
+        cfg->gru_layers = 3;
+        cfg->H = 488;
+        cfg->prop_hidden[0] = 67, cfg->prop_hidden[1] = 66, cfg->prop_hidden[2] = 65;
+    } else if (!strcmp(preset, "small")) {
+        /* a CPU budget model: wider convs, smaller recurrent core */
+        set_convs(cfg, 3, (const int[]){16, 16, 16}, (const int[]){9, 9, 11});
+        cfg->enc_dense = 256;
+        cfg->Z = 64;
+        cfg->dec_dense = 128;
+        cfg->gru_layers = 3;
+        cfg->H = 256;
+        cfg->prop_hidden[0] = 64, cfg->prop_hidden[1] = 64, cfg->prop_hidden[2] = 64;
+    } else if (!strcmp(preset, "tiny")) {
+        /* tests: every code path at a few thousand parameters */
+        set_convs(cfg, 2, (const int[]){4, 5}, (const int[]){3, 3});
+        cfg->enc_dense = 12;
+        cfg->Z = 6;
+        cfg->dec_dense = 8;
+        cfg->gru_layers = 2;
+        cfg->H = 16;
+        cfg->n_prop = 2;
+        cfg->prop_hidden[0] = 8, cfg->prop_hidden[1] = 7;
+    } else {
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "unknown model preset '%s' (expected paper, small or tiny)", preset);
+    }
+    return vae_config_validate(cfg, err);
+}
+
+CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
+    struct {
+        const char *name;
+        int v;
+    } pos[] = {{"T", c->T},          {"V", c->V},   {"Z", c->Z},
+               {"enc_dense", c->enc_dense}, {"dec_dense", c->dec_dense},
+               {"gru_layers", c->gru_layers}, {"H", c->H}};
+    for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
+        if (pos[i].v <= 0)
+            return cv_error_set(err, CV_ERR_INVALID, "model config: %s must be positive, got %d",
+                                pos[i].name, pos[i].v);
+    if (c->V < 4) return cv_error_set(err, CV_ERR_INVALID, "model config: V=%d < 4", c->V);
+    if (c->P < 0) return cv_error_set(err, CV_ERR_INVALID, "model config: P=%d", c->P);
+    if (c->n_conv < 1 || c->n_conv > VAE_MAX_CONV)
+        return cv_error_set(err, CV_ERR_INVALID, "model config: n_conv=%d not in 1..%d",
+                            c->n_conv, VAE_MAX_CONV);
+    if (c->n_prop < 0 || c->n_prop > VAE_MAX_PROP)
+        return cv_error_set(err, CV_ERR_INVALID, "model config: n_prop=%d not in 0..%d",
+                            c->n_prop, VAE_MAX_PROP);
+    if (c->gru_layers > GRU_MAX_LAYERS)
+        return cv_error_set(err, CV_ERR_INVALID, "model config: gru_layers=%d > %d",
+                            c->gru_layers, GRU_MAX_LAYERS);
+    int L = c->T;
+    for (int i = 0; i < c->n_conv; i++) {
+        if (c->conv_ch[i] <= 0 || c->conv_k[i] <= 0)
+            return cv_error_set(err, CV_ERR_INVALID, "model config: conv%d has %d channels, kernel %d",
+                                i, c->conv_ch[i], c->conv_k[i]);
+        L -= c->conv_k[i] - 1;
+        if (L < 1)
+            return cv_error_set(err, CV_ERR_INVALID,
+                                "model config: T=%d too short for the conv stack (kernels sum too large)",
+                                c->T);
+    }
+    for (int i = 0; i < c->n_prop; i++)
+        if (c->prop_hidden[i] <= 0)
+            return cv_error_set(err, CV_ERR_INVALID, "model config: prop_hidden[%d]=%d", i,
+                                c->prop_hidden[i]);
+    return CV_OK;
+}
+
+void vae_config_describe(const VaeConfig *c, char *buf, size_t cap) {
+    size_t n = 0;
+#define PUT(...) n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
+    PUT("T=%d V=%d P=%d conv=", c->T, c->V, c->P);
+    for (int i = 0; i < c->n_conv; i++) PUT("%s%dk%d", i ? "," : "", c->conv_ch[i], c->conv_k[i]);
+    PUT(" enc_dense=%d Z=%d dec_dense=%d gru=%dx%d prop=", c->enc_dense, c->Z, c->dec_dense,
+        c->gru_layers, c->H);
+    for (int i = 0; i < c->n_prop; i++) PUT("%s%d", i ? "," : "", c->prop_hidden[i]);
+#undef PUT
+}
+
+/* ---- construction ----------------------------------------------------------------- */
+
+static CvStatus add(NnParams *p, const char *name, size_t a, size_t b, size_t c, size_t *id,
+                    CvError *err) {
+    size_t shape[3] = {a, b, c};
+    int ndim = c ? 3 : (b ? 2 : 1);
+    return nn_params_add(p, name, ndim, shape, id, err);
+}
+
+static CvStatus register_params(Vae *v, CvError *err) {
+    const VaeConfig *c = &v->cfg;
+    char name[NN_PARAM_NAME_MAX];
+    CvStatus st;
+    int cin = c->V;
+    for (int i = 0; i < c->n_conv; i++) {
+        snprintf(name, sizeof name, "enc.conv%d.w", i);
+        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], (size_t)cin, (size_t)c->conv_k[i],
+                      &v->id_conv_w[i], err)))
+            return st;
+        snprintf(name, sizeof name, "enc.conv%d.b", i);
+        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_b[i], err))) return st;
+        snprintf(name, sizeof name, "enc.bn%d.gamma", i);
+        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_g[i], err))) return st;
+        snprintf(name, sizeof name, "enc.bn%d.beta", i);
+        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_beta[i], err)))
+            return st;
+        snprintf(name, sizeof name, "enc.bn%d.running_mean", i);
+        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rm[i], err))) return st;
+        snprintf(name, sizeof name, "enc.bn%d.running_var", i);
+        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rv[i], err))) return st;
+        cin = c->conv_ch[i];
+    }
+    size_t flat = (size_t)v->conv_len[c->n_conv] * (size_t)cin, D = (size_t)c->enc_dense;
+    size_t Z = (size_t)c->Z, E = (size_t)c->dec_dense;
+    if ((st = add(&v->params, "enc.fc.w", D, flat, 0, &v->id_enc_w, err)) ||
+        (st = add(&v->params, "enc.fc.b", D, 0, 0, &v->id_enc_b, err)) ||
+        (st = add(&v->params, "enc.bnfc.gamma", D, 0, 0, &v->id_enc_g, err)) ||
+        (st = add(&v->params, "enc.bnfc.beta", D, 0, 0, &v->id_enc_beta, err)) ||
+        (st = add(&v->stats, "enc.bnfc.running_mean", D, 0, 0, &v->id_enc_rm, err)) ||
+        (st = add(&v->stats, "enc.bnfc.running_var", D, 0, 0, &v->id_enc_rv, err)) ||
+        (st = add(&v->params, "enc.mu.w", Z, D, 0, &v->id_mu_w, err)) ||
+        (st = add(&v->params, "enc.mu.b", Z, 0, 0, &v->id_mu_b, err)) ||
+        (st = add(&v->params, "enc.logvar.w", Z, D, 0, &v->id_lv_w, err)) ||
+        (st = add(&v->params, "enc.logvar.b", Z, 0, 0, &v->id_lv_b, err)) ||
+        (st = add(&v->params, "dec.fc.w", E, Z, 0, &v->id_dec_w, err)) ||
+        (st = add(&v->params, "dec.fc.b", E, 0, 0, &v->id_dec_b, err)))
+        return st;
+    GruConfig gc = {.layers = (size_t)c->gru_layers, .input = E + (size_t)c->V,
+                    .hidden = (size_t)c->H, .const_dim = E, .vocab = (size_t)c->V,
+                    .max_B = v->max_B, .max_T = (size_t)c->T};
+    if ((st = gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
+    if ((st = add(&v->params, "dec.out.w", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, err)) ||
+        (st = add(&v->params, "dec.out.b", (size_t)c->V, 0, 0, &v->id_out_b, err)))
+        return st;
+    size_t in = Z;
+    for (int i = 0; i <= c->n_prop; i++) {
+        size_t out = i < c->n_prop ? (size_t)c->prop_hidden[i] : (size_t)c->P;
+        if (out == 0) break; /* P = 0: no property head */
+        snprintf(name, sizeof name, "prop.fc%d.w", i);
+        if ((st = add(&v->params, name, out, in, 0, &v->id_prop_w[i], err))) return st;
+        snprintf(name, sizeof name, "prop.fc%d.b", i);
+        if ((st = add(&v->params, name, out, 0, 0, &v->id_prop_b[i], err))) return st;
+        in = out;
+    }
+    return gru_init(&v->gru, &gc, err);
+}
+
+static void init_values(Vae *v, CvRng *rng) {
+    NnParams *p = &v->params;
+    for (size_t i = 0; i < p->count; i++) {
+        const NnParamInfo *in = &p->info[i];
+        const char *nm = in->name;
+        size_t len = strlen(nm);
+        int is_gamma = len > 6 && !strcmp(nm + len - 6, ".gamma");
+        int is_beta = len > 5 && !strcmp(nm + len - 5, ".beta");
+        if (is_gamma || is_beta) {
+            nn_params_fill(p, i, is_gamma ? 1.0f : 0.0f);
+            continue;
+        }
+        /* PyTorch: Linear/Conv bound 1/sqrt(fan_in) for weight and bias; GRU 1/sqrt(H). */
+        float bound;
+        if (!strncmp(nm, "dec.gru.", 8)) {
+            bound = 1.0f / sqrtf((float)v->cfg.H);
+        } else {
+            const NnParamInfo *w = in;
+            if (in->ndim == 1 && i > 0) w = &p->info[i - 1]; /* bias follows its weight */
+            size_t fan_in = w->n / w->shape[0];
+            bound = 1.0f / sqrtf((float)fan_in);
+        }
+        nn_params_fill_uniform(p, i, rng, bound);
+    }
+    for (int i = 0; i < v->cfg.n_conv; i++) nn_params_fill(&v->stats, v->id_conv_rv[i], 1.0f);
+    nn_params_fill(&v->stats, v->id_enc_rv, 1.0f);
+}
+
+static float *falloc(size_t n, int *fail) {
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) *fail = 1;
+    return p;
+}
+
+CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
+    memset(v, 0, sizeof *v);
+    CvStatus st = vae_config_validate(cfg, err);
+    if (st) return st;
+    if (max_B == 0) return cv_error_set(err, CV_ERR_INVALID, "batch size must be positive");
+    v->cfg = *cfg;
+    v->max_B = max_B;
+    const VaeConfig *c = cfg;
+    v->conv_len[0] = c->T;
+    for (int i = 0; i < c->n_conv; i++) v->conv_len[i + 1] = v->conv_len[i] - c->conv_k[i] + 1;
+    nn_params_init(&v->params);
+    nn_params_init(&v->stats);
+    if ((st = register_params(v, err))) return st;
+    if ((st = nn_params_alloc(&v->params, NN_PARAMS_GRAD | NN_PARAMS_ADAM, err))) return st;
+    if ((st = nn_params_alloc(&v->stats, 0, err))) return st;
+    gru_params_bind(&v->gw, &v->gdw, &v->params, v->id_gru0, (size_t)c->gru_layers);
+    init_values(v, rng);
+
+    size_t B = max_B, T = (size_t)c->T, V = (size_t)c->V, Z = (size_t)c->Z;
+    size_t D = (size_t)c->enc_dense, E = (size_t)c->dec_dense, H = (size_t)c->H;
+    size_t P = (size_t)c->P;
+    int fail = 0;
+    v->x = falloc(B * T * V, &fail);
+    size_t scratch = 0;
+    int cin = c->V;
+    for (int i = 0; i < c->n_conv; i++) {
+        size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
+        size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i];
+        v->conv_col[i] = falloc(conv1d_col_len(B, L, (size_t)cin, K), &fail);
+        size_t s = conv1d_scratch_len(B, L, (size_t)cin, Co, K);
+        if (s > scratch) scratch = s;
+        v->conv_act[i] = falloc(B * Lo * Co, &fail);
+        v->conv_xhat[i] = falloc(B * Lo * Co, &fail);
+        v->conv_rstd[i] = falloc(Co, &fail);
+        v->conv_out[i] = falloc(B * Lo * Co, &fail);
+        v->conv_dout[i] = falloc(B * Lo * Co, &fail);
+        v->conv_dpre[i] = falloc(B * Lo * Co, &fail);
+        cin = c->conv_ch[i];
+    }
+    v->conv_scratch = falloc(scratch, &fail);
+    v->enc_act = falloc(B * D, &fail);
+    v->enc_xhat = falloc(B * D, &fail);
+    v->enc_rstd = falloc(D, &fail);
+    v->enc_out = falloc(B * D, &fail);
+    v->enc_dout = falloc(B * D, &fail);
+    v->enc_dpre = falloc(B * D, &fail);
+    v->mu = falloc(B * Z, &fail);
+    v->logvar = falloc(B * Z, &fail);
+    v->z = falloc(B * Z, &fail);
+    v->eps = falloc(B * Z, &fail);
+    v->dmu = falloc(B * Z, &fail);
+    v->dlogvar = falloc(B * Z, &fail);
+    v->dz = falloc(B * Z, &fail);
+    v->hz = falloc(B * E, &fail);
+    v->dhz = falloc(B * E, &fail);
+    v->tok = calloc(T * B, sizeof(int32_t));
+    v->target = calloc(T * B, sizeof(int32_t));
+    if (!v->tok || !v->target) fail = 1;
+    v->mask = falloc(T * B, &fail);
+    v->logits = falloc(T * B * V, &fail);
+    v->probs = falloc(T * B * V, &fail);
+    v->dlogits = falloc(T * B * V, &fail);
+    v->dgru_out = falloc(T * B * H, &fail);
+    for (int i = 0; i <= c->n_prop; i++) {
+        size_t w = i < c->n_prop ? (size_t)c->prop_hidden[i] : P;
+        v->prop_act[i] = falloc(B * w, &fail);
+        v->prop_dact[i] = falloc(B * w, &fail);
+    }
+    v->prop_target = falloc(B * (P ? P : 1), &fail);
+    v->prop_weight = falloc(B * (P ? P : 1), &fail);
+    v->logit_row = falloc(B * V, &fail);
+    if (fail) return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)", max_B);
+    return CV_OK;
+}
+
+void vae_free(Vae *v) {
+    if (!v) return;
+    nn_params_free(&v->params);
+    nn_params_free(&v->stats);
+    gru_free(&v->gru);
+    free(v->x);
+    for (int i = 0; i < VAE_MAX_CONV; i++) {
+        free(v->conv_col[i]);
+        free(v->conv_act[i]);
+        free(v->conv_xhat[i]);
+        free(v->conv_rstd[i]);
+        free(v->conv_out[i]);
+        free(v->conv_dout[i]);
+        free(v->conv_dpre[i]);
+    }
+    free(v->conv_scratch);
+    float *fs[] = {v->enc_act, v->enc_xhat, v->enc_rstd, v->enc_out, v->enc_dout, v->enc_dpre,
+                   v->mu, v->logvar, v->z, v->eps, v->dmu, v->dlogvar, v->dz, v->hz, v->dhz,
+                   v->mask, v->logits, v->probs, v->dlogits, v->dgru_out, v->prop_target,
+                   v->prop_weight, v->logit_row};
+    for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) free(fs[i]);
+    for (int i = 0; i <= VAE_MAX_PROP; i++) {
+        free(v->prop_act[i]);
+        free(v->prop_dact[i]);
+    }
+    free(v->tok);
+    free(v->target);
+    memset(v, 0, sizeof *v);
+}
+
+size_t vae_num_params(const Vae *v) { return v->params.total; }
+
+/* ---- forward pieces --------------------------------------------------------------- */
+
+#define PD(v, id) nn_params_data(&(v)->params, (id))
+#define PG(v, id) nn_params_grad(&(v)->params, (id))
+#define SD(v, id) nn_params_data(&(v)->stats, (id))
+
+static void fill_onehot(Vae *v, const int32_t *ids, size_t B) {
+    size_t T = (size_t)v->cfg.T, V = (size_t)v->cfg.V;
+    memset(v->x, 0, B * T * V * sizeof(float));
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < T; t++) v->x[(b * T + t) * V + (size_t)ids[b * T + t]] = 1.0f;
+}
+
+/* Encoder up to mu/logvar. train: batch statistics (+ running update), else running. */
+static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
+    const VaeConfig *c = &v->cfg;
+    fill_onehot(v, ids, B);
+    const float *in = v->x;
+    size_t cin = (size_t)c->V;
+    for (int i = 0; i < c->n_conv; i++) {
+        size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
+        size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i], n = B * Lo * Co;
+        conv1d_forward(v->conv_act[i], v->conv_col[i], v->conv_scratch, in, PD(v, v->id_conv_w[i]),
+                       PD(v, v->id_conv_b[i]), B, L, cin, Co, K);
+        act_tanh_forward(v->conv_act[i], v->conv_act[i], n);
+        if (train)
+            batchnorm_forward_train(v->conv_out[i], v->conv_xhat[i], NULL, v->conv_rstd[i],
+                                    SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]), v->conv_act[i],
+                                    PD(v, v->id_conv_g[i]), PD(v, v->id_conv_beta[i]), B * Lo, Co,
+                                    BN_MOMENTUM, BN_EPS);
+        else
+            batchnorm_forward_eval(v->conv_out[i], v->conv_act[i], PD(v, v->id_conv_g[i]),
+                                   PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
+                                   SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
+        in = v->conv_out[i];
+        cin = Co;
+    }
+    size_t flat = (size_t)v->conv_len[c->n_conv] * cin, D = (size_t)c->enc_dense, Z = (size_t)c->Z;
+    dense_forward(v->enc_act, in, PD(v, v->id_enc_w), PD(v, v->id_enc_b), B, flat, D);
+    act_tanh_forward(v->enc_act, v->enc_act, B * D);
+    if (train)
+        batchnorm_forward_train(v->enc_out, v->enc_xhat, NULL, v->enc_rstd, SD(v, v->id_enc_rm),
+                                SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
+                                PD(v, v->id_enc_beta), B, D, BN_MOMENTUM, BN_EPS);
+    else
+        batchnorm_forward_eval(v->enc_out, v->enc_act, PD(v, v->id_enc_g), PD(v, v->id_enc_beta),
+                               SD(v, v->id_enc_rm), SD(v, v->id_enc_rv), B, D, BN_EPS);
+    dense_forward(v->mu, v->enc_out, PD(v, v->id_mu_w), PD(v, v->id_mu_b), B, D, Z);
+    dense_forward(v->logvar, v->enc_out, PD(v, v->id_lv_w), PD(v, v->id_lv_b), B, D, Z);
+}
+
+void vae_prop_forward(Vae *v, const float *z, size_t B, float *pred) {
+    const VaeConfig *c = &v->cfg;
+    if (c->P == 0) return;
+    const float *in = z;
+    size_t nin = (size_t)c->Z;
+    for (int i = 0; i <= c->n_prop; i++) {
+        size_t out = i < c->n_prop ? (size_t)c->prop_hidden[i] : (size_t)c->P;
+        dense_forward(v->prop_act[i], in, PD(v, v->id_prop_w[i]), PD(v, v->id_prop_b[i]), B, nin, out);
+        if (i < c->n_prop) act_tanh_forward(v->prop_act[i], v->prop_act[i], B * out);
+        in = v->prop_act[i];
+        nin = out;
+    }
+    if (pred) memcpy(pred, v->prop_act[c->n_prop], B * (size_t)c->P * sizeof(float));
+}
+
+/* Backward through the property head from dpred (B, P); weight grads when `grads`. */
+static void prop_backward(Vae *v, const float *z, const float *dpred, size_t B, float *dz,
+                          int grads) {
+    const VaeConfig *c = &v->cfg;
+    int n = c->n_prop;
+    if (dpred != v->prop_dact[n]) memcpy(v->prop_dact[n], dpred, B * (size_t)c->P * sizeof(float));
+    for (int i = n; i >= 0; i--) {
+        size_t out = i < n ? (size_t)c->prop_hidden[i] : (size_t)c->P;
+        size_t nin = i > 0 ? (size_t)c->prop_hidden[i - 1] : (size_t)c->Z;
+        const float *in = i > 0 ? v->prop_act[i - 1] : z;
+        float *din = i > 0 ? v->prop_dact[i - 1] : dz;
+        if (i > 0) {
+            /* prop_dact[i-1] is wrt the tanh output; turn it into wrt pre-activation below */
+            memset(din, 0, B * nin * sizeof(float));
+        }
+        dense_backward(din, grads ? PG(v, v->id_prop_w[i]) : NULL, grads ? PG(v, v->id_prop_b[i]) : NULL,
+                       v->prop_dact[i], in, PD(v, v->id_prop_w[i]), B, nin, out);
+        if (i > 0) {
+            /* in-place tanh backward: d_pre = d_post ⊙ (1 − y²) */
+            float *d = v->prop_dact[i - 1];
+            const float *y = v->prop_act[i - 1];
+            for (size_t k = 0; k < B * nin; k++) d[k] *= 1.0f - y[k] * y[k];
+        }
+    }
+}
+
+void vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, float *dz) {
+    if (v->cfg.P == 0) return;
+    prop_backward(v, z, dpred, B, dz, 0);
+}
+
+/* Decoder teacher-forced forward; returns CE sum and fills accuracy counters. */
+static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const int32_t *lengths,
+                              size_t B, VaeLoss *out) {
+    const VaeConfig *c = &v->cfg;
+    size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, H = (size_t)c->H;
+    size_t steps = 1;
+    for (size_t b = 0; b < B; b++)
+        if ((size_t)lengths[b] > steps) steps = (size_t)lengths[b];
+    if (steps > T) steps = T;
+    v->steps = steps;
+    for (size_t t = 0; t < steps; t++)
+        for (size_t b = 0; b < B; b++) {
+            v->tok[t * B + b] = t == 0 ? VAE_TOK_START : ids[b * T + t - 1];
+            v->target[t * B + b] = ids[b * T + t];
+            v->mask[t * B + b] = (int32_t)t < lengths[b] ? 1.0f : 0.0f;
+        }
+    dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
+    act_tanh_forward(v->hz, v->hz, B * E);
+    gru_forward_tokens(&v->gru, &v->gw, v->hz, v->tok, NULL, B, steps);
+    size_t N = steps * B;
+    dense_forward(v->logits, gru_output(&v->gru), PD(v, v->id_out_w), PD(v, v->id_out_b), N, H, V);
+    double ce = loss_ce_forward(v->probs, NULL, v->logits, v->target, v->mask, N, V);
+    /* accuracy: argmax == target at unmasked positions; exact when all hit */
+    size_t tokens = 0, correct = 0, exact = 0;
+    for (size_t b = 0; b < B; b++) {
+        int all = 1;
+        for (size_t t = 0; t < (size_t)lengths[b] && t < steps; t++) {
+            const float *row = v->logits + (t * B + b) * V;
+            size_t best = 0;
+            for (size_t k = 1; k < V; k++)
+                if (row[k] > row[best]) best = k;
+            tokens++;
+            if ((int32_t)best == v->target[t * B + b]) correct++;
+            else all = 0;
+        }
+        exact += (size_t)all;
+    }
+    out->tokens = tokens;
+    out->correct = correct;
+    out->exact = exact;
+    return ce;
+}
+
+static double prop_loss_forward(Vae *v, const float *props, const float *prop_mask, size_t B) {
+    size_t P = (size_t)v->cfg.P;
+    if (P == 0 || !props) return 0.0;
+    memcpy(v->prop_target, props, B * P * sizeof(float));
+    for (size_t i = 0; i < B * P; i++) v->prop_weight[i] = prop_mask ? prop_mask[i] : 1.0f;
+    vae_prop_forward(v, v->mu, B, NULL);
+    return loss_mse_forward(v->prop_act[v->cfg.n_prop], v->prop_target, v->prop_weight, B * P) /
+           (double)P;
+}
+
+/* ---- public training / evaluation ------------------------------------------------- */
+
+void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
+                          const float *prop_mask, const float *eps, size_t B, float beta,
+                          float prop_weight, VaeLoss *out) {
+    const VaeConfig *c = &v->cfg;
+    size_t Z = (size_t)c->Z, V = (size_t)c->V, H = (size_t)c->H, E = (size_t)c->dec_dense;
+    size_t D = (size_t)c->enc_dense, P = (size_t)c->P;
+    float invB = 1.0f / (float)B;
+    v->B = B;
+    nn_params_zero_grad(&v->params);
+    memset(out, 0, sizeof *out);
+
+    encoder_forward(v, ids, B, 1);
+    for (size_t i = 0; i < B * Z; i++) {
+        v->eps[i] = eps ? eps[i] : 0.0f;
+        v->z[i] = v->mu[i] + expf(0.5f * v->logvar[i]) * v->eps[i];
+    }
+    double ce = decoder_forward(v, v->z, ids, lengths, B, out);
+    double kl = loss_kl_forward(v->mu, v->logvar, B * Z);
+    int use_prop = P > 0 && props && prop_weight != 0.0f;
+    double mse = use_prop ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
+    out->recon = ce / B;
+    out->kl = kl / B;
+    out->prop = mse / B;
+    out->loss = out->recon + beta * out->kl + prop_weight * out->prop;
+
+    /* decoder backward */
+    size_t N = v->steps * B;
+    memset(v->dlogits, 0, N * V * sizeof(float));
+    loss_ce_backward(v->dlogits, v->probs, v->target, v->mask, N, V, invB);
+    memset(v->dgru_out, 0, N * H * sizeof(float));
+    dense_backward(v->dgru_out, PG(v, v->id_out_w), PG(v, v->id_out_b), v->dlogits,
+                   gru_output(&v->gru), PD(v, v->id_out_w), N, H, V);
+    memset(v->dhz, 0, B * E * sizeof(float));
+    gru_backward_tokens(&v->gru, &v->gw, &v->gdw, v->hz, v->tok, v->dgru_out, v->dhz, NULL);
+    for (size_t i = 0; i < B * E; i++) v->dhz[i] *= 1.0f - v->hz[i] * v->hz[i];
+    memset(v->dz, 0, B * Z * sizeof(float));
+    dense_backward(v->dz, PG(v, v->id_dec_w), PG(v, v->id_dec_b), v->dhz, v->z, PD(v, v->id_dec_w),
+                   B, Z, E);
+    /* reparameterization: z = mu + exp(lv/2) eps */
+    for (size_t i = 0; i < B * Z; i++) {
+        v->dmu[i] = v->dz[i];
+        v->dlogvar[i] = v->dz[i] * v->eps[i] * 0.5f * expf(0.5f * v->logvar[i]);
+    }
+    loss_kl_backward(v->dmu, v->dlogvar, v->mu, v->logvar, B * Z, beta * invB);
+    if (use_prop) {
+        float *dpred = v->prop_dact[c->n_prop];
+        memset(dpred, 0, B * P * sizeof(float));
+        loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P,
+                          prop_weight * invB / (float)P);
+        prop_backward(v, v->mu, dpred, B, v->dmu, 1);
+    }
+    /* encoder backward */
+    memset(v->enc_dout, 0, B * D * sizeof(float));
+    dense_backward(v->enc_dout, PG(v, v->id_mu_w), PG(v, v->id_mu_b), v->dmu, v->enc_out,
+                   PD(v, v->id_mu_w), B, D, Z);
+    dense_backward(v->enc_dout, PG(v, v->id_lv_w), PG(v, v->id_lv_b), v->dlogvar, v->enc_out,
+                   PD(v, v->id_lv_w), B, D, Z);
+    memset(v->enc_dpre, 0, B * D * sizeof(float));
+    batchnorm_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout,
+                       v->enc_xhat, v->enc_rstd, PD(v, v->id_enc_g), B, D);
+    for (size_t i = 0; i < B * D; i++) v->enc_dpre[i] *= 1.0f - v->enc_act[i] * v->enc_act[i];
+    int n = c->n_conv;
+    size_t cin_last = (size_t)c->conv_ch[n - 1];
+    size_t flat = (size_t)v->conv_len[n] * cin_last;
+    memset(v->conv_dout[n - 1], 0, B * flat * sizeof(float));
+    dense_backward(v->conv_dout[n - 1], PG(v, v->id_enc_w), PG(v, v->id_enc_b), v->enc_dpre,
+                   v->conv_out[n - 1], PD(v, v->id_enc_w), B, flat, D);
+    for (int i = n - 1; i >= 0; i--) {
+        size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
+        size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i];
+        size_t cin = i > 0 ? (size_t)c->conv_ch[i - 1] : V, cnt = B * Lo * Co;
+        memset(v->conv_dpre[i], 0, cnt * sizeof(float));
+        batchnorm_backward(v->conv_dpre[i], PG(v, v->id_conv_g[i]), PG(v, v->id_conv_beta[i]),
+                           v->conv_dout[i], v->conv_xhat[i], v->conv_rstd[i], PD(v, v->id_conv_g[i]),
+                           B * Lo, Co);
+        for (size_t k = 0; k < cnt; k++) v->conv_dpre[i][k] *= 1.0f - v->conv_act[i][k] * v->conv_act[i][k];
+        float *dx = NULL;
+        if (i > 0) {
+            dx = v->conv_dout[i - 1];
+            memset(dx, 0, B * L * cin * sizeof(float));
+        }
+        conv1d_backward(dx, PG(v, v->id_conv_w[i]), PG(v, v->id_conv_b[i]), v->conv_scratch,
+                        v->conv_dpre[i], v->conv_col[i], PD(v, v->id_conv_w[i]), B, L, cin, Co, K);
+    }
+}
+
+void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
+                      const float *prop_mask, size_t B, float beta, float prop_weight,
+                      VaeLoss *out) {
+    memset(out, 0, sizeof *out);
+    v->B = B;
+    encoder_forward(v, ids, B, 0);
+    double ce = decoder_forward(v, v->mu, ids, lengths, B, out);
+    double kl = loss_kl_forward(v->mu, v->logvar, B * (size_t)v->cfg.Z);
+    double mse = v->cfg.P > 0 && props ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
+    out->recon = ce / B;
+    out->kl = kl / B;
+    out->prop = mse / B;
+    out->loss = out->recon + beta * out->kl + prop_weight * out->prop;
+}
+
+void vae_encode(Vae *v, const int32_t *ids, size_t B, float *mu, float *logvar) {
+    size_t Z = (size_t)v->cfg.Z;
+    encoder_forward(v, ids, B, 0);
+    if (mu) memcpy(mu, v->mu, B * Z * sizeof(float));
+    if (logvar) memcpy(logvar, v->logvar, B * Z * sizeof(float));
+}
+
+/* ---- decoding --------------------------------------------------------------------- */
+
+static int32_t pick_token(const float *logits, size_t V, float temperature, CvRng *rng) {
+    size_t best = 0;
+    for (size_t k = 1; k < V; k++)
+        if (logits[k] > logits[best]) best = k;
+    if (temperature <= 0.0f || !rng) return (int32_t)best;
+    double total = 0.0;
+    for (size_t k = 0; k < V; k++) total += exp((double)(logits[k] - logits[best]) / temperature);
+    double u = cv_rng_uniform(rng) * total, acc = 0.0;
+    for (size_t k = 0; k < V; k++) {
+        acc += exp((double)(logits[k] - logits[best]) / temperature);
+        if (u < acc) return (int32_t)k;
+    }
+    return (int32_t)best;
+}
+
+void vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
+                int32_t *out_len) {
+    const VaeConfig *c = &v->cfg;
+    size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, H = (size_t)c->H;
+    dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
+    act_tanh_forward(v->hz, v->hz, B * E);
+    gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, B);
+    int32_t *tok = v->tok; /* (B) current input tokens */
+    for (size_t b = 0; b < B; b++) {
+        tok[b] = VAE_TOK_START;
+        out_len[b] = -1;
+    }
+    for (size_t i = 0; i < B * T; i++) out[i] = VAE_TOK_PAD;
+    size_t active = B;
+    for (size_t t = 0; t < T && active > 0; t++) {
+        const float *h = gru_infer_step_tokens(&v->gru, &v->gw, tok);
+        dense_forward(v->logit_row, h, PD(v, v->id_out_w), PD(v, v->id_out_b), B, H, V);
+        for (size_t b = 0; b < B; b++) {
+            if (out_len[b] >= 0) {
+                tok[b] = VAE_TOK_PAD;
+                continue;
+            }
+            int32_t k = pick_token(v->logit_row + b * V, V, temperature, rng);
+            out[b * T + t] = k;
+            tok[b] = k;
+            if (k == VAE_TOK_END) {
+                out_len[b] = (int32_t)t;
+                active--;
+            }
+        }
+    }
+    for (size_t b = 0; b < B; b++)
+        if (out_len[b] < 0) out_len[b] = (int32_t)T;
+}

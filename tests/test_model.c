@@ -1,0 +1,415 @@
+/* test_model.c — the whole VAE: finite-difference gradient check of every tensor on the
+ * tiny preset (and of d(property)/dz), overfitting 32 molecules to exact reconstruction,
+ * checkpoint round trip bit-exact, corrupted / truncated / newer / wrong-vocab checkpoints
+ * refused by name, resume equal to an uninterrupted run, and determinism. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chemvae/checkpoint.h"
+#include "chemvae/dataset.h"
+#include "chemvae/fileio.h"
+#include "chemvae/train.h"
+#include "chemvae/vae.h"
+#include "chemvae/vocab.h"
+
+static const char *const SMILES[] = {
+    "CCN(Cc1ccc(OC)c(OC)c1)C(=O)c1ccsc1",
+    "Cc1ccc(CNc2ncnc(N3CCCC3)c2N)cc1",
+    "O=C(Nc1ccccc1)c1ccncc1",
+    "CC(C)Oc1ccc(C(=O)N2CCOCC2)cc1",
+    "COc1ccc(S(=O)(=O)N2CCCCC2)cc1",
+    "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
+    "CC(=O)Nc1ccc(O)cc1",
+    "O=C(O)c1ccccc1O",
+    "CCOC(=O)c1ccc(N)cc1",
+    "Clc1ccc(Cl)cc1",
+    "CC1=CC(=O)CC(C)(C)C1",
+    "N#Cc1ccc(Br)cc1",
+    "CC(C)Cc1ccc(C(C)C(=O)O)cc1",
+    "C[C@@H](N)C(=O)O",
+    "c1ccc2[nH]ccc2c1",
+    "CN1CCC[C@H]1c1cccnc1",
+    "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O",
+    "CCCCCCCCCCCCCCCC(=O)O",
+    "O=[N+]([O-])c1ccccc1",
+    "CC(C)(C)c1ccc(O)cc1",
+    "FC(F)(F)c1ccccc1",
+    "C1CCC2(CC1)OCCO2",
+    "CSc1nc2ccccc2s1",
+    "NC(=O)c1cccnc1",
+    "CCN(CC)CC",
+    "c1ccc(-c2ccccc2)cc1",
+    "O=C1CCCN1",
+    "CC(=O)OC1CCCCC1",
+    "Oc1ccc2ccccc2c1",
+    "COC(=O)C=Cc1ccccc1",
+    "CN(C)C(=O)c1ccc(F)cc1",
+    "Cc1cc(C)nc(N)n1",
+};
+#define NSMILES (sizeof SMILES / sizeof SMILES[0])
+
+typedef struct {
+    CvDataset ds;
+    VaeConfig cfg;
+} Fixture;
+
+static void build_dataset(CvDataset *ds, size_t T, double train_ratio) {
+    float props[NSMILES * 2];
+    for (size_t i = 0; i < NSMILES; i++) {
+        props[2 * i] = (float)strlen(SMILES[i]);
+        props[2 * i + 1] = (float)(i % 5);
+    }
+    const char *names[] = {"len", "mod5"};
+    CvDatasetOptions opt;
+    dataset_options_default(&opt);
+    opt.T = T;
+    opt.ratios[0] = train_ratio;
+    opt.ratios[1] = 1.0 - train_ratio;
+    opt.ratios[2] = 0.0;
+    CvError err;
+    CvStatus st = dataset_build(ds, SMILES, NSMILES, props, 2, names, NULL, &opt, &err);
+    if (st) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, CV_OK);
+}
+
+static void tiny_model(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed) {
+    VaeConfig cfg;
+    CvError err;
+    assert_int_equal(vae_config_preset("tiny", (int)ds->T, (int)ds->V, (int)ds->P, &cfg, &err), CV_OK);
+    CvRng rng;
+    cv_rng_init(&rng, seed);
+    assert_int_equal(vae_init(vae, &cfg, max_B, &rng, &err), CV_OK);
+}
+
+/* Batch of the first B molecules. */
+static void first_batch(const CvDataset *ds, size_t B, int32_t *ids, int32_t *len, float *props) {
+    uint32_t rows[64];
+    for (size_t i = 0; i < B; i++) rows[i] = (uint32_t)i;
+    dataset_fill_ids(ds, rows, B, ids);
+    dataset_fill_props(ds, rows, B, props);
+    for (size_t i = 0; i < B; i++) len[i] = (int32_t)ds->lengths[i];
+}
+
+static int close_enough(double a, double n) {
+    return fabs(a - n) <= 1e-2 * fmax(fabs(a), fabs(n)) + 3e-3;
+}
+
+/* Finite-difference check of the whole model's loss gradient at 6 entries of every tensor.
+ * corrupt >= 0: multiply the analytic gradient of that probed entry by 1.1 first (a
+ * deliberately wrong derivative the checker must catch). Returns the entries outside the
+ * tolerance. */
+static size_t whole_model_gradcheck(long corrupt) {
+    CvDataset ds;
+    build_dataset(&ds, 48, 1.0);
+    Vae vae;
+    tiny_model(&vae, &ds, 8, 3);
+    const size_t B = 6, Z = (size_t)vae.cfg.Z;
+    int32_t ids[6 * 48], len[6];
+    float props[6 * 2], eps[6 * 8];
+    first_batch(&ds, B, ids, len, props);
+    CvRng rng;
+    cv_rng_init(&rng, 11);
+    cv_rng_fill_normal(&rng, eps, B * Z);
+    const float beta = 0.7f, pw = 0.9f;
+    VaeLoss l;
+    vae_forward_backward(&vae, ids, len, props, NULL, eps, B, beta, pw, &l);
+    assert_true(isfinite(l.loss) && l.recon > 0 && l.kl > 0 && l.prop > 0);
+    size_t total = vae.params.total;
+    float *analytic = malloc(total * sizeof(float));
+    memcpy(analytic, vae.params.grad, total * sizeof(float));
+    size_t checked = 0, failed = 0;
+    for (size_t t = 0; t < vae.params.count; t++) {
+        const NnParamInfo *in = &vae.params.info[t];
+        size_t probes = in->n < 6 ? in->n : 6;
+        for (size_t k = 0; k < probes; k++) {
+            size_t i = in->off + (k * 7919u) % in->n;
+            if ((long)checked == corrupt) analytic[i] = analytic[i] * 1.1f + 0.01f;
+            float keep = vae.params.data[i];
+            const float h = 1e-2f;
+            VaeLoss lp, lm;
+            vae.params.data[i] = keep + h;
+            vae_forward_backward(&vae, ids, len, props, NULL, eps, B, beta, pw, &lp);
+            vae.params.data[i] = keep - h;
+            vae_forward_backward(&vae, ids, len, props, NULL, eps, B, beta, pw, &lm);
+            vae.params.data[i] = keep;
+            double num = (lp.loss - lm.loss) / (2.0 * h), an = analytic[i];
+            if (!close_enough(an, num)) {
+                failed++;
+                if (corrupt < 0)
+                    fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", in->name, i - in->off, an, num);
+            }
+            checked++;
+        }
+    }
+    if (corrupt < 0)
+        fprintf(stderr, "  whole-model gradcheck: %zu entries over %zu tensors, %zu outside tolerance\n",
+                checked, vae.params.count, failed);
+    free(analytic);
+    vae_free(&vae);
+    dataset_free(&ds);
+    return failed;
+}
+
+static void test_whole_model_gradcheck(void **state) {
+    (void)state;
+    assert_int_equal(whole_model_gradcheck(-1), 0);
+}
+
+/* The checker must catch a wrong derivative (here: in the first conv weight). */
+static void test_gradcheck_catches_error(void **state) {
+    (void)state;
+    assert_true(whole_model_gradcheck(2) >= 1);
+}
+
+static void test_property_dz_gradcheck(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 1.0);
+    Vae vae;
+    tiny_model(&vae, &ds, 4, 5);
+    const size_t B = 3, Z = (size_t)vae.cfg.Z, P = ds.P;
+    float z[3 * 8], r[3 * 2], pred[3 * 2], dz[3 * 8] = {0};
+    CvRng rng;
+    cv_rng_init(&rng, 9);
+    cv_rng_fill_normal(&rng, z, B * Z);
+    cv_rng_fill_normal(&rng, r, B * P);
+    vae_prop_forward(&vae, z, B, pred);
+    vae_prop_backward(&vae, z, r, B, dz);
+    for (size_t i = 0; i < B * Z; i++) {
+        float keep = z[i];
+        double lp = 0, lm = 0;
+        z[i] = keep + 1e-2f;
+        vae_prop_forward(&vae, z, B, pred);
+        for (size_t k = 0; k < B * P; k++) lp += (double)r[k] * pred[k];
+        z[i] = keep - 1e-2f;
+        vae_prop_forward(&vae, z, B, pred);
+        for (size_t k = 0; k < B * P; k++) lm += (double)r[k] * pred[k];
+        z[i] = keep;
+        double num = (lp - lm) / 2e-2;
+        assert_true(fabs(num - dz[i]) <= 1e-2 * fmax(fabs(num), fabs(dz[i])) + 1e-4);
+    }
+    vae_free(&vae);
+    dataset_free(&ds);
+}
+
+static void test_overfit_32_molecules(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 1.0);
+    VaeConfig cfg;
+    CvError err;
+    assert_int_equal(vae_config_preset("tiny", (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err), CV_OK);
+    cfg.H = 96;
+    cfg.Z = 16;
+    cfg.dec_dense = 32;
+    cfg.enc_dense = 64;
+    Vae vae;
+    CvRng rng;
+    cv_rng_init(&rng, 1);
+    assert_int_equal(vae_init(&vae, &cfg, NSMILES, &rng, &err), CV_OK);
+    TrainOptions o;
+    train_options_default(&o);
+    o.batch = NSMILES;
+    o.epochs = 400;
+    o.kl_max = 1e-4f;
+    o.kl_slope = 0;
+    o.adam.lr = 5e-3f;
+    o.recon_sample = 0;
+    CkptMeta meta = {0};
+    assert_int_equal(train_run(&vae, &meta, &ds, &o, NULL, &err), CV_OK);
+    int32_t ids[NSMILES * 48], len[NSMILES], dec[NSMILES * 48], declen[NSMILES];
+    float props[NSMILES * 2], mu[NSMILES * 16];
+    first_batch(&ds, NSMILES, ids, len, props);
+    vae_encode(&vae, ids, NSMILES, mu, NULL);
+    vae_decode(&vae, mu, NSMILES, 0.0f, NULL, dec, declen);
+    size_t hits = 0;
+    for (size_t i = 0; i < NSMILES; i++)
+        hits += memcmp(dec + i * ds.T, ids + i * ds.T, (size_t)len[i] * sizeof(int32_t)) == 0;
+    fprintf(stderr, "  overfit: %zu/%zu reconstructed exactly\n", hits, NSMILES);
+    assert_int_equal(hits, NSMILES);
+    vae_free(&vae);
+    dataset_free(&ds);
+}
+
+static void tmp_path(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "/tmp/chemvae_test_%ld_%s", (long)getpid(), name);
+}
+
+static void fill_meta(CkptMeta *m, const Vae *vae, const CvDataset *ds) {
+    memset(m, 0, sizeof *m);
+    m->cfg = vae->cfg;
+    CvError err;
+    assert_int_equal(ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, &err),
+                     CV_OK);
+    m->P = (int)ds->P;
+    for (size_t p = 0; p < ds->P; p++) {
+        snprintf(m->prop_names[p], CKPT_NAME_MAX, "%s", ds->prop_names[p]);
+        m->prop_mean[p] = ds->prop_mean[p];
+        m->prop_std[p] = ds->prop_std[p];
+    }
+}
+
+static void test_checkpoint_roundtrip_and_refusals(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 1.0);
+    Vae vae;
+    tiny_model(&vae, &ds, 8, 4);
+    for (size_t i = 0; i < vae.params.total; i++) {
+        vae.params.m[i] = (float)i * 1e-3f;
+        vae.params.v[i] = (float)i * 2e-3f;
+    }
+    CkptMeta meta;
+    fill_meta(&meta, &vae, &ds);
+    meta.epoch = 3;
+    meta.step = 77;
+    meta.seed = 123456789012345ULL;
+    char path[256];
+    tmp_path(path, sizeof path, "rt.cvae");
+    CvError err;
+    assert_int_equal(ckpt_save(path, &vae, &meta, 1, &err), CV_OK);
+    Vae back;
+    CkptMeta mb;
+    int has_opt = 0;
+    assert_int_equal(ckpt_load(path, &back, &mb, 8, 1, &has_opt, &err), CV_OK);
+    assert_true(has_opt);
+    assert_int_equal(back.params.total, vae.params.total);
+    assert_memory_equal(back.params.data, vae.params.data, vae.params.total * sizeof(float));
+    assert_memory_equal(back.params.m, vae.params.m, vae.params.total * sizeof(float));
+    assert_memory_equal(back.params.v, vae.params.v, vae.params.total * sizeof(float));
+    assert_memory_equal(back.stats.data, vae.stats.data, vae.stats.total * sizeof(float));
+    assert_memory_equal(&mb.cfg, &vae.cfg, sizeof vae.cfg);
+    assert_int_equal(mb.epoch, 3);
+    assert_int_equal(mb.step, 77);
+    assert_true(mb.seed == 123456789012345ULL);
+    assert_int_equal(mb.n_vocab, (int)ds.vocab.n);
+    assert_string_equal(mb.vocab[5], ds.vocab.tokens[5]);
+    assert_int_equal(ckpt_meta_check_vocab(&mb, &ds.vocab, path, "dataset", &err), CV_OK);
+    vae_free(&back);
+
+    char *data;
+    size_t len;
+    assert_int_equal(cv_read_file(path, &data, &len, &err), CV_OK);
+    char bad[256];
+    tmp_path(bad, sizeof bad, "bad.cvae");
+    FILE *fp;
+    /* truncated */
+    fp = fopen(bad, "wb");
+    fwrite(data, 1, len - 100, fp);
+    fclose(fp);
+    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "truncated"));
+    assert_non_null(strstr(err.msg, bad));
+    /* bit flip in the parameters */
+    data[len / 2] ^= 0x10;
+    fp = fopen(bad, "wb");
+    fwrite(data, 1, len, fp);
+    fclose(fp);
+    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "CRC"));
+    data[len / 2] ^= 0x10;
+    /* newer format version */
+    data[8] = 9;
+    fp = fopen(bad, "wb");
+    fwrite(data, 1, len, fp);
+    fclose(fp);
+    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "newer"));
+    /* not a checkpoint */
+    fp = fopen(bad, "wb");
+    fputs("smiles,logP\nCCO,1\n", fp);
+    fclose(fp);
+    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "magic"));
+    free(data);
+    unlink(bad);
+
+    /* a vocabulary with one token changed is refused, naming the token */
+    CkptMeta mv;
+    assert_int_equal(ckpt_read_meta(path, &mv, &err), CV_OK);
+    free(mv.vocab[mv.n_vocab - 1]);
+    mv.vocab[mv.n_vocab - 1] = strdup("[Xe]");
+    assert_int_equal(ckpt_meta_check_vocab(&mv, &ds.vocab, path, "dataset", &err), CV_ERR_MISMATCH);
+    assert_non_null(strstr(err.msg, "[Xe]"));
+    ckpt_meta_free(&mv);
+    unlink(path);
+    ckpt_meta_free(&meta);
+    vae_free(&vae);
+    dataset_free(&ds);
+}
+
+/* Trains `steps` optimizer steps from a fresh tiny model, optionally through a checkpoint
+ * written after `split` steps and reloaded. Returns the final parameters (malloc'd). */
+static float *train_steps(const CvDataset *ds, size_t steps, size_t split, size_t *n) {
+    Vae vae;
+    tiny_model(&vae, ds, 8, 21);
+    TrainOptions o;
+    train_options_default(&o);
+    o.batch = 8;
+    o.epochs = 100;
+    o.recon_sample = 4;
+    o.seed = 77;
+    char path[256];
+    tmp_path(path, sizeof path, "resume.cvae");
+    o.checkpoint = path;
+    CkptMeta meta;
+    fill_meta(&meta, &vae, ds);
+    CvError err;
+    if (split) {
+        o.max_steps = split;
+        assert_int_equal(train_run(&vae, &meta, ds, &o, NULL, &err), CV_OK);
+        vae_free(&vae);
+        ckpt_meta_free(&meta);
+        assert_int_equal(ckpt_load(path, &vae, &meta, 8, 1, NULL, &err), CV_OK);
+        assert_int_equal(meta.step, (long)split);
+    }
+    o.max_steps = steps;
+    assert_int_equal(train_run(&vae, &meta, ds, &o, NULL, &err), CV_OK);
+    *n = vae.params.total + vae.stats.total;
+    float *out = malloc(*n * sizeof(float));
+    memcpy(out, vae.params.data, vae.params.total * sizeof(float));
+    memcpy(out + vae.params.total, vae.stats.data, vae.stats.total * sizeof(float));
+    vae_free(&vae);
+    ckpt_meta_free(&meta);
+    unlink(path);
+    return out;
+}
+
+static void test_resume_equals_uninterrupted(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 0.75); /* 24 train: 3 steps per epoch, so resume crosses epochs */
+    size_t n1, n2, n3;
+    float *straight = train_steps(&ds, 10, 0, &n1);
+    float *again = train_steps(&ds, 10, 0, &n2);
+    float *resumed = train_steps(&ds, 10, 4, &n3);
+    assert_int_equal(n1, n2);
+    assert_int_equal(n1, n3);
+    assert_memory_equal(straight, again, n1 * sizeof(float)); /* determinism */
+    assert_memory_equal(straight, resumed, n1 * sizeof(float));
+    free(straight);
+    free(again);
+    free(resumed);
+    dataset_free(&ds);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whole_model_gradcheck),
+        cmocka_unit_test(test_property_dz_gradcheck),
+        cmocka_unit_test(test_gradcheck_catches_error),
+        cmocka_unit_test(test_checkpoint_roundtrip_and_refusals),
+        cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_overfit_32_molecules),
+    };
+    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}
