@@ -6,7 +6,8 @@
  * buffer pool on first use), a full VAE-shaped step — conv1d, batchnorm, tanh, dense,
  * KL, dropout, token-mode GRU forward + backward, cross-entropy, MSE, Adam — and a batched
  * decode of several steps must make zero allocator calls. Under AddressSanitizer, which
- * owns malloc itself, the interposition is compiled out and the test is skipped. */
+ * owns malloc itself, the interposition is compiled out: the steps still run (checked by
+ * the sanitizers) but nothing is counted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,27 +224,35 @@ static void decode_steps(Rig *r) {
     }
 }
 
+static long alloc_calls(void) {
+#if COUNTING
+    return __atomic_load_n(&n_alloc, __ATOMIC_RELAXED);
+#else
+    return 0;
+#endif
+}
+
 static void test_no_allocation_in_step(void **state) {
     (void)state;
-#if COUNTING
     Rig r;
     rig_init(&r);
     train_step(&r, 1); /* warm-up: OpenBLAS initializes on first use */
     decode_steps(&r);
-    long before = __atomic_load_n(&n_alloc, __ATOMIC_RELAXED);
+    long before = alloc_calls();
     for (long t = 2; t <= 4; t++) train_step(&r, t);
     decode_steps(&r);
-    long after = __atomic_load_n(&n_alloc, __ATOMIC_RELAXED);
+    long after = alloc_calls();
+    rig_free(&r);
+#if COUNTING
     fprintf(stderr, "allocator calls during 3 training steps + 5 decode steps: %ld\n",
             after - before);
     assert_int_equal(after - before, 0);
-    /* the counter works: an allocation is seen */
-    void *probe = malloc(16);
-    assert_true(__atomic_load_n(&n_alloc, __ATOMIC_RELAXED) > after);
+    void *probe = malloc(16); /* the counter works: an allocation is seen */
+    assert_true(alloc_calls() > after);
     free(probe);
-    rig_free(&r);
 #else
-    skip();
+    (void)before, (void)after;
+    fprintf(stderr, "allocation counting is off under AddressSanitizer (steps still run)\n");
 #endif
 }
 
