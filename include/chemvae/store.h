@@ -23,7 +23,10 @@
  *
  * Ownership: a Store is used by one thread at a time. Strings passed in are copied by
  * SQLite; strings in a StoreTable are owned by the table.
- */
+ *
+ * Chemistry SQL functions are registered on every connection: mol_valid(s), canonical(s),
+ * mw(s), logp(s), qed(s), sa(s), penalized_logp(s), tanimoto(a, b), has_substruct(s,
+ * smarts). They return NULL for an invalid SMILES/SMARTS or a NULL argument. */
 #ifndef CHEMVAE_STORE_H
 #define CHEMVAE_STORE_H
 
