@@ -796,6 +796,40 @@ static void test_chem_sql_functions(void **state) {
     tmp_db_remove(&t);
 }
 
+static void test_json_builder(void **state) {
+    (void)state;
+    StoreJson j;
+    store_json_begin(&j);
+    store_json_str(&j, "preset", "tiny");
+    store_json_num(&j, "lr", 4e-4);
+    store_json_num(&j, "bad", NAN);
+    store_json_int(&j, "seed", -3);
+    store_json_str(&j, "path", "a\"b\\c\n");
+    store_json_str(&j, "none", NULL);
+    store_json_raw(&j, "props", "[\"qed\",\"sa\"]");
+    char *s = store_json_end(&j);
+    assert_non_null(s);
+    assert_string_equal(s, "{\"preset\":\"tiny\",\"lr\":0.0004,\"bad\":null,\"seed\":-3,"
+                           "\"path\":\"a\\\"b\\\\c\\n\",\"none\":null,\"props\":[\"qed\",\"sa\"]}");
+    /* Accepted by the JSON CHECK constraint of runs.config. */
+    TmpDb t;
+    tmp_db(&t, "json.db");
+    Store *db = open_rw(t.path);
+    CvError err = {0};
+    int64_t run = 0;
+    assert_int_equal(store_run_begin(db, "train", s, NULL, NULL, 1, 0, &run, &err), CV_OK);
+    assert_int_equal(query_int(db, "SELECT json_extract(config, '$.seed') FROM runs"), -3);
+    assert_int_equal(store_run_begin(db, "train", "{lr: nan}", NULL, NULL, 1, 0, &run, &err),
+                     CV_ERR_DB);
+    free(s);
+    store_json_begin(&j);
+    s = store_json_end(&j);
+    assert_string_equal(s, "{}");
+    free(s);
+    store_close(db);
+    tmp_db_remove(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_created),
@@ -809,6 +843,7 @@ int main(void) {
         cmocka_unit_test(test_readonly_rejects_writes),
         cmocka_unit_test(test_canned_views),
         cmocka_unit_test(test_output_escaping),
+        cmocka_unit_test(test_json_builder),
         cmocka_unit_test(test_chem_sql_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
