@@ -155,7 +155,7 @@ const float *gru_infer_state(const Gru *g) { return g->state; }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /* Clang rejects 64-byte vector helpers inside its narrower clones: it gets one baseline
  * build (fuzz/sanitizer builds only; the shipped build uses GCC). */
-#define GRU_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define GRU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define GRU_CLONES
 #endif
