@@ -84,6 +84,7 @@ static CvStatus scan_number(Scan *sc, double *out) {
 
 /* term := factor ('*' factor)*; adds sign · coefficient to the term's property. */
 static CvStatus scan_term(Scan *sc, double sign, double *w) {
+    skip_ws(sc);
     size_t start = sc->i;
     double coef = sign;
     int prop = -1;
