@@ -119,6 +119,16 @@ $(OBJ)/%.o: %.cpp | $(PKG_STAMP) $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
 # Only the chem module sees RDKit's headers.
 $(OBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
 
+# SA-score fragment table: rdkit-data's fpscores.pkl.gz converted to C at build time.
+FPSCORES_PKL := /usr/share/RDKit/Contrib/SA_Score/fpscores.pkl.gz
+$(BUILD)/gen/chem_fpscores.c: deps/gen-fpscores.py | $(PKG_STAMP)
+	@mkdir -p $(@D)
+	python3 deps/gen-fpscores.py $(FPSCORES_PKL) $@
+$(OBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+LIB_GEN += $(OBJ)/gen/chem_fpscores.o
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@

@@ -18,6 +18,16 @@
 
 #include "chemvae/error.h"
 
+/* Longest input accepted as a SMILES (bytes); longer strings are invalid. Far above any
+ * drug-like molecule (ZINC's longest is ~110), it bounds the cost of hostile input: RDKit's
+ * stereo perception is superlinear (a 1000-atom chain takes ~2.5 s to score, 2000 atoms
+ * ~30 s; Python RDKit is as slow) and its canonicaliser recurses along chains. */
+#define CHEM_MAX_SMILES 1000
+
+/* Turns RDKit's own messages on stderr ("SMILES Parse Error ...") on or off. They are on
+ * by default. Process-wide: call it before starting threads. */
+void chem_log_rdkit(int enable);
+
 /* A parsed molecule (owns RDKit's pickle). Opaque. */
 typedef struct ChemMol ChemMol;
 
@@ -49,7 +59,9 @@ int chem_mol_largest_ring(const ChemMol *mol);
 CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err);
 
 /* Parse + score in one call. Returns 1 valid (out filled, *canonical malloc'd when the
- * pointer is non-NULL), 0 invalid (out zeroed, *canonical = NULL). */
+ * pointer is non-NULL), 0 invalid (out zeroed, *canonical = NULL). A molecule RDKit
+ * parses but then fails to score (never seen on the test sets) also returns 0; use
+ * chem_mol_scores to get the error. */
 int chem_score_smiles(const char *smiles, ChemScores *out, char **canonical);
 
 /* Morgan fingerprint, radius 2, `nbits` bits (2048 by default for similarity, 1024 for

@@ -1,0 +1,210 @@
+/* chem.c — the chemistry boundary (chem.h): RDKit through its C FFI (cffiwrapper.h, built
+ * from Debian's rdkit source into build/deps) plus chem_rdkit.cpp for what that FFI lacks.
+ *
+ * A ChemMol is RDKit's pickle from get_mol (the FFI's molecule currency: get_smiles,
+ * get_morgan_fp_as_bytes, get_svg, get_substruct_match all take it) together with the same
+ * molecule unpickled once on the C++ side (ChemRdMol) for the QED/SA descriptors; heavy
+ * atom count and largest ring are read at parse time. Scoring = get_mol, get_smiles, one
+ * unpickle, RDKit's descriptor functions, QED (chem_qed.c) and SA (chem_sa.c); why not
+ * the FFI's get_descriptors: see chem_rdkit.cpp.
+ *
+ * Input rules (what makes a string a SMILES here): NULL, text containing "M  END" or
+ * "commonchem" (the FFI would read it as a molblock or JSON, Python's MolFromSmiles
+ * rejects it), text over CHEM_MAX_SMILES bytes (see chem.h: bounds the time hostile input
+ * can take), and 0-atom molecules are invalid.
+ *
+ * Thread safety: no mutable global state here; the C FFI calls used are reentrant (tested
+ * by tests/test_chem_threads.c). chem_log_rdkit changes a process-wide RDKit setting. */
+#include "chemvae/chem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cffiwrapper.h declares version(), enable_logging() ... with empty parameter lists. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include "cffiwrapper.h"
+#pragma GCC diagnostic pop
+#include "chem_internal.h"
+
+struct ChemMol {
+    char *pkl;      /* RDKit pickle (get_mol), released with free_ptr */
+    size_t pkl_len; /* bytes in pkl */
+    ChemRdMol *rd;  /* the same molecule unpickled for chem_rdkit.cpp */
+    int num_atoms;
+    int largest_ring;
+};
+
+void chem_log_rdkit(int enable) {
+    if (enable) enable_logging();
+    else disable_logging();
+}
+
+static int chem_input_is_smiles(const char *smiles) {
+    if (!smiles) return 0;
+    size_t n = strnlen(smiles, CHEM_MAX_SMILES + 1);
+    if (n > CHEM_MAX_SMILES) return 0;
+    return !strstr(smiles, "M  END") && !strstr(smiles, "commonchem");
+}
+
+ChemMol *chem_mol_from_smiles(const char *smiles) {
+    if (!chem_input_is_smiles(smiles)) return NULL;
+    ChemMol *mol = calloc(1, sizeof *mol);
+    if (!mol) return NULL;
+    mol->pkl = get_mol(smiles, &mol->pkl_len, NULL);
+    if (!mol->pkl) goto invalid;
+    mol->rd = chem_rd_mol_from_pickle(mol->pkl, mol->pkl_len, &mol->num_atoms,
+                                      &mol->largest_ring);
+    if (!mol->rd || mol->num_atoms == 0) goto invalid;
+    return mol;
+invalid:
+    chem_mol_free(mol);
+    return NULL;
+}
+
+void chem_mol_free(ChemMol *mol) {
+    if (!mol) return;
+    free_ptr(mol->pkl);
+    chem_rd_mol_free(mol->rd);
+    free(mol);
+}
+
+int chem_is_valid(const char *smiles) {
+    ChemMol *mol = chem_mol_from_smiles(smiles);
+    chem_mol_free(mol);
+    return mol != NULL;
+}
+
+char *chem_mol_canonical(const ChemMol *mol) {
+    /* get_smiles returns a malloc'd string (free_ptr is free). */
+    return get_smiles(mol->pkl, mol->pkl_len, NULL);
+}
+
+char *chem_canonical(const char *smiles) {
+    ChemMol *mol = chem_mol_from_smiles(smiles);
+    if (!mol) return NULL;
+    char *can = chem_mol_canonical(mol);
+    chem_mol_free(mol);
+    return can;
+}
+
+int chem_mol_num_atoms(const ChemMol *mol) { return mol->num_atoms; }
+
+int chem_mol_largest_ring(const ChemMol *mol) { return mol->largest_ring; }
+
+CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err) {
+    ChemRdDescriptors d;
+    CvStatus st;
+    memset(out, 0, sizeof *out);
+    if (chem_rd_descriptors(mol->rd, &d) != 0)
+        return cv_error_set(err, CV_ERR_CHEM, "RDKit descriptors failed on a %d-atom molecule",
+                            mol->num_atoms);
+    double qed, sa;
+    if ((st = chem_qed_compute(mol->rd, &d, &qed, err)) != CV_OK) return st;
+    if ((st = chem_sa_compute(mol->rd, &d, &sa, err)) != CV_OK) return st;
+    int ring_penalty = d.largest_ring > 6 ? d.largest_ring - 6 : 0;
+    out->mw = d.mw;
+    out->logp = d.logp;
+    out->qed = qed;
+    out->sa = sa;
+    out->penalized_logp = d.logp - sa - ring_penalty;
+    out->num_atoms = mol->num_atoms;
+    out->largest_ring = d.largest_ring;
+    return CV_OK;
+}
+
+int chem_score_smiles(const char *smiles, ChemScores *out, char **canonical) {
+    memset(out, 0, sizeof *out);
+    if (canonical) *canonical = NULL;
+    ChemMol *mol = chem_mol_from_smiles(smiles);
+    if (!mol) return 0;
+    int ok = chem_mol_scores(mol, out, NULL) == CV_OK;
+    if (ok && canonical) {
+        *canonical = chem_mol_canonical(mol);
+        ok = *canonical != NULL;
+    }
+    chem_mol_free(mol);
+    if (!ok) memset(out, 0, sizeof *out);
+    return ok;
+}
+
+CvStatus chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err) {
+    if (nbits <= 0 || nbits % 64)
+        return cv_error_set(err, CV_ERR_INVALID, "Morgan fingerprint: %d bits is not a "
+                                                 "positive multiple of 64", nbits);
+    char details[64];
+    snprintf(details, sizeof details, "{\"radius\":2,\"nBits\":%d}", nbits);
+    size_t nbytes = 0;
+    char *bytes = get_morgan_fp_as_bytes(mol->pkl, mol->pkl_len, &nbytes, details);
+    if (!bytes || nbytes != (size_t)nbits / 8) {
+        free_ptr(bytes);
+        return cv_error_set(err, CV_ERR_CHEM, "Morgan fingerprint: RDKit returned %zu bytes "
+                                              "for %d bits", nbytes, nbits);
+    }
+    /* Bit i of the fingerprint is bit i%8 of byte i/8; pack it into bit i%64 of word i/64. */
+    const unsigned char *b = (const unsigned char *)bytes;
+    for (int w = 0; w < nbits / 64; w++) {
+        uint64_t v = 0;
+        for (int k = 7; k >= 0; k--) v = v << 8 | b[w * 8 + k];
+        words[w] = v;
+    }
+    free_ptr(bytes);
+    return CV_OK;
+}
+
+double chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits) {
+    long both = 0, either = 0;
+    for (int w = 0; w < nbits / 64; w++) {
+        both += __builtin_popcountll(a[w] & b[w]);
+        either += __builtin_popcountll(a[w] | b[w]);
+    }
+    return either ? (double)both / (double)either : 0.0;
+}
+
+double chem_tanimoto_smiles(const char *a, const char *b) {
+    enum { NBITS = 2048 };
+    uint64_t fa[NBITS / 64], fb[NBITS / 64];
+    double sim = -1;
+    ChemMol *ma = chem_mol_from_smiles(a);
+    ChemMol *mb = ma ? chem_mol_from_smiles(b) : NULL;
+    if (mb && chem_mol_morgan(ma, NBITS, fa, NULL) == CV_OK &&
+        chem_mol_morgan(mb, NBITS, fb, NULL) == CV_OK)
+        sim = chem_tanimoto_bits(fa, fb, NBITS);
+    chem_mol_free(ma);
+    chem_mol_free(mb);
+    return sim;
+}
+
+int chem_has_substruct(const char *smiles, const char *smarts) {
+    if (!smarts || !smarts[0] || !chem_input_is_smiles(smarts)) return -1;
+    ChemMol *mol = chem_mol_from_smiles(smiles);
+    if (!mol) return -1;
+    size_t qlen = 0;
+    int found = -1;
+    /* An unparsable SMARTS gives the string "Error!" with size 0. */
+    char *query = get_qmol(smarts, &qlen, NULL);
+    if (query && qlen) {
+        char *match = get_substruct_match(mol->pkl, mol->pkl_len, query, qlen, NULL);
+        if (match) found = strcmp(match, "{}") != 0;
+        free_ptr(match);
+    }
+    free_ptr(query);
+    chem_mol_free(mol);
+    return found;
+}
+
+char *chem_svg(const char *smiles, int width, int height) {
+    if (width <= 0 || height <= 0) return NULL;
+    ChemMol *mol = chem_mol_from_smiles(smiles);
+    if (!mol) return NULL;
+    char details[64];
+    snprintf(details, sizeof details, "{\"width\":%d,\"height\":%d}", width, height);
+    char *svg = get_svg(mol->pkl, mol->pkl_len, details);
+    chem_mol_free(mol);
+    if (svg && !strstr(svg, "<svg")) { /* the FFI reports bad details as plain text */
+        free_ptr(svg);
+        svg = NULL;
+    }
+    return svg;
+}

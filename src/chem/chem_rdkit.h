@@ -1,0 +1,72 @@
+/* chem_rdkit.h — private to src/chem: the extern "C" API of chem_rdkit.cpp, the one
+ * project-owned C++ file. It exposes only what RDKit 2022.09's C FFI (cffiwrapper.h)
+ * lacks for QED and the SA score; the algorithms themselves (QED's SMARTS lists and ADS
+ * tables, the SA formula and fragment table) stay in C (chem_qed.c, chem_sa.c).
+ *
+ * Molecules cross the boundary as RDKit pickles, the format the C FFI's get_mol returns.
+ * No function throws; failures are reported through return values. */
+#ifndef CHEMVAE_CHEM_RDKIT_H
+#define CHEMVAE_CHEM_RDKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An unpickled RDKit molecule (RDKit::ROMol). */
+typedef struct ChemRdMol ChemRdMol;
+/* SMARTS queries parsed once (RDKit::ROMol query molecules), read-only afterwards. */
+typedef struct ChemRdPatterns ChemRdPatterns;
+
+/* Parses `n` SMARTS strings. Returns NULL when one does not parse (its index is stored
+ * in *bad when bad is non-NULL) or on out-of-memory. Free with chem_rd_patterns_free. */
+ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n, size_t *bad);
+void chem_rd_patterns_free(ChemRdPatterns *p);
+
+/* Unpickles `pkl` (n bytes, from get_mol) and stores its atom count and largest ring size
+ * (0 when acyclic) in *num_atoms and *largest_ring. NULL when it cannot be read. */
+ChemRdMol *chem_rd_mol_from_pickle(const char *pkl, size_t n, int *num_atoms,
+                                   int *largest_ring);
+void chem_rd_mol_free(ChemRdMol *m);
+
+/* Number of uniquified matches of pattern `i` in `m`, at most `max_matches`
+ * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches).
+ * -1 on an RDKit failure or a bad index. */
+int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
+                          unsigned max_matches);
+
+/* Rings (SSSR count) left in `m` after deleting every atom matched by pattern `i`
+ * (as Chem.GetSSSR(Chem.DeleteSubstructs(mol, pattern)) does). -1 on failure. */
+int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i);
+
+typedef struct {
+    double mw;          /* Descriptors.MolWt (average mass, implicit Hs included) */
+    double logp;        /* Crippen.MolLogP */
+    double tpsa;        /* MolSurf.TPSA (N and O only) */
+    int hbd;            /* rdMolDescriptors.CalcNumHBD */
+    int rotb_strict;    /* CalcNumRotatableBonds(Strict) */
+    int num_atoms;      /* atoms in the graph (heavy atoms for Hs-removed pickles) */
+    int chiral_centers; /* FindMolChiralCenters(includeUnassigned=True), legacy perception */
+    int spiro;          /* CalcNumSpiroAtoms */
+    int bridgeheads;    /* CalcNumBridgeheadAtoms */
+    int largest_ring;   /* largest ring of RingInfo (symmetrized SSSR), 0 when acyclic */
+    int macrocycles;    /* rings of RingInfo with more than 8 atoms */
+} ChemRdDescriptors;
+
+/* Fills *out (stereo perception runs on a copy: `m` is not modified, so one molecule may
+ * be read from several threads). Returns 0, or -1 on an RDKit failure. */
+int chem_rd_descriptors(const ChemRdMol *m, ChemRdDescriptors *out);
+
+/* Unfolded Morgan fingerprint with counts (GetMorganFingerprint(m, radius)): writes up
+ * to `cap` (id, count) pairs in ascending id order and returns how many there are in
+ * total (call again with a larger buffer when the result exceeds cap); -1 on failure. */
+long chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids,
+                           uint32_t *counts, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

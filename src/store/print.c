@@ -1,0 +1,377 @@
+/* print.c — writing query results as an aligned table, CSV (RFC 4180) or JSON.
+ *
+ * CSV: a header line, then one line per row; a field is quoted ("" doubled) when it holds
+ * a comma, quote, CR, LF, or leading/trailing space, and an empty string is written as ""
+ * so that it differs from NULL (an empty field). Lines end in "\n".
+ * JSON: an array of objects, one row per line, keys = column names; NULL, NaN and ±Inf
+ * are null; strings are escaped per RFC 8259 and invalid UTF-8 bytes become U+FFFD.
+ * Reals print with the fewest digits (15 or 17) that read back to the same double.
+ * BLOBs: x'hex' in CSV and table, the bare hex string in JSON.
+ * StoreJson (values for the JSON columns) writes through the same escaping into a
+ * memstream; on out-of-memory the memstream fails and store_json_end returns NULL.
+ * Table: column widths in UTF-8 code points; numbers right-aligned; control characters
+ * shown as spaces; long cells cut to max_width with "...". It needs every row first (for
+ * the widths), so it takes a StoreTable; CSV and JSON stream through StorePrinter. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/store.h"
+
+int store_format_parse(const char *s, StoreFormat *out) {
+    static const char *const NAMES[] = {"table", "csv", "json"};
+    for (int i = 0; i < 3; i++)
+        if (s && !strcmp(s, NAMES[i])) {
+            *out = (StoreFormat)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- scalar formatting ---------------------------------------------------------------- */
+
+static void format_real(char *buf, size_t n, double d) {
+    if (isnan(d)) snprintf(buf, n, "NaN");
+    else if (isinf(d)) snprintf(buf, n, d > 0 ? "Inf" : "-Inf");
+    else {
+        snprintf(buf, n, "%.15g", d);
+        if (strtod(buf, NULL) != d) snprintf(buf, n, "%.17g", d);
+    }
+}
+
+static void put_hex(FILE *fp, const StoreValue *v) {
+    const unsigned char *b = (const unsigned char *)v->s;
+    for (size_t i = 0; i < v->len; i++) fprintf(fp, "%02x", b[i]);
+}
+
+/* ---- CSV -------------------------------------------------------------------------------- */
+
+static void csv_text(FILE *fp, const char *s, size_t len) {
+    int quote = len == 0 || s[0] == ' ' || s[len - 1] == ' ';
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        fwrite(s, 1, len, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') fputc('"', fp);
+        fputc(s[i], fp);
+    }
+    fputc('"', fp);
+}
+
+static void csv_value(FILE *fp, const StoreValue *v) {
+    char num[40];
+    switch (v->type) {
+    case STORE_NULL: break;
+    case STORE_INT: fprintf(fp, "%lld", (long long)v->i); break;
+    case STORE_REAL:
+        format_real(num, sizeof num, v->d);
+        fputs(num, fp);
+        break;
+    case STORE_TEXT: csv_text(fp, v->s, v->len); break;
+    case STORE_BLOB:
+        fputs("x'", fp);
+        put_hex(fp, v);
+        fputc('\'', fp);
+        break;
+    }
+}
+
+static void csv_header(FILE *fp, size_t ncol, const char *const *names) {
+    for (size_t c = 0; c < ncol; c++) {
+        if (c) fputc(',', fp);
+        csv_text(fp, names[c], strlen(names[c]));
+    }
+    fputc('\n', fp);
+}
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] does not start one. */
+static size_t utf8_len(const unsigned char *s, size_t avail) {
+    size_t n;
+    uint32_t cp;
+    if (s[0] < 0x80) return 1;
+    if ((s[0] & 0xe0) == 0xc0) n = 2, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0) n = 3, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0) n = 4, cp = s[0] & 0x07;
+    else return 0;
+    if (n > avail) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    static const uint32_t MIN[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < MIN[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return n;
+}
+
+static void json_string(FILE *fp, const char *str, size_t len) {
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', fp);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        size_t n = utf8_len(s + i, len - i);
+        if (n == 0) {
+            fputs("\\ufffd", fp);
+            i++;
+            continue;
+        }
+        if (n > 1) {
+            fwrite(s + i, 1, n, fp);
+            i += n;
+            continue;
+        }
+        switch (c) {
+        case '"': fputs("\\\"", fp); break;
+        case '\\': fputs("\\\\", fp); break;
+        case '\b': fputs("\\b", fp); break;
+        case '\f': fputs("\\f", fp); break;
+        case '\n': fputs("\\n", fp); break;
+        case '\r': fputs("\\r", fp); break;
+        case '\t': fputs("\\t", fp); break;
+        default:
+            if (c < 0x20) fprintf(fp, "\\u%04x", c);
+            else fputc(c, fp);
+        }
+        i++;
+    }
+    fputc('"', fp);
+}
+
+static void json_value(FILE *fp, const StoreValue *v) {
+    char num[40];
+    switch (v->type) {
+    case STORE_NULL: fputs("null", fp); break;
+    case STORE_INT: fprintf(fp, "%lld", (long long)v->i); break;
+    case STORE_REAL:
+        if (!isfinite(v->d)) {
+            fputs("null", fp);
+            break;
+        }
+        format_real(num, sizeof num, v->d);
+        fputs(num, fp);
+        break;
+    case STORE_TEXT: json_string(fp, v->s, v->len); break;
+    case STORE_BLOB:
+        fputc('"', fp);
+        put_hex(fp, v);
+        fputc('"', fp);
+        break;
+    }
+}
+
+static void json_row(FILE *fp, size_t nrow_before, size_t ncol, const char *const *names,
+                     const StoreValue *vals) {
+    fputs(nrow_before ? ",\n  {" : "[\n  {", fp);
+    for (size_t c = 0; c < ncol; c++) {
+        if (c) fputc(',', fp);
+        json_string(fp, names[c], strlen(names[c]));
+        fputc(':', fp);
+        json_value(fp, &vals[c]);
+    }
+    fputc('}', fp);
+}
+
+/* ---- streaming printer ------------------------------------------------------------------ */
+
+void store_printer_init(StorePrinter *p, FILE *fp, StoreFormat fmt) {
+    memset(p, 0, sizeof *p);
+    p->fp = fp;
+    p->fmt = fmt == STORE_FORMAT_JSON ? STORE_FORMAT_JSON : STORE_FORMAT_CSV;
+}
+
+int store_printer_row(void *printer, size_t ncol, const char *const *names,
+                      const StoreValue *vals) {
+    StorePrinter *p = printer;
+    if (p->fmt == STORE_FORMAT_CSV && !p->header_done) csv_header(p->fp, ncol, names);
+    p->header_done = 1;
+    if (!vals) return 0;
+    if (p->fmt == STORE_FORMAT_JSON) {
+        json_row(p->fp, p->nrow, ncol, names, vals);
+    } else {
+        for (size_t c = 0; c < ncol; c++) {
+            if (c) fputc(',', p->fp);
+            csv_value(p->fp, &vals[c]);
+        }
+        fputc('\n', p->fp);
+    }
+    p->nrow++;
+    return ferror(p->fp) ? 1 : 0; /* stop early when the output is gone */
+}
+
+CvStatus store_printer_end(StorePrinter *p, CvError *err) {
+    if (p->fmt == STORE_FORMAT_JSON) fputs(p->nrow ? "\n]\n" : "[]\n", p->fp);
+    if (fflush(p->fp) != 0 || ferror(p->fp))
+        return cv_error_set(err, CV_ERR_IO, "writing query results failed");
+    return CV_OK;
+}
+
+/* ---- aligned table ---------------------------------------------------------------------- */
+
+/* Display text of a cell for the table: malloc'd, control characters as spaces. */
+static char *table_text(const StoreValue *v) {
+    char num[40];
+    const char *src = num;
+    size_t len;
+    switch (v->type) {
+    case STORE_NULL: src = "NULL"; break;
+    case STORE_INT: snprintf(num, sizeof num, "%lld", (long long)v->i); break;
+    case STORE_REAL: format_real(num, sizeof num, v->d); break;
+    case STORE_TEXT: src = v->s; break;
+    case STORE_BLOB: {
+        char *out = malloc(2 * v->len + 4);
+        if (!out) return NULL;
+        char *q = out;
+        *q++ = 'x', *q++ = '\'';
+        for (size_t i = 0; i < v->len; i++) q += sprintf(q, "%02x", (unsigned char)v->s[i]);
+        *q++ = '\'', *q = '\0';
+        return out;
+    }
+    }
+    len = v->type == STORE_TEXT ? v->len : strlen(src);
+    char *out = malloc(len + 1);
+    if (!out) return NULL;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? ' ' : src[i];
+    out[len] = '\0';
+    return out;
+}
+
+/* Code points in s (continuation bytes not counted). */
+static size_t display_width(const char *s) {
+    size_t w = 0;
+    for (; *s; s++) w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+/* Cuts s in place to at most max display characters, ending in "..." when cut. */
+static void cut(char *s, size_t max) {
+    if (max < 4 || display_width(s) <= max) return;
+    size_t w = 0;
+    char *p = s;
+    for (; *p; p++) {
+        if (((unsigned char)*p & 0xc0) != 0x80) {
+            if (w == max - 3) break;
+            w++;
+        }
+    }
+    memcpy(p, "...", 4);
+}
+
+static void pad(FILE *fp, size_t n) {
+    while (n--) fputc(' ', fp);
+}
+
+CvStatus store_print_table(FILE *fp, const StoreTable *t, StoreFormat fmt, size_t max_width,
+                           CvError *err) {
+    if (fmt != STORE_FORMAT_TABLE) {
+        StorePrinter p;
+        store_printer_init(&p, fp, fmt);
+        for (size_t r = 0; r < t->nrow; r++)
+            store_printer_row(&p, t->ncol, (const char *const *)t->names, &t->cells[r * t->ncol]);
+        if (!t->nrow) store_printer_row(&p, t->ncol, (const char *const *)t->names, NULL);
+        return store_printer_end(&p, err);
+    }
+    size_t ncol = t->ncol, ncell = t->nrow * t->ncol;
+    CvStatus status = CV_OK;
+    char **text = calloc(ncell + 1, sizeof *text);
+    size_t *width = calloc(ncol + 1, sizeof *width);
+    if (!text || !width) {
+        status = cv_error_set(err, CV_ERR_NOMEM, "printing a table: out of memory");
+        goto fail;
+    }
+    for (size_t c = 0; c < ncol; c++) width[c] = display_width(t->names[c]);
+    for (size_t k = 0; k < ncell; k++) {
+        if (!(text[k] = table_text(&t->cells[k]))) {
+            status = cv_error_set(err, CV_ERR_NOMEM, "printing a table: out of memory");
+            goto fail;
+        }
+        if (max_width) cut(text[k], max_width);
+        size_t w = display_width(text[k]);
+        if (w > width[k % ncol]) width[k % ncol] = w;
+    }
+    for (size_t c = 0; c < ncol; c++) {
+        fputs(t->names[c], fp);
+        if (c + 1 < ncol) pad(fp, width[c] - display_width(t->names[c]) + 2);
+    }
+    fputc('\n', fp);
+    for (size_t c = 0; c < ncol; c++) {
+        for (size_t i = 0; i < width[c]; i++) fputc('-', fp);
+        if (c + 1 < ncol) fputs("  ", fp);
+    }
+    fputc('\n', fp);
+    for (size_t r = 0; r < t->nrow; r++) {
+        for (size_t c = 0; c < ncol; c++) {
+            size_t k = r * ncol + c, w = display_width(text[k]);
+            int numeric = t->cells[k].type == STORE_INT || t->cells[k].type == STORE_REAL;
+            if (numeric) pad(fp, width[c] - w);
+            fputs(text[k], fp);
+            if (c + 1 < ncol) pad(fp, (numeric ? 0 : width[c] - w) + 2);
+        }
+        fputc('\n', fp);
+    }
+    if (fflush(fp) != 0 || ferror(fp))
+        status = cv_error_set(err, CV_ERR_IO, "writing query results failed");
+fail:
+    for (size_t k = 0; text && k < ncell; k++) free(text[k]);
+    free(text);
+    free(width);
+    return status;
+}
+
+/* ---- StoreJson ------------------------------------------------------------------------ */
+
+void store_json_begin(StoreJson *j) {
+    memset(j, 0, sizeof *j);
+    j->fp = open_memstream(&j->buf, &j->len);
+    if (j->fp) fputc('{', j->fp);
+}
+
+/* Writes the separator and "key": ; returns 0 when the writer is unusable. */
+static int json_key(StoreJson *j, const char *key) {
+    if (!j->fp) return 0;
+    if (j->n++) fputc(',', j->fp);
+    json_string(j->fp, key, strlen(key));
+    fputc(':', j->fp);
+    return 1;
+}
+
+void store_json_str(StoreJson *j, const char *key, const char *value) {
+    if (!json_key(j, key)) return;
+    if (value) json_string(j->fp, value, strlen(value));
+    else fputs("null", j->fp);
+}
+
+void store_json_num(StoreJson *j, const char *key, double value) {
+    if (!json_key(j, key)) return;
+    json_value(j->fp, &(StoreValue){.type = STORE_REAL, .d = value});
+}
+
+void store_json_int(StoreJson *j, const char *key, int64_t value) {
+    if (!json_key(j, key)) return;
+    fprintf(j->fp, "%lld", (long long)value);
+}
+
+void store_json_raw(StoreJson *j, const char *key, const char *json) {
+    if (!json_key(j, key)) return;
+    fputs(json ? json : "null", j->fp);
+}
+
+char *store_json_end(StoreJson *j) {
+    if (!j->fp) return NULL;
+    fputc('}', j->fp);
+    int bad = ferror(j->fp);
+    if (fclose(j->fp) != 0) bad = 1;
+    j->fp = NULL;
+    if (bad) {
+        free(j->buf);
+        j->buf = NULL;
+    }
+    return j->buf;
+}

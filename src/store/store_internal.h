@@ -1,0 +1,45 @@
+/* store_internal.h — what the files of src/store/ share: the Store struct and the
+ * translation of SQLite result codes into CvError messages. Not a public header. */
+#ifndef CHEMVAE_STORE_INTERNAL_H
+#define CHEMVAE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "chemvae/store.h"
+
+/* Write statements, prepared once on first use and reused (SQLITE_PREPARE_PERSISTENT). */
+enum {
+    ST_RUN_BEGIN,
+    ST_RUN_FINISH,
+    ST_RUN_EXISTS,
+    ST_MOL_UPSERT,
+    ST_MOL_FIND,
+    ST_GEN_INSERT,
+    ST_TRAIN_INSERT,
+    ST_EVAL_UPSERT,
+    ST_COUNT
+};
+
+struct Store {
+    sqlite3 *db;
+    char *path;
+    int read_only;
+    int busy_ms;
+    sqlite3_stmt *st[ST_COUNT];
+    char denied[128]; /* what the read-only authorizer refused last, for the message */
+};
+
+/* Fills err with "<path>: <what>: <explanation>" for SQLite result code rc, using the
+ * connection's current error message; locked and full databases get an explanation of
+ * what happened to the data. Returns CV_ERR_DB. */
+CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what);
+
+/* The read-only authorizer: allows SELECT, reads, functions, recursive CTEs and a list
+ * of introspection pragmas; refuses everything else and records it in s->denied. */
+int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
+                              const char *a3, const char *a4);
+
+/* Registers the chemistry SQL functions (src/store/sqlfunc.c) on s->db. */
+CvStatus store_register_chem_functions(Store *s, CvError *err);
+
+#endif

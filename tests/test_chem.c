@@ -1,0 +1,161 @@
+/* test_chem.c — the chem module on hand-picked molecules and bad input: validity rules,
+ * canonical SMILES, scores against Python RDKit values, Morgan/Tanimoto, SMARTS, SVG.
+ * Reference numbers were printed by Python RDKit 2022.09 (Descriptors.MolWt,
+ * Crippen.MolLogP, QED.qed, sascorer.calculateScore, TanimotoSimilarity of
+ * GetMorganFingerprintAsBitVect(m, 2, 2048)). Bulk exactness: test_chem_zinc.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/chem.h"
+
+static int setup(void **state) {
+    (void)state;
+    chem_log_rdkit(0);
+    return 0;
+}
+
+static void test_invalid_inputs(void **state) {
+    (void)state;
+    const char *bad[] = {
+        "", "C1CC", "Xx", "C(C", "[C", "c1cccc1", "CC)C", "C1CC2",
+        "\x01\x02\xff", " ",
+        "\n     RDKit          2D\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\n"
+        "    0.0000    0.0000    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\nM  END\n",
+        "{\"commonchem\":{\"version\":10}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(chem_is_valid(bad[i]), 0);
+        assert_null(chem_canonical(bad[i]));
+        ChemScores s;
+        char *can = (char *)"untouched";
+        assert_int_equal(chem_score_smiles(bad[i], &s, &can), 0);
+        assert_null(can);
+        assert_true(s.qed == 0 && s.sa == 0 && s.num_atoms == 0);
+    }
+    assert_int_equal(chem_is_valid(NULL), 0);
+    assert_null(chem_mol_from_smiles(NULL));
+    chem_mol_free(NULL);
+}
+
+static void test_long_inputs(void **state) {
+    (void)state;
+    /* 100 kB: over CHEM_MAX_SMILES, refused without being parsed. */
+    size_t n = 100000;
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, 'C', n);
+    s[n] = '\0';
+    assert_int_equal(chem_is_valid(s), 0);
+    /* A long but accepted chain parses, canonicalises and scores. */
+    s[CHEM_MAX_SMILES + 1] = '\0';
+    assert_int_equal(chem_is_valid(s), 0);
+    s[300] = '\0';
+    ChemScores sc;
+    char *can = NULL;
+    assert_int_equal(chem_score_smiles(s, &sc, &can), 1);
+    assert_string_equal(can, s);
+    assert_int_equal(sc.num_atoms, 300);
+    free(can);
+    free(s);
+}
+
+static void test_canonical(void **state) {
+    (void)state;
+    char *c = chem_canonical("OCC");
+    assert_string_equal(c, "CCO");
+    free(c);
+    c = chem_canonical("C1=CC=CC=C1");
+    assert_string_equal(c, "c1ccccc1");
+    free(c);
+    ChemMol *m = chem_mol_from_smiles("C1CCCCCCC1CC");
+    assert_non_null(m);
+    assert_int_equal(chem_mol_num_atoms(m), 10);
+    assert_int_equal(chem_mol_largest_ring(m), 8);
+    chem_mol_free(m);
+}
+
+static void test_scores_known(void **state) {
+    (void)state;
+    static const struct {
+        const char *smiles;
+        double mw, logp, qed, sa;
+    } ref[] = {
+        {"CCO", 46.069, -0.0014000000000000123, 0.40680796565539457, 1.9802570386349831},
+        {"c1ccccc1", 78.11399999999999, 1.6866, 0.4426283718993647, 1.0},
+        {"CC(=O)Oc1ccccc1C(=O)O", 180.15899999999996, 1.3101, 0.5501217966938848,
+         1.580039750008826},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        ChemScores s;
+        char *can = NULL;
+        assert_int_equal(chem_score_smiles(ref[i].smiles, &s, &can), 1);
+        assert_non_null(can);
+        assert_true(fabs(s.mw - ref[i].mw) < 1e-9);
+        assert_true(fabs(s.logp - ref[i].logp) < 1e-9);
+        assert_true(fabs(s.qed - ref[i].qed) < 1e-9);
+        assert_true(fabs(s.sa - ref[i].sa) < 1e-9);
+        assert_true(fabs(s.penalized_logp - (s.logp - s.sa)) < 1e-12); /* no ring > 6 */
+        free(can);
+    }
+    /* Ring penalty: cyclooctane's largest ring is 8, penalty 2. */
+    ChemScores s;
+    assert_int_equal(chem_score_smiles("C1CCCCCCC1", &s, NULL), 1);
+    assert_int_equal(s.largest_ring, 8);
+    assert_true(fabs(s.penalized_logp - (s.logp - s.sa - 2)) < 1e-12);
+}
+
+static void test_tanimoto(void **state) {
+    (void)state;
+    assert_true(fabs(chem_tanimoto_smiles("CCO", "CCN") - 0.3333333333333333) < 1e-12);
+    assert_true(fabs(chem_tanimoto_smiles("c1ccccc1O", "c1ccccc1N") - 0.375) < 1e-12);
+    assert_true(fabs(chem_tanimoto_smiles("CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O") -
+                     0.4482758620689655) < 1e-12);
+    assert_true(chem_tanimoto_smiles("CCO", "CCO") == 1.0);
+    assert_true(chem_tanimoto_smiles("CCO", "C1CC") == -1.0);
+    assert_true(chem_tanimoto_smiles("Xx", "CCO") == -1.0);
+    uint64_t w[16];
+    ChemMol *m = chem_mol_from_smiles("CCO");
+    CvError err;
+    assert_int_equal(chem_mol_morgan(m, 1000, w, &err), CV_ERR_INVALID);
+    assert_int_equal(chem_mol_morgan(m, 1024, w, &err), CV_OK);
+    chem_mol_free(m);
+}
+
+static void test_substruct(void **state) {
+    (void)state;
+    assert_int_equal(chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1"), 1);
+    assert_int_equal(chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "[CX3](=O)[OX2H1]"), 1);
+    assert_int_equal(chem_has_substruct("CCO", "c1ccccc1"), 0);
+    assert_int_equal(chem_has_substruct("CCO", "[C"), -1);
+    assert_int_equal(chem_has_substruct("CCO", ""), -1);
+    assert_int_equal(chem_has_substruct("C1CC", "C"), -1);
+}
+
+static void test_svg(void **state) {
+    (void)state;
+    char *svg = chem_svg("c1ccccc1O", 200, 150);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "<svg"));
+    assert_non_null(strstr(svg, "</svg>"));
+    assert_true(strlen(svg) > 500);
+    free(svg);
+    assert_null(chem_svg("C1CC", 200, 150));
+    assert_null(chem_svg("CCO", 0, 150));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_invalid_inputs), cmocka_unit_test(test_long_inputs),
+        cmocka_unit_test(test_canonical),      cmocka_unit_test(test_scores_known),
+        cmocka_unit_test(test_tanimoto),       cmocka_unit_test(test_substruct),
+        cmocka_unit_test(test_svg),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

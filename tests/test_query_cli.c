@@ -1,0 +1,195 @@
+/* test_query_cli.c — `chemvae query` end to end: runs $BUILD/chemvae (BUILD from the
+ * environment, default "build") on a small DB written through the store API and checks
+ * stdout and exit codes: write attempts (INSERT, DROP, ATTACH, PRAGMA assignments) fail
+ * with exit 1 and leave the DB unchanged, views print the right rows, `molecule`
+ * canonicalizes its input, bad options exit 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chemvae/store.h"
+
+static char g_dir[64], g_db[128], g_bin[256];
+
+/* Runs `chemvae query --db g_db ARGS` (ARGS already shell-quoted); returns the exit code
+ * and the malloc'd stdout in *out. stderr is discarded. */
+static int run_query(const char *args, char **out) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' query --db '%s' %s 2>/dev/null", g_bin, g_db, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    *out = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int setup(void **state) {
+    (void)state;
+    const char *build = getenv("BUILD");
+    snprintf(g_bin, sizeof g_bin, "%s/chemvae", build && *build ? build : "build");
+    snprintf(g_dir, sizeof g_dir, "/tmp/cvquery-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    snprintf(g_db, sizeof g_db, "%s/results.db", g_dir);
+    Store *s = NULL;
+    CvError err = {0};
+    int64_t r1 = 0, r2 = 0;
+    if (store_open(g_db, 0, &s, &err)) return -1;
+    StoreMolecule m[3] = {{"CCO", 46.069, -0.0014, 0.4068, 1.98, -1.98},
+                          {"Oc1ccccc1", 94.113, 1.3922, 0.5147, 1.18, 0.21},
+                          {"CC(=O)O", 60.052, 0.0909, 0.4290, 1.60, -1.51}};
+    StoreGeneration g[4] = {
+        {.method = "sample", .step = 0, .source = "prior", .raw_smiles = "OCC", .valid = 1,
+         .molecule = &m[0], .similarity = NAN},
+        {.method = "sample", .step = 1, .source = "prior", .raw_smiles = "Oc1ccccc1", .valid = 1,
+         .molecule = &m[1], .similarity = NAN},
+        {.method = "sample", .step = 2, .source = "prior", .raw_smiles = "C(,\"", .valid = 0,
+         .similarity = NAN},
+        {.method = "optimize", .step = 5, .source = "CCC", .raw_smiles = "CC(=O)O", .valid = 1,
+         .molecule = &m[2], .similarity = 0.2},
+    };
+    StoreTrainingMetric tm = {3, 300, "valid", 2.5, 2.0, 0.4, 0.1, 0.01, 4e-4, 0.9, NULL};
+    int bad = store_run_begin(s, "train", "{\"preset\":\"tiny\"}", NULL, NULL, 1, 0, &r1, &err) ||
+              store_insert_training_metrics(s, r1, &tm, 1, &err) ||
+              store_insert_eval_metric(s, r1, "validity", 0.875, &err) ||
+              store_run_finish(s, r1, STORE_RUN_OK, &err) ||
+              store_run_begin(s, "sample", NULL, NULL, NULL, 2, r1, &r2, &err) ||
+              store_insert_generations(s, r2, g, 4, NULL, &err);
+    store_close(s);
+    if (bad) fprintf(stderr, "fixture: %s\n", err.msg);
+    return bad ? -1 : 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_writes_refused(void **state) {
+    (void)state;
+    const char *writes[] = {
+        "\"INSERT INTO runs(kind) VALUES('x')\"",
+        "'DROP TABLE molecules'",
+        "'DELETE FROM generations'",
+        "\"ATTACH '/tmp/cvquery-evil.db' AS evil\"",
+        "'PRAGMA user_version = 7'",
+        "'PRAGMA query_only = 0'",
+        "'PRAGMA journal_mode = DELETE'",
+        "'SELECT 1; DROP TABLE runs'",
+    };
+    for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
+        char *out;
+        assert_int_equal(run_query(writes[i], &out), 1);
+        assert_string_equal(out, "");
+        free(out);
+    }
+    char *out;
+    assert_int_equal(run_query("--csv 'SELECT (SELECT count(*) FROM runs), (SELECT count(*) "
+                               "FROM molecules), (SELECT count(*) FROM generations)' ",
+                               &out),
+                     0);
+    assert_non_null(strstr(out, "\n2,3,4\n"));
+    free(out);
+    assert_int_equal(run_query("--csv 'PRAGMA user_version'", &out), 0);
+    char expect[32];
+    snprintf(expect, sizeof expect, "user_version\n%d\n", STORE_SCHEMA_VERSION);
+    assert_string_equal(out, expect);
+    free(out);
+    assert_int_equal(access("/tmp/cvquery-evil.db", F_OK), -1);
+}
+
+static void test_views(void **state) {
+    (void)state;
+    char *out;
+    assert_int_equal(run_query("--csv top --by logp -n 2", &out), 0);
+    assert_string_equal(out, "id,smiles,mw,logp,qed,sa,penalized_logp,first_run\n"
+                             "2,Oc1ccccc1,94.113,1.3922,0.5147,1.18,0.21,2\n"
+                             "3,CC(=O)O,60.052,0.0909,0.429,1.6,-1.51,2\n");
+    free(out);
+    assert_int_equal(run_query("--csv top --by sa --asc -n 1", &out), 0);
+    assert_non_null(strstr(out, "\n2,Oc1ccccc1,"));
+    free(out);
+    assert_int_equal(run_query("--csv runs", &out), 0);
+    assert_non_null(strstr(out, "\n2,sample,running,"));
+    assert_non_null(strstr(out, ",4,3,3\n")); /* generations, valid, new molecules of run 2 */
+    free(out);
+    assert_int_equal(run_query("--json run 1", &out), 0);
+    assert_non_null(strstr(out, "{\"run\": [\n  {\"id\":1,\"kind\":\"train\",\"status\":\"ok\""));
+    assert_non_null(strstr(out, "\"eval_metrics\": [\n  {\"name\":\"validity\",\"value\":0.875}"));
+    assert_non_null(strstr(out, "\"training\": [\n  {\"split\":\"valid\",\"rows\":1"));
+    free(out);
+    assert_int_equal(run_query("run 9", &out), 1);
+    free(out);
+    /* 'OCC' is looked up by its canonical form 'CCO'. */
+    assert_int_equal(run_query("--csv molecule OCC", &out), 0);
+    assert_non_null(strstr(out, "# molecule\nid,smiles,"));
+    assert_non_null(strstr(out, "\n1,CCO,46.069,"));
+    assert_non_null(strstr(out, "# origins (run, method)\nrun_id,kind,method,n,"));
+    assert_non_null(strstr(out, "\n2,sample,sample,1,0,0,prior,\n"));
+    free(out);
+    assert_int_equal(run_query("molecule 'C(C'", &out), 1);
+    free(out);
+    assert_int_equal(run_query("molecule CCCCCCCC", &out), 1);
+    free(out);
+    /* Raw SQL with a parameter and a chemistry function; CSV escaping of a raw string. */
+    assert_int_equal(run_query("--csv 'SELECT smiles, round(logp(smiles), 4) AS l FROM molecules "
+                               "WHERE smiles = ?1' -p CCO",
+                               &out),
+                     0);
+    assert_string_equal(out, "smiles,l\nCCO,-0.0014\n");
+    free(out);
+    assert_int_equal(run_query("--csv 'SELECT raw_smiles FROM generations WHERE NOT valid'", &out),
+                     0);
+    assert_string_equal(out, "raw_smiles\n\"C(,\"\"\"\n");
+    free(out);
+    assert_int_equal(run_query("--format table 'SELECT 1 AS one'", &out), 0);
+    assert_string_equal(out, "one\n---\n  1\n");
+    free(out);
+}
+
+static void test_usage_errors(void **state) {
+    (void)state;
+    char *out;
+    assert_int_equal(run_query("", &out), 2);
+    free(out);
+    assert_int_equal(run_query("top --by colour", &out), 2);
+    free(out);
+    assert_int_equal(run_query("--format xml runs", &out), 2);
+    free(out);
+    assert_int_equal(run_query("run x", &out), 2);
+    free(out);
+    assert_int_equal(run_query("--help", &out), 0);
+    assert_non_null(strstr(out, "usage: chemvae query"));
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_writes_refused),
+        cmocka_unit_test(test_views),
+        cmocka_unit_test(test_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
