@@ -1,6 +1,6 @@
 /* test_store.c — the results DB: schema and versions, refusal of newer/foreign DBs, locked
  * DB, batches that commit all or nothing (constraint failure, simulated disk full,
- * SIGKILL mid-write), read-only enforcement, canned views, CSV/JSON/table output, the
+ * SIGKILL mid-write), concurrent writer processes, read-only enforcement, canned views, CSV/JSON/table output, the
  * chemistry SQL functions against Python RDKit values.
  * White-box where a fault must be injected: the test reaches the Store's sqlite3 handle
  * through src/store/store_internal.h (PRAGMA max_page_count) and opens a second raw
@@ -438,6 +438,49 @@ static void test_sigkill_mid_write(void **state) {
     tmp_db_remove(&t);
 }
 
+/* Several processes create the same new DB and write to it at once (e.g. train and sample
+ * started together): the schema is created once, writers wait for each other through the
+ * busy timeout, and every batch arrives. */
+static void test_concurrent_writers(void **state) {
+    (void)state;
+    TmpDb t;
+    tmp_db(&t, "shared/results.db");
+    enum { PROCS = 4, BATCHES = 10, BATCH = 50 };
+    pid_t pids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            Store *s = NULL;
+            int64_t run = 0;
+            CvError err = {0};
+            GenBatch b;
+            gen_batch(&b, BATCH, (size_t)p * 1000);
+            int bad = store_open(t.path, 0, &s, &err) ||
+                      store_run_begin(s, "sample", NULL, NULL, NULL, p, 0, &run, &err);
+            for (int i = 0; !bad && i < BATCHES; i++)
+                bad = store_insert_generations(s, run, b.g, BATCH, NULL, &err) != CV_OK;
+            if (bad) fprintf(stderr, "writer %d: %s\n", p, err.msg);
+            store_close(s);
+            gen_batch_free(&b);
+            _exit(bad ? 1 : 0);
+        }
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int wstatus;
+        assert_int_equal(waitpid(pids[p], &wstatus, 0), pids[p]);
+        assert_true(WIFEXITED(wstatus));
+        assert_int_equal(WEXITSTATUS(wstatus), 0);
+    }
+    Store *s = open_rw(t.path);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM runs"), PROCS);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), PROCS * BATCHES * BATCH);
+    assert_int_equal(query_int(s, "SELECT count(DISTINCT run_id) FROM generations"), PROCS);
+    assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    store_close(s);
+    tmp_db_remove(&t);
+}
+
 /* ---- read-only ------------------------------------------------------------------------------ */
 
 static void test_readonly_rejects_writes(void **state) {
@@ -840,6 +883,7 @@ int main(void) {
         cmocka_unit_test(test_batch_insert_and_rollback),
         cmocka_unit_test(test_disk_full_keeps_committed),
         cmocka_unit_test(test_sigkill_mid_write),
+        cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_readonly_rejects_writes),
         cmocka_unit_test(test_canned_views),
         cmocka_unit_test(test_output_escaping),
