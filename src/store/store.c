@@ -374,6 +374,7 @@ CvStatus store_open(const char *path, unsigned flags, Store **out, CvError *err)
     s->read_only = (flags & STORE_READ_ONLY) != 0;
     s->busy_ms = STORE_BUSY_TIMEOUT_MS;
     CvStatus status = s->read_only ? open_read_only(s, err) : open_read_write(s, err);
+    if (!status) status = store_register_chem_functions(s, err);
     if (status) goto fail;
     *out = s;
     return CV_OK;
