@@ -18,9 +18,9 @@
  * cached in Store.st; values are always bound, never formatted into SQL.
  *
  * Why not one transaction per row: even with WAL + synchronous=NORMAL (no fsync per
- * commit), per-row commits of generations run at ~7k rows/s against ~32k rows/s in
- * batches of 1024 (tests/bench/store.sh), and a crash mid-batch would leave half a batch;
- * callers group the rows that belong together (one decode batch). */
+ * commit), per-row commits of generations ran at 4-7k rows/s against 24-36k rows/s in
+ * batches of 1024 (tests/bench/store.sh, 2 shared cores), and a crash mid-batch would leave
+ * half a batch; callers group the rows that belong together (one decode batch). */
 #include "store_internal.h"
 
 #include <errno.h>
