@@ -67,7 +67,7 @@ static void fmt_num(char *buf, size_t cap, double v, double step) {
 static void frame(FILE *fp, const char *title, const char *xlabel, const char *ylabel, Axis ax, Axis ay, int w,
                   int h, int svg_w) {
     double pw = w - ML - MR, ph = h - MT - MB;
-    fprintf(fp, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+    fprintf(fp, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
             svg_w, h, svg_w, h);
     fprintf(fp, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#999\"/>\n", ML, MT, pw, ph);
     fprintf(fp, "<text x=\"%.1f\" y=\"18\" text-anchor=\"middle\" class=\"ct\">", ML + pw / 2);
