@@ -169,7 +169,7 @@ fuzz:
 FUZZERS = $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 $(BUILD)/fuzz/%: $(OBJ)/tests/fuzz/%.o $(LIB) $(CFFI_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+	$(CXX) $(SAN) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
 
 .PHONY: fuzz-run
 fuzz-run: $(FUZZERS)

@@ -66,7 +66,8 @@ typedef struct {
     float *gates[GRU_MAX_LAYERS]; /* (T, B, 3H) r, z, n */
     float *hn[GRU_MAX_LAYERS];    /* (T, B, H) */
     float *wtok;                  /* (V, 3H) one-hot block of w_ih[0], transposed */
-    float *cproj;                 /* (B, 3H) c W_cᵀ (+ b_ih[0] in inference) */
+    float *cproj;                 /* (B, 3H) c W_cᵀ (token mode) */
+    float *ones;                  /* (max_T·max_B) 1.0, for bias gradients by sgemv */
     float *dgx;                   /* (T, B, 3H) ∂ wrt W_ih x + b_ih of one layer */
     float *dgh;                   /* (T, B, 3H) ∂ wrt W_hh h + b_hh of one layer */
     float *dseq;                  /* (T, B, H) ∂ wrt a layer's output sequence */
