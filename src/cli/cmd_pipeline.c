@@ -347,12 +347,11 @@ static int pipeline_run(const RunOptions *o) {
         for (size_t k = 0; k < st->args.n && na < 500; k++) argv[na++] = st->args.v[k];
         for (size_t k = 0; resuming && k < st->resume.n && na < 510; k++) argv[na++] = st->resume.v[k];
         argv[na] = NULL;
+        const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == ST_NONE ? "running" : "inputs changed";
         char line[8192];
         format_command(line, sizeof line, argv + 1);
-        fprintf(stderr, "chemvae pipeline: %-12s %s: chemvae %s\n", st->name,
-                resuming ? "resuming" : forced ? "forced" : rec->status == ST_NONE ? "running" : "inputs changed",
-                line);
         if (o->dry_run) {
+            fprintf(stderr, "chemvae pipeline: %-12s would run (%s): chemvae %s\n", st->name, why, line);
             ran++;
             continue;
         }
@@ -384,6 +383,8 @@ static int pipeline_run(const RunOptions *o) {
                 cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
                 goto fail;
             }
+        format_command(line, sizeof line, argv + 1);
+        fprintf(stderr, "chemvae pipeline: %-12s %s: chemvae %s\n", st->name, why, line);
         rec->status = ST_STARTED;
         memcpy(rec->key, key, 17);
         rec->run = srun;

@@ -206,7 +206,7 @@ static void section_training(Report *rp) {
 
 static void section_eval(Report *rp) {
     fprintf(rp->fp, "<section id=\"eval\"><h2>Evaluation</h2>\n");
-    int64_t run = report_latest_run(rp, "EXISTS (SELECT 1 FROM eval_metrics e WHERE e.run_id = r.id)", NULL);
+    int64_t run = report_latest_run(rp, "r.kind = 'eval' AND EXISTS (SELECT 1 FROM eval_metrics e WHERE e.run_id = r.id)", NULL);
     StoreTable t = {0};
     CvError err = {0};
     if (run && store_eval_metrics(rp->db, run, &t, &err) == CV_OK && t.nrow) {
@@ -226,7 +226,7 @@ static const char CSS[] =
     "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f0f0f0}"
     ".grid{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ddd;padding:6px;width:230px;background:#fff}"
-    ".smi{font-family:monospace;font-size:11px;word-break:break-all}.sc{font-size:12px;color:#444}"
+    ".smi{font-family:monospace;font-size:11px;word-break:break-all}td.smi{max-width:280px}.sc{font-size:12px;color:#444}"
     ".path{display:flex;flex-wrap:wrap;align-items:center;gap:4px}.arrow{font-size:22px;color:#888}"
     ".empty{color:#a33;font-style:italic}.note,.meta{color:#666;font-size:13px}"
     ".ct{font-size:14px;font-weight:bold}.tk{font-size:11px;fill:#444}.al{font-size:12px;fill:#222}"
