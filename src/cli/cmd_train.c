@@ -53,7 +53,10 @@ static void usage(FILE *out) {
             "  --threads N         OpenBLAS threads (default: all cores)\n"
             "  --db FILE           results DB (default " CLI_DEFAULT_DB "); --no-db to skip\n"
             "  --parent-run N      record this run under run N (pipelines)\n"
-            "  --quiet             no progress bar, no per-epoch lines\n");
+            "  --quiet             no progress bar, no per-epoch lines\n"
+            "\n"
+            "usage: chemvae train --export SRC.cvae --out DST.cvae\n"
+            "  writes an inference-only copy of a checkpoint (no Adam state: a third the size)\n");
 }
 
 typedef struct {
@@ -115,10 +118,26 @@ static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDat
     return cv_hash_file(data_path, m->dataset_hash, err);
 }
 
+/* --export: the same model without the optimizer state. */
+static int export_checkpoint(const char *src, const char *dst) {
+    CvError err = {0};
+    Vae vae;
+    CkptMeta meta;
+    if (ckpt_load(src, &vae, &meta, 1, 0, NULL, &err) || ckpt_save(dst, &vae, &meta, 0, &err)) {
+        vae_free(&vae);
+        ckpt_meta_free(&meta);
+        return cli_report("train", &err);
+    }
+    fprintf(stderr, "chemvae train: wrote %s (epoch %ld, step %ld, no optimizer state)\n", dst, meta.epoch, meta.step);
+    vae_free(&vae);
+    ckpt_meta_free(&meta);
+    return CLI_OK;
+}
+
 int cmd_train(int argc, char **argv) {
     const char *cmd = "train";
     const char *data_path = NULL, *out = "results/models/model.cvae", *preset = "small";
-    const char *db_path = CLI_DEFAULT_DB;
+    const char *db_path = CLI_DEFAULT_DB, *export_from = NULL;
     int resume = 0, no_db = 0, quiet = 0;
     long threads = 0, parent = 0;
     long ov_latent = 0, ov_hidden = 0, ov_layers = 0, ov_enc = 0, ov_dec = 0;
@@ -126,7 +145,7 @@ int cmd_train(int argc, char **argv) {
     train_options_default(&o);
     enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
            O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
-           O_PARENT, O_QUIET, O_RESUME };
+           O_PARENT, O_QUIET, O_RESUME, O_EXPORT };
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
         {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
@@ -141,7 +160,8 @@ int cmd_train(int argc, char **argv) {
         {"max-steps", required_argument, 0, O_MAXSTEPS}, {"recon-sample", required_argument, 0, O_RECON},
         {"threads", required_argument, 0, O_THREADS}, {"db", required_argument, 0, O_DB},
         {"no-db", no_argument, 0, O_NODB},       {"parent-run", required_argument, 0, O_PARENT},
-        {"quiet", no_argument, 0, O_QUIET},      {"help", no_argument, 0, 'h'},
+        {"quiet", no_argument, 0, O_QUIET},      {"export", required_argument, 0, O_EXPORT},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     optind = 1;
     int c;
@@ -156,6 +176,7 @@ int cmd_train(int argc, char **argv) {
         case O_NODB: no_db = 1; break;
         case O_QUIET: quiet = 1; break;
         case O_DB: db_path = optarg; break;
+        case O_EXPORT: export_from = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
 #define LONGOPT(code, name, dst)                                                                   \
     case code:                                                                                     \
@@ -193,6 +214,7 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (export_from) return export_checkpoint(export_from, out);
     if (!data_path) return cli_usage_error(cmd, "--data is required");
     if (o.batch < 2) return cli_usage_error(cmd, "--batch must be at least 2");
     cli_set_threads((int)threads);
