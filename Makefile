@@ -82,7 +82,7 @@ CFFI_LIB  := $(DEPS_BUILD)/librdkitcffi.a
 all: $(BIN) $(LIB)
 
 # ---- third-party pieces, built at build time from Debian packages ---------------------
-$(PKG_STAMP): deps/install-packages.sh
+$(PKG_STAMP): deps/install-packages.sh Makefile
 	@mkdir -p $(@D)
 	deps/install-packages.sh $(PACKAGES)
 	@touch $@
