@@ -246,7 +246,8 @@ static int pipeline_run(const RunOptions *o) {
     int64_t prun = 0;
     int lock_fd = -1, rc = CLI_ERROR;
     StoreRunStatus final = STORE_RUN_FAILED;
-    char **argv = NULL, **subst = NULL;
+    char **argv = NULL, **subst = NULL; /* (cap) the stage's command line, its ${RUN} copies */
+    size_t cap = 64;
     char exe[PATH_MAX];
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (el <= 0) {
@@ -269,8 +270,8 @@ static int pipeline_run(const RunOptions *o) {
     else
         snprintf(s.dir, sizeof s.dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
     snprintf(s.file, sizeof s.file, "%s/state", s.dir);
-    if (!(s.rec = calloc(pf.nstages, sizeof *s.rec)) || !(argv = calloc(512, sizeof *argv)) ||
-        !(subst = calloc(512, sizeof *subst))) {
+    if (!(s.rec = calloc(pf.nstages, sizeof *s.rec)) || !(argv = calloc(cap, sizeof *argv)) ||
+        !(subst = calloc(cap, sizeof *subst))) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -312,6 +313,13 @@ static int pipeline_run(const RunOptions *o) {
     for (size_t i = 0; i < pf.nstages; i++) {
         PipeStage *st = &pf.stages[i];
         StageRecord *rec = &s.rec[i];
+        if (g_signal) { /* Ctrl-C between two stages */
+            fprintf(stderr, "chemvae pipeline: interrupted before stage '%s'; run the same command again to continue\n",
+                    st->name);
+            final = STORE_RUN_INTERRUPTED;
+            rc = 130;
+            goto done;
+        }
         int forced = from >= 0 && (int)i >= from;
         if (!forced && st->prebuilt && file_exists(st->prebuilt) && (rec->status == ST_NONE || rec->status == ST_PREBUILT)) {
             fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists\n", st->name, st->prebuilt);
@@ -341,11 +349,22 @@ static int pipeline_run(const RunOptions *o) {
             continue;
         }
         int resuming = !forced && same && rec->status == ST_STARTED && st->resume.n > 0;
-        size_t na = 0;
+        size_t na = 0, need = 3 + st->args.n + st->resume.n;
+        if (need > cap) {
+            char **a = realloc(argv, need * sizeof *a), **b = a ? realloc(subst, need * sizeof *b) : NULL;
+            if (a) argv = a;
+            if (!b) {
+                cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            memset(b + cap, 0, (need - cap) * sizeof *b);
+            subst = b;
+            cap = need;
+        }
         argv[na++] = exe;
         argv[na++] = st->command;
-        for (size_t k = 0; k < st->args.n && na < 500; k++) argv[na++] = st->args.v[k];
-        for (size_t k = 0; resuming && k < st->resume.n && na < 510; k++) argv[na++] = st->resume.v[k];
+        for (size_t k = 0; k < st->args.n; k++) argv[na++] = st->args.v[k];
+        for (size_t k = 0; resuming && k < st->resume.n; k++) argv[na++] = st->resume.v[k];
         argv[na] = NULL;
         const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == ST_NONE ? "running" : "inputs changed";
         char line[8192];
@@ -440,7 +459,7 @@ done:
     store_close(db);
     if (lock_fd >= 0) close(lock_fd);
     if (subst)
-        for (size_t k = 0; k < 512; k++) free(subst[k]);
+        for (size_t k = 0; k < cap; k++) free(subst[k]);
     free(subst);
     free(argv);
     free(s.rec);
