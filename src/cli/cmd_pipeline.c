@@ -15,7 +15,9 @@
  * earlier results through the DB, which has no file hash). A stage is skipped when the state
  * file records it 'done' with the same key and its outputs exist. A stage recorded 'started'
  * with the same key was interrupted: it runs again with its `resume` words (train continues
- * from its last checkpoint); any other stage that runs first deletes its old outputs.
+ * from its last checkpoint); any other stage that runs first deletes its old outputs. A stage
+ * with a `prebuilt` file that exists and that never started here is skipped, the file copied
+ * to its first output (a shipped model stands in for training).
  * --from STAGE runs that stage and every later one unconditionally.
  *
  * State file STATE/state (text, rewritten atomically after every transition):
@@ -132,6 +134,24 @@ static CvStatus state_save(const State *s, const PipeFile *pf, long long pipelin
 }
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* Copies src to dst atomically (dst's folders created). */
+static CvStatus copy_file(const char *src, const char *dst, CvError *err) {
+    char *data = NULL;
+    size_t len = 0;
+    CvAtomicFile af;
+    CvStatus st = cv_read_file(src, &data, &len, err);
+    if (!st) st = cv_mkdir_parents(dst, err);
+    if (!st && !(st = cv_atomic_open(&af, dst, err))) {
+        st = cv_atomic_write(&af, data, len, err);
+        if (st)
+            cv_atomic_abort(&af);
+        else
+            st = cv_atomic_commit(&af, err);
+    }
+    free(data);
+    return st;
+}
 
 static void stdout_path(char *buf, size_t cap, const State *s, const PipeStage *st) {
     snprintf(buf, cap, "%s/%s.out", s->dir, st->name);
@@ -322,7 +342,11 @@ static int pipeline_run(const RunOptions *o) {
         }
         int forced = from >= 0 && (int)i >= from;
         if (!forced && st->prebuilt && file_exists(st->prebuilt) && (rec->status == ST_NONE || rec->status == ST_PREBUILT)) {
-            fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists\n", st->name, st->prebuilt);
+            const char *dst = st->outputs.n ? st->outputs.v[0] : NULL;
+            int copy = dst && strcmp(dst, st->prebuilt) != 0 && !file_exists(dst);
+            fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", st->name, st->prebuilt,
+                    copy ? "; copied to " : "", copy ? dst : "");
+            if (!o->dry_run && copy && copy_file(st->prebuilt, dst, &err)) goto fail;
             if (!o->dry_run) {
                 rec->status = ST_PREBUILT;
                 snprintf(rec->key, sizeof rec->key, "%016llx", 0ULL);
