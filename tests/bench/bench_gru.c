@@ -6,7 +6,8 @@
  * Dense mode (default, input 231 like the issue's PyTorch reference) or token mode
  * (--tokens D V: the decoder's [c ; onehot] input, In = D + V). FLOPs counted are the
  * multiply-adds actually performed by the products (2 per MAC) of each mode; element-wise
- * work is not counted. The sgemm reference is one (B·T)×3H×H product (the shape of the
+ * work is not counted, so token mode (whose layer-0 projection is a gather) does less
+ * counted work for the same 231 inputs. The sgemm reference is one (B·T)×3H×H product (the shape of the
  * GRU's batched input projection) and one B×3H×H product (the per-step recurrent shape).
  * Prints key=value lines that tests/bench/gru.sh reads. */
 #include <cblas.h>
@@ -90,12 +91,17 @@ int main(int argc, char **argv) {
     cv_rng_fill_normal(&rng, dout, T * B * H);
     for (size_t i = 0; i < T * B; i++) tok[i] = V ? (int32_t)cv_rng_below(&rng, V) : 0;
 
-    /* MACs: input projections (dense: all of W_ih; token: only the c block per sequence)
-     * + recurrent; backward does two products per forward product. */
+    /* Multiply-adds of the products actually performed (backward is called with all
+     * weight gradients and without dx / dc / dh0, as in training where the GRU input
+     * needs no gradient except dc, a B×D×3H product): forward = layer-0 input projection
+     * (dense: all T·B rows; token: only c, B rows) + L recurrent + (L−1) upper input
+     * projections; backward = per layer dh and dW_hh, per upper layer dW_ih and the
+     * input gradient, and layer 0's dW_ih (dense) or dW_c (token). 2 FLOPs per MAC. */
     double H3 = 3.0 * H, TB = (double)T * B;
     double in0 = V ? (double)B * D * H3 : TB * In * H3;
-    double fwd = 2.0 * (in0 + TB * H3 * H * (double)L + TB * H3 * H * (double)(L - 1));
-    double bwd = 2.0 * fwd;
+    double rec = TB * H3 * H;
+    double fwd = 2.0 * (in0 + rec * (double)L + rec * (double)(L - 1));
+    double bwd = 2.0 * (in0 + 2.0 * rec * (double)L + 2.0 * rec * (double)(L - 1));
 
     double tf = 1e30, tb = 1e30;
     for (int r = 0; r < reps + 1; r++) {
