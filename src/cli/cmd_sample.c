@@ -20,12 +20,13 @@
 #include "chemvae/dataset.h"
 #include "chemvae/evaluate.h"
 #include "chemvae/latent.h"
+#include "chemvae/progress.h"
 #include "chemvae/store.h"
 #include "cli.h"
 #include "latent_cli.h"
 #include "model_io.h"
 
-enum { CHUNK = 1024 };
+enum { CHUNK = 256 };
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -175,6 +176,8 @@ int cmd_sample(int argc, char **argv) {
     cv_rng_init(&zrng, (uint64_t)a.seed);
     cv_rng_init(&drng, (uint64_t)a.seed ^ 0x5eed0decULL);
     LatentDecodeOpts dopt = {K, (float)a.temperature, (float)a.retry_temperature};
+    CvProgress prog;
+    cv_progress_start(&prog, "sample", (size_t)a.n);
     for (size_t s = 0; s < (size_t)a.n; s += CHUNK) {
         size_t N = (size_t)a.n - s < CHUNK ? (size_t)a.n - s : CHUNK;
         if (a.around) latent_sample_around(&zrng, center, (float)a.radius, z, N, Z);
@@ -195,7 +198,11 @@ int cmd_sample(int argc, char **argv) {
             if (cli_store_generations(db, run_id, &b, mols, &err)) goto fail;
         }
         latent_mols_free(mols, N * K);
+        char suffix[64];
+        snprintf(suffix, sizeof suffix, "valid %.1f%%", 100.0 * (double)n_valid / (double)n_decodes);
+        cv_progress_update(&prog, s + N, suffix);
     }
+    cv_progress_finish(&prog, NULL);
     size_t n_novel = 0;
     if (a.json) printf("[");
     else printf("smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s\n", a.around ? ",similarity" : "",
