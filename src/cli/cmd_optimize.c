@@ -255,6 +255,8 @@ static CvStatus store_sink(void *ctx, size_t step, size_t S, size_t K, const flo
                            const float *pred, const LatentMol *mols, const double *sim, CvError *err) {
     (void)pred;
     SinkCtx *c = ctx;
+    if (cli_interrupted())
+        return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %zu (every decode so far is stored)", step);
     double mean = 0;
     for (size_t s = 0; s < S; s++) mean += head[s] / (double)S;
     char suffix[64];
@@ -394,6 +396,7 @@ int cmd_optimize(int argc, char **argv) {
     for (size_t i = 0; i < s.n; i++) sources[i] = s.smiles[i] ? s.smiles[i] : "random";
     SinkCtx ctx = {&m, db, run_id, sources, pred, {{0}, 0, 0, 0, 0, 0}};
     cv_progress_start(&ctx.prog, "optimize", oc.steps);
+    cli_catch_interrupts();
     if (latent_optimize(&m.vae, &m.vocab, &obj, wz, off, &oc, s.z, (const char *const *)s.smiles, s.n, &rng,
                         store_sink, &ctx, res, NULL, &err))
         goto fail;
@@ -434,8 +437,9 @@ int cmd_optimize(int argc, char **argv) {
     rc = CLI_OK;
     goto done;
 fail:
-    if (db && run_id) store_run_finish(db, run_id, STORE_RUN_FAILED, NULL);
+    if (db && run_id) store_run_finish(db, run_id, err.code == CV_ERR_INTERRUPTED ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
     rc = cli_report(cmd, &err);
+    if (err.code == CV_ERR_INTERRUPTED) rc = 128 + cli_interrupted();
 done:
     if (res)
         for (size_t i = 0; i < s.n; i++) latent_opt_result_free(&res[i]);
