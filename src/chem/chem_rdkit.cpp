@@ -32,21 +32,281 @@
 #include <GraphMol/GraphMol.h>
 #include <GraphMol/MolOps.h>
 #include <GraphMol/MolPickler.h>
+#include <GraphMol/QueryOps.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
 #include <GraphMol/Substruct/SubstructMatch.h>
 
 #include <algorithm>
+#include <bitset>
 #include <memory>
 #include <string>
 #include <vector>
 
+/* ---- Screens: exact shortcuts around RDKit's substructure search -----------------------
+ * One SubstructMatch call costs >= 1.2 us plus ~60 ns per candidate atom, and QED alone
+ * runs 128 patterns, Crippen logP up to 110. Most patterns cannot match a given molecule
+ * for a reason visible without searching: they need an element or a bond order the
+ * molecule lacks, or more atoms of some elements than it has. From each query tree we
+ * derive necessary conditions ("query atoms whose element set lies inside S: k of them, so
+ * the molecule needs >= k atoms with elements in S"; the same for bond orders) and skip
+ * the search when one fails: it would have found nothing. Derivation is conservative:
+ * anything not understood (negation, recursion, "*", ring/H-count/charge-only queries)
+ * means "any element" / "any bond" and restricts nothing, so a screen never changes a
+ * result, it only avoids work. */
+typedef std::bitset<128> ElementSet; /* atomic numbers 0..127 */
+typedef std::bitset<32> BondSet;     /* RDKit::Bond::BondType values */
+typedef Queries::Query<int, RDKit::Atom const *, true> AtomQuery;
+typedef Queries::Query<int, RDKit::Bond const *, true> BondQuery;
+
+template <class Set, class Q>
+static Set query_set(const Q *q, const char *and_name, const char *or_name,
+                     bool (*leaf)(const Q *, Set *)) {
+    Set all = Set().set(), s;
+    if (!q || q->getNegation()) return all;
+    if (leaf(q, &s)) return s;
+    const std::string &d = q->getDescription();
+    if (d == and_name) {
+        s = all;
+        for (auto c = q->beginChildren(); c != q->endChildren(); ++c)
+            s &= query_set<Set, Q>(c->get(), and_name, or_name, leaf);
+        return s;
+    }
+    if (d == or_name) {
+        for (auto c = q->beginChildren(); c != q->endChildren(); ++c)
+            s |= query_set<Set, Q>(c->get(), and_name, or_name, leaf);
+        return s;
+    }
+    return all;
+}
+
+static bool element_leaf(const AtomQuery *q, ElementSet *s) {
+    const std::string &d = q->getDescription();
+    if (d != "AtomAtomicNum" && d != "AtomType") return false;
+    auto eq = dynamic_cast<const Queries::EqualityQuery<int, RDKit::Atom const *, true> *>(q);
+    int z = eq ? (d == "AtomType" ? eq->getVal() % 1000 : eq->getVal()) : -1; /* Z+1000*arom */
+    if (z < 0 || z >= 128) return false;
+    s->reset().set((size_t)z);
+    return true;
+}
+
+static bool bond_leaf(const BondQuery *q, BondSet *s) {
+    using RDKit::Bond;
+    const std::string &d = q->getDescription();
+    s->reset();
+    if (d == "BondOrder") {
+        auto eq = dynamic_cast<const Queries::EqualityQuery<int, RDKit::Bond const *, true> *>(q);
+        if (!eq || eq->getVal() < 0 || eq->getVal() >= 32) return false;
+        s->set((size_t)eq->getVal());
+    } else if (d == "SingleOrAromaticBond") {
+        s->set(Bond::SINGLE).set(Bond::AROMATIC);
+    } else if (d == "DoubleOrAromaticBond") {
+        s->set(Bond::DOUBLE).set(Bond::AROMATIC);
+    } else if (d == "SingleOrDoubleBond") {
+        s->set(Bond::SINGLE).set(Bond::DOUBLE);
+    } else if (d == "SingleOrDoubleOrAromaticBond") {
+        s->set(Bond::SINGLE).set(Bond::DOUBLE).set(Bond::AROMATIC);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static ElementSet atom_elements(const RDKit::Atom *a) {
+    if (!a->hasQuery()) return ElementSet().set((size_t)std::min(a->getAtomicNum(), 127));
+    return query_set<ElementSet, AtomQuery>(a->getQuery(), "AtomAnd", "AtomOr", element_leaf);
+}
+
+static BondSet bond_orders(const RDKit::Bond *b) {
+    if (!b->hasQuery()) return BondSet().set((size_t)b->getBondType() & 31);
+    return query_set<BondSet, BondQuery>(b->getQuery(), "BondAnd", "BondOr", bond_leaf);
+}
+
+static bool has_recursion(const AtomQuery *q) {
+    if (!q) return false;
+    if (q->getDescription() == "RecursiveStructure") return true;
+    for (auto c = q->beginChildren(); c != q->endChildren(); ++c)
+        if (has_recursion(c->get())) return true;
+    return false;
+}
+
+/* What a molecule offers: atoms per element, bonds per bond order. */
+struct MolCounts {
+    int element[128] = {0};
+    int bond[32] = {0};
+    explicit MolCounts(const RDKit::ROMol &mol) {
+        for (const auto a : mol.atoms()) element[std::min(a->getAtomicNum(), 127)]++;
+        for (const auto b : mol.bonds()) bond[b->getBondType() & 31]++;
+    }
+};
+
+/* "at least `need` atoms (bonds) whose element (order) is one of `members`". */
+struct Requirement {
+    std::vector<unsigned char> members;
+    int need;
+};
+
+template <class Set>
+static std::vector<Requirement> requirements(const std::vector<Set> &sets) {
+    std::vector<Requirement> out;
+    for (const Set &s : sets) {
+        if (s.all()) continue;
+        bool seen = false;
+        for (const auto &r : out) {
+            Set rs;
+            for (unsigned char m : r.members) rs.set(m);
+            seen = seen || rs == s;
+        }
+        if (seen) continue;
+        Requirement r{{}, 0};
+        for (size_t i = 0; i < s.size(); i++)
+            if (s[i]) r.members.push_back((unsigned char)i);
+        for (const Set &t : sets) r.need += (t & ~s).none(); /* t inside s */
+        out.push_back(r);
+    }
+    return out;
+}
+
+static bool meets(const std::vector<Requirement> &reqs, const int *have) {
+    for (const auto &r : reqs) {
+        int n = 0;
+        for (unsigned char m : r.members) n += have[m];
+        if (n < r.need) return false;
+    }
+    return true;
+}
+
+struct Screen {
+    std::vector<Requirement> atoms, bonds;
+    explicit Screen(const RDKit::ROMol &q) {
+        std::vector<ElementSet> a;
+        std::vector<BondSet> b;
+        for (const auto atom : q.atoms()) a.push_back(atom_elements(atom));
+        for (const auto bond : q.bonds()) b.push_back(bond_orders(bond));
+        atoms = requirements(a);
+        bonds = requirements(b);
+    }
+    bool may_match(const MolCounts &c) const { return meets(atoms, c.element) && meets(bonds, c.bond); }
+};
+
+/* Search order. RDKit's VF2 tries query atom 0 against every molecule atom, then extends
+ * to the lowest-numbered unmatched neighbour. Written SMARTS often start at a benzene
+ * carbon ("c1ccccc1OC(=O)O"), so the search walks every ring of the molecule before
+ * failing on the rare part. Renumbering the query to start at its most selective atom
+ * (fewest expected candidates, by element) and to grow breadth-first towards selective
+ * neighbours finds the same matches (a match is a set of atom pairs; order is only search
+ * order) with far fewer dead ends: about 30% less time on QED's alerts. Rough expected
+ * count per element in a drug-like molecule: */
+static double expected_candidates(const ElementSet &e) {
+    if (e.all()) return 30;
+    double w = 0;
+    for (size_t z = 0; z < e.size(); z++) {
+        if (!e[z]) continue;
+        w += z == 6 ? 15 : (z == 7 || z == 8) ? 2.5 : (z == 9 || z == 16 || z == 17) ? 0.4 : 0.05;
+    }
+    return w;
+}
+
+static RDKit::ROMol *selective_order(const RDKit::ROMol &q) {
+    const unsigned n = q.getNumAtoms();
+    std::vector<double> w(n);
+    for (const auto a : q.atoms()) w[a->getIdx()] = expected_candidates(atom_elements(a));
+    std::vector<unsigned> order;
+    std::vector<bool> queued(n, false);
+    auto lighter = [&](unsigned a, unsigned b) { return w[a] < w[b] || (w[a] == w[b] && a < b); };
+    while (order.size() < n) { /* one breadth-first growth per query fragment */
+        unsigned root = n;
+        for (unsigned i = 0; i < n; i++)
+            if (!queued[i] && (root == n || lighter(i, root))) root = i;
+        std::vector<unsigned> frontier{root};
+        queued[root] = true;
+        while (!frontier.empty()) {
+            auto it = std::min_element(frontier.begin(), frontier.end(), lighter);
+            unsigned a = *it;
+            frontier.erase(it);
+            order.push_back(a);
+            for (const auto nb : q.atomNeighbors(q.getAtomWithIdx(a)))
+                if (!queued[nb->getIdx()]) {
+                    queued[nb->getIdx()] = true;
+                    frontier.push_back(nb->getIdx());
+                }
+        }
+    }
+    return RDKit::MolOps::renumberAtoms(q, order);
+}
+
+struct Pattern {
+    std::unique_ptr<RDKit::ROMol> query; /* renumbered by selective_order */
+    Screen screen;
+    explicit Pattern(RDKit::ROMol *q) : query(q), screen(*q) {}
+};
+
 struct ChemRdMol {
     RDKit::ROMol mol;
+    std::unique_ptr<MolCounts> counts;
 };
 
 struct ChemRdPatterns {
-    std::vector<std::unique_ptr<RDKit::ROMol>> queries;
+    std::vector<Pattern> patterns;
 };
+
+/* Crippen.MolLogP = RDKit's calcCrippenDescriptors(mol, includeHs=true): Hs made explicit,
+ * then for each of the 110 atom-type patterns in order, every match's first atom takes
+ * that type's contribution unless an earlier type claimed it; the sum runs in atom order.
+ * This is RDKit's getCrippenAtomContribs loop (Descriptors/Crippen.cpp) with two exact
+ * shortcuts: a pattern is not searched when its screen fails, or when its first query atom
+ * (if not recursive) matches none of the atoms still untyped, since then no match could
+ * type an atom. Same matches, same contributions, same summation order: the same double. */
+struct CrippenType {
+    const RDKit::Descriptors::CrippenParams *param;
+    Screen screen;
+    bool first_checkable; /* query atom 0 has no recursive part */
+};
+
+static const std::vector<CrippenType> &crippen_types() {
+    /* Built once (thread-safe static initialisation), read-only afterwards. */
+    static const std::vector<CrippenType> types = [] {
+        std::vector<CrippenType> v;
+        for (const auto &param : *RDKit::Descriptors::CrippenParamCollection::getParams()) {
+            const RDKit::Atom *first = param.dp_pattern->getAtomWithIdx(0);
+            v.push_back({&param, Screen(*param.dp_pattern),
+                         first->hasQuery() && !has_recursion(first->getQuery())});
+        }
+        return v;
+    }();
+    return types;
+}
+
+static double crippen_logp(const RDKit::ROMol &mol) {
+    std::unique_ptr<RDKit::ROMol> work(RDKit::MolOps::addHs(mol, false, false));
+    const unsigned n = work->getNumAtoms();
+    std::vector<double> contrib(n, 0.0);
+    boost::dynamic_bitset<> needed(n);
+    needed.set();
+    MolCounts counts(*work);
+    for (const auto &t : crippen_types()) {
+        if (!t.screen.may_match(counts)) continue;
+        if (t.first_checkable) {
+            const RDKit::Atom *qa = t.param->dp_pattern->getAtomWithIdx(0);
+            bool first = false;
+            for (size_t i = needed.find_first(); i != needed.npos && !first; i = needed.find_next(i))
+                first = qa->Match(work->getAtomWithIdx((unsigned)i));
+            if (!first) continue;
+        }
+        std::vector<RDKit::MatchVectType> matches;
+        RDKit::SubstructMatch(*work, *t.param->dp_pattern, matches, false, true);
+        for (const auto &match : matches) {
+            int idx = match[0].second;
+            if (needed[idx]) {
+                needed[idx] = 0;
+                contrib[idx] = t.param->logp;
+            }
+        }
+        if (needed.none()) break;
+    }
+    double logp = 0.0;
+    for (double c : contrib) logp += c;
+    return logp;
+}
 
 extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n,
                                                 size_t *bad) {
@@ -57,12 +317,12 @@ extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_
         for (; i < n; i++) {
             std::unique_ptr<RDKit::ROMol> q(RDKit::SmartsToMol(smarts[i]));
             if (!q) break;
-            p->queries.push_back(std::move(q));
+            p->patterns.emplace_back(selective_order(*q));
         }
     } catch (...) {
         /* an unparsable SMARTS can throw as well as return NULL: both land below */
     }
-    if (p && p->queries.size() == n) return p.release();
+    if (p && p->patterns.size() == n) return p.release();
     if (bad) *bad = i;
     return nullptr;
 }
@@ -88,6 +348,7 @@ extern "C" ChemRdMol *chem_rd_mol_from_pickle(const char *pkl, size_t n, int *nu
         /* Python's sanitized molecule has its (symmetrized SSSR) ring info; the pickle
          * normally carries it, recompute it when it did not. */
         if (!m->mol.getRingInfo()->isInitialized()) RDKit::MolOps::symmetrizeSSSR(m->mol);
+        m->counts.reset(new MolCounts(m->mol));
         int macrocycles;
         *num_atoms = (int)m->mol.getNumAtoms();
         ring_sizes(m->mol, largest_ring, &macrocycles);
@@ -101,11 +362,13 @@ extern "C" void chem_rd_mol_free(ChemRdMol *m) { delete m; }
 
 extern "C" int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
                                      unsigned max_matches) {
-    if (!m || !p || i >= p->queries.size() || max_matches == 0) return -1;
+    if (!m || !p || i >= p->patterns.size() || max_matches == 0) return -1;
+    const Pattern &pat = p->patterns[i];
+    if (!pat.screen.may_match(*m->counts)) return 0;
     try {
         RDKit::SubstructMatchParameters params;
         params.maxMatches = max_matches;
-        return (int)RDKit::SubstructMatch(m->mol, *p->queries[i], params).size();
+        return (int)RDKit::SubstructMatch(m->mol, *pat.query, params).size();
     } catch (...) {
         return -1;
     }
@@ -113,12 +376,13 @@ extern "C" int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p
 
 extern "C" int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPatterns *p,
                                              size_t i) {
-    if (!m || !p || i >= p->queries.size()) return -1;
+    if (!m || !p || i >= p->patterns.size()) return -1;
     try {
         /* What Chem.DeleteSubstructs does (all uniquified matches, atoms removed in one
          * batch), then the SSSR of what is left. Only the graph matters for the count. */
         std::vector<RDKit::MatchVectType> matches;
-        RDKit::SubstructMatch(m->mol, *p->queries[i], matches, true, true, false);
+        if (p->patterns[i].screen.may_match(*m->counts))
+            RDKit::SubstructMatch(m->mol, *p->patterns[i].query, matches, true, true, false);
         RDKit::RWMol rest(m->mol, true);
         std::vector<unsigned> del;
         for (const auto &match : matches)
@@ -138,13 +402,12 @@ extern "C" int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPat
     }
 }
 
-extern "C" int chem_rd_descriptors(const ChemRdMol *m, ChemRdDescriptors *out) {
+extern "C" int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out) {
     if (!m || !out) return -1;
     try {
-        const RDKit::ROMol &mol = m->mol;
-        double mr;
+        RDKit::ROMol &mol = m->mol;
         out->mw = RDKit::Descriptors::calcAMW(mol);
-        RDKit::Descriptors::calcCrippenDescriptors(mol, out->logp, mr);
+        out->logp = crippen_logp(mol);
         out->tpsa = RDKit::Descriptors::calcTPSA(mol);
         out->hbd = (int)RDKit::Descriptors::calcNumHBD(mol);
         out->rotb_strict = (int)RDKit::Descriptors::calcNumRotatableBonds(
@@ -156,10 +419,9 @@ extern "C" int chem_rd_descriptors(const ChemRdMol *m, ChemRdDescriptors *out) {
         /* FindMolChiralCenters(includeUnassigned=True), legacy implementation:
          * AssignStereochemistry(cleanIt=False, force=True, flagPossibleStereoCenters=True)
          * then atoms carrying _CIPCode or _ChiralityPossible. */
-        RDKit::ROMol stereo(mol);
-        RDKit::MolOps::assignStereochemistry(stereo, false, true, true);
+        RDKit::MolOps::assignStereochemistry(mol, false, true, true);
         out->chiral_centers = 0;
-        for (const auto atom : stereo.atoms())
+        for (const auto atom : mol.atoms())
             out->chiral_centers += atom->hasProp(RDKit::common_properties::_CIPCode) ||
                                    atom->hasProp(RDKit::common_properties::_ChiralityPossible);
         return 0;

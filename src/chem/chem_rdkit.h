@@ -55,9 +55,10 @@ typedef struct {
     int macrocycles;    /* rings of RingInfo with more than 8 atoms */
 } ChemRdDescriptors;
 
-/* Fills *out (stereo perception runs on a copy: `m` is not modified, so one molecule may
- * be read from several threads). Returns 0, or -1 on an RDKit failure. */
-int chem_rd_descriptors(const ChemRdMol *m, ChemRdDescriptors *out);
+/* Fills *out. Assigns stereochemistry on `m` (flags possible centers), hence not const;
+ * like every RDKit molecule a ChemRdMol is used by one thread at a time.
+ * Returns 0, or -1 on an RDKit failure. */
+int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out);
 
 /* Unfolded Morgan fingerprint with counts (GetMorganFingerprint(m, radius)): writes up
  * to `cap` (id, count) pairs in ascending id order and returns how many there are in
