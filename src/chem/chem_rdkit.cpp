@@ -1,27 +1,33 @@
 /* chem_rdkit.cpp — the one project-owned C++ file: what RDKit 2022.09's C FFI lacks for
- * QED and the SA score, behind the small extern "C" API of chem_rdkit.h.
+ * exact, fast scoring, behind the small extern "C" API of chem_rdkit.h.
  *
- * What it adds: (1) unfolded radius-2 Morgan ids with counts (the FFI only folds bits);
- * (2) SMARTS queries parsed once and matched many times (the FFI's
- * get_substruct_matches re-parses query and molecule on every call: ~150 mol/s for QED's
- * 128 patterns); (3) the seven raw descriptors QED and SA need.
+ * What it adds: (1) a SMILES parse with Python's semantics (the FFI's get_mol accepts some
+ * SMILES Python rejects, see chem.c), returning the molecule and the FFI's pickle of it;
+ * (2) unfolded radius-2 Morgan ids with counts (the FFI only folds bits); (3) SMARTS
+ * queries parsed once and matched many times (the FFI's get_substruct_matches re-parses
+ * query and molecule on every call: ~150 mol/s for QED's 128 patterns); (4) the raw
+ * descriptors QED and SA need, computed with RDKit's own functions.
  *
  * Speed decision. The target is parse + canonical + logP + QED + SA at >= 2x Python RDKit
- * per thread. The FFI's get_descriptors computes 43 descriptors and formats them as JSON
- * (~930 mol/s alone), so it is not used on the scoring path. Instead the C side parses
- * with get_mol (SMILES -> pickle), takes the canonical SMILES from get_smiles, and hands
- * the same pickle to chem_rd_mol_from_pickle once; this file then computes only MolWt,
- * Crippen logP, TPSA, HBD, strict rotatable bonds, stereo/spiro/bridgehead counts and
- * ring sizes with RDKit's own functions (so values are RDKit's, bit for bit), counts
- * pattern matches on the unpickled molecule, and returns Morgan ids. The algorithms stay
- * in C: QED's SMARTS lists, ADS tables and weights (chem_qed.c), the SA formula and the
- * fragment table generated at build time (chem_sa.c). Unpickling costs a few
- * microseconds, far less than a second SMILES parse; keeping a live C++ molecule inside
- * ChemMol instead would have put C++ ownership into every chem function.
+ * per thread, while Python spends its time inside the same RDKit C++ code. The FFI's
+ * get_descriptors (43 descriptors formatted as JSON, ~930 mol/s alone) is not used;
+ * instead only MolWt, Crippen logP, TPSA, HBD, strict rotatable bonds, stereo, spiro,
+ * bridgehead and ring counts are computed, each once (Python computes logP, MolWt, TPSA
+ * twice, QED's copy of the molecule is re-sanitized, and every RDKit call pays the
+ * interpreter). Measured with callgrind on 200 ZINC molecules the remaining cost was
+ * dominated by substructure searches: 110 Crippen atom-type patterns and 128 QED patterns
+ * per molecule, each RDKit SubstructMatch call paying set-up for the whole molecule.
+ * Three exact shortcuts below cut that (screens, selective search order, direct
+ * matcher); each keeps RDKit's results bit for bit (tests/check-zinc24k.sh: 0 rows differ
+ * from Python on 24,445 molecules) and falls back to RDKit's search wherever its
+ * preconditions do not hold. The algorithms themselves stay in C: QED's SMARTS lists,
+ * ADS tables and weights (chem_qed.c), the SA formula and the fragment table generated at
+ * build time (chem_sa.c).
  *
- * Thread safety: every function works on its own molecule; pattern sets are shared
- * read-only (RDKit locks the per-query state of recursive SMARTS itself when built with
- * RDK_BUILD_THREADSAFE_SSS, as Debian's is). No exception crosses the C boundary. */
+ * Thread safety: every function works on its own molecule; pattern sets and the Crippen
+ * type table are built once and then only read (RDKit locks the per-query state of
+ * recursive SMARTS itself, RDK_BUILD_THREADSAFE_SSS). No exception crosses the C
+ * boundary. */
 #include "chem_rdkit.h"
 
 #include <GraphMol/Descriptors/Crippen.h>
@@ -37,6 +43,8 @@
 #include <GraphMol/Substruct/SubstructMatch.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <bitset>
 #include <memory>
 #include <string>
@@ -109,6 +117,12 @@ static bool bond_leaf(const BondQuery *q, BondSet *s) {
         return false;
     }
     return true;
+}
+
+static ElementSet mol_elements(const RDKit::ROMol &mol) {
+    ElementSet s;
+    for (const auto a : mol.atoms()) s.set((size_t)std::min(a->getAtomicNum(), 127));
+    return s;
 }
 
 static ElementSet atom_elements(const RDKit::Atom *a) {
@@ -234,15 +248,136 @@ static RDKit::ROMol *selective_order(const RDKit::ROMol &q) {
     return RDKit::MolOps::renumberAtoms(q, order);
 }
 
+/* Direct matcher. For small queries RDKit's SubstructMatch spends most of its time on
+ * per-call set-up (graph state for the whole molecule, subquery bookkeeping), not on
+ * matching. A Plan matches the same way without it: query atoms in breadth-first order
+ * from atom 0, each placed on an unused neighbour of its already-placed parent (or on any
+ * unused atom when it starts a new '.'-separated component), the other query bonds to
+ * already-placed atoms checked as ring closures, backtracking on failure. Atoms and bonds
+ * are tested with the same QueryAtom/QueryBond Match calls RDKit's VF2 makes
+ * (atomCompat/bondCompat without query-query matching, chirality or conjugation options),
+ * so a Plan finds a match exactly when RDKit does: a match is a set of atom pairs, and
+ * both searches are complete. Queries with recursive SMARTS (which need RDKit's subquery
+ * preparation) or dative bonds (direction check) get no Plan and use RDKit. */
+struct PlanStep {
+    const RDKit::Atom *atom;
+    int parent;                      /* step index, -1: any unused atom */
+    const RDKit::Bond *bond;         /* query bond to the parent */
+    std::vector<std::pair<int, const RDKit::Bond *>> closures; /* to earlier steps */
+    int children;                    /* steps whose parent this is */
+};
+
+struct Plan {
+    std::vector<PlanStep> steps;
+};
+
+static std::unique_ptr<Plan> make_plan(const RDKit::ROMol &q) {
+    const unsigned n = q.getNumAtoms();
+    for (const auto atom : q.atoms())
+        if (!atom->hasQuery() || has_recursion(atom->getQuery())) return nullptr;
+    for (const auto bond : q.bonds())
+        if (!bond->hasQuery() || bond->getBondType() == RDKit::Bond::DATIVE) return nullptr;
+    std::unique_ptr<Plan> plan(new Plan);
+    std::vector<int> step_of(n, -1);
+    for (unsigned start = 0; start < n; start++) {
+        if (step_of[start] >= 0) continue;
+        step_of[start] = (int)plan->steps.size();
+        plan->steps.push_back({q.getAtomWithIdx(start), -1, nullptr, {}, 0});
+        for (size_t k = (size_t)step_of[start]; k < plan->steps.size(); k++) {
+            const RDKit::Atom *a = plan->steps[k].atom;
+            for (const auto bond : q.atomBonds(a)) {
+                const RDKit::Atom *nb = bond->getOtherAtom(a);
+                int j = step_of[nb->getIdx()];
+                if (j < 0) {
+                    step_of[nb->getIdx()] = (int)plan->steps.size();
+                    plan->steps.push_back({nb, (int)k, bond, {}, 0});
+                    plan->steps[k].children++;
+                } else if (j < (int)k && j != plan->steps[k].parent) {
+                    plan->steps[k].closures.emplace_back(j, bond);
+                }
+            }
+        }
+    }
+    /* Each ring-closure bond is recorded once, at the later of its two steps. */
+    return plan;
+}
+
+static bool plan_place(const Plan &plan, size_t k, const RDKit::ROMol &mol, unsigned *map);
+
+static bool plan_try(const Plan &plan, size_t k, const RDKit::ROMol &mol, unsigned *map,
+                     const RDKit::Atom *cand, const RDKit::Bond *via) {
+    const PlanStep &st = plan.steps[k];
+    unsigned idx = cand->getIdx();
+    if (std::find(map, map + k, idx) != map + k) return false;
+    if (via && !st.bond->Match(via)) return false;
+    if (!st.atom->Match(cand)) return false;
+    for (const auto &c : st.closures) {
+        const RDKit::Bond *b = mol.getBondBetweenAtoms(idx, map[c.first]);
+        if (!b || !c.second->Match(b)) return false;
+    }
+    map[k] = idx;
+    return plan_place(plan, k + 1, mol, map);
+}
+
+/* Places steps k.. given map[0..k); true at the first complete match. */
+static bool plan_place(const Plan &plan, size_t k, const RDKit::ROMol &mol, unsigned *map) {
+    if (k == plan.steps.size()) return true;
+    const PlanStep &st = plan.steps[k];
+    if (st.parent < 0) {
+        for (const auto a : mol.atoms())
+            if (plan_try(plan, k, mol, map, a, nullptr)) return true;
+        return false;
+    }
+    const RDKit::Atom *from = mol.getAtomWithIdx(map[st.parent]);
+    for (const auto bond : mol.atomBonds(from))
+        if (plan_try(plan, k, mol, map, bond->getOtherAtom(from), bond)) return true;
+    return false;
+}
+
+/* Is there a match (with query atom 0 on `root` when root is not NULL)? */
+static bool plan_matches(const Plan &plan, const RDKit::ROMol &mol, const RDKit::Atom *root) {
+    unsigned small[32];
+    std::vector<unsigned> big(plan.steps.size() > 32 ? plan.steps.size() : 0);
+    unsigned *map = big.empty() ? small : big.data();
+    if (!root) return plan_place(plan, 0, mol, map);
+    return plan_try(plan, 0, mol, map, root, nullptr);
+}
+
+/* Upper bound on the number of (ununiquified) matches of a Plan rooted at query atom 0 in
+ * `mol`: root candidates of a possible element (their degrees in `degree`), children
+ * ordered among neighbours (at most `maxdeg` - 1 besides the parent). */
+static double plan_match_bound(const Plan &plan, const ElementSet &root_elements,
+                               const RDKit::ROMol &mol, const std::vector<unsigned> &degree,
+                               unsigned maxdeg) {
+    auto arrangements = [](double slots, int k) {
+        double r = 1;
+        for (int i = 0; i < k; i++) r *= std::max(slots - i, 0.0);
+        return r;
+    };
+    double rest = 1;
+    for (size_t k = 1; k < plan.steps.size(); k++) {
+        if (plan.steps[k].parent < 0) rest *= (double)mol.getNumAtoms();
+        rest *= arrangements((double)maxdeg - 1, plan.steps[k].children);
+    }
+    double bound = 0;
+    for (const auto a : mol.atoms())
+        if (root_elements[(size_t)std::min(a->getAtomicNum(), 127)])
+            bound += arrangements((double)degree[a->getIdx()], plan.steps[0].children) * rest;
+    return bound;
+}
+
 struct Pattern {
     std::unique_ptr<RDKit::ROMol> query; /* renumbered by selective_order */
     Screen screen;
-    explicit Pattern(RDKit::ROMol *q) : query(q), screen(*q) {}
+    std::unique_ptr<Plan> plan; /* NULL: RDKit's search */
+    explicit Pattern(RDKit::ROMol *q) : query(q), screen(*q), plan(make_plan(*q)) {}
 };
 
 struct ChemRdMol {
-    RDKit::ROMol mol;
-    std::unique_ptr<MolCounts> counts;
+    std::unique_ptr<RDKit::ROMol> owner;
+    RDKit::ROMol &mol;
+    MolCounts counts;
+    explicit ChemRdMol(RDKit::ROMol *m) : owner(m), mol(*m), counts(*m) {}
 };
 
 struct ChemRdPatterns {
@@ -251,15 +386,22 @@ struct ChemRdPatterns {
 
 /* Crippen.MolLogP = RDKit's calcCrippenDescriptors(mol, includeHs=true): Hs made explicit,
  * then for each of the 110 atom-type patterns in order, every match's first atom takes
- * that type's contribution unless an earlier type claimed it; the sum runs in atom order.
- * This is RDKit's getCrippenAtomContribs loop (Descriptors/Crippen.cpp) with two exact
- * shortcuts: a pattern is not searched when its screen fails, or when its first query atom
- * (if not recursive) matches none of the atoms still untyped, since then no match could
- * type an atom. Same matches, same contributions, same summation order: the same double. */
+ * that type's contribution unless an earlier type claimed it; the sum runs in atom order
+ * (RDKit's getCrippenAtomContribs, Descriptors/Crippen.cpp). Done here the same way,
+ * because RDKit's loop (up to 110 full searches listing every match in a ~50-atom
+ * molecule) was the largest single cost of scoring, with exact shortcuts:
+ *  - a pattern whose screen fails has no match: skipped;
+ *  - otherwise, for each untyped atom a, "some match has a as its first atom" is decided
+ *    by the pattern's Plan rooted at a (none of the 110 needs RDKit's recursion);
+ *  - RDKit stops listing matches at 1000 (its default maxMatches), which can leave atoms
+ *    untyped in very large molecules; when plan_match_bound says a pattern could reach
+ *    1000 matches, RDKit's own search runs instead, so the result is RDKit's in all cases.
+ * Same types, same contributions, same summation order: the same double as RDKit. */
 struct CrippenType {
     const RDKit::Descriptors::CrippenParams *param;
     Screen screen;
-    bool first_checkable; /* query atom 0 has no recursive part */
+    ElementSet root_elements;  /* elements query atom 0 can match */
+    std::unique_ptr<Plan> plan; /* rooted at query atom 0; NULL: RDKit's search */
 };
 
 static const std::vector<CrippenType> &crippen_types() {
@@ -267,9 +409,8 @@ static const std::vector<CrippenType> &crippen_types() {
     static const std::vector<CrippenType> types = [] {
         std::vector<CrippenType> v;
         for (const auto &param : *RDKit::Descriptors::CrippenParamCollection::getParams()) {
-            const RDKit::Atom *first = param.dp_pattern->getAtomWithIdx(0);
-            v.push_back({&param, Screen(*param.dp_pattern),
-                         first->hasQuery() && !has_recursion(first->getQuery())});
+            const RDKit::ROMol &q = *param.dp_pattern;
+            v.push_back({&param, Screen(q), atom_elements(q.getAtomWithIdx(0)), make_plan(q)});
         }
         return v;
     }();
@@ -283,25 +424,36 @@ static double crippen_logp(const RDKit::ROMol &mol) {
     boost::dynamic_bitset<> needed(n);
     needed.set();
     MolCounts counts(*work);
+    ElementSet untyped = mol_elements(*work); /* elements of the atoms still needed */
+    std::vector<unsigned> degree(n);
+    unsigned maxdeg = 0;
+    for (const auto a : work->atoms()) maxdeg = std::max(maxdeg, degree[a->getIdx()] = a->getDegree());
     for (const auto &t : crippen_types()) {
-        if (!t.screen.may_match(counts)) continue;
-        if (t.first_checkable) {
-            const RDKit::Atom *qa = t.param->dp_pattern->getAtomWithIdx(0);
-            bool first = false;
-            for (size_t i = needed.find_first(); i != needed.npos && !first; i = needed.find_next(i))
-                first = qa->Match(work->getAtomWithIdx((unsigned)i));
-            if (!first) continue;
-        }
-        std::vector<RDKit::MatchVectType> matches;
-        RDKit::SubstructMatch(*work, *t.param->dp_pattern, matches, false, true);
-        for (const auto &match : matches) {
-            int idx = match[0].second;
-            if (needed[idx]) {
-                needed[idx] = 0;
-                contrib[idx] = t.param->logp;
+        if ((t.root_elements & untyped).none() || !t.screen.may_match(counts)) continue;
+        if (t.plan && plan_match_bound(*t.plan, t.root_elements, *work, degree, maxdeg) < 1000) {
+            for (size_t i = needed.find_first(); i != needed.npos; i = needed.find_next(i)) {
+                const RDKit::Atom *a = work->getAtomWithIdx((unsigned)i);
+                if (!t.root_elements[(size_t)std::min(a->getAtomicNum(), 127)]) continue;
+                if (plan_matches(*t.plan, *work, a)) {
+                    needed[i] = 0;
+                    contrib[i] = t.param->logp;
+                }
+            }
+        } else {
+            std::vector<RDKit::MatchVectType> matches;
+            RDKit::SubstructMatch(*work, *t.param->dp_pattern, matches, false, true);
+            for (const auto &match : matches) {
+                int idx = match[0].second;
+                if (needed[idx]) {
+                    needed[idx] = 0;
+                    contrib[idx] = t.param->logp;
+                }
             }
         }
         if (needed.none()) break;
+        untyped.reset();
+        for (size_t i = needed.find_first(); i != needed.npos; i = needed.find_next(i))
+            untyped.set((size_t)std::min(work->getAtomWithIdx((unsigned)i)->getAtomicNum(), 127));
     }
     double logp = 0.0;
     for (double c : contrib) logp += c;
@@ -339,21 +491,33 @@ static void ring_sizes(const RDKit::ROMol &mol, int *largest, int *macrocycles) 
     }
 }
 
-extern "C" ChemRdMol *chem_rd_mol_from_pickle(const char *pkl, size_t n, int *num_atoms,
-                                              int *largest_ring) {
-    if (!pkl || !n) return nullptr;
+extern "C" ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
+                                              int *num_atoms, int *largest_ring) {
+    *pkl = nullptr;
+    *pkl_len = 0;
+    if (!smiles) return nullptr;
     try {
-        std::unique_ptr<ChemRdMol> m(new ChemRdMol);
-        RDKit::MolPickler::molFromPickle(std::string(pkl, n), m->mol);
-        /* Python's sanitized molecule has its (symmetrized SSSR) ring info; the pickle
-         * normally carries it, recompute it when it did not. */
-        if (!m->mol.getRingInfo()->isInitialized()) RDKit::MolOps::symmetrizeSSSR(m->mol);
-        m->counts.reset(new MolCounts(m->mol));
+        /* Python's Chem.MolFromSmiles(s): SmilesToMol with sanitize=True, removeHs=True. */
+        std::unique_ptr<RDKit::RWMol> parsed(RDKit::SmilesToMol(smiles));
+        if (!parsed) return nullptr;
+        std::unique_ptr<ChemRdMol> m(new ChemRdMol(parsed.release()));
+        /* The pickle the C FFI works on, written as its get_mol writes it. */
+        std::string bytes;
+        RDKit::MolPickler::pickleMol(m->mol, bytes,
+                                     RDKit::PicklerOps::PropertyPickleOptions::AllProps ^
+                                         RDKit::PicklerOps::PropertyPickleOptions::ComputedProps);
+        *pkl = (char *)malloc(bytes.size() ? bytes.size() : 1);
+        if (!*pkl) return nullptr;
+        memcpy(*pkl, bytes.data(), bytes.size());
+        *pkl_len = bytes.size();
         int macrocycles;
         *num_atoms = (int)m->mol.getNumAtoms();
         ring_sizes(m->mol, largest_ring, &macrocycles);
         return m.release();
     } catch (...) {
+        free(*pkl);
+        *pkl = nullptr;
+        *pkl_len = 0;
         return nullptr;
     }
 }
@@ -364,8 +528,9 @@ extern "C" int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p
                                      unsigned max_matches) {
     if (!m || !p || i >= p->patterns.size() || max_matches == 0) return -1;
     const Pattern &pat = p->patterns[i];
-    if (!pat.screen.may_match(*m->counts)) return 0;
+    if (!pat.screen.may_match(m->counts)) return 0;
     try {
+        if (max_matches == 1 && pat.plan) return plan_matches(*pat.plan, m->mol, nullptr);
         RDKit::SubstructMatchParameters params;
         params.maxMatches = max_matches;
         return (int)RDKit::SubstructMatch(m->mol, *pat.query, params).size();
@@ -381,7 +546,7 @@ extern "C" int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPat
         /* What Chem.DeleteSubstructs does (all uniquified matches, atoms removed in one
          * batch), then the SSSR of what is left. Only the graph matters for the count. */
         std::vector<RDKit::MatchVectType> matches;
-        if (p->patterns[i].screen.may_match(*m->counts))
+        if (p->patterns[i].screen.may_match(m->counts))
             RDKit::SubstructMatch(m->mol, *p->patterns[i].query, matches, true, true, false);
         RDKit::RWMol rest(m->mol, true);
         std::vector<unsigned> del;
