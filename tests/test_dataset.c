@@ -166,7 +166,7 @@ static void test_save_load_and_corruption(void **state) {
     assert_true(back.vocab_hash == ds.vocab_hash);
     dataset_free(&back);
 
-    /* flip one byte in the middle: CRC refuses it */
+    /* flip one byte in the middle: the checksum refuses it */
     char *data;
     size_t len;
     assert_int_equal(cv_read_file(path, &data, &len, &err), CV_OK);
@@ -175,7 +175,7 @@ static void test_save_load_and_corruption(void **state) {
     fwrite(data, 1, len, fp);
     fclose(fp);
     assert_int_equal(dataset_load(&back, path, &err), CV_ERR_FORMAT);
-    assert_non_null(strstr(err.msg, "CRC"));
+    assert_non_null(strstr(err.msg, "checksum"));
     /* truncated */
     data[len / 2] ^= 0x40;
     fp = fopen(path, "wb");

@@ -92,7 +92,7 @@ static void tiny_model(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t see
 
 /* Batch of the first B molecules. */
 static void first_batch(const CvDataset *ds, size_t B, int32_t *ids, int32_t *len, float *props) {
-    uint32_t rows[64];
+    uint32_t rows[64] = {0};
     for (size_t i = 0; i < B; i++) rows[i] = (uint32_t)i;
     dataset_fill_ids(ds, rows, B, ids);
     dataset_fill_props(ds, rows, B, props);
@@ -295,6 +295,7 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     assert_string_equal(mb.vocab[5], ds.vocab.tokens[5]);
     assert_int_equal(ckpt_meta_check_vocab(&mb, &ds.vocab, path, "dataset", &err), CV_OK);
     vae_free(&back);
+    ckpt_meta_free(&mb);
 
     char *data;
     size_t len;

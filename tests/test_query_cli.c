@@ -1,7 +1,8 @@
 /* test_query_cli.c — `chemvae query` end to end: runs $BUILD/chemvae (BUILD from the
  * environment, default "build") on a small DB written through the store API and checks
  * stdout and exit codes: write attempts (INSERT, DROP, ATTACH, PRAGMA assignments) fail
- * with exit 1 and leave the DB unchanged, views print the right rows, bad options exit 2. */
+ * with exit 1 and leave the DB unchanged, views print the right rows, `molecule`
+ * canonicalizes its input, bad options exit 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,9 +142,20 @@ static void test_views(void **state) {
     free(out);
     assert_int_equal(run_query("run 9", &out), 1);
     free(out);
-    /* Raw SQL with a parameter; CSV escaping of a raw string. */
-    assert_int_equal(run_query("--csv 'SELECT smiles, logp AS l FROM molecules WHERE smiles = ?1' "
-                               "-p CCO",
+    /* 'OCC' is looked up by its canonical form 'CCO'. */
+    assert_int_equal(run_query("--csv molecule OCC", &out), 0);
+    assert_non_null(strstr(out, "# molecule\nid,smiles,"));
+    assert_non_null(strstr(out, "\n1,CCO,46.069,"));
+    assert_non_null(strstr(out, "# origins (run, method)\nrun_id,kind,method,n,"));
+    assert_non_null(strstr(out, "\n2,sample,sample,1,0,0,prior,\n"));
+    free(out);
+    assert_int_equal(run_query("molecule 'C(C'", &out), 1);
+    free(out);
+    assert_int_equal(run_query("molecule CCCCCCCC", &out), 1);
+    free(out);
+    /* Raw SQL with a parameter and a chemistry function; CSV escaping of a raw string. */
+    assert_int_equal(run_query("--csv 'SELECT smiles, round(logp(smiles), 4) AS l FROM molecules "
+                               "WHERE smiles = ?1' -p CCO",
                                &out),
                      0);
     assert_string_equal(out, "smiles,l\nCCO,-0.0014\n");

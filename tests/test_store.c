@@ -1,6 +1,7 @@
 /* test_store.c — the results DB: schema and versions, refusal of newer/foreign DBs, locked
  * DB, batches that commit all or nothing (constraint failure, simulated disk full,
- * SIGKILL mid-write), read-only enforcement, canned views, CSV/JSON/table output.
+ * SIGKILL mid-write), concurrent writer processes, read-only enforcement, canned views, CSV/JSON/table output, the
+ * chemistry SQL functions against Python RDKit values.
  * White-box where a fault must be injected: the test reaches the Store's sqlite3 handle
  * through src/store/store_internal.h (PRAGMA max_page_count) and opens a second raw
  * connection to hold a write lock. Every DB lives in a fresh directory under /tmp. */
@@ -437,6 +438,49 @@ static void test_sigkill_mid_write(void **state) {
     tmp_db_remove(&t);
 }
 
+/* Several processes create the same new DB and write to it at once (e.g. train and sample
+ * started together): the schema is created once, writers wait for each other through the
+ * busy timeout, and every batch arrives. */
+static void test_concurrent_writers(void **state) {
+    (void)state;
+    TmpDb t;
+    tmp_db(&t, "shared/results.db");
+    enum { PROCS = 4, BATCHES = 10, BATCH = 50 };
+    pid_t pids[PROCS];
+    for (int p = 0; p < PROCS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] == 0) {
+            Store *s = NULL;
+            int64_t run = 0;
+            CvError err = {0};
+            GenBatch b;
+            gen_batch(&b, BATCH, (size_t)p * 1000);
+            int bad = store_open(t.path, 0, &s, &err) ||
+                      store_run_begin(s, "sample", NULL, NULL, NULL, p, 0, &run, &err);
+            for (int i = 0; !bad && i < BATCHES; i++)
+                bad = store_insert_generations(s, run, b.g, BATCH, NULL, &err) != CV_OK;
+            if (bad) fprintf(stderr, "writer %d: %s\n", p, err.msg);
+            store_close(s);
+            gen_batch_free(&b);
+            _exit(bad ? 1 : 0);
+        }
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int wstatus;
+        assert_int_equal(waitpid(pids[p], &wstatus, 0), pids[p]);
+        assert_true(WIFEXITED(wstatus));
+        assert_int_equal(WEXITSTATUS(wstatus), 0);
+    }
+    Store *s = open_rw(t.path);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM runs"), PROCS);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), PROCS * BATCHES * BATCH);
+    assert_int_equal(query_int(s, "SELECT count(DISTINCT run_id) FROM generations"), PROCS);
+    assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    store_close(s);
+    tmp_db_remove(&t);
+}
+
 /* ---- read-only ------------------------------------------------------------------------------ */
 
 static void test_readonly_rejects_writes(void **state) {
@@ -734,6 +778,101 @@ static void test_output_escaping(void **state) {
     tmp_db_remove(&t);
 }
 
+/* ---- chemistry SQL functions ------------------------------------------------------------- */
+
+static double query_real(Store *s, const char *sql) {
+    StoreTable t;
+    CvError err = {0};
+    CvStatus st = store_select(s, sql, NULL, 0, &t, &err);
+    if (st) fprintf(stderr, "%s: %s\n", sql, err.msg);
+    assert_int_equal(st, CV_OK);
+    assert_int_equal(t.nrow, 1);
+    double v = t.cells[0].type == STORE_NULL ? NAN : store_table_real(&t, 0, 0);
+    store_table_free(&t);
+    return v;
+}
+
+static void test_chem_sql_functions(void **state) {
+    (void)state;
+    TmpDb t;
+    int64_t run = 0;
+    Store *s = open_with_run(&t, "chem.db", "sample", &run);
+    CvError err = {0};
+    StoreMolecule m[3] = {{"CCO", NAN, NAN, NAN, NAN, NAN},
+                          {"Oc1ccccc1", NAN, NAN, NAN, NAN, NAN},
+                          {"CC(=O)Oc1ccccc1C(=O)O", NAN, NAN, NAN, NAN, NAN}};
+    assert_int_equal(store_upsert_molecules(s, run, m, 3, NULL, &err), 0);
+    store_close(s);
+    /* On the read-only connection `chemvae query` uses. Reference values: Python RDKit
+     * 2022.09 (Descriptors.MolWt, Crippen.MolLogP, QED.qed, sascorer, Tanimoto of Morgan
+     * r=2 2048-bit fingerprints). */
+    assert_int_equal(store_open(t.path, STORE_READ_ONLY, &s, &err), 0);
+    assert_true(fabs(query_real(s, "SELECT logp('CCO')") - -0.0014000000000000123) < 1e-4);
+    assert_true(fabs(query_real(s, "SELECT qed('CCO')") - 0.40680796565539457) < 1e-4);
+    assert_true(fabs(query_real(s, "SELECT sa('CCO')") - 1.9802570386349831) < 1e-4);
+    assert_true(fabs(query_real(s, "SELECT mw('c1ccccc1O')") - 94.11299999999999) < 1e-4);
+    assert_true(fabs(query_real(s, "SELECT qed('CC(=O)Oc1ccccc1C(=O)O')") - 0.5501217966938848) <
+                1e-4);
+    assert_true(fabs(query_real(s, "SELECT penalized_logp('CCO')") -
+                     (-0.0014000000000000123 - 1.9802570386349831)) < 1e-4);
+    assert_true(query_real(s, "SELECT tanimoto('CCO', 'OCC')") == 1.0);
+    assert_true(fabs(query_real(s, "SELECT tanimoto('c1ccccc1O', 'c1ccccc1N')") - 0.375) < 1e-9);
+    assert_int_equal(query_int(s, "SELECT mol_valid('CCO') + 2 * mol_valid('C(C')"), 1);
+    assert_int_equal(query_int(s, "SELECT canonical('OC(C)=O') = 'CC(=O)O'"), 1);
+    assert_int_equal(query_int(s, "SELECT has_substruct('c1ccccc1O', 'c1ccccc1')"), 1);
+    assert_int_equal(query_int(s, "SELECT has_substruct('CCO', 'c1ccccc1')"), 0);
+    /* NULL for invalid SMILES / SMARTS and for NULL arguments. */
+    assert_int_equal(query_int(s, "SELECT logp('C(C') IS NULL AND canonical('xyz') IS NULL AND "
+                                  "tanimoto('CCO', 'C1CC') IS NULL AND "
+                                  "has_substruct('CCO', '[[') IS NULL AND "
+                                  "has_substruct('C1CC', 'C') IS NULL AND mol_valid(NULL) IS NULL "
+                                  "AND qed(NULL) IS NULL AND tanimoto(NULL, 'C') IS NULL"),
+                     1);
+    /* Usable over the tables. */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE "
+                                  "has_substruct(smiles, 'c1ccccc1')"),
+                     2);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE "
+                                  "tanimoto(smiles, 'OCC') = 1 AND canonical(smiles) = smiles"),
+                     1);
+    store_close(s);
+    tmp_db_remove(&t);
+}
+
+static void test_json_builder(void **state) {
+    (void)state;
+    StoreJson j;
+    store_json_begin(&j);
+    store_json_str(&j, "preset", "tiny");
+    store_json_num(&j, "lr", 4e-4);
+    store_json_num(&j, "bad", NAN);
+    store_json_int(&j, "seed", -3);
+    store_json_str(&j, "path", "a\"b\\c\n");
+    store_json_str(&j, "none", NULL);
+    store_json_raw(&j, "props", "[\"qed\",\"sa\"]");
+    char *s = store_json_end(&j);
+    assert_non_null(s);
+    assert_string_equal(s, "{\"preset\":\"tiny\",\"lr\":0.0004,\"bad\":null,\"seed\":-3,"
+                           "\"path\":\"a\\\"b\\\\c\\n\",\"none\":null,\"props\":[\"qed\",\"sa\"]}");
+    /* Accepted by the JSON CHECK constraint of runs.config. */
+    TmpDb t;
+    tmp_db(&t, "json.db");
+    Store *db = open_rw(t.path);
+    CvError err = {0};
+    int64_t run = 0;
+    assert_int_equal(store_run_begin(db, "train", s, NULL, NULL, 1, 0, &run, &err), CV_OK);
+    assert_int_equal(query_int(db, "SELECT json_extract(config, '$.seed') FROM runs"), -3);
+    assert_int_equal(store_run_begin(db, "train", "{lr: nan}", NULL, NULL, 1, 0, &run, &err),
+                     CV_ERR_DB);
+    free(s);
+    store_json_begin(&j);
+    s = store_json_end(&j);
+    assert_string_equal(s, "{}");
+    free(s);
+    store_close(db);
+    tmp_db_remove(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_created),
@@ -744,9 +883,12 @@ int main(void) {
         cmocka_unit_test(test_batch_insert_and_rollback),
         cmocka_unit_test(test_disk_full_keeps_committed),
         cmocka_unit_test(test_sigkill_mid_write),
+        cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_readonly_rejects_writes),
         cmocka_unit_test(test_canned_views),
         cmocka_unit_test(test_output_escaping),
+        cmocka_unit_test(test_json_builder),
+        cmocka_unit_test(test_chem_sql_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,10 @@ typedef struct {
     float *gates[GRU_MAX_LAYERS]; /* (T, B, 3H) r, z, n */
     float *hn[GRU_MAX_LAYERS];    /* (T, B, H) */
     float *wtok;                  /* (V, 3H) one-hot block of w_ih[0], transposed */
-    float *cproj;                 /* (B, 3H) c W_cᵀ (+ b_ih[0] in inference) */
+    float *cproj;                 /* (B, 3H) c W_cᵀ (token mode) */
+    float *ones;                  /* (max_T·max_B) 1.0, for bias gradients by sgemv */
+    float *whh_t;                 /* (L, H, 3H) W_hhᵀ per layer (forward / infer_begin) */
+    float *wih_t;                 /* (max(I, H), 3H) W_ihᵀ of the layer being projected */
     float *dgx;                   /* (T, B, 3H) ∂ wrt W_ih x + b_ih of one layer */
     float *dgh;                   /* (T, B, 3H) ∂ wrt W_hh h + b_hh of one layer */
     float *dseq;                  /* (T, B, H) ∂ wrt a layer's output sequence */
@@ -130,7 +133,9 @@ void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, cons
  * or zeros and, in token mode, projects c (B, D) once (c is ignored in dense mode).
  * Each step advances all B sequences by one step with input x (B, I) (dense mode) or
  * tok (B) (token mode) and returns the top-layer state (B, H), owned by g and valid
- * until the next call. Does not touch the training caches. B <= max_B. */
+ * until the next call. begin takes what it needs from the weights (transposes, the c
+ * projection): they must not change until the last step of that run. Does not touch
+ * what a pending backward needs. B <= max_B. */
 void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B);
 const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x);
 const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok);

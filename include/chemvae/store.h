@@ -23,7 +23,10 @@
  *
  * Ownership: a Store is used by one thread at a time. Strings passed in are copied by
  * SQLite; strings in a StoreTable are owned by the table.
- */
+ *
+ * Chemistry SQL functions are registered on every connection: mol_valid(s), canonical(s),
+ * mw(s), logp(s), qed(s), sa(s), penalized_logp(s), tanimoto(a, b), has_substruct(s,
+ * smarts). They return NULL for an invalid SMILES/SMARTS or a NULL argument. */
 #ifndef CHEMVAE_STORE_H
 #define CHEMVAE_STORE_H
 
@@ -248,5 +251,29 @@ int store_printer_row(void *printer, size_t ncol, const char *const *names,
                       const StoreValue *vals);
 /* Finishes the output; returns CV_ERR_IO when any write to fp failed. */
 CvStatus store_printer_end(StorePrinter *p, CvError *err);
+
+/* ---- building JSON values for the config / predicted / extra columns --------------------- */
+
+/* A JSON object writer, so callers never hand-format JSON (a stray "nan" would make the
+ * column's json_valid CHECK fail and the whole batch roll back). Usage:
+ *   StoreJson j; store_json_begin(&j);
+ *   store_json_str(&j, "preset", "tiny"); store_json_num(&j, "lr", 4e-4);
+ *   char *config = store_json_end(&j);   // "{"preset":"tiny","lr":0.0004}", caller frees
+ * Keys and string values are escaped; NULL strings and non-finite numbers become null.
+ * store_json_raw inserts `json` (itself valid JSON, e.g. a nested object) verbatim. */
+typedef struct {
+    FILE *fp; /* memstream over buf */
+    char *buf;
+    size_t len;
+    size_t n; /* members written */
+} StoreJson;
+
+void store_json_begin(StoreJson *j);
+void store_json_str(StoreJson *j, const char *key, const char *value);
+void store_json_num(StoreJson *j, const char *key, double value);
+void store_json_int(StoreJson *j, const char *key, int64_t value);
+void store_json_raw(StoreJson *j, const char *key, const char *json);
+/* Returns the malloc'd object text (caller frees), or NULL when memory ran out. */
+char *store_json_end(StoreJson *j);
 
 #endif

@@ -22,7 +22,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
 
+/* The subcommands (DESIGN §8), one file each. main.c declares them weak instead (it
+ * defines CLI_WEAK_COMMANDS) so the program links with whichever files exist. */
+#define CLI_COMMANDS(X)                                                                            \
+    X(ingest) X(vocab) X(train) X(eval) X(encode) X(decode) X(sample) X(optimize) X(interpolate)    \
+    X(score) X(query) X(report) X(pipeline)
+#ifndef CLI_WEAK_COMMANDS
+#define CLI_DECLARE(name) int cmd_##name(int argc, char **argv);
+CLI_COMMANDS(CLI_DECLARE)
+#undef CLI_DECLARE
+#endif
+
 /* Default results database path. */
 #define CLI_DEFAULT_DB "results/chemvae.db"
+
+#include <stddef.h>
+
+/* Sets the number of threads OpenBLAS may use (0 = leave its default). */
+void cli_set_threads(int n);
+
+/* Appends s to buf as a JSON string literal (quotes, escapes); returns the new length.
+ * Never writes past cap (the result is truncated but stays NUL-terminated). */
+size_t cli_json_string(char *buf, size_t len, size_t cap, const char *s);
 
 #endif

@@ -2,14 +2,14 @@
  *
  *   chemvae query [--db PATH] [--format table|csv|json] "SELECT ..." [--param V]...
  *   chemvae query top [--by qed|logp|sa|penalized_logp|mw] [-n 20] [--asc] [--run N]
- *   chemvae query runs | run N | schema
+ *   chemvae query runs | run N | molecule SMILES | schema
  *
  * The DB is opened with STORE_READ_ONLY (SQLITE_OPEN_READONLY + query_only + an
  * authorizer), and every statement must pass sqlite3_stmt_readonly, so no query can change
  * it. Output: an aligned table when stdout is a terminal, CSV otherwise (the DESIGN's
  * default for results on stdout); --format/--json/--csv choose explicitly. CSV and JSON of
  * raw SQL stream row by row; tables are collected first to size the columns. Views with
- * several parts (run N) print each part under a "== name" line (table), after a
+ * several parts (run N, molecule) print each part under a "== name" line (table), after a
  * "# name" line (CSV), or as the members of one JSON object. */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chemvae/chem.h"
 #include "chemvae/store.h"
 #include "cli.h"
 
@@ -30,6 +31,7 @@ static void usage(FILE *out) {
             "       chemvae query [options] top           best molecules by a score\n"
             "       chemvae query [options] runs          every run with its counts\n"
             "       chemvae query [options] run N         one run: row, counts, metrics\n"
+            "       chemvae query [options] molecule SMILES   a molecule and where it came from\n"
             "       chemvae query [options] schema        tables and their SQL\n"
             "\n"
             "options:\n"
@@ -45,8 +47,10 @@ static void usage(FILE *out) {
             "  --run N            top: only molecules run N generated\n"
             "  -h, --help         this help\n"
             "\n"
-            "Example: chemvae query \"SELECT smiles, qed FROM molecules ORDER BY qed DESC "
-            "LIMIT 5\"\n",
+            "SQL functions: mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"
+            "penalized_logp(s) tanimoto(a, b) has_substruct(s, smarts); NULL on invalid input.\n"
+            "Example: chemvae query \"SELECT smiles, qed FROM molecules WHERE "
+            "has_substruct(smiles, 'c1ccccc1') ORDER BY qed DESC LIMIT 5\"\n",
             CLI_DEFAULT_DB);
 }
 
@@ -107,6 +111,29 @@ static CvStatus view_run(Store *db, const Options *o, int64_t run_id, CvError *e
     }
     if (!status) end_parts(o);
     store_table_free(&t);
+    return status;
+}
+
+static CvStatus view_molecule(Store *db, const Options *o, const char *smiles, CvError *err) {
+    char *canonical = chem_canonical(smiles);
+    if (!canonical) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
+    StoreTable t = {0};
+    CvStatus status = store_find_molecule(db, canonical, &t, err);
+    if (status) goto fail;
+    if (t.nrow == 0) {
+        status = cv_error_set(err, CV_ERR_EMPTY, "%s: %s (canonical %s) is not in the database",
+                              store_path(db), smiles, canonical);
+        goto fail;
+    }
+    int64_t id = t.cells[store_table_col(&t, "id")].i;
+    status = print_part(o, "molecule", &t, 1, err);
+    store_table_free(&t);
+    if (!status) status = store_molecule_origins(db, id, &t, err);
+    if (!status) status = print_part(o, "origins (run, method)", &t, 0, err);
+    if (!status) end_parts(o);
+fail:
+    store_table_free(&t);
+    free(canonical);
     return status;
 }
 
@@ -218,7 +245,7 @@ int cmd_query(int argc, char **argv) {
     int npos = argc - optind;
     char **pos = argv + optind;
     if (npos < 1) return cli_usage_error(CMD, "give an SQL statement or a view (top, runs, run N, "
-                                              "schema)");
+                                              "molecule SMILES, schema)");
     const char *view = pos[0];
     int64_t run_id = 0;
     if (!strcmp(view, "run")) {
@@ -227,6 +254,8 @@ int cmd_query(int argc, char **argv) {
             return CLI_USAGE;
         }
         run_id = v;
+    } else if (!strcmp(view, "molecule")) {
+        if (npos != 2) return cli_usage_error(CMD, "usage: chemvae query molecule SMILES");
     } else if (npos != 1) {
         return cli_usage_error(CMD, "one SQL statement or view expected, got %d arguments "
                                     "(quote the SQL)",
@@ -245,6 +274,8 @@ int cmd_query(int argc, char **argv) {
         status = print_view(db, &o, list_schema, &err);
     else if (!strcmp(view, "run"))
         status = view_run(db, &o, run_id, &err);
+    else if (!strcmp(view, "molecule"))
+        status = view_molecule(db, &o, pos[1], &err);
     else
         status = run_sql(db, &o, view, &err);
     store_close(db);

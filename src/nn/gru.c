@@ -1,26 +1,34 @@
 /* gru.c — multi-layer GRU (PyTorch equations, gate order r, z, n), time-major.
  *
  * Forward, per layer l with input sequence in (T·B, I_l):
- *   gates[l] (T·B, 3H) = in · W_ihᵀ + b_ih            one sgemm for all T
- *   for t: gh (B, 3H) = h_{t−1} · W_hhᵀ + b_hh         one sgemm per step
- *          r, z, n, h_t from gates[l][t] and gh        fused element-wise pass
- * gates[l] is overwritten in place with the activated r, z, n; hn[l] keeps
- * W_hn h_{t−1} + b_hn, the only pre-activation the backward pass needs besides r, z, n.
- * Token mode (layer 0 input [c ; onehot(tok)]): cproj (B, 3H) = c · W_cᵀ + b_ih in one
- * sgemm, wtok (V, 3H) = the one-hot block of W_ih transposed so that the gather
+ *   gates[l] (T·B, 3H) = in · W_ihᵀ                     one sgemm for all T
+ *   for t: gh (B, 3H) = h_{t−1} · W_hhᵀ                 one sgemm per step
+ *          r, z, n, h_t from gates[l][t], gh, b_ih, b_hh  fused element-wise pass
+ * Biases are added inside the fused pass (it reads every gate anyway), so no pass is
+ * spent broadcasting them. gates[l] is overwritten in place with the activated r, z, n;
+ * hn[l] keeps W_hn h_{t−1} + b_hn, the only pre-activation backward needs besides r, z, n.
+ * Token mode (layer 0 input [c ; onehot(tok)]): cproj (B, 3H) = c · W_cᵀ in one sgemm and
+ * wtok (V, 3H) = the one-hot block of W_ih transposed, so that the gather
  * gates[t, b] = cproj[b] + wtok[tok[t, b]] reads contiguous rows.
  *
  * Backward, per layer from the top down, with dseq (T·B, H) = ∂loss/∂(layer outputs):
- *   for t = T−1 .. 0: dh_t = dseq[t] + dh; gate derivatives into dgx[t] (∂ wrt
- *          W_ih x + b_ih) and dgh[t] (∂ wrt W_hh h + b_hh; equal to dgx except the
- *          n block, which is multiplied by r); dh = dh_t ⊙ z + dgh[t] · W_hh (one sgemm)
- *   after the loop: dW_ih += dgxᵀ · in, dW_hh += dghᵀ · h[l][0..T) (one sgemm each),
- *          bias gradients are column sums, and the input gradient dgx · W_ih (one sgemm)
- *          becomes dseq of the layer below (or dx). Token mode instead sums dgx over t
- *          (dsum) for dW_c += dsumᵀ c and dc += dsum W_c, and scatter-adds dgx rows into
- *          dwtok[tok] for the one-hot columns.
+ *   for t = T−1 .. 0: with d = dh + dseq[t], gate derivatives into dgx[t] (∂ wrt
+ *          W_ih x + b_ih) and dgh[t] (∂ wrt W_hh h + b_hh: equal to dgx except the n
+ *          block, which is multiplied by r); dh = d ⊙ z + dgh[t] · W_hh (one sgemm)
+ *   after the loop: dW_ih += dgxᵀ · in and dW_hh += dghᵀ · h[l][0..T) (one sgemm each),
+ *          bias gradients are column sums (sgemv against a ones vector), and the input
+ *          gradient dgx · W_ih (one sgemm) becomes dseq of the layer below (or dx).
+ *          Token mode instead sums dgx over t (dsum) for dW_c += dsumᵀ c and
+ *          dc += dsum W_c, and scatter-adds dgx rows into dwtok[tok] for the one-hot columns.
+ *
+ * The fused element-wise passes are the only non-BLAS work in the time loop, so they are
+ * written on 16-float GCC/Clang vectors with a polynomial exp (Cephes expf, ~1 ulp) and
+ * tanh (odd polynomial below 0.625, 1 − 2/(e^{2x}+1) above), compiled for AVX-512, AVX2
+ * and baseline x86-64 with target_clones and picked at load time. No -ffast-math: NaN in
+ * gives NaN out, and the _naive twins keep libm's expf/tanhf, so the fast-vs-naive tests
+ * also check the approximations.
  * All buffers come from gru_init (sized for max_B, max_T); nothing is allocated after it.
- * Why dgh is a full (T, B, 3H) copy rather than the n block alone: it makes dW_hh one
+ * Why dgh is a full (T, B, 3H) copy rather than its n block alone: it makes dW_hh one
  * sgemm over contiguous memory; the memory (max_T·max_B·3H floats) is affordable. */
 #include "chemvae/gru.h"
 
@@ -61,6 +69,9 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->wtok = zalloc(V * 3 * H);
     g->dwtok = zalloc(V * 3 * H);
     g->cproj = zalloc(B * 3 * H);
+    g->ones = zalloc(T * B);
+    g->whh_t = zalloc(L * H * 3 * H);
+    g->wih_t = zalloc((cfg->input > H ? cfg->input : H) * 3 * H);
     g->dgx = zalloc(T * B * 3 * H);
     g->dgh = zalloc(T * B * 3 * H);
     g->dseq = zalloc(T * B * H);
@@ -69,9 +80,10 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->state = zalloc(L * B * H);
     g->sx = zalloc(B * 3 * H);
     g->sh = zalloc(B * 3 * H);
-    if (!g->wtok || !g->dwtok || !g->cproj || !g->dgx || !g->dgh || !g->dseq || !g->dh ||
-        !g->dsum || !g->state || !g->sx || !g->sh)
+    if (!g->wtok || !g->dwtok || !g->cproj || !g->ones || !g->whh_t || !g->wih_t || !g->dgx || !g->dgh || !g->dseq ||
+        !g->dh || !g->dsum || !g->state || !g->sx || !g->sh)
         goto fail;
+    for (size_t i = 0; i < T * B; i++) g->ones[i] = 1.0f;
     return CV_OK;
 fail:
     gru_free(g);
@@ -85,17 +97,9 @@ void gru_free(Gru *g) {
         free(g->gates[l]);
         free(g->hn[l]);
     }
-    free(g->wtok);
-    free(g->dwtok);
-    free(g->cproj);
-    free(g->dgx);
-    free(g->dgh);
-    free(g->dseq);
-    free(g->dh);
-    free(g->dsum);
-    free(g->state);
-    free(g->sx);
-    free(g->sh);
+    float *bufs[] = {g->wtok, g->dwtok, g->cproj, g->ones, g->whh_t, g->wih_t, g->dgx,
+                     g->dgh,  g->dseq,  g->dh,    g->dsum, g->state, g->sx,    g->sh};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     memset(g, 0, sizeof *g);
 }
 
@@ -148,73 +152,204 @@ const float *gru_output(const Gru *g) {
 
 const float *gru_infer_state(const Gru *g) { return g->state; }
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* ---- vector math ------------------------------------------------------------------- */
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Clang rejects 64-byte vector helpers inside its narrower clones: it gets one baseline
+ * build (fuzz/sanitizer builds only; the shipped build uses GCC). */
+#define GRU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GRU_CLONES
+#endif
+#define INLINE static inline __attribute__((always_inline))
+#if defined(__GNUC__) /* GCC and Clang */
+/* The vector helpers are always inlined, so the vector-argument ABI note does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+enum { VW = 16 };
+typedef float vf __attribute__((vector_size(VW * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
+
+/* Loads / stores m <= VW floats (m == VW after inlining in the main loops). */
+INLINE vf vload(const float *p, size_t m) {
+    vf v = {0};
+    memcpy(&v, p, m * sizeof(float));
+    return v;
+}
+INLINE void vstore(float *p, vf v, size_t m) { memcpy(p, &v, m * sizeof(float)); }
+INLINE vf vsplat(float c) { return (vf){0} + c; }
+INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+
+/* e^x, Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^n by exponent
+ * arithmetic. Clamped to the normal range; NaN propagates. */
+INLINE vf vexp(vf x) {
+    vf xc = vselect(x > 88.3762626647949f, vsplat(88.3762626647949f), x);
+    xc = vselect(xc < -87.3365447505531f, vsplat(-87.3365447505531f), xc);
+    vf t = xc * 1.44269504088896341f + 12582912.0f; /* round to nearest via 1.5·2^23 */
+    vi n = (vi)t - 0x4B400000;
+    vf fn = t - 12582912.0f;
+    vf r = xc - fn * 0.693359375f - fn * -2.12194440e-4f;
+    vf p = vsplat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    vf y = p * (vf)((n + 127) << 23);
+    return vselect(x == x, y, x);
+}
+
+INLINE vf vsigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }
+
+/* tanh: Cephes tanhf's odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1) with
+ * the sign of x restored. */
+INLINE vf vtanh(vf x) {
+    vf ax = (vf)((vi)x & 0x7fffffff);
+    vf z = x * x;
+    vf p = vsplat(-5.70498872745e-3f);
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    vf small = p * z * x + x;
+    vf big = 1.0f - 2.0f / (vexp(ax + ax) + 1.0f);
+    big = (vf)((vi)big | ((vi)x & (int32_t)0x80000000));
+    return vselect(ax < 0.625f, small, big);
+}
+
+/* ---- fused cell kernels -------------------------------------------------------------- */
+
+/* Forward of columns [j, j+m) of one row. x = W_ih x row (3H), hh = W_hh h row (3H),
+ * biases bi, bh (3H); writes h_new, and if gates_out != NULL r, z, n there, and if hn
+ * != NULL W_hn h + b_hn. */
+INLINE void fwd_block(float *h_new, float *gates_out, float *hn, const float *x,
+                      const float *hh, const float *hp, const float *bi, const float *bh,
+                      size_t H, size_t j, size_t m) {
+    vf r = vsigmoid(vload(x + j, m) + vload(bi + j, m) + vload(hh + j, m) + vload(bh + j, m));
+    vf z = vsigmoid(vload(x + H + j, m) + vload(bi + H + j, m) + vload(hh + H + j, m) +
+                    vload(bh + H + j, m));
+    vf hnv = vload(hh + 2 * H + j, m) + vload(bh + 2 * H + j, m);
+    vf n = vtanh(vload(x + 2 * H + j, m) + vload(bi + 2 * H + j, m) + r * hnv);
+    vf h = (1.0f - z) * n + z * vload(hp + j, m);
+    if (gates_out) {
+        vstore(gates_out + j, r, m);
+        vstore(gates_out + H + j, z, m);
+        vstore(gates_out + 2 * H + j, n, m);
+    }
+    if (hn) vstore(hn + j, hnv, m);
+    vstore(h_new + j, h, m);
+}
+
+/* One GRU step for B rows: gx (B, 3H) = W_ih x (no bias), gh (B, 3H) = W_hh h (no bias).
+ * Writes h_new (B, H) (may alias h_prev); when gates_inplace, the activated r, z, n over
+ * gx; when hn != NULL, W_hn h + b_hn into hn (B, H). */
+GRU_CLONES
+static void cell_forward(float *h_new, float *gx, float *hn, const float *gh,
+                         const float *h_prev, const float *b_ih, const float *b_hh, size_t B,
+                         size_t H, int gates_inplace) {
+    for (size_t b = 0; b < B; b++) {
+        float *x = gx + b * 3 * H, *go = gates_inplace ? x : NULL, *hnb = hn ? hn + b * H : NULL;
+        const float *hh = gh + b * 3 * H, *hp = h_prev + b * H;
+        float *ho = h_new + b * H;
+        size_t j = 0;
+        for (; j + VW <= H; j += VW) fwd_block(ho, go, hnb, x, hh, hp, b_ih, b_hh, H, j, VW);
+        if (j < H) fwd_block(ho, go, hnb, x, hh, hp, b_ih, b_hh, H, j, H - j);
+    }
+}
+
+INLINE void bwd_block(float *dx, float *dhh, float *dh_out, const float *dh_in,
+                      const float *ds, const float *gt, const float *hn, const float *hp,
+                      size_t H, size_t j, size_t m) {
+    vf r = vload(gt + j, m), z = vload(gt + H + j, m), n = vload(gt + 2 * H + j, m);
+    vf d = vload(dh_in + j, m) + vload(ds + j, m);
+    vf dn = d * (1.0f - z) * (1.0f - n * n);
+    vf dz = d * (vload(hp + j, m) - n) * z * (1.0f - z);
+    vf dr = dn * vload(hn + j, m) * r * (1.0f - r);
+    vstore(dx + j, dr, m);
+    vstore(dx + H + j, dz, m);
+    vstore(dx + 2 * H + j, dn, m);
+    vstore(dhh + j, dr, m);
+    vstore(dhh + H + j, dz, m);
+    vstore(dhh + 2 * H + j, dn * r, m);
+    vstore(dh_out + j, d * z, m);
+}
+
+/* Backward of one step for B rows: d = dh_in + ds (B, H) is the total ∂ wrt h_t; gates
+ * (B, 3H) r, z, n; hn (B, H); h_prev (B, H). Writes dgx, dgh (B, 3H) and dh_out (B, H) =
+ * d ⊙ z (the direct path; the caller adds dgh · W_hh). dh_out may alias dh_in. */
+GRU_CLONES
+static void cell_backward(float *dgx, float *dgh, float *dh_out, const float *dh_in,
+                          const float *ds, const float *gates, const float *hn,
+                          const float *h_prev, size_t B, size_t H) {
+    for (size_t b = 0; b < B; b++) {
+        size_t o = b * H;
+        float *dx = dgx + 3 * o, *dhh = dgh + 3 * o;
+        const float *gt = gates + 3 * o;
+        size_t j = 0;
+        for (; j + VW <= H; j += VW)
+            bwd_block(dx, dhh, dh_out + o, dh_in + o, ds + o, gt, hn + o, h_prev + o, H, j, VW);
+        if (j < H)
+            bwd_block(dx, dhh, dh_out + o, dh_in + o, ds + o, gt, hn + o, h_prev + o, H, j, H - j);
+    }
+}
+
+/* y (n) = a (n) + b (n); y may alias a. */
+GRU_CLONES
+static void vec_add(float *y, const float *a, const float *b, size_t n) {
+    size_t i = 0;
+    for (; i + VW <= n; i += VW) vstore(y + i, vload(a + i, VW) + vload(b + i, VW), VW);
+    if (i < n) vstore(y + i, vload(a + i, n - i) + vload(b + i, n - i), n - i);
+}
 
 /* ---- shared pieces --------------------------------------------------------------- */
 
-/* One GRU cell for B rows. gx (B, 3H) = W_ih x + b_ih, gh (B, 3H) = W_hh h + b_hh.
- * Writes h_new (B, H) (may alias h_prev) and, when not NULL, the activated r, z, n over
- * gx (gates_inplace != 0) and W_hn h + b_hn into hn (B, H). */
-static void cell_forward(float *h_new, float *gx, float *hn, const float *gh,
-                         const float *h_prev, size_t B, size_t H, int gates_inplace) {
-    for (size_t b = 0; b < B; b++) {
-        float *x = gx + b * 3 * H;
-        const float *hh = gh + b * 3 * H;
-        const float *hp = h_prev + b * H;
-        float *ho = h_new + b * H;
-        for (size_t j = 0; j < H; j++) {
-            float r = sigmoidf(x[j] + hh[j]);
-            float z = sigmoidf(x[H + j] + hh[H + j]);
-            float hnj = hh[2 * H + j];
-            float n = tanhf(x[2 * H + j] + r * hnj);
-            float h = (1.0f - z) * n + z * hp[j];
-            if (gates_inplace) {
-                x[j] = r;
-                x[H + j] = z;
-                x[2 * H + j] = n;
-            }
-            if (hn) hn[b * H + j] = hnj;
-            ho[j] = h;
+/* acc (n) += Σ_rows y (rows, n), as one sgemv against the ones vector. */
+static void add_col_sums(const Gru *g, float *acc, const float *y, size_t rows, size_t n) {
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)rows, (int)n, 1.0f, y, (int)n, g->ones, 1,
+                1.0f, acc, 1);
+}
+
+/* C (M, N) = A (M, K) · B(N, K)ᵀ (row-major, beta 0), with lda/ldb given. */
+static void gemm_nt(float *c, const float *a, size_t lda, const float *b, size_t ldb, size_t M,
+                    size_t N, size_t K) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, a,
+                (int)lda, b, (int)ldb, 0.0f, c, (int)N);
+}
+
+/* C (M, N) = A (M, K) · B (K, N) (row-major, beta 0). With B a transposed weight this is
+ * measurably faster in OpenBLAS than the NT form on the per-step shapes (B×3H×H): the
+ * packing of B reads contiguous rows. */
+static void gemm_nn(float *c, const float *a, size_t lda, const float *b, size_t M, size_t N,
+                    size_t K) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, a,
+                (int)lda, b, (int)N, 0.0f, c, (int)N);
+}
+
+/* dst (cols, rows) = src (rows, cols)ᵀ, src with leading dimension lds; 32×32 tiles. */
+static void transpose(float *dst, const float *src, size_t rows, size_t cols, size_t lds) {
+    for (size_t i0 = 0; i0 < rows; i0 += 32)
+        for (size_t j0 = 0; j0 < cols; j0 += 32) {
+            size_t i1 = i0 + 32 < rows ? i0 + 32 : rows, j1 = j0 + 32 < cols ? j0 + 32 : cols;
+            for (size_t i = i0; i < i1; i++)
+                for (size_t j = j0; j < j1; j++) dst[j * rows + i] = src[i * lds + j];
         }
-    }
 }
 
-/* Backward of one cell for B rows: dht (B, H) = total ∂ wrt h_t (read), gates (B, 3H)
- * r, z, n; hn (B, H); h_prev (B, H). Writes dgx, dgh (B, 3H) and dh_out (B, H) =
- * dht ⊙ z (the direct path; the caller adds dgh · W_hh). dh_out may alias dht. */
-static void cell_backward(float *dgx, float *dgh, float *dh_out, const float *dht,
-                          const float *gates, const float *hn, const float *h_prev, size_t B,
-                          size_t H) {
-    for (size_t b = 0; b < B; b++) {
-        const float *gt = gates + b * 3 * H;
-        float *dx = dgx + b * 3 * H, *dhh = dgh + b * 3 * H;
-        for (size_t j = 0; j < H; j++) {
-            size_t i = b * H + j;
-            float r = gt[j], z = gt[H + j], n = gt[2 * H + j];
-            float d = dht[i];
-            float dn = d * (1.0f - z) * (1.0f - n * n);
-            float dz = d * (h_prev[i] - n) * z * (1.0f - z);
-            float dr = dn * hn[i] * r * (1.0f - r);
-            dx[j] = dr;
-            dx[H + j] = dz;
-            dx[2 * H + j] = dn;
-            dhh[j] = dr;
-            dhh[H + j] = dz;
-            dhh[2 * H + j] = dn * r;
-            dh_out[i] = d * z;
-        }
-    }
+/* whh_t[l] = W_hh[l]ᵀ for every layer. */
+static void transpose_recurrent(Gru *g, const GruWeights *w) {
+    size_t H = g->cfg.hidden, H3 = 3 * H;
+    for (size_t l = 0; l < g->cfg.layers; l++)
+        transpose(g->whh_t + l * H * H3, w->w_hh[l], H3, H, H);
 }
 
-/* y (rows, n) = broadcast v (n). */
-static void fill_rows(float *y, const float *v, size_t rows, size_t n) {
-    for (size_t r = 0; r < rows; r++) memcpy(y + r * n, v, n * sizeof(float));
-}
-
-/* acc (n) += Σ_rows y (rows, n). */
-static void add_col_sums(float *acc, const float *y, size_t rows, size_t n) {
-    for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < n; j++) acc[j] += y[r * n + j];
+/* gates (rows, 3H) = in (rows, In) · W_ihᵀ, through the transposed copy wih_t. */
+static void project_input(Gru *g, float *gates, const float *in, const float *w_ih, size_t rows,
+                          size_t In) {
+    size_t H3 = 3 * g->cfg.hidden;
+    transpose(g->wih_t, w_ih, H3, In, In);
+    gemm_nn(gates, in, In, g->wih_t, rows, H3, In);
 }
 
 /* Sets h[l][0] from h0 (L, B, H) or zeros, and records B, T. */
@@ -230,75 +365,60 @@ static void set_initial_state(Gru *g, const float *h0, size_t B, size_t T) {
     }
 }
 
-/* wtok (V, 3H) = columns D.. of W_ih[0] (3H, D + V), transposed. */
-static void build_wtok(Gru *g, const GruWeights *w) {
+/* Token mode set-up: wtok (V, 3H) = columns D.. of W_ih[0] (3H, D + V) transposed, and
+ * cproj (B, 3H) = c (B, D) · W_cᵀ, W_c = the first D columns of W_ih[0]. */
+static void token_setup(Gru *g, const GruWeights *w, const float *c, size_t B) {
     size_t H3 = 3 * g->cfg.hidden, D = g->cfg.const_dim, V = g->cfg.vocab, In = g->cfg.input;
     const float *wi = w->w_ih[0];
     for (size_t j = 0; j < H3; j++)
         for (size_t v = 0; v < V; v++) g->wtok[v * H3 + j] = wi[j * In + D + v];
-}
-
-/* cproj (B, 3H) = c (B, D) · W_c ᵀ + b_ih[0], W_c = first D columns of W_ih[0]. */
-static void build_cproj(Gru *g, const GruWeights *w, const float *c, size_t B) {
-    size_t H3 = 3 * g->cfg.hidden, D = g->cfg.const_dim, In = g->cfg.input;
-    fill_rows(g->cproj, w->b_ih[0], B, H3);
     if (D > 0)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)H3, (int)D, 1.0f, c,
-                    (int)D, w->w_ih[0], (int)In, 1.0f, g->cproj, (int)H3);
+        gemm_nt(g->cproj, c, D, wi, In, B, H3, D);
+    else
+        memset(g->cproj, 0, B * H3 * sizeof(float));
 }
 
 /* ---- fast forward ------------------------------------------------------------------ */
 
-/* Layers from `l0` on, given gates[l0] already holding the input projection of layer l0. */
-static void forward_layers(Gru *g, const GruWeights *w, size_t l0) {
+/* All layers, given gates[0] holding layer 0's input projection W_ih x (no bias). */
+static void forward_layers(Gru *g, const GruWeights *w) {
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H;
     float *gh = g->sh;
-    for (size_t l = l0; l < g->cfg.layers; l++) {
-        if (l > l0) {
-            fill_rows(g->gates[l], w->b_ih[l], T * B, H3);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T * B), (int)H3, (int)H,
-                        1.0f, g->h[l - 1] + B * H, (int)H, w->w_ih[l], (int)H, 1.0f,
-                        g->gates[l], (int)H3);
-        }
+    transpose_recurrent(g, w);
+    for (size_t l = 0; l < g->cfg.layers; l++) {
+        if (l > 0) project_input(g, g->gates[l], g->h[l - 1] + B * H, w->w_ih[l], T * B, H);
         for (size_t t = 0; t < T; t++) {
             float *hp = g->h[l] + t * B * H;
-            fill_rows(gh, w->b_hh[l], B, H3);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)H3, (int)H, 1.0f,
-                        hp, (int)H, w->w_hh[l], (int)H, 1.0f, gh, (int)H3);
-            cell_forward(hp + B * H, g->gates[l] + t * B * H3, g->hn[l] + t * B * H, gh, hp, B,
-                         H, 1);
+            gemm_nn(gh, hp, H, g->whh_t + l * H * H3, B, H3, H);
+            cell_forward(hp + B * H, g->gates[l] + t * B * H3, g->hn[l] + t * B * H, gh, hp,
+                         w->b_ih[l], w->b_hh[l], B, H, 1);
         }
     }
 }
 
 void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
                  size_t T) {
-    size_t H3 = 3 * g->cfg.hidden, In = g->cfg.input;
+    size_t In = g->cfg.input;
     set_initial_state(g, h0, B, T);
-    fill_rows(g->gates[0], w->b_ih[0], T * B, H3);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(T * B), (int)H3, (int)In, 1.0f, x,
-                (int)In, w->w_ih[0], (int)In, 1.0f, g->gates[0], (int)H3);
-    forward_layers(g, w, 0);
+    project_input(g, g->gates[0], x, w->w_ih[0], T * B, In);
+    forward_layers(g, w);
 }
 
 void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
                         const float *h0, size_t B, size_t T) {
     size_t H3 = 3 * g->cfg.hidden;
     set_initial_state(g, h0, B, T);
-    build_wtok(g, w);
-    build_cproj(g, w, c, B);
+    token_setup(g, w, c, B);
     for (size_t t = 0; t < T; t++)
-        for (size_t b = 0; b < B; b++) {
-            float *dst = g->gates[0] + (t * B + b) * H3;
-            const float *cp = g->cproj + b * H3, *wt = g->wtok + (size_t)tok[t * B + b] * H3;
-            for (size_t j = 0; j < H3; j++) dst[j] = cp[j] + wt[j];
-        }
-    forward_layers(g, w, 0);
+        for (size_t b = 0; b < B; b++)
+            vec_add(g->gates[0] + (t * B + b) * H3, g->cproj + b * H3,
+                    g->wtok + (size_t)tok[t * B + b] * H3, H3);
+    forward_layers(g, w);
 }
 
 /* ---- fast backward ----------------------------------------------------------------- */
 
-/* Time loop + recurrent weight gradients of layer l; leaves dgx filled for the caller's
+/* Time loop + recurrent and bias gradients of layer l; leaves dgx filled for the caller's
  * input-side products. dseq (T·B, H) is the gradient arriving at the layer's outputs. */
 static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l,
                            const float *dseq, float *dh0) {
@@ -306,21 +426,18 @@ static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l
     float *dh = g->dh;
     memset(dh, 0, B * H * sizeof(float));
     for (size_t t = T; t-- > 0;) {
-        const float *ds = dseq + t * B * H;
-        for (size_t i = 0; i < B * H; i++) dh[i] += ds[i];
         float *dgx = g->dgx + t * B * H3, *dgh = g->dgh + t * B * H3;
-        cell_backward(dgx, dgh, dh, dh, g->gates[l] + t * B * H3, g->hn[l] + t * B * H,
-                      g->h[l] + t * B * H, B, H);
+        cell_backward(dgx, dgh, dh, dh, dseq + t * B * H, g->gates[l] + t * B * H3,
+                      g->hn[l] + t * B * H, g->h[l] + t * B * H, B, H);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)H, (int)H3, 1.0f,
                     dgh, (int)H3, w->w_hh[l], (int)H, 1.0f, dh, (int)H);
     }
-    if (dh0)
-        for (size_t i = 0; i < B * H; i++) dh0[l * B * H + i] += dh[i];
+    if (dh0) vec_add(dh0 + l * B * H, dh0 + l * B * H, dh, B * H);
     if (dw && dw->w_hh[l])
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)H, (int)(T * B), 1.0f,
                     g->dgh, (int)H3, g->h[l], (int)H, 1.0f, dw->w_hh[l], (int)H);
-    if (dw && dw->b_hh[l]) add_col_sums(dw->b_hh[l], g->dgh, T * B, H3);
-    if (dw && dw->b_ih[l]) add_col_sums(dw->b_ih[l], g->dgx, T * B, H3);
+    if (dw && dw->b_hh[l]) add_col_sums(g, dw->b_hh[l], g->dgh, T * B, H3);
+    if (dw && dw->b_ih[l]) add_col_sums(g, dw->b_ih[l], g->dgx, T * B, H3);
 }
 
 /* Layers L−1 .. 1 (each hands dseq to the one below), then layer 0's time loop. */
@@ -346,8 +463,8 @@ void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
     size_t B = g->B, T = g->T, H3 = 3 * g->cfg.hidden, In = g->cfg.input;
     backward_upper(g, w, dw, dout, dh0);
     if (dw && dw->w_ih[0])
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)In, (int)(T * B), 1.0f,
-                    g->dgx, (int)H3, x, (int)In, 1.0f, dw->w_ih[0], (int)In);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)In, (int)(T * B),
+                    1.0f, g->dgx, (int)H3, x, (int)In, 1.0f, dw->w_ih[0], (int)In);
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)In, (int)H3,
                     1.0f, g->dgx, (int)H3, w->w_ih[0], (int)In, 1.0f, dx, (int)In);
@@ -361,10 +478,7 @@ void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const floa
     int want_wc = dw && dw->w_ih[0] && D > 0, want_dc = dc && D > 0;
     if (want_wc || want_dc) {
         memcpy(g->dsum, g->dgx, B * H3 * sizeof(float));
-        for (size_t t = 1; t < T; t++) {
-            const float *src = g->dgx + t * B * H3;
-            for (size_t i = 0; i < B * H3; i++) g->dsum[i] += src[i];
-        }
+        for (size_t t = 1; t < T; t++) vec_add(g->dsum, g->dsum, g->dgx + t * B * H3, B * H3);
         if (want_wc)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)D, (int)B, 1.0f,
                         g->dsum, (int)H3, c, (int)D, 1.0f, dw->w_ih[0], (int)In);
@@ -376,15 +490,16 @@ void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const floa
         memset(g->dwtok, 0, V * H3 * sizeof(float));
         for (size_t r = 0; r < T * B; r++) {
             float *dst = g->dwtok + (size_t)tok[r] * H3;
-            const float *src = g->dgx + r * H3;
-            for (size_t j = 0; j < H3; j++) dst[j] += src[j];
+            vec_add(dst, dst, g->dgx + r * H3, H3);
         }
         for (size_t j = 0; j < H3; j++)
             for (size_t v = 0; v < V; v++) dw->w_ih[0][j * In + D + v] += g->dwtok[v * H3 + j];
     }
 }
 
-/* ---- naive twins ------------------------------------------------------------------- */
+/* ---- naive twins: plain loops, libm nonlinearities, same caches -------------------- */
+
+static float sigmoid_ref(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* Layer-0 input element i of row (t, b): dense x, or [c ; onehot(tok)]. */
 static float input_at(const Gru *g, const float *x, const float *c, const int32_t *tok,
@@ -408,19 +523,32 @@ static void forward_naive(Gru *g, const GruWeights *w, const float *x, const flo
     set_initial_state(g, h0, B, T);
     for (size_t l = 0; l < g->cfg.layers; l++) {
         size_t In = l == 0 ? g->cfg.input : H;
+        const float *wi = w->w_ih[l], *wh = w->w_hh[l], *bi = w->b_ih[l], *bh = w->b_hh[l];
         for (size_t t = 0; t < T; t++) {
             const float *hp = g->h[l] + t * B * H;
-            for (size_t b = 0; b < B; b++)
+            float *gt = g->gates[l] + t * B * H3, *hn = g->hn[l] + t * B * H;
+            float *ho = g->h[l] + (t + 1) * B * H;
+            for (size_t b = 0; b < B; b++) {
+                float *sx = g->sx, *sh = g->sh; /* one row: W_ih x + b_ih, W_hh h + b_hh */
                 for (size_t j = 0; j < H3; j++) {
-                    double sx = w->b_ih[l][j], sh = w->b_hh[l][j];
+                    double ax = bi[j], ah = bh[j];
                     for (size_t i = 0; i < In; i++)
-                        sx += (double)w->w_ih[l][j * In + i] * layer_input(g, l, x, c, tok, t, b, i);
-                    for (size_t k = 0; k < H; k++) sh += (double)w->w_hh[l][j * H + k] * hp[b * H + k];
-                    g->gates[l][(t * B + b) * H3 + j] = (float)sx;
-                    g->sh[b * H3 + j] = (float)sh;
+                        ax += (double)wi[j * In + i] * layer_input(g, l, x, c, tok, t, b, i);
+                    for (size_t k = 0; k < H; k++) ah += (double)wh[j * H + k] * hp[b * H + k];
+                    sx[j] = (float)ax;
+                    sh[j] = (float)ah;
                 }
-            cell_forward(g->h[l] + (t + 1) * B * H, g->gates[l] + t * B * H3,
-                         g->hn[l] + t * B * H, g->sh, hp, B, H, 1);
+                for (size_t j = 0; j < H; j++) {
+                    float r = sigmoid_ref(sx[j] + sh[j]);
+                    float z = sigmoid_ref(sx[H + j] + sh[H + j]);
+                    float n = tanhf(sx[2 * H + j] + r * sh[2 * H + j]);
+                    gt[b * H3 + j] = r;
+                    gt[b * H3 + H + j] = z;
+                    gt[b * H3 + 2 * H + j] = n;
+                    hn[b * H + j] = sh[2 * H + j];
+                    ho[b * H + j] = (1.0f - z) * n + z * hp[b * H + j];
+                }
+            }
         }
     }
 }
@@ -435,11 +563,23 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
         float *dh = g->dh;
         memset(dh, 0, B * H * sizeof(float));
         for (size_t t = T; t-- > 0;) {
-            for (size_t i = 0; i < B * H; i++) dh[i] += dseq[t * B * H + i];
             float *dgx = g->dgx + t * B * H3, *dgh = g->dgh + t * B * H3;
-            const float *hp = g->h[l] + t * B * H;
-            cell_backward(dgx, dgh, dh, dh, g->gates[l] + t * B * H3, g->hn[l] + t * B * H, hp,
-                          B, H);
+            const float *hp = g->h[l] + t * B * H, *gt = g->gates[l] + t * B * H3;
+            const float *hn = g->hn[l] + t * B * H;
+            for (size_t b = 0; b < B; b++)
+                for (size_t j = 0; j < H; j++) {
+                    size_t i = b * H + j, q = b * H3 + j;
+                    float r = gt[q], z = gt[q + H], n = gt[q + 2 * H];
+                    float d = dh[i] + dseq[t * B * H + i];
+                    float dn = d * (1.0f - z) * (1.0f - n * n);
+                    float dz = d * (hp[i] - n) * z * (1.0f - z);
+                    float dr = dn * hn[i] * r * (1.0f - r);
+                    dgx[q] = dgh[q] = dr;
+                    dgx[q + H] = dgh[q + H] = dz;
+                    dgx[q + 2 * H] = dn;
+                    dgh[q + 2 * H] = dn * r;
+                    dh[i] = d * z;
+                }
             for (size_t b = 0; b < B; b++)
                 for (size_t j = 0; j < H3; j++) {
                     float gx = dgx[b * H3 + j], gh = dgh[b * H3 + j];
@@ -505,43 +645,31 @@ void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h
         memcpy(g->state, h0, L * B * H * sizeof(float));
     else
         memset(g->state, 0, L * B * H * sizeof(float));
-    if (g->cfg.vocab > 0) {
-        build_wtok(g, w);
-        build_cproj(g, w, c, B);
-    }
+    if (g->cfg.vocab > 0) token_setup(g, w, c, B);
+    transpose_recurrent(g, w);
 }
 
-/* Layers from 0 with g->sx already holding layer 0's input projection (+ b_ih). */
+/* All layers, with g->sx holding layer 0's input projection W_ih x (no bias). */
 static const float *infer_layers(Gru *g, const GruWeights *w) {
     size_t B = g->infer_B, H = g->cfg.hidden, H3 = 3 * H;
     for (size_t l = 0; l < g->cfg.layers; l++) {
         float *st = g->state + l * B * H;
-        if (l > 0) {
-            fill_rows(g->sx, w->b_ih[l], B, H3);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)H3, (int)H, 1.0f,
-                        st - B * H, (int)H, w->w_ih[l], (int)H, 1.0f, g->sx, (int)H3);
-        }
-        fill_rows(g->sh, w->b_hh[l], B, H3);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)H3, (int)H, 1.0f, st,
-                    (int)H, w->w_hh[l], (int)H, 1.0f, g->sh, (int)H3);
-        cell_forward(st, g->sx, NULL, g->sh, st, B, H, 0);
+        if (l > 0) gemm_nt(g->sx, st - B * H, H, w->w_ih[l], H, B, H3, H);
+        gemm_nn(g->sh, st, H, g->whh_t + l * H * H3, B, H3, H);
+        cell_forward(st, g->sx, NULL, g->sh, st, w->b_ih[l], w->b_hh[l], B, H, 0);
     }
     return g->state + (g->cfg.layers - 1) * B * H;
 }
 
 const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x) {
-    size_t B = g->infer_B, H3 = 3 * g->cfg.hidden, In = g->cfg.input;
-    fill_rows(g->sx, w->b_ih[0], B, H3);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)H3, (int)In, 1.0f, x,
-                (int)In, w->w_ih[0], (int)In, 1.0f, g->sx, (int)H3);
+    size_t In = g->cfg.input;
+    gemm_nt(g->sx, x, In, w->w_ih[0], In, g->infer_B, 3 * g->cfg.hidden, In);
     return infer_layers(g, w);
 }
 
 const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok) {
-    size_t B = g->infer_B, H3 = 3 * g->cfg.hidden;
-    for (size_t b = 0; b < B; b++) {
-        const float *cp = g->cproj + b * H3, *wt = g->wtok + (size_t)tok[b] * H3;
-        for (size_t j = 0; j < H3; j++) g->sx[b * H3 + j] = cp[j] + wt[j];
-    }
+    size_t H3 = 3 * g->cfg.hidden;
+    for (size_t b = 0; b < g->infer_B; b++)
+        vec_add(g->sx + b * H3, g->cproj + b * H3, g->wtok + (size_t)tok[b] * H3, H3);
     return infer_layers(g, w);
 }

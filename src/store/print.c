@@ -7,6 +7,8 @@
  * are null; strings are escaped per RFC 8259 and invalid UTF-8 bytes become U+FFFD.
  * Reals print with the fewest digits (15 or 17) that read back to the same double.
  * BLOBs: x'hex' in CSV and table, the bare hex string in JSON.
+ * StoreJson (values for the JSON columns) writes through the same escaping into a
+ * memstream; on out-of-memory the memstream fails and store_json_end returns NULL.
  * Table: column widths in UTF-8 code points; numbers right-aligned; control characters
  * shown as spaces; long cells cut to max_width with "...". It needs every row first (for
  * the widths), so it takes a StoreTable; CSV and JSON stream through StorePrinter. */
@@ -321,4 +323,55 @@ fail:
     free(text);
     free(width);
     return status;
+}
+
+/* ---- StoreJson ------------------------------------------------------------------------ */
+
+void store_json_begin(StoreJson *j) {
+    memset(j, 0, sizeof *j);
+    j->fp = open_memstream(&j->buf, &j->len);
+    if (j->fp) fputc('{', j->fp);
+}
+
+/* Writes the separator and "key": ; returns 0 when the writer is unusable. */
+static int json_key(StoreJson *j, const char *key) {
+    if (!j->fp) return 0;
+    if (j->n++) fputc(',', j->fp);
+    json_string(j->fp, key, strlen(key));
+    fputc(':', j->fp);
+    return 1;
+}
+
+void store_json_str(StoreJson *j, const char *key, const char *value) {
+    if (!json_key(j, key)) return;
+    if (value) json_string(j->fp, value, strlen(value));
+    else fputs("null", j->fp);
+}
+
+void store_json_num(StoreJson *j, const char *key, double value) {
+    if (!json_key(j, key)) return;
+    json_value(j->fp, &(StoreValue){.type = STORE_REAL, .d = value});
+}
+
+void store_json_int(StoreJson *j, const char *key, int64_t value) {
+    if (!json_key(j, key)) return;
+    fprintf(j->fp, "%lld", (long long)value);
+}
+
+void store_json_raw(StoreJson *j, const char *key, const char *json) {
+    if (!json_key(j, key)) return;
+    fputs(json ? json : "null", j->fp);
+}
+
+char *store_json_end(StoreJson *j) {
+    if (!j->fp) return NULL;
+    fputc('}', j->fp);
+    int bad = ferror(j->fp);
+    if (fclose(j->fp) != 0) bad = 1;
+    j->fp = NULL;
+    if (bad) {
+        free(j->buf);
+        j->buf = NULL;
+    }
+    return j->buf;
 }

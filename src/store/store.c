@@ -18,9 +18,9 @@
  * cached in Store.st; values are always bound, never formatted into SQL.
  *
  * Why not one transaction per row: even with WAL + synchronous=NORMAL (no fsync per
- * commit), per-row commits of generations run at ~7k rows/s against ~32k rows/s in
- * batches of 1024 (tests/bench/store.sh), and a crash mid-batch would leave half a batch;
- * callers group the rows that belong together (one decode batch). */
+ * commit), per-row commits of generations ran at 4-7k rows/s against 24-36k rows/s in
+ * batches of 1024 (tests/bench/store.sh, 2 shared cores), and a crash mid-batch would leave
+ * half a batch; callers group the rows that belong together (one decode batch). */
 #include "store_internal.h"
 
 #include <errno.h>
@@ -374,6 +374,7 @@ CvStatus store_open(const char *path, unsigned flags, Store **out, CvError *err)
     s->read_only = (flags & STORE_READ_ONLY) != 0;
     s->busy_ms = STORE_BUSY_TIMEOUT_MS;
     CvStatus status = s->read_only ? open_read_only(s, err) : open_read_write(s, err);
+    if (!status) status = store_register_chem_functions(s, err);
     if (status) goto fail;
     *out = s;
     return CV_OK;

@@ -39,4 +39,7 @@ CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what);
 int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
                               const char *a3, const char *a4);
 
+/* Registers the chemistry SQL functions (src/store/sqlfunc.c) on s->db. */
+CvStatus store_register_chem_functions(Store *s, CvError *err);
+
 #endif

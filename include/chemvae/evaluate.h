@@ -1,0 +1,49 @@
+/* evaluate.h — model quality on a dataset split (DESIGN §9 definitions):
+ *   reconstruction: share of split molecules whose greedy decode of mu is the same
+ *                   canonical SMILES (RDKit canonicalization of the decoded string);
+ *   validity:       share of N greedy decodes of z ~ N(0, I) that RDKit parses (>= 1 atom);
+ *   uniqueness:     distinct canonical SMILES among the valid decodes / valid decodes;
+ *   novelty:        distinct valid decodes not in the TRAIN split / distinct valid decodes;
+ *   int_div:        1 − mean pairwise Tanimoto (Morgan r2, 1024 bits) of the distinct valid
+ *                   decodes (MOSES IntDiv1, pairs i < j);
+ *   prop_mae:       property head on mu vs the true values of the split, real units. */
+#ifndef CHEMVAE_EVALUATE_H
+#define CHEMVAE_EVALUATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/checkpoint.h"
+#include "chemvae/dataset.h"
+#include "chemvae/error.h"
+#include "chemvae/vae.h"
+
+typedef struct {
+    size_t n_recon, recon_hits;
+    double reconstruction;
+    size_t n_prior, n_valid, n_unique, n_novel;
+    double validity, uniqueness, novelty, int_div;
+    size_t P;
+    double prop_mae[CKPT_MAX_PROPS];
+} EvalReport;
+
+/* Evaluates `vae` (batches up to vae->max_B) on split `split` of `ds` (at most n_recon
+ * molecules, 0 = all) and on n_prior prior samples drawn with `seed`. The vocabulary is
+ * the dataset's (the caller checked it matches the checkpoint). */
+CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                  uint64_t seed, EvalReport *out, CvError *err);
+
+/* A set of 64-bit keys (hashes of canonical SMILES): open addressing, grows as needed. */
+typedef struct {
+    uint64_t *keys; /* 0 = empty slot (key 0 is remapped to 1) */
+    size_t cap, n;
+} HashSet64;
+
+/* Adds k; returns 1 when it was new, 0 when present, -1 on out of memory. */
+int hashset64_add(HashSet64 *s, uint64_t k);
+int hashset64_has(const HashSet64 *s, uint64_t k);
+void hashset64_free(HashSet64 *s);
+/* FNV-1a of a NUL-terminated string (the key of a SMILES). */
+uint64_t hashset64_key(const char *s);
+
+#endif

@@ -1,0 +1,127 @@
+/* cmd_decode.c — `chemvae decode`: latent vectors -> SMILES. Reads one z per line
+ * (Z comma-separated numbers; a first field that is not a number, such as the smiles
+ * column written by `chemvae encode`, and a header line are skipped) from --input FILE or
+ * stdin, decodes them in batches, and prints index,smiles,valid (RDKit). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/chem.h"
+#include "cli.h"
+#include "model_io.h"
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: chemvae decode --model FILE.cvae [--input FILE]\n"
+                 "\n"
+                 "  --input FILE        one z per line, Z comma-separated numbers (default stdin)\n"
+                 "  --temperature X     0 = greedy (default); > 0 samples softmax(logits / X)\n"
+                 "  --seed N            seed of temperature sampling (default 1)\n"
+                 "  --threads N         OpenBLAS threads\n");
+}
+
+/* Parses Z floats from a CSV line, skipping one leading non-numeric field. 0 on success. */
+static int parse_z(char *line, float *z, int Z) {
+    char *p = line, *end;
+    strtof(p, &end);
+    if (end == p || (*end != ',' && *end != '\0' && *end != '\n' && *end != '\r')) {
+        p = strchr(line, ',');
+        if (!p) return -1;
+        p++;
+    }
+    for (int k = 0; k < Z; k++) {
+        z[k] = strtof(p, &end);
+        if (end == p) return -1;
+        p = end;
+        if (k + 1 < Z) {
+            if (*p != ',') return -1;
+            p++;
+        }
+    }
+    while (*p == ' ' || *p == '\r' || *p == '\n') p++;
+    return *p ? -1 : 0;
+}
+
+static void flush(CliModel *m, float *z, size_t B, float temp, CvRng *rng, int32_t *dec, int32_t *declen,
+                  long *index) {
+    size_t T = (size_t)m->vae.cfg.T;
+    vae_decode(&m->vae, z, B, temp, rng, dec, declen);
+    for (size_t i = 0; i < B; i++) {
+        char *s = vocab_decode(&m->vocab, dec + i * T, T);
+        printf("%ld,%s,%d\n", (*index)++, s ? s : "", s ? chem_is_valid(s) : 0);
+        free(s);
+    }
+}
+
+int cmd_decode(int argc, char **argv) {
+    const char *cmd = "decode", *model = NULL, *input = NULL;
+    long threads = 0, seed = 1;
+    double temp = 0;
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"input", required_argument, 0, 'i'},
+                                         {"temperature", required_argument, 0, 'T'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:i:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'i': input = optarg; break;
+        case 'T': if (cli_parse_double(cmd, "--temperature", optarg, &temp)) return CLI_USAGE; break;
+        case 's': if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
+        case 't': if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    if (!model) return cli_usage_error(cmd, "--model is required");
+    cli_set_threads((int)threads);
+    enum { BATCH = 256 };
+    CvError err = {0};
+    CliModel m;
+    if (cli_model_load(&m, model, BATCH, &err)) {
+        cli_model_free(&m);
+        return cli_report(cmd, &err);
+    }
+    FILE *fp = !input || !strcmp(input, "-") ? stdin : fopen(input, "r");
+    if (!fp) {
+        cv_error_set(&err, CV_ERR_IO, "%s: cannot open", input);
+        cli_model_free(&m);
+        return cli_report(cmd, &err);
+    }
+    size_t Z = (size_t)m.vae.cfg.Z, T = (size_t)m.vae.cfg.T, B = 0;
+    float *z = malloc(BATCH * Z * sizeof *z);
+    int32_t *dec = malloc(BATCH * T * sizeof *dec), *declen = malloc(BATCH * sizeof *declen);
+    CvRng rng;
+    cv_rng_init(&rng, (uint64_t)seed);
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0, index = 0;
+    int bad = 0;
+    printf("index,smiles,valid\n");
+    while (getline(&line, &cap, fp) > 0) {
+        lineno++;
+        if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z') continue;
+        if (parse_z(line, z + B * Z, (int)Z)) {
+            fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated numbers\n",
+                    input ? input : "stdin", lineno, Z);
+            bad = 1;
+            continue;
+        }
+        if (++B == BATCH) {
+            flush(&m, z, B, (float)temp, &rng, dec, declen, &index);
+            B = 0;
+        }
+    }
+    if (B) flush(&m, z, B, (float)temp, &rng, dec, declen, &index);
+    free(line);
+    if (fp != stdin) fclose(fp);
+    free(z);
+    free(dec);
+    free(declen);
+    cli_model_free(&m);
+    return bad ? CLI_ERROR : CLI_OK;
+}

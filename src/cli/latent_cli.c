@@ -1,0 +1,169 @@
+/* latent_cli.c — helpers shared by the latent-space commands (see latent_cli.h).
+ * Generations are stored one decode batch per transaction (store_insert_generations), so a
+ * killed command keeps every batch it committed and the run's counts stay consistent with
+ * the rows present. */
+#include "latent_cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chemvae/csvin.h"
+#include "cli.h"
+
+void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *head, char *json) {
+    Vae *v = &m->vae;
+    size_t Z = (size_t)v->cfg.Z, P = (size_t)v->cfg.P, Bmax = v->max_B;
+    for (size_t s = 0; s < N; s += Bmax) {
+        size_t B = N - s < Bmax ? N - s : Bmax;
+        if (P) vae_prop_forward(v, z + s * Z, B, NULL);
+        for (size_t b = 0; b < B; b++) {
+            char *out = json + (s + b) * CLI_PRED_JSON;
+            size_t len = 1;
+            out[0] = '{';
+            for (size_t p = 0; p < P; p++) {
+                double y = m->meta.prop_mean[p] + m->meta.prop_std[p] * (double)v->prop_act[v->cfg.n_prop][b * P + p];
+                if (p) len += (size_t)snprintf(out + len, CLI_PRED_JSON - len, ", ");
+                len = cli_json_string(out, len, CLI_PRED_JSON - 64, m->meta.prop_names[p]);
+                len += (size_t)snprintf(out + len, CLI_PRED_JSON - len, ": %.6g", isfinite(y) ? y : 0.0);
+            }
+            if (head && isfinite(head[s + b]))
+                len += (size_t)snprintf(out + len, CLI_PRED_JSON - len, "%s\"objective\": %.6g", P ? ", " : "", head[s + b]);
+            snprintf(out + len, CLI_PRED_JSON - len, "}");
+        }
+    }
+}
+
+CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
+                               const LatentMol *mols, CvError *err) {
+    size_t n = b->N * b->K;
+    if (!n) return CV_OK;
+    StoreGeneration *rows = calloc(n, sizeof *rows);
+    StoreMolecule *ms = calloc(n, sizeof *ms);
+    if (!rows || !ms) {
+        free(rows);
+        free(ms);
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory storing %zu generations", n);
+    }
+    for (size_t r = 0; r < n; r++) {
+        size_t i = r / b->K;
+        StoreGeneration *g = &rows[r];
+        g->method = b->method;
+        g->step = b->step ? b->step[i] : b->step0 + (int64_t)i;
+        g->source = b->sources ? b->sources[i] : b->source;
+        g->raw_smiles = mols[r].raw ? mols[r].raw : "";
+        g->valid = mols[r].valid;
+        if (mols[r].valid) {
+            const ChemScores *s = &mols[r].scores;
+            ms[r] = (StoreMolecule){mols[r].canonical, s->mw, s->logp, s->qed, s->sa, s->penalized_logp};
+            g->molecule = &ms[r];
+        }
+        g->z = b->z + i * b->Z;
+        g->z_dim = b->Z;
+        g->predicted = b->predicted ? b->predicted + i * CLI_PRED_JSON : NULL;
+        g->similarity = b->sim ? b->sim[r] : NAN;
+    }
+    CvStatus st = store_insert_generations(db, run_id, rows, n, NULL, err);
+    free(rows);
+    free(ms);
+    return st;
+}
+
+CvStatus cli_finish_run(Store *db, int64_t run_id, const CliMetric *mt, size_t n, CvError *err) {
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(mt[i].v)) continue;
+        CvStatus st = store_insert_eval_metric(db, run_id, mt[i].name, mt[i].v, err);
+        if (st) return st;
+    }
+    return store_run_finish(db, run_id, STORE_RUN_OK, err);
+}
+
+typedef struct {
+    const char *path;
+    size_t max, n, cap;
+    long col; /* -1 until the header is read */
+    char **s;
+    CvError *err;
+    CvStatus st;
+} SmilesReader;
+
+static int smiles_record(const CsvinRecord *rec, void *user) {
+    SmilesReader *r = user;
+    if (rec->error) {
+        r->st = cv_error_set(r->err, CV_ERR_PARSE, "%s line %zu: %s", r->path, rec->line, rec->error);
+        return 1;
+    }
+    if (r->col < 0) {
+        r->col = 0;
+        for (size_t k = 0; k < rec->nfields; k++)
+            if (!strcasecmp(rec->fields[k], "smiles")) {
+                r->col = (long)k;
+                return 0;
+            }
+        /* no header naming a smiles column: the first column, and this row is data */
+    }
+    if ((size_t)r->col >= rec->nfields) return 0;
+    const char *f = rec->fields[r->col];
+    size_t len = rec->lens[r->col];
+    while (len && (f[len - 1] == '\n' || f[len - 1] == '\r' || f[len - 1] == ' ')) len--;
+    while (len && *f == ' ') f++, len--;
+    if (!len) return 0;
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? 2 * r->cap : 64;
+        char **ns = realloc(r->s, ncap * sizeof *ns);
+        if (!ns) goto nomem;
+        r->s = ns;
+        r->cap = ncap;
+    }
+    if (!(r->s[r->n] = strndup(f, len))) goto nomem;
+    r->n++;
+    return r->max && r->n >= r->max;
+nomem:
+    r->st = cv_error_set(r->err, CV_ERR_NOMEM, "%s: out of memory", r->path);
+    return 1;
+}
+
+CvStatus cli_read_smiles_csv(const char *path, size_t max, char ***out, size_t *n, CvError *err) {
+    SmilesReader r = {path, max, 0, 0, -1, NULL, err, CV_OK};
+    CvStatus st = csvin_read_file(path, NULL, smiles_record, &r, err);
+    if (st == CV_ERR_INTERRUPTED && !r.st) { /* stopped at max rows */
+        st = CV_OK;
+        cv_error_clear(err);
+    }
+    if (r.st) st = r.st;
+    if (!st && !r.n) st = cv_error_set(err, CV_ERR_PARSE, "%s: no SMILES rows", path);
+    if (st) {
+        cli_free_strings(r.s, r.n);
+        *out = NULL;
+        *n = 0;
+        return st;
+    }
+    *out = r.s;
+    *n = r.n;
+    return CV_OK;
+}
+
+void cli_free_strings(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+void cli_print_scores(FILE *fp, const ChemScores *s, int json) {
+    if (json)
+        fprintf(fp, ", \"mw\": %.4f, \"logp\": %.4f, \"qed\": %.4f, \"sa\": %.4f, \"penalized_logp\": %.4f", s->mw,
+                s->logp, s->qed, s->sa, s->penalized_logp);
+    else
+        fprintf(fp, ",%.4f,%.4f,%.4f,%.4f,%.4f", s->mw, s->logp, s->qed, s->sa, s->penalized_logp);
+}
+
+void cli_print_json_string(FILE *fp, const char *s) {
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
+        else fputc(*p, fp);
+    }
+    fputc('"', fp);
+}

@@ -1,0 +1,36 @@
+/* model_io.c — see model_io.h. */
+#include "model_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/chem.h"
+#include "chemvae/fileio.h"
+
+CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *err) {
+    memset(m, 0, sizeof *m);
+    snprintf(m->path, sizeof m->path, "%s", path);
+    CvStatus st = ckpt_load(path, &m->vae, &m->meta, max_B, 0, NULL, err);
+    if (st) return st;
+    if ((st = vocab_from_tokens(&m->vocab, (const char *const *)m->meta.vocab, (size_t)m->meta.n_vocab, err))) {
+        cv_error_prefix(err, "%s", path);
+        return st;
+    }
+    return cv_hash_file(path, m->hash, err);
+}
+
+void cli_model_free(CliModel *m) {
+    vae_free(&m->vae);
+    ckpt_meta_free(&m->meta);
+    vocab_free(&m->vocab);
+}
+
+CvStatus cli_model_encode_smiles(const CliModel *m, const char *smiles, int32_t *row, size_t *len,
+                                 CvError *err) {
+    char *canon = chem_canonical(smiles);
+    if (!canon) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
+    CvStatus st = vocab_encode(&m->vocab, canon, (size_t)m->vae.cfg.T, 0, row, len, err);
+    free(canon);
+    return st;
+}

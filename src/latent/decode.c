@@ -1,0 +1,262 @@
+/* decode.c — decoding strategies over vae_decode, duplicate folding, latent sources and
+ * paths (see include/chemvae/latent.h).
+ *
+ * latent_decode groups the rows by temperature: the N first attempts form one group, the
+ * N·(K−1) retries (one shared temperature) another, each decoded in chunks of max_B
+ * vectors so the GRU's batched inference path always sees full batches — K retries of 3
+ * vectors are one batch of 3(K−1), not K−1 batches of 3. Replicated z rows for the retries
+ * live in one scratch buffer of max_B·Z floats, filled chunk by chunk.
+ *
+ * LatentUniq keys canonical SMILES by FNV-1a 64 into an open-addressing table of item
+ * indices and compares the strings on a hash hit, so distinct molecules are never folded
+ * together (HashSet64 keeps only the keys, which is enough for counting but not for
+ * counts per molecule). */
+#include "chemvae/latent.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/fileio.h"
+
+void latent_mols_free(LatentMol *mols, size_t n) {
+    if (!mols) return;
+    for (size_t i = 0; i < n; i++) {
+        free(mols[i].raw);
+        free(mols[i].canonical);
+        memset(&mols[i], 0, sizeof mols[i]);
+    }
+}
+
+/* Turns decoded ids (B, T) into scored LatentMols at out[i * stride]. */
+static CvStatus score_rows(const CvVocab *vocab, const int32_t *ids, size_t B, size_t T,
+                           LatentMol *out, size_t stride, CvError *err) {
+    for (size_t i = 0; i < B; i++) {
+        LatentMol *m = &out[i * stride];
+        m->raw = vocab_decode(vocab, ids + i * T, T);
+        if (!m->raw) return cv_error_set(err, CV_ERR_NOMEM, "out of memory decoding a SMILES");
+        m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
+        if (m->valid && !m->canonical) return cv_error_set(err, CV_ERR_NOMEM, "out of memory canonicalizing '%s'", m->raw);
+    }
+    return CV_OK;
+}
+
+CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
+                       const LatentDecodeOpts *opts, CvRng *rng, LatentMol *out, CvError *err) {
+    LatentDecodeOpts one = {1, 0.0f, 0.0f};
+    if (!opts) opts = &one;
+    size_t K = opts->attempts ? opts->attempts : 1;
+    size_t Z = (size_t)vae->cfg.Z, T = (size_t)vae->cfg.T, Bmax = vae->max_B;
+    memset(out, 0, N * K * sizeof *out);
+    int32_t *ids = malloc(Bmax * T * sizeof *ids), *len = malloc(Bmax * sizeof *len);
+    float *zrep = malloc(Bmax * Z * sizeof *zrep);
+    CvStatus st = CV_OK;
+    if (!ids || !len || !zrep) {
+        st = cv_error_set(err, CV_ERR_NOMEM, "out of memory for a decoding batch of %zu", Bmax);
+        goto fail;
+    }
+    /* first attempts: z rows as given */
+    for (size_t s = 0; s < N; s += Bmax) {
+        size_t B = N - s < Bmax ? N - s : Bmax;
+        vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);
+        if ((st = score_rows(vocab, ids, B, T, out + s * K, K, err))) goto fail;
+    }
+    /* retries: row r of the N·(K−1) rows is vector r / (K−1), attempt 1 + r % (K−1) */
+    size_t R = N * (K - 1);
+    for (size_t s = 0; s < R; s += Bmax) {
+        size_t B = R - s < Bmax ? R - s : Bmax;
+        for (size_t b = 0; b < B; b++) memcpy(zrep + b * Z, z + (s + b) / (K - 1) * Z, Z * sizeof *zrep);
+        vae_decode(vae, zrep, B, opts->retry_temperature, rng, ids, len);
+        for (size_t b = 0; b < B; b++) {
+            size_t r = s + b, i = r / (K - 1), a = 1 + r % (K - 1);
+            if ((st = score_rows(vocab, ids + b * T, 1, T, out + i * K + a, 1, err))) goto fail;
+        }
+    }
+    free(ids);
+    free(len);
+    free(zrep);
+    return CV_OK;
+fail:
+    latent_mols_free(out, N * K);
+    free(ids);
+    free(len);
+    free(zrep);
+    return st;
+}
+
+/* ---- LatentUniq -------------------------------------------------------------------------- */
+
+static size_t uniq_slot(const LatentUniq *u, const char *s, uint64_t h) {
+    size_t mask = u->nslots - 1, j = (size_t)(h * 0x9e3779b97f4a7c15ULL) & mask;
+    while (u->slots[j] && strcmp(u->items[u->slots[j] - 1].smiles, s)) j = (j + 1) & mask;
+    return j;
+}
+
+long latent_uniq_find(const LatentUniq *u, const char *canonical) {
+    if (!u->nslots) return -1;
+    uint32_t v = u->slots[uniq_slot(u, canonical, cv_fnv1a64(CV_FNV64_INIT, canonical, strlen(canonical)))];
+    return v ? (long)v - 1 : -1;
+}
+
+static int uniq_grow(LatentUniq *u) {
+    if (u->n == u->cap) {
+        size_t ncap = u->cap ? 2 * u->cap : 64;
+        LatentUniqEntry *ni = realloc(u->items, ncap * sizeof *ni);
+        if (!ni) return -1;
+        u->items = ni;
+        u->cap = ncap;
+    }
+    if ((u->n + 1) * 2 <= u->nslots) return 0;
+    size_t ns = u->nslots ? 2 * u->nslots : 128;
+    uint32_t *old = u->slots;
+    size_t oldn = u->nslots;
+    u->slots = calloc(ns, sizeof *u->slots);
+    if (!u->slots) {
+        u->slots = old;
+        return -1;
+    }
+    u->nslots = ns;
+    for (size_t k = 0; k < oldn; k++) {
+        if (!old[k]) continue;
+        const char *s = u->items[old[k] - 1].smiles;
+        u->slots[uniq_slot(u, s, cv_fnv1a64(CV_FNV64_INIT, s, strlen(s)))] = old[k];
+    }
+    free(old);
+    return 0;
+}
+
+CvStatus latent_uniq_add(LatentUniq *u, const char *canonical, const ChemScores *scores,
+                         size_t index, size_t *entry, int *is_new, CvError *err) {
+    long at = latent_uniq_find(u, canonical);
+    if (at >= 0) {
+        u->items[at].count++;
+        if (entry) *entry = (size_t)at;
+        if (is_new) *is_new = 0;
+        return CV_OK;
+    }
+    char *copy = strdup(canonical);
+    if (!copy || uniq_grow(u)) {
+        free(copy);
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory adding '%s'", canonical);
+    }
+    LatentUniqEntry *e = &u->items[u->n];
+    e->smiles = copy;
+    if (scores) e->scores = *scores;
+    else memset(&e->scores, 0, sizeof e->scores);
+    e->count = 1;
+    e->first = index;
+    u->slots[uniq_slot(u, copy, cv_fnv1a64(CV_FNV64_INIT, copy, strlen(copy)))] = (uint32_t)(u->n + 1);
+    if (entry) *entry = u->n;
+    if (is_new) *is_new = 1;
+    u->n++;
+    return CV_OK;
+}
+
+CvStatus latent_uniq_add_mols(LatentUniq *u, const LatentMol *mols, size_t n, size_t first_index,
+                              CvError *err) {
+    for (size_t i = 0; i < n; i++) {
+        if (!mols[i].valid) continue;
+        CvStatus st = latent_uniq_add(u, mols[i].canonical, &mols[i].scores, first_index + i, NULL, NULL, err);
+        if (st) return st;
+    }
+    return CV_OK;
+}
+
+void latent_uniq_free(LatentUniq *u) {
+    for (size_t i = 0; i < u->n; i++) free(u->items[i].smiles);
+    free(u->items);
+    free(u->slots);
+    memset(u, 0, sizeof *u);
+}
+
+/* ---- sources ----------------------------------------------------------------------------- */
+
+void latent_sample_prior(CvRng *rng, float *z, size_t N, size_t Z) { cv_rng_fill_normal(rng, z, N * Z); }
+
+void latent_sample_around(CvRng *rng, const float *center, float radius, float *z, size_t N,
+                          size_t Z) {
+    cv_rng_fill_normal(rng, z, N * Z);
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < Z; k++) z[i * Z + k] = center[k] + radius * z[i * Z + k];
+}
+
+CvStatus latent_encode_smiles(Vae *vae, const CvVocab *vocab, const char *smiles, float *mu,
+                              char **canonical, CvError *err) {
+    size_t T = (size_t)vae->cfg.T, len;
+    char *canon = chem_canonical(smiles);
+    if (!canon) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
+    int32_t *row = malloc(T * sizeof *row);
+    if (!row) {
+        free(canon);
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory encoding '%s'", smiles);
+    }
+    CvStatus st = vocab_encode(vocab, canon, T, 0, row, &len, err);
+    if (st) {
+        cv_error_prefix(err, "cannot encode '%s'", smiles);
+        free(canon);
+    } else {
+        vae_encode(vae, row, 1, mu, NULL);
+        if (canonical) *canonical = canon;
+        else free(canon);
+    }
+    free(row);
+    return st;
+}
+
+/* ---- similarity ------------------------------------------------------------------------- */
+
+CvStatus latent_fingerprint(const char *smiles, uint64_t *fp, CvError *err) {
+    ChemMol *m = chem_mol_from_smiles(smiles);
+    if (!m) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
+    CvStatus st = chem_mol_morgan(m, LATENT_FP_BITS, fp, err);
+    chem_mol_free(m);
+    return st;
+}
+
+double latent_similarity(const char *smiles, const uint64_t *ref) {
+    uint64_t fp[LATENT_FP_WORDS];
+    if (latent_fingerprint(smiles, fp, NULL)) return NAN;
+    return chem_tanimoto_bits(fp, ref, LATENT_FP_BITS);
+}
+
+/* ---- paths ------------------------------------------------------------------------------- */
+
+void latent_lerp(const float *a, const float *b, size_t Z, double t, float *out) {
+    for (size_t k = 0; k < Z; k++) out[k] = (float)((1.0 - t) * a[k] + t * b[k]);
+}
+
+void latent_slerp(const float *a, const float *b, size_t Z, double t, float *out) {
+    double na = 0, nb = 0, dot = 0;
+    for (size_t k = 0; k < Z; k++) {
+        na += (double)a[k] * a[k];
+        nb += (double)b[k] * b[k];
+        dot += (double)a[k] * b[k];
+    }
+    na = sqrt(na);
+    nb = sqrt(nb);
+    double c = na > 0 && nb > 0 ? dot / (na * nb) : 1.0;
+    if (c > 1) c = 1;
+    if (c < -1) c = -1;
+    double omega = acos(c), so = sin(omega);
+    if (omega < 1e-6 || so < 1e-12) {
+        latent_lerp(a, b, Z, t, out);
+        return;
+    }
+    double wa = sin((1.0 - t) * omega) / so, wb = sin(t * omega) / so;
+    for (size_t k = 0; k < Z; k++) out[k] = (float)(wa * a[k] + wb * b[k]);
+}
+
+double latent_distance(const float *a, const float *b, size_t Z) {
+    double s = 0;
+    for (size_t k = 0; k < Z; k++) {
+        double d = (double)a[k] - b[k];
+        s += d * d;
+    }
+    return sqrt(s);
+}
+
+void latent_pred_to_real(const float *pred, size_t N, size_t P, const double *mean,
+                         const double *std, double *real) {
+    for (size_t i = 0; i < N; i++)
+        for (size_t p = 0; p < P; p++) real[i * P + p] = mean[p] + std[p] * (double)pred[i * P + p];
+}

@@ -1,0 +1,96 @@
+/* sqlfunc.c — chemistry as SQL functions, so the results DB can be queried by chemistry:
+ *
+ *   mol_valid(s)            1 if RDKit parses s into a molecule with >= 1 atom, else 0
+ *   canonical(s)            canonical SMILES, NULL if invalid
+ *   mw(s) logp(s) qed(s) sa(s) penalized_logp(s)   RDKit values (see chem.h), NULL if invalid
+ *   tanimoto(a, b)          Morgan r=2 2048-bit Tanimoto, NULL if either is invalid
+ *   has_substruct(s, smarts)  1 / 0, NULL if s or the SMARTS is invalid
+ *
+ * Every function returns NULL when an argument is NULL. They are thin wrappers over
+ * include/chemvae/chem.h (no chemistry here) and are registered DETERMINISTIC and
+ * INNOCUOUS (no side effects), so they may appear in WHERE, ORDER BY, indexes and views.
+ * The five score functions share one implementation; the field is chosen by user data. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/chem.h"
+#include "store_internal.h"
+
+static const char *arg_text(sqlite3_value *v) {
+    return sqlite3_value_type(v) == SQLITE_NULL ? NULL : (const char *)sqlite3_value_text(v);
+}
+
+static void fn_mol_valid(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *s = arg_text(argv[0]);
+    if (s) sqlite3_result_int(ctx, chem_is_valid(s));
+    else sqlite3_result_null(ctx);
+}
+
+static void fn_canonical(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *s = arg_text(argv[0]);
+    char *c = s ? chem_canonical(s) : NULL;
+    if (c) sqlite3_result_text(ctx, c, -1, free);
+    else sqlite3_result_null(ctx);
+}
+
+/* user data: offsetof(ChemScores, field) of a double field. */
+static void fn_score(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *s = arg_text(argv[0]);
+    ChemScores sc;
+    if (s && chem_score_smiles(s, &sc, NULL) == 1) {
+        size_t off = (size_t)(uintptr_t)sqlite3_user_data(ctx);
+        double v;
+        memcpy(&v, (const char *)&sc + off, sizeof v);
+        sqlite3_result_double(ctx, v);
+    } else {
+        sqlite3_result_null(ctx);
+    }
+}
+
+static void fn_tanimoto(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *a = arg_text(argv[0]), *b = arg_text(argv[1]);
+    double t = a && b ? chem_tanimoto_smiles(a, b) : -1.0;
+    if (t >= 0) sqlite3_result_double(ctx, t);
+    else sqlite3_result_null(ctx);
+}
+
+static void fn_has_substruct(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *s = arg_text(argv[0]), *q = arg_text(argv[1]);
+    int r = s && q ? chem_has_substruct(s, q) : -1;
+    if (r >= 0) sqlite3_result_int(ctx, r);
+    else sqlite3_result_null(ctx);
+}
+
+CvStatus store_register_chem_functions(Store *s, CvError *err) {
+    static const struct {
+        const char *name;
+        int nargs;
+        void (*fn)(sqlite3_context *, int, sqlite3_value **);
+        size_t field;
+    } FUNCS[] = {
+        {"mol_valid", 1, fn_mol_valid, 0},
+        {"canonical", 1, fn_canonical, 0},
+        {"mw", 1, fn_score, offsetof(ChemScores, mw)},
+        {"logp", 1, fn_score, offsetof(ChemScores, logp)},
+        {"qed", 1, fn_score, offsetof(ChemScores, qed)},
+        {"sa", 1, fn_score, offsetof(ChemScores, sa)},
+        {"penalized_logp", 1, fn_score, offsetof(ChemScores, penalized_logp)},
+        {"tanimoto", 2, fn_tanimoto, 0},
+        {"has_substruct", 2, fn_has_substruct, 0},
+    };
+    for (size_t i = 0; i < sizeof FUNCS / sizeof *FUNCS; i++) {
+        int rc = sqlite3_create_function_v2(
+            s->db, FUNCS[i].name, FUNCS[i].nargs,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, (void *)(uintptr_t)FUNCS[i].field,
+            FUNCS[i].fn, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) return store_db_error(s, err, rc, "registering SQL functions");
+    }
+    return CV_OK;
+}

@@ -1,0 +1,40 @@
+/* fuzz_objective.c — libFuzzer target for the objective parser (latent_objective_parse),
+ * which reads user text from `chemvae optimize --objective`. Invariants on arbitrary bytes:
+ * no out-of-bounds read; the result is CV_OK or CV_ERR_PARSE with a message; an accepted
+ * objective has finite weights, at least one non-zero, and its normalized text parses
+ * again to the same weights (up to the 6 significant digits the text keeps). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/latent_objective.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size > 4096) return 0;
+    char *s = malloc(size + 1);
+    if (!s) return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    LatentObjective o, back;
+    CvError err = {0};
+    CvStatus st = latent_objective_parse(s, &o, &err);
+    if (st != CV_OK && (st != CV_ERR_PARSE || !err.msg[0])) abort();
+    if (st == CV_OK) {
+        int any = 0;
+        for (int p = 0; p < LATENT_NPROPS; p++) {
+            if (!isfinite(o.w[p])) abort();
+            any |= o.w[p] != 0.0;
+        }
+        if (!any) abort();
+        /* round trip through the normalized text (it may be cut at LATENT_OBJECTIVE_TEXT) */
+        if (strlen(o.text) + 1 < LATENT_OBJECTIVE_TEXT && latent_objective_parse(o.text, &back, &err) == CV_OK) {
+            for (int p = 0; p < LATENT_NPROPS; p++)
+                if (fabs(back.w[p] - o.w[p]) > 1e-5 * fabs(o.w[p]) + 1e-300) abort();
+        }
+    }
+    free(s);
+    return 0;
+}

@@ -1,0 +1,245 @@
+/* test_latent_cli.c — `chemvae sample`, `optimize` and `interpolate` end to end: runs
+ * $BUILD/chemvae (BUILD from the environment, default "build") with a tiny checkpoint of
+ * seeded random weights (written here through ckpt_save: a 3-atom vocabulary, so many
+ * decodes are valid molecules and many are not) and checks that what the commands print
+ * matches what they stored: one runs row with its config, model hash and seed, every
+ * decode in generations, the printed molecules in molecules; usage errors exit 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chemvae/checkpoint.h"
+#include "chemvae/store.h"
+
+static char g_dir[64], g_db[128], g_model[128], g_bin[256];
+
+/* Runs `chemvae ARGS` (already shell-quoted) and returns the exit code; *out (NULL-able)
+ * receives the malloc'd stdout. stderr is discarded. */
+static int run(const char *args, char **out) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", g_bin, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    if (out) *out = buf;
+    else free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* One integer from a read-only query of the test DB. */
+static long long db_int(const char *sql) {
+    Store *s = NULL;
+    CvError err = {0};
+    StoreTable t = {0};
+    if (store_open(g_db, STORE_READ_ONLY, &s, &err) || store_select(s, sql, NULL, 0, &t, &err))
+        fail_msg("%s: %s", sql, err.msg);
+    assert_int_equal(t.nrow, 1);
+    long long v = t.cells[0].type == STORE_INT ? (long long)t.cells[0].i : -1;
+    store_table_free(&t);
+    store_close(s);
+    return v;
+}
+
+static int setup(void **state) {
+    (void)state;
+    const char *build = getenv("BUILD");
+    snprintf(g_bin, sizeof g_bin, "%s/chemvae", build && *build ? build : "build");
+    snprintf(g_dir, sizeof g_dir, "/tmp/cvlatent-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    snprintf(g_db, sizeof g_db, "%s/results.db", g_dir);
+    snprintf(g_model, sizeof g_model, "%s/tiny.cvae", g_dir);
+    static const char *const smiles[] = {"CCO", "C1CC1", "CC(N)O"};
+    CvError err = {0};
+    CvVocab vocab = {0};
+    Vae vae = {0};
+    CkptMeta meta;
+    memset(&meta, 0, sizeof meta);
+    VaeConfig cfg;
+    CvRng rng;
+    cv_rng_init(&rng, 5);
+    int bad = vocab_build(&vocab, smiles, 3, &err) || vae_config_preset("tiny", 12, (int)vocab.n, 2, &cfg, &err) ||
+              vae_init(&vae, &cfg, 8, &rng, &err);
+    if (!bad) {
+        meta.cfg = cfg;
+        meta.P = 2;
+        snprintf(meta.prop_names[0], CKPT_NAME_MAX, "logP");
+        snprintf(meta.prop_names[1], CKPT_NAME_MAX, "qed");
+        meta.prop_mean[0] = 2.5, meta.prop_std[0] = 1.4;
+        meta.prop_mean[1] = 0.7, meta.prop_std[1] = 0.1;
+        bad = ckpt_meta_set_vocab(&meta, (const char *const *)vocab.tokens, (int)vocab.n, &err) ||
+              ckpt_save(g_model, &vae, &meta, 0, &err);
+    }
+    if (bad) fprintf(stderr, "fixture: %s\n", err.msg);
+    ckpt_meta_free(&meta);
+    vae_free(&vae);
+    vocab_free(&vocab);
+    return bad ? -1 : 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Data lines of a CSV output (header excluded); *sum_col receives the sum of the integer
+ * column `col` (0-based) when col >= 0. */
+static size_t csv_rows(const char *out, int col, long *sum_col) {
+    size_t rows = 0;
+    *sum_col = 0;
+    const char *line = strchr(out, '\n');
+    while (line && line[1]) {
+        line++;
+        rows++;
+        if (col >= 0) {
+            const char *f = line;
+            for (int k = 0; k < col && f; k++) f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
+            assert_non_null(f);
+            *sum_col += strtol(f, NULL, 10);
+        }
+        line = strchr(line, '\n');
+    }
+    return rows;
+}
+
+static void test_sample_counts_match_db(void **state) {
+    (void)state;
+    char args[1024], *out;
+    snprintf(args, sizeof args,
+             "sample --model '%s' --db '%s' -n 40 --attempts 2 --retry-temperature 2 --seed 3", g_model, g_db);
+    assert_int_equal(run(args, &out), 0);
+    assert_non_null(strstr(out, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp\n"));
+    long valid;
+    size_t rows = csv_rows(out, 1, &valid);
+    assert_true(rows > 0);
+    long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'sample'");
+    char q[512];
+    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld", run_id);
+    assert_int_equal(db_int(q), 80);
+    snprintf(q, sizeof q, "SELECT sum(valid) FROM generations WHERE run_id = %lld", run_id);
+    assert_int_equal(db_int(q), valid);
+    snprintf(q, sizeof q, "SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = %lld", run_id);
+    assert_int_equal(db_int(q), (long long)rows);
+    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND length(z) = 4 * 6 AND source = 'prior' "
+                          "AND json_extract(predicted, '$.logP') IS NOT NULL AND (valid = 1) = (molecule_id IS NOT NULL)", run_id);
+    assert_int_equal(db_int(q), 80);
+    snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld AND status = 'ok' AND seed = 3 AND model_hash IS NOT NULL "
+                          "AND json_extract(config, '$.n') = 40 AND json_extract(config, '$.attempts') = 2", run_id);
+    assert_int_equal(db_int(q), 1);
+    snprintf(q, sizeof q, "SELECT CAST(value AS INTEGER) FROM eval_metrics WHERE run_id = %lld AND name = 'valid'", run_id);
+    assert_int_equal(db_int(q), valid);
+    /* the printed first molecule is stored with its scores */
+    char first[256];
+    const char *l = strchr(out, '\n') + 1;
+    size_t n = (size_t)(strchr(l, ',') - l);
+    memcpy(first, l, n);
+    first[n] = '\0';
+    snprintf(q, sizeof q, "SELECT count(*) FROM molecules WHERE smiles = '%s' AND qed IS NOT NULL", first);
+    assert_int_equal(db_int(q), 1);
+    free(out);
+    /* the same seed prints the same molecules */
+    char *again;
+    assert_int_equal(run(args, &again), 0);
+    char *out2;
+    snprintf(args, sizeof args, "sample --model '%s' --no-db -n 40 --attempts 2 --retry-temperature 2 --seed 3", g_model);
+    assert_int_equal(run(args, &out2), 0);
+    assert_string_equal(again, out2);
+    free(again);
+    free(out2);
+}
+
+static void test_optimize_records_every_decode(void **state) {
+    (void)state;
+    char args[1024], *out;
+    snprintf(args, sizeof args,
+             "optimize --model '%s' --db '%s' --start OCC --objective 'logp+qed' --steps 4 --decode-every 2 "
+             "--decodes 2 --constrained 0.4",
+             g_model, g_db);
+    assert_int_equal(run(args, &out), 0);
+    long dummy;
+    assert_int_equal(csv_rows(out, -1, &dummy), 1);
+    assert_non_null(strstr(out, "\n0,CCO,"));
+    long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'optimize'");
+    char q[512];
+    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND method = 'optimize' AND source = 'CCO' "
+                          "AND step IN (0, 2, 4) AND json_extract(predicted, '$.objective') IS NOT NULL", run_id);
+    assert_int_equal(db_int(q), 3 * 2);
+    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND valid = 1 AND similarity IS NULL", run_id);
+    assert_int_equal(db_int(q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM eval_metrics WHERE run_id = %lld AND name IN ('mean_improvement', 'success_rate', 'decodes')", run_id);
+    assert_int_equal(db_int(q), 3);
+    free(out);
+}
+
+static void test_interpolate_counts_match_db(void **state) {
+    (void)state;
+    char args[1024], *out;
+    snprintf(args, sizeof args, "interpolate --model '%s' --db '%s' --from CCO --to CC1CC1 --steps 4 --decodes 2 --method linear",
+             g_model, g_db);
+    assert_int_equal(run(args, &out), 0);
+    long dummy;
+    size_t rows = csv_rows(out, -1, &dummy);
+    long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'interpolate'");
+    char q[512];
+    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND source = 'CCO>>CC1CC1'", run_id);
+    assert_int_equal(db_int(q), 5 * 2);
+    snprintf(q, sizeof q, "SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = %lld", run_id);
+    assert_int_equal(db_int(q), (long long)rows);
+    free(out);
+}
+
+static void test_usage_errors(void **state) {
+    (void)state;
+    char args[1024];
+    snprintf(args, sizeof args, "sample --model '%s' --no-db -n 0", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    snprintf(args, sizeof args, "sample --model '%s' --no-db --radius 2", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start CCO --objective 'qed*sa'", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start CCO --objective sa", g_model);
+    assert_int_equal(run(args, NULL), 1); /* the head does not predict SA */
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start 'C(' --objective qed", g_model);
+    assert_int_equal(run(args, NULL), 1);
+    snprintf(args, sizeof args, "interpolate --model '%s' --no-db --from CCO", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    assert_int_equal(run("sample --model /nonexistent.cvae --no-db", NULL), 1);
+    char *out;
+    assert_int_equal(run("optimize --help", &out), 0);
+    assert_non_null(strstr(out, "usage: chemvae optimize"));
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sample_counts_match_db),
+        cmocka_unit_test(test_optimize_records_every_decode),
+        cmocka_unit_test(test_interpolate_counts_match_db),
+        cmocka_unit_test(test_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
