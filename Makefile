@@ -29,10 +29,12 @@ ifeq ($(NATIVE),1)
 OPT += -march=native
 endif
 
-# Debian packages: what building and testing need; what benchmarks add.
+# Debian packages: what building needs; what tests add (report rendering check); what
+# benchmarks add.
 PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
                   python3 xz-utils
+TEST_PACKAGES  := chromium zlib1g-dev
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 
@@ -149,7 +151,13 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
 demo: $(BIN)
 	tests/run-demo.sh $(BIN)
 
-test: $(TESTS) $(BIN)
+TEST_PKG_STAMP := $(DEPS_BUILD)/test-packages.stamp
+$(TEST_PKG_STAMP): deps/install-packages.sh
+	@mkdir -p $(@D)
+	deps/install-packages.sh $(TEST_PACKAGES)
+	@touch $@
+
+test: $(TESTS) $(BIN) $(TEST_PKG_STAMP)
 	@BUILD=$(BUILD) tests/run-tests.sh $(TESTS)
 
 asan:
