@@ -18,6 +18,7 @@
 
 #include "chemvae/dataset.h"
 #include "chemvae/latent_optimize.h"
+#include "chemvae/progress.h"
 #include "chemvae/store.h"
 #include "cli.h"
 #include "latent_cli.h"
@@ -247,12 +248,20 @@ typedef struct {
     int64_t run_id;
     char **sources; /* (S) */
     char *pred;     /* (S · CLI_PRED_JSON) */
+    CvProgress prog; /* over steps */
 } SinkCtx;
 
 static CvStatus store_sink(void *ctx, size_t step, size_t S, size_t K, const float *z, const double *head,
                            const float *pred, const LatentMol *mols, const double *sim, CvError *err) {
     (void)pred;
     SinkCtx *c = ctx;
+    if (cli_interrupted())
+        return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %zu (every decode so far is stored)", step);
+    double mean = 0;
+    for (size_t s = 0; s < S; s++) mean += head[s] / (double)S;
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "head %.3f", mean);
+    cv_progress_update(&c->prog, step, suffix);
     if (!c->db) return CV_OK;
     cli_predicted_json(c->m, z, S, head, c->pred);
     int64_t *steps = malloc(S * sizeof *steps);
@@ -385,10 +394,13 @@ int cmd_optimize(int argc, char **argv) {
         goto fail;
     }
     for (size_t i = 0; i < s.n; i++) sources[i] = s.smiles[i] ? s.smiles[i] : "random";
-    SinkCtx ctx = {&m, db, run_id, sources, pred};
+    SinkCtx ctx = {&m, db, run_id, sources, pred, {{0}, 0, 0, 0, 0, 0}};
+    cv_progress_start(&ctx.prog, "optimize", oc.steps);
+    cli_catch_interrupts();
     if (latent_optimize(&m.vae, &m.vocab, &obj, wz, off, &oc, s.z, (const char *const *)s.smiles, s.n, &rng,
                         store_sink, &ctx, res, NULL, &err))
         goto fail;
+    cv_progress_finish(&ctx.prog, NULL);
     print_results(&s, res, a.json);
     fflush(stdout);
     size_t n_mol = 0, n_succ = 0, decoded = 0, valid = 0, ibest = SIZE_MAX;
@@ -425,8 +437,9 @@ int cmd_optimize(int argc, char **argv) {
     rc = CLI_OK;
     goto done;
 fail:
-    if (db && run_id) store_run_finish(db, run_id, STORE_RUN_FAILED, NULL);
+    if (db && run_id) store_run_finish(db, run_id, err.code == CV_ERR_INTERRUPTED ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
     rc = cli_report(cmd, &err);
+    if (err.code == CV_ERR_INTERRUPTED) rc = 128 + cli_interrupted();
 done:
     if (res)
         for (size_t i = 0; i < s.n; i++) latent_opt_result_free(&res[i]);
