@@ -334,10 +334,8 @@ int cmd_optimize(int argc, char **argv) {
     double wz[CKPT_MAX_PROPS], off;
     rc = CLI_ERROR;
     if (cli_model_load(&m, a.model, 256, &err)) goto fail;
-    const char *const *names = NULL;
-    const char *namebuf[CKPT_MAX_PROPS];
-    for (int p = 0; p < m.meta.P; p++) namebuf[p] = m.meta.prop_names[p];
-    names = namebuf;
+    const char *names[CKPT_MAX_PROPS];
+    for (int p = 0; p < m.meta.P; p++) names[p] = m.meta.prop_names[p];
     if (latent_objective_bind(&obj, (size_t)m.meta.P, names, m.meta.prop_mean, m.meta.prop_std, wz, &off, &err)) goto fail;
     s.Z = (size_t)m.vae.cfg.Z;
     if (!(mu = malloc(s.Z * sizeof *mu))) {
