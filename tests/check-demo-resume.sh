@@ -15,7 +15,7 @@ set -euo pipefail
 bin=$(realpath "${1:-build/chemvae}")
 preset=${PRESET:-small} epochs=${EPOCHS:-3}
 tmp=$(mktemp -d /tmp/chemvae-resume-XXXXXX)
-sets() { echo --set OUT="$tmp/$1" --set MODEL="$tmp/$1/model.cvae" --set PRESET="$preset" --set EPOCHS="$epochs"; }
+sets() { echo --set OUT="$tmp/$1" --set PREBUILT="$tmp/none" --set PRESET="$preset" --set EPOCHS="$epochs"; }
 epochs_done() { # epochs recorded by the train runs of run $1
   [ -f "$tmp/$1/chemvae.db" ] || { echo 0; return; }
   "$bin" query --db "$tmp/$1/chemvae.db" --csv "SELECT count(DISTINCT epoch) FROM training_metrics" 2>/dev/null | tail -1 || echo 0

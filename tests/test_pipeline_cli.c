@@ -4,7 +4,8 @@
  * 'pipeline' row, ${RUN} = the stage's run id); a second run skips everything; --from forces
  * a suffix; a changed input re-runs its stage and every later one; a missing output re-runs
  * only its stage; a failed stage stays 'started' and continues with its `resume` words; bad
- * files and unknown stages are refused with the right exit codes. */
+ * files and unknown stages are refused with the right exit codes; a `prebuilt` file stands
+ * in for a stage that never ran. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +183,25 @@ static void test_resume_and_errors(void **state) {
     assert_non_null(strstr(out, "flaky        resuming: chemvae score --input later.smi --threads 2"));
     assert_non_null(strstr(out, "ok           skipped"));
 
+    /* prebuilt: an existing file stands in for a stage that never ran here; --from runs it */
+    write_file(pipe2, "set STATE out4\nstage model score\n  args CCO\n  out out4/model.copy\n  prebuilt in.smi\n"
+                      "stage use score\n  args CCC\n");
+    assert_int_equal(run("flaky.pipe", "", &out), 0);
+    assert_non_null(strstr(out, "model        skipped: prebuilt in.smi exists; copied to out4/model.copy"));
+    assert_non_null(strstr(out, "use          running"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out4/model.copy", g_dir);
+    char *copy = read_all(path);
+    assert_non_null(copy);
+    assert_string_equal(copy, "CCO\n"); /* in.smi as test_run_skip_from left it */
+    assert_int_equal(run("flaky.pipe", "", &out), 0);
+    assert_non_null(strstr(out, "model        skipped: prebuilt in.smi exists\n"));
+    assert_non_null(strstr(out, "use          skipped: done"));
+    /* --from runs the stage itself (score does not create model.copy: a failure here) */
+    assert_int_equal(run("flaky.pipe", "--from model", &out), 1);
+    assert_non_null(strstr(out, "model        forced"));
+    assert_non_null(strstr(out, "did not create out4/model.copy"));
+    write_file(pipe2, text);
     assert_int_equal(run("flaky.pipe", "--from nosuch", &out), 2);
     assert_non_null(strstr(out, "its stages are: ok flaky"));
     write_file(pipe2, "set STATE out3\nstage a score\n  args CCO\n  out never.txt\n");

@@ -114,7 +114,7 @@ static void fixture_db(void) {
     }
     assert_int_equal(store_insert_generations(s, sa, g, 16, NULL, &err), CV_OK);
     /* optimization: two starts, 6 steps each */
-    assert_int_equal(store_run_begin(s, "optimize", NULL, "m.cvae", NULL, 7, pipe, &op, &err), CV_OK);
+    assert_int_equal(store_run_begin(s, "optimize", "{\"objective\": \"plogp\"}", "m.cvae", NULL, 7, pipe, &op, &err), CV_OK);
     for (int i = 0; i < 12; i++) {
         int k = 8 + i; /* molecules 8.. */
         g[i] = (StoreGeneration){.method = "optimize", .step = i % 6, .source = i < 6 ? "CCO" : "c1ccccc1",
@@ -219,6 +219,8 @@ static void test_full_report(void **state) {
     assert_non_null(strstr(html, "coloured by logP"));
     assert_non_null(strstr(html, "75.0% valid"));   /* 12 of 16 samples */
     assert_non_null(strstr(html, "2 start molecules"));
+    assert_non_null(strstr(html, "distinct valid molecules by QED")); /* grid */
+    assert_non_null(strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
     assert_non_null(strstr(html, "reconstruction"));
     assert_int_equal(count(html, "<svg class=\"chart\""), 5 + 1 + 1); /* training, latent, trajectories */
     /* 12 top molecules + 4 interpolation steps (6 steps, two repeats) + 2 best optimized */

@@ -168,6 +168,10 @@ static void test_quoting_and_usage(void **state) {
     assert_int_equal(score("--help", &out), 0);
     assert_non_null(strstr(out, "usage: chemvae score"));
     free(out);
+    assert_int_equal(score("--digits 2 CCO", &out), 0);
+    assert_non_null(strstr(out, "\nCCO,1,CCO,46.07,-0.00,0.41,1.98,-1.98\n"));
+    free(out);
+    assert_int_equal(score("--digits 18 CCO", NULL), 2);
     assert_int_equal(score("--threads 0 CCO", NULL), 2);
     assert_int_equal(score("--threads x CCO", NULL), 2);
     assert_int_equal(score("--bogus", NULL), 2);

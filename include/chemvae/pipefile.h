@@ -14,7 +14,8 @@
  *   out FILE...           files the stage creates (a missing one makes the stage run again)
  *   resume WORD...        words added when an interrupted run of the stage is continued
  *   prebuilt FILE         if FILE exists and the stage never started here, the stage is
- *                         treated as done (e.g. a shipped pretrained model)
+ *                         treated as done and FILE is copied to its first `out` file (e.g.
+ *                         a shipped pretrained model instead of training)
  * Built-in variables: ${PIPELINE} (the file's base name). ${RUN} is not expanded by the
  * parser: it stays literal in the words and the runner replaces it by the pipeline's run id
  * (so it never changes a stage's hash).

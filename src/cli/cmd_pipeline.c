@@ -15,7 +15,9 @@
  * earlier results through the DB, which has no file hash). A stage is skipped when the state
  * file records it 'done' with the same key and its outputs exist. A stage recorded 'started'
  * with the same key was interrupted: it runs again with its `resume` words (train continues
- * from its last checkpoint); any other stage that runs first deletes its old outputs.
+ * from its last checkpoint); any other stage that runs first deletes its old outputs. A stage
+ * with a `prebuilt` file that exists and that never started here is skipped, the file copied
+ * to its first output (a shipped model stands in for training).
  * --from STAGE runs that stage and every later one unconditionally.
  *
  * State file STATE/state (text, rewritten atomically after every transition):
@@ -133,6 +135,24 @@ static CvStatus state_save(const State *s, const PipeFile *pf, long long pipelin
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
+/* Copies src to dst atomically (dst's folders created). */
+static CvStatus copy_file(const char *src, const char *dst, CvError *err) {
+    char *data = NULL;
+    size_t len = 0;
+    CvAtomicFile af;
+    CvStatus st = cv_read_file(src, &data, &len, err);
+    if (!st) st = cv_mkdir_parents(dst, err);
+    if (!st && !(st = cv_atomic_open(&af, dst, err))) {
+        st = cv_atomic_write(&af, data, len, err);
+        if (st)
+            cv_atomic_abort(&af);
+        else
+            st = cv_atomic_commit(&af, err);
+    }
+    free(data);
+    return st;
+}
+
 static void stdout_path(char *buf, size_t cap, const State *s, const PipeStage *st) {
     snprintf(buf, cap, "%s/%s.out", s->dir, st->name);
 }
@@ -246,7 +266,8 @@ static int pipeline_run(const RunOptions *o) {
     int64_t prun = 0;
     int lock_fd = -1, rc = CLI_ERROR;
     StoreRunStatus final = STORE_RUN_FAILED;
-    char **argv = NULL, **subst = NULL;
+    char **argv = NULL, **subst = NULL; /* (cap) the stage's command line, its ${RUN} copies */
+    size_t cap = 64;
     char exe[PATH_MAX];
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (el <= 0) {
@@ -269,8 +290,8 @@ static int pipeline_run(const RunOptions *o) {
     else
         snprintf(s.dir, sizeof s.dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
     snprintf(s.file, sizeof s.file, "%s/state", s.dir);
-    if (!(s.rec = calloc(pf.nstages, sizeof *s.rec)) || !(argv = calloc(512, sizeof *argv)) ||
-        !(subst = calloc(512, sizeof *subst))) {
+    if (!(s.rec = calloc(pf.nstages, sizeof *s.rec)) || !(argv = calloc(cap, sizeof *argv)) ||
+        !(subst = calloc(cap, sizeof *subst))) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -312,9 +333,20 @@ static int pipeline_run(const RunOptions *o) {
     for (size_t i = 0; i < pf.nstages; i++) {
         PipeStage *st = &pf.stages[i];
         StageRecord *rec = &s.rec[i];
+        if (g_signal) { /* Ctrl-C between two stages */
+            fprintf(stderr, "chemvae pipeline: interrupted before stage '%s'; run the same command again to continue\n",
+                    st->name);
+            final = STORE_RUN_INTERRUPTED;
+            rc = 130;
+            goto done;
+        }
         int forced = from >= 0 && (int)i >= from;
         if (!forced && st->prebuilt && file_exists(st->prebuilt) && (rec->status == ST_NONE || rec->status == ST_PREBUILT)) {
-            fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists\n", st->name, st->prebuilt);
+            const char *dst = st->outputs.n ? st->outputs.v[0] : NULL;
+            int copy = dst && strcmp(dst, st->prebuilt) != 0 && !file_exists(dst);
+            fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", st->name, st->prebuilt,
+                    copy ? "; copied to " : "", copy ? dst : "");
+            if (!o->dry_run && copy && copy_file(st->prebuilt, dst, &err)) goto fail;
             if (!o->dry_run) {
                 rec->status = ST_PREBUILT;
                 snprintf(rec->key, sizeof rec->key, "%016llx", 0ULL);
@@ -341,11 +373,22 @@ static int pipeline_run(const RunOptions *o) {
             continue;
         }
         int resuming = !forced && same && rec->status == ST_STARTED && st->resume.n > 0;
-        size_t na = 0;
+        size_t na = 0, need = 3 + st->args.n + st->resume.n;
+        if (need > cap) {
+            char **a = realloc(argv, need * sizeof *a), **b = a ? realloc(subst, need * sizeof *b) : NULL;
+            if (a) argv = a;
+            if (!b) {
+                cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            memset(b + cap, 0, (need - cap) * sizeof *b);
+            subst = b;
+            cap = need;
+        }
         argv[na++] = exe;
         argv[na++] = st->command;
-        for (size_t k = 0; k < st->args.n && na < 500; k++) argv[na++] = st->args.v[k];
-        for (size_t k = 0; resuming && k < st->resume.n && na < 510; k++) argv[na++] = st->resume.v[k];
+        for (size_t k = 0; k < st->args.n; k++) argv[na++] = st->args.v[k];
+        for (size_t k = 0; resuming && k < st->resume.n; k++) argv[na++] = st->resume.v[k];
         argv[na] = NULL;
         const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == ST_NONE ? "running" : "inputs changed";
         char line[8192];
@@ -440,7 +483,7 @@ done:
     store_close(db);
     if (lock_fd >= 0) close(lock_fd);
     if (subst)
-        for (size_t k = 0; k < 512; k++) free(subst[k]);
+        for (size_t k = 0; k < cap; k++) free(subst[k]);
     free(subst);
     free(argv);
     free(s.rec);

@@ -38,8 +38,9 @@ static void usage(FILE *out) {
             "  --data FILE       dataset (.cvds) whose test molecules are mapped\n"
             "  --color-by NAME   property colouring the map (default: the dataset's first)\n"
             "  --pca-max N       molecules encoded for the map (default 2000)\n"
-            "  --score NAME      ranking of molecules: penalized_logp (default), qed, logp,\n"
-            "                    sa (lower is better), mw\n"
+            "  --score NAME      ranking of the top molecules: qed (default), penalized_logp,\n"
+            "                    logp, sa (lower is better), mw; optimization trajectories use\n"
+            "                    the run's objective when it is one of these, else this score\n"
             "  --top N           molecules in the top grid (default 12)\n"
             "Prints 'report,bytes' CSV on stdout.\n");
 }
@@ -265,7 +266,7 @@ static int write_report(Report *rp, const char *db_path, const char *run_text) {
 int cmd_report(int argc, char **argv) {
     const char *cmd = "report";
     const char *db_path = CLI_DEFAULT_DB, *out = "results/report.html", *run_text = NULL;
-    Report rp = {.score = "penalized_logp", .top = 12, .pca_max = 2000};
+    Report rp = {.score = "qed", .top = 12, .pca_max = 2000};
     enum { O_DB = 256, O_RUN, O_OUT, O_MODEL, O_DATA, O_COLOR, O_PCAMAX, O_SCORE, O_TOP };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},         {"run", required_argument, 0, O_RUN},
@@ -300,11 +301,11 @@ int cmd_report(int argc, char **argv) {
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    static const char *const scores[][2] = {{"penalized_logp", "penalized logP"}, {"qed", "QED"}, {"logp", "logP"},
+    static const char *const scores[][2] = {{"qed", "QED"}, {"penalized_logp", "penalized logP"}, {"logp", "logP"},
                                             {"sa", "SA score"}, {"mw", "MW"}};
     for (size_t i = 0; i < 5; i++)
         if (!strcmp(rp.score, scores[i][0])) rp.score_label = scores[i][1];
-    if (!rp.score_label) return cli_usage_error(cmd, "--score must be penalized_logp, qed, logp, sa or mw");
+    if (!rp.score_label) return cli_usage_error(cmd, "--score must be qed, penalized_logp, logp, sa or mw");
     if (!rp.model != !rp.data) return cli_usage_error(cmd, "--model and --data go together");
 
     CvError err = {0};

@@ -162,14 +162,29 @@ void report_optimization(Report *rp) {
         fprintf(fp, "</section>\n");
         return;
     }
-    int asc = !strcmp(rp->score, "sa");
+    /* score the trajectories by the run's own objective when it is one RDKit score */
+    const char *score = rp->score, *slabel = rp->score_label;
+    int asc = !strcmp(score, "sa");
+    StoreTable cfg;
+    static const char *const objs[][3] = {{"plogp", "penalized_logp", "penalized logP"}, {"logp", "logp", "logP"},
+                                          {"qed", "qed", "QED"}, {"sa", "sa", "SA score"}, {"mw", "mw", "MW"}};
+    if (report_select(rp, "SELECT json_extract(config, '$.objective'), coalesce(json_extract(config, '$.minimize'), 0) "
+                          "FROM runs WHERE id = ?1 AND json_valid(config)",
+                      &(StoreValue){.type = STORE_INT, .i = run}, 1, &cfg) == 0 && cfg.nrow == 1 &&
+        cfg.cells[0].type == STORE_TEXT)
+        for (int k = 0; k < 5; k++)
+            if (!strcmp(cfg.cells[0].s, objs[k][0])) {
+                score = objs[k][1], slabel = objs[k][2];
+                asc = store_table_real(&cfg, 0, 1) != 0;
+            }
+    store_table_free(&cfg);
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT coalesce(g.source, ''), g.step, %s(m.%s), max(g.similarity) FROM generations g JOIN molecules m "
              "ON m.id = g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.%s IS NOT NULL "
              "GROUP BY g.source, g.step ORDER BY (SELECT min(h.id) FROM generations h WHERE h.run_id = ?1 AND h.source "
              "IS g.source), g.step",
-             asc ? "min" : "max", rp->score, rp->score);
+             asc ? "min" : "max", score, score);
     StoreValue p = {.type = STORE_INT, .i = run};
     StoreTable t;
     if (report_select(rp, sql, &p, 1, &t) != 0 || t.nrow == 0) {
@@ -182,7 +197,7 @@ void report_optimization(Report *rp) {
     size_t n = t.nrow;
     double *xy = malloc(2 * n * sizeof *xy);
     PlotSeries s[MAX_TRAJ];
-    char label[MAX_TRAJ][40];
+    char names[MAX_TRAJ][40];
     size_t ns = 0, nsrc = 0;
     if (!xy) goto out;
     for (size_t r = 0; r < n; r++) {
@@ -192,8 +207,8 @@ void report_optimization(Report *rp) {
         if (r == 0 || strcmp(src, text_cell(&t, r - 1, 0))) {
             nsrc++;
             if (ns < MAX_TRAJ) {
-                snprintf(label[ns], sizeof label[ns], "%.24s%s", *src ? src : "start", strlen(src) > 24 ? "…" : "");
-                s[ns] = (PlotSeries){label[ns], xy + r, xy + n + r, 0};
+                snprintf(names[ns], sizeof names[ns], "%.24s%s", *src ? src : "start", strlen(src) > 24 ? "…" : "");
+                s[ns] = (PlotSeries){names[ns], xy + r, xy + n + r, 0};
                 ns++;
             }
         }
@@ -201,10 +216,10 @@ void report_optimization(Report *rp) {
     }
     fprintf(fp, "<p>Run %lld: %zu start molecule%s; the true RDKit %s of the best valid decode at each gradient step "
                 "(steps without a valid decode are gaps)%s.</p>\n",
-            (long long)run, nsrc, nsrc == 1 ? "" : "s", rp->score_label,
+            (long long)run, nsrc, nsrc == 1 ? "" : "s", slabel,
             nsrc > MAX_TRAJ ? ", the first ten shown" : "");
     char ytitle[64];
-    snprintf(ytitle, sizeof ytitle, "%s (RDKit)", rp->score_label);
+    snprintf(ytitle, sizeof ytitle, "%s (RDKit)", slabel);
     plot_lines(fp, "Optimization trajectories", "step", ytitle, s, ns, 760, 360);
     /* per start: its own score and the best molecule found */
     snprintf(sql, sizeof sql,
@@ -213,12 +228,12 @@ void report_optimization(Report *rp) {
              "AS k, min(g.id) OVER (PARTITION BY g.source) AS first FROM generations g JOIN molecules m ON m.id = "
              "g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.%s IS NOT NULL) "
              "WHERE k = 1 ORDER BY first LIMIT 50",
-             rp->score, rp->score, asc ? "ASC" : "DESC", rp->score);
+             score, score, asc ? "ASC" : "DESC", score);
     StoreTable b;
     if (report_select(rp, sql, &p, 1, &b) == 0 && b.nrow) {
         fprintf(fp, "<table><tr><th>start</th><th>start %s</th><th>best found</th><th></th><th>best %s</th>"
                     "<th>improvement</th><th>similarity</th><th>step</th></tr>\n",
-                rp->score_label, rp->score_label);
+                slabel, slabel);
         for (size_t r = 0; r < b.nrow; r++) {
             const char *src = text_cell(&b, r, 0);
             ChemScores cs;
@@ -227,7 +242,7 @@ void report_optimization(Report *rp) {
                 double v[] = {cs.penalized_logp, cs.qed, cs.logp, cs.sa, cs.mw};
                 static const char *const cols[] = {"penalized_logp", "qed", "logp", "sa", "mw"};
                 for (int k = 0; k < 5; k++)
-                    if (!strcmp(rp->score, cols[k])) start = v[k];
+                    if (!strcmp(score, cols[k])) start = v[k];
             }
             double best = store_table_real(&b, r, 2), sim = store_table_real(&b, r, 3);
             fprintf(fp, "<tr><td class=\"smi\">");
