@@ -240,6 +240,15 @@ static void test_scopes_and_empty(void **state) {
     assert_int_equal(count(html, "class=\"empty\""), 7); /* every section says it has no data */
     assert_self_contained(html);
     free(html);
+    /* a model without training rows in the DB: its checkpoint's own summary, and the map */
+    assert_int_equal(sh("'%s' report --db '%s' --out '%s' --model '%s' --data '%s' >/dev/null", g_bin, g_empty, out,
+                        g_model, g_data),
+                     0);
+    html = slurp(out);
+    assert_non_null(strstr(html, "the model was trained elsewhere"));
+    assert_non_null(strstr(html, "Latent space (PCA)"));
+    assert_int_equal(count(html, "class=\"empty\""), 5);
+    free(html);
     /* scope = the sampling run (id 5): no training, no optimization; sampling in the grid */
     assert_int_equal(sh("'%s' report --db '%s' --run 5 --out '%s' --score qed --top 3 >/dev/null", g_bin, g_db, out), 0);
     html = slurp(out);

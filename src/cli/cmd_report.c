@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "chemvae/checkpoint.h"
 #include "chemvae/chem.h"
 #include "chemvae/fileio.h"
 #include "report.h"
@@ -132,6 +133,33 @@ static void section_runs(Report *rp) {
     fprintf(rp->fp, "</section>\n");
 }
 
+/* Without training rows in the DB (e.g. a shipped model): what the checkpoint itself says
+ * about its training. Returns 0 when something was written. */
+static int model_summary(Report *rp) {
+    CkptMeta m = {0};
+    CvError err = {0};
+    if (ckpt_read_meta(rp->model, &m, &err) != CV_OK) {
+        fprintf(stderr, "chemvae report: %s\n", err.msg);
+        return -1;
+    }
+    char cfg[512];
+    vae_config_describe(&m.cfg, cfg, sizeof cfg);
+    FILE *fp = rp->fp;
+    fprintf(fp, "<p>This database holds no training curves: the model was trained elsewhere. Its checkpoint "
+                "says:</p>\n<table><tr><th>checkpoint</th><td>");
+    html_escape(fp, rp->model);
+    fprintf(fp, "</td></tr><tr><th>epochs</th><td class=\"n\">%ld</td></tr><tr><th>optimizer steps</th>"
+                "<td class=\"n\">%ld</td></tr><tr><th>best validation loss</th><td class=\"n\">%.4f</td></tr>"
+                "<tr><th>model</th><td>",
+            m.epoch, m.step, m.best_val);
+    html_escape(fp, cfg);
+    fprintf(fp, "</td></tr><tr><th>training options</th><td>");
+    html_escape(fp, m.train_options);
+    fprintf(fp, "</td></tr></table>\n");
+    ckpt_meta_free(&m);
+    return 0;
+}
+
 /* Training rows of the latest train run, joined with the earlier runs it resumed (same
  * checkpoint path, back to the last run that did not resume): for each (epoch, split) the
  * newest run's row. */
@@ -140,7 +168,7 @@ static void section_training(Report *rp) {
     fprintf(fp, "<section id=\"training\"><h2>Training</h2>\n");
     int64_t run = report_latest_run(rp, "r.kind = 'train' AND EXISTS (SELECT 1 FROM training_metrics t WHERE t.run_id = r.id)", NULL);
     if (!run) {
-        report_empty(rp, "No training metrics (train a model with 'chemvae train').");
+        if (!rp->model || model_summary(rp) != 0) report_empty(rp, "No training metrics (train a model with 'chemvae train').");
         fprintf(fp, "</section>\n");
         return;
     }
