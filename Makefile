@@ -29,10 +29,12 @@ ifeq ($(NATIVE),1)
 OPT += -march=native
 endif
 
-# Debian packages: what building and testing need; what benchmarks add.
+# Debian packages: what building needs; what tests add (report rendering check); what
+# benchmarks add.
 PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
                   python3 xz-utils
+TEST_PACKAGES  := chromium zlib1g-dev
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 
@@ -80,7 +82,7 @@ CFFI_LIB  := $(DEPS_BUILD)/librdkitcffi.a
 all: $(BIN) $(LIB)
 
 # ---- third-party pieces, built at build time from Debian packages ---------------------
-$(PKG_STAMP): deps/install-packages.sh
+$(PKG_STAMP): deps/install-packages.sh Makefile
 	@mkdir -p $(@D)
 	deps/install-packages.sh $(PACKAGES)
 	@touch $@
@@ -149,11 +151,19 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
 demo: $(BIN)
 	tests/run-demo.sh $(BIN)
 
-test: $(TESTS) $(BIN)
+TEST_PKG_STAMP := $(DEPS_BUILD)/test-packages.stamp
+$(TEST_PKG_STAMP): deps/install-packages.sh
+	@mkdir -p $(@D)
+	deps/install-packages.sh $(TEST_PACKAGES)
+	@touch $@
+
+test: $(TESTS) $(BIN) $(TEST_PKG_STAMP)
 	@BUILD=$(BUILD) tests/run-tests.sh $(TESTS)
 
+# Leaks inside RDKit itself (not chemvae) are suppressed narrowly: tests/lsan.supp.
+LSAN_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
+	$(LSAN_ENV) $(MAKE) BUILD=build/asan OPT="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
 bench: $(BENCHES) $(BIN)
@@ -177,7 +187,7 @@ fuzz-run: $(FUZZERS)
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; work=$(BUILD)/fuzz/work-$$name; \
 	  mkdir -p $$work; cp -r $$corpus/. $$work/ 2>/dev/null || true; \
 	  echo "== $$name for $(FUZZ_SECONDS) s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 $$work; done
+	  $(LSAN_ENV) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 $$work; done
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cpp')
 format:

@@ -224,6 +224,34 @@ static void test_formats(void **state) {
     dataset_free(&ds);
 }
 
+static void test_split_column(void **state) {
+    (void)state;
+    static const char csv[] = "SMILES,SPLIT\nCCO,train\nCCN,test\nCCC,Valid\nCCCl,test_scaffolds\n"
+                              "CCBr,holdout\nCCF,TRAIN\n";
+    IngestOptions o;
+    ingest_options_default(&o);
+    o.split_col = "split";
+    o.compute = "";
+    CvDataset ds;
+    IngestStats s;
+    CvError err;
+    assert_int_equal(ingest_csv(write_tmp("split.csv", csv, sizeof csv - 1), &o, &ds, &s, &err),
+                     CV_OK);
+    assert_int_equal(s.by_kind[INGEST_BAD_SPLIT], 1);
+    assert_int_equal(ds.n, 5);
+    const uint8_t want[] = {CV_SPLIT_TRAIN, CV_SPLIT_TEST, CV_SPLIT_VALID, CV_SPLIT_TEST,
+                            CV_SPLIT_TRAIN};
+    assert_memory_equal(ds.split, want, 5);
+    assert_int_equal(ds.count[CV_SPLIT_TRAIN], 2);
+    assert_int_equal(ds.count[CV_SPLIT_TEST], 2);
+    assert_true(fabs(ds.ratios[CV_SPLIT_TRAIN] - 0.4) < 1e-12);
+    dataset_free(&ds);
+    o.split_col = "fold";
+    assert_int_equal(ingest_csv(write_tmp("split.csv", csv, sizeof csv - 1), &o, &ds, &s, &err),
+                     CV_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "no split column 'fold'"));
+}
+
 static void test_given_vocab(void **state) {
     (void)state;
     static const char csv[] = "smiles\nCCO\nCCCl\nCCBr\n";
@@ -299,6 +327,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corrupt_fixture), cmocka_unit_test(test_thread_count_independent),
         cmocka_unit_test(test_formats),         cmocka_unit_test(test_given_vocab),
+        cmocka_unit_test(test_split_column),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -71,6 +71,9 @@ typedef struct {
     double ratios[CV_NSPLITS];     /* train/valid/test, >= 0, sum > 0; default .8/.1/.1 */
     uint64_t seed;                 /* split seed; default 42 */
     int unk_ok;                    /* with a given vocab: unknown token → <unk> (else error) */
+    const uint8_t *split;          /* (n) CV_SPLIT_* labels to use as they are (e.g. MOSES's
+                                      own split); NULL = seeded shuffle with ratios/seed.
+                                      When given, the stored ratios are the realized shares. */
 } CvDatasetOptions;
 
 /* Fills *o with the defaults above. */

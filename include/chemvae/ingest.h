@@ -36,6 +36,7 @@ typedef enum {
     INGEST_UNTOKENIZABLE,    /* canonical SMILES has a character the tokenizer refuses */
     INGEST_UNKNOWN_TOKEN,    /* token not in the given vocabulary (without unk_ok) */
     INGEST_CHEM_ERROR,       /* RDKit failed to score a molecule it parsed */
+    INGEST_BAD_SPLIT,        /* --split-col value is not train / valid / test */
     INGEST_NKINDS
 } IngestReject;
 
@@ -44,6 +45,9 @@ const char *ingest_reject_name(IngestReject kind);
 
 typedef struct {
     const char *smiles_col; /* column name (case-insensitive); NULL = first named "smiles" */
+    const char *split_col;  /* column holding each row's split (train; valid, validation, val,
+                               dev; test, test_scaffolds... = anything starting with "test"),
+                               used instead of the seeded shuffle; NULL = shuffle */
     const char *props;      /* comma list of property columns to read; NULL = whichever of
                                logP, qed, SAS the header has; "" = none */
     const char *compute;    /* comma list of properties to compute: logp, qed, sa, mw, plogp;

@@ -6,8 +6,9 @@
  * E decoder dense width (the GRU's per-sequence input), H GRU hidden size, P properties.
  *
  * Architecture:
- *   ids (B, T) -> one-hot x (B, T, V) -> [Conv1d(Ck, Kk) -> tanh -> BatchNorm]×n_conv
- *   -> flatten (B, Ln·Cn) -> Dense(D) -> tanh -> BatchNorm -> mu, logvar = Dense(Z) each
+ *   ids (B, T) -> one-hot x (B, T, V) -> [Conv1d(Ck, Kk) -> BatchNorm -> tanh]×n_conv
+ *   -> flatten (B, Ln·Cn) -> Dense(D) -> BatchNorm -> tanh -> mu, logvar = Dense(Z) each
+ *   (BN before tanh: see vae.c for why)
  *   z = mu + exp(logvar/2) ⊙ eps (eps given; eps = NULL means z = mu)
  *   hz = tanh(Dense(E)(z)); GRU×layers(H) in token mode on x_t = [hz ; onehot(tok_t)],
  *   tok_0 = <start>, tok_t = ids[t-1]; logits = Dense(V)(h_t) -> softmax
@@ -89,14 +90,14 @@ typedef struct {
     float *x;                          /* (B, T, V) one-hot input */
     float *conv_col[VAE_MAX_CONV];     /* im2col caches */
     float *conv_scratch;               /* shared scratch for the convs */
-    float *conv_act[VAE_MAX_CONV];     /* (B, Lk, Ck) tanh outputs */
+    float *conv_act[VAE_MAX_CONV];     /* (B, Lk, Ck) conv outputs (BN inputs) */
     float *conv_xhat[VAE_MAX_CONV];    /* (B, Lk, Ck) BN caches */
     float *conv_rstd[VAE_MAX_CONV];    /* (Ck) */
-    float *conv_out[VAE_MAX_CONV];     /* (B, Lk, Ck) BN outputs = next layer's input */
+    float *conv_out[VAE_MAX_CONV];     /* (B, Lk, Ck) tanh(BN) = next layer's input */
     float *conv_dout[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt conv_out */
-    float *conv_dpre[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt conv pre-activation */
-    float *enc_act, *enc_xhat, *enc_rstd, *enc_out; /* (B, D) x3, (D) */
-    float *enc_dout, *enc_dpre;                      /* (B, D) */
+    float *conv_dpre[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt the conv output */
+    float *enc_act, *enc_xhat, *enc_rstd, *enc_out; /* dense out, BN cache (B, D); (D); tanh(BN) (B, D) */
+    float *enc_dout, *enc_dpre;                      /* (B, D) wrt enc_out, wrt enc_act */
     float *mu, *logvar, *z, *eps;                    /* (B, Z) */
     float *dmu, *dlogvar, *dz;                       /* (B, Z) */
     float *hz, *dhz;                                 /* (B, E) */

@@ -1,20 +1,25 @@
 /* chem.c — the chemistry boundary (chem.h): RDKit through its C FFI (cffiwrapper.h, built
  * from Debian's rdkit source into build/deps) plus chem_rdkit.cpp for what that FFI lacks.
  *
- * A ChemMol is RDKit's pickle from get_mol (the FFI's molecule currency: get_smiles,
- * get_morgan_fp_as_bytes, get_svg, get_substruct_match all take it) together with the same
- * molecule unpickled once on the C++ side (ChemRdMol) for the QED/SA descriptors; heavy
- * atom count and largest ring are read at parse time. Scoring = get_mol, get_smiles, one
- * unpickle, RDKit's descriptor functions, QED (chem_qed.c) and SA (chem_sa.c); why not
- * the FFI's get_descriptors: see chem_rdkit.cpp.
+ * A ChemMol is a molecule parsed by chem_rdkit.cpp exactly as Python's Chem.MolFromSmiles
+ * parses it, kept live on the C++ side (ChemRdMol) for the descriptors, together with its
+ * RDKit pickle — the C FFI's molecule currency — for the FFI calls: get_smiles (canonical
+ * SMILES), get_morgan_fp_as_bytes, get_substruct_match, get_svg. Heavy atom count and
+ * largest ring are read at parse time. Scoring = parse, get_smiles, RDKit's descriptor
+ * functions, QED (chem_qed.c) and SA (chem_sa.c).
  *
- * Input rules (what makes a string a SMILES here): NULL, text containing "M  END" or
- * "commonchem" (the FFI would read it as a molblock or JSON, Python's MolFromSmiles
- * rejects it), text over CHEM_MAX_SMILES bytes (see chem.h: bounds the time hostile input
- * can take), and 0-atom molecules are invalid.
+ * Why the FFI's get_mol does not parse: it parses without sanitizing, then sanitizes, and
+ * that path accepts SMILES RDKit's standard parse rejects (tests/fixtures/mutants.tsv row
+ * 63, "...O[C@H](C)1C": the non-sanitizing parse drops the H that makes the carbon
+ * five-valent), so validity would differ from Python RDKit's. Why not get_descriptors
+ * for the properties: see chem_rdkit.cpp.
  *
- * Thread safety: no mutable global state here; the C FFI calls used are reentrant (tested
- * by tests/test_chem_threads.c). chem_log_rdkit changes a process-wide RDKit setting. */
+ * Input rules: NULL, text over CHEM_MAX_SMILES bytes (see chem.h: bounds the time hostile
+ * input can take), what RDKit's SMILES parser rejects, and 0-atom molecules are invalid.
+ *
+ * Thread safety: no mutable global state here; parsing, scoring and the C FFI calls used
+ * are reentrant (tests/test_chem_threads.c). chem_log_rdkit changes a process-wide RDKit
+ * setting. A ChemMol is used by one thread at a time. */
 #include "chemvae/chem.h"
 
 #include <stdio.h>
@@ -29,9 +34,9 @@
 #include "chem_internal.h"
 
 struct ChemMol {
-    char *pkl;      /* RDKit pickle (get_mol), released with free_ptr */
+    char *pkl;      /* RDKit pickle (get_mol's format), malloc'd */
     size_t pkl_len; /* bytes in pkl */
-    ChemRdMol *rd;  /* the same molecule unpickled for chem_rdkit.cpp */
+    ChemRdMol *rd;  /* the same molecule, live on the C++ side */
     int num_atoms;
     int largest_ring;
 };
@@ -42,30 +47,25 @@ void chem_log_rdkit(int enable) {
 }
 
 static int chem_input_is_smiles(const char *smiles) {
-    if (!smiles) return 0;
-    size_t n = strnlen(smiles, CHEM_MAX_SMILES + 1);
-    if (n > CHEM_MAX_SMILES) return 0;
-    return !strstr(smiles, "M  END") && !strstr(smiles, "commonchem");
+    return smiles && strnlen(smiles, CHEM_MAX_SMILES + 1) <= CHEM_MAX_SMILES;
 }
 
 ChemMol *chem_mol_from_smiles(const char *smiles) {
     if (!chem_input_is_smiles(smiles)) return NULL;
     ChemMol *mol = calloc(1, sizeof *mol);
     if (!mol) return NULL;
-    mol->pkl = get_mol(smiles, &mol->pkl_len, NULL);
-    if (!mol->pkl) goto invalid;
-    mol->rd = chem_rd_mol_from_pickle(mol->pkl, mol->pkl_len, &mol->num_atoms,
+    mol->rd = chem_rd_mol_from_smiles(smiles, &mol->pkl, &mol->pkl_len, &mol->num_atoms,
                                       &mol->largest_ring);
-    if (!mol->rd || mol->num_atoms == 0) goto invalid;
+    if (!mol->rd || mol->num_atoms == 0) {
+        chem_mol_free(mol);
+        return NULL;
+    }
     return mol;
-invalid:
-    chem_mol_free(mol);
-    return NULL;
 }
 
 void chem_mol_free(ChemMol *mol) {
     if (!mol) return;
-    free_ptr(mol->pkl);
+    free(mol->pkl);
     chem_rd_mol_free(mol->rd);
     free(mol);
 }
@@ -77,7 +77,7 @@ int chem_is_valid(const char *smiles) {
 }
 
 char *chem_mol_canonical(const ChemMol *mol) {
-    /* get_smiles returns a malloc'd string (free_ptr is free). */
+    /* get_smiles returns a malloc'd string (the FFI's free_ptr is free). */
     return get_smiles(mol->pkl, mol->pkl_len, NULL);
 }
 
@@ -177,7 +177,10 @@ double chem_tanimoto_smiles(const char *a, const char *b) {
 }
 
 int chem_has_substruct(const char *smiles, const char *smarts) {
-    if (!smarts || !smarts[0] || !chem_input_is_smiles(smarts)) return -1;
+    /* get_qmol would read text holding "M  END" as a molblock, "commonchem" as JSON. */
+    if (!smarts || !smarts[0] || !chem_input_is_smiles(smarts) || strstr(smarts, "M  END") ||
+        strstr(smarts, "commonchem"))
+        return -1;
     ChemMol *mol = chem_mol_from_smiles(smiles);
     if (!mol) return -1;
     size_t qlen = 0;

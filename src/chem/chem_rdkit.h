@@ -3,7 +3,6 @@
  * lacks for QED and the SA score; the algorithms themselves (QED's SMARTS lists and ADS
  * tables, the SA formula and fragment table) stay in C (chem_qed.c, chem_sa.c).
  *
- * Molecules cross the boundary as RDKit pickles, the format the C FFI's get_mol returns.
  * No function throws; failures are reported through return values. */
 #ifndef CHEMVAE_CHEM_RDKIT_H
 #define CHEMVAE_CHEM_RDKIT_H
@@ -25,14 +24,19 @@ typedef struct ChemRdPatterns ChemRdPatterns;
 ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n, size_t *bad);
 void chem_rd_patterns_free(ChemRdPatterns *p);
 
-/* Unpickles `pkl` (n bytes, from get_mol) and stores its atom count and largest ring size
- * (0 when acyclic) in *num_atoms and *largest_ring. NULL when it cannot be read. */
-ChemRdMol *chem_rd_mol_from_pickle(const char *pkl, size_t n, int *num_atoms,
-                                   int *largest_ring);
+/* Parses `smiles` exactly as Python's Chem.MolFromSmiles does (RDKit's SmilesToMol,
+ * sanitized, Hs removed). On success returns the molecule, sets *pkl to a malloc'd RDKit
+ * pickle of it (*pkl_len bytes, the format of the C FFI's get_mol, for get_smiles,
+ * get_svg, ...; free() it) and stores its atom count and largest ring size (0 when
+ * acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
+ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
+                                   int *num_atoms, int *largest_ring);
 void chem_rd_mol_free(ChemRdMol *m);
 
 /* Number of uniquified matches of pattern `i` in `m`, at most `max_matches`
- * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches).
+ * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches). Equal to
+ * RDKit's count for the SMARTS as written whenever fewer than max_matches matches exist
+ * (the query is searched in a different atom order, see chem_rdkit.cpp).
  * -1 on an RDKit failure or a bad index. */
 int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
                           unsigned max_matches);
@@ -55,9 +59,10 @@ typedef struct {
     int macrocycles;    /* rings of RingInfo with more than 8 atoms */
 } ChemRdDescriptors;
 
-/* Fills *out (stereo perception runs on a copy: `m` is not modified, so one molecule may
- * be read from several threads). Returns 0, or -1 on an RDKit failure. */
-int chem_rd_descriptors(const ChemRdMol *m, ChemRdDescriptors *out);
+/* Fills *out. Assigns stereochemistry on `m` (flags possible centers), hence not const;
+ * like every RDKit molecule a ChemRdMol is used by one thread at a time.
+ * Returns 0, or -1 on an RDKit failure. */
+int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out);
 
 /* Unfolded Morgan fingerprint with counts (GetMorganFingerprint(m, radius)): writes up
  * to `cap` (id, count) pairs in ascending id order and returns how many there are in

@@ -42,6 +42,8 @@ static void usage(FILE *out) {
             "      --vocab-out FILE    also save the dataset's vocabulary as a text file\n"
             "  -T, --max-len N         max tokens per molecule INCLUDING the end token (default %d)\n"
             "      --split A,B,C       train,valid,test ratios (default 0.8,0.1,0.1)\n"
+            "      --split-col NAME    take each row's split from this column instead (train;\n"
+            "                          valid/validation/val/dev; test*), e.g. MOSES's SPLIT\n"
             "      --seed N            split seed (default 42)\n"
             "      --rejects FILE      reject CSV (default: OUTPUT with .rejects.csv)\n"
             "  -j, --threads N         worker threads for RDKit (default: all CPUs)\n"
@@ -87,7 +89,7 @@ static int parse_ratios(const char *s, double r[3]) {
 
 int cmd_ingest(int argc, char **argv) {
     enum { O_SMILES = 256, O_PROPS, O_COMPUTE, O_NOCANON, O_VOCAB, O_UNK, O_VOCAB_OUT, O_SPLIT,
-           O_SEED, O_REJECTS, O_JSON, O_RDLOG };
+           O_SEED, O_REJECTS, O_JSON, O_RDLOG, O_SPLITCOL };
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},      {"smiles-col", required_argument, 0, O_SMILES},
         {"props", required_argument, 0, O_PROPS},   {"compute", required_argument, 0, O_COMPUTE},
@@ -98,7 +100,7 @@ int cmd_ingest(int argc, char **argv) {
         {"seed", required_argument, 0, O_SEED},     {"rejects", required_argument, 0, O_REJECTS},
         {"threads", required_argument, 0, 'j'},     {"json", no_argument, 0, O_JSON},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
-        {"rdkit-log", no_argument, 0, O_RDLOG},
+        {"rdkit-log", no_argument, 0, O_RDLOG},     {"split-col", required_argument, 0, O_SPLITCOL},
         {0, 0, 0, 0}};
     IngestOptions o;
     ingest_options_default(&o);
@@ -147,6 +149,7 @@ int cmd_ingest(int argc, char **argv) {
         case O_JSON: json = 1; break;
         case 'q': quiet = 1; break;
         case O_RDLOG: rdlog = 1; break;
+        case O_SPLITCOL: o.split_col = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
         default: return cli_usage_error(CMD, "unknown option");
         }

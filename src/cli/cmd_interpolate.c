@@ -23,6 +23,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: chemvae interpolate --from SMILES --to SMILES [options]\n"
+            "       chemvae interpolate [options] FROM TO\n"
             "\n"
             "  --from SMILES, --to SMILES   the two end molecules\n"
             "  --method linear|slerp        path shape (default slerp)\n"
@@ -76,8 +77,12 @@ int cmd_interpolate(int argc, char **argv) {
         default: usage(stderr); return CLI_USAGE;
         }
     }
+    if (!from && !to && argc - optind == 2) { /* chemvae interpolate FROM TO */
+        from = argv[optind++];
+        to = argv[optind++];
+    }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!from || !to) return cli_usage_error(cmd, "--from and --to are required");
+    if (!from || !to) return cli_usage_error(cmd, "--from and --to (or two SMILES arguments) are required");
     int slerp = !strcmp(method, "slerp");
     if (!slerp && strcmp(method, "linear")) return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
     if (steps < 1 || decodes < 1) return cli_usage_error(cmd, "--steps and --decodes must be >= 1");

@@ -18,6 +18,7 @@
 
 #include "chemvae/dataset.h"
 #include "chemvae/latent_optimize.h"
+#include "chemvae/progress.h"
 #include "chemvae/store.h"
 #include "cli.h"
 #include "latent_cli.h"
@@ -41,12 +42,12 @@ static void usage(FILE *out) {
             "  --random N            N starts z ~ N(0, I)\n"
             "ascent:\n"
             "  --steps N             gradient steps (default 100)\n"
-            "  --lr X                step length in latent units (default 0.1)\n"
-            "  --prior X             lambda of the lambda/2*|z|^2 penalty (default 0.1)\n"
+            "  --lr X                step length in latent units (default 0.3)\n"
+            "  --prior X             lambda of the lambda/2*|z|^2 penalty (default 0.01)\n"
             "  --trust-radius R      stay within R of the start z (default 0: off)\n"
-            "  --decode-every K      decode every K steps (default 10)\n"
-            "  --decodes K           decodes per z at each decode point: greedy + K-1 sampled (default 4)\n"
-            "  --temperature X       temperature of the sampled decodes (default 0.5)\n"
+            "  --decode-every K      decode every K steps (default 5)\n"
+            "  --decodes K           decodes per z at each decode point: greedy + K-1 sampled (default 8)\n"
+            "  --temperature X       temperature of the sampled decodes (default 0.7)\n"
             "  --constrained DELTA   only molecules with Tanimoto >= DELTA to the start count\n"
             "other:\n"
             "  --model FILE          checkpoint (default results/models/model.cvae)\n"
@@ -247,12 +248,20 @@ typedef struct {
     int64_t run_id;
     char **sources; /* (S) */
     char *pred;     /* (S · CLI_PRED_JSON) */
+    CvProgress prog; /* over steps */
 } SinkCtx;
 
 static CvStatus store_sink(void *ctx, size_t step, size_t S, size_t K, const float *z, const double *head,
                            const float *pred, const LatentMol *mols, const double *sim, CvError *err) {
     (void)pred;
     SinkCtx *c = ctx;
+    if (cli_interrupted())
+        return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %zu (every decode so far is stored)", step);
+    double mean = 0;
+    for (size_t s = 0; s < S; s++) mean += head[s] / (double)S;
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "head %.3f", mean);
+    cv_progress_update(&c->prog, step, suffix);
     if (!c->db) return CV_OK;
     cli_predicted_json(c->m, z, S, head, c->pred);
     int64_t *steps = malloc(S * sizeof *steps);
@@ -325,10 +334,8 @@ int cmd_optimize(int argc, char **argv) {
     double wz[CKPT_MAX_PROPS], off;
     rc = CLI_ERROR;
     if (cli_model_load(&m, a.model, 256, &err)) goto fail;
-    const char *const *names = NULL;
-    const char *namebuf[CKPT_MAX_PROPS];
-    for (int p = 0; p < m.meta.P; p++) namebuf[p] = m.meta.prop_names[p];
-    names = namebuf;
+    const char *names[CKPT_MAX_PROPS];
+    for (int p = 0; p < m.meta.P; p++) names[p] = m.meta.prop_names[p];
     if (latent_objective_bind(&obj, (size_t)m.meta.P, names, m.meta.prop_mean, m.meta.prop_std, wz, &off, &err)) goto fail;
     s.Z = (size_t)m.vae.cfg.Z;
     if (!(mu = malloc(s.Z * sizeof *mu))) {
@@ -385,10 +392,13 @@ int cmd_optimize(int argc, char **argv) {
         goto fail;
     }
     for (size_t i = 0; i < s.n; i++) sources[i] = s.smiles[i] ? s.smiles[i] : "random";
-    SinkCtx ctx = {&m, db, run_id, sources, pred};
+    SinkCtx ctx = {&m, db, run_id, sources, pred, {{0}, 0, 0, 0, 0, 0}};
+    cv_progress_start(&ctx.prog, "optimize", oc.steps);
+    cli_catch_interrupts();
     if (latent_optimize(&m.vae, &m.vocab, &obj, wz, off, &oc, s.z, (const char *const *)s.smiles, s.n, &rng,
                         store_sink, &ctx, res, NULL, &err))
         goto fail;
+    cv_progress_finish(&ctx.prog, NULL);
     print_results(&s, res, a.json);
     fflush(stdout);
     size_t n_mol = 0, n_succ = 0, decoded = 0, valid = 0, ibest = SIZE_MAX;
@@ -425,8 +435,9 @@ int cmd_optimize(int argc, char **argv) {
     rc = CLI_OK;
     goto done;
 fail:
-    if (db && run_id) store_run_finish(db, run_id, STORE_RUN_FAILED, NULL);
+    if (db && run_id) store_run_finish(db, run_id, err.code == CV_ERR_INTERRUPTED ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
     rc = cli_report(cmd, &err);
+    if (err.code == CV_ERR_INTERRUPTED) rc = 128 + cli_interrupted();
 done:
     if (res)
         for (size_t i = 0; i < s.n; i++) latent_opt_result_free(&res[i]);

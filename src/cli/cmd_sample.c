@@ -20,12 +20,13 @@
 #include "chemvae/dataset.h"
 #include "chemvae/evaluate.h"
 #include "chemvae/latent.h"
+#include "chemvae/progress.h"
 #include "chemvae/store.h"
 #include "cli.h"
 #include "latent_cli.h"
 #include "model_io.h"
 
-enum { CHUNK = 1024 };
+enum { CHUNK = 256 };
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -175,7 +176,11 @@ int cmd_sample(int argc, char **argv) {
     cv_rng_init(&zrng, (uint64_t)a.seed);
     cv_rng_init(&drng, (uint64_t)a.seed ^ 0x5eed0decULL);
     LatentDecodeOpts dopt = {K, (float)a.temperature, (float)a.retry_temperature};
-    for (size_t s = 0; s < (size_t)a.n; s += CHUNK) {
+    CvProgress prog;
+    cv_progress_start(&prog, "sample", (size_t)a.n);
+    cli_catch_interrupts();
+    size_t n_done = 0;
+    for (size_t s = 0; s < (size_t)a.n && !cli_interrupted(); s += CHUNK) {
         size_t N = (size_t)a.n - s < CHUNK ? (size_t)a.n - s : CHUNK;
         if (a.around) latent_sample_around(&zrng, center, (float)a.radius, z, N, Z);
         else latent_sample_prior(&zrng, z, N, Z);
@@ -195,7 +200,12 @@ int cmd_sample(int argc, char **argv) {
             if (cli_store_generations(db, run_id, &b, mols, &err)) goto fail;
         }
         latent_mols_free(mols, N * K);
+        char suffix[64];
+        snprintf(suffix, sizeof suffix, "valid %.1f%%", 100.0 * (double)n_valid / (double)n_decodes);
+        cv_progress_update(&prog, s + N, suffix);
+        n_done = s + N;
     }
+    cv_progress_finish(&prog, NULL);
     size_t n_novel = 0;
     if (a.json) printf("[");
     else printf("smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s\n", a.around ? ",similarity" : "",
@@ -223,21 +233,23 @@ int cmd_sample(int argc, char **argv) {
     }
     if (a.json) printf("\n]\n");
     fflush(stdout);
-    fprintf(stderr, "chemvae sample: %ld vectors x %zu attempts = %zu decodes: valid %zu (%.1f%%), unique %zu (%.1f%% of valid)",
-            a.n, K, n_decodes, n_valid, 100.0 * (double)n_valid / (double)n_decodes, uniq.n,
+    if (cli_interrupted()) fprintf(stderr, "chemvae sample: interrupted after %zu of %ld vectors\n", n_done, a.n);
+    fprintf(stderr, "chemvae sample: %zu vectors x %zu attempts = %zu decodes: valid %zu (%.1f%%), unique %zu (%.1f%% of valid)",
+            n_done, K, n_decodes, n_valid, n_decodes ? 100.0 * (double)n_valid / (double)n_decodes : 0.0, uniq.n,
             n_valid ? 100.0 * (double)uniq.n / (double)n_valid : 0.0);
     if (a.data) fprintf(stderr, ", novel %zu (%.1f%% of unique)", n_novel, uniq.n ? 100.0 * (double)n_novel / (double)uniq.n : 0.0);
     if (db) fprintf(stderr, "; run %lld in %s", (long long)run_id, a.db_path);
     fprintf(stderr, "\n");
     if (db) {
         const CliMetric mt[] = {{"decodes", (double)n_decodes}, {"valid", (double)n_valid}, {"unique", (double)uniq.n},
-                  {"validity", (double)n_valid / (double)n_decodes},
+                  {"validity", n_decodes ? (double)n_valid / (double)n_decodes : NAN},
                   {"uniqueness", n_valid ? (double)uniq.n / (double)n_valid : NAN},
                   {"novel", a.data ? (double)n_novel : NAN},
                   {"novelty", a.data && uniq.n ? (double)n_novel / (double)uniq.n : NAN}};
         if (cli_finish_run(db, run_id, mt, sizeof mt / sizeof mt[0], &err)) goto fail;
+        if (cli_interrupted() && store_run_finish(db, run_id, STORE_RUN_INTERRUPTED, &err)) goto fail;
     }
-    rc = CLI_OK;
+    rc = cli_interrupted() ? 128 + cli_interrupted() : CLI_OK;
     goto done;
 fail:
     if (db && run_id) store_run_finish(db, run_id, STORE_RUN_FAILED, NULL);

@@ -38,6 +38,7 @@ typedef struct {
     ScoreRow rows[SCORE_BATCH];
     size_t n;          /* rows in use */
     int threads;
+    int digits;         /* decimals printed for the scores */
     atomic_size_t next; /* next row a worker takes */
     FILE *out;
 } ScoreBatch;
@@ -57,6 +58,8 @@ static void usage(FILE *f) {
             "                      file with --column\n"
             "  -c, --column NAME   the input is CSV; score the column named NAME\n"
             "  -t, --threads N     score with N threads (default 1)\n"
+            "  -d, --digits N      decimals printed for the scores (default 6; 17 prints\n"
+            "                      every double exactly)\n"
             "  -h, --help          this help\n");
 }
 
@@ -121,8 +124,9 @@ static CvStatus batch_flush(ScoreBatch *b, CvError *err) {
         if (r->valid) {
             fprintf(b->out, ",1,");
             put_csv_field(b->out, r->canonical);
-            fprintf(b->out, ",%.6f,%.6f,%.6f,%.6f,%.6f\n", r->s.mw, r->s.logp, r->s.qed, r->s.sa,
-                    r->s.penalized_logp);
+            int d = b->digits;
+            fprintf(b->out, ",%.*f,%.*f,%.*f,%.*f,%.*f\n", d, r->s.mw, d, r->s.logp, d, r->s.qed, d,
+                    r->s.sa, d, r->s.penalized_logp);
         } else {
             fprintf(b->out, ",0,,,,,,\n");
         }
@@ -238,14 +242,15 @@ int cmd_score(int argc, char **argv) {
         {"input", required_argument, NULL, 'i'},
         {"column", required_argument, NULL, 'c'},
         {"threads", required_argument, NULL, 't'},
+        {"digits", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *input = NULL, *column = NULL;
-    long threads = 1;
+    long threads = 1, digits = 6;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "i:c:t:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "i:c:t:d:h", opts, NULL)) != -1) {
         switch (o) {
         case 'i': input = optarg; break;
         case 'c': column = optarg; break;
@@ -254,6 +259,10 @@ int cmd_score(int argc, char **argv) {
             if (threads < 1 || threads > SCORE_MAX_THREADS)
                 return cli_usage_error("score", "--threads must be 1..%d, got %ld",
                                        SCORE_MAX_THREADS, threads);
+            break;
+        case 'd':
+            if (cli_parse_long("score", "--digits", optarg, &digits) != 0) return CLI_USAGE;
+            if (digits > 17) return cli_usage_error("score", "--digits must be 0..17, got %ld", digits);
             break;
         case 'h': usage(stdout); return CLI_OK;
         default: return cli_usage_error("score", "unknown option");
@@ -270,6 +279,7 @@ int cmd_score(int argc, char **argv) {
         return CLI_ERROR;
     }
     b->threads = (int)threads;
+    b->digits = (int)digits;
     b->out = stdout;
     chem_log_rdkit(0); /* invalid rows are reported as valid=0, not as RDKit messages */
 

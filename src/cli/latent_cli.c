@@ -5,6 +5,7 @@
 #include "latent_cli.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +70,21 @@ CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
     free(ms);
     return st;
 }
+
+static volatile sig_atomic_t g_interrupted; /* the signal that asked us to stop, or 0 */
+
+static void on_interrupt(int sig) { g_interrupted = sig; }
+
+void cli_catch_interrupts(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_interrupted(void) { return (int)g_interrupted; }
 
 CvStatus cli_finish_run(Store *db, int64_t run_id, const CliMetric *mt, size_t n, CvError *err) {
     for (size_t i = 0; i < n; i++) {

@@ -46,6 +46,12 @@ typedef struct {
 /* Stores the metrics of run_id (skipping NaN values) and marks the run ok. */
 CvStatus cli_finish_run(Store *db, int64_t run_id, const CliMetric *mt, size_t n, CvError *err);
 
+/* SIGINT / SIGTERM make cli_interrupted() return the signal number instead of killing the
+ * process, so a long command can stop between batches, mark its run "interrupted" and keep
+ * everything it committed. Exit status then: 128 + signal. */
+void cli_catch_interrupts(void);
+int cli_interrupted(void);
+
 /* Reads the SMILES column (header "smiles", case-insensitive; else the first column) of a
  * CSV/TSV file into a malloc'd array of malloc'd strings (*out, *n). max > 0 keeps the
  * first max rows. Empty fields are skipped. CV_ERR_PARSE names a file without rows. */

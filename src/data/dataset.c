@@ -265,7 +265,22 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     row = malloc(opt->T * sizeof *row);
     train = malloc(n * sizeof *train);
     if (!split || !perm || !row || !train) goto nomem;
-    assign_split(split, n, opt->ratios, opt->seed, perm, h.count);
+    double ratios[CV_NSPLITS];
+    if (opt->split) {
+        for (size_t i = 0; i < n; i++) {
+            if (opt->split[i] >= CV_NSPLITS) {
+                st = cv_error_set(err, CV_ERR_INVALID, "dataset: split label %u of row %zu",
+                                  opt->split[i], i + 1);
+                goto fail;
+            }
+            split[i] = opt->split[i];
+            h.count[split[i]]++;
+        }
+        for (int s = 0; s < CV_NSPLITS; s++) ratios[s] = (double)h.count[s] / (double)n;
+    } else {
+        assign_split(split, n, opt->ratios, opt->seed, perm, h.count);
+        for (int s = 0; s < CV_NSPLITS; s++) ratios[s] = opt->ratios[s];
+    }
 
     size_t ntrain = 0;
     for (size_t i = 0; i < n; i++)
@@ -286,7 +301,7 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     h.P = P;
     h.id_bytes = voc.n <= 256 ? 1 : 2;
     h.seed = opt->seed;
-    for (int s = 0; s < CV_NSPLITS; s++) h.ratios[s] = opt->ratios[s];
+    for (int s = 0; s < CV_NSPLITS; s++) h.ratios[s] = ratios[s];
     h.vocab_hash = vocab_hash(&voc);
     for (size_t i = 0; i < voc.n; i++) h.vocab_bytes += strlen(voc.tokens[i]) + 1;
     for (size_t p = 0; p < P; p++) h.names_bytes += strlen(prop_names[p]) + 1;

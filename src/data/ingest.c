@@ -36,7 +36,8 @@
 
 static const char *const REJECT_NAMES[INGEST_NKINDS] = {
     "csv", "fields", "missing_smiles", "invalid_smiles", "missing_property",
-    "non_numeric_property", "too_long", "untokenizable", "unknown_token", "chem_error"};
+    "non_numeric_property", "too_long", "untokenizable", "unknown_token", "chem_error",
+    "bad_split"};
 
 const char *ingest_reject_name(IngestReject kind) {
     return (unsigned)kind < INGEST_NKINDS ? REJECT_NAMES[kind] : "unknown";
@@ -77,11 +78,13 @@ typedef struct {
     size_t nfields;
     size_t smi_off, smi_len;
     size_t prop_off[MAXP], prop_len[MAXP];
+    size_t split_off, split_len;
     /* verdict */
     int kind; /* -1 = good */
     char reason[256];
     char *canon; /* malloc'd when good */
     float props[MAXP];
+    uint8_t split; /* CV_SPLIT_* from the split column */
 } Row;
 
 typedef struct {
@@ -92,6 +95,7 @@ typedef struct {
     /* columns */
     int header_done;
     size_t ncols, smi_col;
+    long split_col; /* -1 = none */
     size_t nread, read_col[MAXP];
     size_t ncomp;
     int comp_kind[MAXP];
@@ -105,6 +109,7 @@ typedef struct {
     Buf pool;
     size_t *off;
     float *props;
+    uint8_t *splits;
     size_t nacc, acc_cap;
     /* dedup: open addressing, slot = accepted index + 1 */
     uint32_t *slots;
@@ -180,6 +185,14 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                             "one with --smiles-col",
                             g->path, h->line, sc, cols);
     g->smi_col = (size_t)c;
+    g->split_col = -1;
+    if (o->split_col) {
+        g->split_col = find_col(h, o->split_col, strlen(o->split_col));
+        if (g->split_col < 0)
+            return cv_error_set(g->err, CV_ERR_PARSE,
+                                "%s:%zu: no split column '%s' in the header (columns: %s)", g->path,
+                                h->line, o->split_col, cols);
+    }
 
     int have_default[3] = {0, 0, 0};
     CvStatus st;
@@ -279,6 +292,21 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
     if (row->csv_error) REJECT(row, INGEST_BAD_CSV, "not valid CSV: %s", row->csv_error);
     if (row->nfields != g->ncols)
         REJECT(row, INGEST_BAD_FIELDS, "%zu fields, the header has %zu", row->nfields, g->ncols);
+    if (g->split_col >= 0) {
+        const char *f = arena + row->split_off;
+        size_t fl = row->split_len;
+        trim(&f, &fl);
+        if (name_eq(f, fl, "train") || name_eq(f, fl, "training"))
+            row->split = CV_SPLIT_TRAIN;
+        else if (name_eq(f, fl, "valid") || name_eq(f, fl, "validation") || name_eq(f, fl, "val") ||
+                 name_eq(f, fl, "dev"))
+            row->split = CV_SPLIT_VALID;
+        else if (fl >= 4 && strncasecmp(f, "test", 4) == 0)
+            row->split = CV_SPLIT_TEST;
+        else
+            REJECT(row, INGEST_BAD_SPLIT, "split '%.*s' is not train, valid or test",
+                   (int)(fl > 40 ? 40 : fl), f);
+    }
     const char *smi = arena + row->smi_off;
     size_t n = row->smi_len;
     trim(&smi, &n);
@@ -413,13 +441,17 @@ static CvStatus accept_row(Ingest *g, Row *row, uint64_t h) {
         if (no) g->off = no;
         float *np = realloc(g->props, nc * (g->P ? g->P : 1) * sizeof *np);
         if (np) g->props = np;
-        if (!no || !np) return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (%zu rows)", g->nacc);
+        uint8_t *ns = realloc(g->splits, nc);
+        if (ns) g->splits = ns;
+        if (!no || !np || !ns)
+            return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (%zu rows)", g->nacc);
         g->acc_cap = nc;
     }
     g->off[g->nacc] = g->pool.len;
     if (buf_put(&g->pool, row->canon, strlen(row->canon) + 1))
         return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (%zu rows)", g->nacc);
     memcpy(g->props + g->nacc * g->P, row->props, g->P * sizeof(float));
+    g->splits[g->nacc] = row->split;
     g->nacc++;
     if (2 * g->nacc >= g->nslots) return grow_dedup(g);
     size_t mask = g->nslots - 1, i = (size_t)h & mask;
@@ -498,6 +530,13 @@ static int on_record(const CsvinRecord *rec, void *user) {
         row->smi_len = rec->lens[g->smi_col];
         if (buf_put(&g->arena, rec->fields[g->smi_col], row->smi_len) || buf_put(&g->arena, "", 1))
             goto nomem;
+        if (g->split_col >= 0) {
+            size_t c = (size_t)g->split_col;
+            row->split_off = g->arena.len;
+            row->split_len = rec->lens[c];
+            if (buf_put(&g->arena, rec->fields[c], rec->lens[c]) || buf_put(&g->arena, "", 1))
+                goto nomem;
+        }
         for (size_t k = 0; k < g->nread; k++) {
             size_t c = g->read_col[k];
             row->prop_off[k] = g->arena.len;
@@ -525,6 +564,7 @@ static void ingest_free(Ingest *g) {
     free(g->pool.p);
     free(g->off);
     free(g->props);
+    free(g->splits);
     free(g->slots);
     for (size_t k = 0; k < g->P; k++) free(g->names[k]);
     if (g->rej_open) cv_atomic_abort(&g->rej);
@@ -539,6 +579,7 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
     if (stats) memset(stats, 0, sizeof *stats);
     const char **ptrs = NULL;
     g.opt = opt;
+    g.split_col = -1;
     g.path = path;
     g.err = err;
     g.nthreads = opt->threads > 0 ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -601,6 +642,7 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
     for (size_t i = 0; i < g.nacc; i++) ptrs[i] = g.pool.p + g.off[i];
     CvDatasetOptions dso = opt->ds;
     dso.unk_ok = opt->unk_ok;
+    dso.split = g.split_col >= 0 ? g.splits : NULL;
     st = dataset_build(ds, ptrs, g.nacc, g.props, g.P, (const char *const *)g.names, opt->vocab,
                        &dso, err);
     if (st) goto fail;

@@ -19,13 +19,13 @@
 void latent_opt_config_default(LatentOptConfig *c) {
     memset(c, 0, sizeof *c);
     c->steps = 100;
-    c->lr = 0.1;
-    c->prior = 0.1;
+    c->lr = 0.3;
+    c->prior = 0.01;
     c->trust_radius = 0.0;
-    c->decode_every = 10;
-    c->decode.attempts = 4;
+    c->decode_every = 5;
+    c->decode.attempts = 8;
     c->decode.temperature = 0.0f;
-    c->decode.retry_temperature = 0.5f;
+    c->decode.retry_temperature = 0.7f;
     c->delta = -1.0;
 }
 

@@ -1,0 +1,128 @@
+/* test_data_cli.c — `chemvae ingest` and `chemvae vocab` end to end: runs $BUILD/chemvae
+ * (BUILD from the environment, default "build") and checks exit codes and stdout: the
+ * corrupted fixture's counts in --json, the reject file, --help, usage errors (exit 2),
+ * missing input and zero usable rows (exit 1), vocab build/show/tokenize. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/runcmd.h"
+
+static char g_dir[64], g_bin[256];
+
+/* Runs `chemvae ARGS` (ARGS already shell-quoted) in the temp directory; returns the exit
+ * code and the malloc'd stdout in *out (may be NULL). stderr is discarded. */
+static int run(const char *args, char **out) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>/dev/null", g_dir, g_bin, args);
+    int rc = runcmd_capture(cmd, out);
+    assert_true(rc >= 0);
+    return rc;
+}
+
+static int setup(void **state) {
+    (void)state;
+    const char *build = getenv("BUILD");
+    char cwd[128];
+    if (!getcwd(cwd, sizeof cwd)) return -1;
+    snprintf(g_bin, sizeof g_bin, "%s/%s/chemvae", cwd, build && *build ? build : "build");
+    snprintf(g_dir, sizeof g_dir, "/tmp/cvdata-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp tests/fixtures/zinc_corrupt.csv '%s/in.csv'", g_dir);
+    if (system(cmd) != 0) return -1;
+    snprintf(cmd, sizeof cmd, "printf 'smiles,logP\\nC1CC,1\\nCCO,x\\n' > '%s/bad.csv'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_ingest_cli(void **state) {
+    (void)state;
+    char *out;
+    assert_int_equal(run("ingest in.csv --json -j 2", &out), 0);
+    assert_non_null(strstr(out, "\"rows\": 50, \"accepted\": 31, \"rejected\": 17, \"duplicates\": 2"));
+    assert_non_null(strstr(out, "\"output\": \"in.cvds\""));
+    assert_non_null(strstr(out, "\"too_long\": 1"));
+    free(out);
+    /* default reject file next to the output: a header + one record per reject (records
+     * may span lines, so count record starts: lines beginning with a digit) */
+    char path[128], line[4096];
+    snprintf(path, sizeof path, "%s/in.rejects.csv", g_dir);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    int records = 0;
+    while (fgets(line, sizeof line, fp))
+        if (line[0] >= '1' && line[0] <= '9' && strchr(line, ',') && strchr(line, ',') - line < 8)
+            records++;
+    fclose(fp);
+    assert_int_equal(records, 17);
+    assert_int_equal(run("vocab show in.cvds", &out), 0);
+    assert_true(strncmp(out, "id,token\n0,<pad>\n1,<start>\n2,<end>\n3,<unk>\n", 42) == 0);
+    free(out);
+    assert_int_equal(run("ingest in.csv -o sub/dir/x.cvds --rejects r.csv", &out), 0);
+    assert_non_null(strstr(out, "rows,accepted,rejected,duplicates"));
+    assert_non_null(strstr(out, ",50,31,17,2,"));
+    free(out);
+    assert_int_equal(run("ingest --help", &out), 0);
+    assert_non_null(strstr(out, "--max-len"));
+    free(out);
+    assert_int_equal(run("ingest in.csv --split 1,2", NULL), 2);
+    assert_int_equal(run("ingest in.csv -T 1", NULL), 2);
+    assert_int_equal(run("ingest in.csv --bogus", NULL), 2);
+    assert_int_equal(run("ingest", NULL), 2);
+    assert_int_equal(run("ingest in.csv --unk", NULL), 2);
+    assert_int_equal(run("ingest missing.csv", NULL), 1);
+    assert_int_equal(run("ingest bad.csv", NULL), 1);
+    assert_int_equal(run("ingest in.csv --vocab missing.vocab", NULL), 1);
+}
+
+static void test_vocab_cli(void **state) {
+    (void)state;
+    char *out;
+    assert_int_equal(run("vocab build in.csv -o v.vocab", &out), 0);
+    assert_non_null(strstr(out, "v.vocab,"));
+    free(out);
+    assert_int_equal(run("vocab show v.vocab", &out), 0);
+    assert_non_null(strstr(out, "\n4,"));
+    free(out);
+    assert_int_equal(run("vocab tokenize 'C[C@@H](Cl)Br' 'c1cc[nH]c1'", &out), 0);
+    assert_string_equal(out, "C [C@@H] ( Cl ) Br\nc 1 c c [nH] c 1\n");
+    free(out);
+    assert_int_equal(run("vocab tokenize --vocab v.vocab 'CCl'", &out), 0);
+    assert_non_null(strstr(out, "C="));
+    free(out);
+    /* a dataset ingested with this vocabulary carries the same vocabulary */
+    assert_int_equal(run("ingest in.csv -o w.cvds --vocab v.vocab --json", &out), 0);
+    free(out);
+    char *a, *b;
+    assert_int_equal(run("vocab show v.vocab", &a), 0);
+    assert_int_equal(run("vocab show w.cvds", &b), 0);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(run("vocab tokenize 'C[C'", NULL), 1);
+    assert_int_equal(run("vocab frobnicate", NULL), 2);
+    assert_int_equal(run("vocab build in.csv", NULL), 2);
+    assert_int_equal(run("vocab show missing.vocab", NULL), 1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ingest_cli),
+        cmocka_unit_test(test_vocab_cli),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

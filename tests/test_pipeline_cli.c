@@ -1,0 +1,229 @@
+/* test_pipeline_cli.c — `chemvae pipeline run` end to end on fake pipelines of cheap
+ * `chemvae score` stages ($BUILD/chemvae, BUILD from the environment, default "build"):
+ * first run runs every stage and records them (state file, kept stdout, runs rows under a
+ * 'pipeline' row, ${RUN} = the stage's run id); a second run skips everything; --from forces
+ * a suffix; a changed input re-runs its stage and every later one; a missing output re-runs
+ * only its stage; a failed stage stays 'started' and continues with its `resume` words; bad
+ * files and unknown stages are refused with the right exit codes; a `prebuilt` file stands
+ * in for a stage that never ran. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chemvae/store.h"
+
+static char g_dir[64], g_bin[600], g_pipe[128], g_db[128], g_in[128], g_missing[128];
+
+static void write_file(const char *path, const char *text) {
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static char *read_all(const char *path) {
+    FILE *fp = fopen(path, "r");
+    if (!fp) return NULL;
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+    return buf;
+}
+
+/* Runs `chemvae pipeline run FILE ARGS` in g_dir; returns the exit code, output (stdout +
+ * stderr) in a static buffer *out. */
+static int run(const char *file, const char *args, char **out) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char buf[65536];
+    size_t len = fread(buf, 1, sizeof buf - 1, p);
+    buf[len] = 0;
+    int status = pclose(p);
+    *out = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static size_t count(const char *hay, const char *needle) {
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+/* Number of runs rows of `kind` (and status when non-NULL). */
+static int64_t db_count(const char *kind, const char *status) {
+    Store *s = NULL;
+    CvError err = {0};
+    StoreTable t = {0};
+    assert_int_equal(store_open(g_db, STORE_READ_ONLY, &s, &err), CV_OK);
+    StoreValue p[2] = {{.type = STORE_TEXT, .s = kind, .len = strlen(kind)},
+                       {.type = STORE_TEXT, .s = status ? status : "", .len = status ? strlen(status) : 0}};
+    assert_int_equal(store_select(s, status ? "SELECT count(*) FROM runs WHERE kind = ?1 AND status = ?2"
+                                            : "SELECT count(*) FROM runs WHERE kind = ?1",
+                                  p, status ? 2 : 1, &t, &err),
+                     CV_OK);
+    int64_t n = t.cells[0].i;
+    store_table_free(&t);
+    store_close(s);
+    return n;
+}
+
+static int setup(void **state) {
+    (void)state;
+    const char *build = getenv("BUILD");
+    char cwd[256];
+    if (!getcwd(cwd, sizeof cwd)) return -1;
+    if (build && *build == '/')
+        snprintf(g_bin, sizeof g_bin, "%s/chemvae", build);
+    else
+        snprintf(g_bin, sizeof g_bin, "%s/%s/chemvae", cwd, build && *build ? build : "build");
+    snprintf(g_dir, sizeof g_dir, "/tmp/cvpipe-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    snprintf(g_pipe, sizeof g_pipe, "%s/fake", g_dir);
+    snprintf(g_db, sizeof g_db, "%s/out/db.sqlite", g_dir);
+    snprintf(g_in, sizeof g_in, "%s/in.smi", g_dir);
+    snprintf(g_missing, sizeof g_missing, "%s/later.smi", g_dir);
+    write_file(g_in, "CCO\nc1ccccc1\n");
+    char text[1024];
+    snprintf(text, sizeof text,
+             "# three cheap stages\n"
+             "set OUT out\n"
+             "set DB ${OUT}/db.sqlite\n"
+             "set STATE ${OUT}/state\n"
+             "stage one score\n"
+             "  in in.smi\n"
+             "  args --input in.smi\n"
+             "stage two score\n"
+             "  args \"[${RUN}CH4]\" CCN\n"
+             "stage three score\n"
+             "  args --input in.smi --threads 1\n"
+             "  in ${OUT}/state/one.out\n");
+    write_file(g_pipe, text);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd);
+}
+
+static void test_run_skip_from(void **state) {
+    (void)state;
+    char *out, path[256];
+    assert_int_equal(run("fake", "", &out), 0);
+    assert_int_equal(count(out, "running: chemvae score"), 3);
+    assert_non_null(strstr(out, "stage,action,run_id,seconds\none,ran,2,")); /* stdout */
+    assert_int_equal(db_count("stage", "ok"), 3);
+    assert_int_equal(db_count("pipeline", "ok"), 1);
+    /* ${RUN} became the stage's own run id (pipeline 1, stage one 2, stage two 3) */
+    snprintf(path, sizeof path, "%s/out/state/two.out", g_dir);
+    char *two = read_all(path);
+    assert_non_null(two);
+    assert_non_null(strstr(two, "[3CH4]"));
+    snprintf(path, sizeof path, "%s/out/state/state", g_dir);
+    char *st = read_all(path);
+    assert_non_null(st);
+    assert_int_equal(count(st, " done "), 3);
+
+    assert_int_equal(run("fake", "", &out), 0);
+    assert_int_equal(count(out, "skipped: done"), 3);
+    assert_non_null(strstr(out, "three,skipped,4,"));
+    assert_int_equal(db_count("stage", NULL), 3);
+    assert_int_equal(db_count("pipeline", "ok"), 2);
+
+    assert_int_equal(run("fake", "--from two", &out), 0);
+    assert_int_equal(count(out, "skipped: done"), 1);
+    assert_int_equal(count(out, "forced"), 2);
+    assert_int_equal(db_count("stage", NULL), 5);
+
+    /* a changed input re-runs its stage and every stage after it */
+    write_file(g_in, "CCO\n");
+    assert_int_equal(run("fake", "", &out), 0);
+    assert_int_equal(count(out, "inputs changed"), 3);
+    assert_int_equal(db_count("stage", NULL), 8);
+
+    /* a missing output re-runs its stage (and, as it has a new run, the later ones) */
+    snprintf(path, sizeof path, "%s/out/state/two.out", g_dir);
+    unlink(path);
+    assert_int_equal(run("fake", "", &out), 0);
+    assert_int_equal(count(out, "skipped: done"), 1);
+    assert_int_equal(db_count("stage", NULL), 10);
+    assert_int_equal(run("fake", "--dry-run", &out), 0);
+    assert_int_equal(count(out, "skipped: done"), 3);
+    assert_int_equal(db_count("pipeline", NULL), 5); /* --dry-run records nothing */
+}
+
+static void test_resume_and_errors(void **state) {
+    (void)state;
+    char text[512], *out;
+    snprintf(text, sizeof text,
+             "set DB out2/db.sqlite\n"
+             "set STATE out2/st\n"
+             "stage ok score\n  args CCO\n"
+             "stage flaky score\n  args --input later.smi\n  resume --threads 2\n");
+    char pipe2[160];
+    snprintf(pipe2, sizeof pipe2, "%s/flaky.pipe", g_dir);
+    write_file(pipe2, text);
+    unlink(g_missing);
+    assert_int_equal(run("flaky.pipe", "", &out), 1);
+    assert_non_null(strstr(out, "stage 'flaky' failed"));
+    assert_non_null(strstr(out, "flaky,failed,"));
+    /* the stage stays 'started' with the same key: the next run continues it */
+    write_file(g_missing, "CCN\n");
+    assert_int_equal(run("flaky.pipe", "", &out), 0);
+    assert_non_null(strstr(out, "flaky        resuming: chemvae score --input later.smi --threads 2"));
+    assert_non_null(strstr(out, "ok           skipped"));
+
+    /* prebuilt: an existing file stands in for a stage that never ran here; --from runs it */
+    write_file(pipe2, "set STATE out4\nstage model score\n  args CCO\n  out out4/model.copy\n  prebuilt in.smi\n"
+                      "stage use score\n  args CCC\n");
+    assert_int_equal(run("flaky.pipe", "", &out), 0);
+    assert_non_null(strstr(out, "model        skipped: prebuilt in.smi exists; copied to out4/model.copy"));
+    assert_non_null(strstr(out, "use          running"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out4/model.copy", g_dir);
+    char *copy = read_all(path);
+    assert_non_null(copy);
+    assert_string_equal(copy, "CCO\n"); /* in.smi as test_run_skip_from left it */
+    assert_int_equal(run("flaky.pipe", "", &out), 0);
+    assert_non_null(strstr(out, "model        skipped: prebuilt in.smi exists\n"));
+    assert_non_null(strstr(out, "use          skipped: done"));
+    /* --from runs the stage itself (score does not create model.copy: a failure here) */
+    assert_int_equal(run("flaky.pipe", "--from model", &out), 1);
+    assert_non_null(strstr(out, "model        forced"));
+    assert_non_null(strstr(out, "did not create out4/model.copy"));
+    write_file(pipe2, text);
+    assert_int_equal(run("flaky.pipe", "--from nosuch", &out), 2);
+    assert_non_null(strstr(out, "its stages are: ok flaky"));
+    write_file(pipe2, "set STATE out3\nstage a score\n  args CCO\n  out never.txt\n");
+    assert_int_equal(run("flaky.pipe", "", &out), 1);
+    assert_non_null(strstr(out, "stage 'a' finished but did not create never.txt"));
+    write_file(pipe2, "stage a score\n  args x\n  frobnicate\n");
+    assert_int_equal(run("flaky.pipe", "", &out), 1);
+    assert_non_null(strstr(out, "flaky.pipe:3: unknown directive 'frobnicate'"));
+    assert_int_equal(run("nonexistent.pipe", "", &out), 1);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' pipeline bogus >/dev/null 2>&1", g_bin);
+    int status = system(cmd);
+    assert_int_equal(WEXITSTATUS(status), 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_skip_from),
+        cmocka_unit_test(test_resume_and_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
