@@ -38,7 +38,7 @@
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_APPLICATION_ID 0x63766165 /* "cvae" */
-#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_BUSY_TIMEOUT_MS 30000 /* a loaded 2-core machine can hold a write lock for seconds */
 
 typedef struct Store Store;
 
