@@ -124,6 +124,7 @@ static void test_run_skip_from(void **state) {
     char *out, path[256];
     assert_int_equal(run("fake", "", &out), 0);
     assert_int_equal(count(out, "running: chemvae score"), 3);
+    assert_non_null(strstr(out, "stage,action,run_id,seconds\none,ran,2,")); /* stdout */
     assert_int_equal(db_count("stage", "ok"), 3);
     assert_int_equal(db_count("pipeline", "ok"), 1);
     /* ${RUN} became the stage's own run id (pipeline 1, stage one 2, stage two 3) */
@@ -138,6 +139,7 @@ static void test_run_skip_from(void **state) {
 
     assert_int_equal(run("fake", "", &out), 0);
     assert_int_equal(count(out, "skipped: done"), 3);
+    assert_non_null(strstr(out, "three,skipped,4,"));
     assert_int_equal(db_count("stage", NULL), 3);
     assert_int_equal(db_count("pipeline", "ok"), 2);
 
@@ -177,6 +179,7 @@ static void test_resume_and_errors(void **state) {
     unlink(g_missing);
     assert_int_equal(run("flaky.pipe", "", &out), 1);
     assert_non_null(strstr(out, "stage 'flaky' failed"));
+    assert_non_null(strstr(out, "flaky,failed,"));
     /* the stage stays 'started' with the same key: the next run continues it */
     write_file(g_missing, "CCN\n");
     assert_int_equal(run("flaky.pipe", "", &out), 0);

@@ -32,8 +32,9 @@ typedef struct {
     const char *checkpoint; /* path written every epoch and on interruption (NULL = none) */
 } TrainOptions;
 
-/* chemvae's defaults (README "Training"): batch 128, Adam lr 1e-3 β (0.9, 0.999),
- * clip 5, KL annealed to kl_max 0.1 around epoch 6 with slope 1, prop weight 1, seed 1. */
+/* chemvae's defaults (README "Training"; the settings of the shipped zinc24k model):
+ * batch 128, Adam lr 1e-3 β (0.9, 0.999), clip 50, KL annealed to kl_max 0.2 around
+ * epoch 5 with slope 1, prop weight 1, seed 1. */
 void train_options_default(TrainOptions *o);
 /* One line "key=value ..." of the options (stored in checkpoints and run configs). */
 void train_options_describe(const TrainOptions *o, char *buf, size_t cap);

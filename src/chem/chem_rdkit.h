@@ -34,7 +34,9 @@ ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_l
 void chem_rd_mol_free(ChemRdMol *m);
 
 /* Number of uniquified matches of pattern `i` in `m`, at most `max_matches`
- * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches).
+ * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches). Equal to
+ * RDKit's count for the SMARTS as written whenever fewer than max_matches matches exist
+ * (the query is searched in a different atom order, see chem_rdkit.cpp).
  * -1 on an RDKit failure or a bad index. */
 int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
                           unsigned max_matches);

@@ -47,6 +47,7 @@
 
 #include "chemvae/fileio.h"
 #include "chemvae/pipefile.h"
+#include "chemvae/progress.h"
 #include "chemvae/store.h"
 #include "cli.h"
 
@@ -70,7 +71,10 @@ static void usage(FILE *out) {
             "                      else " CLI_DEFAULT_DB ")\n"
             "  --state DIR         state directory (same as --set STATE=DIR; default\n"
             "                      results/<pipeline name>)\n"
-            "  --dry-run           print what would run, run nothing\n");
+            "  --dry-run           print what would run, run nothing\n"
+            "\n"
+            "stdout: stage,action,run_id,seconds (action: ran, resumed, skipped, prebuilt,\n"
+            "failed, interrupted, not_reached; run_id: the stage's runs row)\n");
 }
 
 typedef enum { ST_NONE = 0, ST_STARTED, ST_DONE, ST_PREBUILT } StageStatus;
@@ -267,6 +271,8 @@ static int pipeline_run(const RunOptions *o) {
     int lock_fd = -1, rc = CLI_ERROR;
     StoreRunStatus final = STORE_RUN_FAILED;
     char **argv = NULL, **subst = NULL; /* (cap) the stage's command line, its ${RUN} copies */
+    const char **act = NULL;             /* (nstages) what happened to each stage */
+    double *secs = NULL;                 /* (nstages) its wall time */
     size_t cap = 64;
     char exe[PATH_MAX];
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -291,7 +297,8 @@ static int pipeline_run(const RunOptions *o) {
         snprintf(s.dir, sizeof s.dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
     snprintf(s.file, sizeof s.file, "%s/state", s.dir);
     if (!(s.rec = calloc(pf.nstages, sizeof *s.rec)) || !(argv = calloc(cap, sizeof *argv)) ||
-        !(subst = calloc(cap, sizeof *subst))) {
+        !(subst = calloc(cap, sizeof *subst)) || !(act = calloc(pf.nstages, sizeof *act)) ||
+        !(secs = calloc(pf.nstages, sizeof *secs))) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -353,6 +360,7 @@ static int pipeline_run(const RunOptions *o) {
                 rec->run = 0;
                 if (state_save(&s, &pf, prun, &err)) goto fail;
             }
+            act[i] = "prebuilt";
             skipped++;
             continue;
         }
@@ -369,6 +377,7 @@ static int pipeline_run(const RunOptions *o) {
         int same = !strcmp(rec->key, key);
         if (!forced && same && rec->status == ST_DONE && outputs_exist(&s, st)) {
             fprintf(stderr, "chemvae pipeline: %-12s skipped: done (run %lld), inputs unchanged\n", st->name, rec->run);
+            act[i] = "skipped";
             skipped++;
             continue;
         }
@@ -434,7 +443,9 @@ static int pipeline_run(const RunOptions *o) {
         if (state_save(&s, &pf, prun, &err)) goto fail;
         char out_path[PATH_MAX + 300];
         stdout_path(out_path, sizeof out_path, &s, st);
+        double t0 = cv_now();
         int status = run_child(argv, out_path, &err);
+        secs[i] = cv_now() - t0;
         for (size_t k = 0; k < na; k++) {
             free(subst[k]);
             subst[k] = NULL;
@@ -451,6 +462,7 @@ static int pipeline_run(const RunOptions *o) {
                     ok = 0;
                 }
         if (!ok) {
+            act[i] = interrupted ? "interrupted" : "failed";
             final = interrupted ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED;
             store_run_finish(db, srun, final, NULL);
             if (interrupted)
@@ -467,6 +479,7 @@ static int pipeline_run(const RunOptions *o) {
         store_run_finish(db, srun, STORE_RUN_OK, NULL);
         rec->status = ST_DONE;
         if (state_save(&s, &pf, prun, &err)) goto fail;
+        act[i] = resuming ? "resumed" : "ran";
         ran++;
     }
     fprintf(stderr, "chemvae pipeline: %s: %zu stage%s %s, %zu skipped; state in %s\n", o->file, ran, ran == 1 ? "" : "s",
@@ -477,6 +490,12 @@ static int pipeline_run(const RunOptions *o) {
 fail:
     rc = cli_report(cmd, &err);
 done:
+    if (act && !o->dry_run) { /* the result on stdout: one row per stage */
+        printf("stage,action,run_id,seconds\n");
+        for (size_t i = 0; i < pf.nstages; i++)
+            printf("%s,%s,%lld,%.1f\n", pf.stages[i].name, act[i] ? act[i] : "not_reached", act[i] ? s.rec[i].run : 0LL,
+                   secs[i]);
+    }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (db && prun) store_run_finish(db, prun, final, NULL);
@@ -486,6 +505,8 @@ done:
         for (size_t k = 0; k < cap; k++) free(subst[k]);
     free(subst);
     free(argv);
+    free(act);
+    free(secs);
     free(s.rec);
     pipefile_free(&pf);
     return rc;

@@ -29,10 +29,10 @@ void train_options_default(TrainOptions *o) {
     o->batch = 128;
     o->adam = adam_default_config();
     o->adam.lr = 1e-3f;
-    o->adam.clip_norm = 5.0f;
-    o->kl_max = 0.1f;
+    o->adam.clip_norm = 50.0f;
+    o->kl_max = 0.2f;
     o->kl_slope = 1.0f;
-    o->kl_center = 6.0f;
+    o->kl_center = 5.0f;
     o->prop_weight = 1.0f;
     o->seed = 1;
     o->recon_sample = 256;
