@@ -193,6 +193,28 @@ static void test_optimize_records_every_decode(void **state) {
     free(out);
 }
 
+static void test_optimize_starts_file(void **state) {
+    (void)state;
+    /* ZINC-style quoting (newline inside the quotes), an invalid SMILES (skipped with a
+     * message), --limit counting rows read, random starts added */
+    char path[160], args[1024], *out;
+    snprintf(path, sizeof path, "%s/starts.csv", g_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("score,smiles\n1,\"OCC\n\"\n2,C(\n3,CCN\n4,CCCC\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --starts '%s' --limit 3 --random 2 --objective qed --steps 2",
+             g_model, path);
+    assert_int_equal(run(args, &out), 0);
+    long dummy;
+    assert_int_equal(csv_rows(out, -1, &dummy), 4);
+    assert_non_null(strstr(out, "\n0,CCO,"));
+    assert_non_null(strstr(out, "\n1,CCN,"));
+    assert_non_null(strstr(out, "\n2,,,"));
+    assert_null(strstr(out, "CCCC"));
+    free(out);
+}
+
 static void test_interpolate_counts_match_db(void **state) {
     (void)state;
     char args[1024], *out;
@@ -238,6 +260,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_counts_match_db),
         cmocka_unit_test(test_optimize_records_every_decode),
+        cmocka_unit_test(test_optimize_starts_file),
         cmocka_unit_test(test_interpolate_counts_match_db),
         cmocka_unit_test(test_usage_errors),
     };
