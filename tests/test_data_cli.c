@@ -15,7 +15,7 @@
 
 #include "support/runcmd.h"
 
-static char g_dir[64], g_bin[256];
+static char g_dir[64], g_bin[600];
 
 /* Runs `chemvae ARGS` (ARGS already shell-quoted) in the temp directory; returns the exit
  * code and the malloc'd stdout in *out (may be NULL). stderr is discarded. */
@@ -29,10 +29,7 @@ static int run(const char *args, char **out) {
 
 static int setup(void **state) {
     (void)state;
-    const char *build = getenv("BUILD");
-    char cwd[128];
-    if (!getcwd(cwd, sizeof cwd)) return -1;
-    snprintf(g_bin, sizeof g_bin, "%s/%s/chemvae", cwd, build && *build ? build : "build");
+    if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
     snprintf(g_dir, sizeof g_dir, "/tmp/cvdata-XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     char cmd[512];
@@ -44,9 +41,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return runcmd_rmtree(g_dir);
 }
 
 static void test_ingest_cli(void **state) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "chemvae/store.h"
+#include "support/runcmd.h"
 
 static char g_dir[64], g_bin[600], g_pipe[128], g_db[128], g_in[128], g_missing[128];
 
@@ -39,19 +40,20 @@ static char *read_all(const char *path) {
     return buf;
 }
 
+static char *g_out; /* the last run's output, freed by the next run and by teardown */
+
 /* Runs `chemvae pipeline run FILE ARGS` in g_dir; returns the exit code, output (stdout +
- * stderr) in a static buffer *out. */
+ * stderr) in *out, valid until the next run. */
 static int run(const char *file, const char *args, char **out) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    static char buf[65536];
-    size_t len = fread(buf, 1, sizeof buf - 1, p);
-    buf[len] = 0;
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    free(g_out);
+    g_out = NULL;
+    int rc = runcmd_capture(cmd, &g_out);
+    assert_true(rc >= 0);
+    assert_non_null(g_out);
+    *out = g_out;
+    return rc;
 }
 
 static size_t count(const char *hay, const char *needle) {
@@ -80,13 +82,7 @@ static int64_t db_count(const char *kind, const char *status) {
 
 static int setup(void **state) {
     (void)state;
-    const char *build = getenv("BUILD");
-    char cwd[256];
-    if (!getcwd(cwd, sizeof cwd)) return -1;
-    if (build && *build == '/')
-        snprintf(g_bin, sizeof g_bin, "%s/chemvae", build);
-    else
-        snprintf(g_bin, sizeof g_bin, "%s/%s/chemvae", cwd, build && *build ? build : "build");
+    if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
     snprintf(g_dir, sizeof g_dir, "/tmp/cvpipe-XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     snprintf(g_pipe, sizeof g_pipe, "%s/fake", g_dir);
@@ -114,9 +110,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd);
+    free(g_out);
+    g_out = NULL;
+    return runcmd_rmtree(g_dir);
 }
 
 static void test_run_skip_from(void **state) {

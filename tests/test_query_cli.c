@@ -13,41 +13,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chemvae/store.h"
+#include "support/runcmd.h"
 
-static char g_dir[64], g_db[128], g_bin[256];
+static char g_dir[64], g_db[128], g_bin[600];
 
 /* Runs `chemvae query --db g_db ARGS` (ARGS already shell-quoted); returns the exit code
  * and the malloc'd stdout in *out. stderr is discarded. */
 static int run_query(const char *args, char **out) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "'%s' query --db '%s' %s 2>/dev/null", g_bin, g_db, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 4096, len = 0, n;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[len] = '\0';
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int rc = runcmd_capture(cmd, out);
+    assert_true(rc >= 0);
+    assert_non_null(*out);
+    return rc;
 }
 
 static int setup(void **state) {
     (void)state;
-    const char *build = getenv("BUILD");
-    snprintf(g_bin, sizeof g_bin, "%s/chemvae", build && *build ? build : "build");
+    if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
     snprintf(g_dir, sizeof g_dir, "/tmp/cvquery-XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     snprintf(g_db, sizeof g_db, "%s/results.db", g_dir);
@@ -82,9 +68,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return runcmd_rmtree(g_dir);
 }
 
 static void test_writes_refused(void **state) {

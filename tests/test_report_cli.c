@@ -25,6 +25,7 @@
 #include "chemvae/dataset.h"
 #include "chemvae/store.h"
 #include "chemvae/vae.h"
+#include "support/runcmd.h"
 
 static char g_dir[64], g_bin[600], g_db[128], g_empty[128], g_model[128], g_data[128];
 
@@ -140,8 +141,7 @@ static void fixture_db(void) {
 
 static int setup(void **state) {
     (void)state;
-    const char *build = getenv("BUILD");
-    snprintf(g_bin, sizeof g_bin, "%s/chemvae", build && *build ? build : "build");
+    if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
     snprintf(g_dir, sizeof g_dir, "/tmp/cvreport-XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     snprintf(g_db, sizeof g_db, "%s/r.db", g_dir);
@@ -156,9 +156,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd);
+    return runcmd_rmtree(g_dir);
 }
 
 static int sh(const char *fmt, ...) {

@@ -16,7 +16,7 @@
 
 #include "support/runcmd.h"
 
-static char g_dir[64], g_bin[256];
+static char g_dir[64], g_bin[600];
 
 /* Runs `chemvae score ARGS` in the temp directory; returns the exit code and the malloc'd
  * stdout in *out (may be NULL). stderr is discarded. */
@@ -55,19 +55,14 @@ static void valid_flags(const char *csv, char *flags, size_t cap) {
 
 static int setup(void **state) {
     (void)state;
-    const char *build = getenv("BUILD");
-    char cwd[128];
-    if (!getcwd(cwd, sizeof cwd)) return -1;
-    snprintf(g_bin, sizeof g_bin, "%s/%s/chemvae", cwd, build && *build ? build : "build");
+    if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
     snprintf(g_dir, sizeof g_dir, "/tmp/cvscore-XXXXXX");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return runcmd_rmtree(g_dir);
 }
 
 static void test_arguments(void **state) {

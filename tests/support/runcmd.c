@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 int runcmd_capture(const char *cmd, char **out) {
     if (out) *out = NULL;
@@ -30,4 +31,24 @@ int runcmd_capture(const char *cmd, char **out) {
     if (out) *out = buf;
     else free(buf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int runcmd_chemvae_path(char *bin, size_t cap) {
+    const char *build = getenv("BUILD");
+    if (!build || !*build) build = "build";
+    int n;
+    if (build[0] == '/') {
+        n = snprintf(bin, cap, "%s/chemvae", build);
+    } else {
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd)) return -1;
+        n = snprintf(bin, cap, "%s/%s/chemvae", cwd, build);
+    }
+    return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
+
+int runcmd_rmtree(const char *dir) {
+    char cmd[4200];
+    if ((size_t)snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= sizeof cmd) return -1;
+    return system(cmd) == 0 ? 0 : -1;
 }

@@ -1,11 +1,22 @@
 /* runcmd.h — run a shell command from a test and capture its stdout (for the CLI tests
- * that drive $BUILD/chemvae end to end). */
+ * that drive $BUILD/chemvae end to end), plus the setup/teardown those tests share: where
+ * the binary is and removing the temp directory. */
 #ifndef CHEMVAE_TEST_RUNCMD_H
 #define CHEMVAE_TEST_RUNCMD_H
+
+#include <stddef.h>
 
 /* Runs `cmd` with /bin/sh (popen); stores its whole stdout, NUL-terminated and malloc'd,
  * in *out when out is not NULL (caller frees). Returns the exit code, or -1 when the
  * command could not be run or did not exit normally. */
 int runcmd_capture(const char *cmd, char **out);
+
+/* Writes the absolute path of $BUILD/chemvae into bin[cap] (BUILD from the environment,
+ * default "build", taken relative to the working directory unless absolute), so the path
+ * stays valid after a `cd`. Returns 0, or -1 when getcwd fails or the path does not fit. */
+int runcmd_chemvae_path(char *bin, size_t cap);
+
+/* `rm -rf DIR` (a test's mkdtemp directory). Returns 0 on success, -1 otherwise. */
+int runcmd_rmtree(const char *dir);
 
 #endif
