@@ -61,14 +61,19 @@ static Store *open_with_run(TmpDb *t, const char *name, const char *kind, int64_
     return s;
 }
 
+/* Runs a read-only query that must succeed with exactly one row into *t (caller frees). */
+static void query_one_row(Store *s, const char *sql, StoreTable *t) {
+    CvError err = {0};
+    CvStatus st = store_select(s, sql, NULL, 0, t, &err);
+    if (st) fprintf(stderr, "%s: %s\n", sql, err.msg);
+    assert_int_equal(st, CV_OK);
+    assert_int_equal(t->nrow, 1);
+}
+
 /* One integer from a read-only query. */
 static int64_t query_int(Store *s, const char *sql) {
     StoreTable t;
-    CvError err = {0};
-    CvStatus st = store_select(s, sql, NULL, 0, &t, &err);
-    if (st) fprintf(stderr, "%s: %s\n", sql, err.msg);
-    assert_int_equal(st, CV_OK);
-    assert_int_equal(t.nrow, 1);
+    query_one_row(s, sql, &t);
     int64_t v = t.cells[0].i;
     store_table_free(&t);
     return v;
@@ -782,11 +787,7 @@ static void test_output_escaping(void **state) {
 
 static double query_real(Store *s, const char *sql) {
     StoreTable t;
-    CvError err = {0};
-    CvStatus st = store_select(s, sql, NULL, 0, &t, &err);
-    if (st) fprintf(stderr, "%s: %s\n", sql, err.msg);
-    assert_int_equal(st, CV_OK);
-    assert_int_equal(t.nrow, 1);
+    query_one_row(s, sql, &t);
     double v = t.cells[0].type == STORE_NULL ? NAN : store_table_real(&t, 0, 0);
     store_table_free(&t);
     return v;
