@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cblas.h>
 
@@ -73,4 +74,25 @@ size_t cli_json_string(char *buf, size_t len, size_t cap, const char *s) {
     if (cap) buf[len < cap ? len : cap - 1] = '\0';
     return len;
 #undef PUTC
+}
+
+CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err) {
+    memset(in, 0, sizeof *in);
+    int use_stdin = !path || !strcmp(path, "-");
+    in->name = path ? path : "stdin";
+    in->fp = use_stdin ? stdin : fopen(path, "r");
+    if (!in->fp) return cv_error_set(err, CV_ERR_IO, "%s: cannot open", path);
+    return CV_OK;
+}
+
+ssize_t cli_lines_next(CliLines *in) {
+    ssize_t got = getline(&in->line, &in->cap, in->fp);
+    if (got >= 0) in->lineno++;
+    return got;
+}
+
+void cli_lines_close(CliLines *in) {
+    free(in->line);
+    if (in->fp && in->fp != stdin) fclose(in->fp);
+    memset(in, 0, sizeof *in);
 }

@@ -45,4 +45,24 @@ void cli_set_threads(int n);
  * Never writes past cap (the result is truncated but stays NUL-terminated). */
 size_t cli_json_string(char *buf, size_t len, size_t cap, const char *s);
 
+/* An input read line by line (the --input FILE of encode and decode). */
+#include <stdio.h>
+#include <sys/types.h>
+typedef struct {
+    FILE *fp;         /* stdin or the opened file; NULL when closed */
+    const char *name; /* "stdin" or the path, for messages (borrowed) */
+    char *line;       /* the current line, newline kept, NUL-terminated (owned) */
+    size_t cap;       /* bytes allocated at line */
+    long lineno;      /* 1-based number of the current line */
+} CliLines;
+
+/* Opens `path` for reading (NULL or "-" = stdin). CV_ERR_IO naming the path when it
+ * cannot be opened; cli_lines_close is safe on *in either way. */
+CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err);
+/* Reads the next line into in->line (overwritten) and counts it; returns its length in
+ * bytes, or -1 at the end of the input. */
+ssize_t cli_lines_next(CliLines *in);
+/* Frees the line buffer and closes the file (never stdin). Safe on a zeroed CliLines. */
+void cli_lines_close(CliLines *in);
+
 #endif

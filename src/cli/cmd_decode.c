@@ -86,9 +86,8 @@ int cmd_decode(int argc, char **argv) {
         cli_model_free(&m);
         return cli_report(cmd, &err);
     }
-    FILE *fp = !input || !strcmp(input, "-") ? stdin : fopen(input, "r");
-    if (!fp) {
-        cv_error_set(&err, CV_ERR_IO, "%s: cannot open", input);
+    CliLines in;
+    if (cli_lines_open(&in, input, &err)) {
         cli_model_free(&m);
         return cli_report(cmd, &err);
     }
@@ -97,17 +96,15 @@ int cmd_decode(int argc, char **argv) {
     int32_t *dec = malloc(BATCH * T * sizeof *dec), *declen = malloc(BATCH * sizeof *declen);
     CvRng rng;
     cv_rng_init(&rng, (uint64_t)seed);
-    char *line = NULL;
-    size_t cap = 0;
-    long lineno = 0, index = 0;
+    long index = 0;
     int bad = 0;
     printf("index,smiles,valid\n");
-    while (getline(&line, &cap, fp) > 0) {
-        lineno++;
+    while (cli_lines_next(&in) > 0) {
+        char *line = in.line;
         if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z') continue;
         if (parse_z(line, z + B * Z, (int)Z)) {
-            fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated numbers\n",
-                    input ? input : "stdin", lineno, Z);
+            fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated numbers\n", in.name,
+                    in.lineno, Z);
             bad = 1;
             continue;
         }
@@ -117,8 +114,7 @@ int cmd_decode(int argc, char **argv) {
         }
     }
     if (B) flush(&m, z, B, (float)temp, &rng, dec, declen, &index);
-    free(line);
-    if (fp != stdin) fclose(fp);
+    cli_lines_close(&in);
     free(z);
     free(dec);
     free(declen);

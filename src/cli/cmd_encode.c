@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "model_io.h"
@@ -72,28 +71,23 @@ int cmd_encode(int argc, char **argv) {
             bad |= encode_one(&m, argv[i], where, row, mu);
         }
     } else {
-        FILE *fp = !input || !strcmp(input, "-") ? stdin : fopen(input, "r");
-        if (!fp) {
-            cv_error_set(&err, CV_ERR_IO, "%s: cannot open", input);
+        CliLines in;
+        if (cli_lines_open(&in, input, &err)) {
             free(row);
             free(mu);
             cli_model_free(&m);
             return cli_report(cmd, &err);
         }
-        char *line = NULL;
-        size_t cap = 0;
-        long lineno = 0;
         ssize_t got;
-        while ((got = getline(&line, &cap, fp)) > 0) {
-            lineno++;
+        while ((got = cli_lines_next(&in)) > 0) {
+            char *line = in.line;
             while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r' || line[got - 1] == ' ')) line[--got] = 0;
             if (!got) continue;
             char where[4200];
-            snprintf(where, sizeof where, "%s line %ld", input ? input : "stdin", lineno);
+            snprintf(where, sizeof where, "%s line %ld", in.name, in.lineno);
             bad |= encode_one(&m, line, where, row, mu);
         }
-        free(line);
-        if (fp != stdin) fclose(fp);
+        cli_lines_close(&in);
     }
     free(row);
     free(mu);
