@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/buf.h"
 #include "chemvae/fileio.h"
 
 /* ---- growable lists ---------------------------------------------------------------- */
@@ -42,26 +43,6 @@ static void words_free(PipeWords *w) {
     for (size_t i = 0; i < w->n; i++) free(w->v[i]);
     free(w->v);
     memset(w, 0, sizeof *w);
-}
-
-typedef struct {
-    char *s;
-    size_t n, cap;
-} Str;
-
-static int str_putn(Str *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) return -1;
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-    return 0;
 }
 
 /* ---- variables ------------------------------------------------------------------------ */
@@ -114,59 +95,59 @@ typedef struct {
 
 /* Splits one line into expanded words (appended to *out). Returns 0 or -1 (err set). */
 static int split_line(const PipeFile *pf, const char *p, const char *end, PipeWords *out, const Where *w) {
-    Str cur = {0};
+    CvBuf cur = {0};
     for (;;) {
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
         if (p == end || *p == '#') break;
-        cur.n = 0;
-        if (str_putn(&cur, "", 0)) goto oom;
+        cur.len = 0;
+        if (cv_buf_append(&cur, "", 0)) goto oom;
         int quoted = 0;
         while (p < end && (quoted || (*p != ' ' && *p != '\t' && *p != '\r'))) {
             if (*p == '"') {
                 quoted = !quoted;
                 p++;
             } else if (quoted && *p == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\')) {
-                if (str_putn(&cur, p + 1, 1)) goto oom;
+                if (cv_buf_append(&cur, p + 1, 1)) goto oom;
                 p += 2;
             } else if (*p == '$' && p + 1 < end && p[1] == '{') {
                 const char *close = memchr(p + 2, '}', (size_t)(end - p - 2));
                 if (!close) {
-                    free(cur.s);
+                    free(cur.p);
                     return PARSE_FAIL(w, "%s:%d: '${' without a closing '}'", w->path, w->line);
                 }
                 const char *name = p + 2;
                 size_t len = (size_t)(close - name);
                 if (!valid_name(name, len)) {
-                    free(cur.s);
+                    free(cur.p);
                     return PARSE_FAIL(w, "%s:%d: bad variable name '${%.*s}'", w->path, w->line, (int)len, name);
                 }
                 if (len == 3 && !memcmp(name, "RUN", 3)) {
-                    if (str_putn(&cur, PIPEFILE_RUN_VAR, strlen(PIPEFILE_RUN_VAR))) goto oom;
+                    if (cv_buf_append(&cur, PIPEFILE_RUN_VAR, strlen(PIPEFILE_RUN_VAR))) goto oom;
                 } else {
                     int i = var_index(pf, name, len);
                     if (i < 0) {
-                        free(cur.s);
+                        free(cur.p);
                         return PARSE_FAIL(w, "%s:%d: undefined variable '${%.*s}' (define it with 'set' above this line or --set)",
                                           w->path, w->line, (int)len, name);
                     }
-                    if (str_putn(&cur, pf->var_values.v[i], strlen(pf->var_values.v[i]))) goto oom;
+                    if (cv_buf_append(&cur, pf->var_values.v[i], strlen(pf->var_values.v[i]))) goto oom;
                 }
                 p = close + 1;
             } else {
-                if (str_putn(&cur, p, 1)) goto oom;
+                if (cv_buf_append(&cur, p, 1)) goto oom;
                 p++;
             }
         }
         if (quoted) {
-            free(cur.s);
+            free(cur.p);
             return PARSE_FAIL(w, "%s:%d: unterminated quote", w->path, w->line);
         }
-        if (words_push(out, strdup(cur.s))) goto oom;
+        if (words_push(out, strdup(cur.p))) goto oom;
     }
-    free(cur.s);
+    free(cur.p);
     return 0;
 oom:
-    free(cur.s);
+    free(cur.p);
     cv_error_set(w->err, CV_ERR_NOMEM, "%s:%d: out of memory", w->path, w->line);
     return -1;
 }
@@ -342,17 +323,17 @@ CvStatus pipefile_stage_hash(const PipeStage *s, char out[17], CvError *err) {
 }
 
 char *pipefile_subst_run(const char *word, const char *run) {
-    Str b = {0};
-    if (str_putn(&b, "", 0)) return NULL;
+    CvBuf b = {0};
+    if (cv_buf_append(&b, "", 0)) return NULL;
     size_t vl = strlen(PIPEFILE_RUN_VAR);
     for (const char *p = word; *p;) {
         const char *hit = strstr(p, PIPEFILE_RUN_VAR);
         size_t n = hit ? (size_t)(hit - p) : strlen(p);
-        if (str_putn(&b, p, n) || (hit && str_putn(&b, run, strlen(run)))) {
-            free(b.s);
+        if (cv_buf_append(&b, p, n) || (hit && cv_buf_append(&b, run, strlen(run)))) {
+            free(b.p);
             return NULL;
         }
         p += n + (hit ? vl : 0);
     }
-    return b.s;
+    return b.p;
 }

@@ -23,13 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/buf.h"
+
 #define DEFAULT_MAX_LINES 16
 #define DEFAULT_MAX_BYTES ((size_t)1 << 20)
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} Buf;
 
 struct Csvin {
     struct csv_parser parser;
@@ -42,33 +39,18 @@ struct Csvin {
     unsigned char bom[3];
     size_t bom_len;
     int bom_done, first_line_done;
-    Buf line;                 /* current physical line */
-    Buf rec;                  /* raw bytes of the record being parsed */
+    CvBuf line;                 /* current physical line */
+    CvBuf rec;                  /* raw bytes of the record being parsed */
     size_t rec_lines, rec_first_len, rec_start;
     size_t after_first_line;  /* line counter state after the record's first line */
     int after_first_cr;
     int in_record;
-    Buf fbuf;                 /* field bytes, NUL after each */
+    CvBuf fbuf;                 /* field bytes, NUL after each */
     size_t *foff, *flen, nf, fcap;
     const char **fptr;
     size_t line_no;           /* number of the physical line being read */
     int prev_cr;              /* previous line ended with '\r' */
 };
-
-static int buf_append(Buf *b, const void *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->len + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) return -1;
-        b->p = np;
-        b->cap = nc;
-    }
-    if (n) memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
 
 static int space_only(unsigned char c) { return c == ' '; }
 static int space_or_tab(unsigned char c) { return c == ' ' || c == '\t'; }
@@ -105,7 +87,7 @@ static void cb_field(void *s, size_t len, void *data) {
     }
     r->foff[r->nf] = r->fbuf.len;
     r->flen[r->nf] = len;
-    if (buf_append(&r->fbuf, s, len) || buf_append(&r->fbuf, "", 1)) {
+    if (cv_buf_append(&r->fbuf, s, len) || cv_buf_append(&r->fbuf, "", 1)) {
         r->nomem = 1;
         return;
     }
@@ -200,7 +182,7 @@ static void process_line(Csvin *r, const char *s, size_t n) {
         r->after_first_line = r->line_no;
         r->after_first_cr = r->prev_cr;
     }
-    if (buf_append(&r->rec, s, n)) {
+    if (cv_buf_append(&r->rec, s, n)) {
         r->nomem = 1;
         return;
     }
@@ -236,7 +218,7 @@ static void split_lines(Csvin *r, const char *buf, size_t n) {
     for (size_t i = 0; i < n && !r->stopped && !r->nomem; i++) {
         if (buf[i] != '\n' && buf[i] != '\r') continue;
         if (r->line.len) {
-            if (buf_append(&r->line, buf + start, i + 1 - start)) {
+            if (cv_buf_append(&r->line, buf + start, i + 1 - start)) {
                 r->nomem = 1;
                 return;
             }
@@ -247,7 +229,7 @@ static void split_lines(Csvin *r, const char *buf, size_t n) {
         }
         start = i + 1;
     }
-    if (start < n && !r->stopped && !r->nomem && buf_append(&r->line, buf + start, n - start))
+    if (start < n && !r->stopped && !r->nomem && cv_buf_append(&r->line, buf + start, n - start))
         r->nomem = 1;
 }
 

@@ -26,6 +26,7 @@
 
 #include "chemvae/chem.h"
 #include "chemvae/csvin.h"
+#include "chemvae/buf.h"
 #include "chemvae/fileio.h"
 #include "chemvae/progress.h"
 #include "chemvae/tokenizer.h"
@@ -50,26 +51,6 @@ static const char *const COMPUTE_NAME[C_N] = {"logP", "qed", "SAS", "MW", "penal
 /* Header names recognised for the three default properties. */
 static const char *const DEFAULT_ALIASES[3][3] = {
     {"logp", NULL, NULL}, {"qed", NULL, NULL}, {"sas", "sa", "sa_score"}};
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} Buf;
-
-static int buf_put(Buf *b, const void *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) return -1;
-        b->p = np;
-        b->cap = nc;
-    }
-    if (n) memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
 
 typedef struct {
     size_t line;
@@ -104,9 +85,9 @@ typedef struct {
     /* batch */
     Row *rows;
     size_t nrows;
-    Buf arena;
+    CvBuf arena;
     /* accepted */
-    Buf pool;
+    CvBuf pool;
     size_t *off;
     float *props;
     uint8_t *splits;
@@ -448,7 +429,7 @@ static CvStatus accept_row(Ingest *g, Row *row, uint64_t h) {
         g->acc_cap = nc;
     }
     g->off[g->nacc] = g->pool.len;
-    if (buf_put(&g->pool, row->canon, strlen(row->canon) + 1))
+    if (cv_buf_append(&g->pool, row->canon, strlen(row->canon) + 1))
         return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory (%zu rows)", g->nacc);
     memcpy(g->props + g->nacc * g->P, row->props, g->P * sizeof(float));
     g->splits[g->nacc] = row->split;
@@ -523,25 +504,25 @@ static int on_record(const CsvinRecord *rec, void *user) {
     row->nfields = rec->nfields;
     row->raw_off = g->arena.len;
     row->raw_len = rec->raw_len;
-    if (buf_put(&g->arena, rec->raw, rec->raw_len) || buf_put(&g->arena, "", 1)) goto nomem;
+    if (cv_buf_append(&g->arena, rec->raw, rec->raw_len) || cv_buf_append(&g->arena, "", 1)) goto nomem;
     row->smi_len = row->smi_off = 0;
     if (!rec->error && rec->nfields == g->ncols) {
         row->smi_off = g->arena.len;
         row->smi_len = rec->lens[g->smi_col];
-        if (buf_put(&g->arena, rec->fields[g->smi_col], row->smi_len) || buf_put(&g->arena, "", 1))
+        if (cv_buf_append(&g->arena, rec->fields[g->smi_col], row->smi_len) || cv_buf_append(&g->arena, "", 1))
             goto nomem;
         if (g->split_col >= 0) {
             size_t c = (size_t)g->split_col;
             row->split_off = g->arena.len;
             row->split_len = rec->lens[c];
-            if (buf_put(&g->arena, rec->fields[c], rec->lens[c]) || buf_put(&g->arena, "", 1))
+            if (cv_buf_append(&g->arena, rec->fields[c], rec->lens[c]) || cv_buf_append(&g->arena, "", 1))
                 goto nomem;
         }
         for (size_t k = 0; k < g->nread; k++) {
             size_t c = g->read_col[k];
             row->prop_off[k] = g->arena.len;
             row->prop_len[k] = rec->lens[c];
-            if (buf_put(&g->arena, rec->fields[c], rec->lens[c]) || buf_put(&g->arena, "", 1))
+            if (cv_buf_append(&g->arena, rec->fields[c], rec->lens[c]) || cv_buf_append(&g->arena, "", 1))
                 goto nomem;
         }
     }
