@@ -109,6 +109,17 @@ static void trim(const char **s, size_t *n) {
 }
 
 /* Case-insensitive compare of s[0..n) with a NUL-terminated name. */
+/* The next item of the comma-separated list at *p, trimmed (*len may be 0); advances *p
+ * past the item and its comma. */
+static const char *list_next(const char **p, size_t *len) {
+    size_t n = strcspn(*p, ",");
+    const char *item = *p;
+    *len = n;
+    trim(&item, len);
+    *p += n + ((*p)[n] == ',');
+    return item;
+}
+
 static int name_eq(const char *s, size_t n, const char *name) {
     return strlen(name) == n && strncasecmp(s, name, n) == 0;
 }
@@ -188,11 +199,8 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
             }
     } else {
         for (const char *p = o->props; *p;) {
-            size_t n = strcspn(p, ",");
-            const char *nm = p;
-            size_t nl = n;
-            trim(&nm, &nl);
-            p += n + (p[n] == ',');
+            size_t nl;
+            const char *nm = list_next(&p, &nl);
             if (!nl) continue;
             long pc = find_col(h, nm, nl);
             if (pc < 0)
@@ -217,11 +225,8 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                 if (!have_default[k]) g->comp_kind[g->ncomp++] = k;
     } else {
         for (const char *p = o->compute; *p;) {
-            size_t n = strcspn(p, ",");
-            const char *nm = p;
-            size_t nl = n;
-            trim(&nm, &nl);
-            p += n + (p[n] == ',');
+            size_t nl;
+            const char *nm = list_next(&p, &nl);
             if (!nl) continue;
             int k = 0;
             while (k < C_N && !name_eq(nm, nl, COMPUTE_OPT[k])) k++;
