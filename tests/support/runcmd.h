@@ -16,6 +16,9 @@ int runcmd_capture(const char *cmd, char **out);
  * stays valid after a `cd`. Returns 0, or -1 when getcwd fails or the path does not fit. */
 int runcmd_chemvae_path(char *bin, size_t cap);
 
+/* Number of non-overlapping occurrences of needle (not empty) in hay. */
+size_t runcmd_count(const char *hay, const char *needle);
+
 /* `rm -rf DIR` (a test's mkdtemp directory). Returns 0 on success, -1 otherwise. */
 int runcmd_rmtree(const char *dir);
 
