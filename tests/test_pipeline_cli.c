@@ -43,11 +43,8 @@ static char *g_out; /* the last run's output, freed by the next run and by teard
 /* Runs `chemvae pipeline run FILE ARGS` in g_dir; returns the exit code, output (stdout +
  * stderr) in *out, valid until the next run. */
 static int run(const char *file, const char *args, char **out) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
     free(g_out);
-    g_out = NULL;
-    int rc = runcmd_capture(cmd, &g_out);
+    int rc = runcmd_capturef(&g_out, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
     assert_true(rc >= 0);
     assert_non_null(g_out);
     *out = g_out;
@@ -75,8 +72,7 @@ static int64_t db_count(const char *kind, const char *status) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvpipe-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (runcmd_mkdtemp(g_dir, sizeof g_dir, "cvpipe")) return -1;
     snprintf(g_pipe, sizeof g_pipe, "%s/fake", g_dir);
     snprintf(g_db, sizeof g_db, "%s/out/db.sqlite", g_dir);
     snprintf(g_in, sizeof g_in, "%s/in.smi", g_dir);

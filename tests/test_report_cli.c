@@ -143,8 +143,7 @@ static void fixture_db(void) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvreport-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (runcmd_mkdtemp(g_dir, sizeof g_dir, "cvreport")) return -1;
     snprintf(g_db, sizeof g_db, "%s/r.db", g_dir);
     snprintf(g_empty, sizeof g_empty, "%s/empty.db", g_dir);
     snprintf(g_model, sizeof g_model, "%s/m.cvae", g_dir);
