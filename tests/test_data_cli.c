@@ -20,9 +20,7 @@ static char g_dir[64], g_bin[600];
 /* Runs `chemvae ARGS` (ARGS already shell-quoted) in the temp directory; returns the exit
  * code and the malloc'd stdout in *out (may be NULL). stderr is discarded. */
 static int run(const char *args, char **out) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>/dev/null", g_dir, g_bin, args);
-    int rc = runcmd_capture(cmd, out);
+    int rc = runcmd_capturef(out, "cd '%s' && '%s' %s 2>/dev/null", g_dir, g_bin, args);
     assert_true(rc >= 0);
     return rc;
 }
@@ -30,8 +28,7 @@ static int run(const char *args, char **out) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvdata-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (runcmd_mkdtemp(g_dir, sizeof g_dir, "cvdata")) return -1;
     char cmd[512];
     snprintf(cmd, sizeof cmd, "cp tests/fixtures/zinc_corrupt.csv '%s/in.csv'", g_dir);
     if (system(cmd) != 0) return -1;

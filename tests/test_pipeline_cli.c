@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chemvae/fileio.h"
 #include "chemvae/store.h"
 #include "support/runcmd.h"
 
@@ -30,14 +31,11 @@ static void write_file(const char *path, const char *text) {
     fclose(fp);
 }
 
+/* The whole file, malloc'd (caller frees), or NULL when it cannot be read. */
 static char *read_all(const char *path) {
-    FILE *fp = fopen(path, "r");
-    if (!fp) return NULL;
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    buf[n] = 0;
-    fclose(fp);
-    return buf;
+    char *buf = NULL;
+    size_t n;
+    return cv_read_file(path, &buf, &n, NULL) == CV_OK ? buf : NULL;
 }
 
 static char *g_out; /* the last run's output, freed by the next run and by teardown */
@@ -45,21 +43,12 @@ static char *g_out; /* the last run's output, freed by the next run and by teard
 /* Runs `chemvae pipeline run FILE ARGS` in g_dir; returns the exit code, output (stdout +
  * stderr) in *out, valid until the next run. */
 static int run(const char *file, const char *args, char **out) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
     free(g_out);
-    g_out = NULL;
-    int rc = runcmd_capture(cmd, &g_out);
+    int rc = runcmd_capturef(&g_out, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
     assert_true(rc >= 0);
     assert_non_null(g_out);
     *out = g_out;
     return rc;
-}
-
-static size_t count(const char *hay, const char *needle) {
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
 }
 
 /* Number of runs rows of `kind` (and status when non-NULL). */
@@ -83,8 +72,7 @@ static int64_t db_count(const char *kind, const char *status) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvpipe-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (runcmd_mkdtemp(g_dir, sizeof g_dir, "cvpipe")) return -1;
     snprintf(g_pipe, sizeof g_pipe, "%s/fake", g_dir);
     snprintf(g_db, sizeof g_db, "%s/out/db.sqlite", g_dir);
     snprintf(g_in, sizeof g_in, "%s/in.smi", g_dir);
@@ -119,7 +107,7 @@ static void test_run_skip_from(void **state) {
     (void)state;
     char *out, path[256];
     assert_int_equal(run("fake", "", &out), 0);
-    assert_int_equal(count(out, "running: chemvae score"), 3);
+    assert_int_equal(runcmd_count(out, "running: chemvae score"), 3);
     assert_non_null(strstr(out, "stage,action,run_id,seconds\none,ran,2,")); /* stdout */
     assert_int_equal(db_count("stage", "ok"), 3);
     assert_int_equal(db_count("pipeline", "ok"), 1);
@@ -128,36 +116,38 @@ static void test_run_skip_from(void **state) {
     char *two = read_all(path);
     assert_non_null(two);
     assert_non_null(strstr(two, "[3CH4]"));
+    free(two);
     snprintf(path, sizeof path, "%s/out/state/state", g_dir);
     char *st = read_all(path);
     assert_non_null(st);
-    assert_int_equal(count(st, " done "), 3);
+    assert_int_equal(runcmd_count(st, " done "), 3);
+    free(st);
 
     assert_int_equal(run("fake", "", &out), 0);
-    assert_int_equal(count(out, "skipped: done"), 3);
+    assert_int_equal(runcmd_count(out, "skipped: done"), 3);
     assert_non_null(strstr(out, "three,skipped,4,"));
     assert_int_equal(db_count("stage", NULL), 3);
     assert_int_equal(db_count("pipeline", "ok"), 2);
 
     assert_int_equal(run("fake", "--from two", &out), 0);
-    assert_int_equal(count(out, "skipped: done"), 1);
-    assert_int_equal(count(out, "forced"), 2);
+    assert_int_equal(runcmd_count(out, "skipped: done"), 1);
+    assert_int_equal(runcmd_count(out, "forced"), 2);
     assert_int_equal(db_count("stage", NULL), 5);
 
     /* a changed input re-runs its stage and every stage after it */
     write_file(g_in, "CCO\n");
     assert_int_equal(run("fake", "", &out), 0);
-    assert_int_equal(count(out, "inputs changed"), 3);
+    assert_int_equal(runcmd_count(out, "inputs changed"), 3);
     assert_int_equal(db_count("stage", NULL), 8);
 
     /* a missing output re-runs its stage (and, as it has a new run, the later ones) */
     snprintf(path, sizeof path, "%s/out/state/two.out", g_dir);
     unlink(path);
     assert_int_equal(run("fake", "", &out), 0);
-    assert_int_equal(count(out, "skipped: done"), 1);
+    assert_int_equal(runcmd_count(out, "skipped: done"), 1);
     assert_int_equal(db_count("stage", NULL), 10);
     assert_int_equal(run("fake", "--dry-run", &out), 0);
-    assert_int_equal(count(out, "skipped: done"), 3);
+    assert_int_equal(runcmd_count(out, "skipped: done"), 3);
     assert_int_equal(db_count("pipeline", NULL), 5); /* --dry-run records nothing */
 }
 
@@ -193,6 +183,7 @@ static void test_resume_and_errors(void **state) {
     char *copy = read_all(path);
     assert_non_null(copy);
     assert_string_equal(copy, "CCO\n"); /* in.smi as test_run_skip_from left it */
+    free(copy);
     assert_int_equal(run("flaky.pipe", "", &out), 0);
     assert_non_null(strstr(out, "model        skipped: prebuilt in.smi exists\n"));
     assert_non_null(strstr(out, "use          skipped: done"));

@@ -23,9 +23,7 @@ static char g_dir[64], g_db[128], g_bin[600];
 /* Runs `chemvae query --db g_db ARGS` (ARGS already shell-quoted); returns the exit code
  * and the malloc'd stdout in *out. stderr is discarded. */
 static int run_query(const char *args, char **out) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' query --db '%s' %s 2>/dev/null", g_bin, g_db, args);
-    int rc = runcmd_capture(cmd, out);
+    int rc = runcmd_capturef(out, "'%s' query --db '%s' %s 2>/dev/null", g_bin, g_db, args);
     assert_true(rc >= 0);
     assert_non_null(*out);
     return rc;
@@ -34,8 +32,7 @@ static int run_query(const char *args, char **out) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvquery-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (runcmd_mkdtemp(g_dir, sizeof g_dir, "cvquery")) return -1;
     snprintf(g_db, sizeof g_db, "%s/results.db", g_dir);
     Store *s = NULL;
     CvError err = {0};

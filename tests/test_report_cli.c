@@ -23,6 +23,7 @@
 #include "chemvae/checkpoint.h"
 #include "chemvae/chem.h"
 #include "chemvae/dataset.h"
+#include "chemvae/fileio.h"
 #include "chemvae/store.h"
 #include "chemvae/vae.h"
 #include "support/runcmd.h"
@@ -142,8 +143,7 @@ static void fixture_db(void) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvreport-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (runcmd_mkdtemp(g_dir, sizeof g_dir, "cvreport")) return -1;
     snprintf(g_db, sizeof g_db, "%s/r.db", g_dir);
     snprintf(g_empty, sizeof g_empty, "%s/empty.db", g_dir);
     snprintf(g_model, sizeof g_model, "%s/m.cvae", g_dir);
@@ -169,24 +169,13 @@ static int sh(const char *fmt, ...) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* The whole file, malloc'd (caller frees); fails the test when it cannot be read. */
 static char *slurp(const char *path) {
-    FILE *fp = fopen(path, "r");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    buf[n] = 0;
-    fclose(fp);
+    char *buf = NULL;
+    size_t n;
+    CvError err = {0};
+    if (cv_read_file(path, &buf, &n, &err)) fail_msg("%s", err.msg);
     return buf;
-}
-
-static size_t count(const char *hay, const char *needle) {
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
-    return n;
 }
 
 static void assert_self_contained(const char *html) {
@@ -220,10 +209,10 @@ static void test_full_report(void **state) {
     assert_non_null(strstr(html, "distinct valid molecules by QED")); /* grid */
     assert_non_null(strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
     assert_non_null(strstr(html, "reconstruction"));
-    assert_int_equal(count(html, "<svg class=\"chart\""), 5 + 1 + 1); /* training, latent, trajectories */
+    assert_int_equal(runcmd_count(html, "<svg class=\"chart\""), 5 + 1 + 1); /* training, latent, trajectories */
     /* 12 top molecules + 4 interpolation steps (6 steps, two repeats) + 2 best optimized */
-    assert_int_equal(count(html, "<svg class=\"mol\""), 12 + 4 + 2);
-    assert_int_equal(count(html, "<svg"), count(html, "</svg>"));
+    assert_int_equal(runcmd_count(html, "<svg class=\"mol\""), 12 + 4 + 2);
+    assert_int_equal(runcmd_count(html, "<svg"), runcmd_count(html, "</svg>"));
     free(html);
     snprintf(shot, sizeof shot, "%s/report.png", g_dir);
     if (sh("tests/check-html-render.sh '%s' '%s'", out, shot) != 0) fail_msg("headless Chromium check failed");
@@ -235,7 +224,7 @@ static void test_scopes_and_empty(void **state) {
     snprintf(out, sizeof out, "%s/empty.html", g_dir);
     assert_int_equal(sh("'%s' report --db '%s' --out '%s' >/dev/null", g_bin, g_empty, out), 0);
     char *html = slurp(out);
-    assert_int_equal(count(html, "class=\"empty\""), 7); /* every section says it has no data */
+    assert_int_equal(runcmd_count(html, "class=\"empty\""), 7); /* every section says it has no data */
     assert_self_contained(html);
     free(html);
     /* a model without training rows in the DB: its checkpoint's own summary, and the map */
@@ -245,7 +234,7 @@ static void test_scopes_and_empty(void **state) {
     html = slurp(out);
     assert_non_null(strstr(html, "the model was trained elsewhere"));
     assert_non_null(strstr(html, "Latent space (PCA)"));
-    assert_int_equal(count(html, "class=\"empty\""), 5);
+    assert_int_equal(runcmd_count(html, "class=\"empty\""), 5);
     free(html);
     /* scope = the sampling run (id 5): no training, no optimization; sampling in the grid */
     assert_int_equal(sh("'%s' report --db '%s' --run 5 --out '%s' --score qed --top 3 >/dev/null", g_bin, g_db, out), 0);

@@ -21,9 +21,7 @@ static char g_dir[64], g_bin[600];
 /* Runs `chemvae score ARGS` in the temp directory; returns the exit code and the malloc'd
  * stdout in *out (may be NULL). stderr is discarded. */
 static int score(const char *args, char **out) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' score %s 2>/dev/null", g_dir, g_bin, args);
-    int rc = runcmd_capture(cmd, out);
+    int rc = runcmd_capturef(out, "cd '%s' && '%s' score %s 2>/dev/null", g_dir, g_bin, args);
     assert_true(rc >= 0);
     return rc;
 }
@@ -56,8 +54,7 @@ static void valid_flags(const char *csv, char *flags, size_t cap) {
 static int setup(void **state) {
     (void)state;
     if (runcmd_chemvae_path(g_bin, sizeof g_bin)) return -1;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cvscore-XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return runcmd_mkdtemp(g_dir, sizeof g_dir, "cvscore");
 }
 
 static int teardown(void **state) {

@@ -52,10 +52,15 @@ static Store *open_rw(const char *path) {
     return s;
 }
 
+/* A fresh read-write DB `name` in a new temp dir. */
+static Store *open_fresh(TmpDb *t, const char *name) {
+    tmp_db(t, name);
+    return open_rw(t->path);
+}
+
 /* A fresh DB `name` in a new temp dir with one run of `kind` (seed 1); *run gets its id. */
 static Store *open_with_run(TmpDb *t, const char *name, const char *kind, int64_t *run) {
-    tmp_db(t, name);
-    Store *s = open_rw(t->path);
+    Store *s = open_fresh(t, name);
     CvError err = {0};
     assert_int_equal(store_run_begin(s, kind, NULL, NULL, NULL, 1, 0, run, &err), CV_OK);
     return s;
@@ -134,8 +139,7 @@ static void gen_batch_free(GenBatch *b) {
 static void test_schema_created(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "a/b/results.db"); /* parent dirs do not exist yet */
-    Store *s = open_rw(t.path);
+    Store *s = open_fresh(&t, "a/b/results.db"); /* parent dirs do not exist yet */
     assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(query_int(s, "PRAGMA application_id"), STORE_APPLICATION_ID);
     assert_int_equal(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
@@ -269,8 +273,7 @@ static void test_locked_db_clear_error(void **state) {
 static void test_batch_insert_and_rollback(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "batch.db");
-    Store *s = open_rw(t.path);
+    Store *s = open_fresh(&t, "batch.db");
     CvError err = {0};
     int64_t run = 0;
     assert_int_equal(store_run_begin(s, "sample", NULL, "m.cvae", "0123abcd", 7, 0, &run, &err), 0);
@@ -568,8 +571,7 @@ static void test_readonly_rejects_writes(void **state) {
 static void test_canned_views(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "views.db");
-    Store *s = open_rw(t.path);
+    Store *s = open_fresh(&t, "views.db");
     CvError err = {0};
     int64_t r1 = 0, r2 = 0;
     assert_int_equal(store_run_begin(s, "train", "{\"epochs\":2}", NULL, NULL, 1, 0, &r1, &err), 0);
@@ -703,8 +705,7 @@ static char *render(const StoreTable *t, StoreFormat fmt, size_t max_width) {
 static void test_output_escaping(void **state) {
     (void)state;
     TmpDb t;
-    tmp_db(&t, "fmt.db");
-    Store *s = open_rw(t.path);
+    Store *s = open_fresh(&t, "fmt.db");
     CvError err = {0};
     StoreTable v;
     assert_int_equal(store_select(s,
@@ -857,8 +858,7 @@ static void test_json_builder(void **state) {
                            "\"path\":\"a\\\"b\\\\c\\n\",\"none\":null,\"props\":[\"qed\",\"sa\"]}");
     /* Accepted by the JSON CHECK constraint of runs.config. */
     TmpDb t;
-    tmp_db(&t, "json.db");
-    Store *db = open_rw(t.path);
+    Store *db = open_fresh(&t, "json.db");
     CvError err = {0};
     int64_t run = 0;
     assert_int_equal(store_run_begin(db, "train", s, NULL, NULL, 1, 0, &run, &err), CV_OK);

@@ -33,11 +33,16 @@ static void score_line(FILE *fp, const char *name, double v) {
     if (isfinite(v)) fprintf(fp, "%s %.3f ", name, v);
 }
 
+/* The newest run in scope that stored generations of `method` (0 when none). */
+static int64_t latest_run_with(Report *rp, const char *method) {
+    return report_latest_run(rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)",
+                             method);
+}
+
 void report_top_molecules(Report *rp) {
     FILE *fp = rp->fp;
     fprintf(fp, "<section id=\"top\"><h2>Top molecules</h2>\n");
-    int64_t runs[2] = {report_latest_run(rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)", "sample"),
-                       report_latest_run(rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)", "optimize")};
+    int64_t runs[2] = {latest_run_with(rp, "sample"), latest_run_with(rp, "optimize")};
     static const char *const names[2] = {"sampling", "optimization"};
     for (int k = 0; k < 2; k++) {
         if (!runs[k]) continue;
@@ -92,7 +97,7 @@ void report_top_molecules(Report *rp) {
 void report_interpolation(Report *rp) {
     FILE *fp = rp->fp;
     fprintf(fp, "<section id=\"interpolation\"><h2>Interpolation</h2>\n");
-    int64_t run = report_latest_run(rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)", "interpolate");
+    int64_t run = latest_run_with(rp, "interpolate");
     if (!run) {
         report_empty(rp, "No interpolation (run 'chemvae interpolate').");
         fprintf(fp, "</section>\n");
@@ -156,7 +161,7 @@ void report_interpolation(Report *rp) {
 void report_optimization(Report *rp) {
     FILE *fp = rp->fp;
     fprintf(fp, "<section id=\"optimization\"><h2>Optimization</h2>\n");
-    int64_t run = report_latest_run(rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)", "optimize");
+    int64_t run = latest_run_with(rp, "optimize");
     if (!run) {
         report_empty(rp, "No optimization (run 'chemvae optimize').");
         fprintf(fp, "</section>\n");

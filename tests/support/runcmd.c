@@ -1,8 +1,10 @@
 /* runcmd.c — see runcmd.h. */
 #include "runcmd.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,4 +53,28 @@ int runcmd_rmtree(const char *dir) {
     char cmd[4200];
     if ((size_t)snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= sizeof cmd) return -1;
     return system(cmd) == 0 ? 0 : -1;
+}
+
+size_t runcmd_count(const char *hay, const char *needle) {
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+int runcmd_capturef(char **out, const char *fmt, ...) {
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd) {
+        if (out) *out = NULL;
+        return -1;
+    }
+    return runcmd_capture(cmd, out);
+}
+
+int runcmd_mkdtemp(char *dir, size_t cap, const char *prefix) {
+    int n = snprintf(dir, cap, "/tmp/%s-XXXXXX", prefix);
+    return n >= 0 && (size_t)n < cap && mkdtemp(dir) ? 0 : -1;
 }

@@ -11,10 +11,20 @@
  * command could not be run or did not exit normally. */
 int runcmd_capture(const char *cmd, char **out);
 
+/* runcmd_capture of the command printf(fmt, ...) builds (up to 8 KiB; -1 when longer). */
+int runcmd_capturef(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Creates a fresh directory /tmp/PREFIX-XXXXXX (mkdtemp) and writes its path into
+ * dir[cap]. Returns 0, or -1 when it could not be created. */
+int runcmd_mkdtemp(char *dir, size_t cap, const char *prefix);
+
 /* Writes the absolute path of $BUILD/chemvae into bin[cap] (BUILD from the environment,
  * default "build", taken relative to the working directory unless absolute), so the path
  * stays valid after a `cd`. Returns 0, or -1 when getcwd fails or the path does not fit. */
 int runcmd_chemvae_path(char *bin, size_t cap);
+
+/* Number of non-overlapping occurrences of needle (not empty) in hay. */
+size_t runcmd_count(const char *hay, const char *needle);
 
 /* `rm -rf DIR` (a test's mkdtemp directory). Returns 0 on success, -1 otherwise. */
 int runcmd_rmtree(const char *dir);
