@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -95,4 +96,8 @@ void cli_lines_close(CliLines *in) {
     free(in->line);
     if (in->fp && in->fp != stdin) fclose(in->fp);
     memset(in, 0, sizeof *in);
+}
+
+const char *cli_default_model(void) {
+    return access(CLI_TRAINED_MODEL, F_OK) == 0 ? CLI_TRAINED_MODEL : CLI_SHIPPED_MODEL;
 }

@@ -33,6 +33,13 @@ CLI_COMMANDS(CLI_DECLARE)
 #undef CLI_DECLARE
 #endif
 
+/* The model the inference commands use without --model: results/models/model.cvae (what
+ * `chemvae train` writes by default) when it exists, else the shipped
+ * results/models/zinc24k-small.cvae. */
+#define CLI_TRAINED_MODEL "results/models/model.cvae"
+#define CLI_SHIPPED_MODEL "results/models/zinc24k-small.cvae"
+const char *cli_default_model(void);
+
 /* Default results database path. */
 #define CLI_DEFAULT_DB "results/chemvae.db"
 

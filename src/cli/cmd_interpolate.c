@@ -30,7 +30,8 @@ static void usage(FILE *out) {
             "  --steps N                    N intervals, N + 1 points (default 10)\n"
             "  --decodes K                  decodes per point: greedy + K-1 sampled (default 1)\n"
             "  --temperature X              temperature of the sampled decodes (default 0.5)\n"
-            "  --model FILE                 checkpoint (default results/models/model.cvae)\n"
+            "  --model FILE                 checkpoint (default results/models/model.cvae if it\n"
+            "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
             "  --seed N                     seed of the sampled decodes (default 1)\n"
             "  --json                       JSON instead of CSV\n"
             "  --threads N                  OpenBLAS threads\n"
@@ -41,7 +42,7 @@ static void usage(FILE *out) {
 }
 
 int cmd_interpolate(int argc, char **argv) {
-    const char *cmd = "interpolate", *model = "results/models/model.cvae", *from = NULL, *to = NULL;
+    const char *cmd = "interpolate", *model = cli_default_model(), *from = NULL, *to = NULL;
     const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
     long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0;
     double temperature = 0.5;

@@ -50,7 +50,8 @@ static void usage(FILE *out) {
             "  --temperature X       temperature of the sampled decodes (default 0.7)\n"
             "  --constrained DELTA   only molecules with Tanimoto >= DELTA to the start count\n"
             "other:\n"
-            "  --model FILE          checkpoint (default results/models/model.cvae)\n"
+            "  --model FILE          checkpoint (default results/models/model.cvae if it\n"
+            "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
             "  --seed N              seed (default 1)\n"
             "  --json                JSON instead of CSV\n"
             "  --threads N           OpenBLAS threads\n"
@@ -90,7 +91,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
         {"parent-run", required_argument, 0, O_PARENT}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     LatentOptConfig d;
     latent_opt_config_default(&d);
-    *a = (OptArgs){.model = "results/models/model.cvae", .objective = "plogp", .db_path = CLI_DEFAULT_DB,
+    *a = (OptArgs){.model = cli_default_model(), .objective = "plogp", .db_path = CLI_DEFAULT_DB,
                    .top = 10, .steps = (long)d.steps, .decode_every = (long)d.decode_every,
                    .decodes = (long)d.decode.attempts, .seed = 1, .lr = d.lr, .prior = d.prior,
                    .temperature = d.decode.retry_temperature, .delta = -1.0};

@@ -32,7 +32,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: chemvae sample [options]\n"
             "\n"
-            "  --model FILE          checkpoint (default results/models/model.cvae)\n"
+            "  --model FILE          checkpoint (default results/models/model.cvae if it\n"
+            "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
             "  -n N                  latent vectors to draw (default 100)\n"
             "  --around SMILES       draw around this molecule's mu instead of N(0, I)\n"
             "  --radius R            noise scale around the molecule (default 1)\n"
@@ -81,7 +82,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         {"threads", required_argument, 0, O_THREADS}, {"db", required_argument, 0, O_DB},
         {"no-db", no_argument, 0, O_NODB}, {"parent-run", required_argument, 0, O_PARENT},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    *a = (SampleArgs){.model = "results/models/model.cvae", .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
+    *a = (SampleArgs){.model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
                       .seed = 1, .batch = 256, .radius = 1.0, .retry_temperature = 1.0};
     optind = 1;
     int c;
