@@ -259,11 +259,14 @@ static CvStatus require_run(Store *s, int64_t run_id, const char *what, CvError 
 
 static CvStatus check_version(Store *s, int64_t *version, CvError *err) {
     int64_t app = 0, tables = 0;
-    CvStatus status = pragma_int(s, "PRAGMA user_version", version, err);
+    /* The table count is read FIRST: outside a transaction each read sees the latest commit,
+     * so when another process commits the first migration between the reads, this order
+     * sees either (no tables) or (tables, then their version) — never tables without a
+     * version, which the opposite order reported under load (test_concurrent_writers). */
+    CvStatus status =
+        pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &tables, err);
     if (!status) status = pragma_int(s, "PRAGMA application_id", &app, err);
-    if (!status)
-        status = pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &tables,
-                            err);
+    if (!status) status = pragma_int(s, "PRAGMA user_version", version, err);
     if (status) return status;
     if (app != 0 && app != STORE_APPLICATION_ID)
         return cv_error_set(err, CV_ERR_FORMAT,
@@ -320,13 +323,20 @@ static CvStatus open_read_write(Store *s, CvError *err) {
     status = check_version(s, &version, err);
     if (status) return status;
     char mode[16] = "";
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
-        rc = SQLITE_OK;
+    /* Several processes opening a brand-new DB at once race to switch it to WAL; the loser
+     * can get SQLITE_BUSY without the busy handler being consulted (seen in
+     * test_concurrent_writers under load), so retry for up to the busy timeout. */
+    for (int waited = 0;; waited += 50) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= s->busy_ms) break;
+        sqlite3_sleep(50);
     }
-    sqlite3_finalize(st);
     if (rc != SQLITE_OK) return store_db_error(s, err, rc, "switching to WAL");
     if (strcmp(mode, "wal") != 0)
         return cv_error_set(err, CV_ERR_DB, "%s: cannot use WAL journaling (got '%s')", s->path,
