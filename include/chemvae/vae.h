@@ -149,7 +149,5 @@ void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, f
 void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng,
                 int32_t *out, int32_t *out_len);
 
-/* Copies a flat parameter array of another model with the same config (used by tests). */
-size_t vae_num_params(const Vae *vae);
 
 #endif

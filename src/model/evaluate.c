@@ -90,12 +90,12 @@ CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size
     uint32_t *idx = NULL, *train_idx = NULL;
     size_t n = 0, n_train = 0;
     int32_t *ids = malloc(Bmax * T * sizeof *ids), *dec = malloc(Bmax * T * sizeof *dec);
-    int32_t *declen = malloc(Bmax * sizeof *declen), *len = malloc(Bmax * sizeof *len);
+    int32_t *declen = malloc(Bmax * sizeof *declen);
     float *mu = malloc(Bmax * Z * sizeof *mu), *pred = malloc(Bmax * (P ? P : 1) * sizeof *pred);
     char **uniq = NULL;
     HashSet64 train_set = {0}, seen = {0};
     CvStatus st = CV_OK;
-    if (!ids || !dec || !declen || !len || !mu || !pred) {
+    if (!ids || !dec || !declen || !mu || !pred) {
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -181,7 +181,6 @@ done:
     free(ids);
     free(dec);
     free(declen);
-    free(len);
     free(mu);
     free(pred);
     return st;

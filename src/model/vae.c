@@ -343,8 +343,6 @@ void vae_free(Vae *v) {
     memset(v, 0, sizeof *v);
 }
 
-size_t vae_num_params(const Vae *v) { return v->params.total; }
-
 /* ---- forward pieces --------------------------------------------------------------- */
 
 #define PD(v, id) nn_params_data(&(v)->params, (id))
