@@ -118,6 +118,9 @@ $(OBJ)/%.o: %.cpp | $(PKG_STAMP) $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
+# The packed GEMM kernel's multiply-adds must become FMAs; -std=c11 turns contraction off.
+$(OBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contract=fast
+
 # Only the chem module sees RDKit's headers.
 $(OBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
 

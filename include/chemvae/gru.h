@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "chemvae/error.h"
+#include "chemvae/gemm_packed.h"
 #include "chemvae/params.h"
 
 #define GRU_MAX_LAYERS 4
@@ -79,6 +80,9 @@ typedef struct {
     float *state;                 /* (L, B, H) inference state */
     float *sx, *sh;               /* (B, 3H) inference scratch */
     size_t infer_B;               /* batch of the current inference */
+    float *packed_store;          /* (2L, nn_packed_floats(3H, H)) packed inference weights */
+    NnPacked whh_p[GRU_MAX_LAYERS], wih_p[GRU_MAX_LAYERS]; /* W_hh[l], W_ih[l] (l >= 1) */
+    NnPackKind pack_kind;         /* kernel for inference (AUTO after gru_init; tests vary) */
 } Gru;
 
 /* Allocates all caches for cfg->max_B, cfg->max_T. CV_ERR_INVALID on a bad config
@@ -139,6 +143,15 @@ void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, cons
 void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B);
 const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x);
 const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok);
+/* One token-mode step of rows [b0, b1) only (b0 < b1 <= B; tok indexed by row, as above):
+ * returns the top-layer state of row b0 (rows b0..b1-1 follow, stride H). Calls on
+ * disjoint row ranges touch disjoint memory and may run in parallel threads, provided
+ * the BLAS is single-threaded meanwhile (see nn_parallel_rows). */
+const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
+                                        size_t b0, size_t b1);
+/* Exchanges rows i and j (< B) of the inference state in every layer (and of the c
+ * projection in token mode): lets a decoder keep its unfinished sequences in a prefix. */
+void gru_infer_swap_rows(Gru *g, size_t i, size_t j);
 /* Current inference state (L, B, H), e.g. to read lower layers. */
 const float *gru_infer_state(const Gru *g);
 

@@ -110,6 +110,8 @@ typedef struct {
     float *prop_dact[VAE_MAX_PROP + 1];              /* same shapes */
     float *prop_target, *prop_weight;                /* (B, P) */
     float *logit_row;                                /* (B, V) decode scratch */
+    int32_t *row_of;                                 /* (B) decode: position -> row */
+    CvRng *row_rng;                                  /* (B) decode: one stream per row */
 } Vae;
 
 /* Builds the parameter tables and every buffer for batches up to max_B. Parameters are
@@ -142,10 +144,16 @@ void vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
 /* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
 void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
 
+/* Smallest row chunk vae_decode gives a thread of its own (see nn_parallel_rows). */
+enum { VAE_DECODE_MIN_ROWS = 16 };
+
 /* Batched decoding of z (B, Z) into token ids out (B, T) (rows end with <end> then
- * <pad>; a row that never emits <end> is cut at T). temperature <= 0: greedy argmax;
- * otherwise sampling from softmax(logits / temperature) with `rng`. Returns nothing;
- * out_len (B) receives each row's length excluding <end>. */
+ * <pad>; a row that never emits <end> is cut at T). temperature <= 0 or rng NULL: greedy
+ * argmax; otherwise sampling from softmax(logits / temperature), each row from its own
+ * stream seeded by one draw of `rng` per row, so results do not depend on the thread
+ * count. Rows are split over the BLAS thread count (nn_parallel_rows); a row stops
+ * costing anything once it emits <end>. out_len (B) receives each row's length
+ * excluding <end>. */
 void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng,
                 int32_t *out, int32_t *out_len);
 

@@ -30,6 +30,7 @@
 #include "chemvae/conv1d.h"
 #include "chemvae/dense.h"
 #include "chemvae/loss.h"
+#include "chemvae/rowpar.h"
 
 #define BN_MOMENTUM 0.05f
 #define BN_EPS 1e-5f
@@ -309,6 +310,9 @@ CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvErro
     v->prop_target = falloc(B * (P ? P : 1), &fail);
     v->prop_weight = falloc(B * (P ? P : 1), &fail);
     v->logit_row = falloc(B * V, &fail);
+    v->row_of = calloc(B, sizeof *v->row_of);
+    v->row_rng = calloc(B, sizeof *v->row_rng);
+    if (!v->row_of || !v->row_rng) fail = 1;
     if (fail) return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)", max_B);
     return CV_OK;
 }
@@ -340,6 +344,8 @@ void vae_free(Vae *v) {
     }
     free(v->tok);
     free(v->target);
+    free(v->row_of);
+    free(v->row_rng);
     memset(v, 0, sizeof *v);
 }
 
@@ -620,37 +626,69 @@ static int32_t pick_token(const float *logits, size_t V, float temperature, CvRn
     return (int32_t)best;
 }
 
+/* What every decode worker shares; each owns rows [b0, b1) of tok, row_of, logit_row,
+ * the GRU's inference state and the outputs of the rows it holds. */
+typedef struct {
+    Vae *v;
+    float temperature; /* > 0 samples with v->row_rng (seeded per row), else greedy */
+    int32_t *out, *out_len;
+} DecodeJob;
+
+/* Decodes rows [b0, b1). Unfinished rows are kept in the prefix [b0, end) of the range:
+ * when a row emits <end> it is swapped behind the prefix (row_of maps a position to its
+ * row), so later steps run only on rows still decoding. */
+static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
+    (void)worker;
+    DecodeJob *job = ctx;
+    Vae *v = job->v;
+    size_t T = (size_t)v->cfg.T, V = (size_t)v->cfg.V, H = (size_t)v->cfg.H;
+    int32_t *tok = v->tok, *row_of = v->row_of;
+    for (size_t p = b0; p < b1; p++) {
+        tok[p] = VAE_TOK_START;
+        row_of[p] = (int32_t)p;
+    }
+    size_t end = b1;
+    for (size_t t = 0; t < T && end > b0; t++) {
+        const float *h = gru_infer_step_tokens_rows(&v->gru, &v->gw, tok, b0, end);
+        float *logits = v->logit_row + b0 * V;
+        dense_forward(logits, h, PD(v, v->id_out_w), PD(v, v->id_out_b), end - b0, H, V);
+        for (size_t p = b0; p < end; p++) {
+            int32_t row = row_of[p];
+            CvRng *rng = job->temperature > 0.0f ? &v->row_rng[row] : NULL;
+            int32_t k = pick_token(logits + (p - b0) * V, V, job->temperature, rng);
+            job->out[(size_t)row * T + t] = k;
+            tok[p] = k;
+            if (k == VAE_TOK_END) job->out_len[row] = (int32_t)t;
+        }
+        for (size_t p = b0; p < end;) {
+            if (job->out_len[row_of[p]] < 0) {
+                p++;
+                continue;
+            }
+            end--;
+            int32_t tk = tok[p], rw = row_of[p];
+            tok[p] = tok[end], row_of[p] = row_of[end];
+            tok[end] = tk, row_of[end] = rw;
+            gru_infer_swap_rows(&v->gru, p, end);
+        }
+    }
+}
+
 void vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
                 int32_t *out_len) {
     const VaeConfig *c = &v->cfg;
-    size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, H = (size_t)c->H;
+    size_t T = (size_t)c->T, E = (size_t)c->dec_dense;
     dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
     act_tanh_forward(v->hz, v->hz, B * E);
     gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, B);
-    int32_t *tok = v->tok; /* (B) current input tokens */
+    if (!rng) temperature = 0.0f;
     for (size_t b = 0; b < B; b++) {
-        tok[b] = VAE_TOK_START;
         out_len[b] = -1;
+        if (temperature > 0.0f) cv_rng_init(&v->row_rng[b], cv_rng_u64(rng));
     }
     for (size_t i = 0; i < B * T; i++) out[i] = VAE_TOK_PAD;
-    size_t active = B;
-    for (size_t t = 0; t < T && active > 0; t++) {
-        const float *h = gru_infer_step_tokens(&v->gru, &v->gw, tok);
-        dense_forward(v->logit_row, h, PD(v, v->id_out_w), PD(v, v->id_out_b), B, H, V);
-        for (size_t b = 0; b < B; b++) {
-            if (out_len[b] >= 0) {
-                tok[b] = VAE_TOK_PAD;
-                continue;
-            }
-            int32_t k = pick_token(v->logit_row + b * V, V, temperature, rng);
-            out[b * T + t] = k;
-            tok[b] = k;
-            if (k == VAE_TOK_END) {
-                out_len[b] = (int32_t)t;
-                active--;
-            }
-        }
-    }
+    DecodeJob job = {v, temperature, out, out_len};
+    nn_parallel_rows(B, VAE_DECODE_MIN_ROWS, decode_rows, &job);
     for (size_t b = 0; b < B; b++)
         if (out_len[b] < 0) out_len[b] = (int32_t)T;
 }

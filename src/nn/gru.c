@@ -80,6 +80,8 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->state = zalloc(L * B * H);
     g->sx = zalloc(B * 3 * H);
     g->sh = zalloc(B * 3 * H);
+    g->packed_store = zalloc(2 * L * nn_packed_floats(3 * H, H));
+    if (!g->packed_store) goto fail;
     if (!g->wtok || !g->dwtok || !g->cproj || !g->ones || !g->whh_t || !g->wih_t || !g->dgx || !g->dgh || !g->dseq ||
         !g->dh || !g->dsum || !g->state || !g->sx || !g->sh)
         goto fail;
@@ -98,7 +100,8 @@ void gru_free(Gru *g) {
         free(g->hn[l]);
     }
     float *bufs[] = {g->wtok, g->dwtok, g->cproj, g->ones, g->whh_t, g->wih_t, g->dgx,
-                     g->dgh,  g->dseq,  g->dh,    g->dsum, g->state, g->sx,    g->sh};
+                     g->dgh,  g->dseq,  g->dh,    g->dsum, g->state, g->sx,    g->sh,
+                     g->packed_store};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     memset(g, 0, sizeof *g);
 }
@@ -639,37 +642,67 @@ void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, cons
 /* ---- batched inference ------------------------------------------------------------- */
 
 void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B) {
-    size_t H = g->cfg.hidden, L = g->cfg.layers;
+    size_t H = g->cfg.hidden, L = g->cfg.layers, P = nn_packed_floats(3 * H, H);
     g->infer_B = B;
     if (h0)
         memcpy(g->state, h0, L * B * H * sizeof(float));
     else
         memset(g->state, 0, L * B * H * sizeof(float));
     if (g->cfg.vocab > 0) token_setup(g, w, c, B);
-    transpose_recurrent(g, w);
+    for (size_t l = 0; l < L; l++) {
+        nn_pack_weights(&g->whh_p[l], g->packed_store + 2 * l * P, w->w_hh[l], H, 3 * H, H,
+                        g->pack_kind);
+        if (l > 0)
+            nn_pack_weights(&g->wih_p[l], g->packed_store + (2 * l + 1) * P, w->w_ih[l], H,
+                            3 * H, H, g->pack_kind);
+    }
 }
 
-/* All layers, with g->sx holding layer 0's input projection W_ih x (no bias). */
-static const float *infer_layers(Gru *g, const GruWeights *w) {
-    size_t B = g->infer_B, H = g->cfg.hidden, H3 = 3 * H;
+/* Rows [b0, b1) of all layers, with those rows of g->sx holding layer 0's input
+ * projection W_ih x (no bias). Touches only rows [b0, b1) of sx, sh and the state, so
+ * disjoint row ranges may run concurrently (each with a single-threaded BLAS). */
+static const float *infer_layers(Gru *g, const GruWeights *w, size_t b0, size_t b1) {
+    size_t B = g->infer_B, H = g->cfg.hidden, H3 = 3 * H, n = b1 - b0;
+    float *sx = g->sx + b0 * H3, *sh = g->sh + b0 * H3;
     for (size_t l = 0; l < g->cfg.layers; l++) {
-        float *st = g->state + l * B * H;
-        if (l > 0) gemm_nt(g->sx, st - B * H, H, w->w_ih[l], H, B, H3, H);
-        gemm_nn(g->sh, st, H, g->whh_t + l * H * H3, B, H3, H);
-        cell_forward(st, g->sx, NULL, g->sh, st, w->b_ih[l], w->b_hh[l], B, H, 0);
+        float *st = g->state + l * B * H + b0 * H;
+        if (l > 0) nn_gemm_packed(sx, H3, st - B * H, H, &g->wih_p[l], n);
+        nn_gemm_packed(sh, H3, st, H, &g->whh_p[l], n);
+        cell_forward(st, sx, NULL, sh, st, w->b_ih[l], w->b_hh[l], n, H, 0);
     }
-    return g->state + (g->cfg.layers - 1) * B * H;
+    return g->state + (g->cfg.layers - 1) * B * H + b0 * H;
 }
 
 const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x) {
     size_t In = g->cfg.input;
     gemm_nt(g->sx, x, In, w->w_ih[0], In, g->infer_B, 3 * g->cfg.hidden, In);
-    return infer_layers(g, w);
+    return infer_layers(g, w, 0, g->infer_B);
+}
+
+const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
+                                        size_t b0, size_t b1) {
+    size_t H3 = 3 * g->cfg.hidden;
+    for (size_t b = b0; b < b1; b++)
+        vec_add(g->sx + b * H3, g->cproj + b * H3, g->wtok + (size_t)tok[b] * H3, H3);
+    return infer_layers(g, w, b0, b1);
 }
 
 const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok) {
-    size_t H3 = 3 * g->cfg.hidden;
-    for (size_t b = 0; b < g->infer_B; b++)
-        vec_add(g->sx + b * H3, g->cproj + b * H3, g->wtok + (size_t)tok[b] * H3, H3);
-    return infer_layers(g, w);
+    return gru_infer_step_tokens_rows(g, w, tok, 0, g->infer_B);
+}
+
+static void swap_floats(float *a, float *b, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        float t = a[k];
+        a[k] = b[k];
+        b[k] = t;
+    }
+}
+
+void gru_infer_swap_rows(Gru *g, size_t i, size_t j) {
+    size_t B = g->infer_B, H = g->cfg.hidden;
+    if (i == j) return;
+    for (size_t l = 0; l < g->cfg.layers; l++)
+        swap_floats(g->state + (l * B + i) * H, g->state + (l * B + j) * H, H);
+    if (g->cfg.vocab > 0) swap_floats(g->cproj + i * 3 * H, g->cproj + j * 3 * H, 3 * H);
 }

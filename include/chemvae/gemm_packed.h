@@ -1,0 +1,46 @@
+/* gemm_packed.h — c = a · Wᵀ with the weight matrix W packed once for many products.
+ *
+ * Batched decoding multiplies the same few weight matrices (3H × H per GRU layer) by small
+ * activation blocks (~128 rows per thread) 120 times per molecule. A general sgemm repacks
+ * W into its cache-blocked layout on every call, and at such row counts that repacking
+ * is ~20% of the time (perf, paper decoder). Here W is packed once per decode (column
+ * panels of NR outputs, k-major, zero-padded) and a register-tiled kernel streams the
+ * panels: AVX-512 (8 rows × 48 outputs) when the CPU has it, a portable kernel otherwise
+ * (4 × 24, compiled for AVX2 and baseline x86-64 or plain C elsewhere). Both compute the
+ * same sums in the same k order up to FMA rounding.
+ *
+ * W is PyTorch's (out = N, in = K) row-major layout. Nothing here allocates: callers own
+ * the storage (nn_packed_floats) and pass it in. */
+#ifndef CHEMVAE_GEMM_PACKED_H
+#define CHEMVAE_GEMM_PACKED_H
+
+#include <stddef.h>
+
+typedef enum {
+    NN_PACK_AUTO,     /* AVX-512 when the CPU has it, else portable */
+    NN_PACK_AVX512,   /* AVX-512 kernel; falls back to portable on a CPU without it */
+    NN_PACK_PORTABLE, /* the portable kernel whatever the CPU */
+} NnPackKind;
+
+typedef struct {
+    float *data;  /* panels: ceil(N / nr) × K × nr floats */
+    size_t N, K;  /* outputs, inputs */
+    size_t nr;    /* outputs per panel: 48 (AVX-512) or 24 (portable) */
+    int avx512;   /* which kernel nn_gemm_packed runs */
+} NnPacked;
+
+/* Floats of storage nn_pack_weights needs for an (N, K) matrix, for any kind. */
+size_t nn_packed_floats(size_t N, size_t K);
+
+/* Packs w (N, K) with row stride ldw >= K into `storage` (nn_packed_floats(N, K) floats)
+ * and describes it in *p; p->data = storage. w is only read. */
+void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N,
+                     size_t K, NnPackKind kind);
+
+/* c (M, N) = a (M, K) · Wᵀ, overwriting c; row strides lda >= K and ldc >= N. Allocates
+ * nothing and writes only rows [0, M) of c, so calls on disjoint rows may run in
+ * parallel threads. M = 0 does nothing. */
+void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,
+                    size_t M);
+
+#endif

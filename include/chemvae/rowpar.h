@@ -1,0 +1,30 @@
+/* rowpar.h — run independent row ranges of a batch on parallel threads.
+ *
+ * For work whose rows never interact but whose steps are small BLAS calls (batched greedy
+ * decoding: per step, a few (B, H)·(H, 3H) products at B ~ 256), splitting the rows over
+ * threads that each call a single-threaded BLAS beats one multi-threaded BLAS call per
+ * step: no fork/join per call, and the element-wise work between the calls runs in
+ * parallel too. Measured on the paper decoder, 2 cores: see tests/bench/decode.sh. */
+#ifndef CHEMVAE_ROWPAR_H
+#define CHEMVAE_ROWPAR_H
+
+#include <stddef.h>
+
+enum { NN_MAX_WORKERS = 16 };
+
+/* Processes rows [b0, b1) of the task; `worker` is 0 .. workers-1. */
+typedef void (*NnRowTask)(void *ctx, size_t b0, size_t b1, int worker);
+
+/* Number of workers nn_parallel_rows would use for n rows with chunks of at least
+ * min_rows: min(BLAS threads, NN_MAX_WORKERS, n / min_rows), at least 1. */
+int nn_row_workers(size_t n, size_t min_rows);
+
+/* Splits [0, n) into nn_row_workers(n, min_rows) contiguous chunks of near-equal size and
+ * runs task on each, chunk 0 on the calling thread and the others on new threads; returns
+ * when all are done. With more than one worker, the BLAS runs single-threaded until then
+ * (OpenBLAS's thread count is process-wide: do not call BLAS from other threads
+ * meanwhile) and is restored afterwards. If a thread cannot be started, its chunk runs on
+ * the calling thread, so the task always covers every row exactly once. */
+void nn_parallel_rows(size_t n, size_t min_rows, NnRowTask task, void *ctx);
+
+#endif
