@@ -14,9 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "chemvae/checkpoint.h"
 #include "chemvae/dataset.h"
 #include "chemvae/fileio.h"
+#include "chemvae/rowpar.h"
 #include "chemvae/train.h"
 #include "chemvae/vae.h"
 #include "chemvae/vocab.h"
@@ -236,6 +239,29 @@ static void test_overfit_32_molecules(void **state) {
         hits += memcmp(dec + i * ds.T, ids + i * ds.T, (size_t)len[i] * sizeof(int32_t)) == 0;
     fprintf(stderr, "  overfit: %zu/%zu reconstructed exactly\n", hits, NSMILES);
     assert_int_equal(hits, NSMILES);
+    /* decoding does not depend on the thread count (rows split over threads, finished rows
+     * dropped) nor on the batch around a row, greedy or sampled */
+    int32_t one[48], onelen, d1[NSMILES * 48], l1[NSMILES], d2[NSMILES * 48], l2[NSMILES];
+    int blas_threads = openblas_get_num_threads();
+    for (int sampled = 0; sampled < 2; sampled++) {
+        float temp = sampled ? 1.5f : 0.0f;
+        CvRng r1, r2;
+        cv_rng_init(&r1, 9), cv_rng_init(&r2, 9);
+        openblas_set_num_threads(1);
+        vae_decode(&vae, mu, NSMILES, temp, &r1, d1, l1);
+        openblas_set_num_threads(2);
+        assert_int_equal(nn_row_workers(NSMILES, VAE_DECODE_MIN_ROWS), 2);
+        vae_decode(&vae, mu, NSMILES, temp, &r2, d2, l2);
+        assert_memory_equal(d1, d2, sizeof d1);
+        assert_memory_equal(l1, l2, sizeof l1);
+        if (!sampled) assert_memory_equal(d1, dec, sizeof d1);
+        for (size_t i = 0; i < NSMILES && !sampled; i++) {
+            vae_decode(&vae, mu + i * 16, 1, 0.0f, NULL, one, &onelen);
+            assert_int_equal(onelen, l1[i]);
+            assert_memory_equal(one, d1 + i * ds.T, ds.T * sizeof(int32_t));
+        }
+    }
+    openblas_set_num_threads(blas_threads);
     vae_free(&vae);
     dataset_free(&ds);
 }

@@ -1,6 +1,7 @@
 /* test_nn.c — nn ops beyond gradients: fast vs naive agreement on random shapes,
  * accumulate (+=) and NULL-gradient semantics, GRU saturation / NaN behaviour of the
- * vectorized gate math, GRU batched inference == training forward,
+ * vectorized gate math, GRU batched inference == training forward (both packed-GEMM
+ * kernels, row ranges, row swaps), the packed GEMM against a plain loop,
  * batchnorm running statistics and eval mode, Adam against a double-precision reference
  * and gradient-norm clipping, and the parameter table. */
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "chemvae/batchnorm.h"
 #include "chemvae/conv1d.h"
 #include "chemvae/dense.h"
+#include "chemvae/gemm_packed.h"
 #include "chemvae/gru.h"
 #include "chemvae/params.h"
 #include "chemvae/rng.h"
@@ -213,11 +215,13 @@ static void test_gru_saturation_and_nan(void **state) {
 
 static void test_gru_inference_matches_forward(void **state) {
     (void)state;
-    for (int tokens = 0; tokens < 2; tokens++) {
-        size_t L = 3, B = 4, T = 6, H = 7, D = 3, V = 5, In = tokens ? D + V : 4;
+    for (int run = 0; run < 4; run++) {
+        int tokens = run & 1;
+        size_t L = 3, B = 4, T = 6, H = run < 2 ? 7 : 29, D = 3, V = 5, In = tokens ? D + V : 4;
         GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B, T};
         GruRig r;
-        rig_init(&r, &cfg, 33 + tokens);
+        rig_init(&r, &cfg, 33 + (unsigned)run);
+        r.g.pack_kind = run < 2 ? NN_PACK_AUTO : NN_PACK_PORTABLE;
         float *x = fvec(T * B * In, 1, 1), *c = fvec(B * D, 1, 2), *h0 = fvec(L * B * H, 1, 3);
         int32_t tok[6 * 4];
         for (size_t i = 0; i < T * B; i++) tok[i] = (int32_t)((i * 3 + 2) % V);
@@ -236,6 +240,76 @@ static void test_gru_inference_matches_forward(void **state) {
         rig_free(&r);
         free(x), free(c), free(h0);
     }
+}
+
+/* Token-mode inference by row ranges, and with rows swapped mid-run (what the decoder
+ * does with finished rows), equals stepping the whole batch in its original order. */
+static void test_gru_inference_rows_and_swaps(void **state) {
+    (void)state;
+    size_t L = 2, B = 7, T = 5, H = 21, D = 3, V = 6;
+    GruConfig cfg = {L, D + V, H, D, V, B, T};
+    GruRig r;
+    rig_init(&r, &cfg, 91);
+    float *c = fvec(B * D, 1, 4), *ref = malloc(T * B * H * sizeof(float));
+    int32_t tok[5 * 7], cur[7];
+    size_t pos_of[7], row_at[7];
+    for (size_t i = 0; i < T * B; i++) tok[i] = (int32_t)((i * 5 + 1) % V);
+    gru_infer_begin(&r.g, &r.w, c, NULL, B);
+    for (size_t t = 0; t < T; t++)
+        memcpy(ref + t * B * H, gru_infer_step_tokens(&r.g, &r.w, tok + t * B),
+               B * H * sizeof(float));
+    /* rows [0, 3) and [3, 7) separately; after each step, a rotation of the positions */
+    gru_infer_begin(&r.g, &r.w, c, NULL, B);
+    for (size_t b = 0; b < B; b++) pos_of[b] = row_at[b] = b;
+    for (size_t t = 0; t < T; t++) {
+        for (size_t p = 0; p < B; p++) cur[p] = tok[t * B + row_at[p]];
+        const float *h0 = gru_infer_step_tokens_rows(&r.g, &r.w, cur, 0, 3);
+        const float *h1 = gru_infer_step_tokens_rows(&r.g, &r.w, cur, 3, B);
+        assert_ptr_equal(h1, h0 + 3 * H);
+        for (size_t b = 0; b < B; b++)
+            expect_close("gru rows step", h0 + pos_of[b] * H, ref + (t * B + b) * H, H, 1e-6f);
+        size_t i = t % B, j = (t * 3 + 2) % B;
+        gru_infer_swap_rows(&r.g, i, j);
+        size_t ri = row_at[i], rj = row_at[j];
+        row_at[i] = rj, row_at[j] = ri, pos_of[rj] = i, pos_of[ri] = j;
+    }
+    rig_free(&r);
+    free(c), free(ref);
+}
+
+/* c = a · Wᵀ on packed W against a double loop, for both kernels, on shapes that leave
+ * short row blocks and short panels; strided a and c, and nothing outside c is written. */
+static void test_gemm_packed_matches_loop(void **state) {
+    (void)state;
+    static const size_t Ms[] = {1, 3, 8, 9, 17}, Ns[] = {1, 23, 48, 49, 100}, Ks[] = {1, 5, 64};
+    for (int kind = 0; kind < 2; kind++)
+        for (size_t mi = 0; mi < 5; mi++)
+            for (size_t ni = 0; ni < 5; ni++)
+                for (size_t ki = 0; ki < 3; ki++) {
+                    size_t M = Ms[mi], N = Ns[ni], K = Ks[ki], lda = K + 3, ldw = K + 1,
+                           ldc = N + 2;
+                    float *a = fvec(M * lda, 1, 10 + mi), *w = fvec(N * ldw, 1, 20 + ni);
+                    float *c = malloc((M + 1) * ldc * sizeof(float));
+                    float *store = malloc(nn_packed_floats(N, K) * sizeof(float));
+                    for (size_t i = 0; i < (M + 1) * ldc; i++) c[i] = 777.0f;
+                    NnPacked p;
+                    nn_pack_weights(&p, store, w, ldw, N, K,
+                                    kind ? NN_PACK_PORTABLE : NN_PACK_AVX512);
+                    if (kind) assert_int_equal(p.avx512, 0);
+                    nn_gemm_packed(c, ldc, a, lda, &p, M);
+                    for (size_t i = 0; i < M; i++) {
+                        for (size_t n = 0; n < N; n++) {
+                            double ref = 0;
+                            for (size_t k = 0; k < K; k++)
+                                ref += (double)a[i * lda + k] * w[n * ldw + k];
+                            assert_true(fabs(c[i * ldc + n] - ref) <= 1e-5 * (1 + fabs(ref)));
+                        }
+                        for (size_t n = N; n < ldc; n++) assert_true(c[i * ldc + n] == 777.0f);
+                    }
+                    for (size_t n = 0; n < ldc; n++) assert_true(c[M * ldc + n] == 777.0f);
+                    nn_gemm_packed(c, ldc, a, lda, &p, 0); /* M = 0: nothing */
+                    free(a), free(w), free(c), free(store);
+                }
 }
 
 /* ---- batchnorm: running statistics, eval mode ----------------------------------------- */
@@ -369,6 +443,8 @@ int main(void) {
         cmocka_unit_test(test_gru_fast_vs_naive),
         cmocka_unit_test(test_gru_saturation_and_nan),
         cmocka_unit_test(test_gru_inference_matches_forward),
+        cmocka_unit_test(test_gru_inference_rows_and_swaps),
+        cmocka_unit_test(test_gemm_packed_matches_loop),
         cmocka_unit_test(test_batchnorm_running_and_eval),
         cmocka_unit_test(test_adam_reference_and_clipping),
         cmocka_unit_test(test_adam_minimizes_quadratic),
