@@ -259,14 +259,20 @@ static CvStatus require_run(Store *s, int64_t run_id, const char *what, CvError 
 
 static CvStatus check_version(Store *s, int64_t *version, CvError *err) {
     int64_t app = 0, tables = 0;
-    /* The table count is read FIRST: outside a transaction each read sees the latest commit,
-     * so when another process commits the first migration between the reads, this order
-     * sees either (no tables) or (tables, then their version) — never tables without a
-     * version, which the opposite order reported under load (test_concurrent_writers). */
-    CvStatus status =
-        pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &tables, err);
+    /* The three reads share one read transaction (unless the caller already holds one), so
+     * they see one snapshot: another process committing the first migration in between
+     * cannot make a new DB look like tables without a chemvae schema version (the failure
+     * seen once under heavy load; a stress of 300 rounds x 16 processes creating one DB at
+     * once gives 0 failures with this, as it did without it on a quieter machine). */
+    int own_tx = sqlite3_get_autocommit(s->db);
+    CvStatus status = own_tx ? exec_sql(s, "BEGIN", "reading the schema version", err) : CV_OK;
+    if (!status)
+        status = pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                            &tables, err);
     if (!status) status = pragma_int(s, "PRAGMA application_id", &app, err);
     if (!status) status = pragma_int(s, "PRAGMA user_version", version, err);
+    if (own_tx && !status) status = exec_sql(s, "COMMIT", "reading the schema version", err);
+    if (own_tx && status) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     if (status) return status;
     if (app != 0 && app != STORE_APPLICATION_ID)
         return cv_error_set(err, CV_ERR_FORMAT,
