@@ -46,8 +46,9 @@ CvStatus ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int w
                    CvError *err);
 
 /* Reads `path`: fills *meta (caller frees with ckpt_meta_free) and builds *vae for batches
- * up to max_B with the stored parameters (and Adam moments when present and
- * load_optimizer). *has_optimizer (may be NULL) says whether Adam state was loaded. */
+ * up to max_B with the stored parameters. load_optimizer: a training model (vae_init) with
+ * the Adam moments when the file has them; 0: an inference-only model (vae_init_inference).
+ * *has_optimizer (may be NULL) says whether Adam state was loaded. */
 CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
                    int *has_optimizer, CvError *err);
 

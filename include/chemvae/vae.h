@@ -71,7 +71,8 @@ typedef struct {
 typedef struct {
     VaeConfig cfg;
     size_t max_B;
-    NnParams params; /* trainable: data, grad, m, v */
+    int training;    /* built by vae_init (1) or vae_init_inference (0) */
+    NnParams params; /* trainable: data, grad, m, v (m, v only when training) */
     NnParams stats;  /* batchnorm running mean / var (not trained) */
     Gru gru;
     GruWeights gw, gdw;
@@ -118,13 +119,19 @@ typedef struct {
  * initialised with PyTorch's defaults from `rng` (uniform ±1/sqrt(fan_in); BN gamma 1,
  * beta 0, running var 1). `vae` is freeable afterwards whatever the result. */
 CvStatus vae_init(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err);
+/* The same model for inference only: encode, property head (and its dz backward), decode.
+ * No Adam moments, GRU training caches or decoder loss buffers (the `small` preset at
+ * batch 256: ~50 MB instead of ~700 MB); vae_forward_backward / vae_forward_eval must not
+ * be called on it (assert). */
+CvStatus vae_init_inference(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng,
+                            CvError *err);
 void vae_free(Vae *vae);
 
 /* Training forward + backward of one batch. ids (B, T) row-major with rows
  * [tok_1 .. tok_L, <end>, <pad> ...], lengths (B) including <end>, props (B, P) z-scored
  * targets and prop_mask (B, P) 1/0 (NULL = all present; props may be NULL when P = 0),
  * eps (B, Z) reparameterization noise (NULL: z = mu). Overwrites the gradients (zeroes
- * them first), updates BN running statistics, fills *out. B <= max_B. */
+ * them first), updates BN running statistics, fills *out. B <= max_B. Needs vae_init. */
 void vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths,
                           const float *props, const float *prop_mask, const float *eps,
                           size_t B, float beta, float prop_weight, VaeLoss *out);

@@ -315,7 +315,9 @@ CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int
     if (st) goto done;
     CvRng rng;
     cv_rng_init(&rng, 0);
-    if ((st = vae_init(vae, &meta->cfg, max_B, &rng, err))) goto done;
+    st = load_optimizer ? vae_init(vae, &meta->cfg, max_B, &rng, err)
+                        : vae_init_inference(vae, &meta->cfg, max_B, &rng, err);
+    if (st) goto done;
     uint64_t np = 0, ns = 0;
     take(&r, &np, 8);
     take(&r, &ns, 8);

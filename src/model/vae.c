@@ -20,6 +20,7 @@
  * BN -> tanh every encoder activation stays in [-1, 1] whatever the statistics. */
 #include "chemvae/vae.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +188,7 @@ static CvStatus register_params(Vae *v, CvError *err) {
         return st;
     GruConfig gc = {.layers = (size_t)c->gru_layers, .input = E + (size_t)c->V,
                     .hidden = (size_t)c->H, .const_dim = E, .vocab = (size_t)c->V,
-                    .max_B = v->max_B, .max_T = (size_t)c->T};
+                    .max_B = v->max_B, .max_T = v->training ? (size_t)c->T : 1};
     if ((st = gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
     if ((st = add(&v->params, "dec.out.w", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, err)) ||
         (st = add(&v->params, "dec.out.b", (size_t)c->V, 0, 0, &v->id_out_b, err)))
@@ -239,20 +240,25 @@ static float *falloc(size_t n, int *fail) {
     return p;
 }
 
-CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
+/* Both builds: `training` adds Adam moments, the GRU's per-step caches and the decoder's
+ * (T, B, ·) loss buffers — over 90% of the memory at the default sizes. */
+static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int training, CvRng *rng,
+                          CvError *err) {
     memset(v, 0, sizeof *v);
     CvStatus st = vae_config_validate(cfg, err);
     if (st) return st;
     if (max_B == 0) return cv_error_set(err, CV_ERR_INVALID, "batch size must be positive");
     v->cfg = *cfg;
     v->max_B = max_B;
+    v->training = training;
     const VaeConfig *c = cfg;
     v->conv_len[0] = c->T;
     for (int i = 0; i < c->n_conv; i++) v->conv_len[i + 1] = v->conv_len[i] - c->conv_k[i] + 1;
     nn_params_init(&v->params);
     nn_params_init(&v->stats);
     if ((st = register_params(v, err))) return st;
-    if ((st = nn_params_alloc(&v->params, NN_PARAMS_GRAD | NN_PARAMS_ADAM, err))) return st;
+    if ((st = nn_params_alloc(&v->params, NN_PARAMS_GRAD | (training ? NN_PARAMS_ADAM : 0), err)))
+        return st;
     if ((st = nn_params_alloc(&v->stats, 0, err))) return st;
     gru_params_bind(&v->gw, &v->gdw, &v->params, v->id_gru0, (size_t)c->gru_layers);
     init_values(v, rng);
@@ -294,14 +300,17 @@ CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvErro
     v->dz = falloc(B * Z, &fail);
     v->hz = falloc(B * E, &fail);
     v->dhz = falloc(B * E, &fail);
-    v->tok = calloc(T * B, sizeof(int32_t));
-    v->target = calloc(T * B, sizeof(int32_t));
-    if (!v->tok || !v->target) fail = 1;
-    v->mask = falloc(T * B, &fail);
-    v->logits = falloc(T * B * V, &fail);
-    v->probs = falloc(T * B * V, &fail);
-    v->dlogits = falloc(T * B * V, &fail);
-    v->dgru_out = falloc(T * B * H, &fail);
+    v->tok = calloc((training ? T : 1) * B, sizeof(int32_t)); /* decoding uses B of them */
+    if (!v->tok) fail = 1;
+    if (training) {
+        v->target = calloc(T * B, sizeof(int32_t));
+        if (!v->target) fail = 1;
+        v->mask = falloc(T * B, &fail);
+        v->logits = falloc(T * B * V, &fail);
+        v->probs = falloc(T * B * V, &fail);
+        v->dlogits = falloc(T * B * V, &fail);
+        v->dgru_out = falloc(T * B * H, &fail);
+    }
     for (int i = 0; i <= c->n_prop; i++) {
         size_t w = i < c->n_prop ? (size_t)c->prop_hidden[i] : P;
         v->prop_act[i] = falloc(B * w, &fail);
@@ -315,6 +324,15 @@ CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvErro
     if (!v->row_of || !v->row_rng) fail = 1;
     if (fail) return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)", max_B);
     return CV_OK;
+}
+
+CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
+    return vae_build(v, cfg, max_B, 1, rng, err);
+}
+
+CvStatus vae_init_inference(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng,
+                            CvError *err) {
+    return vae_build(v, cfg, max_B, 0, rng, err);
 }
 
 void vae_free(Vae *v) {
@@ -504,6 +522,7 @@ static double prop_loss_forward(Vae *v, const float *props, const float *prop_ma
 void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
                           const float *prop_mask, const float *eps, size_t B, float beta,
                           float prop_weight, VaeLoss *out) {
+    assert(v->training && "vae_forward_backward needs a model from vae_init");
     const VaeConfig *c = &v->cfg;
     size_t Z = (size_t)c->Z, V = (size_t)c->V, H = (size_t)c->H, E = (size_t)c->dec_dense;
     size_t D = (size_t)c->enc_dense, P = (size_t)c->P;
@@ -590,6 +609,7 @@ void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, co
 void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
                       const float *prop_mask, size_t B, float beta, float prop_weight,
                       VaeLoss *out) {
+    assert(v->training && "vae_forward_eval needs a model from vae_init");
     memset(out, 0, sizeof *out);
     v->B = B;
     encoder_forward(v, ids, B, 0);
