@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,48 @@ static void test_substruct(void **state) {
     assert_int_equal(chem_has_substruct("C1CC", "C"), -1);
 }
 
+/* ChemQuery against Python RDKit's HasSubstructMatch: 500 ZINC molecules x 22 SMARTS
+ * (tests/fixtures/substruct.tsv, from make-substruct-fixture.py). */
+static void test_query_matches_python(void **state) {
+    (void)state;
+    FILE *f = fopen("tests/fixtures/substruct.tsv", "r");
+    assert_non_null(f);
+    ChemQuery *q[32];
+    size_t nq = 0, mols = 0, checked = 0;
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (line[0] == 'q') {
+            assert_true(nq < 32);
+            q[nq] = chem_query_new(line + 2);
+            assert_non_null(q[nq]);
+            nq++;
+        } else if (line[0] == 'm') {
+            char *bits = line + 2, *smiles = strchr(bits, '\t');
+            assert_non_null(smiles);
+            *smiles++ = 0;
+            assert_int_equal(strlen(bits), nq);
+            for (size_t k = 0; k < nq; k++) {
+                int want = bits[k] == '1', got = chem_query_match(q[k], smiles);
+                if (got != want)
+                    fprintf(stderr, "query %zu on %s: %d, Python %d\n", k, smiles, got, want);
+                assert_int_equal(got, want);
+                checked++;
+            }
+            mols++;
+        }
+    }
+    fclose(f);
+    assert_int_equal(mols, 500);
+    assert_int_equal(checked, 500 * nq);
+    assert_int_equal(chem_query_match(q[0], "C1CC"), -1);
+    for (size_t k = 0; k < nq; k++) chem_query_free(q[k]);
+    assert_null(chem_query_new("[C"));
+    assert_null(chem_query_new(""));
+    assert_null(chem_query_new(NULL));
+    chem_query_free(NULL);
+}
+
 static void test_svg(void **state) {
     (void)state;
     char *svg = chem_svg("c1ccccc1O", 200, 150);
@@ -152,6 +195,7 @@ static void test_svg(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_query_matches_python),
         cmocka_unit_test(test_invalid_inputs), cmocka_unit_test(test_long_inputs),
         cmocka_unit_test(test_canonical),      cmocka_unit_test(test_scores_known),
         cmocka_unit_test(test_tanimoto),       cmocka_unit_test(test_substruct),

@@ -77,8 +77,21 @@ double chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits);
 /* Tanimoto of two SMILES (Morgan r=2, 2048 bits); -1 if either is invalid. */
 double chem_tanimoto_smiles(const char *a, const char *b);
 
-/* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. */
+/* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. Parses the
+ * SMARTS on every call: to test many molecules, use a ChemQuery. */
 int chem_has_substruct(const char *smiles, const char *smarts);
+
+/* A SMARTS query parsed once for many molecules; read-only afterwards, so one query may be
+ * matched from several threads. Matching is RDKit's HasSubstructMatch with default
+ * parameters (stereo in the query ignored), checked against Python RDKit on 500 ZINC
+ * molecules x 22 SMARTS (tests/fixtures/substruct.tsv). */
+typedef struct ChemQuery ChemQuery;
+/* NULL when RDKit cannot parse the SMARTS (or it is empty, longer than CHEM_MAX_SMILES,
+ * or looks like a molblock / JSON), or out of memory. */
+ChemQuery *chem_query_new(const char *smarts);
+/* 1 match, 0 no match, -1 invalid SMILES (or an RDKit failure). */
+int chem_query_match(const ChemQuery *q, const char *smiles);
+void chem_query_free(ChemQuery *q);
 
 /* SVG depiction (RDKit MolDraw2D), malloc'd, or NULL if invalid. */
 char *chem_svg(const char *smiles, int width, int height);

@@ -4,9 +4,10 @@
  * A ChemMol is a molecule parsed by chem_rdkit.cpp exactly as Python's Chem.MolFromSmiles
  * parses it, kept live on the C++ side (ChemRdMol) for the descriptors, together with its
  * RDKit pickle — the C FFI's molecule currency — for the FFI calls: get_smiles (canonical
- * SMILES), get_morgan_fp_as_bytes, get_substruct_match, get_svg. Heavy atom count and
- * largest ring are read at parse time. Scoring = parse, get_smiles, RDKit's descriptor
- * functions, QED (chem_qed.c) and SA (chem_sa.c).
+ * SMILES), get_morgan_fp_as_bytes, get_svg. Heavy atom count and largest ring are read at
+ * parse time. Scoring = parse, get_smiles, RDKit's descriptor functions, QED (chem_qed.c)
+ * and SA (chem_sa.c). SMARTS queries (ChemQuery) are parsed once on the C++ side and
+ * matched there (the FFI's get_substruct_match re-parses query and molecule per call).
  *
  * Why the FFI's get_mol does not parse: it parses without sanitizing, then sanitizes, and
  * that path accepts SMILES RDKit's standard parse rejects (tests/fixtures/mutants.tsv row
@@ -176,24 +177,44 @@ double chem_tanimoto_smiles(const char *a, const char *b) {
     return sim;
 }
 
-int chem_has_substruct(const char *smiles, const char *smarts) {
-    /* get_qmol would read text holding "M  END" as a molblock, "commonchem" as JSON. */
+struct ChemQuery {
+    ChemRdPatterns *pattern; /* one parsed SMARTS */
+};
+
+ChemQuery *chem_query_new(const char *smarts) {
+    /* RDKit's text readers treat "M  END" as a molblock and "commonchem" as JSON. */
     if (!smarts || !smarts[0] || !chem_input_is_smiles(smarts) || strstr(smarts, "M  END") ||
         strstr(smarts, "commonchem"))
-        return -1;
+        return NULL;
+    ChemQuery *q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    q->pattern = chem_rd_patterns_new(&smarts, 1, NULL);
+    if (!q->pattern) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+int chem_query_match(const ChemQuery *q, const char *smiles) {
     ChemMol *mol = chem_mol_from_smiles(smiles);
     if (!mol) return -1;
-    size_t qlen = 0;
-    int found = -1;
-    /* An unparsable SMARTS gives the string "Error!" with size 0. */
-    char *query = get_qmol(smarts, &qlen, NULL);
-    if (query && qlen) {
-        char *match = get_substruct_match(mol->pkl, mol->pkl_len, query, qlen, NULL);
-        if (match) found = strcmp(match, "{}") != 0;
-        free_ptr(match);
-    }
-    free_ptr(query);
+    int n = chem_rd_count_matches(mol->rd, q->pattern, 0, 1);
     chem_mol_free(mol);
+    return n < 0 ? -1 : n > 0;
+}
+
+void chem_query_free(ChemQuery *q) {
+    if (!q) return;
+    chem_rd_patterns_free(q->pattern);
+    free(q);
+}
+
+int chem_has_substruct(const char *smiles, const char *smarts) {
+    ChemQuery *q = chem_query_new(smarts);
+    if (!q) return -1;
+    int found = chem_query_match(q, smiles);
+    chem_query_free(q);
     return found;
 }
 

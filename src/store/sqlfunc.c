@@ -60,10 +60,28 @@ static void fn_tanimoto(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     else sqlite3_result_null(ctx);
 }
 
+static void free_query(void *q) { chem_query_free(q); }
+
+/* The parsed SMARTS is kept with sqlite3_set_auxdata, so a constant SMARTS (the usual
+ * `WHERE has_substruct(smiles, '...')`) is parsed once per statement, not once per row. */
 static void fn_has_substruct(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
     const char *s = arg_text(argv[0]), *q = arg_text(argv[1]);
-    int r = s && q ? chem_has_substruct(s, q) : -1;
+    if (!s || !q) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    ChemQuery *query = sqlite3_get_auxdata(ctx, 1);
+    if (!query) {
+        query = chem_query_new(q);
+        if (!query) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+        sqlite3_set_auxdata(ctx, 1, query, free_query); /* frees it at once if not kept */
+        query = sqlite3_get_auxdata(ctx, 1);
+    }
+    int r = query ? chem_query_match(query, s) : chem_has_substruct(s, q);
     if (r >= 0) sqlite3_result_int(ctx, r);
     else sqlite3_result_null(ctx);
 }
