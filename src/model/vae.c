@@ -698,6 +698,10 @@ void vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng,
                 int32_t *out_len) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, E = (size_t)c->dec_dense;
+    /* With parallel workers the set-up below runs on single-threaded BLAS too: waking
+     * OpenBLAS's pool here would leave its threads spinning on the workers' cores. */
+    int workers = nn_row_workers(B, VAE_DECODE_MIN_ROWS);
+    int blas_threads = workers > 1 ? nn_blas_threads_set(1) : 0;
     dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
     act_tanh_forward(v->hz, v->hz, B * E);
     gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, B);
@@ -708,7 +712,8 @@ void vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng,
     }
     for (size_t i = 0; i < B * T; i++) out[i] = VAE_TOK_PAD;
     DecodeJob job = {v, temperature, out, out_len};
-    nn_parallel_rows(B, VAE_DECODE_MIN_ROWS, decode_rows, &job);
+    nn_parallel_rows(B, workers, decode_rows, &job);
+    if (workers > 1) nn_blas_threads_set(blas_threads);
     for (size_t b = 0; b < B; b++)
         if (out_len[b] < 0) out_len[b] = (int32_t)T;
 }

@@ -27,9 +27,16 @@ int nn_row_workers(size_t n, size_t min_rows) {
     return w < 1 ? 1 : w;
 }
 
-void nn_parallel_rows(size_t n, size_t min_rows, NnRowTask task, void *ctx) {
-    int workers = nn_row_workers(n, min_rows);
-    if (workers == 1) {
+int nn_blas_threads_set(int n) {
+    int previous = openblas_get_num_threads();
+    if (n != previous) openblas_set_num_threads(n);
+    return previous;
+}
+
+void nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx) {
+    if (workers > NN_MAX_WORKERS) workers = NN_MAX_WORKERS;
+    if ((size_t)workers > n) workers = (int)n;
+    if (workers <= 1) {
         task(ctx, 0, n, 0);
         return;
     }
@@ -39,8 +46,7 @@ void nn_parallel_rows(size_t n, size_t min_rows, NnRowTask task, void *ctx) {
     for (int k = 0; k < workers; k++)
         chunk[k] = (RowChunk){task, ctx, n * (size_t)k / (size_t)workers,
                               n * (size_t)(k + 1) / (size_t)workers, k};
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    int blas_threads = nn_blas_threads_set(1);
     for (int k = 1; k < workers; k++)
         started[k] = pthread_create(&tid[k], NULL, chunk_main, &chunk[k]) == 0;
     chunk_main(&chunk[0]);
@@ -50,5 +56,5 @@ void nn_parallel_rows(size_t n, size_t min_rows, NnRowTask task, void *ctx) {
         else
             chunk_main(&chunk[k]);
     }
-    openblas_set_num_threads(blas_threads);
+    nn_blas_threads_set(blas_threads);
 }
