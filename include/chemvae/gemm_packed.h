@@ -5,9 +5,9 @@
  * W into its cache-blocked layout on every call, and at such row counts that repacking
  * is ~20% of the time (perf, paper decoder). Here W is packed once per decode (column
  * panels of NR outputs, k-major, zero-padded) and a register-tiled kernel streams the
- * panels: AVX-512 (8 rows × 48 outputs) when the CPU has it, a portable kernel otherwise
- * (4 × 24, compiled for AVX2 and baseline x86-64 or plain C elsewhere). Both compute the
- * same sums in the same k order up to FMA rounding.
+ * panels: AVX-512 (8 rows × 48 outputs) when the CPU has it, else AVX2 + FMA (4 × 24),
+ * else a generic kernel on 16-byte vectors (4 × 8). All compute the same sums in the same
+ * k order up to FMA rounding.
  *
  * W is PyTorch's (out = N, in = K) row-major layout. Nothing here allocates: callers own
  * the storage (nn_packed_floats) and pass it in. */
@@ -16,17 +16,19 @@
 
 #include <stddef.h>
 
+/* Kernels, best first. Asking for one the CPU lacks gives the best one below it. */
 typedef enum {
-    NN_PACK_AUTO,     /* AVX-512 when the CPU has it, else portable */
-    NN_PACK_AVX512,   /* AVX-512 kernel; falls back to portable on a CPU without it */
-    NN_PACK_PORTABLE, /* the portable kernel whatever the CPU */
+    NN_PACK_AUTO,    /* the best this CPU runs */
+    NN_PACK_AVX512,  /* x86-64 AVX-512F: 8 rows × 48 outputs */
+    NN_PACK_AVX2,    /* x86-64 AVX2 + FMA: 4 × 24 */
+    NN_PACK_GENERIC, /* any CPU, 16-byte vectors: 4 × 8 */
 } NnPackKind;
 
 typedef struct {
-    float *data;  /* panels: ceil(N / nr) × K × nr floats */
-    size_t N, K;  /* outputs, inputs */
-    size_t nr;    /* outputs per panel: 48 (AVX-512) or 24 (portable) */
-    int avx512;   /* which kernel nn_gemm_packed runs */
+    float *data;       /* panels: ceil(N / nr) × K × nr floats */
+    size_t N, K;       /* outputs, inputs */
+    size_t nr;         /* outputs per panel: 48, 24 or 8 (by kernel) */
+    NnPackKind kernel; /* the kernel nn_gemm_packed runs (never AUTO) */
 } NnPacked;
 
 /* Floats of storage nn_pack_weights needs for an (N, K) matrix, for any kind. */

@@ -5,54 +5,62 @@
  * The kernel keeps an MR × NR tile of c in registers (MR·NR/VW vector accumulators), and for
  * each k loads the panel's NR weights (NR/VW vectors) and broadcasts one a value per row:
  * MR + NR/VW loads for MR·NR/VW fused multiply-adds. Tiles: AVX-512 8 × 48 (24 zmm
- * accumulators), portable 4 × 24 (12 ymm accumulators under AVX2). Panels are the outer
- * loop so one panel (K·NR floats, ~94 KB at K = 488) stays in L2 while every row block
- * streams over it. A short last row block reads its last real row again for the missing
- * rows (no padding copy) and stores only the real ones; a short last panel stores only the
- * real outputs. Measured against OpenBLAS sgemm at M = 128, N = 1464, K = 488, one
- * thread each on both cores: 123 vs 107 GFLOP/s. */
+ * accumulators), AVX2 + FMA 4 × 24 (12 ymm), generic 4 × 8 on 16-byte vectors (8 xmm; SSE2
+ * on x86-64). The kernel is chosen when packing, by explicit CPU checks: GCC's
+ * target_clones picks its "arch=" clones by CPU model, not by features, and a 32-byte
+ * vector kernel built for baseline x86-64 ran 35x slower than the AVX-512 one.
+ * Panels are the outer loop so one panel (K·NR floats, ~94 KB at K = 488) stays in L2
+ * while every row block streams over it. A short last row block reads its last real row
+ * again for the missing rows (no padding copy) and stores only the real ones; a short last
+ * panel stores only the real outputs. Measured against OpenBLAS sgemm at M = 128,
+ * N = 1464, K = 488, one thread each on both cores: 123 vs 107 GFLOP/s (AVX-512). */
 #include "chemvae/gemm_packed.h"
 
 #include <string.h>
 
 #define AVX512_MR 8
 #define AVX512_NR 48
-#define PORTABLE_MR 4
-#define PORTABLE_NR 24
+#define AVX2_MR 4
+#define AVX2_NR 24
+#define GENERIC_MR 4
+#define GENERIC_NR 8
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define HAVE_AVX512_KERNEL 1
+#define HAVE_X86_KERNELS 1
 #define AVX512_TARGET __attribute__((target("avx512f")))
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
 #else
-#define HAVE_AVX512_KERNEL 0
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PORTABLE_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define PORTABLE_CLONES
+#define HAVE_X86_KERNELS 0
 #endif
 #if defined(__GNUC__) /* vector arguments never cross a non-inlined call here */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
 size_t nn_packed_floats(size_t N, size_t K) {
-    size_t nr = AVX512_NR > PORTABLE_NR ? AVX512_NR : PORTABLE_NR;
+    size_t nr = AVX512_NR; /* a multiple of the other NRs: the largest padding */
     return (N + nr - 1) / nr * nr * K;
 }
 
-static int cpu_has_avx512(void) {
-#if HAVE_AVX512_KERNEL
+/* The best kernel this CPU runs that is not above `kind`'s. */
+static NnPackKind pick_kernel(NnPackKind kind) {
+#if HAVE_X86_KERNELS
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    int avx512 = __builtin_cpu_supports("avx512f");
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if ((kind == NN_PACK_AUTO || kind == NN_PACK_AVX512) && avx512) return NN_PACK_AVX512;
+    if (kind != NN_PACK_GENERIC && avx2) return NN_PACK_AVX2;
 #else
-    return 0;
+    (void)kind;
 #endif
+    return NN_PACK_GENERIC;
 }
 
 void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N,
                      size_t K, NnPackKind kind) {
-    p->avx512 = kind != NN_PACK_PORTABLE && cpu_has_avx512();
-    p->nr = p->avx512 ? AVX512_NR : PORTABLE_NR;
+    p->kernel = pick_kernel(kind);
+    p->nr = p->kernel == NN_PACK_AVX512 ? AVX512_NR
+            : p->kernel == NN_PACK_AVX2 ? AVX2_NR
+                                        : GENERIC_NR;
     p->data = storage;
     p->N = N;
     p->K = K;
@@ -115,12 +123,15 @@ void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, si
         }                                                                                    \
     }
 
-typedef float vf8 __attribute__((vector_size(8 * sizeof(float))));
-DEFINE_TILE(tile_portable, inline __attribute__((always_inline)), vf8, 8, PORTABLE_MR,
-            PORTABLE_NR / 8)
-DEFINE_GEMM(gemm_portable, PORTABLE_CLONES, tile_portable, PORTABLE_MR, PORTABLE_NR)
+typedef float vf4 __attribute__((vector_size(4 * sizeof(float))));
+DEFINE_TILE(tile_generic, inline __attribute__((always_inline)), vf4, 4, GENERIC_MR,
+            GENERIC_NR / 4)
+DEFINE_GEMM(gemm_generic, , tile_generic, GENERIC_MR, GENERIC_NR)
 
-#if HAVE_AVX512_KERNEL
+#if HAVE_X86_KERNELS
+typedef float vf8 __attribute__((vector_size(8 * sizeof(float))));
+DEFINE_TILE(tile_avx2, AVX2_TARGET, vf8, 8, AVX2_MR, AVX2_NR / 8)
+DEFINE_GEMM(gemm_avx2, AVX2_TARGET, tile_avx2, AVX2_MR, AVX2_NR)
 typedef float vf16 __attribute__((vector_size(16 * sizeof(float))));
 DEFINE_TILE(tile_avx512, AVX512_TARGET, vf16, 16, AVX512_MR, AVX512_NR / 16)
 DEFINE_GEMM(gemm_avx512, AVX512_TARGET, tile_avx512, AVX512_MR, AVX512_NR)
@@ -129,11 +140,15 @@ DEFINE_GEMM(gemm_avx512, AVX512_TARGET, tile_avx512, AVX512_MR, AVX512_NR)
 void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,
                     size_t M) {
     if (M == 0) return;
-#if HAVE_AVX512_KERNEL
-    if (p->avx512) {
+#if HAVE_X86_KERNELS
+    if (p->kernel == NN_PACK_AVX512) {
         gemm_avx512(c, ldc, a, lda, p, M);
         return;
     }
+    if (p->kernel == NN_PACK_AVX2) {
+        gemm_avx2(c, ldc, a, lda, p, M);
+        return;
+    }
 #endif
-    gemm_portable(c, ldc, a, lda, p, M);
+    gemm_generic(c, ldc, a, lda, p, M);
 }
