@@ -5,7 +5,9 @@
  * N·(K−1) retries (one shared temperature) another, each decoded in chunks of max_B
  * vectors so the GRU's batched inference path always sees full batches — K retries of 3
  * vectors are one batch of 3(K−1), not K−1 batches of 3. Replicated z rows for the retries
- * live in one scratch buffer of max_B·Z floats, filled chunk by chunk.
+ * live in one scratch buffer of max_B·Z floats, filled chunk by chunk. Each chunk's strings
+ * are validated and scored by RDKit on the BLAS thread count (nn_parallel_rows): RDKit
+ * was most of the wall time of `optimize` once decoding got fast.
  *
  * LatentUniq keys canonical SMILES by FNV-1a 64 into an open-addressing table of item
  * indices and compares the strings on a hash hit, so distinct molecules are never folded
@@ -14,10 +16,12 @@
 #include "chemvae/latent.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chemvae/fileio.h"
+#include "chemvae/rowpar.h"
 
 void latent_mols_free(LatentMol *mols, size_t n) {
     if (!mols) return;
@@ -28,15 +32,46 @@ void latent_mols_free(LatentMol *mols, size_t n) {
     }
 }
 
-/* Turns decoded ids (B, T) into scored LatentMols at out[i * stride]. */
-static CvStatus score_rows(const CvVocab *vocab, const int32_t *ids, size_t B, size_t T,
-                           LatentMol *out, size_t stride, CvError *err) {
-    for (size_t i = 0; i < B; i++) {
-        LatentMol *m = &out[i * stride];
-        m->raw = vocab_decode(vocab, ids + i * T, T);
+/* Where decoded row b of a chunk starting at row s goes: first attempts (retry = 0) fill
+ * out[row * K]; retry row r is vector r / (K−1), attempt 1 + r % (K−1). */
+typedef struct {
+    const CvVocab *vocab;
+    const int32_t *ids; /* (B, T) of the chunk */
+    size_t T, K, s;
+    int retry;
+    LatentMol *out;
+    size_t failed[NN_MAX_WORKERS]; /* per worker: first chunk row out of memory, or SIZE_MAX */
+} ScoreJob;
+
+static LatentMol *score_target(const ScoreJob *j, size_t b) {
+    size_t r = j->s + b;
+    return j->retry ? &j->out[r / (j->K - 1) * j->K + 1 + r % (j->K - 1)] : &j->out[r * j->K];
+}
+
+/* ids -> SMILES -> RDKit validation, canonical form and scores for rows [b0, b1). The chem
+ * module is thread-safe (tests/test_chem_threads.c), so workers score disjoint rows. */
+static void score_chunk(void *ctx, size_t b0, size_t b1, int worker) {
+    ScoreJob *j = ctx;
+    for (size_t b = b0; b < b1; b++) {
+        LatentMol *m = score_target(j, b);
+        m->raw = vocab_decode(j->vocab, j->ids + b * j->T, j->T);
+        if (m->raw) m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
+        if (!m->raw || (m->valid && !m->canonical)) {
+            j->failed[worker] = b;
+            return;
+        }
+    }
+}
+
+/* Scores the B decoded rows of a chunk on as many threads as the BLAS has. */
+static CvStatus score_rows(ScoreJob *j, size_t B, CvError *err) {
+    for (int w = 0; w < NN_MAX_WORKERS; w++) j->failed[w] = SIZE_MAX;
+    nn_parallel_rows(B, nn_row_workers(B, 8), score_chunk, j);
+    for (int w = 0; w < NN_MAX_WORKERS; w++) {
+        if (j->failed[w] == SIZE_MAX) continue;
+        const LatentMol *m = score_target(j, j->failed[w]);
         if (!m->raw) return cv_error_set(err, CV_ERR_NOMEM, "out of memory decoding a SMILES");
-        m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
-        if (m->valid && !m->canonical) return cv_error_set(err, CV_ERR_NOMEM, "out of memory canonicalizing '%s'", m->raw);
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory canonicalizing '%s'", m->raw);
     }
     return CV_OK;
 }
@@ -56,10 +91,12 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         goto fail;
     }
     /* first attempts: z rows as given */
+    ScoreJob job = {.vocab = vocab, .ids = ids, .T = T, .K = K, .out = out};
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
         vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);
-        if ((st = score_rows(vocab, ids, B, T, out + s * K, K, err))) goto fail;
+        job.s = s, job.retry = 0;
+        if ((st = score_rows(&job, B, err))) goto fail;
     }
     /* retries: row r of the N·(K−1) rows is vector r / (K−1), attempt 1 + r % (K−1) */
     size_t R = N * (K - 1);
@@ -67,10 +104,8 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         size_t B = R - s < Bmax ? R - s : Bmax;
         for (size_t b = 0; b < B; b++) memcpy(zrep + b * Z, z + (s + b) / (K - 1) * Z, Z * sizeof *zrep);
         vae_decode(vae, zrep, B, opts->retry_temperature, rng, ids, len);
-        for (size_t b = 0; b < B; b++) {
-            size_t r = s + b, i = r / (K - 1), a = 1 + r % (K - 1);
-            if ((st = score_rows(vocab, ids + b * T, 1, T, out + i * K + a, 1, err))) goto fail;
-        }
+        job.s = s, job.retry = 1;
+        if ((st = score_rows(&job, B, err))) goto fail;
     }
     free(ids);
     free(len);
