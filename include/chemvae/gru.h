@@ -137,7 +137,7 @@ void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, cons
  * or zeros and, in token mode, projects c (B, D) once (c is ignored in dense mode).
  * Each step advances all B sequences by one step with input x (B, I) (dense mode) or
  * tok (B) (token mode) and returns the top-layer state (B, H), owned by g and valid
- * until the next call. begin takes what it needs from the weights (transposes, the c
+ * until the next call. begin takes what it needs from the weights (packed copies, the c
  * projection): they must not change until the last step of that run. Does not touch
  * what a pending backward needs. B <= max_B. */
 void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B);
