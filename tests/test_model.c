@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "chemvae/checkpoint.h"
 #include "chemvae/dataset.h"
 #include "chemvae/fileio.h"
@@ -242,14 +240,14 @@ static void test_overfit_32_molecules(void **state) {
     /* decoding does not depend on the thread count (rows split over threads, finished rows
      * dropped) nor on the batch around a row, greedy or sampled */
     int32_t one[48], onelen, d1[NSMILES * 48], l1[NSMILES], d2[NSMILES * 48], l2[NSMILES];
-    int blas_threads = openblas_get_num_threads();
+    int blas_threads = nn_blas_threads_set(1);
     for (int sampled = 0; sampled < 2; sampled++) {
         float temp = sampled ? 1.5f : 0.0f;
         CvRng r1, r2;
         cv_rng_init(&r1, 9), cv_rng_init(&r2, 9);
-        openblas_set_num_threads(1);
+        nn_blas_threads_set(1);
         vae_decode(&vae, mu, NSMILES, temp, &r1, d1, l1);
-        openblas_set_num_threads(2);
+        nn_blas_threads_set(2);
         assert_int_equal(nn_row_workers(NSMILES, VAE_DECODE_MIN_ROWS), 2);
         vae_decode(&vae, mu, NSMILES, temp, &r2, d2, l2);
         assert_memory_equal(d1, d2, sizeof d1);
@@ -261,7 +259,7 @@ static void test_overfit_32_molecules(void **state) {
             assert_memory_equal(one, d1 + i * ds.T, ds.T * sizeof(int32_t));
         }
     }
-    openblas_set_num_threads(blas_threads);
+    nn_blas_threads_set(blas_threads);
     vae_free(&vae);
     dataset_free(&ds);
 }

@@ -81,9 +81,8 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->sx = zalloc(B * 3 * H);
     g->sh = zalloc(B * 3 * H);
     g->packed_store = zalloc(2 * L * nn_packed_floats(3 * H, H));
-    if (!g->packed_store) goto fail;
     if (!g->wtok || !g->dwtok || !g->cproj || !g->ones || !g->whh_t || !g->wih_t || !g->dgx || !g->dgh || !g->dseq ||
-        !g->dh || !g->dsum || !g->state || !g->sx || !g->sh)
+        !g->dh || !g->dsum || !g->state || !g->sx || !g->sh || !g->packed_store)
         goto fail;
     for (size_t i = 0; i < T * B; i++) g->ones[i] = 1.0f;
     return CV_OK;

@@ -72,16 +72,13 @@ static void fn_has_substruct(sqlite3_context *ctx, int argc, sqlite3_value **arg
         return;
     }
     ChemQuery *query = sqlite3_get_auxdata(ctx, 1);
-    if (!query) {
-        query = chem_query_new(q);
-        if (!query) {
-            sqlite3_result_null(ctx);
-            return;
-        }
-        sqlite3_set_auxdata(ctx, 1, query, free_query); /* frees it at once if not kept */
-        query = sqlite3_get_auxdata(ctx, 1);
+    int r = -1;
+    if (query) {
+        r = chem_query_match(query, s);
+    } else if ((query = chem_query_new(q))) {
+        r = chem_query_match(query, s);
+        sqlite3_set_auxdata(ctx, 1, query, free_query); /* SQLite owns it now (may free it) */
     }
-    int r = query ? chem_query_match(query, s) : chem_has_substruct(s, q);
     if (r >= 0) sqlite3_result_int(ctx, r);
     else sqlite3_result_null(ctx);
 }

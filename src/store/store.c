@@ -272,7 +272,7 @@ static CvStatus check_version(Store *s, int64_t *version, CvError *err) {
     if (!status) status = pragma_int(s, "PRAGMA application_id", &app, err);
     if (!status) status = pragma_int(s, "PRAGMA user_version", version, err);
     if (own_tx && !status) status = exec_sql(s, "COMMIT", "reading the schema version", err);
-    if (own_tx && status) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (own_tx && status) tx_rollback(s);
     if (status) return status;
     if (app != 0 && app != STORE_APPLICATION_ID)
         return cv_error_set(err, CV_ERR_FORMAT,
