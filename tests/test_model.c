@@ -108,7 +108,7 @@ static int close_enough(double a, double n) {
  * corrupt >= 0: multiply the analytic gradient of that probed entry by 1.1 first (a
  * deliberately wrong derivative the checker must catch). Returns the entries outside the
  * tolerance. */
-static size_t whole_model_gradcheck(long corrupt) {
+static size_t whole_model_gradcheck_with(long corrupt, int recipe) {
     CvDataset ds;
     build_dataset(&ds, 48, 1.0);
     Vae vae;
@@ -121,8 +121,36 @@ static size_t whole_model_gradcheck(long corrupt) {
     cv_rng_init(&rng, 11);
     cv_rng_fill_normal(&rng, eps, B * Z);
     const float beta = 0.7f, pw = 0.9f;
+    /* recipe: the training-recipe knobs on: free bits (a floor between the dimensions'
+     * KLs, so some are floored and some not), word dropout (a fixed draw), another
+     * spelling for the encoder (here: other molecules), frozen batchnorm */
+    int32_t enc_ids[6 * 48];
+    uint32_t other[6] = {7, 8, 9, 10, 11, 12};
+    dataset_fill_ids(&ds, other, B, enc_ids);
+    VaeStepOptions so = {.beta = beta, .prop_weight = pw};
+    if (recipe) {
+        so.word_dropout = 0.3f;
+        so.dropout_seed = 5;
+        so.enc_ids = enc_ids;
+        so.bn_frozen = 1;
+    }
     VaeLoss l;
-    vae_forward_backward(&vae, ids, len, props, NULL, eps, B, beta, pw, &l);
+    vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
+    if (recipe) {
+        /* the floor in the middle of the widest gap between the dimensions' KLs, so the
+         * probes (h = 0.01) do not carry a dimension across it */
+        double kl[8], best_gap = -1;
+        for (size_t d = 0; d < Z; d++) kl[d] = vae.kl_dim[d];
+        for (size_t a = 0; a < Z; a++)
+            for (size_t b = a + 1; b < Z; b++)
+                if (kl[b] < kl[a]) {
+                    double t = kl[a];
+                    kl[a] = kl[b], kl[b] = t;
+                }
+        for (size_t d = 0; d + 1 < Z; d++)
+            if (kl[d + 1] - kl[d] > best_gap) best_gap = kl[d + 1] - kl[d], so.free_bits = (float)(0.5 * (kl[d] + kl[d + 1]));
+        vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
+    }
     assert_true(isfinite(l.loss) && l.recon > 0 && l.kl > 0 && l.prop > 0);
     size_t total = vae.params.total;
     float *analytic = malloc(total * sizeof(float));
@@ -138,9 +166,9 @@ static size_t whole_model_gradcheck(long corrupt) {
             const float h = 1e-2f;
             VaeLoss lp, lm;
             vae.params.data[i] = keep + h;
-            vae_forward_backward(&vae, ids, len, props, NULL, eps, B, beta, pw, &lp);
+            vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &lp);
             vae.params.data[i] = keep - h;
-            vae_forward_backward(&vae, ids, len, props, NULL, eps, B, beta, pw, &lm);
+            vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &lm);
             vae.params.data[i] = keep;
             double num = (lp.loss - lm.loss) / (2.0 * h), an = analytic[i];
             if (!close_enough(an, num)) {
@@ -160,9 +188,17 @@ static size_t whole_model_gradcheck(long corrupt) {
     return failed;
 }
 
+static size_t whole_model_gradcheck(long corrupt) { return whole_model_gradcheck_with(corrupt, 0); }
+
 static void test_whole_model_gradcheck(void **state) {
     (void)state;
     assert_int_equal(whole_model_gradcheck(-1), 0);
+}
+
+/* The same with free bits, word dropout, a separate encoder input and frozen batchnorm. */
+static void test_whole_model_gradcheck_recipe(void **state) {
+    (void)state;
+    assert_int_equal(whole_model_gradcheck_with(-1, 1), 0);
 }
 
 /* The checker must catch a wrong derivative (here: in the first conv weight). */
@@ -430,6 +466,7 @@ static void test_resume_equals_uninterrupted(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_model_gradcheck),
+        cmocka_unit_test(test_whole_model_gradcheck_recipe),
         cmocka_unit_test(test_property_dz_gradcheck),
         cmocka_unit_test(test_gradcheck_catches_error),
         cmocka_unit_test(test_checkpoint_roundtrip_and_refusals),

@@ -146,6 +146,37 @@ static void test_grad_batchnorm(void **state) {
     }
 }
 
+typedef struct {
+    BnCtx bn;
+    float *run_mean, *run_var;
+} BnFrozenCtx;
+
+static void bn_frozen_fwd(void *p, float *y) {
+    BnFrozenCtx *c = p;
+    batchnorm_forward_frozen(y, c->bn.xhat, c->bn.rstd, c->bn.x, c->bn.gamma, c->bn.beta, c->run_mean,
+                             c->run_var, c->bn.N, c->bn.C, 1e-5f);
+}
+
+/* Frozen mode (training on length buckets): gradients through the running statistics. */
+static void test_grad_batchnorm_frozen(void **state) {
+    (void)state;
+    size_t N = 8, C = 3;
+    BnFrozenCtx c = {{fvec(N * C, 2, 21), fvec(C, 1, 22), fvec(C, 1, 23), zvec(N * C), zvec(C), N, C},
+                     fvec(C, 1, 24), fvec(C, 1, 25)};
+    for (size_t i = 0; i < C; i++) c.bn.gamma[i] += 1.5f, c.run_var[i] = 0.5f + c.run_var[i] * c.run_var[i];
+    float *r = fvec(N * C, 1, 26), *y = zvec(N * C), *dx = zvec(N * C), *dg = zvec(C), *dbt = zvec(C);
+    bn_frozen_fwd(&c, y);
+    batchnorm_backward_frozen(dx, dg, dbt, r, c.bn.xhat, c.bn.rstd, c.bn.gamma, N, C);
+    GcInput in[] = {{"x", c.bn.x, dx, N * C}, {"gamma", c.bn.gamma, dg, C}, {"beta", c.bn.beta, dbt, C}};
+    expect_grads_ok("batchnorm_frozen", bn_frozen_fwd, &c, N * C, r, in, 3);
+    /* frozen forward = eval forward */
+    float *ye = zvec(N * C);
+    batchnorm_forward_eval(ye, c.bn.x, c.bn.gamma, c.bn.beta, c.run_mean, c.run_var, N, C, 1e-5f);
+    for (size_t i = 0; i < N * C; i++) assert_float_equal(ye[i], y[i], 1e-6);
+    free(c.bn.x), free(c.bn.gamma), free(c.bn.beta), free(c.bn.xhat), free(c.bn.rstd);
+    free(c.run_mean), free(c.run_var), free(r), free(y), free(ye), free(dx), free(dg), free(dbt);
+}
+
 /* ---- activations, with a deliberately wrong derivative -------------------------------- */
 
 typedef struct {
@@ -376,6 +407,7 @@ int main(void) {
         cmocka_unit_test(test_grad_dense),
         cmocka_unit_test(test_grad_conv1d),
         cmocka_unit_test(test_grad_batchnorm),
+        cmocka_unit_test(test_grad_batchnorm_frozen),
         cmocka_unit_test(test_grad_activations),
         cmocka_unit_test(test_gradcheck_catches_wrong_derivative),
         cmocka_unit_test(test_grad_gru),

@@ -10,8 +10,10 @@
  * y = gamma ⊙ (x − mean) / sqrt(var + eps) + beta.
  * Caches written by train forward and read by backward: xhat (N, C), rstd (C).
  * Forward OVERWRITES y (y == x allowed). Backward ACCUMULATES into dx, dgamma, dbeta;
- * each may be NULL. The backward of eval mode is not provided (training uses train mode;
- * gradients through eval-mode BN are a per-channel scale: dx += dy·gamma·rstd_running). */
+ * each may be NULL. Frozen mode trains through the running statistics (forward as eval
+ * mode, caches as train mode; the backward is a per-channel scale, no batch coupling):
+ * what training on length buckets needs, where a batch's own statistics would describe
+ * one length only. */
 #ifndef CHEMVAE_BATCHNORM_H
 #define CHEMVAE_BATCHNORM_H
 
@@ -28,6 +30,19 @@ void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, fl
 void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
                             const float *run_mean, const float *run_var, size_t N, size_t C,
                             float eps);
+
+/* Frozen-mode forward: eval-mode output with the running statistics, and the caches
+ * xhat (N, C) = (x − run_mean)·rstd and rstd (C) = 1/sqrt(run_var + eps) for
+ * batchnorm_backward_frozen. Running statistics are not updated. y == x allowed. */
+void batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x,
+                              const float *gamma, const float *beta, const float *run_mean,
+                              const float *run_var, size_t N, size_t C, float eps);
+
+/* Backward of the frozen-mode forward: dx += dy·gamma·rstd, dgamma += Σ dy⊙xhat,
+ * dbeta += Σ dy. */
+void batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *xhat, const float *rstd, const float *gamma, size_t N,
+                               size_t C);
 
 /* Backward of the train-mode forward: dx (N, C) += ..., dgamma (C) += Σ dy⊙xhat,
  * dbeta (C) += Σ dy. Needs the xhat and rstd of that forward. */

@@ -35,6 +35,7 @@ typedef struct {
     long step;       /* optimizer steps taken (Adam t) */
     uint64_t seed;
     double best_val; /* best validation loss so far */
+    double best_exact; /* best validation teacher-forced exact-string accuracy so far */
     char train_options[2048]; /* the trainer's options, one line, for exact resume */
     char dataset_hash[17];    /* hash of the dataset file trained on ("" if unknown) */
 } CkptMeta;

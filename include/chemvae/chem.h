@@ -56,6 +56,21 @@ char *chem_mol_canonical(const ChemMol *mol);
 /* Canonical SMILES of `smiles`, malloc'd, or NULL when invalid. */
 char *chem_canonical(const char *smiles);
 
+/* Why RDKit rejects a SMILES (a parse as Python's Chem.MolFromSmiles). */
+typedef enum {
+    CHEM_VALID = 0,
+    CHEM_FAIL_PARSE,    /* the string does not parse (syntax, unclosed ring, ...) */
+    CHEM_FAIL_VALENCE,  /* an atom exceeds its allowed valence */
+    CHEM_FAIL_KEKULIZE, /* aromatic atoms that cannot be kekulized */
+    CHEM_FAIL_OTHER
+} ChemFailure;
+ChemFailure chem_failure(const char *smiles);
+
+/* A randomized SMILES of the same molecule (random atom order, not canonical; for
+ * training-data augmentation), malloc'd, the same string for the same (smiles, seed);
+ * NULL when `smiles` is invalid or on out-of-memory. */
+char *chem_random_smiles(const char *smiles, uint64_t seed);
+
 int chem_mol_num_atoms(const ChemMol *mol);
 int chem_mol_largest_ring(const ChemMol *mol);
 

@@ -33,6 +33,7 @@
 #include "chemvae/gru.h"
 #include "chemvae/params.h"
 #include "chemvae/rng.h"
+#include "chemvae/smiles_grammar.h"
 
 #define VAE_MAX_CONV 4
 #define VAE_MAX_PROP 4
@@ -112,6 +113,13 @@ typedef struct {
     float *prop_target, *prop_weight;                /* (B, P) */
     float *logit_row;                                /* (B, V) decode scratch */
     int32_t *row_of;                                 /* (B) decode: position -> row */
+    double *kl_dim;                                  /* (Z) batch-mean KL per dimension */
+    /* decoding constraint (vae_set_constraint) */
+    const SmilesGrammar *grammar;                    /* borrowed; NULL-able (also kept with
+                                                        SMILES_NONE, for failure classes) */
+    int constrain;                                   /* SMILES_NONE / SYNTAX / VALENCE */
+    SmilesState *row_state;                          /* (max_B) one prefix per row */
+    uint8_t *row_allowed;                            /* (max_B, V) mask scratch */
     CvRng *row_rng;                                  /* (B) decode: one stream per row */
 } Vae;
 
@@ -126,6 +134,30 @@ CvStatus vae_init(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvEr
 CvStatus vae_init_inference(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng,
                             CvError *err);
 void vae_free(Vae *vae);
+
+/* The per-step knobs of the training recipe (vae_train_step). Zero-initialised means the
+ * plain loss of vae_forward_backward with beta = prop_weight = 0. */
+typedef struct {
+    float beta;             /* KL weight */
+    float prop_weight;      /* property-MSE weight */
+    float free_bits;        /* KL floor per latent dimension in nats, on the batch mean
+                               (Kingma et al. 2016): a dimension whose mean KL is below it
+                               gets no KL gradient; 0 = off */
+    float word_dropout;     /* probability that a teacher-forced decoder input after <start>
+                               is replaced by <pad> (Bowman et al. 2016); 0 = off */
+    uint64_t dropout_seed;  /* stream of the word-dropout draws */
+    const int32_t *enc_ids; /* (B, T) encoder input, e.g. a randomized SMILES of the same
+                               molecule; NULL = the decoder target `ids` */
+    int bn_frozen;          /* encoder batchnorm through its running statistics, which it
+                               does not update (batches drawn from length buckets) */
+} VaeStepOptions;
+
+/* Training forward + backward of one batch under the recipe knobs of `so` (see
+ * VaeStepOptions; otherwise as vae_forward_backward). out->kl is the true KL; out->loss
+ * uses the floored KL when free bits are on. */
+void vae_train_step(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
+                    const float *prop_mask, const float *eps, size_t B,
+                    const VaeStepOptions *so, VaeLoss *out);
 
 /* Training forward + backward of one batch. ids (B, T) row-major with rows
  * [tok_1 .. tok_L, <end>, <pad> ...], lengths (B) including <end>, props (B, P) z-scored
@@ -150,6 +182,15 @@ void vae_encode(Vae *vae, const int32_t *ids, size_t B, float *mu, float *logvar
 void vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
 /* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
 void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
+
+/* Makes vae_decode mask, at every step of every row, the tokens the SMILES grammar `g`
+ * (built on the model's vocabulary, borrowed until the next call or vae_free) does not
+ * allow after the row's prefix in `mode` (smiles_grammar.h), before the argmax or the
+ * sampling: probabilities are renormalized over the allowed tokens. A row whose prefix
+ * allows nothing in valence mode falls back to the syntax mask, then to no mask. Mode
+ * SMILES_NONE switches the mask off (g is still kept, for failure classes). CV_ERR_NOMEM, CV_ERR_MISMATCH when g's
+ * vocabulary size differs from the model's. */
+CvStatus vae_set_constraint(Vae *vae, const SmilesGrammar *g, int mode, CvError *err);
 
 /* Smallest row chunk vae_decode gives a thread of its own (see nn_parallel_rows). */
 enum { VAE_DECODE_MIN_ROWS = 16 };

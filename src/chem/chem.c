@@ -90,6 +90,18 @@ char *chem_canonical(const char *smiles) {
     return can;
 }
 
+ChemFailure chem_failure(const char *smiles) {
+    switch (chem_rd_failure(smiles)) {
+    case CHEM_RD_OK: return CHEM_VALID;
+    case CHEM_RD_FAIL_PARSE: return CHEM_FAIL_PARSE;
+    case CHEM_RD_FAIL_VALENCE: return CHEM_FAIL_VALENCE;
+    case CHEM_RD_FAIL_KEKULIZE: return CHEM_FAIL_KEKULIZE;
+    default: return CHEM_FAIL_OTHER;
+    }
+}
+
+char *chem_random_smiles(const char *smiles, uint64_t seed) { return chem_rd_random_smiles(smiles, seed); }
+
 int chem_mol_num_atoms(const ChemMol *mol) { return mol->num_atoms; }
 
 int chem_mol_largest_ring(const ChemMol *mol) { return mol->largest_ring; }

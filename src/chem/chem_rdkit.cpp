@@ -40,8 +40,10 @@
 #include <GraphMol/GraphMol.h>
 #include <GraphMol/MolOps.h>
 #include <GraphMol/MolPickler.h>
+#include <GraphMol/SanitException.h>
 #include <GraphMol/QueryOps.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
+#include <GraphMol/SmilesParse/SmilesWrite.h>
 #include <GraphMol/Substruct/SubstructMatch.h>
 
 #include <algorithm>
@@ -543,6 +545,57 @@ extern "C" ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, si
 }
 
 extern "C" void chem_rd_mol_free(ChemRdMol *m) { delete m; }
+
+/* Why RDKit rejects `smiles`, as Python's MolFromSmiles would: the unsanitized parse
+ * fails (0 when it would not), or sanitization throws a valence or a kekulization error. */
+extern "C" int chem_rd_failure(const char *smiles) {
+    if (!smiles || !*smiles) return CHEM_RD_FAIL_PARSE;
+    try {
+        std::unique_ptr<RDKit::RWMol> mol(RDKit::SmilesToMol(smiles, 0, false));
+        if (!mol) return CHEM_RD_FAIL_PARSE;
+        if (mol->getNumAtoms() == 0) return CHEM_RD_FAIL_OTHER;
+        RDKit::MolOps::sanitizeMol(*mol);
+        return CHEM_RD_OK;
+    } catch (const RDKit::AtomValenceException &) {
+        return CHEM_RD_FAIL_VALENCE;
+    } catch (const RDKit::AtomKekulizeException &) {
+        return CHEM_RD_FAIL_KEKULIZE;
+    } catch (const RDKit::KekulizeException &) {
+        return CHEM_RD_FAIL_KEKULIZE;
+    } catch (...) {
+        return CHEM_RD_FAIL_OTHER;
+    }
+}
+
+/* Randomized SMILES (Arus-Pous et al. 2019): the atoms renumbered by a Fisher-Yates
+ * permutation drawn from splitmix64(seed), then written without canonical ordering, so
+ * the same (smiles, seed) always gives the same string, whatever RDKit's own RNG does. */
+extern "C" char *chem_rd_random_smiles(const char *smiles, uint64_t seed) {
+    if (!smiles) return nullptr;
+    try {
+        std::unique_ptr<RDKit::RWMol> mol(RDKit::SmilesToMol(smiles));
+        if (!mol || mol->getNumAtoms() == 0) return nullptr;
+        unsigned n = mol->getNumAtoms();
+        std::vector<unsigned> order(n);
+        for (unsigned i = 0; i < n; i++) order[i] = i;
+        uint64_t x = seed;
+        for (unsigned i = n - 1; i > 0; i--) {
+            x += 0x9e3779b97f4a7c15ULL;
+            uint64_t r = x;
+            r = (r ^ (r >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            r = (r ^ (r >> 27)) * 0x94d049bb133111ebULL;
+            r ^= r >> 31;
+            std::swap(order[i], order[r % (i + 1)]);
+        }
+        std::unique_ptr<RDKit::ROMol> shuffled(RDKit::MolOps::renumberAtoms(*mol, order));
+        std::string out = RDKit::MolToSmiles(*shuffled, true, false, -1, false);
+        char *s = (char *)malloc(out.size() + 1);
+        if (s) memcpy(s, out.c_str(), out.size() + 1);
+        return s;
+    } catch (...) {
+        return nullptr;
+    }
+}
 
 extern "C" int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
                                      unsigned max_matches) {

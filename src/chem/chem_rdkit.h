@@ -32,6 +32,12 @@ void chem_rd_patterns_free(ChemRdPatterns *p);
 ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
                                    int *num_atoms, int *largest_ring);
 void chem_rd_mol_free(ChemRdMol *m);
+enum { CHEM_RD_OK, CHEM_RD_FAIL_PARSE, CHEM_RD_FAIL_VALENCE, CHEM_RD_FAIL_KEKULIZE, CHEM_RD_FAIL_OTHER };
+/* Why RDKit rejects `smiles` (CHEM_RD_FAIL_*), CHEM_RD_OK when it parses. */
+int chem_rd_failure(const char *smiles);
+/* A randomized (non-canonical, random atom order) SMILES of `smiles`, malloc'd, fixed by
+ * `seed`; NULL when the SMILES does not parse. */
+char *chem_rd_random_smiles(const char *smiles, uint64_t seed);
 
 /* Number of uniquified matches of pattern `i` in `m`, at most `max_matches`
  * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches). Equal to

@@ -41,6 +41,7 @@ static void usage(FILE *out) {
             "  --temperature X       first decode: 0 = greedy (default), > 0 samples softmax(logits/X)\n"
             "  --retry-temperature X decodes 2..K (default 1)\n"
             "  --seed N              seed (default 1)\n"
+            CLI_CONSTRAIN_HELP
             "  --data FILE.cvds      count molecules not in its train split as novel\n"
             "  --json                JSON instead of CSV\n"
             "  --batch B             decoding batch (default 256)\n"
@@ -55,7 +56,7 @@ typedef struct {
     const char *model, *around, *data, *db_path;
     long n, attempts, seed, batch, threads, parent;
     double radius, temperature, retry_temperature;
-    int json, no_db;
+    int json, no_db, constrain;
 } SampleArgs;
 
 static void config_json(const SampleArgs *a, const char *canon_around, char *buf, size_t cap) {
@@ -66,13 +67,13 @@ static void config_json(const SampleArgs *a, const char *canon_around, char *buf
     k += (size_t)snprintf(buf + k, cap - k, ", \"radius\": %g, \"data\": ", a->radius);
     if (a->data) k = cli_json_string(buf, k, cap, a->data);
     else k += (size_t)snprintf(buf + k, cap - k, "null");
-    snprintf(buf + k, cap - k, ", \"batch\": %ld}", a->batch);
+    snprintf(buf + k, cap - k, ", \"batch\": %ld, \"constrain\": \"%s\"}", a->batch, smiles_constrain_name(a->constrain));
 }
 
 static int parse_args(int argc, char **argv, SampleArgs *a) {
     const char *cmd = "sample";
     enum { O_MODEL = 256, O_AROUND, O_RADIUS, O_ATTEMPTS, O_TEMP, O_RETRY, O_SEED, O_DATA, O_JSON,
-           O_BATCH, O_THREADS, O_DB, O_NODB, O_PARENT };
+           O_BATCH, O_THREADS, O_DB, O_NODB, O_PARENT, O_CONSTRAIN };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"around", required_argument, 0, O_AROUND},
         {"radius", required_argument, 0, O_RADIUS}, {"attempts", required_argument, 0, O_ATTEMPTS},
@@ -81,8 +82,9 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH},
         {"threads", required_argument, 0, O_THREADS}, {"db", required_argument, 0, O_DB},
         {"no-db", no_argument, 0, O_NODB}, {"parent-run", required_argument, 0, O_PARENT},
+        {"constrain", required_argument, 0, O_CONSTRAIN},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    *a = (SampleArgs){.model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
+    *a = (SampleArgs){.constrain = CLI_DEFAULT_CONSTRAIN, .model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
                       .seed = 1, .batch = 256, .radius = 1.0, .retry_temperature = 1.0};
     optind = 1;
     int c;
@@ -103,6 +105,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         case O_DB: a->db_path = optarg; break;
         case O_NODB: a->no_db = 1; break;
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &a->parent)) return CLI_USAGE; break;
+        case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &a->constrain)) return CLI_USAGE; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -152,7 +155,9 @@ int cmd_sample(int argc, char **argv) {
     size_t K = (size_t)a.attempts, n_valid = 0, n_decodes = 0;
     rc = CLI_ERROR;
     if (cli_model_load(&m, a.model, (size_t)a.batch, &err)) goto fail;
+    if (cli_model_set_constrain(&m, a.constrain, &err)) goto fail;
     size_t Z = (size_t)m.vae.cfg.Z;
+    size_t failures[SMILES_FAIL_COUNT] = {0};
     if (a.data && load_train_set(a.data, &train, &err)) goto fail;
     center = calloc(Z, sizeof *center);
     z = malloc((size_t)CHUNK * Z * sizeof *z);
@@ -192,6 +197,7 @@ int cmd_sample(int argc, char **argv) {
             n_valid += (size_t)mols[r].valid;
         }
         n_decodes += N * K;
+        cli_count_failures(mols, N * K, failures);
         if (latent_uniq_add_mols(&uniq, mols, N * K, s * K, &err)) goto fail;
         if (db) {
             cli_predicted_json(&m, z, N, NULL, pred);
@@ -239,6 +245,7 @@ int cmd_sample(int argc, char **argv) {
             n_done, K, n_decodes, n_valid, n_decodes ? 100.0 * (double)n_valid / (double)n_decodes : 0.0, uniq.n,
             n_valid ? 100.0 * (double)uniq.n / (double)n_valid : 0.0);
     if (a.data) fprintf(stderr, ", novel %zu (%.1f%% of unique)", n_novel, uniq.n ? 100.0 * (double)n_novel / (double)uniq.n : 0.0);
+    cli_print_failures(stderr, failures);
     if (db) fprintf(stderr, "; run %lld in %s", (long long)run_id, a.db_path);
     fprintf(stderr, "\n");
     if (db) {
@@ -246,7 +253,11 @@ int cmd_sample(int argc, char **argv) {
                   {"validity", n_decodes ? (double)n_valid / (double)n_decodes : NAN},
                   {"uniqueness", n_valid ? (double)uniq.n / (double)n_valid : NAN},
                   {"novel", a.data ? (double)n_novel : NAN},
-                  {"novelty", a.data && uniq.n ? (double)n_novel / (double)uniq.n : NAN}};
+                  {"novelty", a.data && uniq.n ? (double)n_novel / (double)uniq.n : NAN},
+                  {"fail_syntax", (double)failures[SMILES_FAIL_SYNTAX]}, {"fail_ring", (double)failures[SMILES_FAIL_RING]},
+                  {"fail_valence", (double)failures[SMILES_FAIL_VALENCE]},
+                  {"fail_aromaticity", (double)failures[SMILES_FAIL_AROMATICITY]},
+                  {"fail_length", (double)failures[SMILES_FAIL_LENGTH]}, {"fail_other", (double)failures[SMILES_FAIL_OTHER]}};
         if (cli_finish_run(db, run_id, mt, sizeof mt / sizeof mt[0], &err)) goto fail;
         if (cli_interrupted() && store_run_finish(db, run_id, STORE_RUN_INTERRUPTED, &err)) goto fail;
     }

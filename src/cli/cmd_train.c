@@ -43,9 +43,24 @@ static void usage(FILE *out) {
             "  --epochs N          total epochs (default 30)\n"
             "  --batch B           molecules per step (default 128)\n"
             "  --lr X --beta1 X --beta2 X --clip X   Adam (default 1e-3, 0.9, 0.999, 50)\n"
+            "  --kl-schedule S     sigmoid | constant | linear | cyclical (default sigmoid)\n"
             "  --kl-max X --kl-slope X --kl-center X\n"
-            "                      KL weight beta(e) = kl_max / (1 + exp(-slope (e - center)))\n"
+            "                      sigmoid: beta(e) = kl_max / (1 + exp(-slope (e - center)))\n"
             "                      (default 0.2, 1, 5; slope 0 = constant)\n"
+            "  --kl-ramp E         epochs of the linear ramp / of one cycle (default 10)\n"
+            "  --ae-warmup E       first E epochs as a plain autoencoder (beta 0, z = mu)\n"
+            "  --free-bits X       KL floor per latent dimension in nats (default 0 = off)\n"
+            "  --word-dropout P    decoder input tokens replaced by <pad> with probability P\n"
+            "  --augment           encoder sees a randomized SMILES (redrawn every step),\n"
+            "                      the decoder the canonical one\n"
+            "  --bn-freeze E       from epoch E on, train the encoder's batchnorm on its\n"
+            "                      running statistics (0 = never)\n"
+            "  --bucket            with --bn-freeze: batches from length buckets (fewer\n"
+            "                      decoder steps on padding)\n"
+            "  --lr-warmup N       linear learning-rate warm-up over N steps\n"
+            "  --lr-decay D        none | cosine (to --lr-min, default 1e-5) over --epochs\n"
+            "  --best FILE         also keep the checkpoint with the best validation\n"
+            "                      teacher-forced exact-string accuracy (inference-only)\n"
             "  --prop-weight X     weight of the property MSE (default 1)\n"
             "  --seed N            seed of init, shuffling and noise (default 1)\n"
             "  --max-steps N       stop after N optimizer steps (checkpoint written)\n"
@@ -72,16 +87,21 @@ static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
     if (!c->quiet) {
         fprintf(stderr,
                 "epoch %3d  beta %.4f  train loss %.4f recon %.4f kl %.3f prop %.4f acc %.4f | valid "
-                "loss %.4f recon %.4f kl %.3f acc %.4f exact %.3f |",
+                "loss %.4f recon %.4f kl %.3f acc %.4f tf-exact %.3f exact %.3f au %d%s |",
                 r->epoch, r->beta, r->train.loss, r->train.recon, r->train.kl, r->train.prop, r->train_acc,
-                r->valid.loss, r->valid.recon, r->valid.kl, r->valid_acc, r->recon_exact);
+                r->valid.loss, r->valid.recon, r->valid.kl, r->valid_acc, r->tf_exact, r->recon_exact,
+                r->active_units, r->best ? " best" : "");
         for (size_t p = 0; p < c->P; p++) fprintf(stderr, " mae %s %.3f", c->prop_names[p], r->prop_mae[p]);
         fprintf(stderr, " | %.0f mol/s %.0f s\n", r->mol_per_s, r->seconds);
     }
     if (!c->db) return CV_OK;
     char extra[1024];
-    size_t n = (size_t)snprintf(extra, sizeof extra, "{\"recon_exact\": %.6f, \"mol_per_s\": %.3f, \"seconds\": %.3f",
-                                r->recon_exact, r->mol_per_s, r->seconds);
+    size_t n = (size_t)snprintf(extra, sizeof extra,
+                                "{\"recon_exact\": %.6f, \"tf_exact\": %.6f, \"active_units\": %d, "
+                                "\"kl_dim_max\": %.4f, \"augment_kept\": %zu, \"best\": %d, "
+                                "\"mol_per_s\": %.3f, \"seconds\": %.3f",
+                                r->recon_exact, r->tf_exact, r->active_units, r->kl_dim_max, r->augment_kept,
+                                r->best, r->mol_per_s, r->seconds);
     for (size_t p = 0; p < c->P && n < sizeof extra; p++) {
         n += (size_t)snprintf(extra + n, sizeof extra - n, ", ");
         n = cli_json_string(extra, n, sizeof extra, c->prop_names[p]);
@@ -145,7 +165,8 @@ int cmd_train(int argc, char **argv) {
     train_options_default(&o);
     enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
            O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
-           O_PARENT, O_QUIET, O_RESUME, O_EXPORT };
+           O_PARENT, O_QUIET, O_RESUME, O_EXPORT, O_KLSCHED, O_KLRAMP, O_AEWARM, O_FREEBITS, O_WDROP,
+           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET };
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
         {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
@@ -161,6 +182,12 @@ int cmd_train(int argc, char **argv) {
         {"threads", required_argument, 0, O_THREADS}, {"db", required_argument, 0, O_DB},
         {"no-db", no_argument, 0, O_NODB},       {"parent-run", required_argument, 0, O_PARENT},
         {"quiet", no_argument, 0, O_QUIET},      {"export", required_argument, 0, O_EXPORT},
+        {"kl-schedule", required_argument, 0, O_KLSCHED}, {"kl-ramp", required_argument, 0, O_KLRAMP},
+        {"ae-warmup", required_argument, 0, O_AEWARM}, {"free-bits", required_argument, 0, O_FREEBITS},
+        {"word-dropout", required_argument, 0, O_WDROP}, {"augment", no_argument, 0, O_AUGMENT},
+        {"lr-warmup", required_argument, 0, O_LRWARM}, {"lr-decay", required_argument, 0, O_LRDECAY},
+        {"lr-min", required_argument, 0, O_LRMIN}, {"best", required_argument, 0, O_BEST},
+        {"bn-freeze", required_argument, 0, O_BNFREEZE}, {"bucket", no_argument, 0, O_BUCKET},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     optind = 1;
@@ -177,6 +204,17 @@ int cmd_train(int argc, char **argv) {
         case O_QUIET: quiet = 1; break;
         case O_DB: db_path = optarg; break;
         case O_EXPORT: export_from = optarg; break;
+        case O_AUGMENT: o.augment = 1; break;
+        case O_BUCKET: o.bucket = 1; break;
+        case O_BEST: o.best = optarg; break;
+        case O_KLSCHED:
+            if (train_kl_schedule_parse(optarg, &o.kl_schedule))
+                return cli_usage_error(cmd, "--kl-schedule: unknown schedule '%s' (sigmoid, constant, linear, cyclical)", optarg);
+            break;
+        case O_LRDECAY:
+            if (train_lr_decay_parse(optarg, &o.lr_decay))
+                return cli_usage_error(cmd, "--lr-decay: unknown decay '%s' (none, cosine)", optarg);
+            break;
         case 'h': usage(stdout); return CLI_OK;
 #define LONGOPT(code, name, dst)                                                                   \
     case code:                                                                                     \
@@ -208,6 +246,13 @@ int cmd_train(int argc, char **argv) {
             REALOPT(O_KLSLOPE, "--kl-slope", o.kl_slope)
             REALOPT(O_KLCENTER, "--kl-center", o.kl_center)
             REALOPT(O_PW, "--prop-weight", o.prop_weight)
+            REALOPT(O_KLRAMP, "--kl-ramp", o.kl_ramp)
+            REALOPT(O_AEWARM, "--ae-warmup", o.ae_warmup)
+            REALOPT(O_FREEBITS, "--free-bits", o.free_bits)
+            REALOPT(O_WDROP, "--word-dropout", o.word_dropout)
+            REALOPT(O_LRMIN, "--lr-min", o.lr_min)
+            REALOPT(O_BNFREEZE, "--bn-freeze", o.bn_freeze)
+            LONGOPT(O_LRWARM, "--lr-warmup", o.lr_warmup)
 #undef LONGOPT
 #undef REALOPT
         default: usage(stderr); return CLI_USAGE;
@@ -217,6 +262,12 @@ int cmd_train(int argc, char **argv) {
     if (export_from) return export_checkpoint(export_from, out);
     if (!data_path) return cli_usage_error(cmd, "--data is required");
     if (o.batch < 2) return cli_usage_error(cmd, "--batch must be at least 2");
+    if (o.word_dropout < 0.0f || o.word_dropout >= 1.0f)
+        return cli_usage_error(cmd, "--word-dropout %g must be in [0, 1)", (double)o.word_dropout);
+    if (o.bucket && o.bn_freeze <= 0.0f)
+        return cli_usage_error(cmd, "--bucket needs --bn-freeze E (E >= 1): length buckets need frozen batchnorm");
+    if (o.free_bits < 0.0f || o.ae_warmup < 0.0f || o.kl_ramp <= 0.0f)
+        return cli_usage_error(cmd, "--free-bits and --ae-warmup must be >= 0 and --kl-ramp > 0");
     cli_set_threads((int)threads);
     o.checkpoint = out;
 

@@ -36,6 +36,20 @@ void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *hea
     }
 }
 
+void cli_count_failures(const LatentMol *mols, size_t n, size_t *counts) {
+    for (size_t i = 0; i < n; i++)
+        if (!mols[i].valid && (unsigned)mols[i].failure < SMILES_FAIL_COUNT) counts[mols[i].failure]++;
+}
+
+void cli_print_failures(FILE *fp, const size_t *counts) {
+    const char *sep = ", failures:";
+    for (int f = 1; f < SMILES_FAIL_COUNT; f++) {
+        if (!counts[f]) continue;
+        fprintf(fp, "%s %s %zu", sep, smiles_failure_name((SmilesFailure)f), counts[f]);
+        sep = ",";
+    }
+}
+
 CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
                                const LatentMol *mols, CvError *err) {
     size_t n = b->N * b->K;

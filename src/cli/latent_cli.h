@@ -37,6 +37,11 @@ typedef struct {
 CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
                                const LatentMol *mols, CvError *err);
 
+/* Counts the failure classes of mols[0..n) into counts[SMILES_FAIL_COUNT] (added). */
+void cli_count_failures(const LatentMol *mols, size_t n, size_t *counts);
+/* Prints ", failures: syntax 3, ring 1, ..." (the non-zero classes) to fp; nothing if none. */
+void cli_print_failures(FILE *fp, const size_t *counts);
+
 /* A named summary value of a run. */
 typedef struct {
     const char *name;

@@ -7,6 +7,7 @@
 
 #include "chemvae/chem.h"
 #include "chemvae/fileio.h"
+#include "cli.h"
 
 CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *err) {
     memset(m, 0, sizeof *m);
@@ -17,10 +18,27 @@ CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *er
         cv_error_prefix(err, "%s", path);
         return st;
     }
+    if ((st = smiles_grammar_init(&m->grammar, (const char *const *)m->vocab.tokens, (int)m->vocab.n, err)) ||
+        (st = cli_model_set_constrain(m, CLI_DEFAULT_CONSTRAIN, err))) {
+        cv_error_prefix(err, "%s", path);
+        return st;
+    }
     return cv_hash_file(path, m->hash, err);
 }
 
+int cli_parse_constrain(const char *cmd, const char *arg, int *mode) {
+    if (smiles_constrain_parse(arg, mode) == 0) return 0;
+    return cli_usage_error(cmd, "--constrain: unknown mode '%s' (none, syntax, valence)", arg);
+}
+
+CvStatus cli_model_set_constrain(CliModel *m, int mode, CvError *err) {
+    CvStatus st = vae_set_constraint(&m->vae, &m->grammar, mode, err);
+    if (!st) m->constrain = mode;
+    return st;
+}
+
 void cli_model_free(CliModel *m) {
+    smiles_grammar_free(&m->grammar);
     vae_free(&m->vae);
     ckpt_meta_free(&m->meta);
     vocab_free(&m->vocab);

@@ -4,6 +4,7 @@
 #define CHEMVAE_CLI_MODEL_IO_H
 
 #include "chemvae/checkpoint.h"
+#include "chemvae/smiles_grammar.h"
 #include "chemvae/vae.h"
 #include "chemvae/vocab.h"
 
@@ -13,11 +14,29 @@ typedef struct {
     CvVocab vocab;
     char path[4096];
     char hash[17]; /* cv_hash_file of the checkpoint */
+    SmilesGrammar grammar; /* the vocabulary's decoding constraint */
+    int constrain;         /* SMILES_NONE / SYNTAX / VALENCE, in force on vae */
 } CliModel;
 
-/* Loads `path` for batches up to max_B (no optimizer state). */
+/* The decoding constraint every command uses unless --constrain says otherwise. */
+#define CLI_DEFAULT_CONSTRAIN SMILES_VALENCE
+
+/* Loads `path` for batches up to max_B (no optimizer state); decoding is constrained
+ * with CLI_DEFAULT_CONSTRAIN. */
 CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *err);
 void cli_model_free(CliModel *m);
+
+/* Parses a --constrain value ("none", "syntax", "valence") into *mode; prints a usage
+ * error naming `cmd` and returns CLI_USAGE for anything else, 0 when it parsed. */
+int cli_parse_constrain(const char *cmd, const char *arg, int *mode);
+
+/* The help line of --constrain, shared by the decoding commands. */
+#define CLI_CONSTRAIN_HELP                                                                         \
+    "  --constrain MODE      none | syntax | valence (default): mask tokens that cannot\n"         \
+    "                        complete a molecule before each decoding step\n"
+
+/* Switches the decoding constraint to `mode` (SMILES_NONE / SYNTAX / VALENCE). */
+CvStatus cli_model_set_constrain(CliModel *m, int mode, CvError *err);
 
 /* Canonicalizes `smiles` with RDKit and encodes it as a model row (T ids, *len incl. <end>).
  * CV_ERR_INVALID names the SMILES when RDKit rejects it, or the token outside the model's

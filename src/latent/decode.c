@@ -32,10 +32,27 @@ void latent_mols_free(LatentMol *mols, size_t n) {
     }
 }
 
+SmilesFailure latent_failure(const SmilesGrammar *g, const int32_t *ids, size_t T, const char *raw) {
+    size_t t = 0;
+    while (t < T && ids[t] != VOCAB_END) t++;
+    if (t == T) return SMILES_FAIL_LENGTH;
+    if (g) {
+        SmilesFailure f = smiles_grammar_classify(g, ids, t + 1);
+        if (f != SMILES_OK) return f;
+    }
+    switch (chem_failure(raw)) {
+    case CHEM_FAIL_PARSE: return SMILES_FAIL_SYNTAX;
+    case CHEM_FAIL_VALENCE: return SMILES_FAIL_VALENCE;
+    case CHEM_FAIL_KEKULIZE: return SMILES_FAIL_AROMATICITY;
+    default: return SMILES_FAIL_OTHER;
+    }
+}
+
 /* Where decoded row b of a chunk starting at row s goes: first attempts (retry = 0) fill
  * out[row * K]; retry row r is vector r / (K−1), attempt 1 + r % (K−1). */
 typedef struct {
     const CvVocab *vocab;
+    const SmilesGrammar *grammar; /* NULL-able: failure classes from RDKit alone */
     const int32_t *ids; /* (B, T) of the chunk */
     size_t T, K, s;
     int retry;
@@ -56,6 +73,7 @@ static void score_chunk(void *ctx, size_t b0, size_t b1, int worker) {
         LatentMol *m = score_target(j, b);
         m->raw = vocab_decode(j->vocab, j->ids + b * j->T, j->T);
         if (m->raw) m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
+        if (m->raw && !m->valid) m->failure = latent_failure(j->grammar, j->ids + b * j->T, j->T, m->raw);
         if (!m->raw || (m->valid && !m->canonical)) {
             j->failed[worker] = b;
             return;
@@ -91,7 +109,7 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         goto fail;
     }
     /* first attempts: z rows as given */
-    ScoreJob job = {.vocab = vocab, .ids = ids, .T = T, .K = K, .out = out};
+    ScoreJob job = {.vocab = vocab, .grammar = vae->grammar, .ids = ids, .T = T, .K = K, .out = out};
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
         vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);

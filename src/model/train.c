@@ -10,10 +10,8 @@
  * Buffers for one batch are allocated once before the loop; the step itself
  * (vae_forward_backward + adam_step) allocates nothing.
  *
- * Why batches are NOT bucketed by length (which would save decoder steps): the encoder's
- * batchnorm then normalizes with statistics of same-length molecules, the network learns
- * to amplify within-batch differences, and in eval mode (running statistics) molecules of
- * other lengths get huge activations — measured: validation KL of 1e18 after 2 epochs. */
+ * Length buckets (train.h) reorder an epoch's shuffle; the batch at position k of epoch e
+ * is still a function of (seed, e) alone, so resume stays exact. */
 #include "chemvae/train.h"
 
 #include <math.h>
@@ -21,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/augment.h"
 #include "chemvae/progress.h"
 
 void train_options_default(TrainOptions *o) {
@@ -33,23 +32,73 @@ void train_options_default(TrainOptions *o) {
     o->kl_max = 0.2f;
     o->kl_slope = 1.0f;
     o->kl_center = 5.0f;
+    o->kl_schedule = TRAIN_KL_SIGMOID;
+    o->kl_ramp = 10.0f;
+    o->lr_decay = TRAIN_LR_NONE;
+    o->lr_min = 1e-5f;
     o->prop_weight = 1.0f;
     o->seed = 1;
     o->recon_sample = 256;
 }
 
-void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
-    snprintf(buf, cap,
-             "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_max=%g kl_slope=%g "
-             "kl_center=%g prop_weight=%g seed=%llu",
-             o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
-             (double)o->adam.clip_norm, (double)o->kl_max, (double)o->kl_slope,
-             (double)o->kl_center, (double)o->prop_weight, (unsigned long long)o->seed);
+static const char *const KL_NAMES[] = {"sigmoid", "constant", "linear", "cyclical"};
+static const char *const LR_NAMES[] = {"none", "cosine"};
+
+static int parse_name(const char *name, const char *const *names, int n, int *out) {
+    for (int i = 0; i < n; i++)
+        if (name && !strcmp(name, names[i])) {
+            *out = i;
+            return 0;
+        }
+    return -1;
 }
 
-float train_kl_weight(const TrainOptions *o, int epoch) {
-    if (o->kl_slope <= 0.0f) return o->kl_max;
-    return o->kl_max / (1.0f + expf(-o->kl_slope * ((float)epoch - o->kl_center)));
+int train_kl_schedule_parse(const char *name, int *out) { return parse_name(name, KL_NAMES, 4, out); }
+int train_lr_decay_parse(const char *name, int *out) { return parse_name(name, LR_NAMES, 2, out); }
+
+void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
+    snprintf(buf, cap,
+             "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_schedule=%s kl_max=%g "
+             "kl_slope=%g kl_center=%g kl_ramp=%g ae_warmup=%g free_bits=%g word_dropout=%g "
+             "augment=%d bn_freeze=%g bucket=%d lr_warmup=%zu lr_decay=%s lr_min=%g prop_weight=%g "
+             "seed=%llu",
+             o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
+             (double)o->adam.clip_norm, KL_NAMES[o->kl_schedule & 3], (double)o->kl_max,
+             (double)o->kl_slope, (double)o->kl_center, (double)o->kl_ramp, (double)o->ae_warmup,
+             (double)o->free_bits, (double)o->word_dropout, o->augment, (double)o->bn_freeze,
+             o->bucket, o->lr_warmup,
+             LR_NAMES[o->lr_decay & 1], (double)o->lr_min, (double)o->prop_weight,
+             (unsigned long long)o->seed);
+}
+
+int train_in_ae_warmup(const TrainOptions *o, double epoch) { return epoch < (double)o->ae_warmup; }
+
+float train_kl_weight(const TrainOptions *o, double epoch) {
+    if (train_in_ae_warmup(o, epoch)) return 0.0f;
+    double e = epoch - (double)o->ae_warmup, ramp = o->kl_ramp > 0.0f ? (double)o->kl_ramp : 1.0;
+    switch (o->kl_schedule) {
+    case TRAIN_KL_CONSTANT: return o->kl_max;
+    case TRAIN_KL_LINEAR: return (float)((double)o->kl_max * (e < ramp ? e / ramp : 1.0));
+    case TRAIN_KL_CYCLICAL: {
+        double u = e / ramp - floor(e / ramp);
+        return (float)((double)o->kl_max * (u < 0.5 ? 2.0 * u : 1.0));
+    }
+    default:
+        if (o->kl_slope <= 0.0f) return o->kl_max;
+        return o->kl_max / (1.0f + expf(-o->kl_slope * ((float)floor(e) - o->kl_center)));
+    }
+}
+
+float train_learning_rate(const TrainOptions *o, long step, long total_steps) {
+    double lr = o->adam.lr;
+    if (o->lr_warmup && (size_t)step < o->lr_warmup) return (float)(lr * (double)(step + 1) / (double)o->lr_warmup);
+    if (o->lr_decay == TRAIN_LR_COSINE && total_steps > (long)o->lr_warmup + 1) {
+        double span = (double)(total_steps - (long)o->lr_warmup - 1);
+        double u = (double)(step - (long)o->lr_warmup) / span;
+        if (u > 1.0) u = 1.0;
+        return (float)(o->lr_min + 0.5 * (lr - o->lr_min) * (1.0 + cos(M_PI * u)));
+    }
+    return (float)lr;
 }
 
 static uint64_t mix(uint64_t seed, uint64_t what, uint64_t i) {
@@ -59,6 +108,7 @@ static uint64_t mix(uint64_t seed, uint64_t what, uint64_t i) {
 typedef struct {
     uint32_t *rows;  /* (B) */
     int32_t *ids;    /* (B, T) */
+    int32_t *enc;    /* (B, T) encoder input when augmenting */
     int32_t *len;    /* (B) */
     float *props;    /* (B, P) z-scored, 0 where missing */
     float *pmask;    /* (B, P) */
@@ -71,6 +121,7 @@ typedef struct {
 static void batch_free(Batch *b) {
     free(b->rows);
     free(b->ids);
+    free(b->enc);
     free(b->len);
     free(b->props);
     free(b->pmask);
@@ -85,6 +136,7 @@ static CvStatus batch_alloc(Batch *b, size_t B, const VaeConfig *c, CvError *err
     memset(b, 0, sizeof *b);
     b->rows = calloc(B, sizeof *b->rows);
     b->ids = calloc(B * T, sizeof *b->ids);
+    b->enc = calloc(B * T, sizeof *b->enc);
     b->len = calloc(B, sizeof *b->len);
     b->props = calloc(B * P, sizeof *b->props);
     b->pmask = calloc(B * P, sizeof *b->pmask);
@@ -92,7 +144,7 @@ static CvStatus batch_alloc(Batch *b, size_t B, const VaeConfig *c, CvError *err
     b->mu = calloc(B * Z, sizeof *b->mu);
     b->dec = calloc(B * T, sizeof *b->dec);
     b->declen = calloc(B, sizeof *b->declen);
-    if (!b->rows || !b->ids || !b->len || !b->props || !b->pmask || !b->eps || !b->mu || !b->dec ||
+    if (!b->rows || !b->ids || !b->enc || !b->len || !b->props || !b->pmask || !b->eps || !b->mu || !b->dec ||
         !b->declen)
         return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating a batch of %zu", B);
     return CV_OK;
@@ -110,6 +162,30 @@ static void batch_fill(Batch *b, const CvDataset *ds, size_t B) {
         b->pmask[i] = ok ? 1.0f : 0.0f;
         if (!ok) b->props[i] = 0.0f;
     }
+}
+
+/* Reorders the shuffled rows order[0..n) into length buckets: the first n % B rows (a
+ * random set, as order is shuffled) go last and are not used this epoch; the rest are
+ * stably sorted by length and cut into batches of B, and the batches are shuffled. */
+static CvStatus bucket_order(uint32_t *order, size_t n, size_t B, const CvDataset *ds, CvRng *rng,
+                             CvError *err) {
+    size_t r = n % B, m = n - r, nb = m / B, T = ds->T;
+    uint32_t *tmp = malloc(n * sizeof *tmp), *blocks = malloc((nb ? nb : 1) * sizeof *blocks);
+    size_t *start = calloc(T + 2, sizeof *start);
+    if (!tmp || !blocks || !start) {
+        free(tmp), free(blocks), free(start);
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory (length buckets)");
+    }
+    for (size_t i = r; i < n; i++) start[ds->lengths[order[i]] + 1]++;
+    for (size_t t = 1; t <= T + 1; t++) start[t] += start[t - 1];
+    for (size_t i = r; i < n; i++) tmp[start[ds->lengths[order[i]]]++] = order[i];
+    memcpy(tmp + m, order, r * sizeof *order);
+    for (size_t k = 0; k < nb; k++) blocks[k] = (uint32_t)k;
+    cv_rng_shuffle_u32(rng, blocks, nb);
+    for (size_t k = 0; k < nb; k++) memcpy(order + k * B, tmp + (size_t)blocks[k] * B, B * sizeof *order);
+    memcpy(order + m, tmp + m, r * sizeof *order);
+    free(tmp), free(blocks), free(start);
+    return CV_OK;
 }
 
 static void loss_acc(VaeLoss *sum, const VaeLoss *x, double w) {
@@ -133,9 +209,10 @@ static void loss_scale(VaeLoss *x, double s) {
  * greedy reconstruction of the first o->recon_sample rows. */
 static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t n, float beta,
                      const TrainOptions *o, Batch *bt, EpochReport *r) {
-    size_t Bmax = vae->max_B, P = ds->P, T = ds->T;
+    size_t Bmax = vae->max_B, P = ds->P, T = ds->T, Z = (size_t)vae->cfg.Z;
     VaeLoss sum = {0};
     double mae[CKPT_MAX_PROPS] = {0};
+    double *mom = calloc(3 * Z, sizeof *mom); /* per dim: Σ mu, Σ mu², Σ KL */
     size_t mae_n[CKPT_MAX_PROPS] = {0};
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
@@ -145,6 +222,13 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
         vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B, beta,
                          o->prop_weight, &l);
         loss_acc(&sum, &l, (double)B);
+        for (size_t i = 0; mom && i < B; i++)
+            for (size_t d = 0; d < Z; d++) {
+                double mu = vae->mu[i * Z + d], lv = vae->logvar[i * Z + d];
+                mom[d] += mu;
+                mom[Z + d] += mu * mu;
+                mom[2 * Z + d] += -0.5 * (1.0 + lv - mu * mu - exp(lv));
+            }
         if (P) {
             const float *pred = vae->prop_act[vae->cfg.n_prop];
             for (size_t i = 0; i < B; i++)
@@ -159,6 +243,15 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
     loss_scale(&sum, n ? 1.0 / (double)n : 0.0);
     r->valid = sum;
     r->valid_acc = sum.tokens ? (double)sum.correct / (double)sum.tokens : 0.0;
+    r->tf_exact = n ? (double)sum.exact / (double)n : 0.0;
+    r->active_units = 0;
+    r->kl_dim_max = 0.0;
+    for (size_t d = 0; mom && n && d < Z; d++) {
+        double mean = mom[d] / (double)n, var = mom[Z + d] / (double)n - mean * mean;
+        r->active_units += var > 0.01;
+        if (mom[2 * Z + d] / (double)n > r->kl_dim_max) r->kl_dim_max = mom[2 * Z + d] / (double)n;
+    }
+    free(mom);
     for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) r->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : 0.0;
 
     size_t m = o->recon_sample < n ? o->recon_sample : n, hits = 0;
@@ -207,21 +300,24 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
     size_t spe = n_train / B; /* steps per epoch; the remainder is dropped */
     long step = meta->step;
     size_t Z = (size_t)c->Z;
+    long total_steps = (long)spe * o->epochs;
     train_options_describe(o, meta->train_options, sizeof meta->train_options);
     meta->seed = o->seed;
 
     for (int epoch = (int)(step / (long)spe); epoch < o->epochs; epoch++) {
         double t0 = cv_now();
-        float beta = train_kl_weight(o, epoch);
+        float beta = train_kl_weight(o, (double)step / (double)spe);
+        float lr = train_learning_rate(o, step, total_steps);
         CvRng shuf;
         cv_rng_init(&shuf, mix(o->seed, 1, (uint64_t)epoch));
         memcpy(order, train_idx, n_train * sizeof *order);
         cv_rng_shuffle_u32(&shuf, order, n_train);
+        int frozen = o->bn_freeze > 0.0f && (double)epoch >= (double)o->bn_freeze;
+        if (frozen && o->bucket && (st = bucket_order(order, n_train, B, ds, &shuf, err))) goto done;
         EpochReport r;
         memset(&r, 0, sizeof r);
         r.epoch = epoch + 1;
-        r.beta = beta;
-        r.lr = o->adam.lr;
+
         CvProgress bar;
         char label[32], suffix[128];
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, o->epochs);
@@ -231,12 +327,24 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         for (size_t k = first; k < spe; k++) {
             memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
             batch_fill(&bt, ds, B);
+            if (o->augment) r.augment_kept += augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
+            double pos = (double)step / (double)spe;
+            beta = train_kl_weight(o, pos);
+            lr = train_learning_rate(o, step, total_steps);
+            int plain_ae = train_in_ae_warmup(o, pos);
             CvRng noise;
             cv_rng_init(&noise, mix(o->seed, 2, (uint64_t)step));
             cv_rng_fill_normal(&noise, bt.eps, B * Z);
+            VaeStepOptions so = {.beta = beta,
+                                 .prop_weight = o->prop_weight,
+                                 .free_bits = plain_ae ? 0.0f : o->free_bits,
+                                 .word_dropout = o->word_dropout,
+                                 .dropout_seed = mix(o->seed, 4, (uint64_t)step),
+                                 .enc_ids = o->augment ? bt.enc : NULL,
+                                 .bn_frozen = frozen};
             VaeLoss l;
-            vae_forward_backward(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
-                                 bt.eps, B, beta, o->prop_weight, &l);
+            vae_train_step(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
+                           plain_ae ? NULL : bt.eps, B, &so, &l);
             if (!isfinite(l.loss)) {
                 st = cv_error_set(err, CV_ERR_NUMERIC,
                                   "loss is %g at epoch %d step %ld (recon %g kl %g prop %g); "
@@ -244,7 +352,9 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                                   l.loss, epoch + 1, step, l.recon, l.kl, l.prop);
                 goto done;
             }
-            double gnorm = adam_step(&vae->params, &o->adam, step + 1);
+            AdamConfig adam = o->adam;
+            adam.lr = lr;
+            double gnorm = adam_step(&vae->params, &adam, step + 1);
             if (!isfinite(gnorm)) {
                 st = cv_error_set(err, CV_ERR_NUMERIC,
                                   "gradient norm is %g at epoch %d step %ld; stopped, the last good "
@@ -279,13 +389,18 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         loss_scale(&r.train, done_steps ? 1.0 / (double)done_steps : 0.0);
         r.train_acc = r.train.tokens ? (double)r.train.correct / (double)r.train.tokens : 0.0;
         double t_train = cv_now() - t0;
+        r.beta = beta;
+        r.lr = lr;
         validate(vae, ds, valid_idx, n_valid, beta, o, &bt, &r);
         r.step = step;
         r.seconds = cv_now() - t0;
         r.mol_per_s = t_train > 0 ? (double)(done_steps * B) / t_train : 0.0;
         meta->epoch = epoch + 1;
         if (meta->epoch == 1 || r.valid.loss < meta->best_val) meta->best_val = r.valid.loss;
+        r.best = meta->epoch == 1 || r.tf_exact > meta->best_exact;
+        if (r.best) meta->best_exact = r.tf_exact;
         if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+        if (r.best && o->best && (st = ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
     }
     st = CV_OK;

@@ -321,7 +321,8 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
     v->logit_row = falloc(B * V, &fail);
     v->row_of = calloc(B, sizeof *v->row_of);
     v->row_rng = calloc(B, sizeof *v->row_rng);
-    if (!v->row_of || !v->row_rng) fail = 1;
+    v->kl_dim = calloc(Z, sizeof *v->kl_dim);
+    if (!v->row_of || !v->row_rng || !v->kl_dim) fail = 1;
     if (fail) return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)", max_B);
     return CV_OK;
 }
@@ -364,6 +365,9 @@ void vae_free(Vae *v) {
     free(v->target);
     free(v->row_of);
     free(v->row_rng);
+    free(v->kl_dim);
+    free(v->row_state);
+    free(v->row_allowed);
     memset(v, 0, sizeof *v);
 }
 
@@ -380,7 +384,10 @@ static void fill_onehot(Vae *v, const int32_t *ids, size_t B) {
         for (size_t t = 0; t < T; t++) v->x[(b * T + t) * V + (size_t)ids[b * T + t]] = 1.0f;
 }
 
-/* Encoder up to mu/logvar. train: batch statistics (+ running update), else running. */
+enum { BN_EVAL, BN_TRAIN, BN_FROZEN };
+
+/* Encoder up to mu/logvar. BN_TRAIN: batch statistics (+ running update); BN_FROZEN:
+ * running statistics with the caches a backward needs; BN_EVAL: running statistics. */
 static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
     const VaeConfig *c = &v->cfg;
     fill_onehot(v, ids, B);
@@ -391,7 +398,11 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
         size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i], n = B * Lo * Co;
         conv1d_forward(v->conv_act[i], v->conv_col[i], v->conv_scratch, in, PD(v, v->id_conv_w[i]),
                        PD(v, v->id_conv_b[i]), B, L, cin, Co, K);
-        if (train)
+        if (train == BN_FROZEN)
+            batchnorm_forward_frozen(v->conv_out[i], v->conv_xhat[i], v->conv_rstd[i], v->conv_act[i],
+                                     PD(v, v->id_conv_g[i]), PD(v, v->id_conv_beta[i]),
+                                     SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
+        else if (train)
             batchnorm_forward_train(v->conv_out[i], v->conv_xhat[i], NULL, v->conv_rstd[i],
                                     SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]), v->conv_act[i],
                                     PD(v, v->id_conv_g[i]), PD(v, v->id_conv_beta[i]), B * Lo, Co,
@@ -406,7 +417,10 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
     }
     size_t flat = (size_t)v->conv_len[c->n_conv] * cin, D = (size_t)c->enc_dense, Z = (size_t)c->Z;
     dense_forward(v->enc_act, in, PD(v, v->id_enc_w), PD(v, v->id_enc_b), B, flat, D);
-    if (train)
+    if (train == BN_FROZEN)
+        batchnorm_forward_frozen(v->enc_out, v->enc_xhat, v->enc_rstd, v->enc_act, PD(v, v->id_enc_g),
+                                 PD(v, v->id_enc_beta), SD(v, v->id_enc_rm), SD(v, v->id_enc_rv), B, D, BN_EPS);
+    else if (train)
         batchnorm_forward_train(v->enc_out, v->enc_xhat, NULL, v->enc_rstd, SD(v, v->id_enc_rm),
                                 SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
                                 PD(v, v->id_enc_beta), B, D, BN_MOMENTUM, BN_EPS);
@@ -464,9 +478,11 @@ void vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, flo
     prop_backward(v, z, dpred, B, dz, 0);
 }
 
-/* Decoder teacher-forced forward; returns CE sum and fills accuracy counters. */
+/* Decoder teacher-forced forward; returns CE sum and fills accuracy counters. With
+ * word_dropout > 0 each input after <start> becomes <pad> with that probability (draws
+ * from a stream seeded by dropout_seed). */
 static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const int32_t *lengths,
-                              size_t B, VaeLoss *out) {
+                              size_t B, float word_dropout, uint64_t dropout_seed, VaeLoss *out) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, H = (size_t)c->H;
     size_t steps = 1;
@@ -480,6 +496,12 @@ static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const 
             v->target[t * B + b] = ids[b * T + t];
             v->mask[t * B + b] = (int32_t)t < lengths[b] ? 1.0f : 0.0f;
         }
+    if (word_dropout > 0.0f) {
+        CvRng r;
+        cv_rng_init(&r, dropout_seed);
+        for (size_t i = B; i < steps * B; i++)
+            if (cv_rng_uniform(&r) < word_dropout) v->tok[i] = VAE_TOK_PAD;
+    }
     dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
     act_tanh_forward(v->hz, v->hz, B * E);
     gru_forward_tokens(&v->gru, &v->gw, v->hz, v->tok, NULL, B, steps);
@@ -522,7 +544,35 @@ static double prop_loss_forward(Vae *v, const float *props, const float *prop_ma
 void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
                           const float *prop_mask, const float *eps, size_t B, float beta,
                           float prop_weight, VaeLoss *out) {
-    assert(v->training && "vae_forward_backward needs a model from vae_init");
+    VaeStepOptions so = {.beta = beta, .prop_weight = prop_weight};
+    vae_train_step(v, ids, lengths, props, prop_mask, eps, B, &so, out);
+}
+
+/* Batch-mean KL of each latent dimension into v->kl_dim; returns their sum, floored per
+ * dimension at free_bits (the loss term), and the plain sum in *kl_total. */
+static double kl_per_dim(Vae *v, size_t B, float free_bits, double *kl_total) {
+    size_t Z = (size_t)v->cfg.Z;
+    double floored = 0.0, total = 0.0;
+    for (size_t d = 0; d < Z; d++) v->kl_dim[d] = 0.0;
+    for (size_t b = 0; b < B; b++)
+        for (size_t d = 0; d < Z; d++) {
+            double mu = v->mu[b * Z + d], lv = v->logvar[b * Z + d];
+            v->kl_dim[d] += -0.5 * (1.0 + lv - mu * mu - exp(lv));
+        }
+    for (size_t d = 0; d < Z; d++) {
+        v->kl_dim[d] /= (double)B;
+        total += v->kl_dim[d];
+        floored += v->kl_dim[d] > free_bits ? v->kl_dim[d] : (double)free_bits;
+    }
+    *kl_total = total;
+    return floored;
+}
+
+void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
+                    const float *prop_mask, const float *eps, size_t B,
+                    const VaeStepOptions *so, VaeLoss *out) {
+    assert(v->training && "vae_train_step needs a model from vae_init");
+    float beta = so->beta, prop_weight = so->prop_weight;
     const VaeConfig *c = &v->cfg;
     size_t Z = (size_t)c->Z, V = (size_t)c->V, H = (size_t)c->H, E = (size_t)c->dec_dense;
     size_t D = (size_t)c->enc_dense, P = (size_t)c->P;
@@ -531,19 +581,23 @@ void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, co
     nn_params_zero_grad(&v->params);
     memset(out, 0, sizeof *out);
 
-    encoder_forward(v, ids, B, 1);
+    encoder_forward(v, so->enc_ids ? so->enc_ids : ids, B, so->bn_frozen ? BN_FROZEN : BN_TRAIN);
+    void (*bn_backward)(float *, float *, float *, const float *, const float *, const float *,
+                        const float *, size_t, size_t) =
+        so->bn_frozen ? batchnorm_backward_frozen : batchnorm_backward;
     for (size_t i = 0; i < B * Z; i++) {
         v->eps[i] = eps ? eps[i] : 0.0f;
         v->z[i] = v->mu[i] + expf(0.5f * v->logvar[i]) * v->eps[i];
     }
-    double ce = decoder_forward(v, v->z, ids, lengths, B, out);
-    double kl = loss_kl_forward(v->mu, v->logvar, B * Z);
+    double ce = decoder_forward(v, v->z, ids, lengths, B, so->word_dropout, so->dropout_seed, out);
+    double kl_mean;
+    double kl_floored = kl_per_dim(v, B, so->free_bits, &kl_mean);
     int use_prop = P > 0 && props && prop_weight != 0.0f;
     double mse = use_prop ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
     out->recon = ce / B;
-    out->kl = kl / B;
+    out->kl = kl_mean;
     out->prop = mse / B;
-    out->loss = out->recon + beta * out->kl + prop_weight * out->prop;
+    out->loss = out->recon + beta * kl_floored + prop_weight * out->prop;
 
     /* decoder backward */
     size_t N = v->steps * B;
@@ -563,7 +617,15 @@ void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, co
         v->dmu[i] = v->dz[i];
         v->dlogvar[i] = v->dz[i] * v->eps[i] * 0.5f * expf(0.5f * v->logvar[i]);
     }
-    loss_kl_backward(v->dmu, v->dlogvar, v->mu, v->logvar, B * Z, beta * invB);
+    if (so->free_bits > 0.0f) {
+        for (size_t b = 0; b < B; b++)
+            for (size_t d = 0; d < Z; d++)
+                if (v->kl_dim[d] > so->free_bits)
+                    loss_kl_backward(v->dmu + b * Z + d, v->dlogvar + b * Z + d, v->mu + b * Z + d,
+                                     v->logvar + b * Z + d, 1, beta * invB);
+    } else {
+        loss_kl_backward(v->dmu, v->dlogvar, v->mu, v->logvar, B * Z, beta * invB);
+    }
     if (use_prop) {
         float *dpred = v->prop_dact[c->n_prop];
         memset(dpred, 0, B * P * sizeof(float));
@@ -579,7 +641,7 @@ void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, co
                    PD(v, v->id_lv_w), B, D, Z);
     for (size_t i = 0; i < B * D; i++) v->enc_dout[i] *= 1.0f - v->enc_out[i] * v->enc_out[i];
     memset(v->enc_dpre, 0, B * D * sizeof(float));
-    batchnorm_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout,
+    bn_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout,
                        v->enc_xhat, v->enc_rstd, PD(v, v->id_enc_g), B, D);
     int n = c->n_conv;
     size_t cin_last = (size_t)c->conv_ch[n - 1];
@@ -593,7 +655,7 @@ void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, co
         size_t cin = i > 0 ? (size_t)c->conv_ch[i - 1] : V, cnt = B * Lo * Co;
         for (size_t k = 0; k < cnt; k++) v->conv_dout[i][k] *= 1.0f - v->conv_out[i][k] * v->conv_out[i][k];
         memset(v->conv_dpre[i], 0, cnt * sizeof(float));
-        batchnorm_backward(v->conv_dpre[i], PG(v, v->id_conv_g[i]), PG(v, v->id_conv_beta[i]),
+        bn_backward(v->conv_dpre[i], PG(v, v->id_conv_g[i]), PG(v, v->id_conv_beta[i]),
                            v->conv_dout[i], v->conv_xhat[i], v->conv_rstd[i], PD(v, v->id_conv_g[i]),
                            B * Lo, Co);
         float *dx = NULL;
@@ -612,8 +674,8 @@ void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const 
     assert(v->training && "vae_forward_eval needs a model from vae_init");
     memset(out, 0, sizeof *out);
     v->B = B;
-    encoder_forward(v, ids, B, 0);
-    double ce = decoder_forward(v, v->mu, ids, lengths, B, out);
+    encoder_forward(v, ids, B, BN_EVAL);
+    double ce = decoder_forward(v, v->mu, ids, lengths, B, 0.0f, 0, out);
     double kl = loss_kl_forward(v->mu, v->logvar, B * (size_t)v->cfg.Z);
     double mse = v->cfg.P > 0 && props ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
     out->recon = ce / B;
@@ -624,7 +686,7 @@ void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const 
 
 void vae_encode(Vae *v, const int32_t *ids, size_t B, float *mu, float *logvar) {
     size_t Z = (size_t)v->cfg.Z;
-    encoder_forward(v, ids, B, 0);
+    encoder_forward(v, ids, B, BN_EVAL);
     if (mu) memcpy(mu, v->mu, B * Z * sizeof(float));
     if (logvar) memcpy(logvar, v->logvar, B * Z * sizeof(float));
 }
@@ -646,6 +708,46 @@ static int32_t pick_token(const float *logits, size_t V, float temperature, CvRn
     return (int32_t)best;
 }
 
+CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *err) {
+    if (!g || mode == SMILES_NONE) {
+        v->grammar = g; /* kept for failure classes */
+        v->constrain = SMILES_NONE;
+        return CV_OK;
+    }
+    if (g->V != v->cfg.V)
+        return cv_error_set(err, CV_ERR_MISMATCH, "SMILES grammar of %d tokens for a model of %d", g->V, v->cfg.V);
+    if (!v->row_state) {
+        v->row_state = calloc(v->max_B, sizeof *v->row_state);
+        v->row_allowed = calloc(v->max_B * (size_t)v->cfg.V, 1);
+        if (!v->row_state || !v->row_allowed) {
+            free(v->row_state);
+            free(v->row_allowed);
+            v->row_state = NULL;
+            v->row_allowed = NULL;
+            return cv_error_set(err, CV_ERR_NOMEM, "out of memory (decoding constraint)");
+        }
+    }
+    v->grammar = g;
+    v->constrain = mode;
+    return CV_OK;
+}
+
+/* Masks the logits of a row to the tokens its prefix allows (see vae_set_constraint).
+ * Returns 0 when the valence rules allowed nothing (the row fell back to syntax). */
+static int mask_logits(Vae *v, int32_t row, size_t t, float *logits) {
+    size_t V = (size_t)v->cfg.V;
+    int steps_left = v->cfg.T - (int)t;
+    SmilesState *st = &v->row_state[row];
+    uint8_t *allowed = v->row_allowed + (size_t)row * V;
+    int n = smiles_state_allowed(v->grammar, st, v->constrain, steps_left, allowed);
+    int dead = n == 0;
+    if (n == 0 && v->constrain == SMILES_VALENCE) n = smiles_state_allowed(v->grammar, st, SMILES_SYNTAX, steps_left, allowed);
+    if (n > 0)
+        for (size_t k = 0; k < V; k++)
+            if (!allowed[k]) logits[k] = -INFINITY;
+    return !dead;
+}
+
 /* What every decode worker shares; each owns rows [b0, b1) of tok, row_of, logit_row,
  * the GRU's inference state and the outputs of the rows it holds. */
 typedef struct {
@@ -663,9 +765,11 @@ static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
     Vae *v = job->v;
     size_t T = (size_t)v->cfg.T, V = (size_t)v->cfg.V, H = (size_t)v->cfg.H;
     int32_t *tok = v->tok, *row_of = v->row_of;
+    int constrained = v->grammar && v->constrain != SMILES_NONE && v->row_state;
     for (size_t p = b0; p < b1; p++) {
         tok[p] = VAE_TOK_START;
         row_of[p] = (int32_t)p;
+        if (constrained) smiles_state_reset(&v->row_state[p]);
     }
     size_t end = b1;
     for (size_t t = 0; t < T && end > b0; t++) {
@@ -675,7 +779,9 @@ static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
         for (size_t p = b0; p < end; p++) {
             int32_t row = row_of[p];
             CvRng *rng = job->temperature > 0.0f ? &v->row_rng[row] : NULL;
+            if (constrained) mask_logits(v, row, t, logits + (p - b0) * V);
             int32_t k = pick_token(logits + (p - b0) * V, V, job->temperature, rng);
+            if (constrained) smiles_state_push(v->grammar, &v->row_state[row], k);
             job->out[(size_t)row * T + t] = k;
             tok[p] = k;
             if (k == VAE_TOK_END) job->out_len[row] = (int32_t)t;

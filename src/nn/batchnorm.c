@@ -68,3 +68,31 @@ void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
         }
     }
 }
+
+void batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x,
+                              const float *gamma, const float *beta, const float *run_mean,
+                              const float *run_var, size_t N, size_t C, float eps) {
+    for (size_t c = 0; c < C; c++) rstd[c] = 1.0f / sqrtf(run_var[c] + eps);
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < C; c++) {
+            float h = (x[n * C + c] - run_mean[c]) * rstd[c];
+            xhat[n * C + c] = h;
+            y[n * C + c] = gamma[c] * h + beta[c];
+        }
+}
+
+void batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const float *dy,
+                               const float *xhat, const float *rstd, const float *gamma, size_t N,
+                               size_t C) {
+    for (size_t c = 0; c < C; c++) {
+        double sdy = 0.0, sdyx = 0.0;
+        float k = gamma[c] * rstd[c];
+        for (size_t n = 0; n < N; n++) {
+            sdy += dy[n * C + c];
+            sdyx += (double)dy[n * C + c] * xhat[n * C + c];
+            if (dx) dx[n * C + c] += k * dy[n * C + c];
+        }
+        if (dbeta) dbeta[c] += (float)sdy;
+        if (dgamma) dgamma[c] += (float)sdyx;
+    }
+}
