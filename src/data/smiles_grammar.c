@@ -345,7 +345,11 @@ static int kekule_feasible(const SmilesState *s, int all_closed, int cur_closed)
         k.mate[a] = 0;
         k.status[a] = 0;
         if (!s->arom[a] || s->dbl[a] || (a == s->cur && cur_closed == 2)) continue;
-        int closed = all_closed || ((a != s->cur || cur_closed) && s->open_at[a] == 0 && !stacked[a]);
+        /* closed: no further aromatic partner can come (left behind, or no valence left
+         * for another bond, and no open ring digit to bring one) */
+        int full = !room(s, a, 1) && !room(s, a, 2);
+        int closed = all_closed || (s->open_at[a] == 0 && ((a != s->cur || cur_closed) && !stacked[a])) ||
+                     (s->open_at[a] == 0 && full);
         /* after a '-' the current atom is about to get one more (single) bond */
         if (closed) k.status[a] = kekule_needs(s, a, a == s->cur && cur_closed == 1 && !all_closed) ? 2 : 0;
         else k.status[a] = (s->kek_c[a] || s->dv[a] - s->deg[a] >= 1) ? 1 : 0;
