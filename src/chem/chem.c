@@ -4,7 +4,8 @@
  * A ChemMol is a molecule parsed by chem_rdkit.cpp exactly as Python's Chem.MolFromSmiles
  * parses it, kept live on the C++ side (ChemRdMol) for the descriptors, together with its
  * RDKit pickle — the C FFI's molecule currency — for the FFI calls: get_smiles (canonical
- * SMILES), get_morgan_fp_as_bytes, get_svg. Heavy atom count and largest ring are read at
+ * SMILES of a pickle), get_morgan_fp_as_bytes, get_svg. The canonical SMILES is written on
+ * the C++ side from the parsed molecule (chem_rdkit.cpp says why). Heavy atom count and largest ring are read at
  * parse time. Scoring = parse, get_smiles, RDKit's descriptor functions, QED (chem_qed.c)
  * and SA (chem_sa.c). SMARTS queries (ChemQuery) are parsed once on the C++ side and
  * matched there (the FFI's get_substruct_match re-parses query and molecule per call).
@@ -77,10 +78,7 @@ int chem_is_valid(const char *smiles) {
     return mol != NULL;
 }
 
-char *chem_mol_canonical(const ChemMol *mol) {
-    /* get_smiles returns a malloc'd string (the FFI's free_ptr is free). */
-    return get_smiles(mol->pkl, mol->pkl_len, NULL);
-}
+char *chem_mol_canonical(const ChemMol *mol) { return chem_rd_canonical(mol->rd); }
 
 char *chem_canonical(const char *smiles) {
     ChemMol *mol = chem_mol_from_smiles(smiles);

@@ -546,6 +546,21 @@ extern "C" ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, si
 
 extern "C" void chem_rd_mol_free(ChemRdMol *m) { delete m; }
 
+/* Python's Chem.MolToSmiles(mol) on the molecule as parsed. Not the FFI's get_smiles: it
+ * writes from the pickle, and a depickled molecule has lost the stereo perception flags,
+ * so ring stereocentres (cis/trans on a ring, as in 1,3-disubstituted cyclobutanes) can
+ * come out with both tags inverted ([C@@H]...[C@@H] for Python's [C@H]...[C@H]). */
+extern "C" char *chem_rd_canonical(const ChemRdMol *m) {
+    try {
+        std::string out = RDKit::MolToSmiles(m->mol);
+        char *s = (char *)malloc(out.size() + 1);
+        if (s) memcpy(s, out.c_str(), out.size() + 1);
+        return s;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
 /* Why RDKit rejects `smiles`, as Python's MolFromSmiles would: the unsanitized parse
  * fails (0 when it would not), or sanitization throws a valence or a kekulization error. */
 extern "C" int chem_rd_failure(const char *smiles) {

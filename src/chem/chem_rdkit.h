@@ -32,6 +32,9 @@ void chem_rd_patterns_free(ChemRdPatterns *p);
 ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
                                    int *num_atoms, int *largest_ring);
 void chem_rd_mol_free(ChemRdMol *m);
+/* Canonical isomeric SMILES of m as Python's Chem.MolToSmiles writes it, malloc'd; NULL on
+ * out-of-memory. */
+char *chem_rd_canonical(const ChemRdMol *m);
 enum { CHEM_RD_OK, CHEM_RD_FAIL_PARSE, CHEM_RD_FAIL_VALENCE, CHEM_RD_FAIL_KEKULIZE, CHEM_RD_FAIL_OTHER };
 /* Why RDKit rejects `smiles` (CHEM_RD_FAIL_*), CHEM_RD_OK when it parses. */
 int chem_rd_failure(const char *smiles);
