@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "chemvae/checkpoint.h"
+#include "chemvae/smiles_grammar.h"
 #include "chemvae/dataset.h"
 #include "chemvae/error.h"
 #include "chemvae/vae.h"
@@ -21,8 +22,11 @@
 typedef struct {
     size_t n_recon, recon_hits;
     double reconstruction;
+    double recon_tanimoto;  /* mean Tanimoto (Morgan r2, 1024 bits) input vs greedy decode,
+                               0 for an invalid decode */
     size_t n_prior, n_valid, n_unique, n_novel;
     double validity, uniqueness, novelty, int_div;
+    size_t fail[SMILES_FAIL_COUNT]; /* prior decodes by failure class */
     size_t P;
     double prop_mae[CKPT_MAX_PROPS];
 } EvalReport;

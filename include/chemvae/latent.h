@@ -27,13 +27,9 @@ typedef struct {
     char *canonical;   /* canonical SMILES when valid (owned), else NULL */
     int valid;         /* 1 when RDKit parses raw into a molecule with >= 1 atom */
     ChemScores scores; /* true RDKit scores when valid, else zeroed */
-    SmilesFailure failure; /* why an invalid string failed (latent_failure), SMILES_OK if valid */
+    SmilesFailure failure; /* why an invalid string failed (smiles_failure_classify),
+                              SMILES_OK if valid */
 } LatentMol;
-
-/* Why the decoded row ids[0..T) (its string `raw`) is not a molecule: SMILES_FAIL_LENGTH
- * when the row has no <end>; else the first rule of grammar g it breaks (NULL g: none);
- * else RDKit's own reason (parse → syntax, valence, kekulization → aromaticity, other). */
-SmilesFailure latent_failure(const SmilesGrammar *g, const int32_t *ids, size_t T, const char *raw);
 
 /* Frees the strings of mols[0..n) and zeroes them (the array itself is the caller's).
  * NULL-safe, safe on zeroed entries. */

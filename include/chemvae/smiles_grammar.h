@@ -132,4 +132,11 @@ void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k);
  * <end> came within n, or SMILES_OK when the state machine accepts the whole string. */
 SmilesFailure smiles_grammar_classify(const SmilesGrammar *g, const int32_t *ids, size_t n);
 
+/* Why the decoded row ids[0..T) (its string `raw`) is not a molecule: SMILES_FAIL_LENGTH
+ * when the row has no <end>; else the first rule of grammar g it breaks (g NULL-able);
+ * else RDKit's own reason (parse → syntax, valence, kekulization → aromaticity, other).
+ * Call it on strings RDKit rejected (smiles_failure.c). */
+SmilesFailure smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids, size_t T,
+                                      const char *raw);
+
 #endif

@@ -54,7 +54,7 @@ typedef struct {
     float word_dropout;  /* decoder input dropout probability, 0 = off */
     int augment;         /* randomized-SMILES encoder inputs */
     float bn_freeze;     /* from this epoch on the encoder's batchnorm runs on its running
-                            statistics (0 = never) */
+                            statistics (< 0 = never, the default) */
     int bucket;          /* once batchnorm is frozen, batches are drawn from length buckets */
     size_t lr_warmup;    /* steps of linear learning-rate warm-up */
     int lr_decay;        /* TRAIN_LR_* */

@@ -18,6 +18,8 @@ static void usage(FILE *out) {
                  "  -n N             at most N split molecules for reconstruction (default all)\n"
                  "  --samples N      prior samples z ~ N(0, I) (default 1000)\n"
                  "  --seed N         seed of the prior samples (default 1)\n"
+                 "  --constrain MODE none | syntax | valence (default): decoding mask, for both\n"
+                 "                   reconstruction and prior samples\n"
                  "  --batch B        decoding batch (default 256)\n"
                  "  --threads N      OpenBLAS threads\n"
                  "  --json           JSON instead of CSV\n"
@@ -28,15 +30,16 @@ static void usage(FILE *out) {
 int cmd_eval(int argc, char **argv) {
     const char *cmd = "eval", *model = NULL, *data = NULL, *split_name = "test", *db_path = CLI_DEFAULT_DB;
     long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0;
-    int json = 0, no_db = 0;
-    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT };
+    int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
+    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT, O_CONSTRAIN };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
         {"split", required_argument, 0, O_SPLIT}, {"samples", required_argument, 0, O_SAMPLES},
         {"seed", required_argument, 0, O_SEED}, {"batch", required_argument, 0, O_BATCH},
         {"threads", required_argument, 0, O_THREADS}, {"json", no_argument, 0, O_JSON},
         {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
-        {"parent-run", required_argument, 0, O_PARENT}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "m:d:n:h", opts, NULL)) != -1) {
@@ -51,6 +54,7 @@ int cmd_eval(int argc, char **argv) {
         case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
         case O_JSON: json = 1; break;
+        case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
         case O_DB: db_path = optarg; break;
         case O_NODB: no_db = 1; break;
         case 'h': usage(stdout); return CLI_OK;
@@ -72,6 +76,7 @@ int cmd_eval(int argc, char **argv) {
     int64_t run_id = 0;
     int rc = CLI_ERROR;
     if (cli_model_load(&m, model, (size_t)batch, &err)) goto fail;
+    if (cli_model_set_constrain(&m, constrain, &err)) goto fail;
     if (dataset_load(&ds, data, &err)) goto fail;
     if (ckpt_meta_check_vocab(&m.meta, &ds.vocab, model, data, &err)) goto fail;
     if ((size_t)m.meta.cfg.T != ds.T) {
@@ -82,7 +87,8 @@ int cmd_eval(int argc, char **argv) {
         char cfg[1024];
         size_t k = (size_t)snprintf(cfg, sizeof cfg, "{\"data\": ");
         k = cli_json_string(cfg, k, sizeof cfg, data);
-        snprintf(cfg + k, sizeof cfg - k, ", \"split\": \"%s\", \"n\": %ld, \"samples\": %ld}", split_name, n, samples);
+        snprintf(cfg + k, sizeof cfg - k, ", \"split\": \"%s\", \"n\": %ld, \"samples\": %ld, \"constrain\": \"%s\"}",
+                 split_name, n, samples, smiles_constrain_name(constrain));
         if (store_open(db_path, 0, &db, &err)) goto fail;
         if (store_run_begin(db, "eval", cfg, model, m.hash, seed, parent, &run_id, &err)) goto fail;
     }
@@ -91,16 +97,21 @@ int cmd_eval(int argc, char **argv) {
     struct {
         char name[48];
         double v;
-    } rows[16];
+    } rows[32];
     size_t nr = 0;
 #define ROW(nm, val) (snprintf(rows[nr].name, sizeof rows[nr].name, "%s", nm), rows[nr++].v = (val))
     ROW("reconstruction", r.reconstruction);
     ROW("recon_molecules", (double)r.n_recon);
+    ROW("recon_tanimoto", r.recon_tanimoto);
     ROW("validity", r.validity);
     ROW("uniqueness", r.uniqueness);
     ROW("novelty", r.novelty);
     ROW("int_div", r.int_div);
     ROW("prior_samples", (double)r.n_prior);
+    for (int f = 1; f < SMILES_FAIL_COUNT; f++) {
+        snprintf(rows[nr].name, sizeof rows[nr].name, "fail_%s", smiles_failure_name((SmilesFailure)f));
+        rows[nr++].v = (double)r.fail[f];
+    }
     for (size_t p = 0; p < r.P && p < CKPT_MAX_PROPS; p++) {
         snprintf(rows[nr].name, sizeof rows[nr].name, "mae_%s", m.meta.prop_names[p]);
         rows[nr++].v = r.prop_mae[p];

@@ -53,8 +53,8 @@ static void usage(FILE *out) {
             "  --word-dropout P    decoder input tokens replaced by <pad> with probability P\n"
             "  --augment           encoder sees a randomized SMILES (redrawn every step),\n"
             "                      the decoder the canonical one\n"
-            "  --bn-freeze E       from epoch E on, train the encoder's batchnorm on its\n"
-            "                      running statistics (0 = never)\n"
+            "  --bn-freeze E       from epoch E on (0 = the first), train the encoder's\n"
+            "                      batchnorm on its running statistics (default never)\n"
             "  --bucket            with --bn-freeze: batches from length buckets (fewer\n"
             "                      decoder steps on padding)\n"
             "  --lr-warmup N       linear learning-rate warm-up over N steps\n"
@@ -264,8 +264,8 @@ int cmd_train(int argc, char **argv) {
     if (o.batch < 2) return cli_usage_error(cmd, "--batch must be at least 2");
     if (o.word_dropout < 0.0f || o.word_dropout >= 1.0f)
         return cli_usage_error(cmd, "--word-dropout %g must be in [0, 1)", (double)o.word_dropout);
-    if (o.bucket && o.bn_freeze <= 0.0f)
-        return cli_usage_error(cmd, "--bucket needs --bn-freeze E (E >= 1): length buckets need frozen batchnorm");
+    if (o.bucket && o.bn_freeze < 0.0f)
+        return cli_usage_error(cmd, "--bucket needs --bn-freeze E: length buckets need frozen batchnorm");
     if (o.free_bits < 0.0f || o.ae_warmup < 0.0f || o.kl_ramp <= 0.0f)
         return cli_usage_error(cmd, "--free-bits and --ae-warmup must be >= 0 and --kl-ramp > 0");
     cli_set_threads((int)threads);

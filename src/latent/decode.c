@@ -32,22 +32,6 @@ void latent_mols_free(LatentMol *mols, size_t n) {
     }
 }
 
-SmilesFailure latent_failure(const SmilesGrammar *g, const int32_t *ids, size_t T, const char *raw) {
-    size_t t = 0;
-    while (t < T && ids[t] != VOCAB_END) t++;
-    if (t == T) return SMILES_FAIL_LENGTH;
-    if (g) {
-        SmilesFailure f = smiles_grammar_classify(g, ids, t + 1);
-        if (f != SMILES_OK) return f;
-    }
-    switch (chem_failure(raw)) {
-    case CHEM_FAIL_PARSE: return SMILES_FAIL_SYNTAX;
-    case CHEM_FAIL_VALENCE: return SMILES_FAIL_VALENCE;
-    case CHEM_FAIL_KEKULIZE: return SMILES_FAIL_AROMATICITY;
-    default: return SMILES_FAIL_OTHER;
-    }
-}
-
 /* Where decoded row b of a chunk starting at row s goes: first attempts (retry = 0) fill
  * out[row * K]; retry row r is vector r / (K−1), attempt 1 + r % (K−1). */
 typedef struct {
@@ -73,7 +57,7 @@ static void score_chunk(void *ctx, size_t b0, size_t b1, int worker) {
         LatentMol *m = score_target(j, b);
         m->raw = vocab_decode(j->vocab, j->ids + b * j->T, j->T);
         if (m->raw) m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
-        if (m->raw && !m->valid) m->failure = latent_failure(j->grammar, j->ids + b * j->T, j->T, m->raw);
+        if (m->raw && !m->valid) m->failure = smiles_failure_classify(j->grammar, j->ids + b * j->T, j->T, m->raw);
         if (!m->raw || (m->valid && !m->canonical)) {
             j->failed[worker] = b;
             return;

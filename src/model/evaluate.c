@@ -101,7 +101,7 @@ CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size
     }
     if ((st = dataset_split_indices(ds, split, &idx, &n, err))) goto done;
     if (n_recon && n_recon < n) n = n_recon;
-    double mae[CKPT_MAX_PROPS] = {0};
+    double mae[CKPT_MAX_PROPS] = {0}, sim_sum = 0.0;
     size_t mae_n[CKPT_MAX_PROPS] = {0};
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
@@ -121,13 +121,17 @@ CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size
         for (size_t i = 0; i < B; i++) {
             char *raw = vocab_decode(&ds->vocab, dec + i * T, T);
             char *canon = raw ? chem_canonical(raw) : NULL;
-            out->recon_hits += canon && strcmp(canon, dataset_smiles(ds, idx[s + i])) == 0;
+            const char *truth = dataset_smiles(ds, idx[s + i]);
+            int hit = canon && strcmp(canon, truth) == 0;
+            out->recon_hits += (size_t)hit;
+            sim_sum += hit ? 1.0 : canon ? chem_tanimoto_smiles(canon, truth) : 0.0;
             free(canon);
             free(raw);
         }
     }
     out->n_recon = n;
     out->reconstruction = n ? (double)out->recon_hits / (double)n : 0.0;
+    out->recon_tanimoto = n ? sim_sum / (double)n : 0.0;
     out->P = P;
     for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) out->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : NAN;
 
@@ -145,6 +149,7 @@ CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size
         for (size_t i = 0; i < B; i++) {
             char *raw = vocab_decode(&ds->vocab, dec + i * T, T);
             char *canon = raw ? chem_canonical(raw) : NULL;
+            if (!canon && raw) out->fail[smiles_failure_classify(vae->grammar, dec + i * T, T, raw)]++;
             free(raw);
             if (!canon) continue;
             out->n_valid++;

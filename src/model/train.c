@@ -36,6 +36,7 @@ void train_options_default(TrainOptions *o) {
     o->kl_ramp = 10.0f;
     o->lr_decay = TRAIN_LR_NONE;
     o->lr_min = 1e-5f;
+    o->bn_freeze = -1.0f;
     o->prop_weight = 1.0f;
     o->seed = 1;
     o->recon_sample = 256;
@@ -312,7 +313,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         cv_rng_init(&shuf, mix(o->seed, 1, (uint64_t)epoch));
         memcpy(order, train_idx, n_train * sizeof *order);
         cv_rng_shuffle_u32(&shuf, order, n_train);
-        int frozen = o->bn_freeze > 0.0f && (double)epoch >= (double)o->bn_freeze;
+        int frozen = o->bn_freeze >= 0.0f && (double)epoch >= (double)o->bn_freeze;
         if (frozen && o->bucket && (st = bucket_order(order, n_train, B, ds, &shuf, err))) goto done;
         EpochReport r;
         memset(&r, 0, sizeof r);
