@@ -17,6 +17,7 @@ static void usage(FILE *out) {
                  "  --input FILE        one z per line, Z comma-separated numbers (default stdin)\n"
                  "  --temperature X     0 = greedy (default); > 0 samples softmax(logits / X)\n"
                  "  --seed N            seed of temperature sampling (default 1)\n"
+                 "  --constrain MODE    none | syntax | valence (default): decoding mask\n"
                  "  --threads N         OpenBLAS threads\n");
 }
 
@@ -57,7 +58,9 @@ int cmd_decode(int argc, char **argv) {
     const char *cmd = "decode", *model = NULL, *input = NULL;
     long threads = 0, seed = 1;
     double temp = 0;
+    int constrain = CLI_DEFAULT_CONSTRAIN;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"constrain", required_argument, 0, 'C'},
                                          {"input", required_argument, 0, 'i'},
                                          {"temperature", required_argument, 0, 'T'},
                                          {"seed", required_argument, 0, 's'},
@@ -73,6 +76,7 @@ int cmd_decode(int argc, char **argv) {
         case 'T': if (cli_parse_double(cmd, "--temperature", optarg, &temp)) return CLI_USAGE; break;
         case 's': if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
         case 't': if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
+        case 'C': if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
         case 'h': usage(stdout); return CLI_OK;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -82,7 +86,7 @@ int cmd_decode(int argc, char **argv) {
     enum { BATCH = 256 };
     CvError err = {0};
     CliModel m;
-    if (cli_model_load(&m, model, BATCH, &err)) {
+    if (cli_model_load(&m, model, BATCH, &err) || cli_model_set_constrain(&m, constrain, &err)) {
         cli_model_free(&m);
         return cli_report(cmd, &err);
     }

@@ -33,6 +33,7 @@ static void usage(FILE *out) {
             "  --model FILE                 checkpoint (default results/models/model.cvae if it\n"
             "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
             "  --seed N                     seed of the sampled decodes (default 1)\n"
+            "  --constrain MODE             none | syntax | valence (default): decoding mask\n"
             "  --json                       JSON instead of CSV\n"
             "  --threads N                  OpenBLAS threads\n"
             "  --db FILE                    results DB (default " CLI_DEFAULT_DB "); --no-db to skip\n"
@@ -46,9 +47,9 @@ int cmd_interpolate(int argc, char **argv) {
     const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
     long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0;
     double temperature = 0.5;
-    int json = 0, no_db = 0;
+    int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
     enum { O_FROM = 256, O_TO, O_METHOD, O_STEPS, O_DECODES, O_TEMP, O_MODEL, O_SEED, O_JSON, O_THREADS, O_DB,
-           O_NODB, O_PARENT };
+           O_NODB, O_PARENT, O_CONSTRAIN };
     static const struct option opts[] = {
         {"from", required_argument, 0, O_FROM}, {"to", required_argument, 0, O_TO},
         {"method", required_argument, 0, O_METHOD}, {"steps", required_argument, 0, O_STEPS},
@@ -56,7 +57,8 @@ int cmd_interpolate(int argc, char **argv) {
         {"model", required_argument, 0, O_MODEL}, {"seed", required_argument, 0, O_SEED},
         {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, O_THREADS},
         {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
-        {"parent-run", required_argument, 0, O_PARENT}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -72,6 +74,7 @@ int cmd_interpolate(int argc, char **argv) {
         case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
         case O_JSON: json = 1; break;
+        case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
         case O_DB: db_path = optarg; break;
         case O_NODB: no_db = 1; break;
         case 'h': usage(stdout); return CLI_OK;
@@ -101,6 +104,7 @@ int cmd_interpolate(int argc, char **argv) {
     LatentMol *mols = NULL;
     int rc = CLI_ERROR;
     if (cli_model_load(&m, model, 256, &err)) goto fail;
+    if (cli_model_set_constrain(&m, constrain, &err)) goto fail;
     size_t Z = (size_t)m.vae.cfg.Z;
     za = malloc(Z * sizeof *za);
     zb = malloc(Z * sizeof *zb);
@@ -140,8 +144,9 @@ int cmd_interpolate(int argc, char **argv) {
         k = cli_json_string(cfg, k, sizeof cfg, ca);
         k += (size_t)snprintf(cfg + k, sizeof cfg - k, ", \"to\": ");
         k = cli_json_string(cfg, k, sizeof cfg, cb);
-        snprintf(cfg + k, sizeof cfg - k, ", \"method\": \"%s\", \"steps\": %ld, \"decodes\": %ld, \"temperature\": %g}",
-                 slerp ? "slerp" : "linear", steps, decodes, temperature);
+        snprintf(cfg + k, sizeof cfg - k,
+                 ", \"method\": \"%s\", \"steps\": %ld, \"decodes\": %ld, \"temperature\": %g, \"constrain\": \"%s\"}",
+                 slerp ? "slerp" : "linear", steps, decodes, temperature, smiles_constrain_name(constrain));
         if (store_open(db_path, 0, &db, &err)) goto fail;
         if (store_run_begin(db, "interpolate", cfg, m.path, m.hash, seed, parent, &run_id, &err)) goto fail;
         cli_predicted_json(&m, z, N, NULL, pred);

@@ -49,6 +49,7 @@ static void usage(FILE *out) {
             "  --decodes K           decodes per z at each decode point: greedy + K-1 sampled (default 8)\n"
             "  --temperature X       temperature of the sampled decodes (default 0.7)\n"
             "  --constrained DELTA   only molecules with Tanimoto >= DELTA to the start count\n"
+            CLI_CONSTRAIN_HELP
             "other:\n"
             "  --model FILE          checkpoint (default results/models/model.cvae if it\n"
             "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
@@ -68,16 +69,17 @@ typedef struct {
     size_t n_start;
     long limit, top, random, steps, decode_every, decodes, seed, threads, parent;
     double lr, prior, trust, temperature, delta;
-    int minimize, json, no_db;
+    int minimize, json, no_db, constrain;
 } OptArgs;
 
 static int parse_args(int argc, char **argv, OptArgs *a) {
     const char *cmd = "optimize";
     enum { O_MODEL = 256, O_OBJ, O_MIN, O_START, O_STARTS, O_LIMIT, O_DATA, O_TOP, O_RANDOM, O_STEPS, O_LR,
            O_PRIOR, O_TRUST, O_EVERY, O_DECODES, O_TEMP, O_CONSTR, O_SEED, O_JSON, O_THREADS, O_DB, O_NODB,
-           O_PARENT };
+           O_PARENT, O_CONSTRAIN };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"objective", required_argument, 0, O_OBJ},
+        {"constrain", required_argument, 0, O_CONSTRAIN},
         {"minimize", no_argument, 0, O_MIN}, {"start", required_argument, 0, O_START},
         {"starts", required_argument, 0, O_STARTS}, {"limit", required_argument, 0, O_LIMIT},
         {"from-data", required_argument, 0, O_DATA}, {"top", required_argument, 0, O_TOP},
@@ -94,7 +96,8 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
     *a = (OptArgs){.model = cli_default_model(), .objective = "plogp", .db_path = CLI_DEFAULT_DB,
                    .top = 10, .steps = (long)d.steps, .decode_every = (long)d.decode_every,
                    .decodes = (long)d.decode.attempts, .seed = 1, .lr = d.lr, .prior = d.prior,
-                   .temperature = d.decode.retry_temperature, .delta = -1.0};
+                   .temperature = d.decode.retry_temperature, .delta = -1.0,
+                   .constrain = CLI_DEFAULT_CONSTRAIN};
     optind = 1;
     int c;
 #define LONGARG(o, name, dst) case o: if (cli_parse_long(cmd, name, optarg, &(dst))) return CLI_USAGE; break;
@@ -125,6 +128,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
         REALARG(O_TEMP, "--temperature", a->temperature)
         REALARG(O_CONSTR, "--constrained", a->delta)
         case O_JSON: a->json = 1; break;
+        case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &a->constrain)) return CLI_USAGE; break;
         case O_DB: a->db_path = optarg; break;
         case O_NODB: a->no_db = 1; break;
         case 'h': usage(stdout); return -1;
@@ -335,6 +339,7 @@ int cmd_optimize(int argc, char **argv) {
     double wz[CKPT_MAX_PROPS], off;
     rc = CLI_ERROR;
     if (cli_model_load(&m, a.model, 256, &err)) goto fail;
+    if (cli_model_set_constrain(&m, a.constrain, &err)) goto fail;
     const char *names[CKPT_MAX_PROPS];
     for (int p = 0; p < m.meta.P; p++) names[p] = m.meta.prop_names[p];
     if (latent_objective_bind(&obj, (size_t)m.meta.P, names, m.meta.prop_mean, m.meta.prop_std, wz, &off, &err)) goto fail;
@@ -380,7 +385,7 @@ int cmd_optimize(int argc, char **argv) {
     k = cli_json_string(cfgjson, k, sizeof cfgjson, a.starts_file ? a.starts_file : "");
     k += (size_t)snprintf(cfgjson + k, sizeof cfgjson - k, ", \"limit\": %ld, \"from_data\": ", a.limit);
     k = cli_json_string(cfgjson, k, sizeof cfgjson, a.data ? a.data : "");
-    snprintf(cfgjson + k, sizeof cfgjson - k, "}");
+    snprintf(cfgjson + k, sizeof cfgjson - k, ", \"constrain\": \"%s\"}", smiles_constrain_name(a.constrain));
     if (!a.no_db) {
         if (store_open(a.db_path, 0, &db, &err)) goto fail;
         if (store_run_begin(db, "optimize", cfgjson, m.path, m.hash, a.seed, a.parent, &run_id, &err)) goto fail;
