@@ -36,7 +36,7 @@
 
 #include "chemvae/error.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x63766165 /* "cvae" */
 #define STORE_BUSY_TIMEOUT_MS 30000 /* a loaded 2-core machine can hold a write lock for seconds */
 
@@ -113,6 +113,8 @@ typedef struct {
     const char *source;     /* what the z came from: a start SMILES, "prior", ...; NULL-able */
     const char *raw_smiles; /* the decoded string exactly as produced; non-NULL (may be "") */
     int valid;              /* 1 when RDKit parses raw_smiles, else 0 */
+    const char *failure;    /* why an invalid string failed ("syntax", "ring", "valence",
+                               "aromaticity", "length", "other"); NULL when valid/unknown */
     /* The molecule, when valid: either `molecule` (upserted in the same transaction, with
      * first_run = this run) or an id from store_upsert_molecules (> 0); else NULL / 0. */
     const StoreMolecule *molecule;

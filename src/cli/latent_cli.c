@@ -69,6 +69,7 @@ CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
         g->source = b->sources ? b->sources[i] : b->source;
         g->raw_smiles = mols[r].raw ? mols[r].raw : "";
         g->valid = mols[r].valid;
+        g->failure = mols[r].valid ? NULL : smiles_failure_name(mols[r].failure);
         if (mols[r].valid) {
             const ChemScores *s = &mols[r].scores;
             ms[r] = (StoreMolecule){mols[r].canonical, s->mw, s->logp, s->qed, s->sa, s->penalized_logp};

@@ -93,6 +93,9 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     "  value REAL,\n"
     "  PRIMARY KEY(run_id, name)\n"
     ") WITHOUT ROWID;\n",
+    /* 1 -> 2: why each invalid generation failed (smiles_grammar.h's classes). */
+    "ALTER TABLE generations ADD COLUMN failure TEXT CHECK(failure IS NULL OR failure IN "
+    "('syntax','ring','valence','aromaticity','length','other'));\n",
 };
 
 static const char *const STMT_SQL[ST_COUNT] = {
@@ -114,8 +117,8 @@ static const char *const STMT_SQL[ST_COUNT] = {
                       "RETURNING id",
     [ST_MOL_FIND] = "SELECT id FROM molecules WHERE smiles = ?1",
     [ST_GEN_INSERT] = "INSERT INTO generations(run_id, method, step, source, raw_smiles, valid, "
-                      "molecule_id, z, predicted, similarity) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                      "molecule_id, z, predicted, similarity, failure) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_TRAIN_INSERT] = "INSERT INTO training_metrics(run_id, epoch, step, split, loss, recon, kl, "
                         "prop, beta, lr, accuracy, extra) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -615,6 +618,7 @@ static int generation_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void
         sqlite3_bind_blob64(st, 8, g->z, (sqlite3_uint64)g->z_dim * sizeof(float), SQLITE_STATIC);
     bind_text(st, 9, g->predicted);
     bind_real(st, 10, g->similarity);
+    bind_text(st, 11, g->valid ? NULL : g->failure);
     int rc = step_done(st);
     *id = sqlite3_last_insert_rowid(s->db);
     return rc;
