@@ -178,7 +178,8 @@ static void section_training(Report *rp) {
         "AND r.id <= b.id AND coalesce(json_extract(r.config, '$.resume'), 0) = 0), "
         "chain AS (SELECT r.id FROM runs r, b, s WHERE r.kind = 'train' AND r.model_path IS b.model_path "
         "AND r.id BETWEEN coalesce(s.id, b.id) AND b.id) "
-        "SELECT t.split, t.epoch, t.loss, t.recon, t.kl, t.beta, t.accuracy FROM training_metrics t "
+        "SELECT t.split, t.epoch, t.loss, t.recon, t.kl, t.beta, t.accuracy, "
+        "json_extract(t.extra, '$.tf_exact'), json_extract(t.extra, '$.active_units') FROM training_metrics t "
         "WHERE t.run_id IN chain AND NOT EXISTS (SELECT 1 FROM training_metrics u WHERE u.run_id IN chain "
         "AND u.epoch = t.epoch AND u.split = t.split AND u.run_id > t.run_id) ORDER BY t.split, t.epoch, t.step";
     StoreValue p = {.type = STORE_INT, .i = run};
@@ -190,14 +191,15 @@ static void section_training(Report *rp) {
         return;
     }
     size_t n = t.nrow;
-    double *col = malloc(n * 6 * sizeof *col);
+    enum { NCOL = 8 }; /* epoch, loss, recon, kl, beta, accuracy, tf_exact, active units */
+    double *col = malloc(n * NCOL * sizeof *col);
     if (!col) {
         store_table_free(&t);
         fprintf(fp, "</section>\n");
         return;
     }
     for (size_t r = 0; r < n; r++)
-        for (size_t c = 0; c < 6; c++) col[c * n + r] = store_table_real(&t, r, c + 1);
+        for (size_t c = 0; c < NCOL; c++) col[c * n + r] = store_table_real(&t, r, c + 1);
     /* rows are ordered by split: "train" rows then "valid" rows (other splits ignored) */
     size_t ntrain = 0, nvalid = 0, vstart = 0;
     for (size_t r = 0; r < n; r++) {
@@ -217,13 +219,23 @@ static void section_training(Report *rp) {
         }
     fprintf(fp, "<p>Run %lld: %zu epochs. Loss terms are per-molecule means (recon = summed token cross-entropy, "
                 "KL in nats, loss = recon + &beta;&middot;KL + property term); accuracy is the share of tokens "
-                "predicted correctly with teacher forcing.</p>\n<div class=\"grid\">\n",
+                "predicted correctly with teacher forcing; exact strings is the share of validation molecules whose "
+                "every token is predicted correctly (a bound on greedy reconstruction); active units are latent "
+                "dimensions whose mean varies across validation molecules (variance &gt; 0.01).</p>\n<div class=\"grid\">\n",
             (long long)run, ntrain > nvalid ? ntrain : nvalid);
-    static const char *const titles[] = {"Loss", "Reconstruction (CE)", "KL divergence", "KL weight β", "Token accuracy"};
+    static const char *const titles[] = {"Loss", "Reconstruction (CE)", "KL divergence", "KL weight β", "Token accuracy",
+                                         "Exact strings (teacher forced)", "Active latent units"};
     const double *epoch = col;
-    for (size_t c = 1; c < 6; c++) {
+    for (size_t c = 1; c < NCOL; c++) {
         const double *y = col + c * n;
         PlotSeries s[2] = {{"train", epoch + tstart, y + tstart, ntrain}, {"valid", epoch + vstart, y + vstart, nvalid}};
+        if (c >= 6) { /* validation-only monitors (older runs lack them) */
+            int any = 0;
+            for (size_t r = vstart; r < vstart + nvalid; r++) any |= y[r] == y[r];
+            if (!any) continue;
+            plot_lines(fp, titles[c - 1], "epoch", titles[c - 1], s + 1, 1, 380, 250);
+            continue;
+        }
         size_t ns = c == 4 ? 1 : 2; /* beta is the same for both splits */
         plot_lines(fp, titles[c - 1], "epoch", titles[c - 1], s, ns, 380, 250);
     }
@@ -231,6 +243,32 @@ static void section_training(Report *rp) {
     free(col);
     store_table_free(&t);
     fprintf(fp, "</section>\n");
+}
+
+/* Why decodes failed: invalid generations of each run by failure class. */
+static void section_failures(Report *rp) {
+    fprintf(rp->fp, "<section id=\"failures\"><h2>Why decodes failed</h2>\n");
+    StoreTable t;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
+             "count(*) AS decodes, sum(g.valid) AS valid, "
+             "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
+             "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
+             "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
+             "FROM generations g JOIN runs r ON r.id = g.run_id WHERE %s GROUP BY g.run_id ORDER BY g.run_id DESC",
+             REPORT_SCOPE_SQL);
+    StoreValue p = {.type = STORE_INT, .i = rp->scope};
+    if (report_select(rp, sql, &p, 1, &t) == 0 && t.nrow) {
+        fprintf(rp->fp, "<p>Invalid decodes by the first rule they break (syntax, ring closure, valence, "
+                        "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
+                        "RDKit; constrain is the decoding mask in force.</p>\n");
+        html_table(rp->fp, &t, 25);
+    } else {
+        report_empty(rp, "No generations yet.");
+    }
+    store_table_free(&t);
+    fprintf(rp->fp, "</section>\n");
 }
 
 static void section_eval(Report *rp) {
@@ -275,12 +313,13 @@ static int write_report(Report *rp, const char *db_path, const char *run_text) {
         fprintf(fp, "run %lld (%s) and the runs under it", (long long)rp->scope, run_text);
     else
         fprintf(fp, "latest run of each kind");
-    fprintf(fp, "</p>\n<nav><a href=\"#runs\">Runs</a><a href=\"#training\">Training</a><a href=\"#eval\">Evaluation</a>"
+    fprintf(fp, "</p>\n<nav><a href=\"#runs\">Runs</a><a href=\"#training\">Training</a><a href=\"#eval\">Evaluation</a><a href=\"#failures\">Failures</a>"
                 "<a href=\"#latent\">Latent space</a><a href=\"#top\">Top molecules</a>"
                 "<a href=\"#interpolation\">Interpolation</a><a href=\"#optimization\">Optimization</a></nav>\n");
     section_runs(rp);
     section_training(rp);
     section_eval(rp);
+    section_failures(rp);
     report_latent(rp);
     report_top_molecules(rp);
     report_interpolation(rp);
