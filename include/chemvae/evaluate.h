@@ -24,6 +24,9 @@ typedef struct {
     double reconstruction;
     double recon_tanimoto;  /* mean Tanimoto (Morgan r2, 1024 bits) input vs greedy decode,
                                0 for an invalid decode */
+    size_t n_stoch;          /* molecules in the stochastic protocol (0 = not run) */
+    double stoch_recon;      /* JT-VAE's protocol: share of 10 encodings (z ~ q(z|x)) x 10
+                                decodes (sampled at temperature 1) equal to the input */
     size_t n_prior, n_valid, n_unique, n_novel;
     double validity, uniqueness, novelty, int_div;
     size_t fail[SMILES_FAIL_COUNT]; /* prior decodes by failure class */
@@ -36,6 +39,13 @@ typedef struct {
  * the dataset's (the caller checked it matches the checkpoint). */
 CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
                   uint64_t seed, EvalReport *out, CvError *err);
+
+/* JT-VAE's stochastic reconstruction on the first n molecules of split `split`: each is
+ * encoded 10 times (z = mu + sigma * eps) and each encoding decoded 10 times by sampling
+ * at temperature 1; fills out->n_stoch and out->stoch_recon (the share of the 100 n
+ * decodes whose canonical SMILES equals the input). Seeded by `seed`. */
+CvStatus eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uint64_t seed,
+                         EvalReport *out, CvError *err);
 
 /* A set of 64-bit keys (hashes of canonical SMILES): open addressing, grows as needed. */
 typedef struct {

@@ -17,6 +17,8 @@ static void usage(FILE *out) {
                  "  --split NAME     test | valid | train (default test)\n"
                  "  -n N             at most N split molecules for reconstruction (default all)\n"
                  "  --samples N      prior samples z ~ N(0, I) (default 1000)\n"
+                 "  --stochastic N   also JT-VAE's protocol on the first N split molecules:\n"
+                 "                   10 encodings x 10 sampled decodes each (default 0)\n"
                  "  --seed N         seed of the prior samples (default 1)\n"
                  "  --constrain MODE none | syntax | valence (default): decoding mask, for both\n"
                  "                   reconstruction and prior samples\n"
@@ -29,9 +31,9 @@ static void usage(FILE *out) {
 
 int cmd_eval(int argc, char **argv) {
     const char *cmd = "eval", *model = NULL, *data = NULL, *split_name = "test", *db_path = CLI_DEFAULT_DB;
-    long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0;
+    long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0, stochastic = 0;
     int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
-    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT, O_CONSTRAIN };
+    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT, O_CONSTRAIN, O_STOCH };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
         {"split", required_argument, 0, O_SPLIT}, {"samples", required_argument, 0, O_SAMPLES},
@@ -39,7 +41,7 @@ int cmd_eval(int argc, char **argv) {
         {"threads", required_argument, 0, O_THREADS}, {"json", no_argument, 0, O_JSON},
         {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
         {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"stochastic", required_argument, 0, O_STOCH}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "m:d:n:h", opts, NULL)) != -1) {
@@ -54,6 +56,7 @@ int cmd_eval(int argc, char **argv) {
         case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
         case O_JSON: json = 1; break;
+        case O_STOCH: if (cli_parse_long(cmd, "--stochastic", optarg, &stochastic)) return CLI_USAGE; break;
         case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
         case O_DB: db_path = optarg; break;
         case O_NODB: no_db = 1; break;
@@ -94,6 +97,7 @@ int cmd_eval(int argc, char **argv) {
     }
     EvalReport r;
     if (eval_run(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, &r, &err)) goto fail;
+    if (stochastic > 0 && eval_stochastic(&m.vae, &ds, split, (size_t)stochastic, (uint64_t)seed, &r, &err)) goto fail;
     struct {
         char name[48];
         double v;
@@ -103,6 +107,10 @@ int cmd_eval(int argc, char **argv) {
     ROW("reconstruction", r.reconstruction);
     ROW("recon_molecules", (double)r.n_recon);
     ROW("recon_tanimoto", r.recon_tanimoto);
+    if (r.n_stoch) {
+        ROW("recon_stochastic", r.stoch_recon);
+        ROW("recon_stochastic_molecules", (double)r.n_stoch);
+    }
     ROW("validity", r.validity);
     ROW("uniqueness", r.uniqueness);
     ROW("novelty", r.novelty);
