@@ -296,6 +296,16 @@ static void test_overfit_32_molecules(void **state) {
         }
     }
     nn_blas_threads_set(blas_threads);
+    /* beam search: width 1 is the greedy decode; width 4 also reconstructs every molecule
+     * (8 vectors of 4 rows per batch of 32); a width above the batch is refused */
+    int32_t b1[NSMILES * 48], bl1[NSMILES];
+    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, 1, b1, bl1, &err), CV_OK);
+    assert_memory_equal(b1, dec, sizeof b1);
+    assert_memory_equal(bl1, declen, sizeof bl1);
+    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, 4, b1, bl1, &err), CV_OK);
+    for (size_t i = 0; i < NSMILES; i++)
+        assert_memory_equal(b1 + i * ds.T, ids + i * ds.T, (size_t)len[i] * sizeof(int32_t));
+    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, NSMILES + 1, b1, bl1, &err), CV_ERR_INVALID);
     vae_free(&vae);
     dataset_free(&ds);
 }

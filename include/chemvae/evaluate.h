@@ -40,6 +40,11 @@ typedef struct {
 CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
                   uint64_t seed, EvalReport *out, CvError *err);
 
+/* The same with reconstruction decoded by a beam of width `beam` (vae_decode_beam; 1 =
+ * greedy, as eval_run). Prior samples stay greedy. */
+CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                       uint64_t seed, int beam, EvalReport *out, CvError *err);
+
 /* JT-VAE's stochastic reconstruction on the first n molecules of split `split`: each is
  * encoded 10 times (z = mu + sigma * eps) and each encoding decoded 10 times by sampling
  * at temperature 1; fills out->n_stoch and out->stoch_recon (the share of the 100 n

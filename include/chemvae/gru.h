@@ -152,6 +152,11 @@ const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32
 /* Exchanges rows i and j (< B) of the inference state in every layer (and of the c
  * projection in token mode): lets a decoder keep its unfinished sequences in a prefix. */
 void gru_infer_swap_rows(Gru *g, size_t i, size_t j);
+/* Row i of the inference state (every layer) becomes the old row src[i], for i < n
+ * (n <= B, src[i] < n): a beam search continues each kept hypothesis from its parent's
+ * state. The c projection is left alone (beams of one sequence share it). scratch holds
+ * n·H floats. */
+void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch);
 /* Current inference state (L, B, H), e.g. to read lower layers. */
 const float *gru_infer_state(const Gru *g);
 

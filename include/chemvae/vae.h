@@ -205,5 +205,12 @@ enum { VAE_DECODE_MIN_ROWS = 16 };
 void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng,
                 int32_t *out, int32_t *out_len);
 
+/* Beam-search decoding of z (B, Z) with K hypotheses per vector (1 <= K <= max_B): the
+ * highest-scoring finished sequence (sum of log-probabilities, under the decoding
+ * constraint when one is set) into out (B, T) and out_len as vae_decode; K = 1 is the
+ * greedy decode. Vectors are decoded max_B / K at a time (src/model/beam.c).
+ * CV_ERR_INVALID for a bad K, CV_ERR_NOMEM. */
+CvStatus vae_decode_beam(Vae *vae, const float *z, size_t B, int K, int32_t *out, int32_t *out_len,
+                         CvError *err);
 
 #endif

@@ -17,6 +17,7 @@ static void usage(FILE *out) {
                  "  --split NAME     test | valid | train (default test)\n"
                  "  -n N             at most N split molecules for reconstruction (default all)\n"
                  "  --samples N      prior samples z ~ N(0, I) (default 1000)\n"
+                 "  --beam K         reconstruct with a beam of K hypotheses (default 1: greedy)\n"
                  "  --stochastic N   also JT-VAE's protocol on the first N split molecules:\n"
                  "                   10 encodings x 10 sampled decodes each (default 0)\n"
                  "  --seed N         seed of the prior samples (default 1)\n"
@@ -31,9 +32,9 @@ static void usage(FILE *out) {
 
 int cmd_eval(int argc, char **argv) {
     const char *cmd = "eval", *model = NULL, *data = NULL, *split_name = "test", *db_path = CLI_DEFAULT_DB;
-    long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0, stochastic = 0;
+    long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0, stochastic = 0, beam = 1;
     int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
-    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT, O_CONSTRAIN, O_STOCH };
+    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT, O_CONSTRAIN, O_STOCH, O_BEAM };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
         {"split", required_argument, 0, O_SPLIT}, {"samples", required_argument, 0, O_SAMPLES},
@@ -41,7 +42,8 @@ int cmd_eval(int argc, char **argv) {
         {"threads", required_argument, 0, O_THREADS}, {"json", no_argument, 0, O_JSON},
         {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
         {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
-        {"stochastic", required_argument, 0, O_STOCH}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"stochastic", required_argument, 0, O_STOCH}, {"beam", required_argument, 0, O_BEAM},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "m:d:n:h", opts, NULL)) != -1) {
@@ -56,6 +58,7 @@ int cmd_eval(int argc, char **argv) {
         case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
         case O_JSON: json = 1; break;
+        case O_BEAM: if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
         case O_STOCH: if (cli_parse_long(cmd, "--stochastic", optarg, &stochastic)) return CLI_USAGE; break;
         case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
         case O_DB: db_path = optarg; break;
@@ -71,6 +74,7 @@ int cmd_eval(int argc, char **argv) {
                                                : -1;
     if (split < 0) return cli_usage_error(cmd, "--split must be train, valid or test, got '%s'", split_name);
     if (batch < 1) return cli_usage_error(cmd, "--batch must be positive");
+    if (beam < 1 || beam > batch) return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", batch);
     cli_set_threads((int)threads);
     CvError err = {0};
     CliModel m;
@@ -90,13 +94,13 @@ int cmd_eval(int argc, char **argv) {
         char cfg[1024];
         size_t k = (size_t)snprintf(cfg, sizeof cfg, "{\"data\": ");
         k = cli_json_string(cfg, k, sizeof cfg, data);
-        snprintf(cfg + k, sizeof cfg - k, ", \"split\": \"%s\", \"n\": %ld, \"samples\": %ld, \"constrain\": \"%s\"}",
-                 split_name, n, samples, smiles_constrain_name(constrain));
+        snprintf(cfg + k, sizeof cfg - k, ", \"split\": \"%s\", \"n\": %ld, \"samples\": %ld, \"constrain\": \"%s\", \"beam\": %ld}",
+                 split_name, n, samples, smiles_constrain_name(constrain), beam);
         if (store_open(db_path, 0, &db, &err)) goto fail;
         if (store_run_begin(db, "eval", cfg, model, m.hash, seed, parent, &run_id, &err)) goto fail;
     }
     EvalReport r;
-    if (eval_run(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, &r, &err)) goto fail;
+    if (eval_run_beam(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, (int)beam, &r, &err)) goto fail;
     if (stochastic > 0 && eval_stochastic(&m.vae, &ds, split, (size_t)stochastic, (uint64_t)seed, &r, &err)) goto fail;
     struct {
         char name[48];

@@ -85,6 +85,11 @@ static double internal_diversity(char **smiles, size_t n) {
 
 CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
                   uint64_t seed, EvalReport *out, CvError *err) {
+    return eval_run_beam(vae, ds, split, n_recon, n_prior, seed, 1, out, err);
+}
+
+CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                       uint64_t seed, int beam, EvalReport *out, CvError *err) {
     memset(out, 0, sizeof *out);
     const size_t Bmax = vae->max_B, T = ds->T, Z = (size_t)vae->cfg.Z, P = ds->P;
     uint32_t *idx = NULL, *train_idx = NULL;
@@ -117,7 +122,11 @@ CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size
                     mae_n[p]++;
                 }
         }
-        vae_decode(vae, mu, B, 0.0f, NULL, dec, declen);
+        if (beam > 1) {
+            if ((st = vae_decode_beam(vae, mu, B, beam, dec, declen, err))) goto done;
+        } else {
+            vae_decode(vae, mu, B, 0.0f, NULL, dec, declen);
+        }
         for (size_t i = 0; i < B; i++) {
             char *raw = vocab_decode(&ds->vocab, dec + i * T, T);
             char *canon = raw ? chem_canonical(raw) : NULL;

@@ -698,6 +698,16 @@ static void swap_floats(float *a, float *b, size_t n) {
     }
 }
 
+void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch) {
+    size_t B = g->infer_B, H = g->cfg.hidden, L = g->cfg.layers;
+    for (size_t l = 0; l < L; l++) {
+        float *st = g->state + l * B * H;
+        memcpy(scratch, st, n * H * sizeof(float));
+        for (size_t i = 0; i < n; i++)
+            if ((size_t)src[i] != i) memcpy(st + i * H, scratch + (size_t)src[i] * H, H * sizeof(float));
+    }
+}
+
 void gru_infer_swap_rows(Gru *g, size_t i, size_t j) {
     size_t B = g->infer_B, H = g->cfg.hidden;
     if (i == j) return;
