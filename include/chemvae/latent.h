@@ -42,6 +42,8 @@ typedef struct {
     size_t attempts;         /* K >= 1 */
     float temperature;       /* first attempt */
     float retry_temperature; /* attempts 2..K */
+    int beam;                /* > 1: the first attempt, when greedy, is a beam search of this
+                                width (vae_decode_beam); 0 or 1: plain greedy */
 } LatentDecodeOpts;
 
 /* Decodes z (N, Z) with opts (NULL: one greedy attempt each) into out (N·K), attempt a of

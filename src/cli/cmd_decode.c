@@ -18,6 +18,7 @@ static void usage(FILE *out) {
                  "  --temperature X     0 = greedy (default); > 0 samples softmax(logits / X)\n"
                  "  --seed N            seed of temperature sampling (default 1)\n"
                  "  --constrain MODE    none | syntax | valence (default): decoding mask\n"
+                 "  --beam K            beam search of K hypotheses (greedy only)\n"
                  "  --threads N         OpenBLAS threads\n");
 }
 
@@ -43,10 +44,15 @@ static int parse_z(char *line, float *z, int Z) {
     return *p ? -1 : 0;
 }
 
-static void flush(CliModel *m, float *z, size_t B, float temp, CvRng *rng, int32_t *dec, int32_t *declen,
-                  long *index) {
+static void flush(CliModel *m, float *z, size_t B, float temp, int beam, CvRng *rng, int32_t *dec,
+                  int32_t *declen, long *index) {
     size_t T = (size_t)m->vae.cfg.T;
-    vae_decode(&m->vae, z, B, temp, rng, dec, declen);
+    CvError err = {0};
+    if (beam > 1 && temp <= 0 && vae_decode_beam(&m->vae, z, B, beam, dec, declen, &err) == CV_OK) {
+        /* decoded by the beam */
+    } else {
+        vae_decode(&m->vae, z, B, temp, rng, dec, declen);
+    }
     for (size_t i = 0; i < B; i++) {
         char *s = vocab_decode(&m->vocab, dec + i * T, T);
         printf("%ld,%s,%d\n", (*index)++, s ? s : "", s ? chem_is_valid(s) : 0);
@@ -56,11 +62,12 @@ static void flush(CliModel *m, float *z, size_t B, float temp, CvRng *rng, int32
 
 int cmd_decode(int argc, char **argv) {
     const char *cmd = "decode", *model = NULL, *input = NULL;
-    long threads = 0, seed = 1;
+    long threads = 0, seed = 1, beam = 1;
     double temp = 0;
     int constrain = CLI_DEFAULT_CONSTRAIN;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"constrain", required_argument, 0, 'C'},
+                                         {"beam", required_argument, 0, 'K'},
                                          {"input", required_argument, 0, 'i'},
                                          {"temperature", required_argument, 0, 'T'},
                                          {"seed", required_argument, 0, 's'},
@@ -77,11 +84,13 @@ int cmd_decode(int argc, char **argv) {
         case 's': if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
         case 't': if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case 'C': if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
+        case 'K': if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
         case 'h': usage(stdout); return CLI_OK;
         default: usage(stderr); return CLI_USAGE;
         }
     }
     if (!model) return cli_usage_error(cmd, "--model is required");
+    if (beam < 1 || beam > 256) return cli_usage_error(cmd, "--beam must be in 1..256");
     cli_set_threads((int)threads);
     enum { BATCH = 256 };
     CvError err = {0};
@@ -113,11 +122,11 @@ int cmd_decode(int argc, char **argv) {
             continue;
         }
         if (++B == BATCH) {
-            flush(&m, z, B, (float)temp, &rng, dec, declen, &index);
+            flush(&m, z, B, (float)temp, (int)beam, &rng, dec, declen, &index);
             B = 0;
         }
     }
-    if (B) flush(&m, z, B, (float)temp, &rng, dec, declen, &index);
+    if (B) flush(&m, z, B, (float)temp, (int)beam, &rng, dec, declen, &index);
     cli_lines_close(&in);
     free(z);
     free(dec);

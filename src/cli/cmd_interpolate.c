@@ -34,6 +34,7 @@ static void usage(FILE *out) {
             "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
             "  --seed N                     seed of the sampled decodes (default 1)\n"
             "  --constrain MODE             none | syntax | valence (default): decoding mask\n"
+            "  --beam K                     the greedy decode of each point as a beam of K\n"
             "  --json                       JSON instead of CSV\n"
             "  --threads N                  OpenBLAS threads\n"
             "  --db FILE                    results DB (default " CLI_DEFAULT_DB "); --no-db to skip\n"
@@ -45,11 +46,11 @@ static void usage(FILE *out) {
 int cmd_interpolate(int argc, char **argv) {
     const char *cmd = "interpolate", *model = cli_default_model(), *from = NULL, *to = NULL;
     const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
-    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0;
+    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1;
     double temperature = 0.5;
     int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
     enum { O_FROM = 256, O_TO, O_METHOD, O_STEPS, O_DECODES, O_TEMP, O_MODEL, O_SEED, O_JSON, O_THREADS, O_DB,
-           O_NODB, O_PARENT, O_CONSTRAIN };
+           O_NODB, O_PARENT, O_CONSTRAIN, O_BEAM };
     static const struct option opts[] = {
         {"from", required_argument, 0, O_FROM}, {"to", required_argument, 0, O_TO},
         {"method", required_argument, 0, O_METHOD}, {"steps", required_argument, 0, O_STEPS},
@@ -58,7 +59,7 @@ int cmd_interpolate(int argc, char **argv) {
         {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, O_THREADS},
         {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
         {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"beam", required_argument, 0, O_BEAM}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -75,6 +76,7 @@ int cmd_interpolate(int argc, char **argv) {
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
         case O_JSON: json = 1; break;
         case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
+        case O_BEAM: if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
         case O_DB: db_path = optarg; break;
         case O_NODB: no_db = 1; break;
         case 'h': usage(stdout); return CLI_OK;
@@ -129,7 +131,7 @@ int cmd_interpolate(int argc, char **argv) {
     }
     CvRng rng;
     cv_rng_init(&rng, (uint64_t)seed);
-    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature};
+    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam};
     if (latent_decode(&m.vae, &m.vocab, z, N, &dopt, &rng, mols, &err)) goto fail;
     if (latent_uniq_add_mols(&uniq, mols, N * K, 0, &err)) goto fail;
     for (size_t r = 0; r < N * K; r++) sim[r] = mols[r].valid ? latent_similarity(mols[r].canonical, fpa) : NAN;
@@ -145,8 +147,8 @@ int cmd_interpolate(int argc, char **argv) {
         k += (size_t)snprintf(cfg + k, sizeof cfg - k, ", \"to\": ");
         k = cli_json_string(cfg, k, sizeof cfg, cb);
         snprintf(cfg + k, sizeof cfg - k,
-                 ", \"method\": \"%s\", \"steps\": %ld, \"decodes\": %ld, \"temperature\": %g, \"constrain\": \"%s\"}",
-                 slerp ? "slerp" : "linear", steps, decodes, temperature, smiles_constrain_name(constrain));
+                 ", \"method\": \"%s\", \"steps\": %ld, \"decodes\": %ld, \"temperature\": %g, \"constrain\": \"%s\", \"beam\": %ld}",
+                 slerp ? "slerp" : "linear", steps, decodes, temperature, smiles_constrain_name(constrain), beam);
         if (store_open(db_path, 0, &db, &err)) goto fail;
         if (store_run_begin(db, "interpolate", cfg, m.path, m.hash, seed, parent, &run_id, &err)) goto fail;
         cli_predicted_json(&m, z, N, NULL, pred);

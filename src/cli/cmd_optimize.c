@@ -50,6 +50,7 @@ static void usage(FILE *out) {
             "  --temperature X       temperature of the sampled decodes (default 0.7)\n"
             "  --constrained DELTA   only molecules with Tanimoto >= DELTA to the start count\n"
             CLI_CONSTRAIN_HELP
+            "  --beam K              the greedy decode at each decode point as a beam of K\n"
             "other:\n"
             "  --model FILE          checkpoint (default results/models/model.cvae if it\n"
             "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
@@ -67,7 +68,7 @@ typedef struct {
     const char *model, *objective, *starts_file, *data, *db_path;
     const char *start[MAX_START_ARGS];
     size_t n_start;
-    long limit, top, random, steps, decode_every, decodes, seed, threads, parent;
+    long limit, top, random, steps, decode_every, decodes, seed, threads, parent, beam;
     double lr, prior, trust, temperature, delta;
     int minimize, json, no_db, constrain;
 } OptArgs;
@@ -76,10 +77,10 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
     const char *cmd = "optimize";
     enum { O_MODEL = 256, O_OBJ, O_MIN, O_START, O_STARTS, O_LIMIT, O_DATA, O_TOP, O_RANDOM, O_STEPS, O_LR,
            O_PRIOR, O_TRUST, O_EVERY, O_DECODES, O_TEMP, O_CONSTR, O_SEED, O_JSON, O_THREADS, O_DB, O_NODB,
-           O_PARENT, O_CONSTRAIN };
+           O_PARENT, O_CONSTRAIN, O_BEAM };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"objective", required_argument, 0, O_OBJ},
-        {"constrain", required_argument, 0, O_CONSTRAIN},
+        {"constrain", required_argument, 0, O_CONSTRAIN}, {"beam", required_argument, 0, O_BEAM},
         {"minimize", no_argument, 0, O_MIN}, {"start", required_argument, 0, O_START},
         {"starts", required_argument, 0, O_STARTS}, {"limit", required_argument, 0, O_LIMIT},
         {"from-data", required_argument, 0, O_DATA}, {"top", required_argument, 0, O_TOP},
@@ -97,7 +98,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
                    .top = 10, .steps = (long)d.steps, .decode_every = (long)d.decode_every,
                    .decodes = (long)d.decode.attempts, .seed = 1, .lr = d.lr, .prior = d.prior,
                    .temperature = d.decode.retry_temperature, .delta = -1.0,
-                   .constrain = CLI_DEFAULT_CONSTRAIN};
+                   .constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1};
     optind = 1;
     int c;
 #define LONGARG(o, name, dst) case o: if (cli_parse_long(cmd, name, optarg, &(dst))) return CLI_USAGE; break;
@@ -122,6 +123,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
         LONGARG(O_SEED, "--seed", a->seed)
         LONGARG(O_THREADS, "--threads", a->threads)
         LONGARG(O_PARENT, "--parent-run", a->parent)
+        LONGARG(O_BEAM, "--beam", a->beam)
         REALARG(O_LR, "--lr", a->lr)
         REALARG(O_PRIOR, "--prior", a->prior)
         REALARG(O_TRUST, "--trust-radius", a->trust)
@@ -373,7 +375,7 @@ int cmd_optimize(int argc, char **argv) {
     oc.prior = a.prior;
     oc.trust_radius = a.trust;
     oc.decode_every = (size_t)a.decode_every;
-    oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature};
+    oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature, (int)a.beam};
     oc.delta = a.delta;
     size_t k = (size_t)snprintf(cfgjson, sizeof cfgjson, "{\"objective\": ");
     k = cli_json_string(cfgjson, k, sizeof cfgjson, obj.text);
@@ -385,7 +387,8 @@ int cmd_optimize(int argc, char **argv) {
     k = cli_json_string(cfgjson, k, sizeof cfgjson, a.starts_file ? a.starts_file : "");
     k += (size_t)snprintf(cfgjson + k, sizeof cfgjson - k, ", \"limit\": %ld, \"from_data\": ", a.limit);
     k = cli_json_string(cfgjson, k, sizeof cfgjson, a.data ? a.data : "");
-    snprintf(cfgjson + k, sizeof cfgjson - k, ", \"constrain\": \"%s\"}", smiles_constrain_name(a.constrain));
+    snprintf(cfgjson + k, sizeof cfgjson - k, ", \"constrain\": \"%s\", \"beam\": %ld}", smiles_constrain_name(a.constrain),
+             a.beam);
     if (!a.no_db) {
         if (store_open(a.db_path, 0, &db, &err)) goto fail;
         if (store_run_begin(db, "optimize", cfgjson, m.path, m.hash, a.seed, a.parent, &run_id, &err)) goto fail;

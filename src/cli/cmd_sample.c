@@ -181,7 +181,7 @@ int cmd_sample(int argc, char **argv) {
     CvRng zrng, drng;
     cv_rng_init(&zrng, (uint64_t)a.seed);
     cv_rng_init(&drng, (uint64_t)a.seed ^ 0x5eed0decULL);
-    LatentDecodeOpts dopt = {K, (float)a.temperature, (float)a.retry_temperature};
+    LatentDecodeOpts dopt = {K, (float)a.temperature, (float)a.retry_temperature, 1};
     CvProgress prog;
     cv_progress_start(&prog, "sample", (size_t)a.n);
     cli_catch_interrupts();

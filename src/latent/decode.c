@@ -80,7 +80,7 @@ static CvStatus score_rows(ScoreJob *j, size_t B, CvError *err) {
 
 CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
                        const LatentDecodeOpts *opts, CvRng *rng, LatentMol *out, CvError *err) {
-    LatentDecodeOpts one = {1, 0.0f, 0.0f};
+    LatentDecodeOpts one = {1, 0.0f, 0.0f, 1};
     if (!opts) opts = &one;
     size_t K = opts->attempts ? opts->attempts : 1;
     size_t Z = (size_t)vae->cfg.Z, T = (size_t)vae->cfg.T, Bmax = vae->max_B;
@@ -96,7 +96,11 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
     ScoreJob job = {.vocab = vocab, .grammar = vae->grammar, .ids = ids, .T = T, .K = K, .out = out};
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
-        vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);
+        if (opts->beam > 1 && opts->temperature <= 0.0f) {
+            if ((st = vae_decode_beam(vae, z + s * Z, B, opts->beam, ids, len, err))) goto fail;
+        } else {
+            vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);
+        }
         job.s = s, job.retry = 0;
         if ((st = score_rows(&job, B, err))) goto fail;
     }
