@@ -2,8 +2,9 @@
 # pipelines/recipe-sweep.sh — the training-recipe sweep of README "Training recipe": the
 # `small` preset on zinc24k, each recipe trained for the same wall-clock budget on the
 # otherwise idle machine (SIGINT at the budget: the trainer writes a checkpoint), then
-# evaluated on the validation split (greedy reconstruction of every molecule, 1,000 prior
-# samples decoded greedily without constraints). Prints one CSV row per recipe.
+# evaluated on the validation split (greedy reconstruction of every molecule without the
+# decoding mask; 1,000 prior samples decoded greedily without and with the valence mask).
+# Prints one CSV row per recipe.
 #
 #   pipelines/recipe-sweep.sh [BUDGET_SECONDS=360] [OUT=results/sweep] [RECIPE...]
 #
@@ -30,7 +31,7 @@ declare -A RECIPES=(
 ORDER=("$@")
 [ ${#ORDER[@]} -gt 0 ] || ORDER=(default ae-lin02 ae-lin02-aug ae-lin02-wd ae-lin05-aug)
 
-echo "recipe,budget_s,steps,epochs,valid_tf_exact,valid_recon,prior_validity,uniqueness,valid_kl,active_units,args"
+echo "recipe,budget_s,steps,epochs,valid_token_acc,valid_ce,valid_kl,valid_tf_exact,valid_recon,prior_validity,prior_validity_constrained,uniqueness,active_units,args"
 for name in "${ORDER[@]}"; do
   args=${RECIPES[$name]}
   model=$OUT/$name.cvae
@@ -39,11 +40,13 @@ for name in "${ORDER[@]}"; do
   timeout -s INT "$BUDGET" $BIN train --data "$DATA" --out "$model" --preset small --epochs 1000 \
     --seed 1 --recon-sample 0 --threads 2 --quiet --db "$OUT/$name.db" $args 2>"$OUT/$name.log" || true
   steps=$(sed -n 's/^step \([0-9]*\)$/\1/p' <(head -c 4096 "$model" | strings) | head -1)
-  row=$(sqlite3 -csv "$OUT/$name.db" "SELECT epoch, json_extract(extra,'$.tf_exact'), kl,
-        json_extract(extra,'$.active_units') FROM training_metrics WHERE split='valid'
-        ORDER BY epoch DESC LIMIT 1" 2>/dev/null || true)
-  ev=$($BIN eval --model "$model" --data "$DATA" --split valid --samples 1000 --seed 1 --threads 2 --no-db)
+  row=$($BIN query --db "$OUT/$name.db" --csv "SELECT epoch, round(accuracy, 4), round(recon, 3),
+        round(kl, 2), json_extract(extra,'$.tf_exact'), json_extract(extra,'$.active_units')
+        FROM training_metrics WHERE split='valid' ORDER BY epoch DESC LIMIT 1" 2>/dev/null | tail -n +2 || true)
+  ev=$($BIN eval --model "$model" --data "$DATA" --split valid --samples 1000 --seed 1 --threads 2 --no-db --constrain none)
+  evc=$($BIN eval --model "$model" --data "$DATA" --split valid -n 1 --samples 1000 --seed 1 --threads 2 --no-db)
   get() { echo "$ev" | awk -F, -v k="$1" '$1 == k {print $2}'; }
-  IFS=, read -r ep tf kl au <<<"${row:-,,,}"
-  echo "$name,$BUDGET,${steps:-?},${ep:-0},${tf:-},$(get reconstruction),$(get validity),$(get uniqueness),${kl:-},${au:-},\"$args\""
+  getc() { echo "$evc" | awk -F, -v k="$1" '$1 == k {print $2}'; }
+  IFS=, read -r ep acc ce kl tf au <<<"${row:-,,,,,}"
+  echo "$name,$BUDGET,${steps:-?},${ep:-0},${acc:-},${ce:-},${kl:-},${tf:-},$(get reconstruction),$(get validity),$(getc validity),$(get uniqueness),${au:-},\"$args\""
 done
