@@ -209,6 +209,7 @@ static void test_full_report(void **state) {
     assert_non_null(strstr(html, "distinct valid molecules by QED")); /* grid */
     assert_non_null(strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
     assert_non_null(strstr(html, "reconstruction"));
+    assert_non_null(strstr(html, "Why decodes failed")); /* invalid samples by failure class */
     assert_int_equal(runcmd_count(html, "<svg class=\"chart\""), 5 + 1 + 1); /* training, latent, trajectories */
     /* 12 top molecules + 4 interpolation steps (6 steps, two repeats) + 2 best optimized */
     assert_int_equal(runcmd_count(html, "<svg class=\"mol\""), 12 + 4 + 2);
@@ -224,7 +225,7 @@ static void test_scopes_and_empty(void **state) {
     snprintf(out, sizeof out, "%s/empty.html", g_dir);
     assert_int_equal(sh("'%s' report --db '%s' --out '%s' >/dev/null", g_bin, g_empty, out), 0);
     char *html = slurp(out);
-    assert_int_equal(runcmd_count(html, "class=\"empty\""), 7); /* every section says it has no data */
+    assert_int_equal(runcmd_count(html, "class=\"empty\""), 8); /* every section says it has no data */
     assert_self_contained(html);
     free(html);
     /* a model without training rows in the DB: its checkpoint's own summary, and the map */
@@ -234,7 +235,7 @@ static void test_scopes_and_empty(void **state) {
     html = slurp(out);
     assert_non_null(strstr(html, "the model was trained elsewhere"));
     assert_non_null(strstr(html, "Latent space (PCA)"));
-    assert_int_equal(runcmd_count(html, "class=\"empty\""), 5);
+    assert_int_equal(runcmd_count(html, "class=\"empty\""), 6);
     free(html);
     /* scope = the sampling run (id 5): no training, no optimization; sampling in the grid */
     assert_int_equal(sh("'%s' report --db '%s' --run 5 --out '%s' --score qed --top 3 >/dev/null", g_bin, g_db, out), 0);
