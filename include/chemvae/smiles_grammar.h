@@ -68,12 +68,15 @@ typedef struct {
     uint8_t pi;       /* atoms: aromatic atom that owes a double bond (c, [n+], ...) */
     int8_t dv;        /* atoms: default valence (charge-shifted) − explicit H */
     uint8_t kek_c;    /* atoms: organic-subset aromatic c (implicit H: always owes π) */
+    int16_t cls;      /* atoms: tokens with equal (aromatic, capacity, pi, dv, kek_c) share
+                         a class: the state machine cannot tell them apart */
     int8_t ring;      /* ring tokens: 0..99 */
 } SmilesToken;
 
 typedef struct {
     int V;
     int end_id; /* the vocabulary's <end> */
+    int n_cls;  /* atom classes */
     SmilesToken *tok; /* (V) */
 } SmilesGrammar;
 
@@ -118,6 +121,11 @@ void smiles_state_reset(SmilesState *s);
  * restored exactly before it returns. */
 int smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
                          uint8_t *allowed);
+
+/* Whether the single token k may follow the prefix: the same verdict as allowed[k] of
+ * smiles_state_allowed, at a fraction of the cost when only one token is asked about
+ * (greedy decoding asks about its argmax first). *s is restored before it returns. */
+int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k);
 
 /* Why token k cannot follow the prefix under SMILES_VALENCE rules (SMILES_OK if it can),
  * ignoring the length limit. */

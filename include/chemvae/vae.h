@@ -120,6 +120,7 @@ typedef struct {
     int constrain;                                   /* SMILES_NONE / SYNTAX / VALENCE */
     SmilesState *row_state;                          /* (max_B) one prefix per row */
     uint8_t *row_allowed;                            /* (max_B, V) mask scratch */
+    float *row_work;                                 /* (max_B, V) logits being struck out */
     CvRng *row_rng;                                  /* (B) decode: one stream per row */
 } Vae;
 

@@ -213,6 +213,20 @@ CvStatus smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V,
         classify(tokens[k], &g->tok[k]);
         if (!strcmp(tokens[k], "<end>")) g->end_id = k;
     }
+    /* atom classes: the mask of an atom token depends only on these properties, so
+     * smiles_state_allowed judges one token per class */
+    for (int k = 0; k < V; k++) {
+        SmilesToken *t = &g->tok[k];
+        t->cls = -1;
+        if (t->kind != SMILES_TOK_ATOM) continue;
+        for (int j = 0; j < k && t->cls < 0; j++) {
+            const SmilesToken *o = &g->tok[j];
+            if (o->kind == SMILES_TOK_ATOM && o->aromatic == t->aromatic && o->capacity == t->capacity &&
+                o->pi == t->pi && o->dv == t->dv && o->kek_c == t->kek_c)
+                t->cls = o->cls;
+        }
+        if (t->cls < 0) t->cls = (int16_t)g->n_cls++;
+    }
     if (g->end_id < 0) {
         smiles_grammar_free(g);
         return cv_error_set(err, CV_ERR_INVALID, "the vocabulary has no <end> token");
@@ -631,6 +645,42 @@ static int viable(const SmilesState *s, const Undo *u, int *kek_cache) {
 static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
                         uint8_t *allowed, int lookahead);
 
+/* Whether token k (not <end>, not a special) may follow: the rules, the length limit (tight:
+ * steps_left is close to what must still be closed) and, in valence mode, the look-ahead.
+ * kek_cache as in viable(). */
+static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k,
+                         int tight, int *kek_cache, int lookahead) {
+    const SmilesToken *t = &g->tok[k];
+    SmilesFailure f = smiles_state_check(g, s, k);
+    if (f != SMILES_OK && !(mode == SMILES_SYNTAX && f == SMILES_FAIL_VALENCE)) return 0;
+    Undo u;
+    push_undoable(g, s, k, &u);
+    int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) && (mode != SMILES_VALENCE || viable(s, &u, kek_cache));
+    if (ok && lookahead && mode == SMILES_VALENCE && t->kind == SMILES_TOK_BOND && u.atom[0] >= 0 &&
+        s->arom[u.atom[0]]) {
+        uint8_t next[256];
+        ok = g->V <= 256 && allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0;
+    }
+    undo(s, &u);
+    return ok;
+}
+
+static int special_allowed(const SmilesGrammar *g, const SmilesState *s, int mode, int steps_left, int k) {
+    if (steps_left < 1) return 0;
+    if (k == g->end_id) return can_end(s, mode);
+    const SmilesToken *t = &g->tok[k];
+    return !(t->kind == SMILES_TOK_SPECIAL || t->kind == SMILES_TOK_DOT || t->kind == SMILES_TOK_UNKNOWN) ? -1 : 0;
+}
+
+int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k) {
+    if (mode == SMILES_NONE) return 1;
+    if (k < 0 || k >= g->V) return 0;
+    int sp = special_allowed(g, s, mode, steps_left, k);
+    if (sp >= 0) return sp;
+    int kek_cache[2] = {-1, -1};
+    return token_allowed(g, s, mode, steps_left, k, steps_left <= need(s, mode) + 4, kek_cache, 1);
+}
+
 int smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
                          uint8_t *allowed) {
     return allowed_impl(g, s, mode, steps_left, allowed, 1);
@@ -640,35 +690,25 @@ int smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int s
  * follow it (the atom after it may strand the aromatic atom: checked one step ahead). */
 static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
                         uint8_t *allowed, int lookahead) {
-    int count = 0;
     if (mode == SMILES_NONE) {
         for (int k = 0; k < g->V; k++) allowed[k] = 1;
         return g->V;
     }
-    int tight = steps_left <= need(s, mode) + 4;
+    int count = 0, tight = steps_left <= need(s, mode) + 4;
     int kek_cache[2] = {-1, -1};
+    int8_t cls_cache[256]; /* per atom class: -1 not judged yet, else the verdict */
+    memset(cls_cache, 0xff, sizeof cls_cache);
     for (int k = 0; k < g->V; k++) {
-        allowed[k] = 0;
-        if (steps_left < 1) continue;
         const SmilesToken *t = &g->tok[k];
-        if (k == g->end_id) {
-            allowed[k] = (uint8_t)can_end(s, mode);
-        } else if (t->kind == SMILES_TOK_SPECIAL || t->kind == SMILES_TOK_DOT ||
-                   t->kind == SMILES_TOK_UNKNOWN) {
-            continue;
+        int sp = special_allowed(g, s, mode, steps_left, k);
+        int atom_cls = t->kind == SMILES_TOK_ATOM && t->cls < 256 ? t->cls : -1;
+        if (sp >= 0) {
+            allowed[k] = (uint8_t)sp;
+        } else if (atom_cls >= 0 && cls_cache[atom_cls] >= 0) {
+            allowed[k] = (uint8_t)cls_cache[atom_cls];
         } else {
-            SmilesFailure f = smiles_state_check(g, s, k);
-            if (f != SMILES_OK && !(mode == SMILES_SYNTAX && f == SMILES_FAIL_VALENCE)) continue;
-            Undo u;
-            push_undoable(g, s, k, &u);
-            int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) && (mode != SMILES_VALENCE || viable(s, &u, kek_cache));
-            if (ok && lookahead && mode == SMILES_VALENCE && t->kind == SMILES_TOK_BOND && u.atom[0] >= 0 &&
-                s->arom[u.atom[0]]) {
-                uint8_t next[256];
-                ok = g->V <= 256 && allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0;
-            }
-            undo(s, &u);
-            allowed[k] = (uint8_t)ok;
+            allowed[k] = (uint8_t)token_allowed(g, s, mode, steps_left, k, tight, kek_cache, lookahead);
+            if (atom_cls >= 0) cls_cache[atom_cls] = (int8_t)allowed[k];
         }
         count += allowed[k];
     }

@@ -368,6 +368,7 @@ void vae_free(Vae *v) {
     free(v->kl_dim);
     free(v->row_state);
     free(v->row_allowed);
+    free(v->row_work);
     memset(v, 0, sizeof *v);
 }
 
@@ -719,11 +720,14 @@ CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *e
     if (!v->row_state) {
         v->row_state = calloc(v->max_B, sizeof *v->row_state);
         v->row_allowed = calloc(v->max_B * (size_t)v->cfg.V, 1);
-        if (!v->row_state || !v->row_allowed) {
+        v->row_work = calloc(v->max_B * (size_t)v->cfg.V, sizeof *v->row_work);
+        if (!v->row_state || !v->row_allowed || !v->row_work) {
             free(v->row_state);
             free(v->row_allowed);
+            free(v->row_work);
             v->row_state = NULL;
             v->row_allowed = NULL;
+            v->row_work = NULL;
             return cv_error_set(err, CV_ERR_NOMEM, "out of memory (decoding constraint)");
         }
     }
@@ -732,20 +736,28 @@ CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *e
     return CV_OK;
 }
 
-/* Masks the logits of a row to the tokens its prefix allows (see vae_set_constraint).
- * Returns 0 when the valence rules allowed nothing (the row fell back to syntax). */
-static int mask_logits(Vae *v, int32_t row, size_t t, float *logits) {
+/* The next token of a constrained row: drawn from the logits as pick_token does, but a
+ * token the row's prefix does not allow (smiles_state_allows) is struck out and the draw
+ * repeated. Greedy: the best allowed token; sampling: rejection sampling, i.e. a draw from
+ * the softmax renormalized over the allowed tokens — the distribution of masking all
+ * logits first, at the cost of checking only the tokens drawn (usually one). When the
+ * valence rules allow nothing the syntax rules are tried, then no mask. */
+static int32_t pick_constrained(Vae *v, int32_t row, size_t t, const float *logits, float temperature,
+                                CvRng *rng) {
     size_t V = (size_t)v->cfg.V;
     int steps_left = v->cfg.T - (int)t;
     SmilesState *st = &v->row_state[row];
-    uint8_t *allowed = v->row_allowed + (size_t)row * V;
-    int n = smiles_state_allowed(v->grammar, st, v->constrain, steps_left, allowed);
-    int dead = n == 0;
-    if (n == 0 && v->constrain == SMILES_VALENCE) n = smiles_state_allowed(v->grammar, st, SMILES_SYNTAX, steps_left, allowed);
-    if (n > 0)
-        for (size_t k = 0; k < V; k++)
-            if (!allowed[k]) logits[k] = -INFINITY;
-    return !dead;
+    float *work = v->row_work + (size_t)row * V;
+    for (int mode = v->constrain; mode >= SMILES_SYNTAX; mode--) {
+        memcpy(work, logits, V * sizeof *work);
+        for (size_t tries = 0; tries < V; tries++) {
+            int32_t k = pick_token(work, V, temperature, rng);
+            if (work[k] == -INFINITY) break; /* everything struck out */
+            if (smiles_state_allows(v->grammar, st, mode, steps_left, k)) return k;
+            work[k] = -INFINITY;
+        }
+    }
+    return pick_token(logits, V, temperature, rng);
 }
 
 /* What every decode worker shares; each owns rows [b0, b1) of tok, row_of, logit_row,
@@ -779,8 +791,8 @@ static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
         for (size_t p = b0; p < end; p++) {
             int32_t row = row_of[p];
             CvRng *rng = job->temperature > 0.0f ? &v->row_rng[row] : NULL;
-            if (constrained) mask_logits(v, row, t, logits + (p - b0) * V);
-            int32_t k = pick_token(logits + (p - b0) * V, V, job->temperature, rng);
+            int32_t k = constrained ? pick_constrained(v, row, t, logits + (p - b0) * V, job->temperature, rng)
+                                    : pick_token(logits + (p - b0) * V, V, job->temperature, rng);
             if (constrained) smiles_state_push(v->grammar, &v->row_state[row], k);
             job->out[(size_t)row * T + t] = k;
             tok[p] = k;
