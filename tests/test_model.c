@@ -420,7 +420,7 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
 
 /* Trains `steps` optimizer steps (50 in the test: the determinism check of issue 5) from a fresh tiny model, optionally through a checkpoint
  * written after `split` steps and reloaded. Returns the final parameters (malloc'd). */
-static float *train_steps(const CvDataset *ds, size_t steps, size_t split, size_t *n) {
+static float *train_steps_with(const CvDataset *ds, size_t steps, size_t split, int recipe, size_t *n) {
     Vae vae;
     tiny_model(&vae, ds, 8, 21);
     TrainOptions o;
@@ -429,6 +429,19 @@ static float *train_steps(const CvDataset *ds, size_t steps, size_t split, size_
     o.epochs = 100;
     o.recon_sample = 4;
     o.seed = 77;
+    if (recipe) { /* every knob whose state or randomness a resume must carry */
+        o.ae_warmup = 2;
+        o.kl_schedule = TRAIN_KL_CYCLICAL;
+        o.kl_ramp = 4;
+        o.free_bits = 0.05f;
+        o.word_dropout = 0.2f;
+        o.augment = 1;
+        o.bn_freeze = 3;
+        o.bucket = 1;
+        o.lr_warmup = 10;
+        o.lr_decay = TRAIN_LR_PLATEAU;
+        o.lr_patience = 1;
+    }
     char path[256];
     tmp_path(path, sizeof path, "resume.cvae");
     o.checkpoint = path;
@@ -455,6 +468,10 @@ static float *train_steps(const CvDataset *ds, size_t steps, size_t split, size_
     return out;
 }
 
+static float *train_steps(const CvDataset *ds, size_t steps, size_t split, size_t *n) {
+    return train_steps_with(ds, steps, split, 0, n);
+}
+
 static void test_resume_equals_uninterrupted(void **state) {
     (void)state;
     CvDataset ds;
@@ -473,8 +490,27 @@ static void test_resume_equals_uninterrupted(void **state) {
     dataset_free(&ds);
 }
 
+/* The same with the training recipe on: augmentation draws, word dropout, frozen batchnorm
+ * and length buckets from epoch 3, cyclical KL after an AE warm-up, plateau decay — the
+ * resumed run must take the same steps (split inside the bucketed epochs). */
+static void test_resume_with_recipe(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 0.75);
+    size_t n1, n2;
+    float *straight = train_steps_with(&ds, 40, 0, 1, &n1);
+    float *resumed = train_steps_with(&ds, 40, 13, 1, &n2);
+    assert_int_equal(n1, n2);
+    for (size_t i = 0; i < n1; i++) assert_true(isfinite(straight[i]));
+    assert_memory_equal(straight, resumed, n1 * sizeof(float));
+    free(straight);
+    free(resumed);
+    dataset_free(&ds);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resume_with_recipe),
         cmocka_unit_test(test_whole_model_gradcheck),
         cmocka_unit_test(test_whole_model_gradcheck_recipe),
         cmocka_unit_test(test_property_dz_gradcheck),

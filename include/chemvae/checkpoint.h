@@ -36,6 +36,9 @@ typedef struct {
     uint64_t seed;
     double best_val; /* best validation loss so far */
     double best_exact; /* best validation teacher-forced exact-string accuracy so far */
+    double lr_scale;   /* plateau decay: the learning rate's scale (0 in old files = 1) */
+    double plateau_best; /* plateau decay: best validation CE so far */
+    long plateau_wait;   /* plateau decay: epochs since it improved */
     char train_options[2048]; /* the trainer's options, one line, for exact resume */
     char dataset_hash[17];    /* hash of the dataset file trained on ("" if unknown) */
 } CkptMeta;

@@ -15,8 +15,10 @@
  *   cyclical  beta = kl_max · min(1, 2 · frac(e / kl_ramp))   (Fu et al. 2019: ramp over
  *             the first half of each cycle of kl_ramp epochs, hold the second half)
  * and the sigmoid with kl_slope <= 0 is constant. The learning rate rises linearly over
- * lr_warmup steps, then stays (lr_decay none) or follows a cosine to lr_min at the last
- * step of `epochs`. Free bits, word dropout and randomized-SMILES augmentation act inside
+ * lr_warmup steps, then stays (lr_decay none), follows a cosine to lr_min at the last
+ * step of `epochs` (cosine), or is multiplied by lr_factor whenever the validation
+ * cross-entropy has not improved for lr_patience epochs (plateau; the scale and the count
+ * are kept in the checkpoint, so resume continues them). Free bits, word dropout and randomized-SMILES augmentation act inside
  * each step (VaeStepOptions, augment.h).
  *
  * Length buckets: the decoder runs only up to the longest molecule of a batch, so batches
@@ -40,7 +42,7 @@
 #include "chemvae/vae.h"
 
 enum { TRAIN_KL_SIGMOID, TRAIN_KL_CONSTANT, TRAIN_KL_LINEAR, TRAIN_KL_CYCLICAL };
-enum { TRAIN_LR_NONE, TRAIN_LR_COSINE };
+enum { TRAIN_LR_NONE, TRAIN_LR_COSINE, TRAIN_LR_PLATEAU };
 
 typedef struct {
     int epochs;          /* total epochs to reach (resume continues up to this) */
@@ -58,7 +60,9 @@ typedef struct {
     int bucket;          /* once batchnorm is frozen, batches are drawn from length buckets */
     size_t lr_warmup;    /* steps of linear learning-rate warm-up */
     int lr_decay;        /* TRAIN_LR_* */
-    float lr_min;        /* cosine floor */
+    float lr_min;        /* floor of the cosine and of plateau cuts */
+    int lr_patience;     /* plateau: epochs without a better validation CE before a cut */
+    float lr_factor;     /* plateau: the cut (the rate is multiplied by it) */
     float prop_weight;
     uint64_t seed;
     size_t recon_sample; /* validation molecules greedily decoded each epoch (0 = none) */
@@ -78,9 +82,11 @@ void train_options_describe(const TrainOptions *o, char *buf, size_t cap);
 float train_kl_weight(const TrainOptions *o, double epoch);
 /* 1 while epoch position e is inside the autoencoder warm-up (no noise, beta 0). */
 int train_in_ae_warmup(const TrainOptions *o, double epoch);
-/* Learning rate of optimizer step `step` (0-based) of a run of total_steps. */
-float train_learning_rate(const TrainOptions *o, long step, long total_steps);
-/* Parses a schedule name ("sigmoid", "constant", "linear", "cyclical"; "none", "cosine")
+/* Learning rate of optimizer step `step` (0-based) of a run of total_steps; `scale` is the
+ * plateau scale (1 when none was cut). */
+float train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale);
+/* Parses a schedule name ("sigmoid", "constant", "linear", "cyclical"; "none", "cosine",
+ * "plateau")
  * into *out; -1 when unknown. */
 int train_kl_schedule_parse(const char *name, int *out);
 int train_lr_decay_parse(const char *name, int *out);

@@ -58,7 +58,9 @@ static void usage(FILE *out) {
             "  --bucket            with --bn-freeze: batches from length buckets (fewer\n"
             "                      decoder steps on padding)\n"
             "  --lr-warmup N       linear learning-rate warm-up over N steps\n"
-            "  --lr-decay D        none | cosine (to --lr-min, default 1e-5) over --epochs\n"
+            "  --lr-decay D        none | cosine (to --lr-min, default 1e-5, over --epochs) |\n"
+            "                      plateau (x --lr-factor, default 0.5, after --lr-patience\n"
+            "                      epochs without a better validation CE, default 3)\n"
             "  --best FILE         also keep the checkpoint with the best validation\n"
             "                      teacher-forced exact-string accuracy (inference-only)\n"
             "  --prop-weight X     weight of the property MSE (default 1)\n"
@@ -166,7 +168,7 @@ int cmd_train(int argc, char **argv) {
     enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
            O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
            O_PARENT, O_QUIET, O_RESUME, O_EXPORT, O_KLSCHED, O_KLRAMP, O_AEWARM, O_FREEBITS, O_WDROP,
-           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET };
+           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR };
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
         {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
@@ -188,6 +190,7 @@ int cmd_train(int argc, char **argv) {
         {"lr-warmup", required_argument, 0, O_LRWARM}, {"lr-decay", required_argument, 0, O_LRDECAY},
         {"lr-min", required_argument, 0, O_LRMIN}, {"best", required_argument, 0, O_BEST},
         {"bn-freeze", required_argument, 0, O_BNFREEZE}, {"bucket", no_argument, 0, O_BUCKET},
+        {"lr-patience", required_argument, 0, O_LRPAT}, {"lr-factor", required_argument, 0, O_LRFACTOR},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     optind = 1;
@@ -213,7 +216,7 @@ int cmd_train(int argc, char **argv) {
             break;
         case O_LRDECAY:
             if (train_lr_decay_parse(optarg, &o.lr_decay))
-                return cli_usage_error(cmd, "--lr-decay: unknown decay '%s' (none, cosine)", optarg);
+                return cli_usage_error(cmd, "--lr-decay: unknown decay '%s' (none, cosine, plateau)", optarg);
             break;
         case 'h': usage(stdout); return CLI_OK;
 #define LONGOPT(code, name, dst)                                                                   \
@@ -252,6 +255,8 @@ int cmd_train(int argc, char **argv) {
             REALOPT(O_WDROP, "--word-dropout", o.word_dropout)
             REALOPT(O_LRMIN, "--lr-min", o.lr_min)
             REALOPT(O_BNFREEZE, "--bn-freeze", o.bn_freeze)
+            REALOPT(O_LRFACTOR, "--lr-factor", o.lr_factor)
+            LONGOPT(O_LRPAT, "--lr-patience", o.lr_patience)
             LONGOPT(O_LRWARM, "--lr-warmup", o.lr_warmup)
 #undef LONGOPT
 #undef REALOPT

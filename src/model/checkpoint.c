@@ -101,6 +101,8 @@ static void meta_write(Text *t, const CkptMeta *m) {
     put_list(t, "prop_hidden", c->prop_hidden, c->n_prop);
     text_put(t, "epoch %ld\nstep %ld\nseed %llu\nbest_val %.17g\nbest_exact %.17g\n", m->epoch,
              m->step, (unsigned long long)m->seed, m->best_val, m->best_exact);
+    text_put(t, "lr_scale %.17g\nplateau_best %.17g\nplateau_wait %ld\n", m->lr_scale, m->plateau_best,
+             m->plateau_wait);
     if (m->dataset_hash[0]) text_put(t, "dataset_hash %s\n", m->dataset_hash);
     if (m->train_options[0]) text_put(t, "train_options %s\n", m->train_options);
     for (int i = 0; i < m->P; i++)
@@ -148,6 +150,9 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
         else if (!strcmp(key, "seed")) m->seed = strtoull(val, NULL, 10);
         else if (!strcmp(key, "best_val")) m->best_val = strtod(val, NULL);
         else if (!strcmp(key, "best_exact")) m->best_exact = strtod(val, NULL);
+        else if (!strcmp(key, "lr_scale")) m->lr_scale = strtod(val, NULL);
+        else if (!strcmp(key, "plateau_best")) m->plateau_best = strtod(val, NULL);
+        else if (!strcmp(key, "plateau_wait")) m->plateau_wait = atol(val);
         else if (!strcmp(key, "dataset_hash")) snprintf(m->dataset_hash, sizeof m->dataset_hash, "%s", val);
         else if (!strcmp(key, "train_options"))
             snprintf(m->train_options, sizeof m->train_options, "%s", val);

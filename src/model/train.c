@@ -36,6 +36,8 @@ void train_options_default(TrainOptions *o) {
     o->kl_ramp = 10.0f;
     o->lr_decay = TRAIN_LR_NONE;
     o->lr_min = 1e-5f;
+    o->lr_patience = 3;
+    o->lr_factor = 0.5f;
     o->bn_freeze = -1.0f;
     o->prop_weight = 1.0f;
     o->seed = 1;
@@ -43,7 +45,7 @@ void train_options_default(TrainOptions *o) {
 }
 
 static const char *const KL_NAMES[] = {"sigmoid", "constant", "linear", "cyclical"};
-static const char *const LR_NAMES[] = {"none", "cosine"};
+static const char *const LR_NAMES[] = {"none", "cosine", "plateau"};
 
 static int parse_name(const char *name, const char *const *names, int n, int *out) {
     for (int i = 0; i < n; i++)
@@ -55,20 +57,21 @@ static int parse_name(const char *name, const char *const *names, int n, int *ou
 }
 
 int train_kl_schedule_parse(const char *name, int *out) { return parse_name(name, KL_NAMES, 4, out); }
-int train_lr_decay_parse(const char *name, int *out) { return parse_name(name, LR_NAMES, 2, out); }
+int train_lr_decay_parse(const char *name, int *out) { return parse_name(name, LR_NAMES, 3, out); }
 
 void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
     snprintf(buf, cap,
              "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_schedule=%s kl_max=%g "
              "kl_slope=%g kl_center=%g kl_ramp=%g ae_warmup=%g free_bits=%g word_dropout=%g "
-             "augment=%d bn_freeze=%g bucket=%d lr_warmup=%zu lr_decay=%s lr_min=%g prop_weight=%g "
-             "seed=%llu",
+             "augment=%d bn_freeze=%g bucket=%d lr_warmup=%zu lr_decay=%s lr_min=%g lr_patience=%d "
+             "lr_factor=%g prop_weight=%g seed=%llu",
              o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
              (double)o->adam.clip_norm, KL_NAMES[o->kl_schedule & 3], (double)o->kl_max,
              (double)o->kl_slope, (double)o->kl_center, (double)o->kl_ramp, (double)o->ae_warmup,
              (double)o->free_bits, (double)o->word_dropout, o->augment, (double)o->bn_freeze,
              o->bucket, o->lr_warmup,
-             LR_NAMES[o->lr_decay & 1], (double)o->lr_min, (double)o->prop_weight,
+             LR_NAMES[o->lr_decay >= 0 && o->lr_decay < 3 ? o->lr_decay : 0], (double)o->lr_min,
+             o->lr_patience, (double)o->lr_factor, (double)o->prop_weight,
              (unsigned long long)o->seed);
 }
 
@@ -90,8 +93,9 @@ float train_kl_weight(const TrainOptions *o, double epoch) {
     }
 }
 
-float train_learning_rate(const TrainOptions *o, long step, long total_steps) {
+float train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale) {
     double lr = o->adam.lr;
+    if (o->lr_decay == TRAIN_LR_PLATEAU && scale > 0.0) lr = fmax(lr * scale, fmin(lr, (double)o->lr_min));
     if (o->lr_warmup && (size_t)step < o->lr_warmup) return (float)(lr * (double)(step + 1) / (double)o->lr_warmup);
     if (o->lr_decay == TRAIN_LR_COSINE && total_steps > (long)o->lr_warmup + 1) {
         double span = (double)(total_steps - (long)o->lr_warmup - 1);
@@ -308,7 +312,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
     for (int epoch = (int)(step / (long)spe); epoch < o->epochs; epoch++) {
         double t0 = cv_now();
         float beta = train_kl_weight(o, (double)step / (double)spe);
-        float lr = train_learning_rate(o, step, total_steps);
+        double lr_scale = meta->lr_scale > 0.0 ? meta->lr_scale : 1.0;
+        float lr = train_learning_rate(o, step, total_steps, lr_scale);
         CvRng shuf;
         cv_rng_init(&shuf, mix(o->seed, 1, (uint64_t)epoch));
         memcpy(order, train_idx, n_train * sizeof *order);
@@ -331,7 +336,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
             if (o->augment) r.augment_kept += augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
             double pos = (double)step / (double)spe;
             beta = train_kl_weight(o, pos);
-            lr = train_learning_rate(o, step, total_steps);
+            lr = train_learning_rate(o, step, total_steps, lr_scale);
             int plain_ae = train_in_ae_warmup(o, pos);
             CvRng noise;
             cv_rng_init(&noise, mix(o->seed, 2, (uint64_t)step));
@@ -398,6 +403,15 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         r.mol_per_s = t_train > 0 ? (double)(done_steps * B) / t_train : 0.0;
         meta->epoch = epoch + 1;
         if (meta->epoch == 1 || r.valid.loss < meta->best_val) meta->best_val = r.valid.loss;
+        if (o->lr_decay == TRAIN_LR_PLATEAU) {
+            if (meta->epoch == 1 || r.valid.recon < meta->plateau_best - 1e-4) {
+                meta->plateau_best = r.valid.recon;
+                meta->plateau_wait = 0;
+            } else if (++meta->plateau_wait >= o->lr_patience) {
+                meta->lr_scale = lr_scale * (double)o->lr_factor;
+                meta->plateau_wait = 0;
+            }
+        }
         r.best = meta->epoch == 1 || r.tf_exact > meta->best_exact;
         if (r.best) meta->best_exact = r.tf_exact;
         if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
