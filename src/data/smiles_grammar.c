@@ -366,7 +366,17 @@ static int kekule_feasible(const SmilesState *s, int all_closed, int cur_closed)
                      (s->open_at[a] == 0 && full);
         /* after a '-' the current atom is about to get one more (single) bond */
         if (closed) k.status[a] = kekule_needs(s, a, a == s->cur && cur_closed == 1 && !all_closed) ? 2 : 0;
-        else k.status[a] = (s->kek_c[a] || s->dv[a] - s->deg[a] >= 1) ? 1 : 0;
+        else {
+            /* open: it still needs m more aromatic bonds (two in all; open ring digits bring
+             * theirs), and can take a double bond only with a unit left beyond those */
+            int m = 3 - s->arom[a] - s->open_at[a];
+            if (m < 0) m = 0;
+            /* the chain's end atom at depth 0 with rings open must bond onward */
+            if (a == s->cur && s->depth == 0 && s->n_rings > 0 && m < 1) m = 1;
+            int can_pi = s->left[a] - m >= 1;
+            int future_deg = s->deg[a] + s->open_at[a] + m;
+            k.status[a] = can_pi && (s->kek_c[a] || s->dv[a] - future_deg >= 1) ? 1 : 0;
+        }
     }
     return kekule_match(&k, 0);
 }
@@ -656,8 +666,12 @@ static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int s
     Undo u;
     push_undoable(g, s, k, &u);
     int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) && (mode != SMILES_VALENCE || viable(s, &u, kek_cache));
-    if (ok && lookahead && mode == SMILES_VALENCE && t->kind == SMILES_TOK_BOND && u.atom[0] >= 0 &&
-        s->arom[u.atom[0]]) {
+    /* one step ahead: a bond symbol after an aromatic atom (the atom after it may strand
+     * the aromatic atom) and a ring closure (it may complete a ring that no continuation
+     * can kekulize) must leave some token to follow */
+    int ahead = (t->kind == SMILES_TOK_BOND && u.atom[0] >= 0 && s->arom[u.atom[0]]) ||
+                (t->kind == SMILES_TOK_RING && u.ring_atom >= 0);
+    if (ok && lookahead && mode == SMILES_VALENCE && ahead) {
         uint8_t next[256];
         ok = g->V <= 256 && allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0;
     }
