@@ -17,6 +17,7 @@
 #include "chemvae/checkpoint.h"
 #include "chemvae/dataset.h"
 #include "chemvae/fileio.h"
+#include "chemvae/head.h"
 #include "chemvae/rowpar.h"
 #include "chemvae/train.h"
 #include "chemvae/vae.h"
@@ -508,8 +509,39 @@ static void test_resume_with_recipe(void **state) {
     dataset_free(&ds);
 }
 
+/* Refitting the property head changes only the head, and never makes validation worse. */
+static void test_head_refit(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 0.75);
+    Vae vae;
+    tiny_model(&vae, &ds, 8, 4);
+    size_t total = vae.params.total;
+    float *before = malloc(total * sizeof(float));
+    memcpy(before, vae.params.data, total * sizeof(float));
+    HeadRefitReport r;
+    CvError err;
+    assert_int_equal(head_refit(&vae, &ds, 30, 1e-2f, 1, &r, &err), CV_OK);
+    assert_int_equal(r.epochs_run, 30);
+    for (size_t p = 0; p < ds.P; p++) assert_true(r.mae_after[p] <= r.mae_before[p] + 1e-9 || r.best_epoch == 0);
+    assert_true(r.best_epoch > 0); /* a random head on 24 molecules improves */
+    size_t changed_outside = 0, changed_head = 0;
+    for (size_t t = 0; t < vae.params.count; t++) {
+        const NnParamInfo *in = &vae.params.info[t];
+        int is_head = !strncmp(in->name, "prop.", 5);
+        for (size_t i = in->off; i < in->off + in->n; i++)
+            if (before[i] != vae.params.data[i]) *(is_head ? &changed_head : &changed_outside) += 1;
+    }
+    assert_int_equal(changed_outside, 0);
+    assert_true(changed_head > 0);
+    free(before);
+    vae_free(&vae);
+    dataset_free(&ds);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_head_refit),
         cmocka_unit_test(test_resume_with_recipe),
         cmocka_unit_test(test_whole_model_gradcheck),
         cmocka_unit_test(test_whole_model_gradcheck_recipe),

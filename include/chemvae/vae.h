@@ -181,6 +181,12 @@ void vae_encode(Vae *vae, const int32_t *ids, size_t B, float *mu, float *logvar
 /* Property head on latent vectors z (B, Z) -> pred (B, P) (z-scored units). Caches its
  * activations for vae_prop_backward. */
 void vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
+/* One step of the property head alone on latent vectors z (B, Z) and z-scored targets
+ * (B, P) with mask (B, P) (NULL = all present): forward, the masked mean squared error
+ * (returned, per entry), and its gradient in the head's tensors only (other gradients are
+ * left as they are). Needs vae_init (the training build). */
+double vae_prop_train_step(Vae *vae, const float *z, const float *target, const float *mask, size_t B);
+
 /* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
 void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
 

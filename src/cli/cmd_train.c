@@ -16,6 +16,7 @@
 #include "chemvae/checkpoint.h"
 #include "chemvae/dataset.h"
 #include "chemvae/fileio.h"
+#include "chemvae/head.h"
 #include "chemvae/store.h"
 #include "chemvae/train.h"
 #include "cli.h"
@@ -73,7 +74,12 @@ static void usage(FILE *out) {
             "  --quiet             no progress bar, no per-epoch lines\n"
             "\n"
             "usage: chemvae train --export SRC.cvae --out DST.cvae\n"
-            "  writes an inference-only copy of a checkpoint (no Adam state: a third the size)\n");
+            "  writes an inference-only copy of a checkpoint (no Adam state: a third the size)\n"
+            "\n"
+            "usage: chemvae train --refit-head N --data DATASET.cvds --out MODEL.cvae [--lr X]\n"
+            "  retrains only the property head of MODEL for N epochs on its latent means (the\n"
+            "  encoder and decoder stay as they are), keeps the best validation epoch and\n"
+            "  rewrites MODEL\n");
 }
 
 typedef struct {
@@ -140,6 +146,37 @@ static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDat
     return cv_hash_file(data_path, m->dataset_hash, err);
 }
 
+/* --refit-head: the property head alone, on the checkpoint's own latent means. */
+static int refit_head(const char *data_path, const char *path, int epochs, float lr, uint64_t seed) {
+    CvError err = {0};
+    CvDataset ds = {0};
+    Vae vae = {0};
+    CkptMeta meta = {0};
+    int has_opt = 0, rc = CLI_ERROR;
+    HeadRefitReport r;
+    if (dataset_load(&ds, data_path, &err) || ckpt_load(path, &vae, &meta, 256, 1, &has_opt, &err) ||
+        ckpt_meta_check_vocab(&meta, &ds.vocab, path, data_path, &err) ||
+        head_refit(&vae, &ds, epochs, lr, seed, &r, &err)) {
+        rc = cli_report("train", &err);
+        goto done;
+    }
+    fprintf(stderr, "chemvae train: property head refit on %s: %d epochs, best epoch %d; validation MAE", path,
+            r.epochs_run, r.best_epoch);
+    for (size_t p = 0; p < ds.P && p < CKPT_MAX_PROPS; p++)
+        fprintf(stderr, "%s %s %.4f -> %.4f", p ? "," : "", ds.prop_names[p], r.mae_before[p], r.mae_after[p]);
+    fprintf(stderr, "\n");
+    if (ckpt_save(path, &vae, &meta, has_opt, &err)) {
+        rc = cli_report("train", &err);
+        goto done;
+    }
+    rc = CLI_OK;
+done:
+    vae_free(&vae);
+    ckpt_meta_free(&meta);
+    dataset_free(&ds);
+    return rc;
+}
+
 /* --export: the same model without the optimizer state. */
 static int export_checkpoint(const char *src, const char *dst) {
     CvError err = {0};
@@ -162,13 +199,13 @@ int cmd_train(int argc, char **argv) {
     const char *db_path = CLI_DEFAULT_DB, *export_from = NULL;
     int resume = 0, no_db = 0, quiet = 0;
     long threads = 0, parent = 0;
-    long ov_latent = 0, ov_hidden = 0, ov_layers = 0, ov_enc = 0, ov_dec = 0;
+    long ov_latent = 0, ov_hidden = 0, ov_layers = 0, ov_enc = 0, ov_dec = 0, refit = 0;
     TrainOptions o;
     train_options_default(&o);
     enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
            O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
            O_PARENT, O_QUIET, O_RESUME, O_EXPORT, O_KLSCHED, O_KLRAMP, O_AEWARM, O_FREEBITS, O_WDROP,
-           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR };
+           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR, O_REFIT };
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
         {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
@@ -191,6 +228,7 @@ int cmd_train(int argc, char **argv) {
         {"lr-min", required_argument, 0, O_LRMIN}, {"best", required_argument, 0, O_BEST},
         {"bn-freeze", required_argument, 0, O_BNFREEZE}, {"bucket", no_argument, 0, O_BUCKET},
         {"lr-patience", required_argument, 0, O_LRPAT}, {"lr-factor", required_argument, 0, O_LRFACTOR},
+        {"refit-head", required_argument, 0, O_REFIT},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     optind = 1;
@@ -257,6 +295,7 @@ int cmd_train(int argc, char **argv) {
             REALOPT(O_BNFREEZE, "--bn-freeze", o.bn_freeze)
             REALOPT(O_LRFACTOR, "--lr-factor", o.lr_factor)
             LONGOPT(O_LRPAT, "--lr-patience", o.lr_patience)
+            LONGOPT(O_REFIT, "--refit-head", refit)
             LONGOPT(O_LRWARM, "--lr-warmup", o.lr_warmup)
 #undef LONGOPT
 #undef REALOPT
@@ -265,6 +304,11 @@ int cmd_train(int argc, char **argv) {
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (export_from) return export_checkpoint(export_from, out);
+    if (refit) {
+        if (!data_path) return cli_usage_error(cmd, "--refit-head needs --data");
+        cli_set_threads((int)threads);
+        return refit_head(data_path, out, (int)refit, o.adam.lr, o.seed);
+    }
     if (!data_path) return cli_usage_error(cmd, "--data is required");
     if (o.batch < 2) return cli_usage_error(cmd, "--batch must be at least 2");
     if (o.word_dropout < 0.0f || o.word_dropout >= 1.0f)

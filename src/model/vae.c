@@ -474,6 +474,27 @@ static void prop_backward(Vae *v, const float *z, const float *dpred, size_t B, 
     }
 }
 
+double vae_prop_train_step(Vae *v, const float *z, const float *target, const float *mask, size_t B) {
+    const VaeConfig *c = &v->cfg;
+    size_t P = (size_t)c->P;
+    if (P == 0) return 0.0;
+    for (int i = 0; i <= c->n_prop; i++) {
+        const NnParamInfo *w = &v->params.info[v->id_prop_w[i]], *b = &v->params.info[v->id_prop_b[i]];
+        memset(PG(v, v->id_prop_w[i]), 0, w->n * sizeof(float));
+        memset(PG(v, v->id_prop_b[i]), 0, b->n * sizeof(float));
+    }
+    memcpy(v->prop_target, target, B * P * sizeof(float));
+    for (size_t i = 0; i < B * P; i++) v->prop_weight[i] = mask ? mask[i] : 1.0f;
+    vae_prop_forward(v, z, B, NULL);
+    double loss = loss_mse_forward(v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P) / (double)(P * B);
+    float *dpred = v->prop_dact[c->n_prop];
+    memset(dpred, 0, B * P * sizeof(float));
+    loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P, 1.0f / (float)(P * B));
+    memset(v->dz, 0, B * (size_t)c->Z * sizeof(float));
+    prop_backward(v, z, dpred, B, v->dz, 1);
+    return loss;
+}
+
 void vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, float *dz) {
     if (v->cfg.P == 0) return;
     prop_backward(v, z, dpred, B, dz, 0);
