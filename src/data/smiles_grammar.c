@@ -10,10 +10,21 @@
  * exocyclic one as in c(=O)), they keep one unit free for it. Neutral aromatic n, o, s, p
  * owe nothing (pyrrole-type atoms give their lone pair instead).
  *
+ * Kekulization: each aromatic atom records its aromatic neighbours; after a token that
+ * touches an aromatic atom, kekule_feasible() looks for a matching over the aromatic bonds
+ * that pairs every closed atom needing a double bond (RDKit's rule: default valence minus
+ * degree and hydrogens) with a neighbour that can take one (closed and needing, or still
+ * open with valence to spare). It is a small backtracking search with a step budget; when
+ * the budget runs out it answers yes (the mask stays permissive).
+ *
+ * Judging a token: push it, test the new state, undo (Undo saves the few fields a push
+ * changes). Atom tokens with equal properties form a class and are judged once per step;
+ * a bond after an aromatic atom and a ring closure are judged one step further ahead.
+ *
  * Length: need() is a lower bound on the tokens still needed before <end> (one ')' per
- * open branch, one digit per open ring, an atom after a bond or '(' or before a ring can
- * close). A token can add at most 2 to it, so the exact look-ahead (a copy of the state)
- * runs only in the last few steps. */
+ * open branch, one digit per open ring, the atoms a ring needs before it can close, an
+ * atom after a bond or '('). A token adds at most 2 to it, so the length rule is checked
+ * only in the last few steps. */
 #include "chemvae/smiles_grammar.h"
 
 #include <stddef.h>
@@ -73,11 +84,9 @@ static const Element *element_find(const char *sym, size_t len) {
 }
 
 /* Capacity of an atom (see the file comment); unknown elements get a permissive 8. */
-static int atom_capacity(const Element *e, int charge, int hcount, int aromatic, int is_carbon) {
+static int atom_capacity(const Element *e, int charge, int hcount, int is_carbon) {
     if (!e) return 8;
     int cap = e->maxv + charge_shift(e, charge, is_carbon) - hcount;
-    (void)aromatic;
-    (void)is_carbon;
     return cap < 0 ? 0 : cap > 100 ? 100 : cap;
 }
 
@@ -142,7 +151,7 @@ static void classify_bracket(const char *t, SmilesToken *out) {
     if (*p != ']') return;
     out->kind = SMILES_TOK_ATOM;
     out->aromatic = (uint8_t)arom;
-    out->capacity = (int8_t)atom_capacity(e, charge, h, arom, !strcmp(sym, "C"));
+    out->capacity = (int8_t)atom_capacity(e, charge, h, !strcmp(sym, "C"));
     out->pi = (uint8_t)needs_pi(arom, charge, !strcmp(sym, "C"));
     out->dv = (int8_t)(e ? e->dv + charge_shift(e, charge, !strcmp(sym, "C")) - h : 0);
 }
@@ -197,7 +206,7 @@ static void classify(const char *t, SmilesToken *out) {
     if (!e || !strstr(ORGANIC, key) || (arom && !strchr("BCNOPS", sym[0])) || (sym[1] && arom)) return;
     out->kind = SMILES_TOK_ATOM;
     out->aromatic = (uint8_t)arom;
-    out->capacity = (int8_t)atom_capacity(e, 0, 0, arom, !strcmp(sym, "C"));
+    out->capacity = (int8_t)atom_capacity(e, 0, 0, !strcmp(sym, "C"));
     out->pi = (uint8_t)needs_pi(arom, 0, !strcmp(sym, "C"));
     out->dv = (int8_t)e->dv;
     out->kek_c = (uint8_t)(arom && !strcmp(sym, "C"));
