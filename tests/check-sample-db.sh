@@ -75,7 +75,7 @@ if printed:
     metrics = dict(con.execute("SELECT name, value FROM eval_metrics WHERE run_id = ?", (run,)).fetchall())
     if metrics.get("decodes") != len(rows) or metrics.get("valid") != valid or metrics.get("unique") != len(distinct):
         bad.append(f"eval_metrics {metrics} disagree with the generations")
-for w in warn[:5]:
+for w in warn[:int(os.environ.get("CHECK_SHOW", "5"))]:
     print("WARN:", w)
 if warn:
     print(f"WARN: {len(warn)} canonical/score disagreements with Python RDKit (chem module)")
