@@ -259,7 +259,7 @@ void smiles_state_reset(SmilesState *s) {
 }
 
 static int after_atom(const SmilesState *s) {
-    return s->n_atoms > 0 && (s->last == SMILES_TOK_ATOM || s->last == SMILES_TOK_RING ||
+    return s->n_atoms > 0 && s->cur >= 0 && (s->last == SMILES_TOK_ATOM || s->last == SMILES_TOK_RING ||
                               s->last == SMILES_TOK_CLOSE);
 }
 
@@ -288,12 +288,14 @@ static void add_aromatic_bond(SmilesState *s, int a);
 /* Whether atom a can take one more bond of order o: an atom still owing its ring double
  * bond keeps one unit for it unless this bond is that double bond. */
 static int room(const SmilesState *s, int a, int o) {
+    if (a < 0) return 0;
     return s->left[a] >= o + (s->pi[a] && o < 2 ? 1 : 0);
 }
 
 /* Whether atom a can take a bond of order o and still continue the chain after it (a
  * branch must leave the main chain a way on). */
 static int room_after(const SmilesState *s, int a, int o) {
+    if (a < 0) return 0;
     return s->left[a] >= o + 1 + (s->pi[a] && o < 2 ? 1 : 0);
 }
 
@@ -428,7 +430,7 @@ SmilesFailure smiles_state_check(const SmilesGrammar *g, const SmilesState *s, i
         int r = t->ring;
         int ok_pos = s->n_atoms > 0 && (s->last == SMILES_TOK_ATOM || s->last == SMILES_TOK_RING ||
                                         (s->last == SMILES_TOK_BOND && s->bond_ringok));
-        if (!ok_pos) return SMILES_FAIL_SYNTAX;
+        if (!ok_pos || s->cur < 0) return SMILES_FAIL_SYNTAX;
         int opener = s->ring_atom[r];
         if (opener < 0) return room(s, s->cur, s->bond ? s->bond : 1) ? SMILES_OK : SMILES_FAIL_VALENCE;
         if (opener == s->cur || s->parent[s->cur] == opener || s->parent[opener] == s->cur)
@@ -527,7 +529,7 @@ void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k) {
 
 /* Lower bound on the tokens needed before <end> (see the file comment). */
 static int need(const SmilesState *s, int mode) {
-    if (s->n_atoms == 0) return 1;
+    if (s->n_atoms == 0 || s->cur < 0) return 1 + s->depth + s->n_rings;
     int n = s->depth + s->n_rings;
     /* atoms needed before the hardest open ring can close: a ring opened on the current
      * atom needs two more atoms (its neighbour would duplicate the bond), one opened on a
@@ -558,7 +560,7 @@ typedef struct {
     int16_t atom[2];
     int8_t left[2];
     uint8_t arom[2], pi[2], open_at[2], deg[2], dbl[2], n_nb[2];
-    int16_t ring, ring_atom, branch;
+    int16_t ring, ring_atom, branch, depth;
     uint8_t ring_order;
 } Undo;
 
@@ -586,13 +588,13 @@ static void push_undoable(const SmilesGrammar *g, SmilesState *s, int k, Undo *u
         u->ring_atom = s->ring_atom[u->ring];
         u->ring_order = s->ring_order[u->ring];
     }
-    u->branch = s->depth < SMILES_MAX_DEPTH ? s->branch_atom[s->depth] : 0;
+    u->depth = s->depth;
+    u->branch = s->depth >= 0 && s->depth < SMILES_MAX_DEPTH ? s->branch_atom[s->depth] : 0;
     smiles_state_push(g, s, k);
 }
 
 static void undo(SmilesState *s, const Undo *u) {
-    int depth = ((const SmilesState *)(const void *)u->head)->depth;
-    if (depth < SMILES_MAX_DEPTH) s->branch_atom[depth] = u->branch;
+    if (u->depth >= 0 && u->depth < SMILES_MAX_DEPTH) s->branch_atom[u->depth] = u->branch;
     if (u->ring >= 0) {
         s->ring_atom[u->ring] = u->ring_atom;
         s->ring_order[u->ring] = u->ring_order;
