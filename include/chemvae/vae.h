@@ -190,13 +190,15 @@ double vae_prop_train_step(Vae *vae, const float *z, const float *target, const 
 /* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
 void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
 
-/* Makes vae_decode mask, at every step of every row, the tokens the SMILES grammar `g`
- * (built on the model's vocabulary, borrowed until the next call or vae_free) does not
- * allow after the row's prefix in `mode` (smiles_grammar.h), before the argmax or the
- * sampling: probabilities are renormalized over the allowed tokens. A row whose prefix
- * allows nothing in valence mode falls back to the syntax mask, then to no mask. Mode
- * SMILES_NONE switches the mask off (g is still kept, for failure classes). CV_ERR_NOMEM, CV_ERR_MISMATCH when g's
- * vocabulary size differs from the model's. */
+/* Makes vae_decode and vae_decode_beam mask, at every step of every row, the tokens the
+ * SMILES grammar `g` (built on the model's vocabulary, borrowed until the next call or
+ * vae_free) does not allow after the row's prefix in `mode` (smiles_grammar.h): greedy
+ * decoding takes the best allowed token, sampling draws from the softmax renormalized over
+ * the allowed tokens (by rejection: only drawn tokens are checked), beam search scores
+ * log-probabilities under the mask. A row whose prefix allows nothing in valence mode falls
+ * back to the syntax mask, then to no mask. Mode SMILES_NONE switches the mask off (g is
+ * still kept, for failure classes). CV_ERR_NOMEM; CV_ERR_MISMATCH when g's vocabulary size
+ * differs from the model's. */
 CvStatus vae_set_constraint(Vae *vae, const SmilesGrammar *g, int mode, CvError *err);
 
 /* Smallest row chunk vae_decode gives a thread of its own (see nn_parallel_rows). */
