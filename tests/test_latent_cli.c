@@ -232,6 +232,33 @@ static void test_interpolate_counts_match_db(void **state) {
     free(out);
 }
 
+/* The decoding mask and the beam: recorded in the run's config; every invalid decode has a
+ * failure class and the fail_* metrics add up to them; the mask does not lower validity. */
+static void test_sample_constrain_and_beam(void **state) {
+    (void)state;
+    char args[1024], q[512];
+    long long valid[3];
+    const char *modes[3] = {"--constrain none", "--constrain valence", "--beam 3"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 60 --seed 5 %s >/dev/null", g_model, g_db, modes[i]);
+        assert_int_equal(run(args, NULL), 0);
+        long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'sample'");
+        snprintf(q, sizeof q, "SELECT sum(valid) FROM generations WHERE run_id = %lld", run_id);
+        valid[i] = db_int(q);
+        snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND (valid = 0) = (failure IS NOT NULL)",
+                 run_id);
+        assert_int_equal(db_int(q), 60);
+        snprintf(q, sizeof q, "SELECT CAST(sum(value) AS INTEGER) FROM eval_metrics WHERE run_id = %lld AND name LIKE 'fail_%%'",
+                 run_id);
+        assert_int_equal(db_int(q), 60 - valid[i]);
+        snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld AND json_extract(config, '$.constrain') = '%s' "
+                              "AND json_extract(config, '$.beam') = %d", run_id, i == 0 ? "none" : "valence", i == 2 ? 3 : 1);
+        assert_int_equal(db_int(q), 1);
+    }
+    assert_true(valid[1] >= valid[0]);
+    assert_true(valid[2] >= valid[0]);
+}
+
 static void test_usage_errors(void **state) {
     (void)state;
     char args[1024];
@@ -250,6 +277,10 @@ static void test_usage_errors(void **state) {
     snprintf(args, sizeof args, "interpolate --model '%s' --no-db --from CCO", g_model);
     assert_int_equal(run(args, NULL), 2);
     assert_int_equal(run("sample --model /nonexistent.cvae --no-db", NULL), 1);
+    snprintf(args, sizeof args, "sample --model '%s' --no-db --constrain bogus", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    snprintf(args, sizeof args, "sample --model '%s' --no-db --beam 0", g_model);
+    assert_int_equal(run(args, NULL), 2);
     char *out;
     assert_int_equal(run("optimize --help", &out), 0);
     assert_non_null(strstr(out, "usage: chemvae optimize"));
@@ -262,6 +293,7 @@ int main(void) {
         cmocka_unit_test(test_optimize_records_every_decode),
         cmocka_unit_test(test_optimize_starts_file),
         cmocka_unit_test(test_interpolate_counts_match_db),
+        cmocka_unit_test(test_sample_constrain_and_beam),
         cmocka_unit_test(test_usage_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
