@@ -504,8 +504,12 @@ static void test_resume_with_recipe(void **state) {
     assert_int_equal(n1, n2);
     for (size_t i = 0; i < n1; i++) assert_true(isfinite(straight[i]));
     assert_memory_equal(straight, resumed, n1 * sizeof(float));
+    /* stopped on an epoch's last batch (3 steps per epoch): the epoch is finished first */
+    float *at_boundary = train_steps_with(&ds, 40, 12, 1, &n2);
+    assert_memory_equal(straight, at_boundary, n1 * sizeof(float));
     free(straight);
     free(resumed);
+    free(at_boundary);
     dataset_free(&ds);
 }
 

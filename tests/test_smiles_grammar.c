@@ -135,6 +135,7 @@ static void test_classify(void **state) {
         {"C 1 C C <end>", SMILES_FAIL_RING},
         {"C 1 1 <end>", SMILES_FAIL_RING},
         {"C 1 C 1 <end>", SMILES_FAIL_RING},
+        {"C 1 2 C C 1 2 <end>", SMILES_FAIL_RING}, /* the second closure bonds the pair twice */
         {"C = 1 C C # 1 <end>", SMILES_FAIL_RING},
         {"O = O = O <end>", SMILES_FAIL_VALENCE},
         {"C ( C ) ( C ) ( C ) ( C ) C <end>", SMILES_FAIL_VALENCE},

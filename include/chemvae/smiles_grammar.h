@@ -110,6 +110,9 @@ typedef struct {
     uint8_t kek_c[SMILES_MAX_ATOMS];     /* token's kek_c */
     uint8_t n_nb[SMILES_MAX_ATOMS];      /* aromatic-bond neighbours (up to 4) */
     int16_t nb[SMILES_MAX_ATOMS][4];
+    uint8_t n_adj[SMILES_MAX_ATOMS];     /* every bonded neighbour (up to 8): a ring closure
+                                            must not bond two atoms twice */
+    int16_t adj[SMILES_MAX_ATOMS][8];
 } SmilesState;
 
 void smiles_state_reset(SmilesState *s);

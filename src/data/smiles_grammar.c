@@ -256,6 +256,7 @@ void smiles_state_reset(SmilesState *s) {
     s->cur = -1;
     s->last = SMILES_TOK_SPECIAL;
     memset(s->ring_atom, 0xff, sizeof s->ring_atom); /* -1 */
+    memset(s->ring_order, 0, sizeof s->ring_order);
 }
 
 static int after_atom(const SmilesState *s) {
@@ -305,10 +306,20 @@ static void take(SmilesState *s, int a, int o) {
     if (o >= 2) s->pi[a] = 0, s->dbl[a] = 1;
 }
 
+/* Whether atoms a and b are already bonded. */
+static int bonded(const SmilesState *s, int a, int b) {
+    if (a < 0 || b < 0) return 0;
+    for (int i = 0; i < s->n_adj[a]; i++)
+        if (s->adj[a][i] == b) return 1;
+    return 0;
+}
+
 /* Records a bond between atoms a and b (degree; aromatic neighbours for kekulization). */
 static void link(SmilesState *s, int a, int b, int aromatic_bond) {
     s->deg[a]++;
     s->deg[b]++;
+    if (s->n_adj[a] < 8) s->adj[a][s->n_adj[a]++] = (int16_t)b;
+    if (s->n_adj[b] < 8) s->adj[b][s->n_adj[b]++] = (int16_t)a;
     if (!aromatic_bond) return;
     if (s->n_nb[a] < 4) s->nb[a][s->n_nb[a]++] = (int16_t)b;
     if (s->n_nb[b] < 4) s->nb[b][s->n_nb[b]++] = (int16_t)a;
@@ -433,8 +444,7 @@ SmilesFailure smiles_state_check(const SmilesGrammar *g, const SmilesState *s, i
         if (!ok_pos || s->cur < 0) return SMILES_FAIL_SYNTAX;
         int opener = s->ring_atom[r];
         if (opener < 0) return room(s, s->cur, s->bond ? s->bond : 1) ? SMILES_OK : SMILES_FAIL_VALENCE;
-        if (opener == s->cur || s->parent[s->cur] == opener || s->parent[opener] == s->cur)
-            return SMILES_FAIL_RING;
+        if (opener == s->cur || bonded(s, s->cur, opener)) return SMILES_FAIL_RING;
         int ab, o = ring_bond(s, r, &ab);
         if (!o) return SMILES_FAIL_RING;
         int reserved = s->ring_order[r] ? s->ring_order[r] : 1;
@@ -469,6 +479,7 @@ void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k) {
         s->dv[a] = t->dv;
         s->kek_c[a] = t->kek_c;
         s->n_nb[a] = 0;
+        s->n_adj[a] = 0;
         if (t->aromatic) s->arom_short++, s->n_arom++;
         if (s->cur >= 0) {
             int ab, o = chain_bond(s, t->aromatic, &ab);
@@ -531,22 +542,29 @@ void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k) {
 static int need(const SmilesState *s, int mode) {
     if (s->n_atoms == 0 || s->cur < 0) return 1 + s->depth + s->n_rings;
     int n = s->depth + s->n_rings;
-    /* atoms needed before the hardest open ring can close: a ring opened on the current
-     * atom needs two more atoms (its neighbour would duplicate the bond), one opened on a
-     * neighbour needs one; closable = some ring the current atom may close right away */
-    int extra = 0, closable = 0;
+    /* atoms needed before the open rings can close. The rings open on one atom need
+     * distinct closing atoms, none bonded to it already: c rings on the current atom need
+     * c + 1 more atoms (its next neighbour cannot close any), c rings elsewhere need c,
+     * or c − 1 when the current atom can still close one of them itself (right after an
+     * atom or ring digit, or a bond that may precede a digit; not after '(' or ')').
+     * extra_c / extra_n: with / without the current atom closing one. */
+    uint8_t per[SMILES_MAX_ATOMS];
+    memset(per, 0, (size_t)s->n_atoms);
+    int extra_c = 0, extra_n = 0, closable = 0;
     for (int r = 0, seen = 0; r < SMILES_MAX_RINGS && seen < s->n_rings; r++) {
         int o = s->ring_atom[r];
         if (o < 0) continue;
         seen++;
-        int e = o == s->cur ? 2 : (s->parent[s->cur] == o || s->parent[o] == s->cur) ? 1 : 0;
-        if (e > extra) extra = e;
-        closable |= e == 0 && (s->last != SMILES_TOK_BOND || !s->ring_order[r] || s->ring_order[r] == s->bond);
+        int c = ++per[o], b = bonded(s, s->cur, o);
+        int en = o == s->cur ? c + 1 : c, ec = o == s->cur ? c + 1 : b ? c : c - 1;
+        if (en > extra_n) extra_n = en;
+        if (ec > extra_c) extra_c = ec;
+        closable |= o != s->cur && !b && (s->last != SMILES_TOK_BOND || !s->ring_order[r] || s->ring_order[r] == s->bond);
     }
-    if (s->last == SMILES_TOK_OPEN) n += extra > 1 ? extra : 1;
-    else if (s->last == SMILES_TOK_BOND) n += extra > 0 ? extra : (s->bond_ringok && closable ? 0 : 1);
-    else if (s->last == SMILES_TOK_CLOSE) n += s->n_rings > 0 && extra < 1 ? 1 : extra;
-    else n += extra;
+    if (s->last == SMILES_TOK_OPEN) n += extra_n > 1 ? extra_n : 1;
+    else if (s->last == SMILES_TOK_BOND) n += s->bond_ringok && closable ? extra_c : (extra_n > 1 ? extra_n : 1);
+    else if (s->last == SMILES_TOK_CLOSE) n += s->n_rings > 0 ? (extra_n > 1 ? extra_n : 1) : 0;
+    else n += extra_c;
     if (mode == SMILES_VALENCE && s->arom_short > 0 && n == 0) n = 1;
     return n;
 }
@@ -559,7 +577,7 @@ typedef struct {
     uint8_t head[offsetof(SmilesState, branch_atom)];
     int16_t atom[2];
     int8_t left[2];
-    uint8_t arom[2], pi[2], open_at[2], deg[2], dbl[2], n_nb[2];
+    uint8_t arom[2], pi[2], open_at[2], deg[2], dbl[2], n_nb[2], n_adj[2];
     int16_t ring, ring_atom, branch, depth;
     uint8_t ring_order;
 } Undo;
@@ -574,6 +592,7 @@ static void undo_save_atom(Undo *u, const SmilesState *s, int slot, int a) {
     u->deg[slot] = s->deg[a];
     u->dbl[slot] = s->dbl[a];
     u->n_nb[slot] = s->n_nb[a];
+    u->n_adj[slot] = s->n_adj[a];
 }
 
 static void push_undoable(const SmilesGrammar *g, SmilesState *s, int k, Undo *u) {
@@ -609,6 +628,7 @@ static void undo(SmilesState *s, const Undo *u) {
         s->deg[a] = u->deg[i];
         s->dbl[a] = u->dbl[i];
         s->n_nb[a] = u->n_nb[i];
+        s->n_adj[a] = u->n_adj[i];
     }
     memcpy(s, u->head, sizeof u->head);
 }
@@ -638,7 +658,7 @@ static int aromatic_feasible(const SmilesState *s, int a) {
 /* Whether the state after a token can still reach <end> under the valence rules: the
  * atoms the token touched keep their aromatic bonds reachable, and at depth 0 with a ring
  * or an aromatic atom still open the current atom keeps room for another bond. */
-static int viable(const SmilesState *s, const Undo *u, int *kek_cache) {
+static int viable(const SmilesState *s, const Undo *u) {
     if (!aromatic_feasible(s, s->cur) || !aromatic_feasible(s, u->atom[0]) ||
         !aromatic_feasible(s, u->atom[1]))
         return 0;
@@ -648,18 +668,12 @@ static int viable(const SmilesState *s, const Undo *u, int *kek_cache) {
     /* kekulization: re-judged when the token touched an aromatic atom (a bond changes
      * its degree, so whether it needs a double bond; leaving it behind fixes its
      * partners). After '=' or '#' the current atom needs no aromatic double bond; after
-     * '-' where no ring digit may follow, it gains no further aromatic partner. An atom token's
-     * verdict depends only on whether its bond to the old atom is aromatic: computed
-     * once per step for each case (kek_cache[ab], -1 = not yet). */
+     * '-' where no ring digit may follow, it gains no further aromatic partner. (Atom
+     * tokens are judged once per class by the caller, so this runs once per class.) */
     int touched = (s->cur >= 0 && s->arom[s->cur]) || (u->atom[0] >= 0 && s->arom[u->atom[0]]) ||
                   (u->atom[1] >= 0 && s->arom[u->atom[1]]);
     if (!touched) return 1;
     int cur_closed = s->last == SMILES_TOK_BOND && s->bond_explicit == 1 ? (s->bond >= 2 ? 2 : !s->bond_ringok) : 0;
-    if (s->last == SMILES_TOK_ATOM && kek_cache) {
-        int ab = s->cur >= 0 && s->n_nb[s->cur] > 0;
-        if (kek_cache[ab] < 0) kek_cache[ab] = kekule_feasible(s, 0, 0);
-        return kek_cache[ab];
-    }
     return kekule_feasible(s, 0, cur_closed);
 }
 
@@ -667,16 +681,15 @@ static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int st
                         uint8_t *allowed, int lookahead);
 
 /* Whether token k (not <end>, not a special) may follow: the rules, the length limit (tight:
- * steps_left is close to what must still be closed) and, in valence mode, the look-ahead.
- * kek_cache as in viable(). */
+ * steps_left is close to what must still be closed) and, in valence mode, the look-ahead. */
 static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k,
-                         int tight, int *kek_cache, int lookahead) {
+                         int tight, int lookahead) {
     const SmilesToken *t = &g->tok[k];
     SmilesFailure f = smiles_state_check(g, s, k);
     if (f != SMILES_OK && !(mode == SMILES_SYNTAX && f == SMILES_FAIL_VALENCE)) return 0;
     Undo u;
     push_undoable(g, s, k, &u);
-    int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) && (mode != SMILES_VALENCE || viable(s, &u, kek_cache));
+    int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) && (mode != SMILES_VALENCE || viable(s, &u));
     /* one step ahead: a bond symbol after an aromatic atom (the atom after it may strand
      * the aromatic atom) and a ring closure (it may complete a ring that no continuation
      * can kekulize) must leave some token to follow */
@@ -684,7 +697,7 @@ static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int s
                 (t->kind == SMILES_TOK_RING && u.ring_atom >= 0);
     if (ok && lookahead && mode == SMILES_VALENCE && ahead) {
         uint8_t next[256];
-        ok = g->V <= 256 && allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0;
+        if (g->V <= 256) ok = allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0; /* else: permissive */
     }
     undo(s, &u);
     return ok;
@@ -702,8 +715,7 @@ int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int st
     if (k < 0 || k >= g->V) return 0;
     int sp = special_allowed(g, s, mode, steps_left, k);
     if (sp >= 0) return sp;
-    int kek_cache[2] = {-1, -1};
-    return token_allowed(g, s, mode, steps_left, k, steps_left <= need(s, mode) + 4, kek_cache, 1);
+    return token_allowed(g, s, mode, steps_left, k, steps_left <= need(s, mode) + 4, 1);
 }
 
 int smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
@@ -720,7 +732,6 @@ static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int st
         return g->V;
     }
     int count = 0, tight = steps_left <= need(s, mode) + 4;
-    int kek_cache[2] = {-1, -1};
     int8_t cls_cache[256]; /* per atom class: -1 not judged yet, else the verdict */
     memset(cls_cache, 0xff, sizeof cls_cache);
     for (int k = 0; k < g->V; k++) {
@@ -732,7 +743,7 @@ static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int st
         } else if (atom_cls >= 0 && cls_cache[atom_cls] >= 0) {
             allowed[k] = (uint8_t)cls_cache[atom_cls];
         } else {
-            allowed[k] = (uint8_t)token_allowed(g, s, mode, steps_left, k, tight, kek_cache, lookahead);
+            allowed[k] = (uint8_t)token_allowed(g, s, mode, steps_left, k, tight, lookahead);
             if (atom_cls >= 0) cls_cache[atom_cls] = (int8_t)allowed[k];
         }
         count += allowed[k];

@@ -112,6 +112,9 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
     memset(r, 0, sizeof *r);
     size_t P = ds->P, Z = (size_t)v->cfg.Z, Bmax = v->max_B;
     if (P == 0 || v->cfg.P == 0) return cv_error_set(err, CV_ERR_INVALID, "the dataset has no properties to fit");
+    if ((size_t)v->cfg.T != ds->T || (size_t)v->cfg.P != P)
+        return cv_error_set(err, CV_ERR_MISMATCH, "model (T=%d, %d properties) does not match the dataset (T=%zu, %zu properties)",
+                            v->cfg.T, v->cfg.P, ds->T, P);
     uint32_t *tr = NULL, *va = NULL, *order = NULL;
     size_t ntr = 0, nva = 0;
     float *mu_tr = NULL, *y_tr = NULL, *m_tr = NULL, *mu_va = NULL, *y_va = NULL, *m_va = NULL;

@@ -329,7 +329,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, o->epochs);
         if (hooks && hooks->progress) cv_progress_start(&bar, label, spe * B);
         size_t first = (size_t)(step - (long)epoch * (long)spe), done_steps = 0;
-        int interrupted = 0;
+        int interrupted = 0, stop_after_epoch = 0;
         for (size_t k = first; k < spe; k++) {
             memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
             batch_fill(&bt, ds, B);
@@ -377,8 +377,15 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                 cv_progress_update(&bar, (k + 1) * B, suffix);
             }
             if ((hooks && hooks->stop && *hooks->stop) || (o->max_steps && (size_t)step >= o->max_steps)) {
-                interrupted = 1;
-                break;
+                /* on the epoch's last batch the epoch is finished first (validation, plateau
+                 * state, checkpoint), so a resume starts the next epoch as an uninterrupted
+                 * run would */
+                if (k + 1 == spe) {
+                    stop_after_epoch = 1;
+                } else {
+                    interrupted = 1;
+                    break;
+                }
             }
         }
         if (hooks && hooks->progress) cv_progress_finish(&bar, NULL);
@@ -403,8 +410,11 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         r.mol_per_s = t_train > 0 ? (double)(done_steps * B) / t_train : 0.0;
         meta->epoch = epoch + 1;
         if (meta->epoch == 1 || r.valid.loss < meta->best_val) meta->best_val = r.valid.loss;
-        if (o->lr_decay == TRAIN_LR_PLATEAU) {
-            if (meta->epoch == 1 || r.valid.recon < meta->plateau_best - 1e-4) {
+        if (o->lr_decay == TRAIN_LR_PLATEAU && n_valid > 0) {
+            /* lr_scale 0: a checkpoint from before plateau decay, no baseline yet */
+            int fresh = meta->epoch == 1 || meta->lr_scale <= 0.0;
+            meta->lr_scale = lr_scale;
+            if (fresh || r.valid.recon < meta->plateau_best - 1e-4) {
                 meta->plateau_best = r.valid.recon;
                 meta->plateau_wait = 0;
             } else if (++meta->plateau_wait >= o->lr_patience) {
@@ -417,6 +427,14 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
         if (r.best && o->best && (st = ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
+        if (stop_after_epoch) {
+            st = hooks && hooks->stop && *hooks->stop
+                     ? cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (end of epoch %d); %s%s",
+                                    step, epoch + 1, o->checkpoint ? "checkpoint written to " : "",
+                                    o->checkpoint ? o->checkpoint : "no checkpoint path")
+                     : CV_OK;
+            goto done;
+        }
     }
     st = CV_OK;
 done:

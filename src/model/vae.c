@@ -736,6 +736,11 @@ CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *e
         v->constrain = SMILES_NONE;
         return CV_OK;
     }
+    if (mode != SMILES_SYNTAX && mode != SMILES_VALENCE)
+        return cv_error_set(err, CV_ERR_INVALID, "decoding constraint mode %d (expected 0, 1 or 2)", mode);
+    if (v->cfg.T > SMILES_MAX_ATOMS)
+        return cv_error_set(err, CV_ERR_INVALID, "the decoding constraint handles up to %d tokens per molecule, the model has T=%d",
+                            SMILES_MAX_ATOMS, v->cfg.T);
     if (g->V != v->cfg.V)
         return cv_error_set(err, CV_ERR_MISMATCH, "SMILES grammar of %d tokens for a model of %d", g->V, v->cfg.V);
     if (!v->row_state) {
