@@ -117,7 +117,7 @@ static void test_decode_attempts_layout(void **state) {
     latent_sample_prior(&rng, z, N, Z);
     /* greedy everywhere: every attempt repeats the first, and the first is vae_decode's */
     LatentMol *out = calloc(N * K, sizeof *out);
-    LatentDecodeOpts o = {K, 0.0f, 0.0f, 1};
+    LatentDecodeOpts o = {K, 0.0f, 0.0f, 1, 1};
     assert_int_equal(latent_decode(&t.vae, &t.vocab, z, N, &o, NULL, out, NULL), CV_OK);
     int32_t ids[T_LEN], len;
     for (size_t i = 0; i < N; i++) {
@@ -140,7 +140,7 @@ static void test_decode_attempts_layout(void **state) {
     latent_mols_free(out, N * K);
     for (size_t r = 0; r < N * K; r++) assert_null(out[r].raw);
     /* sampled retries differ from greedy somewhere, and the same seed repeats them */
-    LatentDecodeOpts hot = {K, 0.0f, 5.0f, 1};
+    LatentDecodeOpts hot = {K, 0.0f, 5.0f, 1, 1};
     LatentMol *again = calloc(N * K, sizeof *again);
     cv_rng_init(&rng, 9);
     assert_int_equal(latent_decode(&t.vae, &t.vocab, z, N, &hot, &rng, out, NULL), CV_OK);

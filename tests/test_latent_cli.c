@@ -237,9 +237,9 @@ static void test_interpolate_counts_match_db(void **state) {
 static void test_sample_constrain_and_beam(void **state) {
     (void)state;
     char args[1024], q[512];
-    long long valid[3];
-    const char *modes[3] = {"--constrain none", "--constrain valence", "--beam 3"};
-    for (int i = 0; i < 3; i++) {
+    long long valid[4];
+    const char *modes[4] = {"--constrain none", "--constrain valence", "--beam 3", "--rescue 3"};
+    for (int i = 0; i < 4; i++) {
         snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 60 --seed 5 %s >/dev/null", g_model, g_db, modes[i]);
         assert_int_equal(run(args, NULL), 0);
         long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'sample'");
@@ -257,6 +257,7 @@ static void test_sample_constrain_and_beam(void **state) {
     }
     assert_true(valid[1] >= valid[0]);
     assert_true(valid[2] >= valid[0]);
+    assert_true(valid[3] >= valid[1]); /* rescue only replaces invalid greedy decodes */
 }
 
 static void test_usage_errors(void **state) {
@@ -280,6 +281,8 @@ static void test_usage_errors(void **state) {
     snprintf(args, sizeof args, "sample --model '%s' --no-db --constrain bogus", g_model);
     assert_int_equal(run(args, NULL), 2);
     snprintf(args, sizeof args, "sample --model '%s' --no-db --beam 0", g_model);
+    assert_int_equal(run(args, NULL), 2);
+    snprintf(args, sizeof args, "sample --model '%s' --no-db --rescue 0", g_model);
     assert_int_equal(run(args, NULL), 2);
     char *out;
     assert_int_equal(run("optimize --help", &out), 0);

@@ -131,7 +131,7 @@ int cmd_interpolate(int argc, char **argv) {
     }
     CvRng rng;
     cv_rng_init(&rng, (uint64_t)seed);
-    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam};
+    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam, 1};
     if (latent_decode(&m.vae, &m.vocab, z, N, &dopt, &rng, mols, &err)) goto fail;
     if (latent_uniq_add_mols(&uniq, mols, N * K, 0, &err)) goto fail;
     for (size_t r = 0; r < N * K; r++) sim[r] = mols[r].valid ? latent_similarity(mols[r].canonical, fpa) : NAN;

@@ -375,7 +375,7 @@ int cmd_optimize(int argc, char **argv) {
     oc.prior = a.prior;
     oc.trust_radius = a.trust;
     oc.decode_every = (size_t)a.decode_every;
-    oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature, (int)a.beam};
+    oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature, (int)a.beam, 1};
     oc.delta = a.delta;
     size_t k = (size_t)snprintf(cfgjson, sizeof cfgjson, "{\"objective\": ");
     k = cli_json_string(cfgjson, k, sizeof cfgjson, obj.text);

@@ -44,6 +44,8 @@ static void usage(FILE *out) {
             CLI_CONSTRAIN_HELP
             "  --beam K              the first (greedy) decode of each vector as a beam search of\n"
             "                        K hypotheses (default 1)\n"
+            "  --rescue K            greedy decodes that are not molecules are decoded again by a\n"
+            "                        beam of K, kept when valid (default 1: off)\n"
             "  --data FILE.cvds      count molecules not in its train split as novel\n"
             "  --json                JSON instead of CSV\n"
             "  --batch B             decoding batch (default 256)\n"
@@ -56,7 +58,7 @@ static void usage(FILE *out) {
 
 typedef struct {
     const char *model, *around, *data, *db_path;
-    long n, attempts, seed, batch, threads, parent, beam;
+    long n, attempts, seed, batch, threads, parent, beam, rescue;
     double radius, temperature, retry_temperature;
     int json, no_db, constrain;
 } SampleArgs;
@@ -69,14 +71,14 @@ static void config_json(const SampleArgs *a, const char *canon_around, char *buf
     k += (size_t)snprintf(buf + k, cap - k, ", \"radius\": %g, \"data\": ", a->radius);
     if (a->data) k = cli_json_string(buf, k, cap, a->data);
     else k += (size_t)snprintf(buf + k, cap - k, "null");
-    snprintf(buf + k, cap - k, ", \"batch\": %ld, \"constrain\": \"%s\", \"beam\": %ld}", a->batch,
-             smiles_constrain_name(a->constrain), a->beam);
+    snprintf(buf + k, cap - k, ", \"batch\": %ld, \"constrain\": \"%s\", \"beam\": %ld, \"rescue\": %ld}", a->batch,
+             smiles_constrain_name(a->constrain), a->beam, a->rescue);
 }
 
 static int parse_args(int argc, char **argv, SampleArgs *a) {
     const char *cmd = "sample";
     enum { O_MODEL = 256, O_AROUND, O_RADIUS, O_ATTEMPTS, O_TEMP, O_RETRY, O_SEED, O_DATA, O_JSON,
-           O_BATCH, O_THREADS, O_DB, O_NODB, O_PARENT, O_CONSTRAIN, O_BEAM };
+           O_BATCH, O_THREADS, O_DB, O_NODB, O_PARENT, O_CONSTRAIN, O_BEAM, O_RESCUE };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"around", required_argument, 0, O_AROUND},
         {"radius", required_argument, 0, O_RADIUS}, {"attempts", required_argument, 0, O_ATTEMPTS},
@@ -86,8 +88,8 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         {"threads", required_argument, 0, O_THREADS}, {"db", required_argument, 0, O_DB},
         {"no-db", no_argument, 0, O_NODB}, {"parent-run", required_argument, 0, O_PARENT},
         {"constrain", required_argument, 0, O_CONSTRAIN}, {"beam", required_argument, 0, O_BEAM},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    *a = (SampleArgs){.constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1, .model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
+        {"rescue", required_argument, 0, O_RESCUE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    *a = (SampleArgs){.rescue = 1, .constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1, .model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
                       .seed = 1, .batch = 256, .radius = 1.0, .retry_temperature = 1.0};
     optind = 1;
     int c;
@@ -110,6 +112,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &a->parent)) return CLI_USAGE; break;
         case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &a->constrain)) return CLI_USAGE; break;
         case O_BEAM: if (cli_parse_long(cmd, "--beam", optarg, &a->beam)) return CLI_USAGE; break;
+        case O_RESCUE: if (cli_parse_long(cmd, "--rescue", optarg, &a->rescue)) return CLI_USAGE; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return CLI_USAGE;
         }
@@ -119,6 +122,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
     if (a->attempts < 1) return cli_usage_error(cmd, "--attempts must be at least 1");
     if (a->batch < 1) return cli_usage_error(cmd, "--batch must be positive");
     if (a->beam < 1 || a->beam > a->batch) return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", a->batch);
+    if (a->rescue < 1 || a->rescue > a->batch) return cli_usage_error(cmd, "--rescue must be in 1..--batch (%ld)", a->batch);
     if (!(a->radius >= 0)) return cli_usage_error(cmd, "--radius must be >= 0");
     if (a->radius != 1.0 && !a->around) return cli_usage_error(cmd, "--radius needs --around SMILES");
     return CLI_OK;
@@ -186,7 +190,7 @@ int cmd_sample(int argc, char **argv) {
     CvRng zrng, drng;
     cv_rng_init(&zrng, (uint64_t)a.seed);
     cv_rng_init(&drng, (uint64_t)a.seed ^ 0x5eed0decULL);
-    LatentDecodeOpts dopt = {K, (float)a.temperature, (float)a.retry_temperature, (int)a.beam};
+    LatentDecodeOpts dopt = {K, (float)a.temperature, (float)a.retry_temperature, (int)a.beam, (int)a.rescue};
     CvProgress prog;
     cv_progress_start(&prog, "sample", (size_t)a.n);
     cli_catch_interrupts();

@@ -80,7 +80,7 @@ static CvStatus score_rows(ScoreJob *j, size_t B, CvError *err) {
 
 CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
                        const LatentDecodeOpts *opts, CvRng *rng, LatentMol *out, CvError *err) {
-    LatentDecodeOpts one = {1, 0.0f, 0.0f, 1};
+    LatentDecodeOpts one = {1, 0.0f, 0.0f, 1, 0};
     if (!opts) opts = &one;
     size_t K = opts->attempts ? opts->attempts : 1;
     size_t Z = (size_t)vae->cfg.Z, T = (size_t)vae->cfg.T, Bmax = vae->max_B;
@@ -103,6 +103,40 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         }
         job.s = s, job.retry = 0;
         if ((st = score_rows(&job, B, err))) goto fail;
+    }
+    /* rescue: invalid greedy first attempts decoded again by a beam, max_B at a time */
+    if (opts->rescue > 1 && opts->temperature <= 0.0f && opts->beam <= 1 && (size_t)opts->rescue <= Bmax) {
+        size_t *which = malloc(Bmax * sizeof *which);
+        if (!which) {
+            st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < N;) {
+            size_t B = 0;
+            for (; i < N && B < Bmax; i++)
+                if (!out[i * K].valid) {
+                    which[B] = i;
+                    memcpy(zrep + B * Z, z + i * Z, Z * sizeof *zrep);
+                    B++;
+                }
+            if (!B) break;
+            if ((st = vae_decode_beam(vae, zrep, B, opts->rescue, ids, len, err))) {
+                free(which);
+                goto fail;
+            }
+            for (size_t b = 0; b < B; b++) {
+                LatentMol m = {0};
+                m.raw = vocab_decode(vocab, ids + b * T, T);
+                if (m.raw) m.valid = chem_score_smiles(m.raw, &m.scores, &m.canonical);
+                if (m.valid && m.canonical) {
+                    latent_mols_free(&out[which[b] * K], 1);
+                    out[which[b] * K] = m;
+                } else {
+                    latent_mols_free(&m, 1);
+                }
+            }
+        }
+        free(which);
     }
     /* retries: row r of the N·(K−1) rows is vector r / (K−1), attempt 1 + r % (K−1) */
     size_t R = N * (K - 1);
