@@ -252,8 +252,28 @@ static void test_scopes_and_empty(void **state) {
     assert_int_equal(sh("'%s' report --db '%s/none.db' --out '%s' 2>/dev/null", g_bin, g_dir, out), 1);
 }
 
+/* `chemvae eval` on the same checkpoint and dataset: the beam, JT-VAE's stochastic
+ * protocol and the failure classes are reported; a bad beam width is a usage error. */
+static void test_eval_options(void **state) {
+    (void)state;
+    char out[160];
+    snprintf(out, sizeof out, "%s/eval.csv", g_dir);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --split valid --samples 20 --beam 3 --stochastic 2 "
+                        "--constrain none --no-db > '%s' 2>/dev/null", g_bin, g_model, g_data, out),
+                     0);
+    char *csv = slurp(out);
+    static const char *const rows[] = {"reconstruction,", "recon_tanimoto,", "recon_stochastic,", "recon_stochastic_molecules,2",
+                                       "validity,", "fail_syntax,", "fail_aromaticity,", "int_div,"};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (!strstr(csv, rows[i])) fail_msg("eval output lacks '%s':\n%s", rows[i], csv);
+    free(csv);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --beam 0 --no-db 2>/dev/null", g_bin, g_model, g_data), 2);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --constrain strict --no-db 2>/dev/null", g_bin, g_model, g_data), 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_options),
         cmocka_unit_test(test_full_report),
         cmocka_unit_test(test_scopes_and_empty),
     };
