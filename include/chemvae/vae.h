@@ -113,7 +113,8 @@ typedef struct {
     float *prop_target, *prop_weight;                /* (B, P) */
     float *logit_row;                                /* (B, V) decode scratch */
     int32_t *row_of;                                 /* (B) decode: position -> row */
-    double *kl_dim;                                  /* (Z) batch-mean KL per dimension */
+    double *kl_dim;                                  /* (Z) batch-mean KL per dimension of the
+                                                        last vae_train_step / vae_forward_eval */
     /* decoding constraint (vae_set_constraint) */
     const SmilesGrammar *grammar;                    /* borrowed; NULL-able (also kept with
                                                         SMILES_NONE, for failure classes) */
@@ -170,7 +171,8 @@ void vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths,
                           size_t B, float beta, float prop_weight, VaeLoss *out);
 
 /* Same forward without gradients, in eval mode (BN running statistics, z = mu):
- * the validation loss of a batch. */
+ * the validation loss of a batch. Like vae_train_step it leaves the batch-mean KL of each
+ * latent dimension in vae->kl_dim (and mu, logvar in vae->mu, vae->logvar). */
 void vae_forward_eval(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
                       const float *prop_mask, size_t B, float beta, float prop_weight,
                       VaeLoss *out);

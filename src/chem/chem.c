@@ -3,10 +3,11 @@
  *
  * A ChemMol is a molecule parsed by chem_rdkit.cpp exactly as Python's Chem.MolFromSmiles
  * parses it, kept live on the C++ side (ChemRdMol) for the descriptors, together with its
- * RDKit pickle — the C FFI's molecule currency — for the FFI calls: get_smiles (canonical
- * SMILES of a pickle), get_morgan_fp_as_bytes, get_svg. The canonical SMILES is written on
- * the C++ side from the parsed molecule (chem_rdkit.cpp says why). Heavy atom count and largest ring are read at
- * parse time. Scoring = parse, get_smiles, RDKit's descriptor functions, QED (chem_qed.c)
+ * RDKit pickle — the C FFI's molecule currency — for the FFI calls get_morgan_fp_as_bytes
+ * and get_svg. The canonical SMILES is written on the C++ side from the parsed molecule
+ * (not by the FFI's get_smiles: chem_rdkit.cpp says why). Heavy atom count and largest
+ * ring are read at parse time. Scoring = parse, canonical SMILES, RDKit's descriptor
+ * functions, QED (chem_qed.c)
  * and SA (chem_sa.c). SMARTS queries (ChemQuery) are parsed once on the C++ side and
  * matched there (the FFI's get_substruct_match re-parses query and molecule per call).
  *

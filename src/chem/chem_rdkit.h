@@ -26,8 +26,8 @@ void chem_rd_patterns_free(ChemRdPatterns *p);
 
 /* Parses `smiles` exactly as Python's Chem.MolFromSmiles does (RDKit's SmilesToMol,
  * sanitized, Hs removed). On success returns the molecule, sets *pkl to a malloc'd RDKit
- * pickle of it (*pkl_len bytes, the format of the C FFI's get_mol, for get_smiles,
- * get_svg, ...; free() it) and stores its atom count and largest ring size (0 when
+ * pickle of it (*pkl_len bytes, the format of the C FFI's get_mol, for
+ * get_svg, get_morgan_fp_as_bytes, ...; free() it) and stores its atom count and largest ring size (0 when
  * acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
 ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
                                    int *num_atoms, int *largest_ring);

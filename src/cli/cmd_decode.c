@@ -48,8 +48,11 @@ static void flush(CliModel *m, float *z, size_t B, float temp, int beam, CvRng *
                   int32_t *declen, long *index) {
     size_t T = (size_t)m->vae.cfg.T;
     CvError err = {0};
-    if (beam > 1 && temp <= 0 && vae_decode_beam(&m->vae, z, B, beam, dec, declen, &err) == CV_OK) {
-        /* decoded by the beam */
+    if (beam > 1 && temp <= 0) {
+        if (vae_decode_beam(&m->vae, z, B, beam, dec, declen, &err)) {
+            cli_report("decode", &err); /* out of memory: the rows are left undecoded */
+            return;
+        }
     } else {
         vae_decode(&m->vae, z, B, temp, rng, dec, declen);
     }

@@ -114,23 +114,33 @@ static void html_table(FILE *fp, const StoreTable *t, size_t max_rows) {
     if (t->nrow > max_rows) fprintf(fp, "<p class=\"note\">%zu more rows not shown.</p>\n", t->nrow - max_rows);
 }
 
-static void section_runs(Report *rp) {
-    fprintf(rp->fp, "<section id=\"runs\"><h2>Runs</h2>\n");
+/* A section holding one table: `select` (its WHERE filled with the report's scope by
+ * %s) run with the scope as ?1, shown after `intro` (NULL = none), or `empty` when it has
+ * no rows. */
+static void section_table(Report *rp, const char *id, const char *title, const char *select, const char *intro,
+                          const char *empty) {
+    fprintf(rp->fp, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
     StoreTable t;
     char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.parent, r.seed, "
-             "(SELECT count(*) FROM generations g WHERE g.run_id = r.id) AS generations, "
-             "(SELECT count(*) FROM generations g WHERE g.run_id = r.id AND g.valid) AS valid "
-             "FROM runs r WHERE %s ORDER BY r.id DESC",
-             REPORT_SCOPE_SQL);
+    snprintf(sql, sizeof sql, select, REPORT_SCOPE_SQL);
     StoreValue p = {.type = STORE_INT, .i = rp->scope};
-    if (report_select(rp, sql, &p, 1, &t) == 0 && t.nrow)
+    if (report_select(rp, sql, &p, 1, &t) == 0 && t.nrow) {
+        if (intro) fprintf(rp->fp, "<p>%s</p>\n", intro);
         html_table(rp->fp, &t, 25);
-    else
-        report_empty(rp, "No runs in this database yet.");
+    } else {
+        report_empty(rp, empty);
+    }
     store_table_free(&t);
     fprintf(rp->fp, "</section>\n");
+}
+
+static void section_runs(Report *rp) {
+    section_table(rp, "runs", "Runs",
+                  "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.parent, r.seed, "
+                  "(SELECT count(*) FROM generations g WHERE g.run_id = r.id) AS generations, "
+                  "(SELECT count(*) FROM generations g WHERE g.run_id = r.id AND g.valid) AS valid "
+                  "FROM runs r WHERE %s ORDER BY r.id DESC",
+                  NULL, "No runs in this database yet.");
 }
 
 /* Without training rows in the DB (e.g. a shipped model): what the checkpoint itself says
@@ -247,28 +257,17 @@ static void section_training(Report *rp) {
 
 /* Why decodes failed: invalid generations of each run by failure class. */
 static void section_failures(Report *rp) {
-    fprintf(rp->fp, "<section id=\"failures\"><h2>Why decodes failed</h2>\n");
-    StoreTable t;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
-             "count(*) AS decodes, sum(g.valid) AS valid, "
-             "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
-             "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
-             "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
-             "FROM generations g JOIN runs r ON r.id = g.run_id WHERE %s GROUP BY g.run_id ORDER BY g.run_id DESC",
-             REPORT_SCOPE_SQL);
-    StoreValue p = {.type = STORE_INT, .i = rp->scope};
-    if (report_select(rp, sql, &p, 1, &t) == 0 && t.nrow) {
-        fprintf(rp->fp, "<p>Invalid decodes by the first rule they break (syntax, ring closure, valence, "
-                        "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
-                        "RDKit; constrain is the decoding mask in force.</p>\n");
-        html_table(rp->fp, &t, 25);
-    } else {
-        report_empty(rp, "No generations yet.");
-    }
-    store_table_free(&t);
-    fprintf(rp->fp, "</section>\n");
+    section_table(rp, "failures", "Why decodes failed",
+                  "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
+                  "count(*) AS decodes, sum(g.valid) AS valid, "
+                  "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
+                  "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
+                  "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
+                  "FROM generations g JOIN runs r ON r.id = g.run_id WHERE %s GROUP BY g.run_id ORDER BY g.run_id DESC",
+                  "Invalid decodes by the first rule they break (syntax, ring closure, valence, "
+                  "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
+                  "RDKit; constrain is the decoding mask in force.",
+                  "No generations yet.");
 }
 
 static void section_eval(Report *rp) {

@@ -11,7 +11,6 @@
 size_t augment_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, uint64_t seed,
                         int32_t *ids) {
     size_t T = ds->T, kept = 0;
-    dataset_fill_ids(ds, rows, B, ids);
     for (size_t i = 0; i < B; i++) {
         uint64_t row_seed = seed ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL);
         char *smi = chem_random_smiles(dataset_smiles(ds, rows[i]), row_seed);

@@ -41,10 +41,12 @@ typedef struct {
     size_t T, K, s;
     int retry;
     LatentMol *out;
+    LatentMol *into; /* non-NULL: row b of the chunk goes to into[b] instead (rescue) */
     size_t failed[NN_MAX_WORKERS]; /* per worker: first chunk row out of memory, or SIZE_MAX */
 } ScoreJob;
 
 static LatentMol *score_target(const ScoreJob *j, size_t b) {
+    if (j->into) return &j->into[b];
     size_t r = j->s + b;
     return j->retry ? &j->out[r / (j->K - 1) * j->K + 1 + r % (j->K - 1)] : &j->out[r * j->K];
 }
@@ -104,14 +106,17 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         job.s = s, job.retry = 0;
         if ((st = score_rows(&job, B, err))) goto fail;
     }
-    /* rescue: invalid greedy first attempts decoded again by a beam, max_B at a time */
+    /* rescue: invalid greedy first attempts decoded again by a beam, max_B at a time,
+     * scored into a side array; a valid rescue replaces the invalid decode */
     if (opts->rescue > 1 && opts->temperature <= 0.0f && opts->beam <= 1 && (size_t)opts->rescue <= Bmax) {
         size_t *which = malloc(Bmax * sizeof *which);
-        if (!which) {
+        LatentMol *side = calloc(Bmax, sizeof *side);
+        if (!which || !side) {
+            free(which), free(side);
             st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
             goto fail;
         }
-        for (size_t i = 0; i < N;) {
+        for (size_t i = 0; i < N && st == CV_OK;) {
             size_t B = 0;
             for (; i < N && B < Bmax; i++)
                 if (!out[i * K].valid) {
@@ -120,23 +125,23 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
                     B++;
                 }
             if (!B) break;
-            if ((st = vae_decode_beam(vae, zrep, B, opts->rescue, ids, len, err))) {
-                free(which);
-                goto fail;
-            }
-            for (size_t b = 0; b < B; b++) {
-                LatentMol m = {0};
-                m.raw = vocab_decode(vocab, ids + b * T, T);
-                if (m.raw) m.valid = chem_score_smiles(m.raw, &m.scores, &m.canonical);
-                if (m.valid && m.canonical) {
-                    latent_mols_free(&out[which[b] * K], 1);
-                    out[which[b] * K] = m;
-                } else {
-                    latent_mols_free(&m, 1);
+            ScoreJob rescue = job;
+            rescue.into = side;
+            if ((st = vae_decode_beam(vae, zrep, B, opts->rescue, ids, len, err)) ||
+                (st = score_rows(&rescue, B, err)))
+                break;
+            for (size_t k = 0; k < B; k++) {
+                if (side[k].valid) {
+                    latent_mols_free(&out[which[k] * K], 1);
+                    out[which[k] * K] = side[k];
+                    memset(&side[k], 0, sizeof side[k]);
                 }
             }
+            latent_mols_free(side, B);
         }
-        free(which);
+        latent_mols_free(side, Bmax);
+        free(which), free(side);
+        if (st) goto fail;
     }
     /* retries: row r of the N·(K−1) rows is vector r / (K−1), attempt 1 + r % (K−1) */
     size_t R = N * (K - 1);

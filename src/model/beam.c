@@ -14,8 +14,8 @@
  * cut at T, if none finished).
  *
  * Scores are sums of log-probabilities under the mask, so with K = 1 the result is the
- * greedy decode. Rows of dead hypotheses are still stepped (their scores are −inf): beams
- * are small, and keeping the row layout fixed keeps the gathers simple. */
+ * greedy decode. Rows of dead hypotheses are still stepped through the GRU (their scores
+ * are −inf; keeping the row layout fixed keeps the gathers simple), but not masked. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,7 @@
 typedef struct {
     Vae *v;
     const int32_t *tok; /* (R) */
+    const double *score; /* (R) hypothesis scores: −inf rows are dead, their logits unused */
     float *logp;        /* (R, V) */
     size_t t;
 } StepJob;
@@ -46,6 +47,7 @@ static void step_rows(void *ctx, size_t b0, size_t b1, int worker) {
     int steps_left = v->cfg.T - (int)j->t;
     for (size_t r = b0; r < b1; r++) {
         float *row = lp + (r - b0) * V;
+        if (j->score[r] == -INFINITY) continue;
         if (constrained) {
             uint8_t *allowed = v->row_allowed + r * V;
             int n = smiles_state_allowed(v->grammar, &v->row_state[r], v->constrain, steps_left, allowed);
@@ -84,7 +86,7 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
                          CvError *err) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, Z = (size_t)c->Z;
-    size_t H = (size_t)c->H, L = (size_t)c->gru_layers;
+    size_t H = (size_t)c->H;
     if (K < 1 || (size_t)K > v->max_B)
         return cv_error_set(err, CV_ERR_INVALID, "beam width %d must be in 1..%zu (the decoding batch)", K, v->max_B);
     size_t per = v->max_B / (size_t)K, Rmax = per * (size_t)K;
@@ -104,7 +106,6 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
         status = cv_error_set(err, CV_ERR_NOMEM, "out of memory for a beam of %d over %zu rows", K, Rmax);
         goto cleanup;
     }
-    (void)L;
     for (size_t s = 0; s < B; s += per) {
         size_t nv = B - s < per ? B - s : per, R = nv * (size_t)K;
         int workers = nn_row_workers(R, VAE_DECODE_MIN_ROWS);
@@ -126,7 +127,7 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
         }
         size_t t = 0;
         for (; t < T; t++) {
-            StepJob job = {v, tok, logp, t};
+            StepJob job = {v, tok, score, logp, t};
             nn_parallel_rows(R, workers, step_rows, &job);
             int any_live = 0;
             for (size_t i = 0; i < nv; i++) {

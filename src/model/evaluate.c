@@ -205,51 +205,52 @@ CvStatus eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uin
     enum { ENC = 10, DEC = 10, PER = ENC * DEC };
     const size_t Bmax = vae->max_B, T = ds->T, Z = (size_t)vae->cfg.Z;
     uint32_t *idx = NULL;
-    size_t n_split = 0, hits = 0, done = 0;
+    size_t n_split = 0, hits = 0;
     CvStatus st = dataset_split_indices(ds, split, &idx, &n_split, err);
     if (st) return st;
     if (n > n_split) n = n_split;
-    int32_t *ids = malloc(T * sizeof *ids), *dec = malloc(Bmax * T * sizeof *dec);
+    /* the n molecules encoded once, in batches; their ENC encodings z = mu + sigma * eps */
+    int32_t *ids = malloc(Bmax * T * sizeof *ids), *dec = malloc(Bmax * T * sizeof *dec);
     int32_t *declen = malloc(Bmax * sizeof *declen);
-    float *mu = malloc(Z * sizeof *mu), *lv = malloc(Z * sizeof *lv), *z = malloc(Bmax * Z * sizeof *z);
-    if (!ids || !dec || !declen || !mu || !lv || !z) {
+    float *mu = malloc((n ? n : 1) * Z * sizeof *mu), *lv = malloc((n ? n : 1) * Z * sizeof *lv);
+    float *enc = malloc((n ? n : 1) * ENC * Z * sizeof *enc), *z = malloc(Bmax * Z * sizeof *z);
+    if (!ids || !dec || !declen || !mu || !lv || !enc || !z) {
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
         goto done;
     }
+    for (size_t s = 0; s < n; s += Bmax) {
+        size_t B = n - s < Bmax ? n - s : Bmax;
+        dataset_fill_ids(ds, idx + s, B, ids);
+        vae_encode(vae, ids, B, mu + s * Z, lv + s * Z);
+    }
     CvRng rng;
     cv_rng_init(&rng, seed ^ 0x570c4a57ULL);
-    /* rows of the decode batches: molecule i's 100 decodes are rows i*100 .. i*100+99,
-     * taken max_B at a time; row r uses encoding (r % 100) / DEC of its molecule */
-    float eps_enc[ENC][256];
-    size_t total = n * PER, cur_mol = (size_t)-1;
-    const char *truth = NULL;
+    cv_rng_fill_normal(&rng, enc, n * ENC * Z);
+    for (size_t i = 0; i < n; i++)
+        for (size_t e = 0; e < ENC; e++)
+            for (size_t d = 0; d < Z; d++) {
+                float *x = &enc[(i * ENC + e) * Z + d];
+                *x = mu[i * Z + d] + expf(0.5f * lv[i * Z + d]) * *x;
+            }
+    /* decode row r = molecule r / 100, encoding (r % 100) / DEC, max_B rows at a time */
+    size_t total = n * PER;
     for (size_t s = 0; s < total; s += Bmax) {
         size_t B = total - s < Bmax ? total - s : Bmax;
         for (size_t b = 0; b < B; b++) {
-            size_t r = s + b, mol = r / PER, e = (r % PER) / DEC;
-            if (mol != cur_mol) {
-                cur_mol = mol;
-                dataset_fill_ids(ds, idx + mol, 1, ids);
-                vae_encode(vae, ids, 1, mu, lv);
-                for (size_t k = 0; k < ENC; k++) cv_rng_fill_normal(&rng, eps_enc[k], Z < 256 ? Z : 256);
-            }
-            for (size_t d = 0; d < Z; d++)
-                z[b * Z + d] = mu[d] + expf(0.5f * lv[d]) * (d < 256 ? eps_enc[e][d] : 0.0f);
+            size_t r = s + b;
+            memcpy(z + b * Z, enc + (r / PER * ENC + (r % PER) / DEC) * Z, Z * sizeof *z);
         }
         vae_decode(vae, z, B, 1.0f, &rng, dec, declen);
         for (size_t b = 0; b < B; b++) {
-            size_t mol = (s + b) / PER;
-            truth = dataset_smiles(ds, idx[mol]);
             char *raw = vocab_decode(&ds->vocab, dec + b * T, T);
             char *canon = raw ? chem_canonical(raw) : NULL;
-            hits += canon && strcmp(canon, truth) == 0;
+            hits += canon && strcmp(canon, dataset_smiles(ds, idx[(s + b) / PER])) == 0;
             free(canon);
             free(raw);
-            done++;
         }
     }
     out->n_stoch = n;
-    out->stoch_recon = done ? (double)hits / (double)done : 0.0;
+    out->stoch_recon = total ? (double)hits / (double)total : 0.0;
 done:
     free(idx);
     free(ids);
@@ -257,6 +258,7 @@ done:
     free(declen);
     free(mu);
     free(lv);
+    free(enc);
     free(z);
     return st;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/adam.h"
 #include "chemvae/rng.h"
 
 typedef struct {
@@ -47,18 +48,11 @@ static void head_copy(HeadParams *h, Vae *v, int into) {
     }
 }
 
-static void head_adam(HeadParams *h, Vae *v, float lr, long step) {
-    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-    float c1 = 1.0f - powf(b1, (float)step), c2 = 1.0f - powf(b2, (float)step);
-    for (size_t t = 0, k = 0; t < h->n; k += h->len[t], t++) {
-        float *p = v->params.data + h->off[t], *g = v->params.grad + h->off[t];
-        for (size_t i = 0; i < h->len[t]; i++) {
-            float *m = &h->m[k + i], *s = &h->v[k + i];
-            *m = b1 * *m + (1.0f - b1) * g[i];
-            *s = b2 * *s + (1.0f - b2) * g[i] * g[i];
-            p[i] -= lr * (*m / c1) / (sqrtf(*s / c2) + eps);
-        }
-    }
+/* One Adam step (PyTorch's defaults, no clipping) on the head's tensors only. */
+static void head_adam(HeadParams *h, Vae *v, const AdamConfig *cfg, long step) {
+    for (size_t t = 0, k = 0; t < h->n; k += h->len[t], t++)
+        adam_update(v->params.data + h->off[t], h->m + k, h->v + k, v->params.grad + h->off[t], h->len[t], 1.0f,
+                    cfg, step);
 }
 
 /* Latent means (n, Z), z-scored targets and masks (n, P) of rows idx[0..n). */
@@ -139,6 +133,8 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
     CvRng rng;
     cv_rng_init(&rng, seed ^ 0x4eadf17ULL);
     long step = 0;
+    AdamConfig adam = adam_default_config();
+    adam.lr = lr;
     for (int e = 1; e <= epochs; e++) {
         for (size_t i = 0; i < ntr; i++) order[i] = (uint32_t)i;
         cv_rng_shuffle_u32(&rng, order, ntr);
@@ -151,7 +147,7 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
                 memcpy(bm + b * P, m_tr + i * P, P * sizeof *bm);
             }
             vae_prop_train_step(v, bz, by, bm, B);
-            head_adam(&h, v, lr, ++step);
+            head_adam(&h, v, &adam, ++step);
         }
         double mae[CKPT_MAX_PROPS];
         double z = valid_mae(v, ds, mu_va, y_va, m_va, nva, mae);

@@ -217,7 +217,7 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
     size_t Bmax = vae->max_B, P = ds->P, T = ds->T, Z = (size_t)vae->cfg.Z;
     VaeLoss sum = {0};
     double mae[CKPT_MAX_PROPS] = {0};
-    double *mom = calloc(3 * Z, sizeof *mom); /* per dim: Σ mu, Σ mu², Σ KL */
+    double *mom = calloc(3 * Z, sizeof *mom); /* per dim: Σ mu, Σ mu², Σ B·(batch-mean KL) */
     size_t mae_n[CKPT_MAX_PROPS] = {0};
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
@@ -227,13 +227,14 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
         vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B, beta,
                          o->prop_weight, &l);
         loss_acc(&sum, &l, (double)B);
-        for (size_t i = 0; mom && i < B; i++)
-            for (size_t d = 0; d < Z; d++) {
-                double mu = vae->mu[i * Z + d], lv = vae->logvar[i * Z + d];
+        for (size_t d = 0; mom && d < Z; d++) {
+            for (size_t i = 0; i < B; i++) {
+                double mu = vae->mu[i * Z + d];
                 mom[d] += mu;
                 mom[Z + d] += mu * mu;
-                mom[2 * Z + d] += -0.5 * (1.0 + lv - mu * mu - exp(lv));
             }
+            mom[2 * Z + d] += vae->kl_dim[d] * (double)B;
+        }
         if (P) {
             const float *pred = vae->prop_act[vae->cfg.n_prop];
             for (size_t i = 0; i < B; i++)
@@ -276,6 +277,14 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
     r->recon_exact = (double)hits / (double)m;
 }
 
+/* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when the
+ * stop flag was raised, CV_OK when it reached max_steps. */
+static CvStatus stop_status(const TrainOptions *o, const TrainHooks *hooks, long step, int epoch, CvError *err) {
+    if (!(hooks && hooks->stop && *hooks->stop)) return CV_OK;
+    return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (epoch %d); %s%s", step, epoch + 1,
+                        o->checkpoint ? "checkpoint written to " : "", o->checkpoint ? o->checkpoint : "no checkpoint path");
+}
+
 CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
                    const TrainHooks *hooks, CvError *err) {
     const VaeConfig *c = &vae->cfg;
@@ -311,9 +320,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
 
     for (int epoch = (int)(step / (long)spe); epoch < o->epochs; epoch++) {
         double t0 = cv_now();
-        float beta = train_kl_weight(o, (double)step / (double)spe);
         double lr_scale = meta->lr_scale > 0.0 ? meta->lr_scale : 1.0;
-        float lr = train_learning_rate(o, step, total_steps, lr_scale);
+        float beta = 0.0f, lr = 0.0f; /* of the epoch's last step (every epoch takes one) */
         CvRng shuf;
         cv_rng_init(&shuf, mix(o->seed, 1, (uint64_t)epoch));
         memcpy(order, train_idx, n_train * sizeof *order);
@@ -392,11 +400,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         meta->step = step;
         if (interrupted) {
             if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
-            st = hooks && hooks->stop && *hooks->stop
-                     ? cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (epoch %d); %s%s",
-                                    step, epoch + 1, o->checkpoint ? "checkpoint written to " : "",
-                                    o->checkpoint ? o->checkpoint : "no checkpoint path")
-                     : CV_OK;
+            st = stop_status(o, hooks, step, epoch, err);
             goto done;
         }
         loss_scale(&r.train, done_steps ? 1.0 / (double)done_steps : 0.0);
@@ -428,11 +432,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         if (r.best && o->best && (st = ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
         if (stop_after_epoch) {
-            st = hooks && hooks->stop && *hooks->stop
-                     ? cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (end of epoch %d); %s%s",
-                                    step, epoch + 1, o->checkpoint ? "checkpoint written to " : "",
-                                    o->checkpoint ? o->checkpoint : "no checkpoint path")
-                     : CV_OK;
+            st = stop_status(o, hooks, step, epoch, err);
             goto done;
         }
     }

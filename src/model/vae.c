@@ -698,10 +698,11 @@ void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const 
     v->B = B;
     encoder_forward(v, ids, B, BN_EVAL);
     double ce = decoder_forward(v, v->mu, ids, lengths, B, 0.0f, 0, out);
-    double kl = loss_kl_forward(v->mu, v->logvar, B * (size_t)v->cfg.Z);
+    double kl;
+    kl_per_dim(v, B, 0.0f, &kl);
     double mse = v->cfg.P > 0 && props ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
     out->recon = ce / B;
-    out->kl = kl / B;
+    out->kl = kl;
     out->prop = mse / B;
     out->loss = out->recon + beta * out->kl + prop_weight * out->prop;
 }
