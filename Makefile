@@ -33,8 +33,8 @@ endif
 # benchmarks add.
 PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
-                  python3 xz-utils
-TEST_PACKAGES  := chromium zlib1g-dev
+                  zlib1g-dev python3 xz-utils
+TEST_PACKAGES  := chromium
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 
@@ -49,7 +49,7 @@ RDKIT_LIBS := MolStandardize DistGeomHelpers MolAlign MolTransforms ChemReaction
               Depictor MolInterchange Descriptors Fingerprints SubstructMatch FileParsers \
               SmilesParse DataStructs GraphMol RDGeneral
 LDLIBS := $(DEPS_BUILD)/librdkitcffi.a $(addprefix -lRDKit,$(RDKIT_LIBS)) \
-          -lopenblas -lsqlite3 -lcsv -lstdc++ -lm -lpthread
+          -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
 TEST_LDLIBS := -lcmocka
 
 # ---- sources -------------------------------------------------------------------------

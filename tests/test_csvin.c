@@ -1,6 +1,6 @@
 /* test_csvin.c — the streaming CSV reader: ZINC-style quoted SMILES with embedded
  * newlines, CRLF / bare CR, BOM, tab auto-detection, line numbers, recovery after broken
- * quoting, independence from how the input is chunked, reject-field escaping; and the
+ * quoting, independence from how the input is chunked, reject-field escaping, gzip input; and the
  * tokenizer round trip on every molecule of the bundled datasets/zinc5k.csv. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,11 +216,45 @@ static void test_roundtrip_bundled(void **state) {
     vocab_free(&v);
 }
 
+/* A gzip-compressed file reads to the same records as the plain one (no matter its name);
+ * a cut-off gzip stream is an I/O error naming the file. */
+static void test_gzip_file(void **state) {
+    (void)state;
+    char dir[] = "/tmp/chemvae-csvin-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[1024], gz[300], cut[300];
+    snprintf(gz, sizeof gz, "%s/zinc5k.data", dir);
+    snprintf(cut, sizeof cut, "%s/cut.csv.gz", dir);
+    snprintf(cmd, sizeof cmd, "gzip -c datasets/zinc5k.csv > '%s' && head -c 20000 '%s' > '%s'",
+             gz, gz, cut);
+    assert_int_equal(system(cmd), 0);
+    SmilesList plain = {0}, packed = {0};
+    CvError err;
+    assert_int_equal(csvin_read_file("datasets/zinc5k.csv", NULL, collect_smiles, &plain, &err),
+                     CV_OK);
+    assert_int_equal(csvin_read_file(gz, NULL, collect_smiles, &packed, &err), CV_OK);
+    assert_int_equal(packed.n, plain.n);
+    for (size_t i = 0; i < plain.n; i++) {
+        assert_string_equal(packed.smiles[i], plain.smiles[i]);
+        free(plain.smiles[i]);
+        free(packed.smiles[i]);
+    }
+    free(plain.smiles);
+    free(packed.smiles);
+    SmilesList part = {0};
+    assert_int_equal(csvin_read_file(cut, NULL, collect_smiles, &part, &err), CV_ERR_IO);
+    assert_non_null(strstr(err.msg, "cut.csv.gz: read error"));
+    for (size_t i = 0; i < part.n; i++) free(part.smiles[i]);
+    free(part.smiles);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_messy_input),      cmocka_unit_test(test_tab_and_limits),
         cmocka_unit_test(test_callback_stops),   cmocka_unit_test(test_write_field),
-        cmocka_unit_test(test_roundtrip_bundled),
+        cmocka_unit_test(test_roundtrip_bundled), cmocka_unit_test(test_gzip_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

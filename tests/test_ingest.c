@@ -2,7 +2,7 @@
  * the corrupted ZINC fixture (every good row kept, every bad row listed with its line and
  * kind, counts add up), MOSES-style / TSV / BOM+CRLF / custom delimiter / extra columns,
  * computed properties, --no-canonical, a given vocabulary (unknown token rejected or
- * <unk>), the error cases (missing file, no SMILES column, zero usable rows, bad option
+ * <unk>), extra train-only files (--train-extra: split unchanged, gzip input), the error cases (missing file, no SMILES column, zero usable rows, bad option
  * values), and independence from the thread count. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,6 +252,66 @@ static void test_split_column(void **state) {
     assert_non_null(strstr(err.msg, "no split column 'fold'"));
 }
 
+/* --train-extra: the input alone decides valid/test (the same split as ingesting it alone),
+ * extra rows are all train, a molecule already in the input is a duplicate (even spelled
+ * differently), extra files are read by property name (an alias counts) and may be gzip. */
+static void test_train_extra(void **state) {
+    (void)state;
+    static const char input[] = "smiles,logP\nCCO,1\nCCN,2\nCCC,3\nCCCl,4\nCCBr,5\nCCF,6\n"
+                                "CCCO,7\nCCCN,8\nCCCC,9\nCCCF,10\n";
+    static const char extra[] = "id,SMILES,LOGP\n1,OCC,11\n2,c1ccccc1,12\n3,C1CC,13\n4,CCS,14\n";
+    const char *in = write_tmp("in.csv", input, sizeof input - 1);
+    const char *ex = write_tmp("extra.csv", extra, sizeof extra - 1);
+    IngestOptions o;
+    ingest_options_default(&o);
+    o.compute = "";
+    o.ds.ratios[0] = 0.4, o.ds.ratios[1] = 0.3, o.ds.ratios[2] = 0.3;
+    CvDataset alone, both;
+    IngestStats s;
+    CvError err;
+    assert_int_equal(ingest_csv(in, &o, &alone, &s, &err), CV_OK);
+    char gzcmd[1200];
+    snprintf(gzcmd, sizeof gzcmd, "gzip -c '%s' > '%s.gz'", ex, ex);
+    assert_int_equal(system(gzcmd), 0);
+    char exgz[600];
+    snprintf(exgz, sizeof exgz, "%s.gz", ex);
+    const char *files[] = {exgz};
+    o.train_files = files;
+    o.n_train_files = 1;
+    o.reject_path = tmp_path("extra.rejects.csv");
+    assert_int_equal(ingest_csv(in, &o, &both, &s, &err), CV_OK);
+    assert_int_equal(s.rows, 14);
+    assert_int_equal(s.duplicates, 1); /* OCC is CCO */
+    assert_int_equal(s.rejected, 1);   /* C1CC */
+    assert_int_equal(s.train_extra, 2);
+    assert_int_equal(both.n, 12);
+    assert_memory_equal(both.split, alone.split, 10);
+    assert_int_equal(both.split[10], CV_SPLIT_TRAIN);
+    assert_int_equal(both.split[11], CV_SPLIT_TRAIN);
+    assert_int_equal(both.count[CV_SPLIT_TRAIN], alone.count[CV_SPLIT_TRAIN] + 2);
+    assert_int_equal(both.count[CV_SPLIT_TEST], alone.count[CV_SPLIT_TEST]);
+    assert_string_equal(dataset_smiles(&both, 10), "c1ccccc1");
+    char *rej;
+    size_t n;
+    assert_int_equal(cv_read_file(o.reject_path, &rej, &n, &err), CV_OK);
+    assert_non_null(strstr(rej, "4,invalid_smiles,"));
+    assert_non_null(strstr(rej, "extra.csv.gz: "));
+    free(rej);
+    dataset_free(&alone);
+    dataset_free(&both);
+
+    static const char noprop[] = "smiles,qed\nCCS,0.5\n";
+    files[0] = write_tmp("noprop.csv", noprop, sizeof noprop - 1);
+    assert_int_equal(ingest_csv(in, &o, &both, &s, &err), CV_ERR_PARSE);
+    assert_non_null(strstr(err.msg, "noprop.csv:1: no property column 'logP'"));
+    static const char bad_in[] = "smiles,logP\nC1CC,1\n";
+    files[0] = ex;
+    assert_int_equal(ingest_csv(write_tmp("bad_in.csv", bad_in, sizeof bad_in - 1), &o, &both, &s,
+                                &err),
+                     CV_ERR_EMPTY);
+    assert_non_null(strstr(err.msg, "bad_in.csv: no usable rows"));
+}
+
 static void test_given_vocab(void **state) {
     (void)state;
     static const char csv[] = "smiles\nCCO\nCCCl\nCCBr\n";
@@ -327,7 +387,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corrupt_fixture), cmocka_unit_test(test_thread_count_independent),
         cmocka_unit_test(test_formats),         cmocka_unit_test(test_given_vocab),
-        cmocka_unit_test(test_split_column),
+        cmocka_unit_test(test_split_column),    cmocka_unit_test(test_train_extra),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

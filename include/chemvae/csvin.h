@@ -68,8 +68,9 @@ CvStatus csvin_finish(Csvin *r, CvError *err);
 char csvin_delimiter(const Csvin *r);
 void csvin_close(Csvin *r); /* NULL-safe */
 
-/* Convenience: opens `path` ("-" = stdin), streams it through a reader in 64 KiB chunks.
- * I/O errors are CV_ERR_IO naming the path. */
+/* Convenience: opens `path` ("-" = stdin), plain or gzip-compressed (detected from the
+ * bytes, not the name), streams it through a reader in 64 KiB chunks.
+ * I/O errors, including a damaged gzip stream, are CV_ERR_IO naming the path. */
 CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn,
                          void *user, CvError *err);
 

@@ -74,6 +74,10 @@ typedef struct {
     const uint8_t *split;          /* (n) CV_SPLIT_* labels to use as they are (e.g. MOSES's
                                       own split); NULL = seeded shuffle with ratios/seed.
                                       When given, the stored ratios are the realized shares. */
+    size_t n_shuffled;             /* without split: only rows [0, n_shuffled) go through the
+                                      seeded shuffle, rows from n_shuffled on are train (extra
+                                      training data that must not move the valid/test split);
+                                      0 = every row is shuffled */
 } CvDatasetOptions;
 
 /* Fills *o with the defaults above. */

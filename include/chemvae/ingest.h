@@ -57,6 +57,13 @@ typedef struct {
     const CvVocab *vocab;   /* NULL = build the vocabulary from the train split */
     int unk_ok;             /* with vocab: unknown tokens become <unk> instead of rejects */
     CvDatasetOptions ds;    /* T, split ratios, seed */
+    const char *const *train_files; /* (n_train_files) more CSVs whose accepted rows all join
+                               the train split, after the input's rows; the input's own
+                               valid/test split is the one it gets alone. A molecule already
+                               accepted (from the input or an earlier file) is a duplicate.
+                               Same SMILES column option; the property columns must be there
+                               by the same names (computed ones are computed alike). */
+    size_t n_train_files;
     const char *reject_path;/* reject CSV; NULL = none */
     int threads;            /* 0 = number of online CPUs */
     int progress;           /* draw a progress bar on stderr when it is a terminal */
@@ -66,6 +73,7 @@ typedef struct {
     size_t rows, accepted, rejected, duplicates;
     size_t by_kind[INGEST_NKINDS];
     size_t P_read, P_computed;
+    size_t train_extra;     /* accepted rows that came from train_files */
     double seconds;         /* wall time of ingest_csv */
 } IngestStats;
 

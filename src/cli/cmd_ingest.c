@@ -42,6 +42,10 @@ static void usage(FILE *out) {
             "      --vocab-out FILE    also save the dataset's vocabulary as a text file\n"
             "  -T, --max-len N         max tokens per molecule INCLUDING the end token (default %d)\n"
             "      --split A,B,C       train,valid,test ratios (default 0.8,0.1,0.1)\n"
+            "      --train-extra FILE  more molecules for the train split only (repeatable):\n"
+            "                          INPUT alone decides the valid/test split, as if FILE\n"
+            "                          were not there; a molecule already in INPUT is a\n"
+            "                          duplicate, so the test split stays unseen\n"
             "      --split-col NAME    take each row's split from this column instead (train;\n"
             "                          valid/validation/val/dev; test*), e.g. MOSES's SPLIT\n"
             "      --seed N            split seed (default 42)\n"
@@ -89,7 +93,8 @@ static int parse_ratios(const char *s, double r[3]) {
 
 int cmd_ingest(int argc, char **argv) {
     enum { O_SMILES = 256, O_PROPS, O_COMPUTE, O_NOCANON, O_VOCAB, O_UNK, O_VOCAB_OUT, O_SPLIT,
-           O_SEED, O_REJECTS, O_JSON, O_RDLOG, O_SPLITCOL };
+           O_SEED, O_REJECTS, O_JSON, O_RDLOG, O_SPLITCOL,
+           O_TRAIN_EXTRA };
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},      {"smiles-col", required_argument, 0, O_SMILES},
         {"props", required_argument, 0, O_PROPS},   {"compute", required_argument, 0, O_COMPUTE},
@@ -101,11 +106,14 @@ int cmd_ingest(int argc, char **argv) {
         {"threads", required_argument, 0, 'j'},     {"json", no_argument, 0, O_JSON},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {"rdkit-log", no_argument, 0, O_RDLOG},     {"split-col", required_argument, 0, O_SPLITCOL},
+        {"train-extra", required_argument, 0, O_TRAIN_EXTRA},
         {0, 0, 0, 0}};
     IngestOptions o;
     ingest_options_default(&o);
     const char *output = NULL, *vocab_path = NULL, *vocab_out = NULL, *rejects = NULL;
     int json = 0, quiet = 0, rdlog = 0;
+    const char *extra[16];
+    size_t n_extra = 0;
     long v;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "o:d:T:j:qh", longopts, NULL)) != -1;) {
@@ -150,6 +158,12 @@ int cmd_ingest(int argc, char **argv) {
         case 'q': quiet = 1; break;
         case O_RDLOG: rdlog = 1; break;
         case O_SPLITCOL: o.split_col = optarg; break;
+        case O_TRAIN_EXTRA:
+            if (n_extra == sizeof extra / sizeof extra[0])
+                return cli_usage_error(CMD, "at most %zu --train-extra files",
+                                       sizeof extra / sizeof extra[0]);
+            extra[n_extra++] = optarg;
+            break;
         case 'h': usage(stdout); return CLI_OK;
         default: return cli_usage_error(CMD, "unknown option");
         }
@@ -176,6 +190,8 @@ int cmd_ingest(int argc, char **argv) {
         o.vocab = &vocab;
     }
     o.reject_path = rejects;
+    o.train_files = extra;
+    o.n_train_files = n_extra;
     chem_log_rdkit(rdlog);
     o.progress = !quiet;
     IngestStats s;
@@ -192,6 +208,9 @@ int cmd_ingest(int argc, char **argv) {
             if (s.by_kind[k])
                 fprintf(stderr, "  rejected %-22s %zu\n", ingest_reject_name((IngestReject)k),
                         s.by_kind[k]);
+        if (n_extra)
+            fprintf(stderr, "  %zu accepted rows from --train-extra, all in the train split\n",
+                    s.train_extra);
         if (s.rejected) fprintf(stderr, "  reject report: %s\n", rejects);
         if (st == CV_OK)
             fprintf(stderr, "  wrote %s: N=%zu (train %zu, valid %zu, test %zu) T=%zu V=%zu P=%zu%s\n",

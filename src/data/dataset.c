@@ -278,8 +278,12 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
         }
         for (int s = 0; s < CV_NSPLITS; s++) ratios[s] = (double)h.count[s] / (double)n;
     } else {
-        assign_split(split, n, opt->ratios, opt->seed, perm, h.count);
-        for (int s = 0; s < CV_NSPLITS; s++) ratios[s] = opt->ratios[s];
+        size_t nsh = opt->n_shuffled && opt->n_shuffled < n ? opt->n_shuffled : n;
+        assign_split(split, nsh, opt->ratios, opt->seed, perm, h.count);
+        memset(split + nsh, CV_SPLIT_TRAIN, n - nsh);
+        h.count[CV_SPLIT_TRAIN] += n - nsh;
+        for (int s = 0; s < CV_NSPLITS; s++)
+            ratios[s] = nsh == n ? opt->ratios[s] : (double)h.count[s] / (double)n;
     }
 
     size_t ntrain = 0;

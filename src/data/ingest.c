@@ -75,6 +75,7 @@ typedef struct {
     CvStatus fatal;
     /* columns */
     int header_done;
+    int extra; /* reading one of opt->train_files: every row is train */
     size_t ncols, smi_col;
     long split_col; /* -1 = none */
     size_t nread, read_col[MAXP];
@@ -253,6 +254,42 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
     return CV_OK;
 }
 
+/* Reads the header of a train-only file: the SMILES column and the already chosen property
+ * columns, by name (a default property also by its aliases). */
+static CvStatus match_columns(Ingest *g, const CsvinRecord *h) {
+    const IngestOptions *o = g->opt;
+    char cols[512];
+    list_columns(h, cols, sizeof cols);
+    if (h->error)
+        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header is not valid CSV (%s)", g->path,
+                            h->line, h->error);
+    if (h->nfields > MAXCOLS)
+        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header has %zu columns (max %d)",
+                            g->path, h->line, h->nfields, MAXCOLS);
+    g->ncols = h->nfields;
+    g->split_col = -1;
+    const char *sc = o->smiles_col ? o->smiles_col : "smiles";
+    long c = find_col(h, sc, strlen(sc));
+    if (c < 0)
+        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: no column named '%s' in the header "
+                            "(columns: %s)", g->path, h->line, sc, cols);
+    g->smi_col = (size_t)c;
+    for (size_t k = 0; k < g->nread; k++) {
+        const char *nm = g->names[k];
+        long pc = find_col(h, nm, strlen(nm));
+        for (int d = 0; d < 3 && pc < 0 && !o->props; d++)
+            if (!strcmp(nm, COMPUTE_NAME[d]))
+                for (int a = 0; a < 3 && DEFAULT_ALIASES[d][a] && pc < 0; a++)
+                    pc = find_col(h, DEFAULT_ALIASES[d][a], strlen(DEFAULT_ALIASES[d][a]));
+        if (pc < 0)
+            return cv_error_set(g->err, CV_ERR_PARSE,
+                                "%s:%zu: no property column '%s' (read from the input) in the "
+                                "header (columns: %s)", g->path, h->line, nm, cols);
+        g->read_col[k] = (size_t)pc;
+    }
+    return CV_OK;
+}
+
 #define REJECT(row, k, ...)                                              \
     do {                                                                 \
         (row)->kind = (k);                                               \
@@ -387,8 +424,12 @@ static CvStatus write_reject(Ingest *g, const Row *row) {
     const char *raw = g->arena.p + row->raw_off;
     size_t rl = row->raw_len;
     while (rl && (raw[rl - 1] == '\n' || raw[rl - 1] == '\r')) rl--;
+    char reason[sizeof row->reason + 256];
+    /* rows of a train-only file name it, so every reject line points into one file */
+    snprintf(reason, sizeof reason, "%s%s%s", g->extra ? g->path : "", g->extra ? ": " : "",
+             row->reason);
     if (fprintf(fp, "%zu,%s,", row->line, REJECT_NAMES[row->kind]) < 0 ||
-        csvin_write_field(fp, row->reason, strlen(row->reason)) || fputc(',', fp) == EOF ||
+        csvin_write_field(fp, reason, strlen(reason)) || fputc(',', fp) == EOF ||
         csvin_write_field(fp, raw, rl) || fputc('\n', fp) == EOF)
         return cv_error_set(g->err, CV_ERR_IO, "%s: write failed", g->opt->reject_path);
     return CV_OK;
@@ -485,6 +526,7 @@ static CvStatus run_batch(Ingest *g) {
             if (!g->nslots && (st = grow_dedup(g))) goto next;
             st = accept_row(g, row, h);
             if (!st) g->st.accepted++;
+            if (!st && g->extra) g->st.train_extra++;
         }
     next:
         free(row->canon);
@@ -499,7 +541,7 @@ static CvStatus run_batch(Ingest *g) {
 static int on_record(const CsvinRecord *rec, void *user) {
     Ingest *g = user;
     if (!g->header_done) {
-        g->fatal = setup_columns(g, rec);
+        g->fatal = g->extra ? match_columns(g, rec) : setup_columns(g, rec);
         g->header_done = 1;
         return g->fatal != CV_OK;
     }
@@ -507,6 +549,7 @@ static int on_record(const CsvinRecord *rec, void *user) {
     row->line = rec->line;
     row->csv_error = rec->error;
     row->nfields = rec->nfields;
+    row->split = CV_SPLIT_TRAIN; /* train-only files; the split column overrides it */
     row->raw_off = g->arena.len;
     row->raw_len = rec->raw_len;
     if (cv_buf_append(&g->arena, rec->raw, rec->raw_len) || cv_buf_append(&g->arena, "", 1)) goto nomem;
@@ -599,6 +642,25 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
         goto fail;
     }
     if (g.nrows && (st = run_batch(&g))) goto fail;
+    size_t n_input = g.nacc;
+    int input_split_col = g.split_col >= 0;
+    for (size_t f = 0; f < opt->n_train_files; f++) {
+        g.path = opt->train_files[f];
+        g.extra = 1;
+        g.header_done = 0;
+        st = csvin_read_file(g.path, &co, on_record, &g, err);
+        if (g.fatal) st = g.fatal;
+        if (!st && !g.header_done)
+            st = cv_error_set(err, CV_ERR_EMPTY, "%s: empty file (no header line)", g.path);
+        if (!st && g.nrows) st = run_batch(&g);
+        if (st) goto fail;
+    }
+    g.path = path;
+    if (n_input == 0 && g.nacc) {
+        st = cv_error_set(err, CV_ERR_EMPTY, "%s: no usable rows (its rows make the valid and "
+                          "test splits; the train-only files cannot)", path);
+        goto fail;
+    }
     cv_progress_finish(&g.prog, NULL);
     if (g.rej_open) {
         g.rej_open = 0;
@@ -628,7 +690,8 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
     for (size_t i = 0; i < g.nacc; i++) ptrs[i] = g.pool.p + g.off[i];
     CvDatasetOptions dso = opt->ds;
     dso.unk_ok = opt->unk_ok;
-    dso.split = g.split_col >= 0 ? g.splits : NULL;
+    dso.split = input_split_col ? g.splits : NULL;
+    dso.n_shuffled = n_input;
     st = dataset_build(ds, ptrs, g.nacc, g.props, g.P, (const char *const *)g.names, opt->vocab,
                        &dso, err);
     if (st) goto fail;
