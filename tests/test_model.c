@@ -203,6 +203,50 @@ static void test_whole_model_gradcheck_recipe(void **state) {
 }
 
 /* The checker must catch a wrong derivative (here: in the first conv weight). */
+/* Length-aware training changes the cost, not the model: running the decoder over all T
+ * steps (padding included) gives the same loss and the same gradients as stopping at the
+ * batch's longest molecule. */
+static void test_full_length_same_step(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 1.0);
+    Vae vae;
+    tiny_model(&vae, &ds, 8, 3);
+    const size_t B = 6, Z = (size_t)vae.cfg.Z;
+    int32_t ids[6 * 48], len[6];
+    float props[6 * 2], eps[6 * 8];
+    first_batch(&ds, B, ids, len, props);
+    int32_t longest = 0;
+    for (size_t b = 0; b < B; b++) longest = len[b] > longest ? len[b] : longest;
+    assert_true(longest < vae.cfg.T); /* the trimmed side really skips steps */
+    CvRng rng;
+    cv_rng_init(&rng, 11);
+    cv_rng_fill_normal(&rng, eps, B * Z);
+    VaeStepOptions so = {.beta = 0.5f, .prop_weight = 1.0f, .word_dropout = 0.2f, .dropout_seed = 3};
+    VaeLoss trimmed, full;
+    vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &trimmed);
+    assert_int_equal(vae.steps, (size_t)longest);
+    size_t total = vae.params.total;
+    float *g = malloc(total * sizeof *g);
+    memcpy(g, vae.params.grad, total * sizeof *g);
+    so.full_length = 1;
+    vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &full);
+    assert_int_equal(vae.steps, (size_t)vae.cfg.T);
+    assert_true(fabs(full.loss - trimmed.loss) <= 1e-5 * fabs(trimmed.loss));
+    assert_int_equal(full.tokens, trimmed.tokens);
+    assert_int_equal(full.correct, trimmed.correct);
+    assert_int_equal(full.exact, trimmed.exact);
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < total; i++) {
+        worst = fmax(worst, fabs((double)g[i] - vae.params.grad[i]));
+        scale = fmax(scale, fabs((double)g[i]));
+    }
+    assert_true(worst <= 1e-4 * scale);
+    free(g);
+    vae_free(&vae);
+    dataset_free(&ds);
+}
+
 static void test_gradcheck_catches_error(void **state) {
     (void)state;
     assert_true(whole_model_gradcheck(2) >= 1);
@@ -550,6 +594,7 @@ int main(void) {
         cmocka_unit_test(test_whole_model_gradcheck),
         cmocka_unit_test(test_whole_model_gradcheck_recipe),
         cmocka_unit_test(test_property_dz_gradcheck),
+        cmocka_unit_test(test_full_length_same_step),
         cmocka_unit_test(test_gradcheck_catches_error),
         cmocka_unit_test(test_checkpoint_roundtrip_and_refusals),
         cmocka_unit_test(test_resume_equals_uninterrupted),

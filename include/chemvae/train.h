@@ -58,6 +58,9 @@ typedef struct {
     float bn_freeze;     /* from this epoch on the encoder's batchnorm runs on its running
                             statistics (< 0 = never, the default) */
     int bucket;          /* once batchnorm is frozen, batches are drawn from length buckets */
+    int full_decode;     /* the decoder runs all T steps of every batch (VaeStepOptions
+                            full_length): the cost without length-aware training, for
+                            benchmarks; the model learned is the same */
     size_t lr_warmup;    /* steps of linear learning-rate warm-up */
     int lr_decay;        /* TRAIN_LR_* */
     float lr_min;        /* floor of the cosine and of plateau cuts */

@@ -152,6 +152,10 @@ typedef struct {
                                molecule; NULL = the decoder target `ids` */
     int bn_frozen;          /* encoder batchnorm through its running statistics, which it
                                does not update (batches drawn from length buckets) */
+    int full_length;        /* the decoder runs all T steps, padding included, instead of
+                               stopping at the batch's longest molecule: the same loss and
+                               gradients at the cost of a decoder without length-aware
+                               training (the reference side of the epoch benchmark) */
 } VaeStepOptions;
 
 /* Training forward + backward of one batch under the recipe knobs of `so` (see

@@ -58,6 +58,8 @@ static void usage(FILE *out) {
             "                      batchnorm on its running statistics (default never)\n"
             "  --bucket            with --bn-freeze: batches from length buckets (fewer\n"
             "                      decoder steps on padding)\n"
+            "  --full-decode       the decoder runs all T steps of every batch, as without\n"
+            "                      length-aware training (benchmarks; same model)\n"
             "  --lr-warmup N       linear learning-rate warm-up over N steps\n"
             "  --lr-decay D        none | cosine (to --lr-min, default 1e-5, over --epochs) |\n"
             "                      plateau (x --lr-factor, default 0.5, after --lr-patience\n"
@@ -205,7 +207,8 @@ int cmd_train(int argc, char **argv) {
     enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
            O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
            O_PARENT, O_QUIET, O_RESUME, O_EXPORT, O_KLSCHED, O_KLRAMP, O_AEWARM, O_FREEBITS, O_WDROP,
-           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR, O_REFIT };
+           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR, O_REFIT,
+           O_FULLDEC };
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
         {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
@@ -227,6 +230,7 @@ int cmd_train(int argc, char **argv) {
         {"lr-warmup", required_argument, 0, O_LRWARM}, {"lr-decay", required_argument, 0, O_LRDECAY},
         {"lr-min", required_argument, 0, O_LRMIN}, {"best", required_argument, 0, O_BEST},
         {"bn-freeze", required_argument, 0, O_BNFREEZE}, {"bucket", no_argument, 0, O_BUCKET},
+        {"full-decode", no_argument, 0, O_FULLDEC},
         {"lr-patience", required_argument, 0, O_LRPAT}, {"lr-factor", required_argument, 0, O_LRFACTOR},
         {"refit-head", required_argument, 0, O_REFIT},
         {"help", no_argument, 0, 'h'},
@@ -247,6 +251,7 @@ int cmd_train(int argc, char **argv) {
         case O_EXPORT: export_from = optarg; break;
         case O_AUGMENT: o.augment = 1; break;
         case O_BUCKET: o.bucket = 1; break;
+        case O_FULLDEC: o.full_decode = 1; break;
         case O_BEST: o.best = optarg; break;
         case O_KLSCHED:
             if (train_kl_schedule_parse(optarg, &o.kl_schedule))

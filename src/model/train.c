@@ -63,13 +63,13 @@ void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
     snprintf(buf, cap,
              "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_schedule=%s kl_max=%g "
              "kl_slope=%g kl_center=%g kl_ramp=%g ae_warmup=%g free_bits=%g word_dropout=%g "
-             "augment=%d bn_freeze=%g bucket=%d lr_warmup=%zu lr_decay=%s lr_min=%g lr_patience=%d "
+             "augment=%d bn_freeze=%g bucket=%d%s lr_warmup=%zu lr_decay=%s lr_min=%g lr_patience=%d "
              "lr_factor=%g prop_weight=%g seed=%llu",
              o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
              (double)o->adam.clip_norm, KL_NAMES[o->kl_schedule & 3], (double)o->kl_max,
              (double)o->kl_slope, (double)o->kl_center, (double)o->kl_ramp, (double)o->ae_warmup,
              (double)o->free_bits, (double)o->word_dropout, o->augment, (double)o->bn_freeze,
-             o->bucket, o->lr_warmup,
+             o->bucket, o->full_decode ? " full_decode=1" : "", o->lr_warmup,
              LR_NAMES[o->lr_decay >= 0 && o->lr_decay < 3 ? o->lr_decay : 0], (double)o->lr_min,
              o->lr_patience, (double)o->lr_factor, (double)o->prop_weight,
              (unsigned long long)o->seed);
@@ -355,7 +355,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                                  .word_dropout = o->word_dropout,
                                  .dropout_seed = mix(o->seed, 4, (uint64_t)step),
                                  .enc_ids = o->augment ? bt.enc : NULL,
-                                 .bn_frozen = frozen};
+                                 .bn_frozen = frozen,
+                                 .full_length = o->full_decode};
             VaeLoss l;
             vae_train_step(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
                            plain_ae ? NULL : bt.eps, B, &so, &l);

@@ -504,10 +504,11 @@ void vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, flo
  * word_dropout > 0 each input after <start> becomes <pad> with that probability (draws
  * from a stream seeded by dropout_seed). */
 static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const int32_t *lengths,
-                              size_t B, float word_dropout, uint64_t dropout_seed, VaeLoss *out) {
+                              size_t B, float word_dropout, uint64_t dropout_seed, int full_length,
+                              VaeLoss *out) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, H = (size_t)c->H;
-    size_t steps = 1;
+    size_t steps = full_length ? T : 1;
     for (size_t b = 0; b < B; b++)
         if ((size_t)lengths[b] > steps) steps = (size_t)lengths[b];
     if (steps > T) steps = T;
@@ -611,7 +612,8 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
         v->eps[i] = eps ? eps[i] : 0.0f;
         v->z[i] = v->mu[i] + expf(0.5f * v->logvar[i]) * v->eps[i];
     }
-    double ce = decoder_forward(v, v->z, ids, lengths, B, so->word_dropout, so->dropout_seed, out);
+    double ce = decoder_forward(v, v->z, ids, lengths, B, so->word_dropout, so->dropout_seed,
+                                so->full_length, out);
     double kl_mean;
     double kl_floored = kl_per_dim(v, B, so->free_bits, &kl_mean);
     int use_prop = P > 0 && props && prop_weight != 0.0f;
@@ -697,7 +699,7 @@ void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const 
     memset(out, 0, sizeof *out);
     v->B = B;
     encoder_forward(v, ids, B, BN_EVAL);
-    double ce = decoder_forward(v, v->mu, ids, lengths, B, 0.0f, 0, out);
+    double ce = decoder_forward(v, v->mu, ids, lengths, B, 0.0f, 0, 0, out);
     double kl;
     kl_per_dim(v, B, 0.0f, &kl);
     double mse = v->cfg.P > 0 && props ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
