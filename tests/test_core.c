@@ -14,6 +14,7 @@
 
 #include "chemvae/error.h"
 #include "chemvae/fileio.h"
+#include "chemvae/json.h"
 #include "chemvae/rng.h"
 
 static void test_rng_reproducible(void **state) {
@@ -98,6 +99,53 @@ static void test_read_missing_file_names_path(void **state) {
     assert_non_null(strstr(err.msg, "/nonexistent/x.csv"));
 }
 
+/* The JSON writer: separators, nesting, escapes, null for NULL and non-finite numbers,
+ * shortest round-trip doubles, and a 100,000-character string kept whole. */
+static void test_json_writer(void **state) {
+    (void)state;
+    CvJson j = {0};
+    CvError err;
+    assert_string_equal(cv_json_text(&j, &err), "");
+    cv_json_begin_object(&j);
+    cv_json_kv_string(&j, "path", "a\"b\\c\n\x01/é");
+    cv_json_kv_string(&j, "none", NULL);
+    cv_json_kv_int(&j, "n", -42);
+    cv_json_kv_double(&j, "beta", 0.05);
+    cv_json_kv_double(&j, "third", 1.0 / 3.0);
+    cv_json_kv_double(&j, "nan", NAN);
+    cv_json_kv_bool(&j, "ok", 1);
+    cv_json_key(&j, "list");
+    cv_json_begin_array(&j);
+    cv_json_int(&j, 1);
+    cv_json_begin_object(&j);
+    cv_json_end_object(&j);
+    cv_json_begin_array(&j);
+    cv_json_end_array(&j);
+    cv_json_raw(&j, "{\"x\": 1}");
+    cv_json_null(&j);
+    cv_json_end_array(&j);
+    cv_json_end_object(&j);
+    assert_string_equal(cv_json_text(&j, &err),
+                        "{\"path\": \"a\\\"b\\\\c\\u000a\\u0001/é\", \"none\": null, \"n\": -42, "
+                        "\"beta\": 0.05, \"third\": 0.3333333333333333, \"nan\": null, "
+                        "\"ok\": true, \"list\": [1, {}, [], {\"x\": 1}, null]}");
+    cv_json_free(&j);
+    assert_null(j.out.p);
+
+    size_t n = 100000;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    cv_json_begin_array(&j);
+    cv_json_string(&j, big);
+    cv_json_end_array(&j);
+    const char *t = cv_json_text(&j, &err);
+    assert_int_equal(strlen(t), n + 4);
+    assert_memory_equal(t + 2, big, n);
+    cv_json_free(&j);
+    free(big);
+}
+
 static void test_error_prefix(void **state) {
     (void)state;
     CvError err;
@@ -116,6 +164,7 @@ int main(void) {
         cmocka_unit_test(test_atomic_write_keeps_old_on_abort),
         cmocka_unit_test(test_read_missing_file_names_path),
         cmocka_unit_test(test_error_prefix),
+        cmocka_unit_test(test_json_writer),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -24,7 +24,8 @@ typedef enum {
     CV_ERR_EMPTY        /* no usable input (e.g. zero valid rows) */
 } CvStatus;
 
-#define CV_ERRMSG_MAX 1024
+/* room for two paths of PATH_MAX (4096) bytes and the sentence around them */
+#define CV_ERRMSG_MAX 10240
 
 typedef struct {
     CvStatus code;

@@ -31,13 +31,16 @@
 
 #define PIPEFILE_RUN_VAR "${RUN}"
 
+/* Longest stage name: it names the stage's state file (NAME_MAX is 255). */
+#define PIPEFILE_MAX_STAGE_NAME 128
+
 typedef struct {
     char **v;
     size_t n, cap;
 } PipeWords;
 
 typedef struct {
-    char *name;         /* unique within the file */
+    char *name;         /* unique within the file, at most PIPEFILE_MAX_STAGE_NAME bytes */
     char *command;      /* chemvae subcommand */
     PipeWords args;     /* expanded words, may contain the literal ${RUN} */
     PipeWords inputs;   /* input file paths */

@@ -53,30 +53,6 @@ void cli_set_threads(int n) {
     if (n > 0) openblas_set_num_threads(n);
 }
 
-size_t cli_json_string(char *buf, size_t len, size_t cap, const char *s) {
-#define PUTC(c)                                                                                    \
-    do {                                                                                           \
-        if (len + 1 < cap) buf[len++] = (c);                                                       \
-    } while (0)
-    PUTC('"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            PUTC('\\');
-            PUTC((char)*p);
-        } else if (*p < 0x20) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            for (char *e = esc; *e; e++) PUTC(*e);
-        } else {
-            PUTC((char)*p);
-        }
-    }
-    PUTC('"');
-    if (cap) buf[len < cap ? len : cap - 1] = '\0';
-    return len;
-#undef PUTC
-}
-
 CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err) {
     memset(in, 0, sizeof *in);
     int use_stdin = !path || !strcmp(path, "-");

@@ -8,6 +8,7 @@
 #define CHEMVAE_CLI_H
 
 #include "chemvae/error.h"
+#include "chemvae/json.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
@@ -48,9 +49,6 @@ const char *cli_default_model(void);
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
 void cli_set_threads(int n);
 
-/* Appends s to buf as a JSON string literal (quotes, escapes); returns the new length.
- * Never writes past cap (the result is truncated but stays NUL-terminated). */
-size_t cli_json_string(char *buf, size_t len, size_t cap, const char *s);
 
 /* An input read line by line (the --input FILE of encode and decode). */
 #include <stdio.h>

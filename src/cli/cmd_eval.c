@@ -91,13 +91,20 @@ int cmd_eval(int argc, char **argv) {
         goto fail;
     }
     if (!no_db) {
-        char cfg[1024];
-        size_t k = (size_t)snprintf(cfg, sizeof cfg, "{\"data\": ");
-        k = cli_json_string(cfg, k, sizeof cfg, data);
-        snprintf(cfg + k, sizeof cfg - k, ", \"split\": \"%s\", \"n\": %ld, \"samples\": %ld, \"constrain\": \"%s\", \"beam\": %ld}",
-                 split_name, n, samples, smiles_constrain_name(constrain), beam);
-        if (store_open(db_path, 0, &db, &err)) goto fail;
-        if (store_run_begin(db, "eval", cfg, model, m.hash, seed, parent, &run_id, &err)) goto fail;
+        CvJson cfg = {0};
+        cv_json_begin_object(&cfg);
+        cv_json_kv_string(&cfg, "data", data);
+        cv_json_kv_string(&cfg, "split", split_name);
+        cv_json_kv_int(&cfg, "n", n);
+        cv_json_kv_int(&cfg, "samples", samples);
+        cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
+        cv_json_kv_int(&cfg, "beam", beam);
+        cv_json_end_object(&cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
+        int bad = !cfg_text || store_open(db_path, 0, &db, &err) ||
+                  store_run_begin(db, "eval", cfg_text, model, m.hash, seed, parent, &run_id, &err);
+        cv_json_free(&cfg);
+        if (bad) goto fail;
     }
     EvalReport r;
     if (eval_run_beam(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, (int)beam, &r, &err)) goto fail;

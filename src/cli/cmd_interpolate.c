@@ -100,7 +100,7 @@ int cmd_interpolate(int argc, char **argv) {
     int64_t run_id = 0;
     LatentUniq uniq = {0};
     size_t N = (size_t)steps + 1, K = (size_t)decodes;
-    char *ca = NULL, *cb = NULL, *source = NULL, *pred = NULL, cfg[2048];
+    char *ca = NULL, *cb = NULL, *source = NULL, *pred = NULL;
     float *za = NULL, *zb = NULL, *z = NULL;
     double *dist = NULL, *sim = NULL;
     LatentMol *mols = NULL;
@@ -113,7 +113,7 @@ int cmd_interpolate(int argc, char **argv) {
     z = malloc(N * Z * sizeof *z);
     dist = malloc(N * sizeof *dist);
     sim = malloc(N * K * sizeof *sim);
-    pred = malloc(N * CLI_PRED_JSON);
+    pred = malloc(N * cli_predicted_stride(&m));
     mols = calloc(N * K, sizeof *mols);
     if (!za || !zb || !z || !dist || !sim || !pred || !mols) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
@@ -142,18 +142,25 @@ int cmd_interpolate(int argc, char **argv) {
     }
     snprintf(source, slen, "%s>>%s", ca, cb);
     if (!no_db) {
-        size_t k = (size_t)snprintf(cfg, sizeof cfg, "{\"from\": ");
-        k = cli_json_string(cfg, k, sizeof cfg, ca);
-        k += (size_t)snprintf(cfg + k, sizeof cfg - k, ", \"to\": ");
-        k = cli_json_string(cfg, k, sizeof cfg, cb);
-        snprintf(cfg + k, sizeof cfg - k,
-                 ", \"method\": \"%s\", \"steps\": %ld, \"decodes\": %ld, \"temperature\": %g, \"constrain\": \"%s\", \"beam\": %ld}",
-                 slerp ? "slerp" : "linear", steps, decodes, temperature, smiles_constrain_name(constrain), beam);
-        if (store_open(db_path, 0, &db, &err)) goto fail;
-        if (store_run_begin(db, "interpolate", cfg, m.path, m.hash, seed, parent, &run_id, &err)) goto fail;
+        CvJson cfg = {0};
+        cv_json_begin_object(&cfg);
+        cv_json_kv_string(&cfg, "from", ca);
+        cv_json_kv_string(&cfg, "to", cb);
+        cv_json_kv_string(&cfg, "method", slerp ? "slerp" : "linear");
+        cv_json_kv_int(&cfg, "steps", steps);
+        cv_json_kv_int(&cfg, "decodes", decodes);
+        cv_json_kv_double(&cfg, "temperature", temperature);
+        cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
+        cv_json_kv_int(&cfg, "beam", beam);
+        cv_json_end_object(&cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
+        int bad = !cfg_text || store_open(db_path, 0, &db, &err) ||
+                  store_run_begin(db, "interpolate", cfg_text, m.path, m.hash, seed, parent, &run_id, &err);
+        cv_json_free(&cfg);
+        if (bad) goto fail;
         cli_predicted_json(&m, z, N, NULL, pred);
         CliGenBatch b = {.method = "interpolate", .N = N, .K = K, .Z = Z, .z = z, .step0 = 0, .source = source,
-                         .predicted = pred, .sim = sim};
+                         .predicted = pred, .pred_stride = cli_predicted_stride(&m), .sim = sim};
         if (cli_store_generations(db, run_id, &b, mols, &err)) goto fail;
     }
     if (json) printf("[");

@@ -254,7 +254,7 @@ typedef struct {
     Store *db;
     int64_t run_id;
     char **sources; /* (S) */
-    char *pred;     /* (S · CLI_PRED_JSON) */
+    char *pred;     /* (S · cli_predicted_stride) */
     CvProgress prog; /* over steps */
 } SinkCtx;
 
@@ -275,7 +275,8 @@ static CvStatus store_sink(void *ctx, size_t step, size_t S, size_t K, const flo
     if (!steps) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     for (size_t s = 0; s < S; s++) steps[s] = (int64_t)step;
     CliGenBatch b = {.method = "optimize", .N = S, .K = K, .Z = (size_t)c->m->vae.cfg.Z, .z = z, .step = steps,
-                     .sources = (const char *const *)c->sources, .predicted = c->pred, .sim = sim};
+                     .sources = (const char *const *)c->sources, .predicted = c->pred,
+                     .pred_stride = cli_predicted_stride(c->m), .sim = sim};
     CvStatus st = cli_store_generations(c->db, c->run_id, &b, mols, err);
     free(steps);
     return st;
@@ -335,7 +336,7 @@ int cmd_optimize(int argc, char **argv) {
     int64_t run_id = 0;
     Starts s = {0};
     LatentOptResult *res = NULL;
-    char **file_smiles = NULL, **sources = NULL, *pred = NULL, cfgjson[4096];
+    char **file_smiles = NULL, **sources = NULL, *pred = NULL;
     size_t n_file = 0;
     float *mu = NULL;
     double wz[CKPT_MAX_PROPS], off;
@@ -377,25 +378,36 @@ int cmd_optimize(int argc, char **argv) {
     oc.decode_every = (size_t)a.decode_every;
     oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature, (int)a.beam, 1};
     oc.delta = a.delta;
-    size_t k = (size_t)snprintf(cfgjson, sizeof cfgjson, "{\"objective\": ");
-    k = cli_json_string(cfgjson, k, sizeof cfgjson, obj.text);
-    k += (size_t)snprintf(cfgjson + k, sizeof cfgjson - k,
-                          ", \"steps\": %zu, \"lr\": %g, \"prior\": %g, \"trust_radius\": %g, \"decode_every\": %zu, "
-                          "\"decodes\": %zu, \"temperature\": %g, \"constrained\": %g, \"starts\": %zu, \"random\": %ld, \"top\": %ld, \"starts_file\": ",
-                          oc.steps, oc.lr, oc.prior, oc.trust_radius, oc.decode_every, oc.decode.attempts,
-                          (double)oc.decode.retry_temperature, oc.delta, s.n, a.random, a.data ? a.top : 0L);
-    k = cli_json_string(cfgjson, k, sizeof cfgjson, a.starts_file ? a.starts_file : "");
-    k += (size_t)snprintf(cfgjson + k, sizeof cfgjson - k, ", \"limit\": %ld, \"from_data\": ", a.limit);
-    k = cli_json_string(cfgjson, k, sizeof cfgjson, a.data ? a.data : "");
-    snprintf(cfgjson + k, sizeof cfgjson - k, ", \"constrain\": \"%s\", \"beam\": %ld}", smiles_constrain_name(a.constrain),
-             a.beam);
     if (!a.no_db) {
-        if (store_open(a.db_path, 0, &db, &err)) goto fail;
-        if (store_run_begin(db, "optimize", cfgjson, m.path, m.hash, a.seed, a.parent, &run_id, &err)) goto fail;
+        CvJson cfg = {0};
+        cv_json_begin_object(&cfg);
+        cv_json_kv_string(&cfg, "objective", obj.text);
+        cv_json_kv_int(&cfg, "steps", (int64_t)oc.steps);
+        cv_json_kv_double(&cfg, "lr", oc.lr);
+        cv_json_kv_double(&cfg, "prior", oc.prior);
+        cv_json_kv_double(&cfg, "trust_radius", oc.trust_radius);
+        cv_json_kv_int(&cfg, "decode_every", (int64_t)oc.decode_every);
+        cv_json_kv_int(&cfg, "decodes", (int64_t)oc.decode.attempts);
+        cv_json_kv_double(&cfg, "temperature", (double)oc.decode.retry_temperature);
+        cv_json_kv_double(&cfg, "constrained", oc.delta);
+        cv_json_kv_int(&cfg, "starts", (int64_t)s.n);
+        cv_json_kv_int(&cfg, "random", a.random);
+        cv_json_kv_int(&cfg, "top", a.data ? a.top : 0L);
+        cv_json_kv_string(&cfg, "starts_file", a.starts_file ? a.starts_file : "");
+        cv_json_kv_int(&cfg, "limit", a.limit);
+        cv_json_kv_string(&cfg, "from_data", a.data ? a.data : "");
+        cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(a.constrain));
+        cv_json_kv_int(&cfg, "beam", a.beam);
+        cv_json_end_object(&cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
+        int bad = !cfg_text || store_open(a.db_path, 0, &db, &err) ||
+                  store_run_begin(db, "optimize", cfg_text, m.path, m.hash, a.seed, a.parent, &run_id, &err);
+        cv_json_free(&cfg);
+        if (bad) goto fail;
     }
     res = calloc(s.n, sizeof *res);
     sources = calloc(s.n, sizeof *sources);
-    pred = malloc(s.n * CLI_PRED_JSON);
+    pred = malloc(s.n * cli_predicted_stride(&m));
     if (!res || !sources || !pred) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;

@@ -317,17 +317,18 @@ static int pipeline_run(const RunOptions *o) {
     state_load(&s, &pf);
 
     if (!o->dry_run) {
-        char json[2048];
-        size_t jn = (size_t)snprintf(json, sizeof json, "{\"file\": ");
-        jn = cli_json_string(json, jn, sizeof json, o->file);
-        jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"state\": ");
-        jn = cli_json_string(json, jn, sizeof json, s.dir);
-        jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"from\": ");
-        jn = o->from ? cli_json_string(json, jn, sizeof json, o->from) : jn + (size_t)snprintf(json + jn, sizeof json - jn, "null");
-        if (jn < sizeof json) snprintf(json + jn, sizeof json - jn, "}");
-        if (store_open(db_path, 0, &db, &err)) goto fail;
-        mark_stale(db, s.last_pipeline);
-        if (store_run_begin(db, "pipeline", json, NULL, NULL, -1, 0, &prun, &err)) goto fail;
+        CvJson cfg = {0};
+        cv_json_begin_object(&cfg);
+        cv_json_kv_string(&cfg, "file", o->file);
+        cv_json_kv_string(&cfg, "state", s.dir);
+        cv_json_kv_string(&cfg, "from", o->from);
+        cv_json_end_object(&cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
+        int bad = !cfg_text || store_open(db_path, 0, &db, &err);
+        if (!bad) mark_stale(db, s.last_pipeline);
+        bad = bad || store_run_begin(db, "pipeline", cfg_text, NULL, NULL, -1, 0, &prun, &err);
+        cv_json_free(&cfg);
+        if (bad) goto fail;
         if (state_save(&s, &pf, prun, &err)) goto fail;
     }
     struct sigaction sa;
@@ -414,20 +415,22 @@ static int pipeline_run(const RunOptions *o) {
                                  st->outputs.v[k], strerror(errno));
                     goto fail;
                 }
-        char json[12288];
-        size_t jn = (size_t)snprintf(json, sizeof json, "{\"stage\": ");
-        jn = cli_json_string(json, jn, sizeof json, st->name);
-        jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"command\": ");
-        jn = cli_json_string(json, jn, sizeof json, line);
-        jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"key\": \"%s\", \"resumed\": %s, \"outputs\": [", key,
-                               resuming ? "true" : "false");
-        for (size_t k = 0; k < st->outputs.n && jn < sizeof json; k++) {
-            if (k) jn += (size_t)snprintf(json + jn, sizeof json - jn, ", ");
-            jn = cli_json_string(json, jn, sizeof json, st->outputs.v[k]);
-        }
-        if (jn < sizeof json) snprintf(json + jn, sizeof json - jn, "]}");
+        CvJson cfg = {0};
+        cv_json_begin_object(&cfg);
+        cv_json_kv_string(&cfg, "stage", st->name);
+        cv_json_kv_string(&cfg, "command", line);
+        cv_json_kv_string(&cfg, "key", key);
+        cv_json_kv_bool(&cfg, "resumed", resuming);
+        cv_json_key(&cfg, "outputs");
+        cv_json_begin_array(&cfg);
+        for (size_t k = 0; k < st->outputs.n; k++) cv_json_string(&cfg, st->outputs.v[k]);
+        cv_json_end_array(&cfg);
+        cv_json_end_object(&cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
         int64_t srun = 0;
-        if (store_run_begin(db, "stage", json, NULL, NULL, -1, prun, &srun, &err)) goto fail;
+        int bad = !cfg_text || store_run_begin(db, "stage", cfg_text, NULL, NULL, -1, prun, &srun, &err);
+        cv_json_free(&cfg);
+        if (bad) goto fail;
         char run_text[32];
         snprintf(run_text, sizeof run_text, "%lld", (long long)srun);
         for (size_t k = 2; k < na; k++)

@@ -63,16 +63,22 @@ typedef struct {
     int json, no_db, constrain;
 } SampleArgs;
 
-static void config_json(const SampleArgs *a, const char *canon_around, char *buf, size_t cap) {
-    size_t k = (size_t)snprintf(buf, cap, "{\"n\": %ld, \"attempts\": %ld, \"temperature\": %g, \"retry_temperature\": %g, \"seed\": %ld, \"around\": ",
-                                a->n, a->attempts, a->temperature, a->retry_temperature, a->seed);
-    if (canon_around) k = cli_json_string(buf, k, cap, canon_around);
-    else k += (size_t)snprintf(buf + k, cap - k, "null");
-    k += (size_t)snprintf(buf + k, cap - k, ", \"radius\": %g, \"data\": ", a->radius);
-    if (a->data) k = cli_json_string(buf, k, cap, a->data);
-    else k += (size_t)snprintf(buf + k, cap - k, "null");
-    snprintf(buf + k, cap - k, ", \"batch\": %ld, \"constrain\": \"%s\", \"beam\": %ld, \"rescue\": %ld}", a->batch,
-             smiles_constrain_name(a->constrain), a->beam, a->rescue);
+/* The run's stored config (owned by j). */
+static void config_json(const SampleArgs *a, const char *canon_around, CvJson *j) {
+    cv_json_begin_object(j);
+    cv_json_kv_int(j, "n", a->n);
+    cv_json_kv_int(j, "attempts", a->attempts);
+    cv_json_kv_double(j, "temperature", a->temperature);
+    cv_json_kv_double(j, "retry_temperature", a->retry_temperature);
+    cv_json_kv_int(j, "seed", a->seed);
+    cv_json_kv_string(j, "around", canon_around);
+    cv_json_kv_double(j, "radius", a->radius);
+    cv_json_kv_string(j, "data", a->data);
+    cv_json_kv_int(j, "batch", a->batch);
+    cv_json_kv_string(j, "constrain", smiles_constrain_name(a->constrain));
+    cv_json_kv_int(j, "beam", a->beam);
+    cv_json_kv_int(j, "rescue", a->rescue);
+    cv_json_end_object(j);
 }
 
 static int parse_args(int argc, char **argv, SampleArgs *a) {
@@ -156,7 +162,7 @@ int cmd_sample(int argc, char **argv) {
     int64_t run_id = 0;
     HashSet64 train = {0};
     LatentUniq uniq = {0};
-    char *canon_around = NULL, cfg[2048];
+    char *canon_around = NULL;
     float *center = NULL, *z = NULL;
     double *sim = NULL;
     char *pred = NULL;
@@ -171,7 +177,7 @@ int cmd_sample(int argc, char **argv) {
     center = calloc(Z, sizeof *center);
     z = malloc((size_t)CHUNK * Z * sizeof *z);
     sim = malloc((size_t)CHUNK * K * sizeof *sim);
-    pred = malloc((size_t)CHUNK * CLI_PRED_JSON);
+    pred = malloc((size_t)CHUNK * cli_predicted_stride(&m));
     mols = calloc((size_t)CHUNK * K, sizeof *mols);
     if (!center || !z || !sim || !pred || !mols) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
@@ -182,10 +188,14 @@ int cmd_sample(int argc, char **argv) {
         if (latent_encode_smiles(&m.vae, &m.vocab, a.around, center, &canon_around, &err)) goto fail;
         if (latent_fingerprint(canon_around, around_fp, &err)) goto fail;
     }
-    config_json(&a, canon_around, cfg, sizeof cfg);
     if (!a.no_db) {
-        if (store_open(a.db_path, 0, &db, &err)) goto fail;
-        if (store_run_begin(db, "sample", cfg, m.path, m.hash, a.seed, a.parent, &run_id, &err)) goto fail;
+        CvJson cfg = {0};
+        config_json(&a, canon_around, &cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
+        int bad = !cfg_text || store_open(a.db_path, 0, &db, &err) ||
+                  store_run_begin(db, "sample", cfg_text, m.path, m.hash, a.seed, a.parent, &run_id, &err);
+        cv_json_free(&cfg);
+        if (bad) goto fail;
     }
     CvRng zrng, drng;
     cv_rng_init(&zrng, (uint64_t)a.seed);
@@ -211,7 +221,7 @@ int cmd_sample(int argc, char **argv) {
         if (db) {
             cli_predicted_json(&m, z, N, NULL, pred);
             CliGenBatch b = {.method = "sample", .N = N, .K = K, .Z = Z, .z = z, .step0 = (int64_t)s,
-                             .source = canon_around ? canon_around : "prior", .predicted = pred,
+                             .source = canon_around ? canon_around : "prior", .predicted = pred, .pred_stride = cli_predicted_stride(&m),
                              .sim = a.around ? sim : NULL};
             if (cli_store_generations(db, run_id, &b, mols, &err)) goto fail;
         }

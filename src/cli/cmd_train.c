@@ -105,19 +105,20 @@ static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
         fprintf(stderr, " | %.0f mol/s %.0f s\n", r->mol_per_s, r->seconds);
     }
     if (!c->db) return CV_OK;
-    char extra[1024];
-    size_t n = (size_t)snprintf(extra, sizeof extra,
-                                "{\"recon_exact\": %.6f, \"tf_exact\": %.6f, \"active_units\": %d, "
-                                "\"kl_dim_max\": %.4f, \"augment_kept\": %zu, \"best\": %d, "
-                                "\"mol_per_s\": %.3f, \"seconds\": %.3f",
-                                r->recon_exact, r->tf_exact, r->active_units, r->kl_dim_max, r->augment_kept,
-                                r->best, r->mol_per_s, r->seconds);
-    for (size_t p = 0; p < c->P && n < sizeof extra; p++) {
-        n += (size_t)snprintf(extra + n, sizeof extra - n, ", ");
-        n = cli_json_string(extra, n, sizeof extra, c->prop_names[p]);
-        n += (size_t)snprintf(extra + n, n < sizeof extra ? sizeof extra - n : 0, ": %.6f", r->prop_mae[p]);
-    }
-    if (n < sizeof extra) snprintf(extra + n, sizeof extra - n, "}");
+    CvJson ex = {0};
+    cv_json_begin_object(&ex);
+    cv_json_kv_double(&ex, "recon_exact", r->recon_exact);
+    cv_json_kv_double(&ex, "tf_exact", r->tf_exact);
+    cv_json_kv_int(&ex, "active_units", r->active_units);
+    cv_json_kv_double(&ex, "kl_dim_max", r->kl_dim_max);
+    cv_json_kv_int(&ex, "augment_kept", (int64_t)r->augment_kept);
+    cv_json_kv_int(&ex, "best", r->best);
+    cv_json_kv_double(&ex, "mol_per_s", r->mol_per_s);
+    cv_json_kv_double(&ex, "seconds", r->seconds);
+    for (size_t p = 0; p < c->P; p++) cv_json_kv_double(&ex, c->prop_names[p], r->prop_mae[p]);
+    cv_json_end_object(&ex);
+    const char *extra = cv_json_text(&ex, err);
+    if (!extra) return CV_ERR_NOMEM;
     StoreTrainingMetric rows[2] = {
         {.epoch = r->epoch, .step = r->step, .split = "train", .loss = r->train.loss,
          .recon = r->train.recon, .kl = r->train.kl, .prop = r->train.prop, .beta = r->beta,
@@ -126,7 +127,9 @@ static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
          .recon = r->valid.recon, .kl = r->valid.kl, .prop = r->valid.prop, .beta = r->beta,
          .lr = r->lr, .accuracy = r->valid_acc, .extra = extra},
     };
-    return store_insert_training_metrics(c->db, c->run_id, rows, 2, err);
+    CvStatus st = store_insert_training_metrics(c->db, c->run_id, rows, 2, err);
+    cv_json_free(&ex);
+    return st;
 }
 
 /* Fills a fresh checkpoint description from the dataset. */
@@ -356,23 +359,26 @@ int cmd_train(int argc, char **argv) {
         if ((st = vae_init(&vae, &cfg, o.batch, &rng, &err))) goto fail;
         if ((st = meta_from_dataset(&meta, &cfg, &ds, data_path, &err))) goto fail;
     }
-    char cfgdesc[512], optdesc[1024], json[4096];
+    char cfgdesc[512], optdesc[1024];
     vae_config_describe(&vae.cfg, cfgdesc, sizeof cfgdesc);
     train_options_describe(&o, optdesc, sizeof optdesc);
-    size_t jn = (size_t)snprintf(json, sizeof json, "{\"data\": ");
-    jn = cli_json_string(json, jn, sizeof json, data_path);
-    jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"preset\": ");
-    jn = cli_json_string(json, jn, sizeof json, preset);
-    jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"model\": ");
-    jn = cli_json_string(json, jn, sizeof json, cfgdesc);
-    jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"options\": ");
-    jn = cli_json_string(json, jn, sizeof json, optdesc);
-    jn += (size_t)snprintf(json + jn, sizeof json - jn, ", \"resume\": %s, \"threads\": %ld, \"params\": %zu}",
-                           resume ? "true" : "false", threads, vae.params.total);
     if (!quiet) fprintf(stderr, "chemvae train: %s (%zu parameters); %s\n", cfgdesc, vae.params.total, optdesc);
     if (!no_db) {
-        if ((st = store_open(db_path, 0, &db, &err))) goto fail;
-        if ((st = store_run_begin(db, "train", json, out, NULL, (int64_t)o.seed, parent, &run_id, &err))) goto fail;
+        CvJson cfg = {0};
+        cv_json_begin_object(&cfg);
+        cv_json_kv_string(&cfg, "data", data_path);
+        cv_json_kv_string(&cfg, "preset", preset);
+        cv_json_kv_string(&cfg, "model", cfgdesc);
+        cv_json_kv_string(&cfg, "options", optdesc);
+        cv_json_kv_bool(&cfg, "resume", resume);
+        cv_json_kv_int(&cfg, "threads", threads);
+        cv_json_kv_int(&cfg, "params", (int64_t)vae.params.total);
+        cv_json_end_object(&cfg);
+        const char *cfg_text = cv_json_text(&cfg, &err);
+        st = !cfg_text ? CV_ERR_NOMEM : store_open(db_path, 0, &db, &err);
+        if (!st) st = store_run_begin(db, "train", cfg_text, out, NULL, (int64_t)o.seed, parent, &run_id, &err);
+        cv_json_free(&cfg);
+        if (st) goto fail;
     }
     EpochCtx ctx = {db, run_id, quiet, ds.prop_names, ds.P};
     TrainHooks hooks = {on_epoch, &ctx, &g_stop, !quiet};

@@ -13,27 +13,48 @@
 #include "chemvae/csvin.h"
 #include "cli.h"
 
+size_t cli_predicted_stride(const CliModel *m) {
+    /* per property: ", " + the name escaped (at most 6 bytes a byte) in quotes + ": " + a
+     * %.6g number (at most 13 bytes); then the objective, braces and the NUL */
+    size_t n = 64;
+    for (size_t p = 0; p < (size_t)m->vae.cfg.P; p++) n += 6 * strlen(m->meta.prop_names[p]) + 24;
+    return n;
+}
+
+/* A value printed as %.6g, as the stored predictions always were (null if not finite). */
+static void kv_g6(CvJson *j, const char *key, double y) {
+    char num[32];
+    snprintf(num, sizeof num, "%.6g", y);
+    cv_json_key(j, key);
+    if (isfinite(y))
+        cv_json_raw(j, num);
+    else
+        cv_json_null(j);
+}
+
 void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *head, char *json) {
     Vae *v = &m->vae;
     size_t Z = (size_t)v->cfg.Z, P = (size_t)v->cfg.P, Bmax = v->max_B;
+    size_t stride = cli_predicted_stride(m);
+    CvJson j = {0};
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
         if (P) vae_prop_forward(v, z + s * Z, B, NULL);
         for (size_t b = 0; b < B; b++) {
-            char *out = json + (s + b) * CLI_PRED_JSON;
-            size_t len = 1;
-            out[0] = '{';
-            for (size_t p = 0; p < P; p++) {
-                double y = m->meta.prop_mean[p] + m->meta.prop_std[p] * (double)v->prop_act[v->cfg.n_prop][b * P + p];
-                if (p) len += (size_t)snprintf(out + len, CLI_PRED_JSON - len, ", ");
-                len = cli_json_string(out, len, CLI_PRED_JSON - 64, m->meta.prop_names[p]);
-                len += (size_t)snprintf(out + len, CLI_PRED_JSON - len, ": %.6g", isfinite(y) ? y : 0.0);
-            }
-            if (head && isfinite(head[s + b]))
-                len += (size_t)snprintf(out + len, CLI_PRED_JSON - len, "%s\"objective\": %.6g", P ? ", " : "", head[s + b]);
-            snprintf(out + len, CLI_PRED_JSON - len, "}");
+            j.out.len = 0;
+            cv_json_begin_object(&j);
+            for (size_t p = 0; p < P; p++)
+                kv_g6(&j, m->meta.prop_names[p],
+                      m->meta.prop_mean[p] + m->meta.prop_std[p] * (double)v->prop_act[v->cfg.n_prop][b * P + p]);
+            if (head && isfinite(head[s + b])) kv_g6(&j, "objective", head[s + b]);
+            cv_json_end_object(&j);
+            const char *text = cv_json_text(&j, NULL);
+            char *out = json + (s + b) * stride;
+            /* the stride bounds every object this model can produce; out of memory: {} */
+            snprintf(out, stride, "%s", text && j.out.len < stride ? text : "{}");
         }
     }
+    cv_json_free(&j);
 }
 
 void cli_count_failures(const LatentMol *mols, size_t n, size_t *counts) {
@@ -77,7 +98,7 @@ CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
         }
         g->z = b->z + i * b->Z;
         g->z_dim = b->Z;
-        g->predicted = b->predicted ? b->predicted + i * CLI_PRED_JSON : NULL;
+        g->predicted = b->predicted ? b->predicted + i * b->pred_stride : NULL;
         g->similarity = b->sim ? b->sim[r] : NAN;
     }
     CvStatus st = store_insert_generations(db, run_id, rows, n, NULL, err);

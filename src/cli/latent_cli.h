@@ -11,12 +11,13 @@
 #include "chemvae/store.h"
 #include "model_io.h"
 
-/* Bytes reserved per predicted-JSON string. */
-#define CLI_PRED_JSON 512
+/* Bytes per predicted-JSON string of this model: enough for every property name escaped,
+ * its value and an "objective" (the stride of cli_predicted_json's output). */
+size_t cli_predicted_stride(const CliModel *m);
 
 /* For each of z (N, Z): the property head's predictions in real units as a JSON object
  * {"<prop name>": value, ...} (plus "objective": head[i] when head is non-NULL) into
- * json + i·CLI_PRED_JSON. json holds N·CLI_PRED_JSON bytes. */
+ * json + i·stride, stride = cli_predicted_stride(m); json holds N·stride bytes. */
 void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *head, char *json);
 
 /* N latent vectors, K decodes each (row i·K + a), as recorded in `generations`. */
@@ -28,7 +29,8 @@ typedef struct {
     int64_t step0;
     const char *const *sources;   /* (N) source of each vector, or NULL: `source` for all */
     const char *source;
-    const char *predicted;        /* (N · CLI_PRED_JSON) from cli_predicted_json, NULL-able */
+    const char *predicted;        /* (N · pred_stride) from cli_predicted_json, NULL-able */
+    size_t pred_stride;           /* cli_predicted_stride of the model */
     const double *sim;            /* (N · K) Tanimoto to the source, NULL-able */
 } CliGenBatch;
 

@@ -173,6 +173,10 @@ static int apply(PipeFile *pf, PipeWords *wd, const PipeWords *overridden, const
     }
     if (!strcmp(d, "stage")) {
         if (nval != 2) return PARSE_FAIL(w, "%s:%d: 'stage' takes a name and a chemvae command, e.g. 'stage train train'", w->path, w->line);
+        /* the name is a file name in the state directory (a few bytes of suffix added) */
+        if (strlen(val[0]) > PIPEFILE_MAX_STAGE_NAME)
+            return PARSE_FAIL(w, "%s:%d: stage name of %zu characters; at most %d ('%.40s...')",
+                              w->path, w->line, strlen(val[0]), PIPEFILE_MAX_STAGE_NAME, val[0]);
         if (pipefile_find_stage(pf, val[0]) >= 0)
             return PARSE_FAIL(w, "%s:%d: stage '%s' is defined twice", w->path, w->line, val[0]);
         if (pf->nstages == pf->cap) {

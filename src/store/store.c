@@ -24,6 +24,7 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,8 +321,28 @@ static CvStatus migrate(Store *s, CvError *err) {
     }
 }
 
+/* SQLite's unix VFS refuses file names longer than its mxPathname (512 bytes in Debian's
+ * build) once made absolute, with a bare "unable to open database file"; say so before
+ * anything is created. The 8 bytes are the longest side-file suffix ("-journal"). */
+static CvStatus check_path_length(const Store *s, CvError *err) {
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    if (!vfs) return CV_OK;
+    size_t n = strlen(s->path);
+    if (s->path[0] != '/') {
+        char cwd[PATH_MAX];
+        n += getcwd(cwd, sizeof cwd) ? strlen(cwd) + 1 : 0;
+    }
+    if (n + 8 < (size_t)vfs->mxPathname) return CV_OK;
+    return cv_error_set(err, CV_ERR_IO,
+                        "%s: the results DB path is %zu bytes long as an absolute path; SQLite "
+                        "opens at most %d: pass a shorter --db path",
+                        s->path, n, vfs->mxPathname - 8);
+}
+
 static CvStatus open_read_write(Store *s, CvError *err) {
-    CvStatus status = cv_mkdir_parents(s->path, err);
+    CvStatus status = check_path_length(s, err);
+    if (status) return status;
+    status = cv_mkdir_parents(s->path, err);
     if (status) return status;
     int rc = sqlite3_open_v2(s->path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
@@ -357,6 +378,8 @@ static CvStatus open_read_write(Store *s, CvError *err) {
 }
 
 static CvStatus open_read_only(Store *s, CvError *err) {
+    CvStatus status0 = check_path_length(s, err);
+    if (status0) return status0;
     if (access(s->path, R_OK) != 0)
         return cv_error_set(err, CV_ERR_IO, "%s: %s", s->path,
                             errno == ENOENT ? "no such results database (run a command that "
