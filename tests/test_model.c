@@ -434,18 +434,43 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     assert_non_null(strstr(err.msg, "CRC"));
     data[len / 2] ^= 0x10;
     /* newer format version */
+    char version_byte = data[8];
     data[8] = 9;
     fp = fopen(bad, "wb");
     fwrite(data, 1, len, fp);
     fclose(fp);
     assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "newer"));
+    data[8] = version_byte;
     /* not a checkpoint */
     fp = fopen(bad, "wb");
     fputs("smiles,logP\nCCO,1\n", fp);
     fclose(fp);
     assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "magic"));
+    /* a header claiming H 30000 (the text edited, the CRC fixed): refused from the header,
+     * before the model is allocated */
+    char *h = memmem(data, len, "\nH 16\n", 6);
+    assert_non_null(h);
+    size_t hl = (size_t)(h - data) + 3;
+    char *big = malloc(len + 3);
+    memcpy(big, data, hl);
+    memcpy(big + hl, "30000", 5);
+    memcpy(big + hl + 5, data + hl + 2, len - hl - 2);
+    size_t blen = len + 3;
+    uint32_t mlen;
+    memcpy(&mlen, big + 16, 4); /* the text block's length follows magic, version, flags */
+    mlen += 3;
+    memcpy(big + 16, &mlen, 4);
+    uint32_t crc = cv_crc32(0, big, blen - 4);
+    memcpy(big + blen - 4, &crc, 4);
+    fp = fopen(bad, "wb");
+    fwrite(big, 1, blen, fp);
+    fclose(fp);
+    free(big);
+    CvStatus hs = ckpt_load(bad, &back, &mb, 8, 1, NULL, &err);
+    assert_true(hs == CV_ERR_FORMAT || hs == CV_ERR_INVALID);
+    if (!strstr(err.msg, "30000")) fail_msg("%s", err.msg);
     free(data);
     unlink(bad);
 

@@ -17,12 +17,23 @@ CvStatus cv_read_file(const char *path, char **data, size_t *len, CvError *err);
 /* Atomic writer: cv_atomic_open creates "<path>.tmp.<pid>" next to `path`;
  * cv_atomic_commit flushes, fsyncs, checks every write succeeded (ENOSPC is reported
  * with the path) and renames over `path`; cv_atomic_abort deletes the temp file.
- * On any failure the previous `path` is left untouched. */
+ * On any failure the previous `path` is left untouched.
+ * What is at `path` is respected: a symlink (chain) is written through, the temp file
+ * then sits next to the final target and replaces it, so the link stays a link; a
+ * character or block device, FIFO or socket is written directly as a stream (no temp
+ * file, no fsync, no rename: /dev/null stays /dev/null); a directory is refused.
+ * Temp files "<target>.tmp.<pid>" of processes that no longer exist (a killed run) are
+ * removed when the same target is opened again. */
 typedef struct {
     FILE *fp;
-    char path[4096];
+    int stream;         /* writing `path` itself (a device, FIFO or socket) */
+    char path[4096];    /* the target, symlinks resolved */
     char tmp[4160];
 } CvAtomicFile;
+
+/* Checks before any work that `path` can be an output: not a directory, and its directory
+ * exists (or can be created) and is writable. CV_ERR_IO naming the path otherwise. */
+CvStatus cv_output_check(const char *path, CvError *err);
 
 CvStatus cv_atomic_open(CvAtomicFile *af, const char *path, CvError *err);
 CvStatus cv_atomic_commit(CvAtomicFile *af, CvError *err);

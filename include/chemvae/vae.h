@@ -37,6 +37,13 @@
 
 #define VAE_MAX_CONV 4
 #define VAE_MAX_PROP 4
+/* Upper limits vae_config_validate enforces before anything is allocated (from the CLI or
+ * a checkpoint header): every size, and the parameter count (VAE_MAX_PARAMS floats = 1 GiB
+ * of weights, 4 GiB with gradients and Adam's moments). */
+#define VAE_MAX_T 4096
+#define VAE_MAX_V 65535
+#define VAE_MAX_WIDTH 16384 /* Z, enc_dense, dec_dense, H, conv channels, head widths */
+#define VAE_MAX_PARAMS (1L << 28)
 #define VAE_TOK_PAD 0
 #define VAE_TOK_START 1
 #define VAE_TOK_END 2
@@ -53,6 +60,9 @@ typedef struct {
     int n_prop;
     int prop_hidden[VAE_MAX_PROP];
 } VaeConfig;
+
+/* Number of trainable parameters of a config (as double: no overflow on absurd sizes). */
+double vae_config_param_count(const VaeConfig *cfg);
 
 /* Fills `cfg` from a preset ("paper", "small", "tiny") for sequences of T tokens, a
  * vocabulary of V and P properties. CV_ERR_INVALID names an unknown preset. */

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +42,20 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double *ou
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end) {
-        cli_usage_error(cmd, "%s expects a number, got '%s'", opt, s);
+    if (errno || end == s || *end || !isfinite(v)) {
+        cli_usage_error(cmd, "%s expects a finite number, got '%s'", opt, s);
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_parse_temperature(const char *cmd, const char *opt, const char *s, double *out) {
+    if (cli_parse_double(cmd, opt, s, out)) return -1;
+    if (*out < 0.0) {
+        cli_usage_error(cmd, "%s must be >= 0 (0 = greedy), got '%s'", opt, s);
+        return -1;
+    }
     return 0;
 }
 

@@ -18,10 +18,12 @@ int cli_report(const char *cmd, const CvError *err);
 /* Prints "chemvae <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses a non-negative integer / a float option value; on failure prints a usage
- * error naming the option and returns -1. */
+/* Parses a non-negative integer / a finite float option value; on failure prints a
+ * usage error naming the option and returns -1. */
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
+/* A decoding temperature: finite and >= 0 (else a usage error naming the option, -1). */
+int cli_parse_temperature(const char *cmd, const char *opt, const char *s, double *out);
 
 /* The subcommands (DESIGN §8), one file each. main.c declares them weak instead (it
  * defines CLI_WEAK_COMMANDS) so the program links with whichever files exist. */

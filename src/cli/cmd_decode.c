@@ -83,7 +83,7 @@ int cmd_decode(int argc, char **argv) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': input = optarg; break;
-        case 'T': if (cli_parse_double(cmd, "--temperature", optarg, &temp)) return CLI_USAGE; break;
+        case 'T': if (cli_parse_temperature(cmd, "--temperature", optarg, &temp)) return CLI_USAGE; break;
         case 's': if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
         case 't': if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case 'C': if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;

@@ -185,6 +185,9 @@ int cmd_ingest(int argc, char **argv) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto done;
     }
+    if (cv_output_check(output, &err) || cv_output_check(rejects, &err) ||
+        (vocab_out && cv_output_check(vocab_out, &err)))
+        goto done;
     if (vocab_path) {
         if (vocab_load(&vocab, vocab_path, &err)) goto done;
         o.vocab = &vocab;

@@ -70,7 +70,7 @@ int cmd_interpolate(int argc, char **argv) {
         case O_MODEL: model = optarg; break;
         case O_STEPS: if (cli_parse_long(cmd, "--steps", optarg, &steps)) return CLI_USAGE; break;
         case O_DECODES: if (cli_parse_long(cmd, "--decodes", optarg, &decodes)) return CLI_USAGE; break;
-        case O_TEMP: if (cli_parse_double(cmd, "--temperature", optarg, &temperature)) return CLI_USAGE; break;
+        case O_TEMP: if (cli_parse_temperature(cmd, "--temperature", optarg, &temperature)) return CLI_USAGE; break;
         case O_SEED: if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
         case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
         case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;

@@ -127,7 +127,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
         REALARG(O_LR, "--lr", a->lr)
         REALARG(O_PRIOR, "--prior", a->prior)
         REALARG(O_TRUST, "--trust-radius", a->trust)
-        REALARG(O_TEMP, "--temperature", a->temperature)
+        case O_TEMP: if (cli_parse_temperature(cmd, "--temperature", optarg, &a->temperature)) return CLI_USAGE; break;
         REALARG(O_CONSTR, "--constrained", a->delta)
         case O_JSON: a->json = 1; break;
         case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &a->constrain)) return CLI_USAGE; break;

@@ -16,6 +16,7 @@
 
 #include "chemvae/checkpoint.h"
 #include "chemvae/chem.h"
+#include "chemvae/dataset.h"
 #include "chemvae/fileio.h"
 #include "report.h"
 #include "report_svg.h"
@@ -377,6 +378,15 @@ int cmd_report(int argc, char **argv) {
     CvError err = {0};
     CvAtomicFile af = {0};
     int rc = CLI_ERROR;
+    if (cv_output_check(out, &err)) goto fail;
+    if (rp.model) { /* a model or dataset that cannot be read is an error, not a thinner report */
+        CkptMeta meta = {0};
+        if (ckpt_read_meta(rp.model, &meta, &err)) goto fail;
+        ckpt_meta_free(&meta);
+        CvDataset ds = {0};
+        if (dataset_load(&ds, rp.data, &err)) goto fail;
+        dataset_free(&ds);
+    }
     if (store_open(db_path, STORE_READ_ONLY, &rp.db, &err)) goto fail;
     if (run_text && !strcmp(run_text, "latest")) {
         rp.scope = 0;

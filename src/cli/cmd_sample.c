@@ -106,8 +106,8 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         case O_AROUND: a->around = optarg; break;
         case O_RADIUS: if (cli_parse_double(cmd, "--radius", optarg, &a->radius)) return CLI_USAGE; break;
         case O_ATTEMPTS: if (cli_parse_long(cmd, "--attempts", optarg, &a->attempts)) return CLI_USAGE; break;
-        case O_TEMP: if (cli_parse_double(cmd, "--temperature", optarg, &a->temperature)) return CLI_USAGE; break;
-        case O_RETRY: if (cli_parse_double(cmd, "--retry-temperature", optarg, &a->retry_temperature)) return CLI_USAGE; break;
+        case O_TEMP: if (cli_parse_temperature(cmd, "--temperature", optarg, &a->temperature)) return CLI_USAGE; break;
+        case O_RETRY: if (cli_parse_temperature(cmd, "--retry-temperature", optarg, &a->retry_temperature)) return CLI_USAGE; break;
         case O_SEED: if (cli_parse_long(cmd, "--seed", optarg, &a->seed)) return CLI_USAGE; break;
         case O_DATA: a->data = optarg; break;
         case O_JSON: a->json = 1; break;

@@ -318,6 +318,12 @@ int cmd_train(int argc, char **argv) {
         return refit_head(data_path, out, (int)refit, o.adam.lr, o.seed);
     }
     if (!data_path) return cli_usage_error(cmd, "--data is required");
+    if (ov_latent > VAE_MAX_WIDTH || ov_hidden > VAE_MAX_WIDTH || ov_enc > VAE_MAX_WIDTH ||
+        ov_dec > VAE_MAX_WIDTH || ov_layers > GRU_MAX_LAYERS)
+        return cli_usage_error(cmd, "--latent, --hidden, --enc-dense and --dec-dense are at most %d, "
+                               "--gru-layers at most %d", VAE_MAX_WIDTH, GRU_MAX_LAYERS);
+    if (o.epochs < 1 || o.batch > 65536)
+        return cli_usage_error(cmd, "--epochs must be >= 1 and --batch at most 65536");
     if (o.batch < 2) return cli_usage_error(cmd, "--batch must be at least 2");
     if (o.word_dropout < 0.0f || o.word_dropout >= 1.0f)
         return cli_usage_error(cmd, "--word-dropout %g must be in [0, 1)", (double)o.word_dropout);
@@ -336,6 +342,9 @@ int cmd_train(int argc, char **argv) {
     int64_t run_id = 0;
     int rc = CLI_ERROR;
     CvStatus st;
+    /* outputs checked before the first epoch, not after it */
+    if ((st = cv_output_check(out, &err)) || (o.best && (st = cv_output_check(o.best, &err))))
+        goto fail;
     if ((st = dataset_load(&ds, data_path, &err))) goto fail;
     if (resume && access(out, F_OK) == 0) {
         if ((st = ckpt_load(out, &vae, &meta, o.batch, 1, NULL, &err))) goto fail;

@@ -1,7 +1,13 @@
 /* main.c — `chemvae <command> [options]`: dispatches to src/cli/cmd_<command>.c.
  * Each command is declared weak so that the table names every command of DESIGN §8 while
  * the program links whichever command files exist; a command whose file is absent from
- * this build says so instead of failing to link. */
+ * this build says so instead of failing to link.
+ *
+ * Every byte a command printed is checked before the exit status is returned: stdout is
+ * flushed, and a write error (a full disk, /dev/full, a closed file) turns the status into
+ * CLI_ERROR with a message, so `chemvae encode ... > out.csv` never exits 0 with a
+ * truncated file. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +49,15 @@ static void usage(FILE *out) {
     fprintf(out, "\n'chemvae <command> --help' shows a command's options.\n");
 }
 
+/* Flushes stdout; on a write error reports it and returns CLI_ERROR, else rc. */
+static int finish_stdout(const char *cmd, int rc) {
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+    fprintf(stderr, "chemvae%s%s: writing standard output failed: %s\n", cmd ? " " : "",
+            cmd ? cmd : "", errno ? strerror(errno) : "write error");
+    return CLI_ERROR;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -50,7 +65,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return CLI_OK;
+        return finish_stdout(NULL, CLI_OK);
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], COMMANDS[i].name) != 0) continue;
@@ -58,7 +73,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "chemvae: '%s' is not part of this build\n", argv[1]);
             return CLI_ERROR;
         }
-        return COMMANDS[i].fn(argc - 1, argv + 1);
+        return finish_stdout(argv[1], COMMANDS[i].fn(argc - 1, argv + 1));
     }
     fprintf(stderr, "chemvae: unknown command '%s'\n", argv[1]);
     usage(stderr);

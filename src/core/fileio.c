@@ -4,10 +4,14 @@
  * see either the old file or the new one. */
 #include "chemvae/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 CvStatus cv_read_file(const char *path, char **data, size_t *len, CvError *err) {
@@ -44,15 +48,107 @@ nomem:
     return cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory reading file", path);
 }
 
+/* Follows the symlink chain at `path` (the last link may dangle) into out[cap]: the path
+ * a write should finally replace. 0, or -1 with errno (ELOOP, ENAMETOOLONG, ...). */
+static int resolve_links(const char *path, char *out, size_t cap) {
+    if (strlen(path) >= cap) return errno = ENAMETOOLONG, -1;
+    snprintf(out, cap, "%s", path);
+    for (int hops = 0; hops < 40; hops++) {
+        struct stat st;
+        if (lstat(out, &st) != 0 || !S_ISLNK(st.st_mode)) return 0;
+        char target[PATH_MAX];
+        ssize_t n = readlink(out, target, sizeof target - 1);
+        if (n < 0) return -1;
+        target[n] = '\0';
+        if (target[0] == '/') {
+            if ((size_t)n >= cap) return errno = ENAMETOOLONG, -1;
+            memcpy(out, target, (size_t)n + 1);
+        } else {
+            char *slash = strrchr(out, '/');
+            size_t dir = slash ? (size_t)(slash - out) + 1 : 0;
+            if (dir + (size_t)n >= cap) return errno = ENAMETOOLONG, -1;
+            memcpy(out + dir, target, (size_t)n + 1);
+        }
+    }
+    return errno = ELOOP, -1;
+}
+
+/* Removes "<path>.tmp.<pid>" files whose process is gone (left by a killed writer). */
+static void remove_stale_temps(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    const char *base = slash ? slash + 1 : path;
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    if (dl >= sizeof dir) return;
+    if (slash) {
+        memcpy(dir, path, dl ? dl : 1);
+        dir[dl ? dl : 1] = '\0';
+    } else {
+        snprintf(dir, sizeof dir, ".");
+    }
+    DIR *d = opendir(dir);
+    if (!d) return;
+    size_t bl = strlen(base);
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp.", 5) != 0) continue;
+        char *end;
+        long pid = strtol(n + bl + 5, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours */
+        char full[PATH_MAX + 256];
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        unlink(full);
+    }
+    closedir(d);
+}
+
 CvStatus cv_atomic_open(CvAtomicFile *af, const char *path, CvError *err) {
     memset(af, 0, sizeof *af);
-    if (strlen(path) >= sizeof af->path)
-        return cv_error_set(err, CV_ERR_INVALID, "path too long: %s", path);
-    snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (resolve_links(path, af->path, sizeof af->path) != 0)
+        return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (stat(af->path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file to write", path);
+        if (!S_ISREG(st.st_mode)) {
+            af->stream = 1;
+            af->fp = fopen(af->path, "wb");
+            if (!af->fp) return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
+            return CV_OK;
+        }
+    }
+    remove_stale_temps(af->path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", af->path, (long)getpid());
     af->fp = fopen(af->tmp, "wb");
     if (!af->fp)
         return cv_error_set(err, CV_ERR_IO, "%s: cannot create: %s", af->tmp, strerror(errno));
+    return CV_OK;
+}
+
+CvStatus cv_output_check(const char *path, CvError *err) {
+    char target[4096];
+    if (resolve_links(path, target, sizeof target) != 0)
+        return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (stat(target, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file to write", path);
+        if (!S_ISREG(st.st_mode)) return CV_OK; /* a device or FIFO: written as a stream */
+    }
+    CvStatus s = cv_mkdir_parents(target, err);
+    if (s) return s;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", target);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0'; /* a file in / */
+    else
+        *slash = '\0';
+    if (access(dir, W_OK) != 0)
+        return cv_error_set(err, CV_ERR_IO, "%s: cannot write in %s: %s", path, dir, strerror(errno));
     return CV_OK;
 }
 
@@ -64,6 +160,14 @@ CvStatus cv_atomic_write(CvAtomicFile *af, const void *buf, size_t n, CvError *e
 
 CvStatus cv_atomic_commit(CvAtomicFile *af, CvError *err) {
     if (!af->fp) return cv_error_set(err, CV_ERR_IO, "%s: not open", af->path);
+    if (af->stream) {
+        int sbad = ferror(af->fp) || fflush(af->fp) != 0;
+        int se = errno;
+        if (fclose(af->fp) != 0 && !sbad) sbad = 1, se = errno;
+        af->fp = NULL;
+        return sbad ? cv_error_set(err, CV_ERR_IO, "%s: write failed: %s", af->path, strerror(se))
+                    : CV_OK;
+    }
     int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
     int e = errno;
     if (fclose(af->fp) != 0 && !bad) {

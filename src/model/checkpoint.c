@@ -294,6 +294,12 @@ static CvStatus open_checked(const char *path, char **buf, Reader *r, CkptMeta *
         return cv_error_set(err, CV_ERR_FORMAT,
                             "%s: %s checkpoint: %zu bytes, its header describes %zu", path,
                             len < expect ? "truncated" : "oversized", len, expect);
+    /* the sizes in the text must fit the parameters the file holds (checked before the
+     * model is allocated: a header claiming a huge model costs nothing) */
+    if ((double)np < vae_config_param_count(&meta->cfg))
+        return cv_error_set(err, CV_ERR_FORMAT,
+                            "%s: its header describes a model of %.0f parameters, the file holds %llu",
+                            path, vae_config_param_count(&meta->cfg), (unsigned long long)np);
     if (cv_crc32(0, r->data, len - 4) != stored)
         return cv_error_set(err, CV_ERR_FORMAT, "%s: checkpoint is corrupted (CRC mismatch)", path);
     r->pos = body;

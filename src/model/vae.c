@@ -88,6 +88,22 @@ CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *c
     return vae_config_validate(cfg, err);
 }
 
+double vae_config_param_count(const VaeConfig *c) {
+    double n = 0, in = c->V, L = c->T;
+    for (int i = 0; i < c->n_conv; i++) {
+        n += (double)c->conv_ch[i] * in * c->conv_k[i] + 3.0 * c->conv_ch[i]; /* w, b, BN */
+        in = c->conv_ch[i];
+        L -= c->conv_k[i] - 1;
+    }
+    double D = c->enc_dense, Z = c->Z, E = c->dec_dense, H = c->H, V = c->V;
+    n += L * in * D + 3 * D + 2 * (D * Z + Z) + Z * E + E;
+    for (int l = 0; l < c->gru_layers; l++) n += 3 * H * ((l ? H : E + V) + H + 2);
+    n += H * V + V;
+    double prev = Z;
+    for (int i = 0; i < c->n_prop; i++) n += prev * c->prop_hidden[i] + c->prop_hidden[i], prev = c->prop_hidden[i];
+    return n + prev * c->P + c->P;
+}
+
 CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
     struct {
         const char *name;
@@ -100,6 +116,15 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
             return cv_error_set(err, CV_ERR_INVALID, "model config: %s must be positive, got %d",
                                 pos[i].name, pos[i].v);
     if (c->V < 4) return cv_error_set(err, CV_ERR_INVALID, "model config: V=%d < 4", c->V);
+    if (c->T > VAE_MAX_T || c->V > VAE_MAX_V)
+        return cv_error_set(err, CV_ERR_INVALID, "model config: T=%d, V=%d (at most %d, %d)", c->T,
+                            c->V, VAE_MAX_T, VAE_MAX_V);
+    int widths[] = {c->Z, c->enc_dense, c->dec_dense, c->H, c->P};
+    const char *wname[] = {"Z", "enc_dense", "dec_dense", "H", "P"};
+    for (int i = 0; i < 5; i++)
+        if (widths[i] > VAE_MAX_WIDTH)
+            return cv_error_set(err, CV_ERR_INVALID, "model config: %s=%d is more than %d",
+                                wname[i], widths[i], VAE_MAX_WIDTH);
     if (c->P < 0) return cv_error_set(err, CV_ERR_INVALID, "model config: P=%d", c->P);
     if (c->n_conv < 1 || c->n_conv > VAE_MAX_CONV)
         return cv_error_set(err, CV_ERR_INVALID, "model config: n_conv=%d not in 1..%d",
@@ -121,10 +146,21 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
                                 "model config: T=%d too short for the conv stack (kernels sum too large)",
                                 c->T);
     }
+    for (int i = 0; i < c->n_conv; i++)
+        if (c->conv_ch[i] > VAE_MAX_WIDTH)
+            return cv_error_set(err, CV_ERR_INVALID, "model config: conv%d has %d channels (at most %d)",
+                                i, c->conv_ch[i], VAE_MAX_WIDTH);
     for (int i = 0; i < c->n_prop; i++)
-        if (c->prop_hidden[i] <= 0)
+        if (c->prop_hidden[i] <= 0 || c->prop_hidden[i] > VAE_MAX_WIDTH)
             return cv_error_set(err, CV_ERR_INVALID, "model config: prop_hidden[%d]=%d", i,
                                 c->prop_hidden[i]);
+    double np = vae_config_param_count(c);
+    if (np > (double)VAE_MAX_PARAMS)
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "model config: %.0f M parameters (at most %ld M): refused before "
+                            "allocating (H=%d, Z=%d, enc_dense=%d, dec_dense=%d)",
+                            np / 1e6, VAE_MAX_PARAMS / 1000000, c->H, c->Z, c->enc_dense,
+                            c->dec_dense);
     return CV_OK;
 }
 
