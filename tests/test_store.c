@@ -23,6 +23,7 @@
 
 #include "../src/store/store_internal.h"
 #include "chemvae/store.h"
+#include "support/runcmd.h"
 
 /* ---- fixtures -------------------------------------------------------------------------- */
 
@@ -492,6 +493,39 @@ static void test_concurrent_writers(void **state) {
 
 /* ---- read-only ------------------------------------------------------------------------------ */
 
+/* A run whose process no longer exists (a killed command) is 'interrupted' at the next
+ * read-write open; a run of a live process stays 'running'. */
+static void test_dead_runs_interrupted(void **state) {
+    (void)state;
+    char dir[64], path[128];
+    assert_int_equal(runcmd_mkdtemp(dir, sizeof dir, "cvstore-dead"), 0);
+    snprintf(path, sizeof path, "%s/r.db", dir);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) { /* starts a run and dies without finishing it */
+        Store *s = NULL;
+        CvError e = {0};
+        int64_t id = 0;
+        _exit(store_open(path, 0, &s, &e) || store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &id, &e));
+    }
+    int wst = 0;
+    assert_int_equal(waitpid(child, &wst, 0), child);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    Store *s = NULL;
+    CvError err = {0};
+    int64_t live = 0;
+    assert_int_equal(store_open(path, 0, &s, &err), CV_OK);
+    assert_int_equal(store_run_begin(s, "train", NULL, NULL, NULL, 1, 0, &live, &err), CV_OK);
+    store_close(s);
+    assert_int_equal(store_open(path, 0, &s, &err), CV_OK);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE id = 1 AND status = 'interrupted' "
+                                  "AND finished_at IS NOT NULL"), 1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE id = 2 AND status = 'running'"), 1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE pid IS NOT NULL AND host IS NOT NULL"), 2);
+    store_close(s);
+    runcmd_rmtree(dir);
+}
+
 static void test_readonly_rejects_writes(void **state) {
     (void)state;
     TmpDb t;
@@ -549,7 +583,7 @@ static void test_readonly_rejects_writes(void **state) {
     assert_non_null(strstr(err.msg, "read-only"));
     /* Reads still work, including introspection pragmas. */
     assert_int_equal(query_int(ro, "SELECT count(*) FROM runs"), 1);
-    assert_int_equal(query_int(ro, "SELECT count(*) FROM pragma_table_info('runs')"), 10);
+    assert_int_equal(query_int(ro, "SELECT count(*) FROM pragma_table_info('runs')"), 12);
     StoreTable r;
     assert_int_equal(store_select(ro, "PRAGMA table_info(molecules)", NULL, 0, &r, &err), 0);
     assert_int_equal(r.nrow, 8);
@@ -890,6 +924,7 @@ int main(void) {
         cmocka_unit_test(test_canned_views),
         cmocka_unit_test(test_output_escaping),
         cmocka_unit_test(test_json_builder),
+        cmocka_unit_test(test_dead_runs_interrupted),
         cmocka_unit_test(test_chem_sql_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,10 +4,11 @@
  * Schema (DESIGN §7, version STORE_SCHEMA_VERSION in PRAGMA user_version, application_id
  * STORE_APPLICATION_ID):
  *   runs(id, kind, status, started_at, finished_at, config, model_path, model_hash,
- *        seed, parent)
+ *        seed, parent, pid, host)   -- pid/host: the process that runs it; a read-write
+ *        open marks 'running' runs of this host whose process is gone 'interrupted'
  *   molecules(id, smiles UNIQUE canonical, mw, logp, qed, sa, penalized_logp, first_run)
  *   generations(id, run_id, method, step, source, raw_smiles, valid, molecule_id, z,
- *               predicted, similarity)
+ *               predicted, similarity, failure)
  *   training_metrics(run_id, epoch, step, split, loss, recon, kl, prop, beta, lr,
  *                    accuracy, extra)
  *   eval_metrics(run_id, name, value)   -- one value per (run, name); re-inserting replaces
@@ -36,7 +37,7 @@
 
 #include "chemvae/error.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x63766165 /* "cvae" */
 #define STORE_BUSY_TIMEOUT_MS 30000 /* a loaded 2-core machine can hold a write lock for seconds */
 

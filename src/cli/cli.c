@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -68,7 +69,13 @@ CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err) {
     int use_stdin = !path || !strcmp(path, "-");
     in->name = path ? path : "stdin";
     in->fp = use_stdin ? stdin : fopen(path, "r");
-    if (!in->fp) return cv_error_set(err, CV_ERR_IO, "%s: cannot open", path);
+    if (!in->fp) return cv_error_set(err, CV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (!use_stdin && fstat(fileno(in->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(in->fp);
+        in->fp = NULL;
+        return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file of lines", path);
+    }
     return CV_OK;
 }
 

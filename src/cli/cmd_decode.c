@@ -3,6 +3,7 @@
  * column written by `chemvae encode`, and a header line are skipped) from --input FILE or
  * stdin, decodes them in batches, and prints index,smiles,valid (RDKit). */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static int parse_z(char *line, float *z, int Z) {
     }
     for (int k = 0; k < Z; k++) {
         z[k] = strtof(p, &end);
-        if (end == p) return -1;
+        if (end == p || !isfinite(z[k])) return -1;
         p = end;
         if (k + 1 < Z) {
             if (*p != ',') return -1;
@@ -119,7 +120,7 @@ int cmd_decode(int argc, char **argv) {
         char *line = in.line;
         if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z') continue;
         if (parse_z(line, z + B * Z, (int)Z)) {
-            fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated numbers\n", in.name,
+            fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n", in.name,
                     in.lineno, Z);
             bad = 1;
             continue;

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +98,14 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     /* 1 -> 2: why each invalid generation failed (smiles_grammar.h's classes). */
     "ALTER TABLE generations ADD COLUMN failure TEXT CHECK(failure IS NULL OR failure IN "
     "('syntax','ring','valence','aromaticity','length','other'));\n",
+    /* 2 -> 3: which process runs a run, so a killed one can be told from a live one. */
+    "ALTER TABLE runs ADD COLUMN pid INTEGER;\n"
+    "ALTER TABLE runs ADD COLUMN host TEXT;\n",
 };
 
 static const char *const STMT_SQL[ST_COUNT] = {
-    [ST_RUN_BEGIN] = "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_RUN_BEGIN] = "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent, pid, host) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, finished_at = CASE WHEN ?2 = 'running' "
                       "THEN NULL ELSE " NOW_SQL " END WHERE id = ?1",
     [ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
@@ -339,6 +343,37 @@ static CvStatus check_path_length(const Store *s, CvError *err) {
                         s->path, n, vfs->mxPathname - 8);
 }
 
+/* This machine's name (runs record it with their pid). */
+static const char *this_host(char *buf, size_t cap) {
+    if (gethostname(buf, cap) != 0) snprintf(buf, cap, "unknown");
+    buf[cap - 1] = '\0';
+    return buf;
+}
+
+/* Runs still 'running' whose process (on this host) no longer exists were killed: they
+ * become 'interrupted'. A pid reused by another process keeps its run 'running' (the safe
+ * side). Best effort: a DB busy with other writers is left for the next open. */
+static void reap_dead_runs(Store *s) {
+    char host[256];
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, pid FROM runs WHERE status = 'running' AND pid IS "
+                           "NOT NULL AND host = ?1", -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'interrupted', finished_at = " NOW_SQL
+                           " WHERE id = ?1 AND status = 'running'", -1, &upd, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_bind_text(sel, 1, this_host(host, sizeof host), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
+        if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+        sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+        sqlite3_step(upd);
+        sqlite3_reset(upd);
+    }
+done:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+}
+
 static CvStatus open_read_write(Store *s, CvError *err) {
     CvStatus status = check_path_length(s, err);
     if (status) return status;
@@ -374,7 +409,9 @@ static CvStatus open_read_write(Store *s, CvError *err) {
     status = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
                       "setting pragmas", err);
     if (status) return status;
-    return version < STORE_SCHEMA_VERSION ? migrate(s, err) : CV_OK;
+    if (version < STORE_SCHEMA_VERSION && (status = migrate(s, err))) return status;
+    reap_dead_runs(s);
+    return CV_OK;
 }
 
 static CvStatus open_read_only(Store *s, CvError *err) {
@@ -469,6 +506,9 @@ CvStatus store_run_begin(Store *s, const char *kind, const char *config_json,
     else
         sqlite3_bind_null(st, 5);
     bind_id(st, 6, parent_run);
+    char host[256];
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)getpid());
+    bind_text(st, 8, this_host(host, sizeof host));
     int rc = step_done(st);
     if (rc != SQLITE_OK) {
         status = store_db_error(s, err, rc, "starting a run");
