@@ -5,7 +5,7 @@
  * a suffix; a changed input re-runs its stage and every later one; a missing output re-runs
  * only its stage; a failed stage stays 'started' and continues with its `resume` words; bad
  * files and unknown stages are refused with the right exit codes; a `prebuilt` file stands
- * in for a stage that never ran. */
+ * in for a stage that never ran; only outputs the runner made are ever removed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,10 +207,50 @@ static void test_resume_and_errors(void **state) {
     assert_int_equal(WEXITSTATUS(status), 2);
 }
 
+/* The runner removes only outputs it made: an `out` naming an existing input is refused
+ * with nothing deleted; its own unchanged output is replaced when the stage re-runs; an
+ * output edited since is refused, kept as it is. */
+static void test_outputs_owned(void **state) {
+    (void)state;
+    char pipe5[160], csv[160], vocab[160], *out;
+    snprintf(pipe5, sizeof pipe5, "%s/own.pipe", g_dir);
+    snprintf(csv, sizeof csv, "%s/small.csv", g_dir);
+    snprintf(vocab, sizeof vocab, "%s/out5/v.vocab", g_dir);
+    write_file(csv, "smiles\nCCO\nCCN\n");
+    write_file(pipe5, "set STATE out5\nstage bad score\n  in small.csv\n  args --input small.csv\n"
+                      "  out small.csv\n");
+    assert_int_equal(run("own.pipe", "", &out), 1);
+    assert_non_null(strstr(out, "its output small.csv already exists and was not made by this pipeline"));
+    char *kept = read_all(csv);
+    assert_non_null(kept);
+    assert_string_equal(kept, "smiles\nCCO\nCCN\n");
+    free(kept);
+
+    write_file(pipe5, "set STATE out5\nstage v vocab\n  in small.csv\n  args build small.csv -o out5/v.vocab\n"
+                      "  out out5/v.vocab\n");
+    assert_int_equal(run("own.pipe", "", &out), 0);
+    write_file(csv, "smiles\nCCO\nCCCl\n");
+    assert_int_equal(run("own.pipe", "", &out), 0); /* its own output, unchanged: replaced */
+    assert_non_null(strstr(out, "inputs changed"));
+    char *v = read_all(vocab);
+    assert_non_null(v);
+    assert_non_null(strstr(v, "Cl"));
+    free(v);
+    write_file(vocab, "edited by hand\n");
+    write_file(csv, "smiles\nCCO\nCCBr\n");
+    assert_int_equal(run("own.pipe", "", &out), 1);
+    assert_non_null(strstr(out, "already exists and changed since this pipeline wrote it"));
+    v = read_all(vocab);
+    assert_non_null(v);
+    assert_string_equal(v, "edited by hand\n");
+    free(v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_skip_from),
         cmocka_unit_test(test_resume_and_errors),
+        cmocka_unit_test(test_outputs_owned),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

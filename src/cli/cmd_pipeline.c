@@ -21,9 +21,18 @@
  * --from STAGE runs that stage and every later one unconditionally.
  *
  * State file STATE/state (text, rewritten atomically after every transition):
- *   chemvae-pipeline-state 1
+ *   chemvae-pipeline-state 2
  *   pipeline <run id of the last runner>
  *   stage <name> <started|done|prebuilt> <key> <stage run id>
+ *   output <stage name> <FNV-1a 64 of the file, or - while the stage runs> <path>
+ * (version 1 files, without output lines, are read too).
+ *
+ * Outputs: the runner only removes or replaces files it made. An `out` path that exists
+ * before its stage runs is removed only when the state records it as that stage's output
+ * with the same contents (or as written by a run of the stage that did not finish);
+ * anything else there (an input named as an output by mistake, a file of the user's) stops
+ * the runner before the stage, naming the file, with nothing deleted. Hashes are taken
+ * when the stage finishes.
  * STATE defaults to results/${PIPELINE}; an flock on STATE/lock keeps two runners apart.
  *
  * Results DB: one runs row of kind 'pipeline' per invocation and one of kind 'stage' per
@@ -51,7 +60,8 @@
 #include "chemvae/store.h"
 #include "cli.h"
 
-#define STATE_MAGIC "chemvae-pipeline-state 1"
+#define STATE_MAGIC "chemvae-pipeline-state 2"
+#define STATE_MAGIC_V1 "chemvae-pipeline-state 1"
 
 static volatile sig_atomic_t g_signal; /* last SIGINT/SIGTERM seen by the runner */
 
@@ -84,6 +94,8 @@ typedef struct {
     StageStatus status;
     char key[17];
     long long run;
+    char (*owned)[17]; /* (outputs.n) per output: "" not made here, "-" made by an
+                          unfinished run, else the hash of what the stage wrote */
 } StageRecord;
 
 typedef struct {
@@ -95,15 +107,43 @@ typedef struct {
 
 /* Reads STATE/state; a missing file means nothing ran yet. Unknown stages are dropped (the
  * pipeline file changed); a malformed file is reported and ignored (everything re-runs). */
+/* The output record of stage i for `path`, or NULL when path is not one of its outputs. */
+static char *owned_slot(const State *s, const PipeFile *pf, size_t i, const char *path) {
+    const PipeStage *st = &pf->stages[i];
+    for (size_t k = 0; k < st->outputs.n; k++)
+        if (!strcmp(st->outputs.v[k], path)) return s->rec[i].owned[k];
+    return NULL;
+}
+
+/* Parses "output <stage> <hash> <path>" into the stage's record (unknown ones ignored). */
+static int load_output_line(State *s, const PipeFile *pf, char *line) {
+    char *name = line + 7, *hash = strchr(name, ' ');
+    if (!hash) return 0;
+    *hash++ = '\0';
+    char *path = strchr(hash, ' ');
+    if (!path) return 0;
+    *path++ = '\0';
+    path[strcspn(path, "\n")] = '\0';
+    if (strlen(hash) != 16 && strcmp(hash, "-")) return 0;
+    int i = pipefile_find_stage(pf, name);
+    char *slot = i < 0 ? NULL : owned_slot(s, pf, (size_t)i, path);
+    if (slot) snprintf(slot, 17, "%s", hash);
+    return 1;
+}
+
 static void state_load(State *s, const PipeFile *pf) {
     FILE *fp = fopen(s->file, "r");
     if (!fp) return;
-    char line[512];
-    int ok = fgets(line, sizeof line, fp) && !strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC));
-    while (ok && fgets(line, sizeof line, fp)) {
+    char *line = NULL;
+    size_t lcap = 0;
+    int ok = getline(&line, &lcap, fp) > 0 && (!strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) ||
+                                               !strncmp(line, STATE_MAGIC_V1, strlen(STATE_MAGIC_V1)));
+    while (ok && getline(&line, &lcap, fp) > 0) {
         char name[256], status[16], key[32];
         long long run;
-        if (sscanf(line, "pipeline %lld", &run) == 1) {
+        if (!strncmp(line, "output ", 7)) {
+            ok = load_output_line(s, pf, line);
+        } else if (sscanf(line, "pipeline %lld", &run) == 1) {
             s->last_pipeline = run;
         } else if (sscanf(line, "stage %255s %15s %31s %lld", name, status, key, &run) == 4 && strlen(key) == 16) {
             int i = pipefile_find_stage(pf, name);
@@ -118,10 +158,16 @@ static void state_load(State *s, const PipeFile *pf) {
             ok = 0;
         }
     }
+    free(line);
     fclose(fp);
     if (!ok) {
         fprintf(stderr, "chemvae pipeline: %s is not a pipeline state file; running every stage\n", s->file);
-        memset(s->rec, 0, pf->nstages * sizeof *s->rec);
+        for (size_t i = 0; i < pf->nstages; i++) {
+            char (*owned)[17] = s->rec[i].owned;
+            memset(&s->rec[i], 0, sizeof s->rec[i]);
+            s->rec[i].owned = owned;
+            memset(owned, 0, pf->stages[i].outputs.n * sizeof *owned);
+        }
     }
 }
 
@@ -130,10 +176,15 @@ static CvStatus state_save(const State *s, const PipeFile *pf, long long pipelin
     CvStatus st = cv_atomic_open(&af, s->file, err);
     if (st) return st;
     fprintf(af.fp, "%s\npipeline %lld\n", STATE_MAGIC, pipeline_run);
-    for (size_t i = 0; i < pf->nstages; i++)
+    for (size_t i = 0; i < pf->nstages; i++) {
         if (s->rec[i].status != ST_NONE)
             fprintf(af.fp, "stage %s %s %s %lld\n", pf->stages[i].name, STATUS_NAMES[s->rec[i].status], s->rec[i].key,
                     s->rec[i].run);
+        for (size_t k = 0; k < pf->stages[i].outputs.n; k++)
+            if (s->rec[i].owned[k][0])
+                fprintf(af.fp, "output %s %s %s\n", pf->stages[i].name, s->rec[i].owned[k],
+                        pf->stages[i].outputs.v[k]);
+    }
     return cv_atomic_commit(&af, err);
 }
 
@@ -169,6 +220,42 @@ static int outputs_exist(const State *s, const PipeStage *st) {
     for (size_t i = 0; i < st->outputs.n; i++)
         if (!file_exists(st->outputs.v[i])) return 0;
     return 1;
+}
+
+/* Before a stage runs afresh: every existing output must be one this runner made for the
+ * stage (recorded, unchanged or from an unfinished run); then they are removed and marked
+ * as being written. Refuses, removing nothing, when one is not. */
+static CvStatus claim_outputs(State *s, const PipeFile *pf, size_t i, CvError *err) {
+    const PipeStage *st = &pf->stages[i];
+    char (*owned)[17] = s->rec[i].owned;
+    for (size_t k = 0; k < st->outputs.n; k++) {
+        const char *out = st->outputs.v[k];
+        if (!file_exists(out)) continue;
+        char now[17] = "";
+        if (owned[k][0] && strcmp(owned[k], "-") && cv_hash_file(out, now, err)) return CV_ERR_IO;
+        if (!owned[k][0] || (strcmp(owned[k], "-") && strcmp(owned[k], now)))
+            return cv_error_set(err, CV_ERR_IO,
+                                "stage '%s': its output %s already exists and %s; move it away "
+                                "or change the stage's 'out' (nothing was deleted)",
+                                st->name, out,
+                                owned[k][0] ? "changed since this pipeline wrote it"
+                                            : "was not made by this pipeline");
+    }
+    for (size_t k = 0; k < st->outputs.n; k++) {
+        if (unlink(st->outputs.v[k]) != 0 && errno != ENOENT)
+            return cv_error_set(err, CV_ERR_IO, "stage '%s': cannot remove old output %s: %s", st->name,
+                                st->outputs.v[k], strerror(errno));
+        snprintf(owned[k], 17, "-");
+    }
+    return CV_OK;
+}
+
+/* After a stage finished: the hash of each output it wrote. */
+static CvStatus record_outputs(State *s, const PipeFile *pf, size_t i, CvError *err) {
+    const PipeStage *st = &pf->stages[i];
+    for (size_t k = 0; k < st->outputs.n; k++)
+        if (cv_hash_file(st->outputs.v[k], s->rec[i].owned[k], err)) return CV_ERR_IO;
+    return CV_OK;
 }
 
 /* The stage's key: its own hash chained with the previous stage's key and run. */
@@ -302,6 +389,11 @@ static int pipeline_run(const RunOptions *o) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    for (size_t i = 0; i < pf.nstages; i++)
+        if (!(s.rec[i].owned = calloc(pf.stages[i].outputs.n + 1, sizeof *s.rec[i].owned))) {
+            cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
     if (cv_mkdir_parents(s.file, &err)) goto fail;
     char lock_path[PATH_MAX + 8];
     snprintf(lock_path, sizeof lock_path, "%s/lock", s.dir);
@@ -354,7 +446,9 @@ static int pipeline_run(const RunOptions *o) {
             int copy = dst && strcmp(dst, st->prebuilt) != 0 && !file_exists(dst);
             fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", st->name, st->prebuilt,
                     copy ? "; copied to " : "", copy ? dst : "");
-            if (!o->dry_run && copy && copy_file(st->prebuilt, dst, &err)) goto fail;
+            if (!o->dry_run && copy &&
+                (copy_file(st->prebuilt, dst, &err) || cv_hash_file(dst, rec->owned[0], &err)))
+                goto fail;
             if (!o->dry_run) {
                 rec->status = ST_PREBUILT;
                 snprintf(rec->key, sizeof rec->key, "%016llx", 0ULL);
@@ -408,13 +502,7 @@ static int pipeline_run(const RunOptions *o) {
             ran++;
             continue;
         }
-        if (!resuming)
-            for (size_t k = 0; k < st->outputs.n; k++)
-                if (unlink(st->outputs.v[k]) != 0 && errno != ENOENT) {
-                    cv_error_set(&err, CV_ERR_IO, "stage '%s': cannot remove old output %s: %s", st->name,
-                                 st->outputs.v[k], strerror(errno));
-                    goto fail;
-                }
+        if (!resuming && claim_outputs(&s, &pf, i, &err)) goto fail;
         CvJson cfg = {0};
         cv_json_begin_object(&cfg);
         cv_json_kv_string(&cfg, "stage", st->name);
@@ -481,7 +569,7 @@ static int pipeline_run(const RunOptions *o) {
         }
         store_run_finish(db, srun, STORE_RUN_OK, NULL);
         rec->status = ST_DONE;
-        if (state_save(&s, &pf, prun, &err)) goto fail;
+        if (record_outputs(&s, &pf, i, &err) || state_save(&s, &pf, prun, &err)) goto fail;
         act[i] = resuming ? "resumed" : "ran";
         ran++;
     }
@@ -510,6 +598,7 @@ done:
     free(argv);
     free(act);
     free(secs);
+    for (size_t i = 0; s.rec && i < pf.nstages; i++) free(s.rec[i].owned);
     free(s.rec);
     pipefile_free(&pf);
     return rc;

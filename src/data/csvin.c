@@ -194,6 +194,10 @@ static void process_line(Csvin *r, const char *s, size_t n) {
     }
     r->rec_lines++;
     r->got_row = 0;
+    /* libcsv grows its field buffer by a fixed block; a block as large as the buffer makes
+     * the growth geometric (a 10 MB field costs ~20 reallocations, not 80,000) */
+    size_t have = csv_get_buffer_size(&r->parser);
+    csv_set_blk_size(&r->parser, have > 128 ? have : 128);
     size_t k = csv_parse(&r->parser, s, n, cb_field, cb_row, r);
     if (r->stopped || r->nomem) return;
     if (k < n) {
