@@ -65,6 +65,16 @@ void store_close(Store *db);
  * "database is locked" (default STORE_BUSY_TIMEOUT_MS). */
 void store_set_busy_timeout(Store *db, int ms);
 
+/* Seconds a store_select / store_select_each statement may run before it is stopped with
+ * CV_ERR_DB ("stopped after S s"); 0 = no limit (the default). Checked through SQLite's
+ * progress handler, so a runaway query (a recursive CTE without end) cannot hang. */
+void store_set_query_timeout(Store *db, double seconds);
+
+/* 1 when a read-only open found the DB on read-only media (a directory where SQLite cannot
+ * create its WAL side files) and reads it as immutable: correct as long as nothing writes
+ * it meanwhile, which that medium rules out. */
+int store_is_immutable(const Store *db);
+
 /* The path the store was opened with (for messages). */
 const char *store_path(const Store *db);
 

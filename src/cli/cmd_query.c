@@ -11,6 +11,7 @@
  * raw SQL stream row by row; tables are collected first to size the columns. Views with
  * several parts (run N, molecule) print each part under a "== name" line (table), after a
  * "# name" line (CSV), or as the members of one JSON object. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ static void usage(FILE *out) {
             "  -n N               top: number of molecules (default 20)\n"
             "  --asc              top: lowest first (e.g. --by sa --asc)\n"
             "  --run N            top: only molecules run N generated\n"
+            "  --timeout S        stop a statement after S seconds (default 60; 0 = never)\n"
             "  -h, --help         this help\n"
             "\n"
             "SQL functions: mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"
@@ -179,7 +181,7 @@ static CvStatus list_schema(Store *db, StoreTable *t, CvError *err) {
 }
 
 int cmd_query(int argc, char **argv) {
-    enum { OPT_DB = 256, OPT_FORMAT, OPT_CSV, OPT_JSON, OPT_MAXW, OPT_BY, OPT_ASC, OPT_RUN };
+    enum { OPT_DB = 256, OPT_FORMAT, OPT_CSV, OPT_JSON, OPT_MAXW, OPT_BY, OPT_ASC, OPT_RUN, OPT_TIMEOUT };
     static const struct option LONG[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -190,6 +192,7 @@ int cmd_query(int argc, char **argv) {
         {"by", required_argument, NULL, OPT_BY},
         {"asc", no_argument, NULL, OPT_ASC},
         {"run", required_argument, NULL, OPT_RUN},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -202,6 +205,11 @@ int cmd_query(int argc, char **argv) {
     long v;
     int c;
     char key[24];
+    double timeout = 60;
+    /* `run -5` would reach getopt as an option: say what is wrong with it instead */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "run") && argv[i + 1][0] == '-' && isdigit((unsigned char)argv[i + 1][1]))
+            return cli_usage_error(CMD, "run N: N is a run id (a positive number), got '%s'", argv[i + 1]);
     optind = 1;
     while ((c = getopt_long(argc, argv, "hn:p:", LONG, NULL)) != -1) {
         switch (c) {
@@ -238,6 +246,10 @@ int cmd_query(int argc, char **argv) {
         case OPT_RUN:
             if (cli_parse_long(CMD, "--run", optarg, &o.run)) return CLI_USAGE;
             break;
+        case OPT_TIMEOUT:
+            if (cli_parse_double(CMD, "--timeout", optarg, &timeout)) return CLI_USAGE;
+            if (timeout < 0) return cli_usage_error(CMD, "--timeout must be >= 0 seconds");
+            break;
         case 'h': usage(stdout); return CLI_OK;
         default: return cli_usage_error(CMD, "unknown option");
         }
@@ -266,6 +278,9 @@ int cmd_query(int argc, char **argv) {
     CvError err = {0};
     CvStatus status = store_open(o.db_path, STORE_READ_ONLY, &db, &err);
     if (status) return cli_report(CMD, &err);
+    if (store_is_immutable(db))
+        fprintf(stderr, "chemvae query: %s is on read-only media: read as immutable\n", o.db_path);
+    store_set_query_timeout(db, timeout);
     if (!strcmp(view, "top"))
         status = print_view_top(db, &o, &err);
     else if (!strcmp(view, "runs"))

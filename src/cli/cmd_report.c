@@ -388,6 +388,8 @@ int cmd_report(int argc, char **argv) {
         dataset_free(&ds);
     }
     if (store_open(db_path, STORE_READ_ONLY, &rp.db, &err)) goto fail;
+    if (store_is_immutable(rp.db))
+        fprintf(stderr, "chemvae report: %s is on read-only media: read as immutable\n", db_path);
     if (run_text && !strcmp(run_text, "latest")) {
         rp.scope = 0;
         rp.scope = report_latest_run(&rp, "r.kind = 'pipeline'", NULL);

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 /* ---- the read-only authorizer ------------------------------------------------------- */
@@ -166,9 +167,25 @@ static void column_value(sqlite3_stmt *st, int c, StoreValue *v) {
     }
 }
 
+static double monotonic_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* SQLite's progress handler: a non-zero return interrupts the statement. */
+static int past_deadline(void *ctx) {
+    const Store *s = ctx;
+    return monotonic_seconds() > s->query_deadline;
+}
+
 CvStatus store_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
                            StoreRowFn fn, void *ctx, CvError *err) {
     sqlite3_stmt *st = NULL;
+    if (s->query_timeout > 0) {
+        s->query_deadline = monotonic_seconds() + s->query_timeout;
+        sqlite3_progress_handler(s->db, 10000, past_deadline, s);
+    }
     const char **names = NULL;
     StoreValue *vals = NULL;
     CvStatus status = prepare_readonly(s, sql, &st, err);
@@ -197,12 +214,18 @@ CvStatus store_select_each(Store *s, const char *sql, const StoreValue *params, 
             break;
         }
     }
+    if (rc == SQLITE_INTERRUPT && s->query_timeout > 0) {
+        status = cv_error_set(err, CV_ERR_DB, "%s: query stopped after %g s (the time limit; "
+                              "--timeout changes it)", s->path, s->query_timeout);
+        goto fail;
+    }
     if (rc != SQLITE_DONE) {
         status = store_db_error(s, err, rc, "query");
         goto fail;
     }
     if (nrow == 0) fn(ctx, ncol, names, NULL);
 fail:
+    if (s->query_timeout > 0) sqlite3_progress_handler(s->db, 0, NULL, NULL);
     free(names);
     free(vals);
     sqlite3_finalize(st);

@@ -414,6 +414,30 @@ static CvStatus open_read_write(Store *s, CvError *err) {
     return CV_OK;
 }
 
+/* 1 when new files can be created in path's directory. */
+static int dir_writable(const char *path) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    return access(dir, W_OK) == 0;
+}
+
+/* "file:<path, percent-encoded>?immutable=1" (malloc'd), or NULL. */
+static char *immutable_uri(const char *path) {
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + 32);
+    if (!u) return NULL;
+    size_t k = (size_t)sprintf(u, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        k += (size_t)(*p == '%' || *p == '?' || *p == '#' ? sprintf(u + k, "%%%02X", *p)
+                                                           : sprintf(u + k, "%c", *p));
+    sprintf(u + k, "?immutable=1");
+    return u;
+}
+
 static CvStatus open_read_only(Store *s, CvError *err) {
     CvStatus status0 = check_path_length(s, err);
     if (status0) return status0;
@@ -427,6 +451,25 @@ static CvStatus open_read_only(Store *s, CvError *err) {
     sqlite3_busy_timeout(s->db, s->busy_ms);
     int64_t version = 0;
     CvStatus status = check_version(s, &version, err);
+    if (status && !dir_writable(s->path)) {
+        /* A WAL database needs its -shm side file even to be read; on read-only media it
+         * cannot be created. SQLite's immutable mode reads without it (nothing can write
+         * there anyway). */
+        CvError first = *err;
+        sqlite3_close(s->db);
+        s->db = NULL;
+        char *uri = immutable_uri(s->path);
+        rc = uri ? sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                                                SQLITE_OPEN_EXRESCODE, NULL)
+                 : SQLITE_NOMEM;
+        free(uri);
+        status = rc == SQLITE_OK ? check_version(s, &version, err) : CV_ERR_DB;
+        if (status) {
+            *err = first;
+            return first.code;
+        }
+        s->immutable = 1;
+    }
     if (status) return status;
     if (version < STORE_SCHEMA_VERSION)
         return cv_error_set(err, CV_ERR_FORMAT,
@@ -475,7 +518,13 @@ void store_set_busy_timeout(Store *s, int ms) {
     sqlite3_busy_timeout(s->db, ms);
 }
 
+void store_set_query_timeout(Store *s, double seconds) {
+    s->query_timeout = seconds > 0 ? seconds : 0;
+}
+
 const char *store_path(const Store *s) { return s->path; }
+
+int store_is_immutable(const Store *s) { return s->immutable; }
 
 /* ---- runs ------------------------------------------------------------------------------ */
 

@@ -24,7 +24,10 @@ struct Store {
     sqlite3 *db;
     char *path;
     int read_only;
+    int immutable; /* read-only media: opened with SQLite's immutable=1 */
     int busy_ms;
+    double query_timeout;  /* seconds, 0 = none (store_set_query_timeout) */
+    double query_deadline; /* CLOCK_MONOTONIC seconds of the running statement's end */
     sqlite3_stmt *st[ST_COUNT];
     char denied[128]; /* what the read-only authorizer refused last, for the message */
 };
