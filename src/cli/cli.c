@@ -12,17 +12,30 @@
 
 #include <cblas.h>
 
+void cli_put_safe(FILE *fp, const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f)
+            fprintf(fp, "\\x%02x", *p);
+        else
+            fputc(*p, fp);
+    }
+}
+
 int cli_report(const char *cmd, const CvError *err) {
-    fprintf(stderr, "chemvae %s: %s\n", cmd, err && err->msg[0] ? err->msg : "failed");
+    fprintf(stderr, "chemvae %s: ", cmd);
+    cli_put_safe(stderr, err && err->msg[0] ? err->msg : "failed");
+    fputc('\n', stderr);
     return CLI_ERROR;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "chemvae %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
+    char msg[CV_ERRMSG_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "chemvae %s: ", cmd);
+    cli_put_safe(stderr, msg);
     fprintf(stderr, "\nTry 'chemvae %s --help'.\n", cmd);
     return CLI_USAGE;
 }

@@ -12,8 +12,12 @@
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
-/* Prints "chemvae <cmd>: <err->msg>" to stderr and returns CLI_ERROR. */
+/* Prints "chemvae <cmd>: <err->msg>" to stderr and returns CLI_ERROR. Messages quote
+ * values from input files, so control bytes and bytes >= 0x7f are written as \xNN
+ * (cli_put_safe): a corrupt file cannot drive the terminal. */
 int cli_report(const char *cmd, const CvError *err);
+#include <stdio.h>
+void cli_put_safe(FILE *fp, const char *s);
 
 /* Prints "chemvae <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

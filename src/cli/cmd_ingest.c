@@ -8,6 +8,7 @@
 
 #include "chemvae/chem.h"
 #include "chemvae/dataset.h"
+#include "chemvae/csvin.h"
 #include "chemvae/fileio.h"
 #include "chemvae/ingest.h"
 #include "chemvae/vocab.h"
@@ -222,19 +223,36 @@ int cmd_ingest(int argc, char **argv) {
     }
     if (st) goto done; /* zero usable rows: counts shown, then the error */
     if (json) {
-        printf("{\"input\": \"%s\", \"output\": \"%s\", \"rows\": %zu, \"accepted\": %zu, "
-               "\"rejected\": %zu, \"duplicates\": %zu, \"seconds\": %.3f, \"rejects_by_kind\": {",
-               input, output, s.rows, s.accepted, s.rejected, s.duplicates, s.seconds);
+        CvJson j = {0};
+        cv_json_begin_object(&j);
+        cv_json_kv_string(&j, "input", input);
+        cv_json_kv_string(&j, "output", output);
+        cv_json_kv_int(&j, "rows", (int64_t)s.rows);
+        cv_json_kv_int(&j, "accepted", (int64_t)s.accepted);
+        cv_json_kv_int(&j, "rejected", (int64_t)s.rejected);
+        cv_json_kv_int(&j, "duplicates", (int64_t)s.duplicates);
+        cv_json_kv_double(&j, "seconds", s.seconds);
+        cv_json_key(&j, "rejects_by_kind");
+        cv_json_begin_object(&j);
         for (int k = 0; k < INGEST_NKINDS; k++)
-            printf("%s\"%s\": %zu", k ? ", " : "", ingest_reject_name((IngestReject)k), s.by_kind[k]);
-        printf("}, \"n\": %zu, \"train\": %zu, \"valid\": %zu, \"test\": %zu, \"T\": %zu, "
-               "\"V\": %zu, \"P\": %zu, \"unk_rows\": %zu}\n",
-               ds.n, ds.count[0], ds.count[1], ds.count[2], ds.T, ds.V, ds.P, ds.unk_rows);
+            cv_json_kv_int(&j, ingest_reject_name((IngestReject)k), (int64_t)s.by_kind[k]);
+        cv_json_end_object(&j);
+        cv_json_kv_int(&j, "train_extra", (int64_t)s.train_extra);
+        size_t counts[] = {ds.n, ds.count[0], ds.count[1], ds.count[2], ds.T, ds.V, ds.P, ds.unk_rows};
+        const char *names[] = {"n", "train", "valid", "test", "T", "V", "P", "unk_rows"};
+        for (size_t k = 0; k < 8; k++) cv_json_kv_int(&j, names[k], (int64_t)counts[k]);
+        cv_json_end_object(&j);
+        const char *text = cv_json_text(&j, &err);
+        if (text) printf("%s\n", text);
+        cv_json_free(&j);
+        if (!text) goto done;
     } else {
         printf("input,output,rows,accepted,rejected,duplicates,seconds,train,valid,test,T,V,P\n");
-        printf("%s,%s,%zu,%zu,%zu,%zu,%.3f,%zu,%zu,%zu,%zu,%zu,%zu\n", input, output, s.rows,
-               s.accepted, s.rejected, s.duplicates, s.seconds, ds.count[0], ds.count[1],
-               ds.count[2], ds.T, ds.V, ds.P);
+        csvin_write_field(stdout, input, strlen(input));
+        putchar(',');
+        csvin_write_field(stdout, output, strlen(output));
+        printf(",%zu,%zu,%zu,%zu,%.3f,%zu,%zu,%zu,%zu,%zu,%zu\n", s.rows, s.accepted, s.rejected,
+               s.duplicates, s.seconds, ds.count[0], ds.count[1], ds.count[2], ds.T, ds.V, ds.P);
     }
     rc = CLI_OK;
 done:

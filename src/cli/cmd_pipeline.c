@@ -54,6 +54,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chemvae/csvin.h"
 #include "chemvae/fileio.h"
 #include "chemvae/pipefile.h"
 #include "chemvae/progress.h"
@@ -61,6 +62,10 @@
 #include "cli.h"
 
 #define STATE_MAGIC "chemvae-pipeline-state 2"
+/* Environment variable carrying the nesting depth to stages; MAX_DEPTH runners deep, the
+ * next refuses (a pipeline whose stage runs itself would otherwise fork without end). */
+#define DEPTH_ENV "CHEMVAE_PIPELINE_DEPTH"
+#define MAX_DEPTH 8
 #define STATE_MAGIC_V1 "chemvae-pipeline-state 1"
 
 static volatile sig_atomic_t g_signal; /* last SIGINT/SIGTERM seen by the runner */
@@ -282,6 +287,12 @@ static void format_command(char *buf, size_t cap, char *const *argv) {
     }
 }
 
+/* How many pipeline runners are above this process (a stage may run a pipeline). */
+static int pipeline_depth(void) {
+    const char *d = getenv(DEPTH_ENV);
+    return d ? atoi(d) : 0;
+}
+
 /* Runs argv with stdout into out_path; returns the wait status, or -1 (err set). */
 static int run_child(char *const *argv, const char *out_path, CvError *err) {
     char tmp[PATH_MAX + 400];
@@ -302,6 +313,9 @@ static int run_child(char *const *argv, const char *out_path, CvError *err) {
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         if (dup2(fd, STDOUT_FILENO) < 0) _exit(127);
+        char depth[16];
+        snprintf(depth, sizeof depth, "%d", pipeline_depth() + 1);
+        setenv(DEPTH_ENV, depth, 1);
         execv(argv[0], argv);
         fprintf(stderr, "chemvae pipeline: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -368,6 +382,11 @@ static int pipeline_run(const RunOptions *o) {
         return CLI_ERROR;
     }
     exe[el] = 0;
+    if (pipeline_depth() >= MAX_DEPTH) {
+        fprintf(stderr, "chemvae pipeline: %s: pipelines nested %d deep (a stage runs a pipeline "
+                        "that runs it again?); refusing to go deeper\n", o->file, pipeline_depth());
+        return CLI_ERROR;
+    }
     if (pipefile_load(&pf, o->file, o->sets, o->nsets, &err)) return cli_report(cmd, &err);
     int from = -1;
     if (o->from && (from = pipefile_find_stage(&pf, o->from)) < 0) {
@@ -583,9 +602,11 @@ fail:
 done:
     if (act && !o->dry_run) { /* the result on stdout: one row per stage */
         printf("stage,action,run_id,seconds\n");
-        for (size_t i = 0; i < pf.nstages; i++)
-            printf("%s,%s,%lld,%.1f\n", pf.stages[i].name, act[i] ? act[i] : "not_reached", act[i] ? s.rec[i].run : 0LL,
+        for (size_t i = 0; i < pf.nstages; i++) {
+            csvin_write_field(stdout, pf.stages[i].name, strlen(pf.stages[i].name));
+            printf(",%s,%lld,%.1f\n", act[i] ? act[i] : "not_reached", act[i] ? s.rec[i].run : 0LL,
                    secs[i]);
+        }
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "chemvae/csvin.h"
 #include "chemvae/checkpoint.h"
 #include "chemvae/chem.h"
 #include "chemvae/dataset.h"
@@ -418,7 +419,9 @@ int cmd_report(int argc, char **argv) {
     write_report(&rp, db_path, run_text ? run_text : "");
     if (cv_atomic_commit(&af, &err)) goto fail;
     struct stat sb;
-    printf("report,bytes\n%s,%lld\n", out, stat(out, &sb) == 0 ? (long long)sb.st_size : -1LL);
+    printf("report,bytes\n");
+    csvin_write_field(stdout, out, strlen(out));
+    printf(",%lld\n", stat(out, &sb) == 0 ? (long long)sb.st_size : -1LL);
     rc = CLI_OK;
     goto done;
 fail:

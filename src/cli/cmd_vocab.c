@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/csvin.h"
 #include "chemvae/chem.h"
 #include "chemvae/dataset.h"
 #include "chemvae/ingest.h"
@@ -86,7 +87,8 @@ static int do_build(int argc, char **argv) {
         fprintf(stderr, "%s: %zu tokens from %zu molecules (%zu rows, %zu skipped, %zu duplicates); hash %016llx\n",
                 output, ds.vocab.n, ds.n, s.rows, s.rejected, s.duplicates,
                 (unsigned long long)ds.vocab_hash);
-        printf("%s,%zu,%016llx\n", output, ds.vocab.n, (unsigned long long)ds.vocab_hash);
+        csvin_write_field(stdout, output, strlen(output));
+        printf(",%zu,%016llx\n", ds.vocab.n, (unsigned long long)ds.vocab_hash);
     }
     dataset_free(&ds);
     return st ? cli_report(CMD, &err) : CLI_OK;
