@@ -146,6 +146,15 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $< $(SUP_OBJ) $(LIB) $(LDLIBS) $(TEST_LDLIBS)
 
+# The fuzz smoke test links every fuzz target, each entry point renamed smoke_fuzz_<name>.
+FUZZ_SMOKE_OBJ = $(FUZZ_C:tests/fuzz/%.c=$(OBJ)/fuzzsmoke/%.o)
+$(OBJ)/fuzzsmoke/%.o: tests/fuzz/%.c | $(PKG_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DLLVMFuzzerTestOneInput=smoke_$* -c $< -o $@
+$(BUILD)/tests/test_fuzz_smoke: $(OBJ)/tests/test_fuzz_smoke.o $(FUZZ_SMOKE_OBJ) $(SUP_OBJ) $(LIB) $(CFFI_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $< $(FUZZ_SMOKE_OBJ) $(SUP_OBJ) $(LIB) $(LDLIBS) $(TEST_LDLIBS)
+
 $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $< $(SUP_OBJ) $(LIB) $(LDLIBS)
@@ -190,7 +199,7 @@ fuzz-run: $(FUZZERS)
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; work=$(BUILD)/fuzz/work-$$name; \
 	  mkdir -p $$work; cp -r $$corpus/. $$work/ 2>/dev/null || true; \
 	  echo "== $$name for $(FUZZ_SECONDS) s"; \
-	  $(LSAN_ENV) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 $$work; done
+	  $(LSAN_ENV) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 $$work; done
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cpp')
 format:
