@@ -125,6 +125,12 @@ void latent_slerp(const float *a, const float *b, size_t Z, double t, float *out
 /* Euclidean distance |a − b|. */
 double latent_distance(const float *a, const float *b, size_t Z);
 
+/* Parses one line of a latent-vector CSV (what `chemvae encode` prints): Z comma-separated
+ * finite numbers, optionally after one leading non-numeric field (the SMILES column), a
+ * line end allowed. Fills z (Z); returns 0, or -1 when the line is anything else (too few or
+ * too many values, a NaN/Inf, a stray character). */
+int latent_parse_z(const char *line, float *z, size_t Z);
+
 /* ---- property head in real units ---------------------------------------------------------- */
 
 /* real (N, P) = mean_p + std_p · pred (N, P) (z-scored head outputs to real units). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "chemvae/chem.h"
+#include "chemvae/latent.h"
 #include "cli.h"
 #include "model_io.h"
 
@@ -21,28 +22,6 @@ static void usage(FILE *out) {
                  "  --constrain MODE    none | syntax | valence (default): decoding mask\n"
                  "  --beam K            beam search of K hypotheses (greedy only)\n"
                  "  --threads N         OpenBLAS threads\n");
-}
-
-/* Parses Z floats from a CSV line, skipping one leading non-numeric field. 0 on success. */
-static int parse_z(char *line, float *z, int Z) {
-    char *p = line, *end;
-    strtof(p, &end);
-    if (end == p || (*end != ',' && *end != '\0' && *end != '\n' && *end != '\r')) {
-        p = strchr(line, ',');
-        if (!p) return -1;
-        p++;
-    }
-    for (int k = 0; k < Z; k++) {
-        z[k] = strtof(p, &end);
-        if (end == p || !isfinite(z[k])) return -1;
-        p = end;
-        if (k + 1 < Z) {
-            if (*p != ',') return -1;
-            p++;
-        }
-    }
-    while (*p == ' ' || *p == '\r' || *p == '\n') p++;
-    return *p ? -1 : 0;
 }
 
 static void flush(CliModel *m, float *z, size_t B, float temp, int beam, CvRng *rng, int32_t *dec,
@@ -119,7 +98,7 @@ int cmd_decode(int argc, char **argv) {
     while (cli_lines_next(&in) > 0) {
         char *line = in.line;
         if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z') continue;
-        if (parse_z(line, z + B * Z, (int)Z)) {
+        if (latent_parse_z(line, z + B * Z, Z)) {
             fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n", in.name,
                     in.lineno, Z);
             bad = 1;

@@ -301,6 +301,30 @@ double latent_similarity(const char *smiles, const uint64_t *ref) {
 
 /* ---- paths ------------------------------------------------------------------------------- */
 
+int latent_parse_z(const char *line, float *z, size_t Z) {
+    const char *p = line;
+    char *end;
+    (void)strtof(p, &end);
+    if (end == p || (*end != ',' && *end != '\0' && *end != '\n' && *end != '\r')) {
+        p = strchr(line, ',');
+        if (!p) return -1;
+        p++;
+    }
+    for (size_t k = 0; k < Z; k++) {
+        while (*p == ' ') p++;
+        if (!*p || *p == ',') return -1; /* strtof would skip newlines into the next field */
+        z[k] = strtof(p, &end);
+        if (end == p || !isfinite(z[k])) return -1;
+        p = end;
+        if (k + 1 < Z) {
+            if (*p != ',') return -1;
+            p++;
+        }
+    }
+    while (*p == ' ' || *p == '\r' || *p == '\n') p++;
+    return *p ? -1 : 0;
+}
+
 void latent_lerp(const float *a, const float *b, size_t Z, double t, float *out) {
     for (size_t k = 0; k < Z; k++) out[k] = (float)((1.0 - t) * a[k] + t * b[k]);
 }
