@@ -20,12 +20,7 @@
  * to its first output (a shipped model stands in for training).
  * --from STAGE runs that stage and every later one unconditionally.
  *
- * State file STATE/state (text, rewritten atomically after every transition):
- *   chemvae-pipeline-state 2
- *   pipeline <run id of the last runner>
- *   stage <name> <started|done|prebuilt> <key> <stage run id>
- *   output <stage name> <FNV-1a 64 of the file, or - while the stage runs> <path>
- * (version 1 files, without output lines, are read too).
+ * State: STATE/state (include/chemvae/pipestate.h), rewritten after every transition.
  *
  * Outputs: the runner only removes or replaces files it made. An `out` path that exists
  * before its stage runs is removed only when the state records it as that stage's output
@@ -57,16 +52,15 @@
 #include "chemvae/csvin.h"
 #include "chemvae/fileio.h"
 #include "chemvae/pipefile.h"
+#include "chemvae/pipestate.h"
 #include "chemvae/progress.h"
 #include "chemvae/store.h"
 #include "cli.h"
 
-#define STATE_MAGIC "chemvae-pipeline-state 2"
 /* Environment variable carrying the nesting depth to stages; MAX_DEPTH runners deep, the
  * next refuses (a pipeline whose stage runs itself would otherwise fork without end). */
 #define DEPTH_ENV "CHEMVAE_PIPELINE_DEPTH"
 #define MAX_DEPTH 8
-#define STATE_MAGIC_V1 "chemvae-pipeline-state 1"
 
 static volatile sig_atomic_t g_signal; /* last SIGINT/SIGTERM seen by the runner */
 
@@ -92,107 +86,6 @@ static void usage(FILE *out) {
             "failed, interrupted, not_reached; run_id: the stage's runs row)\n");
 }
 
-typedef enum { ST_NONE = 0, ST_STARTED, ST_DONE, ST_PREBUILT } StageStatus;
-static const char *const STATUS_NAMES[] = {"none", "started", "done", "prebuilt"};
-
-typedef struct {
-    StageStatus status;
-    char key[17];
-    long long run;
-    char (*owned)[17]; /* (outputs.n) per output: "" not made here, "-" made by an
-                          unfinished run, else the hash of what the stage wrote */
-} StageRecord;
-
-typedef struct {
-    char dir[PATH_MAX];
-    char file[PATH_MAX + 8];
-    long long last_pipeline;
-    StageRecord *rec; /* (nstages) in pipeline order */
-} State;
-
-/* Reads STATE/state; a missing file means nothing ran yet. Unknown stages are dropped (the
- * pipeline file changed); a malformed file is reported and ignored (everything re-runs). */
-/* The output record of stage i for `path`, or NULL when path is not one of its outputs. */
-static char *owned_slot(const State *s, const PipeFile *pf, size_t i, const char *path) {
-    const PipeStage *st = &pf->stages[i];
-    for (size_t k = 0; k < st->outputs.n; k++)
-        if (!strcmp(st->outputs.v[k], path)) return s->rec[i].owned[k];
-    return NULL;
-}
-
-/* Parses "output <stage> <hash> <path>" into the stage's record (unknown ones ignored). */
-static int load_output_line(State *s, const PipeFile *pf, char *line) {
-    char *name = line + 7, *hash = strchr(name, ' ');
-    if (!hash) return 0;
-    *hash++ = '\0';
-    char *path = strchr(hash, ' ');
-    if (!path) return 0;
-    *path++ = '\0';
-    path[strcspn(path, "\n")] = '\0';
-    if (strlen(hash) != 16 && strcmp(hash, "-")) return 0;
-    int i = pipefile_find_stage(pf, name);
-    char *slot = i < 0 ? NULL : owned_slot(s, pf, (size_t)i, path);
-    if (slot) snprintf(slot, 17, "%s", hash);
-    return 1;
-}
-
-static void state_load(State *s, const PipeFile *pf) {
-    FILE *fp = fopen(s->file, "r");
-    if (!fp) return;
-    char *line = NULL;
-    size_t lcap = 0;
-    int ok = getline(&line, &lcap, fp) > 0 && (!strncmp(line, STATE_MAGIC, strlen(STATE_MAGIC)) ||
-                                               !strncmp(line, STATE_MAGIC_V1, strlen(STATE_MAGIC_V1)));
-    while (ok && getline(&line, &lcap, fp) > 0) {
-        char name[256], status[16], key[32];
-        long long run;
-        if (!strncmp(line, "output ", 7)) {
-            ok = load_output_line(s, pf, line);
-        } else if (sscanf(line, "pipeline %lld", &run) == 1) {
-            s->last_pipeline = run;
-        } else if (sscanf(line, "stage %255s %15s %31s %lld", name, status, key, &run) == 4 && strlen(key) == 16) {
-            int i = pipefile_find_stage(pf, name);
-            if (i < 0) continue;
-            StageStatus st = ST_NONE;
-            for (int k = 1; k < 4; k++)
-                if (!strcmp(status, STATUS_NAMES[k])) st = (StageStatus)k;
-            s->rec[i].status = st;
-            memcpy(s->rec[i].key, key, 17);
-            s->rec[i].run = run;
-        } else {
-            ok = 0;
-        }
-    }
-    free(line);
-    fclose(fp);
-    if (!ok) {
-        fprintf(stderr, "chemvae pipeline: %s is not a pipeline state file; running every stage\n", s->file);
-        for (size_t i = 0; i < pf->nstages; i++) {
-            char (*owned)[17] = s->rec[i].owned;
-            memset(&s->rec[i], 0, sizeof s->rec[i]);
-            s->rec[i].owned = owned;
-            memset(owned, 0, pf->stages[i].outputs.n * sizeof *owned);
-        }
-    }
-}
-
-static CvStatus state_save(const State *s, const PipeFile *pf, long long pipeline_run, CvError *err) {
-    CvAtomicFile af;
-    CvStatus st = cv_atomic_open(&af, s->file, err);
-    if (st) return st;
-    fprintf(af.fp, "%s\npipeline %lld\n", STATE_MAGIC, pipeline_run);
-    for (size_t i = 0; i < pf->nstages; i++) {
-        if (s->rec[i].status != ST_NONE)
-            fprintf(af.fp, "stage %s %s %s %lld\n", pf->stages[i].name, STATUS_NAMES[s->rec[i].status], s->rec[i].key,
-                    s->rec[i].run);
-        for (size_t k = 0; k < pf->stages[i].outputs.n; k++)
-            if (s->rec[i].owned[k][0])
-                fprintf(af.fp, "output %s %s %s\n", pf->stages[i].name, s->rec[i].owned[k],
-                        pf->stages[i].outputs.v[k]);
-    }
-    return cv_atomic_commit(&af, err);
-}
-
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
 /* Copies src to dst atomically (dst's folders created). */
@@ -213,12 +106,12 @@ static CvStatus copy_file(const char *src, const char *dst, CvError *err) {
     return st;
 }
 
-static void stdout_path(char *buf, size_t cap, const State *s, const PipeStage *st) {
+static void stdout_path(char *buf, size_t cap, const PipeState *s, const PipeStage *st) {
     snprintf(buf, cap, "%s/%s.out", s->dir, st->name);
 }
 
 /* 1 when every declared output and the kept stdout exist. */
-static int outputs_exist(const State *s, const PipeStage *st) {
+static int outputs_exist(const PipeState *s, const PipeStage *st) {
     char out[PATH_MAX + 300];
     stdout_path(out, sizeof out, s, st);
     if (!file_exists(out)) return 0;
@@ -230,7 +123,7 @@ static int outputs_exist(const State *s, const PipeStage *st) {
 /* Before a stage runs afresh: every existing output must be one this runner made for the
  * stage (recorded, unchanged or from an unfinished run); then they are removed and marked
  * as being written. Refuses, removing nothing, when one is not. */
-static CvStatus claim_outputs(State *s, const PipeFile *pf, size_t i, CvError *err) {
+static CvStatus claim_outputs(PipeState *s, const PipeFile *pf, size_t i, CvError *err) {
     const PipeStage *st = &pf->stages[i];
     char (*owned)[17] = s->rec[i].owned;
     for (size_t k = 0; k < st->outputs.n; k++) {
@@ -256,7 +149,7 @@ static CvStatus claim_outputs(State *s, const PipeFile *pf, size_t i, CvError *e
 }
 
 /* After a stage finished: the hash of each output it wrote. */
-static CvStatus record_outputs(State *s, const PipeFile *pf, size_t i, CvError *err) {
+static CvStatus record_outputs(PipeState *s, const PipeFile *pf, size_t i, CvError *err) {
     const PipeStage *st = &pf->stages[i];
     for (size_t k = 0; k < st->outputs.n; k++)
         if (cv_hash_file(st->outputs.v[k], s->rec[i].owned[k], err)) return CV_ERR_IO;
@@ -264,7 +157,7 @@ static CvStatus record_outputs(State *s, const PipeFile *pf, size_t i, CvError *
 }
 
 /* The stage's key: its own hash chained with the previous stage's key and run. */
-static CvStatus stage_key(const PipeStage *st, const StageRecord *prev, char key[17], CvError *err) {
+static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char key[17], CvError *err) {
     char own[17];
     CvStatus rc = pipefile_stage_hash(st, own, err);
     if (rc) return rc;
@@ -366,7 +259,7 @@ static int pipeline_run(const RunOptions *o) {
     const char *cmd = "pipeline";
     CvError err = {0};
     PipeFile pf = {0};
-    State s = {0};
+    PipeState s = {0};
     Store *db = NULL;
     int64_t prun = 0;
     int lock_fd = -1, rc = CLI_ERROR;
@@ -397,22 +290,17 @@ static int pipeline_run(const RunOptions *o) {
         return CLI_USAGE;
     }
     const char *db_path = pipefile_var(&pf, "DB") ? pipefile_var(&pf, "DB") : CLI_DEFAULT_DB;
+    char state_dir[PATH_MAX];
     if (pipefile_var(&pf, "STATE"))
-        snprintf(s.dir, sizeof s.dir, "%s", pipefile_var(&pf, "STATE"));
+        snprintf(state_dir, sizeof state_dir, "%s", pipefile_var(&pf, "STATE"));
     else
-        snprintf(s.dir, sizeof s.dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
-    snprintf(s.file, sizeof s.file, "%s/state", s.dir);
-    if (!(s.rec = calloc(pf.nstages, sizeof *s.rec)) || !(argv = calloc(cap, sizeof *argv)) ||
-        !(subst = calloc(cap, sizeof *subst)) || !(act = calloc(pf.nstages, sizeof *act)) ||
-        !(secs = calloc(pf.nstages, sizeof *secs))) {
+        snprintf(state_dir, sizeof state_dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
+    if (pipestate_init(&s, &pf, state_dir, &err)) goto fail;
+    if (!(argv = calloc(cap, sizeof *argv)) || !(subst = calloc(cap, sizeof *subst)) ||
+        !(act = calloc(pf.nstages, sizeof *act)) || !(secs = calloc(pf.nstages, sizeof *secs))) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < pf.nstages; i++)
-        if (!(s.rec[i].owned = calloc(pf.stages[i].outputs.n + 1, sizeof *s.rec[i].owned))) {
-            cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
     if (cv_mkdir_parents(s.file, &err)) goto fail;
     char lock_path[PATH_MAX + 8];
     snprintf(lock_path, sizeof lock_path, "%s/lock", s.dir);
@@ -425,7 +313,9 @@ static int pipeline_run(const RunOptions *o) {
         cv_error_set(&err, CV_ERR_IO, "%s: another 'chemvae pipeline run' is using %s", lock_path, s.dir);
         goto fail;
     }
-    state_load(&s, &pf);
+    CvError serr = {0};
+    if (pipestate_load(&s, &pf, &serr)) /* unreadable or foreign: everything runs again */
+        fprintf(stderr, "chemvae pipeline: %s; running every stage\n", serr.msg);
 
     if (!o->dry_run) {
         CvJson cfg = {0};
@@ -440,7 +330,7 @@ static int pipeline_run(const RunOptions *o) {
         bad = bad || store_run_begin(db, "pipeline", cfg_text, NULL, NULL, -1, 0, &prun, &err);
         cv_json_free(&cfg);
         if (bad) goto fail;
-        if (state_save(&s, &pf, prun, &err)) goto fail;
+        if (pipestate_save(&s, &pf, prun, &err)) goto fail;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -451,7 +341,7 @@ static int pipeline_run(const RunOptions *o) {
     size_t ran = 0, skipped = 0;
     for (size_t i = 0; i < pf.nstages; i++) {
         PipeStage *st = &pf.stages[i];
-        StageRecord *rec = &s.rec[i];
+        PipeStageRecord *rec = &s.rec[i];
         if (g_signal) { /* Ctrl-C between two stages */
             fprintf(stderr, "chemvae pipeline: interrupted before stage '%s'; run the same command again to continue\n",
                     st->name);
@@ -460,7 +350,7 @@ static int pipeline_run(const RunOptions *o) {
             goto done;
         }
         int forced = from >= 0 && (int)i >= from;
-        if (!forced && st->prebuilt && file_exists(st->prebuilt) && (rec->status == ST_NONE || rec->status == ST_PREBUILT)) {
+        if (!forced && st->prebuilt && file_exists(st->prebuilt) && (rec->status == PIPE_NONE || rec->status == PIPE_PREBUILT)) {
             const char *dst = st->outputs.n ? st->outputs.v[0] : NULL;
             int copy = dst && strcmp(dst, st->prebuilt) != 0 && !file_exists(dst);
             fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", st->name, st->prebuilt,
@@ -469,10 +359,10 @@ static int pipeline_run(const RunOptions *o) {
                 (copy_file(st->prebuilt, dst, &err) || cv_hash_file(dst, rec->owned[0], &err)))
                 goto fail;
             if (!o->dry_run) {
-                rec->status = ST_PREBUILT;
+                rec->status = PIPE_PREBUILT;
                 snprintf(rec->key, sizeof rec->key, "%016llx", 0ULL);
                 rec->run = 0;
-                if (state_save(&s, &pf, prun, &err)) goto fail;
+                if (pipestate_save(&s, &pf, prun, &err)) goto fail;
             }
             act[i] = "prebuilt";
             skipped++;
@@ -489,13 +379,13 @@ static int pipeline_run(const RunOptions *o) {
             goto fail;
         }
         int same = !strcmp(rec->key, key);
-        if (!forced && same && rec->status == ST_DONE && outputs_exist(&s, st)) {
+        if (!forced && same && rec->status == PIPE_DONE && outputs_exist(&s, st)) {
             fprintf(stderr, "chemvae pipeline: %-12s skipped: done (run %lld), inputs unchanged\n", st->name, rec->run);
             act[i] = "skipped";
             skipped++;
             continue;
         }
-        int resuming = !forced && same && rec->status == ST_STARTED && st->resume.n > 0;
+        int resuming = !forced && same && rec->status == PIPE_STARTED && st->resume.n > 0;
         size_t na = 0, need = 3 + st->args.n + st->resume.n;
         if (need > cap) {
             char **a = realloc(argv, need * sizeof *a), **b = a ? realloc(subst, need * sizeof *b) : NULL;
@@ -513,7 +403,7 @@ static int pipeline_run(const RunOptions *o) {
         for (size_t k = 0; k < st->args.n; k++) argv[na++] = st->args.v[k];
         for (size_t k = 0; resuming && k < st->resume.n; k++) argv[na++] = st->resume.v[k];
         argv[na] = NULL;
-        const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == ST_NONE ? "running" : "inputs changed";
+        const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == PIPE_NONE ? "running" : "inputs changed";
         char line[8192];
         format_command(line, sizeof line, argv + 1);
         if (o->dry_run) {
@@ -547,10 +437,10 @@ static int pipeline_run(const RunOptions *o) {
             }
         format_command(line, sizeof line, argv + 1);
         fprintf(stderr, "chemvae pipeline: %-12s %s: chemvae %s\n", st->name, why, line);
-        rec->status = ST_STARTED;
+        rec->status = PIPE_STARTED;
         memcpy(rec->key, key, 17);
         rec->run = srun;
-        if (state_save(&s, &pf, prun, &err)) goto fail;
+        if (pipestate_save(&s, &pf, prun, &err)) goto fail;
         char out_path[PATH_MAX + 300];
         stdout_path(out_path, sizeof out_path, &s, st);
         double t0 = cv_now();
@@ -587,8 +477,8 @@ static int pipeline_run(const RunOptions *o) {
             goto done;
         }
         store_run_finish(db, srun, STORE_RUN_OK, NULL);
-        rec->status = ST_DONE;
-        if (record_outputs(&s, &pf, i, &err) || state_save(&s, &pf, prun, &err)) goto fail;
+        rec->status = PIPE_DONE;
+        if (record_outputs(&s, &pf, i, &err) || pipestate_save(&s, &pf, prun, &err)) goto fail;
         act[i] = resuming ? "resumed" : "ran";
         ran++;
     }
@@ -619,8 +509,7 @@ done:
     free(argv);
     free(act);
     free(secs);
-    for (size_t i = 0; s.rec && i < pf.nstages; i++) free(s.rec[i].owned);
-    free(s.rec);
+    pipestate_free(&s, &pf);
     pipefile_free(&pf);
     return rc;
 }
