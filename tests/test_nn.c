@@ -145,13 +145,14 @@ static void test_gru_fast_vs_naive(void **state) {
     (void)state;
     CvRng rng;
     cv_rng_init(&rng, 102);
-    for (int trial = 0; trial < 12; trial++) {
-        int tokens = trial % 2;
+    for (int trial = 0; trial < 18; trial++) {
+        /* dense; token mode; token mode with c in every layer and the token in the last */
+        int tokens = trial % 3 != 0, all = trial % 3 == 2;
         size_t L = rand_in(&rng, 1, 3), B = rand_in(&rng, 1, 6), T = rand_in(&rng, 1, 7);
         /* H up to 40 covers the 16-wide vector blocks and their tails */
         size_t H = rand_in(&rng, 1, 40), D = rand_in(&rng, 0, 5), V = rand_in(&rng, 1, 6);
         size_t In = tokens ? D + V : rand_in(&rng, 1, 8);
-        GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B + 2, T + 1};
+        GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B + 2, T + 1, all};
         GruRig r;
         rig_init(&r, &cfg, trial);
         float *x = fvec(T * B * In, 1, trial), *c = fvec(B * (D + 1), 1, trial + 1);
@@ -195,7 +196,7 @@ static void test_gru_fast_vs_naive(void **state) {
 static void test_gru_saturation_and_nan(void **state) {
     (void)state;
     size_t L = 2, B = 3, T = 5, H = 37, In = 6;
-    GruConfig cfg = {L, In, H, 0, 0, B, T};
+    GruConfig cfg = {L, In, H, 0, 0, B, T, 0};
     GruRig r;
     rig_init(&r, &cfg, 77);
     for (size_t i = 0; i < r.p.total; i++) r.p.data[i] *= 60.0f;
@@ -216,13 +217,13 @@ static void test_gru_saturation_and_nan(void **state) {
 static void test_gru_inference_matches_forward(void **state) {
     (void)state;
     static const NnPackKind kinds[] = {NN_PACK_AUTO, NN_PACK_AVX2, NN_PACK_GENERIC};
-    for (int run = 0; run < 6; run++) {
-        int tokens = run & 1;
-        size_t L = 3, B = 4, T = 6, H = run < 2 ? 7 : 29, D = 3, V = 5, In = tokens ? D + V : 4;
-        GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B, T};
+    for (int run = 0; run < 9; run++) {
+        int tokens = run % 3 != 0, all = run % 3 == 2; /* dense, token, token with const_all */
+        size_t L = 3, B = 4, T = 6, H = run < 3 ? 7 : 29, D = 3, V = 5, In = tokens ? D + V : 4;
+        GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B, T, all};
         GruRig r;
         rig_init(&r, &cfg, 33 + (unsigned)run);
-        r.g.pack_kind = kinds[run / 2];
+        r.g.pack_kind = kinds[run / 3];
         float *x = fvec(T * B * In, 1, 1), *c = fvec(B * D, 1, 2), *h0 = fvec(L * B * H, 1, 3);
         int32_t tok[6 * 4];
         for (size_t i = 0; i < T * B; i++) tok[i] = (int32_t)((i * 3 + 2) % V);
@@ -245,10 +246,9 @@ static void test_gru_inference_matches_forward(void **state) {
 
 /* Token-mode inference by row ranges, and with rows swapped mid-run (what the decoder
  * does with finished rows), equals stepping the whole batch in its original order. */
-static void test_gru_inference_rows_and_swaps(void **state) {
-    (void)state;
+static void rows_and_swaps(int all) {
     size_t L = 2, B = 7, T = 5, H = 21, D = 3, V = 6;
-    GruConfig cfg = {L, D + V, H, D, V, B, T};
+    GruConfig cfg = {L, D + V, H, D, V, B, T, all};
     GruRig r;
     rig_init(&r, &cfg, 91);
     float *c = fvec(B * D, 1, 4), *ref = malloc(T * B * H * sizeof(float));
@@ -276,6 +276,12 @@ static void test_gru_inference_rows_and_swaps(void **state) {
     }
     rig_free(&r);
     free(c), free(ref);
+}
+
+static void test_gru_inference_rows_and_swaps(void **state) {
+    (void)state;
+    rows_and_swaps(0);
+    rows_and_swaps(1); /* c in every layer: each layer's c projection moves with its row */
 }
 
 /* c = a · Wᵀ on packed W against a double loop, for every kernel this CPU runs, on shapes that leave
@@ -430,7 +436,7 @@ static void test_params_table(void **state) {
     assert_true(nn_params_data(&p, id2)[8] == 1.0f);
     nn_params_free(&p);
     nn_params_free(&p); /* safe twice */
-    GruConfig bad = {5, 4, 3, 0, 0, 2, 2};
+    GruConfig bad = {5, 4, 3, 0, 0, 2, 2, 0};
     Gru g;
     assert_int_equal(gru_init(&g, &bad, &err), CV_ERR_INVALID);
     gru_free(&g);

@@ -248,9 +248,11 @@ static void gru_fwd(void *p, float *y) {
     memcpy(y, gru_output(&c->g), c->T * c->B * c->g.cfg.hidden * sizeof(float));
 }
 
+/* tokens: 0 dense, 1 token mode, 2 token mode with c in every layer (3 layers, so a middle
+ * layer is checked too). */
 static void check_gru(int naive, int tokens) {
-    size_t L = 2, B = 2, T = 3, H = 3, D = 2, V = 3, In = tokens ? D + V : 3;
-    GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B, T};
+    size_t L = tokens == 2 ? 3 : 2, B = 2, T = 3, H = 3, D = 2, V = 3, In = tokens ? D + V : 3;
+    GruConfig cfg = {L, In, H, tokens ? D : 0, tokens ? V : 0, B, T, tokens == 2};
     GruCtx c;
     memset(&c, 0, sizeof c);
     c.B = B, c.T = T, c.naive = naive, c.tokens = tokens;
@@ -286,7 +288,8 @@ static void check_gru(int naive, int tokens) {
                               nn_params_grad(&c.p, id), c.p.info[id].n};
     }
     char op[64];
-    snprintf(op, sizeof op, "gru%s%s", tokens ? "_tokens" : "", naive ? "_naive" : "");
+    snprintf(op, sizeof op, "gru%s%s", tokens == 2 ? "_tokens_c_all" : tokens ? "_tokens" : "",
+             naive ? "_naive" : "");
     expect_grads_ok(op, gru_fwd, &c, ny, r, in, nin);
     gru_free(&c.g);
     nn_params_free(&c.p);
@@ -297,7 +300,7 @@ static void check_gru(int naive, int tokens) {
 static void test_grad_gru(void **state) {
     (void)state;
     for (int naive = 0; naive < 2; naive++)
-        for (int tokens = 0; tokens < 2; tokens++) check_gru(naive, tokens);
+        for (int tokens = 0; tokens < 3; tokens++) check_gru(naive, tokens);
 }
 
 /* ---- losses ------------------------------------------------------------------------ */

@@ -104,7 +104,7 @@ static void rig_init(Rig *r) {
     assert_int_equal(nn_params_add(p, "out.b", 1, (size_t[]){V}, &r->out_b, NULL), 0);
     assert_int_equal(nn_params_add(p, "prop.w", 2, (size_t[]){P, Z}, &r->prop_w, NULL), 0);
     assert_int_equal(nn_params_add(p, "prop.b", 1, (size_t[]){P}, &r->prop_b, NULL), 0);
-    GruConfig cfg = {L, HD + V, H, HD, V, B, T};
+    GruConfig cfg = {L, HD + V, H, HD, V, B, T, 0};
     assert_int_equal(gru_params_add(p, "gru", &cfg, &r->gru0, NULL), 0);
     assert_int_equal(nn_params_alloc(p, NN_PARAMS_GRAD | NN_PARAMS_ADAM, NULL), 0);
     gc_fill_uniform(p->data, p->total, 0.3f, 1);

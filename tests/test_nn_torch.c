@@ -134,7 +134,7 @@ static void test_torch_gru_dense(void **state) {
     const float *dims = get("gru.dims", 5);
     size_t L = (size_t)dims[0], T = (size_t)dims[1], B = (size_t)dims[2], In = (size_t)dims[3],
            H = (size_t)dims[4];
-    GruConfig cfg = {L, In, H, 0, 0, B, T};
+    GruConfig cfg = {L, In, H, 0, 0, B, T, 0};
     for (int naive = 0; naive < 2; naive++) {
         fprintf(stderr, "gru dense (%s)\n", naive ? "naive" : "fast");
         NnParams p;
@@ -162,7 +162,7 @@ static void test_torch_gru_tokens(void **state) {
     const float *dims = get("grutok.dims", 6);
     size_t L = (size_t)dims[0], T = (size_t)dims[1], B = (size_t)dims[2], D = (size_t)dims[3],
            V = (size_t)dims[4], H = (size_t)dims[5];
-    GruConfig cfg = {L, D + V, H, D, V, B, T};
+    GruConfig cfg = {L, D + V, H, D, V, B, T, 0};
     const float *tokf = get("grutok.tok", T * B);
     int32_t *tok = malloc(T * B * sizeof(int32_t));
     for (size_t i = 0; i < T * B; i++) tok[i] = (int32_t)tokf[i];

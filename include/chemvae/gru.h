@@ -18,6 +18,10 @@
  *    token, tok_t = y_{t−1}). W_ih[0] is (3H, D + V) with the c-columns first. The c-part
  *    is projected once per sequence (one sgemm) and the one-hot part is a column gather
  *    of W_ih[0]: no per-step product and no materialized one-hot.
+ *    With const_all (chemical_vae's decoder: the latent reaches every layer, the previous
+ *    token only the last) layer l's input is [h_{l−1} (l > 0) ; c ; onehot(tok) (l = L−1)],
+ *    columns in that order: W_ih[0] is (3H, D) (D + V when L = 1), the middle layers'
+ *    (3H, H + D), the last (3H, H + D + V). gru_layer_input gives I_l in either mode.
  *
  * Fast path: the input projections of all T steps in one sgemm per layer before the time
  * loop, one recurrent sgemm per step, and after the backward time loop one sgemm per
@@ -50,7 +54,11 @@ typedef struct {
     size_t const_dim; /* D (token mode) */
     size_t vocab;     /* V (token mode); 0 = dense mode only */
     size_t max_B, max_T;
+    int const_all;    /* token mode: c enters every layer, the token only the last */
 } GruConfig;
+
+/* Input width I_l of layer l (the columns of W_ih[l]) under cfg's mode. */
+size_t gru_layer_input(const GruConfig *cfg, size_t l);
 
 /* Views of one GRU's weights (or of their gradients) — pointers into an NnParams table. */
 typedef struct {
@@ -66,11 +74,11 @@ typedef struct {
     float *h[GRU_MAX_LAYERS];     /* (T+1, B, H) */
     float *gates[GRU_MAX_LAYERS]; /* (T, B, 3H) r, z, n */
     float *hn[GRU_MAX_LAYERS];    /* (T, B, H) */
-    float *wtok;                  /* (V, 3H) one-hot block of w_ih[0], transposed */
-    float *cproj;                 /* (B, 3H) c W_cᵀ (token mode) */
+    float *wtok;                  /* (V, 3H) one-hot block of the token layer's w_ih, transposed */
+    float *cproj;                 /* (L, B, 3H) c W_cᵀ of each layer c enters (token mode) */
     float *ones;                  /* (max_T·max_B) 1.0, for bias gradients by sgemv */
     float *whh_t;                 /* (L, H, 3H) W_hhᵀ per layer (forward / infer_begin) */
-    float *wih_t;                 /* (max(I, H), 3H) W_ihᵀ of the layer being projected */
+    float *wih_t;                 /* (max I_l, 3H) W_ihᵀ of the layer being projected */
     float *dgx;                   /* (T, B, 3H) ∂ wrt W_ih x + b_ih of one layer */
     float *dgh;                   /* (T, B, 3H) ∂ wrt W_hh h + b_hh of one layer */
     float *dseq;                  /* (T, B, H) ∂ wrt a layer's output sequence */

@@ -9,7 +9,9 @@
  * hn[l] keeps W_hn h_{t−1} + b_hn, the only pre-activation backward needs besides r, z, n.
  * Token mode (layer 0 input [c ; onehot(tok)]): cproj (B, 3H) = c · W_cᵀ in one sgemm and
  * wtok (V, 3H) = the one-hot block of W_ih transposed, so that the gather
- * gates[t, b] = cproj[b] + wtok[tok[t, b]] reads contiguous rows.
+ * gates[t, b] = cproj[b] + wtok[tok[t, b]] reads contiguous rows. With const_all every layer
+ * has its own cproj (c enters every layer) and the gather happens at the last layer; a
+ * layer's input projection is then the sgemm of its h-columns plus those two terms.
  *
  * Backward, per layer from the top down, with dseq (T·B, H) = ∂loss/∂(layer outputs):
  *   for t = T−1 .. 0: with d = dh + dseq[t], gate derivatives into dgx[t] (∂ wrt
@@ -45,6 +47,22 @@ static float *zalloc(size_t n) {
     return p;
 }
 
+/* Which parts make layer l's input (token mode): c, the one-hot token. */
+static int has_c(const GruConfig *c, size_t l) { return c->vocab > 0 && (l == 0 || c->const_all); }
+static int has_tok(const GruConfig *c, size_t l) {
+    return c->vocab > 0 && (c->const_all ? l + 1 == c->layers : l == 0);
+}
+/* First column of the c-part and of the one-hot part in W_ih[l] ([h ; c ; onehot]). */
+static size_t col_c(const GruConfig *c, size_t l) { return l > 0 ? c->hidden : 0; }
+static size_t col_tok(const GruConfig *c, size_t l) {
+    return col_c(c, l) + (has_c(c, l) ? c->const_dim : 0);
+}
+
+size_t gru_layer_input(const GruConfig *c, size_t l) {
+    if (c->vocab == 0) return l == 0 ? c->input : c->hidden;
+    return col_tok(c, l) + (has_tok(c, l) ? c->vocab : 0);
+}
+
 CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     memset(g, 0, sizeof *g);
     if (cfg->layers < 1 || cfg->layers > GRU_MAX_LAYERS || cfg->hidden == 0 ||
@@ -57,6 +75,8 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
         return cv_error_set(err, CV_ERR_INVALID,
                             "gru_init: token mode needs input %zu == const_dim %zu + vocab %zu",
                             cfg->input, cfg->const_dim, cfg->vocab);
+    if (cfg->const_all && cfg->vocab == 0)
+        return cv_error_set(err, CV_ERR_INVALID, "gru_init: const_all needs token mode");
     g->cfg = *cfg;
     size_t B = cfg->max_B, T = cfg->max_T, H = cfg->hidden, L = cfg->layers;
     size_t V = cfg->vocab ? cfg->vocab : 1;
@@ -68,10 +88,13 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     }
     g->wtok = zalloc(V * 3 * H);
     g->dwtok = zalloc(V * 3 * H);
-    g->cproj = zalloc(B * 3 * H);
+    g->cproj = zalloc(L * B * 3 * H);
     g->ones = zalloc(T * B);
     g->whh_t = zalloc(L * H * 3 * H);
-    g->wih_t = zalloc((cfg->input > H ? cfg->input : H) * 3 * H);
+    size_t widest = H;
+    for (size_t l = 0; l < L; l++)
+        if (gru_layer_input(cfg, l) > widest) widest = gru_layer_input(cfg, l);
+    g->wih_t = zalloc(widest * 3 * H);
     g->dgx = zalloc(T * B * 3 * H);
     g->dgh = zalloc(T * B * 3 * H);
     g->dseq = zalloc(T * B * H);
@@ -109,7 +132,7 @@ CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg,
                         size_t *first_id, CvError *err) {
     size_t H = cfg->hidden;
     for (size_t l = 0; l < cfg->layers; l++) {
-        size_t In = l == 0 ? cfg->input : H;
+        size_t In = gru_layer_input(cfg, l);
         static const char *names[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
         size_t shapes[4][2] = {{3 * H, In}, {3 * H, H}, {3 * H, 0}, {3 * H, 0}};
         for (int k = 0; k < 4; k++) {
@@ -367,28 +390,67 @@ static void set_initial_state(Gru *g, const float *h0, size_t B, size_t T) {
     }
 }
 
-/* Token mode set-up: wtok (V, 3H) = columns D.. of W_ih[0] (3H, D + V) transposed, and
- * cproj (B, 3H) = c (B, D) · W_cᵀ, W_c = the first D columns of W_ih[0]. */
+/* Token mode set-up: wtok (V, 3H) = the one-hot columns of the token layer's W_ih
+ * transposed, and for every layer l that c enters, cproj[l] (B, 3H) = c (B, D) · W_cᵀ with
+ * W_c the c-columns of W_ih[l]. */
 static void token_setup(Gru *g, const GruWeights *w, const float *c, size_t B) {
-    size_t H3 = 3 * g->cfg.hidden, D = g->cfg.const_dim, V = g->cfg.vocab, In = g->cfg.input;
-    const float *wi = w->w_ih[0];
-    for (size_t j = 0; j < H3; j++)
-        for (size_t v = 0; v < V; v++) g->wtok[v * H3 + j] = wi[j * In + D + v];
-    if (D > 0)
-        gemm_nt(g->cproj, c, D, wi, In, B, H3, D);
-    else
-        memset(g->cproj, 0, B * H3 * sizeof(float));
+    const GruConfig *cf = &g->cfg;
+    size_t H3 = 3 * cf->hidden, D = cf->const_dim, V = cf->vocab;
+    for (size_t l = 0; l < cf->layers; l++) {
+        size_t In = gru_layer_input(cf, l);
+        if (has_tok(cf, l)) {
+            const float *wi = w->w_ih[l] + col_tok(cf, l);
+            for (size_t j = 0; j < H3; j++)
+                for (size_t v = 0; v < V; v++) g->wtok[v * H3 + j] = wi[j * In + v];
+        }
+        if (!has_c(cf, l)) continue;
+        float *cp = g->cproj + l * B * H3;
+        if (D > 0)
+            gemm_nt(cp, c, D, w->w_ih[l] + col_c(cf, l), In, B, H3, D);
+        else
+            memset(cp, 0, B * H3 * sizeof(float));
+    }
+}
+
+/* Adds layer l's constant and token terms (token mode) to the input projections of rows
+ * [b0, b1) of one step: x (rows, 3H), row b at x + (b − b0)·3H; `set` = the rows hold
+ * nothing yet (layer 0, which has no h-columns). */
+static void add_token_terms(const Gru *g, size_t l, float *x, const int32_t *tok, size_t B,
+                            size_t b0, size_t b1, int set) {
+    size_t H3 = 3 * g->cfg.hidden;
+    int hc = has_c(&g->cfg, l), ht = has_tok(&g->cfg, l);
+    for (size_t b = b0; b < b1; b++) {
+        float *row = x + (b - b0) * H3;
+        const float *cp = hc ? g->cproj + (l * B + b) * H3 : NULL;
+        const float *tp = ht ? g->wtok + (size_t)tok[b] * H3 : NULL;
+        if (set && cp && tp)
+            vec_add(row, cp, tp, H3);
+        else if (set)
+            memcpy(row, cp ? cp : tp, H3 * sizeof(float));
+        else {
+            if (cp) vec_add(row, row, cp, H3);
+            if (tp) vec_add(row, row, tp, H3);
+        }
+    }
 }
 
 /* ---- fast forward ------------------------------------------------------------------ */
 
-/* All layers, given gates[0] holding layer 0's input projection W_ih x (no bias). */
-static void forward_layers(Gru *g, const GruWeights *w) {
+/* All layers. Dense mode (tok NULL): gates[0] already holds layer 0's input projection
+ * W_ih x (no bias). Token mode: every layer's projection is made here. */
+static void forward_layers(Gru *g, const GruWeights *w, const int32_t *tok) {
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H;
     float *gh = g->sh;
     transpose_recurrent(g, w);
     for (size_t l = 0; l < g->cfg.layers; l++) {
-        if (l > 0) project_input(g, g->gates[l], g->h[l - 1] + B * H, w->w_ih[l], T * B, H);
+        if (l > 0) {
+            size_t In = gru_layer_input(&g->cfg, l); /* the h-columns come first */
+            transpose(g->wih_t, w->w_ih[l], H3, H, In);
+            gemm_nn(g->gates[l], g->h[l - 1] + B * H, H, g->wih_t, T * B, H3, H);
+        }
+        if (tok)
+            for (size_t t = 0; t < T; t++)
+                add_token_terms(g, l, g->gates[l] + t * B * H3, tok + t * B, B, 0, B, l == 0);
         for (size_t t = 0; t < T; t++) {
             float *hp = g->h[l] + t * B * H;
             gemm_nn(gh, hp, H, g->whh_t + l * H * H3, B, H3, H);
@@ -403,19 +465,14 @@ void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, s
     size_t In = g->cfg.input;
     set_initial_state(g, h0, B, T);
     project_input(g, g->gates[0], x, w->w_ih[0], T * B, In);
-    forward_layers(g, w);
+    forward_layers(g, w, NULL);
 }
 
 void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
                         const float *h0, size_t B, size_t T) {
-    size_t H3 = 3 * g->cfg.hidden;
     set_initial_state(g, h0, B, T);
     token_setup(g, w, c, B);
-    for (size_t t = 0; t < T; t++)
-        for (size_t b = 0; b < B; b++)
-            vec_add(g->gates[0] + (t * B + b) * H3, g->cproj + b * H3,
-                    g->wtok + (size_t)tok[t * B + b] * H3, H3);
-    forward_layers(g, w);
+    forward_layers(g, w, tok);
 }
 
 /* ---- fast backward ----------------------------------------------------------------- */
@@ -442,19 +499,52 @@ static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l
     if (dw && dw->b_ih[l]) add_col_sums(g, dw->b_ih[l], g->dgx, T * B, H3);
 }
 
-/* Layers L−1 .. 1 (each hands dseq to the one below), then layer 0's time loop. */
+/* Token mode, with g->dgx holding layer l's ∂ wrt W_ih x + b_ih: the gradients of its
+ * c-columns and c (through dsum = Σ_t dgx) and of its one-hot columns (scatter-add of dgx
+ * rows by token into dwtok). */
+static void token_input_grads(Gru *g, const GruWeights *w, GruWeights *dw, size_t l,
+                              const float *c, const int32_t *tok, float *dc) {
+    const GruConfig *cf = &g->cfg;
+    size_t B = g->B, T = g->T, H3 = 3 * cf->hidden, D = cf->const_dim, V = cf->vocab;
+    size_t In = gru_layer_input(cf, l), cc = col_c(cf, l), ct = col_tok(cf, l);
+    int want_wc = has_c(cf, l) && dw && dw->w_ih[l] && D > 0, want_dc = has_c(cf, l) && dc && D > 0;
+    if (want_wc || want_dc) {
+        memcpy(g->dsum, g->dgx, B * H3 * sizeof(float));
+        for (size_t t = 1; t < T; t++) vec_add(g->dsum, g->dsum, g->dgx + t * B * H3, B * H3);
+        if (want_wc)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)D, (int)B, 1.0f,
+                        g->dsum, (int)H3, c, (int)D, 1.0f, dw->w_ih[l] + cc, (int)In);
+        if (want_dc)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)D, (int)H3, 1.0f,
+                        g->dsum, (int)H3, w->w_ih[l] + cc, (int)In, 1.0f, dc, (int)D);
+    }
+    if (has_tok(cf, l) && dw && dw->w_ih[l]) {
+        memset(g->dwtok, 0, V * H3 * sizeof(float));
+        for (size_t r = 0; r < T * B; r++) {
+            float *dst = g->dwtok + (size_t)tok[r] * H3;
+            vec_add(dst, dst, g->dgx + r * H3, H3);
+        }
+        for (size_t j = 0; j < H3; j++)
+            for (size_t v = 0; v < V; v++) dw->w_ih[l][j * In + ct + v] += g->dwtok[v * H3 + j];
+    }
+}
+
+/* Layers L−1 .. 1 (each hands dseq to the one below, and in token mode takes its c and
+ * token gradients), then layer 0's time loop. */
 static void backward_upper(Gru *g, const GruWeights *w, GruWeights *dw, const float *dout,
-                           float *dh0) {
+                           float *dh0, const float *c, const int32_t *tok, float *dc) {
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H;
     const float *dseq = dout;
     for (size_t l = g->cfg.layers; l-- > 1;) {
+        size_t In = gru_layer_input(&g->cfg, l);
         backward_layer(g, w, dw, l, dseq, dh0);
         if (dw && dw->w_ih[l])
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)H, (int)(T * B),
                         1.0f, g->dgx, (int)H3, g->h[l - 1] + B * H, (int)H, 1.0f, dw->w_ih[l],
-                        (int)H);
+                        (int)In);
+        if (tok) token_input_grads(g, w, dw, l, c, tok, dc);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)H, (int)H3,
-                    1.0f, g->dgx, (int)H3, w->w_ih[l], (int)H, 0.0f, g->dseq, (int)H);
+                    1.0f, g->dgx, (int)H3, w->w_ih[l], (int)In, 0.0f, g->dseq, (int)H);
         dseq = g->dseq;
     }
     backward_layer(g, w, dw, 0, dseq, dh0);
@@ -463,7 +553,7 @@ static void backward_upper(Gru *g, const GruWeights *w, GruWeights *dw, const fl
 void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
                   const float *dout, float *dx, float *dh0) {
     size_t B = g->B, T = g->T, H3 = 3 * g->cfg.hidden, In = g->cfg.input;
-    backward_upper(g, w, dw, dout, dh0);
+    backward_upper(g, w, dw, dout, dh0, NULL, NULL, NULL);
     if (dw && dw->w_ih[0])
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)In, (int)(T * B),
                     1.0f, g->dgx, (int)H3, x, (int)In, 1.0f, dw->w_ih[0], (int)In);
@@ -474,49 +564,27 @@ void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
 
 void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
                          const int32_t *tok, const float *dout, float *dc, float *dh0) {
-    size_t B = g->B, T = g->T, H3 = 3 * g->cfg.hidden, In = g->cfg.input;
-    size_t D = g->cfg.const_dim, V = g->cfg.vocab;
-    backward_upper(g, w, dw, dout, dh0);
-    int want_wc = dw && dw->w_ih[0] && D > 0, want_dc = dc && D > 0;
-    if (want_wc || want_dc) {
-        memcpy(g->dsum, g->dgx, B * H3 * sizeof(float));
-        for (size_t t = 1; t < T; t++) vec_add(g->dsum, g->dsum, g->dgx + t * B * H3, B * H3);
-        if (want_wc)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)D, (int)B, 1.0f,
-                        g->dsum, (int)H3, c, (int)D, 1.0f, dw->w_ih[0], (int)In);
-        if (want_dc)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)D, (int)H3, 1.0f,
-                        g->dsum, (int)H3, w->w_ih[0], (int)In, 1.0f, dc, (int)D);
-    }
-    if (dw && dw->w_ih[0]) {
-        memset(g->dwtok, 0, V * H3 * sizeof(float));
-        for (size_t r = 0; r < T * B; r++) {
-            float *dst = g->dwtok + (size_t)tok[r] * H3;
-            vec_add(dst, dst, g->dgx + r * H3, H3);
-        }
-        for (size_t j = 0; j < H3; j++)
-            for (size_t v = 0; v < V; v++) dw->w_ih[0][j * In + D + v] += g->dwtok[v * H3 + j];
-    }
+    backward_upper(g, w, dw, dout, dh0, c, tok, dc);
+    token_input_grads(g, w, dw, 0, c, tok, dc);
 }
 
 /* ---- naive twins: plain loops, libm nonlinearities, same caches -------------------- */
 
 static float sigmoid_ref(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-/* Layer-0 input element i of row (t, b): dense x, or [c ; onehot(tok)]. */
-static float input_at(const Gru *g, const float *x, const float *c, const int32_t *tok,
-                      size_t t, size_t b, size_t i) {
-    size_t B = g->B, In = g->cfg.input, D = g->cfg.const_dim;
-    if (x) return x[(t * B + b) * In + i];
-    if (i < D) return c[b * D + i];
-    return (size_t)tok[t * B + b] == i - D ? 1.0f : 0.0f;
-}
-
+/* Input element i of layer l at row (t, b): dense x (layer 0), h of the layer below, or in
+ * token mode the parts [h ; c ; onehot(tok)] the layer has. */
 static float layer_input(const Gru *g, size_t l, const float *x, const float *c,
                          const int32_t *tok, size_t t, size_t b, size_t i) {
-    if (l == 0) return input_at(g, x, c, tok, t, b, i);
-    size_t B = g->B, H = g->cfg.hidden;
-    return g->h[l - 1][((t + 1) * B + b) * H + i];
+    size_t B = g->B, H = g->cfg.hidden, D = g->cfg.const_dim;
+    if (l == 0 && x) return x[(t * B + b) * g->cfg.input + i];
+    if (l > 0 && i < H) return g->h[l - 1][((t + 1) * B + b) * H + i];
+    i -= col_c(&g->cfg, l);
+    if (has_c(&g->cfg, l)) {
+        if (i < D) return c[b * D + i];
+        i -= D;
+    }
+    return (size_t)tok[t * B + b] == i ? 1.0f : 0.0f;
 }
 
 static void forward_naive(Gru *g, const GruWeights *w, const float *x, const float *c,
@@ -524,7 +592,7 @@ static void forward_naive(Gru *g, const GruWeights *w, const float *x, const flo
     size_t H = g->cfg.hidden, H3 = 3 * H;
     set_initial_state(g, h0, B, T);
     for (size_t l = 0; l < g->cfg.layers; l++) {
-        size_t In = l == 0 ? g->cfg.input : H;
+        size_t In = gru_layer_input(&g->cfg, l);
         const float *wi = w->w_ih[l], *wh = w->w_hh[l], *bi = w->b_ih[l], *bh = w->b_hh[l];
         for (size_t t = 0; t < T; t++) {
             const float *hp = g->h[l] + t * B * H;
@@ -560,7 +628,7 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
                            float *dc, float *dh0) {
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H, D = g->cfg.const_dim;
     for (size_t l = g->cfg.layers; l-- > 0;) {
-        size_t In = l == 0 ? g->cfg.input : H;
+        size_t In = gru_layer_input(&g->cfg, l), cc = col_c(&g->cfg, l);
         const float *dseq = l == g->cfg.layers - 1 ? dout : g->dseq;
         float *dh = g->dh;
         memset(dh, 0, B * H * sizeof(float));
@@ -598,7 +666,8 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
         }
         if (dh0)
             for (size_t i = 0; i < B * H; i++) dh0[l * B * H + i] += dh[i];
-        /* gradient of this layer's input: dseq of the layer below, or dx / dc */
+        /* gradient of this layer's input: dseq of the layer below (its h-columns), dx, or
+         * dc (its c-columns, in every layer c enters) */
         if (l > 0) memset(g->dseq, 0, T * B * H * sizeof(float));
         for (size_t t = 0; t < T; t++)
             for (size_t b = 0; b < B; b++)
@@ -606,12 +675,12 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
                     float gx = g->dgx[(t * B + b) * H3 + j];
                     for (size_t i = 0; i < In; i++) {
                         float wv = w->w_ih[l][j * In + i];
-                        if (l > 0)
+                        if (l > 0 && i < H)
                             g->dseq[(t * B + b) * H + i] += gx * wv;
                         else if (x && dx)
                             dx[(t * B + b) * In + i] += gx * wv;
-                        else if (!x && dc && i < D)
-                            dc[b * D + i] += gx * wv;
+                        else if (!x && dc && has_c(&g->cfg, l) && i >= cc && i < cc + D)
+                            dc[b * D + i - cc] += gx * wv;
                     }
                 }
     }
@@ -651,21 +720,24 @@ void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h
     for (size_t l = 0; l < L; l++) {
         nn_pack_weights(&g->whh_p[l], g->packed_store + 2 * l * P, w->w_hh[l], H, 3 * H, H,
                         g->pack_kind);
-        if (l > 0)
-            nn_pack_weights(&g->wih_p[l], g->packed_store + (2 * l + 1) * P, w->w_ih[l], H,
-                            3 * H, H, g->pack_kind);
+        if (l > 0) /* the h-columns of W_ih[l] (the first H of its I_l) */
+            nn_pack_weights(&g->wih_p[l], g->packed_store + (2 * l + 1) * P, w->w_ih[l],
+                            gru_layer_input(&g->cfg, l), 3 * H, H, g->pack_kind);
     }
 }
 
 /* Rows [b0, b1) of all layers, with those rows of g->sx holding layer 0's input
- * projection W_ih x (no bias). Touches only rows [b0, b1) of sx, sh and the state, so
- * disjoint row ranges may run concurrently (each with a single-threaded BLAS). */
-static const float *infer_layers(Gru *g, const GruWeights *w, size_t b0, size_t b1) {
+ * projection W_ih x (no bias); in token mode (tok non-NULL, indexed by row) the upper
+ * layers add their c and token terms. Touches only rows [b0, b1) of sx, sh and the state,
+ * so disjoint row ranges may run concurrently (each with a single-threaded BLAS). */
+static const float *infer_layers(Gru *g, const GruWeights *w, size_t b0, size_t b1,
+                                 const int32_t *tok) {
     size_t B = g->infer_B, H = g->cfg.hidden, H3 = 3 * H, n = b1 - b0;
     float *sx = g->sx + b0 * H3, *sh = g->sh + b0 * H3;
     for (size_t l = 0; l < g->cfg.layers; l++) {
         float *st = g->state + l * B * H + b0 * H;
         if (l > 0) nn_gemm_packed(sx, H3, st - B * H, H, &g->wih_p[l], n);
+        if (l > 0 && tok) add_token_terms(g, l, sx, tok, B, b0, b1, 0);
         nn_gemm_packed(sh, H3, st, H, &g->whh_p[l], n);
         cell_forward(st, sx, NULL, sh, st, w->b_ih[l], w->b_hh[l], n, H, 0);
     }
@@ -675,15 +747,13 @@ static const float *infer_layers(Gru *g, const GruWeights *w, size_t b0, size_t 
 const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x) {
     size_t In = g->cfg.input;
     gemm_nt(g->sx, x, In, w->w_ih[0], In, g->infer_B, 3 * g->cfg.hidden, In);
-    return infer_layers(g, w, 0, g->infer_B);
+    return infer_layers(g, w, 0, g->infer_B, NULL);
 }
 
 const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
                                         size_t b0, size_t b1) {
-    size_t H3 = 3 * g->cfg.hidden;
-    for (size_t b = b0; b < b1; b++)
-        vec_add(g->sx + b * H3, g->cproj + b * H3, g->wtok + (size_t)tok[b] * H3, H3);
-    return infer_layers(g, w, b0, b1);
+    add_token_terms(g, 0, g->sx + b0 * 3 * g->cfg.hidden, tok, g->infer_B, b0, b1, 1);
+    return infer_layers(g, w, b0, b1, tok);
 }
 
 const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok) {
@@ -711,7 +781,9 @@ void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch)
 void gru_infer_swap_rows(Gru *g, size_t i, size_t j) {
     size_t B = g->infer_B, H = g->cfg.hidden;
     if (i == j) return;
-    for (size_t l = 0; l < g->cfg.layers; l++)
+    for (size_t l = 0; l < g->cfg.layers; l++) {
         swap_floats(g->state + (l * B + i) * H, g->state + (l * B + j) * H, H);
-    if (g->cfg.vocab > 0) swap_floats(g->cproj + i * 3 * H, g->cproj + j * 3 * H, 3 * H);
+        if (has_c(&g->cfg, l))
+            swap_floats(g->cproj + (l * B + i) * 3 * H, g->cproj + (l * B + j) * 3 * H, 3 * H);
+    }
 }
