@@ -83,13 +83,19 @@ static void build_dataset(CvDataset *ds, size_t T, double train_ratio) {
     assert_int_equal(st, CV_OK);
 }
 
-static void tiny_model(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed) {
+static void tiny_model_with(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed, int z_all) {
     VaeConfig cfg;
     CvError err;
     assert_int_equal(vae_config_preset("tiny", (int)ds->T, (int)ds->V, (int)ds->P, &cfg, &err), CV_OK);
+    cfg.dec_z_all = z_all;
     CvRng rng;
     cv_rng_init(&rng, seed);
     assert_int_equal(vae_init(vae, &cfg, max_B, &rng, &err), CV_OK);
+    assert_int_equal(vae->params.total >= (size_t)vae_config_param_count(&cfg), 1);
+}
+
+static void tiny_model(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed) {
+    tiny_model_with(vae, ds, max_B, seed, 0);
 }
 
 /* Batch of the first B molecules. */
@@ -109,11 +115,11 @@ static int close_enough(double a, double n) {
  * corrupt >= 0: multiply the analytic gradient of that probed entry by 1.1 first (a
  * deliberately wrong derivative the checker must catch). Returns the entries outside the
  * tolerance. */
-static size_t whole_model_gradcheck_with(long corrupt, int recipe) {
+static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
     CvDataset ds;
     build_dataset(&ds, 48, 1.0);
     Vae vae;
-    tiny_model(&vae, &ds, 8, 3);
+    tiny_model_with(&vae, &ds, 8, 3, z_all);
     const size_t B = 6, Z = (size_t)vae.cfg.Z;
     int32_t ids[6 * 48], len[6];
     float props[6 * 2], eps[6 * 8];
@@ -189,7 +195,13 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe) {
     return failed;
 }
 
-static size_t whole_model_gradcheck(long corrupt) { return whole_model_gradcheck_with(corrupt, 0); }
+static size_t whole_model_gradcheck(long corrupt) { return whole_model_gradcheck_with(corrupt, 0, 0); }
+
+/* The decoder after chemical_vae (h_z into every GRU layer, the token into the last). */
+static void test_whole_model_gradcheck_z_every_layer(void **state) {
+    (void)state;
+    assert_int_equal(whole_model_gradcheck_with(-1, 0, 1), 0);
+}
 
 static void test_whole_model_gradcheck(void **state) {
     (void)state;
@@ -199,7 +211,7 @@ static void test_whole_model_gradcheck(void **state) {
 /* The same with free bits, word dropout, a separate encoder input and frozen batchnorm. */
 static void test_whole_model_gradcheck_recipe(void **state) {
     (void)state;
-    assert_int_equal(whole_model_gradcheck_with(-1, 1), 0);
+    assert_int_equal(whole_model_gradcheck_with(-1, 1, 0), 0);
 }
 
 /* The checker must catch a wrong derivative (here: in the first conv weight). */
@@ -371,6 +383,45 @@ static void fill_meta(CkptMeta *m, const Vae *vae, const CvDataset *ds) {
         m->prop_mean[p] = ds->prop_mean[p];
         m->prop_std[p] = ds->prop_std[p];
     }
+}
+
+/* A z-every-layer model round-trips through a checkpoint (the flag and every weight), and
+ * the loaded inference model decodes the same strings, greedily and by beam. */
+static void test_z_every_layer_checkpoint_and_decode(void **state) {
+    (void)state;
+    CvDataset ds;
+    build_dataset(&ds, 48, 1.0);
+    Vae vae;
+    tiny_model_with(&vae, &ds, 8, 5, 1);
+    CkptMeta meta;
+    fill_meta(&meta, &vae, &ds);
+    char path[256];
+    tmp_path(path, sizeof path, "zall.cvae");
+    CvError err;
+    assert_int_equal(ckpt_save(path, &vae, &meta, 0, &err), CV_OK);
+    Vae back;
+    CkptMeta mb;
+    assert_int_equal(ckpt_load(path, &back, &mb, 8, 0, NULL, &err), CV_OK);
+    assert_int_equal(back.cfg.dec_z_all, 1);
+    assert_memory_equal(back.params.data, vae.params.data, vae.params.total * sizeof(float));
+    const size_t B = 4, T = (size_t)vae.cfg.T, Z = (size_t)vae.cfg.Z;
+    float z[4 * 8];
+    CvRng r;
+    cv_rng_init(&r, 9);
+    cv_rng_fill_normal(&r, z, B * Z);
+    int32_t a[4 * 48], al[4], b[4 * 48], bl[4], c[4 * 48], cl[4];
+    vae_decode(&vae, z, B, 0.0f, NULL, a, al);
+    vae_decode(&back, z, B, 0.0f, NULL, b, bl);
+    assert_memory_equal(a, b, B * T * sizeof(int32_t));
+    assert_memory_equal(al, bl, sizeof al);
+    assert_int_equal(vae_decode_beam(&back, z, B, 1, c, cl, &err), CV_OK); /* K = 1 is greedy */
+    assert_memory_equal(a, c, B * T * sizeof(int32_t));
+    vae_free(&back);
+    ckpt_meta_free(&mb);
+    ckpt_meta_free(&meta);
+    vae_free(&vae);
+    dataset_free(&ds);
+    unlink(path);
 }
 
 static void test_checkpoint_roundtrip_and_refusals(void **state) {
@@ -620,6 +671,8 @@ int main(void) {
         cmocka_unit_test(test_whole_model_gradcheck_recipe),
         cmocka_unit_test(test_property_dz_gradcheck),
         cmocka_unit_test(test_full_length_same_step),
+        cmocka_unit_test(test_whole_model_gradcheck_z_every_layer),
+        cmocka_unit_test(test_z_every_layer_checkpoint_and_decode),
         cmocka_unit_test(test_gradcheck_catches_error),
         cmocka_unit_test(test_checkpoint_roundtrip_and_refusals),
         cmocka_unit_test(test_resume_equals_uninterrupted),

@@ -59,6 +59,8 @@ typedef struct {
     int H;
     int n_prop;
     int prop_hidden[VAE_MAX_PROP];
+    int dec_z_all; /* decoder after chemical_vae: h_z enters every GRU layer and the previous
+                      token only the last (GruConfig.const_all); 0 = both enter the first */
 } VaeConfig;
 
 /* Number of trainable parameters of a config (as double: no overflow on absurd sizes). */

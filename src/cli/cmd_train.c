@@ -41,6 +41,9 @@ static void usage(FILE *out) {
             "  --preset NAME       paper | small | tiny (default small)\n"
             "  --latent Z --hidden H --gru-layers L --enc-dense D --dec-dense E\n"
             "                      override the preset's sizes\n"
+            "  --decoder D         first (default): z and the previous token enter the first\n"
+            "                      GRU layer | z-every-layer: z enters every layer and the\n"
+            "                      previous token only the last (chemical_vae's decoder)\n"
             "  --epochs N          total epochs (default 30)\n"
             "  --batch B           molecules per step (default 128)\n"
             "  --lr X --beta1 X --beta2 X --clip X   Adam (default 1e-3, 0.9, 0.999, 50)\n"
@@ -205,13 +208,14 @@ int cmd_train(int argc, char **argv) {
     int resume = 0, no_db = 0, quiet = 0;
     long threads = 0, parent = 0;
     long ov_latent = 0, ov_hidden = 0, ov_layers = 0, ov_enc = 0, ov_dec = 0, refit = 0;
+    int dec_z_all = 0;
     TrainOptions o;
     train_options_default(&o);
     enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
            O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
            O_PARENT, O_QUIET, O_RESUME, O_EXPORT, O_KLSCHED, O_KLRAMP, O_AEWARM, O_FREEBITS, O_WDROP,
            O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR, O_REFIT,
-           O_FULLDEC };
+           O_FULLDEC, O_DECODER };
     static const struct option opts[] = {
         {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
         {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
@@ -233,7 +237,7 @@ int cmd_train(int argc, char **argv) {
         {"lr-warmup", required_argument, 0, O_LRWARM}, {"lr-decay", required_argument, 0, O_LRDECAY},
         {"lr-min", required_argument, 0, O_LRMIN}, {"best", required_argument, 0, O_BEST},
         {"bn-freeze", required_argument, 0, O_BNFREEZE}, {"bucket", no_argument, 0, O_BUCKET},
-        {"full-decode", no_argument, 0, O_FULLDEC},
+        {"full-decode", no_argument, 0, O_FULLDEC}, {"decoder", required_argument, 0, O_DECODER},
         {"lr-patience", required_argument, 0, O_LRPAT}, {"lr-factor", required_argument, 0, O_LRFACTOR},
         {"refit-head", required_argument, 0, O_REFIT},
         {"help", no_argument, 0, 'h'},
@@ -255,6 +259,11 @@ int cmd_train(int argc, char **argv) {
         case O_AUGMENT: o.augment = 1; break;
         case O_BUCKET: o.bucket = 1; break;
         case O_FULLDEC: o.full_decode = 1; break;
+        case O_DECODER:
+            if (strcmp(optarg, "first") && strcmp(optarg, "z-every-layer"))
+                return cli_usage_error(cmd, "--decoder expects first or z-every-layer, got '%s'", optarg);
+            dec_z_all = !strcmp(optarg, "z-every-layer");
+            break;
         case O_BEST: o.best = optarg; break;
         case O_KLSCHED:
             if (train_kl_schedule_parse(optarg, &o.kl_schedule))
@@ -358,6 +367,7 @@ int cmd_train(int argc, char **argv) {
     } else {
         VaeConfig cfg;
         if ((st = vae_config_preset(preset, (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err))) goto fail;
+        cfg.dec_z_all = dec_z_all;
         if (ov_latent) cfg.Z = (int)ov_latent;
         if (ov_hidden) cfg.H = (int)ov_hidden;
         if (ov_layers) cfg.gru_layers = (int)ov_layers;

@@ -99,6 +99,7 @@ static void meta_write(Text *t, const CkptMeta *m) {
     put_list(t, "conv_ch", c->conv_ch, c->n_conv);
     put_list(t, "conv_k", c->conv_k, c->n_conv);
     put_list(t, "prop_hidden", c->prop_hidden, c->n_prop);
+    if (c->dec_z_all) text_put(t, "dec_z_all %d\n", c->dec_z_all);
     text_put(t, "epoch %ld\nstep %ld\nseed %llu\nbest_val %.17g\nbest_exact %.17g\n", m->epoch,
              m->step, (unsigned long long)m->seed, m->best_val, m->best_exact);
     text_put(t, "lr_scale %.17g\nplateau_best %.17g\nplateau_wait %ld\n", m->lr_scale, m->plateau_best,
@@ -145,6 +146,7 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
         else if (!strcmp(key, "conv_ch")) c->n_conv = parse_list(val, c->conv_ch, VAE_MAX_CONV);
         else if (!strcmp(key, "conv_k")) parse_list(val, c->conv_k, VAE_MAX_CONV);
         else if (!strcmp(key, "prop_hidden")) c->n_prop = parse_list(val, c->prop_hidden, VAE_MAX_PROP);
+        else if (!strcmp(key, "dec_z_all")) c->dec_z_all = atoi(val) != 0;
         else if (!strcmp(key, "epoch")) m->epoch = atol(val);
         else if (!strcmp(key, "step")) m->step = atol(val);
         else if (!strcmp(key, "seed")) m->seed = strtoull(val, NULL, 10);

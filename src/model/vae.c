@@ -97,7 +97,11 @@ double vae_config_param_count(const VaeConfig *c) {
     }
     double D = c->enc_dense, Z = c->Z, E = c->dec_dense, H = c->H, V = c->V;
     n += L * in * D + 3 * D + 2 * (D * Z + Z) + Z * E + E;
-    for (int l = 0; l < c->gru_layers; l++) n += 3 * H * ((l ? H : E + V) + H + 2);
+    GruConfig gc = {.layers = (size_t)c->gru_layers, .input = (size_t)(c->dec_dense + c->V),
+                    .hidden = (size_t)c->H, .const_dim = (size_t)c->dec_dense,
+                    .vocab = (size_t)c->V, .const_all = c->dec_z_all != 0};
+    for (int l = 0; l < c->gru_layers; l++)
+        n += 3 * H * ((double)gru_layer_input(&gc, (size_t)l) + H + 2);
     n += H * V + V;
     double prev = Z;
     for (int i = 0; i < c->n_prop; i++) n += prev * c->prop_hidden[i] + c->prop_hidden[i], prev = c->prop_hidden[i];
@@ -172,6 +176,7 @@ void vae_config_describe(const VaeConfig *c, char *buf, size_t cap) {
     PUT(" enc_dense=%d Z=%d dec_dense=%d gru=%dx%d prop=", c->enc_dense, c->Z, c->dec_dense,
         c->gru_layers, c->H);
     for (int i = 0; i < c->n_prop; i++) PUT("%s%d", i ? "," : "", c->prop_hidden[i]);
+    if (c->dec_z_all) PUT(" decoder=z-every-layer");
 #undef PUT
 }
 
@@ -224,7 +229,8 @@ static CvStatus register_params(Vae *v, CvError *err) {
         return st;
     GruConfig gc = {.layers = (size_t)c->gru_layers, .input = E + (size_t)c->V,
                     .hidden = (size_t)c->H, .const_dim = E, .vocab = (size_t)c->V,
-                    .max_B = v->max_B, .max_T = v->training ? (size_t)c->T : 1};
+                    .max_B = v->max_B, .max_T = v->training ? (size_t)c->T : 1,
+                    .const_all = c->dec_z_all != 0};
     if ((st = gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
     if ((st = add(&v->params, "dec.out.w", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, err)) ||
         (st = add(&v->params, "dec.out.b", (size_t)c->V, 0, 0, &v->id_out_b, err)))
