@@ -12,6 +12,8 @@
 
 #include <cblas.h>
 
+#include "chemvae/store.h"
+
 void cli_put_safe(FILE *fp, const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p < 0x20 || *p >= 0x7f)
@@ -71,6 +73,16 @@ int cli_parse_temperature(const char *cmd, const char *opt, const char *s, doubl
         return -1;
     }
     return 0;
+}
+
+CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
+                       const char *model_hash, int64_t seed, int64_t parent, Store **db,
+                       int64_t *run_id, CvError *err) {
+    const char *text = cv_json_text(cfg, err);
+    CvStatus st = !text ? CV_ERR_NOMEM : store_open(db_path, 0, db, err);
+    if (!st) st = store_run_begin(*db, kind, text, model_path, model_hash, seed, parent, run_id, err);
+    cv_json_free(cfg);
+    return st;
 }
 
 void cli_set_threads(int n) {

@@ -7,6 +7,8 @@
 #ifndef CHEMVAE_CLI_H
 #define CHEMVAE_CLI_H
 
+#include <stdint.h>
+
 #include "chemvae/error.h"
 #include "chemvae/json.h"
 
@@ -51,6 +53,14 @@ const char *cli_default_model(void);
 #define CLI_DEFAULT_DB "results/chemvae.db"
 
 #include <stddef.h>
+
+/* Opens the results DB at db_path (read-write) into *db and starts a run of `kind` whose
+ * stored config is the JSON in *cfg (freed here in every case), the rest as
+ * store_run_begin. CV_OK or the error of whichever step failed. */
+struct Store;
+CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
+                       const char *model_hash, int64_t seed, int64_t parent, struct Store **db,
+                       int64_t *run_id, CvError *err);
 
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
 void cli_set_threads(int n);

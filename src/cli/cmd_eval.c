@@ -100,11 +100,8 @@ int cmd_eval(int argc, char **argv) {
         cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
         cv_json_kv_int(&cfg, "beam", beam);
         cv_json_end_object(&cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
-        int bad = !cfg_text || store_open(db_path, 0, &db, &err) ||
-                  store_run_begin(db, "eval", cfg_text, model, m.hash, seed, parent, &run_id, &err);
-        cv_json_free(&cfg);
-        if (bad) goto fail;
+        if (cli_run_begin(db_path, "eval", &cfg, model, m.hash, seed, parent, &db, &run_id, &err))
+            goto fail;
     }
     EvalReport r;
     if (eval_run_beam(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, (int)beam, &r, &err)) goto fail;

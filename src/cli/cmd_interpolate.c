@@ -153,11 +153,8 @@ int cmd_interpolate(int argc, char **argv) {
         cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
         cv_json_kv_int(&cfg, "beam", beam);
         cv_json_end_object(&cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
-        int bad = !cfg_text || store_open(db_path, 0, &db, &err) ||
-                  store_run_begin(db, "interpolate", cfg_text, m.path, m.hash, seed, parent, &run_id, &err);
-        cv_json_free(&cfg);
-        if (bad) goto fail;
+        if (cli_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id, &err))
+            goto fail;
         cli_predicted_json(&m, z, N, NULL, pred);
         CliGenBatch b = {.method = "interpolate", .N = N, .K = K, .Z = Z, .z = z, .step0 = 0, .source = source,
                          .predicted = pred, .pred_stride = cli_predicted_stride(&m), .sim = sim};

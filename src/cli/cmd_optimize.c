@@ -399,11 +399,8 @@ int cmd_optimize(int argc, char **argv) {
         cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(a.constrain));
         cv_json_kv_int(&cfg, "beam", a.beam);
         cv_json_end_object(&cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
-        int bad = !cfg_text || store_open(a.db_path, 0, &db, &err) ||
-                  store_run_begin(db, "optimize", cfg_text, m.path, m.hash, a.seed, a.parent, &run_id, &err);
-        cv_json_free(&cfg);
-        if (bad) goto fail;
+        if (cli_run_begin(a.db_path, "optimize", &cfg, m.path, m.hash, a.seed, a.parent, &db, &run_id, &err))
+            goto fail;
     }
     res = calloc(s.n, sizeof *res);
     sources = calloc(s.n, sizeof *sources);

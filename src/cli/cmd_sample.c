@@ -191,11 +191,8 @@ int cmd_sample(int argc, char **argv) {
     if (!a.no_db) {
         CvJson cfg = {0};
         config_json(&a, canon_around, &cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
-        int bad = !cfg_text || store_open(a.db_path, 0, &db, &err) ||
-                  store_run_begin(db, "sample", cfg_text, m.path, m.hash, a.seed, a.parent, &run_id, &err);
-        cv_json_free(&cfg);
-        if (bad) goto fail;
+        if (cli_run_begin(a.db_path, "sample", &cfg, m.path, m.hash, a.seed, a.parent, &db, &run_id, &err))
+            goto fail;
     }
     CvRng zrng, drng;
     cv_rng_init(&zrng, (uint64_t)a.seed);

@@ -393,11 +393,8 @@ int cmd_train(int argc, char **argv) {
         cv_json_kv_int(&cfg, "threads", threads);
         cv_json_kv_int(&cfg, "params", (int64_t)vae.params.total);
         cv_json_end_object(&cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
-        st = !cfg_text ? CV_ERR_NOMEM : store_open(db_path, 0, &db, &err);
-        if (!st) st = store_run_begin(db, "train", cfg_text, out, NULL, (int64_t)o.seed, parent, &run_id, &err);
-        cv_json_free(&cfg);
-        if (st) goto fail;
+        if ((st = cli_run_begin(db_path, "train", &cfg, out, NULL, (int64_t)o.seed, parent, &db, &run_id, &err)))
+            goto fail;
     }
     EpochCtx ctx = {db, run_id, quiet, ds.prop_names, ds.P};
     TrainHooks hooks = {on_epoch, &ctx, &g_stop, !quiet};

@@ -158,11 +158,10 @@ static CvStatus add_name(Ingest *g, const char *s, size_t n) {
     return CV_OK;
 }
 
-/* Reads the header: SMILES column, property columns, computed properties. */
-static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
-    const IngestOptions *o = g->opt;
-    char cols[512];
-    list_columns(h, cols, sizeof cols);
+/* What every header needs: valid CSV, not too wide, the SMILES column (g->ncols, smi_col);
+ * cols[cap] gets the column list for messages. */
+static CvStatus header_basics(Ingest *g, const CsvinRecord *h, char *cols, size_t cap) {
+    list_columns(h, cols, cap);
     if (h->error)
         return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header is not valid CSV (%s)", g->path,
                             h->line, h->error);
@@ -170,7 +169,7 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
         return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header has %zu columns (max %d)",
                             g->path, h->line, h->nfields, MAXCOLS);
     g->ncols = h->nfields;
-    const char *sc = o->smiles_col ? o->smiles_col : "smiles";
+    const char *sc = g->opt->smiles_col ? g->opt->smiles_col : "smiles";
     long c = find_col(h, sc, strlen(sc));
     if (c < 0)
         return cv_error_set(g->err, CV_ERR_PARSE,
@@ -178,6 +177,15 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                             "one with --smiles-col",
                             g->path, h->line, sc, cols);
     g->smi_col = (size_t)c;
+    return CV_OK;
+}
+
+/* Reads the header: SMILES column, property columns, computed properties. */
+static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
+    const IngestOptions *o = g->opt;
+    char cols[512];
+    CvStatus st0 = header_basics(g, h, cols, sizeof cols);
+    if (st0) return st0;
     g->split_col = -1;
     if (o->split_col) {
         g->split_col = find_col(h, o->split_col, strlen(o->split_col));
@@ -259,21 +267,9 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
 static CvStatus match_columns(Ingest *g, const CsvinRecord *h) {
     const IngestOptions *o = g->opt;
     char cols[512];
-    list_columns(h, cols, sizeof cols);
-    if (h->error)
-        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header is not valid CSV (%s)", g->path,
-                            h->line, h->error);
-    if (h->nfields > MAXCOLS)
-        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header has %zu columns (max %d)",
-                            g->path, h->line, h->nfields, MAXCOLS);
-    g->ncols = h->nfields;
+    CvStatus st0 = header_basics(g, h, cols, sizeof cols);
+    if (st0) return st0;
     g->split_col = -1;
-    const char *sc = o->smiles_col ? o->smiles_col : "smiles";
-    long c = find_col(h, sc, strlen(sc));
-    if (c < 0)
-        return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: no column named '%s' in the header "
-                            "(columns: %s)", g->path, h->line, sc, cols);
-    g->smi_col = (size_t)c;
     for (size_t k = 0; k < g->nread; k++) {
         const char *nm = g->names[k];
         long pc = find_col(h, nm, strlen(nm));
