@@ -92,6 +92,8 @@ int cmd_interpolate(int argc, char **argv) {
     int slerp = !strcmp(method, "slerp");
     if (!slerp && strcmp(method, "linear")) return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
     if (steps < 1 || decodes < 1) return cli_usage_error(cmd, "--steps and --decodes must be >= 1");
+    if (steps > 100000 || decodes > 10000)
+        return cli_usage_error(cmd, "--steps is at most 100000 and --decodes at most 10000");
     cli_set_threads((int)threads);
     chem_log_rdkit(0);
     CvError err = {0};

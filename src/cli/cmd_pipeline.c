@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "chemvae/csvin.h"
+#include "chemvae/buf.h"
 #include "chemvae/fileio.h"
 #include "chemvae/pipefile.h"
 #include "chemvae/pipestate.h"
@@ -169,15 +170,18 @@ static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char
     return CV_OK;
 }
 
-/* One shell-like line for messages and the stage's config. */
-static void format_command(char *buf, size_t cap, char *const *argv) {
-    size_t n = 0;
-    buf[0] = 0;
-    for (size_t i = 0; argv[i] && n < cap; i++) {
+/* One shell-like line for messages and the stage's config, into *line (rebuilt; any
+ * length). Returns 0, or -1 when out of memory. */
+static int format_command(CvBuf *line, char *const *argv) {
+    line->len = 0;
+    int bad = cv_buf_append(line, "", 0);
+    for (size_t i = 0; argv[i] && !bad; i++) {
         const char *a = argv[i];
-        int quote = a[strcspn(a, " \t\"'$\\")] != 0 || !*a;
-        n += (size_t)snprintf(buf + n, cap - n, i ? (quote ? " '%s'" : " %s") : "%s", a);
+        int quote = i && (a[strcspn(a, " \t\"'$\\")] != 0 || !*a);
+        bad = (i && cv_buf_append(line, " ", 1)) || (quote && cv_buf_append(line, "'", 1)) ||
+              cv_buf_append(line, a, strlen(a)) || (quote && cv_buf_append(line, "'", 1));
     }
+    return bad ? -1 : 0;
 }
 
 /* How many pipeline runners are above this process (a stage may run a pipeline). */
@@ -265,6 +269,7 @@ static int pipeline_run(const RunOptions *o) {
     int lock_fd = -1, rc = CLI_ERROR;
     StoreRunStatus final = STORE_RUN_FAILED;
     char **argv = NULL, **subst = NULL; /* (cap) the stage's command line, its ${RUN} copies */
+    CvBuf cmdline = {0};                 /* that command line as one shell-like string */
     const char **act = NULL;             /* (nstages) what happened to each stage */
     double *secs = NULL;                 /* (nstages) its wall time */
     size_t cap = 64;
@@ -404,8 +409,11 @@ static int pipeline_run(const RunOptions *o) {
         for (size_t k = 0; resuming && k < st->resume.n; k++) argv[na++] = st->resume.v[k];
         argv[na] = NULL;
         const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == PIPE_NONE ? "running" : "inputs changed";
-        char line[8192];
-        format_command(line, sizeof line, argv + 1);
+        if (format_command(&cmdline, argv + 1)) {
+            cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        const char *line = cmdline.p;
         if (o->dry_run) {
             fprintf(stderr, "chemvae pipeline: %-12s would run (%s): chemvae %s\n", st->name, why, line);
             ran++;
@@ -435,7 +443,11 @@ static int pipeline_run(const RunOptions *o) {
                 cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
                 goto fail;
             }
-        format_command(line, sizeof line, argv + 1);
+        if (format_command(&cmdline, argv + 1)) {
+            cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        line = cmdline.p;
         fprintf(stderr, "chemvae pipeline: %-12s %s: chemvae %s\n", st->name, why, line);
         rec->status = PIPE_STARTED;
         memcpy(rec->key, key, 17);
@@ -507,6 +519,7 @@ done:
         for (size_t k = 0; k < cap; k++) free(subst[k]);
     free(subst);
     free(argv);
+    free(cmdline.p);
     free(act);
     free(secs);
     pipestate_free(&s, &pf);
