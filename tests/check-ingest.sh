@@ -5,12 +5,12 @@
 # (valid, canonical MolToSmiles, first occurrence of each), in the same order. Then times
 # loading the dataset.
 # usage: tests/check-ingest.sh [CSV] [THREADS]
-#   default CSV /work/shared/datasets/zinc24k.csv; for the 176k MOSES-style set:
-#   gunzip -c /work/shared/datasets/zinc_clean_leads_176k.csv.gz > /tmp/zinc176k.csv
+#   default CSV datasets/zinc24k.csv; for the 176k MOSES-style set (the Python side reads
+#   plain CSV): gunzip -c datasets/zinc_clean_leads_176k.csv.gz > /tmp/zinc176k.csv
 #   tests/check-ingest.sh /tmp/zinc176k.csv
 set -euo pipefail
 cd "$(dirname "$0")/.."
-csv=${1:-/work/shared/datasets/zinc24k.csv}
+csv=${1:-datasets/zinc24k.csv}
 threads=${2:-0}
 BUILD=${BUILD:-build}
 tmp=$(mktemp -d)

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Full exactness check (not part of make test): scores every molecule of a ZINC-style CSV
-# (default /work/shared/datasets/zinc24k.csv: smiles,logP,qed,SAS from Python RDKit
+# (default datasets/zinc24k.csv: smiles,logP,qed,SAS from Python RDKit
 # 2022.09 + sascorer.py) with `chemvae score` and reports, for logP, QED and SA, the
 # maximum absolute error (scores printed with 17 decimals, i.e. exactly) and how many
 # rows differ by more than 1e-4, plus invalid rows.
 # usage: tests/check-zinc24k.sh [CSV] [THREADS]   (exit 1 if any row is over 1e-4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-csv=${1:-/work/shared/datasets/zinc24k.csv}
+csv=${1:-datasets/zinc24k.csv}
 threads=${2:-1}
 bin=${BUILD:-build}/chemvae
 out=$(mktemp)
