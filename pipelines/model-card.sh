@@ -15,12 +15,16 @@
 #
 #   pipelines/model-card.sh MODEL DATA OUT_DIR [STARTS]
 #   e.g. pipelines/model-card.sh results/models/zinc24k-small.cvae results/zinc24k/zinc24k.cvds results/card
+# SAMPLES (default 10000) and EVAL_N (test molecules, default all) shrink a trial run.
 set -euo pipefail
 model=${1:?usage: pipelines/model-card.sh MODEL DATA OUT_DIR [STARTS]}
 data=${2:?usage: pipelines/model-card.sh MODEL DATA OUT_DIR [STARTS]}
 out=${3:?usage: pipelines/model-card.sh MODEL DATA OUT_DIR [STARTS]}
 starts=${4:-100}
 BIN=${BIN:-build/chemvae}
+SAMPLES=${SAMPLES:-10000}
+limit=()
+[ -n "${EVAL_N:-}" ] && limit=(-n "$EVAL_N")
 mkdir -p "$out"
 db=$out/card.db
 log=$out/card.txt
@@ -30,7 +34,7 @@ metric() { grep "^$2," "$1" | cut -d, -f2; }
 
 say "model $model, data $data ($(date -u +%FT%TZ))"
 for mode in valence none; do
-  "$BIN" eval --model "$model" --data "$data" --split test --samples 0 --seed 1 --constrain "$mode" \
+  "$BIN" eval --model "$model" --data "$data" --split test "${limit[@]}" --samples 0 --seed 1 --constrain "$mode" \
     --db "$db" > "$out/eval-greedy-$mode.csv"
   say "test reconstruction, greedy, mask $mode: $(metric "$out/eval-greedy-$mode.csv" reconstruction)," \
       "mean Tanimoto $(metric "$out/eval-greedy-$mode.csv" recon_tanimoto)"
@@ -38,7 +42,7 @@ done
 say "head MAE (test): logP $(metric "$out/eval-greedy-valence.csv" mae_logP)," \
     "QED $(metric "$out/eval-greedy-valence.csv" mae_qed), SA $(metric "$out/eval-greedy-valence.csv" mae_SAS)"
 for k in 5 10; do
-  "$BIN" eval --model "$model" --data "$data" --split test --samples 0 --seed 1 --beam "$k" \
+  "$BIN" eval --model "$model" --data "$data" --split test "${limit[@]}" --samples 0 --seed 1 --beam "$k" \
     --db "$db" > "$out/eval-beam$k.csv"
   say "test reconstruction, beam $k (mask valence): $(metric "$out/eval-beam$k.csv" reconstruction)"
 done
@@ -48,10 +52,10 @@ say "JT-VAE protocol (first 100 test molecules, 10 x 10): $(metric "$out/eval-st
 
 for mode in none valence; do
   t0=$(date +%s.%N)
-  "$BIN" sample --model "$model" -n 10000 --seed 1 --data "$data" --constrain "$mode" --db "$db" \
+  "$BIN" sample --model "$model" -n "$SAMPLES" --seed 1 --data "$data" --constrain "$mode" --db "$db" \
     > "$out/sample-$mode.csv" 2> "$out/sample-$mode.err"
   t1=$(date +%s.%N)
-  say "prior, 10,000 greedy, mask $mode: $(tail -1 "$out/sample-$mode.err") ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)"
+  say "prior, $SAMPLES greedy, mask $mode: $(tail -1 "$out/sample-$mode.err") ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)"
   tests/check-sample-db.sh "$db" latest "$out/sample-$mode.csv" 2>&1 | tail -3 | tee -a "$log"
   /usr/bin/python3 - "$out/sample-$mode.csv" <<'PY' | tee -a "$log"
 import csv, sys
