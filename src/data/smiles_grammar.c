@@ -343,7 +343,64 @@ typedef struct {
     int8_t status[SMILES_MAX_ATOMS]; /* 0 out, 1 may take a double bond, 2 must */
     int8_t mate[SMILES_MAX_ATOMS];   /* matched: 1 */
     int budget;
+    const uint8_t (*ring_nb)[4];     /* finished molecule: ring_nb[a][i] = nb[a][i] is a ring
+                                        bond (RDKit makes the others single); NULL = any */
 } Kekule;
+
+/* Ring bonds of the finished molecule: Tarjan's bridge finding over every bond (a bond is
+ * in a ring iff it is no bridge). Fills ring_nb for the aromatic-neighbour lists and
+ * in_ring per atom. Recursion depth <= atoms (128). */
+typedef struct {
+    const SmilesState *s;
+    int16_t disc[SMILES_MAX_ATOMS], low[SMILES_MAX_ATOMS];
+    uint8_t bridge[SMILES_MAX_ATOMS][8]; /* per adj entry */
+    int time;
+} Bridges;
+
+static void bridge_dfs(Bridges *b, int u, int parent) {
+    const SmilesState *s = b->s;
+    b->disc[u] = b->low[u] = (int16_t)++b->time;
+    int skipped_parent = 0;
+    for (int i = 0; i < s->n_adj[u]; i++) {
+        int v = s->adj[u][i];
+        if (v == parent && !skipped_parent) { /* the tree edge back up (no multi-bonds) */
+            skipped_parent = 1;
+            continue;
+        }
+        if (!b->disc[v]) {
+            bridge_dfs(b, v, u);
+            if (b->low[v] < b->low[u]) b->low[u] = b->low[v];
+            if (b->low[v] > b->disc[u]) { /* u–v is a bridge: mark both directions */
+                b->bridge[u][i] = 1;
+                for (int j = 0; j < s->n_adj[v]; j++)
+                    if (s->adj[v][j] == u) b->bridge[v][j] = 1;
+            }
+        } else if (b->disc[v] < b->low[u]) {
+            b->low[u] = b->disc[v];
+        }
+    }
+}
+
+/* 0 when an aromatic atom of the finished molecule is in no ring (RDKit: "non-ring atom
+ * marked aromatic"); else fills ring_nb. */
+static int ring_bonds(const SmilesState *s, uint8_t ring_nb[][4]) {
+    Bridges b;
+    memset(&b, 0, sizeof b);
+    b.s = s;
+    for (int a = 0; a < s->n_atoms; a++)
+        if (!b.disc[a]) bridge_dfs(&b, a, -1);
+    for (int a = 0; a < s->n_atoms; a++) {
+        int any_ring = 0;
+        for (int i = 0; i < s->n_adj[a]; i++) any_ring |= !b.bridge[a][i];
+        if (s->arom[a] && !any_ring && s->n_adj[a] == s->deg[a]) return 0; /* list complete */
+        for (int i = 0; i < s->n_nb[a]; i++) {
+            ring_nb[a][i] = 0;
+            for (int j = 0; j < s->n_adj[a]; j++)
+                if (s->adj[a][j] == s->nb[a][i] && !b.bridge[a][j]) ring_nb[a][i] = 1;
+        }
+    }
+    return 1;
+}
 
 static int kekule_match(Kekule *k, int from) {
     if (--k->budget < 0) return 1; /* undecided within budget: permissive */
@@ -354,7 +411,7 @@ static int kekule_match(Kekule *k, int from) {
     k->mate[a] = 1;
     for (int i = 0; i < s->n_nb[a]; i++) {
         int b = s->nb[a][i];
-        if (k->status[b] == 0 || k->mate[b]) continue;
+        if (k->status[b] == 0 || k->mate[b] || (k->ring_nb && !k->ring_nb[a][i])) continue;
         k->mate[b] = 1;
         if (kekule_match(k, a + 1)) return 1;
         k->mate[b] = 0;
@@ -373,6 +430,12 @@ static int kekule_feasible(const SmilesState *s, int all_closed, int cur_closed)
     Kekule k;
     k.s = s;
     k.budget = 4000;
+    k.ring_nb = NULL;
+    uint8_t ring_nb[SMILES_MAX_ATOMS][4];
+    if (all_closed) { /* the finished molecule: only ring bonds stay aromatic */
+        if (!ring_bonds(s, ring_nb)) return 0;
+        k.ring_nb = (const uint8_t(*)[4])ring_nb;
+    }
     uint8_t stacked[SMILES_MAX_ATOMS];
     memset(stacked, 0, (size_t)s->n_atoms);
     for (int i = 0; i < s->depth && i < SMILES_MAX_DEPTH; i++)
