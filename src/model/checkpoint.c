@@ -315,6 +315,7 @@ CvStatus ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err) {
     memset(meta, 0, sizeof *meta);
     CvStatus st = open_checked(path, &buf, &r, meta, &flags, err);
     free(buf);
+    if (st) ckpt_meta_free(meta); /* a header read before a later check failed */
     return st;
 }
 
