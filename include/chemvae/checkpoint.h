@@ -56,7 +56,7 @@ CvStatus ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int w
 CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
                    int *has_optimizer, CvError *err);
 
-/* Reads only the metadata (no model built). */
+/* Reads only the metadata (no model built); on failure *meta is left freed. */
 CvStatus ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err);
 
 /* Sets the vocabulary (copies `tokens`). */
