@@ -379,14 +379,13 @@ int cmd_report(int argc, char **argv) {
     CvError err = {0};
     CvAtomicFile af = {0};
     int rc = CLI_ERROR;
+    CliModel latent_model = {0};
+    CvDataset latent_data = {0};
     if (cv_output_check(out, &err)) goto fail;
-    if (rp.model) { /* a model or dataset that cannot be read is an error, not a thinner report */
-        CkptMeta meta = {0};
-        if (ckpt_read_meta(rp.model, &meta, &err)) goto fail;
-        ckpt_meta_free(&meta);
-        CvDataset ds = {0};
-        if (dataset_load(&ds, rp.data, &err)) goto fail;
-        dataset_free(&ds);
+    if (rp.model) {
+        if (report_latent_load(&rp, &latent_model, &latent_data, &err)) goto fail;
+        rp.latent_model = &latent_model;
+        rp.latent_data = &latent_data;
     }
     if (store_open(db_path, STORE_READ_ONLY, &rp.db, &err)) goto fail;
     if (store_is_immutable(rp.db))
@@ -400,8 +399,8 @@ int cmd_report(int argc, char **argv) {
         }
     } else if (run_text) {
         if (cli_parse_long(cmd, "--run", run_text, &lv)) {
-            store_close(rp.db);
-            return CLI_USAGE;
+            rc = CLI_USAGE;
+            goto done;
         }
         rp.scope = lv;
         StoreTable t = {0};
@@ -429,5 +428,7 @@ fail:
     rc = cli_report(cmd, &err);
 done:
     store_close(rp.db);
+    cli_model_free(&latent_model);
+    dataset_free(&latent_data);
     return rc;
 }

@@ -270,38 +270,45 @@ out:
     fprintf(fp, "</section>\n");
 }
 
-/* Encodes up to rp->pca_max test molecules (all molecules when the test split is empty). */
+/* Molecules encoded per batch for the latent map. */
+#define LATENT_BATCH 64
+
+CvStatus report_latent_load(const Report *rp, CliModel *m, CvDataset *ds, CvError *err) {
+    CvStatus st = cli_model_load(m, rp->model, LATENT_BATCH, err);
+    if (!st) st = dataset_load(ds, rp->data, err);
+    if (!st) st = ckpt_meta_check_vocab(&m->meta, &ds->vocab, rp->model, rp->data, err);
+    if (!st && (size_t)m->vae.cfg.T != ds->T)
+        st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", rp->model, m->vae.cfg.T,
+                          rp->data, ds->T);
+    return st;
+}
+
+/* Encodes up to rp->pca_max test molecules (all molecules when the test split is empty) of
+ * the loaded dataset with the loaded model. */
 static CvStatus latent_map(Report *rp, CvError *err) {
     FILE *fp = rp->fp;
-    CliModel m = {0};
-    CvDataset ds = {0};
+    Vae *vae = &rp->latent_model->vae;
+    const CvDataset *ds = rp->latent_data;
     uint32_t *idx = NULL;
     int32_t *ids = NULL;
     float *mu = NULL;
     double *proj = NULL, *cols = NULL, *color = NULL;
-    const size_t MB = 64;
+    const size_t MB = LATENT_BATCH;
     size_t n = 0;
     CvStatus st;
-    if ((st = cli_model_load(&m, rp->model, MB, err))) goto done;
-    if ((st = dataset_load(&ds, rp->data, err))) goto done;
-    if ((st = ckpt_meta_check_vocab(&m.meta, &ds.vocab, rp->model, rp->data, err))) goto done;
-    if ((size_t)m.vae.cfg.T != ds.T) {
-        st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", rp->model, m.vae.cfg.T, rp->data, ds.T);
-        goto done;
-    }
     const char *which = "test";
-    if ((st = dataset_split_indices(&ds, CV_SPLIT_TEST, &idx, &n, err))) goto done;
+    if ((st = dataset_split_indices(ds, CV_SPLIT_TEST, &idx, &n, err))) goto done;
     if (n == 0) {
         which = "all";
-        if (!(idx = malloc(ds.n * sizeof *idx))) goto oom;
-        for (size_t i = 0; i < ds.n; i++) idx[i] = (uint32_t)i;
-        n = ds.n;
+        if (!(idx = malloc(ds->n * sizeof *idx))) goto oom;
+        for (size_t i = 0; i < ds->n; i++) idx[i] = (uint32_t)i;
+        n = ds->n;
     }
     if (n > rp->pca_max) n = rp->pca_max;
-    size_t Z = (size_t)m.vae.cfg.Z, p = 0;
+    size_t Z = (size_t)vae->cfg.Z, p = 0;
     if (rp->color_by) {
-        for (p = 0; p < ds.P && strcasecmp(ds.prop_names[p], rp->color_by); p++) continue;
-        if (p == ds.P) {
+        for (p = 0; p < ds->P && strcasecmp(ds->prop_names[p], rp->color_by); p++) continue;
+        if (p == ds->P) {
             st = cv_error_set(err, CV_ERR_INVALID, "--color-by %s: %s has no such property", rp->color_by, rp->data);
             goto done;
         }
@@ -314,13 +321,13 @@ static CvStatus latent_map(Report *rp, CvError *err) {
         st = cv_error_set(err, CV_ERR_EMPTY, "%s: fewer than 2 molecules to map", rp->data);
         goto done;
     }
-    if (!(ids = malloc(MB * ds.T * sizeof *ids)) || !(mu = malloc(n * Z * sizeof *mu)) ||
+    if (!(ids = malloc(MB * ds->T * sizeof *ids)) || !(mu = malloc(n * Z * sizeof *mu)) ||
         !(proj = malloc(n * 2 * sizeof *proj)) || !(cols = malloc(n * 2 * sizeof *cols)) || !(color = malloc(n * sizeof *color)))
         goto oom;
     for (size_t i = 0; i < n; i += MB) {
         size_t B = n - i < MB ? n - i : MB;
-        dataset_fill_ids(&ds, idx + i, B, ids);
-        vae_encode(&m.vae, ids, B, mu + i * Z, NULL);
+        dataset_fill_ids(ds, idx + i, B, ids);
+        vae_encode(vae, ids, B, mu + i * Z, NULL);
     }
     double var[2] = {0, 0}, total = 0;
     if ((st = pca_project(mu, n, Z, 2, proj, var, &total, err))) goto done;
@@ -329,7 +336,7 @@ static CvStatus latent_map(Report *rp, CvError *err) {
         x[i] = proj[2 * i];
         y[i] = proj[2 * i + 1];
     }
-    for (size_t i = 0; i < n; i++) color[i] = ds.P ? ds.props[(size_t)idx[i] * ds.P + p] : NAN;
+    for (size_t i = 0; i < n; i++) color[i] = ds->P ? ds->props[(size_t)idx[i] * ds->P + p] : NAN;
     char xl[64], yl[64];
     snprintf(xl, sizeof xl, "PC1 (%.1f%% of variance)", total > 0 ? 100 * var[0] / total : 0);
     snprintf(yl, sizeof yl, "PC2 (%.1f%% of variance)", total > 0 ? 100 * var[1] / total : 0);
@@ -338,8 +345,8 @@ static CvStatus latent_map(Report *rp, CvError *err) {
     fprintf(fp, " encoded by ");
     html_escape(fp, rp->model);
     fprintf(fp, " (Z = %zu), projected on their first two principal components and coloured by %s.</p>\n", Z,
-            ds.P ? ds.prop_names[p] : "nothing (no properties)");
-    plot_scatter(fp, "Latent space (PCA)", xl, yl, x, y, color, n, ds.P ? ds.prop_names[p] : "", 640, 480);
+            ds->P ? ds->prop_names[p] : "nothing (no properties)");
+    plot_scatter(fp, "Latent space (PCA)", xl, yl, x, y, color, n, ds->P ? ds->prop_names[p] : "", 640, 480);
     st = CV_OK;
     goto done;
 oom:
@@ -351,17 +358,15 @@ done:
     free(proj);
     free(cols);
     free(color);
-    dataset_free(&ds);
-    cli_model_free(&m);
     return st;
 }
 
 void report_latent(Report *rp) {
     fprintf(rp->fp, "<section id=\"latent\"><h2>Latent space</h2>\n");
     CvError err = {0};
-    if (!rp->model) {
+    if (!rp->latent_model) {
         report_empty(rp, "No latent-space map: give --model CHECKPOINT --data DATASET.cvds.");
-    } else if (latent_map(rp, &err) != CV_OK) {
+    } else if (latent_map(rp, &err) != CV_OK) { /* a map the inputs cannot give */
         fprintf(stderr, "chemvae report: latent space: %s\n", err.msg);
         char msg[CV_ERRMSG_MAX + 64];
         snprintf(msg, sizeof msg, "No latent-space map: %s", err.msg);
