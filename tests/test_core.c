@@ -126,11 +126,20 @@ static void test_json_writer(void **state) {
     cv_json_end_array(&j);
     cv_json_end_object(&j);
     assert_string_equal(cv_json_text(&j, &err),
-                        "{\"path\": \"a\\\"b\\\\c\\u000a\\u0001/é\", \"none\": null, \"n\": -42, "
+                        "{\"path\": \"a\\\"b\\\\c\\n\\u0001/é\", \"none\": null, \"n\": -42, "
                         "\"beta\": 0.05, \"third\": 0.3333333333333333, \"nan\": null, "
                         "\"ok\": true, \"list\": [1, {}, [], {\"x\": 1}, null]}");
     cv_json_free(&j);
     assert_null(j.out.p);
+
+    /* a byte that starts no UTF-8 sequence becomes U+FFFD; valid multibyte text passes */
+    cv_json_begin_array(&j);
+    cv_json_string(&j, "x\xff\xc3\xa9\x7f");
+    cv_json_end_array(&j);
+    assert_string_equal(cv_json_text(&j, &err), "[\"x\\ufffd\xc3\xa9\x7f\"]");
+    cv_json_reset(&j);
+    assert_string_equal(cv_json_text(&j, &err), "");
+    cv_json_free(&j);
 
     size_t n = 100000;
     char *big = malloc(n + 1);

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "../src/store/store_internal.h"
+#include "chemvae/json.h"
 #include "chemvae/store.h"
 #include "support/runcmd.h"
 
@@ -876,21 +877,24 @@ static void test_chem_sql_functions(void **state) {
     tmp_db_remove(&t);
 }
 
+/* The JSON writer (include/chemvae/json.h) builds what the JSON columns accept. */
 static void test_json_builder(void **state) {
     (void)state;
-    StoreJson j;
-    store_json_begin(&j);
-    store_json_str(&j, "preset", "tiny");
-    store_json_num(&j, "lr", 4e-4);
-    store_json_num(&j, "bad", NAN);
-    store_json_int(&j, "seed", -3);
-    store_json_str(&j, "path", "a\"b\\c\n");
-    store_json_str(&j, "none", NULL);
-    store_json_raw(&j, "props", "[\"qed\",\"sa\"]");
-    char *s = store_json_end(&j);
+    CvJson j = {0};
+    cv_json_begin_object(&j);
+    cv_json_kv_string(&j, "preset", "tiny");
+    cv_json_kv_double(&j, "lr", 4e-4);
+    cv_json_kv_double(&j, "bad", NAN);
+    cv_json_kv_int(&j, "seed", -3);
+    cv_json_kv_string(&j, "path", "a\"b\\c\n");
+    cv_json_kv_string(&j, "none", NULL);
+    cv_json_key(&j, "props");
+    cv_json_raw(&j, "[\"qed\",\"sa\"]");
+    cv_json_end_object(&j);
+    const char *s = cv_json_text(&j, NULL);
     assert_non_null(s);
-    assert_string_equal(s, "{\"preset\":\"tiny\",\"lr\":0.0004,\"bad\":null,\"seed\":-3,"
-                           "\"path\":\"a\\\"b\\\\c\\n\",\"none\":null,\"props\":[\"qed\",\"sa\"]}");
+    assert_string_equal(s, "{\"preset\": \"tiny\", \"lr\": 0.0004, \"bad\": null, \"seed\": -3, "
+                           "\"path\": \"a\\\"b\\\\c\\n\", \"none\": null, \"props\": [\"qed\",\"sa\"]}");
     /* Accepted by the JSON CHECK constraint of runs.config. */
     TmpDb t;
     Store *db = open_fresh(&t, "json.db");
@@ -900,11 +904,11 @@ static void test_json_builder(void **state) {
     assert_int_equal(query_int(db, "SELECT json_extract(config, '$.seed') FROM runs"), -3);
     assert_int_equal(store_run_begin(db, "train", "{lr: nan}", NULL, NULL, 1, 0, &run, &err),
                      CV_ERR_DB);
-    free(s);
-    store_json_begin(&j);
-    s = store_json_end(&j);
-    assert_string_equal(s, "{}");
-    free(s);
+    cv_json_reset(&j);
+    cv_json_begin_object(&j);
+    cv_json_end_object(&j);
+    assert_string_equal(cv_json_text(&j, NULL), "{}");
+    cv_json_free(&j);
     store_close(db);
     tmp_db_remove(&t);
 }

@@ -12,8 +12,8 @@
  *   ...
  *   cv_json_free(&j);
  *
- * Commas and key/value separators are placed by the writer. Strings are escaped (quote,
- * backslash, control bytes as \u00XX; other bytes pass through). Non-finite doubles become
+ * Commas and key/value separators are placed by the writer. Strings are escaped by
+ * cv_json_escape (below). Non-finite doubles become
  * null (JSON has no NaN). After an allocation failure every call is a no-op and
  * cv_json_text reports it. Nesting deeper than CV_JSON_MAX_DEPTH is a programming error
  * (assert). */
@@ -55,6 +55,16 @@ void cv_json_kv_string(CvJson *j, const char *key, const char *s);
 void cv_json_kv_int(CvJson *j, const char *key, int64_t v);
 void cv_json_kv_double(CvJson *j, const char *key, double v);
 void cv_json_kv_bool(CvJson *j, const char *key, int v);
+
+/* Writes s[0..len) as a JSON string literal through put(ctx, bytes, n): quotes, backslash
+ * and control bytes escaped (\n, \t, ... or \u00XX), valid UTF-8 passed through, a byte
+ * that starts no valid UTF-8 sequence written as \ufffd (so the text is always valid JSON
+ * in valid UTF-8). The one string escaper of every JSON chemvae writes. */
+typedef void (*CvJsonPut)(void *ctx, const char *bytes, size_t n);
+void cv_json_escape(const char *s, size_t len, CvJsonPut put, void *ctx);
+
+/* Empties the text (keeping its buffer) for the next value, e.g. one object per row. */
+void cv_json_reset(CvJson *j);
 
 /* The text so far (owned by j, valid until the next call or cv_json_free), or NULL with
  * CV_ERR_NOMEM in *err when an allocation failed on the way. An empty writer gives "". */

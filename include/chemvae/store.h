@@ -265,28 +265,7 @@ int store_printer_row(void *printer, size_t ncol, const char *const *names,
 /* Finishes the output; returns CV_ERR_IO when any write to fp failed. */
 CvStatus store_printer_end(StorePrinter *p, CvError *err);
 
-/* ---- building JSON values for the config / predicted / extra columns --------------------- */
-
-/* A JSON object writer, so callers never hand-format JSON (a stray "nan" would make the
- * column's json_valid CHECK fail and the whole batch roll back). Usage:
- *   StoreJson j; store_json_begin(&j);
- *   store_json_str(&j, "preset", "tiny"); store_json_num(&j, "lr", 4e-4);
- *   char *config = store_json_end(&j);   // "{"preset":"tiny","lr":0.0004}", caller frees
- * Keys and string values are escaped; NULL strings and non-finite numbers become null.
- * store_json_raw inserts `json` (itself valid JSON, e.g. a nested object) verbatim. */
-typedef struct {
-    FILE *fp; /* memstream over buf */
-    char *buf;
-    size_t len;
-    size_t n; /* members written */
-} StoreJson;
-
-void store_json_begin(StoreJson *j);
-void store_json_str(StoreJson *j, const char *key, const char *value);
-void store_json_num(StoreJson *j, const char *key, double value);
-void store_json_int(StoreJson *j, const char *key, int64_t value);
-void store_json_raw(StoreJson *j, const char *key, const char *json);
-/* Returns the malloc'd object text (caller frees), or NULL when memory ran out. */
-char *store_json_end(StoreJson *j);
+/* The JSON columns (config, predicted, extra) are built with the JSON writer of
+ * include/chemvae/json.h. */
 
 #endif

@@ -41,7 +41,7 @@ void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *hea
         size_t B = N - s < Bmax ? N - s : Bmax;
         if (P) vae_prop_forward(v, z + s * Z, B, NULL);
         for (size_t b = 0; b < B; b++) {
-            j.out.len = 0;
+            cv_json_reset(&j);
             cv_json_begin_object(&j);
             for (size_t p = 0; p < P; p++)
                 kv_g6(&j, m->meta.prop_names[p],
@@ -51,7 +51,7 @@ void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *hea
             const char *text = cv_json_text(&j, NULL);
             char *out = json + (s + b) * stride;
             /* the stride bounds every object this model can produce; out of memory: {} */
-            snprintf(out, stride, "%s", text && j.out.len < stride ? text : "{}");
+            snprintf(out, stride, "%s", text && strlen(text) < stride ? text : "{}");
         }
     }
     cv_json_free(&j);

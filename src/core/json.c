@@ -1,6 +1,7 @@
 /* json.c — the JSON writer (contract in include/chemvae/json.h). A value first writes the
  * comma its position needs (has_item of the current depth), unless it follows a key; that
- * is the whole of the formatting logic. Doubles use the shortest of %.1g..%.17g that
+ * is the whole of the formatting logic. String escaping (cv_json_escape) is shared with the
+ * query printer's JSON output, so every JSON chemvae writes spells strings one way. Doubles use the shortest of %.1g..%.17g that
  * strtod reads back to the same value, so stored configs show 0.05, not 0.050000000000000003. */
 #include "chemvae/json.h"
 
@@ -46,24 +47,59 @@ void cv_json_end_object(CvJson *j) { close_(j, '}'); }
 void cv_json_begin_array(CvJson *j) { open_(j, '['); }
 void cv_json_end_array(CvJson *j) { close_(j, ']'); }
 
-static void quoted(CvJson *j, const char *s) {
-    put(j, "\"", 1);
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c != '"' && c != '\\' && c >= 0x20) continue;
-        put(j, run, (size_t)(p - run));
-        char esc[8];
-        if (c == '"' || c == '\\')
-            esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        puts_(j, esc);
-        run = p + 1;
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] does not start one. */
+static size_t utf8_len(const unsigned char *s, size_t avail) {
+    size_t n;
+    uint32_t cp;
+    if (s[0] < 0x80) return 1;
+    if ((s[0] & 0xe0) == 0xc0) n = 2, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0) n = 3, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0) n = 4, cp = s[0] & 0x07;
+    else return 0;
+    if (n > avail) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
     }
-    puts_(j, run);
-    put(j, "\"", 1);
+    static const uint32_t MIN[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < MIN[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return n;
 }
+
+void cv_json_escape(const char *str, size_t len, CvJsonPut put_fn, void *ctx) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t run = 0; /* start of the bytes passed through unchanged */
+    put_fn(ctx, "\"", 1);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        size_t n = utf8_len(s + i, len - i);
+        if (n > 1 || (n == 1 && c >= 0x20 && c != '"' && c != '\\')) {
+            i += n;
+            continue;
+        }
+        if (i > run) put_fn(ctx, str + run, i - run);
+        char esc[8];
+        switch (n ? c : 0x100) {
+        case '"': snprintf(esc, sizeof esc, "\\\""); break;
+        case '\\': snprintf(esc, sizeof esc, "\\\\"); break;
+        case '\b': snprintf(esc, sizeof esc, "\\b"); break;
+        case '\f': snprintf(esc, sizeof esc, "\\f"); break;
+        case '\n': snprintf(esc, sizeof esc, "\\n"); break;
+        case '\r': snprintf(esc, sizeof esc, "\\r"); break;
+        case '\t': snprintf(esc, sizeof esc, "\\t"); break;
+        case 0x100: snprintf(esc, sizeof esc, "\\ufffd"); break; /* not UTF-8 */
+        default: snprintf(esc, sizeof esc, "\\u%04x", c);
+        }
+        put_fn(ctx, esc, strlen(esc));
+        run = ++i;
+    }
+    if (len > run) put_fn(ctx, str + run, len - run);
+    put_fn(ctx, "\"", 1);
+}
+
+static void put_writer(void *ctx, const char *s, size_t n) { put(ctx, s, n); }
+
+static void quoted(CvJson *j, const char *s) { cv_json_escape(s, strlen(s), put_writer, j); }
 
 void cv_json_key(CvJson *j, const char *key) {
     assert(j->depth > 0 && !j->after_key);
@@ -143,6 +179,14 @@ const char *cv_json_text(CvJson *j, CvError *err) {
         return NULL;
     }
     return j->out.p ? j->out.p : "";
+}
+
+void cv_json_reset(CvJson *j) {
+    CvBuf keep = j->out;
+    memset(j, 0, sizeof *j);
+    j->out = keep;
+    j->out.len = 0;
+    if (j->out.p) j->out.p[0] = '\0';
 }
 
 void cv_json_free(CvJson *j) {

@@ -7,8 +7,8 @@
  * are null; strings are escaped per RFC 8259 and invalid UTF-8 bytes become U+FFFD.
  * Reals print with the fewest digits (15 or 17) that read back to the same double.
  * BLOBs: x'hex' in CSV and table, the bare hex string in JSON.
- * StoreJson (values for the JSON columns) writes through the same escaping into a
- * memstream; on out-of-memory the memstream fails and store_json_end returns NULL.
+ * Strings are escaped by cv_json_escape (core/json.c), the escaper of the JSON writer that
+ * builds the JSON columns (run configs, predictions, per-epoch extras).
  * Table: column widths in UTF-8 code points; numbers right-aligned; control characters
  * shown as spaces; long cells cut to max_width with "...". It needs every row first (for
  * the widths), so it takes a StoreTable; CSV and JSON stream through StorePrinter. */
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/json.h"
 #include "chemvae/store.h"
 
 int store_format_parse(const char *s, StoreFormat *out) {
@@ -92,57 +93,9 @@ static void csv_header(FILE *fp, size_t ncol, const char *const *names) {
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] does not start one. */
-static size_t utf8_len(const unsigned char *s, size_t avail) {
-    size_t n;
-    uint32_t cp;
-    if (s[0] < 0x80) return 1;
-    if ((s[0] & 0xe0) == 0xc0) n = 2, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0) n = 3, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0) n = 4, cp = s[0] & 0x07;
-    else return 0;
-    if (n > avail) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    static const uint32_t MIN[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < MIN[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return n;
-}
+static void put_file(void *fp, const char *s, size_t n) { fwrite(s, 1, n, fp); }
 
-static void json_string(FILE *fp, const char *str, size_t len) {
-    const unsigned char *s = (const unsigned char *)str;
-    fputc('"', fp);
-    for (size_t i = 0; i < len;) {
-        unsigned char c = s[i];
-        size_t n = utf8_len(s + i, len - i);
-        if (n == 0) {
-            fputs("\\ufffd", fp);
-            i++;
-            continue;
-        }
-        if (n > 1) {
-            fwrite(s + i, 1, n, fp);
-            i += n;
-            continue;
-        }
-        switch (c) {
-        case '"': fputs("\\\"", fp); break;
-        case '\\': fputs("\\\\", fp); break;
-        case '\b': fputs("\\b", fp); break;
-        case '\f': fputs("\\f", fp); break;
-        case '\n': fputs("\\n", fp); break;
-        case '\r': fputs("\\r", fp); break;
-        case '\t': fputs("\\t", fp); break;
-        default:
-            if (c < 0x20) fprintf(fp, "\\u%04x", c);
-            else fputc(c, fp);
-        }
-        i++;
-    }
-    fputc('"', fp);
-}
+static void json_string(FILE *fp, const char *str, size_t len) { cv_json_escape(str, len, put_file, fp); }
 
 static void json_value(FILE *fp, const StoreValue *v) {
     char num[40];
@@ -323,55 +276,4 @@ fail:
     free(text);
     free(width);
     return status;
-}
-
-/* ---- StoreJson ------------------------------------------------------------------------ */
-
-void store_json_begin(StoreJson *j) {
-    memset(j, 0, sizeof *j);
-    j->fp = open_memstream(&j->buf, &j->len);
-    if (j->fp) fputc('{', j->fp);
-}
-
-/* Writes the separator and "key": ; returns 0 when the writer is unusable. */
-static int json_key(StoreJson *j, const char *key) {
-    if (!j->fp) return 0;
-    if (j->n++) fputc(',', j->fp);
-    json_string(j->fp, key, strlen(key));
-    fputc(':', j->fp);
-    return 1;
-}
-
-void store_json_str(StoreJson *j, const char *key, const char *value) {
-    if (!json_key(j, key)) return;
-    if (value) json_string(j->fp, value, strlen(value));
-    else fputs("null", j->fp);
-}
-
-void store_json_num(StoreJson *j, const char *key, double value) {
-    if (!json_key(j, key)) return;
-    json_value(j->fp, &(StoreValue){.type = STORE_REAL, .d = value});
-}
-
-void store_json_int(StoreJson *j, const char *key, int64_t value) {
-    if (!json_key(j, key)) return;
-    fprintf(j->fp, "%lld", (long long)value);
-}
-
-void store_json_raw(StoreJson *j, const char *key, const char *json) {
-    if (!json_key(j, key)) return;
-    fputs(json ? json : "null", j->fp);
-}
-
-char *store_json_end(StoreJson *j) {
-    if (!j->fp) return NULL;
-    fputc('}', j->fp);
-    int bad = ferror(j->fp);
-    if (fclose(j->fp) != 0) bad = 1;
-    j->fp = NULL;
-    if (bad) {
-        free(j->buf);
-        j->buf = NULL;
-    }
-    return j->buf;
 }
