@@ -31,6 +31,10 @@ typedef struct {
     char tmp[4160];
 } CvAtomicFile;
 
+/* The directory part of `path` into dir[cap] ("." for a bare name, "/" for a file in /).
+ * Returns 0, or -1 when it does not fit. */
+int cv_path_dir(const char *path, char *dir, size_t cap);
+
 /* Checks before any work that `path` can be an output: not a directory, and its directory
  * exists (or can be created) and is writable. CV_ERR_IO naming the path otherwise. */
 CvStatus cv_output_check(const char *path, CvError *err);

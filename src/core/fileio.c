@@ -73,19 +73,22 @@ static int resolve_links(const char *path, char *out, size_t cap) {
     return errno = ELOOP, -1;
 }
 
+int cv_path_dir(const char *path, char *dir, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+    if (!slash) return snprintf(dir, cap, ".") < (int)cap ? 0 : -1;
+    if (n >= cap) return -1;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return 0;
+}
+
 /* Removes "<path>.tmp.<pid>" files whose process is gone (left by a killed writer). */
 static void remove_stale_temps(const char *path) {
     const char *slash = strrchr(path, '/');
-    char dir[PATH_MAX];
     const char *base = slash ? slash + 1 : path;
-    size_t dl = slash ? (size_t)(slash - path) : 0;
-    if (dl >= sizeof dir) return;
-    if (slash) {
-        memcpy(dir, path, dl ? dl : 1);
-        dir[dl ? dl : 1] = '\0';
-    } else {
-        snprintf(dir, sizeof dir, ".");
-    }
+    char dir[PATH_MAX];
+    if (cv_path_dir(path, dir, sizeof dir)) return;
     DIR *d = opendir(dir);
     if (!d) return;
     size_t bl = strlen(base);
@@ -103,20 +106,28 @@ static void remove_stale_temps(const char *path) {
     closedir(d);
 }
 
-CvStatus cv_atomic_open(CvAtomicFile *af, const char *path, CvError *err) {
-    memset(af, 0, sizeof *af);
-    if (resolve_links(path, af->path, sizeof af->path) != 0)
+/* What an output path finally names: target[cap] gets it with symlinks resolved; *stream
+ * is 1 for a device, FIFO or socket (written in place), 0 for a regular file or nothing
+ * yet. A directory is CV_ERR_IO. The one judgement of cv_atomic_open and cv_output_check. */
+static CvStatus output_target(const char *path, char *target, size_t cap, int *stream, CvError *err) {
+    if (resolve_links(path, target, cap) != 0)
         return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (stat(af->path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file to write", path);
-        if (!S_ISREG(st.st_mode)) {
-            af->stream = 1;
-            af->fp = fopen(af->path, "wb");
-            if (!af->fp) return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
-            return CV_OK;
-        }
+    *stream = 0;
+    if (stat(target, &st) != 0) return CV_OK;
+    if (S_ISDIR(st.st_mode))
+        return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file to write", path);
+    *stream = !S_ISREG(st.st_mode);
+    return CV_OK;
+}
+
+CvStatus cv_atomic_open(CvAtomicFile *af, const char *path, CvError *err) {
+    memset(af, 0, sizeof *af);
+    CvStatus s = output_target(path, af->path, sizeof af->path, &af->stream, err);
+    if (s) return s;
+    if (af->stream) {
+        af->fp = fopen(af->path, "wb");
+        return af->fp ? CV_OK : cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
     }
     remove_stale_temps(af->path);
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", af->path, (long)getpid());
@@ -127,26 +138,13 @@ CvStatus cv_atomic_open(CvAtomicFile *af, const char *path, CvError *err) {
 }
 
 CvStatus cv_output_check(const char *path, CvError *err) {
-    char target[4096];
-    if (resolve_links(path, target, sizeof target) != 0)
-        return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (stat(target, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file to write", path);
-        if (!S_ISREG(st.st_mode)) return CV_OK; /* a device or FIFO: written as a stream */
-    }
-    CvStatus s = cv_mkdir_parents(target, err);
-    if (s) return s;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", target);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0'; /* a file in / */
-    else
-        *slash = '\0';
+    char target[4096], dir[4096];
+    int stream;
+    CvStatus s = output_target(path, target, sizeof target, &stream, err);
+    if (s || stream) return s; /* a device or FIFO is written as a stream */
+    if ((s = cv_mkdir_parents(target, err))) return s;
+    if (cv_path_dir(target, dir, sizeof dir))
+        return cv_error_set(err, CV_ERR_IO, "%s: path too long", path);
     if (access(dir, W_OK) != 0)
         return cv_error_set(err, CV_ERR_IO, "%s: cannot write in %s: %s", path, dir, strerror(errno));
     return CV_OK;

@@ -417,12 +417,7 @@ static CvStatus open_read_write(Store *s, CvError *err) {
 /* 1 when new files can be created in path's directory. */
 static int dir_writable(const char *path) {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    return access(dir, W_OK) == 0;
+    return cv_path_dir(path, dir, sizeof dir) == 0 && access(dir, W_OK) == 0;
 }
 
 /* "file:<path, percent-encoded>?immutable=1" (malloc'd), or NULL. */
