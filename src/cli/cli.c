@@ -79,7 +79,7 @@ CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const
                        const char *model_hash, int64_t seed, int64_t parent, Store **db,
                        int64_t *run_id, CvError *err) {
     const char *text = cv_json_text(cfg, err);
-    CvStatus st = !text ? CV_ERR_NOMEM : store_open(db_path, 0, db, err);
+    CvStatus st = !text ? CV_ERR_NOMEM : *db ? CV_OK : store_open(db_path, 0, db, err);
     if (!st) st = store_run_begin(*db, kind, text, model_path, model_hash, seed, parent, run_id, err);
     cv_json_free(cfg);
     return st;

@@ -7,10 +7,14 @@
 #ifndef CHEMVAE_CLI_H
 #define CHEMVAE_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "chemvae/error.h"
 #include "chemvae/json.h"
+#include "chemvae/store.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
@@ -18,7 +22,6 @@ enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
  * values from input files, so control bytes and bytes >= 0x7f are written as \xNN
  * (cli_put_safe): a corrupt file cannot drive the terminal. */
 int cli_report(const char *cmd, const CvError *err);
-#include <stdio.h>
 void cli_put_safe(FILE *fp, const char *s);
 
 /* Prints "chemvae <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
@@ -52,14 +55,11 @@ const char *cli_default_model(void);
 /* Default results database path. */
 #define CLI_DEFAULT_DB "results/chemvae.db"
 
-#include <stddef.h>
-
-/* Opens the results DB at db_path (read-write) into *db and starts a run of `kind` whose
- * stored config is the JSON in *cfg (freed here in every case), the rest as
- * store_run_begin. CV_OK or the error of whichever step failed. */
-struct Store;
+/* Opens the results DB at db_path (read-write) into *db unless *db is already open, and
+ * starts a run of `kind` whose stored config is the JSON in *cfg (freed here in every case),
+ * the rest as store_run_begin. CV_OK or the error of whichever step failed. */
 CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
-                       const char *model_hash, int64_t seed, int64_t parent, struct Store **db,
+                       const char *model_hash, int64_t seed, int64_t parent, Store **db,
                        int64_t *run_id, CvError *err);
 
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
@@ -67,8 +67,6 @@ void cli_set_threads(int n);
 
 
 /* An input read line by line (the --input FILE of encode and decode). */
-#include <stdio.h>
-#include <sys/types.h>
 typedef struct {
     FILE *fp;         /* stdin or the opened file; NULL when closed */
     const char *name; /* "stdin" or the path, for messages (borrowed) */

@@ -329,12 +329,8 @@ static int pipeline_run(const RunOptions *o) {
         cv_json_kv_string(&cfg, "state", s.dir);
         cv_json_kv_string(&cfg, "from", o->from);
         cv_json_end_object(&cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
-        int bad = !cfg_text || store_open(db_path, 0, &db, &err);
-        if (!bad) mark_stale(db, s.last_pipeline);
-        bad = bad || store_run_begin(db, "pipeline", cfg_text, NULL, NULL, -1, 0, &prun, &err);
-        cv_json_free(&cfg);
-        if (bad) goto fail;
+        if (cli_run_begin(db_path, "pipeline", &cfg, NULL, NULL, -1, 0, &db, &prun, &err)) goto fail;
+        mark_stale(db, s.last_pipeline); /* the last runner's rows, whatever host ran them */
         if (pipestate_save(&s, &pf, prun, &err)) goto fail;
     }
     struct sigaction sa;
@@ -431,11 +427,8 @@ static int pipeline_run(const RunOptions *o) {
         for (size_t k = 0; k < st->outputs.n; k++) cv_json_string(&cfg, st->outputs.v[k]);
         cv_json_end_array(&cfg);
         cv_json_end_object(&cfg);
-        const char *cfg_text = cv_json_text(&cfg, &err);
         int64_t srun = 0;
-        int bad = !cfg_text || store_run_begin(db, "stage", cfg_text, NULL, NULL, -1, prun, &srun, &err);
-        cv_json_free(&cfg);
-        if (bad) goto fail;
+        if (cli_run_begin(db_path, "stage", &cfg, NULL, NULL, -1, prun, &db, &srun, &err)) goto fail;
         char run_text[32];
         snprintf(run_text, sizeof run_text, "%lld", (long long)srun);
         for (size_t k = 2; k < na; k++)

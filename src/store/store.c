@@ -109,6 +109,8 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, finished_at = CASE WHEN ?2 = 'running' "
                       "THEN NULL ELSE " NOW_SQL " END WHERE id = ?1",
     [ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
+    [ST_RUNS_RUNNING_HERE] = "SELECT id, pid FROM runs WHERE status = 'running' AND pid IS NOT NULL "
+                             "AND host = ?1",
     [ST_MOL_UPSERT] = "INSERT INTO molecules(smiles, mw, logp, qed, sa, penalized_logp, first_run) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(smiles) DO UPDATE SET "
                       "mw = coalesce(mw, excluded.mw), logp = coalesce(logp, excluded.logp), "
@@ -351,27 +353,23 @@ static const char *this_host(char *buf, size_t cap) {
 }
 
 /* Runs still 'running' whose process (on this host) no longer exists were killed: they
- * become 'interrupted'. A pid reused by another process keeps its run 'running' (the safe
- * side). Best effort: a DB busy with other writers is left for the next open. */
+ * become 'interrupted' (store_run_finish). A pid reused by another process keeps its run
+ * 'running' (the safe side). Best effort, up to 64 runs an open: a DB busy with other
+ * writers is left for the next open. */
 static void reap_dead_runs(Store *s) {
     char host[256];
-    sqlite3_stmt *sel = NULL, *upd = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, pid FROM runs WHERE status = 'running' AND pid IS "
-                           "NOT NULL AND host = ?1", -1, &sel, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'interrupted', finished_at = " NOW_SQL
-                           " WHERE id = ?1 AND status = 'running'", -1, &upd, NULL) != SQLITE_OK)
-        goto done;
+    int64_t dead[64];
+    size_t n = 0;
+    sqlite3_stmt *sel;
+    if (stmt(s, ST_RUNS_RUNNING_HERE, &sel, NULL)) return;
     sqlite3_bind_text(sel, 1, this_host(host, sizeof host), -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(sel) == SQLITE_ROW) {
+    while (n < 64 && sqlite3_step(sel) == SQLITE_ROW) {
         pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
-        if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
-        sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
-        sqlite3_step(upd);
-        sqlite3_reset(upd);
+        if (pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH)
+            dead[n++] = sqlite3_column_int64(sel, 0);
     }
-done:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
+    sqlite3_reset(sel);
+    for (size_t i = 0; i < n; i++) store_run_finish(s, dead[i], STORE_RUN_INTERRUPTED, NULL);
 }
 
 static CvStatus open_read_write(Store *s, CvError *err) {

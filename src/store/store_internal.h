@@ -10,6 +10,7 @@
 /* Write statements, prepared once on first use and reused (SQLITE_PREPARE_PERSISTENT). */
 enum {
     ST_RUN_BEGIN,
+    ST_RUNS_RUNNING_HERE,
     ST_RUN_FINISH,
     ST_RUN_EXISTS,
     ST_MOL_UPSERT,
