@@ -577,6 +577,20 @@ nomem:
     return 1;
 }
 
+/* Streams one CSV file through on_record (its header read afresh; extra: a train-only
+ * file) and checks its last partial batch. */
+static CvStatus read_file(Ingest *g, const char *path, int extra) {
+    CsvinOptions co = {g->opt->delim, 0, 0, 0};
+    g->path = path;
+    g->extra = extra;
+    g->header_done = 0;
+    CvStatus st = csvin_read_file(path, &co, on_record, g, g->err);
+    if (g->fatal) return g->fatal;
+    if (st) return st;
+    if (!g->header_done) return cv_error_set(g->err, CV_ERR_EMPTY, "%s: empty file (no header line)", path);
+    return g->nrows ? run_batch(g) : CV_OK;
+}
+
 void ingest_options_default(IngestOptions *o) {
     memset(o, 0, sizeof *o);
     dataset_options_default(&o->ds);
@@ -626,31 +640,11 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
     }
     cv_progress_start(&g.prog, "ingest", 0);
     if (!opt->progress) g.prog.enabled = 0;
-    CsvinOptions co = {opt->delim, 0, 0, 0};
-    st = csvin_read_file(path, &co, on_record, &g, err);
-    if (g.fatal) {
-        st = g.fatal;
-        goto fail;
-    }
-    if (st) goto fail;
-    if (!g.header_done) {
-        st = cv_error_set(err, CV_ERR_EMPTY, "%s: empty file (no header line)", path);
-        goto fail;
-    }
-    if (g.nrows && (st = run_batch(&g))) goto fail;
+    if ((st = read_file(&g, path, 0))) goto fail;
     size_t n_input = g.nacc;
     int input_split_col = g.split_col >= 0;
-    for (size_t f = 0; f < opt->n_train_files; f++) {
-        g.path = opt->train_files[f];
-        g.extra = 1;
-        g.header_done = 0;
-        st = csvin_read_file(g.path, &co, on_record, &g, err);
-        if (g.fatal) st = g.fatal;
-        if (!st && !g.header_done)
-            st = cv_error_set(err, CV_ERR_EMPTY, "%s: empty file (no header line)", g.path);
-        if (!st && g.nrows) st = run_batch(&g);
-        if (st) goto fail;
-    }
+    for (size_t f = 0; f < opt->n_train_files; f++)
+        if ((st = read_file(&g, opt->train_files[f], 1))) goto fail;
     g.path = path;
     if (n_input == 0 && g.nacc) {
         st = cv_error_set(err, CV_ERR_EMPTY, "%s: no usable rows (its rows make the valid and "
