@@ -88,6 +88,14 @@ CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *c
     return vae_config_validate(cfg, err);
 }
 
+/* The decoder GRU of config c: token mode, h_z as its constant input (see GruConfig). */
+static GruConfig decoder_gru(const VaeConfig *c, size_t max_B, size_t max_T) {
+    return (GruConfig){.layers = (size_t)c->gru_layers, .input = (size_t)(c->dec_dense + c->V),
+                       .hidden = (size_t)c->H, .const_dim = (size_t)c->dec_dense,
+                       .vocab = (size_t)c->V, .max_B = max_B, .max_T = max_T,
+                       .const_all = c->dec_z_all != 0};
+}
+
 double vae_config_param_count(const VaeConfig *c) {
     double n = 0, in = c->V, L = c->T;
     for (int i = 0; i < c->n_conv; i++) {
@@ -97,9 +105,7 @@ double vae_config_param_count(const VaeConfig *c) {
     }
     double D = c->enc_dense, Z = c->Z, E = c->dec_dense, H = c->H, V = c->V;
     n += L * in * D + 3 * D + 2 * (D * Z + Z) + Z * E + E;
-    GruConfig gc = {.layers = (size_t)c->gru_layers, .input = (size_t)(c->dec_dense + c->V),
-                    .hidden = (size_t)c->H, .const_dim = (size_t)c->dec_dense,
-                    .vocab = (size_t)c->V, .const_all = c->dec_z_all != 0};
+    GruConfig gc = decoder_gru(c, 0, 0);
     for (int l = 0; l < c->gru_layers; l++)
         n += 3 * H * ((double)gru_layer_input(&gc, (size_t)l) + H + 2);
     n += H * V + V;
@@ -227,10 +233,7 @@ static CvStatus register_params(Vae *v, CvError *err) {
         (st = add(&v->params, "dec.fc.w", E, Z, 0, &v->id_dec_w, err)) ||
         (st = add(&v->params, "dec.fc.b", E, 0, 0, &v->id_dec_b, err)))
         return st;
-    GruConfig gc = {.layers = (size_t)c->gru_layers, .input = E + (size_t)c->V,
-                    .hidden = (size_t)c->H, .const_dim = E, .vocab = (size_t)c->V,
-                    .max_B = v->max_B, .max_T = v->training ? (size_t)c->T : 1,
-                    .const_all = c->dec_z_all != 0};
+    GruConfig gc = decoder_gru(c, v->max_B, v->training ? (size_t)c->T : 1);
     if ((st = gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
     if ((st = add(&v->params, "dec.out.w", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, err)) ||
         (st = add(&v->params, "dec.out.b", (size_t)c->V, 0, 0, &v->id_out_b, err)))
