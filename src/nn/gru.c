@@ -369,12 +369,13 @@ static void transpose_recurrent(Gru *g, const GruWeights *w) {
         transpose(g->whh_t + l * H * H3, w->w_hh[l], H3, H, H);
 }
 
-/* gates (rows, 3H) = in (rows, In) · W_ihᵀ, through the transposed copy wih_t. */
-static void project_input(Gru *g, float *gates, const float *in, const float *w_ih, size_t rows,
-                          size_t In) {
+/* gates (rows, 3H) = in (rows, K) · (the first K columns of W_ih (3H, ldw))ᵀ, through the
+ * transposed copy wih_t. */
+static void project_input(Gru *g, float *gates, const float *in, const float *w_ih, size_t ldw,
+                          size_t rows, size_t K) {
     size_t H3 = 3 * g->cfg.hidden;
-    transpose(g->wih_t, w_ih, H3, In, In);
-    gemm_nn(gates, in, In, g->wih_t, rows, H3, In);
+    transpose(g->wih_t, w_ih, H3, K, ldw);
+    gemm_nn(gates, in, K, g->wih_t, rows, H3, K);
 }
 
 /* Sets h[l][0] from h0 (L, B, H) or zeros, and records B, T. */
@@ -419,6 +420,7 @@ static void add_token_terms(const Gru *g, size_t l, float *x, const int32_t *tok
                             size_t b0, size_t b1, int set) {
     size_t H3 = 3 * g->cfg.hidden;
     int hc = has_c(&g->cfg, l), ht = has_tok(&g->cfg, l);
+    if (!hc && !ht) return; /* a plain upper layer: nothing to add */
     for (size_t b = b0; b < b1; b++) {
         float *row = x + (b - b0) * H3;
         const float *cp = hc ? g->cproj + (l * B + b) * H3 : NULL;
@@ -443,12 +445,10 @@ static void forward_layers(Gru *g, const GruWeights *w, const int32_t *tok) {
     float *gh = g->sh;
     transpose_recurrent(g, w);
     for (size_t l = 0; l < g->cfg.layers; l++) {
-        if (l > 0) {
-            size_t In = gru_layer_input(&g->cfg, l); /* the h-columns come first */
-            transpose(g->wih_t, w->w_ih[l], H3, H, In);
-            gemm_nn(g->gates[l], g->h[l - 1] + B * H, H, g->wih_t, T * B, H3, H);
-        }
-        if (tok)
+        if (l > 0) /* the h-columns come first in W_ih[l] */
+            project_input(g, g->gates[l], g->h[l - 1] + B * H, w->w_ih[l], gru_layer_input(&g->cfg, l),
+                          T * B, H);
+        if (tok && (has_c(&g->cfg, l) || has_tok(&g->cfg, l)))
             for (size_t t = 0; t < T; t++)
                 add_token_terms(g, l, g->gates[l] + t * B * H3, tok + t * B, B, 0, B, l == 0);
         for (size_t t = 0; t < T; t++) {
@@ -464,7 +464,7 @@ void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, s
                  size_t T) {
     size_t In = g->cfg.input;
     set_initial_state(g, h0, B, T);
-    project_input(g, g->gates[0], x, w->w_ih[0], T * B, In);
+    project_input(g, g->gates[0], x, w->w_ih[0], In, T * B, In);
     forward_layers(g, w, NULL);
 }
 
