@@ -348,8 +348,8 @@ typedef struct {
 } Kekule;
 
 /* Ring bonds of the finished molecule: Tarjan's bridge finding over every bond (a bond is
- * in a ring iff it is no bridge). Fills ring_nb for the aromatic-neighbour lists and
- * in_ring per atom. Recursion depth <= atoms (128). */
+ * in a ring iff it is no bridge), read back by ring_bonds() for the aromatic-neighbour
+ * lists. Recursion depth <= atoms (128). */
 typedef struct {
     const SmilesState *s;
     int16_t disc[SMILES_MAX_ATOMS], low[SMILES_MAX_ATOMS];
@@ -392,7 +392,7 @@ static int ring_bonds(const SmilesState *s, uint8_t ring_nb[][4]) {
     for (int a = 0; a < s->n_atoms; a++) {
         int any_ring = 0;
         for (int i = 0; i < s->n_adj[a]; i++) any_ring |= !b.bridge[a][i];
-        if (s->arom[a] && !any_ring && s->n_adj[a] == s->deg[a]) return 0; /* list complete */
+        if (s->arom[a] && !any_ring) return 0;
         for (int i = 0; i < s->n_nb[a]; i++) {
             ring_nb[a][i] = 0;
             for (int j = 0; j < s->n_adj[a]; j++)
