@@ -3,7 +3,6 @@
  * column written by `chemvae encode`, and a header line are skipped) from --input FILE or
  * stdin, decodes them in batches, and prints index,smiles,valid (RDKit). */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
