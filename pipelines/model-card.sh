@@ -4,8 +4,10 @@
 #   - reconstruction of the test split: greedy with and without the decoding mask, beam 5
 #     and 10, JT-VAE's stochastic protocol (10 encodings x 10 sampled decodes, first 100);
 #     mean Tanimoto input -> decode; property-head MAE (all from `chemvae eval`);
-#   - the prior: 10,000 greedy samples without and with the mask (validity, uniqueness,
-#     novelty against the training split, failure classes), each re-checked string by
+#   - the prior: 10,000 greedy samples without and with the mask, and with sample's
+#     defaults (the mask, and a rescue beam for greedy decodes that are not molecules)
+#     (validity, uniqueness, novelty against the training split, failure classes), each
+#     re-checked string by
 #     string with Python RDKit (tests/check-sample-db.sh), IntDiv1 over the first 3,000
 #     distinct valid molecules (Python RDKit, Morgan r = 2, 1,024 bits);
 #   - constrained optimization, README recipe (delta 0.4) on the first STARTS molecules of
@@ -50,12 +52,15 @@ done
   --db "$db" > "$out/eval-stochastic.csv"
 say "JT-VAE protocol (first 100 test molecules, 10 x 10): $(metric "$out/eval-stochastic.csv" recon_stochastic)"
 
-for mode in none valence; do
+# plain greedy without and with the mask, then sample's defaults (mask + rescue beam)
+for spec in "none:--constrain none --rescue 1" "valence:--constrain valence --rescue 1" "default:"; do
+  mode=${spec%%:*}
+  read -r -a margs <<<"${spec#*:}"
   t0=$(date +%s.%N)
-  "$BIN" sample --model "$model" -n "$SAMPLES" --seed 1 --data "$data" --constrain "$mode" --db "$db" \
+  "$BIN" sample --model "$model" -n "$SAMPLES" --seed 1 --data "$data" "${margs[@]}" --db "$db" \
     > "$out/sample-$mode.csv" 2> "$out/sample-$mode.err"
   t1=$(date +%s.%N)
-  say "prior, $SAMPLES greedy, mask $mode: $(tail -1 "$out/sample-$mode.err") ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)"
+  say "prior, $SAMPLES greedy, mask $mode (${spec#*:}): $(tail -1 "$out/sample-$mode.err") ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s)"
   tests/check-sample-db.sh "$db" latest "$out/sample-$mode.csv" 2>&1 | tail -3 | tee -a "$log"
   /usr/bin/python3 - "$out/sample-$mode.csv" <<'PY' | tee -a "$log"
 import csv, sys

@@ -237,9 +237,10 @@ static void test_interpolate_counts_match_db(void **state) {
 static void test_sample_constrain_and_beam(void **state) {
     (void)state;
     char args[1024], q[512];
-    long long valid[4];
-    const char *modes[4] = {"--constrain none", "--constrain valence", "--beam 3", "--rescue 3"};
-    for (int i = 0; i < 4; i++) {
+    long long valid[5];
+    const char *modes[5] = {"--constrain none --rescue 1", "--constrain valence --rescue 1", "--beam 3", "--rescue 3", ""};
+    const int rescue[5] = {1, 1, 20, 3, 20}; /* 20: the default */
+    for (int i = 0; i < 5; i++) {
         snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 60 --seed 5 %s >/dev/null", g_model, g_db, modes[i]);
         assert_int_equal(run(args, NULL), 0);
         long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'sample'");
@@ -252,12 +253,14 @@ static void test_sample_constrain_and_beam(void **state) {
                  run_id);
         assert_int_equal(db_int(q), 60 - valid[i]);
         snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld AND json_extract(config, '$.constrain') = '%s' "
-                              "AND json_extract(config, '$.beam') = %d", run_id, i == 0 ? "none" : "valence", i == 2 ? 3 : 1);
+                              "AND json_extract(config, '$.beam') = %d AND json_extract(config, '$.rescue') = %d",
+                 run_id, i == 0 ? "none" : "valence", i == 2 ? 3 : 1, rescue[i]);
         assert_int_equal(db_int(q), 1);
     }
     assert_true(valid[1] >= valid[0]);
     assert_true(valid[2] >= valid[0]);
     assert_true(valid[3] >= valid[1]); /* rescue only replaces invalid greedy decodes */
+    assert_true(valid[4] >= valid[1]);
 }
 
 static void test_usage_errors(void **state) {

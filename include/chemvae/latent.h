@@ -45,7 +45,8 @@ typedef struct {
     int beam;                /* > 1: the first attempt, when greedy, is a beam search of this
                                 width (vae_decode_beam); 0 or 1: plain greedy */
     int rescue;              /* > 1: a greedy first attempt that is not a molecule is decoded
-                                again by a beam of this width, which replaces it when valid */
+                                again by a beam of this width (at most vae->max_B), which
+                                replaces it when valid */
 } LatentDecodeOpts;
 
 /* Decodes z (N, Z) with opts (NULL: one greedy attempt each) into out (N·K), attempt a of

@@ -35,6 +35,8 @@ static void usage(FILE *out) {
             "  --seed N                     seed of the sampled decodes (default 1)\n"
             "  --constrain MODE             none | syntax | valence (default): decoding mask\n"
             "  --beam K                     the greedy decode of each point as a beam of K\n"
+            "  --rescue K                   a greedy decode that is not a molecule is decoded\n"
+            "                               again by a beam of K (default 20; 1 = off)\n"
             "  --json                       JSON instead of CSV\n"
             "  --threads N                  OpenBLAS threads\n"
             "  --db FILE                    results DB (default " CLI_DEFAULT_DB "); --no-db to skip\n"
@@ -46,11 +48,11 @@ static void usage(FILE *out) {
 int cmd_interpolate(int argc, char **argv) {
     const char *cmd = "interpolate", *model = cli_default_model(), *from = NULL, *to = NULL;
     const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
-    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1;
+    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1, rescue = CLI_DEFAULT_RESCUE;
     double temperature = 0.5;
     int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
     enum { O_FROM = 256, O_TO, O_METHOD, O_STEPS, O_DECODES, O_TEMP, O_MODEL, O_SEED, O_JSON, O_THREADS, O_DB,
-           O_NODB, O_PARENT, O_CONSTRAIN, O_BEAM };
+           O_NODB, O_PARENT, O_CONSTRAIN, O_BEAM, O_RESCUE };
     static const struct option opts[] = {
         {"from", required_argument, 0, O_FROM}, {"to", required_argument, 0, O_TO},
         {"method", required_argument, 0, O_METHOD}, {"steps", required_argument, 0, O_STEPS},
@@ -59,7 +61,8 @@ int cmd_interpolate(int argc, char **argv) {
         {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, O_THREADS},
         {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
         {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
-        {"beam", required_argument, 0, O_BEAM}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"beam", required_argument, 0, O_BEAM}, {"rescue", required_argument, 0, O_RESCUE},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -77,6 +80,7 @@ int cmd_interpolate(int argc, char **argv) {
         case O_JSON: json = 1; break;
         case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
         case O_BEAM: if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
+        case O_RESCUE: if (cli_parse_long(cmd, "--rescue", optarg, &rescue)) return CLI_USAGE; break;
         case O_DB: db_path = optarg; break;
         case O_NODB: no_db = 1; break;
         case 'h': usage(stdout); return CLI_OK;
@@ -92,6 +96,7 @@ int cmd_interpolate(int argc, char **argv) {
     int slerp = !strcmp(method, "slerp");
     if (!slerp && strcmp(method, "linear")) return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
     if (steps < 1 || decodes < 1) return cli_usage_error(cmd, "--steps and --decodes must be >= 1");
+    if (rescue < 1 || rescue > 10000) return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (steps > 100000 || decodes > 10000)
         return cli_usage_error(cmd, "--steps is at most 100000 and --decodes at most 10000");
     cli_set_threads((int)threads);
@@ -133,7 +138,7 @@ int cmd_interpolate(int argc, char **argv) {
     }
     CvRng rng;
     cv_rng_init(&rng, (uint64_t)seed);
-    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam, 1};
+    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam, (int)rescue};
     if (latent_decode(&m.vae, &m.vocab, z, N, &dopt, &rng, mols, &err)) goto fail;
     if (latent_uniq_add_mols(&uniq, mols, N * K, 0, &err)) goto fail;
     for (size_t r = 0; r < N * K; r++) sim[r] = mols[r].valid ? latent_similarity(mols[r].canonical, fpa) : NAN;
@@ -154,6 +159,7 @@ int cmd_interpolate(int argc, char **argv) {
         cv_json_kv_double(&cfg, "temperature", temperature);
         cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
         cv_json_kv_int(&cfg, "beam", beam);
+        cv_json_kv_int(&cfg, "rescue", rescue);
         cv_json_end_object(&cfg);
         if (cli_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id, &err))
             goto fail;

@@ -51,6 +51,7 @@ static void usage(FILE *out) {
             "  --constrained DELTA   only molecules with Tanimoto >= DELTA to the start count\n"
             CLI_CONSTRAIN_HELP
             "  --beam K              the greedy decode at each decode point as a beam of K\n"
+            CLI_RESCUE_HELP
             "other:\n"
             "  --model FILE          checkpoint (default results/models/model.cvae if it\n"
             "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
@@ -68,7 +69,7 @@ typedef struct {
     const char *model, *objective, *starts_file, *data, *db_path;
     const char *start[MAX_START_ARGS];
     size_t n_start;
-    long limit, top, random, steps, decode_every, decodes, seed, threads, parent, beam;
+    long limit, top, random, steps, decode_every, decodes, seed, threads, parent, beam, rescue;
     double lr, prior, trust, temperature, delta;
     int minimize, json, no_db, constrain;
 } OptArgs;
@@ -77,10 +78,11 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
     const char *cmd = "optimize";
     enum { O_MODEL = 256, O_OBJ, O_MIN, O_START, O_STARTS, O_LIMIT, O_DATA, O_TOP, O_RANDOM, O_STEPS, O_LR,
            O_PRIOR, O_TRUST, O_EVERY, O_DECODES, O_TEMP, O_CONSTR, O_SEED, O_JSON, O_THREADS, O_DB, O_NODB,
-           O_PARENT, O_CONSTRAIN, O_BEAM };
+           O_PARENT, O_CONSTRAIN, O_BEAM, O_RESCUE };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"objective", required_argument, 0, O_OBJ},
         {"constrain", required_argument, 0, O_CONSTRAIN}, {"beam", required_argument, 0, O_BEAM},
+        {"rescue", required_argument, 0, O_RESCUE},
         {"minimize", no_argument, 0, O_MIN}, {"start", required_argument, 0, O_START},
         {"starts", required_argument, 0, O_STARTS}, {"limit", required_argument, 0, O_LIMIT},
         {"from-data", required_argument, 0, O_DATA}, {"top", required_argument, 0, O_TOP},
@@ -98,7 +100,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
                    .top = 10, .steps = (long)d.steps, .decode_every = (long)d.decode_every,
                    .decodes = (long)d.decode.attempts, .seed = 1, .lr = d.lr, .prior = d.prior,
                    .temperature = d.decode.retry_temperature, .delta = -1.0,
-                   .constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1};
+                   .constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1, .rescue = CLI_DEFAULT_RESCUE};
     optind = 1;
     int c;
 #define LONGARG(o, name, dst) case o: if (cli_parse_long(cmd, name, optarg, &(dst))) return CLI_USAGE; break;
@@ -124,6 +126,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
         LONGARG(O_THREADS, "--threads", a->threads)
         LONGARG(O_PARENT, "--parent-run", a->parent)
         LONGARG(O_BEAM, "--beam", a->beam)
+        LONGARG(O_RESCUE, "--rescue", a->rescue)
         REALARG(O_LR, "--lr", a->lr)
         REALARG(O_PRIOR, "--prior", a->prior)
         REALARG(O_TRUST, "--trust-radius", a->trust)
@@ -147,6 +150,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
     if (!(a->trust >= 0)) return cli_usage_error(cmd, "--trust-radius must be >= 0");
     if (a->decode_every < 1 || a->decodes < 1) return cli_usage_error(cmd, "--decode-every and --decodes must be >= 1");
     if (a->delta != -1.0 && !(a->delta >= 0 && a->delta <= 1)) return cli_usage_error(cmd, "--constrained must be in [0, 1]");
+    if (a->rescue < 1 || a->rescue > 10000) return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (a->data && a->top < 1) return cli_usage_error(cmd, "--top must be >= 1");
     return CLI_OK;
 }
@@ -376,7 +380,7 @@ int cmd_optimize(int argc, char **argv) {
     oc.prior = a.prior;
     oc.trust_radius = a.trust;
     oc.decode_every = (size_t)a.decode_every;
-    oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature, (int)a.beam, 1};
+    oc.decode = (LatentDecodeOpts){(size_t)a.decodes, 0.0f, (float)a.temperature, (int)a.beam, (int)a.rescue};
     oc.delta = a.delta;
     if (!a.no_db) {
         CvJson cfg = {0};
@@ -398,6 +402,7 @@ int cmd_optimize(int argc, char **argv) {
         cv_json_kv_string(&cfg, "from_data", a.data ? a.data : "");
         cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(a.constrain));
         cv_json_kv_int(&cfg, "beam", a.beam);
+        cv_json_kv_int(&cfg, "rescue", a.rescue);
         cv_json_end_object(&cfg);
         if (cli_run_begin(a.db_path, "optimize", &cfg, m.path, m.hash, a.seed, a.parent, &db, &run_id, &err))
             goto fail;

@@ -44,8 +44,7 @@ static void usage(FILE *out) {
             CLI_CONSTRAIN_HELP
             "  --beam K              the first (greedy) decode of each vector as a beam search of\n"
             "                        K hypotheses (default 1)\n"
-            "  --rescue K            greedy decodes that are not molecules are decoded again by a\n"
-            "                        beam of K, kept when valid (default 1: off)\n"
+            CLI_RESCUE_HELP
             "  --data FILE.cvds      count molecules not in its train split as novel\n"
             "  --json                JSON instead of CSV\n"
             "  --batch B             decoding batch (default 256)\n"
@@ -95,7 +94,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
         {"no-db", no_argument, 0, O_NODB}, {"parent-run", required_argument, 0, O_PARENT},
         {"constrain", required_argument, 0, O_CONSTRAIN}, {"beam", required_argument, 0, O_BEAM},
         {"rescue", required_argument, 0, O_RESCUE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    *a = (SampleArgs){.rescue = 1, .constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1, .model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
+    *a = (SampleArgs){.rescue = CLI_DEFAULT_RESCUE, .constrain = CLI_DEFAULT_CONSTRAIN, .beam = 1, .model = cli_default_model(), .db_path = CLI_DEFAULT_DB, .n = 100, .attempts = 1,
                       .seed = 1, .batch = 256, .radius = 1.0, .retry_temperature = 1.0};
     optind = 1;
     int c;
@@ -128,7 +127,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
     if (a->attempts < 1) return cli_usage_error(cmd, "--attempts must be at least 1");
     if (a->batch < 1) return cli_usage_error(cmd, "--batch must be positive");
     if (a->beam < 1 || a->beam > a->batch) return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", a->batch);
-    if (a->rescue < 1 || a->rescue > a->batch) return cli_usage_error(cmd, "--rescue must be in 1..--batch (%ld)", a->batch);
+    if (a->rescue < 1 || a->rescue > 10000) return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (!(a->radius >= 0)) return cli_usage_error(cmd, "--radius must be >= 0");
     if (a->radius != 1.0 && !a->around) return cli_usage_error(cmd, "--radius needs --around SMILES");
     return CLI_OK;

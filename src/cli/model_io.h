@@ -35,6 +35,14 @@ int cli_parse_constrain(const char *cmd, const char *arg, int *mode);
     "  --constrain MODE      none | syntax | valence (default): mask tokens that cannot\n"         \
     "                        complete a molecule before each decoding step\n"
 
+/* How wide the beam is that decodes again a greedy decode that is not a molecule (sample,
+ * interpolate, optimize; 1 = no second decode). The greedy decode stays when it is valid,
+ * so the rescue costs time only for the failures (README "Decoding"). */
+#define CLI_DEFAULT_RESCUE 20
+#define CLI_RESCUE_HELP                                                                            \
+    "  --rescue K            a greedy decode that is not a molecule is decoded again by a\n"      \
+    "                        beam of K, kept when valid (default 20; 1 = off)\n"
+
 /* Switches the decoding constraint to `mode` (SMILES_NONE / SYNTAX / VALENCE). */
 CvStatus cli_model_set_constrain(CliModel *m, int mode, CvError *err);
 

@@ -80,6 +80,45 @@ static CvStatus score_rows(ScoreJob *j, size_t B, CvError *err) {
     return CV_OK;
 }
 
+/* One rescue pass: every first attempt of job->out that is not a molecule is decoded
+ * again by a beam of `width`, max_B vectors at a time, and scored into a side array; a
+ * valid rescue replaces the invalid decode. zrep, ids, len are the caller's batch scratch. */
+static CvStatus rescue_pass(Vae *vae, const ScoreJob *job, const float *z, size_t N, int width, float *zrep,
+                            int32_t *ids, int32_t *len, CvError *err) {
+    size_t Z = (size_t)vae->cfg.Z, K = job->K, Bmax = vae->max_B;
+    size_t *which = malloc(Bmax * sizeof *which);
+    LatentMol *side = calloc(Bmax, sizeof *side), *out = job->out;
+    CvStatus st = CV_OK;
+    if (!which || !side) {
+        free(which), free(side);
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < N && st == CV_OK;) {
+        size_t B = 0;
+        for (; i < N && B < Bmax; i++)
+            if (!out[i * K].valid) {
+                which[B] = i;
+                memcpy(zrep + B * Z, z + i * Z, Z * sizeof *zrep);
+                B++;
+            }
+        if (!B) break;
+        ScoreJob rescue = *job;
+        rescue.into = side;
+        if ((st = vae_decode_beam(vae, zrep, B, width, ids, len, err)) || (st = score_rows(&rescue, B, err))) break;
+        for (size_t k = 0; k < B; k++) {
+            if (side[k].valid) {
+                latent_mols_free(&out[which[k] * K], 1);
+                out[which[k] * K] = side[k];
+                memset(&side[k], 0, sizeof side[k]);
+            }
+        }
+        latent_mols_free(side, B);
+    }
+    latent_mols_free(side, Bmax);
+    free(which), free(side);
+    return st;
+}
+
 CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
                        const LatentDecodeOpts *opts, CvRng *rng, LatentMol *out, CvError *err) {
     LatentDecodeOpts one = {1, 0.0f, 0.0f, 1, 0};
@@ -106,42 +145,12 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         job.s = s, job.retry = 0;
         if ((st = score_rows(&job, B, err))) goto fail;
     }
-    /* rescue: invalid greedy first attempts decoded again by a beam, max_B at a time,
-     * scored into a side array; a valid rescue replaces the invalid decode */
-    if (opts->rescue > 1 && opts->temperature <= 0.0f && opts->beam <= 1 && (size_t)opts->rescue <= Bmax) {
-        size_t *which = malloc(Bmax * sizeof *which);
-        LatentMol *side = calloc(Bmax, sizeof *side);
-        if (!which || !side) {
-            free(which), free(side);
-            st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t i = 0; i < N && st == CV_OK;) {
-            size_t B = 0;
-            for (; i < N && B < Bmax; i++)
-                if (!out[i * K].valid) {
-                    which[B] = i;
-                    memcpy(zrep + B * Z, z + i * Z, Z * sizeof *zrep);
-                    B++;
-                }
-            if (!B) break;
-            ScoreJob rescue = job;
-            rescue.into = side;
-            if ((st = vae_decode_beam(vae, zrep, B, opts->rescue, ids, len, err)) ||
-                (st = score_rows(&rescue, B, err)))
-                break;
-            for (size_t k = 0; k < B; k++) {
-                if (side[k].valid) {
-                    latent_mols_free(&out[which[k] * K], 1);
-                    out[which[k] * K] = side[k];
-                    memset(&side[k], 0, sizeof side[k]);
-                }
-            }
-            latent_mols_free(side, B);
-        }
-        latent_mols_free(side, Bmax);
-        free(which), free(side);
-        if (st) goto fail;
+    /* rescue: a beam of a quarter of the width first, the full width only for what it
+     * left invalid (most failures are rescued by the narrow beam, at a quarter of the cost) */
+    int rescue_k = (size_t)opts->rescue <= Bmax ? opts->rescue : (int)Bmax;
+    if (rescue_k > 1 && opts->temperature <= 0.0f && opts->beam <= 1) {
+        if (rescue_k / 4 >= 2 && (st = rescue_pass(vae, &job, z, N, rescue_k / 4, zrep, ids, len, err))) goto fail;
+        if ((st = rescue_pass(vae, &job, z, N, rescue_k, zrep, ids, len, err))) goto fail;
     }
     /* retries: row r of the N·(K−1) rows is vector r / (K−1), attempt 1 + r % (K−1) */
     size_t R = N * (K - 1);
