@@ -1,4 +1,4 @@
-/* checkpoint.h — the .cvae checkpoint file (DESIGN §6): model config, vocabulary,
+/* checkpoint.h — the .cvae checkpoint file (README "Checkpoints"): model config, vocabulary,
  * property normalization, training position, float32 parameters, batchnorm statistics,
  * optional Adam state, CRC-32. Written to a temp file, fsync'd, renamed into place.
  *

@@ -1,4 +1,4 @@
-/* evaluate.h — model quality on a dataset split (DESIGN §9 definitions):
+/* evaluate.h — model quality on a dataset split (definitions in README "Evaluating"):
  *   reconstruction: share of split molecules whose greedy decode of mu is the same
  *                   canonical SMILES (RDKit canonicalization of the decoded string);
  *   validity:       share of N greedy decodes of z ~ N(0, I) that RDKit parses (>= 1 atom);

@@ -1,4 +1,4 @@
-/* latent.h — decoding strategies on top of vae_decode (DESIGN §5): batched greedy and
+/* latent.h — decoding strategies on top of vae_decode (README "Sampling", "Optimizing"): batched greedy and
  * temperature decoding of many latent vectors, several attempts per vector, every decoded
  * string validated and scored by RDKit (chem module), duplicates folded with counts;
  * latent vectors from the prior N(0, I) or around an encoded molecule; linear and

@@ -1,4 +1,4 @@
-/* latent_optimize.h — gradient ascent on the property head in latent space (DESIGN §5),
+/* latent_optimize.h — gradient ascent on the property head in latent space (README "Sampling", "Optimizing"),
  * with RDKit-true scoring of everything decoded along the way and the JT-VAE
  * constrained-optimization bookkeeping.
  *

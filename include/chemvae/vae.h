@@ -1,4 +1,4 @@
-/* vae.h — the chemvae variational autoencoder (DESIGN §4): assembly, loss, forward and
+/* vae.h — the chemvae variational autoencoder (README "Training"): assembly, loss, forward and
  * backward of a whole training batch, encoding, batched decoding, and the property head.
  *
  * Dimension letters: B batch, T max tokens per molecule (including <end>), V vocabulary,

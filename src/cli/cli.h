@@ -34,7 +34,7 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double *ou
 /* A decoding temperature: finite and >= 0 (else a usage error naming the option, -1). */
 int cli_parse_temperature(const char *cmd, const char *opt, const char *s, double *out);
 
-/* The subcommands (DESIGN §8), one file each. main.c declares them weak instead (it
+/* The subcommands (README "What it does"), one file each. main.c declares them weak instead (it
  * defines CLI_WEAK_COMMANDS) so the program links with whichever files exist. */
 #define CLI_COMMANDS(X)                                                                            \
     X(ingest) X(vocab) X(train) X(eval) X(encode) X(decode) X(sample) X(optimize) X(interpolate)    \

@@ -1,5 +1,5 @@
 /* cmd_eval.c — `chemvae eval`: reconstruction, prior validity / uniqueness / novelty /
- * internal diversity and property MAE of a checkpoint on a dataset split (DESIGN §9),
+ * internal diversity and property MAE of a checkpoint on a dataset split (README "Evaluating"),
  * printed as CSV (metric,value) or JSON and stored in eval_metrics. */
 #include <getopt.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  *
  * The DB is opened with STORE_READ_ONLY (SQLITE_OPEN_READONLY + query_only + an
  * authorizer), and every statement must pass sqlite3_stmt_readonly, so no query can change
- * it. Output: an aligned table when stdout is a terminal, CSV otherwise (the DESIGN's
+ * it. Output: an aligned table when stdout is a terminal, CSV otherwise (chemvae's
  * default for results on stdout); --format/--json/--csv choose explicitly. CSV and JSON of
  * raw SQL stream row by row; tables are collected first to size the columns. Views with
  * several parts (run N, molecule) print each part under a "== name" line (table), after a

@@ -1,5 +1,5 @@
 /* main.c — `chemvae <command> [options]`: dispatches to src/cli/cmd_<command>.c.
- * Each command is declared weak so that the table names every command of DESIGN §8 while
+ * Each command is declared weak so that the table names every command of README "What it does" while
  * the program links whichever command files exist; a command whose file is absent from
  * this build says so instead of failing to link.
  *

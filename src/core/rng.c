@@ -1,6 +1,6 @@
 /* rng.c — xoshiro256** (Blackman & Vigna) seeded through splitmix64, Box-Muller normals.
  * Chosen over rand()/random() because those have hidden global state and differ
- * between libcs; reproducibility across machines is a requirement (DESIGN §4). */
+ * between libcs; reproducibility across machines is a requirement (README "Training"). */
 #include "chemvae/rng.h"
 
 #include <math.h>
