@@ -146,6 +146,19 @@ $(OBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
 	$(CC) $(CFLAGS) -c $< -o $@
 LIB_GEN += $(OBJ)/gen/chem_fpscores.o
 
+# The build's git commit for cv_git_commit(): the header is rewritten only when the commit
+# (or the tree's dirtiness) changes, so only src/core/version.o rebuilds after a commit.
+GIT_COMMIT := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+                { git diff --quiet HEAD -- 2>/dev/null || c="$$c+"; echo "$$c"; } || echo unknown)
+$(BUILD)/gen/git_commit.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define CHEMVAE_GIT_COMMIT "$(GIT_COMMIT)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(OBJ)/src/core/version.o: $(BUILD)/gen/git_commit.h
+$(OBJ)/src/core/version.o: CFLAGS += -I$(BUILD)/gen
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@

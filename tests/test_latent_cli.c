@@ -19,6 +19,7 @@
 
 #include "chemvae/checkpoint.h"
 #include "chemvae/store.h"
+#include "chemvae/version.h"
 
 static char g_dir[64], g_db[128], g_model[128], g_bin[256];
 
@@ -263,6 +264,30 @@ static void test_sample_constrain_and_beam(void **state) {
     assert_true(valid[4] >= valid[1]);
 }
 
+/* `chemvae --version` names the version and the commit; every run's config and every
+ * checkpoint written record them too. */
+static void test_version_recorded(void **state) {
+    (void)state;
+    char *out = NULL, args[1024], q[512];
+    assert_int_equal(run("--version", &out), 0);
+    char want[64];
+    snprintf(want, sizeof want, "chemvae %s (commit %s)", CHEMVAE_VERSION_STRING, cv_git_commit());
+    assert_non_null(strstr(out, want));
+    free(out);
+    snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 3 --seed 2 >/dev/null", g_model, g_db);
+    assert_int_equal(run(args, NULL), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = (SELECT max(id) FROM runs) "
+                          "AND json_extract(config, '$.chemvae_version') = '%s' "
+                          "AND json_extract(config, '$.chemvae_commit') = '%s' AND json_extract(config, '$.n') = 3",
+             CHEMVAE_VERSION_STRING, cv_git_commit());
+    assert_int_equal(db_int(q), 1);
+    CkptMeta meta;
+    assert_int_equal(ckpt_read_meta(g_model, &meta, NULL), CV_OK);
+    snprintf(want, sizeof want, "chemvae %s %s", CHEMVAE_VERSION_STRING, cv_git_commit());
+    assert_string_equal(meta.written_by, want);
+    ckpt_meta_free(&meta);
+}
+
 static void test_usage_errors(void **state) {
     (void)state;
     char args[1024];
@@ -300,6 +325,7 @@ int main(void) {
         cmocka_unit_test(test_optimize_starts_file),
         cmocka_unit_test(test_interpolate_counts_match_db),
         cmocka_unit_test(test_sample_constrain_and_beam),
+        cmocka_unit_test(test_version_recorded),
         cmocka_unit_test(test_usage_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,7 +7,8 @@
  *   | u64 n_params | u64 n_stats | f32 params[n_params] | f32 stats[n_stats]
  *   | (flags & 1: f32 m[n_params] | f32 v[n_params]) | u32 crc32(all previous bytes)
  * meta is "key value" lines (config sizes, "vocab <token>" lines in id order,
- * "prop <name> <mean> <std>" lines, epoch/step/seed, the training options).
+ * "prop <name> <mean> <std>" lines, epoch/step/seed, the training options, the writing
+ * chemvae's version and commit).
  * A file that is truncated, has a bad magic, a newer version, a CRC mismatch or sizes
  * that disagree with its config is refused with a message naming the file and the fault. */
 #ifndef CHEMVAE_CHECKPOINT_H
@@ -41,6 +42,9 @@ typedef struct {
     long plateau_wait;   /* plateau decay: epochs since it improved */
     char train_options[2048]; /* the trainer's options, one line, for exact resume */
     char dataset_hash[17];    /* hash of the dataset file trained on ("" if unknown) */
+    char written_by[96];      /* "chemvae VERSION COMMIT" of the build that wrote the file
+                                 ("" in files from before it was recorded); ckpt_save
+                                 writes its own, whatever this holds */
 } CkptMeta;
 
 /* Saves `vae` (parameters, BN statistics, and Adam moments when with_optimizer) and

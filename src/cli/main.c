@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define CLI_WEAK_COMMANDS
+#include "chemvae/version.h"
 #include "cli.h"
 
 typedef int (*CommandFn)(int argc, char **argv);
@@ -46,7 +47,7 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-12s %s%s\n", COMMANDS[i].name, COMMANDS[i].help,
                 COMMANDS[i].fn ? "" : " (not in this build)");
-    fprintf(out, "\n'chemvae <command> --help' shows a command's options.\n");
+    fprintf(out, "\n'chemvae <command> --help' shows a command's options; 'chemvae --version' the version.\n");
 }
 
 /* Flushes stdout; on a write error reports it and returns CLI_ERROR, else rc. */
@@ -65,6 +66,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return finish_stdout(NULL, CLI_OK);
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
+        printf("chemvae %s (commit %s)\n", cv_version(), cv_git_commit());
         return finish_stdout(NULL, CLI_OK);
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chemvae/fileio.h"
+#include "chemvae/version.h"
 
 static const char MAGIC[8] = {'C', 'V', 'A', 'E', 'C', 'K', 'P', 'T'};
 
@@ -105,6 +106,7 @@ static void meta_write(Text *t, const CkptMeta *m) {
     text_put(t, "lr_scale %.17g\nplateau_best %.17g\nplateau_wait %ld\n", m->lr_scale, m->plateau_best,
              m->plateau_wait);
     if (m->dataset_hash[0]) text_put(t, "dataset_hash %s\n", m->dataset_hash);
+    text_put(t, "written_by chemvae %s %s\n", cv_version(), cv_git_commit());
     if (m->train_options[0]) text_put(t, "train_options %s\n", m->train_options);
     for (int i = 0; i < m->P; i++)
         text_put(t, "prop %s %.17g %.17g\n", m->prop_names[i], m->prop_mean[i], m->prop_std[i]);
@@ -156,6 +158,7 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
         else if (!strcmp(key, "plateau_best")) m->plateau_best = strtod(val, NULL);
         else if (!strcmp(key, "plateau_wait")) m->plateau_wait = atol(val);
         else if (!strcmp(key, "dataset_hash")) snprintf(m->dataset_hash, sizeof m->dataset_hash, "%s", val);
+        else if (!strcmp(key, "written_by")) snprintf(m->written_by, sizeof m->written_by, "%s", val);
         else if (!strcmp(key, "train_options"))
             snprintf(m->train_options, sizeof m->train_options, "%s", val);
         else if (!strcmp(key, "prop")) {
