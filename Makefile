@@ -7,6 +7,8 @@
 #   make bench      benchmarks side by side with the Python references (tests/bench/*.sh)
 #   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS each
 #   make format / format-check
+#   make install    PREFIX (default /usr/local) and DESTDIR: the program, the static
+#                   libraries, the headers, chemvae.pc, the shipped model and vocabulary
 #
 # Sources are found by wildcard: a new src/<stage>/*.c joins the library, a new
 # src/cli/*.c joins the program, a new tests/test_*.c becomes a test binary.
@@ -87,7 +89,7 @@ BENCHES   = $(BENCH_C:tests/bench/%.c=$(BUILD)/bench/%)
 PKG_STAMP := $(DEPS_BUILD)/packages.stamp
 CFFI_LIB  := $(DEPS_BUILD)/librdkitcffi.a
 
-.PHONY: all demo test asan bench fuzz format format-check clean packages deps
+.PHONY: all demo test asan bench fuzz format format-check clean packages deps install
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -231,6 +233,23 @@ format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# ---- install ----------------------------------------------------------------------------
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)
+PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
+install: $(BIN) $(LIB) $(CFFI_LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
+	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/chemvae
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.a
+	install -m 644 $(CFFI_LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae_rdkit.a
+	install -m 644 include/chemvae/*.h $(DESTDIR)$(PREFIX)/include/chemvae/
+	install -m 644 results/models/zinc24k-small.cvae $(DESTDIR)$(PREFIX)/share/chemvae/models/
+	install -m 644 vocab/*.vocab $(DESTDIR)$(PREFIX)/share/chemvae/vocab/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(PC_LIBS)|' \
+	  src/chemvae.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/chemvae.pc
 
 clean:
 	rm -rf build

@@ -47,7 +47,8 @@ CLI_COMMANDS(CLI_DECLARE)
 
 /* The model the inference commands use without --model: results/models/model.cvae (what
  * `chemvae train` writes by default) when it exists, else the shipped
- * results/models/zinc24k-small.cvae. */
+ * results/models/zinc24k-small.cvae (cli_model_load finds the installed copy when the
+ * working directory is not a checkout). */
 #define CLI_TRAINED_MODEL "results/models/model.cvae"
 #define CLI_SHIPPED_MODEL "results/models/zinc24k-small.cvae"
 const char *cli_default_model(void);

@@ -4,14 +4,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chemvae/chem.h"
 #include "chemvae/fileio.h"
 #include "cli.h"
 
+/* The shipped model of an installed chemvae: PREFIX/share/chemvae/models/ beside the
+ * PREFIX/bin/chemvae that runs (found through /proc/self/exe, so an installed tree can be
+ * moved). 0 and the path in buf, or -1 when there is no such file. */
+static int installed_model(const char *name, char *buf, size_t cap) {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return -1;
+    *slash = '\0'; /* PREFIX/bin */
+    int w = snprintf(buf, cap, "%s/../share/chemvae/models/%s", exe, name);
+    return w > 0 && (size_t)w < cap && access(buf, R_OK) == 0 ? 0 : -1;
+}
+
 CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *err) {
     memset(m, 0, sizeof *m);
     snprintf(m->path, sizeof m->path, "%s", path);
+    /* the default model outside a checkout: the installed copy */
+    if (!strcmp(path, CLI_SHIPPED_MODEL) && access(path, F_OK) != 0 &&
+        installed_model(strrchr(CLI_SHIPPED_MODEL, '/') + 1, m->path, sizeof m->path) == 0)
+        path = m->path;
     CvStatus st = ckpt_load(path, &m->vae, &m->meta, max_B, 0, NULL, err);
     if (st) return st;
     if ((st = vocab_from_tokens(&m->vocab, (const char *const *)m->meta.vocab, (size_t)m->meta.n_vocab, err))) {

@@ -22,7 +22,9 @@ typedef struct {
 #define CLI_DEFAULT_CONSTRAIN SMILES_VALENCE
 
 /* Loads `path` for batches up to max_B (no optimizer state); decoding is constrained
- * with CLI_DEFAULT_CONSTRAIN. */
+ * with CLI_DEFAULT_CONSTRAIN. The shipped model's path (CLI_SHIPPED_MODEL), when it is not
+ * there (outside a checkout), loads the installed copy from PREFIX/share/chemvae/models/
+ * beside the running PREFIX/bin/chemvae; m->path names the file loaded. */
 CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *err);
 void cli_model_free(CliModel *m);
 

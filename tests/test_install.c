@@ -1,0 +1,35 @@
+/* test_install.c — `make install` and the installed tree, through tests/check-install.sh:
+ * pkg-config finds chemvae.pc, a C program built with its flags against the installed
+ * headers and libraries scores like `chemvae score`, and the installed `chemvae sample`
+ * finds the installed model outside the checkout. Skipped on sanitizer builds (BUILD other
+ * than "build"): their libraries need the sanitizer runtime at link time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/runcmd.h"
+
+static void test_install(void **state) {
+    (void)state;
+    const char *build = getenv("BUILD");
+    if (build && strcmp(build, "build") != 0) skip();
+    char *out = NULL;
+    int rc = runcmd_capture("bash tests/check-install.sh build 2>&1", &out);
+    assert_non_null(out);
+    if (rc != 0) fprintf(stderr, "%s", out);
+    assert_int_equal(rc, 0);
+    assert_int_equal(runcmd_count(out, "FAIL"), 0);
+    assert_int_equal(runcmd_count(out, "ok   "), 4);
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_install)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
