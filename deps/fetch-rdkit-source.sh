@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the three Code/MinimalLib files of Debian's own rdkit source package into
 # $1 (e.g. build/deps/rdkit-src), unmodified. When no deb-src source is configured, adds
-# one mirroring the machine's own first Debian "main" package source (its URI, suite and
-# signing key, from /etc/apt/sources.list.d/*.sources or a one-line sources.list entry).
+# one for the download, mirroring the machine's own first Debian "main" package source
+# (its URI, suite and signing key, from /etc/apt/sources.list.d/*.sources or a one-line
+# sources.list entry), and removes it again afterwards (saying so on stderr each time).
 # Never commit what this fetches.
 set -euo pipefail
 out=$1
@@ -50,10 +51,20 @@ if ! grep -rqs '^Types: deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/source
     printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n' "$uri" "$suite"
     [ -n "${key:-}" ] && printf 'Signed-By: %s\n' "$key"
   } | $SUDO tee /etc/apt/sources.list.d/chemvae-src.sources >/dev/null
+  echo "chemvae: added /etc/apt/sources.list.d/chemvae-src.sources (deb-src of $uri $suite) for the download" >&2
+  added_source=1
   $SUDO apt-get update -qq
 fi
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() {
+  rm -rf "$tmp"
+  if [ -n "${added_source:-}" ]; then
+    $SUDO rm -f /etc/apt/sources.list.d/chemvae-src.sources
+    $SUDO apt-get update -qq || true
+    echo "chemvae: removed /etc/apt/sources.list.d/chemvae-src.sources again" >&2
+  fi
+}
+trap cleanup EXIT
 (cd "$tmp" && apt-get source --download-only -qq rdkit >/dev/null 2>&1 || apt-get source --download-only rdkit)
 tarball=$(ls "$tmp"/rdkit_*.orig.tar.* | sed -n 1p)
 top=$(tar -tf "$tarball" | sed -n 1p | cut -d/ -f1)
