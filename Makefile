@@ -1,8 +1,10 @@
 # chemvae build.
 #
-#   make            build build/chemvae and build/libchemvae.a (installs missing packages first)
-#   make demo       the README's first command: runs the demo pipeline
-#   make test       build and run every test (tests/test_*.c, cmocka)
+#   make            build build/chemvae and build/libchemvae.a (nothing else: no packages)
+#   make deps       install the missing Debian packages and fetch RDKit's C FFI source from
+#                   Debian's rdkit source package (says on stderr what it changes)
+#   make demo       the README's first command: deps, then the demo pipeline
+#   make test       deps, then build and run every test (tests/test_*.c, cmocka)
 #   make asan       the tests under AddressSanitizer + UBSan (build/asan)
 #   make bench      benchmarks side by side with the Python references (tests/bench/*.sh)
 #   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS each
@@ -86,26 +88,32 @@ BIN       = $(BUILD)/chemvae
 TESTS     = $(TEST_C:tests/%.c=$(BUILD)/tests/%)
 BENCHES   = $(BENCH_C:tests/bench/%.c=$(BUILD)/bench/%)
 
-PKG_STAMP := $(DEPS_BUILD)/packages.stamp
-CFFI_LIB  := $(DEPS_BUILD)/librdkitcffi.a
+DEPS_READY := $(DEPS_BUILD)/deps.stamp
+CFFI_LIB   := $(DEPS_BUILD)/librdkitcffi.a
 
-.PHONY: all demo test asan bench fuzz format format-check clean packages deps install
+.PHONY: all demo test test-run asan bench bench-run fuzz format format-check clean packages deps install
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(BIN) $(LIB)
 
 # ---- third-party pieces, built at build time from Debian packages ---------------------
-$(PKG_STAMP): deps/install-packages.sh Makefile
-	@mkdir -p $(@D)
+# `make deps` is the only step that changes the system (both scripts are no-ops when
+# everything is there); a plain `make` without it stops with a message saying so.
+deps:
+	@mkdir -p $(DEPS_BUILD)
 	deps/install-packages.sh $(PACKAGES)
-	@touch $@
-
-packages: $(PKG_STAMP)
-
-$(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp: deps/fetch-rdkit-source.sh | $(PKG_STAMP)
 	deps/fetch-rdkit-source.sh $(DEPS_BUILD)/rdkit-src
-	@touch $@
+	@touch $(DEPS_READY)
+
+packages: deps
+
+$(DEPS_READY):
+	@echo "chemvae: the build dependencies are not set up: run 'make deps' first (it installs" \
+	  "missing Debian packages and fetches RDKit's C FFI source; 'make demo' and 'make test' run it)" >&2
+	@exit 1
+
+$(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp: | $(DEPS_READY)
 
 $(DEPS_BUILD)/cffi/cffiwrapper.o: $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
 	@mkdir -p $(@D)
@@ -113,7 +121,7 @@ $(DEPS_BUILD)/cffi/cffiwrapper.o: $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
 	  -Ideps/rdkit-shim -I/usr/include/rdkit -I/usr/include/eigen3 -I$(DEPS_BUILD)/rdkit-src \
 	  -c $< -o $@
 
-$(DEPS_BUILD)/cffi/inchi_stub.o: deps/rdkit-shim/inchi_stub.cpp | $(PKG_STAMP)
+$(DEPS_BUILD)/cffi/inchi_stub.o: deps/rdkit-shim/inchi_stub.cpp | $(DEPS_READY)
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 -O2 -fPIC -Ideps/rdkit-shim -I/usr/include/rdkit -c $< -o $@
 
@@ -121,14 +129,12 @@ $(CFFI_LIB): $(DEPS_BUILD)/cffi/cffiwrapper.o $(DEPS_BUILD)/cffi/inchi_stub.o
 	rm -f $@
 	ar rcs $@ $^
 
-deps: $(PKG_STAMP) $(CFFI_LIB)
-
 # ---- project objects ----------------------------------------------------------------
-$(OBJ)/%.o: %.c | $(PKG_STAMP) $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
+$(OBJ)/%.o: %.c | $(DEPS_READY)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(OBJ)/%.o: %.cpp | $(PKG_STAMP) $(DEPS_BUILD)/rdkit-src/cffiwrapper.cpp
+$(OBJ)/%.o: %.cpp | $(DEPS_READY)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
@@ -140,7 +146,7 @@ $(OBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
 
 # SA-score fragment table: rdkit-data's fpscores.pkl.gz converted to C at build time.
 FPSCORES_PKL := /usr/share/RDKit/Contrib/SA_Score/fpscores.pkl.gz
-$(BUILD)/gen/chem_fpscores.c: deps/gen-fpscores.py | $(PKG_STAMP)
+$(BUILD)/gen/chem_fpscores.c: deps/gen-fpscores.py | $(DEPS_READY)
 	@mkdir -p $(@D)
 	python3 deps/gen-fpscores.py $(FPSCORES_PKL) $@
 $(OBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
@@ -175,7 +181,7 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
 
 # The fuzz smoke test links every fuzz target, each entry point renamed smoke_fuzz_<name>.
 FUZZ_SMOKE_OBJ = $(FUZZ_C:tests/fuzz/%.c=$(OBJ)/fuzzsmoke/%.o)
-$(OBJ)/fuzzsmoke/%.o: tests/fuzz/%.c | $(PKG_STAMP)
+$(OBJ)/fuzzsmoke/%.o: tests/fuzz/%.c | $(DEPS_READY)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DLLVMFuzzerTestOneInput=smoke_$* -c $< -o $@
 $(BUILD)/tests/test_fuzz_smoke: $(OBJ)/tests/test_fuzz_smoke.o $(FUZZ_SMOKE_OBJ) $(SUP_OBJ) $(LIB) $(CFFI_LIB)
@@ -187,7 +193,9 @@ $(BUILD)/bench/%: $(OBJ)/tests/bench/%.o $(SUP_OBJ) $(LIB) $(CFFI_LIB)
 	$(CC) $(SAN) $(HARDEN_LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIB) $(LDLIBS)
 
 # ---- commands -------------------------------------------------------------------------
-demo: $(BIN)
+demo:
+	$(MAKE) deps
+	$(MAKE) $(BIN)
 	tests/run-demo.sh $(BIN)
 
 TEST_PKG_STAMP := $(DEPS_BUILD)/test-packages.stamp
@@ -196,7 +204,11 @@ $(TEST_PKG_STAMP): deps/install-packages.sh
 	deps/install-packages.sh $(TEST_PACKAGES)
 	@touch $@
 
-test: $(TESTS) $(BIN) $(TEST_PKG_STAMP)
+test:
+	$(MAKE) deps
+	$(MAKE) test-run
+
+test-run: $(TESTS) $(BIN) $(TEST_PKG_STAMP)
 	@BUILD=$(BUILD) tests/run-tests.sh $(TESTS)
 
 # Leaks inside RDKit itself (not chemvae) are suppressed narrowly: tests/lsan.supp.
@@ -205,12 +217,17 @@ asan:
 	$(LSAN_ENV) $(MAKE) BUILD=build/asan OPT="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
-bench: $(BENCHES) $(BIN)
+bench:
+	$(MAKE) deps
+	$(MAKE) bench-run
+
+bench-run: $(BENCHES) $(BIN)
 	deps/install-packages.sh $(BENCH_PACKAGES)
 	@set -e; for s in tests/bench/*.sh; do echo "== $$s"; BUILD=$(BUILD) bash $$s; done
 
 FUZZ_SECONDS ?= 30
 fuzz:
+	$(MAKE) deps
 	deps/install-packages.sh $(FUZZ_PACKAGES)
 	$(MAKE) BUILD=build/fuzz CC=clang CXX=clang++ OPT="-O1 -g" \
 	  SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" fuzz-run
