@@ -7,7 +7,8 @@
 #   make test       deps, then build and run every test (tests/test_*.c, cmocka)
 #   make asan       the tests under AddressSanitizer + UBSan (build/asan)
 #   make bench      benchmarks side by side with the Python references (tests/bench/*.sh)
-#   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS each
+#   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS (or FUZZ_RUNS
+#                   executions) each; FUZZ_TARGETS="checkpoint vocab" picks targets
 #   make format / format-check
 #   make install    PREFIX (default /usr/local) and DESTDIR: the program, the static
 #                   libraries, the headers, chemvae.pc, the shipped model and vocabulary
@@ -238,12 +239,16 @@ $(BUILD)/fuzz/%: $(OBJ)/tests/fuzz/%.o $(LIB) $(CFFI_LIB)
 	$(CXX) $(SAN) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
 
 .PHONY: fuzz-run
-fuzz-run: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do \
+# FUZZ_RUNS=N: N executions per target instead of FUZZ_SECONDS; FUZZ_TARGETS=NAME...: only
+# those targets (names without fuzz_).
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
+FUZZ_RUN_LIST = $(if $(FUZZ_TARGETS),$(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%),$(FUZZERS))
+fuzz-run: $(FUZZ_RUN_LIST)
+	@set -e; for f in $(FUZZ_RUN_LIST); do \
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; work=$(BUILD)/fuzz/work-$$name; \
 	  mkdir -p $$work; cp -r $$corpus/. $$work/ 2>/dev/null || true; \
-	  echo "== $$name for $(FUZZ_SECONDS) s"; \
-	  $(LSAN_ENV) $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 $$work; done
+	  echo "== $$name ($(FUZZ_LIMIT))"; \
+	  $(LSAN_ENV) $$f $(FUZZ_LIMIT) -max_len=8192 -print_final_stats=1 $$work; done
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cpp')
 format:
