@@ -39,7 +39,7 @@ endif
 PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
                   zlib1g-dev python3 xz-utils
-TEST_PACKAGES  := chromium
+TEST_PACKAGES  := chromium sqlite3
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 
@@ -96,7 +96,7 @@ CFFI_LIB   := $(DEPS_BUILD)/librdkitcffi.a
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BIN) $(LIB)
+all: $(BIN) $(LIB) $(SQLITE_EXT)
 
 # ---- third-party pieces, built at build time from Debian packages ---------------------
 # `make deps` is the only step that changes the system (both scripts are no-ops when
@@ -172,6 +172,28 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
+
+# ---- the SQLite loadable extension: the library again as position-independent code --------
+PICOBJ     = $(BUILD)/picobj
+PIC_OBJ    = $(LIB_C:%.c=$(PICOBJ)/%.o) $(LIB_CXX:%.cpp=$(PICOBJ)/%.o) $(PICOBJ)/gen/chem_fpscores.o
+SQLITE_EXT = $(BUILD)/chemvae_sqlite.so
+$(PICOBJ)/%.o: %.c | $(DEPS_READY)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+$(PICOBJ)/%.o: %.cpp | $(DEPS_READY)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -fPIC -c $< -o $@
+$(PICOBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+$(PICOBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contract=fast
+$(PICOBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
+$(PICOBJ)/src/core/version.o: $(BUILD)/gen/git_commit.h
+$(PICOBJ)/src/core/version.o: CFLAGS += -I$(BUILD)/gen
+# only the entry point is exported; RDKit's C FFI and chemvae stay inside
+$(SQLITE_EXT): $(PICOBJ)/src/sqlite_ext/chemvae_sqlite.o $(PIC_OBJ) $(CFFI_LIB) src/sqlite_ext/exports.map
+	$(CXX) -shared $(SAN) -Wl,-z,relro -Wl,-z,now -Wl,--version-script=src/sqlite_ext/exports.map \
+	  -o $@ $(PICOBJ)/src/sqlite_ext/chemvae_sqlite.o $(PIC_OBJ) $(LDLIBS)
 
 $(BIN): $(CLI_OBJ) $(LIB) $(CFFI_LIB)
 	$(CC) $(SAN) $(HARDEN_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
@@ -261,12 +283,13 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)
 PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
-install: $(BIN) $(LIB) $(CFFI_LIB)
+install: $(BIN) $(LIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
 	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/chemvae
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.a
 	install -m 644 $(CFFI_LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae_rdkit.a
+	install -m 644 $(SQLITE_EXT) $(DESTDIR)$(PREFIX)/lib/chemvae_sqlite.so
 	install -m 644 include/chemvae/*.h $(DESTDIR)$(PREFIX)/include/chemvae/
 	install -m 644 results/models/zinc24k-small.cvae $(DESTDIR)$(PREFIX)/share/chemvae/models/
 	install -m 644 vocab/*.vocab $(DESTDIR)$(PREFIX)/share/chemvae/vocab/

@@ -3,7 +3,9 @@
 #   - a C program compiled with `pkg-config --cflags --libs chemvae` against the installed
 #     headers and libraries scores a molecule exactly as `chemvae score` does;
 #   - outside the checkout (cd into an empty directory), the installed `chemvae sample`
-#     finds the installed model, and `chemvae --version` matches the headers' version.
+#     finds the installed model, and `chemvae --version` matches the headers' version;
+#   - the sqlite3 shell and Python's sqlite3 load the installed chemvae_sqlite.so, and its
+#     chemistry functions give `chemvae query`'s values on the DB that sample wrote.
 # Prints "ok   ..." per check and "FAIL ..." on a failure (exit 1).
 #
 #   tests/check-install.sh [BUILD=build]
@@ -50,3 +52,25 @@ echo "ok   installed chemvae sample -n 10 runs outside the checkout"
 (cd "$tmp/elsewhere" && "$tmp/prefix/bin/chemvae" --version) | grep -q "^chemvae $(pkg-config --modversion chemvae) " ||
   fail "installed chemvae --version"
 echo "ok   installed chemvae --version"
+
+(cd "$tmp/elsewhere" && "$tmp/prefix/bin/chemvae" sample -n 20 --seed 4 --db results.db > /dev/null 2>&1) ||
+  fail "installed chemvae sample --db"
+sql="SELECT smiles, round(tanimoto(smiles, 'c1ccccc1CC(=O)N'), 6), has_substruct(smiles, 'c1ccccc1'),
+            round(qed(smiles), 6), canonical(smiles) = smiles FROM molecules ORDER BY id"
+want=$("$tmp/prefix/bin/chemvae" query --db "$tmp/elsewhere/results.db" --csv "$sql" | tail -n +2 | tr -d '"')
+[ "$(wc -l <<<"$want")" -ge 5 ] || fail "the sampled DB holds too few molecules"
+got=$(sqlite3 -csv "$tmp/elsewhere/results.db" ".load $tmp/prefix/lib/chemvae_sqlite" "$sql" | tr -d '"') ||
+  fail "the sqlite3 shell cannot load chemvae_sqlite.so"
+[ "$got" = "$want" ] || fail "sqlite3 shell with chemvae_sqlite.so differs from chemvae query"
+echo "ok   the sqlite3 shell loads chemvae_sqlite.so: $(wc -l <<<"$got") molecules, same values as chemvae query"
+got=$(/usr/bin/python3 - "$tmp/elsewhere/results.db" "$tmp/prefix/lib/chemvae_sqlite" "$sql" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.enable_load_extension(True)
+con.load_extension(sys.argv[2])
+for row in con.execute(sys.argv[3]):
+    print(",".join("" if v is None else str(v) for v in row))
+PY
+) || fail "Python's sqlite3 cannot load chemvae_sqlite.so"
+[ "$got" = "$want" ] || fail "Python sqlite3 with chemvae_sqlite.so differs from chemvae query: $(diff <(echo "$got") <(echo "$want") | head -3)"
+echo "ok   Python's sqlite3 loads chemvae_sqlite.so: same values"

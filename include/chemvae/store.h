@@ -43,6 +43,13 @@
 
 typedef struct Store Store;
 
+/* Registers the chemistry SQL functions (mol_valid, canonical, mw, logp, qed, sa,
+ * penalized_logp, tanimoto, has_substruct; src/store/sqlfunc.c) on any SQLite connection:
+ * every Store has them; the loadable extension chemvae_sqlite.so registers them on the
+ * connection that loads it. Returns an SQLite result code (SQLITE_OK == 0). */
+struct sqlite3;
+int store_sql_register_chem(struct sqlite3 *db);
+
 /* store_open flags. */
 enum {
     STORE_READ_ONLY = 1, /* open an existing DB read-only; every statement must be read-only

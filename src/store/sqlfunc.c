@@ -83,7 +83,7 @@ static void fn_has_substruct(sqlite3_context *ctx, int argc, sqlite3_value **arg
     else sqlite3_result_null(ctx);
 }
 
-CvStatus store_register_chem_functions(Store *s, CvError *err) {
+int store_sql_register_chem(sqlite3 *db) {
     static const struct {
         const char *name;
         int nargs;
@@ -102,10 +102,15 @@ CvStatus store_register_chem_functions(Store *s, CvError *err) {
     };
     for (size_t i = 0; i < sizeof FUNCS / sizeof *FUNCS; i++) {
         int rc = sqlite3_create_function_v2(
-            s->db, FUNCS[i].name, FUNCS[i].nargs,
+            db, FUNCS[i].name, FUNCS[i].nargs,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, (void *)(uintptr_t)FUNCS[i].field,
             FUNCS[i].fn, NULL, NULL, NULL);
-        if (rc != SQLITE_OK) return store_db_error(s, err, rc, "registering SQL functions");
+        if (rc != SQLITE_OK) return rc;
     }
-    return CV_OK;
+    return SQLITE_OK;
+}
+
+CvStatus store_register_chem_functions(Store *s, CvError *err) {
+    int rc = store_sql_register_chem(s->db);
+    return rc == SQLITE_OK ? CV_OK : store_db_error(s, err, rc, "registering SQL functions");
 }
