@@ -4,7 +4,8 @@
 #   make deps       install the missing Debian packages and fetch RDKit's C FFI source from
 #                   Debian's rdkit source package (says on stderr what it changes)
 #   make demo       the README's first command: deps, then the demo pipeline
-#   make test       deps, then build and run every test (tests/test_*.c, cmocka)
+#   make test       deps, then the module-graph check (tests/check-layers.sh) and every
+#                   test (tests/test_*.c, cmocka)
 #   make asan       the tests under AddressSanitizer + UBSan (build/asan)
 #   make bench      benchmarks side by side with the Python references (tests/bench/*.sh)
 #   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS (or FUZZ_RUNS
@@ -232,6 +233,7 @@ test:
 	$(MAKE) test-run
 
 test-run: $(TESTS) $(BIN) $(TEST_PKG_STAMP)
+	@tests/check-layers.sh
 	@BUILD=$(BUILD) tests/run-tests.sh $(TESTS)
 
 # Leaks inside RDKit itself (not chemvae) are suppressed narrowly: tests/lsan.supp.

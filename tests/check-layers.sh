@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The module graph, checked: each module of src/ may include the public headers
+# (include/chemvae/*.h) of the modules below it and of itself, never of one above it.
+# A public header belongs to the module whose src/<module>/<name>.c implements it
+# (latent*.h: latent). The allowed graph (a module: what it may use):
+#
+#   core        -                    buffers, errors, files, JSON, RNG, pipeline files, version
+#   chem        core                 RDKit behind a C API
+#   data        core chem            CSV, tokenizer, vocabulary, datasets, SMILES grammar
+#   nn          core                 layers, optimizer, GEMM
+#   model       core chem data nn    the VAE, training, checkpoints, evaluation
+#   latent      core chem data nn model   decoding strategies, optimization in latent space
+#   store       core chem            the SQLite results store
+#   sqlite_ext  core store           the loadable SQLite extension
+#   cli         everything           the command line
+#
+# Prints each violation (file, header, modules) and exits 1 if there is one. Run by
+# `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+declare -A ALLOWED=(
+  [core]="core" [chem]="core chem" [data]="core chem data" [nn]="core nn"
+  [model]="core chem data nn model" [latent]="core chem data nn model latent"
+  [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
+  [cli]="core chem data nn model latent store cli"
+)
+module_of_header() {
+  case $1 in
+  latent | latent_*) echo latent ;;
+  *) local f
+     f=$(ls src/*/"$1".c 2>/dev/null | head -1)
+     if [ -n "$f" ]; then basename "$(dirname "$f")"; else echo "?"; fi ;;
+  esac
+}
+bad=0
+check_file() { # FILE MODULE
+  local h hm
+  for h in $(grep -o '#include "chemvae/[a-z_0-9]*\.h"' "$1" | sed 's/.*chemvae\/\(.*\)\.h"/\1/'); do
+    hm=$(module_of_header "$h")
+    if [ "$hm" = "?" ]; then echo "FAIL $1: chemvae/$h.h belongs to no module"; bad=1; continue; fi
+    if [[ " ${ALLOWED[$2]} " != *" $hm "* ]]; then
+      echo "FAIL $1 (module $2) includes chemvae/$h.h of module $hm, which is above it"; bad=1
+    fi
+  done
+}
+for dir in src/*/; do
+  m=$(basename "$dir")
+  [ -n "${ALLOWED[$m]:-}" ] || { echo "FAIL src/$m: a module missing from the graph in $0"; bad=1; continue; }
+  for f in "$dir"*.c "$dir"*.cpp "$dir"*.h; do [ -f "$f" ] && check_file "$f" "$m"; done
+done
+for h in include/chemvae/*.h; do
+  b=$(basename "$h" .h)
+  m=$(module_of_header "$b")
+  [ "$m" = "?" ] && { echo "FAIL $h: no src/<module>/$b.c implements it"; bad=1; continue; }
+  check_file "$h" "$m"
+done
+[ $bad -eq 0 ] && echo "ok   module graph: every include goes down or sideways"
+exit $bad
