@@ -25,8 +25,16 @@ static int setup(void **state) {
 static void test_invalid_inputs(void **state) {
     (void)state;
     const char *bad[] = {
-        "", "C1CC", "Xx", "C(C", "[C", "c1cccc1", "CC)C", "C1CC2",
-        "\x01\x02\xff", " ",
+        "",
+        "C1CC",
+        "Xx",
+        "C(C",
+        "[C",
+        "c1cccc1",
+        "CC)C",
+        "C1CC2",
+        "\x01\x02\xff",
+        " ",
         "\n     RDKit          2D\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\n"
         "    0.0000    0.0000    0.0000 C   0  0  0  0  0  0  0  0  0  0  0  0\nM  END\n",
         "{\"commonchem\":{\"version\":10}}",
@@ -224,10 +232,13 @@ static void test_svg(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_matches_python),
-        cmocka_unit_test(test_invalid_inputs), cmocka_unit_test(test_long_inputs),
+        cmocka_unit_test(test_invalid_inputs),
+        cmocka_unit_test(test_long_inputs),
         cmocka_unit_test(test_canonical),
-        cmocka_unit_test(test_canonical_ring_stereo),      cmocka_unit_test(test_scores_known),
-        cmocka_unit_test(test_tanimoto),       cmocka_unit_test(test_substruct),
+        cmocka_unit_test(test_canonical_ring_stereo),
+        cmocka_unit_test(test_scores_known),
+        cmocka_unit_test(test_tanimoto),
+        cmocka_unit_test(test_substruct),
         cmocka_unit_test(test_svg),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -25,8 +25,8 @@ typedef struct {
     int valid;
     ChemScores s;
     char canonical[256];
-    double tanimoto;   /* with the next molecule */
-    int substruct;     /* has a carbonyl */
+    double tanimoto; /* with the next molecule */
+    int substruct;   /* has a carbonyl */
     size_t svg_len;
 } Result;
 
@@ -114,7 +114,8 @@ static void test_threads_match_single(void **state) {
     }
     for (int t = 0; t < NTHREADS; t++) pthread_join(tid[t], NULL);
     for (int t = 0; t < NTHREADS; t++)
-        if (w[t].mismatches) fail_msg("thread %d: %d mismatches, first %s", t, w[t].mismatches, w[t].first);
+        if (w[t].mismatches)
+            fail_msg("thread %d: %d mismatches, first %s", t, w[t].mismatches, w[t].first);
 }
 
 int main(void) {

@@ -21,8 +21,8 @@
 #define MAX_FIELDS 8
 
 typedef struct {
-    char *buf;                /* the whole file */
-    char **fields;            /* nrows * MAX_FIELDS pointers into buf */
+    char *buf;     /* the whole file */
+    char **fields; /* nrows * MAX_FIELDS pointers into buf */
     size_t nrows, nfields;
 } Tsv;
 

@@ -71,32 +71,30 @@ static char *parse(const char *data, size_t n, size_t chunk, char delim) {
     return l.s;
 }
 
-static const char MESSY[] =
-    "\xef\xbb\xbfsmiles,a\r\n"   /* 1: BOM + CRLF header */
-    "\"CC\n\",1\r\n"             /* 2-3: quoted SMILES with newline (ZINC style) */
-    "\r\n"                       /* 4: blank */
-    "CC\"O,2\n"                  /* 5: stray quote */
-    "\"CCO,3\n"                  /* 6: unbalanced quote... */
-    "CCN,4\n"                    /* 7: ...recovered */
-    "  x , \" y \"\n"            /* 8: spaces trimmed outside quotes, kept inside */
-    "a,\"b\"\"c\"\rlone,cr\r"    /* 9, 10: bare CR line ends, doubled quote */
-    "\"open,5\n"                 /* 11: unterminated until EOF */
-    "last,6";                    /* 12: no final newline */
+static const char MESSY[] = "\xef\xbb\xbfsmiles,a\r\n" /* 1: BOM + CRLF header */
+                            "\"CC\n\",1\r\n"  /* 2-3: quoted SMILES with newline (ZINC style) */
+                            "\r\n"            /* 4: blank */
+                            "CC\"O,2\n"       /* 5: stray quote */
+                            "\"CCO,3\n"       /* 6: unbalanced quote... */
+                            "CCN,4\n"         /* 7: ...recovered */
+                            "  x , \" y \"\n" /* 8: spaces trimmed outside quotes, kept inside */
+                            "a,\"b\"\"c\"\rlone,cr\r" /* 9, 10: bare CR line ends, doubled quote */
+                            "\"open,5\n"              /* 11: unterminated until EOF */
+                            "last,6";                 /* 12: no final newline */
 
 static void test_messy_input(void **state) {
     (void)state;
     char *log = parse(MESSY, sizeof MESSY - 1, 1 << 20, 0);
-    const char *want =
-        "1|ok|smiles|a|raw=smiles,a\\r\n"
-        "2|ok|CC\\n|1|raw=\"CC\\n\",1\\r\n"
-        "5|ERR|raw=CC\"O,2\\n\n"
-        "6|ERR|raw=\"CCO,3\\n\n"
-        "7|ok|CCN|4|raw=CCN,4\\n\n"
-        "8|ok|x| y |raw=  x , \" y \"\\n\n"
-        "9|ok|a|b\"c|raw=a,\"b\"\"c\"\\r\n"
-        "10|ok|lone|cr|raw=lone,cr\\r\n"
-        "11|ERR|raw=\"open,5\\n\n"
-        "12|ok|last|6|raw=last,6\n";
+    const char *want = "1|ok|smiles|a|raw=smiles,a\\r\n"
+                       "2|ok|CC\\n|1|raw=\"CC\\n\",1\\r\n"
+                       "5|ERR|raw=CC\"O,2\\n\n"
+                       "6|ERR|raw=\"CCO,3\\n\n"
+                       "7|ok|CCN|4|raw=CCN,4\\n\n"
+                       "8|ok|x| y |raw=  x , \" y \"\\n\n"
+                       "9|ok|a|b\"c|raw=a,\"b\"\"c\"\\r\n"
+                       "10|ok|lone|cr|raw=lone,cr\\r\n"
+                       "11|ERR|raw=\"open,5\\n\n"
+                       "12|ok|last|6|raw=last,6\n";
     if (strcmp(log, want) != 0) fail_msg("got:\n%s\nwant:\n%s", log, want);
     /* every chunking gives the same records */
     for (size_t chunk = 1; chunk < 9; chunk++) {
@@ -225,8 +223,8 @@ static void test_gzip_file(void **state) {
     char cmd[1024], gz[300], cut[300];
     snprintf(gz, sizeof gz, "%s/zinc5k.data", dir);
     snprintf(cut, sizeof cut, "%s/cut.csv.gz", dir);
-    snprintf(cmd, sizeof cmd, "gzip -c datasets/zinc5k.csv > '%s' && head -c 20000 '%s' > '%s'",
-             gz, gz, cut);
+    snprintf(cmd, sizeof cmd, "gzip -c datasets/zinc5k.csv > '%s' && head -c 20000 '%s' > '%s'", gz,
+             gz, cut);
     assert_int_equal(system(cmd), 0);
     SmilesList plain = {0}, packed = {0};
     CvError err;
@@ -252,8 +250,8 @@ static void test_gzip_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_messy_input),      cmocka_unit_test(test_tab_and_limits),
-        cmocka_unit_test(test_callback_stops),   cmocka_unit_test(test_write_field),
+        cmocka_unit_test(test_messy_input),       cmocka_unit_test(test_tab_and_limits),
+        cmocka_unit_test(test_callback_stops),    cmocka_unit_test(test_write_field),
         cmocka_unit_test(test_roundtrip_bundled), cmocka_unit_test(test_gzip_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,7 +45,8 @@ static void test_ingest_cli(void **state) {
     (void)state;
     char *out;
     assert_int_equal(run("ingest in.csv --json -j 2", &out), 0);
-    assert_non_null(strstr(out, "\"rows\": 50, \"accepted\": 31, \"rejected\": 17, \"duplicates\": 2"));
+    assert_non_null(
+        strstr(out, "\"rows\": 50, \"accepted\": 31, \"rejected\": 17, \"duplicates\": 2"));
     assert_non_null(strstr(out, "\"output\": \"in.cvds\""));
     assert_non_null(strstr(out, "\"too_long\": 1"));
     free(out);

@@ -51,8 +51,9 @@ static void test_build_and_helpers(void **state) {
     CvDatasetOptions opt;
     dataset_options_default(&opt);
     opt.T = 40;
-    assert_int_equal(dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP,
-                                   NAMES, NULL, &opt, &err), CV_OK);
+    assert_int_equal(dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP, NAMES,
+                                   NULL, &opt, &err),
+                     CV_OK);
     assert_int_equal(ds.n, NMOL);
     assert_int_equal(ds.T, 40);
     assert_int_equal(ds.id_bytes, 1);
@@ -102,8 +103,8 @@ static void test_build_and_helpers(void **state) {
         }
     dataset_fill_props(&ds, idx, B, y);
     for (size_t b = 0; b < B; b++)
-        assert_true(fabsf(y[b * NPROP] - (f.props[idx[b] * NPROP] - ds.prop_mean[0]) /
-                                             ds.prop_std[0]) < 1e-5f);
+        assert_true(fabsf(y[b * NPROP] -
+                          (f.props[idx[b] * NPROP] - ds.prop_mean[0]) / ds.prop_std[0]) < 1e-5f);
     free(x);
     free(idx);
     dataset_free(&ds);
@@ -146,8 +147,9 @@ static void test_save_load_and_corruption(void **state) {
     make_fixture(&f);
     CvDataset ds, back;
     CvError err;
-    assert_int_equal(dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP,
-                                   NAMES, NULL, NULL, &err), CV_OK);
+    assert_int_equal(dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP, NAMES,
+                                   NULL, NULL, &err),
+                     CV_OK);
     char path[] = "/tmp/chemvae-ds-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);

@@ -21,9 +21,11 @@
 
 typedef int (*FuzzEntry)(const uint8_t *data, size_t size);
 
+// clang-format off
 #define TARGETS(X)                                                                                 \
     X(chem) X(csv) X(objective) X(query) X(smiles_grammar) X(tokenizer) X(checkpoint)             \
-        X(dataset) X(vocab) X(pipefile) X(zcsv) X(pipestate)
+    X(dataset) X(vocab) X(pipefile) X(zcsv) X(pipestate)
+// clang-format on
 #define DECLARE(name) int smoke_fuzz_##name(const uint8_t *data, size_t size);
 TARGETS(DECLARE)
 #undef DECLARE
@@ -36,10 +38,16 @@ static size_t mutate(const uint8_t *src, size_t n, uint8_t *dst, size_t cap, CvR
     if (m == 0) return 0;
     size_t at = (size_t)(cv_rng_u64(r) % m);
     switch (kind) {
-    case 0: dst[at] ^= (uint8_t)(1u << (cv_rng_u64(r) % 8)); break;     /* bit flip */
-    case 1: dst[at] = (uint8_t)cv_rng_u64(r); break;                      /* byte set */
-    case 2: m = at; break;                                                  /* truncate */
-    default: {                                                              /* dup slice */
+    case 0:
+        dst[at] ^= (uint8_t)(1u << (cv_rng_u64(r) % 8));
+        break; /* bit flip */
+    case 1:
+        dst[at] = (uint8_t)cv_rng_u64(r);
+        break; /* byte set */
+    case 2:
+        m = at;
+        break; /* truncate */
+    default: { /* dup slice */
         size_t len = 1 + (size_t)(cv_rng_u64(r) % 16);
         if (at + len > m) len = m - at;
         if (m + len <= cap) {

@@ -2,8 +2,9 @@
  * the corrupted ZINC fixture (every good row kept, every bad row listed with its line and
  * kind, counts add up), MOSES-style / TSV / BOM+CRLF / custom delimiter / extra columns,
  * computed properties, --no-canonical, a given vocabulary (unknown token rejected or
- * <unk>), extra train-only files (--train-extra: split unchanged, gzip input), the error cases (missing file, no SMILES column, zero usable rows, bad option
- * values), and independence from the thread count. */
+ * <unk>), extra train-only files (--train-extra: split unchanged, gzip input), the error cases
+ * (missing file, no SMILES column, zero usable rows, bad option values), and independence from the
+ * thread count. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,9 +307,9 @@ static void test_train_extra(void **state) {
     assert_non_null(strstr(err.msg, "noprop.csv:1: no property column 'logP'"));
     static const char bad_in[] = "smiles,logP\nC1CC,1\n";
     files[0] = ex;
-    assert_int_equal(ingest_csv(write_tmp("bad_in.csv", bad_in, sizeof bad_in - 1), &o, &both, &s,
-                                &err),
-                     CV_ERR_EMPTY);
+    assert_int_equal(
+        ingest_csv(write_tmp("bad_in.csv", bad_in, sizeof bad_in - 1), &o, &both, &s, &err),
+        CV_ERR_EMPTY);
     assert_non_null(strstr(err.msg, "bad_in.csv: no usable rows"));
 }
 
@@ -368,7 +369,8 @@ static void test_errors(void **state) {
     assert_int_equal(s.rows, 3);
 
     assert_int_equal(ingest_csv(write_tmp("empty.csv", "", 0), &o, &ds, &s, &err), CV_ERR_EMPTY);
-    assert_int_equal(ingest_csv(write_tmp("hdr.csv", "smiles\n", 7), &o, &ds, &s, &err), CV_ERR_EMPTY);
+    assert_int_equal(ingest_csv(write_tmp("hdr.csv", "smiles\n", 7), &o, &ds, &s, &err),
+                     CV_ERR_EMPTY);
     assert_non_null(strstr(err.msg, "no data rows"));
 
     o.compute = "logp,bogus";

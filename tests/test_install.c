@@ -2,8 +2,9 @@
  * pkg-config finds chemvae.pc, a C program built with its flags against the installed
  * headers and libraries scores like `chemvae score`, and the installed `chemvae sample`
  * finds the installed model outside the checkout, the sqlite3 shell and Python's sqlite3
- * load the installed chemvae_sqlite.so and its functions agree with `chemvae query`. Skipped on sanitizer builds (BUILD other
- * than "build"): their libraries need the sanitizer runtime at link time. */
+ * load the installed chemvae_sqlite.so and its functions agree with `chemvae query`. Skipped on
+ * sanitizer builds (BUILD other than "build"): their libraries need the sanitizer runtime at link
+ * time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

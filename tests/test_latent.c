@@ -74,7 +74,8 @@ static void test_uniq_counts(void **state) {
     for (int rep = 0; rep < 3; rep++)
         for (int i = 0; i < 1000; i++) {
             snprintf(buf, sizeof buf, "C%dO", i);
-            assert_int_equal(latent_uniq_add(&u, buf, NULL, (size_t)(rep * 1000 + i), NULL, NULL, &err), CV_OK);
+            assert_int_equal(
+                latent_uniq_add(&u, buf, NULL, (size_t)(rep * 1000 + i), NULL, NULL, &err), CV_OK);
         }
     assert_int_equal(u.n, 1002);
     size_t total = 0;
@@ -264,7 +265,8 @@ static void test_objective_bind_and_true(void **state) {
     assert_true(wz[0] == 0 && fabs(wz[1] - 0.5) < 1e-12 && fabs(wz[2] + 0.8) < 1e-12);
     assert_true(fabs(off - (3.5 - 3.0)) < 1e-12);
     assert_int_equal(latent_objective_parse("mw", &o, NULL), CV_OK);
-    assert_int_equal(latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err), CV_ERR_INVALID);
+    assert_int_equal(latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "needs mw"));
     assert_non_null(strstr(err.msg, "logP, qed, SAS"));
     /* true values use RDKit's penalized logP, ring penalty included */
@@ -311,7 +313,8 @@ static void test_paths(void **state) {
     /* orthogonal unit vectors: the midpoint is (a + b)/sqrt(2) */
     float e1[2] = {1, 0}, e2[2] = {0, 1}, mid[2];
     latent_slerp(e1, e2, 2, 0.5, mid);
-    assert_true(fabsf(mid[0] - (float)M_SQRT1_2) < 1e-6f && fabsf(mid[1] - (float)M_SQRT1_2) < 1e-6f);
+    assert_true(fabsf(mid[0] - (float)M_SQRT1_2) < 1e-6f &&
+                fabsf(mid[1] - (float)M_SQRT1_2) < 1e-6f);
     /* parallel and zero vectors fall back to lerp */
     float p2[2] = {2, 0}, zero[2] = {0, 0};
     latent_slerp(e1, p2, 2, 0.5, mid);
@@ -320,15 +323,17 @@ static void test_paths(void **state) {
     assert_true(mid[0] == 0.0f && fabsf(mid[1] - 0.5f) < 1e-6f);
 }
 
-/* ---- optimizer --------------------------------------------------------------------------------- */
+/* ---- optimizer ---------------------------------------------------------------------------------
+ */
 
 typedef struct {
     double head[64][8];
     size_t steps[64], n, S, rows, valid;
 } Trace;
 
-static CvStatus trace_sink(void *ctx, size_t step, size_t S, size_t K, const float *z, const double *head,
-                           const float *pred, const LatentMol *mols, const double *sim, CvError *err) {
+static CvStatus trace_sink(void *ctx, size_t step, size_t S, size_t K, const float *z,
+                           const double *head, const float *pred, const LatentMol *mols,
+                           const double *sim, CvError *err) {
     (void)z, (void)pred, (void)err;
     Trace *t = ctx;
     assert_true(t->n < 64 && S <= 8);
@@ -369,15 +374,16 @@ static void test_optimizer_monotonic(void **state) {
     cfg.decode.attempts = 2;
     Trace tr = {0};
     LatentOptResult res[6];
-    assert_int_equal(latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng, trace_sink, &tr,
-                                     res, zf, NULL),
+    assert_int_equal(latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng,
+                                     trace_sink, &tr, res, zf, NULL),
                      CV_OK);
     assert_int_equal(tr.n, 31);
     assert_int_equal(tr.rows, 31 * S * 2);
     for (size_t s = 0; s < S; s++) {
         for (size_t i = 1; i < tr.n; i++) {
             if (!(tr.head[i][s] > tr.head[i - 1][s]))
-                fail_msg("start %zu: head value fell from %g to %g at step %zu", s, tr.head[i - 1][s], tr.head[i][s], i);
+                fail_msg("start %zu: head value fell from %g to %g at step %zu", s,
+                         tr.head[i - 1][s], tr.head[i][s], i);
         }
         assert_true(fabs(res[s].head_start - tr.head[0][s]) < 1e-9);
         assert_true(fabs(res[s].head_end - tr.head[30][s]) < 1e-9);
@@ -398,7 +404,8 @@ static void test_optimizer_monotonic(void **state) {
     cfg.trust_radius = 0.7;
     cfg.decode_every = 100;
     cfg.steps = 10;
-    assert_int_equal(latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, NULL, S, &rng, NULL, NULL, res, zf, NULL),
+    assert_int_equal(latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, NULL, S, &rng, NULL,
+                                     NULL, res, zf, NULL),
                      CV_OK);
     for (size_t s = 0; s < S; s++) {
         assert_true(latent_distance(z0 + s * Z, zf + s * Z, Z) <= 0.7 + 1e-4);

@@ -79,7 +79,8 @@ static int setup(void **state) {
     VaeConfig cfg;
     CvRng rng;
     cv_rng_init(&rng, 5);
-    int bad = vocab_build(&vocab, smiles, 3, &err) || vae_config_preset("tiny", 12, (int)vocab.n, 2, &cfg, &err) ||
+    int bad = vocab_build(&vocab, smiles, 3, &err) ||
+              vae_config_preset("tiny", 12, (int)vocab.n, 2, &cfg, &err) ||
               vae_init(&vae, &cfg, 8, &rng, &err);
     if (!bad) {
         meta.cfg = cfg;
@@ -129,7 +130,8 @@ static void test_sample_counts_match_db(void **state) {
     (void)state;
     char args[1024], *out;
     snprintf(args, sizeof args,
-             "sample --model '%s' --db '%s' -n 40 --attempts 2 --retry-temperature 2 --seed 3", g_model, g_db);
+             "sample --model '%s' --db '%s' -n 40 --attempts 2 --retry-temperature 2 --seed 3",
+             g_model, g_db);
     assert_int_equal(run(args, &out), 0);
     assert_non_null(strstr(out, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp\n"));
     long valid;
@@ -141,15 +143,26 @@ static void test_sample_counts_match_db(void **state) {
     assert_int_equal(db_int(q), 80);
     snprintf(q, sizeof q, "SELECT sum(valid) FROM generations WHERE run_id = %lld", run_id);
     assert_int_equal(db_int(q), valid);
-    snprintf(q, sizeof q, "SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = %lld", run_id);
+    snprintf(q, sizeof q, "SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = %lld",
+             run_id);
     assert_int_equal(db_int(q), (long long)rows);
-    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND length(z) = 4 * 6 AND source = 'prior' "
-                          "AND json_extract(predicted, '$.logP') IS NOT NULL AND (valid = 1) = (molecule_id IS NOT NULL)", run_id);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM generations WHERE run_id = %lld AND length(z) = 4 * 6 AND "
+             "source = 'prior' "
+             "AND json_extract(predicted, '$.logP') IS NOT NULL AND (valid = 1) = (molecule_id IS "
+             "NOT NULL)",
+             run_id);
     assert_int_equal(db_int(q), 80);
-    snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld AND status = 'ok' AND seed = 3 AND model_hash IS NOT NULL "
-                          "AND json_extract(config, '$.n') = 40 AND json_extract(config, '$.attempts') = 2", run_id);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM runs WHERE id = %lld AND status = 'ok' AND seed = 3 AND "
+             "model_hash IS NOT NULL "
+             "AND json_extract(config, '$.n') = 40 AND json_extract(config, '$.attempts') = 2",
+             run_id);
     assert_int_equal(db_int(q), 1);
-    snprintf(q, sizeof q, "SELECT CAST(value AS INTEGER) FROM eval_metrics WHERE run_id = %lld AND name = 'valid'", run_id);
+    snprintf(
+        q, sizeof q,
+        "SELECT CAST(value AS INTEGER) FROM eval_metrics WHERE run_id = %lld AND name = 'valid'",
+        run_id);
     assert_int_equal(db_int(q), valid);
     /* the printed first molecule is stored with its scores */
     char first[256];
@@ -157,14 +170,17 @@ static void test_sample_counts_match_db(void **state) {
     size_t n = (size_t)(strchr(l, ',') - l);
     memcpy(first, l, n);
     first[n] = '\0';
-    snprintf(q, sizeof q, "SELECT count(*) FROM molecules WHERE smiles = '%s' AND qed IS NOT NULL", first);
+    snprintf(q, sizeof q, "SELECT count(*) FROM molecules WHERE smiles = '%s' AND qed IS NOT NULL",
+             first);
     assert_int_equal(db_int(q), 1);
     free(out);
     /* the same seed prints the same molecules */
     char *again;
     assert_int_equal(run(args, &again), 0);
     char *out2;
-    snprintf(args, sizeof args, "sample --model '%s' --no-db -n 40 --attempts 2 --retry-temperature 2 --seed 3", g_model);
+    snprintf(args, sizeof args,
+             "sample --model '%s' --no-db -n 40 --attempts 2 --retry-temperature 2 --seed 3",
+             g_model);
     assert_int_equal(run(args, &out2), 0);
     assert_string_equal(again, out2);
     free(again);
@@ -175,7 +191,8 @@ static void test_optimize_records_every_decode(void **state) {
     (void)state;
     char args[1024], *out;
     snprintf(args, sizeof args,
-             "optimize --model '%s' --db '%s' --start OCC --objective 'logp+qed' --steps 4 --decode-every 2 "
+             "optimize --model '%s' --db '%s' --start OCC --objective 'logp+qed' --steps 4 "
+             "--decode-every 2 "
              "--decodes 2 --constrained 0.4",
              g_model, g_db);
     assert_int_equal(run(args, &out), 0);
@@ -184,12 +201,21 @@ static void test_optimize_records_every_decode(void **state) {
     assert_non_null(strstr(out, "\n0,CCO,"));
     long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'optimize'");
     char q[512];
-    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND method = 'optimize' AND source = 'CCO' "
-                          "AND step IN (0, 2, 4) AND json_extract(predicted, '$.objective') IS NOT NULL", run_id);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM generations WHERE run_id = %lld AND method = 'optimize' AND "
+             "source = 'CCO' "
+             "AND step IN (0, 2, 4) AND json_extract(predicted, '$.objective') IS NOT NULL",
+             run_id);
     assert_int_equal(db_int(q), 3 * 2);
-    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND valid = 1 AND similarity IS NULL", run_id);
+    snprintf(
+        q, sizeof q,
+        "SELECT count(*) FROM generations WHERE run_id = %lld AND valid = 1 AND similarity IS NULL",
+        run_id);
     assert_int_equal(db_int(q), 0);
-    snprintf(q, sizeof q, "SELECT count(*) FROM eval_metrics WHERE run_id = %lld AND name IN ('mean_improvement', 'success_rate', 'decodes')", run_id);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM eval_metrics WHERE run_id = %lld AND name IN "
+             "('mean_improvement', 'success_rate', 'decodes')",
+             run_id);
     assert_int_equal(db_int(q), 3);
     free(out);
 }
@@ -204,7 +230,9 @@ static void test_optimize_starts_file(void **state) {
     assert_non_null(f);
     fputs("score,smiles\n1,\"OCC\n\"\n2,C(\n3,CCN\n4,CCCC\n", f);
     fclose(f);
-    snprintf(args, sizeof args, "optimize --model '%s' --no-db --starts '%s' --limit 3 --random 2 --objective qed --steps 2",
+    snprintf(args, sizeof args,
+             "optimize --model '%s' --no-db --starts '%s' --limit 3 --random 2 --objective qed "
+             "--steps 2",
              g_model, path);
     assert_int_equal(run(args, &out), 0);
     long dummy;
@@ -219,16 +247,21 @@ static void test_optimize_starts_file(void **state) {
 static void test_interpolate_counts_match_db(void **state) {
     (void)state;
     char args[1024], *out;
-    snprintf(args, sizeof args, "interpolate --model '%s' --db '%s' --from CCO --to CC1CC1 --steps 4 --decodes 2 --method linear",
+    snprintf(args, sizeof args,
+             "interpolate --model '%s' --db '%s' --from CCO --to CC1CC1 --steps 4 --decodes 2 "
+             "--method linear",
              g_model, g_db);
     assert_int_equal(run(args, &out), 0);
     long dummy;
     size_t rows = csv_rows(out, -1, &dummy);
     long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'interpolate'");
     char q[512];
-    snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND source = 'CCO>>CC1CC1'", run_id);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM generations WHERE run_id = %lld AND source = 'CCO>>CC1CC1'",
+             run_id);
     assert_int_equal(db_int(q), 5 * 2);
-    snprintf(q, sizeof q, "SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = %lld", run_id);
+    snprintf(q, sizeof q, "SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = %lld",
+             run_id);
     assert_int_equal(db_int(q), (long long)rows);
     free(out);
 }
@@ -239,23 +272,32 @@ static void test_sample_constrain_and_beam(void **state) {
     (void)state;
     char args[1024], q[512];
     long long valid[5];
-    const char *modes[5] = {"--constrain none --rescue 1", "--constrain valence --rescue 1", "--beam 3", "--rescue 3", ""};
+    const char *modes[5] = {"--constrain none --rescue 1", "--constrain valence --rescue 1",
+                            "--beam 3", "--rescue 3", ""};
     const int rescue[5] = {1, 1, 20, 3, 20}; /* 20: the default */
     for (int i = 0; i < 5; i++) {
-        snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 60 --seed 5 %s >/dev/null", g_model, g_db, modes[i]);
+        snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 60 --seed 5 %s >/dev/null",
+                 g_model, g_db, modes[i]);
         assert_int_equal(run(args, NULL), 0);
         long long run_id = db_int("SELECT max(id) FROM runs WHERE kind = 'sample'");
         snprintf(q, sizeof q, "SELECT sum(valid) FROM generations WHERE run_id = %lld", run_id);
         valid[i] = db_int(q);
-        snprintf(q, sizeof q, "SELECT count(*) FROM generations WHERE run_id = %lld AND (valid = 0) = (failure IS NOT NULL)",
+        snprintf(q, sizeof q,
+                 "SELECT count(*) FROM generations WHERE run_id = %lld AND (valid = 0) = (failure "
+                 "IS NOT NULL)",
                  run_id);
         assert_int_equal(db_int(q), 60);
-        snprintf(q, sizeof q, "SELECT CAST(sum(value) AS INTEGER) FROM eval_metrics WHERE run_id = %lld AND name LIKE 'fail_%%'",
+        snprintf(q, sizeof q,
+                 "SELECT CAST(sum(value) AS INTEGER) FROM eval_metrics WHERE run_id = %lld AND "
+                 "name LIKE 'fail_%%'",
                  run_id);
         assert_int_equal(db_int(q), 60 - valid[i]);
-        snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld AND json_extract(config, '$.constrain') = '%s' "
-                              "AND json_extract(config, '$.beam') = %d AND json_extract(config, '$.rescue') = %d",
-                 run_id, i == 0 ? "none" : "valence", i == 2 ? 3 : 1, rescue[i]);
+        snprintf(
+            q, sizeof q,
+            "SELECT count(*) FROM runs WHERE id = %lld AND json_extract(config, '$.constrain') = "
+            "'%s' "
+            "AND json_extract(config, '$.beam') = %d AND json_extract(config, '$.rescue') = %d",
+            run_id, i == 0 ? "none" : "valence", i == 2 ? 3 : 1, rescue[i]);
         assert_int_equal(db_int(q), 1);
     }
     assert_true(valid[1] >= valid[0]);
@@ -274,12 +316,15 @@ static void test_version_recorded(void **state) {
     snprintf(want, sizeof want, "chemvae %s (commit %s)", CHEMVAE_VERSION_STRING, cv_git_commit());
     assert_non_null(strstr(out, want));
     free(out);
-    snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 3 --seed 2 >/dev/null", g_model, g_db);
+    snprintf(args, sizeof args, "sample --model '%s' --db '%s' -n 3 --seed 2 >/dev/null", g_model,
+             g_db);
     assert_int_equal(run(args, NULL), 0);
-    snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = (SELECT max(id) FROM runs) "
-                          "AND json_extract(config, '$.chemvae_version') = '%s' "
-                          "AND json_extract(config, '$.chemvae_commit') = '%s' AND json_extract(config, '$.n') = 3",
-             CHEMVAE_VERSION_STRING, cv_git_commit());
+    snprintf(
+        q, sizeof q,
+        "SELECT count(*) FROM runs WHERE id = (SELECT max(id) FROM runs) "
+        "AND json_extract(config, '$.chemvae_version') = '%s' "
+        "AND json_extract(config, '$.chemvae_commit') = '%s' AND json_extract(config, '$.n') = 3",
+        CHEMVAE_VERSION_STRING, cv_git_commit());
     assert_int_equal(db_int(q), 1);
     CkptMeta meta;
     assert_int_equal(ckpt_read_meta(g_model, &meta, NULL), CV_OK);
@@ -297,11 +342,14 @@ static void test_usage_errors(void **state) {
     assert_int_equal(run(args, NULL), 2);
     snprintf(args, sizeof args, "optimize --model '%s' --no-db", g_model);
     assert_int_equal(run(args, NULL), 2);
-    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start CCO --objective 'qed*sa'", g_model);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start CCO --objective 'qed*sa'",
+             g_model);
     assert_int_equal(run(args, NULL), 2);
-    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start CCO --objective sa", g_model);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start CCO --objective sa",
+             g_model);
     assert_int_equal(run(args, NULL), 1); /* the head does not predict SA */
-    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start 'C(' --objective qed", g_model);
+    snprintf(args, sizeof args, "optimize --model '%s' --no-db --start 'C(' --objective qed",
+             g_model);
     assert_int_equal(run(args, NULL), 1);
     snprintf(args, sizeof args, "interpolate --model '%s' --no-db --from CCO", g_model);
     assert_int_equal(run(args, NULL), 2);

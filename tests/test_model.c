@@ -86,7 +86,8 @@ static void build_dataset(CvDataset *ds, size_t T, double train_ratio) {
 static void tiny_model_with(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed, int z_all) {
     VaeConfig cfg;
     CvError err;
-    assert_int_equal(vae_config_preset("tiny", (int)ds->T, (int)ds->V, (int)ds->P, &cfg, &err), CV_OK);
+    assert_int_equal(vae_config_preset("tiny", (int)ds->T, (int)ds->V, (int)ds->P, &cfg, &err),
+                     CV_OK);
     cfg.dec_z_all = z_all;
     CvRng rng;
     cv_rng_init(&rng, seed);
@@ -155,7 +156,8 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
                     kl[a] = kl[b], kl[b] = t;
                 }
         for (size_t d = 0; d + 1 < Z; d++)
-            if (kl[d + 1] - kl[d] > best_gap) best_gap = kl[d + 1] - kl[d], so.free_bits = (float)(0.5 * (kl[d] + kl[d + 1]));
+            if (kl[d + 1] - kl[d] > best_gap)
+                best_gap = kl[d + 1] - kl[d], so.free_bits = (float)(0.5 * (kl[d] + kl[d + 1]));
         vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
     }
     assert_true(isfinite(l.loss) && l.recon > 0 && l.kl > 0 && l.prop > 0);
@@ -181,13 +183,15 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
             if (!close_enough(an, num)) {
                 failed++;
                 if (corrupt < 0)
-                    fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", in->name, i - in->off, an, num);
+                    fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", in->name,
+                            i - in->off, an, num);
             }
             checked++;
         }
     }
     if (corrupt < 0)
-        fprintf(stderr, "  whole-model gradcheck: %zu entries over %zu tensors, %zu outside tolerance\n",
+        fprintf(stderr,
+                "  whole-model gradcheck: %zu entries over %zu tensors, %zu outside tolerance\n",
                 checked, vae.params.count, failed);
     free(analytic);
     vae_free(&vae);
@@ -195,7 +199,9 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
     return failed;
 }
 
-static size_t whole_model_gradcheck(long corrupt) { return whole_model_gradcheck_with(corrupt, 0, 0); }
+static size_t whole_model_gradcheck(long corrupt) {
+    return whole_model_gradcheck_with(corrupt, 0, 0);
+}
 
 /* The decoder after chemical_vae (h_z into every GRU layer, the token into the last). */
 static void test_whole_model_gradcheck_z_every_layer(void **state) {
@@ -234,7 +240,8 @@ static void test_full_length_same_step(void **state) {
     CvRng rng;
     cv_rng_init(&rng, 11);
     cv_rng_fill_normal(&rng, eps, B * Z);
-    VaeStepOptions so = {.beta = 0.5f, .prop_weight = 1.0f, .word_dropout = 0.2f, .dropout_seed = 3};
+    VaeStepOptions so = {
+        .beta = 0.5f, .prop_weight = 1.0f, .word_dropout = 0.2f, .dropout_seed = 3};
     VaeLoss trimmed, full;
     vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &trimmed);
     assert_int_equal(vae.steps, (size_t)longest);
@@ -362,7 +369,8 @@ static void test_overfit_32_molecules(void **state) {
     assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, 4, b1, bl1, &err), CV_OK);
     for (size_t i = 0; i < NSMILES; i++)
         assert_memory_equal(b1 + i * ds.T, ids + i * ds.T, (size_t)len[i] * sizeof(int32_t));
-    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, NSMILES + 1, b1, bl1, &err), CV_ERR_INVALID);
+    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, NSMILES + 1, b1, bl1, &err),
+                     CV_ERR_INVALID);
     vae_free(&vae);
     dataset_free(&ds);
 }
@@ -375,8 +383,9 @@ static void fill_meta(CkptMeta *m, const Vae *vae, const CvDataset *ds) {
     memset(m, 0, sizeof *m);
     m->cfg = vae->cfg;
     CvError err;
-    assert_int_equal(ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, &err),
-                     CV_OK);
+    assert_int_equal(
+        ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, &err),
+        CV_OK);
     m->P = (int)ds->P;
     for (size_t p = 0; p < ds->P; p++) {
         snprintf(m->prop_names[p], CKPT_NAME_MAX, "%s", ds->prop_names[p]);
@@ -539,9 +548,11 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     dataset_free(&ds);
 }
 
-/* Trains `steps` optimizer steps (50 in the test: the determinism check of issue 5) from a fresh tiny model, optionally through a checkpoint
- * written after `split` steps and reloaded. Returns the final parameters (malloc'd). */
-static float *train_steps_with(const CvDataset *ds, size_t steps, size_t split, int recipe, size_t *n) {
+/* Trains `steps` optimizer steps (50 in the test: the determinism check of issue 5) from a fresh
+ * tiny model, optionally through a checkpoint written after `split` steps and reloaded. Returns the
+ * final parameters (malloc'd). */
+static float *train_steps_with(const CvDataset *ds, size_t steps, size_t split, int recipe,
+                               size_t *n) {
     Vae vae;
     tiny_model(&vae, ds, 8, 21);
     TrainOptions o;
@@ -647,7 +658,8 @@ static void test_head_refit(void **state) {
     CvError err;
     assert_int_equal(head_refit(&vae, &ds, 30, 1e-2f, 1, &r, &err), CV_OK);
     assert_int_equal(r.epochs_run, 30);
-    for (size_t p = 0; p < ds.P; p++) assert_true(r.mae_after[p] <= r.mae_before[p] + 1e-9 || r.best_epoch == 0);
+    for (size_t p = 0; p < ds.P; p++)
+        assert_true(r.mae_after[p] <= r.mae_before[p] + 1e-9 || r.best_epoch == 0);
     assert_true(r.best_epoch > 0); /* a random head on 24 molecules improves */
     size_t changed_outside = 0, changed_head = 0;
     for (size_t t = 0; t < vae.params.count; t++) {

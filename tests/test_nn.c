@@ -38,8 +38,7 @@ static float *dup(const float *x, size_t n) {
 }
 
 /* |a − b| <= tol · (1 + |b|) elementwise. */
-static void expect_close(const char *what, const float *a, const float *b, size_t n,
-                         float tol) {
+static void expect_close(const char *what, const float *a, const float *b, size_t n, float tol) {
     float worst = 0.0f;
     for (size_t i = 0; i < n; i++) {
         float e = fabsf(a[i] - b[i]) / (1.0f + fabsf(b[i]));
@@ -167,7 +166,8 @@ static void test_gru_fast_vs_naive(void **state) {
         memcpy(y1, gru_output(&r.g), ny * sizeof(float));
         float *g1 = fvec(r.p.total, 1, 5);
         memcpy(r.p.grad, g1, r.p.total * sizeof(float));
-        float *dx1 = fvec(T * B * In, 1, 6), *dc1 = fvec(B * (D + 1), 1, 7), *dh1 = fvec(L * B * H, 1, 8);
+        float *dx1 = fvec(T * B * In, 1, 6), *dc1 = fvec(B * (D + 1), 1, 7),
+              *dh1 = fvec(L * B * H, 1, 8);
         float *dx2 = dup(dx1, T * B * In), *dc2 = dup(dc1, B * (D + 1)), *dh2 = dup(dh1, L * B * H);
         if (tokens) gru_backward_tokens(&r.g, &r.w, &r.dw, c, tok, dout, dc1, dh1);
         else gru_backward(&r.g, &r.w, &r.dw, x, dout, dx1, dh1);
@@ -237,8 +237,8 @@ static void test_gru_inference_matches_forward(void **state) {
         }
         /* the lower layers' states equal the training caches at T too */
         for (size_t l = 0; l < L; l++)
-            expect_close("gru infer state", gru_infer_state(&r.g) + l * B * H,
-                         r.g.h[l] + T * B * H, B * H, 1e-6f);
+            expect_close("gru infer state", gru_infer_state(&r.g) + l * B * H, r.g.h[l] + T * B * H,
+                         B * H, 1e-6f);
         rig_free(&r);
         free(x), free(c), free(h0);
     }
@@ -284,8 +284,8 @@ static void test_gru_inference_rows_and_swaps(void **state) {
     rows_and_swaps(1); /* c in every layer: each layer's c projection moves with its row */
 }
 
-/* c = a · Wᵀ on packed W against a double loop, for every kernel this CPU runs, on shapes that leave
- * short row blocks and short panels; strided a and c, and nothing outside c is written. */
+/* c = a · Wᵀ on packed W against a double loop, for every kernel this CPU runs, on shapes that
+ * leave short row blocks and short panels; strided a and c, and nothing outside c is written. */
 static void test_gemm_packed_matches_loop(void **state) {
     (void)state;
     static const size_t Ms[] = {1, 3, 8, 9, 17}, Ns[] = {1, 23, 48, 49, 100}, Ks[] = {1, 5, 64};
@@ -415,7 +415,8 @@ static void test_params_table(void **state) {
     size_t id1, id2;
     assert_int_equal(nn_params_add(&p, "enc.conv1.w", 3, (size_t[]){9, 35, 9}, &id1, &err), CV_OK);
     assert_int_equal(nn_params_add(&p, "enc.conv1.b", 1, (size_t[]){9}, &id2, &err), CV_OK);
-    assert_int_equal(nn_params_add(&p, "enc.conv1.b", 1, (size_t[]){9}, NULL, &err), CV_ERR_INVALID);
+    assert_int_equal(nn_params_add(&p, "enc.conv1.b", 1, (size_t[]){9}, NULL, &err),
+                     CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "duplicate"));
     assert_int_equal(nn_params_add(&p, "zero", 2, (size_t[]){3, 0}, NULL, &err), CV_ERR_INVALID);
     assert_int_equal(nn_params_alloc(&p, NN_PARAMS_GRAD, &err), CV_OK);
@@ -432,7 +433,8 @@ static void test_params_table(void **state) {
     cv_rng_init(&rng, 3);
     nn_params_fill_uniform(&p, id1, &rng, 0.1f);
     nn_params_fill(&p, id2, 1.0f);
-    for (size_t i = 0; i < p.info[id1].n; i++) assert_true(fabsf(nn_params_data(&p, id1)[i]) <= 0.1f);
+    for (size_t i = 0; i < p.info[id1].n; i++)
+        assert_true(fabsf(nn_params_data(&p, id1)[i]) <= 0.1f);
     assert_true(nn_params_data(&p, id2)[8] == 1.0f);
     nn_params_free(&p);
     nn_params_free(&p); /* safe twice */

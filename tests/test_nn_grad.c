@@ -26,8 +26,8 @@
 static const GcOptions OPT = {1e-2f, 1e-2f, 1};
 
 /* Runs the checker and asserts the tolerance; prints the op's maximum. */
-static void expect_grads_ok(const char *op, GcForwardFn fwd, void *ctx, size_t ny,
-                            const float *r, const GcInput *in, size_t nin) {
+static void expect_grads_ok(const char *op, GcForwardFn fwd, void *ctx, size_t ny, const float *r,
+                            const GcInput *in, size_t nin) {
     float *y = malloc(ny * sizeof(float));
     double e = gradcheck(fwd, ctx, y, ny, r, in, nin, &OPT);
     fprintf(stderr, "== %s: max relative error %.3e\n", op, e);
@@ -41,7 +41,9 @@ static float *fvec(size_t n, float a, unsigned long long seed) {
     return x;
 }
 
-static float *zvec(size_t n) { return calloc(n, sizeof(float)); }
+static float *zvec(size_t n) {
+    return calloc(n, sizeof(float));
+}
 
 /* ---- dense ------------------------------------------------------------------------- */
 
@@ -81,26 +83,29 @@ typedef struct {
 
 static void conv_fwd(void *p, float *y) {
     ConvCtx *c = p;
-    if (c->naive)
-        conv1d_forward_naive(y, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout, c->K);
-    else
-        conv1d_forward(y, c->col, c->scratch, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout,
-                       c->K);
+    if (c->naive) conv1d_forward_naive(y, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout, c->K);
+    else conv1d_forward(y, c->col, c->scratch, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout, c->K);
 }
 
 static void check_conv(int naive) {
     size_t B = 2, L = 7, Cin = 3, Cout = 2, K = 3, Lo = L - K + 1;
     size_t nx = B * L * Cin, nw = Cout * Cin * K, ny = B * Lo * Cout;
-    ConvCtx c = {fvec(nx, 1, 5), fvec(nw, 1, 6), fvec(Cout, 1, 7),
+    ConvCtx c = {fvec(nx, 1, 5),
+                 fvec(nw, 1, 6),
+                 fvec(Cout, 1, 7),
                  zvec(conv1d_col_len(B, L, Cin, K)),
-                 zvec(conv1d_scratch_len(B, L, Cin, Cout, K)), B, L, Cin, Cout, K, naive};
+                 zvec(conv1d_scratch_len(B, L, Cin, Cout, K)),
+                 B,
+                 L,
+                 Cin,
+                 Cout,
+                 K,
+                 naive};
     float *r = fvec(ny, 1, 8), *dx = zvec(nx), *dw = zvec(nw), *db = zvec(Cout);
     float *y = zvec(ny);
     conv_fwd(&c, y);
-    if (naive)
-        conv1d_backward_naive(dx, dw, db, r, c.x, c.w, B, L, Cin, Cout, K);
-    else
-        conv1d_backward(dx, dw, db, c.scratch, r, c.col, c.w, B, L, Cin, Cout, K);
+    if (naive) conv1d_backward_naive(dx, dw, db, r, c.x, c.w, B, L, Cin, Cout, K);
+    else conv1d_backward(dx, dw, db, c.scratch, r, c.col, c.w, B, L, Cin, Cout, K);
     GcInput in[] = {{"x", c.x, dx, nx}, {"W", c.w, dw, nw}, {"b", c.b, db, Cout}};
     expect_grads_ok(naive ? "conv1d_naive" : "conv1d", conv_fwd, &c, ny, r, in, 3);
     free(c.x), free(c.w), free(c.b), free(c.col), free(c.scratch);
@@ -122,8 +127,8 @@ typedef struct {
 
 static void bn_fwd(void *p, float *y) {
     BnCtx *c = p;
-    batchnorm_forward_train(y, c->xhat, NULL, c->rstd, NULL, NULL, c->x, c->gamma, c->beta,
-                            c->N, c->C, 0.1f, 1e-5f);
+    batchnorm_forward_train(y, c->xhat, NULL, c->rstd, NULL, NULL, c->x, c->gamma, c->beta, c->N,
+                            c->C, 0.1f, 1e-5f);
 }
 
 static void test_grad_batchnorm(void **state) {
@@ -132,8 +137,8 @@ static void test_grad_batchnorm(void **state) {
     size_t shapes[2][2] = {{6, 3}, {8, 3}};
     for (int s = 0; s < 2; s++) {
         size_t N = shapes[s][0], C = shapes[s][1];
-        BnCtx c = {fvec(N * C, 2, 9 + s), fvec(C, 1, 11), fvec(C, 1, 12), zvec(N * C), zvec(C),
-                   N, C};
+        BnCtx c = {
+            fvec(N * C, 2, 9 + s), fvec(C, 1, 11), fvec(C, 1, 12), zvec(N * C), zvec(C), N, C};
         for (size_t i = 0; i < C; i++) c.gamma[i] += 1.5f;
         float *r = fvec(N * C, 1, 13), *y = zvec(N * C), *dx = zvec(N * C);
         float *dg = zvec(C), *dbt = zvec(C);
@@ -153,21 +158,26 @@ typedef struct {
 
 static void bn_frozen_fwd(void *p, float *y) {
     BnFrozenCtx *c = p;
-    batchnorm_forward_frozen(y, c->bn.xhat, c->bn.rstd, c->bn.x, c->bn.gamma, c->bn.beta, c->run_mean,
-                             c->run_var, c->bn.N, c->bn.C, 1e-5f);
+    batchnorm_forward_frozen(y, c->bn.xhat, c->bn.rstd, c->bn.x, c->bn.gamma, c->bn.beta,
+                             c->run_mean, c->run_var, c->bn.N, c->bn.C, 1e-5f);
 }
 
 /* Frozen mode (training on length buckets): gradients through the running statistics. */
 static void test_grad_batchnorm_frozen(void **state) {
     (void)state;
     size_t N = 8, C = 3;
-    BnFrozenCtx c = {{fvec(N * C, 2, 21), fvec(C, 1, 22), fvec(C, 1, 23), zvec(N * C), zvec(C), N, C},
-                     fvec(C, 1, 24), fvec(C, 1, 25)};
-    for (size_t i = 0; i < C; i++) c.bn.gamma[i] += 1.5f, c.run_var[i] = 0.5f + c.run_var[i] * c.run_var[i];
-    float *r = fvec(N * C, 1, 26), *y = zvec(N * C), *dx = zvec(N * C), *dg = zvec(C), *dbt = zvec(C);
+    BnFrozenCtx c = {
+        {fvec(N * C, 2, 21), fvec(C, 1, 22), fvec(C, 1, 23), zvec(N * C), zvec(C), N, C},
+        fvec(C, 1, 24),
+        fvec(C, 1, 25)};
+    for (size_t i = 0; i < C; i++)
+        c.bn.gamma[i] += 1.5f, c.run_var[i] = 0.5f + c.run_var[i] * c.run_var[i];
+    float *r = fvec(N * C, 1, 26), *y = zvec(N * C), *dx = zvec(N * C), *dg = zvec(C),
+          *dbt = zvec(C);
     bn_frozen_fwd(&c, y);
     batchnorm_backward_frozen(dx, dg, dbt, r, c.bn.xhat, c.bn.rstd, c.bn.gamma, N, C);
-    GcInput in[] = {{"x", c.bn.x, dx, N * C}, {"gamma", c.bn.gamma, dg, C}, {"beta", c.bn.beta, dbt, C}};
+    GcInput in[] = {
+        {"x", c.bn.x, dx, N * C}, {"gamma", c.bn.gamma, dg, C}, {"beta", c.bn.beta, dbt, C}};
     expect_grads_ok("batchnorm_frozen", bn_frozen_fwd, &c, N * C, r, in, 3);
     /* frozen forward = eval forward */
     float *ye = zvec(N * C);
@@ -242,9 +252,8 @@ static void gru_fwd(void *p, float *y) {
     GruCtx *c = p;
     if (c->tokens)
         (c->naive ? gru_forward_tokens_naive : gru_forward_tokens)(&c->g, &c->w, c->c, c->tok,
-                                                                    c->h0, c->B, c->T);
-    else
-        (c->naive ? gru_forward_naive : gru_forward)(&c->g, &c->w, c->x, c->h0, c->B, c->T);
+                                                                   c->h0, c->B, c->T);
+    else (c->naive ? gru_forward_naive : gru_forward)(&c->g, &c->w, c->x, c->h0, c->B, c->T);
     memcpy(y, gru_output(&c->g), c->T * c->B * c->g.cfg.hidden * sizeof(float));
 }
 
@@ -271,24 +280,24 @@ static void check_gru(int naive, int tokens) {
     float *dh0 = zvec(L * B * H);
     gru_fwd(&c, y);
     if (tokens)
-        (naive ? gru_backward_tokens_naive : gru_backward_tokens)(&c.g, &c.w, &c.dw, c.c, c.tok,
-                                                                  r, dc, dh0);
-    else
-        (naive ? gru_backward_naive : gru_backward)(&c.g, &c.w, &c.dw, c.x, r, dx, dh0);
+        (naive ? gru_backward_tokens_naive : gru_backward_tokens)(&c.g, &c.w, &c.dw, c.c, c.tok, r,
+                                                                  dc, dh0);
+    else (naive ? gru_backward_naive : gru_backward)(&c.g, &c.w, &c.dw, c.x, r, dx, dh0);
     GcInput in[2 + 4 * GRU_MAX_LAYERS];
     size_t nin = 0;
-    if (tokens)
-        in[nin++] = (GcInput){"c", c.c, dc, B * D};
-    else
-        in[nin++] = (GcInput){"x", c.x, dx, T * B * In};
+    if (tokens) in[nin++] = (GcInput){"c", c.c, dc, B * D};
+    else in[nin++] = (GcInput){"x", c.x, dx, T * B * In};
     in[nin++] = (GcInput){"h0", c.h0, dh0, L * B * H};
     for (size_t i = 0; i < 4 * L; i++) {
         size_t id = c.first + i;
-        in[nin++] = (GcInput){c.p.info[id].name, nn_params_data(&c.p, id),
-                              nn_params_grad(&c.p, id), c.p.info[id].n};
+        in[nin++] = (GcInput){c.p.info[id].name, nn_params_data(&c.p, id), nn_params_grad(&c.p, id),
+                              c.p.info[id].n};
     }
     char op[64];
-    snprintf(op, sizeof op, "gru%s%s", tokens == 2 ? "_tokens_c_all" : tokens ? "_tokens" : "",
+    snprintf(op, sizeof op, "gru%s%s",
+             tokens == 2 ? "_tokens_c_all"
+             : tokens    ? "_tokens"
+                         : "",
              naive ? "_naive" : "");
     expect_grads_ok(op, gru_fwd, &c, ny, r, in, nin);
     gru_free(&c.g);
@@ -316,10 +325,8 @@ static void loss_fwd(void *p, float *y) {
     LossCtx *c = p;
     if (c->kind == 0)
         y[0] = (float)loss_ce_forward(c->probs, NULL, c->a, c->target, c->mask, c->n, c->V);
-    else if (c->kind == 1)
-        y[0] = (float)loss_kl_forward(c->a, c->b, c->n);
-    else
-        y[0] = (float)loss_mse_forward(c->a, c->b, c->mask, c->n);
+    else if (c->kind == 1) y[0] = (float)loss_kl_forward(c->a, c->b, c->n);
+    else y[0] = (float)loss_mse_forward(c->a, c->b, c->mask, c->n);
 }
 
 static void test_grad_losses(void **state) {

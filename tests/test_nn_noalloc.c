@@ -41,7 +41,9 @@ extern void *__libc_realloc(void *p, size_t n);
 extern void *__libc_memalign(size_t a, size_t n);
 extern void __libc_free(void *p);
 
-static void count(void) { __atomic_fetch_add(&n_alloc, 1, __ATOMIC_RELAXED); }
+static void count(void) {
+    __atomic_fetch_add(&n_alloc, 1, __ATOMIC_RELAXED);
+}
 void *malloc(size_t n) {
     count();
     return __libc_malloc(n);
@@ -68,7 +70,9 @@ int posix_memalign(void **p, size_t a, size_t n) {
     *p = __libc_memalign(a, n);
     return *p ? 0 : 12; /* ENOMEM */
 }
-void free(void *p) { __libc_free(p); }
+void free(void *p) {
+    __libc_free(p);
+}
 #endif
 
 enum { B = 8, T = 12, V = 6, C1 = 4, K1 = 3, Z = 5, HD = 7, H = 9, L = 2, P = 2 };
@@ -81,8 +85,9 @@ typedef struct {
     Gru gru;
     GruWeights gw, gdw;
     /* activations, allocated once */
-    float *x, *col, *scr, *conv, *xhat, *rstd, *hz, *mu_pre, *mu, *dmu, *dmu_pre, *dhz_pre, *mask, *hdec, *logits, *probs,
-        *dlogits, *dconv, *dbn, *dpre, *dhdec, *dhz, *pred, *dpred, *target_p;
+    float *x, *col, *scr, *conv, *xhat, *rstd, *hz, *mu_pre, *mu, *dmu, *dmu_pre, *dhz_pre, *mask,
+        *hdec, *logits, *probs, *dlogits, *dconv, *dbn, *dpre, *dhdec, *dhz, *pred, *dpred,
+        *target_p;
     int32_t *tok, *target;
     float *cemask;
     CvRng rng;
@@ -149,9 +154,11 @@ static void rig_init(Rig *r) {
 }
 
 static void rig_free(Rig *r) {
-    float *bufs[] = {r->x, r->col, r->scr, r->conv, r->xhat, r->rstd, r->hz, r->mu_pre, r->mu, r->dmu, r->dmu_pre, r->dhz_pre,
-                     r->mask, r->logits, r->probs, r->dlogits, r->dconv, r->dbn, r->dpre, r->dhdec, r->dhz,
-                     r->pred, r->dpred, r->target_p, r->cemask};
+    float *bufs[] = {r->x,       r->col,     r->scr,    r->conv,     r->xhat,
+                     r->rstd,    r->hz,      r->mu_pre, r->mu,       r->dmu,
+                     r->dmu_pre, r->dhz_pre, r->mask,   r->logits,   r->probs,
+                     r->dlogits, r->dconv,   r->dbn,    r->dpre,     r->dhdec,
+                     r->dhz,     r->pred,    r->dpred,  r->target_p, r->cemask};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(r->tok);
     free(r->target);
@@ -167,8 +174,8 @@ static void rig_free(Rig *r) {
 static void train_step(Rig *r, long t) {
     nn_params_zero_grad(&r->p);
     conv1d_forward(r->conv, r->col, r->scr, r->x, W(conv_w), W(conv_b), B, T, V, C1, K1);
-    batchnorm_forward_train(r->conv, r->xhat, NULL, r->rstd, NULL, NULL, r->conv, W(bn_g),
-                            W(bn_b), B * LO, C1, 0.1f, 1e-5f);
+    batchnorm_forward_train(r->conv, r->xhat, NULL, r->rstd, NULL, NULL, r->conv, W(bn_g), W(bn_b),
+                            B * LO, C1, 0.1f, 1e-5f);
     act_tanh_forward(r->conv, r->conv, B * FLAT);
     dense_forward(r->mu_pre, r->conv, W(enc_w), W(enc_b), B, FLAT, Z);
     dropout_forward(r->mu, r->mask, r->mu_pre, B * Z, 0.1f, &r->rng);
@@ -191,8 +198,8 @@ static void train_step(Rig *r, long t) {
     memset(r->dpred, 0, B * P * sizeof(float));
     memset(r->dconv, 0, B * FLAT * sizeof(float));
     loss_ce_backward(r->dlogits, r->probs, r->target, r->cemask, T * B, V, 1.0f / B);
-    dense_backward(r->dhdec, G(out_w), G(out_b), r->dlogits, gru_output(&r->gru), W(out_w),
-                   T * B, H, V);
+    dense_backward(r->dhdec, G(out_w), G(out_b), r->dlogits, gru_output(&r->gru), W(out_w), T * B,
+                   H, V);
     gru_backward_tokens(&r->gru, &r->gw, &r->gdw, r->hz, r->tok, r->dhdec, r->dhz, NULL);
     act_tanh_backward(r->dhz_pre, r->dhz, r->hz, B * HD);
     dense_backward(r->dmu, G(dec_w), G(dec_b), r->dhz_pre, r->mu, W(dec_w), B, Z, HD);
@@ -205,7 +212,8 @@ static void train_step(Rig *r, long t) {
     memset(r->dpre, 0, B * FLAT * sizeof(float));
     act_tanh_backward(r->dbn, r->dconv, r->conv, B * FLAT);
     batchnorm_backward(r->dpre, G(bn_g), G(bn_b), r->dbn, r->xhat, r->rstd, W(bn_g), B * LO, C1);
-    conv1d_backward(NULL, G(conv_w), G(conv_b), r->scr, r->dpre, r->col, W(conv_w), B, T, V, C1, K1);
+    conv1d_backward(NULL, G(conv_w), G(conv_b), r->scr, r->dpre, r->col, W(conv_w), B, T, V, C1,
+                    K1);
     adam_step(&r->p, &r->adam, t);
 }
 

@@ -83,7 +83,8 @@ static int free_fixture(void **state) {
 static const float *get(const char *name, size_t n) {
     for (size_t i = 0; i < fx.count; i++)
         if (strcmp(fx.recs[i].name, name) == 0) {
-            if (n && fx.recs[i].n != n) fail_msg("%s: %zu values, expected %zu", name, fx.recs[i].n, n);
+            if (n && fx.recs[i].n != n)
+                fail_msg("%s: %zu values, expected %zu", name, fx.recs[i].n, n);
             return fx.recs[i].v;
         }
     fail_msg("fixture record %s missing", name);
@@ -251,10 +252,8 @@ static void test_torch_summary(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_torch_gru_dense),
-        cmocka_unit_test(test_torch_gru_tokens),
-        cmocka_unit_test(test_torch_conv1d),
-        cmocka_unit_test(test_torch_batchnorm),
+        cmocka_unit_test(test_torch_gru_dense), cmocka_unit_test(test_torch_gru_tokens),
+        cmocka_unit_test(test_torch_conv1d),    cmocka_unit_test(test_torch_batchnorm),
         cmocka_unit_test(test_torch_summary),
     };
     return cmocka_run_group_tests(tests, load_fixture, free_fixture);

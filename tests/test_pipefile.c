@@ -16,22 +16,21 @@
 #include "chemvae/pca.h"
 #include "chemvae/pipefile.h"
 
-static const char VALID[] =
-    "# a comment line\n"
-    "set OUT results/x   # trailing comment\n"
-    "set MSG \"two words\"\n"
-    "\n"
-    "stage ingest ingest\n"
-    "  in data.csv\n"
-    "  out ${OUT}/d.cvds\n"
-    "  args --input data.csv --out ${OUT}/d.cvds\n"
-    "stage train train\n"
-    "    args --data ${OUT}/d.cvds \"--note=${MSG}\" --parent-run ${RUN}\n"
-    "    args --epochs 3\n"
-    "    resume --resume\n"
-    "    prebuilt ${OUT}/pre.cvae\n"
-    "stage report report\n"
-    "  args --title \"a \\\"quoted\\\" \\\\ word\"\n";
+static const char VALID[] = "# a comment line\n"
+                            "set OUT results/x   # trailing comment\n"
+                            "set MSG \"two words\"\n"
+                            "\n"
+                            "stage ingest ingest\n"
+                            "  in data.csv\n"
+                            "  out ${OUT}/d.cvds\n"
+                            "  args --input data.csv --out ${OUT}/d.cvds\n"
+                            "stage train train\n"
+                            "    args --data ${OUT}/d.cvds \"--note=${MSG}\" --parent-run ${RUN}\n"
+                            "    args --epochs 3\n"
+                            "    resume --resume\n"
+                            "    prebuilt ${OUT}/pre.cvae\n"
+                            "stage report report\n"
+                            "  args --title \"a \\\"quoted\\\" \\\\ word\"\n";
 
 static void test_parse_valid(void **state) {
     (void)state;
@@ -102,7 +101,8 @@ static void test_parse_errors(void **state) {
         {"set RUN 1\nstage a score\n", 1, "RUN is reserved"},
         {"stage a score\n  in\n", 2, "needs at least one value"},
         {"stage a score\n  prebuilt x\n  prebuilt y\n", 3, "once per stage"},
-        {"stage a score\n  args ok\n  args ${B}\nset B 1\n", 3, "undefined variable"}, /* set after use */
+        {"stage a score\n  args ok\n  args ${B}\nset B 1\n", 3,
+         "undefined variable"}, /* set after use */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         PipeFile pf;
@@ -111,7 +111,8 @@ static void test_parse_errors(void **state) {
         char where[32];
         snprintf(where, sizeof where, "f:%d:", cases[i].line);
         if (!strstr(err.msg, where) || !strstr(err.msg, cases[i].needle))
-            fail_msg("case %zu: message '%s' lacks '%s' or '%s'", i, err.msg, where, cases[i].needle);
+            fail_msg("case %zu: message '%s' lacks '%s' or '%s'", i, err.msg, where,
+                     cases[i].needle);
         assert_int_equal(pf.nstages, 0); /* freed on failure */
     }
     PipeFile pf;
@@ -131,11 +132,14 @@ static void test_stage_hash(void **state) {
     fclose(fp);
     PipeFile a, b, c;
     CvError err = {0};
-    snprintf(text, sizeof text, "stage s score\n in %s\n args --input %s --parent-run ${RUN}\n", in, in);
+    snprintf(text, sizeof text, "stage s score\n in %s\n args --input %s --parent-run ${RUN}\n", in,
+             in);
     assert_int_equal(pipefile_parse(&a, "f", text, NULL, 0, &err), CV_OK);
-    snprintf(text, sizeof text, "stage s score\n in %s\n args --input %s --parent-run ${RUN} --threads 2\n", in, in);
+    snprintf(text, sizeof text,
+             "stage s score\n in %s\n args --input %s --parent-run ${RUN} --threads 2\n", in, in);
     assert_int_equal(pipefile_parse(&b, "f", text, NULL, 0, &err), CV_OK);
-    snprintf(text, sizeof text, "stage s score\n in %s\n args --input %s --parent-run ${RUN}\n out x\n", in, in);
+    snprintf(text, sizeof text,
+             "stage s score\n in %s\n args --input %s --parent-run ${RUN}\n out x\n", in, in);
     assert_int_equal(pipefile_parse(&c, "f", text, NULL, 0, &err), CV_OK);
     char h1[17], h2[17], h3[17], h4[17];
     assert_int_equal(pipefile_stage_hash(&a.stages[0], h1, &err), CV_OK);
@@ -160,8 +164,8 @@ static void test_stage_hash(void **state) {
     rmdir(dir);
 }
 
-/* Points along direction (3, 4)/5 with a small orthogonal spread uncorrelated with it: PC1 is that direction
- * (positive sign convention), its variance dominates, and projections match by hand. */
+/* Points along direction (3, 4)/5 with a small orthogonal spread uncorrelated with it: PC1 is that
+ * direction (positive sign convention), its variance dominates, and projections match by hand. */
 static void test_pca(void **state) {
     (void)state;
     enum { N = 48, D = 3 };
@@ -179,7 +183,8 @@ static void test_pca(void **state) {
     assert_true(fabs(var[0] + var[1] - total) < 1e-6 * total);
     for (int i = 0; i < N; i++) {
         double t = i - 23.5, s = (i % 4 == 0 || i % 4 == 3) ? 0.5 : -0.5; /* Σ t·s = Σ s = 0 */
-        if (fabs(proj[2 * i] - t) >= 1e-4) fail_msg("row %d: %g vs %g", i, proj[2 * i], t); /* loading (0.6, 0.8, 0) */
+        if (fabs(proj[2 * i] - t) >= 1e-4)
+            fail_msg("row %d: %g vs %g", i, proj[2 * i], t); /* loading (0.6, 0.8, 0) */
         assert_true(fabs(fabs(proj[2 * i + 1]) - fabs(s)) < 1e-4);
     }
     assert_int_equal(pca_project(x, 1, D, 2, proj, NULL, NULL, &err), CV_ERR_INVALID);
@@ -188,8 +193,9 @@ static void test_pca(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_valid), cmocka_unit_test(test_overrides), cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_stage_hash), cmocka_unit_test(test_pca),
+        cmocka_unit_test(test_parse_valid),  cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_stage_hash),
+        cmocka_unit_test(test_pca),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

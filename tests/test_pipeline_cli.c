@@ -44,7 +44,8 @@ static char *g_out; /* the last run's output, freed by the next run and by teard
  * stderr) in *out, valid until the next run. */
 static int run(const char *file, const char *args, char **out) {
     free(g_out);
-    int rc = runcmd_capturef(&g_out, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin, file, args);
+    int rc = runcmd_capturef(&g_out, "cd '%s' && '%s' pipeline run '%s' %s 2>&1", g_dir, g_bin,
+                             file, args);
     assert_true(rc >= 0);
     assert_non_null(g_out);
     *out = g_out;
@@ -57,10 +58,13 @@ static int64_t db_count(const char *kind, const char *status) {
     CvError err = {0};
     StoreTable t = {0};
     assert_int_equal(store_open(g_db, STORE_READ_ONLY, &s, &err), CV_OK);
-    StoreValue p[2] = {{.type = STORE_TEXT, .s = kind, .len = strlen(kind)},
-                       {.type = STORE_TEXT, .s = status ? status : "", .len = status ? strlen(status) : 0}};
-    assert_int_equal(store_select(s, status ? "SELECT count(*) FROM runs WHERE kind = ?1 AND status = ?2"
-                                            : "SELECT count(*) FROM runs WHERE kind = ?1",
+    StoreValue p[2] = {
+        {.type = STORE_TEXT, .s = kind, .len = strlen(kind)},
+        {.type = STORE_TEXT, .s = status ? status : "", .len = status ? strlen(status) : 0}};
+    assert_int_equal(store_select(s,
+                                  status
+                                      ? "SELECT count(*) FROM runs WHERE kind = ?1 AND status = ?2"
+                                      : "SELECT count(*) FROM runs WHERE kind = ?1",
                                   p, status ? 2 : 1, &t, &err),
                      CV_OK);
     int64_t n = t.cells[0].i;
@@ -169,14 +173,18 @@ static void test_resume_and_errors(void **state) {
     /* the stage stays 'started' with the same key: the next run continues it */
     write_file(g_missing, "CCN\n");
     assert_int_equal(run("flaky.pipe", "", &out), 0);
-    assert_non_null(strstr(out, "flaky        resuming: chemvae score --input later.smi --threads 2"));
+    assert_non_null(
+        strstr(out, "flaky        resuming: chemvae score --input later.smi --threads 2"));
     assert_non_null(strstr(out, "ok           skipped"));
 
     /* prebuilt: an existing file stands in for a stage that never ran here; --from runs it */
-    write_file(pipe2, "set STATE out4\nstage model score\n  args CCO\n  out out4/model.copy\n  prebuilt in.smi\n"
-                      "stage use score\n  args CCC\n");
+    write_file(
+        pipe2,
+        "set STATE out4\nstage model score\n  args CCO\n  out out4/model.copy\n  prebuilt in.smi\n"
+        "stage use score\n  args CCC\n");
     assert_int_equal(run("flaky.pipe", "", &out), 0);
-    assert_non_null(strstr(out, "model        skipped: prebuilt in.smi exists; copied to out4/model.copy"));
+    assert_non_null(
+        strstr(out, "model        skipped: prebuilt in.smi exists; copied to out4/model.copy"));
     assert_non_null(strstr(out, "use          running"));
     char path[256];
     snprintf(path, sizeof path, "%s/out4/model.copy", g_dir);
@@ -220,14 +228,17 @@ static void test_outputs_owned(void **state) {
     write_file(pipe5, "set STATE out5\nstage bad score\n  in small.csv\n  args --input small.csv\n"
                       "  out small.csv\n");
     assert_int_equal(run("own.pipe", "", &out), 1);
-    assert_non_null(strstr(out, "its output small.csv already exists and was not made by this pipeline"));
+    assert_non_null(
+        strstr(out, "its output small.csv already exists and was not made by this pipeline"));
     char *kept = read_all(csv);
     assert_non_null(kept);
     assert_string_equal(kept, "smiles\nCCO\nCCN\n");
     free(kept);
 
-    write_file(pipe5, "set STATE out5\nstage v vocab\n  in small.csv\n  args build small.csv -o out5/v.vocab\n"
-                      "  out out5/v.vocab\n");
+    write_file(
+        pipe5,
+        "set STATE out5\nstage v vocab\n  in small.csv\n  args build small.csv -o out5/v.vocab\n"
+        "  out out5/v.vocab\n");
     assert_int_equal(run("own.pipe", "", &out), 0);
     write_file(csv, "smiles\nCCO\nCCCl\n");
     assert_int_equal(run("own.pipe", "", &out), 0); /* its own output, unchanged: replaced */

@@ -42,14 +42,33 @@ static int setup(void **state) {
                           {"Oc1ccccc1", 94.113, 1.3922, 0.5147, 1.18, 0.21},
                           {"CC(=O)O", 60.052, 0.0909, 0.4290, 1.60, -1.51}};
     StoreGeneration g[4] = {
-        {.method = "sample", .step = 0, .source = "prior", .raw_smiles = "OCC", .valid = 1,
-         .molecule = &m[0], .similarity = NAN},
-        {.method = "sample", .step = 1, .source = "prior", .raw_smiles = "Oc1ccccc1", .valid = 1,
-         .molecule = &m[1], .similarity = NAN},
-        {.method = "sample", .step = 2, .source = "prior", .raw_smiles = "C(,\"", .valid = 0,
+        {.method = "sample",
+         .step = 0,
+         .source = "prior",
+         .raw_smiles = "OCC",
+         .valid = 1,
+         .molecule = &m[0],
          .similarity = NAN},
-        {.method = "optimize", .step = 5, .source = "CCC", .raw_smiles = "CC(=O)O", .valid = 1,
-         .molecule = &m[2], .similarity = 0.2},
+        {.method = "sample",
+         .step = 1,
+         .source = "prior",
+         .raw_smiles = "Oc1ccccc1",
+         .valid = 1,
+         .molecule = &m[1],
+         .similarity = NAN},
+        {.method = "sample",
+         .step = 2,
+         .source = "prior",
+         .raw_smiles = "C(,\"",
+         .valid = 0,
+         .similarity = NAN},
+        {.method = "optimize",
+         .step = 5,
+         .source = "CCC",
+         .raw_smiles = "CC(=O)O",
+         .valid = 1,
+         .molecule = &m[2],
+         .similarity = 0.2},
     };
     StoreTrainingMetric tm = {3, 300, "valid", 2.5, 2.0, 0.4, 0.1, 0.01, 4e-4, 0.9, NULL};
     int bad = store_run_begin(s, "train", "{\"preset\":\"tiny\"}", NULL, NULL, 1, 0, &r1, &err) ||
@@ -172,9 +191,11 @@ static void test_usage_errors(void **state) {
 static void test_read_only_media_and_limits(void **state) {
     (void)state;
     char *out = NULL;
-    int rc = runcmd_capturef(&out, "'%s' query --db '%s' --timeout 0.5 'WITH RECURSIVE c(x) AS "
-                             "(SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c' 2>&1",
-                             g_bin, g_db);
+    int rc =
+        runcmd_capturef(&out,
+                        "'%s' query --db '%s' --timeout 0.5 'WITH RECURSIVE c(x) AS "
+                        "(SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c' 2>&1",
+                        g_bin, g_db);
     assert_int_equal(rc, 1);
     assert_non_null(strstr(out, "query stopped after 0.5 s"));
     free(out);
@@ -193,9 +214,11 @@ static void test_read_only_media_and_limits(void **state) {
     unlink(side);
     snprintf(side, sizeof side, "%s-wal", g_db);
     unlink(side);
-    rc = runcmd_capturef(&out, "unshare -m sh -c \"mount --bind -o ro '%s' '%s' && touch '%s/x' 2>/dev/null; "
-                         "'%s' query --db '%s' --csv 'SELECT count(*) AS n FROM runs'\" 2>&1",
-                         g_dir, g_dir, g_dir, g_bin, g_db);
+    rc = runcmd_capturef(
+        &out,
+        "unshare -m sh -c \"mount --bind -o ro '%s' '%s' && touch '%s/x' 2>/dev/null; "
+        "'%s' query --db '%s' --csv 'SELECT count(*) AS n FROM runs'\" 2>&1",
+        g_dir, g_dir, g_dir, g_bin, g_db);
     assert_int_equal(rc, 0);
     if (!strstr(out, "read-only media: read as immutable")) fail_msg("%s", out);
     assert_non_null(strstr(out, "n\n2\n"));

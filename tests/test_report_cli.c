@@ -31,9 +31,30 @@
 static char g_dir[64], g_bin[600], g_db[128], g_empty[128], g_model[128], g_data[128];
 
 static const char *const SMILES[] = {
-    "CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "c1ccncc1", "CC(C)O", "OC(=O)c1ccccc1", "CCOC(=O)C",
-    "Cc1ccccc1", "c1ccc2ccccc2c1", "CC(=O)Nc1ccc(O)cc1", "CN1CCCC1", "OCCO", "CCCCCC", "C1CCCCC1",
-    "CC(C)(C)O", "Nc1ccccc1", "O=C1CCCCC1", "CCOCC", "c1ccoc1", "c1ccsc1", "CC#N", "ClCCl", "CCS",
+    "CCO",
+    "c1ccccc1",
+    "CC(=O)O",
+    "CCN(CC)CC",
+    "c1ccncc1",
+    "CC(C)O",
+    "OC(=O)c1ccccc1",
+    "CCOC(=O)C",
+    "Cc1ccccc1",
+    "c1ccc2ccccc2c1",
+    "CC(=O)Nc1ccc(O)cc1",
+    "CN1CCCC1",
+    "OCCO",
+    "CCCCCC",
+    "C1CCCCC1",
+    "CC(C)(C)O",
+    "Nc1ccccc1",
+    "O=C1CCCCC1",
+    "CCOCC",
+    "c1ccoc1",
+    "c1ccsc1",
+    "CC#N",
+    "ClCCl",
+    "CCS",
 };
 #define NSMILES (sizeof SMILES / sizeof SMILES[0])
 
@@ -49,7 +70,8 @@ static void fixture_model(void) {
     for (size_t i = 0; i < NSMILES; i++) {
         ChemScores s;
         assert_true(chem_score_smiles(SMILES[i], &s, NULL));
-        props[i * 3] = (float)s.logp, props[i * 3 + 1] = (float)s.qed, props[i * 3 + 2] = (float)s.sa;
+        props[i * 3] = (float)s.logp, props[i * 3 + 1] = (float)s.qed,
+                  props[i * 3 + 2] = (float)s.sa;
     }
     const char *names[] = {"logP", "qed", "SAS"};
     CvDatasetOptions o;
@@ -68,7 +90,9 @@ static void fixture_model(void) {
     assert_int_equal(vae_init(&vae, &cfg, 8, &rng, &err), CV_OK);
     CkptMeta meta = {0};
     meta.cfg = cfg;
-    assert_int_equal(ckpt_meta_set_vocab(&meta, (const char *const *)ds.vocab.tokens, (int)ds.vocab.n, &err), CV_OK);
+    assert_int_equal(
+        ckpt_meta_set_vocab(&meta, (const char *const *)ds.vocab.tokens, (int)ds.vocab.n, &err),
+        CV_OK);
     meta.P = (int)ds.P;
     for (size_t p = 0; p < ds.P; p++) {
         snprintf(meta.prop_names[p], CKPT_NAME_MAX, "%s", ds.prop_names[p]);
@@ -88,13 +112,20 @@ static void fixture_db(void) {
     assert_int_equal(store_open(g_db, 0, &s, &err), CV_OK);
     assert_int_equal(store_run_begin(s, "pipeline", NULL, NULL, NULL, -1, 0, &pipe, &err), CV_OK);
     /* training: epochs 1-3 in run tr0 (interrupted), 3-5 in the resumed run tr1 */
-    assert_int_equal(store_run_begin(s, "train", "{\"resume\": false}", "m.cvae", NULL, 1, pipe, &tr0, &err), CV_OK);
-    assert_int_equal(store_run_begin(s, "train", "{\"resume\": true}", "m.cvae", NULL, 1, pipe, &tr1, &err), CV_OK);
+    assert_int_equal(
+        store_run_begin(s, "train", "{\"resume\": false}", "m.cvae", NULL, 1, pipe, &tr0, &err),
+        CV_OK);
+    assert_int_equal(
+        store_run_begin(s, "train", "{\"resume\": true}", "m.cvae", NULL, 1, pipe, &tr1, &err),
+        CV_OK);
     for (int e = 1; e <= 5; e++)
         for (int k = 0; k < 2; k++) {
-            StoreTrainingMetric m = {e, e * 10, k ? "valid" : "train", 60.0 / e + k, 50.0 / e + k, 5.0 + e, 0.5,
-                                     0.1 / (1 + exp(-(e - 3))), 1e-3, 0.5 + 0.08 * e - 0.02 * k, NULL};
-            assert_int_equal(store_insert_training_metrics(s, e <= 3 ? tr0 : tr1, &m, 1, &err), CV_OK);
+            StoreTrainingMetric m = {
+                e,       e * 10, k ? "valid" : "train",     60.0 / e + k, 50.0 / e + k,
+                5.0 + e, 0.5,    0.1 / (1 + exp(-(e - 3))), 1e-3,         0.5 + 0.08 * e - 0.02 * k,
+                NULL};
+            assert_int_equal(store_insert_training_metrics(s, e <= 3 ? tr0 : tr1, &m, 1, &err),
+                             CV_OK);
         }
     store_run_finish(s, tr0, STORE_RUN_INTERRUPTED, NULL);
     store_run_finish(s, tr1, STORE_RUN_OK, NULL);
@@ -110,27 +141,43 @@ static void fixture_db(void) {
     assert_int_equal(store_run_begin(s, "sample", NULL, "m.cvae", NULL, 7, pipe, &sa, &err), CV_OK);
     for (int i = 0; i < 16; i++) {
         int valid = i % 4 != 3;
-        g[i] = (StoreGeneration){.method = "sample", .step = i, .source = "prior",
-                                 .raw_smiles = valid ? SMILES[i] : "C1CC(", .valid = valid,
-                                 .molecule = valid ? &mols[i] : NULL, .similarity = NAN};
+        g[i] = (StoreGeneration){.method = "sample",
+                                 .step = i,
+                                 .source = "prior",
+                                 .raw_smiles = valid ? SMILES[i] : "C1CC(",
+                                 .valid = valid,
+                                 .molecule = valid ? &mols[i] : NULL,
+                                 .similarity = NAN};
     }
     assert_int_equal(store_insert_generations(s, sa, g, 16, NULL, &err), CV_OK);
     /* optimization: two starts, 6 steps each */
-    assert_int_equal(store_run_begin(s, "optimize", "{\"objective\": \"plogp\"}", "m.cvae", NULL, 7, pipe, &op, &err), CV_OK);
+    assert_int_equal(store_run_begin(s, "optimize", "{\"objective\": \"plogp\"}", "m.cvae", NULL, 7,
+                                     pipe, &op, &err),
+                     CV_OK);
     for (int i = 0; i < 12; i++) {
         int k = 8 + i; /* molecules 8.. */
-        g[i] = (StoreGeneration){.method = "optimize", .step = i % 6, .source = i < 6 ? "CCO" : "c1ccccc1",
-                                 .raw_smiles = SMILES[k], .valid = 1, .molecule = &mols[k], .similarity = 0.1 * (i % 6)};
+        g[i] = (StoreGeneration){.method = "optimize",
+                                 .step = i % 6,
+                                 .source = i < 6 ? "CCO" : "c1ccccc1",
+                                 .raw_smiles = SMILES[k],
+                                 .valid = 1,
+                                 .molecule = &mols[k],
+                                 .similarity = 0.1 * (i % 6)};
     }
     assert_int_equal(store_insert_generations(s, op, g, 12, NULL, &err), CV_OK);
     /* interpolation: 6 steps, 2 decodes each; consecutive repeats are drawn once */
-    assert_int_equal(store_run_begin(s, "interpolate", NULL, "m.cvae", NULL, 7, pipe, &in, &err), CV_OK);
+    assert_int_equal(store_run_begin(s, "interpolate", NULL, "m.cvae", NULL, 7, pipe, &in, &err),
+                     CV_OK);
     static const int path[6] = {0, 0, 5, 5, 15, 1};
     for (int i = 0; i < 12; i++) {
         int valid = i % 2 == 0;
-        g[i] = (StoreGeneration){.method = "interpolate", .step = i / 2, .source = "CCO -> c1ccccc1",
-                                 .raw_smiles = valid ? SMILES[path[i / 2]] : "C(", .valid = valid,
-                                 .molecule = valid ? &mols[path[i / 2]] : NULL, .similarity = NAN};
+        g[i] = (StoreGeneration){.method = "interpolate",
+                                 .step = i / 2,
+                                 .source = "CCO -> c1ccccc1",
+                                 .raw_smiles = valid ? SMILES[path[i / 2]] : "C(",
+                                 .valid = valid,
+                                 .molecule = valid ? &mols[path[i / 2]] : NULL,
+                                 .similarity = NAN};
     }
     assert_int_equal(store_insert_generations(s, in, g, 12, NULL, &err), CV_OK);
     for (size_t i = 0; i < NSMILES; i++) free(canon[i]);
@@ -179,8 +226,8 @@ static char *slurp(const char *path) {
 }
 
 static void assert_self_contained(const char *html) {
-    static const char *const banned[] = {"<script", "<link", "<img", "<iframe", "url(", "http:", "https:", "@import",
-                                         "<object", "<embed"};
+    static const char *const banned[] = {"<script", "<link",  "<img",    "<iframe", "url(",
+                                         "http:",   "https:", "@import", "<object", "<embed"};
     for (size_t i = 0; i < sizeof banned / sizeof banned[0]; i++)
         if (strstr(html, banned[i])) fail_msg("report contains '%s'", banned[i]);
 }
@@ -189,34 +236,39 @@ static void test_full_report(void **state) {
     (void)state;
     char out[160], shot[160];
     snprintf(out, sizeof out, "%s/report.html", g_dir);
-    assert_int_equal(sh("'%s' report --db '%s' --out '%s' --model '%s' --data '%s' >/dev/null", g_bin, g_db, out,
-                        g_model, g_data),
+    assert_int_equal(sh("'%s' report --db '%s' --out '%s' --model '%s' --data '%s' >/dev/null",
+                        g_bin, g_db, out, g_model, g_data),
                      0);
     char *html = slurp(out);
-    static const char *const ids[] = {"runs", "training", "eval", "latent", "top", "interpolation", "optimization"};
+    static const char *const ids[] = {"runs", "training",      "eval",        "latent",
+                                      "top",  "interpolation", "optimization"};
     for (size_t i = 0; i < 7; i++) {
         char id[64];
         snprintf(id, sizeof id, "<section id=\"%s\">", ids[i]);
         if (!strstr(html, id)) fail_msg("section %s missing", ids[i]);
     }
-    if (strstr(html, "class=\"empty\"")) fail_msg("a section is empty: %s", strstr(html, "class=\"empty\""));
+    if (strstr(html, "class=\"empty\""))
+        fail_msg("a section is empty: %s", strstr(html, "class=\"empty\""));
     assert_self_contained(html);
-    assert_non_null(strstr(html, "5 epochs"));      /* both train runs joined */
+    assert_non_null(strstr(html, "5 epochs")); /* both train runs joined */
     assert_non_null(strstr(html, "Latent space (PCA)"));
     assert_non_null(strstr(html, "coloured by logP"));
-    assert_non_null(strstr(html, "75.0% valid"));   /* 12 of 16 samples */
+    assert_non_null(strstr(html, "75.0% valid")); /* 12 of 16 samples */
     assert_non_null(strstr(html, "2 start molecules"));
     assert_non_null(strstr(html, "distinct valid molecules by QED")); /* grid */
-    assert_non_null(strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
+    assert_non_null(
+        strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
     assert_non_null(strstr(html, "reconstruction"));
     assert_non_null(strstr(html, "Why decodes failed")); /* invalid samples by failure class */
-    assert_int_equal(runcmd_count(html, "<svg class=\"chart\""), 5 + 1 + 1); /* training, latent, trajectories */
+    assert_int_equal(runcmd_count(html, "<svg class=\"chart\""),
+                     5 + 1 + 1); /* training, latent, trajectories */
     /* 12 top molecules + 4 interpolation steps (6 steps, two repeats) + 2 best optimized */
     assert_int_equal(runcmd_count(html, "<svg class=\"mol\""), 12 + 4 + 2);
     assert_int_equal(runcmd_count(html, "<svg"), runcmd_count(html, "</svg>"));
     free(html);
     snprintf(shot, sizeof shot, "%s/report.png", g_dir);
-    if (sh("tests/check-html-render.sh '%s' '%s'", out, shot) != 0) fail_msg("headless Chromium check failed");
+    if (sh("tests/check-html-render.sh '%s' '%s'", out, shot) != 0)
+        fail_msg("headless Chromium check failed");
 }
 
 static void test_scopes_and_empty(void **state) {
@@ -225,12 +277,13 @@ static void test_scopes_and_empty(void **state) {
     snprintf(out, sizeof out, "%s/empty.html", g_dir);
     assert_int_equal(sh("'%s' report --db '%s' --out '%s' >/dev/null", g_bin, g_empty, out), 0);
     char *html = slurp(out);
-    assert_int_equal(runcmd_count(html, "class=\"empty\""), 8); /* every section says it has no data */
+    assert_int_equal(runcmd_count(html, "class=\"empty\""),
+                     8); /* every section says it has no data */
     assert_self_contained(html);
     free(html);
     /* a model without training rows in the DB: its checkpoint's own summary, and the map */
-    assert_int_equal(sh("'%s' report --db '%s' --out '%s' --model '%s' --data '%s' >/dev/null", g_bin, g_empty, out,
-                        g_model, g_data),
+    assert_int_equal(sh("'%s' report --db '%s' --out '%s' --model '%s' --data '%s' >/dev/null",
+                        g_bin, g_empty, out, g_model, g_data),
                      0);
     html = slurp(out);
     assert_non_null(strstr(html, "the model was trained elsewhere"));
@@ -238,18 +291,24 @@ static void test_scopes_and_empty(void **state) {
     assert_int_equal(runcmd_count(html, "class=\"empty\""), 6);
     free(html);
     /* scope = the sampling run (id 5): no training, no optimization; sampling in the grid */
-    assert_int_equal(sh("'%s' report --db '%s' --run 5 --out '%s' --score qed --top 3 >/dev/null", g_bin, g_db, out), 0);
+    assert_int_equal(sh("'%s' report --db '%s' --run 5 --out '%s' --score qed --top 3 >/dev/null",
+                        g_bin, g_db, out),
+                     0);
     html = slurp(out);
     assert_non_null(strstr(html, "No training metrics"));
     assert_non_null(strstr(html, "No optimization"));
     assert_non_null(strstr(html, "The 3 best distinct valid molecules by QED"));
     free(html);
-    assert_int_equal(sh("'%s' report --db '%s' --run latest --out '%s' >/dev/null", g_bin, g_db, out), 0);
-    assert_int_equal(sh("'%s' report --db '%s' --run latest --out '%s' 2>/dev/null", g_bin, g_empty, out), 1);
-    assert_int_equal(sh("'%s' report --db '%s' --run 99 --out '%s' 2>/dev/null", g_bin, g_db, out), 1);
+    assert_int_equal(
+        sh("'%s' report --db '%s' --run latest --out '%s' >/dev/null", g_bin, g_db, out), 0);
+    assert_int_equal(
+        sh("'%s' report --db '%s' --run latest --out '%s' 2>/dev/null", g_bin, g_empty, out), 1);
+    assert_int_equal(sh("'%s' report --db '%s' --run 99 --out '%s' 2>/dev/null", g_bin, g_db, out),
+                     1);
     assert_int_equal(sh("'%s' report --db '%s' --score bogus 2>/dev/null", g_bin, g_db), 2);
     assert_int_equal(sh("'%s' report --db '%s' --model '%s' 2>/dev/null", g_bin, g_db, g_model), 2);
-    assert_int_equal(sh("'%s' report --db '%s/none.db' --out '%s' 2>/dev/null", g_bin, g_dir, out), 1);
+    assert_int_equal(sh("'%s' report --db '%s/none.db' --out '%s' 2>/dev/null", g_bin, g_dir, out),
+                     1);
 }
 
 /* `chemvae eval` on the same checkpoint and dataset: the beam, JT-VAE's stochastic
@@ -258,17 +317,24 @@ static void test_eval_options(void **state) {
     (void)state;
     char out[160];
     snprintf(out, sizeof out, "%s/eval.csv", g_dir);
-    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --split valid --samples 20 --beam 3 --stochastic 2 "
-                        "--constrain none --no-db > '%s' 2>/dev/null", g_bin, g_model, g_data, out),
-                     0);
+    assert_int_equal(
+        sh("'%s' eval --model '%s' --data '%s' --split valid --samples 20 --beam 3 --stochastic 2 "
+           "--constrain none --no-db > '%s' 2>/dev/null",
+           g_bin, g_model, g_data, out),
+        0);
     char *csv = slurp(out);
-    static const char *const rows[] = {"reconstruction,", "recon_tanimoto,", "recon_stochastic,", "recon_stochastic_molecules,2",
-                                       "validity,", "fail_syntax,", "fail_aromaticity,", "int_div,"};
+    static const char *const rows[] = {
+        "reconstruction,", "recon_tanimoto,", "recon_stochastic,", "recon_stochastic_molecules,2",
+        "validity,",       "fail_syntax,",    "fail_aromaticity,", "int_div,"};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (!strstr(csv, rows[i])) fail_msg("eval output lacks '%s':\n%s", rows[i], csv);
     free(csv);
-    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --beam 0 --no-db 2>/dev/null", g_bin, g_model, g_data), 2);
-    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --constrain strict --no-db 2>/dev/null", g_bin, g_model, g_data), 2);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --beam 0 --no-db 2>/dev/null", g_bin,
+                        g_model, g_data),
+                     2);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --constrain strict --no-db 2>/dev/null",
+                        g_bin, g_model, g_data),
+                     2);
 }
 
 int main(void) {

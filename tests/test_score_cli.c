@@ -172,10 +172,8 @@ static void test_quoting_and_usage(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arguments),
-        cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_csv_column),
-        cmocka_unit_test(test_threads_same_output),
+        cmocka_unit_test(test_arguments),         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_csv_column),        cmocka_unit_test(test_threads_same_output),
         cmocka_unit_test(test_quoting_and_usage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

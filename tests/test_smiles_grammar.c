@@ -29,7 +29,8 @@ static int setup(void **state) {
     Fixture *f = calloc(1, sizeof *f);
     CvError err = {0};
     if (!f || vocab_load(&f->vocab, "vocab/zinc.vocab", &err) != CV_OK) return -1;
-    if (smiles_grammar_init(&f->g, (const char *const *)f->vocab.tokens, (int)f->vocab.n, &err) != CV_OK)
+    if (smiles_grammar_init(&f->g, (const char *const *)f->vocab.tokens, (int)f->vocab.n, &err) !=
+        CV_OK)
         return -1;
     *state = f;
     return 0;
@@ -75,7 +76,9 @@ static int collect(const CsvinRecord *r, void *user) {
     if (r->error || r->nfields < 1 || r->line == 1) return 0;
     if (l->n == l->cap) return 1;
     size_t n = r->lens[0];
-    while (n && (r->fields[0][n - 1] == '\n' || r->fields[0][n - 1] == '\r' || r->fields[0][n - 1] == ' ')) n--;
+    while (n && (r->fields[0][n - 1] == '\n' || r->fields[0][n - 1] == '\r' ||
+                 r->fields[0][n - 1] == ' '))
+        n--;
     l->smiles[l->n++] = strndup(r->fields[0], n);
     return 0;
 }
@@ -198,7 +201,11 @@ static int random_walks(const Fixture *f, int mode, int walks) {
         for (; t < T; t++) {
             int n = smiles_state_allowed(&f->g, &s, mode, T - t, allowed);
             if (n == 0) {
-                if (getenv("WALK_DEBUG") && dead < 5) { char *txt = vocab_decode(&f->vocab, ids, (size_t)t); printf("DEAD %s %d left: %s\n", smiles_constrain_name(mode), T - t, txt); free(txt); }
+                if (getenv("WALK_DEBUG") && dead < 5) {
+                    char *txt = vocab_decode(&f->vocab, ids, (size_t)t);
+                    printf("DEAD %s %d left: %s\n", smiles_constrain_name(mode), T - t, txt);
+                    free(txt);
+                }
                 break;
             }
             x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -217,7 +224,8 @@ static int random_walks(const Fixture *f, int mode, int walks) {
             continue;
         }
         SmilesFailure got = smiles_grammar_classify(&f->g, ids, (size_t)t + 1);
-        if (got != SMILES_OK && !(mode == SMILES_SYNTAX && (got == SMILES_FAIL_VALENCE || got == SMILES_FAIL_AROMATICITY))) {
+        if (got != SMILES_OK && !(mode == SMILES_SYNTAX &&
+                                  (got == SMILES_FAIL_VALENCE || got == SMILES_FAIL_AROMATICITY))) {
             char *txt = vocab_decode(&f->vocab, ids, (size_t)t);
             fail_msg("mode %s allowed <end> after '%s' (%s)", smiles_constrain_name(mode), txt,
                      smiles_failure_name(got));

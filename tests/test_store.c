@@ -1,10 +1,10 @@
 /* test_store.c — the results DB: schema and versions, refusal of newer/foreign DBs, locked
  * DB, batches that commit all or nothing (constraint failure, simulated disk full,
- * SIGKILL mid-write), concurrent writer processes, read-only enforcement, canned views, CSV/JSON/table output, the
- * chemistry SQL functions against Python RDKit values.
- * White-box where a fault must be injected: the test reaches the Store's sqlite3 handle
- * through src/store/store_internal.h (PRAGMA max_page_count) and opens a second raw
- * connection to hold a write lock. Every DB lives in a fresh directory under /tmp. */
+ * SIGKILL mid-write), concurrent writer processes, read-only enforcement, canned views,
+ * CSV/JSON/table output, the chemistry SQL functions against Python RDKit values. White-box where a
+ * fault must be injected: the test reaches the Store's sqlite3 handle through
+ * src/store/store_internal.h (PRAGMA max_page_count) and opens a second raw connection to hold a
+ * write lock. Every DB lives in a fresh directory under /tmp. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,8 +114,12 @@ static void gen_batch(GenBatch *b, size_t n, size_t offset) {
         for (size_t j = 0; j < ZDIM; j++) b->z[i * ZDIM + j] = (float)(k + j) * 0.25f;
         int valid = k % 3 != 0;
         snprintf(b->smiles[i], sizeof b->smiles[i], valid ? "C%zuO" : "C(%zu", k % 97);
-        b->m[i] = (StoreMolecule){b->smiles[i], 10.0 + (double)(k % 97), 0.1 * (double)(k % 97),
-                                  (double)(k % 97) / 100.0, 2.5, NAN};
+        b->m[i] = (StoreMolecule){b->smiles[i],
+                                  10.0 + (double)(k % 97),
+                                  0.1 * (double)(k % 97),
+                                  (double)(k % 97) / 100.0,
+                                  2.5,
+                                  NAN};
         b->g[i] = (StoreGeneration){.method = "sample",
                                     .step = (int64_t)k,
                                     .source = "prior",
@@ -316,8 +320,7 @@ static void test_batch_insert_and_rollback(void **state) {
     assert_int_equal(store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "generation 10"));
     b2.g[10].method = "sample";
-    assert_int_equal(store_insert_generations(s, run + 100, b2.g, 300, NULL, &err),
-                     CV_ERR_INVALID);
+    assert_int_equal(store_insert_generations(s, run + 100, b2.g, 300, NULL, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no run"));
     assert_int_equal(store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_OK);
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), 600);
@@ -325,16 +328,18 @@ static void test_batch_insert_and_rollback(void **state) {
     /* Molecules: upsert keeps the first run and fills NULL scores. */
     int64_t run2 = 0;
     assert_int_equal(store_run_begin(s, "optimize", NULL, NULL, NULL, -1, run, &run2, &err), 0);
-    StoreMolecule m[2] = {{"C1O", 99, 99, 0.99, 9.9, -1.25}, {"c1ccccc1", 78.1, 1.69, 0.44, 1.0, NAN}};
+    StoreMolecule m[2] = {{"C1O", 99, 99, 0.99, 9.9, -1.25},
+                          {"c1ccccc1", 78.1, 1.69, 0.44, 1.0, NAN}};
     int64_t mid[2];
     assert_int_equal(store_upsert_molecules(s, run2, m, 2, mid, &err), CV_OK);
     StoreTable tm;
     StoreValue p = {.type = STORE_INT, .i = mid[0]};
-    assert_int_equal(store_select(s, "SELECT mw, penalized_logp, first_run FROM molecules WHERE "
-                                     "id = ?1",
+    assert_int_equal(store_select(s,
+                                  "SELECT mw, penalized_logp, first_run FROM molecules WHERE "
+                                  "id = ?1",
                                   &p, 1, &tm, &err),
                      0);
-    assert_true(store_table_real(&tm, 0, 0) == 11.0); /* kept */
+    assert_true(store_table_real(&tm, 0, 0) == 11.0);  /* kept */
     assert_true(store_table_real(&tm, 0, 1) == -1.25); /* filled */
     assert_int_equal(tm.cells[2].i, run);
     store_table_free(&tm);
@@ -416,8 +421,8 @@ static void test_sigkill_mid_write(void **state) {
         close(fd[0]);
         Store *s = NULL;
         int64_t run = 0;
-        if (store_open(t.path, 0, &s, NULL) || store_run_begin(s, "sample", NULL, NULL, NULL, 0, 0,
-                                                               &run, NULL))
+        if (store_open(t.path, 0, &s, NULL) ||
+            store_run_begin(s, "sample", NULL, NULL, NULL, 0, 0, &run, NULL))
             _exit(3);
         GenBatch b;
         gen_batch(&b, BATCH, 0);
@@ -507,7 +512,8 @@ static void test_dead_runs_interrupted(void **state) {
         Store *s = NULL;
         CvError e = {0};
         int64_t id = 0;
-        _exit(store_open(path, 0, &s, &e) || store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &id, &e));
+        _exit(store_open(path, 0, &s, &e) ||
+              store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &id, &e));
     }
     int wst = 0;
     assert_int_equal(waitpid(child, &wst, 0), child);
@@ -519,10 +525,14 @@ static void test_dead_runs_interrupted(void **state) {
     assert_int_equal(store_run_begin(s, "train", NULL, NULL, NULL, 1, 0, &live, &err), CV_OK);
     store_close(s);
     assert_int_equal(store_open(path, 0, &s, &err), CV_OK);
-    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE id = 1 AND status = 'interrupted' "
-                                  "AND finished_at IS NOT NULL"), 1);
-    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE id = 2 AND status = 'running'"), 1);
-    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE pid IS NOT NULL AND host IS NOT NULL"), 2);
+    assert_int_equal(query_int(s,
+                               "SELECT count(*) FROM runs WHERE id = 1 AND status = 'interrupted' "
+                               "AND finished_at IS NOT NULL"),
+                     1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE id = 2 AND status = 'running'"),
+                     1);
+    assert_int_equal(
+        query_int(s, "SELECT count(*) FROM runs WHERE pid IS NOT NULL AND host IS NOT NULL"), 2);
     store_close(s);
     runcmd_rmtree(dir);
 }
@@ -619,16 +629,40 @@ static void test_canned_views(void **state) {
         {"N", 17.03, -0.5, NAN, NAN, NAN},
     };
     StoreGeneration g[5] = {
-        {.method = "sample", .step = 0, .source = "prior", .raw_smiles = "OCC", .valid = 1,
-         .molecule = &mols[0], .similarity = NAN},
-        {.method = "sample", .step = 3, .source = "prior", .raw_smiles = "C(O)C", .valid = 1,
-         .molecule = &mols[0], .similarity = NAN},
-        {.method = "sample", .step = 1, .source = "prior", .raw_smiles = "c1ccccc1", .valid = 1,
-         .molecule = &mols[1], .similarity = NAN},
-        {.method = "sample", .step = 2, .source = "prior", .raw_smiles = "c1cc", .valid = 0,
+        {.method = "sample",
+         .step = 0,
+         .source = "prior",
+         .raw_smiles = "OCC",
+         .valid = 1,
+         .molecule = &mols[0],
          .similarity = NAN},
-        {.method = "optimize", .step = 9, .source = "CCC", .raw_smiles = "CCO", .valid = 1,
-         .molecule = &mols[0], .similarity = 0.25},
+        {.method = "sample",
+         .step = 3,
+         .source = "prior",
+         .raw_smiles = "C(O)C",
+         .valid = 1,
+         .molecule = &mols[0],
+         .similarity = NAN},
+        {.method = "sample",
+         .step = 1,
+         .source = "prior",
+         .raw_smiles = "c1ccccc1",
+         .valid = 1,
+         .molecule = &mols[1],
+         .similarity = NAN},
+        {.method = "sample",
+         .step = 2,
+         .source = "prior",
+         .raw_smiles = "c1cc",
+         .valid = 0,
+         .similarity = NAN},
+        {.method = "optimize",
+         .step = 9,
+         .source = "CCC",
+         .raw_smiles = "CCO",
+         .valid = 1,
+         .molecule = &mols[0],
+         .similarity = 0.25},
     };
     assert_int_equal(store_insert_generations(s, r2, g, 5, NULL, &err), 0);
     assert_int_equal(store_upsert_molecules(s, r1, &mols[2], 2, NULL, &err), 0);
@@ -725,7 +759,8 @@ static void test_canned_views(void **state) {
     tmp_db_remove(&t);
 }
 
-/* ---- output formats --------------------------------------------------------------------------- */
+/* ---- output formats ---------------------------------------------------------------------------
+ */
 
 static char *render(const StoreTable *t, StoreFormat fmt, size_t max_width) {
     char *buf = NULL;
@@ -744,13 +779,14 @@ static void test_output_escaping(void **state) {
     Store *s = open_fresh(&t, "fmt.db");
     CvError err = {0};
     StoreTable v;
-    assert_int_equal(store_select(s,
-                                  "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, NULL AS n, '' AS e, "
-                                  "0.1 AS r, 42 AS i, x'00ff' AS b, 'l1' || char(10) || 'l2' AS nl, "
-                                  "' pad' AS sp, 'tab' || char(9) || char(1) || '\\' AS ctl, "
-                                  "'é→' AS u, CAST(x'61ff62' AS TEXT) AS bad, 9e999 AS inf",
-                                  NULL, 0, &v, &err),
-                     0);
+    assert_int_equal(
+        store_select(s,
+                     "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, NULL AS n, '' AS e, "
+                     "0.1 AS r, 42 AS i, x'00ff' AS b, 'l1' || char(10) || 'l2' AS nl, "
+                     "' pad' AS sp, 'tab' || char(9) || char(1) || '\\' AS ctl, "
+                     "'é→' AS u, CAST(x'61ff62' AS TEXT) AS bad, 9e999 AS inf",
+                     NULL, 0, &v, &err),
+        0);
     char *csv = render(&v, STORE_FORMAT_CSV, 0);
     assert_string_equal(csv, "\"x,y\",q,n,e,r,i,b,nl,sp,ctl,u,bad,inf\n"
                              "\"a,b\",\"say \"\"hi\"\"\",,\"\",0.1,42,x'00ff',\"l1\nl2\",\" pad\","
@@ -758,16 +794,18 @@ static void test_output_escaping(void **state) {
                              "b,Inf\n");
     free(csv);
     char *json = render(&v, STORE_FORMAT_JSON, 0);
-    assert_string_equal(json, "[\n  {\"x,y\":\"a,b\",\"q\":\"say \\\"hi\\\"\",\"n\":null,\"e\":\"\","
-                              "\"r\":0.1,\"i\":42,\"b\":\"00ff\",\"nl\":\"l1\\nl2\",\"sp\":\" pad\","
-                              "\"ctl\":\"tab\\t\\u0001\\\\\",\"u\":\"é→\",\"bad\":\"a\\ufffdb\","
-                              "\"inf\":null}\n]\n");
+    assert_string_equal(json,
+                        "[\n  {\"x,y\":\"a,b\",\"q\":\"say \\\"hi\\\"\",\"n\":null,\"e\":\"\","
+                        "\"r\":0.1,\"i\":42,\"b\":\"00ff\",\"nl\":\"l1\\nl2\",\"sp\":\" pad\","
+                        "\"ctl\":\"tab\\t\\u0001\\\\\",\"u\":\"é→\",\"bad\":\"a\\ufffdb\","
+                        "\"inf\":null}\n]\n");
     free(json);
     store_table_free(&v);
 
     /* Reals round-trip; an empty result still has a CSV header and an empty JSON array. */
-    assert_int_equal(store_select(s, "SELECT 1.0/3 AS third, -0.0014 AS logp, 'CCO' AS smiles "
-                                     "WHERE 0",
+    assert_int_equal(store_select(s,
+                                  "SELECT 1.0/3 AS third, -0.0014 AS logp, 'CCO' AS smiles "
+                                  "WHERE 0",
                                   NULL, 0, &v, &err),
                      0);
     csv = render(&v, STORE_FORMAT_CSV, 0);
@@ -785,8 +823,9 @@ static void test_output_escaping(void **state) {
     store_table_free(&v);
 
     /* Table: numbers right-aligned, text left, width in code points, long cells cut. */
-    assert_int_equal(store_select(s, "SELECT 'é' AS s, 5 AS n UNION ALL SELECT 'abcdefghij', 123 "
-                                     "UNION ALL SELECT NULL, NULL",
+    assert_int_equal(store_select(s,
+                                  "SELECT 'é' AS s, 5 AS n UNION ALL SELECT 'abcdefghij', 123 "
+                                  "UNION ALL SELECT NULL, NULL",
                                   NULL, 0, &v, &err),
                      0);
     char *tab = render(&v, STORE_FORMAT_TABLE, 8);
@@ -893,8 +932,9 @@ static void test_json_builder(void **state) {
     cv_json_end_object(&j);
     const char *s = cv_json_text(&j, NULL);
     assert_non_null(s);
-    assert_string_equal(s, "{\"preset\": \"tiny\", \"lr\": 0.0004, \"bad\": null, \"seed\": -3, "
-                           "\"path\": \"a\\\"b\\\\c\\n\", \"none\": null, \"props\": [\"qed\",\"sa\"]}");
+    assert_string_equal(
+        s, "{\"preset\": \"tiny\", \"lr\": 0.0004, \"bad\": null, \"seed\": -3, "
+           "\"path\": \"a\\\"b\\\\c\\n\", \"none\": null, \"props\": [\"qed\",\"sa\"]}");
     /* Accepted by the JSON CHECK constraint of runs.config. */
     TmpDb t;
     Store *db = open_fresh(&t, "json.db");

@@ -64,8 +64,11 @@ static void test_tokenizer_rejects(void **state) {
 }
 
 static const char *const MOLS[] = {
-    "CCN(Cc1ccc(OC)c(OC)c1)C(=O)c1ccsc1", "Cc1ccc(/C=C2\\SC(N3CC[NH2+]CC3)=NC2=O)cc1",
-    "CN1C[C@@H]([NH2+][C@H](c2cccs2)C2CC2)CC1=O", "ClC(Br)CI", "C%10CC%10",
+    "CCN(Cc1ccc(OC)c(OC)c1)C(=O)c1ccsc1",
+    "Cc1ccc(/C=C2\\SC(N3CC[NH2+]CC3)=NC2=O)cc1",
+    "CN1C[C@@H]([NH2+][C@H](c2cccs2)C2CC2)CC1=O",
+    "ClC(Br)CI",
+    "C%10CC%10",
 };
 #define NMOLS (sizeof MOLS / sizeof MOLS[0])
 
@@ -148,7 +151,9 @@ static void test_vocab_save_load(void **state) {
     vocab_free(&w);
 
     /* malformed files are refused, naming file and line */
-    const char *bad[] = {"", "chemvae-vocab 2\n<pad>\n", "chemvae-vocab 1\n<start>\n<pad>\n<end>\n<unk>\n",
+    const char *bad[] = {"",
+                         "chemvae-vocab 2\n<pad>\n",
+                         "chemvae-vocab 1\n<start>\n<pad>\n<end>\n<unk>\n",
                          "chemvae-vocab 1\n<pad>\n<start>\n<end>\n<unk>\nC\nC\n",
                          "chemvae-vocab 1\n<pad>\n<start>\n<end>\n<unk>\n\nC\n",
                          "chemvae-vocab 1\n<pad>\n<start>\n"};
@@ -181,9 +186,9 @@ static void test_onehot(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tokenizer_rules),    cmocka_unit_test(test_tokenizer_rejects),
+        cmocka_unit_test(test_tokenizer_rules),       cmocka_unit_test(test_tokenizer_rejects),
         cmocka_unit_test(test_vocab_build_roundtrip), cmocka_unit_test(test_vocab_encode_errors),
-        cmocka_unit_test(test_vocab_save_load),    cmocka_unit_test(test_onehot),
+        cmocka_unit_test(test_vocab_save_load),       cmocka_unit_test(test_onehot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,8 @@
  * mean (C) cache (may be NULL); run_mean, run_var (C) updated in place when both are
  * non-NULL (needs N >= 2 for the unbiased variance; with N == 1 they are left alone). */
 void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
-                             float *run_var, const float *x, const float *gamma,
-                             const float *beta, size_t N, size_t C, float momentum, float eps);
+                             float *run_var, const float *x, const float *gamma, const float *beta,
+                             size_t N, size_t C, float momentum, float eps);
 
 /* Eval-mode forward with running statistics. y == x allowed. */
 void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
@@ -46,8 +46,7 @@ void batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const flo
 
 /* Backward of the train-mode forward: dx (N, C) += ..., dgamma (C) += Σ dy⊙xhat,
  * dbeta (C) += Σ dy. Needs the xhat and rstd of that forward. */
-void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                        const float *xhat, const float *rstd, const float *gamma, size_t N,
-                        size_t C);
+void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+                        const float *rstd, const float *gamma, size_t N, size_t C);
 
 #endif

@@ -28,18 +28,18 @@
 typedef struct {
     VaeConfig cfg;
     int n_vocab;
-    char **vocab;                              /* (n_vocab) owned token strings */
+    char **vocab; /* (n_vocab) owned token strings */
     int P;
     char prop_names[CKPT_MAX_PROPS][CKPT_NAME_MAX];
     double prop_mean[CKPT_MAX_PROPS], prop_std[CKPT_MAX_PROPS];
-    long epoch;      /* epochs completed */
-    long step;       /* optimizer steps taken (Adam t) */
+    long epoch; /* epochs completed */
+    long step;  /* optimizer steps taken (Adam t) */
     uint64_t seed;
-    double best_val; /* best validation loss so far */
-    double best_exact; /* best validation teacher-forced exact-string accuracy so far */
-    double lr_scale;   /* plateau decay: the learning rate's scale (0 in old files = 1) */
-    double plateau_best; /* plateau decay: best validation CE so far */
-    long plateau_wait;   /* plateau decay: epochs since it improved */
+    double best_val;          /* best validation loss so far */
+    double best_exact;        /* best validation teacher-forced exact-string accuracy so far */
+    double lr_scale;          /* plateau decay: the learning rate's scale (0 in old files = 1) */
+    double plateau_best;      /* plateau decay: best validation CE so far */
+    long plateau_wait;        /* plateau decay: epochs since it improved */
     char train_options[2048]; /* the trainer's options, one line, for exact resume */
     char dataset_hash[17];    /* hash of the dataset file trained on ("" if unknown) */
     char written_by[96];      /* "chemvae VERSION COMMIT" of the build that wrote the file

@@ -38,8 +38,8 @@ typedef struct ChemMol ChemMol;
 
 typedef struct {
     double mw, logp, qed, sa, penalized_logp;
-    int num_atoms;         /* heavy atoms */
-    int largest_ring;      /* 0 when acyclic */
+    int num_atoms;    /* heavy atoms */
+    int largest_ring; /* 0 when acyclic */
 } ChemScores;
 
 /* Parses `smiles`. Returns a molecule, or NULL when the SMILES is invalid (including an

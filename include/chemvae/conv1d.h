@@ -30,14 +30,13 @@ void conv1d_forward(float *y, float *col, float *scratch, const float *x, const 
 /* dx (B, L, Cin) += ∂/∂x, dW (Cout, Cin, K) += ∂/∂W, db (Cout) += Σ dy, from
  * dy (B, Lo, Cout) and the `col` filled by the matching forward; uses scratch. */
 void conv1d_backward(float *dx, float *dw, float *db, float *scratch, const float *dy,
-                     const float *col, const float *w, size_t B, size_t L, size_t Cin,
-                     size_t Cout, size_t K);
+                     const float *col, const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
+                     size_t K);
 
 /* Plain-loop twins (no col, no scratch). Same contracts; backward reads x directly. */
 void conv1d_forward_naive(float *y, const float *x, const float *w, const float *b, size_t B,
                           size_t L, size_t Cin, size_t Cout, size_t K);
 void conv1d_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
-                           const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
-                           size_t K);
+                           const float *w, size_t B, size_t L, size_t Cin, size_t Cout, size_t K);
 
 #endif

@@ -39,7 +39,7 @@ typedef struct {
     const char *raw;           /* original bytes up to and including the line end that closes
                                   the record (of a CRLF only the CR) */
     size_t raw_len;
-    const char *error;         /* NULL, or why the record is not valid CSV (nfields == 0) */
+    const char *error; /* NULL, or why the record is not valid CSV (nfields == 0) */
 } CsvinRecord;
 
 /* Called once per record; return 0 to continue, non-zero to stop (csvin_feed/finish then
@@ -71,8 +71,8 @@ void csvin_close(Csvin *r); /* NULL-safe */
 /* Convenience: opens `path` ("-" = stdin), plain or gzip-compressed (detected from the
  * bytes, not the name), streams it through a reader in 64 KiB chunks.
  * I/O errors, including a damaged gzip stream, are CV_ERR_IO naming the path. */
-CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn,
-                         void *user, CvError *err);
+CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
+                         CvError *err);
 
 /* Writes s[0..len) as one CSV field (quoted when it contains the delimiter ',', a quote, a
  * line end or leading/trailing space; quotes doubled). Bytes below 0x20 other than tab,

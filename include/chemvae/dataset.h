@@ -19,9 +19,10 @@
  * (magic "CVDSET\0\0", format version, N, T, V, P, id_bytes, per-split counts, seed,
  * ratios, vocab hash, section sizes), then vocab tokens (NUL-separated), property names
  * (NUL-separated), prop_mean, prop_std, ids, lengths, props, split, smiles_off (N+1 uint64),
- * smiles, and a trailing FNV-1a 64 checksum (cv_fnv1a64) of everything before it. dataset_load reads the file in
- * one read and points the arrays into that buffer (no per-row work except a bounds check of
- * the ids); a truncated, corrupted, foreign or newer-version file is refused by name.
+ * smiles, and a trailing FNV-1a 64 checksum (cv_fnv1a64) of everything before it. dataset_load
+ * reads the file in one read and points the arrays into that buffer (no per-row work except a
+ * bounds check of the ids); a truncated, corrupted, foreign or newer-version file is refused by
+ * name.
  *
  * One-hot batches are never stored: dataset_fill_onehot expands ids on the fly.
  * Ownership: a CvDataset owns one buffer (blob) holding every array plus its vocab and
@@ -67,17 +68,17 @@ typedef struct {
 } CvDataset;
 
 typedef struct {
-    size_t T;                      /* max row length incl. <end>; default 120 */
-    double ratios[CV_NSPLITS];     /* train/valid/test, >= 0, sum > 0; default .8/.1/.1 */
-    uint64_t seed;                 /* split seed; default 42 */
-    int unk_ok;                    /* with a given vocab: unknown token → <unk> (else error) */
-    const uint8_t *split;          /* (n) CV_SPLIT_* labels to use as they are (e.g. MOSES's
-                                      own split); NULL = seeded shuffle with ratios/seed.
-                                      When given, the stored ratios are the realized shares. */
-    size_t n_shuffled;             /* without split: only rows [0, n_shuffled) go through the
-                                      seeded shuffle, rows from n_shuffled on are train (extra
-                                      training data that must not move the valid/test split);
-                                      0 = every row is shuffled */
+    size_t T;                  /* max row length incl. <end>; default 120 */
+    double ratios[CV_NSPLITS]; /* train/valid/test, >= 0, sum > 0; default .8/.1/.1 */
+    uint64_t seed;             /* split seed; default 42 */
+    int unk_ok;                /* with a given vocab: unknown token → <unk> (else error) */
+    const uint8_t *split;      /* (n) CV_SPLIT_* labels to use as they are (e.g. MOSES's
+                                  own split); NULL = seeded shuffle with ratios/seed.
+                                  When given, the stored ratios are the realized shares. */
+    size_t n_shuffled;         /* without split: only rows [0, n_shuffled) go through the
+                                  seeded shuffle, rows from n_shuffled on are train (extra
+                                  training data that must not move the valid/test split);
+                                  0 = every row is shuffled */
 } CvDatasetOptions;
 
 /* Fills *o with the defaults above. */

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 /* y (N, O) = x (N, I) · W(O, I)ᵀ + b (O); b may be NULL (no bias). */
-void dense_forward(float *y, const float *x, const float *w, const float *b, size_t N,
-                   size_t In, size_t O);
+void dense_forward(float *y, const float *x, const float *w, const float *b, size_t N, size_t In,
+                   size_t O);
 void dense_forward_naive(float *y, const float *x, const float *w, const float *b, size_t N,
                          size_t In, size_t O);
 

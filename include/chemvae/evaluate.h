@@ -22,11 +22,11 @@
 typedef struct {
     size_t n_recon, recon_hits;
     double reconstruction;
-    double recon_tanimoto;  /* mean Tanimoto (Morgan r2, 1024 bits) input vs greedy decode,
-                               0 for an invalid decode */
-    size_t n_stoch;          /* molecules in the stochastic protocol (0 = not run) */
-    double stoch_recon;      /* JT-VAE's protocol: share of 10 encodings (z ~ q(z|x)) x 10
-                                decodes (sampled at temperature 1) equal to the input */
+    double recon_tanimoto; /* mean Tanimoto (Morgan r2, 1024 bits) input vs greedy decode,
+                              0 for an invalid decode */
+    size_t n_stoch;        /* molecules in the stochastic protocol (0 = not run) */
+    double stoch_recon;    /* JT-VAE's protocol: share of 10 encodings (z ~ q(z|x)) x 10
+                              decodes (sampled at temperature 1) equal to the input */
     size_t n_prior, n_valid, n_unique, n_novel;
     double validity, uniqueness, novelty, int_div;
     size_t fail[SMILES_FAIL_COUNT]; /* prior decodes by failure class */

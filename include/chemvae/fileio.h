@@ -26,8 +26,8 @@ CvStatus cv_read_file(const char *path, char **data, size_t *len, CvError *err);
  * removed when the same target is opened again. */
 typedef struct {
     FILE *fp;
-    int stream;         /* writing `path` itself (a device, FIFO or socket) */
-    char path[4096];    /* the target, symlinks resolved */
+    int stream;      /* writing `path` itself (a device, FIFO or socket) */
+    char path[4096]; /* the target, symlinks resolved */
     char tmp[4160];
 } CvAtomicFile;
 

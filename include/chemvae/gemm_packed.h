@@ -36,13 +36,12 @@ size_t nn_packed_floats(size_t N, size_t K);
 
 /* Packs w (N, K) with row stride ldw >= K into `storage` (nn_packed_floats(N, K) floats)
  * and describes it in *p; p->data = storage. w is only read. */
-void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N,
-                     size_t K, NnPackKind kind);
+void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N, size_t K,
+                     NnPackKind kind);
 
 /* c (M, N) = a (M, K) · Wᵀ, overwriting c; row strides lda >= K and ldc >= N. Allocates
  * nothing and writes only rows [0, M) of c, so calls on disjoint rows may run in
  * parallel threads. M = 0 does nothing. */
-void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,
-                    size_t M);
+void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p, size_t M);
 
 #endif

@@ -54,7 +54,7 @@ typedef struct {
     size_t const_dim; /* D (token mode) */
     size_t vocab;     /* V (token mode); 0 = dense mode only */
     size_t max_B, max_T;
-    int const_all;    /* token mode: c enters every layer, the token only the last */
+    int const_all; /* token mode: c enters every layer, the token only the last */
 } GruConfig;
 
 /* Input width I_l of layer l (the columns of W_ih[l]) under cfg's mode. */
@@ -90,7 +90,7 @@ typedef struct {
     size_t infer_B;               /* batch of the current inference */
     float *packed_store;          /* (2L, nn_packed_floats(3H, H)) packed inference weights */
     NnPacked whh_p[GRU_MAX_LAYERS], wih_p[GRU_MAX_LAYERS]; /* W_hh[l], W_ih[l] (l >= 1) */
-    NnPackKind pack_kind;         /* kernel for inference (AUTO after gru_init; tests vary) */
+    NnPackKind pack_kind; /* kernel for inference (AUTO after gru_init; tests vary) */
 } Gru;
 
 /* Allocates all caches for cfg->max_B, cfg->max_T. CV_ERR_INVALID on a bad config
@@ -103,8 +103,8 @@ void gru_free(Gru *g);
 /* Registers the weights in `p` under PyTorch state_dict names
  * "<prefix>.weight_ih_l0", "<prefix>.weight_hh_l0", "<prefix>.bias_ih_l0",
  * "<prefix>.bias_hh_l0", then l1 ...: 4 consecutive ids per layer from *first_id. */
-CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg,
-                        size_t *first_id, CvError *err);
+CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, size_t *first_id,
+                        CvError *err);
 /* Fills w with data views and dw (may be NULL) with grad views of the tensors registered
  * by gru_params_add (the table must be allocated). */
 void gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t first_id,
@@ -112,8 +112,7 @@ void gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t fi
 
 /* Dense-mode forward: x (T, B, I); h0 (L, B, H) or NULL for zeros. B <= max_B,
  * 1 <= T <= max_T. Output: gru_output(). */
-void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
-                 size_t T);
+void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B, size_t T);
 /* Token-mode forward: c (B, D), tok (T, B) ids in [0, V); h0 as above. */
 void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
                         const float *h0, size_t B, size_t T);
@@ -123,22 +122,21 @@ const float *gru_output(const Gru *g);
 
 /* Dense-mode backward from dout (T, B, H) = ∂loss/∂gru_output():
  * dw += ∂/∂weights, dx (T, B, I) += ∂/∂x, dh0 (L, B, H) += ∂/∂h0. */
-void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
-                  const float *dout, float *dx, float *dh0);
+void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, const float *dout,
+                  float *dx, float *dh0);
 /* Token-mode backward: dc (B, D) += ∂/∂c; the rest as above. */
 void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
                          const int32_t *tok, const float *dout, float *dc, float *dh0);
 
 /* Plain-loop twins of the four calls above (same caches, same contracts). */
-void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0,
-                       size_t B, size_t T);
-void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c,
-                              const int32_t *tok, const float *h0, size_t B, size_t T);
+void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                       size_t T);
+void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                              const float *h0, size_t B, size_t T);
 void gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
                         const float *dout, float *dx, float *dh0);
 void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
-                               const int32_t *tok, const float *dout, float *dc,
-                               float *dh0);
+                               const int32_t *tok, const float *dout, float *dc, float *dh0);
 
 /* Batched inference keeping only the last state (L, B, H): for greedy / temperature
  * decoding of many z at once, one token at a time. begin sets the state to h0 (L, B, H)
@@ -155,8 +153,8 @@ const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *t
  * returns the top-layer state of row b0 (rows b0..b1-1 follow, stride H). Calls on
  * disjoint row ranges touch disjoint memory and may run in parallel threads, provided
  * the BLAS is single-threaded meanwhile (see nn_parallel_rows). */
-const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
-                                        size_t b0, size_t b1);
+const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok, size_t b0,
+                                        size_t b1);
 /* Exchanges rows i and j (< B) of the inference state in every layer (and of the c
  * projection in token mode): lets a decoder keep its unfinished sequences in a prefix. */
 void gru_infer_swap_rows(Gru *g, size_t i, size_t j);

@@ -19,8 +19,8 @@
 #include "chemvae/vae.h"
 
 typedef struct {
-    int epochs_run, best_epoch;          /* best_epoch 0 = the head as it came */
-    double mae_before[CKPT_MAX_PROPS];   /* validation MAE, real units */
+    int epochs_run, best_epoch;        /* best_epoch 0 = the head as it came */
+    double mae_before[CKPT_MAX_PROPS]; /* validation MAE, real units */
     double mae_after[CKPT_MAX_PROPS];
 } HeadRefitReport;
 

@@ -26,17 +26,17 @@
 #include "chemvae/vocab.h"
 
 typedef enum {
-    INGEST_BAD_CSV = 0,      /* not valid CSV (broken quoting) */
-    INGEST_BAD_FIELDS,       /* field count differs from the header */
-    INGEST_NO_SMILES,        /* SMILES field empty */
-    INGEST_BAD_SMILES,       /* RDKit cannot parse it, or it holds binary/whitespace bytes */
-    INGEST_NO_PROP,          /* a property field is empty */
-    INGEST_BAD_PROP,         /* a property field is not a finite number */
-    INGEST_TOO_LONG,         /* more than T-1 tokens after canonicalization */
-    INGEST_UNTOKENIZABLE,    /* canonical SMILES has a character the tokenizer refuses */
-    INGEST_UNKNOWN_TOKEN,    /* token not in the given vocabulary (without unk_ok) */
-    INGEST_CHEM_ERROR,       /* RDKit failed to score a molecule it parsed */
-    INGEST_BAD_SPLIT,        /* --split-col value is not train / valid / test */
+    INGEST_BAD_CSV = 0,   /* not valid CSV (broken quoting) */
+    INGEST_BAD_FIELDS,    /* field count differs from the header */
+    INGEST_NO_SMILES,     /* SMILES field empty */
+    INGEST_BAD_SMILES,    /* RDKit cannot parse it, or it holds binary/whitespace bytes */
+    INGEST_NO_PROP,       /* a property field is empty */
+    INGEST_BAD_PROP,      /* a property field is not a finite number */
+    INGEST_TOO_LONG,      /* more than T-1 tokens after canonicalization */
+    INGEST_UNTOKENIZABLE, /* canonical SMILES has a character the tokenizer refuses */
+    INGEST_UNKNOWN_TOKEN, /* token not in the given vocabulary (without unk_ok) */
+    INGEST_CHEM_ERROR,    /* RDKit failed to score a molecule it parsed */
+    INGEST_BAD_SPLIT,     /* --split-col value is not train / valid / test */
     INGEST_NKINDS
 } IngestReject;
 
@@ -64,17 +64,17 @@ typedef struct {
                                Same SMILES column option; the property columns must be there
                                by the same names (computed ones are computed alike). */
     size_t n_train_files;
-    const char *reject_path;/* reject CSV; NULL = none */
-    int threads;            /* 0 = number of online CPUs */
-    int progress;           /* draw a progress bar on stderr when it is a terminal */
+    const char *reject_path; /* reject CSV; NULL = none */
+    int threads;             /* 0 = number of online CPUs */
+    int progress;            /* draw a progress bar on stderr when it is a terminal */
 } IngestOptions;
 
 typedef struct {
     size_t rows, accepted, rejected, duplicates;
     size_t by_kind[INGEST_NKINDS];
     size_t P_read, P_computed;
-    size_t train_extra;     /* accepted rows that came from train_files */
-    double seconds;         /* wall time of ingest_csv */
+    size_t train_extra; /* accepted rows that came from train_files */
+    double seconds;     /* wall time of ingest_csv */
 } IngestStats;
 
 /* Fills *o with the defaults (everything NULL/0, ds = dataset_options_default). */
@@ -85,7 +85,7 @@ void ingest_options_default(IngestOptions *o);
  * SMILES column, a --props column missing, unknown --compute name), CV_ERR_EMPTY (no row
  * accepted; the message gives the counts and the most common reject reason).
  * *stats (may be NULL) is filled in every case that got past the header. */
-CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
-                    IngestStats *stats, CvError *err);
+CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds, IngestStats *stats,
+                    CvError *err);
 
 #endif

@@ -29,10 +29,10 @@
 
 typedef struct {
     CvBuf out;
-    int depth;                         /* open objects / arrays */
+    int depth;                                 /* open objects / arrays */
     unsigned char has_item[CV_JSON_MAX_DEPTH]; /* a value was written at this depth */
-    int after_key;                     /* a key was written, its value comes next */
-    int failed;                        /* out of memory: the text is incomplete */
+    int after_key;                             /* a key was written, its value comes next */
+    int failed;                                /* out of memory: the text is incomplete */
 } CvJson;
 
 void cv_json_begin_object(CvJson *j);
@@ -44,7 +44,7 @@ void cv_json_key(CvJson *j, const char *key);
 
 void cv_json_string(CvJson *j, const char *s); /* NULL = null */
 void cv_json_int(CvJson *j, int64_t v);
-void cv_json_double(CvJson *j, double v);      /* shortest %.*g that reads back the same */
+void cv_json_double(CvJson *j, double v); /* shortest %.*g that reads back the same */
 void cv_json_bool(CvJson *j, int v);
 void cv_json_null(CvJson *j);
 /* A value that is already JSON text (e.g. a stored config), inserted as it is. */

@@ -1,8 +1,8 @@
-/* latent.h — decoding strategies on top of vae_decode (README "Sampling", "Optimizing"): batched greedy and
- * temperature decoding of many latent vectors, several attempts per vector, every decoded
- * string validated and scored by RDKit (chem module), duplicates folded with counts;
- * latent vectors from the prior N(0, I) or around an encoded molecule; linear and
- * spherical paths between two latent vectors.
+/* latent.h — decoding strategies on top of vae_decode (README "Sampling", "Optimizing"): batched
+ * greedy and temperature decoding of many latent vectors, several attempts per vector, every
+ * decoded string validated and scored by RDKit (chem module), duplicates folded with counts; latent
+ * vectors from the prior N(0, I) or around an encoded molecule; linear and spherical paths between
+ * two latent vectors.
  *
  * Dimension letters: N latent vectors, Z latent size, K attempts per vector.
  * Ownership: a LatentMol owns its strings (latent_mols_free); a LatentUniq owns its
@@ -23,10 +23,10 @@
 
 /* One decoded string and what RDKit says about it. */
 typedef struct {
-    char *raw;         /* the decoded string exactly as produced (owned; "" for an empty row) */
-    char *canonical;   /* canonical SMILES when valid (owned), else NULL */
-    int valid;         /* 1 when RDKit parses raw into a molecule with >= 1 atom */
-    ChemScores scores; /* true RDKit scores when valid, else zeroed */
+    char *raw;             /* the decoded string exactly as produced (owned; "" for an empty row) */
+    char *canonical;       /* canonical SMILES when valid (owned), else NULL */
+    int valid;             /* 1 when RDKit parses raw into a molecule with >= 1 atom */
+    ChemScores scores;     /* true RDKit scores when valid, else zeroed */
     SmilesFailure failure; /* why an invalid string failed (smiles_failure_classify),
                               SMILES_OK if valid */
 } LatentMol;
@@ -72,7 +72,7 @@ typedef struct {
 typedef struct {
     LatentUniqEntry *items; /* (n) in order of first appearance */
     size_t n, cap;
-    uint32_t *slots;        /* (nslots) open addressing: item index + 1, 0 = empty */
+    uint32_t *slots; /* (nslots) open addressing: item index + 1, 0 = empty */
     size_t nslots;
 } LatentUniq;
 
@@ -104,7 +104,8 @@ void latent_sample_around(CvRng *rng, const float *center, float radius, float *
 CvStatus latent_encode_smiles(Vae *vae, const CvVocab *vocab, const char *smiles, float *mu,
                               char **canonical, CvError *err);
 
-/* ---- similarity (Morgan r = 2, LATENT_FP_BITS bits, as in the JT-VAE protocol) ---------------- */
+/* ---- similarity (Morgan r = 2, LATENT_FP_BITS bits, as in the JT-VAE protocol) ----------------
+ */
 
 #define LATENT_FP_BITS 2048
 #define LATENT_FP_WORDS (LATENT_FP_BITS / 64)

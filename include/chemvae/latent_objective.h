@@ -63,7 +63,7 @@ double latent_objective_true(const LatentObjective *obj, const ChemScores *s);
  * z-scored outputs y. CV_ERR_INVALID names a property the head does not predict and lists
  * what it does. */
 CvStatus latent_objective_bind(const LatentObjective *obj, size_t P, const char *const *names,
-                               const double *mean, const double *std, double *wz,
-                               double *offset, CvError *err);
+                               const double *mean, const double *std, double *wz, double *offset,
+                               CvError *err);
 
 #endif

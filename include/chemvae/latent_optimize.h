@@ -1,5 +1,5 @@
-/* latent_optimize.h — gradient ascent on the property head in latent space (README "Sampling", "Optimizing"),
- * with RDKit-true scoring of everything decoded along the way and the JT-VAE
+/* latent_optimize.h — gradient ascent on the property head in latent space (README "Sampling",
+ * "Optimizing"), with RDKit-true scoring of everything decoded along the way and the JT-VAE
  * constrained-optimization bookkeeping.
  *
  * For S starts z0 (S, Z) at once (batched through the head and the decoder):
@@ -26,13 +26,13 @@
 #include "chemvae/latent_objective.h"
 
 typedef struct {
-    size_t steps;          /* gradient steps */
-    double lr;             /* step length in latent units, > 0 */
-    double prior;          /* λ >= 0 of the λ·½‖z‖² penalty */
-    double trust_radius;   /* > 0: stay within this distance of z0; 0: no trust region */
-    size_t decode_every;   /* >= 1 */
+    size_t steps;        /* gradient steps */
+    double lr;           /* step length in latent units, > 0 */
+    double prior;        /* λ >= 0 of the λ·½‖z‖² penalty */
+    double trust_radius; /* > 0: stay within this distance of z0; 0: no trust region */
+    size_t decode_every; /* >= 1 */
     LatentDecodeOpts decode;
-    double delta;          /* similarity threshold; < 0: unconstrained */
+    double delta; /* similarity threshold; < 0: unconstrained */
 } LatentOptConfig;
 
 /* Defaults (chosen by a small sweep of plogp runs from 20 ZINC starts on a `small` model:
@@ -42,14 +42,14 @@ typedef struct {
 void latent_opt_config_default(LatentOptConfig *c);
 
 typedef struct {
-    const char *start_smiles; /* canonical start molecule (borrowed), NULL for a latent start */
-    double start_score;       /* true objective of the start molecule (NaN without one) */
+    const char *start_smiles;    /* canonical start molecule (borrowed), NULL for a latent start */
+    double start_score;          /* true objective of the start molecule (NaN without one) */
     double head_start, head_end; /* head value at z0 and at the final z */
-    size_t decoded, valid;    /* decodes of this start and the valid ones */
-    char *best_smiles;        /* owned; NULL when nothing counted */
+    size_t decoded, valid;       /* decodes of this start and the valid ones */
+    char *best_smiles;           /* owned; NULL when nothing counted */
     double best_score, best_sim; /* NaN when nothing counted / no start molecule */
     size_t best_step;
-    char *best_any_smiles;    /* owned; best valid regardless of similarity */
+    char *best_any_smiles; /* owned; best valid regardless of similarity */
     double best_any_score, best_any_sim;
     int success;
     double improvement;

@@ -24,11 +24,11 @@
 #define NN_PARAM_MAX_DIMS 4
 
 typedef struct {
-    char name[NN_PARAM_NAME_MAX]; /* e.g. "enc.conv1.w" */
-    int ndim;                     /* 1..NN_PARAM_MAX_DIMS */
+    char name[NN_PARAM_NAME_MAX];    /* e.g. "enc.conv1.w" */
+    int ndim;                        /* 1..NN_PARAM_MAX_DIMS */
     size_t shape[NN_PARAM_MAX_DIMS]; /* PyTorch order, e.g. (Cout, Cin, K) */
-    size_t n;                     /* product of shape */
-    size_t off;                   /* offset in floats into data/grad/m/v */
+    size_t n;                        /* product of shape */
+    size_t off;                      /* offset in floats into data/grad/m/v */
 } NnParamInfo;
 
 enum {
@@ -39,10 +39,10 @@ enum {
 typedef struct {
     NnParamInfo *info; /* (count) */
     size_t count, cap;
-    size_t total;      /* floats in each buffer, including alignment gaps */
-    float *data;       /* (total) parameters; NULL before nn_params_alloc */
-    float *grad;       /* (total) or NULL */
-    float *m, *v;      /* (total) Adam moments or NULL */
+    size_t total; /* floats in each buffer, including alignment gaps */
+    float *data;  /* (total) parameters; NULL before nn_params_alloc */
+    float *grad;  /* (total) or NULL */
+    float *m, *v; /* (total) Adam moments or NULL */
 } NnParams;
 
 /* Zeroes the table (same as `NnParams p = {0}`). */
@@ -51,8 +51,8 @@ void nn_params_init(NnParams *p);
 /* Registers a tensor of `ndim` dims `shape[0..ndim)` (all > 0). Must be called before
  * nn_params_alloc. Writes its index to *id (may be NULL). Fails with CV_ERR_INVALID on a
  * duplicate or too-long name, bad ndim or zero dim, or after allocation; CV_ERR_NOMEM. */
-CvStatus nn_params_add(NnParams *p, const char *name, int ndim, const size_t *shape,
-                       size_t *id, CvError *err);
+CvStatus nn_params_add(NnParams *p, const char *name, int ndim, const size_t *shape, size_t *id,
+                       CvError *err);
 
 /* Allocates data (zeroed) and, per `flags`, grad (zeroed) and m, v (zeroed), with
  * 64-byte alignment. Call once. CV_ERR_NOMEM on failure (table left freeable). */

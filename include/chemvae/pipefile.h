@@ -40,14 +40,14 @@ typedef struct {
 } PipeWords;
 
 typedef struct {
-    char *name;         /* unique within the file, at most PIPEFILE_MAX_STAGE_NAME bytes */
-    char *command;      /* chemvae subcommand */
-    PipeWords args;     /* expanded words, may contain the literal ${RUN} */
-    PipeWords inputs;   /* input file paths */
-    PipeWords outputs;  /* output file paths */
-    PipeWords resume;   /* words appended when continuing an interrupted run */
-    char *prebuilt;     /* NULL-able */
-    int line;           /* line of the `stage` directive */
+    char *name;        /* unique within the file, at most PIPEFILE_MAX_STAGE_NAME bytes */
+    char *command;     /* chemvae subcommand */
+    PipeWords args;    /* expanded words, may contain the literal ${RUN} */
+    PipeWords inputs;  /* input file paths */
+    PipeWords outputs; /* output file paths */
+    PipeWords resume;  /* words appended when continuing an interrupted run */
+    char *prebuilt;    /* NULL-able */
+    int line;          /* line of the `stage` directive */
 } PipeStage;
 
 typedef struct {

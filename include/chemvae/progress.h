@@ -9,11 +9,11 @@
 
 typedef struct {
     char label[32];
-    size_t total;     /* 0 = unknown (no bar, no ETA) */
+    size_t total; /* 0 = unknown (no bar, no ETA) */
     size_t done;
-    double t_start;   /* seconds, monotonic */
+    double t_start; /* seconds, monotonic */
     double t_drawn;
-    int enabled;      /* draw at all (stderr is a tty) */
+    int enabled; /* draw at all (stderr is a tty) */
 } CvProgress;
 
 /* Monotonic wall-clock seconds. */

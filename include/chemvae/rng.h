@@ -9,7 +9,7 @@
 
 typedef struct {
     uint64_t s[4];
-    int has_spare;   /* Box-Muller produces normals in pairs */
+    int has_spare; /* Box-Muller produces normals in pairs */
     float spare;
 } CvRng;
 

@@ -57,8 +57,16 @@ int smiles_constrain_parse(const char *name, int *mode);
 #define SMILES_MAX_DEPTH 32
 #define SMILES_MAX_RINGS 100 /* digits 1-9 and %10-%99 */
 
-enum { SMILES_TOK_SPECIAL, SMILES_TOK_ATOM, SMILES_TOK_BOND, SMILES_TOK_OPEN, SMILES_TOK_CLOSE,
-       SMILES_TOK_RING, SMILES_TOK_DOT, SMILES_TOK_UNKNOWN };
+enum {
+    SMILES_TOK_SPECIAL,
+    SMILES_TOK_ATOM,
+    SMILES_TOK_BOND,
+    SMILES_TOK_OPEN,
+    SMILES_TOK_CLOSE,
+    SMILES_TOK_RING,
+    SMILES_TOK_DOT,
+    SMILES_TOK_UNKNOWN
+};
 
 typedef struct {
     uint8_t kind;     /* SMILES_TOK_* */
@@ -75,8 +83,8 @@ typedef struct {
 
 typedef struct {
     int V;
-    int end_id; /* the vocabulary's <end> */
-    int n_cls;  /* atom classes */
+    int end_id;       /* the vocabulary's <end> */
+    int n_cls;        /* atom classes */
     SmilesToken *tok; /* (V) */
 } SmilesGrammar;
 
@@ -99,19 +107,19 @@ typedef struct {
     int16_t branch_atom[SMILES_MAX_DEPTH];
     int16_t ring_atom[SMILES_MAX_RINGS]; /* -1 = closed */
     uint8_t ring_order[SMILES_MAX_RINGS];
-    int8_t left[SMILES_MAX_ATOMS];       /* valence units left per atom */
-    uint8_t arom[SMILES_MAX_ATOMS];      /* 1 aromatic atom, + aromatic bonds (saturating) */
-    int16_t parent[SMILES_MAX_ATOMS];    /* chain neighbour the atom was bonded to, -1 none */
-    uint8_t open_at[SMILES_MAX_ATOMS];   /* open ring digits on the atom */
-    uint8_t pi[SMILES_MAX_ATOMS];        /* still owes its Kekulé double bond */
-    uint8_t deg[SMILES_MAX_ATOMS];       /* bonded neighbours so far */
-    uint8_t dbl[SMILES_MAX_ATOMS];       /* has a bond of order >= 2 */
-    int8_t dv[SMILES_MAX_ATOMS];         /* token's dv */
-    uint8_t kek_c[SMILES_MAX_ATOMS];     /* token's kek_c */
-    uint8_t n_nb[SMILES_MAX_ATOMS];      /* aromatic-bond neighbours (up to 4) */
+    int8_t left[SMILES_MAX_ATOMS];     /* valence units left per atom */
+    uint8_t arom[SMILES_MAX_ATOMS];    /* 1 aromatic atom, + aromatic bonds (saturating) */
+    int16_t parent[SMILES_MAX_ATOMS];  /* chain neighbour the atom was bonded to, -1 none */
+    uint8_t open_at[SMILES_MAX_ATOMS]; /* open ring digits on the atom */
+    uint8_t pi[SMILES_MAX_ATOMS];      /* still owes its Kekulé double bond */
+    uint8_t deg[SMILES_MAX_ATOMS];     /* bonded neighbours so far */
+    uint8_t dbl[SMILES_MAX_ATOMS];     /* has a bond of order >= 2 */
+    int8_t dv[SMILES_MAX_ATOMS];       /* token's dv */
+    uint8_t kek_c[SMILES_MAX_ATOMS];   /* token's kek_c */
+    uint8_t n_nb[SMILES_MAX_ATOMS];    /* aromatic-bond neighbours (up to 4) */
     int16_t nb[SMILES_MAX_ATOMS][4];
-    uint8_t n_adj[SMILES_MAX_ATOMS];     /* every bonded neighbour (up to 8): a ring closure
-                                            must not bond two atoms twice */
+    uint8_t n_adj[SMILES_MAX_ATOMS]; /* every bonded neighbour (up to 8): a ring closure
+                                        must not bond two atoms twice */
     int16_t adj[SMILES_MAX_ATOMS][8];
 } SmilesState;
 

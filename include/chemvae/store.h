@@ -1,11 +1,10 @@
 /* store.h — the results database (SQLite). src/store/ is the only code that includes
  * sqlite3.h; everything else records and reads results through this API.
  *
- * Schema (README "Results database", version STORE_SCHEMA_VERSION in PRAGMA user_version, application_id
- * STORE_APPLICATION_ID):
- *   runs(id, kind, status, started_at, finished_at, config, model_path, model_hash,
- *        seed, parent, pid, host)   -- pid/host: the process that runs it; a read-write
- *        open marks 'running' runs of this host whose process is gone 'interrupted'
+ * Schema (README "Results database", version STORE_SCHEMA_VERSION in PRAGMA user_version,
+ * application_id STORE_APPLICATION_ID): runs(id, kind, status, started_at, finished_at, config,
+ * model_path, model_hash, seed, parent, pid, host)   -- pid/host: the process that runs it; a
+ * read-write open marks 'running' runs of this host whose process is gone 'interrupted'
  *   molecules(id, smiles UNIQUE canonical, mw, logp, qed, sa, penalized_logp, first_run)
  *   generations(id, run_id, method, step, source, raw_smiles, valid, molecule_id, z,
  *               predicted, similarity, failure)
@@ -39,7 +38,8 @@
 
 #define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x63766165 /* "cvae" */
-#define STORE_BUSY_TIMEOUT_MS 30000 /* a loaded 2-core machine can hold a write lock for seconds */
+/* a loaded 2-core machine can hold a write lock for seconds */
+#define STORE_BUSY_TIMEOUT_MS 30000
 
 typedef struct Store Store;
 
@@ -137,7 +137,7 @@ typedef struct {
      * first_run = this run) or an id from store_upsert_molecules (> 0); else NULL / 0. */
     const StoreMolecule *molecule;
     int64_t molecule_id;
-    const float *z;        /* (z_dim) latent vector, NULL-able */
+    const float *z; /* (z_dim) latent vector, NULL-able */
     size_t z_dim;
     const char *predicted; /* JSON object of property-head predictions, NULL-able */
     double similarity;     /* Tanimoto to the source molecule; NaN stores NULL */
@@ -145,14 +145,14 @@ typedef struct {
 
 /* Inserts n generations of run `run_id` (and their molecules) in ONE transaction.
  * ids (NULL-able) receives the generation ids. On failure nothing of the batch is stored. */
-CvStatus store_insert_generations(Store *db, int64_t run_id, const StoreGeneration *rows,
-                                  size_t n, int64_t *ids, CvError *err);
+CvStatus store_insert_generations(Store *db, int64_t run_id, const StoreGeneration *rows, size_t n,
+                                  int64_t *ids, CvError *err);
 
 /* ---- metrics ----------------------------------------------------------------------------- */
 
 typedef struct {
     int64_t epoch, step;
-    const char *split; /* "train", "valid", "test"; non-NULL */
+    const char *split;                                /* "train", "valid", "test"; non-NULL */
     double loss, recon, kl, prop, beta, lr, accuracy; /* NaN stores NULL */
     const char *extra; /* JSON object of further named values, NULL-able */
 } StoreTrainingMetric;
@@ -198,8 +198,7 @@ double store_table_real(const StoreTable *t, size_t row, size_t col);
 
 /* Called once per result row with the column names and the row's values (valid only
  * during the call). Return 0 to continue, non-zero to stop early (not an error). */
-typedef int (*StoreRowFn)(void *ctx, size_t ncol, const char *const *names,
-                          const StoreValue *vals);
+typedef int (*StoreRowFn)(void *ctx, size_t ncol, const char *const *names, const StoreValue *vals);
 
 /* Runs ONE read-only SQL statement with `nparams` positional parameters (?1, ?2, ...),
  * calling fn for each row. A statement that would write (sqlite3_stmt_readonly), more
@@ -233,8 +232,8 @@ CvStatus store_run_counts(Store *db, int64_t run_id, StoreTable *out, CvError *e
 CvStatus store_training_metrics(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 CvStatus store_training_summary(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 CvStatus store_eval_metrics(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-CvStatus store_top_molecules(Store *db, const char *column, size_t n, int ascending,
-                             int64_t run_id, StoreTable *out, CvError *err);
+CvStatus store_top_molecules(Store *db, const char *column, size_t n, int ascending, int64_t run_id,
+                             StoreTable *out, CvError *err);
 CvStatus store_find_molecule(Store *db, const char *canonical_smiles, StoreTable *out,
                              CvError *err);
 CvStatus store_molecule_origins(Store *db, int64_t molecule_id, StoreTable *out, CvError *err);
@@ -267,8 +266,7 @@ typedef struct {
 } StorePrinter;
 
 void store_printer_init(StorePrinter *p, FILE *fp, StoreFormat fmt);
-int store_printer_row(void *printer, size_t ncol, const char *const *names,
-                      const StoreValue *vals);
+int store_printer_row(void *printer, size_t ncol, const char *const *names, const StoreValue *vals);
 /* Finishes the output; returns CV_ERR_IO when any write to fp failed. */
 CvStatus store_printer_end(StorePrinter *p, CvError *err);
 

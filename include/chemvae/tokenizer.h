@@ -38,8 +38,8 @@ size_t tokenizer_next(const char *s, size_t len);
  * exceed cap (the caller decides whether that is "too long"). Returns CV_OK, or
  * CV_ERR_PARSE with a message naming the offending byte and offset (the SMILES is quoted
  * in the message when it is printable). An empty string has 0 tokens and is CV_OK. */
-CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap,
-                         size_t *n, CvError *err);
+CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap, size_t *n,
+                         CvError *err);
 
 /* Concatenates `n` NUL-terminated tokens into out (capacity cap bytes including the NUL).
  * Returns the length written, or (size_t)-1 when it does not fit (out then holds a

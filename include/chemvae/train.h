@@ -18,8 +18,8 @@
  * lr_warmup steps, then stays (lr_decay none), follows a cosine to lr_min at the last
  * step of `epochs` (cosine), or is multiplied by lr_factor whenever the validation
  * cross-entropy has not improved for lr_patience epochs (plateau; the scale and the count
- * are kept in the checkpoint, so resume continues them). Free bits, word dropout and randomized-SMILES augmentation act inside
- * each step (VaeStepOptions, augment.h).
+ * are kept in the checkpoint, so resume continues them). Free bits, word dropout and
+ * randomized-SMILES augmentation act inside each step (VaeStepOptions, augment.h).
  *
  * Length buckets: the decoder runs only up to the longest molecule of a batch, so batches
  * of similar lengths waste fewer steps. Each epoch's shuffle is sorted by length (stably,
@@ -45,31 +45,31 @@ enum { TRAIN_KL_SIGMOID, TRAIN_KL_CONSTANT, TRAIN_KL_LINEAR, TRAIN_KL_CYCLICAL }
 enum { TRAIN_LR_NONE, TRAIN_LR_COSINE, TRAIN_LR_PLATEAU };
 
 typedef struct {
-    int epochs;          /* total epochs to reach (resume continues up to this) */
-    size_t batch;        /* molecules per step */
-    AdamConfig adam;     /* lr, betas, eps, clip_norm */
-    int kl_schedule;     /* TRAIN_KL_* */
+    int epochs;      /* total epochs to reach (resume continues up to this) */
+    size_t batch;    /* molecules per step */
+    AdamConfig adam; /* lr, betas, eps, clip_norm */
+    int kl_schedule; /* TRAIN_KL_* */
     float kl_max, kl_slope, kl_center;
-    float kl_ramp;       /* epochs of the linear ramp / of one cycle */
-    float ae_warmup;     /* epochs trained as a plain autoencoder first */
-    float free_bits;     /* KL floor per latent dimension (nats), 0 = off */
-    float word_dropout;  /* decoder input dropout probability, 0 = off */
-    int augment;         /* randomized-SMILES encoder inputs */
-    float bn_freeze;     /* from this epoch on the encoder's batchnorm runs on its running
-                            statistics (< 0 = never, the default) */
-    int bucket;          /* once batchnorm is frozen, batches are drawn from length buckets */
-    int full_decode;     /* the decoder runs all T steps of every batch (VaeStepOptions
-                            full_length): the cost without length-aware training, for
-                            benchmarks; the model learned is the same */
-    size_t lr_warmup;    /* steps of linear learning-rate warm-up */
-    int lr_decay;        /* TRAIN_LR_* */
-    float lr_min;        /* floor of the cosine and of plateau cuts */
-    int lr_patience;     /* plateau: epochs without a better validation CE before a cut */
-    float lr_factor;     /* plateau: the cut (the rate is multiplied by it) */
+    float kl_ramp;      /* epochs of the linear ramp / of one cycle */
+    float ae_warmup;    /* epochs trained as a plain autoencoder first */
+    float free_bits;    /* KL floor per latent dimension (nats), 0 = off */
+    float word_dropout; /* decoder input dropout probability, 0 = off */
+    int augment;        /* randomized-SMILES encoder inputs */
+    float bn_freeze;    /* from this epoch on the encoder's batchnorm runs on its running
+                           statistics (< 0 = never, the default) */
+    int bucket;         /* once batchnorm is frozen, batches are drawn from length buckets */
+    int full_decode;    /* the decoder runs all T steps of every batch (VaeStepOptions
+                           full_length): the cost without length-aware training, for
+                           benchmarks; the model learned is the same */
+    size_t lr_warmup;   /* steps of linear learning-rate warm-up */
+    int lr_decay;       /* TRAIN_LR_* */
+    float lr_min;       /* floor of the cosine and of plateau cuts */
+    int lr_patience;    /* plateau: epochs without a better validation CE before a cut */
+    float lr_factor;    /* plateau: the cut (the rate is multiplied by it) */
     float prop_weight;
     uint64_t seed;
-    size_t recon_sample; /* validation molecules greedily decoded each epoch (0 = none) */
-    size_t max_steps;    /* stop after this many optimizer steps in total (0 = no limit) */
+    size_t recon_sample;    /* validation molecules greedily decoded each epoch (0 = none) */
+    size_t max_steps;       /* stop after this many optimizer steps in total (0 = no limit) */
     const char *checkpoint; /* path written every epoch and on interruption (NULL = none) */
     const char *best;       /* path of the best checkpoint by validation teacher-forced
                                exact-string accuracy (NULL = none) */
@@ -95,21 +95,21 @@ int train_kl_schedule_parse(const char *name, int *out);
 int train_lr_decay_parse(const char *name, int *out);
 
 typedef struct {
-    int epoch;            /* 1-based epoch just finished */
-    long step;            /* optimizer steps so far */
+    int epoch; /* 1-based epoch just finished */
+    long step; /* optimizer steps so far */
     double beta, lr;
-    VaeLoss train;        /* means over the epoch's batches */
-    double train_acc;     /* per-token accuracy (teacher forced) */
-    VaeLoss valid;        /* eval mode, z = mu */
+    VaeLoss train;    /* means over the epoch's batches */
+    double train_acc; /* per-token accuracy (teacher forced) */
+    VaeLoss valid;    /* eval mode, z = mu */
     double valid_acc;
-    double recon_exact;   /* share of the sampled validation molecules whose greedy decode
-                             of mu reproduces the tokens exactly (-1 if not measured) */
-    double tf_exact;      /* share of all validation molecules whose every teacher-forced
-                             argmax is right (z = mu): a cheap bound on greedy recon */
-    int active_units;     /* latent dims with Var_x(mu_d) > 0.01 over the valid split */
-    double kl_dim_max;    /* largest per-dimension mean KL on the valid split */
-    size_t augment_kept;  /* training rows that kept their canonical input this epoch */
-    int best;             /* this epoch improved tf_exact (best checkpoint written) */
+    double recon_exact;  /* share of the sampled validation molecules whose greedy decode
+                            of mu reproduces the tokens exactly (-1 if not measured) */
+    double tf_exact;     /* share of all validation molecules whose every teacher-forced
+                            argmax is right (z = mu): a cheap bound on greedy recon */
+    int active_units;    /* latent dims with Var_x(mu_d) > 0.01 over the valid split */
+    double kl_dim_max;   /* largest per-dimension mean KL on the valid split */
+    size_t augment_kept; /* training rows that kept their canonical input this epoch */
+    int best;            /* this epoch improved tf_exact (best checkpoint written) */
     double prop_mae[CKPT_MAX_PROPS]; /* validation property MAE, real units */
     double seconds, mol_per_s;
 } EpochReport;

@@ -68,8 +68,7 @@ double vae_config_param_count(const VaeConfig *cfg);
 
 /* Fills `cfg` from a preset ("paper", "small", "tiny") for sequences of T tokens, a
  * vocabulary of V and P properties. CV_ERR_INVALID names an unknown preset. */
-CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
-                           CvError *err);
+CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg, CvError *err);
 /* Checks sizes (positive, conv stack fits in T, limits). Names the offending field. */
 CvStatus vae_config_validate(const VaeConfig *cfg, CvError *err);
 /* One-line "key=value ..." description (for run configs and logs) into buf. */
@@ -101,40 +100,41 @@ typedef struct {
     int conv_len[VAE_MAX_CONV + 1]; /* L0 = T, L1 .. Ln */
     size_t B, steps;                /* batch and decoder steps of the last forward */
     /* activations (allocated once) */
-    float *x;                          /* (B, T, V) one-hot input */
-    float *conv_col[VAE_MAX_CONV];     /* im2col caches */
-    float *conv_scratch;               /* shared scratch for the convs */
-    float *conv_act[VAE_MAX_CONV];     /* (B, Lk, Ck) conv outputs (BN inputs) */
-    float *conv_xhat[VAE_MAX_CONV];    /* (B, Lk, Ck) BN caches */
-    float *conv_rstd[VAE_MAX_CONV];    /* (Ck) */
-    float *conv_out[VAE_MAX_CONV];     /* (B, Lk, Ck) tanh(BN) = next layer's input */
-    float *conv_dout[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt conv_out */
-    float *conv_dpre[VAE_MAX_CONV];    /* (B, Lk, Ck) gradient wrt the conv output */
-    float *enc_act, *enc_xhat, *enc_rstd, *enc_out; /* dense out, BN cache (B, D); (D); tanh(BN) (B, D) */
-    float *enc_dout, *enc_dpre;                      /* (B, D) wrt enc_out, wrt enc_act */
-    float *mu, *logvar, *z, *eps;                    /* (B, Z) */
-    float *dmu, *dlogvar, *dz;                       /* (B, Z) */
-    float *hz, *dhz;                                 /* (B, E) */
-    int32_t *tok, *target;                           /* (T, B) time-major */
-    float *mask;                                     /* (T, B) */
-    float *logits, *probs;                           /* (T·B, V) */
-    float *dlogits;                                  /* (T·B, V) */
-    float *dgru_out;                                 /* (T, B, H) */
-    float *prop_act[VAE_MAX_PROP + 1];               /* (B, hidden_i), last (B, P) */
-    float *prop_dact[VAE_MAX_PROP + 1];              /* same shapes */
-    float *prop_target, *prop_weight;                /* (B, P) */
-    float *logit_row;                                /* (B, V) decode scratch */
-    int32_t *row_of;                                 /* (B) decode: position -> row */
-    double *kl_dim;                                  /* (Z) batch-mean KL per dimension of the
-                                                        last vae_train_step / vae_forward_eval */
+    float *x;                       /* (B, T, V) one-hot input */
+    float *conv_col[VAE_MAX_CONV];  /* im2col caches */
+    float *conv_scratch;            /* shared scratch for the convs */
+    float *conv_act[VAE_MAX_CONV];  /* (B, Lk, Ck) conv outputs (BN inputs) */
+    float *conv_xhat[VAE_MAX_CONV]; /* (B, Lk, Ck) BN caches */
+    float *conv_rstd[VAE_MAX_CONV]; /* (Ck) */
+    float *conv_out[VAE_MAX_CONV];  /* (B, Lk, Ck) tanh(BN) = next layer's input */
+    float *conv_dout[VAE_MAX_CONV]; /* (B, Lk, Ck) gradient wrt conv_out */
+    float *conv_dpre[VAE_MAX_CONV]; /* (B, Lk, Ck) gradient wrt the conv output */
+    float *enc_act, *enc_xhat, *enc_rstd,
+        *enc_out;                       /* dense out, BN cache (B, D); (D); tanh(BN) (B, D) */
+    float *enc_dout, *enc_dpre;         /* (B, D) wrt enc_out, wrt enc_act */
+    float *mu, *logvar, *z, *eps;       /* (B, Z) */
+    float *dmu, *dlogvar, *dz;          /* (B, Z) */
+    float *hz, *dhz;                    /* (B, E) */
+    int32_t *tok, *target;              /* (T, B) time-major */
+    float *mask;                        /* (T, B) */
+    float *logits, *probs;              /* (T·B, V) */
+    float *dlogits;                     /* (T·B, V) */
+    float *dgru_out;                    /* (T, B, H) */
+    float *prop_act[VAE_MAX_PROP + 1];  /* (B, hidden_i), last (B, P) */
+    float *prop_dact[VAE_MAX_PROP + 1]; /* same shapes */
+    float *prop_target, *prop_weight;   /* (B, P) */
+    float *logit_row;                   /* (B, V) decode scratch */
+    int32_t *row_of;                    /* (B) decode: position -> row */
+    double *kl_dim;                     /* (Z) batch-mean KL per dimension of the
+                                           last vae_train_step / vae_forward_eval */
     /* decoding constraint (vae_set_constraint) */
-    const SmilesGrammar *grammar;                    /* borrowed; NULL-able (also kept with
-                                                        SMILES_NONE, for failure classes) */
-    int constrain;                                   /* SMILES_NONE / SYNTAX / VALENCE */
-    SmilesState *row_state;                          /* (max_B) one prefix per row */
-    uint8_t *row_allowed;                            /* (max_B, V) mask scratch */
-    float *row_work;                                 /* (max_B, V) logits being struck out */
-    CvRng *row_rng;                                  /* (B) decode: one stream per row */
+    const SmilesGrammar *grammar; /* borrowed; NULL-able (also kept with
+                                     SMILES_NONE, for failure classes) */
+    int constrain;                /* SMILES_NONE / SYNTAX / VALENCE */
+    SmilesState *row_state;       /* (max_B) one prefix per row */
+    uint8_t *row_allowed;         /* (max_B, V) mask scratch */
+    float *row_work;              /* (max_B, V) logits being struck out */
+    CvRng *row_rng;               /* (B) decode: one stream per row */
 } Vae;
 
 /* Builds the parameter tables and every buffer for batches up to max_B. Parameters are
@@ -145,8 +145,7 @@ CvStatus vae_init(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvEr
  * No Adam moments, GRU training caches or decoder loss buffers (the `small` preset at
  * batch 256: ~50 MB instead of ~700 MB); vae_forward_backward / vae_forward_eval must not
  * be called on it (assert). */
-CvStatus vae_init_inference(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng,
-                            CvError *err);
+CvStatus vae_init_inference(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err);
 void vae_free(Vae *vae);
 
 /* The per-step knobs of the training recipe (vae_train_step). Zero-initialised means the
@@ -174,17 +173,17 @@ typedef struct {
  * VaeStepOptions; otherwise as vae_forward_backward). out->kl is the true KL; out->loss
  * uses the floored KL when free bits are on. */
 void vae_train_step(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
-                    const float *prop_mask, const float *eps, size_t B,
-                    const VaeStepOptions *so, VaeLoss *out);
+                    const float *prop_mask, const float *eps, size_t B, const VaeStepOptions *so,
+                    VaeLoss *out);
 
 /* Training forward + backward of one batch. ids (B, T) row-major with rows
  * [tok_1 .. tok_L, <end>, <pad> ...], lengths (B) including <end>, props (B, P) z-scored
  * targets and prop_mask (B, P) 1/0 (NULL = all present; props may be NULL when P = 0),
  * eps (B, Z) reparameterization noise (NULL: z = mu). Overwrites the gradients (zeroes
  * them first), updates BN running statistics, fills *out. B <= max_B. Needs vae_init. */
-void vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths,
-                          const float *props, const float *prop_mask, const float *eps,
-                          size_t B, float beta, float prop_weight, VaeLoss *out);
+void vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
+                          const float *prop_mask, const float *eps, size_t B, float beta,
+                          float prop_weight, VaeLoss *out);
 
 /* Same forward without gradients, in eval mode (BN running statistics, z = mu):
  * the validation loss of a batch. Like vae_train_step it leaves the batch-mean KL of each
@@ -203,7 +202,8 @@ void vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
  * (B, P) with mask (B, P) (NULL = all present): forward, the masked mean squared error
  * (returned, per entry), and its gradient in the head's tensors only (other gradients are
  * left as they are). Needs vae_init (the training build). */
-double vae_prop_train_step(Vae *vae, const float *z, const float *target, const float *mask, size_t B);
+double vae_prop_train_step(Vae *vae, const float *z, const float *target, const float *mask,
+                           size_t B);
 
 /* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
 void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
@@ -229,8 +229,8 @@ enum { VAE_DECODE_MIN_ROWS = 16 };
  * count. Rows are split over the BLAS thread count (nn_parallel_rows); a row stops
  * costing anything once it emits <end>. out_len (B) receives each row's length
  * excluding <end>. */
-void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng,
-                int32_t *out, int32_t *out_len);
+void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
+                int32_t *out_len);
 
 /* Beam-search decoding of z (B, Z) with K hypotheses per vector (1 <= K <= max_B): the
  * highest-scoring finished sequence (sum of log-probabilities, under the decoding

@@ -28,11 +28,11 @@ enum { VOCAB_PAD = 0, VOCAB_START = 1, VOCAB_END = 2, VOCAB_UNK = 3, VOCAB_NSPEC
 #define VOCAB_MAX_SIZE 65535
 
 typedef struct {
-    size_t n;         /* V: number of tokens, specials included */
-    size_t cap;       /* capacity of tokens[] */
-    char **tokens;    /* (V) NUL-terminated token strings, owned */
-    uint32_t *slots;  /* (nslots) open-addressing hash table of id + 1; 0 = empty */
-    size_t nslots;    /* power of two, > 2 V */
+    size_t n;        /* V: number of tokens, specials included */
+    size_t cap;      /* capacity of tokens[] */
+    char **tokens;   /* (V) NUL-terminated token strings, owned */
+    uint32_t *slots; /* (nslots) open-addressing hash table of id + 1; 0 = empty */
+    size_t nslots;   /* power of two, > 2 V */
 } CvVocab;
 
 /* Makes *v the vocabulary of the four special tokens only (overwrites *v; free first if it
@@ -72,8 +72,8 @@ uint64_t vocab_hash(const CvVocab *v);
  * A token not in the vocabulary is VOCAB_UNK when unk_ok, else CV_ERR_INVALID naming the
  * token and the SMILES. L + 1 > T is CV_ERR_INVALID ("too long: L tokens, max T-1").
  * A SMILES that does not tokenize is CV_ERR_PARSE. smiles is NUL-terminated. */
-CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok,
-                      int32_t *row, size_t *len, CvError *err);
+CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok, int32_t *row,
+                      size_t *len, CvError *err);
 
 /* Decodes ids[0..n) into a malloc'd NUL-terminated SMILES (NULL only on out of memory):
  * stops at the first <end> or <pad>, skips <start>, writes "?" for <unk> and for an id

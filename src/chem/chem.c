@@ -79,7 +79,9 @@ int chem_is_valid(const char *smiles) {
     return mol != NULL;
 }
 
-char *chem_mol_canonical(const ChemMol *mol) { return chem_rd_canonical(mol->rd); }
+char *chem_mol_canonical(const ChemMol *mol) {
+    return chem_rd_canonical(mol->rd);
+}
 
 char *chem_canonical(const char *smiles) {
     ChemMol *mol = chem_mol_from_smiles(smiles);
@@ -91,19 +93,30 @@ char *chem_canonical(const char *smiles) {
 
 ChemFailure chem_failure(const char *smiles) {
     switch (chem_rd_failure(smiles)) {
-    case CHEM_RD_OK: return CHEM_VALID;
-    case CHEM_RD_FAIL_PARSE: return CHEM_FAIL_PARSE;
-    case CHEM_RD_FAIL_VALENCE: return CHEM_FAIL_VALENCE;
-    case CHEM_RD_FAIL_KEKULIZE: return CHEM_FAIL_KEKULIZE;
-    default: return CHEM_FAIL_OTHER;
+    case CHEM_RD_OK:
+        return CHEM_VALID;
+    case CHEM_RD_FAIL_PARSE:
+        return CHEM_FAIL_PARSE;
+    case CHEM_RD_FAIL_VALENCE:
+        return CHEM_FAIL_VALENCE;
+    case CHEM_RD_FAIL_KEKULIZE:
+        return CHEM_FAIL_KEKULIZE;
+    default:
+        return CHEM_FAIL_OTHER;
     }
 }
 
-char *chem_random_smiles(const char *smiles, uint64_t seed) { return chem_rd_random_smiles(smiles, seed); }
+char *chem_random_smiles(const char *smiles, uint64_t seed) {
+    return chem_rd_random_smiles(smiles, seed);
+}
 
-int chem_mol_num_atoms(const ChemMol *mol) { return mol->num_atoms; }
+int chem_mol_num_atoms(const ChemMol *mol) {
+    return mol->num_atoms;
+}
 
-int chem_mol_largest_ring(const ChemMol *mol) { return mol->largest_ring; }
+int chem_mol_largest_ring(const ChemMol *mol) {
+    return mol->largest_ring;
+}
 
 CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err) {
     ChemRdDescriptors d;
@@ -143,16 +156,20 @@ int chem_score_smiles(const char *smiles, ChemScores *out, char **canonical) {
 
 CvStatus chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err) {
     if (nbits <= 0 || nbits % 64)
-        return cv_error_set(err, CV_ERR_INVALID, "Morgan fingerprint: %d bits is not a "
-                                                 "positive multiple of 64", nbits);
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "Morgan fingerprint: %d bits is not a "
+                            "positive multiple of 64",
+                            nbits);
     char details[64];
     snprintf(details, sizeof details, "{\"radius\":2,\"nBits\":%d}", nbits);
     size_t nbytes = 0;
     char *bytes = get_morgan_fp_as_bytes(mol->pkl, mol->pkl_len, &nbytes, details);
     if (!bytes || nbytes != (size_t)nbits / 8) {
         free_ptr(bytes);
-        return cv_error_set(err, CV_ERR_CHEM, "Morgan fingerprint: RDKit returned %zu bytes "
-                                              "for %d bits", nbytes, nbits);
+        return cv_error_set(err, CV_ERR_CHEM,
+                            "Morgan fingerprint: RDKit returned %zu bytes "
+                            "for %d bits",
+                            nbytes, nbits);
     }
     /* Bit i of the fingerprint is bit i%8 of byte i/8; pack it into bit i%64 of word i/64. */
     const unsigned char *b = (const unsigned char *)bytes;

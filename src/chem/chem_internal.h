@@ -13,7 +13,6 @@ CvStatus chem_qed_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double
 
 /* sascorer.calculateScore of `m`, in [1, 10]. Returns CV_OK and sets *sa, CV_ERR_CHEM
  * or CV_ERR_NOMEM. */
-CvStatus chem_sa_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *sa,
-                         CvError *err);
+CvStatus chem_sa_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *sa, CvError *err);
 
 #endif

@@ -163,8 +163,7 @@ struct Requirement {
     int need;
 };
 
-template <class Set>
-static std::vector<Requirement> requirements(const std::vector<Set> &sets) {
+template <class Set> static std::vector<Requirement> requirements(const std::vector<Set> &sets) {
     std::vector<Requirement> out;
     for (const Set &s : sets) {
         if (s.all()) continue;
@@ -203,7 +202,9 @@ struct Screen {
         atoms = requirements(a);
         bonds = requirements(b);
     }
-    bool may_match(const MolCounts &c) const { return meets(atoms, c.element) && meets(bonds, c.bond); }
+    bool may_match(const MolCounts &c) const {
+        return meets(atoms, c.element) && meets(bonds, c.bond);
+    }
 };
 
 /* Search order. RDKit's VF2 tries query atom 0 against every molecule atom, then extends
@@ -266,10 +267,10 @@ static RDKit::ROMol *selective_order(const RDKit::ROMol &q) {
  * preparation) or dative bonds (direction check) get no Plan and use RDKit. */
 struct PlanStep {
     const RDKit::Atom *atom;
-    int parent;                      /* step index, -1: any unused atom */
-    const RDKit::Bond *bond;         /* query bond to the parent */
+    int parent;                                                /* step index, -1: any unused atom */
+    const RDKit::Bond *bond;                                   /* query bond to the parent */
     std::vector<std::pair<int, const RDKit::Bond *>> closures; /* to earlier steps */
-    int children;                    /* steps whose parent this is */
+    int children;                                              /* steps whose parent this is */
 };
 
 struct Plan {
@@ -405,7 +406,7 @@ struct ChemRdPatterns {
 struct CrippenType {
     const RDKit::Descriptors::CrippenParams *param;
     Screen screen;
-    ElementSet root_elements;  /* elements query atom 0 can match */
+    ElementSet root_elements;   /* elements query atom 0 can match */
     std::unique_ptr<Plan> plan; /* rooted at query atom 0; NULL: RDKit's search */
 };
 
@@ -432,7 +433,8 @@ static double crippen_logp(const RDKit::ROMol &mol) {
     ElementSet untyped = mol_elements(*work); /* elements of the atoms still needed */
     std::vector<unsigned> degree(n);
     unsigned maxdeg = 0;
-    for (const auto a : work->atoms()) maxdeg = std::max(maxdeg, degree[a->getIdx()] = a->getDegree());
+    for (const auto a : work->atoms())
+        maxdeg = std::max(maxdeg, degree[a->getIdx()] = a->getDegree());
     for (const auto &t : crippen_types()) {
         if ((t.root_elements & untyped).none() || !t.screen.may_match(counts)) continue;
         if (t.plan && plan_match_bound(*t.plan, t.root_elements, *work, degree, maxdeg) < 1000) {
@@ -473,17 +475,16 @@ static double crippen_logp(const RDKit::ROMol &mol) {
  * parameters — RDKit locks each recursive query during a match itself
  * (RDK_BUILD_THREADSAFE_SSS) — for the same count at a fraction of the cost. */
 static const RDKit::ROMol &strict_rotatable_pattern() {
-    static const std::unique_ptr<RDKit::ROMol> q(RDKit::SmartsToMol(
-        "[!$(*#*)&!D1&!$(C(F)(F)F)&!$(C(Cl)(Cl)Cl)&!$(C(Br)(Br)Br)&!$(C([CH3])("
-        "[CH3])[CH3])&!$([CD3](=[N,O,S])-!@[#7,O,S!D1])&!$([#7,O,S!D1]-!@[CD3]="
-        "[N,O,S])&!$([CD3](=[N+])-!@[#7!D1])&!$([#7!D1]-!@[CD3]=[N+])]-,:;!@[!$"
-        "(*#*)&!D1&!$(C(F)(F)F)&!$(C(Cl)(Cl)Cl)&!$(C(Br)(Br)Br)&!$(C([CH3])(["
-        "CH3])[CH3])]"));
+    static const std::unique_ptr<RDKit::ROMol> q(
+        RDKit::SmartsToMol("[!$(*#*)&!D1&!$(C(F)(F)F)&!$(C(Cl)(Cl)Cl)&!$(C(Br)(Br)Br)&!$(C([CH3])("
+                           "[CH3])[CH3])&!$([CD3](=[N,O,S])-!@[#7,O,S!D1])&!$([#7,O,S!D1]-!@[CD3]="
+                           "[N,O,S])&!$([CD3](=[N+])-!@[#7!D1])&!$([#7!D1]-!@[CD3]=[N+])]-,:;!@[!$"
+                           "(*#*)&!D1&!$(C(F)(F)F)&!$(C(Cl)(Cl)Cl)&!$(C(Br)(Br)Br)&!$(C([CH3])(["
+                           "CH3])[CH3])]"));
     return *q;
 }
 
-extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n,
-                                                size_t *bad) {
+extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n, size_t *bad) {
     std::unique_ptr<ChemRdPatterns> p;
     size_t i = 0;
     try {
@@ -501,7 +502,9 @@ extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_
     return nullptr;
 }
 
-extern "C" void chem_rd_patterns_free(ChemRdPatterns *p) { delete p; }
+extern "C" void chem_rd_patterns_free(ChemRdPatterns *p) {
+    delete p;
+}
 
 static void ring_sizes(const RDKit::ROMol &mol, int *largest, int *macrocycles) {
     *largest = 0;
@@ -544,7 +547,9 @@ extern "C" ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, si
     }
 }
 
-extern "C" void chem_rd_mol_free(ChemRdMol *m) { delete m; }
+extern "C" void chem_rd_mol_free(ChemRdMol *m) {
+    delete m;
+}
 
 /* Python's Chem.MolToSmiles(mol) on the molecule as parsed. Not the FFI's get_smiles: it
  * writes from the pickle, and a depickled molecule has lost the stereo perception flags,

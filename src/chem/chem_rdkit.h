@@ -27,15 +27,21 @@ void chem_rd_patterns_free(ChemRdPatterns *p);
 /* Parses `smiles` exactly as Python's Chem.MolFromSmiles does (RDKit's SmilesToMol,
  * sanitized, Hs removed). On success returns the molecule, sets *pkl to a malloc'd RDKit
  * pickle of it (*pkl_len bytes, the format of the C FFI's get_mol, for
- * get_svg, get_morgan_fp_as_bytes, ...; free() it) and stores its atom count and largest ring size (0 when
- * acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
-ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
-                                   int *num_atoms, int *largest_ring);
+ * get_svg, get_morgan_fp_as_bytes, ...; free() it) and stores its atom count and largest ring size
+ * (0 when acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
+ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len, int *num_atoms,
+                                   int *largest_ring);
 void chem_rd_mol_free(ChemRdMol *m);
 /* Canonical isomeric SMILES of m as Python's Chem.MolToSmiles writes it, malloc'd; NULL on
  * out-of-memory. */
 char *chem_rd_canonical(const ChemRdMol *m);
-enum { CHEM_RD_OK, CHEM_RD_FAIL_PARSE, CHEM_RD_FAIL_VALENCE, CHEM_RD_FAIL_KEKULIZE, CHEM_RD_FAIL_OTHER };
+enum {
+    CHEM_RD_OK,
+    CHEM_RD_FAIL_PARSE,
+    CHEM_RD_FAIL_VALENCE,
+    CHEM_RD_FAIL_KEKULIZE,
+    CHEM_RD_FAIL_OTHER
+};
 /* Why RDKit rejects `smiles` (CHEM_RD_FAIL_*), CHEM_RD_OK when it parses. */
 int chem_rd_failure(const char *smiles);
 /* A randomized (non-canonical, random atom order) SMILES of `smiles`, malloc'd, fixed by
@@ -76,8 +82,8 @@ int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out);
 /* Unfolded Morgan fingerprint with counts (GetMorganFingerprint(m, radius)): writes up
  * to `cap` (id, count) pairs in ascending id order and returns how many there are in
  * total (call again with a larger buffer when the result exceeds cap); -1 on failure. */
-long chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids,
-                           uint32_t *counts, size_t cap);
+long chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids, uint32_t *counts,
+                           size_t cap);
 
 #ifdef __cplusplus
 }

@@ -36,8 +36,7 @@ static double sa_fragment_score(uint32_t id) {
 
 #define SA_STACK_FRAGMENTS 256
 
-CvStatus chem_sa_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *sa,
-                         CvError *err) {
+CvStatus chem_sa_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *sa, CvError *err) {
     uint32_t stack_ids[SA_STACK_FRAGMENTS], stack_counts[SA_STACK_FRAGMENTS];
     uint32_t *ids = stack_ids, *counts = stack_counts, *heap = NULL;
     CvStatus st = CV_OK;

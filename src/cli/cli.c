@@ -17,10 +17,8 @@
 
 void cli_put_safe(FILE *fp, const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p >= 0x7f)
-            fprintf(fp, "\\x%02x", *p);
-        else
-            fputc(*p, fp);
+        if (*p < 0x20 || *p >= 0x7f) fprintf(fp, "\\x%02x", *p);
+        else fputc(*p, fp);
     }
 }
 
@@ -90,7 +88,8 @@ CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const
     const char *head = cv_json_text(&full, err);
     char *merged = NULL;
     if (text && head && text[0] == '{') {
-        size_t hn = strlen(head) - 1, tn = strlen(text + 1); /* head without '}', text without '{' */
+        size_t hn = strlen(head) - 1,
+               tn = strlen(text + 1); /* head without '}', text without '{' */
         merged = malloc(hn + 2 + tn + 1);
         if (merged) {
             memcpy(merged, head, hn);
@@ -102,7 +101,8 @@ CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const
     CvStatus st = !merged ? cv_error_set(err, CV_ERR_NOMEM, "out of memory for a run's config")
                   : *db   ? CV_OK
                           : store_open(db_path, 0, db, err);
-    if (!st) st = store_run_begin(*db, kind, merged, model_path, model_hash, seed, parent, run_id, err);
+    if (!st)
+        st = store_run_begin(*db, kind, merged, model_path, model_hash, seed, parent, run_id, err);
     free(merged);
     cv_json_free(&full);
     cv_json_free(cfg);

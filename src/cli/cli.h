@@ -36,9 +36,11 @@ int cli_parse_temperature(const char *cmd, const char *opt, const char *s, doubl
 
 /* The subcommands (README "What it does"), one file each. main.c declares them weak instead (it
  * defines CLI_WEAK_COMMANDS) so the program links with whichever files exist. */
+// clang-format off
 #define CLI_COMMANDS(X)                                                                            \
-    X(ingest) X(vocab) X(train) X(eval) X(encode) X(decode) X(sample) X(optimize) X(interpolate)    \
+    X(ingest) X(vocab) X(train) X(eval) X(encode) X(decode) X(sample) X(optimize) X(interpolate)   \
     X(score) X(query) X(report) X(pipeline)
+// clang-format on
 #ifndef CLI_WEAK_COMMANDS
 #define CLI_DECLARE(name) int cmd_##name(int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE)
@@ -65,7 +67,6 @@ CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const
 
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
 void cli_set_threads(int n);
-
 
 /* An input read line by line (the --input FILE of encode and decode). */
 typedef struct {

@@ -60,15 +60,33 @@ int cmd_decode(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "m:i:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'T': if (cli_parse_temperature(cmd, "--temperature", optarg, &temp)) return CLI_USAGE; break;
-        case 's': if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
-        case 't': if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
-        case 'C': if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
-        case 'K': if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'm':
+            model = optarg;
+            break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'T':
+            if (cli_parse_temperature(cmd, "--temperature", optarg, &temp)) return CLI_USAGE;
+            break;
+        case 's':
+            if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE;
+            break;
+        case 't':
+            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
+            break;
+        case 'C':
+            if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE;
+            break;
+        case 'K':
+            if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!model) return cli_usage_error(cmd, "--model is required");
@@ -96,10 +114,12 @@ int cmd_decode(int argc, char **argv) {
     printf("index,smiles,valid\n");
     while (cli_lines_next(&in) > 0) {
         char *line = in.line;
-        if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z') continue;
+        if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z')
+            continue;
         if (latent_parse_z(line, z + B * Z, Z)) {
-            fprintf(stderr, "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n", in.name,
-                    in.lineno, Z);
+            fprintf(stderr,
+                    "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n",
+                    in.name, in.lineno, Z);
             bad = 1;
             continue;
         }

@@ -10,11 +10,12 @@
 #include "model_io.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: chemvae encode --model FILE.cvae [SMILES ...] [--input FILE]\n"
-                 "\n"
-                 "Prints smiles,z0..z{Z-1} (the encoder's mean) for every input SMILES.\n"
-                 "  --input FILE   one SMILES per line ('-' = stdin; default stdin without arguments)\n"
-                 "  --threads N    OpenBLAS threads\n");
+    fprintf(out,
+            "usage: chemvae encode --model FILE.cvae [SMILES ...] [--input FILE]\n"
+            "\n"
+            "Prints smiles,z0..z{Z-1} (the encoder's mean) for every input SMILES.\n"
+            "  --input FILE   one SMILES per line ('-' = stdin; default stdin without arguments)\n"
+            "  --threads N    OpenBLAS threads\n");
 }
 
 static int encode_one(CliModel *m, const char *smiles, const char *where, int32_t *row, float *mu) {
@@ -43,11 +44,21 @@ int cmd_encode(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "m:i:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 't': if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'm':
+            model = optarg;
+            break;
+        case 'i':
+            input = optarg;
+            break;
+        case 't':
+            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!model) return cli_usage_error(cmd, "--model is required");
@@ -81,7 +92,9 @@ int cmd_encode(int argc, char **argv) {
         ssize_t got;
         while ((got = cli_lines_next(&in)) > 0) {
             char *line = in.line;
-            while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r' || line[got - 1] == ' ')) line[--got] = 0;
+            while (got > 0 &&
+                   (line[got - 1] == '\n' || line[got - 1] == '\r' || line[got - 1] == ' '))
+                line[--got] = 0;
             if (!got) continue;
             char where[4200];
             snprintf(where, sizeof where, "%s line %ld", in.name, in.lineno);

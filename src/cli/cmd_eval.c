@@ -31,50 +31,108 @@ static void usage(FILE *out) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *cmd = "eval", *model = NULL, *data = NULL, *split_name = "test", *db_path = CLI_DEFAULT_DB;
-    long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0, stochastic = 0, beam = 1;
+    const char *cmd = "eval", *model = NULL, *data = NULL, *split_name = "test",
+               *db_path = CLI_DEFAULT_DB;
+    long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0, stochastic = 0,
+         beam = 1;
     int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
-    enum { O_SPLIT = 256, O_SAMPLES, O_SEED, O_BATCH, O_THREADS, O_JSON, O_DB, O_NODB, O_PARENT, O_CONSTRAIN, O_STOCH, O_BEAM };
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
-        {"split", required_argument, 0, O_SPLIT}, {"samples", required_argument, 0, O_SAMPLES},
-        {"seed", required_argument, 0, O_SEED}, {"batch", required_argument, 0, O_BATCH},
-        {"threads", required_argument, 0, O_THREADS}, {"json", no_argument, 0, O_JSON},
-        {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
-        {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
-        {"stochastic", required_argument, 0, O_STOCH}, {"beam", required_argument, 0, O_BEAM},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    enum {
+        O_SPLIT = 256,
+        O_SAMPLES,
+        O_SEED,
+        O_BATCH,
+        O_THREADS,
+        O_JSON,
+        O_DB,
+        O_NODB,
+        O_PARENT,
+        O_CONSTRAIN,
+        O_STOCH,
+        O_BEAM
+    };
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"split", required_argument, 0, O_SPLIT},
+                                         {"samples", required_argument, 0, O_SAMPLES},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"batch", required_argument, 0, O_BATCH},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"json", no_argument, 0, O_JSON},
+                                         {"db", required_argument, 0, O_DB},
+                                         {"no-db", no_argument, 0, O_NODB},
+                                         {"parent-run", required_argument, 0, O_PARENT},
+                                         {"constrain", required_argument, 0, O_CONSTRAIN},
+                                         {"stochastic", required_argument, 0, O_STOCH},
+                                         {"beam", required_argument, 0, O_BEAM},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "m:d:n:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': data = optarg; break;
-        case 'n': if (cli_parse_long(cmd, "-n", optarg, &n)) return CLI_USAGE; break;
-        case O_SPLIT: split_name = optarg; break;
-        case O_SAMPLES: if (cli_parse_long(cmd, "--samples", optarg, &samples)) return CLI_USAGE; break;
-        case O_SEED: if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
-        case O_BATCH: if (cli_parse_long(cmd, "--batch", optarg, &batch)) return CLI_USAGE; break;
-        case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
-        case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
-        case O_JSON: json = 1; break;
-        case O_BEAM: if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
-        case O_STOCH: if (cli_parse_long(cmd, "--stochastic", optarg, &stochastic)) return CLI_USAGE; break;
-        case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
-        case O_DB: db_path = optarg; break;
-        case O_NODB: no_db = 1; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'm':
+            model = optarg;
+            break;
+        case 'd':
+            data = optarg;
+            break;
+        case 'n':
+            if (cli_parse_long(cmd, "-n", optarg, &n)) return CLI_USAGE;
+            break;
+        case O_SPLIT:
+            split_name = optarg;
+            break;
+        case O_SAMPLES:
+            if (cli_parse_long(cmd, "--samples", optarg, &samples)) return CLI_USAGE;
+            break;
+        case O_SEED:
+            if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE;
+            break;
+        case O_BATCH:
+            if (cli_parse_long(cmd, "--batch", optarg, &batch)) return CLI_USAGE;
+            break;
+        case O_THREADS:
+            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
+            break;
+        case O_PARENT:
+            if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE;
+            break;
+        case O_JSON:
+            json = 1;
+            break;
+        case O_BEAM:
+            if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE;
+            break;
+        case O_STOCH:
+            if (cli_parse_long(cmd, "--stochastic", optarg, &stochastic)) return CLI_USAGE;
+            break;
+        case O_CONSTRAIN:
+            if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE;
+            break;
+        case O_DB:
+            db_path = optarg;
+            break;
+        case O_NODB:
+            no_db = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!model || !data) return cli_usage_error(cmd, "--model and --data are required");
-    int split = !strcmp(split_name, "train") ? CV_SPLIT_TRAIN
+    int split = !strcmp(split_name, "train")   ? CV_SPLIT_TRAIN
                 : !strcmp(split_name, "valid") ? CV_SPLIT_VALID
                 : !strcmp(split_name, "test")  ? CV_SPLIT_TEST
                                                : -1;
-    if (split < 0) return cli_usage_error(cmd, "--split must be train, valid or test, got '%s'", split_name);
+    if (split < 0)
+        return cli_usage_error(cmd, "--split must be train, valid or test, got '%s'", split_name);
     if (batch < 1) return cli_usage_error(cmd, "--batch must be positive");
-    if (beam < 1 || beam > batch) return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", batch);
+    if (beam < 1 || beam > batch)
+        return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", batch);
     cli_set_threads((int)threads);
     CvError err = {0};
     CliModel m;
@@ -87,7 +145,8 @@ int cmd_eval(int argc, char **argv) {
     if (dataset_load(&ds, data, &err)) goto fail;
     if (ckpt_meta_check_vocab(&m.meta, &ds.vocab, model, data, &err)) goto fail;
     if ((size_t)m.meta.cfg.T != ds.T) {
-        cv_error_set(&err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", model, m.meta.cfg.T, data, ds.T);
+        cv_error_set(&err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", model, m.meta.cfg.T,
+                     data, ds.T);
         goto fail;
     }
     if (!no_db) {
@@ -104,8 +163,12 @@ int cmd_eval(int argc, char **argv) {
             goto fail;
     }
     EvalReport r;
-    if (eval_run_beam(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, (int)beam, &r, &err)) goto fail;
-    if (stochastic > 0 && eval_stochastic(&m.vae, &ds, split, (size_t)stochastic, (uint64_t)seed, &r, &err)) goto fail;
+    if (eval_run_beam(&m.vae, &ds, split, (size_t)n, (size_t)samples, (uint64_t)seed, (int)beam, &r,
+                      &err))
+        goto fail;
+    if (stochastic > 0 &&
+        eval_stochastic(&m.vae, &ds, split, (size_t)stochastic, (uint64_t)seed, &r, &err))
+        goto fail;
     struct {
         char name[48];
         double v;
@@ -125,7 +188,8 @@ int cmd_eval(int argc, char **argv) {
     ROW("int_div", r.int_div);
     ROW("prior_samples", (double)r.n_prior);
     for (int f = 1; f < SMILES_FAIL_COUNT; f++) {
-        snprintf(rows[nr].name, sizeof rows[nr].name, "fail_%s", smiles_failure_name((SmilesFailure)f));
+        snprintf(rows[nr].name, sizeof rows[nr].name, "fail_%s",
+                 smiles_failure_name((SmilesFailure)f));
         rows[nr++].v = (double)r.fail[f];
     }
     for (size_t p = 0; p < r.P && p < CKPT_MAX_PROPS; p++) {

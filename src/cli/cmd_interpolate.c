@@ -39,7 +39,8 @@ static void usage(FILE *out) {
             "                               again by a beam of K (default 20; 1 = off)\n"
             "  --json                       JSON instead of CSV\n"
             "  --threads N                  OpenBLAS threads\n"
-            "  --db FILE                    results DB (default " CLI_DEFAULT_DB "); --no-db to skip\n"
+            "  --db FILE                    results DB (default " CLI_DEFAULT_DB
+            "); --no-db to skip\n"
             "  --parent-run N               record under run N\n"
             "\n"
             "stdout: step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp\n");
@@ -48,43 +49,104 @@ static void usage(FILE *out) {
 int cmd_interpolate(int argc, char **argv) {
     const char *cmd = "interpolate", *model = cli_default_model(), *from = NULL, *to = NULL;
     const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
-    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1, rescue = CLI_DEFAULT_RESCUE;
+    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1,
+         rescue = CLI_DEFAULT_RESCUE;
     double temperature = 0.5;
     int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
-    enum { O_FROM = 256, O_TO, O_METHOD, O_STEPS, O_DECODES, O_TEMP, O_MODEL, O_SEED, O_JSON, O_THREADS, O_DB,
-           O_NODB, O_PARENT, O_CONSTRAIN, O_BEAM, O_RESCUE };
-    static const struct option opts[] = {
-        {"from", required_argument, 0, O_FROM}, {"to", required_argument, 0, O_TO},
-        {"method", required_argument, 0, O_METHOD}, {"steps", required_argument, 0, O_STEPS},
-        {"decodes", required_argument, 0, O_DECODES}, {"temperature", required_argument, 0, O_TEMP},
-        {"model", required_argument, 0, O_MODEL}, {"seed", required_argument, 0, O_SEED},
-        {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, O_THREADS},
-        {"db", required_argument, 0, O_DB}, {"no-db", no_argument, 0, O_NODB},
-        {"parent-run", required_argument, 0, O_PARENT}, {"constrain", required_argument, 0, O_CONSTRAIN},
-        {"beam", required_argument, 0, O_BEAM}, {"rescue", required_argument, 0, O_RESCUE},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    enum {
+        O_FROM = 256,
+        O_TO,
+        O_METHOD,
+        O_STEPS,
+        O_DECODES,
+        O_TEMP,
+        O_MODEL,
+        O_SEED,
+        O_JSON,
+        O_THREADS,
+        O_DB,
+        O_NODB,
+        O_PARENT,
+        O_CONSTRAIN,
+        O_BEAM,
+        O_RESCUE
+    };
+    static const struct option opts[] = {{"from", required_argument, 0, O_FROM},
+                                         {"to", required_argument, 0, O_TO},
+                                         {"method", required_argument, 0, O_METHOD},
+                                         {"steps", required_argument, 0, O_STEPS},
+                                         {"decodes", required_argument, 0, O_DECODES},
+                                         {"temperature", required_argument, 0, O_TEMP},
+                                         {"model", required_argument, 0, O_MODEL},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"json", no_argument, 0, O_JSON},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"db", required_argument, 0, O_DB},
+                                         {"no-db", no_argument, 0, O_NODB},
+                                         {"parent-run", required_argument, 0, O_PARENT},
+                                         {"constrain", required_argument, 0, O_CONSTRAIN},
+                                         {"beam", required_argument, 0, O_BEAM},
+                                         {"rescue", required_argument, 0, O_RESCUE},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_FROM: from = optarg; break;
-        case O_TO: to = optarg; break;
-        case O_METHOD: method = optarg; break;
-        case O_MODEL: model = optarg; break;
-        case O_STEPS: if (cli_parse_long(cmd, "--steps", optarg, &steps)) return CLI_USAGE; break;
-        case O_DECODES: if (cli_parse_long(cmd, "--decodes", optarg, &decodes)) return CLI_USAGE; break;
-        case O_TEMP: if (cli_parse_temperature(cmd, "--temperature", optarg, &temperature)) return CLI_USAGE; break;
-        case O_SEED: if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE; break;
-        case O_THREADS: if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE; break;
-        case O_PARENT: if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE; break;
-        case O_JSON: json = 1; break;
-        case O_CONSTRAIN: if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE; break;
-        case O_BEAM: if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE; break;
-        case O_RESCUE: if (cli_parse_long(cmd, "--rescue", optarg, &rescue)) return CLI_USAGE; break;
-        case O_DB: db_path = optarg; break;
-        case O_NODB: no_db = 1; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case O_FROM:
+            from = optarg;
+            break;
+        case O_TO:
+            to = optarg;
+            break;
+        case O_METHOD:
+            method = optarg;
+            break;
+        case O_MODEL:
+            model = optarg;
+            break;
+        case O_STEPS:
+            if (cli_parse_long(cmd, "--steps", optarg, &steps)) return CLI_USAGE;
+            break;
+        case O_DECODES:
+            if (cli_parse_long(cmd, "--decodes", optarg, &decodes)) return CLI_USAGE;
+            break;
+        case O_TEMP:
+            if (cli_parse_temperature(cmd, "--temperature", optarg, &temperature)) return CLI_USAGE;
+            break;
+        case O_SEED:
+            if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE;
+            break;
+        case O_THREADS:
+            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
+            break;
+        case O_PARENT:
+            if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE;
+            break;
+        case O_JSON:
+            json = 1;
+            break;
+        case O_CONSTRAIN:
+            if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE;
+            break;
+        case O_BEAM:
+            if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE;
+            break;
+        case O_RESCUE:
+            if (cli_parse_long(cmd, "--rescue", optarg, &rescue)) return CLI_USAGE;
+            break;
+        case O_DB:
+            db_path = optarg;
+            break;
+        case O_NODB:
+            no_db = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (!from && !to && argc - optind == 2) { /* chemvae interpolate FROM TO */
@@ -92,9 +154,11 @@ int cmd_interpolate(int argc, char **argv) {
         to = argv[optind++];
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!from || !to) return cli_usage_error(cmd, "--from and --to (or two SMILES arguments) are required");
+    if (!from || !to)
+        return cli_usage_error(cmd, "--from and --to (or two SMILES arguments) are required");
     int slerp = !strcmp(method, "slerp");
-    if (!slerp && strcmp(method, "linear")) return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
+    if (!slerp && strcmp(method, "linear"))
+        return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
     if (steps < 1 || decodes < 1) return cli_usage_error(cmd, "--steps and --decodes must be >= 1");
     if (rescue < 1 || rescue > 10000) return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (steps > 100000 || decodes > 10000)
@@ -141,7 +205,8 @@ int cmd_interpolate(int argc, char **argv) {
     LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam, (int)rescue};
     if (latent_decode(&m.vae, &m.vocab, z, N, &dopt, &rng, mols, &err)) goto fail;
     if (latent_uniq_add_mols(&uniq, mols, N * K, 0, &err)) goto fail;
-    for (size_t r = 0; r < N * K; r++) sim[r] = mols[r].valid ? latent_similarity(mols[r].canonical, fpa) : NAN;
+    for (size_t r = 0; r < N * K; r++)
+        sim[r] = mols[r].valid ? latent_similarity(mols[r].canonical, fpa) : NAN;
     size_t slen = strlen(ca) + strlen(cb) + 3;
     if (!(source = malloc(slen))) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
@@ -161,11 +226,20 @@ int cmd_interpolate(int argc, char **argv) {
         cv_json_kv_int(&cfg, "beam", beam);
         cv_json_kv_int(&cfg, "rescue", rescue);
         cv_json_end_object(&cfg);
-        if (cli_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id, &err))
+        if (cli_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id,
+                          &err))
             goto fail;
         cli_predicted_json(&m, z, N, NULL, pred);
-        CliGenBatch b = {.method = "interpolate", .N = N, .K = K, .Z = Z, .z = z, .step0 = 0, .source = source,
-                         .predicted = pred, .pred_stride = cli_predicted_stride(&m), .sim = sim};
+        CliGenBatch b = {.method = "interpolate",
+                         .N = N,
+                         .K = K,
+                         .Z = Z,
+                         .z = z,
+                         .step0 = 0,
+                         .source = source,
+                         .predicted = pred,
+                         .pred_stride = cli_predicted_stride(&m),
+                         .sim = sim};
         if (cli_store_generations(db, run_id, &b, mols, &err)) goto fail;
     }
     if (json) printf("[");
@@ -176,7 +250,8 @@ int cmd_interpolate(int argc, char **argv) {
         double t = (double)i / (double)steps;
         double sa = latent_similarity(e->smiles, fpa), sb = latent_similarity(e->smiles, fpb);
         if (json) {
-            printf("%s\n{\"step\": %zu, \"t\": %.4f, \"distance\": %.4f, \"smiles\": ", u ? "," : "", i, t, dist[i]);
+            printf("%s\n{\"step\": %zu, \"t\": %.4f, \"distance\": %.4f, \"smiles\": ",
+                   u ? "," : "", i, t, dist[i]);
             cli_print_json_string(stdout, e->smiles);
             printf(", \"count\": %zu, \"sim_from\": %.4f, \"sim_to\": %.4f", e->count, sa, sb);
             cli_print_scores(stdout, &e->scores, 1);
@@ -191,7 +266,9 @@ int cmd_interpolate(int argc, char **argv) {
     fflush(stdout);
     size_t valid = 0;
     for (size_t r = 0; r < N * K; r++) valid += (size_t)mols[r].valid;
-    fprintf(stderr, "chemvae interpolate: %s path of %zu points (latent length %.4f), %zu decodes, %zu valid, %zu distinct",
+    fprintf(stderr,
+            "chemvae interpolate: %s path of %zu points (latent length %.4f), %zu decodes, %zu "
+            "valid, %zu distinct",
             slerp ? "slerp" : "linear", N, dist[N - 1], N * K, valid, uniq.n);
     if (db) fprintf(stderr, "; run %lld in %s", (long long)run_id, db_path);
     fprintf(stderr, "\n");

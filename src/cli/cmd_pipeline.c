@@ -65,7 +65,9 @@
 
 static volatile sig_atomic_t g_signal; /* last SIGINT/SIGTERM seen by the runner */
 
-static void on_signal(int sig) { g_signal = sig; }
+static void on_signal(int sig) {
+    g_signal = sig;
+}
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -87,7 +89,9 @@ static void usage(FILE *out) {
             "failed, interrupted, not_reached; run_id: the stage's runs row)\n");
 }
 
-static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+static int file_exists(const char *path) {
+    return access(path, F_OK) == 0;
+}
 
 /* Copies src to dst atomically (dst's folders created). */
 static CvStatus copy_file(const char *src, const char *dst, CvError *err) {
@@ -98,10 +102,8 @@ static CvStatus copy_file(const char *src, const char *dst, CvError *err) {
     if (!st) st = cv_mkdir_parents(dst, err);
     if (!st && !(st = cv_atomic_open(&af, dst, err))) {
         st = cv_atomic_write(&af, data, len, err);
-        if (st)
-            cv_atomic_abort(&af);
-        else
-            st = cv_atomic_commit(&af, err);
+        if (st) cv_atomic_abort(&af);
+        else st = cv_atomic_commit(&af, err);
     }
     free(data);
     return st;
@@ -126,7 +128,7 @@ static int outputs_exist(const PipeState *s, const PipeStage *st) {
  * as being written. Refuses, removing nothing, when one is not. */
 static CvStatus claim_outputs(PipeState *s, const PipeFile *pf, size_t i, CvError *err) {
     const PipeStage *st = &pf->stages[i];
-    char (*owned)[17] = s->rec[i].owned;
+    char(*owned)[17] = s->rec[i].owned;
     for (size_t k = 0; k < st->outputs.n; k++) {
         const char *out = st->outputs.v[k];
         if (!file_exists(out)) continue;
@@ -142,8 +144,8 @@ static CvStatus claim_outputs(PipeState *s, const PipeFile *pf, size_t i, CvErro
     }
     for (size_t k = 0; k < st->outputs.n; k++) {
         if (unlink(st->outputs.v[k]) != 0 && errno != ENOENT)
-            return cv_error_set(err, CV_ERR_IO, "stage '%s': cannot remove old output %s: %s", st->name,
-                                st->outputs.v[k], strerror(errno));
+            return cv_error_set(err, CV_ERR_IO, "stage '%s': cannot remove old output %s: %s",
+                                st->name, st->outputs.v[k], strerror(errno));
         snprintf(owned[k], 17, "-");
     }
     return CV_OK;
@@ -158,7 +160,8 @@ static CvStatus record_outputs(PipeState *s, const PipeFile *pf, size_t i, CvErr
 }
 
 /* The stage's key: its own hash chained with the previous stage's key and run. */
-static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char key[17], CvError *err) {
+static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char key[17],
+                          CvError *err) {
     char own[17];
     CvStatus rc = pipefile_stage_hash(st, own, err);
     if (rc) return rc;
@@ -245,10 +248,12 @@ static void mark_stale(Store *db, long long pipeline_run) {
     if (pipeline_run <= 0) return;
     StoreTable t = {0};
     StoreValue p = {.type = STORE_INT, .i = pipeline_run};
-    const char *sql = "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs JOIN tree ON "
-                      "runs.parent = tree.id) SELECT id FROM runs WHERE id IN tree AND status = 'running'";
+    const char *sql =
+        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs JOIN tree ON "
+        "runs.parent = tree.id) SELECT id FROM runs WHERE id IN tree AND status = 'running'";
     if (store_select(db, sql, &p, 1, &t, NULL) == CV_OK)
-        for (size_t r = 0; r < t.nrow; r++) store_run_finish(db, t.cells[r].i, STORE_RUN_INTERRUPTED, NULL);
+        for (size_t r = 0; r < t.nrow; r++)
+            store_run_finish(db, t.cells[r].i, STORE_RUN_INTERRUPTED, NULL);
     store_table_free(&t);
 }
 
@@ -269,26 +274,31 @@ static int pipeline_run(const RunOptions *o) {
     int lock_fd = -1, rc = CLI_ERROR;
     StoreRunStatus final = STORE_RUN_FAILED;
     char **argv = NULL, **subst = NULL; /* (cap) the stage's command line, its ${RUN} copies */
-    CvBuf cmdline = {0};                 /* that command line as one shell-like string */
-    const char **act = NULL;             /* (nstages) what happened to each stage */
-    double *secs = NULL;                 /* (nstages) its wall time */
+    CvBuf cmdline = {0};                /* that command line as one shell-like string */
+    const char **act = NULL;            /* (nstages) what happened to each stage */
+    double *secs = NULL;                /* (nstages) its wall time */
     size_t cap = 64;
     char exe[PATH_MAX];
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (el <= 0) {
-        fprintf(stderr, "chemvae pipeline: cannot find the chemvae executable (/proc/self/exe): %s\n", strerror(errno));
+        fprintf(stderr,
+                "chemvae pipeline: cannot find the chemvae executable (/proc/self/exe): %s\n",
+                strerror(errno));
         return CLI_ERROR;
     }
     exe[el] = 0;
     if (pipeline_depth() >= MAX_DEPTH) {
-        fprintf(stderr, "chemvae pipeline: %s: pipelines nested %d deep (a stage runs a pipeline "
-                        "that runs it again?); refusing to go deeper\n", o->file, pipeline_depth());
+        fprintf(stderr,
+                "chemvae pipeline: %s: pipelines nested %d deep (a stage runs a pipeline "
+                "that runs it again?); refusing to go deeper\n",
+                o->file, pipeline_depth());
         return CLI_ERROR;
     }
     if (pipefile_load(&pf, o->file, o->sets, o->nsets, &err)) return cli_report(cmd, &err);
     int from = -1;
     if (o->from && (from = pipefile_find_stage(&pf, o->from)) < 0) {
-        fprintf(stderr, "chemvae pipeline: --from: %s has no stage '%s'; its stages are:", o->file, o->from);
+        fprintf(stderr, "chemvae pipeline: --from: %s has no stage '%s'; its stages are:", o->file,
+                o->from);
         for (size_t i = 0; i < pf.nstages; i++) fprintf(stderr, " %s", pf.stages[i].name);
         fprintf(stderr, "\n");
         pipefile_free(&pf);
@@ -298,8 +308,7 @@ static int pipeline_run(const RunOptions *o) {
     char state_dir[PATH_MAX];
     if (pipefile_var(&pf, "STATE"))
         snprintf(state_dir, sizeof state_dir, "%s", pipefile_var(&pf, "STATE"));
-    else
-        snprintf(state_dir, sizeof state_dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
+    else snprintf(state_dir, sizeof state_dir, "results/%s", pipefile_var(&pf, "PIPELINE"));
     if (pipestate_init(&s, &pf, state_dir, &err)) goto fail;
     if (!(argv = calloc(cap, sizeof *argv)) || !(subst = calloc(cap, sizeof *subst)) ||
         !(act = calloc(pf.nstages, sizeof *act)) || !(secs = calloc(pf.nstages, sizeof *secs))) {
@@ -315,7 +324,8 @@ static int pipeline_run(const RunOptions *o) {
         goto fail;
     }
     if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        cv_error_set(&err, CV_ERR_IO, "%s: another 'chemvae pipeline run' is using %s", lock_path, s.dir);
+        cv_error_set(&err, CV_ERR_IO, "%s: another 'chemvae pipeline run' is using %s", lock_path,
+                     s.dir);
         goto fail;
     }
     CvError serr = {0};
@@ -329,7 +339,8 @@ static int pipeline_run(const RunOptions *o) {
         cv_json_kv_string(&cfg, "state", s.dir);
         cv_json_kv_string(&cfg, "from", o->from);
         cv_json_end_object(&cfg);
-        if (cli_run_begin(db_path, "pipeline", &cfg, NULL, NULL, -1, 0, &db, &prun, &err)) goto fail;
+        if (cli_run_begin(db_path, "pipeline", &cfg, NULL, NULL, -1, 0, &db, &prun, &err))
+            goto fail;
         mark_stale(db, s.last_pipeline); /* the last runner's rows, whatever host ran them */
         if (pipestate_save(&s, &pf, prun, &err)) goto fail;
     }
@@ -344,18 +355,21 @@ static int pipeline_run(const RunOptions *o) {
         PipeStage *st = &pf.stages[i];
         PipeStageRecord *rec = &s.rec[i];
         if (g_signal) { /* Ctrl-C between two stages */
-            fprintf(stderr, "chemvae pipeline: interrupted before stage '%s'; run the same command again to continue\n",
+            fprintf(stderr,
+                    "chemvae pipeline: interrupted before stage '%s'; run the same command again "
+                    "to continue\n",
                     st->name);
             final = STORE_RUN_INTERRUPTED;
             rc = 130;
             goto done;
         }
         int forced = from >= 0 && (int)i >= from;
-        if (!forced && st->prebuilt && file_exists(st->prebuilt) && (rec->status == PIPE_NONE || rec->status == PIPE_PREBUILT)) {
+        if (!forced && st->prebuilt && file_exists(st->prebuilt) &&
+            (rec->status == PIPE_NONE || rec->status == PIPE_PREBUILT)) {
             const char *dst = st->outputs.n ? st->outputs.v[0] : NULL;
             int copy = dst && strcmp(dst, st->prebuilt) != 0 && !file_exists(dst);
-            fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", st->name, st->prebuilt,
-                    copy ? "; copied to " : "", copy ? dst : "");
+            fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", st->name,
+                    st->prebuilt, copy ? "; copied to " : "", copy ? dst : "");
             if (!o->dry_run && copy &&
                 (copy_file(st->prebuilt, dst, &err) || cv_hash_file(dst, rec->owned[0], &err)))
                 goto fail;
@@ -372,7 +386,8 @@ static int pipeline_run(const RunOptions *o) {
         char key[17];
         if (stage_key(st, i ? &s.rec[i - 1] : NULL, key, &err)) {
             if (o->dry_run && ran) {
-                fprintf(stderr, "chemvae pipeline: %-12s would run (after the stages before it)\n", st->name);
+                fprintf(stderr, "chemvae pipeline: %-12s would run (after the stages before it)\n",
+                        st->name);
                 ran++;
                 continue;
             }
@@ -381,7 +396,8 @@ static int pipeline_run(const RunOptions *o) {
         }
         int same = !strcmp(rec->key, key);
         if (!forced && same && rec->status == PIPE_DONE && outputs_exist(&s, st)) {
-            fprintf(stderr, "chemvae pipeline: %-12s skipped: done (run %lld), inputs unchanged\n", st->name, rec->run);
+            fprintf(stderr, "chemvae pipeline: %-12s skipped: done (run %lld), inputs unchanged\n",
+                    st->name, rec->run);
             act[i] = "skipped";
             skipped++;
             continue;
@@ -389,7 +405,8 @@ static int pipeline_run(const RunOptions *o) {
         int resuming = !forced && same && rec->status == PIPE_STARTED && st->resume.n > 0;
         size_t na = 0, need = 3 + st->args.n + st->resume.n;
         if (need > cap) {
-            char **a = realloc(argv, need * sizeof *a), **b = a ? realloc(subst, need * sizeof *b) : NULL;
+            char **a = realloc(argv, need * sizeof *a),
+                 **b = a ? realloc(subst, need * sizeof *b) : NULL;
             if (a) argv = a;
             if (!b) {
                 cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
@@ -404,14 +421,18 @@ static int pipeline_run(const RunOptions *o) {
         for (size_t k = 0; k < st->args.n; k++) argv[na++] = st->args.v[k];
         for (size_t k = 0; resuming && k < st->resume.n; k++) argv[na++] = st->resume.v[k];
         argv[na] = NULL;
-        const char *why = resuming ? "resuming" : forced ? "forced" : rec->status == PIPE_NONE ? "running" : "inputs changed";
+        const char *why = resuming                   ? "resuming"
+                          : forced                   ? "forced"
+                          : rec->status == PIPE_NONE ? "running"
+                                                     : "inputs changed";
         if (format_command(&cmdline, argv + 1)) {
             cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
             goto fail;
         }
         const char *line = cmdline.p;
         if (o->dry_run) {
-            fprintf(stderr, "chemvae pipeline: %-12s would run (%s): chemvae %s\n", st->name, why, line);
+            fprintf(stderr, "chemvae pipeline: %-12s would run (%s): chemvae %s\n", st->name, why,
+                    line);
             ran++;
             continue;
         }
@@ -428,11 +449,13 @@ static int pipeline_run(const RunOptions *o) {
         cv_json_end_array(&cfg);
         cv_json_end_object(&cfg);
         int64_t srun = 0;
-        if (cli_run_begin(db_path, "stage", &cfg, NULL, NULL, -1, prun, &db, &srun, &err)) goto fail;
+        if (cli_run_begin(db_path, "stage", &cfg, NULL, NULL, -1, prun, &db, &srun, &err))
+            goto fail;
         char run_text[32];
         snprintf(run_text, sizeof run_text, "%lld", (long long)srun);
         for (size_t k = 2; k < na; k++)
-            if (strstr(argv[k], PIPEFILE_RUN_VAR) && !(argv[k] = subst[k] = pipefile_subst_run(argv[k], run_text))) {
+            if (strstr(argv[k], PIPEFILE_RUN_VAR) &&
+                !(argv[k] = subst[k] = pipefile_subst_run(argv[k], run_text))) {
                 cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
                 goto fail;
             }
@@ -457,13 +480,15 @@ static int pipeline_run(const RunOptions *o) {
         }
         if (status < 0) goto fail;
         int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        int interrupted = g_signal || (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM)) ||
-                          (WIFEXITED(status) && WEXITSTATUS(status) == 130);
+        int interrupted =
+            g_signal ||
+            (WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM)) ||
+            (WIFEXITED(status) && WEXITSTATUS(status) == 130);
         if (ok)
             for (size_t k = 0; k < st->outputs.n; k++)
                 if (!file_exists(st->outputs.v[k])) {
-                    fprintf(stderr, "chemvae pipeline: stage '%s' finished but did not create %s\n", st->name,
-                            st->outputs.v[k]);
+                    fprintf(stderr, "chemvae pipeline: stage '%s' finished but did not create %s\n",
+                            st->name, st->outputs.v[k]);
                     ok = 0;
                 }
         if (!ok) {
@@ -471,13 +496,16 @@ static int pipeline_run(const RunOptions *o) {
             final = interrupted ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED;
             store_run_finish(db, srun, final, NULL);
             if (interrupted)
-                fprintf(stderr, "chemvae pipeline: interrupted in stage '%s'; run the same command again to continue\n",
+                fprintf(stderr,
+                        "chemvae pipeline: interrupted in stage '%s'; run the same command again "
+                        "to continue\n",
                         st->name);
             else if (WIFEXITED(status))
-                fprintf(stderr, "chemvae pipeline: stage '%s' failed (exit %d): chemvae %s\n", st->name,
-                        WEXITSTATUS(status), line);
+                fprintf(stderr, "chemvae pipeline: stage '%s' failed (exit %d): chemvae %s\n",
+                        st->name, WEXITSTATUS(status), line);
             else
-                fprintf(stderr, "chemvae pipeline: stage '%s' killed by signal %d\n", st->name, WTERMSIG(status));
+                fprintf(stderr, "chemvae pipeline: stage '%s' killed by signal %d\n", st->name,
+                        WTERMSIG(status));
             rc = interrupted ? 130 : CLI_ERROR;
             goto done;
         }
@@ -487,8 +515,8 @@ static int pipeline_run(const RunOptions *o) {
         act[i] = resuming ? "resumed" : "ran";
         ran++;
     }
-    fprintf(stderr, "chemvae pipeline: %s: %zu stage%s %s, %zu skipped; state in %s\n", o->file, ran, ran == 1 ? "" : "s",
-            o->dry_run ? "would run" : "ran", skipped, s.dir);
+    fprintf(stderr, "chemvae pipeline: %s: %zu stage%s %s, %zu skipped; state in %s\n", o->file,
+            ran, ran == 1 ? "" : "s", o->dry_run ? "would run" : "ran", skipped, s.dir);
     final = STORE_RUN_OK;
     rc = CLI_OK;
     goto done;
@@ -523,9 +551,12 @@ done:
 int cmd_pipeline(int argc, char **argv) {
     const char *cmd = "pipeline";
     enum { O_FROM = 256, O_SET, O_DB, O_STATE, O_DRY };
-    static const struct option opts[] = {{"from", required_argument, 0, O_FROM}, {"set", required_argument, 0, O_SET},
-                                         {"db", required_argument, 0, O_DB},     {"state", required_argument, 0, O_STATE},
-                                         {"dry-run", no_argument, 0, O_DRY},     {"help", no_argument, 0, 'h'},
+    static const struct option opts[] = {{"from", required_argument, 0, O_FROM},
+                                         {"set", required_argument, 0, O_SET},
+                                         {"db", required_argument, 0, O_DB},
+                                         {"state", required_argument, 0, O_STATE},
+                                         {"dry-run", no_argument, 0, O_DRY},
+                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     RunOptions o = {0};
     const char *sets[64];
@@ -535,8 +566,12 @@ int cmd_pipeline(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_FROM: o.from = optarg; break;
-        case O_DRY: o.dry_run = 1; break;
+        case O_FROM:
+            o.from = optarg;
+            break;
+        case O_DRY:
+            o.dry_run = 1;
+            break;
         case O_SET:
         case O_DB:
         case O_STATE:
@@ -549,12 +584,17 @@ int cmd_pipeline(int argc, char **argv) {
                 sets[o.nsets++] = buf;
             }
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind >= argc) return cli_usage_error(cmd, "expected 'run FILE'");
-    if (strcmp(argv[optind], "run") != 0) return cli_usage_error(cmd, "unknown action '%s' (expected 'run')", argv[optind]);
+    if (strcmp(argv[optind], "run") != 0)
+        return cli_usage_error(cmd, "unknown action '%s' (expected 'run')", argv[optind]);
     if (optind + 2 != argc) return cli_usage_error(cmd, "'run' takes exactly one pipeline file");
     o.file = argv[optind + 1];
     return pipeline_run(&o);

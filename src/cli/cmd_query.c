@@ -72,9 +72,15 @@ typedef struct {
 static CvStatus print_part(const Options *o, const char *name, const StoreTable *t, int first,
                            CvError *err) {
     switch (o->fmt) {
-    case STORE_FORMAT_TABLE: printf("%s== %s\n", first ? "" : "\n", name); break;
-    case STORE_FORMAT_CSV: printf("%s# %s\n", first ? "" : "\n", name); break;
-    case STORE_FORMAT_JSON: printf("%s\"%s\": ", first ? "{" : ",\n", name); break;
+    case STORE_FORMAT_TABLE:
+        printf("%s== %s\n", first ? "" : "\n", name);
+        break;
+    case STORE_FORMAT_CSV:
+        printf("%s# %s\n", first ? "" : "\n", name);
+        break;
+    case STORE_FORMAT_JSON:
+        printf("%s\"%s\": ", first ? "{" : ",\n", name);
+        break;
     }
     return store_print_table(stdout, t, o->fmt, o->max_width, err);
 }
@@ -155,9 +161,8 @@ static CvStatus run_sql(Store *db, const Options *o, const char *sql, CvError *e
     return status ? status : end;
 }
 
-static CvStatus print_view(Store *db, const Options *o, CvStatus (*fn)(Store *, StoreTable *,
-                                                                         CvError *),
-                           CvError *err) {
+static CvStatus print_view(Store *db, const Options *o,
+                           CvStatus (*fn)(Store *, StoreTable *, CvError *), CvError *err) {
     StoreTable t = {0};
     CvStatus status = fn(db, &t, err);
     if (!status) status = store_print_table(stdout, &t, o->fmt, o->max_width, err);
@@ -181,7 +186,17 @@ static CvStatus list_schema(Store *db, StoreTable *t, CvError *err) {
 }
 
 int cmd_query(int argc, char **argv) {
-    enum { OPT_DB = 256, OPT_FORMAT, OPT_CSV, OPT_JSON, OPT_MAXW, OPT_BY, OPT_ASC, OPT_RUN, OPT_TIMEOUT };
+    enum {
+        OPT_DB = 256,
+        OPT_FORMAT,
+        OPT_CSV,
+        OPT_JSON,
+        OPT_MAXW,
+        OPT_BY,
+        OPT_ASC,
+        OPT_RUN,
+        OPT_TIMEOUT
+    };
     static const struct option LONG[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -208,19 +223,27 @@ int cmd_query(int argc, char **argv) {
     double timeout = 60;
     /* `run -5` would reach getopt as an option: say what is wrong with it instead */
     for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "run") && argv[i + 1][0] == '-' && isdigit((unsigned char)argv[i + 1][1]))
-            return cli_usage_error(CMD, "run N: N is a run id (a positive number), got '%s'", argv[i + 1]);
+        if (!strcmp(argv[i], "run") && argv[i + 1][0] == '-' &&
+            isdigit((unsigned char)argv[i + 1][1]))
+            return cli_usage_error(CMD, "run N: N is a run id (a positive number), got '%s'",
+                                   argv[i + 1]);
     optind = 1;
     while ((c = getopt_long(argc, argv, "hn:p:", LONG, NULL)) != -1) {
         switch (c) {
-        case OPT_DB: o.db_path = optarg; break;
+        case OPT_DB:
+            o.db_path = optarg;
+            break;
         case OPT_FORMAT:
             if (store_format_parse(optarg, &o.fmt))
                 return cli_usage_error(CMD, "--format expects table, csv or json, got '%s'",
                                        optarg);
             break;
-        case OPT_CSV: o.fmt = STORE_FORMAT_CSV; break;
-        case OPT_JSON: o.fmt = STORE_FORMAT_JSON; break;
+        case OPT_CSV:
+            o.fmt = STORE_FORMAT_CSV;
+            break;
+        case OPT_JSON:
+            o.fmt = STORE_FORMAT_JSON;
+            break;
         case OPT_MAXW:
             if (cli_parse_long(CMD, "--max-width", optarg, &v)) return CLI_USAGE;
             o.max_width = (size_t)v;
@@ -234,15 +257,18 @@ int cmd_query(int argc, char **argv) {
         case OPT_BY:
             snprintf(key, sizeof key, " %s ", optarg);
             if (strlen(optarg) > 16 || !strstr(" mw logp qed sa penalized_logp ", key))
-                return cli_usage_error(CMD, "--by expects mw, logp, qed, sa or penalized_logp, "
-                                            "got '%s'",
+                return cli_usage_error(CMD,
+                                       "--by expects mw, logp, qed, sa or penalized_logp, "
+                                       "got '%s'",
                                        optarg);
             o.by = optarg;
             break;
         case 'n':
             if (cli_parse_long(CMD, "-n", optarg, &o.n)) return CLI_USAGE;
             break;
-        case OPT_ASC: o.asc = 1; break;
+        case OPT_ASC:
+            o.asc = 1;
+            break;
         case OPT_RUN:
             if (cli_parse_long(CMD, "--run", optarg, &o.run)) return CLI_USAGE;
             break;
@@ -250,14 +276,18 @@ int cmd_query(int argc, char **argv) {
             if (cli_parse_double(CMD, "--timeout", optarg, &timeout)) return CLI_USAGE;
             if (timeout < 0) return cli_usage_error(CMD, "--timeout must be >= 0 seconds");
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error(CMD, "unknown option");
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
         }
     }
     int npos = argc - optind;
     char **pos = argv + optind;
-    if (npos < 1) return cli_usage_error(CMD, "give an SQL statement or a view (top, runs, run N, "
-                                              "molecule SMILES, schema)");
+    if (npos < 1)
+        return cli_usage_error(CMD, "give an SQL statement or a view (top, runs, run N, "
+                                    "molecule SMILES, schema)");
     const char *view = pos[0];
     int64_t run_id = 0;
     if (!strcmp(view, "run")) {
@@ -269,8 +299,9 @@ int cmd_query(int argc, char **argv) {
     } else if (!strcmp(view, "molecule")) {
         if (npos != 2) return cli_usage_error(CMD, "usage: chemvae query molecule SMILES");
     } else if (npos != 1) {
-        return cli_usage_error(CMD, "one SQL statement or view expected, got %d arguments "
-                                    "(quote the SQL)",
+        return cli_usage_error(CMD,
+                               "one SQL statement or view expected, got %d arguments "
+                               "(quote the SQL)",
                                npos);
     }
 
@@ -281,18 +312,12 @@ int cmd_query(int argc, char **argv) {
     if (store_is_immutable(db))
         fprintf(stderr, "chemvae query: %s is on read-only media: read as immutable\n", o.db_path);
     store_set_query_timeout(db, timeout);
-    if (!strcmp(view, "top"))
-        status = print_view_top(db, &o, &err);
-    else if (!strcmp(view, "runs"))
-        status = print_view(db, &o, store_list_runs, &err);
-    else if (!strcmp(view, "schema"))
-        status = print_view(db, &o, list_schema, &err);
-    else if (!strcmp(view, "run"))
-        status = view_run(db, &o, run_id, &err);
-    else if (!strcmp(view, "molecule"))
-        status = view_molecule(db, &o, pos[1], &err);
-    else
-        status = run_sql(db, &o, view, &err);
+    if (!strcmp(view, "top")) status = print_view_top(db, &o, &err);
+    else if (!strcmp(view, "runs")) status = print_view(db, &o, store_list_runs, &err);
+    else if (!strcmp(view, "schema")) status = print_view(db, &o, list_schema, &err);
+    else if (!strcmp(view, "run")) status = view_run(db, &o, run_id, &err);
+    else if (!strcmp(view, "molecule")) status = view_molecule(db, &o, pos[1], &err);
+    else status = run_sql(db, &o, view, &err);
     store_close(db);
     return status ? cli_report(CMD, &err) : CLI_OK;
 }

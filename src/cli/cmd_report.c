@@ -59,12 +59,17 @@ int report_select(Report *rp, const char *sql, const StoreValue *params, size_t 
 
 int64_t report_latest_run(Report *rp, const char *cond, const char *arg) {
     char sql[2048];
-    snprintf(sql, sizeof sql, "SELECT r.id FROM runs r WHERE %s AND %s ORDER BY r.status = 'ok' DESC, r.id DESC LIMIT 1",
-             cond, REPORT_SCOPE_SQL);
-    StoreValue p[2] = {{.type = STORE_INT, .i = rp->scope}, {.type = STORE_TEXT, .s = arg ? arg : "", .len = arg ? strlen(arg) : 0}};
+    snprintf(
+        sql, sizeof sql,
+        "SELECT r.id FROM runs r WHERE %s AND %s ORDER BY r.status = 'ok' DESC, r.id DESC LIMIT 1",
+        cond, REPORT_SCOPE_SQL);
+    StoreValue p[2] = {{.type = STORE_INT, .i = rp->scope},
+                       {.type = STORE_TEXT, .s = arg ? arg : "", .len = arg ? strlen(arg) : 0}};
     StoreTable t;
     int64_t id = 0;
-    if (report_select(rp, sql, p, arg ? 2 : 1, &t) == 0 && t.nrow == 1 && t.cells[0].type == STORE_INT) id = t.cells[0].i;
+    if (report_select(rp, sql, p, arg ? 2 : 1, &t) == 0 && t.nrow == 1 &&
+        t.cells[0].type == STORE_INT)
+        id = t.cells[0].i;
     store_table_free(&t);
     return id;
 }
@@ -80,12 +85,14 @@ void report_molecule_svg(Report *rp, const char *smiles, int w, int h) {
     const char *open = svg ? strstr(svg, "<svg") : NULL;
     const char *end = open ? strchr(open, '>') : NULL;
     if (!end) {
-        fprintf(rp->fp, "<div class=\"nomol\" style=\"width:%dpx;height:%dpx\">no drawing</div>", w, h);
+        fprintf(rp->fp, "<div class=\"nomol\" style=\"width:%dpx;height:%dpx\">no drawing</div>", w,
+                h);
         free(svg);
         return;
     }
     /* replace RDKit's prolog and root attributes (XML namespaces) by plain inline SVG ones */
-    fprintf(rp->fp, "<svg class=\"mol\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">", w, h, w, h);
+    fprintf(rp->fp, "<svg class=\"mol\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">", w, h, w,
+            h);
     fputs(end + 1, rp->fp);
     free(svg);
 }
@@ -103,7 +110,8 @@ static void html_table(FILE *fp, const StoreTable *t, size_t max_rows) {
         fprintf(fp, "<tr>");
         for (size_t c = 0; c < t->ncol; c++) {
             const StoreValue *v = &t->cells[r * t->ncol + c];
-            fprintf(fp, v->type == STORE_INT || v->type == STORE_REAL ? "<td class=\"n\">" : "<td>");
+            fprintf(fp,
+                    v->type == STORE_INT || v->type == STORE_REAL ? "<td class=\"n\">" : "<td>");
             if (v->type == STORE_INT) fprintf(fp, "%lld", (long long)v->i);
             if (v->type == STORE_REAL) fprintf(fp, "%.4g", v->d);
             if (v->type == STORE_TEXT) html_escape(fp, v->s);
@@ -113,14 +121,15 @@ static void html_table(FILE *fp, const StoreTable *t, size_t max_rows) {
         fprintf(fp, "</tr>\n");
     }
     fprintf(fp, "</table>\n");
-    if (t->nrow > max_rows) fprintf(fp, "<p class=\"note\">%zu more rows not shown.</p>\n", t->nrow - max_rows);
+    if (t->nrow > max_rows)
+        fprintf(fp, "<p class=\"note\">%zu more rows not shown.</p>\n", t->nrow - max_rows);
 }
 
 /* A section holding one table: `select` (its WHERE filled with the report's scope by
  * %s) run with the scope as ?1, shown after `intro` (NULL = none), or `empty` when it has
  * no rows. */
-static void section_table(Report *rp, const char *id, const char *title, const char *select, const char *intro,
-                          const char *empty) {
+static void section_table(Report *rp, const char *id, const char *title, const char *select,
+                          const char *intro, const char *empty) {
     fprintf(rp->fp, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
     StoreTable t;
     char sql[1024];
@@ -157,12 +166,15 @@ static int model_summary(Report *rp) {
     char cfg[512];
     vae_config_describe(&m.cfg, cfg, sizeof cfg);
     FILE *fp = rp->fp;
-    fprintf(fp, "<p>This database holds no training curves: the model was trained elsewhere. Its checkpoint "
+    fprintf(fp, "<p>This database holds no training curves: the model was trained elsewhere. Its "
+                "checkpoint "
                 "says:</p>\n<table><tr><th>checkpoint</th><td>");
     html_escape(fp, rp->model);
-    fprintf(fp, "</td></tr><tr><th>epochs</th><td class=\"n\">%ld</td></tr><tr><th>optimizer steps</th>"
-                "<td class=\"n\">%ld</td></tr><tr><th>best validation loss</th><td class=\"n\">%.4f</td></tr>"
-                "<tr><th>model</th><td>",
+    fprintf(fp,
+            "</td></tr><tr><th>epochs</th><td class=\"n\">%ld</td></tr><tr><th>optimizer steps</th>"
+            "<td class=\"n\">%ld</td></tr><tr><th>best validation loss</th><td "
+            "class=\"n\">%.4f</td></tr>"
+            "<tr><th>model</th><td>",
             m.epoch, m.step, m.best_val);
     html_escape(fp, cfg);
     fprintf(fp, "</td></tr><tr><th>training options</th><td>");
@@ -178,22 +190,29 @@ static int model_summary(Report *rp) {
 static void section_training(Report *rp) {
     FILE *fp = rp->fp;
     fprintf(fp, "<section id=\"training\"><h2>Training</h2>\n");
-    int64_t run = report_latest_run(rp, "r.kind = 'train' AND EXISTS (SELECT 1 FROM training_metrics t WHERE t.run_id = r.id)", NULL);
+    int64_t run = report_latest_run(
+        rp, "r.kind = 'train' AND EXISTS (SELECT 1 FROM training_metrics t WHERE t.run_id = r.id)",
+        NULL);
     if (!run) {
-        if (!rp->model || model_summary(rp) != 0) report_empty(rp, "No training metrics (train a model with 'chemvae train').");
+        if (!rp->model || model_summary(rp) != 0)
+            report_empty(rp, "No training metrics (train a model with 'chemvae train').");
         fprintf(fp, "</section>\n");
         return;
     }
-    const char *sql =
-        "WITH b AS (SELECT id, model_path FROM runs WHERE id = ?1), "
-        "s AS (SELECT max(r.id) AS id FROM runs r, b WHERE r.kind = 'train' AND r.model_path IS b.model_path "
-        "AND r.id <= b.id AND coalesce(json_extract(r.config, '$.resume'), 0) = 0), "
-        "chain AS (SELECT r.id FROM runs r, b, s WHERE r.kind = 'train' AND r.model_path IS b.model_path "
-        "AND r.id BETWEEN coalesce(s.id, b.id) AND b.id) "
-        "SELECT t.split, t.epoch, t.loss, t.recon, t.kl, t.beta, t.accuracy, "
-        "json_extract(t.extra, '$.tf_exact'), json_extract(t.extra, '$.active_units') FROM training_metrics t "
-        "WHERE t.run_id IN chain AND NOT EXISTS (SELECT 1 FROM training_metrics u WHERE u.run_id IN chain "
-        "AND u.epoch = t.epoch AND u.split = t.split AND u.run_id > t.run_id) ORDER BY t.split, t.epoch, t.step";
+    const char *sql = "WITH b AS (SELECT id, model_path FROM runs WHERE id = ?1), "
+                      "s AS (SELECT max(r.id) AS id FROM runs r, b WHERE r.kind = 'train' AND "
+                      "r.model_path IS b.model_path "
+                      "AND r.id <= b.id AND coalesce(json_extract(r.config, '$.resume'), 0) = 0), "
+                      "chain AS (SELECT r.id FROM runs r, b, s WHERE r.kind = 'train' AND "
+                      "r.model_path IS b.model_path "
+                      "AND r.id BETWEEN coalesce(s.id, b.id) AND b.id) "
+                      "SELECT t.split, t.epoch, t.loss, t.recon, t.kl, t.beta, t.accuracy, "
+                      "json_extract(t.extra, '$.tf_exact'), json_extract(t.extra, "
+                      "'$.active_units') FROM training_metrics t "
+                      "WHERE t.run_id IN chain AND NOT EXISTS (SELECT 1 FROM training_metrics u "
+                      "WHERE u.run_id IN chain "
+                      "AND u.epoch = t.epoch AND u.split = t.split AND u.run_id > t.run_id) ORDER "
+                      "BY t.split, t.epoch, t.step";
     StoreValue p = {.type = STORE_INT, .i = run};
     StoreTable t;
     if (report_select(rp, sql, &p, 1, &t) != 0 || t.nrow == 0) {
@@ -229,18 +248,30 @@ static void section_training(Report *rp) {
             tstart = r;
             break;
         }
-    fprintf(fp, "<p>Run %lld: %zu epochs. Loss terms are per-molecule means (recon = summed token cross-entropy, "
-                "KL in nats, loss = recon + &beta;&middot;KL + property term); accuracy is the share of tokens "
-                "predicted correctly with teacher forcing; exact strings is the share of validation molecules whose "
-                "every token is predicted correctly (a bound on greedy reconstruction); active units are latent "
-                "dimensions whose mean varies across validation molecules (variance &gt; 0.01).</p>\n<div class=\"grid\">\n",
+    fprintf(fp,
+            "<p>Run %lld: %zu epochs. Loss terms are per-molecule means (recon = summed token "
+            "cross-entropy, "
+            "KL in nats, loss = recon + &beta;&middot;KL + property term); accuracy is the share "
+            "of tokens "
+            "predicted correctly with teacher forcing; exact strings is the share of validation "
+            "molecules whose "
+            "every token is predicted correctly (a bound on greedy reconstruction); active units "
+            "are latent "
+            "dimensions whose mean varies across validation molecules (variance &gt; "
+            "0.01).</p>\n<div class=\"grid\">\n",
             (long long)run, ntrain > nvalid ? ntrain : nvalid);
-    static const char *const titles[] = {"Loss", "Reconstruction (CE)", "KL divergence", "KL weight β", "Token accuracy",
-                                         "Exact strings (teacher forced)", "Active latent units"};
+    static const char *const titles[] = {"Loss",
+                                         "Reconstruction (CE)",
+                                         "KL divergence",
+                                         "KL weight β",
+                                         "Token accuracy",
+                                         "Exact strings (teacher forced)",
+                                         "Active latent units"};
     const double *epoch = col;
     for (size_t c = 1; c < NCOL; c++) {
         const double *y = col + c * n;
-        PlotSeries s[2] = {{"train", epoch + tstart, y + tstart, ntrain}, {"valid", epoch + vstart, y + vstart, nvalid}};
+        PlotSeries s[2] = {{"train", epoch + tstart, y + tstart, ntrain},
+                           {"valid", epoch + vstart, y + vstart, nvalid}};
         if (c >= 6) { /* validation-only monitors (older runs lack them) */
             int any = 0;
             for (size_t r = vstart; r < vstart + nvalid; r++) any |= y[r] == y[r];
@@ -259,22 +290,26 @@ static void section_training(Report *rp) {
 
 /* Why decodes failed: invalid generations of each run by failure class. */
 static void section_failures(Report *rp) {
-    section_table(rp, "failures", "Why decodes failed",
-                  "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
-                  "count(*) AS decodes, sum(g.valid) AS valid, "
-                  "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
-                  "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
-                  "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
-                  "FROM generations g JOIN runs r ON r.id = g.run_id WHERE %s GROUP BY g.run_id ORDER BY g.run_id DESC",
-                  "Invalid decodes by the first rule they break (syntax, ring closure, valence, "
-                  "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
-                  "RDKit; constrain is the decoding mask in force.",
-                  "No generations yet.");
+    section_table(
+        rp, "failures", "Why decodes failed",
+        "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
+        "count(*) AS decodes, sum(g.valid) AS valid, "
+        "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
+        "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
+        "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
+        "FROM generations g JOIN runs r ON r.id = g.run_id WHERE %s GROUP BY g.run_id ORDER BY "
+        "g.run_id DESC",
+        "Invalid decodes by the first rule they break (syntax, ring closure, valence, "
+        "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
+        "RDKit; constrain is the decoding mask in force.",
+        "No generations yet.");
 }
 
 static void section_eval(Report *rp) {
     fprintf(rp->fp, "<section id=\"eval\"><h2>Evaluation</h2>\n");
-    int64_t run = report_latest_run(rp, "r.kind = 'eval' AND EXISTS (SELECT 1 FROM eval_metrics e WHERE e.run_id = r.id)", NULL);
+    int64_t run = report_latest_run(
+        rp, "r.kind = 'eval' AND EXISTS (SELECT 1 FROM eval_metrics e WHERE e.run_id = r.id)",
+        NULL);
     StoreTable t = {0};
     CvError err = {0};
     if (run && store_eval_metrics(rp->db, run, &t, &err) == CV_OK && t.nrow) {
@@ -290,33 +325,41 @@ static void section_eval(Report *rp) {
 static const char CSS[] =
     "body{font-family:sans-serif;margin:24px auto;max-width:1240px;color:#222;background:#fafafa}"
     "h1{margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}"
-    "nav a{margin-right:14px}section{background:#fff;padding:4px 16px 16px;border:1px solid #e4e4e4}"
-    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left}"
+    "nav a{margin-right:14px}section{background:#fff;padding:4px 16px 16px;border:1px solid "
+    "#e4e4e4}"
+    "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px "
+    "7px;text-align:left}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f0f0f0}"
-    ".grid{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ddd;padding:6px;width:230px;background:#fff}"
-    ".smi{font-family:monospace;font-size:11px;word-break:break-all}td.smi{max-width:280px}.sc{font-size:12px;color:#444}"
+    ".grid{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid "
+    "#ddd;padding:6px;width:230px;background:#fff}"
+    ".smi{font-family:monospace;font-size:11px;word-break:break-all}td.smi{max-width:280px}.sc{"
+    "font-size:12px;color:#444}"
     ".path{display:flex;flex-wrap:wrap;align-items:center;gap:4px}.arrow{font-size:22px;color:#888}"
     ".empty{color:#a33;font-style:italic}.note,.meta{color:#666;font-size:13px}"
     ".ct{font-size:14px;font-weight:bold}.tk{font-size:11px;fill:#444}.al{font-size:12px;fill:#222}"
-    ".lg{font-size:12px;fill:#222}.nomol{display:flex;align-items:center;justify-content:center;color:#999}";
+    ".lg{font-size:12px;fill:#222}.nomol{display:flex;align-items:center;justify-content:center;"
+    "color:#999}";
 
 static int write_report(Report *rp, const char *db_path, const char *run_text) {
     FILE *fp = rp->fp;
     char now[32];
     time_t tt = time(NULL);
     strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S UTC", gmtime(&tt));
-    fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>chemvae report</title>\n"
-                "<style>%s</style></head><body>\n<h1>chemvae report</h1>\n<p class=\"meta\">Database ",
+    fprintf(fp,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>chemvae "
+            "report</title>\n"
+            "<style>%s</style></head><body>\n<h1>chemvae report</h1>\n<p class=\"meta\">Database ",
             CSS);
     html_escape(fp, db_path);
     fprintf(fp, " &middot; %s &middot; ", now);
     if (rp->scope)
         fprintf(fp, "run %lld (%s) and the runs under it", (long long)rp->scope, run_text);
-    else
-        fprintf(fp, "latest run of each kind");
-    fprintf(fp, "</p>\n<nav><a href=\"#runs\">Runs</a><a href=\"#training\">Training</a><a href=\"#eval\">Evaluation</a><a href=\"#failures\">Failures</a>"
+    else fprintf(fp, "latest run of each kind");
+    fprintf(fp, "</p>\n<nav><a href=\"#runs\">Runs</a><a href=\"#training\">Training</a><a "
+                "href=\"#eval\">Evaluation</a><a href=\"#failures\">Failures</a>"
                 "<a href=\"#latent\">Latent space</a><a href=\"#top\">Top molecules</a>"
-                "<a href=\"#interpolation\">Interpolation</a><a href=\"#optimization\">Optimization</a></nav>\n");
+                "<a href=\"#interpolation\">Interpolation</a><a "
+                "href=\"#optimization\">Optimization</a></nav>\n");
     section_runs(rp);
     section_training(rp);
     section_eval(rp);
@@ -325,8 +368,10 @@ static int write_report(Report *rp, const char *db_path, const char *run_text) {
     report_top_molecules(rp);
     report_interpolation(rp);
     report_optimization(rp);
-    fprintf(fp, "<p class=\"note\">Made by chemvae report. Molecules drawn by RDKit; scores are RDKit values "
-                "(QED, Crippen logP, SA score, penalized logP = logP &minus; SA &minus; ring penalty).</p>\n"
+    fprintf(fp, "<p class=\"note\">Made by chemvae report. Molecules drawn by RDKit; scores are "
+                "RDKit values "
+                "(QED, Crippen logP, SA score, penalized logP = logP &minus; SA &minus; ring "
+                "penalty).</p>\n"
                 "</body></html>\n");
     return 0;
 }
@@ -336,25 +381,43 @@ int cmd_report(int argc, char **argv) {
     const char *db_path = CLI_DEFAULT_DB, *out = "results/report.html", *run_text = NULL;
     Report rp = {.score = "qed", .top = 12, .pca_max = 2000};
     enum { O_DB = 256, O_RUN, O_OUT, O_MODEL, O_DATA, O_COLOR, O_PCAMAX, O_SCORE, O_TOP };
-    static const struct option opts[] = {
-        {"db", required_argument, 0, O_DB},         {"run", required_argument, 0, O_RUN},
-        {"out", required_argument, 0, O_OUT},       {"model", required_argument, 0, O_MODEL},
-        {"data", required_argument, 0, O_DATA},     {"color-by", required_argument, 0, O_COLOR},
-        {"pca-max", required_argument, 0, O_PCAMAX}, {"score", required_argument, 0, O_SCORE},
-        {"top", required_argument, 0, O_TOP},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"db", required_argument, 0, O_DB},
+                                         {"run", required_argument, 0, O_RUN},
+                                         {"out", required_argument, 0, O_OUT},
+                                         {"model", required_argument, 0, O_MODEL},
+                                         {"data", required_argument, 0, O_DATA},
+                                         {"color-by", required_argument, 0, O_COLOR},
+                                         {"pca-max", required_argument, 0, O_PCAMAX},
+                                         {"score", required_argument, 0, O_SCORE},
+                                         {"top", required_argument, 0, O_TOP},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     int c;
     long lv;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case O_DB: db_path = optarg; break;
-        case O_RUN: run_text = optarg; break;
-        case O_OUT: out = optarg; break;
-        case O_MODEL: rp.model = optarg; break;
-        case O_DATA: rp.data = optarg; break;
-        case O_COLOR: rp.color_by = optarg; break;
-        case O_SCORE: rp.score = optarg; break;
+        case O_DB:
+            db_path = optarg;
+            break;
+        case O_RUN:
+            run_text = optarg;
+            break;
+        case O_OUT:
+            out = optarg;
+            break;
+        case O_MODEL:
+            rp.model = optarg;
+            break;
+        case O_DATA:
+            rp.data = optarg;
+            break;
+        case O_COLOR:
+            rp.color_by = optarg;
+            break;
+        case O_SCORE:
+            rp.score = optarg;
+            break;
         case O_PCAMAX:
             if (cli_parse_long(cmd, "--pca-max", optarg, &lv)) return CLI_USAGE;
             rp.pca_max = (size_t)lv;
@@ -364,16 +427,24 @@ int cmd_report(int argc, char **argv) {
             if (lv < 1 || lv > 200) return cli_usage_error(cmd, "--top must be 1..200");
             rp.top = (int)lv;
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    static const char *const scores[][2] = {{"qed", "QED"}, {"penalized_logp", "penalized logP"}, {"logp", "logP"},
-                                            {"sa", "SA score"}, {"mw", "MW"}};
+    static const char *const scores[][2] = {{"qed", "QED"},
+                                            {"penalized_logp", "penalized logP"},
+                                            {"logp", "logP"},
+                                            {"sa", "SA score"},
+                                            {"mw", "MW"}};
     for (size_t i = 0; i < 5; i++)
         if (!strcmp(rp.score, scores[i][0])) rp.score_label = scores[i][1];
-    if (!rp.score_label) return cli_usage_error(cmd, "--score must be qed, penalized_logp, logp, sa or mw");
+    if (!rp.score_label)
+        return cli_usage_error(cmd, "--score must be qed, penalized_logp, logp, sa or mw");
     if (!rp.model != !rp.data) return cli_usage_error(cmd, "--model and --data go together");
 
     CvError err = {0};
@@ -394,7 +465,8 @@ int cmd_report(int argc, char **argv) {
         rp.scope = 0;
         rp.scope = report_latest_run(&rp, "r.kind = 'pipeline'", NULL);
         if (!rp.scope) {
-            cv_error_set(&err, CV_ERR_EMPTY, "%s: --run latest: no pipeline run in this database", db_path);
+            cv_error_set(&err, CV_ERR_EMPTY, "%s: --run latest: no pipeline run in this database",
+                         db_path);
             goto fail;
         }
     } else if (run_text) {

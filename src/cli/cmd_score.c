@@ -28,15 +28,15 @@
 #define SCORE_MAX_THREADS 256
 
 typedef struct {
-    char *input;      /* trimmed input value (owned) */
-    int valid;        /* 1 when scored */
-    char *canonical;  /* malloc'd canonical SMILES when valid */
+    char *input;     /* trimmed input value (owned) */
+    int valid;       /* 1 when scored */
+    char *canonical; /* malloc'd canonical SMILES when valid */
     ChemScores s;
 } ScoreRow;
 
 typedef struct {
     ScoreRow rows[SCORE_BATCH];
-    size_t n;          /* rows in use */
+    size_t n; /* rows in use */
     int threads;
     int digits;         /* decimals printed for the scores */
     atomic_size_t next; /* next row a worker takes */
@@ -44,30 +44,28 @@ typedef struct {
 } ScoreBatch;
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: chemvae score [options] [SMILES ...]\n"
-            "\n"
-            "Scores molecules with RDKit: prints CSV on stdout with the columns\n"
-            "  input,valid,canonical_smiles,mw,logp,qed,sa,penalized_logp\n"
-            "(mw = average molecular weight, logp = Crippen logP, qed = QED, sa = Ertl SA\n"
-            "score 1..10, penalized_logp = logp - sa - max(0, largest ring - 6)).\n"
-            "Invalid SMILES give valid=0 and empty scores; rows keep the input order.\n"
-            "\n"
-            "SMILES come from the arguments, else from --input, else from stdin.\n"
-            "  -i, --input FILE    read FILE ('-' = stdin): one SMILES per line, or a CSV\n"
-            "                      file with --column\n"
-            "  -c, --column NAME   the input is CSV; score the column named NAME\n"
-            "  -t, --threads N     score with N threads (default 1)\n"
-            "  -d, --digits N      decimals printed for the scores (default 6; 17 prints\n"
-            "                      every double exactly)\n"
-            "  -h, --help          this help\n");
+    fprintf(f, "usage: chemvae score [options] [SMILES ...]\n"
+               "\n"
+               "Scores molecules with RDKit: prints CSV on stdout with the columns\n"
+               "  input,valid,canonical_smiles,mw,logp,qed,sa,penalized_logp\n"
+               "(mw = average molecular weight, logp = Crippen logP, qed = QED, sa = Ertl SA\n"
+               "score 1..10, penalized_logp = logp - sa - max(0, largest ring - 6)).\n"
+               "Invalid SMILES give valid=0 and empty scores; rows keep the input order.\n"
+               "\n"
+               "SMILES come from the arguments, else from --input, else from stdin.\n"
+               "  -i, --input FILE    read FILE ('-' = stdin): one SMILES per line, or a CSV\n"
+               "                      file with --column\n"
+               "  -c, --column NAME   the input is CSV; score the column named NAME\n"
+               "  -t, --threads N     score with N threads (default 1)\n"
+               "  -d, --digits N      decimals printed for the scores (default 6; 17 prints\n"
+               "                      every double exactly)\n"
+               "  -h, --help          this help\n");
 }
 
 /* Copies s[0..n) without surrounding whitespace into a new string. */
 static char *dup_trimmed(const char *s, size_t n) {
     while (n && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) n--;
     char *d = malloc(n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
@@ -156,7 +154,8 @@ static CvStatus read_lines(FILE *in, const char *name, ScoreBatch *b, CvError *e
         /* A NUL byte ends the value: what follows cannot be part of a SMILES. */
         st = batch_add(b, line, strnlen(line, (size_t)n), err);
     }
-    if (st == CV_OK && ferror(in)) st = cv_error_set(err, CV_ERR_IO, "%s: %s", name, strerror(errno));
+    if (st == CV_OK && ferror(in))
+        st = cv_error_set(err, CV_ERR_IO, "%s: %s", name, strerror(errno));
     free(line);
     return st;
 }
@@ -172,7 +171,7 @@ typedef struct {
     int have_value;
     CvStatus st;
     CvError *err;
-    char header[512];   /* header names for the "no such column" message */
+    char header[512]; /* header names for the "no such column" message */
 } CsvState;
 
 static void csv_field_cb(void *s, size_t len, void *data) {
@@ -215,7 +214,8 @@ static void csv_record_cb(int term, void *data) {
 static CvStatus read_csv(FILE *in, const char *name, const char *column, ScoreBatch *b,
                          CvError *err) {
     struct csv_parser p;
-    CsvState c = {.batch = b, .name = name, .column = column, .col_index = -1, .st = CV_OK, .err = err};
+    CsvState c = {
+        .batch = b, .name = name, .column = column, .col_index = -1, .st = CV_OK, .err = err};
     char buf[65536];
     size_t n;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
@@ -225,7 +225,8 @@ static CvStatus read_csv(FILE *in, const char *name, const char *column, ScoreBa
             c.st = cv_error_set(err, CV_ERR_PARSE, "%s: record %ld: %s", name, c.record + 1,
                                 csv_strerror(csv_error(&p)));
     }
-    if (c.st == CV_OK && ferror(in)) c.st = cv_error_set(err, CV_ERR_IO, "%s: %s", name, strerror(errno));
+    if (c.st == CV_OK && ferror(in))
+        c.st = cv_error_set(err, CV_ERR_IO, "%s: %s", name, strerror(errno));
     if (c.st == CV_OK) csv_fini(&p, csv_field_cb, csv_record_cb, &c);
     if (c.st == CV_OK && c.record == 0)
         c.st = cv_error_set(err, CV_ERR_PARSE, "%s: empty CSV, no header with column '%s'", name,
@@ -239,12 +240,9 @@ int cmd_score(int argc, char **argv); /* called by main.c */
 
 int cmd_score(int argc, char **argv) {
     static const struct option opts[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"column", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'},
-        {"digits", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"input", required_argument, NULL, 'i'},   {"column", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'}, {"digits", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *input = NULL, *column = NULL;
     long threads = 1, digits = 6;
@@ -252,8 +250,12 @@ int cmd_score(int argc, char **argv) {
     optind = 1;
     while ((o = getopt_long(argc, argv, "i:c:t:d:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'i': input = optarg; break;
-        case 'c': column = optarg; break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'c':
+            column = optarg;
+            break;
         case 't':
             if (cli_parse_long("score", "--threads", optarg, &threads) != 0) return CLI_USAGE;
             if (threads < 1 || threads > SCORE_MAX_THREADS)
@@ -262,10 +264,14 @@ int cmd_score(int argc, char **argv) {
             break;
         case 'd':
             if (cli_parse_long("score", "--digits", optarg, &digits) != 0) return CLI_USAGE;
-            if (digits > 17) return cli_usage_error("score", "--digits must be 0..17, got %ld", digits);
+            if (digits > 17)
+                return cli_usage_error("score", "--digits must be 0..17, got %ld", digits);
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("score", "unknown option");
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            return cli_usage_error("score", "unknown option");
         }
     }
     if (optind < argc && input)
@@ -306,6 +312,7 @@ int cmd_score(int argc, char **argv) {
         for (size_t i = 0; i < b->n; i++) free(b->rows[i].input);
     }
     free(b);
-    if (fflush(stdout) != 0 && st == CV_OK) st = cv_error_set(&err, CV_ERR_IO, "stdout: %s", strerror(errno));
+    if (fflush(stdout) != 0 && st == CV_OK)
+        st = cv_error_set(&err, CV_ERR_IO, "stdout: %s", strerror(errno));
     return st == CV_OK ? CLI_OK : cli_report("score", &err);
 }

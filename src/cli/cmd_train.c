@@ -98,13 +98,15 @@ typedef struct {
 static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
     EpochCtx *c = vctx;
     if (!c->quiet) {
-        fprintf(stderr,
-                "epoch %3d  beta %.4f  train loss %.4f recon %.4f kl %.3f prop %.4f acc %.4f | valid "
-                "loss %.4f recon %.4f kl %.3f acc %.4f tf-exact %.3f exact %.3f au %d%s |",
-                r->epoch, r->beta, r->train.loss, r->train.recon, r->train.kl, r->train.prop, r->train_acc,
-                r->valid.loss, r->valid.recon, r->valid.kl, r->valid_acc, r->tf_exact, r->recon_exact,
-                r->active_units, r->best ? " best" : "");
-        for (size_t p = 0; p < c->P; p++) fprintf(stderr, " mae %s %.3f", c->prop_names[p], r->prop_mae[p]);
+        fprintf(
+            stderr,
+            "epoch %3d  beta %.4f  train loss %.4f recon %.4f kl %.3f prop %.4f acc %.4f | valid "
+            "loss %.4f recon %.4f kl %.3f acc %.4f tf-exact %.3f exact %.3f au %d%s |",
+            r->epoch, r->beta, r->train.loss, r->train.recon, r->train.kl, r->train.prop,
+            r->train_acc, r->valid.loss, r->valid.recon, r->valid.kl, r->valid_acc, r->tf_exact,
+            r->recon_exact, r->active_units, r->best ? " best" : "");
+        for (size_t p = 0; p < c->P; p++)
+            fprintf(stderr, " mae %s %.3f", c->prop_names[p], r->prop_mae[p]);
         fprintf(stderr, " | %.0f mol/s %.0f s\n", r->mol_per_s, r->seconds);
     }
     if (!c->db) return CV_OK;
@@ -123,12 +125,28 @@ static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
     const char *extra = cv_json_text(&ex, err);
     if (!extra) return CV_ERR_NOMEM;
     StoreTrainingMetric rows[2] = {
-        {.epoch = r->epoch, .step = r->step, .split = "train", .loss = r->train.loss,
-         .recon = r->train.recon, .kl = r->train.kl, .prop = r->train.prop, .beta = r->beta,
-         .lr = r->lr, .accuracy = r->train_acc, .extra = NULL},
-        {.epoch = r->epoch, .step = r->step, .split = "valid", .loss = r->valid.loss,
-         .recon = r->valid.recon, .kl = r->valid.kl, .prop = r->valid.prop, .beta = r->beta,
-         .lr = r->lr, .accuracy = r->valid_acc, .extra = extra},
+        {.epoch = r->epoch,
+         .step = r->step,
+         .split = "train",
+         .loss = r->train.loss,
+         .recon = r->train.recon,
+         .kl = r->train.kl,
+         .prop = r->train.prop,
+         .beta = r->beta,
+         .lr = r->lr,
+         .accuracy = r->train_acc,
+         .extra = NULL},
+        {.epoch = r->epoch,
+         .step = r->step,
+         .split = "valid",
+         .loss = r->valid.loss,
+         .recon = r->valid.recon,
+         .kl = r->valid.kl,
+         .prop = r->valid.prop,
+         .beta = r->beta,
+         .lr = r->lr,
+         .accuracy = r->valid_acc,
+         .extra = extra},
     };
     CvStatus st = store_insert_training_metrics(c->db, c->run_id, rows, 2, err);
     cv_json_free(&ex);
@@ -136,15 +154,16 @@ static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
 }
 
 /* Fills a fresh checkpoint description from the dataset. */
-static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDataset *ds, const char *data_path,
-                                  CvError *err) {
+static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDataset *ds,
+                                  const char *data_path, CvError *err) {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
-    CvStatus st = ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, err);
+    CvStatus st =
+        ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, err);
     if (st) return st;
     if (ds->P > CKPT_MAX_PROPS)
-        return cv_error_set(err, CV_ERR_INVALID, "%s: %zu properties; at most %d are supported", data_path, ds->P,
-                            CKPT_MAX_PROPS);
+        return cv_error_set(err, CV_ERR_INVALID, "%s: %zu properties; at most %d are supported",
+                            data_path, ds->P, CKPT_MAX_PROPS);
     m->P = (int)ds->P;
     for (size_t p = 0; p < ds->P; p++) {
         snprintf(m->prop_names[p], CKPT_NAME_MAX, "%s", ds->prop_names[p]);
@@ -155,23 +174,27 @@ static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDat
 }
 
 /* --refit-head: the property head alone, on the checkpoint's own latent means. */
-static int refit_head(const char *data_path, const char *path, int epochs, float lr, uint64_t seed) {
+static int refit_head(const char *data_path, const char *path, int epochs, float lr,
+                      uint64_t seed) {
     CvError err = {0};
     CvDataset ds = {0};
     Vae vae = {0};
     CkptMeta meta = {0};
     int has_opt = 0, rc = CLI_ERROR;
     HeadRefitReport r;
-    if (dataset_load(&ds, data_path, &err) || ckpt_load(path, &vae, &meta, 256, 1, &has_opt, &err) ||
+    if (dataset_load(&ds, data_path, &err) ||
+        ckpt_load(path, &vae, &meta, 256, 1, &has_opt, &err) ||
         ckpt_meta_check_vocab(&meta, &ds.vocab, path, data_path, &err) ||
         head_refit(&vae, &ds, epochs, lr, seed, &r, &err)) {
         rc = cli_report("train", &err);
         goto done;
     }
-    fprintf(stderr, "chemvae train: property head refit on %s: %d epochs, best epoch %d; validation MAE", path,
-            r.epochs_run, r.best_epoch);
+    fprintf(stderr,
+            "chemvae train: property head refit on %s: %d epochs, best epoch %d; validation MAE",
+            path, r.epochs_run, r.best_epoch);
     for (size_t p = 0; p < ds.P && p < CKPT_MAX_PROPS; p++)
-        fprintf(stderr, "%s %s %.4f -> %.4f", p ? "," : "", ds.prop_names[p], r.mae_before[p], r.mae_after[p]);
+        fprintf(stderr, "%s %s %.4f -> %.4f", p ? "," : "", ds.prop_names[p], r.mae_before[p],
+                r.mae_after[p]);
     fprintf(stderr, "\n");
     if (ckpt_save(path, &vae, &meta, has_opt, &err)) {
         rc = cli_report("train", &err);
@@ -195,7 +218,8 @@ static int export_checkpoint(const char *src, const char *dst) {
         ckpt_meta_free(&meta);
         return cli_report("train", &err);
     }
-    fprintf(stderr, "chemvae train: wrote %s (epoch %ld, step %ld, no optimizer state)\n", dst, meta.epoch, meta.step);
+    fprintf(stderr, "chemvae train: wrote %s (epoch %ld, step %ld, no optimizer state)\n", dst,
+            meta.epoch, meta.step);
     vae_free(&vae);
     ckpt_meta_free(&meta);
     return CLI_OK;
@@ -211,69 +235,160 @@ int cmd_train(int argc, char **argv) {
     int dec_z_all = 0;
     TrainOptions o;
     train_options_default(&o);
-    enum { O_LATENT = 256, O_HIDDEN, O_LAYERS, O_ENC, O_DEC, O_EPOCHS, O_BATCH, O_LR, O_B1, O_B2, O_CLIP,
-           O_KLMAX, O_KLSLOPE, O_KLCENTER, O_PW, O_SEED, O_MAXSTEPS, O_RECON, O_THREADS, O_DB, O_NODB,
-           O_PARENT, O_QUIET, O_RESUME, O_EXPORT, O_KLSCHED, O_KLRAMP, O_AEWARM, O_FREEBITS, O_WDROP,
-           O_AUGMENT, O_LRWARM, O_LRDECAY, O_LRMIN, O_BEST, O_BNFREEZE, O_BUCKET, O_LRPAT, O_LRFACTOR, O_REFIT,
-           O_FULLDEC, O_DECODER };
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'},     {"out", required_argument, 0, 'o'},
-        {"preset", required_argument, 0, 'p'},   {"resume", no_argument, 0, O_RESUME},
-        {"latent", required_argument, 0, O_LATENT}, {"hidden", required_argument, 0, O_HIDDEN},
-        {"gru-layers", required_argument, 0, O_LAYERS}, {"enc-dense", required_argument, 0, O_ENC},
-        {"dec-dense", required_argument, 0, O_DEC}, {"epochs", required_argument, 0, O_EPOCHS},
-        {"batch", required_argument, 0, O_BATCH}, {"lr", required_argument, 0, O_LR},
-        {"beta1", required_argument, 0, O_B1},   {"beta2", required_argument, 0, O_B2},
-        {"clip", required_argument, 0, O_CLIP},  {"kl-max", required_argument, 0, O_KLMAX},
-        {"kl-slope", required_argument, 0, O_KLSLOPE}, {"kl-center", required_argument, 0, O_KLCENTER},
-        {"prop-weight", required_argument, 0, O_PW}, {"seed", required_argument, 0, O_SEED},
-        {"max-steps", required_argument, 0, O_MAXSTEPS}, {"recon-sample", required_argument, 0, O_RECON},
-        {"threads", required_argument, 0, O_THREADS}, {"db", required_argument, 0, O_DB},
-        {"no-db", no_argument, 0, O_NODB},       {"parent-run", required_argument, 0, O_PARENT},
-        {"quiet", no_argument, 0, O_QUIET},      {"export", required_argument, 0, O_EXPORT},
-        {"kl-schedule", required_argument, 0, O_KLSCHED}, {"kl-ramp", required_argument, 0, O_KLRAMP},
-        {"ae-warmup", required_argument, 0, O_AEWARM}, {"free-bits", required_argument, 0, O_FREEBITS},
-        {"word-dropout", required_argument, 0, O_WDROP}, {"augment", no_argument, 0, O_AUGMENT},
-        {"lr-warmup", required_argument, 0, O_LRWARM}, {"lr-decay", required_argument, 0, O_LRDECAY},
-        {"lr-min", required_argument, 0, O_LRMIN}, {"best", required_argument, 0, O_BEST},
-        {"bn-freeze", required_argument, 0, O_BNFREEZE}, {"bucket", no_argument, 0, O_BUCKET},
-        {"full-decode", no_argument, 0, O_FULLDEC}, {"decoder", required_argument, 0, O_DECODER},
-        {"lr-patience", required_argument, 0, O_LRPAT}, {"lr-factor", required_argument, 0, O_LRFACTOR},
-        {"refit-head", required_argument, 0, O_REFIT},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    enum {
+        O_LATENT = 256,
+        O_HIDDEN,
+        O_LAYERS,
+        O_ENC,
+        O_DEC,
+        O_EPOCHS,
+        O_BATCH,
+        O_LR,
+        O_B1,
+        O_B2,
+        O_CLIP,
+        O_KLMAX,
+        O_KLSLOPE,
+        O_KLCENTER,
+        O_PW,
+        O_SEED,
+        O_MAXSTEPS,
+        O_RECON,
+        O_THREADS,
+        O_DB,
+        O_NODB,
+        O_PARENT,
+        O_QUIET,
+        O_RESUME,
+        O_EXPORT,
+        O_KLSCHED,
+        O_KLRAMP,
+        O_AEWARM,
+        O_FREEBITS,
+        O_WDROP,
+        O_AUGMENT,
+        O_LRWARM,
+        O_LRDECAY,
+        O_LRMIN,
+        O_BEST,
+        O_BNFREEZE,
+        O_BUCKET,
+        O_LRPAT,
+        O_LRFACTOR,
+        O_REFIT,
+        O_FULLDEC,
+        O_DECODER
+    };
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"preset", required_argument, 0, 'p'},
+                                         {"resume", no_argument, 0, O_RESUME},
+                                         {"latent", required_argument, 0, O_LATENT},
+                                         {"hidden", required_argument, 0, O_HIDDEN},
+                                         {"gru-layers", required_argument, 0, O_LAYERS},
+                                         {"enc-dense", required_argument, 0, O_ENC},
+                                         {"dec-dense", required_argument, 0, O_DEC},
+                                         {"epochs", required_argument, 0, O_EPOCHS},
+                                         {"batch", required_argument, 0, O_BATCH},
+                                         {"lr", required_argument, 0, O_LR},
+                                         {"beta1", required_argument, 0, O_B1},
+                                         {"beta2", required_argument, 0, O_B2},
+                                         {"clip", required_argument, 0, O_CLIP},
+                                         {"kl-max", required_argument, 0, O_KLMAX},
+                                         {"kl-slope", required_argument, 0, O_KLSLOPE},
+                                         {"kl-center", required_argument, 0, O_KLCENTER},
+                                         {"prop-weight", required_argument, 0, O_PW},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"max-steps", required_argument, 0, O_MAXSTEPS},
+                                         {"recon-sample", required_argument, 0, O_RECON},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"db", required_argument, 0, O_DB},
+                                         {"no-db", no_argument, 0, O_NODB},
+                                         {"parent-run", required_argument, 0, O_PARENT},
+                                         {"quiet", no_argument, 0, O_QUIET},
+                                         {"export", required_argument, 0, O_EXPORT},
+                                         {"kl-schedule", required_argument, 0, O_KLSCHED},
+                                         {"kl-ramp", required_argument, 0, O_KLRAMP},
+                                         {"ae-warmup", required_argument, 0, O_AEWARM},
+                                         {"free-bits", required_argument, 0, O_FREEBITS},
+                                         {"word-dropout", required_argument, 0, O_WDROP},
+                                         {"augment", no_argument, 0, O_AUGMENT},
+                                         {"lr-warmup", required_argument, 0, O_LRWARM},
+                                         {"lr-decay", required_argument, 0, O_LRDECAY},
+                                         {"lr-min", required_argument, 0, O_LRMIN},
+                                         {"best", required_argument, 0, O_BEST},
+                                         {"bn-freeze", required_argument, 0, O_BNFREEZE},
+                                         {"bucket", no_argument, 0, O_BUCKET},
+                                         {"full-decode", no_argument, 0, O_FULLDEC},
+                                         {"decoder", required_argument, 0, O_DECODER},
+                                         {"lr-patience", required_argument, 0, O_LRPAT},
+                                         {"lr-factor", required_argument, 0, O_LRFACTOR},
+                                         {"refit-head", required_argument, 0, O_REFIT},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "d:o:p:h", opts, NULL)) != -1) {
         long lv;
         double dv;
         switch (c) {
-        case 'd': data_path = optarg; break;
-        case 'o': out = optarg; break;
-        case 'p': preset = optarg; break;
-        case O_RESUME: resume = 1; break;
-        case O_NODB: no_db = 1; break;
-        case O_QUIET: quiet = 1; break;
-        case O_DB: db_path = optarg; break;
-        case O_EXPORT: export_from = optarg; break;
-        case O_AUGMENT: o.augment = 1; break;
-        case O_BUCKET: o.bucket = 1; break;
-        case O_FULLDEC: o.full_decode = 1; break;
+        case 'd':
+            data_path = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            preset = optarg;
+            break;
+        case O_RESUME:
+            resume = 1;
+            break;
+        case O_NODB:
+            no_db = 1;
+            break;
+        case O_QUIET:
+            quiet = 1;
+            break;
+        case O_DB:
+            db_path = optarg;
+            break;
+        case O_EXPORT:
+            export_from = optarg;
+            break;
+        case O_AUGMENT:
+            o.augment = 1;
+            break;
+        case O_BUCKET:
+            o.bucket = 1;
+            break;
+        case O_FULLDEC:
+            o.full_decode = 1;
+            break;
         case O_DECODER:
             if (strcmp(optarg, "first") && strcmp(optarg, "z-every-layer"))
-                return cli_usage_error(cmd, "--decoder expects first or z-every-layer, got '%s'", optarg);
+                return cli_usage_error(cmd, "--decoder expects first or z-every-layer, got '%s'",
+                                       optarg);
             dec_z_all = !strcmp(optarg, "z-every-layer");
             break;
-        case O_BEST: o.best = optarg; break;
+        case O_BEST:
+            o.best = optarg;
+            break;
         case O_KLSCHED:
             if (train_kl_schedule_parse(optarg, &o.kl_schedule))
-                return cli_usage_error(cmd, "--kl-schedule: unknown schedule '%s' (sigmoid, constant, linear, cyclical)", optarg);
+                return cli_usage_error(
+                    cmd,
+                    "--kl-schedule: unknown schedule '%s' (sigmoid, constant, linear, cyclical)",
+                    optarg);
             break;
         case O_LRDECAY:
             if (train_lr_decay_parse(optarg, &o.lr_decay))
-                return cli_usage_error(cmd, "--lr-decay: unknown decay '%s' (none, cosine, plateau)", optarg);
+                return cli_usage_error(
+                    cmd, "--lr-decay: unknown decay '%s' (none, cosine, plateau)", optarg);
             break;
-        case 'h': usage(stdout); return CLI_OK;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
 #define LONGOPT(code, name, dst)                                                                   \
     case code:                                                                                     \
         if (cli_parse_long(cmd, name, optarg, &lv)) return CLI_USAGE;                              \
@@ -316,7 +431,9 @@ int cmd_train(int argc, char **argv) {
             LONGOPT(O_LRWARM, "--lr-warmup", o.lr_warmup)
 #undef LONGOPT
 #undef REALOPT
-        default: usage(stderr); return CLI_USAGE;
+        default:
+            usage(stderr);
+            return CLI_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -329,15 +446,18 @@ int cmd_train(int argc, char **argv) {
     if (!data_path) return cli_usage_error(cmd, "--data is required");
     if (ov_latent > VAE_MAX_WIDTH || ov_hidden > VAE_MAX_WIDTH || ov_enc > VAE_MAX_WIDTH ||
         ov_dec > VAE_MAX_WIDTH || ov_layers > GRU_MAX_LAYERS)
-        return cli_usage_error(cmd, "--latent, --hidden, --enc-dense and --dec-dense are at most %d, "
-                               "--gru-layers at most %d", VAE_MAX_WIDTH, GRU_MAX_LAYERS);
+        return cli_usage_error(cmd,
+                               "--latent, --hidden, --enc-dense and --dec-dense are at most %d, "
+                               "--gru-layers at most %d",
+                               VAE_MAX_WIDTH, GRU_MAX_LAYERS);
     if (o.epochs < 1 || o.batch > 65536)
         return cli_usage_error(cmd, "--epochs must be >= 1 and --batch at most 65536");
     if (o.batch < 2) return cli_usage_error(cmd, "--batch must be at least 2");
     if (o.word_dropout < 0.0f || o.word_dropout >= 1.0f)
         return cli_usage_error(cmd, "--word-dropout %g must be in [0, 1)", (double)o.word_dropout);
     if (o.bucket && o.bn_freeze < 0.0f)
-        return cli_usage_error(cmd, "--bucket needs --bn-freeze E: length buckets need frozen batchnorm");
+        return cli_usage_error(
+            cmd, "--bucket needs --bn-freeze E: length buckets need frozen batchnorm");
     if (o.free_bits < 0.0f || o.ae_warmup < 0.0f || o.kl_ramp <= 0.0f)
         return cli_usage_error(cmd, "--free-bits and --ae-warmup must be >= 0 and --kl-ramp > 0");
     cli_set_threads((int)threads);
@@ -359,14 +479,17 @@ int cmd_train(int argc, char **argv) {
         if ((st = ckpt_load(out, &vae, &meta, o.batch, 1, NULL, &err))) goto fail;
         if ((st = ckpt_meta_check_vocab(&meta, &ds.vocab, out, data_path, &err))) goto fail;
         if ((size_t)meta.cfg.T != ds.T || (size_t)meta.cfg.P != ds.P) {
-            st = cv_error_set(&err, CV_ERR_MISMATCH, "%s (T=%d, %d properties) does not match %s (T=%zu, %zu properties)",
+            st = cv_error_set(&err, CV_ERR_MISMATCH,
+                              "%s (T=%d, %d properties) does not match %s (T=%zu, %zu properties)",
                               out, meta.cfg.T, meta.cfg.P, data_path, ds.T, ds.P);
             goto fail;
         }
-        fprintf(stderr, "chemvae train: resuming %s at epoch %ld, step %ld\n", out, meta.epoch, meta.step);
+        fprintf(stderr, "chemvae train: resuming %s at epoch %ld, step %ld\n", out, meta.epoch,
+                meta.step);
     } else {
         VaeConfig cfg;
-        if ((st = vae_config_preset(preset, (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err))) goto fail;
+        if ((st = vae_config_preset(preset, (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err)))
+            goto fail;
         cfg.dec_z_all = dec_z_all;
         if (ov_latent) cfg.Z = (int)ov_latent;
         if (ov_hidden) cfg.H = (int)ov_hidden;
@@ -381,7 +504,9 @@ int cmd_train(int argc, char **argv) {
     char cfgdesc[512], optdesc[1024];
     vae_config_describe(&vae.cfg, cfgdesc, sizeof cfgdesc);
     train_options_describe(&o, optdesc, sizeof optdesc);
-    if (!quiet) fprintf(stderr, "chemvae train: %s (%zu parameters); %s\n", cfgdesc, vae.params.total, optdesc);
+    if (!quiet)
+        fprintf(stderr, "chemvae train: %s (%zu parameters); %s\n", cfgdesc, vae.params.total,
+                optdesc);
     if (!no_db) {
         CvJson cfg = {0};
         cv_json_begin_object(&cfg);
@@ -393,7 +518,8 @@ int cmd_train(int argc, char **argv) {
         cv_json_kv_int(&cfg, "threads", threads);
         cv_json_kv_int(&cfg, "params", (int64_t)vae.params.total);
         cv_json_end_object(&cfg);
-        if ((st = cli_run_begin(db_path, "train", &cfg, out, NULL, (int64_t)o.seed, parent, &db, &run_id, &err)))
+        if ((st = cli_run_begin(db_path, "train", &cfg, out, NULL, (int64_t)o.seed, parent, &db,
+                                &run_id, &err)))
             goto fail;
     }
     EpochCtx ctx = {db, run_id, quiet, ds.prop_names, ds.P};
@@ -407,15 +533,19 @@ int cmd_train(int argc, char **argv) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (st == CV_OK) {
-        fprintf(stderr, "chemvae train: done: %ld epochs, %ld steps; checkpoint %s\n", meta.epoch, meta.step, out);
+        fprintf(stderr, "chemvae train: done: %ld epochs, %ld steps; checkpoint %s\n", meta.epoch,
+                meta.step, out);
         if (db) {
-            printf("run_id,checkpoint,epochs,steps\n%lld,%s,%ld,%ld\n", (long long)run_id, out, meta.epoch, meta.step);
+            printf("run_id,checkpoint,epochs,steps\n%lld,%s,%ld,%ld\n", (long long)run_id, out,
+                   meta.epoch, meta.step);
             store_run_finish(db, run_id, STORE_RUN_OK, NULL);
         }
         rc = CLI_OK;
         goto done;
     }
-    if (db) store_run_finish(db, run_id, st == CV_ERR_INTERRUPTED ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
+    if (db)
+        store_run_finish(db, run_id,
+                         st == CV_ERR_INTERRUPTED ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
     if (st == CV_ERR_INTERRUPTED) {
         fprintf(stderr, "chemvae train: %s\n", err.msg);
         rc = 130;

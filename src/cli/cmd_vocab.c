@@ -19,30 +19,34 @@ int cmd_vocab(int argc, char **argv);
 static const char *const CMD = "vocab";
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: chemvae vocab build INPUT.csv -o FILE.vocab [options]\n"
-            "       chemvae vocab show FILE.vocab|FILE.cvds\n"
-            "       chemvae vocab tokenize [--vocab FILE] SMILES...\n"
-            "\n"
-            "build: canonicalizes every SMILES of INPUT with RDKit (as ingest does) and writes the\n"
-            "       vocabulary of all accepted molecules (specials first, then tokens sorted).\n"
-            "  -o, --output FILE       vocabulary file to write (required)\n"
-            "      --smiles-col NAME   SMILES column (default: first named smiles)\n"
-            "  -d, --delimiter C       field delimiter or 'tab' (default: auto)\n"
-            "  -T, --max-len N         skip molecules longer than N-1 tokens (default %d)\n"
-            "      --no-canonical      use SMILES as written\n"
-            "  -j, --threads N         RDKit worker threads (default: all CPUs)\n"
-            "show: prints id,token as CSV; the vocab hash goes to stderr.\n"
-            "tokenize: prints each SMILES's tokens separated by spaces (with --vocab: their ids).\n",
-            DATASET_DEFAULT_T);
+    fprintf(
+        out,
+        "usage: chemvae vocab build INPUT.csv -o FILE.vocab [options]\n"
+        "       chemvae vocab show FILE.vocab|FILE.cvds\n"
+        "       chemvae vocab tokenize [--vocab FILE] SMILES...\n"
+        "\n"
+        "build: canonicalizes every SMILES of INPUT with RDKit (as ingest does) and writes the\n"
+        "       vocabulary of all accepted molecules (specials first, then tokens sorted).\n"
+        "  -o, --output FILE       vocabulary file to write (required)\n"
+        "      --smiles-col NAME   SMILES column (default: first named smiles)\n"
+        "  -d, --delimiter C       field delimiter or 'tab' (default: auto)\n"
+        "  -T, --max-len N         skip molecules longer than N-1 tokens (default %d)\n"
+        "      --no-canonical      use SMILES as written\n"
+        "  -j, --threads N         RDKit worker threads (default: all CPUs)\n"
+        "show: prints id,token as CSV; the vocab hash goes to stderr.\n"
+        "tokenize: prints each SMILES's tokens separated by spaces (with --vocab: their ids).\n",
+        DATASET_DEFAULT_T);
 }
 
 static int do_build(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'}, {"smiles-col", required_argument, 0, 1},
-        {"delimiter", required_argument, 0, 'd'}, {"max-len", required_argument, 0, 'T'},
-        {"no-canonical", no_argument, 0, 2},   {"threads", required_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
+                                             {"smiles-col", required_argument, 0, 1},
+                                             {"delimiter", required_argument, 0, 'd'},
+                                             {"max-len", required_argument, 0, 'T'},
+                                             {"no-canonical", no_argument, 0, 2},
+                                             {"threads", required_argument, 0, 'j'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     IngestOptions o;
     ingest_options_default(&o);
     o.props = "";
@@ -54,8 +58,12 @@ static int do_build(int argc, char **argv) {
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "o:d:T:j:h", longopts, NULL)) != -1;) {
         switch (c) {
-        case 'o': output = optarg; break;
-        case 1: o.smiles_col = optarg; break;
+        case 'o':
+            output = optarg;
+            break;
+        case 1:
+            o.smiles_col = optarg;
+            break;
         case 'd':
             if (!strcmp(optarg, "tab") || !strcmp(optarg, "\\t")) o.delim = '\t';
             else if (strlen(optarg) == 1) o.delim = optarg[0];
@@ -66,13 +74,18 @@ static int do_build(int argc, char **argv) {
             if (v < 2 || v > 65535) return cli_usage_error(CMD, "--max-len must be in 2..65535");
             o.ds.T = (size_t)v;
             break;
-        case 2: o.no_canonical = 1; break;
+        case 2:
+            o.no_canonical = 1;
+            break;
         case 'j':
             if (cli_parse_long(CMD, "--threads", optarg, &v)) return CLI_USAGE;
             o.threads = (int)(v > 64 ? 64 : v);
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error(CMD, "unknown option");
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            return cli_usage_error(CMD, "unknown option");
         }
     }
     if (optind != argc - 1) return cli_usage_error(CMD, "vocab build expects one input file");
@@ -84,7 +97,9 @@ static int do_build(int argc, char **argv) {
     if (ingest_csv(argv[optind], &o, &ds, &s, &err)) return cli_report(CMD, &err);
     CvStatus st = vocab_save(&ds.vocab, output, &err);
     if (!st) {
-        fprintf(stderr, "%s: %zu tokens from %zu molecules (%zu rows, %zu skipped, %zu duplicates); hash %016llx\n",
+        fprintf(stderr,
+                "%s: %zu tokens from %zu molecules (%zu rows, %zu skipped, %zu duplicates); hash "
+                "%016llx\n",
                 output, ds.vocab.n, ds.n, s.rows, s.rejected, s.duplicates,
                 (unsigned long long)ds.vocab_hash);
         csvin_write_field(stdout, output, strlen(output));
@@ -101,7 +116,7 @@ static int do_show(const char *path) {
     const CvVocab *shown = &v;
     size_t n = strlen(path);
     CvStatus st = (n > 5 && !strcmp(path + n - 5, ".cvds")) ? dataset_load(&ds, path, &err)
-                                                           : vocab_load(&v, path, &err);
+                                                            : vocab_load(&v, path, &err);
     if (st) return cli_report(CMD, &err);
     if (ds.blob) shown = &ds.vocab;
     printf("id,token\n");
@@ -114,8 +129,8 @@ static int do_show(const char *path) {
 }
 
 static int do_tokenize(int argc, char **argv) {
-    static const struct option longopts[] = {{"vocab", required_argument, 0, 'v'},
-                                             {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        {"vocab", required_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *vpath = NULL;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "v:h", longopts, NULL)) != -1;) {

@@ -26,10 +26,8 @@ static void kv_g6(CvJson *j, const char *key, double y) {
     char num[32];
     snprintf(num, sizeof num, "%.6g", y);
     cv_json_key(j, key);
-    if (isfinite(y))
-        cv_json_raw(j, num);
-    else
-        cv_json_null(j);
+    if (isfinite(y)) cv_json_raw(j, num);
+    else cv_json_null(j);
 }
 
 void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *head, char *json) {
@@ -45,7 +43,8 @@ void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *hea
             cv_json_begin_object(&j);
             for (size_t p = 0; p < P; p++)
                 kv_g6(&j, m->meta.prop_names[p],
-                      m->meta.prop_mean[p] + m->meta.prop_std[p] * (double)v->prop_act[v->cfg.n_prop][b * P + p]);
+                      m->meta.prop_mean[p] +
+                          m->meta.prop_std[p] * (double)v->prop_act[v->cfg.n_prop][b * P + p]);
             if (head && isfinite(head[s + b])) kv_g6(&j, "objective", head[s + b]);
             cv_json_end_object(&j);
             const char *text = cv_json_text(&j, NULL);
@@ -59,7 +58,8 @@ void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *hea
 
 void cli_count_failures(const LatentMol *mols, size_t n, size_t *counts) {
     for (size_t i = 0; i < n; i++)
-        if (!mols[i].valid && (unsigned)mols[i].failure < SMILES_FAIL_COUNT) counts[mols[i].failure]++;
+        if (!mols[i].valid && (unsigned)mols[i].failure < SMILES_FAIL_COUNT)
+            counts[mols[i].failure]++;
 }
 
 void cli_print_failures(FILE *fp, const size_t *counts) {
@@ -93,7 +93,8 @@ CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
         g->failure = mols[r].valid ? NULL : smiles_failure_name(mols[r].failure);
         if (mols[r].valid) {
             const ChemScores *s = &mols[r].scores;
-            ms[r] = (StoreMolecule){mols[r].canonical, s->mw, s->logp, s->qed, s->sa, s->penalized_logp};
+            ms[r] = (StoreMolecule){mols[r].canonical, s->mw, s->logp, s->qed, s->sa,
+                                    s->penalized_logp};
             g->molecule = &ms[r];
         }
         g->z = b->z + i * b->Z;
@@ -109,7 +110,9 @@ CvStatus cli_store_generations(Store *db, int64_t run_id, const CliGenBatch *b,
 
 static volatile sig_atomic_t g_interrupted; /* the signal that asked us to stop, or 0 */
 
-static void on_interrupt(int sig) { g_interrupted = sig; }
+static void on_interrupt(int sig) {
+    g_interrupted = sig;
+}
 
 void cli_catch_interrupts(void) {
     struct sigaction sa;
@@ -120,7 +123,9 @@ void cli_catch_interrupts(void) {
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int cli_interrupted(void) { return (int)g_interrupted; }
+int cli_interrupted(void) {
+    return (int)g_interrupted;
+}
 
 CvStatus cli_finish_run(Store *db, int64_t run_id, const CliMetric *mt, size_t n, CvError *err) {
     for (size_t i = 0; i < n; i++) {
@@ -143,7 +148,8 @@ typedef struct {
 static int smiles_record(const CsvinRecord *rec, void *user) {
     SmilesReader *r = user;
     if (rec->error) {
-        r->st = cv_error_set(r->err, CV_ERR_PARSE, "%s line %zu: %s", r->path, rec->line, rec->error);
+        r->st =
+            cv_error_set(r->err, CV_ERR_PARSE, "%s line %zu: %s", r->path, rec->line, rec->error);
         return 1;
     }
     if (r->col < 0) {
@@ -204,10 +210,11 @@ void cli_free_strings(char **s, size_t n) {
 
 void cli_print_scores(FILE *fp, const ChemScores *s, int json) {
     if (json)
-        fprintf(fp, ", \"mw\": %.4f, \"logp\": %.4f, \"qed\": %.4f, \"sa\": %.4f, \"penalized_logp\": %.4f", s->mw,
-                s->logp, s->qed, s->sa, s->penalized_logp);
-    else
-        fprintf(fp, ",%.4f,%.4f,%.4f,%.4f,%.4f", s->mw, s->logp, s->qed, s->sa, s->penalized_logp);
+        fprintf(
+            fp,
+            ", \"mw\": %.4f, \"logp\": %.4f, \"qed\": %.4f, \"sa\": %.4f, \"penalized_logp\": %.4f",
+            s->mw, s->logp, s->qed, s->sa, s->penalized_logp);
+    else fprintf(fp, ",%.4f,%.4f,%.4f,%.4f,%.4f", s->mw, s->logp, s->qed, s->sa, s->penalized_logp);
 }
 
 void cli_print_json_string(FILE *fp, const char *s) {

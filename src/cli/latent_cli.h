@@ -22,16 +22,16 @@ void cli_predicted_json(CliModel *m, const float *z, size_t N, const double *hea
 
 /* N latent vectors, K decodes each (row i·K + a), as recorded in `generations`. */
 typedef struct {
-    const char *method;           /* "sample", "optimize", "interpolate" */
+    const char *method; /* "sample", "optimize", "interpolate" */
     size_t N, K, Z;
-    const float *z;               /* (N, Z) */
-    const int64_t *step;          /* (N) step of each vector; NULL: step0 + i */
+    const float *z;      /* (N, Z) */
+    const int64_t *step; /* (N) step of each vector; NULL: step0 + i */
     int64_t step0;
-    const char *const *sources;   /* (N) source of each vector, or NULL: `source` for all */
+    const char *const *sources; /* (N) source of each vector, or NULL: `source` for all */
     const char *source;
-    const char *predicted;        /* (N · pred_stride) from cli_predicted_json, NULL-able */
-    size_t pred_stride;           /* cli_predicted_stride of the model */
-    const double *sim;            /* (N · K) Tanimoto to the source, NULL-able */
+    const char *predicted; /* (N · pred_stride) from cli_predicted_json, NULL-able */
+    size_t pred_stride;    /* cli_predicted_stride of the model */
+    const double *sim;     /* (N · K) Tanimoto to the source, NULL-able */
 } CliGenBatch;
 
 /* Stores every row of mols (N·K, valid or not) as a generation of run_id (valid rows with

@@ -1,7 +1,7 @@
 /* main.c — `chemvae <command> [options]`: dispatches to src/cli/cmd_<command>.c.
- * Each command is declared weak so that the table names every command of README "What it does" while
- * the program links whichever command files exist; a command whose file is absent from
- * this build says so instead of failing to link.
+ * Each command is declared weak so that the table names every command of README "What it does"
+ * while the program links whichever command files exist; a command whose file is absent from this
+ * build says so instead of failing to link.
  *
  * Every byte a command printed is checked before the exit status is returned: stdout is
  * flushed, and a write error (a full disk, /dev/full, a closed file) turns the status into
@@ -47,7 +47,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-12s %s%s\n", COMMANDS[i].name, COMMANDS[i].help,
                 COMMANDS[i].fn ? "" : " (not in this build)");
-    fprintf(out, "\n'chemvae <command> --help' shows a command's options; 'chemvae --version' the version.\n");
+    fprintf(out, "\n'chemvae <command> --help' shows a command's options; 'chemvae --version' the "
+                 "version.\n");
 }
 
 /* Flushes stdout; on a write error reports it and returns CLI_ERROR, else rc. */

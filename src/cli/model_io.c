@@ -34,13 +34,15 @@ CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *er
         path = m->path;
     CvStatus st = ckpt_load(path, &m->vae, &m->meta, max_B, 0, NULL, err);
     if (st) return st;
-    if ((st = vocab_from_tokens(&m->vocab, (const char *const *)m->meta.vocab, (size_t)m->meta.n_vocab, err))) {
+    if ((st = vocab_from_tokens(&m->vocab, (const char *const *)m->meta.vocab,
+                                (size_t)m->meta.n_vocab, err))) {
         cv_error_prefix(err, "%s", path);
         return st;
     }
     /* models longer than the state machine handles decode without the mask by default */
     int mode = m->vae.cfg.T <= SMILES_MAX_ATOMS ? CLI_DEFAULT_CONSTRAIN : SMILES_NONE;
-    if ((st = smiles_grammar_init(&m->grammar, (const char *const *)m->vocab.tokens, (int)m->vocab.n, err)) ||
+    if ((st = smiles_grammar_init(&m->grammar, (const char *const *)m->vocab.tokens,
+                                  (int)m->vocab.n, err)) ||
         (st = cli_model_set_constrain(m, mode, err))) {
         cv_error_prefix(err, "%s", path);
         return st;

@@ -13,7 +13,7 @@ typedef struct {
     CkptMeta meta;
     CvVocab vocab;
     char path[4096];
-    char hash[17]; /* cv_hash_file of the checkpoint */
+    char hash[17];         /* cv_hash_file of the checkpoint */
     SmilesGrammar grammar; /* the vocabulary's decoding constraint */
     int constrain;         /* SMILES_NONE / SYNTAX / VALENCE, in force on vae */
 } CliModel;
@@ -42,7 +42,7 @@ int cli_parse_constrain(const char *cmd, const char *arg, int *mode);
  * so the rescue costs time only for the failures (README "Decoding"). */
 #define CLI_DEFAULT_RESCUE 20
 #define CLI_RESCUE_HELP                                                                            \
-    "  --rescue K            a greedy decode that is not a molecule is decoded again by a\n"      \
+    "  --rescue K            a greedy decode that is not a molecule is decoded again by a\n"       \
     "                        beam of K, kept when valid (default 20; 1 = off)\n"
 
 /* Switches the decoding constraint to `mode` (SMILES_NONE / SYNTAX / VALENCE). */

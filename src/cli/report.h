@@ -20,19 +20,19 @@
 typedef struct {
     FILE *fp;
     Store *db;
-    int64_t scope;        /* run id, 0 = whole DB */
-    const char *score;    /* molecules column ranking molecules: qed, logp, sa, penalized_logp, mw */
+    int64_t scope;     /* run id, 0 = whole DB */
+    const char *score; /* molecules column ranking molecules: qed, logp, sa, penalized_logp, mw */
     const char *score_label;
-    int top;              /* molecules in the top grid */
+    int top;                             /* molecules in the top grid */
     const char *model, *data, *color_by; /* latent projection inputs (NULL-able) */
-    size_t pca_max;       /* molecules encoded for the projection */
-    CliModel *latent_model;        /* model and data loaded by report_latent_load (NULL when */
-    const CvDataset *latent_data;  /* no --model was given; encoding writes the model's buffers) */
+    size_t pca_max;                      /* molecules encoded for the projection */
+    CliModel *latent_model;       /* model and data loaded by report_latent_load (NULL when */
+    const CvDataset *latent_data; /* no --model was given; encoding writes the model's buffers) */
 } Report;
 
 /* The SQL condition "run r is in scope" on a runs alias r, with the scope as parameter ?1. */
 #define REPORT_SCOPE_SQL                                                                           \
-    "(?1 = 0 OR r.id IN (WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs "     \
+    "(?1 = 0 OR r.id IN (WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs "    \
     "JOIN tree ON runs.parent = tree.id) SELECT id FROM tree))"
 
 /* Id of the latest run in scope matching `cond` (SQL on alias r; may use ?2 = arg), 'ok'

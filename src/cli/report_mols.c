@@ -35,8 +35,8 @@ static void score_line(FILE *fp, const char *name, double v) {
 
 /* The newest run in scope that stored generations of `method` (0 when none). */
 static int64_t latest_run_with(Report *rp, const char *method) {
-    return report_latest_run(rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)",
-                             method);
+    return report_latest_run(
+        rp, "EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id AND g.method = ?2)", method);
 }
 
 void report_top_molecules(Report *rp) {
@@ -48,10 +48,16 @@ void report_top_molecules(Report *rp) {
         if (!runs[k]) continue;
         StoreValue p = {.type = STORE_INT, .i = runs[k]};
         StoreTable t;
-        if (report_select(rp, "SELECT count(*), sum(valid), count(DISTINCT molecule_id) FROM generations WHERE run_id = ?1", &p, 1,
-                          &t) == 0 && t.nrow == 1) {
-            double n = store_table_real(&t, 0, 0), v = store_table_real(&t, 0, 1), u = store_table_real(&t, 0, 2);
-            fprintf(fp, "<p>Run %lld (%s): %.0f decoded strings, %.1f%% valid, %.0f distinct valid molecules.</p>\n",
+        if (report_select(rp,
+                          "SELECT count(*), sum(valid), count(DISTINCT molecule_id) FROM "
+                          "generations WHERE run_id = ?1",
+                          &p, 1, &t) == 0 &&
+            t.nrow == 1) {
+            double n = store_table_real(&t, 0, 0), v = store_table_real(&t, 0, 1),
+                   u = store_table_real(&t, 0, 2);
+            fprintf(fp,
+                    "<p>Run %lld (%s): %.0f decoded strings, %.1f%% valid, %.0f distinct valid "
+                    "molecules.</p>\n",
                     (long long)runs[k], names[k], n, n > 0 ? 100 * v / n : 0, u);
         }
         store_table_free(&t);
@@ -63,17 +69,21 @@ void report_top_molecules(Report *rp) {
     }
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT m.smiles, m.qed, m.logp, m.sa, m.penalized_logp, group_concat(DISTINCT g.method) AS methods "
-             "FROM generations g JOIN molecules m ON m.id = g.molecule_id WHERE g.run_id IN (?1, ?2) AND g.valid "
+             "SELECT m.smiles, m.qed, m.logp, m.sa, m.penalized_logp, group_concat(DISTINCT "
+             "g.method) AS methods "
+             "FROM generations g JOIN molecules m ON m.id = g.molecule_id WHERE g.run_id IN (?1, "
+             "?2) AND g.valid "
              "AND m.%s IS NOT NULL GROUP BY m.id ORDER BY m.%s %s, m.id LIMIT ?3",
              rp->score, rp->score, strcmp(rp->score, "sa") ? "DESC" : "ASC");
-    StoreValue p[3] = {{.type = STORE_INT, .i = runs[0]}, {.type = STORE_INT, .i = runs[1]}, {.type = STORE_INT, .i = rp->top}};
+    StoreValue p[3] = {{.type = STORE_INT, .i = runs[0]},
+                       {.type = STORE_INT, .i = runs[1]},
+                       {.type = STORE_INT, .i = rp->top}};
     StoreTable t;
     if (report_select(rp, sql, p, 3, &t) != 0 || t.nrow == 0) {
         report_empty(rp, "The generation runs produced no valid molecule.");
     } else {
-        fprintf(fp, "<p>The %zu best distinct valid molecules by %s%s.</p>\n<div class=\"grid\">\n", t.nrow, rp->score_label,
-                strcmp(rp->score, "sa") ? "" : " (lowest first)");
+        fprintf(fp, "<p>The %zu best distinct valid molecules by %s%s.</p>\n<div class=\"grid\">\n",
+                t.nrow, rp->score_label, strcmp(rp->score, "sa") ? "" : " (lowest first)");
         for (size_t r = 0; r < t.nrow; r++) {
             fprintf(fp, "<div class=\"card\">");
             report_molecule_svg(rp, text_cell(&t, r, 0), 220, 170);
@@ -108,9 +118,12 @@ void report_interpolation(Report *rp) {
     /* per (path, step) the most frequent valid decode */
     const char *sql = "SELECT coalesce(g.source, ''), g.step, m.smiles, count(*) AS n, "
                       "(SELECT count(*) FROM generations h WHERE h.run_id = ?1 AND h.step = g.step "
-                      "AND h.source IS g.source) AS tries FROM generations g JOIN molecules m ON m.id = g.molecule_id "
-                      "WHERE g.run_id = ?1 AND g.valid AND g.method = 'interpolate' GROUP BY g.source, g.step, m.id "
-                      "ORDER BY (SELECT min(h.id) FROM generations h WHERE h.run_id = ?1 AND h.source IS g.source), g.step, n DESC, "
+                      "AND h.source IS g.source) AS tries FROM generations g JOIN molecules m ON "
+                      "m.id = g.molecule_id "
+                      "WHERE g.run_id = ?1 AND g.valid AND g.method = 'interpolate' GROUP BY "
+                      "g.source, g.step, m.id "
+                      "ORDER BY (SELECT min(h.id) FROM generations h WHERE h.run_id = ?1 AND "
+                      "h.source IS g.source), g.step, n DESC, "
                       "m.id";
     if (report_select(rp, sql, &p, 1, &t) != 0 || t.nrow == 0) {
         fprintf(fp, "<p>Run %lld.</p>\n", (long long)run);
@@ -119,8 +132,10 @@ void report_interpolation(Report *rp) {
         fprintf(fp, "</section>\n");
         return;
     }
-    fprintf(fp, "<p>Run %lld: the most frequent valid decode at each step along the latent path; a molecule is drawn "
-                "again only when it changes.</p>\n",
+    fprintf(fp,
+            "<p>Run %lld: the most frequent valid decode at each step along the latent path; a "
+            "molecule is drawn "
+            "again only when it changes.</p>\n",
             (long long)run);
     const char *path = NULL, *last = NULL;
     int64_t last_step = -1;
@@ -146,8 +161,10 @@ void report_interpolation(Report *rp) {
         if (drawn) fprintf(fp, "<span class=\"arrow\">&rarr;</span>");
         fprintf(fp, "<div class=\"card\" style=\"width:170px\">");
         report_molecule_svg(rp, smi, 160, 130);
-        fprintf(fp, "<div class=\"sc\">step %lld &middot; %lld/%lld decodes</div><div class=\"smi\">", (long long)step,
-                (long long)t.cells[r * t.ncol + 3].i, (long long)t.cells[r * t.ncol + 4].i);
+        fprintf(fp,
+                "<div class=\"sc\">step %lld &middot; %lld/%lld decodes</div><div class=\"smi\">",
+                (long long)step, (long long)t.cells[r * t.ncol + 3].i,
+                (long long)t.cells[r * t.ncol + 4].i);
         html_escape(fp, smi);
         fprintf(fp, "</div></div>\n");
         last = smi;
@@ -171,12 +188,17 @@ void report_optimization(Report *rp) {
     const char *score = rp->score, *slabel = rp->score_label;
     int asc = !strcmp(score, "sa");
     StoreTable cfg;
-    static const char *const objs[][3] = {{"plogp", "penalized_logp", "penalized logP"}, {"logp", "logp", "logP"},
-                                          {"qed", "qed", "QED"}, {"sa", "sa", "SA score"}, {"mw", "mw", "MW"}};
-    if (report_select(rp, "SELECT json_extract(config, '$.objective'), coalesce(json_extract(config, '$.minimize'), 0) "
-                          "FROM runs WHERE id = ?1 AND json_valid(config)",
-                      &(StoreValue){.type = STORE_INT, .i = run}, 1, &cfg) == 0 && cfg.nrow == 1 &&
-        cfg.cells[0].type == STORE_TEXT)
+    static const char *const objs[][3] = {{"plogp", "penalized_logp", "penalized logP"},
+                                          {"logp", "logp", "logP"},
+                                          {"qed", "qed", "QED"},
+                                          {"sa", "sa", "SA score"},
+                                          {"mw", "mw", "MW"}};
+    if (report_select(rp,
+                      "SELECT json_extract(config, '$.objective'), coalesce(json_extract(config, "
+                      "'$.minimize'), 0) "
+                      "FROM runs WHERE id = ?1 AND json_valid(config)",
+                      &(StoreValue){.type = STORE_INT, .i = run}, 1, &cfg) == 0 &&
+        cfg.nrow == 1 && cfg.cells[0].type == STORE_TEXT)
         for (int k = 0; k < 5; k++)
             if (!strcmp(cfg.cells[0].s, objs[k][0])) {
                 score = objs[k][1], slabel = objs[k][2];
@@ -185,9 +207,12 @@ void report_optimization(Report *rp) {
     store_table_free(&cfg);
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT coalesce(g.source, ''), g.step, %s(m.%s), max(g.similarity) FROM generations g JOIN molecules m "
-             "ON m.id = g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.%s IS NOT NULL "
-             "GROUP BY g.source, g.step ORDER BY (SELECT min(h.id) FROM generations h WHERE h.run_id = ?1 AND h.source "
+             "SELECT coalesce(g.source, ''), g.step, %s(m.%s), max(g.similarity) FROM generations "
+             "g JOIN molecules m "
+             "ON m.id = g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' "
+             "AND m.%s IS NOT NULL "
+             "GROUP BY g.source, g.step ORDER BY (SELECT min(h.id) FROM generations h WHERE "
+             "h.run_id = ?1 AND h.source "
              "IS g.source), g.step",
              asc ? "min" : "max", score, score);
     StoreValue p = {.type = STORE_INT, .i = run};
@@ -212,15 +237,18 @@ void report_optimization(Report *rp) {
         if (r == 0 || strcmp(src, text_cell(&t, r - 1, 0))) {
             nsrc++;
             if (ns < MAX_TRAJ) {
-                snprintf(names[ns], sizeof names[ns], "%.24s%s", *src ? src : "start", strlen(src) > 24 ? "…" : "");
+                snprintf(names[ns], sizeof names[ns], "%.24s%s", *src ? src : "start",
+                         strlen(src) > 24 ? "…" : "");
                 s[ns] = (PlotSeries){names[ns], xy + r, xy + n + r, 0};
                 ns++;
             }
         }
         if (nsrc <= MAX_TRAJ) s[ns - 1].n++;
     }
-    fprintf(fp, "<p>Run %lld: %zu start molecule%s; the true RDKit %s of the best valid decode at each gradient step "
-                "(steps without a valid decode are gaps)%s.</p>\n",
+    fprintf(fp,
+            "<p>Run %lld: %zu start molecule%s; the true RDKit %s of the best valid decode at each "
+            "gradient step "
+            "(steps without a valid decode are gaps)%s.</p>\n",
             (long long)run, nsrc, nsrc == 1 ? "" : "s", slabel,
             nsrc > MAX_TRAJ ? ", the first ten shown" : "");
     char ytitle[64];
@@ -228,17 +256,23 @@ void report_optimization(Report *rp) {
     plot_lines(fp, "Optimization trajectories", "step", ytitle, s, ns, 760, 360);
     /* per start: its own score and the best molecule found */
     snprintf(sql, sizeof sql,
-             "SELECT src, smiles, score, similarity, step FROM (SELECT coalesce(g.source, '') AS src, m.smiles, "
-             "m.%s AS score, g.similarity, g.step, row_number() OVER (PARTITION BY g.source ORDER BY m.%s %s, g.id) "
-             "AS k, min(g.id) OVER (PARTITION BY g.source) AS first FROM generations g JOIN molecules m ON m.id = "
-             "g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.%s IS NOT NULL) "
+             "SELECT src, smiles, score, similarity, step FROM (SELECT coalesce(g.source, '') AS "
+             "src, m.smiles, "
+             "m.%s AS score, g.similarity, g.step, row_number() OVER (PARTITION BY g.source ORDER "
+             "BY m.%s %s, g.id) "
+             "AS k, min(g.id) OVER (PARTITION BY g.source) AS first FROM generations g JOIN "
+             "molecules m ON m.id = "
+             "g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.%s IS "
+             "NOT NULL) "
              "WHERE k = 1 ORDER BY first LIMIT 50",
              score, score, asc ? "ASC" : "DESC", score);
     StoreTable b;
     if (report_select(rp, sql, &p, 1, &b) == 0 && b.nrow) {
-        fprintf(fp, "<table><tr><th>start</th><th>start %s</th><th>best found</th><th></th><th>best %s</th>"
-                    "<th>improvement</th><th>similarity</th><th>step</th></tr>\n",
-                slabel, slabel);
+        fprintf(
+            fp,
+            "<table><tr><th>start</th><th>start %s</th><th>best found</th><th></th><th>best %s</th>"
+            "<th>improvement</th><th>similarity</th><th>step</th></tr>\n",
+            slabel, slabel);
         for (size_t r = 0; r < b.nrow; r++) {
             const char *src = text_cell(&b, r, 0);
             ChemScores cs;
@@ -256,10 +290,11 @@ void report_optimization(Report *rp) {
             report_molecule_svg(rp, text_cell(&b, r, 1), 150, 110);
             fprintf(fp, "</td><td class=\"smi\">");
             html_escape(fp, text_cell(&b, r, 1));
-            fprintf(fp, "</td><td class=\"n\">%.3f</td><td class=\"n\">%+.3f</td><td class=\"n\">", best,
-                    asc ? start - best : best - start);
+            fprintf(fp, "</td><td class=\"n\">%.3f</td><td class=\"n\">%+.3f</td><td class=\"n\">",
+                    best, asc ? start - best : best - start);
             if (isfinite(sim)) fprintf(fp, "%.3f", sim);
-            fprintf(fp, "</td><td class=\"n\">%lld</td></tr>\n", (long long)b.cells[r * b.ncol + 4].i);
+            fprintf(fp, "</td><td class=\"n\">%lld</td></tr>\n",
+                    (long long)b.cells[r * b.ncol + 4].i);
         }
         fprintf(fp, "</table>\n");
     }
@@ -278,8 +313,8 @@ CvStatus report_latent_load(const Report *rp, CliModel *m, CvDataset *ds, CvErro
     if (!st) st = dataset_load(ds, rp->data, err);
     if (!st) st = ckpt_meta_check_vocab(&m->meta, &ds->vocab, rp->model, rp->data, err);
     if (!st && (size_t)m->vae.cfg.T != ds->T)
-        st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", rp->model, m->vae.cfg.T,
-                          rp->data, ds->T);
+        st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", rp->model,
+                          m->vae.cfg.T, rp->data, ds->T);
     return st;
 }
 
@@ -309,12 +344,14 @@ static CvStatus latent_map(Report *rp, CvError *err) {
     if (rp->color_by) {
         for (p = 0; p < ds->P && strcasecmp(ds->prop_names[p], rp->color_by); p++) continue;
         if (p == ds->P) {
-            st = cv_error_set(err, CV_ERR_INVALID, "--color-by %s: %s has no such property", rp->color_by, rp->data);
+            st = cv_error_set(err, CV_ERR_INVALID, "--color-by %s: %s has no such property",
+                              rp->color_by, rp->data);
             goto done;
         }
     }
     if (Z < 2) {
-        st = cv_error_set(err, CV_ERR_INVALID, "%s: latent size %zu; the map needs 2 or more", rp->model, Z);
+        st = cv_error_set(err, CV_ERR_INVALID, "%s: latent size %zu; the map needs 2 or more",
+                          rp->model, Z);
         goto done;
     }
     if (n < 2) {
@@ -322,7 +359,8 @@ static CvStatus latent_map(Report *rp, CvError *err) {
         goto done;
     }
     if (!(ids = malloc(MB * ds->T * sizeof *ids)) || !(mu = malloc(n * Z * sizeof *mu)) ||
-        !(proj = malloc(n * 2 * sizeof *proj)) || !(cols = malloc(n * 2 * sizeof *cols)) || !(color = malloc(n * sizeof *color)))
+        !(proj = malloc(n * 2 * sizeof *proj)) || !(cols = malloc(n * 2 * sizeof *cols)) ||
+        !(color = malloc(n * sizeof *color)))
         goto oom;
     for (size_t i = 0; i < n; i += MB) {
         size_t B = n - i < MB ? n - i : MB;
@@ -344,9 +382,12 @@ static CvStatus latent_map(Report *rp, CvError *err) {
     html_escape(fp, rp->data);
     fprintf(fp, " encoded by ");
     html_escape(fp, rp->model);
-    fprintf(fp, " (Z = %zu), projected on their first two principal components and coloured by %s.</p>\n", Z,
-            ds->P ? ds->prop_names[p] : "nothing (no properties)");
-    plot_scatter(fp, "Latent space (PCA)", xl, yl, x, y, color, n, ds->P ? ds->prop_names[p] : "", 640, 480);
+    fprintf(
+        fp,
+        " (Z = %zu), projected on their first two principal components and coloured by %s.</p>\n",
+        Z, ds->P ? ds->prop_names[p] : "nothing (no properties)");
+    plot_scatter(fp, "Latent space (PCA)", xl, yl, x, y, color, n, ds->P ? ds->prop_names[p] : "",
+                 640, 480);
     st = CV_OK;
     goto done;
 oom:

@@ -18,12 +18,23 @@
 void html_escape(FILE *fp, const char *s) {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", fp); break;
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        case '\'': fputs("&#39;", fp); break;
-        default: fputc(*s, fp);
+        case '&':
+            fputs("&amp;", fp);
+            break;
+        case '<':
+            fputs("&lt;", fp);
+            break;
+        case '>':
+            fputs("&gt;", fp);
+            break;
+        case '"':
+            fputs("&quot;", fp);
+            break;
+        case '\'':
+            fputs("&#39;", fp);
+            break;
+        default:
+            fputc(*s, fp);
         }
     }
 }
@@ -56,20 +67,21 @@ static void fmt_num(char *buf, size_t cap, double v, double step) {
     if (fabs(v) < step * 1e-6) v = 0;
     int dec = step > 0 ? (int)ceil(-log10(step) - 1e-9) : 0;
     if (dec < 0) dec = 0;
-    if (fabs(v) >= 1e6 || dec > 8)
-        snprintf(buf, cap, "%.3g", v);
-    else
-        snprintf(buf, cap, "%.*f", dec + (fmod(fabs(step) * pow(10, dec), 1) > 1e-6 ? 1 : 0), v);
+    if (fabs(v) >= 1e6 || dec > 8) snprintf(buf, cap, "%.3g", v);
+    else snprintf(buf, cap, "%.*f", dec + (fmod(fabs(step) * pow(10, dec), 1) > 1e-6 ? 1 : 0), v);
 }
 
 /* Opens an svg_w×h chart and draws the frame, grid, ticks and titles of its w×h plot part
  * (svg_w > w leaves room on the right, e.g. for a colour bar). */
-static void frame(FILE *fp, const char *title, const char *xlabel, const char *ylabel, Axis ax, Axis ay, int w,
-                  int h, int svg_w) {
+static void frame(FILE *fp, const char *title, const char *xlabel, const char *ylabel, Axis ax,
+                  Axis ay, int w, int h, int svg_w) {
     double pw = w - ML - MR, ph = h - MT - MB;
-    fprintf(fp, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
-            svg_w, h, svg_w, h);
-    fprintf(fp, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#999\"/>\n", ML, MT, pw, ph);
+    fprintf(fp, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", svg_w,
+            h, svg_w, h);
+    fprintf(
+        fp,
+        "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#999\"/>\n",
+        ML, MT, pw, ph);
     fprintf(fp, "<text x=\"%.1f\" y=\"18\" text-anchor=\"middle\" class=\"ct\">", ML + pw / 2);
     html_escape(fp, title);
     fprintf(fp, "</text>\n");
@@ -79,8 +91,9 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
         if (v > ax.hi + ax.step * 1e-9) break;
         double px = ML + (v - ax.lo) / (ax.hi - ax.lo) * pw;
         fmt_num(num, sizeof num, v, ax.step);
-        fprintf(fp, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tk\">%s</text>\n",
+        fprintf(fp,
+                "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tk\">%s</text>\n",
                 px, MT, px, MT + ph, px, MT + ph + 14, num);
     }
     for (int i = 0; i <= 40; i++) {
@@ -88,13 +101,17 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
         if (v > ay.hi + ay.step * 1e-9) break;
         double py = MT + ph - (v - ay.lo) / (ay.hi - ay.lo) * ph;
         fmt_num(num, sizeof num, v, ay.step);
-        fprintf(fp, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"tk\">%s</text>\n",
+        fprintf(fp,
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"tk\">%s</text>\n",
                 ML, py, ML + pw, py, ML - 4, py + 4, num);
     }
-    fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"al\">", ML + pw / 2, h - 8);
+    fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"al\">", ML + pw / 2,
+            h - 8);
     html_escape(fp, xlabel);
-    fprintf(fp, "</text>\n<text transform=\"translate(14,%.1f) rotate(-90)\" text-anchor=\"middle\" class=\"al\">",
+    fprintf(fp,
+            "</text>\n<text transform=\"translate(14,%.1f) rotate(-90)\" text-anchor=\"middle\" "
+            "class=\"al\">",
             MT + ph / 2);
     html_escape(fp, ylabel);
     fprintf(fp, "</text>\n");
@@ -110,12 +127,12 @@ static void range_of(const double *v, size_t n, double *lo, double *hi, size_t *
 }
 
 static void no_data(FILE *fp, int w, int h) {
-    fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"al\">no data</text>\n", ML + (w - ML - MR) / 2,
-            MT + (h - MT - MB) / 2);
+    fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"al\">no data</text>\n",
+            ML + (w - ML - MR) / 2, MT + (h - MT - MB) / 2);
 }
 
-void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *ylabel, const PlotSeries *s, size_t ns,
-                int w, int h) {
+void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
+                const PlotSeries *s, size_t ns, int w, int h) {
     double xlo = 0, xhi = 1, ylo = 0, yhi = 1;
     size_t ny = 0;
     for (size_t k = 0; k < ns; k++)
@@ -148,7 +165,8 @@ void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *yla
             double px = ML + (s[k].x[i] - ax.lo) / (ax.hi - ax.lo) * pw;
             double py = MT + ph - (s[k].y[i] - ay.lo) / (ay.hi - ay.lo) * ph;
             if (!open)
-                fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" points=\"", col);
+                fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" points=\"",
+                        col);
             fprintf(fp, "%.1f,%.1f ", px, py);
             open = 1;
         }
@@ -156,14 +174,15 @@ void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *yla
         for (size_t i = 0; i < s[k].n && s[k].n <= 200; i++) {
             if (!isfinite(s[k].y[i]) || !isfinite(s[k].x[i])) continue;
             fprintf(fp, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\" fill=\"%s\"/>",
-                    ML + (s[k].x[i] - ax.lo) / (ax.hi - ax.lo) * pw, MT + ph - (s[k].y[i] - ay.lo) / (ay.hi - ay.lo) * ph,
-                    col);
+                    ML + (s[k].x[i] - ax.lo) / (ax.hi - ax.lo) * pw,
+                    MT + ph - (s[k].y[i] - ay.lo) / (ay.hi - ay.lo) * ph, col);
         }
         fprintf(fp, "\n");
         if (s[k].label) {
             double ly = MT + 14 + 15.0 * (double)k;
-            fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"3\" fill=\"%s\"/>"
-                        "<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
+            fprintf(fp,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"3\" fill=\"%s\"/>"
+                    "<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
                     ML + pw - 120, ly - 4, col, ML + pw - 104, ly);
             html_escape(fp, s[k].label);
             fprintf(fp, "</text>\n");
@@ -174,7 +193,8 @@ void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *yla
 
 /* viridis, 5 stops, linear in between; t in [0, 1] */
 static void viridis(double t, char out[8]) {
-    static const unsigned char stop[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+    static const unsigned char stop[5][3] = {
+        {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
     if (!(t >= 0)) t = 0;
     if (t > 1) t = 1;
     double f = t * 4;
@@ -182,12 +202,14 @@ static void viridis(double t, char out[8]) {
     if (i > 3) i = 3;
     f -= i;
     int rgb[3];
-    for (int c = 0; c < 3; c++) rgb[c] = (int)lround(stop[i][c] + (stop[i + 1][c] - stop[i][c]) * f);
+    for (int c = 0; c < 3; c++)
+        rgb[c] = (int)lround(stop[i][c] + (stop[i + 1][c] - stop[i][c]) * f);
     snprintf(out, 8, "#%02x%02x%02x", rgb[0] & 255, rgb[1] & 255, rgb[2] & 255);
 }
 
-void plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *ylabel, const double *x,
-                  const double *y, const double *c, size_t n, const char *clabel, int w, int h) {
+void plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
+                  const double *x, const double *y, const double *c, size_t n, const char *clabel,
+                  int w, int h) {
     const int bar = 70; /* colour bar to the right */
     double xlo = 0, xhi = 1, ylo = 0, yhi = 1, clo = 0, chi = 1;
     size_t nx = 0, ny = 0, nc = 0;
@@ -200,12 +222,11 @@ void plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *y
     char col[8];
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]) || !isfinite(y[i])) continue;
-        if (isfinite(c[i]))
-            viridis(chi > clo ? (c[i] - clo) / (chi - clo) : 0.5, col);
-        else
-            snprintf(col, sizeof col, "#bbbbbb");
+        if (isfinite(c[i])) viridis(chi > clo ? (c[i] - clo) / (chi - clo) : 0.5, col);
+        else snprintf(col, sizeof col, "#bbbbbb");
         fprintf(fp, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\" fill-opacity=\"0.8\"/>",
-                ML + (x[i] - ax.lo) / (ax.hi - ax.lo) * pw, MT + ph - (y[i] - ay.lo) / (ay.hi - ay.lo) * ph, col);
+                ML + (x[i] - ax.lo) / (ax.hi - ax.lo) * pw,
+                MT + ph - (y[i] - ay.lo) / (ay.hi - ay.lo) * ph, col);
         if (i % 8 == 7) fputc('\n', fp);
     }
     if (!nx) no_data(fp, w - bar, h);
@@ -215,13 +236,15 @@ void plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *y
     fprintf(fp, "</text>\n");
     for (int i = 0; i < 20; i++) {
         viridis(1 - i / 19.0, col);
-        fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"%.2f\" fill=\"%s\"/>", bx, MT + ph * i / 20.0,
-                ph / 20.0 + 0.5, col);
+        fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"%.2f\" fill=\"%s\"/>", bx,
+                MT + ph * i / 20.0, ph / 20.0 + 0.5, col);
     }
     char num[32];
     fmt_num(num, sizeof num, chi, fabs(chi - clo) / 100 + 1e-12);
-    fprintf(fp, "\n<text x=\"%.1f\" y=\"%d\" class=\"tk\">%s</text>", bx + 18, MT + 10, nc ? num : "");
+    fprintf(fp, "\n<text x=\"%.1f\" y=\"%d\" class=\"tk\">%s</text>", bx + 18, MT + 10,
+            nc ? num : "");
     fmt_num(num, sizeof num, clo, fabs(chi - clo) / 100 + 1e-12);
-    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" class=\"tk\">%s</text>\n", bx + 18, MT + ph, nc ? num : "");
+    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" class=\"tk\">%s</text>\n", bx + 18, MT + ph,
+            nc ? num : "");
     fprintf(fp, "</svg>\n");
 }

@@ -43,18 +43,30 @@ void cv_error_clear(CvError *err) {
 
 const char *cv_status_name(CvStatus code) {
     switch (code) {
-    case CV_OK: return "ok";
-    case CV_ERR_IO: return "io";
-    case CV_ERR_NOMEM: return "out of memory";
-    case CV_ERR_PARSE: return "parse";
-    case CV_ERR_FORMAT: return "format";
-    case CV_ERR_MISMATCH: return "mismatch";
-    case CV_ERR_INVALID: return "invalid";
-    case CV_ERR_DB: return "database";
-    case CV_ERR_CHEM: return "chemistry";
-    case CV_ERR_NUMERIC: return "numeric";
-    case CV_ERR_INTERRUPTED: return "interrupted";
-    case CV_ERR_EMPTY: return "empty";
+    case CV_OK:
+        return "ok";
+    case CV_ERR_IO:
+        return "io";
+    case CV_ERR_NOMEM:
+        return "out of memory";
+    case CV_ERR_PARSE:
+        return "parse";
+    case CV_ERR_FORMAT:
+        return "format";
+    case CV_ERR_MISMATCH:
+        return "mismatch";
+    case CV_ERR_INVALID:
+        return "invalid";
+    case CV_ERR_DB:
+        return "database";
+    case CV_ERR_CHEM:
+        return "chemistry";
+    case CV_ERR_NUMERIC:
+        return "numeric";
+    case CV_ERR_INTERRUPTED:
+        return "interrupted";
+    case CV_ERR_EMPTY:
+        return "empty";
     }
     return "unknown";
 }

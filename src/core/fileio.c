@@ -109,7 +109,8 @@ static void remove_stale_temps(const char *path) {
 /* What an output path finally names: target[cap] gets it with symlinks resolved; *stream
  * is 1 for a device, FIFO or socket (written in place), 0 for a regular file or nothing
  * yet. A directory is CV_ERR_IO. The one judgement of cv_atomic_open and cv_output_check. */
-static CvStatus output_target(const char *path, char *target, size_t cap, int *stream, CvError *err) {
+static CvStatus output_target(const char *path, char *target, size_t cap, int *stream,
+                              CvError *err) {
     if (resolve_links(path, target, cap) != 0)
         return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
@@ -146,7 +147,8 @@ CvStatus cv_output_check(const char *path, CvError *err) {
     if (cv_path_dir(target, dir, sizeof dir))
         return cv_error_set(err, CV_ERR_IO, "%s: path too long", path);
     if (access(dir, W_OK) != 0)
-        return cv_error_set(err, CV_ERR_IO, "%s: cannot write in %s: %s", path, dir, strerror(errno));
+        return cv_error_set(err, CV_ERR_IO, "%s: cannot write in %s: %s", path, dir,
+                            strerror(errno));
     return CV_OK;
 }
 

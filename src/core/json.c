@@ -1,8 +1,9 @@
 /* json.c — the JSON writer (contract in include/chemvae/json.h). A value first writes the
  * comma its position needs (has_item of the current depth), unless it follows a key; that
  * is the whole of the formatting logic. String escaping (cv_json_escape) is shared with the
- * query printer's JSON output, so every JSON chemvae writes spells strings one way. Doubles use the shortest of %.1g..%.17g that
- * strtod reads back to the same value, so stored configs show 0.05, not 0.050000000000000003. */
+ * query printer's JSON output, so every JSON chemvae writes spells strings one way. Doubles use the
+ * shortest of %.1g..%.17g that strtod reads back to the same value, so stored configs show 0.05,
+ * not 0.050000000000000003. */
 #include "chemvae/json.h"
 
 #include <assert.h>
@@ -15,7 +16,9 @@ static void put(CvJson *j, const char *s, size_t n) {
     if (!j->failed && cv_buf_append(&j->out, s, n)) j->failed = 1;
 }
 
-static void puts_(CvJson *j, const char *s) { put(j, s, strlen(s)); }
+static void puts_(CvJson *j, const char *s) {
+    put(j, s, strlen(s));
+}
 
 /* The separator before a value (or a key) at the current depth. */
 static void before_value(CvJson *j) {
@@ -42,10 +45,18 @@ static void close_(CvJson *j, char c) {
     put(j, &c, 1);
 }
 
-void cv_json_begin_object(CvJson *j) { open_(j, '{'); }
-void cv_json_end_object(CvJson *j) { close_(j, '}'); }
-void cv_json_begin_array(CvJson *j) { open_(j, '['); }
-void cv_json_end_array(CvJson *j) { close_(j, ']'); }
+void cv_json_begin_object(CvJson *j) {
+    open_(j, '{');
+}
+void cv_json_end_object(CvJson *j) {
+    close_(j, '}');
+}
+void cv_json_begin_array(CvJson *j) {
+    open_(j, '[');
+}
+void cv_json_end_array(CvJson *j) {
+    close_(j, ']');
+}
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] does not start one. */
 static size_t utf8_len(const unsigned char *s, size_t avail) {
@@ -80,15 +91,32 @@ void cv_json_escape(const char *str, size_t len, CvJsonPut put_fn, void *ctx) {
         if (i > run) put_fn(ctx, str + run, i - run);
         char esc[8];
         switch (n ? c : 0x100) {
-        case '"': snprintf(esc, sizeof esc, "\\\""); break;
-        case '\\': snprintf(esc, sizeof esc, "\\\\"); break;
-        case '\b': snprintf(esc, sizeof esc, "\\b"); break;
-        case '\f': snprintf(esc, sizeof esc, "\\f"); break;
-        case '\n': snprintf(esc, sizeof esc, "\\n"); break;
-        case '\r': snprintf(esc, sizeof esc, "\\r"); break;
-        case '\t': snprintf(esc, sizeof esc, "\\t"); break;
-        case 0x100: snprintf(esc, sizeof esc, "\\ufffd"); break; /* not UTF-8 */
-        default: snprintf(esc, sizeof esc, "\\u%04x", c);
+        case '"':
+            snprintf(esc, sizeof esc, "\\\"");
+            break;
+        case '\\':
+            snprintf(esc, sizeof esc, "\\\\");
+            break;
+        case '\b':
+            snprintf(esc, sizeof esc, "\\b");
+            break;
+        case '\f':
+            snprintf(esc, sizeof esc, "\\f");
+            break;
+        case '\n':
+            snprintf(esc, sizeof esc, "\\n");
+            break;
+        case '\r':
+            snprintf(esc, sizeof esc, "\\r");
+            break;
+        case '\t':
+            snprintf(esc, sizeof esc, "\\t");
+            break;
+        case 0x100:
+            snprintf(esc, sizeof esc, "\\ufffd");
+            break; /* not UTF-8 */
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", c);
         }
         put_fn(ctx, esc, strlen(esc));
         run = ++i;
@@ -97,9 +125,13 @@ void cv_json_escape(const char *str, size_t len, CvJsonPut put_fn, void *ctx) {
     put_fn(ctx, "\"", 1);
 }
 
-static void put_writer(void *ctx, const char *s, size_t n) { put(ctx, s, n); }
+static void put_writer(void *ctx, const char *s, size_t n) {
+    put(ctx, s, n);
+}
 
-static void quoted(CvJson *j, const char *s) { cv_json_escape(s, strlen(s), put_writer, j); }
+static void quoted(CvJson *j, const char *s) {
+    cv_json_escape(s, strlen(s), put_writer, j);
+}
 
 void cv_json_key(CvJson *j, const char *key) {
     assert(j->depth > 0 && !j->after_key);
@@ -111,10 +143,8 @@ void cv_json_key(CvJson *j, const char *key) {
 
 void cv_json_string(CvJson *j, const char *s) {
     before_value(j);
-    if (s)
-        quoted(j, s);
-    else
-        puts_(j, "null");
+    if (s) quoted(j, s);
+    else puts_(j, "null");
 }
 
 void cv_json_int(CvJson *j, int64_t v) {

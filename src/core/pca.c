@@ -16,8 +16,9 @@
 CvStatus pca_project(const float *x, size_t N, size_t D, size_t K, double *proj, double *var,
                      double *total_var, CvError *err) {
     if (N < 2 || K < 1 || K > D)
-        return cv_error_set(err, CV_ERR_INVALID, "pca: need at least 2 rows and 1 <= K <= D (N=%zu, D=%zu, K=%zu)",
-                            N, D, K);
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "pca: need at least 2 rows and 1 <= K <= D (N=%zu, D=%zu, K=%zu)", N, D,
+                            K);
     double *cov = calloc(D * D, sizeof *cov), *mean = calloc(D, sizeof *mean);
     double *vec = calloc(K * D, sizeof *vec), *tmp = calloc(D, sizeof *tmp);
     CvStatus st = CV_OK;

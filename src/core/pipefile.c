@@ -49,7 +49,8 @@ static void words_free(PipeWords *w) {
 
 static int var_index(const PipeFile *pf, const char *name, size_t len) {
     for (size_t i = 0; i < pf->var_names.n; i++)
-        if (strlen(pf->var_names.v[i]) == len && !memcmp(pf->var_names.v[i], name, len)) return (int)i;
+        if (strlen(pf->var_names.v[i]) == len && !memcmp(pf->var_names.v[i], name, len))
+            return (int)i;
     return -1;
 }
 
@@ -94,7 +95,8 @@ typedef struct {
 #define PARSE_FAIL(w, ...) (cv_error_set((w)->err, CV_ERR_PARSE, __VA_ARGS__), -1)
 
 /* Splits one line into expanded words (appended to *out). Returns 0 or -1 (err set). */
-static int split_line(const PipeFile *pf, const char *p, const char *end, PipeWords *out, const Where *w) {
+static int split_line(const PipeFile *pf, const char *p, const char *end, PipeWords *out,
+                      const Where *w) {
     CvBuf cur = {0};
     for (;;) {
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
@@ -119,7 +121,8 @@ static int split_line(const PipeFile *pf, const char *p, const char *end, PipeWo
                 size_t len = (size_t)(close - name);
                 if (!valid_name(name, len)) {
                     free(cur.p);
-                    return PARSE_FAIL(w, "%s:%d: bad variable name '${%.*s}'", w->path, w->line, (int)len, name);
+                    return PARSE_FAIL(w, "%s:%d: bad variable name '${%.*s}'", w->path, w->line,
+                                      (int)len, name);
                 }
                 if (len == 3 && !memcmp(name, "RUN", 3)) {
                     if (cv_buf_append(&cur, PIPEFILE_RUN_VAR, strlen(PIPEFILE_RUN_VAR))) goto oom;
@@ -127,10 +130,13 @@ static int split_line(const PipeFile *pf, const char *p, const char *end, PipeWo
                     int i = var_index(pf, name, len);
                     if (i < 0) {
                         free(cur.p);
-                        return PARSE_FAIL(w, "%s:%d: undefined variable '${%.*s}' (define it with 'set' above this line or --set)",
+                        return PARSE_FAIL(w,
+                                          "%s:%d: undefined variable '${%.*s}' (define it with "
+                                          "'set' above this line or --set)",
                                           w->path, w->line, (int)len, name);
                     }
-                    if (cv_buf_append(&cur, pf->var_values.v[i], strlen(pf->var_values.v[i]))) goto oom;
+                    if (cv_buf_append(&cur, pf->var_values.v[i], strlen(pf->var_values.v[i])))
+                        goto oom;
                 }
                 p = close + 1;
             } else {
@@ -164,15 +170,25 @@ static int apply(PipeFile *pf, PipeWords *wd, const PipeWords *overridden, const
     size_t nval = wd->n - 1;
     char *const *val = wd->v + 1;
     if (!strcmp(d, "set")) {
-        if (nval != 2) return PARSE_FAIL(w, "%s:%d: 'set' takes a name and one value (quote a value with blanks)", w->path, w->line);
+        if (nval != 2)
+            return PARSE_FAIL(w,
+                              "%s:%d: 'set' takes a name and one value (quote a value with blanks)",
+                              w->path, w->line);
         if (!valid_name(val[0], strlen(val[0])) || !strcmp(val[0], "RUN"))
-            return PARSE_FAIL(w, "%s:%d: cannot set '%s' (names are letters, digits, _; RUN is reserved)", w->path, w->line, val[0]);
+            return PARSE_FAIL(
+                w, "%s:%d: cannot set '%s' (names are letters, digits, _; RUN is reserved)",
+                w->path, w->line, val[0]);
         for (size_t i = 0; i < overridden->n; i++)
             if (!strcmp(overridden->v[i], val[0])) return 0;
-        return var_set(pf, val[0], strlen(val[0]), val[1]) ? (cv_error_set(w->err, CV_ERR_NOMEM, "out of memory"), -1) : 0;
+        return var_set(pf, val[0], strlen(val[0]), val[1])
+                   ? (cv_error_set(w->err, CV_ERR_NOMEM, "out of memory"), -1)
+                   : 0;
     }
     if (!strcmp(d, "stage")) {
-        if (nval != 2) return PARSE_FAIL(w, "%s:%d: 'stage' takes a name and a chemvae command, e.g. 'stage train train'", w->path, w->line);
+        if (nval != 2)
+            return PARSE_FAIL(
+                w, "%s:%d: 'stage' takes a name and a chemvae command, e.g. 'stage train train'",
+                w->path, w->line);
         /* the name is a file name in the state directory (a few bytes of suffix added) */
         if (strlen(val[0]) > PIPEFILE_MAX_STAGE_NAME)
             return PARSE_FAIL(w, "%s:%d: stage name of %zu characters; at most %d ('%.40s...')",
@@ -198,21 +214,28 @@ static int apply(PipeFile *pf, PipeWords *wd, const PipeWords *overridden, const
     size_t k = 0;
     while (k < 5 && strcmp(d, stage_directives[k])) k++;
     if (k == 5)
-        return PARSE_FAIL(w, "%s:%d: unknown directive '%s' (expected set, stage, args, in, out, resume, prebuilt)", w->path,
-                          w->line, d);
-    if (pf->nstages == 0) return PARSE_FAIL(w, "%s:%d: '%s' before the first 'stage' line", w->path, w->line, d);
+        return PARSE_FAIL(
+            w,
+            "%s:%d: unknown directive '%s' (expected set, stage, args, in, out, resume, prebuilt)",
+            w->path, w->line, d);
+    if (pf->nstages == 0)
+        return PARSE_FAIL(w, "%s:%d: '%s' before the first 'stage' line", w->path, w->line, d);
     PipeStage *s = &pf->stages[pf->nstages - 1];
-    if (nval == 0) return PARSE_FAIL(w, "%s:%d: '%s' needs at least one value", w->path, w->line, d);
+    if (nval == 0)
+        return PARSE_FAIL(w, "%s:%d: '%s' needs at least one value", w->path, w->line, d);
     PipeWords *dst[] = {&s->args, &s->inputs, &s->outputs, &s->resume};
-    if (k < 4) return copy_words(dst[k], val, nval) ? (cv_error_set(w->err, CV_ERR_NOMEM, "out of memory"), -1) : 0;
+    if (k < 4)
+        return copy_words(dst[k], val, nval)
+                   ? (cv_error_set(w->err, CV_ERR_NOMEM, "out of memory"), -1)
+                   : 0;
     if (nval != 1 || s->prebuilt)
         return PARSE_FAIL(w, "%s:%d: 'prebuilt' takes one file, once per stage", w->path, w->line);
     s->prebuilt = strdup(val[0]);
     return s->prebuilt ? 0 : (cv_error_set(w->err, CV_ERR_NOMEM, "out of memory"), -1);
 }
 
-CvStatus pipefile_parse(PipeFile *pf, const char *path, const char *text, const char *const *overrides, size_t n,
-                        CvError *err) {
+CvStatus pipefile_parse(PipeFile *pf, const char *path, const char *text,
+                        const char *const *overrides, size_t n, CvError *err) {
     CvError local;
     if (!err) err = &local;
     memset(pf, 0, sizeof *pf);
@@ -229,8 +252,11 @@ CvStatus pipefile_parse(PipeFile *pf, const char *path, const char *text, const 
     if (bad) goto oom;
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(overrides[i], '=');
-        if (!eq || !valid_name(overrides[i], (size_t)(eq - overrides[i])) || !strncmp(overrides[i], "RUN=", 4)) {
-            cv_error_set(err, CV_ERR_PARSE, "bad variable setting '%s' (expected NAME=VALUE; RUN is reserved)", overrides[i]);
+        if (!eq || !valid_name(overrides[i], (size_t)(eq - overrides[i])) ||
+            !strncmp(overrides[i], "RUN=", 4)) {
+            cv_error_set(err, CV_ERR_PARSE,
+                         "bad variable setting '%s' (expected NAME=VALUE; RUN is reserved)",
+                         overrides[i]);
             goto fail;
         }
         if (var_set(pf, overrides[i], (size_t)(eq - overrides[i]), eq + 1)) goto oom;
@@ -262,7 +288,8 @@ fail:
     return err->code ? err->code : CV_ERR_PARSE;
 }
 
-CvStatus pipefile_load(PipeFile *pf, const char *path, const char *const *overrides, size_t n, CvError *err) {
+CvStatus pipefile_load(PipeFile *pf, const char *path, const char *const *overrides, size_t n,
+                       CvError *err) {
     memset(pf, 0, sizeof *pf);
     char *text = NULL;
     size_t len;

@@ -40,7 +40,7 @@ void pipestate_free(PipeState *s, const PipeFile *pf) {
 static void reset(PipeState *s, const PipeFile *pf) {
     s->last_pipeline = 0;
     for (size_t i = 0; i < pf->nstages; i++) {
-        char (*owned)[17] = s->rec[i].owned;
+        char(*owned)[17] = s->rec[i].owned;
         memset(&s->rec[i], 0, sizeof s->rec[i]);
         s->rec[i].owned = owned;
         memset(owned, 0, pf->stages[i].outputs.n * sizeof *owned);
@@ -68,7 +68,8 @@ static int parse_output(PipeState *s, const PipeFile *pf, char *line) {
 static int parse_stage(PipeState *s, const PipeFile *pf, const char *line) {
     char name[PIPEFILE_MAX_STAGE_NAME + 2], status[16], key[32];
     long long run;
-    if (sscanf(line, "stage %129s %15s %31s %lld", name, status, key, &run) != 4 || strlen(key) != 16)
+    if (sscanf(line, "stage %129s %15s %31s %lld", name, status, key, &run) != 4 ||
+        strlen(key) != 16)
         return 0;
     PipeStatus st = PIPE_NONE;
     for (int k = 1; k < 4; k++)
@@ -92,14 +93,10 @@ CvStatus pipestate_parse(PipeState *s, const PipeFile *pf, const char *text, CvE
         lineno++;
         long long run;
         char tail;
-        if (!strncmp(line, "output ", 7))
-            ok = parse_output(s, pf, line);
-        else if (sscanf(line, "pipeline %lld%c", &run, &tail) == 1)
-            s->last_pipeline = run;
-        else if (!strncmp(line, "stage ", 6))
-            ok = parse_stage(s, pf, line);
-        else
-            ok = 0;
+        if (!strncmp(line, "output ", 7)) ok = parse_output(s, pf, line);
+        else if (sscanf(line, "pipeline %lld%c", &run, &tail) == 1) s->last_pipeline = run;
+        else if (!strncmp(line, "stage ", 6)) ok = parse_stage(s, pf, line);
+        else ok = 0;
     }
     free(copy);
     if (ok) return CV_OK;

@@ -12,7 +12,9 @@ static uint64_t splitmix64(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 void cv_rng_init(CvRng *r, uint64_t seed) {
     uint64_t x = seed;
@@ -42,7 +44,9 @@ uint64_t cv_rng_below(CvRng *r, uint64_t n) {
     return x % n;
 }
 
-float cv_rng_uniform(CvRng *r) { return (float)(cv_rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
+float cv_rng_uniform(CvRng *r) {
+    return (float)(cv_rng_u64(r) >> 40) * (1.0f / 16777216.0f);
+}
 
 float cv_rng_normal(CvRng *r) {
     if (r->has_spare) {

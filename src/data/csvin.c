@@ -45,21 +45,25 @@ struct Csvin {
     unsigned char bom[3];
     size_t bom_len;
     int bom_done, first_line_done;
-    CvBuf line;                 /* current physical line */
-    CvBuf rec;                  /* raw bytes of the record being parsed */
+    CvBuf line; /* current physical line */
+    CvBuf rec;  /* raw bytes of the record being parsed */
     size_t rec_lines, rec_first_len, rec_start;
-    size_t after_first_line;  /* line counter state after the record's first line */
+    size_t after_first_line; /* line counter state after the record's first line */
     int after_first_cr;
     int in_record;
-    CvBuf fbuf;                 /* field bytes, NUL after each */
+    CvBuf fbuf; /* field bytes, NUL after each */
     size_t *foff, *flen, nf, fcap;
     const char **fptr;
-    size_t line_no;           /* number of the physical line being read */
-    int prev_cr;              /* previous line ended with '\r' */
+    size_t line_no; /* number of the physical line being read */
+    int prev_cr;    /* previous line ended with '\r' */
 };
 
-static int space_only(unsigned char c) { return c == ' '; }
-static int space_or_tab(unsigned char c) { return c == ' ' || c == '\t'; }
+static int space_only(unsigned char c) {
+    return c == ' ';
+}
+static int space_or_tab(unsigned char c) {
+    return c == ' ' || c == '\t';
+}
 
 static int parser_reset(Csvin *r) {
     if (r->parser_ok) csv_free(&r->parser);
@@ -143,7 +147,8 @@ static void resync(Csvin *r, const char *reason) {
         process_line(r, rest + start, i + 1 - start);
         start = i + 1;
     }
-    if (start < rest_len && !r->stopped && !r->nomem) process_line(r, rest + start, rest_len - start);
+    if (start < rest_len && !r->stopped && !r->nomem)
+        process_line(r, rest + start, rest_len - start);
     free(rest);
 }
 
@@ -207,8 +212,8 @@ static void process_line(Csvin *r, const char *s, size_t n) {
             return;
         }
         resync(r, "malformed quoting (stray or unbalanced quote)");
-    } else if (r->in_record && (r->rec_lines > r->opt.max_record_lines ||
-                                r->rec.len > r->opt.max_record_bytes)) {
+    } else if (r->in_record &&
+               (r->rec_lines > r->opt.max_record_lines || r->rec.len > r->opt.max_record_bytes)) {
         resync(r, "unterminated quoted field");
     }
 }
@@ -279,7 +284,9 @@ CvStatus csvin_finish(Csvin *r, CvError *err) {
     return status_of(r, err);
 }
 
-char csvin_delimiter(const Csvin *r) { return r->delim; }
+char csvin_delimiter(const Csvin *r) {
+    return r->delim;
+}
 
 CvStatus csvin_open(Csvin **out, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
                     CvError *err) {
@@ -319,8 +326,8 @@ void csvin_close(Csvin *r) {
     free(r);
 }
 
-CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn,
-                         void *user, CvError *err) {
+CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
+                         CvError *err) {
     int is_stdin = strcmp(path, "-") == 0;
     /* zlib reads gzip-compressed and plain files alike */
     int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY);
@@ -369,10 +376,8 @@ int csvin_write_field(FILE *fp, const char *s, size_t len) {
         int ok;
         if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f)
             ok = fprintf(fp, "\\x%02x", c) == 4;
-        else if (c == '"')
-            ok = fputs("\"\"", fp) != EOF;
-        else
-            ok = fputc(c, fp) != EOF;
+        else if (c == '"') ok = fputs("\"\"", fp) != EOF;
+        else ok = fputc(c, fp) != EOF;
         if (!ok) return -1;
     }
     if (quote && fputc('"', fp) == EOF) return -1;

@@ -43,7 +43,9 @@ typedef struct {
     size_t vocab, names, mean, std, ids, lengths, props, split, smiles_off, smiles, sum, total;
 } DsLayout;
 
-static size_t pad8(size_t x) { return (x + 7) & ~(size_t)7; }
+static size_t pad8(size_t x) {
+    return (x + 7) & ~(size_t)7;
+}
 
 /* Computes the layout; returns 0 when the sizes overflow size_t (a corrupt header). */
 static int layout_of(const DsHeader *h, DsLayout *L) {
@@ -53,17 +55,28 @@ static int layout_of(const DsHeader *h, DsLayout *L) {
         (h->id_bytes != 1 && h->id_bytes != 2))
         return 0;
     size_t o = sizeof(DsHeader);
-    L->vocab = o;      o += pad8(h->vocab_bytes);
-    L->names = o;      o += pad8(h->names_bytes);
-    L->mean = o;       o += pad8(P * sizeof(float));
-    L->std = o;        o += pad8(P * sizeof(float));
-    L->ids = o;        o += pad8(n * T * h->id_bytes);
-    L->lengths = o;    o += pad8(n * sizeof(uint32_t));
-    L->props = o;      o += pad8(n * P * sizeof(float));
-    L->split = o;      o += pad8(n);
-    L->smiles_off = o; o += (n + 1) * sizeof(uint64_t);
-    L->smiles = o;     o += pad8(h->smiles_bytes);
-    L->sum = o;        o += 8;
+    L->vocab = o;
+    o += pad8(h->vocab_bytes);
+    L->names = o;
+    o += pad8(h->names_bytes);
+    L->mean = o;
+    o += pad8(P * sizeof(float));
+    L->std = o;
+    o += pad8(P * sizeof(float));
+    L->ids = o;
+    o += pad8(n * T * h->id_bytes);
+    L->lengths = o;
+    o += pad8(n * sizeof(uint32_t));
+    L->props = o;
+    o += pad8(n * P * sizeof(float));
+    L->split = o;
+    o += pad8(n);
+    L->smiles_off = o;
+    o += (n + 1) * sizeof(uint64_t);
+    L->smiles = o;
+    o += pad8(h->smiles_bytes);
+    L->sum = o;
+    o += 8;
     L->total = o;
     return 1;
 }
@@ -99,8 +112,7 @@ static int split_strings(const char *sec, size_t bytes, size_t count, const char
 
 /* Validates the image blob[0..size) and points ds into it. Takes ownership of blob (also
  * on failure). `name` is the file name for messages. */
-static CvStatus index_blob(CvDataset *ds, void *blob, size_t size, const char *name,
-                           CvError *err) {
+static CvStatus index_blob(CvDataset *ds, void *blob, size_t size, const char *name, CvError *err) {
     const char **vtoks = NULL;
     CvStatus st;
     memset(ds, 0, sizeof *ds);
@@ -115,19 +127,20 @@ static CvStatus index_blob(CvDataset *ds, void *blob, size_t size, const char *n
     }
     memcpy(&h, b, sizeof h);
     if (h.version != DATASET_VERSION) {
-        st = cv_error_set(err, CV_ERR_FORMAT, "%s: dataset format version %llu, this build reads %d",
-                          name, (unsigned long long)h.version, DATASET_VERSION);
+        st =
+            cv_error_set(err, CV_ERR_FORMAT, "%s: dataset format version %llu, this build reads %d",
+                         name, (unsigned long long)h.version, DATASET_VERSION);
         goto fail;
     }
     if (!layout_of(&h, &L) || h.V < VOCAB_NSPECIAL || h.V > VOCAB_MAX_SIZE || h.T < 1 ||
-        (h.V > 256 && h.id_bytes != 2) ||
-        h.count[0] + h.count[1] + h.count[2] != h.n) {
+        (h.V > 256 && h.id_bytes != 2) || h.count[0] + h.count[1] + h.count[2] != h.n) {
         st = cv_error_set(err, CV_ERR_FORMAT, "%s: corrupt dataset header", name);
         goto fail;
     }
     if (L.total != size) {
-        st = cv_error_set(err, CV_ERR_FORMAT, "%s: %zu bytes, header says %zu (truncated or corrupt)",
-                          name, size, L.total);
+        st = cv_error_set(err, CV_ERR_FORMAT,
+                          "%s: %zu bytes, header says %zu (truncated or corrupt)", name, size,
+                          L.total);
         goto fail;
     }
     uint64_t sum_stored;
@@ -220,8 +233,9 @@ static void assign_split(uint8_t *split, size_t n, const double *ratios, uint64_
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
     cv_rng_shuffle_u32(&rng, perm, n);
     for (size_t k = 0; k < n; k++)
-        split[perm[k]] = k < ntrain ? CV_SPLIT_TRAIN : k < ntrain + nvalid ? CV_SPLIT_VALID
-                                                                         : CV_SPLIT_TEST;
+        split[perm[k]] = k < ntrain            ? CV_SPLIT_TRAIN
+                         : k < ntrain + nvalid ? CV_SPLIT_VALID
+                                               : CV_SPLIT_TEST;
     count[0] = ntrain;
     count[1] = nvalid;
     count[2] = n - ntrain - nvalid;
@@ -335,10 +349,8 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
         int has_unk = 0;
         for (size_t t = 0; t < opt->T; t++) {
             has_unk |= row[t] == VOCAB_UNK;
-            if (h.id_bytes == 1)
-                blob[L.ids + i * opt->T + t] = (uint8_t)row[t];
-            else
-                ((uint16_t *)(blob + L.ids))[i * opt->T + t] = (uint16_t)row[t];
+            if (h.id_bytes == 1) blob[L.ids + i * opt->T + t] = (uint8_t)row[t];
+            else ((uint16_t *)(blob + L.ids))[i * opt->T + t] = (uint16_t)row[t];
         }
         h.unk_rows += has_unk;
         lengths[i] = (uint32_t)len;
@@ -436,12 +448,14 @@ void dataset_fill_onehot(const CvDataset *ds, const uint32_t *rows, size_t B, fl
     size_t T = ds->T, V = ds->V;
     memset(x, 0, (size_t)B * T * V * sizeof *x);
     for (size_t b = 0; b < B; b++)
-        for (size_t t = 0; t < T; t++) x[((size_t)b * T + t) * V + dataset_id(ds, rows[b], t)] = 1.0f;
+        for (size_t t = 0; t < T; t++)
+            x[((size_t)b * T + t) * V + dataset_id(ds, rows[b], t)] = 1.0f;
 }
 
 void dataset_fill_props(const CvDataset *ds, const uint32_t *rows, size_t B, float *y) {
     size_t P = ds->P;
     for (size_t b = 0; b < B; b++)
         for (size_t k = 0; k < P; k++)
-            y[b * P + k] = (ds->props[(size_t)rows[b] * P + k] - ds->prop_mean[k]) / ds->prop_std[k];
+            y[b * P + k] =
+                (ds->props[(size_t)rows[b] * P + k] - ds->prop_mean[k]) / ds->prop_std[k];
 }

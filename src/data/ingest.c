@@ -35,10 +35,17 @@
 #define MAXP 32
 #define MAXCOLS 4096
 
-static const char *const REJECT_NAMES[INGEST_NKINDS] = {
-    "csv", "fields", "missing_smiles", "invalid_smiles", "missing_property",
-    "non_numeric_property", "too_long", "untokenizable", "unknown_token", "chem_error",
-    "bad_split"};
+static const char *const REJECT_NAMES[INGEST_NKINDS] = {"csv",
+                                                        "fields",
+                                                        "missing_smiles",
+                                                        "invalid_smiles",
+                                                        "missing_property",
+                                                        "non_numeric_property",
+                                                        "too_long",
+                                                        "untokenizable",
+                                                        "unknown_token",
+                                                        "chem_error",
+                                                        "bad_split"};
 
 const char *ingest_reject_name(IngestReject kind) {
     return (unsigned)kind < INGEST_NKINDS ? REJECT_NAMES[kind] : "unknown";
@@ -143,15 +150,15 @@ static void list_columns(const CsvinRecord *h, char *out, size_t cap) {
         const char *f = h->fields[i];
         size_t fl = h->lens[i];
         trim(&f, &fl);
-        int k = snprintf(out + pos, cap - pos, "%s%.*s", i ? ", " : "", (int)(fl > 40 ? 40 : fl), f);
+        int k =
+            snprintf(out + pos, cap - pos, "%s%.*s", i ? ", " : "", (int)(fl > 40 ? 40 : fl), f);
         if (k < 0) break;
         pos += (size_t)k;
     }
 }
 
 static CvStatus add_name(Ingest *g, const char *s, size_t n) {
-    if (g->P >= MAXP)
-        return cv_error_set(g->err, CV_ERR_INVALID, "more than %d properties", MAXP);
+    if (g->P >= MAXP) return cv_error_set(g->err, CV_ERR_INVALID, "more than %d properties", MAXP);
     char *c = strndup(s, n);
     if (!c) return cv_error_set(g->err, CV_ERR_NOMEM, "out of memory");
     g->names[g->P++] = c;
@@ -217,7 +224,8 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                                     "%s:%zu: no property column '%.*s' in the header (columns: %s)",
                                     g->path, h->line, (int)nl, nm, cols);
             if ((size_t)pc == g->smi_col)
-                return cv_error_set(g->err, CV_ERR_PARSE, "'%.*s' is the SMILES column", (int)nl, nm);
+                return cv_error_set(g->err, CV_ERR_PARSE, "'%.*s' is the SMILES column", (int)nl,
+                                    nm);
             if (g->P >= MAXP) return cv_error_set(g->err, CV_ERR_INVALID, "too many properties");
             g->read_col[g->nread++] = (size_t)pc;
             if ((st = add_name(g, h->fields[pc], h->lens[pc]))) return st;
@@ -280,26 +288,32 @@ static CvStatus match_columns(Ingest *g, const CsvinRecord *h) {
         if (pc < 0)
             return cv_error_set(g->err, CV_ERR_PARSE,
                                 "%s:%zu: no property column '%s' (read from the input) in the "
-                                "header (columns: %s)", g->path, h->line, nm, cols);
+                                "header (columns: %s)",
+                                g->path, h->line, nm, cols);
         g->read_col[k] = (size_t)pc;
     }
     return CV_OK;
 }
 
-#define REJECT(row, k, ...)                                              \
-    do {                                                                 \
-        (row)->kind = (k);                                               \
-        snprintf((row)->reason, sizeof (row)->reason, __VA_ARGS__);      \
-        return;                                                          \
+#define REJECT(row, k, ...)                                                                        \
+    do {                                                                                           \
+        (row)->kind = (k);                                                                         \
+        snprintf((row)->reason, sizeof(row)->reason, __VA_ARGS__);                                 \
+        return;                                                                                    \
     } while (0)
 
 static float score_value(const ChemScores *s, int kind) {
     switch (kind) {
-    case C_LOGP: return (float)s->logp;
-    case C_QED: return (float)s->qed;
-    case C_SA: return (float)s->sa;
-    case C_MW: return (float)s->mw;
-    default: return (float)s->penalized_logp;
+    case C_LOGP:
+        return (float)s->logp;
+    case C_QED:
+        return (float)s->qed;
+    case C_SA:
+        return (float)s->sa;
+    case C_MW:
+        return (float)s->mw;
+    default:
+        return (float)s->penalized_logp;
     }
 }
 
@@ -315,13 +329,11 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
         const char *f = arena + row->split_off;
         size_t fl = row->split_len;
         trim(&f, &fl);
-        if (name_eq(f, fl, "train") || name_eq(f, fl, "training"))
-            row->split = CV_SPLIT_TRAIN;
+        if (name_eq(f, fl, "train") || name_eq(f, fl, "training")) row->split = CV_SPLIT_TRAIN;
         else if (name_eq(f, fl, "valid") || name_eq(f, fl, "validation") || name_eq(f, fl, "val") ||
                  name_eq(f, fl, "dev"))
             row->split = CV_SPLIT_VALID;
-        else if (fl >= 4 && strncasecmp(f, "test", 4) == 0)
-            row->split = CV_SPLIT_TEST;
+        else if (fl >= 4 && strncasecmp(f, "test", 4) == 0) row->split = CV_SPLIT_TEST;
         else
             REJECT(row, INGEST_BAD_SPLIT, "split '%.*s' is not train, valid or test",
                    (int)(fl > 40 ? 40 : fl), f);
@@ -365,9 +377,11 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
             free(canon);
             REJECT(row, INGEST_CHEM_ERROR, "%.250s", e.msg);
         }
-        for (size_t k = 0; k < g->ncomp; k++) row->props[g->nread + k] = score_value(&sc, g->comp_kind[k]);
+        for (size_t k = 0; k < g->ncomp; k++)
+            row->props[g->nread + k] = score_value(&sc, g->comp_kind[k]);
     } else if (o->no_canonical) {
-        if (!chem_is_valid(smi)) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
+        if (!chem_is_valid(smi))
+            REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
         canon = strdup(smi);
     } else {
         canon = chem_canonical(smi);
@@ -410,7 +424,8 @@ typedef struct {
 static void *worker_main(void *arg) {
     Worker *w = arg;
     Ingest *g = w->g;
-    for (size_t i = w->t; i < g->nrows; i += (size_t)g->nthreads) check_row(g, &g->rows[i], g->arena.p);
+    for (size_t i = w->t; i < g->nrows; i += (size_t)g->nthreads)
+        check_row(g, &g->rows[i], g->arena.p);
     return NULL;
 }
 
@@ -431,7 +446,9 @@ static CvStatus write_reject(Ingest *g, const Row *row) {
     return CV_OK;
 }
 
-static uint64_t str_hash(const char *s) { return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s)); }
+static uint64_t str_hash(const char *s) {
+    return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s));
+}
 
 /* Returns 1 if canon is already accepted. */
 static int seen_before(const Ingest *g, const char *canon, uint64_t h) {
@@ -548,25 +565,29 @@ static int on_record(const CsvinRecord *rec, void *user) {
     row->split = CV_SPLIT_TRAIN; /* train-only files; the split column overrides it */
     row->raw_off = g->arena.len;
     row->raw_len = rec->raw_len;
-    if (cv_buf_append(&g->arena, rec->raw, rec->raw_len) || cv_buf_append(&g->arena, "", 1)) goto nomem;
+    if (cv_buf_append(&g->arena, rec->raw, rec->raw_len) || cv_buf_append(&g->arena, "", 1))
+        goto nomem;
     row->smi_len = row->smi_off = 0;
     if (!rec->error && rec->nfields == g->ncols) {
         row->smi_off = g->arena.len;
         row->smi_len = rec->lens[g->smi_col];
-        if (cv_buf_append(&g->arena, rec->fields[g->smi_col], row->smi_len) || cv_buf_append(&g->arena, "", 1))
+        if (cv_buf_append(&g->arena, rec->fields[g->smi_col], row->smi_len) ||
+            cv_buf_append(&g->arena, "", 1))
             goto nomem;
         if (g->split_col >= 0) {
             size_t c = (size_t)g->split_col;
             row->split_off = g->arena.len;
             row->split_len = rec->lens[c];
-            if (cv_buf_append(&g->arena, rec->fields[c], rec->lens[c]) || cv_buf_append(&g->arena, "", 1))
+            if (cv_buf_append(&g->arena, rec->fields[c], rec->lens[c]) ||
+                cv_buf_append(&g->arena, "", 1))
                 goto nomem;
         }
         for (size_t k = 0; k < g->nread; k++) {
             size_t c = g->read_col[k];
             row->prop_off[k] = g->arena.len;
             row->prop_len[k] = rec->lens[c];
-            if (cv_buf_append(&g->arena, rec->fields[c], rec->lens[c]) || cv_buf_append(&g->arena, "", 1))
+            if (cv_buf_append(&g->arena, rec->fields[c], rec->lens[c]) ||
+                cv_buf_append(&g->arena, "", 1))
                 goto nomem;
         }
     }
@@ -587,7 +608,8 @@ static CvStatus read_file(Ingest *g, const char *path, int extra) {
     CvStatus st = csvin_read_file(path, &co, on_record, g, g->err);
     if (g->fatal) return g->fatal;
     if (st) return st;
-    if (!g->header_done) return cv_error_set(g->err, CV_ERR_EMPTY, "%s: empty file (no header line)", path);
+    if (!g->header_done)
+        return cv_error_set(g->err, CV_ERR_EMPTY, "%s: empty file (no header line)", path);
     return g->nrows ? run_batch(g) : CV_OK;
 }
 
@@ -609,8 +631,8 @@ static void ingest_free(Ingest *g) {
     if (g->rej_open) cv_atomic_abort(&g->rej);
 }
 
-CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
-                    IngestStats *stats, CvError *err) {
+CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds, IngestStats *stats,
+                    CvError *err) {
     double t0 = cv_now();
     Ingest g;
     memset(&g, 0, sizeof g);
@@ -647,8 +669,10 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
         if ((st = read_file(&g, opt->train_files[f], 1))) goto fail;
     g.path = path;
     if (n_input == 0 && g.nacc) {
-        st = cv_error_set(err, CV_ERR_EMPTY, "%s: no usable rows (its rows make the valid and "
-                          "test splits; the train-only files cannot)", path);
+        st = cv_error_set(err, CV_ERR_EMPTY,
+                          "%s: no usable rows (its rows make the valid and "
+                          "test splits; the train-only files cannot)",
+                          path);
         goto fail;
     }
     cv_progress_finish(&g.prog, NULL);
@@ -668,8 +692,8 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
             st = cv_error_set(err, CV_ERR_EMPTY,
                               "%s: no usable rows: %zu rows, %zu rejected (most: %zu %s), %zu "
                               "duplicates",
-                              path, g.st.rows, g.st.rejected, g.st.by_kind[top],
-                              REJECT_NAMES[top], g.st.duplicates);
+                              path, g.st.rows, g.st.rejected, g.st.by_kind[top], REJECT_NAMES[top],
+                              g.st.duplicates);
         goto fail;
     }
     ptrs = malloc(g.nacc * sizeof *ptrs);

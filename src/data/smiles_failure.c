@@ -15,9 +15,13 @@ SmilesFailure smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids
         if (f != SMILES_OK) return f;
     }
     switch (chem_failure(raw)) {
-    case CHEM_FAIL_PARSE: return SMILES_FAIL_SYNTAX;
-    case CHEM_FAIL_VALENCE: return SMILES_FAIL_VALENCE;
-    case CHEM_FAIL_KEKULIZE: return SMILES_FAIL_AROMATICITY;
-    default: return SMILES_FAIL_OTHER;
+    case CHEM_FAIL_PARSE:
+        return SMILES_FAIL_SYNTAX;
+    case CHEM_FAIL_VALENCE:
+        return SMILES_FAIL_VALENCE;
+    case CHEM_FAIL_KEKULIZE:
+        return SMILES_FAIL_AROMATICITY;
+    default:
+        return SMILES_FAIL_OTHER;
     }
 }

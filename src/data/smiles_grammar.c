@@ -63,10 +63,10 @@ typedef struct {
 } Element;
 
 static const Element ELEMENTS[] = {
-    {"H", 1, 1, 1},  {"B", 3, 1, 3},  {"C", 4, 0, 4},  {"N", 3, 0, 3},  {"O", 2, 0, 2},
-    {"F", 1, 0, 1},  {"Si", 4, 0, 4}, {"P", 7, 0, 3},  {"S", 6, 0, 2},  {"Cl", 1, 0, 1},
-    {"Se", 6, 0, 2}, {"Br", 1, 0, 1}, {"I", 5, 0, 1},  {"As", 7, 0, 3}, {"Te", 6, 0, 2},
-    {"Ge", 4, 0, 4},
+    {"H", 1, 1, 1}, {"B", 3, 1, 3},  {"C", 4, 0, 4},  {"N", 3, 0, 3},
+    {"O", 2, 0, 2}, {"F", 1, 0, 1},  {"Si", 4, 0, 4}, {"P", 7, 0, 3},
+    {"S", 6, 0, 2}, {"Cl", 1, 0, 1}, {"Se", 6, 0, 2}, {"Br", 1, 0, 1},
+    {"I", 5, 0, 1}, {"As", 7, 0, 3}, {"Te", 6, 0, 2}, {"Ge", 4, 0, 4},
 };
 
 /* The charge shift RDKit applies to valences (see atom_capacity). */
@@ -79,7 +79,8 @@ static int charge_shift(const Element *e, int charge, int is_carbon) {
 
 static const Element *element_find(const char *sym, size_t len) {
     for (size_t i = 0; i < sizeof ELEMENTS / sizeof ELEMENTS[0]; i++)
-        if (strlen(ELEMENTS[i].sym) == len && !strncmp(ELEMENTS[i].sym, sym, len)) return &ELEMENTS[i];
+        if (strlen(ELEMENTS[i].sym) == len && !strncmp(ELEMENTS[i].sym, sym, len))
+            return &ELEMENTS[i];
     return NULL;
 }
 
@@ -167,18 +168,34 @@ static void classify(const char *t, SmilesToken *out) {
     }
     if (n == 1) {
         switch (t[0]) {
-        case '(': out->kind = SMILES_TOK_OPEN; return;
-        case ')': out->kind = SMILES_TOK_CLOSE; return;
-        case '.': out->kind = SMILES_TOK_DOT; return;
-        case '-': case '/': case '\\': case ':':
+        case '(':
+            out->kind = SMILES_TOK_OPEN;
+            return;
+        case ')':
+            out->kind = SMILES_TOK_CLOSE;
+            return;
+        case '.':
+            out->kind = SMILES_TOK_DOT;
+            return;
+        case '-':
+        case '/':
+        case '\\':
+        case ':':
             out->kind = SMILES_TOK_BOND;
             out->order = 1;
             /* 1: ':' is aromatic; 2: '/' and '\\' are aromatic between aromatic atoms */
             out->aromatic = t[0] == ':' ? 1 : t[0] == '-' ? 0 : 2;
             return;
-        case '=': out->kind = SMILES_TOK_BOND; out->order = 2; return;
-        case '#': out->kind = SMILES_TOK_BOND; out->order = 3; return;
-        default: break;
+        case '=':
+            out->kind = SMILES_TOK_BOND;
+            out->order = 2;
+            return;
+        case '#':
+            out->kind = SMILES_TOK_BOND;
+            out->order = 3;
+            return;
+        default:
+            break;
         }
         if (t[0] >= '0' && t[0] <= '9') {
             out->kind = SMILES_TOK_RING;
@@ -203,7 +220,8 @@ static void classify(const char *t, SmilesToken *out) {
     static const char ORGANIC[] = " B C N O P S F Cl Br I ";
     char key[6];
     snprintf(key, sizeof key, " %s ", sym);
-    if (!e || !strstr(ORGANIC, key) || (arom && !strchr("BCNOPS", sym[0])) || (sym[1] && arom)) return;
+    if (!e || !strstr(ORGANIC, key) || (arom && !strchr("BCNOPS", sym[0])) || (sym[1] && arom))
+        return;
     out->kind = SMILES_TOK_ATOM;
     out->aromatic = (uint8_t)arom;
     out->capacity = (int8_t)atom_capacity(e, 0, 0, !strcmp(sym, "C"));
@@ -230,8 +248,9 @@ CvStatus smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V,
         if (t->kind != SMILES_TOK_ATOM) continue;
         for (int j = 0; j < k && t->cls < 0; j++) {
             const SmilesToken *o = &g->tok[j];
-            if (o->kind == SMILES_TOK_ATOM && o->aromatic == t->aromatic && o->capacity == t->capacity &&
-                o->pi == t->pi && o->dv == t->dv && o->kek_c == t->kek_c)
+            if (o->kind == SMILES_TOK_ATOM && o->aromatic == t->aromatic &&
+                o->capacity == t->capacity && o->pi == t->pi && o->dv == t->dv &&
+                o->kek_c == t->kek_c)
                 t->cls = o->cls;
         }
         if (t->cls < 0) t->cls = (int16_t)g->n_cls++;
@@ -260,8 +279,9 @@ void smiles_state_reset(SmilesState *s) {
 }
 
 static int after_atom(const SmilesState *s) {
-    return s->n_atoms > 0 && s->cur >= 0 && (s->last == SMILES_TOK_ATOM || s->last == SMILES_TOK_RING ||
-                              s->last == SMILES_TOK_CLOSE);
+    return s->n_atoms > 0 && s->cur >= 0 &&
+           (s->last == SMILES_TOK_ATOM || s->last == SMILES_TOK_RING ||
+            s->last == SMILES_TOK_CLOSE);
 }
 
 /* Order and aromaticity of the bond a new atom (aromatic `arom`) makes with cur. */
@@ -343,8 +363,8 @@ typedef struct {
     int8_t status[SMILES_MAX_ATOMS]; /* 0 out, 1 may take a double bond, 2 must */
     int8_t mate[SMILES_MAX_ATOMS];   /* matched: 1 */
     int budget;
-    const uint8_t (*ring_nb)[4];     /* finished molecule: ring_nb[a][i] = nb[a][i] is a ring
-                                        bond (RDKit makes the others single); NULL = any */
+    const uint8_t (*ring_nb)[4]; /* finished molecule: ring_nb[a][i] = nb[a][i] is a ring
+                                    bond (RDKit makes the others single); NULL = any */
 } Kekule;
 
 /* Ring bonds of the finished molecule: Tarjan's bridge finding over every bond (a bond is
@@ -447,10 +467,12 @@ static int kekule_feasible(const SmilesState *s, int all_closed, int cur_closed)
         /* closed: no further aromatic partner can come (left behind, or no valence left
          * for another bond, and no open ring digit to bring one) */
         int full = !room(s, a, 1) && !room(s, a, 2);
-        int closed = all_closed || (s->open_at[a] == 0 && ((a != s->cur || cur_closed) && !stacked[a])) ||
+        int closed = all_closed ||
+                     (s->open_at[a] == 0 && ((a != s->cur || cur_closed) && !stacked[a])) ||
                      (s->open_at[a] == 0 && full);
         /* after a '-' the current atom is about to get one more (single) bond */
-        if (closed) k.status[a] = kekule_needs(s, a, a == s->cur && cur_closed == 1 && !all_closed) ? 2 : 0;
+        if (closed)
+            k.status[a] = kekule_needs(s, a, a == s->cur && cur_closed == 1 && !all_closed) ? 2 : 0;
         else {
             /* open: it still needs m more aromatic bonds (two in all; open ring digits bring
              * theirs), and can take a double bond only with a unit left beyond those */
@@ -485,13 +507,16 @@ SmilesFailure smiles_state_check(const SmilesGrammar *g, const SmilesState *s, i
         if (s->n_atoms >= SMILES_MAX_ATOMS) return SMILES_FAIL_LENGTH;
         if (s->n_atoms == 0) return s->last == SMILES_TOK_SPECIAL ? SMILES_OK : SMILES_FAIL_SYNTAX;
         int ab, o = chain_bond(s, t->aromatic, &ab);
-        int fits = s->last == SMILES_TOK_OPEN && !s->bond ? room_after(s, s->cur, o) : room(s, s->cur, o);
+        int fits =
+            s->last == SMILES_TOK_OPEN && !s->bond ? room_after(s, s->cur, o) : room(s, s->cur, o);
         if (!fits || t->capacity < o + (t->pi && o < 2 ? 1 : 0)) return SMILES_FAIL_VALENCE;
         return SMILES_OK;
     }
     case SMILES_TOK_BOND:
-        if (!(after_atom(s) || (s->last == SMILES_TOK_OPEN && s->n_atoms))) return SMILES_FAIL_SYNTAX;
-        if (s->last == SMILES_TOK_OPEN ? !room_after(s, s->cur, t->order) : !room(s, s->cur, t->order))
+        if (!(after_atom(s) || (s->last == SMILES_TOK_OPEN && s->n_atoms)))
+            return SMILES_FAIL_SYNTAX;
+        if (s->last == SMILES_TOK_OPEN ? !room_after(s, s->cur, t->order)
+                                       : !room(s, s->cur, t->order))
             return SMILES_FAIL_VALENCE;
         return SMILES_OK;
     case SMILES_TOK_OPEN:
@@ -506,15 +531,18 @@ SmilesFailure smiles_state_check(const SmilesGrammar *g, const SmilesState *s, i
                                         (s->last == SMILES_TOK_BOND && s->bond_ringok));
         if (!ok_pos || s->cur < 0) return SMILES_FAIL_SYNTAX;
         int opener = s->ring_atom[r];
-        if (opener < 0) return room(s, s->cur, s->bond ? s->bond : 1) ? SMILES_OK : SMILES_FAIL_VALENCE;
+        if (opener < 0)
+            return room(s, s->cur, s->bond ? s->bond : 1) ? SMILES_OK : SMILES_FAIL_VALENCE;
         if (opener == s->cur || bonded(s, s->cur, opener)) return SMILES_FAIL_RING;
         int ab, o = ring_bond(s, r, &ab);
         if (!o) return SMILES_FAIL_RING;
         int reserved = s->ring_order[r] ? s->ring_order[r] : 1;
-        if (!room(s, s->cur, o) || (o > reserved && s->left[opener] < o - reserved)) return SMILES_FAIL_VALENCE;
+        if (!room(s, s->cur, o) || (o > reserved && s->left[opener] < o - reserved))
+            return SMILES_FAIL_VALENCE;
         return SMILES_OK;
     }
-    default: return SMILES_FAIL_SYNTAX;
+    default:
+        return SMILES_FAIL_SYNTAX;
     }
 }
 
@@ -596,7 +624,8 @@ void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k) {
         s->bond_explicit = 0;
         break;
     }
-    default: break;
+    default:
+        break;
     }
     s->last = t->kind;
 }
@@ -622,10 +651,13 @@ static int need(const SmilesState *s, int mode) {
         int en = o == s->cur ? c + 1 : c, ec = o == s->cur ? c + 1 : b ? c : c - 1;
         if (en > extra_n) extra_n = en;
         if (ec > extra_c) extra_c = ec;
-        closable |= o != s->cur && !b && (s->last != SMILES_TOK_BOND || !s->ring_order[r] || s->ring_order[r] == s->bond);
+        closable |=
+            o != s->cur && !b &&
+            (s->last != SMILES_TOK_BOND || !s->ring_order[r] || s->ring_order[r] == s->bond);
     }
     if (s->last == SMILES_TOK_OPEN) n += extra_n > 1 ? extra_n : 1;
-    else if (s->last == SMILES_TOK_BOND) n += s->bond_ringok && closable ? extra_c : (extra_n > 1 ? extra_n : 1);
+    else if (s->last == SMILES_TOK_BOND)
+        n += s->bond_ringok && closable ? extra_c : (extra_n > 1 ? extra_n : 1);
     else if (s->last == SMILES_TOK_CLOSE) n += s->n_rings > 0 ? (extra_n > 1 ? extra_n : 1) : 0;
     else n += extra_c;
     if (mode == SMILES_VALENCE && s->arom_short > 0 && n == 0) n = 1;
@@ -736,7 +768,9 @@ static int viable(const SmilesState *s, const Undo *u) {
     int touched = (s->cur >= 0 && s->arom[s->cur]) || (u->atom[0] >= 0 && s->arom[u->atom[0]]) ||
                   (u->atom[1] >= 0 && s->arom[u->atom[1]]);
     if (!touched) return 1;
-    int cur_closed = s->last == SMILES_TOK_BOND && s->bond_explicit == 1 ? (s->bond >= 2 ? 2 : !s->bond_ringok) : 0;
+    int cur_closed = s->last == SMILES_TOK_BOND && s->bond_explicit == 1
+                         ? (s->bond >= 2 ? 2 : !s->bond_ringok)
+                         : 0;
     return kekule_feasible(s, 0, cur_closed);
 }
 
@@ -752,7 +786,8 @@ static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int s
     if (f != SMILES_OK && !(mode == SMILES_SYNTAX && f == SMILES_FAIL_VALENCE)) return 0;
     Undo u;
     push_undoable(g, s, k, &u);
-    int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) && (mode != SMILES_VALENCE || viable(s, &u));
+    int ok = (!tight || 1 + need(s, mode) + 1 <= steps_left) &&
+             (mode != SMILES_VALENCE || viable(s, &u));
     /* one step ahead: a bond symbol after an aromatic atom (the atom after it may strand
      * the aromatic atom) and a ring closure (it may complete a ring that no continuation
      * can kekulize) must leave some token to follow */
@@ -760,17 +795,22 @@ static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int s
                 (t->kind == SMILES_TOK_RING && u.ring_atom >= 0);
     if (ok && lookahead && mode == SMILES_VALENCE && ahead) {
         uint8_t next[256];
-        if (g->V <= 256) ok = allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0; /* else: permissive */
+        if (g->V <= 256)
+            ok = allowed_impl(g, s, mode, steps_left - 1, next, 0) > 0; /* else: permissive */
     }
     undo(s, &u);
     return ok;
 }
 
-static int special_allowed(const SmilesGrammar *g, const SmilesState *s, int mode, int steps_left, int k) {
+static int special_allowed(const SmilesGrammar *g, const SmilesState *s, int mode, int steps_left,
+                           int k) {
     if (steps_left < 1) return 0;
     if (k == g->end_id) return can_end(s, mode);
     const SmilesToken *t = &g->tok[k];
-    return !(t->kind == SMILES_TOK_SPECIAL || t->kind == SMILES_TOK_DOT || t->kind == SMILES_TOK_UNKNOWN) ? -1 : 0;
+    return !(t->kind == SMILES_TOK_SPECIAL || t->kind == SMILES_TOK_DOT ||
+             t->kind == SMILES_TOK_UNKNOWN)
+               ? -1
+               : 0;
 }
 
 int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k) {

@@ -27,13 +27,33 @@ size_t tokenizer_next(const char *s, size_t len) {
         return (len > 1 && s[1] == 'r') ? 2 : 1;
     case 'C':
         return (len > 1 && s[1] == 'l') ? 2 : 1;
-    case 'N': case 'O': case 'P': case 'S': case 'F': case 'I':
-    case 'b': case 'c': case 'n': case 'o': case 'p': case 's': case '*':
+    case 'N':
+    case 'O':
+    case 'P':
+    case 'S':
+    case 'F':
+    case 'I':
+    case 'b':
+    case 'c':
+    case 'n':
+    case 'o':
+    case 'p':
+    case 's':
+    case '*':
         return 1;
     case '%':
         return (len > 2 && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9') ? 3 : 0;
-    case '-': case '=': case '#': case '$': case ':': case '/': case '\\': case '~':
-    case '(': case ')': case '.':
+    case '-':
+    case '=':
+    case '#':
+    case '$':
+    case ':':
+    case '/':
+    case '\\':
+    case '~':
+    case '(':
+    case ')':
+    case '.':
         return 1;
     default:
         return (c >= '0' && c <= '9') ? 1 : 0;
@@ -47,16 +67,16 @@ static int printable(const char *s, size_t len) {
     return 1;
 }
 
-CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap,
-                         size_t *n, CvError *err) {
+CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap, size_t *n,
+                         CvError *err) {
     size_t count = 0, pos = 0;
     *n = 0;
     while (pos < len) {
         size_t k = tokenizer_next(smiles + pos, len - pos);
         if (k == 0) {
             unsigned char c = (unsigned char)smiles[pos];
-            const char *what = c == '[' ? "unterminated or malformed bracket atom starting"
-                                        : "cannot tokenize";
+            const char *what =
+                c == '[' ? "unterminated or malformed bracket atom starting" : "cannot tokenize";
             if (len <= 200 && printable(smiles, len))
                 return cv_error_set(err, CV_ERR_PARSE, "%s at offset %zu ('%c') in SMILES '%.*s'",
                                     what, pos, (char)c, (int)len, smiles);

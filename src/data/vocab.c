@@ -161,8 +161,8 @@ CvStatus vocab_from_tokens(CvVocab *v, const char *const *tokens, size_t n, CvEr
         size_t before = v->n;
         if ((st = vocab_add(v, tokens[i], strlen(tokens[i]), NULL, err))) goto fail;
         if (v->n == before) {
-            st = cv_error_set(err, CV_ERR_FORMAT, "vocab: duplicate token '%s' (id %zu)",
-                              tokens[i], i);
+            st = cv_error_set(err, CV_ERR_FORMAT, "vocab: duplicate token '%s' (id %zu)", tokens[i],
+                              i);
             goto fail;
         }
     }
@@ -256,8 +256,8 @@ uint64_t vocab_hash(const CvVocab *v) {
     return h;
 }
 
-CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok,
-                      int32_t *row, size_t *len, CvError *err) {
+CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok, int32_t *row,
+                      size_t *len, CvError *err) {
     size_t n = strlen(smiles), pos = 0, t = 0;
     if (len) *len = 0;
     while (pos < n) {
@@ -285,8 +285,7 @@ CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok
         pos += k;
     }
     if (t + 1 > T)
-        return cv_error_set(err, CV_ERR_INVALID, "too long: %zu tokens, max %zu", t,
-                            T ? T - 1 : 0);
+        return cv_error_set(err, CV_ERR_INVALID, "too long: %zu tokens, max %zu", t, T ? T - 1 : 0);
     row[t++] = VOCAB_END;
     if (len) *len = t;
     for (; t < T; t++) row[t] = VOCAB_PAD;

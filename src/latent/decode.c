@@ -37,7 +37,7 @@ void latent_mols_free(LatentMol *mols, size_t n) {
 typedef struct {
     const CvVocab *vocab;
     const SmilesGrammar *grammar; /* NULL-able: failure classes from RDKit alone */
-    const int32_t *ids; /* (B, T) of the chunk */
+    const int32_t *ids;           /* (B, T) of the chunk */
     size_t T, K, s;
     int retry;
     LatentMol *out;
@@ -59,7 +59,8 @@ static void score_chunk(void *ctx, size_t b0, size_t b1, int worker) {
         LatentMol *m = score_target(j, b);
         m->raw = vocab_decode(j->vocab, j->ids + b * j->T, j->T);
         if (m->raw) m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
-        if (m->raw && !m->valid) m->failure = smiles_failure_classify(j->grammar, j->ids + b * j->T, j->T, m->raw);
+        if (m->raw && !m->valid)
+            m->failure = smiles_failure_classify(j->grammar, j->ids + b * j->T, j->T, m->raw);
         if (!m->raw || (m->valid && !m->canonical)) {
             j->failed[worker] = b;
             return;
@@ -83,8 +84,8 @@ static CvStatus score_rows(ScoreJob *j, size_t B, CvError *err) {
 /* One rescue pass: every first attempt of job->out that is not a molecule is decoded
  * again by a beam of `width`, max_B vectors at a time, and scored into a side array; a
  * valid rescue replaces the invalid decode. zrep, ids, len are the caller's batch scratch. */
-static CvStatus rescue_pass(Vae *vae, const ScoreJob *job, const float *z, size_t N, int width, float *zrep,
-                            int32_t *ids, int32_t *len, CvError *err) {
+static CvStatus rescue_pass(Vae *vae, const ScoreJob *job, const float *z, size_t N, int width,
+                            float *zrep, int32_t *ids, int32_t *len, CvError *err) {
     size_t Z = (size_t)vae->cfg.Z, K = job->K, Bmax = vae->max_B;
     size_t *which = malloc(Bmax * sizeof *which);
     LatentMol *side = calloc(Bmax, sizeof *side), *out = job->out;
@@ -104,7 +105,9 @@ static CvStatus rescue_pass(Vae *vae, const ScoreJob *job, const float *z, size_
         if (!B) break;
         ScoreJob rescue = *job;
         rescue.into = side;
-        if ((st = vae_decode_beam(vae, zrep, B, width, ids, len, err)) || (st = score_rows(&rescue, B, err))) break;
+        if ((st = vae_decode_beam(vae, zrep, B, width, ids, len, err)) ||
+            (st = score_rows(&rescue, B, err)))
+            break;
         for (size_t k = 0; k < B; k++) {
             if (side[k].valid) {
                 latent_mols_free(&out[which[k] * K], 1);
@@ -134,7 +137,8 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         goto fail;
     }
     /* first attempts: z rows as given */
-    ScoreJob job = {.vocab = vocab, .grammar = vae->grammar, .ids = ids, .T = T, .K = K, .out = out};
+    ScoreJob job = {
+        .vocab = vocab, .grammar = vae->grammar, .ids = ids, .T = T, .K = K, .out = out};
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
         if (opts->beam > 1 && opts->temperature <= 0.0f) {
@@ -149,14 +153,17 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
      * left invalid (most failures are rescued by the narrow beam, at a quarter of the cost) */
     int rescue_k = (size_t)opts->rescue <= Bmax ? opts->rescue : (int)Bmax;
     if (rescue_k > 1 && opts->temperature <= 0.0f && opts->beam <= 1) {
-        if (rescue_k / 4 >= 2 && (st = rescue_pass(vae, &job, z, N, rescue_k / 4, zrep, ids, len, err))) goto fail;
+        if (rescue_k / 4 >= 2 &&
+            (st = rescue_pass(vae, &job, z, N, rescue_k / 4, zrep, ids, len, err)))
+            goto fail;
         if ((st = rescue_pass(vae, &job, z, N, rescue_k, zrep, ids, len, err))) goto fail;
     }
     /* retries: row r of the N·(K−1) rows is vector r / (K−1), attempt 1 + r % (K−1) */
     size_t R = N * (K - 1);
     for (size_t s = 0; s < R; s += Bmax) {
         size_t B = R - s < Bmax ? R - s : Bmax;
-        for (size_t b = 0; b < B; b++) memcpy(zrep + b * Z, z + (s + b) / (K - 1) * Z, Z * sizeof *zrep);
+        for (size_t b = 0; b < B; b++)
+            memcpy(zrep + b * Z, z + (s + b) / (K - 1) * Z, Z * sizeof *zrep);
         vae_decode(vae, zrep, B, opts->retry_temperature, rng, ids, len);
         job.s = s, job.retry = 1;
         if ((st = score_rows(&job, B, err))) goto fail;
@@ -183,7 +190,8 @@ static size_t uniq_slot(const LatentUniq *u, const char *s, uint64_t h) {
 
 long latent_uniq_find(const LatentUniq *u, const char *canonical) {
     if (!u->nslots) return -1;
-    uint32_t v = u->slots[uniq_slot(u, canonical, cv_fnv1a64(CV_FNV64_INIT, canonical, strlen(canonical)))];
+    uint32_t v =
+        u->slots[uniq_slot(u, canonical, cv_fnv1a64(CV_FNV64_INIT, canonical, strlen(canonical)))];
     return v ? (long)v - 1 : -1;
 }
 
@@ -234,7 +242,8 @@ CvStatus latent_uniq_add(LatentUniq *u, const char *canonical, const ChemScores 
     else memset(&e->scores, 0, sizeof e->scores);
     e->count = 1;
     e->first = index;
-    u->slots[uniq_slot(u, copy, cv_fnv1a64(CV_FNV64_INIT, copy, strlen(copy)))] = (uint32_t)(u->n + 1);
+    u->slots[uniq_slot(u, copy, cv_fnv1a64(CV_FNV64_INIT, copy, strlen(copy)))] =
+        (uint32_t)(u->n + 1);
     if (entry) *entry = u->n;
     if (is_new) *is_new = 1;
     u->n++;
@@ -245,7 +254,8 @@ CvStatus latent_uniq_add_mols(LatentUniq *u, const LatentMol *mols, size_t n, si
                               CvError *err) {
     for (size_t i = 0; i < n; i++) {
         if (!mols[i].valid) continue;
-        CvStatus st = latent_uniq_add(u, mols[i].canonical, &mols[i].scores, first_index + i, NULL, NULL, err);
+        CvStatus st = latent_uniq_add(u, mols[i].canonical, &mols[i].scores, first_index + i, NULL,
+                                      NULL, err);
         if (st) return st;
     }
     return CV_OK;
@@ -260,7 +270,9 @@ void latent_uniq_free(LatentUniq *u) {
 
 /* ---- sources ----------------------------------------------------------------------------- */
 
-void latent_sample_prior(CvRng *rng, float *z, size_t N, size_t Z) { cv_rng_fill_normal(rng, z, N * Z); }
+void latent_sample_prior(CvRng *rng, float *z, size_t N, size_t Z) {
+    cv_rng_fill_normal(rng, z, N * Z);
+}
 
 void latent_sample_around(CvRng *rng, const float *center, float radius, float *z, size_t N,
                           size_t Z) {

@@ -51,8 +51,11 @@ static CvStatus scan_error(Scan *sc, size_t i, const char *what) {
     const char *at = sc->s + i;
     int n = 0;
     while (n < 16 && at[n] && isprint((unsigned char)at[n])) n++;
-    if (!*at) return cv_error_set(sc->err, CV_ERR_PARSE, "objective '%.200s': %s at the end (column %zu)", sc->s, what, i + 1);
-    return cv_error_set(sc->err, CV_ERR_PARSE, "objective '%.200s': %s at column %zu ('%.*s')", sc->s, what, i + 1, n, at);
+    if (!*at)
+        return cv_error_set(sc->err, CV_ERR_PARSE, "objective '%.200s': %s at the end (column %zu)",
+                            sc->s, what, i + 1);
+    return cv_error_set(sc->err, CV_ERR_PARSE, "objective '%.200s': %s at column %zu ('%.*s')",
+                        sc->s, what, i + 1, n, at);
 }
 
 /* number := digits ['.' digits] [e [+-] digits] | '.' digits [...]. */
@@ -98,7 +101,9 @@ static CvStatus scan_term(Scan *sc, double sign, double *w) {
             int p = latent_prop_lookup(s + at, j - at);
             if (p < 0)
                 return scan_error(sc, at, "unknown property (known: logp, qed, sa, mw, plogp)");
-            if (prop >= 0) return scan_error(sc, at, "a term may hold only one property (objectives are linear)");
+            if (prop >= 0)
+                return scan_error(sc, at,
+                                  "a term may hold only one property (objectives are linear)");
             prop = p;
             sc->i = j;
         } else if (isdigit((unsigned char)s[at]) || s[at] == '.') {
@@ -133,7 +138,9 @@ CvStatus latent_objective_parse(const char *text, LatentObjective *obj, CvError 
     memset(obj, 0, sizeof *obj);
     Scan sc = {text, 0, err};
     skip_ws(&sc);
-    if (!text[sc.i]) return cv_error_set(err, CV_ERR_PARSE, "objective is empty (e.g. 'qed', '5*qed-sa', 'plogp')");
+    if (!text[sc.i])
+        return cv_error_set(err, CV_ERR_PARSE,
+                            "objective is empty (e.g. 'qed', '5*qed-sa', 'plogp')");
     double sign = 1.0;
     if (text[sc.i] == '+' || text[sc.i] == '-') sign = text[sc.i++] == '-' ? -1.0 : 1.0;
     for (;;) {
@@ -149,12 +156,15 @@ CvStatus latent_objective_parse(const char *text, LatentObjective *obj, CvError 
     size_t len = 0;
     int any = 0;
     for (int p = 0; p < LATENT_NPROPS; p++) {
-        if (!isfinite(obj->w[p])) return cv_error_set(err, CV_ERR_PARSE, "objective '%.200s': weight of %s out of range", text, prop_names[p]);
+        if (!isfinite(obj->w[p]))
+            return cv_error_set(err, CV_ERR_PARSE, "objective '%.200s': weight of %s out of range",
+                                text, prop_names[p]);
         if (obj->w[p] == 0.0) continue;
         any = 1;
         len = text_term(obj->text, len, sizeof obj->text, obj->w[p], prop_names[p]);
     }
-    if (!any) return cv_error_set(err, CV_ERR_PARSE, "objective '%.200s': every weight is zero", text);
+    if (!any)
+        return cv_error_set(err, CV_ERR_PARSE, "objective '%.200s': every weight is zero", text);
     return CV_OK;
 }
 
@@ -174,8 +184,8 @@ double latent_objective_true(const LatentObjective *obj, const ChemScores *s) {
 }
 
 CvStatus latent_objective_bind(const LatentObjective *obj, size_t P, const char *const *names,
-                               const double *mean, const double *std, double *wz,
-                               double *offset, CvError *err) {
+                               const double *mean, const double *std, double *wz, double *offset,
+                               CvError *err) {
     int at[LATENT_NPROPS];
     for (int p = 0; p < LATENT_NPROPS; p++) at[p] = -1;
     for (size_t k = 0; k < P; k++) {
@@ -202,7 +212,9 @@ CvStatus latent_objective_bind(const LatentObjective *obj, size_t P, const char 
                 int n = snprintf(have + len, sizeof have - len, "%s%s", k ? ", " : "", names[k]);
                 if (n > 0) len += (size_t)n;
             }
-            return cv_error_set(err, CV_ERR_INVALID, "objective '%s' needs %s, which the model's property head does not predict (it predicts: %s)",
+            return cv_error_set(err, CV_ERR_INVALID,
+                                "objective '%s' needs %s, which the model's property head does not "
+                                "predict (it predicts: %s)",
                                 obj->text, prop_names[p], P ? have : "nothing");
         }
         wz[at[p]] += w[p] * std[at[p]];

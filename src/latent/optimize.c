@@ -124,7 +124,8 @@ static void ascend(const LatentOptConfig *cfg, const float *z0, float *z, const 
         }
         if (n2 > 0) {
             double scale = cfg->lr / sqrt(n2);
-            for (size_t k = 0; k < Z; k++) zs[k] += (float)(scale * ((double)gs[k] - cfg->prior * zs[k]));
+            for (size_t k = 0; k < Z; k++)
+                zs[k] += (float)(scale * ((double)gs[k] - cfg->prior * zs[k]));
         }
         if (cfg->trust_radius > 0) {
             double d = latent_distance(zs, z0s, Z);
@@ -141,7 +142,9 @@ static void similarities(const LatentMol *mols, size_t S, size_t K, const uint64
                          const unsigned char *has_fp, double *sim) {
     for (size_t r = 0; r < S * K; r++) {
         size_t s = r / K;
-        sim[r] = mols[r].valid && has_fp[s] ? latent_similarity(mols[r].canonical, fps + s * LATENT_FP_WORDS) : NAN;
+        sim[r] = mols[r].valid && has_fp[s]
+                     ? latent_similarity(mols[r].canonical, fps + s * LATENT_FP_WORDS)
+                     : NAN;
     }
 }
 
@@ -154,9 +157,11 @@ CvStatus latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *
     size_t K = cfg->decode.attempts ? cfg->decode.attempts : 1;
     size_t every = cfg->decode_every ? cfg->decode_every : 1;
     CvStatus st = CV_OK;
-    for (size_t s = 0; s < S; s++) latent_opt_result_init(&results[s], start_smiles ? start_smiles[s] : NULL, NAN);
+    for (size_t s = 0; s < S; s++)
+        latent_opt_result_init(&results[s], start_smiles ? start_smiles[s] : NULL, NAN);
     float *z = malloc(S * Z * sizeof *z), *dz = malloc(S * Z * sizeof *dz);
-    float *pred = malloc(S * (P ? P : 1) * sizeof *pred), *dpred = malloc(vae->max_B * (P ? P : 1) * sizeof *dpred);
+    float *pred = malloc(S * (P ? P : 1) * sizeof *pred),
+          *dpred = malloc(vae->max_B * (P ? P : 1) * sizeof *dpred);
     double *head = malloc(S * sizeof *head), *sim = malloc(S * K * sizeof *sim);
     uint64_t *fps = calloc(S * LATENT_FP_WORDS, sizeof *fps);
     unsigned char *has_fp = calloc(S, 1);
@@ -170,10 +175,12 @@ CvStatus latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *
         if (!results[s].start_smiles) continue;
         ChemScores sc;
         if (!chem_score_smiles(results[s].start_smiles, &sc, NULL)) {
-            st = cv_error_set(err, CV_ERR_INVALID, "start molecule '%s' is not a valid SMILES", results[s].start_smiles);
+            st = cv_error_set(err, CV_ERR_INVALID, "start molecule '%s' is not a valid SMILES",
+                              results[s].start_smiles);
             goto done;
         }
-        if ((st = latent_fingerprint(results[s].start_smiles, fps + s * LATENT_FP_WORDS, err))) goto done;
+        if ((st = latent_fingerprint(results[s].start_smiles, fps + s * LATENT_FP_WORDS, err)))
+            goto done;
         has_fp[s] = 1;
         results[s].start_score = latent_objective_true(obj, &sc);
     }
@@ -190,9 +197,12 @@ CvStatus latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *
                 if (!mols[r].valid) continue;
                 res->valid++;
                 double score = latent_objective_true(obj, &mols[r].scores);
-                if ((st = latent_opt_consider(res, mols[r].canonical, score, sim[r], cfg->delta, step, err))) goto done;
+                if ((st = latent_opt_consider(res, mols[r].canonical, score, sim[r], cfg->delta,
+                                              step, err)))
+                    goto done;
             }
-            if (sink && (st = sink(ctx, step, S, K, z, head, P ? pred : NULL, mols, sim, err))) goto done;
+            if (sink && (st = sink(ctx, step, S, K, z, head, P ? pred : NULL, mols, sim, err)))
+                goto done;
             latent_mols_free(mols, S * K);
         }
         if (step == cfg->steps) break;

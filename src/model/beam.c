@@ -27,9 +27,9 @@
 
 typedef struct {
     Vae *v;
-    const int32_t *tok; /* (R) */
+    const int32_t *tok;  /* (R) */
     const double *score; /* (R) hypothesis scores: −inf rows are dead, their logits unused */
-    float *logp;        /* (R, V) */
+    float *logp;         /* (R, V) */
     size_t t;
 } StepJob;
 
@@ -41,8 +41,8 @@ static void step_rows(void *ctx, size_t b0, size_t b1, int worker) {
     size_t V = (size_t)v->cfg.V, H = (size_t)v->cfg.H;
     const float *h = gru_infer_step_tokens_rows(&v->gru, &v->gw, j->tok, b0, b1);
     float *lp = j->logp + b0 * V;
-    dense_forward(lp, h, nn_params_data(&v->params, v->id_out_w), nn_params_data(&v->params, v->id_out_b),
-                  b1 - b0, H, V);
+    dense_forward(lp, h, nn_params_data(&v->params, v->id_out_w),
+                  nn_params_data(&v->params, v->id_out_b), b1 - b0, H, V);
     int constrained = v->grammar && v->constrain != SMILES_NONE && v->row_state;
     int steps_left = v->cfg.T - (int)j->t;
     for (size_t r = b0; r < b1; r++) {
@@ -50,9 +50,11 @@ static void step_rows(void *ctx, size_t b0, size_t b1, int worker) {
         if (j->score[r] == -INFINITY) continue;
         if (constrained) {
             uint8_t *allowed = v->row_allowed + r * V;
-            int n = smiles_state_allowed(v->grammar, &v->row_state[r], v->constrain, steps_left, allowed);
+            int n = smiles_state_allowed(v->grammar, &v->row_state[r], v->constrain, steps_left,
+                                         allowed);
             if (n == 0 && v->constrain == SMILES_VALENCE)
-                n = smiles_state_allowed(v->grammar, &v->row_state[r], SMILES_SYNTAX, steps_left, allowed);
+                n = smiles_state_allowed(v->grammar, &v->row_state[r], SMILES_SYNTAX, steps_left,
+                                         allowed);
             if (n > 0)
                 for (size_t k = 0; k < V; k++)
                     if (!allowed[k]) row[k] = -INFINITY;
@@ -60,7 +62,8 @@ static void step_rows(void *ctx, size_t b0, size_t b1, int worker) {
         float mx = -INFINITY;
         for (size_t k = 0; k < V; k++) mx = row[k] > mx ? row[k] : mx;
         double sum = 0.0;
-        for (size_t k = 0; k < V; k++) sum += row[k] == -INFINITY ? 0.0 : exp((double)(row[k] - mx));
+        for (size_t k = 0; k < V; k++)
+            sum += row[k] == -INFINITY ? 0.0 : exp((double)(row[k] - mx));
         float lse = mx + (float)log(sum);
         for (size_t k = 0; k < V; k++) row[k] = row[k] == -INFINITY ? -INFINITY : row[k] - lse;
     }
@@ -88,7 +91,8 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
     size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, Z = (size_t)c->Z;
     size_t H = (size_t)c->H;
     if (K < 1 || (size_t)K > v->max_B)
-        return cv_error_set(err, CV_ERR_INVALID, "beam width %d must be in 1..%zu (the decoding batch)", K, v->max_B);
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "beam width %d must be in 1..%zu (the decoding batch)", K, v->max_B);
     size_t per = v->max_B / (size_t)K, Rmax = per * (size_t)K;
     int constrained = v->grammar && v->constrain != SMILES_NONE && v->row_state;
     float *logp = malloc(Rmax * V * sizeof *logp), *scratch = malloc(Rmax * H * sizeof *scratch);
@@ -96,14 +100,16 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
     double *score = malloc(Rmax * sizeof *score), *best = malloc(per * sizeof *best);
     int32_t *tok = malloc(Rmax * sizeof *tok), *src = malloc(Rmax * sizeof *src);
     int32_t *seq = malloc(Rmax * T * sizeof *seq), *seq2 = malloc(Rmax * T * sizeof *seq2);
-    int32_t *best_seq = malloc(per * T * sizeof *best_seq), *best_len = malloc(per * sizeof *best_len);
+    int32_t *best_seq = malloc(per * T * sizeof *best_seq),
+            *best_len = malloc(per * sizeof *best_len);
     Cand *top = malloc((size_t)K * sizeof *top);
     uint8_t *done = malloc(per);
     SmilesState *st2 = constrained ? malloc(Rmax * sizeof *st2) : NULL;
     CvStatus status = CV_OK;
-    if (!logp || !scratch || !hz1 || !score || !best || !tok || !src || !seq || !seq2 || !best_seq ||
-        !best_len || !top || !done || (constrained && !st2)) {
-        status = cv_error_set(err, CV_ERR_NOMEM, "out of memory for a beam of %d over %zu rows", K, Rmax);
+    if (!logp || !scratch || !hz1 || !score || !best || !tok || !src || !seq || !seq2 ||
+        !best_seq || !best_len || !top || !done || (constrained && !st2)) {
+        status = cv_error_set(err, CV_ERR_NOMEM, "out of memory for a beam of %d over %zu rows", K,
+                              Rmax);
         goto cleanup;
     }
     for (size_t s = 0; s < B; s += per) {
@@ -113,7 +119,8 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
         dense_forward(hz1, z + s * Z, nn_params_data(&v->params, v->id_dec_w),
                       nn_params_data(&v->params, v->id_dec_b), nv, Z, E);
         act_tanh_forward(hz1, hz1, nv * E);
-        for (size_t r = 0; r < R; r++) memcpy(v->hz + r * E, hz1 + (r / (size_t)K) * E, E * sizeof(float));
+        for (size_t r = 0; r < R; r++)
+            memcpy(v->hz + r * E, hz1 + (r / (size_t)K) * E, E * sizeof(float));
         gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, R);
         for (size_t r = 0; r < R; r++) {
             tok[r] = VAE_TOK_START;
@@ -139,7 +146,8 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
                         const float *lp = logp + (r0 + (size_t)b) * V;
                         for (size_t k = 0; k < V; k++)
                             if (lp[k] != -INFINITY)
-                                keep_top(top, &n, K, (Cand){score[r0 + (size_t)b] + lp[k], b, (int32_t)k});
+                                keep_top(top, &n, K,
+                                         (Cand){score[r0 + (size_t)b] + lp[k], b, (int32_t)k});
                     }
                 int m = 0;
                 for (int q = 0; q < n; q++) {

@@ -103,8 +103,8 @@ static void meta_write(Text *t, const CkptMeta *m) {
     if (c->dec_z_all) text_put(t, "dec_z_all %d\n", c->dec_z_all);
     text_put(t, "epoch %ld\nstep %ld\nseed %llu\nbest_val %.17g\nbest_exact %.17g\n", m->epoch,
              m->step, (unsigned long long)m->seed, m->best_val, m->best_exact);
-    text_put(t, "lr_scale %.17g\nplateau_best %.17g\nplateau_wait %ld\n", m->lr_scale, m->plateau_best,
-             m->plateau_wait);
+    text_put(t, "lr_scale %.17g\nplateau_best %.17g\nplateau_wait %ld\n", m->lr_scale,
+             m->plateau_best, m->plateau_wait);
     if (m->dataset_hash[0]) text_put(t, "dataset_hash %s\n", m->dataset_hash);
     text_put(t, "written_by chemvae %s %s\n", cv_version(), cv_git_commit());
     if (m->train_options[0]) text_put(t, "train_options %s\n", m->train_options);
@@ -147,7 +147,8 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
         else if (!strcmp(key, "H")) c->H = atoi(val);
         else if (!strcmp(key, "conv_ch")) c->n_conv = parse_list(val, c->conv_ch, VAE_MAX_CONV);
         else if (!strcmp(key, "conv_k")) parse_list(val, c->conv_k, VAE_MAX_CONV);
-        else if (!strcmp(key, "prop_hidden")) c->n_prop = parse_list(val, c->prop_hidden, VAE_MAX_PROP);
+        else if (!strcmp(key, "prop_hidden"))
+            c->n_prop = parse_list(val, c->prop_hidden, VAE_MAX_PROP);
         else if (!strcmp(key, "dec_z_all")) c->dec_z_all = atoi(val) != 0;
         else if (!strcmp(key, "epoch")) m->epoch = atol(val);
         else if (!strcmp(key, "step")) m->step = atol(val);
@@ -157,8 +158,10 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
         else if (!strcmp(key, "lr_scale")) m->lr_scale = strtod(val, NULL);
         else if (!strcmp(key, "plateau_best")) m->plateau_best = strtod(val, NULL);
         else if (!strcmp(key, "plateau_wait")) m->plateau_wait = atol(val);
-        else if (!strcmp(key, "dataset_hash")) snprintf(m->dataset_hash, sizeof m->dataset_hash, "%s", val);
-        else if (!strcmp(key, "written_by")) snprintf(m->written_by, sizeof m->written_by, "%s", val);
+        else if (!strcmp(key, "dataset_hash"))
+            snprintf(m->dataset_hash, sizeof m->dataset_hash, "%s", val);
+        else if (!strcmp(key, "written_by"))
+            snprintf(m->written_by, sizeof m->written_by, "%s", val);
         else if (!strcmp(key, "train_options"))
             snprintf(m->train_options, sizeof m->train_options, "%s", val);
         else if (!strcmp(key, "prop")) {
@@ -166,7 +169,8 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
             char name[CKPT_NAME_MAX];
             double mean, sd;
             if (sscanf(val, "%31s %lf %lf", name, &mean, &sd) != 3)
-                return cv_error_set(err, CV_ERR_FORMAT, "%s: bad property line 'prop %s'", path, val);
+                return cv_error_set(err, CV_ERR_FORMAT, "%s: bad property line 'prop %s'", path,
+                                    val);
             snprintf(m->prop_names[nprop], CKPT_NAME_MAX, "%s", name);
             m->prop_mean[nprop] = mean;
             m->prop_std[nprop] = sd;
@@ -185,11 +189,13 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
     }
     m->P = nprop;
     if (c->P != nprop)
-        return cv_error_set(err, CV_ERR_FORMAT, "%s: config says %d properties but %d are described",
-                            path, c->P, nprop);
+        return cv_error_set(err, CV_ERR_FORMAT,
+                            "%s: config says %d properties but %d are described", path, c->P,
+                            nprop);
     if (m->n_vocab != c->V)
-        return cv_error_set(err, CV_ERR_FORMAT, "%s: config says V=%d but the vocabulary has %d tokens",
-                            path, c->V, m->n_vocab);
+        return cv_error_set(err, CV_ERR_FORMAT,
+                            "%s: config says V=%d but the vocabulary has %d tokens", path, c->V,
+                            m->n_vocab);
     CvStatus st = vae_config_validate(c, err);
     if (st) cv_error_prefix(err, "%s", path);
     return st;
@@ -271,11 +277,13 @@ static CvStatus open_checked(const char *path, char **buf, Reader *r, CkptMeta *
     if (!take(r, magic, 8) || memcmp(magic, MAGIC, 8) != 0)
         return cv_error_set(err, CV_ERR_FORMAT, "%s: not a chemvae checkpoint (bad magic)", path);
     if (!take(r, &version, 4) || !take(r, flags, 4) || !take(r, &mlen, 4))
-        return cv_error_set(err, CV_ERR_FORMAT, "%s: truncated checkpoint header (%zu bytes)", path, len);
+        return cv_error_set(err, CV_ERR_FORMAT, "%s: truncated checkpoint header (%zu bytes)", path,
+                            len);
     if (version > CKPT_VERSION)
-        return cv_error_set(err, CV_ERR_FORMAT,
-                            "%s: checkpoint format %u is newer than this chemvae supports (%d); upgrade chemvae",
-                            path, version, CKPT_VERSION);
+        return cv_error_set(
+            err, CV_ERR_FORMAT,
+            "%s: checkpoint format %u is newer than this chemvae supports (%d); upgrade chemvae",
+            path, version, CKPT_VERSION);
     if (version == 0) return cv_error_set(err, CV_ERR_FORMAT, "%s: bad checkpoint version 0", path);
     if (len < 4) return cv_error_set(err, CV_ERR_FORMAT, "%s: truncated checkpoint", path);
     uint32_t stored;
@@ -302,9 +310,10 @@ static CvStatus open_checked(const char *path, char **buf, Reader *r, CkptMeta *
     /* the sizes in the text must fit the parameters the file holds (checked before the
      * model is allocated: a header claiming a huge model costs nothing) */
     if ((double)np < vae_config_param_count(&meta->cfg))
-        return cv_error_set(err, CV_ERR_FORMAT,
-                            "%s: its header describes a model of %.0f parameters, the file holds %llu",
-                            path, vae_config_param_count(&meta->cfg), (unsigned long long)np);
+        return cv_error_set(
+            err, CV_ERR_FORMAT,
+            "%s: its header describes a model of %.0f parameters, the file holds %llu", path,
+            vae_config_param_count(&meta->cfg), (unsigned long long)np);
     if (cv_crc32(0, r->data, len - 4) != stored)
         return cv_error_set(err, CV_ERR_FORMAT, "%s: checkpoint is corrupted (CRC mismatch)", path);
     r->pos = body;
@@ -340,10 +349,10 @@ CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int
     take(&r, &np, 8);
     take(&r, &ns, 8);
     if (np != vae->params.total || ns != vae->stats.total) {
-        st = cv_error_set(err, CV_ERR_MISMATCH,
-                          "%s: holds %llu parameters and %llu statistics, its config needs %zu and %zu",
-                          path, (unsigned long long)np, (unsigned long long)ns, vae->params.total,
-                          vae->stats.total);
+        st = cv_error_set(
+            err, CV_ERR_MISMATCH,
+            "%s: holds %llu parameters and %llu statistics, its config needs %zu and %zu", path,
+            (unsigned long long)np, (unsigned long long)ns, vae->params.total, vae->stats.total);
         goto done;
     }
     take(&r, vae->params.data, np * sizeof(float));

@@ -14,7 +14,9 @@
 #include "chemvae/fileio.h"
 #include "chemvae/vocab.h"
 
-uint64_t hashset64_key(const char *s) { return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s)); }
+uint64_t hashset64_key(const char *s) {
+    return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s));
+}
 
 static int set_grow(HashSet64 *s) {
     size_t ncap = s->cap ? s->cap * 2 : 1024;
@@ -118,7 +120,8 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
                 for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
                     float truth = ds->props[(size_t)idx[s + i] * P + p];
                     if (!isfinite(truth)) continue;
-                    mae[p] += fabs((double)pred[i * P + p] * ds->prop_std[p] + ds->prop_mean[p] - truth);
+                    mae[p] +=
+                        fabs((double)pred[i * P + p] * ds->prop_std[p] + ds->prop_mean[p] - truth);
                     mae_n[p]++;
                 }
         }
@@ -142,11 +145,13 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
     out->reconstruction = n ? (double)out->recon_hits / (double)n : 0.0;
     out->recon_tanimoto = n ? sim_sum / (double)n : 0.0;
     out->P = P;
-    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) out->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : NAN;
+    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++)
+        out->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : NAN;
 
     if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
     for (size_t i = 0; i < n_train; i++)
-        if (hashset64_add(&train_set, hashset64_key(dataset_smiles(ds, train_idx[i]))) < 0) goto nomem;
+        if (hashset64_add(&train_set, hashset64_key(dataset_smiles(ds, train_idx[i]))) < 0)
+            goto nomem;
     uniq = calloc(n_prior ? n_prior : 1, sizeof *uniq);
     if (!uniq) goto nomem;
     CvRng rng;
@@ -158,7 +163,8 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
         for (size_t i = 0; i < B; i++) {
             char *raw = vocab_decode(&ds->vocab, dec + i * T, T);
             char *canon = raw ? chem_canonical(raw) : NULL;
-            if (!canon && raw) out->fail[smiles_failure_classify(vae->grammar, dec + i * T, T, raw)]++;
+            if (!canon && raw)
+                out->fail[smiles_failure_classify(vae->grammar, dec + i * T, T, raw)]++;
             free(raw);
             if (!canon) continue;
             out->n_valid++;

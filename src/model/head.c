@@ -11,8 +11,8 @@
 #include "chemvae/rng.h"
 
 typedef struct {
-    size_t n, *off, *len;  /* the head's tensors: offsets and sizes in the parameter table */
-    float *m, *v, *best;   /* (total) moments, best weights */
+    size_t n, *off, *len; /* the head's tensors: offsets and sizes in the parameter table */
+    float *m, *v, *best;  /* (total) moments, best weights */
     size_t total;
 } HeadParams;
 
@@ -28,7 +28,8 @@ static int head_init(HeadParams *h, const Vae *v) {
     h->len = calloc(h->n, sizeof *h->len);
     if (!h->off || !h->len) return -1;
     for (int i = 0; i <= v->cfg.n_prop; i++) {
-        const NnParamInfo *w = &v->params.info[v->id_prop_w[i]], *b = &v->params.info[v->id_prop_b[i]];
+        const NnParamInfo *w = &v->params.info[v->id_prop_w[i]],
+                          *b = &v->params.info[v->id_prop_b[i]];
         h->off[2 * i] = w->off, h->len[2 * i] = w->n;
         h->off[2 * i + 1] = b->off, h->len[2 * i + 1] = b->n;
         h->total += w->n + b->n;
@@ -51,13 +52,13 @@ static void head_copy(HeadParams *h, Vae *v, int into) {
 /* One Adam step (PyTorch's defaults, no clipping) on the head's tensors only. */
 static void head_adam(HeadParams *h, Vae *v, const AdamConfig *cfg, long step) {
     for (size_t t = 0, k = 0; t < h->n; k += h->len[t], t++)
-        adam_update(v->params.data + h->off[t], h->m + k, h->v + k, v->params.grad + h->off[t], h->len[t], 1.0f,
-                    cfg, step);
+        adam_update(v->params.data + h->off[t], h->m + k, h->v + k, v->params.grad + h->off[t],
+                    h->len[t], 1.0f, cfg, step);
 }
 
 /* Latent means (n, Z), z-scored targets and masks (n, P) of rows idx[0..n). */
-static int encode_rows(Vae *v, const CvDataset *ds, const uint32_t *idx, size_t n, float *mu, float *y,
-                       float *mask) {
+static int encode_rows(Vae *v, const CvDataset *ds, const uint32_t *idx, size_t n, float *mu,
+                       float *y, float *mask) {
     size_t Bmax = v->max_B, T = ds->T, Z = (size_t)v->cfg.Z, P = ds->P;
     int32_t *ids = malloc(Bmax * T * sizeof *ids);
     if (!ids) return -1;
@@ -76,8 +77,8 @@ static int encode_rows(Vae *v, const CvDataset *ds, const uint32_t *idx, size_t 
 }
 
 /* Validation MAE per property in real units; returns their mean in z-scored units. */
-static double valid_mae(Vae *v, const CvDataset *ds, const float *mu, const float *y, const float *mask, size_t n,
-                        double *mae) {
+static double valid_mae(Vae *v, const CvDataset *ds, const float *mu, const float *y,
+                        const float *mask, size_t n, double *mae) {
     size_t Bmax = v->max_B, Z = (size_t)v->cfg.Z, P = ds->P;
     double sum[CKPT_MAX_PROPS] = {0}, cnt[CKPT_MAX_PROPS] = {0}, zsum = 0.0;
     for (size_t s = 0; s < n; s += Bmax) {
@@ -101,14 +102,17 @@ static double valid_mae(Vae *v, const CvDataset *ds, const float *mu, const floa
     return total ? zsum / total : 0.0;
 }
 
-CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t seed, HeadRefitReport *r,
-                    CvError *err) {
+CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t seed,
+                    HeadRefitReport *r, CvError *err) {
     memset(r, 0, sizeof *r);
     size_t P = ds->P, Z = (size_t)v->cfg.Z, Bmax = v->max_B;
-    if (P == 0 || v->cfg.P == 0) return cv_error_set(err, CV_ERR_INVALID, "the dataset has no properties to fit");
+    if (P == 0 || v->cfg.P == 0)
+        return cv_error_set(err, CV_ERR_INVALID, "the dataset has no properties to fit");
     if ((size_t)v->cfg.T != ds->T || (size_t)v->cfg.P != P)
-        return cv_error_set(err, CV_ERR_MISMATCH, "model (T=%d, %d properties) does not match the dataset (T=%zu, %zu properties)",
-                            v->cfg.T, v->cfg.P, ds->T, P);
+        return cv_error_set(
+            err, CV_ERR_MISMATCH,
+            "model (T=%d, %d properties) does not match the dataset (T=%zu, %zu properties)",
+            v->cfg.T, v->cfg.P, ds->T, P);
     uint32_t *tr = NULL, *va = NULL, *order = NULL;
     size_t ntr = 0, nva = 0;
     float *mu_tr = NULL, *y_tr = NULL, *m_tr = NULL, *mu_va = NULL, *y_va = NULL, *m_va = NULL;
@@ -117,13 +121,17 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
     CvStatus st = CV_OK;
     if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &tr, &ntr, err))) goto done;
     if ((st = dataset_split_indices(ds, CV_SPLIT_VALID, &va, &nva, err))) goto done;
-    mu_tr = malloc(ntr * Z * sizeof *mu_tr), y_tr = malloc(ntr * P * sizeof *y_tr), m_tr = malloc(ntr * P * sizeof *m_tr);
-    mu_va = malloc((nva ? nva : 1) * Z * sizeof *mu_va), y_va = malloc((nva ? nva : 1) * P * sizeof *y_va);
+    mu_tr = malloc(ntr * Z * sizeof *mu_tr), y_tr = malloc(ntr * P * sizeof *y_tr),
+    m_tr = malloc(ntr * P * sizeof *m_tr);
+    mu_va = malloc((nva ? nva : 1) * Z * sizeof *mu_va),
+    y_va = malloc((nva ? nva : 1) * P * sizeof *y_va);
     m_va = malloc((nva ? nva : 1) * P * sizeof *m_va);
-    bz = malloc(Bmax * Z * sizeof *bz), by = malloc(Bmax * P * sizeof *by), bm = malloc(Bmax * P * sizeof *bm);
+    bz = malloc(Bmax * Z * sizeof *bz), by = malloc(Bmax * P * sizeof *by),
+    bm = malloc(Bmax * P * sizeof *bm);
     order = malloc(ntr * sizeof *order);
-    if (!mu_tr || !y_tr || !m_tr || !mu_va || !y_va || !m_va || !bz || !by || !bm || !order || head_init(&h, v) ||
-        encode_rows(v, ds, tr, ntr, mu_tr, y_tr, m_tr) || encode_rows(v, ds, va, nva, mu_va, y_va, m_va)) {
+    if (!mu_tr || !y_tr || !m_tr || !mu_va || !y_va || !m_va || !bz || !by || !bm || !order ||
+        head_init(&h, v) || encode_rows(v, ds, tr, ntr, mu_tr, y_tr, m_tr) ||
+        encode_rows(v, ds, va, nva, mu_va, y_va, m_va)) {
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory refitting the property head");
         goto done;
     }
@@ -161,7 +169,8 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
     }
     head_copy(&h, v, 1);
 done:
-    free(tr), free(va), free(order), free(mu_tr), free(y_tr), free(m_tr), free(mu_va), free(y_va), free(m_va);
+    free(tr), free(va), free(order), free(mu_tr), free(y_tr), free(m_tr), free(mu_va), free(y_va),
+        free(m_va);
     free(bz), free(by), free(bm);
     head_free(&h);
     return st;

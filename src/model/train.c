@@ -56,33 +56,41 @@ static int parse_name(const char *name, const char *const *names, int n, int *ou
     return -1;
 }
 
-int train_kl_schedule_parse(const char *name, int *out) { return parse_name(name, KL_NAMES, 4, out); }
-int train_lr_decay_parse(const char *name, int *out) { return parse_name(name, LR_NAMES, 3, out); }
-
-void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
-    snprintf(buf, cap,
-             "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_schedule=%s kl_max=%g "
-             "kl_slope=%g kl_center=%g kl_ramp=%g ae_warmup=%g free_bits=%g word_dropout=%g "
-             "augment=%d bn_freeze=%g bucket=%d%s lr_warmup=%zu lr_decay=%s lr_min=%g lr_patience=%d "
-             "lr_factor=%g prop_weight=%g seed=%llu",
-             o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
-             (double)o->adam.clip_norm, KL_NAMES[o->kl_schedule & 3], (double)o->kl_max,
-             (double)o->kl_slope, (double)o->kl_center, (double)o->kl_ramp, (double)o->ae_warmup,
-             (double)o->free_bits, (double)o->word_dropout, o->augment, (double)o->bn_freeze,
-             o->bucket, o->full_decode ? " full_decode=1" : "", o->lr_warmup,
-             LR_NAMES[o->lr_decay >= 0 && o->lr_decay < 3 ? o->lr_decay : 0], (double)o->lr_min,
-             o->lr_patience, (double)o->lr_factor, (double)o->prop_weight,
-             (unsigned long long)o->seed);
+int train_kl_schedule_parse(const char *name, int *out) {
+    return parse_name(name, KL_NAMES, 4, out);
+}
+int train_lr_decay_parse(const char *name, int *out) {
+    return parse_name(name, LR_NAMES, 3, out);
 }
 
-int train_in_ae_warmup(const TrainOptions *o, double epoch) { return epoch < (double)o->ae_warmup; }
+void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
+    snprintf(
+        buf, cap,
+        "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_schedule=%s kl_max=%g "
+        "kl_slope=%g kl_center=%g kl_ramp=%g ae_warmup=%g free_bits=%g word_dropout=%g "
+        "augment=%d bn_freeze=%g bucket=%d%s lr_warmup=%zu lr_decay=%s lr_min=%g lr_patience=%d "
+        "lr_factor=%g prop_weight=%g seed=%llu",
+        o->epochs, o->batch, (double)o->adam.lr, (double)o->adam.beta1, (double)o->adam.beta2,
+        (double)o->adam.clip_norm, KL_NAMES[o->kl_schedule & 3], (double)o->kl_max,
+        (double)o->kl_slope, (double)o->kl_center, (double)o->kl_ramp, (double)o->ae_warmup,
+        (double)o->free_bits, (double)o->word_dropout, o->augment, (double)o->bn_freeze, o->bucket,
+        o->full_decode ? " full_decode=1" : "", o->lr_warmup,
+        LR_NAMES[o->lr_decay >= 0 && o->lr_decay < 3 ? o->lr_decay : 0], (double)o->lr_min,
+        o->lr_patience, (double)o->lr_factor, (double)o->prop_weight, (unsigned long long)o->seed);
+}
+
+int train_in_ae_warmup(const TrainOptions *o, double epoch) {
+    return epoch < (double)o->ae_warmup;
+}
 
 float train_kl_weight(const TrainOptions *o, double epoch) {
     if (train_in_ae_warmup(o, epoch)) return 0.0f;
     double e = epoch - (double)o->ae_warmup, ramp = o->kl_ramp > 0.0f ? (double)o->kl_ramp : 1.0;
     switch (o->kl_schedule) {
-    case TRAIN_KL_CONSTANT: return o->kl_max;
-    case TRAIN_KL_LINEAR: return (float)((double)o->kl_max * (e < ramp ? e / ramp : 1.0));
+    case TRAIN_KL_CONSTANT:
+        return o->kl_max;
+    case TRAIN_KL_LINEAR:
+        return (float)((double)o->kl_max * (e < ramp ? e / ramp : 1.0));
     case TRAIN_KL_CYCLICAL: {
         double u = e / ramp - floor(e / ramp);
         return (float)((double)o->kl_max * (u < 0.5 ? 2.0 * u : 1.0));
@@ -95,8 +103,10 @@ float train_kl_weight(const TrainOptions *o, double epoch) {
 
 float train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale) {
     double lr = o->adam.lr;
-    if (o->lr_decay == TRAIN_LR_PLATEAU && scale > 0.0) lr = fmax(lr * scale, fmin(lr, (double)o->lr_min));
-    if (o->lr_warmup && (size_t)step < o->lr_warmup) return (float)(lr * (double)(step + 1) / (double)o->lr_warmup);
+    if (o->lr_decay == TRAIN_LR_PLATEAU && scale > 0.0)
+        lr = fmax(lr * scale, fmin(lr, (double)o->lr_min));
+    if (o->lr_warmup && (size_t)step < o->lr_warmup)
+        return (float)(lr * (double)(step + 1) / (double)o->lr_warmup);
     if (o->lr_decay == TRAIN_LR_COSINE && total_steps > (long)o->lr_warmup + 1) {
         double span = (double)(total_steps - (long)o->lr_warmup - 1);
         double u = (double)(step - (long)o->lr_warmup) / span;
@@ -107,7 +117,8 @@ float train_learning_rate(const TrainOptions *o, long step, long total_steps, do
 }
 
 static uint64_t mix(uint64_t seed, uint64_t what, uint64_t i) {
-    return seed ^ (what * 0x9e3779b97f4a7c15ULL) ^ (i * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL);
+    return seed ^ (what * 0x9e3779b97f4a7c15ULL) ^
+           (i * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL);
 }
 
 typedef struct {
@@ -149,8 +160,8 @@ static CvStatus batch_alloc(Batch *b, size_t B, const VaeConfig *c, CvError *err
     b->mu = calloc(B * Z, sizeof *b->mu);
     b->dec = calloc(B * T, sizeof *b->dec);
     b->declen = calloc(B, sizeof *b->declen);
-    if (!b->rows || !b->ids || !b->enc || !b->len || !b->props || !b->pmask || !b->eps || !b->mu || !b->dec ||
-        !b->declen)
+    if (!b->rows || !b->ids || !b->enc || !b->len || !b->props || !b->pmask || !b->eps || !b->mu ||
+        !b->dec || !b->declen)
         return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating a batch of %zu", B);
     return CV_OK;
 }
@@ -187,7 +198,8 @@ static CvStatus bucket_order(uint32_t *order, size_t n, size_t B, const CvDatase
     memcpy(tmp + m, order, r * sizeof *order);
     for (size_t k = 0; k < nb; k++) blocks[k] = (uint32_t)k;
     cv_rng_shuffle_u32(rng, blocks, nb);
-    for (size_t k = 0; k < nb; k++) memcpy(order + k * B, tmp + (size_t)blocks[k] * B, B * sizeof *order);
+    for (size_t k = 0; k < nb; k++)
+        memcpy(order + k * B, tmp + (size_t)blocks[k] * B, B * sizeof *order);
     memcpy(order + m, tmp + m, r * sizeof *order);
     free(tmp), free(blocks), free(start);
     return CV_OK;
@@ -258,7 +270,8 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
         if (mom[2 * Z + d] / (double)n > r->kl_dim_max) r->kl_dim_max = mom[2 * Z + d] / (double)n;
     }
     free(mom);
-    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) r->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : 0.0;
+    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++)
+        r->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : 0.0;
 
     size_t m = o->recon_sample < n ? o->recon_sample : n, hits = 0;
     r->recon_exact = -1.0;
@@ -279,10 +292,12 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
 
 /* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when the
  * stop flag was raised, CV_OK when it reached max_steps. */
-static CvStatus stop_status(const TrainOptions *o, const TrainHooks *hooks, long step, int epoch, CvError *err) {
+static CvStatus stop_status(const TrainOptions *o, const TrainHooks *hooks, long step, int epoch,
+                            CvError *err) {
     if (!(hooks && hooks->stop && *hooks->stop)) return CV_OK;
-    return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (epoch %d); %s%s", step, epoch + 1,
-                        o->checkpoint ? "checkpoint written to " : "", o->checkpoint ? o->checkpoint : "no checkpoint path");
+    return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (epoch %d); %s%s", step,
+                        epoch + 1, o->checkpoint ? "checkpoint written to " : "",
+                        o->checkpoint ? o->checkpoint : "no checkpoint path");
 }
 
 CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
@@ -293,7 +308,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                             "model (T=%d V=%d P=%d) does not match the dataset (T=%zu V=%zu P=%zu)",
                             c->T, c->V, c->P, ds->T, ds->V, ds->P);
     if (o->batch > vae->max_B || o->batch < 2)
-        return cv_error_set(err, CV_ERR_INVALID, "batch %zu must be in 2..%zu", o->batch, vae->max_B);
+        return cv_error_set(err, CV_ERR_INVALID, "batch %zu must be in 2..%zu", o->batch,
+                            vae->max_B);
     uint32_t *train_idx = NULL, *valid_idx = NULL, *order = NULL;
     size_t n_train = 0, n_valid = 0;
     Batch bt = {0};
@@ -301,7 +317,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
     if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
     if ((st = dataset_split_indices(ds, CV_SPLIT_VALID, &valid_idx, &n_valid, err))) goto done;
     if (n_train < 2) {
-        st = cv_error_set(err, CV_ERR_EMPTY, "the train split has %zu molecules; need at least 2", n_train);
+        st = cv_error_set(err, CV_ERR_EMPTY, "the train split has %zu molecules; need at least 2",
+                          n_train);
         goto done;
     }
     if ((st = batch_alloc(&bt, vae->max_B, c, err))) goto done;
@@ -327,7 +344,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         memcpy(order, train_idx, n_train * sizeof *order);
         cv_rng_shuffle_u32(&shuf, order, n_train);
         int frozen = o->bn_freeze >= 0.0f && (double)epoch >= (double)o->bn_freeze;
-        if (frozen && o->bucket && (st = bucket_order(order, n_train, B, ds, &shuf, err))) goto done;
+        if (frozen && o->bucket && (st = bucket_order(order, n_train, B, ds, &shuf, err)))
+            goto done;
         EpochReport r;
         memset(&r, 0, sizeof r);
         r.epoch = epoch + 1;
@@ -341,7 +359,9 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         for (size_t k = first; k < spe; k++) {
             memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
             batch_fill(&bt, ds, B);
-            if (o->augment) r.augment_kept += augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
+            if (o->augment)
+                r.augment_kept +=
+                    augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
             double pos = (double)step / (double)spe;
             beta = train_kl_weight(o, pos);
             lr = train_learning_rate(o, step, total_steps, lr_scale);
@@ -371,21 +391,23 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
             adam.lr = lr;
             double gnorm = adam_step(&vae->params, &adam, step + 1);
             if (!isfinite(gnorm)) {
-                st = cv_error_set(err, CV_ERR_NUMERIC,
-                                  "gradient norm is %g at epoch %d step %ld; stopped, the last good "
-                                  "checkpoint is kept",
-                                  gnorm, epoch + 1, step);
+                st =
+                    cv_error_set(err, CV_ERR_NUMERIC,
+                                 "gradient norm is %g at epoch %d step %ld; stopped, the last good "
+                                 "checkpoint is kept",
+                                 gnorm, epoch + 1, step);
                 goto done;
             }
             step++;
             done_steps++;
             loss_acc(&r.train, &l, 1.0);
             if (hooks && hooks->progress) {
-                snprintf(suffix, sizeof suffix, "loss %.3f recon %.3f kl %.2f acc %.3f", l.loss, l.recon,
-                         l.kl, l.tokens ? (double)l.correct / (double)l.tokens : 0.0);
+                snprintf(suffix, sizeof suffix, "loss %.3f recon %.3f kl %.2f acc %.3f", l.loss,
+                         l.recon, l.kl, l.tokens ? (double)l.correct / (double)l.tokens : 0.0);
                 cv_progress_update(&bar, (k + 1) * B, suffix);
             }
-            if ((hooks && hooks->stop && *hooks->stop) || (o->max_steps && (size_t)step >= o->max_steps)) {
+            if ((hooks && hooks->stop && *hooks->stop) ||
+                (o->max_steps && (size_t)step >= o->max_steps)) {
                 /* on the epoch's last batch the epoch is finished first (validation, plateau
                  * state, checkpoint), so a resume starts the next epoch as an uninterrupted
                  * run would */

@@ -1,4 +1,5 @@
-/* vae.c — the VAE of README "Training" assembled from src/nn ops (contract in include/chemvae/vae.h).
+/* vae.c — the VAE of README "Training" assembled from src/nn ops (contract in
+ * include/chemvae/vae.h).
  *
  * Layout: every trainable tensor is registered in one NnParams table (so Adam, zero-grad,
  * checkpoints and the gradient check see one flat array); batchnorm running statistics
@@ -46,8 +47,7 @@ static void set_convs(VaeConfig *c, int n, const int *ch, const int *k) {
     }
 }
 
-CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
-                           CvError *err) {
+CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg, CvError *err) {
     memset(cfg, 0, sizeof *cfg);
     cfg->T = T;
     cfg->V = V;
@@ -90,9 +90,13 @@ CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *c
 
 /* The decoder GRU of config c: token mode, h_z as its constant input (see GruConfig). */
 static GruConfig decoder_gru(const VaeConfig *c, size_t max_B, size_t max_T) {
-    return (GruConfig){.layers = (size_t)c->gru_layers, .input = (size_t)(c->dec_dense + c->V),
-                       .hidden = (size_t)c->H, .const_dim = (size_t)c->dec_dense,
-                       .vocab = (size_t)c->V, .max_B = max_B, .max_T = max_T,
+    return (GruConfig){.layers = (size_t)c->gru_layers,
+                       .input = (size_t)(c->dec_dense + c->V),
+                       .hidden = (size_t)c->H,
+                       .const_dim = (size_t)c->dec_dense,
+                       .vocab = (size_t)c->V,
+                       .max_B = max_B,
+                       .max_T = max_T,
                        .const_all = c->dec_z_all != 0};
 }
 
@@ -110,7 +114,8 @@ double vae_config_param_count(const VaeConfig *c) {
         n += 3 * H * ((double)gru_layer_input(&gc, (size_t)l) + H + 2);
     n += H * V + V;
     double prev = Z;
-    for (int i = 0; i < c->n_prop; i++) n += prev * c->prop_hidden[i] + c->prop_hidden[i], prev = c->prop_hidden[i];
+    for (int i = 0; i < c->n_prop; i++)
+        n += prev * c->prop_hidden[i] + c->prop_hidden[i], prev = c->prop_hidden[i];
     return n + prev * c->P + c->P;
 }
 
@@ -118,9 +123,13 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
     struct {
         const char *name;
         int v;
-    } pos[] = {{"T", c->T},          {"V", c->V},   {"Z", c->Z},
-               {"enc_dense", c->enc_dense}, {"dec_dense", c->dec_dense},
-               {"gru_layers", c->gru_layers}, {"H", c->H}};
+    } pos[] = {{"T", c->T},
+               {"V", c->V},
+               {"Z", c->Z},
+               {"enc_dense", c->enc_dense},
+               {"dec_dense", c->dec_dense},
+               {"gru_layers", c->gru_layers},
+               {"H", c->H}};
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
         if (pos[i].v <= 0)
             return cv_error_set(err, CV_ERR_INVALID, "model config: %s must be positive, got %d",
@@ -137,29 +146,31 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
                                 wname[i], widths[i], VAE_MAX_WIDTH);
     if (c->P < 0) return cv_error_set(err, CV_ERR_INVALID, "model config: P=%d", c->P);
     if (c->n_conv < 1 || c->n_conv > VAE_MAX_CONV)
-        return cv_error_set(err, CV_ERR_INVALID, "model config: n_conv=%d not in 1..%d",
-                            c->n_conv, VAE_MAX_CONV);
+        return cv_error_set(err, CV_ERR_INVALID, "model config: n_conv=%d not in 1..%d", c->n_conv,
+                            VAE_MAX_CONV);
     if (c->n_prop < 0 || c->n_prop > VAE_MAX_PROP)
-        return cv_error_set(err, CV_ERR_INVALID, "model config: n_prop=%d not in 0..%d",
-                            c->n_prop, VAE_MAX_PROP);
+        return cv_error_set(err, CV_ERR_INVALID, "model config: n_prop=%d not in 0..%d", c->n_prop,
+                            VAE_MAX_PROP);
     if (c->gru_layers > GRU_MAX_LAYERS)
-        return cv_error_set(err, CV_ERR_INVALID, "model config: gru_layers=%d > %d",
-                            c->gru_layers, GRU_MAX_LAYERS);
+        return cv_error_set(err, CV_ERR_INVALID, "model config: gru_layers=%d > %d", c->gru_layers,
+                            GRU_MAX_LAYERS);
     int L = c->T;
     for (int i = 0; i < c->n_conv; i++) {
         if (c->conv_ch[i] <= 0 || c->conv_k[i] <= 0)
-            return cv_error_set(err, CV_ERR_INVALID, "model config: conv%d has %d channels, kernel %d",
-                                i, c->conv_ch[i], c->conv_k[i]);
+            return cv_error_set(err, CV_ERR_INVALID,
+                                "model config: conv%d has %d channels, kernel %d", i, c->conv_ch[i],
+                                c->conv_k[i]);
         L -= c->conv_k[i] - 1;
         if (L < 1)
-            return cv_error_set(err, CV_ERR_INVALID,
-                                "model config: T=%d too short for the conv stack (kernels sum too large)",
-                                c->T);
+            return cv_error_set(
+                err, CV_ERR_INVALID,
+                "model config: T=%d too short for the conv stack (kernels sum too large)", c->T);
     }
     for (int i = 0; i < c->n_conv; i++)
         if (c->conv_ch[i] > VAE_MAX_WIDTH)
-            return cv_error_set(err, CV_ERR_INVALID, "model config: conv%d has %d channels (at most %d)",
-                                i, c->conv_ch[i], VAE_MAX_WIDTH);
+            return cv_error_set(err, CV_ERR_INVALID,
+                                "model config: conv%d has %d channels (at most %d)", i,
+                                c->conv_ch[i], VAE_MAX_WIDTH);
     for (int i = 0; i < c->n_prop; i++)
         if (c->prop_hidden[i] <= 0 || c->prop_hidden[i] > VAE_MAX_WIDTH)
             return cv_error_set(err, CV_ERR_INVALID, "model config: prop_hidden[%d]=%d", i,
@@ -176,7 +187,8 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
 
 void vae_config_describe(const VaeConfig *c, char *buf, size_t cap) {
     size_t n = 0;
-#define PUT(...) n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
+#define PUT(...)                                                                                   \
+    n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
     PUT("T=%d V=%d P=%d conv=", c->T, c->V, c->P);
     for (int i = 0; i < c->n_conv; i++) PUT("%s%dk%d", i ? "," : "", c->conv_ch[i], c->conv_k[i]);
     PUT(" enc_dense=%d Z=%d dec_dense=%d gru=%dx%d prop=", c->enc_dense, c->Z, c->dec_dense,
@@ -206,16 +218,20 @@ static CvStatus register_params(Vae *v, CvError *err) {
                       &v->id_conv_w[i], err)))
             return st;
         snprintf(name, sizeof name, "enc.conv%d.b", i);
-        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_b[i], err))) return st;
+        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_b[i], err)))
+            return st;
         snprintf(name, sizeof name, "enc.bn%d.gamma", i);
-        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_g[i], err))) return st;
+        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_g[i], err)))
+            return st;
         snprintf(name, sizeof name, "enc.bn%d.beta", i);
         if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_beta[i], err)))
             return st;
         snprintf(name, sizeof name, "enc.bn%d.running_mean", i);
-        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rm[i], err))) return st;
+        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rm[i], err)))
+            return st;
         snprintf(name, sizeof name, "enc.bn%d.running_var", i);
-        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rv[i], err))) return st;
+        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rv[i], err)))
+            return st;
         cin = c->conv_ch[i];
     }
     size_t flat = (size_t)v->conv_len[c->n_conv] * (size_t)cin, D = (size_t)c->enc_dense;
@@ -368,7 +384,9 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
     v->row_rng = calloc(B, sizeof *v->row_rng);
     v->kl_dim = calloc(Z, sizeof *v->kl_dim);
     if (!v->row_of || !v->row_rng || !v->kl_dim) fail = 1;
-    if (fail) return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)", max_B);
+    if (fail)
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)",
+                            max_B);
     return CV_OK;
 }
 
@@ -376,8 +394,7 @@ CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvErro
     return vae_build(v, cfg, max_B, 1, rng, err);
 }
 
-CvStatus vae_init_inference(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng,
-                            CvError *err) {
+CvStatus vae_init_inference(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
     return vae_build(v, cfg, max_B, 0, rng, err);
 }
 
@@ -397,10 +414,11 @@ void vae_free(Vae *v) {
         free(v->conv_dpre[i]);
     }
     free(v->conv_scratch);
-    float *fs[] = {v->enc_act, v->enc_xhat, v->enc_rstd, v->enc_out, v->enc_dout, v->enc_dpre,
-                   v->mu, v->logvar, v->z, v->eps, v->dmu, v->dlogvar, v->dz, v->hz, v->dhz,
-                   v->mask, v->logits, v->probs, v->dlogits, v->dgru_out, v->prop_target,
-                   v->prop_weight, v->logit_row};
+    float *fs[] = {v->enc_act,     v->enc_xhat,    v->enc_rstd, v->enc_out, v->enc_dout,
+                   v->enc_dpre,    v->mu,          v->logvar,   v->z,       v->eps,
+                   v->dmu,         v->dlogvar,     v->dz,       v->hz,      v->dhz,
+                   v->mask,        v->logits,      v->probs,    v->dlogits, v->dgru_out,
+                   v->prop_target, v->prop_weight, v->logit_row};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) free(fs[i]);
     for (int i = 0; i <= VAE_MAX_PROP; i++) {
         free(v->prop_act[i]);
@@ -445,14 +463,15 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
         conv1d_forward(v->conv_act[i], v->conv_col[i], v->conv_scratch, in, PD(v, v->id_conv_w[i]),
                        PD(v, v->id_conv_b[i]), B, L, cin, Co, K);
         if (train == BN_FROZEN)
-            batchnorm_forward_frozen(v->conv_out[i], v->conv_xhat[i], v->conv_rstd[i], v->conv_act[i],
-                                     PD(v, v->id_conv_g[i]), PD(v, v->id_conv_beta[i]),
-                                     SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
+            batchnorm_forward_frozen(v->conv_out[i], v->conv_xhat[i], v->conv_rstd[i],
+                                     v->conv_act[i], PD(v, v->id_conv_g[i]),
+                                     PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
+                                     SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
         else if (train)
             batchnorm_forward_train(v->conv_out[i], v->conv_xhat[i], NULL, v->conv_rstd[i],
-                                    SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]), v->conv_act[i],
-                                    PD(v, v->id_conv_g[i]), PD(v, v->id_conv_beta[i]), B * Lo, Co,
-                                    BN_MOMENTUM, BN_EPS);
+                                    SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]),
+                                    v->conv_act[i], PD(v, v->id_conv_g[i]),
+                                    PD(v, v->id_conv_beta[i]), B * Lo, Co, BN_MOMENTUM, BN_EPS);
         else
             batchnorm_forward_eval(v->conv_out[i], v->conv_act[i], PD(v, v->id_conv_g[i]),
                                    PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
@@ -464,8 +483,9 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
     size_t flat = (size_t)v->conv_len[c->n_conv] * cin, D = (size_t)c->enc_dense, Z = (size_t)c->Z;
     dense_forward(v->enc_act, in, PD(v, v->id_enc_w), PD(v, v->id_enc_b), B, flat, D);
     if (train == BN_FROZEN)
-        batchnorm_forward_frozen(v->enc_out, v->enc_xhat, v->enc_rstd, v->enc_act, PD(v, v->id_enc_g),
-                                 PD(v, v->id_enc_beta), SD(v, v->id_enc_rm), SD(v, v->id_enc_rv), B, D, BN_EPS);
+        batchnorm_forward_frozen(v->enc_out, v->enc_xhat, v->enc_rstd, v->enc_act,
+                                 PD(v, v->id_enc_g), PD(v, v->id_enc_beta), SD(v, v->id_enc_rm),
+                                 SD(v, v->id_enc_rv), B, D, BN_EPS);
     else if (train)
         batchnorm_forward_train(v->enc_out, v->enc_xhat, NULL, v->enc_rstd, SD(v, v->id_enc_rm),
                                 SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
@@ -485,7 +505,8 @@ void vae_prop_forward(Vae *v, const float *z, size_t B, float *pred) {
     size_t nin = (size_t)c->Z;
     for (int i = 0; i <= c->n_prop; i++) {
         size_t out = i < c->n_prop ? (size_t)c->prop_hidden[i] : (size_t)c->P;
-        dense_forward(v->prop_act[i], in, PD(v, v->id_prop_w[i]), PD(v, v->id_prop_b[i]), B, nin, out);
+        dense_forward(v->prop_act[i], in, PD(v, v->id_prop_w[i]), PD(v, v->id_prop_b[i]), B, nin,
+                      out);
         if (i < c->n_prop) act_tanh_forward(v->prop_act[i], v->prop_act[i], B * out);
         in = v->prop_act[i];
         nin = out;
@@ -508,8 +529,9 @@ static void prop_backward(Vae *v, const float *z, const float *dpred, size_t B, 
             /* prop_dact[i-1] is wrt the tanh output; turn it into wrt pre-activation below */
             memset(din, 0, B * nin * sizeof(float));
         }
-        dense_backward(din, grads ? PG(v, v->id_prop_w[i]) : NULL, grads ? PG(v, v->id_prop_b[i]) : NULL,
-                       v->prop_dact[i], in, PD(v, v->id_prop_w[i]), B, nin, out);
+        dense_backward(din, grads ? PG(v, v->id_prop_w[i]) : NULL,
+                       grads ? PG(v, v->id_prop_b[i]) : NULL, v->prop_dact[i], in,
+                       PD(v, v->id_prop_w[i]), B, nin, out);
         if (i > 0) {
             /* in-place tanh backward: d_pre = d_post ⊙ (1 − y²) */
             float *d = v->prop_dact[i - 1];
@@ -519,22 +541,26 @@ static void prop_backward(Vae *v, const float *z, const float *dpred, size_t B, 
     }
 }
 
-double vae_prop_train_step(Vae *v, const float *z, const float *target, const float *mask, size_t B) {
+double vae_prop_train_step(Vae *v, const float *z, const float *target, const float *mask,
+                           size_t B) {
     const VaeConfig *c = &v->cfg;
     size_t P = (size_t)c->P;
     if (P == 0) return 0.0;
     for (int i = 0; i <= c->n_prop; i++) {
-        const NnParamInfo *w = &v->params.info[v->id_prop_w[i]], *b = &v->params.info[v->id_prop_b[i]];
+        const NnParamInfo *w = &v->params.info[v->id_prop_w[i]],
+                          *b = &v->params.info[v->id_prop_b[i]];
         memset(PG(v, v->id_prop_w[i]), 0, w->n * sizeof(float));
         memset(PG(v, v->id_prop_b[i]), 0, b->n * sizeof(float));
     }
     memcpy(v->prop_target, target, B * P * sizeof(float));
     for (size_t i = 0; i < B * P; i++) v->prop_weight[i] = mask ? mask[i] : 1.0f;
     vae_prop_forward(v, z, B, NULL);
-    double loss = loss_mse_forward(v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P) / (double)(P * B);
+    double loss = loss_mse_forward(v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P) /
+                  (double)(P * B);
     float *dpred = v->prop_dact[c->n_prop];
     memset(dpred, 0, B * P * sizeof(float));
-    loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P, 1.0f / (float)(P * B));
+    loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P,
+                      1.0f / (float)(P * B));
     memset(v->dz, 0, B * (size_t)c->Z * sizeof(float));
     prop_backward(v, z, dpred, B, v->dz, 1);
     return loss;
@@ -637,8 +663,8 @@ static double kl_per_dim(Vae *v, size_t B, float free_bits, double *kl_total) {
 }
 
 void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
-                    const float *prop_mask, const float *eps, size_t B,
-                    const VaeStepOptions *so, VaeLoss *out) {
+                    const float *prop_mask, const float *eps, size_t B, const VaeStepOptions *so,
+                    VaeLoss *out) {
     assert(v->training && "vae_train_step needs a model from vae_init");
     float beta = so->beta, prop_weight = so->prop_weight;
     const VaeConfig *c = &v->cfg;
@@ -710,8 +736,8 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
                    PD(v, v->id_lv_w), B, D, Z);
     for (size_t i = 0; i < B * D; i++) v->enc_dout[i] *= 1.0f - v->enc_out[i] * v->enc_out[i];
     memset(v->enc_dpre, 0, B * D * sizeof(float));
-    bn_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout,
-                       v->enc_xhat, v->enc_rstd, PD(v, v->id_enc_g), B, D);
+    bn_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout, v->enc_xhat,
+                v->enc_rstd, PD(v, v->id_enc_g), B, D);
     int n = c->n_conv;
     size_t cin_last = (size_t)c->conv_ch[n - 1];
     size_t flat = (size_t)v->conv_len[n] * cin_last;
@@ -722,11 +748,12 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
         size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
         size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i];
         size_t cin = i > 0 ? (size_t)c->conv_ch[i - 1] : V, cnt = B * Lo * Co;
-        for (size_t k = 0; k < cnt; k++) v->conv_dout[i][k] *= 1.0f - v->conv_out[i][k] * v->conv_out[i][k];
+        for (size_t k = 0; k < cnt; k++)
+            v->conv_dout[i][k] *= 1.0f - v->conv_out[i][k] * v->conv_out[i][k];
         memset(v->conv_dpre[i], 0, cnt * sizeof(float));
         bn_backward(v->conv_dpre[i], PG(v, v->id_conv_g[i]), PG(v, v->id_conv_beta[i]),
-                           v->conv_dout[i], v->conv_xhat[i], v->conv_rstd[i], PD(v, v->id_conv_g[i]),
-                           B * Lo, Co);
+                    v->conv_dout[i], v->conv_xhat[i], v->conv_rstd[i], PD(v, v->id_conv_g[i]),
+                    B * Lo, Co);
         float *dx = NULL;
         if (i > 0) {
             dx = v->conv_dout[i - 1];
@@ -785,12 +812,16 @@ CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *e
         return CV_OK;
     }
     if (mode != SMILES_SYNTAX && mode != SMILES_VALENCE)
-        return cv_error_set(err, CV_ERR_INVALID, "decoding constraint mode %d (expected 0, 1 or 2)", mode);
+        return cv_error_set(err, CV_ERR_INVALID, "decoding constraint mode %d (expected 0, 1 or 2)",
+                            mode);
     if (v->cfg.T > SMILES_MAX_ATOMS)
-        return cv_error_set(err, CV_ERR_INVALID, "the decoding constraint handles up to %d tokens per molecule, the model has T=%d",
-                            SMILES_MAX_ATOMS, v->cfg.T);
+        return cv_error_set(
+            err, CV_ERR_INVALID,
+            "the decoding constraint handles up to %d tokens per molecule, the model has T=%d",
+            SMILES_MAX_ATOMS, v->cfg.T);
     if (g->V != v->cfg.V)
-        return cv_error_set(err, CV_ERR_MISMATCH, "SMILES grammar of %d tokens for a model of %d", g->V, v->cfg.V);
+        return cv_error_set(err, CV_ERR_MISMATCH, "SMILES grammar of %d tokens for a model of %d",
+                            g->V, v->cfg.V);
     if (!v->row_state) {
         v->row_state = calloc(v->max_B, sizeof *v->row_state);
         v->row_allowed = calloc(v->max_B * (size_t)v->cfg.V, 1);
@@ -816,8 +847,8 @@ CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *e
  * the softmax renormalized over the allowed tokens — the distribution of masking all
  * logits first, at the cost of checking only the tokens drawn (usually one). When the
  * valence rules allow nothing the syntax rules are tried, then no mask. */
-static int32_t pick_constrained(Vae *v, int32_t row, size_t t, const float *logits, float temperature,
-                                CvRng *rng) {
+static int32_t pick_constrained(Vae *v, int32_t row, size_t t, const float *logits,
+                                float temperature, CvRng *rng) {
     size_t V = (size_t)v->cfg.V;
     int steps_left = v->cfg.T - (int)t;
     SmilesState *st = &v->row_state[row];
@@ -865,7 +896,8 @@ static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
         for (size_t p = b0; p < end; p++) {
             int32_t row = row_of[p];
             CvRng *rng = job->temperature > 0.0f ? &v->row_rng[row] : NULL;
-            int32_t k = constrained ? pick_constrained(v, row, t, logits + (p - b0) * V, job->temperature, rng)
+            int32_t k = constrained ? pick_constrained(v, row, t, logits + (p - b0) * V,
+                                                       job->temperature, rng)
                                     : pick_token(logits + (p - b0) * V, V, job->temperature, rng);
             if (constrained) smiles_state_push(v->grammar, &v->row_state[row], k);
             job->out[(size_t)row * T + t] = k;

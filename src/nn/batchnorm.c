@@ -12,8 +12,8 @@
 #include <string.h>
 
 void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
-                             float *run_var, const float *x, const float *gamma,
-                             const float *beta, size_t N, size_t C, float momentum, float eps) {
+                             float *run_var, const float *x, const float *gamma, const float *beta,
+                             size_t N, size_t C, float momentum, float eps) {
     for (size_t c = 0; c < C; c++) {
         double s = 0.0, s2 = 0.0;
         for (size_t n = 0; n < N; n++) s += x[n * C + c];
@@ -49,9 +49,8 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
     }
 }
 
-void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                        const float *xhat, const float *rstd, const float *gamma, size_t N,
-                        size_t C) {
+void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+                        const float *rstd, const float *gamma, size_t N, size_t C) {
     for (size_t c = 0; c < C; c++) {
         double sdy = 0.0, sdyx = 0.0;
         for (size_t n = 0; n < N; n++) {

@@ -40,13 +40,13 @@ void conv1d_forward(float *y, float *col, float *scratch, const float *x, const 
             memcpy(col + (bb * Lo + t) * KC, x + (bb * L + t) * Cin, KC * sizeof(float));
     if (b)
         for (size_t r = 0; r < rows; r++) memcpy(y + r * Cout, b, Cout * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Cout, (int)KC, 1.0f,
-                col, (int)KC, wt, (int)KC, b ? 1.0f : 0.0f, y, (int)Cout);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Cout, (int)KC, 1.0f, col,
+                (int)KC, wt, (int)KC, b ? 1.0f : 0.0f, y, (int)Cout);
 }
 
 void conv1d_backward(float *dx, float *dw, float *db, float *scratch, const float *dy,
-                     const float *col, const float *w, size_t B, size_t L, size_t Cin,
-                     size_t Cout, size_t K) {
+                     const float *col, const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
+                     size_t K) {
     size_t Lo = L - K + 1, KC = K * Cin, rows = B * Lo;
     float *dcol = scratch;
     float *wt = scratch + conv1d_col_len(B, L, Cin, K);
@@ -55,16 +55,17 @@ void conv1d_backward(float *dx, float *dw, float *db, float *scratch, const floa
         for (size_t r = 0; r < rows; r++)
             for (size_t o = 0; o < Cout; o++) db[o] += dy[r * Cout + o];
     if (dw) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Cout, (int)KC, (int)rows,
-                    1.0f, dy, (int)Cout, col, (int)KC, 0.0f, dwt, (int)KC);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Cout, (int)KC, (int)rows, 1.0f,
+                    dy, (int)Cout, col, (int)KC, 0.0f, dwt, (int)KC);
         for (size_t o = 0; o < Cout; o++)
             for (size_t c = 0; c < Cin; c++)
-                for (size_t k = 0; k < K; k++) dw[(o * Cin + c) * K + k] += dwt[(o * K + k) * Cin + c];
+                for (size_t k = 0; k < K; k++)
+                    dw[(o * Cin + c) * K + k] += dwt[(o * K + k) * Cin + c];
     }
     if (dx) {
         permute_weights(wt, w, Cin, Cout, K);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)KC, (int)Cout,
-                    1.0f, dy, (int)Cout, wt, (int)KC, 0.0f, dcol, (int)KC);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)KC, (int)Cout, 1.0f,
+                    dy, (int)Cout, wt, (int)KC, 0.0f, dcol, (int)KC);
         for (size_t bb = 0; bb < B; bb++)
             for (size_t t = 0; t < Lo; t++) {
                 float *dst = dx + (bb * L + t) * Cin;
@@ -89,8 +90,7 @@ void conv1d_forward_naive(float *y, const float *x, const float *w, const float 
 }
 
 void conv1d_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
-                           const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
-                           size_t K) {
+                           const float *w, size_t B, size_t L, size_t Cin, size_t Cout, size_t K) {
     size_t Lo = L - K + 1;
     for (size_t bb = 0; bb < B; bb++)
         for (size_t t = 0; t < Lo; t++)

@@ -9,12 +9,12 @@
 #include <cblas.h>
 #include <string.h>
 
-void dense_forward(float *y, const float *x, const float *w, const float *b, size_t N,
-                   size_t In, size_t O) {
+void dense_forward(float *y, const float *x, const float *w, const float *b, size_t N, size_t In,
+                   size_t O) {
     if (b)
         for (size_t n = 0; n < N; n++) memcpy(y + n * O, b, O * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)O, (int)In, 1.0f, x,
-                (int)In, w, (int)In, b ? 1.0f : 0.0f, y, (int)O);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)O, (int)In, 1.0f, x, (int)In,
+                w, (int)In, b ? 1.0f : 0.0f, y, (int)O);
 }
 
 void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,

@@ -55,8 +55,8 @@ static NnPackKind pick_kernel(NnPackKind kind) {
     return NN_PACK_GENERIC;
 }
 
-void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N,
-                     size_t K, NnPackKind kind) {
+void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N, size_t K,
+                     NnPackKind kind) {
     p->kernel = pick_kernel(kind);
     p->nr = p->kernel == NN_PACK_AVX512 ? AVX512_NR
             : p->kernel == NN_PACK_AVX2 ? AVX2_NR
@@ -79,53 +79,52 @@ void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, si
 
 /* One MR × (NV·VW) tile: c rows [0, rows), outputs [0, cols). a points at the block's
  * first row; rows past `rows` re-read row rows-1. */
-#define DEFINE_TILE(NAME, ATTR, VT, VW, MR, NV)                                              \
-    ATTR static void NAME(float *c, size_t ldc, const float *a, size_t lda,                  \
-                          const float *panel, size_t K, size_t rows, size_t cols) {          \
-        enum { NR = (NV) * (VW) };                                                           \
-        size_t off[MR];                                                                      \
-        for (size_t i = 0; i < (MR); i++) off[i] = (i < rows ? i : rows - 1) * lda;          \
-        VT acc[MR][NV];                                                                      \
-        for (int i = 0; i < (MR); i++)                                                       \
-            for (int v = 0; v < (NV); v++) acc[i][v] = (VT){0};                              \
-        for (size_t k = 0; k < K; k++) {                                                     \
-            VT b[NV];                                                                        \
-            _Pragma("GCC unroll 8") for (int v = 0; v < (NV); v++)                          \
-                memcpy(&b[v], panel + k * NR + v * (VW), sizeof(VT));                        \
-            _Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                       \
-                float ai = a[off[i] + k];                                                    \
-                _Pragma("GCC unroll 8") for (int v = 0; v < (NV); v++) acc[i][v] += ai * b[v]; \
-            }                                                                                \
-        }                                                                                    \
-        if (rows == (MR) && cols == NR) {                                                    \
-            for (int i = 0; i < (MR); i++)                                                   \
-                for (int v = 0; v < (NV); v++)                                               \
-                    memcpy(c + i * ldc + v * (VW), &acc[i][v], sizeof(VT));                  \
-            return;                                                                          \
-        }                                                                                    \
-        float tile[MR][NR];                                                                  \
-        for (int i = 0; i < (MR); i++)                                                       \
-            for (int v = 0; v < (NV); v++) memcpy(&tile[i][v * (VW)], &acc[i][v], sizeof(VT)); \
-        for (size_t i = 0; i < rows; i++) memcpy(c + i * ldc, tile[i], cols * sizeof(float)); \
+#define DEFINE_TILE(NAME, ATTR, VT, VW, MR, NV)                                                    \
+    ATTR static void NAME(float *c, size_t ldc, const float *a, size_t lda, const float *panel,    \
+                          size_t K, size_t rows, size_t cols) {                                    \
+        enum { NR = (NV) * (VW) };                                                                 \
+        size_t off[MR];                                                                            \
+        for (size_t i = 0; i < (MR); i++) off[i] = (i < rows ? i : rows - 1) * lda;                \
+        VT acc[MR][NV];                                                                            \
+        for (int i = 0; i < (MR); i++)                                                             \
+            for (int v = 0; v < (NV); v++) acc[i][v] = (VT){0};                                    \
+        for (size_t k = 0; k < K; k++) {                                                           \
+            VT b[NV];                                                                              \
+            _Pragma("GCC unroll 8") for (int v = 0; v < (NV); v++)                                 \
+                memcpy(&b[v], panel + k * NR + v * (VW), sizeof(VT));                              \
+            _Pragma("GCC unroll 16") for (int i = 0; i < (MR); i++) {                              \
+                float ai = a[off[i] + k];                                                          \
+                _Pragma("GCC unroll 8") for (int v = 0; v < (NV); v++) acc[i][v] += ai * b[v];     \
+            }                                                                                      \
+        }                                                                                          \
+        if (rows == (MR) && cols == NR) {                                                          \
+            for (int i = 0; i < (MR); i++)                                                         \
+                for (int v = 0; v < (NV); v++)                                                     \
+                    memcpy(c + i * ldc + v * (VW), &acc[i][v], sizeof(VT));                        \
+            return;                                                                                \
+        }                                                                                          \
+        float tile[MR][NR];                                                                        \
+        for (int i = 0; i < (MR); i++)                                                             \
+            for (int v = 0; v < (NV); v++) memcpy(&tile[i][v * (VW)], &acc[i][v], sizeof(VT));     \
+        for (size_t i = 0; i < rows; i++) memcpy(c + i * ldc, tile[i], cols * sizeof(float));      \
     }
 
 /* Every row block of every panel through one tile function. */
-#define DEFINE_GEMM(NAME, ATTR, TILE, MR, NR)                                                \
-    ATTR static void NAME(float *c, size_t ldc, const float *a, size_t lda,                  \
-                          const NnPacked *p, size_t M) {                                     \
-        size_t N = p->N, K = p->K;                                                           \
-        for (size_t n0 = 0; n0 < N; n0 += (NR)) {                                            \
-            const float *panel = p->data + n0 / (NR) * K * (NR);                             \
-            size_t cols = N - n0 < (NR) ? N - n0 : (NR);                                     \
-            for (size_t m0 = 0; m0 < M; m0 += (MR))                                          \
-                TILE(c + m0 * ldc + n0, ldc, a + m0 * lda, lda, panel, K,                    \
-                     M - m0 < (MR) ? M - m0 : (MR), cols);                                   \
-        }                                                                                    \
+#define DEFINE_GEMM(NAME, ATTR, TILE, MR, NR)                                                      \
+    ATTR static void NAME(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,     \
+                          size_t M) {                                                              \
+        size_t N = p->N, K = p->K;                                                                 \
+        for (size_t n0 = 0; n0 < N; n0 += (NR)) {                                                  \
+            const float *panel = p->data + n0 / (NR)*K * (NR);                                     \
+            size_t cols = N - n0 < (NR) ? N - n0 : (NR);                                           \
+            for (size_t m0 = 0; m0 < M; m0 += (MR))                                                \
+                TILE(c + m0 * ldc + n0, ldc, a + m0 * lda, lda, panel, K,                          \
+                     M - m0 < (MR) ? M - m0 : (MR), cols);                                         \
+        }                                                                                          \
     }
 
 typedef float vf4 __attribute__((vector_size(4 * sizeof(float))));
-DEFINE_TILE(tile_generic, inline __attribute__((always_inline)), vf4, 4, GENERIC_MR,
-            GENERIC_NR / 4)
+DEFINE_TILE(tile_generic, inline __attribute__((always_inline)), vf4, 4, GENERIC_MR, GENERIC_NR / 4)
 DEFINE_GEMM(gemm_generic, , tile_generic, GENERIC_MR, GENERIC_NR)
 
 #if HAVE_X86_KERNELS
@@ -137,8 +136,7 @@ DEFINE_TILE(tile_avx512, AVX512_TARGET, vf16, 16, AVX512_MR, AVX512_NR / 16)
 DEFINE_GEMM(gemm_avx512, AVX512_TARGET, tile_avx512, AVX512_MR, AVX512_NR)
 #endif
 
-void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,
-                    size_t M) {
+void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p, size_t M) {
     if (M == 0) return;
 #if HAVE_X86_KERNELS
     if (p->kernel == NN_PACK_AVX512) {

@@ -48,12 +48,16 @@ static float *zalloc(size_t n) {
 }
 
 /* Which parts make layer l's input (token mode): c, the one-hot token. */
-static int has_c(const GruConfig *c, size_t l) { return c->vocab > 0 && (l == 0 || c->const_all); }
+static int has_c(const GruConfig *c, size_t l) {
+    return c->vocab > 0 && (l == 0 || c->const_all);
+}
 static int has_tok(const GruConfig *c, size_t l) {
     return c->vocab > 0 && (c->const_all ? l + 1 == c->layers : l == 0);
 }
 /* First column of the c-part and of the one-hot part in W_ih[l] ([h ; c ; onehot]). */
-static size_t col_c(const GruConfig *c, size_t l) { return l > 0 ? c->hidden : 0; }
+static size_t col_c(const GruConfig *c, size_t l) {
+    return l > 0 ? c->hidden : 0;
+}
 static size_t col_tok(const GruConfig *c, size_t l) {
     return col_c(c, l) + (has_c(c, l) ? c->const_dim : 0);
 }
@@ -65,8 +69,8 @@ size_t gru_layer_input(const GruConfig *c, size_t l) {
 
 CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     memset(g, 0, sizeof *g);
-    if (cfg->layers < 1 || cfg->layers > GRU_MAX_LAYERS || cfg->hidden == 0 ||
-        cfg->input == 0 || cfg->max_B == 0 || cfg->max_T == 0)
+    if (cfg->layers < 1 || cfg->layers > GRU_MAX_LAYERS || cfg->hidden == 0 || cfg->input == 0 ||
+        cfg->max_B == 0 || cfg->max_T == 0)
         return cv_error_set(err, CV_ERR_INVALID,
                             "gru_init: bad config (layers %zu, input %zu, hidden %zu, "
                             "max_B %zu, max_T %zu)",
@@ -104,15 +108,16 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->sx = zalloc(B * 3 * H);
     g->sh = zalloc(B * 3 * H);
     g->packed_store = zalloc(2 * L * nn_packed_floats(3 * H, H));
-    if (!g->wtok || !g->dwtok || !g->cproj || !g->ones || !g->whh_t || !g->wih_t || !g->dgx || !g->dgh || !g->dseq ||
-        !g->dh || !g->dsum || !g->state || !g->sx || !g->sh || !g->packed_store)
+    if (!g->wtok || !g->dwtok || !g->cproj || !g->ones || !g->whh_t || !g->wih_t || !g->dgx ||
+        !g->dgh || !g->dseq || !g->dh || !g->dsum || !g->state || !g->sx || !g->sh ||
+        !g->packed_store)
         goto fail;
     for (size_t i = 0; i < T * B; i++) g->ones[i] = 1.0f;
     return CV_OK;
 fail:
     gru_free(g);
-    return cv_error_set(err, CV_ERR_NOMEM, "gru_init: out of memory (B %zu, T %zu, H %zu)", B,
-                        T, H);
+    return cv_error_set(err, CV_ERR_NOMEM, "gru_init: out of memory (B %zu, T %zu, H %zu)", B, T,
+                        H);
 }
 
 void gru_free(Gru *g) {
@@ -121,15 +126,15 @@ void gru_free(Gru *g) {
         free(g->gates[l]);
         free(g->hn[l]);
     }
-    float *bufs[] = {g->wtok, g->dwtok, g->cproj, g->ones, g->whh_t, g->wih_t, g->dgx,
-                     g->dgh,  g->dseq,  g->dh,    g->dsum, g->state, g->sx,    g->sh,
-                     g->packed_store};
+    float *bufs[] = {g->wtok,  g->dwtok, g->cproj, g->ones, g->whh_t,
+                     g->wih_t, g->dgx,   g->dgh,   g->dseq, g->dh,
+                     g->dsum,  g->state, g->sx,    g->sh,   g->packed_store};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     memset(g, 0, sizeof *g);
 }
 
-CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg,
-                        size_t *first_id, CvError *err) {
+CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, size_t *first_id,
+                        CvError *err) {
     size_t H = cfg->hidden;
     for (size_t l = 0; l < cfg->layers; l++) {
         size_t In = gru_layer_input(cfg, l);
@@ -175,7 +180,9 @@ const float *gru_output(const Gru *g) {
     return g->h[g->cfg.layers - 1] + g->B * g->cfg.hidden;
 }
 
-const float *gru_infer_state(const Gru *g) { return g->state; }
+const float *gru_infer_state(const Gru *g) {
+    return g->state;
+}
 
 /* ---- vector math ------------------------------------------------------------------- */
 
@@ -202,9 +209,15 @@ INLINE vf vload(const float *p, size_t m) {
     memcpy(&v, p, m * sizeof(float));
     return v;
 }
-INLINE void vstore(float *p, vf v, size_t m) { memcpy(p, &v, m * sizeof(float)); }
-INLINE vf vsplat(float c) { return (vf){0} + c; }
-INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+INLINE void vstore(float *p, vf v, size_t m) {
+    memcpy(p, &v, m * sizeof(float));
+}
+INLINE vf vsplat(float c) {
+    return (vf){0} + c;
+}
+INLINE vf vselect(vi mask, vf a, vf b) {
+    return (vf)(((vi)a & mask) | ((vi)b & ~mask));
+}
 
 /* e^x, Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-7 polynomial, 2^n by exponent
  * arithmetic. Clamped to the normal range; NaN propagates. */
@@ -226,7 +239,9 @@ INLINE vf vexp(vf x) {
     return vselect(x == x, y, x);
 }
 
-INLINE vf vsigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }
+INLINE vf vsigmoid(vf x) {
+    return 1.0f / (1.0f + vexp(-x));
+}
 
 /* tanh: Cephes tanhf's odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1) with
  * the sign of x restored. */
@@ -249,9 +264,9 @@ INLINE vf vtanh(vf x) {
 /* Forward of columns [j, j+m) of one row. x = W_ih x row (3H), hh = W_hh h row (3H),
  * biases bi, bh (3H); writes h_new, and if gates_out != NULL r, z, n there, and if hn
  * != NULL W_hn h + b_hn. */
-INLINE void fwd_block(float *h_new, float *gates_out, float *hn, const float *x,
-                      const float *hh, const float *hp, const float *bi, const float *bh,
-                      size_t H, size_t j, size_t m) {
+INLINE void fwd_block(float *h_new, float *gates_out, float *hn, const float *x, const float *hh,
+                      const float *hp, const float *bi, const float *bh, size_t H, size_t j,
+                      size_t m) {
     vf r = vsigmoid(vload(x + j, m) + vload(bi + j, m) + vload(hh + j, m) + vload(bh + j, m));
     vf z = vsigmoid(vload(x + H + j, m) + vload(bi + H + j, m) + vload(hh + H + j, m) +
                     vload(bh + H + j, m));
@@ -271,9 +286,9 @@ INLINE void fwd_block(float *h_new, float *gates_out, float *hn, const float *x,
  * Writes h_new (B, H) (may alias h_prev); when gates_inplace, the activated r, z, n over
  * gx; when hn != NULL, W_hn h + b_hn into hn (B, H). */
 GRU_CLONES
-static void cell_forward(float *h_new, float *gx, float *hn, const float *gh,
-                         const float *h_prev, const float *b_ih, const float *b_hh, size_t B,
-                         size_t H, int gates_inplace) {
+static void cell_forward(float *h_new, float *gx, float *hn, const float *gh, const float *h_prev,
+                         const float *b_ih, const float *b_hh, size_t B, size_t H,
+                         int gates_inplace) {
     for (size_t b = 0; b < B; b++) {
         float *x = gx + b * 3 * H, *go = gates_inplace ? x : NULL, *hnb = hn ? hn + b * H : NULL;
         const float *hh = gh + b * 3 * H, *hp = h_prev + b * H;
@@ -284,9 +299,9 @@ static void cell_forward(float *h_new, float *gx, float *hn, const float *gh,
     }
 }
 
-INLINE void bwd_block(float *dx, float *dhh, float *dh_out, const float *dh_in,
-                      const float *ds, const float *gt, const float *hn, const float *hp,
-                      size_t H, size_t j, size_t m) {
+INLINE void bwd_block(float *dx, float *dhh, float *dh_out, const float *dh_in, const float *ds,
+                      const float *gt, const float *hn, const float *hp, size_t H, size_t j,
+                      size_t m) {
     vf r = vload(gt + j, m), z = vload(gt + H + j, m), n = vload(gt + 2 * H + j, m);
     vf d = vload(dh_in + j, m) + vload(ds + j, m);
     vf dn = d * (1.0f - z) * (1.0f - n * n);
@@ -306,8 +321,8 @@ INLINE void bwd_block(float *dx, float *dhh, float *dh_out, const float *dh_in,
  * d ⊙ z (the direct path; the caller adds dgh · W_hh). dh_out may alias dh_in. */
 GRU_CLONES
 static void cell_backward(float *dgx, float *dgh, float *dh_out, const float *dh_in,
-                          const float *ds, const float *gates, const float *hn,
-                          const float *h_prev, size_t B, size_t H) {
+                          const float *ds, const float *gates, const float *hn, const float *h_prev,
+                          size_t B, size_t H) {
     for (size_t b = 0; b < B; b++) {
         size_t o = b * H;
         float *dx = dgx + 3 * o, *dhh = dgh + 3 * o;
@@ -332,15 +347,15 @@ static void vec_add(float *y, const float *a, const float *b, size_t n) {
 
 /* acc (n) += Σ_rows y (rows, n), as one sgemv against the ones vector. */
 static void add_col_sums(const Gru *g, float *acc, const float *y, size_t rows, size_t n) {
-    cblas_sgemv(CblasRowMajor, CblasTrans, (int)rows, (int)n, 1.0f, y, (int)n, g->ones, 1,
-                1.0f, acc, 1);
+    cblas_sgemv(CblasRowMajor, CblasTrans, (int)rows, (int)n, 1.0f, y, (int)n, g->ones, 1, 1.0f,
+                acc, 1);
 }
 
 /* C (M, N) = A (M, K) · B(N, K)ᵀ (row-major, beta 0), with lda/ldb given. */
 static void gemm_nt(float *c, const float *a, size_t lda, const float *b, size_t ldb, size_t M,
                     size_t N, size_t K) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, a,
-                (int)lda, b, (int)ldb, 0.0f, c, (int)N);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, a, (int)lda,
+                b, (int)ldb, 0.0f, c, (int)N);
 }
 
 /* C (M, N) = A (M, K) · B (K, N) (row-major, beta 0). With B a transposed weight this is
@@ -384,10 +399,8 @@ static void set_initial_state(Gru *g, const float *h0, size_t B, size_t T) {
     g->B = B;
     g->T = T;
     for (size_t l = 0; l < g->cfg.layers; l++) {
-        if (h0)
-            memcpy(g->h[l], h0 + l * B * H, B * H * sizeof(float));
-        else
-            memset(g->h[l], 0, B * H * sizeof(float));
+        if (h0) memcpy(g->h[l], h0 + l * B * H, B * H * sizeof(float));
+        else memset(g->h[l], 0, B * H * sizeof(float));
     }
 }
 
@@ -406,10 +419,8 @@ static void token_setup(Gru *g, const GruWeights *w, const float *c, size_t B) {
         }
         if (!has_c(cf, l)) continue;
         float *cp = g->cproj + l * B * H3;
-        if (D > 0)
-            gemm_nt(cp, c, D, w->w_ih[l] + col_c(cf, l), In, B, H3, D);
-        else
-            memset(cp, 0, B * H3 * sizeof(float));
+        if (D > 0) gemm_nt(cp, c, D, w->w_ih[l] + col_c(cf, l), In, B, H3, D);
+        else memset(cp, 0, B * H3 * sizeof(float));
     }
 }
 
@@ -425,10 +436,8 @@ static void add_token_terms(const Gru *g, size_t l, float *x, const int32_t *tok
         float *row = x + (b - b0) * H3;
         const float *cp = hc ? g->cproj + (l * B + b) * H3 : NULL;
         const float *tp = ht ? g->wtok + (size_t)tok[b] * H3 : NULL;
-        if (set && cp && tp)
-            vec_add(row, cp, tp, H3);
-        else if (set)
-            memcpy(row, cp ? cp : tp, H3 * sizeof(float));
+        if (set && cp && tp) vec_add(row, cp, tp, H3);
+        else if (set) memcpy(row, cp ? cp : tp, H3 * sizeof(float));
         else {
             if (cp) vec_add(row, row, cp, H3);
             if (tp) vec_add(row, row, tp, H3);
@@ -446,8 +455,8 @@ static void forward_layers(Gru *g, const GruWeights *w, const int32_t *tok) {
     transpose_recurrent(g, w);
     for (size_t l = 0; l < g->cfg.layers; l++) {
         if (l > 0) /* the h-columns come first in W_ih[l] */
-            project_input(g, g->gates[l], g->h[l - 1] + B * H, w->w_ih[l], gru_layer_input(&g->cfg, l),
-                          T * B, H);
+            project_input(g, g->gates[l], g->h[l - 1] + B * H, w->w_ih[l],
+                          gru_layer_input(&g->cfg, l), T * B, H);
         if (tok && (has_c(&g->cfg, l) || has_tok(&g->cfg, l)))
             for (size_t t = 0; t < T; t++)
                 add_token_terms(g, l, g->gates[l] + t * B * H3, tok + t * B, B, 0, B, l == 0);
@@ -460,8 +469,7 @@ static void forward_layers(Gru *g, const GruWeights *w, const int32_t *tok) {
     }
 }
 
-void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
-                 size_t T) {
+void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B, size_t T) {
     size_t In = g->cfg.input;
     set_initial_state(g, h0, B, T);
     project_input(g, g->gates[0], x, w->w_ih[0], In, T * B, In);
@@ -479,8 +487,8 @@ void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32
 
 /* Time loop + recurrent and bias gradients of layer l; leaves dgx filled for the caller's
  * input-side products. dseq (T·B, H) is the gradient arriving at the layer's outputs. */
-static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l,
-                           const float *dseq, float *dh0) {
+static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l, const float *dseq,
+                           float *dh0) {
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H;
     float *dh = g->dh;
     memset(dh, 0, B * H * sizeof(float));
@@ -488,8 +496,8 @@ static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l
         float *dgx = g->dgx + t * B * H3, *dgh = g->dgh + t * B * H3;
         cell_backward(dgx, dgh, dh, dh, dseq + t * B * H, g->gates[l] + t * B * H3,
                       g->hn[l] + t * B * H, g->h[l] + t * B * H, B, H);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)H, (int)H3, 1.0f,
-                    dgh, (int)H3, w->w_hh[l], (int)H, 1.0f, dh, (int)H);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)H, (int)H3, 1.0f, dgh,
+                    (int)H3, w->w_hh[l], (int)H, 1.0f, dh, (int)H);
     }
     if (dh0) vec_add(dh0 + l * B * H, dh0 + l * B * H, dh, B * H);
     if (dw && dw->w_hh[l])
@@ -502,8 +510,8 @@ static void backward_layer(Gru *g, const GruWeights *w, GruWeights *dw, size_t l
 /* Token mode, with g->dgx holding layer l's ∂ wrt W_ih x + b_ih: the gradients of its
  * c-columns and c (through dsum = Σ_t dgx) and of its one-hot columns (scatter-add of dgx
  * rows by token into dwtok). */
-static void token_input_grads(Gru *g, const GruWeights *w, GruWeights *dw, size_t l,
-                              const float *c, const int32_t *tok, float *dc) {
+static void token_input_grads(Gru *g, const GruWeights *w, GruWeights *dw, size_t l, const float *c,
+                              const int32_t *tok, float *dc) {
     const GruConfig *cf = &g->cfg;
     size_t B = g->B, T = g->T, H3 = 3 * cf->hidden, D = cf->const_dim, V = cf->vocab;
     size_t In = gru_layer_input(cf, l), cc = col_c(cf, l), ct = col_tok(cf, l);
@@ -543,23 +551,23 @@ static void backward_upper(Gru *g, const GruWeights *w, GruWeights *dw, const fl
                         1.0f, g->dgx, (int)H3, g->h[l - 1] + B * H, (int)H, 1.0f, dw->w_ih[l],
                         (int)In);
         if (tok) token_input_grads(g, w, dw, l, c, tok, dc);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)H, (int)H3,
-                    1.0f, g->dgx, (int)H3, w->w_ih[l], (int)In, 0.0f, g->dseq, (int)H);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)H, (int)H3, 1.0f,
+                    g->dgx, (int)H3, w->w_ih[l], (int)In, 0.0f, g->dseq, (int)H);
         dseq = g->dseq;
     }
     backward_layer(g, w, dw, 0, dseq, dh0);
 }
 
-void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
-                  const float *dout, float *dx, float *dh0) {
+void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, const float *dout,
+                  float *dx, float *dh0) {
     size_t B = g->B, T = g->T, H3 = 3 * g->cfg.hidden, In = g->cfg.input;
     backward_upper(g, w, dw, dout, dh0, NULL, NULL, NULL);
     if (dw && dw->w_ih[0])
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)In, (int)(T * B),
-                    1.0f, g->dgx, (int)H3, x, (int)In, 1.0f, dw->w_ih[0], (int)In);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)In, (int)(T * B), 1.0f,
+                    g->dgx, (int)H3, x, (int)In, 1.0f, dw->w_ih[0], (int)In);
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)In, (int)H3,
-                    1.0f, g->dgx, (int)H3, w->w_ih[0], (int)In, 1.0f, dx, (int)In);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * B), (int)In, (int)H3, 1.0f,
+                    g->dgx, (int)H3, w->w_ih[0], (int)In, 1.0f, dx, (int)In);
 }
 
 void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
@@ -570,12 +578,14 @@ void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const floa
 
 /* ---- naive twins: plain loops, libm nonlinearities, same caches -------------------- */
 
-static float sigmoid_ref(float x) { return 1.0f / (1.0f + expf(-x)); }
+static float sigmoid_ref(float x) {
+    return 1.0f / (1.0f + expf(-x));
+}
 
 /* Input element i of layer l at row (t, b): dense x (layer 0), h of the layer below, or in
  * token mode the parts [h ; c ; onehot(tok)] the layer has. */
-static float layer_input(const Gru *g, size_t l, const float *x, const float *c,
-                         const int32_t *tok, size_t t, size_t b, size_t i) {
+static float layer_input(const Gru *g, size_t l, const float *x, const float *c, const int32_t *tok,
+                         size_t t, size_t b, size_t i) {
     size_t B = g->B, H = g->cfg.hidden, D = g->cfg.const_dim;
     if (l == 0 && x) return x[(t * B + b) * g->cfg.input + i];
     if (l > 0 && i < H) return g->h[l - 1][((t + 1) * B + b) * H + i];
@@ -675,10 +685,8 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
                     float gx = g->dgx[(t * B + b) * H3 + j];
                     for (size_t i = 0; i < In; i++) {
                         float wv = w->w_ih[l][j * In + i];
-                        if (l > 0 && i < H)
-                            g->dseq[(t * B + b) * H + i] += gx * wv;
-                        else if (x && dx)
-                            dx[(t * B + b) * In + i] += gx * wv;
+                        if (l > 0 && i < H) g->dseq[(t * B + b) * H + i] += gx * wv;
+                        else if (x && dx) dx[(t * B + b) * In + i] += gx * wv;
                         else if (!x && dc && has_c(&g->cfg, l) && i >= cc && i < cc + D)
                             dc[b * D + i - cc] += gx * wv;
                     }
@@ -686,13 +694,13 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
     }
 }
 
-void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0,
-                       size_t B, size_t T) {
+void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                       size_t T) {
     forward_naive(g, w, x, NULL, NULL, h0, B, T);
 }
 
-void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c,
-                              const int32_t *tok, const float *h0, size_t B, size_t T) {
+void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                              const float *h0, size_t B, size_t T) {
     forward_naive(g, w, NULL, c, tok, h0, B, T);
 }
 
@@ -702,8 +710,7 @@ void gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float
 }
 
 void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
-                               const int32_t *tok, const float *dout, float *dc,
-                               float *dh0) {
+                               const int32_t *tok, const float *dout, float *dc, float *dh0) {
     backward_naive(g, w, dw, NULL, c, tok, dout, NULL, dc, dh0);
 }
 
@@ -712,10 +719,8 @@ void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, cons
 void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B) {
     size_t H = g->cfg.hidden, L = g->cfg.layers, P = nn_packed_floats(3 * H, H);
     g->infer_B = B;
-    if (h0)
-        memcpy(g->state, h0, L * B * H * sizeof(float));
-    else
-        memset(g->state, 0, L * B * H * sizeof(float));
+    if (h0) memcpy(g->state, h0, L * B * H * sizeof(float));
+    else memset(g->state, 0, L * B * H * sizeof(float));
     if (g->cfg.vocab > 0) token_setup(g, w, c, B);
     for (size_t l = 0; l < L; l++) {
         nn_pack_weights(&g->whh_p[l], g->packed_store + 2 * l * P, w->w_hh[l], H, 3 * H, H,
@@ -750,8 +755,8 @@ const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x) {
     return infer_layers(g, w, 0, g->infer_B, NULL);
 }
 
-const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
-                                        size_t b0, size_t b1) {
+const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok, size_t b0,
+                                        size_t b1) {
     add_token_terms(g, 0, g->sx + b0 * 3 * g->cfg.hidden, tok, g->infer_B, b0, b1, 1);
     return infer_layers(g, w, b0, b1, tok);
 }
@@ -774,7 +779,8 @@ void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch)
         float *st = g->state + l * B * H;
         memcpy(scratch, st, n * H * sizeof(float));
         for (size_t i = 0; i < n; i++)
-            if ((size_t)src[i] != i) memcpy(st + i * H, scratch + (size_t)src[i] * H, H * sizeof(float));
+            if ((size_t)src[i] != i)
+                memcpy(st + i * H, scratch + (size_t)src[i] * H, H * sizeof(float));
     }
 }
 

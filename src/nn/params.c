@@ -13,25 +13,26 @@
 
 #define NN_ALIGN 16 /* floats: 64 bytes */
 
-void nn_params_init(NnParams *p) { memset(p, 0, sizeof *p); }
+void nn_params_init(NnParams *p) {
+    memset(p, 0, sizeof *p);
+}
 
-CvStatus nn_params_add(NnParams *p, const char *name, int ndim, const size_t *shape,
-                       size_t *id, CvError *err) {
+CvStatus nn_params_add(NnParams *p, const char *name, int ndim, const size_t *shape, size_t *id,
+                       CvError *err) {
     if (p->data)
         return cv_error_set(err, CV_ERR_INVALID, "nn_params_add(%s): table already allocated",
                             name);
     if (strlen(name) >= NN_PARAM_NAME_MAX)
         return cv_error_set(err, CV_ERR_INVALID, "nn_params_add: name too long: %s", name);
     if (ndim < 1 || ndim > NN_PARAM_MAX_DIMS)
-        return cv_error_set(err, CV_ERR_INVALID, "nn_params_add(%s): ndim %d not in 1..%d",
-                            name, ndim, NN_PARAM_MAX_DIMS);
+        return cv_error_set(err, CV_ERR_INVALID, "nn_params_add(%s): ndim %d not in 1..%d", name,
+                            ndim, NN_PARAM_MAX_DIMS);
     if (nn_params_find(p, name) >= 0)
         return cv_error_set(err, CV_ERR_INVALID, "nn_params_add: duplicate name %s", name);
     size_t n = 1;
     for (int d = 0; d < ndim; d++) {
         if (shape[d] == 0)
-            return cv_error_set(err, CV_ERR_INVALID, "nn_params_add(%s): dim %d is zero", name,
-                                d);
+            return cv_error_set(err, CV_ERR_INVALID, "nn_params_add(%s): dim %d is zero", name, d);
         n *= shape[d];
     }
     if (p->count == p->cap) {
@@ -101,7 +102,9 @@ long nn_params_find(const NnParams *p, const char *name) {
     return -1;
 }
 
-float *nn_params_data(const NnParams *p, size_t id) { return p->data + p->info[id].off; }
+float *nn_params_data(const NnParams *p, size_t id) {
+    return p->data + p->info[id].off;
+}
 
 float *nn_params_grad(const NnParams *p, size_t id) {
     return p->grad ? p->grad + p->info[id].off : NULL;

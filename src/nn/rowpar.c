@@ -51,10 +51,8 @@ void nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx) {
         started[k] = pthread_create(&tid[k], NULL, chunk_main, &chunk[k]) == 0;
     chunk_main(&chunk[0]);
     for (int k = 1; k < workers; k++) {
-        if (started[k])
-            pthread_join(tid[k], NULL);
-        else
-            chunk_main(&chunk[k]);
+        if (started[k]) pthread_join(tid[k], NULL);
+        else chunk_main(&chunk[k]);
     }
     nn_blas_threads_set(blas_threads);
 }

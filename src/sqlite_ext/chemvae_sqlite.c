@@ -4,7 +4,8 @@
  *
  *   sqlite3 results/chemvae.db
  *   sqlite> .load build/chemvae_sqlite
- *   sqlite> SELECT smiles FROM molecules WHERE has_substruct(smiles, 'c1ccncc1') AND qed(smiles) > 0.8;
+ *   sqlite> SELECT smiles FROM molecules WHERE has_substruct(smiles, 'c1ccncc1') AND qed(smiles) >
+ * 0.8;
  *
  * (Python: conn.enable_load_extension(True); conn.load_extension("build/chemvae_sqlite")).
  * The functions are those of src/store/sqlfunc.c, registered by store_sql_register_chem.
@@ -22,6 +23,7 @@ int sqlite3_chemvaesqlite_init(sqlite3 *db, char **errmsg, const void *api) {
     (void)api;
     int rc = store_sql_register_chem(db);
     if (rc != SQLITE_OK && errmsg)
-        *errmsg = sqlite3_mprintf("chemvae_sqlite: registering the chemistry functions failed: %s", sqlite3_errstr(rc));
+        *errmsg = sqlite3_mprintf("chemvae_sqlite: registering the chemistry functions failed: %s",
+                                  sqlite3_errstr(rc));
     return rc;
 }

@@ -68,13 +68,18 @@ static void csv_text(FILE *fp, const char *s, size_t len) {
 static void csv_value(FILE *fp, const StoreValue *v) {
     char num[40];
     switch (v->type) {
-    case STORE_NULL: break;
-    case STORE_INT: fprintf(fp, "%lld", (long long)v->i); break;
+    case STORE_NULL:
+        break;
+    case STORE_INT:
+        fprintf(fp, "%lld", (long long)v->i);
+        break;
     case STORE_REAL:
         format_real(num, sizeof num, v->d);
         fputs(num, fp);
         break;
-    case STORE_TEXT: csv_text(fp, v->s, v->len); break;
+    case STORE_TEXT:
+        csv_text(fp, v->s, v->len);
+        break;
     case STORE_BLOB:
         fputs("x'", fp);
         put_hex(fp, v);
@@ -93,15 +98,23 @@ static void csv_header(FILE *fp, size_t ncol, const char *const *names) {
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-static void put_file(void *fp, const char *s, size_t n) { fwrite(s, 1, n, fp); }
+static void put_file(void *fp, const char *s, size_t n) {
+    fwrite(s, 1, n, fp);
+}
 
-static void json_string(FILE *fp, const char *str, size_t len) { cv_json_escape(str, len, put_file, fp); }
+static void json_string(FILE *fp, const char *str, size_t len) {
+    cv_json_escape(str, len, put_file, fp);
+}
 
 static void json_value(FILE *fp, const StoreValue *v) {
     char num[40];
     switch (v->type) {
-    case STORE_NULL: fputs("null", fp); break;
-    case STORE_INT: fprintf(fp, "%lld", (long long)v->i); break;
+    case STORE_NULL:
+        fputs("null", fp);
+        break;
+    case STORE_INT:
+        fprintf(fp, "%lld", (long long)v->i);
+        break;
     case STORE_REAL:
         if (!isfinite(v->d)) {
             fputs("null", fp);
@@ -110,7 +123,9 @@ static void json_value(FILE *fp, const StoreValue *v) {
         format_real(num, sizeof num, v->d);
         fputs(num, fp);
         break;
-    case STORE_TEXT: json_string(fp, v->s, v->len); break;
+    case STORE_TEXT:
+        json_string(fp, v->s, v->len);
+        break;
     case STORE_BLOB:
         fputc('"', fp);
         put_hex(fp, v);
@@ -173,10 +188,18 @@ static char *table_text(const StoreValue *v) {
     const char *src = num;
     size_t len;
     switch (v->type) {
-    case STORE_NULL: src = "NULL"; break;
-    case STORE_INT: snprintf(num, sizeof num, "%lld", (long long)v->i); break;
-    case STORE_REAL: format_real(num, sizeof num, v->d); break;
-    case STORE_TEXT: src = v->s; break;
+    case STORE_NULL:
+        src = "NULL";
+        break;
+    case STORE_INT:
+        snprintf(num, sizeof num, "%lld", (long long)v->i);
+        break;
+    case STORE_REAL:
+        format_real(num, sizeof num, v->d);
+        break;
+    case STORE_TEXT:
+        src = v->s;
+        break;
     case STORE_BLOB: {
         char *out = malloc(2 * v->len + 4);
         if (!out) return NULL;

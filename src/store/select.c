@@ -24,15 +24,15 @@
 
 /* Pragmas that only report something, whatever their argument (a table or index name). */
 static const char *const PRAGMAS_WITH_ARG[] = {
-    "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
+    "table_info",       "table_xinfo",       "index_list",      "index_info",  "index_xinfo",
     "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
 };
 /* Pragmas that report a value when given no argument (and set it when given one). */
 static const char *const PRAGMAS_NO_ARG[] = {
-    "user_version", "application_id", "schema_version", "page_count", "page_size",
-    "freelist_count", "journal_mode", "encoding", "compile_options", "function_list",
-    "table_list", "database_list", "collation_list", "module_list", "pragma_list",
-    "data_version", "foreign_keys", "query_only",
+    "user_version",   "application_id", "schema_version", "page_count",      "page_size",
+    "freelist_count", "journal_mode",   "encoding",       "compile_options", "function_list",
+    "table_list",     "database_list",  "collation_list", "module_list",     "pragma_list",
+    "data_version",   "foreign_keys",   "query_only",
 };
 
 static int in_list(const char *name, const char *const *list, size_t n) {
@@ -41,15 +41,16 @@ static int in_list(const char *name, const char *const *list, size_t n) {
     return 0;
 }
 
-int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
-                              const char *a3, const char *a4) {
+int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2, const char *a3,
+                              const char *a4) {
     (void)a3;
     (void)a4;
     Store *s = ctx;
     switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
-    case SQLITE_RECURSIVE: return SQLITE_OK;
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
     case SQLITE_UPDATE:
         /* Reading an eponymous virtual table (pragma_table_info(...), json_each(...))
          * registers it in the in-memory schema, which SQLite reports as an update of
@@ -68,17 +69,23 @@ int store_readonly_authorizer(void *ctx, int action, const char *a1, const char 
         snprintf(s->denied, sizeof s->denied, "PRAGMA %s%s%s", a1 ? a1 : "", a2 ? " = " : "",
                  a2 ? a2 : "");
         return SQLITE_DENY;
-    default: break;
+    default:
+        break;
     }
     static const struct {
         int action;
         const char *name;
     } NAMES[] = {
-        {SQLITE_INSERT, "INSERT"},         {SQLITE_UPDATE, "UPDATE"},
-        {SQLITE_DELETE, "DELETE"},         {SQLITE_ATTACH, "ATTACH"},
-        {SQLITE_DETACH, "DETACH"},         {SQLITE_DROP_TABLE, "DROP TABLE"},
-        {SQLITE_CREATE_TABLE, "CREATE TABLE"}, {SQLITE_ALTER_TABLE, "ALTER TABLE"},
-        {SQLITE_TRANSACTION, "a transaction"}, {SQLITE_SAVEPOINT, "SAVEPOINT"},
+        {SQLITE_INSERT, "INSERT"},
+        {SQLITE_UPDATE, "UPDATE"},
+        {SQLITE_DELETE, "DELETE"},
+        {SQLITE_ATTACH, "ATTACH"},
+        {SQLITE_DETACH, "DETACH"},
+        {SQLITE_DROP_TABLE, "DROP TABLE"},
+        {SQLITE_CREATE_TABLE, "CREATE TABLE"},
+        {SQLITE_ALTER_TABLE, "ALTER TABLE"},
+        {SQLITE_TRANSACTION, "a transaction"},
+        {SQLITE_SAVEPOINT, "SAVEPOINT"},
         {SQLITE_FUNCTION, "load_extension()"},
     };
     const char *what = "a statement that changes the database";
@@ -101,8 +108,7 @@ static int only_space_or_comments(const char *p) {
             const char *end = strstr(p + 2, "*/");
             if (!end) return 1; /* an unterminated comment runs to the end */
             p = end + 2;
-        } else
-            return 0;
+        } else return 0;
     }
     return 1;
 }
@@ -115,8 +121,8 @@ static CvStatus prepare_readonly(Store *s, const char *sql, sqlite3_stmt **out, 
     int rc = sqlite3_prepare_v2(s->db, sql, -1, out, &tail);
     if (!s->read_only) sqlite3_set_authorizer(s->db, NULL, NULL);
     if (rc == SQLITE_AUTH || (rc != SQLITE_OK && s->denied[0]))
-        return cv_error_set(err, CV_ERR_INVALID, "%s: refused: %s (queries are read-only)",
-                            s->path, s->denied[0] ? s->denied : "not authorized");
+        return cv_error_set(err, CV_ERR_INVALID, "%s: refused: %s (queries are read-only)", s->path,
+                            s->denied[0] ? s->denied : "not authorized");
     if (rc != SQLITE_OK) return store_db_error(s, err, rc, "query");
     if (!*out) return cv_error_set(err, CV_ERR_INVALID, "%s: empty query", s->path);
     if (tail && !only_space_or_comments(tail))
@@ -133,11 +139,21 @@ static CvStatus prepare_readonly(Store *s, const char *sql, sqlite3_stmt **out, 
 
 static void bind_param(sqlite3_stmt *st, int i, const StoreValue *v) {
     switch (v->type) {
-    case STORE_INT: sqlite3_bind_int64(st, i, v->i); break;
-    case STORE_REAL: sqlite3_bind_double(st, i, v->d); break;
-    case STORE_TEXT: sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); break;
-    case STORE_BLOB: sqlite3_bind_blob64(st, i, v->s, v->len, SQLITE_STATIC); break;
-    case STORE_NULL: sqlite3_bind_null(st, i); break;
+    case STORE_INT:
+        sqlite3_bind_int64(st, i, v->i);
+        break;
+    case STORE_REAL:
+        sqlite3_bind_double(st, i, v->d);
+        break;
+    case STORE_TEXT:
+        sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
+        break;
+    case STORE_BLOB:
+        sqlite3_bind_blob64(st, i, v->s, v->len, SQLITE_STATIC);
+        break;
+    case STORE_NULL:
+        sqlite3_bind_null(st, i);
+        break;
     }
 }
 
@@ -163,7 +179,9 @@ static void column_value(sqlite3_stmt *st, int c, StoreValue *v) {
         v->s = sqlite3_column_blob(st, c);
         v->len = (size_t)sqlite3_column_bytes(st, c);
         break;
-    default: v->type = STORE_NULL; break;
+    default:
+        v->type = STORE_NULL;
+        break;
     }
 }
 
@@ -215,8 +233,10 @@ CvStatus store_select_each(Store *s, const char *sql, const StoreValue *params, 
         }
     }
     if (rc == SQLITE_INTERRUPT && s->query_timeout > 0) {
-        status = cv_error_set(err, CV_ERR_DB, "%s: query stopped after %g s (the time limit; "
-                              "--timeout changes it)", s->path, s->query_timeout);
+        status = cv_error_set(err, CV_ERR_DB,
+                              "%s: query stopped after %g s (the time limit; "
+                              "--timeout changes it)",
+                              s->path, s->query_timeout);
         goto fail;
     }
     if (rc != SQLITE_DONE) {
@@ -237,8 +257,7 @@ fail:
 void store_table_free(StoreTable *t) {
     if (!t) return;
     for (size_t c = 0; t->names && c < t->ncol; c++) free(t->names[c]);
-    for (size_t k = 0; t->cells && k < t->nrow * t->ncol; k++)
-        free((char *)t->cells[k].s);
+    for (size_t k = 0; t->cells && k < t->nrow * t->ncol; k++) free((char *)t->cells[k].s);
     free(t->names);
     free(t->cells);
     memset(t, 0, sizeof *t);
@@ -302,15 +321,15 @@ CvStatus store_select(Store *s, const char *sql, const StoreValue *params, size_
     memset(out, 0, sizeof *out);
     Collect cl = {out, 0};
     CvStatus status = store_select_each(s, sql, params, nparams, collect_row, &cl, err);
-    if (!status && cl.failed) status = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
+    if (!status && cl.failed)
+        status = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
     if (status) store_table_free(out);
     return status;
 }
 
 /* ---- canned reads -------------------------------------------------------------------------- */
 
-static CvStatus select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out,
-                             CvError *err) {
+static CvStatus select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err) {
     StoreValue p = {.type = STORE_INT, .i = id};
     return store_select(s, sql, &p, 1, out, err);
 }
@@ -368,8 +387,8 @@ CvStatus store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *
                         run_id, out, err);
 }
 
-CvStatus store_top_molecules(Store *s, const char *column, size_t n, int ascending,
-                             int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus store_top_molecules(Store *s, const char *column, size_t n, int ascending, int64_t run_id,
+                             StoreTable *out, CvError *err) {
     static const char *const COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
     const char *col = NULL;
     for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)

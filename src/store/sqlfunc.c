@@ -60,7 +60,9 @@ static void fn_tanimoto(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     else sqlite3_result_null(ctx);
 }
 
-static void free_query(void *q) { chem_query_free(q); }
+static void free_query(void *q) {
+    chem_query_free(q);
+}
 
 /* The parsed SMARTS is kept with sqlite3_set_auxdata, so a constant SMARTS (the usual
  * `WHERE has_substruct(smiles, '...')`) is parsed once per statement, not once per row. */
@@ -101,10 +103,10 @@ int store_sql_register_chem(sqlite3 *db) {
         {"has_substruct", 2, fn_has_substruct, 0},
     };
     for (size_t i = 0; i < sizeof FUNCS / sizeof *FUNCS; i++) {
-        int rc = sqlite3_create_function_v2(
-            db, FUNCS[i].name, FUNCS[i].nargs,
-            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, (void *)(uintptr_t)FUNCS[i].field,
-            FUNCS[i].fn, NULL, NULL, NULL);
+        int rc = sqlite3_create_function_v2(db, FUNCS[i].name, FUNCS[i].nargs,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                            (void *)(uintptr_t)FUNCS[i].field, FUNCS[i].fn, NULL,
+                                            NULL, NULL);
         if (rc != SQLITE_OK) return rc;
     }
     return SQLITE_OK;

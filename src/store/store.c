@@ -104,13 +104,15 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
 };
 
 static const char *const STMT_SQL[ST_COUNT] = {
-    [ST_RUN_BEGIN] = "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent, pid, host) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_RUN_BEGIN] =
+        "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent, pid, host) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, finished_at = CASE WHEN ?2 = 'running' "
                       "THEN NULL ELSE " NOW_SQL " END WHERE id = ?1",
     [ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
-    [ST_RUNS_RUNNING_HERE] = "SELECT id, pid FROM runs WHERE status = 'running' AND pid IS NOT NULL "
-                             "AND host = ?1",
+    [ST_RUNS_RUNNING_HERE] =
+        "SELECT id, pid FROM runs WHERE status = 'running' AND pid IS NOT NULL "
+        "AND host = ?1",
     [ST_MOL_UPSERT] = "INSERT INTO molecules(smiles, mw, logp, qed, sa, penalized_logp, first_run) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(smiles) DO UPDATE SET "
                       "mw = coalesce(mw, excluded.mw), logp = coalesce(logp, excluded.logp), "
@@ -155,15 +157,16 @@ CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what) {
                             msg);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-        return cv_error_set(err, CV_ERR_DB, "%s: %s: not a valid SQLite database (%s)", path,
-                            what, msg);
+        return cv_error_set(err, CV_ERR_DB, "%s: %s: not a valid SQLite database (%s)", path, what,
+                            msg);
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN: {
         int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
         return cv_error_set(err, CV_ERR_DB, "%s: %s: %s%s%s", path, what, msg, e ? ": " : "",
                             e ? strerror(e) : "");
     }
-    default: return cv_error_set(err, CV_ERR_DB, "%s: %s: %s", path, what, msg);
+    default:
+        return cv_error_set(err, CV_ERR_DB, "%s: %s: %s", path, what, msg);
     }
 }
 
@@ -200,24 +203,18 @@ static CvStatus stmt(Store *s, int which, sqlite3_stmt **out, CvError *err) {
 }
 
 static void bind_real(sqlite3_stmt *st, int i, double v) {
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
+    if (isnan(v)) sqlite3_bind_null(st, i);
+    else sqlite3_bind_double(st, i, v);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v) {
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
+    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, i);
 }
 
 static void bind_id(sqlite3_stmt *st, int i, int64_t v) {
-    if (v > 0)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
+    if (v > 0) sqlite3_bind_int64(st, i, v);
+    else sqlite3_bind_null(st, i);
 }
 
 /* Steps a statement that returns no row (or whose rows are ignored). */
@@ -277,8 +274,8 @@ static CvStatus check_version(Store *s, int64_t *version, CvError *err) {
     int own_tx = sqlite3_get_autocommit(s->db);
     CvStatus status = own_tx ? exec_sql(s, "BEGIN", "reading the schema version", err) : CV_OK;
     if (!status)
-        status = pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
-                            &tables, err);
+        status =
+            pragma_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &tables, err);
     if (!status) status = pragma_int(s, "PRAGMA application_id", &app, err);
     if (!status) status = pragma_int(s, "PRAGMA user_version", version, err);
     if (own_tx && !status) status = exec_sql(s, "COMMIT", "reading the schema version", err);
@@ -377,9 +374,8 @@ static CvStatus open_read_write(Store *s, CvError *err) {
     if (status) return status;
     status = cv_mkdir_parents(s->path, err);
     if (status) return status;
-    int rc = sqlite3_open_v2(s->path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, NULL);
     if (rc != SQLITE_OK) return store_db_error(s, err, rc, "opening");
     sqlite3_busy_timeout(s->db, s->busy_ms);
     int64_t version = 0;
@@ -404,8 +400,8 @@ static CvStatus open_read_write(Store *s, CvError *err) {
     if (strcmp(mode, "wal") != 0)
         return cv_error_set(err, CV_ERR_DB, "%s: cannot use WAL journaling (got '%s')", s->path,
                             mode);
-    status = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                      "setting pragmas", err);
+    status = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", "setting pragmas",
+                      err);
     if (status) return status;
     if (version < STORE_SCHEMA_VERSION && (status = migrate(s, err))) return status;
     reap_dead_runs(s);
@@ -426,7 +422,7 @@ static char *immutable_uri(const char *path) {
     size_t k = (size_t)sprintf(u, "file:");
     for (const unsigned char *p = (const unsigned char *)path; *p; p++)
         k += (size_t)(*p == '%' || *p == '?' || *p == '#' ? sprintf(u + k, "%%%02X", *p)
-                                                           : sprintf(u + k, "%c", *p));
+                                                          : sprintf(u + k, "%c", *p));
     sprintf(u + k, "?immutable=1");
     return u;
 }
@@ -452,8 +448,9 @@ static CvStatus open_read_only(Store *s, CvError *err) {
         sqlite3_close(s->db);
         s->db = NULL;
         char *uri = immutable_uri(s->path);
-        rc = uri ? sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-                                                SQLITE_OPEN_EXRESCODE, NULL)
+        rc = uri ? sqlite3_open_v2(uri, &s->db,
+                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE,
+                                   NULL)
                  : SQLITE_NOMEM;
         free(uri);
         status = rc == SQLITE_OK ? check_version(s, &version, err) : CV_ERR_DB;
@@ -515,18 +512,26 @@ void store_set_query_timeout(Store *s, double seconds) {
     s->query_timeout = seconds > 0 ? seconds : 0;
 }
 
-const char *store_path(const Store *s) { return s->path; }
+const char *store_path(const Store *s) {
+    return s->path;
+}
 
-int store_is_immutable(const Store *s) { return s->immutable; }
+int store_is_immutable(const Store *s) {
+    return s->immutable;
+}
 
 /* ---- runs ------------------------------------------------------------------------------ */
 
 const char *store_run_status_name(StoreRunStatus status) {
     switch (status) {
-    case STORE_RUN_RUNNING: return "running";
-    case STORE_RUN_OK: return "ok";
-    case STORE_RUN_FAILED: return "failed";
-    case STORE_RUN_INTERRUPTED: return "interrupted";
+    case STORE_RUN_RUNNING:
+        return "running";
+    case STORE_RUN_OK:
+        return "ok";
+    case STORE_RUN_FAILED:
+        return "failed";
+    case STORE_RUN_INTERRUPTED:
+        return "interrupted";
     }
     return "failed";
 }
@@ -543,10 +548,8 @@ CvStatus store_run_begin(Store *s, const char *kind, const char *config_json,
     bind_text(st, 2, config_json);
     bind_text(st, 3, model_path);
     bind_text(st, 4, model_hash);
-    if (seed >= 0)
-        sqlite3_bind_int64(st, 5, seed);
-    else
-        sqlite3_bind_null(st, 5);
+    if (seed >= 0) sqlite3_bind_int64(st, 5, seed);
+    else sqlite3_bind_null(st, 5);
     bind_id(st, 6, parent_run);
     char host[256];
     sqlite3_bind_int64(st, 7, (sqlite3_int64)getpid());
@@ -689,13 +692,13 @@ CvStatus store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *m
     return write_batch(s, &b, molecule_row, mols, n, ids, err);
 }
 
-static CvStatus check_generation(const Store *s, const StoreGeneration *g, size_t i,
-                                 CvError *err) {
+static CvStatus check_generation(const Store *s, const StoreGeneration *g, size_t i, CvError *err) {
     const char *bad = NULL;
     if (!g->method || !*g->method) bad = "has no method";
     else if (!g->raw_smiles) bad = "has no raw_smiles";
     else if (g->valid != 0 && g->valid != 1) bad = "has valid not 0/1";
-    else if (!g->valid && (g->molecule || g->molecule_id > 0)) bad = "is invalid but names a molecule";
+    else if (!g->valid && (g->molecule || g->molecule_id > 0))
+        bad = "is invalid but names a molecule";
     else if (g->molecule && (!g->molecule->smiles || !*g->molecule->smiles))
         bad = "has a molecule without SMILES";
     else if (g->z_dim > 0 && !g->z) bad = "has z_dim > 0 but no z";
@@ -790,8 +793,8 @@ static int eval_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows
 CvStatus store_insert_eval_metric(Store *s, int64_t run_id, const char *name, double value,
                                   CvError *err) {
     if (!name || !*name)
-        return cv_error_set(err, CV_ERR_INVALID, "%s: eval metric of run %lld has no name",
-                            s->path, (long long)run_id);
+        return cv_error_set(err, CV_ERR_INVALID, "%s: eval metric of run %lld has no name", s->path,
+                            (long long)run_id);
     char what[64];
     snprintf(what, sizeof what, "storing an eval metric of run %lld", (long long)run_id);
     EvalRow row = {name, value};

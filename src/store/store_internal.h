@@ -40,8 +40,8 @@ CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what);
 
 /* The read-only authorizer: allows SELECT, reads, functions, recursive CTEs and a list
  * of introspection pragmas; refuses everything else and records it in s->denied. */
-int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
-                              const char *a3, const char *a4);
+int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2, const char *a3,
+                              const char *a4);
 
 /* Registers the chemistry SQL functions (src/store/sqlfunc.c) on s->db. */
 CvStatus store_register_chem_functions(Store *s, CvError *err);

@@ -47,10 +47,11 @@ int main(int argc, char **argv) {
             double rate = (double)n / (cv_now() - t0);
             if (rate > best[mode]) best[mode] = rate;
         }
-    printf("constrained greedy decoding, %s, %zu prior samples, best of %d rounds: none %.1f mol/s (%.1f tokens/mol), "
+    printf("constrained greedy decoding, %s, %zu prior samples, best of %d rounds: none %.1f mol/s "
+           "(%.1f tokens/mol), "
            "valence %.1f mol/s (%.1f tokens/mol), ratio %.3f (target >= 0.9)\n",
-           path, n, rounds, best[0], (double)tokens[0] / (double)n, best[1], (double)tokens[1] / (double)n,
-           best[1] / best[0]);
+           path, n, rounds, best[0], (double)tokens[0] / (double)n, best[1],
+           (double)tokens[1] / (double)n, best[1] / best[0]);
     free(z), free(ids), free(len);
     smiles_grammar_free(&g);
     ckpt_meta_free(&meta);

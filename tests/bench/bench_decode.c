@@ -40,7 +40,8 @@ int main(int argc, char **argv) {
     long tokens = 0;
     for (size_t b = 0; b < B; b++) tokens += len[b];
     /* with strings and RDKit: a vocabulary of V tokens (specials + atoms, padded) */
-    static const char *const atoms[] = {"C", "c", "N", "n", "O", "o", "S", "F", "Cl", "Br", "(", ")", "=", "1", "2", "#"};
+    static const char *const atoms[] = {"C",  "c",  "N", "n", "O", "o", "S", "F",
+                                        "Cl", "Br", "(", ")", "=", "1", "2", "#"};
     CvVocab vocab;
     if (vocab_init(&vocab, &err)) return 1;
     for (int k = (int)vocab.n; k < V; k++) {
@@ -54,7 +55,8 @@ int main(int argc, char **argv) {
     double t1 = cv_now();
     if (latent_decode(&vae, &vocab, z, B, NULL, NULL, mols, &err)) return 1;
     double dt2 = cv_now() - t1;
-    printf("chemvae_decode preset=%s mol_per_s=%.2f batch=%zu T=%d H=%d tokens_per_mol=%.1f with_rdkit_mol_per_s=%.2f\n",
+    printf("chemvae_decode preset=%s mol_per_s=%.2f batch=%zu T=%d H=%d tokens_per_mol=%.1f "
+           "with_rdkit_mol_per_s=%.2f\n",
            preset, (double)B * reps / dt, B, T, cfg.H, (double)tokens / (double)B, (double)B / dt2);
     latent_mols_free(mols, B);
     free(mols);

@@ -7,10 +7,9 @@
  * (--tokens D V: the decoder's [c ; onehot] input, In = D + V). FLOPs counted are the
  * multiply-adds actually performed by the products (2 per MAC) of each mode; element-wise
  * work is not counted, so token mode (whose layer-0 projection is a gather) does less
- * counted work for the same 231 inputs. The sgemm reference is one (B·T)×3H×H product (the shape of the
- * GRU's batched input projection) and one B×3H×H product (the per-step recurrent shape),
- * timed between the GRU repetitions.
- * Prints key=value lines that tests/bench/gru.sh reads. */
+ * counted work for the same 231 inputs. The sgemm reference is one (B·T)×3H×H product (the shape of
+ * the GRU's batched input projection) and one B×3H×H product (the per-step recurrent shape), timed
+ * between the GRU repetitions. Prints key=value lines that tests/bench/gru.sh reads. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +62,10 @@ int main(int argc, char **argv) {
             V = strtoul(argv[++i], NULL, 10);
             In = D + V;
         } else {
-            fprintf(stderr, "usage: %s [--B n] [--T n] [--H n] [--layers n] [--input n] "
-                            "[--tokens D V] [--reps n]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--B n] [--T n] [--H n] [--layers n] [--input n] "
+                    "[--tokens D V] [--reps n]\n",
+                    argv[0]);
             return 2;
         }
     }

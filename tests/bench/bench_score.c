@@ -67,7 +67,8 @@ int main(int argc, char **argv) {
         if (best < 0 || dt < best) best = dt;
     }
     printf("chemvae %zu molecules (%zu valid), best of %d passes %.3f s CPU: %.1f mol/s "
-           "(checksum %.6f)\n", n, valid, repeats, best, (double)n / best, checksum);
+           "(checksum %.6f)\n",
+           n, valid, repeats, best, (double)n / best, checksum);
     for (size_t i = 0; i < n; i++) free(smiles[i]);
     free(smiles);
     return 0;

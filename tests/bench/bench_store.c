@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
     size_t maxb = 4096;
     StoreGeneration *g = calloc(maxb, sizeof *g);
     StoreMolecule *m = calloc(maxb, sizeof *m);
-    char (*smi)[40] = calloc(maxb, sizeof *smi);
+    char(*smi)[40] = calloc(maxb, sizeof *smi);
     float *z = calloc(maxb * ZDIM, sizeof *z);
     if (!g || !m || !smi || !z) return 1;
 
@@ -51,10 +51,14 @@ int main(int argc, char **argv) {
                 snprintf(smi[i], sizeof smi[i], "C%zuCO", id % 50000);
                 for (size_t j = 0; j < ZDIM; j++) z[i * ZDIM + j] = (float)(id + j);
                 m[i] = (StoreMolecule){smi[i], 100.0, 1.0, 0.5, 2.0, -1.0};
-                g[i] = (StoreGeneration){.method = "sample", .step = (int64_t)id,
-                                         .source = "prior", .raw_smiles = smi[i],
-                                         .valid = valid, .molecule = valid ? &m[i] : NULL,
-                                         .z = &z[i * ZDIM], .z_dim = ZDIM,
+                g[i] = (StoreGeneration){.method = "sample",
+                                         .step = (int64_t)id,
+                                         .source = "prior",
+                                         .raw_smiles = smi[i],
+                                         .valid = valid,
+                                         .molecule = valid ? &m[i] : NULL,
+                                         .z = &z[i * ZDIM],
+                                         .z_dim = ZDIM,
                                          .predicted = "{\"qed\":0.5,\"sa\":2.1,\"logp\":1.2}",
                                          .similarity = 0.5};
             }
@@ -71,8 +75,8 @@ int main(int argc, char **argv) {
         store_table_free(&t);
         if (store_top_molecules(s, "qed", 20, 0, 0, &t, &err)) die(&err);
     }
-    printf("top --by qed -n 20 over %s molecules: %.2f ms\n",
-           t.nrow ? "the stored" : "no", (cv_now() - t0) * 100.0);
+    printf("top --by qed -n 20 over %s molecules: %.2f ms\n", t.nrow ? "the stored" : "no",
+           (cv_now() - t0) * 100.0);
     store_table_free(&t);
     store_close(s);
     char cmd[96];

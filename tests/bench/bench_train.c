@@ -73,7 +73,8 @@ int main(int argc, char **argv) {
         len[b] = 20 + (int)cv_rng_below(&rng, (uint64_t)(T - 20)); /* like vae_torch.py */
         if (len[b] > maxlen) maxlen = len[b];
         for (int t = 0; t < T; t++)
-            ids[b * T + t] = t < len[b] - 1 ? 4 + (int)cv_rng_below(&rng, (uint64_t)(V - 4)) : (t == len[b] - 1 ? 2 : 0);
+            ids[b * T + t] = t < len[b] - 1 ? 4 + (int)cv_rng_below(&rng, (uint64_t)(V - 4))
+                                            : (t == len[b] - 1 ? 2 : 0);
     }
     maxlen = T; /* vae_torch.py runs every position: compare equal work */
     for (size_t b = 0; b < B; b++) len[b] = len[b] < T ? len[b] : T;
@@ -98,7 +99,8 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     printf("chemvae_train preset=%s mol_per_s=%.2f step_s=%.3f gflops=%.1f sgemm_gflops=%.1f "
            "share_of_sgemm=%.2f peak_rss_mb=%.0f params=%zu loss=%.4f\n",
-           preset, mol_s, dt / steps, gflop, peak, gflop / peak, ru.ru_maxrss / 1024.0, vae.params.total, l.loss);
+           preset, mol_s, dt / steps, gflop, peak, gflop / peak, ru.ru_maxrss / 1024.0,
+           vae.params.total, l.loss);
     vae_free(&vae);
     free(ids);
     free(len);

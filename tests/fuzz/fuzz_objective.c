@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (!any) abort();
         /* round trip through the normalized text (it may be cut at LATENT_OBJECTIVE_TEXT) */
-        if (strlen(o.text) + 1 < LATENT_OBJECTIVE_TEXT && latent_objective_parse(o.text, &back, &err) == CV_OK) {
+        if (strlen(o.text) + 1 < LATENT_OBJECTIVE_TEXT &&
+            latent_objective_parse(o.text, &back, &err) == CV_OK) {
             for (int p = 0; p < LATENT_NPROPS; p++)
                 if (fabs(back.w[p] - o.w[p]) > 1e-5 * fabs(o.w[p]) + 1e-300) abort();
         }

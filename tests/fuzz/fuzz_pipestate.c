@@ -30,8 +30,10 @@ static int same(const PipeState *a, const PipeState *b) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CvError err;
     if (!g_ready) {
-        if (pipefile_parse(&g_pf, "fuzz.pipe", "stage one score\n  out a.csv b.csv\n"
-                                              "stage two train\n  out m.cvae\n", NULL, 0, &err))
+        if (pipefile_parse(&g_pf, "fuzz.pipe",
+                           "stage one score\n  out a.csv b.csv\n"
+                           "stage two train\n  out m.cvae\n",
+                           NULL, 0, &err))
             abort();
         g_ready = 1;
     }
@@ -45,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     if (pipestate_parse(&s, &g_pf, text, &err) == CV_OK) {
         for (size_t i = 0; i < g_pf.nstages; i++)
-            if ((unsigned)s.rec[i].status > PIPE_PREBUILT || (s.rec[i].key[0] && strlen(s.rec[i].key) != 16))
+            if ((unsigned)s.rec[i].status > PIPE_PREBUILT ||
+                (s.rec[i].key[0] && strlen(s.rec[i].key) != 16))
                 abort();
         /* save → parse gives the same records (written where fuzz_tmpfile puts its file) */
         const char *path = fuzz_tmp_write("pipestate", (const uint8_t *)"", 0);
@@ -53,8 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             snprintf(s.file, sizeof s.file, "%s", path);
             char *saved = NULL;
             size_t n;
-            if (pipestate_save(&s, &g_pf, 7, &err) == CV_OK && cv_read_file(path, &saved, &n, &err) == CV_OK) {
-                if (pipestate_parse(&back, &g_pf, saved, &err) != CV_OK || !same(&s, &back)) abort();
+            if (pipestate_save(&s, &g_pf, 7, &err) == CV_OK &&
+                cv_read_file(path, &saved, &n, &err) == CV_OK) {
+                if (pipestate_parse(&back, &g_pf, saved, &err) != CV_OK || !same(&s, &back))
+                    abort();
             }
             free(saved);
         }

@@ -63,10 +63,21 @@ static void setup(void) {
                           {"c1ccccc1O", 94.113, 1.3922, 0.5147, 1.18, NAN}};
     float z[3] = {0.5f, -1.0f, 2.0f};
     StoreGeneration g[3] = {
-        {.method = "sample", .raw_smiles = "OCC", .valid = 1, .molecule = &m[0], .z = z,
-         .z_dim = 3, .predicted = "{\"qed\":0.4}", .similarity = NAN},
-        {.method = "optimize", .step = 4, .source = "CCO", .raw_smiles = "Oc1ccccc1", .valid = 1,
-         .molecule = &m[1], .similarity = 0.3},
+        {.method = "sample",
+         .raw_smiles = "OCC",
+         .valid = 1,
+         .molecule = &m[0],
+         .z = z,
+         .z_dim = 3,
+         .predicted = "{\"qed\":0.4}",
+         .similarity = NAN},
+        {.method = "optimize",
+         .step = 4,
+         .source = "CCO",
+         .raw_smiles = "Oc1ccccc1",
+         .valid = 1,
+         .molecule = &m[1],
+         .similarity = 0.3},
         {.method = "sample", .step = 1, .raw_smiles = "C(C", .valid = 0, .similarity = NAN},
     };
     StoreTrainingMetric tm = {0, 1, "train", 1.5, 1.0, 0.5, 0.1, 0.0, 1e-3, 0.5, NULL};
@@ -77,8 +88,7 @@ static void setup(void) {
         store_insert_eval_metric(s, run, "validity", 0.66, NULL))
         abort();
     store_close(s);
-    if (cv_hash_file(g_db, g_hash, NULL) || store_open(g_db, STORE_READ_ONLY, &g_ro, NULL))
-        abort();
+    if (cv_hash_file(g_db, g_hash, NULL) || store_open(g_db, STORE_READ_ONLY, &g_ro, NULL)) abort();
     sqlite3_limit(g_ro->db, SQLITE_LIMIT_LENGTH, 100000);
     g_null = fopen("/dev/null", "w");
     if (!g_null) abort();

@@ -25,7 +25,8 @@ static const SmilesGrammar *grammar(void) {
         CvVocab v;
         CvError err = {0};
         if (vocab_load(&v, "vocab/zinc.vocab", &err) != CV_OK) abort();
-        if (smiles_grammar_init(&g_grammar, (const char *const *)v.tokens, (int)v.n, &err) != CV_OK) abort();
+        if (smiles_grammar_init(&g_grammar, (const char *const *)v.tokens, (int)v.n, &err) != CV_OK)
+            abort();
         vocab_free(&v);
         g_ready = 1;
     }

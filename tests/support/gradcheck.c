@@ -59,7 +59,8 @@ double gradcheck(GcForwardFn fwd, void *ctx, float *y, size_t ny, const float *r
             }
         }
         if (opt && opt->verbose)
-            fprintf(stderr, "gradcheck %-12s n=%-5zu max rel err %.2e (at %zu: analytic %.6g fd %.6g)\n",
+            fprintf(stderr,
+                    "gradcheck %-12s n=%-5zu max rel err %.2e (at %zu: analytic %.6g fd %.6g)\n",
                     in->name, in->n, worst_in, worst_i, in->n ? in->g[worst_i] : 0.0, worst_fd);
         if (!(worst_in <= worst)) worst = worst_in;
     }

@@ -26,7 +26,8 @@ int main(int argc, char **argv) {
     long size = ftell(fp);
     fseek(fp, 0, SEEK_SET);
     unsigned char *data = malloc((size_t)size), *idat = malloc((size_t)size);
-    if (!data || !idat || fread(data, 1, (size_t)size, fp) != (size_t)size) return die("cannot read the file");
+    if (!data || !idat || fread(data, 1, (size_t)size, fp) != (size_t)size)
+        return die("cannot read the file");
     fclose(fp);
     if (size < 8 || memcmp(data, "\x89PNG\r\n\x1a\n", 8)) return die("not a PNG");
     uint32_t w = 0, h = 0, bpp = 0;
@@ -37,7 +38,8 @@ int main(int argc, char **argv) {
         if (pos + 12 + (long)n > size) return die("truncated chunk");
         if (!memcmp(kind, "IHDR", 4)) {
             w = be32(body), h = be32(body + 4);
-            if (body[8] != 8 || (body[9] != 2 && body[9] != 6) || body[12]) return die("not 8-bit RGB(A) non-interlaced");
+            if (body[8] != 8 || (body[9] != 2 && body[9] != 6) || body[12])
+                return die("not 8-bit RGB(A) non-interlaced");
             bpp = body[9] == 2 ? 3 : 4;
         } else if (!memcmp(kind, "IDAT", 4)) {
             memcpy(idat + nidat, body, n);
@@ -51,7 +53,8 @@ int main(int argc, char **argv) {
     unsigned char *raw = malloc(rawlen), *prev = calloc(stride, 1);
     uint8_t *seen = calloc(1u << 21, 1);
     if (!raw || !prev || !seen) return die("out of memory");
-    if (uncompress(raw, &rawlen, idat, (uLong)nidat) != Z_OK || rawlen != (stride + 1) * h) return die("bad image data");
+    if (uncompress(raw, &rawlen, idat, (uLong)nidat) != Z_OK || rawlen != (stride + 1) * h)
+        return die("bad image data");
     size_t colours = 0, nonbg = 0;
     for (uint32_t y = 0; y < h; y++) {
         unsigned char f = raw[y * (stride + 1)], *line = raw + y * (stride + 1) + 1;

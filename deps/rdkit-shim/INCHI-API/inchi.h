@@ -6,14 +6,13 @@
 namespace RDKit {
 class ROMol;
 struct ExtraInchiReturnValues {
-  int returnCode;
-  std::string messagePtr;
-  std::string logPtr;
-  std::string auxInfoPtr;
+    int returnCode;
+    std::string messagePtr;
+    std::string logPtr;
+    std::string auxInfoPtr;
 };
-std::string MolToInchi(const ROMol &mol, ExtraInchiReturnValues &rv,
-                       const char *options = nullptr);
-std::string MolBlockToInchi(const std::string &mol, ExtraInchiReturnValues &rv,
-                            bool fixedHs = true, const char *options = nullptr);
+std::string MolToInchi(const ROMol &mol, ExtraInchiReturnValues &rv, const char *options = nullptr);
+std::string MolBlockToInchi(const std::string &mol, ExtraInchiReturnValues &rv, bool fixedHs = true,
+                            const char *options = nullptr);
 std::string InchiToInchiKey(const std::string &inchi);
-}  // namespace RDKit
+} // namespace RDKit
