@@ -278,7 +278,8 @@ FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cpp')
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_FILES)
+	@deps/install-packages.sh clang-format
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "ok   $(words $(FORMAT_FILES)) files formatted (.clang-format)"
 
 # ---- install ----------------------------------------------------------------------------
 PREFIX  ?= /usr/local
