@@ -11,8 +11,9 @@
 #   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS (or FUZZ_RUNS
 #                   executions) each; FUZZ_TARGETS="checkpoint vocab" picks targets
 #   make format / format-check
-#   make install    PREFIX (default /usr/local) and DESTDIR: the program, the static
-#                   libraries, the headers, chemvae.pc, the shipped model and vocabulary
+#   make install    PREFIX (default /usr/local) and DESTDIR: the program, libchemvae.so
+#                   and the static libraries, the headers, chemvae.pc, the SQLite
+#                   extension, the shipped model and vocabulary
 #
 # Sources are found by wildcard: a new src/<stage>/*.c joins the library, a new
 # src/cli/*.c joins the program, a new tests/test_*.c becomes a test binary.
@@ -97,7 +98,7 @@ CFFI_LIB   := $(DEPS_BUILD)/librdkitcffi.a
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BIN) $(LIB) $(SQLITE_EXT)
+all: $(BIN) $(LIB) $(SHLIB) $(SQLITE_EXT)
 
 # ---- third-party pieces, built at build time from Debian packages ---------------------
 # `make deps` is the only step that changes the system (both scripts are no-ops when
@@ -191,6 +192,11 @@ $(PICOBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contract=fast
 $(PICOBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
 $(PICOBJ)/src/core/version.o: $(BUILD)/gen/git_commit.h
 $(PICOBJ)/src/core/version.o: CFLAGS += -I$(BUILD)/gen
+# libchemvae.so: the same objects, soname libchemvae.so.0, exports per src/libchemvae.map
+SHLIB = $(BUILD)/libchemvae.so
+$(SHLIB): $(PIC_OBJ) $(CFFI_LIB) src/libchemvae.map
+	$(CXX) -shared $(SAN) -Wl,-z,relro -Wl,-z,now -Wl,-soname,libchemvae.so.0 \
+	  -Wl,--version-script=src/libchemvae.map -o $@ $(PIC_OBJ) $(LDLIBS)
 # only the entry point is exported; RDKit's C FFI and chemvae stay inside
 $(SQLITE_EXT): $(PICOBJ)/src/sqlite_ext/chemvae_sqlite.o $(PIC_OBJ) $(CFFI_LIB) src/sqlite_ext/exports.map
 	$(CXX) -shared $(SAN) -Wl,-z,relro -Wl,-z,now -Wl,--version-script=src/sqlite_ext/exports.map \
@@ -286,11 +292,14 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)
 PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
-install: $(BIN) $(LIB) $(CFFI_LIB) $(SQLITE_EXT)
+install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
 	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/chemvae
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.so.$(VERSION)
+	ln -sf libchemvae.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libchemvae.so.0
+	ln -sf libchemvae.so.0 $(DESTDIR)$(PREFIX)/lib/libchemvae.so
 	install -m 644 $(CFFI_LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae_rdkit.a
 	install -m 644 $(SQLITE_EXT) $(DESTDIR)$(PREFIX)/lib/chemvae_sqlite.so
 	install -m 644 include/chemvae/*.h $(DESTDIR)$(PREFIX)/include/chemvae/

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make install` into a temporary prefix, then what a user of the installed tree does:
 #   - a C program compiled with `pkg-config --cflags --libs chemvae` against the installed
-#     headers and libraries scores a molecule exactly as `chemvae score` does;
+#     headers and the shared libchemvae.so.0 scores a molecule exactly as `chemvae score`
+#     does, and samples molecules from the installed model;
 #   - outside the checkout (cd into an empty directory), the installed `chemvae sample`
 #     finds the installed model, and `chemvae --version` matches the headers' version;
 #   - the sqlite3 shell and Python's sqlite3 load the installed chemvae_sqlite.so, and its
@@ -25,24 +26,58 @@ echo "ok   pkg-config finds chemvae $(pkg-config --modversion chemvae)"
 cat > "$tmp/example.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
+#include <chemvae/checkpoint.h>
 #include <chemvae/chem.h>
+#include <chemvae/latent.h>
 #include <chemvae/version.h>
+/* example SMILES [MODEL]: scores SMILES; with MODEL, decodes 16 prior samples greedily
+ * and prints how many are molecules */
 int main(int argc, char **argv) {
     ChemScores s;
     char *canon = NULL;
     if (argc < 2 || !chem_score_smiles(argv[1], &s, &canon)) return 1;
     printf("%s %s %.6f %.6f\n", CHEMVAE_VERSION_STRING, canon, s.logp, s.qed);
     free(canon);
-    return 0;
+    if (argc < 3) return 0;
+    Vae vae;
+    CkptMeta meta;
+    CvVocab vocab;
+    CvError err = {0};
+    if (ckpt_load(argv[2], &vae, &meta, 16, 0, NULL, &err) ||
+        vocab_from_tokens(&vocab, (const char *const *)meta.vocab, (size_t)meta.n_vocab, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    size_t Z = (size_t)vae.cfg.Z;
+    float *z = malloc(16 * Z * sizeof *z);
+    LatentMol mols[16];
+    CvRng rng;
+    cv_rng_init(&rng, 7);
+    for (size_t i = 0; i < 16 * Z; i++) z[i] = cv_rng_normal(&rng);
+    if (latent_decode(&vae, &vocab, z, 16, NULL, NULL, mols, &err)) return 1;
+    int valid = 0;
+    for (int i = 0; i < 16; i++) valid += mols[i].valid;
+    printf("sampled 16, %d molecules\n", valid);
+    latent_mols_free(mols, 16);
+    free(z);
+    vocab_free(&vocab);
+    ckpt_meta_free(&meta);
+    vae_free(&vae);
+    return valid > 0 ? 0 : 1;
 }
 C
 # shellcheck disable=SC2046
 gcc -std=c11 -o "$tmp/example" "$tmp/example.c" $(pkg-config --cflags --libs chemvae) || fail "the example does not build"
-got=$("$tmp/example" 'OC(=O)c1ccccc1O') || fail "the example cannot score salicylic acid"
+export LD_LIBRARY_PATH=$tmp/prefix/lib
+ldd "$tmp/example" | grep -q "libchemvae.so.0 => $tmp/prefix/lib/" || fail "the example is not linked to the installed libchemvae.so.0"
+got=$("$tmp/example" 'OC(=O)c1ccccc1O' | head -1) || fail "the example cannot score salicylic acid"
 want=$("$build/chemvae" score 'OC(=O)c1ccccc1O' | awk -F, 'NR == 2 { printf "%s %.6f %.6f", $3, $5, $6 }')
 [ "$got" = "$(sed -n 's/^#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h) $want" ] ||
   fail "installed library: '$got', chemvae score: '$want'"
 echo "ok   a program built with pkg-config scores like chemvae score: $got"
+sampled=$("$tmp/example" 'C' "$tmp/prefix/share/chemvae/models/zinc24k-small.cvae" | tail -1) ||
+  fail "the example cannot sample from the installed model"
+echo "ok   the same program, on the shared library, samples from the installed model: $sampled"
 
 mkdir "$tmp/elsewhere"
 (cd "$tmp/elsewhere" && "$tmp/prefix/bin/chemvae" sample -n 10 --no-db > samples.csv 2> sample.err) ||
