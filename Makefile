@@ -294,7 +294,8 @@ VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' inc
 PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
 install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
-	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab
+	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/chemvae
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.a
 	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.so.$(VERSION)
@@ -305,6 +306,7 @@ install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -m 644 include/chemvae/*.h $(DESTDIR)$(PREFIX)/include/chemvae/
 	install -m 644 results/models/zinc24k-small.cvae $(DESTDIR)$(PREFIX)/share/chemvae/models/
 	install -m 644 vocab/*.vocab $(DESTDIR)$(PREFIX)/share/chemvae/vocab/
+	install -m 644 src/chemvae.1 $(DESTDIR)$(PREFIX)/share/man/man1/chemvae.1
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(PC_LIBS)|' \
 	  src/chemvae.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/chemvae.pc
 

@@ -87,6 +87,10 @@ echo "ok   installed chemvae sample -n 10 runs outside the checkout"
 (cd "$tmp/elsewhere" && "$tmp/prefix/bin/chemvae" --version) | grep -q "^chemvae $(pkg-config --modversion chemvae) " ||
   fail "installed chemvae --version"
 echo "ok   installed chemvae --version"
+for c in $("$tmp/prefix/bin/chemvae" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+  grep -q "^\.B $c\$" "$tmp/prefix/share/man/man1/chemvae.1" || fail "the man page does not describe '$c'"
+done
+echo "ok   the installed man page describes every command of chemvae --help"
 
 (cd "$tmp/elsewhere" && "$tmp/prefix/bin/chemvae" sample -n 20 --seed 4 --db results.db > /dev/null 2>&1) ||
   fail "installed chemvae sample --db"
