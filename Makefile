@@ -295,7 +295,7 @@ PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -ls
 install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
 	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab \
-	  $(DESTDIR)$(PREFIX)/share/man/man1
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/chemvae
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/chemvae
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.a
 	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libchemvae.so.$(VERSION)
@@ -307,6 +307,7 @@ install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -m 644 results/models/zinc24k-small.cvae $(DESTDIR)$(PREFIX)/share/chemvae/models/
 	install -m 644 vocab/*.vocab $(DESTDIR)$(PREFIX)/share/chemvae/vocab/
 	install -m 644 src/chemvae.1 $(DESTDIR)$(PREFIX)/share/man/man1/chemvae.1
+	install -m 644 src/python/chemvae/__init__.py $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/chemvae/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(PC_LIBS)|' \
 	  src/chemvae.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/chemvae.pc
 

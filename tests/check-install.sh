@@ -114,3 +114,23 @@ PY
 ) || fail "Python's sqlite3 cannot load chemvae_sqlite.so"
 [ "$got" = "$want" ] || fail "Python sqlite3 with chemvae_sqlite.so differs from chemvae query: $(diff <(echo "$got") <(echo "$want") | head -3)"
 echo "ok   Python's sqlite3 loads chemvae_sqlite.so: same values"
+
+# the Python package: chemvae.score like chemvae score (6 decimals), chemvae.connect
+smiles=$(cut -f1 tests/fixtures/zinc500.tsv | sed -n '2,41p'; printf '%s\n' 'C1CC' 'c1ccccc1O' 'not a smiles')
+want=$(printf '%s\n' "$smiles" | "$build/chemvae" score | tail -n +2)
+got=$(printf '%s\n' "$smiles" | PYTHONPATH=$tmp/prefix/lib/python3/dist-packages /usr/bin/python3 -c '
+import sys, chemvae
+for line in sys.stdin:
+    s = chemvae.score(line.rstrip("\n"))
+    cols = [s["smiles"], "1" if s["valid"] else "0", s["canonical"] or ""]
+    cols += ["%.6f" % s[k] if s["valid"] else "" for k in ("mw", "logp", "qed", "sa", "penalized_logp")]
+    print(",".join(cols))
+') || fail "import chemvae from the installed tree"
+[ "$got" = "$want" ] || fail "chemvae.score differs from chemvae score: $(diff <(echo "$got") <(echo "$want") | head -3)"
+n=$(PYTHONPATH=$tmp/prefix/lib/python3/dist-packages /usr/bin/python3 -c '
+import sys, chemvae
+con = chemvae.connect(sys.argv[1])
+print(con.execute("SELECT count(*) FROM molecules WHERE mol_valid(smiles) AND tanimoto(smiles, smiles) = 1").fetchone()[0])
+' "$tmp/elsewhere/results.db") || fail "chemvae.connect"
+[ "$n" -ge 5 ] || fail "chemvae.connect: $n molecules"
+echo "ok   import chemvae: score() gives chemvae score's values for $(wc -l <<<"$got") inputs, connect() has the SQL functions"

@@ -27,7 +27,7 @@ static void test_install(void **state) {
     if (rc != 0) fprintf(stderr, "%s", out);
     assert_int_equal(rc, 0);
     assert_int_equal(runcmd_count(out, "FAIL"), 0);
-    assert_int_equal(runcmd_count(out, "ok   "), 8);
+    assert_int_equal(runcmd_count(out, "ok   "), 9);
     free(out);
 }
 
