@@ -13,6 +13,7 @@
 #   store       core chem            the SQLite results store
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
+#   python      -                    the Python package (ctypes over libchemvae.so.0; no C)
 #
 # Prints each violation (file, header, modules) and exits 1 if there is one. Run by
 # `make test`.
@@ -22,7 +23,7 @@ declare -A ALLOWED=(
   [core]="core" [chem]="core chem" [data]="core chem data" [nn]="core nn"
   [model]="core chem data nn model" [latent]="core chem data nn model latent"
   [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
-  [cli]="core chem data nn model latent store cli"
+  [cli]="core chem data nn model latent store cli" [python]="python"
 )
 module_of_header() {
   case $1 in
