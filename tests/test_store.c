@@ -948,6 +948,15 @@ static void test_json_builder(void **state) {
     cv_json_begin_object(&j);
     cv_json_end_object(&j);
     assert_string_equal(cv_json_text(&j, NULL), "{}");
+    cv_json_reset(&j); /* members of a written object appended to another */
+    cv_json_begin_object(&j);
+    cv_json_kv_int(&j, "a", 1);
+    cv_json_raw_members(&j, "{}");
+    cv_json_raw_members(&j, "{\"b\": [2], \"c\": {\"d\": null}}");
+    cv_json_kv_bool(&j, "e", 0);
+    cv_json_end_object(&j);
+    assert_string_equal(cv_json_text(&j, NULL),
+                        "{\"a\": 1, \"b\": [2], \"c\": {\"d\": null}, \"e\": false}");
     cv_json_free(&j);
     store_close(db);
     tmp_db_remove(&t);

@@ -49,6 +49,9 @@ void cv_json_bool(CvJson *j, int v);
 void cv_json_null(CvJson *j);
 /* A value that is already JSON text (e.g. a stored config), inserted as it is. */
 void cv_json_raw(CvJson *j, const char *json);
+/* The members of `object`, the text of a JSON object written by this writer ("{}" or
+ * "{"k": v, ...}"), appended to the object being written, as if written one by one. */
+void cv_json_raw_members(CvJson *j, const char *object);
 
 /* key + value in one call. */
 void cv_json_kv_string(CvJson *j, const char *key, const char *s);

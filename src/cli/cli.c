@@ -77,33 +77,18 @@ int cli_parse_temperature(const char *cmd, const char *opt, const char *s, doubl
 CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
                        const char *model_hash, int64_t seed, int64_t parent, Store **db,
                        int64_t *run_id, CvError *err) {
-    /* every run's config also names the chemvae that made it: the command's object with
-     * "chemvae_version" and "chemvae_commit" put first */
+    /* every run's config also names the chemvae that made it */
     const char *text = cv_json_text(cfg, err);
     CvJson full = {0};
     cv_json_begin_object(&full);
     cv_json_kv_string(&full, "chemvae_version", cv_version());
     cv_json_kv_string(&full, "chemvae_commit", cv_git_commit());
+    if (text) cv_json_raw_members(&full, text);
     cv_json_end_object(&full);
-    const char *head = cv_json_text(&full, err);
-    char *merged = NULL;
-    if (text && head && text[0] == '{') {
-        size_t hn = strlen(head) - 1,
-               tn = strlen(text + 1); /* head without '}', text without '{' */
-        merged = malloc(hn + 2 + tn + 1);
-        if (merged) {
-            memcpy(merged, head, hn);
-            size_t at = hn;
-            if (text[1] != '}') merged[at++] = ',', merged[at++] = ' ';
-            memcpy(merged + at, text + 1, tn + 1);
-        }
-    }
-    CvStatus st = !merged ? cv_error_set(err, CV_ERR_NOMEM, "out of memory for a run's config")
-                  : *db   ? CV_OK
-                          : store_open(db_path, 0, db, err);
+    const char *merged = text ? cv_json_text(&full, err) : NULL;
+    CvStatus st = !merged ? CV_ERR_NOMEM : *db ? CV_OK : store_open(db_path, 0, db, err);
     if (!st)
         st = store_run_begin(*db, kind, merged, model_path, model_hash, seed, parent, run_id, err);
-    free(merged);
     cv_json_free(&full);
     cv_json_free(cfg);
     return st;

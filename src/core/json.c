@@ -183,6 +183,15 @@ void cv_json_raw(CvJson *j, const char *json) {
     puts_(j, json);
 }
 
+void cv_json_raw_members(CvJson *j, const char *object) {
+    size_t n = strlen(object);
+    assert(j->depth > 0 && !j->after_key && n >= 2 && object[0] == '{' && object[n - 1] == '}');
+    if (n == 2) return; /* {} */
+    if (j->has_item[j->depth - 1]) put(j, ", ", 2);
+    put(j, object + 1, n - 2);
+    j->has_item[j->depth - 1] = 1;
+}
+
 void cv_json_kv_string(CvJson *j, const char *key, const char *s) {
     cv_json_key(j, key);
     cv_json_string(j, s);
