@@ -133,7 +133,7 @@ int cmd_interpolate(int argc, char **argv) {
             if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE;
             break;
         case O_RESCUE:
-            if (cli_parse_long(cmd, "--rescue", optarg, &rescue)) return CLI_USAGE;
+            if (cli_parse_rescue(cmd, optarg, &rescue)) return CLI_USAGE;
             break;
         case O_DB:
             db_path = optarg;
@@ -160,7 +160,6 @@ int cmd_interpolate(int argc, char **argv) {
     if (!slerp && strcmp(method, "linear"))
         return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
     if (steps < 1 || decodes < 1) return cli_usage_error(cmd, "--steps and --decodes must be >= 1");
-    if (rescue < 1 || rescue > 10000) return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (steps > 100000 || decodes > 10000)
         return cli_usage_error(cmd, "--steps is at most 100000 and --decodes at most 10000");
     cli_set_threads((int)threads);

@@ -195,7 +195,9 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
             LONGARG(O_THREADS, "--threads", a->threads)
             LONGARG(O_PARENT, "--parent-run", a->parent)
             LONGARG(O_BEAM, "--beam", a->beam)
-            LONGARG(O_RESCUE, "--rescue", a->rescue)
+        case O_RESCUE:
+            if (cli_parse_rescue(cmd, optarg, &a->rescue)) return CLI_USAGE;
+            break;
             REALARG(O_LR, "--lr", a->lr)
             REALARG(O_PRIOR, "--prior", a->prior)
             REALARG(O_TRUST, "--trust-radius", a->trust)
@@ -236,8 +238,6 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
         return cli_usage_error(cmd, "--decode-every and --decodes must be >= 1");
     if (a->delta != -1.0 && !(a->delta >= 0 && a->delta <= 1))
         return cli_usage_error(cmd, "--constrained must be in [0, 1]");
-    if (a->rescue < 1 || a->rescue > 10000)
-        return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (a->data && a->top < 1) return cli_usage_error(cmd, "--top must be >= 1");
     return CLI_OK;
 }

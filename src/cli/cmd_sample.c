@@ -189,7 +189,7 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
             if (cli_parse_long(cmd, "--beam", optarg, &a->beam)) return CLI_USAGE;
             break;
         case O_RESCUE:
-            if (cli_parse_long(cmd, "--rescue", optarg, &a->rescue)) return CLI_USAGE;
+            if (cli_parse_rescue(cmd, optarg, &a->rescue)) return CLI_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -205,8 +205,6 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
     if (a->batch < 1) return cli_usage_error(cmd, "--batch must be positive");
     if (a->beam < 1 || a->beam > a->batch)
         return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", a->batch);
-    if (a->rescue < 1 || a->rescue > 10000)
-        return cli_usage_error(cmd, "--rescue must be in 1..10000");
     if (!(a->radius >= 0)) return cli_usage_error(cmd, "--radius must be >= 0");
     if (a->radius != 1.0 && !a->around)
         return cli_usage_error(cmd, "--radius needs --around SMILES");

@@ -50,6 +50,13 @@ CvStatus cli_model_load(CliModel *m, const char *path, size_t max_B, CvError *er
     return cv_hash_file(path, m->hash, err);
 }
 
+int cli_parse_rescue(const char *cmd, const char *arg, long *k) {
+    if (cli_parse_long(cmd, "--rescue", arg, k)) return CLI_USAGE;
+    if (*k < 1 || *k > CLI_MAX_RESCUE)
+        return cli_usage_error(cmd, "--rescue must be in 1..%d, got %ld", CLI_MAX_RESCUE, *k);
+    return 0;
+}
+
 int cli_parse_constrain(const char *cmd, const char *arg, int *mode) {
     if (smiles_constrain_parse(arg, mode) == 0) return 0;
     return cli_usage_error(cmd, "--constrain: unknown mode '%s' (none, syntax, valence)", arg);

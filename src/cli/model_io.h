@@ -41,6 +41,10 @@ int cli_parse_constrain(const char *cmd, const char *arg, int *mode);
  * interpolate, optimize; 1 = no second decode). The greedy decode stays when it is valid,
  * so the rescue costs time only for the failures (README "Decoding"). */
 #define CLI_DEFAULT_RESCUE 20
+#define CLI_MAX_RESCUE 10000
+/* Parses a --rescue width (1..CLI_MAX_RESCUE) into *k; prints a usage error naming `cmd`
+ * and returns CLI_USAGE otherwise, 0 when it parsed. */
+int cli_parse_rescue(const char *cmd, const char *arg, long *k);
 #define CLI_RESCUE_HELP                                                                            \
     "  --rescue K            a greedy decode that is not a molecule is decoded again by a\n"       \
     "                        beam of K, kept when valid (default 20; 1 = off)\n"
