@@ -88,6 +88,10 @@ CLI_OBJ   = $(CLI_C:%.c=$(OBJ)/%.o)
 SUP_OBJ   = $(SUPPORT_C:%.c=$(OBJ)/%.o)
 LIB       = $(BUILD)/libchemvae.a
 BIN       = $(BUILD)/chemvae
+PICOBJ    = $(BUILD)/picobj
+PIC_OBJ   = $(LIB_C:%.c=$(PICOBJ)/%.o) $(LIB_CXX:%.cpp=$(PICOBJ)/%.o) $(PICOBJ)/gen/chem_fpscores.o
+SHLIB     = $(BUILD)/libchemvae.so.0
+SQLITE_EXT = $(BUILD)/chemvae_sqlite.so
 TESTS     = $(TEST_C:tests/%.c=$(BUILD)/tests/%)
 BENCHES   = $(BENCH_C:tests/bench/%.c=$(BUILD)/bench/%)
 
@@ -141,11 +145,20 @@ $(OBJ)/%.o: %.cpp | $(DEPS_READY)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
+# The same sources as position-independent code for the shared objects (libchemvae.so.0,
+# chemvae_sqlite.so); the per-file flags below apply to both object trees.
+$(PICOBJ)/%.o: %.c | $(DEPS_READY)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+$(PICOBJ)/%.o: %.cpp | $(DEPS_READY)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -fPIC -c $< -o $@
+
 # The packed GEMM kernel's multiply-adds must become FMAs; -std=c11 turns contraction off.
-$(OBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contract=fast
+$(OBJ)/src/nn/gemm_packed.o $(PICOBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contract=fast
 
 # Only the chem module sees RDKit's headers.
-$(OBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
+$(OBJ)/src/chem/%.o $(PICOBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
 
 # SA-score fragment table: rdkit-data's fpscores.pkl.gz converted to C at build time.
 FPSCORES_PKL := /usr/share/RDKit/Contrib/SA_Score/fpscores.pkl.gz
@@ -155,6 +168,9 @@ $(BUILD)/gen/chem_fpscores.c: deps/gen-fpscores.py | $(DEPS_READY)
 $(OBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+$(PICOBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
 LIB_GEN += $(OBJ)/gen/chem_fpscores.o
 
 # The build's git commit for cv_git_commit(): the header is rewritten only when the commit
@@ -165,8 +181,8 @@ $(BUILD)/gen/git_commit.h: FORCE
 	@mkdir -p $(@D)
 	@echo '#define CHEMVAE_GIT_COMMIT "$(GIT_COMMIT)"' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(OBJ)/src/core/version.o: $(BUILD)/gen/git_commit.h
-$(OBJ)/src/core/version.o: CFLAGS += -I$(BUILD)/gen
+$(OBJ)/src/core/version.o $(PICOBJ)/src/core/version.o: $(BUILD)/gen/git_commit.h
+$(OBJ)/src/core/version.o $(PICOBJ)/src/core/version.o: CFLAGS += -I$(BUILD)/gen
 .PHONY: FORCE
 FORCE:
 
@@ -175,32 +191,16 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# ---- the SQLite loadable extension: the library again as position-independent code --------
-PICOBJ     = $(BUILD)/picobj
-PIC_OBJ    = $(LIB_C:%.c=$(PICOBJ)/%.o) $(LIB_CXX:%.cpp=$(PICOBJ)/%.o) $(PICOBJ)/gen/chem_fpscores.o
-SQLITE_EXT = $(BUILD)/chemvae_sqlite.so
-$(PICOBJ)/%.o: %.c | $(DEPS_READY)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fPIC -c $< -o $@
-$(PICOBJ)/%.o: %.cpp | $(DEPS_READY)
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -fPIC -c $< -o $@
-$(PICOBJ)/gen/chem_fpscores.o: $(BUILD)/gen/chem_fpscores.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fPIC -c $< -o $@
-$(PICOBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contract=fast
-$(PICOBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
-$(PICOBJ)/src/core/version.o: $(BUILD)/gen/git_commit.h
-$(PICOBJ)/src/core/version.o: CFLAGS += -I$(BUILD)/gen
-# libchemvae.so: the same objects, soname libchemvae.so.0, exports per src/libchemvae.map
-SHLIB = $(BUILD)/libchemvae.so
+# ---- shared objects ----------------------------------------------------------------------
+# libchemvae.so.0 (soname libchemvae.so.0, exports per src/libchemvae.map; RDKit's C FFI
+# stays inside). The SQLite extension is its entry point alone, linked to libchemvae.so.0
+# and finding it beside itself ($ORIGIN), as in PREFIX/lib after `make install`.
 $(SHLIB): $(PIC_OBJ) $(CFFI_LIB) src/libchemvae.map
 	$(CXX) -shared $(SAN) -Wl,-z,relro -Wl,-z,now -Wl,-soname,libchemvae.so.0 \
 	  -Wl,--version-script=src/libchemvae.map -o $@ $(PIC_OBJ) $(LDLIBS)
-# only the entry point is exported; RDKit's C FFI and chemvae stay inside
-$(SQLITE_EXT): $(PICOBJ)/src/sqlite_ext/chemvae_sqlite.o $(PIC_OBJ) $(CFFI_LIB) src/sqlite_ext/exports.map
-	$(CXX) -shared $(SAN) -Wl,-z,relro -Wl,-z,now -Wl,--version-script=src/sqlite_ext/exports.map \
-	  -o $@ $(PICOBJ)/src/sqlite_ext/chemvae_sqlite.o $(PIC_OBJ) $(LDLIBS)
+$(SQLITE_EXT): $(PICOBJ)/src/sqlite_ext/chemvae_sqlite.o $(SHLIB) src/sqlite_ext/exports.map
+	$(CC) -shared $(SAN) -Wl,-z,relro -Wl,-z,now -Wl,--version-script=src/sqlite_ext/exports.map \
+	  -Wl,-rpath,'$$ORIGIN' -o $@ $< $(SHLIB) -lsqlite3
 
 $(BIN): $(CLI_OBJ) $(LIB) $(CFFI_LIB)
 	$(CC) $(SAN) $(HARDEN_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
