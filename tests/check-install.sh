@@ -19,7 +19,8 @@ fail() { echo "FAIL $*"; exit 1; }
 make -s BUILD="$build" install PREFIX="$tmp/prefix" >/dev/null
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 pkg-config --exists chemvae || fail "pkg-config does not find chemvae.pc"
-[ "$(pkg-config --modversion chemvae)" = "$(sed -n 's/^#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)" ] ||
+version_h=$(sed -n 's/^#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)
+[ "$(pkg-config --modversion chemvae)" = "$version_h" ] ||
   fail "chemvae.pc version differs from version.h"
 echo "ok   pkg-config finds chemvae $(pkg-config --modversion chemvae)"
 
@@ -73,7 +74,7 @@ linked=$(ldd "$tmp/example") # (no `ldd | grep -q`: grep's early exit fails the 
 [[ $linked == *"libchemvae.so.0 => $tmp/prefix/lib/"* ]] || fail "the example is not linked to the installed libchemvae.so.0"
 got=$("$tmp/example" 'OC(=O)c1ccccc1O' | head -1) || fail "the example cannot score salicylic acid"
 want=$("$build/chemvae" score 'OC(=O)c1ccccc1O' | awk -F, 'NR == 2 { printf "%s %.6f %.6f", $3, $5, $6 }')
-[ "$got" = "$(sed -n 's/^#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h) $want" ] ||
+[ "$got" = "$version_h $want" ] ||
   fail "installed library: '$got', chemvae score: '$want'"
 echo "ok   a program built with pkg-config scores like chemvae score: $got"
 sampled=$("$tmp/example" 'C' "$tmp/prefix/share/chemvae/models/zinc24k-small.cvae" | tail -1) ||
