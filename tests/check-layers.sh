@@ -11,6 +11,7 @@
 #   model       core chem data nn    the VAE, training, checkpoints, evaluation
 #   latent      core chem data nn model   decoding strategies, optimization in latent space
 #   store       core chem            the SQLite results store
+#   app         all of the above     the application jobs: sample, optimize, ... as calls
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
 #   python      -                    the Python package (ctypes over libchemvae.so.0; no C)
@@ -23,11 +24,13 @@ declare -A ALLOWED=(
   [core]="core" [chem]="core chem" [data]="core chem data" [nn]="core nn"
   [model]="core chem data nn model" [latent]="core chem data nn model latent"
   [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
-  [cli]="core chem data nn model latent store cli" [python]="python"
+  [app]="core chem data nn model latent store app"
+  [cli]="core chem data nn model latent store app cli" [python]="python"
 )
 module_of_header() {
   case $1 in
   latent | latent_*) echo latent ;;
+  app | app_*) echo app ;;
   *) local f
      f=$(ls src/*/"$1".c 2>/dev/null | head -1)
      if [ -n "$f" ]; then basename "$(dirname "$f")"; else echo "?"; fi ;;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <cblas.h>
 
 #include "chemvae/store.h"
-#include "chemvae/version.h"
+#include "options.h"
 
 void cli_put_safe(FILE *fp, const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -74,24 +75,59 @@ int cli_parse_temperature(const char *cmd, const char *opt, const char *s, doubl
     return 0;
 }
 
-CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
-                       const char *model_hash, int64_t seed, int64_t parent, Store **db,
-                       int64_t *run_id, CvError *err) {
-    /* every run's config also names the chemvae that made it */
-    const char *text = cv_json_text(cfg, err);
-    CvJson full = {0};
-    cv_json_begin_object(&full);
-    cv_json_kv_string(&full, "chemvae_version", cv_version());
-    cv_json_kv_string(&full, "chemvae_commit", cv_git_commit());
-    if (text) cv_json_raw_members(&full, text);
-    cv_json_end_object(&full);
-    const char *merged = text ? cv_json_text(&full, err) : NULL;
-    CvStatus st = !merged ? CV_ERR_NOMEM : *db ? CV_OK : store_open(db_path, 0, db, err);
-    if (!st)
-        st = store_run_begin(*db, kind, merged, model_path, model_hash, seed, parent, run_id, err);
-    cv_json_free(&full);
-    cv_json_free(cfg);
-    return st;
+CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
+                       const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
+                       CvError *err) {
+    if (no_db) return CV_OK;
+    CvJson cfg = {0};
+    cv_json_begin_object(&cfg);
+    cli_options_config(c, args, &cfg);
+    cv_json_end_object(&cfg);
+    return cv_run_begin(db_path, kind, &cfg, m ? m->path : NULL, m ? m->hash : NULL, seed, parent,
+                        &h->db, &h->run_id, err);
+}
+
+static volatile sig_atomic_t g_interrupted; /* the signal that asked us to stop, or 0 */
+
+static void on_interrupt(int sig) {
+    g_interrupted = sig;
+}
+
+void cli_catch_interrupts(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_interrupted(void) {
+    return (int)g_interrupted;
+}
+
+static void watch_progress(void *user, size_t done, size_t total, const char *status) {
+    CliWatch *w = user;
+    if (!w->started) cv_progress_start(&w->bar, w->label, total);
+    w->started = 1;
+    cv_progress_update(&w->bar, done, status);
+}
+
+static int watch_interrupted(void *user) {
+    (void)user;
+    return cli_interrupted();
+}
+
+void cli_hooks_init(CvHooks *h, CliWatch *w, const char *label) {
+    memset(w, 0, sizeof *w);
+    w->label = label;
+    *h = (CvHooks){.progress = watch_progress, .interrupted = watch_interrupted, .user = w};
+    cli_catch_interrupts();
+}
+
+void cli_watch_finish(CliWatch *w) {
+    if (w->started) cv_progress_finish(&w->bar, NULL);
+    w->started = 0;
 }
 
 void cli_set_threads(int n) {

@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "chemvae/app.h"
+#include "chemvae/app_model.h"
 #include "chemvae/error.h"
 #include "chemvae/json.h"
+#include "chemvae/progress.h"
 #include "chemvae/store.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
@@ -49,21 +52,52 @@ CLI_COMMANDS(CLI_DECLARE)
 
 /* The model the inference commands use without --model: results/models/model.cvae (what
  * `chemvae train` writes by default) when it exists, else the shipped
- * results/models/zinc24k-small.cvae (cli_model_load finds the installed copy when the
+ * results/models/zinc24k-small.cvae (cv_model_load finds the installed copy when the
  * working directory is not a checkout). */
 #define CLI_TRAINED_MODEL "results/models/model.cvae"
-#define CLI_SHIPPED_MODEL "results/models/zinc24k-small.cvae"
+#define CLI_SHIPPED_MODEL "results/models/" CV_SHIPPED_MODEL_NAME
 const char *cli_default_model(void);
 
 /* Default results database path. */
 #define CLI_DEFAULT_DB "results/chemvae.db"
 
-/* Opens the results DB at db_path (read-write) into *db unless *db is already open, and
- * starts a run of `kind` whose stored config is the JSON in *cfg (freed here in every case),
- * the rest as store_run_begin. CV_OK or the error of whichever step failed. */
-CvStatus cli_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
-                       const char *model_hash, int64_t seed, int64_t parent, Store **db,
-                       int64_t *run_id, CvError *err);
+/* Help texts of the options the commands share (options.h tables). */
+#define CLI_MODEL_HELP                                                                             \
+    "checkpoint (default results/models/model.cvae if it\nexists, else the shipped "               \
+    "results/models/zinc24k-small.cvae)"
+#define CLI_DB_HELP "results DB (default " CLI_DEFAULT_DB "); --no-db to skip"
+#define CLI_CONSTRAIN_TEXT                                                                         \
+    "none | syntax | valence (default): mask tokens that cannot\ncomplete a molecule before "      \
+    "each decoding step"
+#define CLI_RESCUE_TEXT                                                                            \
+    "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept when valid "    \
+    "(default 20; 1 = off)"
+
+/* Opens the results DB and begins a run of `kind` (cv_run_begin) unless no_db, filling
+ * h->db / h->run_id; the stored config is c's options as parsed into args plus the
+ * members `extra` adds (NULL-able). */
+struct CliCommand;
+CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
+                       const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
+                       CvError *err);
+
+/* Hooks for a job run from the command line: a progress bar labelled with the command
+ * on stderr (when it is a terminal), and SIGINT / SIGTERM stop the job between batches
+ * instead of killing the process (exit status then 128 + signal). */
+typedef struct {
+    CvProgress bar;
+    int started;
+    const char *label;
+} CliWatch;
+void cli_hooks_init(CvHooks *h, CliWatch *w, const char *label);
+/* Ends the progress bar (if it was drawn). */
+void cli_watch_finish(CliWatch *w);
+
+/* SIGINT / SIGTERM make cli_interrupted() return the signal number instead of killing the
+ * process, so a long command can stop between batches, mark its run "interrupted" and keep
+ * everything it committed. Exit status then: 128 + signal. */
+void cli_catch_interrupts(void);
+int cli_interrupted(void);
 
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
 void cli_set_threads(int n);

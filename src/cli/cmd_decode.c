@@ -23,7 +23,7 @@ static void usage(FILE *out) {
                  "  --threads N         OpenBLAS threads\n");
 }
 
-static void flush(CliModel *m, float *z, size_t B, float temp, int beam, CvRng *rng, int32_t *dec,
+static void flush(CvModel *m, float *z, size_t B, float temp, int beam, CvRng *rng, int32_t *dec,
                   int32_t *declen, long *index) {
     size_t T = (size_t)m->vae.cfg.T;
     CvError err = {0};
@@ -46,7 +46,7 @@ int cmd_decode(int argc, char **argv) {
     const char *cmd = "decode", *model = NULL, *input = NULL;
     long threads = 0, seed = 1, beam = 1;
     double temp = 0;
-    int constrain = CLI_DEFAULT_CONSTRAIN;
+    int constrain = CV_DEFAULT_CONSTRAIN;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"constrain", required_argument, 0, 'C'},
                                          {"beam", required_argument, 0, 'K'},
@@ -94,14 +94,14 @@ int cmd_decode(int argc, char **argv) {
     cli_set_threads((int)threads);
     enum { BATCH = 256 };
     CvError err = {0};
-    CliModel m;
-    if (cli_model_load(&m, model, BATCH, &err) || cli_model_set_constrain(&m, constrain, &err)) {
-        cli_model_free(&m);
+    CvModel m;
+    if (cv_model_load(&m, model, BATCH, &err) || cv_model_set_constrain(&m, constrain, &err)) {
+        cv_model_free(&m);
         return cli_report(cmd, &err);
     }
     CliLines in;
     if (cli_lines_open(&in, input, &err)) {
-        cli_model_free(&m);
+        cv_model_free(&m);
         return cli_report(cmd, &err);
     }
     size_t Z = (size_t)m.vae.cfg.Z, T = (size_t)m.vae.cfg.T, B = 0;
@@ -133,6 +133,6 @@ int cmd_decode(int argc, char **argv) {
     free(z);
     free(dec);
     free(declen);
-    cli_model_free(&m);
+    cv_model_free(&m);
     return bad ? CLI_ERROR : CLI_OK;
 }

@@ -18,10 +18,10 @@ static void usage(FILE *out) {
             "  --threads N    OpenBLAS threads\n");
 }
 
-static int encode_one(CliModel *m, const char *smiles, const char *where, int32_t *row, float *mu) {
+static int encode_one(CvModel *m, const char *smiles, const char *where, int32_t *row, float *mu) {
     CvError err = {0};
     size_t len;
-    if (cli_model_encode_smiles(m, smiles, row, &len, &err)) {
+    if (cv_model_encode_smiles(m, smiles, row, &len, &err)) {
         fprintf(stderr, "chemvae encode: %s: %s\n", where, err.msg);
         return 1;
     }
@@ -64,9 +64,9 @@ int cmd_encode(int argc, char **argv) {
     if (!model) return cli_usage_error(cmd, "--model is required");
     cli_set_threads((int)threads);
     CvError err = {0};
-    CliModel m;
-    if (cli_model_load(&m, model, 1, &err)) {
-        cli_model_free(&m);
+    CvModel m;
+    if (cv_model_load(&m, model, 1, &err)) {
+        cv_model_free(&m);
         return cli_report(cmd, &err);
     }
     int32_t *row = malloc((size_t)m.vae.cfg.T * sizeof *row);
@@ -86,7 +86,7 @@ int cmd_encode(int argc, char **argv) {
         if (cli_lines_open(&in, input, &err)) {
             free(row);
             free(mu);
-            cli_model_free(&m);
+            cv_model_free(&m);
             return cli_report(cmd, &err);
         }
         ssize_t got;
@@ -104,6 +104,6 @@ int cmd_encode(int argc, char **argv) {
     }
     free(row);
     free(mu);
-    cli_model_free(&m);
+    cv_model_free(&m);
     return bad ? CLI_ERROR : CLI_OK;
 }

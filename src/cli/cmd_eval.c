@@ -35,7 +35,7 @@ int cmd_eval(int argc, char **argv) {
                *db_path = CLI_DEFAULT_DB;
     long n = 0, samples = 1000, seed = 1, batch = 256, threads = 0, parent = 0, stochastic = 0,
          beam = 1;
-    int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
+    int json = 0, no_db = 0, constrain = CV_DEFAULT_CONSTRAIN;
     enum {
         O_SPLIT = 256,
         O_SAMPLES,
@@ -135,13 +135,13 @@ int cmd_eval(int argc, char **argv) {
         return cli_usage_error(cmd, "--beam must be in 1..--batch (%ld)", batch);
     cli_set_threads((int)threads);
     CvError err = {0};
-    CliModel m;
+    CvModel m;
     CvDataset ds = {0};
     Store *db = NULL;
     int64_t run_id = 0;
     int rc = CLI_ERROR;
-    if (cli_model_load(&m, model, (size_t)batch, &err)) goto fail;
-    if (cli_model_set_constrain(&m, constrain, &err)) goto fail;
+    if (cv_model_load(&m, model, (size_t)batch, &err)) goto fail;
+    if (cv_model_set_constrain(&m, constrain, &err)) goto fail;
     if (dataset_load(&ds, data, &err)) goto fail;
     if (ckpt_meta_check_vocab(&m.meta, &ds.vocab, model, data, &err)) goto fail;
     if ((size_t)m.meta.cfg.T != ds.T) {
@@ -159,7 +159,7 @@ int cmd_eval(int argc, char **argv) {
         cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
         cv_json_kv_int(&cfg, "beam", beam);
         cv_json_end_object(&cfg);
-        if (cli_run_begin(db_path, "eval", &cfg, model, m.hash, seed, parent, &db, &run_id, &err))
+        if (cv_run_begin(db_path, "eval", &cfg, model, m.hash, seed, parent, &db, &run_id, &err))
             goto fail;
     }
     EvalReport r;
@@ -214,6 +214,6 @@ fail:
 done:
     store_close(db);
     dataset_free(&ds);
-    cli_model_free(&m);
+    cv_model_free(&m);
     return rc;
 }

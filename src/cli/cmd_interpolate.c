@@ -50,9 +50,9 @@ int cmd_interpolate(int argc, char **argv) {
     const char *cmd = "interpolate", *model = cli_default_model(), *from = NULL, *to = NULL;
     const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
     long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1,
-         rescue = CLI_DEFAULT_RESCUE;
+         rescue = CV_DEFAULT_RESCUE;
     double temperature = 0.5;
-    int json = 0, no_db = 0, constrain = CLI_DEFAULT_CONSTRAIN;
+    int json = 0, no_db = 0, constrain = CV_DEFAULT_CONSTRAIN;
     enum {
         O_FROM = 256,
         O_TO,
@@ -165,7 +165,7 @@ int cmd_interpolate(int argc, char **argv) {
     cli_set_threads((int)threads);
     chem_log_rdkit(0);
     CvError err = {0};
-    CliModel m;
+    CvModel m;
     Store *db = NULL;
     int64_t run_id = 0;
     LatentUniq uniq = {0};
@@ -175,15 +175,15 @@ int cmd_interpolate(int argc, char **argv) {
     double *dist = NULL, *sim = NULL;
     LatentMol *mols = NULL;
     int rc = CLI_ERROR;
-    if (cli_model_load(&m, model, 256, &err)) goto fail;
-    if (cli_model_set_constrain(&m, constrain, &err)) goto fail;
+    if (cv_model_load(&m, model, 256, &err)) goto fail;
+    if (cv_model_set_constrain(&m, constrain, &err)) goto fail;
     size_t Z = (size_t)m.vae.cfg.Z;
     za = malloc(Z * sizeof *za);
     zb = malloc(Z * sizeof *zb);
     z = malloc(N * Z * sizeof *z);
     dist = malloc(N * sizeof *dist);
     sim = malloc(N * K * sizeof *sim);
-    pred = malloc(N * cli_predicted_stride(&m));
+    pred = malloc(N * cv_model_predicted_stride(&m));
     mols = calloc(N * K, sizeof *mols);
     if (!za || !zb || !z || !dist || !sim || !pred || !mols) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
@@ -225,21 +225,21 @@ int cmd_interpolate(int argc, char **argv) {
         cv_json_kv_int(&cfg, "beam", beam);
         cv_json_kv_int(&cfg, "rescue", rescue);
         cv_json_end_object(&cfg);
-        if (cli_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id,
-                          &err))
+        if (cv_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id,
+                         &err))
             goto fail;
-        cli_predicted_json(&m, z, N, NULL, pred);
-        CliGenBatch b = {.method = "interpolate",
-                         .N = N,
-                         .K = K,
-                         .Z = Z,
-                         .z = z,
-                         .step0 = 0,
-                         .source = source,
-                         .predicted = pred,
-                         .pred_stride = cli_predicted_stride(&m),
-                         .sim = sim};
-        if (cli_store_generations(db, run_id, &b, mols, &err)) goto fail;
+        cv_model_predicted_json(&m, z, N, NULL, pred);
+        CvGenBatch b = {.method = "interpolate",
+                        .N = N,
+                        .K = K,
+                        .Z = Z,
+                        .z = z,
+                        .step0 = 0,
+                        .source = source,
+                        .predicted = pred,
+                        .pred_stride = cv_model_predicted_stride(&m),
+                        .sim = sim};
+        if (cv_store_generations(db, run_id, &b, mols, &err)) goto fail;
     }
     if (json) printf("[");
     else printf("step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp\n");
@@ -291,6 +291,6 @@ done:
     free(cb);
     latent_uniq_free(&uniq);
     store_close(db);
-    cli_model_free(&m);
+    cv_model_free(&m);
     return rc;
 }

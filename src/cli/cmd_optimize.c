@@ -149,9 +149,9 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
                    .prior = d.prior,
                    .temperature = d.decode.retry_temperature,
                    .delta = -1.0,
-                   .constrain = CLI_DEFAULT_CONSTRAIN,
+                   .constrain = CV_DEFAULT_CONSTRAIN,
                    .beam = 1,
-                   .rescue = CLI_DEFAULT_RESCUE};
+                   .rescue = CV_DEFAULT_RESCUE};
     optind = 1;
     int c;
 #define LONGARG(o, name, dst)                                                                      \
@@ -269,13 +269,13 @@ static CvStatus starts_push(Starts *s, char *smiles, const float *z, CvError *er
 }
 
 static void starts_free(Starts *s) {
-    cli_free_strings(s->smiles, s->n);
+    cv_free_strings(s->smiles, s->n);
     free(s->z);
 }
 
 /* Encodes `smiles` and adds it; with `skip`, a molecule the model cannot encode is reported
  * on stderr and skipped instead of failing. */
-static CvStatus add_smiles(CliModel *m, Starts *s, const char *smiles, int skip, float *mu,
+static CvStatus add_smiles(CvModel *m, Starts *s, const char *smiles, int skip, float *mu,
                            CvError *err) {
     char *canon = NULL;
     CvStatus st = latent_encode_smiles(&m->vae, &m->vocab, smiles, mu, &canon, err);
@@ -300,7 +300,7 @@ static int ranked_desc(const void *x, const void *y) {
 /* The `top` train-split molecules of `path` by the TRUE objective. The dataset's property
  * columns (raw units) preselect 5·top candidates when they cover the objective (plogp as
  * logP − SA); otherwise every train molecule is scored with RDKit. */
-static CvStatus add_top_of_data(CliModel *m, Starts *s, const char *path, size_t top,
+static CvStatus add_top_of_data(CvModel *m, Starts *s, const char *path, size_t top,
                                 const LatentObjective *obj, float *mu, CvError *err) {
     CvDataset ds = {0};
     uint32_t *idx = NULL;
@@ -345,11 +345,11 @@ done:
 }
 
 typedef struct {
-    CliModel *m;
+    CvModel *m;
     Store *db;
     int64_t run_id;
     char **sources;  /* (S) */
-    char *pred;      /* (S · cli_predicted_stride) */
+    char *pred;      /* (S · cv_model_predicted_stride) */
     CvProgress prog; /* over steps */
 } SinkCtx;
 
@@ -367,21 +367,21 @@ static CvStatus store_sink(void *ctx, size_t step, size_t S, size_t K, const flo
     snprintf(suffix, sizeof suffix, "head %.3f", mean);
     cv_progress_update(&c->prog, step, suffix);
     if (!c->db) return CV_OK;
-    cli_predicted_json(c->m, z, S, head, c->pred);
+    cv_model_predicted_json(c->m, z, S, head, c->pred);
     int64_t *steps = malloc(S * sizeof *steps);
     if (!steps) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     for (size_t s = 0; s < S; s++) steps[s] = (int64_t)step;
-    CliGenBatch b = {.method = "optimize",
-                     .N = S,
-                     .K = K,
-                     .Z = (size_t)c->m->vae.cfg.Z,
-                     .z = z,
-                     .step = steps,
-                     .sources = (const char *const *)c->sources,
-                     .predicted = c->pred,
-                     .pred_stride = cli_predicted_stride(c->m),
-                     .sim = sim};
-    CvStatus st = cli_store_generations(c->db, c->run_id, &b, mols, err);
+    CvGenBatch b = {.method = "optimize",
+                    .N = S,
+                    .K = K,
+                    .Z = (size_t)c->m->vae.cfg.Z,
+                    .z = z,
+                    .step = steps,
+                    .sources = (const char *const *)c->sources,
+                    .predicted = c->pred,
+                    .pred_stride = cv_model_predicted_stride(c->m),
+                    .sim = sim};
+    CvStatus st = cv_store_generations(c->db, c->run_id, &b, mols, err);
     free(steps);
     return st;
 }
@@ -440,7 +440,7 @@ int cmd_optimize(int argc, char **argv) {
     LatentObjective obj;
     if (latent_objective_parse(a.objective, &obj, &err)) return cli_usage_error(cmd, "%s", err.msg);
     if (a.minimize) latent_objective_negate(&obj);
-    CliModel m;
+    CvModel m;
     Store *db = NULL;
     int64_t run_id = 0;
     Starts s = {0};
@@ -450,8 +450,8 @@ int cmd_optimize(int argc, char **argv) {
     float *mu = NULL;
     double wz[CKPT_MAX_PROPS], off;
     rc = CLI_ERROR;
-    if (cli_model_load(&m, a.model, 256, &err)) goto fail;
-    if (cli_model_set_constrain(&m, a.constrain, &err)) goto fail;
+    if (cv_model_load(&m, a.model, 256, &err)) goto fail;
+    if (cv_model_set_constrain(&m, a.constrain, &err)) goto fail;
     const char *names[CKPT_MAX_PROPS];
     for (int p = 0; p < m.meta.P; p++) names[p] = m.meta.prop_names[p];
     if (latent_objective_bind(&obj, (size_t)m.meta.P, names, m.meta.prop_mean, m.meta.prop_std, wz,
@@ -465,7 +465,7 @@ int cmd_optimize(int argc, char **argv) {
     for (size_t i = 0; i < a.n_start; i++)
         if (add_smiles(&m, &s, a.start[i], 0, mu, &err)) goto fail;
     if (a.starts_file) {
-        if (cli_read_smiles_csv(a.starts_file, (size_t)a.limit, &file_smiles, &n_file, &err))
+        if (cv_read_smiles_csv(a.starts_file, (size_t)a.limit, &file_smiles, &n_file, &err))
             goto fail;
         for (size_t i = 0; i < n_file; i++)
             if (add_smiles(&m, &s, file_smiles[i], 1, mu, &err)) goto fail;
@@ -513,13 +513,13 @@ int cmd_optimize(int argc, char **argv) {
         cv_json_kv_int(&cfg, "beam", a.beam);
         cv_json_kv_int(&cfg, "rescue", a.rescue);
         cv_json_end_object(&cfg);
-        if (cli_run_begin(a.db_path, "optimize", &cfg, m.path, m.hash, a.seed, a.parent, &db,
-                          &run_id, &err))
+        if (cv_run_begin(a.db_path, "optimize", &cfg, m.path, m.hash, a.seed, a.parent, &db,
+                         &run_id, &err))
             goto fail;
     }
     res = calloc(s.n, sizeof *res);
     sources = calloc(s.n, sizeof *sources);
-    pred = malloc(s.n * cli_predicted_stride(&m));
+    pred = malloc(s.n * cv_model_predicted_stride(&m));
     if (!res || !sources || !pred) {
         cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
         goto fail;
@@ -566,13 +566,13 @@ int cmd_optimize(int argc, char **argv) {
     if (db) fprintf(stderr, "; run %lld in %s", (long long)run_id, a.db_path);
     fprintf(stderr, "\n");
     if (db) {
-        const CliMetric mt[] = {{"decodes", (double)decoded},
-                                {"valid", (double)valid},
-                                {"best_found", best},
-                                {"mean_improvement", mean_imp},
-                                {"sd_improvement", sd_imp},
-                                {"success_rate", n_mol ? (double)n_succ / (double)n_mol : NAN},
-                                {"starts", (double)s.n}};
+        const CvMetric mt[] = {{"decodes", (double)decoded},
+                               {"valid", (double)valid},
+                               {"best_found", best},
+                               {"mean_improvement", mean_imp},
+                               {"sd_improvement", sd_imp},
+                               {"success_rate", n_mol ? (double)n_succ / (double)n_mol : NAN},
+                               {"starts", (double)s.n}};
         if (cli_finish_run(db, run_id, mt, sizeof mt / sizeof mt[0], &err)) goto fail;
     }
     rc = CLI_OK;
@@ -591,9 +591,9 @@ done:
     free(sources);
     free(pred);
     free(mu);
-    cli_free_strings(file_smiles, n_file);
+    cv_free_strings(file_smiles, n_file);
     starts_free(&s);
     store_close(db);
-    cli_model_free(&m);
+    cv_model_free(&m);
     return rc;
 }

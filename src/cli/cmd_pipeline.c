@@ -339,8 +339,7 @@ static int pipeline_run(const RunOptions *o) {
         cv_json_kv_string(&cfg, "state", s.dir);
         cv_json_kv_string(&cfg, "from", o->from);
         cv_json_end_object(&cfg);
-        if (cli_run_begin(db_path, "pipeline", &cfg, NULL, NULL, -1, 0, &db, &prun, &err))
-            goto fail;
+        if (cv_run_begin(db_path, "pipeline", &cfg, NULL, NULL, -1, 0, &db, &prun, &err)) goto fail;
         mark_stale(db, s.last_pipeline); /* the last runner's rows, whatever host ran them */
         if (pipestate_save(&s, &pf, prun, &err)) goto fail;
     }
@@ -449,8 +448,7 @@ static int pipeline_run(const RunOptions *o) {
         cv_json_end_array(&cfg);
         cv_json_end_object(&cfg);
         int64_t srun = 0;
-        if (cli_run_begin(db_path, "stage", &cfg, NULL, NULL, -1, prun, &db, &srun, &err))
-            goto fail;
+        if (cv_run_begin(db_path, "stage", &cfg, NULL, NULL, -1, prun, &db, &srun, &err)) goto fail;
         char run_text[32];
         snprintf(run_text, sizeof run_text, "%lld", (long long)srun);
         for (size_t k = 2; k < na; k++)

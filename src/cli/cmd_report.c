@@ -450,7 +450,7 @@ int cmd_report(int argc, char **argv) {
     CvError err = {0};
     CvAtomicFile af = {0};
     int rc = CLI_ERROR;
-    CliModel latent_model = {0};
+    CvModel latent_model = {0};
     CvDataset latent_data = {0};
     if (cv_output_check(out, &err)) goto fail;
     if (rp.model) {
@@ -500,7 +500,7 @@ fail:
     rc = cli_report(cmd, &err);
 done:
     store_close(rp.db);
-    cli_model_free(&latent_model);
+    cv_model_free(&latent_model);
     dataset_free(&latent_data);
     return rc;
 }

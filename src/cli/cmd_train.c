@@ -518,8 +518,8 @@ int cmd_train(int argc, char **argv) {
         cv_json_kv_int(&cfg, "threads", threads);
         cv_json_kv_int(&cfg, "params", (int64_t)vae.params.total);
         cv_json_end_object(&cfg);
-        if ((st = cli_run_begin(db_path, "train", &cfg, out, NULL, (int64_t)o.seed, parent, &db,
-                                &run_id, &err)))
+        if ((st = cv_run_begin(db_path, "train", &cfg, out, NULL, (int64_t)o.seed, parent, &db,
+                               &run_id, &err)))
             goto fail;
     }
     EpochCtx ctx = {db, run_id, quiet, ds.prop_names, ds.P};

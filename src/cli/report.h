@@ -26,7 +26,7 @@ typedef struct {
     int top;                             /* molecules in the top grid */
     const char *model, *data, *color_by; /* latent projection inputs (NULL-able) */
     size_t pca_max;                      /* molecules encoded for the projection */
-    CliModel *latent_model;       /* model and data loaded by report_latent_load (NULL when */
+    CvModel *latent_model;        /* model and data loaded by report_latent_load (NULL when */
     const CvDataset *latent_data; /* no --model was given; encoding writes the model's buffers) */
 } Report;
 
@@ -57,7 +57,7 @@ void report_optimization(Report *rp);
 void report_latent(Report *rp);
 /* Loads --model and --data for the latent section (once, before the page is written, so a
  * model or dataset that cannot be read, or that do not belong together, is an error of the
- * command rather than a thinner report). Free with cli_model_free / dataset_free. */
-CvStatus report_latent_load(const Report *rp, CliModel *m, CvDataset *ds, CvError *err);
+ * command rather than a thinner report). Free with cv_model_free / dataset_free. */
+CvStatus report_latent_load(const Report *rp, CvModel *m, CvDataset *ds, CvError *err);
 
 #endif

@@ -308,8 +308,8 @@ out:
 /* Molecules encoded per batch for the latent map. */
 #define LATENT_BATCH 64
 
-CvStatus report_latent_load(const Report *rp, CliModel *m, CvDataset *ds, CvError *err) {
-    CvStatus st = cli_model_load(m, rp->model, LATENT_BATCH, err);
+CvStatus report_latent_load(const Report *rp, CvModel *m, CvDataset *ds, CvError *err) {
+    CvStatus st = cv_model_load(m, rp->model, LATENT_BATCH, err);
     if (!st) st = dataset_load(ds, rp->data, err);
     if (!st) st = ckpt_meta_check_vocab(&m->meta, &ds->vocab, rp->model, rp->data, err);
     if (!st && (size_t)m->vae.cfg.T != ds->T)

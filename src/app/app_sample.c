@@ -1,0 +1,184 @@
+/* app_sample.c — the sample job (see app_sample.h). */
+#include "chemvae/app_sample.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/dataset.h"
+#include "chemvae/evaluate.h"
+
+/* Keys of the train split's SMILES (for novelty). */
+static CvStatus load_train_set(const char *path, HashSet64 *set, CvError *err) {
+    CvDataset ds = {0};
+    uint32_t *idx = NULL;
+    size_t n = 0;
+    CvStatus st = dataset_load(&ds, path, err);
+    if (!st) st = dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
+    for (size_t i = 0; !st && i < n; i++)
+        if (hashset64_add(set, hashset64_key(dataset_smiles(&ds, idx[i]))) < 0)
+            st = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path);
+    free(idx);
+    dataset_free(&ds);
+    return st;
+}
+
+static CvStatus check_config(const CvModel *m, const CvSampleConfig *c, CvError *err) {
+    if (c->n < 1 || c->attempts < 1)
+        return cv_error_set(err, CV_ERR_INVALID, "sample: n and attempts must be at least 1");
+    if (c->beam < 1 || (size_t)c->beam > m->vae.max_B)
+        return cv_error_set(err, CV_ERR_INVALID, "sample: beam must be in 1..%zu, got %d",
+                            m->vae.max_B, c->beam);
+    if (c->rescue < 1 || c->rescue > CV_MAX_RESCUE)
+        return cv_error_set(err, CV_ERR_INVALID, "sample: rescue must be in 1..%d, got %d",
+                            CV_MAX_RESCUE, c->rescue);
+    if (!(c->temperature >= 0) || !(c->retry_temperature >= 0) || !(c->radius >= 0))
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "sample: temperatures and radius must be finite and >= 0");
+    return CV_OK;
+}
+
+/* The job's working memory for one chunk of vectors. */
+typedef struct {
+    float *center, *z;
+    double *sim;
+    char *pred;
+    LatentMol *mols;
+    uint64_t around_fp[LATENT_FP_WORDS];
+    HashSet64 train;
+} SampleWork;
+
+static CvStatus work_alloc(SampleWork *w, size_t Z, size_t K, size_t pred_stride, CvError *err) {
+    w->center = calloc(Z, sizeof *w->center);
+    w->z = malloc((size_t)CV_SAMPLE_CHUNK * Z * sizeof *w->z);
+    w->sim = malloc((size_t)CV_SAMPLE_CHUNK * K * sizeof *w->sim);
+    w->pred = malloc((size_t)CV_SAMPLE_CHUNK * pred_stride);
+    w->mols = calloc((size_t)CV_SAMPLE_CHUNK * K, sizeof *w->mols);
+    if (w->center && w->z && w->sim && w->pred && w->mols) return CV_OK;
+    return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
+}
+
+static void work_free(SampleWork *w, size_t K) {
+    if (w->mols) latent_mols_free(w->mols, (size_t)CV_SAMPLE_CHUNK * K);
+    free(w->mols);
+    free(w->pred);
+    free(w->sim);
+    free(w->z);
+    free(w->center);
+    hashset64_free(&w->train);
+}
+
+/* Draws, decodes and records vectors [s, s + N). */
+static CvStatus sample_chunk(CvModel *m, const CvSampleConfig *c, const CvHooks *h, SampleWork *w,
+                             CvRng *zrng, CvRng *drng, size_t s, size_t N, CvSampleResult *res,
+                             CvError *err) {
+    size_t Z = (size_t)m->vae.cfg.Z, K = c->attempts;
+    if (res->around) latent_sample_around(zrng, w->center, (float)c->radius, w->z, N, Z);
+    else latent_sample_prior(zrng, w->z, N, Z);
+    LatentDecodeOpts dopt = {K, (float)c->temperature, (float)c->retry_temperature, c->beam,
+                             c->rescue};
+    CvStatus st = latent_decode(&m->vae, &m->vocab, w->z, N, &dopt, drng, w->mols, err);
+    if (st) return st;
+    for (size_t r = 0; r < N * K; r++) {
+        w->sim[r] = NAN;
+        if (w->mols[r].valid && res->around)
+            w->sim[r] = latent_similarity(w->mols[r].canonical, w->around_fp);
+        res->n_valid += (size_t)w->mols[r].valid;
+    }
+    res->n_decodes += N * K;
+    cv_count_failures(w->mols, N * K, res->failures);
+    st = latent_uniq_add_mols(&res->uniq, w->mols, N * K, s * K, err);
+    if (!st && (h && (h->db || h->rows))) {
+        cv_model_predicted_json(m, w->z, N, NULL, w->pred);
+        CvGenBatch b = {.method = "sample",
+                        .N = N,
+                        .K = K,
+                        .Z = Z,
+                        .z = w->z,
+                        .step0 = (int64_t)s,
+                        .source = res->around ? res->around : "prior",
+                        .predicted = w->pred,
+                        .pred_stride = cv_model_predicted_stride(m),
+                        .sim = res->around ? w->sim : NULL};
+        st = cv_hooks_rows(h, &b, w->mols, err);
+    }
+    latent_mols_free(w->mols, N * K);
+    return st;
+}
+
+/* Novelty and similarity of the distinct molecules, once all are known. */
+static CvStatus annotate_unique(const CvSampleConfig *c, const SampleWork *w, CvSampleResult *res,
+                                CvError *err) {
+    size_t n = res->uniq.n ? res->uniq.n : 1;
+    if (c->train_data && !(res->novel = calloc(n, 1)))
+        return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
+    if (res->around && !(res->similarity = malloc(n * sizeof *res->similarity)))
+        return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
+    for (size_t i = 0; i < res->uniq.n; i++) {
+        const char *smi = res->uniq.items[i].smiles;
+        if (res->novel) {
+            res->novel[i] = !hashset64_has(&w->train, hashset64_key(smi));
+            res->n_novel += res->novel[i];
+        }
+        if (res->similarity) res->similarity[i] = latent_similarity(smi, w->around_fp);
+    }
+    return CV_OK;
+}
+
+static CvStatus finish(const CvSampleConfig *c, const CvHooks *h, const CvSampleResult *r,
+                       CvError *err) {
+    double nd = (double)r->n_decodes, nv = (double)r->n_valid, nu = (double)r->uniq.n;
+    CvMetric mt[8 + SMILES_FAIL_COUNT] = {
+        {"decodes", nd},
+        {"valid", nv},
+        {"unique", nu},
+        {"validity", nd ? nv / nd : NAN},
+        {"uniqueness", nv ? nu / nv : NAN},
+        {"novel", c->train_data ? (double)r->n_novel : NAN},
+        {"novelty", c->train_data && nu ? (double)r->n_novel / nu : NAN}};
+    size_t n = 7 + cv_failure_metrics(r->failures, mt + 7);
+    return cv_run_finish(h, mt, n, r->interrupted, err);
+}
+
+CvStatus cv_sample(CvModel *m, const CvSampleConfig *c, const CvHooks *h, CvSampleResult *res,
+                   CvError *err) {
+    memset(res, 0, sizeof *res);
+    size_t Z = (size_t)m->vae.cfg.Z, K = c->attempts;
+    SampleWork w = {0};
+    CvStatus st = check_config(m, c, err);
+    if (!st && c->train_data) st = load_train_set(c->train_data, &w.train, err);
+    if (!st) st = work_alloc(&w, Z, K ? K : 1, cv_model_predicted_stride(m), err);
+    if (!st && c->around) {
+        st = latent_encode_smiles(&m->vae, &m->vocab, c->around, w.center, &res->around, err);
+        if (!st) st = latent_fingerprint(res->around, w.around_fp, err);
+    }
+    CvRng zrng, drng;
+    cv_rng_init(&zrng, c->seed);
+    cv_rng_init(&drng, c->seed ^ 0x5eed0decULL);
+    if (!st) cv_hooks_progress(h, 0, c->n, NULL);
+    for (size_t s = 0; !st && s < c->n; s += CV_SAMPLE_CHUNK) {
+        if ((res->interrupted = cv_hooks_interrupted(h))) break;
+        size_t N = c->n - s < CV_SAMPLE_CHUNK ? c->n - s : CV_SAMPLE_CHUNK;
+        st = sample_chunk(m, c, h, &w, &zrng, &drng, s, N, res, err);
+        if (st) break;
+        res->n_done = s + N;
+        char status[64];
+        snprintf(status, sizeof status, "valid %.1f%%",
+                 100.0 * (double)res->n_valid / (double)res->n_decodes);
+        cv_hooks_progress(h, res->n_done, c->n, status);
+    }
+    if (!st) st = annotate_unique(c, &w, res, err);
+    if (!st) st = finish(c, h, res, err);
+    if (st) cv_run_fail(h);
+    work_free(&w, K ? K : 1);
+    return st;
+}
+
+void cv_sample_result_free(CvSampleResult *res) {
+    latent_uniq_free(&res->uniq);
+    free(res->novel);
+    free(res->similarity);
+    free(res->around);
+    memset(res, 0, sizeof *res);
+}
