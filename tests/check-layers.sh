@@ -12,6 +12,7 @@
 #   latent      core chem data nn model   decoding strategies, optimization in latent space
 #   store       core chem            the SQLite results store
 #   app         all of the above     the application jobs: sample, optimize, ... as calls
+#   report      all of the above     the HTML report of a results DB
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
 #   python      -                    the Python package (ctypes over libchemvae.so.0; no C)
@@ -25,7 +26,8 @@ declare -A ALLOWED=(
   [model]="core chem data nn model" [latent]="core chem data nn model latent"
   [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
   [app]="core chem data nn model latent store app"
-  [cli]="core chem data nn model latent store app cli" [python]="python"
+  [report]="core chem data nn model latent store app report"
+  [cli]="core chem data nn model latent store app report cli" [python]="python"
 )
 module_of_header() {
   case $1 in

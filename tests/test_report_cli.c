@@ -4,9 +4,10 @@
  * run (2 start molecules × 6 steps) and an interpolation run; a tiny untrained model and a
  * 24-molecule dataset feed the latent map. Checks: every section is present and filled, the
  * page is self-contained (no script, link, img, iframe, url(), http(s)), molecules are
- * drawn, a run scope and an empty DB give the right "no data" notes, bad options fail; and
- * the page renders in headless Chromium without console messages and is not blank
- * (tests/check-html-render.sh). */
+ * drawn, a run scope and an empty DB give the right "no data" notes, bad options fail; the
+ * page renders in headless Chromium without console messages and is not blank
+ * (tests/check-html-render.sh); and cv_report_write called as a library reports progress
+ * and warnings through its callbacks and writes no page when interrupted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include "chemvae/chem.h"
 #include "chemvae/dataset.h"
 #include "chemvae/fileio.h"
+#include "chemvae/report.h"
 #include "chemvae/store.h"
 #include "chemvae/vae.h"
 #include "support/runcmd.h"
@@ -337,11 +339,77 @@ static void test_eval_options(void **state) {
                      2);
 }
 
+/* What the library test's hooks and warning callback saw. */
+typedef struct {
+    size_t sections, stop_after, total;
+    int warnings;
+} Watch;
+
+static void watch_progress(void *user, size_t done, size_t total, const char *status) {
+    Watch *w = user;
+    assert_int_equal(done, w->sections + 1);
+    assert_non_null(status);
+    w->sections = done;
+    w->total = total;
+}
+static int watch_interrupted(void *user) {
+    const Watch *w = user;
+    return w->stop_after && w->sections >= w->stop_after ? 2 : 0;
+}
+static void watch_warn(void *user, const char *msg) {
+    assert_non_null(strstr(msg, "no such property"));
+    ((Watch *)user)->warnings++;
+}
+
+/* cv_report_write as a library call: progress after each section, warnings through the
+ * callback, an interrupt between sections writes no page, bad configs and runs fail. */
+static void test_library_call(void **state) {
+    (void)state;
+    char out[160];
+    snprintf(out, sizeof out, "%s/lib.html", g_dir);
+    Watch w = {0};
+    CvHooks h = {.progress = watch_progress, .interrupted = watch_interrupted, .user = &w};
+    CvReportConfig cfg = CV_REPORT_DEFAULTS;
+    cfg.db_path = g_db, cfg.out_path = out, cfg.model = g_model, cfg.data = g_data;
+    cfg.color_by = "nope", cfg.warn = watch_warn, cfg.warn_user = &w;
+    CvReportResult res;
+    CvError err = {0};
+    assert_int_equal(cv_report_write(&cfg, &h, &res, &err), CV_OK);
+    assert_int_equal(w.sections, 8);
+    assert_int_equal(w.total, 8);
+    assert_int_equal(w.warnings, 1); /* the map cannot be coloured by "nope" */
+    assert_int_equal(res.interrupted, 0);
+    assert_int_equal(res.scope, 0);
+    char *html = slurp(out);
+    assert_int_equal(res.bytes, (int64_t)strlen(html));
+    assert_non_null(strstr(html, "No latent-space map: --color-by nope"));
+    free(html);
+    snprintf(out, sizeof out, "%s/stopped.html", g_dir);
+    w = (Watch){.stop_after = 3};
+    cfg.color_by = NULL;
+    cfg.run = CV_REPORT_RUN_LATEST;
+    assert_int_equal(cv_report_write(&cfg, &h, &res, &err), CV_OK);
+    assert_int_equal(res.interrupted, 2);
+    assert_int_equal(res.scope, 1); /* the pipeline run */
+    assert_int_equal(w.sections, 3);
+    assert_int_equal(access(out, F_OK), -1); /* no page */
+    cfg.run = 99;
+    assert_int_equal(cv_report_write(&cfg, NULL, NULL, &err), CV_ERR_INVALID);
+    cfg.run = 0;
+    cfg.score = "bogus";
+    assert_int_equal(cv_report_write(&cfg, NULL, NULL, &err), CV_ERR_INVALID);
+    cfg.score = "qed";
+    cfg.db_path = g_empty;
+    cfg.run = CV_REPORT_RUN_LATEST;
+    assert_int_equal(cv_report_write(&cfg, NULL, NULL, &err), CV_ERR_EMPTY);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eval_options),
         cmocka_unit_test(test_full_report),
         cmocka_unit_test(test_scopes_and_empty),
+        cmocka_unit_test(test_library_call),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,7 +15,7 @@
 #define MT 30 /* title */
 #define MB 46 /* x tick labels + x title */
 
-void html_escape(FILE *fp, const char *s) {
+void report_html_escape(FILE *fp, const char *s) {
     for (; s && *s; s++) {
         switch (*s) {
         case '&':
@@ -39,7 +39,7 @@ void html_escape(FILE *fp, const char *s) {
     }
 }
 
-const char *plot_color(size_t i) {
+const char *report_plot_color(size_t i) {
     static const char *const c[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
     return c[i % 10];
@@ -83,7 +83,7 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
         "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#999\"/>\n",
         ML, MT, pw, ph);
     fprintf(fp, "<text x=\"%.1f\" y=\"18\" text-anchor=\"middle\" class=\"ct\">", ML + pw / 2);
-    html_escape(fp, title);
+    report_html_escape(fp, title);
     fprintf(fp, "</text>\n");
     char num[32];
     for (int i = 0; i <= 40; i++) {
@@ -108,12 +108,12 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
     }
     fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"al\">", ML + pw / 2,
             h - 8);
-    html_escape(fp, xlabel);
+    report_html_escape(fp, xlabel);
     fprintf(fp,
             "</text>\n<text transform=\"translate(14,%.1f) rotate(-90)\" text-anchor=\"middle\" "
             "class=\"al\">",
             MT + ph / 2);
-    html_escape(fp, ylabel);
+    report_html_escape(fp, ylabel);
     fprintf(fp, "</text>\n");
 }
 
@@ -131,8 +131,8 @@ static void no_data(FILE *fp, int w, int h) {
             ML + (w - ML - MR) / 2, MT + (h - MT - MB) / 2);
 }
 
-void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
-                const PlotSeries *s, size_t ns, int w, int h) {
+void report_plot_lines(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
+                       const ReportSeries *s, size_t ns, int w, int h) {
     double xlo = 0, xhi = 1, ylo = 0, yhi = 1;
     size_t ny = 0;
     for (size_t k = 0; k < ns; k++)
@@ -154,7 +154,7 @@ void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *yla
     }
     double pw = w - ML - MR, ph = h - MT - MB;
     for (size_t k = 0; k < ns; k++) {
-        const char *col = plot_color(k);
+        const char *col = report_plot_color(k);
         int open = 0;
         for (size_t i = 0; i < s[k].n; i++) {
             if (!isfinite(s[k].y[i]) || !isfinite(s[k].x[i])) {
@@ -184,7 +184,7 @@ void plot_lines(FILE *fp, const char *title, const char *xlabel, const char *yla
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"3\" fill=\"%s\"/>"
                     "<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
                     ML + pw - 120, ly - 4, col, ML + pw - 104, ly);
-            html_escape(fp, s[k].label);
+            report_html_escape(fp, s[k].label);
             fprintf(fp, "</text>\n");
         }
     }
@@ -207,9 +207,9 @@ static void viridis(double t, char out[8]) {
     snprintf(out, 8, "#%02x%02x%02x", rgb[0] & 255, rgb[1] & 255, rgb[2] & 255);
 }
 
-void plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
-                  const double *x, const double *y, const double *c, size_t n, const char *clabel,
-                  int w, int h) {
+void report_plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
+                         const double *x, const double *y, const double *c, size_t n,
+                         const char *clabel, int w, int h) {
     const int bar = 70; /* colour bar to the right */
     double xlo = 0, xhi = 1, ylo = 0, yhi = 1, clo = 0, chi = 1;
     size_t nx = 0, ny = 0, nc = 0;
@@ -232,7 +232,7 @@ void plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *y
     if (!nx) no_data(fp, w - bar, h);
     double bx = w - bar + 4;
     fprintf(fp, "\n<text x=\"%.1f\" y=\"%d\" class=\"lg\">", bx, MT - 6);
-    html_escape(fp, clabel);
+    report_html_escape(fp, clabel);
     fprintf(fp, "</text>\n");
     for (int i = 0; i < 20; i++) {
         viridis(1 - i / 19.0, col);
