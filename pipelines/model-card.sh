@@ -10,8 +10,8 @@
 #     re-checked string by
 #     string with Python RDKit (tests/check-sample-db.sh), IntDiv1 over the first 3,000
 #     distinct valid molecules (Python RDKit, Morgan r = 2, 1,024 bits);
-#   - constrained optimization, README recipe (delta 0.4) on the first STARTS molecules of
-#     datasets/zinc_opt_starts200.csv, every number re-checked with Python RDKit
+#   - constrained optimization, the recipe of README "Optimizing" (delta 0.4) on the first
+#     STARTS molecules of datasets/zinc_opt_starts200.csv, every number re-checked with Python RDKit
 #     (tests/check-optimize.sh), and the share of its decodes that were not molecules.
 # Python RDKit is the oracle here (Debian's python3-rdkit), never a runtime dependency.
 #

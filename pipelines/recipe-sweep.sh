@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# pipelines/recipe-sweep.sh — the training-recipe sweep of README "Training recipe": the
-# `small` preset on zinc24k, each recipe trained for the same wall-clock budget on the
-# otherwise idle machine (SIGINT at the budget: the trainer writes a checkpoint), then
+# pipelines/recipe-sweep.sh — the training-recipe sweeps of src/model/README.md
+# "Measured: training recipes": the `small` preset on zinc24k, each recipe trained for the
+# same wall-clock budget on the otherwise idle machine (SIGINT at the budget: the trainer
+# writes a checkpoint), then
 # evaluated on the validation split (greedy reconstruction of every molecule without the
 # decoding mask; 1,000 prior samples decoded greedily without and with the valence mask).
 # Prints one CSV row per recipe.

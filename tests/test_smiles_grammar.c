@@ -188,7 +188,8 @@ static void test_length_limit(void **state) {
  * chemistry no model writes (chains of charged aromatic bracket atoms) and some reach a
  * prefix whose aromatic atoms can no longer be satisfied; the decoder then lets the row
  * end and the string gets a failure class. Their rate is printed, not bounded: what
- * matters for decoding is measured on model output (README "Constrained decoding"). */
+ * matters for decoding is measured on model output (src/latent/README.md
+ * "Constrained decoding, measured"). */
 static int random_walks(const Fixture *f, int mode, int walks) {
     uint64_t x = 12345;
     uint8_t allowed[256];

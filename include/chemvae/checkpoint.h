@@ -1,6 +1,6 @@
-/* checkpoint.h — the .cvae checkpoint file (README "Checkpoints"): model config, vocabulary,
- * property normalization, training position, float32 parameters, batchnorm statistics,
- * optional Adam state, CRC-32. Written to a temp file, fsync'd, renamed into place.
+/* checkpoint.h — the .cvae checkpoint file (src/model/README.md "Checkpoints"): model config,
+ * vocabulary, property normalization, training position, float32 parameters, batchnorm
+ * statistics, optional Adam state, CRC-32. Written to a temp file, fsync'd, renamed into place.
  *
  * Layout (little-endian):
  *   "CVAECKPT" | u32 version | u32 flags (1 = Adam state) | u32 meta_len | meta text

@@ -13,7 +13,8 @@
  *
  * Two input modes:
  *  - dense: x (T, B, I) time-major;
- *  - token (the decoder, README "Training"): x_t = [c ; onehot(tok_t)] where c (B, D) is constant
+ *  - token (the decoder, src/model/README.md "Architecture"):
+ *    x_t = [c ; onehot(tok_t)] where c (B, D) is constant
  *    over t and tok (T, B) is the token FED at step t (the caller shifts: tok_0 = start
  *    token, tok_t = y_{t−1}). W_ih[0] is (3H, D + V) with the c-columns first. The c-part
  *    is projected once per sequence (one sgemm) and the one-hot part is a column gather

@@ -1,7 +1,7 @@
 /* store.h — the results database (SQLite). src/store/ is the only code that includes
  * sqlite3.h; everything else records and reads results through this API.
  *
- * Schema (README "Results database", version STORE_SCHEMA_VERSION in PRAGMA user_version,
+ * Schema (src/store/README.md "Schema", version STORE_SCHEMA_VERSION in PRAGMA user_version,
  * application_id STORE_APPLICATION_ID): runs(id, kind, status, started_at, finished_at, config,
  * model_path, model_hash, seed, parent, pid, host)   -- pid/host: the process that runs it; a
  * read-write open marks 'running' runs of this host whose process is gone 'interrupted'

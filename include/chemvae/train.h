@@ -6,7 +6,8 @@
  * continues exactly as an uninterrupted run would (same thread count: OpenBLAS sums in a
  * thread-count-dependent order).
  *
- * The recipe (README "Training"): an optional autoencoder warm-up (ae_warmup epochs with
+ * The recipe (src/model/README.md "Training recipe"):
+ * an optional autoencoder warm-up (ae_warmup epochs with
  * beta = 0 and z = mu, no sampling noise), then the KL weight follows kl_schedule on the
  * epoch position e (fractional, counted from the end of the warm-up):
  *   sigmoid   beta = kl_max / (1 + exp(-kl_slope · (floor(e) − kl_center)))  (chemical_vae)
@@ -75,7 +76,7 @@ typedef struct {
                                exact-string accuracy (NULL = none) */
 } TrainOptions;
 
-/* chemvae's defaults (README "Training"; the settings of the shipped zinc24k model):
+/* chemvae's defaults (`chemvae train --help`; src/model/README.md "Training recipe"):
  * batch 128, Adam lr 1e-3 β (0.9, 0.999), clip 50, KL annealed to kl_max 0.2 around
  * epoch 5 with slope 1, prop weight 1, seed 1. */
 void train_options_default(TrainOptions *o);

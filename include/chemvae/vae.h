@@ -1,5 +1,6 @@
-/* vae.h — the chemvae variational autoencoder (README "Training"): assembly, loss, forward and
- * backward of a whole training batch, encoding, batched decoding, and the property head.
+/* vae.h — the chemvae variational autoencoder (src/model/README.md "Architecture"): assembly,
+ * loss, forward and backward of a whole training batch, encoding, batched decoding, and the
+ * property head.
  *
  * Dimension letters: B batch, T max tokens per molecule (including <end>), V vocabulary,
  * Lk length after conv k, Ck channels of conv k, D encoder dense width, Z latent size,

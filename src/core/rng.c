@@ -1,6 +1,7 @@
 /* rng.c — xoshiro256** (Blackman & Vigna) seeded through splitmix64, Box-Muller normals.
  * Chosen over rand()/random() because those have hidden global state and differ
- * between libcs; reproducibility across machines is a requirement (README "Training"). */
+ * between libcs; reproducibility across machines is a requirement (src/model/README.md
+ * "Every epoch, resume, interruption"). */
 #include "chemvae/rng.h"
 
 #include <math.h>

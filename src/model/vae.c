@@ -1,5 +1,5 @@
-/* vae.c — the VAE of README "Training" assembled from src/nn ops (contract in
- * include/chemvae/vae.h).
+/* vae.c — the VAE of src/model/README.md "Architecture" assembled from src/nn ops (contract
+ * in include/chemvae/vae.h).
  *
  * Layout: every trainable tensor is registered in one NnParams table (so Adam, zero-grad,
  * checkpoints and the gradient check see one flat array); batchnorm running statistics

@@ -43,7 +43,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 /* MIGRATIONS[v]: SQL taking the schema from version v to v + 1. Append, never edit. */
 static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
-    /* 0 -> 1: the schema of README "Results database". */
+    /* 0 -> 1: the schema of src/store/README.md "Schema". */
     "CREATE TABLE runs(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  kind TEXT NOT NULL,\n"

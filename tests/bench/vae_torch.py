@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch CPU reference of chemvae's `paper` VAE (README "Training"), for side-by-side speed.
+"""PyTorch CPU reference of chemvae's `paper` VAE (src/model/README.md "Architecture"), for
+side-by-side speed.
 
 Same architecture as src/model/vae.c: conv encoder (V->9 k9, 9->9 k9, 9->10 k11, tanh+BN),
 Dense 196 tanh BN, mu/logvar Dense(Z); decoder Dense(Z->196) tanh, teacher-forced 3-layer
