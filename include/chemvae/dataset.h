@@ -15,7 +15,7 @@
  *   smiles   N NUL-terminated canonical SMILES (smiles + smiles_off[i]).
  *   vocab    the V tokens themselves and their vocab_hash, so a dataset is self-contained.
  *
- * File layout (.cvds, little-endian, every section padded to 8 bytes): a 128-byte header
+ * File layout (.cvds, little-endian, every section padded to 8 bytes): a 192-byte header
  * (magic "CVDSET\0\0", format version, N, T, V, P, id_bytes, per-split counts, seed,
  * ratios, vocab hash, section sizes), then vocab tokens (NUL-separated), property names
  * (NUL-separated), prop_mean, prop_std, ids, lengths, props, split, smiles_off (N+1 uint64),
