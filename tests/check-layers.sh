@@ -4,7 +4,7 @@
 # A public header belongs to the module whose src/<module>/<name>.c implements it
 # (latent*.h: latent). The allowed graph (a module: what it may use):
 #
-#   core        -                    buffers, errors, files, JSON, RNG, pipeline files, version
+#   core        -                    buffers, errors, files, JSON, RNG, version
 #   chem        core                 RDKit behind a C API
 #   data        core chem            CSV, tokenizer, vocabulary, datasets, SMILES grammar
 #   nn          core                 layers, optimizer, GEMM
@@ -12,6 +12,7 @@
 #   latent      core chem data nn model   decoding strategies, optimization in latent space
 #   store       core chem            the SQLite results store
 #   app         all of the above     the application jobs: sample, optimize, ... as calls
+#   pipeline    core store           pipeline files and the runner's state files
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
 #   python      -                    the Python package (ctypes over libchemvae.so.0; no C)
@@ -24,8 +25,8 @@ declare -A ALLOWED=(
   [core]="core" [chem]="core chem" [data]="core chem data" [nn]="core nn"
   [model]="core chem data nn model" [latent]="core chem data nn model latent"
   [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
-  [app]="core chem data nn model latent store app"
-  [cli]="core chem data nn model latent store app cli" [python]="python"
+  [app]="core chem data nn model latent store app" [pipeline]="core store pipeline"
+  [cli]="core chem data nn model latent store app pipeline cli" [python]="python"
 )
 module_of_header() {
   case $1 in
