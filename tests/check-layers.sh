@@ -12,7 +12,8 @@
 #   latent      core chem data nn model   decoding strategies, optimization in latent space
 #   store       core chem            the SQLite results store
 #   app         all of the above     the application jobs: sample, optimize, ... as calls
-#   pipeline    core store           pipeline files and the runner's state files
+#   pipeline    core store           pipeline files, their state files, the runner (stages
+#                                    run as child processes of the chemvae executable)
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
 #   python      -                    the Python package (ctypes over libchemvae.so.0; no C)
