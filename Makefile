@@ -72,7 +72,7 @@ LDLIBS := $(DEPS_BUILD)/librdkitcffi.a $(addprefix -lRDKit,$(RDKIT_LIBS)) \
 TEST_LDLIBS := -lcmocka
 
 # ---- sources -------------------------------------------------------------------------
-LIB_DIRS  := core chem data nn model latent store app report
+LIB_DIRS  := core chem data nn model latent store app report pipeline
 LIB_C     := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 LIB_CXX   := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.cpp))
 LIB_GEN   :=

@@ -4,7 +4,7 @@
 # A public header belongs to the module whose src/<module>/<name>.c implements it
 # (latent*.h: latent). The allowed graph (a module: what it may use):
 #
-#   core        -                    buffers, errors, files, JSON, RNG, pipeline files, version
+#   core        -                    buffers, errors, files, JSON, RNG, version
 #   chem        core                 RDKit behind a C API
 #   data        core chem            CSV, tokenizer, vocabulary, datasets, SMILES grammar
 #   nn          core                 layers, optimizer, GEMM
@@ -13,6 +13,8 @@
 #   store       core chem            the SQLite results store
 #   app         all of the above     the application jobs: sample, optimize, ... as calls
 #   report      all of the above     the HTML report of a results DB
+#   pipeline    core store           pipeline files, their state files, the runner (stages
+#                                    run as child processes of the chemvae executable)
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
 #   python      -                    the Python package (ctypes over libchemvae.so.0; no C)
@@ -25,9 +27,9 @@ declare -A ALLOWED=(
   [core]="core" [chem]="core chem" [data]="core chem data" [nn]="core nn"
   [model]="core chem data nn model" [latent]="core chem data nn model latent"
   [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
-  [app]="core chem data nn model latent store app"
+  [app]="core chem data nn model latent store app" [pipeline]="core store pipeline"
   [report]="core chem data nn model latent store app report"
-  [cli]="core chem data nn model latent store app report cli" [python]="python"
+  [cli]="core chem data nn model latent store app report pipeline cli" [python]="python"
 )
 module_of_header() {
   case $1 in

@@ -1,6 +1,6 @@
 /* pipefile.h — the pipeline definition file (pipelines/demo, pipelines/zinc, ...): parser and
  * the content hash that decides whether a stage must run again. The runner that executes the
- * stages is `chemvae pipeline` (src/cli/cmd_pipeline.c); the format is documented for users
+ * stages is cv_pipeline_run (include/chemvae/pipeline.h); the format is documented for users
  * in pipelines/README.md.
  *
  * Format: one directive per line, words separated by blanks, `#` starting a word begins a
