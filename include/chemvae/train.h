@@ -94,6 +94,9 @@ float train_learning_rate(const TrainOptions *o, long step, long total_steps, do
  * into *out; -1 when unknown. */
 int train_kl_schedule_parse(const char *name, int *out);
 int train_lr_decay_parse(const char *name, int *out);
+/* The name of a TRAIN_KL_* / TRAIN_LR_* value (the parsers' inverse; "?" when out of range). */
+const char *train_kl_schedule_name(int schedule);
+const char *train_lr_decay_name(int decay);
 
 typedef struct {
     int epoch; /* 1-based epoch just finished */
@@ -123,6 +126,13 @@ typedef struct {
      * and train_run returns CV_ERR_INTERRUPTED. May be NULL. */
     volatile sig_atomic_t *stop;
     int progress; /* draw a progress bar on stderr (when it is a terminal) */
+    /* Called as each epoch starts (loss NULL) and after every optimizer step (may be NULL):
+     * `epoch` (1-based) in progress, the molecules of it done and its total (steps · batch),
+     * and the step's loss. */
+    void (*on_step)(void *ctx, int epoch, size_t done, size_t total, const VaeLoss *loss);
+    /* Polled after every optimizer step (may be NULL): non-zero stops training as *stop
+     * does. */
+    int (*interrupted)(void *ctx);
 } TrainHooks;
 
 /* Trains `vae` on the train split of `ds`, validating on its valid split. meta carries the

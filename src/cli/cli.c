@@ -87,6 +87,20 @@ CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, 
                         &h->db, &h->run_id, err);
 }
 
+/* ---- cli_begin_run_spec (see cli.h) ---- */
+CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no_db,
+                            const char *db_path, const CliRunSpec *spec, CvHooks *h, CvError *err) {
+    if (no_db) return CV_OK;
+    CvJson cfg = {0};
+    cv_json_begin_object(&cfg);
+    cli_options_config(c, args, &cfg);
+    if (spec->extra) spec->extra(spec->user, &cfg);
+    cv_json_end_object(&cfg);
+    return cv_run_begin(db_path, spec->kind, &cfg, spec->model_path, spec->model_hash, spec->seed,
+                        spec->parent, &h->db, &h->run_id, err);
+}
+/* ---- end of cli_begin_run_spec ---- */
+
 static volatile sig_atomic_t g_interrupted; /* the signal that asked us to stop, or 0 */
 
 static void on_interrupt(int sig) {

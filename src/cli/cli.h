@@ -81,6 +81,24 @@ CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, 
                        const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
                        CvError *err);
 
+/* ---- runs whose config has members computed by the job (train) ---- */
+/* What cli_begin_run_spec records besides the option table's values. */
+typedef struct {
+    const char *kind;       /* "train" */
+    const char *model_path; /* the checkpoint the run uses or writes, NULL-able */
+    const char *model_hash; /* its cv_hash_file, NULL-able */
+    int64_t seed, parent;
+    /* Writes members into the open config object after the table's (NULL: none). */
+    void (*extra)(const void *user, CvJson *j);
+    const void *user;
+} CliRunSpec;
+/* cli_begin_run for a job without a CvModel or with computed config members: unless no_db,
+ * opens the results DB and begins a run of spec->kind whose stored config is c's options as
+ * parsed into args followed by spec->extra's members, filling h->db / h->run_id. */
+CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no_db,
+                            const char *db_path, const CliRunSpec *spec, CvHooks *h, CvError *err);
+/* ---- end of cli_begin_run_spec ---- */
+
 /* Hooks for a job run from the command line: a progress bar labelled with the command
  * on stderr (when it is a terminal), and SIGINT / SIGTERM stop the job between batches
  * instead of killing the process (exit status then 128 + signal). */

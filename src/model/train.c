@@ -62,6 +62,12 @@ int train_kl_schedule_parse(const char *name, int *out) {
 int train_lr_decay_parse(const char *name, int *out) {
     return parse_name(name, LR_NAMES, 3, out);
 }
+const char *train_kl_schedule_name(int schedule) {
+    return schedule >= 0 && schedule < 4 ? KL_NAMES[schedule] : "?";
+}
+const char *train_lr_decay_name(int decay) {
+    return decay >= 0 && decay < 3 ? LR_NAMES[decay] : "?";
+}
 
 void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
     snprintf(
@@ -290,11 +296,17 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
     r->recon_exact = (double)hits / (double)m;
 }
 
-/* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when the
- * stop flag was raised, CV_OK when it reached max_steps. */
-static CvStatus stop_status(const TrainOptions *o, const TrainHooks *hooks, long step, int epoch,
-                            CvError *err) {
-    if (!(hooks && hooks->stop && *hooks->stop)) return CV_OK;
+/* 1 when the hooks ask training to stop (the stop flag or the interrupted callback). */
+static int stop_asked(const TrainHooks *hooks) {
+    if (!hooks) return 0;
+    if (hooks->stop && *hooks->stop) return 1;
+    return hooks->interrupted && hooks->interrupted(hooks->ctx);
+}
+
+/* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when a stop
+ * was asked, CV_OK when it reached max_steps. */
+static CvStatus stop_status(const TrainOptions *o, int asked, long step, int epoch, CvError *err) {
+    if (!asked) return CV_OK;
     return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %ld (epoch %d); %s%s", step,
                         epoch + 1, o->checkpoint ? "checkpoint written to " : "",
                         o->checkpoint ? o->checkpoint : "no checkpoint path");
@@ -355,7 +367,9 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, o->epochs);
         if (hooks && hooks->progress) cv_progress_start(&bar, label, spe * B);
         size_t first = (size_t)(step - (long)epoch * (long)spe), done_steps = 0;
-        int interrupted = 0, stop_after_epoch = 0;
+        if (hooks && hooks->on_step)
+            hooks->on_step(hooks->ctx, epoch + 1, first * B, spe * B, NULL);
+        int interrupted = 0, stop_after_epoch = 0, asked = 0;
         for (size_t k = first; k < spe; k++) {
             memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
             batch_fill(&bt, ds, B);
@@ -406,8 +420,9 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                          l.recon, l.kl, l.tokens ? (double)l.correct / (double)l.tokens : 0.0);
                 cv_progress_update(&bar, (k + 1) * B, suffix);
             }
-            if ((hooks && hooks->stop && *hooks->stop) ||
-                (o->max_steps && (size_t)step >= o->max_steps)) {
+            if (hooks && hooks->on_step)
+                hooks->on_step(hooks->ctx, epoch + 1, (k + 1) * B, spe * B, &l);
+            if ((asked = stop_asked(hooks)) || (o->max_steps && (size_t)step >= o->max_steps)) {
                 /* on the epoch's last batch the epoch is finished first (validation, plateau
                  * state, checkpoint), so a resume starts the next epoch as an uninterrupted
                  * run would */
@@ -423,7 +438,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         meta->step = step;
         if (interrupted) {
             if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
-            st = stop_status(o, hooks, step, epoch, err);
+            st = stop_status(o, asked, step, epoch, err);
             goto done;
         }
         loss_scale(&r.train, done_steps ? 1.0 / (double)done_steps : 0.0);
@@ -455,7 +470,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         if (r.best && o->best && (st = ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
         if (stop_after_epoch) {
-            st = stop_status(o, hooks, step, epoch, err);
+            st = stop_status(o, asked, step, epoch, err);
             goto done;
         }
     }

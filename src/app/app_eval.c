@@ -1,0 +1,100 @@
+/* app_eval.c — the eval job (see app_eval.h). Every metric is stored as computed, NaN
+ * included (an int_div or property MAE without data), so a run always has the same set of
+ * names; that is why the metrics go to the store here rather than through cv_run_finish,
+ * which skips NaN. */
+#include "chemvae/app_eval.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const SPLIT_NAMES[CV_NSPLITS] = {
+    [CV_SPLIT_TRAIN] = "train", [CV_SPLIT_VALID] = "valid", [CV_SPLIT_TEST] = "test"};
+
+const char *cv_eval_split_name(int split) {
+    return split >= 0 && split < CV_NSPLITS ? SPLIT_NAMES[split] : "?";
+}
+
+int cv_eval_split_parse(const char *name) {
+    for (int s = 0; s < CV_NSPLITS; s++)
+        if (name && !strcmp(name, SPLIT_NAMES[s])) return s;
+    return -1;
+}
+
+static CvStatus check_config(const CvModel *m, const CvEvalConfig *c, CvError *err) {
+    if (!c->data) return cv_error_set(err, CV_ERR_INVALID, "eval: a dataset is required");
+    if (c->split < 0 || c->split >= CV_NSPLITS)
+        return cv_error_set(err, CV_ERR_INVALID, "eval: split %d is not train, valid or test",
+                            c->split);
+    if (c->beam < 1 || (size_t)c->beam > m->vae.max_B)
+        return cv_error_set(err, CV_ERR_INVALID, "eval: beam must be in 1..%zu, got %d",
+                            m->vae.max_B, c->beam);
+    return CV_OK;
+}
+
+/* The dataset at c->data, which must have the model's vocabulary and length. */
+static CvStatus load_data(const CvModel *m, const CvEvalConfig *c, CvDataset *ds, CvError *err) {
+    CvStatus st = dataset_load(ds, c->data, err);
+    if (!st) st = ckpt_meta_check_vocab(&m->meta, &ds->vocab, m->path, c->data, err);
+    if (!st && (size_t)m->meta.cfg.T != ds->T)
+        st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", m->path,
+                          m->meta.cfg.T, c->data, ds->T);
+    return st;
+}
+
+static void add_metric(CvEvalResult *res, const char *prefix, const char *name, double v) {
+    if (res->n_metrics >= CV_EVAL_MAX_METRICS) return;
+    CvEvalMetric *mt = &res->metrics[res->n_metrics++];
+    snprintf(mt->name, sizeof mt->name, "%s%s", prefix, name);
+    mt->v = v;
+}
+
+/* The report as named metrics, in the order app_eval.h lists. */
+static void name_metrics(const CvModel *m, CvEvalResult *res) {
+    const EvalReport *r = &res->report;
+    add_metric(res, "", "reconstruction", r->reconstruction);
+    add_metric(res, "", "recon_molecules", (double)r->n_recon);
+    add_metric(res, "", "recon_tanimoto", r->recon_tanimoto);
+    if (r->n_stoch) {
+        add_metric(res, "", "recon_stochastic", r->stoch_recon);
+        add_metric(res, "", "recon_stochastic_molecules", (double)r->n_stoch);
+    }
+    add_metric(res, "", "validity", r->validity);
+    add_metric(res, "", "uniqueness", r->uniqueness);
+    add_metric(res, "", "novelty", r->novelty);
+    add_metric(res, "", "int_div", r->int_div);
+    add_metric(res, "", "prior_samples", (double)r->n_prior);
+    for (int f = 1; f < SMILES_FAIL_COUNT; f++)
+        add_metric(res, "fail_", smiles_failure_name((SmilesFailure)f), (double)r->fail[f]);
+    for (size_t p = 0; p < r->P && p < CKPT_MAX_PROPS; p++)
+        add_metric(res, "mae_", m->meta.prop_names[p], r->prop_mae[p]);
+}
+
+static CvStatus record(const CvHooks *h, const CvEvalResult *res, CvError *err) {
+    if (!h || !h->db) return CV_OK;
+    for (size_t i = 0; i < res->n_metrics; i++) {
+        CvStatus st = store_insert_eval_metric(h->db, h->run_id, res->metrics[i].name,
+                                               res->metrics[i].v, err);
+        if (st) return st;
+    }
+    return store_run_finish(h->db, h->run_id, STORE_RUN_OK, err);
+}
+
+CvStatus cv_eval(CvModel *m, const CvEvalConfig *c, const CvHooks *h, CvEvalResult *res,
+                 CvError *err) {
+    memset(res, 0, sizeof *res);
+    CvDataset ds = {0};
+    CvStatus st = check_config(m, c, err);
+    if (!st) st = load_data(m, c, &ds, err);
+    if (!st)
+        st = eval_run_beam(&m->vae, &ds, c->split, c->n, c->samples, c->seed, c->beam, &res->report,
+                           err);
+    if (!st && c->stochastic > 0)
+        st = eval_stochastic(&m->vae, &ds, c->split, c->stochastic, c->seed, &res->report, err);
+    if (!st) {
+        name_metrics(m, res);
+        st = record(h, res, err);
+    }
+    if (st) cv_run_fail(h);
+    dataset_free(&ds);
+    return st;
+}
