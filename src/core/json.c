@@ -161,6 +161,11 @@ void cv_json_double(CvJson *j, double v) {
         return;
     }
     char b[40];
+    if (v == floor(v) && fabs(v) < 1e15) { /* whole numbers as integers: 50, not 5e+01 */
+        snprintf(b, sizeof b, "%.0f", v);
+        puts_(j, b);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(b, sizeof b, "%.*g", prec, v);
         if (strtod(b, NULL) == v) break;
