@@ -81,8 +81,8 @@ typedef struct CvGenBatch {
 
 /* Stores every row of mols (N·K, valid or not) as a generation of run_id (valid rows with
  * their molecule and true scores) in ONE transaction. */
-CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b,
-                              const LatentMol *mols, CvError *err);
+CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b, const LatentMol *mols,
+                              CvError *err);
 
 /* Hands the batch to the hooks' row sink, then records it in the hooks' DB (each when
  * present). */

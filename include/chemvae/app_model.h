@@ -60,7 +60,6 @@ size_t cv_model_predicted_stride(const CvModel *m);
 /* For each of z (N, Z): the property head's predictions in real units as a JSON object
  * {"<prop name>": value, ...} (plus "objective": head[i] when head is non-NULL) into
  * json + i·stride, stride = cv_model_predicted_stride(m); json holds N·stride bytes. */
-void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double *head,
-                             char *json);
+void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double *head, char *json);
 
 #endif

@@ -30,8 +30,10 @@ typedef struct {
 } CvSampleConfig;
 
 #define CV_SAMPLE_DEFAULTS                                                                         \
-    {.n = 100, .attempts = 1, .retry_temperature = 1.0, .seed = 1, .radius = 1.0, .beam = 1,       \
-     .rescue = CV_DEFAULT_RESCUE}
+    {                                                                                              \
+        .n = 100, .attempts = 1, .retry_temperature = 1.0, .seed = 1, .radius = 1.0, .beam = 1,    \
+        .rescue = CV_DEFAULT_RESCUE                                                                \
+    }
 
 typedef struct {
     LatentUniq uniq;      /* distinct valid molecules in order of first appearance

@@ -71,19 +71,16 @@ void cv_count_failures(const LatentMol *mols, size_t n, size_t *counts) {
 
 size_t cv_failure_metrics(const size_t *counts, CvMetric *mt) {
     static const char *const names[SMILES_FAIL_COUNT] = {
-        [SMILES_FAIL_SYNTAX] = "fail_syntax",
-        [SMILES_FAIL_RING] = "fail_ring",
-        [SMILES_FAIL_VALENCE] = "fail_valence",
-        [SMILES_FAIL_AROMATICITY] = "fail_aromaticity",
-        [SMILES_FAIL_LENGTH] = "fail_length",
-        [SMILES_FAIL_OTHER] = "fail_other"};
+        [SMILES_FAIL_SYNTAX] = "fail_syntax",   [SMILES_FAIL_RING] = "fail_ring",
+        [SMILES_FAIL_VALENCE] = "fail_valence", [SMILES_FAIL_AROMATICITY] = "fail_aromaticity",
+        [SMILES_FAIL_LENGTH] = "fail_length",   [SMILES_FAIL_OTHER] = "fail_other"};
     size_t n = 0;
     for (int f = 1; f < SMILES_FAIL_COUNT; f++) mt[n++] = (CvMetric){names[f], (double)counts[f]};
     return n;
 }
 
-CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b,
-                              const LatentMol *mols, CvError *err) {
+CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b, const LatentMol *mols,
+                              CvError *err) {
     size_t n = b->N * b->K;
     if (!n) return CV_OK;
     StoreGeneration *rows = calloc(n, sizeof *rows);

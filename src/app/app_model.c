@@ -90,8 +90,7 @@ static void kv_g6(CvJson *j, const char *key, double y) {
     else cv_json_null(j);
 }
 
-void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double *head,
-                             char *json) {
+void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double *head, char *json) {
     Vae *v = &m->vae;
     size_t Z = (size_t)v->cfg.Z, P = (size_t)v->cfg.P, Bmax = v->max_B;
     size_t stride = cv_model_predicted_stride(m);

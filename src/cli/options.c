@@ -108,8 +108,8 @@ int cli_options_parse(const CliCommand *c, int argc, char **argv, void *args, in
     for (size_t i = 0; i < c->n_opts; i++) {
         const CliOpt *o = &c->opts[i];
         if (o->name)
-            longs[nl++] = (struct option){o->name, o->type->has_arg ? required_argument : no_argument,
-                                          NULL, 256 + (int)i};
+            longs[nl++] = (struct option){
+                o->name, o->type->has_arg ? required_argument : no_argument, NULL, 256 + (int)i};
         if (o->short_name) {
             shorts[ns++] = o->short_name;
             if (o->type->has_arg) shorts[ns++] = ':';
@@ -160,7 +160,9 @@ void cli_options_help(const CliCommand *c, FILE *out) {
                          mv ? " " : "", mv ? mv : "");
         else if (o->name)
             w = snprintf(head, sizeof head, "  --%s%s%s", o->name, mv ? " " : "", mv ? mv : "");
-        else w = snprintf(head, sizeof head, "  -%c%s%s", o->short_name, mv ? " " : "", mv ? mv : "");
+        else
+            w = snprintf(head, sizeof head, "  -%c%s%s", o->short_name, mv ? " " : "",
+                         mv ? mv : "");
         fputs(head, out);
         const char *h = o->help ? o->help : "";
         if (w >= 23) fprintf(out, "\n%24s", "");

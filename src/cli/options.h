@@ -56,14 +56,14 @@ typedef struct {
 } CliOpt;
 
 typedef struct CliCommand {
-    const char *name;       /* "sample" */
-    const char *synopsis;   /* usage line after "chemvae <name> ", e.g. "[options] FILE" */
-    const char *intro;      /* lines printed between the usage line and the options, or NULL */
-    const CliOpt *opts;     /* the table */
-    size_t n_opts;          /* its length */
-    const char *epilog;     /* lines printed after the options (outputs), or NULL */
-    int min_operands;       /* positional arguments the command takes */
-    int max_operands;       /* -1: any number */
+    const char *name;     /* "sample" */
+    const char *synopsis; /* usage line after "chemvae <name> ", e.g. "[options] FILE" */
+    const char *intro;    /* lines printed between the usage line and the options, or NULL */
+    const CliOpt *opts;   /* the table */
+    size_t n_opts;        /* its length */
+    const char *epilog;   /* lines printed after the options (outputs), or NULL */
+    int min_operands;     /* positional arguments the command takes */
+    int max_operands;     /* -1: any number */
 } CliCommand;
 
 /* What cli_options_parse returns besides CLI_OK / CLI_USAGE: --help was printed. */
@@ -87,8 +87,10 @@ void cli_options_config(const CliCommand *c, const void *args, CvJson *j);
 /* One table entry; optional fields (.flags, .key) follow as designated initializers:
  * CLI_OPT("json", 0, CLI_FLAG, offsetof(Args, json), NULL, "JSON output", .flags = ...). */
 #define CLI_OPT(NAME, SHORT, TYPE, OFFSET, METAVAR, HELP, ...)                                     \
-    {.name = (NAME), .short_name = (SHORT), .type = &(TYPE), .offset = (OFFSET),                   \
-     .metavar = (METAVAR), .help = (HELP), __VA_ARGS__}
+    {                                                                                              \
+        .name = (NAME), .short_name = (SHORT), .type = &(TYPE), .offset = (OFFSET),                \
+        .metavar = (METAVAR), .help = (HELP), __VA_ARGS__                                          \
+    }
 
 /* Builds a command's CliCommand.opts / n_opts pair from a static array. */
 #define CLI_TABLE(arr) (arr), (sizeof(arr) / sizeof((arr)[0]))
