@@ -22,12 +22,12 @@ typedef struct {
 } CvEncodeRow;
 
 /* Encodes smiles[0..n) with model m's eval-mode encoder, one row per encoder pass (so a
- * row's vector never depends on the other rows of the call): each SMILES is canonicalized by RDKit
- * and tokenized with the model's vocabulary (cv_model_encode_smiles), then mu (n, Z) receives the
- * encoder's mean and logvar (n, Z; NULL: not wanted) its log-variance. A row that cannot be encoded
- * gets NaN in every column of mu and logvar and its reason in rows[i].error. rows (n; NULL-able) is
- * overwritten; free its strings with cv_encode_rows_free. *n_failed (NULL-able) receives
- * how many rows were not encoded.
+ * row's vector never depends on the other rows of the call): each SMILES is canonicalized
+ * by RDKit and tokenized with the model's vocabulary (cv_model_encode_smiles), then mu
+ * (n, Z) receives the encoder's mean and logvar (n, Z; NULL: not wanted) its log-variance.
+ * A row that cannot be encoded gets NaN in every column of mu and logvar and its reason in
+ * rows[i].error. rows (n; NULL-able) is overwritten; free its strings with
+ * cv_encode_rows_free. *n_failed (NULL-able) receives how many rows were not encoded.
  * Errors (the whole call): CV_ERR_INVALID for a NULL SMILES pointer, CV_ERR_NOMEM; rows
  * then hold nothing to free. */
 CvStatus cv_encode(CvModel *m, const char *const *smiles, size_t n, float *mu, float *logvar,
@@ -42,7 +42,8 @@ typedef struct {
     uint64_t first_row; /* the index of z's first row when a larger set is decoded in pieces:
                            row i samples from the stream of row first_row + i, so the pieces
                            decode as one call on the whole set would */
-    int beam;           /* > 1: a greedy decode as a beam search of this width (1..m->vae.max_B) */
+    int beam;           /* > 1: a greedy decode as a beam search of this width
+                           (1..m->vae.max_B) */
     int rescue;         /* > 1: a greedy decode that is not a molecule is decoded again by a beam
                            of this width and replaced when that is valid (1 = off) */
 } CvDecodeConfig;

@@ -21,11 +21,12 @@ typedef struct {
     int threads;            /* RDKit worker threads; 0 = every CPU */
 } CvVocabBuildConfig;
 
-#define CV_VOCAB_BUILD_DEFAULTS {.max_len = DATASET_DEFAULT_T}
+#define CV_VOCAB_BUILD_DEFAULTS                                                                    \
+    { .max_len = DATASET_DEFAULT_T }
 
 typedef struct {
-    size_t tokens;    /* vocabulary size, specials included */
-    size_t molecules; /* distinct molecules it was built from */
+    size_t tokens;                     /* vocabulary size, specials included */
+    size_t molecules;                  /* distinct molecules it was built from */
     size_t rows, rejected, duplicates; /* of the CSV */
     uint64_t hash;                     /* vocab_hash */
 } CvVocabBuildResult;
