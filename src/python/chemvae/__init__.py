@@ -20,8 +20,10 @@ The values are those of `chemvae score`, `encode`, `decode` and `sample --no-db`
 library): the same input, options and seed give the same numbers and molecules. The model
 calls take model=None (the model the command line uses by default: see
 default_model_path), a path to a .cvae checkpoint, or a Model. NumPy (Debian
-python3-numpy) is needed for the model calls only. The library is found next to the
-package's installation (PREFIX/lib), or at the path in CHEMVAE_LIB.
+python3-numpy) is needed for the model calls only. A failing library call raises OSError
+(a file), ValueError (an argument or a SMILES), MemoryError, else RuntimeError, with the
+library's message. The library is found next to the package's installation (PREFIX/lib),
+or at the path in CHEMVAE_LIB.
 """
 import collections
 import ctypes
@@ -29,7 +31,7 @@ import os
 import sqlite3
 
 __all__ = ["version", "git_commit", "score", "connect", "library_path", "Model", "EncodeError",
-           "default_model_path", "encode", "decode", "sample"]
+           "Encoded", "default_model_path", "encode", "decode", "sample"]
 
 
 def _lib_dir():
@@ -147,8 +149,12 @@ _declare(_lib)
 _libc.free.argtypes = [ctypes.c_void_p]
 
 
+# CvError codes (include/chemvae/error.h) as Python exceptions; the rest: RuntimeError
+_EXCEPTIONS = {1: OSError, 2: MemoryError, 3: ValueError, 6: ValueError}
+
+
 def _raise(err):
-    raise RuntimeError("chemvae: " + err.msg.decode(errors="replace"))
+    raise _EXCEPTIONS.get(err.code, RuntimeError)("chemvae: " + err.msg.decode(errors="replace"))
 
 
 def version():
@@ -259,7 +265,7 @@ class Model:
         err = _Error()
         self._m = _lib.cv_model_open(path.encode(), batch, ctypes.byref(err))
         if not self._m:
-            raise OSError("chemvae: " + err.msg.decode(errors="replace"))
+            _raise(err)
         self._refresh()
 
     def _refresh(self):
