@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
+make -s BUILD="$build" "$build/chemvae" "$build/libchemvae.so.0" > /dev/null # (make test builds no .so)
 bin=$(realpath "$build/chemvae")
 model=results/models/zinc24k-small.cvae
 tmp=$(mktemp -d /tmp/chemvae-pyapi-XXXXXX)
