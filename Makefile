@@ -36,12 +36,12 @@ ifeq ($(NATIVE),1)
 OPT += -march=native
 endif
 
-# Debian packages: what building needs; what tests add (report rendering check); what
-# benchmarks add.
+# Debian packages: what building needs; what tests add (report rendering check, NumPy for
+# the Python package's model calls); what benchmarks add.
 PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
                   zlib1g-dev python3 xz-utils
-TEST_PACKAGES  := chromium sqlite3
+TEST_PACKAGES  := chromium sqlite3 python3-numpy
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 

@@ -62,4 +62,24 @@ size_t cv_model_predicted_stride(const CvModel *m);
  * json + i·stride, stride = cv_model_predicted_stride(m); json holds N·stride bytes. */
 void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double *head, char *json);
 
+/* ---- a CvModel behind a pointer, for callers that cannot hold the struct (the Python
+ * package, through ctypes) -------------------------------------------------------------- */
+
+/* What such a caller needs to know of a loaded model. */
+typedef struct {
+    size_t Z;         /* latent size */
+    size_t T;         /* tokens per SMILES row, <end> included */
+    size_t max_B;     /* the batch it was loaded for (bounds a decoding beam) */
+    int constrain;    /* SMILES_NONE / SYNTAX / VALENCE in force */
+    const char *path; /* the file loaded (borrowed from the model) */
+    const char *hash; /* its cv_hash_file (borrowed) */
+} CvModelInfo;
+
+/* cv_model_load into a malloc'd CvModel: the model, or NULL with err set. */
+CvModel *cv_model_open(const char *path, size_t max_B, CvError *err);
+/* cv_model_free, then frees m itself; NULL-safe. */
+void cv_model_close(CvModel *m);
+/* Fills *info from m (its strings live as long as m). */
+void cv_model_info(const CvModel *m, CvModelInfo *info);
+
 #endif

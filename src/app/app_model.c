@@ -115,3 +115,33 @@ void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double 
     }
     cv_json_free(&j);
 }
+
+/* ---- a CvModel behind a pointer ------------------------------------------------------------ */
+
+CvModel *cv_model_open(const char *path, size_t max_B, CvError *err) {
+    CvModel *m = malloc(sizeof *m);
+    if (!m) {
+        cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    if (cv_model_load(m, path, max_B, err)) {
+        cv_model_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+void cv_model_close(CvModel *m) {
+    if (!m) return;
+    cv_model_free(m);
+    free(m);
+}
+
+void cv_model_info(const CvModel *m, CvModelInfo *info) {
+    *info = (CvModelInfo){.Z = (size_t)m->vae.cfg.Z,
+                          .T = (size_t)m->vae.cfg.T,
+                          .max_B = m->vae.max_B,
+                          .constrain = m->constrain,
+                          .path = m->path,
+                          .hash = m->hash};
+}

@@ -1,138 +1,126 @@
-/* cmd_decode.c — `chemvae decode`: latent vectors -> SMILES. Reads one z per line
- * (Z comma-separated numbers; a first field that is not a number, such as the smiles
- * column written by `chemvae encode`, and a header line are skipped) from --input FILE or
- * stdin, decodes them in batches, and prints index,smiles,valid (RDKit). */
-#include <getopt.h>
+/* cmd_decode.c — `chemvae decode`: latent vectors -> SMILES (cv_decode, app_codec.h).
+ * Reads one z per line (Z comma-separated numbers; a first field that is not a number,
+ * such as the smiles column written by `chemvae encode`, and a header line are skipped)
+ * from --input FILE or stdin, decodes them a batch at a time (the output streams; the
+ * batches decode as one call on all the vectors would), and prints index,smiles,valid
+ * (RDKit). A line that is not a vector is reported on stderr and skipped; the exit code is
+ * then 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/latent.h"
+#include "chemvae/app_codec.h"
 #include "cli.h"
-#include "model_io.h"
+#include "options.h"
 
-static void usage(FILE *out) {
-    fprintf(out, "usage: chemvae decode --model FILE.cvae [--input FILE]\n"
-                 "\n"
-                 "  --input FILE        one z per line, Z comma-separated numbers (default stdin)\n"
-                 "  --temperature X     0 = greedy (default); > 0 samples softmax(logits / X)\n"
-                 "  --seed N            seed of temperature sampling (default 1)\n"
-                 "  --constrain MODE    none | syntax | valence (default): decoding mask\n"
-                 "  --beam K            beam search of K hypotheses (greedy only)\n"
-                 "  --threads N         OpenBLAS threads\n");
+/* Vectors decoded per cv_decode call, and the model's batch. */
+enum { DECODE_BATCH = 256 };
+
+typedef struct {
+    const char *model, *input;
+    long threads, seed, beam, rescue;
+    double temperature;
+    int constrain;
+} DecodeArgs;
+
+#define F(field) offsetof(DecodeArgs, field)
+static const CliOpt OPTS[] = {
+    CLI_OPT("model", 'm', CLI_STRING, F(model), "FILE", CLI_MODEL_HELP),
+    CLI_OPT("input", 'i', CLI_STRING, F(input), "FILE",
+            "one z per line, Z comma-separated numbers (default stdin)"),
+    CLI_OPT("temperature", 0, CLI_TEMPERATURE, F(temperature), "X",
+            "0 = greedy (default); > 0 samples softmax(logits / X)"),
+    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed of temperature sampling (default 1)"),
+    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
+    CLI_OPT("beam", 0, CLI_LONG, F(beam), "K", "beam search of K hypotheses (greedy only)"),
+    CLI_OPT("rescue", 0, CLI_RESCUE, F(rescue), "K",
+            "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
+            "when valid (default 1 = off)"),
+    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads"),
+};
+#undef F
+
+static const CliCommand COMMAND = {.name = "decode",
+                                   .synopsis = "[--model FILE.cvae] [--input FILE]",
+                                   .opts = OPTS,
+                                   .n_opts = sizeof OPTS / sizeof OPTS[0],
+                                   .epilog = "stdout: index,smiles,valid\n",
+                                   .max_operands = 0};
+
+/* Vectors read and not yet decoded. */
+typedef struct {
+    CvModel *m;
+    CvDecodeConfig cfg; /* cfg.first_row: index of the first vector queued */
+    float *z;           /* (DECODE_BATCH, Z) */
+    size_t n;
+    LatentMol out[DECODE_BATCH];
+} DecodeQueue;
+
+/* Decodes and prints the queued vectors, then empties the queue. */
+static CvStatus flush(DecodeQueue *q, CvError *err) {
+    CvStatus st = cv_decode(q->m, q->z, q->n, &q->cfg, q->out, err);
+    for (size_t i = 0; !st && i < q->n; i++)
+        printf("%llu,%s,%d\n", (unsigned long long)(q->cfg.first_row + i), q->out[i].raw,
+               q->out[i].valid);
+    if (!st) latent_mols_free(q->out, q->n);
+    q->cfg.first_row += q->n;
+    q->n = 0;
+    return st;
 }
 
-static void flush(CvModel *m, float *z, size_t B, float temp, int beam, CvRng *rng, int32_t *dec,
-                  int32_t *declen, long *index) {
-    size_t T = (size_t)m->vae.cfg.T;
-    CvError err = {0};
-    if (beam > 1 && temp <= 0) {
-        if (vae_decode_beam(&m->vae, z, B, beam, dec, declen, &err)) {
-            cli_report("decode", &err); /* out of memory: the rows are left undecoded */
-            return;
+/* Blank lines and header lines ("smiles,...", "z0,...") carry no vector. */
+static int is_header_or_blank(const char *line) {
+    return line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z';
+}
+
+static CvStatus decode_lines(DecodeQueue *q, CliLines *in, int *bad, CvError *err) {
+    size_t Z = (size_t)q->m->vae.cfg.Z;
+    CvStatus st = CV_OK;
+    printf("index,smiles,valid\n");
+    while (!st && cli_lines_next(in) > 0) {
+        if (is_header_or_blank(in->line)) continue;
+        if (latent_parse_z(in->line, q->z + q->n * Z, Z)) {
+            fprintf(stderr,
+                    "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n",
+                    in->name, in->lineno, Z);
+            *bad = 1;
+            continue;
         }
-    } else {
-        vae_decode(&m->vae, z, B, temp, rng, dec, declen);
+        if (++q->n == DECODE_BATCH) st = flush(q, err);
     }
-    for (size_t i = 0; i < B; i++) {
-        char *s = vocab_decode(&m->vocab, dec + i * T, T);
-        printf("%ld,%s,%d\n", (*index)++, s ? s : "", s ? chem_is_valid(s) : 0);
-        free(s);
-    }
+    if (!st && q->n) st = flush(q, err);
+    return st;
 }
 
 int cmd_decode(int argc, char **argv) {
-    const char *cmd = "decode", *model = NULL, *input = NULL;
-    long threads = 0, seed = 1, beam = 1;
-    double temp = 0;
-    int constrain = CV_DEFAULT_CONSTRAIN;
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"constrain", required_argument, 0, 'C'},
-                                         {"beam", required_argument, 0, 'K'},
-                                         {"input", required_argument, 0, 'i'},
-                                         {"temperature", required_argument, 0, 'T'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:i:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            model = optarg;
-            break;
-        case 'i':
-            input = optarg;
-            break;
-        case 'T':
-            if (cli_parse_temperature(cmd, "--temperature", optarg, &temp)) return CLI_USAGE;
-            break;
-        case 's':
-            if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE;
-            break;
-        case 't':
-            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
-            break;
-        case 'C':
-            if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE;
-            break;
-        case 'K':
-            if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_OK;
-        default:
-            usage(stderr);
-            return CLI_USAGE;
-        }
-    }
-    if (!model) return cli_usage_error(cmd, "--model is required");
-    if (beam < 1 || beam > 256) return cli_usage_error(cmd, "--beam must be in 1..256");
-    cli_set_threads((int)threads);
-    enum { BATCH = 256 };
+    DecodeArgs a = {.model = cli_default_model(),
+                    .seed = 1,
+                    .beam = 1,
+                    .rescue = 1,
+                    .constrain = CV_DEFAULT_CONSTRAIN};
+    int rc = cli_options_parse(&COMMAND, argc, argv, &a, NULL);
+    if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    if (a.beam < 1 || a.beam > DECODE_BATCH)
+        return cli_usage_error(COMMAND.name, "--beam must be in 1..%d", DECODE_BATCH);
+    cli_set_threads((int)a.threads);
     CvError err = {0};
     CvModel m;
-    if (cv_model_load(&m, model, BATCH, &err) || cv_model_set_constrain(&m, constrain, &err)) {
-        cv_model_free(&m);
-        return cli_report(cmd, &err);
-    }
-    CliLines in;
-    if (cli_lines_open(&in, input, &err)) {
-        cv_model_free(&m);
-        return cli_report(cmd, &err);
-    }
-    size_t Z = (size_t)m.vae.cfg.Z, T = (size_t)m.vae.cfg.T, B = 0;
-    float *z = malloc(BATCH * Z * sizeof *z);
-    int32_t *dec = malloc(BATCH * T * sizeof *dec), *declen = malloc(BATCH * sizeof *declen);
-    CvRng rng;
-    cv_rng_init(&rng, (uint64_t)seed);
-    long index = 0;
+    CliLines in = {0};
+    DecodeQueue q = {.m = &m,
+                     .cfg = {.temperature = a.temperature,
+                             .seed = (uint64_t)a.seed,
+                             .beam = (int)a.beam,
+                             .rescue = (int)a.rescue}};
     int bad = 0;
-    printf("index,smiles,valid\n");
-    while (cli_lines_next(&in) > 0) {
-        char *line = in.line;
-        if (line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z')
-            continue;
-        if (latent_parse_z(line, z + B * Z, Z)) {
-            fprintf(stderr,
-                    "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n",
-                    in.name, in.lineno, Z);
-            bad = 1;
-            continue;
-        }
-        if (++B == BATCH) {
-            flush(&m, z, B, (float)temp, (int)beam, &rng, dec, declen, &index);
-            B = 0;
-        }
-    }
-    if (B) flush(&m, z, B, (float)temp, (int)beam, &rng, dec, declen, &index);
+    CvStatus st = cv_model_load(&m, a.model, DECODE_BATCH, &err);
+    if (!st) st = cv_model_set_constrain(&m, a.constrain, &err);
+    if (!st) st = cli_lines_open(&in, a.input, &err);
+    if (!st && !(q.z = malloc(DECODE_BATCH * (size_t)m.vae.cfg.Z * sizeof *q.z)))
+        st = cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
+    if (!st) st = decode_lines(&q, &in, &bad, &err);
+    free(q.z);
     cli_lines_close(&in);
-    free(z);
-    free(dec);
-    free(declen);
     cv_model_free(&m);
+    if (st) return cli_report(COMMAND.name, &err);
     return bad ? CLI_ERROR : CLI_OK;
 }

@@ -1,109 +1,141 @@
-/* cmd_encode.c — `chemvae encode`: SMILES -> latent mean mu, as CSV
- * (smiles,z0,...,z{Z-1}) on stdout. SMILES come from arguments or one per line from
- * --input FILE / stdin. A SMILES RDKit rejects, or with a token outside the model's
- * vocabulary, is reported on stderr with its line and skipped; the exit code is then 1. */
-#include <getopt.h>
+/* cmd_encode.c — `chemvae encode`: SMILES -> latent mean mu (cv_encode, app_codec.h), as
+ * CSV (smiles,z0,...,z{Z-1}) on stdout. SMILES come from arguments or one per line from
+ * --input FILE / stdin, and are encoded a batch at a time, so the output streams. A SMILES
+ * RDKit rejects, or with a token outside the model's vocabulary, is reported on stderr
+ * with its line and skipped; the exit code is then 1. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "chemvae/app_codec.h"
 #include "cli.h"
-#include "model_io.h"
+#include "options.h"
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: chemvae encode --model FILE.cvae [SMILES ...] [--input FILE]\n"
-            "\n"
-            "Prints smiles,z0..z{Z-1} (the encoder's mean) for every input SMILES.\n"
-            "  --input FILE   one SMILES per line ('-' = stdin; default stdin without arguments)\n"
-            "  --threads N    OpenBLAS threads\n");
+/* SMILES encoded per cv_encode call (the output streams a batch at a time). */
+enum { ENCODE_BATCH = 256 };
+
+typedef struct {
+    const char *model, *input;
+    long threads;
+} EncodeArgs;
+
+#define F(field) offsetof(EncodeArgs, field)
+static const CliOpt OPTS[] = {
+    CLI_OPT("model", 'm', CLI_STRING, F(model), "FILE", CLI_MODEL_HELP),
+    CLI_OPT("input", 'i', CLI_STRING, F(input), "FILE",
+            "one SMILES per line ('-' = stdin; default stdin without\narguments)"),
+    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads"),
+};
+#undef F
+
+static const CliCommand COMMAND = {
+    .name = "encode",
+    .synopsis = "[--model FILE.cvae] [SMILES ...] [--input FILE]",
+    .intro = "Prints smiles,z0..z{Z-1} (the encoder's mean) for every input SMILES.\n",
+    .opts = OPTS,
+    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .max_operands = -1};
+
+/* SMILES waiting to be encoded, with where each came from (for messages). */
+typedef struct {
+    CvModel *m;
+    const char *source; /* the input's name, or NULL: command-line arguments */
+    char *smiles[ENCODE_BATCH];
+    long where[ENCODE_BATCH]; /* line number, or argument number */
+    size_t n;
+    float *mu; /* (ENCODE_BATCH, Z) */
+    CvEncodeRow rows[ENCODE_BATCH];
+    int failed; /* a SMILES was not encoded */
+} EncodeQueue;
+
+static void print_row(const EncodeQueue *q, size_t i) {
+    size_t Z = (size_t)q->m->vae.cfg.Z;
+    if (q->rows[i].error) {
+        if (q->source)
+            fprintf(stderr, "chemvae encode: %s line %ld: %s\n", q->source, q->where[i],
+                    q->rows[i].error);
+        else fprintf(stderr, "chemvae encode: argument %ld: %s\n", q->where[i], q->rows[i].error);
+        return;
+    }
+    printf("%s", q->smiles[i]);
+    for (size_t k = 0; k < Z; k++) printf(",%.7g", q->mu[i * Z + k]);
+    printf("\n");
 }
 
-static int encode_one(CvModel *m, const char *smiles, const char *where, int32_t *row, float *mu) {
-    CvError err = {0};
-    size_t len;
-    if (cv_model_encode_smiles(m, smiles, row, &len, &err)) {
-        fprintf(stderr, "chemvae encode: %s: %s\n", where, err.msg);
-        return 1;
+static void clear(EncodeQueue *q) {
+    cv_encode_rows_free(q->rows, q->n);
+    for (size_t i = 0; i < q->n; i++) free(q->smiles[i]);
+    q->n = 0;
+}
+
+/* Encodes and prints the queued SMILES, then empties the queue. */
+static CvStatus flush(EncodeQueue *q, CvError *err) {
+    size_t failed = 0;
+    CvStatus st =
+        cv_encode(q->m, (const char *const *)q->smiles, q->n, q->mu, NULL, q->rows, &failed, err);
+    for (size_t i = 0; !st && i < q->n; i++) print_row(q, i);
+    q->failed |= failed > 0;
+    clear(q);
+    return st;
+}
+
+static CvStatus push(EncodeQueue *q, const char *smiles, long where, CvError *err) {
+    if (!(q->smiles[q->n] = strdup(smiles)))
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    q->where[q->n++] = where;
+    return q->n == ENCODE_BATCH ? flush(q, err) : CV_OK;
+}
+
+/* Queues every non-empty line of the input (trailing spaces and line ends cut). */
+static CvStatus encode_lines(EncodeQueue *q, const char *input, CvError *err) {
+    CliLines in;
+    CvStatus st = cli_lines_open(&in, input, err);
+    q->source = in.name;
+    ssize_t got;
+    while (!st && (got = cli_lines_next(&in)) > 0) {
+        char *line = in.line;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r' || line[got - 1] == ' '))
+            line[--got] = 0;
+        if (got) st = push(q, line, in.lineno, err);
     }
-    vae_encode(&m->vae, row, 1, mu, NULL);
-    printf("%s", smiles);
-    for (int k = 0; k < m->vae.cfg.Z; k++) printf(",%.7g", mu[k]);
+    if (!st) st = flush(q, err);
+    cli_lines_close(&in);
+    return st;
+}
+
+static CvStatus encode_all(CvModel *m, const EncodeArgs *a, char **args, int n_args, int *failed,
+                           CvError *err) {
+    EncodeQueue q = {.m = m};
+    if (!(q.mu = malloc(ENCODE_BATCH * (size_t)m->vae.cfg.Z * sizeof *q.mu)))
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    printf("smiles");
+    for (int k = 0; k < m->vae.cfg.Z; k++) printf(",z%d", k);
     printf("\n");
-    return 0;
+    CvStatus st = CV_OK;
+    if (n_args > 0 && !a->input) {
+        for (int i = 0; !st && i < n_args; i++) st = push(&q, args[i], i + 1, err);
+        if (!st) st = flush(&q, err);
+    } else {
+        st = encode_lines(&q, a->input, err);
+    }
+    clear(&q); /* what an error left queued */
+    free(q.mu);
+    *failed = q.failed;
+    return st;
 }
 
 int cmd_encode(int argc, char **argv) {
-    const char *cmd = "encode", *model = NULL, *input = NULL;
-    long threads = 0;
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"input", required_argument, 0, 'i'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:i:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            model = optarg;
-            break;
-        case 'i':
-            input = optarg;
-            break;
-        case 't':
-            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_OK;
-        default:
-            usage(stderr);
-            return CLI_USAGE;
-        }
-    }
-    if (!model) return cli_usage_error(cmd, "--model is required");
-    cli_set_threads((int)threads);
+    EncodeArgs a = {.model = cli_default_model()};
+    int first;
+    int rc = cli_options_parse(&COMMAND, argc, argv, &a, &first);
+    if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    cli_set_threads((int)a.threads);
     CvError err = {0};
     CvModel m;
-    if (cv_model_load(&m, model, 1, &err)) {
-        cv_model_free(&m);
-        return cli_report(cmd, &err);
-    }
-    int32_t *row = malloc((size_t)m.vae.cfg.T * sizeof *row);
-    float *mu = malloc((size_t)m.vae.cfg.Z * sizeof *mu);
-    int bad = 0;
-    printf("smiles");
-    for (int k = 0; k < m.vae.cfg.Z; k++) printf(",z%d", k);
-    printf("\n");
-    if (optind < argc && !input) {
-        for (int i = optind; i < argc; i++) {
-            char where[32];
-            snprintf(where, sizeof where, "argument %d", i - optind + 1);
-            bad |= encode_one(&m, argv[i], where, row, mu);
-        }
-    } else {
-        CliLines in;
-        if (cli_lines_open(&in, input, &err)) {
-            free(row);
-            free(mu);
-            cv_model_free(&m);
-            return cli_report(cmd, &err);
-        }
-        ssize_t got;
-        while ((got = cli_lines_next(&in)) > 0) {
-            char *line = in.line;
-            while (got > 0 &&
-                   (line[got - 1] == '\n' || line[got - 1] == '\r' || line[got - 1] == ' '))
-                line[--got] = 0;
-            if (!got) continue;
-            char where[4200];
-            snprintf(where, sizeof where, "%s line %ld", in.name, in.lineno);
-            bad |= encode_one(&m, line, where, row, mu);
-        }
-        cli_lines_close(&in);
-    }
-    free(row);
-    free(mu);
+    int failed = 0;
+    CvStatus st = cv_model_load(&m, a.model, 1, &err);
+    if (!st) st = encode_all(&m, &a, argv + first, argc - first, &failed, &err);
     cv_model_free(&m);
-    return bad ? CLI_ERROR : CLI_OK;
+    if (st) return cli_report(COMMAND.name, &err);
+    return failed ? CLI_ERROR : CLI_OK;
 }

@@ -1,4 +1,5 @@
-"""chemvae for Python: RDKit scores of SMILES and chemistry-enabled results databases.
+"""chemvae for Python: the trained model (encode, decode, sample), RDKit scores of SMILES
+and chemistry-enabled results databases.
 
 A small ctypes layer over the installed libchemvae.so.0, so no compiler and no extension
 module are needed: `make install` puts this package in PREFIX/lib/python3/dist-packages
@@ -9,17 +10,28 @@ and PREFIX/lib/chemvae_sqlite.so.
     chemvae.score("OC(=O)c1ccccc1O")
     # {'smiles': 'OC(=O)c1ccccc1O', 'valid': True, 'canonical': 'O=C(O)c1ccccc1O',
     #  'mw': 138.122, 'logp': 1.0904, 'qed': 0.6103, 'sa': 1.4251, 'penalized_logp': -0.3347}
+    z = chemvae.encode(["CCO", "c1ccccc1O"])      # numpy float32 array (2, Z)
+    chemvae.decode(z)                             # a SMILES per row (None: not a molecule)
+    chemvae.sample(100, seed=1)[0]                # {'smiles': ..., 'count': 1, 'qed': ...}
     con = chemvae.connect("results/chemvae.db")   # sqlite3 with tanimoto(), qed(), ...
     con.execute("SELECT smiles FROM molecules WHERE has_substruct(smiles, 'c1ccncc1')")
 
-The values are those of `chemvae score` (the same library). The library is found next to
-the package's installation (PREFIX/lib), or at the path in CHEMVAE_LIB.
+The values are those of `chemvae score`, `encode`, `decode` and `sample --no-db` (the same
+library): the same input, options and seed give the same numbers and molecules. The model
+calls take model=None (the model the command line uses by default: see
+default_model_path), a path to a .cvae checkpoint, or a Model. NumPy (Debian
+python3-numpy) is needed for the model calls only. A failing library call raises OSError
+(a file), ValueError (an argument or a SMILES), MemoryError, else RuntimeError, with the
+library's message. The library is found next to the package's installation (PREFIX/lib),
+or at the path in CHEMVAE_LIB.
 """
+import collections
 import ctypes
 import os
 import sqlite3
 
-__all__ = ["version", "git_commit", "score", "connect", "library_path"]
+__all__ = ["version", "git_commit", "score", "connect", "library_path", "Model", "EncodeError",
+           "Encoded", "default_model_path", "encode", "decode", "sample"]
 
 
 def _lib_dir():
@@ -33,6 +45,8 @@ def library_path():
     return os.environ.get("CHEMVAE_LIB") or os.path.join(_lib_dir(), "libchemvae.so.0")
 
 
+# ---- the C structures this package passes (mirrors of include/chemvae/*.h) ----------------
+
 class _Scores(ctypes.Structure):
     # include/chemvae/chem.h ChemScores
     _fields_ = [("mw", ctypes.c_double), ("logp", ctypes.c_double), ("qed", ctypes.c_double),
@@ -40,14 +54,107 @@ class _Scores(ctypes.Structure):
                 ("num_atoms", ctypes.c_int), ("largest_ring", ctypes.c_int)]
 
 
+class _Error(ctypes.Structure):
+    # include/chemvae/error.h CvError (CV_ERRMSG_MAX)
+    _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * 10240)]
+
+
+class _ModelInfo(ctypes.Structure):
+    # include/chemvae/app_model.h CvModelInfo
+    _fields_ = [("Z", ctypes.c_size_t), ("T", ctypes.c_size_t), ("max_B", ctypes.c_size_t),
+                ("constrain", ctypes.c_int), ("path", ctypes.c_char_p),
+                ("hash", ctypes.c_char_p)]
+
+
+class _EncodeRow(ctypes.Structure):
+    # include/chemvae/app_codec.h CvEncodeRow
+    _fields_ = [("canonical", ctypes.c_char_p), ("error", ctypes.c_char_p)]
+
+
+class _DecodeConfig(ctypes.Structure):
+    # include/chemvae/app_codec.h CvDecodeConfig
+    _fields_ = [("temperature", ctypes.c_double), ("seed", ctypes.c_uint64),
+                ("first_row", ctypes.c_uint64), ("beam", ctypes.c_int), ("rescue", ctypes.c_int)]
+
+
+class _LatentMol(ctypes.Structure):
+    # include/chemvae/latent.h LatentMol
+    _fields_ = [("raw", ctypes.c_char_p), ("canonical", ctypes.c_char_p),
+                ("valid", ctypes.c_int), ("scores", _Scores), ("failure", ctypes.c_int)]
+
+
+class _SampleConfig(ctypes.Structure):
+    # include/chemvae/app_sample.h CvSampleConfig
+    _fields_ = [("n", ctypes.c_size_t), ("attempts", ctypes.c_size_t),
+                ("temperature", ctypes.c_double), ("retry_temperature", ctypes.c_double),
+                ("seed", ctypes.c_uint64), ("around", ctypes.c_char_p),
+                ("radius", ctypes.c_double), ("beam", ctypes.c_int), ("rescue", ctypes.c_int),
+                ("train_data", ctypes.c_char_p)]
+
+
+class _UniqEntry(ctypes.Structure):
+    # include/chemvae/latent.h LatentUniqEntry
+    _fields_ = [("smiles", ctypes.c_char_p), ("scores", _Scores), ("count", ctypes.c_size_t),
+                ("first", ctypes.c_size_t)]
+
+
+_SMILES_FAIL_COUNT = 7  # include/chemvae/smiles_grammar.h SmilesFailure
+
+
+class _SampleResult(ctypes.Structure):
+    # include/chemvae/app_sample.h CvSampleResult (uniq: latent.h LatentUniq)
+    _fields_ = [("items", ctypes.POINTER(_UniqEntry)), ("n_uniq", ctypes.c_size_t),
+                ("cap", ctypes.c_size_t), ("slots", ctypes.c_void_p),
+                ("nslots", ctypes.c_size_t), ("novel", ctypes.POINTER(ctypes.c_ubyte)),
+                ("similarity", ctypes.POINTER(ctypes.c_double)), ("around", ctypes.c_char_p),
+                ("n_done", ctypes.c_size_t), ("n_decodes", ctypes.c_size_t),
+                ("n_valid", ctypes.c_size_t), ("n_novel", ctypes.c_size_t),
+                ("failures", ctypes.c_size_t * _SMILES_FAIL_COUNT),
+                ("interrupted", ctypes.c_int)]
+
+
+def _declare(lib):
+    P = ctypes.POINTER
+    sigs = {
+        "cv_version": (ctypes.c_char_p, []),
+        "cv_git_commit": (ctypes.c_char_p, []),
+        "chem_score_smiles": (ctypes.c_int, [ctypes.c_char_p, P(_Scores),
+                                             P(ctypes.c_void_p)]),
+        "cv_model_open": (ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_size_t, P(_Error)]),
+        "cv_model_close": (None, [ctypes.c_void_p]),
+        "cv_model_info": (None, [ctypes.c_void_p, P(_ModelInfo)]),
+        "cv_model_set_constrain": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, P(_Error)]),
+        "cv_encode": (ctypes.c_int, [ctypes.c_void_p, P(ctypes.c_char_p), ctypes.c_size_t,
+                                     ctypes.c_void_p, ctypes.c_void_p, P(_EncodeRow),
+                                     P(ctypes.c_size_t), P(_Error)]),
+        "cv_encode_rows_free": (None, [P(_EncodeRow), ctypes.c_size_t]),
+        "cv_decode": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                     P(_DecodeConfig), P(_LatentMol), P(_Error)]),
+        "latent_mols_free": (None, [P(_LatentMol), ctypes.c_size_t]),
+        "cv_sample": (ctypes.c_int, [ctypes.c_void_p, P(_SampleConfig), ctypes.c_void_p,
+                                     P(_SampleResult), P(_Error)]),
+        "cv_sample_result_free": (None, [P(_SampleResult)]),
+        "smiles_failure_name": (ctypes.c_char_p, [ctypes.c_int]),
+        "smiles_constrain_name": (ctypes.c_char_p, [ctypes.c_int]),
+        "smiles_constrain_parse": (ctypes.c_int, [ctypes.c_char_p, P(ctypes.c_int)]),
+    }
+    for name, (res, args) in sigs.items():
+        f = getattr(lib, name)
+        f.restype, f.argtypes = res, args
+
+
 _lib = ctypes.CDLL(library_path())
 _libc = ctypes.CDLL(None)
-_lib.cv_version.restype = ctypes.c_char_p
-_lib.cv_git_commit.restype = ctypes.c_char_p
-_lib.chem_score_smiles.argtypes = [ctypes.c_char_p, ctypes.POINTER(_Scores),
-                                   ctypes.POINTER(ctypes.c_void_p)]
-_lib.chem_score_smiles.restype = ctypes.c_int
+_declare(_lib)
 _libc.free.argtypes = [ctypes.c_void_p]
+
+
+# CvError codes (include/chemvae/error.h) as Python exceptions; the rest: RuntimeError
+_EXCEPTIONS = {1: OSError, 2: MemoryError, 3: ValueError, 6: ValueError}
+
+
+def _raise(err):
+    raise _EXCEPTIONS.get(err.code, RuntimeError)("chemvae: " + err.msg.decode(errors="replace"))
 
 
 def version():
@@ -60,6 +167,9 @@ def git_commit():
     return _lib.cv_git_commit().decode()
 
 
+_SCORE_KEYS = ("mw", "logp", "qed", "sa", "penalized_logp")
+
+
 def score(smiles):
     """RDKit validity, canonical SMILES and scores of one SMILES string: a dict with
     smiles, valid, canonical, mw, logp, qed, sa, penalized_logp (None when invalid)."""
@@ -67,7 +177,7 @@ def score(smiles):
     canon = ctypes.c_void_p()
     ok = _lib.chem_score_smiles(smiles.encode(), ctypes.byref(s), ctypes.byref(canon))
     out = {"smiles": smiles, "valid": bool(ok), "canonical": None}
-    for k in ("mw", "logp", "qed", "sa", "penalized_logp"):
+    for k in _SCORE_KEYS:
         out[k] = getattr(s, k) if ok else None
     if canon.value:
         out["canonical"] = ctypes.string_at(canon.value).decode()
@@ -83,3 +193,306 @@ def connect(path, **kwargs):
     con.load_extension(os.path.join(os.path.dirname(library_path()), "chemvae_sqlite"))
     con.enable_load_extension(False)
     return con
+
+
+# ---- the model ---------------------------------------------------------------------------
+
+_SHIPPED_MODEL = "zinc24k-small.cvae"
+
+
+def default_model_path():
+    """The checkpoint the model calls use without a model, found as the command line finds
+    it: results/models/model.cvae (what `chemvae train` writes) when it exists in the
+    working directory, else the shipped results/models/zinc24k-small.cvae of a checkout,
+    else the installed copy PREFIX/share/chemvae/models/zinc24k-small.cvae beside the
+    library."""
+    for p in ("results/models/model.cvae", "results/models/" + _SHIPPED_MODEL):
+        if os.path.exists(p):
+            return p
+    return os.path.normpath(os.path.join(os.path.dirname(library_path()), "..", "share",
+                                         "chemvae", "models", _SHIPPED_MODEL))
+
+
+class EncodeError(ValueError):
+    """Some SMILES could not be encoded (encode with errors="raise").
+
+    errors: {row index: reason}, e.g. {1: "invalid SMILES 'C1CC'"};
+    mu: the whole (n, Z) result, NaN in the rows that failed."""
+
+    def __init__(self, errors, mu):
+        self.errors, self.mu = errors, mu
+        shown = "; ".join("row %d: %s" % (i, m) for i, m in list(errors.items())[:5])
+        more = " ..." if len(errors) > 5 else ""
+        super().__init__("%d of %d SMILES cannot be encoded: %s%s"
+                         % (len(errors), len(mu), shown, more))
+
+
+Encoded = collections.namedtuple("Encoded", "mu logvar canonical errors")
+Encoded.__doc__ = """encode_details' result: mu and logvar (n, Z) float32 arrays (NaN rows
+where encoding failed), canonical[i] the canonical SMILES encoded (None on failure),
+errors[i] None or why row i was not encoded."""
+
+
+def _numpy():
+    import numpy  # only the model calls need it
+    return numpy
+
+
+def _constrain_mode(name):
+    mode = ctypes.c_int()
+    if _lib.smiles_constrain_parse(name.encode(), ctypes.byref(mode)) != 0:
+        raise ValueError("constrain: unknown mode %r (none, syntax, valence)" % name)
+    return mode.value
+
+
+def _scores_dict(s):
+    return {k: getattr(s, k) for k in _SCORE_KEYS}
+
+
+class Model:
+    """A loaded .cvae checkpoint (the model calls of this module use one per path).
+
+    Model(path=None, batch=256): path None is default_model_path(); batch is the largest
+    decoding batch (as --batch of `chemvae sample`, 256 by default) and bounds a beam.
+    Attributes: path (the file loaded), hash, latent_size (Z), max_tokens (T, <end>
+    included), constrain ("none", "syntax" or "valence": the decoding mask, settable).
+    A Model is used by one thread at a time. close() frees it (also on `with`)."""
+
+    def __init__(self, path=None, batch=256):
+        path = os.fspath(path) if path is not None else default_model_path()
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        err = _Error()
+        self._m = _lib.cv_model_open(path.encode(), batch, ctypes.byref(err))
+        if not self._m:
+            _raise(err)
+        self._refresh()
+
+    def _refresh(self):
+        info = _ModelInfo()
+        _lib.cv_model_info(self._m, ctypes.byref(info))
+        self.path, self.hash = info.path.decode(), info.hash.decode()
+        self.latent_size, self.max_tokens, self.batch = info.Z, info.T, info.max_B
+        self._constrain = info.constrain
+
+    def _handle(self):
+        if not self._m:
+            raise ValueError("the model is closed")
+        return self._m
+
+    @property
+    def constrain(self):
+        return _lib.smiles_constrain_name(self._constrain).decode()
+
+    @constrain.setter
+    def constrain(self, name):
+        err = _Error()
+        if _lib.cv_model_set_constrain(self._handle(), _constrain_mode(name), ctypes.byref(err)):
+            _raise(err)
+        self._refresh()
+
+    def close(self):
+        if getattr(self, "_m", None):
+            _lib.cv_model_close(self._m)
+            self._m = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def __repr__(self):
+        return "chemvae.Model(%r)" % self.path
+
+    # -- encode ------------------------------------------------------------------------------
+
+    def encode_details(self, smiles):
+        """Encodes a list of SMILES: an Encoded(mu, logvar, canonical, errors) (see Encoded).
+        One SMILES that cannot be encoded (RDKit rejects it, a token outside the model's
+        vocabulary, too long) is an error of its row only."""
+        np = _numpy()
+        smiles = list(smiles)
+        n, Z = len(smiles), self.latent_size
+        mu = np.empty((n, Z), dtype=np.float32)
+        logvar = np.empty((n, Z), dtype=np.float32)
+        arr = (ctypes.c_char_p * max(n, 1))(*[s.encode() for s in smiles])
+        rows = (_EncodeRow * max(n, 1))()
+        failed, err = ctypes.c_size_t(), _Error()
+        if _lib.cv_encode(self._handle(), arr, n, mu.ctypes.data, logvar.ctypes.data, rows,
+                          ctypes.byref(failed), ctypes.byref(err)):
+            _raise(err)
+        canonical = [r.canonical.decode() if r.canonical else None for r in rows[:n]]
+        errors = [r.error.decode(errors="replace") if r.error else None for r in rows[:n]]
+        _lib.cv_encode_rows_free(rows, n)
+        return Encoded(mu, logvar, canonical, errors)
+
+    def encode(self, smiles, errors="raise"):
+        """The encoder's mean of each SMILES (as `chemvae encode` prints it): a float32
+        array (n, Z) for a list of SMILES, (Z,) for one string.
+
+        errors="raise" (default): if any SMILES cannot be encoded, raises EncodeError,
+        whose .errors maps each failed row to its reason and whose .mu holds the rest;
+        errors="nan": the failed rows are NaN (np.isnan(mu).any(axis=1) finds them)."""
+        if errors not in ("raise", "nan"):
+            raise ValueError('errors must be "raise" or "nan"')
+        one = isinstance(smiles, str)
+        r = self.encode_details([smiles] if one else smiles)
+        bad = {i: e for i, e in enumerate(r.errors) if e is not None}
+        if bad and errors == "raise":
+            raise EncodeError(bad, r.mu)
+        return r.mu[0] if one else r.mu
+
+    # -- decode ------------------------------------------------------------------------------
+
+    def _z_rows(self, z):
+        np = _numpy()
+        a = np.ascontiguousarray(z, dtype=np.float32)
+        one = a.ndim == 1
+        if one:
+            a = a.reshape(1, -1)
+        if a.ndim != 2 or a.shape[1] != self.latent_size:
+            raise ValueError("z must have shape (n, %d) or (%d,), got %s"
+                             % (self.latent_size, self.latent_size, np.shape(z)))
+        bad = ~np.isfinite(a).all(axis=1)
+        if bad.any():
+            raise ValueError("z row %d is not finite (a SMILES that failed to encode?)"
+                             % int(np.argmax(bad)))
+        return a, one
+
+    def decode_details(self, z, temperature=0.0, beam=1, rescue=1, seed=1, constrain=None):
+        """Decodes latent vectors (an (n, Z) array): a list of dicts with smiles (the
+        decoded string as the model wrote it), valid (RDKit accepts it), canonical, mw,
+        logp, qed, sa, penalized_logp (None when not valid) and failure ("ok", or why the
+        string is not a molecule: "syntax", "ring", "valence", ...). Options as decode."""
+        a, _ = self._z_rows(z)
+        n = a.shape[0]
+        cfg = _DecodeConfig(temperature=temperature, seed=seed, first_row=0, beam=beam,
+                            rescue=rescue)
+        out = (_LatentMol * max(n, 1))()
+        err = _Error()
+        with _Constrained(self, constrain):
+            st = _lib.cv_decode(self._handle(), a.ctypes.data, n, ctypes.byref(cfg), out,
+                                ctypes.byref(err))
+        if st:
+            _raise(err)
+        rows = []
+        for m in out[:n]:
+            d = {"smiles": m.raw.decode(), "valid": bool(m.valid),
+                 "canonical": m.canonical.decode() if m.canonical else None}
+            d.update({k: (getattr(m.scores, k) if m.valid else None) for k in _SCORE_KEYS})
+            d["failure"] = _lib.smiles_failure_name(m.failure).decode()
+            rows.append(d)
+        _lib.latent_mols_free(out, n)
+        return rows
+
+    def decode(self, z, temperature=0.0, beam=1, rescue=1, seed=1, constrain=None):
+        """The SMILES each latent vector decodes to, as `chemvae decode` prints it, or None
+        where the decoded string is not a molecule: a list for an (n, Z) array, one value
+        for a (Z,) vector. A row with NaN or Inf raises ValueError.
+
+        temperature: 0 = greedy (default); > 0 samples softmax(logits / temperature),
+        row i from its own stream of `seed`. beam: the greedy decode as a beam search of
+        this many hypotheses. rescue: a greedy decode that is not a molecule is decoded
+        again by a beam of this width (1 = off, as `chemvae decode`; sample's default is
+        20). constrain: "none", "syntax" or "valence" for this call (None: the model's)."""
+        _, one = self._z_rows(z)
+        rows = self.decode_details(z, temperature, beam, rescue, seed, constrain)
+        out = [r["smiles"] if r["valid"] else None for r in rows]
+        return out[0] if one else out
+
+    # -- sample ------------------------------------------------------------------------------
+
+    def sample(self, n=100, seed=1, attempts=1, temperature=0.0, retry_temperature=1.0,
+               around=None, radius=1.0, beam=1, rescue=20, data=None, constrain=None):
+        """`chemvae sample --no-db`: n latent vectors from N(0, I) (or around=SMILES:
+        its mu + radius * N(0, I)), `attempts` decodes each, and the distinct valid
+        molecules in order of first appearance, as a list of dicts: smiles (canonical),
+        count (decodes that gave it), first_index (the vector that first gave it), mw,
+        logp, qed, sa, penalized_logp, plus similarity (Tanimoto to `around`) with around
+        and novel (not in the train split of the dataset `data`, a .cvds) with data.
+        Options and defaults as the command's; the validity is sum(counts) / (n * attempts).
+        The call cannot be interrupted from Python; nothing is recorded in a DB."""
+        if n < 1 or attempts < 1:
+            raise ValueError("n and attempts must be at least 1")
+        cfg = _SampleConfig(n=n, attempts=attempts, temperature=temperature,
+                            retry_temperature=retry_temperature, seed=seed,
+                            around=around.encode() if around is not None else None,
+                            radius=radius, beam=beam, rescue=rescue,
+                            train_data=os.fspath(data).encode() if data is not None else None)
+        res, err = _SampleResult(), _Error()
+        with _Constrained(self, constrain):
+            st = _lib.cv_sample(self._handle(), ctypes.byref(cfg), None, ctypes.byref(res),
+                                ctypes.byref(err))
+        try:
+            if st:
+                _raise(err)
+            return [self._sample_row(res, i, attempts) for i in range(res.n_uniq)]
+        finally:
+            _lib.cv_sample_result_free(ctypes.byref(res))
+
+    @staticmethod
+    def _sample_row(res, i, attempts):
+        e = res.items[i]
+        d = {"smiles": e.smiles.decode(), "count": e.count, "first_index": e.first // attempts}
+        d.update(_scores_dict(e.scores))
+        if res.similarity:
+            d["similarity"] = res.similarity[i]
+        if res.novel:
+            d["novel"] = bool(res.novel[i])
+        return d
+
+
+class _Constrained:
+    """A decoding mask for the duration of one call (None: leave the model's)."""
+
+    def __init__(self, model, name):
+        self.model, self.name, self.old = model, name, None
+
+    def __enter__(self):
+        if self.name is not None and self.name != self.model.constrain:
+            self.old = self.model.constrain
+            self.model.constrain = self.name
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            self.model.constrain = self.old
+
+
+_models = {}
+
+
+def _model(model):
+    """A Model for model=None, a path or a Model; one per path, kept loaded."""
+    if isinstance(model, Model):
+        return model
+    path = os.path.abspath(os.fspath(model) if model is not None else default_model_path())
+    if path not in _models:
+        _models[path] = Model(path)
+    return _models[path]
+
+
+def encode(smiles, model=None, errors="raise"):
+    """Model.encode with the model of `model` (None: default_model_path(), a path, or a
+    Model): a float32 array (n, Z) of the encoder's means, (Z,) for one string. A SMILES
+    that cannot be encoded raises EncodeError (naming each failed row and why; its .mu
+    has NaN rows there), or with errors="nan" leaves NaN in its row."""
+    return _model(model).encode(smiles, errors=errors)
+
+
+def decode(z, model=None, temperature=0.0, beam=1, rescue=1, seed=1, constrain=None):
+    """Model.decode with the model of `model`: the SMILES each row of z (n, Z) decodes to,
+    None where it is not a molecule (a list; one value for a (Z,) vector)."""
+    return _model(model).decode(z, temperature=temperature, beam=beam, rescue=rescue,
+                                seed=seed, constrain=constrain)
+
+
+def sample(n=100, seed=1, model=None, **options):
+    """Model.sample with the model of `model`: the distinct valid molecules of n latent
+    vectors from the prior, with counts and scores (list of dicts, as `chemvae sample
+    --no-db` prints them). options: attempts, temperature, retry_temperature, around,
+    radius, beam, rescue, data, constrain."""
+    return _model(model).sample(n, seed=seed, **options)
