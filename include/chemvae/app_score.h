@@ -32,7 +32,8 @@ typedef struct {
     int threads;        /* workers, 1..CV_PARFOR_MAX_WORKERS */
 } CvScoreConfig;
 
-#define CV_SCORE_DEFAULTS {.threads = 1}
+#define CV_SCORE_DEFAULTS                                                                          \
+    { .threads = 1 }
 
 /* One scored value (strings valid only during the sink call). */
 typedef struct {

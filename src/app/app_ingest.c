@@ -56,7 +56,8 @@ CvStatus cv_ingest(const CvIngestConfig *c, CvIngestResult *res, CvError *err) {
     if (!c->output && !strcmp(c->input, "-"))
         return cv_error_set(err, CV_ERR_INVALID, "ingest: reading stdin needs an output path");
     if (c->ingest.unk_ok && !c->vocab)
-        return cv_error_set(err, CV_ERR_INVALID, "ingest: unknown tokens as <unk> need a vocabulary");
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "ingest: unknown tokens as <unk> need a vocabulary");
     CvVocab vocab = {0};
     CvDataset ds = {0};
     IngestOptions o = c->ingest;

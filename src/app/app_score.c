@@ -43,8 +43,7 @@ static char *dup_trimmed(const char *s, size_t n) {
     return d;
 }
 
-/* A row's message in a new string (NULL when out of memory: the row is then just
- * invalid). */
+/* A row's message in a new string, or NULL when out of memory. */
 __attribute__((format(printf, 1, 2))) static char *message(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -67,7 +66,7 @@ static void score_item(ScoreItem *it) {
         it->canonical = chem_mol_canonical(mol);
         it->valid = it->canonical != NULL;
     } else {
-        it->error = message("%s: %s", it->input, err.msg);
+        it->error = message("%s: %s", it->input, err.msg); /* NULL: just invalid */
     }
     chem_mol_free(mol);
 }
@@ -93,12 +92,16 @@ static CvStatus flush(ScoreJob *j) {
     cv_parallel_for(j->n, j->threads, 1, score_range, j);
     for (size_t i = 0; i < j->n; i++) {
         const ScoreItem *it = &j->items[i];
-        j->rows[i] = (CvScoreRow){j->res->n_rows + i, it->input,  it->valid,
-                                  it->canonical,      it->s,      it->error};
+        j->rows[i] = (CvScoreRow){.index = j->res->n_rows + i,
+                                  .input = it->input,
+                                  .valid = it->valid,
+                                  .canonical = it->canonical,
+                                  .scores = it->s,
+                                  .error = it->error};
         j->res->n_valid += (size_t)it->valid;
     }
-    CvStatus st = j->sink && j->sink->rows ? j->sink->rows(j->sink->user, j->rows, j->n, j->err)
-                                           : CV_OK;
+    CvStatus st =
+        j->sink && j->sink->rows ? j->sink->rows(j->sink->user, j->rows, j->n, j->err) : CV_OK;
     j->res->n_rows += j->n;
     items_free(j);
     if (st) return st;
@@ -164,14 +167,15 @@ static CvStatus find_column(CsvColumn *c, const CsvinRecord *rec) {
             c->col = (long)k;
     }
     if (c->col >= 0) return CV_OK;
-    return cv_error_set(c->job->err, CV_ERR_PARSE, "%s: no column '%s' in the header (%s)",
-                        c->name, c->column, names);
+    return cv_error_set(c->job->err, CV_ERR_PARSE, "%s: no column '%s' in the header (%s)", c->name,
+                        c->column, names);
 }
 
 /* A record that is not valid CSV: its first line (csvin parses the lines after it again)
  * as an invalid row whose message names the file and line. */
 static CvStatus add_broken(CsvColumn *c, const CsvinRecord *rec) {
     char *error = message("%s line %zu: %s", c->name, rec->line, rec->error);
+    if (!error) return cv_error_set(c->job->err, CV_ERR_NOMEM, "out of memory reading input");
     return add_row(c->job, rec->raw, strnlen(rec->raw, rec->raw_len), error);
 }
 
@@ -179,8 +183,8 @@ static int csv_record(const CsvinRecord *rec, void *user) {
     CsvColumn *c = user;
     ScoreJob *j = c->job;
     if (rec->error && !c->header_seen) {
-        c->st = cv_error_set(j->err, CV_ERR_PARSE, "%s line %zu: %s", c->name, rec->line,
-                             rec->error);
+        c->st =
+            cv_error_set(j->err, CV_ERR_PARSE, "%s line %zu: %s", c->name, rec->line, rec->error);
     } else if (rec->error) {
         c->st = add_broken(c, rec);
     } else if (!c->header_seen) {

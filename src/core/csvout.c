@@ -16,8 +16,8 @@ static int needs_quotes(const char *s, size_t len, unsigned flags) {
 /* 1 when byte c is not copied as it is. */
 static int special(unsigned char c, unsigned flags) {
     if (c == '"') return 1;
-    return (flags & CV_CSV_ESCAPE_BYTES) && ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
-                                             c >= 0x7f);
+    return (flags & CV_CSV_ESCAPE_BYTES) &&
+           ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f);
 }
 
 int cv_csv_field(FILE *fp, const char *s, size_t len, unsigned flags) {
