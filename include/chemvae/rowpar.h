@@ -4,16 +4,19 @@
  * decoding: per step, a few (B, H)·(H, 3H) products at B ~ 256), splitting the rows over
  * threads that each call a single-threaded BLAS beats one multi-threaded BLAS call per
  * step: no fork/join per call, and the element-wise work between the calls runs in
- * parallel too. Measured on the paper decoder, 2 cores: see tests/bench/decode.sh. */
+ * parallel too. The threads are those of the parallel-for (parfor.h). Measured on the paper
+ * decoder, 2 cores: see tests/bench/decode.sh. */
 #ifndef CHEMVAE_ROWPAR_H
 #define CHEMVAE_ROWPAR_H
 
 #include <stddef.h>
 
+#include "chemvae/parfor.h"
+
 enum { NN_MAX_WORKERS = 16 };
 
-/* Processes rows [b0, b1) of the task; `worker` is 0 .. workers-1. */
-typedef void (*NnRowTask)(void *ctx, size_t b0, size_t b1, int worker);
+/* Processes rows [b0, b1) of the task; `worker` is 0 .. workers-1 (one call per worker). */
+typedef CvRangeTask NnRowTask;
 
 /* Workers to use for n rows with chunks of at least min_rows:
  * min(BLAS threads, NN_MAX_WORKERS, n / min_rows), at least 1. */
@@ -26,11 +29,11 @@ int nn_row_workers(size_t n, size_t min_rows);
 int nn_blas_threads_set(int n);
 
 /* Splits [0, n) into `workers` (>= 1) contiguous chunks of near-equal size and runs task on
- * each, chunk 0 on the calling thread and the others on new threads; returns when all are
- * done. With more than one worker the BLAS runs single-threaded until then (set here if
- * the caller has not, and restored): do not call BLAS from other threads meanwhile. If a
- * thread cannot be started, its chunk runs on the calling thread, so the task always
- * covers every row exactly once. */
+ * each, chunk 0 on the calling thread and the others on new threads (cv_parallel_for with
+ * grain 0); returns when all are done. With more than one worker the BLAS runs single-threaded
+ * until then (set here if the caller has not, and restored): do not call BLAS from other threads
+ * meanwhile. If a thread cannot be started, its chunk runs on the calling thread, so the task
+ * always covers every row exactly once. */
 void nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx);
 
 #endif

@@ -225,7 +225,9 @@ CvStatus store_select(Store *db, const char *sql, const StoreValue *params, size
  *     keeps only molecules that run generated (or first stored).
  *   store_find_molecule: the molecules row of a canonical SMILES (0 or 1 rows).
  *   store_molecule_origins: for a molecule id, one row per (run, method) that produced it:
- *     run_id, kind, method, n, first_step, last_step, sources, best_similarity. */
+ *     run_id, kind, method, n, first_step, last_step, sources, best_similarity.
+ *   store_list_schema: (type, name, sql) of every table, index, view and trigger but
+ *     SQLite's own, tables first, by name. */
 CvStatus store_list_runs(Store *db, StoreTable *out, CvError *err);
 CvStatus store_get_run(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 CvStatus store_run_counts(Store *db, int64_t run_id, StoreTable *out, CvError *err);
@@ -237,6 +239,7 @@ CvStatus store_top_molecules(Store *db, const char *column, size_t n, int ascend
 CvStatus store_find_molecule(Store *db, const char *canonical_smiles, StoreTable *out,
                              CvError *err);
 CvStatus store_molecule_origins(Store *db, int64_t molecule_id, StoreTable *out, CvError *err);
+CvStatus store_list_schema(Store *db, StoreTable *out, CvError *err);
 
 /* ---- reads for the report (src/store/report_select.c) ------------------------------------
  * What the HTML report (include/chemvae/report.h) shows, each section one call. `scope` is

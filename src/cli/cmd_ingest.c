@@ -1,318 +1,279 @@
-/* cmd_ingest.c — `chemvae ingest`: CSV → .cvds dataset through ingest_csv (src/data/).
- * Prints the summary counts (stdout: CSV or JSON; stderr: one human line per count), the
- * reject file path, and fails (exit 1) on I/O errors or when no row is usable. */
-#include <getopt.h>
+/* cmd_ingest.c — `chemvae ingest`: the ingest job (app_ingest.h) from the command line:
+ * CSV → .cvds dataset. Prints the summary counts (stdout: CSV or JSON; stderr: one human
+ * line per count), the reject file path, and fails (exit 1) on I/O errors or when no row
+ * is usable. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/app_ingest.h"
 #include "chemvae/chem.h"
-#include "chemvae/dataset.h"
-#include "chemvae/csvin.h"
-#include "chemvae/fileio.h"
-#include "chemvae/ingest.h"
-#include "chemvae/vocab.h"
+#include "chemvae/csvout.h"
 #include "cli.h"
+#include "options.h"
 
-int cmd_ingest(int argc, char **argv);
+enum { INGEST_MAX_EXTRA = 16 };
 
-static const char *const CMD = "ingest";
+typedef struct {
+    const char *files[INGEST_MAX_EXTRA];
+    size_t n;
+} ExtraFiles;
 
-static void usage(FILE *out) {
-    fprintf(
-        out,
-        "usage: chemvae ingest [options] INPUT.csv [-o OUTPUT.cvds]\n"
-        "\n"
+typedef struct {
+    const char *output, *smiles_col, *props, *compute, *vocab, *vocab_out, *split_col, *rejects;
+    char delim;
+    int no_canonical, unk, json, quiet, rdkit_log;
+    long max_len, seed, threads;
+    double ratios[3];
+    ExtraFiles extra;
+} IngestArgs;
+
+/* --props / --compute: a comma list, 'none' = the empty list */
+static int parse_list(const char *cmd, const char *opt, const char *arg, void *field) {
+    (void)cmd, (void)opt;
+    *(const char **)field = strcmp(arg, "none") ? arg : "";
+    return 0;
+}
+static void list_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const char *const *)field);
+}
+static const CliOptType LIST = {1, "LIST", parse_list, list_json};
+
+/* --delimiter: one character (not a quote or a newline), 'tab' or '\t' */
+static int parse_delim(const char *cmd, const char *opt, const char *arg, void *field) {
+    char *d = field;
+    if (!strcmp(arg, "tab") || !strcmp(arg, "\\t") || !strcmp(arg, "\t")) *d = '\t';
+    else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n') *d = arg[0];
+    else {
+        cli_usage_error(cmd, "%s expects one character or 'tab', got '%s'", opt, arg);
+        return -1;
+    }
+    return 0;
+}
+static void delim_json(CvJson *j, const void *field) {
+    char d[2] = {*(const char *)field, '\0'};
+    cv_json_string(j, d[0] ? d : NULL);
+}
+static const CliOptType DELIM = {1, "C", parse_delim, delim_json};
+
+/* --split A,B,C: three ratios >= 0, not all 0 */
+static int parse_ratios(const char *cmd, const char *opt, const char *arg, void *field) {
+    double *r = field;
+    const char *s = arg;
+    char *end;
+    int ok = 1;
+    for (int k = 0; k < 3 && ok; k++) {
+        r[k] = strtod(s, &end);
+        ok = end != s && r[k] >= 0 && (k == 2 || *end == ',');
+        s = end + (k < 2);
+    }
+    if (ok && !*end && r[0] + r[1] + r[2] > 0) return 0;
+    cli_usage_error(cmd, "%s expects three ratios >= 0 like 0.8,0.1,0.1, got '%s'", opt, arg);
+    return -1;
+}
+static void ratios_json(CvJson *j, const void *field) {
+    const double *r = field;
+    cv_json_begin_array(j);
+    for (int k = 0; k < 3; k++) cv_json_double(j, r[k]);
+    cv_json_end_array(j);
+}
+static const CliOptType RATIOS = {1, "A,B,C", parse_ratios, ratios_json};
+
+/* --train-extra FILE, repeatable */
+static int parse_extra(const char *cmd, const char *opt, const char *arg, void *field) {
+    ExtraFiles *x = field;
+    if (x->n < INGEST_MAX_EXTRA) {
+        x->files[x->n++] = arg;
+        return 0;
+    }
+    cli_usage_error(cmd, "at most %d %s files", INGEST_MAX_EXTRA, opt);
+    return -1;
+}
+static void extra_json(CvJson *j, const void *field) {
+    const ExtraFiles *x = field;
+    cv_json_begin_array(j);
+    for (size_t k = 0; k < x->n; k++) cv_json_string(j, x->files[k]);
+    cv_json_end_array(j);
+}
+static const CliOptType EXTRA = {1, "FILE", parse_extra, extra_json};
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define F(field) offsetof(IngestArgs, field)
+static const CliOpt OPTS[] = {
+    CLI_OPT("output", 'o', CLI_STRING, F(output), "FILE",
+            "dataset to write (default: INPUT with .cvds instead of .csv)"),
+    CLI_OPT("smiles-col", 0, CLI_STRING, F(smiles_col), "NAME",
+            "SMILES column (default: first column named smiles, any case)"),
+    CLI_OPT("props", 0, LIST, F(props), "LIST",
+            "property columns to read, e.g. logP,qed,SAS ('none': no\ncolumns; default: "
+            "whichever of logP, qed, SAS the file has)"),
+    CLI_OPT("compute", 0, LIST, F(compute), "LIST",
+            "properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\ndefault: those of "
+            "logp, qed, sa the file does not have,\nnone when --props is given)"),
+    CLI_OPT("delimiter", 'd', DELIM, F(delim), "C",
+            "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
+            "the first line)"),
+    CLI_OPT("no-canonical", 0, CLI_FLAG, F(no_canonical), NULL,
+            "keep SMILES as written (still validated by RDKit)"),
+    CLI_OPT("vocab", 0, CLI_STRING, F(vocab), "FILE",
+            "use this vocabulary (default: build it from the train split)"),
+    CLI_OPT("unk", 0, CLI_FLAG, F(unk), NULL,
+            "with --vocab: map unknown tokens to <unk> instead of\nrejecting the row"),
+    CLI_OPT("vocab-out", 0, CLI_STRING, F(vocab_out), "FILE",
+            "also save the dataset's vocabulary as a text file"),
+    CLI_OPT("max-len", 'T', CLI_LONG, F(max_len), "N",
+            "max tokens per molecule INCLUDING the end token (default " STR(DATASET_DEFAULT_T) ")"),
+    CLI_OPT("split", 0, RATIOS, F(ratios), "A,B,C",
+            "train,valid,test ratios (default 0.8,0.1,0.1)"),
+    CLI_OPT("train-extra", 0, EXTRA, F(extra), "FILE",
+            "more molecules for the train split only (repeatable):\nINPUT alone decides the "
+            "valid/test split, as if FILE\nwere not there; a molecule already in INPUT is a\n"
+            "duplicate, so the test split stays unseen"),
+    CLI_OPT("split-col", 0, CLI_STRING, F(split_col), "NAME",
+            "take each row's split from this column instead (train;\nvalid/validation/val/dev; "
+            "test*), e.g. MOSES's SPLIT"),
+    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "split seed (default 42)"),
+    CLI_OPT("rejects", 0, CLI_STRING, F(rejects), "FILE",
+            "reject CSV (default: OUTPUT with .rejects.csv)"),
+    CLI_OPT("threads", 'j', CLI_LONG, F(threads), "N",
+            "worker threads for RDKit (default: all CPUs)"),
+    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "print the summary as JSON instead of CSV"),
+    CLI_OPT("quiet", 'q', CLI_FLAG, F(quiet), NULL, "no progress bar and no summary on stderr"),
+    CLI_OPT("rdkit-log", 0, CLI_FLAG, F(rdkit_log), NULL,
+            "let RDKit print its parse errors (default: only the\nreject file records them)"),
+};
+#undef F
+
+static const CliCommand COMMAND = {
+    .name = "ingest",
+    .synopsis = "[options] INPUT.csv [-o OUTPUT.cvds]",
+    .intro =
         "Reads a ZINC/MOSES-style CSV (or TSV), validates and canonicalizes every SMILES with\n"
         "RDKit, drops duplicates, tokenizes, splits train/valid/test and writes a dataset.\n"
         "Bad rows go to a reject CSV (line,kind,reason,text); the counts printed at the end\n"
-        "add up: rows = accepted + rejected + duplicates.\n"
-        "\n"
-        "  -o, --output FILE       dataset to write (default: INPUT with .cvds instead of .csv)\n"
-        "      --smiles-col NAME   SMILES column (default: first column named smiles, any case)\n"
-        "      --props LIST        property columns to read, e.g. logP,qed,SAS ('none': no\n"
-        "                          columns; default: whichever of logP, qed, SAS the file has)\n"
-        "      --compute LIST      properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\n"
-        "                          default: those of logp, qed, sa the file does not have,\n"
-        "                          none when --props is given)\n"
-        "  -d, --delimiter C       field delimiter: a character, 'tab' or '\\t' (default: auto,\n"
-        "                          comma or tab from the first line)\n"
-        "      --no-canonical      keep SMILES as written (still validated by RDKit)\n"
-        "      --vocab FILE        use this vocabulary (default: build it from the train split)\n"
-        "      --unk               with --vocab: map unknown tokens to <unk> instead of\n"
-        "                          rejecting the row\n"
-        "      --vocab-out FILE    also save the dataset's vocabulary as a text file\n"
-        "  -T, --max-len N         max tokens per molecule INCLUDING the end token (default %d)\n"
-        "      --split A,B,C       train,valid,test ratios (default 0.8,0.1,0.1)\n"
-        "      --train-extra FILE  more molecules for the train split only (repeatable):\n"
-        "                          INPUT alone decides the valid/test split, as if FILE\n"
-        "                          were not there; a molecule already in INPUT is a\n"
-        "                          duplicate, so the test split stays unseen\n"
-        "      --split-col NAME    take each row's split from this column instead (train;\n"
-        "                          valid/validation/val/dev; test*), e.g. MOSES's SPLIT\n"
-        "      --seed N            split seed (default 42)\n"
-        "      --rejects FILE      reject CSV (default: OUTPUT with .rejects.csv)\n"
-        "  -j, --threads N         worker threads for RDKit (default: all CPUs)\n"
-        "      --json              print the summary as JSON instead of CSV\n"
-        "  -q, --quiet             no progress bar and no summary on stderr\n"
-        "      --rdkit-log         let RDKit print its parse errors (default: only the\n"
-        "                          reject file records them)\n"
-        "  -h, --help              this help\n",
-        DATASET_DEFAULT_T);
+        "add up: rows = accepted + rejected + duplicates.\n",
+    .opts = OPTS,
+    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .max_operands = -1};
+
+static int parse_args(int argc, char **argv, IngestArgs *a, const char **input) {
+    CvDatasetOptions ds;
+    dataset_options_default(&ds);
+    *a = (IngestArgs){.max_len = (long)ds.T, .seed = (long)ds.seed};
+    memcpy(a->ratios, ds.ratios, sizeof a->ratios);
+    int first = 0;
+    int rc = cli_options_parse(&COMMAND, argc, argv, a, &first);
+    if (rc) return rc;
+    const char *cmd = COMMAND.name;
+    if (a->max_len < 2 || a->max_len > 65535)
+        return cli_usage_error(cmd, "--max-len must be in 2..65535");
+    if (first != argc - 1) return cli_usage_error(cmd, "expected one input file");
+    *input = argv[first];
+    if (a->unk && !a->vocab) return cli_usage_error(cmd, "--unk needs --vocab");
+    if (!a->output && !strcmp(*input, "-"))
+        return cli_usage_error(cmd, "reading stdin needs --output");
+    return CLI_OK;
 }
 
-/* "x.csv" / "x.csv.gz" / "x" → "x<suffix>" */
-static char *replace_ext(const char *path, const char *suffix) {
-    size_t n = strlen(path);
-    const char *exts[] = {".csv.gz", ".tsv", ".csv", ".smi", ".txt", ".cvds"};
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
-        size_t k = strlen(exts[i]);
-        if (n > k && strcmp(path + n - k, exts[i]) == 0) {
-            n -= k;
-            break;
-        }
-    }
-    char *out = malloc(n + strlen(suffix) + 1);
-    if (!out) return NULL;
-    memcpy(out, path, n);
-    strcpy(out + n, suffix);
-    return out;
+static CvIngestConfig make_config(const IngestArgs *a, const char *input) {
+    CvIngestConfig c = {.input = input,
+                        .output = a->output,
+                        .rejects = a->rejects,
+                        .vocab = a->vocab,
+                        .vocab_out = a->vocab_out};
+    IngestOptions *o = &c.ingest;
+    ingest_options_default(o);
+    o->smiles_col = a->smiles_col;
+    o->split_col = a->split_col;
+    o->props = a->props;
+    o->compute = a->compute;
+    o->delim = a->delim;
+    o->no_canonical = a->no_canonical;
+    o->unk_ok = a->unk;
+    o->ds.T = (size_t)a->max_len;
+    o->ds.seed = (uint64_t)a->seed;
+    memcpy(o->ds.ratios, a->ratios, sizeof o->ds.ratios);
+    o->train_files = a->extra.files;
+    o->n_train_files = a->extra.n;
+    o->threads = (int)(a->threads > 64 ? 64 : a->threads);
+    o->progress = !a->quiet;
+    return c;
 }
 
-static int parse_ratios(const char *s, double r[3]) {
-    char *end;
-    for (int k = 0; k < 3; k++) {
-        r[k] = strtod(s, &end);
-        if (end == s || !(r[k] >= 0)) return -1;
-        s = end;
-        if (k < 2) {
-            if (*s != ',') return -1;
-            s++;
-        }
-    }
-    return *s ? -1 : (r[0] + r[1] + r[2] > 0 ? 0 : -1);
+/* The human summary on stderr (also when no row was usable: the counts say why). */
+static void print_summary(const CvIngestConfig *c, const CvIngestResult *r, int ok) {
+    const IngestStats *s = &r->stats;
+    fprintf(stderr, "%s: %zu rows = %zu accepted + %zu rejected + %zu duplicates (%.2f s)\n",
+            c->input, s->rows, s->accepted, s->rejected, s->duplicates, s->seconds);
+    for (int k = 0; k < INGEST_NKINDS; k++)
+        if (s->by_kind[k])
+            fprintf(stderr, "  rejected %-22s %zu\n", ingest_reject_name((IngestReject)k),
+                    s->by_kind[k]);
+    if (c->ingest.n_train_files)
+        fprintf(stderr, "  %zu accepted rows from --train-extra, all in the train split\n",
+                s->train_extra);
+    if (s->rejected) fprintf(stderr, "  reject report: %s\n", r->rejects);
+    if (ok)
+        fprintf(stderr, "  wrote %s: N=%zu (train %zu, valid %zu, test %zu) T=%zu V=%zu P=%zu%s\n",
+                r->output, r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P,
+                r->unk_rows ? " (some valid/test rows hold <unk>)" : "");
+}
+
+static CvStatus print_json(const char *input, const CvIngestResult *r, CvError *err) {
+    const IngestStats *s = &r->stats;
+    CvJson j = {0};
+    cv_json_begin_object(&j);
+    cv_json_kv_string(&j, "input", input);
+    cv_json_kv_string(&j, "output", r->output);
+    cv_json_kv_int(&j, "rows", (int64_t)s->rows);
+    cv_json_kv_int(&j, "accepted", (int64_t)s->accepted);
+    cv_json_kv_int(&j, "rejected", (int64_t)s->rejected);
+    cv_json_kv_int(&j, "duplicates", (int64_t)s->duplicates);
+    cv_json_kv_double(&j, "seconds", s->seconds);
+    cv_json_key(&j, "rejects_by_kind");
+    cv_json_begin_object(&j);
+    for (int k = 0; k < INGEST_NKINDS; k++)
+        cv_json_kv_int(&j, ingest_reject_name((IngestReject)k), (int64_t)s->by_kind[k]);
+    cv_json_end_object(&j);
+    cv_json_kv_int(&j, "train_extra", (int64_t)s->train_extra);
+    size_t counts[] = {r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P, r->unk_rows};
+    const char *names[] = {"n", "train", "valid", "test", "T", "V", "P", "unk_rows"};
+    for (size_t k = 0; k < 8; k++) cv_json_kv_int(&j, names[k], (int64_t)counts[k]);
+    cv_json_end_object(&j);
+    const char *text = cv_json_text(&j, err);
+    if (text) printf("%s\n", text);
+    cv_json_free(&j);
+    return text ? CV_OK : err->code;
+}
+
+static void print_csv(const char *input, const CvIngestResult *r) {
+    static const char *const COLUMNS[] = {"input",      "output",  "rows",  "accepted", "rejected",
+                                          "duplicates", "seconds", "train", "valid",    "test",
+                                          "T",          "V",       "P"};
+    const IngestStats *s = &r->stats;
+    cv_csv_record(stdout, COLUMNS, sizeof COLUMNS / sizeof COLUMNS[0]);
+    cv_csv_str(stdout, input);
+    putchar(',');
+    cv_csv_str(stdout, r->output);
+    printf(",%zu,%zu,%zu,%zu,%.3f,%zu,%zu,%zu,%zu,%zu,%zu\n", s->rows, s->accepted, s->rejected,
+           s->duplicates, s->seconds, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P);
 }
 
 int cmd_ingest(int argc, char **argv) {
-    enum {
-        O_SMILES = 256,
-        O_PROPS,
-        O_COMPUTE,
-        O_NOCANON,
-        O_VOCAB,
-        O_UNK,
-        O_VOCAB_OUT,
-        O_SPLIT,
-        O_SEED,
-        O_REJECTS,
-        O_JSON,
-        O_RDLOG,
-        O_SPLITCOL,
-        O_TRAIN_EXTRA
-    };
-    static const struct option longopts[] = {{"output", required_argument, 0, 'o'},
-                                             {"smiles-col", required_argument, 0, O_SMILES},
-                                             {"props", required_argument, 0, O_PROPS},
-                                             {"compute", required_argument, 0, O_COMPUTE},
-                                             {"delimiter", required_argument, 0, 'd'},
-                                             {"no-canonical", no_argument, 0, O_NOCANON},
-                                             {"vocab", required_argument, 0, O_VOCAB},
-                                             {"unk", no_argument, 0, O_UNK},
-                                             {"vocab-out", required_argument, 0, O_VOCAB_OUT},
-                                             {"max-len", required_argument, 0, 'T'},
-                                             {"split", required_argument, 0, O_SPLIT},
-                                             {"seed", required_argument, 0, O_SEED},
-                                             {"rejects", required_argument, 0, O_REJECTS},
-                                             {"threads", required_argument, 0, 'j'},
-                                             {"json", no_argument, 0, O_JSON},
-                                             {"quiet", no_argument, 0, 'q'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {"rdkit-log", no_argument, 0, O_RDLOG},
-                                             {"split-col", required_argument, 0, O_SPLITCOL},
-                                             {"train-extra", required_argument, 0, O_TRAIN_EXTRA},
-                                             {0, 0, 0, 0}};
-    IngestOptions o;
-    ingest_options_default(&o);
-    const char *output = NULL, *vocab_path = NULL, *vocab_out = NULL, *rejects = NULL;
-    int json = 0, quiet = 0, rdlog = 0;
-    const char *extra[16];
-    size_t n_extra = 0;
-    long v;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "o:d:T:j:qh", longopts, NULL)) != -1;) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case O_SMILES:
-            o.smiles_col = optarg;
-            break;
-        case O_PROPS:
-            o.props = strcmp(optarg, "none") ? optarg : "";
-            break;
-        case O_COMPUTE:
-            o.compute = strcmp(optarg, "none") ? optarg : "";
-            break;
-        case 'd':
-            if (!strcmp(optarg, "tab") || !strcmp(optarg, "\\t") || !strcmp(optarg, "\t"))
-                o.delim = '\t';
-            else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n')
-                o.delim = optarg[0];
-            else
-                return cli_usage_error(CMD, "--delimiter expects one character or 'tab', got '%s'",
-                                       optarg);
-            break;
-        case O_NOCANON:
-            o.no_canonical = 1;
-            break;
-        case O_VOCAB:
-            vocab_path = optarg;
-            break;
-        case O_UNK:
-            o.unk_ok = 1;
-            break;
-        case O_VOCAB_OUT:
-            vocab_out = optarg;
-            break;
-        case 'T':
-            if (cli_parse_long(CMD, "--max-len", optarg, &v)) return CLI_USAGE;
-            if (v < 2 || v > 65535) return cli_usage_error(CMD, "--max-len must be in 2..65535");
-            o.ds.T = (size_t)v;
-            break;
-        case O_SPLIT:
-            if (parse_ratios(optarg, o.ds.ratios))
-                return cli_usage_error(
-                    CMD, "--split expects three ratios >= 0 like 0.8,0.1,0.1, got '%s'", optarg);
-            break;
-        case O_SEED:
-            if (cli_parse_long(CMD, "--seed", optarg, &v)) return CLI_USAGE;
-            o.ds.seed = (uint64_t)v;
-            break;
-        case O_REJECTS:
-            rejects = optarg;
-            break;
-        case 'j':
-            if (cli_parse_long(CMD, "--threads", optarg, &v)) return CLI_USAGE;
-            o.threads = (int)(v > 64 ? 64 : v);
-            break;
-        case O_JSON:
-            json = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case O_RDLOG:
-            rdlog = 1;
-            break;
-        case O_SPLITCOL:
-            o.split_col = optarg;
-            break;
-        case O_TRAIN_EXTRA:
-            if (n_extra == sizeof extra / sizeof extra[0])
-                return cli_usage_error(CMD, "at most %zu --train-extra files",
-                                       sizeof extra / sizeof extra[0]);
-            extra[n_extra++] = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_OK;
-        default:
-            return cli_usage_error(CMD, "unknown option");
-        }
-    }
-    if (optind != argc - 1) return cli_usage_error(CMD, "expected one input file");
-    const char *input = argv[optind];
-    if (o.unk_ok && !vocab_path) return cli_usage_error(CMD, "--unk needs --vocab");
-    if (!output && !strcmp(input, "-")) return cli_usage_error(CMD, "reading stdin needs --output");
-
-    char *out_alloc = NULL, *rej_alloc = NULL;
-    CvVocab vocab = {0};
-    CvDataset ds = {0};
-    CvError err;
-    cv_error_clear(&err);
-    int rc = CLI_ERROR;
-    if (!output) output = out_alloc = replace_ext(input, ".cvds");
-    if (!rejects) rejects = rej_alloc = replace_ext(output, ".rejects.csv");
-    if (!output || !rejects) {
-        cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    if (cv_output_check(output, &err) || cv_output_check(rejects, &err) ||
-        (vocab_out && cv_output_check(vocab_out, &err)))
-        goto done;
-    if (vocab_path) {
-        if (vocab_load(&vocab, vocab_path, &err)) goto done;
-        o.vocab = &vocab;
-    }
-    o.reject_path = rejects;
-    o.train_files = extra;
-    o.n_train_files = n_extra;
-    chem_log_rdkit(rdlog);
-    o.progress = !quiet;
-    IngestStats s;
-    CvStatus st = ingest_csv(input, &o, &ds, &s, &err);
-    if (st && st != CV_ERR_EMPTY) goto done;
-    if (st == CV_OK) {
-        if (cv_mkdir_parents(output, &err) || dataset_save(&ds, output, &err)) goto done;
-        if (vocab_out && vocab_save(&ds.vocab, vocab_out, &err)) goto done;
-    }
-    if (!quiet) {
-        fprintf(stderr, "%s: %zu rows = %zu accepted + %zu rejected + %zu duplicates (%.2f s)\n",
-                input, s.rows, s.accepted, s.rejected, s.duplicates, s.seconds);
-        for (int k = 0; k < INGEST_NKINDS; k++)
-            if (s.by_kind[k])
-                fprintf(stderr, "  rejected %-22s %zu\n", ingest_reject_name((IngestReject)k),
-                        s.by_kind[k]);
-        if (n_extra)
-            fprintf(stderr, "  %zu accepted rows from --train-extra, all in the train split\n",
-                    s.train_extra);
-        if (s.rejected) fprintf(stderr, "  reject report: %s\n", rejects);
-        if (st == CV_OK)
-            fprintf(stderr,
-                    "  wrote %s: N=%zu (train %zu, valid %zu, test %zu) T=%zu V=%zu P=%zu%s\n",
-                    output, ds.n, ds.count[0], ds.count[1], ds.count[2], ds.T, ds.V, ds.P,
-                    ds.unk_rows ? " (some valid/test rows hold <unk>)" : "");
-    }
-    if (st) goto done; /* zero usable rows: counts shown, then the error */
-    if (json) {
-        CvJson j = {0};
-        cv_json_begin_object(&j);
-        cv_json_kv_string(&j, "input", input);
-        cv_json_kv_string(&j, "output", output);
-        cv_json_kv_int(&j, "rows", (int64_t)s.rows);
-        cv_json_kv_int(&j, "accepted", (int64_t)s.accepted);
-        cv_json_kv_int(&j, "rejected", (int64_t)s.rejected);
-        cv_json_kv_int(&j, "duplicates", (int64_t)s.duplicates);
-        cv_json_kv_double(&j, "seconds", s.seconds);
-        cv_json_key(&j, "rejects_by_kind");
-        cv_json_begin_object(&j);
-        for (int k = 0; k < INGEST_NKINDS; k++)
-            cv_json_kv_int(&j, ingest_reject_name((IngestReject)k), (int64_t)s.by_kind[k]);
-        cv_json_end_object(&j);
-        cv_json_kv_int(&j, "train_extra", (int64_t)s.train_extra);
-        size_t counts[] = {ds.n, ds.count[0], ds.count[1], ds.count[2],
-                           ds.T, ds.V,        ds.P,        ds.unk_rows};
-        const char *names[] = {"n", "train", "valid", "test", "T", "V", "P", "unk_rows"};
-        for (size_t k = 0; k < 8; k++) cv_json_kv_int(&j, names[k], (int64_t)counts[k]);
-        cv_json_end_object(&j);
-        const char *text = cv_json_text(&j, &err);
-        if (text) printf("%s\n", text);
-        cv_json_free(&j);
-        if (!text) goto done;
-    } else {
-        printf("input,output,rows,accepted,rejected,duplicates,seconds,train,valid,test,T,V,P\n");
-        csvin_write_field(stdout, input, strlen(input));
-        putchar(',');
-        csvin_write_field(stdout, output, strlen(output));
-        printf(",%zu,%zu,%zu,%zu,%.3f,%zu,%zu,%zu,%zu,%zu,%zu\n", s.rows, s.accepted, s.rejected,
-               s.duplicates, s.seconds, ds.count[0], ds.count[1], ds.count[2], ds.T, ds.V, ds.P);
-    }
-    rc = CLI_OK;
-done:
-    if (rc != CLI_OK) cli_report(CMD, &err);
-    dataset_free(&ds);
-    vocab_free(&vocab);
-    free(out_alloc);
-    free(rej_alloc);
+    IngestArgs a;
+    const char *input = NULL;
+    int rc = parse_args(argc, argv, &a, &input);
+    if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    CvIngestConfig cfg = make_config(&a, input);
+    chem_log_rdkit(a.rdkit_log);
+    CvIngestResult res;
+    CvError err = {0};
+    CvStatus st = cv_ingest(&cfg, &res, &err);
+    if (res.counted && !a.quiet) print_summary(&cfg, &res, st == CV_OK);
+    if (!st && a.json) st = print_json(input, &res, &err);
+    else if (!st) print_csv(input, &res);
+    rc = st ? cli_report(COMMAND.name, &err) : CLI_OK;
+    cv_ingest_result_free(&res);
     return rc;
 }

@@ -30,6 +30,7 @@
 #include <zlib.h>
 
 #include "chemvae/buf.h"
+#include "chemvae/csvout.h"
 
 #define DEFAULT_MAX_LINES 16
 #define DEFAULT_MAX_BYTES ((size_t)1 << 20)
@@ -367,19 +368,5 @@ CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordF
 }
 
 int csvin_write_field(FILE *fp, const char *s, size_t len) {
-    int quote = len && (s[0] == ' ' || s[len - 1] == ' ');
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (quote && fputc('"', fp) == EOF) return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int ok;
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x7f)
-            ok = fprintf(fp, "\\x%02x", c) == 4;
-        else if (c == '"') ok = fputs("\"\"", fp) != EOF;
-        else ok = fputc(c, fp) != EOF;
-        if (!ok) return -1;
-    }
-    if (quote && fputc('"', fp) == EOF) return -1;
-    return 0;
+    return cv_csv_field(fp, s, len, CV_CSV_ESCAPE_BYTES);
 }

@@ -1,9 +1,9 @@
 /* ingest.c — CSV → dataset (see include/chemvae/ingest.h for the contract).
  *
  * Flow: csvin streams records into a batch of up to BATCH rows (raw text and the needed
- * fields copied into one arena). A full batch is checked in parallel — each thread takes
- * rows t, t + nthreads, ... and fills that row's verdict (reject kind + reason, or the
- * canonical SMILES and properties); RDKit parsing and scoring dominate the cost — then
+ * fields copied into one arena). A full batch is checked in parallel (cv_parallel_for: the
+ * threads take rows one at a time) and each row gets its verdict (reject kind + reason, or
+ * the canonical SMILES and properties); RDKit parsing and scoring dominate the cost — then
  * committed sequentially in input order: rejects are written to the reject CSV, duplicates
  * are counted against a hash set of the accepted canonical SMILES, the rest are appended to
  * the accepted pool. Committing in order keeps line order, first-occurrence-wins dedup and
@@ -17,7 +17,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,9 @@
 #include "chemvae/chem.h"
 #include "chemvae/csvin.h"
 #include "chemvae/buf.h"
+#include "chemvae/csvout.h"
 #include "chemvae/fileio.h"
+#include "chemvae/parfor.h"
 #include "chemvae/progress.h"
 #include "chemvae/tokenizer.h"
 
@@ -416,17 +417,10 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
     row->canon = canon;
 }
 
-typedef struct {
-    Ingest *g;
-    size_t t;
-} Worker;
-
-static void *worker_main(void *arg) {
-    Worker *w = arg;
-    Ingest *g = w->g;
-    for (size_t i = w->t; i < g->nrows; i += (size_t)g->nthreads)
-        check_row(g, &g->rows[i], g->arena.p);
-    return NULL;
+static void check_rows(void *ctx, size_t b0, size_t b1, int worker) {
+    (void)worker;
+    Ingest *g = ctx;
+    for (size_t i = b0; i < b1; i++) check_row(g, &g->rows[i], g->arena.p);
 }
 
 static CvStatus write_reject(Ingest *g, const Row *row) {
@@ -440,8 +434,8 @@ static CvStatus write_reject(Ingest *g, const Row *row) {
     snprintf(reason, sizeof reason, "%s%s%s", g->extra ? g->path : "", g->extra ? ": " : "",
              row->reason);
     if (fprintf(fp, "%zu,%s,", row->line, REJECT_NAMES[row->kind]) < 0 ||
-        csvin_write_field(fp, reason, strlen(reason)) || fputc(',', fp) == EOF ||
-        csvin_write_field(fp, raw, rl) || fputc('\n', fp) == EOF)
+        cv_csv_field(fp, reason, strlen(reason), CV_CSV_ESCAPE_BYTES) || fputc(',', fp) == EOF ||
+        cv_csv_field(fp, raw, rl, CV_CSV_ESCAPE_BYTES) || fputc('\n', fp) == EOF)
         return cv_error_set(g->err, CV_ERR_IO, "%s: write failed", g->opt->reject_path);
     return CV_OK;
 }
@@ -502,21 +496,7 @@ static CvStatus accept_row(Ingest *g, Row *row, uint64_t h) {
 
 /* Checks the batch in parallel, then commits it in order. */
 static CvStatus run_batch(Ingest *g) {
-    pthread_t tid[64];
-    Worker w[64];
-    size_t nt = (size_t)g->nthreads, started = 1;
-    for (size_t t = 1; t < nt && t < g->nrows; t++) {
-        w[t] = (Worker){g, t};
-        if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0) break;
-        started = t + 1;
-    }
-    /* this thread takes stream 0, and any stream whose thread did not start */
-    for (size_t t = 0; t < nt; t++) {
-        if (t > 0 && t < started) continue;
-        w[t] = (Worker){g, t};
-        worker_main(&w[t]);
-    }
-    for (size_t t = 1; t < started; t++) pthread_join(tid[t], NULL);
+    cv_parallel_for(g->nrows, g->nthreads, 1, check_rows, g);
 
     CvStatus st = CV_OK;
     for (size_t i = 0; i < g->nrows; i++) {

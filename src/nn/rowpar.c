@@ -1,23 +1,9 @@
-/* rowpar.c — contiguous row chunks on pthreads, with OpenBLAS single-threaded meanwhile.
- * Threads are started per call: a call is meant to cover a whole decode (~0.1-1 s), so
- * the ~50 µs of thread start-up is noise, and no pool has to outlive it. */
+/* rowpar.c — decoding's use of the parallel-for (core/parfor.c): contiguous row chunks, one
+ * per worker, with OpenBLAS single-threaded meanwhile, and the worker count taken from the
+ * BLAS thread count. */
 #include "chemvae/rowpar.h"
 
 #include <cblas.h>
-#include <pthread.h>
-
-typedef struct {
-    NnRowTask task;
-    void *ctx;
-    size_t b0, b1;
-    int worker;
-} RowChunk;
-
-static void *chunk_main(void *arg) {
-    RowChunk *c = arg;
-    c->task(c->ctx, c->b0, c->b1, c->worker);
-    return NULL;
-}
 
 int nn_row_workers(size_t n, size_t min_rows) {
     int w = openblas_get_num_threads();
@@ -40,19 +26,7 @@ void nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx) {
         task(ctx, 0, n, 0);
         return;
     }
-    RowChunk chunk[NN_MAX_WORKERS];
-    pthread_t tid[NN_MAX_WORKERS];
-    int started[NN_MAX_WORKERS] = {0};
-    for (int k = 0; k < workers; k++)
-        chunk[k] = (RowChunk){task, ctx, n * (size_t)k / (size_t)workers,
-                              n * (size_t)(k + 1) / (size_t)workers, k};
     int blas_threads = nn_blas_threads_set(1);
-    for (int k = 1; k < workers; k++)
-        started[k] = pthread_create(&tid[k], NULL, chunk_main, &chunk[k]) == 0;
-    chunk_main(&chunk[0]);
-    for (int k = 1; k < workers; k++) {
-        if (started[k]) pthread_join(tid[k], NULL);
-        else chunk_main(&chunk[k]);
-    }
+    cv_parallel_for(n, workers, 0, task, ctx);
     nn_blas_threads_set(blas_threads);
 }

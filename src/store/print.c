@@ -1,8 +1,9 @@
 /* print.c — writing query results as an aligned table, CSV (RFC 4180) or JSON.
  *
- * CSV: a header line, then one line per row; a field is quoted ("" doubled) when it holds
- * a comma, quote, CR, LF, or leading/trailing space, and an empty string is written as ""
- * so that it differs from NULL (an empty field). Lines end in "\n".
+ * CSV: a header line, then one line per row, written by the CSV writer (csvout.h: a field
+ * is quoted, "" doubled, when it holds a comma, quote, CR, LF, or leading/trailing space);
+ * an empty string is written as "" so that it differs from NULL (an empty field). Lines
+ * end in "\n".
  * JSON: an array of objects, one row per line, keys = column names; NULL, NaN and ±Inf
  * are null; strings are escaped per RFC 8259 and invalid UTF-8 bytes become U+FFFD.
  * Reals print with the fewest digits (15 or 17) that read back to the same double.
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/csvout.h"
 #include "chemvae/json.h"
 #include "chemvae/store.h"
 
@@ -50,19 +52,7 @@ static void put_hex(FILE *fp, const StoreValue *v) {
 /* ---- CSV -------------------------------------------------------------------------------- */
 
 static void csv_text(FILE *fp, const char *s, size_t len) {
-    int quote = len == 0 || s[0] == ' ' || s[len - 1] == ' ';
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!quote) {
-        fwrite(s, 1, len, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"') fputc('"', fp);
-        fputc(s[i], fp);
-    }
-    fputc('"', fp);
+    cv_csv_field(fp, s, len, CV_CSV_QUOTE_EMPTY);
 }
 
 static void csv_value(FILE *fp, const StoreValue *v) {

@@ -424,3 +424,10 @@ CvStatus store_molecule_origins(Store *s, int64_t molecule_id, StoreTable *out, 
         "WHERE g.molecule_id = ?1 GROUP BY g.run_id, g.method ORDER BY g.run_id, g.method",
         molecule_id, out, err);
 }
+
+CvStatus store_list_schema(Store *s, StoreTable *out, CvError *err) {
+    return store_select(s,
+                        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE "
+                        "'sqlite_%' ORDER BY type DESC, name",
+                        NULL, 0, out, err);
+}

@@ -1,0 +1,248 @@
+/* app_score.c — the score job (see app_score.h). The three readers (a list, lines, a CSV
+ * column) feed one batch; a full batch is scored in parallel, handed to the sink in input
+ * order and emptied. */
+#include "chemvae/app_score.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/csvin.h"
+#include "chemvae/parfor.h"
+
+typedef struct {
+    char *input;     /* trimmed value (owned) */
+    char *canonical; /* owned, when valid */
+    char *error;     /* owned: why the row is invalid beyond RDKit not parsing it */
+    int valid;
+    ChemScores s;
+} ScoreItem;
+
+typedef struct {
+    const CvScoreSink *sink;
+    const CvHooks *h;
+    CvScoreResult *res;
+    CvError *err;
+    int threads;
+    size_t total; /* rows expected (a list), 0 when unknown */
+    size_t n;     /* items in use */
+    ScoreItem items[CV_SCORE_BATCH];
+    CvScoreRow rows[CV_SCORE_BATCH];
+} ScoreJob;
+
+/* Copies s[0..n) without surrounding whitespace into a new string. */
+static char *dup_trimmed(const char *s, size_t n) {
+    while (n && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) n--;
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* A row's message in a new string, or NULL when out of memory. */
+__attribute__((format(printf, 1, 2))) static char *message(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *m = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!m) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(m, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return m;
+}
+
+static void score_item(ScoreItem *it) {
+    if (it->error) return; /* not a value (a broken CSV record) */
+    ChemMol *mol = chem_mol_from_smiles(it->input);
+    if (!mol) return;
+    CvError err;
+    if (chem_mol_scores(mol, &it->s, &err) == CV_OK) {
+        it->canonical = chem_mol_canonical(mol);
+        it->valid = it->canonical != NULL;
+    } else {
+        it->error = message("%s: %s", it->input, err.msg); /* NULL: just invalid */
+    }
+    chem_mol_free(mol);
+}
+
+static void score_range(void *ctx, size_t b0, size_t b1, int worker) {
+    (void)worker;
+    ScoreJob *j = ctx;
+    for (size_t i = b0; i < b1; i++) score_item(&j->items[i]);
+}
+
+static void items_free(ScoreJob *j) {
+    for (size_t i = 0; i < j->n; i++) {
+        free(j->items[i].input);
+        free(j->items[i].canonical);
+        free(j->items[i].error);
+    }
+    memset(j->items, 0, j->n * sizeof *j->items);
+    j->n = 0;
+}
+
+/* Scores the batch, hands it to the sink, empties it and polls for an interrupt. */
+static CvStatus flush(ScoreJob *j) {
+    cv_parallel_for(j->n, j->threads, 1, score_range, j);
+    for (size_t i = 0; i < j->n; i++) {
+        const ScoreItem *it = &j->items[i];
+        j->rows[i] = (CvScoreRow){.index = j->res->n_rows + i,
+                                  .input = it->input,
+                                  .valid = it->valid,
+                                  .canonical = it->canonical,
+                                  .scores = it->s,
+                                  .error = it->error};
+        j->res->n_valid += (size_t)it->valid;
+    }
+    CvStatus st =
+        j->sink && j->sink->rows ? j->sink->rows(j->sink->user, j->rows, j->n, j->err) : CV_OK;
+    j->res->n_rows += j->n;
+    items_free(j);
+    if (st) return st;
+    cv_hooks_progress(j->h, j->res->n_rows, j->total, NULL);
+    j->res->interrupted = cv_hooks_interrupted(j->h);
+    return CV_OK;
+}
+
+/* Takes s[0..len) as the next row (a trimmed copy), invalid with the message `error`
+ * (owned, NULL-able) when not NULL; scores the batch when it is full. */
+static CvStatus add_row(ScoreJob *j, const char *s, size_t len, char *error) {
+    char *in = dup_trimmed(s, len);
+    if (!in) {
+        free(error);
+        return cv_error_set(j->err, CV_ERR_NOMEM, "out of memory reading input");
+    }
+    j->items[j->n].input = in;
+    j->items[j->n++].error = error;
+    return j->n == CV_SCORE_BATCH ? flush(j) : CV_OK;
+}
+
+static CvStatus add(ScoreJob *j, const char *s, size_t len) {
+    return add_row(j, s, len, NULL);
+}
+
+static CvStatus read_list(ScoreJob *j, const char *const *smiles, size_t n) {
+    CvStatus st = CV_OK;
+    for (size_t i = 0; i < n && !st && !j->res->interrupted; i++)
+        st = add(j, smiles[i], strlen(smiles[i]));
+    return st;
+}
+
+static CvStatus read_lines(ScoreJob *j, FILE *in, const char *name) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    CvStatus st = CV_OK;
+    while (!st && !j->res->interrupted && (n = getline(&line, &cap, in)) >= 0)
+        st = add(j, line, strnlen(line, (size_t)n)); /* a NUL byte ends the value */
+    if (!st && ferror(in)) st = cv_error_set(j->err, CV_ERR_IO, "%s: %s", name, strerror(errno));
+    free(line);
+    return st;
+}
+
+typedef struct {
+    ScoreJob *job;
+    const char *name;   /* of the input, for messages */
+    const char *column; /* the wanted column */
+    long col;           /* its index, -1 before the header */
+    int header_seen;
+    CvStatus st;
+} CsvColumn;
+
+/* Finds the column in the header record; the message lists the header's names. */
+static CvStatus find_column(CsvColumn *c, const CsvinRecord *rec) {
+    char names[512] = "";
+    for (size_t k = 0; k < rec->nfields; k++) {
+        size_t used = strlen(names), len = rec->lens[k];
+        if (used + len + 3 < sizeof names)
+            snprintf(names + used, sizeof names - used, "%s%.*s", used ? ", " : "", (int)len,
+                     rec->fields[k]);
+        if (c->col < 0 && len == strlen(c->column) && !memcmp(rec->fields[k], c->column, len))
+            c->col = (long)k;
+    }
+    if (c->col >= 0) return CV_OK;
+    return cv_error_set(c->job->err, CV_ERR_PARSE, "%s: no column '%s' in the header (%s)", c->name,
+                        c->column, names);
+}
+
+/* A record that is not valid CSV: its first line (csvin parses the lines after it again)
+ * as an invalid row whose message names the file and line. */
+static CvStatus add_broken(CsvColumn *c, const CsvinRecord *rec) {
+    char *error = message("%s line %zu: %s", c->name, rec->line, rec->error);
+    if (!error) return cv_error_set(c->job->err, CV_ERR_NOMEM, "out of memory reading input");
+    return add_row(c->job, rec->raw, strnlen(rec->raw, rec->raw_len), error);
+}
+
+static int csv_record(const CsvinRecord *rec, void *user) {
+    CsvColumn *c = user;
+    ScoreJob *j = c->job;
+    if (rec->error && !c->header_seen) {
+        c->st =
+            cv_error_set(j->err, CV_ERR_PARSE, "%s line %zu: %s", c->name, rec->line, rec->error);
+    } else if (rec->error) {
+        c->st = add_broken(c, rec);
+    } else if (!c->header_seen) {
+        c->header_seen = 1;
+        c->st = find_column(c, rec);
+    } else if ((size_t)c->col < rec->nfields) {
+        const char *v = rec->fields[c->col];
+        c->st = add(j, v, strnlen(v, rec->lens[c->col]));
+    } else {
+        c->st = add(j, "", 0); /* a short record has no value in the column: scored as "" */
+    }
+    return c->st != CV_OK || j->res->interrupted;
+}
+
+static CvStatus read_csv(ScoreJob *j, const char *path, const char *name, const char *column) {
+    CsvColumn c = {j, name, column, -1, 0, CV_OK};
+    CsvinOptions opt = {.delim = ','};
+    CvStatus st = csvin_read_file(path, &opt, csv_record, &c, j->err);
+    if (c.st) return c.st;
+    if (st == CV_ERR_INTERRUPTED) { /* stopped by the hooks between batches */
+        cv_error_clear(j->err);
+        return CV_OK;
+    }
+    if (!st && !c.header_seen)
+        st = cv_error_set(j->err, CV_ERR_PARSE, "%s: empty CSV, no header with column '%s'", name,
+                          column);
+    return st;
+}
+
+static CvStatus read_input(ScoreJob *j, const CvScoreConfig *cfg) {
+    if (cfg->smiles) return read_list(j, cfg->smiles, cfg->n_smiles);
+    int use_stdin = !cfg->input || !strcmp(cfg->input, "-");
+    const char *name = use_stdin ? "stdin" : cfg->input;
+    if (cfg->column) return read_csv(j, use_stdin ? "-" : cfg->input, name, cfg->column);
+    FILE *in = use_stdin ? stdin : fopen(cfg->input, "rb");
+    if (!in) return cv_error_set(j->err, CV_ERR_IO, "%s: %s", cfg->input, strerror(errno));
+    CvStatus st = read_lines(j, in, name);
+    if (!use_stdin) fclose(in);
+    return st;
+}
+
+CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHooks *h,
+                  CvScoreResult *res, CvError *err) {
+    memset(res, 0, sizeof *res);
+    if (cfg->threads < 1 || cfg->threads > CV_PARFOR_MAX_WORKERS)
+        return cv_error_set(err, CV_ERR_INVALID, "score: threads must be in 1..%d, got %d",
+                            CV_PARFOR_MAX_WORKERS, cfg->threads);
+    ScoreJob *j = calloc(1, sizeof *j);
+    if (!j) return cv_error_set(err, CV_ERR_NOMEM, "score: out of memory");
+    j->sink = sink;
+    j->h = h;
+    j->res = res;
+    j->err = err;
+    j->threads = cfg->threads;
+    j->total = cfg->smiles ? cfg->n_smiles : 0;
+    CvStatus st = read_input(j, cfg);
+    if (!st && j->n) st = flush(j);
+    items_free(j);
+    free(j);
+    return st;
+}
