@@ -13,7 +13,7 @@
 #   store       core chem            the SQLite results store
 #   app         all of the above     the application jobs: sample, optimize, ... as calls
 #   report      all of the above     the HTML report of a results DB
-#   pipeline    core store           pipeline files, their state files, the runner (stages
+#   pipeline    app and below        pipeline files, their state files, the runner (stages
 #                                    run as child processes of the chemvae executable)
 #   sqlite_ext  core store           the loadable SQLite extension
 #   cli         everything           the command line
@@ -27,7 +27,7 @@ declare -A ALLOWED=(
   [core]="core" [chem]="core chem" [data]="core chem data" [nn]="core nn"
   [model]="core chem data nn model" [latent]="core chem data nn model latent"
   [store]="core chem store" [sqlite_ext]="core store sqlite_ext"
-  [app]="core chem data nn model latent store app" [pipeline]="core store pipeline"
+  [app]="core chem data nn model latent store app" [pipeline]="core chem data nn model latent store app pipeline"
   [report]="core chem data nn model latent store app report"
   [cli]="core chem data nn model latent store app report pipeline cli" [python]="python"
 )

@@ -107,6 +107,9 @@ CvStatus store_run_begin(Store *db, const char *kind, const char *config_json,
 /* Sets the run's status and finished_at = now (STORE_RUN_RUNNING clears finished_at).
  * Fails with CV_ERR_INVALID when no such run exists. */
 CvStatus store_run_finish(Store *db, int64_t run_id, StoreRunStatus status, CvError *err);
+/* Finishes with `status` the run `root` and every run below it (runs.parent, recursively)
+ * that is still 'running' — what a killed process left behind. */
+CvStatus store_runs_finish_running(Store *db, int64_t root, StoreRunStatus status, CvError *err);
 
 /* Lower-case name of a status as stored in runs.status ("running", "ok", ...). */
 const char *store_run_status_name(StoreRunStatus status);

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chemvae/app.h"
 #include "chemvae/buf.h"
 #include "chemvae/fileio.h"
 #include "chemvae/json.h"
@@ -28,7 +29,6 @@
 #include "chemvae/pipestate.h"
 #include "chemvae/progress.h"
 #include "chemvae/store.h"
-#include "chemvae/version.h"
 #include "stage_child.h"
 
 typedef struct {
@@ -153,36 +153,14 @@ static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char
 
 /* Marks runs a killed runner left 'running' (its pipeline row and everything under it). */
 static void mark_stale(Store *db, long long pipeline_run) {
-    if (pipeline_run <= 0) return;
-    StoreTable t = {0};
-    StoreValue p = {.type = STORE_INT, .i = pipeline_run};
-    const char *sql =
-        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs JOIN tree ON "
-        "runs.parent = tree.id) SELECT id FROM runs WHERE id IN tree AND status = 'running'";
-    if (store_select(db, sql, &p, 1, &t, NULL) == CV_OK)
-        for (size_t r = 0; r < t.nrow; r++)
-            store_run_finish(db, t.cells[r].i, STORE_RUN_INTERRUPTED, NULL);
-    store_table_free(&t);
+    if (pipeline_run > 0) store_runs_finish_running(db, pipeline_run, STORE_RUN_INTERRUPTED, NULL);
 }
 
-/* Begins a runs row of `kind` under `parent` whose config is *cfg (freed here) with the
- * chemvae version and commit added, as every chemvae run records them; opens the results
- * DB first when it is not open. */
+/* Begins a runs row of `kind` under `parent` whose config is *cfg (freed here); opens the
+ * results DB first when it is not open (cv_run_begin). */
 static CvStatus begin_run(Runner *r, const char *kind, CvJson *cfg, int64_t parent, int64_t *run,
                           CvError *err) {
-    const char *text = cv_json_text(cfg, err);
-    CvJson full = {0};
-    cv_json_begin_object(&full);
-    cv_json_kv_string(&full, "chemvae_version", cv_version());
-    cv_json_kv_string(&full, "chemvae_commit", cv_git_commit());
-    if (text) cv_json_raw_members(&full, text);
-    cv_json_end_object(&full);
-    const char *merged = text ? cv_json_text(&full, err) : NULL;
-    CvStatus st = !merged ? CV_ERR_NOMEM : r->db ? CV_OK : store_open(r->db_path, 0, &r->db, err);
-    if (!st) st = store_run_begin(r->db, kind, merged, NULL, NULL, -1, parent, run, err);
-    cv_json_free(&full);
-    cv_json_free(cfg);
-    return st;
+    return cv_run_begin(r->db_path, kind, cfg, NULL, NULL, -1, parent, &r->db, run, err);
 }
 
 /* The error of a `from` naming no stage: the file's stages listed. */

@@ -591,6 +591,20 @@ fail:
     return status;
 }
 
+CvStatus store_runs_finish_running(Store *s, int64_t root, StoreRunStatus run_status,
+                                   CvError *err) {
+    static const char *sql =
+        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs JOIN tree ON "
+        "runs.parent = tree.id) SELECT id FROM runs WHERE id IN tree AND status = 'running'";
+    StoreTable t = {0};
+    StoreValue p = {.type = STORE_INT, .i = root};
+    CvStatus st = store_select(s, sql, &p, 1, &t, err);
+    for (size_t r = 0; !st && r < t.nrow; r++)
+        st = store_run_finish(s, t.cells[r].i, run_status, err);
+    store_table_free(&t);
+    return st;
+}
+
 /* ---- molecules and generations --------------------------------------------------------- */
 
 /* ---- one transaction per batch ------------------------------------------------------- */
