@@ -32,7 +32,6 @@
 #ifndef CHEMVAE_TRAIN_H
 #define CHEMVAE_TRAIN_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,16 +121,12 @@ typedef struct {
     /* Called after every epoch (may be NULL); a non-OK return stops training with it. */
     CvStatus (*on_epoch)(void *ctx, const EpochReport *r, CvError *err);
     void *ctx;
-    /* Set asynchronously (SIGINT): the step in progress finishes, a checkpoint is written
-     * and train_run returns CV_ERR_INTERRUPTED. May be NULL. */
-    volatile sig_atomic_t *stop;
-    int progress; /* draw a progress bar on stderr (when it is a terminal) */
     /* Called as each epoch starts (loss NULL) and after every optimizer step (may be NULL):
      * `epoch` (1-based) in progress, the molecules of it done and its total (steps · batch),
      * and the step's loss. */
     void (*on_step)(void *ctx, int epoch, size_t done, size_t total, const VaeLoss *loss);
-    /* Polled after every optimizer step (may be NULL): non-zero stops training as *stop
-     * does. */
+    /* Polled after every optimizer step (may be NULL): non-zero stops training: the step in
+     * progress finishes, a checkpoint is written and train_run returns CV_ERR_INTERRUPTED. */
     int (*interrupted)(void *ctx);
 } TrainHooks;
 

@@ -296,11 +296,9 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
     r->recon_exact = (double)hits / (double)m;
 }
 
-/* 1 when the hooks ask training to stop (the stop flag or the interrupted callback). */
+/* 1 when the hooks' interrupted callback asks training to stop. */
 static int stop_asked(const TrainHooks *hooks) {
-    if (!hooks) return 0;
-    if (hooks->stop && *hooks->stop) return 1;
-    return hooks->interrupted && hooks->interrupted(hooks->ctx);
+    return hooks && hooks->interrupted && hooks->interrupted(hooks->ctx);
 }
 
 /* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when a stop
@@ -362,10 +360,6 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         memset(&r, 0, sizeof r);
         r.epoch = epoch + 1;
 
-        CvProgress bar;
-        char label[32], suffix[128];
-        snprintf(label, sizeof label, "epoch %d/%d", epoch + 1, o->epochs);
-        if (hooks && hooks->progress) cv_progress_start(&bar, label, spe * B);
         size_t first = (size_t)(step - (long)epoch * (long)spe), done_steps = 0;
         if (hooks && hooks->on_step)
             hooks->on_step(hooks->ctx, epoch + 1, first * B, spe * B, NULL);
@@ -415,11 +409,6 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
             step++;
             done_steps++;
             loss_acc(&r.train, &l, 1.0);
-            if (hooks && hooks->progress) {
-                snprintf(suffix, sizeof suffix, "loss %.3f recon %.3f kl %.2f acc %.3f", l.loss,
-                         l.recon, l.kl, l.tokens ? (double)l.correct / (double)l.tokens : 0.0);
-                cv_progress_update(&bar, (k + 1) * B, suffix);
-            }
             if (hooks && hooks->on_step)
                 hooks->on_step(hooks->ctx, epoch + 1, (k + 1) * B, spe * B, &l);
             if ((asked = stop_asked(hooks)) || (o->max_steps && (size_t)step >= o->max_steps)) {
@@ -434,7 +423,6 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                 }
             }
         }
-        if (hooks && hooks->progress) cv_progress_finish(&bar, NULL);
         meta->step = step;
         if (interrupted) {
             if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
