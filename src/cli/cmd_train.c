@@ -27,62 +27,6 @@ typedef struct {
 
 /* ---- train's own option kinds ------------------------------------------------------ */
 
-/* Counts into int, size_t and uint64_t fields (>= 0). */
-static int parse_int(const char *cmd, const char *opt, const char *arg, void *field) {
-    long v;
-    if (cli_parse_long(cmd, opt, arg, &v)) return -1;
-    if (v > INT_MAX) {
-        cli_usage_error(cmd, "%s must be at most %d, got %ld", opt, INT_MAX, v);
-        return -1;
-    }
-    *(int *)field = (int)v;
-    return 0;
-}
-static void int_json(CvJson *j, const void *field) {
-    cv_json_int(j, *(const int *)field);
-}
-static int parse_size(const char *cmd, const char *opt, const char *arg, void *field) {
-    long v;
-    if (cli_parse_long(cmd, opt, arg, &v)) return -1;
-    *(size_t *)field = (size_t)v;
-    return 0;
-}
-static void size_json(CvJson *j, const void *field) {
-    cv_json_int(j, (int64_t) * (const size_t *)field);
-}
-static int parse_u64(const char *cmd, const char *opt, const char *arg, void *field) {
-    long v;
-    if (cli_parse_long(cmd, opt, arg, &v)) return -1;
-    *(uint64_t *)field = (uint64_t)v;
-    return 0;
-}
-static void u64_json(CvJson *j, const void *field) {
-    cv_json_int(j, (int64_t) * (const uint64_t *)field);
-}
-
-/* A finite real into a float field, stored as the shortest decimal that reads back to the
- * same float (0.001, not 0.0010000000474974513), a whole number as an integer (50, not
- * 5e+01). */
-static int parse_float(const char *cmd, const char *opt, const char *arg, void *field) {
-    double v;
-    if (cli_parse_double(cmd, opt, arg, &v)) return -1;
-    *(float *)field = (float)v;
-    return 0;
-}
-static void float_json(CvJson *j, const void *field) {
-    float v = *(const float *)field;
-    if (v == (float)(int64_t)v && fabsf(v) < 1e15f) {
-        cv_json_int(j, (int64_t)v);
-        return;
-    }
-    char buf[32];
-    for (int digits = 1; digits <= 9; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
-        if (strtof(buf, NULL) == v) break;
-    }
-    cv_json_double(j, strtod(buf, NULL));
-}
-
 /* --preset: a name vae_config_preset knows, asked at a typical dataset's shape (the real
  * one is the dataset's). */
 static int parse_preset(const char *cmd, const char *opt, const char *arg, void *field) {
@@ -130,10 +74,6 @@ static void decoder_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const int *)field ? "z-every-layer" : "first");
 }
 
-static const CliOptType INT = {1, "N", parse_int, int_json};
-static const CliOptType SIZE = {1, "N", parse_size, size_json};
-static const CliOptType U64 = {1, "N", parse_u64, u64_json};
-static const CliOptType FLOAT = {1, "X", parse_float, float_json};
 static const CliOptType PRESET = {1, "NAME", parse_preset, string_json};
 static const CliOptType KL_SCHEDULE = {1, "S", parse_kl_schedule, kl_schedule_json};
 static const CliOptType LR_DECAY = {1, "D", parse_lr_decay, lr_decay_json};
@@ -153,40 +93,42 @@ static const CliOpt OPTS[] = {
             "checkpoint path (default " CLI_TRAINED_MODEL ")", .flags = CLI_OPT_NOCONFIG),
     CLI_OPT("resume", 0, CLI_FLAG, C(resume), NULL, "continue from the checkpoint at --out"),
     CLI_OPT("preset", 'p', PRESET, C(preset), "NAME", "paper | small | tiny (default small)"),
-    CLI_OPT("latent", 0, INT, C(latent), "Z", "override the preset's latent dimensions"),
-    CLI_OPT("hidden", 0, INT, C(hidden), "H", "override the preset's GRU width"),
-    CLI_OPT("gru-layers", 0, INT, C(gru_layers), "L", "override the preset's GRU layers"),
-    CLI_OPT("enc-dense", 0, INT, C(enc_dense), "D", "override the preset's encoder dense width"),
-    CLI_OPT("dec-dense", 0, INT, C(dec_dense), "E", "override the preset's decoder dense width"),
+    CLI_OPT("latent", 0, CLI_INT, C(latent), "Z", "override the preset's latent dimensions"),
+    CLI_OPT("hidden", 0, CLI_INT, C(hidden), "H", "override the preset's GRU width"),
+    CLI_OPT("gru-layers", 0, CLI_INT, C(gru_layers), "L", "override the preset's GRU layers"),
+    CLI_OPT("enc-dense", 0, CLI_INT, C(enc_dense), "D",
+            "override the preset's encoder dense width"),
+    CLI_OPT("dec-dense", 0, CLI_INT, C(dec_dense), "E",
+            "override the preset's decoder dense width"),
     CLI_OPT("decoder", 0, DECODER, C(dec_z_all), "D",
             "first (default): z and the previous token enter the first\nGRU layer | "
             "z-every-layer: z enters every layer and the\nprevious token only the last "
             "(chemical_vae's decoder)"),
-    CLI_OPT("epochs", 0, INT, T(epochs), "N", "total epochs (default 30)"),
-    CLI_OPT("batch", 0, SIZE, T(batch), "B", "molecules per step (default 128)"),
-    CLI_OPT("lr", 0, FLOAT, T(adam.lr), "X", "Adam learning rate (default 1e-3)"),
-    CLI_OPT("beta1", 0, FLOAT, T(adam.beta1), "X", "Adam beta1 (default 0.9)"),
-    CLI_OPT("beta2", 0, FLOAT, T(adam.beta2), "X", "Adam beta2 (default 0.999)"),
-    CLI_OPT("clip", 0, FLOAT, T(adam.clip_norm), "X", "Adam gradient-norm clip (default 50)"),
+    CLI_OPT("epochs", 0, CLI_INT, T(epochs), "N", "total epochs (default 30)"),
+    CLI_OPT("batch", 0, CLI_SIZE, T(batch), "B", "molecules per step (default 128)"),
+    CLI_OPT("lr", 0, CLI_FLOAT, T(adam.lr), "X", "Adam learning rate (default 1e-3)"),
+    CLI_OPT("beta1", 0, CLI_FLOAT, T(adam.beta1), "X", "Adam beta1 (default 0.9)"),
+    CLI_OPT("beta2", 0, CLI_FLOAT, T(adam.beta2), "X", "Adam beta2 (default 0.999)"),
+    CLI_OPT("clip", 0, CLI_FLOAT, T(adam.clip_norm), "X", "Adam gradient-norm clip (default 50)"),
     CLI_OPT("kl-schedule", 0, KL_SCHEDULE, T(kl_schedule), "S",
             "sigmoid | constant | linear | cyclical (default sigmoid)"),
-    CLI_OPT("kl-max", 0, FLOAT, T(kl_max), "X",
+    CLI_OPT("kl-max", 0, CLI_FLOAT, T(kl_max), "X",
             "sigmoid: beta(e) = kl_max / (1 + exp(-slope (e - center)))\n(default 0.2, 1, 5; "
             "slope 0 = constant)"),
-    CLI_OPT("kl-slope", 0, FLOAT, T(kl_slope), "X", "the sigmoid's slope (default 1)"),
-    CLI_OPT("kl-center", 0, FLOAT, T(kl_center), "X", "the sigmoid's center epoch (default 5)"),
-    CLI_OPT("kl-ramp", 0, FLOAT, T(kl_ramp), "E",
+    CLI_OPT("kl-slope", 0, CLI_FLOAT, T(kl_slope), "X", "the sigmoid's slope (default 1)"),
+    CLI_OPT("kl-center", 0, CLI_FLOAT, T(kl_center), "X", "the sigmoid's center epoch (default 5)"),
+    CLI_OPT("kl-ramp", 0, CLI_FLOAT, T(kl_ramp), "E",
             "epochs of the linear ramp / of one cycle (default 10)"),
-    CLI_OPT("ae-warmup", 0, FLOAT, T(ae_warmup), "E",
+    CLI_OPT("ae-warmup", 0, CLI_FLOAT, T(ae_warmup), "E",
             "first E epochs as a plain autoencoder (beta 0, z = mu)"),
-    CLI_OPT("free-bits", 0, FLOAT, T(free_bits), "X",
+    CLI_OPT("free-bits", 0, CLI_FLOAT, T(free_bits), "X",
             "KL floor per latent dimension in nats (default 0 = off)"),
-    CLI_OPT("word-dropout", 0, FLOAT, T(word_dropout), "P",
+    CLI_OPT("word-dropout", 0, CLI_FLOAT, T(word_dropout), "P",
             "decoder input tokens replaced by <pad> with probability P"),
     CLI_OPT(
         "augment", 0, CLI_FLAG, T(augment), NULL,
         "encoder sees a randomized SMILES (redrawn every step),\nthe decoder the canonical one"),
-    CLI_OPT("bn-freeze", 0, FLOAT, T(bn_freeze), "E",
+    CLI_OPT("bn-freeze", 0, CLI_FLOAT, T(bn_freeze), "E",
             "from epoch E on (0 = the first), train the encoder's\nbatchnorm on its running "
             "statistics (default never)"),
     CLI_OPT("bucket", 0, CLI_FLAG, T(bucket), NULL,
@@ -194,24 +136,26 @@ static const CliOpt OPTS[] = {
     CLI_OPT("full-decode", 0, CLI_FLAG, T(full_decode), NULL,
             "the decoder runs all T steps of every batch, as without\nlength-aware training "
             "(benchmarks; same model)"),
-    CLI_OPT("lr-warmup", 0, SIZE, T(lr_warmup), "N", "linear learning-rate warm-up over N steps"),
+    CLI_OPT("lr-warmup", 0, CLI_SIZE, T(lr_warmup), "N",
+            "linear learning-rate warm-up over N steps"),
     CLI_OPT("lr-decay", 0, LR_DECAY, T(lr_decay), "D",
             "none | cosine (to --lr-min, default 1e-5, over --epochs) |\nplateau (x "
             "--lr-factor, default 0.5, after --lr-patience\nepochs without a better validation "
             "CE, default 3)"),
-    CLI_OPT("lr-min", 0, FLOAT, T(lr_min), "X", "the cosine's floor (default 1e-5)"),
-    CLI_OPT("lr-factor", 0, FLOAT, T(lr_factor), "X", "plateau: the cut (default 0.5)"),
-    CLI_OPT("lr-patience", 0, INT, T(lr_patience), "N",
+    CLI_OPT("lr-min", 0, CLI_FLOAT, T(lr_min), "X", "the cosine's floor (default 1e-5)"),
+    CLI_OPT("lr-factor", 0, CLI_FLOAT, T(lr_factor), "X", "plateau: the cut (default 0.5)"),
+    CLI_OPT("lr-patience", 0, CLI_INT, T(lr_patience), "N",
             "plateau: epochs without a better validation CE (default 3)"),
     CLI_OPT("best", 0, CLI_STRING, T(best), "FILE",
             "also keep the checkpoint with the best validation\nteacher-forced exact-string "
             "accuracy (inference-only)",
             .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("prop-weight", 0, FLOAT, T(prop_weight), "X", "weight of the property MSE (default 1)"),
-    CLI_OPT("seed", 0, U64, T(seed), "N", "seed of init, shuffling and noise (default 1)"),
-    CLI_OPT("max-steps", 0, SIZE, T(max_steps), "N",
+    CLI_OPT("prop-weight", 0, CLI_FLOAT, T(prop_weight), "X",
+            "weight of the property MSE (default 1)"),
+    CLI_OPT("seed", 0, CLI_U64, T(seed), "N", "seed of init, shuffling and noise (default 1)"),
+    CLI_OPT("max-steps", 0, CLI_SIZE, T(max_steps), "N",
             "stop after N optimizer steps (checkpoint written)"),
-    CLI_OPT("recon-sample", 0, SIZE, T(recon_sample), "N",
+    CLI_OPT("recon-sample", 0, CLI_SIZE, T(recon_sample), "N",
             "validation molecules decoded per epoch (default 256)"),
     CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads (default: all cores)"),
     CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),

@@ -4,6 +4,9 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +64,56 @@ static int parse_rescue(const char *cmd, const char *opt, const char *arg, void 
     return -1;
 }
 
+static int parse_int(const char *cmd, const char *opt, const char *arg, void *field) {
+    long v;
+    if (cli_parse_long(cmd, opt, arg, &v)) return -1;
+    if (v > INT_MAX) {
+        cli_usage_error(cmd, "%s must be at most %d, got %ld", opt, INT_MAX, v);
+        return -1;
+    }
+    *(int *)field = (int)v;
+    return 0;
+}
+static void int_json(CvJson *j, const void *field) {
+    cv_json_int(j, *(const int *)field);
+}
+static int parse_size(const char *cmd, const char *opt, const char *arg, void *field) {
+    long v;
+    if (cli_parse_long(cmd, opt, arg, &v)) return -1;
+    *(size_t *)field = (size_t)v;
+    return 0;
+}
+static void size_json(CvJson *j, const void *field) {
+    cv_json_int(j, (int64_t) * (const size_t *)field);
+}
+static int parse_u64(const char *cmd, const char *opt, const char *arg, void *field) {
+    long v;
+    if (cli_parse_long(cmd, opt, arg, &v)) return -1;
+    *(uint64_t *)field = (uint64_t)v;
+    return 0;
+}
+static void u64_json(CvJson *j, const void *field) {
+    cv_json_int(j, (int64_t) * (const uint64_t *)field);
+}
+
+/* A finite real into a float field, stored as the shortest decimal that reads back to the
+ * same float (0.001, not 0.0010000000474974513). */
+static int parse_float(const char *cmd, const char *opt, const char *arg, void *field) {
+    double v;
+    if (cli_parse_double(cmd, opt, arg, &v)) return -1;
+    *(float *)field = (float)v;
+    return 0;
+}
+static void float_json(CvJson *j, const void *field) {
+    float v = *(const float *)field;
+    char buf[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v) break;
+    }
+    cv_json_double(j, strtod(buf, NULL));
+}
+
 const CliOptType CLI_FLAG = {0, NULL, parse_flag, flag_json};
 const CliOptType CLI_LONG = {1, "N", parse_long, long_json};
 const CliOptType CLI_DOUBLE = {1, "X", parse_double, double_json};
@@ -68,6 +121,10 @@ const CliOptType CLI_TEMPERATURE = {1, "X", parse_temperature, double_json};
 const CliOptType CLI_STRING = {1, "S", parse_string, string_json};
 const CliOptType CLI_CONSTRAIN = {1, "MODE", parse_constrain, constrain_json};
 const CliOptType CLI_RESCUE = {1, "K", parse_rescue, long_json};
+const CliOptType CLI_INT = {1, "N", parse_int, int_json};
+const CliOptType CLI_SIZE = {1, "N", parse_size, size_json};
+const CliOptType CLI_U64 = {1, "N", parse_u64, u64_json};
+const CliOptType CLI_FLOAT = {1, "X", parse_float, float_json};
 
 /* "--name" or "-c", for messages. */
 static const char *display_name(const CliOpt *o, char *buf, size_t cap) {

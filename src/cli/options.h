@@ -39,6 +39,15 @@ extern const CliOptType CLI_STRING;
 extern const CliOptType CLI_CONSTRAIN;
 /* long in 1..CV_MAX_RESCUE */
 extern const CliOptType CLI_RESCUE;
+/* int in 0..INT_MAX */
+extern const CliOptType CLI_INT;
+/* size_t >= 0 */
+extern const CliOptType CLI_SIZE;
+/* uint64_t >= 0 */
+extern const CliOptType CLI_U64;
+/* finite float, stored as the shortest decimal that reads back to the same float (0.001,
+ * not 0.0010000000474974513) */
+extern const CliOptType CLI_FLOAT;
 
 enum {
     CLI_OPT_NOCONFIG = 1, /* not stored in the run's config (paths of outputs, threads, DB) */
