@@ -1,296 +1,179 @@
-/* cmd_interpolate.c — `chemvae interpolate`: a linear or spherical (slerp) path between the
- * encoder means of two molecules, steps + 1 points t = i/steps, K decodes per point
- * (greedy, then sampled at --temperature). Prints the distinct valid molecules in path
- * order (the point where each first appears) with t, the latent distance travelled along
- * the path up to that point, how often it was decoded, its similarity to both ends and
- * its true scores.
- *
- * Recording: a runs row (kind "interpolate"), every decode in `generations` (method
- * "interpolate", step = path index, source "FROM>>TO" in canonical SMILES, z, predicted
- * JSON, similarity to FROM), all points in one transaction. */
-#include <getopt.h>
-#include <math.h>
+/* cmd_interpolate.c — `chemvae interpolate`: the interpolate job (app_interpolate.h) from
+ * the command line, between --from and --to or two SMILES arguments. Prints the distinct
+ * valid molecules in path order on stdout (the point where each first appears, t, the
+ * latent distance travelled up to it, how often it was decoded, its similarity to both ends
+ * and its true scores) and a summary on stderr; the run and every decode go to the results
+ * DB. The ends are encoded before the run is begun, so a bad molecule leaves no run behind
+ * and the run's config holds the canonical ends. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/latent.h"
-#include "chemvae/store.h"
+#include "chemvae/app_interpolate.h"
 #include "cli.h"
 #include "latent_cli.h"
-#include "model_io.h"
+#include "options.h"
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: chemvae interpolate --from SMILES --to SMILES [options]\n"
-            "       chemvae interpolate [options] FROM TO\n"
-            "\n"
-            "  --from SMILES, --to SMILES   the two end molecules\n"
-            "  --method linear|slerp        path shape (default slerp)\n"
-            "  --steps N                    N intervals, N + 1 points (default 10)\n"
-            "  --decodes K                  decodes per point: greedy + K-1 sampled (default 1)\n"
-            "  --temperature X              temperature of the sampled decodes (default 0.5)\n"
-            "  --model FILE                 checkpoint (default results/models/model.cvae if it\n"
-            "                        exists, else the shipped results/models/zinc24k-small.cvae)\n"
-            "  --seed N                     seed of the sampled decodes (default 1)\n"
-            "  --constrain MODE             none | syntax | valence (default): decoding mask\n"
-            "  --beam K                     the greedy decode of each point as a beam of K\n"
-            "  --rescue K                   a greedy decode that is not a molecule is decoded\n"
-            "                               again by a beam of K (default 20; 1 = off)\n"
-            "  --json                       JSON instead of CSV\n"
-            "  --threads N                  OpenBLAS threads\n"
-            "  --db FILE                    results DB (default " CLI_DEFAULT_DB
-            "); --no-db to skip\n"
-            "  --parent-run N               record under run N\n"
-            "\n"
-            "stdout: step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp\n");
+typedef struct {
+    const char *model, *from, *to, *db_path;
+    long steps, decodes, seed, threads, parent, beam, rescue;
+    double temperature;
+    int slerp, json, no_db, constrain;
+} InterpArgs;
+
+/* --method linear | slerp, an int slerp flag */
+static int parse_method(const char *cmd, const char *opt, const char *arg, void *field) {
+    int slerp = !strcmp(arg, "slerp");
+    if (!slerp && strcmp(arg, "linear")) {
+        cli_usage_error(cmd, "%s must be linear or slerp, got '%s'", opt, arg);
+        return -1;
+    }
+    *(int *)field = slerp;
+    return 0;
+}
+static void method_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const int *)field ? "slerp" : "linear");
+}
+static const CliOptType METHOD = {1, "SHAPE", parse_method, method_json};
+
+#define F(field) offsetof(InterpArgs, field)
+static const CliOpt OPTS[] = {
+    CLI_OPT("from", 0, CLI_STRING, F(from), "SMILES", "the first end molecule"),
+    CLI_OPT("to", 0, CLI_STRING, F(to), "SMILES", "the last end molecule"),
+    CLI_OPT("method", 0, METHOD, F(slerp), NULL, "linear or slerp (default): the path's shape"),
+    CLI_OPT("steps", 0, CLI_LONG, F(steps), "N", "N intervals, N + 1 points (default 10)"),
+    CLI_OPT("decodes", 0, CLI_LONG, F(decodes), "K",
+            "decodes per point: greedy + K-1 sampled (default 1)"),
+    CLI_OPT("temperature", 0, CLI_TEMPERATURE, F(temperature), "X",
+            "temperature of the sampled decodes (default 0.5)"),
+    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
+    CLI_OPT("beam", 0, CLI_LONG, F(beam), "K", "the greedy decode of each point as a beam of K"),
+    CLI_OPT("rescue", 0, CLI_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
+    CLI_OPT("model", 0, CLI_STRING, F(model), "FILE", CLI_MODEL_HELP, .flags = CLI_OPT_NOCONFIG),
+    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed of the sampled decodes (default 1)",
+            .flags = CLI_OPT_NOCONFIG),
+    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "JSON instead of CSV", .flags = CLI_OPT_NOCONFIG),
+    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads", .flags = CLI_OPT_NOCONFIG),
+    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),
+    CLI_OPT("no-db", 0, CLI_FLAG, F(no_db), NULL, "record nothing", .flags = CLI_OPT_NOCONFIG),
+    CLI_OPT("parent-run", 0, CLI_LONG, F(parent), "N", "record under run N",
+            .flags = CLI_OPT_NOCONFIG),
+};
+#undef F
+
+static const CliCommand COMMAND = {
+    .name = "interpolate",
+    .synopsis = "--from SMILES --to SMILES [options]\n       chemvae interpolate [options] FROM TO",
+    .opts = OPTS,
+    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .epilog =
+        "stdout: step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp\n",
+    .max_operands = -1};
+
+static int parse_args(int argc, char **argv, InterpArgs *a) {
+    const CvInterpolateConfig d = CV_INTERPOLATE_DEFAULTS;
+    *a = (InterpArgs){.model = cli_default_model(),
+                      .db_path = CLI_DEFAULT_DB,
+                      .steps = (long)d.steps,
+                      .decodes = (long)d.decodes,
+                      .seed = (long)d.seed,
+                      .beam = d.beam,
+                      .rescue = d.rescue,
+                      .temperature = d.temperature,
+                      .slerp = d.slerp,
+                      .constrain = CV_DEFAULT_CONSTRAIN};
+    int i, rc = cli_options_parse(&COMMAND, argc, argv, a, &i);
+    if (rc) return rc;
+    const char *cmd = COMMAND.name;
+    if (!a->from && !a->to && argc - i == 2) { /* chemvae interpolate FROM TO */
+        a->from = argv[i++];
+        a->to = argv[i++];
+    }
+    if (i < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+    if (!a->from || !a->to)
+        return cli_usage_error(cmd, "--from and --to (or two SMILES arguments) are required");
+    if (a->steps < 1 || a->decodes < 1)
+        return cli_usage_error(cmd, "--steps and --decodes must be >= 1");
+    if (a->steps > CV_INTERPOLATE_MAX_STEPS || a->decodes > CV_INTERPOLATE_MAX_DECODES)
+        return cli_usage_error(cmd, "--steps is at most %d and --decodes at most %d",
+                               CV_INTERPOLATE_MAX_STEPS, CV_INTERPOLATE_MAX_DECODES);
+    return CLI_OK;
 }
 
-int cmd_interpolate(int argc, char **argv) {
-    const char *cmd = "interpolate", *model = cli_default_model(), *from = NULL, *to = NULL;
-    const char *method = "slerp", *db_path = CLI_DEFAULT_DB;
-    long steps = 10, decodes = 1, seed = 1, threads = 0, parent = 0, beam = 1,
-         rescue = CV_DEFAULT_RESCUE;
-    double temperature = 0.5;
-    int json = 0, no_db = 0, constrain = CV_DEFAULT_CONSTRAIN;
-    enum {
-        O_FROM = 256,
-        O_TO,
-        O_METHOD,
-        O_STEPS,
-        O_DECODES,
-        O_TEMP,
-        O_MODEL,
-        O_SEED,
-        O_JSON,
-        O_THREADS,
-        O_DB,
-        O_NODB,
-        O_PARENT,
-        O_CONSTRAIN,
-        O_BEAM,
-        O_RESCUE
-    };
-    static const struct option opts[] = {{"from", required_argument, 0, O_FROM},
-                                         {"to", required_argument, 0, O_TO},
-                                         {"method", required_argument, 0, O_METHOD},
-                                         {"steps", required_argument, 0, O_STEPS},
-                                         {"decodes", required_argument, 0, O_DECODES},
-                                         {"temperature", required_argument, 0, O_TEMP},
-                                         {"model", required_argument, 0, O_MODEL},
-                                         {"seed", required_argument, 0, O_SEED},
-                                         {"json", no_argument, 0, O_JSON},
-                                         {"threads", required_argument, 0, O_THREADS},
-                                         {"db", required_argument, 0, O_DB},
-                                         {"no-db", no_argument, 0, O_NODB},
-                                         {"parent-run", required_argument, 0, O_PARENT},
-                                         {"constrain", required_argument, 0, O_CONSTRAIN},
-                                         {"beam", required_argument, 0, O_BEAM},
-                                         {"rescue", required_argument, 0, O_RESCUE},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case O_FROM:
-            from = optarg;
-            break;
-        case O_TO:
-            to = optarg;
-            break;
-        case O_METHOD:
-            method = optarg;
-            break;
-        case O_MODEL:
-            model = optarg;
-            break;
-        case O_STEPS:
-            if (cli_parse_long(cmd, "--steps", optarg, &steps)) return CLI_USAGE;
-            break;
-        case O_DECODES:
-            if (cli_parse_long(cmd, "--decodes", optarg, &decodes)) return CLI_USAGE;
-            break;
-        case O_TEMP:
-            if (cli_parse_temperature(cmd, "--temperature", optarg, &temperature)) return CLI_USAGE;
-            break;
-        case O_SEED:
-            if (cli_parse_long(cmd, "--seed", optarg, &seed)) return CLI_USAGE;
-            break;
-        case O_THREADS:
-            if (cli_parse_long(cmd, "--threads", optarg, &threads)) return CLI_USAGE;
-            break;
-        case O_PARENT:
-            if (cli_parse_long(cmd, "--parent-run", optarg, &parent)) return CLI_USAGE;
-            break;
-        case O_JSON:
-            json = 1;
-            break;
-        case O_CONSTRAIN:
-            if (cli_parse_constrain(cmd, optarg, &constrain)) return CLI_USAGE;
-            break;
-        case O_BEAM:
-            if (cli_parse_long(cmd, "--beam", optarg, &beam)) return CLI_USAGE;
-            break;
-        case O_RESCUE:
-            if (cli_parse_rescue(cmd, optarg, &rescue)) return CLI_USAGE;
-            break;
-        case O_DB:
-            db_path = optarg;
-            break;
-        case O_NODB:
-            no_db = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_OK;
-        default:
-            usage(stderr);
-            return CLI_USAGE;
-        }
-    }
-    if (!from && !to && argc - optind == 2) { /* chemvae interpolate FROM TO */
-        from = argv[optind++];
-        to = argv[optind++];
-    }
-    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!from || !to)
-        return cli_usage_error(cmd, "--from and --to (or two SMILES arguments) are required");
-    int slerp = !strcmp(method, "slerp");
-    if (!slerp && strcmp(method, "linear"))
-        return cli_usage_error(cmd, "--method must be linear or slerp, got '%s'", method);
-    if (steps < 1 || decodes < 1) return cli_usage_error(cmd, "--steps and --decodes must be >= 1");
-    if (steps > 100000 || decodes > 10000)
-        return cli_usage_error(cmd, "--steps is at most 100000 and --decodes at most 10000");
-    cli_set_threads((int)threads);
-    chem_log_rdkit(0);
-    CvError err = {0};
-    CvModel m;
-    Store *db = NULL;
-    int64_t run_id = 0;
-    LatentUniq uniq = {0};
-    size_t N = (size_t)steps + 1, K = (size_t)decodes;
-    char *ca = NULL, *cb = NULL, *source = NULL, *pred = NULL;
-    float *za = NULL, *zb = NULL, *z = NULL;
-    double *dist = NULL, *sim = NULL;
-    LatentMol *mols = NULL;
-    int rc = CLI_ERROR;
-    if (cv_model_load(&m, model, 256, &err)) goto fail;
-    if (cv_model_set_constrain(&m, constrain, &err)) goto fail;
-    size_t Z = (size_t)m.vae.cfg.Z;
-    za = malloc(Z * sizeof *za);
-    zb = malloc(Z * sizeof *zb);
-    z = malloc(N * Z * sizeof *z);
-    dist = malloc(N * sizeof *dist);
-    sim = malloc(N * K * sizeof *sim);
-    pred = malloc(N * cv_model_predicted_stride(&m));
-    mols = calloc(N * K, sizeof *mols);
-    if (!za || !zb || !z || !dist || !sim || !pred || !mols) {
-        cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    if (latent_encode_smiles(&m.vae, &m.vocab, from, za, &ca, &err)) goto fail;
-    if (latent_encode_smiles(&m.vae, &m.vocab, to, zb, &cb, &err)) goto fail;
-    uint64_t fpa[LATENT_FP_WORDS], fpb[LATENT_FP_WORDS];
-    if (latent_fingerprint(ca, fpa, &err) || latent_fingerprint(cb, fpb, &err)) goto fail;
-    for (size_t i = 0; i < N; i++) {
-        double t = (double)i / (double)steps;
-        if (slerp) latent_slerp(za, zb, Z, t, z + i * Z);
-        else latent_lerp(za, zb, Z, t, z + i * Z);
-        dist[i] = i ? dist[i - 1] + latent_distance(z + (i - 1) * Z, z + i * Z, Z) : 0.0;
-    }
-    CvRng rng;
-    cv_rng_init(&rng, (uint64_t)seed);
-    LatentDecodeOpts dopt = {K, 0.0f, (float)temperature, (int)beam, (int)rescue};
-    if (latent_decode(&m.vae, &m.vocab, z, N, &dopt, &rng, mols, &err)) goto fail;
-    if (latent_uniq_add_mols(&uniq, mols, N * K, 0, &err)) goto fail;
-    for (size_t r = 0; r < N * K; r++)
-        sim[r] = mols[r].valid ? latent_similarity(mols[r].canonical, fpa) : NAN;
-    size_t slen = strlen(ca) + strlen(cb) + 3;
-    if (!(source = malloc(slen))) {
-        cv_error_set(&err, CV_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    snprintf(source, slen, "%s>>%s", ca, cb);
-    if (!no_db) {
-        CvJson cfg = {0};
-        cv_json_begin_object(&cfg);
-        cv_json_kv_string(&cfg, "from", ca);
-        cv_json_kv_string(&cfg, "to", cb);
-        cv_json_kv_string(&cfg, "method", slerp ? "slerp" : "linear");
-        cv_json_kv_int(&cfg, "steps", steps);
-        cv_json_kv_int(&cfg, "decodes", decodes);
-        cv_json_kv_double(&cfg, "temperature", temperature);
-        cv_json_kv_string(&cfg, "constrain", smiles_constrain_name(constrain));
-        cv_json_kv_int(&cfg, "beam", beam);
-        cv_json_kv_int(&cfg, "rescue", rescue);
-        cv_json_end_object(&cfg);
-        if (cv_run_begin(db_path, "interpolate", &cfg, m.path, m.hash, seed, parent, &db, &run_id,
-                         &err))
-            goto fail;
-        cv_model_predicted_json(&m, z, N, NULL, pred);
-        CvGenBatch b = {.method = "interpolate",
-                        .N = N,
-                        .K = K,
-                        .Z = Z,
-                        .z = z,
-                        .step0 = 0,
-                        .source = source,
-                        .predicted = pred,
-                        .pred_stride = cv_model_predicted_stride(&m),
-                        .sim = sim};
-        if (cv_store_generations(db, run_id, &b, mols, &err)) goto fail;
-    }
-    if (json) printf("[");
+static void print_path(const InterpArgs *a, const CvInterpolateResult *r) {
+    size_t K = (size_t)a->decodes;
+    if (a->json) printf("[");
     else printf("step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp\n");
-    for (size_t u = 0; u < uniq.n; u++) {
-        const LatentUniqEntry *e = &uniq.items[u];
+    for (size_t u = 0; u < r->uniq.n; u++) {
+        const LatentUniqEntry *e = &r->uniq.items[u];
         size_t i = e->first / K;
-        double t = (double)i / (double)steps;
-        double sa = latent_similarity(e->smiles, fpa), sb = latent_similarity(e->smiles, fpb);
-        if (json) {
+        double t = (double)i / (double)a->steps, sa = r->sim_from[u], sb = r->sim_to[u];
+        if (a->json) {
             printf("%s\n{\"step\": %zu, \"t\": %.4f, \"distance\": %.4f, \"smiles\": ",
-                   u ? "," : "", i, t, dist[i]);
+                   u ? "," : "", i, t, r->distance[i]);
             cli_print_json_string(stdout, e->smiles);
             printf(", \"count\": %zu, \"sim_from\": %.4f, \"sim_to\": %.4f", e->count, sa, sb);
             cli_print_scores(stdout, &e->scores, 1);
             printf("}");
         } else {
-            printf("%zu,%.4f,%.4f,%s,%zu,%.4f,%.4f", i, t, dist[i], e->smiles, e->count, sa, sb);
+            printf("%zu,%.4f,%.4f,%s,%zu,%.4f,%.4f", i, t, r->distance[i], e->smiles, e->count, sa,
+                   sb);
             cli_print_scores(stdout, &e->scores, 0);
             printf("\n");
         }
     }
-    if (json) printf("\n]\n");
+    if (a->json) printf("\n]\n");
     fflush(stdout);
-    size_t valid = 0;
-    for (size_t r = 0; r < N * K; r++) valid += (size_t)mols[r].valid;
+}
+
+static void print_summary(const InterpArgs *a, const CvInterpolateResult *r, const CvHooks *h) {
     fprintf(stderr,
-            "chemvae interpolate: %s path of %zu points (latent length %.4f), %zu decodes, %zu "
-            "valid, %zu distinct",
-            slerp ? "slerp" : "linear", N, dist[N - 1], N * K, valid, uniq.n);
-    if (db) fprintf(stderr, "; run %lld in %s", (long long)run_id, db_path);
+            "chemvae %s: %s path of %zu points (latent length %.4f), %zu decodes, %zu valid, "
+            "%zu distinct",
+            COMMAND.name, a->slerp ? "slerp" : "linear", r->n_points, r->distance[r->n_points - 1],
+            r->n_decodes, r->n_valid, r->uniq.n);
+    if (h->db) fprintf(stderr, "; run %lld in %s", (long long)h->run_id, a->db_path);
     fprintf(stderr, "\n");
-    if (db && store_run_finish(db, run_id, STORE_RUN_OK, &err)) goto fail;
-    rc = CLI_OK;
-    goto done;
-fail:
-    if (db && run_id) store_run_finish(db, run_id, STORE_RUN_FAILED, NULL);
-    rc = cli_report(cmd, &err);
-done:
-    if (mols) latent_mols_free(mols, N * K);
-    free(mols);
-    free(pred);
-    free(sim);
-    free(dist);
-    free(z);
-    free(zb);
-    free(za);
-    free(source);
-    free(ca);
-    free(cb);
-    latent_uniq_free(&uniq);
-    store_close(db);
+}
+
+int cmd_interpolate(int argc, char **argv) {
+    InterpArgs a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    cli_set_threads((int)a.threads);
+    chem_log_rdkit(0);
+    CvError err = {0};
+    CvModel m;
+    CvHooks h;
+    CliWatch watch;
+    cli_hooks_init(&h, &watch, COMMAND.name);
+    CvInterpolateResult res = {0};
+    const CvInterpolateConfig cfg = {.from = a.from,
+                                     .to = a.to,
+                                     .slerp = a.slerp,
+                                     .steps = (size_t)a.steps,
+                                     .decodes = (size_t)a.decodes,
+                                     .temperature = a.temperature,
+                                     .seed = (uint64_t)a.seed,
+                                     .beam = (int)a.beam,
+                                     .rescue = (int)a.rescue};
+    CvStatus st = cv_model_load(&m, a.model, 256, &err);
+    if (!st) st = cv_model_set_constrain(&m, a.constrain, &err);
+    if (!st) st = cv_interpolate_prepare(&m, &cfg, &res, &err);
+    a.from = res.from, a.to = res.to; /* the run stores the canonical ends */
+    if (!st)
+        st = cli_begin_run(&COMMAND, &a, a.no_db, a.db_path, COMMAND.name, &m, a.seed, a.parent, &h,
+                           &err);
+    if (!st) st = cv_interpolate(&m, &cfg, &h, &res, &err);
+    cli_watch_finish(&watch);
+    if (!st && !res.interrupted) {
+        print_path(&a, &res);
+        print_summary(&a, &res, &h);
+    } else if (!st) {
+        fprintf(stderr, "chemvae %s: interrupted\n", COMMAND.name);
+    }
+    rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 128 + res.interrupted : CLI_OK;
+    cv_interpolate_result_free(&res);
+    store_close(h.db);
     cv_model_free(&m);
     return rc;
 }

@@ -1,0 +1,334 @@
+/* app_optimize.c — the optimize job (see app_optimize.h). The starts are resolved once into
+ * the result (canonical SMILES + z0); latent_optimize then moves them all together and hands
+ * every decode point to a sink here, which reports progress, polls for an interrupt and
+ * records the point through the hooks. */
+#include "chemvae/app_optimize.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/chem.h"
+#include "chemvae/dataset.h"
+
+static CvStatus check_config(const CvOptimizeConfig *c, CvError *err) {
+    if (!c->objective) return cv_error_set(err, CV_ERR_INVALID, "optimize: no objective");
+    if (!(c->lr > 0) || !(c->prior >= 0) || !(c->trust_radius >= 0) || !(c->temperature >= 0))
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "optimize: lr must be positive, prior, trust radius and temperature "
+                            "finite and >= 0");
+    if (c->decode_every < 1 || c->decodes < 1)
+        return cv_error_set(err, CV_ERR_INVALID, "optimize: decode_every and decodes must be >= 1");
+    if (isnan(c->delta) || c->delta > 1)
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "optimize: the similarity threshold must be in [0, 1] (< 0: none)");
+    if (c->rescue < 1 || c->rescue > CV_MAX_RESCUE)
+        return cv_error_set(err, CV_ERR_INVALID, "optimize: rescue must be in 1..%d, got %d",
+                            CV_MAX_RESCUE, c->rescue);
+    if (c->from_data && c->top < 1)
+        return cv_error_set(err, CV_ERR_INVALID, "optimize: top must be >= 1");
+    return CV_OK;
+}
+
+/* The objective of c, parsed (and negated when minimized). */
+static CvStatus parse_objective(const CvOptimizeConfig *c, LatentObjective *obj, CvError *err) {
+    CvStatus st = latent_objective_parse(c->objective, obj, err);
+    if (!st && c->minimize) latent_objective_negate(obj);
+    return st;
+}
+
+/* The objective as a head value: offset + Σ wz[p]·y_p over m's z-scored predictions. */
+static CvStatus bind_objective(const CvModel *m, const LatentObjective *obj, double *wz,
+                               double *offset, CvError *err) {
+    const char *names[CKPT_MAX_PROPS];
+    for (int p = 0; p < m->meta.P && p < CKPT_MAX_PROPS; p++) names[p] = m->meta.prop_names[p];
+    return latent_objective_bind(obj, (size_t)m->meta.P, names, m->meta.prop_mean,
+                                 m->meta.prop_std, wz, offset, err);
+}
+
+/* Appends a start (smiles owned, NULL for a random one; z has Z floats). */
+static CvStatus starts_push(CvOptimizeResult *r, size_t Z, char *smiles, const float *z,
+                            CvError *err) {
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? 2 * r->cap : 32;
+        char **ns = realloc(r->start_smiles, ncap * sizeof *ns);
+        if (ns) r->start_smiles = ns;
+        float *nz = ns ? realloc(r->start_z, ncap * Z * sizeof *nz) : NULL;
+        if (!nz) {
+            free(smiles);
+            return cv_error_set(err, CV_ERR_NOMEM, "out of memory for %zu starts", ncap);
+        }
+        r->start_z = nz;
+        r->cap = ncap;
+    }
+    r->start_smiles[r->n] = smiles;
+    memcpy(r->start_z + r->n * Z, z, Z * sizeof *z);
+    r->n++;
+    return CV_OK;
+}
+
+/* Keeps the message of a start that was skipped. */
+static CvStatus note_skipped(CvOptimizeResult *r, const char *why, CvError *err) {
+    char **ns = realloc(r->skipped, (r->n_skipped + 1) * sizeof *ns);
+    if (ns) r->skipped = ns;
+    if (!ns || !(ns[r->n_skipped] = strdup(why)))
+        return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    r->n_skipped++;
+    return CV_OK;
+}
+
+/* Encodes `smiles` and adds it as a start; unless `required`, a molecule the model cannot
+ * encode is noted in r->skipped instead of failing. mu: Z floats of scratch. */
+static CvStatus add_smiles(CvModel *m, CvOptimizeResult *r, const char *smiles, int required,
+                           float *mu, CvError *err) {
+    char *canon = NULL;
+    CvStatus st = latent_encode_smiles(&m->vae, &m->vocab, smiles, mu, &canon, err);
+    if (st && !required) {
+        char why[CV_ERRMSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        cv_error_clear(err);
+        return note_skipped(r, why, err);
+    }
+    return st ? st : starts_push(r, (size_t)m->vae.cfg.Z, canon, mu, err);
+}
+
+typedef struct {
+    double score;
+    size_t row;
+} Ranked;
+
+static int ranked_desc(const void *x, const void *y) {
+    double a = ((const Ranked *)x)->score, b = ((const Ranked *)y)->score;
+    return (a < b) - (a > b);
+}
+
+/* Ranks the train rows idx (n) of ds into rk by the TRUE objective, best first; returns how
+ * many ranked rows are candidates. The dataset's property columns (raw units) preselect
+ * 5·top candidates when they cover the objective (plogp as logP − SA); otherwise every
+ * train molecule is scored with RDKit. */
+static size_t rank_train(const CvDataset *ds, const uint32_t *idx, size_t n, size_t top,
+                         const LatentObjective *obj, Ranked *rk) {
+    double wz[CKPT_MAX_PROPS] = {0}, off = 0, one[CKPT_MAX_PROPS], zero[CKPT_MAX_PROPS] = {0};
+    for (size_t p = 0; p < CKPT_MAX_PROPS; p++) one[p] = 1.0;
+    size_t P = ds->P < CKPT_MAX_PROPS ? ds->P : CKPT_MAX_PROPS, cand = n;
+    if (!latent_objective_bind(obj, P, ds->prop_names, zero, one, wz, &off, NULL)) {
+        for (size_t i = 0; i < n; i++) {
+            double v = off;
+            for (size_t p = 0; p < P; p++)
+                v += wz[p] * (double)ds->props[(size_t)idx[i] * ds->P + p];
+            rk[i] = (Ranked){v, idx[i]};
+        }
+        qsort(rk, n, sizeof *rk, ranked_desc);
+        cand = 5 * top < n ? 5 * top : n;
+    } else {
+        for (size_t i = 0; i < n; i++) rk[i] = (Ranked){0, idx[i]};
+    }
+    for (size_t i = 0; i < cand; i++) {
+        ChemScores sc;
+        rk[i].score = chem_score_smiles(dataset_smiles(ds, rk[i].row), &sc, NULL)
+                          ? latent_objective_true(obj, &sc)
+                          : -INFINITY;
+    }
+    qsort(rk, cand, sizeof *rk, ranked_desc);
+    return cand;
+}
+
+/* Adds the `top` train-split molecules of `path` by the true objective as starts. */
+static CvStatus add_top_of_data(CvModel *m, CvOptimizeResult *r, const char *path, size_t top,
+                                const LatentObjective *obj, float *mu, CvError *err) {
+    CvDataset ds = {0};
+    uint32_t *idx = NULL;
+    Ranked *rk = NULL;
+    size_t n = 0;
+    CvStatus st = dataset_load(&ds, path, err);
+    if (!st) st = dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
+    if (!st && !n) st = cv_error_set(err, CV_ERR_EMPTY, "%s: no train molecules", path);
+    if (!st && !(rk = malloc(n * sizeof *rk)))
+        st = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path);
+    if (!st) {
+        size_t cand = rank_train(&ds, idx, n, top, obj, rk);
+        for (size_t i = 0; i < cand && i < top && !st; i++)
+            st = add_smiles(m, r, dataset_smiles(&ds, rk[i].row), 0, mu, err);
+    }
+    free(rk);
+    free(idx);
+    dataset_free(&ds);
+    return st;
+}
+
+/* Every start of c, in order: the molecules, the best of the dataset, the random z. */
+static CvStatus resolve_starts(CvModel *m, const CvOptimizeConfig *c, const LatentObjective *obj,
+                               CvOptimizeResult *r, CvError *err) {
+    size_t Z = (size_t)m->vae.cfg.Z;
+    float *mu = malloc(Z * sizeof *mu);
+    if (!mu) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    CvStatus st = CV_OK;
+    for (size_t i = 0; i < c->n_starts && !st; i++)
+        st = add_smiles(m, r, c->starts[i], i < c->n_required, mu, err);
+    if (!st && c->from_data) st = add_top_of_data(m, r, c->from_data, c->top, obj, mu, err);
+    cv_rng_init(&r->rng, c->seed);
+    for (size_t i = 0; i < c->random && !st; i++) {
+        latent_sample_prior(&r->rng, mu, 1, Z);
+        st = starts_push(r, Z, NULL, mu, err);
+    }
+    if (!st && !r->n) st = cv_error_set(err, CV_ERR_EMPTY, "no usable start molecule");
+    free(mu);
+    return st;
+}
+
+CvStatus cv_optimize_prepare(CvModel *m, const CvOptimizeConfig *c, CvOptimizeResult *res,
+                             CvError *err) {
+    memset(res, 0, sizeof *res);
+    res->best_start = SIZE_MAX;
+    res->best_found = NAN;
+    LatentObjective obj;
+    double wz[CKPT_MAX_PROPS], off;
+    CvStatus st = check_config(c, err);
+    if (!st) st = parse_objective(c, &obj, err);
+    if (!st) st = bind_objective(m, &obj, wz, &off, err);
+    if (st) return st;
+    snprintf(res->objective, sizeof res->objective, "%s", obj.text);
+    st = resolve_starts(m, c, &obj, res, err);
+    res->prepared = !st;
+    return st;
+}
+
+/* What the sink needs at each decode point. */
+typedef struct {
+    CvModel *m;
+    const CvHooks *h;
+    size_t steps;
+    const char **sources; /* (S) start SMILES or "random" */
+    int64_t *step;        /* (S) the decode point's step, for every row */
+    char *pred;           /* (S · cv_model_predicted_stride) */
+    CvOptimizeResult *res;
+} SinkCtx;
+
+static CvStatus opt_sink(void *ctx, size_t step, size_t S, size_t K, const float *z,
+                         const double *head, const float *pred, const LatentMol *mols,
+                         const double *sim, CvError *err) {
+    (void)pred;
+    SinkCtx *c = ctx;
+    if ((c->res->interrupted = cv_hooks_interrupted(c->h))) {
+        c->res->interrupted_step = step;
+        return cv_error_set(err, CV_ERR_INTERRUPTED, "interrupted at step %zu", step);
+    }
+    double mean = 0;
+    for (size_t s = 0; s < S; s++) mean += head[s] / (double)S;
+    char status[64];
+    snprintf(status, sizeof status, "head %.3f", mean);
+    cv_hooks_progress(c->h, step, c->steps, status);
+    if (!c->h || (!c->h->db && !c->h->rows)) return CV_OK;
+    cv_model_predicted_json(c->m, z, S, head, c->pred);
+    for (size_t s = 0; s < S; s++) c->step[s] = (int64_t)step;
+    CvGenBatch b = {.method = "optimize",
+                    .N = S,
+                    .K = K,
+                    .Z = (size_t)c->m->vae.cfg.Z,
+                    .z = z,
+                    .step = c->step,
+                    .sources = c->sources,
+                    .predicted = c->pred,
+                    .pred_stride = cv_model_predicted_stride(c->m),
+                    .sim = sim};
+    return cv_hooks_rows(c->h, &b, mols, err);
+}
+
+/* The summary over the starts: decodes, best found, improvement over the start molecules. */
+static void summarize(CvOptimizeResult *r) {
+    double sum = 0, sum2 = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const LatentOptResult *p = &r->per_start[i];
+        r->decoded += p->decoded;
+        r->valid += p->valid;
+        if (!isnan(p->best_any_score) &&
+            (r->best_start == SIZE_MAX || p->best_any_score > r->best_found))
+            r->best_start = i, r->best_found = p->best_any_score;
+        if (!r->start_smiles[i]) continue;
+        r->n_mol++;
+        r->n_success += (size_t)p->success;
+        sum += p->improvement;
+        sum2 += p->improvement * p->improvement;
+    }
+    double n = (double)r->n_mol;
+    r->mean_improvement = r->n_mol ? sum / n : NAN;
+    r->sd_improvement =
+        r->n_mol ? sqrt(fmax(0.0, sum2 / n - r->mean_improvement * r->mean_improvement)) : NAN;
+}
+
+/* Stores the summary and marks the run ok; an interrupted run gets no metrics (its counts
+ * include the decode point it stopped at, which is not recorded). */
+static CvStatus finish(const CvHooks *h, const CvOptimizeResult *r, CvError *err) {
+    const CvMetric mt[] = {
+        {"decodes", (double)r->decoded},
+        {"valid", (double)r->valid},
+        {"best_found", r->best_found},
+        {"mean_improvement", r->mean_improvement},
+        {"sd_improvement", r->sd_improvement},
+        {"success_rate", r->n_mol ? (double)r->n_success / (double)r->n_mol : NAN},
+        {"starts", (double)r->n}};
+    return cv_run_finish(h, mt, r->interrupted ? 0 : sizeof mt / sizeof mt[0], r->interrupted, err);
+}
+
+/* The ascent of the prepared starts, each decode point through opt_sink. */
+static CvStatus ascend(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
+                       CvOptimizeResult *res, CvError *err) {
+    LatentObjective obj;
+    double wz[CKPT_MAX_PROPS], off;
+    CvStatus st = parse_objective(c, &obj, err);
+    if (!st) st = bind_objective(m, &obj, wz, &off, err);
+    if (st) return st;
+    size_t S = res->n;
+    SinkCtx ctx = {m, h, c->steps, calloc(S, sizeof *ctx.sources), malloc(S * sizeof *ctx.step),
+                   malloc(S * cv_model_predicted_stride(m)), res};
+    res->per_start = calloc(S, sizeof *res->per_start);
+    if (!ctx.sources || !ctx.step || !ctx.pred || !res->per_start)
+        st = cv_error_set(err, CV_ERR_NOMEM, "out of memory optimizing %zu starts", S);
+    for (size_t i = 0; !st && i < S; i++)
+        ctx.sources[i] = res->start_smiles[i] ? res->start_smiles[i] : "random";
+    LatentOptConfig oc = {
+        .steps = c->steps,
+        .lr = c->lr,
+        .prior = c->prior,
+        .trust_radius = c->trust_radius,
+        .decode_every = c->decode_every,
+        .decode = {c->decodes, 0.0f, (float)c->temperature, c->beam, c->rescue},
+        .delta = c->delta};
+    if (!st) cv_hooks_progress(h, 0, c->steps, NULL);
+    if (!st)
+        st = latent_optimize(&m->vae, &m->vocab, &obj, wz, off, &oc, res->start_z,
+                             (const char *const *)res->start_smiles, S, &res->rng, opt_sink, &ctx,
+                             res->per_start, NULL, err);
+    if (st == CV_ERR_INTERRUPTED && res->interrupted) {
+        cv_error_clear(err);
+        st = CV_OK;
+    }
+    free(ctx.sources);
+    free(ctx.step);
+    free(ctx.pred);
+    return st;
+}
+
+CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
+                     CvOptimizeResult *res, CvError *err) {
+    CvStatus st = res->prepared ? CV_OK : cv_optimize_prepare(m, c, res, err);
+    if (!st) st = ascend(m, c, h, res, err);
+    if (!st) {
+        summarize(res);
+        st = finish(h, res, err);
+    }
+    if (st) cv_run_fail(h);
+    return st;
+}
+
+void cv_optimize_result_free(CvOptimizeResult *res) {
+    if (res->per_start)
+        for (size_t i = 0; i < res->n; i++) latent_opt_result_free(&res->per_start[i]);
+    free(res->per_start);
+    cv_free_strings(res->start_smiles, res->n);
+    cv_free_strings(res->skipped, res->n_skipped);
+    free(res->start_z);
+    memset(res, 0, sizeof *res);
+}
