@@ -31,18 +31,18 @@ def main():
         "#include <stddef.h>",
         "#include <stdint.h>",
         "",
-        "const size_t chem_fpscore_count = %d;" % len(ids),
-        "const size_t chem_fpscore_nvalues = %d;" % len(values),
-        "const double chem_fpscore_values[%d] = {" % len(values),
+        "const size_t cv_chem_fpscore_count = %d;" % len(ids),
+        "const size_t cv_chem_fpscore_nvalues = %d;" % len(values),
+        "const double cv_chem_fpscore_values[%d] = {" % len(values),
     ]
     for i in range(0, len(values), 6):
         lines.append("    " + ", ".join(repr(v) for v in values[i:i + 6]) + ",")
     lines.append("};")
-    lines.append("const uint32_t chem_fpscore_ids[%d] = {" % len(ids))
+    lines.append("const uint32_t cv_chem_fpscore_ids[%d] = {" % len(ids))
     for i in range(0, len(ids), 10):
         lines.append("    " + ", ".join("%du" % x for x in ids[i:i + 10]) + ",")
     lines.append("};")
-    lines.append("const uint16_t chem_fpscore_index[%d] = {" % len(ids))
+    lines.append("const uint16_t cv_chem_fpscore_index[%d] = {" % len(ids))
     for i in range(0, len(ids), 20):
         lines.append("    " + ", ".join(str(index[score_of[x]]) for x in ids[i:i + 20]) + ",")
     lines.append("};")

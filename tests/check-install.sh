@@ -36,7 +36,7 @@ cat > "$tmp/example.c" <<'C'
 int main(int argc, char **argv) {
     ChemScores s;
     char *canon = NULL;
-    if (argc < 2 || !chem_score_smiles(argv[1], &s, &canon)) return 1;
+    if (argc < 2 || !cv_chem_score_smiles(argv[1], &s, &canon)) return 1;
     printf("%s %s %.6f %.6f\n", CHEMVAE_VERSION_STRING, canon, s.logp, s.qed);
     free(canon);
     if (argc < 3) return 0;
@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
     CkptMeta meta;
     CvVocab vocab;
     CvError err = {0};
-    if (ckpt_load(argv[2], &vae, &meta, 16, 0, NULL, &err) ||
-        vocab_from_tokens(&vocab, (const char *const *)meta.vocab, (size_t)meta.n_vocab, &err)) {
+    if (cv_ckpt_load(argv[2], &vae, &meta, 16, 0, NULL, &err) ||
+        cv_vocab_from_tokens(&vocab, (const char *const *)meta.vocab, (size_t)meta.n_vocab, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -55,15 +55,15 @@ int main(int argc, char **argv) {
     CvRng rng;
     cv_rng_init(&rng, 7);
     for (size_t i = 0; i < 16 * Z; i++) z[i] = cv_rng_normal(&rng);
-    if (latent_decode(&vae, &vocab, z, 16, NULL, NULL, mols, &err)) return 1;
+    if (cv_latent_decode(&vae, &vocab, z, 16, NULL, NULL, mols, &err)) return 1;
     int valid = 0;
     for (int i = 0; i < 16; i++) valid += mols[i].valid;
     printf("sampled 16, %d molecules\n", valid);
-    latent_mols_free(mols, 16);
+    cv_latent_mols_free(mols, 16);
     free(z);
-    vocab_free(&vocab);
-    ckpt_meta_free(&meta);
-    vae_free(&vae);
+    cv_vocab_free(&vocab);
+    cv_ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
     return valid > 0 ? 0 : 1;
 }
 C

@@ -18,7 +18,7 @@
 
 static int setup(void **state) {
     (void)state;
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     return 0;
 }
 
@@ -40,17 +40,17 @@ static void test_invalid_inputs(void **state) {
         "{\"commonchem\":{\"version\":10}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(chem_is_valid(bad[i]), 0);
-        assert_null(chem_canonical(bad[i]));
+        assert_int_equal(cv_chem_is_valid(bad[i]), 0);
+        assert_null(cv_chem_canonical(bad[i]));
         ChemScores s;
         char *can = (char *)"untouched";
-        assert_int_equal(chem_score_smiles(bad[i], &s, &can), 0);
+        assert_int_equal(cv_chem_score_smiles(bad[i], &s, &can), 0);
         assert_null(can);
         assert_true(s.qed == 0 && s.sa == 0 && s.num_atoms == 0);
     }
-    assert_int_equal(chem_is_valid(NULL), 0);
-    assert_null(chem_mol_from_smiles(NULL));
-    chem_mol_free(NULL);
+    assert_int_equal(cv_chem_is_valid(NULL), 0);
+    assert_null(cv_chem_mol_from_smiles(NULL));
+    cv_chem_mol_free(NULL);
 }
 
 static void test_long_inputs(void **state) {
@@ -61,14 +61,14 @@ static void test_long_inputs(void **state) {
     assert_non_null(s);
     memset(s, 'C', n);
     s[n] = '\0';
-    assert_int_equal(chem_is_valid(s), 0);
+    assert_int_equal(cv_chem_is_valid(s), 0);
     /* A long but accepted chain parses, canonicalises and scores. */
     s[CHEM_MAX_SMILES + 1] = '\0';
-    assert_int_equal(chem_is_valid(s), 0);
+    assert_int_equal(cv_chem_is_valid(s), 0);
     s[300] = '\0';
     ChemScores sc;
     char *can = NULL;
-    assert_int_equal(chem_score_smiles(s, &sc, &can), 1);
+    assert_int_equal(cv_chem_score_smiles(s, &sc, &can), 1);
     assert_string_equal(can, s);
     assert_int_equal(sc.num_atoms, 300);
     free(can);
@@ -77,17 +77,17 @@ static void test_long_inputs(void **state) {
 
 static void test_canonical(void **state) {
     (void)state;
-    char *c = chem_canonical("OCC");
+    char *c = cv_chem_canonical("OCC");
     assert_string_equal(c, "CCO");
     free(c);
-    c = chem_canonical("C1=CC=CC=C1");
+    c = cv_chem_canonical("C1=CC=CC=C1");
     assert_string_equal(c, "c1ccccc1");
     free(c);
-    ChemMol *m = chem_mol_from_smiles("C1CCCCCCC1CC");
+    ChemMol *m = cv_chem_mol_from_smiles("C1CCCCCCC1CC");
     assert_non_null(m);
-    assert_int_equal(chem_mol_num_atoms(m), 10);
-    assert_int_equal(chem_mol_largest_ring(m), 8);
-    chem_mol_free(m);
+    assert_int_equal(cv_chem_mol_num_atoms(m), 10);
+    assert_int_equal(cv_chem_mol_largest_ring(m), 8);
+    cv_chem_mol_free(m);
 }
 
 /* Ring stereo (two or more stereocentres on one ring) against Python RDKit: the canonical
@@ -104,7 +104,7 @@ static void test_canonical_ring_stereo(void **state) {
         char *tab = strchr(line, '\t');
         assert_non_null(tab);
         *tab = 0;
-        char *c = chem_canonical(line);
+        char *c = cv_chem_canonical(line);
         assert_non_null(c);
         if (strcmp(c, tab + 1)) {
             fprintf(stderr, "  %s: chemvae %s, Python RDKit %s\n", line, c, tab + 1);
@@ -132,7 +132,7 @@ static void test_scores_known(void **state) {
     for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
         ChemScores s;
         char *can = NULL;
-        assert_int_equal(chem_score_smiles(ref[i].smiles, &s, &can), 1);
+        assert_int_equal(cv_chem_score_smiles(ref[i].smiles, &s, &can), 1);
         assert_non_null(can);
         assert_true(fabs(s.mw - ref[i].mw) < 1e-9);
         assert_true(fabs(s.logp - ref[i].logp) < 1e-9);
@@ -143,36 +143,36 @@ static void test_scores_known(void **state) {
     }
     /* Ring penalty: cyclooctane's largest ring is 8, penalty 2. */
     ChemScores s;
-    assert_int_equal(chem_score_smiles("C1CCCCCCC1", &s, NULL), 1);
+    assert_int_equal(cv_chem_score_smiles("C1CCCCCCC1", &s, NULL), 1);
     assert_int_equal(s.largest_ring, 8);
     assert_true(fabs(s.penalized_logp - (s.logp - s.sa - 2)) < 1e-12);
 }
 
 static void test_tanimoto(void **state) {
     (void)state;
-    assert_true(fabs(chem_tanimoto_smiles("CCO", "CCN") - 0.3333333333333333) < 1e-12);
-    assert_true(fabs(chem_tanimoto_smiles("c1ccccc1O", "c1ccccc1N") - 0.375) < 1e-12);
-    assert_true(fabs(chem_tanimoto_smiles("CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O") -
+    assert_true(fabs(cv_chem_tanimoto_smiles("CCO", "CCN") - 0.3333333333333333) < 1e-12);
+    assert_true(fabs(cv_chem_tanimoto_smiles("c1ccccc1O", "c1ccccc1N") - 0.375) < 1e-12);
+    assert_true(fabs(cv_chem_tanimoto_smiles("CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O") -
                      0.4482758620689655) < 1e-12);
-    assert_true(chem_tanimoto_smiles("CCO", "CCO") == 1.0);
-    assert_true(chem_tanimoto_smiles("CCO", "C1CC") == -1.0);
-    assert_true(chem_tanimoto_smiles("Xx", "CCO") == -1.0);
+    assert_true(cv_chem_tanimoto_smiles("CCO", "CCO") == 1.0);
+    assert_true(cv_chem_tanimoto_smiles("CCO", "C1CC") == -1.0);
+    assert_true(cv_chem_tanimoto_smiles("Xx", "CCO") == -1.0);
     uint64_t w[16];
-    ChemMol *m = chem_mol_from_smiles("CCO");
+    ChemMol *m = cv_chem_mol_from_smiles("CCO");
     CvError err;
-    assert_int_equal(chem_mol_morgan(m, 1000, w, &err), CV_ERR_INVALID);
-    assert_int_equal(chem_mol_morgan(m, 1024, w, &err), CV_OK);
-    chem_mol_free(m);
+    assert_int_equal(cv_chem_mol_morgan(m, 1000, w, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_chem_mol_morgan(m, 1024, w, &err), CV_OK);
+    cv_chem_mol_free(m);
 }
 
 static void test_substruct(void **state) {
     (void)state;
-    assert_int_equal(chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1"), 1);
-    assert_int_equal(chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "[CX3](=O)[OX2H1]"), 1);
-    assert_int_equal(chem_has_substruct("CCO", "c1ccccc1"), 0);
-    assert_int_equal(chem_has_substruct("CCO", "[C"), -1);
-    assert_int_equal(chem_has_substruct("CCO", ""), -1);
-    assert_int_equal(chem_has_substruct("C1CC", "C"), -1);
+    assert_int_equal(cv_chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1"), 1);
+    assert_int_equal(cv_chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "[CX3](=O)[OX2H1]"), 1);
+    assert_int_equal(cv_chem_has_substruct("CCO", "c1ccccc1"), 0);
+    assert_int_equal(cv_chem_has_substruct("CCO", "[C"), -1);
+    assert_int_equal(cv_chem_has_substruct("CCO", ""), -1);
+    assert_int_equal(cv_chem_has_substruct("C1CC", "C"), -1);
 }
 
 /* ChemQuery against Python RDKit's HasSubstructMatch: 500 ZINC molecules x 22 SMARTS
@@ -188,7 +188,7 @@ static void test_query_matches_python(void **state) {
         line[strcspn(line, "\n")] = 0;
         if (line[0] == 'q') {
             assert_true(nq < 32);
-            q[nq] = chem_query_new(line + 2);
+            q[nq] = cv_chem_query_new(line + 2);
             assert_non_null(q[nq]);
             nq++;
         } else if (line[0] == 'm') {
@@ -197,7 +197,7 @@ static void test_query_matches_python(void **state) {
             *smiles++ = 0;
             assert_int_equal(strlen(bits), nq);
             for (size_t k = 0; k < nq; k++) {
-                int want = bits[k] == '1', got = chem_query_match(q[k], smiles);
+                int want = bits[k] == '1', got = cv_chem_query_match(q[k], smiles);
                 if (got != want)
                     fprintf(stderr, "query %zu on %s: %d, Python %d\n", k, smiles, got, want);
                 assert_int_equal(got, want);
@@ -209,24 +209,24 @@ static void test_query_matches_python(void **state) {
     fclose(f);
     assert_int_equal(mols, 500);
     assert_int_equal(checked, 500 * nq);
-    assert_int_equal(chem_query_match(q[0], "C1CC"), -1);
-    for (size_t k = 0; k < nq; k++) chem_query_free(q[k]);
-    assert_null(chem_query_new("[C"));
-    assert_null(chem_query_new(""));
-    assert_null(chem_query_new(NULL));
-    chem_query_free(NULL);
+    assert_int_equal(cv_chem_query_match(q[0], "C1CC"), -1);
+    for (size_t k = 0; k < nq; k++) cv_chem_query_free(q[k]);
+    assert_null(cv_chem_query_new("[C"));
+    assert_null(cv_chem_query_new(""));
+    assert_null(cv_chem_query_new(NULL));
+    cv_chem_query_free(NULL);
 }
 
 static void test_svg(void **state) {
     (void)state;
-    char *svg = chem_svg("c1ccccc1O", 200, 150);
+    char *svg = cv_chem_svg("c1ccccc1O", 200, 150);
     assert_non_null(svg);
     assert_non_null(strstr(svg, "<svg"));
     assert_non_null(strstr(svg, "</svg>"));
     assert_true(strlen(svg) > 500);
     free(svg);
-    assert_null(chem_svg("C1CC", 200, 150));
-    assert_null(chem_svg("CCO", 0, 150));
+    assert_null(cv_chem_svg("C1CC", 200, 150));
+    assert_null(cv_chem_svg("CCO", 0, 150));
 }
 
 int main(void) {

@@ -43,13 +43,13 @@ typedef struct {
 static void score_one(size_t i, Result *r) {
     memset(r, 0, sizeof *r);
     char *can = NULL;
-    r->valid = chem_score_smiles(smiles[i], &r->s, &can);
+    r->valid = cv_chem_score_smiles(smiles[i], &r->s, &can);
     if (can) snprintf(r->canonical, sizeof r->canonical, "%s", can);
     free(can);
-    r->tanimoto = chem_tanimoto_smiles(smiles[i], smiles[(i + 1) % nmol]);
-    r->substruct = chem_has_substruct(smiles[i], "[CX3]=[OX1]");
+    r->tanimoto = cv_chem_tanimoto_smiles(smiles[i], smiles[(i + 1) % nmol]);
+    r->substruct = cv_chem_has_substruct(smiles[i], "[CX3]=[OX1]");
     if (i % 8 == 0) { /* depiction is slow: a sample */
-        char *svg = chem_svg(smiles[i], 150, 100);
+        char *svg = cv_chem_svg(smiles[i], 150, 100);
         r->svg_len = svg ? strlen(svg) : 0;
         free(svg);
     }
@@ -75,7 +75,7 @@ static void *worker(void *arg) {
 
 static int setup(void **state) {
     (void)state;
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     FILE *f = fopen("tests/fixtures/zinc500.tsv", "r");
     if (!f) return -1;
     char line[4096];

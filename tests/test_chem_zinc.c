@@ -79,7 +79,7 @@ static void assert_close(double got, const char *want, double tol, const char *w
 
 static int setup(void **state) {
     (void)state;
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     return 0;
 }
 
@@ -92,7 +92,7 @@ static void test_zinc_exact(void **state) {
         char **r = &t.fields[i * MAX_FIELDS];
         ChemScores s;
         char *can = NULL;
-        if (chem_score_smiles(r[0], &s, &can) != 1) fail_msg("'%s' rejected", r[0]);
+        if (cv_chem_score_smiles(r[0], &s, &can) != 1) fail_msg("'%s' rejected", r[0]);
         assert_close(s.logp, r[1], 1e-4, "logP", r[0]);
         assert_close(s.qed, r[2], 1e-4, "QED", r[0]);
         assert_close(s.sa, r[3], 1e-4, "SA", r[0]);
@@ -100,7 +100,7 @@ static void test_zinc_exact(void **state) {
         if (strcmp(can, r[5]) != 0) fail_msg("canonical of '%s': %s, Python %s", r[0], can, r[5]);
         free(can);
         const char *next = t.fields[((i + 1) % t.nrows) * MAX_FIELDS];
-        assert_close(chem_tanimoto_smiles(r[0], next), r[6], 1e-12, "Tanimoto", r[0]);
+        assert_close(cv_chem_tanimoto_smiles(r[0], next), r[6], 1e-12, "Tanimoto", r[0]);
     }
     tsv_free(&t);
 }
@@ -115,9 +115,9 @@ static void test_mutants_validity(void **state) {
         char **r = &t.fields[i * MAX_FIELDS];
         int want = atoi(r[0]);
         ChemScores s;
-        int got = chem_score_smiles(r[4], &s, NULL);
+        int got = cv_chem_score_smiles(r[4], &s, NULL);
         if (got != want) fail_msg("row %zu '%s': valid %d, Python %d", i + 2, r[4], got, want);
-        assert_int_equal(chem_is_valid(r[4]), want);
+        assert_int_equal(cv_chem_is_valid(r[4]), want);
         if (!want) continue;
         nvalid++;
         assert_close(s.logp, r[1], 1e-4, "logP", r[4]);

@@ -63,11 +63,11 @@ static char *parse(const char *data, size_t n, size_t chunk, char delim) {
     Csvin *r;
     CvError err;
     CsvinOptions o = {delim, 0, 4, 0};
-    assert_int_equal(csvin_open(&r, &o, log_record, &l, &err), CV_OK);
+    assert_int_equal(cv_csvin_open(&r, &o, log_record, &l, &err), CV_OK);
     for (size_t i = 0; i < n; i += chunk)
-        assert_int_equal(csvin_feed(r, data + i, n - i < chunk ? n - i : chunk, &err), CV_OK);
-    assert_int_equal(csvin_finish(r, &err), CV_OK);
-    csvin_close(r);
+        assert_int_equal(cv_csvin_feed(r, data + i, n - i < chunk ? n - i : chunk, &err), CV_OK);
+    assert_int_equal(cv_csvin_finish(r, &err), CV_OK);
+    cv_csvin_close(r);
     return l.s;
 }
 
@@ -138,11 +138,11 @@ static void test_callback_stops(void **state) {
     int count = 0;
     Csvin *r;
     CvError err;
-    assert_int_equal(csvin_open(&r, NULL, stop_at_two, &count, &err), CV_OK);
-    assert_int_equal(csvin_feed(r, "a\nb\nc\nd\n", 8, &err), CV_ERR_INTERRUPTED);
+    assert_int_equal(cv_csvin_open(&r, NULL, stop_at_two, &count, &err), CV_OK);
+    assert_int_equal(cv_csvin_feed(r, "a\nb\nc\nd\n", 8, &err), CV_ERR_INTERRUPTED);
     assert_int_equal(count, 2);
-    csvin_close(r);
-    assert_int_equal(csvin_read_file("/nonexistent/x.csv", NULL, stop_at_two, &count, &err),
+    cv_csvin_close(r);
+    assert_int_equal(cv_csvin_read_file("/nonexistent/x.csv", NULL, stop_at_two, &count, &err),
                      CV_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/x.csv"));
 }
@@ -152,11 +152,11 @@ static void test_write_field(void **state) {
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
-    csvin_write_field(fp, "CCO", 3);
+    cv_csvin_write_field(fp, "CCO", 3);
     fputc('|', fp);
-    csvin_write_field(fp, "a,\"b\"\n", 6);
+    cv_csvin_write_field(fp, "a,\"b\"\n", 6);
     fputc('|', fp);
-    csvin_write_field(fp, "x\x00\xff\x01y", 5);
+    cv_csvin_write_field(fp, "x\x00\xff\x01y", 5);
     fclose(fp);
     assert_string_equal(buf, "CCO|\"a,\"\"b\"\"\n\"|x\\x00\\xff\\x01y");
     free(buf);
@@ -189,29 +189,30 @@ static void test_roundtrip_bundled(void **state) {
     (void)state;
     SmilesList l = {0};
     CvError err;
-    assert_int_equal(csvin_read_file("datasets/zinc5k.csv", NULL, collect_smiles, &l, &err), CV_OK);
+    assert_int_equal(cv_csvin_read_file("datasets/zinc5k.csv", NULL, collect_smiles, &l, &err),
+                     CV_OK);
     assert_int_equal(l.n, 5000);
     CvVocab v;
-    assert_int_equal(vocab_build(&v, (const char *const *)l.smiles, l.n, &err), CV_OK);
+    assert_int_equal(cv_vocab_build(&v, (const char *const *)l.smiles, l.n, &err), CV_OK);
     TokenSpan spans[256];
     int32_t row[256];
     for (size_t i = 0; i < l.n; i++) {
         const char *s = l.smiles[i];
         size_t n, len = strlen(s), pos = 0;
-        assert_int_equal(tokenizer_split(s, len, spans, 256, &n, &err), CV_OK);
+        assert_int_equal(cv_tokenizer_split(s, len, spans, 256, &n, &err), CV_OK);
         for (size_t k = 0; k < n; k++) {
             assert_int_equal(spans[k].off, pos);
             pos += spans[k].len;
         }
         assert_int_equal(pos, len);
-        assert_int_equal(vocab_encode(&v, s, 256, 0, row, NULL, &err), CV_OK);
-        char *back = vocab_decode(&v, row, 256);
+        assert_int_equal(cv_vocab_encode(&v, s, 256, 0, row, NULL, &err), CV_OK);
+        char *back = cv_vocab_decode(&v, row, 256);
         if (strcmp(back, s) != 0) fail_msg("round trip of '%s' gave '%s'", s, back);
         free(back);
         free(l.smiles[i]);
     }
     free(l.smiles);
-    vocab_free(&v);
+    cv_vocab_free(&v);
 }
 
 /* A gzip-compressed file reads to the same records as the plain one (no matter its name);
@@ -228,9 +229,9 @@ static void test_gzip_file(void **state) {
     assert_int_equal(system(cmd), 0);
     SmilesList plain = {0}, packed = {0};
     CvError err;
-    assert_int_equal(csvin_read_file("datasets/zinc5k.csv", NULL, collect_smiles, &plain, &err),
+    assert_int_equal(cv_csvin_read_file("datasets/zinc5k.csv", NULL, collect_smiles, &plain, &err),
                      CV_OK);
-    assert_int_equal(csvin_read_file(gz, NULL, collect_smiles, &packed, &err), CV_OK);
+    assert_int_equal(cv_csvin_read_file(gz, NULL, collect_smiles, &packed, &err), CV_OK);
     assert_int_equal(packed.n, plain.n);
     for (size_t i = 0; i < plain.n; i++) {
         assert_string_equal(packed.smiles[i], plain.smiles[i]);
@@ -240,7 +241,7 @@ static void test_gzip_file(void **state) {
     free(plain.smiles);
     free(packed.smiles);
     SmilesList part = {0};
-    assert_int_equal(csvin_read_file(cut, NULL, collect_smiles, &part, &err), CV_ERR_IO);
+    assert_int_equal(cv_csvin_read_file(cut, NULL, collect_smiles, &part, &err), CV_ERR_IO);
     assert_non_null(strstr(err.msg, "cut.csv.gz: read error"));
     for (size_t i = 0; i < part.n; i++) free(part.smiles[i]);
     free(part.smiles);

@@ -49,10 +49,10 @@ static void test_build_and_helpers(void **state) {
     CvDataset ds;
     CvError err;
     CvDatasetOptions opt;
-    dataset_options_default(&opt);
+    cv_dataset_options_default(&opt);
     opt.T = 40;
-    assert_int_equal(dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP, NAMES,
-                                   NULL, &opt, &err),
+    assert_int_equal(cv_dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP,
+                                      NAMES, NULL, &opt, &err),
                      CV_OK);
     assert_int_equal(ds.n, NMOL);
     assert_int_equal(ds.T, 40);
@@ -61,7 +61,7 @@ static void test_build_and_helpers(void **state) {
     assert_int_equal(ds.count[1], 20);
     assert_int_equal(ds.count[2], 20);
     assert_string_equal(ds.prop_names[1], "qed");
-    assert_true(ds.vocab_hash == vocab_hash(&ds.vocab));
+    assert_true(ds.vocab_hash == cv_vocab_hash(&ds.vocab));
 
     /* mean/std over the train rows only */
     double s = 0, s2 = 0;
@@ -77,9 +77,9 @@ static void test_build_and_helpers(void **state) {
     /* rows decode back to the SMILES; lengths count <end> */
     int32_t ids[40];
     for (uint32_t i = 0; i < NMOL; i++) {
-        dataset_fill_ids(&ds, &i, 1, ids);
+        cv_dataset_fill_ids(&ds, &i, 1, ids);
         assert_int_equal(ids[ds.lengths[i] - 1], VOCAB_END);
-        char *back = vocab_decode(&ds.vocab, ids, 40);
+        char *back = cv_vocab_decode(&ds.vocab, ids, 40);
         assert_string_equal(back, f.smiles[i]);
         assert_string_equal(dataset_smiles(&ds, i), f.smiles[i]);
         free(back);
@@ -87,13 +87,13 @@ static void test_build_and_helpers(void **state) {
 
     uint32_t *idx;
     size_t n;
-    assert_int_equal(dataset_split_indices(&ds, CV_SPLIT_VALID, &idx, &n, &err), CV_OK);
+    assert_int_equal(cv_dataset_split_indices(&ds, CV_SPLIT_VALID, &idx, &n, &err), CV_OK);
     assert_int_equal(n, 20);
     for (size_t k = 0; k < n; k++) assert_int_equal(ds.split[idx[k]], CV_SPLIT_VALID);
 
     size_t B = 3, T = ds.T, V = ds.V;
     float *x = malloc(B * T * V * sizeof *x), y[3 * NPROP];
-    dataset_fill_onehot(&ds, idx, B, x);
+    cv_dataset_fill_onehot(&ds, idx, B, x);
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < T; t++) {
             float sum = 0;
@@ -101,13 +101,13 @@ static void test_build_and_helpers(void **state) {
             assert_true(sum == 1.0f);
             assert_true(x[(b * T + t) * V + dataset_id(&ds, idx[b], t)] == 1.0f);
         }
-    dataset_fill_props(&ds, idx, B, y);
+    cv_dataset_fill_props(&ds, idx, B, y);
     for (size_t b = 0; b < B; b++)
         assert_true(fabsf(y[b * NPROP] -
                           (f.props[idx[b] * NPROP] - ds.prop_mean[0]) / ds.prop_std[0]) < 1e-5f);
     free(x);
     free(idx);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     free_fixture(&f);
 }
 
@@ -118,16 +118,19 @@ static void test_split_deterministic(void **state) {
     CvDataset a, b, c;
     CvError err;
     CvDatasetOptions opt;
-    dataset_options_default(&opt);
+    cv_dataset_options_default(&opt);
     opt.seed = 7;
     opt.ratios[0] = 0.5;
     opt.ratios[1] = 0.25;
     opt.ratios[2] = 0.25;
     const char *const *sm = (const char *const *)f.smiles;
-    assert_int_equal(dataset_build(&a, sm, NMOL, f.props, NPROP, NAMES, NULL, &opt, &err), CV_OK);
-    assert_int_equal(dataset_build(&b, sm, NMOL, f.props, NPROP, NAMES, NULL, &opt, &err), CV_OK);
+    assert_int_equal(cv_dataset_build(&a, sm, NMOL, f.props, NPROP, NAMES, NULL, &opt, &err),
+                     CV_OK);
+    assert_int_equal(cv_dataset_build(&b, sm, NMOL, f.props, NPROP, NAMES, NULL, &opt, &err),
+                     CV_OK);
     opt.seed = 8;
-    assert_int_equal(dataset_build(&c, sm, NMOL, f.props, NPROP, NAMES, NULL, &opt, &err), CV_OK);
+    assert_int_equal(cv_dataset_build(&c, sm, NMOL, f.props, NPROP, NAMES, NULL, &opt, &err),
+                     CV_OK);
     assert_memory_equal(a.split, b.split, NMOL);
     assert_true(memcmp(a.split, c.split, NMOL) != 0);
     assert_int_equal(a.count[0], 100);
@@ -135,9 +138,9 @@ static void test_split_deterministic(void **state) {
     assert_int_equal(a.count[2], 50);
     assert_int_equal(a.blob_size, b.blob_size);
     assert_memory_equal(a.blob, b.blob, a.blob_size); /* byte-identical files */
-    dataset_free(&a);
-    dataset_free(&b);
-    dataset_free(&c);
+    cv_dataset_free(&a);
+    cv_dataset_free(&b);
+    cv_dataset_free(&c);
     free_fixture(&f);
 }
 
@@ -147,15 +150,15 @@ static void test_save_load_and_corruption(void **state) {
     make_fixture(&f);
     CvDataset ds, back;
     CvError err;
-    assert_int_equal(dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP, NAMES,
-                                   NULL, NULL, &err),
+    assert_int_equal(cv_dataset_build(&ds, (const char *const *)f.smiles, NMOL, f.props, NPROP,
+                                      NAMES, NULL, NULL, &err),
                      CV_OK);
     char path[] = "/tmp/chemvae-ds-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(dataset_save(&ds, path, &err), CV_OK);
-    assert_int_equal(dataset_load(&back, path, &err), CV_OK);
+    assert_int_equal(cv_dataset_save(&ds, path, &err), CV_OK);
+    assert_int_equal(cv_dataset_load(&back, path, &err), CV_OK);
     assert_int_equal(back.n, ds.n);
     assert_int_equal(back.T, ds.T);
     assert_int_equal(back.V, ds.V);
@@ -166,7 +169,7 @@ static void test_save_load_and_corruption(void **state) {
     assert_string_equal(dataset_smiles(&back, 17), f.smiles[17]);
     assert_string_equal(back.prop_names[0], "logP");
     assert_true(back.vocab_hash == ds.vocab_hash);
-    dataset_free(&back);
+    cv_dataset_free(&back);
 
     /* flip one byte in the middle: the checksum refuses it */
     char *data;
@@ -176,25 +179,25 @@ static void test_save_load_and_corruption(void **state) {
     FILE *fp = fopen(path, "wb");
     fwrite(data, 1, len, fp);
     fclose(fp);
-    assert_int_equal(dataset_load(&back, path, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_dataset_load(&back, path, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "checksum"));
     /* truncated */
     data[len / 2] ^= 0x40;
     fp = fopen(path, "wb");
     fwrite(data, 1, len - 9, fp);
     fclose(fp);
-    assert_int_equal(dataset_load(&back, path, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_dataset_load(&back, path, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "truncated"));
     /* not a dataset */
     fp = fopen(path, "wb");
     fputs("smiles\nCCO\n", fp);
     fclose(fp);
-    assert_int_equal(dataset_load(&back, path, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_dataset_load(&back, path, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "magic"));
-    dataset_free(&back); /* safe on a zeroed dataset */
+    cv_dataset_free(&back); /* safe on a zeroed dataset */
     free(data);
     unlink(path);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     free_fixture(&f);
 }
 
@@ -203,23 +206,23 @@ static void test_given_vocab_and_errors(void **state) {
     CvVocab v;
     CvError err;
     const char *train[] = {"CCO", "CCN"};
-    assert_int_equal(vocab_build(&v, train, 2, &err), CV_OK);
+    assert_int_equal(cv_vocab_build(&v, train, 2, &err), CV_OK);
     const char *mols[] = {"CCO", "CCCl"};
     CvDataset ds;
     CvDatasetOptions opt;
-    dataset_options_default(&opt);
-    assert_int_equal(dataset_build(&ds, mols, 2, NULL, 0, NULL, &v, &opt, &err), CV_ERR_INVALID);
+    cv_dataset_options_default(&opt);
+    assert_int_equal(cv_dataset_build(&ds, mols, 2, NULL, 0, NULL, &v, &opt, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "'Cl'"));
     opt.unk_ok = 1;
-    assert_int_equal(dataset_build(&ds, mols, 2, NULL, 0, NULL, &v, &opt, &err), CV_OK);
+    assert_int_equal(cv_dataset_build(&ds, mols, 2, NULL, 0, NULL, &v, &opt, &err), CV_OK);
     assert_int_equal(ds.unk_rows, 1);
-    assert_true(ds.vocab_hash == vocab_hash(&v));
-    dataset_free(&ds);
+    assert_true(ds.vocab_hash == cv_vocab_hash(&v));
+    cv_dataset_free(&ds);
     opt.T = 3;
-    assert_int_equal(dataset_build(&ds, mols, 2, NULL, 0, NULL, &v, &opt, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_dataset_build(&ds, mols, 2, NULL, 0, NULL, &v, &opt, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "too long"));
-    assert_int_equal(dataset_build(&ds, mols, 0, NULL, 0, NULL, &v, &opt, &err), CV_ERR_EMPTY);
-    vocab_free(&v);
+    assert_int_equal(cv_dataset_build(&ds, mols, 0, NULL, 0, NULL, &v, &opt, &err), CV_ERR_EMPTY);
+    cv_vocab_free(&v);
 }
 
 int main(void) {

@@ -29,7 +29,7 @@ static char tmpdir[] = "/tmp/chemvae-ingest-XXXXXX";
 
 static int setup(void **state) {
     (void)state;
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
@@ -102,20 +102,20 @@ static int collect_reject(const CsvinRecord *r, void *user) {
 static void test_corrupt_fixture(void **state) {
     (void)state;
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.reject_path = tmp_path("rejects.csv");
     o.threads = 2;
     CvDataset ds;
     IngestStats s;
     CvError err;
-    assert_int_equal(ingest_csv(FIXTURE, &o, &ds, &s, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(FIXTURE, &o, &ds, &s, &err), CV_OK);
     assert_int_equal(s.rows, s.accepted + s.rejected + s.duplicates);
 
     /* every reject, by line and kind, exactly as expected; the reject file is valid CSV */
     char **want;
     size_t nwant = read_lines("tests/fixtures/zinc_corrupt.expected", &want);
     Rejects got = {0};
-    assert_int_equal(csvin_read_file(o.reject_path, NULL, collect_reject, &got, &err), CV_OK);
+    assert_int_equal(cv_csvin_read_file(o.reject_path, NULL, collect_reject, &got, &err), CV_OK);
     assert_int_equal(got.n, nwant + 1);
     assert_string_equal(got.line_kind[0], "line,kind");
     size_t by_kind[INGEST_NKINDS] = {0};
@@ -124,7 +124,7 @@ static void test_corrupt_fixture(void **state) {
             fail_msg("reject %zu: got '%s', want '%s'", i, got.line_kind[i + 1], want[i]);
         const char *kind = strchr(want[i], ',') + 1;
         for (int k = 0; k < INGEST_NKINDS; k++)
-            if (!strcmp(kind, ingest_reject_name((IngestReject)k))) by_kind[k]++;
+            if (!strcmp(kind, cv_ingest_reject_name((IngestReject)k))) by_kind[k]++;
     }
     free_lines(got.line_kind, got.n);
     assert_int_equal(s.rejected, nwant);
@@ -152,23 +152,23 @@ static void test_corrupt_fixture(void **state) {
     assert_string_equal(ds.prop_names[2], "SAS");
     assert_true(fabsf(ds.props[0] - 3.4276f) < 1e-4f);
     assert_true(fabsf(ds.props[2] - 2.00627f) < 1e-4f);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
 }
 
 static void test_thread_count_independent(void **state) {
     (void)state;
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     CvDataset a, b;
     CvError err;
     o.threads = 1;
-    assert_int_equal(ingest_csv(FIXTURE, &o, &a, NULL, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(FIXTURE, &o, &a, NULL, &err), CV_OK);
     o.threads = 3;
-    assert_int_equal(ingest_csv(FIXTURE, &o, &b, NULL, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(FIXTURE, &o, &b, NULL, &err), CV_OK);
     assert_int_equal(a.blob_size, b.blob_size);
     assert_memory_equal(a.blob, b.blob, a.blob_size);
-    dataset_free(&a);
-    dataset_free(&b);
+    cv_dataset_free(&a);
+    cv_dataset_free(&b);
 }
 
 static void test_formats(void **state) {
@@ -179,9 +179,9 @@ static void test_formats(void **state) {
     IngestOptions o;
     /* MOSES style: SMILES only; logP, qed, SA computed with RDKit */
     static const char moses[] = "SMILES\nCCO\nc1ccccc1O\nOCC\nnot_a_smiles\n";
-    ingest_options_default(&o);
-    assert_int_equal(ingest_csv(write_tmp("moses.csv", moses, sizeof moses - 1), &o, &ds, &s, &err),
-                     CV_OK);
+    cv_ingest_options_default(&o);
+    assert_int_equal(
+        cv_ingest_csv(write_tmp("moses.csv", moses, sizeof moses - 1), &o, &ds, &s, &err), CV_OK);
     assert_int_equal(s.rows, 4);
     assert_int_equal(s.accepted, 2);
     assert_int_equal(s.duplicates, 1);
@@ -191,38 +191,39 @@ static void test_formats(void **state) {
     assert_string_equal(ds.prop_names[1], "qed");
     assert_string_equal(ds.prop_names[2], "SAS");
     ChemScores sc;
-    assert_int_equal(chem_score_smiles("c1ccccc1O", &sc, NULL), 1);
+    assert_int_equal(cv_chem_score_smiles("c1ccccc1O", &sc, NULL), 1);
     assert_true(fabsf(ds.props[1 * 3 + 0] - (float)sc.logp) < 1e-5f);
     assert_true(fabsf(ds.props[1 * 3 + 1] - (float)sc.qed) < 1e-5f);
     assert_true(fabsf(ds.props[1 * 3 + 2] - (float)sc.sa) < 1e-5f);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
 
     /* TSV with BOM and CRLF, extra columns, SMILES not first, properties by name */
     static const char tsv[] = "\xef\xbb\xbfid\tSmiles\tMW\tlogp\r\n1\tCCO\t46.07\t-0.0014\r\n"
                               "2\tCCN\t45.08\t-0.03\r\n";
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.props = "MW";
-    assert_int_equal(ingest_csv(write_tmp("x.tsv", tsv, sizeof tsv - 1), &o, &ds, &s, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(write_tmp("x.tsv", tsv, sizeof tsv - 1), &o, &ds, &s, &err),
+                     CV_OK);
     assert_int_equal(ds.n, 2);
     assert_int_equal(ds.P, 1); /* --props given: nothing computed by default */
     assert_string_equal(ds.prop_names[0], "MW");
     assert_true(fabsf(ds.props[1] - 45.08f) < 1e-4f);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
 
     /* custom delimiter, named SMILES column, --no-canonical, computed mw only */
     static const char semi[] = "name;mol\nethanol;OCC\nbenzene;c1ccccc1\n";
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.delim = ';';
     o.smiles_col = "MOL";
     o.no_canonical = 1;
     o.compute = "mw";
-    assert_int_equal(ingest_csv(write_tmp("semi.csv", semi, sizeof semi - 1), &o, &ds, &s, &err),
+    assert_int_equal(cv_ingest_csv(write_tmp("semi.csv", semi, sizeof semi - 1), &o, &ds, &s, &err),
                      CV_OK);
     assert_string_equal(dataset_smiles(&ds, 0), "OCC");
     assert_int_equal(ds.P, 1);
     assert_string_equal(ds.prop_names[0], "MW");
     assert_true(fabsf(ds.props[0] - 46.069f) < 1e-2f);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
 }
 
 static void test_split_column(void **state) {
@@ -230,13 +231,13 @@ static void test_split_column(void **state) {
     static const char csv[] = "SMILES,SPLIT\nCCO,train\nCCN,test\nCCC,Valid\nCCCl,test_scaffolds\n"
                               "CCBr,holdout\nCCF,TRAIN\n";
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.split_col = "split";
     o.compute = "";
     CvDataset ds;
     IngestStats s;
     CvError err;
-    assert_int_equal(ingest_csv(write_tmp("split.csv", csv, sizeof csv - 1), &o, &ds, &s, &err),
+    assert_int_equal(cv_ingest_csv(write_tmp("split.csv", csv, sizeof csv - 1), &o, &ds, &s, &err),
                      CV_OK);
     assert_int_equal(s.by_kind[INGEST_BAD_SPLIT], 1);
     assert_int_equal(ds.n, 5);
@@ -246,9 +247,9 @@ static void test_split_column(void **state) {
     assert_int_equal(ds.count[CV_SPLIT_TRAIN], 2);
     assert_int_equal(ds.count[CV_SPLIT_TEST], 2);
     assert_true(fabs(ds.ratios[CV_SPLIT_TRAIN] - 0.4) < 1e-12);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     o.split_col = "fold";
-    assert_int_equal(ingest_csv(write_tmp("split.csv", csv, sizeof csv - 1), &o, &ds, &s, &err),
+    assert_int_equal(cv_ingest_csv(write_tmp("split.csv", csv, sizeof csv - 1), &o, &ds, &s, &err),
                      CV_ERR_PARSE);
     assert_non_null(strstr(err.msg, "no split column 'fold'"));
 }
@@ -264,13 +265,13 @@ static void test_train_extra(void **state) {
     const char *in = write_tmp("in.csv", input, sizeof input - 1);
     const char *ex = write_tmp("extra.csv", extra, sizeof extra - 1);
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.compute = "";
     o.ds.ratios[0] = 0.4, o.ds.ratios[1] = 0.3, o.ds.ratios[2] = 0.3;
     CvDataset alone, both;
     IngestStats s;
     CvError err;
-    assert_int_equal(ingest_csv(in, &o, &alone, &s, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(in, &o, &alone, &s, &err), CV_OK);
     char gzcmd[1200];
     snprintf(gzcmd, sizeof gzcmd, "gzip -c '%s' > '%s.gz'", ex, ex);
     assert_int_equal(system(gzcmd), 0);
@@ -280,7 +281,7 @@ static void test_train_extra(void **state) {
     o.train_files = files;
     o.n_train_files = 1;
     o.reject_path = tmp_path("extra.rejects.csv");
-    assert_int_equal(ingest_csv(in, &o, &both, &s, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(in, &o, &both, &s, &err), CV_OK);
     assert_int_equal(s.rows, 14);
     assert_int_equal(s.duplicates, 1); /* OCC is CCO */
     assert_int_equal(s.rejected, 1);   /* C1CC */
@@ -298,17 +299,17 @@ static void test_train_extra(void **state) {
     assert_non_null(strstr(rej, "4,invalid_smiles,"));
     assert_non_null(strstr(rej, "extra.csv.gz: "));
     free(rej);
-    dataset_free(&alone);
-    dataset_free(&both);
+    cv_dataset_free(&alone);
+    cv_dataset_free(&both);
 
     static const char noprop[] = "smiles,qed\nCCS,0.5\n";
     files[0] = write_tmp("noprop.csv", noprop, sizeof noprop - 1);
-    assert_int_equal(ingest_csv(in, &o, &both, &s, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_ingest_csv(in, &o, &both, &s, &err), CV_ERR_PARSE);
     assert_non_null(strstr(err.msg, "noprop.csv:1: no property column 'logP'"));
     static const char bad_in[] = "smiles,logP\nC1CC,1\n";
     files[0] = ex;
     assert_int_equal(
-        ingest_csv(write_tmp("bad_in.csv", bad_in, sizeof bad_in - 1), &o, &both, &s, &err),
+        cv_ingest_csv(write_tmp("bad_in.csv", bad_in, sizeof bad_in - 1), &o, &both, &s, &err),
         CV_ERR_EMPTY);
     assert_non_null(strstr(err.msg, "bad_in.csv: no usable rows"));
 }
@@ -320,69 +321,70 @@ static void test_given_vocab(void **state) {
     CvVocab v;
     CvError err;
     const char *train[] = {"CCO", "CCCl"};
-    assert_int_equal(vocab_build(&v, train, 2, &err), CV_OK);
+    assert_int_equal(cv_vocab_build(&v, train, 2, &err), CV_OK);
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.vocab = &v;
     o.compute = "";
     o.reject_path = tmp_path("v.rejects.csv");
     CvDataset ds;
     IngestStats s;
-    assert_int_equal(ingest_csv(path, &o, &ds, &s, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(path, &o, &ds, &s, &err), CV_OK);
     assert_int_equal(s.by_kind[INGEST_UNKNOWN_TOKEN], 1);
     assert_int_equal(ds.n, 2);
-    assert_true(ds.vocab_hash == vocab_hash(&v));
-    dataset_free(&ds);
+    assert_true(ds.vocab_hash == cv_vocab_hash(&v));
+    cv_dataset_free(&ds);
     char *rej;
     size_t n;
     assert_int_equal(cv_read_file(o.reject_path, &rej, &n, &err), CV_OK);
     assert_non_null(strstr(rej, "4,unknown_token,token 'Br' of 'CCBr' is not in the vocabulary"));
     free(rej);
     o.unk_ok = 1;
-    assert_int_equal(ingest_csv(path, &o, &ds, &s, &err), CV_OK);
+    assert_int_equal(cv_ingest_csv(path, &o, &ds, &s, &err), CV_OK);
     assert_int_equal(ds.n, 3);
     assert_int_equal(ds.unk_rows, 1);
-    dataset_free(&ds);
-    vocab_free(&v);
+    cv_dataset_free(&ds);
+    cv_vocab_free(&v);
 }
 
 static void test_errors(void **state) {
     (void)state;
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     CvDataset ds;
     IngestStats s;
     CvError err;
-    assert_int_equal(ingest_csv("/nonexistent/in.csv", &o, &ds, &s, &err), CV_ERR_IO);
+    assert_int_equal(cv_ingest_csv("/nonexistent/in.csv", &o, &ds, &s, &err), CV_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/in.csv"));
 
     static const char nocol[] = "mol,logP\nCCO,1\n";
-    assert_int_equal(ingest_csv(write_tmp("nocol.csv", nocol, sizeof nocol - 1), &o, &ds, &s, &err),
-                     CV_ERR_PARSE);
+    assert_int_equal(
+        cv_ingest_csv(write_tmp("nocol.csv", nocol, sizeof nocol - 1), &o, &ds, &s, &err),
+        CV_ERR_PARSE);
     assert_non_null(strstr(err.msg, "no column named 'smiles'"));
     assert_non_null(strstr(err.msg, "mol, logP"));
 
     static const char allbad[] = "smiles,logP\nC1CC,1\nXX,2\nCCO,abc\n";
     const char *bad = write_tmp("allbad.csv", allbad, sizeof allbad - 1);
-    assert_int_equal(ingest_csv(bad, &o, &ds, &s, &err), CV_ERR_EMPTY);
+    assert_int_equal(cv_ingest_csv(bad, &o, &ds, &s, &err), CV_ERR_EMPTY);
     assert_non_null(strstr(err.msg, "no usable rows: 3 rows, 3 rejected"));
     assert_int_equal(s.rows, 3);
 
-    assert_int_equal(ingest_csv(write_tmp("empty.csv", "", 0), &o, &ds, &s, &err), CV_ERR_EMPTY);
-    assert_int_equal(ingest_csv(write_tmp("hdr.csv", "smiles\n", 7), &o, &ds, &s, &err),
+    assert_int_equal(cv_ingest_csv(write_tmp("empty.csv", "", 0), &o, &ds, &s, &err), CV_ERR_EMPTY);
+    assert_int_equal(cv_ingest_csv(write_tmp("hdr.csv", "smiles\n", 7), &o, &ds, &s, &err),
                      CV_ERR_EMPTY);
     assert_non_null(strstr(err.msg, "no data rows"));
 
     o.compute = "logp,bogus";
-    assert_int_equal(ingest_csv(bad, &o, &ds, &s, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_ingest_csv(bad, &o, &ds, &s, &err), CV_ERR_PARSE);
     assert_non_null(strstr(err.msg, "'bogus'"));
     o.compute = NULL;
     o.props = "logP,qed";
-    assert_int_equal(ingest_csv(bad, &o, &ds, &s, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_ingest_csv(bad, &o, &ds, &s, &err), CV_ERR_PARSE);
     assert_non_null(strstr(err.msg, "no property column 'qed'"));
     o.props = NULL;
     o.reject_path = tmp_path("moses.csv/r.csv"); /* parent is a file */
-    assert_int_equal(ingest_csv(FIXTURE, &o, &ds, &s, &err), CV_ERR_IO);
+    assert_int_equal(cv_ingest_csv(FIXTURE, &o, &ds, &s, &err), CV_ERR_IO);
 }
 
 int main(void) {

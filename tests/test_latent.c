@@ -1,5 +1,5 @@
 /* test_latent.c — the latent module: duplicate folding and counts, batched decoding with
- * attempts (layout and chunking against direct vae_decode calls), the objective parser
+ * attempts (layout and chunking against direct cv_vae_decode calls), the objective parser
  * (valid texts, and invalid ones with the column in the message), binding an objective to
  * a property head, lerp/slerp math, the optimizer (the head's value rises at every small
  * step), and the constrained-optimization bookkeeping. The model is the `tiny` preset with
@@ -32,17 +32,17 @@ static void tiny_init(Tiny *t, size_t max_B, uint64_t seed) {
     static const char *const smiles[] = {"CCO", "C1CC1", "CC(N)O"};
     CvError err = {0};
     memset(t, 0, sizeof *t);
-    assert_int_equal(vocab_build(&t->vocab, smiles, 3, &err), CV_OK);
+    assert_int_equal(cv_vocab_build(&t->vocab, smiles, 3, &err), CV_OK);
     VaeConfig cfg;
-    assert_int_equal(vae_config_preset("tiny", T_LEN, (int)t->vocab.n, 2, &cfg, &err), CV_OK);
+    assert_int_equal(cv_vae_config_preset("tiny", T_LEN, (int)t->vocab.n, 2, &cfg, &err), CV_OK);
     CvRng rng;
     cv_rng_init(&rng, seed);
-    assert_int_equal(vae_init(&t->vae, &cfg, max_B, &rng, &err), CV_OK);
+    assert_int_equal(cv_vae_init(&t->vae, &cfg, max_B, &rng, &err), CV_OK);
 }
 
 static void tiny_free(Tiny *t) {
-    vae_free(&t->vae);
-    vocab_free(&t->vocab);
+    cv_vae_free(&t->vae);
+    cv_vocab_free(&t->vocab);
 }
 
 /* ---- LatentUniq ---------------------------------------------------------------------------- */
@@ -54,12 +54,12 @@ static void test_uniq_counts(void **state) {
     size_t e;
     int is_new;
     CvError err = {0};
-    assert_int_equal(latent_uniq_add(&u, "CCO", &sc, 7, &e, &is_new, &err), CV_OK);
+    assert_int_equal(cv_latent_uniq_add(&u, "CCO", &sc, 7, &e, &is_new, &err), CV_OK);
     assert_int_equal(e, 0);
     assert_true(is_new);
-    assert_int_equal(latent_uniq_add(&u, "CCN", NULL, 8, &e, &is_new, &err), CV_OK);
+    assert_int_equal(cv_latent_uniq_add(&u, "CCN", NULL, 8, &e, &is_new, &err), CV_OK);
     assert_int_equal(e, 1);
-    assert_int_equal(latent_uniq_add(&u, "CCO", NULL, 9, &e, &is_new, &err), CV_OK);
+    assert_int_equal(cv_latent_uniq_add(&u, "CCO", NULL, 9, &e, &is_new, &err), CV_OK);
     assert_int_equal(e, 0);
     assert_false(is_new);
     assert_int_equal(u.n, 2);
@@ -67,26 +67,27 @@ static void test_uniq_counts(void **state) {
     assert_int_equal(u.items[0].first, 7);
     assert_true(u.items[0].scores.logp == 1.5); /* scores of the first occurrence */
     assert_int_equal(u.items[1].count, 1);
-    assert_int_equal(latent_uniq_find(&u, "CCN"), 1);
-    assert_int_equal(latent_uniq_find(&u, "CCC"), -1);
+    assert_int_equal(cv_latent_uniq_find(&u, "CCN"), 1);
+    assert_int_equal(cv_latent_uniq_find(&u, "CCC"), -1);
     /* grow past several rehashes: 1000 distinct strings, each added 3 times */
     char buf[32];
     for (int rep = 0; rep < 3; rep++)
         for (int i = 0; i < 1000; i++) {
             snprintf(buf, sizeof buf, "C%dO", i);
             assert_int_equal(
-                latent_uniq_add(&u, buf, NULL, (size_t)(rep * 1000 + i), NULL, NULL, &err), CV_OK);
+                cv_latent_uniq_add(&u, buf, NULL, (size_t)(rep * 1000 + i), NULL, NULL, &err),
+                CV_OK);
         }
     assert_int_equal(u.n, 1002);
     size_t total = 0;
     for (size_t i = 0; i < u.n; i++) total += u.items[i].count;
     assert_int_equal(total, 3003);
-    assert_int_equal(latent_uniq_find(&u, "C999O"), 1001);
+    assert_int_equal(cv_latent_uniq_find(&u, "C999O"), 1001);
     assert_int_equal(u.items[1001].count, 3);
     assert_int_equal(u.items[1001].first, 999);
-    latent_uniq_free(&u);
+    cv_latent_uniq_free(&u);
     assert_int_equal(u.n, 0);
-    latent_uniq_free(&u); /* safe twice */
+    cv_latent_uniq_free(&u); /* safe twice */
 }
 
 static void test_uniq_add_mols_skips_invalid(void **state) {
@@ -96,13 +97,13 @@ static void test_uniq_add_mols_skips_invalid(void **state) {
                       {.raw = "C(O)C", .canonical = "CCO", .valid = 1},
                       {.raw = "N", .canonical = "N", .valid = 1}};
     LatentUniq u = {0};
-    assert_int_equal(latent_uniq_add_mols(&u, m, 4, 100, NULL), CV_OK);
+    assert_int_equal(cv_latent_uniq_add_mols(&u, m, 4, 100, NULL), CV_OK);
     assert_int_equal(u.n, 2);
     assert_string_equal(u.items[0].smiles, "CCO");
     assert_int_equal(u.items[0].count, 2);
     assert_int_equal(u.items[0].first, 100);
     assert_int_equal(u.items[1].first, 103);
-    latent_uniq_free(&u);
+    cv_latent_uniq_free(&u);
 }
 
 /* ---- decoding -------------------------------------------------------------------------------- */
@@ -115,21 +116,21 @@ static void test_decode_attempts_layout(void **state) {
     float *z = malloc(N * Z * sizeof *z);
     CvRng rng;
     cv_rng_init(&rng, 3);
-    latent_sample_prior(&rng, z, N, Z);
-    /* greedy everywhere: every attempt repeats the first, and the first is vae_decode's */
+    cv_latent_sample_prior(&rng, z, N, Z);
+    /* greedy everywhere: every attempt repeats the first, and the first is cv_vae_decode's */
     LatentMol *out = calloc(N * K, sizeof *out);
     LatentDecodeOpts o = {K, 0.0f, 0.0f, 1, 1};
-    assert_int_equal(latent_decode(&t.vae, &t.vocab, z, N, &o, NULL, out, NULL), CV_OK);
+    assert_int_equal(cv_latent_decode(&t.vae, &t.vocab, z, N, &o, NULL, out, NULL), CV_OK);
     int32_t ids[T_LEN], len;
     for (size_t i = 0; i < N; i++) {
-        vae_decode(&t.vae, z + i * Z, 1, 0.0f, NULL, ids, &len);
-        char *s = vocab_decode(&t.vocab, ids, T_LEN);
+        cv_vae_decode(&t.vae, z + i * Z, 1, 0.0f, NULL, ids, &len);
+        char *s = cv_vocab_decode(&t.vocab, ids, T_LEN);
         for (size_t a = 0; a < K; a++) {
             const LatentMol *m = &out[i * K + a];
             assert_string_equal(m->raw, s);
-            assert_int_equal(m->valid, chem_is_valid(s));
+            assert_int_equal(m->valid, cv_chem_is_valid(s));
             if (m->valid) {
-                char *c = chem_canonical(s);
+                char *c = cv_chem_canonical(s);
                 assert_string_equal(m->canonical, c);
                 free(c);
             } else {
@@ -138,23 +139,23 @@ static void test_decode_attempts_layout(void **state) {
         }
         free(s);
     }
-    latent_mols_free(out, N * K);
+    cv_latent_mols_free(out, N * K);
     for (size_t r = 0; r < N * K; r++) assert_null(out[r].raw);
     /* sampled retries differ from greedy somewhere, and the same seed repeats them */
     LatentDecodeOpts hot = {K, 0.0f, 5.0f, 1, 1};
     LatentMol *again = calloc(N * K, sizeof *again);
     cv_rng_init(&rng, 9);
-    assert_int_equal(latent_decode(&t.vae, &t.vocab, z, N, &hot, &rng, out, NULL), CV_OK);
+    assert_int_equal(cv_latent_decode(&t.vae, &t.vocab, z, N, &hot, &rng, out, NULL), CV_OK);
     cv_rng_init(&rng, 9);
-    assert_int_equal(latent_decode(&t.vae, &t.vocab, z, N, &hot, &rng, again, NULL), CV_OK);
+    assert_int_equal(cv_latent_decode(&t.vae, &t.vocab, z, N, &hot, &rng, again, NULL), CV_OK);
     int differs = 0;
     for (size_t r = 0; r < N * K; r++) {
         assert_string_equal(out[r].raw, again[r].raw);
         if (r % K) differs |= strcmp(out[r].raw, out[r - r % K].raw) != 0;
     }
     assert_true(differs);
-    latent_mols_free(out, N * K);
-    latent_mols_free(again, N * K);
+    cv_latent_mols_free(out, N * K);
+    cv_latent_mols_free(again, N * K);
     free(again);
     free(out);
     free(z);
@@ -166,9 +167,9 @@ static void test_sample_around(void **state) {
     float c[3] = {1, -2, 3}, z[3 * 1000];
     CvRng rng;
     cv_rng_init(&rng, 5);
-    latent_sample_around(&rng, c, 0.0f, z, 2, 3);
+    cv_latent_sample_around(&rng, c, 0.0f, z, 2, 3);
     for (int k = 0; k < 6; k++) assert_true(z[k] == c[k % 3]);
-    latent_sample_around(&rng, c, 0.5f, z, 1000, 3);
+    cv_latent_sample_around(&rng, c, 0.5f, z, 1000, 3);
     double m[3] = {0}, v[3] = {0};
     for (int i = 0; i < 1000; i++)
         for (int k = 0; k < 3; k++) m[k] += z[i * 3 + k] / 1000.0;
@@ -186,7 +187,7 @@ static void parse_ok(const char *text, double logp, double qed, double sa, doubl
                      const char *norm) {
     LatentObjective o;
     CvError err = {0};
-    if (latent_objective_parse(text, &o, &err)) fail_msg("'%s': %s", text, err.msg);
+    if (cv_latent_objective_parse(text, &o, &err)) fail_msg("'%s': %s", text, err.msg);
     assert_true(fabs(o.w[LATENT_PROP_LOGP] - logp) < 1e-12);
     assert_true(fabs(o.w[LATENT_PROP_QED] - qed) < 1e-12);
     assert_true(fabs(o.w[LATENT_PROP_SA] - sa) < 1e-12);
@@ -211,8 +212,8 @@ static void test_objective_valid(void **state) {
     parse_ok(".5*qed", 0, 0.5, 0, 0, 0, NULL);
     parse_ok("\tqed\t-\tsa", 0, 1, -1, 0, 0, NULL);
     LatentObjective o;
-    assert_int_equal(latent_objective_parse("5*qed-sa", &o, NULL), CV_OK);
-    latent_objective_negate(&o);
+    assert_int_equal(cv_latent_objective_parse("5*qed-sa", &o, NULL), CV_OK);
+    cv_latent_objective_negate(&o);
     assert_true(o.w[LATENT_PROP_QED] == -5 && o.w[LATENT_PROP_SA] == 1);
     assert_string_equal(o.text, "-(5*qed - sa)");
 }
@@ -220,7 +221,7 @@ static void test_objective_valid(void **state) {
 static void parse_bad(const char *text, const char *needle) {
     LatentObjective o;
     CvError err = {0};
-    CvStatus st = latent_objective_parse(text, &o, &err);
+    CvStatus st = cv_latent_objective_parse(text, &o, &err);
     if (st != CV_ERR_PARSE) fail_msg("'%s' was accepted", text);
     if (!strstr(err.msg, needle)) fail_msg("'%s': message '%s' lacks '%s'", text, err.msg, needle);
 }
@@ -256,25 +257,25 @@ static void test_objective_bind_and_true(void **state) {
     double mean[3] = {2.5, 0.7, 3.0}, std[3] = {1.5, 0.1, 0.8}, wz[3], off;
     LatentObjective o;
     CvError err = {0};
-    assert_int_equal(latent_objective_parse("plogp", &o, NULL), CV_OK);
-    assert_int_equal(latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err), CV_OK);
+    assert_int_equal(cv_latent_objective_parse("plogp", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err), CV_OK);
     assert_true(fabs(wz[0] - 1.5) < 1e-12 && wz[1] == 0 && fabs(wz[2] + 0.8) < 1e-12);
     assert_true(fabs(off - (2.5 - 3.0)) < 1e-12);
-    assert_int_equal(latent_objective_parse("5*qed-sa", &o, NULL), CV_OK);
-    assert_int_equal(latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err), CV_OK);
+    assert_int_equal(cv_latent_objective_parse("5*qed-sa", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err), CV_OK);
     assert_true(wz[0] == 0 && fabs(wz[1] - 0.5) < 1e-12 && fabs(wz[2] + 0.8) < 1e-12);
     assert_true(fabs(off - (3.5 - 3.0)) < 1e-12);
-    assert_int_equal(latent_objective_parse("mw", &o, NULL), CV_OK);
-    assert_int_equal(latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err),
+    assert_int_equal(cv_latent_objective_parse("mw", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 3, names, mean, std, wz, &off, &err),
                      CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "needs mw"));
     assert_non_null(strstr(err.msg, "logP, qed, SAS"));
     /* true values use RDKit's penalized logP, ring penalty included */
     ChemScores s = {.mw = 100, .logp = 2, .qed = 0.5, .sa = 3, .penalized_logp = -3};
-    assert_int_equal(latent_objective_parse("plogp", &o, NULL), CV_OK);
-    assert_true(latent_objective_true(&o, &s) == -3);
-    assert_int_equal(latent_objective_parse("5*qed-sa+0.01*mw", &o, NULL), CV_OK);
-    assert_true(fabs(latent_objective_true(&o, &s) - (2.5 - 3 + 1)) < 1e-12);
+    assert_int_equal(cv_latent_objective_parse("plogp", &o, NULL), CV_OK);
+    assert_true(cv_latent_objective_true(&o, &s) == -3);
+    assert_int_equal(cv_latent_objective_parse("5*qed-sa+0.01*mw", &o, NULL), CV_OK);
+    assert_true(fabs(cv_latent_objective_true(&o, &s) - (2.5 - 3 + 1)) < 1e-12);
 }
 
 /* ---- paths ----------------------------------------------------------------------------------- */
@@ -293,33 +294,33 @@ static void test_paths(void **state) {
     cv_rng_init(&rng, 1);
     cv_rng_fill_normal(&rng, a, Z);
     cv_rng_fill_normal(&rng, b, Z);
-    latent_lerp(a, b, Z, 0.0, out);
+    cv_latent_lerp(a, b, Z, 0.0, out);
     assert_memory_equal(out, a, sizeof a);
-    latent_lerp(a, b, Z, 1.0, out);
+    cv_latent_lerp(a, b, Z, 1.0, out);
     for (int k = 0; k < Z; k++) assert_true(fabsf(out[k] - b[k]) < 1e-6f);
-    latent_lerp(a, b, Z, 0.25, out);
-    assert_true(fabs(latent_distance(a, out, Z) - 0.25 * latent_distance(a, b, Z)) < 1e-5);
-    latent_slerp(a, b, Z, 0.0, out);
+    cv_latent_lerp(a, b, Z, 0.25, out);
+    assert_true(fabs(cv_latent_distance(a, out, Z) - 0.25 * cv_latent_distance(a, b, Z)) < 1e-5);
+    cv_latent_slerp(a, b, Z, 0.0, out);
     for (int k = 0; k < Z; k++) assert_true(fabsf(out[k] - a[k]) < 1e-6f);
-    latent_slerp(a, b, Z, 1.0, out);
+    cv_latent_slerp(a, b, Z, 1.0, out);
     for (int k = 0; k < Z; k++) assert_true(fabsf(out[k] - b[k]) < 1e-5f);
     /* equal norms: every point keeps the norm */
     double na = norm(a, Z), nb = norm(b, Z);
     for (int k = 0; k < Z; k++) b[k] = (float)(b[k] * na / nb);
     for (double t = 0.1; t < 1.0; t += 0.2) {
-        latent_slerp(a, b, Z, t, out);
+        cv_latent_slerp(a, b, Z, t, out);
         assert_true(fabs(norm(out, Z) - na) < 1e-4 * na);
     }
     /* orthogonal unit vectors: the midpoint is (a + b)/sqrt(2) */
     float e1[2] = {1, 0}, e2[2] = {0, 1}, mid[2];
-    latent_slerp(e1, e2, 2, 0.5, mid);
+    cv_latent_slerp(e1, e2, 2, 0.5, mid);
     assert_true(fabsf(mid[0] - (float)M_SQRT1_2) < 1e-6f &&
                 fabsf(mid[1] - (float)M_SQRT1_2) < 1e-6f);
     /* parallel and zero vectors fall back to lerp */
     float p2[2] = {2, 0}, zero[2] = {0, 0};
-    latent_slerp(e1, p2, 2, 0.5, mid);
+    cv_latent_slerp(e1, p2, 2, 0.5, mid);
     assert_true(fabsf(mid[0] - 1.5f) < 1e-6f && mid[1] == 0.0f);
-    latent_slerp(zero, e2, 2, 0.5, mid);
+    cv_latent_slerp(zero, e2, 2, 0.5, mid);
     assert_true(mid[0] == 0.0f && fabsf(mid[1] - 0.5f) < 1e-6f);
 }
 
@@ -358,15 +359,15 @@ static void test_optimizer_monotonic(void **state) {
     const char *names[2] = {"logP", "qed"};
     double mean[2] = {2.0, 0.6}, std[2] = {1.2, 0.15}, wz[2], off;
     LatentObjective obj;
-    assert_int_equal(latent_objective_parse("logp + 3*qed", &obj, NULL), CV_OK);
-    assert_int_equal(latent_objective_bind(&obj, 2, names, mean, std, wz, &off, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_parse("logp + 3*qed", &obj, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&obj, 2, names, mean, std, wz, &off, NULL), CV_OK);
     float *z0 = malloc(S * Z * sizeof *z0), *zf = malloc(S * Z * sizeof *zf);
     CvRng rng;
     cv_rng_init(&rng, 4);
-    latent_sample_prior(&rng, z0, S, Z);
+    cv_latent_sample_prior(&rng, z0, S, Z);
     const char *starts[6] = {"CCO", NULL, NULL, NULL, NULL, NULL};
     LatentOptConfig cfg;
-    latent_opt_config_default(&cfg);
+    cv_latent_opt_config_default(&cfg);
     cfg.steps = 30;
     cfg.lr = 0.01;
     cfg.prior = 0.0;
@@ -374,8 +375,8 @@ static void test_optimizer_monotonic(void **state) {
     cfg.decode.attempts = 2;
     Trace tr = {0};
     LatentOptResult res[6];
-    assert_int_equal(latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng,
-                                     trace_sink, &tr, res, zf, NULL),
+    assert_int_equal(cv_latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng,
+                                        trace_sink, &tr, res, zf, NULL),
                      CV_OK);
     assert_int_equal(tr.n, 31);
     assert_int_equal(tr.rows, 31 * S * 2);
@@ -388,7 +389,7 @@ static void test_optimizer_monotonic(void **state) {
         assert_true(fabs(res[s].head_start - tr.head[0][s]) < 1e-9);
         assert_true(fabs(res[s].head_end - tr.head[30][s]) < 1e-9);
         /* normalized steps: 30 steps of 0.01 move at most 0.3 */
-        assert_true(latent_distance(z0 + s * Z, zf + s * Z, Z) <= 0.3 + 1e-4);
+        assert_true(cv_latent_distance(z0 + s * Z, zf + s * Z, Z) <= 0.3 + 1e-4);
         assert_int_equal(res[s].decoded, 31 * 2);
     }
     assert_string_equal(res[0].start_smiles, "CCO");
@@ -397,19 +398,19 @@ static void test_optimizer_monotonic(void **state) {
     size_t valid = 0;
     for (size_t s = 0; s < S; s++) valid += res[s].valid;
     assert_int_equal(valid, tr.valid);
-    for (size_t s = 0; s < S; s++) latent_opt_result_free(&res[s]);
+    for (size_t s = 0; s < S; s++) cv_latent_opt_result_free(&res[s]);
 
     /* trust region: never farther than r from the start, even with big steps */
     cfg.lr = 0.5;
     cfg.trust_radius = 0.7;
     cfg.decode_every = 100;
     cfg.steps = 10;
-    assert_int_equal(latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, NULL, S, &rng, NULL,
-                                     NULL, res, zf, NULL),
+    assert_int_equal(cv_latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, NULL, S, &rng,
+                                        NULL, NULL, res, zf, NULL),
                      CV_OK);
     for (size_t s = 0; s < S; s++) {
-        assert_true(latent_distance(z0 + s * Z, zf + s * Z, Z) <= 0.7 + 1e-4);
-        latent_opt_result_free(&res[s]);
+        assert_true(cv_latent_distance(z0 + s * Z, zf + s * Z, Z) <= 0.7 + 1e-4);
+        cv_latent_opt_result_free(&res[s]);
     }
     free(z0);
     free(zf);
@@ -419,47 +420,47 @@ static void test_optimizer_monotonic(void **state) {
 static void test_constrained_bookkeeping(void **state) {
     (void)state;
     LatentOptResult r;
-    latent_opt_result_init(&r, "CCO", 1.0);
+    cv_latent_opt_result_init(&r, "CCO", 1.0);
     /* too dissimilar: only best_any sees it */
-    assert_int_equal(latent_opt_consider(&r, "c1ccccc1", 5.0, 0.3, 0.4, 2, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider(&r, "c1ccccc1", 5.0, 0.3, 0.4, 2, NULL), CV_OK);
     assert_true(isnan(r.best_score));
     assert_false(r.success);
     assert_true(r.best_any_score == 5.0);
     assert_string_equal(r.best_any_smiles, "c1ccccc1");
     /* similar but worse than the start: counted, no success, improvement 0 */
-    assert_int_equal(latent_opt_consider(&r, "CCN", 0.5, 0.5, 0.4, 3, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider(&r, "CCN", 0.5, 0.5, 0.4, 3, NULL), CV_OK);
     assert_true(r.best_score == 0.5 && r.best_sim == 0.5 && r.best_step == 3);
     assert_false(r.success);
     assert_true(r.improvement == 0.0);
     /* the start itself is never a success */
-    assert_int_equal(latent_opt_consider(&r, "CCO", 1.0, 1.0, 0.4, 4, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider(&r, "CCO", 1.0, 1.0, 0.4, 4, NULL), CV_OK);
     assert_string_equal(r.best_smiles, "CCO");
     assert_false(r.success);
     /* exactly at the threshold and better: success */
-    assert_int_equal(latent_opt_consider(&r, "CCCO", 2.5, 0.4, 0.4, 5, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider(&r, "CCCO", 2.5, 0.4, 0.4, 5, NULL), CV_OK);
     assert_true(r.success);
     assert_true(fabs(r.improvement - 1.5) < 1e-12);
     assert_int_equal(r.best_step, 5);
     /* a later, lower one does not replace the best */
-    assert_int_equal(latent_opt_consider(&r, "CCCCO", 2.0, 0.9, 0.4, 6, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider(&r, "CCCCO", 2.0, 0.9, 0.4, 6, NULL), CV_OK);
     assert_string_equal(r.best_smiles, "CCCO");
     assert_true(r.best_any_score == 5.0);
-    latent_opt_result_free(&r);
+    cv_latent_opt_result_free(&r);
     /* unconstrained: everything counts */
-    latent_opt_result_init(&r, "CCO", 1.0);
-    assert_int_equal(latent_opt_consider(&r, "c1ccccc1", 5.0, 0.05, -1.0, 1, NULL), CV_OK);
+    cv_latent_opt_result_init(&r, "CCO", 1.0);
+    assert_int_equal(cv_latent_opt_consider(&r, "c1ccccc1", 5.0, 0.05, -1.0, 1, NULL), CV_OK);
     assert_true(r.success && fabs(r.improvement - 4.0) < 1e-12);
-    latent_opt_result_free(&r);
+    cv_latent_opt_result_free(&r);
     /* no start molecule: the constraint does not apply */
-    latent_opt_result_init(&r, NULL, 0.0);
+    cv_latent_opt_result_init(&r, NULL, 0.0);
     assert_true(isnan(r.start_score));
-    assert_int_equal(latent_opt_consider(&r, "CCO", -1.0, NAN, 0.4, 0, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider(&r, "CCO", -1.0, NAN, 0.4, 0, NULL), CV_OK);
     assert_true(r.best_score == -1.0);
-    latent_opt_result_free(&r);
+    cv_latent_opt_result_free(&r);
 }
 
 int main(void) {
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uniq_counts),
         cmocka_unit_test(test_uniq_add_mols_skips_invalid),

@@ -1,6 +1,6 @@
 /* test_latent_cli.c — `chemvae sample`, `optimize` and `interpolate` end to end: runs
  * $BUILD/chemvae (BUILD from the environment, default "build") with a tiny checkpoint of
- * seeded random weights (written here through ckpt_save: a 3-atom vocabulary, so many
+ * seeded random weights (written here through cv_ckpt_save: a 3-atom vocabulary, so many
  * decodes are valid molecules and many are not) and checks that what the commands print
  * matches what they stored: one runs row with its config, model hash and seed, every
  * decode in generations, the printed molecules in molecules; usage errors exit 2. */
@@ -53,12 +53,13 @@ static long long db_int(const char *sql) {
     Store *s = NULL;
     CvError err = {0};
     StoreTable t = {0};
-    if (store_open(g_db, STORE_READ_ONLY, &s, &err) || store_select(s, sql, NULL, 0, &t, &err))
+    if (cv_store_open(g_db, STORE_READ_ONLY, &s, &err) ||
+        cv_store_select(s, sql, NULL, 0, &t, &err))
         fail_msg("%s: %s", sql, err.msg);
     assert_int_equal(t.nrow, 1);
     long long v = t.cells[0].type == STORE_INT ? (long long)t.cells[0].i : -1;
-    store_table_free(&t);
-    store_close(s);
+    cv_store_table_free(&t);
+    cv_store_close(s);
     return v;
 }
 
@@ -79,9 +80,9 @@ static int setup(void **state) {
     VaeConfig cfg;
     CvRng rng;
     cv_rng_init(&rng, 5);
-    int bad = vocab_build(&vocab, smiles, 3, &err) ||
-              vae_config_preset("tiny", 12, (int)vocab.n, 2, &cfg, &err) ||
-              vae_init(&vae, &cfg, 8, &rng, &err);
+    int bad = cv_vocab_build(&vocab, smiles, 3, &err) ||
+              cv_vae_config_preset("tiny", 12, (int)vocab.n, 2, &cfg, &err) ||
+              cv_vae_init(&vae, &cfg, 8, &rng, &err);
     if (!bad) {
         meta.cfg = cfg;
         meta.P = 2;
@@ -89,13 +90,14 @@ static int setup(void **state) {
         snprintf(meta.prop_names[1], CKPT_NAME_MAX, "qed");
         meta.prop_mean[0] = 2.5, meta.prop_std[0] = 1.4;
         meta.prop_mean[1] = 0.7, meta.prop_std[1] = 0.1;
-        bad = ckpt_meta_set_vocab(&meta, (const char *const *)vocab.tokens, (int)vocab.n, &err) ||
-              ckpt_save(g_model, &vae, &meta, 0, &err);
+        bad =
+            cv_ckpt_meta_set_vocab(&meta, (const char *const *)vocab.tokens, (int)vocab.n, &err) ||
+            cv_ckpt_save(g_model, &vae, &meta, 0, &err);
     }
     if (bad) fprintf(stderr, "fixture: %s\n", err.msg);
-    ckpt_meta_free(&meta);
-    vae_free(&vae);
-    vocab_free(&vocab);
+    cv_ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
+    cv_vocab_free(&vocab);
     return bad ? -1 : 0;
 }
 
@@ -327,10 +329,10 @@ static void test_version_recorded(void **state) {
         CHEMVAE_VERSION_STRING, cv_git_commit());
     assert_int_equal(db_int(q), 1);
     CkptMeta meta;
-    assert_int_equal(ckpt_read_meta(g_model, &meta, NULL), CV_OK);
+    assert_int_equal(cv_ckpt_read_meta(g_model, &meta, NULL), CV_OK);
     snprintf(want, sizeof want, "chemvae %s %s", CHEMVAE_VERSION_STRING, cv_git_commit());
     assert_string_equal(meta.written_by, want);
-    ckpt_meta_free(&meta);
+    cv_ckpt_meta_free(&meta);
 }
 
 static void test_usage_errors(void **state) {

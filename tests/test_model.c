@@ -72,13 +72,13 @@ static void build_dataset(CvDataset *ds, size_t T, double train_ratio) {
     }
     const char *names[] = {"len", "mod5"};
     CvDatasetOptions opt;
-    dataset_options_default(&opt);
+    cv_dataset_options_default(&opt);
     opt.T = T;
     opt.ratios[0] = train_ratio;
     opt.ratios[1] = 1.0 - train_ratio;
     opt.ratios[2] = 0.0;
     CvError err;
-    CvStatus st = dataset_build(ds, SMILES, NSMILES, props, 2, names, NULL, &opt, &err);
+    CvStatus st = cv_dataset_build(ds, SMILES, NSMILES, props, 2, names, NULL, &opt, &err);
     if (st) fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(st, CV_OK);
 }
@@ -86,13 +86,13 @@ static void build_dataset(CvDataset *ds, size_t T, double train_ratio) {
 static void tiny_model_with(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed, int z_all) {
     VaeConfig cfg;
     CvError err;
-    assert_int_equal(vae_config_preset("tiny", (int)ds->T, (int)ds->V, (int)ds->P, &cfg, &err),
+    assert_int_equal(cv_vae_config_preset("tiny", (int)ds->T, (int)ds->V, (int)ds->P, &cfg, &err),
                      CV_OK);
     cfg.dec_z_all = z_all;
     CvRng rng;
     cv_rng_init(&rng, seed);
-    assert_int_equal(vae_init(vae, &cfg, max_B, &rng, &err), CV_OK);
-    assert_int_equal(vae->params.total >= (size_t)vae_config_param_count(&cfg), 1);
+    assert_int_equal(cv_vae_init(vae, &cfg, max_B, &rng, &err), CV_OK);
+    assert_int_equal(vae->params.total >= (size_t)cv_vae_config_param_count(&cfg), 1);
 }
 
 static void tiny_model(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t seed) {
@@ -103,8 +103,8 @@ static void tiny_model(Vae *vae, const CvDataset *ds, size_t max_B, uint64_t see
 static void first_batch(const CvDataset *ds, size_t B, int32_t *ids, int32_t *len, float *props) {
     uint32_t rows[64] = {0};
     for (size_t i = 0; i < B; i++) rows[i] = (uint32_t)i;
-    dataset_fill_ids(ds, rows, B, ids);
-    dataset_fill_props(ds, rows, B, props);
+    cv_dataset_fill_ids(ds, rows, B, ids);
+    cv_dataset_fill_props(ds, rows, B, props);
     for (size_t i = 0; i < B; i++) len[i] = (int32_t)ds->lengths[i];
 }
 
@@ -134,7 +134,7 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
      * spelling for the encoder (here: other molecules), frozen batchnorm */
     int32_t enc_ids[6 * 48];
     uint32_t other[6] = {7, 8, 9, 10, 11, 12};
-    dataset_fill_ids(&ds, other, B, enc_ids);
+    cv_dataset_fill_ids(&ds, other, B, enc_ids);
     VaeStepOptions so = {.beta = beta, .prop_weight = pw};
     if (recipe) {
         so.word_dropout = 0.3f;
@@ -143,7 +143,7 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
         so.bn_frozen = 1;
     }
     VaeLoss l;
-    vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
+    cv_vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
     if (recipe) {
         /* the floor in the middle of the widest gap between the dimensions' KLs, so the
          * probes (h = 0.01) do not carry a dimension across it */
@@ -158,7 +158,7 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
         for (size_t d = 0; d + 1 < Z; d++)
             if (kl[d + 1] - kl[d] > best_gap)
                 best_gap = kl[d + 1] - kl[d], so.free_bits = (float)(0.5 * (kl[d] + kl[d + 1]));
-        vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
+        cv_vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &l);
     }
     assert_true(isfinite(l.loss) && l.recon > 0 && l.kl > 0 && l.prop > 0);
     size_t total = vae.params.total;
@@ -175,9 +175,9 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
             const float h = 1e-2f;
             VaeLoss lp, lm;
             vae.params.data[i] = keep + h;
-            vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &lp);
+            cv_vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &lp);
             vae.params.data[i] = keep - h;
-            vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &lm);
+            cv_vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &lm);
             vae.params.data[i] = keep;
             double num = (lp.loss - lm.loss) / (2.0 * h), an = analytic[i];
             if (!close_enough(an, num)) {
@@ -194,8 +194,8 @@ static size_t whole_model_gradcheck_with(long corrupt, int recipe, int z_all) {
                 "  whole-model gradcheck: %zu entries over %zu tensors, %zu outside tolerance\n",
                 checked, vae.params.count, failed);
     free(analytic);
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
     return failed;
 }
 
@@ -243,13 +243,13 @@ static void test_full_length_same_step(void **state) {
     VaeStepOptions so = {
         .beta = 0.5f, .prop_weight = 1.0f, .word_dropout = 0.2f, .dropout_seed = 3};
     VaeLoss trimmed, full;
-    vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &trimmed);
+    cv_vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &trimmed);
     assert_int_equal(vae.steps, (size_t)longest);
     size_t total = vae.params.total;
     float *g = malloc(total * sizeof *g);
     memcpy(g, vae.params.grad, total * sizeof *g);
     so.full_length = 1;
-    vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &full);
+    cv_vae_train_step(&vae, ids, len, props, NULL, eps, B, &so, &full);
     assert_int_equal(vae.steps, (size_t)vae.cfg.T);
     assert_true(fabs(full.loss - trimmed.loss) <= 1e-5 * fabs(trimmed.loss));
     assert_int_equal(full.tokens, trimmed.tokens);
@@ -262,8 +262,8 @@ static void test_full_length_same_step(void **state) {
     }
     assert_true(worst <= 1e-4 * scale);
     free(g);
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
 }
 
 static void test_gradcheck_catches_error(void **state) {
@@ -283,23 +283,23 @@ static void test_property_dz_gradcheck(void **state) {
     cv_rng_init(&rng, 9);
     cv_rng_fill_normal(&rng, z, B * Z);
     cv_rng_fill_normal(&rng, r, B * P);
-    vae_prop_forward(&vae, z, B, pred);
-    vae_prop_backward(&vae, z, r, B, dz);
+    cv_vae_prop_forward(&vae, z, B, pred);
+    cv_vae_prop_backward(&vae, z, r, B, dz);
     for (size_t i = 0; i < B * Z; i++) {
         float keep = z[i];
         double lp = 0, lm = 0;
         z[i] = keep + 1e-2f;
-        vae_prop_forward(&vae, z, B, pred);
+        cv_vae_prop_forward(&vae, z, B, pred);
         for (size_t k = 0; k < B * P; k++) lp += (double)r[k] * pred[k];
         z[i] = keep - 1e-2f;
-        vae_prop_forward(&vae, z, B, pred);
+        cv_vae_prop_forward(&vae, z, B, pred);
         for (size_t k = 0; k < B * P; k++) lm += (double)r[k] * pred[k];
         z[i] = keep;
         double num = (lp - lm) / 2e-2;
         assert_true(fabs(num - dz[i]) <= 1e-2 * fmax(fabs(num), fabs(dz[i])) + 1e-4);
     }
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
 }
 
 static void test_overfit_32_molecules(void **state) {
@@ -308,7 +308,8 @@ static void test_overfit_32_molecules(void **state) {
     build_dataset(&ds, 48, 1.0);
     VaeConfig cfg;
     CvError err;
-    assert_int_equal(vae_config_preset("tiny", (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err), CV_OK);
+    assert_int_equal(cv_vae_config_preset("tiny", (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err),
+                     CV_OK);
     cfg.H = 96;
     cfg.Z = 16;
     cfg.dec_dense = 32;
@@ -316,9 +317,9 @@ static void test_overfit_32_molecules(void **state) {
     Vae vae;
     CvRng rng;
     cv_rng_init(&rng, 1);
-    assert_int_equal(vae_init(&vae, &cfg, NSMILES, &rng, &err), CV_OK);
+    assert_int_equal(cv_vae_init(&vae, &cfg, NSMILES, &rng, &err), CV_OK);
     TrainOptions o;
-    train_options_default(&o);
+    cv_train_options_default(&o);
     o.batch = NSMILES;
     o.epochs = 400;
     o.kl_max = 1e-4f;
@@ -326,12 +327,12 @@ static void test_overfit_32_molecules(void **state) {
     o.adam.lr = 5e-3f;
     o.recon_sample = 0;
     CkptMeta meta = {0};
-    assert_int_equal(train_run(&vae, &meta, &ds, &o, NULL, &err), CV_OK);
+    assert_int_equal(cv_train_run(&vae, &meta, &ds, &o, NULL, &err), CV_OK);
     int32_t ids[NSMILES * 48], len[NSMILES], dec[NSMILES * 48], declen[NSMILES];
     float props[NSMILES * 2], mu[NSMILES * 16];
     first_batch(&ds, NSMILES, ids, len, props);
-    vae_encode(&vae, ids, NSMILES, mu, NULL);
-    vae_decode(&vae, mu, NSMILES, 0.0f, NULL, dec, declen);
+    cv_vae_encode(&vae, ids, NSMILES, mu, NULL);
+    cv_vae_decode(&vae, mu, NSMILES, 0.0f, NULL, dec, declen);
     size_t hits = 0;
     for (size_t i = 0; i < NSMILES; i++)
         hits += memcmp(dec + i * ds.T, ids + i * ds.T, (size_t)len[i] * sizeof(int32_t)) == 0;
@@ -340,39 +341,39 @@ static void test_overfit_32_molecules(void **state) {
     /* decoding does not depend on the thread count (rows split over threads, finished rows
      * dropped) nor on the batch around a row, greedy or sampled */
     int32_t one[48], onelen, d1[NSMILES * 48], l1[NSMILES], d2[NSMILES * 48], l2[NSMILES];
-    int blas_threads = nn_blas_threads_set(1);
+    int blas_threads = cv_nn_blas_threads_set(1);
     for (int sampled = 0; sampled < 2; sampled++) {
         float temp = sampled ? 1.5f : 0.0f;
         CvRng r1, r2;
         cv_rng_init(&r1, 9), cv_rng_init(&r2, 9);
-        nn_blas_threads_set(1);
-        vae_decode(&vae, mu, NSMILES, temp, &r1, d1, l1);
-        nn_blas_threads_set(2);
-        assert_int_equal(nn_row_workers(NSMILES, VAE_DECODE_MIN_ROWS), 2);
-        vae_decode(&vae, mu, NSMILES, temp, &r2, d2, l2);
+        cv_nn_blas_threads_set(1);
+        cv_vae_decode(&vae, mu, NSMILES, temp, &r1, d1, l1);
+        cv_nn_blas_threads_set(2);
+        assert_int_equal(cv_nn_row_workers(NSMILES, VAE_DECODE_MIN_ROWS), 2);
+        cv_vae_decode(&vae, mu, NSMILES, temp, &r2, d2, l2);
         assert_memory_equal(d1, d2, sizeof d1);
         assert_memory_equal(l1, l2, sizeof l1);
         if (!sampled) assert_memory_equal(d1, dec, sizeof d1);
         for (size_t i = 0; i < NSMILES && !sampled; i++) {
-            vae_decode(&vae, mu + i * 16, 1, 0.0f, NULL, one, &onelen);
+            cv_vae_decode(&vae, mu + i * 16, 1, 0.0f, NULL, one, &onelen);
             assert_int_equal(onelen, l1[i]);
             assert_memory_equal(one, d1 + i * ds.T, ds.T * sizeof(int32_t));
         }
     }
-    nn_blas_threads_set(blas_threads);
+    cv_nn_blas_threads_set(blas_threads);
     /* beam search: width 1 is the greedy decode; width 4 also reconstructs every molecule
      * (8 vectors of 4 rows per batch of 32); a width above the batch is refused */
     int32_t b1[NSMILES * 48], bl1[NSMILES];
-    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, 1, b1, bl1, &err), CV_OK);
+    assert_int_equal(cv_vae_decode_beam(&vae, mu, NSMILES, 1, b1, bl1, &err), CV_OK);
     assert_memory_equal(b1, dec, sizeof b1);
     assert_memory_equal(bl1, declen, sizeof bl1);
-    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, 4, b1, bl1, &err), CV_OK);
+    assert_int_equal(cv_vae_decode_beam(&vae, mu, NSMILES, 4, b1, bl1, &err), CV_OK);
     for (size_t i = 0; i < NSMILES; i++)
         assert_memory_equal(b1 + i * ds.T, ids + i * ds.T, (size_t)len[i] * sizeof(int32_t));
-    assert_int_equal(vae_decode_beam(&vae, mu, NSMILES, NSMILES + 1, b1, bl1, &err),
+    assert_int_equal(cv_vae_decode_beam(&vae, mu, NSMILES, NSMILES + 1, b1, bl1, &err),
                      CV_ERR_INVALID);
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
 }
 
 static void tmp_path(char *buf, size_t cap, const char *name) {
@@ -384,7 +385,7 @@ static void fill_meta(CkptMeta *m, const Vae *vae, const CvDataset *ds) {
     m->cfg = vae->cfg;
     CvError err;
     assert_int_equal(
-        ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, &err),
+        cv_ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, &err),
         CV_OK);
     m->P = (int)ds->P;
     for (size_t p = 0; p < ds->P; p++) {
@@ -407,10 +408,10 @@ static void test_z_every_layer_checkpoint_and_decode(void **state) {
     char path[256];
     tmp_path(path, sizeof path, "zall.cvae");
     CvError err;
-    assert_int_equal(ckpt_save(path, &vae, &meta, 0, &err), CV_OK);
+    assert_int_equal(cv_ckpt_save(path, &vae, &meta, 0, &err), CV_OK);
     Vae back;
     CkptMeta mb;
-    assert_int_equal(ckpt_load(path, &back, &mb, 8, 0, NULL, &err), CV_OK);
+    assert_int_equal(cv_ckpt_load(path, &back, &mb, 8, 0, NULL, &err), CV_OK);
     assert_int_equal(back.cfg.dec_z_all, 1);
     assert_memory_equal(back.params.data, vae.params.data, vae.params.total * sizeof(float));
     const size_t B = 4, T = (size_t)vae.cfg.T, Z = (size_t)vae.cfg.Z;
@@ -419,17 +420,17 @@ static void test_z_every_layer_checkpoint_and_decode(void **state) {
     cv_rng_init(&r, 9);
     cv_rng_fill_normal(&r, z, B * Z);
     int32_t a[4 * 48], al[4], b[4 * 48], bl[4], c[4 * 48], cl[4];
-    vae_decode(&vae, z, B, 0.0f, NULL, a, al);
-    vae_decode(&back, z, B, 0.0f, NULL, b, bl);
+    cv_vae_decode(&vae, z, B, 0.0f, NULL, a, al);
+    cv_vae_decode(&back, z, B, 0.0f, NULL, b, bl);
     assert_memory_equal(a, b, B * T * sizeof(int32_t));
     assert_memory_equal(al, bl, sizeof al);
-    assert_int_equal(vae_decode_beam(&back, z, B, 1, c, cl, &err), CV_OK); /* K = 1 is greedy */
+    assert_int_equal(cv_vae_decode_beam(&back, z, B, 1, c, cl, &err), CV_OK); /* K = 1 is greedy */
     assert_memory_equal(a, c, B * T * sizeof(int32_t));
-    vae_free(&back);
-    ckpt_meta_free(&mb);
-    ckpt_meta_free(&meta);
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_vae_free(&back);
+    cv_ckpt_meta_free(&mb);
+    cv_ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
     unlink(path);
 }
 
@@ -451,11 +452,11 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     char path[256];
     tmp_path(path, sizeof path, "rt.cvae");
     CvError err;
-    assert_int_equal(ckpt_save(path, &vae, &meta, 1, &err), CV_OK);
+    assert_int_equal(cv_ckpt_save(path, &vae, &meta, 1, &err), CV_OK);
     Vae back;
     CkptMeta mb;
     int has_opt = 0;
-    assert_int_equal(ckpt_load(path, &back, &mb, 8, 1, &has_opt, &err), CV_OK);
+    assert_int_equal(cv_ckpt_load(path, &back, &mb, 8, 1, &has_opt, &err), CV_OK);
     assert_true(has_opt);
     assert_int_equal(back.params.total, vae.params.total);
     assert_memory_equal(back.params.data, vae.params.data, vae.params.total * sizeof(float));
@@ -468,9 +469,9 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     assert_true(mb.seed == 123456789012345ULL);
     assert_int_equal(mb.n_vocab, (int)ds.vocab.n);
     assert_string_equal(mb.vocab[5], ds.vocab.tokens[5]);
-    assert_int_equal(ckpt_meta_check_vocab(&mb, &ds.vocab, path, "dataset", &err), CV_OK);
-    vae_free(&back);
-    ckpt_meta_free(&mb);
+    assert_int_equal(cv_ckpt_meta_check_vocab(&mb, &ds.vocab, path, "dataset", &err), CV_OK);
+    cv_vae_free(&back);
+    cv_ckpt_meta_free(&mb);
 
     char *data;
     size_t len;
@@ -482,7 +483,7 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     fp = fopen(bad, "wb");
     fwrite(data, 1, len - 100, fp);
     fclose(fp);
-    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "truncated"));
     assert_non_null(strstr(err.msg, bad));
     /* bit flip in the parameters */
@@ -490,7 +491,7 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     fp = fopen(bad, "wb");
     fwrite(data, 1, len, fp);
     fclose(fp);
-    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "CRC"));
     data[len / 2] ^= 0x10;
     /* newer format version */
@@ -499,14 +500,14 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     fp = fopen(bad, "wb");
     fwrite(data, 1, len, fp);
     fclose(fp);
-    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "newer"));
     data[8] = version_byte;
     /* not a checkpoint */
     fp = fopen(bad, "wb");
     fputs("smiles,logP\nCCO,1\n", fp);
     fclose(fp);
-    assert_int_equal(ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_ckpt_load(bad, &back, &mb, 8, 1, NULL, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "magic"));
     /* a header claiming H 30000 (the text edited, the CRC fixed): refused from the header,
      * before the model is allocated */
@@ -528,7 +529,7 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
     fwrite(big, 1, blen, fp);
     fclose(fp);
     free(big);
-    CvStatus hs = ckpt_load(bad, &back, &mb, 8, 1, NULL, &err);
+    CvStatus hs = cv_ckpt_load(bad, &back, &mb, 8, 1, NULL, &err);
     assert_true(hs == CV_ERR_FORMAT || hs == CV_ERR_INVALID);
     if (!strstr(err.msg, "30000")) fail_msg("%s", err.msg);
     free(data);
@@ -536,16 +537,17 @@ static void test_checkpoint_roundtrip_and_refusals(void **state) {
 
     /* a vocabulary with one token changed is refused, naming the token */
     CkptMeta mv;
-    assert_int_equal(ckpt_read_meta(path, &mv, &err), CV_OK);
+    assert_int_equal(cv_ckpt_read_meta(path, &mv, &err), CV_OK);
     free(mv.vocab[mv.n_vocab - 1]);
     mv.vocab[mv.n_vocab - 1] = strdup("[Xe]");
-    assert_int_equal(ckpt_meta_check_vocab(&mv, &ds.vocab, path, "dataset", &err), CV_ERR_MISMATCH);
+    assert_int_equal(cv_ckpt_meta_check_vocab(&mv, &ds.vocab, path, "dataset", &err),
+                     CV_ERR_MISMATCH);
     assert_non_null(strstr(err.msg, "[Xe]"));
-    ckpt_meta_free(&mv);
+    cv_ckpt_meta_free(&mv);
     unlink(path);
-    ckpt_meta_free(&meta);
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
 }
 
 /* Trains `steps` optimizer steps (50 in the test: the determinism check of issue 5) from a fresh
@@ -556,7 +558,7 @@ static float *train_steps_with(const CvDataset *ds, size_t steps, size_t split, 
     Vae vae;
     tiny_model(&vae, ds, 8, 21);
     TrainOptions o;
-    train_options_default(&o);
+    cv_train_options_default(&o);
     o.batch = 8;
     o.epochs = 100;
     o.recon_sample = 4;
@@ -582,20 +584,20 @@ static float *train_steps_with(const CvDataset *ds, size_t steps, size_t split, 
     CvError err;
     if (split) {
         o.max_steps = split;
-        assert_int_equal(train_run(&vae, &meta, ds, &o, NULL, &err), CV_OK);
-        vae_free(&vae);
-        ckpt_meta_free(&meta);
-        assert_int_equal(ckpt_load(path, &vae, &meta, 8, 1, NULL, &err), CV_OK);
+        assert_int_equal(cv_train_run(&vae, &meta, ds, &o, NULL, &err), CV_OK);
+        cv_vae_free(&vae);
+        cv_ckpt_meta_free(&meta);
+        assert_int_equal(cv_ckpt_load(path, &vae, &meta, 8, 1, NULL, &err), CV_OK);
         assert_int_equal(meta.step, (long)split);
     }
     o.max_steps = steps;
-    assert_int_equal(train_run(&vae, &meta, ds, &o, NULL, &err), CV_OK);
+    assert_int_equal(cv_train_run(&vae, &meta, ds, &o, NULL, &err), CV_OK);
     *n = vae.params.total + vae.stats.total;
     float *out = malloc(*n * sizeof(float));
     memcpy(out, vae.params.data, vae.params.total * sizeof(float));
     memcpy(out + vae.params.total, vae.stats.data, vae.stats.total * sizeof(float));
-    vae_free(&vae);
-    ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
+    cv_ckpt_meta_free(&meta);
     unlink(path);
     return out;
 }
@@ -619,7 +621,7 @@ static void test_resume_equals_uninterrupted(void **state) {
     free(straight);
     free(again);
     free(resumed);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
 }
 
 /* The same with the training recipe on: augmentation draws, word dropout, frozen batchnorm
@@ -641,7 +643,7 @@ static void test_resume_with_recipe(void **state) {
     free(straight);
     free(resumed);
     free(at_boundary);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
 }
 
 /* Refitting the property head changes only the head, and never makes validation worse. */
@@ -656,7 +658,7 @@ static void test_head_refit(void **state) {
     memcpy(before, vae.params.data, total * sizeof(float));
     HeadRefitReport r;
     CvError err;
-    assert_int_equal(head_refit(&vae, &ds, 30, 1e-2f, 1, &r, &err), CV_OK);
+    assert_int_equal(cv_head_refit(&vae, &ds, 30, 1e-2f, 1, &r, &err), CV_OK);
     assert_int_equal(r.epochs_run, 30);
     for (size_t p = 0; p < ds.P; p++)
         assert_true(r.mae_after[p] <= r.mae_before[p] + 1e-9 || r.best_epoch == 0);
@@ -671,8 +673,8 @@ static void test_head_refit(void **state) {
     assert_int_equal(changed_outside, 0);
     assert_true(changed_head > 0);
     free(before);
-    vae_free(&vae);
-    dataset_free(&ds);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
 }
 
 int main(void) {

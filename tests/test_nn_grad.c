@@ -55,13 +55,13 @@ typedef struct {
 
 static void dense_fwd(void *p, float *y) {
     DenseCtx *c = p;
-    (c->naive ? dense_forward_naive : dense_forward)(y, c->x, c->w, c->b, c->N, c->In, c->O);
+    (c->naive ? cv_dense_forward_naive : cv_dense_forward)(y, c->x, c->w, c->b, c->N, c->In, c->O);
 }
 
 static void check_dense(int naive) {
     DenseCtx c = {fvec(12, 1, 1), fvec(20, 1, 2), fvec(5, 1, 3), 3, 4, 5, naive};
     float *r = fvec(15, 1, 4), *dx = zvec(12), *dw = zvec(20), *db = zvec(5);
-    (naive ? dense_backward_naive : dense_backward)(dx, dw, db, r, c.x, c.w, 3, 4, 5);
+    (naive ? cv_dense_backward_naive : cv_dense_backward)(dx, dw, db, r, c.x, c.w, 3, 4, 5);
     GcInput in[] = {{"x", c.x, dx, 12}, {"W", c.w, dw, 20}, {"b", c.b, db, 5}};
     expect_grads_ok(naive ? "dense_naive" : "dense", dense_fwd, &c, 15, r, in, 3);
     free(c.x), free(c.w), free(c.b), free(r), free(dx), free(dw), free(db);
@@ -83,8 +83,10 @@ typedef struct {
 
 static void conv_fwd(void *p, float *y) {
     ConvCtx *c = p;
-    if (c->naive) conv1d_forward_naive(y, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout, c->K);
-    else conv1d_forward(y, c->col, c->scratch, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout, c->K);
+    if (c->naive) cv_conv1d_forward_naive(y, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout, c->K);
+    else
+        cv_conv1d_forward(y, c->col, c->scratch, c->x, c->w, c->b, c->B, c->L, c->Cin, c->Cout,
+                          c->K);
 }
 
 static void check_conv(int naive) {
@@ -93,8 +95,8 @@ static void check_conv(int naive) {
     ConvCtx c = {fvec(nx, 1, 5),
                  fvec(nw, 1, 6),
                  fvec(Cout, 1, 7),
-                 zvec(conv1d_col_len(B, L, Cin, K)),
-                 zvec(conv1d_scratch_len(B, L, Cin, Cout, K)),
+                 zvec(cv_conv1d_col_len(B, L, Cin, K)),
+                 zvec(cv_conv1d_scratch_len(B, L, Cin, Cout, K)),
                  B,
                  L,
                  Cin,
@@ -104,8 +106,8 @@ static void check_conv(int naive) {
     float *r = fvec(ny, 1, 8), *dx = zvec(nx), *dw = zvec(nw), *db = zvec(Cout);
     float *y = zvec(ny);
     conv_fwd(&c, y);
-    if (naive) conv1d_backward_naive(dx, dw, db, r, c.x, c.w, B, L, Cin, Cout, K);
-    else conv1d_backward(dx, dw, db, c.scratch, r, c.col, c.w, B, L, Cin, Cout, K);
+    if (naive) cv_conv1d_backward_naive(dx, dw, db, r, c.x, c.w, B, L, Cin, Cout, K);
+    else cv_conv1d_backward(dx, dw, db, c.scratch, r, c.col, c.w, B, L, Cin, Cout, K);
     GcInput in[] = {{"x", c.x, dx, nx}, {"W", c.w, dw, nw}, {"b", c.b, db, Cout}};
     expect_grads_ok(naive ? "conv1d_naive" : "conv1d", conv_fwd, &c, ny, r, in, 3);
     free(c.x), free(c.w), free(c.b), free(c.col), free(c.scratch);
@@ -127,8 +129,8 @@ typedef struct {
 
 static void bn_fwd(void *p, float *y) {
     BnCtx *c = p;
-    batchnorm_forward_train(y, c->xhat, NULL, c->rstd, NULL, NULL, c->x, c->gamma, c->beta, c->N,
-                            c->C, 0.1f, 1e-5f);
+    cv_batchnorm_forward_train(y, c->xhat, NULL, c->rstd, NULL, NULL, c->x, c->gamma, c->beta, c->N,
+                               c->C, 0.1f, 1e-5f);
 }
 
 static void test_grad_batchnorm(void **state) {
@@ -143,7 +145,7 @@ static void test_grad_batchnorm(void **state) {
         float *r = fvec(N * C, 1, 13), *y = zvec(N * C), *dx = zvec(N * C);
         float *dg = zvec(C), *dbt = zvec(C);
         bn_fwd(&c, y);
-        batchnorm_backward(dx, dg, dbt, r, c.xhat, c.rstd, c.gamma, N, C);
+        cv_batchnorm_backward(dx, dg, dbt, r, c.xhat, c.rstd, c.gamma, N, C);
         GcInput in[] = {{"x", c.x, dx, N * C}, {"gamma", c.gamma, dg, C}, {"beta", c.beta, dbt, C}};
         expect_grads_ok("batchnorm_train", bn_fwd, &c, N * C, r, in, 3);
         free(c.x), free(c.gamma), free(c.beta), free(c.xhat), free(c.rstd);
@@ -158,8 +160,8 @@ typedef struct {
 
 static void bn_frozen_fwd(void *p, float *y) {
     BnFrozenCtx *c = p;
-    batchnorm_forward_frozen(y, c->bn.xhat, c->bn.rstd, c->bn.x, c->bn.gamma, c->bn.beta,
-                             c->run_mean, c->run_var, c->bn.N, c->bn.C, 1e-5f);
+    cv_batchnorm_forward_frozen(y, c->bn.xhat, c->bn.rstd, c->bn.x, c->bn.gamma, c->bn.beta,
+                                c->run_mean, c->run_var, c->bn.N, c->bn.C, 1e-5f);
 }
 
 /* Frozen mode (training on length buckets): gradients through the running statistics. */
@@ -175,13 +177,14 @@ static void test_grad_batchnorm_frozen(void **state) {
     float *r = fvec(N * C, 1, 26), *y = zvec(N * C), *dx = zvec(N * C), *dg = zvec(C),
           *dbt = zvec(C);
     bn_frozen_fwd(&c, y);
-    batchnorm_backward_frozen(dx, dg, dbt, r, c.bn.xhat, c.bn.rstd, c.bn.gamma, N, C);
+    cv_batchnorm_backward_frozen(dx, dg, dbt, r, c.bn.xhat, c.bn.rstd, c.bn.gamma, N, C);
     GcInput in[] = {
         {"x", c.bn.x, dx, N * C}, {"gamma", c.bn.gamma, dg, C}, {"beta", c.bn.beta, dbt, C}};
     expect_grads_ok("batchnorm_frozen", bn_frozen_fwd, &c, N * C, r, in, 3);
     /* frozen forward = eval forward */
     float *ye = zvec(N * C);
-    batchnorm_forward_eval(ye, c.bn.x, c.bn.gamma, c.bn.beta, c.run_mean, c.run_var, N, C, 1e-5f);
+    cv_batchnorm_forward_eval(ye, c.bn.x, c.bn.gamma, c.bn.beta, c.run_mean, c.run_var, N, C,
+                              1e-5f);
     for (size_t i = 0; i < N * C; i++) assert_float_equal(ye[i], y[i], 1e-6);
     free(c.bn.x), free(c.bn.gamma), free(c.bn.beta), free(c.bn.xhat), free(c.bn.rstd);
     free(c.run_mean), free(c.run_var), free(r), free(y), free(ye), free(dx), free(dg), free(dbt);
@@ -197,7 +200,7 @@ typedef struct {
 
 static void act_fwd(void *p, float *y) {
     ActCtx *c = p;
-    (c->sigmoid ? act_sigmoid_forward : act_tanh_forward)(y, c->x, c->n);
+    (c->sigmoid ? cv_act_sigmoid_forward : cv_act_tanh_forward)(y, c->x, c->n);
 }
 
 static void test_grad_activations(void **state) {
@@ -207,7 +210,7 @@ static void test_grad_activations(void **state) {
         ActCtx c = {fvec(n, 2.5f, 14), n, s};
         float *r = fvec(n, 1, 15), *y = zvec(n), *dx = zvec(n);
         act_fwd(&c, y);
-        (s ? act_sigmoid_backward : act_tanh_backward)(dx, r, y, n);
+        (s ? cv_act_sigmoid_backward : cv_act_tanh_backward)(dx, r, y, n);
         GcInput in[] = {{"x", c.x, dx, n}};
         expect_grads_ok(s ? "sigmoid" : "tanh", act_fwd, &c, n, r, in, 1);
         free(c.x), free(r), free(y), free(dx);
@@ -227,7 +230,7 @@ static void test_gradcheck_catches_wrong_derivative(void **state) {
     assert_true(e > TOL);
     /* a subtler bug: the right formula scaled by 1.05 */
     memset(dx, 0, n * sizeof(float));
-    act_tanh_backward(dx, r, y, n);
+    cv_act_tanh_backward(dx, r, y, n);
     for (size_t i = 0; i < n; i++) dx[i] *= 1.05f;
     e = gradcheck(act_fwd, &c, yy, n, r, in, 1, &OPT);
     fprintf(stderr, "== tanh derivative off by 5%%: max relative error %.3e\n", e);
@@ -251,10 +254,10 @@ typedef struct {
 static void gru_fwd(void *p, float *y) {
     GruCtx *c = p;
     if (c->tokens)
-        (c->naive ? gru_forward_tokens_naive : gru_forward_tokens)(&c->g, &c->w, c->c, c->tok,
-                                                                   c->h0, c->B, c->T);
-    else (c->naive ? gru_forward_naive : gru_forward)(&c->g, &c->w, c->x, c->h0, c->B, c->T);
-    memcpy(y, gru_output(&c->g), c->T * c->B * c->g.cfg.hidden * sizeof(float));
+        (c->naive ? cv_gru_forward_tokens_naive : cv_gru_forward_tokens)(&c->g, &c->w, c->c, c->tok,
+                                                                         c->h0, c->B, c->T);
+    else (c->naive ? cv_gru_forward_naive : cv_gru_forward)(&c->g, &c->w, c->x, c->h0, c->B, c->T);
+    memcpy(y, cv_gru_output(&c->g), c->T * c->B * c->g.cfg.hidden * sizeof(float));
 }
 
 /* tokens: 0 dense, 1 token mode, 2 token mode with c in every layer (3 layers, so a middle
@@ -265,11 +268,11 @@ static void check_gru(int naive, int tokens) {
     GruCtx c;
     memset(&c, 0, sizeof c);
     c.B = B, c.T = T, c.naive = naive, c.tokens = tokens;
-    assert_int_equal(gru_init(&c.g, &cfg, NULL), CV_OK);
-    assert_int_equal(gru_params_add(&c.p, "gru", &cfg, &c.first, NULL), CV_OK);
-    assert_int_equal(nn_params_alloc(&c.p, NN_PARAMS_GRAD, NULL), CV_OK);
+    assert_int_equal(cv_gru_init(&c.g, &cfg, NULL), CV_OK);
+    assert_int_equal(cv_gru_params_add(&c.p, "gru", &cfg, &c.first, NULL), CV_OK);
+    assert_int_equal(cv_nn_params_alloc(&c.p, NN_PARAMS_GRAD, NULL), CV_OK);
     gc_fill_uniform(c.p.data, c.p.total, 0.8f, 16);
-    gru_params_bind(&c.w, &c.dw, &c.p, c.first, L);
+    cv_gru_params_bind(&c.w, &c.dw, &c.p, c.first, L);
     c.x = fvec(T * B * In, 1, 17);
     c.c = fvec(B * D, 1, 18);
     c.h0 = fvec(L * B * H, 0.8f, 19);
@@ -280,9 +283,9 @@ static void check_gru(int naive, int tokens) {
     float *dh0 = zvec(L * B * H);
     gru_fwd(&c, y);
     if (tokens)
-        (naive ? gru_backward_tokens_naive : gru_backward_tokens)(&c.g, &c.w, &c.dw, c.c, c.tok, r,
-                                                                  dc, dh0);
-    else (naive ? gru_backward_naive : gru_backward)(&c.g, &c.w, &c.dw, c.x, r, dx, dh0);
+        (naive ? cv_gru_backward_tokens_naive : cv_gru_backward_tokens)(&c.g, &c.w, &c.dw, c.c,
+                                                                        c.tok, r, dc, dh0);
+    else (naive ? cv_gru_backward_naive : cv_gru_backward)(&c.g, &c.w, &c.dw, c.x, r, dx, dh0);
     GcInput in[2 + 4 * GRU_MAX_LAYERS];
     size_t nin = 0;
     if (tokens) in[nin++] = (GcInput){"c", c.c, dc, B * D};
@@ -290,8 +293,8 @@ static void check_gru(int naive, int tokens) {
     in[nin++] = (GcInput){"h0", c.h0, dh0, L * B * H};
     for (size_t i = 0; i < 4 * L; i++) {
         size_t id = c.first + i;
-        in[nin++] = (GcInput){c.p.info[id].name, nn_params_data(&c.p, id), nn_params_grad(&c.p, id),
-                              c.p.info[id].n};
+        in[nin++] = (GcInput){c.p.info[id].name, cv_nn_params_data(&c.p, id),
+                              cv_nn_params_grad(&c.p, id), c.p.info[id].n};
     }
     char op[64];
     snprintf(op, sizeof op, "gru%s%s",
@@ -300,8 +303,8 @@ static void check_gru(int naive, int tokens) {
                          : "",
              naive ? "_naive" : "");
     expect_grads_ok(op, gru_fwd, &c, ny, r, in, nin);
-    gru_free(&c.g);
-    nn_params_free(&c.p);
+    cv_gru_free(&c.g);
+    cv_nn_params_free(&c.p);
     free(c.x), free(c.c), free(c.h0), free(c.tok);
     free(r), free(y), free(dx), free(dc), free(dh0);
 }
@@ -324,9 +327,9 @@ typedef struct {
 static void loss_fwd(void *p, float *y) {
     LossCtx *c = p;
     if (c->kind == 0)
-        y[0] = (float)loss_ce_forward(c->probs, NULL, c->a, c->target, c->mask, c->n, c->V);
-    else if (c->kind == 1) y[0] = (float)loss_kl_forward(c->a, c->b, c->n);
-    else y[0] = (float)loss_mse_forward(c->a, c->b, c->mask, c->n);
+        y[0] = (float)cv_loss_ce_forward(c->probs, NULL, c->a, c->target, c->mask, c->n, c->V);
+    else if (c->kind == 1) y[0] = (float)cv_loss_kl_forward(c->a, c->b, c->n);
+    else y[0] = (float)cv_loss_mse_forward(c->a, c->b, c->mask, c->n);
 }
 
 static void test_grad_losses(void **state) {
@@ -338,20 +341,20 @@ static void test_grad_losses(void **state) {
     LossCtx ce = {fvec(N * V, 3, 21), NULL, zvec(N * V), mask, target, N, V, 0};
     float *dl = zvec(N * V);
     loss_fwd(&ce, y);
-    loss_ce_backward(dl, ce.probs, target, mask, N, V, r[0]);
+    cv_loss_ce_backward(dl, ce.probs, target, mask, N, V, r[0]);
     GcInput in_ce[] = {{"logits", ce.a, dl, N * V}};
     expect_grads_ok("cross_entropy", loss_fwd, &ce, 1, r, in_ce, 1);
 
     size_t n = 5;
     LossCtx kl = {fvec(n, 1.5f, 22), fvec(n, 1.5f, 23), NULL, NULL, NULL, n, 0, 1};
     float *dmu = zvec(n), *dlv = zvec(n);
-    loss_kl_backward(dmu, dlv, kl.a, kl.b, n, r[0]);
+    cv_loss_kl_backward(dmu, dlv, kl.a, kl.b, n, r[0]);
     GcInput in_kl[] = {{"mu", kl.a, dmu, n}, {"logvar", kl.b, dlv, n}};
     expect_grads_ok("kl", loss_fwd, &kl, 1, r, in_kl, 2);
 
     LossCtx mse = {fvec(n, 1, 24), fvec(n, 1, 25), NULL, mask, NULL, n, 0, 2};
     float *dp = zvec(n);
-    loss_mse_backward(dp, mse.a, mse.b, mask, n, r[0]);
+    cv_loss_mse_backward(dp, mse.a, mse.b, mask, n, r[0]);
     GcInput in_mse[] = {{"pred", mse.a, dp, n}};
     expect_grads_ok("mse", loss_fwd, &mse, 1, r, in_mse, 1);
 
@@ -365,7 +368,7 @@ static void test_ce_values(void **state) {
     float logits[3 * 4] = {0, 0, 0, 0, 5, 5, 5, 5, 1000, -1000, 0, 0};
     float probs[12], row[3], mask[3] = {1, 0, 1};
     int32_t target[3] = {2, 1, 1};
-    double s = loss_ce_forward(probs, row, logits, target, mask, 3, 4);
+    double s = cv_loss_ce_forward(probs, row, logits, target, mask, 3, 4);
     assert_true(fabs(row[0] - log(4.0)) < 1e-6);
     assert_true(fabs(row[1] - log(4.0)) < 1e-6);
     assert_true(fabs(row[2] - 2000.0) < 1e-3);
@@ -382,7 +385,7 @@ typedef struct {
 
 static void drop_fwd(void *p, float *y) {
     DropCtx *c = p;
-    dropout_apply(y, c->mask, c->x, c->n);
+    cv_dropout_apply(y, c->mask, c->x, c->n);
 }
 
 static void test_grad_dropout(void **state) {
@@ -392,22 +395,22 @@ static void test_grad_dropout(void **state) {
     float *r = fvec(n, 1, 27), *y = zvec(n), *dx = zvec(n);
     CvRng rng;
     cv_rng_init(&rng, 5);
-    dropout_forward(y, c.mask, c.x, n, 0.25f, &rng);
+    cv_dropout_forward(y, c.mask, c.x, n, 0.25f, &rng);
     size_t zeros = 0;
     for (size_t i = 0; i < n; i++) {
         assert_true(c.mask[i] == 0.0f || fabsf(c.mask[i] - 1.0f / 0.75f) < 1e-6f);
         zeros += c.mask[i] == 0.0f;
     }
     assert_true(zeros > 4 && zeros < 32);
-    dropout_backward(dx, r, c.mask, n);
+    cv_dropout_backward(dx, r, c.mask, n);
     GcInput in[] = {{"x", c.x, dx, n}};
     expect_grads_ok("dropout", drop_fwd, &c, n, r, in, 1);
     /* same seed, same mask; p = 0 is the identity */
     float *m2 = zvec(n);
     cv_rng_init(&rng, 5);
-    dropout_forward(y, m2, c.x, n, 0.25f, &rng);
+    cv_dropout_forward(y, m2, c.x, n, 0.25f, &rng);
     assert_memory_equal(m2, c.mask, n * sizeof(float));
-    dropout_forward(y, m2, c.x, n, 0.0f, &rng);
+    cv_dropout_forward(y, m2, c.x, n, 0.0f, &rng);
     assert_memory_equal(y, c.x, n * sizeof(float));
     free(c.x), free(c.mask), free(r), free(y), free(dx), free(m2);
 }

@@ -97,27 +97,27 @@ typedef struct {
 static void rig_init(Rig *r) {
     memset(r, 0, sizeof *r);
     NnParams *p = &r->p;
-    assert_int_equal(nn_params_add(p, "conv.w", 3, (size_t[]){C1, V, K1}, &r->conv_w, NULL), 0);
-    assert_int_equal(nn_params_add(p, "conv.b", 1, (size_t[]){C1}, &r->conv_b, NULL), 0);
-    assert_int_equal(nn_params_add(p, "bn.g", 1, (size_t[]){C1}, &r->bn_g, NULL), 0);
-    assert_int_equal(nn_params_add(p, "bn.b", 1, (size_t[]){C1}, &r->bn_b, NULL), 0);
-    assert_int_equal(nn_params_add(p, "enc.w", 2, (size_t[]){Z, FLAT}, &r->enc_w, NULL), 0);
-    assert_int_equal(nn_params_add(p, "enc.b", 1, (size_t[]){Z}, &r->enc_b, NULL), 0);
-    assert_int_equal(nn_params_add(p, "dec.w", 2, (size_t[]){HD, Z}, &r->dec_w, NULL), 0);
-    assert_int_equal(nn_params_add(p, "dec.b", 1, (size_t[]){HD}, &r->dec_b, NULL), 0);
-    assert_int_equal(nn_params_add(p, "out.w", 2, (size_t[]){V, H}, &r->out_w, NULL), 0);
-    assert_int_equal(nn_params_add(p, "out.b", 1, (size_t[]){V}, &r->out_b, NULL), 0);
-    assert_int_equal(nn_params_add(p, "prop.w", 2, (size_t[]){P, Z}, &r->prop_w, NULL), 0);
-    assert_int_equal(nn_params_add(p, "prop.b", 1, (size_t[]){P}, &r->prop_b, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "conv.w", 3, (size_t[]){C1, V, K1}, &r->conv_w, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "conv.b", 1, (size_t[]){C1}, &r->conv_b, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "bn.g", 1, (size_t[]){C1}, &r->bn_g, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "bn.b", 1, (size_t[]){C1}, &r->bn_b, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "enc.w", 2, (size_t[]){Z, FLAT}, &r->enc_w, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "enc.b", 1, (size_t[]){Z}, &r->enc_b, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "dec.w", 2, (size_t[]){HD, Z}, &r->dec_w, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "dec.b", 1, (size_t[]){HD}, &r->dec_b, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "out.w", 2, (size_t[]){V, H}, &r->out_w, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "out.b", 1, (size_t[]){V}, &r->out_b, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "prop.w", 2, (size_t[]){P, Z}, &r->prop_w, NULL), 0);
+    assert_int_equal(cv_nn_params_add(p, "prop.b", 1, (size_t[]){P}, &r->prop_b, NULL), 0);
     GruConfig cfg = {L, HD + V, H, HD, V, B, T, 0};
-    assert_int_equal(gru_params_add(p, "gru", &cfg, &r->gru0, NULL), 0);
-    assert_int_equal(nn_params_alloc(p, NN_PARAMS_GRAD | NN_PARAMS_ADAM, NULL), 0);
+    assert_int_equal(cv_gru_params_add(p, "gru", &cfg, &r->gru0, NULL), 0);
+    assert_int_equal(cv_nn_params_alloc(p, NN_PARAMS_GRAD | NN_PARAMS_ADAM, NULL), 0);
     gc_fill_uniform(p->data, p->total, 0.3f, 1);
-    assert_int_equal(gru_init(&r->gru, &cfg, NULL), 0);
-    gru_params_bind(&r->gw, &r->gdw, p, r->gru0, L);
+    assert_int_equal(cv_gru_init(&r->gru, &cfg, NULL), 0);
+    cv_gru_params_bind(&r->gw, &r->gdw, p, r->gru0, L);
     r->x = calloc(B * T * V, sizeof(float));
-    r->col = calloc(conv1d_col_len(B, T, V, K1), sizeof(float));
-    r->scr = calloc(conv1d_scratch_len(B, T, V, C1, K1), sizeof(float));
+    r->col = calloc(cv_conv1d_col_len(B, T, V, K1), sizeof(float));
+    r->scr = calloc(cv_conv1d_scratch_len(B, T, V, C1, K1), sizeof(float));
     r->conv = calloc(B * FLAT, sizeof(float));
     r->xhat = calloc(B * FLAT, sizeof(float));
     r->rstd = calloc(C1, sizeof(float));
@@ -149,7 +149,7 @@ static void rig_init(Rig *r) {
     }
     for (size_t i = 0; i < (size_t)T * B; i++) r->tok[i] = i < B ? 0 : r->target[i - B];
     cv_rng_init(&r->rng, 9);
-    r->adam = adam_default_config();
+    r->adam = cv_adam_default_config();
     r->adam.clip_norm = 1.0f;
 }
 
@@ -162,31 +162,31 @@ static void rig_free(Rig *r) {
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(r->tok);
     free(r->target);
-    gru_free(&r->gru);
-    nn_params_free(&r->p);
+    cv_gru_free(&r->gru);
+    cv_nn_params_free(&r->p);
 }
 
-#define W(id) nn_params_data(&r->p, r->id)
-#define G(id) nn_params_grad(&r->p, r->id)
+#define W(id) cv_nn_params_data(&r->p, r->id)
+#define G(id) cv_nn_params_grad(&r->p, r->id)
 
 /* A miniature VAE training step (encoder conv → BN → tanh → dense μ; KL; dropout on μ;
  * dense → token GRU → dense → CE; property MSE) and Adam. */
 static void train_step(Rig *r, long t) {
-    nn_params_zero_grad(&r->p);
-    conv1d_forward(r->conv, r->col, r->scr, r->x, W(conv_w), W(conv_b), B, T, V, C1, K1);
-    batchnorm_forward_train(r->conv, r->xhat, NULL, r->rstd, NULL, NULL, r->conv, W(bn_g), W(bn_b),
-                            B * LO, C1, 0.1f, 1e-5f);
-    act_tanh_forward(r->conv, r->conv, B * FLAT);
-    dense_forward(r->mu_pre, r->conv, W(enc_w), W(enc_b), B, FLAT, Z);
-    dropout_forward(r->mu, r->mask, r->mu_pre, B * Z, 0.1f, &r->rng);
-    dense_forward(r->hz, r->mu, W(dec_w), W(dec_b), B, Z, HD);
-    act_tanh_forward(r->hz, r->hz, B * HD);
-    gru_forward_tokens(&r->gru, &r->gw, r->hz, r->tok, NULL, B, T);
-    dense_forward(r->logits, gru_output(&r->gru), W(out_w), W(out_b), T * B, H, V);
-    double loss = loss_ce_forward(r->probs, NULL, r->logits, r->target, r->cemask, T * B, V);
-    loss += loss_kl_forward(r->mu, r->mu, B * Z);
-    dense_forward(r->pred, r->mu, W(prop_w), W(prop_b), B, Z, P);
-    loss += loss_mse_forward(r->pred, r->target_p, NULL, B * P);
+    cv_nn_params_zero_grad(&r->p);
+    cv_conv1d_forward(r->conv, r->col, r->scr, r->x, W(conv_w), W(conv_b), B, T, V, C1, K1);
+    cv_batchnorm_forward_train(r->conv, r->xhat, NULL, r->rstd, NULL, NULL, r->conv, W(bn_g),
+                               W(bn_b), B * LO, C1, 0.1f, 1e-5f);
+    cv_act_tanh_forward(r->conv, r->conv, B * FLAT);
+    cv_dense_forward(r->mu_pre, r->conv, W(enc_w), W(enc_b), B, FLAT, Z);
+    cv_dropout_forward(r->mu, r->mask, r->mu_pre, B * Z, 0.1f, &r->rng);
+    cv_dense_forward(r->hz, r->mu, W(dec_w), W(dec_b), B, Z, HD);
+    cv_act_tanh_forward(r->hz, r->hz, B * HD);
+    cv_gru_forward_tokens(&r->gru, &r->gw, r->hz, r->tok, NULL, B, T);
+    cv_dense_forward(r->logits, cv_gru_output(&r->gru), W(out_w), W(out_b), T * B, H, V);
+    double loss = cv_loss_ce_forward(r->probs, NULL, r->logits, r->target, r->cemask, T * B, V);
+    loss += cv_loss_kl_forward(r->mu, r->mu, B * Z);
+    cv_dense_forward(r->pred, r->mu, W(prop_w), W(prop_b), B, Z, P);
+    loss += cv_loss_mse_forward(r->pred, r->target_p, NULL, B * P);
     assert_true(loss > 0.0);
 
     memset(r->dlogits, 0, T * B * V * sizeof(float));
@@ -197,32 +197,32 @@ static void train_step(Rig *r, long t) {
     memset(r->dhz_pre, 0, B * HD * sizeof(float));
     memset(r->dpred, 0, B * P * sizeof(float));
     memset(r->dconv, 0, B * FLAT * sizeof(float));
-    loss_ce_backward(r->dlogits, r->probs, r->target, r->cemask, T * B, V, 1.0f / B);
-    dense_backward(r->dhdec, G(out_w), G(out_b), r->dlogits, gru_output(&r->gru), W(out_w), T * B,
-                   H, V);
-    gru_backward_tokens(&r->gru, &r->gw, &r->gdw, r->hz, r->tok, r->dhdec, r->dhz, NULL);
-    act_tanh_backward(r->dhz_pre, r->dhz, r->hz, B * HD);
-    dense_backward(r->dmu, G(dec_w), G(dec_b), r->dhz_pre, r->mu, W(dec_w), B, Z, HD);
-    loss_mse_backward(r->dpred, r->pred, r->target_p, NULL, B * P, 1.0f / B);
-    dense_backward(r->dmu, G(prop_w), G(prop_b), r->dpred, r->mu, W(prop_w), B, Z, P);
-    loss_kl_backward(r->dmu, NULL, r->mu, r->mu, B * Z, 1.0f / B);
-    dropout_backward(r->dmu_pre, r->dmu, r->mask, B * Z);
-    dense_backward(r->dconv, G(enc_w), G(enc_b), r->dmu_pre, r->conv, W(enc_w), B, FLAT, Z);
+    cv_loss_ce_backward(r->dlogits, r->probs, r->target, r->cemask, T * B, V, 1.0f / B);
+    cv_dense_backward(r->dhdec, G(out_w), G(out_b), r->dlogits, cv_gru_output(&r->gru), W(out_w),
+                      T * B, H, V);
+    cv_gru_backward_tokens(&r->gru, &r->gw, &r->gdw, r->hz, r->tok, r->dhdec, r->dhz, NULL);
+    cv_act_tanh_backward(r->dhz_pre, r->dhz, r->hz, B * HD);
+    cv_dense_backward(r->dmu, G(dec_w), G(dec_b), r->dhz_pre, r->mu, W(dec_w), B, Z, HD);
+    cv_loss_mse_backward(r->dpred, r->pred, r->target_p, NULL, B * P, 1.0f / B);
+    cv_dense_backward(r->dmu, G(prop_w), G(prop_b), r->dpred, r->mu, W(prop_w), B, Z, P);
+    cv_loss_kl_backward(r->dmu, NULL, r->mu, r->mu, B * Z, 1.0f / B);
+    cv_dropout_backward(r->dmu_pre, r->dmu, r->mask, B * Z);
+    cv_dense_backward(r->dconv, G(enc_w), G(enc_b), r->dmu_pre, r->conv, W(enc_w), B, FLAT, Z);
     memset(r->dbn, 0, B * FLAT * sizeof(float));
     memset(r->dpre, 0, B * FLAT * sizeof(float));
-    act_tanh_backward(r->dbn, r->dconv, r->conv, B * FLAT);
-    batchnorm_backward(r->dpre, G(bn_g), G(bn_b), r->dbn, r->xhat, r->rstd, W(bn_g), B * LO, C1);
-    conv1d_backward(NULL, G(conv_w), G(conv_b), r->scr, r->dpre, r->col, W(conv_w), B, T, V, C1,
-                    K1);
-    adam_step(&r->p, &r->adam, t);
+    cv_act_tanh_backward(r->dbn, r->dconv, r->conv, B * FLAT);
+    cv_batchnorm_backward(r->dpre, G(bn_g), G(bn_b), r->dbn, r->xhat, r->rstd, W(bn_g), B * LO, C1);
+    cv_conv1d_backward(NULL, G(conv_w), G(conv_b), r->scr, r->dpre, r->col, W(conv_w), B, T, V, C1,
+                       K1);
+    cv_adam_step(&r->p, &r->adam, t);
 }
 
 static void decode_steps(Rig *r) {
-    gru_infer_begin(&r->gru, &r->gw, r->hz, NULL, B);
+    cv_gru_infer_begin(&r->gru, &r->gw, r->hz, NULL, B);
     int32_t tok[B] = {0};
     for (int s = 0; s < 5; s++) {
-        const float *h = gru_infer_step_tokens(&r->gru, &r->gw, tok);
-        dense_forward(r->logits, h, W(out_w), W(out_b), B, H, V);
+        const float *h = cv_gru_infer_step_tokens(&r->gru, &r->gw, tok);
+        cv_dense_forward(r->logits, h, W(out_w), W(out_b), B, H, V);
         for (size_t b = 0; b < B; b++) {
             int32_t best = 0;
             for (int32_t v = 1; v < V; v++)

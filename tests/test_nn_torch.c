@@ -107,17 +107,18 @@ static const char *const WNAMES[4] = {"weight_ih", "weight_hh", "bias_ih", "bias
 static void load_gru(const char *pre, NnParams *p, const GruConfig *cfg, GruWeights *w,
                      GruWeights *dw) {
     size_t first;
-    nn_params_init(p);
-    assert_int_equal(gru_params_add(p, "gru", cfg, &first, NULL), CV_OK);
-    assert_int_equal(nn_params_alloc(p, NN_PARAMS_GRAD, NULL), CV_OK);
+    cv_nn_params_init(p);
+    assert_int_equal(cv_gru_params_add(p, "gru", cfg, &first, NULL), CV_OK);
+    assert_int_equal(cv_nn_params_alloc(p, NN_PARAMS_GRAD, NULL), CV_OK);
     for (size_t l = 0; l < cfg->layers; l++)
         for (int k = 0; k < 4; k++) {
             char name[64];
             snprintf(name, sizeof name, "%s.%s_l%zu", pre, WNAMES[k], l);
             size_t id = first + 4 * l + (size_t)k;
-            memcpy(nn_params_data(p, id), get(name, p->info[id].n), p->info[id].n * sizeof(float));
+            memcpy(cv_nn_params_data(p, id), get(name, p->info[id].n),
+                   p->info[id].n * sizeof(float));
         }
-    gru_params_bind(w, dw, p, first, cfg->layers);
+    cv_gru_params_bind(w, dw, p, first, cfg->layers);
 }
 
 static void expect_weight_grads(const char *pre, const NnParams *p, size_t layers) {
@@ -126,7 +127,7 @@ static void expect_weight_grads(const char *pre, const NnParams *p, size_t layer
             char name[64];
             snprintf(name, sizeof name, "%s.d%s_l%zu", pre, WNAMES[k], l);
             size_t id = 4 * l + (size_t)k;
-            expect_match(name, nn_params_grad(p, id), name, p->info[id].n);
+            expect_match(name, cv_nn_params_grad(p, id), name, p->info[id].n);
         }
 }
 
@@ -142,19 +143,19 @@ static void test_torch_gru_dense(void **state) {
         GruWeights w, dw;
         Gru g;
         load_gru("gru", &p, &cfg, &w, &dw);
-        assert_int_equal(gru_init(&g, &cfg, NULL), CV_OK);
+        assert_int_equal(cv_gru_init(&g, &cfg, NULL), CV_OK);
         const float *x = get("gru.x", T * B * In), *h0 = get("gru.h0", L * B * H);
         const float *r = get("gru.r", T * B * H);
         float *dx = calloc(T * B * In, sizeof(float)), *dh0 = calloc(L * B * H, sizeof(float));
-        (naive ? gru_forward_naive : gru_forward)(&g, &w, x, h0, B, T);
-        expect_match("y", gru_output(&g), "gru.y", T * B * H);
-        (naive ? gru_backward_naive : gru_backward)(&g, &w, &dw, x, r, dx, dh0);
+        (naive ? cv_gru_forward_naive : cv_gru_forward)(&g, &w, x, h0, B, T);
+        expect_match("y", cv_gru_output(&g), "gru.y", T * B * H);
+        (naive ? cv_gru_backward_naive : cv_gru_backward)(&g, &w, &dw, x, r, dx, dh0);
         expect_match("dx", dx, "gru.dx", T * B * In);
         expect_match("dh0", dh0, "gru.dh0", L * B * H);
         expect_weight_grads("gru", &p, L);
         free(dx), free(dh0);
-        gru_free(&g);
-        nn_params_free(&p);
+        cv_gru_free(&g);
+        cv_nn_params_free(&p);
     }
 }
 
@@ -173,17 +174,18 @@ static void test_torch_gru_tokens(void **state) {
         GruWeights w, dw;
         Gru g;
         load_gru("grutok", &p, &cfg, &w, &dw);
-        assert_int_equal(gru_init(&g, &cfg, NULL), CV_OK);
+        assert_int_equal(cv_gru_init(&g, &cfg, NULL), CV_OK);
         const float *c = get("grutok.c", B * D), *r = get("grutok.r", T * B * H);
         float *dc = calloc(B * D, sizeof(float));
-        (naive ? gru_forward_tokens_naive : gru_forward_tokens)(&g, &w, c, tok, NULL, B, T);
-        expect_match("y", gru_output(&g), "grutok.y", T * B * H);
-        (naive ? gru_backward_tokens_naive : gru_backward_tokens)(&g, &w, &dw, c, tok, r, dc, NULL);
+        (naive ? cv_gru_forward_tokens_naive : cv_gru_forward_tokens)(&g, &w, c, tok, NULL, B, T);
+        expect_match("y", cv_gru_output(&g), "grutok.y", T * B * H);
+        (naive ? cv_gru_backward_tokens_naive : cv_gru_backward_tokens)(&g, &w, &dw, c, tok, r, dc,
+                                                                        NULL);
         expect_match("dc", dc, "grutok.dc", B * D);
         expect_weight_grads("grutok", &p, L);
         free(dc);
-        gru_free(&g);
-        nn_params_free(&p);
+        cv_gru_free(&g);
+        cv_nn_params_free(&p);
     }
     free(tok);
 }
@@ -198,19 +200,19 @@ static void test_torch_conv1d(void **state) {
     size_t nx = B * L * Cin, nw = Cout * Cin * K, ny = B * Lo * Cout;
     const float *x = get("conv.x", nx), *w = get("conv.w", nw), *b = get("conv.b", Cout);
     const float *r = get("conv.r", ny);
-    float *col = malloc(conv1d_col_len(B, L, Cin, K) * sizeof(float));
-    float *scr = malloc(conv1d_scratch_len(B, L, Cin, Cout, K) * sizeof(float));
+    float *col = malloc(cv_conv1d_col_len(B, L, Cin, K) * sizeof(float));
+    float *scr = malloc(cv_conv1d_scratch_len(B, L, Cin, Cout, K) * sizeof(float));
     float *y = malloc(ny * sizeof(float));
     for (int naive = 0; naive < 2; naive++) {
         fprintf(stderr, "conv1d (%s)\n", naive ? "naive" : "fast");
         float *dx = calloc(nx, sizeof(float)), *dw = calloc(nw, sizeof(float));
         float *db = calloc(Cout, sizeof(float));
         if (naive) {
-            conv1d_forward_naive(y, x, w, b, B, L, Cin, Cout, K);
-            conv1d_backward_naive(dx, dw, db, r, x, w, B, L, Cin, Cout, K);
+            cv_conv1d_forward_naive(y, x, w, b, B, L, Cin, Cout, K);
+            cv_conv1d_backward_naive(dx, dw, db, r, x, w, B, L, Cin, Cout, K);
         } else {
-            conv1d_forward(y, col, scr, x, w, b, B, L, Cin, Cout, K);
-            conv1d_backward(dx, dw, db, scr, r, col, w, B, L, Cin, Cout, K);
+            cv_conv1d_forward(y, col, scr, x, w, b, B, L, Cin, Cout, K);
+            cv_conv1d_backward(dx, dw, db, scr, r, col, w, B, L, Cin, Cout, K);
         }
         expect_match("y", y, "conv.y", ny);
         expect_match("dx", dx, "conv.dx", nx);
@@ -231,9 +233,9 @@ static void test_torch_batchnorm(void **state) {
     memcpy(rm, get("bn.run_mean0", C), C * sizeof(float));
     memcpy(rv, get("bn.run_var0", C), C * sizeof(float));
     const float *gamma = get("bn.gamma", C);
-    batchnorm_forward_train(y, xhat, NULL, rstd, rm, rv, get("bn.x", N * C), gamma,
-                            get("bn.beta", C), N, C, 0.1f, 1e-5f);
-    batchnorm_backward(dx, dg, dbt, get("bn.r", N * C), xhat, rstd, gamma, N, C);
+    cv_batchnorm_forward_train(y, xhat, NULL, rstd, rm, rv, get("bn.x", N * C), gamma,
+                               get("bn.beta", C), N, C, 0.1f, 1e-5f);
+    cv_batchnorm_backward(dx, dg, dbt, get("bn.r", N * C), xhat, rstd, gamma, N, C);
     expect_match("y", y, "bn.y", N * C);
     expect_match("dx", dx, "bn.dx", N * C);
     expect_match("dgamma", dg, "bn.dgamma", C);

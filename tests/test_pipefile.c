@@ -36,7 +36,7 @@ static void test_parse_valid(void **state) {
     (void)state;
     PipeFile pf;
     CvError err = {0};
-    assert_int_equal(pipefile_parse(&pf, "pipelines/demo", VALID, NULL, 0, &err), CV_OK);
+    assert_int_equal(cv_pipefile_parse(&pf, "pipelines/demo", VALID, NULL, 0, &err), CV_OK);
     assert_int_equal(pf.nstages, 3);
     assert_string_equal(pf.stages[0].name, "ingest");
     assert_string_equal(pf.stages[0].command, "ingest");
@@ -53,16 +53,16 @@ static void test_parse_valid(void **state) {
     assert_int_equal(t->resume.n, 1);
     assert_string_equal(t->prebuilt, "results/x/pre.cvae");
     assert_string_equal(pf.stages[2].args.v[1], "a \"quoted\" \\ word");
-    assert_string_equal(pipefile_var(&pf, "PIPELINE"), "demo");
-    assert_string_equal(pipefile_var(&pf, "OUT"), "results/x");
-    assert_null(pipefile_var(&pf, "NOPE"));
-    assert_int_equal(pipefile_find_stage(&pf, "report"), 2);
-    assert_int_equal(pipefile_find_stage(&pf, "sample"), -1);
-    char *s = pipefile_subst_run("--x=${RUN}/${RUN}", "42");
+    assert_string_equal(cv_pipefile_var(&pf, "PIPELINE"), "demo");
+    assert_string_equal(cv_pipefile_var(&pf, "OUT"), "results/x");
+    assert_null(cv_pipefile_var(&pf, "NOPE"));
+    assert_int_equal(cv_pipefile_find_stage(&pf, "report"), 2);
+    assert_int_equal(cv_pipefile_find_stage(&pf, "sample"), -1);
+    char *s = cv_pipefile_subst_run("--x=${RUN}/${RUN}", "42");
     assert_string_equal(s, "--x=42/42");
     free(s);
-    pipefile_free(&pf);
-    pipefile_free(&pf); /* safe twice */
+    cv_pipefile_free(&pf);
+    cv_pipefile_free(&pf); /* safe twice */
 }
 
 static void test_overrides(void **state) {
@@ -70,15 +70,15 @@ static void test_overrides(void **state) {
     PipeFile pf;
     CvError err = {0};
     const char *sets[] = {"OUT=/tmp/elsewhere", "EXTRA=1"};
-    assert_int_equal(pipefile_parse(&pf, "p", VALID, sets, 2, &err), CV_OK);
+    assert_int_equal(cv_pipefile_parse(&pf, "p", VALID, sets, 2, &err), CV_OK);
     assert_string_equal(pf.stages[0].outputs.v[0], "/tmp/elsewhere/d.cvds");
-    assert_string_equal(pipefile_var(&pf, "EXTRA"), "1");
-    pipefile_free(&pf);
+    assert_string_equal(cv_pipefile_var(&pf, "EXTRA"), "1");
+    cv_pipefile_free(&pf);
     const char *bad[] = {"1X=2"};
-    assert_int_equal(pipefile_parse(&pf, "p", VALID, bad, 1, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_pipefile_parse(&pf, "p", VALID, bad, 1, &err), CV_ERR_PARSE);
     assert_non_null(strstr(err.msg, "1X=2"));
     const char *run[] = {"RUN=3"};
-    assert_int_equal(pipefile_parse(&pf, "p", VALID, run, 1, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_pipefile_parse(&pf, "p", VALID, run, 1, &err), CV_ERR_PARSE);
 }
 
 /* Each bad file fails with CV_ERR_PARSE and a message naming "f:LINE:" and `needle`. */
@@ -107,7 +107,7 @@ static void test_parse_errors(void **state) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         PipeFile pf;
         CvError err = {0};
-        assert_int_equal(pipefile_parse(&pf, "f", cases[i].text, NULL, 0, &err), CV_ERR_PARSE);
+        assert_int_equal(cv_pipefile_parse(&pf, "f", cases[i].text, NULL, 0, &err), CV_ERR_PARSE);
         char where[32];
         snprintf(where, sizeof where, "f:%d:", cases[i].line);
         if (!strstr(err.msg, where) || !strstr(err.msg, cases[i].needle))
@@ -117,8 +117,9 @@ static void test_parse_errors(void **state) {
     }
     PipeFile pf;
     CvError err = {0};
-    assert_int_equal(pipefile_parse(&pf, "f", "# nothing\nset A 1\n", NULL, 0, &err), CV_ERR_EMPTY);
-    assert_int_equal(pipefile_load(&pf, "/nonexistent/pipe", NULL, 0, &err), CV_ERR_IO);
+    assert_int_equal(cv_pipefile_parse(&pf, "f", "# nothing\nset A 1\n", NULL, 0, &err),
+                     CV_ERR_EMPTY);
+    assert_int_equal(cv_pipefile_load(&pf, "/nonexistent/pipe", NULL, 0, &err), CV_ERR_IO);
 }
 
 static void test_stage_hash(void **state) {
@@ -134,33 +135,33 @@ static void test_stage_hash(void **state) {
     CvError err = {0};
     snprintf(text, sizeof text, "stage s score\n in %s\n args --input %s --parent-run ${RUN}\n", in,
              in);
-    assert_int_equal(pipefile_parse(&a, "f", text, NULL, 0, &err), CV_OK);
+    assert_int_equal(cv_pipefile_parse(&a, "f", text, NULL, 0, &err), CV_OK);
     snprintf(text, sizeof text,
              "stage s score\n in %s\n args --input %s --parent-run ${RUN} --threads 2\n", in, in);
-    assert_int_equal(pipefile_parse(&b, "f", text, NULL, 0, &err), CV_OK);
+    assert_int_equal(cv_pipefile_parse(&b, "f", text, NULL, 0, &err), CV_OK);
     snprintf(text, sizeof text,
              "stage s score\n in %s\n args --input %s --parent-run ${RUN}\n out x\n", in, in);
-    assert_int_equal(pipefile_parse(&c, "f", text, NULL, 0, &err), CV_OK);
+    assert_int_equal(cv_pipefile_parse(&c, "f", text, NULL, 0, &err), CV_OK);
     char h1[17], h2[17], h3[17], h4[17];
-    assert_int_equal(pipefile_stage_hash(&a.stages[0], h1, &err), CV_OK);
-    assert_int_equal(pipefile_stage_hash(&a.stages[0], h2, &err), CV_OK);
+    assert_int_equal(cv_pipefile_stage_hash(&a.stages[0], h1, &err), CV_OK);
+    assert_int_equal(cv_pipefile_stage_hash(&a.stages[0], h2, &err), CV_OK);
     assert_string_equal(h1, h2);
-    assert_int_equal(pipefile_stage_hash(&b.stages[0], h3, &err), CV_OK);
+    assert_int_equal(cv_pipefile_stage_hash(&b.stages[0], h3, &err), CV_OK);
     assert_string_not_equal(h1, h3); /* options */
-    assert_int_equal(pipefile_stage_hash(&c.stages[0], h3, &err), CV_OK);
+    assert_int_equal(cv_pipefile_stage_hash(&c.stages[0], h3, &err), CV_OK);
     assert_string_not_equal(h1, h3); /* outputs */
     fp = fopen(in, "a");
     fputs("c1ccccc1\n", fp);
     fclose(fp);
-    assert_int_equal(pipefile_stage_hash(&a.stages[0], h4, &err), CV_OK);
+    assert_int_equal(cv_pipefile_stage_hash(&a.stages[0], h4, &err), CV_OK);
     assert_string_not_equal(h1, h4); /* input content */
     unlink(in);
-    assert_int_equal(pipefile_stage_hash(&a.stages[0], h4, &err), CV_ERR_IO);
+    assert_int_equal(cv_pipefile_stage_hash(&a.stages[0], h4, &err), CV_ERR_IO);
     assert_non_null(strstr(err.msg, "stage 's'"));
     assert_non_null(strstr(err.msg, in));
-    pipefile_free(&a);
-    pipefile_free(&b);
-    pipefile_free(&c);
+    cv_pipefile_free(&a);
+    cv_pipefile_free(&b);
+    cv_pipefile_free(&c);
     rmdir(dir);
 }
 
@@ -178,7 +179,7 @@ static void test_pca(void **state) {
         x[i * D + 2] = 7; /* constant column */
     }
     CvError err = {0};
-    assert_int_equal(pca_project(x, N, D, 2, proj, var, &total, &err), CV_OK);
+    assert_int_equal(cv_pca_project(x, N, D, 2, proj, var, &total, &err), CV_OK);
     assert_true(var[0] > 100 * var[1]);
     assert_true(fabs(var[0] + var[1] - total) < 1e-6 * total);
     for (int i = 0; i < N; i++) {
@@ -187,8 +188,8 @@ static void test_pca(void **state) {
             fail_msg("row %d: %g vs %g", i, proj[2 * i], t); /* loading (0.6, 0.8, 0) */
         assert_true(fabs(fabs(proj[2 * i + 1]) - fabs(s)) < 1e-4);
     }
-    assert_int_equal(pca_project(x, 1, D, 2, proj, NULL, NULL, &err), CV_ERR_INVALID);
-    assert_int_equal(pca_project(x, N, D, 4, proj, NULL, NULL, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_pca_project(x, 1, D, 2, proj, NULL, NULL, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_pca_project(x, N, D, 4, proj, NULL, NULL, &err), CV_ERR_INVALID);
 }
 
 int main(void) {

@@ -57,19 +57,19 @@ static int64_t db_count(const char *kind, const char *status) {
     Store *s = NULL;
     CvError err = {0};
     StoreTable t = {0};
-    assert_int_equal(store_open(g_db, STORE_READ_ONLY, &s, &err), CV_OK);
+    assert_int_equal(cv_store_open(g_db, STORE_READ_ONLY, &s, &err), CV_OK);
     StoreValue p[2] = {
         {.type = STORE_TEXT, .s = kind, .len = strlen(kind)},
         {.type = STORE_TEXT, .s = status ? status : "", .len = status ? strlen(status) : 0}};
-    assert_int_equal(store_select(s,
-                                  status
-                                      ? "SELECT count(*) FROM runs WHERE kind = ?1 AND status = ?2"
-                                      : "SELECT count(*) FROM runs WHERE kind = ?1",
-                                  p, status ? 2 : 1, &t, &err),
-                     CV_OK);
+    assert_int_equal(
+        cv_store_select(s,
+                        status ? "SELECT count(*) FROM runs WHERE kind = ?1 AND status = ?2"
+                               : "SELECT count(*) FROM runs WHERE kind = ?1",
+                        p, status ? 2 : 1, &t, &err),
+        CV_OK);
     int64_t n = t.cells[0].i;
-    store_table_free(&t);
-    store_close(s);
+    cv_store_table_free(&t);
+    cv_store_close(s);
     return n;
 }
 

@@ -37,7 +37,7 @@ static int setup(void **state) {
     Store *s = NULL;
     CvError err = {0};
     int64_t r1 = 0, r2 = 0;
-    if (store_open(g_db, 0, &s, &err)) return -1;
+    if (cv_store_open(g_db, 0, &s, &err)) return -1;
     StoreMolecule m[3] = {{"CCO", 46.069, -0.0014, 0.4068, 1.98, -1.98},
                           {"Oc1ccccc1", 94.113, 1.3922, 0.5147, 1.18, 0.21},
                           {"CC(=O)O", 60.052, 0.0909, 0.4290, 1.60, -1.51}};
@@ -71,13 +71,14 @@ static int setup(void **state) {
          .similarity = 0.2},
     };
     StoreTrainingMetric tm = {3, 300, "valid", 2.5, 2.0, 0.4, 0.1, 0.01, 4e-4, 0.9, NULL};
-    int bad = store_run_begin(s, "train", "{\"preset\":\"tiny\"}", NULL, NULL, 1, 0, &r1, &err) ||
-              store_insert_training_metrics(s, r1, &tm, 1, &err) ||
-              store_insert_eval_metric(s, r1, "validity", 0.875, &err) ||
-              store_run_finish(s, r1, STORE_RUN_OK, &err) ||
-              store_run_begin(s, "sample", NULL, NULL, NULL, 2, r1, &r2, &err) ||
-              store_insert_generations(s, r2, g, 4, NULL, &err);
-    store_close(s);
+    int bad =
+        cv_store_run_begin(s, "train", "{\"preset\":\"tiny\"}", NULL, NULL, 1, 0, &r1, &err) ||
+        cv_store_insert_training_metrics(s, r1, &tm, 1, &err) ||
+        cv_store_insert_eval_metric(s, r1, "validity", 0.875, &err) ||
+        cv_store_run_finish(s, r1, STORE_RUN_OK, &err) ||
+        cv_store_run_begin(s, "sample", NULL, NULL, NULL, 2, r1, &r2, &err) ||
+        cv_store_insert_generations(s, r2, g, 4, NULL, &err);
+    cv_store_close(s);
     if (bad) fprintf(stderr, "fixture: %s\n", err.msg);
     return bad ? -1 : 0;
 }

@@ -62,7 +62,7 @@ static const char *const SMILES[] = {
 
 static StoreMolecule mol(const char *smiles, char **canon) {
     ChemScores s;
-    assert_true(chem_score_smiles(smiles, &s, canon));
+    assert_true(cv_chem_score_smiles(smiles, &s, canon));
     return (StoreMolecule){*canon, s.mw, s.logp, s.qed, s.sa, s.penalized_logp};
 }
 
@@ -71,29 +71,31 @@ static void fixture_model(void) {
     float props[NSMILES * 3];
     for (size_t i = 0; i < NSMILES; i++) {
         ChemScores s;
-        assert_true(chem_score_smiles(SMILES[i], &s, NULL));
+        assert_true(cv_chem_score_smiles(SMILES[i], &s, NULL));
         props[i * 3] = (float)s.logp, props[i * 3 + 1] = (float)s.qed,
                   props[i * 3 + 2] = (float)s.sa;
     }
     const char *names[] = {"logP", "qed", "SAS"};
     CvDatasetOptions o;
-    dataset_options_default(&o);
+    cv_dataset_options_default(&o);
     o.T = 24;
     o.ratios[0] = 0.5, o.ratios[1] = 0.1, o.ratios[2] = 0.4;
     CvDataset ds = {0};
     CvError err = {0};
-    assert_int_equal(dataset_build(&ds, SMILES, NSMILES, props, 3, names, NULL, &o, &err), CV_OK);
-    assert_int_equal(dataset_save(&ds, g_data, &err), CV_OK);
+    assert_int_equal(cv_dataset_build(&ds, SMILES, NSMILES, props, 3, names, NULL, &o, &err),
+                     CV_OK);
+    assert_int_equal(cv_dataset_save(&ds, g_data, &err), CV_OK);
     VaeConfig cfg;
-    assert_int_equal(vae_config_preset("tiny", (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err), CV_OK);
+    assert_int_equal(cv_vae_config_preset("tiny", (int)ds.T, (int)ds.V, (int)ds.P, &cfg, &err),
+                     CV_OK);
     Vae vae = {0};
     CvRng rng;
     cv_rng_init(&rng, 3);
-    assert_int_equal(vae_init(&vae, &cfg, 8, &rng, &err), CV_OK);
+    assert_int_equal(cv_vae_init(&vae, &cfg, 8, &rng, &err), CV_OK);
     CkptMeta meta = {0};
     meta.cfg = cfg;
     assert_int_equal(
-        ckpt_meta_set_vocab(&meta, (const char *const *)ds.vocab.tokens, (int)ds.vocab.n, &err),
+        cv_ckpt_meta_set_vocab(&meta, (const char *const *)ds.vocab.tokens, (int)ds.vocab.n, &err),
         CV_OK);
     meta.P = (int)ds.P;
     for (size_t p = 0; p < ds.P; p++) {
@@ -101,24 +103,25 @@ static void fixture_model(void) {
         meta.prop_mean[p] = ds.prop_mean[p];
         meta.prop_std[p] = ds.prop_std[p];
     }
-    assert_int_equal(ckpt_save(g_model, &vae, &meta, 0, &err), CV_OK);
-    ckpt_meta_free(&meta);
-    vae_free(&vae);
-    dataset_free(&ds);
+    assert_int_equal(cv_ckpt_save(g_model, &vae, &meta, 0, &err), CV_OK);
+    cv_ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
+    cv_dataset_free(&ds);
 }
 
 static void fixture_db(void) {
     Store *s = NULL;
     CvError err = {0};
     int64_t pipe, tr0, tr1, ev, sa, op, in;
-    assert_int_equal(store_open(g_db, 0, &s, &err), CV_OK);
-    assert_int_equal(store_run_begin(s, "pipeline", NULL, NULL, NULL, -1, 0, &pipe, &err), CV_OK);
+    assert_int_equal(cv_store_open(g_db, 0, &s, &err), CV_OK);
+    assert_int_equal(cv_store_run_begin(s, "pipeline", NULL, NULL, NULL, -1, 0, &pipe, &err),
+                     CV_OK);
     /* training: epochs 1-3 in run tr0 (interrupted), 3-5 in the resumed run tr1 */
     assert_int_equal(
-        store_run_begin(s, "train", "{\"resume\": false}", "m.cvae", NULL, 1, pipe, &tr0, &err),
+        cv_store_run_begin(s, "train", "{\"resume\": false}", "m.cvae", NULL, 1, pipe, &tr0, &err),
         CV_OK);
     assert_int_equal(
-        store_run_begin(s, "train", "{\"resume\": true}", "m.cvae", NULL, 1, pipe, &tr1, &err),
+        cv_store_run_begin(s, "train", "{\"resume\": true}", "m.cvae", NULL, 1, pipe, &tr1, &err),
         CV_OK);
     for (int e = 1; e <= 5; e++)
         for (int k = 0; k < 2; k++) {
@@ -126,21 +129,23 @@ static void fixture_db(void) {
                 e,       e * 10, k ? "valid" : "train",     60.0 / e + k, 50.0 / e + k,
                 5.0 + e, 0.5,    0.1 / (1 + exp(-(e - 3))), 1e-3,         0.5 + 0.08 * e - 0.02 * k,
                 NULL};
-            assert_int_equal(store_insert_training_metrics(s, e <= 3 ? tr0 : tr1, &m, 1, &err),
+            assert_int_equal(cv_store_insert_training_metrics(s, e <= 3 ? tr0 : tr1, &m, 1, &err),
                              CV_OK);
         }
-    store_run_finish(s, tr0, STORE_RUN_INTERRUPTED, NULL);
-    store_run_finish(s, tr1, STORE_RUN_OK, NULL);
-    assert_int_equal(store_run_begin(s, "eval", NULL, "m.cvae", NULL, 1, pipe, &ev, &err), CV_OK);
-    assert_int_equal(store_insert_eval_metric(s, ev, "validity", 0.8125, &err), CV_OK);
-    assert_int_equal(store_insert_eval_metric(s, ev, "reconstruction", 0.25, &err), CV_OK);
+    cv_store_run_finish(s, tr0, STORE_RUN_INTERRUPTED, NULL);
+    cv_store_run_finish(s, tr1, STORE_RUN_OK, NULL);
+    assert_int_equal(cv_store_run_begin(s, "eval", NULL, "m.cvae", NULL, 1, pipe, &ev, &err),
+                     CV_OK);
+    assert_int_equal(cv_store_insert_eval_metric(s, ev, "validity", 0.8125, &err), CV_OK);
+    assert_int_equal(cv_store_insert_eval_metric(s, ev, "reconstruction", 0.25, &err), CV_OK);
     char *canon[NSMILES] = {0};
     StoreMolecule mols[NSMILES];
     for (size_t i = 0; i < NSMILES; i++) mols[i] = mol(SMILES[i], &canon[i]);
     /* sampling: 16 decodes, 12 valid */
     StoreGeneration g[40];
     memset(g, 0, sizeof g);
-    assert_int_equal(store_run_begin(s, "sample", NULL, "m.cvae", NULL, 7, pipe, &sa, &err), CV_OK);
+    assert_int_equal(cv_store_run_begin(s, "sample", NULL, "m.cvae", NULL, 7, pipe, &sa, &err),
+                     CV_OK);
     for (int i = 0; i < 16; i++) {
         int valid = i % 4 != 3;
         g[i] = (StoreGeneration){.method = "sample",
@@ -151,10 +156,10 @@ static void fixture_db(void) {
                                  .molecule = valid ? &mols[i] : NULL,
                                  .similarity = NAN};
     }
-    assert_int_equal(store_insert_generations(s, sa, g, 16, NULL, &err), CV_OK);
+    assert_int_equal(cv_store_insert_generations(s, sa, g, 16, NULL, &err), CV_OK);
     /* optimization: two starts, 6 steps each */
-    assert_int_equal(store_run_begin(s, "optimize", "{\"objective\": \"plogp\"}", "m.cvae", NULL, 7,
-                                     pipe, &op, &err),
+    assert_int_equal(cv_store_run_begin(s, "optimize", "{\"objective\": \"plogp\"}", "m.cvae", NULL,
+                                        7, pipe, &op, &err),
                      CV_OK);
     for (int i = 0; i < 12; i++) {
         int k = 8 + i; /* molecules 8.. */
@@ -166,9 +171,9 @@ static void fixture_db(void) {
                                  .molecule = &mols[k],
                                  .similarity = 0.1 * (i % 6)};
     }
-    assert_int_equal(store_insert_generations(s, op, g, 12, NULL, &err), CV_OK);
+    assert_int_equal(cv_store_insert_generations(s, op, g, 12, NULL, &err), CV_OK);
     /* interpolation: 6 steps, 2 decodes each; consecutive repeats are drawn once */
-    assert_int_equal(store_run_begin(s, "interpolate", NULL, "m.cvae", NULL, 7, pipe, &in, &err),
+    assert_int_equal(cv_store_run_begin(s, "interpolate", NULL, "m.cvae", NULL, 7, pipe, &in, &err),
                      CV_OK);
     static const int path[6] = {0, 0, 5, 5, 15, 1};
     for (int i = 0; i < 12; i++) {
@@ -181,12 +186,12 @@ static void fixture_db(void) {
                                  .molecule = valid ? &mols[path[i / 2]] : NULL,
                                  .similarity = NAN};
     }
-    assert_int_equal(store_insert_generations(s, in, g, 12, NULL, &err), CV_OK);
+    assert_int_equal(cv_store_insert_generations(s, in, g, 12, NULL, &err), CV_OK);
     for (size_t i = 0; i < NSMILES; i++) free(canon[i]);
-    store_run_finish(s, pipe, STORE_RUN_OK, NULL);
-    store_close(s);
-    assert_int_equal(store_open(g_empty, 0, &s, &err), CV_OK);
-    store_close(s);
+    cv_store_run_finish(s, pipe, STORE_RUN_OK, NULL);
+    cv_store_close(s);
+    assert_int_equal(cv_store_open(g_empty, 0, &s, &err), CV_OK);
+    cv_store_close(s);
 }
 
 static int setup(void **state) {
@@ -197,7 +202,7 @@ static int setup(void **state) {
     snprintf(g_empty, sizeof g_empty, "%s/empty.db", g_dir);
     snprintf(g_model, sizeof g_model, "%s/m.cvae", g_dir);
     snprintf(g_data, sizeof g_data, "%s/d.cvds", g_dir);
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     fixture_model();
     fixture_db();
     return 0;

@@ -28,9 +28,9 @@ typedef struct {
 static int setup(void **state) {
     Fixture *f = calloc(1, sizeof *f);
     CvError err = {0};
-    if (!f || vocab_load(&f->vocab, "vocab/zinc.vocab", &err) != CV_OK) return -1;
-    if (smiles_grammar_init(&f->g, (const char *const *)f->vocab.tokens, (int)f->vocab.n, &err) !=
-        CV_OK)
+    if (!f || cv_vocab_load(&f->vocab, "vocab/zinc.vocab", &err) != CV_OK) return -1;
+    if (cv_smiles_grammar_init(&f->g, (const char *const *)f->vocab.tokens, (int)f->vocab.n,
+                               &err) != CV_OK)
         return -1;
     *state = f;
     return 0;
@@ -38,8 +38,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     Fixture *f = *state;
-    smiles_grammar_free(&f->g);
-    vocab_free(&f->vocab);
+    cv_smiles_grammar_free(&f->g);
+    cv_vocab_free(&f->vocab);
     free(f);
     return 0;
 }
@@ -51,16 +51,16 @@ static int walk_allowed(const Fixture *f, const char *smiles, int mode) {
     int32_t row[T_MAX];
     size_t len;
     CvError err = {0};
-    if (vocab_encode(&f->vocab, smiles, T_MAX, 0, row, &len, &err) != CV_OK) return 0;
+    if (cv_vocab_encode(&f->vocab, smiles, T_MAX, 0, row, &len, &err) != CV_OK) return 0;
     SmilesState s;
-    smiles_state_reset(&s);
+    cv_smiles_state_reset(&s);
     uint8_t allowed[256];
     for (size_t t = 0; t < len; t++) {
-        smiles_state_allowed(&f->g, &s, mode, (int)(T_MAX - t), allowed);
+        cv_smiles_state_allowed(&f->g, &s, mode, (int)(T_MAX - t), allowed);
         if (!allowed[row[t]])
-            fail_msg("mode %s forbids token %zu '%s' of %s", smiles_constrain_name(mode), t,
-                     vocab_token(&f->vocab, row[t]), smiles);
-        if (row[t] != f->g.end_id) smiles_state_push(&f->g, &s, row[t]);
+            fail_msg("mode %s forbids token %zu '%s' of %s", cv_smiles_constrain_name(mode), t,
+                     cv_vocab_token(&f->vocab, row[t]), smiles);
+        if (row[t] != f->g.end_id) cv_smiles_state_push(&f->g, &s, row[t]);
     }
     return 1;
 }
@@ -87,16 +87,16 @@ static void test_never_forbids_zinc(void **state) {
     Fixture *f = *state;
     SmilesList l = {calloc(2000, sizeof(char *)), 0, 2000};
     CvError err = {0};
-    csvin_read_file("datasets/zinc24k.csv", NULL, collect, &l, &err); /* stops at 2,000 */
+    cv_csvin_read_file("datasets/zinc24k.csv", NULL, collect, &l, &err); /* stops at 2,000 */
     assert_int_equal(l.n, 2000);
     size_t walked = 0, random_walked = 0;
     for (size_t i = 0; i < l.n; i++) {
-        char *can = chem_canonical(l.smiles[i]);
+        char *can = cv_chem_canonical(l.smiles[i]);
         assert_non_null(can);
         walked += (size_t)walk_allowed(f, can, SMILES_VALENCE);
         walk_allowed(f, can, SMILES_SYNTAX);
         for (uint64_t seed = 1; seed <= 2; seed++) {
-            char *r = chem_random_smiles(can, seed * 7919 + i);
+            char *r = cv_chem_random_smiles(can, seed * 7919 + i);
             assert_non_null(r);
             random_walked += (size_t)walk_allowed(f, r, SMILES_VALENCE);
             free(r);
@@ -115,7 +115,7 @@ static size_t ids_of(const Fixture *f, const char *toks, int32_t *ids) {
     snprintf(buf, sizeof buf, "%s", toks);
     size_t n = 0;
     for (char *p = strtok(buf, " "); p; p = strtok(NULL, " ")) {
-        int id = vocab_lookup(&f->vocab, p, strlen(p));
+        int id = cv_vocab_lookup(&f->vocab, p, strlen(p));
         if (id < 0) fail_msg("token '%s' not in the vocabulary", p);
         ids[n++] = id;
     }
@@ -153,10 +153,10 @@ static void test_classify(void **state) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int32_t ids[64];
         size_t n = ids_of(f, cases[i].toks, ids);
-        SmilesFailure got = smiles_grammar_classify(&f->g, ids, n);
+        SmilesFailure got = cv_smiles_grammar_classify(&f->g, ids, n);
         if (got != cases[i].want)
-            fail_msg("'%s': %s, want %s", cases[i].toks, smiles_failure_name(got),
-                     smiles_failure_name(cases[i].want));
+            fail_msg("'%s': %s, want %s", cases[i].toks, cv_smiles_failure_name(got),
+                     cv_smiles_failure_name(cases[i].want));
     }
 }
 
@@ -166,19 +166,19 @@ static void test_length_limit(void **state) {
     int32_t ids[16];
     size_t n = ids_of(f, "C 1 C C ( C", ids);
     SmilesState s;
-    smiles_state_reset(&s);
-    for (size_t i = 0; i < n; i++) smiles_state_push(&f->g, &s, ids[i]);
+    cv_smiles_state_reset(&s);
+    for (size_t i = 0; i < n; i++) cv_smiles_state_push(&f->g, &s, ids[i]);
     uint8_t allowed[256];
     /* a branch and ring 1 are open: "1 ) <end>" closes both in 3 steps; ")" first would
      * need an atom before the ring digit (4 steps); 2 steps close nothing */
-    assert_int_equal(smiles_state_allowed(&f->g, &s, SMILES_VALENCE, 2, allowed), 0);
-    int k = smiles_state_allowed(&f->g, &s, SMILES_VALENCE, 3, allowed);
-    int close = vocab_lookup(&f->vocab, ")", 1), one = vocab_lookup(&f->vocab, "1", 1);
+    assert_int_equal(cv_smiles_state_allowed(&f->g, &s, SMILES_VALENCE, 2, allowed), 0);
+    int k = cv_smiles_state_allowed(&f->g, &s, SMILES_VALENCE, 3, allowed);
+    int close = cv_vocab_lookup(&f->vocab, ")", 1), one = cv_vocab_lookup(&f->vocab, "1", 1);
     assert_int_equal(k, 1);
     assert_true(allowed[one]);
     assert_false(allowed[close]);
     assert_false(allowed[f->g.end_id]);
-    assert_true(smiles_state_allowed(&f->g, &s, SMILES_VALENCE, 4, allowed) > k);
+    assert_true(cv_smiles_state_allowed(&f->g, &s, SMILES_VALENCE, 4, allowed) > k);
     assert_true(allowed[close]);
 }
 
@@ -196,15 +196,15 @@ static int random_walks(const Fixture *f, int mode, int walks) {
     int dead = 0;
     for (int walk = 0; walk < walks; walk++) {
         SmilesState s;
-        smiles_state_reset(&s);
+        cv_smiles_state_reset(&s);
         int32_t ids[T_MAX];
         int T = 10 + walk % 60, t = 0, ended = 0;
         for (; t < T; t++) {
-            int n = smiles_state_allowed(&f->g, &s, mode, T - t, allowed);
+            int n = cv_smiles_state_allowed(&f->g, &s, mode, T - t, allowed);
             if (n == 0) {
                 if (getenv("WALK_DEBUG") && dead < 5) {
-                    char *txt = vocab_decode(&f->vocab, ids, (size_t)t);
-                    printf("DEAD %s %d left: %s\n", smiles_constrain_name(mode), T - t, txt);
+                    char *txt = cv_vocab_decode(&f->vocab, ids, (size_t)t);
+                    printf("DEAD %s %d left: %s\n", cv_smiles_constrain_name(mode), T - t, txt);
                     free(txt);
                 }
                 break;
@@ -218,18 +218,18 @@ static int random_walks(const Fixture *f, int mode, int walks) {
                 ended = 1;
                 break;
             }
-            smiles_state_push(&f->g, &s, k);
+            cv_smiles_state_push(&f->g, &s, k);
         }
         if (!ended) {
             dead++;
             continue;
         }
-        SmilesFailure got = smiles_grammar_classify(&f->g, ids, (size_t)t + 1);
+        SmilesFailure got = cv_smiles_grammar_classify(&f->g, ids, (size_t)t + 1);
         if (got != SMILES_OK && !(mode == SMILES_SYNTAX &&
                                   (got == SMILES_FAIL_VALENCE || got == SMILES_FAIL_AROMATICITY))) {
-            char *txt = vocab_decode(&f->vocab, ids, (size_t)t);
-            fail_msg("mode %s allowed <end> after '%s' (%s)", smiles_constrain_name(mode), txt,
-                     smiles_failure_name(got));
+            char *txt = cv_vocab_decode(&f->vocab, ids, (size_t)t);
+            fail_msg("mode %s allowed <end> after '%s' (%s)", cv_smiles_constrain_name(mode), txt,
+                     cv_smiles_failure_name(got));
         }
     }
     return dead;

@@ -48,8 +48,8 @@ static void tmp_db_remove(TmpDb *t) {
 static Store *open_rw(const char *path) {
     Store *s = NULL;
     CvError err = {0};
-    CvStatus st = store_open(path, 0, &s, &err);
-    if (st) fprintf(stderr, "store_open: %s\n", err.msg);
+    CvStatus st = cv_store_open(path, 0, &s, &err);
+    if (st) fprintf(stderr, "cv_store_open: %s\n", err.msg);
     assert_int_equal(st, CV_OK);
     return s;
 }
@@ -64,14 +64,14 @@ static Store *open_fresh(TmpDb *t, const char *name) {
 static Store *open_with_run(TmpDb *t, const char *name, const char *kind, int64_t *run) {
     Store *s = open_fresh(t, name);
     CvError err = {0};
-    assert_int_equal(store_run_begin(s, kind, NULL, NULL, NULL, 1, 0, run, &err), CV_OK);
+    assert_int_equal(cv_store_run_begin(s, kind, NULL, NULL, NULL, 1, 0, run, &err), CV_OK);
     return s;
 }
 
 /* Runs a read-only query that must succeed with exactly one row into *t (caller frees). */
 static void query_one_row(Store *s, const char *sql, StoreTable *t) {
     CvError err = {0};
-    CvStatus st = store_select(s, sql, NULL, 0, t, &err);
+    CvStatus st = cv_store_select(s, sql, NULL, 0, t, &err);
     if (st) fprintf(stderr, "%s: %s\n", sql, err.msg);
     assert_int_equal(st, CV_OK);
     assert_int_equal(t->nrow, 1);
@@ -82,7 +82,7 @@ static int64_t query_int(Store *s, const char *sql) {
     StoreTable t;
     query_one_row(s, sql, &t);
     int64_t v = t.cells[0].i;
-    store_table_free(&t);
+    cv_store_table_free(&t);
     return v;
 }
 
@@ -156,13 +156,14 @@ static void test_schema_created(void **state) {
     assert_int_equal(query_int(s, "PRAGMA foreign_keys"), 1);
     int64_t run = 0;
     CvError err = {0};
-    assert_int_equal(store_run_begin(s, "sample", "{\"n\":3}", NULL, NULL, 42, 0, &run, &err), 0);
-    store_close(s);
+    assert_int_equal(cv_store_run_begin(s, "sample", "{\"n\":3}", NULL, NULL, 42, 0, &run, &err),
+                     0);
+    cv_store_close(s);
     /* Reopening keeps the data and does not re-run the migration. */
     s = open_rw(t.path);
     assert_int_equal(query_int(s, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(query_int(s, "SELECT seed FROM runs"), 42);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -175,13 +176,13 @@ static void test_empty_file_is_migrated(void **state) {
     fclose(fp);
     Store *s = NULL;
     CvError err = {0};
-    assert_int_equal(store_open(t.path, STORE_READ_ONLY, &s, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_store_open(t.path, STORE_READ_ONLY, &s, &err), CV_ERR_FORMAT);
     assert_null(s);
     assert_non_null(strstr(err.msg, t.path));
     assert_non_null(strstr(err.msg, "older"));
     s = open_rw(t.path);
     assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -189,12 +190,12 @@ static void test_newer_version_refused(void **state) {
     (void)state;
     TmpDb t;
     tmp_db(&t, "future.db");
-    store_close(open_rw(t.path));
+    cv_store_close(open_rw(t.path));
     raw_exec(t.path, "PRAGMA user_version = 99");
     for (unsigned flags = 0; flags <= STORE_READ_ONLY; flags += STORE_READ_ONLY) {
         Store *s = NULL;
         CvError err = {0};
-        assert_int_equal(store_open(t.path, flags, &s, &err), CV_ERR_FORMAT);
+        assert_int_equal(cv_store_open(t.path, flags, &s, &err), CV_ERR_FORMAT);
         assert_null(s);
         assert_non_null(strstr(err.msg, t.path));
         assert_non_null(strstr(err.msg, "99"));
@@ -222,7 +223,7 @@ static void test_foreign_db_refused(void **state) {
     raw_exec(t.path, "CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL)");
     Store *s = NULL;
     CvError err = {0};
-    assert_int_equal(store_open(t.path, 0, &s, &err), CV_ERR_FORMAT);
+    assert_int_equal(cv_store_open(t.path, 0, &s, &err), CV_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "not a chemvae results database"));
     /* Not an SQLite file at all. */
     FILE *fp = fopen(t.path, "w");
@@ -230,12 +231,12 @@ static void test_foreign_db_refused(void **state) {
     fputs("smiles,logP\nCCO,-0.0014\n", fp);
     for (int i = 0; i < 100; i++) fputs("padding padding padding padding\n", fp);
     fclose(fp);
-    assert_int_equal(store_open(t.path, 0, &s, &err), CV_ERR_DB);
+    assert_int_equal(cv_store_open(t.path, 0, &s, &err), CV_ERR_DB);
     assert_non_null(strstr(err.msg, t.path));
     assert_non_null(strstr(err.msg, "not a valid SQLite database"));
     /* Missing file, read-only. */
     snprintf(t.path, sizeof t.path, "%s/missing.db", t.dir);
-    assert_int_equal(store_open(t.path, STORE_READ_ONLY, &s, &err), CV_ERR_IO);
+    assert_int_equal(cv_store_open(t.path, STORE_READ_ONLY, &s, &err), CV_ERR_IO);
     assert_non_null(strstr(err.msg, "no such results database"));
     assert_int_equal(access(t.path, F_OK), -1); /* not created */
     tmp_db_remove(&t);
@@ -255,22 +256,23 @@ static void test_locked_db_clear_error(void **state) {
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO runs(kind) VALUES('x')",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    store_set_busy_timeout(s, 50);
+    cv_store_set_busy_timeout(s, 50);
     int64_t run2 = 0;
-    assert_int_equal(store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &run2, &err), CV_ERR_DB);
+    assert_int_equal(cv_store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &run2, &err),
+                     CV_ERR_DB);
     assert_non_null(strstr(err.msg, t.path));
     assert_non_null(strstr(err.msg, "locked"));
     StoreTrainingMetric m = {.epoch = 0, .step = 1, .split = "train", .loss = 1.0};
-    assert_int_equal(store_insert_training_metrics(s, run, &m, 1, &err), CV_ERR_DB);
+    assert_int_equal(cv_store_insert_training_metrics(s, run, &m, 1, &err), CV_ERR_DB);
     assert_non_null(strstr(err.msg, "locked"));
     /* Readers are not blocked by the writer (WAL). */
     assert_int_equal(query_int(s, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(other);
-    assert_int_equal(store_insert_training_metrics(s, run, &m, 1, &err), CV_OK);
+    assert_int_equal(cv_store_insert_training_metrics(s, run, &m, 1, &err), CV_OK);
     assert_int_equal(query_int(s, "SELECT count(*) FROM runs"), 2);
     assert_int_equal(query_int(s, "SELECT count(*) FROM training_metrics"), 1);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -282,11 +284,12 @@ static void test_batch_insert_and_rollback(void **state) {
     Store *s = open_fresh(&t, "batch.db");
     CvError err = {0};
     int64_t run = 0;
-    assert_int_equal(store_run_begin(s, "sample", NULL, "m.cvae", "0123abcd", 7, 0, &run, &err), 0);
+    assert_int_equal(cv_store_run_begin(s, "sample", NULL, "m.cvae", "0123abcd", 7, 0, &run, &err),
+                     0);
     GenBatch b;
     gen_batch(&b, 300, 0);
     int64_t *ids = calloc(300, sizeof *ids);
-    assert_int_equal(store_insert_generations(s, run, b.g, 300, ids, &err), CV_OK);
+    assert_int_equal(cv_store_insert_generations(s, run, b.g, 300, ids, &err), CV_OK);
     assert_true(ids[299] > ids[0]);
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), 300);
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations WHERE valid"), 200);
@@ -300,49 +303,50 @@ static void test_batch_insert_and_rollback(void **state) {
     /* z round-trips as little-endian float32. */
     StoreTable tz;
     StoreValue id = {.type = STORE_INT, .i = ids[5]};
-    assert_int_equal(store_select(s, "SELECT z FROM generations WHERE id = ?1", &id, 1, &tz, &err),
-                     0);
+    assert_int_equal(
+        cv_store_select(s, "SELECT z FROM generations WHERE id = ?1", &id, 1, &tz, &err), 0);
     assert_int_equal(tz.cells[0].type, STORE_BLOB);
     assert_memory_equal(tz.cells[0].s, &b.z[5 * ZDIM], ZDIM * sizeof(float));
-    store_table_free(&tz);
+    cv_store_table_free(&tz);
 
     /* A second batch whose row 150 breaks a CHECK (predicted not JSON): all or nothing. */
     GenBatch b2;
     gen_batch(&b2, 300, 1000);
     b2.g[150].predicted = "{not json";
-    assert_int_equal(store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_ERR_DB);
+    assert_int_equal(cv_store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_ERR_DB);
     assert_non_null(strstr(err.msg, "generation 150"));
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), 300);
     assert_int_equal(query_int(s, "SELECT count(*) FROM molecules"), nmol);
     /* Bad arguments are refused before anything is written. */
     b2.g[150].predicted = NULL;
     b2.g[10].method = NULL;
-    assert_int_equal(store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "generation 10"));
     b2.g[10].method = "sample";
-    assert_int_equal(store_insert_generations(s, run + 100, b2.g, 300, NULL, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_store_insert_generations(s, run + 100, b2.g, 300, NULL, &err),
+                     CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "no run"));
-    assert_int_equal(store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_OK);
+    assert_int_equal(cv_store_insert_generations(s, run, b2.g, 300, NULL, &err), CV_OK);
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), 600);
 
     /* Molecules: upsert keeps the first run and fills NULL scores. */
     int64_t run2 = 0;
-    assert_int_equal(store_run_begin(s, "optimize", NULL, NULL, NULL, -1, run, &run2, &err), 0);
+    assert_int_equal(cv_store_run_begin(s, "optimize", NULL, NULL, NULL, -1, run, &run2, &err), 0);
     StoreMolecule m[2] = {{"C1O", 99, 99, 0.99, 9.9, -1.25},
                           {"c1ccccc1", 78.1, 1.69, 0.44, 1.0, NAN}};
     int64_t mid[2];
-    assert_int_equal(store_upsert_molecules(s, run2, m, 2, mid, &err), CV_OK);
+    assert_int_equal(cv_store_upsert_molecules(s, run2, m, 2, mid, &err), CV_OK);
     StoreTable tm;
     StoreValue p = {.type = STORE_INT, .i = mid[0]};
-    assert_int_equal(store_select(s,
-                                  "SELECT mw, penalized_logp, first_run FROM molecules WHERE "
-                                  "id = ?1",
-                                  &p, 1, &tm, &err),
+    assert_int_equal(cv_store_select(s,
+                                     "SELECT mw, penalized_logp, first_run FROM molecules WHERE "
+                                     "id = ?1",
+                                     &p, 1, &tm, &err),
                      0);
-    assert_true(store_table_real(&tm, 0, 0) == 11.0);  /* kept */
-    assert_true(store_table_real(&tm, 0, 1) == -1.25); /* filled */
+    assert_true(cv_store_table_real(&tm, 0, 0) == 11.0);  /* kept */
+    assert_true(cv_store_table_real(&tm, 0, 1) == -1.25); /* filled */
     assert_int_equal(tm.cells[2].i, run);
-    store_table_free(&tm);
+    cv_store_table_free(&tm);
     assert_int_equal(query_int(s, "SELECT first_run FROM molecules WHERE smiles = 'c1ccccc1'"),
                      run2);
     assert_int_equal(query_int(s, "SELECT penalized_logp IS NULL FROM molecules WHERE smiles = "
@@ -351,19 +355,19 @@ static void test_batch_insert_and_rollback(void **state) {
     assert_int_equal(query_int(s, "SELECT parent FROM runs WHERE kind = 'optimize'"), run);
 
     /* Eval metrics replace; run_finish sets status and time. */
-    assert_int_equal(store_insert_eval_metric(s, run, "validity", 0.5, &err), 0);
-    assert_int_equal(store_insert_eval_metric(s, run, "validity", 0.75, &err), 0);
+    assert_int_equal(cv_store_insert_eval_metric(s, run, "validity", 0.5, &err), 0);
+    assert_int_equal(cv_store_insert_eval_metric(s, run, "validity", 0.75, &err), 0);
     assert_int_equal(query_int(s, "SELECT value = 0.75 FROM eval_metrics"), 1);
-    assert_int_equal(store_run_finish(s, run, STORE_RUN_OK, &err), 0);
+    assert_int_equal(cv_store_run_finish(s, run, STORE_RUN_OK, &err), 0);
     assert_int_equal(query_int(s, "SELECT status = 'ok' AND finished_at >= started_at FROM runs "
                                   "WHERE id = 1"),
                      1);
-    assert_int_equal(store_run_finish(s, 12345, STORE_RUN_FAILED, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_store_run_finish(s, 12345, STORE_RUN_FAILED, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "12345"));
     free(ids);
     gen_batch_free(&b);
     gen_batch_free(&b2);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -375,32 +379,32 @@ static void test_disk_full_keeps_committed(void **state) {
     CvError err = {0};
     GenBatch b;
     gen_batch(&b, 200, 0);
-    assert_int_equal(store_insert_generations(s, run, b.g, 200, NULL, &err), CV_OK);
+    assert_int_equal(cv_store_insert_generations(s, run, b.g, 200, NULL, &err), CV_OK);
     int64_t pages = query_int(s, "PRAGMA page_count");
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages + 4);
     assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
     GenBatch big;
     gen_batch(&big, 2000, 5000); /* ~1.6 MB of z: far more than 4 pages */
-    assert_int_equal(store_insert_generations(s, run, big.g, 2000, NULL, &err), CV_ERR_DB);
+    assert_int_equal(cv_store_insert_generations(s, run, big.g, 2000, NULL, &err), CV_ERR_DB);
     assert_non_null(strstr(err.msg, t.path));
     assert_non_null(strstr(err.msg, "full"));
     assert_non_null(strstr(err.msg, "rolled back"));
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), 200);
     /* Still usable afterwards, and intact on disk. */
     StoreTrainingMetric m = {.epoch = 1, .step = 2, .split = "valid", .loss = 0.5, .kl = NAN};
-    assert_int_equal(store_insert_training_metrics(s, run, &m, 1, &err), CV_OK);
-    store_close(s);
+    assert_int_equal(cv_store_insert_training_metrics(s, run, &m, 1, &err), CV_OK);
+    cv_store_close(s);
     s = open_rw(t.path);
     StoreTable ic;
-    assert_int_equal(store_select(s, "PRAGMA integrity_check", NULL, 0, &ic, &err), 0);
+    assert_int_equal(cv_store_select(s, "PRAGMA integrity_check", NULL, 0, &ic, &err), 0);
     assert_string_equal(ic.cells[0].s, "ok");
-    store_table_free(&ic);
+    cv_store_table_free(&ic);
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), 200);
     assert_int_equal(query_int(s, "SELECT count(*) FROM training_metrics WHERE kl IS NULL"), 1);
     gen_batch_free(&b);
     gen_batch_free(&big);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -411,7 +415,7 @@ static void test_sigkill_mid_write(void **state) {
     (void)state;
     TmpDb t;
     tmp_db(&t, "killed.db");
-    store_close(open_rw(t.path));
+    cv_store_close(open_rw(t.path));
     enum { BATCH = 100 };
     int fd[2];
     assert_int_equal(pipe(fd), 0);
@@ -421,13 +425,13 @@ static void test_sigkill_mid_write(void **state) {
         close(fd[0]);
         Store *s = NULL;
         int64_t run = 0;
-        if (store_open(t.path, 0, &s, NULL) ||
-            store_run_begin(s, "sample", NULL, NULL, NULL, 0, 0, &run, NULL))
+        if (cv_store_open(t.path, 0, &s, NULL) ||
+            cv_store_run_begin(s, "sample", NULL, NULL, NULL, 0, 0, &run, NULL))
             _exit(3);
         GenBatch b;
         gen_batch(&b, BATCH, 0);
         for (int64_t done = BATCH;; done += BATCH) {
-            if (store_insert_generations(s, run, b.g, BATCH, NULL, NULL)) _exit(4);
+            if (cv_store_insert_generations(s, run, b.g, BATCH, NULL, NULL)) _exit(4);
             if (write(fd[1], &done, sizeof done) != sizeof done) _exit(5);
         }
     }
@@ -443,13 +447,13 @@ static void test_sigkill_mid_write(void **state) {
     Store *s = open_rw(t.path);
     StoreTable ic;
     CvError err = {0};
-    assert_int_equal(store_select(s, "PRAGMA integrity_check", NULL, 0, &ic, &err), 0);
+    assert_int_equal(cv_store_select(s, "PRAGMA integrity_check", NULL, 0, &ic, &err), 0);
     assert_string_equal(ic.cells[0].s, "ok");
-    store_table_free(&ic);
+    cv_store_table_free(&ic);
     int64_t n = query_int(s, "SELECT count(*) FROM generations");
     assert_true(n == reported || n == reported + BATCH);
     assert_int_equal(n % BATCH, 0); /* never half a batch */
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -472,12 +476,12 @@ static void test_concurrent_writers(void **state) {
             CvError err = {0};
             GenBatch b;
             gen_batch(&b, BATCH, (size_t)p * 1000);
-            int bad = store_open(t.path, 0, &s, &err) ||
-                      store_run_begin(s, "sample", NULL, NULL, NULL, p, 0, &run, &err);
+            int bad = cv_store_open(t.path, 0, &s, &err) ||
+                      cv_store_run_begin(s, "sample", NULL, NULL, NULL, p, 0, &run, &err);
             for (int i = 0; !bad && i < BATCHES; i++)
-                bad = store_insert_generations(s, run, b.g, BATCH, NULL, &err) != CV_OK;
+                bad = cv_store_insert_generations(s, run, b.g, BATCH, NULL, &err) != CV_OK;
             if (bad) fprintf(stderr, "writer %d: %s\n", p, err.msg);
-            store_close(s);
+            cv_store_close(s);
             gen_batch_free(&b);
             _exit(bad ? 1 : 0);
         }
@@ -493,7 +497,7 @@ static void test_concurrent_writers(void **state) {
     assert_int_equal(query_int(s, "SELECT count(*) FROM generations"), PROCS * BATCHES * BATCH);
     assert_int_equal(query_int(s, "SELECT count(DISTINCT run_id) FROM generations"), PROCS);
     assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -512,8 +516,8 @@ static void test_dead_runs_interrupted(void **state) {
         Store *s = NULL;
         CvError e = {0};
         int64_t id = 0;
-        _exit(store_open(path, 0, &s, &e) ||
-              store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &id, &e));
+        _exit(cv_store_open(path, 0, &s, &e) ||
+              cv_store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &id, &e));
     }
     int wst = 0;
     assert_int_equal(waitpid(child, &wst, 0), child);
@@ -521,10 +525,10 @@ static void test_dead_runs_interrupted(void **state) {
     Store *s = NULL;
     CvError err = {0};
     int64_t live = 0;
-    assert_int_equal(store_open(path, 0, &s, &err), CV_OK);
-    assert_int_equal(store_run_begin(s, "train", NULL, NULL, NULL, 1, 0, &live, &err), CV_OK);
-    store_close(s);
-    assert_int_equal(store_open(path, 0, &s, &err), CV_OK);
+    assert_int_equal(cv_store_open(path, 0, &s, &err), CV_OK);
+    assert_int_equal(cv_store_run_begin(s, "train", NULL, NULL, NULL, 1, 0, &live, &err), CV_OK);
+    cv_store_close(s);
+    assert_int_equal(cv_store_open(path, 0, &s, &err), CV_OK);
     assert_int_equal(query_int(s,
                                "SELECT count(*) FROM runs WHERE id = 1 AND status = 'interrupted' "
                                "AND finished_at IS NOT NULL"),
@@ -533,7 +537,7 @@ static void test_dead_runs_interrupted(void **state) {
                      1);
     assert_int_equal(
         query_int(s, "SELECT count(*) FROM runs WHERE pid IS NOT NULL AND host IS NOT NULL"), 2);
-    store_close(s);
+    cv_store_close(s);
     runcmd_rmtree(dir);
 }
 
@@ -545,14 +549,14 @@ static void test_readonly_rejects_writes(void **state) {
     CvError err = {0};
     /* A read-write connection's select path refuses writes too. */
     StoreTable tt;
-    assert_int_equal(store_select(s, "DELETE FROM runs", NULL, 0, &tt, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_store_select(s, "DELETE FROM runs", NULL, 0, &tt, &err), CV_ERR_INVALID);
     char attach[256];
     snprintf(attach, sizeof attach, "ATTACH '%s/evil.db' AS evil", t.dir);
-    assert_int_equal(store_select(s, attach, NULL, 0, &tt, &err), CV_ERR_INVALID);
-    store_close(s);
+    assert_int_equal(cv_store_select(s, attach, NULL, 0, &tt, &err), CV_ERR_INVALID);
+    cv_store_close(s);
 
     Store *ro = NULL;
-    assert_int_equal(store_open(t.path, STORE_READ_ONLY, &ro, &err), CV_OK);
+    assert_int_equal(cv_store_open(t.path, STORE_READ_ONLY, &ro, &err), CV_OK);
     char vacuum_into[256];
     snprintf(vacuum_into, sizeof vacuum_into, "VACUUM INTO '%s/copy.db'", t.dir);
     const char *writes[] = {
@@ -585,25 +589,25 @@ static void test_readonly_rejects_writes(void **state) {
     };
     for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
         StoreTable r;
-        CvStatus st = store_select(ro, writes[i], NULL, 0, &r, &err);
+        CvStatus st = cv_store_select(ro, writes[i], NULL, 0, &r, &err);
         if (st == CV_OK) fprintf(stderr, "not refused: %s\n", writes[i]);
         assert_int_not_equal(st, CV_OK);
         assert_null(r.names);
     }
-    assert_int_equal(store_run_begin(ro, "x", NULL, NULL, NULL, 1, 0, &run, &err), CV_ERR_DB);
+    assert_int_equal(cv_store_run_begin(ro, "x", NULL, NULL, NULL, 1, 0, &run, &err), CV_ERR_DB);
     assert_non_null(strstr(err.msg, "read-only"));
     /* Reads still work, including introspection pragmas. */
     assert_int_equal(query_int(ro, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(query_int(ro, "SELECT count(*) FROM pragma_table_info('runs')"), 12);
     StoreTable r;
-    assert_int_equal(store_select(ro, "PRAGMA table_info(molecules)", NULL, 0, &r, &err), 0);
+    assert_int_equal(cv_store_select(ro, "PRAGMA table_info(molecules)", NULL, 0, &r, &err), 0);
     assert_int_equal(r.nrow, 8);
-    store_table_free(&r);
+    cv_store_table_free(&r);
     assert_int_equal(query_int(ro, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-    store_close(ro);
+    cv_store_close(ro);
     s = open_rw(t.path);
     assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE kind = 'sample'"), 1);
-    store_close(s);
+    cv_store_close(s);
     char copy[128];
     snprintf(copy, sizeof copy, "%s/copy.db", t.dir);
     assert_int_equal(access(copy, F_OK), -1);
@@ -620,8 +624,9 @@ static void test_canned_views(void **state) {
     Store *s = open_fresh(&t, "views.db");
     CvError err = {0};
     int64_t r1 = 0, r2 = 0;
-    assert_int_equal(store_run_begin(s, "train", "{\"epochs\":2}", NULL, NULL, 1, 0, &r1, &err), 0);
-    assert_int_equal(store_run_begin(s, "sample", NULL, NULL, NULL, 2, 0, &r2, &err), 0);
+    assert_int_equal(cv_store_run_begin(s, "train", "{\"epochs\":2}", NULL, NULL, 1, 0, &r1, &err),
+                     0);
+    assert_int_equal(cv_store_run_begin(s, "sample", NULL, NULL, NULL, 2, 0, &r2, &err), 0);
     StoreMolecule mols[4] = {
         {"CCO", 46.07, -0.0014, 0.4068, 1.98, -1.98},
         {"c1ccccc1", 78.11, 1.6866, 0.4426, 1.0, 0.69},
@@ -664,98 +669,99 @@ static void test_canned_views(void **state) {
          .molecule = &mols[0],
          .similarity = 0.25},
     };
-    assert_int_equal(store_insert_generations(s, r2, g, 5, NULL, &err), 0);
-    assert_int_equal(store_upsert_molecules(s, r1, &mols[2], 2, NULL, &err), 0);
+    assert_int_equal(cv_store_insert_generations(s, r2, g, 5, NULL, &err), 0);
+    assert_int_equal(cv_store_upsert_molecules(s, r1, &mols[2], 2, NULL, &err), 0);
     StoreTrainingMetric tm[4] = {
         {0, 10, "train", 5.0, 4.0, 1.0, 0.1, 0.0, 1e-3, 0.5, NULL},
         {0, 10, "valid", 6.0, 5.0, 1.0, 0.1, 0.0, 1e-3, 0.4, NULL},
         {1, 20, "train", 3.0, 2.5, 0.5, 0.05, 0.1, 1e-3, 0.7, "{\"grad_norm\":2.5}"},
         {1, 20, "valid", 4.0, 3.5, 0.5, 0.05, 0.1, 1e-3, 0.6, NULL},
     };
-    assert_int_equal(store_insert_training_metrics(s, r1, tm, 4, &err), 0);
-    assert_int_equal(store_insert_eval_metric(s, r1, "reconstruction", 0.8, &err), 0);
-    assert_int_equal(store_insert_eval_metric(s, r1, "validity", 0.9, &err), 0);
-    store_close(s);
+    assert_int_equal(cv_store_insert_training_metrics(s, r1, tm, 4, &err), 0);
+    assert_int_equal(cv_store_insert_eval_metric(s, r1, "reconstruction", 0.8, &err), 0);
+    assert_int_equal(cv_store_insert_eval_metric(s, r1, "validity", 0.9, &err), 0);
+    cv_store_close(s);
 
-    assert_int_equal(store_open(t.path, STORE_READ_ONLY, &s, &err), 0);
+    assert_int_equal(cv_store_open(t.path, STORE_READ_ONLY, &s, &err), 0);
     StoreTable v;
-    assert_int_equal(store_top_molecules(s, "qed", 2, 0, 0, &v, &err), 0);
-    int sm = store_table_col(&v, "smiles");
+    assert_int_equal(cv_store_top_molecules(s, "qed", 2, 0, 0, &v, &err), 0);
+    int sm = cv_store_table_col(&v, "smiles");
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0 * v.ncol + sm].s, "c1ccccc1");
     assert_string_equal(v.cells[1 * v.ncol + sm].s, "CC(=O)O");
-    store_table_free(&v);
-    assert_int_equal(store_top_molecules(s, "qed", 10, 1, 0, &v, &err), 0);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_top_molecules(s, "qed", 10, 1, 0, &v, &err), 0);
     assert_int_equal(v.nrow, 4);
     assert_string_equal(v.cells[0 * v.ncol + sm].s, "CCO");
     assert_string_equal(v.cells[3 * v.ncol + sm].s, "N"); /* NULL last also ascending */
-    store_table_free(&v);
+    cv_store_table_free(&v);
     /* Only what run r1 stored (CC(=O)O, N) */
-    assert_int_equal(store_top_molecules(s, "mw", 10, 0, r1, &v, &err), 0);
+    assert_int_equal(cv_store_top_molecules(s, "mw", 10, 0, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0 * v.ncol + sm].s, "CC(=O)O");
-    store_table_free(&v);
-    assert_int_equal(store_top_molecules(s, "qed; DROP TABLE runs", 3, 0, 0, &v, &err),
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_top_molecules(s, "qed; DROP TABLE runs", 3, 0, 0, &v, &err),
                      CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "unknown molecule column"));
 
-    assert_int_equal(store_list_runs(s, &v, &err), 0);
+    assert_int_equal(cv_store_list_runs(s, &v, &err), 0);
     assert_int_equal(v.nrow, 2);
-    int id = store_table_col(&v, "id"), gens = store_table_col(&v, "generations"),
-        valid = store_table_col(&v, "valid"), fresh = store_table_col(&v, "new_molecules");
+    int id = cv_store_table_col(&v, "id"), gens = cv_store_table_col(&v, "generations"),
+        valid = cv_store_table_col(&v, "valid"), fresh = cv_store_table_col(&v, "new_molecules");
     assert_true(id >= 0 && gens >= 0 && valid >= 0 && fresh >= 0);
     assert_int_equal(v.cells[id].i, r2); /* newest first */
     assert_int_equal(v.cells[gens].i, 5);
     assert_int_equal(v.cells[valid].i, 4);
     assert_int_equal(v.cells[fresh].i, 2);
     assert_int_equal(v.cells[v.ncol + fresh].i, 2);
-    store_table_free(&v);
+    cv_store_table_free(&v);
 
-    assert_int_equal(store_run_counts(s, r2, &v, &err), 0);
-    assert_int_equal(v.cells[store_table_col(&v, "distinct_molecules")].i, 2);
-    store_table_free(&v);
-    assert_int_equal(store_get_run(s, r1, &v, &err), 0);
-    assert_string_equal(v.cells[store_table_col(&v, "config")].s, "{\"epochs\":2}");
-    assert_string_equal(v.cells[store_table_col(&v, "status")].s, "running");
-    store_table_free(&v);
-    assert_int_equal(store_get_run(s, 99, &v, &err), 0);
+    assert_int_equal(cv_store_run_counts(s, r2, &v, &err), 0);
+    assert_int_equal(v.cells[cv_store_table_col(&v, "distinct_molecules")].i, 2);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_get_run(s, r1, &v, &err), 0);
+    assert_string_equal(v.cells[cv_store_table_col(&v, "config")].s, "{\"epochs\":2}");
+    assert_string_equal(v.cells[cv_store_table_col(&v, "status")].s, "running");
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_get_run(s, 99, &v, &err), 0);
     assert_int_equal(v.nrow, 0);
     assert_true(v.ncol > 0);
-    store_table_free(&v);
+    cv_store_table_free(&v);
 
-    assert_int_equal(store_training_metrics(s, r1, &v, &err), 0);
+    assert_int_equal(cv_store_training_metrics(s, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 4);
-    assert_true(store_table_real(&v, 2, (size_t)store_table_col(&v, "loss")) == 3.0);
-    store_table_free(&v);
-    assert_int_equal(store_training_summary(s, r1, &v, &err), 0);
+    assert_true(cv_store_table_real(&v, 2, (size_t)cv_store_table_col(&v, "loss")) == 3.0);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_training_summary(s, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0].s, "train");
-    assert_int_equal(v.cells[store_table_col(&v, "rows")].i, 2);
-    assert_int_equal(v.cells[store_table_col(&v, "last_step")].i, 20);
-    assert_true(store_table_real(&v, 1, (size_t)store_table_col(&v, "loss")) == 4.0);
-    store_table_free(&v);
-    assert_int_equal(store_eval_metrics(s, r1, &v, &err), 0);
+    assert_int_equal(v.cells[cv_store_table_col(&v, "rows")].i, 2);
+    assert_int_equal(v.cells[cv_store_table_col(&v, "last_step")].i, 20);
+    assert_true(cv_store_table_real(&v, 1, (size_t)cv_store_table_col(&v, "loss")) == 4.0);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_eval_metrics(s, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0].s, "reconstruction");
-    store_table_free(&v);
+    cv_store_table_free(&v);
     assert_int_equal(query_int(s, "SELECT json_extract(extra, '$.grad_norm') = 2.5 FROM "
                                   "training_metrics WHERE extra IS NOT NULL"),
                      1);
 
-    assert_int_equal(store_find_molecule(s, "CCO", &v, &err), 0);
+    assert_int_equal(cv_store_find_molecule(s, "CCO", &v, &err), 0);
     assert_int_equal(v.nrow, 1);
-    int64_t mid = v.cells[store_table_col(&v, "id")].i;
-    store_table_free(&v);
-    assert_int_equal(store_molecule_origins(s, mid, &v, &err), 0);
+    int64_t mid = v.cells[cv_store_table_col(&v, "id")].i;
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_molecule_origins(s, mid, &v, &err), 0);
     assert_int_equal(v.nrow, 2); /* (r2, optimize) and (r2, sample) */
-    assert_string_equal(v.cells[store_table_col(&v, "method")].s, "optimize");
+    assert_string_equal(v.cells[cv_store_table_col(&v, "method")].s, "optimize");
     size_t row2 = v.ncol;
-    assert_int_equal(v.cells[row2 + (size_t)store_table_col(&v, "n")].i, 2);
-    assert_int_equal(v.cells[row2 + (size_t)store_table_col(&v, "first_step")].i, 0);
-    assert_int_equal(v.cells[row2 + (size_t)store_table_col(&v, "last_step")].i, 3);
-    assert_true(store_table_real(&v, 0, (size_t)store_table_col(&v, "best_similarity")) == 0.25);
-    store_table_free(&v);
-    store_close(s);
+    assert_int_equal(v.cells[row2 + (size_t)cv_store_table_col(&v, "n")].i, 2);
+    assert_int_equal(v.cells[row2 + (size_t)cv_store_table_col(&v, "first_step")].i, 0);
+    assert_int_equal(v.cells[row2 + (size_t)cv_store_table_col(&v, "last_step")].i, 3);
+    assert_true(cv_store_table_real(&v, 0, (size_t)cv_store_table_col(&v, "best_similarity")) ==
+                0.25);
+    cv_store_table_free(&v);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -768,7 +774,7 @@ static char *render(const StoreTable *t, StoreFormat fmt, size_t max_width) {
     FILE *fp = open_memstream(&buf, &len);
     assert_non_null(fp);
     CvError err = {0};
-    assert_int_equal(store_print_table(fp, t, fmt, max_width, &err), CV_OK);
+    assert_int_equal(cv_store_print_table(fp, t, fmt, max_width, &err), CV_OK);
     fclose(fp);
     return buf;
 }
@@ -780,12 +786,12 @@ static void test_output_escaping(void **state) {
     CvError err = {0};
     StoreTable v;
     assert_int_equal(
-        store_select(s,
-                     "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, NULL AS n, '' AS e, "
-                     "0.1 AS r, 42 AS i, x'00ff' AS b, 'l1' || char(10) || 'l2' AS nl, "
-                     "' pad' AS sp, 'tab' || char(9) || char(1) || '\\' AS ctl, "
-                     "'é→' AS u, CAST(x'61ff62' AS TEXT) AS bad, 9e999 AS inf",
-                     NULL, 0, &v, &err),
+        cv_store_select(s,
+                        "SELECT 'a,b' AS \"x,y\", 'say \"hi\"' AS q, NULL AS n, '' AS e, "
+                        "0.1 AS r, 42 AS i, x'00ff' AS b, 'l1' || char(10) || 'l2' AS nl, "
+                        "' pad' AS sp, 'tab' || char(9) || char(1) || '\\' AS ctl, "
+                        "'é→' AS u, CAST(x'61ff62' AS TEXT) AS bad, 9e999 AS inf",
+                        NULL, 0, &v, &err),
         0);
     char *csv = render(&v, STORE_FORMAT_CSV, 0);
     assert_string_equal(csv, "\"x,y\",q,n,e,r,i,b,nl,sp,ctl,u,bad,inf\n"
@@ -800,13 +806,13 @@ static void test_output_escaping(void **state) {
                         "\"ctl\":\"tab\\t\\u0001\\\\\",\"u\":\"é→\",\"bad\":\"a\\ufffdb\","
                         "\"inf\":null}\n]\n");
     free(json);
-    store_table_free(&v);
+    cv_store_table_free(&v);
 
     /* Reals round-trip; an empty result still has a CSV header and an empty JSON array. */
-    assert_int_equal(store_select(s,
-                                  "SELECT 1.0/3 AS third, -0.0014 AS logp, 'CCO' AS smiles "
-                                  "WHERE 0",
-                                  NULL, 0, &v, &err),
+    assert_int_equal(cv_store_select(s,
+                                     "SELECT 1.0/3 AS third, -0.0014 AS logp, 'CCO' AS smiles "
+                                     "WHERE 0",
+                                     NULL, 0, &v, &err),
                      0);
     csv = render(&v, STORE_FORMAT_CSV, 0);
     assert_string_equal(csv, "third,logp,smiles\n");
@@ -814,19 +820,19 @@ static void test_output_escaping(void **state) {
     json = render(&v, STORE_FORMAT_JSON, 0);
     assert_string_equal(json, "[]\n");
     free(json);
-    store_table_free(&v);
-    assert_int_equal(store_select(s, "SELECT 1.0/3 AS third, -0.0014 AS logp", NULL, 0, &v, &err),
-                     0);
+    cv_store_table_free(&v);
+    assert_int_equal(
+        cv_store_select(s, "SELECT 1.0/3 AS third, -0.0014 AS logp", NULL, 0, &v, &err), 0);
     csv = render(&v, STORE_FORMAT_CSV, 0);
     assert_string_equal(csv, "third,logp\n0.33333333333333331,-0.0014\n");
     free(csv);
-    store_table_free(&v);
+    cv_store_table_free(&v);
 
     /* Table: numbers right-aligned, text left, width in code points, long cells cut. */
-    assert_int_equal(store_select(s,
-                                  "SELECT 'é' AS s, 5 AS n UNION ALL SELECT 'abcdefghij', 123 "
-                                  "UNION ALL SELECT NULL, NULL",
-                                  NULL, 0, &v, &err),
+    assert_int_equal(cv_store_select(s,
+                                     "SELECT 'é' AS s, 5 AS n UNION ALL SELECT 'abcdefghij', 123 "
+                                     "UNION ALL SELECT NULL, NULL",
+                                     NULL, 0, &v, &err),
                      0);
     char *tab = render(&v, STORE_FORMAT_TABLE, 8);
     assert_string_equal(tab, "s         n\n"
@@ -835,27 +841,27 @@ static void test_output_escaping(void **state) {
                              "abcde...   123\n"
                              "NULL      NULL\n");
     free(tab);
-    store_table_free(&v);
+    cv_store_table_free(&v);
 
     /* Streaming printer gives the same bytes as the table path. */
     char *buf = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     StorePrinter p;
-    store_printer_init(&p, fp, STORE_FORMAT_CSV);
-    assert_int_equal(store_select_each(s, "SELECT 'a' AS x UNION ALL SELECT 'b,c'", NULL, 0,
-                                       store_printer_row, &p, &err),
+    cv_store_printer_init(&p, fp, STORE_FORMAT_CSV);
+    assert_int_equal(cv_store_select_each(s, "SELECT 'a' AS x UNION ALL SELECT 'b,c'", NULL, 0,
+                                          cv_store_printer_row, &p, &err),
                      0);
-    assert_int_equal(store_printer_end(&p, &err), 0);
+    assert_int_equal(cv_store_printer_end(&p, &err), 0);
     fclose(fp);
     assert_string_equal(buf, "x\na\n\"b,c\"\n");
     free(buf);
 
     StoreFormat f;
-    assert_int_equal(store_format_parse("json", &f), 0);
+    assert_int_equal(cv_store_format_parse("json", &f), 0);
     assert_int_equal(f, STORE_FORMAT_JSON);
-    assert_int_equal(store_format_parse("xml", &f), -1);
-    store_close(s);
+    assert_int_equal(cv_store_format_parse("xml", &f), -1);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -864,8 +870,8 @@ static void test_output_escaping(void **state) {
 static double query_real(Store *s, const char *sql) {
     StoreTable t;
     query_one_row(s, sql, &t);
-    double v = t.cells[0].type == STORE_NULL ? NAN : store_table_real(&t, 0, 0);
-    store_table_free(&t);
+    double v = t.cells[0].type == STORE_NULL ? NAN : cv_store_table_real(&t, 0, 0);
+    cv_store_table_free(&t);
     return v;
 }
 
@@ -878,12 +884,12 @@ static void test_chem_sql_functions(void **state) {
     StoreMolecule m[3] = {{"CCO", NAN, NAN, NAN, NAN, NAN},
                           {"Oc1ccccc1", NAN, NAN, NAN, NAN, NAN},
                           {"CC(=O)Oc1ccccc1C(=O)O", NAN, NAN, NAN, NAN, NAN}};
-    assert_int_equal(store_upsert_molecules(s, run, m, 3, NULL, &err), 0);
-    store_close(s);
+    assert_int_equal(cv_store_upsert_molecules(s, run, m, 3, NULL, &err), 0);
+    cv_store_close(s);
     /* On the read-only connection `chemvae query` uses. Reference values: Python RDKit
      * 2022.09 (Descriptors.MolWt, Crippen.MolLogP, QED.qed, sascorer, Tanimoto of Morgan
      * r=2 2048-bit fingerprints). */
-    assert_int_equal(store_open(t.path, STORE_READ_ONLY, &s, &err), 0);
+    assert_int_equal(cv_store_open(t.path, STORE_READ_ONLY, &s, &err), 0);
     assert_true(fabs(query_real(s, "SELECT logp('CCO')") - -0.0014000000000000123) < 1e-4);
     assert_true(fabs(query_real(s, "SELECT qed('CCO')") - 0.40680796565539457) < 1e-4);
     assert_true(fabs(query_real(s, "SELECT sa('CCO')") - 1.9802570386349831) < 1e-4);
@@ -912,7 +918,7 @@ static void test_chem_sql_functions(void **state) {
     assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE "
                                   "tanimoto(smiles, 'OCC') = 1 AND canonical(smiles) = smiles"),
                      1);
-    store_close(s);
+    cv_store_close(s);
     tmp_db_remove(&t);
 }
 
@@ -940,9 +946,9 @@ static void test_json_builder(void **state) {
     Store *db = open_fresh(&t, "json.db");
     CvError err = {0};
     int64_t run = 0;
-    assert_int_equal(store_run_begin(db, "train", s, NULL, NULL, 1, 0, &run, &err), CV_OK);
+    assert_int_equal(cv_store_run_begin(db, "train", s, NULL, NULL, 1, 0, &run, &err), CV_OK);
     assert_int_equal(query_int(db, "SELECT json_extract(config, '$.seed') FROM runs"), -3);
-    assert_int_equal(store_run_begin(db, "train", "{lr: nan}", NULL, NULL, 1, 0, &run, &err),
+    assert_int_equal(cv_store_run_begin(db, "train", "{lr: nan}", NULL, NULL, 1, 0, &run, &err),
                      CV_ERR_DB);
     cv_json_reset(&j);
     cv_json_begin_object(&j);
@@ -958,7 +964,7 @@ static void test_json_builder(void **state) {
     assert_string_equal(cv_json_text(&j, NULL),
                         "{\"a\": 1, \"b\": [2], \"c\": {\"d\": null}, \"e\": false}");
     cv_json_free(&j);
-    store_close(db);
+    cv_store_close(db);
     tmp_db_remove(&t);
 }
 

@@ -20,7 +20,7 @@ static void check_tokens(const char *s, const char *want) {
     TokenSpan spans[256];
     size_t n;
     CvError err;
-    assert_int_equal(tokenizer_split(s, strlen(s), spans, 256, &n, &err), CV_OK);
+    assert_int_equal(cv_tokenizer_split(s, strlen(s), spans, 256, &n, &err), CV_OK);
     char buf[1024] = "";
     for (size_t i = 0; i < n; i++) {
         if (i) strcat(buf, " ");
@@ -52,15 +52,15 @@ static void test_tokenizer_rejects(void **state) {
         size_t n;
         CvError err;
         cv_error_clear(&err);
-        CvStatus st = tokenizer_split(bad[i], strlen(bad[i]), NULL, 0, &n, &err);
+        CvStatus st = cv_tokenizer_split(bad[i], strlen(bad[i]), NULL, 0, &n, &err);
         if (st != CV_ERR_PARSE) fail_msg("'%s' should not tokenize", bad[i]);
         assert_non_null(strstr(err.msg, "offset"));
     }
     char joined[8];
     const char *toks[] = {"Cl", "C", "[nH]"};
-    assert_int_equal(tokenizer_join(toks, 2, joined, sizeof joined), 3);
+    assert_int_equal(cv_tokenizer_join(toks, 2, joined, sizeof joined), 3);
     assert_string_equal(joined, "ClC");
-    assert_true(tokenizer_join(toks, 3, joined, 5) == (size_t)-1);
+    assert_true(cv_tokenizer_join(toks, 3, joined, 5) == (size_t)-1);
 }
 
 static const char *const MOLS[] = {
@@ -76,24 +76,24 @@ static void test_vocab_build_roundtrip(void **state) {
     (void)state;
     CvVocab v;
     CvError err;
-    assert_int_equal(vocab_build(&v, MOLS, NMOLS, &err), CV_OK);
-    assert_string_equal(vocab_token(&v, VOCAB_PAD), "<pad>");
-    assert_string_equal(vocab_token(&v, VOCAB_START), "<start>");
-    assert_string_equal(vocab_token(&v, VOCAB_END), "<end>");
-    assert_string_equal(vocab_token(&v, VOCAB_UNK), "<unk>");
+    assert_int_equal(cv_vocab_build(&v, MOLS, NMOLS, &err), CV_OK);
+    assert_string_equal(cv_vocab_token(&v, VOCAB_PAD), "<pad>");
+    assert_string_equal(cv_vocab_token(&v, VOCAB_START), "<start>");
+    assert_string_equal(cv_vocab_token(&v, VOCAB_END), "<end>");
+    assert_string_equal(cv_vocab_token(&v, VOCAB_UNK), "<unk>");
     for (size_t i = VOCAB_NSPECIAL + 1; i < v.n; i++)
         assert_true(strcmp(v.tokens[i - 1], v.tokens[i]) < 0); /* sorted, distinct */
-    assert_true(vocab_lookup(&v, "Cl", 2) >= VOCAB_NSPECIAL);
-    assert_true(vocab_lookup(&v, "[NH2+]", 6) >= VOCAB_NSPECIAL);
-    assert_int_equal(vocab_lookup(&v, "Se", 2), -1);
+    assert_true(cv_vocab_lookup(&v, "Cl", 2) >= VOCAB_NSPECIAL);
+    assert_true(cv_vocab_lookup(&v, "[NH2+]", 6) >= VOCAB_NSPECIAL);
+    assert_int_equal(cv_vocab_lookup(&v, "Se", 2), -1);
 
     int32_t row[64];
     for (size_t m = 0; m < NMOLS; m++) {
         size_t len;
-        assert_int_equal(vocab_encode(&v, MOLS[m], 64, 0, row, &len, &err), CV_OK);
+        assert_int_equal(cv_vocab_encode(&v, MOLS[m], 64, 0, row, &len, &err), CV_OK);
         assert_int_equal(row[len - 1], VOCAB_END);
         for (size_t t = len; t < 64; t++) assert_int_equal(row[t], VOCAB_PAD);
-        char *back = vocab_decode(&v, row, 64);
+        char *back = cv_vocab_decode(&v, row, 64);
         assert_string_equal(back, MOLS[m]);
         free(back);
     }
@@ -101,37 +101,37 @@ static void test_vocab_build_roundtrip(void **state) {
     const char *rev[NMOLS];
     for (size_t i = 0; i < NMOLS; i++) rev[i] = MOLS[NMOLS - 1 - i];
     CvVocab v2;
-    assert_int_equal(vocab_build(&v2, rev, NMOLS, &err), CV_OK);
-    assert_true(vocab_hash(&v) == vocab_hash(&v2));
-    vocab_free(&v2);
-    vocab_free(&v);
+    assert_int_equal(cv_vocab_build(&v2, rev, NMOLS, &err), CV_OK);
+    assert_true(cv_vocab_hash(&v) == cv_vocab_hash(&v2));
+    cv_vocab_free(&v2);
+    cv_vocab_free(&v);
 }
 
 static void test_vocab_encode_errors(void **state) {
     (void)state;
     CvVocab v;
     CvError err;
-    assert_int_equal(vocab_build(&v, MOLS, 1, &err), CV_OK);
+    assert_int_equal(cv_vocab_build(&v, MOLS, 1, &err), CV_OK);
     int32_t row[16];
     size_t len;
-    assert_int_equal(vocab_encode(&v, "CC[Se]C", 16, 0, row, &len, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_vocab_encode(&v, "CC[Se]C", 16, 0, row, &len, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "'[Se]'"));
-    assert_int_equal(vocab_encode(&v, "CC[Se]C", 16, 1, row, &len, &err), CV_OK);
+    assert_int_equal(cv_vocab_encode(&v, "CC[Se]C", 16, 1, row, &len, &err), CV_OK);
     assert_int_equal(len, 5);
     assert_int_equal(row[2], VOCAB_UNK);
-    char *back = vocab_decode(&v, row, 16);
+    char *back = cv_vocab_decode(&v, row, 16);
     assert_string_equal(back, "CC?C");
     free(back);
     /* T counts <end>: 4 tokens fit in T = 5, not in T = 4 */
-    assert_int_equal(vocab_encode(&v, "CCCC", 5, 0, row, &len, &err), CV_OK);
-    assert_int_equal(vocab_encode(&v, "CCCC", 4, 0, row, &len, &err), CV_ERR_INVALID);
+    assert_int_equal(cv_vocab_encode(&v, "CCCC", 5, 0, row, &len, &err), CV_OK);
+    assert_int_equal(cv_vocab_encode(&v, "CCCC", 4, 0, row, &len, &err), CV_ERR_INVALID);
     assert_non_null(strstr(err.msg, "too long: 4 tokens, max 3"));
-    assert_int_equal(vocab_encode(&v, "C[C", 16, 1, row, &len, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_vocab_encode(&v, "C[C", 16, 1, row, &len, &err), CV_ERR_PARSE);
     const int32_t odd[] = {VOCAB_START, 4, 999, -5, VOCAB_END, 4};
-    back = vocab_decode(&v, odd, 6);
+    back = cv_vocab_decode(&v, odd, 6);
     assert_string_equal(back, "(??"); /* token 4 is '(' in this vocab */
     free(back);
-    vocab_free(&v);
+    cv_vocab_free(&v);
 }
 
 static void test_vocab_save_load(void **state) {
@@ -142,13 +142,13 @@ static void test_vocab_save_load(void **state) {
     close(fd);
     CvVocab v, w;
     CvError err;
-    assert_int_equal(vocab_build(&v, MOLS, NMOLS, &err), CV_OK);
-    assert_int_equal(vocab_save(&v, path, &err), CV_OK);
-    assert_int_equal(vocab_load(&w, path, &err), CV_OK);
+    assert_int_equal(cv_vocab_build(&v, MOLS, NMOLS, &err), CV_OK);
+    assert_int_equal(cv_vocab_save(&v, path, &err), CV_OK);
+    assert_int_equal(cv_vocab_load(&w, path, &err), CV_OK);
     assert_int_equal(w.n, v.n);
     for (size_t i = 0; i < v.n; i++) assert_string_equal(w.tokens[i], v.tokens[i]);
-    assert_true(vocab_hash(&v) == vocab_hash(&w));
-    vocab_free(&w);
+    assert_true(cv_vocab_hash(&v) == cv_vocab_hash(&w));
+    cv_vocab_free(&w);
 
     /* malformed files are refused, naming file and line */
     const char *bad[] = {"",
@@ -162,12 +162,12 @@ static void test_vocab_save_load(void **state) {
         fputs(bad[i], fp);
         fclose(fp);
         cv_error_clear(&err);
-        if (vocab_load(&w, path, &err) == CV_OK) fail_msg("bad vocab %zu accepted", i);
+        if (cv_vocab_load(&w, path, &err) == CV_OK) fail_msg("bad vocab %zu accepted", i);
         assert_non_null(strstr(err.msg, path));
-        vocab_free(&w);
+        cv_vocab_free(&w);
     }
-    assert_int_equal(vocab_load(&w, "/nonexistent/x.vocab", &err), CV_ERR_IO);
-    vocab_free(&v);
+    assert_int_equal(cv_vocab_load(&w, "/nonexistent/x.vocab", &err), CV_ERR_IO);
+    cv_vocab_free(&v);
     unlink(path);
 }
 
@@ -175,7 +175,7 @@ static void test_onehot(void **state) {
     (void)state;
     const int32_t ids[] = {4, 2, 0, 5, 1, 99};
     float x[2 * 3 * 6];
-    vocab_onehot(ids, 2, 3, 6, x);
+    cv_vocab_onehot(ids, 2, 3, 6, x);
     for (size_t k = 0; k < 6; k++) {
         float s = 0;
         for (size_t j = 0; j < 6; j++) s += x[k * 6 + j];

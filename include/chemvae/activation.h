@@ -7,9 +7,9 @@
 
 #include <stddef.h>
 
-void act_tanh_forward(float *y, const float *x, size_t n);
-void act_tanh_backward(float *dx, const float *dy, const float *y, size_t n);
-void act_sigmoid_forward(float *y, const float *x, size_t n);
-void act_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
+void cv_act_tanh_forward(float *y, const float *x, size_t n);
+void cv_act_tanh_backward(float *dx, const float *dy, const float *y, size_t n);
+void cv_act_sigmoid_forward(float *y, const float *x, size_t n);
+void cv_act_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
 
 #endif

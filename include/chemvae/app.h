@@ -42,7 +42,7 @@ typedef struct {
 
 /* Opens the results DB at db_path (read-write) into *db unless *db is already open, and
  * begins a run of `kind` whose stored config is the JSON object in *cfg (freed here in
- * every case) with the chemvae version and commit added; the rest as store_run_begin.
+ * every case) with the chemvae version and commit added; the rest as cv_store_run_begin.
  * CV_OK or the error of whichever step failed. */
 CvStatus cv_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
                       const char *model_hash, int64_t seed, int64_t parent, Store **db,

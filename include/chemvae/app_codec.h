@@ -53,9 +53,9 @@ typedef struct {
     { .temperature = 0.0, .seed = 1, .first_row = 0, .beam = 1, .rescue = 1 }
 
 /* Decodes z (n, Z) with model m under its decoding constraint (cv_model_set_constrain)
- * into out[0..n) (overwritten; free with latent_mols_free(out, n)): the decoded string,
+ * into out[0..n) (overwritten; free with cv_latent_mols_free(out, n)): the decoded string,
  * whether RDKit accepts it, its canonical SMILES, scores and failure class. Rows go
- * through latent_decode in batches of m->vae.max_B; with temperature > 0 row i samples
+ * through cv_latent_decode in batches of m->vae.max_B; with temperature > 0 row i samples
  * from its own stream, seeded by draw first_row + i of a generator seeded with cfg->seed.
  * Errors: CV_ERR_INVALID for a config out of range or a non-finite value in z (naming its
  * row and column), CV_ERR_NOMEM; out then holds nothing to free. */

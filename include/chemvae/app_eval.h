@@ -1,5 +1,5 @@
 /* app_eval.h — the eval job: a model's quality on a split of a dataset from `chemvae ingest`
- * (eval_run_beam and eval_stochastic, evaluate.h; definitions in README "Evaluating"):
+ * (cv_eval_run_beam and cv_eval_stochastic, evaluate.h; definitions in README "Evaluating"):
  * reconstruction of the split's molecules, validity / uniqueness / novelty / internal
  * diversity of decodes of prior samples, and the property head's MAE, as named metrics.
  *

@@ -1,5 +1,5 @@
 /* app_ingest.h — the ingest job: a CSV (or TSV, plain or gzip) of molecules → a dataset
- * file (.cvds), through ingest_csv (ingest.h: validation, canonical SMILES, duplicates,
+ * file (.cvds), through cv_ingest_csv (ingest.h: validation, canonical SMILES, duplicates,
  * tokens, splits), with the paths of its outputs worked out, checked before any work, and
  * the dataset (and optionally its vocabulary) saved. Bad rows go to the reject CSV; the
  * counts add up: rows = accepted + rejected + duplicates. Nothing is recorded in a results
@@ -32,8 +32,8 @@ typedef struct {
 
 /* Runs the job. Errors: CV_ERR_INVALID for stdin without an output path or unk_ok without
  * a vocabulary; CV_ERR_IO for an output that cannot be written (checked before reading)
- * or an unreadable input; the errors of vocab_load, ingest_csv (CV_ERR_PARSE for a bad
- * header, CV_ERR_EMPTY when no row is usable: res->counted is set) and dataset_save.
+ * or an unreadable input; the errors of cv_vocab_load, cv_ingest_csv (CV_ERR_PARSE for a bad
+ * header, CV_ERR_EMPTY when no row is usable: res->counted is set) and cv_dataset_save.
  * Free *res with cv_ingest_result_free in every case. */
 CvStatus cv_ingest(const CvIngestConfig *cfg, CvIngestResult *res, CvError *err);
 void cv_ingest_result_free(CvIngestResult *res);

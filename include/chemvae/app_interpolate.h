@@ -32,8 +32,10 @@ typedef struct {
 } CvInterpolateConfig;
 
 #define CV_INTERPOLATE_DEFAULTS                                                                    \
-    {.slerp = 1, .steps = 10, .decodes = 1, .temperature = 0.5, .seed = 1, .beam = 1,              \
-     .rescue = CV_DEFAULT_RESCUE}
+    {                                                                                              \
+        .slerp = 1, .steps = 10, .decodes = 1, .temperature = 0.5, .seed = 1, .beam = 1,           \
+        .rescue = CV_DEFAULT_RESCUE                                                                \
+    }
 
 typedef struct {
     /* cv_interpolate_prepare */

@@ -1,6 +1,6 @@
 /* app_optimize.h — the optimize job: gradient ascent on the property head in latent space
- * (latent_optimize) from encoded start molecules and/or random z, for an objective parsed
- * from text (latent_objective_parse: "plogp", "qed", "5*qed-sa", ...), with every decoded
+ * (cv_latent_optimize) from encoded start molecules and/or random z, for an objective parsed
+ * from text (cv_latent_objective_parse: "plogp", "qed", "5*qed-sa", ...), with every decoded
  * molecule scored by RDKit and the JT-VAE constrained-optimization bookkeeping per start.
  *
  * Two calls: cv_optimize_prepare binds the objective to the model's head and resolves the
@@ -24,17 +24,17 @@
 #include "chemvae/rng.h"
 
 typedef struct {
-    const char *objective; /* latent_objective_parse text */
+    const char *objective; /* cv_latent_objective_parse text */
     int minimize;          /* minimize the objective instead of maximizing it */
     /* starts, combinable, in this order: molecules, the best of a dataset, random z */
     const char *const *starts; /* (n_starts) SMILES of start molecules */
     size_t n_starts;
-    size_t n_required; /* the first n_required starts must encode (else the job fails); a
-                        * later one the model cannot encode is skipped (res->skipped) */
+    size_t n_required;     /* the first n_required starts must encode (else the job fails); a
+                            * later one the model cannot encode is skipped (res->skipped) */
     const char *from_data; /* .cvds: its `top` best train molecules by the true objective */
     size_t top;
     size_t random; /* starts z ~ N(0, I) */
-    /* the ascent (latent_optimize.h) */
+    /* the ascent (cv_latent_optimize.h) */
     size_t steps;
     double lr, prior, trust_radius;
     size_t decode_every;
@@ -46,11 +46,13 @@ typedef struct {
     uint64_t seed;      /* the random starts, then the sampled decodes */
 } CvOptimizeConfig;
 
-/* The ascent's defaults are latent_opt_config_default's. */
+/* The ascent's defaults are cv_latent_opt_config_default's. */
 #define CV_OPTIMIZE_DEFAULTS                                                                       \
-    {.objective = "plogp", .top = 10, .steps = 100, .lr = 0.3, .prior = 0.01, .decode_every = 5,  \
-     .decodes = 8, .temperature = 0.7, .beam = 1, .rescue = CV_DEFAULT_RESCUE, .delta = -1.0,      \
-     .seed = 1}
+    {                                                                                              \
+        .objective = "plogp", .top = 10, .steps = 100, .lr = 0.3, .prior = 0.01,                   \
+        .decode_every = 5, .decodes = 8, .temperature = 0.7, .beam = 1,                            \
+        .rescue = CV_DEFAULT_RESCUE, .delta = -1.0, .seed = 1                                      \
+    }
 
 typedef struct {
     /* cv_optimize_prepare */
@@ -61,14 +63,14 @@ typedef struct {
     char **skipped;                        /* (n_skipped) why each skipped start was skipped */
     size_t n_skipped;
     /* cv_optimize */
-    LatentOptResult *per_start; /* (n) latent_optimize's bookkeeping of each start */
+    LatentOptResult *per_start; /* (n) cv_latent_optimize's bookkeeping of each start */
     size_t decoded, valid;      /* decodes over all starts, and the valid ones */
     double best_found;          /* best true objective of any valid decode; NaN: none */
     size_t best_start;          /* the start whose best_any_smiles that is; SIZE_MAX: none */
     size_t n_mol, n_success;    /* start molecules (not random), and their successes */
     double mean_improvement, sd_improvement; /* over the start molecules; NaN without */
-    int interrupted;          /* what CvHooks.interrupted returned, or 0 */
-    size_t interrupted_step;  /* the decode point it stopped at (not recorded) */
+    int interrupted;                         /* what CvHooks.interrupted returned, or 0 */
+    size_t interrupted_step;                 /* the decode point it stopped at (not recorded) */
     /* internal */
     size_t cap;
     CvRng rng; /* the seed's stream after the random starts: the sampled decodes */

@@ -1,5 +1,5 @@
 /* app_sample.h — the sample job: N latent vectors from the prior N(0, I) or around an
- * encoded molecule (mu + radius·N(0, I)), K decodes each (latent_decode), every decode
+ * encoded molecule (mu + radius·N(0, I)), K decodes each (cv_latent_decode), every decode
  * validated and scored by RDKit; the distinct valid molecules, with counts, novelty
  * against a dataset's train split and similarity to the centre molecule.
  *

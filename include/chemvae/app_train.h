@@ -1,13 +1,13 @@
-/* app_train.h — the train job: the VAE trained on a dataset from `chemvae ingest` (train_run,
+/* app_train.h — the train job: the VAE trained on a dataset from `chemvae ingest` (cv_train_run,
  * train.h), from scratch (a preset's sizes, optionally overridden) or resumed from its
  * checkpoint, with a checkpoint written after every epoch and on interruption and every
  * epoch recorded in the results DB. Also the two jobs on a finished checkpoint: an
  * inference-only export and a refit of the property head.
  *
  * The job has three steps because a run's stored config describes the model, which exists
- * only once the dataset is loaded and the model built or resumed: cv_train_open (outputs
+ * only once the dataset is loaded and the model built or resumed: cv_train_job_open (outputs
  * checked, dataset loaded, model built or resumed), then the caller begins its run (with
- * cv_train_describe's members in the config), then cv_train_run; cv_train_close frees.
+ * cv_train_job_describe's members in the config), then cv_train_job_run; cv_train_job_close frees.
  * cv_train does the three in one call for callers that record nothing or begin their run
  * without the model's description.
  *
@@ -37,13 +37,13 @@ typedef struct {
     const char *data;   /* the dataset (.cvds); required */
     const char *out;    /* the checkpoint written after every epoch; required */
     int resume;         /* continue from the checkpoint at `out` when it exists */
-    const char *preset; /* the model's sizes: "paper" | "small" | "tiny" (vae_config_preset) */
+    const char *preset; /* the model's sizes: "paper" | "small" | "tiny" (cv_vae_config_preset) */
     int latent, hidden, gru_layers, enc_dense, dec_dense; /* > 0: instead of the preset's */
     int dec_z_all;      /* the decoder: z enters every GRU layer (chemical_vae's) */
     TrainOptions train; /* the recipe; train.checkpoint is ignored (`out` is written) */
 } CvTrainConfig;
 
-/* The defaults: preset "small", no overrides, train_options_default; data and out NULL. */
+/* The defaults: preset "small", no overrides, cv_train_options_default; data and out NULL. */
 void cv_train_config_default(CvTrainConfig *c);
 
 typedef struct CvTrainJob {
@@ -52,10 +52,10 @@ typedef struct CvTrainJob {
     CkptMeta meta;           /* its checkpoint description; epoch, step: where it stands */
     TrainOptions opts;       /* the config's recipe, checkpoint = the config's out */
     int resumed;             /* 1: continues the checkpoint at out */
-    char model_desc[512];    /* vae_config_describe of the model */
-    char options_desc[1024]; /* train_options_describe of opts */
+    char model_desc[512];    /* cv_vae_config_describe of the model */
+    char options_desc[1024]; /* cv_train_options_describe of opts */
     /* Called after every epoch, before the epoch is recorded (NULL: none); set it between
-     * cv_train_open and cv_train_run. A non-CV_OK return (with err set) stops training with
+     * cv_train_job_open and cv_train_job_run. A non-CV_OK return (with err set) stops training with
      * that error. */
     CvStatus (*on_epoch)(void *user, const struct CvTrainJob *job, const EpochReport *r,
                          CvError *err);
@@ -75,23 +75,23 @@ typedef struct {
  * length and properties must be the dataset's) or builds the model of cfg->preset and the
  * overrides, initialized by cfg->train.seed. CV_ERR_INVALID for a config out of range
  * (naming the setting), CV_ERR_MISMATCH for a checkpoint of another dataset, I/O and memory
- * errors as they come. *job is safe to cv_train_close in every case. */
-CvStatus cv_train_open(CvTrainJob *job, const CvTrainConfig *cfg, CvError *err);
+ * errors as they come. *job is safe to cv_train_job_close in every case. */
+CvStatus cv_train_job_open(CvTrainJob *job, const CvTrainConfig *cfg, CvError *err);
 
 /* Writes the members a run config describes the job by into the open JSON object j:
  * "model" (model_desc), "options" (options_desc), "params" (parameter count). */
-void cv_train_describe(const CvTrainJob *job, CvJson *j);
+void cv_train_job_describe(const CvTrainJob *job, CvJson *j);
 
 /* Trains the opened job to opts.epochs (or opts.max_steps), recording every epoch in the
  * hooks' run (see above) and finishing it. CV_OK also when interrupted (res->interrupted,
  * res->stop_message); CV_ERR_NUMERIC for a loss or gradient that is not finite (the last
  * good checkpoint is kept), I/O, store and memory errors as they come (the run is marked
  * failed). *res is filled in either case. */
-CvStatus cv_train_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res, CvError *err);
+CvStatus cv_train_job_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res, CvError *err);
 
-void cv_train_close(CvTrainJob *job);
+void cv_train_job_close(CvTrainJob *job);
 
-/* cv_train_open, cv_train_run and cv_train_close in one call, for callers that record
+/* cv_train_job_open, cv_train_job_run and cv_train_job_close in one call, for callers that record
  * nothing (h->db NULL) or have begun their run already; a failed open marks that run
  * failed. */
 CvStatus cv_train(const CvTrainConfig *cfg, const CvHooks *h, CvTrainResult *res, CvError *err);
@@ -108,7 +108,7 @@ typedef struct {
 
 /* Retrains only the property head of the checkpoint at `model` (with its Adam state) for
  * `epochs` epochs at learning rate lr on its latent means of the dataset at `data`
- * (head_refit, head.h), keeps the best validation epoch and rewrites `model`. The dataset's
+ * (cv_head_refit, head.h), keeps the best validation epoch and rewrites `model`. The dataset's
  * vocabulary must be the checkpoint's (CV_ERR_MISMATCH). */
 CvStatus cv_train_refit_head(const char *data, const char *model, int epochs, float lr,
                              uint64_t seed, CvRefitResult *res, CvError *err);

@@ -28,24 +28,24 @@ typedef struct {
     size_t tokens;                     /* vocabulary size, specials included */
     size_t molecules;                  /* distinct molecules it was built from */
     size_t rows, rejected, duplicates; /* of the CSV */
-    uint64_t hash;                     /* vocab_hash */
+    uint64_t hash;                     /* cv_vocab_hash */
 } CvVocabBuildResult;
 
 /* Ingests `csv` ("-" = stdin) as `chemvae ingest` would (every accepted molecule, no
  * properties), and writes the vocabulary of all of them (specials first, then the tokens
- * sorted) atomically to `output`. Errors: those of ingest_csv (CV_ERR_IO, CV_ERR_PARSE,
- * CV_ERR_EMPTY when no row is accepted) and vocab_save; CV_ERR_INVALID for max_len out of
+ * sorted) atomically to `output`. Errors: those of cv_ingest_csv (CV_ERR_IO, CV_ERR_PARSE,
+ * CV_ERR_EMPTY when no row is accepted) and cv_vocab_save; CV_ERR_INVALID for max_len out of
  * range. *res is filled on success. */
-CvStatus cv_vocab_build(const char *csv, const CvVocabBuildConfig *cfg, const char *output,
-                        CvVocabBuildResult *res, CvError *err);
+CvStatus cv_vocab_build_file(const char *csv, const CvVocabBuildConfig *cfg, const char *output,
+                             CvVocabBuildResult *res, CvError *err);
 
-/* Loads the vocabulary of `path` into *v (overwritten; vocab_free it): the one embedded in
- * a dataset when the name ends in ".cvds", else a vocabulary file. Errors of dataset_load
- * or vocab_load. */
+/* Loads the vocabulary of `path` into *v (overwritten; cv_vocab_free it): the one embedded in
+ * a dataset when the name ends in ".cvds", else a vocabulary file. Errors of cv_dataset_load
+ * or cv_vocab_load. */
 CvStatus cv_vocab_read(const char *path, CvVocab *v, CvError *err);
 
 /* Splits `smiles` into its tokens: *spans (malloc'd, *n of them; free it) index into
- * smiles. CV_ERR_PARSE (tokenizer_split's message) for a SMILES that does not tokenize,
+ * smiles. CV_ERR_PARSE (cv_tokenizer_split's message) for a SMILES that does not tokenize,
  * CV_ERR_NOMEM; *spans is then NULL. */
 CvStatus cv_tokenize(const char *smiles, TokenSpan **spans, size_t *n, CvError *err);
 

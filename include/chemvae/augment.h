@@ -14,11 +14,11 @@
 #include "chemvae/dataset.h"
 
 /* Fills ids (B, T) with a randomized SMILES of each of rows[0..B), tokenized with the
- * dataset's vocabulary and padded like dataset_fill_ids. Row i's spelling is fixed by
+ * dataset's vocabulary and padded like cv_dataset_fill_ids. Row i's spelling is fixed by
  * (seed, i). A row whose random spelling is longer than T - 1 tokens or needs a token the
  * vocabulary lacks (e.g. a ring-closure digit never used canonically) keeps its canonical
  * ids. Returns the number of such rows. */
-size_t augment_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, uint64_t seed,
-                        int32_t *ids);
+size_t cv_augment_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, uint64_t seed,
+                           int32_t *ids);
 
 #endif

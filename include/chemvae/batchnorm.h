@@ -22,31 +22,32 @@
 /* Train-mode forward. x, y (N, C); gamma, beta (C); xhat (N, C) and rstd (C) caches;
  * mean (C) cache (may be NULL); run_mean, run_var (C) updated in place when both are
  * non-NULL (needs N >= 2 for the unbiased variance; with N == 1 they are left alone). */
-void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
-                             float *run_var, const float *x, const float *gamma, const float *beta,
-                             size_t N, size_t C, float momentum, float eps);
+void cv_batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
+                                float *run_var, const float *x, const float *gamma,
+                                const float *beta, size_t N, size_t C, float momentum, float eps);
 
 /* Eval-mode forward with running statistics. y == x allowed. */
-void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                            const float *run_mean, const float *run_var, size_t N, size_t C,
-                            float eps);
+void cv_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                               const float *run_mean, const float *run_var, size_t N, size_t C,
+                               float eps);
 
 /* Frozen-mode forward: eval-mode output with the running statistics, and the caches
  * xhat (N, C) = (x − run_mean)·rstd and rstd (C) = 1/sqrt(run_var + eps) for
- * batchnorm_backward_frozen. Running statistics are not updated. y == x allowed. */
-void batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x,
-                              const float *gamma, const float *beta, const float *run_mean,
-                              const float *run_var, size_t N, size_t C, float eps);
+ * cv_batchnorm_backward_frozen. Running statistics are not updated. y == x allowed. */
+void cv_batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x,
+                                 const float *gamma, const float *beta, const float *run_mean,
+                                 const float *run_var, size_t N, size_t C, float eps);
 
 /* Backward of the frozen-mode forward: dx += dy·gamma·rstd, dgamma += Σ dy⊙xhat,
  * dbeta += Σ dy. */
-void batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const float *dy,
-                               const float *xhat, const float *rstd, const float *gamma, size_t N,
-                               size_t C);
+void cv_batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                  const float *xhat, const float *rstd, const float *gamma,
+                                  size_t N, size_t C);
 
 /* Backward of the train-mode forward: dx (N, C) += ..., dgamma (C) += Σ dy⊙xhat,
  * dbeta (C) += Σ dy. Needs the xhat and rstd of that forward. */
-void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
-                        const float *rstd, const float *gamma, size_t N, size_t C);
+void cv_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                           const float *xhat, const float *rstd, const float *gamma, size_t N,
+                           size_t C);
 
 #endif

@@ -43,34 +43,34 @@ typedef struct {
     char train_options[2048]; /* the trainer's options, one line, for exact resume */
     char dataset_hash[17];    /* hash of the dataset file trained on ("" if unknown) */
     char written_by[96];      /* "chemvae VERSION COMMIT" of the build that wrote the file
-                                 ("" in files from before it was recorded); ckpt_save
+                                 ("" in files from before it was recorded); cv_ckpt_save
                                  writes its own, whatever this holds */
 } CkptMeta;
 
 /* Saves `vae` (parameters, BN statistics, and Adam moments when with_optimizer) and
  * `meta` to `path` atomically. CV_ERR_IO names the path on any write failure (the
  * previous file at `path` is kept). */
-CvStatus ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int with_optimizer,
-                   CvError *err);
+CvStatus cv_ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int with_optimizer,
+                      CvError *err);
 
-/* Reads `path`: fills *meta (caller frees with ckpt_meta_free) and builds *vae for batches
- * up to max_B with the stored parameters. load_optimizer: a training model (vae_init) with
- * the Adam moments when the file has them; 0: an inference-only model (vae_init_inference).
+/* Reads `path`: fills *meta (caller frees with cv_ckpt_meta_free) and builds *vae for batches
+ * up to max_B with the stored parameters. load_optimizer: a training model (cv_vae_init) with
+ * the Adam moments when the file has them; 0: an inference-only model (cv_vae_init_inference).
  * *has_optimizer (may be NULL) says whether Adam state was loaded. */
-CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
-                   int *has_optimizer, CvError *err);
+CvStatus cv_ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
+                      int *has_optimizer, CvError *err);
 
 /* Reads only the metadata (no model built); on failure *meta is left freed. */
-CvStatus ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err);
+CvStatus cv_ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err);
 
 /* Sets the vocabulary (copies `tokens`). */
-CvStatus ckpt_meta_set_vocab(CkptMeta *meta, const char *const *tokens, int n, CvError *err);
-void ckpt_meta_free(CkptMeta *meta);
+CvStatus cv_ckpt_meta_set_vocab(CkptMeta *meta, const char *const *tokens, int n, CvError *err);
+void cv_ckpt_meta_free(CkptMeta *meta);
 
 /* CV_OK when `vocab` (from `source`, e.g. a dataset path) has exactly the checkpoint's
  * tokens in the same order; otherwise CV_ERR_MISMATCH naming both files, the first
  * differing id and tokens (a model cannot read ids of another vocabulary). */
-CvStatus ckpt_meta_check_vocab(const CkptMeta *meta, const CvVocab *vocab, const char *ckpt_path,
-                               const char *source, CvError *err);
+CvStatus cv_ckpt_meta_check_vocab(const CkptMeta *meta, const CvVocab *vocab, const char *ckpt_path,
+                                  const char *source, CvError *err);
 
 #endif

@@ -8,7 +8,7 @@
  * `char *` results are malloc'd; the caller frees.
  * Thread safety: every function is reentrant — any number of threads may parse and score
  * at once (tests/test_chem_threads.c) — but one ChemMol is used by one thread at a time.
- * chem_log_rdkit is process-wide.
+ * cv_chem_log_rdkit is process-wide.
  *
  * Properties (ChemScores) reproduce Python RDKit 2022.09 (tests/check-zinc24k.sh: no
  * difference above 1e-6 on 24,445 ZINC molecules):
@@ -31,7 +31,7 @@
 
 /* Turns RDKit's own messages on stderr ("SMILES Parse Error ...") on or off. They are on
  * by default. Process-wide: call it before starting threads. */
-void chem_log_rdkit(int enable);
+void cv_chem_log_rdkit(int enable);
 
 /* A parsed molecule (owns RDKit's pickle). Opaque. */
 typedef struct ChemMol ChemMol;
@@ -43,18 +43,18 @@ typedef struct {
 } ChemScores;
 
 /* Parses `smiles`. Returns a molecule, or NULL when the SMILES is invalid (including an
- * empty or 0-atom molecule). Free with chem_mol_free (NULL-safe). */
-ChemMol *chem_mol_from_smiles(const char *smiles);
-void chem_mol_free(ChemMol *mol);
+ * empty or 0-atom molecule). Free with cv_chem_mol_free (NULL-safe). */
+ChemMol *cv_chem_mol_from_smiles(const char *smiles);
+void cv_chem_mol_free(ChemMol *mol);
 
 /* 1 if `smiles` is a valid molecule, else 0. */
-int chem_is_valid(const char *smiles);
+int cv_chem_is_valid(const char *smiles);
 
 /* Canonical (isomeric) SMILES of `mol`, malloc'd; NULL only on out-of-memory. */
-char *chem_mol_canonical(const ChemMol *mol);
+char *cv_chem_mol_canonical(const ChemMol *mol);
 
 /* Canonical SMILES of `smiles`, malloc'd, or NULL when invalid. */
-char *chem_canonical(const char *smiles);
+char *cv_chem_canonical(const char *smiles);
 
 /* Why RDKit rejects a SMILES (a parse as Python's Chem.MolFromSmiles). */
 typedef enum {
@@ -64,37 +64,37 @@ typedef enum {
     CHEM_FAIL_KEKULIZE, /* aromatic atoms that cannot be kekulized */
     CHEM_FAIL_OTHER
 } ChemFailure;
-ChemFailure chem_failure(const char *smiles);
+ChemFailure cv_chem_failure(const char *smiles);
 
 /* A randomized SMILES of the same molecule (random atom order, not canonical; for
  * training-data augmentation), malloc'd, the same string for the same (smiles, seed);
  * NULL when `smiles` is invalid or on out-of-memory. */
-char *chem_random_smiles(const char *smiles, uint64_t seed);
+char *cv_chem_random_smiles(const char *smiles, uint64_t seed);
 
-int chem_mol_num_atoms(const ChemMol *mol);
-int chem_mol_largest_ring(const ChemMol *mol);
+int cv_chem_mol_num_atoms(const ChemMol *mol);
+int cv_chem_mol_largest_ring(const ChemMol *mol);
 
 /* Fills every field of *out. Returns CV_OK, or CV_ERR_CHEM with a message naming the
  * molecule when RDKit fails on a molecule it parsed. */
-CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err);
+CvStatus cv_chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err);
 
 /* Parse + score in one call. Returns 1 valid (out filled, *canonical malloc'd when the
  * pointer is non-NULL), 0 invalid (out zeroed, *canonical = NULL). A molecule RDKit
  * parses but then fails to score (never seen on the test sets) also returns 0; use
- * chem_mol_scores to get the error. */
-int chem_score_smiles(const char *smiles, ChemScores *out, char **canonical);
+ * cv_chem_mol_scores to get the error. */
+int cv_chem_score_smiles(const char *smiles, ChemScores *out, char **canonical);
 
 /* Morgan fingerprint, radius 2, `nbits` bits (2048 by default for similarity, 1024 for
  * internal diversity), packed little-endian into words[nbits/64]. nbits % 64 == 0. */
-CvStatus chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err);
+CvStatus cv_chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err);
 /* Tanimoto similarity of two packed fingerprints of `nbits` bits (0 when both empty). */
-double chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits);
+double cv_chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits);
 /* Tanimoto of two SMILES (Morgan r=2, 2048 bits); -1 if either is invalid. */
-double chem_tanimoto_smiles(const char *a, const char *b);
+double cv_chem_tanimoto_smiles(const char *a, const char *b);
 
 /* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. Parses the
  * SMARTS on every call: to test many molecules, use a ChemQuery. */
-int chem_has_substruct(const char *smiles, const char *smarts);
+int cv_chem_has_substruct(const char *smiles, const char *smarts);
 
 /* A SMARTS query parsed once for many molecules; read-only afterwards, so one query may be
  * matched from several threads. Matching is RDKit's HasSubstructMatch with default
@@ -103,12 +103,12 @@ int chem_has_substruct(const char *smiles, const char *smarts);
 typedef struct ChemQuery ChemQuery;
 /* NULL when RDKit cannot parse the SMARTS (or it is empty, longer than CHEM_MAX_SMILES,
  * or looks like a molblock / JSON), or out of memory. */
-ChemQuery *chem_query_new(const char *smarts);
+ChemQuery *cv_chem_query_new(const char *smarts);
 /* 1 match, 0 no match, -1 invalid SMILES (or an RDKit failure). */
-int chem_query_match(const ChemQuery *q, const char *smiles);
-void chem_query_free(ChemQuery *q);
+int cv_chem_query_match(const ChemQuery *q, const char *smiles);
+void cv_chem_query_free(ChemQuery *q);
 
 /* SVG depiction (RDKit MolDraw2D), malloc'd, or NULL if invalid. */
-char *chem_svg(const char *smiles, int width, int height);
+char *cv_chem_svg(const char *smiles, int width, int height);
 
 #endif

@@ -18,25 +18,26 @@
 #include <stddef.h>
 
 /* Floats needed for `col`: B·Lo·K·Cin. */
-size_t conv1d_col_len(size_t B, size_t L, size_t Cin, size_t K);
+size_t cv_conv1d_col_len(size_t B, size_t L, size_t Cin, size_t K);
 /* Floats needed for `scratch`: B·Lo·K·Cin + 2·Cout·K·Cin. */
-size_t conv1d_scratch_len(size_t B, size_t L, size_t Cin, size_t Cout, size_t K);
+size_t cv_conv1d_scratch_len(size_t B, size_t L, size_t Cin, size_t Cout, size_t K);
 
 /* y (B, Lo, Cout) = conv(x (B, L, Cin), W (Cout, Cin, K)) + b; b may be NULL.
- * Fills col (conv1d_col_len) for the backward pass; uses scratch. */
-void conv1d_forward(float *y, float *col, float *scratch, const float *x, const float *w,
-                    const float *b, size_t B, size_t L, size_t Cin, size_t Cout, size_t K);
+ * Fills col (cv_conv1d_col_len) for the backward pass; uses scratch. */
+void cv_conv1d_forward(float *y, float *col, float *scratch, const float *x, const float *w,
+                       const float *b, size_t B, size_t L, size_t Cin, size_t Cout, size_t K);
 
 /* dx (B, L, Cin) += ∂/∂x, dW (Cout, Cin, K) += ∂/∂W, db (Cout) += Σ dy, from
  * dy (B, Lo, Cout) and the `col` filled by the matching forward; uses scratch. */
-void conv1d_backward(float *dx, float *dw, float *db, float *scratch, const float *dy,
-                     const float *col, const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
-                     size_t K);
+void cv_conv1d_backward(float *dx, float *dw, float *db, float *scratch, const float *dy,
+                        const float *col, const float *w, size_t B, size_t L, size_t Cin,
+                        size_t Cout, size_t K);
 
 /* Plain-loop twins (no col, no scratch). Same contracts; backward reads x directly. */
-void conv1d_forward_naive(float *y, const float *x, const float *w, const float *b, size_t B,
-                          size_t L, size_t Cin, size_t Cout, size_t K);
-void conv1d_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
-                           const float *w, size_t B, size_t L, size_t Cin, size_t Cout, size_t K);
+void cv_conv1d_forward_naive(float *y, const float *x, const float *w, const float *b, size_t B,
+                             size_t L, size_t Cin, size_t Cout, size_t K);
+void cv_conv1d_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
+                              const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
+                              size_t K);
 
 #endif

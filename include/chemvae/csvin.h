@@ -1,8 +1,8 @@
 /* csvin.h — streaming CSV records with line numbers, raw text and resynchronization,
  * on top of libcsv (which owns csv.h and the csv_* names; this module is csvin_*).
  *
- * Push interface: csvin_feed() any number of byte chunks (of any size; the result does not
- * depend on how the input is cut), then csvin_finish(). Every record is handed to the
+ * Push interface: cv_csvin_feed() any number of byte chunks (of any size; the result does not
+ * depend on how the input is cut), then cv_csvin_finish(). Every record is handed to the
  * callback as soon as it is complete, so memory is bounded by the longest record, never by
  * the number of rows.
  *
@@ -42,7 +42,7 @@ typedef struct {
     const char *error; /* NULL, or why the record is not valid CSV (nfields == 0) */
 } CsvinRecord;
 
-/* Called once per record; return 0 to continue, non-zero to stop (csvin_feed/finish then
+/* Called once per record; return 0 to continue, non-zero to stop (cv_csvin_feed/finish then
  * return CV_ERR_INTERRUPTED without a message unless the callback set one). The record
  * and its strings are valid only during the call. */
 typedef int (*CsvinRecordFn)(const CsvinRecord *rec, void *user);
@@ -57,26 +57,26 @@ typedef struct {
 typedef struct Csvin Csvin; /* opaque */
 
 /* Creates a reader (opt NULL = defaults); *out is NULL on failure. */
-CvStatus csvin_open(Csvin **out, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
-                    CvError *err);
+CvStatus cv_csvin_open(Csvin **out, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
+                       CvError *err);
 /* Parses n more bytes. Returns CV_OK, CV_ERR_NOMEM, or CV_ERR_INTERRUPTED (callback). */
-CvStatus csvin_feed(Csvin *r, const char *buf, size_t n, CvError *err);
+CvStatus cv_csvin_feed(Csvin *r, const char *buf, size_t n, CvError *err);
 /* Flushes the last record (a file need not end with a newline). Call once, after the last
  * feed. */
-CvStatus csvin_finish(Csvin *r, CvError *err);
+CvStatus cv_csvin_finish(Csvin *r, CvError *err);
 /* Delimiter in use (after auto-detection; 0 before the first line is complete). */
-char csvin_delimiter(const Csvin *r);
-void csvin_close(Csvin *r); /* NULL-safe */
+char cv_csvin_delimiter(const Csvin *r);
+void cv_csvin_close(Csvin *r); /* NULL-safe */
 
 /* Convenience: opens `path` ("-" = stdin), plain or gzip-compressed (detected from the
  * bytes, not the name), streams it through a reader in 64 KiB chunks.
  * I/O errors, including a damaged gzip stream, are CV_ERR_IO naming the path. */
-CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
-                         CvError *err);
+CvStatus cv_csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
+                            CvError *err);
 
 /* Writes s[0..len) as one CSV field, the way reject files quote the rows they give back:
  * cv_csv_field (csvout.h) with CV_CSV_ESCAPE_BYTES (control bytes other than tab, CR and
  * LF, and bytes >= 0x7f, as \xNN). Returns 0, or -1 on a write error. */
-int csvin_write_field(FILE *fp, const char *s, size_t len);
+int cv_csvin_write_field(FILE *fp, const char *s, size_t len);
 
 #endif

@@ -13,20 +13,20 @@
  *            next round(r_valid N) valid, the rest test. Same (input, seed, ratios) → same
  *            labels on every machine.
  *   smiles   N NUL-terminated canonical SMILES (smiles + smiles_off[i]).
- *   vocab    the V tokens themselves and their vocab_hash, so a dataset is self-contained.
+ *   vocab    the V tokens themselves and their cv_vocab_hash, so a dataset is self-contained.
  *
  * File layout (.cvds, little-endian, every section padded to 8 bytes): a 192-byte header
  * (magic "CVDSET\0\0", format version, N, T, V, P, id_bytes, per-split counts, seed,
  * ratios, vocab hash, section sizes), then vocab tokens (NUL-separated), property names
  * (NUL-separated), prop_mean, prop_std, ids, lengths, props, split, smiles_off (N+1 uint64),
- * smiles, and a trailing FNV-1a 64 checksum (cv_fnv1a64) of everything before it. dataset_load
+ * smiles, and a trailing FNV-1a 64 checksum (cv_fnv1a64) of everything before it. cv_dataset_load
  * reads the file in one read and points the arrays into that buffer (no per-row work except a
  * bounds check of the ids); a truncated, corrupted, foreign or newer-version file is refused by
  * name.
  *
- * One-hot batches are never stored: dataset_fill_onehot expands ids on the fly.
+ * One-hot batches are never stored: cv_dataset_fill_onehot expands ids on the fly.
  * Ownership: a CvDataset owns one buffer (blob) holding every array plus its vocab and
- * prop_names; dataset_free releases all and is safe on a zeroed or half-built dataset.
+ * prop_names; cv_dataset_free releases all and is safe on a zeroed or half-built dataset.
  * The dataset is read-only after build/load, so the fill helpers are thread-safe. */
 #ifndef CHEMVAE_DATASET_H
 #define CHEMVAE_DATASET_H
@@ -61,7 +61,7 @@ typedef struct {
     uint64_t seed;              /* split seed */
     double ratios[CV_NSPLITS];  /* split ratios as given */
     size_t unk_rows;            /* rows holding at least one <unk> */
-    uint64_t vocab_hash;        /* vocab_hash(&vocab) */
+    uint64_t vocab_hash;        /* cv_vocab_hash(&vocab) */
     CvVocab vocab;              /* embedded vocabulary, owned */
     void *blob;                 /* owns every array above (file image) */
     size_t blob_size;
@@ -82,24 +82,24 @@ typedef struct {
 } CvDatasetOptions;
 
 /* Fills *o with the defaults above. */
-void dataset_options_default(CvDatasetOptions *o);
+void cv_dataset_options_default(CvDatasetOptions *o);
 
 /* Builds a dataset in memory (overwrites *ds) from n SMILES (stored as given: ingest passes
  * canonical ones), props (n, P) row-major raw values (NULL when P == 0) and P names.
- * vocab == NULL: the vocabulary is built from the TRAIN split (vocab_build); a valid/test
+ * vocab == NULL: the vocabulary is built from the TRAIN split (cv_vocab_build); a valid/test
  * molecule with a token unseen in train gets <unk> (counted in unk_rows). vocab given: it is
  * copied; an unknown token is an error naming it unless opt->unk_ok.
  * A SMILES with more than T-1 tokens or that does not tokenize is an error naming it
  * (ingest filters those rows first). n == 0 is CV_ERR_EMPTY. opt NULL = defaults. */
-CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const float *props,
-                       size_t P, const char *const *prop_names, const CvVocab *vocab,
-                       const CvDatasetOptions *opt, CvError *err);
+CvStatus cv_dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const float *props,
+                          size_t P, const char *const *prop_names, const CvVocab *vocab,
+                          const CvDatasetOptions *opt, CvError *err);
 
 /* Writes the file image atomically (temp + fsync + rename). */
-CvStatus dataset_save(const CvDataset *ds, const char *path, CvError *err);
+CvStatus cv_dataset_save(const CvDataset *ds, const char *path, CvError *err);
 /* Loads a .cvds file (overwrites *ds); see the file layout above. */
-CvStatus dataset_load(CvDataset *ds, const char *path, CvError *err);
-void dataset_free(CvDataset *ds);
+CvStatus cv_dataset_load(CvDataset *ds, const char *path, CvError *err);
+void cv_dataset_free(CvDataset *ds);
 
 /* Token id at row i, position t (0 <= t < T). */
 static inline uint32_t dataset_id(const CvDataset *ds, size_t i, size_t t) {
@@ -114,16 +114,16 @@ static inline const char *dataset_smiles(const CvDataset *ds, size_t i) {
 
 /* Indices of the rows of `split` (CV_SPLIT_*), ascending, into a malloc'd array *idx
  * (caller frees; NULL when *n == 0). */
-CvStatus dataset_split_indices(const CvDataset *ds, int split, uint32_t **idx, size_t *n,
-                               CvError *err);
+CvStatus cv_dataset_split_indices(const CvDataset *ds, int split, uint32_t **idx, size_t *n,
+                                  CvError *err);
 
 /* Batch helpers for rows[0..B) (row indices < N):
  *   fill_ids:    ids (B, T) int32, overwritten.
  *   fill_onehot: x (B, T, V) float, overwritten (1 at each token id, 0 elsewhere; pad
  *                positions are one-hot <pad>).
  *   fill_props:  y (B, P) float, overwritten with (props - prop_mean) / prop_std. */
-void dataset_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, int32_t *ids);
-void dataset_fill_onehot(const CvDataset *ds, const uint32_t *rows, size_t B, float *x);
-void dataset_fill_props(const CvDataset *ds, const uint32_t *rows, size_t B, float *y);
+void cv_dataset_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, int32_t *ids);
+void cv_dataset_fill_onehot(const CvDataset *ds, const uint32_t *rows, size_t B, float *x);
+void cv_dataset_fill_props(const CvDataset *ds, const uint32_t *rows, size_t B, float *y);
 
 #endif

@@ -13,15 +13,15 @@
 #include <stddef.h>
 
 /* y (N, O) = x (N, I) · W(O, I)ᵀ + b (O); b may be NULL (no bias). */
-void dense_forward(float *y, const float *x, const float *w, const float *b, size_t N, size_t In,
-                   size_t O);
-void dense_forward_naive(float *y, const float *x, const float *w, const float *b, size_t N,
-                         size_t In, size_t O);
+void cv_dense_forward(float *y, const float *x, const float *w, const float *b, size_t N, size_t In,
+                      size_t O);
+void cv_dense_forward_naive(float *y, const float *x, const float *w, const float *b, size_t N,
+                            size_t In, size_t O);
 
 /* dx (N, I) += dy W;  dW (O, I) += dyᵀ x;  db (O) += Σ_n dy. dy (N, O). */
-void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
-                    const float *w, size_t N, size_t In, size_t O);
-void dense_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
-                          const float *w, size_t N, size_t In, size_t O);
+void cv_dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                       const float *w, size_t N, size_t In, size_t O);
+void cv_dense_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, size_t N, size_t In, size_t O);
 
 #endif

@@ -37,20 +37,20 @@ typedef struct {
 /* Evaluates `vae` (batches up to vae->max_B) on split `split` of `ds` (at most n_recon
  * molecules, 0 = all) and on n_prior prior samples drawn with `seed`. The vocabulary is
  * the dataset's (the caller checked it matches the checkpoint). */
-CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                  uint64_t seed, EvalReport *out, CvError *err);
+CvStatus cv_eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                     uint64_t seed, EvalReport *out, CvError *err);
 
-/* The same with reconstruction decoded by a beam of width `beam` (vae_decode_beam; 1 =
- * greedy, as eval_run). Prior samples stay greedy. */
-CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                       uint64_t seed, int beam, EvalReport *out, CvError *err);
+/* The same with reconstruction decoded by a beam of width `beam` (cv_vae_decode_beam; 1 =
+ * greedy, as cv_eval_run). Prior samples stay greedy. */
+CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                          uint64_t seed, int beam, EvalReport *out, CvError *err);
 
 /* JT-VAE's stochastic reconstruction on the first n molecules of split `split`: each is
  * encoded 10 times (z = mu + sigma * eps) and each encoding decoded 10 times by sampling
  * at temperature 1; fills out->n_stoch and out->stoch_recon (the share of the 100 n
  * decodes whose canonical SMILES equals the input). Seeded by `seed`. */
-CvStatus eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uint64_t seed,
-                         EvalReport *out, CvError *err);
+CvStatus cv_eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uint64_t seed,
+                            EvalReport *out, CvError *err);
 
 /* A set of 64-bit keys (hashes of canonical SMILES): open addressing, grows as needed. */
 typedef struct {
@@ -59,10 +59,10 @@ typedef struct {
 } HashSet64;
 
 /* Adds k; returns 1 when it was new, 0 when present, -1 on out of memory. */
-int hashset64_add(HashSet64 *s, uint64_t k);
-int hashset64_has(const HashSet64 *s, uint64_t k);
-void hashset64_free(HashSet64 *s);
+int cv_hashset64_add(HashSet64 *s, uint64_t k);
+int cv_hashset64_has(const HashSet64 *s, uint64_t k);
+void cv_hashset64_free(HashSet64 *s);
 /* FNV-1a of a NUL-terminated string (the key of a SMILES). */
-uint64_t hashset64_key(const char *s);
+uint64_t cv_hashset64_key(const char *s);
 
 #endif

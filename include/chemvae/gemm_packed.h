@@ -10,7 +10,7 @@
  * k order up to FMA rounding.
  *
  * W is PyTorch's (out = N, in = K) row-major layout. Nothing here allocates: callers own
- * the storage (nn_packed_floats) and pass it in. */
+ * the storage (cv_nn_packed_floats) and pass it in. */
 #ifndef CHEMVAE_GEMM_PACKED_H
 #define CHEMVAE_GEMM_PACKED_H
 
@@ -28,20 +28,21 @@ typedef struct {
     float *data;       /* panels: ceil(N / nr) × K × nr floats */
     size_t N, K;       /* outputs, inputs */
     size_t nr;         /* outputs per panel: 48, 24 or 8 (by kernel) */
-    NnPackKind kernel; /* the kernel nn_gemm_packed runs (never AUTO) */
+    NnPackKind kernel; /* the kernel cv_nn_gemm_packed runs (never AUTO) */
 } NnPacked;
 
-/* Floats of storage nn_pack_weights needs for an (N, K) matrix, for any kind. */
-size_t nn_packed_floats(size_t N, size_t K);
+/* Floats of storage cv_nn_pack_weights needs for an (N, K) matrix, for any kind. */
+size_t cv_nn_packed_floats(size_t N, size_t K);
 
-/* Packs w (N, K) with row stride ldw >= K into `storage` (nn_packed_floats(N, K) floats)
+/* Packs w (N, K) with row stride ldw >= K into `storage` (cv_nn_packed_floats(N, K) floats)
  * and describes it in *p; p->data = storage. w is only read. */
-void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N, size_t K,
-                     NnPackKind kind);
+void cv_nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N, size_t K,
+                        NnPackKind kind);
 
 /* c (M, N) = a (M, K) · Wᵀ, overwriting c; row strides lda >= K and ldc >= N. Allocates
  * nothing and writes only rows [0, M) of c, so calls on disjoint rows may run in
  * parallel threads. M = 0 does nothing. */
-void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p, size_t M);
+void cv_nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,
+                       size_t M);
 
 #endif

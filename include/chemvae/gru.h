@@ -22,12 +22,12 @@
  *    With const_all (chemical_vae's decoder: the latent reaches every layer, the previous
  *    token only the last) layer l's input is [h_{l−1} (l > 0) ; c ; onehot(tok) (l = L−1)],
  *    columns in that order: W_ih[0] is (3H, D) (D + V when L = 1), the middle layers'
- *    (3H, H + D), the last (3H, H + D + V). gru_layer_input gives I_l in either mode.
+ *    (3H, H + D), the last (3H, H + D + V). cv_gru_layer_input gives I_l in either mode.
  *
  * Fast path: the input projections of all T steps in one sgemm per layer before the time
  * loop, one recurrent sgemm per step, and after the backward time loop one sgemm per
  * weight matrix for its gradient. The _naive twins are plain loops over the same caches
- * (the executable spec). All buffers are allocated by gru_init for cfg.max_B, cfg.max_T;
+ * (the executable spec). All buffers are allocated by cv_gru_init for cfg.max_B, cfg.max_T;
  * forward, backward and inference allocate nothing.
  *
  * Memory layout (time-major, indexed t·B·H for the B, T of the last forward):
@@ -59,7 +59,7 @@ typedef struct {
 } GruConfig;
 
 /* Input width I_l of layer l (the columns of W_ih[l]) under cfg's mode. */
-size_t gru_layer_input(const GruConfig *cfg, size_t l);
+size_t cv_gru_layer_input(const GruConfig *cfg, size_t l);
 
 /* Views of one GRU's weights (or of their gradients) — pointers into an NnParams table. */
 typedef struct {
@@ -89,55 +89,56 @@ typedef struct {
     float *state;                 /* (L, B, H) inference state */
     float *sx, *sh;               /* (B, 3H) inference scratch */
     size_t infer_B;               /* batch of the current inference */
-    float *packed_store;          /* (2L, nn_packed_floats(3H, H)) packed inference weights */
+    float *packed_store;          /* (2L, cv_nn_packed_floats(3H, H)) packed inference weights */
     NnPacked whh_p[GRU_MAX_LAYERS], wih_p[GRU_MAX_LAYERS]; /* W_hh[l], W_ih[l] (l >= 1) */
-    NnPackKind pack_kind; /* kernel for inference (AUTO after gru_init; tests vary) */
+    NnPackKind pack_kind; /* kernel for inference (AUTO after cv_gru_init; tests vary) */
 } Gru;
 
 /* Allocates all caches for cfg->max_B, cfg->max_T. CV_ERR_INVALID on a bad config
  * (layers out of range, zero sizes, input != const_dim + vocab in token mode),
  * CV_ERR_NOMEM. `g` is freeable afterwards in every case. */
-CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err);
+CvStatus cv_gru_init(Gru *g, const GruConfig *cfg, CvError *err);
 /* Frees all buffers; safe on a zeroed or half-built Gru. */
-void gru_free(Gru *g);
+void cv_gru_free(Gru *g);
 
 /* Registers the weights in `p` under PyTorch state_dict names
  * "<prefix>.weight_ih_l0", "<prefix>.weight_hh_l0", "<prefix>.bias_ih_l0",
  * "<prefix>.bias_hh_l0", then l1 ...: 4 consecutive ids per layer from *first_id. */
-CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, size_t *first_id,
-                        CvError *err);
+CvStatus cv_gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, size_t *first_id,
+                           CvError *err);
 /* Fills w with data views and dw (may be NULL) with grad views of the tensors registered
- * by gru_params_add (the table must be allocated). */
-void gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t first_id,
-                     size_t layers);
+ * by cv_gru_params_add (the table must be allocated). */
+void cv_gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t first_id,
+                        size_t layers);
 
 /* Dense-mode forward: x (T, B, I); h0 (L, B, H) or NULL for zeros. B <= max_B,
- * 1 <= T <= max_T. Output: gru_output(). */
-void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B, size_t T);
+ * 1 <= T <= max_T. Output: cv_gru_output(). */
+void cv_gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                    size_t T);
 /* Token-mode forward: c (B, D), tok (T, B) ids in [0, V); h0 as above. */
-void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
-                        const float *h0, size_t B, size_t T);
+void cv_gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                           const float *h0, size_t B, size_t T);
 
 /* Top-layer outputs h_1..h_T of the last forward: (T, B, H), owned by g. */
-const float *gru_output(const Gru *g);
+const float *cv_gru_output(const Gru *g);
 
-/* Dense-mode backward from dout (T, B, H) = ∂loss/∂gru_output():
+/* Dense-mode backward from dout (T, B, H) = ∂loss/∂cv_gru_output():
  * dw += ∂/∂weights, dx (T, B, I) += ∂/∂x, dh0 (L, B, H) += ∂/∂h0. */
-void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, const float *dout,
-                  float *dx, float *dh0);
+void cv_gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, const float *dout,
+                     float *dx, float *dh0);
 /* Token-mode backward: dc (B, D) += ∂/∂c; the rest as above. */
-void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
-                         const int32_t *tok, const float *dout, float *dc, float *dh0);
+void cv_gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
+                            const int32_t *tok, const float *dout, float *dc, float *dh0);
 
 /* Plain-loop twins of the four calls above (same caches, same contracts). */
-void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
-                       size_t T);
-void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
-                              const float *h0, size_t B, size_t T);
-void gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
-                        const float *dout, float *dx, float *dh0);
-void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
-                               const int32_t *tok, const float *dout, float *dc, float *dh0);
+void cv_gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                          size_t T);
+void cv_gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                                 const float *h0, size_t B, size_t T);
+void cv_gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
+                           const float *dout, float *dx, float *dh0);
+void cv_gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
+                                  const int32_t *tok, const float *dout, float *dc, float *dh0);
 
 /* Batched inference keeping only the last state (L, B, H): for greedy / temperature
  * decoding of many z at once, one token at a time. begin sets the state to h0 (L, B, H)
@@ -147,24 +148,24 @@ void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, cons
  * until the next call. begin takes what it needs from the weights (packed copies, the c
  * projection): they must not change until the last step of that run. Does not touch
  * what a pending backward needs. B <= max_B. */
-void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B);
-const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x);
-const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok);
+void cv_gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B);
+const float *cv_gru_infer_step(Gru *g, const GruWeights *w, const float *x);
+const float *cv_gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok);
 /* One token-mode step of rows [b0, b1) only (b0 < b1 <= B; tok indexed by row, as above):
  * returns the top-layer state of row b0 (rows b0..b1-1 follow, stride H). Calls on
  * disjoint row ranges touch disjoint memory and may run in parallel threads, provided
- * the BLAS is single-threaded meanwhile (see nn_parallel_rows). */
-const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok, size_t b0,
-                                        size_t b1);
+ * the BLAS is single-threaded meanwhile (see cv_nn_parallel_rows). */
+const float *cv_gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
+                                           size_t b0, size_t b1);
 /* Exchanges rows i and j (< B) of the inference state in every layer (and of the c
  * projection in token mode): lets a decoder keep its unfinished sequences in a prefix. */
-void gru_infer_swap_rows(Gru *g, size_t i, size_t j);
+void cv_gru_infer_swap_rows(Gru *g, size_t i, size_t j);
 /* Row i of the inference state (every layer) becomes the old row src[i], for i < n
  * (n <= B, src[i] < n): a beam search continues each kept hypothesis from its parent's
  * state. The c projection is left alone (beams of one sequence share it). scratch holds
  * n·H floats. */
-void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch);
+void cv_gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch);
 /* Current inference state (L, B, H), e.g. to read lower layers. */
-const float *gru_infer_state(const Gru *g);
+const float *cv_gru_infer_state(const Gru *g);
 
 #endif

@@ -2,7 +2,7 @@
  *
  * During training the head learns on μ while μ itself moves (and, after an autoencoder
  * warm-up, starts large enough to saturate the head's first tanh layer), so it can end
- * behind what the final latent space supports. head_refit freezes everything else,
+ * behind what the final latent space supports. cv_head_refit freezes everything else,
  * encodes the train and validation molecules once, and trains the head alone (Adam,
  * fresh moments) on (μ, z-scored properties), keeping the weights with the lowest
  * validation error. The encoder and decoder are untouched, so the latent space and every
@@ -25,10 +25,10 @@ typedef struct {
 } HeadRefitReport;
 
 /* Refits vae's property head (see above) for `epochs` epochs at learning rate lr, batches of
- * vae->max_B, shuffled by `seed`. Needs vae_init (gradients). The head ends with the weights
+ * vae->max_B, shuffled by `seed`. Needs cv_vae_init (gradients). The head ends with the weights
  * of its best validation epoch (possibly the original ones). CV_ERR_NOMEM; CV_ERR_INVALID
  * when the dataset has no properties. */
-CvStatus head_refit(Vae *vae, const CvDataset *ds, int epochs, float lr, uint64_t seed,
-                    HeadRefitReport *report, CvError *err);
+CvStatus cv_head_refit(Vae *vae, const CvDataset *ds, int epochs, float lr, uint64_t seed,
+                       HeadRefitReport *report, CvError *err);
 
 #endif

@@ -14,7 +14,7 @@
  * number of rows.
  *
  * Reject CSV columns: line,kind,reason,text — line is the 1-based physical line the row
- * starts on, kind one of ingest_reject_name(), reason a sentence naming the value at fault,
+ * starts on, kind one of cv_ingest_reject_name(), reason a sentence naming the value at fault,
  * text the original row (line end removed; control and non-ASCII bytes as \xNN). */
 #ifndef CHEMVAE_INGEST_H
 #define CHEMVAE_INGEST_H
@@ -41,7 +41,7 @@ typedef enum {
 } IngestReject;
 
 /* Short name of a reject kind ("csv", "fields", "missing_smiles", ...). */
-const char *ingest_reject_name(IngestReject kind);
+const char *cv_ingest_reject_name(IngestReject kind);
 
 typedef struct {
     const char *smiles_col; /* column name (case-insensitive); NULL = first named "smiles" */
@@ -74,18 +74,18 @@ typedef struct {
     size_t by_kind[INGEST_NKINDS];
     size_t P_read, P_computed;
     size_t train_extra; /* accepted rows that came from train_files */
-    double seconds;     /* wall time of ingest_csv */
+    double seconds;     /* wall time of cv_ingest_csv */
 } IngestStats;
 
-/* Fills *o with the defaults (everything NULL/0, ds = dataset_options_default). */
-void ingest_options_default(IngestOptions *o);
+/* Fills *o with the defaults (everything NULL/0, ds = cv_dataset_options_default). */
+void cv_ingest_options_default(IngestOptions *o);
 
-/* Ingests `path` ("-" = stdin) into *ds (overwritten; free with dataset_free).
+/* Ingests `path` ("-" = stdin) into *ds (overwritten; free with cv_dataset_free).
  * Errors (*ds left empty): CV_ERR_IO (input or reject file), CV_ERR_PARSE (no header, no
  * SMILES column, a --props column missing, unknown --compute name), CV_ERR_EMPTY (no row
  * accepted; the message gives the counts and the most common reject reason).
  * *stats (may be NULL) is filled in every case that got past the header. */
-CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds, IngestStats *stats,
-                    CvError *err);
+CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
+                       IngestStats *stats, CvError *err);
 
 #endif

@@ -41,29 +41,29 @@ typedef struct {
 } LatentObjective;
 
 /* Canonical lower-case name of a property ("logp", "qed", "sa", "mw", "plogp"). */
-const char *latent_prop_name(LatentProp p);
+const char *cv_latent_prop_name(LatentProp p);
 /* Property named `name` (case-insensitive, aliases above), or -1. */
-int latent_prop_lookup(const char *name, size_t len);
+int cv_latent_prop_lookup(const char *name, size_t len);
 
 /* Parses `text` into *obj (overwritten). CV_ERR_PARSE with a message naming the column and
  * the offending text for: an empty objective, an unknown property, a term with no property
  * or with two, a malformed or non-finite number, a dangling operator, any other character,
  * or weights that all cancel. */
-CvStatus latent_objective_parse(const char *text, LatentObjective *obj, CvError *err);
+CvStatus cv_latent_objective_parse(const char *text, LatentObjective *obj, CvError *err);
 
 /* Negates every weight (maximize ↔ minimize); text becomes "-(...)". */
-void latent_objective_negate(LatentObjective *obj);
+void cv_latent_objective_negate(LatentObjective *obj);
 
 /* True value from RDKit scores. */
-double latent_objective_true(const LatentObjective *obj, const ChemScores *s);
+double cv_latent_objective_true(const LatentObjective *obj, const ChemScores *s);
 
 /* Binds the objective to a property head with P outputs named `names` (CSV/dataset column
- * names such as "logP", "qed", "SAS", matched through latent_prop_lookup) in real units
+ * names such as "logP", "qed", "SAS", matched through cv_latent_prop_lookup) in real units
  * mean + std·y: fills wz (P) and *offset so that head value = offset + Σ_p wz[p]·y_p for
  * z-scored outputs y. CV_ERR_INVALID names a property the head does not predict and lists
  * what it does. */
-CvStatus latent_objective_bind(const LatentObjective *obj, size_t P, const char *const *names,
-                               const double *mean, const double *std, double *wz, double *offset,
-                               CvError *err);
+CvStatus cv_latent_objective_bind(const LatentObjective *obj, size_t P, const char *const *names,
+                                  const double *mean, const double *std, double *wz, double *offset,
+                                  CvError *err);
 
 #endif

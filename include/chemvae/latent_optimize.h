@@ -1,4 +1,4 @@
-/* latent_optimize.h — gradient ascent on the property head in latent space (README "Sampling",
+/* cv_latent_optimize.h — gradient ascent on the property head in latent space (README "Sampling",
  * "Optimizing"), with RDKit-true scoring of everything decoded along the way and the JT-VAE
  * constrained-optimization bookkeeping.
  *
@@ -10,7 +10,7 @@
  * `opts.attempts` times (LatentDecodeOpts), every decoded string is validated and scored by
  * RDKit, and the sink (if any) receives the whole decode point (e.g. to store it).
  *
- * Bookkeeping per start (latent_opt_consider, also usable on its own):
+ * Bookkeeping per start (cv_latent_opt_consider, also usable on its own):
  *   counted   a valid decoded molecule counts when the start has no molecule, or delta < 0,
  *             or its Tanimoto similarity (Morgan r2, 2048 bits) to the start >= delta;
  *   best      the counted molecule with the highest true objective (first found wins ties);
@@ -39,7 +39,7 @@ typedef struct {
  * lr 0.3 / prior 0.01 found the best molecules, vs 0.1 / 0.1 and 1.0 / 0): 100 steps,
  * lr 0.3, prior 0.01, no trust region, decode every 5 steps, 8 attempts (greedy then 7 at
  * temperature 0.7), unconstrained. */
-void latent_opt_config_default(LatentOptConfig *c);
+void cv_latent_opt_config_default(LatentOptConfig *c);
 
 typedef struct {
     const char *start_smiles;    /* canonical start molecule (borrowed), NULL for a latent start */
@@ -56,14 +56,14 @@ typedef struct {
 } LatentOptResult;
 
 /* Resets r for a start (start_smiles borrowed, may be NULL; start_score NaN when NULL). */
-void latent_opt_result_init(LatentOptResult *r, const char *start_smiles, double start_score);
-void latent_opt_result_free(LatentOptResult *r);
+void cv_latent_opt_result_init(LatentOptResult *r, const char *start_smiles, double start_score);
+void cv_latent_opt_result_free(LatentOptResult *r);
 
 /* Feeds one valid decoded molecule (canonical SMILES, true objective `score`, similarity
  * `sim` to the start, NaN without a start) found at `step` into r's bookkeeping (see top).
  * CV_ERR_NOMEM only when copying the SMILES fails. */
-CvStatus latent_opt_consider(LatentOptResult *r, const char *canonical, double score, double sim,
-                             double delta, size_t step, CvError *err);
+CvStatus cv_latent_opt_consider(LatentOptResult *r, const char *canonical, double score, double sim,
+                                double delta, size_t step, CvError *err);
 
 /* What a sink sees at one decode point: S starts, K = attempts; row s·K + a of mols/sim
  * is attempt a of start s; z (S, Z) the current latent vectors; head (S) their head values
@@ -75,18 +75,18 @@ typedef CvStatus (*LatentOptSink)(void *ctx, size_t step, size_t S, size_t K, co
 
 /* Runs the optimization of S starts z0 (S, Z) (not modified). start_smiles (S, NULL-able
  * array, entries NULL-able) are the canonical start molecules for similarity and start
- * scores. wz (P) and offset come from latent_objective_bind; obj gives the true values.
- * results (S) are initialized here (free each with latent_opt_result_free). rng drives
+ * scores. wz (P) and offset come from cv_latent_objective_bind; obj gives the true values.
+ * results (S) are initialized here (free each with cv_latent_opt_result_free). rng drives
  * temperature decoding. z_final (S, Z, NULL-able) receives the last z. */
-CvStatus latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *obj,
-                         const double *wz, double offset, const LatentOptConfig *cfg,
-                         const float *z0, const char *const *start_smiles, size_t S, CvRng *rng,
-                         LatentOptSink sink, void *ctx, LatentOptResult *results, float *z_final,
-                         CvError *err);
+CvStatus cv_latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *obj,
+                            const double *wz, double offset, const LatentOptConfig *cfg,
+                            const float *z0, const char *const *start_smiles, size_t S, CvRng *rng,
+                            LatentOptSink sink, void *ctx, LatentOptResult *results, float *z_final,
+                            CvError *err);
 
 /* Head value offset + Σ_p wz[p]·y_p for each of z (S, Z) into head (S); pred (S, P,
  * NULL-able) receives the z-scored outputs. Chunks of vae->max_B. */
-void latent_head_value(Vae *vae, const double *wz, double offset, const float *z, size_t S,
-                       double *head, float *pred);
+void cv_latent_head_value(Vae *vae, const double *wz, double offset, const float *z, size_t S,
+                          double *head, float *pred);
 
 #endif

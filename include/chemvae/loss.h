@@ -16,27 +16,27 @@
  * with mask 0 are still computed) and, if row_loss != NULL, row_loss (N) =
  * −log probs[target] (unweighted). Returns Σ_n mask_n · (−log probs[n, target_n]).
  * Stable: max-subtracted, log-sum-exp. */
-double loss_ce_forward(float *probs, float *row_loss, const float *logits, const int32_t *target,
-                       const float *mask, size_t N, size_t V);
+double cv_loss_ce_forward(float *probs, float *row_loss, const float *logits, const int32_t *target,
+                          const float *mask, size_t N, size_t V);
 
 /* dlogits (N, V) += scale · mask_n · (probs − onehot(target)). */
-void loss_ce_backward(float *dlogits, const float *probs, const int32_t *target, const float *mask,
-                      size_t N, size_t V, float scale);
+void cv_loss_ce_backward(float *dlogits, const float *probs, const int32_t *target,
+                         const float *mask, size_t N, size_t V, float scale);
 
 /* KL(N(mu, exp(logvar)) ‖ N(0, 1)) summed over n elements (n = B·Z):
  * Σ −½ (1 + logvar − mu² − exp(logvar)). */
-double loss_kl_forward(const float *mu, const float *logvar, size_t n);
+double cv_loss_kl_forward(const float *mu, const float *logvar, size_t n);
 
 /* dmu += scale · mu;  dlogvar += scale · ½ (exp(logvar) − 1). */
-void loss_kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar, size_t n,
-                      float scale);
+void cv_loss_kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar, size_t n,
+                         float scale);
 
 /* Σ w_i (pred_i − target_i)² over n elements; weight (n) may be NULL (all 1), e.g. 0 for
  * a missing property value. */
-double loss_mse_forward(const float *pred, const float *target, const float *weight, size_t n);
+double cv_loss_mse_forward(const float *pred, const float *target, const float *weight, size_t n);
 
 /* dpred += scale · 2 w_i (pred_i − target_i). */
-void loss_mse_backward(float *dpred, const float *pred, const float *target, const float *weight,
-                       size_t n, float scale);
+void cv_loss_mse_backward(float *dpred, const float *pred, const float *target, const float *weight,
+                          size_t n, float scale);
 
 #endif

@@ -1,14 +1,14 @@
 /* params.h — the model as one flat float array with named, shaped views (llm.c style).
  *
- * Build a table by registering every tensor (name + shape) with nn_params_add, then call
- * nn_params_alloc once: it makes ONE buffer for the parameters and, on request, one each
+ * Build a table by registering every tensor (name + shape) with cv_nn_params_add, then call
+ * cv_nn_params_alloc once: it makes ONE buffer for the parameters and, on request, one each
  * for gradients and Adam's first/second moments, all with the same layout (tensor i lives
  * at [off_i, off_i + n_i) in every buffer). Offsets are rounded up to 16 floats (64 bytes)
  * so every view is cache-line aligned; the gaps are zero and stay zero (their gradient is
  * never written), so optimizer, zero-grad, checkpoint and gradient check may treat the
  * table as the flat array data[0 .. total).
  *
- * Ownership: the table owns its buffers; views are valid until nn_params_free.
+ * Ownership: the table owns its buffers; views are valid until cv_nn_params_free.
  * Non-trainable state (batchnorm running statistics) belongs in a second table allocated
  * without NN_PARAMS_GRAD / NN_PARAMS_ADAM, so the optimizer never sees it. */
 #ifndef CHEMVAE_PARAMS_H
@@ -40,42 +40,42 @@ typedef struct {
     NnParamInfo *info; /* (count) */
     size_t count, cap;
     size_t total; /* floats in each buffer, including alignment gaps */
-    float *data;  /* (total) parameters; NULL before nn_params_alloc */
+    float *data;  /* (total) parameters; NULL before cv_nn_params_alloc */
     float *grad;  /* (total) or NULL */
     float *m, *v; /* (total) Adam moments or NULL */
 } NnParams;
 
 /* Zeroes the table (same as `NnParams p = {0}`). */
-void nn_params_init(NnParams *p);
+void cv_nn_params_init(NnParams *p);
 
 /* Registers a tensor of `ndim` dims `shape[0..ndim)` (all > 0). Must be called before
- * nn_params_alloc. Writes its index to *id (may be NULL). Fails with CV_ERR_INVALID on a
+ * cv_nn_params_alloc. Writes its index to *id (may be NULL). Fails with CV_ERR_INVALID on a
  * duplicate or too-long name, bad ndim or zero dim, or after allocation; CV_ERR_NOMEM. */
-CvStatus nn_params_add(NnParams *p, const char *name, int ndim, const size_t *shape, size_t *id,
-                       CvError *err);
+CvStatus cv_nn_params_add(NnParams *p, const char *name, int ndim, const size_t *shape, size_t *id,
+                          CvError *err);
 
 /* Allocates data (zeroed) and, per `flags`, grad (zeroed) and m, v (zeroed), with
  * 64-byte alignment. Call once. CV_ERR_NOMEM on failure (table left freeable). */
-CvStatus nn_params_alloc(NnParams *p, int flags, CvError *err);
+CvStatus cv_nn_params_alloc(NnParams *p, int flags, CvError *err);
 
 /* Frees everything; safe on a zeroed or half-built table. Leaves it zeroed. */
-void nn_params_free(NnParams *p);
+void cv_nn_params_free(NnParams *p);
 
 /* Index of the tensor called `name`, or -1. */
-long nn_params_find(const NnParams *p, const char *name);
+long cv_nn_params_find(const NnParams *p, const char *name);
 
 /* Views of tensor `id` (< count) into data / grad (NULL if no grads). */
-float *nn_params_data(const NnParams *p, size_t id);
-float *nn_params_grad(const NnParams *p, size_t id);
+float *cv_nn_params_data(const NnParams *p, size_t id);
+float *cv_nn_params_grad(const NnParams *p, size_t id);
 
 /* grad[0..total) = 0. No-op without grads. */
-void nn_params_zero_grad(NnParams *p);
+void cv_nn_params_zero_grad(NnParams *p);
 
 /* Fills tensor `id` with uniform(-bound, bound) (PyTorch's default init for Linear,
  * Conv1d and GRU uses bound = 1/sqrt(fan_in)). */
-void nn_params_fill_uniform(NnParams *p, size_t id, CvRng *rng, float bound);
+void cv_nn_params_fill_uniform(NnParams *p, size_t id, CvRng *rng, float bound);
 
 /* Fills tensor `id` with the constant `value` (e.g. batchnorm gamma = 1). */
-void nn_params_fill(NnParams *p, size_t id, float value);
+void cv_nn_params_fill(NnParams *p, size_t id, float value);
 
 #endif

@@ -17,7 +17,7 @@
  * the variance along each component and *total_var (NULL-able) the total variance, so
  * var[k] / *total_var is the explained share. Requires N >= 2, 1 <= K <= D; CV_ERR_INVALID
  * otherwise, CV_ERR_NOMEM on allocation failure. */
-CvStatus pca_project(const float *x, size_t N, size_t D, size_t K, double *proj, double *var,
-                     double *total_var, CvError *err);
+CvStatus cv_pca_project(const float *x, size_t N, size_t D, size_t K, double *proj, double *var,
+                        double *total_var, CvError *err);
 
 #endif

@@ -20,7 +20,7 @@
  * parser: it stays literal in the words and the runner replaces it by the pipeline's run id
  * (so it never changes a stage's hash).
  *
- * Ownership: a PipeFile owns every string in it; pipefile_free is safe on a zeroed or
+ * Ownership: a PipeFile owns every string in it; cv_pipefile_free is safe on a zeroed or
  * half-built PipeFile. Errors name the file and line ("pipelines/demo:12: ..."). */
 #ifndef CHEMVAE_PIPEFILE_H
 #define CHEMVAE_PIPEFILE_H
@@ -58,32 +58,32 @@ typedef struct {
 } PipeFile;
 
 /* Parses `text` (the contents of `path`, used in messages) into *pf (zeroed first; free with
- * pipefile_free). overrides: n strings "NAME=VALUE" (NULL-able when n == 0) that win over the
+ * cv_pipefile_free). overrides: n strings "NAME=VALUE" (NULL-able when n == 0) that win over the
  * file's `set` lines. CV_ERR_PARSE names path:line and the fault (unknown directive, a
  * directive outside a stage, a stage without a command, a duplicate stage, a missing or extra
  * value, an unterminated quote, an undefined or malformed ${NAME}); a file with no stage is
  * CV_ERR_EMPTY. */
-CvStatus pipefile_parse(PipeFile *pf, const char *path, const char *text,
-                        const char *const *overrides, size_t n, CvError *err);
+CvStatus cv_pipefile_parse(PipeFile *pf, const char *path, const char *text,
+                           const char *const *overrides, size_t n, CvError *err);
 
-/* Reads `path` and parses it (see pipefile_parse). */
-CvStatus pipefile_load(PipeFile *pf, const char *path, const char *const *overrides, size_t n,
-                       CvError *err);
+/* Reads `path` and parses it (see cv_pipefile_parse). */
+CvStatus cv_pipefile_load(PipeFile *pf, const char *path, const char *const *overrides, size_t n,
+                          CvError *err);
 
-void pipefile_free(PipeFile *pf);
+void cv_pipefile_free(PipeFile *pf);
 
 /* Value of variable `name` at the end of the file, or NULL when undefined. */
-const char *pipefile_var(const PipeFile *pf, const char *name);
+const char *cv_pipefile_var(const PipeFile *pf, const char *name);
 
 /* Index of the stage called `name`, or -1. */
-int pipefile_find_stage(const PipeFile *pf, const char *name);
+int cv_pipefile_find_stage(const PipeFile *pf, const char *name);
 
 /* Hash of everything that decides a stage's result, as 16 hex chars in out[17]: the
  * command, the args and resume words (before ${RUN} is replaced), the output paths, and the
  * path and content hash of every input file. CV_ERR_IO names a missing or unreadable input. */
-CvStatus pipefile_stage_hash(const PipeStage *s, char out[17], CvError *err);
+CvStatus cv_pipefile_stage_hash(const PipeStage *s, char out[17], CvError *err);
 
 /* Copy of `word` with every ${RUN} replaced by `run` (malloc'd; NULL on out-of-memory). */
-char *pipefile_subst_run(const char *word, const char *run);
+char *cv_pipefile_subst_run(const char *word, const char *run);
 
 #endif

@@ -14,7 +14,7 @@
  * whose stage runs itself would otherwise fork without end).
  *
  * Skip rule: a stage's key is FNV-1a over its own hash (command, words, outputs, input file
- * contents: pipefile_stage_hash) and the key and run of the stage before it, so a stage
+ * contents: cv_pipefile_stage_hash) and the key and run of the stage before it, so a stage
  * re-runs when anything it reads changed OR any earlier stage re-ran (later stages may read
  * earlier results through the DB, which has no file hash). A stage is skipped when the
  * state file records it 'done' with the same key and its outputs exist. A stage recorded

@@ -33,19 +33,19 @@ typedef struct {
 } PipeState;
 
 /* Empty state for the stages of pf in directory `dir`. CV_ERR_NOMEM, CV_ERR_INVALID for a
- * directory name longer than PATH_MAX. Free with pipestate_free. */
-CvStatus pipestate_init(PipeState *s, const PipeFile *pf, const char *dir, CvError *err);
-void pipestate_free(PipeState *s, const PipeFile *pf);
+ * directory name longer than PATH_MAX. Free with cv_pipestate_free. */
+CvStatus cv_pipestate_init(PipeState *s, const PipeFile *pf, const char *dir, CvError *err);
+void cv_pipestate_free(PipeState *s, const PipeFile *pf);
 
 /* Parses the text of a state file into s (records of pf's stages). CV_ERR_FORMAT when it is
  * not one (wrong first line, a malformed line): every record is then reset, so everything
  * runs again. */
-CvStatus pipestate_parse(PipeState *s, const PipeFile *pf, const char *text, CvError *err);
-/* Reads s->file: a missing file is CV_OK (nothing ran yet); otherwise as pipestate_parse
+CvStatus cv_pipestate_parse(PipeState *s, const PipeFile *pf, const char *text, CvError *err);
+/* Reads s->file: a missing file is CV_OK (nothing ran yet); otherwise as cv_pipestate_parse
  * (the message names the file). */
-CvStatus pipestate_load(PipeState *s, const PipeFile *pf, CvError *err);
+CvStatus cv_pipestate_load(PipeState *s, const PipeFile *pf, CvError *err);
 /* Writes s->file atomically, recording `pipeline_run` as the last runner. */
-CvStatus pipestate_save(const PipeState *s, const PipeFile *pf, long long pipeline_run,
-                        CvError *err);
+CvStatus cv_pipestate_save(const PipeState *s, const PipeFile *pf, long long pipeline_run,
+                           CvError *err);
 
 #endif

@@ -20,13 +20,13 @@ typedef CvRangeTask NnRowTask;
 
 /* Workers to use for n rows with chunks of at least min_rows:
  * min(BLAS threads, NN_MAX_WORKERS, n / min_rows), at least 1. */
-int nn_row_workers(size_t n, size_t min_rows);
+int cv_nn_row_workers(size_t n, size_t min_rows);
 
 /* Sets OpenBLAS's (process-wide) thread count and returns the previous one. A caller about
- * to run nn_parallel_rows can switch to 1 first, so that its own BLAS calls before it do
+ * to run cv_nn_parallel_rows can switch to 1 first, so that its own BLAS calls before it do
  * not wake OpenBLAS's thread pool, whose threads then spin-wait (sched_yield) for a while
  * on the cores the workers need. */
-int nn_blas_threads_set(int n);
+int cv_nn_blas_threads_set(int n);
 
 /* Splits [0, n) into `workers` (>= 1) contiguous chunks of near-equal size and runs task on
  * each, chunk 0 on the calling thread and the others on new threads (cv_parallel_for with
@@ -34,6 +34,6 @@ int nn_blas_threads_set(int n);
  * until then (set here if the caller has not, and restored): do not call BLAS from other threads
  * meanwhile. If a thread cannot be started, its chunk runs on the calling thread, so the task
  * always covers every row exactly once. */
-void nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx);
+void cv_nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx);
 
 #endif

@@ -5,7 +5,7 @@
  * with which bond), and how much valence each atom has left. SmilesGrammar classifies a
  * vocabulary's tokens once (atom with element, charge, explicit H, aromaticity; bond and
  * its order; branch; ring digit; specials); SmilesState is one decoding row's prefix,
- * updated token by token in O(1); smiles_state_allowed() lists the tokens that keep the
+ * updated token by token in O(1); cv_smiles_state_allowed() lists the tokens that keep the
  * prefix completable:
  *   - the first token is an atom; a bond or '(' is followed by an atom (a bond may also
  *     precede a ring digit); ')' needs an open branch; '(' and ring digits follow an atom;
@@ -48,10 +48,10 @@ typedef enum {
 } SmilesFailure;
 
 /* "ok", "syntax", "ring", "valence", "aromaticity", "length", "other". */
-const char *smiles_failure_name(SmilesFailure f);
-/* "none", "syntax", "valence"; smiles_constrain_parse returns -1 for an unknown name. */
-const char *smiles_constrain_name(int mode);
-int smiles_constrain_parse(const char *name, int *mode);
+const char *cv_smiles_failure_name(SmilesFailure f);
+/* "none", "syntax", "valence"; cv_smiles_constrain_parse returns -1 for an unknown name. */
+const char *cv_smiles_constrain_name(int mode);
+int cv_smiles_constrain_parse(const char *name, int *mode);
 
 #define SMILES_MAX_ATOMS 128
 #define SMILES_MAX_DEPTH 32
@@ -90,9 +90,9 @@ typedef struct {
 
 /* Classifies tokens[0..V) (a chemvae vocabulary: <pad>, <start>, <end>, <unk> first, then
  * SMILES tokens). A token it cannot read is SMILES_TOK_UNKNOWN and never allowed.
- * CV_ERR_INVALID when <end> is missing. Free with smiles_grammar_free. */
-CvStatus smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V, CvError *err);
-void smiles_grammar_free(SmilesGrammar *g);
+ * CV_ERR_INVALID when <end> is missing. Free with cv_smiles_grammar_free. */
+CvStatus cv_smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V, CvError *err);
+void cv_smiles_grammar_free(SmilesGrammar *g);
 
 typedef struct {
     int16_t n_atoms, cur, depth, len; /* atoms so far, the atom bonds attach to, open
@@ -123,39 +123,39 @@ typedef struct {
     int16_t adj[SMILES_MAX_ATOMS][8];
 } SmilesState;
 
-void smiles_state_reset(SmilesState *s);
+void cv_smiles_state_reset(SmilesState *s);
 
 /* Marks allowed[k] = 1 for every token k that may follow the prefix in `mode`
  * (SMILES_SYNTAX or SMILES_VALENCE; SMILES_NONE allows everything) when at most
  * `steps_left` more tokens, the <end> included, can be emitted. Returns how many are
  * allowed. Each candidate is pushed and undone: *s is modified during the call and
  * restored exactly before it returns. */
-int smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
-                         uint8_t *allowed);
+int cv_smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
+                            uint8_t *allowed);
 
 /* Whether the single token k may follow the prefix: the same verdict as allowed[k] of
- * smiles_state_allowed, at a fraction of the cost when only one token is asked about
+ * cv_smiles_state_allowed, at a fraction of the cost when only one token is asked about
  * (greedy decoding asks about its argmax first). *s is restored before it returns. */
-int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k);
+int cv_smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k);
 
 /* Why token k cannot follow the prefix under SMILES_VALENCE rules (SMILES_OK if it can),
  * ignoring the length limit. */
-SmilesFailure smiles_state_check(const SmilesGrammar *g, const SmilesState *s, int k);
+SmilesFailure cv_smiles_state_check(const SmilesGrammar *g, const SmilesState *s, int k);
 
 /* Appends token k (assumed allowed; an unchecked token is applied as far as it makes
  * sense, so the state stays usable for classification). */
-void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k);
+void cv_smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k);
 
 /* Walks ids[0..n) (stopping at <end>) and returns the first rule they break, in the
  * order SMILES_FAIL_SYNTAX / RING / VALENCE / AROMATICITY, SMILES_FAIL_LENGTH when no
  * <end> came within n, or SMILES_OK when the state machine accepts the whole string. */
-SmilesFailure smiles_grammar_classify(const SmilesGrammar *g, const int32_t *ids, size_t n);
+SmilesFailure cv_smiles_grammar_classify(const SmilesGrammar *g, const int32_t *ids, size_t n);
 
 /* Why the decoded row ids[0..T) (its string `raw`) is not a molecule: SMILES_FAIL_LENGTH
  * when the row has no <end>; else the first rule of grammar g it breaks (g NULL-able);
  * else RDKit's own reason (parse → syntax, valence, kekulization → aromaticity, other).
  * Call it on strings RDKit rejected (smiles_failure.c). */
-SmilesFailure smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids, size_t T,
-                                      const char *raw);
+SmilesFailure cv_smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids, size_t T,
+                                         const char *raw);
 
 #endif

@@ -31,19 +31,19 @@ typedef struct {
 
 /* Length in bytes of the token that starts at s[0] (s holds `len` bytes, need not be
  * NUL-terminated), or 0 when no token starts there. */
-size_t tokenizer_next(const char *s, size_t len);
+size_t cv_tokenizer_next(const char *s, size_t len);
 
 /* Splits smiles[0..len) into tokens. Writes the first min(*n, cap) spans into spans[]
  * (spans may be NULL when cap == 0) and sets *n to the total number of tokens, which may
  * exceed cap (the caller decides whether that is "too long"). Returns CV_OK, or
  * CV_ERR_PARSE with a message naming the offending byte and offset (the SMILES is quoted
  * in the message when it is printable). An empty string has 0 tokens and is CV_OK. */
-CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap, size_t *n,
-                         CvError *err);
+CvStatus cv_tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap, size_t *n,
+                            CvError *err);
 
 /* Concatenates `n` NUL-terminated tokens into out (capacity cap bytes including the NUL).
  * Returns the length written, or (size_t)-1 when it does not fit (out then holds a
  * truncated, NUL-terminated prefix). */
-size_t tokenizer_join(const char *const *tokens, size_t n, char *out, size_t cap);
+size_t cv_tokenizer_join(const char *const *tokens, size_t n, char *out, size_t cap);
 
 #endif

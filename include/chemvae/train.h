@@ -78,24 +78,24 @@ typedef struct {
 /* chemvae's defaults (`chemvae train --help`; src/model/README.md "Training recipe"):
  * batch 128, Adam lr 1e-3 β (0.9, 0.999), clip 50, KL annealed to kl_max 0.2 around
  * epoch 5 with slope 1, prop weight 1, seed 1. */
-void train_options_default(TrainOptions *o);
+void cv_train_options_default(TrainOptions *o);
 /* One line "key=value ..." of the options (stored in checkpoints and run configs). */
-void train_options_describe(const TrainOptions *o, char *buf, size_t cap);
+void cv_train_options_describe(const TrainOptions *o, char *buf, size_t cap);
 /* KL weight at epoch position e (fractional epochs from the start of training). */
-float train_kl_weight(const TrainOptions *o, double epoch);
+float cv_train_kl_weight(const TrainOptions *o, double epoch);
 /* 1 while epoch position e is inside the autoencoder warm-up (no noise, beta 0). */
-int train_in_ae_warmup(const TrainOptions *o, double epoch);
+int cv_train_in_ae_warmup(const TrainOptions *o, double epoch);
 /* Learning rate of optimizer step `step` (0-based) of a run of total_steps; `scale` is the
  * plateau scale (1 when none was cut). */
-float train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale);
+float cv_train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale);
 /* Parses a schedule name ("sigmoid", "constant", "linear", "cyclical"; "none", "cosine",
  * "plateau")
  * into *out; -1 when unknown. */
-int train_kl_schedule_parse(const char *name, int *out);
-int train_lr_decay_parse(const char *name, int *out);
+int cv_train_kl_schedule_parse(const char *name, int *out);
+int cv_train_lr_decay_parse(const char *name, int *out);
 /* The name of a TRAIN_KL_* / TRAIN_LR_* value (the parsers' inverse; "?" when out of range). */
-const char *train_kl_schedule_name(int schedule);
-const char *train_lr_decay_name(int decay);
+const char *cv_train_kl_schedule_name(int schedule);
+const char *cv_train_lr_decay_name(int decay);
 
 typedef struct {
     int epoch; /* 1-based epoch just finished */
@@ -126,7 +126,7 @@ typedef struct {
      * and the step's loss. */
     void (*on_step)(void *ctx, int epoch, size_t done, size_t total, const VaeLoss *loss);
     /* Polled after every optimizer step (may be NULL): non-zero stops training: the step in
-     * progress finishes, a checkpoint is written and train_run returns CV_ERR_INTERRUPTED. */
+     * progress finishes, a checkpoint is written and cv_train_run returns CV_ERR_INTERRUPTED. */
     int (*interrupted)(void *ctx);
 } TrainHooks;
 
@@ -135,7 +135,7 @@ typedef struct {
  * o->checkpoint after every epoch. `vae` must have Adam state (fresh or loaded).
  * Returns CV_OK, CV_ERR_INTERRUPTED (checkpoint written), CV_ERR_NUMERIC (NaN/Inf loss:
  * nothing written, the last good checkpoint is kept), or an I/O error. */
-CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
-                   const TrainHooks *hooks, CvError *err);
+CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
+                      const TrainHooks *hooks, CvError *err);
 
 #endif

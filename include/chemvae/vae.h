@@ -20,8 +20,8 @@
  *   loss = recon + beta·kl + prop_weight·prop.
  *
  * Memory: one NnParams table for all trainable weights (+ grads + Adam moments), one for
- * batchnorm running statistics; every activation buffer is allocated by vae_init for
- * max_B and T; vae_train_step, vae_encode, vae_decode_* allocate nothing. The decoder runs
+ * batchnorm running statistics; every activation buffer is allocated by cv_vae_init for
+ * max_B and T; cv_vae_train_step, cv_vae_encode, vae_decode_* allocate nothing. The decoder runs
  * only max(length) steps of each batch (later positions are all padding).
  * Tensor names follow "enc.conv0.w", "dec.gru.weight_ih_l0", "prop.fc0.w" (see vae.c). */
 #ifndef CHEMVAE_VAE_H
@@ -38,7 +38,7 @@
 
 #define VAE_MAX_CONV 4
 #define VAE_MAX_PROP 4
-/* Upper limits vae_config_validate enforces before anything is allocated (from the CLI or
+/* Upper limits cv_vae_config_validate enforces before anything is allocated (from the CLI or
  * a checkpoint header): every size, and the parameter count (VAE_MAX_PARAMS floats = 1 GiB
  * of weights, 4 GiB with gradients and Adam's moments). */
 #define VAE_MAX_T 4096
@@ -65,15 +65,16 @@ typedef struct {
 } VaeConfig;
 
 /* Number of trainable parameters of a config (as double: no overflow on absurd sizes). */
-double vae_config_param_count(const VaeConfig *cfg);
+double cv_vae_config_param_count(const VaeConfig *cfg);
 
 /* Fills `cfg` from a preset ("paper", "small", "tiny") for sequences of T tokens, a
  * vocabulary of V and P properties. CV_ERR_INVALID names an unknown preset. */
-CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg, CvError *err);
+CvStatus cv_vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
+                              CvError *err);
 /* Checks sizes (positive, conv stack fits in T, limits). Names the offending field. */
-CvStatus vae_config_validate(const VaeConfig *cfg, CvError *err);
+CvStatus cv_vae_config_validate(const VaeConfig *cfg, CvError *err);
 /* One-line "key=value ..." description (for run configs and logs) into buf. */
-void vae_config_describe(const VaeConfig *cfg, char *buf, size_t cap);
+void cv_vae_config_describe(const VaeConfig *cfg, char *buf, size_t cap);
 
 typedef struct {
     double loss, recon, kl, prop; /* per-molecule means over the batch */
@@ -84,7 +85,7 @@ typedef struct {
 typedef struct {
     VaeConfig cfg;
     size_t max_B;
-    int training;    /* built by vae_init (1) or vae_init_inference (0) */
+    int training;    /* built by cv_vae_init (1) or cv_vae_init_inference (0) */
     NnParams params; /* trainable: data, grad, m, v (m, v only when training) */
     NnParams stats;  /* batchnorm running mean / var (not trained) */
     Gru gru;
@@ -127,8 +128,8 @@ typedef struct {
     float *logit_row;                   /* (B, V) decode scratch */
     int32_t *row_of;                    /* (B) decode: position -> row */
     double *kl_dim;                     /* (Z) batch-mean KL per dimension of the
-                                           last vae_train_step / vae_forward_eval */
-    /* decoding constraint (vae_set_constraint) */
+                                           last cv_vae_train_step / cv_vae_forward_eval */
+    /* decoding constraint (cv_vae_set_constraint) */
     const SmilesGrammar *grammar; /* borrowed; NULL-able (also kept with
                                      SMILES_NONE, for failure classes) */
     int constrain;                /* SMILES_NONE / SYNTAX / VALENCE */
@@ -141,16 +142,17 @@ typedef struct {
 /* Builds the parameter tables and every buffer for batches up to max_B. Parameters are
  * initialised with PyTorch's defaults from `rng` (uniform ±1/sqrt(fan_in); BN gamma 1,
  * beta 0, running var 1). `vae` is freeable afterwards whatever the result. */
-CvStatus vae_init(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err);
+CvStatus cv_vae_init(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err);
 /* The same model for inference only: encode, property head (and its dz backward), decode.
  * No Adam moments, GRU training caches or decoder loss buffers (the `small` preset at
- * batch 256: ~50 MB instead of ~700 MB); vae_forward_backward / vae_forward_eval must not
+ * batch 256: ~50 MB instead of ~700 MB); cv_vae_forward_backward / cv_vae_forward_eval must not
  * be called on it (assert). */
-CvStatus vae_init_inference(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err);
-void vae_free(Vae *vae);
+CvStatus cv_vae_init_inference(Vae *vae, const VaeConfig *cfg, size_t max_B, CvRng *rng,
+                               CvError *err);
+void cv_vae_free(Vae *vae);
 
-/* The per-step knobs of the training recipe (vae_train_step). Zero-initialised means the
- * plain loss of vae_forward_backward with beta = prop_weight = 0. */
+/* The per-step knobs of the training recipe (cv_vae_train_step). Zero-initialised means the
+ * plain loss of cv_vae_forward_backward with beta = prop_weight = 0. */
 typedef struct {
     float beta;             /* KL weight */
     float prop_weight;      /* property-MSE weight */
@@ -171,74 +173,74 @@ typedef struct {
 } VaeStepOptions;
 
 /* Training forward + backward of one batch under the recipe knobs of `so` (see
- * VaeStepOptions; otherwise as vae_forward_backward). out->kl is the true KL; out->loss
+ * VaeStepOptions; otherwise as cv_vae_forward_backward). out->kl is the true KL; out->loss
  * uses the floored KL when free bits are on. */
-void vae_train_step(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
-                    const float *prop_mask, const float *eps, size_t B, const VaeStepOptions *so,
-                    VaeLoss *out);
+void cv_vae_train_step(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
+                       const float *prop_mask, const float *eps, size_t B, const VaeStepOptions *so,
+                       VaeLoss *out);
 
 /* Training forward + backward of one batch. ids (B, T) row-major with rows
  * [tok_1 .. tok_L, <end>, <pad> ...], lengths (B) including <end>, props (B, P) z-scored
  * targets and prop_mask (B, P) 1/0 (NULL = all present; props may be NULL when P = 0),
  * eps (B, Z) reparameterization noise (NULL: z = mu). Overwrites the gradients (zeroes
- * them first), updates BN running statistics, fills *out. B <= max_B. Needs vae_init. */
-void vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
-                          const float *prop_mask, const float *eps, size_t B, float beta,
-                          float prop_weight, VaeLoss *out);
+ * them first), updates BN running statistics, fills *out. B <= max_B. Needs cv_vae_init. */
+void cv_vae_forward_backward(Vae *vae, const int32_t *ids, const int32_t *lengths,
+                             const float *props, const float *prop_mask, const float *eps, size_t B,
+                             float beta, float prop_weight, VaeLoss *out);
 
 /* Same forward without gradients, in eval mode (BN running statistics, z = mu):
- * the validation loss of a batch. Like vae_train_step it leaves the batch-mean KL of each
+ * the validation loss of a batch. Like cv_vae_train_step it leaves the batch-mean KL of each
  * latent dimension in vae->kl_dim (and mu, logvar in vae->mu, vae->logvar). */
-void vae_forward_eval(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
-                      const float *prop_mask, size_t B, float beta, float prop_weight,
-                      VaeLoss *out);
+void cv_vae_forward_eval(Vae *vae, const int32_t *ids, const int32_t *lengths, const float *props,
+                         const float *prop_mask, size_t B, float beta, float prop_weight,
+                         VaeLoss *out);
 
 /* Encoder in eval mode: mu (B, Z) and, if logvar is non-NULL, logvar (B, Z). */
-void vae_encode(Vae *vae, const int32_t *ids, size_t B, float *mu, float *logvar);
+void cv_vae_encode(Vae *vae, const int32_t *ids, size_t B, float *mu, float *logvar);
 
 /* Property head on latent vectors z (B, Z) -> pred (B, P) (z-scored units). Caches its
- * activations for vae_prop_backward. */
-void vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
+ * activations for cv_vae_prop_backward. */
+void cv_vae_prop_forward(Vae *vae, const float *z, size_t B, float *pred);
 /* One step of the property head alone on latent vectors z (B, Z) and z-scored targets
  * (B, P) with mask (B, P) (NULL = all present): forward, the masked mean squared error
  * (returned, per entry), and its gradient in the head's tensors only (other gradients are
- * left as they are). Needs vae_init (the training build). */
-double vae_prop_train_step(Vae *vae, const float *z, const float *target, const float *mask,
-                           size_t B);
+ * left as they are). Needs cv_vae_init (the training build). */
+double cv_vae_prop_train_step(Vae *vae, const float *z, const float *target, const float *mask,
+                              size_t B);
 
-/* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last vae_prop_forward (weights untouched). */
-void vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
+/* dz (B, Z) += ∂(Σ dpred ⊙ pred)/∂z of the last cv_vae_prop_forward (weights untouched). */
+void cv_vae_prop_backward(Vae *vae, const float *z, const float *dpred, size_t B, float *dz);
 
-/* Makes vae_decode and vae_decode_beam mask, at every step of every row, the tokens the
+/* Makes cv_vae_decode and cv_vae_decode_beam mask, at every step of every row, the tokens the
  * SMILES grammar `g` (built on the model's vocabulary, borrowed until the next call or
- * vae_free) does not allow after the row's prefix in `mode` (smiles_grammar.h): greedy
+ * cv_vae_free) does not allow after the row's prefix in `mode` (smiles_grammar.h): greedy
  * decoding takes the best allowed token, sampling draws from the softmax renormalized over
  * the allowed tokens (by rejection: only drawn tokens are checked), beam search scores
  * log-probabilities under the mask. A row whose prefix allows nothing in valence mode falls
  * back to the syntax mask, then to no mask. Mode SMILES_NONE switches the mask off (g is
  * still kept, for failure classes). CV_ERR_NOMEM; CV_ERR_MISMATCH when g's vocabulary size
  * differs from the model's. */
-CvStatus vae_set_constraint(Vae *vae, const SmilesGrammar *g, int mode, CvError *err);
+CvStatus cv_vae_set_constraint(Vae *vae, const SmilesGrammar *g, int mode, CvError *err);
 
-/* Smallest row chunk vae_decode gives a thread of its own (see nn_parallel_rows). */
+/* Smallest row chunk cv_vae_decode gives a thread of its own (see cv_nn_parallel_rows). */
 enum { VAE_DECODE_MIN_ROWS = 16 };
 
 /* Batched decoding of z (B, Z) into token ids out (B, T) (rows end with <end> then
  * <pad>; a row that never emits <end> is cut at T). temperature <= 0 or rng NULL: greedy
  * argmax; otherwise sampling from softmax(logits / temperature), each row from its own
  * stream seeded by one draw of `rng` per row, so results do not depend on the thread
- * count. Rows are split over the BLAS thread count (nn_parallel_rows); a row stops
+ * count. Rows are split over the BLAS thread count (cv_nn_parallel_rows); a row stops
  * costing anything once it emits <end>. out_len (B) receives each row's length
  * excluding <end>. */
-void vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
-                int32_t *out_len);
+void cv_vae_decode(Vae *vae, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
+                   int32_t *out_len);
 
 /* Beam-search decoding of z (B, Z) with K hypotheses per vector (1 <= K <= max_B): the
  * highest-scoring finished sequence (sum of log-probabilities, under the decoding
- * constraint when one is set) into out (B, T) and out_len as vae_decode; K = 1 is the
+ * constraint when one is set) into out (B, T) and out_len as cv_vae_decode; K = 1 is the
  * greedy decode. Vectors are decoded max_B / K at a time (src/model/beam.c).
  * CV_ERR_INVALID for a bad K, CV_ERR_NOMEM. */
-CvStatus vae_decode_beam(Vae *vae, const float *z, size_t B, int K, int32_t *out, int32_t *out_len,
-                         CvError *err);
+CvStatus cv_vae_decode_beam(Vae *vae, const float *z, size_t B, int K, int32_t *out,
+                            int32_t *out_len, CvError *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* app.c — the run recording, hooks and input helpers every application job shares (see
  * app.h). Generations are stored one decode batch per transaction
- * (store_insert_generations), so a killed job keeps every batch it committed and the run's
+ * (cv_store_insert_generations), so a killed job keeps every batch it committed and the run's
  * counts stay consistent with the rows present. */
 #include "chemvae/app.h"
 
@@ -24,9 +24,10 @@ CvStatus cv_run_begin(const char *db_path, const char *kind, CvJson *cfg, const 
     if (text) cv_json_raw_members(&full, text);
     cv_json_end_object(&full);
     const char *merged = text ? cv_json_text(&full, err) : NULL;
-    CvStatus st = !merged ? CV_ERR_NOMEM : *db ? CV_OK : store_open(db_path, 0, db, err);
+    CvStatus st = !merged ? CV_ERR_NOMEM : *db ? CV_OK : cv_store_open(db_path, 0, db, err);
     if (!st)
-        st = store_run_begin(*db, kind, merged, model_path, model_hash, seed, parent, run_id, err);
+        st = cv_store_run_begin(*db, kind, merged, model_path, model_hash, seed, parent, run_id,
+                                err);
     cv_json_free(&full);
     cv_json_free(cfg);
     return st;
@@ -37,15 +38,15 @@ CvStatus cv_run_finish(const CvHooks *h, const CvMetric *mt, size_t n, int inter
     if (!h || !h->db) return CV_OK;
     for (size_t i = 0; i < n; i++) {
         if (isnan(mt[i].v)) continue;
-        CvStatus st = store_insert_eval_metric(h->db, h->run_id, mt[i].name, mt[i].v, err);
+        CvStatus st = cv_store_insert_eval_metric(h->db, h->run_id, mt[i].name, mt[i].v, err);
         if (st) return st;
     }
-    return store_run_finish(h->db, h->run_id, interrupted ? STORE_RUN_INTERRUPTED : STORE_RUN_OK,
-                            err);
+    return cv_store_run_finish(h->db, h->run_id, interrupted ? STORE_RUN_INTERRUPTED : STORE_RUN_OK,
+                               err);
 }
 
 void cv_run_fail(const CvHooks *h) {
-    if (h && h->db && h->run_id) store_run_finish(h->db, h->run_id, STORE_RUN_FAILED, NULL);
+    if (h && h->db && h->run_id) cv_store_run_finish(h->db, h->run_id, STORE_RUN_FAILED, NULL);
 }
 
 void cv_hooks_progress(const CvHooks *h, size_t done, size_t total, const char *status) {
@@ -98,7 +99,7 @@ CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b, co
         g->source = b->sources ? b->sources[i] : b->source;
         g->raw_smiles = mols[r].raw ? mols[r].raw : "";
         g->valid = mols[r].valid;
-        g->failure = mols[r].valid ? NULL : smiles_failure_name(mols[r].failure);
+        g->failure = mols[r].valid ? NULL : cv_smiles_failure_name(mols[r].failure);
         if (mols[r].valid) {
             const ChemScores *s = &mols[r].scores;
             ms[r] = (StoreMolecule){mols[r].canonical, s->mw, s->logp, s->qed, s->sa,
@@ -110,7 +111,7 @@ CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b, co
         g->predicted = b->predicted ? b->predicted + i * b->pred_stride : NULL;
         g->similarity = b->sim ? b->sim[r] : NAN;
     }
-    CvStatus st = store_insert_generations(db, run_id, rows, n, NULL, err);
+    CvStatus st = cv_store_insert_generations(db, run_id, rows, n, NULL, err);
     free(rows);
     free(ms);
     return st;
@@ -167,7 +168,7 @@ static int smiles_record(const CsvinRecord *rec, void *user) {
 
 CvStatus cv_read_smiles_csv(const char *path, size_t max, char ***out, size_t *n, CvError *err) {
     SmilesReader r = {path, max, 0, 0, -1, NULL, err, CV_OK};
-    CvStatus st = csvin_read_file(path, NULL, smiles_record, &r, err);
+    CvStatus st = cv_csvin_read_file(path, NULL, smiles_record, &r, err);
     if (st == CV_ERR_INTERRUPTED && !r.st) { /* stopped at max rows */
         st = CV_OK;
         cv_error_clear(err);

@@ -4,7 +4,7 @@
  * vector should not depend on which other molecules were encoded with it. RDKit's
  * canonicalization costs more than the encoder anyway. A row that cannot be encoded carries
  * its message and NaN vectors, so one bad SMILES never costs the others. cv_decode is
- * latent_decode with one attempt per vector, after checking what a caller of the library
+ * cv_latent_decode with one attempt per vector, after checking what a caller of the library
  * may get wrong. */
 #include "chemvae/app_codec.h"
 
@@ -26,9 +26,9 @@ static CvStatus encode_row(CvModel *m, const char *smiles, size_t i, int32_t *id
     size_t Z = (size_t)m->vae.cfg.Z, len;
     CvError why = {0};
     if (cv_model_encode_smiles(m, smiles, ids, &len, &why) == CV_OK) {
-        vae_encode(&m->vae, ids, 1, mu + i * Z, logvar ? logvar + i * Z : NULL);
+        cv_vae_encode(&m->vae, ids, 1, mu + i * Z, logvar ? logvar + i * Z : NULL);
         /* the row's tokens joined are the canonical SMILES it was made from */
-        if (row && !(row->canonical = vocab_decode(&m->vocab, ids, (size_t)m->vae.cfg.T)))
+        if (row && !(row->canonical = cv_vocab_decode(&m->vocab, ids, (size_t)m->vae.cfg.T)))
             return cv_error_set(err, CV_ERR_NOMEM, "encode: out of memory");
         return CV_OK;
     }
@@ -95,7 +95,7 @@ CvStatus cv_decode(CvModel *m, const float *z, size_t n, const CvDecodeConfig *c
     if (st || !n) return st;
     CvRng rng;
     cv_rng_init(&rng, cfg->seed);
-    /* vae_decode seeds row b's stream with one draw per row, in order */
+    /* cv_vae_decode seeds row b's stream with one draw per row, in order */
     if (cfg->temperature > 0)
         for (uint64_t r = 0; r < cfg->first_row; r++) (void)cv_rng_u64(&rng);
     LatentDecodeOpts o = {.attempts = 1,
@@ -103,5 +103,5 @@ CvStatus cv_decode(CvModel *m, const float *z, size_t n, const CvDecodeConfig *c
                           .retry_temperature = 0.0f,
                           .beam = cfg->beam,
                           .rescue = cfg->rescue};
-    return latent_decode(&m->vae, &m->vocab, z, n, &o, &rng, out, err);
+    return cv_latent_decode(&m->vae, &m->vocab, z, n, &o, &rng, out, err);
 }

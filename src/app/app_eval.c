@@ -33,8 +33,8 @@ static CvStatus check_config(const CvModel *m, const CvEvalConfig *c, CvError *e
 
 /* The dataset at c->data, which must have the model's vocabulary and length. */
 static CvStatus load_data(const CvModel *m, const CvEvalConfig *c, CvDataset *ds, CvError *err) {
-    CvStatus st = dataset_load(ds, c->data, err);
-    if (!st) st = ckpt_meta_check_vocab(&m->meta, &ds->vocab, m->path, c->data, err);
+    CvStatus st = cv_dataset_load(ds, c->data, err);
+    if (!st) st = cv_ckpt_meta_check_vocab(&m->meta, &ds->vocab, m->path, c->data, err);
     if (!st && (size_t)m->meta.cfg.T != ds->T)
         st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", m->path,
                           m->meta.cfg.T, c->data, ds->T);
@@ -64,7 +64,7 @@ static void name_metrics(const CvModel *m, CvEvalResult *res) {
     add_metric(res, "", "int_div", r->int_div);
     add_metric(res, "", "prior_samples", (double)r->n_prior);
     for (int f = 1; f < SMILES_FAIL_COUNT; f++)
-        add_metric(res, "fail_", smiles_failure_name((SmilesFailure)f), (double)r->fail[f]);
+        add_metric(res, "fail_", cv_smiles_failure_name((SmilesFailure)f), (double)r->fail[f]);
     for (size_t p = 0; p < r->P && p < CKPT_MAX_PROPS; p++)
         add_metric(res, "mae_", m->meta.prop_names[p], r->prop_mae[p]);
 }
@@ -72,11 +72,11 @@ static void name_metrics(const CvModel *m, CvEvalResult *res) {
 static CvStatus record(const CvHooks *h, const CvEvalResult *res, CvError *err) {
     if (!h || !h->db) return CV_OK;
     for (size_t i = 0; i < res->n_metrics; i++) {
-        CvStatus st = store_insert_eval_metric(h->db, h->run_id, res->metrics[i].name,
-                                               res->metrics[i].v, err);
+        CvStatus st = cv_store_insert_eval_metric(h->db, h->run_id, res->metrics[i].name,
+                                                  res->metrics[i].v, err);
         if (st) return st;
     }
-    return store_run_finish(h->db, h->run_id, STORE_RUN_OK, err);
+    return cv_store_run_finish(h->db, h->run_id, STORE_RUN_OK, err);
 }
 
 CvStatus cv_eval(CvModel *m, const CvEvalConfig *c, const CvHooks *h, CvEvalResult *res,
@@ -86,15 +86,15 @@ CvStatus cv_eval(CvModel *m, const CvEvalConfig *c, const CvHooks *h, CvEvalResu
     CvStatus st = check_config(m, c, err);
     if (!st) st = load_data(m, c, &ds, err);
     if (!st)
-        st = eval_run_beam(&m->vae, &ds, c->split, c->n, c->samples, c->seed, c->beam, &res->report,
-                           err);
+        st = cv_eval_run_beam(&m->vae, &ds, c->split, c->n, c->samples, c->seed, c->beam,
+                              &res->report, err);
     if (!st && c->stochastic > 0)
-        st = eval_stochastic(&m->vae, &ds, c->split, c->stochastic, c->seed, &res->report, err);
+        st = cv_eval_stochastic(&m->vae, &ds, c->split, c->stochastic, c->seed, &res->report, err);
     if (!st) {
         name_metrics(m, res);
         st = record(h, res, err);
     }
     if (st) cv_run_fail(h);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return st;
 }

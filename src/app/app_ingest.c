@@ -1,4 +1,4 @@
-/* app_ingest.c — the ingest job (see app_ingest.h): output paths, ingest_csv, saving. */
+/* app_ingest.c — the ingest job (see app_ingest.h): output paths, cv_ingest_csv, saving. */
 #include "chemvae/app_ingest.h"
 
 #include <stdlib.h>
@@ -39,8 +39,8 @@ static CvStatus prepare_outputs(const CvIngestConfig *c, CvIngestResult *res, Cv
 static CvStatus save(const CvIngestConfig *c, const CvDataset *ds, CvIngestResult *res,
                      CvError *err) {
     CvStatus st = cv_mkdir_parents(res->output, err);
-    if (!st) st = dataset_save(ds, res->output, err);
-    if (!st && c->vocab_out) st = vocab_save(&ds->vocab, c->vocab_out, err);
+    if (!st) st = cv_dataset_save(ds, res->output, err);
+    if (!st && c->vocab_out) st = cv_vocab_save(&ds->vocab, c->vocab_out, err);
     if (st) return st;
     res->n = ds->n;
     memcpy(res->count, ds->count, sizeof res->count);
@@ -62,17 +62,17 @@ CvStatus cv_ingest(const CvIngestConfig *c, CvIngestResult *res, CvError *err) {
     CvDataset ds = {0};
     IngestOptions o = c->ingest;
     CvStatus st = prepare_outputs(c, res, err);
-    if (!st && c->vocab) st = vocab_load(&vocab, c->vocab, err);
+    if (!st && c->vocab) st = cv_vocab_load(&vocab, c->vocab, err);
     if (!st) {
         o.vocab = c->vocab ? &vocab : NULL;
         o.reject_path = res->rejects;
-        st = ingest_csv(c->input, &o, &ds, &res->stats, err);
+        st = cv_ingest_csv(c->input, &o, &ds, &res->stats, err);
         res->counted = st == CV_ERR_EMPTY;
     }
     if (!st) st = save(c, &ds, res, err);
     if (!st) res->counted = 1;
-    dataset_free(&ds);
-    vocab_free(&vocab);
+    cv_dataset_free(&ds);
+    cv_vocab_free(&vocab);
     return st;
 }
 

@@ -36,14 +36,14 @@ CvStatus cv_interpolate_prepare(CvModel *m, const CvInterpolateConfig *c, CvInte
     res->distance = malloc(N * sizeof *res->distance);
     if (!za || !zb || !res->z || !res->distance)
         st = cv_error_set(err, CV_ERR_NOMEM, "interpolate: out of memory");
-    if (!st) st = latent_encode_smiles(&m->vae, &m->vocab, c->from, za, &res->from, err);
-    if (!st) st = latent_encode_smiles(&m->vae, &m->vocab, c->to, zb, &res->to, err);
+    if (!st) st = cv_latent_encode_smiles(&m->vae, &m->vocab, c->from, za, &res->from, err);
+    if (!st) st = cv_latent_encode_smiles(&m->vae, &m->vocab, c->to, zb, &res->to, err);
     for (size_t i = 0; !st && i < N; i++) {
         float *zi = res->z + i * Z;
         double t = (double)i / (double)c->steps;
-        if (c->slerp) latent_slerp(za, zb, Z, t, zi);
-        else latent_lerp(za, zb, Z, t, zi);
-        res->distance[i] = i ? res->distance[i - 1] + latent_distance(zi - Z, zi, Z) : 0.0;
+        if (c->slerp) cv_latent_slerp(za, zb, Z, t, zi);
+        else cv_latent_lerp(za, zb, Z, t, zi);
+        res->distance[i] = i ? res->distance[i - 1] + cv_latent_distance(zi - Z, zi, Z) : 0.0;
     }
     free(za);
     free(zb);
@@ -70,12 +70,12 @@ static CvStatus work_alloc(CvModel *m, const CvInterpolateResult *r, size_t K, P
     if (!w->mols || !w->sim || !w->pred || !w->source)
         return cv_error_set(err, CV_ERR_NOMEM, "interpolate: out of memory");
     snprintf(w->source, slen, "%s>>%s", r->from, r->to);
-    CvStatus st = latent_fingerprint(r->from, w->fp_from, err);
-    return st ? st : latent_fingerprint(r->to, w->fp_to, err);
+    CvStatus st = cv_latent_fingerprint(r->from, w->fp_from, err);
+    return st ? st : cv_latent_fingerprint(r->to, w->fp_to, err);
 }
 
 static void work_free(PathWork *w, size_t n) {
-    if (w->mols) latent_mols_free(w->mols, n);
+    if (w->mols) cv_latent_mols_free(w->mols, n);
     free(w->mols);
     free(w->sim);
     free(w->pred);
@@ -89,11 +89,11 @@ static CvStatus decode_path(CvModel *m, const CvInterpolateConfig *c, PathWork *
     CvRng rng;
     cv_rng_init(&rng, c->seed);
     LatentDecodeOpts dopt = {K, 0.0f, (float)c->temperature, c->beam, c->rescue};
-    CvStatus st = latent_decode(&m->vae, &m->vocab, r->z, N, &dopt, &rng, w->mols, err);
-    if (!st) st = latent_uniq_add_mols(&r->uniq, w->mols, N * K, 0, err);
+    CvStatus st = cv_latent_decode(&m->vae, &m->vocab, r->z, N, &dopt, &rng, w->mols, err);
+    if (!st) st = cv_latent_uniq_add_mols(&r->uniq, w->mols, N * K, 0, err);
     if (st) return st;
     for (size_t i = 0; i < N * K; i++) {
-        w->sim[i] = w->mols[i].valid ? latent_similarity(w->mols[i].canonical, w->fp_from) : NAN;
+        w->sim[i] = w->mols[i].valid ? cv_latent_similarity(w->mols[i].canonical, w->fp_from) : NAN;
         r->n_valid += (size_t)w->mols[i].valid;
     }
     r->n_decodes = N * K;
@@ -103,14 +103,14 @@ static CvStatus decode_path(CvModel *m, const CvInterpolateConfig *c, PathWork *
     if (!r->sim_from || !r->sim_to)
         return cv_error_set(err, CV_ERR_NOMEM, "interpolate: out of memory");
     for (size_t u = 0; u < r->uniq.n; u++) {
-        r->sim_from[u] = latent_similarity(r->uniq.items[u].smiles, w->fp_from);
-        r->sim_to[u] = latent_similarity(r->uniq.items[u].smiles, w->fp_to);
+        r->sim_from[u] = cv_latent_similarity(r->uniq.items[u].smiles, w->fp_from);
+        r->sim_to[u] = cv_latent_similarity(r->uniq.items[u].smiles, w->fp_to);
     }
     return CV_OK;
 }
 
-static CvStatus record_path(CvModel *m, const CvInterpolateConfig *c, const CvHooks *h,
-                            PathWork *w, const CvInterpolateResult *r, CvError *err) {
+static CvStatus record_path(CvModel *m, const CvInterpolateConfig *c, const CvHooks *h, PathWork *w,
+                            const CvInterpolateResult *r, CvError *err) {
     if (!h || (!h->db && !h->rows)) return CV_OK;
     cv_model_predicted_json(m, r->z, r->n_points, NULL, w->pred);
     CvGenBatch b = {.method = "interpolate",
@@ -143,7 +143,7 @@ CvStatus cv_interpolate(CvModel *m, const CvInterpolateConfig *c, const CvHooks 
 }
 
 void cv_interpolate_result_free(CvInterpolateResult *res) {
-    latent_uniq_free(&res->uniq);
+    cv_latent_uniq_free(&res->uniq);
     free(res->from);
     free(res->to);
     free(res->z);

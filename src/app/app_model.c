@@ -34,16 +34,16 @@ CvStatus cv_model_load(CvModel *m, const char *path, size_t max_B, CvError *err)
     if (!strcmp(base, CV_SHIPPED_MODEL_NAME) && access(path, F_OK) != 0 &&
         installed_model(CV_SHIPPED_MODEL_NAME, m->path, sizeof m->path) == 0)
         path = m->path;
-    CvStatus st = ckpt_load(path, &m->vae, &m->meta, max_B, 0, NULL, err);
+    CvStatus st = cv_ckpt_load(path, &m->vae, &m->meta, max_B, 0, NULL, err);
     if (st) return st;
-    if ((st = vocab_from_tokens(&m->vocab, (const char *const *)m->meta.vocab,
-                                (size_t)m->meta.n_vocab, err))) {
+    if ((st = cv_vocab_from_tokens(&m->vocab, (const char *const *)m->meta.vocab,
+                                   (size_t)m->meta.n_vocab, err))) {
         cv_error_prefix(err, "%s", path);
         return st;
     }
     int mode = m->vae.cfg.T <= SMILES_MAX_ATOMS ? CV_DEFAULT_CONSTRAIN : SMILES_NONE;
-    if ((st = smiles_grammar_init(&m->grammar, (const char *const *)m->vocab.tokens,
-                                  (int)m->vocab.n, err)) ||
+    if ((st = cv_smiles_grammar_init(&m->grammar, (const char *const *)m->vocab.tokens,
+                                     (int)m->vocab.n, err)) ||
         (st = cv_model_set_constrain(m, mode, err))) {
         cv_error_prefix(err, "%s", path);
         return st;
@@ -52,23 +52,23 @@ CvStatus cv_model_load(CvModel *m, const char *path, size_t max_B, CvError *err)
 }
 
 CvStatus cv_model_set_constrain(CvModel *m, int mode, CvError *err) {
-    CvStatus st = vae_set_constraint(&m->vae, &m->grammar, mode, err);
+    CvStatus st = cv_vae_set_constraint(&m->vae, &m->grammar, mode, err);
     if (!st) m->constrain = mode;
     return st;
 }
 
 void cv_model_free(CvModel *m) {
-    smiles_grammar_free(&m->grammar);
-    vae_free(&m->vae);
-    ckpt_meta_free(&m->meta);
-    vocab_free(&m->vocab);
+    cv_smiles_grammar_free(&m->grammar);
+    cv_vae_free(&m->vae);
+    cv_ckpt_meta_free(&m->meta);
+    cv_vocab_free(&m->vocab);
 }
 
 CvStatus cv_model_encode_smiles(const CvModel *m, const char *smiles, int32_t *row, size_t *len,
                                 CvError *err) {
-    char *canon = chem_canonical(smiles);
+    char *canon = cv_chem_canonical(smiles);
     if (!canon) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
-    CvStatus st = vocab_encode(&m->vocab, canon, (size_t)m->vae.cfg.T, 0, row, len, err);
+    CvStatus st = cv_vocab_encode(&m->vocab, canon, (size_t)m->vae.cfg.T, 0, row, len, err);
     free(canon);
     return st;
 }
@@ -97,7 +97,7 @@ void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double 
     CvJson j = {0};
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
-        if (P) vae_prop_forward(v, z + s * Z, B, NULL);
+        if (P) cv_vae_prop_forward(v, z + s * Z, B, NULL);
         for (size_t b = 0; b < B; b++) {
             cv_json_reset(&j);
             cv_json_begin_object(&j);

@@ -1,5 +1,5 @@
 /* app_optimize.c — the optimize job (see app_optimize.h). The starts are resolved once into
- * the result (canonical SMILES + z0); latent_optimize then moves them all together and hands
+ * the result (canonical SMILES + z0); cv_latent_optimize then moves them all together and hands
  * every decode point to a sink here, which reports progress, polls for an interrupt and
  * records the point through the hooks. */
 #include "chemvae/app_optimize.h"
@@ -34,8 +34,8 @@ static CvStatus check_config(const CvOptimizeConfig *c, CvError *err) {
 
 /* The objective of c, parsed (and negated when minimized). */
 static CvStatus parse_objective(const CvOptimizeConfig *c, LatentObjective *obj, CvError *err) {
-    CvStatus st = latent_objective_parse(c->objective, obj, err);
-    if (!st && c->minimize) latent_objective_negate(obj);
+    CvStatus st = cv_latent_objective_parse(c->objective, obj, err);
+    if (!st && c->minimize) cv_latent_objective_negate(obj);
     return st;
 }
 
@@ -44,8 +44,8 @@ static CvStatus bind_objective(const CvModel *m, const LatentObjective *obj, dou
                                double *offset, CvError *err) {
     const char *names[CKPT_MAX_PROPS];
     for (int p = 0; p < m->meta.P && p < CKPT_MAX_PROPS; p++) names[p] = m->meta.prop_names[p];
-    return latent_objective_bind(obj, (size_t)m->meta.P, names, m->meta.prop_mean,
-                                 m->meta.prop_std, wz, offset, err);
+    return cv_latent_objective_bind(obj, (size_t)m->meta.P, names, m->meta.prop_mean,
+                                    m->meta.prop_std, wz, offset, err);
 }
 
 /* Appends a start (smiles owned, NULL for a random one; z has Z floats). */
@@ -84,7 +84,7 @@ static CvStatus note_skipped(CvOptimizeResult *r, const char *why, CvError *err)
 static CvStatus add_smiles(CvModel *m, CvOptimizeResult *r, const char *smiles, int required,
                            float *mu, CvError *err) {
     char *canon = NULL;
-    CvStatus st = latent_encode_smiles(&m->vae, &m->vocab, smiles, mu, &canon, err);
+    CvStatus st = cv_latent_encode_smiles(&m->vae, &m->vocab, smiles, mu, &canon, err);
     if (st && !required) {
         char why[CV_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", err->msg);
@@ -113,7 +113,7 @@ static size_t rank_train(const CvDataset *ds, const uint32_t *idx, size_t n, siz
     double wz[CKPT_MAX_PROPS] = {0}, off = 0, one[CKPT_MAX_PROPS], zero[CKPT_MAX_PROPS] = {0};
     for (size_t p = 0; p < CKPT_MAX_PROPS; p++) one[p] = 1.0;
     size_t P = ds->P < CKPT_MAX_PROPS ? ds->P : CKPT_MAX_PROPS, cand = n;
-    if (!latent_objective_bind(obj, P, ds->prop_names, zero, one, wz, &off, NULL)) {
+    if (!cv_latent_objective_bind(obj, P, ds->prop_names, zero, one, wz, &off, NULL)) {
         for (size_t i = 0; i < n; i++) {
             double v = off;
             for (size_t p = 0; p < P; p++)
@@ -127,8 +127,8 @@ static size_t rank_train(const CvDataset *ds, const uint32_t *idx, size_t n, siz
     }
     for (size_t i = 0; i < cand; i++) {
         ChemScores sc;
-        rk[i].score = chem_score_smiles(dataset_smiles(ds, rk[i].row), &sc, NULL)
-                          ? latent_objective_true(obj, &sc)
+        rk[i].score = cv_chem_score_smiles(dataset_smiles(ds, rk[i].row), &sc, NULL)
+                          ? cv_latent_objective_true(obj, &sc)
                           : -INFINITY;
     }
     qsort(rk, cand, sizeof *rk, ranked_desc);
@@ -142,8 +142,8 @@ static CvStatus add_top_of_data(CvModel *m, CvOptimizeResult *r, const char *pat
     uint32_t *idx = NULL;
     Ranked *rk = NULL;
     size_t n = 0;
-    CvStatus st = dataset_load(&ds, path, err);
-    if (!st) st = dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
+    CvStatus st = cv_dataset_load(&ds, path, err);
+    if (!st) st = cv_dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
     if (!st && !n) st = cv_error_set(err, CV_ERR_EMPTY, "%s: no train molecules", path);
     if (!st && !(rk = malloc(n * sizeof *rk)))
         st = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path);
@@ -154,7 +154,7 @@ static CvStatus add_top_of_data(CvModel *m, CvOptimizeResult *r, const char *pat
     }
     free(rk);
     free(idx);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return st;
 }
 
@@ -170,7 +170,7 @@ static CvStatus resolve_starts(CvModel *m, const CvOptimizeConfig *c, const Late
     if (!st && c->from_data) st = add_top_of_data(m, r, c->from_data, c->top, obj, mu, err);
     cv_rng_init(&r->rng, c->seed);
     for (size_t i = 0; i < c->random && !st; i++) {
-        latent_sample_prior(&r->rng, mu, 1, Z);
+        cv_latent_sample_prior(&r->rng, mu, 1, Z);
         st = starts_push(r, Z, NULL, mu, err);
     }
     if (!st && !r->n) st = cv_error_set(err, CV_ERR_EMPTY, "no usable start molecule");
@@ -281,26 +281,30 @@ static CvStatus ascend(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
     if (!st) st = bind_objective(m, &obj, wz, &off, err);
     if (st) return st;
     size_t S = res->n;
-    SinkCtx ctx = {m, h, c->steps, calloc(S, sizeof *ctx.sources), malloc(S * sizeof *ctx.step),
-                   malloc(S * cv_model_predicted_stride(m)), res};
+    SinkCtx ctx = {m,
+                   h,
+                   c->steps,
+                   calloc(S, sizeof *ctx.sources),
+                   malloc(S * sizeof *ctx.step),
+                   malloc(S * cv_model_predicted_stride(m)),
+                   res};
     res->per_start = calloc(S, sizeof *res->per_start);
     if (!ctx.sources || !ctx.step || !ctx.pred || !res->per_start)
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory optimizing %zu starts", S);
     for (size_t i = 0; !st && i < S; i++)
         ctx.sources[i] = res->start_smiles[i] ? res->start_smiles[i] : "random";
-    LatentOptConfig oc = {
-        .steps = c->steps,
-        .lr = c->lr,
-        .prior = c->prior,
-        .trust_radius = c->trust_radius,
-        .decode_every = c->decode_every,
-        .decode = {c->decodes, 0.0f, (float)c->temperature, c->beam, c->rescue},
-        .delta = c->delta};
+    LatentOptConfig oc = {.steps = c->steps,
+                          .lr = c->lr,
+                          .prior = c->prior,
+                          .trust_radius = c->trust_radius,
+                          .decode_every = c->decode_every,
+                          .decode = {c->decodes, 0.0f, (float)c->temperature, c->beam, c->rescue},
+                          .delta = c->delta};
     if (!st) cv_hooks_progress(h, 0, c->steps, NULL);
     if (!st)
-        st = latent_optimize(&m->vae, &m->vocab, &obj, wz, off, &oc, res->start_z,
-                             (const char *const *)res->start_smiles, S, &res->rng, opt_sink, &ctx,
-                             res->per_start, NULL, err);
+        st = cv_latent_optimize(&m->vae, &m->vocab, &obj, wz, off, &oc, res->start_z,
+                                (const char *const *)res->start_smiles, S, &res->rng, opt_sink,
+                                &ctx, res->per_start, NULL, err);
     if (st == CV_ERR_INTERRUPTED && res->interrupted) {
         cv_error_clear(err);
         st = CV_OK;
@@ -311,8 +315,8 @@ static CvStatus ascend(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
     return st;
 }
 
-CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
-                     CvOptimizeResult *res, CvError *err) {
+CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h, CvOptimizeResult *res,
+                     CvError *err) {
     CvStatus st = res->prepared ? CV_OK : cv_optimize_prepare(m, c, res, err);
     if (!st) st = ascend(m, c, h, res, err);
     if (!st) {
@@ -325,7 +329,7 @@ CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
 
 void cv_optimize_result_free(CvOptimizeResult *res) {
     if (res->per_start)
-        for (size_t i = 0; i < res->n; i++) latent_opt_result_free(&res->per_start[i]);
+        for (size_t i = 0; i < res->n; i++) cv_latent_opt_result_free(&res->per_start[i]);
     free(res->per_start);
     cv_free_strings(res->start_smiles, res->n);
     cv_free_strings(res->skipped, res->n_skipped);

@@ -14,13 +14,13 @@ static CvStatus load_train_set(const char *path, HashSet64 *set, CvError *err) {
     CvDataset ds = {0};
     uint32_t *idx = NULL;
     size_t n = 0;
-    CvStatus st = dataset_load(&ds, path, err);
-    if (!st) st = dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
+    CvStatus st = cv_dataset_load(&ds, path, err);
+    if (!st) st = cv_dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
     for (size_t i = 0; !st && i < n; i++)
-        if (hashset64_add(set, hashset64_key(dataset_smiles(&ds, idx[i]))) < 0)
+        if (cv_hashset64_add(set, cv_hashset64_key(dataset_smiles(&ds, idx[i]))) < 0)
             st = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path);
     free(idx);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return st;
 }
 
@@ -60,13 +60,13 @@ static CvStatus work_alloc(SampleWork *w, size_t Z, size_t K, size_t pred_stride
 }
 
 static void work_free(SampleWork *w, size_t K) {
-    if (w->mols) latent_mols_free(w->mols, (size_t)CV_SAMPLE_CHUNK * K);
+    if (w->mols) cv_latent_mols_free(w->mols, (size_t)CV_SAMPLE_CHUNK * K);
     free(w->mols);
     free(w->pred);
     free(w->sim);
     free(w->z);
     free(w->center);
-    hashset64_free(&w->train);
+    cv_hashset64_free(&w->train);
 }
 
 /* Draws, decodes and records vectors [s, s + N). */
@@ -74,21 +74,21 @@ static CvStatus sample_chunk(CvModel *m, const CvSampleConfig *c, const CvHooks 
                              CvRng *zrng, CvRng *drng, size_t s, size_t N, CvSampleResult *res,
                              CvError *err) {
     size_t Z = (size_t)m->vae.cfg.Z, K = c->attempts;
-    if (res->around) latent_sample_around(zrng, w->center, (float)c->radius, w->z, N, Z);
-    else latent_sample_prior(zrng, w->z, N, Z);
+    if (res->around) cv_latent_sample_around(zrng, w->center, (float)c->radius, w->z, N, Z);
+    else cv_latent_sample_prior(zrng, w->z, N, Z);
     LatentDecodeOpts dopt = {K, (float)c->temperature, (float)c->retry_temperature, c->beam,
                              c->rescue};
-    CvStatus st = latent_decode(&m->vae, &m->vocab, w->z, N, &dopt, drng, w->mols, err);
+    CvStatus st = cv_latent_decode(&m->vae, &m->vocab, w->z, N, &dopt, drng, w->mols, err);
     if (st) return st;
     for (size_t r = 0; r < N * K; r++) {
         w->sim[r] = NAN;
         if (w->mols[r].valid && res->around)
-            w->sim[r] = latent_similarity(w->mols[r].canonical, w->around_fp);
+            w->sim[r] = cv_latent_similarity(w->mols[r].canonical, w->around_fp);
         res->n_valid += (size_t)w->mols[r].valid;
     }
     res->n_decodes += N * K;
     cv_count_failures(w->mols, N * K, res->failures);
-    st = latent_uniq_add_mols(&res->uniq, w->mols, N * K, s * K, err);
+    st = cv_latent_uniq_add_mols(&res->uniq, w->mols, N * K, s * K, err);
     if (!st && (h && (h->db || h->rows))) {
         cv_model_predicted_json(m, w->z, N, NULL, w->pred);
         CvGenBatch b = {.method = "sample",
@@ -103,7 +103,7 @@ static CvStatus sample_chunk(CvModel *m, const CvSampleConfig *c, const CvHooks 
                         .sim = res->around ? w->sim : NULL};
         st = cv_hooks_rows(h, &b, w->mols, err);
     }
-    latent_mols_free(w->mols, N * K);
+    cv_latent_mols_free(w->mols, N * K);
     return st;
 }
 
@@ -118,10 +118,10 @@ static CvStatus annotate_unique(const CvSampleConfig *c, const SampleWork *w, Cv
     for (size_t i = 0; i < res->uniq.n; i++) {
         const char *smi = res->uniq.items[i].smiles;
         if (res->novel) {
-            res->novel[i] = !hashset64_has(&w->train, hashset64_key(smi));
+            res->novel[i] = !cv_hashset64_has(&w->train, cv_hashset64_key(smi));
             res->n_novel += res->novel[i];
         }
-        if (res->similarity) res->similarity[i] = latent_similarity(smi, w->around_fp);
+        if (res->similarity) res->similarity[i] = cv_latent_similarity(smi, w->around_fp);
     }
     return CV_OK;
 }
@@ -150,8 +150,8 @@ CvStatus cv_sample(CvModel *m, const CvSampleConfig *c, const CvHooks *h, CvSamp
     if (!st && c->train_data) st = load_train_set(c->train_data, &w.train, err);
     if (!st) st = work_alloc(&w, Z, K ? K : 1, cv_model_predicted_stride(m), err);
     if (!st && c->around) {
-        st = latent_encode_smiles(&m->vae, &m->vocab, c->around, w.center, &res->around, err);
-        if (!st) st = latent_fingerprint(res->around, w.around_fp, err);
+        st = cv_latent_encode_smiles(&m->vae, &m->vocab, c->around, w.center, &res->around, err);
+        if (!st) st = cv_latent_fingerprint(res->around, w.around_fp, err);
     }
     CvRng zrng, drng;
     cv_rng_init(&zrng, c->seed);
@@ -176,7 +176,7 @@ CvStatus cv_sample(CvModel *m, const CvSampleConfig *c, const CvHooks *h, CvSamp
 }
 
 void cv_sample_result_free(CvSampleResult *res) {
-    latent_uniq_free(&res->uniq);
+    cv_latent_uniq_free(&res->uniq);
     free(res->novel);
     free(res->similarity);
     free(res->around);

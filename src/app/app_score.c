@@ -59,16 +59,16 @@ __attribute__((format(printf, 1, 2))) static char *message(const char *fmt, ...)
 
 static void score_item(ScoreItem *it) {
     if (it->error) return; /* not a value (a broken CSV record) */
-    ChemMol *mol = chem_mol_from_smiles(it->input);
+    ChemMol *mol = cv_chem_mol_from_smiles(it->input);
     if (!mol) return;
     CvError err;
-    if (chem_mol_scores(mol, &it->s, &err) == CV_OK) {
-        it->canonical = chem_mol_canonical(mol);
+    if (cv_chem_mol_scores(mol, &it->s, &err) == CV_OK) {
+        it->canonical = cv_chem_mol_canonical(mol);
         it->valid = it->canonical != NULL;
     } else {
         it->error = message("%s: %s", it->input, err.msg); /* NULL: just invalid */
     }
-    chem_mol_free(mol);
+    cv_chem_mol_free(mol);
 }
 
 static void score_range(void *ctx, size_t b0, size_t b1, int worker) {
@@ -202,7 +202,7 @@ static int csv_record(const CsvinRecord *rec, void *user) {
 static CvStatus read_csv(ScoreJob *j, const char *path, const char *name, const char *column) {
     CsvColumn c = {j, name, column, -1, 0, CV_OK};
     CsvinOptions opt = {.delim = ','};
-    CvStatus st = csvin_read_file(path, &opt, csv_record, &c, j->err);
+    CvStatus st = cv_csvin_read_file(path, &opt, csv_record, &c, j->err);
     if (c.st) return c.st;
     if (st == CV_ERR_INTERRUPTED) { /* stopped by the hooks between batches */
         cv_error_clear(j->err);

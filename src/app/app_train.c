@@ -1,7 +1,7 @@
 /* app_train.c — the train job, the checkpoint export and the property-head refit (see
- * app_train.h). The training loop itself is train_run (src/model/train.c); this file is the
+ * app_train.h). The training loop itself is cv_train_run (src/model/train.c); this file is the
  * job around it: the dataset, the model built from a preset or resumed from its checkpoint,
- * the hooks translated into train_run's, and each epoch recorded in the results DB. */
+ * the hooks translated into cv_train_run's, and each epoch recorded in the results DB. */
 #include "chemvae/app_train.h"
 
 #include <stdio.h>
@@ -14,7 +14,7 @@
 void cv_train_config_default(CvTrainConfig *c) {
     memset(c, 0, sizeof *c);
     c->preset = "small";
-    train_options_default(&c->train);
+    cv_train_options_default(&c->train);
 }
 
 static CvStatus check_config(const CvTrainConfig *c, CvError *err) {
@@ -53,7 +53,7 @@ static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDat
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     CvStatus st =
-        ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, err);
+        cv_ckpt_meta_set_vocab(m, (const char *const *)ds->vocab.tokens, (int)ds->vocab.n, err);
     if (st) return st;
     if (ds->P > CKPT_MAX_PROPS)
         return cv_error_set(err, CV_ERR_INVALID, "%s: %zu properties; at most %d are supported",
@@ -69,8 +69,8 @@ static CvStatus meta_from_dataset(CkptMeta *m, const VaeConfig *cfg, const CvDat
 
 /* The model continued from the checkpoint at c->out, which must fit the dataset. */
 static CvStatus resume_model(CvTrainJob *job, const CvTrainConfig *c, CvError *err) {
-    CvStatus st = ckpt_load(c->out, &job->vae, &job->meta, c->train.batch, 1, NULL, err);
-    if (!st) st = ckpt_meta_check_vocab(&job->meta, &job->ds.vocab, c->out, c->data, err);
+    CvStatus st = cv_ckpt_load(c->out, &job->vae, &job->meta, c->train.batch, 1, NULL, err);
+    if (!st) st = cv_ckpt_meta_check_vocab(&job->meta, &job->ds.vocab, c->out, c->data, err);
     if (st) return st;
     const CkptMeta *m = &job->meta;
     if ((size_t)m->cfg.T != job->ds.T || (size_t)m->cfg.P != job->ds.P)
@@ -85,7 +85,7 @@ static CvStatus resume_model(CvTrainJob *job, const CvTrainConfig *c, CvError *e
 static CvStatus build_model(CvTrainJob *job, const CvTrainConfig *c, CvError *err) {
     const CvDataset *ds = &job->ds;
     VaeConfig cfg;
-    CvStatus st = vae_config_preset(c->preset, (int)ds->T, (int)ds->V, (int)ds->P, &cfg, err);
+    CvStatus st = cv_vae_config_preset(c->preset, (int)ds->T, (int)ds->V, (int)ds->P, &cfg, err);
     if (st) return st;
     cfg.dec_z_all = c->dec_z_all;
     if (c->latent) cfg.Z = c->latent;
@@ -95,36 +95,36 @@ static CvStatus build_model(CvTrainJob *job, const CvTrainConfig *c, CvError *er
     if (c->dec_dense) cfg.dec_dense = c->dec_dense;
     CvRng rng;
     cv_rng_init(&rng, c->train.seed);
-    st = vae_init(&job->vae, &cfg, c->train.batch, &rng, err);
+    st = cv_vae_init(&job->vae, &cfg, c->train.batch, &rng, err);
     if (!st) st = meta_from_dataset(&job->meta, &cfg, ds, c->data, err);
     return st;
 }
 
-CvStatus cv_train_open(CvTrainJob *job, const CvTrainConfig *c, CvError *err) {
+CvStatus cv_train_job_open(CvTrainJob *job, const CvTrainConfig *c, CvError *err) {
     memset(job, 0, sizeof *job);
     CvStatus st = check_config(c, err);
     /* outputs checked before the first epoch, not after it */
     if (!st) st = cv_output_check(c->out, err);
     if (!st && c->train.best) st = cv_output_check(c->train.best, err);
-    if (!st) st = dataset_load(&job->ds, c->data, err);
+    if (!st) st = cv_dataset_load(&job->ds, c->data, err);
     if (st) return st;
     if (c->resume && access(c->out, F_OK) == 0) st = resume_model(job, c, err);
     else st = build_model(job, c, err);
     if (st) return st;
     job->opts = c->train;
     job->opts.checkpoint = c->out;
-    vae_config_describe(&job->vae.cfg, job->model_desc, sizeof job->model_desc);
-    train_options_describe(&job->opts, job->options_desc, sizeof job->options_desc);
+    cv_vae_config_describe(&job->vae.cfg, job->model_desc, sizeof job->model_desc);
+    cv_train_options_describe(&job->opts, job->options_desc, sizeof job->options_desc);
     return CV_OK;
 }
 
-void cv_train_describe(const CvTrainJob *job, CvJson *j) {
+void cv_train_job_describe(const CvTrainJob *job, CvJson *j) {
     cv_json_kv_string(j, "model", job->model_desc);
     cv_json_kv_string(j, "options", job->options_desc);
     cv_json_kv_int(j, "params", (int64_t)job->vae.params.total);
 }
 
-/* What train_run's hooks reach during cv_train_run. */
+/* What cv_train_run's hooks reach during cv_train_job_run. */
 typedef struct {
     CvTrainJob *job;
     const CvHooks *h;
@@ -173,7 +173,7 @@ static CvStatus record_epoch(const CvTrainJob *job, const CvHooks *h, const Epoc
          .accuracy = r->valid_acc,
          .extra = extra},
     };
-    CvStatus st = store_insert_training_metrics(h->db, h->run_id, rows, 2, err);
+    CvStatus st = cv_store_insert_training_metrics(h->db, h->run_id, rows, 2, err);
     cv_json_free(&ex);
     return st;
 }
@@ -203,14 +203,14 @@ static int on_poll(void *vctx) {
     return c->res->interrupted;
 }
 
-CvStatus cv_train_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res, CvError *err) {
+CvStatus cv_train_job_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res, CvError *err) {
     memset(res, 0, sizeof *res);
     TrainCtx ctx = {job, h, res};
     TrainHooks th = {.on_epoch = on_epoch,
                      .ctx = &ctx,
                      .on_step = h && h->progress ? on_step : NULL,
                      .interrupted = on_poll};
-    CvStatus st = train_run(&job->vae, &job->meta, &job->ds, &job->opts, &th, err);
+    CvStatus st = cv_train_run(&job->vae, &job->meta, &job->ds, &job->opts, &th, err);
     res->epoch = job->meta.epoch;
     res->step = job->meta.step;
     if (st == CV_ERR_INTERRUPTED && res->interrupted) {
@@ -223,35 +223,35 @@ CvStatus cv_train_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res, CvE
     return st;
 }
 
-void cv_train_close(CvTrainJob *job) {
-    ckpt_meta_free(&job->meta);
-    vae_free(&job->vae);
-    dataset_free(&job->ds);
+void cv_train_job_close(CvTrainJob *job) {
+    cv_ckpt_meta_free(&job->meta);
+    cv_vae_free(&job->vae);
+    cv_dataset_free(&job->ds);
     memset(job, 0, sizeof *job);
 }
 
 CvStatus cv_train(const CvTrainConfig *cfg, const CvHooks *h, CvTrainResult *res, CvError *err) {
     CvTrainJob job;
-    CvStatus st = cv_train_open(&job, cfg, err);
+    CvStatus st = cv_train_job_open(&job, cfg, err);
     if (st) {
         memset(res, 0, sizeof *res);
         cv_run_fail(h);
     } else {
-        st = cv_train_run(&job, h, res, err);
+        st = cv_train_job_run(&job, h, res, err);
     }
-    cv_train_close(&job);
+    cv_train_job_close(&job);
     return st;
 }
 
 CvStatus cv_train_export(const char *src, const char *dst, long *epoch, long *step, CvError *err) {
     Vae vae = {0};
     CkptMeta meta = {0};
-    CvStatus st = ckpt_load(src, &vae, &meta, 1, 0, NULL, err);
-    if (!st) st = ckpt_save(dst, &vae, &meta, 0, err);
+    CvStatus st = cv_ckpt_load(src, &vae, &meta, 1, 0, NULL, err);
+    if (!st) st = cv_ckpt_save(dst, &vae, &meta, 0, err);
     if (!st && epoch) *epoch = meta.epoch;
     if (!st && step) *step = meta.step;
-    vae_free(&vae);
-    ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
+    cv_ckpt_meta_free(&meta);
     return st;
 }
 
@@ -262,18 +262,18 @@ CvStatus cv_train_refit_head(const char *data, const char *model, int epochs, fl
     Vae vae = {0};
     CkptMeta meta = {0};
     int has_opt = 0;
-    CvStatus st = dataset_load(&ds, data, err);
-    if (!st) st = ckpt_load(model, &vae, &meta, 256, 1, &has_opt, err);
-    if (!st) st = ckpt_meta_check_vocab(&meta, &ds.vocab, model, data, err);
-    if (!st) st = head_refit(&vae, &ds, epochs, lr, seed, &res->report, err);
+    CvStatus st = cv_dataset_load(&ds, data, err);
+    if (!st) st = cv_ckpt_load(model, &vae, &meta, 256, 1, &has_opt, err);
+    if (!st) st = cv_ckpt_meta_check_vocab(&meta, &ds.vocab, model, data, err);
+    if (!st) st = cv_head_refit(&vae, &ds, epochs, lr, seed, &res->report, err);
     if (!st) {
         res->P = ds.P < CKPT_MAX_PROPS ? ds.P : CKPT_MAX_PROPS;
         for (size_t p = 0; p < res->P; p++)
             snprintf(res->prop_names[p], CKPT_NAME_MAX, "%s", ds.prop_names[p]);
-        st = ckpt_save(model, &vae, &meta, has_opt, err);
+        st = cv_ckpt_save(model, &vae, &meta, has_opt, err);
     }
-    vae_free(&vae);
-    ckpt_meta_free(&meta);
-    dataset_free(&ds);
+    cv_vae_free(&vae);
+    cv_ckpt_meta_free(&meta);
+    cv_dataset_free(&ds);
     return st;
 }

@@ -9,13 +9,13 @@
 
 #include "chemvae/ingest.h"
 
-CvStatus cv_vocab_build(const char *csv, const CvVocabBuildConfig *cfg, const char *output,
-                        CvVocabBuildResult *res, CvError *err) {
+CvStatus cv_vocab_build_file(const char *csv, const CvVocabBuildConfig *cfg, const char *output,
+                             CvVocabBuildResult *res, CvError *err) {
     if (cfg->max_len < 2 || cfg->max_len > 65535)
         return cv_error_set(err, CV_ERR_INVALID, "vocab: max length must be in 2..65535, got %zu",
                             cfg->max_len);
     IngestOptions o;
-    ingest_options_default(&o);
+    cv_ingest_options_default(&o);
     o.props = "";
     o.compute = "";
     o.smiles_col = cfg->smiles_col;
@@ -27,38 +27,38 @@ CvStatus cv_vocab_build(const char *csv, const CvVocabBuildConfig *cfg, const ch
     o.ds.ratios[1] = o.ds.ratios[2] = 0;
     CvDataset ds;
     IngestStats s;
-    CvStatus st = ingest_csv(csv, &o, &ds, &s, err);
+    CvStatus st = cv_ingest_csv(csv, &o, &ds, &s, err);
     if (st) return st;
-    if (!(st = vocab_save(&ds.vocab, output, err)))
+    if (!(st = cv_vocab_save(&ds.vocab, output, err)))
         *res = (CvVocabBuildResult){.tokens = ds.vocab.n,
                                     .molecules = ds.n,
                                     .rows = s.rows,
                                     .rejected = s.rejected,
                                     .duplicates = s.duplicates,
                                     .hash = ds.vocab_hash};
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return st;
 }
 
 CvStatus cv_vocab_read(const char *path, CvVocab *v, CvError *err) {
     memset(v, 0, sizeof *v);
     size_t n = strlen(path);
-    if (!(n > 5 && !strcmp(path + n - 5, ".cvds"))) return vocab_load(v, path, err);
+    if (!(n > 5 && !strcmp(path + n - 5, ".cvds"))) return cv_vocab_load(v, path, err);
     CvDataset ds;
-    CvStatus st = dataset_load(&ds, path, err);
+    CvStatus st = cv_dataset_load(&ds, path, err);
     if (st) return st;
     *v = ds.vocab; /* the dataset's vocabulary is owned apart from its file image */
     memset(&ds.vocab, 0, sizeof ds.vocab);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return CV_OK;
 }
 
 CvStatus cv_tokenize(const char *smiles, TokenSpan **spans, size_t *n, CvError *err) {
     size_t len = strlen(smiles);
     *spans = NULL;
-    CvStatus st = tokenizer_split(smiles, len, NULL, 0, n, err);
+    CvStatus st = cv_tokenizer_split(smiles, len, NULL, 0, n, err);
     if (st) return st;
     if (!(*spans = malloc((*n ? *n : 1) * sizeof **spans)))
         return cv_error_set(err, CV_ERR_NOMEM, "out of memory tokenizing a SMILES");
-    return tokenizer_split(smiles, len, *spans, *n, n, err);
+    return cv_tokenizer_split(smiles, len, *spans, *n, n, err);
 }

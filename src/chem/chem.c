@@ -21,7 +21,7 @@
  * input can take), what RDKit's SMILES parser rejects, and 0-atom molecules are invalid.
  *
  * Thread safety: no mutable global state here; parsing, scoring and the C FFI calls used
- * are reentrant (tests/test_chem_threads.c). chem_log_rdkit changes a process-wide RDKit
+ * are reentrant (tests/test_chem_threads.c). cv_chem_log_rdkit changes a process-wide RDKit
  * setting. A ChemMol is used by one thread at a time. */
 #include "chemvae/chem.h"
 
@@ -44,7 +44,7 @@ struct ChemMol {
     int largest_ring;
 };
 
-void chem_log_rdkit(int enable) {
+void cv_chem_log_rdkit(int enable) {
     if (enable) enable_logging();
     else disable_logging();
 }
@@ -53,46 +53,46 @@ static int chem_input_is_smiles(const char *smiles) {
     return smiles && strnlen(smiles, CHEM_MAX_SMILES + 1) <= CHEM_MAX_SMILES;
 }
 
-ChemMol *chem_mol_from_smiles(const char *smiles) {
+ChemMol *cv_chem_mol_from_smiles(const char *smiles) {
     if (!chem_input_is_smiles(smiles)) return NULL;
     ChemMol *mol = calloc(1, sizeof *mol);
     if (!mol) return NULL;
-    mol->rd = chem_rd_mol_from_smiles(smiles, &mol->pkl, &mol->pkl_len, &mol->num_atoms,
-                                      &mol->largest_ring);
+    mol->rd = cv_chem_rd_mol_from_smiles(smiles, &mol->pkl, &mol->pkl_len, &mol->num_atoms,
+                                         &mol->largest_ring);
     if (!mol->rd || mol->num_atoms == 0) {
-        chem_mol_free(mol);
+        cv_chem_mol_free(mol);
         return NULL;
     }
     return mol;
 }
 
-void chem_mol_free(ChemMol *mol) {
+void cv_chem_mol_free(ChemMol *mol) {
     if (!mol) return;
     free(mol->pkl);
-    chem_rd_mol_free(mol->rd);
+    cv_chem_rd_mol_free(mol->rd);
     free(mol);
 }
 
-int chem_is_valid(const char *smiles) {
-    ChemMol *mol = chem_mol_from_smiles(smiles);
-    chem_mol_free(mol);
+int cv_chem_is_valid(const char *smiles) {
+    ChemMol *mol = cv_chem_mol_from_smiles(smiles);
+    cv_chem_mol_free(mol);
     return mol != NULL;
 }
 
-char *chem_mol_canonical(const ChemMol *mol) {
-    return chem_rd_canonical(mol->rd);
+char *cv_chem_mol_canonical(const ChemMol *mol) {
+    return cv_chem_rd_canonical(mol->rd);
 }
 
-char *chem_canonical(const char *smiles) {
-    ChemMol *mol = chem_mol_from_smiles(smiles);
+char *cv_chem_canonical(const char *smiles) {
+    ChemMol *mol = cv_chem_mol_from_smiles(smiles);
     if (!mol) return NULL;
-    char *can = chem_mol_canonical(mol);
-    chem_mol_free(mol);
+    char *can = cv_chem_mol_canonical(mol);
+    cv_chem_mol_free(mol);
     return can;
 }
 
-ChemFailure chem_failure(const char *smiles) {
-    switch (chem_rd_failure(smiles)) {
+ChemFailure cv_chem_failure(const char *smiles) {
+    switch (cv_chem_rd_failure(smiles)) {
     case CHEM_RD_OK:
         return CHEM_VALID;
     case CHEM_RD_FAIL_PARSE:
@@ -106,28 +106,28 @@ ChemFailure chem_failure(const char *smiles) {
     }
 }
 
-char *chem_random_smiles(const char *smiles, uint64_t seed) {
-    return chem_rd_random_smiles(smiles, seed);
+char *cv_chem_random_smiles(const char *smiles, uint64_t seed) {
+    return cv_chem_rd_random_smiles(smiles, seed);
 }
 
-int chem_mol_num_atoms(const ChemMol *mol) {
+int cv_chem_mol_num_atoms(const ChemMol *mol) {
     return mol->num_atoms;
 }
 
-int chem_mol_largest_ring(const ChemMol *mol) {
+int cv_chem_mol_largest_ring(const ChemMol *mol) {
     return mol->largest_ring;
 }
 
-CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err) {
+CvStatus cv_chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err) {
     ChemRdDescriptors d;
     CvStatus st;
     memset(out, 0, sizeof *out);
-    if (chem_rd_descriptors(mol->rd, &d) != 0)
+    if (cv_chem_rd_descriptors(mol->rd, &d) != 0)
         return cv_error_set(err, CV_ERR_CHEM, "RDKit descriptors failed on a %d-atom molecule",
                             mol->num_atoms);
     double qed, sa;
-    if ((st = chem_qed_compute(mol->rd, &d, &qed, err)) != CV_OK) return st;
-    if ((st = chem_sa_compute(mol->rd, &d, &sa, err)) != CV_OK) return st;
+    if ((st = cv_chem_qed_compute(mol->rd, &d, &qed, err)) != CV_OK) return st;
+    if ((st = cv_chem_sa_compute(mol->rd, &d, &sa, err)) != CV_OK) return st;
     int ring_penalty = d.largest_ring > 6 ? d.largest_ring - 6 : 0;
     out->mw = d.mw;
     out->logp = d.logp;
@@ -139,22 +139,22 @@ CvStatus chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err) {
     return CV_OK;
 }
 
-int chem_score_smiles(const char *smiles, ChemScores *out, char **canonical) {
+int cv_chem_score_smiles(const char *smiles, ChemScores *out, char **canonical) {
     memset(out, 0, sizeof *out);
     if (canonical) *canonical = NULL;
-    ChemMol *mol = chem_mol_from_smiles(smiles);
+    ChemMol *mol = cv_chem_mol_from_smiles(smiles);
     if (!mol) return 0;
-    int ok = chem_mol_scores(mol, out, NULL) == CV_OK;
+    int ok = cv_chem_mol_scores(mol, out, NULL) == CV_OK;
     if (ok && canonical) {
-        *canonical = chem_mol_canonical(mol);
+        *canonical = cv_chem_mol_canonical(mol);
         ok = *canonical != NULL;
     }
-    chem_mol_free(mol);
+    cv_chem_mol_free(mol);
     if (!ok) memset(out, 0, sizeof *out);
     return ok;
 }
 
-CvStatus chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err) {
+CvStatus cv_chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err) {
     if (nbits <= 0 || nbits % 64)
         return cv_error_set(err, CV_ERR_INVALID,
                             "Morgan fingerprint: %d bits is not a "
@@ -182,7 +182,7 @@ CvStatus chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError
     return CV_OK;
 }
 
-double chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits) {
+double cv_chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits) {
     long both = 0, either = 0;
     for (int w = 0; w < nbits / 64; w++) {
         both += __builtin_popcountll(a[w] & b[w]);
@@ -191,17 +191,17 @@ double chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits) {
     return either ? (double)both / (double)either : 0.0;
 }
 
-double chem_tanimoto_smiles(const char *a, const char *b) {
+double cv_chem_tanimoto_smiles(const char *a, const char *b) {
     enum { NBITS = 2048 };
     uint64_t fa[NBITS / 64], fb[NBITS / 64];
     double sim = -1;
-    ChemMol *ma = chem_mol_from_smiles(a);
-    ChemMol *mb = ma ? chem_mol_from_smiles(b) : NULL;
-    if (mb && chem_mol_morgan(ma, NBITS, fa, NULL) == CV_OK &&
-        chem_mol_morgan(mb, NBITS, fb, NULL) == CV_OK)
-        sim = chem_tanimoto_bits(fa, fb, NBITS);
-    chem_mol_free(ma);
-    chem_mol_free(mb);
+    ChemMol *ma = cv_chem_mol_from_smiles(a);
+    ChemMol *mb = ma ? cv_chem_mol_from_smiles(b) : NULL;
+    if (mb && cv_chem_mol_morgan(ma, NBITS, fa, NULL) == CV_OK &&
+        cv_chem_mol_morgan(mb, NBITS, fb, NULL) == CV_OK)
+        sim = cv_chem_tanimoto_bits(fa, fb, NBITS);
+    cv_chem_mol_free(ma);
+    cv_chem_mol_free(mb);
     return sim;
 }
 
@@ -209,14 +209,14 @@ struct ChemQuery {
     ChemRdPatterns *pattern; /* one parsed SMARTS */
 };
 
-ChemQuery *chem_query_new(const char *smarts) {
+ChemQuery *cv_chem_query_new(const char *smarts) {
     /* RDKit's text readers treat "M  END" as a molblock and "commonchem" as JSON. */
     if (!smarts || !smarts[0] || !chem_input_is_smiles(smarts) || strstr(smarts, "M  END") ||
         strstr(smarts, "commonchem"))
         return NULL;
     ChemQuery *q = calloc(1, sizeof *q);
     if (!q) return NULL;
-    q->pattern = chem_rd_patterns_new(&smarts, 1, NULL);
+    q->pattern = cv_chem_rd_patterns_new(&smarts, 1, NULL);
     if (!q->pattern) {
         free(q);
         return NULL;
@@ -224,36 +224,36 @@ ChemQuery *chem_query_new(const char *smarts) {
     return q;
 }
 
-int chem_query_match(const ChemQuery *q, const char *smiles) {
-    ChemMol *mol = chem_mol_from_smiles(smiles);
+int cv_chem_query_match(const ChemQuery *q, const char *smiles) {
+    ChemMol *mol = cv_chem_mol_from_smiles(smiles);
     if (!mol) return -1;
-    int n = chem_rd_count_matches(mol->rd, q->pattern, 0, 1);
-    chem_mol_free(mol);
+    int n = cv_chem_rd_count_matches(mol->rd, q->pattern, 0, 1);
+    cv_chem_mol_free(mol);
     return n < 0 ? -1 : n > 0;
 }
 
-void chem_query_free(ChemQuery *q) {
+void cv_chem_query_free(ChemQuery *q) {
     if (!q) return;
-    chem_rd_patterns_free(q->pattern);
+    cv_chem_rd_patterns_free(q->pattern);
     free(q);
 }
 
-int chem_has_substruct(const char *smiles, const char *smarts) {
-    ChemQuery *q = chem_query_new(smarts);
+int cv_chem_has_substruct(const char *smiles, const char *smarts) {
+    ChemQuery *q = cv_chem_query_new(smarts);
     if (!q) return -1;
-    int found = chem_query_match(q, smiles);
-    chem_query_free(q);
+    int found = cv_chem_query_match(q, smiles);
+    cv_chem_query_free(q);
     return found;
 }
 
-char *chem_svg(const char *smiles, int width, int height) {
+char *cv_chem_svg(const char *smiles, int width, int height) {
     if (width <= 0 || height <= 0) return NULL;
-    ChemMol *mol = chem_mol_from_smiles(smiles);
+    ChemMol *mol = cv_chem_mol_from_smiles(smiles);
     if (!mol) return NULL;
     char details[64];
     snprintf(details, sizeof details, "{\"width\":%d,\"height\":%d}", width, height);
     char *svg = get_svg(mol->pkl, mol->pkl_len, details);
-    chem_mol_free(mol);
+    cv_chem_mol_free(mol);
     if (svg && !strstr(svg, "<svg")) { /* the FFI reports bad details as plain text */
         free_ptr(svg);
         svg = NULL;

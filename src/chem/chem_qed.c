@@ -1,7 +1,7 @@
 /* chem_qed.c — QED (Bickerton et al. 2012) exactly as RDKit 2022.09's rdkit/Chem/QED.py
  * computes it, with its SMARTS lists, ADS parameters and mean weights copied verbatim.
  *
- * The eight properties: MW, ALOGP, HBD, PSA, ROTB come from chem_rd_descriptors (RDKit's
+ * The eight properties: MW, ALOGP, HBD, PSA, ROTB come from cv_chem_rd_descriptors (RDKit's
  * own calculators); HBA = the sum over the acceptor SMARTS of their uniquified match
  * counts; ALERTS = how many structural-alert SMARTS match at least once; AROM = the SSSR
  * ring count after deleting the atoms matched by the aliphatic-ring pattern. The 128
@@ -189,7 +189,7 @@ static void qed_init(void) {
     for (size_t i = 0; i < N_ACCEPTORS; i++) all[k++] = QED_ACCEPTOR_SMARTS[i];
     for (size_t i = 0; i < N_ALERTS; i++) all[k++] = QED_ALERT_SMARTS[i];
     all[k++] = QED_ALIPHATIC_RINGS;
-    qed_patterns = chem_rd_patterns_new(all, k, &qed_bad_pattern);
+    qed_patterns = cv_chem_rd_patterns_new(all, k, &qed_bad_pattern);
 }
 
 /* QED.ads: the asymmetric double sigmoid, normalised by its maximum. */
@@ -200,8 +200,8 @@ static double qed_ads(double x, const double p[7]) {
     return dx / p[6];
 }
 
-CvStatus chem_qed_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *qed,
-                          CvError *err) {
+CvStatus cv_chem_qed_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *qed,
+                             CvError *err) {
     pthread_once(&qed_once, qed_init);
     if (!qed_patterns)
         return cv_error_set(err, CV_ERR_CHEM, "QED: RDKit cannot parse SMARTS pattern %zu",
@@ -209,16 +209,16 @@ CvStatus chem_qed_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double
     double prop[QED_NPROP];
     int hba = 0, alerts = 0;
     for (size_t i = 0; i < N_ACCEPTORS; i++) {
-        int n = chem_rd_count_matches(m, qed_patterns, i, 1000);
+        int n = cv_chem_rd_count_matches(m, qed_patterns, i, 1000);
         if (n < 0) goto rdkit_fail;
         hba += n;
     }
     for (size_t i = 0; i < N_ALERTS; i++) {
-        int n = chem_rd_count_matches(m, qed_patterns, N_ACCEPTORS + i, 1);
+        int n = cv_chem_rd_count_matches(m, qed_patterns, N_ACCEPTORS + i, 1);
         if (n < 0) goto rdkit_fail;
         alerts += n > 0;
     }
-    int arom = chem_rd_rings_without_matches(m, qed_patterns, N_PATTERNS - 1);
+    int arom = cv_chem_rd_rings_without_matches(m, qed_patterns, N_PATTERNS - 1);
     if (arom < 0) goto rdkit_fail;
     prop[QED_MW] = d->mw;
     prop[QED_ALOGP] = d->logp;

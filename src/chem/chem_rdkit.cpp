@@ -484,7 +484,8 @@ static const RDKit::ROMol &strict_rotatable_pattern() {
     return *q;
 }
 
-extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n, size_t *bad) {
+extern "C" ChemRdPatterns *cv_chem_rd_patterns_new(const char *const *smarts, size_t n,
+                                                   size_t *bad) {
     std::unique_ptr<ChemRdPatterns> p;
     size_t i = 0;
     try {
@@ -502,7 +503,7 @@ extern "C" ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_
     return nullptr;
 }
 
-extern "C" void chem_rd_patterns_free(ChemRdPatterns *p) {
+extern "C" void cv_chem_rd_patterns_free(ChemRdPatterns *p) {
     delete p;
 }
 
@@ -516,8 +517,8 @@ static void ring_sizes(const RDKit::ROMol &mol, int *largest, int *macrocycles) 
     }
 }
 
-extern "C" ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
-                                              int *num_atoms, int *largest_ring) {
+extern "C" ChemRdMol *cv_chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
+                                                 int *num_atoms, int *largest_ring) {
     *pkl = nullptr;
     *pkl_len = 0;
     if (!smiles) return nullptr;
@@ -547,7 +548,7 @@ extern "C" ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, si
     }
 }
 
-extern "C" void chem_rd_mol_free(ChemRdMol *m) {
+extern "C" void cv_chem_rd_mol_free(ChemRdMol *m) {
     delete m;
 }
 
@@ -555,7 +556,7 @@ extern "C" void chem_rd_mol_free(ChemRdMol *m) {
  * writes from the pickle, and a depickled molecule has lost the stereo perception flags,
  * so ring stereocentres (cis/trans on a ring, as in 1,3-disubstituted cyclobutanes) can
  * come out with both tags inverted ([C@@H]...[C@@H] for Python's [C@H]...[C@H]). */
-extern "C" char *chem_rd_canonical(const ChemRdMol *m) {
+extern "C" char *cv_chem_rd_canonical(const ChemRdMol *m) {
     try {
         std::string out = RDKit::MolToSmiles(m->mol);
         char *s = (char *)malloc(out.size() + 1);
@@ -568,7 +569,7 @@ extern "C" char *chem_rd_canonical(const ChemRdMol *m) {
 
 /* Why RDKit rejects `smiles`, as Python's MolFromSmiles would: the unsanitized parse
  * fails (0 when it would not), or sanitization throws a valence or a kekulization error. */
-extern "C" int chem_rd_failure(const char *smiles) {
+extern "C" int cv_chem_rd_failure(const char *smiles) {
     if (!smiles || !*smiles) return CHEM_RD_FAIL_PARSE;
     try {
         std::unique_ptr<RDKit::RWMol> mol(RDKit::SmilesToMol(smiles, 0, false));
@@ -590,7 +591,7 @@ extern "C" int chem_rd_failure(const char *smiles) {
 /* Randomized SMILES (Arus-Pous et al. 2019): the atoms renumbered by a Fisher-Yates
  * permutation drawn from splitmix64(seed), then written without canonical ordering, so
  * the same (smiles, seed) always gives the same string, whatever RDKit's own RNG does. */
-extern "C" char *chem_rd_random_smiles(const char *smiles, uint64_t seed) {
+extern "C" char *cv_chem_rd_random_smiles(const char *smiles, uint64_t seed) {
     if (!smiles) return nullptr;
     try {
         std::unique_ptr<RDKit::RWMol> mol(RDKit::SmilesToMol(smiles));
@@ -617,8 +618,8 @@ extern "C" char *chem_rd_random_smiles(const char *smiles, uint64_t seed) {
     }
 }
 
-extern "C" int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
-                                     unsigned max_matches) {
+extern "C" int cv_chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
+                                        unsigned max_matches) {
     if (!m || !p || i >= p->patterns.size() || max_matches == 0) return -1;
     const Pattern &pat = p->patterns[i];
     if (!pat.screen.may_match(m->counts)) return 0;
@@ -632,8 +633,8 @@ extern "C" int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p
     }
 }
 
-extern "C" int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPatterns *p,
-                                             size_t i) {
+extern "C" int cv_chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPatterns *p,
+                                                size_t i) {
     if (!m || !p || i >= p->patterns.size()) return -1;
     try {
         /* What Chem.DeleteSubstructs does (all uniquified matches, atoms removed in one
@@ -660,7 +661,7 @@ extern "C" int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPat
     }
 }
 
-extern "C" int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out) {
+extern "C" int cv_chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out) {
     if (!m || !out) return -1;
     try {
         RDKit::ROMol &mol = m->mol;
@@ -688,8 +689,8 @@ extern "C" int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out) {
     }
 }
 
-extern "C" long chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids,
-                                      uint32_t *counts, size_t cap) {
+extern "C" long cv_chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids,
+                                         uint32_t *counts, size_t cap) {
     if (!m) return -1;
     try {
         std::unique_ptr<RDKit::SparseIntVect<std::uint32_t>> fp(

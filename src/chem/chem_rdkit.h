@@ -20,21 +20,21 @@ typedef struct ChemRdMol ChemRdMol;
 typedef struct ChemRdPatterns ChemRdPatterns;
 
 /* Parses `n` SMARTS strings. Returns NULL when one does not parse (its index is stored
- * in *bad when bad is non-NULL) or on out-of-memory. Free with chem_rd_patterns_free. */
-ChemRdPatterns *chem_rd_patterns_new(const char *const *smarts, size_t n, size_t *bad);
-void chem_rd_patterns_free(ChemRdPatterns *p);
+ * in *bad when bad is non-NULL) or on out-of-memory. Free with cv_chem_rd_patterns_free. */
+ChemRdPatterns *cv_chem_rd_patterns_new(const char *const *smarts, size_t n, size_t *bad);
+void cv_chem_rd_patterns_free(ChemRdPatterns *p);
 
 /* Parses `smiles` exactly as Python's Chem.MolFromSmiles does (RDKit's SmilesToMol,
  * sanitized, Hs removed). On success returns the molecule, sets *pkl to a malloc'd RDKit
  * pickle of it (*pkl_len bytes, the format of the C FFI's get_mol, for
  * get_svg, get_morgan_fp_as_bytes, ...; free() it) and stores its atom count and largest ring size
  * (0 when acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
-ChemRdMol *chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len, int *num_atoms,
-                                   int *largest_ring);
-void chem_rd_mol_free(ChemRdMol *m);
+ChemRdMol *cv_chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
+                                      int *num_atoms, int *largest_ring);
+void cv_chem_rd_mol_free(ChemRdMol *m);
 /* Canonical isomeric SMILES of m as Python's Chem.MolToSmiles writes it, malloc'd; NULL on
  * out-of-memory. */
-char *chem_rd_canonical(const ChemRdMol *m);
+char *cv_chem_rd_canonical(const ChemRdMol *m);
 enum {
     CHEM_RD_OK,
     CHEM_RD_FAIL_PARSE,
@@ -43,22 +43,22 @@ enum {
     CHEM_RD_FAIL_OTHER
 };
 /* Why RDKit rejects `smiles` (CHEM_RD_FAIL_*), CHEM_RD_OK when it parses. */
-int chem_rd_failure(const char *smiles);
+int cv_chem_rd_failure(const char *smiles);
 /* A randomized (non-canonical, random atom order) SMILES of `smiles`, malloc'd, fixed by
  * `seed`; NULL when the SMILES does not parse. */
-char *chem_rd_random_smiles(const char *smiles, uint64_t seed);
+char *cv_chem_rd_random_smiles(const char *smiles, uint64_t seed);
 
 /* Number of uniquified matches of pattern `i` in `m`, at most `max_matches`
  * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches). Equal to
  * RDKit's count for the SMARTS as written whenever fewer than max_matches matches exist
  * (the query is searched in a different atom order, see chem_rdkit.cpp).
  * -1 on an RDKit failure or a bad index. */
-int chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
-                          unsigned max_matches);
+int cv_chem_rd_count_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i,
+                             unsigned max_matches);
 
 /* Rings (SSSR count) left in `m` after deleting every atom matched by pattern `i`
  * (as Chem.GetSSSR(Chem.DeleteSubstructs(mol, pattern)) does). -1 on failure. */
-int chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i);
+int cv_chem_rd_rings_without_matches(const ChemRdMol *m, const ChemRdPatterns *p, size_t i);
 
 typedef struct {
     double mw;          /* Descriptors.MolWt (average mass, implicit Hs included) */
@@ -77,13 +77,13 @@ typedef struct {
 /* Fills *out. Assigns stereochemistry on `m` (flags possible centers), hence not const;
  * like every RDKit molecule a ChemRdMol is used by one thread at a time.
  * Returns 0, or -1 on an RDKit failure. */
-int chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out);
+int cv_chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out);
 
 /* Unfolded Morgan fingerprint with counts (GetMorganFingerprint(m, radius)): writes up
  * to `cap` (id, count) pairs in ascending id order and returns how many there are in
  * total (call again with a larger buffer when the result exceeds cap); -1 on failure. */
-long chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids, uint32_t *counts,
-                           size_t cap);
+long cv_chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids, uint32_t *counts,
+                              size_t cap);
 
 #ifdef __cplusplus
 }

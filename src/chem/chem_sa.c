@@ -10,43 +10,44 @@
  * time from fpscores.pkl.gz by deps/gen-fpscores.py into build/.../chem_fpscores.c:
  * ids ascending, a uint16 index into the distinct values per id (about 4 MB of read-only
  * data, no start-up cost). A lookup is a binary search. Environments arrive from
- * chem_rd_morgan_counts in ascending id order, the order sascorer.py sums them in. */
+ * cv_chem_rd_morgan_counts in ascending id order, the order sascorer.py sums them in. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "chem_internal.h"
 
-extern const size_t chem_fpscore_count;
-extern const uint32_t chem_fpscore_ids[];
-extern const uint16_t chem_fpscore_index[];
-extern const double chem_fpscore_values[];
+extern const size_t cv_chem_fpscore_count;
+extern const uint32_t cv_chem_fpscore_ids[];
+extern const uint16_t cv_chem_fpscore_index[];
+extern const double cv_chem_fpscore_values[];
 
 /* sascorer: _fscores.get(id, -4). */
 static double sa_fragment_score(uint32_t id) {
-    size_t lo = 0, hi = chem_fpscore_count;
+    size_t lo = 0, hi = cv_chem_fpscore_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (chem_fpscore_ids[mid] < id) lo = mid + 1;
+        if (cv_chem_fpscore_ids[mid] < id) lo = mid + 1;
         else hi = mid;
     }
-    if (lo < chem_fpscore_count && chem_fpscore_ids[lo] == id)
-        return chem_fpscore_values[chem_fpscore_index[lo]];
+    if (lo < cv_chem_fpscore_count && cv_chem_fpscore_ids[lo] == id)
+        return cv_chem_fpscore_values[cv_chem_fpscore_index[lo]];
     return -4;
 }
 
 #define SA_STACK_FRAGMENTS 256
 
-CvStatus chem_sa_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *sa, CvError *err) {
+CvStatus cv_chem_sa_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *sa,
+                            CvError *err) {
     uint32_t stack_ids[SA_STACK_FRAGMENTS], stack_counts[SA_STACK_FRAGMENTS];
     uint32_t *ids = stack_ids, *counts = stack_counts, *heap = NULL;
     CvStatus st = CV_OK;
-    long nfp = chem_rd_morgan_counts(m, 2, ids, counts, SA_STACK_FRAGMENTS);
+    long nfp = cv_chem_rd_morgan_counts(m, 2, ids, counts, SA_STACK_FRAGMENTS);
     if (nfp > SA_STACK_FRAGMENTS) {
         heap = malloc((size_t)nfp * 2 * sizeof *heap);
         if (!heap) return cv_error_set(err, CV_ERR_NOMEM, "SA score: %ld fragments", nfp);
         ids = heap;
         counts = heap + nfp;
-        if (chem_rd_morgan_counts(m, 2, ids, counts, (size_t)nfp) != nfp) nfp = -1;
+        if (cv_chem_rd_morgan_counts(m, 2, ids, counts, (size_t)nfp) != nfp) nfp = -1;
     }
     if (nfp < 0) {
         st = cv_error_set(err, CV_ERR_CHEM, "SA score: RDKit Morgan fingerprint failed");

@@ -62,7 +62,7 @@ static CvStatus flush(DecodeQueue *q, CvError *err) {
     for (size_t i = 0; !st && i < q->n; i++)
         printf("%llu,%s,%d\n", (unsigned long long)(q->cfg.first_row + i), q->out[i].raw,
                q->out[i].valid);
-    if (!st) latent_mols_free(q->out, q->n);
+    if (!st) cv_latent_mols_free(q->out, q->n);
     q->cfg.first_row += q->n;
     q->n = 0;
     return st;
@@ -79,7 +79,7 @@ static CvStatus decode_lines(DecodeQueue *q, CliLines *in, int *bad, CvError *er
     printf("index,smiles,valid\n");
     while (!st && cli_lines_next(in) > 0) {
         if (is_header_or_blank(in->line)) continue;
-        if (latent_parse_z(in->line, q->z + q->n * Z, Z)) {
+        if (cv_latent_parse_z(in->line, q->z + q->n * Z, Z)) {
             fprintf(stderr,
                     "chemvae decode: %s line %ld: expected %zu comma-separated finite numbers\n",
                     in->name, in->lineno, Z);

@@ -117,7 +117,7 @@ int cmd_eval(int argc, char **argv) {
     if (!st) st = cv_eval(&m, &cfg, &h, &res, &err);
     if (!st) print_metrics(&a, &res);
     rc = st ? cli_report(COMMAND.name, &err) : CLI_OK;
-    store_close(h.db);
+    cv_store_close(h.db);
     cv_model_free(&m);
     return rc;
 }

@@ -159,7 +159,7 @@ static const CliCommand COMMAND = {
 
 static int parse_args(int argc, char **argv, IngestArgs *a, const char **input) {
     CvDatasetOptions ds;
-    dataset_options_default(&ds);
+    cv_dataset_options_default(&ds);
     *a = (IngestArgs){.max_len = (long)ds.T, .seed = (long)ds.seed};
     memcpy(a->ratios, ds.ratios, sizeof a->ratios);
     int first = 0;
@@ -183,7 +183,7 @@ static CvIngestConfig make_config(const IngestArgs *a, const char *input) {
                         .vocab = a->vocab,
                         .vocab_out = a->vocab_out};
     IngestOptions *o = &c.ingest;
-    ingest_options_default(o);
+    cv_ingest_options_default(o);
     o->smiles_col = a->smiles_col;
     o->split_col = a->split_col;
     o->props = a->props;
@@ -208,7 +208,7 @@ static void print_summary(const CvIngestConfig *c, const CvIngestResult *r, int 
             c->input, s->rows, s->accepted, s->rejected, s->duplicates, s->seconds);
     for (int k = 0; k < INGEST_NKINDS; k++)
         if (s->by_kind[k])
-            fprintf(stderr, "  rejected %-22s %zu\n", ingest_reject_name((IngestReject)k),
+            fprintf(stderr, "  rejected %-22s %zu\n", cv_ingest_reject_name((IngestReject)k),
                     s->by_kind[k]);
     if (c->ingest.n_train_files)
         fprintf(stderr, "  %zu accepted rows from --train-extra, all in the train split\n",
@@ -234,7 +234,7 @@ static CvStatus print_json(const char *input, const CvIngestResult *r, CvError *
     cv_json_key(&j, "rejects_by_kind");
     cv_json_begin_object(&j);
     for (int k = 0; k < INGEST_NKINDS; k++)
-        cv_json_kv_int(&j, ingest_reject_name((IngestReject)k), (int64_t)s->by_kind[k]);
+        cv_json_kv_int(&j, cv_ingest_reject_name((IngestReject)k), (int64_t)s->by_kind[k]);
     cv_json_end_object(&j);
     cv_json_kv_int(&j, "train_extra", (int64_t)s->train_extra);
     size_t counts[] = {r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P, r->unk_rows};
@@ -266,7 +266,7 @@ int cmd_ingest(int argc, char **argv) {
     int rc = parse_args(argc, argv, &a, &input);
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     CvIngestConfig cfg = make_config(&a, input);
-    chem_log_rdkit(a.rdkit_log);
+    cv_chem_log_rdkit(a.rdkit_log);
     CvIngestResult res;
     CvError err = {0};
     CvStatus st = cv_ingest(&cfg, &res, &err);

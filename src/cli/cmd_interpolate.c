@@ -140,7 +140,7 @@ int cmd_interpolate(int argc, char **argv) {
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     cli_set_threads((int)a.threads);
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     CvError err = {0};
     CvModel m;
     CvHooks h;
@@ -173,7 +173,7 @@ int cmd_interpolate(int argc, char **argv) {
     }
     rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 128 + res.interrupted : CLI_OK;
     cv_interpolate_result_free(&res);
-    store_close(h.db);
+    cv_store_close(h.db);
     cv_model_free(&m);
     return rc;
 }

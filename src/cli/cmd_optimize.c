@@ -151,7 +151,7 @@ static int parse_args(int argc, char **argv, OptArgs *a) {
     if (a->data && a->top < 1) return cli_usage_error(cmd, "--top must be >= 1");
     LatentObjective obj;
     CvError err = {0};
-    if (latent_objective_parse(a->objective, &obj, &err))
+    if (cv_latent_objective_parse(a->objective, &obj, &err))
         return cli_usage_error(cmd, "%s", err.msg);
     if (!a->data) a->top = 0; /* stored as 0 without --from-data */
     return CLI_OK;
@@ -292,7 +292,7 @@ int cmd_optimize(int argc, char **argv) {
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     cli_set_threads((int)a.threads);
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     CvError err = {0};
     CvModel m;
     CvHooks h;
@@ -319,7 +319,7 @@ int cmd_optimize(int argc, char **argv) {
     cv_optimize_result_free(&res);
     free(starts);
     cv_free_strings(file_smiles, n_file);
-    store_close(h.db);
+    cv_store_close(h.db);
     cv_model_free(&m);
     return rc;
 }

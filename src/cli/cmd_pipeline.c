@@ -185,7 +185,7 @@ static void print_stages(const CvPipelineResult *r) {
     printf("stage,action,run_id,seconds\n");
     for (size_t i = 0; i < r->nstages; i++) {
         const CvPipelineStage *s = &r->stages[i];
-        csvin_write_field(stdout, s->name, strlen(s->name));
+        cv_csvin_write_field(stdout, s->name, strlen(s->name));
         printf(",%s,%lld,%.1f\n", cv_stage_action_name(s->action), s->run, s->seconds);
     }
 }

@@ -45,7 +45,7 @@ static void format_json(CvJson *j, const void *field) {
     cv_json_string(j, FORMAT_NAMES[*(const StoreFormat *)field]);
 }
 static int parse_format(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (!store_format_parse(arg, field)) return 0;
+    if (!cv_store_format_parse(arg, field)) return 0;
     cli_usage_error(cmd, "%s expects table, csv or json, got '%s'", opt, arg);
     return -1;
 }
@@ -192,7 +192,7 @@ static CvStatus print_part(const QueryArgs *a, const char *name, const StoreTabl
         printf("%s\"%s\": ", first ? "{" : ",\n", name);
         break;
     }
-    return store_print_table(stdout, t, a->fmt, (size_t)a->max_width, err);
+    return cv_store_print_table(stdout, t, a->fmt, (size_t)a->max_width, err);
 }
 
 static void end_parts(const QueryArgs *a) {
@@ -204,42 +204,42 @@ static CvStatus view_run(Store *db, const QueryArgs *a, int64_t run_id, CvError 
         const char *name, *json_name;
         CvStatus (*fn)(Store *, int64_t, StoreTable *, CvError *);
     } PARTS[] = {
-        {"counts", "counts", store_run_counts},
-        {"training (rows, epochs and last row per split)", "training", store_training_summary},
-        {"eval_metrics", "eval_metrics", store_eval_metrics},
+        {"counts", "counts", cv_store_run_counts},
+        {"training (rows, epochs and last row per split)", "training", cv_store_training_summary},
+        {"eval_metrics", "eval_metrics", cv_store_eval_metrics},
     };
     StoreTable t = {0};
-    CvStatus status = store_get_run(db, run_id, &t, err);
+    CvStatus status = cv_store_get_run(db, run_id, &t, err);
     if (!status && t.nrow == 0)
-        status = cv_error_set(err, CV_ERR_INVALID, "%s: no run with id %lld", store_path(db),
+        status = cv_error_set(err, CV_ERR_INVALID, "%s: no run with id %lld", cv_store_path(db),
                               (long long)run_id);
     if (!status) status = print_part(a, "run", &t, 1, err);
     for (size_t i = 0; !status && i < sizeof PARTS / sizeof *PARTS; i++) {
-        store_table_free(&t);
+        cv_store_table_free(&t);
         status = PARTS[i].fn(db, run_id, &t, err);
         const char *name = a->fmt == STORE_FORMAT_JSON ? PARTS[i].json_name : PARTS[i].name;
         if (!status) status = print_part(a, name, &t, 0, err);
     }
     if (!status) end_parts(a);
-    store_table_free(&t);
+    cv_store_table_free(&t);
     return status;
 }
 
 static CvStatus view_molecule(Store *db, const QueryArgs *a, const char *smiles, CvError *err) {
-    char *canonical = chem_canonical(smiles);
+    char *canonical = cv_chem_canonical(smiles);
     if (!canonical) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
     StoreTable t = {0};
-    CvStatus status = store_find_molecule(db, canonical, &t, err);
+    CvStatus status = cv_store_find_molecule(db, canonical, &t, err);
     if (!status && t.nrow == 0)
         status = cv_error_set(err, CV_ERR_EMPTY, "%s: %s (canonical %s) is not in the database",
-                              store_path(db), smiles, canonical);
-    int64_t id = status ? 0 : t.cells[store_table_col(&t, "id")].i;
+                              cv_store_path(db), smiles, canonical);
+    int64_t id = status ? 0 : t.cells[cv_store_table_col(&t, "id")].i;
     if (!status) status = print_part(a, "molecule", &t, 1, err);
-    store_table_free(&t);
-    if (!status) status = store_molecule_origins(db, id, &t, err);
+    cv_store_table_free(&t);
+    if (!status) status = cv_store_molecule_origins(db, id, &t, err);
     if (!status) status = print_part(a, "origins (run, method)", &t, 0, err);
     if (!status) end_parts(a);
-    store_table_free(&t);
+    cv_store_table_free(&t);
     free(canonical);
     return status;
 }
@@ -248,16 +248,16 @@ static CvStatus view_molecule(Store *db, const QueryArgs *a, const char *smiles,
 static CvStatus run_sql(Store *db, const QueryArgs *a, const char *sql, CvError *err) {
     if (a->fmt == STORE_FORMAT_TABLE) {
         StoreTable t = {0};
-        CvStatus status = store_select(db, sql, a->params.v, a->params.n, &t, err);
-        if (!status) status = store_print_table(stdout, &t, a->fmt, (size_t)a->max_width, err);
-        store_table_free(&t);
+        CvStatus status = cv_store_select(db, sql, a->params.v, a->params.n, &t, err);
+        if (!status) status = cv_store_print_table(stdout, &t, a->fmt, (size_t)a->max_width, err);
+        cv_store_table_free(&t);
         return status;
     }
     StorePrinter p;
-    store_printer_init(&p, stdout, a->fmt);
+    cv_store_printer_init(&p, stdout, a->fmt);
     CvStatus status =
-        store_select_each(db, sql, a->params.v, a->params.n, store_printer_row, &p, err);
-    CvStatus end = store_printer_end(&p, status ? NULL : err);
+        cv_store_select_each(db, sql, a->params.v, a->params.n, cv_store_printer_row, &p, err);
+    CvStatus end = cv_store_printer_end(&p, status ? NULL : err);
     return status ? status : end;
 }
 
@@ -266,11 +266,11 @@ static CvStatus print_view(Store *db, const QueryArgs *a, const char *view, CvEr
     StoreTable t = {0};
     CvStatus status;
     if (!strcmp(view, "top"))
-        status = store_top_molecules(db, a->by, (size_t)a->n, a->asc, a->run, &t, err);
-    else if (!strcmp(view, "runs")) status = store_list_runs(db, &t, err);
-    else status = store_list_schema(db, &t, err);
-    if (!status) status = store_print_table(stdout, &t, a->fmt, (size_t)a->max_width, err);
-    store_table_free(&t);
+        status = cv_store_top_molecules(db, a->by, (size_t)a->n, a->asc, a->run, &t, err);
+    else if (!strcmp(view, "runs")) status = cv_store_list_runs(db, &t, err);
+    else status = cv_store_list_schema(db, &t, err);
+    if (!status) status = cv_store_print_table(stdout, &t, a->fmt, (size_t)a->max_width, err);
+    cv_store_table_free(&t);
     return status;
 }
 
@@ -283,16 +283,16 @@ int cmd_query(int argc, char **argv) {
     const char *view = argv[first];
     Store *db = NULL;
     CvError err = {0};
-    CvStatus status = store_open(a.db_path, STORE_READ_ONLY, &db, &err);
+    CvStatus status = cv_store_open(a.db_path, STORE_READ_ONLY, &db, &err);
     if (status) return cli_report(COMMAND.name, &err);
-    if (store_is_immutable(db))
+    if (cv_store_is_immutable(db))
         fprintf(stderr, "chemvae query: %s is on read-only media: read as immutable\n", a.db_path);
-    store_set_query_timeout(db, a.timeout);
+    cv_store_set_query_timeout(db, a.timeout);
     if (!strcmp(view, "top") || !strcmp(view, "runs") || !strcmp(view, "schema"))
         status = print_view(db, &a, view, &err);
     else if (!strcmp(view, "run")) status = view_run(db, &a, run_id, &err);
     else if (!strcmp(view, "molecule")) status = view_molecule(db, &a, argv[first + 1], &err);
     else status = run_sql(db, &a, view, &err);
-    store_close(db);
+    cv_store_close(db);
     return status ? cli_report(COMMAND.name, &err) : CLI_OK;
 }

@@ -115,12 +115,12 @@ int cmd_report(int argc, char **argv) {
     int rc = parse_args(argc, argv, &a, &cfg);
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     cfg.warn = print_warning;
-    chem_log_rdkit(0);
+    cv_chem_log_rdkit(0);
     CvError err = {0};
     CvReportResult res;
     if (cv_report_write(&cfg, NULL, &res, &err)) return cli_report(COMMAND.name, &err);
     printf("report,bytes\n");
-    csvin_write_field(stdout, a.out, strlen(a.out));
+    cv_csvin_write_field(stdout, a.out, strlen(a.out));
     printf(",%lld\n", (long long)res.bytes);
     return CLI_OK;
 }

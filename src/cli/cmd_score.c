@@ -89,7 +89,7 @@ int cmd_score(int argc, char **argv) {
     int first = argc;
     int rc = parse_args(argc, argv, &a, &first);
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
-    chem_log_rdkit(0); /* invalid rows are reported as valid=0, not as RDKit messages */
+    cv_chem_log_rdkit(0); /* invalid rows are reported as valid=0, not as RDKit messages */
     CvScoreConfig cfg = CV_SCORE_DEFAULTS;
     if (first < argc) {
         cfg.smiles = (const char *const *)argv + first;

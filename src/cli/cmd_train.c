@@ -27,12 +27,12 @@ typedef struct {
 
 /* ---- train's own option kinds ------------------------------------------------------ */
 
-/* --preset: a name vae_config_preset knows, asked at a typical dataset's shape (the real
+/* --preset: a name cv_vae_config_preset knows, asked at a typical dataset's shape (the real
  * one is the dataset's). */
 static int parse_preset(const char *cmd, const char *opt, const char *arg, void *field) {
     VaeConfig probe;
     CvError err = {0};
-    if (vae_config_preset(arg, 120, 40, 3, &probe, &err)) {
+    if (cv_vae_config_preset(arg, 120, 40, 3, &probe, &err)) {
         cli_usage_error(cmd, "%s: %s", opt, err.msg);
         return -1;
     }
@@ -44,21 +44,21 @@ static void string_json(CvJson *j, const void *field) {
 }
 
 static int parse_kl_schedule(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (!train_kl_schedule_parse(arg, field)) return 0;
+    if (!cv_train_kl_schedule_parse(arg, field)) return 0;
     cli_usage_error(cmd, "%s: unknown schedule '%s' (sigmoid, constant, linear, cyclical)", opt,
                     arg);
     return -1;
 }
 static void kl_schedule_json(CvJson *j, const void *field) {
-    cv_json_string(j, train_kl_schedule_name(*(const int *)field));
+    cv_json_string(j, cv_train_kl_schedule_name(*(const int *)field));
 }
 static int parse_lr_decay(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (!train_lr_decay_parse(arg, field)) return 0;
+    if (!cv_train_lr_decay_parse(arg, field)) return 0;
     cli_usage_error(cmd, "%s: unknown decay '%s' (none, cosine, plateau)", opt, arg);
     return -1;
 }
 static void lr_decay_json(CvJson *j, const void *field) {
-    cv_json_string(j, train_lr_decay_name(*(const int *)field));
+    cv_json_string(j, cv_train_lr_decay_name(*(const int *)field));
 }
 
 /* --decoder first | z-every-layer into CvTrainConfig.dec_z_all (0 / 1). */
@@ -83,7 +83,7 @@ static const CliOptType DECODER = {1, "D", parse_decoder, decoder_json};
 
 /* The stored config: every option of the experiment (--threads too: OpenBLAS sums in a
  * thread-count-dependent order, so it decides the weights), then the model and recipe as
- * the checkpoint describes them ("model", "options") and "params" (cv_train_describe). */
+ * the checkpoint describes them ("model", "options") and "params" (cv_train_job_describe). */
 #define F(field) offsetof(TrainArgs, field)
 #define C(field) offsetof(TrainArgs, cfg.field)
 #define T(field) offsetof(TrainArgs, cfg.train.field)
@@ -284,12 +284,12 @@ static CvStatus print_epoch(void *user, const CvTrainJob *job, const EpochReport
 /* ---- the three jobs ---------------------------------------------------------------- */
 
 static void describe_job(const void *job, CvJson *j) {
-    cv_train_describe(job, j);
+    cv_train_job_describe(job, j);
 }
 
 /* Opens the job, says what it trains and begins the run. */
 static CvStatus open_job(const TrainArgs *a, CvTrainJob *job, CvHooks *h, CvError *err) {
-    CvStatus st = cv_train_open(job, &a->cfg, err);
+    CvStatus st = cv_train_job_open(job, &a->cfg, err);
     if (st) return st;
     if (job->resumed)
         fprintf(stderr, "chemvae train: resuming %s at epoch %ld, step %ld\n", a->cfg.out,
@@ -319,7 +319,7 @@ static int train(const TrainArgs *a) {
         job.on_epoch = print_epoch;
         job.on_epoch_user = &w;
         cli_catch_interrupts();
-        st = cv_train_run(&job, &h, &res, &err);
+        st = cv_train_job_run(&job, &h, &res, &err);
         watch_end_bar(&w);
     }
     int rc = CLI_OK;
@@ -334,8 +334,8 @@ static int train(const TrainArgs *a) {
             printf("run_id,checkpoint,epochs,steps\n%lld,%s,%ld,%ld\n", (long long)h.run_id,
                    a->cfg.out, res.epoch, res.step);
     }
-    store_close(h.db);
-    cv_train_close(&job);
+    cv_store_close(h.db);
+    cv_train_job_close(&job);
     return rc;
 }
 

@@ -107,14 +107,15 @@ static int do_build(int argc, char **argv) {
                               .threads = (int)(a.threads > 64 ? 64 : a.threads)};
     CvVocabBuildResult r;
     CvError err;
-    chem_log_rdkit(0);
-    if (cv_vocab_build(argv[first], &cfg, a.output, &r, &err)) return cli_report("vocab", &err);
+    cv_chem_log_rdkit(0);
+    if (cv_vocab_build_file(argv[first], &cfg, a.output, &r, &err))
+        return cli_report("vocab", &err);
     fprintf(stderr,
             "%s: %zu tokens from %zu molecules (%zu rows, %zu skipped, %zu duplicates); hash "
             "%016llx\n",
             a.output, r.tokens, r.molecules, r.rows, r.rejected, r.duplicates,
             (unsigned long long)r.hash);
-    csvin_write_field(stdout, a.output, strlen(a.output));
+    cv_csvin_write_field(stdout, a.output, strlen(a.output));
     printf(",%zu,%016llx\n", r.tokens, (unsigned long long)r.hash);
     return CLI_OK;
 }
@@ -130,8 +131,8 @@ static int do_show(int argc, char **argv) {
     printf("id,token\n");
     for (size_t i = 0; i < v.n; i++) printf("%zu,%s\n", i, v.tokens[i]);
     fprintf(stderr, "%s: %zu tokens, hash %016llx\n", path, v.n,
-            (unsigned long long)vocab_hash(&v));
-    vocab_free(&v);
+            (unsigned long long)cv_vocab_hash(&v));
+    cv_vocab_free(&v);
     return CLI_OK;
 }
 
@@ -143,7 +144,7 @@ static int print_tokens(const char *smiles, const CvVocab *v) {
     if (cv_tokenize(smiles, &sp, &n, &err)) return cli_report("vocab", &err);
     for (size_t i = 0; i < n; i++) {
         printf("%s%.*s", i ? " " : "", (int)sp[i].len, smiles + sp[i].off);
-        if (v) printf("=%d", vocab_lookup(v, smiles + sp[i].off, sp[i].len));
+        if (v) printf("=%d", cv_vocab_lookup(v, smiles + sp[i].off, sp[i].len));
     }
     printf("\n");
     free(sp);
@@ -157,10 +158,10 @@ static int do_tokenize(int argc, char **argv) {
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     CvVocab v = {0};
     CvError err;
-    if (a.vocab && vocab_load(&v, a.vocab, &err)) return cli_report("vocab", &err);
+    if (a.vocab && cv_vocab_load(&v, a.vocab, &err)) return cli_report("vocab", &err);
     for (int i = first; i < argc; i++)
         if (print_tokens(argv[i], a.vocab ? &v : NULL) != CLI_OK) rc = CLI_ERROR;
-    vocab_free(&v);
+    cv_vocab_free(&v);
     return rc;
 }
 

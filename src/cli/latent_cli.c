@@ -5,7 +5,7 @@ void cli_print_failures(FILE *fp, const size_t *counts) {
     const char *sep = ", failures:";
     for (int f = 1; f < SMILES_FAIL_COUNT; f++) {
         if (!counts[f]) continue;
-        fprintf(fp, "%s %s %zu", sep, smiles_failure_name((SmilesFailure)f), counts[f]);
+        fprintf(fp, "%s %s %zu", sep, cv_smiles_failure_name((SmilesFailure)f), counts[f]);
         sep = ",";
     }
 }

@@ -49,12 +49,12 @@ static void string_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const char *const *)field); /* NULL: null */
 }
 static int parse_constrain(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (smiles_constrain_parse(arg, field) == 0) return 0;
+    if (cv_smiles_constrain_parse(arg, field) == 0) return 0;
     cli_usage_error(cmd, "%s: unknown mode '%s' (none, syntax, valence)", opt, arg);
     return -1;
 }
 static void constrain_json(CvJson *j, const void *field) {
-    cv_json_string(j, smiles_constrain_name(*(const int *)field));
+    cv_json_string(j, cv_smiles_constrain_name(*(const int *)field));
 }
 static int parse_rescue(const char *cmd, const char *opt, const char *arg, void *field) {
     long *k = field;

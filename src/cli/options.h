@@ -35,7 +35,7 @@ extern const CliOptType CLI_DOUBLE;
 extern const CliOptType CLI_TEMPERATURE;
 /* const char * borrowed from argv */
 extern const CliOptType CLI_STRING;
-/* int: none / syntax / valence (smiles_constrain_parse) */
+/* int: none / syntax / valence (cv_smiles_constrain_parse) */
 extern const CliOptType CLI_CONSTRAIN;
 /* long in 1..CV_MAX_RESCUE */
 extern const CliOptType CLI_RESCUE;

@@ -13,8 +13,8 @@
 #define PCA_MAX_ITERS 1000
 #define PCA_TOL 1e-12
 
-CvStatus pca_project(const float *x, size_t N, size_t D, size_t K, double *proj, double *var,
-                     double *total_var, CvError *err) {
+CvStatus cv_pca_project(const float *x, size_t N, size_t D, size_t K, double *proj, double *var,
+                        double *total_var, CvError *err) {
     if (N < 2 || K < 1 || K > D)
         return cv_error_set(err, CV_ERR_INVALID,
                             "pca: need at least 2 rows and 1 <= K <= D (N=%zu, D=%zu, K=%zu)", N, D,

@@ -17,7 +17,7 @@
  * Memory: one line buffer, one record buffer (raw bytes), one field buffer + offsets, all
  * reused; libcsv's own entry buffer. Nothing grows with the number of records.
  *
- * Files: csvin_read_file reads through zlib, so a gzip-compressed CSV (data sets are often
+ * Files: cv_csvin_read_file reads through zlib, so a gzip-compressed CSV (data sets are often
  * shipped as .csv.gz) is read like a plain one, without a temporary copy. */
 #include "chemvae/csvin.h"
 
@@ -256,7 +256,7 @@ static void flush_bom(Csvin *r) {
     split_lines(r, (const char *)r->bom, r->bom_len);
 }
 
-CvStatus csvin_feed(Csvin *r, const char *buf, size_t n, CvError *err) {
+CvStatus cv_csvin_feed(Csvin *r, const char *buf, size_t n, CvError *err) {
     while (!r->bom_done && n > 0) {
         r->bom[r->bom_len++] = (unsigned char)*buf++;
         n--;
@@ -266,7 +266,7 @@ CvStatus csvin_feed(Csvin *r, const char *buf, size_t n, CvError *err) {
     return status_of(r, err);
 }
 
-CvStatus csvin_finish(Csvin *r, CvError *err) {
+CvStatus cv_csvin_finish(Csvin *r, CvError *err) {
     if (!r->bom_done) flush_bom(r);
     if (r->line.len && !r->stopped && !r->nomem) {
         process_line(r, r->line.p, r->line.len);
@@ -285,12 +285,12 @@ CvStatus csvin_finish(Csvin *r, CvError *err) {
     return status_of(r, err);
 }
 
-char csvin_delimiter(const Csvin *r) {
+char cv_csvin_delimiter(const Csvin *r) {
     return r->delim;
 }
 
-CvStatus csvin_open(Csvin **out, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
-                    CvError *err) {
+CvStatus cv_csvin_open(Csvin **out, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
+                       CvError *err) {
     *out = NULL;
     Csvin *r = calloc(1, sizeof *r);
     if (!r) return cv_error_set(err, CV_ERR_NOMEM, "csv: out of memory");
@@ -315,7 +315,7 @@ CvStatus csvin_open(Csvin **out, const CsvinOptions *opt, CsvinRecordFn fn, void
     return CV_OK;
 }
 
-void csvin_close(Csvin *r) {
+void cv_csvin_close(Csvin *r) {
     if (!r) return;
     if (r->parser_ok) csv_free(&r->parser);
     free(r->line.p);
@@ -327,8 +327,8 @@ void csvin_close(Csvin *r) {
     free(r);
 }
 
-CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
-                         CvError *err) {
+CvStatus cv_csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
+                            CvError *err) {
     int is_stdin = strcmp(path, "-") == 0;
     /* zlib reads gzip-compressed and plain files alike */
     int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY);
@@ -340,7 +340,7 @@ CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordF
     }
     Csvin *r = NULL;
     char *buf = malloc(1 << 16);
-    CvStatus st = buf ? csvin_open(&r, opt, fn, user, err)
+    CvStatus st = buf ? cv_csvin_open(&r, opt, fn, user, err)
                       : cv_error_set(err, CV_ERR_NOMEM, "csv: out of memory");
     while (st == CV_OK) {
         int got = gzread(gz, buf, 1 << 16);
@@ -351,7 +351,7 @@ CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordF
                               zerr == Z_ERRNO ? strerror(errno) : msg);
             break;
         }
-        if (got) st = csvin_feed(r, buf, (size_t)got, err);
+        if (got) st = cv_csvin_feed(r, buf, (size_t)got, err);
         if (got < (1 << 16)) {
             int zerr;
             const char *msg = gzerror(gz, &zerr);
@@ -360,13 +360,13 @@ CvStatus csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordF
             break;
         }
     }
-    if (st == CV_OK) st = csvin_finish(r, err);
-    csvin_close(r);
+    if (st == CV_OK) st = cv_csvin_finish(r, err);
+    cv_csvin_close(r);
     free(buf);
     gzclose(gz);
     return st;
 }
 
-int csvin_write_field(FILE *fp, const char *s, size_t len) {
+int cv_csvin_write_field(FILE *fp, const char *s, size_t len) {
     return cv_csv_field(fp, s, len, CV_CSV_ESCAPE_BYTES);
 }

@@ -1,7 +1,7 @@
 /* dataset.c — the .cvds dataset: build from SMILES + properties, save, load, batch helpers
  * (see include/chemvae/dataset.h for the contents and the file layout).
  *
- * One representation for both directions: dataset_build lays the arrays out in a single
+ * One representation for both directions: cv_dataset_build lays the arrays out in a single
  * buffer exactly as they sit in the file (header, sections padded to 8 bytes, checksum at
  * the end), and both build and load finish in index_blob(), which validates the image and
  * points the CvDataset fields into it. So save is one write, load is one read plus
@@ -81,7 +81,7 @@ static int layout_of(const DsHeader *h, DsLayout *L) {
     return 1;
 }
 
-void dataset_options_default(CvDatasetOptions *o) {
+void cv_dataset_options_default(CvDatasetOptions *o) {
     memset(o, 0, sizeof *o);
     o->T = DATASET_DEFAULT_T;
     o->ratios[CV_SPLIT_TRAIN] = 0.8;
@@ -90,9 +90,9 @@ void dataset_options_default(CvDatasetOptions *o) {
     o->seed = 42;
 }
 
-void dataset_free(CvDataset *ds) {
+void cv_dataset_free(CvDataset *ds) {
     if (!ds) return;
-    vocab_free(&ds->vocab);
+    cv_vocab_free(&ds->vocab);
     free(ds->prop_names);
     free(ds->blob);
     memset(ds, 0, sizeof *ds);
@@ -181,11 +181,11 @@ static CvStatus index_blob(CvDataset *ds, void *blob, size_t size, const char *n
         st = cv_error_set(err, CV_ERR_FORMAT, "%s: corrupt vocabulary or property names", name);
         goto fail;
     }
-    if ((st = vocab_from_tokens(&ds->vocab, vtoks, h.V, err))) {
+    if ((st = cv_vocab_from_tokens(&ds->vocab, vtoks, h.V, err))) {
         cv_error_prefix(err, "%s", name);
         goto fail;
     }
-    if (vocab_hash(&ds->vocab) != h.vocab_hash) {
+    if (cv_vocab_hash(&ds->vocab) != h.vocab_hash) {
         st = cv_error_set(err, CV_ERR_FORMAT, "%s: vocabulary hash mismatch", name);
         goto fail;
     }
@@ -216,7 +216,7 @@ static CvStatus index_blob(CvDataset *ds, void *blob, size_t size, const char *n
     return CV_OK;
 fail:
     free(vtoks);
-    dataset_free(ds);
+    cv_dataset_free(ds);
     return st;
 }
 
@@ -241,9 +241,9 @@ static void assign_split(uint8_t *split, size_t n, const double *ratios, uint64_
     count[2] = n - ntrain - nvalid;
 }
 
-CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const float *props,
-                       size_t P, const char *const *prop_names, const CvVocab *vocab,
-                       const CvDatasetOptions *opt, CvError *err) {
+CvStatus cv_dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const float *props,
+                          size_t P, const char *const *prop_names, const CvVocab *vocab,
+                          const CvDatasetOptions *opt, CvError *err) {
     CvDatasetOptions defaults;
     uint8_t *split = NULL;
     uint32_t *perm = NULL;
@@ -254,7 +254,7 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     CvStatus st;
     memset(ds, 0, sizeof *ds);
     if (!opt) {
-        dataset_options_default(&defaults);
+        cv_dataset_options_default(&defaults);
         opt = &defaults;
     }
     if (n == 0) return cv_error_set(err, CV_ERR_EMPTY, "dataset: no molecules");
@@ -304,9 +304,9 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     for (size_t i = 0; i < n; i++)
         if (split[i] == CV_SPLIT_TRAIN || h.count[CV_SPLIT_TRAIN] == 0) train[ntrain++] = smiles[i];
     if (vocab) {
-        st = vocab_from_tokens(&voc, (const char *const *)vocab->tokens, vocab->n, err);
+        st = cv_vocab_from_tokens(&voc, (const char *const *)vocab->tokens, vocab->n, err);
     } else {
-        st = vocab_build(&voc, train, ntrain, err);
+        st = cv_vocab_build(&voc, train, ntrain, err);
     }
     if (st) goto fail;
     int unk_ok = vocab ? opt->unk_ok : 1;
@@ -320,7 +320,7 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     h.id_bytes = voc.n <= 256 ? 1 : 2;
     h.seed = opt->seed;
     for (int s = 0; s < CV_NSPLITS; s++) h.ratios[s] = ratios[s];
-    h.vocab_hash = vocab_hash(&voc);
+    h.vocab_hash = cv_vocab_hash(&voc);
     for (size_t i = 0; i < voc.n; i++) h.vocab_bytes += strlen(voc.tokens[i]) + 1;
     for (size_t p = 0; p < P; p++) h.names_bytes += strlen(prop_names[p]) + 1;
     for (size_t i = 0; i < n; i++) h.smiles_bytes += strlen(smiles[i]) + 1;
@@ -342,7 +342,7 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     uint32_t *lengths = (uint32_t *)(blob + L.lengths);
     for (size_t i = 0; i < n; i++) {
         size_t len;
-        if ((st = vocab_encode(&voc, smiles[i], opt->T, unk_ok, row, &len, err))) {
+        if ((st = cv_vocab_encode(&voc, smiles[i], opt->T, unk_ok, row, &len, err))) {
             cv_error_prefix(err, "dataset: molecule %zu", i + 1);
             goto fail;
         }
@@ -383,7 +383,7 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
     uint64_t sum = cv_fnv1a64(CV_FNV64_INIT, blob, L.sum);
     memcpy(blob + L.sum, &sum, sizeof sum);
 
-    vocab_free(&voc);
+    cv_vocab_free(&voc);
     free(split);
     free(perm);
     free(row);
@@ -392,7 +392,7 @@ CvStatus dataset_build(CvDataset *ds, const char *const *smiles, size_t n, const
 nomem:
     st = cv_error_set(err, CV_ERR_NOMEM, "dataset: out of memory for %zu molecules", n);
 fail:
-    vocab_free(&voc);
+    cv_vocab_free(&voc);
     free(split);
     free(perm);
     free(row);
@@ -401,7 +401,7 @@ fail:
     return st;
 }
 
-CvStatus dataset_save(const CvDataset *ds, const char *path, CvError *err) {
+CvStatus cv_dataset_save(const CvDataset *ds, const char *path, CvError *err) {
     CvAtomicFile af;
     CvStatus st = cv_atomic_open(&af, path, err);
     if (st) return st;
@@ -412,7 +412,7 @@ CvStatus dataset_save(const CvDataset *ds, const char *path, CvError *err) {
     return cv_atomic_commit(&af, err);
 }
 
-CvStatus dataset_load(CvDataset *ds, const char *path, CvError *err) {
+CvStatus cv_dataset_load(CvDataset *ds, const char *path, CvError *err) {
     char *data;
     size_t len;
     memset(ds, 0, sizeof *ds);
@@ -421,8 +421,8 @@ CvStatus dataset_load(CvDataset *ds, const char *path, CvError *err) {
     return index_blob(ds, data, len, path, err);
 }
 
-CvStatus dataset_split_indices(const CvDataset *ds, int split, uint32_t **idx, size_t *n,
-                               CvError *err) {
+CvStatus cv_dataset_split_indices(const CvDataset *ds, int split, uint32_t **idx, size_t *n,
+                                  CvError *err) {
     *idx = NULL;
     *n = 0;
     if (split < 0 || split >= CV_NSPLITS)
@@ -439,12 +439,12 @@ CvStatus dataset_split_indices(const CvDataset *ds, int split, uint32_t **idx, s
     return CV_OK;
 }
 
-void dataset_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, int32_t *ids) {
+void cv_dataset_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, int32_t *ids) {
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < ds->T; t++) ids[b * ds->T + t] = (int32_t)dataset_id(ds, rows[b], t);
 }
 
-void dataset_fill_onehot(const CvDataset *ds, const uint32_t *rows, size_t B, float *x) {
+void cv_dataset_fill_onehot(const CvDataset *ds, const uint32_t *rows, size_t B, float *x) {
     size_t T = ds->T, V = ds->V;
     memset(x, 0, (size_t)B * T * V * sizeof *x);
     for (size_t b = 0; b < B; b++)
@@ -452,7 +452,7 @@ void dataset_fill_onehot(const CvDataset *ds, const uint32_t *rows, size_t B, fl
             x[((size_t)b * T + t) * V + dataset_id(ds, rows[b], t)] = 1.0f;
 }
 
-void dataset_fill_props(const CvDataset *ds, const uint32_t *rows, size_t B, float *y) {
+void cv_dataset_fill_props(const CvDataset *ds, const uint32_t *rows, size_t B, float *y) {
     size_t P = ds->P;
     for (size_t b = 0; b < B; b++)
         for (size_t k = 0; k < P; k++)

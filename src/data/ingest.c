@@ -11,7 +11,7 @@
  *
  * Memory: one batch (BATCH rows), the accepted SMILES pool + offsets, the accepted
  * properties (N, P) and the dedup table; the CSV reader itself is constant in rows.
- * At the end the accepted pool goes through dataset_build (split, vocabulary from the
+ * At the end the accepted pool goes through cv_dataset_build (split, vocabulary from the
  * train split, token ids, normalization). */
 #include "chemvae/ingest.h"
 
@@ -48,7 +48,7 @@ static const char *const REJECT_NAMES[INGEST_NKINDS] = {"csv",
                                                         "chem_error",
                                                         "bad_split"};
 
-const char *ingest_reject_name(IngestReject kind) {
+const char *cv_ingest_reject_name(IngestReject kind) {
     return (unsigned)kind < INGEST_NKINDS ? REJECT_NAMES[kind] : "unknown";
 }
 
@@ -367,13 +367,13 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
     }
     char *canon = NULL;
     if (g->ncomp) {
-        ChemMol *mol = chem_mol_from_smiles(smi);
+        ChemMol *mol = cv_chem_mol_from_smiles(smi);
         if (!mol) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
-        canon = o->no_canonical ? strdup(smi) : chem_mol_canonical(mol);
+        canon = o->no_canonical ? strdup(smi) : cv_chem_mol_canonical(mol);
         ChemScores sc;
         CvError e;
-        CvStatus cs = chem_mol_scores(mol, &sc, &e);
-        chem_mol_free(mol);
+        CvStatus cs = cv_chem_mol_scores(mol, &sc, &e);
+        cv_chem_mol_free(mol);
         if (cs) {
             free(canon);
             REJECT(row, INGEST_CHEM_ERROR, "%.250s", e.msg);
@@ -381,17 +381,17 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
         for (size_t k = 0; k < g->ncomp; k++)
             row->props[g->nread + k] = score_value(&sc, g->comp_kind[k]);
     } else if (o->no_canonical) {
-        if (!chem_is_valid(smi))
+        if (!cv_chem_is_valid(smi))
             REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
         canon = strdup(smi);
     } else {
-        canon = chem_canonical(smi);
+        canon = cv_chem_canonical(smi);
         if (!canon) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
     }
     if (!canon) REJECT(row, INGEST_CHEM_ERROR, "out of memory");
     size_t cl = strlen(canon), ntok, T = o->ds.T;
     CvError e;
-    if (tokenizer_split(canon, cl, NULL, 0, &ntok, &e)) {
+    if (cv_tokenizer_split(canon, cl, NULL, 0, &ntok, &e)) {
         free(canon);
         REJECT(row, INGEST_UNTOKENIZABLE, "%.250s", e.msg);
     }
@@ -402,8 +402,8 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
     }
     if (o->vocab && !o->unk_ok) {
         for (size_t pos = 0; pos < cl;) {
-            size_t k = tokenizer_next(canon + pos, cl - pos);
-            if (vocab_lookup(o->vocab, canon + pos, k) < 0) {
+            size_t k = cv_tokenizer_next(canon + pos, cl - pos);
+            if (cv_vocab_lookup(o->vocab, canon + pos, k) < 0) {
                 row->kind = INGEST_UNKNOWN_TOKEN;
                 snprintf(row->reason, sizeof row->reason,
                          "token '%.*s' of '%.120s' is not in the vocabulary", (int)k, canon + pos,
@@ -585,7 +585,7 @@ static CvStatus read_file(Ingest *g, const char *path, int extra) {
     g->path = path;
     g->extra = extra;
     g->header_done = 0;
-    CvStatus st = csvin_read_file(path, &co, on_record, g, g->err);
+    CvStatus st = cv_csvin_read_file(path, &co, on_record, g, g->err);
     if (g->fatal) return g->fatal;
     if (st) return st;
     if (!g->header_done)
@@ -593,9 +593,9 @@ static CvStatus read_file(Ingest *g, const char *path, int extra) {
     return g->nrows ? run_batch(g) : CV_OK;
 }
 
-void ingest_options_default(IngestOptions *o) {
+void cv_ingest_options_default(IngestOptions *o) {
     memset(o, 0, sizeof *o);
-    dataset_options_default(&o->ds);
+    cv_dataset_options_default(&o->ds);
 }
 
 static void ingest_free(Ingest *g) {
@@ -611,8 +611,8 @@ static void ingest_free(Ingest *g) {
     if (g->rej_open) cv_atomic_abort(&g->rej);
 }
 
-CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds, IngestStats *stats,
-                    CvError *err) {
+CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
+                       IngestStats *stats, CvError *err) {
     double t0 = cv_now();
     Ingest g;
     memset(&g, 0, sizeof g);
@@ -686,8 +686,8 @@ CvStatus ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds, I
     dso.unk_ok = opt->unk_ok;
     dso.split = input_split_col ? g.splits : NULL;
     dso.n_shuffled = n_input;
-    st = dataset_build(ds, ptrs, g.nacc, g.props, g.P, (const char *const *)g.names, opt->vocab,
-                       &dso, err);
+    st = cv_dataset_build(ds, ptrs, g.nacc, g.props, g.P, (const char *const *)g.names, opt->vocab,
+                          &dso, err);
     if (st) goto fail;
     g.st.seconds = cv_now() - t0;
     if (stats) *stats = g.st;

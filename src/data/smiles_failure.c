@@ -5,16 +5,16 @@
 #include "chemvae/smiles_grammar.h"
 #include "chemvae/vocab.h"
 
-SmilesFailure smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids, size_t T,
-                                      const char *raw) {
+SmilesFailure cv_smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids, size_t T,
+                                         const char *raw) {
     size_t t = 0;
     while (t < T && ids[t] != VOCAB_END) t++;
     if (t == T) return SMILES_FAIL_LENGTH;
     if (g) {
-        SmilesFailure f = smiles_grammar_classify(g, ids, t + 1);
+        SmilesFailure f = cv_smiles_grammar_classify(g, ids, t + 1);
         if (f != SMILES_OK) return f;
     }
-    switch (chem_failure(raw)) {
+    switch (cv_chem_failure(raw)) {
     case CHEM_FAIL_PARSE:
         return SMILES_FAIL_SYNTAX;
     case CHEM_FAIL_VALENCE:

@@ -36,15 +36,15 @@ static const char *const FAILURE_NAMES[SMILES_FAIL_COUNT] = {
     "ok", "syntax", "ring", "valence", "aromaticity", "length", "other"};
 static const char *const MODE_NAMES[] = {"none", "syntax", "valence"};
 
-const char *smiles_failure_name(SmilesFailure f) {
+const char *cv_smiles_failure_name(SmilesFailure f) {
     return (unsigned)f < SMILES_FAIL_COUNT ? FAILURE_NAMES[f] : "other";
 }
 
-const char *smiles_constrain_name(int mode) {
+const char *cv_smiles_constrain_name(int mode) {
     return mode >= 0 && mode <= SMILES_VALENCE ? MODE_NAMES[mode] : "?";
 }
 
-int smiles_constrain_parse(const char *name, int *mode) {
+int cv_smiles_constrain_parse(const char *name, int *mode) {
     for (int i = 0; i <= SMILES_VALENCE; i++)
         if (name && !strcmp(name, MODE_NAMES[i])) {
             *mode = i;
@@ -230,7 +230,7 @@ static void classify(const char *t, SmilesToken *out) {
     out->kek_c = (uint8_t)(arom && !strcmp(sym, "C"));
 }
 
-CvStatus smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V, CvError *err) {
+CvStatus cv_smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V, CvError *err) {
     memset(g, 0, sizeof *g);
     g->V = V;
     g->end_id = -1;
@@ -241,7 +241,7 @@ CvStatus smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V,
         if (!strcmp(tokens[k], "<end>")) g->end_id = k;
     }
     /* atom classes: the mask of an atom token depends only on these properties, so
-     * smiles_state_allowed judges one token per class */
+     * cv_smiles_state_allowed judges one token per class */
     for (int k = 0; k < V; k++) {
         SmilesToken *t = &g->tok[k];
         t->cls = -1;
@@ -256,13 +256,13 @@ CvStatus smiles_grammar_init(SmilesGrammar *g, const char *const *tokens, int V,
         if (t->cls < 0) t->cls = (int16_t)g->n_cls++;
     }
     if (g->end_id < 0) {
-        smiles_grammar_free(g);
+        cv_smiles_grammar_free(g);
         return cv_error_set(err, CV_ERR_INVALID, "the vocabulary has no <end> token");
     }
     return CV_OK;
 }
 
-void smiles_grammar_free(SmilesGrammar *g) {
+void cv_smiles_grammar_free(SmilesGrammar *g) {
     if (!g) return;
     free(g->tok);
     memset(g, 0, sizeof *g);
@@ -270,7 +270,7 @@ void smiles_grammar_free(SmilesGrammar *g) {
 
 /* ---- the state machine ----------------------------------------------------------- */
 
-void smiles_state_reset(SmilesState *s) {
+void cv_smiles_state_reset(SmilesState *s) {
     memset(s, 0, offsetof(SmilesState, branch_atom));
     s->cur = -1;
     s->last = SMILES_TOK_SPECIAL;
@@ -493,7 +493,7 @@ static int can_end(const SmilesState *s, int mode) {
            (mode != SMILES_VALENCE || (s->arom_short == 0 && kekule_feasible(s, 1, 1)));
 }
 
-SmilesFailure smiles_state_check(const SmilesGrammar *g, const SmilesState *s, int k) {
+SmilesFailure cv_smiles_state_check(const SmilesGrammar *g, const SmilesState *s, int k) {
     if (k < 0 || k >= g->V) return SMILES_FAIL_SYNTAX;
     const SmilesToken *t = &g->tok[k];
     switch (t->kind) {
@@ -552,7 +552,7 @@ static void add_aromatic_bond(SmilesState *s, int a) {
     if (++s->arom[a] == 3) s->arom_short--;
 }
 
-void smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k) {
+void cv_smiles_state_push(const SmilesGrammar *g, SmilesState *s, int k) {
     if (k < 0 || k >= g->V) return;
     const SmilesToken *t = &g->tok[k];
     s->len++;
@@ -666,7 +666,7 @@ static int need(const SmilesState *s, int mode) {
 
 /* ---- look-ahead: push a token, judge the next state, undo ------------------------- */
 
-/* What smiles_state_push can change besides the header: at most the new atom (n_atoms),
+/* What cv_smiles_state_push can change besides the header: at most the new atom (n_atoms),
  * the old current atom, one ring's opener, one ring slot and one branch slot. */
 typedef struct {
     uint8_t head[offsetof(SmilesState, branch_atom)];
@@ -704,7 +704,7 @@ static void push_undoable(const SmilesGrammar *g, SmilesState *s, int k, Undo *u
     }
     u->depth = s->depth;
     u->branch = s->depth >= 0 && s->depth < SMILES_MAX_DEPTH ? s->branch_atom[s->depth] : 0;
-    smiles_state_push(g, s, k);
+    cv_smiles_state_push(g, s, k);
 }
 
 static void undo(SmilesState *s, const Undo *u) {
@@ -782,7 +782,7 @@ static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int st
 static int token_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k,
                          int tight, int lookahead) {
     const SmilesToken *t = &g->tok[k];
-    SmilesFailure f = smiles_state_check(g, s, k);
+    SmilesFailure f = cv_smiles_state_check(g, s, k);
     if (f != SMILES_OK && !(mode == SMILES_SYNTAX && f == SMILES_FAIL_VALENCE)) return 0;
     Undo u;
     push_undoable(g, s, k, &u);
@@ -813,7 +813,8 @@ static int special_allowed(const SmilesGrammar *g, const SmilesState *s, int mod
                : 0;
 }
 
-int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left, int k) {
+int cv_smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
+                           int k) {
     if (mode == SMILES_NONE) return 1;
     if (k < 0 || k >= g->V) return 0;
     int sp = special_allowed(g, s, mode, steps_left, k);
@@ -821,8 +822,8 @@ int smiles_state_allows(const SmilesGrammar *g, SmilesState *s, int mode, int st
     return token_allowed(g, s, mode, steps_left, k, steps_left <= need(s, mode) + 4, 1);
 }
 
-int smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
-                         uint8_t *allowed) {
+int cv_smiles_state_allowed(const SmilesGrammar *g, SmilesState *s, int mode, int steps_left,
+                            uint8_t *allowed) {
     return allowed_impl(g, s, mode, steps_left, allowed, 1);
 }
 
@@ -854,15 +855,15 @@ static int allowed_impl(const SmilesGrammar *g, SmilesState *s, int mode, int st
     return count;
 }
 
-SmilesFailure smiles_grammar_classify(const SmilesGrammar *g, const int32_t *ids, size_t n) {
+SmilesFailure cv_smiles_grammar_classify(const SmilesGrammar *g, const int32_t *ids, size_t n) {
     SmilesState s;
-    smiles_state_reset(&s);
+    cv_smiles_state_reset(&s);
     for (size_t i = 0; i < n; i++) {
         int k = ids[i];
-        SmilesFailure f = smiles_state_check(g, &s, k);
+        SmilesFailure f = cv_smiles_state_check(g, &s, k);
         if (k == g->end_id) return f;
         if (f != SMILES_OK) return f;
-        smiles_state_push(g, &s, k);
+        cv_smiles_state_push(g, &s, k);
     }
     return SMILES_FAIL_LENGTH;
 }

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-size_t tokenizer_next(const char *s, size_t len) {
+size_t cv_tokenizer_next(const char *s, size_t len) {
     if (len == 0) return 0;
     unsigned char c = (unsigned char)s[0];
     switch (c) {
@@ -67,12 +67,12 @@ static int printable(const char *s, size_t len) {
     return 1;
 }
 
-CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap, size_t *n,
-                         CvError *err) {
+CvStatus cv_tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_t cap, size_t *n,
+                            CvError *err) {
     size_t count = 0, pos = 0;
     *n = 0;
     while (pos < len) {
-        size_t k = tokenizer_next(smiles + pos, len - pos);
+        size_t k = cv_tokenizer_next(smiles + pos, len - pos);
         if (k == 0) {
             unsigned char c = (unsigned char)smiles[pos];
             const char *what =
@@ -93,7 +93,7 @@ CvStatus tokenizer_split(const char *smiles, size_t len, TokenSpan *spans, size_
     return CV_OK;
 }
 
-size_t tokenizer_join(const char *const *tokens, size_t n, char *out, size_t cap) {
+size_t cv_tokenizer_join(const char *const *tokens, size_t n, char *out, size_t cap) {
     size_t pos = 0;
     if (cap == 0) return (size_t)-1;
     out[0] = '\0';

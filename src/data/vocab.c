@@ -4,9 +4,9 @@
  * table (linear probing, FNV-1a of the token bytes) of id + 1, kept under half full and
  * rebuilt on growth. Vocabularies are small (tens to a few hundred tokens), so the choice
  * only matters for encoding: ingest encodes every token of every molecule through
- * vocab_lookup, and a table beats a sorted array + bsearch there.
+ * cv_vocab_lookup, and a table beats a sorted array + bsearch there.
  *
- * vocab_build collects the distinct tokens of the input in a temporary vocab, then sorts
+ * cv_vocab_build collects the distinct tokens of the input in a temporary vocab, then sorts
  * them byte-wise so the ids do not depend on the order the molecules came in. */
 #include "chemvae/vocab.h"
 
@@ -19,7 +19,7 @@
 
 static const char *const SPECIALS[VOCAB_NSPECIAL] = {"<pad>", "<start>", "<end>", "<unk>"};
 
-void vocab_free(CvVocab *v) {
+void cv_vocab_free(CvVocab *v) {
     if (!v) return;
     if (v->tokens)
         for (size_t i = 0; i < v->n; i++) free(v->tokens[i]);
@@ -32,7 +32,7 @@ static uint64_t hash_bytes(const char *s, size_t len) {
     return cv_fnv1a64(CV_FNV64_INIT, s, len);
 }
 
-int vocab_lookup(const CvVocab *v, const char *s, size_t len) {
+int cv_vocab_lookup(const CvVocab *v, const char *s, size_t len) {
     if (!v->nslots) return -1;
     size_t mask = v->nslots - 1;
     for (size_t i = (size_t)hash_bytes(s, len) & mask;; i = (i + 1) & mask) {
@@ -43,7 +43,7 @@ int vocab_lookup(const CvVocab *v, const char *s, size_t len) {
     }
 }
 
-const char *vocab_token(const CvVocab *v, int id) {
+const char *cv_vocab_token(const CvVocab *v, int id) {
     return (id >= 0 && (size_t)id < v->n) ? v->tokens[id] : NULL;
 }
 
@@ -64,13 +64,13 @@ static CvStatus rehash(CvVocab *v, size_t want, CvError *err) {
     return CV_OK;
 }
 
-CvStatus vocab_add(CvVocab *v, const char *s, size_t len, int *id, CvError *err) {
+CvStatus cv_vocab_add(CvVocab *v, const char *s, size_t len, int *id, CvError *err) {
     if (len == 0) return cv_error_set(err, CV_ERR_INVALID, "vocab: empty token");
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] <= ' ')
             return cv_error_set(err, CV_ERR_INVALID, "vocab: token '%.*s' contains whitespace",
                                 (int)len, s);
-    int found = vocab_lookup(v, s, len);
+    int found = cv_vocab_lookup(v, s, len);
     if (found >= 0) {
         if (id) *id = found;
         return CV_OK;
@@ -101,12 +101,12 @@ CvStatus vocab_add(CvVocab *v, const char *s, size_t len, int *id, CvError *err)
     return CV_OK;
 }
 
-CvStatus vocab_init(CvVocab *v, CvError *err) {
+CvStatus cv_vocab_init(CvVocab *v, CvError *err) {
     memset(v, 0, sizeof *v);
     for (int i = 0; i < VOCAB_NSPECIAL; i++) {
-        CvStatus st = vocab_add(v, SPECIALS[i], strlen(SPECIALS[i]), NULL, err);
+        CvStatus st = cv_vocab_add(v, SPECIALS[i], strlen(SPECIALS[i]), NULL, err);
         if (st) {
-            vocab_free(v);
+            cv_vocab_free(v);
             return st;
         }
     }
@@ -117,23 +117,23 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-CvStatus vocab_build(CvVocab *v, const char *const *smiles, size_t n, CvError *err) {
+CvStatus cv_vocab_build(CvVocab *v, const char *const *smiles, size_t n, CvError *err) {
     CvVocab seen = {0};
     memset(v, 0, sizeof *v);
-    CvStatus st = vocab_init(&seen, err);
+    CvStatus st = cv_vocab_init(&seen, err);
     if (st) goto fail;
     for (size_t i = 0; i < n; i++) {
         const char *s = smiles[i];
         size_t len = strlen(s), pos = 0;
         while (pos < len) {
-            size_t k = tokenizer_next(s + pos, len - pos);
+            size_t k = cv_tokenizer_next(s + pos, len - pos);
             if (k == 0) {
                 size_t nt;
-                st = tokenizer_split(s, len, NULL, 0, &nt, err);
+                st = cv_tokenizer_split(s, len, NULL, 0, &nt, err);
                 if (!st) st = cv_error_set(err, CV_ERR_PARSE, "cannot tokenize '%s'", s);
                 goto fail;
             }
-            if ((st = vocab_add(&seen, s + pos, k, NULL, err))) goto fail;
+            if ((st = cv_vocab_add(&seen, s + pos, k, NULL, err))) goto fail;
             pos += k;
         }
     }
@@ -142,11 +142,11 @@ CvStatus vocab_build(CvVocab *v, const char *const *smiles, size_t n, CvError *e
     *v = seen;
     return CV_OK;
 fail:
-    vocab_free(&seen);
+    cv_vocab_free(&seen);
     return st;
 }
 
-CvStatus vocab_from_tokens(CvVocab *v, const char *const *tokens, size_t n, CvError *err) {
+CvStatus cv_vocab_from_tokens(CvVocab *v, const char *const *tokens, size_t n, CvError *err) {
     CvStatus st;
     memset(v, 0, sizeof *v);
     if (n < VOCAB_NSPECIAL)
@@ -159,7 +159,7 @@ CvStatus vocab_from_tokens(CvVocab *v, const char *const *tokens, size_t n, CvEr
             goto fail;
         }
         size_t before = v->n;
-        if ((st = vocab_add(v, tokens[i], strlen(tokens[i]), NULL, err))) goto fail;
+        if ((st = cv_vocab_add(v, tokens[i], strlen(tokens[i]), NULL, err))) goto fail;
         if (v->n == before) {
             st = cv_error_set(err, CV_ERR_FORMAT, "vocab: duplicate token '%s' (id %zu)", tokens[i],
                               i);
@@ -168,11 +168,11 @@ CvStatus vocab_from_tokens(CvVocab *v, const char *const *tokens, size_t n, CvEr
     }
     return CV_OK;
 fail:
-    vocab_free(v);
+    cv_vocab_free(v);
     return st;
 }
 
-CvStatus vocab_load(CvVocab *v, const char *path, CvError *err) {
+CvStatus cv_vocab_load(CvVocab *v, const char *path, CvError *err) {
     char *data = NULL;
     size_t len;
     const char **toks = NULL;
@@ -219,7 +219,7 @@ CvStatus vocab_load(CvVocab *v, const char *path, CvError *err) {
         st = cv_error_set(err, CV_ERR_FORMAT, "%s: empty file", path);
         goto fail;
     }
-    if ((st = vocab_from_tokens(v, toks, ntok, err))) {
+    if ((st = cv_vocab_from_tokens(v, toks, ntok, err))) {
         cv_error_prefix(err, "%s", path);
         goto fail;
     }
@@ -232,7 +232,7 @@ fail:
     return st;
 }
 
-CvStatus vocab_save(const CvVocab *v, const char *path, CvError *err) {
+CvStatus cv_vocab_save(const CvVocab *v, const char *path, CvError *err) {
     CvAtomicFile af;
     CvStatus st = cv_atomic_open(&af, path, err);
     if (st) return st;
@@ -247,7 +247,7 @@ fail:
     return st;
 }
 
-uint64_t vocab_hash(const CvVocab *v) {
+uint64_t cv_vocab_hash(const CvVocab *v) {
     uint64_t h = CV_FNV64_INIT;
     for (size_t i = 0; i < v->n; i++) {
         h = cv_fnv1a64(h, v->tokens[i], strlen(v->tokens[i]));
@@ -256,18 +256,18 @@ uint64_t vocab_hash(const CvVocab *v) {
     return h;
 }
 
-CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok, int32_t *row,
-                      size_t *len, CvError *err) {
+CvStatus cv_vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok, int32_t *row,
+                         size_t *len, CvError *err) {
     size_t n = strlen(smiles), pos = 0, t = 0;
     if (len) *len = 0;
     while (pos < n) {
-        size_t k = tokenizer_next(smiles + pos, n - pos);
+        size_t k = cv_tokenizer_next(smiles + pos, n - pos);
         if (k == 0) {
             size_t nt;
-            CvStatus st = tokenizer_split(smiles, n, NULL, 0, &nt, err);
+            CvStatus st = cv_tokenizer_split(smiles, n, NULL, 0, &nt, err);
             return st ? st : cv_error_set(err, CV_ERR_PARSE, "cannot tokenize '%s'", smiles);
         }
-        int id = vocab_lookup(v, smiles + pos, k);
+        int id = cv_vocab_lookup(v, smiles + pos, k);
         if (id < 0) {
             if (!unk_ok)
                 return cv_error_set(err, CV_ERR_INVALID,
@@ -277,7 +277,7 @@ CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok
         }
         if (t + 1 >= T) {
             size_t total;
-            if (tokenizer_split(smiles, n, NULL, 0, &total, NULL)) total = t + 1;
+            if (cv_tokenizer_split(smiles, n, NULL, 0, &total, NULL)) total = t + 1;
             return cv_error_set(err, CV_ERR_INVALID, "too long: %zu tokens, max %zu: '%s'", total,
                                 T ? T - 1 : 0, smiles);
         }
@@ -292,7 +292,7 @@ CvStatus vocab_encode(const CvVocab *v, const char *smiles, size_t T, int unk_ok
     return CV_OK;
 }
 
-char *vocab_decode(const CvVocab *v, const int32_t *ids, size_t n) {
+char *cv_vocab_decode(const CvVocab *v, const int32_t *ids, size_t n) {
     size_t cap = 1;
     for (size_t i = 0; i < n; i++) {
         int32_t id = ids[i];
@@ -317,7 +317,7 @@ char *vocab_decode(const CvVocab *v, const int32_t *ids, size_t n) {
     return out;
 }
 
-void vocab_onehot(const int32_t *ids, size_t B, size_t T, size_t V, float *x) {
+void cv_vocab_onehot(const int32_t *ids, size_t B, size_t T, size_t V, float *x) {
     memset(x, 0, (size_t)B * T * V * sizeof *x);
     for (size_t k = 0; k < B * T; k++)
         if (ids[k] >= 0 && (size_t)ids[k] < V) x[k * V + (size_t)ids[k]] = 1.0f;

@@ -1,12 +1,12 @@
-/* decode.c — decoding strategies over vae_decode, duplicate folding, latent sources and
+/* decode.c — decoding strategies over cv_vae_decode, duplicate folding, latent sources and
  * paths (see include/chemvae/latent.h).
  *
- * latent_decode groups the rows by temperature: the N first attempts form one group, the
+ * cv_latent_decode groups the rows by temperature: the N first attempts form one group, the
  * N·(K−1) retries (one shared temperature) another, each decoded in chunks of max_B
  * vectors so the GRU's batched inference path always sees full batches — K retries of 3
  * vectors are one batch of 3(K−1), not K−1 batches of 3. Replicated z rows for the retries
  * live in one scratch buffer of max_B·Z floats, filled chunk by chunk. Each chunk's strings
- * are validated and scored by RDKit on the BLAS thread count (nn_parallel_rows): RDKit
+ * are validated and scored by RDKit on the BLAS thread count (cv_nn_parallel_rows): RDKit
  * was most of the wall time of `optimize` once decoding got fast.
  *
  * LatentUniq keys canonical SMILES by FNV-1a 64 into an open-addressing table of item
@@ -23,7 +23,7 @@
 #include "chemvae/fileio.h"
 #include "chemvae/rowpar.h"
 
-void latent_mols_free(LatentMol *mols, size_t n) {
+void cv_latent_mols_free(LatentMol *mols, size_t n) {
     if (!mols) return;
     for (size_t i = 0; i < n; i++) {
         free(mols[i].raw);
@@ -57,10 +57,10 @@ static void score_chunk(void *ctx, size_t b0, size_t b1, int worker) {
     ScoreJob *j = ctx;
     for (size_t b = b0; b < b1; b++) {
         LatentMol *m = score_target(j, b);
-        m->raw = vocab_decode(j->vocab, j->ids + b * j->T, j->T);
-        if (m->raw) m->valid = chem_score_smiles(m->raw, &m->scores, &m->canonical);
+        m->raw = cv_vocab_decode(j->vocab, j->ids + b * j->T, j->T);
+        if (m->raw) m->valid = cv_chem_score_smiles(m->raw, &m->scores, &m->canonical);
         if (m->raw && !m->valid)
-            m->failure = smiles_failure_classify(j->grammar, j->ids + b * j->T, j->T, m->raw);
+            m->failure = cv_smiles_failure_classify(j->grammar, j->ids + b * j->T, j->T, m->raw);
         if (!m->raw || (m->valid && !m->canonical)) {
             j->failed[worker] = b;
             return;
@@ -71,7 +71,7 @@ static void score_chunk(void *ctx, size_t b0, size_t b1, int worker) {
 /* Scores the B decoded rows of a chunk on as many threads as the BLAS has. */
 static CvStatus score_rows(ScoreJob *j, size_t B, CvError *err) {
     for (int w = 0; w < NN_MAX_WORKERS; w++) j->failed[w] = SIZE_MAX;
-    nn_parallel_rows(B, nn_row_workers(B, 8), score_chunk, j);
+    cv_nn_parallel_rows(B, cv_nn_row_workers(B, 8), score_chunk, j);
     for (int w = 0; w < NN_MAX_WORKERS; w++) {
         if (j->failed[w] == SIZE_MAX) continue;
         const LatentMol *m = score_target(j, j->failed[w]);
@@ -105,25 +105,25 @@ static CvStatus rescue_pass(Vae *vae, const ScoreJob *job, const float *z, size_
         if (!B) break;
         ScoreJob rescue = *job;
         rescue.into = side;
-        if ((st = vae_decode_beam(vae, zrep, B, width, ids, len, err)) ||
+        if ((st = cv_vae_decode_beam(vae, zrep, B, width, ids, len, err)) ||
             (st = score_rows(&rescue, B, err)))
             break;
         for (size_t k = 0; k < B; k++) {
             if (side[k].valid) {
-                latent_mols_free(&out[which[k] * K], 1);
+                cv_latent_mols_free(&out[which[k] * K], 1);
                 out[which[k] * K] = side[k];
                 memset(&side[k], 0, sizeof side[k]);
             }
         }
-        latent_mols_free(side, B);
+        cv_latent_mols_free(side, B);
     }
-    latent_mols_free(side, Bmax);
+    cv_latent_mols_free(side, Bmax);
     free(which), free(side);
     return st;
 }
 
-CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
-                       const LatentDecodeOpts *opts, CvRng *rng, LatentMol *out, CvError *err) {
+CvStatus cv_latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
+                          const LatentDecodeOpts *opts, CvRng *rng, LatentMol *out, CvError *err) {
     LatentDecodeOpts one = {1, 0.0f, 0.0f, 1, 0};
     if (!opts) opts = &one;
     size_t K = opts->attempts ? opts->attempts : 1;
@@ -142,9 +142,9 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
     for (size_t s = 0; s < N; s += Bmax) {
         size_t B = N - s < Bmax ? N - s : Bmax;
         if (opts->beam > 1 && opts->temperature <= 0.0f) {
-            if ((st = vae_decode_beam(vae, z + s * Z, B, opts->beam, ids, len, err))) goto fail;
+            if ((st = cv_vae_decode_beam(vae, z + s * Z, B, opts->beam, ids, len, err))) goto fail;
         } else {
-            vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);
+            cv_vae_decode(vae, z + s * Z, B, opts->temperature, rng, ids, len);
         }
         job.s = s, job.retry = 0;
         if ((st = score_rows(&job, B, err))) goto fail;
@@ -164,7 +164,7 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
         size_t B = R - s < Bmax ? R - s : Bmax;
         for (size_t b = 0; b < B; b++)
             memcpy(zrep + b * Z, z + (s + b) / (K - 1) * Z, Z * sizeof *zrep);
-        vae_decode(vae, zrep, B, opts->retry_temperature, rng, ids, len);
+        cv_vae_decode(vae, zrep, B, opts->retry_temperature, rng, ids, len);
         job.s = s, job.retry = 1;
         if ((st = score_rows(&job, B, err))) goto fail;
     }
@@ -173,7 +173,7 @@ CvStatus latent_decode(Vae *vae, const CvVocab *vocab, const float *z, size_t N,
     free(zrep);
     return CV_OK;
 fail:
-    latent_mols_free(out, N * K);
+    cv_latent_mols_free(out, N * K);
     free(ids);
     free(len);
     free(zrep);
@@ -188,7 +188,7 @@ static size_t uniq_slot(const LatentUniq *u, const char *s, uint64_t h) {
     return j;
 }
 
-long latent_uniq_find(const LatentUniq *u, const char *canonical) {
+long cv_latent_uniq_find(const LatentUniq *u, const char *canonical) {
     if (!u->nslots) return -1;
     uint32_t v =
         u->slots[uniq_slot(u, canonical, cv_fnv1a64(CV_FNV64_INIT, canonical, strlen(canonical)))];
@@ -222,9 +222,9 @@ static int uniq_grow(LatentUniq *u) {
     return 0;
 }
 
-CvStatus latent_uniq_add(LatentUniq *u, const char *canonical, const ChemScores *scores,
-                         size_t index, size_t *entry, int *is_new, CvError *err) {
-    long at = latent_uniq_find(u, canonical);
+CvStatus cv_latent_uniq_add(LatentUniq *u, const char *canonical, const ChemScores *scores,
+                            size_t index, size_t *entry, int *is_new, CvError *err) {
+    long at = cv_latent_uniq_find(u, canonical);
     if (at >= 0) {
         u->items[at].count++;
         if (entry) *entry = (size_t)at;
@@ -250,18 +250,18 @@ CvStatus latent_uniq_add(LatentUniq *u, const char *canonical, const ChemScores 
     return CV_OK;
 }
 
-CvStatus latent_uniq_add_mols(LatentUniq *u, const LatentMol *mols, size_t n, size_t first_index,
-                              CvError *err) {
+CvStatus cv_latent_uniq_add_mols(LatentUniq *u, const LatentMol *mols, size_t n, size_t first_index,
+                                 CvError *err) {
     for (size_t i = 0; i < n; i++) {
         if (!mols[i].valid) continue;
-        CvStatus st = latent_uniq_add(u, mols[i].canonical, &mols[i].scores, first_index + i, NULL,
-                                      NULL, err);
+        CvStatus st = cv_latent_uniq_add(u, mols[i].canonical, &mols[i].scores, first_index + i,
+                                         NULL, NULL, err);
         if (st) return st;
     }
     return CV_OK;
 }
 
-void latent_uniq_free(LatentUniq *u) {
+void cv_latent_uniq_free(LatentUniq *u) {
     for (size_t i = 0; i < u->n; i++) free(u->items[i].smiles);
     free(u->items);
     free(u->slots);
@@ -270,33 +270,33 @@ void latent_uniq_free(LatentUniq *u) {
 
 /* ---- sources ----------------------------------------------------------------------------- */
 
-void latent_sample_prior(CvRng *rng, float *z, size_t N, size_t Z) {
+void cv_latent_sample_prior(CvRng *rng, float *z, size_t N, size_t Z) {
     cv_rng_fill_normal(rng, z, N * Z);
 }
 
-void latent_sample_around(CvRng *rng, const float *center, float radius, float *z, size_t N,
-                          size_t Z) {
+void cv_latent_sample_around(CvRng *rng, const float *center, float radius, float *z, size_t N,
+                             size_t Z) {
     cv_rng_fill_normal(rng, z, N * Z);
     for (size_t i = 0; i < N; i++)
         for (size_t k = 0; k < Z; k++) z[i * Z + k] = center[k] + radius * z[i * Z + k];
 }
 
-CvStatus latent_encode_smiles(Vae *vae, const CvVocab *vocab, const char *smiles, float *mu,
-                              char **canonical, CvError *err) {
+CvStatus cv_latent_encode_smiles(Vae *vae, const CvVocab *vocab, const char *smiles, float *mu,
+                                 char **canonical, CvError *err) {
     size_t T = (size_t)vae->cfg.T, len;
-    char *canon = chem_canonical(smiles);
+    char *canon = cv_chem_canonical(smiles);
     if (!canon) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
     int32_t *row = malloc(T * sizeof *row);
     if (!row) {
         free(canon);
         return cv_error_set(err, CV_ERR_NOMEM, "out of memory encoding '%s'", smiles);
     }
-    CvStatus st = vocab_encode(vocab, canon, T, 0, row, &len, err);
+    CvStatus st = cv_vocab_encode(vocab, canon, T, 0, row, &len, err);
     if (st) {
         cv_error_prefix(err, "cannot encode '%s'", smiles);
         free(canon);
     } else {
-        vae_encode(vae, row, 1, mu, NULL);
+        cv_vae_encode(vae, row, 1, mu, NULL);
         if (canonical) *canonical = canon;
         else free(canon);
     }
@@ -306,23 +306,23 @@ CvStatus latent_encode_smiles(Vae *vae, const CvVocab *vocab, const char *smiles
 
 /* ---- similarity ------------------------------------------------------------------------- */
 
-CvStatus latent_fingerprint(const char *smiles, uint64_t *fp, CvError *err) {
-    ChemMol *m = chem_mol_from_smiles(smiles);
+CvStatus cv_latent_fingerprint(const char *smiles, uint64_t *fp, CvError *err) {
+    ChemMol *m = cv_chem_mol_from_smiles(smiles);
     if (!m) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
-    CvStatus st = chem_mol_morgan(m, LATENT_FP_BITS, fp, err);
-    chem_mol_free(m);
+    CvStatus st = cv_chem_mol_morgan(m, LATENT_FP_BITS, fp, err);
+    cv_chem_mol_free(m);
     return st;
 }
 
-double latent_similarity(const char *smiles, const uint64_t *ref) {
+double cv_latent_similarity(const char *smiles, const uint64_t *ref) {
     uint64_t fp[LATENT_FP_WORDS];
-    if (latent_fingerprint(smiles, fp, NULL)) return NAN;
-    return chem_tanimoto_bits(fp, ref, LATENT_FP_BITS);
+    if (cv_latent_fingerprint(smiles, fp, NULL)) return NAN;
+    return cv_chem_tanimoto_bits(fp, ref, LATENT_FP_BITS);
 }
 
 /* ---- paths ------------------------------------------------------------------------------- */
 
-int latent_parse_z(const char *line, float *z, size_t Z) {
+int cv_latent_parse_z(const char *line, float *z, size_t Z) {
     const char *p = line;
     char *end;
     (void)strtof(p, &end);
@@ -346,11 +346,11 @@ int latent_parse_z(const char *line, float *z, size_t Z) {
     return *p ? -1 : 0;
 }
 
-void latent_lerp(const float *a, const float *b, size_t Z, double t, float *out) {
+void cv_latent_lerp(const float *a, const float *b, size_t Z, double t, float *out) {
     for (size_t k = 0; k < Z; k++) out[k] = (float)((1.0 - t) * a[k] + t * b[k]);
 }
 
-void latent_slerp(const float *a, const float *b, size_t Z, double t, float *out) {
+void cv_latent_slerp(const float *a, const float *b, size_t Z, double t, float *out) {
     double na = 0, nb = 0, dot = 0;
     for (size_t k = 0; k < Z; k++) {
         na += (double)a[k] * a[k];
@@ -364,14 +364,14 @@ void latent_slerp(const float *a, const float *b, size_t Z, double t, float *out
     if (c < -1) c = -1;
     double omega = acos(c), so = sin(omega);
     if (omega < 1e-6 || so < 1e-12) {
-        latent_lerp(a, b, Z, t, out);
+        cv_latent_lerp(a, b, Z, t, out);
         return;
     }
     double wa = sin((1.0 - t) * omega) / so, wb = sin(t * omega) / so;
     for (size_t k = 0; k < Z; k++) out[k] = (float)(wa * a[k] + wb * b[k]);
 }
 
-double latent_distance(const float *a, const float *b, size_t Z) {
+double cv_latent_distance(const float *a, const float *b, size_t Z) {
     double s = 0;
     for (size_t k = 0; k < Z; k++) {
         double d = (double)a[k] - b[k];
@@ -380,8 +380,8 @@ double latent_distance(const float *a, const float *b, size_t Z) {
     return sqrt(s);
 }
 
-void latent_pred_to_real(const float *pred, size_t N, size_t P, const double *mean,
-                         const double *std, double *real) {
+void cv_latent_pred_to_real(const float *pred, size_t N, size_t P, const double *mean,
+                            const double *std, double *real) {
     for (size_t i = 0; i < N; i++)
         for (size_t p = 0; p < P; p++) real[i * P + p] = mean[p] + std[p] * (double)pred[i * P + p];
 }

@@ -25,11 +25,11 @@ static const struct {
                {"mw", LATENT_PROP_MW},       {"molwt", LATENT_PROP_MW},
                {"plogp", LATENT_PROP_PLOGP}, {"penalized_logp", LATENT_PROP_PLOGP}};
 
-const char *latent_prop_name(LatentProp p) {
+const char *cv_latent_prop_name(LatentProp p) {
     return (unsigned)p < LATENT_NPROPS ? prop_names[p] : "?";
 }
 
-int latent_prop_lookup(const char *name, size_t len) {
+int cv_latent_prop_lookup(const char *name, size_t len) {
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         if (strlen(aliases[i].alias) == len && !strncasecmp(aliases[i].alias, name, len))
             return (int)aliases[i].prop;
@@ -98,7 +98,7 @@ static CvStatus scan_term(Scan *sc, double sign, double *w) {
         if (isalpha((unsigned char)s[at]) || s[at] == '_') {
             size_t j = at;
             while (isalnum((unsigned char)s[j]) || s[j] == '_') j++;
-            int p = latent_prop_lookup(s + at, j - at);
+            int p = cv_latent_prop_lookup(s + at, j - at);
             if (p < 0)
                 return scan_error(sc, at, "unknown property (known: logp, qed, sa, mw, plogp)");
             if (prop >= 0)
@@ -134,7 +134,7 @@ static size_t text_term(char *buf, size_t len, size_t cap, double w, const char 
     return len + (size_t)n < cap ? len + (size_t)n : cap - 1;
 }
 
-CvStatus latent_objective_parse(const char *text, LatentObjective *obj, CvError *err) {
+CvStatus cv_latent_objective_parse(const char *text, LatentObjective *obj, CvError *err) {
     memset(obj, 0, sizeof *obj);
     Scan sc = {text, 0, err};
     skip_ws(&sc);
@@ -168,14 +168,14 @@ CvStatus latent_objective_parse(const char *text, LatentObjective *obj, CvError 
     return CV_OK;
 }
 
-void latent_objective_negate(LatentObjective *obj) {
+void cv_latent_objective_negate(LatentObjective *obj) {
     char t[LATENT_OBJECTIVE_TEXT];
     for (int p = 0; p < LATENT_NPROPS; p++) obj->w[p] = -obj->w[p];
     snprintf(t, sizeof t, "-(%.*s)", (int)sizeof t - 4, obj->text);
     memcpy(obj->text, t, sizeof t);
 }
 
-double latent_objective_true(const LatentObjective *obj, const ChemScores *s) {
+double cv_latent_objective_true(const LatentObjective *obj, const ChemScores *s) {
     const double v[LATENT_NPROPS] = {s->logp, s->qed, s->sa, s->mw, s->penalized_logp};
     double f = 0;
     for (int p = 0; p < LATENT_NPROPS; p++)
@@ -183,13 +183,13 @@ double latent_objective_true(const LatentObjective *obj, const ChemScores *s) {
     return f;
 }
 
-CvStatus latent_objective_bind(const LatentObjective *obj, size_t P, const char *const *names,
-                               const double *mean, const double *std, double *wz, double *offset,
-                               CvError *err) {
+CvStatus cv_latent_objective_bind(const LatentObjective *obj, size_t P, const char *const *names,
+                                  const double *mean, const double *std, double *wz, double *offset,
+                                  CvError *err) {
     int at[LATENT_NPROPS];
     for (int p = 0; p < LATENT_NPROPS; p++) at[p] = -1;
     for (size_t k = 0; k < P; k++) {
-        int p = latent_prop_lookup(names[k], strlen(names[k]));
+        int p = cv_latent_prop_lookup(names[k], strlen(names[k]));
         if (p >= 0 && at[p] < 0) at[p] = (int)k;
     }
     double w[LATENT_NPROPS];

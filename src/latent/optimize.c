@@ -3,7 +3,7 @@
  *
  * All S starts move together: the head's forward and backward run on chunks of up to
  * max_B latent vectors, and each decode point decodes all S·K rows in full batches
- * (latent_decode). d(head)/dz comes from vae_prop_backward with dpred = wz, i.e. the
+ * (cv_latent_decode). d(head)/dz comes from cv_vae_prop_backward with dpred = wz, i.e. the
  * derivative of the bound linear objective; the prior term adds −λz. Steps are normalized
  * so the step length is a distance in latent space whatever the head's gradient scale (a
  * raw gradient step would need a different lr for every objective and model).
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void latent_opt_config_default(LatentOptConfig *c) {
+void cv_latent_opt_config_default(LatentOptConfig *c) {
     memset(c, 0, sizeof *c);
     c->steps = 100;
     c->lr = 0.3;
@@ -29,7 +29,7 @@ void latent_opt_config_default(LatentOptConfig *c) {
     c->delta = -1.0;
 }
 
-void latent_opt_result_init(LatentOptResult *r, const char *start_smiles, double start_score) {
+void cv_latent_opt_result_init(LatentOptResult *r, const char *start_smiles, double start_score) {
     memset(r, 0, sizeof *r);
     r->start_smiles = start_smiles;
     r->start_score = start_smiles ? start_score : NAN;
@@ -38,7 +38,7 @@ void latent_opt_result_init(LatentOptResult *r, const char *start_smiles, double
     r->best_any_score = r->best_any_sim = NAN;
 }
 
-void latent_opt_result_free(LatentOptResult *r) {
+void cv_latent_opt_result_free(LatentOptResult *r) {
     free(r->best_smiles);
     free(r->best_any_smiles);
     r->best_smiles = r->best_any_smiles = NULL;
@@ -53,8 +53,8 @@ static CvStatus set_string(char **dst, const char *s, CvError *err) {
     return CV_OK;
 }
 
-CvStatus latent_opt_consider(LatentOptResult *r, const char *canonical, double score, double sim,
-                             double delta, size_t step, CvError *err) {
+CvStatus cv_latent_opt_consider(LatentOptResult *r, const char *canonical, double score, double sim,
+                                double delta, size_t step, CvError *err) {
     CvStatus st;
     if (isnan(r->best_any_score) || score > r->best_any_score) {
         if ((st = set_string(&r->best_any_smiles, canonical, err))) return st;
@@ -77,8 +77,8 @@ CvStatus latent_opt_consider(LatentOptResult *r, const char *canonical, double s
     return CV_OK;
 }
 
-void latent_head_value(Vae *vae, const double *wz, double offset, const float *z, size_t S,
-                       double *head, float *pred) {
+void cv_latent_head_value(Vae *vae, const double *wz, double offset, const float *z, size_t S,
+                          double *head, float *pred) {
     size_t Z = (size_t)vae->cfg.Z, P = (size_t)vae->cfg.P, Bmax = vae->max_B;
     if (!P) {
         for (size_t s = 0; s < S; s++) head[s] = offset;
@@ -86,7 +86,7 @@ void latent_head_value(Vae *vae, const double *wz, double offset, const float *z
     }
     for (size_t s = 0; s < S; s += Bmax) {
         size_t B = S - s < Bmax ? S - s : Bmax;
-        vae_prop_forward(vae, z + s * Z, B, NULL);
+        cv_vae_prop_forward(vae, z + s * Z, B, NULL);
         const float *y = vae->prop_act[vae->cfg.n_prop];
         for (size_t b = 0; b < B; b++) {
             double h = offset;
@@ -106,8 +106,8 @@ static void head_gradient(Vae *vae, const double *wz, const float *z, size_t S, 
         size_t B = S - s < Bmax ? S - s : Bmax;
         for (size_t b = 0; b < B; b++)
             for (size_t p = 0; p < P; p++) dpred[b * P + p] = (float)wz[p];
-        vae_prop_forward(vae, z + s * Z, B, NULL);
-        vae_prop_backward(vae, z + s * Z, dpred, B, dz + s * Z);
+        cv_vae_prop_forward(vae, z + s * Z, B, NULL);
+        cv_vae_prop_backward(vae, z + s * Z, dpred, B, dz + s * Z);
     }
 }
 
@@ -128,7 +128,7 @@ static void ascend(const LatentOptConfig *cfg, const float *z0, float *z, const 
                 zs[k] += (float)(scale * ((double)gs[k] - cfg->prior * zs[k]));
         }
         if (cfg->trust_radius > 0) {
-            double d = latent_distance(zs, z0s, Z);
+            double d = cv_latent_distance(zs, z0s, Z);
             if (d > cfg->trust_radius) {
                 double f = cfg->trust_radius / d;
                 for (size_t k = 0; k < Z; k++) zs[k] = (float)(z0s[k] + f * (zs[k] - z0s[k]));
@@ -143,22 +143,22 @@ static void similarities(const LatentMol *mols, size_t S, size_t K, const uint64
     for (size_t r = 0; r < S * K; r++) {
         size_t s = r / K;
         sim[r] = mols[r].valid && has_fp[s]
-                     ? latent_similarity(mols[r].canonical, fps + s * LATENT_FP_WORDS)
+                     ? cv_latent_similarity(mols[r].canonical, fps + s * LATENT_FP_WORDS)
                      : NAN;
     }
 }
 
-CvStatus latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *obj,
-                         const double *wz, double offset, const LatentOptConfig *cfg,
-                         const float *z0, const char *const *start_smiles, size_t S, CvRng *rng,
-                         LatentOptSink sink, void *ctx, LatentOptResult *results, float *z_final,
-                         CvError *err) {
+CvStatus cv_latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *obj,
+                            const double *wz, double offset, const LatentOptConfig *cfg,
+                            const float *z0, const char *const *start_smiles, size_t S, CvRng *rng,
+                            LatentOptSink sink, void *ctx, LatentOptResult *results, float *z_final,
+                            CvError *err) {
     size_t Z = (size_t)vae->cfg.Z, P = (size_t)vae->cfg.P;
     size_t K = cfg->decode.attempts ? cfg->decode.attempts : 1;
     size_t every = cfg->decode_every ? cfg->decode_every : 1;
     CvStatus st = CV_OK;
     for (size_t s = 0; s < S; s++)
-        latent_opt_result_init(&results[s], start_smiles ? start_smiles[s] : NULL, NAN);
+        cv_latent_opt_result_init(&results[s], start_smiles ? start_smiles[s] : NULL, NAN);
     float *z = malloc(S * Z * sizeof *z), *dz = malloc(S * Z * sizeof *dz);
     float *pred = malloc(S * (P ? P : 1) * sizeof *pred),
           *dpred = malloc(vae->max_B * (P ? P : 1) * sizeof *dpred);
@@ -174,46 +174,46 @@ CvStatus latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *
     for (size_t s = 0; s < S; s++) {
         if (!results[s].start_smiles) continue;
         ChemScores sc;
-        if (!chem_score_smiles(results[s].start_smiles, &sc, NULL)) {
+        if (!cv_chem_score_smiles(results[s].start_smiles, &sc, NULL)) {
             st = cv_error_set(err, CV_ERR_INVALID, "start molecule '%s' is not a valid SMILES",
                               results[s].start_smiles);
             goto done;
         }
-        if ((st = latent_fingerprint(results[s].start_smiles, fps + s * LATENT_FP_WORDS, err)))
+        if ((st = cv_latent_fingerprint(results[s].start_smiles, fps + s * LATENT_FP_WORDS, err)))
             goto done;
         has_fp[s] = 1;
-        results[s].start_score = latent_objective_true(obj, &sc);
+        results[s].start_score = cv_latent_objective_true(obj, &sc);
     }
-    latent_head_value(vae, wz, offset, z, S, head, NULL);
+    cv_latent_head_value(vae, wz, offset, z, S, head, NULL);
     for (size_t s = 0; s < S; s++) results[s].head_start = head[s];
     for (size_t step = 0;; step++) {
         if (step % every == 0 || step == cfg->steps) {
-            latent_head_value(vae, wz, offset, z, S, head, pred);
-            if ((st = latent_decode(vae, vocab, z, S, &cfg->decode, rng, mols, err))) goto done;
+            cv_latent_head_value(vae, wz, offset, z, S, head, pred);
+            if ((st = cv_latent_decode(vae, vocab, z, S, &cfg->decode, rng, mols, err))) goto done;
             similarities(mols, S, K, fps, has_fp, sim);
             for (size_t r = 0; r < S * K; r++) {
                 LatentOptResult *res = &results[r / K];
                 res->decoded++;
                 if (!mols[r].valid) continue;
                 res->valid++;
-                double score = latent_objective_true(obj, &mols[r].scores);
-                if ((st = latent_opt_consider(res, mols[r].canonical, score, sim[r], cfg->delta,
-                                              step, err)))
+                double score = cv_latent_objective_true(obj, &mols[r].scores);
+                if ((st = cv_latent_opt_consider(res, mols[r].canonical, score, sim[r], cfg->delta,
+                                                 step, err)))
                     goto done;
             }
             if (sink && (st = sink(ctx, step, S, K, z, head, P ? pred : NULL, mols, sim, err)))
                 goto done;
-            latent_mols_free(mols, S * K);
+            cv_latent_mols_free(mols, S * K);
         }
         if (step == cfg->steps) break;
         head_gradient(vae, wz, z, S, dpred, dz);
         ascend(cfg, z0, z, dz, S, Z);
     }
-    latent_head_value(vae, wz, offset, z, S, head, NULL);
+    cv_latent_head_value(vae, wz, offset, z, S, head, NULL);
     for (size_t s = 0; s < S; s++) results[s].head_end = head[s];
     if (z_final) memcpy(z_final, z, S * Z * sizeof *z);
 done:
-    if (mols) latent_mols_free(mols, S * K);
+    if (mols) cv_latent_mols_free(mols, S * K);
     free(mols);
     free(has_fp);
     free(fps);

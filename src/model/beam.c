@@ -1,5 +1,5 @@
 /* beam.c — beam-search decoding of latent vectors (contract in include/chemvae/vae.h,
- * vae_decode_beam).
+ * cv_vae_decode_beam).
  *
  * Each latent vector keeps K hypotheses; its K rows of the GRU's inference state sit next
  * to each other (vector i owns rows i·K .. i·K+K−1), so a batch of max_B rows decodes
@@ -39,10 +39,10 @@ static void step_rows(void *ctx, size_t b0, size_t b1, int worker) {
     StepJob *j = ctx;
     Vae *v = j->v;
     size_t V = (size_t)v->cfg.V, H = (size_t)v->cfg.H;
-    const float *h = gru_infer_step_tokens_rows(&v->gru, &v->gw, j->tok, b0, b1);
+    const float *h = cv_gru_infer_step_tokens_rows(&v->gru, &v->gw, j->tok, b0, b1);
     float *lp = j->logp + b0 * V;
-    dense_forward(lp, h, nn_params_data(&v->params, v->id_out_w),
-                  nn_params_data(&v->params, v->id_out_b), b1 - b0, H, V);
+    cv_dense_forward(lp, h, cv_nn_params_data(&v->params, v->id_out_w),
+                     cv_nn_params_data(&v->params, v->id_out_b), b1 - b0, H, V);
     int constrained = v->grammar && v->constrain != SMILES_NONE && v->row_state;
     int steps_left = v->cfg.T - (int)j->t;
     for (size_t r = b0; r < b1; r++) {
@@ -50,11 +50,11 @@ static void step_rows(void *ctx, size_t b0, size_t b1, int worker) {
         if (j->score[r] == -INFINITY) continue;
         if (constrained) {
             uint8_t *allowed = v->row_allowed + r * V;
-            int n = smiles_state_allowed(v->grammar, &v->row_state[r], v->constrain, steps_left,
-                                         allowed);
+            int n = cv_smiles_state_allowed(v->grammar, &v->row_state[r], v->constrain, steps_left,
+                                            allowed);
             if (n == 0 && v->constrain == SMILES_VALENCE)
-                n = smiles_state_allowed(v->grammar, &v->row_state[r], SMILES_SYNTAX, steps_left,
-                                         allowed);
+                n = cv_smiles_state_allowed(v->grammar, &v->row_state[r], SMILES_SYNTAX, steps_left,
+                                            allowed);
             if (n > 0)
                 for (size_t k = 0; k < V; k++)
                     if (!allowed[k]) row[k] = -INFINITY;
@@ -85,8 +85,8 @@ static void keep_top(Cand *top, int *n, int K, Cand c) {
     top[i] = c;
 }
 
-CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, int32_t *out_len,
-                         CvError *err) {
+CvStatus cv_vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, int32_t *out_len,
+                            CvError *err) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, Z = (size_t)c->Z;
     size_t H = (size_t)c->H;
@@ -114,18 +114,18 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
     }
     for (size_t s = 0; s < B; s += per) {
         size_t nv = B - s < per ? B - s : per, R = nv * (size_t)K;
-        int workers = nn_row_workers(R, VAE_DECODE_MIN_ROWS);
-        int blas_threads = workers > 1 ? nn_blas_threads_set(1) : 0;
-        dense_forward(hz1, z + s * Z, nn_params_data(&v->params, v->id_dec_w),
-                      nn_params_data(&v->params, v->id_dec_b), nv, Z, E);
-        act_tanh_forward(hz1, hz1, nv * E);
+        int workers = cv_nn_row_workers(R, VAE_DECODE_MIN_ROWS);
+        int blas_threads = workers > 1 ? cv_nn_blas_threads_set(1) : 0;
+        cv_dense_forward(hz1, z + s * Z, cv_nn_params_data(&v->params, v->id_dec_w),
+                         cv_nn_params_data(&v->params, v->id_dec_b), nv, Z, E);
+        cv_act_tanh_forward(hz1, hz1, nv * E);
         for (size_t r = 0; r < R; r++)
             memcpy(v->hz + r * E, hz1 + (r / (size_t)K) * E, E * sizeof(float));
-        gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, R);
+        cv_gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, R);
         for (size_t r = 0; r < R; r++) {
             tok[r] = VAE_TOK_START;
             score[r] = r % (size_t)K == 0 ? 0.0 : -INFINITY; /* one live hypothesis to start */
-            if (constrained) smiles_state_reset(&v->row_state[r]);
+            if (constrained) cv_smiles_state_reset(&v->row_state[r]);
         }
         for (size_t i = 0; i < nv; i++) {
             best[i] = -INFINITY;
@@ -135,7 +135,7 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
         size_t t = 0;
         for (; t < T; t++) {
             StepJob job = {v, tok, score, logp, t};
-            nn_parallel_rows(R, workers, step_rows, &job);
+            cv_nn_parallel_rows(R, workers, step_rows, &job);
             int any_live = 0;
             for (size_t i = 0; i < nv; i++) {
                 size_t r0 = i * (size_t)K;
@@ -182,7 +182,7 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
                 }
             }
             /* gather GRU rows, histories and prefix states from the parents */
-            gru_infer_gather_rows(&v->gru, src, R, scratch);
+            cv_gru_infer_gather_rows(&v->gru, src, R, scratch);
             int32_t *tmp = seq;
             seq = seq2;
             seq2 = tmp;
@@ -191,12 +191,12 @@ CvStatus vae_decode_beam(Vae *v, const float *z, size_t B, int K, int32_t *out, 
                 for (size_t r = 0; r < R; r++) {
                     if (score[r] == -INFINITY) continue;
                     v->row_state[r] = st2[src[r]];
-                    smiles_state_push(v->grammar, &v->row_state[r], tok[r]);
+                    cv_smiles_state_push(v->grammar, &v->row_state[r], tok[r]);
                 }
             }
             if (!any_live) break;
         }
-        if (workers > 1) nn_blas_threads_set(blas_threads);
+        if (workers > 1) cv_nn_blas_threads_set(blas_threads);
         for (size_t i = 0; i < nv; i++) {
             int32_t *o = out + (s + i) * T;
             for (size_t k = 0; k < T; k++) o[k] = VAE_TOK_PAD;

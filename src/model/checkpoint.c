@@ -18,7 +18,7 @@
 
 static const char MAGIC[8] = {'C', 'V', 'A', 'E', 'C', 'K', 'P', 'T'};
 
-void ckpt_meta_free(CkptMeta *m) {
+void cv_ckpt_meta_free(CkptMeta *m) {
     if (!m) return;
     for (int i = 0; i < m->n_vocab; i++) free(m->vocab[i]);
     free(m->vocab);
@@ -26,8 +26,8 @@ void ckpt_meta_free(CkptMeta *m) {
     m->n_vocab = 0;
 }
 
-CvStatus ckpt_meta_set_vocab(CkptMeta *m, const char *const *tokens, int n, CvError *err) {
-    ckpt_meta_free(m);
+CvStatus cv_ckpt_meta_set_vocab(CkptMeta *m, const char *const *tokens, int n, CvError *err) {
+    cv_ckpt_meta_free(m);
     m->vocab = calloc((size_t)(n > 0 ? n : 1), sizeof(char *));
     if (!m->vocab) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n; i++) {
@@ -41,8 +41,8 @@ CvStatus ckpt_meta_set_vocab(CkptMeta *m, const char *const *tokens, int n, CvEr
     return CV_OK;
 }
 
-CvStatus ckpt_meta_check_vocab(const CkptMeta *m, const CvVocab *vocab, const char *ckpt_path,
-                               const char *source, CvError *err) {
+CvStatus cv_ckpt_meta_check_vocab(const CkptMeta *m, const CvVocab *vocab, const char *ckpt_path,
+                                  const char *source, CvError *err) {
     size_t n = (size_t)m->n_vocab > vocab->n ? (size_t)m->n_vocab : vocab->n;
     for (size_t i = 0; i < n; i++) {
         const char *a = i < (size_t)m->n_vocab ? m->vocab[i] : "(none)";
@@ -196,15 +196,15 @@ static CvStatus meta_parse(const char *path, char *text, CkptMeta *m, CvError *e
         return cv_error_set(err, CV_ERR_FORMAT,
                             "%s: config says V=%d but the vocabulary has %d tokens", path, c->V,
                             m->n_vocab);
-    CvStatus st = vae_config_validate(c, err);
+    CvStatus st = cv_vae_config_validate(c, err);
     if (st) cv_error_prefix(err, "%s", path);
     return st;
 }
 
 /* ---- save --------------------------------------------------------------------------- */
 
-CvStatus ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int with_optimizer,
-                   CvError *err) {
+CvStatus cv_ckpt_save(const char *path, const Vae *vae, const CkptMeta *meta, int with_optimizer,
+                      CvError *err) {
     Text t = {0};
     meta_write(&t, meta);
     if (t.oom) {
@@ -309,30 +309,30 @@ static CvStatus open_checked(const char *path, char **buf, Reader *r, CkptMeta *
                             len < expect ? "truncated" : "oversized", len, expect);
     /* the sizes in the text must fit the parameters the file holds (checked before the
      * model is allocated: a header claiming a huge model costs nothing) */
-    if ((double)np < vae_config_param_count(&meta->cfg))
+    if ((double)np < cv_vae_config_param_count(&meta->cfg))
         return cv_error_set(
             err, CV_ERR_FORMAT,
             "%s: its header describes a model of %.0f parameters, the file holds %llu", path,
-            vae_config_param_count(&meta->cfg), (unsigned long long)np);
+            cv_vae_config_param_count(&meta->cfg), (unsigned long long)np);
     if (cv_crc32(0, r->data, len - 4) != stored)
         return cv_error_set(err, CV_ERR_FORMAT, "%s: checkpoint is corrupted (CRC mismatch)", path);
     r->pos = body;
     return CV_OK;
 }
 
-CvStatus ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err) {
+CvStatus cv_ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err) {
     char *buf = NULL;
     Reader r;
     uint32_t flags;
     memset(meta, 0, sizeof *meta);
     CvStatus st = open_checked(path, &buf, &r, meta, &flags, err);
     free(buf);
-    if (st) ckpt_meta_free(meta); /* a header read before a later check failed */
+    if (st) cv_ckpt_meta_free(meta); /* a header read before a later check failed */
     return st;
 }
 
-CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
-                   int *has_optimizer, CvError *err) {
+CvStatus cv_ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int load_optimizer,
+                      int *has_optimizer, CvError *err) {
     char *buf = NULL;
     Reader r;
     uint32_t flags = 0;
@@ -342,8 +342,8 @@ CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int
     if (st) goto done;
     CvRng rng;
     cv_rng_init(&rng, 0);
-    st = load_optimizer ? vae_init(vae, &meta->cfg, max_B, &rng, err)
-                        : vae_init_inference(vae, &meta->cfg, max_B, &rng, err);
+    st = load_optimizer ? cv_vae_init(vae, &meta->cfg, max_B, &rng, err)
+                        : cv_vae_init_inference(vae, &meta->cfg, max_B, &rng, err);
     if (st) goto done;
     uint64_t np = 0, ns = 0;
     take(&r, &np, 8);
@@ -366,8 +366,8 @@ CvStatus ckpt_load(const char *path, Vae *vae, CkptMeta *meta, size_t max_B, int
 done:
     free(buf);
     if (st) {
-        vae_free(vae);
-        ckpt_meta_free(meta);
+        cv_vae_free(vae);
+        cv_ckpt_meta_free(meta);
     }
     return st;
 }

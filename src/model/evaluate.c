@@ -1,7 +1,7 @@
 /* evaluate.c — reconstruction, prior validity / uniqueness / novelty / diversity and
  * property MAE of a model (definitions in include/chemvae/evaluate.h).
- * Decoding is batched (vae_decode on up to max_B latent vectors at once); every decoded
- * string goes through RDKit (chem_canonical). Canonical SMILES are compared through
+ * Decoding is batched (cv_vae_decode on up to max_B latent vectors at once); every decoded
+ * string goes through RDKit (cv_chem_canonical). Canonical SMILES are compared through
  * 64-bit FNV-1a keys in an open-addressing set (a collision among < 10^6 molecules has
  * probability < 10^-7). */
 #include "chemvae/evaluate.h"
@@ -14,7 +14,7 @@
 #include "chemvae/fileio.h"
 #include "chemvae/vocab.h"
 
-uint64_t hashset64_key(const char *s) {
+uint64_t cv_hashset64_key(const char *s) {
     return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s));
 }
 
@@ -35,7 +35,7 @@ static int set_grow(HashSet64 *s) {
     return 0;
 }
 
-int hashset64_has(const HashSet64 *s, uint64_t k) {
+int cv_hashset64_has(const HashSet64 *s, uint64_t k) {
     if (!s->cap) return 0;
     if (!k) k = 1;
     size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);
@@ -46,7 +46,7 @@ int hashset64_has(const HashSet64 *s, uint64_t k) {
     return 0;
 }
 
-int hashset64_add(HashSet64 *s, uint64_t k) {
+int cv_hashset64_add(HashSet64 *s, uint64_t k) {
     if (!k) k = 1;
     if ((s->n + 1) * 2 > s->cap && set_grow(s)) return -1;
     size_t j = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);
@@ -59,7 +59,7 @@ int hashset64_add(HashSet64 *s, uint64_t k) {
     return 1;
 }
 
-void hashset64_free(HashSet64 *s) {
+void cv_hashset64_free(HashSet64 *s) {
     free(s->keys);
     memset(s, 0, sizeof *s);
 }
@@ -70,28 +70,28 @@ static double internal_diversity(char **smiles, size_t n) {
     uint64_t *fp = calloc(n * WORDS, sizeof *fp);
     if (!fp) return NAN;
     for (size_t i = 0; i < n; i++) {
-        ChemMol *m = chem_mol_from_smiles(smiles[i]);
-        if (m) chem_mol_morgan(m, BITS, fp + i * WORDS, NULL);
-        chem_mol_free(m);
+        ChemMol *m = cv_chem_mol_from_smiles(smiles[i]);
+        if (m) cv_chem_mol_morgan(m, BITS, fp + i * WORDS, NULL);
+        cv_chem_mol_free(m);
     }
     double sum = 0.0;
     size_t pairs = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
-            sum += chem_tanimoto_bits(fp + i * WORDS, fp + j * WORDS, BITS);
+            sum += cv_chem_tanimoto_bits(fp + i * WORDS, fp + j * WORDS, BITS);
             pairs++;
         }
     free(fp);
     return 1.0 - sum / (double)pairs;
 }
 
-CvStatus eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                  uint64_t seed, EvalReport *out, CvError *err) {
-    return eval_run_beam(vae, ds, split, n_recon, n_prior, seed, 1, out, err);
+CvStatus cv_eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                     uint64_t seed, EvalReport *out, CvError *err) {
+    return cv_eval_run_beam(vae, ds, split, n_recon, n_prior, seed, 1, out, err);
 }
 
-CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                       uint64_t seed, int beam, EvalReport *out, CvError *err) {
+CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
+                          uint64_t seed, int beam, EvalReport *out, CvError *err) {
     memset(out, 0, sizeof *out);
     const size_t Bmax = vae->max_B, T = ds->T, Z = (size_t)vae->cfg.Z, P = ds->P;
     uint32_t *idx = NULL, *train_idx = NULL;
@@ -106,16 +106,16 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = dataset_split_indices(ds, split, &idx, &n, err))) goto done;
+    if ((st = cv_dataset_split_indices(ds, split, &idx, &n, err))) goto done;
     if (n_recon && n_recon < n) n = n_recon;
     double mae[CKPT_MAX_PROPS] = {0}, sim_sum = 0.0;
     size_t mae_n[CKPT_MAX_PROPS] = {0};
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
-        dataset_fill_ids(ds, idx + s, B, ids);
-        vae_encode(vae, ids, B, mu, NULL);
+        cv_dataset_fill_ids(ds, idx + s, B, ids);
+        cv_vae_encode(vae, ids, B, mu, NULL);
         if (P) {
-            vae_prop_forward(vae, mu, B, pred);
+            cv_vae_prop_forward(vae, mu, B, pred);
             for (size_t i = 0; i < B; i++)
                 for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
                     float truth = ds->props[(size_t)idx[s + i] * P + p];
@@ -126,17 +126,17 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
                 }
         }
         if (beam > 1) {
-            if ((st = vae_decode_beam(vae, mu, B, beam, dec, declen, err))) goto done;
+            if ((st = cv_vae_decode_beam(vae, mu, B, beam, dec, declen, err))) goto done;
         } else {
-            vae_decode(vae, mu, B, 0.0f, NULL, dec, declen);
+            cv_vae_decode(vae, mu, B, 0.0f, NULL, dec, declen);
         }
         for (size_t i = 0; i < B; i++) {
-            char *raw = vocab_decode(&ds->vocab, dec + i * T, T);
-            char *canon = raw ? chem_canonical(raw) : NULL;
+            char *raw = cv_vocab_decode(&ds->vocab, dec + i * T, T);
+            char *canon = raw ? cv_chem_canonical(raw) : NULL;
             const char *truth = dataset_smiles(ds, idx[s + i]);
             int hit = canon && strcmp(canon, truth) == 0;
             out->recon_hits += (size_t)hit;
-            sim_sum += hit ? 1.0 : canon ? chem_tanimoto_smiles(canon, truth) : 0.0;
+            sim_sum += hit ? 1.0 : canon ? cv_chem_tanimoto_smiles(canon, truth) : 0.0;
             free(canon);
             free(raw);
         }
@@ -148,9 +148,9 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
     for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++)
         out->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : NAN;
 
-    if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
+    if ((st = cv_dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
     for (size_t i = 0; i < n_train; i++)
-        if (hashset64_add(&train_set, hashset64_key(dataset_smiles(ds, train_idx[i]))) < 0)
+        if (cv_hashset64_add(&train_set, cv_hashset64_key(dataset_smiles(ds, train_idx[i]))) < 0)
             goto nomem;
     uniq = calloc(n_prior ? n_prior : 1, sizeof *uniq);
     if (!uniq) goto nomem;
@@ -159,23 +159,23 @@ CvStatus eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon,
     for (size_t s = 0; s < n_prior; s += Bmax) {
         size_t B = n_prior - s < Bmax ? n_prior - s : Bmax;
         cv_rng_fill_normal(&rng, mu, B * Z);
-        vae_decode(vae, mu, B, 0.0f, NULL, dec, declen);
+        cv_vae_decode(vae, mu, B, 0.0f, NULL, dec, declen);
         for (size_t i = 0; i < B; i++) {
-            char *raw = vocab_decode(&ds->vocab, dec + i * T, T);
-            char *canon = raw ? chem_canonical(raw) : NULL;
+            char *raw = cv_vocab_decode(&ds->vocab, dec + i * T, T);
+            char *canon = raw ? cv_chem_canonical(raw) : NULL;
             if (!canon && raw)
-                out->fail[smiles_failure_classify(vae->grammar, dec + i * T, T, raw)]++;
+                out->fail[cv_smiles_failure_classify(vae->grammar, dec + i * T, T, raw)]++;
             free(raw);
             if (!canon) continue;
             out->n_valid++;
-            uint64_t k = hashset64_key(canon);
-            int added = hashset64_add(&seen, k);
+            uint64_t k = cv_hashset64_key(canon);
+            int added = cv_hashset64_add(&seen, k);
             if (added < 0) {
                 free(canon);
                 goto nomem;
             }
             if (added) {
-                out->n_novel += !hashset64_has(&train_set, k);
+                out->n_novel += !cv_hashset64_has(&train_set, k);
                 uniq[out->n_unique++] = canon;
             } else {
                 free(canon);
@@ -194,8 +194,8 @@ done:
     if (uniq)
         for (size_t i = 0; i < out->n_unique; i++) free(uniq[i]);
     free(uniq);
-    hashset64_free(&train_set);
-    hashset64_free(&seen);
+    cv_hashset64_free(&train_set);
+    cv_hashset64_free(&seen);
     free(idx);
     free(train_idx);
     free(ids);
@@ -206,13 +206,13 @@ done:
     return st;
 }
 
-CvStatus eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uint64_t seed,
-                         EvalReport *out, CvError *err) {
+CvStatus cv_eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uint64_t seed,
+                            EvalReport *out, CvError *err) {
     enum { ENC = 10, DEC = 10, PER = ENC * DEC };
     const size_t Bmax = vae->max_B, T = ds->T, Z = (size_t)vae->cfg.Z;
     uint32_t *idx = NULL;
     size_t n_split = 0, hits = 0;
-    CvStatus st = dataset_split_indices(ds, split, &idx, &n_split, err);
+    CvStatus st = cv_dataset_split_indices(ds, split, &idx, &n_split, err);
     if (st) return st;
     if (n > n_split) n = n_split;
     /* the n molecules encoded once, in batches; their ENC encodings z = mu + sigma * eps */
@@ -226,8 +226,8 @@ CvStatus eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uin
     }
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
-        dataset_fill_ids(ds, idx + s, B, ids);
-        vae_encode(vae, ids, B, mu + s * Z, lv + s * Z);
+        cv_dataset_fill_ids(ds, idx + s, B, ids);
+        cv_vae_encode(vae, ids, B, mu + s * Z, lv + s * Z);
     }
     CvRng rng;
     cv_rng_init(&rng, seed ^ 0x570c4a57ULL);
@@ -246,10 +246,10 @@ CvStatus eval_stochastic(Vae *vae, const CvDataset *ds, int split, size_t n, uin
             size_t r = s + b;
             memcpy(z + b * Z, enc + (r / PER * ENC + (r % PER) / DEC) * Z, Z * sizeof *z);
         }
-        vae_decode(vae, z, B, 1.0f, &rng, dec, declen);
+        cv_vae_decode(vae, z, B, 1.0f, &rng, dec, declen);
         for (size_t b = 0; b < B; b++) {
-            char *raw = vocab_decode(&ds->vocab, dec + b * T, T);
-            char *canon = raw ? chem_canonical(raw) : NULL;
+            char *raw = cv_vocab_decode(&ds->vocab, dec + b * T, T);
+            char *canon = raw ? cv_chem_canonical(raw) : NULL;
             hits += canon && strcmp(canon, dataset_smiles(ds, idx[(s + b) / PER])) == 0;
             free(canon);
             free(raw);

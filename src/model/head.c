@@ -52,8 +52,8 @@ static void head_copy(HeadParams *h, Vae *v, int into) {
 /* One Adam step (PyTorch's defaults, no clipping) on the head's tensors only. */
 static void head_adam(HeadParams *h, Vae *v, const AdamConfig *cfg, long step) {
     for (size_t t = 0, k = 0; t < h->n; k += h->len[t], t++)
-        adam_update(v->params.data + h->off[t], h->m + k, h->v + k, v->params.grad + h->off[t],
-                    h->len[t], 1.0f, cfg, step);
+        cv_adam_update(v->params.data + h->off[t], h->m + k, h->v + k, v->params.grad + h->off[t],
+                       h->len[t], 1.0f, cfg, step);
 }
 
 /* Latent means (n, Z), z-scored targets and masks (n, P) of rows idx[0..n). */
@@ -64,9 +64,9 @@ static int encode_rows(Vae *v, const CvDataset *ds, const uint32_t *idx, size_t 
     if (!ids) return -1;
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
-        dataset_fill_ids(ds, idx + s, B, ids);
-        vae_encode(v, ids, B, mu + s * Z, NULL);
-        dataset_fill_props(ds, idx + s, B, y + s * P);
+        cv_dataset_fill_ids(ds, idx + s, B, ids);
+        cv_vae_encode(v, ids, B, mu + s * Z, NULL);
+        cv_dataset_fill_props(ds, idx + s, B, y + s * P);
     }
     for (size_t i = 0; i < n * P; i++) {
         mask[i] = isfinite(y[i]) ? 1.0f : 0.0f;
@@ -83,7 +83,7 @@ static double valid_mae(Vae *v, const CvDataset *ds, const float *mu, const floa
     double sum[CKPT_MAX_PROPS] = {0}, cnt[CKPT_MAX_PROPS] = {0}, zsum = 0.0;
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
-        vae_prop_forward(v, mu + s * Z, B, NULL);
+        cv_vae_prop_forward(v, mu + s * Z, B, NULL);
         const float *pred = v->prop_act[v->cfg.n_prop];
         for (size_t i = 0; i < B; i++)
             for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
@@ -102,8 +102,8 @@ static double valid_mae(Vae *v, const CvDataset *ds, const float *mu, const floa
     return total ? zsum / total : 0.0;
 }
 
-CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t seed,
-                    HeadRefitReport *r, CvError *err) {
+CvStatus cv_head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t seed,
+                       HeadRefitReport *r, CvError *err) {
     memset(r, 0, sizeof *r);
     size_t P = ds->P, Z = (size_t)v->cfg.Z, Bmax = v->max_B;
     if (P == 0 || v->cfg.P == 0)
@@ -119,8 +119,8 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
     float *bz = NULL, *by = NULL, *bm = NULL;
     HeadParams h = {0};
     CvStatus st = CV_OK;
-    if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &tr, &ntr, err))) goto done;
-    if ((st = dataset_split_indices(ds, CV_SPLIT_VALID, &va, &nva, err))) goto done;
+    if ((st = cv_dataset_split_indices(ds, CV_SPLIT_TRAIN, &tr, &ntr, err))) goto done;
+    if ((st = cv_dataset_split_indices(ds, CV_SPLIT_VALID, &va, &nva, err))) goto done;
     mu_tr = malloc(ntr * Z * sizeof *mu_tr), y_tr = malloc(ntr * P * sizeof *y_tr),
     m_tr = malloc(ntr * P * sizeof *m_tr);
     mu_va = malloc((nva ? nva : 1) * Z * sizeof *mu_va),
@@ -141,7 +141,7 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
     CvRng rng;
     cv_rng_init(&rng, seed ^ 0x4eadf17ULL);
     long step = 0;
-    AdamConfig adam = adam_default_config();
+    AdamConfig adam = cv_adam_default_config();
     adam.lr = lr;
     for (int e = 1; e <= epochs; e++) {
         for (size_t i = 0; i < ntr; i++) order[i] = (uint32_t)i;
@@ -154,7 +154,7 @@ CvStatus head_refit(Vae *v, const CvDataset *ds, int epochs, float lr, uint64_t 
                 memcpy(by + b * P, y_tr + i * P, P * sizeof *by);
                 memcpy(bm + b * P, m_tr + i * P, P * sizeof *bm);
             }
-            vae_prop_train_step(v, bz, by, bm, B);
+            cv_vae_prop_train_step(v, bz, by, bm, B);
             head_adam(&h, v, &adam, ++step);
         }
         double mae[CKPT_MAX_PROPS];

@@ -8,7 +8,7 @@
  * batch of an epoch is dropped (a batch of 1 would break batchnorm's statistics).
  *
  * Buffers for one batch are allocated once before the loop; the step itself
- * (vae_forward_backward + adam_step) allocates nothing.
+ * (cv_vae_forward_backward + cv_adam_step) allocates nothing.
  *
  * Length buckets (train.h) reorder an epoch's shuffle; the batch at position k of epoch e
  * is still a function of (seed, e) alone, so resume stays exact. */
@@ -22,11 +22,11 @@
 #include "chemvae/augment.h"
 #include "chemvae/progress.h"
 
-void train_options_default(TrainOptions *o) {
+void cv_train_options_default(TrainOptions *o) {
     memset(o, 0, sizeof *o);
     o->epochs = 30;
     o->batch = 128;
-    o->adam = adam_default_config();
+    o->adam = cv_adam_default_config();
     o->adam.lr = 1e-3f;
     o->adam.clip_norm = 50.0f;
     o->kl_max = 0.2f;
@@ -56,20 +56,20 @@ static int parse_name(const char *name, const char *const *names, int n, int *ou
     return -1;
 }
 
-int train_kl_schedule_parse(const char *name, int *out) {
+int cv_train_kl_schedule_parse(const char *name, int *out) {
     return parse_name(name, KL_NAMES, 4, out);
 }
-int train_lr_decay_parse(const char *name, int *out) {
+int cv_train_lr_decay_parse(const char *name, int *out) {
     return parse_name(name, LR_NAMES, 3, out);
 }
-const char *train_kl_schedule_name(int schedule) {
+const char *cv_train_kl_schedule_name(int schedule) {
     return schedule >= 0 && schedule < 4 ? KL_NAMES[schedule] : "?";
 }
-const char *train_lr_decay_name(int decay) {
+const char *cv_train_lr_decay_name(int decay) {
     return decay >= 0 && decay < 3 ? LR_NAMES[decay] : "?";
 }
 
-void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
+void cv_train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
     snprintf(
         buf, cap,
         "epochs=%d batch=%zu lr=%g beta1=%g beta2=%g clip=%g kl_schedule=%s kl_max=%g "
@@ -85,12 +85,12 @@ void train_options_describe(const TrainOptions *o, char *buf, size_t cap) {
         o->lr_patience, (double)o->lr_factor, (double)o->prop_weight, (unsigned long long)o->seed);
 }
 
-int train_in_ae_warmup(const TrainOptions *o, double epoch) {
+int cv_train_in_ae_warmup(const TrainOptions *o, double epoch) {
     return epoch < (double)o->ae_warmup;
 }
 
-float train_kl_weight(const TrainOptions *o, double epoch) {
-    if (train_in_ae_warmup(o, epoch)) return 0.0f;
+float cv_train_kl_weight(const TrainOptions *o, double epoch) {
+    if (cv_train_in_ae_warmup(o, epoch)) return 0.0f;
     double e = epoch - (double)o->ae_warmup, ramp = o->kl_ramp > 0.0f ? (double)o->kl_ramp : 1.0;
     switch (o->kl_schedule) {
     case TRAIN_KL_CONSTANT:
@@ -107,7 +107,7 @@ float train_kl_weight(const TrainOptions *o, double epoch) {
     }
 }
 
-float train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale) {
+float cv_train_learning_rate(const TrainOptions *o, long step, long total_steps, double scale) {
     double lr = o->adam.lr;
     if (o->lr_decay == TRAIN_LR_PLATEAU && scale > 0.0)
         lr = fmax(lr * scale, fmin(lr, (double)o->lr_min));
@@ -175,10 +175,10 @@ static CvStatus batch_alloc(Batch *b, size_t B, const VaeConfig *c, CvError *err
 /* Loads rows[0..B) of ds into the batch: ids, lengths, z-scored props with a mask for
  * missing (NaN) values. */
 static void batch_fill(Batch *b, const CvDataset *ds, size_t B) {
-    dataset_fill_ids(ds, b->rows, B, b->ids);
+    cv_dataset_fill_ids(ds, b->rows, B, b->ids);
     for (size_t i = 0; i < B; i++) b->len[i] = (int32_t)ds->lengths[b->rows[i]];
     if (ds->P == 0) return;
-    dataset_fill_props(ds, b->rows, B, b->props);
+    cv_dataset_fill_props(ds, b->rows, B, b->props);
     for (size_t i = 0; i < B * ds->P; i++) {
         int ok = isfinite(b->props[i]);
         b->pmask[i] = ok ? 1.0f : 0.0f;
@@ -242,8 +242,8 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
         memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
         batch_fill(bt, ds, B);
         VaeLoss l;
-        vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B, beta,
-                         o->prop_weight, &l);
+        cv_vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B,
+                            beta, o->prop_weight, &l);
         loss_acc(&sum, &l, (double)B);
         for (size_t d = 0; mom && d < Z; d++) {
             for (size_t i = 0; i < B; i++) {
@@ -286,8 +286,8 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
         size_t B = m - s < Bmax ? m - s : Bmax;
         memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
         batch_fill(bt, ds, B);
-        vae_encode(vae, bt->ids, B, bt->mu, NULL);
-        vae_decode(vae, bt->mu, B, 0.0f, NULL, bt->dec, bt->declen);
+        cv_vae_encode(vae, bt->ids, B, bt->mu, NULL);
+        cv_vae_decode(vae, bt->mu, B, 0.0f, NULL, bt->dec, bt->declen);
         for (size_t i = 0; i < B; i++) {
             size_t L = (size_t)bt->len[i]; /* includes <end> */
             hits += L <= T && memcmp(bt->dec + i * T, bt->ids + i * T, L * sizeof(int32_t)) == 0;
@@ -310,8 +310,8 @@ static CvStatus stop_status(const TrainOptions *o, int asked, long step, int epo
                         o->checkpoint ? o->checkpoint : "no checkpoint path");
 }
 
-CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
-                   const TrainHooks *hooks, CvError *err) {
+CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOptions *o,
+                      const TrainHooks *hooks, CvError *err) {
     const VaeConfig *c = &vae->cfg;
     if ((size_t)c->T != ds->T || (size_t)c->V != ds->V || (size_t)c->P != ds->P)
         return cv_error_set(err, CV_ERR_MISMATCH,
@@ -324,8 +324,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
     size_t n_train = 0, n_valid = 0;
     Batch bt = {0};
     CvStatus st;
-    if ((st = dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
-    if ((st = dataset_split_indices(ds, CV_SPLIT_VALID, &valid_idx, &n_valid, err))) goto done;
+    if ((st = cv_dataset_split_indices(ds, CV_SPLIT_TRAIN, &train_idx, &n_train, err))) goto done;
+    if ((st = cv_dataset_split_indices(ds, CV_SPLIT_VALID, &valid_idx, &n_valid, err))) goto done;
     if (n_train < 2) {
         st = cv_error_set(err, CV_ERR_EMPTY, "the train split has %zu molecules; need at least 2",
                           n_train);
@@ -342,7 +342,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
     long step = meta->step;
     size_t Z = (size_t)c->Z;
     long total_steps = (long)spe * o->epochs;
-    train_options_describe(o, meta->train_options, sizeof meta->train_options);
+    cv_train_options_describe(o, meta->train_options, sizeof meta->train_options);
     meta->seed = o->seed;
 
     for (int epoch = (int)(step / (long)spe); epoch < o->epochs; epoch++) {
@@ -369,11 +369,11 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
             batch_fill(&bt, ds, B);
             if (o->augment)
                 r.augment_kept +=
-                    augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
+                    cv_augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
             double pos = (double)step / (double)spe;
-            beta = train_kl_weight(o, pos);
-            lr = train_learning_rate(o, step, total_steps, lr_scale);
-            int plain_ae = train_in_ae_warmup(o, pos);
+            beta = cv_train_kl_weight(o, pos);
+            lr = cv_train_learning_rate(o, step, total_steps, lr_scale);
+            int plain_ae = cv_train_in_ae_warmup(o, pos);
             CvRng noise;
             cv_rng_init(&noise, mix(o->seed, 2, (uint64_t)step));
             cv_rng_fill_normal(&noise, bt.eps, B * Z);
@@ -386,8 +386,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
                                  .bn_frozen = frozen,
                                  .full_length = o->full_decode};
             VaeLoss l;
-            vae_train_step(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
-                           plain_ae ? NULL : bt.eps, B, &so, &l);
+            cv_vae_train_step(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
+                              plain_ae ? NULL : bt.eps, B, &so, &l);
             if (!isfinite(l.loss)) {
                 st = cv_error_set(err, CV_ERR_NUMERIC,
                                   "loss is %g at epoch %d step %ld (recon %g kl %g prop %g); "
@@ -397,7 +397,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
             }
             AdamConfig adam = o->adam;
             adam.lr = lr;
-            double gnorm = adam_step(&vae->params, &adam, step + 1);
+            double gnorm = cv_adam_step(&vae->params, &adam, step + 1);
             if (!isfinite(gnorm)) {
                 st =
                     cv_error_set(err, CV_ERR_NUMERIC,
@@ -425,7 +425,7 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         }
         meta->step = step;
         if (interrupted) {
-            if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+            if (o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
             st = stop_status(o, asked, step, epoch, err);
             goto done;
         }
@@ -454,8 +454,8 @@ CvStatus train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const TrainOpt
         }
         r.best = meta->epoch == 1 || r.tf_exact > meta->best_exact;
         if (r.best) meta->best_exact = r.tf_exact;
-        if (o->checkpoint && (st = ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
-        if (r.best && o->best && (st = ckpt_save(o->best, vae, meta, 0, err))) goto done;
+        if (o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+        if (r.best && o->best && (st = cv_ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
         if (stop_after_epoch) {
             st = stop_status(o, asked, step, epoch, err);

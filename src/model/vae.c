@@ -4,7 +4,7 @@
  * Layout: every trainable tensor is registered in one NnParams table (so Adam, zero-grad,
  * checkpoints and the gradient check see one flat array); batchnorm running statistics
  * live in a second table without gradients. Activations are plain buffers sized for
- * max_B and T, allocated once in vae_init; a training step allocates nothing.
+ * max_B and T, allocated once in cv_vae_init; a training step allocates nothing.
  *
  * Why the decoder runs only `steps` = max(lengths) of each batch: the GRU is causal and
  * the positions after a molecule's <end> are masked out of the loss, so the result is
@@ -47,7 +47,8 @@ static void set_convs(VaeConfig *c, int n, const int *ch, const int *k) {
     }
 }
 
-CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg, CvError *err) {
+CvStatus cv_vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
+                              CvError *err) {
     memset(cfg, 0, sizeof *cfg);
     cfg->T = T;
     cfg->V = V;
@@ -85,7 +86,7 @@ CvStatus vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *c
         return cv_error_set(err, CV_ERR_INVALID,
                             "unknown model preset '%s' (expected paper, small or tiny)", preset);
     }
-    return vae_config_validate(cfg, err);
+    return cv_vae_config_validate(cfg, err);
 }
 
 /* The decoder GRU of config c: token mode, h_z as its constant input (see GruConfig). */
@@ -100,7 +101,7 @@ static GruConfig decoder_gru(const VaeConfig *c, size_t max_B, size_t max_T) {
                        .const_all = c->dec_z_all != 0};
 }
 
-double vae_config_param_count(const VaeConfig *c) {
+double cv_vae_config_param_count(const VaeConfig *c) {
     double n = 0, in = c->V, L = c->T;
     for (int i = 0; i < c->n_conv; i++) {
         n += (double)c->conv_ch[i] * in * c->conv_k[i] + 3.0 * c->conv_ch[i]; /* w, b, BN */
@@ -111,7 +112,7 @@ double vae_config_param_count(const VaeConfig *c) {
     n += L * in * D + 3 * D + 2 * (D * Z + Z) + Z * E + E;
     GruConfig gc = decoder_gru(c, 0, 0);
     for (int l = 0; l < c->gru_layers; l++)
-        n += 3 * H * ((double)gru_layer_input(&gc, (size_t)l) + H + 2);
+        n += 3 * H * ((double)cv_gru_layer_input(&gc, (size_t)l) + H + 2);
     n += H * V + V;
     double prev = Z;
     for (int i = 0; i < c->n_prop; i++)
@@ -119,7 +120,7 @@ double vae_config_param_count(const VaeConfig *c) {
     return n + prev * c->P + c->P;
 }
 
-CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
+CvStatus cv_vae_config_validate(const VaeConfig *c, CvError *err) {
     struct {
         const char *name;
         int v;
@@ -175,7 +176,7 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
         if (c->prop_hidden[i] <= 0 || c->prop_hidden[i] > VAE_MAX_WIDTH)
             return cv_error_set(err, CV_ERR_INVALID, "model config: prop_hidden[%d]=%d", i,
                                 c->prop_hidden[i]);
-    double np = vae_config_param_count(c);
+    double np = cv_vae_config_param_count(c);
     if (np > (double)VAE_MAX_PARAMS)
         return cv_error_set(err, CV_ERR_INVALID,
                             "model config: %.0f M parameters (at most %ld M): refused before "
@@ -185,7 +186,7 @@ CvStatus vae_config_validate(const VaeConfig *c, CvError *err) {
     return CV_OK;
 }
 
-void vae_config_describe(const VaeConfig *c, char *buf, size_t cap) {
+void cv_vae_config_describe(const VaeConfig *c, char *buf, size_t cap) {
     size_t n = 0;
 #define PUT(...)                                                                                   \
     n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, __VA_ARGS__)
@@ -204,7 +205,7 @@ static CvStatus add(NnParams *p, const char *name, size_t a, size_t b, size_t c,
                     CvError *err) {
     size_t shape[3] = {a, b, c};
     int ndim = c ? 3 : (b ? 2 : 1);
-    return nn_params_add(p, name, ndim, shape, id, err);
+    return cv_nn_params_add(p, name, ndim, shape, id, err);
 }
 
 static CvStatus register_params(Vae *v, CvError *err) {
@@ -250,7 +251,7 @@ static CvStatus register_params(Vae *v, CvError *err) {
         (st = add(&v->params, "dec.fc.b", E, 0, 0, &v->id_dec_b, err)))
         return st;
     GruConfig gc = decoder_gru(c, v->max_B, v->training ? (size_t)c->T : 1);
-    if ((st = gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
+    if ((st = cv_gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
     if ((st = add(&v->params, "dec.out.w", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, err)) ||
         (st = add(&v->params, "dec.out.b", (size_t)c->V, 0, 0, &v->id_out_b, err)))
         return st;
@@ -264,7 +265,7 @@ static CvStatus register_params(Vae *v, CvError *err) {
         if ((st = add(&v->params, name, out, 0, 0, &v->id_prop_b[i], err))) return st;
         in = out;
     }
-    return gru_init(&v->gru, &gc, err);
+    return cv_gru_init(&v->gru, &gc, err);
 }
 
 static void init_values(Vae *v, CvRng *rng) {
@@ -276,7 +277,7 @@ static void init_values(Vae *v, CvRng *rng) {
         int is_gamma = len > 6 && !strcmp(nm + len - 6, ".gamma");
         int is_beta = len > 5 && !strcmp(nm + len - 5, ".beta");
         if (is_gamma || is_beta) {
-            nn_params_fill(p, i, is_gamma ? 1.0f : 0.0f);
+            cv_nn_params_fill(p, i, is_gamma ? 1.0f : 0.0f);
             continue;
         }
         /* PyTorch: Linear/Conv bound 1/sqrt(fan_in) for weight and bias; GRU 1/sqrt(H). */
@@ -289,10 +290,10 @@ static void init_values(Vae *v, CvRng *rng) {
             size_t fan_in = w->n / w->shape[0];
             bound = 1.0f / sqrtf((float)fan_in);
         }
-        nn_params_fill_uniform(p, i, rng, bound);
+        cv_nn_params_fill_uniform(p, i, rng, bound);
     }
-    for (int i = 0; i < v->cfg.n_conv; i++) nn_params_fill(&v->stats, v->id_conv_rv[i], 1.0f);
-    nn_params_fill(&v->stats, v->id_enc_rv, 1.0f);
+    for (int i = 0; i < v->cfg.n_conv; i++) cv_nn_params_fill(&v->stats, v->id_conv_rv[i], 1.0f);
+    cv_nn_params_fill(&v->stats, v->id_enc_rv, 1.0f);
 }
 
 static float *falloc(size_t n, int *fail) {
@@ -306,7 +307,7 @@ static float *falloc(size_t n, int *fail) {
 static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int training, CvRng *rng,
                           CvError *err) {
     memset(v, 0, sizeof *v);
-    CvStatus st = vae_config_validate(cfg, err);
+    CvStatus st = cv_vae_config_validate(cfg, err);
     if (st) return st;
     if (max_B == 0) return cv_error_set(err, CV_ERR_INVALID, "batch size must be positive");
     v->cfg = *cfg;
@@ -315,13 +316,14 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
     const VaeConfig *c = cfg;
     v->conv_len[0] = c->T;
     for (int i = 0; i < c->n_conv; i++) v->conv_len[i + 1] = v->conv_len[i] - c->conv_k[i] + 1;
-    nn_params_init(&v->params);
-    nn_params_init(&v->stats);
+    cv_nn_params_init(&v->params);
+    cv_nn_params_init(&v->stats);
     if ((st = register_params(v, err))) return st;
-    if ((st = nn_params_alloc(&v->params, NN_PARAMS_GRAD | (training ? NN_PARAMS_ADAM : 0), err)))
+    if ((st =
+             cv_nn_params_alloc(&v->params, NN_PARAMS_GRAD | (training ? NN_PARAMS_ADAM : 0), err)))
         return st;
-    if ((st = nn_params_alloc(&v->stats, 0, err))) return st;
-    gru_params_bind(&v->gw, &v->gdw, &v->params, v->id_gru0, (size_t)c->gru_layers);
+    if ((st = cv_nn_params_alloc(&v->stats, 0, err))) return st;
+    cv_gru_params_bind(&v->gw, &v->gdw, &v->params, v->id_gru0, (size_t)c->gru_layers);
     init_values(v, rng);
 
     size_t B = max_B, T = (size_t)c->T, V = (size_t)c->V, Z = (size_t)c->Z;
@@ -334,8 +336,8 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
     for (int i = 0; i < c->n_conv; i++) {
         size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
         size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i];
-        v->conv_col[i] = falloc(conv1d_col_len(B, L, (size_t)cin, K), &fail);
-        size_t s = conv1d_scratch_len(B, L, (size_t)cin, Co, K);
+        v->conv_col[i] = falloc(cv_conv1d_col_len(B, L, (size_t)cin, K), &fail);
+        size_t s = cv_conv1d_scratch_len(B, L, (size_t)cin, Co, K);
         if (s > scratch) scratch = s;
         v->conv_act[i] = falloc(B * Lo * Co, &fail);
         v->conv_xhat[i] = falloc(B * Lo * Co, &fail);
@@ -390,19 +392,20 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
     return CV_OK;
 }
 
-CvStatus vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
+CvStatus cv_vae_init(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
     return vae_build(v, cfg, max_B, 1, rng, err);
 }
 
-CvStatus vae_init_inference(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng, CvError *err) {
+CvStatus cv_vae_init_inference(Vae *v, const VaeConfig *cfg, size_t max_B, CvRng *rng,
+                               CvError *err) {
     return vae_build(v, cfg, max_B, 0, rng, err);
 }
 
-void vae_free(Vae *v) {
+void cv_vae_free(Vae *v) {
     if (!v) return;
-    nn_params_free(&v->params);
-    nn_params_free(&v->stats);
-    gru_free(&v->gru);
+    cv_nn_params_free(&v->params);
+    cv_nn_params_free(&v->stats);
+    cv_gru_free(&v->gru);
     free(v->x);
     for (int i = 0; i < VAE_MAX_CONV; i++) {
         free(v->conv_col[i]);
@@ -437,9 +440,9 @@ void vae_free(Vae *v) {
 
 /* ---- forward pieces --------------------------------------------------------------- */
 
-#define PD(v, id) nn_params_data(&(v)->params, (id))
-#define PG(v, id) nn_params_grad(&(v)->params, (id))
-#define SD(v, id) nn_params_data(&(v)->stats, (id))
+#define PD(v, id) cv_nn_params_data(&(v)->params, (id))
+#define PG(v, id) cv_nn_params_grad(&(v)->params, (id))
+#define SD(v, id) cv_nn_params_data(&(v)->stats, (id))
 
 static void fill_onehot(Vae *v, const int32_t *ids, size_t B) {
     size_t T = (size_t)v->cfg.T, V = (size_t)v->cfg.V;
@@ -460,54 +463,54 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
     for (int i = 0; i < c->n_conv; i++) {
         size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
         size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i], n = B * Lo * Co;
-        conv1d_forward(v->conv_act[i], v->conv_col[i], v->conv_scratch, in, PD(v, v->id_conv_w[i]),
-                       PD(v, v->id_conv_b[i]), B, L, cin, Co, K);
+        cv_conv1d_forward(v->conv_act[i], v->conv_col[i], v->conv_scratch, in,
+                          PD(v, v->id_conv_w[i]), PD(v, v->id_conv_b[i]), B, L, cin, Co, K);
         if (train == BN_FROZEN)
-            batchnorm_forward_frozen(v->conv_out[i], v->conv_xhat[i], v->conv_rstd[i],
-                                     v->conv_act[i], PD(v, v->id_conv_g[i]),
-                                     PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
-                                     SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
+            cv_batchnorm_forward_frozen(v->conv_out[i], v->conv_xhat[i], v->conv_rstd[i],
+                                        v->conv_act[i], PD(v, v->id_conv_g[i]),
+                                        PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
+                                        SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
         else if (train)
-            batchnorm_forward_train(v->conv_out[i], v->conv_xhat[i], NULL, v->conv_rstd[i],
-                                    SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]),
-                                    v->conv_act[i], PD(v, v->id_conv_g[i]),
-                                    PD(v, v->id_conv_beta[i]), B * Lo, Co, BN_MOMENTUM, BN_EPS);
+            cv_batchnorm_forward_train(v->conv_out[i], v->conv_xhat[i], NULL, v->conv_rstd[i],
+                                       SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]),
+                                       v->conv_act[i], PD(v, v->id_conv_g[i]),
+                                       PD(v, v->id_conv_beta[i]), B * Lo, Co, BN_MOMENTUM, BN_EPS);
         else
-            batchnorm_forward_eval(v->conv_out[i], v->conv_act[i], PD(v, v->id_conv_g[i]),
-                                   PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
-                                   SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
-        act_tanh_forward(v->conv_out[i], v->conv_out[i], n);
+            cv_batchnorm_forward_eval(v->conv_out[i], v->conv_act[i], PD(v, v->id_conv_g[i]),
+                                      PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
+                                      SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
+        cv_act_tanh_forward(v->conv_out[i], v->conv_out[i], n);
         in = v->conv_out[i];
         cin = Co;
     }
     size_t flat = (size_t)v->conv_len[c->n_conv] * cin, D = (size_t)c->enc_dense, Z = (size_t)c->Z;
-    dense_forward(v->enc_act, in, PD(v, v->id_enc_w), PD(v, v->id_enc_b), B, flat, D);
+    cv_dense_forward(v->enc_act, in, PD(v, v->id_enc_w), PD(v, v->id_enc_b), B, flat, D);
     if (train == BN_FROZEN)
-        batchnorm_forward_frozen(v->enc_out, v->enc_xhat, v->enc_rstd, v->enc_act,
-                                 PD(v, v->id_enc_g), PD(v, v->id_enc_beta), SD(v, v->id_enc_rm),
-                                 SD(v, v->id_enc_rv), B, D, BN_EPS);
+        cv_batchnorm_forward_frozen(v->enc_out, v->enc_xhat, v->enc_rstd, v->enc_act,
+                                    PD(v, v->id_enc_g), PD(v, v->id_enc_beta), SD(v, v->id_enc_rm),
+                                    SD(v, v->id_enc_rv), B, D, BN_EPS);
     else if (train)
-        batchnorm_forward_train(v->enc_out, v->enc_xhat, NULL, v->enc_rstd, SD(v, v->id_enc_rm),
-                                SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
-                                PD(v, v->id_enc_beta), B, D, BN_MOMENTUM, BN_EPS);
+        cv_batchnorm_forward_train(v->enc_out, v->enc_xhat, NULL, v->enc_rstd, SD(v, v->id_enc_rm),
+                                   SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
+                                   PD(v, v->id_enc_beta), B, D, BN_MOMENTUM, BN_EPS);
     else
-        batchnorm_forward_eval(v->enc_out, v->enc_act, PD(v, v->id_enc_g), PD(v, v->id_enc_beta),
-                               SD(v, v->id_enc_rm), SD(v, v->id_enc_rv), B, D, BN_EPS);
-    act_tanh_forward(v->enc_out, v->enc_out, B * D);
-    dense_forward(v->mu, v->enc_out, PD(v, v->id_mu_w), PD(v, v->id_mu_b), B, D, Z);
-    dense_forward(v->logvar, v->enc_out, PD(v, v->id_lv_w), PD(v, v->id_lv_b), B, D, Z);
+        cv_batchnorm_forward_eval(v->enc_out, v->enc_act, PD(v, v->id_enc_g), PD(v, v->id_enc_beta),
+                                  SD(v, v->id_enc_rm), SD(v, v->id_enc_rv), B, D, BN_EPS);
+    cv_act_tanh_forward(v->enc_out, v->enc_out, B * D);
+    cv_dense_forward(v->mu, v->enc_out, PD(v, v->id_mu_w), PD(v, v->id_mu_b), B, D, Z);
+    cv_dense_forward(v->logvar, v->enc_out, PD(v, v->id_lv_w), PD(v, v->id_lv_b), B, D, Z);
 }
 
-void vae_prop_forward(Vae *v, const float *z, size_t B, float *pred) {
+void cv_vae_prop_forward(Vae *v, const float *z, size_t B, float *pred) {
     const VaeConfig *c = &v->cfg;
     if (c->P == 0) return;
     const float *in = z;
     size_t nin = (size_t)c->Z;
     for (int i = 0; i <= c->n_prop; i++) {
         size_t out = i < c->n_prop ? (size_t)c->prop_hidden[i] : (size_t)c->P;
-        dense_forward(v->prop_act[i], in, PD(v, v->id_prop_w[i]), PD(v, v->id_prop_b[i]), B, nin,
-                      out);
-        if (i < c->n_prop) act_tanh_forward(v->prop_act[i], v->prop_act[i], B * out);
+        cv_dense_forward(v->prop_act[i], in, PD(v, v->id_prop_w[i]), PD(v, v->id_prop_b[i]), B, nin,
+                         out);
+        if (i < c->n_prop) cv_act_tanh_forward(v->prop_act[i], v->prop_act[i], B * out);
         in = v->prop_act[i];
         nin = out;
     }
@@ -529,9 +532,9 @@ static void prop_backward(Vae *v, const float *z, const float *dpred, size_t B, 
             /* prop_dact[i-1] is wrt the tanh output; turn it into wrt pre-activation below */
             memset(din, 0, B * nin * sizeof(float));
         }
-        dense_backward(din, grads ? PG(v, v->id_prop_w[i]) : NULL,
-                       grads ? PG(v, v->id_prop_b[i]) : NULL, v->prop_dact[i], in,
-                       PD(v, v->id_prop_w[i]), B, nin, out);
+        cv_dense_backward(din, grads ? PG(v, v->id_prop_w[i]) : NULL,
+                          grads ? PG(v, v->id_prop_b[i]) : NULL, v->prop_dact[i], in,
+                          PD(v, v->id_prop_w[i]), B, nin, out);
         if (i > 0) {
             /* in-place tanh backward: d_pre = d_post ⊙ (1 − y²) */
             float *d = v->prop_dact[i - 1];
@@ -541,8 +544,8 @@ static void prop_backward(Vae *v, const float *z, const float *dpred, size_t B, 
     }
 }
 
-double vae_prop_train_step(Vae *v, const float *z, const float *target, const float *mask,
-                           size_t B) {
+double cv_vae_prop_train_step(Vae *v, const float *z, const float *target, const float *mask,
+                              size_t B) {
     const VaeConfig *c = &v->cfg;
     size_t P = (size_t)c->P;
     if (P == 0) return 0.0;
@@ -554,19 +557,20 @@ double vae_prop_train_step(Vae *v, const float *z, const float *target, const fl
     }
     memcpy(v->prop_target, target, B * P * sizeof(float));
     for (size_t i = 0; i < B * P; i++) v->prop_weight[i] = mask ? mask[i] : 1.0f;
-    vae_prop_forward(v, z, B, NULL);
-    double loss = loss_mse_forward(v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P) /
-                  (double)(P * B);
+    cv_vae_prop_forward(v, z, B, NULL);
+    double loss =
+        cv_loss_mse_forward(v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P) /
+        (double)(P * B);
     float *dpred = v->prop_dact[c->n_prop];
     memset(dpred, 0, B * P * sizeof(float));
-    loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P,
-                      1.0f / (float)(P * B));
+    cv_loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P,
+                         1.0f / (float)(P * B));
     memset(v->dz, 0, B * (size_t)c->Z * sizeof(float));
     prop_backward(v, z, dpred, B, v->dz, 1);
     return loss;
 }
 
-void vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, float *dz) {
+void cv_vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, float *dz) {
     if (v->cfg.P == 0) return;
     prop_backward(v, z, dpred, B, dz, 0);
 }
@@ -596,12 +600,13 @@ static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const 
         for (size_t i = B; i < steps * B; i++)
             if (cv_rng_uniform(&r) < word_dropout) v->tok[i] = VAE_TOK_PAD;
     }
-    dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
-    act_tanh_forward(v->hz, v->hz, B * E);
-    gru_forward_tokens(&v->gru, &v->gw, v->hz, v->tok, NULL, B, steps);
+    cv_dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
+    cv_act_tanh_forward(v->hz, v->hz, B * E);
+    cv_gru_forward_tokens(&v->gru, &v->gw, v->hz, v->tok, NULL, B, steps);
     size_t N = steps * B;
-    dense_forward(v->logits, gru_output(&v->gru), PD(v, v->id_out_w), PD(v, v->id_out_b), N, H, V);
-    double ce = loss_ce_forward(v->probs, NULL, v->logits, v->target, v->mask, N, V);
+    cv_dense_forward(v->logits, cv_gru_output(&v->gru), PD(v, v->id_out_w), PD(v, v->id_out_b), N,
+                     H, V);
+    double ce = cv_loss_ce_forward(v->probs, NULL, v->logits, v->target, v->mask, N, V);
     /* accuracy: argmax == target at unmasked positions; exact when all hit */
     size_t tokens = 0, correct = 0, exact = 0;
     for (size_t b = 0; b < B; b++) {
@@ -628,18 +633,18 @@ static double prop_loss_forward(Vae *v, const float *props, const float *prop_ma
     if (P == 0 || !props) return 0.0;
     memcpy(v->prop_target, props, B * P * sizeof(float));
     for (size_t i = 0; i < B * P; i++) v->prop_weight[i] = prop_mask ? prop_mask[i] : 1.0f;
-    vae_prop_forward(v, v->mu, B, NULL);
-    return loss_mse_forward(v->prop_act[v->cfg.n_prop], v->prop_target, v->prop_weight, B * P) /
+    cv_vae_prop_forward(v, v->mu, B, NULL);
+    return cv_loss_mse_forward(v->prop_act[v->cfg.n_prop], v->prop_target, v->prop_weight, B * P) /
            (double)P;
 }
 
 /* ---- public training / evaluation ------------------------------------------------- */
 
-void vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
-                          const float *prop_mask, const float *eps, size_t B, float beta,
-                          float prop_weight, VaeLoss *out) {
+void cv_vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
+                             const float *prop_mask, const float *eps, size_t B, float beta,
+                             float prop_weight, VaeLoss *out) {
     VaeStepOptions so = {.beta = beta, .prop_weight = prop_weight};
-    vae_train_step(v, ids, lengths, props, prop_mask, eps, B, &so, out);
+    cv_vae_train_step(v, ids, lengths, props, prop_mask, eps, B, &so, out);
 }
 
 /* Batch-mean KL of each latent dimension into v->kl_dim; returns their sum, floored per
@@ -662,23 +667,23 @@ static double kl_per_dim(Vae *v, size_t B, float free_bits, double *kl_total) {
     return floored;
 }
 
-void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
-                    const float *prop_mask, const float *eps, size_t B, const VaeStepOptions *so,
-                    VaeLoss *out) {
-    assert(v->training && "vae_train_step needs a model from vae_init");
+void cv_vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
+                       const float *prop_mask, const float *eps, size_t B, const VaeStepOptions *so,
+                       VaeLoss *out) {
+    assert(v->training && "cv_vae_train_step needs a model from cv_vae_init");
     float beta = so->beta, prop_weight = so->prop_weight;
     const VaeConfig *c = &v->cfg;
     size_t Z = (size_t)c->Z, V = (size_t)c->V, H = (size_t)c->H, E = (size_t)c->dec_dense;
     size_t D = (size_t)c->enc_dense, P = (size_t)c->P;
     float invB = 1.0f / (float)B;
     v->B = B;
-    nn_params_zero_grad(&v->params);
+    cv_nn_params_zero_grad(&v->params);
     memset(out, 0, sizeof *out);
 
     encoder_forward(v, so->enc_ids ? so->enc_ids : ids, B, so->bn_frozen ? BN_FROZEN : BN_TRAIN);
     void (*bn_backward)(float *, float *, float *, const float *, const float *, const float *,
                         const float *, size_t, size_t) =
-        so->bn_frozen ? batchnorm_backward_frozen : batchnorm_backward;
+        so->bn_frozen ? cv_batchnorm_backward_frozen : cv_batchnorm_backward;
     for (size_t i = 0; i < B * Z; i++) {
         v->eps[i] = eps ? eps[i] : 0.0f;
         v->z[i] = v->mu[i] + expf(0.5f * v->logvar[i]) * v->eps[i];
@@ -697,16 +702,16 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
     /* decoder backward */
     size_t N = v->steps * B;
     memset(v->dlogits, 0, N * V * sizeof(float));
-    loss_ce_backward(v->dlogits, v->probs, v->target, v->mask, N, V, invB);
+    cv_loss_ce_backward(v->dlogits, v->probs, v->target, v->mask, N, V, invB);
     memset(v->dgru_out, 0, N * H * sizeof(float));
-    dense_backward(v->dgru_out, PG(v, v->id_out_w), PG(v, v->id_out_b), v->dlogits,
-                   gru_output(&v->gru), PD(v, v->id_out_w), N, H, V);
+    cv_dense_backward(v->dgru_out, PG(v, v->id_out_w), PG(v, v->id_out_b), v->dlogits,
+                      cv_gru_output(&v->gru), PD(v, v->id_out_w), N, H, V);
     memset(v->dhz, 0, B * E * sizeof(float));
-    gru_backward_tokens(&v->gru, &v->gw, &v->gdw, v->hz, v->tok, v->dgru_out, v->dhz, NULL);
+    cv_gru_backward_tokens(&v->gru, &v->gw, &v->gdw, v->hz, v->tok, v->dgru_out, v->dhz, NULL);
     for (size_t i = 0; i < B * E; i++) v->dhz[i] *= 1.0f - v->hz[i] * v->hz[i];
     memset(v->dz, 0, B * Z * sizeof(float));
-    dense_backward(v->dz, PG(v, v->id_dec_w), PG(v, v->id_dec_b), v->dhz, v->z, PD(v, v->id_dec_w),
-                   B, Z, E);
+    cv_dense_backward(v->dz, PG(v, v->id_dec_w), PG(v, v->id_dec_b), v->dhz, v->z,
+                      PD(v, v->id_dec_w), B, Z, E);
     /* reparameterization: z = mu + exp(lv/2) eps */
     for (size_t i = 0; i < B * Z; i++) {
         v->dmu[i] = v->dz[i];
@@ -716,24 +721,24 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
         for (size_t b = 0; b < B; b++)
             for (size_t d = 0; d < Z; d++)
                 if (v->kl_dim[d] > so->free_bits)
-                    loss_kl_backward(v->dmu + b * Z + d, v->dlogvar + b * Z + d, v->mu + b * Z + d,
-                                     v->logvar + b * Z + d, 1, beta * invB);
+                    cv_loss_kl_backward(v->dmu + b * Z + d, v->dlogvar + b * Z + d,
+                                        v->mu + b * Z + d, v->logvar + b * Z + d, 1, beta * invB);
     } else {
-        loss_kl_backward(v->dmu, v->dlogvar, v->mu, v->logvar, B * Z, beta * invB);
+        cv_loss_kl_backward(v->dmu, v->dlogvar, v->mu, v->logvar, B * Z, beta * invB);
     }
     if (use_prop) {
         float *dpred = v->prop_dact[c->n_prop];
         memset(dpred, 0, B * P * sizeof(float));
-        loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P,
-                          prop_weight * invB / (float)P);
+        cv_loss_mse_backward(dpred, v->prop_act[c->n_prop], v->prop_target, v->prop_weight, B * P,
+                             prop_weight * invB / (float)P);
         prop_backward(v, v->mu, dpred, B, v->dmu, 1);
     }
     /* encoder backward */
     memset(v->enc_dout, 0, B * D * sizeof(float));
-    dense_backward(v->enc_dout, PG(v, v->id_mu_w), PG(v, v->id_mu_b), v->dmu, v->enc_out,
-                   PD(v, v->id_mu_w), B, D, Z);
-    dense_backward(v->enc_dout, PG(v, v->id_lv_w), PG(v, v->id_lv_b), v->dlogvar, v->enc_out,
-                   PD(v, v->id_lv_w), B, D, Z);
+    cv_dense_backward(v->enc_dout, PG(v, v->id_mu_w), PG(v, v->id_mu_b), v->dmu, v->enc_out,
+                      PD(v, v->id_mu_w), B, D, Z);
+    cv_dense_backward(v->enc_dout, PG(v, v->id_lv_w), PG(v, v->id_lv_b), v->dlogvar, v->enc_out,
+                      PD(v, v->id_lv_w), B, D, Z);
     for (size_t i = 0; i < B * D; i++) v->enc_dout[i] *= 1.0f - v->enc_out[i] * v->enc_out[i];
     memset(v->enc_dpre, 0, B * D * sizeof(float));
     bn_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout, v->enc_xhat,
@@ -742,8 +747,8 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
     size_t cin_last = (size_t)c->conv_ch[n - 1];
     size_t flat = (size_t)v->conv_len[n] * cin_last;
     memset(v->conv_dout[n - 1], 0, B * flat * sizeof(float));
-    dense_backward(v->conv_dout[n - 1], PG(v, v->id_enc_w), PG(v, v->id_enc_b), v->enc_dpre,
-                   v->conv_out[n - 1], PD(v, v->id_enc_w), B, flat, D);
+    cv_dense_backward(v->conv_dout[n - 1], PG(v, v->id_enc_w), PG(v, v->id_enc_b), v->enc_dpre,
+                      v->conv_out[n - 1], PD(v, v->id_enc_w), B, flat, D);
     for (int i = n - 1; i >= 0; i--) {
         size_t L = (size_t)v->conv_len[i], Lo = (size_t)v->conv_len[i + 1];
         size_t Co = (size_t)c->conv_ch[i], K = (size_t)c->conv_k[i];
@@ -759,15 +764,16 @@ void vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const fl
             dx = v->conv_dout[i - 1];
             memset(dx, 0, B * L * cin * sizeof(float));
         }
-        conv1d_backward(dx, PG(v, v->id_conv_w[i]), PG(v, v->id_conv_b[i]), v->conv_scratch,
-                        v->conv_dpre[i], v->conv_col[i], PD(v, v->id_conv_w[i]), B, L, cin, Co, K);
+        cv_conv1d_backward(dx, PG(v, v->id_conv_w[i]), PG(v, v->id_conv_b[i]), v->conv_scratch,
+                           v->conv_dpre[i], v->conv_col[i], PD(v, v->id_conv_w[i]), B, L, cin, Co,
+                           K);
     }
 }
 
-void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
-                      const float *prop_mask, size_t B, float beta, float prop_weight,
-                      VaeLoss *out) {
-    assert(v->training && "vae_forward_eval needs a model from vae_init");
+void cv_vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
+                         const float *prop_mask, size_t B, float beta, float prop_weight,
+                         VaeLoss *out) {
+    assert(v->training && "cv_vae_forward_eval needs a model from cv_vae_init");
     memset(out, 0, sizeof *out);
     v->B = B;
     encoder_forward(v, ids, B, BN_EVAL);
@@ -781,7 +787,7 @@ void vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, const 
     out->loss = out->recon + beta * out->kl + prop_weight * out->prop;
 }
 
-void vae_encode(Vae *v, const int32_t *ids, size_t B, float *mu, float *logvar) {
+void cv_vae_encode(Vae *v, const int32_t *ids, size_t B, float *mu, float *logvar) {
     size_t Z = (size_t)v->cfg.Z;
     encoder_forward(v, ids, B, BN_EVAL);
     if (mu) memcpy(mu, v->mu, B * Z * sizeof(float));
@@ -805,7 +811,7 @@ static int32_t pick_token(const float *logits, size_t V, float temperature, CvRn
     return (int32_t)best;
 }
 
-CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *err) {
+CvStatus cv_vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *err) {
     if (!g || mode == SMILES_NONE) {
         v->grammar = g; /* kept for failure classes */
         v->constrain = SMILES_NONE;
@@ -842,7 +848,7 @@ CvStatus vae_set_constraint(Vae *v, const SmilesGrammar *g, int mode, CvError *e
 }
 
 /* The next token of a constrained row: drawn from the logits as pick_token does, but a
- * token the row's prefix does not allow (smiles_state_allows) is struck out and the draw
+ * token the row's prefix does not allow (cv_smiles_state_allows) is struck out and the draw
  * repeated. Greedy: the best allowed token; sampling: rejection sampling, i.e. a draw from
  * the softmax renormalized over the allowed tokens — the distribution of masking all
  * logits first, at the cost of checking only the tokens drawn (usually one). When the
@@ -858,7 +864,7 @@ static int32_t pick_constrained(Vae *v, int32_t row, size_t t, const float *logi
         for (size_t tries = 0; tries < V; tries++) {
             int32_t k = pick_token(work, V, temperature, rng);
             if (work[k] == -INFINITY) break; /* everything struck out */
-            if (smiles_state_allows(v->grammar, st, mode, steps_left, k)) return k;
+            if (cv_smiles_state_allows(v->grammar, st, mode, steps_left, k)) return k;
             work[k] = -INFINITY;
         }
     }
@@ -886,20 +892,20 @@ static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
     for (size_t p = b0; p < b1; p++) {
         tok[p] = VAE_TOK_START;
         row_of[p] = (int32_t)p;
-        if (constrained) smiles_state_reset(&v->row_state[p]);
+        if (constrained) cv_smiles_state_reset(&v->row_state[p]);
     }
     size_t end = b1;
     for (size_t t = 0; t < T && end > b0; t++) {
-        const float *h = gru_infer_step_tokens_rows(&v->gru, &v->gw, tok, b0, end);
+        const float *h = cv_gru_infer_step_tokens_rows(&v->gru, &v->gw, tok, b0, end);
         float *logits = v->logit_row + b0 * V;
-        dense_forward(logits, h, PD(v, v->id_out_w), PD(v, v->id_out_b), end - b0, H, V);
+        cv_dense_forward(logits, h, PD(v, v->id_out_w), PD(v, v->id_out_b), end - b0, H, V);
         for (size_t p = b0; p < end; p++) {
             int32_t row = row_of[p];
             CvRng *rng = job->temperature > 0.0f ? &v->row_rng[row] : NULL;
             int32_t k = constrained ? pick_constrained(v, row, t, logits + (p - b0) * V,
                                                        job->temperature, rng)
                                     : pick_token(logits + (p - b0) * V, V, job->temperature, rng);
-            if (constrained) smiles_state_push(v->grammar, &v->row_state[row], k);
+            if (constrained) cv_smiles_state_push(v->grammar, &v->row_state[row], k);
             job->out[(size_t)row * T + t] = k;
             tok[p] = k;
             if (k == VAE_TOK_END) job->out_len[row] = (int32_t)t;
@@ -913,22 +919,22 @@ static void decode_rows(void *ctx, size_t b0, size_t b1, int worker) {
             int32_t tk = tok[p], rw = row_of[p];
             tok[p] = tok[end], row_of[p] = row_of[end];
             tok[end] = tk, row_of[end] = rw;
-            gru_infer_swap_rows(&v->gru, p, end);
+            cv_gru_infer_swap_rows(&v->gru, p, end);
         }
     }
 }
 
-void vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
-                int32_t *out_len) {
+void cv_vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng, int32_t *out,
+                   int32_t *out_len) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, E = (size_t)c->dec_dense;
     /* With parallel workers the set-up below runs on single-threaded BLAS too: waking
      * OpenBLAS's pool here would leave its threads spinning on the workers' cores. */
-    int workers = nn_row_workers(B, VAE_DECODE_MIN_ROWS);
-    int blas_threads = workers > 1 ? nn_blas_threads_set(1) : 0;
-    dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
-    act_tanh_forward(v->hz, v->hz, B * E);
-    gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, B);
+    int workers = cv_nn_row_workers(B, VAE_DECODE_MIN_ROWS);
+    int blas_threads = workers > 1 ? cv_nn_blas_threads_set(1) : 0;
+    cv_dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
+    cv_act_tanh_forward(v->hz, v->hz, B * E);
+    cv_gru_infer_begin(&v->gru, &v->gw, v->hz, NULL, B);
     if (!rng) temperature = 0.0f;
     for (size_t b = 0; b < B; b++) {
         out_len[b] = -1;
@@ -936,8 +942,8 @@ void vae_decode(Vae *v, const float *z, size_t B, float temperature, CvRng *rng,
     }
     for (size_t i = 0; i < B * T; i++) out[i] = VAE_TOK_PAD;
     DecodeJob job = {v, temperature, out, out_len};
-    nn_parallel_rows(B, workers, decode_rows, &job);
-    if (workers > 1) nn_blas_threads_set(blas_threads);
+    cv_nn_parallel_rows(B, workers, decode_rows, &job);
+    if (workers > 1) cv_nn_blas_threads_set(blas_threads);
     for (size_t b = 0; b < B; b++)
         if (out_len[b] < 0) out_len[b] = (int32_t)T;
 }

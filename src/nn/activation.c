@@ -6,15 +6,15 @@
 
 #include <math.h>
 
-void act_tanh_forward(float *y, const float *x, size_t n) {
+void cv_act_tanh_forward(float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
 }
 
-void act_tanh_backward(float *dx, const float *dy, const float *y, size_t n) {
+void cv_act_tanh_backward(float *dx, const float *dy, const float *y, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
 
-void act_sigmoid_forward(float *y, const float *x, size_t n) {
+void cv_act_sigmoid_forward(float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         if (v >= 0.0f) {
@@ -26,6 +26,6 @@ void act_sigmoid_forward(float *y, const float *x, size_t n) {
     }
 }
 
-void act_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
+void cv_act_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
 }

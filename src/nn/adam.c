@@ -7,19 +7,19 @@
 
 #include <math.h>
 
-AdamConfig adam_default_config(void) {
+AdamConfig cv_adam_default_config(void) {
     AdamConfig c = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, 0.0f};
     return c;
 }
 
-double adam_grad_norm(const float *g, size_t n) {
+double cv_adam_grad_norm(const float *g, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
     return sqrt(s);
 }
 
-void adam_update(float *w, float *m, float *v, const float *g, size_t n, float gscale,
-                 const AdamConfig *cfg, long t) {
+void cv_adam_update(float *w, float *m, float *v, const float *g, size_t n, float gscale,
+                    const AdamConfig *cfg, long t) {
     float b1 = cfg->beta1, b2 = cfg->beta2;
     float c1 = (float)(1.0 / (1.0 - pow(b1, (double)t)));
     float c2 = (float)(1.0 / (1.0 - pow(b2, (double)t)));
@@ -32,11 +32,11 @@ void adam_update(float *w, float *m, float *v, const float *g, size_t n, float g
     }
 }
 
-double adam_step(NnParams *p, const AdamConfig *cfg, long t) {
-    double norm = adam_grad_norm(p->grad, p->total);
+double cv_adam_step(NnParams *p, const AdamConfig *cfg, long t) {
+    double norm = cv_adam_grad_norm(p->grad, p->total);
     if (!isfinite(norm)) return norm;
     float gscale = 1.0f;
     if (cfg->clip_norm > 0.0f && norm > cfg->clip_norm) gscale = (float)(cfg->clip_norm / norm);
-    adam_update(p->data, p->m, p->v, p->grad, p->total, gscale, cfg, t);
+    cv_adam_update(p->data, p->m, p->v, p->grad, p->total, gscale, cfg, t);
     return norm;
 }

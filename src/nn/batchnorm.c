@@ -11,9 +11,9 @@
 #include <math.h>
 #include <string.h>
 
-void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
-                             float *run_var, const float *x, const float *gamma, const float *beta,
-                             size_t N, size_t C, float momentum, float eps) {
+void cv_batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, float *run_mean,
+                                float *run_var, const float *x, const float *gamma,
+                                const float *beta, size_t N, size_t C, float momentum, float eps) {
     for (size_t c = 0; c < C; c++) {
         double s = 0.0, s2 = 0.0;
         for (size_t n = 0; n < N; n++) s += x[n * C + c];
@@ -39,9 +39,9 @@ void batchnorm_forward_train(float *y, float *xhat, float *mean, float *rstd, fl
     }
 }
 
-void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
-                            const float *run_mean, const float *run_var, size_t N, size_t C,
-                            float eps) {
+void cv_batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                               const float *run_mean, const float *run_var, size_t N, size_t C,
+                               float eps) {
     for (size_t c = 0; c < C; c++) {
         float scale = gamma[c] / sqrtf(run_var[c] + eps);
         float shift = beta[c] - run_mean[c] * scale;
@@ -49,8 +49,9 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
     }
 }
 
-void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
-                        const float *rstd, const float *gamma, size_t N, size_t C) {
+void cv_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                           const float *xhat, const float *rstd, const float *gamma, size_t N,
+                           size_t C) {
     for (size_t c = 0; c < C; c++) {
         double sdy = 0.0, sdyx = 0.0;
         for (size_t n = 0; n < N; n++) {
@@ -68,9 +69,9 @@ void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
     }
 }
 
-void batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x,
-                              const float *gamma, const float *beta, const float *run_mean,
-                              const float *run_var, size_t N, size_t C, float eps) {
+void cv_batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x,
+                                 const float *gamma, const float *beta, const float *run_mean,
+                                 const float *run_var, size_t N, size_t C, float eps) {
     for (size_t c = 0; c < C; c++) rstd[c] = 1.0f / sqrtf(run_var[c] + eps);
     for (size_t n = 0; n < N; n++)
         for (size_t c = 0; c < C; c++) {
@@ -80,9 +81,9 @@ void batchnorm_forward_frozen(float *y, float *xhat, float *rstd, const float *x
         }
 }
 
-void batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const float *dy,
-                               const float *xhat, const float *rstd, const float *gamma, size_t N,
-                               size_t C) {
+void cv_batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                  const float *xhat, const float *rstd, const float *gamma,
+                                  size_t N, size_t C) {
     for (size_t c = 0; c < C; c++) {
         double sdy = 0.0, sdyx = 0.0;
         float k = gamma[c] * rstd[c];

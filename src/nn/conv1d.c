@@ -15,12 +15,12 @@
 #include <cblas.h>
 #include <string.h>
 
-size_t conv1d_col_len(size_t B, size_t L, size_t Cin, size_t K) {
+size_t cv_conv1d_col_len(size_t B, size_t L, size_t Cin, size_t K) {
     return B * (L - K + 1) * K * Cin;
 }
 
-size_t conv1d_scratch_len(size_t B, size_t L, size_t Cin, size_t Cout, size_t K) {
-    return conv1d_col_len(B, L, Cin, K) + 2 * Cout * K * Cin;
+size_t cv_conv1d_scratch_len(size_t B, size_t L, size_t Cin, size_t Cout, size_t K) {
+    return cv_conv1d_col_len(B, L, Cin, K) + 2 * Cout * K * Cin;
 }
 
 /* wt (Cout, K, Cin) = permute(W (Cout, Cin, K)). */
@@ -30,10 +30,10 @@ static void permute_weights(float *wt, const float *w, size_t Cin, size_t Cout, 
             for (size_t k = 0; k < K; k++) wt[(o * K + k) * Cin + c] = w[(o * Cin + c) * K + k];
 }
 
-void conv1d_forward(float *y, float *col, float *scratch, const float *x, const float *w,
-                    const float *b, size_t B, size_t L, size_t Cin, size_t Cout, size_t K) {
+void cv_conv1d_forward(float *y, float *col, float *scratch, const float *x, const float *w,
+                       const float *b, size_t B, size_t L, size_t Cin, size_t Cout, size_t K) {
     size_t Lo = L - K + 1, KC = K * Cin, rows = B * Lo;
-    float *wt = scratch + conv1d_col_len(B, L, Cin, K);
+    float *wt = scratch + cv_conv1d_col_len(B, L, Cin, K);
     permute_weights(wt, w, Cin, Cout, K);
     for (size_t bb = 0; bb < B; bb++)
         for (size_t t = 0; t < Lo; t++)
@@ -44,12 +44,12 @@ void conv1d_forward(float *y, float *col, float *scratch, const float *x, const 
                 (int)KC, wt, (int)KC, b ? 1.0f : 0.0f, y, (int)Cout);
 }
 
-void conv1d_backward(float *dx, float *dw, float *db, float *scratch, const float *dy,
-                     const float *col, const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
-                     size_t K) {
+void cv_conv1d_backward(float *dx, float *dw, float *db, float *scratch, const float *dy,
+                        const float *col, const float *w, size_t B, size_t L, size_t Cin,
+                        size_t Cout, size_t K) {
     size_t Lo = L - K + 1, KC = K * Cin, rows = B * Lo;
     float *dcol = scratch;
-    float *wt = scratch + conv1d_col_len(B, L, Cin, K);
+    float *wt = scratch + cv_conv1d_col_len(B, L, Cin, K);
     float *dwt = wt + Cout * KC;
     if (db)
         for (size_t r = 0; r < rows; r++)
@@ -75,8 +75,8 @@ void conv1d_backward(float *dx, float *dw, float *db, float *scratch, const floa
     }
 }
 
-void conv1d_forward_naive(float *y, const float *x, const float *w, const float *b, size_t B,
-                          size_t L, size_t Cin, size_t Cout, size_t K) {
+void cv_conv1d_forward_naive(float *y, const float *x, const float *w, const float *b, size_t B,
+                             size_t L, size_t Cin, size_t Cout, size_t K) {
     size_t Lo = L - K + 1;
     for (size_t bb = 0; bb < B; bb++)
         for (size_t t = 0; t < Lo; t++)
@@ -89,8 +89,9 @@ void conv1d_forward_naive(float *y, const float *x, const float *w, const float 
             }
 }
 
-void conv1d_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
-                           const float *w, size_t B, size_t L, size_t Cin, size_t Cout, size_t K) {
+void cv_conv1d_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
+                              const float *w, size_t B, size_t L, size_t Cin, size_t Cout,
+                              size_t K) {
     size_t Lo = L - K + 1;
     for (size_t bb = 0; bb < B; bb++)
         for (size_t t = 0; t < Lo; t++)

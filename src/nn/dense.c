@@ -9,16 +9,16 @@
 #include <cblas.h>
 #include <string.h>
 
-void dense_forward(float *y, const float *x, const float *w, const float *b, size_t N, size_t In,
-                   size_t O) {
+void cv_dense_forward(float *y, const float *x, const float *w, const float *b, size_t N, size_t In,
+                      size_t O) {
     if (b)
         for (size_t n = 0; n < N; n++) memcpy(y + n * O, b, O * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)O, (int)In, 1.0f, x, (int)In,
                 w, (int)In, b ? 1.0f : 0.0f, y, (int)O);
 }
 
-void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
-                    const float *w, size_t N, size_t In, size_t O) {
+void cv_dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                       const float *w, size_t N, size_t In, size_t O) {
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)In, (int)O, 1.0f, dy,
                     (int)O, w, (int)In, 1.0f, dx, (int)In);
@@ -30,8 +30,8 @@ void dense_backward(float *dx, float *dw, float *db, const float *dy, const floa
             for (size_t o = 0; o < O; o++) db[o] += dy[n * O + o];
 }
 
-void dense_forward_naive(float *y, const float *x, const float *w, const float *b, size_t N,
-                         size_t In, size_t O) {
+void cv_dense_forward_naive(float *y, const float *x, const float *w, const float *b, size_t N,
+                            size_t In, size_t O) {
     for (size_t n = 0; n < N; n++)
         for (size_t o = 0; o < O; o++) {
             double s = b ? b[o] : 0.0;
@@ -40,8 +40,8 @@ void dense_forward_naive(float *y, const float *x, const float *w, const float *
         }
 }
 
-void dense_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
-                          const float *w, size_t N, size_t In, size_t O) {
+void cv_dense_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, size_t N, size_t In, size_t O) {
     for (size_t n = 0; n < N; n++)
         for (size_t o = 0; o < O; o++) {
             float g = dy[n * O + o];

@@ -3,20 +3,20 @@
  * (one uniform per element), so a run is reproducible from its seed. */
 #include "chemvae/dropout.h"
 
-void dropout_forward(float *y, float *mask, const float *x, size_t n, float p, CvRng *rng) {
+void cv_dropout_forward(float *y, float *mask, const float *x, size_t n, float p, CvRng *rng) {
     if (p <= 0.0f) {
         for (size_t i = 0; i < n; i++) mask[i] = 1.0f;
     } else {
         float keep = 1.0f / (1.0f - p);
         for (size_t i = 0; i < n; i++) mask[i] = cv_rng_uniform(rng) < p ? 0.0f : keep;
     }
-    dropout_apply(y, mask, x, n);
+    cv_dropout_apply(y, mask, x, n);
 }
 
-void dropout_apply(float *y, const float *mask, const float *x, size_t n) {
+void cv_dropout_apply(float *y, const float *mask, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
 }
 
-void dropout_backward(float *dx, const float *dy, const float *mask, size_t n) {
+void cv_dropout_backward(float *dx, const float *dy, const float *mask, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] += dy[i] * mask[i];
 }

@@ -36,7 +36,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-size_t nn_packed_floats(size_t N, size_t K) {
+size_t cv_nn_packed_floats(size_t N, size_t K) {
     size_t nr = AVX512_NR; /* a multiple of the other NRs: the largest padding */
     return (N + nr - 1) / nr * nr * K;
 }
@@ -55,8 +55,8 @@ static NnPackKind pick_kernel(NnPackKind kind) {
     return NN_PACK_GENERIC;
 }
 
-void nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N, size_t K,
-                     NnPackKind kind) {
+void cv_nn_pack_weights(NnPacked *p, float *storage, const float *w, size_t ldw, size_t N, size_t K,
+                        NnPackKind kind) {
     p->kernel = pick_kernel(kind);
     p->nr = p->kernel == NN_PACK_AVX512 ? AVX512_NR
             : p->kernel == NN_PACK_AVX2 ? AVX2_NR
@@ -136,7 +136,8 @@ DEFINE_TILE(tile_avx512, AVX512_TARGET, vf16, 16, AVX512_MR, AVX512_NR / 16)
 DEFINE_GEMM(gemm_avx512, AVX512_TARGET, tile_avx512, AVX512_MR, AVX512_NR)
 #endif
 
-void nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p, size_t M) {
+void cv_nn_gemm_packed(float *c, size_t ldc, const float *a, size_t lda, const NnPacked *p,
+                       size_t M) {
     if (M == 0) return;
 #if HAVE_X86_KERNELS
     if (p->kernel == NN_PACK_AVX512) {

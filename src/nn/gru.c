@@ -29,7 +29,7 @@
  * and baseline x86-64 with target_clones and picked at load time. No -ffast-math: NaN in
  * gives NaN out, and the _naive twins keep libm's expf/tanhf, so the fast-vs-naive tests
  * also check the approximations.
- * All buffers come from gru_init (sized for max_B, max_T); nothing is allocated after it.
+ * All buffers come from cv_gru_init (sized for max_B, max_T); nothing is allocated after it.
  * Why dgh is a full (T, B, 3H) copy rather than its n block alone: it makes dW_hh one
  * sgemm over contiguous memory; the memory (max_T·max_B·3H floats) is affordable. */
 #include "chemvae/gru.h"
@@ -62,25 +62,25 @@ static size_t col_tok(const GruConfig *c, size_t l) {
     return col_c(c, l) + (has_c(c, l) ? c->const_dim : 0);
 }
 
-size_t gru_layer_input(const GruConfig *c, size_t l) {
+size_t cv_gru_layer_input(const GruConfig *c, size_t l) {
     if (c->vocab == 0) return l == 0 ? c->input : c->hidden;
     return col_tok(c, l) + (has_tok(c, l) ? c->vocab : 0);
 }
 
-CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
+CvStatus cv_gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     memset(g, 0, sizeof *g);
     if (cfg->layers < 1 || cfg->layers > GRU_MAX_LAYERS || cfg->hidden == 0 || cfg->input == 0 ||
         cfg->max_B == 0 || cfg->max_T == 0)
         return cv_error_set(err, CV_ERR_INVALID,
-                            "gru_init: bad config (layers %zu, input %zu, hidden %zu, "
+                            "cv_gru_init: bad config (layers %zu, input %zu, hidden %zu, "
                             "max_B %zu, max_T %zu)",
                             cfg->layers, cfg->input, cfg->hidden, cfg->max_B, cfg->max_T);
     if (cfg->vocab > 0 && cfg->input != cfg->const_dim + cfg->vocab)
         return cv_error_set(err, CV_ERR_INVALID,
-                            "gru_init: token mode needs input %zu == const_dim %zu + vocab %zu",
+                            "cv_gru_init: token mode needs input %zu == const_dim %zu + vocab %zu",
                             cfg->input, cfg->const_dim, cfg->vocab);
     if (cfg->const_all && cfg->vocab == 0)
-        return cv_error_set(err, CV_ERR_INVALID, "gru_init: const_all needs token mode");
+        return cv_error_set(err, CV_ERR_INVALID, "cv_gru_init: const_all needs token mode");
     g->cfg = *cfg;
     size_t B = cfg->max_B, T = cfg->max_T, H = cfg->hidden, L = cfg->layers;
     size_t V = cfg->vocab ? cfg->vocab : 1;
@@ -97,7 +97,7 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->whh_t = zalloc(L * H * 3 * H);
     size_t widest = H;
     for (size_t l = 0; l < L; l++)
-        if (gru_layer_input(cfg, l) > widest) widest = gru_layer_input(cfg, l);
+        if (cv_gru_layer_input(cfg, l) > widest) widest = cv_gru_layer_input(cfg, l);
     g->wih_t = zalloc(widest * 3 * H);
     g->dgx = zalloc(T * B * 3 * H);
     g->dgh = zalloc(T * B * 3 * H);
@@ -107,7 +107,7 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     g->state = zalloc(L * B * H);
     g->sx = zalloc(B * 3 * H);
     g->sh = zalloc(B * 3 * H);
-    g->packed_store = zalloc(2 * L * nn_packed_floats(3 * H, H));
+    g->packed_store = zalloc(2 * L * cv_nn_packed_floats(3 * H, H));
     if (!g->wtok || !g->dwtok || !g->cproj || !g->ones || !g->whh_t || !g->wih_t || !g->dgx ||
         !g->dgh || !g->dseq || !g->dh || !g->dsum || !g->state || !g->sx || !g->sh ||
         !g->packed_store)
@@ -115,12 +115,12 @@ CvStatus gru_init(Gru *g, const GruConfig *cfg, CvError *err) {
     for (size_t i = 0; i < T * B; i++) g->ones[i] = 1.0f;
     return CV_OK;
 fail:
-    gru_free(g);
-    return cv_error_set(err, CV_ERR_NOMEM, "gru_init: out of memory (B %zu, T %zu, H %zu)", B, T,
+    cv_gru_free(g);
+    return cv_error_set(err, CV_ERR_NOMEM, "cv_gru_init: out of memory (B %zu, T %zu, H %zu)", B, T,
                         H);
 }
 
-void gru_free(Gru *g) {
+void cv_gru_free(Gru *g) {
     for (size_t l = 0; l < GRU_MAX_LAYERS; l++) {
         free(g->h[l]);
         free(g->gates[l]);
@@ -133,21 +133,21 @@ void gru_free(Gru *g) {
     memset(g, 0, sizeof *g);
 }
 
-CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, size_t *first_id,
-                        CvError *err) {
+CvStatus cv_gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, size_t *first_id,
+                           CvError *err) {
     size_t H = cfg->hidden;
     for (size_t l = 0; l < cfg->layers; l++) {
-        size_t In = gru_layer_input(cfg, l);
+        size_t In = cv_gru_layer_input(cfg, l);
         static const char *names[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
         size_t shapes[4][2] = {{3 * H, In}, {3 * H, H}, {3 * H, 0}, {3 * H, 0}};
         for (int k = 0; k < 4; k++) {
             char name[NN_PARAM_NAME_MAX];
             int len = snprintf(name, sizeof name, "%s.%s_l%zu", prefix, names[k], l);
             if (len < 0 || (size_t)len >= sizeof name)
-                return cv_error_set(err, CV_ERR_INVALID, "gru_params_add: prefix too long: %s",
+                return cv_error_set(err, CV_ERR_INVALID, "cv_gru_params_add: prefix too long: %s",
                                     prefix);
             size_t id;
-            CvStatus st = nn_params_add(p, name, k < 2 ? 2 : 1, shapes[k], &id, err);
+            CvStatus st = cv_nn_params_add(p, name, k < 2 ? 2 : 1, shapes[k], &id, err);
             if (st) return st;
             if (l == 0 && k == 0 && first_id) *first_id = id;
         }
@@ -155,32 +155,32 @@ CvStatus gru_params_add(NnParams *p, const char *prefix, const GruConfig *cfg, s
     return CV_OK;
 }
 
-void gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t first_id,
-                     size_t layers) {
+void cv_gru_params_bind(GruWeights *w, GruWeights *dw, const NnParams *p, size_t first_id,
+                        size_t layers) {
     if (w) memset(w, 0, sizeof *w);
     if (dw) memset(dw, 0, sizeof *dw);
     for (size_t l = 0; l < layers; l++) {
         size_t id = first_id + 4 * l;
         if (w) {
-            w->w_ih[l] = nn_params_data(p, id);
-            w->w_hh[l] = nn_params_data(p, id + 1);
-            w->b_ih[l] = nn_params_data(p, id + 2);
-            w->b_hh[l] = nn_params_data(p, id + 3);
+            w->w_ih[l] = cv_nn_params_data(p, id);
+            w->w_hh[l] = cv_nn_params_data(p, id + 1);
+            w->b_ih[l] = cv_nn_params_data(p, id + 2);
+            w->b_hh[l] = cv_nn_params_data(p, id + 3);
         }
         if (dw) {
-            dw->w_ih[l] = nn_params_grad(p, id);
-            dw->w_hh[l] = nn_params_grad(p, id + 1);
-            dw->b_ih[l] = nn_params_grad(p, id + 2);
-            dw->b_hh[l] = nn_params_grad(p, id + 3);
+            dw->w_ih[l] = cv_nn_params_grad(p, id);
+            dw->w_hh[l] = cv_nn_params_grad(p, id + 1);
+            dw->b_ih[l] = cv_nn_params_grad(p, id + 2);
+            dw->b_hh[l] = cv_nn_params_grad(p, id + 3);
         }
     }
 }
 
-const float *gru_output(const Gru *g) {
+const float *cv_gru_output(const Gru *g) {
     return g->h[g->cfg.layers - 1] + g->B * g->cfg.hidden;
 }
 
-const float *gru_infer_state(const Gru *g) {
+const float *cv_gru_infer_state(const Gru *g) {
     return g->state;
 }
 
@@ -411,7 +411,7 @@ static void token_setup(Gru *g, const GruWeights *w, const float *c, size_t B) {
     const GruConfig *cf = &g->cfg;
     size_t H3 = 3 * cf->hidden, D = cf->const_dim, V = cf->vocab;
     for (size_t l = 0; l < cf->layers; l++) {
-        size_t In = gru_layer_input(cf, l);
+        size_t In = cv_gru_layer_input(cf, l);
         if (has_tok(cf, l)) {
             const float *wi = w->w_ih[l] + col_tok(cf, l);
             for (size_t j = 0; j < H3; j++)
@@ -456,7 +456,7 @@ static void forward_layers(Gru *g, const GruWeights *w, const int32_t *tok) {
     for (size_t l = 0; l < g->cfg.layers; l++) {
         if (l > 0) /* the h-columns come first in W_ih[l] */
             project_input(g, g->gates[l], g->h[l - 1] + B * H, w->w_ih[l],
-                          gru_layer_input(&g->cfg, l), T * B, H);
+                          cv_gru_layer_input(&g->cfg, l), T * B, H);
         if (tok && (has_c(&g->cfg, l) || has_tok(&g->cfg, l)))
             for (size_t t = 0; t < T; t++)
                 add_token_terms(g, l, g->gates[l] + t * B * H3, tok + t * B, B, 0, B, l == 0);
@@ -469,15 +469,16 @@ static void forward_layers(Gru *g, const GruWeights *w, const int32_t *tok) {
     }
 }
 
-void gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B, size_t T) {
+void cv_gru_forward(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                    size_t T) {
     size_t In = g->cfg.input;
     set_initial_state(g, h0, B, T);
     project_input(g, g->gates[0], x, w->w_ih[0], In, T * B, In);
     forward_layers(g, w, NULL);
 }
 
-void gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
-                        const float *h0, size_t B, size_t T) {
+void cv_gru_forward_tokens(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                           const float *h0, size_t B, size_t T) {
     set_initial_state(g, h0, B, T);
     token_setup(g, w, c, B);
     forward_layers(g, w, tok);
@@ -514,7 +515,7 @@ static void token_input_grads(Gru *g, const GruWeights *w, GruWeights *dw, size_
                               const int32_t *tok, float *dc) {
     const GruConfig *cf = &g->cfg;
     size_t B = g->B, T = g->T, H3 = 3 * cf->hidden, D = cf->const_dim, V = cf->vocab;
-    size_t In = gru_layer_input(cf, l), cc = col_c(cf, l), ct = col_tok(cf, l);
+    size_t In = cv_gru_layer_input(cf, l), cc = col_c(cf, l), ct = col_tok(cf, l);
     int want_wc = has_c(cf, l) && dw && dw->w_ih[l] && D > 0, want_dc = has_c(cf, l) && dc && D > 0;
     if (want_wc || want_dc) {
         memcpy(g->dsum, g->dgx, B * H3 * sizeof(float));
@@ -544,7 +545,7 @@ static void backward_upper(Gru *g, const GruWeights *w, GruWeights *dw, const fl
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H;
     const float *dseq = dout;
     for (size_t l = g->cfg.layers; l-- > 1;) {
-        size_t In = gru_layer_input(&g->cfg, l);
+        size_t In = cv_gru_layer_input(&g->cfg, l);
         backward_layer(g, w, dw, l, dseq, dh0);
         if (dw && dw->w_ih[l])
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H3, (int)H, (int)(T * B),
@@ -558,8 +559,8 @@ static void backward_upper(Gru *g, const GruWeights *w, GruWeights *dw, const fl
     backward_layer(g, w, dw, 0, dseq, dh0);
 }
 
-void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, const float *dout,
-                  float *dx, float *dh0) {
+void cv_gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, const float *dout,
+                     float *dx, float *dh0) {
     size_t B = g->B, T = g->T, H3 = 3 * g->cfg.hidden, In = g->cfg.input;
     backward_upper(g, w, dw, dout, dh0, NULL, NULL, NULL);
     if (dw && dw->w_ih[0])
@@ -570,8 +571,8 @@ void gru_backward(Gru *g, const GruWeights *w, GruWeights *dw, const float *x, c
                     g->dgx, (int)H3, w->w_ih[0], (int)In, 1.0f, dx, (int)In);
 }
 
-void gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
-                         const int32_t *tok, const float *dout, float *dc, float *dh0) {
+void cv_gru_backward_tokens(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
+                            const int32_t *tok, const float *dout, float *dc, float *dh0) {
     backward_upper(g, w, dw, dout, dh0, c, tok, dc);
     token_input_grads(g, w, dw, 0, c, tok, dc);
 }
@@ -602,7 +603,7 @@ static void forward_naive(Gru *g, const GruWeights *w, const float *x, const flo
     size_t H = g->cfg.hidden, H3 = 3 * H;
     set_initial_state(g, h0, B, T);
     for (size_t l = 0; l < g->cfg.layers; l++) {
-        size_t In = gru_layer_input(&g->cfg, l);
+        size_t In = cv_gru_layer_input(&g->cfg, l);
         const float *wi = w->w_ih[l], *wh = w->w_hh[l], *bi = w->b_ih[l], *bh = w->b_hh[l];
         for (size_t t = 0; t < T; t++) {
             const float *hp = g->h[l] + t * B * H;
@@ -638,7 +639,7 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
                            float *dc, float *dh0) {
     size_t B = g->B, T = g->T, H = g->cfg.hidden, H3 = 3 * H, D = g->cfg.const_dim;
     for (size_t l = g->cfg.layers; l-- > 0;) {
-        size_t In = gru_layer_input(&g->cfg, l), cc = col_c(&g->cfg, l);
+        size_t In = cv_gru_layer_input(&g->cfg, l), cc = col_c(&g->cfg, l);
         const float *dseq = l == g->cfg.layers - 1 ? dout : g->dseq;
         float *dh = g->dh;
         memset(dh, 0, B * H * sizeof(float));
@@ -694,40 +695,40 @@ static void backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const fl
     }
 }
 
-void gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
-                       size_t T) {
+void cv_gru_forward_naive(Gru *g, const GruWeights *w, const float *x, const float *h0, size_t B,
+                          size_t T) {
     forward_naive(g, w, x, NULL, NULL, h0, B, T);
 }
 
-void gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
-                              const float *h0, size_t B, size_t T) {
+void cv_gru_forward_tokens_naive(Gru *g, const GruWeights *w, const float *c, const int32_t *tok,
+                                 const float *h0, size_t B, size_t T) {
     forward_naive(g, w, NULL, c, tok, h0, B, T);
 }
 
-void gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
-                        const float *dout, float *dx, float *dh0) {
+void cv_gru_backward_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *x,
+                           const float *dout, float *dx, float *dh0) {
     backward_naive(g, w, dw, x, NULL, NULL, dout, dx, NULL, dh0);
 }
 
-void gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
-                               const int32_t *tok, const float *dout, float *dc, float *dh0) {
+void cv_gru_backward_tokens_naive(Gru *g, const GruWeights *w, GruWeights *dw, const float *c,
+                                  const int32_t *tok, const float *dout, float *dc, float *dh0) {
     backward_naive(g, w, dw, NULL, c, tok, dout, NULL, dc, dh0);
 }
 
 /* ---- batched inference ------------------------------------------------------------- */
 
-void gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B) {
-    size_t H = g->cfg.hidden, L = g->cfg.layers, P = nn_packed_floats(3 * H, H);
+void cv_gru_infer_begin(Gru *g, const GruWeights *w, const float *c, const float *h0, size_t B) {
+    size_t H = g->cfg.hidden, L = g->cfg.layers, P = cv_nn_packed_floats(3 * H, H);
     g->infer_B = B;
     if (h0) memcpy(g->state, h0, L * B * H * sizeof(float));
     else memset(g->state, 0, L * B * H * sizeof(float));
     if (g->cfg.vocab > 0) token_setup(g, w, c, B);
     for (size_t l = 0; l < L; l++) {
-        nn_pack_weights(&g->whh_p[l], g->packed_store + 2 * l * P, w->w_hh[l], H, 3 * H, H,
-                        g->pack_kind);
+        cv_nn_pack_weights(&g->whh_p[l], g->packed_store + 2 * l * P, w->w_hh[l], H, 3 * H, H,
+                           g->pack_kind);
         if (l > 0) /* the h-columns of W_ih[l] (the first H of its I_l) */
-            nn_pack_weights(&g->wih_p[l], g->packed_store + (2 * l + 1) * P, w->w_ih[l],
-                            gru_layer_input(&g->cfg, l), 3 * H, H, g->pack_kind);
+            cv_nn_pack_weights(&g->wih_p[l], g->packed_store + (2 * l + 1) * P, w->w_ih[l],
+                               cv_gru_layer_input(&g->cfg, l), 3 * H, H, g->pack_kind);
     }
 }
 
@@ -741,28 +742,28 @@ static const float *infer_layers(Gru *g, const GruWeights *w, size_t b0, size_t 
     float *sx = g->sx + b0 * H3, *sh = g->sh + b0 * H3;
     for (size_t l = 0; l < g->cfg.layers; l++) {
         float *st = g->state + l * B * H + b0 * H;
-        if (l > 0) nn_gemm_packed(sx, H3, st - B * H, H, &g->wih_p[l], n);
+        if (l > 0) cv_nn_gemm_packed(sx, H3, st - B * H, H, &g->wih_p[l], n);
         if (l > 0 && tok) add_token_terms(g, l, sx, tok, B, b0, b1, 0);
-        nn_gemm_packed(sh, H3, st, H, &g->whh_p[l], n);
+        cv_nn_gemm_packed(sh, H3, st, H, &g->whh_p[l], n);
         cell_forward(st, sx, NULL, sh, st, w->b_ih[l], w->b_hh[l], n, H, 0);
     }
     return g->state + (g->cfg.layers - 1) * B * H + b0 * H;
 }
 
-const float *gru_infer_step(Gru *g, const GruWeights *w, const float *x) {
+const float *cv_gru_infer_step(Gru *g, const GruWeights *w, const float *x) {
     size_t In = g->cfg.input;
     gemm_nt(g->sx, x, In, w->w_ih[0], In, g->infer_B, 3 * g->cfg.hidden, In);
     return infer_layers(g, w, 0, g->infer_B, NULL);
 }
 
-const float *gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok, size_t b0,
-                                        size_t b1) {
+const float *cv_gru_infer_step_tokens_rows(Gru *g, const GruWeights *w, const int32_t *tok,
+                                           size_t b0, size_t b1) {
     add_token_terms(g, 0, g->sx + b0 * 3 * g->cfg.hidden, tok, g->infer_B, b0, b1, 1);
     return infer_layers(g, w, b0, b1, tok);
 }
 
-const float *gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok) {
-    return gru_infer_step_tokens_rows(g, w, tok, 0, g->infer_B);
+const float *cv_gru_infer_step_tokens(Gru *g, const GruWeights *w, const int32_t *tok) {
+    return cv_gru_infer_step_tokens_rows(g, w, tok, 0, g->infer_B);
 }
 
 static void swap_floats(float *a, float *b, size_t n) {
@@ -773,7 +774,7 @@ static void swap_floats(float *a, float *b, size_t n) {
     }
 }
 
-void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch) {
+void cv_gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch) {
     size_t B = g->infer_B, H = g->cfg.hidden, L = g->cfg.layers;
     for (size_t l = 0; l < L; l++) {
         float *st = g->state + l * B * H;
@@ -784,7 +785,7 @@ void gru_infer_gather_rows(Gru *g, const int32_t *src, size_t n, float *scratch)
     }
 }
 
-void gru_infer_swap_rows(Gru *g, size_t i, size_t j) {
+void cv_gru_infer_swap_rows(Gru *g, size_t i, size_t j) {
     size_t B = g->infer_B, H = g->cfg.hidden;
     if (i == j) return;
     for (size_t l = 0; l < g->cfg.layers; l++) {

@@ -7,8 +7,8 @@
 
 #include <math.h>
 
-double loss_ce_forward(float *probs, float *row_loss, const float *logits, const int32_t *target,
-                       const float *mask, size_t N, size_t V) {
+double cv_loss_ce_forward(float *probs, float *row_loss, const float *logits, const int32_t *target,
+                          const float *mask, size_t N, size_t V) {
     double total = 0.0;
     for (size_t n = 0; n < N; n++) {
         const float *z = logits + n * V;
@@ -30,8 +30,8 @@ double loss_ce_forward(float *probs, float *row_loss, const float *logits, const
     return total;
 }
 
-void loss_ce_backward(float *dlogits, const float *probs, const int32_t *target, const float *mask,
-                      size_t N, size_t V, float scale) {
+void cv_loss_ce_backward(float *dlogits, const float *probs, const int32_t *target,
+                         const float *mask, size_t N, size_t V, float scale) {
     for (size_t n = 0; n < N; n++) {
         float k = scale * (mask ? mask[n] : 1.0f);
         if (k == 0.0f) continue;
@@ -42,22 +42,22 @@ void loss_ce_backward(float *dlogits, const float *probs, const int32_t *target,
     }
 }
 
-double loss_kl_forward(const float *mu, const float *logvar, size_t n) {
+double cv_loss_kl_forward(const float *mu, const float *logvar, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; i++)
         s += -0.5 * (1.0 + logvar[i] - (double)mu[i] * mu[i] - exp((double)logvar[i]));
     return s;
 }
 
-void loss_kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar, size_t n,
-                      float scale) {
+void cv_loss_kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar, size_t n,
+                         float scale) {
     for (size_t i = 0; i < n; i++) {
         if (dmu) dmu[i] += scale * mu[i];
         if (dlogvar) dlogvar[i] += scale * 0.5f * (expf(logvar[i]) - 1.0f);
     }
 }
 
-double loss_mse_forward(const float *pred, const float *target, const float *weight, size_t n) {
+double cv_loss_mse_forward(const float *pred, const float *target, const float *weight, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) {
         double d = (double)pred[i] - target[i];
@@ -66,8 +66,8 @@ double loss_mse_forward(const float *pred, const float *target, const float *wei
     return s;
 }
 
-void loss_mse_backward(float *dpred, const float *pred, const float *target, const float *weight,
-                       size_t n, float scale) {
+void cv_loss_mse_backward(float *dpred, const float *pred, const float *target, const float *weight,
+                          size_t n, float scale) {
     for (size_t i = 0; i < n; i++)
         dpred[i] += scale * 2.0f * (weight ? weight[i] : 1.0f) * (pred[i] - target[i]);
 }

@@ -5,7 +5,7 @@
 
 #include <cblas.h>
 
-int nn_row_workers(size_t n, size_t min_rows) {
+int cv_nn_row_workers(size_t n, size_t min_rows) {
     int w = openblas_get_num_threads();
     if (w > NN_MAX_WORKERS) w = NN_MAX_WORKERS;
     size_t by_rows = min_rows > 0 ? n / min_rows : n;
@@ -13,20 +13,20 @@ int nn_row_workers(size_t n, size_t min_rows) {
     return w < 1 ? 1 : w;
 }
 
-int nn_blas_threads_set(int n) {
+int cv_nn_blas_threads_set(int n) {
     int previous = openblas_get_num_threads();
     if (n != previous) openblas_set_num_threads(n);
     return previous;
 }
 
-void nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx) {
+void cv_nn_parallel_rows(size_t n, int workers, NnRowTask task, void *ctx) {
     if (workers > NN_MAX_WORKERS) workers = NN_MAX_WORKERS;
     if ((size_t)workers > n) workers = (int)n;
     if (workers <= 1) {
         task(ctx, 0, n, 0);
         return;
     }
-    int blas_threads = nn_blas_threads_set(1);
+    int blas_threads = cv_nn_blas_threads_set(1);
     cv_parallel_for(n, workers, 0, task, ctx);
-    nn_blas_threads_set(blas_threads);
+    cv_nn_blas_threads_set(blas_threads);
 }

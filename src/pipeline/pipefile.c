@@ -54,7 +54,7 @@ static int var_index(const PipeFile *pf, const char *name, size_t len) {
     return -1;
 }
 
-const char *pipefile_var(const PipeFile *pf, const char *name) {
+const char *cv_pipefile_var(const PipeFile *pf, const char *name) {
     int i = var_index(pf, name, strlen(name));
     return i < 0 ? NULL : pf->var_values.v[i];
 }
@@ -193,7 +193,7 @@ static int apply(PipeFile *pf, PipeWords *wd, const PipeWords *overridden, const
         if (strlen(val[0]) > PIPEFILE_MAX_STAGE_NAME)
             return PARSE_FAIL(w, "%s:%d: stage name of %zu characters; at most %d ('%.40s...')",
                               w->path, w->line, strlen(val[0]), PIPEFILE_MAX_STAGE_NAME, val[0]);
-        if (pipefile_find_stage(pf, val[0]) >= 0)
+        if (cv_pipefile_find_stage(pf, val[0]) >= 0)
             return PARSE_FAIL(w, "%s:%d: stage '%s' is defined twice", w->path, w->line, val[0]);
         if (pf->nstages == pf->cap) {
             size_t cap = pf->cap ? 2 * pf->cap : 8;
@@ -234,8 +234,8 @@ static int apply(PipeFile *pf, PipeWords *wd, const PipeWords *overridden, const
     return s->prebuilt ? 0 : (cv_error_set(w->err, CV_ERR_NOMEM, "out of memory"), -1);
 }
 
-CvStatus pipefile_parse(PipeFile *pf, const char *path, const char *text,
-                        const char *const *overrides, size_t n, CvError *err) {
+CvStatus cv_pipefile_parse(PipeFile *pf, const char *path, const char *text,
+                           const char *const *overrides, size_t n, CvError *err) {
     CvError local;
     if (!err) err = &local;
     memset(pf, 0, sizeof *pf);
@@ -284,12 +284,12 @@ oom:
 fail:
     words_free(&wd);
     words_free(&overridden);
-    pipefile_free(pf);
+    cv_pipefile_free(pf);
     return err->code ? err->code : CV_ERR_PARSE;
 }
 
-CvStatus pipefile_load(PipeFile *pf, const char *path, const char *const *overrides, size_t n,
-                       CvError *err) {
+CvStatus cv_pipefile_load(PipeFile *pf, const char *path, const char *const *overrides, size_t n,
+                          CvError *err) {
     memset(pf, 0, sizeof *pf);
     char *text = NULL;
     size_t len;
@@ -299,12 +299,12 @@ CvStatus pipefile_load(PipeFile *pf, const char *path, const char *const *overri
         free(text);
         return cv_error_set(err, CV_ERR_PARSE, "%s: not a text file (NUL byte)", path);
     }
-    st = pipefile_parse(pf, path, text, overrides, n, err);
+    st = cv_pipefile_parse(pf, path, text, overrides, n, err);
     free(text);
     return st;
 }
 
-void pipefile_free(PipeFile *pf) {
+void cv_pipefile_free(PipeFile *pf) {
     for (size_t i = 0; i < pf->nstages; i++) {
         PipeStage *s = &pf->stages[i];
         free(s->name);
@@ -322,7 +322,7 @@ void pipefile_free(PipeFile *pf) {
     memset(pf, 0, sizeof *pf);
 }
 
-int pipefile_find_stage(const PipeFile *pf, const char *name) {
+int cv_pipefile_find_stage(const PipeFile *pf, const char *name) {
     for (size_t i = 0; i < pf->nstages; i++)
         if (!strcmp(pf->stages[i].name, name)) return (int)i;
     return -1;
@@ -334,7 +334,7 @@ static uint64_t hash_words(uint64_t h, const char *tag, const PipeWords *w) {
     return h;
 }
 
-CvStatus pipefile_stage_hash(const PipeStage *s, char out[17], CvError *err) {
+CvStatus cv_pipefile_stage_hash(const PipeStage *s, char out[17], CvError *err) {
     uint64_t h = cv_fnv1a64(CV_FNV64_INIT, s->command, strlen(s->command) + 1);
     h = hash_words(h, "args", &s->args);
     h = hash_words(h, "resume", &s->resume);
@@ -353,7 +353,7 @@ CvStatus pipefile_stage_hash(const PipeStage *s, char out[17], CvError *err) {
     return CV_OK;
 }
 
-char *pipefile_subst_run(const char *word, const char *run) {
+char *cv_pipefile_subst_run(const char *word, const char *run) {
     CvBuf b = {0};
     if (cv_buf_append(&b, "", 0)) return NULL;
     size_t vl = strlen(PIPEFILE_RUN_VAR);

@@ -141,7 +141,7 @@ static CvStatus record_outputs(PipeState *s, const PipeFile *pf, size_t i, CvErr
 static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char key[17],
                           CvError *err) {
     char own[17];
-    CvStatus rc = pipefile_stage_hash(st, own, err);
+    CvStatus rc = cv_pipefile_stage_hash(st, own, err);
     if (rc) return rc;
     char chain[64];
     snprintf(chain, sizeof chain, "%s %lld", prev ? prev->key : "-", prev ? prev->run : 0LL);
@@ -153,7 +153,8 @@ static CvStatus stage_key(const PipeStage *st, const PipeStageRecord *prev, char
 
 /* Marks runs a killed runner left 'running' (its pipeline row and everything under it). */
 static void mark_stale(Store *db, long long pipeline_run) {
-    if (pipeline_run > 0) store_runs_finish_running(db, pipeline_run, STORE_RUN_INTERRUPTED, NULL);
+    if (pipeline_run > 0)
+        cv_store_runs_finish_running(db, pipeline_run, STORE_RUN_INTERRUPTED, NULL);
 }
 
 /* Begins a runs row of `kind` under `parent` whose config is *cfg (freed here); opens the
@@ -206,20 +207,20 @@ static CvStatus lock_state(Runner *r, CvError *err) {
  * takes the lock and reads the state (an unreadable one is reported and ignored). */
 static CvStatus runner_open(Runner *r, CvError *err) {
     const CvPipelineConfig *c = r->cfg;
-    CvStatus st = pipefile_load(&r->pf, c->file, c->sets, c->nsets, err);
+    CvStatus st = cv_pipefile_load(&r->pf, c->file, c->sets, c->nsets, err);
     if (st) return st;
-    if (c->from && (r->from = pipefile_find_stage(&r->pf, c->from)) < 0)
+    if (c->from && (r->from = cv_pipefile_find_stage(&r->pf, c->from)) < 0)
         return unknown_from(r, err);
-    const char *db = pipefile_var(&r->pf, "DB"), *state = pipefile_var(&r->pf, "STATE");
+    const char *db = cv_pipefile_var(&r->pf, "DB"), *state = cv_pipefile_var(&r->pf, "STATE");
     r->db_path = db ? db : c->default_db;
     char dir[PATH_MAX];
     if (state) snprintf(dir, sizeof dir, "%s", state);
-    else snprintf(dir, sizeof dir, "results/%s", pipefile_var(&r->pf, "PIPELINE"));
-    if ((st = pipestate_init(&r->s, &r->pf, dir, err)) || (st = result_init(r, err)) ||
+    else snprintf(dir, sizeof dir, "results/%s", cv_pipefile_var(&r->pf, "PIPELINE"));
+    if ((st = cv_pipestate_init(&r->s, &r->pf, dir, err)) || (st = result_init(r, err)) ||
         (st = cv_mkdir_parents(r->s.file, err)) || (st = lock_state(r, err)))
         return st;
     CvError serr = {0};
-    if (pipestate_load(&r->s, &r->pf, &serr)) /* unreadable or foreign: everything runs again */
+    if (cv_pipestate_load(&r->s, &r->pf, &serr)) /* unreadable or foreign: everything runs again */
         emit(r, (CvPipelineEvent){.kind = CV_PIPE_STATE_RESET, .message = serr.msg});
     return CV_OK;
 }
@@ -236,7 +237,7 @@ static CvStatus runner_record(Runner *r, CvError *err) {
     if (st) return st;
     r->res->run = r->run;
     mark_stale(r->db, r->s.last_pipeline); /* the last runner's rows, whatever host ran them */
-    return pipestate_save(&r->s, &r->pf, r->run, err);
+    return cv_pipestate_save(&r->s, &r->pf, r->run, err);
 }
 
 /* Fills the result's run ids, finishes the pipeline's row (failed when st is an error)
@@ -251,12 +252,12 @@ static void runner_close(Runner *r, CvStatus st) {
                            : res->outcome == CV_PIPELINE_DONE        ? STORE_RUN_OK
                            : res->outcome == CV_PIPELINE_INTERRUPTED ? STORE_RUN_INTERRUPTED
                                                                      : STORE_RUN_FAILED;
-    if (r->db && r->run) store_run_finish(r->db, r->run, final, NULL);
-    store_close(r->db);
+    if (r->db && r->run) cv_store_run_finish(r->db, r->run, final, NULL);
+    cv_store_close(r->db);
     if (r->lock_fd >= 0) close(r->lock_fd);
     pipestage_argv_free(&r->cmd);
-    pipestate_free(&r->s, &r->pf);
-    pipefile_free(&r->pf);
+    cv_pipestate_free(&r->s, &r->pf);
+    cv_pipefile_free(&r->pf);
 }
 
 /* A stage replaced by its prebuilt file: the file copied to its first output when that is
@@ -279,7 +280,7 @@ static CvStatus use_prebuilt(Runner *r, size_t i, CvError *err) {
         rec->status = PIPE_PREBUILT;
         snprintf(rec->key, sizeof rec->key, "%016llx", 0ULL);
         rec->run = 0;
-        if ((rc = pipestate_save(&r->s, &r->pf, r->run, err))) return rc;
+        if ((rc = cv_pipestate_save(&r->s, &r->pf, r->run, err))) return rc;
     }
     r->res->stages[i].action = CV_STAGE_PREBUILT;
     r->res->skipped++;
@@ -308,7 +309,7 @@ static CvStatus begin_stage_run(Runner *r, const PipeStage *st, const char *key,
 static void stage_failed(Runner *r, size_t i, int status, int stopped, int64_t run) {
     r->res->stages[i].action = stopped ? CV_STAGE_INTERRUPTED : CV_STAGE_FAILED;
     r->res->outcome = stopped ? CV_PIPELINE_INTERRUPTED : CV_PIPELINE_STAGE_FAILED;
-    store_run_finish(r->db, run, stopped ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
+    cv_store_run_finish(r->db, run, stopped ? STORE_RUN_INTERRUPTED : STORE_RUN_FAILED, NULL);
     emit(r, (CvPipelineEvent){.kind = stopped ? CV_PIPE_STAGE_INTERRUPTED : CV_PIPE_STAGE_FAILED,
                               .stage = i,
                               .name = r->pf.stages[i].name,
@@ -340,10 +341,10 @@ static CvStatus finish_stage(Runner *r, size_t i, int status, int resuming, int6
         stage_failed(r, i, status, stopped, run);
         return CV_OK;
     }
-    store_run_finish(r->db, run, STORE_RUN_OK, NULL);
+    cv_store_run_finish(r->db, run, STORE_RUN_OK, NULL);
     r->s.rec[i].status = PIPE_DONE;
     CvStatus rc = record_outputs(&r->s, &r->pf, i, err);
-    if (rc || (rc = pipestate_save(&r->s, &r->pf, r->run, err))) return rc;
+    if (rc || (rc = cv_pipestate_save(&r->s, &r->pf, r->run, err))) return rc;
     r->res->stages[i].action = resuming ? CV_STAGE_RESUMED : CV_STAGE_RAN;
     r->res->ran++;
     return CV_OK;
@@ -370,7 +371,7 @@ static CvStatus execute_stage(Runner *r, size_t i, const char key[17], int resum
     rec->status = PIPE_STARTED;
     memcpy(rec->key, key, 17);
     rec->run = run;
-    if ((rc = pipestate_save(&r->s, &r->pf, r->run, err))) return rc;
+    if ((rc = cv_pipestate_save(&r->s, &r->pf, r->run, err))) return rc;
     char out_path[PATH_MAX + 300];
     stdout_path(out_path, sizeof out_path, &r->s, st);
     double t0 = cv_now();

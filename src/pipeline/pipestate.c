@@ -17,7 +17,7 @@
 
 static const char *const STATUS_NAMES[] = {"none", "started", "done", "prebuilt"};
 
-CvStatus pipestate_init(PipeState *s, const PipeFile *pf, const char *dir, CvError *err) {
+CvStatus cv_pipestate_init(PipeState *s, const PipeFile *pf, const char *dir, CvError *err) {
     memset(s, 0, sizeof *s);
     if (strlen(dir) >= sizeof s->dir)
         return cv_error_set(err, CV_ERR_INVALID, "state directory name too long: %s", dir);
@@ -31,7 +31,7 @@ CvStatus pipestate_init(PipeState *s, const PipeFile *pf, const char *dir, CvErr
     return CV_OK;
 }
 
-void pipestate_free(PipeState *s, const PipeFile *pf) {
+void cv_pipestate_free(PipeState *s, const PipeFile *pf) {
     for (size_t i = 0; s->rec && i < pf->nstages; i++) free(s->rec[i].owned);
     free(s->rec);
     s->rec = NULL;
@@ -56,7 +56,7 @@ static int parse_output(PipeState *s, const PipeFile *pf, char *line) {
     if (!path) return 0;
     *path++ = '\0';
     if (strlen(hash) != 16 && strcmp(hash, "-")) return 0;
-    int i = pipefile_find_stage(pf, name);
+    int i = cv_pipefile_find_stage(pf, name);
     if (i < 0) return 1;
     const PipeStage *st = &pf->stages[i];
     for (size_t k = 0; k < st->outputs.n; k++)
@@ -75,7 +75,7 @@ static int parse_stage(PipeState *s, const PipeFile *pf, const char *line) {
     for (int k = 1; k < 4; k++)
         if (!strcmp(status, STATUS_NAMES[k])) st = (PipeStatus)k;
     if (st == PIPE_NONE) return 0; /* not a status this runner writes */
-    int i = pipefile_find_stage(pf, name);
+    int i = cv_pipefile_find_stage(pf, name);
     if (i < 0) return 1;
     s->rec[i].status = st;
     memcpy(s->rec[i].key, key, 17);
@@ -83,7 +83,7 @@ static int parse_stage(PipeState *s, const PipeFile *pf, const char *line) {
     return 1;
 }
 
-CvStatus pipestate_parse(PipeState *s, const PipeFile *pf, const char *text, CvError *err) {
+CvStatus cv_pipestate_parse(PipeState *s, const PipeFile *pf, const char *text, CvError *err) {
     char *copy = strdup(text);
     if (!copy) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     char *save = NULL, *line = strtok_r(copy, "\n", &save);
@@ -104,7 +104,7 @@ CvStatus pipestate_parse(PipeState *s, const PipeFile *pf, const char *text, CvE
     return cv_error_set(err, CV_ERR_FORMAT, "not a pipeline state file (line %zu)", lineno);
 }
 
-CvStatus pipestate_load(PipeState *s, const PipeFile *pf, CvError *err) {
+CvStatus cv_pipestate_load(PipeState *s, const PipeFile *pf, CvError *err) {
     if (access(s->file, F_OK) != 0 && errno == ENOENT) return CV_OK; /* nothing ran yet */
     char *text = NULL;
     size_t len = 0;
@@ -113,15 +113,15 @@ CvStatus pipestate_load(PipeState *s, const PipeFile *pf, CvError *err) {
         reset(s, pf);
         st = cv_error_set(err, CV_ERR_FORMAT, "not a pipeline state file (a NUL byte)");
     } else if (!st) {
-        st = pipestate_parse(s, pf, text, err);
+        st = cv_pipestate_parse(s, pf, text, err);
     }
     free(text);
     if (st) cv_error_prefix(err, "%s", s->file);
     return st;
 }
 
-CvStatus pipestate_save(const PipeState *s, const PipeFile *pf, long long pipeline_run,
-                        CvError *err) {
+CvStatus cv_pipestate_save(const PipeState *s, const PipeFile *pf, long long pipeline_run,
+                           CvError *err) {
     CvAtomicFile af;
     CvStatus st = cv_atomic_open(&af, s->file, err);
     if (st) return st;

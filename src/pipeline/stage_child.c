@@ -56,7 +56,7 @@ CvStatus pipestage_argv_subst_run(StageArgv *a, long long run, CvError *err) {
     snprintf(text, sizeof text, "%lld", run);
     for (size_t k = 2; k < a->n; k++)
         if (strstr(a->argv[k], PIPEFILE_RUN_VAR)) {
-            if (!(a->owned[k] = pipefile_subst_run(a->argv[k], text))) return no_memory(err);
+            if (!(a->owned[k] = cv_pipefile_subst_run(a->argv[k], text))) return no_memory(err);
             a->argv[k] = a->owned[k];
         }
     return CV_OK;

@@ -5,7 +5,7 @@
  * dataset, the DB, the run) is checked before the page is begun; once it is, a section
  * whose read fails warns and shows its "no data" note instead, so one bad table costs one
  * section and not the page. Inline CSS, inline SVG charts (report_svg.c) and RDKit
- * depictions (chem_svg) keep the page free of scripts and of anything it would load. */
+ * depictions (cv_chem_svg) keep the page free of scripts and of anything it would load. */
 #include "report_internal.h"
 
 #include <stdarg.h>
@@ -37,7 +37,7 @@ int report_read_ok(const Report *rp, CvStatus st, const CvError *err) {
 int64_t report_latest_run(const Report *rp, StoreReportRuns which, const char *method) {
     CvError err = {0};
     int64_t id = 0;
-    if (report_read_ok(rp, store_report_latest_run(rp->db, rp->scope, which, method, &id, &err),
+    if (report_read_ok(rp, cv_store_report_latest_run(rp->db, rp->scope, which, method, &id, &err),
                        &err))
         return 0;
     return id;
@@ -50,7 +50,7 @@ void report_empty(const Report *rp, const char *what) {
 }
 
 void report_molecule_svg(const Report *rp, const char *smiles, int w, int h) {
-    char *svg = chem_svg(smiles, w, h);
+    char *svg = cv_chem_svg(smiles, w, h);
     const char *open = svg ? strstr(svg, "<svg") : NULL;
     const char *end = open ? strchr(open, '>') : NULL;
     if (!end) {
@@ -189,7 +189,7 @@ static CvStatus resolve_scope(Report *rp, CvError *err) {
     rp->scope = 0;
     if (cfg->run == CV_REPORT_RUN_LATEST) {
         CvStatus st =
-            store_report_latest_run(rp->db, 0, STORE_REPORT_PIPELINE, NULL, &rp->scope, err);
+            cv_store_report_latest_run(rp->db, 0, STORE_REPORT_PIPELINE, NULL, &rp->scope, err);
         if (st) return st;
         if (!rp->scope)
             return cv_error_set(err, CV_ERR_EMPTY,
@@ -198,9 +198,9 @@ static CvStatus resolve_scope(Report *rp, CvError *err) {
     }
     if (cfg->run == 0) return CV_OK;
     StoreTable t = {0};
-    CvStatus st = store_get_run(rp->db, cfg->run, &t, err);
+    CvStatus st = cv_store_get_run(rp->db, cfg->run, &t, err);
     size_t found = t.nrow;
-    store_table_free(&t);
+    cv_store_table_free(&t);
     if (st) return st;
     if (!found)
         return cv_error_set(err, CV_ERR_INVALID, "%s: no run %lld", cfg->db_path,
@@ -249,15 +249,15 @@ CvStatus cv_report_write(const CvReportConfig *cfg, const CvHooks *h, CvReportRe
         rp.latent_model = &model;
         rp.latent_data = &data;
     }
-    if ((st = store_open(cfg->db_path, STORE_READ_ONLY, &rp.db, err))) goto done;
-    if (store_is_immutable(rp.db))
+    if ((st = cv_store_open(cfg->db_path, STORE_READ_ONLY, &rp.db, err))) goto done;
+    if (cv_store_is_immutable(rp.db))
         report_warn(&rp, "%s is on read-only media: read as immutable", cfg->db_path);
     if ((st = resolve_scope(&rp, err))) goto done;
     res->scope = rp.scope;
     st = write_file(&rp, h, res, err);
 done:
-    store_close(rp.db);
+    cv_store_close(rp.db);
     cv_model_free(&model);
-    dataset_free(&data);
+    cv_dataset_free(&data);
     return st;
 }

@@ -58,7 +58,7 @@ void report_optimization(Report *rp);
 
 /* Loads cfg->model and cfg->data for the latent map (once, before the page is written, so
  * a model or dataset that cannot be read, or that do not belong together, fails the
- * report rather than thinning it). Free with cv_model_free / dataset_free. */
+ * report rather than thinning it). Free with cv_model_free / cv_dataset_free. */
 CvStatus report_latent_load(const CvReportConfig *cfg, CvModel *m, CvDataset *ds, CvError *err);
 
 #endif

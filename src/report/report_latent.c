@@ -20,8 +20,8 @@
 
 CvStatus report_latent_load(const CvReportConfig *cfg, CvModel *m, CvDataset *ds, CvError *err) {
     CvStatus st = cv_model_load(m, cfg->model, LATENT_BATCH, err);
-    if (!st) st = dataset_load(ds, cfg->data, err);
-    if (!st) st = ckpt_meta_check_vocab(&m->meta, &ds->vocab, cfg->model, cfg->data, err);
+    if (!st) st = cv_dataset_load(ds, cfg->data, err);
+    if (!st) st = cv_ckpt_meta_check_vocab(&m->meta, &ds->vocab, cfg->model, cfg->data, err);
     if (!st && (size_t)m->vae.cfg.T != ds->T)
         st = cv_error_set(err, CV_ERR_MISMATCH, "%s has T=%d but %s has T=%zu", cfg->model,
                           m->vae.cfg.T, cfg->data, ds->T);
@@ -51,7 +51,7 @@ static CvStatus map_inputs(const Report *rp, LatentMap *lm, CvError *err) {
     const CvReportConfig *cfg = rp->cfg;
     const CvDataset *ds = rp->latent_data;
     lm->which = "test";
-    CvStatus st = dataset_split_indices(ds, CV_SPLIT_TEST, &lm->idx, &lm->n, err);
+    CvStatus st = cv_dataset_split_indices(ds, CV_SPLIT_TEST, &lm->idx, &lm->n, err);
     if (st) return st;
     if (lm->n == 0) {
         lm->which = "all";
@@ -94,10 +94,10 @@ static CvStatus map_project(const Report *rp, LatentMap *lm, CvError *err) {
     }
     for (size_t i = 0; i < n; i += LATENT_BATCH) {
         size_t B = n - i < LATENT_BATCH ? n - i : LATENT_BATCH;
-        dataset_fill_ids(ds, lm->idx + i, B, ids);
-        vae_encode(vae, ids, B, lm->mu + i * Z, NULL);
+        cv_dataset_fill_ids(ds, lm->idx + i, B, ids);
+        cv_vae_encode(vae, ids, B, lm->mu + i * Z, NULL);
     }
-    if ((st = pca_project(lm->mu, n, Z, 2, proj, lm->var, &lm->total, err))) goto done;
+    if ((st = cv_pca_project(lm->mu, n, Z, 2, proj, lm->var, &lm->total, err))) goto done;
     lm->y = lm->x + n; /* (n, 2) row-major -> two columns */
     for (size_t i = 0; i < n; i++) {
         lm->x[i] = proj[2 * i];

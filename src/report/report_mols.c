@@ -32,18 +32,18 @@ static int64_t cell_int(const StoreTable *t, size_t r, size_t c) {
 static void run_counts(Report *rp, int64_t run, const char *what) {
     StoreTable t = {0};
     CvError err = {0};
-    if (report_read_ok(rp, store_run_counts(rp->db, run, &t, &err), &err) == 0 && t.nrow == 1) {
-        int cn = store_table_col(&t, "generations"), cv = store_table_col(&t, "valid"),
-            cu = store_table_col(&t, "distinct_molecules");
-        double n = cn < 0 ? NAN : store_table_real(&t, 0, (size_t)cn),
-               v = cv < 0 ? NAN : store_table_real(&t, 0, (size_t)cv),
-               u = cu < 0 ? NAN : store_table_real(&t, 0, (size_t)cu);
+    if (report_read_ok(rp, cv_store_run_counts(rp->db, run, &t, &err), &err) == 0 && t.nrow == 1) {
+        int cn = cv_store_table_col(&t, "generations"), cv = cv_store_table_col(&t, "valid"),
+            cu = cv_store_table_col(&t, "distinct_molecules");
+        double n = cn < 0 ? NAN : cv_store_table_real(&t, 0, (size_t)cn),
+               v = cv < 0 ? NAN : cv_store_table_real(&t, 0, (size_t)cv),
+               u = cu < 0 ? NAN : cv_store_table_real(&t, 0, (size_t)cu);
         fprintf(rp->fp,
                 "<p>Run %lld (%s): %.0f decoded strings, %.1f%% valid, %.0f distinct valid "
                 "molecules.</p>\n",
                 (long long)run, what, n, n > 0 ? 100 * v / n : 0, u);
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
 }
 
 /* One card of the grid: drawing, SMILES, rank, scores, methods (a top_generated row). */
@@ -54,10 +54,10 @@ static void molecule_card(Report *rp, const StoreTable *t, size_t r) {
     fprintf(fp, "<div class=\"smi\">");
     report_html_escape(fp, report_text_cell(t, r, 0));
     fprintf(fp, "</div><div class=\"sc\">#%zu ", r + 1);
-    score_line(fp, "QED", store_table_real(t, r, 1));
-    score_line(fp, "logP", store_table_real(t, r, 2));
-    score_line(fp, "SA", store_table_real(t, r, 3));
-    score_line(fp, "pen.logP", store_table_real(t, r, 4));
+    score_line(fp, "QED", cv_store_table_real(t, r, 1));
+    score_line(fp, "logP", cv_store_table_real(t, r, 2));
+    score_line(fp, "SA", cv_store_table_real(t, r, 3));
+    score_line(fp, "pen.logP", cv_store_table_real(t, r, 4));
     fprintf(fp, "&middot; ");
     report_html_escape(fp, report_text_cell(t, r, 5));
     fprintf(fp, "</div></div>\n");
@@ -81,7 +81,7 @@ void report_top_molecules(Report *rp) {
     StoreTable t = {0};
     CvError err = {0};
     CvStatus st =
-        store_report_top_generated(rp->db, runs[0], runs[1], score, asc, rp->cfg->top, &t, &err);
+        cv_store_report_top_generated(rp->db, runs[0], runs[1], score, asc, rp->cfg->top, &t, &err);
     if (report_read_ok(rp, st, &err) != 0 || t.nrow == 0) {
         report_empty(rp, "The generation runs produced no valid molecule.");
     } else {
@@ -90,11 +90,11 @@ void report_top_molecules(Report *rp) {
         for (size_t r = 0; r < t.nrow; r++) molecule_card(rp, &t, r);
         fprintf(fp, "</div>\n");
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
     fprintf(fp, "</section>\n");
 }
 
-/* The paths of t (store_report_interpolation): per path its changing molecules, one card
+/* The paths of t (cv_store_report_interpolation): per path its changing molecules, one card
  * per step whose most frequent decode differs from the previous step's. */
 static void interpolation_paths(Report *rp, const StoreTable *t) {
     FILE *fp = rp->fp;
@@ -141,7 +141,8 @@ void report_interpolation(Report *rp) {
     CvError err = {0};
     if (!run) {
         report_empty(rp, "No interpolation (run 'chemvae interpolate').");
-    } else if (report_read_ok(rp, store_report_interpolation(rp->db, run, &t, &err), &err) != 0 ||
+    } else if (report_read_ok(rp, cv_store_report_interpolation(rp->db, run, &t, &err), &err) !=
+                   0 ||
                t.nrow == 0) {
         fprintf(fp, "<p>Run %lld.</p>\n", (long long)run);
         report_empty(rp, "The interpolation decoded no valid molecule.");
@@ -153,7 +154,7 @@ void report_interpolation(Report *rp) {
                 (long long)run);
         interpolation_paths(rp, &t);
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
     fprintf(fp, "</section>\n");
 }
 
@@ -173,18 +174,18 @@ static TrajScore trajectory_score(Report *rp, int64_t run) {
                                           {"mw", "mw", "MW"}};
     StoreTable cfg = {0};
     CvError err = {0};
-    if (report_read_ok(rp, store_report_objective(rp->db, run, &cfg, &err), &err) == 0 &&
+    if (report_read_ok(rp, cv_store_report_objective(rp->db, run, &cfg, &err), &err) == 0 &&
         cfg.nrow == 1 && cfg.cells[0].type == STORE_TEXT)
         for (int k = 0; k < 5; k++)
             if (!strcmp(cfg.cells[0].s, objs[k][0])) {
                 ts.score = objs[k][1], ts.label = objs[k][2];
-                ts.asc = store_table_real(&cfg, 0, 1) != 0;
+                ts.asc = cv_store_table_real(&cfg, 0, 1) != 0;
             }
-    store_table_free(&cfg);
+    cv_store_table_free(&cfg);
     return ts;
 }
 
-/* The intro and the chart of the trajectories t (store_report_trajectories): one series
+/* The intro and the chart of the trajectories t (cv_store_report_trajectories): one series
  * per start, the first MAX_TRAJ of them. Returns -1 when out of memory (nothing written). */
 static int trajectory_chart(Report *rp, int64_t run, const StoreTable *t, const TrajScore *ts) {
     size_t n = t->nrow;
@@ -195,7 +196,7 @@ static int trajectory_chart(Report *rp, int64_t run, const StoreTable *t, const 
     if (!xy) return -1;
     for (size_t r = 0; r < n; r++) {
         xy[r] = (double)cell_int(t, r, 1);
-        xy[n + r] = store_table_real(t, r, 2);
+        xy[n + r] = cv_store_table_real(t, r, 2);
         const char *src = report_text_cell(t, r, 0);
         if (r == 0 || strcmp(src, report_text_cell(t, r - 1, 0))) {
             nsrc++;
@@ -226,7 +227,7 @@ static int trajectory_chart(Report *rp, int64_t run, const StoreTable *t, const 
 static double start_score(const char *src, const char *score) {
     ChemScores cs;
     double start = NAN;
-    if (*src && chem_score_smiles(src, &cs, NULL)) {
+    if (*src && cv_chem_score_smiles(src, &cs, NULL)) {
         double v[] = {cs.penalized_logp, cs.qed, cs.logp, cs.sa, cs.mw};
         static const char *const cols[] = {"penalized_logp", "qed", "logp", "sa", "mw"};
         for (int k = 0; k < 5; k++)
@@ -235,12 +236,12 @@ static double start_score(const char *src, const char *score) {
     return start;
 }
 
-/* One row of the best-per-start table (a store_report_best_per_start row). */
+/* One row of the best-per-start table (a cv_store_report_best_per_start row). */
 static void best_row(Report *rp, const StoreTable *b, size_t r, const TrajScore *ts) {
     FILE *fp = rp->fp;
     const char *src = report_text_cell(b, r, 0);
     double start = start_score(src, ts->score);
-    double best = store_table_real(b, r, 2), sim = store_table_real(b, r, 3);
+    double best = cv_store_table_real(b, r, 2), sim = cv_store_table_real(b, r, 3);
     fprintf(fp, "<tr><td class=\"smi\">");
     report_html_escape(fp, src);
     fprintf(fp, "</td><td class=\"n\">%.3f</td><td>", start);
@@ -258,7 +259,7 @@ static void best_per_start(Report *rp, int64_t run, const TrajScore *ts) {
     StoreTable b = {0};
     CvError err = {0};
     CvStatus st =
-        store_report_best_per_start(rp->db, run, ts->score, ts->asc, MAX_STARTS, &b, &err);
+        cv_store_report_best_per_start(rp->db, run, ts->score, ts->asc, MAX_STARTS, &b, &err);
     if (report_read_ok(rp, st, &err) == 0 && b.nrow) {
         fprintf(
             rp->fp,
@@ -268,7 +269,7 @@ static void best_per_start(Report *rp, int64_t run, const TrajScore *ts) {
         for (size_t r = 0; r < b.nrow; r++) best_row(rp, &b, r, ts);
         fprintf(rp->fp, "</table>\n");
     }
-    store_table_free(&b);
+    cv_store_table_free(&b);
 }
 
 void report_optimization(Report *rp) {
@@ -283,13 +284,13 @@ void report_optimization(Report *rp) {
         return;
     }
     TrajScore ts = trajectory_score(rp, run);
-    CvStatus st = store_report_trajectories(rp->db, run, ts.score, ts.asc, &t, &err);
+    CvStatus st = cv_store_report_trajectories(rp->db, run, ts.score, ts.asc, &t, &err);
     if (report_read_ok(rp, st, &err) != 0 || t.nrow == 0) {
         fprintf(fp, "<p>Run %lld.</p>\n", (long long)run);
         report_empty(rp, "The optimization decoded no valid molecule.");
     } else if (trajectory_chart(rp, run, &t, &ts) == 0) {
         best_per_start(rp, run, &ts);
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
     fprintf(fp, "</section>\n");
 }

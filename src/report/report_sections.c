@@ -53,12 +53,12 @@ static void section_table(Report *rp, const char *id, const char *title, ScopeRe
     } else {
         report_empty(rp, empty);
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
     fprintf(rp->fp, "</section>\n");
 }
 
 void report_runs(Report *rp) {
-    section_table(rp, "runs", "Runs", store_report_runs, NULL, "No runs in this database yet.");
+    section_table(rp, "runs", "Runs", cv_store_report_runs, NULL, "No runs in this database yet.");
 }
 
 /* Without training rows in the DB (e.g. a shipped model): what the checkpoint itself says
@@ -66,12 +66,12 @@ void report_runs(Report *rp) {
 static int model_summary(Report *rp) {
     CkptMeta m = {0};
     CvError err = {0};
-    if (ckpt_read_meta(rp->cfg->model, &m, &err) != CV_OK) {
+    if (cv_ckpt_read_meta(rp->cfg->model, &m, &err) != CV_OK) {
         report_warn(rp, "%s", err.msg);
         return -1;
     }
     char cfg[512];
-    vae_config_describe(&m.cfg, cfg, sizeof cfg);
+    cv_vae_config_describe(&m.cfg, cfg, sizeof cfg);
     FILE *fp = rp->fp;
     fprintf(fp, "<p>This database holds no training curves: the model was trained elsewhere. Its "
                 "checkpoint "
@@ -87,7 +87,7 @@ static int model_summary(Report *rp) {
     fprintf(fp, "</td></tr><tr><th>training options</th><td>");
     report_html_escape(fp, m.train_options);
     fprintf(fp, "</td></tr></table>\n");
-    ckpt_meta_free(&m);
+    cv_ckpt_meta_free(&m);
     return 0;
 }
 
@@ -160,13 +160,13 @@ static void training_charts(FILE *fp, const double *col, size_t n, SplitRows sr)
     }
 }
 
-/* The curves of t (store_report_training_curves of run) as the intro and the charts. */
+/* The curves of t (cv_store_report_training_curves of run) as the intro and the charts. */
 static void training_curves(Report *rp, int64_t run, const StoreTable *t) {
     size_t n = t->nrow;
     double *col = malloc(n * NCOL * sizeof *col);
     if (!col) return;
     for (size_t r = 0; r < n; r++)
-        for (size_t c = 0; c < NCOL; c++) col[c * n + r] = store_table_real(t, r, c + 1);
+        for (size_t c = 0; c < NCOL; c++) col[c * n + r] = cv_store_table_real(t, r, c + 1);
     SplitRows sr = split_rows(t);
     training_intro(rp->fp, run, sr.ntrain > sr.nvalid ? sr.ntrain : sr.nvalid);
     training_charts(rp->fp, col, n, sr);
@@ -185,13 +185,13 @@ void report_training(Report *rp) {
     if (!run) {
         if (!rp->cfg->model || model_summary(rp) != 0)
             report_empty(rp, "No training metrics (train a model with 'chemvae train').");
-    } else if (report_read_ok(rp, store_report_training_curves(rp->db, run, &t, &err), &err) ||
+    } else if (report_read_ok(rp, cv_store_report_training_curves(rp->db, run, &t, &err), &err) ||
                t.nrow == 0) {
         report_empty(rp, "No training metrics.");
     } else {
         training_curves(rp, run, &t);
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
     fprintf(fp, "</section>\n");
 }
 
@@ -200,20 +200,20 @@ void report_eval(Report *rp) {
     int64_t run = report_latest_run(rp, STORE_REPORT_EVAL, NULL);
     StoreTable t = {0};
     CvError err = {0};
-    if (run && store_eval_metrics(rp->db, run, &t, &err) == CV_OK && t.nrow) {
+    if (run && cv_store_eval_metrics(rp->db, run, &t, &err) == CV_OK && t.nrow) {
         fprintf(rp->fp, "<p>Run %lld.</p>\n", (long long)run);
         html_table(rp->fp, &t, 100);
     } else {
         report_empty(rp, "No evaluation metrics (run 'chemvae eval').");
     }
-    store_table_free(&t);
+    cv_store_table_free(&t);
     fprintf(rp->fp, "</section>\n");
 }
 
 /* Why decodes failed: invalid generations of each run by failure class. */
 void report_failures(Report *rp) {
     section_table(
-        rp, "failures", "Why decodes failed", store_report_failures,
+        rp, "failures", "Why decodes failed", cv_store_report_failures,
         "Invalid decodes by the first rule they break (syntax, ring closure, valence, "
         "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
         "RDKit; constrain is the decoding mask in force.",

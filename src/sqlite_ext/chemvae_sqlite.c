@@ -8,7 +8,7 @@
  * 0.8;
  *
  * (Python: conn.enable_load_extension(True); conn.load_extension("build/chemvae_sqlite")).
- * The functions are those of src/store/sqlfunc.c, registered by store_sql_register_chem.
+ * The functions are those of src/store/sqlfunc.c, registered by cv_store_sql_register_chem.
  * The extension calls SQLite directly rather than through the host's API table, so the
  * host must use the system's shared libsqlite3 (the sqlite3 shell and Python's sqlite3
  * module on Debian do); only the entry point is exported (src/sqlite_ext/exports.map). */
@@ -21,7 +21,7 @@ int sqlite3_chemvaesqlite_init(sqlite3 *db, char **errmsg, const void *api);
 
 int sqlite3_chemvaesqlite_init(sqlite3 *db, char **errmsg, const void *api) {
     (void)api;
-    int rc = store_sql_register_chem(db);
+    int rc = cv_store_sql_register_chem(db);
     if (rc != SQLITE_OK && errmsg)
         *errmsg = sqlite3_mprintf("chemvae_sqlite: registering the chemistry functions failed: %s",
                                   sqlite3_errstr(rc));

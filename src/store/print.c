@@ -23,7 +23,7 @@
 #include "chemvae/json.h"
 #include "chemvae/store.h"
 
-int store_format_parse(const char *s, StoreFormat *out) {
+int cv_store_format_parse(const char *s, StoreFormat *out) {
     static const char *const NAMES[] = {"table", "csv", "json"};
     for (int i = 0; i < 3; i++)
         if (s && !strcmp(s, NAMES[i])) {
@@ -138,14 +138,14 @@ static void json_row(FILE *fp, size_t nrow_before, size_t ncol, const char *cons
 
 /* ---- streaming printer ------------------------------------------------------------------ */
 
-void store_printer_init(StorePrinter *p, FILE *fp, StoreFormat fmt) {
+void cv_store_printer_init(StorePrinter *p, FILE *fp, StoreFormat fmt) {
     memset(p, 0, sizeof *p);
     p->fp = fp;
     p->fmt = fmt == STORE_FORMAT_JSON ? STORE_FORMAT_JSON : STORE_FORMAT_CSV;
 }
 
-int store_printer_row(void *printer, size_t ncol, const char *const *names,
-                      const StoreValue *vals) {
+int cv_store_printer_row(void *printer, size_t ncol, const char *const *names,
+                         const StoreValue *vals) {
     StorePrinter *p = printer;
     if (p->fmt == STORE_FORMAT_CSV && !p->header_done) csv_header(p->fp, ncol, names);
     p->header_done = 1;
@@ -163,7 +163,7 @@ int store_printer_row(void *printer, size_t ncol, const char *const *names,
     return ferror(p->fp) ? 1 : 0; /* stop early when the output is gone */
 }
 
-CvStatus store_printer_end(StorePrinter *p, CvError *err) {
+CvStatus cv_store_printer_end(StorePrinter *p, CvError *err) {
     if (p->fmt == STORE_FORMAT_JSON) fputs(p->nrow ? "\n]\n" : "[]\n", p->fp);
     if (fflush(p->fp) != 0 || ferror(p->fp))
         return cv_error_set(err, CV_ERR_IO, "writing query results failed");
@@ -234,15 +234,16 @@ static void pad(FILE *fp, size_t n) {
     while (n--) fputc(' ', fp);
 }
 
-CvStatus store_print_table(FILE *fp, const StoreTable *t, StoreFormat fmt, size_t max_width,
-                           CvError *err) {
+CvStatus cv_store_print_table(FILE *fp, const StoreTable *t, StoreFormat fmt, size_t max_width,
+                              CvError *err) {
     if (fmt != STORE_FORMAT_TABLE) {
         StorePrinter p;
-        store_printer_init(&p, fp, fmt);
+        cv_store_printer_init(&p, fp, fmt);
         for (size_t r = 0; r < t->nrow; r++)
-            store_printer_row(&p, t->ncol, (const char *const *)t->names, &t->cells[r * t->ncol]);
-        if (!t->nrow) store_printer_row(&p, t->ncol, (const char *const *)t->names, NULL);
-        return store_printer_end(&p, err);
+            cv_store_printer_row(&p, t->ncol, (const char *const *)t->names,
+                                 &t->cells[r * t->ncol]);
+        if (!t->nrow) cv_store_printer_row(&p, t->ncol, (const char *const *)t->names, NULL);
+        return cv_store_printer_end(&p, err);
     }
     size_t ncol = t->ncol, ncell = t->nrow * t->ncol;
     CvStatus status = CV_OK;

@@ -32,11 +32,11 @@ static const char *score_column(const char *name, CvError *err) {
 
 static CvStatus select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err) {
     StoreValue p = {.type = STORE_INT, .i = id};
-    return store_select(s, sql, &p, 1, out, err);
+    return cv_store_select(s, sql, &p, 1, out, err);
 }
 
-CvStatus store_report_latest_run(Store *s, int64_t scope, StoreReportRuns which, const char *method,
-                                 int64_t *run_id, CvError *err) {
+CvStatus cv_store_report_latest_run(Store *s, int64_t scope, StoreReportRuns which,
+                                    const char *method, int64_t *run_id, CvError *err) {
     static const char *const COND[] = {
         [STORE_REPORT_PIPELINE] = "r.kind = 'pipeline'",
         [STORE_REPORT_TRAINING] =
@@ -48,11 +48,11 @@ CvStatus store_report_latest_run(Store *s, int64_t scope, StoreReportRuns which,
     };
     *run_id = 0;
     if ((unsigned)which >= sizeof COND / sizeof *COND)
-        return cv_error_set(err, CV_ERR_INVALID, "store_report_latest_run: no run kind %d",
+        return cv_error_set(err, CV_ERR_INVALID, "cv_store_report_latest_run: no run kind %d",
                             (int)which);
     int with_method = which == STORE_REPORT_GENERATING;
     if (with_method && !method)
-        return cv_error_set(err, CV_ERR_INVALID, "store_report_latest_run: no method given");
+        return cv_error_set(err, CV_ERR_INVALID, "cv_store_report_latest_run: no method given");
     char sql[1024];
     snprintf(
         sql, sizeof sql,
@@ -61,13 +61,13 @@ CvStatus store_report_latest_run(Store *s, int64_t scope, StoreReportRuns which,
     StoreValue p[2] = {{.type = STORE_INT, .i = scope},
                        {.type = STORE_TEXT, .s = method, .len = method ? strlen(method) : 0}};
     StoreTable t;
-    CvStatus st = store_select(s, sql, p, with_method ? 2 : 1, &t, err);
+    CvStatus st = cv_store_select(s, sql, p, with_method ? 2 : 1, &t, err);
     if (!st && t.nrow == 1 && t.cells[0].type == STORE_INT) *run_id = t.cells[0].i;
-    store_table_free(&t);
+    cv_store_table_free(&t);
     return st;
 }
 
-CvStatus store_report_runs(Store *s, int64_t scope, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_runs(Store *s, int64_t scope, StoreTable *out, CvError *err) {
     return select_by_id(
         s,
         "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.parent, r.seed, "
@@ -77,7 +77,7 @@ CvStatus store_report_runs(Store *s, int64_t scope, StoreTable *out, CvError *er
         scope, out, err);
 }
 
-CvStatus store_report_failures(Store *s, int64_t scope, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_failures(Store *s, int64_t scope, StoreTable *out, CvError *err) {
     return select_by_id(
         s,
         "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
@@ -90,7 +90,7 @@ CvStatus store_report_failures(Store *s, int64_t scope, StoreTable *out, CvError
         scope, out, err);
 }
 
-CvStatus store_report_training_curves(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_training_curves(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     /* b: the run; s: the last run before it on the same checkpoint that did not resume;
      * chain: the runs from s to b */
     return select_by_id(
@@ -112,8 +112,8 @@ CvStatus store_report_training_curves(Store *s, int64_t run_id, StoreTable *out,
         run_id, out, err);
 }
 
-CvStatus store_report_top_generated(Store *s, int64_t run_a, int64_t run_b, const char *column,
-                                    int ascending, size_t n, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_top_generated(Store *s, int64_t run_a, int64_t run_b, const char *column,
+                                       int ascending, size_t n, StoreTable *out, CvError *err) {
     const char *col = score_column(column, err);
     if (!col) return CV_ERR_INVALID;
     char sql[1024];
@@ -127,10 +127,10 @@ CvStatus store_report_top_generated(Store *s, int64_t run_a, int64_t run_b, cons
     StoreValue p[3] = {{.type = STORE_INT, .i = run_a},
                        {.type = STORE_INT, .i = run_b},
                        {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n}};
-    return store_select(s, sql, p, 3, out, err);
+    return cv_store_select(s, sql, p, 3, out, err);
 }
 
-CvStatus store_report_interpolation(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_interpolation(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     /* per (path, step) the most frequent valid decode first; paths in order of appearance */
     return select_by_id(
         s,
@@ -146,7 +146,7 @@ CvStatus store_report_interpolation(Store *s, int64_t run_id, StoreTable *out, C
         run_id, out, err);
 }
 
-CvStatus store_report_objective(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_objective(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     return select_by_id(s,
                         "SELECT json_extract(config, '$.objective'), coalesce(json_extract(config, "
                         "'$.minimize'), 0) "
@@ -154,8 +154,8 @@ CvStatus store_report_objective(Store *s, int64_t run_id, StoreTable *out, CvErr
                         run_id, out, err);
 }
 
-CvStatus store_report_trajectories(Store *s, int64_t run_id, const char *column, int ascending,
-                                   StoreTable *out, CvError *err) {
+CvStatus cv_store_report_trajectories(Store *s, int64_t run_id, const char *column, int ascending,
+                                      StoreTable *out, CvError *err) {
     const char *col = score_column(column, err);
     if (!col) return CV_ERR_INVALID;
     char sql[1024];
@@ -171,8 +171,8 @@ CvStatus store_report_trajectories(Store *s, int64_t run_id, const char *column,
     return select_by_id(s, sql, run_id, out, err);
 }
 
-CvStatus store_report_best_per_start(Store *s, int64_t run_id, const char *column, int ascending,
-                                     size_t n, StoreTable *out, CvError *err) {
+CvStatus cv_store_report_best_per_start(Store *s, int64_t run_id, const char *column, int ascending,
+                                        size_t n, StoreTable *out, CvError *err) {
     const char *col = score_column(column, err);
     if (!col) return CV_ERR_INVALID;
     char sql[1024];
@@ -189,5 +189,5 @@ CvStatus store_report_best_per_start(Store *s, int64_t run_id, const char *colum
              col, col, ascending ? "ASC" : "DESC", col);
     StoreValue p[2] = {{.type = STORE_INT, .i = run_id},
                        {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n}};
-    return store_select(s, sql, p, 2, out, err);
+    return cv_store_select(s, sql, p, 2, out, err);
 }

@@ -1,11 +1,11 @@
 /* select.c — reading the results DB: one read-only statement at a time, streamed row by row
- * to a callback (store_select_each) or collected into a StoreTable (store_select), plus
+ * to a callback (cv_store_select_each) or collected into a StoreTable (cv_store_select), plus
  * the canned reads the query command and the report use.
  *
  * Read-only is enforced three ways, because each alone has a hole: sqlite3_stmt_readonly()
  * calls ATTACH/DETACH read-only (they change the connection, not a file); a read-only
  * connection still lets `PRAGMA query_only = 0` or a TEMP table through; and the
- * authorizer alone would trust our list of actions. So store_select_each refuses a
+ * authorizer alone would trust our list of actions. So cv_store_select_each refuses a
  * statement unless stmt_readonly says read-only AND the authorizer (installed during
  * prepare on a read-write connection, permanently on a read-only one) allowed every
  * action in it. `chemvae query` additionally opens the file with SQLITE_OPEN_READONLY.
@@ -41,8 +41,8 @@ static int in_list(const char *name, const char *const *list, size_t n) {
     return 0;
 }
 
-int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2, const char *a3,
-                              const char *a4) {
+int cv_store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
+                                 const char *a3, const char *a4) {
     (void)a3;
     (void)a4;
     Store *s = ctx;
@@ -117,13 +117,13 @@ static CvStatus prepare_readonly(Store *s, const char *sql, sqlite3_stmt **out, 
     const char *tail = NULL;
     *out = NULL;
     s->denied[0] = '\0';
-    if (!s->read_only) sqlite3_set_authorizer(s->db, store_readonly_authorizer, s);
+    if (!s->read_only) sqlite3_set_authorizer(s->db, cv_store_readonly_authorizer, s);
     int rc = sqlite3_prepare_v2(s->db, sql, -1, out, &tail);
     if (!s->read_only) sqlite3_set_authorizer(s->db, NULL, NULL);
     if (rc == SQLITE_AUTH || (rc != SQLITE_OK && s->denied[0]))
         return cv_error_set(err, CV_ERR_INVALID, "%s: refused: %s (queries are read-only)", s->path,
                             s->denied[0] ? s->denied : "not authorized");
-    if (rc != SQLITE_OK) return store_db_error(s, err, rc, "query");
+    if (rc != SQLITE_OK) return cv_store_db_error(s, err, rc, "query");
     if (!*out) return cv_error_set(err, CV_ERR_INVALID, "%s: empty query", s->path);
     if (tail && !only_space_or_comments(tail))
         return cv_error_set(err, CV_ERR_INVALID,
@@ -197,8 +197,8 @@ static int past_deadline(void *ctx) {
     return monotonic_seconds() > s->query_deadline;
 }
 
-CvStatus store_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
-                           StoreRowFn fn, void *ctx, CvError *err) {
+CvStatus cv_store_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
+                              StoreRowFn fn, void *ctx, CvError *err) {
     sqlite3_stmt *st = NULL;
     if (s->query_timeout > 0) {
         s->query_deadline = monotonic_seconds() + s->query_timeout;
@@ -240,7 +240,7 @@ CvStatus store_select_each(Store *s, const char *sql, const StoreValue *params, 
         goto fail;
     }
     if (rc != SQLITE_DONE) {
-        status = store_db_error(s, err, rc, "query");
+        status = cv_store_db_error(s, err, rc, "query");
         goto fail;
     }
     if (nrow == 0) fn(ctx, ncol, names, NULL);
@@ -254,7 +254,7 @@ fail:
 
 /* ---- StoreTable -------------------------------------------------------------------------- */
 
-void store_table_free(StoreTable *t) {
+void cv_store_table_free(StoreTable *t) {
     if (!t) return;
     for (size_t c = 0; t->names && c < t->ncol; c++) free(t->names[c]);
     for (size_t k = 0; t->cells && k < t->nrow * t->ncol; k++) free((char *)t->cells[k].s);
@@ -263,13 +263,13 @@ void store_table_free(StoreTable *t) {
     memset(t, 0, sizeof *t);
 }
 
-int store_table_col(const StoreTable *t, const char *name) {
+int cv_store_table_col(const StoreTable *t, const char *name) {
     for (size_t c = 0; c < t->ncol; c++)
         if (!strcmp(t->names[c], name)) return (int)c;
     return -1;
 }
 
-double store_table_real(const StoreTable *t, size_t row, size_t col) {
+double cv_store_table_real(const StoreTable *t, size_t row, size_t col) {
     const StoreValue *v = &t->cells[row * t->ncol + col];
     return v->type == STORE_REAL || v->type == STORE_INT ? v->d : NAN;
 }
@@ -301,7 +301,7 @@ static int collect_row(void *ctx, size_t ncol, const char *const *names, const S
         row[c] = vals[c];
         row[c].s = NULL;
     }
-    t->nrow++; /* counted before copying so store_table_free frees a half-copied row */
+    t->nrow++; /* counted before copying so cv_store_table_free frees a half-copied row */
     for (size_t c = 0; c < ncol; c++) {
         if (vals[c].type != STORE_TEXT && vals[c].type != STORE_BLOB) continue;
         char *copy = malloc(vals[c].len + 1);
@@ -316,14 +316,14 @@ oom:
     return 1;
 }
 
-CvStatus store_select(Store *s, const char *sql, const StoreValue *params, size_t nparams,
-                      StoreTable *out, CvError *err) {
+CvStatus cv_store_select(Store *s, const char *sql, const StoreValue *params, size_t nparams,
+                         StoreTable *out, CvError *err) {
     memset(out, 0, sizeof *out);
     Collect cl = {out, 0};
-    CvStatus status = store_select_each(s, sql, params, nparams, collect_row, &cl, err);
+    CvStatus status = cv_store_select_each(s, sql, params, nparams, collect_row, &cl, err);
     if (!status && cl.failed)
         status = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
-    if (status) store_table_free(out);
+    if (status) cv_store_table_free(out);
     return status;
 }
 
@@ -331,11 +331,11 @@ CvStatus store_select(Store *s, const char *sql, const StoreValue *params, size_
 
 static CvStatus select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err) {
     StoreValue p = {.type = STORE_INT, .i = id};
-    return store_select(s, sql, &p, 1, out, err);
+    return cv_store_select(s, sql, &p, 1, out, err);
 }
 
-CvStatus store_list_runs(Store *s, StoreTable *out, CvError *err) {
-    return store_select(
+CvStatus cv_store_list_runs(Store *s, StoreTable *out, CvError *err) {
+    return cv_store_select(
         s,
         "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.seed, r.parent, "
         "r.model_path, "
@@ -346,11 +346,11 @@ CvStatus store_list_runs(Store *s, StoreTable *out, CvError *err) {
         NULL, 0, out, err);
 }
 
-CvStatus store_get_run(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_get_run(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     return select_by_id(s, "SELECT * FROM runs WHERE id = ?1", run_id, out, err);
 }
 
-CvStatus store_run_counts(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_run_counts(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     return select_by_id(
         s,
         "SELECT (SELECT count(*) FROM generations WHERE run_id = ?1) AS generations, "
@@ -363,7 +363,7 @@ CvStatus store_run_counts(Store *s, int64_t run_id, StoreTable *out, CvError *er
         run_id, out, err);
 }
 
-CvStatus store_training_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_training_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     return select_by_id(s,
                         "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, accuracy, "
                         "extra FROM training_metrics WHERE run_id = ?1 ORDER BY step, split, "
@@ -371,7 +371,7 @@ CvStatus store_training_metrics(Store *s, int64_t run_id, StoreTable *out, CvErr
                         run_id, out, err);
 }
 
-CvStatus store_training_summary(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_training_summary(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     return select_by_id(
         s,
         "SELECT t.split, c.rows, c.epochs, t.epoch AS last_epoch, t.step AS last_step, t.loss, "
@@ -382,13 +382,13 @@ CvStatus store_training_summary(Store *s, int64_t run_id, StoreTable *out, CvErr
         run_id, out, err);
 }
 
-CvStatus store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     return select_by_id(s, "SELECT name, value FROM eval_metrics WHERE run_id = ?1 ORDER BY name",
                         run_id, out, err);
 }
 
-CvStatus store_top_molecules(Store *s, const char *column, size_t n, int ascending, int64_t run_id,
-                             StoreTable *out, CvError *err) {
+CvStatus cv_store_top_molecules(Store *s, const char *column, size_t n, int ascending,
+                                int64_t run_id, StoreTable *out, CvError *err) {
     static const char *const COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
     const char *col = NULL;
     for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)
@@ -406,16 +406,16 @@ CvStatus store_top_molecules(Store *s, const char *column, size_t n, int ascendi
              col, col, ascending ? "ASC" : "DESC");
     StoreValue p[2] = {{.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n},
                        {.type = STORE_INT, .i = run_id}};
-    return store_select(s, sql, p, 2, out, err);
+    return cv_store_select(s, sql, p, 2, out, err);
 }
 
-CvStatus store_find_molecule(Store *s, const char *canonical_smiles, StoreTable *out,
-                             CvError *err) {
+CvStatus cv_store_find_molecule(Store *s, const char *canonical_smiles, StoreTable *out,
+                                CvError *err) {
     StoreValue p = {.type = STORE_TEXT, .s = canonical_smiles};
-    return store_select(s, "SELECT * FROM molecules WHERE smiles = ?1", &p, 1, out, err);
+    return cv_store_select(s, "SELECT * FROM molecules WHERE smiles = ?1", &p, 1, out, err);
 }
 
-CvStatus store_molecule_origins(Store *s, int64_t molecule_id, StoreTable *out, CvError *err) {
+CvStatus cv_store_molecule_origins(Store *s, int64_t molecule_id, StoreTable *out, CvError *err) {
     return select_by_id(
         s,
         "SELECT g.run_id, r.kind, g.method, count(*) AS n, min(g.step) AS first_step, "
@@ -425,9 +425,9 @@ CvStatus store_molecule_origins(Store *s, int64_t molecule_id, StoreTable *out, 
         molecule_id, out, err);
 }
 
-CvStatus store_list_schema(Store *s, StoreTable *out, CvError *err) {
-    return store_select(s,
-                        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE "
-                        "'sqlite_%' ORDER BY type DESC, name",
-                        NULL, 0, out, err);
+CvStatus cv_store_list_schema(Store *s, StoreTable *out, CvError *err) {
+    return cv_store_select(s,
+                           "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE "
+                           "'sqlite_%' ORDER BY type DESC, name",
+                           NULL, 0, out, err);
 }

@@ -25,14 +25,14 @@ static const char *arg_text(sqlite3_value *v) {
 static void fn_mol_valid(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
     const char *s = arg_text(argv[0]);
-    if (s) sqlite3_result_int(ctx, chem_is_valid(s));
+    if (s) sqlite3_result_int(ctx, cv_chem_is_valid(s));
     else sqlite3_result_null(ctx);
 }
 
 static void fn_canonical(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
     const char *s = arg_text(argv[0]);
-    char *c = s ? chem_canonical(s) : NULL;
+    char *c = s ? cv_chem_canonical(s) : NULL;
     if (c) sqlite3_result_text(ctx, c, -1, free);
     else sqlite3_result_null(ctx);
 }
@@ -42,7 +42,7 @@ static void fn_score(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
     const char *s = arg_text(argv[0]);
     ChemScores sc;
-    if (s && chem_score_smiles(s, &sc, NULL) == 1) {
+    if (s && cv_chem_score_smiles(s, &sc, NULL) == 1) {
         size_t off = (size_t)(uintptr_t)sqlite3_user_data(ctx);
         double v;
         memcpy(&v, (const char *)&sc + off, sizeof v);
@@ -55,13 +55,13 @@ static void fn_score(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 static void fn_tanimoto(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
     const char *a = arg_text(argv[0]), *b = arg_text(argv[1]);
-    double t = a && b ? chem_tanimoto_smiles(a, b) : -1.0;
+    double t = a && b ? cv_chem_tanimoto_smiles(a, b) : -1.0;
     if (t >= 0) sqlite3_result_double(ctx, t);
     else sqlite3_result_null(ctx);
 }
 
 static void free_query(void *q) {
-    chem_query_free(q);
+    cv_chem_query_free(q);
 }
 
 /* The parsed SMARTS is kept with sqlite3_set_auxdata, so a constant SMARTS (the usual
@@ -76,16 +76,16 @@ static void fn_has_substruct(sqlite3_context *ctx, int argc, sqlite3_value **arg
     ChemQuery *query = sqlite3_get_auxdata(ctx, 1);
     int r = -1;
     if (query) {
-        r = chem_query_match(query, s);
-    } else if ((query = chem_query_new(q))) {
-        r = chem_query_match(query, s);
+        r = cv_chem_query_match(query, s);
+    } else if ((query = cv_chem_query_new(q))) {
+        r = cv_chem_query_match(query, s);
         sqlite3_set_auxdata(ctx, 1, query, free_query); /* SQLite owns it now (may free it) */
     }
     if (r >= 0) sqlite3_result_int(ctx, r);
     else sqlite3_result_null(ctx);
 }
 
-int store_sql_register_chem(sqlite3 *db) {
+int cv_store_sql_register_chem(sqlite3 *db) {
     static const struct {
         const char *name;
         int nargs;
@@ -112,7 +112,7 @@ int store_sql_register_chem(sqlite3 *db) {
     return SQLITE_OK;
 }
 
-CvStatus store_register_chem_functions(Store *s, CvError *err) {
-    int rc = store_sql_register_chem(s->db);
-    return rc == SQLITE_OK ? CV_OK : store_db_error(s, err, rc, "registering SQL functions");
+CvStatus cv_store_register_chem_functions(Store *s, CvError *err) {
+    int rc = cv_store_sql_register_chem(s->db);
+    return rc == SQLITE_OK ? CV_OK : cv_store_db_error(s, err, rc, "registering SQL functions");
 }

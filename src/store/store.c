@@ -137,7 +137,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 
 /* ---- errors -------------------------------------------------------------------------- */
 
-CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what) {
+CvStatus cv_store_db_error(Store *s, CvError *err, int rc, const char *what) {
     const char *path = s && s->path ? s->path : "(results db)";
     const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
@@ -174,7 +174,7 @@ CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what) {
 
 static CvStatus exec_sql(Store *s, const char *sql, const char *what, CvError *err) {
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? CV_OK : store_db_error(s, err, rc, what);
+    return rc == SQLITE_OK ? CV_OK : cv_store_db_error(s, err, rc, what);
 }
 
 static CvStatus pragma_int(Store *s, const char *sql, int64_t *out, CvError *err) {
@@ -185,7 +185,7 @@ static CvStatus pragma_int(Store *s, const char *sql, int64_t *out, CvError *err
         *out = sqlite3_column_int64(st, 0);
         rc = SQLITE_OK;
     }
-    CvStatus status = rc == SQLITE_OK ? CV_OK : store_db_error(s, err, rc, sql);
+    CvStatus status = rc == SQLITE_OK ? CV_OK : cv_store_db_error(s, err, rc, sql);
     sqlite3_finalize(st);
     return status;
 }
@@ -194,7 +194,7 @@ static CvStatus stmt(Store *s, int which, sqlite3_stmt **out, CvError *err) {
     if (!s->st[which]) {
         int rc = sqlite3_prepare_v3(s->db, STMT_SQL[which], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->st[which], NULL);
-        if (rc != SQLITE_OK) return store_db_error(s, err, rc, "preparing a statement");
+        if (rc != SQLITE_OK) return cv_store_db_error(s, err, rc, "preparing a statement");
     }
     sqlite3_reset(s->st[which]);
     sqlite3_clear_bindings(s->st[which]);
@@ -243,7 +243,7 @@ static void tx_rollback(Store *s) {
 static CvStatus tx_commit(Store *s, const char *what, CvError *err) {
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc == SQLITE_OK) return CV_OK;
-    CvStatus status = store_db_error(s, err, rc, what);
+    CvStatus status = cv_store_db_error(s, err, rc, what);
     tx_rollback(s);
     return status;
 }
@@ -259,7 +259,7 @@ static CvStatus require_run(Store *s, int64_t run_id, const char *what, CvError 
     if (rc == SQLITE_DONE)
         return cv_error_set(err, CV_ERR_INVALID, "%s: %s: no run with id %lld", s->path, what,
                             (long long)run_id);
-    return store_db_error(s, err, rc, what);
+    return cv_store_db_error(s, err, rc, what);
 }
 
 /* ---- open / close / migrate ---------------------------------------------------------- */
@@ -350,7 +350,7 @@ static const char *this_host(char *buf, size_t cap) {
 }
 
 /* Runs still 'running' whose process (on this host) no longer exists were killed: they
- * become 'interrupted' (store_run_finish). A pid reused by another process keeps its run
+ * become 'interrupted' (cv_store_run_finish). A pid reused by another process keeps its run
  * 'running' (the safe side). Best effort, up to 64 runs an open: a DB busy with other
  * writers is left for the next open. */
 static void reap_dead_runs(Store *s) {
@@ -366,7 +366,7 @@ static void reap_dead_runs(Store *s) {
             dead[n++] = sqlite3_column_int64(sel, 0);
     }
     sqlite3_reset(sel);
-    for (size_t i = 0; i < n; i++) store_run_finish(s, dead[i], STORE_RUN_INTERRUPTED, NULL);
+    for (size_t i = 0; i < n; i++) cv_store_run_finish(s, dead[i], STORE_RUN_INTERRUPTED, NULL);
 }
 
 static CvStatus open_read_write(Store *s, CvError *err) {
@@ -376,7 +376,7 @@ static CvStatus open_read_write(Store *s, CvError *err) {
     if (status) return status;
     int rc = sqlite3_open_v2(
         s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, NULL);
-    if (rc != SQLITE_OK) return store_db_error(s, err, rc, "opening");
+    if (rc != SQLITE_OK) return cv_store_db_error(s, err, rc, "opening");
     sqlite3_busy_timeout(s->db, s->busy_ms);
     int64_t version = 0;
     status = check_version(s, &version, err);
@@ -396,7 +396,7 @@ static CvStatus open_read_write(Store *s, CvError *err) {
         if ((rc & 0xff) != SQLITE_BUSY || waited >= s->busy_ms) break;
         sqlite3_sleep(50);
     }
-    if (rc != SQLITE_OK) return store_db_error(s, err, rc, "switching to WAL");
+    if (rc != SQLITE_OK) return cv_store_db_error(s, err, rc, "switching to WAL");
     if (strcmp(mode, "wal") != 0)
         return cv_error_set(err, CV_ERR_DB, "%s: cannot use WAL journaling (got '%s')", s->path,
                             mode);
@@ -436,7 +436,7 @@ static CvStatus open_read_only(Store *s, CvError *err) {
                                               "records results first, or pass --db)"
                                             : strerror(errno));
     int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_EXRESCODE, NULL);
-    if (rc != SQLITE_OK) return store_db_error(s, err, rc, "opening read-only");
+    if (rc != SQLITE_OK) return cv_store_db_error(s, err, rc, "opening read-only");
     sqlite3_busy_timeout(s->db, s->busy_ms);
     int64_t version = 0;
     CvStatus status = check_version(s, &version, err);
@@ -471,11 +471,11 @@ static CvStatus open_read_only(Store *s, CvError *err) {
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
     sqlite3_limit(s->db, SQLITE_LIMIT_ATTACHED, 0);
-    sqlite3_set_authorizer(s->db, store_readonly_authorizer, s);
+    sqlite3_set_authorizer(s->db, cv_store_readonly_authorizer, s);
     return CV_OK;
 }
 
-CvStatus store_open(const char *path, unsigned flags, Store **out, CvError *err) {
+CvStatus cv_store_open(const char *path, unsigned flags, Store **out, CvError *err) {
     *out = NULL;
     if (!path || !*path) return cv_error_set(err, CV_ERR_INVALID, "results database: empty path");
     Store *s = calloc(1, sizeof *s);
@@ -486,16 +486,16 @@ CvStatus store_open(const char *path, unsigned flags, Store **out, CvError *err)
     s->read_only = (flags & STORE_READ_ONLY) != 0;
     s->busy_ms = STORE_BUSY_TIMEOUT_MS;
     CvStatus status = s->read_only ? open_read_only(s, err) : open_read_write(s, err);
-    if (!status) status = store_register_chem_functions(s, err);
+    if (!status) status = cv_store_register_chem_functions(s, err);
     if (status) goto fail;
     *out = s;
     return CV_OK;
 fail:
-    store_close(s);
+    cv_store_close(s);
     return status;
 }
 
-void store_close(Store *s) {
+void cv_store_close(Store *s) {
     if (!s) return;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -503,26 +503,26 @@ void store_close(Store *s) {
     free(s);
 }
 
-void store_set_busy_timeout(Store *s, int ms) {
+void cv_store_set_busy_timeout(Store *s, int ms) {
     s->busy_ms = ms;
     sqlite3_busy_timeout(s->db, ms);
 }
 
-void store_set_query_timeout(Store *s, double seconds) {
+void cv_store_set_query_timeout(Store *s, double seconds) {
     s->query_timeout = seconds > 0 ? seconds : 0;
 }
 
-const char *store_path(const Store *s) {
+const char *cv_store_path(const Store *s) {
     return s->path;
 }
 
-int store_is_immutable(const Store *s) {
+int cv_store_is_immutable(const Store *s) {
     return s->immutable;
 }
 
 /* ---- runs ------------------------------------------------------------------------------ */
 
-const char *store_run_status_name(StoreRunStatus status) {
+const char *cv_store_run_status_name(StoreRunStatus status) {
     switch (status) {
     case STORE_RUN_RUNNING:
         return "running";
@@ -536,9 +536,9 @@ const char *store_run_status_name(StoreRunStatus status) {
     return "failed";
 }
 
-CvStatus store_run_begin(Store *s, const char *kind, const char *config_json,
-                         const char *model_path, const char *model_hash, int64_t seed,
-                         int64_t parent_run, int64_t *run_id, CvError *err) {
+CvStatus cv_store_run_begin(Store *s, const char *kind, const char *config_json,
+                            const char *model_path, const char *model_hash, int64_t seed,
+                            int64_t parent_run, int64_t *run_id, CvError *err) {
     if (!kind || !*kind) return cv_error_set(err, CV_ERR_INVALID, "%s: run kind is empty", s->path);
     sqlite3_stmt *st;
     CvStatus status = tx_begin(s, "starting a run", err);
@@ -556,7 +556,7 @@ CvStatus store_run_begin(Store *s, const char *kind, const char *config_json,
     bind_text(st, 8, this_host(host, sizeof host));
     int rc = step_done(st);
     if (rc != SQLITE_OK) {
-        status = store_db_error(s, err, rc, "starting a run");
+        status = cv_store_db_error(s, err, rc, "starting a run");
         goto fail;
     }
     *run_id = sqlite3_last_insert_rowid(s->db);
@@ -566,7 +566,7 @@ fail:
     return status;
 }
 
-CvStatus store_run_finish(Store *s, int64_t run_id, StoreRunStatus run_status, CvError *err) {
+CvStatus cv_store_run_finish(Store *s, int64_t run_id, StoreRunStatus run_status, CvError *err) {
     char what[64];
     snprintf(what, sizeof what, "finishing run %lld", (long long)run_id);
     sqlite3_stmt *st;
@@ -574,10 +574,10 @@ CvStatus store_run_finish(Store *s, int64_t run_id, StoreRunStatus run_status, C
     if (status) return status;
     if ((status = stmt(s, ST_RUN_FINISH, &st, err))) goto fail;
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, store_run_status_name(run_status));
+    bind_text(st, 2, cv_store_run_status_name(run_status));
     int rc = step_done(st);
     if (rc != SQLITE_OK) {
-        status = store_db_error(s, err, rc, what);
+        status = cv_store_db_error(s, err, rc, what);
         goto fail;
     }
     if (sqlite3_changes(s->db) != 1) {
@@ -591,17 +591,17 @@ fail:
     return status;
 }
 
-CvStatus store_runs_finish_running(Store *s, int64_t root, StoreRunStatus run_status,
-                                   CvError *err) {
+CvStatus cv_store_runs_finish_running(Store *s, int64_t root, StoreRunStatus run_status,
+                                      CvError *err) {
     static const char *sql =
         "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs JOIN tree ON "
         "runs.parent = tree.id) SELECT id FROM runs WHERE id IN tree AND status = 'running'";
     StoreTable t = {0};
     StoreValue p = {.type = STORE_INT, .i = root};
-    CvStatus st = store_select(s, sql, &p, 1, &t, err);
+    CvStatus st = cv_store_select(s, sql, &p, 1, &t, err);
     for (size_t r = 0; !st && r < t.nrow; r++)
-        st = store_run_finish(s, t.cells[r].i, run_status, err);
-    store_table_free(&t);
+        st = cv_store_run_finish(s, t.cells[r].i, run_status, err);
+    cv_store_table_free(&t);
     return st;
 }
 
@@ -645,7 +645,7 @@ static CvStatus write_batch(Store *s, const Batch *b, RowFn fn, const void *rows
             char at[256];
             snprintf(at, sizeof at, "%s (%s %zu%s%.60s%s)", b->what, b->row_name, i,
                      label ? " '" : "", label ? label : "", label ? "'" : "");
-            status = store_db_error(s, err, rc, at);
+            status = cv_store_db_error(s, err, rc, at);
             goto fail;
         }
         if (ids) ids[i] = id;
@@ -694,8 +694,8 @@ static int molecule_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *
     return upsert_molecule(s, run_id, m, id);
 }
 
-CvStatus store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *mols, size_t n,
-                                int64_t *ids, CvError *err) {
+CvStatus cv_store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *mols, size_t n,
+                                   int64_t *ids, CvError *err) {
     char what[96];
     snprintf(what, sizeof what, "storing %zu molecules", n);
     for (size_t i = 0; i < n; i++)
@@ -746,8 +746,8 @@ static int generation_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void
     return rc;
 }
 
-CvStatus store_insert_generations(Store *s, int64_t run_id, const StoreGeneration *rows, size_t n,
-                                  int64_t *ids, CvError *err) {
+CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGeneration *rows,
+                                     size_t n, int64_t *ids, CvError *err) {
     char what[96];
     snprintf(what, sizeof what, "storing %zu generations of run %lld", n, (long long)run_id);
     CvStatus status;
@@ -775,8 +775,8 @@ static int training_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *
     return step_done(st);
 }
 
-CvStatus store_insert_training_metrics(Store *s, int64_t run_id, const StoreTrainingMetric *rows,
-                                       size_t n, CvError *err) {
+CvStatus cv_store_insert_training_metrics(Store *s, int64_t run_id, const StoreTrainingMetric *rows,
+                                          size_t n, CvError *err) {
     char what[96];
     snprintf(what, sizeof what, "storing %zu training metrics of run %lld", n, (long long)run_id);
     for (size_t i = 0; i < n; i++)
@@ -804,8 +804,8 @@ static int eval_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows
     return step_done(st);
 }
 
-CvStatus store_insert_eval_metric(Store *s, int64_t run_id, const char *name, double value,
-                                  CvError *err) {
+CvStatus cv_store_insert_eval_metric(Store *s, int64_t run_id, const char *name, double value,
+                                     CvError *err) {
     if (!name || !*name)
         return cv_error_set(err, CV_ERR_INVALID, "%s: eval metric of run %lld has no name", s->path,
                             (long long)run_id);

@@ -27,7 +27,7 @@ struct Store {
     int read_only;
     int immutable; /* read-only media: opened with SQLite's immutable=1 */
     int busy_ms;
-    double query_timeout;  /* seconds, 0 = none (store_set_query_timeout) */
+    double query_timeout;  /* seconds, 0 = none (cv_store_set_query_timeout) */
     double query_deadline; /* CLOCK_MONOTONIC seconds of the running statement's end */
     sqlite3_stmt *st[ST_COUNT];
     char denied[128]; /* what the read-only authorizer refused last, for the message */
@@ -36,14 +36,14 @@ struct Store {
 /* Fills err with "<path>: <what>: <explanation>" for SQLite result code rc, using the
  * connection's current error message; locked and full databases get an explanation of
  * what happened to the data. Returns CV_ERR_DB. */
-CvStatus store_db_error(Store *s, CvError *err, int rc, const char *what);
+CvStatus cv_store_db_error(Store *s, CvError *err, int rc, const char *what);
 
 /* The read-only authorizer: allows SELECT, reads, functions, recursive CTEs and a list
  * of introspection pragmas; refuses everything else and records it in s->denied. */
-int store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2, const char *a3,
-                              const char *a4);
+int cv_store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
+                                 const char *a3, const char *a4);
 
 /* Registers the chemistry SQL functions (src/store/sqlfunc.c) on s->db. */
-CvStatus store_register_chem_functions(Store *s, CvError *err);
+CvStatus cv_store_register_chem_functions(Store *s, CvError *err);
 
 #endif

@@ -20,8 +20,8 @@ int main(int argc, char **argv) {
     CkptMeta meta;
     SmilesGrammar g;
     CvError err = {0};
-    if (ckpt_load(path, &vae, &meta, B, 0, NULL, &err) ||
-        smiles_grammar_init(&g, (const char *const *)meta.vocab, meta.n_vocab, &err)) {
+    if (cv_ckpt_load(path, &vae, &meta, B, 0, NULL, &err) ||
+        cv_smiles_grammar_init(&g, (const char *const *)meta.vocab, meta.n_vocab, &err)) {
         fprintf(stderr, "bench_constrain: %s\n", err.msg);
         return 1;
     }
@@ -36,12 +36,13 @@ int main(int argc, char **argv) {
     long tokens[2] = {0, 0};
     for (int r = 0; r < rounds; r++)
         for (int mode = 0; mode < 2; mode++) {
-            if (vae_set_constraint(&vae, &g, mode ? SMILES_VALENCE : SMILES_NONE, &err)) return 1;
+            if (cv_vae_set_constraint(&vae, &g, mode ? SMILES_VALENCE : SMILES_NONE, &err))
+                return 1;
             double t0 = cv_now();
             tokens[mode] = 0;
             for (size_t s = 0; s < n; s += B) {
                 size_t b = n - s < B ? n - s : B;
-                vae_decode(&vae, z + s * Z, b, 0.0f, NULL, ids, len);
+                cv_vae_decode(&vae, z + s * Z, b, 0.0f, NULL, ids, len);
                 for (size_t i = 0; i < b; i++) tokens[mode] += len[i];
             }
             double rate = (double)n / (cv_now() - t0);
@@ -53,8 +54,8 @@ int main(int argc, char **argv) {
            path, n, rounds, best[0], (double)tokens[0] / (double)n, best[1],
            (double)tokens[1] / (double)n, best[1] / best[0]);
     free(z), free(ids), free(len);
-    smiles_grammar_free(&g);
-    ckpt_meta_free(&meta);
-    vae_free(&vae);
+    cv_smiles_grammar_free(&g);
+    cv_ckpt_meta_free(&meta);
+    cv_vae_free(&vae);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* bench_dataset.c — dataset load time: dataset_load of a .cvds file, best of R runs, plus
+/* bench_dataset.c — dataset load time: cv_dataset_load of a .cvds file, best of R runs, plus
  * a pass of one-hot batch fills (B = 128) over the train split to show batch cost.
  * usage: bench_dataset FILE.cvds [R] */
 #include <stdio.h>
@@ -17,9 +17,9 @@ int main(int argc, char **argv) {
     CvDataset ds = {0};
     CvError err;
     for (int r = 0; r < (reps > 0 ? reps : 1); r++) {
-        dataset_free(&ds);
+        cv_dataset_free(&ds);
         double t0 = cv_now();
-        if (dataset_load(&ds, argv[1], &err)) {
+        if (cv_dataset_load(&ds, argv[1], &err)) {
             fprintf(stderr, "bench_dataset: %s\n", err.msg);
             return 1;
         }
@@ -28,19 +28,20 @@ int main(int argc, char **argv) {
     }
     uint32_t *idx;
     size_t n;
-    if (dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, &err)) return 1;
+    if (cv_dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, &err)) return 1;
     size_t B = 128;
     float *x = malloc(B * ds.T * ds.V * sizeof *x);
     if (!x) return 1;
     double t0 = cv_now();
     size_t batches = 0;
-    for (size_t i = 0; i + B <= n; i += B, batches++) dataset_fill_onehot(&ds, idx + i, B, x);
+    for (size_t i = 0; i + B <= n; i += B, batches++) cv_dataset_fill_onehot(&ds, idx + i, B, x);
     double fill = cv_now() - t0;
-    printf("dataset_load %s: N=%zu T=%zu V=%zu P=%zu bytes=%zu load_s=%.4f onehot_batch_ms=%.3f\n",
-           argv[1], ds.n, ds.T, ds.V, ds.P, ds.blob_size, best,
-           batches ? 1e3 * fill / (double)batches : 0.0);
+    printf(
+        "cv_dataset_load %s: N=%zu T=%zu V=%zu P=%zu bytes=%zu load_s=%.4f onehot_batch_ms=%.3f\n",
+        argv[1], ds.n, ds.T, ds.V, ds.P, ds.blob_size, best,
+        batches ? 1e3 * fill / (double)batches : 0.0);
     free(x);
     free(idx);
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return 0;
 }

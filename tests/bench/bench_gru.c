@@ -73,18 +73,18 @@ int main(int argc, char **argv) {
     Gru g;
     CvError err;
     NnParams p;
-    nn_params_init(&p);
+    cv_nn_params_init(&p);
     size_t id0;
-    if (gru_init(&g, &cfg, &err) || gru_params_add(&p, "gru", &cfg, &id0, &err) ||
-        nn_params_alloc(&p, NN_PARAMS_GRAD, &err)) {
+    if (cv_gru_init(&g, &cfg, &err) || cv_gru_params_add(&p, "gru", &cfg, &id0, &err) ||
+        cv_nn_params_alloc(&p, NN_PARAMS_GRAD, &err)) {
         fprintf(stderr, "bench_gru: %s\n", err.msg);
         return 1;
     }
     CvRng rng;
     cv_rng_init(&rng, 1);
-    for (size_t i = 0; i < p.count; i++) nn_params_fill_uniform(&p, i, &rng, 0.045f);
+    for (size_t i = 0; i < p.count; i++) cv_nn_params_fill_uniform(&p, i, &rng, 0.045f);
     GruWeights w, dw;
-    gru_params_bind(&w, &dw, &p, id0, L);
+    cv_gru_params_bind(&w, &dw, &p, id0, L);
     float *x = malloc(T * B * In * sizeof(float)), *c = malloc(B * (D + 1) * sizeof(float));
     float *dout = malloc(T * B * H * sizeof(float));
     int32_t *tok = malloc(T * B * sizeof(int32_t));
@@ -110,11 +110,11 @@ int main(int argc, char **argv) {
     double tf = 1e30, tb = 1e30, sg_big = 1e30, sg_step = 1e30;
     for (int r = 0; r < reps + 1; r++) {
         double t0 = now();
-        if (V) gru_forward_tokens(&g, &w, c, tok, NULL, B, T);
-        else gru_forward(&g, &w, x, NULL, B, T);
+        if (V) cv_gru_forward_tokens(&g, &w, c, tok, NULL, B, T);
+        else cv_gru_forward(&g, &w, x, NULL, B, T);
         double t1 = now();
-        if (V) gru_backward_tokens(&g, &w, &dw, c, tok, dout, NULL, NULL);
-        else gru_backward(&g, &w, &dw, x, dout, NULL, NULL);
+        if (V) cv_gru_backward_tokens(&g, &w, &dw, c, tok, dout, NULL, NULL);
+        else cv_gru_backward(&g, &w, &dw, x, dout, NULL, NULL);
         double t2 = now();
         if (r > 0) { /* first run warms up pages and BLAS threads */
             if (t1 - t0 < tf) tf = t1 - t0;
@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
     free(c);
     free(dout);
     free(tok);
-    gru_free(&g);
-    nn_params_free(&p);
+    cv_gru_free(&g);
+    cv_nn_params_free(&p);
     return 0;
 }

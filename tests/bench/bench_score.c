@@ -43,8 +43,8 @@ int main(int argc, char **argv) {
     }
     free(line);
     fclose(f);
-    chem_log_rdkit(0);
-    chem_is_valid("C"); /* one-time initialisation outside the timing, as Python's imports */
+    cv_chem_log_rdkit(0);
+    cv_chem_is_valid("C"); /* one-time initialisation outside the timing, as Python's imports */
     ChemScores s;
     size_t valid = 0;
     double checksum = 0, best = -1;
@@ -53,15 +53,15 @@ int main(int argc, char **argv) {
         valid = 0;
         checksum = 0;
         for (size_t i = 0; i < n; i++) {
-            ChemMol *mol = chem_mol_from_smiles(smiles[i]);
+            ChemMol *mol = cv_chem_mol_from_smiles(smiles[i]);
             if (!mol) continue;
-            char *can = chem_mol_canonical(mol);
-            if (can && chem_mol_scores(mol, &s, NULL) == CV_OK) {
+            char *can = cv_chem_mol_canonical(mol);
+            if (can && cv_chem_mol_scores(mol, &s, NULL) == CV_OK) {
                 valid++;
                 checksum += s.penalized_logp + s.qed + s.mw;
             }
             free(can);
-            chem_mol_free(mol);
+            cv_chem_mol_free(mol);
         }
         double dt = cpu_seconds() - t0;
         if (best < 0 || dt < best) best = dt;

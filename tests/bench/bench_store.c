@@ -25,9 +25,10 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/bench.db", dir);
     Store *s = NULL;
     CvError err = {0};
-    if (store_open(path, 0, &s, &err)) die(&err);
+    if (cv_store_open(path, 0, &s, &err)) die(&err);
     int64_t run = 0;
-    if (store_run_begin(s, "sample", "{\"bench\":true}", NULL, NULL, 1, 0, &run, &err)) die(&err);
+    if (cv_store_run_begin(s, "sample", "{\"bench\":true}", NULL, NULL, 1, 0, &run, &err))
+        die(&err);
 
     size_t maxb = 4096;
     StoreGeneration *g = calloc(maxb, sizeof *g);
@@ -62,7 +63,7 @@ int main(int argc, char **argv) {
                                          .predicted = "{\"qed\":0.5,\"sa\":2.1,\"logp\":1.2}",
                                          .similarity = 0.5};
             }
-            if (store_insert_generations(s, run, g, k, NULL, &err)) die(&err);
+            if (cv_store_insert_generations(s, run, g, k, NULL, &err)) die(&err);
         }
         double dt = cv_now() - t0;
         printf("%8zu %10zu %10.3f %12.0f\n", b, total, dt, (double)total / dt);
@@ -72,13 +73,13 @@ int main(int argc, char **argv) {
     double t0 = cv_now();
     StoreTable t = {0};
     for (int rep = 0; rep < 10; rep++) {
-        store_table_free(&t);
-        if (store_top_molecules(s, "qed", 20, 0, 0, &t, &err)) die(&err);
+        cv_store_table_free(&t);
+        if (cv_store_top_molecules(s, "qed", 20, 0, 0, &t, &err)) die(&err);
     }
     printf("top --by qed -n 20 over %s molecules: %.2f ms\n", t.nrow ? "the stored" : "no",
            (cv_now() - t0) * 100.0);
-    store_table_free(&t);
-    store_close(s);
+    cv_store_table_free(&t);
+    cv_store_close(s);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     free(g);

@@ -55,14 +55,14 @@ int main(int argc, char **argv) {
     int T = argc > 4 ? atoi(argv[4]) : 120, V = argc > 5 ? atoi(argv[5]) : 35;
     VaeConfig cfg;
     CvError err;
-    if (vae_config_preset(preset, T, V, 3, &cfg, &err)) {
+    if (cv_vae_config_preset(preset, T, V, 3, &cfg, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     Vae vae;
     CvRng rng;
     cv_rng_init(&rng, 0);
-    if (vae_init(&vae, &cfg, B, &rng, &err)) {
+    if (cv_vae_init(&vae, &cfg, B, &rng, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -81,15 +81,15 @@ int main(int argc, char **argv) {
     len[0] = T;
     cv_rng_fill_normal(&rng, props, B * 3);
     cv_rng_fill_normal(&rng, eps, B * (size_t)cfg.Z);
-    AdamConfig ac = adam_default_config();
+    AdamConfig ac = cv_adam_default_config();
     ac.clip_norm = 5;
     VaeLoss l;
-    vae_forward_backward(&vae, ids, len, props, NULL, eps, B, 0.1f, 1.0f, &l); /* warm-up */
-    adam_step(&vae.params, &ac, 1);
+    cv_vae_forward_backward(&vae, ids, len, props, NULL, eps, B, 0.1f, 1.0f, &l); /* warm-up */
+    cv_adam_step(&vae.params, &ac, 1);
     double t0 = cv_now();
     for (int s = 0; s < steps; s++) {
-        vae_forward_backward(&vae, ids, len, props, NULL, eps, B, 0.1f, 1.0f, &l);
-        adam_step(&vae.params, &ac, s + 2);
+        cv_vae_forward_backward(&vae, ids, len, props, NULL, eps, B, 0.1f, 1.0f, &l);
+        cv_adam_step(&vae.params, &ac, s + 2);
     }
     double dt = cv_now() - t0;
     double mol_s = (double)B * steps / dt;
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
            "share_of_sgemm=%.2f peak_rss_mb=%.0f params=%zu loss=%.4f\n",
            preset, mol_s, dt / steps, gflop, peak, gflop / peak, ru.ru_maxrss / 1024.0,
            vae.params.total, l.loss);
-    vae_free(&vae);
+    cv_vae_free(&vae);
     free(ids);
     free(len);
     free(props);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Batched greedy decoding of the `paper` preset, batch 256, 2 threads: chemvae (vae_decode)
+# Batched greedy decoding of the `paper` preset, batch 256, 2 threads: chemvae (cv_vae_decode)
 # vs the PyTorch CPU implementation of the same decoder (tests/bench/vae_torch.py decode),
 # in one run. Both decode all T = 120 positions of every molecule. The two alternate for
 # ROUNDS rounds and each keeps its best round: this machine is a VM whose throughput

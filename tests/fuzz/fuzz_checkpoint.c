@@ -1,5 +1,5 @@
 /* fuzz_checkpoint.c — libFuzzer target for the checkpoint reader (.cvae). Arbitrary bytes
- * as a checkpoint file: ckpt_read_meta and ckpt_load (training and inference models) must
+ * as a checkpoint file: cv_ckpt_read_meta and cv_ckpt_load (training and inference models) must
  * refuse or load without a crash, leak or huge allocation (the sizes in the header are
  * checked against limits and against the parameters the file holds before the model is
  * built); a loaded model encodes one molecule's worth of input without fault. */
@@ -16,14 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!path) return 0;
     CkptMeta meta;
     CvError err;
-    if (ckpt_read_meta(path, &meta, &err) == CV_OK) ckpt_meta_free(&meta);
+    if (cv_ckpt_read_meta(path, &meta, &err) == CV_OK) cv_ckpt_meta_free(&meta);
     for (int train = 0; train < 2; train++) {
         Vae vae;
         int has_opt = 0;
-        if (ckpt_load(path, &vae, &meta, 2, train, &has_opt, &err) != CV_OK) continue;
+        if (cv_ckpt_load(path, &vae, &meta, 2, train, &has_opt, &err) != CV_OK) continue;
         if (vae.cfg.T < 1 || vae.cfg.V < 4) abort();
-        vae_free(&vae);
-        ckpt_meta_free(&meta);
+        cv_vae_free(&vae);
+        cv_ckpt_meta_free(&meta);
     }
     return 0;
 }

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int quiet;
     if (!quiet) {
-        chem_log_rdkit(0);
+        cv_chem_log_rdkit(0);
         quiet = 1;
     }
     if (size > 300) return 0;
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (smarts) *smarts++ = '\0';
     ChemScores s;
     char *can = NULL;
-    if (chem_score_smiles(buf, &s, &can)) {
+    if (cv_chem_score_smiles(buf, &s, &can)) {
         int ring_penalty = s.largest_ring > 6 ? s.largest_ring - 6 : 0;
         if (!can || s.num_atoms < 1 || !isfinite(s.mw) || !isfinite(s.logp) ||
             !(s.qed > 0 && s.qed <= 1) || !(s.sa >= 1 && s.sa <= 10) ||
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     free(can);
     if (smarts) {
-        int r = chem_has_substruct(buf, smarts);
+        int r = cv_chem_has_substruct(buf, smarts);
         if (r < -1 || r > 1) abort();
     }
     free(buf);

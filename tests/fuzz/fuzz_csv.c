@@ -39,12 +39,12 @@ static void run(const uint8_t *data, size_t size, size_t chunk, char delim, Dige
     CsvinOptions o = {delim, 0, 4, 256};
     memset(d, 0, sizeof *d);
     d->hash = CV_FNV64_INIT;
-    if (csvin_open(&r, &o, digest_record, d, NULL) != CV_OK) abort();
+    if (cv_csvin_open(&r, &o, digest_record, d, NULL) != CV_OK) abort();
     for (size_t i = 0; i < size; i += chunk)
-        if (csvin_feed(r, (const char *)data + i, size - i < chunk ? size - i : chunk, NULL))
+        if (cv_csvin_feed(r, (const char *)data + i, size - i < chunk ? size - i : chunk, NULL))
             abort();
-    if (csvin_finish(r, NULL)) abort();
-    csvin_close(r);
+    if (cv_csvin_finish(r, NULL)) abort();
+    cv_csvin_close(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,5 +1,5 @@
 /* fuzz_dataset.c — libFuzzer target for the dataset reader (.cvds). Arbitrary bytes as a
- * dataset file: dataset_load refuses (bad magic, sizes, counts, token ids, checksum) or
+ * dataset file: cv_dataset_load refuses (bad magic, sizes, counts, token ids, checksum) or
  * loads a dataset whose every row is within its declared bounds, which is then walked:
  * token ids < V, lengths in 1..T, SMILES strings terminated inside the file. */
 #include <stdint.h>
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!path) return 0;
     CvDataset ds;
     CvError err;
-    if (dataset_load(&ds, path, &err) != CV_OK) return 0;
+    if (cv_dataset_load(&ds, path, &err) != CV_OK) return 0;
     size_t sum = 0;
     for (size_t i = 0; i < ds.n; i++) {
         if (ds.lengths[i] < 1 || (size_t)ds.lengths[i] > ds.T) abort();
@@ -24,6 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         sum += strlen(dataset_smiles(&ds, i));
     }
     (void)sum;
-    dataset_free(&ds);
+    cv_dataset_free(&ds);
     return 0;
 }

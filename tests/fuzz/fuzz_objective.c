@@ -1,4 +1,4 @@
-/* fuzz_objective.c — libFuzzer target for the objective parser (latent_objective_parse),
+/* fuzz_objective.c — libFuzzer target for the objective parser (cv_latent_objective_parse),
  * which reads user text from `chemvae optimize --objective`. Invariants on arbitrary bytes:
  * no out-of-bounds read; the result is CV_OK or CV_ERR_PARSE with a message; an accepted
  * objective has finite weights, at least one non-zero, and its normalized text parses
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     s[size] = '\0';
     LatentObjective o, back;
     CvError err = {0};
-    CvStatus st = latent_objective_parse(s, &o, &err);
+    CvStatus st = cv_latent_objective_parse(s, &o, &err);
     if (st != CV_OK && (st != CV_ERR_PARSE || !err.msg[0])) abort();
     if (st == CV_OK) {
         int any = 0;
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!any) abort();
         /* round trip through the normalized text (it may be cut at LATENT_OBJECTIVE_TEXT) */
         if (strlen(o.text) + 1 < LATENT_OBJECTIVE_TEXT &&
-            latent_objective_parse(o.text, &back, &err) == CV_OK) {
+            cv_latent_objective_parse(o.text, &back, &err) == CV_OK) {
             for (int p = 0; p < LATENT_NPROPS; p++)
                 if (fabs(back.w[p] - o.w[p]) > 1e-5 * fabs(o.w[p]) + 1e-300) abort();
         }

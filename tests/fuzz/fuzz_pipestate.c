@@ -1,5 +1,5 @@
 /* fuzz_pipestate.c — libFuzzer target for the pipeline runner's state file
- * (pipestate_parse) against a fixed two-stage pipeline. Arbitrary text is either a state
+ * (cv_pipestate_parse) against a fixed two-stage pipeline. Arbitrary text is either a state
  * (records only for the pipeline's stages, keys of 16 characters, statuses in range) or
  * refused with every record reset; a parsed state saved and parsed again gives the same
  * records. */
@@ -30,10 +30,10 @@ static int same(const PipeState *a, const PipeState *b) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CvError err;
     if (!g_ready) {
-        if (pipefile_parse(&g_pf, "fuzz.pipe",
-                           "stage one score\n  out a.csv b.csv\n"
-                           "stage two train\n  out m.cvae\n",
-                           NULL, 0, &err))
+        if (cv_pipefile_parse(&g_pf, "fuzz.pipe",
+                              "stage one score\n  out a.csv b.csv\n"
+                              "stage two train\n  out m.cvae\n",
+                              NULL, 0, &err))
             abort();
         g_ready = 1;
     }
@@ -43,9 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(text, data, size);
     text[size] = '\0';
     PipeState s, back;
-    if (pipestate_init(&s, &g_pf, "/tmp", &err) || pipestate_init(&back, &g_pf, "/tmp", &err))
+    if (cv_pipestate_init(&s, &g_pf, "/tmp", &err) || cv_pipestate_init(&back, &g_pf, "/tmp", &err))
         abort();
-    if (pipestate_parse(&s, &g_pf, text, &err) == CV_OK) {
+    if (cv_pipestate_parse(&s, &g_pf, text, &err) == CV_OK) {
         for (size_t i = 0; i < g_pf.nstages; i++)
             if ((unsigned)s.rec[i].status > PIPE_PREBUILT ||
                 (s.rec[i].key[0] && strlen(s.rec[i].key) != 16))
@@ -56,16 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             snprintf(s.file, sizeof s.file, "%s", path);
             char *saved = NULL;
             size_t n;
-            if (pipestate_save(&s, &g_pf, 7, &err) == CV_OK &&
+            if (cv_pipestate_save(&s, &g_pf, 7, &err) == CV_OK &&
                 cv_read_file(path, &saved, &n, &err) == CV_OK) {
-                if (pipestate_parse(&back, &g_pf, saved, &err) != CV_OK || !same(&s, &back))
+                if (cv_pipestate_parse(&back, &g_pf, saved, &err) != CV_OK || !same(&s, &back))
                     abort();
             }
             free(saved);
         }
     }
-    pipestate_free(&s, &g_pf);
-    pipestate_free(&back, &g_pf);
+    cv_pipestate_free(&s, &g_pf);
+    cv_pipestate_free(&back, &g_pf);
     free(text);
     return 0;
 }

@@ -1,5 +1,5 @@
 /* fuzz_query.c — libFuzzer target for `chemvae query`'s read-only guarantee. The input is
- * one SQL text run through store_select_each on a STORE_READ_ONLY connection to a small
+ * one SQL text run through cv_store_select_each on a STORE_READ_ONLY connection to a small
  * results DB (made once per process under /tmp), its rows streamed to /dev/null as CSV or
  * JSON (first byte). Invariants: no crash or leak; the connection never changes a row
  * (sqlite3_total_changes stays 0); every 64 inputs, the DB file's hash is unchanged and no
@@ -42,7 +42,7 @@ static size_t count_files(void) {
 
 /* libFuzzer exit()s at the end of a run: remove the DB and its directory then. */
 static void cleanup(void) {
-    store_close(g_ro);
+    cv_store_close(g_ro);
     if (g_null) fclose(g_null);
     const char *suffix[] = {"", "-wal", "-shm"};
     char path[128];
@@ -81,14 +81,15 @@ static void setup(void) {
         {.method = "sample", .step = 1, .raw_smiles = "C(C", .valid = 0, .similarity = NAN},
     };
     StoreTrainingMetric tm = {0, 1, "train", 1.5, 1.0, 0.5, 0.1, 0.0, 1e-3, 0.5, NULL};
-    if (store_open(g_db, 0, &s, NULL) ||
-        store_run_begin(s, "sample", "{\"n\":3}", NULL, NULL, 1, 0, &run, NULL) ||
-        store_insert_generations(s, run, g, 3, NULL, NULL) ||
-        store_insert_training_metrics(s, run, &tm, 1, NULL) ||
-        store_insert_eval_metric(s, run, "validity", 0.66, NULL))
+    if (cv_store_open(g_db, 0, &s, NULL) ||
+        cv_store_run_begin(s, "sample", "{\"n\":3}", NULL, NULL, 1, 0, &run, NULL) ||
+        cv_store_insert_generations(s, run, g, 3, NULL, NULL) ||
+        cv_store_insert_training_metrics(s, run, &tm, 1, NULL) ||
+        cv_store_insert_eval_metric(s, run, "validity", 0.66, NULL))
         abort();
-    store_close(s);
-    if (cv_hash_file(g_db, g_hash, NULL) || store_open(g_db, STORE_READ_ONLY, &g_ro, NULL)) abort();
+    cv_store_close(s);
+    if (cv_hash_file(g_db, g_hash, NULL) || cv_store_open(g_db, STORE_READ_ONLY, &g_ro, NULL))
+        abort();
     sqlite3_limit(g_ro->db, SQLITE_LIMIT_LENGTH, 100000);
     g_null = fopen("/dev/null", "w");
     if (!g_null) abort();
@@ -105,9 +106,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     unsigned ticks = 0;
     sqlite3_progress_handler(g_ro->db, 1000, stop_runaway, &ticks);
     StorePrinter p;
-    store_printer_init(&p, g_null, data[0] & 1 ? STORE_FORMAT_JSON : STORE_FORMAT_CSV);
-    store_select_each(g_ro, sql, NULL, 0, store_printer_row, &p, NULL);
-    store_printer_end(&p, NULL);
+    cv_store_printer_init(&p, g_null, data[0] & 1 ? STORE_FORMAT_JSON : STORE_FORMAT_CSV);
+    cv_store_select_each(g_ro, sql, NULL, 0, cv_store_printer_row, &p, NULL);
+    cv_store_printer_end(&p, NULL);
     clearerr(g_null);
     free(sql);
     if (sqlite3_total_changes(g_ro->db) != 0) abort();

@@ -118,7 +118,7 @@ def _declare(lib):
     sigs = {
         "cv_version": (ctypes.c_char_p, []),
         "cv_git_commit": (ctypes.c_char_p, []),
-        "chem_score_smiles": (ctypes.c_int, [ctypes.c_char_p, P(_Scores),
+        "cv_chem_score_smiles": (ctypes.c_int, [ctypes.c_char_p, P(_Scores),
                                              P(ctypes.c_void_p)]),
         "cv_model_open": (ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_size_t, P(_Error)]),
         "cv_model_close": (None, [ctypes.c_void_p]),
@@ -130,13 +130,13 @@ def _declare(lib):
         "cv_encode_rows_free": (None, [P(_EncodeRow), ctypes.c_size_t]),
         "cv_decode": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                                      P(_DecodeConfig), P(_LatentMol), P(_Error)]),
-        "latent_mols_free": (None, [P(_LatentMol), ctypes.c_size_t]),
+        "cv_latent_mols_free": (None, [P(_LatentMol), ctypes.c_size_t]),
         "cv_sample": (ctypes.c_int, [ctypes.c_void_p, P(_SampleConfig), ctypes.c_void_p,
                                      P(_SampleResult), P(_Error)]),
         "cv_sample_result_free": (None, [P(_SampleResult)]),
-        "smiles_failure_name": (ctypes.c_char_p, [ctypes.c_int]),
-        "smiles_constrain_name": (ctypes.c_char_p, [ctypes.c_int]),
-        "smiles_constrain_parse": (ctypes.c_int, [ctypes.c_char_p, P(ctypes.c_int)]),
+        "cv_smiles_failure_name": (ctypes.c_char_p, [ctypes.c_int]),
+        "cv_smiles_constrain_name": (ctypes.c_char_p, [ctypes.c_int]),
+        "cv_smiles_constrain_parse": (ctypes.c_int, [ctypes.c_char_p, P(ctypes.c_int)]),
     }
     for name, (res, args) in sigs.items():
         f = getattr(lib, name)
@@ -175,7 +175,7 @@ def score(smiles):
     smiles, valid, canonical, mw, logp, qed, sa, penalized_logp (None when invalid)."""
     s = _Scores()
     canon = ctypes.c_void_p()
-    ok = _lib.chem_score_smiles(smiles.encode(), ctypes.byref(s), ctypes.byref(canon))
+    ok = _lib.cv_chem_score_smiles(smiles.encode(), ctypes.byref(s), ctypes.byref(canon))
     out = {"smiles": smiles, "valid": bool(ok), "canonical": None}
     for k in _SCORE_KEYS:
         out[k] = getattr(s, k) if ok else None
@@ -240,7 +240,7 @@ def _numpy():
 
 def _constrain_mode(name):
     mode = ctypes.c_int()
-    if _lib.smiles_constrain_parse(name.encode(), ctypes.byref(mode)) != 0:
+    if _lib.cv_smiles_constrain_parse(name.encode(), ctypes.byref(mode)) != 0:
         raise ValueError("constrain: unknown mode %r (none, syntax, valence)" % name)
     return mode.value
 
@@ -282,7 +282,7 @@ class Model:
 
     @property
     def constrain(self):
-        return _lib.smiles_constrain_name(self._constrain).decode()
+        return _lib.cv_smiles_constrain_name(self._constrain).decode()
 
     @constrain.setter
     def constrain(self, name):
@@ -384,9 +384,9 @@ class Model:
             d = {"smiles": m.raw.decode(), "valid": bool(m.valid),
                  "canonical": m.canonical.decode() if m.canonical else None}
             d.update({k: (getattr(m.scores, k) if m.valid else None) for k in _SCORE_KEYS})
-            d["failure"] = _lib.smiles_failure_name(m.failure).decode()
+            d["failure"] = _lib.cv_smiles_failure_name(m.failure).decode()
             rows.append(d)
-        _lib.latent_mols_free(out, n)
+        _lib.cv_latent_mols_free(out, n)
         return rows
 
     def decode(self, z, temperature=0.0, beam=1, rescue=1, seed=1, constrain=None):
