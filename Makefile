@@ -290,7 +290,7 @@ format-check:
 # ---- install ----------------------------------------------------------------------------
 PREFIX  ?= /usr/local
 DESTDIR ?=
-VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)
+VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/core/version.h)
 PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
 install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
@@ -303,7 +303,10 @@ install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	ln -sf libchemvae.so.0 $(DESTDIR)$(PREFIX)/lib/libchemvae.so
 	install -m 644 $(CFFI_LIB) $(DESTDIR)$(PREFIX)/lib/libchemvae_rdkit.a
 	install -m 644 $(SQLITE_EXT) $(DESTDIR)$(PREFIX)/lib/chemvae_sqlite.so
-	install -m 644 include/chemvae/*.h $(DESTDIR)$(PREFIX)/include/chemvae/
+	install -m 644 include/chemvae/chemvae.h $(DESTDIR)$(PREFIX)/include/chemvae/
+	for d in include/chemvae/*/; do \
+	  install -d $(DESTDIR)$(PREFIX)/$$d && install -m 644 $$d*.h $(DESTDIR)$(PREFIX)/$$d || exit 1; \
+	done
 	install -m 644 results/models/zinc24k-small.cvae $(DESTDIR)$(PREFIX)/share/chemvae/models/
 	install -m 644 vocab/*.vocab $(DESTDIR)$(PREFIX)/share/chemvae/vocab/
 	install -m 644 src/chemvae.1 $(DESTDIR)$(PREFIX)/share/man/man1/chemvae.1

@@ -19,7 +19,7 @@ fail() { echo "FAIL $*"; exit 1; }
 make -s BUILD="$build" install PREFIX="$tmp/prefix" >/dev/null
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 pkg-config --exists chemvae || fail "pkg-config does not find chemvae.pc"
-version_h=$(sed -n 's/^#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/version.h)
+version_h=$(sed -n 's/^#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/core/version.h)
 [ "$(pkg-config --modversion chemvae)" = "$version_h" ] ||
   fail "chemvae.pc version differs from version.h"
 echo "ok   pkg-config finds chemvae $(pkg-config --modversion chemvae)"
@@ -27,12 +27,9 @@ echo "ok   pkg-config finds chemvae $(pkg-config --modversion chemvae)"
 cat > "$tmp/example.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
-#include <chemvae/checkpoint.h>
-#include <chemvae/chem.h>
-#include <chemvae/latent.h>
-#include <chemvae/version.h>
+#include <chemvae/chemvae.h>
 /* example SMILES [MODEL]: scores SMILES; with MODEL, decodes 16 prior samples greedily
- * and prints how many are molecules */
+ * (the sample job of the application layer) and prints how many are molecules */
 int main(int argc, char **argv) {
     ChemScores s;
     char *canon = NULL;
@@ -40,31 +37,21 @@ int main(int argc, char **argv) {
     printf("%s %s %.6f %.6f\n", CHEMVAE_VERSION_STRING, canon, s.logp, s.qed);
     free(canon);
     if (argc < 3) return 0;
-    Vae vae;
-    CkptMeta meta;
-    CvVocab vocab;
+    CvModel m;
     CvError err = {0};
-    if (cv_ckpt_load(argv[2], &vae, &meta, 16, 0, NULL, &err) ||
-        cv_vocab_from_tokens(&vocab, (const char *const *)meta.vocab, (size_t)meta.n_vocab, &err)) {
+    CvSampleConfig cfg = CV_SAMPLE_DEFAULTS;
+    cfg.n = 16;
+    cfg.seed = 7;
+    CvSampleResult res;
+    if (cv_model_load(&m, argv[2], 16, &err) || cv_sample(&m, &cfg, NULL, &res, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    size_t Z = (size_t)vae.cfg.Z;
-    float *z = malloc(16 * Z * sizeof *z);
-    LatentMol mols[16];
-    CvRng rng;
-    cv_rng_init(&rng, 7);
-    for (size_t i = 0; i < 16 * Z; i++) z[i] = cv_rng_normal(&rng);
-    if (cv_latent_decode(&vae, &vocab, z, 16, NULL, NULL, mols, &err)) return 1;
-    int valid = 0;
-    for (int i = 0; i < 16; i++) valid += mols[i].valid;
-    printf("sampled 16, %d molecules\n", valid);
-    cv_latent_mols_free(mols, 16);
-    free(z);
-    cv_vocab_free(&vocab);
-    cv_ckpt_meta_free(&meta);
-    cv_vae_free(&vae);
-    return valid > 0 ? 0 : 1;
+    printf("sampled 16, %zu molecules\n", res.n_valid);
+    int ok = res.n_valid > 0;
+    cv_sample_result_free(&res);
+    cv_model_free(&m);
+    return ok ? 0 : 1;
 }
 C
 # shellcheck disable=SC2046

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The module graph, checked: each module of src/ may include the public headers
-# (include/chemvae/*.h) of the modules below it and of itself, never of one above it.
-# A public header belongs to the module whose src/<module>/<name>.c implements it
-# (latent*.h: latent). The allowed graph (a module: what it may use):
+# (include/chemvae/<module>/*.h) of the modules below it and of itself, never of one above
+# it. The allowed graph (a module: what it may use):
 #
 #   core        -                    buffers, errors, files, JSON, RNG, version
 #   chem        core                 RDKit behind a C API
@@ -31,23 +30,20 @@ declare -A ALLOWED=(
   [report]="core chem data nn model latent store app report"
   [cli]="core chem data nn model latent store app report pipeline cli" [python]="python"
 )
-module_of_header() {
-  case $1 in
-  latent | latent_*) echo latent ;;
-  app | app_*) echo app ;;
-  *) local f
-     f=$(ls src/*/"$1".c 2>/dev/null | head -1)
-     if [ -n "$f" ]; then basename "$(dirname "$f")"; else echo "?"; fi ;;
-  esac
-}
 bad=0
+# chemvae/<module>/<name>.h: the header's module is its directory; chemvae/chemvae.h (the
+# umbrella) belongs to the library's users, so only cli and python-facing code may use it.
 check_file() { # FILE MODULE
-  local h hm
-  for h in $(grep -o '#include "chemvae/[a-z_0-9]*\.h"' "$1" | sed 's/.*chemvae\/\(.*\)\.h"/\1/'); do
-    hm=$(module_of_header "$h")
-    if [ "$hm" = "?" ]; then echo "FAIL $1: chemvae/$h.h belongs to no module"; bad=1; continue; fi
+  local inc hm
+  for inc in $(grep -o '#include "chemvae/[a-z_0-9/]*\.h"' "$1" | sed 's/#include "chemvae\/\(.*\)\.h"/\1/'); do
+    case $inc in
+    chemvae) hm=cli ;;
+    */*) hm=${inc%%/*} ;;
+    *) echo "FAIL $1: chemvae/$inc.h is not under a module's directory"; bad=1; continue ;;
+    esac
+    if [ -z "${ALLOWED[$hm]:-}" ]; then echo "FAIL $1: chemvae/$inc.h: no module $hm"; bad=1; continue; fi
     if [[ " ${ALLOWED[$2]} " != *" $hm "* ]]; then
-      echo "FAIL $1 (module $2) includes chemvae/$h.h of module $hm, which is above it"; bad=1
+      echo "FAIL $1 (module $2) includes chemvae/$inc.h of module $hm, which is above it"; bad=1
     fi
   done
 }
@@ -56,10 +52,9 @@ for dir in src/*/; do
   [ -n "${ALLOWED[$m]:-}" ] || { echo "FAIL src/$m: a module missing from the graph in $0"; bad=1; continue; }
   for f in "$dir"*.c "$dir"*.cpp "$dir"*.h; do [ -f "$f" ] && check_file "$f" "$m"; done
 done
-for h in include/chemvae/*.h; do
-  b=$(basename "$h" .h)
-  m=$(module_of_header "$b")
-  [ "$m" = "?" ] && { echo "FAIL $h: no src/<module>/$b.c implements it"; bad=1; continue; }
+for h in include/chemvae/*/*.h; do
+  m=$(basename "$(dirname "$h")")
+  [ -d "src/$m" ] || { echo "FAIL $h: no module src/$m"; bad=1; continue; }
   check_file "$h" "$m"
 done
 [ $bad -eq 0 ] && echo "ok   module graph: every include goes down or sideways"

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Prints the canonical SMILES of a .cvds dataset, one per line, in row order (reads the
-file layout of include/chemvae/dataset.h; used by tests/check-ingest.sh).
+file layout of include/chemvae/data/dataset.h; used by tests/check-ingest.sh).
 usage: cvds_smiles.py FILE.cvds"""
 import struct, sys
 b = open(sys.argv[1], 'rb').read()

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/app_score.h"
-#include "chemvae/csvout.h"
-#include "chemvae/parfor.h"
+#include "chemvae/app/app_score.h"
+#include "chemvae/core/csvout.h"
+#include "chemvae/core/parfor.h"
 
 typedef struct {
     atomic_int *hits;   /* (n) times each row was processed */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 
 static int setup(void **state) {
     (void)state;

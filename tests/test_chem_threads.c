@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 
 #define NMOL 80
 #define NTHREADS 4

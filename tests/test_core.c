@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/error.h"
-#include "chemvae/fileio.h"
-#include "chemvae/json.h"
-#include "chemvae/rng.h"
+#include "chemvae/core/error.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/json.h"
+#include "chemvae/core/rng.h"
 
 static void test_rng_reproducible(void **state) {
     (void)state;

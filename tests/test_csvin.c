@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/csvin.h"
-#include "chemvae/fileio.h"
-#include "chemvae/tokenizer.h"
-#include "chemvae/vocab.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/data/tokenizer.h"
+#include "chemvae/data/vocab.h"
 
 /* Serializes every record as "line|error|f1|f2...\n" into a growing string. */
 typedef struct {

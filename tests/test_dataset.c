@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/dataset.h"
-#include "chemvae/fileio.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/core/fileio.h"
 
 #define NMOL 200
 #define NPROP 2

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/rng.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/rng.h"
 
 #define ROUNDS 300
 

@@ -17,11 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/csvin.h"
-#include "chemvae/dataset.h"
-#include "chemvae/fileio.h"
-#include "chemvae/ingest.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/data/ingest.h"
 
 #define FIXTURE "tests/fixtures/zinc_corrupt.csv"
 

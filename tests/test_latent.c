@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/latent.h"
-#include "chemvae/latent_objective.h"
-#include "chemvae/latent_optimize.h"
+#include "chemvae/latent/latent.h"
+#include "chemvae/latent/latent_objective.h"
+#include "chemvae/latent/latent_optimize.h"
 
 #define T_LEN 12
 

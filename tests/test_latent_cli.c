@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "chemvae/checkpoint.h"
-#include "chemvae/store.h"
-#include "chemvae/version.h"
+#include "chemvae/model/checkpoint.h"
+#include "chemvae/store/store.h"
+#include "chemvae/core/version.h"
 
 static char g_dir[64], g_db[128], g_model[128], g_bin[256];
 

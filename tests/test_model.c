@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/checkpoint.h"
-#include "chemvae/dataset.h"
-#include "chemvae/fileio.h"
-#include "chemvae/head.h"
-#include "chemvae/rowpar.h"
-#include "chemvae/train.h"
-#include "chemvae/vae.h"
-#include "chemvae/vocab.h"
+#include "chemvae/model/checkpoint.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/model/head.h"
+#include "chemvae/nn/rowpar.h"
+#include "chemvae/model/train.h"
+#include "chemvae/model/vae.h"
+#include "chemvae/data/vocab.h"
 
 static const char *const SMILES[] = {
     "CCN(Cc1ccc(OC)c(OC)c1)C(=O)c1ccsc1",

@@ -15,14 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/adam.h"
-#include "chemvae/batchnorm.h"
-#include "chemvae/conv1d.h"
-#include "chemvae/dense.h"
-#include "chemvae/gemm_packed.h"
-#include "chemvae/gru.h"
-#include "chemvae/params.h"
-#include "chemvae/rng.h"
+#include "chemvae/nn/adam.h"
+#include "chemvae/nn/batchnorm.h"
+#include "chemvae/nn/conv1d.h"
+#include "chemvae/nn/dense.h"
+#include "chemvae/nn/gemm_packed.h"
+#include "chemvae/nn/gru.h"
+#include "chemvae/nn/params.h"
+#include "chemvae/core/rng.h"
 #include "support/gradcheck.h"
 
 static float *fvec(size_t n, float a, unsigned long long seed) {

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/activation.h"
-#include "chemvae/batchnorm.h"
-#include "chemvae/conv1d.h"
-#include "chemvae/dense.h"
-#include "chemvae/dropout.h"
-#include "chemvae/gru.h"
-#include "chemvae/loss.h"
+#include "chemvae/nn/activation.h"
+#include "chemvae/nn/batchnorm.h"
+#include "chemvae/nn/conv1d.h"
+#include "chemvae/nn/dense.h"
+#include "chemvae/nn/dropout.h"
+#include "chemvae/nn/gru.h"
+#include "chemvae/nn/loss.h"
 #include "support/gradcheck.h"
 
 #define TOL 1e-2

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/batchnorm.h"
-#include "chemvae/conv1d.h"
-#include "chemvae/fileio.h"
-#include "chemvae/gru.h"
+#include "chemvae/nn/batchnorm.h"
+#include "chemvae/nn/conv1d.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/nn/gru.h"
 #include "support/gradcheck.h"
 
 #define FIXTURE "tests/fixtures/torch_nn.txt"

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/pca.h"
-#include "chemvae/pipefile.h"
+#include "chemvae/core/pca.h"
+#include "chemvae/pipeline/pipefile.h"
 
 static const char VALID[] = "# a comment line\n"
                             "set OUT results/x   # trailing comment\n"

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/store.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/store/store.h"
 #include "support/runcmd.h"
 
 static char g_dir[64], g_bin[600], g_pipe[128], g_db[128], g_in[128], g_missing[128];

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/store.h"
+#include "chemvae/store/store.h"
 #include "support/runcmd.h"
 
 static char g_dir[64], g_db[128], g_bin[600];

@@ -21,13 +21,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "chemvae/checkpoint.h"
-#include "chemvae/chem.h"
-#include "chemvae/dataset.h"
-#include "chemvae/fileio.h"
-#include "chemvae/report.h"
-#include "chemvae/store.h"
-#include "chemvae/vae.h"
+#include "chemvae/model/checkpoint.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/report/report.h"
+#include "chemvae/store/store.h"
+#include "chemvae/model/vae.h"
 #include "support/runcmd.h"
 
 static char g_dir[64], g_bin[600], g_db[128], g_empty[128], g_model[128], g_data[128];

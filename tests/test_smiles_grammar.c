@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/csvin.h"
-#include "chemvae/smiles_grammar.h"
-#include "chemvae/vocab.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/data/smiles_grammar.h"
+#include "chemvae/data/vocab.h"
 
 #define T_MAX 120
 

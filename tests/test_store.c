@@ -22,8 +22,8 @@
 #include <sqlite3.h>
 
 #include "../src/store/store_internal.h"
-#include "chemvae/json.h"
-#include "chemvae/store.h"
+#include "chemvae/core/json.h"
+#include "chemvae/store/store.h"
 #include "support/runcmd.h"
 
 /* ---- fixtures -------------------------------------------------------------------------- */
@@ -922,7 +922,7 @@ static void test_chem_sql_functions(void **state) {
     tmp_db_remove(&t);
 }
 
-/* The JSON writer (include/chemvae/json.h) builds what the JSON columns accept. */
+/* The JSON writer (include/chemvae/core/json.h) builds what the JSON columns accept. */
 static void test_json_builder(void **state) {
     (void)state;
     CvJson j = {0};

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "chemvae/train.h"
+#include "chemvae/model/train.h"
 
 static void test_kl_schedules(void **state) {
     (void)state;

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/tokenizer.h"
-#include "chemvae/vocab.h"
+#include "chemvae/data/tokenizer.h"
+#include "chemvae/data/vocab.h"
 
 /* Tokenizes s and checks the tokens against the space-separated list `want`. */
 static void check_tokens(const char *s, const char *want) {

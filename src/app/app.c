@@ -2,15 +2,15 @@
  * app.h). Generations are stored one decode batch per transaction
  * (cv_store_insert_generations), so a killed job keeps every batch it committed and the run's
  * counts stay consistent with the rows present. */
-#include "chemvae/app.h"
+#include "chemvae/app/app.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "chemvae/csvin.h"
-#include "chemvae/version.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/core/version.h"
 
 CvStatus cv_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
                       const char *model_hash, int64_t seed, int64_t parent, Store **db,

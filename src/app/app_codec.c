@@ -6,7 +6,7 @@
  * its message and NaN vectors, so one bad SMILES never costs the others. cv_decode is
  * cv_latent_decode with one attempt per vector, after checking what a caller of the library
  * may get wrong. */
-#include "chemvae/app_codec.h"
+#include "chemvae/app/app_codec.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * included (an int_div or property MAE without data), so a run always has the same set of
  * names; that is why the metrics go to the store here rather than through cv_run_finish,
  * which skips NaN. */
-#include "chemvae/app_eval.h"
+#include "chemvae/app/app_eval.h"
 
 #include <stdio.h>
 #include <string.h>

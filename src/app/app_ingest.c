@@ -1,10 +1,10 @@
 /* app_ingest.c — the ingest job (see app_ingest.h): output paths, cv_ingest_csv, saving. */
-#include "chemvae/app_ingest.h"
+#include "chemvae/app/app_ingest.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
+#include "chemvae/core/fileio.h"
 
 /* "x.csv" / "x.csv.gz" / "x" → "x<suffix>" (malloc'd, NULL when out of memory) */
 static char *replace_ext(const char *path, const char *suffix) {

@@ -1,6 +1,6 @@
 /* app_interpolate.c — the interpolate job (see app_interpolate.h). The whole path is one
  * decode batch: decoded together, recorded in one transaction. */
-#include "chemvae/app_interpolate.h"
+#include "chemvae/app/app_interpolate.h"
 
 #include <math.h>
 #include <stdio.h>

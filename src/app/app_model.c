@@ -1,6 +1,6 @@
 /* app_model.c — loading a checkpoint as a CvModel, and what every inference job asks of
  * one (see app_model.h). */
-#include "chemvae/app_model.h"
+#include "chemvae/app/app_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/fileio.h"
-#include "chemvae/json.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/json.h"
 
 /* The installed copy of model `name`: PREFIX/share/chemvae/models/ beside the running
  * PREFIX/bin/chemvae (found through /proc/self/exe, so an installed tree can be moved).

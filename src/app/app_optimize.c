@@ -2,7 +2,7 @@
  * the result (canonical SMILES + z0); cv_latent_optimize then moves them all together and hands
  * every decode point to a sink here, which reports progress, polls for an interrupt and
  * records the point through the hooks. */
-#include "chemvae/app_optimize.h"
+#include "chemvae/app/app_optimize.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/dataset.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/dataset.h"
 
 static CvStatus check_config(const CvOptimizeConfig *c, CvError *err) {
     if (!c->objective) return cv_error_set(err, CV_ERR_INVALID, "optimize: no objective");

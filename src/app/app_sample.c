@@ -1,13 +1,13 @@
 /* app_sample.c — the sample job (see app_sample.h). */
-#include "chemvae/app_sample.h"
+#include "chemvae/app/app_sample.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/dataset.h"
-#include "chemvae/evaluate.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/model/evaluate.h"
 
 /* Keys of the train split's SMILES (for novelty). */
 static CvStatus load_train_set(const char *path, HashSet64 *set, CvError *err) {

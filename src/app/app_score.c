@@ -1,7 +1,7 @@
 /* app_score.c — the score job (see app_score.h). The three readers (a list, lines, a CSV
  * column) feed one batch; a full batch is scored in parallel, handed to the sink in input
  * order and emptied. */
-#include "chemvae/app_score.h"
+#include "chemvae/app/app_score.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/csvin.h"
-#include "chemvae/parfor.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/core/parfor.h"
 
 typedef struct {
     char *input;     /* trimmed value (owned) */

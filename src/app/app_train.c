@@ -2,14 +2,14 @@
  * app_train.h). The training loop itself is cv_train_run (src/model/train.c); this file is the
  * job around it: the dataset, the model built from a preset or resumed from its checkpoint,
  * the hooks translated into cv_train_run's, and each epoch recorded in the results DB. */
-#include "chemvae/app_train.h"
+#include "chemvae/app/app_train.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/gru.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/nn/gru.h"
 
 void cv_train_config_default(CvTrainConfig *c) {
     memset(c, 0, sizeof *c);

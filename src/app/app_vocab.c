@@ -2,12 +2,12 @@
  * the CSV into an in-memory dataset whose every row is train (the dataset builds its
  * vocabulary from the train split), so it holds exactly the tokens of the molecules a
  * dataset of that file would keep. */
-#include "chemvae/app_vocab.h"
+#include "chemvae/app/app_vocab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/ingest.h"
+#include "chemvae/data/ingest.h"
 
 CvStatus cv_vocab_build_file(const char *csv, const CvVocabBuildConfig *cfg, const char *output,
                              CvVocabBuildResult *res, CvError *err) {

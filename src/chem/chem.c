@@ -23,7 +23,7 @@
  * Thread safety: no mutable global state here; parsing, scoring and the C FFI calls used
  * are reentrant (tests/test_chem_threads.c). cv_chem_log_rdkit changes a process-wide RDKit
  * setting. A ChemMol is used by one thread at a time. */
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 
 #include <stdio.h>
 #include <stdlib.h>

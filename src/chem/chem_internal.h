@@ -5,7 +5,7 @@
 #define CHEMVAE_CHEM_INTERNAL_H
 
 #include "chem_rdkit.h"
-#include "chemvae/error.h"
+#include "chemvae/core/error.h"
 
 /* QED.qed (mean weights) of `m`. Returns CV_OK and sets *qed, or CV_ERR_CHEM. */
 CvStatus cv_chem_qed_compute(const ChemRdMol *m, const ChemRdDescriptors *d, double *qed,

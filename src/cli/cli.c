@@ -13,7 +13,7 @@
 
 #include <cblas.h>
 
-#include "chemvae/store.h"
+#include "chemvae/store/store.h"
 #include "options.h"
 
 void cli_put_safe(FILE *fp, const char *s) {

@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "chemvae/app.h"
-#include "chemvae/app_model.h"
-#include "chemvae/error.h"
-#include "chemvae/json.h"
-#include "chemvae/progress.h"
-#include "chemvae/store.h"
+#include "chemvae/app/app.h"
+#include "chemvae/app/app_model.h"
+#include "chemvae/core/error.h"
+#include "chemvae/core/json.h"
+#include "chemvae/core/progress.h"
+#include "chemvae/store/store.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/app_codec.h"
+#include "chemvae/app/app_codec.h"
 #include "cli.h"
 #include "options.h"
 

@@ -4,7 +4,7 @@
  * (metric,value) or JSON and stored in eval_metrics. */
 #include <stdio.h>
 
-#include "chemvae/app_eval.h"
+#include "chemvae/app/app_eval.h"
 #include "cli.h"
 #include "options.h"
 

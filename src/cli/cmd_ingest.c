@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/app_ingest.h"
-#include "chemvae/chem.h"
-#include "chemvae/csvout.h"
+#include "chemvae/app/app_ingest.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/core/csvout.h"
 #include "cli.h"
 #include "options.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chemvae/app_interpolate.h"
+#include "chemvae/app/app_interpolate.h"
 #include "cli.h"
 #include "latent_cli.h"
 #include "options.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/app_optimize.h"
+#include "chemvae/app/app_optimize.h"
 #include "cli.h"
 #include "latent_cli.h"
 #include "options.h"

@@ -1,8 +1,9 @@
-/* cmd_pipeline.c — `chemvae pipeline run FILE`: the pipeline runner (include/chemvae/pipeline.h)
- * from the command line. The stages run this very executable (/proc/self/exe). Each event
- * of the run is one line on stderr ("chemvae pipeline: <stage> <what happened>"); stdout
- * gets one row per stage (stage,action,run_id,seconds) unless --dry-run. SIGINT / SIGTERM
- * stop the runner, which passes them on to the running stage; the exit status is then 130.
+/* cmd_pipeline.c — `chemvae pipeline run FILE`: the pipeline runner
+ * (include/chemvae/pipeline/pipeline.h) from the command line. The stages run this very executable
+ * (/proc/self/exe). Each event of the run is one line on stderr ("chemvae pipeline: <stage> <what
+ * happened>"); stdout gets one row per stage (stage,action,run_id,seconds) unless --dry-run. SIGINT
+ * / SIGTERM stop the runner, which passes them on to the running stage; the exit status is then
+ * 130.
  *
  * --db FILE and --state DIR are --set DB=... and --set STATE=...: all three add an override
  * of the file's variables, in the order given. The pipeline's runs row stores its own
@@ -13,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/csvin.h"
-#include "chemvae/pipeline.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/pipeline/pipeline.h"
 #include "cli.h"
 #include "options.h"
 

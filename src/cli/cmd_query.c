@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/store.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/store/store.h"
 #include "cli.h"
 #include "options.h"
 

@@ -1,13 +1,13 @@
-/* cmd_report.c — `chemvae report`: the HTML report (include/chemvae/report.h) from the
+/* cmd_report.c — `chemvae report`: the HTML report (include/chemvae/report/report.h) from the
  * command line. Prints the page's path and size as CSV on stdout; problems the page was
  * written around (a section whose read failed, a latent map the inputs cannot give) go to
  * stderr as they happen. */
 #include <stdio.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/csvin.h"
-#include "chemvae/report.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/report/report.h"
 #include "cli.h"
 #include "options.h"
 

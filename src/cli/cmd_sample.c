@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "chemvae/app_sample.h"
+#include "chemvae/app/app_sample.h"
 #include "cli.h"
 #include "latent_cli.h"
 #include "options.h"

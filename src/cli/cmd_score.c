@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chemvae/app_score.h"
-#include "chemvae/csvout.h"
-#include "chemvae/parfor.h"
+#include "chemvae/app/app_score.h"
+#include "chemvae/core/csvout.h"
+#include "chemvae/core/parfor.h"
 #include "cli.h"
 #include "options.h"
 

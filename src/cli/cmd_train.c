@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/app_train.h"
-#include "chemvae/gru.h"
+#include "chemvae/app/app_train.h"
+#include "chemvae/nn/gru.h"
 #include "cli.h"
 #include "options.h"
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/app_vocab.h"
-#include "chemvae/chem.h"
-#include "chemvae/csvin.h"
+#include "chemvae/app/app_vocab.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/csvin.h"
 #include "cli.h"
 #include "options.h"
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "chemvae/latent.h"
+#include "chemvae/latent/latent.h"
 
 /* Prints ", failures: syntax 3, ring 1, ..." (the non-zero classes) to fp; nothing if none. */
 void cli_print_failures(FILE *fp, const size_t *counts);

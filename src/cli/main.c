@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define CLI_WEAK_COMMANDS
-#include "chemvae/version.h"
+#include "chemvae/core/version.h"
 #include "cli.h"
 
 typedef int (*CommandFn)(int argc, char **argv);

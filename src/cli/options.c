@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/app_model.h"
+#include "chemvae/app/app_model.h"
 #include "cli.h"
 
 static void *field_at(void *args, const CliOpt *o) {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "chemvae/json.h"
+#include "chemvae/core/json.h"
 
 /* How an option's argument is parsed and stored. */
 typedef struct CliOptType {

@@ -1,7 +1,7 @@
 /* buf.c — CvBuf (see buf.h): realloc by doubling from 256 bytes, so appending n bytes in
  * pieces costs O(n) amortized. One copy for the CSV reader, the ingest arenas and the
  * pipeline-file parser, which each had their own. */
-#include "chemvae/buf.h"
+#include "chemvae/core/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

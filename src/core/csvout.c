@@ -1,7 +1,7 @@
-/* csvout.c — the CSV writer (see include/chemvae/csvout.h). Bytes are copied in runs
+/* csvout.c — the CSV writer (see include/chemvae/core/csvout.h). Bytes are copied in runs
  * between the characters that need care, so a large query result costs one fwrite per
  * field, not one call per byte. */
-#include "chemvae/csvout.h"
+#include "chemvae/core/csvout.h"
 
 #include <string.h>
 

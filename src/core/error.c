@@ -1,6 +1,6 @@
-/* error.c — formatting of CvError records (see include/chemvae/error.h).
+/* error.c — formatting of CvError records (see include/chemvae/core/error.h).
  * Messages are truncated to CV_ERRMSG_MAX-1 bytes; nothing is allocated. */
-#include "chemvae/error.h"
+#include "chemvae/core/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
-/* fileio.c — see include/chemvae/fileio.h.
+/* fileio.c — see include/chemvae/core/fileio.h.
  * The atomic writer is the redis/kilo pattern: write a sibling temp file, fflush, fsync,
  * rename(2) over the target. rename within one directory is atomic on POSIX, so readers
  * see either the old file or the new one. */
-#include "chemvae/fileio.h"
+#include "chemvae/core/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>

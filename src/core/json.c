@@ -1,10 +1,10 @@
-/* json.c — the JSON writer (contract in include/chemvae/json.h). A value first writes the
+/* json.c — the JSON writer (contract in include/chemvae/core/json.h). A value first writes the
  * comma its position needs (has_item of the current depth), unless it follows a key; that
  * is the whole of the formatting logic. String escaping (cv_json_escape) is shared with the
  * query printer's JSON output, so every JSON chemvae writes spells strings one way. Doubles use the
  * shortest of %.1g..%.17g that strtod reads back to the same value, so stored configs show 0.05,
  * not 0.050000000000000003. */
-#include "chemvae/json.h"
+#include "chemvae/core/json.h"
 
 #include <assert.h>
 #include <math.h>

@@ -1,7 +1,7 @@
-/* parfor.c — the parallel-for on pthreads (see include/chemvae/parfor.h). Static chunks:
+/* parfor.c — the parallel-for on pthreads (see include/chemvae/core/parfor.h). Static chunks:
  * worker k gets [n·k/w, n·(k+1)/w). Dynamic grains: every worker loops on an atomic
  * counter, so the calling thread alone finishes the job if no thread could be started. */
-#include "chemvae/parfor.h"
+#include "chemvae/core/parfor.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -4,7 +4,7 @@
  * Cost: N·D² for the covariance plus iters·K·D² for the eigenvectors: for Z = 196 and N =
  * 2000 that is about 80 M multiply-adds, a few tens of milliseconds. Why not LAPACK's syevd:
  * it would add a dependency for two eigenvectors of a small, well-separated spectrum. */
-#include "chemvae/pca.h"
+#include "chemvae/core/pca.h"
 
 #include <math.h>
 #include <stdlib.h>

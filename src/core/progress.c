@@ -1,6 +1,6 @@
-/* progress.c — see include/chemvae/progress.h. Redraws with '\r' on one stderr line;
+/* progress.c — see include/chemvae/core/progress.h. Redraws with '\r' on one stderr line;
  * disabled when stderr is not a terminal so logs and CI output stay clean. */
-#include "chemvae/progress.h"
+#include "chemvae/core/progress.h"
 
 #include <stdio.h>
 #include <string.h>

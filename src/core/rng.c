@@ -2,7 +2,7 @@
  * Chosen over rand()/random() because those have hidden global state and differ
  * between libcs; reproducibility across machines is a requirement (src/model/README.md
  * "Every epoch, resume, interruption"). */
-#include "chemvae/rng.h"
+#include "chemvae/core/rng.h"
 
 #include <math.h>
 

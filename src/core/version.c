@@ -1,7 +1,7 @@
-/* version.c — the run-time version and build commit (contract in include/chemvae/version.h).
+/* version.c — the run-time version and build commit (contract in include/chemvae/core/version.h).
  * CHEMVAE_GIT_COMMIT comes from the Makefile's $(BUILD)/gen/git_commit.h, rewritten only
  * when the commit changes, so a new commit rebuilds this file alone. */
-#include "chemvae/version.h"
+#include "chemvae/core/version.h"
 
 #if defined(__has_include)
 #if __has_include("git_commit.h")

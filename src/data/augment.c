@@ -1,12 +1,12 @@
-/* augment.c — randomized-SMILES training inputs (contract in include/chemvae/augment.h).
+/* augment.c — randomized-SMILES training inputs (contract in include/chemvae/data/augment.h).
  * RDKit writes the random spelling (cv_chem_random_smiles); the vocabulary tokenizes it. */
-#include "chemvae/augment.h"
+#include "chemvae/data/augment.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/vocab.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/vocab.h"
 
 size_t cv_augment_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, uint64_t seed,
                            int32_t *ids) {

@@ -1,4 +1,4 @@
-/* csvin.c — streaming CSV records on top of libcsv (see include/chemvae/csvin.h).
+/* csvin.c — streaming CSV records on top of libcsv (see include/chemvae/data/csvin.h).
  *
  * How: input bytes are cut into physical lines (each ends at '\n' or '\r'), and each line
  * is handed to csv_parse() on its own. A record can only end at a line end, so when
@@ -19,7 +19,7 @@
  *
  * Files: cv_csvin_read_file reads through zlib, so a gzip-compressed CSV (data sets are often
  * shipped as .csv.gz) is read like a plain one, without a temporary copy. */
-#include "chemvae/csvin.h"
+#include "chemvae/data/csvin.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -29,8 +29,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "chemvae/buf.h"
-#include "chemvae/csvout.h"
+#include "chemvae/core/buf.h"
+#include "chemvae/core/csvout.h"
 
 #define DEFAULT_MAX_LINES 16
 #define DEFAULT_MAX_BYTES ((size_t)1 << 20)

@@ -1,5 +1,5 @@
 /* dataset.c — the .cvds dataset: build from SMILES + properties, save, load, batch helpers
- * (see include/chemvae/dataset.h for the contents and the file layout).
+ * (see include/chemvae/data/dataset.h for the contents and the file layout).
  *
  * One representation for both directions: cv_dataset_build lays the arrays out in a single
  * buffer exactly as they sit in the file (header, sections padded to 8 bytes, checksum at
@@ -14,15 +14,15 @@
  * replaced while training runs. The checksum is FNV-1a 64 (cv_fnv1a64), not CRC-32:
  * core's bitwise cv_crc32 needs ~0.9 s for the 32 MB of a 176k-molecule dataset, FNV-1a
  * ~0.1 s, and both catch the flipped bytes and truncations the tests make. */
-#include "chemvae/dataset.h"
+#include "chemvae/data/dataset.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/rng.h"
-#include "chemvae/tokenizer.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/rng.h"
+#include "chemvae/data/tokenizer.h"
 
 static const char MAGIC[8] = {'C', 'V', 'D', 'S', 'E', 'T', 0, 0};
 

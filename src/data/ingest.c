@@ -1,4 +1,4 @@
-/* ingest.c — CSV → dataset (see include/chemvae/ingest.h for the contract).
+/* ingest.c — CSV → dataset (see include/chemvae/data/ingest.h for the contract).
  *
  * Flow: csvin streams records into a batch of up to BATCH rows (raw text and the needed
  * fields copied into one arena). A full batch is checked in parallel (cv_parallel_for: the
@@ -13,7 +13,7 @@
  * properties (N, P) and the dedup table; the CSV reader itself is constant in rows.
  * At the end the accepted pool goes through cv_dataset_build (split, vocabulary from the
  * train split, token ids, normalization). */
-#include "chemvae/ingest.h"
+#include "chemvae/data/ingest.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -23,14 +23,14 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/csvin.h"
-#include "chemvae/buf.h"
-#include "chemvae/csvout.h"
-#include "chemvae/fileio.h"
-#include "chemvae/parfor.h"
-#include "chemvae/progress.h"
-#include "chemvae/tokenizer.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/core/buf.h"
+#include "chemvae/core/csvout.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/parfor.h"
+#include "chemvae/core/progress.h"
+#include "chemvae/data/tokenizer.h"
 
 #define BATCH 2048
 #define MAXP 32

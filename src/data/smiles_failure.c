@@ -1,9 +1,9 @@
 /* smiles_failure.c — why a decoded string is not a molecule (contract in
- * include/chemvae/smiles_grammar.h): the decoder's own record (no <end>), the grammar's
+ * include/chemvae/data/smiles_grammar.h): the decoder's own record (no <end>), the grammar's
  * first broken rule, then RDKit's reason. */
-#include "chemvae/chem.h"
-#include "chemvae/smiles_grammar.h"
-#include "chemvae/vocab.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/data/smiles_grammar.h"
+#include "chemvae/data/vocab.h"
 
 SmilesFailure cv_smiles_failure_classify(const SmilesGrammar *g, const int32_t *ids, size_t T,
                                          const char *raw) {

@@ -1,5 +1,5 @@
 /* smiles_grammar.c — SMILES prefix state machine and the decoding mask (contract in
- * include/chemvae/smiles_grammar.h).
+ * include/chemvae/data/smiles_grammar.h).
  *
  * Valence units: a bond of order k takes k units from both atoms; an aromatic bond takes
  * one. An atom's capacity is RDKit's largest default valence for its element shifted by
@@ -25,7 +25,7 @@
  * open branch, one digit per open ring, the atoms a ring needs before it can close, an
  * atom after a bond or '('). A token adds at most 2 to it, so the length rule is checked
  * only in the last few steps. */
-#include "chemvae/smiles_grammar.h"
+#include "chemvae/data/smiles_grammar.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* tokenizer.c — SMILES tokenizer (see include/chemvae/tokenizer.h).
+/* tokenizer.c — SMILES tokenizer (see include/chemvae/data/tokenizer.h).
  *
  * A hand-written scanner equivalent to the regular expression used by the Molecular
  * Transformer / chemical_vae-style SMILES tokenizers:
@@ -6,7 +6,7 @@
  * A regex engine would be slower and would need a dependency; the grammar is tiny. The
  * scanner never allocates and never reads past `len`, so it is safe on arbitrary bytes
  * (fuzzed by tests/fuzz/fuzz_tokenizer.c). */
-#include "chemvae/tokenizer.h"
+#include "chemvae/data/tokenizer.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* vocab.c — token vocabulary (see include/chemvae/vocab.h).
+/* vocab.c — token vocabulary (see include/chemvae/data/vocab.h).
  *
  * Storage: tokens[] holds one malloc'd string per id; lookup is an open-addressing hash
  * table (linear probing, FNV-1a of the token bytes) of id + 1, kept under half full and
@@ -8,14 +8,14 @@
  *
  * cv_vocab_build collects the distinct tokens of the input in a temporary vocab, then sorts
  * them byte-wise so the ids do not depend on the order the molecules came in. */
-#include "chemvae/vocab.h"
+#include "chemvae/data/vocab.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/tokenizer.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/data/tokenizer.h"
 
 static const char *const SPECIALS[VOCAB_NSPECIAL] = {"<pad>", "<start>", "<end>", "<unk>"};
 

@@ -1,5 +1,5 @@
 /* decode.c — decoding strategies over cv_vae_decode, duplicate folding, latent sources and
- * paths (see include/chemvae/latent.h).
+ * paths (see include/chemvae/latent/latent.h).
  *
  * cv_latent_decode groups the rows by temperature: the N first attempts form one group, the
  * N·(K−1) retries (one shared temperature) another, each decoded in chunks of max_B
@@ -13,15 +13,15 @@
  * indices and compares the strings on a hash hit, so distinct molecules are never folded
  * together (HashSet64 keeps only the keys, which is enough for counting but not for
  * counts per molecule). */
-#include "chemvae/latent.h"
+#include "chemvae/latent/latent.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/rowpar.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/nn/rowpar.h"
 
 void cv_latent_mols_free(LatentMol *mols, size_t n) {
     if (!mols) return;

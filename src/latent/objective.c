@@ -1,12 +1,12 @@
 /* objective.c — text objectives for latent optimization (grammar in
- * include/chemvae/latent_objective.h).
+ * include/chemvae/latent/latent_objective.h).
  *
  * A hand-written recursive-descent scanner over the text: one pass, no allocation, every
  * error reports a 1-based column. Numbers are scanned by their own grammar rather than
  * strtod, which would also accept "inf", "nan", hex floats and locale-dependent commas.
  * The result is a dense weight vector over the known properties, so evaluating an objective
  * is a dot product and binding it to a head is a change of basis. */
-#include "chemvae/latent_objective.h"
+#include "chemvae/latent/latent_objective.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* optimize.c — gradient ascent on the property head in latent space (see
- * include/chemvae/latent_optimize.h for the update rule and the bookkeeping).
+ * include/chemvae/latent/latent_optimize.h for the update rule and the bookkeeping).
  *
  * All S starts move together: the head's forward and backward run on chunks of up to
  * max_B latent vectors, and each decode point decodes all S·K rows in full batches
@@ -10,7 +10,7 @@
  *
  * Memory: z, dz (S, Z), pred (S, P), head (S), sim (S·K), the start fingerprints
  * (S, 2048 bits), allocated once; nothing is allocated per step except by decoding. */
-#include "chemvae/latent_optimize.h"
+#include "chemvae/latent/latent_optimize.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* beam.c — beam-search decoding of latent vectors (contract in include/chemvae/vae.h,
+/* beam.c — beam-search decoding of latent vectors (contract in include/chemvae/model/vae.h,
  * cv_vae_decode_beam).
  *
  * Each latent vector keeps K hypotheses; its K rows of the GRU's inference state sit next
@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/activation.h"
-#include "chemvae/dense.h"
-#include "chemvae/rowpar.h"
-#include "chemvae/vae.h"
+#include "chemvae/nn/activation.h"
+#include "chemvae/nn/dense.h"
+#include "chemvae/nn/rowpar.h"
+#include "chemvae/model/vae.h"
 
 typedef struct {
     Vae *v;

@@ -1,11 +1,11 @@
-/* checkpoint.c — .cvae files (format in include/chemvae/checkpoint.h).
+/* checkpoint.c — .cvae files (format in include/chemvae/model/checkpoint.h).
  *
  * The whole file is built in memory first (parameters of the paper model are ~20 MB),
  * its CRC computed, then written through cv_atomic_* (temp + fsync + rename), so a crash
  * or a full disk never leaves a half checkpoint where the last good one was. Loading
  * reads the whole file, checks magic, version, length and CRC before trusting any field,
  * then parses the text metadata and checks every size against the config it describes. */
-#include "chemvae/checkpoint.h"
+#include "chemvae/model/checkpoint.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/version.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/version.h"
 
 static const char MAGIC[8] = {'C', 'V', 'A', 'E', 'C', 'K', 'P', 'T'};
 

@@ -1,18 +1,18 @@
 /* evaluate.c — reconstruction, prior validity / uniqueness / novelty / diversity and
- * property MAE of a model (definitions in include/chemvae/evaluate.h).
+ * property MAE of a model (definitions in include/chemvae/model/evaluate.h).
  * Decoding is batched (cv_vae_decode on up to max_B latent vectors at once); every decoded
  * string goes through RDKit (cv_chem_canonical). Canonical SMILES are compared through
  * 64-bit FNV-1a keys in an open-addressing set (a collision among < 10^6 molecules has
  * probability < 10^-7). */
-#include "chemvae/evaluate.h"
+#include "chemvae/model/evaluate.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/fileio.h"
-#include "chemvae/vocab.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/data/vocab.h"
 
 uint64_t cv_hashset64_key(const char *s) {
     return cv_fnv1a64(CV_FNV64_INIT, s, strlen(s));

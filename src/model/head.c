@@ -1,14 +1,14 @@
-/* head.c — property-head refit (contract in include/chemvae/head.h). The head's tensors
+/* head.c — property-head refit (contract in include/chemvae/model/head.h). The head's tensors
  * get their own Adam moments (the checkpoint's belong to the joint training); the rest of
  * the parameter table is never written. */
-#include "chemvae/head.h"
+#include "chemvae/model/head.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/adam.h"
-#include "chemvae/rng.h"
+#include "chemvae/nn/adam.h"
+#include "chemvae/core/rng.h"
 
 typedef struct {
     size_t n, *off, *len; /* the head's tensors: offsets and sizes in the parameter table */

@@ -1,4 +1,4 @@
-/* train.c — the training loop (contract in include/chemvae/train.h).
+/* train.c — the training loop (contract in include/chemvae/model/train.h).
  *
  * Position: a run is a sequence of optimizer steps; step s belongs to epoch
  * s / steps_per_epoch and is batch s % steps_per_epoch of that epoch's shuffle. The shuffle
@@ -12,15 +12,15 @@
  *
  * Length buckets (train.h) reorder an epoch's shuffle; the batch at position k of epoch e
  * is still a function of (seed, e) alone, so resume stays exact. */
-#include "chemvae/train.h"
+#include "chemvae/model/train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/augment.h"
-#include "chemvae/progress.h"
+#include "chemvae/data/augment.h"
+#include "chemvae/core/progress.h"
 
 void cv_train_options_default(TrainOptions *o) {
     memset(o, 0, sizeof *o);

@@ -1,5 +1,5 @@
 /* vae.c — the VAE of src/model/README.md "Architecture" assembled from src/nn ops (contract
- * in include/chemvae/vae.h).
+ * in include/chemvae/model/vae.h).
  *
  * Layout: every trainable tensor is registered in one NnParams table (so Adam, zero-grad,
  * checkpoints and the gradient check see one flat array); batchnorm running statistics
@@ -19,7 +19,7 @@
  * in eval mode one molecule where it does not saturate is scaled by ~300 — measured: mu and
  * logvar of ~20 on validation molecules, validation KL of 1e8 after two epochs. With
  * BN -> tanh every encoder activation stays in [-1, 1] whatever the statistics. */
-#include "chemvae/vae.h"
+#include "chemvae/model/vae.h"
 
 #include <assert.h>
 #include <math.h>
@@ -27,12 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/activation.h"
-#include "chemvae/batchnorm.h"
-#include "chemvae/conv1d.h"
-#include "chemvae/dense.h"
-#include "chemvae/loss.h"
-#include "chemvae/rowpar.h"
+#include "chemvae/nn/activation.h"
+#include "chemvae/nn/batchnorm.h"
+#include "chemvae/nn/conv1d.h"
+#include "chemvae/nn/dense.h"
+#include "chemvae/nn/loss.h"
+#include "chemvae/nn/rowpar.h"
 
 #define BN_MOMENTUM 0.05f
 #define BN_EPS 1e-5f

@@ -2,7 +2,7 @@
  * Plain loops over libm (tanhf / expf): these run on small encoder/decoder tensors; the
  * GRU keeps its own fused gate loops. σ(x) is evaluated as 1/(1+e^−x) for x >= 0 and
  * e^x/(1+e^x) otherwise so neither branch overflows. */
-#include "chemvae/activation.h"
+#include "chemvae/nn/activation.h"
 
 #include <math.h>
 

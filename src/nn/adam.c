@@ -3,7 +3,7 @@
  * so one pass reads g, m, v, w once. Bias corrections are computed in double once per
  * step. Alignment gaps of an NnParams table have zero gradient and zero weight and stay
  * zero (m = v = 0, update 0/(0+eps) = 0, decay of 0 is 0). */
-#include "chemvae/adam.h"
+#include "chemvae/nn/adam.h"
 
 #include <math.h>
 

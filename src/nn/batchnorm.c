@@ -6,7 +6,7 @@
  *   dx = gamma·rstd/N · (N·dy − Σdy − xhat·Σ(dy⊙xhat))
  * which needs two per-channel sums and one pass. Running statistics follow PyTorch
  * (momentum weights the new batch; run_var takes the unbiased variance). */
-#include "chemvae/batchnorm.h"
+#include "chemvae/nn/batchnorm.h"
 
 #include <math.h>
 #include <string.h>

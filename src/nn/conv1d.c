@@ -10,7 +10,7 @@
  * Why not BLAS straight on x with overlapping rows (lda = Cin < K·Cin): BLAS rejects
  * lda < K, and the copy costs far less than the product.
  * Scratch layout: [dcol (B·Lo·K·Cin) | wt (Cout·K·Cin) | dwt (Cout·K·Cin)]. */
-#include "chemvae/conv1d.h"
+#include "chemvae/nn/conv1d.h"
 
 #include <cblas.h>
 #include <string.h>

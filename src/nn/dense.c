@@ -4,7 +4,7 @@
  * in dx = dy W, and dyᵀ x for dW with beta = 1 so gradients accumulate). The bias is
  * broadcast into y first and the sgemm adds onto it (beta = 1), saving a pass.
  * The _naive twins are the plain triple loops with double accumulation. */
-#include "chemvae/dense.h"
+#include "chemvae/nn/dense.h"
 
 #include <cblas.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* dropout.c — inverted dropout: the stored mask is 0 or 1/(1−p), so evaluation needs no
  * rescaling and backward is one multiply. Randomness comes only from the caller's CvRng
  * (one uniform per element), so a run is reproducible from its seed. */
-#include "chemvae/dropout.h"
+#include "chemvae/nn/dropout.h"
 
 void cv_dropout_forward(float *y, float *mask, const float *x, size_t n, float p, CvRng *rng) {
     if (p <= 0.0f) {

@@ -14,7 +14,7 @@
  * again for the missing rows (no padding copy) and stores only the real ones; a short last
  * panel stores only the real outputs. Measured against OpenBLAS sgemm at M = 128,
  * N = 1464, K = 488, one thread each on both cores: 123 vs 107 GFLOP/s (AVX-512). */
-#include "chemvae/gemm_packed.h"
+#include "chemvae/nn/gemm_packed.h"
 
 #include <string.h>
 

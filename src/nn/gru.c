@@ -32,7 +32,7 @@
  * All buffers come from cv_gru_init (sized for max_B, max_T); nothing is allocated after it.
  * Why dgh is a full (T, B, 3H) copy rather than its n block alone: it makes dW_hh one
  * sgemm over contiguous memory; the memory (max_T·max_B·3H floats) is affordable. */
-#include "chemvae/gru.h"
+#include "chemvae/nn/gru.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * gradient of that sum, so the model decides means and loss weights in one place.
  * Softmax is max-subtracted; −log p uses log-sum-exp rather than log(probs) so a
  * vanishing probability gives a large finite loss, not −log 0. */
-#include "chemvae/loss.h"
+#include "chemvae/nn/loss.h"
 
 #include <math.h>
 

@@ -6,7 +6,7 @@
  * every view starts on a cache line; the padding floats are zero forever. Why one buffer
  * and not one malloc per tensor: the optimizer, zero-grad, the checkpoint writer and the
  * gradient checker then see the model as a single array (llm.c's layout). */
-#include "chemvae/params.h"
+#include "chemvae/nn/params.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* rowpar.c — decoding's use of the parallel-for (core/parfor.c): contiguous row chunks, one
  * per worker, with OpenBLAS single-threaded meanwhile, and the worker count taken from the
  * BLAS thread count. */
-#include "chemvae/rowpar.h"
+#include "chemvae/nn/rowpar.h"
 
 #include <cblas.h>
 

@@ -1,5 +1,5 @@
 /* pipefile.c — parser of pipeline definition files and the per-stage content hash (see
- * include/chemvae/pipefile.h for the format).
+ * include/chemvae/pipeline/pipefile.h for the format).
  *
  * How: the text is split into lines; each line is split into words by a small state machine
  * (blanks separate, "..." groups, # at a word start ends the line), and ${NAME} is expanded
@@ -10,7 +10,7 @@
  *
  * Why a line format and not JSON/YAML/Make: no dependency, errors can name a line, comments
  * are natural, and a stage reads like the command line it runs. */
-#include "chemvae/pipefile.h"
+#include "chemvae/pipeline/pipefile.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/buf.h"
-#include "chemvae/fileio.h"
+#include "chemvae/core/buf.h"
+#include "chemvae/core/fileio.h"
 
 /* ---- growable lists ---------------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* pipeline.c — the pipeline runner (contract and design in include/chemvae/pipeline.h).
+/* pipeline.c — the pipeline runner (contract and design in include/chemvae/pipeline/pipeline.h).
  *
  * One Runner per call holds the parsed file, the state, the results DB and the command
  * line being built. A stage goes through: interrupted? → prebuilt? → key → skip? → command
@@ -7,7 +7,7 @@
  * 'started', so the next runner continues it). The state file is saved after every
  * transition, so a runner killed at any point leaves a state the next one reads right.
  * Messages are the caller's: everything that happens is an event (CvPipelineHooks). */
-#include "chemvae/pipeline.h"
+#include "chemvae/pipeline/pipeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,14 +21,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "chemvae/app.h"
-#include "chemvae/buf.h"
-#include "chemvae/fileio.h"
-#include "chemvae/json.h"
-#include "chemvae/pipefile.h"
-#include "chemvae/pipestate.h"
-#include "chemvae/progress.h"
-#include "chemvae/store.h"
+#include "chemvae/app/app.h"
+#include "chemvae/core/buf.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/core/json.h"
+#include "chemvae/pipeline/pipefile.h"
+#include "chemvae/pipeline/pipestate.h"
+#include "chemvae/core/progress.h"
+#include "chemvae/store/store.h"
 #include "stage_child.h"
 
 typedef struct {

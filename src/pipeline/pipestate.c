@@ -1,8 +1,8 @@
-/* pipestate.c — the pipeline runner's state file (contract in include/chemvae/pipestate.h).
- * Parsing works on a copy of the text line by line; any line that is not one of the four
- * forms makes the whole file "not a state file" and resets every record (the safe side: a
- * stage re-runs rather than being skipped on a misread record). */
-#include "chemvae/pipestate.h"
+/* pipestate.c — the pipeline runner's state file (contract in
+ * include/chemvae/pipeline/pipestate.h). Parsing works on a copy of the text line by line; any line
+ * that is not one of the four forms makes the whole file "not a state file" and resets every record
+ * (the safe side: a stage re-runs rather than being skipped on a misread record). */
+#include "chemvae/pipeline/pipestate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/fileio.h"
+#include "chemvae/core/fileio.h"
 
 #define STATE_MAGIC "chemvae-pipeline-state 2"
 #define STATE_MAGIC_V1 "chemvae-pipeline-state 1"

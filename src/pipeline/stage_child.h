@@ -5,10 +5,10 @@
 
 #include <stddef.h>
 
-#include "chemvae/buf.h"
-#include "chemvae/error.h"
-#include "chemvae/pipefile.h"
-#include "chemvae/pipeline.h"
+#include "chemvae/core/buf.h"
+#include "chemvae/core/error.h"
+#include "chemvae/pipeline/pipefile.h"
+#include "chemvae/pipeline/pipeline.h"
 
 /* The command line of one stage. argv points into the PipeStage and the executable name
  * (borrowed) except where ${RUN} was replaced (owned copies). */

@@ -1,4 +1,4 @@
-/* report.c — the HTML report (include/chemvae/report.h): opens its inputs, writes the page
+/* report.c — the HTML report (include/chemvae/report/report.h): opens its inputs, writes the page
  * head, the sections and the foot, and the helpers the sections share.
  *
  * Everything that can fail the report (the output path, the latent map's model and
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "chemvae/chem.h"
-#include "chemvae/fileio.h"
+#include "chemvae/chem/chem.h"
+#include "chemvae/core/fileio.h"
 #include "report_svg.h"
 
 void report_warn(const Report *rp, const char *fmt, ...) {

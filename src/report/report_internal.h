@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "chemvae/app_model.h"
-#include "chemvae/dataset.h"
-#include "chemvae/report.h"
-#include "chemvae/store.h"
+#include "chemvae/app/app_model.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/report/report.h"
+#include "chemvae/store/store.h"
 
 typedef struct {
     FILE *fp;

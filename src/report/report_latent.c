@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "chemvae/pca.h"
+#include "chemvae/core/pca.h"
 #include "report_internal.h"
 #include "report_svg.h"
 

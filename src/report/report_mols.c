@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 #include "report_internal.h"
 #include "report_svg.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/checkpoint.h"
+#include "chemvae/model/checkpoint.h"
 #include "report_internal.h"
 #include "report_svg.h"
 

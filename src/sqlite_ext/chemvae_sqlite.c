@@ -14,7 +14,7 @@
  * module on Debian do); only the entry point is exported (src/sqlite_ext/exports.map). */
 #include <sqlite3.h>
 
-#include "chemvae/store.h"
+#include "chemvae/store/store.h"
 
 /* The entry point SQLite derives from the file name chemvae_sqlite.so. */
 int sqlite3_chemvaesqlite_init(sqlite3 *db, char **errmsg, const void *api);

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/csvout.h"
-#include "chemvae/json.h"
-#include "chemvae/store.h"
+#include "chemvae/core/csvout.h"
+#include "chemvae/core/json.h"
+#include "chemvae/store/store.h"
 
 int cv_store_format_parse(const char *s, StoreFormat *out) {
     static const char *const NAMES[] = {"table", "csv", "json"};

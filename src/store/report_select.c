@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chemvae/store.h"
+#include "chemvae/store/store.h"
 
 /* "run r is in scope ?1" */
 #define SCOPE_SQL                                                                                  \

@@ -7,7 +7,7 @@
  *   has_substruct(s, smarts)  1 / 0, NULL if s or the SMARTS is invalid
  *
  * Every function returns NULL when an argument is NULL. They are thin wrappers over
- * include/chemvae/chem.h (no chemistry here) and are registered DETERMINISTIC and
+ * include/chemvae/chem/chem.h (no chemistry here) and are registered DETERMINISTIC and
  * INNOCUOUS (no side effects), so they may appear in WHERE, ORDER BY, indexes and views.
  * The five score functions share one implementation; the field is chosen by user data. */
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 #include "store_internal.h"
 
 static const char *arg_text(sqlite3_value *v) {

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/fileio.h"
+#include "chemvae/core/fileio.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "z blobs are stored as little-endian float32; add a byte swap for this target");

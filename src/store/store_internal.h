@@ -5,7 +5,7 @@
 
 #include <sqlite3.h>
 
-#include "chemvae/store.h"
+#include "chemvae/store/store.h"
 
 /* Write statements, prepared once on first use and reused (SQLITE_PREPARE_PERSISTENT). */
 enum {

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "chemvae/checkpoint.h"
-#include "chemvae/progress.h"
-#include "chemvae/smiles_grammar.h"
+#include "chemvae/model/checkpoint.h"
+#include "chemvae/core/progress.h"
+#include "chemvae/data/smiles_grammar.h"
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "results/models/zinc24k-small.cvae";

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "chemvae/dataset.h"
-#include "chemvae/progress.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/core/progress.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) {

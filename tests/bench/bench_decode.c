@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/latent.h"
-#include "chemvae/progress.h"
+#include "chemvae/latent/latent.h"
+#include "chemvae/core/progress.h"
 
 int main(int argc, char **argv) {
     const char *preset = argc > 1 ? argv[1] : "paper";

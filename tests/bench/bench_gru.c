@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "chemvae/gru.h"
-#include "chemvae/rng.h"
+#include "chemvae/nn/gru.h"
+#include "chemvae/core/rng.h"
 
 static double now(void) {
     struct timespec ts;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 
 static double cpu_seconds(void) {
     struct timespec t;

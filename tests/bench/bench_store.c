@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chemvae/progress.h"
-#include "chemvae/store.h"
+#include "chemvae/core/progress.h"
+#include "chemvae/store/store.h"
 
 #define ZDIM 196
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "chemvae/adam.h"
-#include "chemvae/progress.h"
-#include "chemvae/vae.h"
+#include "chemvae/nn/adam.h"
+#include "chemvae/core/progress.h"
+#include "chemvae/model/vae.h"
 
 static double sgemm_gflops(void) {
     const int n = 1024;

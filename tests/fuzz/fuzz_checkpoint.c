@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chemvae/checkpoint.h"
+#include "chemvae/model/checkpoint.h"
 #include "fuzz_tmpfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/chem.h"
+#include "chemvae/chem/chem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

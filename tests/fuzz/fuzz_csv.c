@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/csvin.h"
-#include "chemvae/fileio.h"
+#include "chemvae/data/csvin.h"
+#include "chemvae/core/fileio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

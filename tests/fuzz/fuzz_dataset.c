@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chemvae/dataset.h"
+#include "chemvae/data/dataset.h"
 #include "fuzz_tmpfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/latent_objective.h"
+#include "chemvae/latent/latent_objective.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

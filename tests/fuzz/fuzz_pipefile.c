@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/pipefile.h"
+#include "chemvae/pipeline/pipefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

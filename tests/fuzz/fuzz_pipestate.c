@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/fileio.h"
-#include "chemvae/pipestate.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/pipeline/pipestate.h"
 #include "fuzz_tmpfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "../../src/store/store_internal.h"
-#include "chemvae/fileio.h"
-#include "chemvae/store.h"
+#include "chemvae/core/fileio.h"
+#include "chemvae/store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

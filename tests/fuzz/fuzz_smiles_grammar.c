@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/smiles_grammar.h"
-#include "chemvae/vocab.h"
+#include "chemvae/data/smiles_grammar.h"
+#include "chemvae/data/vocab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/tokenizer.h"
-#include "chemvae/vocab.h"
+#include "chemvae/data/tokenizer.h"
+#include "chemvae/data/vocab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

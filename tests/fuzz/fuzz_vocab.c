@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "chemvae/vocab.h"
+#include "chemvae/data/vocab.h"
 #include "fuzz_tmpfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

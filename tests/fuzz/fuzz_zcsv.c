@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chemvae/latent.h"
+#include "chemvae/latent/latent.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

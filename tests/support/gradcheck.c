@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "chemvae/rng.h"
+#include "chemvae/core/rng.h"
 
 double gc_dot(const float *r, const float *y, size_t n) {
     double s = 0.0;

@@ -48,43 +48,43 @@ def library_path():
 # ---- the C structures this package passes (mirrors of include/chemvae/*.h) ----------------
 
 class _Scores(ctypes.Structure):
-    # include/chemvae/chem.h ChemScores
+    # include/chemvae/chem/chem.h ChemScores
     _fields_ = [("mw", ctypes.c_double), ("logp", ctypes.c_double), ("qed", ctypes.c_double),
                 ("sa", ctypes.c_double), ("penalized_logp", ctypes.c_double),
                 ("num_atoms", ctypes.c_int), ("largest_ring", ctypes.c_int)]
 
 
 class _Error(ctypes.Structure):
-    # include/chemvae/error.h CvError (CV_ERRMSG_MAX)
+    # include/chemvae/core/error.h CvError (CV_ERRMSG_MAX)
     _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * 10240)]
 
 
 class _ModelInfo(ctypes.Structure):
-    # include/chemvae/app_model.h CvModelInfo
+    # include/chemvae/app/app_model.h CvModelInfo
     _fields_ = [("Z", ctypes.c_size_t), ("T", ctypes.c_size_t), ("max_B", ctypes.c_size_t),
                 ("constrain", ctypes.c_int), ("path", ctypes.c_char_p),
                 ("hash", ctypes.c_char_p)]
 
 
 class _EncodeRow(ctypes.Structure):
-    # include/chemvae/app_codec.h CvEncodeRow
+    # include/chemvae/app/app_codec.h CvEncodeRow
     _fields_ = [("canonical", ctypes.c_char_p), ("error", ctypes.c_char_p)]
 
 
 class _DecodeConfig(ctypes.Structure):
-    # include/chemvae/app_codec.h CvDecodeConfig
+    # include/chemvae/app/app_codec.h CvDecodeConfig
     _fields_ = [("temperature", ctypes.c_double), ("seed", ctypes.c_uint64),
                 ("first_row", ctypes.c_uint64), ("beam", ctypes.c_int), ("rescue", ctypes.c_int)]
 
 
 class _LatentMol(ctypes.Structure):
-    # include/chemvae/latent.h LatentMol
+    # include/chemvae/latent/latent.h LatentMol
     _fields_ = [("raw", ctypes.c_char_p), ("canonical", ctypes.c_char_p),
                 ("valid", ctypes.c_int), ("scores", _Scores), ("failure", ctypes.c_int)]
 
 
 class _SampleConfig(ctypes.Structure):
-    # include/chemvae/app_sample.h CvSampleConfig
+    # include/chemvae/app/app_sample.h CvSampleConfig
     _fields_ = [("n", ctypes.c_size_t), ("attempts", ctypes.c_size_t),
                 ("temperature", ctypes.c_double), ("retry_temperature", ctypes.c_double),
                 ("seed", ctypes.c_uint64), ("around", ctypes.c_char_p),
@@ -93,16 +93,16 @@ class _SampleConfig(ctypes.Structure):
 
 
 class _UniqEntry(ctypes.Structure):
-    # include/chemvae/latent.h LatentUniqEntry
+    # include/chemvae/latent/latent.h LatentUniqEntry
     _fields_ = [("smiles", ctypes.c_char_p), ("scores", _Scores), ("count", ctypes.c_size_t),
                 ("first", ctypes.c_size_t)]
 
 
-_SMILES_FAIL_COUNT = 7  # include/chemvae/smiles_grammar.h SmilesFailure
+_SMILES_FAIL_COUNT = 7  # include/chemvae/data/smiles_grammar.h SmilesFailure
 
 
 class _SampleResult(ctypes.Structure):
-    # include/chemvae/app_sample.h CvSampleResult (uniq: latent.h LatentUniq)
+    # include/chemvae/app/app_sample.h CvSampleResult (uniq: latent.h LatentUniq)
     _fields_ = [("items", ctypes.POINTER(_UniqEntry)), ("n_uniq", ctypes.c_size_t),
                 ("cap", ctypes.c_size_t), ("slots", ctypes.c_void_p),
                 ("nslots", ctypes.c_size_t), ("novel", ctypes.POINTER(ctypes.c_ubyte)),
@@ -149,7 +149,7 @@ _declare(_lib)
 _libc.free.argtypes = [ctypes.c_void_p]
 
 
-# CvError codes (include/chemvae/error.h) as Python exceptions; the rest: RuntimeError
+# CvError codes (include/chemvae/core/error.h) as Python exceptions; the rest: RuntimeError
 _EXCEPTIONS = {1: OSError, 2: MemoryError, 3: ValueError, 6: ValueError}
 
 

@@ -1,0 +1,65 @@
+/* app_codec.h — the model's two directions as library calls on arrays: SMILES -> latent
+ * vectors (cv_encode) and latent vectors -> SMILES (cv_decode). `chemvae encode` and
+ * `chemvae decode` print what these return; the Python package hands the arrays to NumPy.
+ *
+ * A SMILES the model cannot encode (RDKit rejects it, a token outside the vocabulary, too
+ * long) is an error of its row, reported in that row's CvEncodeRow, not a failure of the
+ * call; likewise a decode that is not a molecule is data (LatentMol.valid = 0). Neither
+ * call records anything in a results DB. */
+#ifndef CHEMVAE_APP_CODEC_H
+#define CHEMVAE_APP_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/app/app_model.h"
+#include "chemvae/latent/latent.h"
+
+/* What became of one input SMILES. Exactly one of the two is set. */
+typedef struct {
+    char *canonical; /* the canonical SMILES that was encoded (owned), or NULL */
+    char *error;     /* why the row was not encoded (owned), e.g. "invalid SMILES 'C1CC'" */
+} CvEncodeRow;
+
+/* Encodes smiles[0..n) with model m's eval-mode encoder, one row per encoder pass (so a
+ * row's vector never depends on the other rows of the call): each SMILES is canonicalized
+ * by RDKit and tokenized with the model's vocabulary (cv_model_encode_smiles), then mu
+ * (n, Z) receives the encoder's mean and logvar (n, Z; NULL: not wanted) its log-variance.
+ * A row that cannot be encoded gets NaN in every column of mu and logvar and its reason in
+ * rows[i].error. rows (n; NULL-able) is overwritten; free its strings with
+ * cv_encode_rows_free. *n_failed (NULL-able) receives how many rows were not encoded.
+ * Errors (the whole call): CV_ERR_INVALID for a NULL SMILES pointer, CV_ERR_NOMEM; rows
+ * then hold nothing to free. */
+CvStatus cv_encode(CvModel *m, const char *const *smiles, size_t n, float *mu, float *logvar,
+                   CvEncodeRow *rows, size_t *n_failed, CvError *err);
+/* Frees the strings of rows[0..n) and zeroes them; NULL-safe. */
+void cv_encode_rows_free(CvEncodeRow *rows, size_t n);
+
+/* How cv_decode turns each latent vector into a string. */
+typedef struct {
+    double temperature; /* 0 = greedy argmax; > 0 samples softmax(logits / temperature) */
+    uint64_t seed;      /* of temperature sampling (each row gets its own stream) */
+    uint64_t first_row; /* the index of z's first row when a larger set is decoded in pieces:
+                           row i samples from the stream of row first_row + i, so the pieces
+                           decode as one call on the whole set would */
+    int beam;           /* > 1: a greedy decode as a beam search of this width
+                           (1..m->vae.max_B) */
+    int rescue;         /* > 1: a greedy decode that is not a molecule is decoded again by a beam
+                           of this width and replaced when that is valid (1 = off) */
+} CvDecodeConfig;
+
+/* The decode as `chemvae decode` prints it: greedy, no beam, no rescue. */
+#define CV_DECODE_DEFAULTS                                                                         \
+    { .temperature = 0.0, .seed = 1, .first_row = 0, .beam = 1, .rescue = 1 }
+
+/* Decodes z (n, Z) with model m under its decoding constraint (cv_model_set_constrain)
+ * into out[0..n) (overwritten; free with cv_latent_mols_free(out, n)): the decoded string,
+ * whether RDKit accepts it, its canonical SMILES, scores and failure class. Rows go
+ * through cv_latent_decode in batches of m->vae.max_B; with temperature > 0 row i samples
+ * from its own stream, seeded by draw first_row + i of a generator seeded with cfg->seed.
+ * Errors: CV_ERR_INVALID for a config out of range or a non-finite value in z (naming its
+ * row and column), CV_ERR_NOMEM; out then holds nothing to free. */
+CvStatus cv_decode(CvModel *m, const float *z, size_t n, const CvDecodeConfig *cfg, LatentMol *out,
+                   CvError *err);
+
+#endif

@@ -1,0 +1,59 @@
+/* app_eval.h — the eval job: a model's quality on a split of a dataset from `chemvae ingest`
+ * (cv_eval_run_beam and cv_eval_stochastic, evaluate.h; definitions in README "Evaluating"):
+ * reconstruction of the split's molecules, validity / uniqueness / novelty / internal
+ * diversity of decodes of prior samples, and the property head's MAE, as named metrics.
+ *
+ * Recorded (CvHooks.db): every metric in eval_metrics (a value that is not a number too, as
+ * NULL), then the run is marked ok, or failed after an error. The job runs as one block:
+ * CvHooks.progress and interrupted are not called. */
+#ifndef CHEMVAE_APP_EVAL_H
+#define CHEMVAE_APP_EVAL_H
+
+#include "chemvae/app/app.h"
+#include "chemvae/app/app_model.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/model/evaluate.h"
+
+typedef struct {
+    const char *data;  /* the dataset (.cvds); its vocabulary and length must be the model's */
+    int split;         /* CV_SPLIT_TEST / VALID / TRAIN */
+    size_t n;          /* at most n split molecules reconstructed (0 = all) */
+    size_t samples;    /* prior samples z ~ N(0, I) decoded */
+    int beam;          /* reconstruction by a beam of this width (1 = greedy; up to the
+                          model's batch) */
+    size_t stochastic; /* JT-VAE's stochastic reconstruction on the first N split
+                          molecules (0 = not run) */
+    uint64_t seed;     /* of the prior samples and the stochastic protocol */
+} CvEvalConfig;
+
+#define CV_EVAL_DEFAULTS                                                                           \
+    { .split = CV_SPLIT_TEST, .samples = 1000, .beam = 1, .seed = 1 }
+
+enum { CV_EVAL_MAX_METRICS = 16 + SMILES_FAIL_COUNT + CKPT_MAX_PROPS };
+
+typedef struct {
+    char name[48];
+    double v;
+} CvEvalMetric;
+
+typedef struct {
+    EvalReport report;
+    /* The metrics in their order: reconstruction, recon_molecules, recon_tanimoto,
+     * [recon_stochastic, recon_stochastic_molecules,] validity, uniqueness, novelty, int_div,
+     * prior_samples, fail_<class> for each failure class, mae_<property> for each of the
+     * model's properties. */
+    CvEvalMetric metrics[CV_EVAL_MAX_METRICS];
+    size_t n_metrics;
+} CvEvalResult;
+
+/* Loads cfg->data and evaluates model m on it. CV_ERR_INVALID for a config out of range,
+ * CV_ERR_MISMATCH for a dataset of another vocabulary or length, I/O, store and memory
+ * errors as they come (the hooks' run is then marked failed). */
+CvStatus cv_eval(CvModel *m, const CvEvalConfig *cfg, const CvHooks *h, CvEvalResult *res,
+                 CvError *err);
+
+/* The name of a CV_SPLIT_* value ("train", "valid", "test") and its inverse (-1: unknown). */
+const char *cv_eval_split_name(int split);
+int cv_eval_split_parse(const char *name);
+
+#endif

@@ -1,0 +1,41 @@
+/* app_ingest.h — the ingest job: a CSV (or TSV, plain or gzip) of molecules → a dataset
+ * file (.cvds), through cv_ingest_csv (ingest.h: validation, canonical SMILES, duplicates,
+ * tokens, splits), with the paths of its outputs worked out, checked before any work, and
+ * the dataset (and optionally its vocabulary) saved. Bad rows go to the reject CSV; the
+ * counts add up: rows = accepted + rejected + duplicates. Nothing is recorded in a results
+ * DB. */
+#ifndef CHEMVAE_APP_INGEST_H
+#define CHEMVAE_APP_INGEST_H
+
+#include "chemvae/app/app.h"
+#include "chemvae/data/ingest.h"
+
+typedef struct {
+    const char *input;     /* the CSV; "-" = stdin (then `output` is required) */
+    const char *output;    /* dataset to write; NULL: input with .cvds for its extension
+                              (.csv.gz, .tsv, .csv, .smi, .txt or .cvds) */
+    const char *rejects;   /* reject CSV; NULL: output with .rejects.csv for .cvds */
+    const char *vocab;     /* vocabulary file to use; NULL: built from the train split */
+    const char *vocab_out; /* also save the dataset's vocabulary here; NULL: no */
+    IngestOptions ingest;  /* the rest (its vocab and reject_path are set by the job) */
+} CvIngestConfig;
+
+typedef struct {
+    char *output, *rejects; /* the paths used (malloc'd; set once worked out) */
+    int counted;            /* 1: stats hold the counts of the input (the job succeeded, or
+                               failed with CV_ERR_EMPTY because no row was usable) */
+    IngestStats stats;
+    /* the dataset written (on success): molecules, rows per split, row length, vocabulary
+     * size, properties, valid/test rows holding <unk> */
+    size_t n, count[CV_NSPLITS], T, V, P, unk_rows;
+} CvIngestResult;
+
+/* Runs the job. Errors: CV_ERR_INVALID for stdin without an output path or unk_ok without
+ * a vocabulary; CV_ERR_IO for an output that cannot be written (checked before reading)
+ * or an unreadable input; the errors of cv_vocab_load, cv_ingest_csv (CV_ERR_PARSE for a bad
+ * header, CV_ERR_EMPTY when no row is usable: res->counted is set) and cv_dataset_save.
+ * Free *res with cv_ingest_result_free in every case. */
+CvStatus cv_ingest(const CvIngestConfig *cfg, CvIngestResult *res, CvError *err);
+void cv_ingest_result_free(CvIngestResult *res);
+
+#endif

@@ -1,0 +1,71 @@
+/* app_interpolate.h — the interpolate job: a linear or spherical (slerp) path between the
+ * encoder means of two molecules, steps + 1 points t = i/steps, `decodes` decodes per point
+ * (greedy, then sampled at `temperature`); the distinct valid molecules in path order (the
+ * point where each first appears) with their similarity to both ends, and the latent
+ * distance travelled along the path up to each point.
+ *
+ * Two calls: cv_interpolate_prepare encodes the ends and lays out the path without
+ * recording anything (so a caller can refuse a bad molecule before it begins a run, and
+ * store the canonical ends with it); cv_interpolate decodes the path (preparing first itself
+ * when the caller did not).
+ *
+ * Recorded (CvHooks.db): every decode in `generations` (method "interpolate", step = path
+ * index, source "FROM>>TO" in canonical SMILES, z, the head's predictions, similarity to
+ * FROM), all points in one transaction. */
+#ifndef CHEMVAE_APP_INTERPOLATE_H
+#define CHEMVAE_APP_INTERPOLATE_H
+
+#include "chemvae/app/app.h"
+#include "chemvae/app/app_model.h"
+
+enum { CV_INTERPOLATE_MAX_STEPS = 100000, CV_INTERPOLATE_MAX_DECODES = 10000 };
+
+typedef struct {
+    const char *from, *to; /* SMILES of the two ends */
+    int slerp;             /* 1: spherical path, 0: straight line */
+    size_t steps;          /* intervals (1..CV_INTERPOLATE_MAX_STEPS): steps + 1 points */
+    size_t decodes;        /* per point (1..CV_INTERPOLATE_MAX_DECODES) */
+    double temperature;    /* of decodes 2..decodes */
+    uint64_t seed;         /* the sampled decodes */
+    int beam;              /* the greedy decode as a beam of this width (0 or 1: plain) */
+    int rescue;            /* invalid greedy decodes decoded again by a beam (1 = off) */
+} CvInterpolateConfig;
+
+#define CV_INTERPOLATE_DEFAULTS                                                                    \
+    {                                                                                              \
+        .slerp = 1, .steps = 10, .decodes = 1, .temperature = 0.5, .seed = 1, .beam = 1,           \
+        .rescue = CV_DEFAULT_RESCUE                                                                \
+    }
+
+typedef struct {
+    /* cv_interpolate_prepare */
+    char *from, *to;  /* canonical SMILES of the ends */
+    size_t n_points;  /* steps + 1 */
+    float *z;         /* (n_points, Z) the path */
+    double *distance; /* (n_points) latent length travelled up to each point */
+    /* cv_interpolate */
+    LatentUniq uniq;           /* distinct valid molecules in path order (entry.first =
+                                * decode index; / decodes = point index) */
+    double *sim_from, *sim_to; /* (uniq.n) Tanimoto to each end */
+    size_t n_decodes, n_valid;
+    int interrupted; /* what CvHooks.interrupted returned, or 0 (then nothing is recorded) */
+    int prepared;
+} CvInterpolateResult;
+
+/* Encodes the ends and lays out the path into *res (overwritten). CV_ERR_INVALID for a
+ * config out of range or an end the model cannot encode; memory errors. Nothing is
+ * recorded. Free *res with cv_interpolate_result_free in either case. */
+CvStatus cv_interpolate_prepare(CvModel *m, const CvInterpolateConfig *cfg,
+                                CvInterpolateResult *res, CvError *err);
+
+/* Runs the job on model m. *res is zero-initialized, or prepared by cv_interpolate_prepare
+ * with the same m and cfg; errors as cv_interpolate_prepare's, then decoding, store and
+ * memory errors. Interrupted (CvHooks.interrupted, polled before and after the decoding):
+ * CV_OK with res->interrupted set and nothing recorded (the decodes, when made, are in *res).
+ * A run in h->db is finished (ok / interrupted) or marked failed. Free *res with
+ * cv_interpolate_result_free. */
+CvStatus cv_interpolate(CvModel *m, const CvInterpolateConfig *cfg, const CvHooks *h,
+                        CvInterpolateResult *res, CvError *err);
+void cv_interpolate_result_free(CvInterpolateResult *res);
+
+#endif

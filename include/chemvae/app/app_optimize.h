@@ -1,0 +1,99 @@
+/* app_optimize.h — the optimize job: gradient ascent on the property head in latent space
+ * (cv_latent_optimize) from encoded start molecules and/or random z, for an objective parsed
+ * from text (cv_latent_objective_parse: "plogp", "qed", "5*qed-sa", ...), with every decoded
+ * molecule scored by RDKit and the JT-VAE constrained-optimization bookkeeping per start.
+ *
+ * Two calls: cv_optimize_prepare binds the objective to the model's head and resolves the
+ * starts (encodes the molecules, picks the best of a dataset, draws the random z) without
+ * recording anything, so a caller can refuse bad inputs before it begins a run and store
+ * the number of starts with it; cv_optimize then runs the ascent (preparing first itself
+ * when the caller did not).
+ *
+ * Recorded (CvHooks.db): every decode along every path in `generations` (method "optimize",
+ * step, source = the canonical start SMILES or "random", z, the head's predictions with its
+ * objective value, Tanimoto similarity to the start), one transaction per decode point, and
+ * the summary as the run's metrics (decodes, valid, best_found, mean_improvement,
+ * sd_improvement, success_rate, starts). */
+#ifndef CHEMVAE_APP_OPTIMIZE_H
+#define CHEMVAE_APP_OPTIMIZE_H
+
+#include "chemvae/app/app.h"
+#include "chemvae/app/app_model.h"
+#include "chemvae/latent/latent_objective.h"
+#include "chemvae/latent/latent_optimize.h"
+#include "chemvae/core/rng.h"
+
+typedef struct {
+    const char *objective; /* cv_latent_objective_parse text */
+    int minimize;          /* minimize the objective instead of maximizing it */
+    /* starts, combinable, in this order: molecules, the best of a dataset, random z */
+    const char *const *starts; /* (n_starts) SMILES of start molecules */
+    size_t n_starts;
+    size_t n_required;     /* the first n_required starts must encode (else the job fails); a
+                            * later one the model cannot encode is skipped (res->skipped) */
+    const char *from_data; /* .cvds: its `top` best train molecules by the true objective */
+    size_t top;
+    size_t random; /* starts z ~ N(0, I) */
+    /* the ascent (cv_latent_optimize.h) */
+    size_t steps;
+    double lr, prior, trust_radius;
+    size_t decode_every;
+    size_t decodes;     /* per z at each decode point: greedy + decodes-1 sampled */
+    double temperature; /* of the sampled decodes */
+    int beam;           /* the greedy decode as a beam of this width (0 or 1: plain) */
+    int rescue;         /* invalid greedy decodes decoded again by a beam (1 = off) */
+    double delta;       /* similarity threshold of a counted molecule; < 0: unconstrained */
+    uint64_t seed;      /* the random starts, then the sampled decodes */
+} CvOptimizeConfig;
+
+/* The ascent's defaults are cv_latent_opt_config_default's. */
+#define CV_OPTIMIZE_DEFAULTS                                                                       \
+    {                                                                                              \
+        .objective = "plogp", .top = 10, .steps = 100, .lr = 0.3, .prior = 0.01,                   \
+        .decode_every = 5, .decodes = 8, .temperature = 0.7, .beam = 1,                            \
+        .rescue = CV_DEFAULT_RESCUE, .delta = -1.0, .seed = 1                                      \
+    }
+
+typedef struct {
+    /* cv_optimize_prepare */
+    char objective[LATENT_OBJECTIVE_TEXT]; /* normalized, "-(...)" when minimized */
+    size_t n;                              /* starts: molecules first, then the random ones */
+    char **start_smiles;                   /* (n) canonical start molecule, NULL when random */
+    float *start_z;                        /* (n, Z) the start latent vectors */
+    char **skipped;                        /* (n_skipped) why each skipped start was skipped */
+    size_t n_skipped;
+    /* cv_optimize */
+    LatentOptResult *per_start; /* (n) cv_latent_optimize's bookkeeping of each start */
+    size_t decoded, valid;      /* decodes over all starts, and the valid ones */
+    double best_found;          /* best true objective of any valid decode; NaN: none */
+    size_t best_start;          /* the start whose best_any_smiles that is; SIZE_MAX: none */
+    size_t n_mol, n_success;    /* start molecules (not random), and their successes */
+    double mean_improvement, sd_improvement; /* over the start molecules; NaN without */
+    int interrupted;                         /* what CvHooks.interrupted returned, or 0 */
+    size_t interrupted_step;                 /* the decode point it stopped at (not recorded) */
+    /* internal */
+    size_t cap;
+    CvRng rng; /* the seed's stream after the random starts: the sampled decodes */
+    int prepared;
+} CvOptimizeResult;
+
+/* Parses and binds the objective to m's property head and resolves cfg's starts into *res
+ * (overwritten). CV_ERR_PARSE for an objective that does not parse, CV_ERR_INVALID for one
+ * the head does not predict, for a required start the model cannot encode, or a config out
+ * of range; CV_ERR_EMPTY when no start is left; I/O and memory errors as they come. Nothing
+ * is recorded. Free *res with cv_optimize_result_free in either case. */
+CvStatus cv_optimize_prepare(CvModel *m, const CvOptimizeConfig *cfg, CvOptimizeResult *res,
+                             CvError *err);
+
+/* Runs the job on model m. *res is zero-initialized, or prepared by cv_optimize_prepare with
+ * the same m and cfg; errors as cv_optimize_prepare's, then decoding, store and memory
+ * errors. When the hooks' interrupted() asks, the job stops at the next decode point and
+ * returns CV_OK with res->interrupted set; res->per_start then holds what was found so far
+ * (head_end NaN), counting that decode point, which is not recorded. A run in h->db is
+ * finished (ok with the metrics, or interrupted without) or marked failed. Free *res with
+ * cv_optimize_result_free. */
+CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *cfg, const CvHooks *h,
+                     CvOptimizeResult *res, CvError *err);
+void cv_optimize_result_free(CvOptimizeResult *res);
+
+#endif

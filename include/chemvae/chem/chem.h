@@ -1,0 +1,114 @@
+/* chem.h — the chemistry boundary: RDKit through its C FFI (src/chem/ is the only code
+ * that includes cffiwrapper.h). Validity, canonical SMILES, scores, fingerprints, depiction.
+ *
+ * Conventions: a SMILES is valid when RDKit parses (and sanitizes) it into a molecule with
+ * at least one atom, exactly as Python's Chem.MolFromSmiles decides (the FFI's own get_mol
+ * is more lenient, see src/chem/chem.c). An invalid SMILES is data, not an error:
+ * functions report it through their return value. Strings returned through `char **` and
+ * `char *` results are malloc'd; the caller frees.
+ * Thread safety: every function is reentrant — any number of threads may parse and score
+ * at once (tests/test_chem_threads.c) — but one ChemMol is used by one thread at a time.
+ * cv_chem_log_rdkit is process-wide.
+ *
+ * Properties (ChemScores) reproduce Python RDKit 2022.09 (tests/check-zinc24k.sh: no
+ * difference above 1e-6 on 24,445 ZINC molecules):
+ *   mw = Descriptors.MolWt (average mass), logp = Crippen.MolLogP, qed = QED.qed,
+ *   sa = sascorer.calculateScore (Ertl & Schuffenhauer), penalized_logp = logp - sa -
+ *   max(0, largest ring size - 6) (JT-VAE). */
+#ifndef CHEMVAE_CHEM_H
+#define CHEMVAE_CHEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chemvae/core/error.h"
+
+/* Longest input accepted as a SMILES (bytes); longer strings are invalid. Far above any
+ * drug-like molecule (ZINC's longest is ~110), it bounds the cost of hostile input: RDKit's
+ * stereo perception is superlinear (a 1000-atom chain takes ~2.5 s to score, 2000 atoms
+ * ~30 s; Python RDKit is as slow) and its canonicaliser recurses along chains. */
+#define CHEM_MAX_SMILES 1000
+
+/* Turns RDKit's own messages on stderr ("SMILES Parse Error ...") on or off. They are on
+ * by default. Process-wide: call it before starting threads. */
+void cv_chem_log_rdkit(int enable);
+
+/* A parsed molecule (owns RDKit's pickle). Opaque. */
+typedef struct ChemMol ChemMol;
+
+typedef struct {
+    double mw, logp, qed, sa, penalized_logp;
+    int num_atoms;    /* heavy atoms */
+    int largest_ring; /* 0 when acyclic */
+} ChemScores;
+
+/* Parses `smiles`. Returns a molecule, or NULL when the SMILES is invalid (including an
+ * empty or 0-atom molecule). Free with cv_chem_mol_free (NULL-safe). */
+ChemMol *cv_chem_mol_from_smiles(const char *smiles);
+void cv_chem_mol_free(ChemMol *mol);
+
+/* 1 if `smiles` is a valid molecule, else 0. */
+int cv_chem_is_valid(const char *smiles);
+
+/* Canonical (isomeric) SMILES of `mol`, malloc'd; NULL only on out-of-memory. */
+char *cv_chem_mol_canonical(const ChemMol *mol);
+
+/* Canonical SMILES of `smiles`, malloc'd, or NULL when invalid. */
+char *cv_chem_canonical(const char *smiles);
+
+/* Why RDKit rejects a SMILES (a parse as Python's Chem.MolFromSmiles). */
+typedef enum {
+    CHEM_VALID = 0,
+    CHEM_FAIL_PARSE,    /* the string does not parse (syntax, unclosed ring, ...) */
+    CHEM_FAIL_VALENCE,  /* an atom exceeds its allowed valence */
+    CHEM_FAIL_KEKULIZE, /* aromatic atoms that cannot be kekulized */
+    CHEM_FAIL_OTHER
+} ChemFailure;
+ChemFailure cv_chem_failure(const char *smiles);
+
+/* A randomized SMILES of the same molecule (random atom order, not canonical; for
+ * training-data augmentation), malloc'd, the same string for the same (smiles, seed);
+ * NULL when `smiles` is invalid or on out-of-memory. */
+char *cv_chem_random_smiles(const char *smiles, uint64_t seed);
+
+int cv_chem_mol_num_atoms(const ChemMol *mol);
+int cv_chem_mol_largest_ring(const ChemMol *mol);
+
+/* Fills every field of *out. Returns CV_OK, or CV_ERR_CHEM with a message naming the
+ * molecule when RDKit fails on a molecule it parsed. */
+CvStatus cv_chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err);
+
+/* Parse + score in one call. Returns 1 valid (out filled, *canonical malloc'd when the
+ * pointer is non-NULL), 0 invalid (out zeroed, *canonical = NULL). A molecule RDKit
+ * parses but then fails to score (never seen on the test sets) also returns 0; use
+ * cv_chem_mol_scores to get the error. */
+int cv_chem_score_smiles(const char *smiles, ChemScores *out, char **canonical);
+
+/* Morgan fingerprint, radius 2, `nbits` bits (2048 by default for similarity, 1024 for
+ * internal diversity), packed little-endian into words[nbits/64]. nbits % 64 == 0. */
+CvStatus cv_chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err);
+/* Tanimoto similarity of two packed fingerprints of `nbits` bits (0 when both empty). */
+double cv_chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits);
+/* Tanimoto of two SMILES (Morgan r=2, 2048 bits); -1 if either is invalid. */
+double cv_chem_tanimoto_smiles(const char *a, const char *b);
+
+/* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. Parses the
+ * SMARTS on every call: to test many molecules, use a ChemQuery. */
+int cv_chem_has_substruct(const char *smiles, const char *smarts);
+
+/* A SMARTS query parsed once for many molecules; read-only afterwards, so one query may be
+ * matched from several threads. Matching is RDKit's HasSubstructMatch with default
+ * parameters (stereo in the query ignored), checked against Python RDKit on 500 ZINC
+ * molecules x 22 SMARTS (tests/fixtures/substruct.tsv). */
+typedef struct ChemQuery ChemQuery;
+/* NULL when RDKit cannot parse the SMARTS (or it is empty, longer than CHEM_MAX_SMILES,
+ * or looks like a molblock / JSON), or out of memory. */
+ChemQuery *cv_chem_query_new(const char *smarts);
+/* 1 match, 0 no match, -1 invalid SMILES (or an RDKit failure). */
+int cv_chem_query_match(const ChemQuery *q, const char *smiles);
+void cv_chem_query_free(ChemQuery *q);
+
+/* SVG depiction (RDKit MolDraw2D), malloc'd, or NULL if invalid. */
+char *cv_chem_svg(const char *smiles, int width, int height);
+
+#endif

@@ -1,0 +1,91 @@
+/* ingest.h — CSV file → validated, canonical, deduplicated, tokenized dataset (.cvds).
+ *
+ * Pipeline per row (src/data/ingest.c): CSV record (csvin) → field count check → SMILES
+ * (trimmed; printable ASCII only) → RDKit parse + canonical SMILES (chem_*) → tokenize, at
+ * most T-1 tokens → tokens in the given vocabulary (if one is given) → property fields
+ * parsed as finite numbers, missing ones computed with RDKit → duplicate check on the
+ * canonical SMILES (first occurrence wins). Rows are checked in parallel batches and
+ * committed in input order, so the result does not depend on the thread count.
+ *
+ * Every data row ends in exactly one of: accepted, rejected (with a kind and a reason, and
+ * a line in the reject CSV), duplicate. So rows == accepted + rejected + duplicates.
+ * The header line is not a row; blank lines are not rows. Memory: the batch being checked,
+ * the accepted SMILES and properties, and the duplicate set; nothing else grows with the
+ * number of rows.
+ *
+ * Reject CSV columns: line,kind,reason,text — line is the 1-based physical line the row
+ * starts on, kind one of cv_ingest_reject_name(), reason a sentence naming the value at fault,
+ * text the original row (line end removed; control and non-ASCII bytes as \xNN). */
+#ifndef CHEMVAE_INGEST_H
+#define CHEMVAE_INGEST_H
+
+#include <stddef.h>
+
+#include "chemvae/data/dataset.h"
+#include "chemvae/core/error.h"
+#include "chemvae/data/vocab.h"
+
+typedef enum {
+    INGEST_BAD_CSV = 0,   /* not valid CSV (broken quoting) */
+    INGEST_BAD_FIELDS,    /* field count differs from the header */
+    INGEST_NO_SMILES,     /* SMILES field empty */
+    INGEST_BAD_SMILES,    /* RDKit cannot parse it, or it holds binary/whitespace bytes */
+    INGEST_NO_PROP,       /* a property field is empty */
+    INGEST_BAD_PROP,      /* a property field is not a finite number */
+    INGEST_TOO_LONG,      /* more than T-1 tokens after canonicalization */
+    INGEST_UNTOKENIZABLE, /* canonical SMILES has a character the tokenizer refuses */
+    INGEST_UNKNOWN_TOKEN, /* token not in the given vocabulary (without unk_ok) */
+    INGEST_CHEM_ERROR,    /* RDKit failed to score a molecule it parsed */
+    INGEST_BAD_SPLIT,     /* --split-col value is not train / valid / test */
+    INGEST_NKINDS
+} IngestReject;
+
+/* Short name of a reject kind ("csv", "fields", "missing_smiles", ...). */
+const char *cv_ingest_reject_name(IngestReject kind);
+
+typedef struct {
+    const char *smiles_col; /* column name (case-insensitive); NULL = first named "smiles" */
+    const char *split_col;  /* column holding each row's split (train; valid, validation, val,
+                               dev; test, test_scaffolds... = anything starting with "test"),
+                               used instead of the seeded shuffle; NULL = shuffle */
+    const char *props;      /* comma list of property columns to read; NULL = whichever of
+                               logP, qed, SAS the header has; "" = none */
+    const char *compute;    /* comma list of properties to compute: logp, qed, sa, mw, plogp;
+                               NULL = those of logp, qed, sa not read from the file; "" none */
+    char delim;             /* 0 = auto (',' or tab) */
+    int no_canonical;       /* keep SMILES as written (still validated) */
+    const CvVocab *vocab;   /* NULL = build the vocabulary from the train split */
+    int unk_ok;             /* with vocab: unknown tokens become <unk> instead of rejects */
+    CvDatasetOptions ds;    /* T, split ratios, seed */
+    const char *const *train_files; /* (n_train_files) more CSVs whose accepted rows all join
+                               the train split, after the input's rows; the input's own
+                               valid/test split is the one it gets alone. A molecule already
+                               accepted (from the input or an earlier file) is a duplicate.
+                               Same SMILES column option; the property columns must be there
+                               by the same names (computed ones are computed alike). */
+    size_t n_train_files;
+    const char *reject_path; /* reject CSV; NULL = none */
+    int threads;             /* 0 = number of online CPUs */
+    int progress;            /* draw a progress bar on stderr when it is a terminal */
+} IngestOptions;
+
+typedef struct {
+    size_t rows, accepted, rejected, duplicates;
+    size_t by_kind[INGEST_NKINDS];
+    size_t P_read, P_computed;
+    size_t train_extra; /* accepted rows that came from train_files */
+    double seconds;     /* wall time of cv_ingest_csv */
+} IngestStats;
+
+/* Fills *o with the defaults (everything NULL/0, ds = cv_dataset_options_default). */
+void cv_ingest_options_default(IngestOptions *o);
+
+/* Ingests `path` ("-" = stdin) into *ds (overwritten; free with cv_dataset_free).
+ * Errors (*ds left empty): CV_ERR_IO (input or reject file), CV_ERR_PARSE (no header, no
+ * SMILES column, a --props column missing, unknown --compute name), CV_ERR_EMPTY (no row
+ * accepted; the message gives the counts and the most common reject reason).
+ * *stats (may be NULL) is filled in every case that got past the header. */
+CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
+                       IngestStats *stats, CvError *err);
+
+#endif
