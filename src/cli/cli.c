@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <math.h>
 #include <stdarg.h>
@@ -43,36 +44,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0) {
-        cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", opt, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) {
-        cli_usage_error(cmd, "%s expects a finite number, got '%s'", opt, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_parse_temperature(const char *cmd, const char *opt, const char *s, double *out) {
-    if (cli_parse_double(cmd, opt, s, out)) return -1;
-    if (*out < 0.0) {
-        cli_usage_error(cmd, "%s must be >= 0 (0 = greedy), got '%s'", opt, s);
-        return -1;
-    }
-    return 0;
+    CvError err = {0};
+    if (!cv_param_read_long(opt, s, LONG_MAX, out, &err)) return 0;
+    cli_usage_error(cmd, "%s", err.msg);
+    return -1;
 }
 
 CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,

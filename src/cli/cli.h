@@ -30,12 +30,9 @@ void cli_put_safe(FILE *fp, const char *s);
 /* Prints "chemvae <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses a non-negative integer / a finite float option value; on failure prints a
- * usage error naming the option and returns -1. */
+/* Parses a non-negative integer operand or option value; on failure prints a usage error
+ * naming `opt` and returns -1. */
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
-int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
-/* A decoding temperature: finite and >= 0 (else a usage error naming the option, -1). */
-int cli_parse_temperature(const char *cmd, const char *opt, const char *s, double *out);
 
 /* The subcommands (README "What it does"), one file each. main.c declares them weak instead (it
  * defines CLI_WEAK_COMMANDS) so the program links with whichever files exist. */
@@ -74,8 +71,7 @@ const char *cli_default_model(void);
     "(default 20; 1 = off)"
 
 /* Opens the results DB and begins a run of `kind` (cv_run_begin) unless no_db, filling
- * h->db / h->run_id; the stored config is c's options as parsed into args plus the
- * members `extra` adds (NULL-able). */
+ * h->db / h->run_id; the stored config is c's options as parsed into args. */
 struct CliCommand;
 CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
                        const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,

@@ -18,32 +18,33 @@ enum { DECODE_BATCH = 256 };
 
 typedef struct {
     const char *model, *input;
-    long threads, seed, beam, rescue;
+    long threads, seed, beam;
+    int rescue;
     double temperature;
     int constrain;
 } DecodeArgs;
 
 #define F(field) offsetof(DecodeArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("model", 'm', CLI_STRING, F(model), "FILE", CLI_MODEL_HELP),
-    CLI_OPT("input", 'i', CLI_STRING, F(input), "FILE",
-            "one z per line, Z comma-separated numbers (default stdin)"),
-    CLI_OPT("temperature", 0, CLI_TEMPERATURE, F(temperature), "X",
-            "0 = greedy (default); > 0 samples softmax(logits / X)"),
-    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed of temperature sampling (default 1)"),
-    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
-    CLI_OPT("beam", 0, CLI_LONG, F(beam), "K", "beam search of K hypotheses (greedy only)"),
-    CLI_OPT("rescue", 0, CLI_RESCUE, F(rescue), "K",
-            "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
-            "when valid (default 1 = off)"),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads"),
+static const CvParam OPTS[] = {
+    CV_PARAM("model", 'm', CV_PARAM_STRING, F(model), "FILE", CLI_MODEL_HELP),
+    CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
+             "one z per line, Z comma-separated numbers (default stdin)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "0 = greedy (default); > 0 samples softmax(logits / X)"),
+    CV_PARAM("seed", 0, CV_PARAM_LONG, F(seed), "N", "seed of temperature sampling (default 1)"),
+    CV_PARAM("constrain", 0, CV_PARAM_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
+    CV_PARAM("beam", 0, CV_PARAM_LONG, F(beam), "K", "beam search of K hypotheses (greedy only)"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
+             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
+             "when valid (default 1 = off)"),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {.name = "decode",
                                    .synopsis = "[--model FILE.cvae] [--input FILE]",
-                                   .opts = OPTS,
-                                   .n_opts = sizeof OPTS / sizeof OPTS[0],
+                                   .tables = {{&OPTS_TABLE, 0}},
                                    .epilog = "stdout: index,smiles,valid\n",
                                    .max_operands = 0};
 

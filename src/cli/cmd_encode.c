@@ -20,20 +20,20 @@ typedef struct {
 } EncodeArgs;
 
 #define F(field) offsetof(EncodeArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("model", 'm', CLI_STRING, F(model), "FILE", CLI_MODEL_HELP),
-    CLI_OPT("input", 'i', CLI_STRING, F(input), "FILE",
-            "one SMILES per line ('-' = stdin; default stdin without\narguments)"),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads"),
+static const CvParam OPTS[] = {
+    CV_PARAM("model", 'm', CV_PARAM_STRING, F(model), "FILE", CLI_MODEL_HELP),
+    CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
+             "one SMILES per line ('-' = stdin; default stdin without\narguments)"),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
     .name = "encode",
     .synopsis = "[--model FILE.cvae] [SMILES ...] [--input FILE]",
     .intro = "Prints smiles,z0..z{Z-1} (the encoder's mean) for every input SMILES.\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .max_operands = -1};
 
 /* SMILES waiting to be encoded, with where each came from (for messages). */

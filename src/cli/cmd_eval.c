@@ -15,52 +15,57 @@ typedef struct {
 } EvalArgs;
 
 /* --split: train | valid | test, stored by name. */
-static int parse_split(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_split(const char *opt, const char *arg, void *field, CvError *err) {
     int split = cv_eval_split_parse(arg);
     if (split < 0) {
-        cli_usage_error(cmd, "%s must be train, valid or test, got '%s'", opt, arg);
-        return -1;
+        cv_error_set(err, CV_ERR_INVALID, "%s must be train, valid or test, got '%s'", opt, arg);
+        return CV_ERR_INVALID;
     }
     *(int *)field = split;
-    return 0;
+    return CV_OK;
 }
 static void split_json(CvJson *j, const void *field) {
     cv_json_string(j, cv_eval_split_name(*(const int *)field));
 }
-static const CliOptType SPLIT = {1, "NAME", parse_split, split_json};
+static const CvParamType SPLIT = {1, "NAME", parse_split, split_json};
 
 #define F(field) offsetof(EvalArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("model", 'm', CLI_STRING, F(model), "FILE", "checkpoint (required)",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("data", 'd', CLI_STRING, F(data), "FILE", "dataset from `chemvae ingest` (required)"),
-    CLI_OPT("split", 0, SPLIT, F(split), "NAME", "test | valid | train (default test)"),
-    CLI_OPT(NULL, 'n', CLI_LONG, F(n), "N",
-            "at most N split molecules for reconstruction (default all)", .key = "n"),
-    CLI_OPT("samples", 0, CLI_LONG, F(samples), "N", "prior samples z ~ N(0, I) (default 1000)"),
-    CLI_OPT("beam", 0, CLI_LONG, F(beam), "K",
-            "reconstruct with a beam of K hypotheses (default 1: greedy)"),
-    CLI_OPT("stochastic", 0, CLI_LONG, F(stochastic), "N",
-            "also JT-VAE's protocol on the first N split molecules:\n10 encodings x 10 sampled "
-            "decodes each (default 0)"),
-    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed of the prior samples (default 1)"),
-    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE",
-            "none | syntax | valence (default): decoding mask, for both\nreconstruction and "
-            "prior samples"),
-    CLI_OPT("batch", 0, CLI_LONG, F(batch), "B", "decoding batch (default 256)"),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "JSON instead of CSV", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("no-db", 0, CLI_FLAG, F(no_db), NULL, "record nothing", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("parent-run", 0, CLI_LONG, F(parent), "N", "record under run N",
-            .flags = CLI_OPT_NOCONFIG),
+static const CvParam OPTS[] = {
+    CV_PARAM("model", 'm', CV_PARAM_STRING, F(model), "FILE", "checkpoint (required)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("data", 'd', CV_PARAM_STRING, F(data), "FILE",
+             "dataset from `chemvae ingest` (required)"),
+    CV_PARAM("split", 0, SPLIT, F(split), "NAME", "test | valid | train (default test)"),
+    CV_PARAM(NULL, 'n', CV_PARAM_LONG, F(n), "N",
+             "at most N split molecules for reconstruction (default all)", .key = "n"),
+    CV_PARAM("samples", 0, CV_PARAM_LONG, F(samples), "N",
+             "prior samples z ~ N(0, I) (default 1000)"),
+    CV_PARAM("beam", 0, CV_PARAM_LONG, F(beam), "K",
+             "reconstruct with a beam of K hypotheses (default 1: greedy)"),
+    CV_PARAM("stochastic", 0, CV_PARAM_LONG, F(stochastic), "N",
+             "also JT-VAE's protocol on the first N split molecules:\n10 encodings x 10 sampled "
+             "decodes each (default 0)"),
+    CV_PARAM("seed", 0, CV_PARAM_LONG, F(seed), "N", "seed of the prior samples (default 1)"),
+    CV_PARAM("constrain", 0, CV_PARAM_CONSTRAIN, F(constrain), "MODE",
+             "none | syntax | valence (default): decoding mask, for both\nreconstruction and "
+             "prior samples"),
+    CV_PARAM("batch", 0, CV_PARAM_LONG, F(batch), "B", "decoding batch (default 256)"),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("json", 0, CV_PARAM_SWITCH, F(json), NULL, "JSON instead of CSV",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
+             .flags = CV_PARAM_NOCONFIG),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {.name = "eval",
                                    .synopsis = "--model FILE.cvae --data FILE.cvds [options]",
-                                   .opts = OPTS,
-                                   .n_opts = sizeof OPTS / sizeof OPTS[0],
+                                   .tables = {{&OPTS_TABLE, 0}},
                                    .epilog = "stdout: metric,value (or one JSON object)\n",
                                    .max_operands = 0};
 

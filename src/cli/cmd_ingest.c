@@ -29,35 +29,35 @@ typedef struct {
 } IngestArgs;
 
 /* --props / --compute: a comma list, 'none' = the empty list */
-static int parse_list(const char *cmd, const char *opt, const char *arg, void *field) {
-    (void)cmd, (void)opt;
+static CvStatus parse_list(const char *opt, const char *arg, void *field, CvError *err) {
+    (void)opt, (void)err;
     *(const char **)field = strcmp(arg, "none") ? arg : "";
-    return 0;
+    return CV_OK;
 }
 static void list_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const char *const *)field);
 }
-static const CliOptType LIST = {1, "LIST", parse_list, list_json};
+static const CvParamType LIST = {1, "LIST", parse_list, list_json};
 
 /* --delimiter: one character (not a quote or a newline), 'tab' or '\t' */
-static int parse_delim(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_delim(const char *opt, const char *arg, void *field, CvError *err) {
     char *d = field;
     if (!strcmp(arg, "tab") || !strcmp(arg, "\\t") || !strcmp(arg, "\t")) *d = '\t';
     else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n') *d = arg[0];
     else {
-        cli_usage_error(cmd, "%s expects one character or 'tab', got '%s'", opt, arg);
-        return -1;
+        cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab', got '%s'", opt, arg);
+        return CV_ERR_INVALID;
     }
-    return 0;
+    return CV_OK;
 }
 static void delim_json(CvJson *j, const void *field) {
     char d[2] = {*(const char *)field, '\0'};
     cv_json_string(j, d[0] ? d : NULL);
 }
-static const CliOptType DELIM = {1, "C", parse_delim, delim_json};
+static const CvParamType DELIM = {1, "C", parse_delim, delim_json};
 
 /* --split A,B,C: three ratios >= 0, not all 0 */
-static int parse_ratios(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_ratios(const char *opt, const char *arg, void *field, CvError *err) {
     double *r = field;
     const char *s = arg;
     char *end;
@@ -67,9 +67,10 @@ static int parse_ratios(const char *cmd, const char *opt, const char *arg, void 
         ok = end != s && r[k] >= 0 && (k == 2 || *end == ',');
         s = end + (k < 2);
     }
-    if (ok && !*end && r[0] + r[1] + r[2] > 0) return 0;
-    cli_usage_error(cmd, "%s expects three ratios >= 0 like 0.8,0.1,0.1, got '%s'", opt, arg);
-    return -1;
+    if (ok && !*end && r[0] + r[1] + r[2] > 0) return CV_OK;
+    cv_error_set(err, CV_ERR_INVALID, "%s expects three ratios >= 0 like 0.8,0.1,0.1, got '%s'",
+                 opt, arg);
+    return CV_ERR_INVALID;
 }
 static void ratios_json(CvJson *j, const void *field) {
     const double *r = field;
@@ -77,17 +78,17 @@ static void ratios_json(CvJson *j, const void *field) {
     for (int k = 0; k < 3; k++) cv_json_double(j, r[k]);
     cv_json_end_array(j);
 }
-static const CliOptType RATIOS = {1, "A,B,C", parse_ratios, ratios_json};
+static const CvParamType RATIOS = {1, "A,B,C", parse_ratios, ratios_json};
 
 /* --train-extra FILE, repeatable */
-static int parse_extra(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_extra(const char *opt, const char *arg, void *field, CvError *err) {
     ExtraFiles *x = field;
     if (x->n < INGEST_MAX_EXTRA) {
         x->files[x->n++] = arg;
-        return 0;
+        return CV_OK;
     }
-    cli_usage_error(cmd, "at most %d %s files", INGEST_MAX_EXTRA, opt);
-    return -1;
+    cv_error_set(err, CV_ERR_INVALID, "at most %d %s files", INGEST_MAX_EXTRA, opt);
+    return CV_ERR_INVALID;
 }
 static void extra_json(CvJson *j, const void *field) {
     const ExtraFiles *x = field;
@@ -95,54 +96,57 @@ static void extra_json(CvJson *j, const void *field) {
     for (size_t k = 0; k < x->n; k++) cv_json_string(j, x->files[k]);
     cv_json_end_array(j);
 }
-static const CliOptType EXTRA = {1, "FILE", parse_extra, extra_json};
+static const CvParamType EXTRA = {1, "FILE", parse_extra, extra_json};
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define F(field) offsetof(IngestArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("output", 'o', CLI_STRING, F(output), "FILE",
-            "dataset to write (default: INPUT with .cvds instead of .csv)"),
-    CLI_OPT("smiles-col", 0, CLI_STRING, F(smiles_col), "NAME",
-            "SMILES column (default: first column named smiles, any case)"),
-    CLI_OPT("props", 0, LIST, F(props), "LIST",
-            "property columns to read, e.g. logP,qed,SAS ('none': no\ncolumns; default: "
-            "whichever of logP, qed, SAS the file has)"),
-    CLI_OPT("compute", 0, LIST, F(compute), "LIST",
-            "properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\ndefault: those of "
-            "logp, qed, sa the file does not have,\nnone when --props is given)"),
-    CLI_OPT("delimiter", 'd', DELIM, F(delim), "C",
-            "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
-            "the first line)"),
-    CLI_OPT("no-canonical", 0, CLI_FLAG, F(no_canonical), NULL,
-            "keep SMILES as written (still validated by RDKit)"),
-    CLI_OPT("vocab", 0, CLI_STRING, F(vocab), "FILE",
-            "use this vocabulary (default: build it from the train split)"),
-    CLI_OPT("unk", 0, CLI_FLAG, F(unk), NULL,
-            "with --vocab: map unknown tokens to <unk> instead of\nrejecting the row"),
-    CLI_OPT("vocab-out", 0, CLI_STRING, F(vocab_out), "FILE",
-            "also save the dataset's vocabulary as a text file"),
-    CLI_OPT("max-len", 'T', CLI_LONG, F(max_len), "N",
-            "max tokens per molecule INCLUDING the end token (default " STR(DATASET_DEFAULT_T) ")"),
-    CLI_OPT("split", 0, RATIOS, F(ratios), "A,B,C",
-            "train,valid,test ratios (default 0.8,0.1,0.1)"),
-    CLI_OPT("train-extra", 0, EXTRA, F(extra), "FILE",
-            "more molecules for the train split only (repeatable):\nINPUT alone decides the "
-            "valid/test split, as if FILE\nwere not there; a molecule already in INPUT is a\n"
-            "duplicate, so the test split stays unseen"),
-    CLI_OPT("split-col", 0, CLI_STRING, F(split_col), "NAME",
-            "take each row's split from this column instead (train;\nvalid/validation/val/dev; "
-            "test*), e.g. MOSES's SPLIT"),
-    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "split seed (default 42)"),
-    CLI_OPT("rejects", 0, CLI_STRING, F(rejects), "FILE",
-            "reject CSV (default: OUTPUT with .rejects.csv)"),
-    CLI_OPT("threads", 'j', CLI_LONG, F(threads), "N",
-            "worker threads for RDKit (default: all CPUs)"),
-    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "print the summary as JSON instead of CSV"),
-    CLI_OPT("quiet", 'q', CLI_FLAG, F(quiet), NULL, "no progress bar and no summary on stderr"),
-    CLI_OPT("rdkit-log", 0, CLI_FLAG, F(rdkit_log), NULL,
-            "let RDKit print its parse errors (default: only the\nreject file records them)"),
+static const CvParam OPTS[] = {
+    CV_PARAM("output", 'o', CV_PARAM_STRING, F(output), "FILE",
+             "dataset to write (default: INPUT with .cvds instead of .csv)"),
+    CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(smiles_col), "NAME",
+             "SMILES column (default: first column named smiles, any case)"),
+    CV_PARAM("props", 0, LIST, F(props), "LIST",
+             "property columns to read, e.g. logP,qed,SAS ('none': no\ncolumns; default: "
+             "whichever of logP, qed, SAS the file has)"),
+    CV_PARAM("compute", 0, LIST, F(compute), "LIST",
+             "properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\ndefault: those of "
+             "logp, qed, sa the file does not have,\nnone when --props is given)"),
+    CV_PARAM("delimiter", 'd', DELIM, F(delim), "C",
+             "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
+             "the first line)"),
+    CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, F(no_canonical), NULL,
+             "keep SMILES as written (still validated by RDKit)"),
+    CV_PARAM("vocab", 0, CV_PARAM_STRING, F(vocab), "FILE",
+             "use this vocabulary (default: build it from the train split)"),
+    CV_PARAM("unk", 0, CV_PARAM_SWITCH, F(unk), NULL,
+             "with --vocab: map unknown tokens to <unk> instead of\nrejecting the row"),
+    CV_PARAM("vocab-out", 0, CV_PARAM_STRING, F(vocab_out), "FILE",
+             "also save the dataset's vocabulary as a text file"),
+    CV_PARAM(
+        "max-len", 'T', CV_PARAM_LONG, F(max_len), "N",
+        "max tokens per molecule INCLUDING the end token (default " STR(DATASET_DEFAULT_T) ")"),
+    CV_PARAM("split", 0, RATIOS, F(ratios), "A,B,C",
+             "train,valid,test ratios (default 0.8,0.1,0.1)"),
+    CV_PARAM("train-extra", 0, EXTRA, F(extra), "FILE",
+             "more molecules for the train split only (repeatable):\nINPUT alone decides the "
+             "valid/test split, as if FILE\nwere not there; a molecule already in INPUT is a\n"
+             "duplicate, so the test split stays unseen"),
+    CV_PARAM("split-col", 0, CV_PARAM_STRING, F(split_col), "NAME",
+             "take each row's split from this column instead (train;\nvalid/validation/val/dev; "
+             "test*), e.g. MOSES's SPLIT"),
+    CV_PARAM("seed", 0, CV_PARAM_LONG, F(seed), "N", "split seed (default 42)"),
+    CV_PARAM("rejects", 0, CV_PARAM_STRING, F(rejects), "FILE",
+             "reject CSV (default: OUTPUT with .rejects.csv)"),
+    CV_PARAM("threads", 'j', CV_PARAM_LONG, F(threads), "N",
+             "worker threads for RDKit (default: all CPUs)"),
+    CV_PARAM("json", 0, CV_PARAM_SWITCH, F(json), NULL, "print the summary as JSON instead of CSV"),
+    CV_PARAM("quiet", 'q', CV_PARAM_SWITCH, F(quiet), NULL,
+             "no progress bar and no summary on stderr"),
+    CV_PARAM("rdkit-log", 0, CV_PARAM_SWITCH, F(rdkit_log), NULL,
+             "let RDKit print its parse errors (default: only the\nreject file records them)"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
@@ -153,8 +157,7 @@ static const CliCommand COMMAND = {
         "RDKit, drops duplicates, tokenizes, splits train/valid/test and writes a dataset.\n"
         "Bad rows go to a reject CSV (line,kind,reason,text); the counts printed at the end\n"
         "add up: rows = accepted + rejected + duplicates.\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .max_operands = -1};
 
 static int parse_args(int argc, char **argv, IngestArgs *a, const char **input) {

@@ -15,56 +15,62 @@
 
 typedef struct {
     const char *model, *from, *to, *db_path;
-    long steps, decodes, seed, threads, parent, beam, rescue;
+    long steps, decodes, seed, threads, parent, beam;
+    int rescue;
     double temperature;
     int slerp, json, no_db, constrain;
 } InterpArgs;
 
 /* --method linear | slerp, an int slerp flag */
-static int parse_method(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_method(const char *opt, const char *arg, void *field, CvError *err) {
     int slerp = !strcmp(arg, "slerp");
     if (!slerp && strcmp(arg, "linear")) {
-        cli_usage_error(cmd, "%s must be linear or slerp, got '%s'", opt, arg);
-        return -1;
+        cv_error_set(err, CV_ERR_INVALID, "%s must be linear or slerp, got '%s'", opt, arg);
+        return CV_ERR_INVALID;
     }
     *(int *)field = slerp;
-    return 0;
+    return CV_OK;
 }
 static void method_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const int *)field ? "slerp" : "linear");
 }
-static const CliOptType METHOD = {1, "SHAPE", parse_method, method_json};
+static const CvParamType METHOD = {1, "SHAPE", parse_method, method_json};
 
 #define F(field) offsetof(InterpArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("from", 0, CLI_STRING, F(from), "SMILES", "the first end molecule"),
-    CLI_OPT("to", 0, CLI_STRING, F(to), "SMILES", "the last end molecule"),
-    CLI_OPT("method", 0, METHOD, F(slerp), NULL, "linear or slerp (default): the path's shape"),
-    CLI_OPT("steps", 0, CLI_LONG, F(steps), "N", "N intervals, N + 1 points (default 10)"),
-    CLI_OPT("decodes", 0, CLI_LONG, F(decodes), "K",
-            "decodes per point: greedy + K-1 sampled (default 1)"),
-    CLI_OPT("temperature", 0, CLI_TEMPERATURE, F(temperature), "X",
-            "temperature of the sampled decodes (default 0.5)"),
-    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
-    CLI_OPT("beam", 0, CLI_LONG, F(beam), "K", "the greedy decode of each point as a beam of K"),
-    CLI_OPT("rescue", 0, CLI_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
-    CLI_OPT("model", 0, CLI_STRING, F(model), "FILE", CLI_MODEL_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed of the sampled decodes (default 1)",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "JSON instead of CSV", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("no-db", 0, CLI_FLAG, F(no_db), NULL, "record nothing", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("parent-run", 0, CLI_LONG, F(parent), "N", "record under run N",
-            .flags = CLI_OPT_NOCONFIG),
+static const CvParam OPTS[] = {
+    CV_PARAM("from", 0, CV_PARAM_STRING, F(from), "SMILES", "the first end molecule"),
+    CV_PARAM("to", 0, CV_PARAM_STRING, F(to), "SMILES", "the last end molecule"),
+    CV_PARAM("method", 0, METHOD, F(slerp), NULL, "linear or slerp (default): the path's shape"),
+    CV_PARAM("steps", 0, CV_PARAM_LONG, F(steps), "N", "N intervals, N + 1 points (default 10)"),
+    CV_PARAM("decodes", 0, CV_PARAM_LONG, F(decodes), "K",
+             "decodes per point: greedy + K-1 sampled (default 1)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "temperature of the sampled decodes (default 0.5)"),
+    CV_PARAM("constrain", 0, CV_PARAM_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
+    CV_PARAM("beam", 0, CV_PARAM_LONG, F(beam), "K",
+             "the greedy decode of each point as a beam of K"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
+    CV_PARAM("model", 0, CV_PARAM_STRING, F(model), "FILE", CLI_MODEL_HELP,
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("seed", 0, CV_PARAM_LONG, F(seed), "N", "seed of the sampled decodes (default 1)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("json", 0, CV_PARAM_SWITCH, F(json), NULL, "JSON instead of CSV",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
+             .flags = CV_PARAM_NOCONFIG),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
     .name = "interpolate",
     .synopsis = "--from SMILES --to SMILES [options]\n       chemvae interpolate [options] FROM TO",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog =
         "stdout: step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp\n",
     .max_operands = -1};

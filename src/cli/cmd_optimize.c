@@ -27,19 +27,20 @@ typedef struct {
 typedef struct {
     StartArgs start;
     const char *objective, *model, *starts_file, *data, *db_path;
-    long limit, top, random, steps, decode_every, decodes, seed, threads, parent, beam, rescue;
+    long limit, top, random, steps, decode_every, decodes, seed, threads, parent, beam;
+    int rescue;
     double lr, prior, trust, temperature, delta;
     int minimize, json, no_db, constrain;
 } OptArgs;
 
-static int parse_start(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_start(const char *opt, const char *arg, void *field, CvError *err) {
     StartArgs *s = field;
     if (s->n < MAX_START_ARGS) {
         s->v[s->n++] = arg;
-        return 0;
+        return CV_OK;
     }
-    cli_usage_error(cmd, "more than %d %s; use --starts FILE", MAX_START_ARGS, opt);
-    return -1;
+    cv_error_set(err, CV_ERR_INVALID, "more than %d %s; use --starts FILE", MAX_START_ARGS, opt);
+    return CV_ERR_INVALID;
 }
 static void start_json(CvJson *j, const void *field) {
     const StartArgs *s = field;
@@ -47,64 +48,71 @@ static void start_json(CvJson *j, const void *field) {
     for (size_t i = 0; i < s->n; i++) cv_json_string(j, s->v[i]);
     cv_json_end_array(j);
 }
-static const CliOptType START_LIST = {1, "SMILES", parse_start, start_json};
+static const CvParamType START_LIST = {1, "SMILES", parse_start, start_json};
 
-static int parse_path(const char *cmd, const char *opt, const char *arg, void *field) {
-    (void)cmd, (void)opt;
+static CvStatus parse_path(const char *opt, const char *arg, void *field, CvError *err) {
+    (void)opt, (void)err;
     *(const char **)field = arg;
-    return 0;
+    return CV_OK;
 }
 /* "" when not given, as optimize's runs have always stored it */
 static void path_json(CvJson *j, const void *field) {
     const char *s = *(const char *const *)field;
     cv_json_string(j, s ? s : "");
 }
-static const CliOptType PATH_OR_EMPTY = {1, "FILE", parse_path, path_json};
+static const CvParamType PATH_OR_EMPTY = {1, "FILE", parse_path, path_json};
 
 #define F(field) offsetof(OptArgs, field)
-static const CliOpt OPTS[] = {
+static const CvParam OPTS[] = {
     /* the run stores the objective as the job reads it (begin_run) */
-    CLI_OPT("objective", 0, CLI_STRING, F(objective), "EXPR",
-            "plogp (default), logp, qed, sa, mw, or a linear mix:\n'5*qed-sa', 'logp-sa'",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("minimize", 0, CLI_FLAG, F(minimize), NULL, "minimize instead of maximize",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("start", 0, START_LIST, F(start), "SMILES", "a start molecule (repeatable)",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("starts", 0, PATH_OR_EMPTY, F(starts_file), "FILE",
-            "CSV with a smiles column (e.g.\ndatasets/zinc_opt_starts200.csv)",
-            .key = "starts_file"),
-    CLI_OPT("limit", 0, CLI_LONG, F(limit), "N", "use the first N molecules of --starts"),
-    CLI_OPT("from-data", 0, PATH_OR_EMPTY, F(data), "X.cvds",
-            "the best train-split molecules of a dataset by the\nobjective"),
-    CLI_OPT("top", 0, CLI_LONG, F(top), "N", "how many of them (default 10)"),
-    CLI_OPT("random", 0, CLI_LONG, F(random), "N", "N starts z ~ N(0, I)"),
-    CLI_OPT("steps", 0, CLI_LONG, F(steps), "N", "gradient steps (default 100)"),
-    CLI_OPT("lr", 0, CLI_DOUBLE, F(lr), "X", "step length in latent units (default 0.3)"),
-    CLI_OPT("prior", 0, CLI_DOUBLE, F(prior), "X",
-            "lambda of the lambda/2*|z|^2 penalty (default 0.01)"),
-    CLI_OPT("trust-radius", 0, CLI_DOUBLE, F(trust), "R",
-            "stay within R of the start z (default 0: off)"),
-    CLI_OPT("decode-every", 0, CLI_LONG, F(decode_every), "K", "decode every K steps (default 5)"),
-    CLI_OPT("decodes", 0, CLI_LONG, F(decodes), "K",
-            "decodes per z at each decode point: greedy + K-1\nsampled (default 8)"),
-    CLI_OPT("temperature", 0, CLI_TEMPERATURE, F(temperature), "X",
-            "temperature of the sampled decodes (default 0.7)"),
-    CLI_OPT("constrained", 0, CLI_DOUBLE, F(delta), "DELTA",
-            "only molecules with Tanimoto >= DELTA to the start\ncount"),
-    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
-    CLI_OPT("beam", 0, CLI_LONG, F(beam), "K",
-            "the greedy decode at each decode point as a beam of K"),
-    CLI_OPT("rescue", 0, CLI_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
-    CLI_OPT("model", 0, CLI_STRING, F(model), "FILE", CLI_MODEL_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed (default 1)", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "JSON instead of CSV", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("no-db", 0, CLI_FLAG, F(no_db), NULL, "record nothing", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("parent-run", 0, CLI_LONG, F(parent), "N", "record under run N",
-            .flags = CLI_OPT_NOCONFIG),
+    CV_PARAM("objective", 0, CV_PARAM_STRING, F(objective), "EXPR",
+             "plogp (default), logp, qed, sa, mw, or a linear mix:\n'5*qed-sa', 'logp-sa'",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("minimize", 0, CV_PARAM_SWITCH, F(minimize), NULL, "minimize instead of maximize",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("start", 0, START_LIST, F(start), "SMILES", "a start molecule (repeatable)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("starts", 0, PATH_OR_EMPTY, F(starts_file), "FILE",
+             "CSV with a smiles column (e.g.\ndatasets/zinc_opt_starts200.csv)",
+             .key = "starts_file"),
+    CV_PARAM("limit", 0, CV_PARAM_LONG, F(limit), "N", "use the first N molecules of --starts"),
+    CV_PARAM("from-data", 0, PATH_OR_EMPTY, F(data), "X.cvds",
+             "the best train-split molecules of a dataset by the\nobjective"),
+    CV_PARAM("top", 0, CV_PARAM_LONG, F(top), "N", "how many of them (default 10)"),
+    CV_PARAM("random", 0, CV_PARAM_LONG, F(random), "N", "N starts z ~ N(0, I)"),
+    CV_PARAM("steps", 0, CV_PARAM_LONG, F(steps), "N", "gradient steps (default 100)"),
+    CV_PARAM("lr", 0, CV_PARAM_DOUBLE, F(lr), "X", "step length in latent units (default 0.3)"),
+    CV_PARAM("prior", 0, CV_PARAM_DOUBLE, F(prior), "X",
+             "lambda of the lambda/2*|z|^2 penalty (default 0.01)"),
+    CV_PARAM("trust-radius", 0, CV_PARAM_DOUBLE, F(trust), "R",
+             "stay within R of the start z (default 0: off)"),
+    CV_PARAM("decode-every", 0, CV_PARAM_LONG, F(decode_every), "K",
+             "decode every K steps (default 5)"),
+    CV_PARAM("decodes", 0, CV_PARAM_LONG, F(decodes), "K",
+             "decodes per z at each decode point: greedy + K-1\nsampled (default 8)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "temperature of the sampled decodes (default 0.7)"),
+    CV_PARAM("constrained", 0, CV_PARAM_DOUBLE, F(delta), "DELTA",
+             "only molecules with Tanimoto >= DELTA to the start\ncount"),
+    CV_PARAM("constrain", 0, CV_PARAM_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
+    CV_PARAM("beam", 0, CV_PARAM_LONG, F(beam), "K",
+             "the greedy decode at each decode point as a beam of K"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
+    CV_PARAM("model", 0, CV_PARAM_STRING, F(model), "FILE", CLI_MODEL_HELP,
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("seed", 0, CV_PARAM_LONG, F(seed), "N", "seed (default 1)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("json", 0, CV_PARAM_SWITCH, F(json), NULL, "JSON instead of CSV",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
+             .flags = CV_PARAM_NOCONFIG),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
@@ -112,8 +120,7 @@ static const CliCommand COMMAND = {
     .synopsis = "[options] (--start SMILES | --starts FILE | --from-data X.cvds | --random N)",
     .intro = "Gradient ascent on the property head's objective in latent space from every\n"
              "start given (--start, --starts, --from-data and --random combine).\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog = "stdout: "
               "start,start_smiles,start_score,best_smiles,best_score,improvement,similarity,"
               "success,\n        best_step,head_start,head_end,decoded,valid\n",

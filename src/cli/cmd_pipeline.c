@@ -33,32 +33,29 @@ typedef struct {
     PipelineSets sets;
 } PipelineArgs;
 
-static int add_set(const char *cmd, PipelineSets *s, const char *text) {
-    if (s->n == MAX_SETS) {
-        cli_usage_error(cmd, "too many --set options");
-        return -1;
-    }
+static CvStatus add_set(PipelineSets *s, const char *text, CvError *err) {
+    if (s->n == MAX_SETS) return cv_error_set(err, CV_ERR_INVALID, "too many --set options");
     s->v[s->n++] = text;
-    return 0;
+    return CV_OK;
 }
 
-static int parse_set(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_set(const char *opt, const char *arg, void *field, CvError *err) {
     (void)opt;
-    return add_set(cmd, field, arg);
+    return add_set(field, arg, err);
 }
 
-static int parse_db(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_db(const char *opt, const char *arg, void *field, CvError *err) {
     PipelineSets *s = field;
     (void)opt;
     snprintf(s->db, sizeof s->db, "DB=%s", arg);
-    return add_set(cmd, s, s->db);
+    return add_set(s, s->db, err);
 }
 
-static int parse_state(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_state(const char *opt, const char *arg, void *field, CvError *err) {
     PipelineSets *s = field;
     (void)opt;
     snprintf(s->state, sizeof s->state, "STATE=%s", arg);
-    return add_set(cmd, s, s->state);
+    return add_set(s, s->state, err);
 }
 
 static void sets_json(CvJson *j, const void *field) {
@@ -68,22 +65,24 @@ static void sets_json(CvJson *j, const void *field) {
     cv_json_end_array(j);
 }
 
-static const CliOptType PIPE_SET = {1, "NAME=VALUE", parse_set, sets_json};
-static const CliOptType PIPE_DB = {1, "FILE", parse_db, sets_json};
-static const CliOptType PIPE_STATE = {1, "DIR", parse_state, sets_json};
+static const CvParamType PIPE_SET = {1, "NAME=VALUE", parse_set, sets_json};
+static const CvParamType PIPE_DB = {1, "FILE", parse_db, sets_json};
+static const CvParamType PIPE_STATE = {1, "DIR", parse_state, sets_json};
 
 #define F(field) offsetof(PipelineArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("from", 0, CLI_STRING, F(from), "STAGE",
-            "run STAGE and every later stage even if done"),
-    CLI_OPT("set", 0, PIPE_SET, F(sets), NULL,
-            "set a pipeline variable (wins over the file's 'set')"),
-    CLI_OPT("db", 0, PIPE_DB, F(sets), NULL,
-            "results DB (same as --set DB=FILE; default: the file's DB,\nelse " CLI_DEFAULT_DB ")"),
-    CLI_OPT("state", 0, PIPE_STATE, F(sets), NULL,
-            "state directory (same as --set STATE=DIR; default\nresults/<pipeline name>)"),
-    CLI_OPT("dry-run", 0, CLI_FLAG, F(dry_run), NULL, "print what would run, run nothing"),
+static const CvParam OPTS[] = {
+    CV_PARAM("from", 0, CV_PARAM_STRING, F(from), "STAGE",
+             "run STAGE and every later stage even if done"),
+    CV_PARAM("set", 0, PIPE_SET, F(sets), NULL,
+             "set a pipeline variable (wins over the file's 'set')"),
+    CV_PARAM("db", 0, PIPE_DB, F(sets), NULL,
+             "results DB (same as --set DB=FILE; default: the file's DB,\nelse " CLI_DEFAULT_DB
+             ")"),
+    CV_PARAM("state", 0, PIPE_STATE, F(sets), NULL,
+             "state directory (same as --set STATE=DIR; default\nresults/<pipeline name>)"),
+    CV_PARAM("dry-run", 0, CV_PARAM_SWITCH, F(dry_run), NULL, "print what would run, run nothing"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
@@ -92,8 +91,7 @@ static const CliCommand COMMAND = {
     .intro = "Runs the stages of a pipeline file (format: pipelines/README.md) as chemvae\n"
              "subcommands. Stages whose inputs did not change since they last finished are\n"
              "skipped; an interrupted stage continues (training from its last checkpoint).\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog = "stdout: stage,action,run_id,seconds (action: ran, resumed, skipped, prebuilt,\n"
               "failed, interrupted, not_reached; run_id: the stage's runs row)\n",
     .max_operands = -1};

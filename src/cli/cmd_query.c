@@ -44,35 +44,35 @@ static const char *const FORMAT_NAMES[] = {"table", "csv", "json"};
 static void format_json(CvJson *j, const void *field) {
     cv_json_string(j, FORMAT_NAMES[*(const StoreFormat *)field]);
 }
-static int parse_format(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (!cv_store_format_parse(arg, field)) return 0;
-    cli_usage_error(cmd, "%s expects table, csv or json, got '%s'", opt, arg);
-    return -1;
+static CvStatus parse_format(const char *opt, const char *arg, void *field, CvError *err) {
+    if (!cv_store_format_parse(arg, field)) return CV_OK;
+    cv_error_set(err, CV_ERR_INVALID, "%s expects table, csv or json, got '%s'", opt, arg);
+    return CV_ERR_INVALID;
 }
-static int set_csv(const char *cmd, const char *opt, const char *arg, void *field) {
-    (void)cmd, (void)opt, (void)arg;
+static CvStatus set_csv(const char *opt, const char *arg, void *field, CvError *err) {
+    (void)opt, (void)arg, (void)err;
     *(StoreFormat *)field = STORE_FORMAT_CSV;
-    return 0;
+    return CV_OK;
 }
-static int set_json(const char *cmd, const char *opt, const char *arg, void *field) {
-    (void)cmd, (void)opt, (void)arg;
+static CvStatus set_json(const char *opt, const char *arg, void *field, CvError *err) {
+    (void)opt, (void)arg, (void)err;
     *(StoreFormat *)field = STORE_FORMAT_JSON;
-    return 0;
+    return CV_OK;
 }
-static const CliOptType FORMAT = {1, "F", parse_format, format_json};
-static const CliOptType AS_CSV = {0, NULL, set_csv, format_json};
-static const CliOptType AS_JSON = {0, NULL, set_json, format_json};
+static const CvParamType FORMAT = {1, "F", parse_format, format_json};
+static const CvParamType AS_CSV = {0, NULL, set_csv, format_json};
+static const CvParamType AS_JSON = {0, NULL, set_json, format_json};
 
 /* -p V: the next positional parameter of the SQL, as text */
-static int parse_param(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_param(const char *opt, const char *arg, void *field, CvError *err) {
     QueryParams *p = field;
     if (p->n < QUERY_MAX_PARAMS) {
         p->v[p->n++] = (StoreValue){.type = STORE_TEXT, .s = arg};
-        return 0;
+        return CV_OK;
     }
     (void)opt;
-    cli_usage_error(cmd, "at most %d --param values", QUERY_MAX_PARAMS);
-    return -1;
+    cv_error_set(err, CV_ERR_INVALID, "at most %d --param values", QUERY_MAX_PARAMS);
+    return CV_ERR_INVALID;
 }
 static void params_json(CvJson *j, const void *field) {
     const QueryParams *p = field;
@@ -80,42 +80,44 @@ static void params_json(CvJson *j, const void *field) {
     for (size_t k = 0; k < p->n; k++) cv_json_string(j, p->v[k].s);
     cv_json_end_array(j);
 }
-static const CliOptType PARAM = {1, "V", parse_param, params_json};
+static const CvParamType PARAM = {1, "V", parse_param, params_json};
 
 /* --by: a score column of `molecules` */
-static int parse_by(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_by(const char *opt, const char *arg, void *field, CvError *err) {
     char key[24];
     snprintf(key, sizeof key, " %s ", arg);
     if (strlen(arg) <= 16 && strstr(" mw logp qed sa penalized_logp ", key)) {
         *(const char **)field = arg;
-        return 0;
+        return CV_OK;
     }
-    cli_usage_error(cmd, "%s expects mw, logp, qed, sa or penalized_logp, got '%s'", opt, arg);
-    return -1;
+    cv_error_set(err, CV_ERR_INVALID, "%s expects mw, logp, qed, sa or penalized_logp, got '%s'",
+                 opt, arg);
+    return CV_ERR_INVALID;
 }
 static void by_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const char *const *)field);
 }
-static const CliOptType BY = {1, "COL", parse_by, by_json};
+static const CvParamType BY = {1, "COL", parse_by, by_json};
 
 #define F(field) offsetof(QueryArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "PATH",
-            "results database (default " CLI_DEFAULT_DB "), opened read-only"),
-    CLI_OPT("format", 0, FORMAT, F(fmt), "F",
-            "table | csv | json (default: table on a terminal, else csv)"),
-    CLI_OPT("csv", 0, AS_CSV, F(fmt), NULL, "shorthand for --format csv"),
-    CLI_OPT("json", 0, AS_JSON, F(fmt), NULL, "shorthand for --format json"),
-    CLI_OPT("max-width", 0, CLI_LONG, F(max_width), "N",
-            "cut table cells to N characters (default 60 on a terminal,\n0 = never)"),
-    CLI_OPT("param", 'p', PARAM, F(params), "V", "bind V to the next ?N of the SQL (repeatable)"),
-    CLI_OPT("by", 0, BY, F(by), "COL", "top: mw | logp | qed | sa | penalized_logp (default qed)"),
-    CLI_OPT(NULL, 'n', CLI_LONG, F(n), "N", "top: number of molecules (default 20)"),
-    CLI_OPT("asc", 0, CLI_FLAG, F(asc), NULL, "top: lowest first (e.g. --by sa --asc)"),
-    CLI_OPT("run", 0, CLI_LONG, F(run), "N", "top: only molecules run N generated"),
-    CLI_OPT("timeout", 0, CLI_DOUBLE, F(timeout), "S",
-            "stop a statement after S seconds (default 60; 0 = never)"),
+static const CvParam OPTS[] = {
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "PATH",
+             "results database (default " CLI_DEFAULT_DB "), opened read-only"),
+    CV_PARAM("format", 0, FORMAT, F(fmt), "F",
+             "table | csv | json (default: table on a terminal, else csv)"),
+    CV_PARAM("csv", 0, AS_CSV, F(fmt), NULL, "shorthand for --format csv"),
+    CV_PARAM("json", 0, AS_JSON, F(fmt), NULL, "shorthand for --format json"),
+    CV_PARAM("max-width", 0, CV_PARAM_LONG, F(max_width), "N",
+             "cut table cells to N characters (default 60 on a terminal,\n0 = never)"),
+    CV_PARAM("param", 'p', PARAM, F(params), "V", "bind V to the next ?N of the SQL (repeatable)"),
+    CV_PARAM("by", 0, BY, F(by), "COL", "top: mw | logp | qed | sa | penalized_logp (default qed)"),
+    CV_PARAM(NULL, 'n', CV_PARAM_LONG, F(n), "N", "top: number of molecules (default 20)"),
+    CV_PARAM("asc", 0, CV_PARAM_SWITCH, F(asc), NULL, "top: lowest first (e.g. --by sa --asc)"),
+    CV_PARAM("run", 0, CV_PARAM_LONG, F(run), "N", "top: only molecules run N generated"),
+    CV_PARAM("timeout", 0, CV_PARAM_DOUBLE, F(timeout), "S",
+             "stop a statement after S seconds (default 60; 0 = never)"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
@@ -127,8 +129,7 @@ static const CliCommand COMMAND = {
                 "       chemvae query [options] molecule SMILES   a molecule and where it came "
                 "from\n"
                 "       chemvae query [options] schema        tables and their SQL",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog = "SQL functions: mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"
               "penalized_logp(s) tanimoto(a, b) has_substruct(s, smarts); NULL on invalid "
               "input.\n"

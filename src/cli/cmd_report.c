@@ -16,44 +16,46 @@ typedef struct {
     long pca_max, top;
 } ReportArgs;
 
-static int parse_score(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_score(const char *opt, const char *arg, void *field, CvError *err) {
     (void)opt;
     if (!cv_report_score_label(arg)) {
-        cli_usage_error(cmd, "--score must be qed, penalized_logp, logp, sa or mw");
-        return -1;
+        cv_error_set(err, CV_ERR_INVALID, "--score must be qed, penalized_logp, logp, sa or mw");
+        return CV_ERR_INVALID;
     }
     *(const char **)field = arg;
-    return 0;
+    return CV_OK;
 }
 static void score_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const char *const *)field);
 }
 /* --score: one of the report's score names */
-static const CliOptType REPORT_SCORE = {1, "NAME", parse_score, score_json};
+static const CvParamType REPORT_SCORE = {1, "NAME", parse_score, score_json};
 
 /* The report records no run, so no option is stored as a run config. */
 #define F(field) offsetof(ReportArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", "results DB (default " CLI_DEFAULT_DB ")"),
-    CLI_OPT("run", 0, CLI_STRING, F(run), "ID|latest",
-            "only this run and the runs under it (e.g. a pipeline\nrun); 'latest' = the newest "
-            "pipeline run (default: whole\nDB, the latest run of each kind)"),
-    CLI_OPT("out", 0, CLI_STRING, F(out), "FILE",
-            "HTML file to write (default results/report.html)"),
-    CLI_OPT("model", 0, CLI_STRING, F(model), "FILE",
-            "checkpoint for the latent-space map (with --data)"),
-    CLI_OPT("data", 0, CLI_STRING, F(data), "FILE",
-            "dataset (.cvds) whose test molecules are mapped"),
-    CLI_OPT("color-by", 0, CLI_STRING, F(color_by), "NAME",
-            "property colouring the map (default: the dataset's first)"),
-    CLI_OPT("pca-max", 0, CLI_LONG, F(pca_max), "N",
-            "molecules encoded for the map (default 2000)"),
-    CLI_OPT("score", 0, REPORT_SCORE, F(score), "NAME",
-            "ranking of the top molecules: qed (default),\npenalized_logp, logp, sa (lower is "
-            "better), mw;\noptimization trajectories use the run's objective\nwhen it is one of "
-            "these, else this score"),
-    CLI_OPT("top", 0, CLI_LONG, F(top), "N", "molecules in the top grid (default 12)"),
+static const CvParam OPTS[] = {
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE",
+             "results DB (default " CLI_DEFAULT_DB ")"),
+    CV_PARAM("run", 0, CV_PARAM_STRING, F(run), "ID|latest",
+             "only this run and the runs under it (e.g. a pipeline\nrun); 'latest' = the newest "
+             "pipeline run (default: whole\nDB, the latest run of each kind)"),
+    CV_PARAM("out", 0, CV_PARAM_STRING, F(out), "FILE",
+             "HTML file to write (default results/report.html)"),
+    CV_PARAM("model", 0, CV_PARAM_STRING, F(model), "FILE",
+             "checkpoint for the latent-space map (with --data)"),
+    CV_PARAM("data", 0, CV_PARAM_STRING, F(data), "FILE",
+             "dataset (.cvds) whose test molecules are mapped"),
+    CV_PARAM("color-by", 0, CV_PARAM_STRING, F(color_by), "NAME",
+             "property colouring the map (default: the dataset's first)"),
+    CV_PARAM("pca-max", 0, CV_PARAM_LONG, F(pca_max), "N",
+             "molecules encoded for the map (default 2000)"),
+    CV_PARAM("score", 0, REPORT_SCORE, F(score), "NAME",
+             "ranking of the top molecules: qed (default),\npenalized_logp, logp, sa (lower is "
+             "better), mw;\noptimization trajectories use the run's objective\nwhen it is one of "
+             "these, else this score"),
+    CV_PARAM("top", 0, CV_PARAM_LONG, F(top), "N", "molecules in the top grid (default 12)"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
@@ -63,8 +65,7 @@ static const CliCommand COMMAND = {
              "curves, evaluation metrics, a PCA map of the latent space, the best generated and\n"
              "optimized molecules drawn by RDKit, the interpolation path and the optimization\n"
              "trajectories.\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog = "Prints 'report,bytes' CSV on stdout.\n",
     .max_operands = 0};
 

@@ -14,46 +14,54 @@
 
 typedef struct {
     const char *model, *around, *data, *db_path;
-    long n, attempts, seed, batch, threads, parent, beam, rescue;
+    long n, attempts, seed, batch, threads, parent, beam;
+    int rescue;
     double radius, temperature, retry_temperature;
     int json, no_db, constrain;
 } SampleArgs;
 
 #define F(field) offsetof(SampleArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("model", 0, CLI_STRING, F(model), "FILE", CLI_MODEL_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT(NULL, 'n', CLI_LONG, F(n), "N", "latent vectors to draw (default 100)", .key = "n"),
-    CLI_OPT("around", 0, CLI_STRING, F(around), "SMILES",
-            "draw around this molecule's mu instead of N(0, I)"),
-    CLI_OPT("radius", 0, CLI_DOUBLE, F(radius), "R", "noise scale around the molecule (default 1)"),
-    CLI_OPT("attempts", 0, CLI_LONG, F(attempts), "K", "decodes per latent vector (default 1)"),
-    CLI_OPT("temperature", 0, CLI_TEMPERATURE, F(temperature), "X",
-            "first decode: 0 = greedy (default), > 0 samples softmax(logits/X)"),
-    CLI_OPT("retry-temperature", 0, CLI_TEMPERATURE, F(retry_temperature), "X",
-            "decodes 2..K (default 1)"),
-    CLI_OPT("seed", 0, CLI_LONG, F(seed), "N", "seed (default 1)"),
-    CLI_OPT("constrain", 0, CLI_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
-    CLI_OPT(
-        "beam", 0, CLI_LONG, F(beam), "K",
+static const CvParam OPTS[] = {
+    CV_PARAM("model", 0, CV_PARAM_STRING, F(model), "FILE", CLI_MODEL_HELP,
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM(NULL, 'n', CV_PARAM_LONG, F(n), "N", "latent vectors to draw (default 100)",
+             .key = "n"),
+    CV_PARAM("around", 0, CV_PARAM_STRING, F(around), "SMILES",
+             "draw around this molecule's mu instead of N(0, I)"),
+    CV_PARAM("radius", 0, CV_PARAM_DOUBLE, F(radius), "R",
+             "noise scale around the molecule (default 1)"),
+    CV_PARAM("attempts", 0, CV_PARAM_LONG, F(attempts), "K",
+             "decodes per latent vector (default 1)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "first decode: 0 = greedy (default), > 0 samples softmax(logits/X)"),
+    CV_PARAM("retry-temperature", 0, CV_PARAM_TEMPERATURE, F(retry_temperature), "X",
+             "decodes 2..K (default 1)"),
+    CV_PARAM("seed", 0, CV_PARAM_LONG, F(seed), "N", "seed (default 1)"),
+    CV_PARAM("constrain", 0, CV_PARAM_CONSTRAIN, F(constrain), "MODE", CLI_CONSTRAIN_TEXT),
+    CV_PARAM(
+        "beam", 0, CV_PARAM_LONG, F(beam), "K",
         "the first (greedy) decode of each vector as a beam search of\nK hypotheses (default 1)"),
-    CLI_OPT("rescue", 0, CLI_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
-    CLI_OPT("data", 0, CLI_STRING, F(data), "FILE.cvds",
-            "count molecules not in its train split as novel"),
-    CLI_OPT("json", 0, CLI_FLAG, F(json), NULL, "JSON instead of CSV", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("batch", 0, CLI_LONG, F(batch), "B", "decoding batch (default 256)"),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("no-db", 0, CLI_FLAG, F(no_db), NULL, "record nothing", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("parent-run", 0, CLI_LONG, F(parent), "N", "record under run N",
-            .flags = CLI_OPT_NOCONFIG),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CLI_RESCUE_TEXT),
+    CV_PARAM("data", 0, CV_PARAM_STRING, F(data), "FILE.cvds",
+             "count molecules not in its train split as novel"),
+    CV_PARAM("json", 0, CV_PARAM_SWITCH, F(json), NULL, "JSON instead of CSV",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("batch", 0, CV_PARAM_LONG, F(batch), "B", "decoding batch (default 256)"),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
+             .flags = CV_PARAM_NOCONFIG),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const CliCommand COMMAND = {
     .name = "sample",
     .synopsis = "[options]",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog =
         "stdout: smiles,count,first_index,mw,logp,qed,sa,penalized_logp[,similarity][,novel]\n",
     .max_operands = 0};

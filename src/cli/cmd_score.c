@@ -18,15 +18,16 @@ typedef struct {
 } ScoreArgs;
 
 #define F(field) offsetof(ScoreArgs, field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("input", 'i', CLI_STRING, F(input), "FILE",
-            "read FILE ('-' = stdin): one SMILES per line, or a CSV\nfile with --column"),
-    CLI_OPT("column", 'c', CLI_STRING, F(column), "NAME",
-            "the input is CSV; score the column named NAME"),
-    CLI_OPT("threads", 't', CLI_LONG, F(threads), "N", "score with N threads (default 1)"),
-    CLI_OPT("digits", 'd', CLI_LONG, F(digits), "N",
-            "decimals printed for the scores (default 6; 17 prints\nevery double exactly)"),
+static const CvParam OPTS[] = {
+    CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
+             "read FILE ('-' = stdin): one SMILES per line, or a CSV\nfile with --column"),
+    CV_PARAM("column", 'c', CV_PARAM_STRING, F(column), "NAME",
+             "the input is CSV; score the column named NAME"),
+    CV_PARAM("threads", 't', CV_PARAM_LONG, F(threads), "N", "score with N threads (default 1)"),
+    CV_PARAM("digits", 'd', CV_PARAM_LONG, F(digits), "N",
+             "decimals printed for the scores (default 6; 17 prints\nevery double exactly)"),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 
 static const char *const COLUMNS[] = {"input", "valid", "canonical_smiles", "mw", "logp",
@@ -42,8 +43,7 @@ static const CliCommand COMMAND = {
              "Invalid SMILES give valid=0 and empty scores; rows keep the input order.\n"
              "\n"
              "SMILES come from the arguments, else from --input, else from stdin.\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .max_operands = -1};
 
 static int parse_args(int argc, char **argv, ScoreArgs *a, int *first) {

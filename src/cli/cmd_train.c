@@ -29,55 +29,54 @@ typedef struct {
 
 /* --preset: a name cv_vae_config_preset knows, asked at a typical dataset's shape (the real
  * one is the dataset's). */
-static int parse_preset(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_preset(const char *opt, const char *arg, void *field, CvError *err) {
     VaeConfig probe;
-    CvError err = {0};
-    if (cv_vae_config_preset(arg, 120, 40, 3, &probe, &err)) {
-        cli_usage_error(cmd, "%s: %s", opt, err.msg);
-        return -1;
+    if (cv_vae_config_preset(arg, 120, 40, 3, &probe, err)) {
+        cv_error_prefix(err, "%s", opt);
+        return CV_ERR_INVALID;
     }
     *(const char **)field = arg;
-    return 0;
+    return CV_OK;
 }
 static void string_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const char *const *)field);
 }
 
-static int parse_kl_schedule(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (!cv_train_kl_schedule_parse(arg, field)) return 0;
-    cli_usage_error(cmd, "%s: unknown schedule '%s' (sigmoid, constant, linear, cyclical)", opt,
-                    arg);
-    return -1;
+static CvStatus parse_kl_schedule(const char *opt, const char *arg, void *field, CvError *err) {
+    if (!cv_train_kl_schedule_parse(arg, field)) return CV_OK;
+    cv_error_set(err, CV_ERR_INVALID,
+                 "%s: unknown schedule '%s' (sigmoid, constant, linear, cyclical)", opt, arg);
+    return CV_ERR_INVALID;
 }
 static void kl_schedule_json(CvJson *j, const void *field) {
     cv_json_string(j, cv_train_kl_schedule_name(*(const int *)field));
 }
-static int parse_lr_decay(const char *cmd, const char *opt, const char *arg, void *field) {
-    if (!cv_train_lr_decay_parse(arg, field)) return 0;
-    cli_usage_error(cmd, "%s: unknown decay '%s' (none, cosine, plateau)", opt, arg);
-    return -1;
+static CvStatus parse_lr_decay(const char *opt, const char *arg, void *field, CvError *err) {
+    if (!cv_train_lr_decay_parse(arg, field)) return CV_OK;
+    cv_error_set(err, CV_ERR_INVALID, "%s: unknown decay '%s' (none, cosine, plateau)", opt, arg);
+    return CV_ERR_INVALID;
 }
 static void lr_decay_json(CvJson *j, const void *field) {
     cv_json_string(j, cv_train_lr_decay_name(*(const int *)field));
 }
 
 /* --decoder first | z-every-layer into CvTrainConfig.dec_z_all (0 / 1). */
-static int parse_decoder(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_decoder(const char *opt, const char *arg, void *field, CvError *err) {
     if (strcmp(arg, "first") && strcmp(arg, "z-every-layer")) {
-        cli_usage_error(cmd, "%s expects first or z-every-layer, got '%s'", opt, arg);
-        return -1;
+        cv_error_set(err, CV_ERR_INVALID, "%s expects first or z-every-layer, got '%s'", opt, arg);
+        return CV_ERR_INVALID;
     }
     *(int *)field = !strcmp(arg, "z-every-layer");
-    return 0;
+    return CV_OK;
 }
 static void decoder_json(CvJson *j, const void *field) {
     cv_json_string(j, *(const int *)field ? "z-every-layer" : "first");
 }
 
-static const CliOptType PRESET = {1, "NAME", parse_preset, string_json};
-static const CliOptType KL_SCHEDULE = {1, "S", parse_kl_schedule, kl_schedule_json};
-static const CliOptType LR_DECAY = {1, "D", parse_lr_decay, lr_decay_json};
-static const CliOptType DECODER = {1, "D", parse_decoder, decoder_json};
+static const CvParamType PRESET = {1, "NAME", parse_preset, string_json};
+static const CvParamType KL_SCHEDULE = {1, "S", parse_kl_schedule, kl_schedule_json};
+static const CvParamType LR_DECAY = {1, "D", parse_lr_decay, lr_decay_json};
+static const CvParamType DECODER = {1, "D", parse_decoder, decoder_json};
 
 /* ---- the table ---------------------------------------------------------------------- */
 
@@ -87,89 +86,96 @@ static const CliOptType DECODER = {1, "D", parse_decoder, decoder_json};
 #define F(field) offsetof(TrainArgs, field)
 #define C(field) offsetof(TrainArgs, cfg.field)
 #define T(field) offsetof(TrainArgs, cfg.train.field)
-static const CliOpt OPTS[] = {
-    CLI_OPT("data", 'd', CLI_STRING, C(data), "FILE", "dataset from `chemvae ingest` (required)"),
-    CLI_OPT("out", 'o', CLI_STRING, C(out), "FILE",
-            "checkpoint path (default " CLI_TRAINED_MODEL ")", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("resume", 0, CLI_FLAG, C(resume), NULL, "continue from the checkpoint at --out"),
-    CLI_OPT("preset", 'p', PRESET, C(preset), "NAME", "paper | small | tiny (default small)"),
-    CLI_OPT("latent", 0, CLI_INT, C(latent), "Z", "override the preset's latent dimensions"),
-    CLI_OPT("hidden", 0, CLI_INT, C(hidden), "H", "override the preset's GRU width"),
-    CLI_OPT("gru-layers", 0, CLI_INT, C(gru_layers), "L", "override the preset's GRU layers"),
-    CLI_OPT("enc-dense", 0, CLI_INT, C(enc_dense), "D",
-            "override the preset's encoder dense width"),
-    CLI_OPT("dec-dense", 0, CLI_INT, C(dec_dense), "E",
-            "override the preset's decoder dense width"),
-    CLI_OPT("decoder", 0, DECODER, C(dec_z_all), "D",
-            "first (default): z and the previous token enter the first\nGRU layer | "
-            "z-every-layer: z enters every layer and the\nprevious token only the last "
-            "(chemical_vae's decoder)"),
-    CLI_OPT("epochs", 0, CLI_INT, T(epochs), "N", "total epochs (default 30)"),
-    CLI_OPT("batch", 0, CLI_SIZE, T(batch), "B", "molecules per step (default 128)"),
-    CLI_OPT("lr", 0, CLI_FLOAT, T(adam.lr), "X", "Adam learning rate (default 1e-3)"),
-    CLI_OPT("beta1", 0, CLI_FLOAT, T(adam.beta1), "X", "Adam beta1 (default 0.9)"),
-    CLI_OPT("beta2", 0, CLI_FLOAT, T(adam.beta2), "X", "Adam beta2 (default 0.999)"),
-    CLI_OPT("clip", 0, CLI_FLOAT, T(adam.clip_norm), "X", "Adam gradient-norm clip (default 50)"),
-    CLI_OPT("kl-schedule", 0, KL_SCHEDULE, T(kl_schedule), "S",
-            "sigmoid | constant | linear | cyclical (default sigmoid)"),
-    CLI_OPT("kl-max", 0, CLI_FLOAT, T(kl_max), "X",
-            "sigmoid: beta(e) = kl_max / (1 + exp(-slope (e - center)))\n(default 0.2, 1, 5; "
-            "slope 0 = constant)"),
-    CLI_OPT("kl-slope", 0, CLI_FLOAT, T(kl_slope), "X", "the sigmoid's slope (default 1)"),
-    CLI_OPT("kl-center", 0, CLI_FLOAT, T(kl_center), "X", "the sigmoid's center epoch (default 5)"),
-    CLI_OPT("kl-ramp", 0, CLI_FLOAT, T(kl_ramp), "E",
-            "epochs of the linear ramp / of one cycle (default 10)"),
-    CLI_OPT("ae-warmup", 0, CLI_FLOAT, T(ae_warmup), "E",
-            "first E epochs as a plain autoencoder (beta 0, z = mu)"),
-    CLI_OPT("free-bits", 0, CLI_FLOAT, T(free_bits), "X",
-            "KL floor per latent dimension in nats (default 0 = off)"),
-    CLI_OPT("word-dropout", 0, CLI_FLOAT, T(word_dropout), "P",
-            "decoder input tokens replaced by <pad> with probability P"),
-    CLI_OPT(
-        "augment", 0, CLI_FLAG, T(augment), NULL,
+static const CvParam OPTS[] = {
+    CV_PARAM("data", 'd', CV_PARAM_STRING, C(data), "FILE",
+             "dataset from `chemvae ingest` (required)"),
+    CV_PARAM("out", 'o', CV_PARAM_STRING, C(out), "FILE",
+             "checkpoint path (default " CLI_TRAINED_MODEL ")", .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("resume", 0, CV_PARAM_SWITCH, C(resume), NULL,
+             "continue from the checkpoint at --out"),
+    CV_PARAM("preset", 'p', PRESET, C(preset), "NAME", "paper | small | tiny (default small)"),
+    CV_PARAM("latent", 0, CV_PARAM_INT, C(latent), "Z", "override the preset's latent dimensions"),
+    CV_PARAM("hidden", 0, CV_PARAM_INT, C(hidden), "H", "override the preset's GRU width"),
+    CV_PARAM("gru-layers", 0, CV_PARAM_INT, C(gru_layers), "L", "override the preset's GRU layers"),
+    CV_PARAM("enc-dense", 0, CV_PARAM_INT, C(enc_dense), "D",
+             "override the preset's encoder dense width"),
+    CV_PARAM("dec-dense", 0, CV_PARAM_INT, C(dec_dense), "E",
+             "override the preset's decoder dense width"),
+    CV_PARAM("decoder", 0, DECODER, C(dec_z_all), "D",
+             "first (default): z and the previous token enter the first\nGRU layer | "
+             "z-every-layer: z enters every layer and the\nprevious token only the last "
+             "(chemical_vae's decoder)"),
+    CV_PARAM("epochs", 0, CV_PARAM_INT, T(epochs), "N", "total epochs (default 30)"),
+    CV_PARAM("batch", 0, CV_PARAM_SIZE, T(batch), "B", "molecules per step (default 128)"),
+    CV_PARAM("lr", 0, CV_PARAM_FLOAT, T(adam.lr), "X", "Adam learning rate (default 1e-3)"),
+    CV_PARAM("beta1", 0, CV_PARAM_FLOAT, T(adam.beta1), "X", "Adam beta1 (default 0.9)"),
+    CV_PARAM("beta2", 0, CV_PARAM_FLOAT, T(adam.beta2), "X", "Adam beta2 (default 0.999)"),
+    CV_PARAM("clip", 0, CV_PARAM_FLOAT, T(adam.clip_norm), "X",
+             "Adam gradient-norm clip (default 50)"),
+    CV_PARAM("kl-schedule", 0, KL_SCHEDULE, T(kl_schedule), "S",
+             "sigmoid | constant | linear | cyclical (default sigmoid)"),
+    CV_PARAM("kl-max", 0, CV_PARAM_FLOAT, T(kl_max), "X",
+             "sigmoid: beta(e) = kl_max / (1 + exp(-slope (e - center)))\n(default 0.2, 1, 5; "
+             "slope 0 = constant)"),
+    CV_PARAM("kl-slope", 0, CV_PARAM_FLOAT, T(kl_slope), "X", "the sigmoid's slope (default 1)"),
+    CV_PARAM("kl-center", 0, CV_PARAM_FLOAT, T(kl_center), "X",
+             "the sigmoid's center epoch (default 5)"),
+    CV_PARAM("kl-ramp", 0, CV_PARAM_FLOAT, T(kl_ramp), "E",
+             "epochs of the linear ramp / of one cycle (default 10)"),
+    CV_PARAM("ae-warmup", 0, CV_PARAM_FLOAT, T(ae_warmup), "E",
+             "first E epochs as a plain autoencoder (beta 0, z = mu)"),
+    CV_PARAM("free-bits", 0, CV_PARAM_FLOAT, T(free_bits), "X",
+             "KL floor per latent dimension in nats (default 0 = off)"),
+    CV_PARAM("word-dropout", 0, CV_PARAM_FLOAT, T(word_dropout), "P",
+             "decoder input tokens replaced by <pad> with probability P"),
+    CV_PARAM(
+        "augment", 0, CV_PARAM_SWITCH, T(augment), NULL,
         "encoder sees a randomized SMILES (redrawn every step),\nthe decoder the canonical one"),
-    CLI_OPT("bn-freeze", 0, CLI_FLOAT, T(bn_freeze), "E",
-            "from epoch E on (0 = the first), train the encoder's\nbatchnorm on its running "
-            "statistics (default never)"),
-    CLI_OPT("bucket", 0, CLI_FLAG, T(bucket), NULL,
-            "with --bn-freeze: batches from length buckets (fewer\ndecoder steps on padding)"),
-    CLI_OPT("full-decode", 0, CLI_FLAG, T(full_decode), NULL,
-            "the decoder runs all T steps of every batch, as without\nlength-aware training "
-            "(benchmarks; same model)"),
-    CLI_OPT("lr-warmup", 0, CLI_SIZE, T(lr_warmup), "N",
-            "linear learning-rate warm-up over N steps"),
-    CLI_OPT("lr-decay", 0, LR_DECAY, T(lr_decay), "D",
-            "none | cosine (to --lr-min, default 1e-5, over --epochs) |\nplateau (x "
-            "--lr-factor, default 0.5, after --lr-patience\nepochs without a better validation "
-            "CE, default 3)"),
-    CLI_OPT("lr-min", 0, CLI_FLOAT, T(lr_min), "X", "the cosine's floor (default 1e-5)"),
-    CLI_OPT("lr-factor", 0, CLI_FLOAT, T(lr_factor), "X", "plateau: the cut (default 0.5)"),
-    CLI_OPT("lr-patience", 0, CLI_INT, T(lr_patience), "N",
-            "plateau: epochs without a better validation CE (default 3)"),
-    CLI_OPT("best", 0, CLI_STRING, T(best), "FILE",
-            "also keep the checkpoint with the best validation\nteacher-forced exact-string "
-            "accuracy (inference-only)",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("prop-weight", 0, CLI_FLOAT, T(prop_weight), "X",
-            "weight of the property MSE (default 1)"),
-    CLI_OPT("seed", 0, CLI_U64, T(seed), "N", "seed of init, shuffling and noise (default 1)"),
-    CLI_OPT("max-steps", 0, CLI_SIZE, T(max_steps), "N",
-            "stop after N optimizer steps (checkpoint written)"),
-    CLI_OPT("recon-sample", 0, CLI_SIZE, T(recon_sample), "N",
-            "validation molecules decoded per epoch (default 256)"),
-    CLI_OPT("threads", 0, CLI_LONG, F(threads), "N", "OpenBLAS threads (default: all cores)"),
-    CLI_OPT("db", 0, CLI_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("no-db", 0, CLI_FLAG, F(no_db), NULL, "record nothing", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("parent-run", 0, CLI_LONG, F(parent), "N", "record this run under run N (pipelines)",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("quiet", 0, CLI_FLAG, F(quiet), NULL, "no progress bar, no per-epoch lines",
-            .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("export", 0, CLI_STRING, F(export_from), "SRC.cvae",
-            "write an inference-only copy of SRC to --out (below)", .flags = CLI_OPT_NOCONFIG),
-    CLI_OPT("refit-head", 0, CLI_LONG, F(refit), "N",
-            "retrain only the property head of --out for N epochs (below)",
-            .flags = CLI_OPT_NOCONFIG),
+    CV_PARAM("bn-freeze", 0, CV_PARAM_FLOAT, T(bn_freeze), "E",
+             "from epoch E on (0 = the first), train the encoder's\nbatchnorm on its running "
+             "statistics (default never)"),
+    CV_PARAM("bucket", 0, CV_PARAM_SWITCH, T(bucket), NULL,
+             "with --bn-freeze: batches from length buckets (fewer\ndecoder steps on padding)"),
+    CV_PARAM("full-decode", 0, CV_PARAM_SWITCH, T(full_decode), NULL,
+             "the decoder runs all T steps of every batch, as without\nlength-aware training "
+             "(benchmarks; same model)"),
+    CV_PARAM("lr-warmup", 0, CV_PARAM_SIZE, T(lr_warmup), "N",
+             "linear learning-rate warm-up over N steps"),
+    CV_PARAM("lr-decay", 0, LR_DECAY, T(lr_decay), "D",
+             "none | cosine (to --lr-min, default 1e-5, over --epochs) |\nplateau (x "
+             "--lr-factor, default 0.5, after --lr-patience\nepochs without a better validation "
+             "CE, default 3)"),
+    CV_PARAM("lr-min", 0, CV_PARAM_FLOAT, T(lr_min), "X", "the cosine's floor (default 1e-5)"),
+    CV_PARAM("lr-factor", 0, CV_PARAM_FLOAT, T(lr_factor), "X", "plateau: the cut (default 0.5)"),
+    CV_PARAM("lr-patience", 0, CV_PARAM_INT, T(lr_patience), "N",
+             "plateau: epochs without a better validation CE (default 3)"),
+    CV_PARAM("best", 0, CV_PARAM_STRING, T(best), "FILE",
+             "also keep the checkpoint with the best validation\nteacher-forced exact-string "
+             "accuracy (inference-only)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("prop-weight", 0, CV_PARAM_FLOAT, T(prop_weight), "X",
+             "weight of the property MSE (default 1)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, T(seed), "N",
+             "seed of init, shuffling and noise (default 1)"),
+    CV_PARAM("max-steps", 0, CV_PARAM_SIZE, T(max_steps), "N",
+             "stop after N optimizer steps (checkpoint written)"),
+    CV_PARAM("recon-sample", 0, CV_PARAM_SIZE, T(recon_sample), "N",
+             "validation molecules decoded per epoch (default 256)"),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads (default: all cores)"),
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N",
+             "record this run under run N (pipelines)", .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("quiet", 0, CV_PARAM_SWITCH, F(quiet), NULL, "no progress bar, no per-epoch lines",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("export", 0, CV_PARAM_STRING, F(export_from), "SRC.cvae",
+             "write an inference-only copy of SRC to --out (below)", .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("refit-head", 0, CV_PARAM_LONG, F(refit), "N",
+             "retrain only the property head of --out for N epochs (below)",
+             .flags = CV_PARAM_NOCONFIG),
 };
+static const CvParamTable OPTS_TABLE = CV_PARAM_TABLE(OPTS);
 #undef F
 #undef C
 #undef T
@@ -179,8 +185,7 @@ static const CliCommand COMMAND = {
     .synopsis = "--data DATASET.cvds [options]",
     .intro = "Trains the VAE (conv encoder, GRU decoder, property head) and writes a checkpoint\n"
              "after every epoch.\n",
-    .opts = OPTS,
-    .n_opts = sizeof OPTS / sizeof OPTS[0],
+    .tables = {{&OPTS_TABLE, 0}},
     .epilog = "usage: chemvae train --export SRC.cvae --out DST.cvae\n"
               "  writes an inference-only copy of a checkpoint (no Adam state: a third the size)\n"
               "\n"

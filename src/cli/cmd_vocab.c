@@ -24,34 +24,38 @@ typedef struct {
 } BuildArgs;
 
 /* --delimiter: one character, or 'tab' / '\t' */
-static int parse_delim(const char *cmd, const char *opt, const char *arg, void *field) {
+static CvStatus parse_delim(const char *opt, const char *arg, void *field, CvError *err) {
     char *d = field;
     if (!strcmp(arg, "tab") || !strcmp(arg, "\\t")) *d = '\t';
     else if (strlen(arg) == 1) *d = arg[0];
     else {
-        cli_usage_error(cmd, "%s expects one character or 'tab'", opt);
-        return -1;
+        cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab'", opt);
+        return CV_ERR_INVALID;
     }
-    return 0;
+    return CV_OK;
 }
 static void delim_json(CvJson *j, const void *field) {
     char d[2] = {*(const char *)field, '\0'};
     if (d[0]) cv_json_string(j, d);
     else cv_json_null(j);
 }
-static const CliOptType CLI_DELIM = {1, "C", parse_delim, delim_json};
+static const CvParamType CLI_DELIM = {1, "C", parse_delim, delim_json};
 
 #define F(field) offsetof(BuildArgs, field)
-static const CliOpt BUILD_OPTS[] = {
-    CLI_OPT("output", 'o', CLI_STRING, F(output), "FILE", "vocabulary file to write (required)"),
-    CLI_OPT("smiles-col", 0, CLI_STRING, F(smiles_col), "NAME",
-            "SMILES column (default: first named smiles)"),
-    CLI_OPT("delimiter", 'd', CLI_DELIM, F(delim), "C", "field delimiter or 'tab' (default: auto)"),
-    CLI_OPT("max-len", 'T', CLI_LONG, F(max_len), "N",
-            "skip molecules longer than N-1 tokens (default " STR(DATASET_DEFAULT_T) ")"),
-    CLI_OPT("no-canonical", 0, CLI_FLAG, F(no_canonical), NULL, "use SMILES as written"),
-    CLI_OPT("threads", 'j', CLI_LONG, F(threads), "N", "RDKit worker threads (default: all CPUs)"),
+static const CvParam BUILD_OPTS[] = {
+    CV_PARAM("output", 'o', CV_PARAM_STRING, F(output), "FILE",
+             "vocabulary file to write (required)"),
+    CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(smiles_col), "NAME",
+             "SMILES column (default: first named smiles)"),
+    CV_PARAM("delimiter", 'd', CLI_DELIM, F(delim), "C",
+             "field delimiter or 'tab' (default: auto)"),
+    CV_PARAM("max-len", 'T', CV_PARAM_LONG, F(max_len), "N",
+             "skip molecules longer than N-1 tokens (default " STR(DATASET_DEFAULT_T) ")"),
+    CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, F(no_canonical), NULL, "use SMILES as written"),
+    CV_PARAM("threads", 'j', CV_PARAM_LONG, F(threads), "N",
+             "RDKit worker threads (default: all CPUs)"),
 };
+static const CvParamTable BUILD_OPTS_TABLE = CV_PARAM_TABLE(BUILD_OPTS);
 #undef F
 
 static const CliCommand BUILD = {
@@ -59,8 +63,7 @@ static const CliCommand BUILD = {
     .synopsis = "INPUT.csv -o FILE.vocab [options]",
     .intro = "Canonicalizes every SMILES of INPUT with RDKit (as ingest does) and writes the\n"
              "vocabulary of all accepted molecules (specials first, then tokens sorted).\n",
-    .opts = BUILD_OPTS,
-    .n_opts = sizeof BUILD_OPTS / sizeof BUILD_OPTS[0],
+    .tables = {{&BUILD_OPTS_TABLE, 0}},
     .epilog = "stdout: FILE.vocab,tokens,hash; a summary goes to stderr.\n",
     .min_operands = 1,
     .max_operands = 1};
@@ -76,16 +79,16 @@ typedef struct {
     const char *vocab;
 } TokenizeArgs;
 
-static const CliOpt TOKENIZE_OPTS[] = {
-    CLI_OPT("vocab", 'v', CLI_STRING, offsetof(TokenizeArgs, vocab), "FILE",
-            "print each token's id in this vocabulary (-1: not in it)"),
+static const CvParam TOKENIZE_OPTS[] = {
+    CV_PARAM("vocab", 'v', CV_PARAM_STRING, offsetof(TokenizeArgs, vocab), "FILE",
+             "print each token's id in this vocabulary (-1: not in it)"),
 };
+static const CvParamTable TOKENIZE_TABLE = CV_PARAM_TABLE(TOKENIZE_OPTS);
 
 static const CliCommand TOKENIZE = {
     .name = "vocab tokenize",
     .synopsis = "[--vocab FILE] SMILES...",
-    .opts = TOKENIZE_OPTS,
-    .n_opts = sizeof TOKENIZE_OPTS / sizeof TOKENIZE_OPTS[0],
+    .tables = {{&TOKENIZE_TABLE, 0}},
     .epilog = "stdout: each SMILES's tokens separated by spaces (with --vocab: token=id).\n",
     .min_operands = 1,
     .max_operands = -1};

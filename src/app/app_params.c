@@ -1,0 +1,196 @@
+/* app_params.c — the parameter types every job shares and the table helpers (see
+ * app_params.h). */
+#include "chemvae/app/app_params.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/app/app_model.h"
+#include "chemvae/data/smiles_grammar.h"
+
+CvStatus cv_param_read_long(const char *name, const char *text, long max, long *out, CvError *err) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < 0)
+        return cv_error_set(err, CV_ERR_INVALID, "%s expects a non-negative integer, got '%s'",
+                            name, text);
+    if (v > max)
+        return cv_error_set(err, CV_ERR_INVALID, "%s must be at most %ld, got %ld", name, max, v);
+    *out = v;
+    return CV_OK;
+}
+
+CvStatus cv_param_read_double(const char *name, const char *text, double *out, CvError *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v))
+        return cv_error_set(err, CV_ERR_INVALID, "%s expects a finite number, got '%s'", name,
+                            text);
+    *out = v;
+    return CV_OK;
+}
+
+static CvStatus parse_switch(const char *name, const char *text, void *field, CvError *err) {
+    (void)name, (void)text, (void)err;
+    *(int *)field = 1;
+    return CV_OK;
+}
+static void switch_json(CvJson *j, const void *field) {
+    cv_json_bool(j, *(const int *)field);
+}
+
+static CvStatus parse_long(const char *name, const char *text, void *field, CvError *err) {
+    return cv_param_read_long(name, text, LONG_MAX, field, err);
+}
+static void long_json(CvJson *j, const void *field) {
+    cv_json_int(j, *(const long *)field);
+}
+
+static CvStatus parse_int(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, INT_MAX, &v, err);
+    if (!st) *(int *)field = (int)v;
+    return st;
+}
+static void int_json(CvJson *j, const void *field) {
+    cv_json_int(j, *(const int *)field);
+}
+
+static CvStatus parse_size(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
+    if (!st) *(size_t *)field = (size_t)v;
+    return st;
+}
+static void size_json(CvJson *j, const void *field) {
+    cv_json_int(j, (int64_t) * (const size_t *)field);
+}
+
+static CvStatus parse_u64(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
+    if (!st) *(uint64_t *)field = (uint64_t)v;
+    return st;
+}
+static void u64_json(CvJson *j, const void *field) {
+    cv_json_int(j, (int64_t) * (const uint64_t *)field);
+}
+
+static CvStatus parse_double(const char *name, const char *text, void *field, CvError *err) {
+    return cv_param_read_double(name, text, field, err);
+}
+static void double_json(CvJson *j, const void *field) {
+    cv_json_double(j, *(const double *)field);
+}
+
+static CvStatus parse_float(const char *name, const char *text, void *field, CvError *err) {
+    double v;
+    CvStatus st = cv_param_read_double(name, text, &v, err);
+    if (!st) *(float *)field = (float)v;
+    return st;
+}
+/* The shortest decimal that reads back to the same float (0.001, not 0.0010000000474974513). */
+static void float_json(CvJson *j, const void *field) {
+    float v = *(const float *)field;
+    char buf[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+        if (strtof(buf, NULL) == v) break;
+    }
+    cv_json_double(j, strtod(buf, NULL));
+}
+
+static CvStatus parse_temperature(const char *name, const char *text, void *field, CvError *err) {
+    CvStatus st = cv_param_read_double(name, text, field, err);
+    if (!st && *(double *)field < 0.0)
+        st = cv_error_set(err, CV_ERR_INVALID, "%s must be >= 0 (0 = greedy), got '%s'", name,
+                          text);
+    return st;
+}
+
+static CvStatus parse_string(const char *name, const char *text, void *field, CvError *err) {
+    (void)name, (void)err;
+    *(const char **)field = text;
+    return CV_OK;
+}
+static void string_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const char *const *)field); /* NULL: null */
+}
+
+static CvStatus parse_constrain(const char *name, const char *text, void *field, CvError *err) {
+    if (cv_smiles_constrain_parse(text, field) == 0) return CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID, "%s: unknown mode '%s' (none, syntax, valence)", name,
+                        text);
+}
+static void constrain_json(CvJson *j, const void *field) {
+    cv_json_string(j, cv_smiles_constrain_name(*(const int *)field));
+}
+
+static CvStatus parse_rescue(const char *name, const char *text, void *field, CvError *err) {
+    long k;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &k, err);
+    if (!st && (k < 1 || k > CV_MAX_RESCUE))
+        st = cv_error_set(err, CV_ERR_INVALID, "%s must be in 1..%d, got %ld", name, CV_MAX_RESCUE,
+                          k);
+    if (!st) *(int *)field = (int)k;
+    return st;
+}
+
+const CvParamType CV_PARAM_SWITCH = {0, NULL, parse_switch, switch_json};
+const CvParamType CV_PARAM_LONG = {1, "N", parse_long, long_json};
+const CvParamType CV_PARAM_INT = {1, "N", parse_int, int_json};
+const CvParamType CV_PARAM_SIZE = {1, "N", parse_size, size_json};
+const CvParamType CV_PARAM_U64 = {1, "N", parse_u64, u64_json};
+const CvParamType CV_PARAM_DOUBLE = {1, "X", parse_double, double_json};
+const CvParamType CV_PARAM_FLOAT = {1, "X", parse_float, float_json};
+const CvParamType CV_PARAM_TEMPERATURE = {1, "X", parse_temperature, double_json};
+const CvParamType CV_PARAM_STRING = {1, "S", parse_string, string_json};
+const CvParamType CV_PARAM_CONSTRAIN = {1, "MODE", parse_constrain, constrain_json};
+const CvParamType CV_PARAM_RESCUE = {1, "K", parse_rescue, int_json};
+
+/* 1 when a and b are the same name with '-' and '_' alike. */
+static int same_name(const char *a, const char *b) {
+    for (; *a && *b; a++, b++)
+        if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_'))) return 0;
+    return *a == *b;
+}
+
+const CvParam *cv_params_find(const CvParamTable *t, const char *name) {
+    for (size_t i = 0; i < t->n; i++) {
+        const CvParam *p = &t->params[i];
+        if (p->name ? same_name(p->name, name) : (name[0] == p->short_name && !name[1])) return p;
+    }
+    return NULL;
+}
+
+CvStatus cv_params_set(const CvParamTable *t, void *cfg, const char *name, const char *text,
+                       CvError *err) {
+    const CvParam *p = cv_params_find(t, name);
+    if (!p) return cv_error_set(err, CV_ERR_INVALID, "unknown parameter '%s'", name);
+    return p->type->parse(name, text ? text : "", (char *)cfg + p->offset, err);
+}
+
+const char *cv_param_key(const CvParam *p, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s", p->key ? p->key : p->name ? p->name : "");
+    if (!p->key)
+        for (char *c = buf; *c; c++)
+            if (*c == '-') *c = '_';
+    return buf;
+}
+
+void cv_params_config(const CvParamTable *t, const void *cfg, CvJson *j) {
+    for (size_t i = 0; i < t->n; i++) {
+        const CvParam *p = &t->params[i];
+        if (p->flags & CV_PARAM_NOCONFIG) continue;
+        char key[128];
+        cv_json_key(j, cv_param_key(p, key, sizeof key));
+        p->type->to_json(j, (const char *)cfg + p->offset);
+    }
+}
