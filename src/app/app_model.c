@@ -51,6 +51,26 @@ CvStatus cv_model_load(CvModel *m, const char *path, size_t max_B, CvError *err)
     return cv_hash_file(path, m->hash, err);
 }
 
+#define F(field) offsetof(CvModelOptions, field)
+static const CvParam MODEL_PARAMS[] = {
+    CV_PARAM("model", 0, CV_PARAM_STRING, F(path), "FILE",
+             "checkpoint (default results/models/model.cvae if it\nexists, else the shipped "
+             "results/models/zinc24k-small.cvae)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("batch", 0, CV_PARAM_SIZE, F(batch), "B", "encoding / decoding batch (default 256)"),
+    CV_PARAM("constrain", 0, CV_PARAM_CONSTRAIN, F(constrain), "MODE",
+             "none | syntax | valence (default): mask tokens that cannot\ncomplete a molecule "
+             "before each decoding step"),
+};
+#undef F
+const CvParamTable cv_model_params = CV_PARAM_TABLE(MODEL_PARAMS);
+
+CvStatus cv_model_load_with(CvModel *m, const CvModelOptions *o, CvError *err) {
+    if (o->batch < 1) return cv_error_set(err, CV_ERR_INVALID, "batch must be at least 1");
+    CvStatus st = cv_model_load(m, o->path, o->batch, err);
+    return st ? st : cv_model_set_constrain(m, o->constrain, err);
+}
+
 CvStatus cv_model_set_constrain(CvModel *m, int mode, CvError *err) {
     CvStatus st = cv_vae_set_constraint(&m->vae, &m->grammar, mode, err);
     if (!st) m->constrain = mode;

@@ -110,8 +110,8 @@ static void float_json(CvJson *j, const void *field) {
 static CvStatus parse_temperature(const char *name, const char *text, void *field, CvError *err) {
     CvStatus st = cv_param_read_double(name, text, field, err);
     if (!st && *(double *)field < 0.0)
-        st = cv_error_set(err, CV_ERR_INVALID, "%s must be >= 0 (0 = greedy), got '%s'", name,
-                          text);
+        st =
+            cv_error_set(err, CV_ERR_INVALID, "%s must be >= 0 (0 = greedy), got '%s'", name, text);
     return st;
 }
 

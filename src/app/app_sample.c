@@ -9,6 +9,33 @@
 #include "chemvae/data/dataset.h"
 #include "chemvae/model/evaluate.h"
 
+#define F(field) offsetof(CvSampleConfig, field)
+static const CvParam PARAMS[] = {
+    CV_PARAM(NULL, 'n', CV_PARAM_SIZE, F(n), "N", "latent vectors to draw (default 100)",
+             .key = "n"),
+    CV_PARAM("around", 0, CV_PARAM_STRING, F(around), "SMILES",
+             "draw around this molecule's mu instead of N(0, I)"),
+    CV_PARAM("radius", 0, CV_PARAM_DOUBLE, F(radius), "R",
+             "noise scale around the molecule (default 1)"),
+    CV_PARAM("attempts", 0, CV_PARAM_SIZE, F(attempts), "K",
+             "decodes per latent vector (default 1)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "first decode: 0 = greedy (default), > 0 samples softmax(logits/X)"),
+    CV_PARAM("retry-temperature", 0, CV_PARAM_TEMPERATURE, F(retry_temperature), "X",
+             "decodes 2..K (default 1)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed (default 1)"),
+    CV_PARAM(
+        "beam", 0, CV_PARAM_INT, F(beam), "K",
+        "the first (greedy) decode of each vector as a beam search of\nK hypotheses (default 1)"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
+             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
+             "when valid (default 20; 1 = off)"),
+    CV_PARAM("data", 0, CV_PARAM_STRING, F(train_data), "FILE.cvds",
+             "count molecules not in its train split as novel"),
+};
+#undef F
+const CvParamTable cv_sample_params = CV_PARAM_TABLE(PARAMS);
+
 /* Keys of the train split's SMILES (for novelty). */
 static CvStatus load_train_set(const char *path, HashSet64 *set, CvError *err) {
     CvDataset ds = {0};

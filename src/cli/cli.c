@@ -76,6 +76,24 @@ CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no
 }
 /* ---- end of cli_begin_run_spec ---- */
 
+#define F(field) offsetof(CliRunOptions, field)
+static const CvParam RUN_PARAMS[] = {
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads",
+             .flags = CV_PARAM_NOCONFIG),
+};
+#undef F
+const CvParamTable cli_run_params = CV_PARAM_TABLE(RUN_PARAMS);
+
+CvStatus cli_record(const struct CliCommand *c, const void *args, const CliRunOptions *r,
+                    const char *kind, const CvModel *m, int64_t seed, CvHooks *h, CvError *err) {
+    return cli_begin_run(c, args, r->no_db, r->db_path, kind, m, seed, r->parent, h, err);
+}
+
 static volatile sig_atomic_t g_interrupted; /* the signal that asked us to stop, or 0 */
 
 static void on_interrupt(int sig) {

@@ -70,6 +70,23 @@ const char *cli_default_model(void);
     "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept when valid "    \
     "(default 20; 1 = off)"
 
+/* Where a command records its run, and its BLAS threads: the options every recording
+ * command shares (--db, --no-db, --parent-run, --threads), none of them recorded. */
+typedef struct {
+    const char *db_path;
+    int no_db;
+    long parent;
+    long threads;
+} CliRunOptions;
+#define CLI_RUN_DEFAULTS                                                                           \
+    { .db_path = CLI_DEFAULT_DB }
+extern const CvParamTable cli_run_params;
+
+/* cli_begin_run with the CliRunOptions: no run with --no-db. */
+struct CliCommand;
+CvStatus cli_record(const struct CliCommand *c, const void *args, const CliRunOptions *r,
+                    const char *kind, const CvModel *m, int64_t seed, CvHooks *h, CvError *err);
+
 /* Opens the results DB and begins a run of `kind` (cv_run_begin) unless no_db, filling
  * h->db / h->run_id; the stored config is c's options as parsed into args. */
 struct CliCommand;

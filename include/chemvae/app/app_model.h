@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chemvae/app/app_params.h"
 #include "chemvae/model/checkpoint.h"
 #include "chemvae/data/smiles_grammar.h"
 #include "chemvae/model/vae.h"
@@ -36,6 +37,20 @@ typedef struct {
 /* The shipped model's file name, and where an installed chemvae keeps it:
  * PREFIX/share/chemvae/models/ beside PREFIX/bin/chemvae. */
 #define CV_SHIPPED_MODEL_NAME "zinc24k-small.cvae"
+
+/* How an inference job loads its model: the parameters every inference command shares. */
+typedef struct {
+    const char *path; /* the checkpoint */
+    size_t batch;     /* the largest batch it encodes / decodes at once (bounds a beam) */
+    int constrain;    /* decoding constraint: SMILES_NONE / SYNTAX / VALENCE */
+} CvModelOptions;
+#define CV_MODEL_OPTIONS_DEFAULTS                                                                  \
+    { .path = NULL, .batch = 256, .constrain = CV_DEFAULT_CONSTRAIN }
+/* model (not recorded: the run records the file and its hash), batch, constrain */
+extern const CvParamTable cv_model_params;
+
+/* cv_model_load(o->path, o->batch), then the constraint o->constrain. */
+CvStatus cv_model_load_with(CvModel *m, const CvModelOptions *o, CvError *err);
 
 /* Loads the checkpoint at `path` for batches up to max_B (no optimizer state).
  * When `path` does not exist and its file name is CV_SHIPPED_MODEL_NAME, the installed copy

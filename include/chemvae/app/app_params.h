@@ -73,10 +73,13 @@ typedef struct {
 /* One table entry; optional fields (.flags, .key) follow as designated initializers:
  * CV_PARAM("seed", 0, CV_PARAM_U64, offsetof(CvSampleConfig, seed), "N", "seed"). */
 #define CV_PARAM(NAME, SHORT, TYPE, OFFSET, METAVAR, HELP, ...)                                    \
-    {.name = (NAME), .short_name = (SHORT), .type = &(TYPE), .offset = (OFFSET),                   \
-     .metavar = (METAVAR), .help = (HELP), __VA_ARGS__}
+    {                                                                                              \
+        .name = (NAME), .short_name = (SHORT), .type = &(TYPE), .offset = (OFFSET),                \
+        .metavar = (METAVAR), .help = (HELP), __VA_ARGS__                                          \
+    }
 /* A CvParamTable of a static array. */
-#define CV_PARAM_TABLE(arr) {(arr), sizeof(arr) / sizeof((arr)[0])}
+#define CV_PARAM_TABLE(arr)                                                                        \
+    { (arr), sizeof(arr) / sizeof((arr)[0]) }
 
 /* The parameter called `name` ('-' and '_' alike), or NULL. */
 const CvParam *cv_params_find(const CvParamTable *t, const char *name);

@@ -35,6 +35,10 @@ typedef struct {
         .rescue = CV_DEFAULT_RESCUE                                                                \
     }
 
+/* The job's parameters (app_params.h): n, around, radius, attempts, temperature,
+ * retry-temperature, seed, beam, rescue, data. */
+extern const CvParamTable cv_sample_params;
+
 typedef struct {
     LatentUniq uniq;      /* distinct valid molecules in order of first appearance
                            * (entry.first = decode index; / attempts = vector index) */
