@@ -90,34 +90,17 @@ void cv_json_escape(const char *str, size_t len, CvJsonPut put_fn, void *ctx) {
         }
         if (i > run) put_fn(ctx, str + run, i - run);
         char esc[8];
-        switch (n ? c : 0x100) {
-        case '"':
-            snprintf(esc, sizeof esc, "\\\"");
-            break;
-        case '\\':
-            snprintf(esc, sizeof esc, "\\\\");
-            break;
-        case '\b':
-            snprintf(esc, sizeof esc, "\\b");
-            break;
-        case '\f':
-            snprintf(esc, sizeof esc, "\\f");
-            break;
-        case '\n':
-            snprintf(esc, sizeof esc, "\\n");
-            break;
-        case '\r':
-            snprintf(esc, sizeof esc, "\\r");
-            break;
-        case '\t':
-            snprintf(esc, sizeof esc, "\\t");
-            break;
-        case 0x100:
-            snprintf(esc, sizeof esc, "\\ufffd");
-            break; /* not UTF-8 */
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        }
+        const char *named = !n          ? "\\ufffd" /* not UTF-8 */
+                            : c == '"'  ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\b' ? "\\b"
+                            : c == '\f' ? "\\f"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                            : c == '\t' ? "\\t"
+                                        : NULL;
+        if (named) snprintf(esc, sizeof esc, "%s", named);
+        else snprintf(esc, sizeof esc, "\\u%04x", c);
         put_fn(ctx, esc, strlen(esc));
         run = ++i;
     }
