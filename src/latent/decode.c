@@ -379,9 +379,3 @@ double cv_latent_distance(const float *a, const float *b, size_t Z) {
     }
     return sqrt(s);
 }
-
-void cv_latent_pred_to_real(const float *pred, size_t N, size_t P, const double *mean,
-                            const double *std, double *real) {
-    for (size_t i = 0; i < N; i++)
-        for (size_t p = 0; p < P; p++) real[i * P + p] = mean[p] + std[p] * (double)pred[i * P + p];
-}

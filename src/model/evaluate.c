@@ -85,11 +85,6 @@ static double internal_diversity(char **smiles, size_t n) {
     return 1.0 - sum / (double)pairs;
 }
 
-CvStatus cv_eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                     uint64_t seed, EvalReport *out, CvError *err) {
-    return cv_eval_run_beam(vae, ds, split, n_recon, n_prior, seed, 1, out, err);
-}
-
 CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
                           uint64_t seed, int beam, EvalReport *out, CvError *err) {
     memset(out, 0, sizeof *out);

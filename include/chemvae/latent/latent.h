@@ -133,10 +133,4 @@ double cv_latent_distance(const float *a, const float *b, size_t Z);
  * too many values, a NaN/Inf, a stray character). */
 int cv_latent_parse_z(const char *line, float *z, size_t Z);
 
-/* ---- property head in real units ---------------------------------------------------------- */
-
-/* real (N, P) = mean_p + std_p · pred (N, P) (z-scored head outputs to real units). */
-void cv_latent_pred_to_real(const float *pred, size_t N, size_t P, const double *mean,
-                            const double *std, double *real);
-
 #endif

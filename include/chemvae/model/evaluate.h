@@ -36,12 +36,8 @@ typedef struct {
 
 /* Evaluates `vae` (batches up to vae->max_B) on split `split` of `ds` (at most n_recon
  * molecules, 0 = all) and on n_prior prior samples drawn with `seed`. The vocabulary is
- * the dataset's (the caller checked it matches the checkpoint). */
-CvStatus cv_eval_run(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                     uint64_t seed, EvalReport *out, CvError *err);
-
-/* The same with reconstruction decoded by a beam of width `beam` (cv_vae_decode_beam; 1 =
- * greedy, as cv_eval_run). Prior samples stay greedy. */
+ * the dataset's (the caller checked it matches the checkpoint). Reconstruction is decoded
+ * by a beam of width `beam` (cv_vae_decode_beam; 1 = greedy); prior samples stay greedy. */
 CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
                           uint64_t seed, int beam, EvalReport *out, CvError *err);
 
