@@ -1,6 +1,6 @@
-/* app_eval.c — the eval job (see app_eval.h). Every metric is stored as computed, NaN
- * included (an int_div or property MAE without data), so a run always has the same set of
- * names; that is why the metrics go to the store here rather than through cv_run_finish,
+/* app_eval.c — the eval job and its parameters (see app_eval.h). Every metric is stored as
+ * computed, NaN included (an int_div or property MAE without data), so a run always has the same
+ * set of names; that is why the metrics go to the store here rather than through cv_run_finish,
  * which skips NaN. */
 #include "chemvae/app/app_eval.h"
 
@@ -20,14 +20,47 @@ int cv_eval_split_parse(const char *name) {
     return -1;
 }
 
-static CvStatus check_config(const CvModel *m, const CvEvalConfig *c, CvError *err) {
-    if (!c->data) return cv_error_set(err, CV_ERR_INVALID, "eval: a dataset is required");
+/* A split by name, recorded by name. */
+static CvStatus parse_split(const char *name, const char *text, void *field, CvError *err) {
+    int split = cv_eval_split_parse(text);
+    if (split < 0)
+        return cv_error_set(err, CV_ERR_INVALID, "%s must be train, valid or test, got '%s'", name,
+                            text);
+    *(int *)field = split;
+    return CV_OK;
+}
+static void split_json(CvJson *j, const void *field) {
+    cv_json_string(j, cv_eval_split_name(*(const int *)field));
+}
+static const CvParamType SPLIT = {1, "NAME", parse_split, split_json};
+
+#define F(field) offsetof(CvEvalConfig, field)
+static const CvParam PARAMS[] = {
+    CV_PARAM("data", 'd', CV_PARAM_STRING, F(data), "FILE",
+             "dataset from `chemvae ingest` (required)"),
+    CV_PARAM("split", 0, SPLIT, F(split), "NAME", "test | valid | train (default test)"),
+    CV_PARAM(NULL, 'n', CV_PARAM_SIZE, F(n), "N",
+             "at most N split molecules for reconstruction (default all)", .key = "n"),
+    CV_PARAM("samples", 0, CV_PARAM_SIZE, F(samples), "N",
+             "prior samples z ~ N(0, I) (default 1000)"),
+    CV_PARAM("beam", 0, CV_PARAM_INT, F(beam), "K",
+             "reconstruct with a beam of K hypotheses (default 1: greedy)"),
+    CV_PARAM("stochastic", 0, CV_PARAM_SIZE, F(stochastic), "N",
+             "also JT-VAE's protocol on the first N split molecules:\n10 encodings x 10 sampled "
+             "decodes each (default 0)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed of the prior samples (default 1)"),
+};
+#undef F
+const CvParamTable cv_eval_params = CV_PARAM_TABLE(PARAMS);
+
+CvStatus cv_eval_check(const CvEvalConfig *c, size_t batch, CvError *err) {
+    if (batch < 1) return cv_error_set(err, CV_ERR_INVALID, "--batch must be positive");
+    if (!c->data) return cv_error_set(err, CV_ERR_INVALID, "--data is required");
     if (c->split < 0 || c->split >= CV_NSPLITS)
-        return cv_error_set(err, CV_ERR_INVALID, "eval: split %d is not train, valid or test",
+        return cv_error_set(err, CV_ERR_INVALID, "--split %d is not train, valid or test",
                             c->split);
-    if (c->beam < 1 || (size_t)c->beam > m->vae.max_B)
-        return cv_error_set(err, CV_ERR_INVALID, "eval: beam must be in 1..%zu, got %d",
-                            m->vae.max_B, c->beam);
+    if (c->beam < 1 || (size_t)c->beam > batch)
+        return cv_error_set(err, CV_ERR_INVALID, "--beam must be in 1..--batch (%zu)", batch);
     return CV_OK;
 }
 
@@ -83,7 +116,7 @@ CvStatus cv_eval(CvModel *m, const CvEvalConfig *c, const CvHooks *h, CvEvalResu
                  CvError *err) {
     memset(res, 0, sizeof *res);
     CvDataset ds = {0};
-    CvStatus st = check_config(m, c, err);
+    CvStatus st = cv_eval_check(c, m->vae.max_B, err);
     if (!st) st = load_data(m, c, &ds, err);
     if (!st)
         st = cv_eval_run_beam(&m->vae, &ds, c->split, c->n, c->samples, c->seed, c->beam,

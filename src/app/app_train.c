@@ -1,9 +1,11 @@
 /* app_train.c — the train job, the checkpoint export and the property-head refit (see
  * app_train.h). The training loop itself is cv_train_run (src/model/train.c); this file is the
- * job around it: the dataset, the model built from a preset or resumed from its checkpoint,
- * the hooks translated into cv_train_run's, and each epoch recorded in the results DB. */
+ * job around it: its parameters and their checks, the dataset, the model built from a preset
+ * or resumed from its checkpoint, the hooks translated into cv_train_run's, and each epoch
+ * recorded in the results DB. */
 #include "chemvae/app/app_train.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,33 +19,168 @@ void cv_train_config_default(CvTrainConfig *c) {
     cv_train_options_default(&c->train);
 }
 
-static CvStatus check_config(const CvTrainConfig *c, CvError *err) {
+/* ---- train's own parameter kinds ----------------------------------------------------- */
+
+/* A preset name cv_vae_config_preset knows, asked at a typical dataset's shape (the real one
+ * is the dataset's). */
+static CvStatus parse_preset(const char *name, const char *text, void *field, CvError *err) {
+    VaeConfig probe;
+    if (cv_vae_config_preset(text, 120, 40, 3, &probe, err)) {
+        cv_error_prefix(err, "%s", name);
+        return CV_ERR_INVALID;
+    }
+    *(const char **)field = text;
+    return CV_OK;
+}
+static void preset_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const char *const *)field);
+}
+
+static CvStatus parse_kl_schedule(const char *name, const char *text, void *field, CvError *err) {
+    if (!cv_train_kl_schedule_parse(text, field)) return CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID,
+                        "%s: unknown schedule '%s' (sigmoid, constant, linear, cyclical)", name,
+                        text);
+}
+static void kl_schedule_json(CvJson *j, const void *field) {
+    cv_json_string(j, cv_train_kl_schedule_name(*(const int *)field));
+}
+
+static CvStatus parse_lr_decay(const char *name, const char *text, void *field, CvError *err) {
+    if (!cv_train_lr_decay_parse(text, field)) return CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID, "%s: unknown decay '%s' (none, cosine, plateau)", name,
+                        text);
+}
+static void lr_decay_json(CvJson *j, const void *field) {
+    cv_json_string(j, cv_train_lr_decay_name(*(const int *)field));
+}
+
+/* first | z-every-layer into CvTrainConfig.dec_z_all (0 / 1). */
+static CvStatus parse_decoder(const char *name, const char *text, void *field, CvError *err) {
+    if (strcmp(text, "first") && strcmp(text, "z-every-layer"))
+        return cv_error_set(err, CV_ERR_INVALID, "%s expects first or z-every-layer, got '%s'",
+                            name, text);
+    *(int *)field = !strcmp(text, "z-every-layer");
+    return CV_OK;
+}
+static void decoder_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const int *)field ? "z-every-layer" : "first");
+}
+
+static const CvParamType PRESET = {1, "NAME", parse_preset, preset_json};
+static const CvParamType KL_SCHEDULE = {1, "S", parse_kl_schedule, kl_schedule_json};
+static const CvParamType LR_DECAY = {1, "D", parse_lr_decay, lr_decay_json};
+static const CvParamType DECODER = {1, "D", parse_decoder, decoder_json};
+
+/* ---- the parameters ------------------------------------------------------------------- */
+
+#define C(field) offsetof(CvTrainConfig, field)
+#define T(field) offsetof(CvTrainConfig, train.field)
+static const CvParam PARAMS[] = {
+    CV_PARAM("data", 'd', CV_PARAM_STRING, C(data), "FILE",
+             "dataset from `chemvae ingest` (required)"),
+    CV_PARAM("out", 'o', CV_PARAM_STRING, C(out), "FILE",
+             "checkpoint path (default results/models/model.cvae)", .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("resume", 0, CV_PARAM_SWITCH, C(resume), NULL,
+             "continue from the checkpoint at --out"),
+    CV_PARAM("preset", 'p', PRESET, C(preset), "NAME", "paper | small | tiny (default small)"),
+    CV_PARAM("latent", 0, CV_PARAM_INT, C(latent), "Z", "override the preset's latent dimensions"),
+    CV_PARAM("hidden", 0, CV_PARAM_INT, C(hidden), "H", "override the preset's GRU width"),
+    CV_PARAM("gru-layers", 0, CV_PARAM_INT, C(gru_layers), "L", "override the preset's GRU layers"),
+    CV_PARAM("enc-dense", 0, CV_PARAM_INT, C(enc_dense), "D",
+             "override the preset's encoder dense width"),
+    CV_PARAM("dec-dense", 0, CV_PARAM_INT, C(dec_dense), "E",
+             "override the preset's decoder dense width"),
+    CV_PARAM("decoder", 0, DECODER, C(dec_z_all), "D",
+             "first (default): z and the previous token enter the first\nGRU layer | "
+             "z-every-layer: z enters every layer and the\nprevious token only the last "
+             "(chemical_vae's decoder)"),
+    CV_PARAM("epochs", 0, CV_PARAM_INT, T(epochs), "N", "total epochs (default 30)"),
+    CV_PARAM("batch", 0, CV_PARAM_SIZE, T(batch), "B", "molecules per step (default 128)"),
+    CV_PARAM("lr", 0, CV_PARAM_FLOAT, T(adam.lr), "X", "Adam learning rate (default 1e-3)"),
+    CV_PARAM("beta1", 0, CV_PARAM_FLOAT, T(adam.beta1), "X", "Adam beta1 (default 0.9)"),
+    CV_PARAM("beta2", 0, CV_PARAM_FLOAT, T(adam.beta2), "X", "Adam beta2 (default 0.999)"),
+    CV_PARAM("clip", 0, CV_PARAM_FLOAT, T(adam.clip_norm), "X",
+             "Adam gradient-norm clip (default 50)"),
+    CV_PARAM("kl-schedule", 0, KL_SCHEDULE, T(kl_schedule), "S",
+             "sigmoid | constant | linear | cyclical (default sigmoid)"),
+    CV_PARAM("kl-max", 0, CV_PARAM_FLOAT, T(kl_max), "X",
+             "sigmoid: beta(e) = kl_max / (1 + exp(-slope (e - center)))\n(default 0.2, 1, 5; "
+             "slope 0 = constant)"),
+    CV_PARAM("kl-slope", 0, CV_PARAM_FLOAT, T(kl_slope), "X", "the sigmoid's slope (default 1)"),
+    CV_PARAM("kl-center", 0, CV_PARAM_FLOAT, T(kl_center), "X",
+             "the sigmoid's center epoch (default 5)"),
+    CV_PARAM("kl-ramp", 0, CV_PARAM_FLOAT, T(kl_ramp), "E",
+             "epochs of the linear ramp / of one cycle (default 10)"),
+    CV_PARAM("ae-warmup", 0, CV_PARAM_FLOAT, T(ae_warmup), "E",
+             "first E epochs as a plain autoencoder (beta 0, z = mu)"),
+    CV_PARAM("free-bits", 0, CV_PARAM_FLOAT, T(free_bits), "X",
+             "KL floor per latent dimension in nats (default 0 = off)"),
+    CV_PARAM("word-dropout", 0, CV_PARAM_FLOAT, T(word_dropout), "P",
+             "decoder input tokens replaced by <pad> with probability P"),
+    CV_PARAM(
+        "augment", 0, CV_PARAM_SWITCH, T(augment), NULL,
+        "encoder sees a randomized SMILES (redrawn every step),\nthe decoder the canonical one"),
+    CV_PARAM("bn-freeze", 0, CV_PARAM_FLOAT, T(bn_freeze), "E",
+             "from epoch E on (0 = the first), train the encoder's\nbatchnorm on its running "
+             "statistics (default never)"),
+    CV_PARAM("bucket", 0, CV_PARAM_SWITCH, T(bucket), NULL,
+             "with --bn-freeze: batches from length buckets (fewer\ndecoder steps on padding)"),
+    CV_PARAM("full-decode", 0, CV_PARAM_SWITCH, T(full_decode), NULL,
+             "the decoder runs all T steps of every batch, as without\nlength-aware training "
+             "(benchmarks; same model)"),
+    CV_PARAM("lr-warmup", 0, CV_PARAM_SIZE, T(lr_warmup), "N",
+             "linear learning-rate warm-up over N steps"),
+    CV_PARAM("lr-decay", 0, LR_DECAY, T(lr_decay), "D",
+             "none | cosine (to --lr-min, default 1e-5, over --epochs) |\nplateau (x "
+             "--lr-factor, default 0.5, after --lr-patience\nepochs without a better validation "
+             "CE, default 3)"),
+    CV_PARAM("lr-min", 0, CV_PARAM_FLOAT, T(lr_min), "X", "the cosine's floor (default 1e-5)"),
+    CV_PARAM("lr-factor", 0, CV_PARAM_FLOAT, T(lr_factor), "X", "plateau: the cut (default 0.5)"),
+    CV_PARAM("lr-patience", 0, CV_PARAM_INT, T(lr_patience), "N",
+             "plateau: epochs without a better validation CE (default 3)"),
+    CV_PARAM("best", 0, CV_PARAM_STRING, T(best), "FILE",
+             "also keep the checkpoint with the best validation\nteacher-forced exact-string "
+             "accuracy (inference-only)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("prop-weight", 0, CV_PARAM_FLOAT, T(prop_weight), "X",
+             "weight of the property MSE (default 1)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, T(seed), "N",
+             "seed of init, shuffling and noise (default 1)"),
+    CV_PARAM("max-steps", 0, CV_PARAM_SIZE, T(max_steps), "N",
+             "stop after N optimizer steps (checkpoint written)"),
+    CV_PARAM("recon-sample", 0, CV_PARAM_SIZE, T(recon_sample), "N",
+             "validation molecules decoded per epoch (default 256)"),
+};
+#undef C
+#undef T
+const CvParamTable cv_train_params = CV_PARAM_TABLE(PARAMS);
+
+CvStatus cv_train_check(const CvTrainConfig *c, CvError *err) {
     const TrainOptions *o = &c->train;
-    if (!c->data || !c->out)
-        return cv_error_set(err, CV_ERR_INVALID,
-                            "train: a dataset and an output path are required");
+    if (!c->data) return cv_error_set(err, CV_ERR_INVALID, "--data is required");
+    if (!c->out) return cv_error_set(err, CV_ERR_INVALID, "--out is required");
     if (c->latent < 0 || c->hidden < 0 || c->enc_dense < 0 || c->dec_dense < 0 ||
         c->gru_layers < 0 || c->latent > VAE_MAX_WIDTH || c->hidden > VAE_MAX_WIDTH ||
         c->enc_dense > VAE_MAX_WIDTH || c->dec_dense > VAE_MAX_WIDTH ||
         c->gru_layers > GRU_MAX_LAYERS)
         return cv_error_set(err, CV_ERR_INVALID,
-                            "train: latent, hidden, enc_dense and dec_dense are at most %d, "
-                            "gru_layers at most %d",
+                            "--latent, --hidden, --enc-dense and --dec-dense are at most %d, "
+                            "--gru-layers at most %d",
                             VAE_MAX_WIDTH, GRU_MAX_LAYERS);
-    if (o->epochs < 1 || o->batch < 2 || o->batch > CV_TRAIN_MAX_BATCH)
-        return cv_error_set(err, CV_ERR_INVALID,
-                            "train: epochs must be >= 1 and batch in 2..%d, got %d and %zu",
-                            CV_TRAIN_MAX_BATCH, o->epochs, o->batch);
+    if (o->epochs < 1 || o->batch > CV_TRAIN_MAX_BATCH)
+        return cv_error_set(err, CV_ERR_INVALID, "--epochs must be >= 1 and --batch at most %d",
+                            CV_TRAIN_MAX_BATCH);
+    if (o->batch < 2) return cv_error_set(err, CV_ERR_INVALID, "--batch must be at least 2");
     if (!(o->word_dropout >= 0.0f && o->word_dropout < 1.0f))
-        return cv_error_set(err, CV_ERR_INVALID, "train: word dropout %g must be in [0, 1)",
+        return cv_error_set(err, CV_ERR_INVALID, "--word-dropout %g must be in [0, 1)",
                             (double)o->word_dropout);
     if (o->bucket && o->bn_freeze < 0.0f)
         return cv_error_set(err, CV_ERR_INVALID,
-                            "train: length buckets need frozen batchnorm (bn_freeze >= 0)");
+                            "--bucket needs --bn-freeze E: length buckets need frozen batchnorm");
     if (!(o->free_bits >= 0.0f) || !(o->ae_warmup >= 0.0f) || !(o->kl_ramp > 0.0f))
         return cv_error_set(err, CV_ERR_INVALID,
-                            "train: free bits and the autoencoder warm-up must be >= 0 and the "
-                            "KL ramp > 0");
+                            "--free-bits and --ae-warmup must be >= 0 and --kl-ramp > 0");
     return CV_OK;
 }
 
@@ -102,7 +239,7 @@ static CvStatus build_model(CvTrainJob *job, const CvTrainConfig *c, CvError *er
 
 CvStatus cv_train_job_open(CvTrainJob *job, const CvTrainConfig *c, CvError *err) {
     memset(job, 0, sizeof *job);
-    CvStatus st = check_config(c, err);
+    CvStatus st = cv_train_check(c, err);
     /* outputs checked before the first epoch, not after it */
     if (!st) st = cv_output_check(c->out, err);
     if (!st && c->train.best) st = cv_output_check(c->train.best, err);
@@ -122,6 +259,32 @@ void cv_train_job_describe(const CvTrainJob *job, CvJson *j) {
     cv_json_kv_string(j, "model", job->model_desc);
     cv_json_kv_string(j, "options", job->options_desc);
     cv_json_kv_int(j, "params", (int64_t)job->vae.params.total);
+}
+
+/* Appends printf-style text at buf + *len, within cap bytes (truncated, NUL-terminated). */
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+    if (*len >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len += (size_t)n < cap - *len ? (size_t)n : cap - *len - 1;
+}
+
+const char *cv_train_epoch_line(const CvTrainJob *job, const EpochReport *r, char *buf,
+                                size_t cap) {
+    size_t n = 0;
+    if (cap) buf[0] = '\0';
+    append(buf, cap, &n,
+           "epoch %3d  beta %.4f  train loss %.4f recon %.4f kl %.3f prop %.4f acc %.4f | valid "
+           "loss %.4f recon %.4f kl %.3f acc %.4f tf-exact %.3f exact %.3f au %d%s |",
+           r->epoch, r->beta, r->train.loss, r->train.recon, r->train.kl, r->train.prop,
+           r->train_acc, r->valid.loss, r->valid.recon, r->valid.kl, r->valid_acc, r->tf_exact,
+           r->recon_exact, r->active_units, r->best ? " best" : "");
+    for (size_t p = 0; p < job->ds.P; p++)
+        append(buf, cap, &n, " mae %s %.3f", job->ds.prop_names[p], r->prop_mae[p]);
+    append(buf, cap, &n, " | %.0f mol/s %.0f s", r->mol_per_s, r->seconds);
+    return buf;
 }
 
 /* What cv_train_run's hooks reach during cv_train_job_run. */

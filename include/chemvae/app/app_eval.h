@@ -29,6 +29,15 @@ typedef struct {
 #define CV_EVAL_DEFAULTS                                                                           \
     { .split = CV_SPLIT_TEST, .samples = 1000, .beam = 1, .seed = 1 }
 
+/* The job's parameters (app_params.h) over CvEvalConfig: data, split, n, samples, beam,
+ * stochastic, seed. */
+extern const CvParamTable cv_eval_params;
+
+/* Checks a config before any work: the model's batch (CvModelOptions.batch, or a loaded
+ * model's vae.max_B) >= 1, data set, a split that exists, beam in 1..batch. CV_ERR_INVALID
+ * with a message naming the parameter as the command line spells it ("--data"). */
+CvStatus cv_eval_check(const CvEvalConfig *c, size_t batch, CvError *err);
+
 enum { CV_EVAL_MAX_METRICS = 16 + SMILES_FAIL_COUNT + CKPT_MAX_PROPS };
 
 typedef struct {

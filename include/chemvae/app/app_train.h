@@ -24,6 +24,7 @@
 #define CHEMVAE_APP_TRAIN_H
 
 #include "chemvae/app/app.h"
+#include "chemvae/app/app_params.h"
 #include "chemvae/model/checkpoint.h"
 #include "chemvae/data/dataset.h"
 #include "chemvae/model/head.h"
@@ -45,6 +46,20 @@ typedef struct {
 
 /* The defaults: preset "small", no overrides, cv_train_options_default; data and out NULL. */
 void cv_train_config_default(CvTrainConfig *c);
+
+/* The job's parameters (app_params.h) over CvTrainConfig: data, out, resume, preset, the
+ * size overrides (latent, hidden, gru-layers, enc-dense, dec-dense), decoder and the
+ * recipe (epochs, batch, lr, beta1, beta2, clip, kl-schedule, kl-max, kl-slope, kl-center,
+ * kl-ramp, ae-warmup, free-bits, word-dropout, augment, bn-freeze, bucket, full-decode,
+ * lr-warmup, lr-decay, lr-min, lr-factor, lr-patience, best, prop-weight, seed, max-steps,
+ * recon-sample). out and best, paths of outputs, are not recorded. */
+extern const CvParamTable cv_train_params;
+
+/* Checks a config before any work: data and out set, the size overrides within the model's
+ * limits, epochs >= 1, batch in 2..CV_TRAIN_MAX_BATCH, word dropout in [0, 1), bucket only
+ * with bn_freeze >= 0, free bits and the warm-up >= 0, the KL ramp > 0. CV_ERR_INVALID with
+ * a message naming the parameters as the command line spells them ("--batch"). */
+CvStatus cv_train_check(const CvTrainConfig *c, CvError *err);
 
 typedef struct CvTrainJob {
     CvDataset ds;            /* the dataset (its vocabulary is the model's) */
@@ -70,17 +85,23 @@ typedef struct {
                                          checkpoint written to PATH" */
 } CvTrainResult;
 
-/* Checks the outputs (cfg->out, cfg->train.best) can be written, loads the dataset and
- * either resumes the checkpoint at cfg->out (cfg->resume and the file exists: its vocabulary,
- * length and properties must be the dataset's) or builds the model of cfg->preset and the
- * overrides, initialized by cfg->train.seed. CV_ERR_INVALID for a config out of range
- * (naming the setting), CV_ERR_MISMATCH for a checkpoint of another dataset, I/O and memory
- * errors as they come. *job is safe to cv_train_job_close in every case. */
+/* Checks the config (cv_train_check) and that the outputs (cfg->out, cfg->train.best) can be
+ * written, loads the dataset and either resumes the checkpoint at cfg->out (cfg->resume and
+ * the file exists: its vocabulary, length and properties must be the dataset's) or builds
+ * the model of cfg->preset and the overrides, initialized by cfg->train.seed.
+ * CV_ERR_INVALID for a config out of range (naming the setting), CV_ERR_MISMATCH for a checkpoint
+ * of another dataset, I/O and memory errors as they come. *job is safe to cv_train_job_close in
+ * every case. */
 CvStatus cv_train_job_open(CvTrainJob *job, const CvTrainConfig *cfg, CvError *err);
 
 /* Writes the members a run config describes the job by into the open JSON object j:
  * "model" (model_desc), "options" (options_desc), "params" (parameter count). */
 void cv_train_job_describe(const CvTrainJob *job, CvJson *j);
+
+/* The line `chemvae train` prints after an epoch (losses, accuracies, reconstruction, active
+ * units, the MAE of each property, speed), without a newline, into buf (cap bytes,
+ * truncated); returns buf. */
+const char *cv_train_epoch_line(const CvTrainJob *job, const EpochReport *r, char *buf, size_t cap);
 
 /* Trains the opened job to opts.epochs (or opts.max_steps), recording every epoch in the
  * hooks' run (see above) and finishing it. CV_OK also when interrupted (res->interrupted,
