@@ -1,10 +1,128 @@
-/* app_ingest.c — the ingest job (see app_ingest.h): output paths, cv_ingest_csv, saving. */
+/* app_ingest.c — the ingest job (see app_ingest.h): its parameters (with the value kinds
+ * of its own: property lists, the delimiter, split ratios, a thread count), output paths,
+ * cv_ingest_csv with the hooks as its batch callback, saving, the summary as JSON. */
 #include "chemvae/app/app_ingest.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chemvae/core/fileio.h"
+
+/* props / compute: a comma list, 'none' = the empty list */
+static CvStatus parse_list(const char *name, const char *text, void *field, CvError *err) {
+    (void)name, (void)err;
+    *(const char **)field = strcmp(text, "none") ? text : "";
+    return CV_OK;
+}
+static void list_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const char *const *)field);
+}
+static const CvParamType LIST = {1, "LIST", parse_list, list_json};
+
+/* delimiter: one character (not a quote or a newline), 'tab' or '\t' */
+static CvStatus parse_delim(const char *name, const char *text, void *field, CvError *err) {
+    char *d = field;
+    if (!strcmp(text, "tab") || !strcmp(text, "\\t") || !strcmp(text, "\t")) *d = '\t';
+    else if (strlen(text) == 1 && text[0] != '"' && text[0] != '\n') *d = text[0];
+    else
+        return cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab', got '%s'",
+                            name, text);
+    return CV_OK;
+}
+static void delim_json(CvJson *j, const void *field) {
+    char d[2] = {*(const char *)field, '\0'};
+    cv_json_string(j, d[0] ? d : NULL);
+}
+static const CvParamType DELIM = {1, "C", parse_delim, delim_json};
+
+/* split: three ratios >= 0, not all 0 */
+static CvStatus parse_ratios(const char *name, const char *text, void *field, CvError *err) {
+    double *r = field;
+    const char *s = text;
+    char *end;
+    int ok = 1;
+    for (int k = 0; k < 3 && ok; k++) {
+        r[k] = strtod(s, &end);
+        ok = end != s && r[k] >= 0 && (k == 2 || *end == ',');
+        s = end + (k < 2);
+    }
+    if (ok && !*end && r[0] + r[1] + r[2] > 0) return CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID,
+                        "%s expects three ratios >= 0 like 0.8,0.1,0.1, got '%s'", name, text);
+}
+static void ratios_json(CvJson *j, const void *field) {
+    const double *r = field;
+    cv_json_begin_array(j);
+    for (int k = 0; k < 3; k++) cv_json_double(j, r[k]);
+    cv_json_end_array(j);
+}
+static const CvParamType RATIOS = {1, "A,B,C", parse_ratios, ratios_json};
+
+/* threads: >= 0 (0 = every CPU), more than 64 taken as 64 */
+static CvStatus parse_threads(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
+    if (!st) *(int *)field = (int)(v > 64 ? 64 : v);
+    return st;
+}
+static void threads_json(CvJson *j, const void *field) {
+    cv_json_int(j, *(const int *)field);
+}
+static const CvParamType THREADS = {1, "N", parse_threads, threads_json};
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define F(field) offsetof(CvIngestConfig, field)
+#define O(field) offsetof(CvIngestConfig, ingest.field)
+static const CvParam PARAMS[] = {
+    CV_PARAM("output", 'o', CV_PARAM_STRING, F(output), "FILE",
+             "dataset to write (default: INPUT with .cvds instead of .csv)"),
+    CV_PARAM("smiles-col", 0, CV_PARAM_STRING, O(smiles_col), "NAME",
+             "SMILES column (default: first column named smiles, any case)"),
+    CV_PARAM("props", 0, LIST, O(props), "LIST",
+             "property columns to read, e.g. logP,qed,SAS ('none': no\ncolumns; default: "
+             "whichever of logP, qed, SAS the file has)"),
+    CV_PARAM("compute", 0, LIST, O(compute), "LIST",
+             "properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\ndefault: those of "
+             "logp, qed, sa the file does not have,\nnone when --props is given)"),
+    CV_PARAM("delimiter", 'd', DELIM, O(delim), "C",
+             "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
+             "the first line)"),
+    CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, O(no_canonical), NULL,
+             "keep SMILES as written (still validated by RDKit)"),
+    CV_PARAM("vocab", 0, CV_PARAM_STRING, F(vocab), "FILE",
+             "use this vocabulary (default: build it from the train split)"),
+    CV_PARAM("unk", 0, CV_PARAM_SWITCH, O(unk_ok), NULL,
+             "with --vocab: map unknown tokens to <unk> instead of\nrejecting the row"),
+    CV_PARAM("vocab-out", 0, CV_PARAM_STRING, F(vocab_out), "FILE",
+             "also save the dataset's vocabulary as a text file"),
+    CV_PARAM(
+        "max-len", 'T', CV_PARAM_SIZE, O(ds.T), "N",
+        "max tokens per molecule INCLUDING the end token (default " STR(DATASET_DEFAULT_T) ")"),
+    CV_PARAM("split", 0, RATIOS, O(ds.ratios), "A,B,C",
+             "train,valid,test ratios (default 0.8,0.1,0.1)"),
+    CV_PARAM("train-extra", 0, CV_PARAM_STRINGS, F(train_extra), "FILE",
+             "more molecules for the train split only (repeatable):\nINPUT alone decides the "
+             "valid/test split, as if FILE\nwere not there; a molecule already in INPUT is a\n"
+             "duplicate, so the test split stays unseen"),
+    CV_PARAM("split-col", 0, CV_PARAM_STRING, O(split_col), "NAME",
+             "take each row's split from this column instead (train;\nvalid/validation/val/dev; "
+             "test*), e.g. MOSES's SPLIT"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, O(ds.seed), "N", "split seed (default 42)"),
+    CV_PARAM("rejects", 0, CV_PARAM_STRING, F(rejects), "FILE",
+             "reject CSV (default: OUTPUT with .rejects.csv)"),
+    CV_PARAM("threads", 'j', THREADS, O(threads), "N",
+             "worker threads for RDKit (default: all CPUs)"),
+};
+#undef O
+#undef F
+const CvParamTable cv_ingest_params = CV_PARAM_TABLE(PARAMS);
+
+void cv_ingest_config_default(CvIngestConfig *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cv_ingest_options_default(&cfg->ingest);
+}
 
 /* "x.csv" / "x.csv.gz" / "x" → "x<suffix>" (malloc'd, NULL when out of memory) */
 static char *replace_ext(const char *path, const char *suffix) {
@@ -51,7 +169,14 @@ static CvStatus save(const CvIngestConfig *c, const CvDataset *ds, CvIngestResul
     return CV_OK;
 }
 
-CvStatus cv_ingest(const CvIngestConfig *c, CvIngestResult *res, CvError *err) {
+/* The hooks as cv_ingest_csv's batch callback. */
+static int on_batch(void *user, size_t rows) {
+    const CvHooks *h = user;
+    cv_hooks_progress(h, rows, 0, NULL);
+    return cv_hooks_interrupted(h);
+}
+
+CvStatus cv_ingest(const CvIngestConfig *c, const CvHooks *h, CvIngestResult *res, CvError *err) {
     memset(res, 0, sizeof *res);
     if (!c->output && !strcmp(c->input, "-"))
         return cv_error_set(err, CV_ERR_INVALID, "ingest: reading stdin needs an output path");
@@ -66,14 +191,47 @@ CvStatus cv_ingest(const CvIngestConfig *c, CvIngestResult *res, CvError *err) {
     if (!st) {
         o.vocab = c->vocab ? &vocab : NULL;
         o.reject_path = res->rejects;
+        o.train_files = c->train_extra.v;
+        o.n_train_files = c->train_extra.n;
+        o.on_batch = on_batch;
+        o.user = (void *)h;
         st = cv_ingest_csv(c->input, &o, &ds, &res->stats, err);
+        /* a read that the signal cut short is a stop too, not an error */
+        res->interrupted = st ? cv_hooks_interrupted(h) : 0;
+        if (res->interrupted) {
+            cv_error_clear(err);
+            st = CV_OK;
+        }
         res->counted = st == CV_ERR_EMPTY;
     }
-    if (!st) st = save(c, &ds, res, err);
-    if (!st) res->counted = 1;
+    if (!st && !res->interrupted) {
+        st = save(c, &ds, res, err);
+        res->counted = !st;
+    }
     cv_dataset_free(&ds);
     cv_vocab_free(&vocab);
     return st;
+}
+
+void cv_ingest_result_json(const CvIngestConfig *c, const CvIngestResult *r, CvJson *j) {
+    const IngestStats *s = &r->stats;
+    cv_json_begin_object(j);
+    cv_json_kv_string(j, "input", c->input);
+    cv_json_kv_string(j, "output", r->output);
+    const char *names[] = {"rows", "accepted", "rejected", "duplicates"};
+    size_t counts[] = {s->rows, s->accepted, s->rejected, s->duplicates};
+    for (size_t k = 0; k < 4; k++) cv_json_kv_int(j, names[k], (int64_t)counts[k]);
+    cv_json_kv_double(j, "seconds", s->seconds);
+    cv_json_key(j, "rejects_by_kind");
+    cv_json_begin_object(j);
+    for (int k = 0; k < INGEST_NKINDS; k++)
+        cv_json_kv_int(j, cv_ingest_reject_name((IngestReject)k), (int64_t)s->by_kind[k]);
+    cv_json_end_object(j);
+    cv_json_kv_int(j, "train_extra", (int64_t)s->train_extra);
+    const char *dnames[] = {"n", "train", "valid", "test", "T", "V", "P", "unk_rows"};
+    size_t dcounts[] = {r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P, r->unk_rows};
+    for (size_t k = 0; k < 8; k++) cv_json_kv_int(j, dnames[k], (int64_t)dcounts[k]);
+    cv_json_end_object(j);
 }
 
 void cv_ingest_result_free(CvIngestResult *res) {

@@ -194,3 +194,20 @@ void cv_params_config(const CvParamTable *t, const void *cfg, CvJson *j) {
         p->type->to_json(j, (const char *)cfg + p->offset);
     }
 }
+
+/* ---- repeatable string parameters (see app_params.h) ---- */
+static CvStatus parse_strings(const char *name, const char *text, void *field, CvError *err) {
+    CvStrings *l = field;
+    if (l->n == CV_STRINGS_MAX)
+        return cv_error_set(err, CV_ERR_INVALID, "at most %d %s values", CV_STRINGS_MAX, name);
+    l->v[l->n++] = text;
+    return CV_OK;
+}
+static void strings_json(CvJson *j, const void *field) {
+    const CvStrings *l = field;
+    cv_json_begin_array(j);
+    for (size_t k = 0; k < l->n; k++) cv_json_string(j, l->v[k]);
+    cv_json_end_array(j);
+}
+const CvParamType CV_PARAM_STRINGS = {1, "S", parse_strings, strings_json};
+/* ---- end of repeatable string parameters ---- */

@@ -4,6 +4,7 @@
 #include "chemvae/app/app_score.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,32 @@
 
 #include "chemvae/data/csvin.h"
 #include "chemvae/core/parfor.h"
+
+/* threads: workers, 1..CV_PARFOR_MAX_WORKERS */
+static CvStatus parse_threads(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
+    if (!st && (v < 1 || v > CV_PARFOR_MAX_WORKERS))
+        st = cv_error_set(err, CV_ERR_INVALID, "%s must be 1..%d, got %ld", name,
+                          CV_PARFOR_MAX_WORKERS, v);
+    if (!st) *(int *)field = (int)v;
+    return st;
+}
+static void threads_json(CvJson *j, const void *field) {
+    cv_json_int(j, *(const int *)field);
+}
+static const CvParamType THREADS = {1, "N", parse_threads, threads_json};
+
+#define F(field) offsetof(CvScoreConfig, field)
+static const CvParam PARAMS[] = {
+    CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
+             "read FILE ('-' = stdin): one SMILES per line, or a CSV\nfile with --column"),
+    CV_PARAM("column", 'c', CV_PARAM_STRING, F(column), "NAME",
+             "the input is CSV; score the column named NAME"),
+    CV_PARAM("threads", 't', THREADS, F(threads), "N", "score with N threads (default 1)"),
+};
+#undef F
+const CvParamTable cv_score_params = CV_PARAM_TABLE(PARAMS);
 
 typedef struct {
     char *input;     /* trimmed value (owned) */

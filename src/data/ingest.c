@@ -109,7 +109,6 @@ typedef struct {
     int rej_open;
     IngestStats st;
     int nthreads;
-    CvProgress prog;
 } Ingest;
 
 static void trim(const char **s, size_t *n) {
@@ -527,7 +526,8 @@ static CvStatus run_batch(Ingest *g) {
     }
     g->nrows = 0;
     g->arena.len = 0;
-    cv_progress_update(&g->prog, g->st.rows, NULL);
+    if (!st && g->opt->on_batch && g->opt->on_batch(g->opt->user, g->st.rows))
+        st = cv_error_set(g->err, CV_ERR_INTERRUPTED, "%s: interrupted", g->path);
     return st;
 }
 
@@ -640,8 +640,10 @@ CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds
             goto fail;
         }
     }
-    cv_progress_start(&g.prog, "ingest", 0);
-    if (!opt->progress) g.prog.enabled = 0;
+    if (opt->on_batch && opt->on_batch(opt->user, 0)) {
+        st = cv_error_set(err, CV_ERR_INTERRUPTED, "%s: interrupted", path);
+        goto fail;
+    }
     if ((st = read_file(&g, path, 0))) goto fail;
     size_t n_input = g.nacc;
     int input_split_col = g.split_col >= 0;
@@ -655,7 +657,6 @@ CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds
                           path);
         goto fail;
     }
-    cv_progress_finish(&g.prog, NULL);
     if (g.rej_open) {
         g.rej_open = 0;
         if ((st = cv_atomic_commit(&g.rej, err))) goto fail;

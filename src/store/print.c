@@ -12,7 +12,9 @@
  * builds the JSON columns (run configs, predictions, per-epoch extras).
  * Table: column widths in UTF-8 code points; numbers right-aligned; control characters
  * shown as spaces; long cells cut to max_width with "...". It needs every row first (for
- * the widths), so it takes a StoreTable; CSV and JSON stream through StorePrinter. */
+ * the widths), so it takes a StoreTable; CSV and JSON stream through StorePrinter.
+ * Views (several tables) print each table under a heading line, or as the members of one
+ * JSON object. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,10 +25,15 @@
 #include "chemvae/core/json.h"
 #include "chemvae/store/store.h"
 
+static const char *const FORMAT_NAMES[] = {"table", "csv", "json"};
+
+const char *cv_store_format_name(StoreFormat fmt) {
+    return FORMAT_NAMES[fmt];
+}
+
 int cv_store_format_parse(const char *s, StoreFormat *out) {
-    static const char *const NAMES[] = {"table", "csv", "json"};
     for (int i = 0; i < 3; i++)
-        if (s && !strcmp(s, NAMES[i])) {
+        if (s && !strcmp(s, FORMAT_NAMES[i])) {
             *out = (StoreFormat)i;
             return 0;
         }
@@ -290,4 +297,38 @@ fail:
     free(text);
     free(width);
     return status;
+}
+
+/* ---- views and statements (store.h) --------------------------------------------------------- */
+
+CvStatus cv_store_print_view(FILE *fp, const StoreView *v, StoreFormat fmt, size_t max_width,
+                             CvError *err) {
+    if (v->n == 1 && !v->heading[0])
+        return cv_store_print_table(fp, &v->part[0], fmt, max_width, err);
+    CvStatus st = CV_OK;
+    for (size_t i = 0; i < v->n && !st; i++) {
+        if (fmt == STORE_FORMAT_JSON) fprintf(fp, "%s\"%s\": ", i ? ",\n" : "{", v->key[i]);
+        else
+            fprintf(fp, "%s%s %s\n", i ? "\n" : "",
+                    fmt == STORE_FORMAT_CSV ? "#" : "==", v->heading[i]);
+        st = cv_store_print_table(fp, &v->part[i], fmt, max_width, err);
+    }
+    if (!st && fmt == STORE_FORMAT_JSON) fputs("}\n", fp);
+    return st;
+}
+
+CvStatus cv_store_print_select(FILE *fp, Store *db, const char *sql, const StoreValue *params,
+                               size_t nparams, StoreFormat fmt, size_t max_width, CvError *err) {
+    if (fmt == STORE_FORMAT_TABLE) {
+        StoreTable t = {0};
+        CvStatus st = cv_store_select(db, sql, params, nparams, &t, err);
+        if (!st) st = cv_store_print_table(fp, &t, fmt, max_width, err);
+        cv_store_table_free(&t);
+        return st;
+    }
+    StorePrinter p;
+    cv_store_printer_init(&p, fp, fmt);
+    CvStatus st = cv_store_select_each(db, sql, params, nparams, cv_store_printer_row, &p, err);
+    CvStatus end = cv_store_printer_end(&p, st ? NULL : err);
+    return st ? st : end;
 }

@@ -1,6 +1,7 @@
 /* select.c — reading the results DB: one read-only statement at a time, streamed row by row
  * to a callback (cv_store_select_each) or collected into a StoreTable (cv_store_select), plus
- * the canned reads the query command and the report use.
+ * the canned reads the query command and the report use, and the query command's views
+ * (several canned reads as one StoreView).
  *
  * Read-only is enforced three ways, because each alone has a hole: sqlite3_stmt_readonly()
  * calls ATTACH/DETACH read-only (they change the connection, not a file); a read-only
@@ -19,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+
+#include "chemvae/chem/chem.h"
 
 /* ---- the read-only authorizer ------------------------------------------------------- */
 
@@ -387,17 +390,27 @@ CvStatus cv_store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvErro
                         run_id, out, err);
 }
 
+static const char *const SCORE_COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
+
+/* The entry of SCORE_COLUMNS spelled `column`, or NULL. */
+static const char *score_column(const char *column) {
+    for (size_t i = 0; i < sizeof SCORE_COLUMNS / sizeof *SCORE_COLUMNS; i++)
+        if (column && !strcmp(column, SCORE_COLUMNS[i])) return SCORE_COLUMNS[i];
+    return NULL;
+}
+
+int cv_store_is_score_column(const char *column) {
+    return score_column(column) != NULL;
+}
+
 CvStatus cv_store_top_molecules(Store *s, const char *column, size_t n, int ascending,
                                 int64_t run_id, StoreTable *out, CvError *err) {
-    static const char *const COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
-    const char *col = NULL;
-    for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)
-        if (column && !strcmp(column, COLUMNS[i])) col = COLUMNS[i];
+    const char *col = score_column(column);
     if (!col)
         return cv_error_set(err, CV_ERR_INVALID,
                             "unknown molecule column '%s' (mw, logp, qed, sa, penalized_logp)",
                             column ? column : "(null)");
-    /* The column name comes from the fixed list above, never from the caller's text. */
+    /* The column name comes from the fixed list SCORE_COLUMNS, never from the caller's text. */
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT id, smiles, mw, logp, qed, sa, penalized_logp, first_run FROM molecules "
@@ -430,4 +443,52 @@ CvStatus cv_store_list_schema(Store *s, StoreTable *out, CvError *err) {
                            "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE "
                            "'sqlite_%' ORDER BY type DESC, name",
                            NULL, 0, out, err);
+}
+
+/* ---- views (store.h) ---------------------------------------------------------------------- */
+
+void cv_store_view_free(StoreView *v) {
+    for (size_t i = 0; i < v->n; i++) cv_store_table_free(&v->part[i]);
+    memset(v, 0, sizeof *v);
+}
+
+/* Reads the next part of v with fn (run or molecule id). */
+static CvStatus view_part(Store *s, StoreView *v, const char *heading, const char *key,
+                          CvStatus (*fn)(Store *, int64_t, StoreTable *, CvError *), int64_t id,
+                          CvError *err) {
+    v->heading[v->n] = heading;
+    v->key[v->n] = key;
+    return fn(s, id, &v->part[v->n++], err);
+}
+
+CvStatus cv_store_run_view(Store *s, int64_t run_id, StoreView *out, CvError *err) {
+    memset(out, 0, sizeof *out);
+    CvStatus st = view_part(s, out, "run", "run", cv_store_get_run, run_id, err);
+    if (!st && out->part[0].nrow == 0)
+        st = cv_error_set(err, CV_ERR_INVALID, "%s: no run with id %lld", s->path,
+                          (long long)run_id);
+    if (!st) st = view_part(s, out, "counts", "counts", cv_store_run_counts, run_id, err);
+    if (!st)
+        st = view_part(s, out, "training (rows, epochs and last row per split)", "training",
+                       cv_store_training_summary, run_id, err);
+    if (!st)
+        st = view_part(s, out, "eval_metrics", "eval_metrics", cv_store_eval_metrics, run_id, err);
+    return st;
+}
+
+CvStatus cv_store_molecule_view(Store *s, const char *smiles, StoreView *out, CvError *err) {
+    memset(out, 0, sizeof *out);
+    char *canonical = cv_chem_canonical(smiles);
+    if (!canonical) return cv_error_set(err, CV_ERR_INVALID, "invalid SMILES '%s'", smiles);
+    out->heading[0] = out->key[0] = "molecule";
+    out->n = 1;
+    CvStatus st = cv_store_find_molecule(s, canonical, &out->part[0], err);
+    if (!st && out->part[0].nrow == 0)
+        st = cv_error_set(err, CV_ERR_EMPTY, "%s: %s (canonical %s) is not in the database",
+                          s->path, smiles, canonical);
+    free(canonical);
+    if (st) return st;
+    int64_t id = out->part[0].cells[cv_store_table_col(&out->part[0], "id")].i;
+    return view_part(s, out, "origins (run, method)", "origins (run, method)",
+                     cv_store_molecule_origins, id, err);
 }

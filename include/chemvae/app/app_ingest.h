@@ -8,6 +8,7 @@
 #define CHEMVAE_APP_INGEST_H
 
 #include "chemvae/app/app.h"
+#include "chemvae/app/app_params.h"
 #include "chemvae/data/ingest.h"
 
 typedef struct {
@@ -17,25 +18,44 @@ typedef struct {
     const char *rejects;   /* reject CSV; NULL: output with .rejects.csv for .cvds */
     const char *vocab;     /* vocabulary file to use; NULL: built from the train split */
     const char *vocab_out; /* also save the dataset's vocabulary here; NULL: no */
-    IngestOptions ingest;  /* the rest (its vocab and reject_path are set by the job) */
+    CvStrings train_extra; /* more CSVs for the train split only (ingest.train_files) */
+    IngestOptions ingest;  /* the rest (its vocab, reject_path, train_files and on_batch
+                              are set by the job) */
 } CvIngestConfig;
+
+/* The defaults: no paths, cv_ingest_options_default. */
+void cv_ingest_config_default(CvIngestConfig *cfg);
+
+/* The job's parameters (app_params.h): output (-o), smiles-col, props, compute, delimiter
+ * (-d), no-canonical, vocab, unk, vocab-out, max-len (-T), split, train-extra, split-col,
+ * seed, rejects, threads (-j). The input is the caller's. */
+extern const CvParamTable cv_ingest_params;
 
 typedef struct {
     char *output, *rejects; /* the paths used (malloc'd; set once worked out) */
     int counted;            /* 1: stats hold the counts of the input (the job succeeded, or
                                failed with CV_ERR_EMPTY because no row was usable) */
+    int interrupted;        /* what CvHooks.interrupted returned, or 0: nothing written */
     IngestStats stats;
     /* the dataset written (on success): molecules, rows per split, row length, vocabulary
      * size, properties, valid/test rows holding <unk> */
     size_t n, count[CV_NSPLITS], T, V, P, unk_rows;
 } CvIngestResult;
 
-/* Runs the job. Errors: CV_ERR_INVALID for stdin without an output path or unk_ok without
- * a vocabulary; CV_ERR_IO for an output that cannot be written (checked before reading)
- * or an unreadable input; the errors of cv_vocab_load, cv_ingest_csv (CV_ERR_PARSE for a bad
- * header, CV_ERR_EMPTY when no row is usable: res->counted is set) and cv_dataset_save.
- * Free *res with cv_ingest_result_free in every case. */
-CvStatus cv_ingest(const CvIngestConfig *cfg, CvIngestResult *res, CvError *err);
+/* Runs the job. h (NULL-able) gets progress (rows read so far, total unknown: 0) before
+ * the first batch and after each, and is polled then: when interrupted the job stops,
+ * writes nothing (no dataset, no reject file) and returns CV_OK with res->interrupted set;
+ * its DB is not used. Errors: CV_ERR_INVALID for stdin without an output path or unk_ok
+ * without a vocabulary; CV_ERR_IO for an output that cannot be written (checked before
+ * reading) or an unreadable input; the errors of cv_vocab_load, cv_ingest_csv (CV_ERR_PARSE
+ * for a bad header, CV_ERR_EMPTY when no row is usable: res->counted is set) and
+ * cv_dataset_save. Free *res with cv_ingest_result_free in every case. */
+CvStatus cv_ingest(const CvIngestConfig *cfg, const CvHooks *h, CvIngestResult *res, CvError *err);
 void cv_ingest_result_free(CvIngestResult *res);
+
+/* The summary of a successful job as one JSON value (an object): input, output, rows,
+ * accepted, rejected, duplicates, seconds, rejects_by_kind {kind: count, every kind},
+ * train_extra, n, train, valid, test, T, V, P, unk_rows. */
+void cv_ingest_result_json(const CvIngestConfig *cfg, const CvIngestResult *res, CvJson *j);
 
 #endif

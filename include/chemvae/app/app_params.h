@@ -101,4 +101,17 @@ void cv_params_config(const CvParamTable *t, const void *cfg, CvJson *j);
 CvStatus cv_param_read_long(const char *name, const char *text, long max, long *out, CvError *err);
 CvStatus cv_param_read_double(const char *name, const char *text, double *out, CvError *err);
 
+/* ---- repeatable string parameters (ingest --train-extra, query --param) ---- */
+enum { CV_STRINGS_MAX = 32 };
+/* The values of a parameter given several times, in order (borrowed from the caller's text,
+ * which must outlive the config). */
+typedef struct {
+    const char *v[CV_STRINGS_MAX];
+    size_t n;
+} CvStrings;
+/* CvStrings: each value is appended (CV_ERR_INVALID past CV_STRINGS_MAX); recorded as an
+ * array of strings. */
+extern const CvParamType CV_PARAM_STRINGS;
+/* ---- end of repeatable string parameters ---- */
+
 #endif

@@ -19,6 +19,7 @@
 #define CHEMVAE_APP_SCORE_H
 
 #include "chemvae/app/app.h"
+#include "chemvae/app/app_params.h"
 #include "chemvae/chem/chem.h"
 
 enum { CV_SCORE_BATCH = 2048 };
@@ -34,6 +35,10 @@ typedef struct {
 
 #define CV_SCORE_DEFAULTS                                                                          \
     { .threads = 1 }
+
+/* The job's parameters (app_params.h): input (-i), column (-c), threads (-t: 1..
+ * CV_PARFOR_MAX_WORKERS, checked as it is read). The SMILES list is the caller's. */
+extern const CvParamTable cv_score_params;
 
 /* One scored value (strings valid only during the sink call). */
 typedef struct {

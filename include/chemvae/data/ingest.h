@@ -66,7 +66,10 @@ typedef struct {
     size_t n_train_files;
     const char *reject_path; /* reject CSV; NULL = none */
     int threads;             /* 0 = number of online CPUs */
-    int progress;            /* draw a progress bar on stderr when it is a terminal */
+    /* Called with the number of rows read so far, 0 before the first, then after each batch
+     * (of every file); non-zero stops the ingest with CV_ERR_INTERRUPTED. NULL: none. */
+    int (*on_batch)(void *user, size_t rows);
+    void *user;
 } IngestOptions;
 
 typedef struct {
@@ -83,7 +86,8 @@ void cv_ingest_options_default(IngestOptions *o);
 /* Ingests `path` ("-" = stdin) into *ds (overwritten; free with cv_dataset_free).
  * Errors (*ds left empty): CV_ERR_IO (input or reject file), CV_ERR_PARSE (no header, no
  * SMILES column, a --props column missing, unknown --compute name), CV_ERR_EMPTY (no row
- * accepted; the message gives the counts and the most common reject reason).
+ * accepted; the message gives the counts and the most common reject reason),
+ * CV_ERR_INTERRUPTED (on_batch asked to stop; no reject file is left).
  * *stats (may be NULL) is filled in every case that got past the header. */
 CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds,
                        IngestStats *stats, CvError *err);

@@ -344,4 +344,47 @@ CvStatus cv_store_printer_end(StorePrinter *p, CvError *err);
 /* The JSON columns (config, predicted, extra) are built with the JSON writer of
  * include/chemvae/core/json.h. */
 
+/* ---- views: results of several named tables (select.c reads, print.c writes) ---------- */
+
+/* The name of a format ("table", "csv", "json"). */
+const char *cv_store_format_name(StoreFormat fmt);
+
+/* 1 when `column` is a score column of molecules (mw, logp, qed, sa, penalized_logp), the
+ * columns cv_store_top_molecules sorts by; else 0. */
+int cv_store_is_score_column(const char *column);
+
+enum { STORE_VIEW_MAX_PARTS = 4 };
+/* A result made of tables in order, each with a heading (table and CSV output) and a key
+ * (JSON output); a view of one part without names prints as that table alone. Owns its
+ * tables; zero-initialize before use. */
+typedef struct {
+    size_t n;
+    const char *heading[STORE_VIEW_MAX_PARTS]; /* static strings */
+    const char *key[STORE_VIEW_MAX_PARTS];
+    StoreTable part[STORE_VIEW_MAX_PARTS];
+} StoreView;
+void cv_store_view_free(StoreView *v);
+
+/* One run: "run" (its runs row), "counts" (cv_store_run_counts), "training (rows, epochs
+ * and last row per split)" (key "training": cv_store_training_summary), "eval_metrics".
+ * CV_ERR_INVALID "<path>: no run with id N" when there is none. */
+CvStatus cv_store_run_view(Store *db, int64_t run_id, StoreView *out, CvError *err);
+
+/* One molecule, found by its canonical SMILES: "molecule" (its molecules row) and
+ * "origins (run, method)" (cv_store_molecule_origins). CV_ERR_INVALID for SMILES RDKit
+ * cannot parse, CV_ERR_EMPTY naming both spellings when it is not in the DB. */
+CvStatus cv_store_molecule_view(Store *db, const char *smiles, StoreView *out, CvError *err);
+
+/* Writes v to fp: each part under a "== heading" line (table) or a "# heading" line (CSV),
+ * parts separated by a blank line; in JSON one object whose members are the parts by key.
+ * A one-part view without heading: cv_store_print_table. CV_ERR_IO when writing fails. */
+CvStatus cv_store_print_view(FILE *fp, const StoreView *v, StoreFormat fmt, size_t max_width,
+                             CvError *err);
+
+/* Runs one read-only statement (cv_store_select_each) and writes its rows to fp: CSV and
+ * JSON stream row by row; a table is collected first for its widths. */
+CvStatus cv_store_print_select(FILE *fp, Store *db, const char *sql, const StoreValue *params,
+                               size_t nparams, StoreFormat fmt, size_t max_width, CvError *err);
+/* ---- end of views ---- */
+
 #endif
