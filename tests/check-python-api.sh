@@ -8,6 +8,9 @@
 #     `chemvae decode`'s index,smiles,valid greedy, sampled, as a beam and rescued;
 #   - chemvae.sample gives `chemvae sample --no-db`'s CSV, from the prior and around a
 #     molecule with several attempts;
+#   - chemvae.optimize and chemvae.interpolate, given the command's options as keyword
+#     arguments, give `chemvae optimize --no-db`'s and `chemvae interpolate --no-db`'s CSV
+#     and summary, and trajectories / decodes consistent with them;
 #   - without a model both use the same default checkpoint, and in an installed layout
 #     (PREFIX/lib/python3/dist-packages, PREFIX/lib, PREFIX/share/chemvae/models) run from
 #     another directory the package finds the model beside its library.
@@ -118,6 +121,108 @@ same "chemvae.sample vs chemvae sample" "$tmp/s1.want" "$tmp/s1.got"
 sample_py "$tmp/s2.got" n=40 seed=2 around='CC(=O)Nc1ccc(O)cc1' radius=0.5 attempts=3 temperature=0.3
 same "chemvae.sample(around=...) vs chemvae sample --around" "$tmp/s2.want" "$tmp/s2.got"
 echo "ok   chemvae.sample: chemvae sample --no-db's $(($(wc -l < "$tmp/s1.want") - 1)) + $(($(wc -l < "$tmp/s2.want") - 1)) molecules, from the prior and around a molecule"
+
+# ---- optimize and interpolate: the command's arguments as keyword arguments -------------
+# job_py JOB OUT ERR ARGS...: chemvae.JOB with the command-line arguments ARGS turned into
+# keyword arguments (--start -> starts, --starts -> starts_file, an option without a value
+# -> True, numbers as numbers), printed as the command prints its CSV (OUT) and summary (ERR)
+job_py() {
+  py - "$model" "$@" <<'PY'
+import math, sys, numpy as np, chemvae
+model, job, out, err, *argv = sys.argv[1:]
+starts, kw, ends, i = [], {}, [], 0
+while i < len(argv):
+    a = argv[i]
+    if not a.startswith("--"):
+        ends.append(a); i += 1; continue
+    key = a[2:].replace("-", "_")
+    if i + 1 == len(argv) or argv[i + 1].startswith("--"):
+        kw[key], i = True, i + 1; continue
+    v, i = argv[i + 1], i + 2
+    if key == "start":
+        starts.append(v); continue
+    key = "starts_file" if key == "starts" else key
+    for conv in (int, float, str):
+        try:
+            kw[key] = conv(v); break
+        except ValueError:
+            pass
+f4 = lambda x: "" if x is None else "%.4f" % x
+o, e = open(out, "w"), open(err, "w")
+if job == "optimize":
+    r = chemvae.optimize(starts, model=model, **kw)
+    cols = ("start start_smiles start_score best_smiles best_score improvement similarity "
+            "success best_step head_start head_end decoded valid").split()
+    print(",".join(cols), file=o)
+    for s in r.starts:
+        print("%d,%s,%s,%s,%s,%.4f,%s,%d,%d,%.4f,%.4f,%d,%d" % (
+            s["start"], s["start_smiles"] or "", f4(s["start_score"]), s["best_smiles"] or "",
+            f4(s["best_score"]), s["improvement"], f4(s["similarity"]), s["success"],
+            s["best_step"], s["head_start"], s["head_end"], s["decoded"], s["valid"]), file=o)
+        t = s["trajectory"]  # every decode of the start, its best among them
+        K = t["similarity"].shape[1]
+        assert len(t["smiles"]) * K == s["decoded"], "trajectory: decodes"
+        assert sum(m is not None for p in t["smiles"] for m in p) == s["valid"], "valid"
+        assert t["z"].shape == (len(t["step"]), len(s["start_z"])), "trajectory: z"
+        assert np.array_equal(t["z"][0], s["start_z"]), "trajectory: z at step 0"
+        if s["best_smiles"]:
+            assert s["best_smiles"] in t["smiles"][list(t["step"]).index(s["best_step"])]
+    for why in r.skipped:
+        print("chemvae optimize: skipping start: " + why, file=e)
+    mol = [s for s in r.starts if s["start_smiles"]]
+    print("chemvae optimize: objective %s, %d starts, %d steps: %d decodes, %d valid (%.1f%%); "
+          "best found %.4f (%s)" % (r.objective, len(r.starts), kw.get("steps", 100), r.decoded,
+          r.valid, 100.0 * r.valid / r.decoded if r.decoded else 0.0,
+          r.best_found if r.best_found is not None else math.nan, r.best_smiles or "-"),
+          end="", file=e)
+    if mol:
+        print("; %d start molecules: mean improvement %.4f +- %.4f, success %d/%d (%.1f%%)" % (
+            len(mol), r.mean_improvement, r.sd_improvement, sum(s["success"] for s in mol),
+            len(mol), 100.0 * r.success_rate), end="", file=e)
+        if kw.get("constrained", -1) >= 0:
+            print(" at similarity >= %g" % kw["constrained"], end="", file=e)
+    print(file=e)
+else:
+    p = chemvae.interpolate(kw.pop("from", None) or ends[0], kw.pop("to", None) or ends[1],
+                            model=model, **kw)
+    print("step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp", file=o)
+    for m in p.molecules:
+        print("%d,%.4f,%.4f,%s,%d,%.4f,%.4f" % (m["step"], m["t"], m["distance"], m["smiles"],
+              m["count"], m["sim_from"], m["sim_to"]) + "".join(",%.4f" % m[k] for k in (
+              "mw", "logp", "qed", "sa", "penalized_logp")), file=o)
+    seen = []
+    for c in (c for point in p.decodes for c in point if c is not None and c not in seen):
+        seen.append(c)
+    assert seen == [m["smiles"] for m in p.molecules], "decodes vs molecules"
+    assert p.z.shape[0] == len(p.t) == len(p.distance) == len(p.decodes)
+    print("chemvae interpolate: %s path of %d points (latent length %.4f), %d decodes, %d valid, "
+          "%d distinct" % (kw.get("method", "slerp"), len(p.z), p.distance[-1],
+          sum(map(len, p.decodes)), sum(c is not None for d in p.decodes for c in d),
+          len(p.molecules)), file=e)
+PY
+}
+job_same() { # $1 = job, rest = its arguments
+  local job=$1
+  shift
+  "$bin" "$job" --model "$model" --no-db "$@" > "$tmp/$job.want" 2> "$tmp/$job.want-err" ||
+    fail "chemvae $job $*"
+  job_py "$job" "$tmp/$job.got" "$tmp/$job.got-err" "$@" || fail "chemvae.$job($*)"
+  same "chemvae.$job vs chemvae $job $*" "$tmp/$job.want" "$tmp/$job.got"
+  same "chemvae.$job vs chemvae $job $* (summary)" "$tmp/$job.want-err" "$tmp/$job.got-err"
+  rows=$((rows + $(wc -l < "$tmp/$job.want") - 1))
+}
+printf 'smiles\nCC(=O)Nc1ccc(O)cc1\nC[Xe]\nc1ccncc1\n' > "$tmp/starts.csv"
+rows=0
+job_same optimize --start CCO --start c1ccccc1O --starts "$tmp/starts.csv" --random 2 --steps 6 \
+  --decodes 3 --seed 4 --constrained 0.3
+job_same optimize --starts datasets/zinc_opt_starts200.csv --limit 3 --minimize --objective \
+  '5*qed-sa' --steps 4 --decode-every 2 --lr 0.5 --prior 0.1 --trust-radius 1.5 --beam 2 \
+  --rescue 5 --temperature 0.5 --constrain syntax
+echo "ok   chemvae.optimize: chemvae optimize --no-db's $rows starts (molecules, a file with a skipped one, random; minimized), its summary, every start's trajectory"
+rows=0
+job_same interpolate CCO c1ccccc1O --steps 8 --decodes 3 --temperature 0.7 --seed 3 --method linear
+job_same interpolate --from 'CC(=O)Nc1ccc(O)cc1' --to c1ccncc1 --steps 5 --beam 2 --rescue 3
+echo "ok   chemvae.interpolate: chemvae interpolate --no-db's $rows molecules and summary, linear and slerp, and every decode of the path"
 
 # ---- the default model --------------------------------------------------------------------
 want=$("$bin" encode CCO | tail -1)

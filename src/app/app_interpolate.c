@@ -1,5 +1,6 @@
 /* app_interpolate.c — the interpolate job (see app_interpolate.h). The whole path is one
- * decode batch: decoded together, recorded in one transaction. */
+ * decode batch: decoded together, recorded in one transaction. The path's shape is a
+ * parameter kind of its own (linear | slerp), defined beside the table. */
 #include "chemvae/app/app_interpolate.h"
 
 #include <math.h>
@@ -7,27 +8,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-static CvStatus check_config(const CvInterpolateConfig *c, CvError *err) {
+const CvInterpolateConfig cv_interpolate_defaults = CV_INTERPOLATE_DEFAULTS;
+
+/* "method": linear | slerp, into the int slerp flag */
+static CvStatus parse_method(const char *name, const char *text, void *field, CvError *err) {
+    int slerp = !strcmp(text, "slerp");
+    if (!slerp && strcmp(text, "linear"))
+        return cv_error_set(err, CV_ERR_INVALID, "%s must be linear or slerp, got '%s'", name,
+                            text);
+    *(int *)field = slerp;
+    return CV_OK;
+}
+static void method_json(CvJson *j, const void *field) {
+    cv_json_string(j, *(const int *)field ? "slerp" : "linear");
+}
+static const CvParamType METHOD = {1, "SHAPE", parse_method, method_json};
+
+#define F(field) offsetof(CvInterpolateConfig, field)
+static const CvParam PARAMS[] = {
+    CV_PARAM("from", 0, CV_PARAM_STRING, F(from), "SMILES", "the first end molecule"),
+    CV_PARAM("to", 0, CV_PARAM_STRING, F(to), "SMILES", "the last end molecule"),
+    CV_PARAM("method", 0, METHOD, F(slerp), NULL, "linear or slerp (default): the path's shape"),
+    CV_PARAM("steps", 0, CV_PARAM_SIZE, F(steps), "N", "N intervals, N + 1 points (default 10)"),
+    CV_PARAM("decodes", 0, CV_PARAM_SIZE, F(decodes), "K",
+             "decodes per point: greedy + K-1 sampled (default 1)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "temperature of the sampled decodes (default 0.5)"),
+    CV_PARAM("beam", 0, CV_PARAM_INT, F(beam), "K",
+             "the greedy decode of each point as a beam of K"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
+             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
+             "when valid (default 20; 1 = off)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed of the sampled decodes (default 1)",
+             .flags = CV_PARAM_NOCONFIG),
+};
+#undef F
+const CvParamTable cv_interpolate_params = CV_PARAM_TABLE(PARAMS);
+
+CvStatus cv_interpolate_check(const CvInterpolateConfig *c, CvError *err) {
     if (!c->from || !c->to)
-        return cv_error_set(err, CV_ERR_INVALID, "interpolate: both ends are required");
+        return cv_error_set(err, CV_ERR_INVALID, "--from and --to are required");
     if (c->steps < 1 || c->decodes < 1)
-        return cv_error_set(err, CV_ERR_INVALID, "interpolate: steps and decodes must be >= 1");
+        return cv_error_set(err, CV_ERR_INVALID, "--steps and --decodes must be >= 1");
     if (c->steps > CV_INTERPOLATE_MAX_STEPS || c->decodes > CV_INTERPOLATE_MAX_DECODES)
-        return cv_error_set(err, CV_ERR_INVALID,
-                            "interpolate: steps is at most %d and decodes at most %d",
+        return cv_error_set(err, CV_ERR_INVALID, "--steps is at most %d and --decodes at most %d",
                             CV_INTERPOLATE_MAX_STEPS, CV_INTERPOLATE_MAX_DECODES);
     if (!(c->temperature >= 0))
-        return cv_error_set(err, CV_ERR_INVALID, "interpolate: temperature must be >= 0");
+        return cv_error_set(err, CV_ERR_INVALID, "--temperature must be >= 0");
     if (c->rescue < 1 || c->rescue > CV_MAX_RESCUE)
-        return cv_error_set(err, CV_ERR_INVALID, "interpolate: rescue must be in 1..%d, got %d",
-                            CV_MAX_RESCUE, c->rescue);
+        return cv_error_set(err, CV_ERR_INVALID, "--rescue must be in 1..%d, got %d", CV_MAX_RESCUE,
+                            c->rescue);
     return CV_OK;
 }
 
 CvStatus cv_interpolate_prepare(CvModel *m, const CvInterpolateConfig *c, CvInterpolateResult *res,
                                 CvError *err) {
     memset(res, 0, sizeof *res);
-    CvStatus st = check_config(c, err);
+    CvStatus st = cv_interpolate_check(c, err);
     if (st) return st;
     size_t Z = (size_t)m->vae.cfg.Z, N = c->steps + 1;
     float *za = malloc(Z * sizeof *za), *zb = malloc(Z * sizeof *zb);

@@ -1,7 +1,8 @@
 /* app_optimize.c — the optimize job (see app_optimize.h). The starts are resolved once into
  * the result (canonical SMILES + z0); cv_latent_optimize then moves them all together and hands
  * every decode point to a sink here, which reports progress, polls for an interrupt and
- * records the point through the hooks. */
+ * records the point through the hooks. The parameters' own kinds (the start list, a path
+ * recorded as "" when absent) live here beside their table. */
 #include "chemvae/app/app_optimize.h"
 
 #include <math.h>
@@ -13,23 +14,109 @@
 #include "chemvae/chem/chem.h"
 #include "chemvae/data/dataset.h"
 
-static CvStatus check_config(const CvOptimizeConfig *c, CvError *err) {
-    if (!c->objective) return cv_error_set(err, CV_ERR_INVALID, "optimize: no objective");
-    if (!(c->lr > 0) || !(c->prior >= 0) || !(c->trust_radius >= 0) || !(c->temperature >= 0))
-        return cv_error_set(err, CV_ERR_INVALID,
-                            "optimize: lr must be positive, prior, trust radius and temperature "
-                            "finite and >= 0");
-    if (c->decode_every < 1 || c->decodes < 1)
-        return cv_error_set(err, CV_ERR_INVALID, "optimize: decode_every and decodes must be >= 1");
-    if (isnan(c->delta) || c->delta > 1)
-        return cv_error_set(err, CV_ERR_INVALID,
-                            "optimize: the similarity threshold must be in [0, 1] (< 0: none)");
-    if (c->rescue < 1 || c->rescue > CV_MAX_RESCUE)
-        return cv_error_set(err, CV_ERR_INVALID, "optimize: rescue must be in 1..%d, got %d",
-                            CV_MAX_RESCUE, c->rescue);
-    if (c->from_data && c->top < 1)
-        return cv_error_set(err, CV_ERR_INVALID, "optimize: top must be >= 1");
+const CvOptimizeConfig cv_optimize_defaults = CV_OPTIMIZE_DEFAULTS;
+
+/* "start": appends to the list (a caller's array, cap 0, is copied first). */
+static CvStatus parse_start(const char *name, const char *text, void *field, CvError *err) {
+    CvSmilesList *l = field;
+    if (l->n == l->cap || !l->cap) {
+        size_t ncap = l->n < 8 ? 16 : 2 * l->n;
+        const char **ns = malloc(ncap * sizeof *ns);
+        if (!ns) return cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", name);
+        if (l->n) memcpy(ns, l->smiles, l->n * sizeof *ns);
+        if (l->cap) free(l->smiles);
+        l->smiles = ns, l->cap = ncap;
+    }
+    l->smiles[l->n++] = text;
     return CV_OK;
+}
+static void start_json(CvJson *j, const void *field) {
+    const CvSmilesList *l = field;
+    cv_json_begin_array(j);
+    for (size_t i = 0; i < l->n; i++) cv_json_string(j, l->smiles[i]);
+    cv_json_end_array(j);
+}
+static const CvParamType START_LIST = {1, "SMILES", parse_start, start_json};
+
+static CvStatus parse_path(const char *name, const char *text, void *field, CvError *err) {
+    (void)name, (void)err;
+    *(const char **)field = text;
+    return CV_OK;
+}
+/* "" when not given, as optimize's runs have always stored it */
+static void path_json(CvJson *j, const void *field) {
+    const char *s = *(const char *const *)field;
+    cv_json_string(j, s ? s : "");
+}
+static const CvParamType PATH_OR_EMPTY = {1, "FILE", parse_path, path_json};
+
+#define F(field) offsetof(CvOptimizeConfig, field)
+static const CvParam PARAMS[] = {
+    /* a run stores the objective as the job reads it (res->objective) */
+    CV_PARAM("objective", 0, CV_PARAM_STRING, F(objective), "EXPR",
+             "plogp (default), logp, qed, sa, mw, or a linear mix:\n'5*qed-sa', 'logp-sa'",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("minimize", 0, CV_PARAM_SWITCH, F(minimize), NULL, "minimize instead of maximize",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("start", 0, START_LIST, F(start), "SMILES", "a start molecule (repeatable)",
+             .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("starts", 0, PATH_OR_EMPTY, F(starts_file), "FILE",
+             "CSV with a smiles column (e.g.\ndatasets/zinc_opt_starts200.csv)",
+             .key = "starts_file"),
+    CV_PARAM("limit", 0, CV_PARAM_SIZE, F(limit), "N", "use the first N molecules of --starts"),
+    CV_PARAM("from-data", 0, PATH_OR_EMPTY, F(from_data), "X.cvds",
+             "the best train-split molecules of a dataset by the\nobjective"),
+    CV_PARAM("top", 0, CV_PARAM_SIZE, F(top), "N", "how many of them (default 10)"),
+    CV_PARAM("random", 0, CV_PARAM_SIZE, F(random), "N", "N starts z ~ N(0, I)"),
+    CV_PARAM("steps", 0, CV_PARAM_SIZE, F(steps), "N", "gradient steps (default 100)"),
+    CV_PARAM("lr", 0, CV_PARAM_DOUBLE, F(lr), "X", "step length in latent units (default 0.3)"),
+    CV_PARAM("prior", 0, CV_PARAM_DOUBLE, F(prior), "X",
+             "lambda of the lambda/2*|z|^2 penalty (default 0.01)"),
+    CV_PARAM("trust-radius", 0, CV_PARAM_DOUBLE, F(trust_radius), "R",
+             "stay within R of the start z (default 0: off)"),
+    CV_PARAM("decode-every", 0, CV_PARAM_SIZE, F(decode_every), "K",
+             "decode every K steps (default 5)"),
+    CV_PARAM("decodes", 0, CV_PARAM_SIZE, F(decodes), "K",
+             "decodes per z at each decode point: greedy + K-1\nsampled (default 8)"),
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "temperature of the sampled decodes (default 0.7)"),
+    CV_PARAM("constrained", 0, CV_PARAM_DOUBLE, F(delta), "DELTA",
+             "only molecules with Tanimoto >= DELTA to the start\ncount"),
+    CV_PARAM("beam", 0, CV_PARAM_INT, F(beam), "K",
+             "the greedy decode at each decode point as a beam of K"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
+             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
+             "when valid (default 20; 1 = off)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed (default 1)", .flags = CV_PARAM_NOCONFIG),
+};
+#undef F
+const CvParamTable cv_optimize_params = CV_PARAM_TABLE(PARAMS);
+
+CvStatus cv_optimize_check(const CvOptimizeConfig *c, CvError *err) {
+    const char *bad = NULL;
+    if (!c->start.n && !c->starts_file && !c->from_data && !c->random)
+        bad = "no starts: give --start, --starts, --from-data or --random";
+    else if (!(c->lr > 0)) bad = "--lr must be positive";
+    else if (!(c->prior >= 0)) bad = "--prior must be >= 0";
+    else if (!(c->trust_radius >= 0)) bad = "--trust-radius must be >= 0";
+    else if (c->decode_every < 1 || c->decodes < 1)
+        bad = "--decode-every and --decodes must be >= 1";
+    else if (c->delta != -1.0 && !(c->delta >= 0 && c->delta <= 1))
+        bad = "--constrained must be in [0, 1]";
+    else if (c->from_data && c->top < 1) bad = "--top must be >= 1";
+    else if (!(c->temperature >= 0)) bad = "--temperature must be >= 0";
+    else if (!c->objective) bad = "no --objective";
+    if (bad) return cv_error_set(err, CV_ERR_INVALID, "%s", bad);
+    if (c->rescue < 1 || c->rescue > CV_MAX_RESCUE)
+        return cv_error_set(err, CV_ERR_INVALID, "--rescue must be in 1..%d, got %d", CV_MAX_RESCUE,
+                            c->rescue);
+    LatentObjective obj;
+    return cv_latent_objective_parse(c->objective, &obj, err);
+}
+
+void cv_optimize_config_free(CvOptimizeConfig *c) {
+    if (c->start.cap) free(c->start.smiles);
+    c->start = (CvSmilesList){0};
 }
 
 /* The objective of c, parsed (and negated when minimized). */
@@ -158,15 +245,18 @@ static CvStatus add_top_of_data(CvModel *m, CvOptimizeResult *r, const char *pat
     return st;
 }
 
-/* Every start of c, in order: the molecules, the best of the dataset, the random z. */
+/* Every start of c, in order: the molecules, the file's (file, n_file), the best of the
+ * dataset, the random z. */
 static CvStatus resolve_starts(CvModel *m, const CvOptimizeConfig *c, const LatentObjective *obj,
-                               CvOptimizeResult *r, CvError *err) {
+                               char *const *file, size_t n_file, CvOptimizeResult *r,
+                               CvError *err) {
     size_t Z = (size_t)m->vae.cfg.Z;
     float *mu = malloc(Z * sizeof *mu);
     if (!mu) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     CvStatus st = CV_OK;
-    for (size_t i = 0; i < c->n_starts && !st; i++)
-        st = add_smiles(m, r, c->starts[i], i < c->n_required, mu, err);
+    for (size_t i = 0; i < c->start.n && !st; i++)
+        st = add_smiles(m, r, c->start.smiles[i], 1, mu, err);
+    for (size_t i = 0; i < n_file && !st; i++) st = add_smiles(m, r, file[i], 0, mu, err);
     if (!st && c->from_data) st = add_top_of_data(m, r, c->from_data, c->top, obj, mu, err);
     cv_rng_init(&r->rng, c->seed);
     for (size_t i = 0; i < c->random && !st; i++) {
@@ -185,12 +275,18 @@ CvStatus cv_optimize_prepare(CvModel *m, const CvOptimizeConfig *c, CvOptimizeRe
     res->best_found = NAN;
     LatentObjective obj;
     double wz[CKPT_MAX_PROPS], off;
-    CvStatus st = check_config(c, err);
+    char **file = NULL;
+    size_t n_file = 0;
+    CvStatus st = cv_optimize_check(c, err);
     if (!st) st = parse_objective(c, &obj, err);
+    if (!st && c->starts_file)
+        st = cv_read_smiles_csv(c->starts_file, c->limit, &file, &n_file, err);
     if (!st) st = bind_objective(m, &obj, wz, &off, err);
-    if (st) return st;
-    snprintf(res->objective, sizeof res->objective, "%s", obj.text);
-    st = resolve_starts(m, c, &obj, res, err);
+    if (!st) {
+        snprintf(res->objective, sizeof res->objective, "%s", obj.text);
+        st = resolve_starts(m, c, &obj, file, n_file, res, err);
+    }
+    cv_free_strings(file, n_file);
     res->prepared = !st;
     return st;
 }

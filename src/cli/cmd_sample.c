@@ -3,9 +3,7 @@
  * counts and true scores) on stdout and a summary (valid %, unique, novel vs a dataset's
  * train split, failure classes) on stderr; the run, every decode and the counts go to the
  * results DB. */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "chemvae/app/app_sample.h"
 #include "cli.h"
@@ -19,18 +17,12 @@ typedef struct {
     int json;
 } SampleArgs;
 
-static const CvParam OWN[] = {
-    CV_PARAM("json", 0, CV_PARAM_SWITCH, offsetof(SampleArgs, json), NULL, "JSON instead of CSV",
-             .flags = CV_PARAM_NOCONFIG),
-};
-static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
-
 static const CliCommand COMMAND = {
     .name = "sample",
     .synopsis = "[options]",
     .tables = {{&cv_model_params, offsetof(SampleArgs, model)},
                {&cv_sample_params, offsetof(SampleArgs, job)},
-               {&OWN_TABLE, 0},
+               {&cli_json_params, offsetof(SampleArgs, json)},
                {&cli_run_params, offsetof(SampleArgs, run)}},
     .epilog =
         "stdout: smiles,count,first_index,mw,logp,qed,sa,penalized_logp[,similarity][,novel]\n",
@@ -55,31 +47,22 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
 }
 
 static void print_molecules(const SampleArgs *a, const CvSampleResult *r) {
-    size_t K = a->job.attempts;
-    if (a->json) printf("[");
-    else
-        printf("smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s\n",
-               r->similarity ? ",similarity" : "", r->novel ? ",novel" : "");
+    char header[128];
+    snprintf(header, sizeof header, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s",
+             r->similarity ? ",similarity" : "", r->novel ? ",novel" : "");
+    CliRows t;
+    cli_rows_begin(&t, stdout, a->json, header);
     for (size_t i = 0; i < r->uniq.n; i++) {
         const LatentUniqEntry *e = &r->uniq.items[i];
-        if (a->json) {
-            printf("%s\n{\"smiles\": ", i ? "," : "");
-            cli_print_json_string(stdout, e->smiles);
-            printf(", \"count\": %zu, \"first_index\": %zu", e->count, e->first / K);
-            cli_print_scores(stdout, &e->scores, 1);
-            if (r->similarity) printf(", \"similarity\": %.4f", r->similarity[i]);
-            if (r->novel) printf(", \"novel\": %s", r->novel[i] ? "true" : "false");
-            printf("}");
-        } else {
-            printf("%s,%zu,%zu", e->smiles, e->count, e->first / K);
-            cli_print_scores(stdout, &e->scores, 0);
-            if (r->similarity) printf(",%.4f", r->similarity[i]);
-            if (r->novel) printf(",%d", r->novel[i]);
-            printf("\n");
-        }
+        cli_row_text(&t, "smiles", e->smiles);
+        cli_row_count(&t, "count", e->count);
+        cli_row_count(&t, "first_index", e->first / a->job.attempts);
+        cli_row_scores(&t, &e->scores);
+        if (r->similarity) cli_row_real(&t, "similarity", r->similarity[i]);
+        if (r->novel) cli_row_flag(&t, "novel", r->novel[i]);
+        cli_row_end(&t);
     }
-    if (a->json) printf("\n]\n");
-    fflush(stdout);
+    cli_rows_end(&t);
 }
 
 static void print_summary(const SampleArgs *a, const CvSampleResult *r, const CvHooks *h) {
@@ -97,8 +80,7 @@ static void print_summary(const SampleArgs *a, const CvSampleResult *r, const Cv
         fprintf(stderr, ", novel %zu (%.1f%% of unique)", r->n_novel,
                 r->uniq.n ? 100.0 * (double)r->n_novel / (double)r->uniq.n : 0.0);
     cli_print_failures(stderr, r->failures);
-    if (h->db) fprintf(stderr, "; run %lld in %s", (long long)h->run_id, a->run.db_path);
-    fprintf(stderr, "\n");
+    cli_print_run_end(h, a->run.db_path);
 }
 
 int cmd_sample(int argc, char **argv) {

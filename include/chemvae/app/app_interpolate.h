@@ -4,6 +4,9 @@
  * point where each first appears) with their similarity to both ends, and the latent
  * distance travelled along the path up to each point.
  *
+ * The job's parameters are described once in cv_interpolate_params (app_params.h): the
+ * command line's options and the Python package's keyword arguments.
+ *
  * Two calls: cv_interpolate_prepare encodes the ends and lays out the path without
  * recording anything (so a caller can refuse a bad molecule before it begins a run, and
  * store the canonical ends with it); cv_interpolate decodes the path (preparing first itself
@@ -36,6 +39,17 @@ typedef struct {
         .slerp = 1, .steps = 10, .decodes = 1, .temperature = 0.5, .seed = 1, .beam = 1,           \
         .rescue = CV_DEFAULT_RESCUE                                                                \
     }
+/* CV_INTERPOLATE_DEFAULTS as data (for callers without the C preprocessor: Python). */
+extern const CvInterpolateConfig cv_interpolate_defaults;
+
+/* The job's parameters: from, to, method (linear | slerp: the slerp field), steps, decodes,
+ * temperature, beam, rescue, seed (not recorded by cv_params_config: a run stores its
+ * seed). */
+extern const CvParamTable cv_interpolate_params;
+
+/* Validates c without a model: both ends, steps and decodes in range, temperature >= 0,
+ * rescue in range. CV_ERR_INVALID with a message naming the command line's options. */
+CvStatus cv_interpolate_check(const CvInterpolateConfig *c, CvError *err);
 
 typedef struct {
     /* cv_interpolate_prepare */
@@ -52,9 +66,9 @@ typedef struct {
     int prepared;
 } CvInterpolateResult;
 
-/* Encodes the ends and lays out the path into *res (overwritten). CV_ERR_INVALID for a
- * config out of range or an end the model cannot encode; memory errors. Nothing is
- * recorded. Free *res with cv_interpolate_result_free in either case. */
+/* Checks cfg (cv_interpolate_check), encodes the ends and lays out the path into *res
+ * (overwritten). CV_ERR_INVALID for a config out of range or an end the model cannot encode; memory
+ * errors. Nothing is recorded. Free *res with cv_interpolate_result_free in either case. */
 CvStatus cv_interpolate_prepare(CvModel *m, const CvInterpolateConfig *cfg,
                                 CvInterpolateResult *res, CvError *err);
 

@@ -3,6 +3,11 @@
  * from text (cv_latent_objective_parse: "plogp", "qed", "5*qed-sa", ...), with every decoded
  * molecule scored by RDKit and the JT-VAE constrained-optimization bookkeeping per start.
  *
+ * The job's parameters are described once in cv_optimize_params (app_params.h): the
+ * command line's options and the Python package's keyword arguments. cv_optimize_check
+ * validates a config without a model (messages name the options as the command line spells
+ * them).
+ *
  * Two calls: cv_optimize_prepare binds the objective to the model's head and resolves the
  * starts (encodes the molecules, picks the best of a dataset, draws the random z) without
  * recording anything, so a caller can refuse bad inputs before it begins a run and store
@@ -23,15 +28,25 @@
 #include "chemvae/latent/latent_optimize.h"
 #include "chemvae/core/rng.h"
 
+/* SMILES given one by one (the repeatable "start" parameter), borrowed. */
+typedef struct {
+    const char **smiles; /* (n) */
+    size_t n;
+    size_t cap; /* > 0: the array was allocated by cv_params_set ("start"), which appends to a
+                 * caller's array (cap 0) by copying it; cv_optimize_config_free frees it */
+} CvSmilesList;
+
 typedef struct {
     const char *objective; /* cv_latent_objective_parse text */
     int minimize;          /* minimize the objective instead of maximizing it */
-    /* starts, combinable, in this order: molecules, the best of a dataset, random z */
-    const char *const *starts; /* (n_starts) SMILES of start molecules */
-    size_t n_starts;
-    size_t n_required;     /* the first n_required starts must encode (else the job fails); a
-                            * later one the model cannot encode is skipped (res->skipped) */
-    const char *from_data; /* .cvds: its `top` best train molecules by the true objective */
+    /* starts, combinable, in this order: the molecules, the file's, the best of a dataset,
+     * random z */
+    CvSmilesList start;      /* start molecules; each must encode (else the job fails) */
+    const char *starts_file; /* CSV: the SMILES column (cv_read_smiles_csv); a molecule of
+                              * the file (or of from_data) the model cannot encode is
+                              * skipped (res->skipped) */
+    size_t limit;            /* the first `limit` rows of starts_file (0: all) */
+    const char *from_data;   /* .cvds: its `top` best train molecules by the true objective */
     size_t top;
     size_t random; /* starts z ~ N(0, I) */
     /* the ascent (cv_latent_optimize.h) */
@@ -42,7 +57,7 @@ typedef struct {
     double temperature; /* of the sampled decodes */
     int beam;           /* the greedy decode as a beam of this width (0 or 1: plain) */
     int rescue;         /* invalid greedy decodes decoded again by a beam (1 = off) */
-    double delta;       /* similarity threshold of a counted molecule; < 0: unconstrained */
+    double delta;       /* similarity threshold of a counted molecule in [0, 1]; -1: none */
     uint64_t seed;      /* the random starts, then the sampled decodes */
 } CvOptimizeConfig;
 
@@ -53,6 +68,25 @@ typedef struct {
         .decode_every = 5, .decodes = 8, .temperature = 0.7, .beam = 1,                            \
         .rescue = CV_DEFAULT_RESCUE, .delta = -1.0, .seed = 1                                      \
     }
+/* CV_OPTIMIZE_DEFAULTS as data (for callers without the C preprocessor: Python). */
+extern const CvOptimizeConfig cv_optimize_defaults;
+
+/* The job's parameters: objective, minimize, start (repeatable), starts (starts_file), limit,
+ * from-data, top, random, steps, lr, prior, trust-radius, decode-every, decodes,
+ * temperature, constrained (delta), beam, rescue, seed. Not recorded by cv_params_config:
+ * objective and minimize (a run stores the objective as the job reads it: res->objective),
+ * start and seed (a run stores its seed). */
+extern const CvParamTable cv_optimize_params;
+
+/* Validates c without a model: some start, lr > 0, prior, trust radius and temperature
+ * >= 0, decode_every and decodes >= 1, delta in [0, 1] or -1, top >= 1 with from_data,
+ * rescue in range, then the objective's syntax. CV_ERR_INVALID (CV_ERR_PARSE for the
+ * objective) with a message naming the command line's option. */
+CvStatus cv_optimize_check(const CvOptimizeConfig *c, CvError *err);
+
+/* Frees what cv_params_set allocated in c (the start list when its cap > 0); c's strings
+ * stay the caller's. */
+void cv_optimize_config_free(CvOptimizeConfig *c);
 
 typedef struct {
     /* cv_optimize_prepare */
@@ -77,11 +111,12 @@ typedef struct {
     int prepared;
 } CvOptimizeResult;
 
-/* Parses and binds the objective to m's property head and resolves cfg's starts into *res
- * (overwritten). CV_ERR_PARSE for an objective that does not parse, CV_ERR_INVALID for one
- * the head does not predict, for a required start the model cannot encode, or a config out
- * of range; CV_ERR_EMPTY when no start is left; I/O and memory errors as they come. Nothing
- * is recorded. Free *res with cv_optimize_result_free in either case. */
+/* Checks cfg (cv_optimize_check), binds the objective to m's property head and resolves
+ * cfg's starts into *res (overwritten). CV_ERR_PARSE for an objective that does not parse,
+ * CV_ERR_INVALID for one the head does not predict, for a start molecule the model cannot
+ * encode, or a config out of range; CV_ERR_EMPTY when no start is left; I/O (starts_file,
+ * from_data) and memory errors as they come. Nothing is recorded. Free *res with
+ * cv_optimize_result_free in either case. */
 CvStatus cv_optimize_prepare(CvModel *m, const CvOptimizeConfig *cfg, CvOptimizeResult *res,
                              CvError *err);
 

@@ -1,5 +1,5 @@
-"""chemvae for Python: the trained model (encode, decode, sample), RDKit scores of SMILES
-and chemistry-enabled results databases.
+"""chemvae for Python: the trained model (encode, decode, sample, optimize, interpolate),
+RDKit scores of SMILES and chemistry-enabled results databases.
 
 A small ctypes layer over the installed libchemvae.so.0, so no compiler and no extension
 module are needed: `make install` puts this package in PREFIX/lib/python3/dist-packages
@@ -13,13 +13,22 @@ and PREFIX/lib/chemvae_sqlite.so.
     z = chemvae.encode(["CCO", "c1ccccc1O"])      # numpy float32 array (2, Z)
     chemvae.decode(z)                             # a SMILES per row (None: not a molecule)
     chemvae.sample(100, seed=1)[0]                # {'smiles': ..., 'count': 1, 'qed': ...}
+    r = chemvae.optimize(["CCO"], objective="qed", steps=50, constrained=0.4)
+    r.starts[0]["best_smiles"], r.starts[0]["trajectory"]["z"]   # best molecule, path (n, Z)
+    p = chemvae.interpolate("CCO", "c1ccccc1O", steps=8, method="linear")
+    p.molecules, p.z                              # the path's molecules, its z (9, Z)
     con = chemvae.connect("results/chemvae.db")   # sqlite3 with tanimoto(), qed(), ...
     con.execute("SELECT smiles FROM molecules WHERE has_substruct(smiles, 'c1ccncc1')")
 
-The values are those of `chemvae score`, `encode`, `decode` and `sample --no-db` (the same
-library): the same input, options and seed give the same numbers and molecules. The model
-calls take model=None (the model the command line uses by default: see
-default_model_path), a path to a .cvae checkpoint, or a Model. NumPy (Debian
+The values are those of `chemvae score`, `encode`, `decode`, `sample --no-db`,
+`optimize --no-db` and `interpolate --no-db` (the same library): the same input, options and
+seed give the same numbers and molecules. optimize and interpolate take the command's
+options as keyword arguments by name ('_' for '-': decode_every=5, trust_radius=1.0,
+minimize=True), set through the job's parameter table in the library (cv_optimize_params,
+cv_interpolate_params), so their names, defaults, checks and messages are the command's
+(a message names the command's option: "--lr must be positive"). The model calls take
+model=None (the model the command line uses by default: see default_model_path), a path to
+a .cvae checkpoint, or a Model. NumPy (Debian
 python3-numpy) is needed for the model calls only. A failing library call raises OSError
 (a file), ValueError (an argument or a SMILES), MemoryError, else RuntimeError, with the
 library's message. The library is found next to the package's installation (PREFIX/lib),
@@ -27,11 +36,14 @@ or at the path in CHEMVAE_LIB.
 """
 import collections
 import ctypes
+import json
+import math
 import os
 import sqlite3
 
 __all__ = ["version", "git_commit", "score", "connect", "library_path", "Model", "EncodeError",
-           "Encoded", "default_model_path", "encode", "decode", "sample"]
+           "Encoded", "default_model_path", "encode", "decode", "sample", "optimize",
+           "Optimization", "interpolate", "Interpolation"]
 
 
 def _lib_dir():
@@ -113,6 +125,107 @@ class _SampleResult(ctypes.Structure):
                 ("interrupted", ctypes.c_int)]
 
 
+class _ParamTable(ctypes.Structure):
+    # include/chemvae/app/app_params.h CvParamTable (the parameters themselves stay opaque)
+    _fields_ = [("params", ctypes.c_void_p), ("n", ctypes.c_size_t)]
+
+
+class _SmilesList(ctypes.Structure):
+    # include/chemvae/app/app_optimize.h CvSmilesList
+    _fields_ = [("smiles", ctypes.POINTER(ctypes.c_char_p)), ("n", ctypes.c_size_t),
+                ("cap", ctypes.c_size_t)]
+
+
+class _OptimizeConfig(ctypes.Structure):
+    # include/chemvae/app/app_optimize.h CvOptimizeConfig (set through cv_optimize_params)
+    _fields_ = [("objective", ctypes.c_char_p), ("minimize", ctypes.c_int),
+                ("start", _SmilesList), ("starts_file", ctypes.c_char_p),
+                ("limit", ctypes.c_size_t), ("from_data", ctypes.c_char_p),
+                ("top", ctypes.c_size_t), ("random", ctypes.c_size_t),
+                ("steps", ctypes.c_size_t), ("lr", ctypes.c_double), ("prior", ctypes.c_double),
+                ("trust_radius", ctypes.c_double), ("decode_every", ctypes.c_size_t),
+                ("decodes", ctypes.c_size_t), ("temperature", ctypes.c_double),
+                ("beam", ctypes.c_int), ("rescue", ctypes.c_int), ("delta", ctypes.c_double),
+                ("seed", ctypes.c_uint64)]
+
+
+class _Rng(ctypes.Structure):
+    # include/chemvae/core/rng.h CvRng
+    _fields_ = [("s", ctypes.c_uint64 * 4), ("has_spare", ctypes.c_int),
+                ("spare", ctypes.c_float)]
+
+
+class _OptStart(ctypes.Structure):
+    # include/chemvae/latent/latent_optimize.h LatentOptResult
+    _fields_ = [("start_smiles", ctypes.c_char_p), ("start_score", ctypes.c_double),
+                ("head_start", ctypes.c_double), ("head_end", ctypes.c_double),
+                ("decoded", ctypes.c_size_t), ("valid", ctypes.c_size_t),
+                ("best_smiles", ctypes.c_char_p), ("best_score", ctypes.c_double),
+                ("best_sim", ctypes.c_double), ("best_step", ctypes.c_size_t),
+                ("best_any_smiles", ctypes.c_char_p), ("best_any_score", ctypes.c_double),
+                ("best_any_sim", ctypes.c_double), ("success", ctypes.c_int),
+                ("improvement", ctypes.c_double)]
+
+
+class _OptimizeResult(ctypes.Structure):
+    # include/chemvae/app/app_optimize.h CvOptimizeResult (LATENT_OBJECTIVE_TEXT = 256)
+    _fields_ = [("objective", ctypes.c_char * 256), ("n", ctypes.c_size_t),
+                ("start_smiles", ctypes.POINTER(ctypes.c_char_p)),
+                ("start_z", ctypes.POINTER(ctypes.c_float)),
+                ("skipped", ctypes.POINTER(ctypes.c_char_p)), ("n_skipped", ctypes.c_size_t),
+                ("per_start", ctypes.POINTER(_OptStart)), ("decoded", ctypes.c_size_t),
+                ("valid", ctypes.c_size_t), ("best_found", ctypes.c_double),
+                ("best_start", ctypes.c_size_t), ("n_mol", ctypes.c_size_t),
+                ("n_success", ctypes.c_size_t), ("mean_improvement", ctypes.c_double),
+                ("sd_improvement", ctypes.c_double), ("interrupted", ctypes.c_int),
+                ("interrupted_step", ctypes.c_size_t), ("cap", ctypes.c_size_t),
+                ("rng", _Rng), ("prepared", ctypes.c_int)]
+
+
+class _InterpolateConfig(ctypes.Structure):
+    # include/chemvae/app/app_interpolate.h CvInterpolateConfig (set through
+    # cv_interpolate_params)
+    _fields_ = [("from", ctypes.c_char_p), ("to", ctypes.c_char_p), ("slerp", ctypes.c_int),
+                ("steps", ctypes.c_size_t), ("decodes", ctypes.c_size_t),
+                ("temperature", ctypes.c_double), ("seed", ctypes.c_uint64),
+                ("beam", ctypes.c_int), ("rescue", ctypes.c_int)]
+
+
+class _InterpolateResult(ctypes.Structure):
+    # include/chemvae/app/app_interpolate.h CvInterpolateResult (uniq: latent.h LatentUniq)
+    _fields_ = [("from_smiles", ctypes.c_char_p), ("to_smiles", ctypes.c_char_p),
+                ("n_points", ctypes.c_size_t), ("z", ctypes.POINTER(ctypes.c_float)),
+                ("distance", ctypes.POINTER(ctypes.c_double)),
+                ("items", ctypes.POINTER(_UniqEntry)), ("n_uniq", ctypes.c_size_t),
+                ("cap", ctypes.c_size_t), ("slots", ctypes.c_void_p),
+                ("nslots", ctypes.c_size_t), ("sim_from", ctypes.POINTER(ctypes.c_double)),
+                ("sim_to", ctypes.POINTER(ctypes.c_double)), ("n_decodes", ctypes.c_size_t),
+                ("n_valid", ctypes.c_size_t), ("interrupted", ctypes.c_int),
+                ("prepared", ctypes.c_int)]
+
+
+class _GenBatch(ctypes.Structure):
+    # include/chemvae/app/app.h CvGenBatch
+    _fields_ = [("method", ctypes.c_char_p), ("N", ctypes.c_size_t), ("K", ctypes.c_size_t),
+                ("Z", ctypes.c_size_t), ("z", ctypes.POINTER(ctypes.c_float)),
+                ("step", ctypes.POINTER(ctypes.c_int64)), ("step0", ctypes.c_int64),
+                ("sources", ctypes.POINTER(ctypes.c_char_p)), ("source", ctypes.c_char_p),
+                ("predicted", ctypes.c_void_p), ("pred_stride", ctypes.c_size_t),
+                ("sim", ctypes.POINTER(ctypes.c_double))]
+
+
+# CvHooks.rows: (user, batch, mols, err) -> CvStatus
+_ROWS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_GenBatch),
+                         ctypes.POINTER(_LatentMol), ctypes.POINTER(_Error))
+
+
+class _Hooks(ctypes.Structure):
+    # include/chemvae/app/app.h CvHooks (no progress, no interrupts, no DB: rows only)
+    _fields_ = [("progress", ctypes.c_void_p), ("interrupted", ctypes.c_void_p),
+                ("rows", _ROWS), ("user", ctypes.c_void_p), ("db", ctypes.c_void_p),
+                ("run_id", ctypes.c_int64)]
+
+
 def _declare(lib):
     P = ctypes.POINTER
     sigs = {
@@ -137,6 +250,15 @@ def _declare(lib):
         "cv_smiles_failure_name": (ctypes.c_char_p, [ctypes.c_int]),
         "cv_smiles_constrain_name": (ctypes.c_char_p, [ctypes.c_int]),
         "cv_smiles_constrain_parse": (ctypes.c_int, [ctypes.c_char_p, P(ctypes.c_int)]),
+        "cv_params_set": (ctypes.c_int, [P(_ParamTable), ctypes.c_void_p, ctypes.c_char_p,
+                                         ctypes.c_char_p, P(_Error)]),
+        "cv_optimize": (ctypes.c_int, [ctypes.c_void_p, P(_OptimizeConfig), P(_Hooks),
+                                       P(_OptimizeResult), P(_Error)]),
+        "cv_optimize_config_free": (None, [P(_OptimizeConfig)]),
+        "cv_optimize_result_free": (None, [P(_OptimizeResult)]),
+        "cv_interpolate": (ctypes.c_int, [ctypes.c_void_p, P(_InterpolateConfig), P(_Hooks),
+                                          P(_InterpolateResult), P(_Error)]),
+        "cv_interpolate_result_free": (None, [P(_InterpolateResult)]),
     }
     for name, (res, args) in sigs.items():
         f = getattr(lib, name)
@@ -247,6 +369,97 @@ def _constrain_mode(name):
 
 def _scores_dict(s):
     return {k: getattr(s, k) for k in _SCORE_KEYS}
+
+
+# ---- jobs whose parameters are set by name (the command's parameter table) -------------
+
+_OPTIMIZE_PARAMS = _ParamTable.in_dll(_lib, "cv_optimize_params")
+_INTERPOLATE_PARAMS = _ParamTable.in_dll(_lib, "cv_interpolate_params")
+_SIZE_MAX = ctypes.c_size_t(-1).value
+
+
+def _defaults(cls, symbol):
+    """A config struct holding the library's defaults (its const `symbol`)."""
+    cfg = cls()
+    ctypes.memmove(ctypes.byref(cfg), ctypes.addressof(cls.in_dll(_lib, symbol)),
+                   ctypes.sizeof(cls))
+    return cfg
+
+
+def _set_params(table, cfg, items, keep):
+    """Sets (name, value) items in cfg through the job's parameter table: the command's
+    options, '_' or '-' between words. True sets a switch; None and False leave the
+    default; other values are passed as text (a float as repr, the shortest text that reads
+    back the same). The config borrows the texts: they are kept alive in `keep`."""
+    err = _Error()
+    for name, value in items:
+        if value is None or value is False:
+            continue
+        if value is True:
+            text = b""
+        elif isinstance(value, float):
+            text = repr(value).encode()
+        else:
+            text = str(os.fspath(value) if isinstance(value, os.PathLike) else value).encode()
+        keep.append(text)
+        if _lib.cv_params_set(ctypes.byref(table), ctypes.byref(cfg), name.encode(), text,
+                              ctypes.byref(err)):
+            _raise(err)
+
+
+class _Rows:
+    """A CvHooks.rows sink calling on_batch(batch, mols) with each batch of decodes; an
+    exception there stops the job and is raised again by reraise()."""
+
+    def __init__(self, on_batch):
+        self.on_batch, self.error = on_batch, None
+        self.callback = _ROWS(self._call)  # kept alive as long as the hooks
+        self.hooks = _Hooks(rows=self.callback)
+
+    def _call(self, user, batch, mols, err):
+        try:
+            self.on_batch(batch.contents, mols)
+            return 0
+        except BaseException as e:  # noqa: B902 (raised again after the job)
+            self.error = e
+            err.contents.code, err.contents.msg = 6, b"stopped by an exception in Python"
+            return 6
+
+    def reraise(self):
+        if self.error is not None:
+            raise self.error
+
+
+def _text(b):
+    return b.decode() if b is not None else None
+
+
+def _finite(x):
+    return x if math.isfinite(x) else None
+
+
+def _canonicals(mols, first, K):
+    return [mols[first + a].canonical.decode() if mols[first + a].valid else None
+            for a in range(K)]
+
+
+Optimization = collections.namedtuple(
+    "Optimization", "objective starts skipped decoded valid best_found best_smiles "
+    "mean_improvement sd_improvement success_rate")
+Optimization.__doc__ = """optimize's result: objective (as the job read it, "-(...)" when
+minimized), starts (a dict per start, see Model.optimize), skipped (why each start of
+starts_file / from_data that could not be encoded was skipped), decoded and valid (over all
+starts), best_found and best_smiles (the best valid molecule of any start, None without
+one), mean_improvement, sd_improvement and success_rate (over the start molecules, None
+without)."""
+
+Interpolation = collections.namedtuple("Interpolation", "ends molecules z t distance decodes")
+Interpolation.__doc__ = """interpolate's result: ends (the two canonical SMILES), molecules
+(the distinct valid molecules in path order, as `chemvae interpolate` prints them: dicts with
+step, t, distance, smiles, count, sim_from, sim_to, mw, logp, qed, sa, penalized_logp), z
+(the path, float32 (steps + 1, Z)), t and distance ((steps + 1,) arrays: the position of each
+point and the latent length travelled up to it) and decodes (per point, the canonical SMILES
+of each of its decodes, None where not a molecule)."""
 
 
 class Model:
@@ -446,6 +659,139 @@ class Model:
         return d
 
 
+    # -- optimize ----------------------------------------------------------------------------
+
+    def optimize(self, starts=(), constrain=None, trajectory=True, **params):
+        """`chemvae optimize --no-db`: gradient ascent on the property head's objective in
+        latent space from each start, every decode point decoded and scored by RDKit.
+
+        starts: SMILES of start molecules (a list, or one string); each must encode. params:
+        the command's options by name, '_' for '-' (defaults as the command's): objective
+        ("plogp", "qed", "5*qed-sa", ...), minimize, starts_file (a CSV with a smiles
+        column: --starts; its molecules the model cannot encode are skipped), limit,
+        from_data (a .cvds) and top, random (N starts z ~ N(0, I)), steps, lr, prior,
+        trust_radius, decode_every, decodes, temperature, constrained (the similarity
+        threshold DELTA), beam, rescue, seed. constrain: the decoding mask for this call.
+
+        Returns an Optimization; its starts are dicts with the command's columns (start,
+        start_smiles, start_score, best_smiles, best_score, improvement, similarity,
+        success, best_step, head_start, head_end, decoded, valid; None where the command
+        prints nothing), best_any_smiles and best_any_score (regardless of similarity),
+        start_z (the start's latent vector) and, with trajectory, trajectory: a dict of
+        step (the decode points' steps), z (float32 (points, Z)), head (the head's
+        objective value there, as recorded: 6 digits), smiles (per point, the canonical
+        SMILES of each decode, None where not a molecule) and similarity ((points,
+        decodes) Tanimoto to the start molecule, NaN where none)."""
+        np = _numpy()
+        starts = [starts] if isinstance(starts, str) else list(starts)
+        if "starts_file" in params:
+            params["starts"] = params.pop("starts_file")
+        cfg, keep = _defaults(_OptimizeConfig, "cv_optimize_defaults"), []
+        res, err, points = _OptimizeResult(), _Error(), {}
+        rows = _Rows(lambda b, mols: self._optimize_point(np, b, mols, points))
+        try:
+            _set_params(_OPTIMIZE_PARAMS, cfg,
+                        [("start", x) for x in starts] + list(params.items()), keep)
+            with _Constrained(self, constrain):
+                st = _lib.cv_optimize(self._handle(), ctypes.byref(cfg),
+                                      ctypes.byref(rows.hooks) if trajectory else None,
+                                      ctypes.byref(res), ctypes.byref(err))
+            rows.reraise()
+            if st:
+                _raise(err)
+            return self._optimization(np, res, points if trajectory else None)
+        finally:
+            _lib.cv_optimize_result_free(ctypes.byref(res))
+            _lib.cv_optimize_config_free(ctypes.byref(cfg))
+
+    @staticmethod
+    def _optimize_point(np, b, mols, points):
+        z = np.ctypeslib.as_array(b.z, shape=(b.N, b.Z))
+        for i in range(b.N):
+            t = points.setdefault(i, {"step": [], "z": [], "head": [], "smiles": [],
+                                      "similarity": []})
+            t["step"].append(b.step[i])
+            t["z"].append(z[i].copy())
+            pred = json.loads(ctypes.string_at(b.predicted + i * b.pred_stride).decode())
+            t["head"].append(pred.get("objective", math.nan))
+            t["smiles"].append(_canonicals(mols, i * b.K, b.K))
+            t["similarity"].append([b.sim[i * b.K + a] for a in range(b.K)])
+
+    def _optimization(self, np, res, points):
+        n, Z = res.n, self.latent_size
+        z0 = np.ctypeslib.as_array(res.start_z, shape=(n, Z)).copy() if n else None
+        starts = []
+        for i in range(n):
+            p = res.per_start[i]
+            d = {"start": i, "start_smiles": _text(res.start_smiles[i]),
+                 "start_score": _finite(p.start_score), "best_smiles": _text(p.best_smiles),
+                 "best_score": _finite(p.best_score), "improvement": p.improvement,
+                 "similarity": _finite(p.best_sim), "success": bool(p.success),
+                 "best_step": p.best_step, "head_start": p.head_start, "head_end": p.head_end,
+                 "decoded": p.decoded, "valid": p.valid,
+                 "best_any_smiles": _text(p.best_any_smiles),
+                 "best_any_score": _finite(p.best_any_score), "start_z": z0[i]}
+            if points is not None:
+                t = points.get(i, {"step": [], "z": [], "head": [], "smiles": [],
+                                   "similarity": []})
+                d["trajectory"] = {
+                    "step": np.array(t["step"], dtype=np.int64),
+                    "z": np.array(t["z"], dtype=np.float32).reshape(-1, Z),
+                    "head": np.array(t["head"], dtype=np.float64),
+                    "smiles": t["smiles"],
+                    "similarity": np.array(t["similarity"], dtype=np.float64).reshape(
+                        len(t["smiles"]), -1)}
+            starts.append(d)
+        best = res.per_start[res.best_start].best_any_smiles if res.best_start != _SIZE_MAX \
+            else None
+        return Optimization(
+            res.objective.decode(), starts, [res.skipped[i].decode(errors="replace")
+                                             for i in range(res.n_skipped)],
+            res.decoded, res.valid, _finite(res.best_found), _text(best),
+            _finite(res.mean_improvement), _finite(res.sd_improvement),
+            res.n_success / res.n_mol if res.n_mol else None)
+
+    # -- interpolate -------------------------------------------------------------------------
+
+    def interpolate(self, from_smiles, to_smiles, constrain=None, **params):
+        """`chemvae interpolate --no-db FROM TO`: the path between the encoder means of two
+        molecules (slerp by default), steps + 1 points, each decoded. params: the command's
+        options by name (defaults as the command's): method ("linear" or "slerp"), steps,
+        decodes (greedy + decodes-1 sampled per point), temperature, beam, rescue, seed.
+        constrain: the decoding mask for this call. Returns an Interpolation (the path's
+        molecules as the command prints them, z, t, distance and every decode)."""
+        np = _numpy()
+        cfg, keep = _defaults(_InterpolateConfig, "cv_interpolate_defaults"), []
+        res, err, decodes = _InterpolateResult(), _Error(), []
+        rows = _Rows(lambda b, mols: decodes.extend(_canonicals(mols, i * b.K, b.K)
+                                                   for i in range(b.N)))
+        try:
+            _set_params(_INTERPOLATE_PARAMS, cfg, [("from", from_smiles), ("to", to_smiles)]
+                        + list(params.items()), keep)
+            with _Constrained(self, constrain):
+                st = _lib.cv_interpolate(self._handle(), ctypes.byref(cfg),
+                                         ctypes.byref(rows.hooks), ctypes.byref(res),
+                                         ctypes.byref(err))
+            rows.reraise()
+            if st:
+                _raise(err)
+            n, K = res.n_points, cfg.decodes
+            t = np.arange(n, dtype=np.float64) / (n - 1)
+            distance = np.ctypeslib.as_array(res.distance, shape=(n,)).copy()
+            molecules = []
+            for u in range(res.n_uniq):
+                e, i = res.items[u], res.items[u].first // K
+                d = {"step": i, "t": float(t[i]), "distance": float(distance[i]),
+                     "smiles": e.smiles.decode(), "count": e.count,
+                     "sim_from": res.sim_from[u], "sim_to": res.sim_to[u]}
+                d.update(_scores_dict(e.scores))
+                molecules.append(d)
+            z = np.ctypeslib.as_array(res.z, shape=(n, self.latent_size)).copy()
+            return Interpolation((res.from_smiles.decode(), res.to_smiles.decode()), molecules,
+                                 z, t, distance, decodes)
+        finally:
+            _lib.cv_interpolate_result_free(ctypes.byref(res))
+
 class _Constrained:
     """A decoding mask for the duration of one call (None: leave the model's)."""
 
@@ -496,3 +842,22 @@ def sample(n=100, seed=1, model=None, **options):
     --no-db` prints them). options: attempts, temperature, retry_temperature, around,
     radius, beam, rescue, data, constrain."""
     return _model(model).sample(n, seed=seed, **options)
+
+
+def optimize(starts=(), model=None, **params):
+    """Model.optimize with the model of `model`: gradient ascent on the property head's
+    objective from each start (SMILES, plus starts_file, from_data, random), as `chemvae
+    optimize --no-db` runs it; an Optimization with a dict per start (best molecule, its
+    score and similarity, success, the trajectory). params: the command's options by name
+    (objective, minimize, starts_file, limit, from_data, top, random, steps, lr, prior,
+    trust_radius, decode_every, decodes, temperature, constrained, beam, rescue, seed),
+    constrain, trajectory."""
+    return _model(model).optimize(starts, **params)
+
+
+def interpolate(from_smiles, to_smiles, model=None, **params):
+    """Model.interpolate with the model of `model`: the latent path between two molecules
+    and what it decodes to, as `chemvae interpolate --no-db` runs it; an Interpolation
+    (molecules, z, t, distance, decodes). params: method, steps, decodes, temperature, beam,
+    rescue, seed, constrain."""
+    return _model(model).interpolate(from_smiles, to_smiles, **params)
