@@ -141,33 +141,6 @@ void cli_set_threads(int n) {
     if (n > 0) openblas_set_num_threads(n);
 }
 
-CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err) {
-    memset(in, 0, sizeof *in);
-    int use_stdin = !path || !strcmp(path, "-");
-    in->name = path ? path : "stdin";
-    in->fp = use_stdin ? stdin : fopen(path, "r");
-    if (!in->fp) return cv_error_set(err, CV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (!use_stdin && fstat(fileno(in->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(in->fp);
-        in->fp = NULL;
-        return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file of lines", path);
-    }
-    return CV_OK;
-}
-
-ssize_t cli_lines_next(CliLines *in) {
-    ssize_t got = getline(&in->line, &in->cap, in->fp);
-    if (got >= 0) in->lineno++;
-    return got;
-}
-
-void cli_lines_close(CliLines *in) {
-    free(in->line);
-    if (in->fp && in->fp != stdin) fclose(in->fp);
-    memset(in, 0, sizeof *in);
-}
-
 const char *cli_default_model(void) {
     return access(CLI_TRAINED_MODEL, F_OK) == 0 ? CLI_TRAINED_MODEL : CLI_SHIPPED_MODEL;
 }

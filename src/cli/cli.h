@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/types.h>
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
@@ -132,23 +131,5 @@ int cli_interrupted(void);
 
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
 void cli_set_threads(int n);
-
-/* An input read line by line (the --input FILE of encode and decode). */
-typedef struct {
-    FILE *fp;         /* stdin or the opened file; NULL when closed */
-    const char *name; /* "stdin" or the path, for messages (borrowed) */
-    char *line;       /* the current line, newline kept, NUL-terminated (owned) */
-    size_t cap;       /* bytes allocated at line */
-    long lineno;      /* 1-based number of the current line */
-} CliLines;
-
-/* Opens `path` for reading (NULL or "-" = stdin). CV_ERR_IO naming the path when it
- * cannot be opened; cli_lines_close is safe on *in either way. */
-CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err);
-/* Reads the next line into in->line (overwritten) and counts it; returns its length in
- * bytes, or -1 at the end of the input. */
-ssize_t cli_lines_next(CliLines *in);
-/* Frees the line buffer and closes the file (never stdin). Safe on a zeroed CliLines. */
-void cli_lines_close(CliLines *in);
 
 #endif
