@@ -138,9 +138,9 @@ static CvStatus encode_queue_init(EncodeQueue *q, CvModel *m, size_t batch, CvEn
                                   void *user, CvError *err) {
     *q = (EncodeQueue){.m = m, .cap = batch, .row = row, .user = user};
     if (!batch) return cv_error_set(err, CV_ERR_INVALID, "encode: batch must be at least 1");
-    q->smiles = calloc(batch, sizeof *q->smiles);
+    q->smiles = calloc(batch, sizeof *q->smiles); /* calloc: batch * size cannot overflow */
     q->where = calloc(batch, sizeof *q->where);
-    q->mu = calloc(batch * (size_t)m->vae.cfg.Z, sizeof *q->mu);
+    q->mu = calloc(batch, (size_t)m->vae.cfg.Z * sizeof *q->mu);
     q->rows = calloc(batch, sizeof *q->rows);
     if (q->smiles && q->where && q->mu && q->rows) return CV_OK;
     return cv_error_set(err, CV_ERR_NOMEM, "encode: out of memory");
@@ -233,9 +233,9 @@ CvStatus cv_decode_lines(CvModel *m, CvLines *in, const CvDecodeConfig *cfg, siz
     CvDecodeConfig c = *cfg;
     if (!batch) return cv_error_set(err, CV_ERR_INVALID, "decode: batch must be at least 1");
     CvStatus st = check_decode(m, NULL, 0, &c, err);
-    float *z = st ? NULL : malloc(batch * Z * sizeof *z);
-    long *lines = st ? NULL : malloc(batch * sizeof *lines);
-    LatentMol *out = st ? NULL : malloc(batch * sizeof *out);
+    float *z = st ? NULL : calloc(batch, Z * sizeof *z); /* calloc: no overflow */
+    long *lines = st ? NULL : calloc(batch, sizeof *lines);
+    LatentMol *out = st ? NULL : calloc(batch, sizeof *out);
     if (!st && (!z || !lines || !out))
         st = cv_error_set(err, CV_ERR_NOMEM, "decode: out of memory");
     while (!st && cv_lines_next(in) > 0) {

@@ -32,11 +32,12 @@ static const CliCommand COMMAND = {
     .tables = {{&cv_model_params, offsetof(EncodeArgs, model)}, {&OWN_TABLE, 0}},
     .max_operands = -1};
 
-/* A row on stdout, or why it was not encoded on stderr; `source`: the input's name, or NULL
+/* A row on stdout, or why it was not encoded on stderr; `lines`: the CvLines read, or NULL
  * for command-line arguments. */
-static void print_row(void *source, const CvEncodedSmiles *r) {
-    if (r->error && source)
-        fprintf(stderr, "chemvae encode: %s line %ld: %s\n", (char *)source, r->where, r->error);
+static void print_row(void *lines, const CvEncodedSmiles *r) {
+    const CvLines *in = lines;
+    if (r->error && in)
+        fprintf(stderr, "chemvae encode: %s line %ld: %s\n", in->name, r->where, r->error);
     else if (r->error) fprintf(stderr, "chemvae encode: argument %ld: %s\n", r->where, r->error);
     if (r->error) return;
     printf("%s", r->smiles);
@@ -70,7 +71,7 @@ int cmd_encode(int argc, char **argv) {
         st = cv_encode_list(&m, (const char *const *)argv + first, (size_t)(argc - first),
                             a.model.batch, print_row, NULL, &failed, &err);
     else if (!st && !(st = cv_lines_open(&in, a.input, &err)))
-        st = cv_encode_lines(&m, &in, a.model.batch, print_row, (void *)in.name, &failed, &err);
+        st = cv_encode_lines(&m, &in, a.model.batch, print_row, &in, &failed, &err);
     cv_lines_close(&in);
     cv_model_free(&m);
     if (st) return cli_report(COMMAND.name, &err);

@@ -10,7 +10,8 @@
 /* run: a run id > 0, or 'latest' (CV_REPORT_RUN_LATEST) */
 static CvStatus parse_run(const char *name, const char *text, void *field, CvError *err) {
     long run = CV_REPORT_RUN_LATEST;
-    CvStatus st = strcmp(text, "latest") ? cv_param_read_long(name, text, LONG_MAX, &run, err) : 0;
+    CvStatus st = CV_OK;
+    if (strcmp(text, "latest") != 0) st = cv_param_read_long(name, text, LONG_MAX, &run, err);
     if (!st && run == 0)
         st = cv_error_set(err, CV_ERR_INVALID, "%s must be a run id or 'latest'", name);
     if (!st) *(int64_t *)field = run;
