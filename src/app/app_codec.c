@@ -5,12 +5,26 @@
  * canonicalization costs more than the encoder anyway. A row that cannot be encoded carries
  * its message and NaN vectors, so one bad SMILES never costs the others. cv_decode is
  * cv_latent_decode with one attempt per vector, after checking what a caller of the library
- * may get wrong. */
+ * may get wrong. The streamed forms queue their inputs and run the array calls on a full
+ * queue (and on what is left at the end). */
 #include "chemvae/app/app_codec.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define F(field) offsetof(CvDecodeConfig, field)
+static const CvParam DECODE_PARAMS[] = {
+    CV_PARAM("temperature", 0, CV_PARAM_TEMPERATURE, F(temperature), "X",
+             "0 = greedy (default); > 0 samples softmax(logits / X)"),
+    CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed of temperature sampling (default 1)"),
+    CV_PARAM("beam", 0, CV_PARAM_INT, F(beam), "K", "beam search of K hypotheses (greedy only)"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
+             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
+             "when valid (default 1 = off)"),
+};
+#undef F
+const CvParamTable cv_decode_params = CV_PARAM_TABLE(DECODE_PARAMS);
 
 /* ---- encode ----------------------------------------------------------------------------- */
 
@@ -104,4 +118,143 @@ CvStatus cv_decode(CvModel *m, const float *z, size_t n, const CvDecodeConfig *c
                           .beam = cfg->beam,
                           .rescue = cfg->rescue};
     return cv_latent_decode(&m->vae, &m->vocab, z, n, &o, &rng, out, err);
+}
+
+/* ---- streamed ---------------------------------------------------------------------------- */
+
+/* SMILES waiting to be encoded, with their positions. */
+typedef struct {
+    CvModel *m;
+    size_t cap, n, failed;
+    char **smiles; /* (cap) owned copies */
+    long *where;   /* (cap) */
+    float *mu;     /* (cap, Z) */
+    CvEncodeRow *rows;
+    CvEncodedFn row;
+    void *user;
+} EncodeQueue;
+
+static CvStatus encode_queue_init(EncodeQueue *q, CvModel *m, size_t batch, CvEncodedFn row,
+                                  void *user, CvError *err) {
+    *q = (EncodeQueue){.m = m, .cap = batch, .row = row, .user = user};
+    if (!batch) return cv_error_set(err, CV_ERR_INVALID, "encode: batch must be at least 1");
+    q->smiles = calloc(batch, sizeof *q->smiles); /* calloc: batch * size cannot overflow */
+    q->where = calloc(batch, sizeof *q->where);
+    q->mu = calloc(batch, (size_t)m->vae.cfg.Z * sizeof *q->mu);
+    q->rows = calloc(batch, sizeof *q->rows);
+    if (q->smiles && q->where && q->mu && q->rows) return CV_OK;
+    return cv_error_set(err, CV_ERR_NOMEM, "encode: out of memory");
+}
+
+static void encode_queue_clear(EncodeQueue *q) {
+    cv_encode_rows_free(q->rows, q->n);
+    for (size_t i = 0; i < q->n; i++) free(q->smiles[i]);
+    q->n = 0;
+}
+
+/* Encodes the queued SMILES, hands them over, empties the queue. */
+static CvStatus encode_queue_flush(EncodeQueue *q, CvError *err) {
+    size_t failed = 0, Z = (size_t)q->m->vae.cfg.Z;
+    CvStatus st =
+        cv_encode(q->m, (const char *const *)q->smiles, q->n, q->mu, NULL, q->rows, &failed, err);
+    for (size_t i = 0; !st && i < q->n; i++) {
+        const char *why = q->rows[i].error;
+        q->row(q->user,
+               &(CvEncodedSmiles){q->smiles[i], q->where[i], why ? NULL : q->mu + i * Z, Z, why});
+    }
+    q->failed += failed;
+    encode_queue_clear(q);
+    return st;
+}
+
+static CvStatus encode_queue_push(EncodeQueue *q, const char *smiles, long where, CvError *err) {
+    if (!(q->smiles[q->n] = strdup(smiles)))
+        return cv_error_set(err, CV_ERR_NOMEM, "encode: out of memory");
+    q->where[q->n++] = where;
+    return q->n == q->cap ? encode_queue_flush(q, err) : CV_OK;
+}
+
+/* Flushes what is left (unless st is an error), frees the queue, returns st. */
+static CvStatus encode_queue_end(EncodeQueue *q, CvStatus st, size_t *n_failed, CvError *err) {
+    if (!st && q->n) st = encode_queue_flush(q, err);
+    if (q->smiles) encode_queue_clear(q);
+    free(q->smiles);
+    free(q->where);
+    free(q->mu);
+    free(q->rows);
+    if (n_failed) *n_failed = q->failed;
+    return st;
+}
+
+CvStatus cv_encode_list(CvModel *m, const char *const *smiles, size_t n, size_t batch,
+                        CvEncodedFn row, void *user, size_t *n_failed, CvError *err) {
+    EncodeQueue q;
+    CvStatus st = encode_queue_init(&q, m, batch, row, user, err);
+    for (size_t i = 0; !st && i < n; i++)
+        st = smiles[i] ? encode_queue_push(&q, smiles[i], (long)i + 1, err)
+                       : cv_error_set(err, CV_ERR_INVALID, "encode: SMILES %zu is NULL", i);
+    return encode_queue_end(&q, st, n_failed, err);
+}
+
+CvStatus cv_encode_lines(CvModel *m, CvLines *in, size_t batch, CvEncodedFn row, void *user,
+                         size_t *n_failed, CvError *err) {
+    EncodeQueue q;
+    CvStatus st = encode_queue_init(&q, m, batch, row, user, err);
+    long got;
+    while (!st && (got = cv_lines_next(in)) > 0) {
+        char *line = in->line;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r' || line[got - 1] == ' '))
+            line[--got] = 0;
+        if (got) st = encode_queue_push(&q, line, in->lineno, err);
+    }
+    return encode_queue_end(&q, st, n_failed, err);
+}
+
+/* Blank lines and header lines ("smiles,...", "z0,...") carry no vector. */
+static int is_header_or_blank(const char *line) {
+    return line[0] == '\n' || line[0] == '\r' || !strncmp(line, "smiles", 6) || line[0] == 'z';
+}
+
+/* Decodes the n queued vectors (z, lines) as rows cfg->first_row.., hands them over and
+ * moves cfg->first_row past them. */
+static CvStatus decode_flush(CvModel *m, CvDecodeConfig *cfg, const float *z, const long *lines,
+                             size_t n, LatentMol *out, CvDecodedFn row, void *user, CvError *err) {
+    CvStatus st = cv_decode(m, z, n, cfg, out, err);
+    for (size_t i = 0; !st && i < n; i++)
+        row(user, &(CvDecodedLine){lines[i], cfg->first_row + i, &out[i]});
+    if (!st) cv_latent_mols_free(out, n);
+    cfg->first_row += n;
+    return st;
+}
+
+CvStatus cv_decode_lines(CvModel *m, CvLines *in, const CvDecodeConfig *cfg, size_t batch,
+                         CvDecodedFn row, void *user, size_t *n_bad, CvError *err) {
+    size_t Z = (size_t)m->vae.cfg.Z, n = 0, bad = 0;
+    CvDecodeConfig c = *cfg;
+    if (!batch) return cv_error_set(err, CV_ERR_INVALID, "decode: batch must be at least 1");
+    CvStatus st = check_decode(m, NULL, 0, &c, err);
+    float *z = st ? NULL : calloc(batch, Z * sizeof *z); /* calloc: no overflow */
+    long *lines = st ? NULL : calloc(batch, sizeof *lines);
+    LatentMol *out = st ? NULL : calloc(batch, sizeof *out);
+    if (!st && (!z || !lines || !out))
+        st = cv_error_set(err, CV_ERR_NOMEM, "decode: out of memory");
+    while (!st && cv_lines_next(in) > 0) {
+        if (is_header_or_blank(in->line)) continue;
+        if (cv_latent_parse_z(in->line, z + n * Z, Z)) {
+            bad++;
+            row(user, &(CvDecodedLine){in->lineno, 0, NULL});
+            continue;
+        }
+        lines[n] = in->lineno;
+        if (++n == batch) {
+            st = decode_flush(m, &c, z, lines, n, out, row, user, err);
+            n = 0;
+        }
+    }
+    if (!st && n) st = decode_flush(m, &c, z, lines, n, out, row, user, err);
+    free(z);
+    free(lines);
+    free(out);
+    if (n_bad) *n_bad = bad;
+    return st;
 }

@@ -4,10 +4,56 @@
  * dataset of that file would keep. */
 #include "chemvae/app/app_vocab.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chemvae/data/ingest.h"
+
+/* delimiter: one character, or 'tab' / '\t' */
+static CvStatus parse_delim(const char *name, const char *text, void *field, CvError *err) {
+    char *d = field;
+    if (!strcmp(text, "tab") || !strcmp(text, "\\t")) *d = '\t';
+    else if (strlen(text) == 1) *d = text[0];
+    else return cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab'", name);
+    return CV_OK;
+}
+static void delim_json(CvJson *j, const void *field) {
+    char d[2] = {*(const char *)field, '\0'};
+    cv_json_string(j, d[0] ? d : NULL);
+}
+static const CvParamType DELIMITER = {1, "C", parse_delim, delim_json};
+
+/* max-len: a token count in 2..65535 (a size_t) */
+static CvStatus parse_max_len(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
+    if (!st && (v < 2 || v > 65535))
+        return cv_error_set(err, CV_ERR_INVALID, "%s must be in 2..65535", name);
+    if (!st) *(size_t *)field = (size_t)v;
+    return st;
+}
+static void max_len_json(CvJson *j, const void *field) {
+    cv_json_int(j, (int64_t) * (const size_t *)field);
+}
+static const CvParamType MAX_LEN = {1, "N", parse_max_len, max_len_json};
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define F(field) offsetof(CvVocabBuildConfig, field)
+static const CvParam BUILD_PARAMS[] = {
+    CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(smiles_col), "NAME",
+             "SMILES column (default: first named smiles)"),
+    CV_PARAM("delimiter", 'd', DELIMITER, F(delim), "C",
+             "field delimiter or 'tab' (default: auto)"),
+    CV_PARAM("max-len", 'T', MAX_LEN, F(max_len), "N",
+             "skip molecules longer than N-1 tokens (default " STR(DATASET_DEFAULT_T) ")"),
+    CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, F(no_canonical), NULL, "use SMILES as written"),
+    CV_PARAM("threads", 'j', CV_PARAM_INT, F(threads), "N",
+             "RDKit worker threads (default: all CPUs)"),
+};
+#undef F
+const CvParamTable cv_vocab_build_params = CV_PARAM_TABLE(BUILD_PARAMS);
 
 CvStatus cv_vocab_build_file(const char *csv, const CvVocabBuildConfig *cfg, const char *output,
                              CvVocabBuildResult *res, CvError *err) {

@@ -1,16 +1,12 @@
 /* cli.c — message and option-parsing helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -53,13 +49,12 @@ int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
 CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
                        const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
                        CvError *err) {
-    if (no_db) return CV_OK;
-    CvJson cfg = {0};
-    cv_json_begin_object(&cfg);
-    cli_options_config(c, args, &cfg);
-    cv_json_end_object(&cfg);
-    return cv_run_begin(db_path, kind, &cfg, m ? m->path : NULL, m ? m->hash : NULL, seed, parent,
-                        &h->db, &h->run_id, err);
+    CliRunSpec spec = {.kind = kind,
+                       .model_path = m ? m->path : NULL,
+                       .model_hash = m ? m->hash : NULL,
+                       .seed = seed,
+                       .parent = parent};
+    return cli_begin_run_spec(c, args, no_db, db_path, &spec, h, err);
 }
 
 /* ---- cli_begin_run_spec (see cli.h) ---- */
@@ -101,9 +96,7 @@ static void on_interrupt(int sig) {
 }
 
 void cli_catch_interrupts(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
+    struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: waits see the signal */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -139,33 +132,6 @@ void cli_watch_finish(CliWatch *w) {
 
 void cli_set_threads(int n) {
     if (n > 0) openblas_set_num_threads(n);
-}
-
-CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err) {
-    memset(in, 0, sizeof *in);
-    int use_stdin = !path || !strcmp(path, "-");
-    in->name = path ? path : "stdin";
-    in->fp = use_stdin ? stdin : fopen(path, "r");
-    if (!in->fp) return cv_error_set(err, CV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (!use_stdin && fstat(fileno(in->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(in->fp);
-        in->fp = NULL;
-        return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file of lines", path);
-    }
-    return CV_OK;
-}
-
-ssize_t cli_lines_next(CliLines *in) {
-    ssize_t got = getline(&in->line, &in->cap, in->fp);
-    if (got >= 0) in->lineno++;
-    return got;
-}
-
-void cli_lines_close(CliLines *in) {
-    free(in->line);
-    if (in->fp && in->fp != stdin) fclose(in->fp);
-    memset(in, 0, sizeof *in);
 }
 
 const char *cli_default_model(void) {

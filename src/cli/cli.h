@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/types.h>
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
@@ -34,15 +33,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * naming `opt` and returns -1. */
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 
-/* The subcommands (README "What it does"), one file each. main.c declares them weak instead (it
- * defines CLI_WEAK_COMMANDS) so the program links with whichever files exist. */
+/* The subcommands (README "What it does") and what `chemvae --help` says of each, one file
+ * each. main.c declares them weak instead (it defines CLI_WEAK_COMMANDS) so the program links
+ * with whichever files exist. */
 // clang-format off
 #define CLI_COMMANDS(X)                                                                            \
-    X(ingest) X(vocab) X(train) X(eval) X(encode) X(decode) X(sample) X(optimize) X(interpolate)   \
-    X(score) X(query) X(report) X(pipeline)
+    X(ingest, "CSV -> validated, canonical, tokenized dataset (.cvds)")                           \
+    X(vocab, "build or show a SMILES token vocabulary")                                           \
+    X(train, "train the VAE on a dataset")                                                        \
+    X(eval, "reconstruction, validity, uniqueness, novelty of a checkpoint")                      \
+    X(encode, "SMILES -> latent mean (CSV)")                                                      \
+    X(decode, "latent vectors -> SMILES")                                                         \
+    X(sample, "generate molecules from the latent space")                                         \
+    X(optimize, "gradient ascent on predicted properties in latent space")                        \
+    X(interpolate, "walk between two molecules in latent space")                                  \
+    X(score, "validity, canonical SMILES, MW, logP, QED, SA, penalized logP")                     \
+    X(query, "query the results database (read-only)")                                            \
+    X(report, "self-contained HTML report of runs and molecules")                                 \
+    X(pipeline, "run a staged pipeline file")
 // clang-format on
 #ifndef CLI_WEAK_COMMANDS
-#define CLI_DECLARE(name) int cmd_##name(int argc, char **argv);
+#define CLI_DECLARE(name, summary) int cmd_##name(int argc, char **argv);
 CLI_COMMANDS(CLI_DECLARE)
 #undef CLI_DECLARE
 #endif
@@ -82,14 +93,13 @@ typedef struct {
     { .db_path = CLI_DEFAULT_DB }
 extern const CvParamTable cli_run_params;
 
-/* cli_begin_run with the CliRunOptions: no run with --no-db. */
 struct CliCommand;
+/* cli_begin_run with the CliRunOptions: no run with --no-db. */
 CvStatus cli_record(const struct CliCommand *c, const void *args, const CliRunOptions *r,
                     const char *kind, const CvModel *m, int64_t seed, CvHooks *h, CvError *err);
 
 /* Opens the results DB and begins a run of `kind` (cv_run_begin) unless no_db, filling
  * h->db / h->run_id; the stored config is c's options as parsed into args. */
-struct CliCommand;
 CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
                        const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
                        CvError *err);
@@ -132,23 +142,5 @@ int cli_interrupted(void);
 
 /* Sets the number of threads OpenBLAS may use (0 = leave its default). */
 void cli_set_threads(int n);
-
-/* An input read line by line (the --input FILE of encode and decode). */
-typedef struct {
-    FILE *fp;         /* stdin or the opened file; NULL when closed */
-    const char *name; /* "stdin" or the path, for messages (borrowed) */
-    char *line;       /* the current line, newline kept, NUL-terminated (owned) */
-    size_t cap;       /* bytes allocated at line */
-    long lineno;      /* 1-based number of the current line */
-} CliLines;
-
-/* Opens `path` for reading (NULL or "-" = stdin). CV_ERR_IO naming the path when it
- * cannot be opened; cli_lines_close is safe on *in either way. */
-CvStatus cli_lines_open(CliLines *in, const char *path, CvError *err);
-/* Reads the next line into in->line (overwritten) and counts it; returns its length in
- * bytes, or -1 at the end of the input. */
-ssize_t cli_lines_next(CliLines *in);
-/* Frees the line buffer and closes the file (never stdin). Safe on a zeroed CliLines. */
-void cli_lines_close(CliLines *in);
 
 #endif

@@ -15,37 +15,22 @@
 #include "chemvae/core/version.h"
 #include "cli.h"
 
-typedef int (*CommandFn)(int argc, char **argv);
+#define DECLARE_WEAK(name, summary) int cmd_##name(int argc, char **argv) __attribute__((weak));
+CLI_COMMANDS(DECLARE_WEAK)
+#undef DECLARE_WEAK
 
-#define COMMAND(name) int cmd_##name(int argc, char **argv) __attribute__((weak));
-CLI_COMMANDS(COMMAND)
-#undef COMMAND
-
+#define ENTRY(name, summary) {#name, summary, cmd_##name},
 static const struct {
-    const char *name;
-    CommandFn fn;
-    const char *help;
-} COMMANDS[] = {
-    {"ingest", cmd_ingest, "CSV -> validated, canonical, tokenized dataset (.cvds)"},
-    {"vocab", cmd_vocab, "build or show a SMILES token vocabulary"},
-    {"train", cmd_train, "train the VAE on a dataset"},
-    {"eval", cmd_eval, "reconstruction, validity, uniqueness, novelty of a checkpoint"},
-    {"encode", cmd_encode, "SMILES -> latent mean (CSV)"},
-    {"decode", cmd_decode, "latent vectors -> SMILES"},
-    {"sample", cmd_sample, "generate molecules from the latent space"},
-    {"optimize", cmd_optimize, "gradient ascent on predicted properties in latent space"},
-    {"interpolate", cmd_interpolate, "walk between two molecules in latent space"},
-    {"score", cmd_score, "validity, canonical SMILES, MW, logP, QED, SA, penalized logP"},
-    {"query", cmd_query, "query the results database (read-only)"},
-    {"report", cmd_report, "self-contained HTML report of runs and molecules"},
-    {"pipeline", cmd_pipeline, "run a staged pipeline file"},
-};
+    const char *name, *summary;
+    int (*fn)(int argc, char **argv); /* NULL: not in this build */
+} COMMANDS[] = {CLI_COMMANDS(ENTRY)};
+#undef ENTRY
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *out) {
     fprintf(out, "usage: chemvae <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-12s %s%s\n", COMMANDS[i].name, COMMANDS[i].help,
+        fprintf(out, "  %-12s %s%s\n", COMMANDS[i].name, COMMANDS[i].summary,
                 COMMANDS[i].fn ? "" : " (not in this build)");
     fprintf(out, "\n'chemvae <command> --help' shows a command's options; 'chemvae --version' the "
                  "version.\n");
@@ -60,28 +45,25 @@ static int finish_stdout(const char *cmd, int rc) {
     return CLI_ERROR;
 }
 
+/* 1 when arg is `--WORD`, `-LETTER` or `WORD`. */
+static int is_flag(const char *arg, const char *word, const char *letter) {
+    return (arg[0] == '-' && arg[1] == '-' && !strcmp(arg + 2, word)) || !strcmp(arg, letter) ||
+           !strcmp(arg, word);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return finish_stdout(NULL, CLI_OK);
-    }
-    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
-        printf("chemvae %s (commit %s)\n", cv_version(), cv_git_commit());
-        return finish_stdout(NULL, CLI_OK);
-    }
+    const char *cmd = argc > 1 ? argv[1] : "";
+    int help = is_flag(cmd, "help", "-h"), version = is_flag(cmd, "version", "-V");
+    if (help) usage(stdout);
+    if (version) printf("chemvae %s (commit %s)\n", cv_version(), cv_git_commit());
+    if (help || version) return finish_stdout(NULL, CLI_OK);
     for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(argv[1], COMMANDS[i].name) != 0) continue;
-        if (!COMMANDS[i].fn) {
-            fprintf(stderr, "chemvae: '%s' is not part of this build\n", argv[1]);
-            return CLI_ERROR;
-        }
-        return finish_stdout(argv[1], COMMANDS[i].fn(argc - 1, argv + 1));
+        if (strcmp(cmd, COMMANDS[i].name) != 0) continue;
+        if (COMMANDS[i].fn) return finish_stdout(cmd, COMMANDS[i].fn(argc - 1, argv + 1));
+        fprintf(stderr, "chemvae: '%s' is not part of this build\n", cmd);
+        return CLI_ERROR;
     }
-    fprintf(stderr, "chemvae: unknown command '%s'\n", argv[1]);
+    if (argc > 1) fprintf(stderr, "chemvae: unknown command '%s'\n", cmd);
     usage(stderr);
     return CLI_USAGE;
 }

@@ -48,6 +48,33 @@ nomem:
     return cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory reading file", path);
 }
 
+CvStatus cv_lines_open(CvLines *in, const char *path, CvError *err) {
+    memset(in, 0, sizeof *in);
+    int use_stdin = !path || !strcmp(path, "-");
+    in->name = path ? path : "stdin";
+    in->fp = use_stdin ? stdin : fopen(path, "r");
+    if (!in->fp) return cv_error_set(err, CV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (!use_stdin && fstat(fileno(in->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(in->fp);
+        in->fp = NULL;
+        return cv_error_set(err, CV_ERR_IO, "%s: is a directory, not a file of lines", path);
+    }
+    return CV_OK;
+}
+
+long cv_lines_next(CvLines *in) {
+    ssize_t got = getline(&in->line, &in->cap, in->fp);
+    if (got >= 0) in->lineno++;
+    return (long)got;
+}
+
+void cv_lines_close(CvLines *in) {
+    free(in->line);
+    if (in->fp && in->fp != stdin) fclose(in->fp);
+    memset(in, 0, sizeof *in);
+}
+
 /* Follows the symlink chain at `path` (the last link may dangle) into out[cap]: the path
  * a write should finally replace. 0, or -1 with errno (ELOOP, ENAMETOOLONG, ...). */
 static int resolve_links(const char *path, char *out, size_t cap) {

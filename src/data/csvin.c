@@ -30,7 +30,6 @@
 #include <zlib.h>
 
 #include "chemvae/core/buf.h"
-#include "chemvae/core/csvout.h"
 
 #define DEFAULT_MAX_LINES 16
 #define DEFAULT_MAX_BYTES ((size_t)1 << 20)
@@ -365,8 +364,4 @@ CvStatus cv_csvin_read_file(const char *path, const CsvinOptions *opt, CsvinReco
     free(buf);
     gzclose(gz);
     return st;
-}
-
-int cv_csvin_write_field(FILE *fp, const char *s, size_t len) {
-    return cv_csv_field(fp, s, len, CV_CSV_ESCAPE_BYTES);
 }

@@ -54,6 +54,14 @@ const char *cv_stage_action_name(CvStageAction a) {
     return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "unknown";
 }
 
+const char *cv_stage_reason_text(CvStageReason why) {
+    static const char *const texts[] = {[CV_STAGE_NEW] = "running",
+                                        [CV_STAGE_CONTINUING] = "resuming",
+                                        [CV_STAGE_FORCED] = "forced",
+                                        [CV_STAGE_INPUTS_CHANGED] = "inputs changed"};
+    return (unsigned)why < sizeof texts / sizeof texts[0] ? texts[why] : "inputs changed";
+}
+
 static void emit(const Runner *r, CvPipelineEvent ev) {
     if (r->hooks && r->hooks->event) r->hooks->event(r->hooks->user, &ev);
 }
@@ -207,7 +215,7 @@ static CvStatus lock_state(Runner *r, CvError *err) {
  * takes the lock and reads the state (an unreadable one is reported and ignored). */
 static CvStatus runner_open(Runner *r, CvError *err) {
     const CvPipelineConfig *c = r->cfg;
-    CvStatus st = cv_pipefile_load(&r->pf, c->file, c->sets, c->nsets, err);
+    CvStatus st = cv_pipefile_load(&r->pf, c->file, c->sets.v, c->sets.n, err);
     if (st) return st;
     if (c->from && (r->from = cv_pipefile_find_stage(&r->pf, c->from)) < 0)
         return unknown_from(r, err);

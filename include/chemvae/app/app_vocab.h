@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chemvae/app/app_params.h"
 #include "chemvae/data/dataset.h"
 #include "chemvae/core/error.h"
 #include "chemvae/data/tokenizer.h"
@@ -23,6 +24,9 @@ typedef struct {
 
 #define CV_VOCAB_BUILD_DEFAULTS                                                                    \
     { .max_len = DATASET_DEFAULT_T }
+/* The build's parameters (app_params.h): smiles-col, delimiter (one character or 'tab'),
+ * max-len (2..65535), no-canonical, threads. */
+extern const CvParamTable cv_vocab_build_params;
 
 typedef struct {
     size_t tokens;                     /* vocabulary size, specials included */

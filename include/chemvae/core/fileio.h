@@ -1,5 +1,5 @@
-/* fileio.h — whole-file reads, crash-safe writes (temp file + fsync + rename),
- * CRC-32 and FNV-1a hashing. Used by every module that stores a file, so that a
+/* fileio.h — whole-file reads, line-by-line reads, crash-safe writes (temp file + fsync +
+ * rename), CRC-32 and FNV-1a hashing. Used by every module that stores a file, so that a
  * crash or a full disk never leaves a half-written vocab, dataset or checkpoint. */
 #ifndef CHEMVAE_FILEIO_H
 #define CHEMVAE_FILEIO_H
@@ -13,6 +13,24 @@
 /* Reads all of `path` into a malloc'd buffer (NUL-terminated, *len excludes the NUL).
  * Caller frees *data. */
 CvStatus cv_read_file(const char *path, char **data, size_t *len, CvError *err);
+
+/* A text input read line by line (a file of SMILES, of latent vectors), of any line length. */
+typedef struct {
+    FILE *fp;         /* stdin or the opened file; NULL when closed */
+    const char *name; /* "stdin" or the path, for messages (borrowed) */
+    char *line;       /* the current line, newline kept, NUL-terminated (owned) */
+    size_t cap;       /* bytes allocated at line */
+    long lineno;      /* 1-based number of the current line */
+} CvLines;
+
+/* Opens `path` for reading (NULL or "-" = stdin). CV_ERR_IO naming the path when it
+ * cannot be opened or is a directory; cv_lines_close is safe on *in either way. */
+CvStatus cv_lines_open(CvLines *in, const char *path, CvError *err);
+/* Reads the next line into in->line (overwritten) and counts it; returns its length in
+ * bytes, or -1 at the end of the input (or on a read error). */
+long cv_lines_next(CvLines *in);
+/* Frees the line buffer and closes the file (never stdin). Safe on a zeroed CvLines. */
+void cv_lines_close(CvLines *in);
 
 /* Atomic writer: cv_atomic_open creates "<path>.tmp.<pid>" next to `path`;
  * cv_atomic_commit flushes, fsyncs, checks every write succeeded (ENOSPC is reported

@@ -74,9 +74,4 @@ void cv_csvin_close(Csvin *r); /* NULL-safe */
 CvStatus cv_csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
                             CvError *err);
 
-/* Writes s[0..len) as one CSV field, the way reject files quote the rows they give back:
- * cv_csv_field (csvout.h) with CV_CSV_ESCAPE_BYTES (control bytes other than tab, CR and
- * LF, and bytes >= 0x7f, as \xNN). Returns 0, or -1 on a write error. */
-int cv_csvin_write_field(FILE *fp, const char *s, size_t len);
-
 #endif

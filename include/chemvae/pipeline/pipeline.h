@@ -51,22 +51,43 @@
 
 #include <stddef.h>
 
+#include "chemvae/app/app_params.h"
 #include "chemvae/core/error.h"
+#include "chemvae/pipeline/pipestate.h"
 
 /* Environment variable carrying the runner nesting depth to the stages. */
 #define CV_PIPELINE_DEPTH_ENV "CHEMVAE_PIPELINE_DEPTH"
 #define CV_PIPELINE_MAX_DEPTH 8
 
+/* The most overrides one run takes. */
+#define CV_PIPELINE_MAX_SETS 62
+
+/* Overrides of the file's variables, in the order given (a later one wins): "NAME=VALUE"
+ * strings. The parameters db FILE and state DIR (cv_pipeline_params) add "DB=FILE" and
+ * "STATE=DIR", written into db / state, which v then points into: such a struct is not to be
+ * copied. */
 typedef struct {
-    const char *file;        /* the pipeline file */
-    const char *const *sets; /* (nsets) "NAME=VALUE" winning over the file's `set` lines; */
-    size_t nsets;            /* DB=... and STATE=... choose the results DB and state dir */
-    const char *from;        /* NULL, or the stage that runs, with every later one, even if done */
-    int dry_run;             /* report (events) what would run; run, copy and record nothing
-                                (the state directory and its lock file are still created) */
-    const char *exe;         /* the chemvae executable the stages run */
-    const char *default_db;  /* the results DB when DB is not set */
+    const char *v[CV_PIPELINE_MAX_SETS]; /* borrowed, or into db / state */
+    size_t n;
+    char db[CV_PIPESTATE_PATH_MAX + 8], state[CV_PIPESTATE_PATH_MAX + 8];
+} CvPipelineSets;
+
+typedef struct {
+    const char *file;       /* the pipeline file */
+    CvPipelineSets sets;    /* winning over the file's `set` lines; DB=... and STATE=... choose
+                               the results DB and state dir */
+    const char *from;       /* NULL, or the stage that runs, with every later one, even if done */
+    int dry_run;            /* report (events) what would run; run, copy and record nothing
+                               (the state directory and its lock file are still created) */
+    const char *exe;        /* the chemvae executable the stages run */
+    const char *default_db; /* the results DB when DB is not set */
 } CvPipelineConfig;
+
+/* The runner's parameters (app_params.h): from STAGE, set NAME=VALUE, db FILE, state DIR
+ * (each of the three adds to sets: CV_ERR_INVALID past CV_PIPELINE_MAX_SETS or for a path
+ * longer than CV_PIPESTATE_PATH_MAX - 1), dry-run. file, exe and default_db are the caller's;
+ * the help texts name the command line's default DB (results/chemvae.db). */
+extern const CvParamTable cv_pipeline_params;
 
 /* What happened to a stage. */
 typedef enum {
@@ -92,6 +113,10 @@ typedef enum {
     CV_STAGE_INPUTS_CHANGED, /* its key changed (or an earlier stage re-ran, or an output
                                 is missing) */
 } CvStageReason;
+
+/* How an event line says why a stage runs: "running" (new), "resuming", "forced",
+ * "inputs changed". */
+const char *cv_stage_reason_text(CvStageReason why);
 
 typedef enum {
     CV_PIPE_STATE_RESET,        /* the state file is unreadable: every stage runs (message) */

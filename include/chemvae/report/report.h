@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "chemvae/app/app.h"
+#include "chemvae/app/app_params.h"
 #include "chemvae/core/error.h"
 
 /* CvReportConfig.run: the newest pipeline run of the DB. */
@@ -56,6 +57,12 @@ typedef struct {
 
 #define CV_REPORT_DEFAULTS                                                                         \
     { .score = "qed", .top = 12, .pca_max = 2000 }
+
+/* The report's parameters (app_params.h): db, run (an id or 'latest'), out, model, data,
+ * color-by, pca-max, score (one of the names above), top (1..CV_REPORT_MAX_TOP); run,
+ * score and top are checked as they are read. The help texts name the command line's
+ * default paths (results/chemvae.db, results/report.html). */
+extern const CvParamTable cv_report_params;
 
 typedef struct {
     int64_t scope;   /* the run the page covers (0: the whole DB) */
