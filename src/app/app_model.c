@@ -53,7 +53,7 @@ CvStatus cv_model_load(CvModel *m, const char *path, size_t max_B, CvError *err)
 
 #define F(field) offsetof(CvModelOptions, field)
 static const CvParam MODEL_PARAMS[] = {
-    CV_PARAM("model", 0, CV_PARAM_STRING, F(path), "FILE",
+    CV_PARAM("model", 'm', CV_PARAM_STRING, F(path), "FILE",
              "checkpoint (default results/models/model.cvae if it\nexists, else the shipped "
              "results/models/zinc24k-small.cvae)",
              .flags = CV_PARAM_NOCONFIG),

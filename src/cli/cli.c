@@ -46,18 +46,6 @@ int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
     return -1;
 }
 
-CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
-                       const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
-                       CvError *err) {
-    CliRunSpec spec = {.kind = kind,
-                       .model_path = m ? m->path : NULL,
-                       .model_hash = m ? m->hash : NULL,
-                       .seed = seed,
-                       .parent = parent};
-    return cli_begin_run_spec(c, args, no_db, db_path, &spec, h, err);
-}
-
-/* ---- cli_begin_run_spec (see cli.h) ---- */
 CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no_db,
                             const char *db_path, const CliRunSpec *spec, CvHooks *h, CvError *err) {
     if (no_db) return CV_OK;
@@ -69,11 +57,12 @@ CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no
     return cv_run_begin(db_path, spec->kind, &cfg, spec->model_path, spec->model_hash, spec->seed,
                         spec->parent, &h->db, &h->run_id, err);
 }
-/* ---- end of cli_begin_run_spec ---- */
 
 #define F(field) offsetof(CliRunOptions, field)
 static const CvParam RUN_PARAMS[] = {
-    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE", CLI_DB_HELP, .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE",
+             "results DB (default " CLI_DEFAULT_DB "); --no-db to skip",
+             .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
              .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
@@ -86,7 +75,12 @@ const CvParamTable cli_run_params = CV_PARAM_TABLE(RUN_PARAMS);
 
 CvStatus cli_record(const struct CliCommand *c, const void *args, const CliRunOptions *r,
                     const char *kind, const CvModel *m, int64_t seed, CvHooks *h, CvError *err) {
-    return cli_begin_run(c, args, r->no_db, r->db_path, kind, m, seed, r->parent, h, err);
+    CliRunSpec spec = {.kind = kind,
+                       .model_path = m ? m->path : NULL,
+                       .model_hash = m ? m->hash : NULL,
+                       .seed = seed,
+                       .parent = r->parent};
+    return cli_begin_run_spec(c, args, r->no_db, r->db_path, &spec, h, err);
 }
 
 static volatile sig_atomic_t g_interrupted; /* the signal that asked us to stop, or 0 */

@@ -69,18 +69,6 @@ const char *cli_default_model(void);
 /* Default results database path. */
 #define CLI_DEFAULT_DB "results/chemvae.db"
 
-/* Help texts of the options the commands share (options.h tables). */
-#define CLI_MODEL_HELP                                                                             \
-    "checkpoint (default results/models/model.cvae if it\nexists, else the shipped "               \
-    "results/models/zinc24k-small.cvae)"
-#define CLI_DB_HELP "results DB (default " CLI_DEFAULT_DB "); --no-db to skip"
-#define CLI_CONSTRAIN_TEXT                                                                         \
-    "none | syntax | valence (default): mask tokens that cannot\ncomplete a molecule before "      \
-    "each decoding step"
-#define CLI_RESCUE_TEXT                                                                            \
-    "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept when valid "    \
-    "(default 20; 1 = off)"
-
 /* Where a command records its run, and its BLAS threads: the options every recording
  * command shares (--db, --no-db, --parent-run, --threads), none of them recorded. */
 typedef struct {
@@ -94,17 +82,12 @@ typedef struct {
 extern const CvParamTable cli_run_params;
 
 struct CliCommand;
-/* cli_begin_run with the CliRunOptions: no run with --no-db. */
+/* Opens the results DB r->db_path and begins a run of `kind` (cv_run_begin) unless
+ * r->no_db, under r->parent, filling h->db / h->run_id; the stored config is c's options
+ * as parsed into args; m (NULL-able) names the model file and hash. */
 CvStatus cli_record(const struct CliCommand *c, const void *args, const CliRunOptions *r,
                     const char *kind, const CvModel *m, int64_t seed, CvHooks *h, CvError *err);
 
-/* Opens the results DB and begins a run of `kind` (cv_run_begin) unless no_db, filling
- * h->db / h->run_id; the stored config is c's options as parsed into args. */
-CvStatus cli_begin_run(const struct CliCommand *c, const void *args, int no_db, const char *db_path,
-                       const char *kind, const CvModel *m, int64_t seed, int64_t parent, CvHooks *h,
-                       CvError *err);
-
-/* ---- runs whose config has members computed by the job (train) ---- */
 /* What cli_begin_run_spec records besides the option table's values. */
 typedef struct {
     const char *kind;       /* "train" */
@@ -115,12 +98,11 @@ typedef struct {
     void (*extra)(const void *user, CvJson *j);
     const void *user;
 } CliRunSpec;
-/* cli_begin_run for a job without a CvModel or with computed config members: unless no_db,
+/* cli_record for a job without a CvModel or with computed config members: unless no_db,
  * opens the results DB and begins a run of spec->kind whose stored config is c's options as
  * parsed into args followed by spec->extra's members, filling h->db / h->run_id. */
 CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no_db,
                             const char *db_path, const CliRunSpec *spec, CvHooks *h, CvError *err);
-/* ---- end of cli_begin_run_spec ---- */
 
 /* Hooks for a job run from the command line: a progress bar labelled with the command
  * on stderr (when it is a terminal), and SIGINT / SIGTERM stop the job between batches

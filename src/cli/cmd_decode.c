@@ -20,7 +20,6 @@ typedef struct {
 
 #define F(field) offsetof(DecodeArgs, field)
 static const CvParam OWN[] = {
-    CV_PARAM(NULL, 'm', CV_PARAM_STRING, F(model.path), "FILE", "the same as --model"),
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
              "one z per line, Z comma-separated numbers (default stdin)"),
     CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),

@@ -17,7 +17,6 @@ typedef struct {
 
 #define F(field) offsetof(EncodeArgs, field)
 static const CvParam OWN[] = {
-    CV_PARAM(NULL, 'm', CV_PARAM_STRING, F(model.path), "FILE", "the same as --model"),
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
              "one SMILES per line ('-' = stdin; default stdin without\narguments)"),
     CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),
