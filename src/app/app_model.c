@@ -66,7 +66,10 @@ static const CvParam MODEL_PARAMS[] = {
 const CvParamTable cv_model_params = CV_PARAM_TABLE(MODEL_PARAMS);
 
 CvStatus cv_model_load_with(CvModel *m, const CvModelOptions *o, CvError *err) {
-    if (o->batch < 1) return cv_error_set(err, CV_ERR_INVALID, "batch must be at least 1");
+    memset(m, 0, sizeof *m); /* safe to cv_model_free on every return */
+    if (o->batch < 1 || o->batch > CV_MAX_BATCH)
+        return cv_error_set(err, CV_ERR_INVALID, "batch must be in 1..%d, got %zu", CV_MAX_BATCH,
+                            o->batch);
     CvStatus st = cv_model_load(m, o->path, o->batch, err);
     return st ? st : cv_model_set_constrain(m, o->constrain, err);
 }

@@ -49,7 +49,12 @@ typedef struct {
 /* model (not recorded: the run records the file and its hash), batch, constrain */
 extern const CvParamTable cv_model_params;
 
-/* cv_model_load(o->path, o->batch), then the constraint o->constrain. */
+/* The largest batch a model is loaded for: the layers' buffers grow with batch × T × H, and
+ * the limit keeps those sizes far from overflowing size_t (a huge --batch used to crash). */
+#define CV_MAX_BATCH 65536
+
+/* cv_model_load(o->path, o->batch), then the constraint o->constrain. CV_ERR_INVALID for a
+ * batch outside 1..CV_MAX_BATCH. *m is safe to cv_model_free on every return. */
 CvStatus cv_model_load_with(CvModel *m, const CvModelOptions *o, CvError *err);
 
 /* Loads the checkpoint at `path` for batches up to max_B (no optimizer state).
