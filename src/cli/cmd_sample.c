@@ -31,13 +31,11 @@ static const CliCommand COMMAND = {
 static int parse_args(int argc, char **argv, SampleArgs *a) {
     *a = (SampleArgs){
         .model = CV_MODEL_OPTIONS_DEFAULTS, .job = CV_SAMPLE_DEFAULTS, .run = CLI_RUN_DEFAULTS};
-    a->model.path = cli_default_model();
-    int rc = cli_options_parse(&COMMAND, argc, argv, a, NULL);
+    int rc = cli_job_parse(&COMMAND, argc, argv, a, &a->model, NULL);
     if (rc) return rc;
     const char *cmd = COMMAND.name;
     if (a->job.n < 1) return cli_usage_error(cmd, "-n must be at least 1");
     if (a->job.attempts < 1) return cli_usage_error(cmd, "--attempts must be at least 1");
-    if (a->model.batch < 1) return cli_usage_error(cmd, "--batch must be positive");
     if (a->job.beam < 1 || (size_t)a->job.beam > a->model.batch)
         return cli_usage_error(cmd, "--beam must be in 1..--batch (%zu)", a->model.batch);
     if (!(a->job.radius >= 0)) return cli_usage_error(cmd, "--radius must be >= 0");
@@ -87,25 +85,17 @@ int cmd_sample(int argc, char **argv) {
     SampleArgs a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
-    cli_set_threads((int)a.run.threads);
-    cv_chem_log_rdkit(0);
-    CvError err = {0};
-    CvModel m;
-    CvHooks h;
-    CliWatch watch;
-    cli_hooks_init(&h, &watch, COMMAND.name);
+    CliJob j;
     CvSampleResult res = {0};
-    CvStatus st = cv_model_load_with(&m, &a.model, &err);
-    if (!st) st = cli_record(&COMMAND, &a, &a.run, "sample", &m, (int64_t)a.job.seed, &h, &err);
-    if (!st) st = cv_sample(&m, &a.job, &h, &res, &err);
-    cli_watch_finish(&watch);
+    CvStatus st = cli_job_start(&j, COMMAND.name, &a.model, a.run.threads);
+    if (!st) st = cli_job_record(&j, &COMMAND, &a, &a.run, a.job.seed);
+    if (!st) st = cv_sample(&j.m, &a.job, &j.h, &res, &j.err);
+    cli_watch_finish(&j.watch);
     if (!st) {
         print_molecules(&a, &res);
-        print_summary(&a, &res, &h);
+        print_summary(&a, &res, &j.h);
     }
-    rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 128 + res.interrupted : CLI_OK;
+    rc = res.interrupted ? 128 + res.interrupted : CLI_OK;
     cv_sample_result_free(&res);
-    cv_store_close(h.db);
-    cv_model_free(&m);
-    return rc;
+    return cli_job_end(&j, COMMAND.name, st, rc);
 }
