@@ -2,6 +2,7 @@
  * Reconstruction, prior validity / uniqueness / novelty / internal diversity and property
  * MAE of a checkpoint on a dataset split (README "Evaluating"), printed as CSV
  * (metric,value) or JSON and stored in eval_metrics. */
+#include <math.h>
 #include <stdio.h>
 
 #include "chemvae/app/app_eval.h"
@@ -41,13 +42,24 @@ static int parse_args(int argc, char **argv, EvalArgs *a) {
     return rc ? cli_usage_error(COMMAND.name, "%s", err.msg) : CLI_OK;
 }
 
+/* metric,value rows, or one JSON object (names escaped; a metric without a value, NaN, as
+ * null); values as %.6g. */
 static void print_metrics(const EvalArgs *a, const CvEvalResult *r) {
-    fputs(a->json ? "{" : "metric,value\n", stdout);
+    CvJson j = {0};
+    cv_json_begin_object(&j);
+    if (!a->json) fputs("metric,value\n", stdout);
     for (const CvEvalMetric *mt = r->metrics; mt < r->metrics + r->n_metrics; mt++) {
-        if (a->json) printf("%s\"%s\": %.6g", mt > r->metrics ? ", " : "", mt->name, mt->v);
-        else printf("%s,%.6g\n", mt->name, mt->v);
+        char num[32];
+        snprintf(num, sizeof num, "%.6g", mt->v);
+        if (!a->json) printf("%s,%s\n", mt->name, num);
+        cv_json_key(&j, mt->name);
+        if (isfinite(mt->v)) cv_json_raw(&j, num);
+        else cv_json_null(&j);
     }
-    if (a->json) printf("}\n");
+    cv_json_end_object(&j);
+    const char *text = cv_json_text(&j, NULL);
+    if (a->json) printf("%s\n", text ? text : "{}");
+    cv_json_free(&j);
 }
 
 int cmd_eval(int argc, char **argv) {
