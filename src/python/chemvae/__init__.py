@@ -57,7 +57,7 @@ def library_path():
     return os.environ.get("CHEMVAE_LIB") or os.path.join(_lib_dir(), "libchemvae.so.0")
 
 
-# ---- the C structures this package passes (mirrors of include/chemvae/*.h) ----------------
+# ---- the C structures this package passes (mirrors of include/chemvae/<module>/*.h) ----------------
 
 class _Scores(ctypes.Structure):
     # include/chemvae/chem/chem.h ChemScores
