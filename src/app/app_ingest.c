@@ -21,21 +21,6 @@ static void list_json(CvJson *j, const void *field) {
 static const CvParamType LIST = {1, "LIST", parse_list, list_json};
 
 /* delimiter: one character (not a quote or a newline), 'tab' or '\t' */
-static CvStatus parse_delim(const char *name, const char *text, void *field, CvError *err) {
-    char *d = field;
-    if (!strcmp(text, "tab") || !strcmp(text, "\\t") || !strcmp(text, "\t")) *d = '\t';
-    else if (strlen(text) == 1 && text[0] != '"' && text[0] != '\n') *d = text[0];
-    else
-        return cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab', got '%s'",
-                            name, text);
-    return CV_OK;
-}
-static void delim_json(CvJson *j, const void *field) {
-    char d[2] = {*(const char *)field, '\0'};
-    cv_json_string(j, d[0] ? d : NULL);
-}
-static const CvParamType DELIM = {1, "C", parse_delim, delim_json};
-
 /* split: three ratios >= 0, not all 0 */
 static CvStatus parse_ratios(const char *name, const char *text, void *field, CvError *err) {
     double *r = field;
@@ -86,7 +71,7 @@ static const CvParam PARAMS[] = {
     CV_PARAM("compute", 0, LIST, O(compute), "LIST",
              "properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\ndefault: those of "
              "logp, qed, sa the file does not have,\nnone when --props is given)"),
-    CV_PARAM("delimiter", 'd', DELIM, O(delim), "C",
+    CV_PARAM("delimiter", 'd', CV_PARAM_DELIMITER, O(delim), "C",
              "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
              "the first line)"),
     CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, O(no_canonical), NULL,

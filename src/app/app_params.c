@@ -143,6 +143,21 @@ static CvStatus parse_rescue(const char *name, const char *text, void *field, Cv
     return st;
 }
 
+static CvStatus parse_delimiter(const char *name, const char *text, void *field, CvError *err) {
+    char *d = field;
+    if (!strcmp(text, "tab") || !strcmp(text, "\\t") || !strcmp(text, "\t")) *d = '\t';
+    else if (strlen(text) == 1 && text[0] != '"' && text[0] != '\n' && text[0] != '\r')
+        *d = text[0];
+    else
+        return cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab', got '%s'",
+                            name, text);
+    return CV_OK;
+}
+static void delimiter_json(CvJson *j, const void *field) {
+    char d[2] = {*(const char *)field, '\0'};
+    cv_json_string(j, d[0] ? d : NULL);
+}
+
 const CvParamType CV_PARAM_SWITCH = {0, NULL, parse_switch, switch_json};
 const CvParamType CV_PARAM_LONG = {1, "N", parse_long, long_json};
 const CvParamType CV_PARAM_INT = {1, "N", parse_int, int_json};
@@ -154,6 +169,7 @@ const CvParamType CV_PARAM_TEMPERATURE = {1, "X", parse_temperature, double_json
 const CvParamType CV_PARAM_STRING = {1, "S", parse_string, string_json};
 const CvParamType CV_PARAM_CONSTRAIN = {1, "MODE", parse_constrain, constrain_json};
 const CvParamType CV_PARAM_RESCUE = {1, "K", parse_rescue, int_json};
+const CvParamType CV_PARAM_DELIMITER = {1, "C", parse_delimiter, delimiter_json};
 
 /* 1 when a and b are the same name with '-' and '_' alike. */
 static int same_name(const char *a, const char *b) {

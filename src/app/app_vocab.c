@@ -11,19 +11,6 @@
 #include "chemvae/data/ingest.h"
 
 /* delimiter: one character, or 'tab' / '\t' */
-static CvStatus parse_delim(const char *name, const char *text, void *field, CvError *err) {
-    char *d = field;
-    if (!strcmp(text, "tab") || !strcmp(text, "\\t")) *d = '\t';
-    else if (strlen(text) == 1) *d = text[0];
-    else return cv_error_set(err, CV_ERR_INVALID, "%s expects one character or 'tab'", name);
-    return CV_OK;
-}
-static void delim_json(CvJson *j, const void *field) {
-    char d[2] = {*(const char *)field, '\0'};
-    cv_json_string(j, d[0] ? d : NULL);
-}
-static const CvParamType DELIMITER = {1, "C", parse_delim, delim_json};
-
 /* max-len: a token count in 2..65535 (a size_t) */
 static CvStatus parse_max_len(const char *name, const char *text, void *field, CvError *err) {
     long v;
@@ -44,7 +31,7 @@ static const CvParamType MAX_LEN = {1, "N", parse_max_len, max_len_json};
 static const CvParam BUILD_PARAMS[] = {
     CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(smiles_col), "NAME",
              "SMILES column (default: first named smiles)"),
-    CV_PARAM("delimiter", 'd', DELIMITER, F(delim), "C",
+    CV_PARAM("delimiter", 'd', CV_PARAM_DELIMITER, F(delim), "C",
              "field delimiter or 'tab' (default: auto)"),
     CV_PARAM("max-len", 'T', MAX_LEN, F(max_len), "N",
              "skip molecules longer than N-1 tokens (default " STR(DATASET_DEFAULT_T) ")"),

@@ -49,6 +49,9 @@ extern const CvParamType CV_PARAM_STRING;
 extern const CvParamType CV_PARAM_CONSTRAIN;
 /* int in 1..CV_MAX_RESCUE (app_model.h) */
 extern const CvParamType CV_PARAM_RESCUE;
+/* char: a CSV field delimiter, one character or "tab" / "\t" (not '"' or a line end, which
+ * the CSV reader cannot split on); recorded as a string, null when 0 (auto) */
+extern const CvParamType CV_PARAM_DELIMITER;
 
 enum {
     CV_PARAM_NOCONFIG = 1, /* not recorded in the run's config (outputs, threads, the DB) */
