@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "chemvae/store/store.h"
+#include "store_internal.h"
 
 /* "run r is in scope ?1" */
 #define SCOPE_SQL                                                                                  \
@@ -28,11 +29,6 @@ static const char *score_column(const char *name, CvError *err) {
                  "unknown molecule score '%s' (qed, penalized_logp, logp, sa, mw)",
                  name ? name : "(null)");
     return NULL;
-}
-
-static CvStatus select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err) {
-    StoreValue p = {.type = STORE_INT, .i = id};
-    return cv_store_select(s, sql, &p, 1, out, err);
 }
 
 CvStatus cv_store_report_latest_run(Store *s, int64_t scope, StoreReportRuns which,
@@ -68,7 +64,7 @@ CvStatus cv_store_report_latest_run(Store *s, int64_t scope, StoreReportRuns whi
 }
 
 CvStatus cv_store_report_runs(Store *s, int64_t scope, StoreTable *out, CvError *err) {
-    return select_by_id(
+    return store_select_by_id(
         s,
         "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.parent, r.seed, "
         "(SELECT count(*) FROM generations g WHERE g.run_id = r.id) AS generations, "
@@ -78,7 +74,7 @@ CvStatus cv_store_report_runs(Store *s, int64_t scope, StoreTable *out, CvError 
 }
 
 CvStatus cv_store_report_failures(Store *s, int64_t scope, StoreTable *out, CvError *err) {
-    return select_by_id(
+    return store_select_by_id(
         s,
         "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
         "count(*) AS decodes, sum(g.valid) AS valid, "
@@ -93,7 +89,7 @@ CvStatus cv_store_report_failures(Store *s, int64_t scope, StoreTable *out, CvEr
 CvStatus cv_store_report_training_curves(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     /* b: the run; s: the last run before it on the same checkpoint that did not resume;
      * chain: the runs from s to b */
-    return select_by_id(
+    return store_select_by_id(
         s,
         "WITH b AS (SELECT id, model_path FROM runs WHERE id = ?1), "
         "s AS (SELECT max(r.id) AS id FROM runs r, b WHERE r.kind = 'train' AND "
@@ -132,7 +128,7 @@ CvStatus cv_store_report_top_generated(Store *s, int64_t run_a, int64_t run_b, c
 
 CvStatus cv_store_report_interpolation(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
     /* per (path, step) the most frequent valid decode first; paths in order of appearance */
-    return select_by_id(
+    return store_select_by_id(
         s,
         "SELECT coalesce(g.source, ''), g.step, m.smiles, count(*) AS n, "
         "(SELECT count(*) FROM generations h WHERE h.run_id = ?1 AND h.step = g.step "
@@ -147,11 +143,12 @@ CvStatus cv_store_report_interpolation(Store *s, int64_t run_id, StoreTable *out
 }
 
 CvStatus cv_store_report_objective(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return select_by_id(s,
-                        "SELECT json_extract(config, '$.objective'), coalesce(json_extract(config, "
-                        "'$.minimize'), 0) "
-                        "FROM runs WHERE id = ?1 AND json_valid(config)",
-                        run_id, out, err);
+    return store_select_by_id(
+        s,
+        "SELECT json_extract(config, '$.objective'), coalesce(json_extract(config, "
+        "'$.minimize'), 0) "
+        "FROM runs WHERE id = ?1 AND json_valid(config)",
+        run_id, out, err);
 }
 
 CvStatus cv_store_report_trajectories(Store *s, int64_t run_id, const char *column, int ascending,
@@ -168,7 +165,7 @@ CvStatus cv_store_report_trajectories(Store *s, int64_t run_id, const char *colu
              "h.run_id = ?1 AND h.source "
              "IS g.source), g.step",
              ascending ? "min" : "max", col, col);
-    return select_by_id(s, sql, run_id, out, err);
+    return store_select_by_id(s, sql, run_id, out, err);
 }
 
 CvStatus cv_store_report_best_per_start(Store *s, int64_t run_id, const char *column, int ascending,

@@ -332,7 +332,7 @@ CvStatus cv_store_select(Store *s, const char *sql, const StoreValue *params, si
 
 /* ---- canned reads -------------------------------------------------------------------------- */
 
-static CvStatus select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err) {
+CvStatus store_select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err) {
     StoreValue p = {.type = STORE_INT, .i = id};
     return cv_store_select(s, sql, &p, 1, out, err);
 }
@@ -350,11 +350,11 @@ CvStatus cv_store_list_runs(Store *s, StoreTable *out, CvError *err) {
 }
 
 CvStatus cv_store_get_run(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return select_by_id(s, "SELECT * FROM runs WHERE id = ?1", run_id, out, err);
+    return store_select_by_id(s, "SELECT * FROM runs WHERE id = ?1", run_id, out, err);
 }
 
 CvStatus cv_store_run_counts(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return select_by_id(
+    return store_select_by_id(
         s,
         "SELECT (SELECT count(*) FROM generations WHERE run_id = ?1) AS generations, "
         "(SELECT count(*) FROM generations WHERE run_id = ?1 AND valid) AS valid, "
@@ -367,15 +367,16 @@ CvStatus cv_store_run_counts(Store *s, int64_t run_id, StoreTable *out, CvError 
 }
 
 CvStatus cv_store_training_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return select_by_id(s,
-                        "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, accuracy, "
-                        "extra FROM training_metrics WHERE run_id = ?1 ORDER BY step, split, "
-                        "rowid",
-                        run_id, out, err);
+    return store_select_by_id(
+        s,
+        "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, accuracy, "
+        "extra FROM training_metrics WHERE run_id = ?1 ORDER BY step, split, "
+        "rowid",
+        run_id, out, err);
 }
 
 CvStatus cv_store_training_summary(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return select_by_id(
+    return store_select_by_id(
         s,
         "SELECT t.split, c.rows, c.epochs, t.epoch AS last_epoch, t.step AS last_step, t.loss, "
         "t.recon, t.kl, t.prop, t.beta, t.lr, t.accuracy "
@@ -386,8 +387,9 @@ CvStatus cv_store_training_summary(Store *s, int64_t run_id, StoreTable *out, Cv
 }
 
 CvStatus cv_store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return select_by_id(s, "SELECT name, value FROM eval_metrics WHERE run_id = ?1 ORDER BY name",
-                        run_id, out, err);
+    return store_select_by_id(
+        s, "SELECT name, value FROM eval_metrics WHERE run_id = ?1 ORDER BY name", run_id, out,
+        err);
 }
 
 static const char *const SCORE_COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
@@ -429,7 +431,7 @@ CvStatus cv_store_find_molecule(Store *s, const char *canonical_smiles, StoreTab
 }
 
 CvStatus cv_store_molecule_origins(Store *s, int64_t molecule_id, StoreTable *out, CvError *err) {
-    return select_by_id(
+    return store_select_by_id(
         s,
         "SELECT g.run_id, r.kind, g.method, count(*) AS n, min(g.step) AS first_step, "
         "max(g.step) AS last_step, group_concat(DISTINCT g.source) AS sources, "

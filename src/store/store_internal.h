@@ -38,6 +38,10 @@ struct Store {
  * what happened to the data. Returns CV_ERR_DB. */
 CvStatus cv_store_db_error(Store *s, CvError *err, int rc, const char *what);
 
+/* cv_store_select of `sql` with its one parameter ?1 bound to the integer id (the reads
+ * of one run, one scope). Internal: not exported from libchemvae.so. */
+CvStatus store_select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err);
+
 /* The read-only authorizer: allows SELECT, reads, functions, recursive CTEs and a list
  * of introspection pragmas; refuses everything else and records it in s->denied. */
 int cv_store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
