@@ -36,9 +36,7 @@ static const CvParam PARAMS[] = {
              "temperature of the sampled decodes (default 0.5)"),
     CV_PARAM("beam", 0, CV_PARAM_INT, F(beam), "K",
              "the greedy decode of each point as a beam of K"),
-    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
-             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
-             "when valid (default 20; 1 = off)"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CV_RESCUE_HELP),
     CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed of the sampled decodes (default 1)",
              .flags = CV_PARAM_NOCONFIG),
 };

@@ -84,9 +84,7 @@ static const CvParam PARAMS[] = {
              "only molecules with Tanimoto >= DELTA to the start\ncount"),
     CV_PARAM("beam", 0, CV_PARAM_INT, F(beam), "K",
              "the greedy decode at each decode point as a beam of K"),
-    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
-             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
-             "when valid (default 20; 1 = off)"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CV_RESCUE_HELP),
     CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed (default 1)", .flags = CV_PARAM_NOCONFIG),
 };
 #undef F

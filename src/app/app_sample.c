@@ -27,9 +27,7 @@ static const CvParam PARAMS[] = {
     CV_PARAM(
         "beam", 0, CV_PARAM_INT, F(beam), "K",
         "the first (greedy) decode of each vector as a beam search of\nK hypotheses (default 1)"),
-    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K",
-             "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept "
-             "when valid (default 20; 1 = off)"),
+    CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CV_RESCUE_HELP),
     CV_PARAM("data", 0, CV_PARAM_STRING, F(train_data), "FILE.cvds",
              "count molecules not in its train split as novel"),
 };

@@ -33,6 +33,10 @@ typedef struct {
  * so the rescue costs time only for the failures. */
 #define CV_DEFAULT_RESCUE 20
 #define CV_MAX_RESCUE 10000
+/* The help text of the rescue parameter of the jobs that default to CV_DEFAULT_RESCUE. */
+#define CV_RESCUE_HELP                                                                             \
+    "a greedy decode that is not a molecule is decoded again by a\nbeam of K, kept when valid "    \
+    "(default 20; 1 = off)"
 
 /* The shipped model's file name, and where an installed chemvae keeps it:
  * PREFIX/share/chemvae/models/ beside PREFIX/bin/chemvae. */
