@@ -227,3 +227,28 @@ static void strings_json(CvJson *j, const void *field) {
 }
 const CvParamType CV_PARAM_STRINGS = {1, "S", parse_strings, strings_json};
 /* ---- end of repeatable string parameters ---- */
+
+/* One help entry: "  -c, --name MV" and the help text from column 24. */
+static void help_entry(const CvParam *o, FILE *out) {
+    const char *mv = o->type->has_value ? (o->metavar ? o->metavar : o->type->metavar) : NULL;
+    const char *sp = mv ? " " : "";
+    mv = mv ? mv : "";
+    char head[128];
+    int w;
+    if (o->short_name && o->name)
+        w = snprintf(head, sizeof head, "  -%c, --%s%s%s", o->short_name, o->name, sp, mv);
+    else if (o->name) w = snprintf(head, sizeof head, "  --%s%s%s", o->name, sp, mv);
+    else w = snprintf(head, sizeof head, "  -%c%s%s", o->short_name, sp, mv);
+    fputs(head, out);
+    if (w >= 23) fprintf(out, "\n%24s", "");
+    else fprintf(out, "%*s", 24 - w, "");
+    for (const char *h = o->help ? o->help : ""; *h; h++) {
+        fputc(*h, out);
+        if (*h == '\n' && h[1]) fprintf(out, "%24s", "");
+    }
+    fputc('\n', out);
+}
+
+void cv_params_help(const CvParamTable *t, FILE *out) {
+    for (size_t i = 0; i < t->n; i++) help_entry(&t->params[i], out);
+}

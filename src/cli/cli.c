@@ -1,7 +1,6 @@
 /* cli.c — message and option-parsing helpers shared by the subcommands (see cli.h). */
 #include "cli.h"
 
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,13 +36,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     cli_put_safe(stderr, msg);
     fprintf(stderr, "\nTry 'chemvae %s --help'.\n", cmd);
     return CLI_USAGE;
-}
-
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out) {
-    CvError err = {0};
-    if (!cv_param_read_long(opt, s, LONG_MAX, out, &err)) return 0;
-    cli_usage_error(cmd, "%s", err.msg);
-    return -1;
 }
 
 CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no_db,
@@ -102,9 +94,15 @@ int cli_interrupted(void) {
 
 static void watch_progress(void *user, size_t done, size_t total, const char *status) {
     CliWatch *w = user;
-    if (!w->started) cv_progress_start(&w->bar, w->label, total);
-    w->started = 1;
+    if (!w->started) {
+        char label[sizeof w->bar.label];
+        if (w->pass_label) w->pass_label(w->pass_user, label, sizeof label);
+        cv_progress_start(&w->bar, w->pass_label ? label : w->label, total);
+        w->started = 1;
+        if (w->pass_label && !status) return;
+    }
     cv_progress_update(&w->bar, done, status);
+    if (w->pass_label && done >= total) cli_watch_finish(w);
 }
 
 static int watch_interrupted(void *user) {

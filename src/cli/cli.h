@@ -29,10 +29,6 @@ void cli_put_safe(FILE *fp, const char *s);
 /* Prints "chemvae <cmd>: <message>" and a hint to run --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses a non-negative integer operand or option value; on failure prints a usage error
- * naming `opt` and returns -1. */
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
-
 /* The subcommands (README "What it does") and what `chemvae --help` says of each, one file
  * each. main.c declares them weak instead (it defines CLI_WEAK_COMMANDS) so the program links
  * with whichever files exist. */
@@ -111,6 +107,11 @@ typedef struct {
     CvProgress bar;
     int started;
     const char *label;
+    /* NULL-able: a job whose progress runs in passes (train: one per epoch) gets a bar per
+     * pass, labelled by pass_label, ended when the pass reaches its total; a pass's first
+     * report without a status only announces it (drawn from its next report on). */
+    void (*pass_label)(const void *pass_user, char *buf, size_t cap);
+    const void *pass_user;
 } CliWatch;
 void cli_hooks_init(CvHooks *h, CliWatch *w, const char *label);
 /* Ends the progress bar (if it was drawn). */

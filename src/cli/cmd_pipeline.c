@@ -45,51 +45,8 @@ static int parse_args(int argc, char **argv, CvPipelineConfig *c) {
 /* One line on stderr per event of the run. */
 static void print_event(void *user, const CvPipelineEvent *ev) {
     (void)user;
-    const char *name = ev->name, *to = ev->copied_to;
-    switch (ev->kind) {
-    case CV_PIPE_STATE_RESET:
-        fprintf(stderr, "chemvae pipeline: %s; running every stage\n", ev->message);
-        break;
-    case CV_PIPE_INTERRUPTED_BEFORE:
-    case CV_PIPE_STAGE_INTERRUPTED:
-        fprintf(stderr,
-                "chemvae pipeline: interrupted %s stage '%s'; run the same command again to "
-                "continue\n",
-                ev->kind == CV_PIPE_INTERRUPTED_BEFORE ? "before" : "in", name);
-        break;
-    case CV_PIPE_PREBUILT:
-        fprintf(stderr, "chemvae pipeline: %-12s skipped: prebuilt %s exists%s%s\n", name, ev->path,
-                to ? "; copied to " : "", to ? to : "");
-        break;
-    case CV_PIPE_SKIPPED:
-        fprintf(stderr, "chemvae pipeline: %-12s skipped: done (run %lld), inputs unchanged\n",
-                name, ev->run);
-        break;
-    case CV_PIPE_WOULD_RUN:
-        if (!ev->command)
-            fprintf(stderr, "chemvae pipeline: %-12s would run (after the stages before it)\n",
-                    name);
-        else
-            fprintf(stderr, "chemvae pipeline: %-12s would run (%s): chemvae %s\n", name,
-                    cv_stage_reason_text(ev->reason), ev->command);
-        break;
-    case CV_PIPE_STARTED:
-        fprintf(stderr, "chemvae pipeline: %-12s %s: chemvae %s\n", name,
-                cv_stage_reason_text(ev->reason), ev->command);
-        break;
-    case CV_PIPE_OUTPUT_MISSING:
-        fprintf(stderr, "chemvae pipeline: stage '%s' finished but did not create %s\n", name,
-                ev->path);
-        break;
-    case CV_PIPE_STAGE_FAILED:
-        if (ev->exit_code >= 0)
-            fprintf(stderr, "chemvae pipeline: stage '%s' failed (exit %d): chemvae %s\n", name,
-                    ev->exit_code, ev->command);
-        else
-            fprintf(stderr, "chemvae pipeline: stage '%s' killed by signal %d\n", name,
-                    ev->term_signal);
-        break;
-    }
+    char line[4096];
+    fprintf(stderr, "chemvae pipeline: %s\n", cv_pipeline_event_text(ev, line, sizeof line));
 }
 
 static int interrupted_hook(void *user) {

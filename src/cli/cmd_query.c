@@ -8,6 +8,7 @@
  * read-only); this file parses the options and picks the view. Output: an aligned table
  * when stdout is a terminal, CSV otherwise; --format/--json/--csv choose explicitly. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,7 +100,10 @@ static int check_operands(QueryArgs *a, int npos) {
     int run = !strcmp(op, "run"), molecule = !strcmp(op, "molecule");
     a->view = run || molecule || !strcmp(op, "top") || !strcmp(op, "runs") || !strcmp(op, "schema");
     if (run && npos != 2) return cli_usage_error(cmd, "usage: chemvae query run N");
-    if (run) return cli_parse_long(cmd, "run", a->pos[1], &a->run_id) ? CLI_USAGE : CLI_OK;
+    CvError err = {0};
+    if (run && cv_param_read_long("run", a->pos[1], LONG_MAX, &a->run_id, &err))
+        return cli_usage_error(cmd, "%s", err.msg);
+    if (run) return CLI_OK;
     if (molecule && npos != 2) return cli_usage_error(cmd, "usage: chemvae query molecule SMILES");
     if (!molecule && npos != 1)
         return cli_usage_error(

@@ -67,47 +67,35 @@ static int parse_args(int argc, char **argv, TrainArgs *a) {
     return cv_train_check(&a->job, &err) ? cli_usage_error(COMMAND.name, "%s", err.msg) : CLI_OK;
 }
 
-/* One progress bar per epoch, labelled "epoch E/N", ended before the epoch's line. */
-typedef struct {
-    CvProgress bar;
-    int started;
-    const CvTrainJob *job; /* its meta.epoch: the epochs finished */
-} TrainWatch;
-
-static void watch_end_bar(TrainWatch *w) {
-    if (w->started) cv_progress_finish(&w->bar, NULL);
-    w->started = 0;
-}
-
-static void watch_progress(void *user, size_t done, size_t total, const char *status) {
-    TrainWatch *w = user;
-    if (!w->started) {
-        char label[48];
-        snprintf(label, sizeof label, "epoch %ld/%d", w->job->meta.epoch + 1, w->job->opts.epochs);
-        cv_progress_start(&w->bar, label, total);
-        w->started = 1;
-        if (!status) return; /* the epoch's start: drawn from its first step on */
-    }
-    cv_progress_update(&w->bar, done, status);
-    if (done >= total) watch_end_bar(w); /* before the epoch's validation */
-}
-
-static int watch_interrupted(void *user) {
-    (void)user;
-    return cli_interrupted();
+/* The label of an epoch's progress bar: "epoch E/N". */
+static void epoch_label(const void *user, char *buf, size_t cap) {
+    const CvTrainJob *job = user;
+    snprintf(buf, cap, "epoch %ld/%d", job->meta.epoch + 1, job->opts.epochs);
 }
 
 static CvStatus print_epoch(void *user, const CvTrainJob *job, const EpochReport *r, CvError *err) {
     (void)err;
-    watch_end_bar(user);
+    cli_watch_finish(user); /* before the epoch's line */
     char line[4096];
     fprintf(stderr, "%s\n", cv_train_epoch_line(job, r, line, sizeof line));
     return CV_OK;
 }
 
-/* Says what the job trains and begins its run (none with --no-db), whose config is the
- * parameters, the thread count (OpenBLAS sums in a thread-count-dependent order, so it
- * decides the weights) and the model and recipe as the checkpoint describes them. */
+/* The stored config's members besides the options: the thread count (OpenBLAS sums in a
+ * thread-count-dependent order, so it decides the weights) and the model and recipe as the
+ * checkpoint describes them. */
+typedef struct {
+    long threads;
+    const CvTrainJob *job;
+} RunExtra;
+
+static void describe_run(const void *user, CvJson *cfg) {
+    const RunExtra *x = user;
+    cv_json_kv_int(cfg, "threads", x->threads);
+    cv_train_job_describe(x->job, cfg);
+}
+
+/* Says what the job trains and begins its run (none with --no-db). */
 static CvStatus begin_run(const TrainArgs *a, const CvTrainJob *job, CvHooks *h, CvError *err) {
     if (job->resumed)
         fprintf(stderr, "chemvae train: resuming %s at epoch %ld, step %ld\n", a->job.out,
@@ -115,32 +103,32 @@ static CvStatus begin_run(const TrainArgs *a, const CvTrainJob *job, CvHooks *h,
     if (!a->quiet)
         fprintf(stderr, "chemvae train: %s (%zu parameters); %s\n", job->model_desc,
                 job->vae.params.total, job->options_desc);
-    if (a->run.no_db) return CV_OK;
-    CvJson cfg = {0};
-    cv_json_begin_object(&cfg);
-    cli_options_config(&COMMAND, a, &cfg);
-    cv_json_kv_int(&cfg, "threads", a->run.threads);
-    cv_train_job_describe(job, &cfg);
-    cv_json_end_object(&cfg);
-    return cv_run_begin(a->run.db_path, "train", &cfg, a->job.out, NULL, (int64_t)a->job.train.seed,
-                        a->run.parent, &h->db, &h->run_id, err);
+    RunExtra extra = {a->run.threads, job};
+    CliRunSpec spec = {.kind = "train",
+                       .model_path = a->job.out,
+                       .seed = (int64_t)a->job.train.seed,
+                       .parent = a->run.parent,
+                       .extra = describe_run,
+                       .user = &extra};
+    return cli_begin_run_spec(&COMMAND, a, a->run.no_db, a->run.db_path, &spec, h, err);
 }
 
 static int train(const TrainArgs *a) {
     CvError err = {0};
     CvTrainJob job;
     CvTrainResult res;
-    TrainWatch w = {.job = &job};
-    CvHooks h = {
-        .progress = a->quiet ? NULL : watch_progress, .interrupted = watch_interrupted, .user = &w};
+    CliWatch w;
+    CvHooks h;
+    cli_hooks_init(&h, &w, COMMAND.name);
+    w.pass_label = epoch_label, w.pass_user = &job;
+    if (a->quiet) h.progress = NULL;
     CvStatus st = cv_train_job_open(&job, &a->job, &err);
     if (!st) st = begin_run(a, &job, &h, &err);
     if (!st) {
         job.on_epoch = a->quiet ? NULL : print_epoch;
         job.on_epoch_user = &w;
-        cli_catch_interrupts();
         st = cv_train_job_run(&job, &h, &res, &err);
-        watch_end_bar(&w);
+        cli_watch_finish(&w);
     }
     int rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 130 : CLI_OK;
     if (!st && res.interrupted) fprintf(stderr, "chemvae train: %s\n", res.stop_message);

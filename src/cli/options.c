@@ -120,34 +120,12 @@ int cli_options_parse(const CliCommand *c, int argc, char **argv, void *args, in
     return CLI_OK;
 }
 
-/* One --help entry: "  -c, --name MV" and the help text from column 24. */
-static void help_entry(const CvParam *o, FILE *out) {
-    const char *mv = o->type->has_value ? (o->metavar ? o->metavar : o->type->metavar) : NULL;
-    const char *sp = mv ? " " : "";
-    mv = mv ? mv : "";
-    char head[128];
-    int w;
-    if (o->short_name && o->name)
-        w = snprintf(head, sizeof head, "  -%c, --%s%s%s", o->short_name, o->name, sp, mv);
-    else if (o->name) w = snprintf(head, sizeof head, "  --%s%s%s", o->name, sp, mv);
-    else w = snprintf(head, sizeof head, "  -%c%s%s", o->short_name, sp, mv);
-    fputs(head, out);
-    if (w >= 23) fprintf(out, "\n%24s", "");
-    else fprintf(out, "%*s", 24 - w, "");
-    for (const char *h = o->help ? o->help : ""; *h; h++) {
-        fputc(*h, out);
-        if (*h == '\n' && h[1]) fprintf(out, "%24s", "");
-    }
-    fputc('\n', out);
-}
-
 void cli_options_help(const CliCommand *c, FILE *out) {
     fprintf(out, "usage: chemvae %s %s\n", c->name, c->synopsis);
     if (c->intro) fprintf(out, "\n%s", c->intro);
     fprintf(out, "\n");
     for (int t = 0; t < CLI_MAX_TABLES && c->tables[t].table; t++)
-        for (size_t i = 0; i < c->tables[t].table->n; i++)
-            help_entry(&c->tables[t].table->params[i], out);
+        cv_params_help(c->tables[t].table, out);
     fprintf(out, "  -h, --help            this help\n");
     if (c->epilog) fprintf(out, "\n%s", c->epilog);
 }

@@ -13,6 +13,7 @@
 #define CHEMVAE_APP_PARAMS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "chemvae/core/error.h"
 #include "chemvae/core/json.h"
@@ -98,6 +99,11 @@ const char *cv_param_key(const CvParam *p, char *buf, size_t cap);
 /* Writes one member per parameter without CV_PARAM_NOCONFIG (key: value) into the open JSON
  * object j. */
 void cv_params_config(const CvParamTable *t, const void *cfg, CvJson *j);
+
+/* Writes t's help to out, one entry per parameter as a command line shows it: "  -c, --name
+ * METAVAR", then the help text from column 25 (on the next line when the head is longer),
+ * each further line of the text indented alike. */
+void cv_params_help(const CvParamTable *t, FILE *out);
 
 /* The readers the types use, for types of a job's own: a non-negative integer (at most
  * max) / a finite real into *out; CV_ERR_INVALID naming `name` and the text otherwise. */

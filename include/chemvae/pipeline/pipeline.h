@@ -147,6 +147,11 @@ typedef struct {
     int term_signal;     /* STAGE_FAILED: the signal that killed it, else 0 */
 } CvPipelineEvent;
 
+/* What ev says, as one line without a newline, written into buf (cap bytes, cut to fit;
+ * 4096 holds any event): "train        running: chemvae train --data ...", "stage 'x'
+ * failed (exit 1): chemvae ...". Returns buf. */
+const char *cv_pipeline_event_text(const CvPipelineEvent *ev, char *buf, size_t cap);
+
 typedef struct {
     /* Each event as it happens, in order. NULL: none. */
     void (*event)(void *user, const CvPipelineEvent *ev);
