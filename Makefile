@@ -41,7 +41,7 @@ endif
 PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-data libcsv-dev \
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
                   zlib1g-dev python3 xz-utils
-TEST_PACKAGES  := chromium sqlite3 python3-numpy
+TEST_PACKAGES  := chromium sqlite3 python3-numpy python3-rdkit
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 

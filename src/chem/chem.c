@@ -260,3 +260,18 @@ char *cv_chem_svg(const char *smiles, int width, int height) {
     }
     return svg;
 }
+
+/* A copy of s (at most 80 bytes, a molfile's title line) with line ends and other control
+ * bytes turned into spaces. */
+static void title_line(const char *s, char *out, size_t cap) {
+    size_t n = 0;
+    for (; s && s[n] && n < cap - 1 && n < 80; n++)
+        out[n] = (unsigned char)s[n] < 0x20 ? ' ' : s[n];
+    out[n] = 0;
+}
+
+char *cv_chem_mol_block(const ChemMol *mol, const char *title) {
+    char name[81];
+    title_line(title, name, sizeof name);
+    return cv_chem_rd_mol_block(mol->rd, name);
+}

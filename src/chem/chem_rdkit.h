@@ -48,6 +48,11 @@ int cv_chem_rd_failure(const char *smiles);
  * `seed`; NULL when the SMILES does not parse. */
 char *cv_chem_rd_random_smiles(const char *smiles, uint64_t seed);
 
+/* A V2000 molblock of m with 2D coordinates (RDKit's compute2DCoords, MolToMolBlock),
+ * titled `title` (one line), in which a double bond the SMILES left without configuration
+ * reads back without one; malloc'd, NULL on failure. */
+char *cv_chem_rd_mol_block(const ChemRdMol *m, const char *title);
+
 /* Number of uniquified matches of pattern `i` in `m`, at most `max_matches`
  * (1: "does it match at all", as HasSubstructMatch; 1000: GetSubstructMatches). Equal to
  * RDKit's count for the SMARTS as written whenever fewer than max_matches matches exist

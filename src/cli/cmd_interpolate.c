@@ -14,7 +14,7 @@ typedef struct {
     CvModelOptions model;
     CvInterpolateConfig job;
     CliRunOptions run;
-    int json;
+    CvRowsFormat format;
 } InterpArgs;
 
 #define CSV_HEADER "step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp"
@@ -23,7 +23,7 @@ static const CliCommand COMMAND = {
     .synopsis = "--from SMILES --to SMILES [options]\n       chemvae interpolate [options] FROM TO",
     .tables = {{&cv_model_params, offsetof(InterpArgs, model)},
                {&cv_interpolate_params, offsetof(InterpArgs, job)},
-               {&cli_json_params, offsetof(InterpArgs, json)},
+               {&cv_rows_params, offsetof(InterpArgs, format)},
                {&cli_run_params, offsetof(InterpArgs, run)}},
     .epilog = "stdout: " CSV_HEADER "\n",
     .max_operands = -1};
@@ -46,22 +46,22 @@ static int parse_args(int argc, char **argv, InterpArgs *a) {
 static int print_path(const InterpArgs *a, const CvInterpolateResult *r, const CvHooks *h) {
     if (r->interrupted) fprintf(stderr, "chemvae %s: interrupted\n", COMMAND.name);
     if (r->interrupted) return 128 + r->interrupted;
-    CliRows t;
-    cli_rows_begin(&t, stdout, a->json, CSV_HEADER);
+    CvRows t;
+    cv_rows_begin(&t, stdout, a->format, CSV_HEADER, "interpolate");
     for (size_t u = 0; u < r->uniq.n; u++) {
         const LatentUniqEntry *e = &r->uniq.items[u];
         size_t i = e->first / a->job.decodes;
-        cli_row_count(&t, "step", i);
-        cli_row_real(&t, "t", (double)i / (double)a->job.steps);
-        cli_row_real(&t, "distance", r->distance[i]);
-        cli_row_text(&t, "smiles", e->smiles);
-        cli_row_count(&t, "count", e->count);
-        cli_row_real(&t, "sim_from", r->sim_from[u]);
-        cli_row_real(&t, "sim_to", r->sim_to[u]);
-        cli_row_scores(&t, &e->scores);
-        cli_row_end(&t);
+        cv_row_count(&t, "step", i);
+        cv_row_real(&t, "t", (double)i / (double)a->job.steps);
+        cv_row_real(&t, "distance", r->distance[i]);
+        cv_row_smiles(&t, "smiles", e->smiles);
+        cv_row_count(&t, "count", e->count);
+        cv_row_real(&t, "sim_from", r->sim_from[u]);
+        cv_row_real(&t, "sim_to", r->sim_to[u]);
+        cv_row_scores(&t, &e->scores);
+        cv_row_end(&t);
     }
-    cli_rows_end(&t);
+    cv_rows_end(&t);
     fprintf(stderr,
             "chemvae %s: %s path of %zu points (latent length %.4f), %zu decodes, %zu valid, "
             "%zu distinct",

@@ -17,7 +17,7 @@ typedef struct {
     CvModelOptions model;
     CvOptimizeConfig job;
     CliRunOptions run;
-    int json;
+    CvRowsFormat format;
 } OptArgs;
 
 #define CSV_HEADER                                                                                 \
@@ -30,7 +30,7 @@ static const CliCommand COMMAND = {
              "start given (--start, --starts, --from-data and --random combine).\n",
     .tables = {{&cv_model_params, offsetof(OptArgs, model)},
                {&cv_optimize_params, offsetof(OptArgs, job)},
-               {&cli_json_params, offsetof(OptArgs, json)},
+               {&cv_rows_params, offsetof(OptArgs, format)},
                {&cli_run_params, offsetof(OptArgs, run)}},
     .epilog = "stdout: "
               "start,start_smiles,start_score,best_smiles,best_score,improvement,similarity,"
@@ -56,26 +56,26 @@ static void run_config(const void *user, CvJson *j) {
 
 /* The rows on stdout and the summary on stderr; CLI_OK. */
 static int print_results(const OptArgs *a, const CvOptimizeResult *r, const CvHooks *h) {
-    CliRows t;
-    cli_rows_begin(&t, stdout, a->json, CSV_HEADER);
+    CvRows t;
+    cv_rows_begin(&t, stdout, a->format, CSV_HEADER, "optimize");
     for (size_t i = 0; i < r->n; i++) {
         const LatentOptResult *s = &r->per_start[i];
-        cli_row_count(&t, "start", i);
-        cli_row_text(&t, "start_smiles", r->start_smiles[i]);
-        cli_row_real_or_none(&t, "start_score", s->start_score);
-        cli_row_text(&t, "best_smiles", s->best_smiles);
-        cli_row_real_or_none(&t, "best_score", s->best_score);
-        cli_row_real(&t, "improvement", s->improvement);
-        cli_row_real_or_none(&t, "similarity", s->best_sim);
-        cli_row_flag(&t, "success", s->success);
-        cli_row_count(&t, "best_step", s->best_step);
-        cli_row_real(&t, "head_start", s->head_start);
-        cli_row_real(&t, "head_end", s->head_end);
-        cli_row_count(&t, "decoded", s->decoded);
-        cli_row_count(&t, "valid", s->valid);
-        cli_row_end(&t);
+        cv_row_count(&t, "start", i);
+        cv_row_text(&t, "start_smiles", r->start_smiles[i]);
+        cv_row_real_or_none(&t, "start_score", s->start_score);
+        cv_row_smiles(&t, "best_smiles", s->best_smiles);
+        cv_row_real_or_none(&t, "best_score", s->best_score);
+        cv_row_real(&t, "improvement", s->improvement);
+        cv_row_real_or_none(&t, "similarity", s->best_sim);
+        cv_row_flag(&t, "success", s->success);
+        cv_row_count(&t, "best_step", s->best_step);
+        cv_row_real(&t, "head_start", s->head_start);
+        cv_row_real(&t, "head_end", s->head_end);
+        cv_row_count(&t, "decoded", s->decoded);
+        cv_row_count(&t, "valid", s->valid);
+        cv_row_end(&t);
     }
-    cli_rows_end(&t);
+    cv_rows_end(&t);
     fprintf(stderr,
             "chemvae optimize: objective %s, %zu starts, %zu steps: %zu decodes, %zu valid "
             "(%.1f%%); best found %.4f (%s)",

@@ -14,7 +14,7 @@ typedef struct {
     CvModelOptions model;
     CvSampleConfig job;
     CliRunOptions run;
-    int json;
+    CvRowsFormat format;
 } SampleArgs;
 
 static const CliCommand COMMAND = {
@@ -22,7 +22,7 @@ static const CliCommand COMMAND = {
     .synopsis = "[options]",
     .tables = {{&cv_model_params, offsetof(SampleArgs, model)},
                {&cv_sample_params, offsetof(SampleArgs, job)},
-               {&cli_json_params, offsetof(SampleArgs, json)},
+               {&cv_rows_params, offsetof(SampleArgs, format)},
                {&cli_run_params, offsetof(SampleArgs, run)}},
     .epilog =
         "stdout: smiles,count,first_index,mw,logp,qed,sa,penalized_logp[,similarity][,novel]\n",
@@ -48,19 +48,19 @@ static void print_molecules(const SampleArgs *a, const CvSampleResult *r) {
     char header[128];
     snprintf(header, sizeof header, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s",
              r->similarity ? ",similarity" : "", r->novel ? ",novel" : "");
-    CliRows t;
-    cli_rows_begin(&t, stdout, a->json, header);
+    CvRows t;
+    cv_rows_begin(&t, stdout, a->format, header, "sample");
     for (size_t i = 0; i < r->uniq.n; i++) {
         const LatentUniqEntry *e = &r->uniq.items[i];
-        cli_row_text(&t, "smiles", e->smiles);
-        cli_row_count(&t, "count", e->count);
-        cli_row_count(&t, "first_index", e->first / a->job.attempts);
-        cli_row_scores(&t, &e->scores);
-        if (r->similarity) cli_row_real(&t, "similarity", r->similarity[i]);
-        if (r->novel) cli_row_flag(&t, "novel", r->novel[i]);
-        cli_row_end(&t);
+        cv_row_smiles(&t, "smiles", e->smiles);
+        cv_row_count(&t, "count", e->count);
+        cv_row_count(&t, "first_index", e->first / a->job.attempts);
+        cv_row_scores(&t, &e->scores);
+        if (r->similarity) cv_row_real(&t, "similarity", r->similarity[i]);
+        if (r->novel) cv_row_flag(&t, "novel", r->novel[i]);
+        cv_row_end(&t);
     }
-    cli_rows_end(&t);
+    cv_rows_end(&t);
 }
 
 static void print_summary(const SampleArgs *a, const CvSampleResult *r, const CvHooks *h) {

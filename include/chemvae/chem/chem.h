@@ -108,6 +108,14 @@ ChemQuery *cv_chem_query_new(const char *smarts);
 int cv_chem_query_match(const ChemQuery *q, const char *smiles);
 void cv_chem_query_free(ChemQuery *q);
 
+/* A V2000 molfile block of `mol` with 2D coordinates (RDKit's Compute2DCoords and
+ * MolToMolBlock, as Python's rdDepictor.Compute2DCoords + Chem.MolToMolBlock), its title
+ * line `title` (NULL: empty; control bytes become spaces, cut at 80 bytes), ending with
+ * "M  END\n"; malloc'd, or NULL when RDKit fails or out of memory. A double bond whose
+ * configuration the SMILES leaves open is written as "either" (bond stereo 3), so the
+ * block reads back as the same molecule instead of gaining cis/trans from the drawing. */
+char *cv_chem_mol_block(const ChemMol *mol, const char *title);
+
 /* SVG depiction (RDKit MolDraw2D), malloc'd, or NULL if invalid. */
 char *cv_chem_svg(const char *smiles, int width, int height);
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Molecule files as outputs, read back by Python RDKit (Debian's python3-rdkit):
+#   - `sample --format sdf`: every record parses, its canonical SMILES is the CSV's
+#     smiles, its title is sample-N and each data item equals the CSV's value;
+#   - `sample --format smi`: "SMILES NAME" lines with the CSV's SMILES and the SDF's names;
+#   - `sample --format json`: the CSV's rows and values;
+#   - `optimize --format sdf` and `interpolate --format sdf`: one record per CSV row, the
+#     molecule of best_smiles / smiles, the other columns as data items (a missing value
+#     left out).
+# Prints "ok   ..." per check and "FAIL ..." on a failure (exit 1).
+#
+#   tests/check-molfiles.sh [BUILD=build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+bin=$(realpath "$build/chemvae")
+model=results/models/zinc24k-small.cvae
+tmp=$(mktemp -d /tmp/chemvae-molfiles-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL $*"; exit 1; }
+
+for f in csv sdf smi json; do
+  "$bin" sample -m "$model" -n 400 --seed 11 --no-db --format "$f" > "$tmp/s.$f" 2> /dev/null ||
+    fail "sample --format $f exited $?"
+done
+for job in optimize interpolate; do
+  if [ $job = optimize ]; then args=(--start CCO --start 'c1ccccc1O' --start 'CC(=O)Nc1ccc(O)cc1' --steps 4)
+  else args=(--from 'CC(=O)Nc1ccc(O)cc1' --to c1ccncc1 --steps 6); fi
+  for f in csv sdf; do
+    "$bin" $job -m "$model" --no-db "${args[@]}" --format $f > "$tmp/$job.$f" 2> /dev/null ||
+      fail "$job --format $f exited $?"
+  done
+done
+
+/usr/bin/python3 - "$tmp" <<'PY' || exit 1
+import csv, json, sys
+from rdkit import Chem, RDLogger
+RDLogger.DisableLog("rdApp.*")
+tmp = sys.argv[1]
+
+def fail(msg):
+    print("FAIL " + msg)
+    sys.exit(1)
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+def check_sdf(label, sdf, table, mol_col, prefix):
+    recs = list(Chem.SDMolSupplier(sdf, sanitize=True, removeHs=False))
+    if len(recs) != len(table):
+        fail(f"{label}: {len(recs)} SDF records for {len(table)} CSV rows")
+    for i, (m, row) in enumerate(zip(recs, table)):
+        want = row[mol_col]
+        if Chem.MolFromSmiles(want) is not None:
+            if m is None:
+                fail(f"{label}: record {i + 1} ({want}) does not parse")
+            # through SMILES: a bond written as "either" reads back as STEREOANY, which
+            # takes part in RDKit's atom ranking but is not written in SMILES
+            got = Chem.CanonSmiles(Chem.MolToSmiles(m))
+            if got != Chem.CanonSmiles(want):
+                fail(f"{label}: record {i + 1}: {got} != {want}")
+        if m is None:
+            continue
+        if m.GetProp("_Name") != f"{prefix}-{i + 1}":
+            fail(f"{label}: record {i + 1} is titled {m.GetProp('_Name')}")
+        for k, v in row.items():
+            if v == "":
+                if m.HasProp(k):
+                    fail(f"{label}: record {i + 1}: missing {k} written as '{m.GetProp(k)}'")
+            elif not m.HasProp(k) or m.GetProp(k) != v:
+                fail(f"{label}: record {i + 1}: {k} = {m.GetProp(k) if m.HasProp(k) else None}, CSV {v}")
+    return len(recs)
+
+table = rows(f"{tmp}/s.csv")
+n = check_sdf("sample", f"{tmp}/s.sdf", table, "smiles", "sample")
+print(f"ok   sample --format sdf: {n} records read back by RDKit: canonical SMILES, titles and every data item equal the CSV")
+
+smi = [l.split() for l in open(f"{tmp}/s.smi")]
+if [s for s, _ in smi] != [r["smiles"] for r in table] or [nm for _, nm in smi] != [f"sample-{i + 1}" for i in range(len(table))]:
+    fail("sample --format smi: lines differ from the CSV's smiles / names")
+sup = Chem.SmilesMolSupplier(f"{tmp}/s.smi", titleLine=False)
+if any(m is None for m in sup):
+    fail("sample --format smi: RDKit's SmilesMolSupplier rejects a line")
+print(f"ok   sample --format smi: {len(smi)} 'SMILES NAME' lines, read by RDKit's SmilesMolSupplier")
+
+js = json.load(open(f"{tmp}/s.json"))
+for i, (o, r) in enumerate(zip(js, table)):
+    for k, v in r.items():
+        got = o[k]
+        if (isinstance(got, str) and got != v) or (not isinstance(got, str) and abs(float(got) - float(v)) > 0):
+            fail(f"sample --format json: row {i}: {k} {got} != {v}")
+if len(js) != len(table):
+    fail(f"sample --format json: {len(js)} rows for {len(table)}")
+print(f"ok   sample --format json: {len(js)} objects with the CSV's values")
+
+for job, col in (("optimize", "best_smiles"), ("interpolate", "smiles")):
+    n = check_sdf(job, f"{tmp}/{job}.sdf", rows(f"{tmp}/{job}.csv"), col, job)
+    print(f"ok   {job} --format sdf: {n} records, the {col} molecule and every other column as data items")
+PY
