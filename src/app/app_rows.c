@@ -67,7 +67,8 @@ static void add_item(CvRows *t, const char *key, const char *text) {
     cv_buf_append(&t->items, "> <", 3);
     cv_buf_append(&t->items, key, strlen(key));
     cv_buf_append(&t->items, ">\n", 2);
-    for (const char *c = text; *c; c++) cv_buf_append(&t->items, *c == '\n' || *c == '\r' ? " " : c, 1);
+    for (const char *c = text; *c; c++)
+        cv_buf_append(&t->items, *c == '\n' || *c == '\r' ? " " : c, 1);
     cv_buf_append(&t->items, "\n\n", 2);
 }
 
@@ -143,7 +144,8 @@ static void write_sdf_record(CvRows *t, const char *name) {
     char *block = mol ? cv_chem_mol_block(mol, name) : NULL;
     if (block) fputs(block, t->fp);
     else
-        fprintf(t->fp, "%s\n     chemvae\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n", name);
+        fprintf(t->fp, "%s\n     chemvae\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n",
+                name);
     if (t->items.len) fputs(t->items.p, t->fp);
     fputs("$$$$\n", t->fp);
     free(block);

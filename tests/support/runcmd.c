@@ -61,6 +61,16 @@ size_t runcmd_count(const char *hay, const char *needle) {
     return n;
 }
 
+int runcmd_check(const char *cmd, size_t *ok, size_t *failed) {
+    char *out = NULL;
+    int rc = runcmd_capture(cmd, &out);
+    *ok = out ? runcmd_count(out, "ok   ") : 0;
+    *failed = out ? runcmd_count(out, "FAIL") : 1;
+    if (out && (rc != 0 || *failed)) fprintf(stderr, "%s", out);
+    free(out);
+    return rc;
+}
+
 int runcmd_capturef(char **out, const char *fmt, ...) {
     char cmd[8192];
     va_list ap;

@@ -26,6 +26,12 @@ int runcmd_chemvae_path(char *bin, size_t cap);
 /* Number of non-overlapping occurrences of needle (not empty) in hay. */
 size_t runcmd_count(const char *hay, const char *needle);
 
+/* Runs a check script's command line `cmd` (its stdout and stderr together) and counts its
+ * result lines: *ok the "ok   " lines, *failed the "FAIL" lines. Returns the exit code
+ * (runcmd_capture's); the whole output goes to stderr when that is not 0 or a line failed,
+ * so the test log says why. */
+int runcmd_check(const char *cmd, size_t *ok, size_t *failed);
+
 /* `rm -rf DIR` (a test's mkdtemp directory). Returns 0 on success, -1 otherwise. */
 int runcmd_rmtree(const char *dir);
 
