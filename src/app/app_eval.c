@@ -32,13 +32,13 @@ static CvStatus parse_split(const char *name, const char *text, void *field, CvE
 static void split_json(CvJson *j, const void *field) {
     cv_json_string(j, cv_eval_split_name(*(const int *)field));
 }
-static const CvParamType SPLIT = {1, "NAME", parse_split, split_json};
+const CvParamType CV_PARAM_SPLIT = {1, "NAME", parse_split, split_json};
 
 #define F(field) offsetof(CvEvalConfig, field)
 static const CvParam PARAMS[] = {
     CV_PARAM("data", 'd', CV_PARAM_STRING, F(data), "FILE",
              "dataset from `chemvae ingest` (required)"),
-    CV_PARAM("split", 0, SPLIT, F(split), "NAME", "test | valid | train (default test)"),
+    CV_PARAM("split", 0, CV_PARAM_SPLIT, F(split), "NAME", "test | valid | train (default test)"),
     CV_PARAM(NULL, 'n', CV_PARAM_SIZE, F(n), "N",
              "at most N split molecules for reconstruction (default all)", .key = "n"),
     CV_PARAM("samples", 0, CV_PARAM_SIZE, F(samples), "N",

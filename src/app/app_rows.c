@@ -126,6 +126,12 @@ void cv_row_real_or_none(CvRows *t, const char *key, double v) {
     else field(t, key, NULL);
 }
 
+void cv_row_float(CvRows *t, const char *key, double v) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.7g", v);
+    field(t, key, isfinite(v) ? buf : NULL);
+}
+
 void cv_row_flag(CvRows *t, const char *key, int v) {
     field(t, key, is_json(t) ? (v ? "true" : "false") : (v ? "1" : "0"));
 }

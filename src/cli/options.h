@@ -13,7 +13,7 @@
 #include "chemvae/app/app_params.h"
 #include "chemvae/core/json.h"
 
-enum { CLI_MAX_TABLES = 4 };
+enum { CLI_MAX_TABLES = 5 };
 
 typedef struct {
     const CvParamTable *table; /* NULL: unused slot */

@@ -64,5 +64,7 @@ CvStatus cv_eval(CvModel *m, const CvEvalConfig *cfg, const CvHooks *h, CvEvalRe
 /* The name of a CV_SPLIT_* value ("train", "valid", "test") and its inverse (-1: unknown). */
 const char *cv_eval_split_name(int split);
 int cv_eval_split_parse(const char *name);
+/* A parameter type for an int CV_SPLIT_* field, read and recorded by name. */
+extern const CvParamType CV_PARAM_SPLIT;
 
 #endif

@@ -59,6 +59,8 @@ void cv_row_count(CvRows *t, const char *key, size_t v);
 void cv_row_real(CvRows *t, const char *key, double v);
 /* A real as %.4f, or when not finite an empty CSV field / JSON null. */
 void cv_row_real_or_none(CvRows *t, const char *key, double v);
+/* A real as %.7g (a float's digits), or when not finite an empty CSV field / JSON null. */
+void cv_row_float(CvRows *t, const char *key, double v);
 /* CSV 0 / 1, JSON false / true. */
 void cv_row_flag(CvRows *t, const char *key, int v);
 /* mw, logp, qed, sa, penalized_logp as reals. */

@@ -1,0 +1,171 @@
+/* app_predict.c — the predict job (see app_predict.h). Both inputs come down to batches of
+ * SMILES with their true values: the score job's batches (valid rows carry RDKit's
+ * scores, from which the properties RDKit computes are taken) or slices of a dataset split
+ * (the dataset's own values). A batch is encoded by cv_encode, the head runs on its means
+ * a model batch at a time, and the rows go to the sink. */
+#include "chemvae/app/app_predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chemvae/app/app_codec.h"
+#include "chemvae/app/app_eval.h"
+#include "chemvae/data/dataset.h"
+#include "chemvae/latent/latent_objective.h"
+
+#define F(field) offsetof(CvPredictConfig, field)
+static const CvParam PARAMS[] = {
+    CV_PARAM("data", 'd', CV_PARAM_STRING, F(data), "FILE.cvds",
+             "predict a dataset split instead (true values: the dataset's)"),
+    CV_PARAM("split", 0, CV_PARAM_SPLIT, F(split), "NAME",
+             "with --data: test | valid | train (default test)"),
+};
+#undef F
+const CvParamTable cv_predict_params = CV_PARAM_TABLE(PARAMS);
+
+enum { BATCH = CV_SCORE_BATCH };
+
+typedef struct {
+    CvModel *m;
+    const CvPredictSink *sink;
+    const CvHooks *h;
+    CvPredictResult *res;
+    size_t P, Z;
+    int rdkit_prop[CKPT_MAX_PROPS]; /* LatentProp of each head property, -1: none */
+    float *mu;                      /* (BATCH, Z) */
+    float *pred;                    /* (max_B, P) z-scored */
+    double *real, *truth;           /* (BATCH, P) */
+    CvEncodeRow enc[BATCH];
+    CvPredictRow rows[BATCH];
+} Predict;
+
+/* RDKit's value of property p for a molecule with scores s. */
+static double rdkit_value(LatentProp p, const ChemScores *s) {
+    LatentObjective one = {0};
+    one.w[p] = 1.0;
+    return cv_latent_objective_true(&one, s);
+}
+
+/* Encodes smiles[0..n) (their truth rows already in j->truth), predicts, and hands the
+ * rows to the sink. inputs: the values as read; first: the index of the first row. */
+static CvStatus predict_batch(Predict *j, const char *const *smiles, const char *const *inputs,
+                              size_t n, size_t first, CvError *err) {
+    size_t P = j->P, Z = j->Z, Bmax = j->m->vae.max_B;
+    CvStatus st = cv_encode(j->m, smiles, n, j->mu, NULL, j->enc, NULL, err);
+    if (st) return st;
+    for (size_t s = 0; s < n; s += Bmax) {
+        size_t B = n - s < Bmax ? n - s : Bmax;
+        cv_vae_prop_forward(&j->m->vae, j->mu + s * Z, B, j->pred);
+        for (size_t i = 0; i < B * P; i++) {
+            size_t p = i % P;
+            j->real[s * P + i] =
+                j->m->meta.prop_mean[p] + j->m->meta.prop_std[p] * (double)j->pred[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int ok = j->enc[i].canonical != NULL;
+        j->rows[i] = (CvPredictRow){.index = first + i,
+                                    .input = inputs[i],
+                                    .canonical = j->enc[i].canonical,
+                                    .error = j->enc[i].error,
+                                    .mu = ok ? j->mu + i * Z : NULL,
+                                    .pred = ok ? j->real + i * P : NULL,
+                                    .truth = j->truth + i * P};
+        j->res->n_predicted += (size_t)ok;
+        for (size_t p = 0; ok && p < P; p++) {
+            double t = j->truth[i * P + p], y = j->real[i * P + p];
+            if (!isfinite(t) || !isfinite(y)) continue;
+            j->res->mae[p] += fabs(y - t);
+            j->res->mae_n[p]++;
+        }
+    }
+    j->res->n_rows += n;
+    if (j->sink && j->sink->rows) st = j->sink->rows(j->sink->user, j->rows, n, err);
+    cv_encode_rows_free(j->enc, n);
+    cv_hooks_progress(j->h, j->res->n_rows, 0, NULL);
+    return st;
+}
+
+/* The score job's sink: a batch of scored rows, RDKit's values as the truth. An invalid
+ * row is handed to cv_encode as it is, which names why it cannot be encoded. */
+static CvStatus on_scored(void *user, const CvScoreRow *rows, size_t n, CvError *err) {
+    Predict *j = user;
+    const char *smiles[BATCH], *inputs[BATCH];
+    for (size_t i = 0; i < n; i++) {
+        smiles[i] = rows[i].valid ? rows[i].canonical : rows[i].input;
+        inputs[i] = rows[i].input;
+        for (size_t p = 0; p < j->P; p++)
+            j->truth[i * j->P + p] = rows[i].valid && j->rdkit_prop[p] >= 0
+                                         ? rdkit_value((LatentProp)j->rdkit_prop[p], &rows[i].scores)
+                                         : NAN;
+    }
+    return predict_batch(j, smiles, inputs, n, rows[0].index, err);
+}
+
+/* A dataset split, BATCH molecules at a time, its own values as the truth. */
+static CvStatus predict_dataset(Predict *j, const CvPredictConfig *c, CvError *err) {
+    CvDataset ds = {0};
+    uint32_t *idx = NULL;
+    size_t n = 0;
+    CvStatus st = cv_dataset_load(&ds, c->data, err);
+    if (!st) st = cv_dataset_split_indices(&ds, c->split, &idx, &n, err);
+    long col[CKPT_MAX_PROPS]; /* the dataset's property of each head property, -1: none */
+    for (size_t p = 0; !st && p < j->P; p++) {
+        col[p] = -1;
+        for (size_t q = 0; q < ds.P; q++)
+            if (!strcmp(ds.prop_names[q], j->res->prop_names[p])) col[p] = (long)q;
+    }
+    const char *smiles[BATCH];
+    for (size_t s = 0; !st && s < n && !(j->res->interrupted = cv_hooks_interrupted(j->h));
+         s += BATCH) {
+        size_t B = n - s < BATCH ? n - s : BATCH;
+        for (size_t i = 0; i < B; i++) {
+            smiles[i] = dataset_smiles(&ds, idx[s + i]);
+            for (size_t p = 0; p < j->P; p++)
+                j->truth[i * j->P + p] =
+                    col[p] < 0 ? NAN : (double)ds.props[(size_t)idx[s + i] * ds.P + (size_t)col[p]];
+        }
+        st = predict_batch(j, smiles, smiles, B, s, err);
+    }
+    free(idx);
+    cv_dataset_free(&ds);
+    return st;
+}
+
+CvStatus cv_predict(CvModel *m, const CvPredictConfig *cfg, const CvPredictSink *sink,
+                    const CvHooks *h, CvPredictResult *res, CvError *err) {
+    memset(res, 0, sizeof *res);
+    size_t P = (size_t)m->vae.cfg.P, Z = (size_t)m->vae.cfg.Z;
+    if (!P) return cv_error_set(err, CV_ERR_INVALID, "%s has no property head", m->path);
+    if (cfg->split < 0 || cfg->split >= CV_NSPLITS)
+        return cv_error_set(err, CV_ERR_INVALID, "--split %d is not train, valid or test",
+                            cfg->split);
+    res->P = P, res->Z = Z;
+    Predict *j = calloc(1, sizeof *j);
+    if (j) {
+        *j = (Predict){.m = m, .sink = sink, .h = h, .res = res, .P = P, .Z = Z};
+        j->mu = malloc(BATCH * Z * sizeof *j->mu);
+        j->pred = malloc(m->vae.max_B * P * sizeof *j->pred);
+        j->real = malloc(BATCH * P * sizeof *j->real);
+        j->truth = malloc(BATCH * P * sizeof *j->truth);
+    }
+    CvStatus st = CV_OK;
+    if (!j || !j->mu || !j->pred || !j->real || !j->truth)
+        st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    for (size_t p = 0; p < P; p++) {
+        res->prop_names[p] = m->meta.prop_names[p];
+        if (j) j->rdkit_prop[p] = cv_latent_prop_lookup(res->prop_names[p], strlen(res->prop_names[p]));
+    }
+    if (!st && cfg->data) st = predict_dataset(j, cfg, err);
+    else if (!st) {
+        CvScoreSink scored = {on_scored, j};
+        CvScoreResult sr;
+        st = cv_score(&cfg->input, &scored, h, &sr, err);
+        res->interrupted = sr.interrupted;
+    }
+    for (size_t p = 0; p < P; p++) res->mae[p] = res->mae_n[p] ? res->mae[p] / (double)res->mae_n[p] : NAN;
+    if (j) free(j->mu), free(j->pred), free(j->real), free(j->truth);
+    free(j);
+    return st;
+}

@@ -1,0 +1,45 @@
+/* test_chemist_cli.c — the commands a chemist reaches for after sampling, end to end through
+ * their check scripts (BUILD's chemvae; sanitizer builds too):
+ *   - tests/check-molfiles.sh: sample, optimize and interpolate with --format sdf | smi |
+ *     json, read back by Python RDKit (every SDF record is the CSV row's molecule, titled,
+ *     with every column as a data item; SMILES files with the records' names);
+ *   - tests/check-predict.sh: predict's MAE on a test split equals eval's, its predictions
+ *     on the same molecules as a SMILES file are the same, its true values RDKit's, its
+ *     --latent vectors encode's, and a molecule it cannot encode is an error row. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "support/runcmd.h"
+
+/* Runs `bash SCRIPT $BUILD`; passes when it exits 0 with no FAIL line and `want` ok lines. */
+static void run_script(const char *script, size_t want) {
+    const char *build = getenv("BUILD");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "bash %s '%s' 2>&1", script, build ? build : "build");
+    size_t ok, failed;
+    assert_int_equal(runcmd_check(cmd, &ok, &failed), 0);
+    assert_int_equal(failed, 0);
+    assert_int_equal(ok, want);
+}
+
+static void test_molecule_files(void **state) {
+    (void)state;
+    run_script("tests/check-molfiles.sh", 5);
+}
+
+static void test_predict(void **state) {
+    (void)state;
+    run_script("tests/check-predict.sh", 3);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_molecule_files),
+                                       cmocka_unit_test(test_predict)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
