@@ -9,18 +9,18 @@
  * a runs alias r with the scope bound as ?1.
  *
  * Score columns are spliced into the SQL text (a column name cannot be a parameter), so
- * they are taken from a fixed list here, never from the caller's string. */
+ * they are taken from the store's fixed list (store_score_column), never from the caller's
+ * string. */
 #include <stdio.h>
 #include <string.h>
 
 #include "chemvae/store/store.h"
 #include "store_internal.h"
 
-/* The molecules column named `name` from the fixed list, or NULL with CV_ERR_INVALID set. */
+/* store_score_column(name), or NULL with CV_ERR_INVALID set. */
 static const char *score_column(const char *name, CvError *err) {
-    static const char *const COLUMNS[] = {"qed", "penalized_logp", "logp", "sa", "mw"};
-    for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)
-        if (name && !strcmp(name, COLUMNS[i])) return COLUMNS[i];
+    const char *col = store_score_column(name);
+    if (col) return col;
     cv_error_set(err, CV_ERR_INVALID,
                  "unknown molecule score '%s' (qed, penalized_logp, logp, sa, mw)",
                  name ? name : "(null)");

@@ -349,27 +349,25 @@ CvStatus cv_store_list_runs(Store *s, StoreTable *out, CvError *err) {
         NULL, 0, out, err);
 }
 
-static const char *const SCORE_COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
-
-/* The entry of SCORE_COLUMNS spelled `column`, or NULL. */
-static const char *score_column(const char *column) {
-    for (size_t i = 0; i < sizeof SCORE_COLUMNS / sizeof *SCORE_COLUMNS; i++)
-        if (column && !strcmp(column, SCORE_COLUMNS[i])) return SCORE_COLUMNS[i];
+const char *store_score_column(const char *column) {
+    static const char *const COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
+    for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)
+        if (column && !strcmp(column, COLUMNS[i])) return COLUMNS[i];
     return NULL;
 }
 
 int cv_store_is_score_column(const char *column) {
-    return score_column(column) != NULL;
+    return store_score_column(column) != NULL;
 }
 
 CvStatus cv_store_top_molecules(Store *s, const char *column, size_t n, int ascending,
                                 int64_t run_id, StoreTable *out, CvError *err) {
-    const char *col = score_column(column);
+    const char *col = store_score_column(column);
     if (!col)
         return cv_error_set(err, CV_ERR_INVALID,
                             "unknown molecule column '%s' (mw, logp, qed, sa, penalized_logp)",
                             column ? column : "(null)");
-    /* The column name comes from the fixed list SCORE_COLUMNS, never from the caller's text. */
+    /* The column name comes from store_score_column's fixed list, never from the caller's text. */
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT id, smiles, mw, logp, qed, sa, penalized_logp, first_run FROM molecules "

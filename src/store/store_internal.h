@@ -48,6 +48,11 @@ CvStatus cv_store_db_error(Store *s, CvError *err, int rc, const char *what);
  * of one run, one scope). Internal: not exported from libchemvae.so. */
 CvStatus store_select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err);
 
+/* The score column of molecules spelled `column` (mw, logp, qed, sa, penalized_logp) from
+ * a fixed list, or NULL: what a caller's column name is replaced by before it is spliced
+ * into SQL text (a column name cannot be a bound parameter). */
+const char *store_score_column(const char *column);
+
 /* The read-only authorizer: allows SELECT, reads, functions, recursive CTEs and a list
  * of introspection pragmas; refuses everything else and records it in s->denied. */
 int cv_store_readonly_authorizer(void *ctx, int action, const char *a1, const char *a2,
