@@ -1,11 +1,12 @@
 /* test_core.c — rng reproducibility and distribution, CRC-32 known answers, atomic file
- * writes (old file kept on abort), error formatting. */
+ * writes (old file kept on abort, a whole file at once), error formatting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,38 @@ static void test_atomic_write_keeps_old_on_abort(void **state) {
     unlink(path);
 }
 
+/* The whole-file writer: the new bytes replace the old, no temp file stays, and a path
+ * that cannot be written (a directory) is refused naming it, the old file untouched. */
+static void test_atomic_write_file(void **state) {
+    (void)state;
+    char dir[] = "/tmp/chemvae_test_atomic_dir_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    CvError err;
+    assert_int_equal(cv_atomic_write_file(path, "old", 3, &err), CV_OK);
+    assert_int_equal(cv_atomic_write_file(path, "new\n", 4, &err), CV_OK);
+    char *data;
+    size_t len;
+    assert_int_equal(cv_read_file(path, &data, &len, &err), CV_OK);
+    assert_int_equal(len, 4);
+    assert_string_equal(data, "new\n");
+    free(data);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));) entries += e->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(entries, 1); /* out.txt alone */
+    assert_int_equal(cv_atomic_write_file(dir, "x", 1, &err), CV_ERR_IO);
+    assert_non_null(strstr(err.msg, dir));
+    assert_int_equal(cv_read_file(path, &data, &len, &err), CV_OK);
+    assert_string_equal(data, "new\n");
+    free(data);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_read_missing_file_names_path(void **state) {
     (void)state;
     CvError err;
@@ -171,6 +204,7 @@ int main(void) {
         cmocka_unit_test(test_shuffle_is_permutation),
         cmocka_unit_test(test_crc32_known),
         cmocka_unit_test(test_atomic_write_keeps_old_on_abort),
+        cmocka_unit_test(test_atomic_write_file),
         cmocka_unit_test(test_read_missing_file_names_path),
         cmocka_unit_test(test_error_prefix),
         cmocka_unit_test(test_json_writer),

@@ -716,33 +716,36 @@ static void test_canned_views(void **state) {
     assert_int_equal(v.cells[v.ncol + fresh].i, 2);
     cv_store_table_free(&v);
 
-    assert_int_equal(cv_store_run_counts(s, r2, &v, &err), 0);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_COUNTS, r2, &v, &err), 0);
     assert_int_equal(v.cells[cv_store_table_col(&v, "distinct_molecules")].i, 2);
     cv_store_table_free(&v);
-    assert_int_equal(cv_store_get_run(s, r1, &v, &err), 0);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_RUN, r1, &v, &err), 0);
     assert_string_equal(v.cells[cv_store_table_col(&v, "config")].s, "{\"epochs\":2}");
     assert_string_equal(v.cells[cv_store_table_col(&v, "status")].s, "running");
     cv_store_table_free(&v);
-    assert_int_equal(cv_store_get_run(s, 99, &v, &err), 0);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_RUN, 99, &v, &err), 0);
     assert_int_equal(v.nrow, 0);
     assert_true(v.ncol > 0);
     cv_store_table_free(&v);
 
-    assert_int_equal(cv_store_training_metrics(s, r1, &v, &err), 0);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_TRAINING_METRICS, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 4);
     assert_true(cv_store_table_real(&v, 2, (size_t)cv_store_table_col(&v, "loss")) == 3.0);
     cv_store_table_free(&v);
-    assert_int_equal(cv_store_training_summary(s, r1, &v, &err), 0);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_TRAINING_SUMMARY, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0].s, "train");
     assert_int_equal(v.cells[cv_store_table_col(&v, "rows")].i, 2);
     assert_int_equal(v.cells[cv_store_table_col(&v, "last_step")].i, 20);
     assert_true(cv_store_table_real(&v, 1, (size_t)cv_store_table_col(&v, "loss")) == 4.0);
     cv_store_table_free(&v);
-    assert_int_equal(cv_store_eval_metrics(s, r1, &v, &err), 0);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_EVAL_METRICS, r1, &v, &err), 0);
     assert_int_equal(v.nrow, 2);
     assert_string_equal(v.cells[0].s, "reconstruction");
     cv_store_table_free(&v);
+    assert_int_equal(cv_store_run_read(s, (StoreRunRead)99, r1, &v, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "no read 99"));
+    assert_int_equal(v.nrow, 0);
     assert_int_equal(query_int(s, "SELECT json_extract(extra, '$.grad_norm') = 2.5 FROM "
                                   "training_metrics WHERE extra IS NOT NULL"),
                      1);

@@ -223,6 +223,17 @@ void cv_atomic_abort(CvAtomicFile *af) {
     if (af->tmp[0]) unlink(af->tmp);
 }
 
+CvStatus cv_atomic_write_file(const char *path, const void *buf, size_t n, CvError *err) {
+    CvAtomicFile af;
+    CvStatus st = cv_atomic_open(&af, path, err);
+    if (st) return st;
+    if ((st = cv_atomic_write(&af, buf, n, err))) {
+        cv_atomic_abort(&af);
+        return st;
+    }
+    return cv_atomic_commit(&af, err);
+}
+
 uint32_t cv_crc32(uint32_t crc, const void *buf, size_t n) {
     /* Byte-wise table lookup; the 1 KiB table is built on the stack per call (no global
      * state) — negligible next to the megabytes of a checkpoint, 8x faster than bit loops. */

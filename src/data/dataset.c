@@ -402,14 +402,7 @@ fail:
 }
 
 CvStatus cv_dataset_save(const CvDataset *ds, const char *path, CvError *err) {
-    CvAtomicFile af;
-    CvStatus st = cv_atomic_open(&af, path, err);
-    if (st) return st;
-    if ((st = cv_atomic_write(&af, ds->blob, ds->blob_size, err))) {
-        cv_atomic_abort(&af);
-        return st;
-    }
-    return cv_atomic_commit(&af, err);
+    return cv_atomic_write_file(path, ds->blob, ds->blob_size, err);
 }
 
 CvStatus cv_dataset_load(CvDataset *ds, const char *path, CvError *err) {

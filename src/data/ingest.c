@@ -187,22 +187,11 @@ static CvStatus header_basics(Ingest *g, const CsvinRecord *h, char *cols, size_
     return CV_OK;
 }
 
-/* Reads the header: SMILES column, property columns, computed properties. */
-static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
+/* The property columns to read: those --props names, else the columns of the default
+ * properties found by their aliases (have_default[k] set for each found). */
+static CvStatus choose_read_columns(Ingest *g, const CsvinRecord *h, const char *cols,
+                                    int have_default[3]) {
     const IngestOptions *o = g->opt;
-    char cols[512];
-    CvStatus st0 = header_basics(g, h, cols, sizeof cols);
-    if (st0) return st0;
-    g->split_col = -1;
-    if (o->split_col) {
-        g->split_col = find_col(h, o->split_col, strlen(o->split_col));
-        if (g->split_col < 0)
-            return cv_error_set(g->err, CV_ERR_PARSE,
-                                "%s:%zu: no split column '%s' in the header (columns: %s)", g->path,
-                                h->line, o->split_col, cols);
-    }
-
-    int have_default[3] = {0, 0, 0};
     CvStatus st;
     if (!o->props) {
         for (int k = 0; k < 3; k++)
@@ -213,29 +202,35 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                 g->read_col[g->nread++] = (size_t)pc;
                 if ((st = add_name(g, COMPUTE_NAME[k], strlen(COMPUTE_NAME[k])))) return st;
             }
-    } else {
-        for (const char *p = o->props; *p;) {
-            size_t nl;
-            const char *nm = list_next(&p, &nl);
-            if (!nl) continue;
-            long pc = find_col(h, nm, nl);
-            if (pc < 0)
-                return cv_error_set(g->err, CV_ERR_PARSE,
-                                    "%s:%zu: no property column '%.*s' in the header (columns: %s)",
-                                    g->path, h->line, (int)nl, nm, cols);
-            if ((size_t)pc == g->smi_col)
-                return cv_error_set(g->err, CV_ERR_PARSE, "'%.*s' is the SMILES column", (int)nl,
-                                    nm);
-            if (g->P >= MAXP) return cv_error_set(g->err, CV_ERR_INVALID, "too many properties");
-            g->read_col[g->nread++] = (size_t)pc;
-            if ((st = add_name(g, h->fields[pc], h->lens[pc]))) return st;
-            const char *f = g->names[g->P - 1];
-            size_t fl = strlen(f);
-            trim(&f, &fl);
-            memmove(g->names[g->P - 1], f, fl);
-            g->names[g->P - 1][fl] = '\0';
-        }
+        return CV_OK;
     }
+    for (const char *p = o->props; *p;) {
+        size_t nl;
+        const char *nm = list_next(&p, &nl);
+        if (!nl) continue;
+        long pc = find_col(h, nm, nl);
+        if (pc < 0)
+            return cv_error_set(g->err, CV_ERR_PARSE,
+                                "%s:%zu: no property column '%.*s' in the header (columns: %s)",
+                                g->path, h->line, (int)nl, nm, cols);
+        if ((size_t)pc == g->smi_col)
+            return cv_error_set(g->err, CV_ERR_PARSE, "'%.*s' is the SMILES column", (int)nl, nm);
+        if (g->P >= MAXP) return cv_error_set(g->err, CV_ERR_INVALID, "too many properties");
+        g->read_col[g->nread++] = (size_t)pc;
+        if ((st = add_name(g, h->fields[pc], h->lens[pc]))) return st;
+        const char *f = g->names[g->P - 1];
+        size_t fl = strlen(f);
+        trim(&f, &fl);
+        memmove(g->names[g->P - 1], f, fl);
+        g->names[g->P - 1][fl] = '\0';
+    }
+    return CV_OK;
+}
+
+/* The properties to compute: those --compute names, else (without --props) the default
+ * properties not read; a property both read and computed is refused. */
+static CvStatus choose_computed(Ingest *g, const int have_default[3]) {
+    const IngestOptions *o = g->opt;
     if (!o->compute) {
         if (!o->props)
             for (int k = 0; k < 3; k++)
@@ -257,6 +252,7 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                 return cv_error_set(g->err, CV_ERR_INVALID, "too many properties");
         }
     }
+    CvStatus st;
     for (size_t i = 0; i < g->ncomp; i++) {
         const char *nm = COMPUTE_NAME[g->comp_kind[i]];
         for (size_t j = 0; j < g->P; j++)
@@ -265,23 +261,36 @@ static CvStatus setup_columns(Ingest *g, const CsvinRecord *h) {
                                     "property '%s' is both read from the file and computed", nm);
         if ((st = add_name(g, nm, strlen(nm)))) return st;
     }
+    return CV_OK;
+}
+
+/* The first input's header: the split column, the property columns and the computed
+ * properties. */
+static CvStatus setup_columns(Ingest *g, const CsvinRecord *h, const char *cols) {
+    const IngestOptions *o = g->opt;
+    if (o->split_col) {
+        g->split_col = find_col(h, o->split_col, strlen(o->split_col));
+        if (g->split_col < 0)
+            return cv_error_set(g->err, CV_ERR_PARSE,
+                                "%s:%zu: no split column '%s' in the header (columns: %s)", g->path,
+                                h->line, o->split_col, cols);
+    }
+    int have_default[3] = {0, 0, 0};
+    CvStatus st = choose_read_columns(g, h, cols, have_default);
+    if (!st) st = choose_computed(g, have_default);
+    if (st) return st;
     g->st.P_read = g->nread;
     g->st.P_computed = g->ncomp;
     return CV_OK;
 }
 
-/* Reads the header of a train-only file: the SMILES column and the already chosen property
- * columns, by name (a default property also by its aliases). */
-static CvStatus match_columns(Ingest *g, const CsvinRecord *h) {
-    const IngestOptions *o = g->opt;
-    char cols[512];
-    CvStatus st0 = header_basics(g, h, cols, sizeof cols);
-    if (st0) return st0;
-    g->split_col = -1;
+/* The header of a train-only file: the already chosen property columns, by name (a default
+ * property also by its aliases). */
+static CvStatus match_columns(Ingest *g, const CsvinRecord *h, const char *cols) {
     for (size_t k = 0; k < g->nread; k++) {
         const char *nm = g->names[k];
         long pc = find_col(h, nm, strlen(nm));
-        for (int d = 0; d < 3 && pc < 0 && !o->props; d++)
+        for (int d = 0; d < 3 && pc < 0 && !g->opt->props; d++)
             if (!strcmp(nm, COMPUTE_NAME[d]))
                 for (int a = 0; a < 3 && DEFAULT_ALIASES[d][a] && pc < 0; a++)
                     pc = find_col(h, DEFAULT_ALIASES[d][a], strlen(DEFAULT_ALIASES[d][a]));
@@ -293,6 +302,17 @@ static CvStatus match_columns(Ingest *g, const CsvinRecord *h) {
         g->read_col[k] = (size_t)pc;
     }
     return CV_OK;
+}
+
+/* Reads a header: what every header needs, then the first input's choice of columns
+ * (setup_columns) or, for a train-only file (g->extra), the same columns found again
+ * (match_columns). */
+static CvStatus read_header(Ingest *g, const CsvinRecord *h) {
+    char cols[512];
+    CvStatus st = header_basics(g, h, cols, sizeof cols);
+    if (st) return st;
+    g->split_col = -1;
+    return g->extra ? match_columns(g, h, cols) : setup_columns(g, h, cols);
 }
 
 #define REJECT(row, k, ...)                                                                        \
@@ -534,7 +554,7 @@ static CvStatus run_batch(Ingest *g) {
 static int on_record(const CsvinRecord *rec, void *user) {
     Ingest *g = user;
     if (!g->header_done) {
-        g->fatal = g->extra ? match_columns(g, rec) : setup_columns(g, rec);
+        g->fatal = read_header(g, rec);
         g->header_done = 1;
         return g->fatal != CV_OK;
     }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/core/buf.h"
 #include "chemvae/core/fileio.h"
 #include "chemvae/data/tokenizer.h"
 
@@ -233,17 +234,14 @@ fail:
 }
 
 CvStatus cv_vocab_save(const CvVocab *v, const char *path, CvError *err) {
-    CvAtomicFile af;
-    CvStatus st = cv_atomic_open(&af, path, err);
-    if (st) return st;
-    if ((st = cv_atomic_write(&af, VOCAB_MAGIC_LINE "\n", sizeof VOCAB_MAGIC_LINE, err))) goto fail;
-    for (size_t i = 0; i < v->n; i++) {
-        if ((st = cv_atomic_write(&af, v->tokens[i], strlen(v->tokens[i]), err))) goto fail;
-        if ((st = cv_atomic_write(&af, "\n", 1, err))) goto fail;
-    }
-    return cv_atomic_commit(&af, err);
-fail:
-    cv_atomic_abort(&af);
+    CvBuf text = {0}; /* the file, built in memory (a vocabulary is a few hundred bytes) */
+    int bad = cv_buf_append(&text, VOCAB_MAGIC_LINE "\n", sizeof VOCAB_MAGIC_LINE);
+    for (size_t i = 0; i < v->n && !bad; i++)
+        bad = cv_buf_append(&text, v->tokens[i], strlen(v->tokens[i])) ||
+              cv_buf_append(&text, "\n", 1);
+    CvStatus st = bad ? cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path)
+                      : cv_atomic_write_file(path, text.p, text.len, err);
+    free(text.p);
     return st;
 }
 

@@ -208,61 +208,69 @@ static CvStatus add(NnParams *p, const char *name, size_t a, size_t b, size_t c,
     return cv_nn_params_add(p, name, ndim, shape, id, err);
 }
 
+/* A layer's weight "<prefix>.w" of shape (out, in[, k]) and bias "<prefix>.b" (out). */
+static CvStatus add_layer(Vae *v, const char *prefix, size_t out, size_t in, size_t k, size_t *w,
+                          size_t *b, CvError *err) {
+    char name[NN_PARAM_NAME_MAX];
+    snprintf(name, sizeof name, "%s.w", prefix);
+    CvStatus st = add(&v->params, name, out, in, k, w, err);
+    if (st) return st;
+    snprintf(name, sizeof name, "%s.b", prefix);
+    return add(&v->params, name, out, 0, 0, b, err);
+}
+
+/* A batchnorm over n channels: "<prefix>.gamma" and ".beta" trained (v->params),
+ * ".running_mean" and ".running_var" statistics (v->stats). ids: gamma, beta, mean, var. */
+static CvStatus add_batchnorm(Vae *v, const char *prefix, size_t n, size_t *const ids[4],
+                              CvError *err) {
+    static const char *const SUFFIX[4] = {"gamma", "beta", "running_mean", "running_var"};
+    char name[NN_PARAM_NAME_MAX];
+    for (int k = 0; k < 4; k++) {
+        snprintf(name, sizeof name, "%s.%s", prefix, SUFFIX[k]);
+        CvStatus st = add(k < 2 ? &v->params : &v->stats, name, n, 0, 0, ids[k], err);
+        if (st) return st;
+    }
+    return CV_OK;
+}
+
 static CvStatus register_params(Vae *v, CvError *err) {
     const VaeConfig *c = &v->cfg;
     char name[NN_PARAM_NAME_MAX];
     CvStatus st;
     int cin = c->V;
     for (int i = 0; i < c->n_conv; i++) {
-        snprintf(name, sizeof name, "enc.conv%d.w", i);
-        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], (size_t)cin, (size_t)c->conv_k[i],
-                      &v->id_conv_w[i], err)))
+        size_t ch = (size_t)c->conv_ch[i];
+        size_t *const bn[4] = {&v->id_conv_g[i], &v->id_conv_beta[i], &v->id_conv_rm[i],
+                               &v->id_conv_rv[i]};
+        snprintf(name, sizeof name, "enc.conv%d", i);
+        if ((st = add_layer(v, name, ch, (size_t)cin, (size_t)c->conv_k[i], &v->id_conv_w[i],
+                            &v->id_conv_b[i], err)))
             return st;
-        snprintf(name, sizeof name, "enc.conv%d.b", i);
-        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_b[i], err)))
-            return st;
-        snprintf(name, sizeof name, "enc.bn%d.gamma", i);
-        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_g[i], err)))
-            return st;
-        snprintf(name, sizeof name, "enc.bn%d.beta", i);
-        if ((st = add(&v->params, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_beta[i], err)))
-            return st;
-        snprintf(name, sizeof name, "enc.bn%d.running_mean", i);
-        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rm[i], err)))
-            return st;
-        snprintf(name, sizeof name, "enc.bn%d.running_var", i);
-        if ((st = add(&v->stats, name, (size_t)c->conv_ch[i], 0, 0, &v->id_conv_rv[i], err)))
-            return st;
+        snprintf(name, sizeof name, "enc.bn%d", i);
+        if ((st = add_batchnorm(v, name, ch, bn, err))) return st;
         cin = c->conv_ch[i];
     }
     size_t flat = (size_t)v->conv_len[c->n_conv] * (size_t)cin, D = (size_t)c->enc_dense;
     size_t Z = (size_t)c->Z, E = (size_t)c->dec_dense;
-    if ((st = add(&v->params, "enc.fc.w", D, flat, 0, &v->id_enc_w, err)) ||
-        (st = add(&v->params, "enc.fc.b", D, 0, 0, &v->id_enc_b, err)) ||
-        (st = add(&v->params, "enc.bnfc.gamma", D, 0, 0, &v->id_enc_g, err)) ||
-        (st = add(&v->params, "enc.bnfc.beta", D, 0, 0, &v->id_enc_beta, err)) ||
-        (st = add(&v->stats, "enc.bnfc.running_mean", D, 0, 0, &v->id_enc_rm, err)) ||
-        (st = add(&v->stats, "enc.bnfc.running_var", D, 0, 0, &v->id_enc_rv, err)) ||
-        (st = add(&v->params, "enc.mu.w", Z, D, 0, &v->id_mu_w, err)) ||
-        (st = add(&v->params, "enc.mu.b", Z, 0, 0, &v->id_mu_b, err)) ||
-        (st = add(&v->params, "enc.logvar.w", Z, D, 0, &v->id_lv_w, err)) ||
-        (st = add(&v->params, "enc.logvar.b", Z, 0, 0, &v->id_lv_b, err)) ||
-        (st = add(&v->params, "dec.fc.w", E, Z, 0, &v->id_dec_w, err)) ||
-        (st = add(&v->params, "dec.fc.b", E, 0, 0, &v->id_dec_b, err)))
+    size_t *const bnfc[4] = {&v->id_enc_g, &v->id_enc_beta, &v->id_enc_rm, &v->id_enc_rv};
+    if ((st = add_layer(v, "enc.fc", D, flat, 0, &v->id_enc_w, &v->id_enc_b, err)) ||
+        (st = add_batchnorm(v, "enc.bnfc", D, bnfc, err)) ||
+        (st = add_layer(v, "enc.mu", Z, D, 0, &v->id_mu_w, &v->id_mu_b, err)) ||
+        (st = add_layer(v, "enc.logvar", Z, D, 0, &v->id_lv_w, &v->id_lv_b, err)) ||
+        (st = add_layer(v, "dec.fc", E, Z, 0, &v->id_dec_w, &v->id_dec_b, err)))
         return st;
     GruConfig gc = decoder_gru(c, v->max_B, v->training ? (size_t)c->T : 1);
-    if ((st = cv_gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err))) return st;
-    if ((st = add(&v->params, "dec.out.w", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, err)) ||
-        (st = add(&v->params, "dec.out.b", (size_t)c->V, 0, 0, &v->id_out_b, err)))
+    if ((st = cv_gru_params_add(&v->params, "dec.gru", &gc, &v->id_gru0, err)) ||
+        (st = add_layer(v, "dec.out", (size_t)c->V, (size_t)c->H, 0, &v->id_out_w, &v->id_out_b,
+                        err)))
         return st;
     size_t in = Z;
     for (int i = 0; i <= c->n_prop; i++) {
         size_t out = i < c->n_prop ? (size_t)c->prop_hidden[i] : (size_t)c->P;
         if (out == 0) break; /* P = 0: no property head */
-        snprintf(name, sizeof name, "prop.fc%d.w", i);
-        if ((st = add(&v->params, name, out, in, 0, &v->id_prop_w[i], err))) return st;
-        snprintf(name, sizeof name, "prop.fc%d.b", i);
-        if ((st = add(&v->params, name, out, 0, 0, &v->id_prop_b[i], err))) return st;
+        snprintf(name, sizeof name, "prop.fc%d", i);
+        if ((st = add_layer(v, name, out, in, 0, &v->id_prop_w[i], &v->id_prop_b[i], err)))
+            return st;
         in = out;
     }
     return cv_gru_init(&v->gru, &gc, err);

@@ -82,14 +82,9 @@ static int file_exists(const char *path) {
 static CvStatus copy_file(const char *src, const char *dst, CvError *err) {
     char *data = NULL;
     size_t len = 0;
-    CvAtomicFile af;
     CvStatus st = cv_read_file(src, &data, &len, err);
     if (!st) st = cv_mkdir_parents(dst, err);
-    if (!st && !(st = cv_atomic_open(&af, dst, err))) {
-        st = cv_atomic_write(&af, data, len, err);
-        if (st) cv_atomic_abort(&af);
-        else st = cv_atomic_commit(&af, err);
-    }
+    if (!st) st = cv_atomic_write_file(dst, data, len, err);
     free(data);
     return st;
 }

@@ -198,7 +198,7 @@ static CvStatus resolve_scope(Report *rp, CvError *err) {
     }
     if (cfg->run == 0) return CV_OK;
     StoreTable t = {0};
-    CvStatus st = cv_store_get_run(rp->db, cfg->run, &t, err);
+    CvStatus st = cv_store_run_read(rp->db, STORE_READ_RUN, cfg->run, &t, err);
     size_t found = t.nrow;
     cv_store_table_free(&t);
     if (st) return st;

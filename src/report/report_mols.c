@@ -32,7 +32,9 @@ static int64_t cell_int(const StoreTable *t, size_t r, size_t c) {
 static void run_counts(Report *rp, int64_t run, const char *what) {
     StoreTable t = {0};
     CvError err = {0};
-    if (report_read_ok(rp, cv_store_run_counts(rp->db, run, &t, &err), &err) == 0 && t.nrow == 1) {
+    if (report_read_ok(rp, cv_store_run_read(rp->db, STORE_READ_COUNTS, run, &t, &err), &err) ==
+            0 &&
+        t.nrow == 1) {
         int cn = cv_store_table_col(&t, "generations"), cv = cv_store_table_col(&t, "valid"),
             cu = cv_store_table_col(&t, "distinct_molecules");
         double n = cn < 0 ? NAN : cv_store_table_real(&t, 0, (size_t)cn),
@@ -94,7 +96,7 @@ void report_top_molecules(Report *rp) {
     fprintf(fp, "</section>\n");
 }
 
-/* The paths of t (cv_store_report_interpolation): per path its changing molecules, one card
+/* The paths of t (STORE_READ_INTERPOLATION): per path its changing molecules, one card
  * per step whose most frequent decode differs from the previous step's. */
 static void interpolation_paths(Report *rp, const StoreTable *t) {
     FILE *fp = rp->fp;
@@ -141,8 +143,9 @@ void report_interpolation(Report *rp) {
     CvError err = {0};
     if (!run) {
         report_empty(rp, "No interpolation (run 'chemvae interpolate').");
-    } else if (report_read_ok(rp, cv_store_report_interpolation(rp->db, run, &t, &err), &err) !=
-                   0 ||
+    } else if (report_read_ok(rp,
+                              cv_store_run_read(rp->db, STORE_READ_INTERPOLATION, run, &t, &err),
+                              &err) != 0 ||
                t.nrow == 0) {
         fprintf(fp, "<p>Run %lld.</p>\n", (long long)run);
         report_empty(rp, "The interpolation decoded no valid molecule.");
@@ -174,7 +177,8 @@ static TrajScore trajectory_score(Report *rp, int64_t run) {
                                           {"mw", "mw", "MW"}};
     StoreTable cfg = {0};
     CvError err = {0};
-    if (report_read_ok(rp, cv_store_report_objective(rp->db, run, &cfg, &err), &err) == 0 &&
+    if (report_read_ok(rp, cv_store_run_read(rp->db, STORE_READ_OBJECTIVE, run, &cfg, &err),
+                       &err) == 0 &&
         cfg.nrow == 1 && cfg.cells[0].type == STORE_TEXT)
         for (int k = 0; k < 5; k++)
             if (!strcmp(cfg.cells[0].s, objs[k][0])) {

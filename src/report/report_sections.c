@@ -38,16 +38,15 @@ static void html_table(FILE *fp, const StoreTable *t, size_t max_rows) {
         fprintf(fp, "<p class=\"note\">%zu more rows not shown.</p>\n", t->nrow - max_rows);
 }
 
-typedef CvStatus (*ScopeRead)(Store *db, int64_t scope, StoreTable *out, CvError *err);
-
-/* A section holding one table, `read` of the report's scope, shown after `intro` (NULL =
- * none), or `empty` when it has no rows. */
-static void section_table(Report *rp, const char *id, const char *title, ScopeRead read,
+/* A section holding one table, `read` (cv_store_run_read) of the report's scope, shown after
+ * `intro` (NULL = none), or `empty` when it has no rows. */
+static void section_table(Report *rp, const char *id, const char *title, StoreRunRead read,
                           const char *intro, const char *empty) {
     fprintf(rp->fp, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
     StoreTable t = {0};
     CvError err = {0};
-    if (report_read_ok(rp, read(rp->db, rp->scope, &t, &err), &err) == 0 && t.nrow) {
+    if (report_read_ok(rp, cv_store_run_read(rp->db, read, rp->scope, &t, &err), &err) == 0 &&
+        t.nrow) {
         if (intro) fprintf(rp->fp, "<p>%s</p>\n", intro);
         html_table(rp->fp, &t, 25);
     } else {
@@ -58,7 +57,7 @@ static void section_table(Report *rp, const char *id, const char *title, ScopeRe
 }
 
 void report_runs(Report *rp) {
-    section_table(rp, "runs", "Runs", cv_store_report_runs, NULL, "No runs in this database yet.");
+    section_table(rp, "runs", "Runs", STORE_READ_SCOPE_RUNS, NULL, "No runs in this database yet.");
 }
 
 /* Without training rows in the DB (e.g. a shipped model): what the checkpoint itself says
@@ -160,7 +159,7 @@ static void training_charts(FILE *fp, const double *col, size_t n, SplitRows sr)
     }
 }
 
-/* The curves of t (cv_store_report_training_curves of run) as the intro and the charts. */
+/* The curves of t (STORE_READ_TRAINING_CURVES of run) as the intro and the charts. */
 static void training_curves(Report *rp, int64_t run, const StoreTable *t) {
     size_t n = t->nrow;
     double *col = malloc(n * NCOL * sizeof *col);
@@ -185,7 +184,9 @@ void report_training(Report *rp) {
     if (!run) {
         if (!rp->cfg->model || model_summary(rp) != 0)
             report_empty(rp, "No training metrics (train a model with 'chemvae train').");
-    } else if (report_read_ok(rp, cv_store_report_training_curves(rp->db, run, &t, &err), &err) ||
+    } else if (report_read_ok(rp,
+                              cv_store_run_read(rp->db, STORE_READ_TRAINING_CURVES, run, &t, &err),
+                              &err) ||
                t.nrow == 0) {
         report_empty(rp, "No training metrics.");
     } else {
@@ -200,7 +201,8 @@ void report_eval(Report *rp) {
     int64_t run = report_latest_run(rp, STORE_REPORT_EVAL, NULL);
     StoreTable t = {0};
     CvError err = {0};
-    if (run && cv_store_eval_metrics(rp->db, run, &t, &err) == CV_OK && t.nrow) {
+    if (run && cv_store_run_read(rp->db, STORE_READ_EVAL_METRICS, run, &t, &err) == CV_OK &&
+        t.nrow) {
         fprintf(rp->fp, "<p>Run %lld.</p>\n", (long long)run);
         html_table(rp->fp, &t, 100);
     } else {
@@ -213,7 +215,7 @@ void report_eval(Report *rp) {
 /* Why decodes failed: invalid generations of each run by failure class. */
 void report_failures(Report *rp) {
     section_table(
-        rp, "failures", "Why decodes failed", cv_store_report_failures,
+        rp, "failures", "Why decodes failed", STORE_READ_SCOPE_FAILURES,
         "Invalid decodes by the first rule they break (syntax, ring closure, valence, "
         "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
         "RDKit; constrain is the decoding mask in force.",

@@ -1,7 +1,7 @@
 /* select.c — reading the results DB: one read-only statement at a time, streamed row by row
  * to a callback (cv_store_select_each) or collected into a StoreTable (cv_store_select), plus
- * the canned reads the query command and the report use, and the query command's views
- * (several canned reads as one StoreView).
+ * the canned reads of the query command, and its views (several canned reads as one
+ * StoreView; the reads of one run are run_read.c's).
  *
  * Read-only is enforced three ways, because each alone has a hole: sqlite3_stmt_readonly()
  * calls ATTACH/DETACH read-only (they change the connection, not a file); a read-only
@@ -349,70 +349,25 @@ CvStatus cv_store_list_runs(Store *s, StoreTable *out, CvError *err) {
         NULL, 0, out, err);
 }
 
-CvStatus cv_store_get_run(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return store_select_by_id(s, "SELECT * FROM runs WHERE id = ?1", run_id, out, err);
-}
-
-CvStatus cv_store_run_counts(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return store_select_by_id(
-        s,
-        "SELECT (SELECT count(*) FROM generations WHERE run_id = ?1) AS generations, "
-        "(SELECT count(*) FROM generations WHERE run_id = ?1 AND valid) AS valid, "
-        "(SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = ?1) "
-        "AS distinct_molecules, "
-        "(SELECT count(*) FROM molecules WHERE first_run = ?1) AS new_molecules, "
-        "(SELECT count(*) FROM training_metrics WHERE run_id = ?1) AS training_rows, "
-        "(SELECT count(*) FROM eval_metrics WHERE run_id = ?1) AS eval_metrics",
-        run_id, out, err);
-}
-
-CvStatus cv_store_training_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return store_select_by_id(
-        s,
-        "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, accuracy, "
-        "extra FROM training_metrics WHERE run_id = ?1 ORDER BY step, split, "
-        "rowid",
-        run_id, out, err);
-}
-
-CvStatus cv_store_training_summary(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return store_select_by_id(
-        s,
-        "SELECT t.split, c.rows, c.epochs, t.epoch AS last_epoch, t.step AS last_step, t.loss, "
-        "t.recon, t.kl, t.prop, t.beta, t.lr, t.accuracy "
-        "FROM (SELECT split, count(*) AS rows, count(DISTINCT epoch) AS epochs, "
-        "max(rowid) AS last FROM training_metrics WHERE run_id = ?1 GROUP BY split) c "
-        "JOIN training_metrics t ON t.rowid = c.last ORDER BY t.split",
-        run_id, out, err);
-}
-
-CvStatus cv_store_eval_metrics(Store *s, int64_t run_id, StoreTable *out, CvError *err) {
-    return store_select_by_id(
-        s, "SELECT name, value FROM eval_metrics WHERE run_id = ?1 ORDER BY name", run_id, out,
-        err);
-}
-
-static const char *const SCORE_COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
-
-/* The entry of SCORE_COLUMNS spelled `column`, or NULL. */
-static const char *score_column(const char *column) {
-    for (size_t i = 0; i < sizeof SCORE_COLUMNS / sizeof *SCORE_COLUMNS; i++)
-        if (column && !strcmp(column, SCORE_COLUMNS[i])) return SCORE_COLUMNS[i];
+const char *store_score_column(const char *column) {
+    static const char *const COLUMNS[] = {"mw", "logp", "qed", "sa", "penalized_logp"};
+    for (size_t i = 0; i < sizeof COLUMNS / sizeof *COLUMNS; i++)
+        if (column && !strcmp(column, COLUMNS[i])) return COLUMNS[i];
     return NULL;
 }
 
 int cv_store_is_score_column(const char *column) {
-    return score_column(column) != NULL;
+    return store_score_column(column) != NULL;
 }
 
 CvStatus cv_store_top_molecules(Store *s, const char *column, size_t n, int ascending,
                                 int64_t run_id, StoreTable *out, CvError *err) {
-    const char *col = score_column(column);
+    const char *col = store_score_column(column);
     if (!col)
         return cv_error_set(err, CV_ERR_INVALID,
                             "unknown molecule column '%s' (mw, logp, qed, sa, penalized_logp)",
                             column ? column : "(null)");
-    /* The column name comes from the fixed list SCORE_COLUMNS, never from the caller's text. */
+    /* The column name comes from store_score_column's fixed list, never from the caller's text. */
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT id, smiles, mw, logp, qed, sa, penalized_logp, first_run FROM molecules "
@@ -454,27 +409,27 @@ void cv_store_view_free(StoreView *v) {
     memset(v, 0, sizeof *v);
 }
 
-/* Reads the next part of v with fn (run or molecule id). */
+/* Reads the next part of v: `which` of run run_id. */
 static CvStatus view_part(Store *s, StoreView *v, const char *heading, const char *key,
-                          CvStatus (*fn)(Store *, int64_t, StoreTable *, CvError *), int64_t id,
-                          CvError *err) {
+                          StoreRunRead which, int64_t run_id, CvError *err) {
     v->heading[v->n] = heading;
     v->key[v->n] = key;
-    return fn(s, id, &v->part[v->n++], err);
+    return cv_store_run_read(s, which, run_id, &v->part[v->n++], err);
 }
 
 CvStatus cv_store_run_view(Store *s, int64_t run_id, StoreView *out, CvError *err) {
     memset(out, 0, sizeof *out);
-    CvStatus st = view_part(s, out, "run", "run", cv_store_get_run, run_id, err);
+    CvStatus st = view_part(s, out, "run", "run", STORE_READ_RUN, run_id, err);
     if (!st && out->part[0].nrow == 0)
         st = cv_error_set(err, CV_ERR_INVALID, "%s: no run with id %lld", s->path,
                           (long long)run_id);
-    if (!st) st = view_part(s, out, "counts", "counts", cv_store_run_counts, run_id, err);
+    if (!st) st = view_part(s, out, "counts", "counts", STORE_READ_COUNTS, run_id, err);
     if (!st)
         st = view_part(s, out, "training (rows, epochs and last row per split)", "training",
-                       cv_store_training_summary, run_id, err);
+                       STORE_READ_TRAINING_SUMMARY, run_id, err);
     if (!st)
-        st = view_part(s, out, "eval_metrics", "eval_metrics", cv_store_eval_metrics, run_id, err);
+        st =
+            view_part(s, out, "eval_metrics", "eval_metrics", STORE_READ_EVAL_METRICS, run_id, err);
     return st;
 }
 
@@ -491,6 +446,7 @@ CvStatus cv_store_molecule_view(Store *s, const char *smiles, StoreView *out, Cv
     free(canonical);
     if (st) return st;
     int64_t id = out->part[0].cells[cv_store_table_col(&out->part[0], "id")].i;
-    return view_part(s, out, "origins (run, method)", "origins (run, method)",
-                     cv_store_molecule_origins, id, err);
+    out->heading[1] = out->key[1] = "origins (run, method)";
+    out->n = 2;
+    return cv_store_molecule_origins(s, id, &out->part[1], err);
 }

@@ -663,11 +663,8 @@ static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int
     sqlite3_stmt *st = s->st[ST_MOL_UPSERT];
     sqlite3_reset(st);
     bind_text(st, 1, m->smiles);
-    bind_real(st, 2, m->mw);
-    bind_real(st, 3, m->logp);
-    bind_real(st, 4, m->qed);
-    bind_real(st, 5, m->sa);
-    bind_real(st, 6, m->penalized_logp);
+    const double v[5] = {m->mw, m->logp, m->qed, m->sa, m->penalized_logp};
+    for (int k = 0; k < 5; k++) bind_real(st, 2 + k, v[k]);
     bind_id(st, 7, run_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {

@@ -38,9 +38,20 @@ struct Store {
  * what happened to the data. Returns CV_ERR_DB. */
 CvStatus cv_store_db_error(Store *s, CvError *err, int rc, const char *what);
 
+/* "run r is in scope ?1": r (a runs alias) is run ?1 or under it (runs.parent,
+ * recursively), or ?1 is 0 (the whole DB). */
+#define STORE_SCOPE_SQL                                                                            \
+    "(?1 = 0 OR r.id IN (WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs "    \
+    "JOIN tree ON runs.parent = tree.id) SELECT id FROM tree))"
+
 /* cv_store_select of `sql` with its one parameter ?1 bound to the integer id (the reads
  * of one run, one scope). Internal: not exported from libchemvae.so. */
 CvStatus store_select_by_id(Store *s, const char *sql, int64_t id, StoreTable *out, CvError *err);
+
+/* The score column of molecules spelled `column` (mw, logp, qed, sa, penalized_logp) from
+ * a fixed list, or NULL: what a caller's column name is replaced by before it is spliced
+ * into SQL text (a column name cannot be a bound parameter). */
+const char *store_score_column(const char *column);
 
 /* The read-only authorizer: allows SELECT, reads, functions, recursive CTEs and a list
  * of introspection pragmas; refuses everything else and records it in s->denied. */

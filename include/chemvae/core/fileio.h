@@ -64,6 +64,10 @@ void cv_atomic_abort(CvAtomicFile *af);
 /* Writes n bytes; returns CV_ERR_IO with the path and strerror on short write. */
 CvStatus cv_atomic_write(CvAtomicFile *af, const void *buf, size_t n, CvError *err);
 
+/* The whole file at once: open, write the n bytes of buf, commit (abort on a failed
+ * write). `path` then holds exactly buf, or, on any error, what it held before. */
+CvStatus cv_atomic_write_file(const char *path, const void *buf, size_t n, CvError *err);
+
 /* CRC-32 (IEEE, zlib-compatible). Chain with crc = cv_crc32(crc, buf, n), start at 0. */
 uint32_t cv_crc32(uint32_t crc, const void *buf, size_t n);
 

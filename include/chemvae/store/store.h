@@ -214,15 +214,51 @@ CvStatus cv_store_select_each(Store *db, const char *sql, const StoreValue *para
 CvStatus cv_store_select(Store *db, const char *sql, const StoreValue *params, size_t nparams,
                          StoreTable *out, CvError *err);
 
-/* Canned reads (each fills *out like cv_store_select):
+/* The reads of one run (src/store/run_read.c), for the query command's run view and the
+ * report, each a table like cv_store_select's by cv_store_run_read; the STORE_READ_SCOPE_*
+ * ones read a scope: that run and the runs under it (runs.parent, recursively), or the
+ * whole DB for 0. */
+typedef enum {
+    /* The runs row of the run (0 rows if absent). */
+    STORE_READ_RUN,
+    /* One row (generations, valid, distinct_molecules, new_molecules, training_rows,
+     * eval_metrics). */
+    STORE_READ_COUNTS,
+    /* Every training_metrics row of the run ordered by step, split. */
+    STORE_READ_TRAINING_METRICS,
+    /* Per split, the row count, number of epochs and the last row. */
+    STORE_READ_TRAINING_SUMMARY,
+    /* (name, value) of the run ordered by name. */
+    STORE_READ_EVAL_METRICS,
+    /* The training curves of a train run joined with the earlier train runs it resumed
+     * (same model_path, back to the last run whose config has no true "resume"); for each
+     * (split, epoch) the newest run's row. Columns: split, epoch, loss, recon, kl, beta,
+     * accuracy, tf_exact, active_units (the last two from `extra`, NULL when absent);
+     * ordered by split, epoch, step. */
+    STORE_READ_TRAINING_CURVES,
+    /* The valid decodes of an interpolation run per (source, step, molecule): source ('' for
+     * NULL), step, smiles, n (decodes of that molecule there), tries (decodes at that
+     * step); paths in the order they were stored, steps ascending, the most frequent
+     * molecule of a step first. */
+    STORE_READ_INTERPOLATION,
+    /* The objective of the run from its JSON config: one row (objective text or NULL,
+     * minimize as 0/1), or no row when the run has no valid config. */
+    STORE_READ_OBJECTIVE,
+    /* The runs in scope, newest first, with their generation and valid counts. */
+    STORE_READ_SCOPE_RUNS,
+    /* Per run in scope with generations (newest first): its constrain mode, decodes, valid
+     * ones and invalid ones by failure class. */
+    STORE_READ_SCOPE_FAILURES,
+} StoreRunRead;
+
+/* Reads `which` of run run_id (of scope run_id for STORE_READ_SCOPE_*) into *out (zeroed
+ * first; free with cv_store_table_free). CV_ERR_INVALID for a `which` not in StoreRunRead. */
+CvStatus cv_store_run_read(Store *db, StoreRunRead which, int64_t run_id, StoreTable *out,
+                           CvError *err);
+
+/* Other canned reads (each fills *out like cv_store_select):
  *   cv_store_list_runs: every run with its generation, valid and new-molecule counts, newest
  *     first.
- *   cv_store_get_run: the run row of run_id (0 rows if absent).
- *   cv_store_run_counts: one row (generations, valid, distinct_molecules, new_molecules,
- *     training_rows, eval_metrics) for run_id.
- *   cv_store_training_metrics: every training_metrics row of run_id ordered by step, split.
- *   cv_store_training_summary: per split, the row count, number of epochs and the last row.
- *   cv_store_eval_metrics: (name, value) of run_id ordered by name.
  *   cv_store_top_molecules: the n molecules with the highest (lowest when ascending) `column`
  *     (one of mw, logp, qed, sa, penalized_logp; NULLs last), with first_run; run_id > 0
  *     keeps only molecules that run generated (or first stored).
@@ -232,11 +268,6 @@ CvStatus cv_store_select(Store *db, const char *sql, const StoreValue *params, s
  *   cv_store_list_schema: (type, name, sql) of every table, index, view and trigger but
  *     SQLite's own, tables first, by name. */
 CvStatus cv_store_list_runs(Store *db, StoreTable *out, CvError *err);
-CvStatus cv_store_get_run(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-CvStatus cv_store_run_counts(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-CvStatus cv_store_training_metrics(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-CvStatus cv_store_training_summary(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-CvStatus cv_store_eval_metrics(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 CvStatus cv_store_top_molecules(Store *db, const char *column, size_t n, int ascending,
                                 int64_t run_id, StoreTable *out, CvError *err);
 CvStatus cv_store_find_molecule(Store *db, const char *canonical_smiles, StoreTable *out,
@@ -249,7 +280,8 @@ CvStatus cv_store_list_schema(Store *db, StoreTable *out, CvError *err);
  * a run id: that run and the runs under it (runs.parent, recursively), or 0: the whole DB.
  * `column` names a molecules score column: qed, penalized_logp, logp, sa or mw (anything
  * else is CV_ERR_INVALID); `ascending` puts the lowest first. Each fills *out like
- * cv_store_select (zeroed first; free with cv_store_table_free). */
+ * cv_store_select (zeroed first; free with cv_store_table_free). The report's tables of one
+ * run or scope are read with cv_store_run_read (above). */
 
 /* Which runs cv_store_report_latest_run looks for. */
 typedef enum {
@@ -265,36 +297,11 @@ typedef enum {
 CvStatus cv_store_report_latest_run(Store *db, int64_t scope, StoreReportRuns which,
                                     const char *method, int64_t *run_id, CvError *err);
 
-/* Tables shown as they are (their column names are the headers):
- *   cv_store_report_runs: the runs in scope, newest first, with their generation and valid
- *     counts.
- *   cv_store_report_failures: per run in scope with generations (newest first): its constrain
- *     mode, decodes, valid ones and invalid ones by failure class. */
-CvStatus cv_store_report_runs(Store *db, int64_t scope, StoreTable *out, CvError *err);
-CvStatus cv_store_report_failures(Store *db, int64_t scope, StoreTable *out, CvError *err);
-
-/* The training curves of train run run_id joined with the earlier train runs it resumed
- * (same model_path, back to the last run whose config has no true "resume"); for each
- * (split, epoch) the newest run's row. Columns: split, epoch, loss, recon, kl, beta,
- * accuracy, tf_exact, active_units (the last two from `extra`, NULL when absent); ordered
- * by split, epoch, step. */
-CvStatus cv_store_report_training_curves(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-
 /* The n best distinct valid molecules generated by run_a or run_b (0: none) by `column`
  * (NULL scores left out), ties by molecule id. Columns: smiles, qed, logp, sa,
  * penalized_logp, methods (the distinct generation methods that made it, comma-separated). */
 CvStatus cv_store_report_top_generated(Store *db, int64_t run_a, int64_t run_b, const char *column,
                                        int ascending, size_t n, StoreTable *out, CvError *err);
-
-/* The valid decodes of interpolation run run_id per (source, step, molecule): source
- * ('' for NULL), step, smiles, n (decodes of that molecule there), tries (decodes at that
- * step); paths in the order they were stored, steps ascending, the most frequent molecule
- * of a step first. */
-CvStatus cv_store_report_interpolation(Store *db, int64_t run_id, StoreTable *out, CvError *err);
-
-/* The objective of run run_id from its JSON config: one row (objective text or NULL,
- * minimize as 0/1), or no row when the run has no valid config. */
-CvStatus cv_store_report_objective(Store *db, int64_t run_id, StoreTable *out, CvError *err);
 
 /* The optimization trajectories of run run_id: per (source, step) the best (min when
  * ascending, else max) `column` of the valid decodes and the best similarity. Columns:
@@ -365,8 +372,8 @@ typedef struct {
 } StoreView;
 void cv_store_view_free(StoreView *v);
 
-/* One run: "run" (its runs row), "counts" (cv_store_run_counts), "training (rows, epochs
- * and last row per split)" (key "training": cv_store_training_summary), "eval_metrics".
+/* One run: "run" (its runs row), "counts" (STORE_READ_COUNTS), "training (rows, epochs
+ * and last row per split)" (key "training": STORE_READ_TRAINING_SUMMARY), "eval_metrics".
  * CV_ERR_INVALID "<path>: no run with id N" when there is none. */
 CvStatus cv_store_run_view(Store *db, int64_t run_id, StoreView *out, CvError *err);
 

@@ -1,0 +1,88 @@
+/* run_read.c — the reads of one run or one scope (cv_store_run_read, store.h): the parts of
+ * the query command's run view and the report's tables of a run. They differ only in their
+ * SQL, so each is one statement in READS, indexed by StoreRunRead, with the run id (or the
+ * scope) bound as ?1; what each returns is documented at its enum value.
+ *
+ * A scope (STORE_READ_SCOPE_*) is a run id and the runs under it (runs.parent,
+ * recursively: a pipeline run, its stages and their commands), or the whole DB for 0: the
+ * condition STORE_SCOPE_SQL (store_internal.h) on a runs alias r. */
+#include "store_internal.h"
+
+#include <string.h>
+
+static const char *const READS[] = {
+    [STORE_READ_RUN] = "SELECT * FROM runs WHERE id = ?1",
+    [STORE_READ_COUNTS] =
+        "SELECT (SELECT count(*) FROM generations WHERE run_id = ?1) AS generations, "
+        "(SELECT count(*) FROM generations WHERE run_id = ?1 AND valid) AS valid, "
+        "(SELECT count(DISTINCT molecule_id) FROM generations WHERE run_id = ?1) "
+        "AS distinct_molecules, "
+        "(SELECT count(*) FROM molecules WHERE first_run = ?1) AS new_molecules, "
+        "(SELECT count(*) FROM training_metrics WHERE run_id = ?1) AS training_rows, "
+        "(SELECT count(*) FROM eval_metrics WHERE run_id = ?1) AS eval_metrics",
+    [STORE_READ_TRAINING_METRICS] =
+        "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, accuracy, "
+        "extra FROM training_metrics WHERE run_id = ?1 ORDER BY step, split, "
+        "rowid",
+    [STORE_READ_TRAINING_SUMMARY] =
+        "SELECT t.split, c.rows, c.epochs, t.epoch AS last_epoch, t.step AS last_step, t.loss, "
+        "t.recon, t.kl, t.prop, t.beta, t.lr, t.accuracy "
+        "FROM (SELECT split, count(*) AS rows, count(DISTINCT epoch) AS epochs, "
+        "max(rowid) AS last FROM training_metrics WHERE run_id = ?1 GROUP BY split) c "
+        "JOIN training_metrics t ON t.rowid = c.last ORDER BY t.split",
+    [STORE_READ_EVAL_METRICS] =
+        "SELECT name, value FROM eval_metrics WHERE run_id = ?1 ORDER BY name",
+    /* b: the run; s: the last run before it on the same checkpoint that did not resume;
+     * chain: the runs from s to b */
+    [STORE_READ_TRAINING_CURVES] =
+        "WITH b AS (SELECT id, model_path FROM runs WHERE id = ?1), "
+        "s AS (SELECT max(r.id) AS id FROM runs r, b WHERE r.kind = 'train' AND "
+        "r.model_path IS b.model_path "
+        "AND r.id <= b.id AND coalesce(json_extract(r.config, '$.resume'), 0) = 0), "
+        "chain AS (SELECT r.id FROM runs r, b, s WHERE r.kind = 'train' AND "
+        "r.model_path IS b.model_path "
+        "AND r.id BETWEEN coalesce(s.id, b.id) AND b.id) "
+        "SELECT t.split, t.epoch, t.loss, t.recon, t.kl, t.beta, t.accuracy, "
+        "json_extract(t.extra, '$.tf_exact'), json_extract(t.extra, "
+        "'$.active_units') FROM training_metrics t "
+        "WHERE t.run_id IN chain AND NOT EXISTS (SELECT 1 FROM training_metrics u "
+        "WHERE u.run_id IN chain "
+        "AND u.epoch = t.epoch AND u.split = t.split AND u.run_id > t.run_id) ORDER "
+        "BY t.split, t.epoch, t.step",
+    /* per (path, step) the most frequent valid decode first; paths in order of appearance */
+    [STORE_READ_INTERPOLATION] =
+        "SELECT coalesce(g.source, ''), g.step, m.smiles, count(*) AS n, "
+        "(SELECT count(*) FROM generations h WHERE h.run_id = ?1 AND h.step = g.step "
+        "AND h.source IS g.source) AS tries FROM generations g JOIN molecules m ON "
+        "m.id = g.molecule_id "
+        "WHERE g.run_id = ?1 AND g.valid AND g.method = 'interpolate' GROUP BY "
+        "g.source, g.step, m.id "
+        "ORDER BY (SELECT min(h.id) FROM generations h WHERE h.run_id = ?1 AND "
+        "h.source IS g.source), g.step, n DESC, "
+        "m.id",
+    [STORE_READ_OBJECTIVE] = "SELECT json_extract(config, '$.objective'), coalesce(json_extract("
+                             "config, '$.minimize'), 0) "
+                             "FROM runs WHERE id = ?1 AND json_valid(config)",
+    [STORE_READ_SCOPE_RUNS] =
+        "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.parent, r.seed, "
+        "(SELECT count(*) FROM generations g WHERE g.run_id = r.id) AS generations, "
+        "(SELECT count(*) FROM generations g WHERE g.run_id = r.id AND g.valid) AS valid "
+        "FROM runs r WHERE " STORE_SCOPE_SQL " ORDER BY r.id DESC",
+    [STORE_READ_SCOPE_FAILURES] =
+        "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
+        "count(*) AS decodes, sum(g.valid) AS valid, "
+        "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
+        "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
+        "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
+        "FROM generations g JOIN runs r ON r.id = g.run_id WHERE " STORE_SCOPE_SQL
+        " GROUP BY g.run_id ORDER BY g.run_id DESC",
+};
+
+CvStatus cv_store_run_read(Store *s, StoreRunRead which, int64_t run_id, StoreTable *out,
+                           CvError *err) {
+    if ((unsigned)which >= sizeof READS / sizeof *READS || !READS[which]) {
+        memset(out, 0, sizeof *out);
+        return cv_error_set(err, CV_ERR_INVALID, "cv_store_run_read: no read %d", (int)which);
+    }
+    return store_select_by_id(s, READS[which], run_id, out, err);
+}
