@@ -96,9 +96,10 @@ static CvStatus on_scored(void *user, const CvScoreRow *rows, size_t n, CvError 
         smiles[i] = rows[i].valid ? rows[i].canonical : rows[i].input;
         inputs[i] = rows[i].input;
         for (size_t p = 0; p < j->P; p++)
-            j->truth[i * j->P + p] = rows[i].valid && j->rdkit_prop[p] >= 0
-                                         ? rdkit_value((LatentProp)j->rdkit_prop[p], &rows[i].scores)
-                                         : NAN;
+            j->truth[i * j->P + p] =
+                rows[i].valid && j->rdkit_prop[p] >= 0
+                    ? rdkit_value((LatentProp)j->rdkit_prop[p], &rows[i].scores)
+                    : NAN;
     }
     return predict_batch(j, smiles, inputs, n, rows[0].index, err);
 }
@@ -155,7 +156,9 @@ CvStatus cv_predict(CvModel *m, const CvPredictConfig *cfg, const CvPredictSink 
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     for (size_t p = 0; p < P; p++) {
         res->prop_names[p] = m->meta.prop_names[p];
-        if (j) j->rdkit_prop[p] = cv_latent_prop_lookup(res->prop_names[p], strlen(res->prop_names[p]));
+        if (j)
+            j->rdkit_prop[p] =
+                cv_latent_prop_lookup(res->prop_names[p], strlen(res->prop_names[p]));
     }
     if (!st && cfg->data) st = predict_dataset(j, cfg, err);
     else if (!st) {
@@ -164,7 +167,8 @@ CvStatus cv_predict(CvModel *m, const CvPredictConfig *cfg, const CvPredictSink 
         st = cv_score(&cfg->input, &scored, h, &sr, err);
         res->interrupted = sr.interrupted;
     }
-    for (size_t p = 0; p < P; p++) res->mae[p] = res->mae_n[p] ? res->mae[p] / (double)res->mae_n[p] : NAN;
+    for (size_t p = 0; p < P; p++)
+        res->mae[p] = res->mae_n[p] ? res->mae[p] / (double)res->mae_n[p] : NAN;
     if (j) free(j->mu), free(j->pred), free(j->real), free(j->truth);
     free(j);
     return st;

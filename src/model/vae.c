@@ -39,13 +39,21 @@
 
 /* ---- configuration ---------------------------------------------------------------- */
 
-static void set_convs(VaeConfig *c, int n, const int *ch, const int *k) {
-    c->n_conv = n;
-    for (int i = 0; i < n; i++) {
-        c->conv_ch[i] = ch[i];
-        c->conv_k[i] = k[i];
-    }
-}
+/* The presets: "paper" (chemical_vae's ZINC sizes), "small" (a CPU budget model: wider
+ * convolutions, a smaller recurrent core), "tiny" (tests: every code path at a few thousand
+ * parameters). */
+static const struct {
+    const char *name;
+    int n_conv, conv_ch[3], conv_k[3];
+    int enc_dense, Z, dec_dense, gru_layers, H, n_prop, prop_hidden[3];
+} PRESETS[] = {
+    // clang-format off
+    /* name     convs  channels      kernels     enc   Z    dec  L  H    prop hidden */
+    {"paper",   3, {9, 9, 10},   {9, 9, 11}, 196, 196, 196, 3, 488, 3, {67, 66, 65}},
+    {"small",   3, {16, 16, 16}, {9, 9, 11}, 256, 64,  128, 3, 256, 3, {64, 64, 64}},
+    {"tiny",    2, {4, 5},       {3, 3},     12,  6,   8,   2, 16,  2, {8, 7}},
+    // clang-format on
+};
 
 CvStatus cv_vae_config_preset(const char *preset, int T, int V, int P, VaeConfig *cfg,
                               CvError *err) {
@@ -53,40 +61,22 @@ CvStatus cv_vae_config_preset(const char *preset, int T, int V, int P, VaeConfig
     cfg->T = T;
     cfg->V = V;
     cfg->P = P;
-    cfg->n_prop = 3;
-    if (!strcmp(preset, "paper")) {
-        /* chemical_vae ZINC sizes */
-        set_convs(cfg, 3, (const int[]){9, 9, 10}, (const int[]){9, 9, 11});
-        cfg->enc_dense = 196;
-        cfg->Z = 196;
-        cfg->dec_dense = 196;
-        cfg->gru_layers = 3;
-        cfg->H = 488;
-        cfg->prop_hidden[0] = 67, cfg->prop_hidden[1] = 66, cfg->prop_hidden[2] = 65;
-    } else if (!strcmp(preset, "small")) {
-        /* a CPU budget model: wider convs, smaller recurrent core */
-        set_convs(cfg, 3, (const int[]){16, 16, 16}, (const int[]){9, 9, 11});
-        cfg->enc_dense = 256;
-        cfg->Z = 64;
-        cfg->dec_dense = 128;
-        cfg->gru_layers = 3;
-        cfg->H = 256;
-        cfg->prop_hidden[0] = 64, cfg->prop_hidden[1] = 64, cfg->prop_hidden[2] = 64;
-    } else if (!strcmp(preset, "tiny")) {
-        /* tests: every code path at a few thousand parameters */
-        set_convs(cfg, 2, (const int[]){4, 5}, (const int[]){3, 3});
-        cfg->enc_dense = 12;
-        cfg->Z = 6;
-        cfg->dec_dense = 8;
-        cfg->gru_layers = 2;
-        cfg->H = 16;
-        cfg->n_prop = 2;
-        cfg->prop_hidden[0] = 8, cfg->prop_hidden[1] = 7;
-    } else {
-        return cv_error_set(err, CV_ERR_INVALID,
-                            "unknown model preset '%s' (expected paper, small or tiny)", preset);
+    for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; i++) {
+        if (strcmp(preset, PRESETS[i].name) != 0) continue;
+        cfg->n_conv = PRESETS[i].n_conv;
+        memcpy(cfg->conv_ch, PRESETS[i].conv_ch, sizeof PRESETS[i].conv_ch);
+        memcpy(cfg->conv_k, PRESETS[i].conv_k, sizeof PRESETS[i].conv_k);
+        cfg->enc_dense = PRESETS[i].enc_dense;
+        cfg->Z = PRESETS[i].Z;
+        cfg->dec_dense = PRESETS[i].dec_dense;
+        cfg->gru_layers = PRESETS[i].gru_layers;
+        cfg->H = PRESETS[i].H;
+        cfg->n_prop = PRESETS[i].n_prop;
+        memcpy(cfg->prop_hidden, PRESETS[i].prop_hidden, sizeof PRESETS[i].prop_hidden);
+        return cv_vae_config_validate(cfg, err);
     }
-    return cv_vae_config_validate(cfg, err);
+    return cv_error_set(err, CV_ERR_INVALID,
+                        "unknown model preset '%s' (expected paper, small or tiny)", preset);
 }
 
 /* The decoder GRU of config c: token mode, h_z as its constant input (see GruConfig). */
