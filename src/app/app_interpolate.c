@@ -187,3 +187,23 @@ void cv_interpolate_result_free(CvInterpolateResult *res) {
     free(res->sim_to);
     memset(res, 0, sizeof *res);
 }
+
+void cv_interpolate_write(const CvInterpolateConfig *c, const CvInterpolateResult *r, FILE *fp,
+                          CvRowsFormat format) {
+    CvRows t;
+    cv_rows_begin(&t, fp, format, CV_INTERPOLATE_COLUMNS, "interpolate");
+    for (size_t u = 0; u < r->uniq.n; u++) {
+        const LatentUniqEntry *e = &r->uniq.items[u];
+        size_t i = e->first / c->decodes;
+        cv_row_count(&t, "step", i);
+        cv_row_real(&t, "t", (double)i / (double)c->steps);
+        cv_row_real(&t, "distance", r->distance[i]);
+        cv_row_smiles(&t, "smiles", e->smiles);
+        cv_row_count(&t, "count", e->count);
+        cv_row_real(&t, "sim_from", r->sim_from[u]);
+        cv_row_real(&t, "sim_to", r->sim_to[u]);
+        cv_row_scores(&t, &e->scores);
+        cv_row_end(&t);
+    }
+    cv_rows_end(&t);
+}

@@ -430,3 +430,26 @@ void cv_optimize_result_free(CvOptimizeResult *res) {
     free(res->start_z);
     memset(res, 0, sizeof *res);
 }
+
+void cv_optimize_write(const CvOptimizeResult *r, FILE *fp, CvRowsFormat format) {
+    CvRows t;
+    cv_rows_begin(&t, fp, format, CV_OPTIMIZE_COLUMNS, "optimize");
+    for (size_t i = 0; i < r->n; i++) {
+        const LatentOptResult *s = &r->per_start[i];
+        cv_row_count(&t, "start", i);
+        cv_row_text(&t, "start_smiles", r->start_smiles[i]);
+        cv_row_real_or_none(&t, "start_score", s->start_score);
+        cv_row_smiles(&t, "best_smiles", s->best_smiles);
+        cv_row_real_or_none(&t, "best_score", s->best_score);
+        cv_row_real(&t, "improvement", s->improvement);
+        cv_row_real_or_none(&t, "similarity", s->best_sim);
+        cv_row_flag(&t, "success", s->success);
+        cv_row_count(&t, "best_step", s->best_step);
+        cv_row_real(&t, "head_start", s->head_start);
+        cv_row_real(&t, "head_end", s->head_end);
+        cv_row_count(&t, "decoded", s->decoded);
+        cv_row_count(&t, "valid", s->valid);
+        cv_row_end(&t);
+    }
+    cv_rows_end(&t);
+}

@@ -11,6 +11,7 @@
 
 #include "chemvae/app/app_codec.h"
 #include "chemvae/app/app_eval.h"
+#include "chemvae/core/buf.h"
 #include "chemvae/data/dataset.h"
 #include "chemvae/latent/latent_objective.h"
 
@@ -20,6 +21,8 @@ static const CvParam PARAMS[] = {
              "predict a dataset split instead (true values: the dataset's)"),
     CV_PARAM("split", 0, CV_PARAM_SPLIT, F(split), "NAME",
              "with --data: test | valid | train (default test)"),
+    CV_PARAM("latent", 0, CV_PARAM_SWITCH, F(latent), NULL,
+             "also print the encoder's mean (z0..z{Z-1})"),
 };
 #undef F
 const CvParamTable cv_predict_params = CV_PARAM_TABLE(PARAMS);
@@ -172,4 +175,44 @@ CvStatus cv_predict(CvModel *m, const CvPredictConfig *cfg, const CvPredictSink 
     if (j) free(j->mu), free(j->pred), free(j->real), free(j->truth);
     free(j);
     return st;
+}
+
+void cv_predict_write_begin(CvRows *t, const CvModel *m, const CvPredictConfig *c, FILE *fp,
+                            CvRowsFormat format) {
+    CvBuf h = {0};
+    const char *head = "index,input,smiles";
+    cv_buf_append(&h, head, strlen(head));
+    char col[96];
+    for (int p = 0; p < m->vae.cfg.P; p++) {
+        int n =
+            snprintf(col, sizeof col, ",%s,%s_true", m->meta.prop_names[p], m->meta.prop_names[p]);
+        cv_buf_append(&h, col, (size_t)n);
+    }
+    for (int k = 0; c->latent && k < m->vae.cfg.Z; k++)
+        cv_buf_append(&h, col, (size_t)snprintf(col, sizeof col, ",z%d", k));
+    cv_buf_append(&h, ",error", 6);
+    cv_rows_begin(t, fp, format, h.p ? h.p : "", "predict");
+    free(h.p);
+}
+
+void cv_predict_write(CvRows *t, const CvModel *m, const CvPredictConfig *c,
+                      const CvPredictRow *rows, size_t n) {
+    char key[96];
+    for (const CvPredictRow *r = rows; r < rows + n; r++) {
+        cv_row_count(t, "index", r->index);
+        cv_row_text(t, "input", r->input);
+        cv_row_smiles(t, "smiles", r->canonical);
+        for (int p = 0; p < m->vae.cfg.P; p++) {
+            const char *name = m->meta.prop_names[p];
+            cv_row_real_or_none(t, name, r->pred ? r->pred[p] : NAN);
+            snprintf(key, sizeof key, "%s_true", name);
+            cv_row_real_or_none(t, key, r->truth[p]);
+        }
+        for (int k = 0; c->latent && k < m->vae.cfg.Z; k++) {
+            snprintf(key, sizeof key, "z%d", k);
+            cv_row_float(t, key, r->mu ? r->mu[k] : NAN);
+        }
+        cv_row_text(t, "error", r->error);
+        cv_row_end(t);
+    }
 }

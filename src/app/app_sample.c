@@ -207,3 +207,23 @@ void cv_sample_result_free(CvSampleResult *res) {
     free(res->around);
     memset(res, 0, sizeof *res);
 }
+
+void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
+                     CvRowsFormat format) {
+    char header[128];
+    snprintf(header, sizeof header, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s",
+             r->similarity ? ",similarity" : "", r->novel ? ",novel" : "");
+    CvRows t;
+    cv_rows_begin(&t, fp, format, header, "sample");
+    for (size_t i = 0; i < r->uniq.n; i++) {
+        const LatentUniqEntry *e = &r->uniq.items[i];
+        cv_row_smiles(&t, "smiles", e->smiles);
+        cv_row_count(&t, "count", e->count);
+        cv_row_count(&t, "first_index", e->first / c->attempts);
+        cv_row_scores(&t, &e->scores);
+        if (r->similarity) cv_row_real(&t, "similarity", r->similarity[i]);
+        if (r->novel) cv_row_flag(&t, "novel", r->novel[i]);
+        cv_row_end(&t);
+    }
+    cv_rows_end(&t);
+}

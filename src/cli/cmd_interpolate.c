@@ -17,7 +17,6 @@ typedef struct {
     CvRowsFormat format;
 } InterpArgs;
 
-#define CSV_HEADER "step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp"
 static const CliCommand COMMAND = {
     .name = "interpolate",
     .synopsis = "--from SMILES --to SMILES [options]\n       chemvae interpolate [options] FROM TO",
@@ -25,7 +24,7 @@ static const CliCommand COMMAND = {
                {&cv_interpolate_params, offsetof(InterpArgs, job)},
                {&cv_rows_params, offsetof(InterpArgs, format)},
                {&cli_run_params, offsetof(InterpArgs, run)}},
-    .epilog = "stdout: " CSV_HEADER "\n",
+    .epilog = "stdout: " CV_INTERPOLATE_COLUMNS "\n",
     .max_operands = -1};
 
 static int parse_args(int argc, char **argv, InterpArgs *a) {
@@ -46,22 +45,7 @@ static int parse_args(int argc, char **argv, InterpArgs *a) {
 static int print_path(const InterpArgs *a, const CvInterpolateResult *r, const CvHooks *h) {
     if (r->interrupted) fprintf(stderr, "chemvae %s: interrupted\n", COMMAND.name);
     if (r->interrupted) return 128 + r->interrupted;
-    CvRows t;
-    cv_rows_begin(&t, stdout, a->format, CSV_HEADER, "interpolate");
-    for (size_t u = 0; u < r->uniq.n; u++) {
-        const LatentUniqEntry *e = &r->uniq.items[u];
-        size_t i = e->first / a->job.decodes;
-        cv_row_count(&t, "step", i);
-        cv_row_real(&t, "t", (double)i / (double)a->job.steps);
-        cv_row_real(&t, "distance", r->distance[i]);
-        cv_row_smiles(&t, "smiles", e->smiles);
-        cv_row_count(&t, "count", e->count);
-        cv_row_real(&t, "sim_from", r->sim_from[u]);
-        cv_row_real(&t, "sim_to", r->sim_to[u]);
-        cv_row_scores(&t, &e->scores);
-        cv_row_end(&t);
-    }
-    cv_rows_end(&t);
+    cv_interpolate_write(&a->job, r, stdout, a->format);
     fprintf(stderr,
             "chemvae %s: %s path of %zu points (latent length %.4f), %zu decodes, %zu valid, "
             "%zu distinct",

@@ -20,9 +20,6 @@ typedef struct {
     CvRowsFormat format;
 } OptArgs;
 
-#define CSV_HEADER                                                                                 \
-    "start,start_smiles,start_score,best_smiles,best_score,improvement,similarity,success,"        \
-    "best_step,head_start,head_end,decoded,valid"
 static const CliCommand COMMAND = {
     .name = "optimize",
     .synopsis = "[options] (--start SMILES | --starts FILE | --from-data X.cvds | --random N)",
@@ -56,26 +53,7 @@ static void run_config(const void *user, CvJson *j) {
 
 /* The rows on stdout and the summary on stderr; CLI_OK. */
 static int print_results(const OptArgs *a, const CvOptimizeResult *r, const CvHooks *h) {
-    CvRows t;
-    cv_rows_begin(&t, stdout, a->format, CSV_HEADER, "optimize");
-    for (size_t i = 0; i < r->n; i++) {
-        const LatentOptResult *s = &r->per_start[i];
-        cv_row_count(&t, "start", i);
-        cv_row_text(&t, "start_smiles", r->start_smiles[i]);
-        cv_row_real_or_none(&t, "start_score", s->start_score);
-        cv_row_smiles(&t, "best_smiles", s->best_smiles);
-        cv_row_real_or_none(&t, "best_score", s->best_score);
-        cv_row_real(&t, "improvement", s->improvement);
-        cv_row_real_or_none(&t, "similarity", s->best_sim);
-        cv_row_flag(&t, "success", s->success);
-        cv_row_count(&t, "best_step", s->best_step);
-        cv_row_real(&t, "head_start", s->head_start);
-        cv_row_real(&t, "head_end", s->head_end);
-        cv_row_count(&t, "decoded", s->decoded);
-        cv_row_count(&t, "valid", s->valid);
-        cv_row_end(&t);
-    }
-    cv_rows_end(&t);
+    cv_optimize_write(r, stdout, a->format);
     fprintf(stderr,
             "chemvae optimize: objective %s, %zu starts, %zu steps: %zu decodes, %zu valid "
             "(%.1f%%); best found %.4f (%s)",

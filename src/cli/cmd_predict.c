@@ -2,14 +2,10 @@
  * One row per input molecule on stdout (CSV, JSON, SDF or SMILES file): the input, the
  * SMILES encoded, each head property's prediction and its true value (<name>_true), with
  * --latent the mean mu, and why a row has no prediction; the MAE per property on stderr. */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "chemvae/app/app_predict.h"
 #include "chemvae/app/app_rows.h"
-#include "chemvae/core/buf.h"
 #include "cli.h"
 #include "latent_cli.h"
 #include "options.h"
@@ -18,16 +14,9 @@ typedef struct {
     CvModelOptions model;
     CvPredictConfig job;
     CvRowsFormat format;
-    int latent;
     const CvModel *m; /* once loaded: the property names and Z */
     CvRows out;
 } PredictArgs;
-
-static const CvParam OWN[] = {
-    CV_PARAM("latent", 0, CV_PARAM_SWITCH, offsetof(PredictArgs, latent), NULL,
-             "also print the encoder's mean (z0..z{Z-1})"),
-};
-static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
 
 static const CliCommand COMMAND = {
     .name = "predict",
@@ -37,49 +26,13 @@ static const CliCommand COMMAND = {
     .tables = {{&cv_model_params, offsetof(PredictArgs, model)},
                {&cv_score_params, offsetof(PredictArgs, job.input)},
                {&cv_predict_params, offsetof(PredictArgs, job)},
-               {&cv_rows_params, offsetof(PredictArgs, format)},
-               {&OWN_TABLE, 0}},
+               {&cv_rows_params, offsetof(PredictArgs, format)}},
     .epilog = "stdout: index,input,smiles,<prop>,<prop>_true...[,z0...],error\n",
     .max_operands = -1};
 
-static void print_header(PredictArgs *a) {
-    CvBuf h = {0};
-    const char *head = "index,input,smiles";
-    cv_buf_append(&h, head, strlen(head));
-    char col[96];
-    for (int p = 0; p < a->m->vae.cfg.P; p++) {
-        int n = snprintf(col, sizeof col, ",%s,%s_true", a->m->meta.prop_names[p],
-                         a->m->meta.prop_names[p]);
-        cv_buf_append(&h, col, (size_t)n);
-    }
-    for (int k = 0; a->latent && k < a->m->vae.cfg.Z; k++)
-        cv_buf_append(&h, col, (size_t)snprintf(col, sizeof col, ",z%d", k));
-    cv_buf_append(&h, ",error", 6);
-    cv_rows_begin(&a->out, stdout, a->format, h.p, "predict");
-    free(h.p);
-}
-
 static CvStatus print_rows(void *user, const CvPredictRow *rows, size_t n, CvError *err) {
     PredictArgs *a = user;
-    CvRows *t = &a->out;
-    char key[96];
-    for (const CvPredictRow *r = rows; r < rows + n; r++) {
-        cv_row_count(t, "index", r->index);
-        cv_row_text(t, "input", r->input);
-        cv_row_smiles(t, "smiles", r->canonical);
-        for (int p = 0; p < a->m->vae.cfg.P; p++) {
-            const char *name = a->m->meta.prop_names[p];
-            cv_row_real_or_none(t, name, r->pred ? r->pred[p] : NAN);
-            snprintf(key, sizeof key, "%s_true", name);
-            cv_row_real_or_none(t, key, r->truth[p]);
-        }
-        for (int k = 0; a->latent && k < a->m->vae.cfg.Z; k++) {
-            snprintf(key, sizeof key, "z%d", k);
-            cv_row_float(t, key, r->mu ? r->mu[k] : NAN);
-        }
-        cv_row_text(t, "error", r->error);
-        cv_row_end(t);
-    }
+    cv_predict_write(&a->out, a->m, &a->job, rows, n);
     return ferror(stdout) ? cv_error_set(err, CV_ERR_IO, "stdout: write failed") : CV_OK;
 }
 
@@ -102,7 +55,7 @@ int cmd_predict(int argc, char **argv) {
     CvPredictResult res = {0};
     CvStatus st = cli_job_start(&j, COMMAND.name, &a.model, a.job.input.threads);
     a.m = &j.m;
-    if (!st) print_header(&a);
+    if (!st) cv_predict_write_begin(&a.out, &j.m, &a.job, stdout, a.format);
     if (!st) st = cv_predict(&j.m, &a.job, &(CvPredictSink){print_rows, &a}, &j.h, &res, &j.err);
     cli_watch_finish(&j.watch);
     if (!st) cv_rows_end(&a.out);

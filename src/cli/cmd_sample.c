@@ -44,25 +44,6 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
     return CLI_OK;
 }
 
-static void print_molecules(const SampleArgs *a, const CvSampleResult *r) {
-    char header[128];
-    snprintf(header, sizeof header, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s",
-             r->similarity ? ",similarity" : "", r->novel ? ",novel" : "");
-    CvRows t;
-    cv_rows_begin(&t, stdout, a->format, header, "sample");
-    for (size_t i = 0; i < r->uniq.n; i++) {
-        const LatentUniqEntry *e = &r->uniq.items[i];
-        cv_row_smiles(&t, "smiles", e->smiles);
-        cv_row_count(&t, "count", e->count);
-        cv_row_count(&t, "first_index", e->first / a->job.attempts);
-        cv_row_scores(&t, &e->scores);
-        if (r->similarity) cv_row_real(&t, "similarity", r->similarity[i]);
-        if (r->novel) cv_row_flag(&t, "novel", r->novel[i]);
-        cv_row_end(&t);
-    }
-    cv_rows_end(&t);
-}
-
 static void print_summary(const SampleArgs *a, const CvSampleResult *r, const CvHooks *h) {
     const char *cmd = COMMAND.name;
     if (r->interrupted)
@@ -92,7 +73,7 @@ int cmd_sample(int argc, char **argv) {
     if (!st) st = cv_sample(&j.m, &a.job, &j.h, &res, &j.err);
     cli_watch_finish(&j.watch);
     if (!st) {
-        print_molecules(&a, &res);
+        cv_sample_write(&a.job, &res, stdout, a.format);
         print_summary(&a, &res, &j.h);
     }
     rc = res.interrupted ? 128 + res.interrupted : CLI_OK;

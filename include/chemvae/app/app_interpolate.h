@@ -20,6 +20,7 @@
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
+#include "chemvae/app/app_rows.h"
 
 enum { CV_INTERPOLATE_MAX_STEPS = 100000, CV_INTERPOLATE_MAX_DECODES = 10000 };
 
@@ -81,5 +82,13 @@ CvStatus cv_interpolate_prepare(CvModel *m, const CvInterpolateConfig *cfg,
 CvStatus cv_interpolate(CvModel *m, const CvInterpolateConfig *cfg, const CvHooks *h,
                         CvInterpolateResult *res, CvError *err);
 void cv_interpolate_result_free(CvInterpolateResult *res);
+
+/* The distinct valid molecules of r in path order on fp (app_rows.h): the path index of
+ * their first point, t in [0, 1], the latent length travelled to it, the molecule, its
+ * count, Tanimoto to the two ends and its scores. */
+#define CV_INTERPOLATE_COLUMNS                                                                     \
+    "step,t,distance,smiles,count,sim_from,sim_to,mw,logp,qed,sa,penalized_logp"
+void cv_interpolate_write(const CvInterpolateConfig *c, const CvInterpolateResult *r, FILE *fp,
+                          CvRowsFormat format);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
+#include "chemvae/app/app_rows.h"
 #include "chemvae/latent/latent_objective.h"
 #include "chemvae/latent/latent_optimize.h"
 #include "chemvae/core/rng.h"
@@ -130,5 +131,14 @@ CvStatus cv_optimize_prepare(CvModel *m, const CvOptimizeConfig *cfg, CvOptimize
 CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *cfg, const CvHooks *h,
                      CvOptimizeResult *res, CvError *err);
 void cv_optimize_result_free(CvOptimizeResult *res);
+
+/* One row per start of r on fp (app_rows.h), the columns CV_OPTIMIZE_COLUMNS: the start
+ * and its true objective, the best molecule found and its, the improvement, similarity to
+ * the start, success, the step it was found at, the head's objective at the start and the
+ * end, the decodes and the valid ones. */
+#define CV_OPTIMIZE_COLUMNS                                                                        \
+    "start,start_smiles,start_score,best_smiles,best_score,improvement,similarity,success,"        \
+    "best_step,head_start,head_end,decoded,valid"
+void cv_optimize_write(const CvOptimizeResult *r, FILE *fp, CvRowsFormat format);
 
 #endif

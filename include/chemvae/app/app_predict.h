@@ -16,6 +16,7 @@
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
+#include "chemvae/app/app_rows.h"
 #include "chemvae/app/app_score.h"
 #include "chemvae/data/dataset.h"
 
@@ -24,12 +25,13 @@ typedef struct {
                             threads parse and score with RDKit); ignored for a dataset */
     const char *data;    /* a dataset (.cvds) to read instead, NULL: read `input` */
     int split;           /* the dataset's split: CV_SPLIT_TEST (default) / VALID / TRAIN */
+    int latent;          /* cv_predict_write: the rows carry mu */
 } CvPredictConfig;
 
 #define CV_PREDICT_DEFAULTS                                                                        \
     { .input = CV_SCORE_DEFAULTS, .split = CV_SPLIT_TEST }
 
-/* The job's own parameters over CvPredictConfig: data, split (the input's are
+/* The job's own parameters over CvPredictConfig: data, split, latent (the input's are
  * cv_score_params at offsetof(CvPredictConfig, input)). */
 extern const CvParamTable cv_predict_params;
 
@@ -67,5 +69,14 @@ typedef struct {
  * CV_ERR_NOMEM, whatever the sink returns. */
 CvStatus cv_predict(CvModel *m, const CvPredictConfig *cfg, const CvPredictSink *sink,
                     const CvHooks *h, CvPredictResult *res, CvError *err);
+
+/* The rows of a predict job on m as a table on fp (app_rows.h): begin writes the header
+ * index,input,smiles, then <prop>,<prop>_true for each of m's properties, z0..z{Z-1} when
+ * c->latent, error; write adds rows (an empty prediction where the row has none). End the
+ * table with cv_rows_end. */
+void cv_predict_write_begin(CvRows *t, const CvModel *m, const CvPredictConfig *c, FILE *fp,
+                            CvRowsFormat format);
+void cv_predict_write(CvRows *t, const CvModel *m, const CvPredictConfig *c,
+                      const CvPredictRow *rows, size_t n);
 
 #endif

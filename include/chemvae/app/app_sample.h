@@ -13,6 +13,7 @@
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
+#include "chemvae/app/app_rows.h"
 
 enum { CV_SAMPLE_CHUNK = 256 };
 
@@ -58,5 +59,11 @@ typedef struct {
 CvStatus cv_sample(CvModel *m, const CvSampleConfig *cfg, const CvHooks *h, CvSampleResult *res,
                    CvError *err);
 void cv_sample_result_free(CvSampleResult *res);
+
+/* The distinct valid molecules of r in order of first appearance as rows on fp (app_rows.h):
+ * smiles,count,first_index (the latent vector),mw,logp,qed,sa,penalized_logp, then
+ * similarity (with --around) and novel (with a dataset). */
+void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
+                     CvRowsFormat format);
 
 #endif
