@@ -13,7 +13,7 @@ bin=${BUILD:-build}/chemvae
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 start=$(date +%s.%N)
-"$bin" score --input "$csv" --column smiles --threads "$threads" --digits 17 > "$out"
+"$bin" score --input "$csv" --smiles-col smiles --threads "$threads" --digits 17 > "$out"
 end=$(date +%s.%N)
 python3 - "$csv" "$out" "$start" "$end" <<'PY'
 import csv, sys

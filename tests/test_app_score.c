@@ -3,8 +3,8 @@
  * once in both modes (contiguous chunks, one per worker; grains from a shared counter) for
  * any worker count, including more workers than rows, none, and n = 0; chunk k runs as
  * worker k. The CSV writer (core/csvout.c): the quoting rule and its flags. The job: rows
- * reach the sink in input order with the same values for 1 and 4 threads, and a broken CSV
- * record becomes an invalid row naming its file and line. */
+ * reach the sink in input order with the same values for 1, 4 and every CPU's threads, and a broken
+ * CSV record becomes an invalid row naming its file and line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,9 +140,10 @@ static void test_score_job(void **state) {
     const char *smiles[] = {"OCC", " c1ccccc1 ", "C1CC", "", "CC(=O)O", "[C@H", "N"};
     Collected one = {0}, four = {0};
     CvScoreSink s1 = {collect, &one}, s4 = {collect, &four};
-    CvScoreConfig cfg = CV_SCORE_DEFAULTS;
+    CvScoreConfig cfg = CV_SCORE_DEFAULTS; /* every CPU */
     cfg.smiles = smiles;
     cfg.n_smiles = 7;
+    cfg.threads = 1;
     CvScoreResult res;
     CvError err = {0};
     assert_int_equal(cv_score(&cfg, &s1, NULL, &res, &err), CV_OK);
@@ -154,7 +155,12 @@ static void test_score_job(void **state) {
     assert_non_null(strstr(one.text, "OCC|1|CCO|"));
     assert_non_null(strstr(one.text, "\nc1ccccc1|1|c1ccccc1|"));
     assert_non_null(strstr(one.text, "\nC1CC|0||0|\n"));
+    Collected all = {0};
+    CvScoreSink sa = {collect, &all};
     cfg.threads = 0;
+    assert_int_equal(cv_score(&cfg, &sa, NULL, &res, &err), CV_OK);
+    assert_string_equal(one.text, all.text);
+    cfg.threads = -1;
     assert_int_equal(cv_score(&cfg, &s1, NULL, &res, &err), CV_ERR_INVALID);
 }
 

@@ -116,7 +116,7 @@ static void test_csv_column(void **state) {
                       "4.0\n";
     write_file("in.csv", csv, strlen(csv));
     char *out;
-    assert_int_equal(score("--input in.csv --column smiles", &out), 0);
+    assert_int_equal(score("--input in.csv --smiles-col smiles", &out), 0);
     const char *want_rows[] = {"CCO,1,CCO,", "C1CC,0,,,,,,\n", "c1ccccc1,1,c1ccccc1,",
                                "\n,0,,,,,,\n"};
     const char *p = out;
@@ -126,11 +126,11 @@ static void test_csv_column(void **state) {
         p = hit + 1;
     }
     free(out);
-    assert_int_equal(score("--column smiles < in.csv", &out), 0);
+    assert_int_equal(score("--smiles-col smiles < in.csv", &out), 0);
     assert_non_null(strstr(out, "c1ccccc1,1,c1ccccc1,"));
     free(out);
-    assert_int_equal(score("--input in.csv --column SMILES", NULL), 1);
-    assert_int_equal(score("--input missing.csv --column smiles", NULL), 1);
+    assert_int_equal(score("--input in.csv --smiles-col SMILES", NULL), 1);
+    assert_int_equal(score("--input missing.csv --smiles-col smiles", NULL), 1);
     assert_int_equal(score("--input missing.smi", NULL), 1);
 }
 
@@ -164,7 +164,22 @@ static void test_quoting_and_usage(void **state) {
     assert_non_null(strstr(out, "\nCCO,1,CCO,46.07,-0.00,0.41,1.98,-1.98\n"));
     free(out);
     assert_int_equal(score("--digits 18 CCO", NULL), 2);
-    assert_int_equal(score("--threads 0 CCO", NULL), 2);
+    assert_int_equal(score("--threads 0 CCO", NULL), 0); /* every CPU */
+    assert_int_equal(score("--threads 300 CCO", NULL), 2);
+    assert_int_equal(score("-t 2 CCO", NULL), 2); /* old spelling: names -j */
+    assert_int_equal(score("--column smiles < in.csv", NULL), 2);
+    /* an old spelling names the new one (the same options in every command) */
+    const char *old[][2] = {{"score -c smiles", "-c is now called --smiles-col"},
+                            {"score --column smiles", "--column is now called --smiles-col"},
+                            {"score -t 2 CCO", "-t is now called -j / --threads"},
+                            {"score -d 3 CCO", "-d is now called --digits"},
+                            {"ingest -d , x.csv", "-d is now called --delimiter"},
+                            {"vocab build -d , x.csv -o v", "-d is now called --delimiter"}};
+    for (size_t i = 0; i < sizeof old / sizeof *old; i++) {
+        assert_int_equal(runcmd_capturef(&out, "'%s' %s 2>&1", g_bin, old[i][0]), 2);
+        assert_non_null(strstr(out, old[i][1]));
+        free(out);
+    }
     assert_int_equal(score("--threads x CCO", NULL), 2);
     assert_int_equal(score("--bogus", NULL), 2);
     assert_int_equal(score("--input a.smi CCO", NULL), 2);

@@ -71,7 +71,8 @@ static const CvParam PARAMS[] = {
     CV_PARAM("compute", 0, LIST, O(compute), "LIST",
              "properties computed with RDKit: logp,qed,sa,mw,plogp ('none';\ndefault: those of "
              "logp, qed, sa the file does not have,\nnone when --props is given)"),
-    CV_PARAM("delimiter", 'd', CV_PARAM_DELIMITER, O(delim), "C",
+    CV_PARAM_OLD(NULL, 'd', "--delimiter"),
+    CV_PARAM("delimiter", 0, CV_PARAM_DELIMITER, O(delim), "C",
              "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
              "the first line)"),
     CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, O(no_canonical), NULL,

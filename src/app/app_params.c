@@ -171,6 +171,23 @@ const CvParamType CV_PARAM_CONSTRAIN = {1, "MODE", parse_constrain, constrain_js
 const CvParamType CV_PARAM_RESCUE = {1, "K", parse_rescue, int_json};
 const CvParamType CV_PARAM_DELIMITER = {1, "C", parse_delimiter, delimiter_json};
 
+static CvStatus parse_renamed(const char *name, const char *text, void *field, CvError *err) {
+    (void)text, (void)field;
+    return cv_error_set(err, CV_ERR_INVALID, "%s has been renamed", name);
+}
+static void renamed_json(CvJson *j, const void *field) {
+    (void)field;
+    cv_json_null(j);
+}
+const CvParamType CV_PARAM_RENAMED = {0, NULL, parse_renamed, renamed_json};
+
+CvStatus cv_param_read(const CvParam *p, const char *name, const char *text, void *cfg,
+                       CvError *err) {
+    if (p->type == &CV_PARAM_RENAMED)
+        return cv_error_set(err, CV_ERR_INVALID, "%s is now called %s", name, p->metavar);
+    return p->type->parse(name, text ? text : "", (char *)cfg + p->offset, err);
+}
+
 /* 1 when a and b are the same name with '-' and '_' alike. */
 static int same_name(const char *a, const char *b) {
     for (; *a && *b; a++, b++)
@@ -190,7 +207,7 @@ CvStatus cv_params_set(const CvParamTable *t, void *cfg, const char *name, const
                        CvError *err) {
     const CvParam *p = cv_params_find(t, name);
     if (!p) return cv_error_set(err, CV_ERR_INVALID, "unknown parameter '%s'", name);
-    return p->type->parse(name, text ? text : "", (char *)cfg + p->offset, err);
+    return cv_param_read(p, name, text, cfg, err);
 }
 
 const char *cv_param_key(const CvParam *p, char *buf, size_t cap) {
@@ -230,6 +247,7 @@ const CvParamType CV_PARAM_STRINGS = {1, "S", parse_strings, strings_json};
 
 /* One help entry: "  -c, --name MV" and the help text from column 24. */
 static void help_entry(const CvParam *o, FILE *out) {
+    if (o->type == &CV_PARAM_RENAMED) return;
     const char *mv = o->type->has_value ? (o->metavar ? o->metavar : o->type->metavar) : NULL;
     const char *sp = mv ? " " : "";
     mv = mv ? mv : "";

@@ -13,12 +13,12 @@
 #include "chemvae/data/csvin.h"
 #include "chemvae/core/parfor.h"
 
-/* threads: workers, 1..CV_PARFOR_MAX_WORKERS */
+/* threads: workers, 0 (every CPU) .. CV_PARFOR_MAX_WORKERS */
 static CvStatus parse_threads(const char *name, const char *text, void *field, CvError *err) {
     long v;
     CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
-    if (!st && (v < 1 || v > CV_PARFOR_MAX_WORKERS))
-        st = cv_error_set(err, CV_ERR_INVALID, "%s must be 1..%d, got %ld", name,
+    if (!st && v > CV_PARFOR_MAX_WORKERS)
+        st = cv_error_set(err, CV_ERR_INVALID, "%s must be 0..%d (0: every CPU), got %ld", name,
                           CV_PARFOR_MAX_WORKERS, v);
     if (!st) *(int *)field = (int)v;
     return st;
@@ -31,10 +31,13 @@ static const CvParamType THREADS = {1, "N", parse_threads, threads_json};
 #define F(field) offsetof(CvScoreConfig, field)
 static const CvParam PARAMS[] = {
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
-             "read FILE ('-' = stdin): one SMILES per line, or a CSV\nfile with --column"),
-    CV_PARAM("column", 'c', CV_PARAM_STRING, F(column), "NAME",
+             "read FILE ('-' = stdin): one SMILES per line, or a CSV\nfile with --smiles-col"),
+    CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(column), "NAME",
              "the input is CSV; score the column named NAME"),
-    CV_PARAM("threads", 't', THREADS, F(threads), "N", "score with N threads (default 1)"),
+    CV_PARAM("threads", 'j', THREADS, F(threads), "N", "RDKit worker threads (default: all CPUs)"),
+    CV_PARAM_OLD("column", 0, "--smiles-col"),
+    CV_PARAM_OLD(NULL, 'c', "--smiles-col"),
+    CV_PARAM_OLD(NULL, 't', "-j / --threads"),
 };
 #undef F
 const CvParamTable cv_score_params = CV_PARAM_TABLE(PARAMS);
@@ -256,8 +259,8 @@ static CvStatus read_input(ScoreJob *j, const CvScoreConfig *cfg) {
 CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHooks *h,
                   CvScoreResult *res, CvError *err) {
     memset(res, 0, sizeof *res);
-    if (cfg->threads < 1 || cfg->threads > CV_PARFOR_MAX_WORKERS)
-        return cv_error_set(err, CV_ERR_INVALID, "score: threads must be in 1..%d, got %d",
+    if (cfg->threads < 0 || cfg->threads > CV_PARFOR_MAX_WORKERS)
+        return cv_error_set(err, CV_ERR_INVALID, "score: threads must be in 0..%d, got %d",
                             CV_PARFOR_MAX_WORKERS, cfg->threads);
     ScoreJob *j = calloc(1, sizeof *j);
     if (!j) return cv_error_set(err, CV_ERR_NOMEM, "score: out of memory");
@@ -265,7 +268,7 @@ CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHoo
     j->h = h;
     j->res = res;
     j->err = err;
-    j->threads = cfg->threads;
+    j->threads = cfg->threads ? cfg->threads : cv_cpu_count();
     j->total = cfg->smiles ? cfg->n_smiles : 0;
     CvStatus st = read_input(j, cfg);
     if (!st && j->n) st = flush(j);

@@ -31,7 +31,8 @@ static const CvParamType MAX_LEN = {1, "N", parse_max_len, max_len_json};
 static const CvParam BUILD_PARAMS[] = {
     CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(smiles_col), "NAME",
              "SMILES column (default: first named smiles)"),
-    CV_PARAM("delimiter", 'd', CV_PARAM_DELIMITER, F(delim), "C",
+    CV_PARAM_OLD(NULL, 'd', "--delimiter"),
+    CV_PARAM("delimiter", 0, CV_PARAM_DELIMITER, F(delim), "C",
              "field delimiter or 'tab' (default: auto)"),
     CV_PARAM("max-len", 'T', MAX_LEN, F(max_len), "N",
              "skip molecules longer than N-1 tokens (default " STR(DATASET_DEFAULT_T) ")"),

@@ -59,7 +59,7 @@ static const CvParam RUN_PARAMS[] = {
              .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("parent-run", 0, CV_PARAM_LONG, F(parent), "N", "record under run N",
              .flags = CV_PARAM_NOCONFIG),
-    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads",
+    CV_PARAM("threads", 'j', CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads (default: all CPUs)",
              .flags = CV_PARAM_NOCONFIG),
 };
 #undef F

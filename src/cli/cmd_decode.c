@@ -22,7 +22,8 @@ typedef struct {
 static const CvParam OWN[] = {
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
              "one z per line, Z comma-separated numbers (default stdin)"),
-    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),
+    CV_PARAM("threads", 'j', CV_PARAM_LONG, F(threads), "N",
+             "OpenBLAS threads (default: all CPUs)"),
 };
 #undef F
 static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);

@@ -19,7 +19,8 @@ typedef struct {
 static const CvParam OWN[] = {
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
              "one SMILES per line ('-' = stdin; default stdin without\narguments)"),
-    CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),
+    CV_PARAM("threads", 'j', CV_PARAM_LONG, F(threads), "N",
+             "OpenBLAS threads (default: all CPUs)"),
 };
 #undef F
 static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);

@@ -18,8 +18,9 @@ typedef struct {
 } ScoreArgs;
 
 static const CvParam OWN[] = {
-    CV_PARAM("digits", 'd', CV_PARAM_LONG, offsetof(ScoreArgs, digits), "N",
+    CV_PARAM("digits", 0, CV_PARAM_LONG, offsetof(ScoreArgs, digits), "N",
              "decimals printed for the scores (default 6; 17 prints\nevery double exactly)"),
+    CV_PARAM_OLD(NULL, 'd', "--digits"),
 };
 static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
 
@@ -42,7 +43,7 @@ static int parse_args(int argc, char **argv, ScoreArgs *a) {
     const char *cmd = COMMAND.name;
     if (a->digits > 17) return cli_usage_error(cmd, "--digits must be 0..17, got %ld", a->digits);
     const char *clash = a->job.input ? "give SMILES arguments or --input, not both"
-                                     : "--column applies to --input or stdin, not arguments";
+                                     : "--smiles-col applies to --input or stdin, not arguments";
     if (first < argc && (a->job.input || a->job.column)) return cli_usage_error(cmd, "%s", clash);
     a->job.smiles = first < argc ? (const char *const *)argv + first : NULL;
     a->job.n_smiles = (size_t)(argc - first);

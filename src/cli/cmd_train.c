@@ -23,7 +23,7 @@ typedef struct {
 
 #define F(field) offsetof(TrainArgs, field)
 static const CvParam OWN[] = {
-    CV_PARAM("quiet", 0, CV_PARAM_SWITCH, F(quiet), NULL, "no progress bar, no per-epoch lines",
+    CV_PARAM("quiet", 'q', CV_PARAM_SWITCH, F(quiet), NULL, "no progress bar, no per-epoch lines",
              .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("export", 0, CV_PARAM_STRING, F(export_from), "SRC.cvae",
              "write an inference-only copy of SRC to --out (below)", .flags = CV_PARAM_NOCONFIG),

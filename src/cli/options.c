@@ -80,8 +80,8 @@ static int build_getopt(const CliCommand *c, struct option **longs, char **short
 static int set_option(const CliCommand *c, Found f, const char *value, void *args) {
     char name[128];
     CvError err = {0};
-    if (!f.opt->type->parse(display_name(f.opt, name, sizeof name), value ? value : "",
-                            (char *)args + f.base + f.opt->offset, &err))
+    if (!cv_param_read(f.opt, display_name(f.opt, name, sizeof name), value, (char *)args + f.base,
+                       &err))
         return CLI_OK;
     return cli_usage_error(c->name, "%s", err.msg);
 }

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 typedef struct {
     CvRangeTask task;
@@ -56,4 +57,9 @@ void cv_parallel_for(size_t n, int workers, size_t grain, CvRangeTask task, void
         if (started[k]) pthread_join(tid[k], NULL);
         else if (!grain) run_worker(&job, k); /* its chunk, on this thread */
     }
+}
+
+int cv_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > CV_PARFOR_MAX_WORKERS ? CV_PARFOR_MAX_WORKERS : (int)n;
 }

@@ -643,7 +643,7 @@ CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds
     g.split_col = -1;
     g.path = path;
     g.err = err;
-    g.nthreads = opt->threads > 0 ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    g.nthreads = opt->threads > 0 ? opt->threads : cv_cpu_count();
     if (g.nthreads < 1) g.nthreads = 1;
     if (g.nthreads > 64) g.nthreads = 64;
     CvStatus st;

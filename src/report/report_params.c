@@ -60,7 +60,7 @@ static const CvParam PARAMS[] = {
              "pipeline run (default: whole\nDB, the latest run of each kind)"),
     CV_PARAM("out", 0, CV_PARAM_STRING, F(out_path), "FILE",
              "HTML file to write (default results/report.html)"),
-    CV_PARAM("model", 0, CV_PARAM_STRING, F(model), "FILE",
+    CV_PARAM("model", 'm', CV_PARAM_STRING, F(model), "FILE",
              "checkpoint for the latent-space map (with --data)"),
     CV_PARAM("data", 0, CV_PARAM_STRING, F(data), "FILE",
              "dataset (.cvds) whose test molecules are mapped"),

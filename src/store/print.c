@@ -179,7 +179,8 @@ CvStatus cv_store_printer_end(StorePrinter *p, CvError *err) {
 
 /* ---- aligned table ---------------------------------------------------------------------- */
 
-/* Display text of a cell for the table: malloc'd, control characters as spaces. */
+/* Display text of a cell for the table: malloc'd, control characters as spaces, reals
+ * rounded to 6 significant digits. */
 static char *table_text(const StoreValue *v) {
     char num[40];
     const char *src = num;
@@ -191,8 +192,9 @@ static char *table_text(const StoreValue *v) {
     case STORE_INT:
         snprintf(num, sizeof num, "%lld", (long long)v->i);
         break;
-    case STORE_REAL:
-        format_real(num, sizeof num, v->d);
+    case STORE_REAL: /* for reading: 6 significant digits (CSV and JSON keep every digit) */
+        if (isfinite(v->d)) snprintf(num, sizeof num, "%.6g", v->d);
+        else format_real(num, sizeof num, v->d);
         break;
     case STORE_TEXT:
         src = v->s;

@@ -54,6 +54,12 @@ extern const CvParamType CV_PARAM_RESCUE;
  * the CSV reader cannot split on); recorded as a string, null when 0 (auto) */
 extern const CvParamType CV_PARAM_DELIMITER;
 
+/* An old spelling of a parameter, kept so that giving it says what it is called now: the
+ * entry's metavar holds the new name ("--smiles-col"); reading it is CV_ERR_INVALID with a
+ * message naming both (cv_param_read). Not listed in help, not recorded. A switch, so the
+ * command line stops at it before reading a value. Declare with CV_PARAM_OLD. */
+extern const CvParamType CV_PARAM_RENAMED;
+
 enum {
     CV_PARAM_NOCONFIG = 1, /* not recorded in the run's config (outputs, threads, the DB) */
 };
@@ -81,9 +87,18 @@ typedef struct {
         .name = (NAME), .short_name = (SHORT), .type = &(TYPE), .offset = (OFFSET),                \
         .metavar = (METAVAR), .help = (HELP), __VA_ARGS__                                          \
     }
+/* An old spelling NAME (NULL: none) / SHORT (0: none) of the parameter now called NEW. */
+#define CV_PARAM_OLD(NAME, SHORT, NEW)                                                             \
+    CV_PARAM(NAME, SHORT, CV_PARAM_RENAMED, 0, NEW, NULL, .flags = CV_PARAM_NOCONFIG)
 /* A CvParamTable of a static array. */
 #define CV_PARAM_TABLE(arr)                                                                        \
     { (arr), sizeof(arr) / sizeof((arr)[0]) }
+
+/* Reads `text` into p's field of the config at cfg; `name` is p as the caller spells it
+ * ("--threads", "threads"). The parser's error, or for an old spelling (CV_PARAM_RENAMED)
+ * "NAME is now called NEW". */
+CvStatus cv_param_read(const CvParam *p, const char *name, const char *text, void *cfg,
+                       CvError *err);
 
 /* The parameter called `name` ('-' and '_' alike), or NULL. */
 const CvParam *cv_params_find(const CvParamTable *t, const char *name);

@@ -30,14 +30,15 @@ typedef struct {
     const char *input;  /* file to read; NULL or "-": stdin */
     const char *column; /* NULL: one SMILES per line; else the input is CSV and the column
                            with exactly this header name is scored */
-    int threads;        /* workers, 1..CV_PARFOR_MAX_WORKERS */
+    int threads;        /* workers, 1..CV_PARFOR_MAX_WORKERS; 0: every CPU */
 } CvScoreConfig;
 
 #define CV_SCORE_DEFAULTS                                                                          \
-    { .threads = 1 }
+    { .threads = 0 }
 
-/* The job's parameters (app_params.h): input (-i), column (-c), threads (-t: 1..
- * CV_PARFOR_MAX_WORKERS, checked as it is read). The SMILES list is the caller's. */
+/* The job's parameters (app_params.h): input (-i), smiles-col (the column), threads (-j:
+ * 0..CV_PARFOR_MAX_WORKERS, checked as it is read), and the old spellings --column / -c /
+ * -t, which name the new ones. The SMILES list is the caller's. */
 extern const CvParamTable cv_score_params;
 
 /* One scored value (strings valid only during the sink call). */

@@ -30,4 +30,8 @@ typedef void (*CvRangeTask)(void *ctx, size_t b0, size_t b1, int worker);
  * covered exactly once whatever happens. */
 void cv_parallel_for(size_t n, int workers, size_t grain, CvRangeTask task, void *ctx);
 
+/* The CPUs online (sysconf), 1..CV_PARFOR_MAX_WORKERS: what a thread count of 0 ("every
+ * CPU", the default of every command's -j) stands for. */
+int cv_cpu_count(void);
+
 #endif

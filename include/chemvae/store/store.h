@@ -318,7 +318,8 @@ CvStatus cv_store_report_best_per_start(Store *db, int64_t run_id, const char *c
 /* ---- printing results ---------------------------------------------------------------- */
 
 typedef enum {
-    STORE_FORMAT_TABLE = 0, /* aligned columns, header + rule; NULL shown as "NULL" */
+    STORE_FORMAT_TABLE = 0, /* aligned columns, header + rule; NULL shown as "NULL", reals to 6
+                               significant digits (CSV and JSON: every digit a double needs) */
     STORE_FORMAT_CSV,       /* RFC 4180: header line, fields quoted when needed, NULL empty */
     STORE_FORMAT_JSON,      /* array of objects; NULL and non-finite reals as null */
 } StoreFormat;
