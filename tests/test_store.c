@@ -974,6 +974,94 @@ static Store *open_similar1k(TmpDb *t) {
     return ro;
 }
 
+/* One query of tests/fixtures/similar1k.tsv (Python RDKit's brute force over the 1,000)
+ * against cv_store_similar; returns the next line index. */
+static size_t check_similar_query(Store *s, char **lines, size_t at) {
+    char query[512];
+    long k = 0, hits = 0;
+    double min = 0;
+    assert_int_equal(sscanf(lines[at], "q\t%511[^\t]\t%ld\t%lf\t%ld", query, &k, &min, &hits), 4);
+    StoreTable t;
+    CvError err = {0};
+    assert_int_equal(cv_store_similar(s, query, (size_t)k, min, &t, &err), CV_OK);
+    if ((long)t.nrow != hits) fail_msg("%s: %zu hits, Python %ld", query, t.nrow, hits);
+    int id = cv_store_table_col(&t, "id"), sim = cv_store_table_col(&t, "similarity");
+    assert_true(id == 0 && sim == 2 && cv_store_table_col(&t, "smiles") == 1);
+    for (long r = 0; r < hits; r++) {
+        long want_id = 0;
+        double want_sim = 0;
+        assert_int_equal(sscanf(lines[at + 1 + r], "h\t%ld\t%lf", &want_id, &want_sim), 2);
+        if (t.cells[r * t.ncol + id].i != want_id ||
+            fabs(t.cells[r * t.ncol + sim].d - want_sim) > 1e-12)
+            fail_msg("%s rank %ld: id %lld sim %.17g, Python id %ld sim %.17g", query, r,
+                     (long long)t.cells[r * t.ncol + id].i, t.cells[r * t.ncol + sim].d, want_id,
+                     want_sim);
+    }
+    cv_store_table_free(&t);
+    return at + 1 + (size_t)hits;
+}
+
+/* `query similar` agrees with a brute-force Python RDKit search (BulkTanimotoSimilarity,
+ * sorted by similarity then id) on 1,000 ZINC molecules, for k, --min and k 0 (all). */
+static void test_similar_matches_python(void **state) {
+    (void)state;
+    TmpDb t;
+    Store *s = open_similar1k(&t);
+    size_t n, queries = 0;
+    char **lines = read_lines("tests/fixtures/similar1k.tsv", &n);
+    for (size_t at = 0; at < n; queries++) at = check_similar_query(s, lines, at);
+    assert_int_equal(queries, 12);
+    free_lines(lines, n);
+    /* The same ranking in plain SQL over the stored fingerprints. */
+    StoreTable a, b;
+    CvError err = {0};
+    StoreValue p = {.type = STORE_TEXT, .s = "CC(=O)Oc1ccccc1C(=O)O"};
+    assert_int_equal(cv_store_similar(s, p.s, 10, 0, &a, &err), CV_OK);
+    assert_int_equal(cv_store_select(s,
+                                     "SELECT id, smiles, tanimoto(fp, ?1) AS similarity FROM "
+                                     "molecules ORDER BY similarity DESC, id LIMIT 10",
+                                     &p, 1, &b, &err),
+                     CV_OK);
+    assert_int_equal(a.nrow, b.nrow);
+    for (size_t r = 0; r < a.nrow; r++) {
+        assert_int_equal(a.cells[r * a.ncol].i, b.cells[r * b.ncol].i);
+        assert_true(a.cells[r * a.ncol + 2].d == b.cells[r * b.ncol + 2].d);
+    }
+    cv_store_table_free(&a);
+    cv_store_table_free(&b);
+    /* Bad input is named. */
+    assert_int_equal(cv_store_similar(s, "C1CC", 10, 0, &a, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "C1CC"));
+    assert_int_equal(cv_store_substruct(s, "[[", 10, &a, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "SMARTS '[['"));
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
+/* `query substruct`: the first n molecules by id that contain the SMARTS, the rows
+ * has_substruct() selects. */
+static void test_substruct_view(void **state) {
+    (void)state;
+    TmpDb t;
+    Store *s = open_similar1k(&t);
+    StoreTable v;
+    CvError err = {0};
+    int64_t all = query_int(s, "SELECT count(*) FROM molecules WHERE has_substruct(smiles, "
+                               "'c1ccncc1')");
+    assert_true(all > 20);
+    assert_int_equal(cv_store_substruct(s, "c1ccncc1", 1000, &v, &err), CV_OK);
+    assert_int_equal((int64_t)v.nrow, all);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_substruct(s, "c1ccncc1", 5, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 5);
+    assert_int_equal(v.cells[4 * v.ncol].i,
+                     query_int(s, "SELECT id FROM molecules WHERE has_substruct(smiles, "
+                                  "'c1ccncc1') ORDER BY id LIMIT 1 OFFSET 4"));
+    cv_store_table_free(&v);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
 /* A results DB written by chemvae at schema version 3 (tests/fixtures/results-v3.sql,
  * make-results-v3.sh) gets a fingerprint for each stored molecule when a command first
  * writes to it; new molecules get theirs at insert. */
@@ -1005,6 +1093,12 @@ static void test_v3_db_gets_fingerprints(void **state) {
         assert_int_equal(cv_chem_smiles_fp(mols.cells[2 * r].s, fp), 1);
         assert_memory_equal(mols.cells[2 * r + 1].s, fp, CHEM_FP_BYTES);
     }
+    StoreTable hit;
+    assert_int_equal(cv_store_similar(s, mols.cells[0].s, 1, 0, &hit, &err), CV_OK);
+    assert_int_equal(hit.nrow, 1);
+    assert_string_equal(hit.cells[1].s, mols.cells[0].s);
+    assert_true(hit.cells[2].d == 1.0);
+    cv_store_table_free(&hit);
     cv_store_table_free(&mols);
     StoreMolecule m = {"CCO", NAN, NAN, NAN, NAN, NAN};
     assert_int_equal(cv_store_upsert_molecules(s, 0, &m, 1, NULL, &err), CV_OK);
@@ -1128,6 +1222,8 @@ int main(void) {
         cmocka_unit_test(test_json_builder),
         cmocka_unit_test(test_dead_runs_interrupted),
         cmocka_unit_test(test_chem_sql_functions),
+        cmocka_unit_test(test_similar_matches_python),
+        cmocka_unit_test(test_substruct_view),
         cmocka_unit_test(test_v3_db_gets_fingerprints),
         cmocka_unit_test(test_tanimoto_sql_unchanged),
     };

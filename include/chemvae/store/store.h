@@ -249,6 +249,19 @@ CvStatus cv_store_find_molecule(Store *db, const char *canonical_smiles, StoreTa
 CvStatus cv_store_molecule_origins(Store *db, int64_t molecule_id, StoreTable *out, CvError *err);
 CvStatus cv_store_list_schema(Store *db, StoreTable *out, CvError *err);
 
+/* Chemistry searches of the stored molecules (src/store/similar.c), filling *out like
+ * cv_store_select. Columns: id, smiles, [similarity,] mw, logp, qed, sa, penalized_logp,
+ * first_run.
+ *   cv_store_similar: the k molecules (k = 0: no limit) whose stored fingerprint
+ *     (molecules.fp) is most similar to `smiles`'s (Tanimoto, chem.h CHEM_FP_BITS Morgan
+ *     bits) among those with similarity >= min_similarity, ordered by similarity
+ *     descending, then id. CV_ERR_INVALID naming the SMILES when RDKit cannot parse it.
+ *   cv_store_substruct: the first n molecules by id that contain the SMARTS pattern
+ *     (has_substruct). CV_ERR_INVALID naming the SMARTS when RDKit cannot parse it. */
+CvStatus cv_store_similar(Store *db, const char *smiles, size_t k, double min_similarity,
+                          StoreTable *out, CvError *err);
+CvStatus cv_store_substruct(Store *db, const char *smarts, size_t n, StoreTable *out, CvError *err);
+
 /* ---- reads for the report (src/store/report_select.c) ------------------------------------
  * What the HTML report (include/chemvae/report/report.h) shows, each section one call. `scope` is
  * a run id: that run and the runs under it (runs.parent, recursively), or 0: the whole DB.
