@@ -2,7 +2,9 @@
  * canonical SMILES, scores against Python RDKit values, Morgan/Tanimoto, SMARTS, SVG.
  * Reference numbers were printed by Python RDKit 2022.09 (Descriptors.MolWt,
  * Crippen.MolLogP, QED.qed, sascorer.calculateScore, TanimotoSimilarity of
- * GetMorganFingerprintAsBitVect(m, 2, 2048)). Bulk exactness: test_chem_zinc.c. */
+ * GetMorganFingerprintAsBitVect(m, 2, 2048)); the fingerprints' bits come from
+ * tests/fixtures/morgan_fp.tsv (make-similarity-fixtures.py). Bulk exactness:
+ * test_chem_zinc.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,6 +167,101 @@ static void test_tanimoto(void **state) {
     cv_chem_mol_free(m);
 }
 
+/* Fingerprints against Python RDKit's bits (tests/fixtures/morgan_fp.tsv, written by
+ * make-similarity-fixtures.py): cv_chem_morgan_fp sets exactly GetOnBits() of
+ * GetMorganFingerprintAsBitVect(m, 2, 2048), bit i in byte i/8 at bit i%8, and
+ * cv_chem_mol_morgan packs the same bits into words. */
+static void test_morgan_fp_matches_python(void **state) {
+    (void)state;
+    FILE *f = fopen("tests/fixtures/morgan_fp.tsv", "r");
+    assert_non_null(f);
+    char line[4096];
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    size_t rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *bits = strchr(line, '\t');
+        assert_non_null(bits);
+        *bits++ = '\0';
+        unsigned char want[CHEM_FP_BYTES] = {0}, got[CHEM_FP_BYTES];
+        int nbits = 0;
+        for (char *p = bits; *p; p += *p == ',') {
+            long b = strtol(p, &p, 10);
+            assert_true(b >= 0 && b < CHEM_FP_BITS);
+            want[b / 8] |= (unsigned char)(1u << (b % 8));
+            nbits++;
+        }
+        ChemMol *m = cv_chem_mol_from_smiles(line);
+        assert_non_null(m);
+        assert_int_equal(cv_chem_morgan_fp(m, got, NULL), CV_OK);
+        if (memcmp(got, want, sizeof got)) fail_msg("fingerprint of %s differs", line);
+        assert_int_equal(cv_chem_fp_count(got), nbits);
+        uint64_t words[CHEM_FP_BITS / 64];
+        assert_int_equal(cv_chem_mol_morgan(m, CHEM_FP_BITS, words, NULL), CV_OK);
+        for (int i = 0; i < CHEM_FP_BITS; i++)
+            assert_int_equal((int)(words[i / 64] >> (i % 64) & 1), got[i / 8] >> (i % 8) & 1);
+        cv_chem_mol_free(m);
+        assert_int_equal(cv_chem_smiles_fp(line, got), 1);
+        assert_memory_equal(got, want, sizeof got);
+        rows++;
+    }
+    fclose(f);
+    assert_int_equal(rows, 520);
+    unsigned char fp[CHEM_FP_BYTES];
+    memset(fp, 0xff, sizeof fp);
+    assert_int_equal(cv_chem_smiles_fp("C1CC", fp), 0);
+    assert_int_equal(cv_chem_fp_count(fp), 0);
+}
+
+/* Bits in common over bits in either, counted one bit at a time. */
+static double naive_tanimoto(const unsigned char *a, const unsigned char *b) {
+    int both = 0, either = 0;
+    for (int i = 0; i < CHEM_FP_BITS; i++) {
+        int x = a[i / 8] >> (i % 8) & 1, y = b[i / 8] >> (i % 8) & 1;
+        both += x && y;
+        either += x || y;
+    }
+    return either ? (double)both / either : 0.0;
+}
+
+/* The popcount kernel against the definition: random densities, unaligned storage, empty
+ * fingerprints, and the bulk call equal to single calls; RDKit's value for a known pair. */
+static void test_fp_tanimoto_kernel(void **state) {
+    (void)state;
+    enum { N = 200 };
+    unsigned char *store = malloc(N * CHEM_FP_BYTES + 1), *fps = store + 1; /* unaligned */
+    unsigned char q[CHEM_FP_BYTES];
+    double out[N];
+    assert_non_null(store);
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i <= N; i++) {
+        unsigned char *fp = i < N ? fps + i * CHEM_FP_BYTES : q;
+        int density = i % 9; /* 0: empty .. 8: full */
+        for (int j = 0; j < CHEM_FP_BYTES; j++) {
+            unsigned char byte = 0;
+            for (int k = 0; k < 8; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                byte |= (unsigned char)(((int)(x % 8) < density) << k);
+            }
+            fp[j] = byte;
+        }
+    }
+    cv_chem_fp_tanimoto_many(q, fps, N, out);
+    for (int i = 0; i < N; i++) {
+        const unsigned char *fp = fps + i * CHEM_FP_BYTES;
+        assert_true(out[i] == naive_tanimoto(q, fp));
+        assert_true(cv_chem_fp_tanimoto(q, fp) == out[i]);
+        assert_true(cv_chem_fp_tanimoto(fp, fp) == (cv_chem_fp_count(fp) ? 1.0 : 0.0));
+    }
+    free(store);
+    unsigned char a[CHEM_FP_BYTES], b[CHEM_FP_BYTES];
+    assert_int_equal(cv_chem_smiles_fp("CC(=O)Oc1ccccc1C(=O)O", a), 1);
+    assert_int_equal(cv_chem_smiles_fp("OC(=O)c1ccccc1O", b), 1);
+    assert_true(fabs(cv_chem_fp_tanimoto(a, b) - 0.4482758620689655) < 1e-15);
+    assert_true(cv_chem_fp_tanimoto(a, b) ==
+                cv_chem_tanimoto_smiles("CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1O"));
+}
+
 static void test_substruct(void **state) {
     (void)state;
     assert_int_equal(cv_chem_has_substruct("CC(=O)Oc1ccccc1C(=O)O", "c1ccccc1"), 1);
@@ -238,6 +335,8 @@ int main(void) {
         cmocka_unit_test(test_canonical_ring_stereo),
         cmocka_unit_test(test_scores_known),
         cmocka_unit_test(test_tanimoto),
+        cmocka_unit_test(test_morgan_fp_matches_python),
+        cmocka_unit_test(test_fp_tanimoto_kernel),
         cmocka_unit_test(test_substruct),
         cmocka_unit_test(test_svg),
     };

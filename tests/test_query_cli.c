@@ -2,7 +2,8 @@
  * environment, default "build") on a small DB written through the store API and checks
  * stdout and exit codes: write attempts (INSERT, DROP, ATTACH, PRAGMA assignments) fail
  * with exit 1 and leave the DB unchanged, views print the right rows, `molecule`
- * canonicalizes its input, bad options exit 2. */
+ * canonicalizes its input, `similar` and `substruct` search the molecules, bad options exit
+ * 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,51 @@ static void test_views(void **state) {
     free(out);
 }
 
+/* `similar` ranks by Tanimoto of the stored fingerprints (similarity, then id), `-k` and
+ * `--min` cut the list; `substruct` lists the molecules with the SMARTS; bad SMILES, SMARTS
+ * and option values are named. */
+static void test_similarity_views(void **state) {
+    (void)state;
+    char *out;
+    assert_int_equal(run_query("--csv similar OCC -k 2", &out), 0);
+    assert_string_equal(out, "id,smiles,similarity,mw,logp,qed,sa,penalized_logp,first_run\n"
+                             "1,CCO,1,46.069,-0.0014,0.4068,1.98,-1.98,2\n"
+                             "3,CC(=O)O,0.18181818181818182,60.052,0.0909,0.429,1.6,-1.51,2\n");
+    free(out);
+    assert_int_equal(run_query("--csv similar 'c1ccccc1O'", &out), 0);
+    assert_int_equal(runcmd_count(out, "\n"), 4);
+    assert_non_null(strstr(out, "\n2,Oc1ccccc1,1,"));
+    free(out);
+    assert_int_equal(run_query("--json similar CCO --min 0.5", &out), 0);
+    assert_string_equal(out, "[\n  {\"id\":1,\"smiles\":\"CCO\",\"similarity\":1,\"mw\":46.069,"
+                             "\"logp\":-0.0014,\"qed\":0.4068,\"sa\":1.98,"
+                             "\"penalized_logp\":-1.98,\"first_run\":2}\n]\n");
+    free(out);
+    assert_int_equal(run_query("--csv substruct '[CX3](=O)[OX2H1]'", &out), 0);
+    assert_string_equal(out, "id,smiles,mw,logp,qed,sa,penalized_logp,first_run\n"
+                             "3,CC(=O)O,60.052,0.0909,0.429,1.6,-1.51,2\n");
+    free(out);
+    assert_int_equal(run_query("--csv substruct '[#6]' -n 2", &out), 0);
+    assert_non_null(strstr(out, "\n1,CCO,"));
+    assert_non_null(strstr(out, "\n2,Oc1ccccc1,"));
+    assert_int_equal(runcmd_count(out, "\n"), 3);
+    free(out);
+    const char *bad[][3] = {
+        {"substruct '[['", "1", "invalid SMARTS '[['"},
+        {"similar 'C1CC'", "1", "invalid SMILES 'C1CC'"},
+        {"similar CCO --min 1.5", "2", "--min must be between 0 and 1"},
+        {"similar CCO -k -1", "2", "-k"},
+        {"similar", "2", "usage: chemvae query similar SMILES"},
+        {"substruct", "2", "usage: chemvae query substruct SMARTS"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = runcmd_capturef(&out, "'%s' query --db '%s' %s 2>&1", g_bin, g_db, bad[i][0]);
+        assert_int_equal(rc, atoi(bad[i][1]));
+        if (!strstr(out, bad[i][2])) fail_msg("%s: %s", bad[i][0], out);
+        free(out);
+    }
+}
+
 static void test_usage_errors(void **state) {
     (void)state;
     char *out;
@@ -230,6 +276,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writes_refused),
         cmocka_unit_test(test_views),
+        cmocka_unit_test(test_similarity_views),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_read_only_media_and_limits),
     };

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "../src/store/store_internal.h"
+#include "chemvae/chem/chem.h"
 #include "chemvae/core/json.h"
 #include "chemvae/store/store.h"
 #include "support/runcmd.h"
@@ -601,7 +602,7 @@ static void test_readonly_rejects_writes(void **state) {
     assert_int_equal(query_int(ro, "SELECT count(*) FROM pragma_table_info('runs')"), 12);
     StoreTable r;
     assert_int_equal(cv_store_select(ro, "PRAGMA table_info(molecules)", NULL, 0, &r, &err), 0);
-    assert_int_equal(r.nrow, 8);
+    assert_int_equal(r.nrow, 9);
     cv_store_table_free(&r);
     assert_int_equal(query_int(ro, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     cv_store_close(ro);
@@ -925,6 +926,242 @@ static void test_chem_sql_functions(void **state) {
     tmp_db_remove(&t);
 }
 
+/* ---- similarity search ---------------------------------------------------------------- */
+
+/* The lines of a text file, each without its line end (malloc'd, *n entries). */
+static char **read_lines(const char *path, size_t *n) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char **lines = NULL, buf[4096];
+    *n = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        assert_non_null(lines = realloc(lines, (*n + 1) * sizeof *lines));
+        assert_non_null(lines[(*n)++] = strdup(buf));
+    }
+    fclose(f);
+    return lines;
+}
+
+static void free_lines(char **lines, size_t n) {
+    for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+}
+
+/* The 1,000 molecules of tests/fixtures/similar1k.smi stored in file order (ids 1..1000). */
+static Store *open_similar1k(TmpDb *t) {
+    size_t n;
+    char **smiles = read_lines("tests/fixtures/similar1k.smi", &n);
+    assert_int_equal(n, 1000);
+    StoreMolecule *m = calloc(n, sizeof *m);
+    int64_t *ids = calloc(n, sizeof *ids);
+    assert_true(m && ids);
+    for (size_t i = 0; i < n; i++) {
+        char *can = cv_chem_canonical(smiles[i]);
+        assert_non_null(can);
+        assert_string_equal(can, smiles[i]); /* Python's canonical SMILES is ours */
+        free(can);
+        m[i] = (StoreMolecule){smiles[i], NAN, NAN, NAN, NAN, NAN};
+    }
+    int64_t run = 0;
+    Store *s = open_with_run(t, "similar.db", "ingest", &run);
+    CvError err = {0};
+    assert_int_equal(cv_store_upsert_molecules(s, run, m, n, ids, &err), CV_OK);
+    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], (int64_t)i + 1);
+    free(m);
+    free(ids);
+    free_lines(smiles, n);
+    cv_store_close(s);
+    Store *ro = NULL;
+    assert_int_equal(cv_store_open(t->path, STORE_READ_ONLY, &ro, &err), CV_OK);
+    return ro;
+}
+
+/* One query of tests/fixtures/similar1k.tsv (Python RDKit's brute force over the 1,000)
+ * against cv_store_similar; returns the next line index. */
+static size_t check_similar_query(Store *s, char **lines, size_t at) {
+    char query[512];
+    long k = 0, hits = 0;
+    double min = 0;
+    assert_int_equal(sscanf(lines[at], "q\t%511[^\t]\t%ld\t%lf\t%ld", query, &k, &min, &hits), 4);
+    StoreTable t;
+    CvError err = {0};
+    assert_int_equal(cv_store_similar(s, query, (size_t)k, min, &t, &err), CV_OK);
+    if ((long)t.nrow != hits) fail_msg("%s: %zu hits, Python %ld", query, t.nrow, hits);
+    int id = cv_store_table_col(&t, "id"), sim = cv_store_table_col(&t, "similarity");
+    assert_true(id == 0 && sim == 2 && cv_store_table_col(&t, "smiles") == 1);
+    for (long r = 0; r < hits; r++) {
+        long want_id = 0;
+        double want_sim = 0;
+        assert_int_equal(sscanf(lines[at + 1 + r], "h\t%ld\t%lf", &want_id, &want_sim), 2);
+        if (t.cells[r * t.ncol + id].i != want_id ||
+            fabs(t.cells[r * t.ncol + sim].d - want_sim) > 1e-12)
+            fail_msg("%s rank %ld: id %lld sim %.17g, Python id %ld sim %.17g", query, r,
+                     (long long)t.cells[r * t.ncol + id].i, t.cells[r * t.ncol + sim].d, want_id,
+                     want_sim);
+    }
+    cv_store_table_free(&t);
+    return at + 1 + (size_t)hits;
+}
+
+/* `query similar` agrees with a brute-force Python RDKit search (BulkTanimotoSimilarity,
+ * sorted by similarity then id) on 1,000 ZINC molecules, for k, --min and k 0 (all). */
+static void test_similar_matches_python(void **state) {
+    (void)state;
+    TmpDb t;
+    Store *s = open_similar1k(&t);
+    size_t n, queries = 0;
+    char **lines = read_lines("tests/fixtures/similar1k.tsv", &n);
+    for (size_t at = 0; at < n; queries++) at = check_similar_query(s, lines, at);
+    assert_int_equal(queries, 12);
+    free_lines(lines, n);
+    /* The same ranking in plain SQL over the stored fingerprints. */
+    StoreTable a, b;
+    CvError err = {0};
+    StoreValue p = {.type = STORE_TEXT, .s = "CC(=O)Oc1ccccc1C(=O)O"};
+    assert_int_equal(cv_store_similar(s, p.s, 10, 0, &a, &err), CV_OK);
+    assert_int_equal(cv_store_select(s,
+                                     "SELECT id, smiles, tanimoto(fp, ?1) AS similarity FROM "
+                                     "molecules ORDER BY similarity DESC, id LIMIT 10",
+                                     &p, 1, &b, &err),
+                     CV_OK);
+    assert_int_equal(a.nrow, b.nrow);
+    for (size_t r = 0; r < a.nrow; r++) {
+        assert_int_equal(a.cells[r * a.ncol].i, b.cells[r * b.ncol].i);
+        assert_true(a.cells[r * a.ncol + 2].d == b.cells[r * b.ncol + 2].d);
+    }
+    cv_store_table_free(&a);
+    cv_store_table_free(&b);
+    /* Bad input is named. */
+    assert_int_equal(cv_store_similar(s, "C1CC", 10, 0, &a, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "C1CC"));
+    assert_int_equal(cv_store_substruct(s, "[[", 10, &a, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "SMARTS '[['"));
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
+/* `query substruct`: the first n molecules by id that contain the SMARTS, the rows
+ * has_substruct() selects. */
+static void test_substruct_view(void **state) {
+    (void)state;
+    TmpDb t;
+    Store *s = open_similar1k(&t);
+    StoreTable v;
+    CvError err = {0};
+    int64_t all = query_int(s, "SELECT count(*) FROM molecules WHERE has_substruct(smiles, "
+                               "'c1ccncc1')");
+    assert_true(all > 20);
+    assert_int_equal(cv_store_substruct(s, "c1ccncc1", 1000, &v, &err), CV_OK);
+    assert_int_equal((int64_t)v.nrow, all);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_substruct(s, "c1ccncc1", 5, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 5);
+    assert_int_equal(v.cells[4 * v.ncol].i,
+                     query_int(s, "SELECT id FROM molecules WHERE has_substruct(smiles, "
+                                  "'c1ccncc1') ORDER BY id LIMIT 1 OFFSET 4"));
+    cv_store_table_free(&v);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
+/* A results DB written by chemvae at schema version 3 (tests/fixtures/results-v3.sql,
+ * make-results-v3.sh) gets a fingerprint for each stored molecule when a command first
+ * writes to it; new molecules get theirs at insert. */
+static void test_v3_db_gets_fingerprints(void **state) {
+    (void)state;
+    TmpDb t;
+    tmp_db(&t, "v3.db");
+    FILE *f = fopen("tests/fixtures/results-v3.sql", "r");
+    assert_non_null(f);
+    char *sql = calloc(1, 1 << 20);
+    assert_non_null(sql);
+    size_t len = fread(sql, 1, (1 << 20) - 1, f);
+    fclose(f);
+    assert_true(len > 0 && len < (1 << 20) - 1);
+    raw_exec(t.path, sql);
+    free(sql);
+    Store *s = NULL;
+    CvError err = {0};
+    assert_int_equal(cv_store_open(t.path, STORE_READ_ONLY, &s, &err), CV_ERR_FORMAT);
+    s = open_rw(t.path);
+    assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules"), 12);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE length(fp) = 256"), 12);
+    StoreTable mols;
+    assert_int_equal(cv_store_select(s, "SELECT smiles, fp FROM molecules", NULL, 0, &mols, &err),
+                     CV_OK);
+    for (size_t r = 0; r < mols.nrow; r++) {
+        unsigned char fp[CHEM_FP_BYTES];
+        assert_int_equal(cv_chem_smiles_fp(mols.cells[2 * r].s, fp), 1);
+        assert_memory_equal(mols.cells[2 * r + 1].s, fp, CHEM_FP_BYTES);
+    }
+    StoreTable hit;
+    assert_int_equal(cv_store_similar(s, mols.cells[0].s, 1, 0, &hit, &err), CV_OK);
+    assert_int_equal(hit.nrow, 1);
+    assert_string_equal(hit.cells[1].s, mols.cells[0].s);
+    assert_true(hit.cells[2].d == 1.0);
+    cv_store_table_free(&hit);
+    cv_store_table_free(&mols);
+    StoreMolecule m = {"CCO", NAN, NAN, NAN, NAN, NAN};
+    assert_int_equal(cv_store_upsert_molecules(s, 0, &m, 1, NULL, &err), CV_OK);
+    assert_int_equal(query_int(s, "SELECT fp = morgan_fp('OCC') FROM molecules WHERE smiles = "
+                                  "'CCO'"),
+                     1);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
+/* tanimoto() gives the values it always gave (Python's TanimotoSimilarity in
+ * tests/fixtures/zinc500.tsv, column tanimoto_next) whether its arguments are SMILES,
+ * morgan_fp() BLOBs or stored fingerprints, and a constant SMILES (fingerprinted once per
+ * statement) gives what the same SMILES gives per row. */
+static void test_tanimoto_sql_unchanged(void **state) {
+    (void)state;
+    size_t n;
+    char **lines = read_lines("tests/fixtures/zinc500.tsv", &n);
+    assert_int_equal(n, 501);
+    TmpDb t;
+    Store *s = open_fresh(&t, "tanimoto.db");
+    CvError err = {0};
+    for (size_t i = 1; i < n; i++) {
+        char *next = lines[i + 1 < n ? i + 1 : 1], a[512], b[512];
+        double want = atof(strrchr(lines[i], '\t') + 1);
+        snprintf(a, sizeof a, "%.*s", (int)strcspn(lines[i], "\t"), lines[i]);
+        snprintf(b, sizeof b, "%.*s", (int)strcspn(next, "\t"), next);
+        StoreValue p[2] = {{.type = STORE_TEXT, .s = a}, {.type = STORE_TEXT, .s = b}};
+        StoreTable r;
+        assert_int_equal(cv_store_select(s,
+                                         "SELECT tanimoto(?1, ?2), tanimoto(morgan_fp(?1), ?2), "
+                                         "tanimoto(?1, morgan_fp(?2)), "
+                                         "tanimoto(morgan_fp(?1), morgan_fp(?2))",
+                                         p, 2, &r, &err),
+                         CV_OK);
+        for (int c = 0; c < 4; c++)
+            if (fabs(r.cells[c].d - want) > 1e-12)
+                fail_msg("row %zu col %d: %.17g, Python %.17g", i, c, r.cells[c].d, want);
+        cv_store_table_free(&r);
+    }
+    free_lines(lines, n);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+    s = open_similar1k(&t);
+    /* A constant against stored fingerprints, against SMILES per row, per-row calls. */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE tanimoto(fp, "
+                                  "'c1ccccc1O') IS NOT tanimoto(smiles, 'c1ccccc1O') OR "
+                                  "tanimoto('c1ccccc1O', smiles) IS NOT tanimoto(smiles, "
+                                  "'Oc1ccccc1') OR tanimoto(fp, fp) != 1"),
+                     0);
+    /* A BLOB that is not a fingerprint is read as text, as before; NULL and bad SMILES. */
+    assert_int_equal(query_int(s, "SELECT tanimoto(CAST('CCO' AS BLOB), 'OCC') = 1 AND "
+                                  "tanimoto(zeroblob(10), 'C') IS NULL AND tanimoto(fp, NULL) "
+                                  "IS NULL AND tanimoto(fp, 'C1CC') IS NULL AND "
+                                  "morgan_fp('C1CC') IS NULL FROM molecules WHERE id = 1"),
+                     1);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
 /* The JSON writer (include/chemvae/core/json.h) builds what the JSON columns accept. */
 static void test_json_builder(void **state) {
     (void)state;
@@ -988,6 +1225,10 @@ int main(void) {
         cmocka_unit_test(test_json_builder),
         cmocka_unit_test(test_dead_runs_interrupted),
         cmocka_unit_test(test_chem_sql_functions),
+        cmocka_unit_test(test_similar_matches_python),
+        cmocka_unit_test(test_substruct_view),
+        cmocka_unit_test(test_v3_db_gets_fingerprints),
+        cmocka_unit_test(test_tanimoto_sql_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

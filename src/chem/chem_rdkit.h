@@ -1,7 +1,8 @@
 /* chem_rdkit.h — private to src/chem: the extern "C" API of chem_rdkit.cpp, the one
  * project-owned C++ file. It exposes only what RDKit 2022.09's C FFI (cffiwrapper.h)
- * lacks for QED and the SA score; the algorithms themselves (QED's SMARTS lists and ADS
- * tables, the SA formula and fragment table) stay in C (chem_qed.c, chem_sa.c).
+ * lacks for QED and the SA score, or does slower (Morgan bit vectors); the algorithms themselves
+ * (QED's SMARTS lists and ADS tables, the SA formula and fragment table) stay in C (chem_qed.c,
+ * chem_sa.c).
  *
  * No function throws; failures are reported through return values. */
 #ifndef CHEMVAE_CHEM_RDKIT_H
@@ -27,7 +28,7 @@ void cv_chem_rd_patterns_free(ChemRdPatterns *p);
 /* Parses `smiles` exactly as Python's Chem.MolFromSmiles does (RDKit's SmilesToMol,
  * sanitized, Hs removed). On success returns the molecule, sets *pkl to a malloc'd RDKit
  * pickle of it (*pkl_len bytes, the format of the C FFI's get_mol, for
- * get_svg, get_morgan_fp_as_bytes, ...; free() it) and stores its atom count and largest ring size
+ * get_svg; free() it) and stores its atom count and largest ring size
  * (0 when acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
 ChemRdMol *cv_chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
                                       int *num_atoms, int *largest_ring);
@@ -89,6 +90,14 @@ int cv_chem_rd_descriptors(ChemRdMol *m, ChemRdDescriptors *out);
  * total (call again with a larger buffer when the result exceeds cap); -1 on failure. */
 long cv_chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids, uint32_t *counts,
                               size_t cap);
+
+/* Folded Morgan bit vector, as Python's AllChem.GetMorganFingerprintAsBitVect(m, radius,
+ * nBits) (RDKit's MorganFingerprints::getFingerprintAsBitVect with its defaults): writes
+ * nbits / 8 bytes, bit i in byte i / 8 at bit i % 8 (the layout of the C FFI's
+ * get_morgan_fp_as_bytes and of DataStructs.BitVectToFPSText). nbits % 8 == 0.
+ * Returns 0, or -1 on failure. */
+int cv_chem_rd_morgan_bits(const ChemRdMol *m, unsigned radius, unsigned nbits,
+                           unsigned char *bytes);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
  *
  *   chemvae query [--db PATH] [--format table|csv|json] "SELECT ..." [--param V]...
  *   chemvae query top [--by qed|logp|sa|penalized_logp|mw] [-n 20] [--asc] [--run N]
+ *   chemvae query similar SMILES [-k 10] [--min T] | substruct SMARTS [-n 20]
  *   chemvae query runs | run N | molecule SMILES | schema
  *
  * The reads, the views and their printing are the store's (store.h; the DB is opened
@@ -20,9 +21,9 @@
 typedef struct {
     const char *db_path, *by;
     StoreFormat fmt;
-    long max_width, n, run;
+    long max_width, n, run, k;
     int asc;
-    double timeout;
+    double timeout, min_sim;
     CvStrings params; /* the SQL's ?1, ?2, ... as text */
     char **pos;       /* the operands: a view and its argument, or the SQL */
     int view;         /* pos[0] names a view */
@@ -65,9 +66,14 @@ static const CvParam OPTS[] = {
     CV_PARAM("param", 'p', CV_PARAM_STRINGS, F(params), "V",
              "bind V to the next ?N of the SQL (repeatable)"),
     CV_PARAM("by", 0, BY, F(by), "COL", "top: mw | logp | qed | sa | penalized_logp (default qed)"),
-    CV_PARAM(NULL, 'n', CV_PARAM_LONG, F(n), "N", "top: number of molecules (default 20)"),
+    CV_PARAM(NULL, 'n', CV_PARAM_LONG, F(n), "N",
+             "top, substruct: number of molecules (default 20)"),
     CV_PARAM("asc", 0, CV_PARAM_SWITCH, F(asc), NULL, "top: lowest first (e.g. --by sa --asc)"),
     CV_PARAM("run", 0, CV_PARAM_LONG, F(run), "N", "top: only molecules run N generated"),
+    CV_PARAM(NULL, 'k', CV_PARAM_LONG, F(k), "N",
+             "similar: number of molecules (default 10; 0 = all)"),
+    CV_PARAM("min", 0, CV_PARAM_DOUBLE, F(min_sim), "T",
+             "similar: only molecules with similarity >= T (0..1)"),
     CV_PARAM("timeout", 0, CV_PARAM_DOUBLE, F(timeout), "S",
              "stop a statement after S seconds (default 60; 0 = never)"),
 };
@@ -82,30 +88,41 @@ static const CliCommand COMMAND = {
                 "       chemvae query [options] run N         one run: row, counts, metrics\n"
                 "       chemvae query [options] molecule SMILES   a molecule and where it came "
                 "from\n"
+                "       chemvae query [options] similar SMILES    most similar stored molecules\n"
+                "       chemvae query [options] substruct SMARTS  molecules containing a "
+                "pattern\n"
                 "       chemvae query [options] schema        tables and their SQL",
     .tables = {{&OPTS_TABLE, 0}},
     .epilog = "SQL functions: mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"
-              "penalized_logp(s) tanimoto(a, b) has_substruct(s, smarts); NULL on invalid "
-              "input.\n"
+              "penalized_logp(s) morgan_fp(s) tanimoto(a, b) has_substruct(s, smarts); NULL on "
+              "invalid input.\n"
+              "similar: Tanimoto of the stored Morgan fingerprints (radius 2, 2048 bits).\n"
               "Example: chemvae query \"SELECT smiles, qed FROM molecules WHERE "
               "has_substruct(smiles, 'c1ccccc1') ORDER BY qed DESC LIMIT 5\"\n",
     .max_operands = -1};
+
+/* Views taking one argument, with its name for the usage message. */
+static const char *const VIEWS_WITH_ARG[][2] = {
+    {"run", "N"}, {"molecule", "SMILES"}, {"similar", "SMILES"}, {"substruct", "SMARTS"}};
 
 /* The operands: a view (with its argument) or one SQL statement. */
 static int check_operands(QueryArgs *a, int npos) {
     const char *cmd = COMMAND.name, *op = a->pos[0];
     if (npos < 1)
         return cli_usage_error(cmd, "give an SQL statement or a view (top, runs, run N, "
-                                    "molecule SMILES, schema)");
-    int run = !strcmp(op, "run"), molecule = !strcmp(op, "molecule");
-    a->view = run || molecule || !strcmp(op, "top") || !strcmp(op, "runs") || !strcmp(op, "schema");
-    if (run && npos != 2) return cli_usage_error(cmd, "usage: chemvae query run N");
-    CvError err = {0};
-    if (run && cv_param_read_long("run", a->pos[1], LONG_MAX, &a->run_id, &err))
+                                    "molecule SMILES, similar SMILES, substruct SMARTS, schema)");
+    a->view = !strcmp(op, "top") || !strcmp(op, "runs") || !strcmp(op, "schema");
+    for (size_t i = 0; i < sizeof VIEWS_WITH_ARG / sizeof *VIEWS_WITH_ARG; i++) {
+        if (strcmp(op, VIEWS_WITH_ARG[i][0])) continue;
+        if (npos != 2)
+            return cli_usage_error(cmd, "usage: chemvae query %s %s", op, VIEWS_WITH_ARG[i][1]);
+        a->view = 1;
+        if (strcmp(op, "run")) return CLI_OK;
+        CvError err = {0};
+        if (!cv_param_read_long("run", a->pos[1], LONG_MAX, &a->run_id, &err)) return CLI_OK;
         return cli_usage_error(cmd, "%s", err.msg);
-    if (run) return CLI_OK;
-    if (molecule && npos != 2) return cli_usage_error(cmd, "usage: chemvae query molecule SMILES");
-    if (!molecule && npos != 1)
+    }
+    if (npos != 1)
         return cli_usage_error(
             cmd, "one SQL statement or view expected, got %d arguments (quote the SQL)", npos);
     return CLI_OK;
@@ -113,7 +130,7 @@ static int check_operands(QueryArgs *a, int npos) {
 
 static int parse_args(int argc, char **argv, QueryArgs *a) {
     int tty = isatty(STDOUT_FILENO), first = argc;
-    *a = (QueryArgs){.db_path = CLI_DEFAULT_DB, .by = "qed", .n = 20, .timeout = 60};
+    *a = (QueryArgs){.db_path = CLI_DEFAULT_DB, .by = "qed", .n = 20, .k = 10, .timeout = 60};
     a->fmt = tty ? STORE_FORMAT_TABLE : STORE_FORMAT_CSV;
     a->max_width = tty ? 60 : 0;
     /* `run -5` would reach getopt as an option: say what is wrong with it instead */
@@ -125,6 +142,8 @@ static int parse_args(int argc, char **argv, QueryArgs *a) {
     int rc = cli_options_parse(&COMMAND, argc, argv, a, &first);
     if (rc) return rc;
     if (a->timeout < 0) return cli_usage_error(COMMAND.name, "--timeout must be >= 0 seconds");
+    if (!(a->min_sim >= 0 && a->min_sim <= 1))
+        return cli_usage_error(COMMAND.name, "--min must be between 0 and 1, got %g", a->min_sim);
     a->pos = argv + first;
     return check_operands(a, argc - first);
 }
@@ -134,6 +153,10 @@ static CvStatus read_view(Store *db, const QueryArgs *a, StoreView *v, CvError *
     const char *view = a->pos[0];
     if (!strcmp(view, "run")) return cv_store_run_view(db, a->run_id, v, err);
     if (!strcmp(view, "molecule")) return cv_store_molecule_view(db, a->pos[1], v, err);
+    if (!strcmp(view, "similar"))
+        return cv_store_similar(db, a->pos[1], (size_t)a->k, a->min_sim, v->part, err);
+    if (!strcmp(view, "substruct"))
+        return cv_store_substruct(db, a->pos[1], (size_t)a->n, v->part, err);
     if (!strcmp(view, "top"))
         return cv_store_top_molecules(db, a->by, (size_t)a->n, a->asc, a->run, v->part, err);
     if (!strcmp(view, "runs")) return cv_store_list_runs(db, v->part, err);

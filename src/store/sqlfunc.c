@@ -3,13 +3,20 @@
  *   mol_valid(s)            1 if RDKit parses s into a molecule with >= 1 atom, else 0
  *   canonical(s)            canonical SMILES, NULL if invalid
  *   mw(s) logp(s) qed(s) sa(s) penalized_logp(s)   RDKit values (see chem.h), NULL if invalid
- *   tanimoto(a, b)          Morgan r=2 2048-bit Tanimoto, NULL if either is invalid
+ *   morgan_fp(s)            the Morgan fingerprint (chem.h CHEM_FP_BYTES bytes, the format
+ *                           of molecules.fp) as a BLOB, NULL if invalid
+ *   tanimoto(a, b)          Morgan r=2 2048-bit Tanimoto, NULL if either is invalid; a and b
+ *                           are SMILES or fingerprint BLOBs (molecules.fp, morgan_fp())
  *   has_substruct(s, smarts)  1 / 0, NULL if s or the SMARTS is invalid
  *
  * Every function returns NULL when an argument is NULL. They are thin wrappers over
  * include/chemvae/chem/chem.h (no chemistry here) and are registered DETERMINISTIC and
  * INNOCUOUS (no side effects), so they may appear in WHERE, ORDER BY, indexes and views.
- * The five score functions share one implementation; the field is chosen by user data. */
+ * The five score functions share one implementation; the field is chosen by user data.
+ *
+ * A constant argument is parsed once per statement, not once per row (sqlite3_set_auxdata):
+ * the SMARTS of has_substruct and a SMILES given to tanimoto, so `tanimoto(fp, 'CCO')` over
+ * the molecules table fingerprints CCO once and compares stored fingerprints only. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,12 +59,57 @@ static void fn_score(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
 }
 
+static void fn_morgan_fp(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const char *s = arg_text(argv[0]);
+    unsigned char fp[CHEM_FP_BYTES];
+    if (s && cv_chem_smiles_fp(s, fp))
+        sqlite3_result_blob(ctx, fp, CHEM_FP_BYTES, SQLITE_TRANSIENT);
+    else sqlite3_result_null(ctx);
+}
+
+/* A tanimoto() argument given as SMILES, fingerprinted: what sqlite3_set_auxdata keeps. */
+typedef struct {
+    int valid;
+    unsigned char fp[CHEM_FP_BYTES];
+} FpArg;
+
+/* Argument i of tanimoto() as a fingerprint: a BLOB of CHEM_FP_BYTES bytes is one already
+ * (molecules.fp, morgan_fp()); anything else is read as a SMILES, fingerprinted once per
+ * statement when it is a constant (SQLite keeps auxdata only for constants). Returns the
+ * fingerprint, or NULL when the argument is NULL or an invalid SMILES. *fresh receives a
+ * malloc'd FpArg to hand to sqlite3_set_auxdata at the end of the call (which may free it
+ * at once), or NULL. */
+static const unsigned char *arg_fp(sqlite3_context *ctx, sqlite3_value *v, int i, FpArg **fresh) {
+    *fresh = NULL;
+    if (sqlite3_value_type(v) == SQLITE_NULL) return NULL;
+    if (sqlite3_value_type(v) == SQLITE_BLOB && sqlite3_value_bytes(v) == CHEM_FP_BYTES)
+        return sqlite3_value_blob(v);
+    const FpArg *kept = sqlite3_get_auxdata(ctx, i);
+    if (kept) return kept->valid ? kept->fp : NULL;
+    const char *s = (const char *)sqlite3_value_text(v);
+    FpArg *f = malloc(sizeof *f);
+    if (!s || !f) {
+        free(f);
+        return NULL;
+    }
+    f->valid = cv_chem_smiles_fp(s, f->fp);
+    *fresh = f;
+    return f->valid ? f->fp : NULL;
+}
+
+/* Values identical to cv_chem_tanimoto_smiles for two SMILES (tests/test_store.c). */
 static void fn_tanimoto(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     (void)argc;
-    const char *a = arg_text(argv[0]), *b = arg_text(argv[1]);
-    double t = a && b ? cv_chem_tanimoto_smiles(a, b) : -1.0;
-    if (t >= 0) sqlite3_result_double(ctx, t);
+    FpArg *fresh[2];
+    const unsigned char *a = arg_fp(ctx, argv[0], 0, &fresh[0]);
+    const unsigned char *b = a ? arg_fp(ctx, argv[1], 1, &fresh[1]) : NULL;
+    if (!a) fresh[1] = NULL;
+    if (a && b) sqlite3_result_double(ctx, cv_chem_fp_tanimoto(a, b));
     else sqlite3_result_null(ctx);
+    /* Last: set_auxdata may free what it is given before it returns. */
+    for (int i = 0; i < 2; i++)
+        if (fresh[i]) sqlite3_set_auxdata(ctx, i, fresh[i], free);
 }
 
 static void free_query(void *q) {
@@ -99,6 +151,7 @@ int cv_store_sql_register_chem(sqlite3 *db) {
         {"qed", 1, fn_score, offsetof(ChemScores, qed)},
         {"sa", 1, fn_score, offsetof(ChemScores, sa)},
         {"penalized_logp", 1, fn_score, offsetof(ChemScores, penalized_logp)},
+        {"morgan_fp", 1, fn_morgan_fp, 0},
         {"tanimoto", 2, fn_tanimoto, 0},
         {"has_substruct", 2, fn_has_substruct, 0},
     };

@@ -15,6 +15,7 @@ enum {
     ST_RUN_EXISTS,
     ST_MOL_UPSERT,
     ST_MOL_FIND,
+    ST_MOL_HAS_FP,
     ST_GEN_INSERT,
     ST_TRAIN_INSERT,
     ST_EVAL_UPSERT,

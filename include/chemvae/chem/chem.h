@@ -85,12 +85,40 @@ CvStatus cv_chem_mol_scores(const ChemMol *mol, ChemScores *out, CvError *err);
 int cv_chem_score_smiles(const char *smiles, ChemScores *out, char **canonical);
 
 /* Morgan fingerprint, radius 2, `nbits` bits (2048 by default for similarity, 1024 for
- * internal diversity), packed little-endian into words[nbits/64]. nbits % 64 == 0. */
+ * internal diversity), packed little-endian into words[nbits/64]. nbits % 64 == 0. The
+ * bits of Python's AllChem.GetMorganFingerprintAsBitVect(m, 2, nbits). */
 CvStatus cv_chem_mol_morgan(const ChemMol *mol, int nbits, uint64_t *words, CvError *err);
 /* Tanimoto similarity of two packed fingerprints of `nbits` bits (0 when both empty). */
 double cv_chem_tanimoto_bits(const uint64_t *a, const uint64_t *b, int nbits);
 /* Tanimoto of two SMILES (Morgan r=2, 2048 bits); -1 if either is invalid. */
 double cv_chem_tanimoto_smiles(const char *a, const char *b);
+
+/* ---- similarity-search fingerprints (the results DB's molecules.fp) ----------------------
+ * A fingerprint here is CHEM_FP_BYTES bytes: the Morgan fingerprint of radius 2 folded to
+ * CHEM_FP_BITS bits, exactly the bits of Python RDKit's
+ * AllChem.GetMorganFingerprintAsBitVect(m, 2, 2048) (tests/fixtures/morgan_fp.tsv), with
+ * bit i in byte i / 8 at bit i % 8: the byte order of DataStructs.BitVectToFPSText's hex
+ * (Python: DataStructs.CreateFromFPSText(fp.hex()) gives the ExplicitBitVect back). The
+ * byte layout does not depend on the machine. Pointers need no alignment. */
+#define CHEM_FP_BITS 2048
+#define CHEM_FP_BYTES (CHEM_FP_BITS / 8)
+
+/* Writes mol's fingerprint to fp. CV_OK, or CV_ERR_CHEM naming the molecule's size when
+ * RDKit fails (never seen). */
+CvStatus cv_chem_morgan_fp(const ChemMol *mol, unsigned char fp[CHEM_FP_BYTES], CvError *err);
+/* Parses `smiles` and writes its fingerprint: 1, or 0 when the SMILES is invalid (fp zeroed). */
+int cv_chem_smiles_fp(const char *smiles, unsigned char fp[CHEM_FP_BYTES]);
+
+/* Number of bits set in a fingerprint. */
+int cv_chem_fp_count(const unsigned char fp[CHEM_FP_BYTES]);
+/* Tanimoto similarity |a & b| / |a | b| of two fingerprints (0 when both are empty), the
+ * double DataStructs.TanimotoSimilarity returns. */
+double cv_chem_fp_tanimoto(const unsigned char *a, const unsigned char *b);
+/* out[i] = Tanimoto of `query` and fingerprint i of `fps` (n fingerprints stored one after
+ * the other, CHEM_FP_BYTES each): DataStructs.BulkTanimotoSimilarity. Uses the CPU's
+ * popcount instruction where there is one (chosen at run time on x86: see chem_fp.c). */
+void cv_chem_fp_tanimoto_many(const unsigned char *query, const unsigned char *fps, size_t n,
+                              double *out);
 
 /* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. Parses the
  * SMARTS on every call: to test many molecules, use a ChemQuery. */

@@ -5,7 +5,9 @@
  * application_id STORE_APPLICATION_ID): runs(id, kind, status, started_at, finished_at, config,
  * model_path, model_hash, seed, parent, pid, host)   -- pid/host: the process that runs it; a
  * read-write open marks 'running' runs of this host whose process is gone 'interrupted'
- *   molecules(id, smiles UNIQUE canonical, mw, logp, qed, sa, penalized_logp, first_run)
+ *   molecules(id, smiles UNIQUE canonical, mw, logp, qed, sa, penalized_logp, first_run, fp)
+ *     -- fp: the Morgan fingerprint (chem.h CHEM_FP_BYTES), written with the molecule; NULL
+ *        only for a SMILES RDKit cannot parse
  *   generations(id, run_id, method, step, source, raw_smiles, valid, molecule_id, z,
  *               predicted, similarity, failure)
  *   training_metrics(run_id, epoch, step, split, loss, recon, kl, prop, beta, lr,
@@ -25,8 +27,9 @@
  * SQLite; strings in a StoreTable are owned by the table.
  *
  * Chemistry SQL functions are registered on every connection: mol_valid(s), canonical(s),
- * mw(s), logp(s), qed(s), sa(s), penalized_logp(s), tanimoto(a, b), has_substruct(s,
- * smarts). They return NULL for an invalid SMILES/SMARTS or a NULL argument. */
+ * mw(s), logp(s), qed(s), sa(s), penalized_logp(s), morgan_fp(s), tanimoto(a, b) (a and b
+ * SMILES or fingerprint BLOBs), has_substruct(s, smarts). They return NULL for an invalid
+ * SMILES/SMARTS or a NULL argument. */
 #ifndef CHEMVAE_STORE_H
 #define CHEMVAE_STORE_H
 
@@ -36,7 +39,7 @@
 
 #include "chemvae/core/error.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x63766165 /* "cvae" */
 /* a loaded 2-core machine can hold a write lock for seconds */
 #define STORE_BUSY_TIMEOUT_MS 30000
@@ -44,7 +47,8 @@
 typedef struct Store Store;
 
 /* Registers the chemistry SQL functions (mol_valid, canonical, mw, logp, qed, sa,
- * penalized_logp, tanimoto, has_substruct; src/store/sqlfunc.c) on any SQLite connection:
+ * penalized_logp, morgan_fp, tanimoto, has_substruct; src/store/sqlfunc.c) on any SQLite
+ * connection:
  * every Store has them; the loadable extension chemvae_sqlite.so registers them on the
  * connection that loads it. Returns an SQLite result code (SQLITE_OK == 0). */
 struct sqlite3;
@@ -122,9 +126,10 @@ typedef struct {
 } StoreMolecule;
 
 /* Inserts the molecules not yet present (by canonical SMILES) with first_run = run_id
- * (0: NULL), in one transaction. For a molecule already present, scores stored as NULL are
- * filled in; stored scores and first_run are kept. ids (NULL-able, n entries) receives each
- * molecule's id in input order. */
+ * (0: NULL) and their fingerprint (molecules.fp, computed from the SMILES), in one
+ * transaction. For a molecule already present, scores and fingerprint stored as NULL are
+ * filled in; stored values and first_run are kept. ids (NULL-able, n entries) receives
+ * each molecule's id in input order. Generations upsert their molecules the same way. */
 CvStatus cv_store_upsert_molecules(Store *db, int64_t run_id, const StoreMolecule *mols, size_t n,
                                    int64_t *ids, CvError *err);
 
@@ -274,6 +279,19 @@ CvStatus cv_store_find_molecule(Store *db, const char *canonical_smiles, StoreTa
                                 CvError *err);
 CvStatus cv_store_molecule_origins(Store *db, int64_t molecule_id, StoreTable *out, CvError *err);
 CvStatus cv_store_list_schema(Store *db, StoreTable *out, CvError *err);
+
+/* Chemistry searches of the stored molecules (src/store/similar.c), filling *out like
+ * cv_store_select. Columns: id, smiles, [similarity,] mw, logp, qed, sa, penalized_logp,
+ * first_run.
+ *   cv_store_similar: the k molecules (k = 0: no limit) whose stored fingerprint
+ *     (molecules.fp) is most similar to `smiles`'s (Tanimoto, chem.h CHEM_FP_BITS Morgan
+ *     bits) among those with similarity >= min_similarity, ordered by similarity
+ *     descending, then id. CV_ERR_INVALID naming the SMILES when RDKit cannot parse it.
+ *   cv_store_substruct: the first n molecules by id that contain the SMARTS pattern
+ *     (has_substruct). CV_ERR_INVALID naming the SMARTS when RDKit cannot parse it. */
+CvStatus cv_store_similar(Store *db, const char *smiles, size_t k, double min_similarity,
+                          StoreTable *out, CvError *err);
+CvStatus cv_store_substruct(Store *db, const char *smarts, size_t n, StoreTable *out, CvError *err);
 
 /* ---- reads for the report (src/store/report_select.c) ------------------------------------
  * What the HTML report (include/chemvae/report/report.h) shows, each section one call. `scope` is

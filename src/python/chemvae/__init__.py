@@ -309,7 +309,8 @@ def score(smiles):
 
 def connect(path, **kwargs):
     """sqlite3.connect(path, **kwargs) with chemvae's chemistry SQL functions loaded
-    (mol_valid, canonical, mw, logp, qed, sa, penalized_logp, tanimoto, has_substruct)."""
+    (mol_valid, canonical, mw, logp, qed, sa, penalized_logp, morgan_fp, tanimoto,
+    has_substruct)."""
     con = sqlite3.connect(path, **kwargs)
     con.enable_load_extension(True)
     con.load_extension(os.path.join(os.path.dirname(library_path()), "chemvae_sqlite"))
