@@ -71,10 +71,9 @@ static const CvParam PARAMS[] = {
 const CvParamTable cv_query_params = CV_PARAM_TABLE(PARAMS);
 
 /* The views and their argument's name (NULL: none). */
-static const char *const VIEWS[][2] = {{"top", NULL},          {"runs", NULL},
-                                       {"run", "N"},           {"molecule", "SMILES"},
-                                       {"similar", "SMILES"},  {"substruct", "SMARTS"},
-                                       {"schema", NULL}};
+static const char *const VIEWS[][2] = {
+    {"top", NULL},         {"runs", NULL},          {"run", "N"},    {"molecule", "SMILES"},
+    {"similar", "SMILES"}, {"substruct", "SMARTS"}, {"schema", NULL}};
 enum { NVIEWS = sizeof VIEWS / sizeof *VIEWS };
 
 const char *cv_query_views_text(void) {
