@@ -177,17 +177,6 @@ CvStatus cv_interpolate(CvModel *m, const CvInterpolateConfig *c, const CvHooks 
     return st;
 }
 
-void cv_interpolate_result_free(CvInterpolateResult *res) {
-    cv_latent_uniq_free(&res->uniq);
-    free(res->from);
-    free(res->to);
-    free(res->z);
-    free(res->distance);
-    free(res->sim_from);
-    free(res->sim_to);
-    memset(res, 0, sizeof *res);
-}
-
 void cv_interpolate_write(const CvInterpolateConfig *c, const CvInterpolateResult *r, FILE *fp,
                           CvRowsFormat format) {
     CvRows t;
@@ -206,4 +195,15 @@ void cv_interpolate_write(const CvInterpolateConfig *c, const CvInterpolateResul
         cv_row_end(&t);
     }
     cv_rows_end(&t);
+}
+
+void cv_interpolate_result_free(CvInterpolateResult *res) {
+    cv_latent_uniq_free(&res->uniq);
+    free(res->from);
+    free(res->to);
+    free(res->z);
+    free(res->distance);
+    free(res->sim_from);
+    free(res->sim_to);
+    memset(res, 0, sizeof *res);
 }

@@ -200,14 +200,6 @@ CvStatus cv_sample(CvModel *m, const CvSampleConfig *c, const CvHooks *h, CvSamp
     return st;
 }
 
-void cv_sample_result_free(CvSampleResult *res) {
-    cv_latent_uniq_free(&res->uniq);
-    free(res->novel);
-    free(res->similarity);
-    free(res->around);
-    memset(res, 0, sizeof *res);
-}
-
 void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
                      CvRowsFormat format) {
     char header[128];
@@ -226,4 +218,12 @@ void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
         cv_row_end(&t);
     }
     cv_rows_end(&t);
+}
+
+void cv_sample_result_free(CvSampleResult *res) {
+    cv_latent_uniq_free(&res->uniq);
+    free(res->novel);
+    free(res->similarity);
+    free(res->around);
+    memset(res, 0, sizeof *res);
 }

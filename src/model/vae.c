@@ -300,6 +300,18 @@ static float *falloc(size_t n, int *fail) {
     return p;
 }
 
+/* The buffers of a batch-normalized layer with `rows` positions of `ch` channels: its
+ * activations, normalized values, per-channel 1/std, outputs and the two gradients. */
+static void alloc_bn_layer(size_t rows, size_t ch, float **act, float **xhat, float **rstd,
+                           float **out, float **dout, float **dpre, int *fail) {
+    *act = falloc(rows * ch, fail);
+    *xhat = falloc(rows * ch, fail);
+    *rstd = falloc(ch, fail);
+    *out = falloc(rows * ch, fail);
+    *dout = falloc(rows * ch, fail);
+    *dpre = falloc(rows * ch, fail);
+}
+
 /* Both builds: `training` adds Adam moments, the GRU's per-step caches and the decoder's
  * (T, B, ·) loss buffers — over 90% of the memory at the default sizes. */
 static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int training, CvRng *rng,
@@ -337,21 +349,13 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
         v->conv_col[i] = falloc(cv_conv1d_col_len(B, L, (size_t)cin, K), &fail);
         size_t s = cv_conv1d_scratch_len(B, L, (size_t)cin, Co, K);
         if (s > scratch) scratch = s;
-        v->conv_act[i] = falloc(B * Lo * Co, &fail);
-        v->conv_xhat[i] = falloc(B * Lo * Co, &fail);
-        v->conv_rstd[i] = falloc(Co, &fail);
-        v->conv_out[i] = falloc(B * Lo * Co, &fail);
-        v->conv_dout[i] = falloc(B * Lo * Co, &fail);
-        v->conv_dpre[i] = falloc(B * Lo * Co, &fail);
+        alloc_bn_layer(B * Lo, Co, &v->conv_act[i], &v->conv_xhat[i], &v->conv_rstd[i],
+                       &v->conv_out[i], &v->conv_dout[i], &v->conv_dpre[i], &fail);
         cin = c->conv_ch[i];
     }
     v->conv_scratch = falloc(scratch, &fail);
-    v->enc_act = falloc(B * D, &fail);
-    v->enc_xhat = falloc(B * D, &fail);
-    v->enc_rstd = falloc(D, &fail);
-    v->enc_out = falloc(B * D, &fail);
-    v->enc_dout = falloc(B * D, &fail);
-    v->enc_dpre = falloc(B * D, &fail);
+    alloc_bn_layer(B, D, &v->enc_act, &v->enc_xhat, &v->enc_rstd, &v->enc_out, &v->enc_dout,
+                   &v->enc_dpre, &fail);
     v->mu = falloc(B * Z, &fail);
     v->logvar = falloc(B * Z, &fail);
     v->z = falloc(B * Z, &fail);

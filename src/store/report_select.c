@@ -17,14 +17,33 @@
 #include "chemvae/store/store.h"
 #include "store_internal.h"
 
-/* store_score_column(name), or NULL with CV_ERR_INVALID set. */
-static const char *score_column(const char *name, CvError *err) {
+/* Runs template `tmpl` ranked by score column `name`: "{col}" in it becomes the column,
+ * "{dir}" ASC / DESC and "{best}" min / max by `ascending`; then binds p[0..np). An unknown
+ * score is CV_ERR_INVALID naming it. */
+static CvStatus select_ranked(Store *s, const char *tmpl, const char *name, int ascending,
+                              const StoreValue *p, size_t np, StoreTable *out, CvError *err) {
     const char *col = store_score_column(name);
-    if (col) return col;
-    cv_error_set(err, CV_ERR_INVALID,
-                 "unknown molecule score '%s' (qed, penalized_logp, logp, sa, mw)",
-                 name ? name : "(null)");
-    return NULL;
+    if (!col)
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "unknown molecule score '%s' (qed, penalized_logp, logp, sa, mw)",
+                            name ? name : "(null)");
+    const char *words[][2] = {{"{col}", col},
+                              {"{dir}", ascending ? "ASC" : "DESC"},
+                              {"{best}", ascending ? "min" : "max"}};
+    char sql[2048];
+    size_t n = 0;
+    while (*tmpl && n + 32 < sizeof sql) {
+        size_t w = 0;
+        while (w < 3 && strncmp(tmpl, words[w][0], strlen(words[w][0]))) w++;
+        if (w == 3) {
+            sql[n++] = *tmpl++;
+            continue;
+        }
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s", words[w][1]);
+        tmpl += strlen(words[w][0]);
+    }
+    sql[n] = 0;
+    return cv_store_select(s, sql, p, np, out, err);
 }
 
 CvStatus cv_store_report_latest_run(Store *s, int64_t scope, StoreReportRuns which,
@@ -59,58 +78,50 @@ CvStatus cv_store_report_latest_run(Store *s, int64_t scope, StoreReportRuns whi
     return st;
 }
 
+/* The statement of cv_store_report_top_generated ({col}, {dir}: select_ranked). */
+static const char TOP_GENERATED_SQL[] =
+    "SELECT m.smiles, m.qed, m.logp, m.sa, m.penalized_logp, "
+    "group_concat(DISTINCT g.method) AS methods FROM generations g JOIN "
+    "molecules m ON m.id = g.molecule_id WHERE g.run_id IN (?1, ?2) AND "
+    "g.valid AND m.{col} IS NOT NULL GROUP BY m.id ORDER BY m.{col} {dir}, "
+    "m.id LIMIT ?3";
+
+/* The statement of cv_store_report_trajectories ({best}, {col}: select_ranked). */
+static const char TRAJECTORIES_SQL[] =
+    "SELECT coalesce(g.source, ''), g.step, {best}(m.{col}), "
+    "max(g.similarity) FROM generations g JOIN molecules m ON m.id = "
+    "g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' "
+    "AND m.{col} IS NOT NULL GROUP BY g.source, g.step ORDER BY (SELECT "
+    "min(h.id) FROM generations h WHERE h.run_id = ?1 AND h.source IS "
+    "g.source), g.step";
+
+/* The statement of cv_store_report_best_per_start ({col}, {dir}: select_ranked). */
+static const char BEST_PER_START_SQL[] =
+    "SELECT src, smiles, score, similarity, step FROM (SELECT "
+    "coalesce(g.source, '') AS src, m.smiles, m.{col} AS score, "
+    "g.similarity, g.step, row_number() OVER (PARTITION BY g.source ORDER "
+    "BY m.{col} {dir}, g.id) AS k, min(g.id) OVER (PARTITION BY g.source) "
+    "AS first FROM generations g JOIN molecules m ON m.id = g.molecule_id "
+    "WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.{col} "
+    "IS NOT NULL) WHERE k = 1 ORDER BY first LIMIT ?2";
+
 CvStatus cv_store_report_top_generated(Store *s, int64_t run_a, int64_t run_b, const char *column,
                                        int ascending, size_t n, StoreTable *out, CvError *err) {
-    const char *col = score_column(column, err);
-    if (!col) return CV_ERR_INVALID;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT m.smiles, m.qed, m.logp, m.sa, m.penalized_logp, group_concat(DISTINCT "
-             "g.method) AS methods "
-             "FROM generations g JOIN molecules m ON m.id = g.molecule_id WHERE g.run_id IN (?1, "
-             "?2) AND g.valid "
-             "AND m.%s IS NOT NULL GROUP BY m.id ORDER BY m.%s %s, m.id LIMIT ?3",
-             col, col, ascending ? "ASC" : "DESC");
     StoreValue p[3] = {{.type = STORE_INT, .i = run_a},
                        {.type = STORE_INT, .i = run_b},
                        {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n}};
-    return cv_store_select(s, sql, p, 3, out, err);
+    return select_ranked(s, TOP_GENERATED_SQL, column, ascending, p, 3, out, err);
 }
 
 CvStatus cv_store_report_trajectories(Store *s, int64_t run_id, const char *column, int ascending,
                                       StoreTable *out, CvError *err) {
-    const char *col = score_column(column, err);
-    if (!col) return CV_ERR_INVALID;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(g.source, ''), g.step, %s(m.%s), max(g.similarity) FROM generations "
-             "g JOIN molecules m "
-             "ON m.id = g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' "
-             "AND m.%s IS NOT NULL "
-             "GROUP BY g.source, g.step ORDER BY (SELECT min(h.id) FROM generations h WHERE "
-             "h.run_id = ?1 AND h.source "
-             "IS g.source), g.step",
-             ascending ? "min" : "max", col, col);
-    return store_select_by_id(s, sql, run_id, out, err);
+    StoreValue p = {.type = STORE_INT, .i = run_id};
+    return select_ranked(s, TRAJECTORIES_SQL, column, ascending, &p, 1, out, err);
 }
 
 CvStatus cv_store_report_best_per_start(Store *s, int64_t run_id, const char *column, int ascending,
                                         size_t n, StoreTable *out, CvError *err) {
-    const char *col = score_column(column, err);
-    if (!col) return CV_ERR_INVALID;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT src, smiles, score, similarity, step FROM (SELECT coalesce(g.source, '') AS "
-             "src, m.smiles, "
-             "m.%s AS score, g.similarity, g.step, row_number() OVER (PARTITION BY g.source ORDER "
-             "BY m.%s %s, g.id) "
-             "AS k, min(g.id) OVER (PARTITION BY g.source) AS first FROM generations g JOIN "
-             "molecules m ON m.id = "
-             "g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.%s IS "
-             "NOT NULL) "
-             "WHERE k = 1 ORDER BY first LIMIT ?2",
-             col, col, ascending ? "ASC" : "DESC", col);
     StoreValue p[2] = {{.type = STORE_INT, .i = run_id},
                        {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n}};
-    return cv_store_select(s, sql, p, 2, out, err);
+    return select_ranked(s, BEST_PER_START_SQL, column, ascending, p, 2, out, err);
 }
