@@ -52,6 +52,13 @@ extern const CvParamType CV_PARAM_RESCUE;
 /* char: a CSV field delimiter, one character or "tab" / "\t" (not '"' or a line end, which
  * the CSV reader cannot split on); recorded as a string, null when 0 (auto) */
 extern const CvParamType CV_PARAM_DELIMITER;
+/* MolinFormat (data/molin.h): auto, csv, smi or sdf (cv_molin_format_parse); recorded as
+ * its name */
+extern const CvParamType CV_PARAM_INPUT_FORMAT;
+/* The help text of an --input-format parameter: what `auto` means. */
+#define CV_INPUT_FORMAT_HELP                                                                       \
+    "csv, smi (SMILES file: SMILES and name a line) or sdf; default\nauto: .smi/.smiles and "      \
+    ".sdf/.sd (also .gz) by the name"
 
 enum {
     CV_PARAM_NOCONFIG = 1, /* not recorded in the run's config (outputs, threads, the DB) */
