@@ -75,8 +75,8 @@ static const CvParam PARAMS[] = {
              "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
              "the first line)"),
     CV_PARAM("input-format", 0, CV_PARAM_INPUT_FORMAT, O(format), "FORMAT",
-             "INPUT's format: " CV_INPUT_FORMAT_HELP ", else csv;\nan SDF's data items are its "
-             "columns, its molblocks the\nSMILES column"),
+             "INPUT's format: csv, smi (a SMILES and a name a\nline) or sdf (its data items are "
+             "columns, its\nmolblocks the SMILES column);\n" CV_INPUT_FORMAT_AUTO "csv"),
     CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, O(no_canonical), NULL,
              "keep SMILES as written (still validated by RDKit)"),
     CV_PARAM("standardize", 0, CV_PARAM_SWITCH, O(standardize), NULL,

@@ -35,8 +35,8 @@ static const CvParam PARAMS[] = {
     CV_PARAM("column", 'c', CV_PARAM_STRING, F(column), "NAME",
              "the input is CSV; score the column named NAME"),
     CV_PARAM("input-format", 0, CV_PARAM_INPUT_FORMAT, F(format), "FORMAT",
-             "the input's format: " CV_INPUT_FORMAT_HELP ",\nelse one SMILES a line (csv with "
-             "--column)"),
+             "the input's format: csv (with --column, default\nsmiles), smi (a SMILES and a name a "
+             "line) or sdf;\n" CV_INPUT_FORMAT_AUTO "one SMILES a line"),
     CV_PARAM("threads", 't', THREADS, F(threads), "N", "score with N threads (default 1)"),
 };
 #undef F

@@ -24,8 +24,8 @@ static const CvParam OWN[] = {
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
              "one SMILES per line ('-' = stdin; default stdin without\narguments)"),
     CV_PARAM("input-format", 0, CV_PARAM_INPUT_FORMAT, F(input_format), "FORMAT",
-             "the input's format: smi or sdf (their rows give the\ncanonical SMILES); default "
-             "auto: .smi/.smiles and\n.sdf/.sd (also .gz) by the name, else one SMILES a line"),
+             "the input's format: smi (a SMILES and a name a\nline) or sdf, rows headed by "
+             "canonical SMILES;\n" CV_INPUT_FORMAT_AUTO "one SMILES a line"),
     CV_PARAM("threads", 0, CV_PARAM_LONG, F(threads), "N", "OpenBLAS threads"),
 };
 #undef F

@@ -55,10 +55,9 @@ extern const CvParamType CV_PARAM_DELIMITER;
 /* MolinFormat (data/molin.h): auto, csv, smi or sdf (cv_molin_format_parse); recorded as
  * its name */
 extern const CvParamType CV_PARAM_INPUT_FORMAT;
-/* The help text of an --input-format parameter: what `auto` means. */
-#define CV_INPUT_FORMAT_HELP                                                                       \
-    "csv, smi (SMILES file: SMILES and name a line) or sdf; default\nauto: .smi/.smiles and "      \
-    ".sdf/.sd (also .gz) by the name"
+/* The end of an --input-format parameter's help text: what `auto` does, up to the format
+ * of any other file name, which the parameter's text adds. */
+#define CV_INPUT_FORMAT_AUTO "default: smi for .smi/.smiles, sdf for .sdf/.sd\n(also .gz), else "
 
 enum {
     CV_PARAM_NOCONFIG = 1, /* not recorded in the run's config (outputs, threads, the DB) */
