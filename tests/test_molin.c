@@ -269,7 +269,8 @@ static void test_molblocks_to_smiles(void **state) {
     char bad[sizeof data];
     memcpy(bad, data, sizeof data);
     char *b = strstr(strstr(bad, "bad"), "  2  3  1  0");
-    b[5] = '4'; /* a bond to an atom that is not there */
+    b[8] = '3'; /* C#O: oxygen with valence 3 (a bond to a missing atom would do too, but
+                 * RDKit 2022.09 leaks its half-read molecule then) */
     char *smiles[3] = {0};
     Molin *r;
     MolinOptions opt = {MOLIN_SDF, 0};

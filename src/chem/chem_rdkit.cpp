@@ -45,6 +45,7 @@
 #include <GraphMol/FileParsers/FileParsers.h>
 #include <GraphMol/MolPickler.h>
 #include <GraphMol/MolStandardize/MolStandardize.h>
+#include <GraphMol/MolStandardize/Tautomer.h>
 #include <GraphMol/SanitException.h>
 #include <GraphMol/QueryOps.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
@@ -592,10 +593,16 @@ extern "C" ChemRdMol *cv_chem_rd_standardize(const ChemRdMol *m, int tautomer, c
     *pkl = nullptr;
     *pkl_len = 0;
     try {
+        /* Held as ROMol: MolStandardize's RWMol results may be ROMol objects (its functions
+         * cast). canonicalTautomer is TautomerEnumerator(params).canonicalize, called here
+         * directly for that reason. */
         RDKit::RWMol in(m->mol);
-        std::unique_ptr<RDKit::RWMol> parent(RDKit::MolStandardize::chargeParent(in));
-        if (parent && tautomer)
-            parent.reset(RDKit::MolStandardize::canonicalTautomer(parent.get()));
+        std::unique_ptr<RDKit::ROMol> parent(RDKit::MolStandardize::chargeParent(in));
+        if (parent && tautomer) {
+            RDKit::MolStandardize::TautomerEnumerator te(
+                RDKit::MolStandardize::defaultCleanupParameters);
+            parent.reset(te.canonicalize(*parent));
+        }
         return wrap_mol(parent.release(), pkl, pkl_len, num_atoms, largest_ring);
     } catch (...) {
         return wrap_failed(pkl, pkl_len);
