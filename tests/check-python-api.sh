@@ -36,11 +36,11 @@ same() { # $1 = label, $2 = want file, $3 = got file
 {
   cut -d, -f1 datasets/zinc5k.csv | tr -d '"' | grep -v '^$' | sed -n '2,301p'
   printf '%s\n' 'not a smiles' '' 'C1CC' 'CCO  ' 'c1ccccc1[Xe]' "$(printf 'C%.0s' $(seq 130))"
-} > "$tmp/in.smi"
-"$bin" encode --model "$model" --input "$tmp/in.smi" > "$tmp/z.csv" 2> "$tmp/enc.err" &&
+} > "$tmp/in.txt"
+"$bin" encode --model "$model" --input "$tmp/in.txt" > "$tmp/z.csv" 2> "$tmp/enc.err" &&
   fail "chemvae encode accepted every line of a file with invalid SMILES"
-sed "s|^chemvae encode: $tmp/in.smi line [0-9]*: ||" "$tmp/enc.err" > "$tmp/enc.want-err"
-py - "$tmp/in.smi" "$model" "$tmp/enc.got" "$tmp/enc.got-err" <<'PY'
+sed "s|^chemvae encode: $tmp/in.txt line [0-9]*: ||" "$tmp/enc.err" > "$tmp/enc.want-err"
+py - "$tmp/in.txt" "$model" "$tmp/enc.got" "$tmp/enc.got-err" <<'PY'
 import sys, numpy as np, chemvae
 path, model, out, errs = sys.argv[1:]
 lines = [l.rstrip("\n").rstrip("\r ") for l in open(path)]

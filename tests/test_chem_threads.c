@@ -1,9 +1,10 @@
 /* test_chem_threads.c — the chem module is reentrant: the same molecules scored in
  * several threads at once (parse, canonical SMILES via the C FFI's get_smiles, MW, logP,
- * QED, SA, plus Morgan/Tanimoto, SMARTS and SVG through the FFI) give exactly the
- * single-threaded results. This is the test `chemvae score --threads` relies on. Each
- * thread walks the molecules from a different offset so that different molecules (and
- * the same shared QED/Crippen pattern tables) are in use at the same moment. */
+ * QED, SA, plus Morgan/Tanimoto, SMARTS, SVG through the FFI and MolStandardize's charge
+ * parent and canonical tautomer) give exactly the single-threaded results. This is the
+ * test `chemvae score --threads` and `ingest --standardize` rely on. Each thread walks the
+ * molecules from a different offset so that different molecules (and the same shared QED/Crippen
+ * pattern tables) are in use at the same moment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@ typedef struct {
     double tanimoto; /* with the next molecule */
     int substruct;   /* has a carbonyl */
     size_t svg_len;
+    char standardized[256]; /* charge parent's canonical tautomer */
 } Result;
 
 static char *smiles[NMOL];
@@ -48,6 +50,9 @@ static void score_one(size_t i, Result *r) {
     free(can);
     r->tanimoto = cv_chem_tanimoto_smiles(smiles[i], smiles[(i + 1) % nmol]);
     r->substruct = cv_chem_has_substruct(smiles[i], "[CX3]=[OX1]");
+    char *std = cv_chem_standardize(smiles[i], CHEM_STD_TAUTOMER);
+    if (std) snprintf(r->standardized, sizeof r->standardized, "%s", std);
+    free(std);
     if (i % 8 == 0) { /* depiction is slow: a sample */
         char *svg = cv_chem_svg(smiles[i], 150, 100);
         r->svg_len = svg ? strlen(svg) : 0;

@@ -4,7 +4,10 @@
  *                (measured: ~1e-12), MolWt, canonical SMILES identical, Tanimoto (Morgan
  *                r=2, 2048 bits) of consecutive rows within 1e-12;
  *   mutants.tsv: 600 damaged or odd SMILES — validity identical to MolFromSmiles' (and
- *                >= 1 atom), and for the valid ones logP, QED, SA within 1e-4. */
+ *                >= 1 atom), and for the valid ones logP, QED, SA within 1e-4;
+ *   standardize.tsv (make-standardize-fixture.py): 203 charged ZINC molecules and salts —
+ *                the canonical SMILES of the charge parent and of its canonical tautomer
+ *                identical to rdMolStandardize's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,10 +131,38 @@ static void test_mutants_validity(void **state) {
     tsv_free(&t);
 }
 
+/* cv_chem_standardize against rdMolStandardize.ChargeParent and CanonicalTautomer (the
+ * canonical SMILES Python writes for each); most rows change, so the fixture tests the
+ * standardization, not only the parse. */
+static void test_standardize_python(void **state) {
+    (void)state;
+    Tsv t;
+    tsv_load(&t, "tests/fixtures/standardize.tsv", 3);
+    assert_int_equal(t.nrows, 203);
+    size_t changed = 0, tautomers = 0;
+    for (size_t i = 0; i < t.nrows; i++) {
+        char **r = &t.fields[i * MAX_FIELDS];
+        char *parent = cv_chem_standardize(r[0], 0);
+        char *taut = cv_chem_standardize(r[0], CHEM_STD_TAUTOMER);
+        if (!parent || strcmp(parent, r[1]))
+            fail_msg("charge parent of '%s': %s, Python %s", r[0], parent ? parent : "NULL", r[1]);
+        if (!taut || strcmp(taut, r[2]))
+            fail_msg("tautomer of '%s': %s, Python %s", r[0], taut ? taut : "NULL", r[2]);
+        changed += strcmp(r[0], r[1]) != 0;
+        tautomers += strcmp(r[1], r[2]) != 0;
+        free(parent);
+        free(taut);
+    }
+    assert_true(changed > 150 && tautomers > 20);
+    assert_null(cv_chem_standardize("C1CC", 0));
+    tsv_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zinc_exact),
         cmocka_unit_test(test_mutants_validity),
+        cmocka_unit_test(test_standardize_python),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

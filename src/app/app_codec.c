@@ -10,8 +10,11 @@
 #include "chemvae/app/app_codec.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "chemvae/chem/chem.h"
 
 #define F(field) offsetof(CvDecodeConfig, field)
 static const CvParam DECODE_PARAMS[] = {
@@ -128,6 +131,7 @@ typedef struct {
     size_t cap, n, failed;
     char **smiles; /* (cap) owned copies */
     long *where;   /* (cap) */
+    char **why;    /* (cap) owned: why a row cannot be encoded, known before encoding */
     float *mu;     /* (cap, Z) */
     CvEncodeRow *rows;
     CvEncodedFn row;
@@ -140,15 +144,20 @@ static CvStatus encode_queue_init(EncodeQueue *q, CvModel *m, size_t batch, CvEn
     if (!batch) return cv_error_set(err, CV_ERR_INVALID, "encode: batch must be at least 1");
     q->smiles = calloc(batch, sizeof *q->smiles); /* calloc: batch * size cannot overflow */
     q->where = calloc(batch, sizeof *q->where);
+    q->why = calloc(batch, sizeof *q->why);
     q->mu = calloc(batch, (size_t)m->vae.cfg.Z * sizeof *q->mu);
     q->rows = calloc(batch, sizeof *q->rows);
-    if (q->smiles && q->where && q->mu && q->rows) return CV_OK;
+    if (q->smiles && q->where && q->why && q->mu && q->rows) return CV_OK;
     return cv_error_set(err, CV_ERR_NOMEM, "encode: out of memory");
 }
 
 static void encode_queue_clear(EncodeQueue *q) {
     cv_encode_rows_free(q->rows, q->n);
-    for (size_t i = 0; i < q->n; i++) free(q->smiles[i]);
+    for (size_t i = 0; i < q->n; i++) {
+        free(q->smiles[i]);
+        free(q->why[i]);
+        q->why[i] = NULL;
+    }
     q->n = 0;
 }
 
@@ -158,6 +167,11 @@ static CvStatus encode_queue_flush(EncodeQueue *q, CvError *err) {
     CvStatus st =
         cv_encode(q->m, (const char *const *)q->smiles, q->n, q->mu, NULL, q->rows, &failed, err);
     for (size_t i = 0; !st && i < q->n; i++) {
+        if (q->why[i]) { /* its SMILES is "": not encoded, for the reason known before */
+            free(q->rows[i].error);
+            q->rows[i].error = q->why[i];
+            q->why[i] = NULL;
+        }
         const char *why = q->rows[i].error;
         q->row(q->user,
                &(CvEncodedSmiles){q->smiles[i], q->where[i], why ? NULL : q->mu + i * Z, Z, why});
@@ -167,11 +181,23 @@ static CvStatus encode_queue_flush(EncodeQueue *q, CvError *err) {
     return st;
 }
 
-static CvStatus encode_queue_push(EncodeQueue *q, const char *smiles, long where, CvError *err) {
-    if (!(q->smiles[q->n] = strdup(smiles)))
+/* Queues a copy of smiles, or a row that cannot be encoded for the reason `why` (owned,
+ * NULL-able). */
+static CvStatus encode_queue_push_why(EncodeQueue *q, const char *smiles, long where, char *why,
+                                      CvError *err) {
+    q->smiles[q->n] = strdup(why ? "" : smiles);
+    q->why[q->n] = why;
+    if (!q->smiles[q->n]) {
+        free(why);
+        q->why[q->n] = NULL;
         return cv_error_set(err, CV_ERR_NOMEM, "encode: out of memory");
+    }
     q->where[q->n++] = where;
     return q->n == q->cap ? encode_queue_flush(q, err) : CV_OK;
+}
+
+static CvStatus encode_queue_push(EncodeQueue *q, const char *smiles, long where, CvError *err) {
+    return encode_queue_push_why(q, smiles, where, NULL, err);
 }
 
 /* Flushes what is left (unless st is an error), frees the queue, returns st. */
@@ -180,6 +206,7 @@ static CvStatus encode_queue_end(EncodeQueue *q, CvStatus st, size_t *n_failed, 
     if (q->smiles) encode_queue_clear(q);
     free(q->smiles);
     free(q->where);
+    free(q->why);
     free(q->mu);
     free(q->rows);
     if (n_failed) *n_failed = q->failed;
@@ -207,6 +234,45 @@ CvStatus cv_encode_lines(CvModel *m, CvLines *in, size_t batch, CvEncodedFn row,
             line[--got] = 0;
         if (got) st = encode_queue_push(&q, line, in->lineno, err);
     }
+    return encode_queue_end(&q, st, n_failed, err);
+}
+
+/* A record of a SMILES file or SDF being queued. */
+typedef struct {
+    EncodeQueue *q;
+    CvError *err;
+    CvStatus st;
+} RecordQueue;
+
+/* Queues a record's canonical SMILES, or why it has none. */
+static int encode_record(const MolinRecord *rec, void *user) {
+    RecordQueue *rq = user;
+    ChemMol *mol = rec->error      ? NULL
+                   : rec->molblock ? cv_chem_mol_from_molblock(rec->mol)
+                                   : cv_chem_mol_from_smiles(rec->mol);
+    char *canon = mol ? cv_chem_mol_canonical(mol) : NULL, *why = NULL;
+    cv_chem_mol_free(mol);
+    if (!canon) {
+        const char *reason = rec->error ? rec->error : "RDKit cannot read the molecule";
+        size_t n = strlen(rec->name) + strlen(reason) + 64;
+        if ((why = malloc(n)))
+            snprintf(why, n, "record %zu%s%s%s: %s", rec->number, rec->name[0] ? " (" : "",
+                     rec->name, rec->name[0] ? ")" : "", reason);
+    }
+    rq->st = canon || why ? encode_queue_push_why(rq->q, canon, (long)rec->line, why, rq->err)
+                          : cv_error_set(rq->err, CV_ERR_NOMEM, "encode: out of memory");
+    free(canon);
+    return rq->st != CV_OK;
+}
+
+CvStatus cv_encode_records(CvModel *m, const char *path, MolinFormat format, size_t batch,
+                           CvEncodedFn row, void *user, size_t *n_failed, CvError *err) {
+    EncodeQueue q;
+    RecordQueue rq = {&q, err, CV_OK};
+    MolinOptions o = {format, 0};
+    CvStatus st = encode_queue_init(&q, m, batch, row, user, err);
+    if (!st) st = cv_molin_read_file(path ? path : "-", &o, encode_record, &rq, err);
+    if (rq.st) st = rq.st;
     return encode_queue_end(&q, st, n_failed, err);
 }
 

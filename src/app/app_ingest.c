@@ -75,8 +75,16 @@ static const CvParam PARAMS[] = {
     CV_PARAM("delimiter", 0, CV_PARAM_DELIMITER, O(delim), "C",
              "field delimiter: a character, 'tab' or '\\t' (default: auto,\ncomma or tab from "
              "the first line)"),
+    CV_PARAM("input-format", 0, CV_PARAM_INPUT_FORMAT, O(format), "FORMAT",
+             "INPUT's format: csv, smi (a SMILES and a name a\nline) or sdf (its data items are "
+             "columns, its\nmolblocks the SMILES column);\n" CV_INPUT_FORMAT_AUTO "csv"),
     CV_PARAM("no-canonical", 0, CV_PARAM_SWITCH, O(no_canonical), NULL,
              "keep SMILES as written (still validated by RDKit)"),
+    CV_PARAM("standardize", 0, CV_PARAM_SWITCH, O(standardize), NULL,
+             "replace each molecule by its neutral parent (RDKit\nMolStandardize's charge parent: "
+             "the largest fragment,\ncharges neutralized)"),
+    CV_PARAM("tautomer", 0, CV_PARAM_SWITCH, O(tautomer), NULL,
+             "--standardize, then the canonical tautomer"),
     CV_PARAM("vocab", 0, CV_PARAM_STRING, F(vocab), "FILE",
              "use this vocabulary (default: build it from the train split)"),
     CV_PARAM("unk", 0, CV_PARAM_SWITCH, O(unk_ok), NULL,
@@ -113,7 +121,8 @@ void cv_ingest_config_default(CvIngestConfig *cfg) {
 /* "x.csv" / "x.csv.gz" / "x" → "x<suffix>" (malloc'd, NULL when out of memory) */
 static char *replace_ext(const char *path, const char *suffix) {
     size_t n = strlen(path);
-    const char *exts[] = {".csv.gz", ".tsv", ".csv", ".smi", ".txt", ".cvds"};
+    const char *exts[] = {".csv.gz", ".sdf.gz", ".smi.gz", ".tsv", ".csv", ".smi",
+                          ".smiles", ".sdf",    ".sd",     ".txt", ".cvds"};
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         size_t k = strlen(exts[i]);
         if (n > k && strcmp(path + n - k, exts[i]) == 0) {
@@ -214,6 +223,7 @@ void cv_ingest_result_json(const CvIngestConfig *c, const CvIngestResult *r, CvJ
         cv_json_kv_int(j, cv_ingest_reject_name((IngestReject)k), (int64_t)s->by_kind[k]);
     cv_json_end_object(j);
     cv_json_kv_int(j, "train_extra", (int64_t)s->train_extra);
+    cv_json_kv_int(j, "standardized", (int64_t)s->standardized);
     const char *dnames[] = {"n", "train", "valid", "test", "T", "V", "P", "unk_rows"};
     size_t dcounts[] = {r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P, r->unk_rows};
     for (size_t k = 0; k < 8; k++) cv_json_kv_int(j, dnames[k], (int64_t)dcounts[k]);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chemvae/app/app_model.h"
+#include "chemvae/data/molin.h"
 #include "chemvae/data/smiles_grammar.h"
 
 CvStatus cv_param_read_long(const char *name, const char *text, long max, long *out, CvError *err) {
@@ -158,6 +159,15 @@ static void delimiter_json(CvJson *j, const void *field) {
     cv_json_string(j, d[0] ? d : NULL);
 }
 
+static CvStatus parse_input_format(const char *name, const char *text, void *field, CvError *err) {
+    if (!cv_molin_format_parse(text, field)) return CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID, "%s: unknown format '%s' (auto, csv, smi, sdf)", name,
+                        text);
+}
+static void input_format_json(CvJson *j, const void *field) {
+    cv_json_string(j, cv_molin_format_name(*(const MolinFormat *)field));
+}
+
 const CvParamType CV_PARAM_SWITCH = {0, NULL, parse_switch, switch_json};
 const CvParamType CV_PARAM_LONG = {1, "N", parse_long, long_json};
 const CvParamType CV_PARAM_INT = {1, "N", parse_int, int_json};
@@ -170,6 +180,7 @@ const CvParamType CV_PARAM_STRING = {1, "S", parse_string, string_json};
 const CvParamType CV_PARAM_CONSTRAIN = {1, "MODE", parse_constrain, constrain_json};
 const CvParamType CV_PARAM_RESCUE = {1, "K", parse_rescue, int_json};
 const CvParamType CV_PARAM_DELIMITER = {1, "C", parse_delimiter, delimiter_json};
+const CvParamType CV_PARAM_INPUT_FORMAT = {1, "FORMAT", parse_input_format, input_format_json};
 
 static CvStatus parse_renamed(const char *name, const char *text, void *field, CvError *err) {
     (void)text, (void)field;

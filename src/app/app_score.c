@@ -1,6 +1,6 @@
-/* app_score.c — the score job (see app_score.h). The three readers (a list, lines, a CSV
- * column) feed one batch; a full batch is scored in parallel, handed to the sink in input
- * order and emptied. */
+/* app_score.c — the score job (see app_score.h). The four readers (a list, lines, a CSV
+ * column, the records of a SMILES file or SDF) feed one batch; a full batch is scored in
+ * parallel, handed to the sink in input order and emptied. */
 #include "chemvae/app/app_score.h"
 
 #include <errno.h>
@@ -34,6 +34,10 @@ static const CvParam PARAMS[] = {
              "read FILE ('-' = stdin): one SMILES per line, or a CSV\nfile with --smiles-col"),
     CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(column), "NAME",
              "the input is CSV; score the column named NAME"),
+    CV_PARAM(
+        "input-format", 0, CV_PARAM_INPUT_FORMAT, F(format), "FORMAT",
+        "the input's format: csv (with --smiles-col, default\nsmiles), smi (a SMILES and a name a "
+        "line) or sdf;\n" CV_INPUT_FORMAT_AUTO "one SMILES a line"),
     CV_PARAM("threads", 'j', THREADS, F(threads), "N", "RDKit worker threads (default: all CPUs)"),
     CV_PARAM_OLD("column", 0, "--smiles-col"),
     CV_PARAM_OLD(NULL, 'c', "--smiles-col"),
@@ -43,9 +47,12 @@ static const CvParam PARAMS[] = {
 const CvParamTable cv_score_params = CV_PARAM_TABLE(PARAMS);
 
 typedef struct {
-    char *input;     /* trimmed value (owned) */
-    char *canonical; /* owned, when valid */
-    char *error;     /* owned: why the row is invalid beyond RDKit not parsing it */
+    char *input;         /* trimmed value (owned) */
+    char *canonical;     /* owned, when valid */
+    char *error;         /* owned: why the row is invalid beyond RDKit not parsing it */
+    char *name;          /* owned: a molecule-file record's name, else NULL */
+    int molblock;        /* input is an SDF record's molblock */
+    size_t line, record; /* a molecule-file record's line and number, else 0 */
     int valid;
     ChemScores s;
 } ScoreItem;
@@ -56,8 +63,10 @@ typedef struct {
     CvScoreResult *res;
     CvError *err;
     int threads;
-    size_t total; /* rows expected (a list), 0 when unknown */
-    size_t n;     /* items in use */
+    size_t total;       /* rows expected (a list), 0 when unknown */
+    const char *source; /* the input's name, for messages */
+    CvStatus read_st;   /* why reading a molecule file stopped */
+    size_t n;           /* items in use */
     ScoreItem items[CV_SCORE_BATCH];
     CvScoreRow rows[CV_SCORE_BATCH];
 } ScoreJob;
@@ -87,9 +96,21 @@ __attribute__((format(printf, 1, 2))) static char *message(const char *fmt, ...)
     return m;
 }
 
-static void score_item(ScoreItem *it) {
+/* The message of a molecule-file record: "<file> line N: record K (<name>): <reason>". */
+static char *record_message(const char *source, size_t line, size_t record, const char *name,
+                            const char *reason) {
+    int named = name && name[0];
+    return message("%s line %zu: record %zu%s%s%s: %s", source, line, record, named ? " (" : "",
+                   named ? name : "", named ? ")" : "", reason);
+}
+
+static void score_item(const ScoreJob *j, ScoreItem *it) {
     if (it->error) return; /* not a value (a broken CSV record) */
-    ChemMol *mol = cv_chem_mol_from_smiles(it->input);
+    ChemMol *mol =
+        it->molblock ? cv_chem_mol_from_molblock(it->input) : cv_chem_mol_from_smiles(it->input);
+    if (!mol && it->molblock) /* (an invalid SMILES is data); NULL when out of memory */
+        it->error = record_message(j->source, it->line, it->record, it->name,
+                                   "RDKit cannot read the molecule");
     if (!mol) return;
     CvError err;
     if (cv_chem_mol_scores(mol, &it->s, &err) == CV_OK) {
@@ -104,7 +125,7 @@ static void score_item(ScoreItem *it) {
 static void score_range(void *ctx, size_t b0, size_t b1, int worker) {
     (void)worker;
     ScoreJob *j = ctx;
-    for (size_t i = b0; i < b1; i++) score_item(&j->items[i]);
+    for (size_t i = b0; i < b1; i++) score_item(j, &j->items[i]);
 }
 
 static void items_free(ScoreJob *j) {
@@ -112,6 +133,7 @@ static void items_free(ScoreJob *j) {
         free(j->items[i].input);
         free(j->items[i].canonical);
         free(j->items[i].error);
+        free(j->items[i].name);
     }
     memset(j->items, 0, j->n * sizeof *j->items);
     j->n = 0;
@@ -124,6 +146,8 @@ static CvStatus flush(ScoreJob *j) {
         const ScoreItem *it = &j->items[i];
         j->rows[i] = (CvScoreRow){.index = j->res->n_rows + i,
                                   .input = it->input,
+                                  .name = it->name,
+                                  .molblock = it->molblock,
                                   .valid = it->valid,
                                   .canonical = it->canonical,
                                   .scores = it->s,
@@ -140,17 +164,25 @@ static CvStatus flush(ScoreJob *j) {
     return CV_OK;
 }
 
+/* Takes `in` (owned; NULL: out of memory) as the next row, invalid with the message `error`
+ * (owned, NULL-able) when not NULL, with the name and place of a molecule-file record `rec`
+ * (NULL-able); scores the batch when it is full. */
+static CvStatus push_item(ScoreJob *j, char *in, char *error, const MolinRecord *rec) {
+    char *name = rec ? strdup(rec->name) : NULL;
+    if (!in || (rec && !name)) {
+        free(in), free(error), free(name);
+        return cv_error_set(j->err, CV_ERR_NOMEM, "out of memory reading input");
+    }
+    ScoreItem *it = &j->items[j->n++];
+    *it = (ScoreItem){.input = in, .error = error, .name = name};
+    if (rec) it->molblock = rec->molblock, it->line = rec->line, it->record = rec->number;
+    return j->n == CV_SCORE_BATCH ? flush(j) : CV_OK;
+}
+
 /* Takes s[0..len) as the next row (a trimmed copy), invalid with the message `error`
  * (owned, NULL-able) when not NULL; scores the batch when it is full. */
 static CvStatus add_row(ScoreJob *j, const char *s, size_t len, char *error) {
-    char *in = dup_trimmed(s, len);
-    if (!in) {
-        free(error);
-        return cv_error_set(j->err, CV_ERR_NOMEM, "out of memory reading input");
-    }
-    j->items[j->n].input = in;
-    j->items[j->n++].error = error;
-    return j->n == CV_SCORE_BATCH ? flush(j) : CV_OK;
+    return push_item(j, dup_trimmed(s, len), error, NULL);
 }
 
 static CvStatus add(ScoreJob *j, const char *s, size_t len) {
@@ -244,11 +276,53 @@ static CvStatus read_csv(ScoreJob *j, const char *path, const char *name, const 
     return st;
 }
 
+/* A record of a SMILES file or SDF as the next row: its molecule, or an invalid row with a
+ * message when it is not a record. */
+static int mol_record(const MolinRecord *rec, void *user) {
+    ScoreJob *j = user;
+    char *error = NULL;
+    if (rec->error &&
+        !(error = record_message(j->source, rec->line, rec->number, rec->name, rec->error)))
+        j->read_st = cv_error_set(j->err, CV_ERR_NOMEM, "out of memory reading input");
+    if (!j->read_st) j->read_st = push_item(j, strdup(error ? rec->first : rec->mol), error, rec);
+    return j->read_st != CV_OK || j->res->interrupted;
+}
+
+static CvStatus read_records(ScoreJob *j, const char *path, MolinFormat format) {
+    MolinOptions o = {format, 0};
+    CvStatus st = cv_molin_read_file(path, &o, mol_record, j, j->err);
+    if (j->read_st) return j->read_st;
+    if (st == CV_ERR_INTERRUPTED) { /* stopped by the hooks between batches */
+        cv_error_clear(j->err);
+        return CV_OK;
+    }
+    return st;
+}
+
+/* The input's format: a list or lines are MOLIN_AUTO; a column makes a file CSV unless a
+ * format is given. */
+static MolinFormat input_format(const CvScoreConfig *cfg) {
+    if (cfg->smiles) return MOLIN_AUTO;
+    if (cfg->column && cfg->format == MOLIN_AUTO) return MOLIN_CSV;
+    int use_stdin = !cfg->input || !strcmp(cfg->input, "-");
+    MolinFormat f = cv_molin_format_of(use_stdin ? NULL : cfg->input, cfg->format);
+    return f == MOLIN_CSV && !cfg->column && cfg->format != MOLIN_CSV ? MOLIN_AUTO : f;
+}
+
+/* 1 when the job reads a SMILES file or an SDF. */
+static int reads_records(const CvScoreConfig *cfg) {
+    MolinFormat f = input_format(cfg);
+    return f == MOLIN_SMI || f == MOLIN_SDF;
+}
+
 static CvStatus read_input(ScoreJob *j, const CvScoreConfig *cfg) {
     if (cfg->smiles) return read_list(j, cfg->smiles, cfg->n_smiles);
     int use_stdin = !cfg->input || !strcmp(cfg->input, "-");
-    const char *name = use_stdin ? "stdin" : cfg->input;
-    if (cfg->column) return read_csv(j, use_stdin ? "-" : cfg->input, name, cfg->column);
+    const char *name = use_stdin ? "stdin" : cfg->input, *path = use_stdin ? "-" : cfg->input;
+    MolinFormat f = input_format(cfg);
+    j->source = name;
+    if (f == MOLIN_SMI || f == MOLIN_SDF) return read_records(j, path, f);
+    if (f == MOLIN_CSV) return read_csv(j, path, name, cfg->column ? cfg->column : "smiles");
     FILE *in = use_stdin ? stdin : fopen(cfg->input, "rb");
     if (!in) return cv_error_set(j->err, CV_ERR_IO, "%s: %s", cfg->input, strerror(errno));
     CvStatus st = read_lines(j, in, name);
@@ -262,6 +336,9 @@ CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHoo
     if (cfg->threads < 0 || cfg->threads > CV_PARFOR_MAX_WORKERS)
         return cv_error_set(err, CV_ERR_INVALID, "score: threads must be in 0..%d, got %d",
                             CV_PARFOR_MAX_WORKERS, cfg->threads);
+    if (cfg->column && reads_records(cfg))
+        return cv_error_set(err, CV_ERR_INVALID, "score: a column is read from CSV input, not %s",
+                            cv_molin_format_name(cfg->format));
     ScoreJob *j = calloc(1, sizeof *j);
     if (!j) return cv_error_set(err, CV_ERR_NOMEM, "score: out of memory");
     j->sink = sink;

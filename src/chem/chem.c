@@ -22,7 +22,10 @@
  * for the properties: see chem_rdkit.cpp.
  *
  * Input rules: NULL, text over CHEM_MAX_SMILES bytes (see chem.h: bounds the time hostile
- * input can take), what RDKit's SMILES parser rejects, and 0-atom molecules are invalid.
+ * input can take), what RDKit's SMILES parser rejects, and 0-atom molecules are invalid;
+ * molblocks alike with CHEM_MAX_MOLBLOCK. Standardization (the charge parent, optionally
+ * the canonical tautomer) is RDKit's MolStandardize called on the live molecule, so the
+ * canonical SMILES of the result is the one Python writes for rdMolStandardize's.
  *
  * Thread safety: no mutable global state here; parsing, scoring and the C FFI calls used
  * are reentrant (tests/test_chem_threads.c). cv_chem_log_rdkit changes a process-wide RDKit
@@ -57,17 +60,48 @@ static int chem_input_is_smiles(const char *smiles) {
     return smiles && strnlen(smiles, CHEM_MAX_SMILES + 1) <= CHEM_MAX_SMILES;
 }
 
+/* A ChemMol around what one of chem_rdkit's readers makes, or NULL (also for 0 atoms). */
+static ChemMol *mol_wrap(ChemMol *mol) {
+    if (mol && (!mol->rd || mol->num_atoms == 0)) {
+        cv_chem_mol_free(mol);
+        return NULL;
+    }
+    return mol;
+}
+
 ChemMol *cv_chem_mol_from_smiles(const char *smiles) {
     if (!chem_input_is_smiles(smiles)) return NULL;
     ChemMol *mol = calloc(1, sizeof *mol);
     if (!mol) return NULL;
     mol->rd = cv_chem_rd_mol_from_smiles(smiles, &mol->pkl, &mol->pkl_len, &mol->num_atoms,
                                          &mol->largest_ring);
-    if (!mol->rd || mol->num_atoms == 0) {
-        cv_chem_mol_free(mol);
-        return NULL;
-    }
-    return mol;
+    return mol_wrap(mol);
+}
+
+ChemMol *cv_chem_mol_from_molblock(const char *molblock) {
+    if (!molblock || strnlen(molblock, CHEM_MAX_MOLBLOCK + 1) > CHEM_MAX_MOLBLOCK) return NULL;
+    ChemMol *mol = calloc(1, sizeof *mol);
+    if (mol)
+        mol->rd = cv_chem_rd_mol_from_molblock(molblock, &mol->pkl, &mol->pkl_len, &mol->num_atoms,
+                                               &mol->largest_ring);
+    return mol_wrap(mol);
+}
+
+ChemMol *cv_chem_mol_standardize(const ChemMol *in, unsigned flags) {
+    ChemMol *mol = calloc(1, sizeof *mol);
+    if (mol)
+        mol->rd = cv_chem_rd_standardize(in->rd, (flags & CHEM_STD_TAUTOMER) != 0, &mol->pkl,
+                                         &mol->pkl_len, &mol->num_atoms, &mol->largest_ring);
+    return mol_wrap(mol);
+}
+
+char *cv_chem_standardize(const char *smiles, unsigned flags) {
+    ChemMol *mol = cv_chem_mol_from_smiles(smiles);
+    ChemMol *std = mol ? cv_chem_mol_standardize(mol, flags) : NULL;
+    char *can = std ? cv_chem_mol_canonical(std) : NULL;
+    cv_chem_mol_free(std);
+    cv_chem_mol_free(mol);
+    return can;
 }
 
 void cv_chem_mol_free(ChemMol *mol) {

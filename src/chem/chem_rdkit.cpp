@@ -7,7 +7,10 @@
  * bits from the parsed molecule (the FFI unpickles it first); (3) SMARTS
  * queries parsed once and matched many times (the FFI's get_substruct_matches re-parses
  * query and molecule on every call: ~150 mol/s for QED's 128 patterns); (4) the raw
- * descriptors QED and SA need, computed with RDKit's own functions.
+ * descriptors QED and SA need, computed with RDKit's own functions; (5) molblocks read as
+ * Python's Chem.MolFromMolBlock reads them, and RDKit's MolStandardize charge parent and
+ * canonical tautomer (the FFI has them only on pickles, whose canonical SMILES can differ
+ * from Python's, see cv_chem_rd_canonical).
  *
  * Speed decision. The target is parse + canonical + logP + QED + SA at >= 2x Python RDKit
  * per thread, while Python spends its time inside the same RDKit C++ code. The FFI's
@@ -42,7 +45,10 @@
 #include <GraphMol/Fingerprints/MorganFingerprints.h>
 #include <GraphMol/GraphMol.h>
 #include <GraphMol/MolOps.h>
+#include <GraphMol/FileParsers/FileParsers.h>
 #include <GraphMol/MolPickler.h>
+#include <GraphMol/MolStandardize/MolStandardize.h>
+#include <GraphMol/MolStandardize/Tautomer.h>
 #include <GraphMol/SanitException.h>
 #include <GraphMol/QueryOps.h>
 #include <GraphMol/SmilesParse/SmilesParse.h>
@@ -520,6 +526,40 @@ static void ring_sizes(const RDKit::ROMol &mol, int *largest, int *macrocycles) 
     }
 }
 
+/* A parsed (or standardized) molecule as a ChemRdMol with the FFI's pickle of it, its atom
+ * count and largest ring; takes `parsed` (NULL: the parse failed). Throws only what RDKit
+ * throws; the callers catch. */
+static ChemRdMol *wrap_mol(RDKit::ROMol *parsed, char **pkl, size_t *pkl_len, int *num_atoms,
+                           int *largest_ring) {
+    *pkl = nullptr;
+    *pkl_len = 0;
+    std::unique_ptr<RDKit::ROMol> owned(parsed);
+    if (!owned) return nullptr;
+    std::unique_ptr<ChemRdMol> m(new ChemRdMol(owned.get()));
+    owned.release();
+    /* The pickle the C FFI works on, written as its get_mol writes it. */
+    std::string bytes;
+    RDKit::MolPickler::pickleMol(m->mol, bytes,
+                                 RDKit::PicklerOps::PropertyPickleOptions::AllProps ^
+                                     RDKit::PicklerOps::PropertyPickleOptions::ComputedProps);
+    *pkl = (char *)malloc(bytes.size() ? bytes.size() : 1);
+    if (!*pkl) return nullptr;
+    memcpy(*pkl, bytes.data(), bytes.size());
+    *pkl_len = bytes.size();
+    int macrocycles;
+    *num_atoms = (int)m->mol.getNumAtoms();
+    ring_sizes(m->mol, largest_ring, &macrocycles);
+    return m.release();
+}
+
+/* wrap_mol's failure path: nothing allocated is left behind. */
+static ChemRdMol *wrap_failed(char **pkl, size_t *pkl_len) {
+    free(*pkl);
+    *pkl = nullptr;
+    *pkl_len = 0;
+    return nullptr;
+}
+
 extern "C" ChemRdMol *cv_chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
                                                  int *num_atoms, int *largest_ring) {
     *pkl = nullptr;
@@ -527,27 +567,48 @@ extern "C" ChemRdMol *cv_chem_rd_mol_from_smiles(const char *smiles, char **pkl,
     if (!smiles) return nullptr;
     try {
         /* Python's Chem.MolFromSmiles(s): SmilesToMol with sanitize=True, removeHs=True. */
-        std::unique_ptr<RDKit::RWMol> parsed(RDKit::SmilesToMol(smiles));
-        if (!parsed) return nullptr;
-        std::unique_ptr<ChemRdMol> m(new ChemRdMol(parsed.release()));
-        /* The pickle the C FFI works on, written as its get_mol writes it. */
-        std::string bytes;
-        RDKit::MolPickler::pickleMol(m->mol, bytes,
-                                     RDKit::PicklerOps::PropertyPickleOptions::AllProps ^
-                                         RDKit::PicklerOps::PropertyPickleOptions::ComputedProps);
-        *pkl = (char *)malloc(bytes.size() ? bytes.size() : 1);
-        if (!*pkl) return nullptr;
-        memcpy(*pkl, bytes.data(), bytes.size());
-        *pkl_len = bytes.size();
-        int macrocycles;
-        *num_atoms = (int)m->mol.getNumAtoms();
-        ring_sizes(m->mol, largest_ring, &macrocycles);
-        return m.release();
+        return wrap_mol(RDKit::SmilesToMol(smiles), pkl, pkl_len, num_atoms, largest_ring);
     } catch (...) {
-        free(*pkl);
-        *pkl = nullptr;
-        *pkl_len = 0;
-        return nullptr;
+        return wrap_failed(pkl, pkl_len);
+    }
+}
+
+extern "C" ChemRdMol *cv_chem_rd_mol_from_molblock(const char *block, char **pkl, size_t *pkl_len,
+                                                   int *num_atoms, int *largest_ring) {
+    *pkl = nullptr;
+    *pkl_len = 0;
+    if (!block) return nullptr;
+    try {
+        /* Python's Chem.MolFromMolBlock(b) and SDMolSupplier: sanitize=True, removeHs=True,
+         * strictParsing=True; stereo from the wedges and the coordinates. */
+        return wrap_mol(RDKit::MolBlockToMol(block, true, true, true), pkl, pkl_len, num_atoms,
+                        largest_ring);
+    } catch (...) {
+        return wrap_failed(pkl, pkl_len);
+    }
+}
+
+/* rdMolStandardize.ChargeParent(mol): cleanup (RemoveHs, sanitize, metal disconnection,
+ * normalization, reionization), the largest fragment, Uncharger, cleanup again; with
+ * `tautomer` then rdMolStandardize.CanonicalTautomer of that. */
+extern "C" ChemRdMol *cv_chem_rd_standardize(const ChemRdMol *m, int tautomer, char **pkl,
+                                             size_t *pkl_len, int *num_atoms, int *largest_ring) {
+    *pkl = nullptr;
+    *pkl_len = 0;
+    try {
+        /* Held as ROMol: MolStandardize's RWMol results may be ROMol objects (its functions
+         * cast). canonicalTautomer is TautomerEnumerator(params).canonicalize, called here
+         * directly for that reason. */
+        RDKit::RWMol in(m->mol);
+        std::unique_ptr<RDKit::ROMol> parent(RDKit::MolStandardize::chargeParent(in));
+        if (parent && tautomer) {
+            RDKit::MolStandardize::TautomerEnumerator te(
+                RDKit::MolStandardize::defaultCleanupParameters);
+            parent.reset(te.canonicalize(*parent));
+        }
+        return wrap_mol(parent.release(), pkl, pkl_len, num_atoms, largest_ring);
+    } catch (...) {
+        return wrap_failed(pkl, pkl_len);
     }
 }
 

@@ -1,8 +1,8 @@
 /* chem_rdkit.h — private to src/chem: the extern "C" API of chem_rdkit.cpp, the one
  * project-owned C++ file. It exposes only what RDKit 2022.09's C FFI (cffiwrapper.h)
- * lacks for QED and the SA score, or does slower (Morgan bit vectors); the algorithms themselves
- * (QED's SMARTS lists and ADS tables, the SA formula and fragment table) stay in C (chem_qed.c,
- * chem_sa.c).
+ * lacks for parsing as Python does, standardization, QED and the SA score, or does slower
+ * (Morgan bit vectors); the algorithms themselves (QED's SMARTS lists and ADS tables, the SA
+ * formula and fragment table) stay in C (chem_qed.c, chem_sa.c).
  *
  * No function throws; failures are reported through return values. */
 #ifndef CHEMVAE_CHEM_RDKIT_H
@@ -32,6 +32,14 @@ void cv_chem_rd_patterns_free(ChemRdPatterns *p);
  * (0 when acyclic). Returns NULL (and *pkl = NULL) when RDKit rejects the SMILES. */
 ChemRdMol *cv_chem_rd_mol_from_smiles(const char *smiles, char **pkl, size_t *pkl_len,
                                       int *num_atoms, int *largest_ring);
+/* The same for a molblock (V2000 or V3000), read as Python's Chem.MolFromMolBlock reads it
+ * (sanitized, Hs removed, stereo from wedges and coordinates). */
+ChemRdMol *cv_chem_rd_mol_from_molblock(const char *block, char **pkl, size_t *pkl_len,
+                                        int *num_atoms, int *largest_ring);
+/* The same for the standardized form of m: rdMolStandardize.ChargeParent(m), and with
+ * `tautomer` then rdMolStandardize.CanonicalTautomer of it. NULL when RDKit fails. */
+ChemRdMol *cv_chem_rd_standardize(const ChemRdMol *m, int tautomer, char **pkl, size_t *pkl_len,
+                                  int *num_atoms, int *largest_ring);
 void cv_chem_rd_mol_free(ChemRdMol *m);
 /* Canonical isomeric SMILES of m as Python's Chem.MolToSmiles writes it, malloc'd; NULL on
  * out-of-memory. */

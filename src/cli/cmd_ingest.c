@@ -30,12 +30,12 @@ static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
 
 static const CliCommand COMMAND = {
     .name = "ingest",
-    .synopsis = "[options] INPUT.csv [-o OUTPUT.cvds]",
-    .intro =
-        "Reads a ZINC/MOSES-style CSV (or TSV), validates and canonicalizes every SMILES with\n"
-        "RDKit, drops duplicates, tokenizes, splits train/valid/test and writes a dataset.\n"
-        "Bad rows go to a reject CSV (line,kind,reason,text); the counts printed at the end\n"
-        "add up: rows = accepted + rejected + duplicates.\n",
+    .synopsis = "[options] INPUT.csv|.smi|.sdf [-o OUTPUT.cvds]",
+    .intro = "Reads a ZINC/MOSES-style CSV (or TSV), a SMILES file or an SDF, validates and\n"
+             "canonicalizes every molecule with RDKit, drops duplicates, tokenizes, splits\n"
+             "train/valid/test and writes a dataset.\n"
+             "Bad rows go to a reject CSV (line,kind,reason,text); the counts printed at the end\n"
+             "add up: rows = accepted + rejected + duplicates.\n",
     .tables = {{&cv_ingest_params, offsetof(IngestArgs, job)}, {&OWN_TABLE, 0}},
     .max_operands = -1};
 
@@ -49,6 +49,8 @@ static int parse_args(int argc, char **argv, IngestArgs *a) {
         return cli_usage_error(cmd, "--max-len must be in 2..65535");
     if (first != argc - 1) return cli_usage_error(cmd, "expected one input file");
     if (a->job.ingest.unk_ok && !a->job.vocab) return cli_usage_error(cmd, "--unk needs --vocab");
+    if (a->job.ingest.no_canonical && (a->job.ingest.standardize || a->job.ingest.tautomer))
+        return cli_usage_error(cmd, "--standardize writes canonical SMILES: drop --no-canonical");
     if (!a->job.output && !strcmp(input, "-"))
         return cli_usage_error(cmd, "reading stdin needs --output");
     a->job.input = input;
@@ -67,6 +69,8 @@ static void print_summary(const CvIngestConfig *c, const CvIngestResult *r, int 
     if (c->train_extra.n)
         fprintf(stderr, "  %zu accepted rows from --train-extra, all in the train split\n",
                 s->train_extra);
+    if (c->ingest.standardize || c->ingest.tautomer)
+        fprintf(stderr, "  standardization changed %zu of the rows kept\n", s->standardized);
     if (s->rejected) fprintf(stderr, "  reject report: %s\n", r->rejects);
     if (ok)
         fprintf(stderr, "  wrote %s: N=%zu (train %zu, valid %zu, test %zu) T=%zu V=%zu P=%zu%s\n",

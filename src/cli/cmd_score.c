@@ -1,5 +1,5 @@
 /* cmd_score.c — `chemvae score`: the score job (app_score.h) from the command line. SMILES
- * from the arguments, else --input FILE or stdin (lines, or a CSV column with --column);
+ * from the arguments, else --input FILE or stdin (lines, or a CSV column with --smiles-col);
  * one CSV row per input row on stdout, in input order. Unreadable input: exit 1. */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +32,9 @@ static const CliCommand COMMAND = {
              "(mw = average molecular weight, logp = Crippen logP, qed = QED, sa = Ertl SA\n"
              "score 1..10, penalized_logp = logp - sa - max(0, largest ring - 6)).\n"
              "Invalid SMILES give valid=0 and empty scores; rows keep the input order.\n\n"
-             "SMILES come from the arguments, else from --input, else from stdin.\n",
+             "SMILES come from the arguments, else from --input, else from stdin. For a\n"
+             "SMILES file or an SDF, input is each record's name (a line without a name:\n"
+             "its SMILES).\n",
     .tables = {{&cv_score_params, offsetof(ScoreArgs, job)}, {&OWN_TABLE, 0}},
     .max_operands = -1};
 
@@ -42,9 +44,11 @@ static int parse_args(int argc, char **argv, ScoreArgs *a) {
     if (rc) return rc;
     const char *cmd = COMMAND.name;
     if (a->digits > 17) return cli_usage_error(cmd, "--digits must be 0..17, got %ld", a->digits);
-    const char *clash = a->job.input ? "give SMILES arguments or --input, not both"
-                                     : "--smiles-col applies to --input or stdin, not arguments";
-    if (first < argc && (a->job.input || a->job.column)) return cli_usage_error(cmd, "%s", clash);
+    const char *clash =
+        a->job.input ? "give SMILES arguments or --input, not both"
+                     : "--smiles-col and --input-format apply to --input or stdin, not arguments";
+    if (first < argc && (a->job.input || a->job.column || a->job.format))
+        return cli_usage_error(cmd, "%s", clash);
     a->job.smiles = first < argc ? (const char *const *)argv + first : NULL;
     a->job.n_smiles = (size_t)(argc - first);
     return CLI_OK;
@@ -55,7 +59,8 @@ static CvStatus print_rows(void *user, const CvScoreRow *rows, size_t n, CvError
     int d = (int)((const ScoreArgs *)user)->digits;
     for (const CvScoreRow *r = rows; r < rows + n; r++) {
         if (r->error) fprintf(stderr, "chemvae score: %s\n", r->error);
-        cv_csv_str(stdout, r->input);
+        /* a molecule-file record by its name; an unnamed SMILES by itself */
+        cv_csv_str(stdout, r->name && (r->name[0] || r->molblock) ? r->name : r->input);
         printf(",%d,", r->valid);
         cv_csv_str(stdout, r->valid ? r->canonical : "");
         const ChemScores *s = &r->scores;

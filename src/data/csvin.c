@@ -17,19 +17,16 @@
  * Memory: one line buffer, one record buffer (raw bytes), one field buffer + offsets, all
  * reused; libcsv's own entry buffer. Nothing grows with the number of records.
  *
- * Files: cv_csvin_read_file reads through zlib, so a gzip-compressed CSV (data sets are often
- * shipped as .csv.gz) is read like a plain one, without a temporary copy. */
+ * Files: cv_csvin_read_file reads through zlib (readchunks.c), so a gzip-compressed CSV
+ * (data sets are often shipped as .csv.gz) is read like a plain one. */
 #include "chemvae/data/csvin.h"
 
 #include <csv.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "chemvae/core/buf.h"
+#include "data_internal.h"
 
 #define DEFAULT_MAX_LINES 16
 #define DEFAULT_MAX_BYTES ((size_t)1 << 20)
@@ -326,42 +323,17 @@ void cv_csvin_close(Csvin *r) {
     free(r);
 }
 
+/* cv_data_read_chunks's chunk function: feeds the reader. */
+static CvStatus feed_chunk(void *user, const char *buf, size_t n, CvError *err) {
+    return cv_csvin_feed(user, buf, n, err);
+}
+
 CvStatus cv_csvin_read_file(const char *path, const CsvinOptions *opt, CsvinRecordFn fn, void *user,
                             CvError *err) {
-    int is_stdin = strcmp(path, "-") == 0;
-    /* zlib reads gzip-compressed and plain files alike */
-    int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY);
-    if (fd < 0) return cv_error_set(err, CV_ERR_IO, "%s: %s", path, strerror(errno));
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        return cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", path);
-    }
     Csvin *r = NULL;
-    char *buf = malloc(1 << 16);
-    CvStatus st = buf ? cv_csvin_open(&r, opt, fn, user, err)
-                      : cv_error_set(err, CV_ERR_NOMEM, "csv: out of memory");
-    while (st == CV_OK) {
-        int got = gzread(gz, buf, 1 << 16);
-        if (got < 0) {
-            int zerr;
-            const char *msg = gzerror(gz, &zerr);
-            st = cv_error_set(err, CV_ERR_IO, "%s: read error: %s", path,
-                              zerr == Z_ERRNO ? strerror(errno) : msg);
-            break;
-        }
-        if (got) st = cv_csvin_feed(r, buf, (size_t)got, err);
-        if (got < (1 << 16)) {
-            int zerr;
-            const char *msg = gzerror(gz, &zerr);
-            if (st == CV_OK && zerr != Z_OK && zerr != Z_STREAM_END)
-                st = cv_error_set(err, CV_ERR_IO, "%s: read error: %s", path, msg);
-            break;
-        }
-    }
-    if (st == CV_OK) st = cv_csvin_finish(r, err);
+    CvStatus st = cv_csvin_open(&r, opt, fn, user, err);
+    if (!st) st = cv_data_read_chunks(path, feed_chunk, r, err);
+    if (!st) st = cv_csvin_finish(r, err);
     cv_csvin_close(r);
-    free(buf);
-    gzclose(gz);
     return st;
 }

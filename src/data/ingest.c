@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #define BATCH 2048
 #define MAXP 32
 #define MAXCOLS 4096
+#define MAXMOLCOLS 256 /* columns of a molecule file: molecule, name, data items */
 
 static const char *const REJECT_NAMES[INGEST_NKINDS] = {"csv",
                                                         "fields",
@@ -46,7 +48,8 @@ static const char *const REJECT_NAMES[INGEST_NKINDS] = {"csv",
                                                         "untokenizable",
                                                         "unknown_token",
                                                         "chem_error",
-                                                        "bad_split"};
+                                                        "bad_split",
+                                                        "record"};
 
 const char *cv_ingest_reject_name(IngestReject kind) {
     return (unsigned)kind < INGEST_NKINDS ? REJECT_NAMES[kind] : "unknown";
@@ -68,12 +71,14 @@ typedef struct {
     size_t smi_off, smi_len;
     size_t prop_off[MAXP], prop_len[MAXP];
     size_t split_off, split_len;
+    size_t record; /* a molecule file's record number; 0 for a CSV row */
     /* verdict */
     int kind; /* -1 = good */
     char reason[256];
     char *canon; /* malloc'd when good */
     float props[MAXP];
-    uint8_t split; /* CV_SPLIT_* from the split column */
+    uint8_t split;   /* CV_SPLIT_* from the split column */
+    int std_changed; /* standardization changed the canonical SMILES */
 } Row;
 
 typedef struct {
@@ -85,6 +90,12 @@ typedef struct {
     int header_done;
     int extra; /* reading one of opt->train_files: every row is train */
     size_t ncols, smi_col;
+    MolinFormat format;    /* of the file being read */
+    int molblock;          /* the SMILES column is an SDF record's molblock */
+    char *hdr[MAXMOLCOLS]; /* a molecule file's column names (molin_header) */
+    size_t nhdr;
+    const char *fields[MAXMOLCOLS]; /* a molecule-file record as fields (on_molrecord) */
+    size_t lens[MAXMOLCOLS];
     long split_col; /* -1 = none */
     size_t nread, read_col[MAXP];
     size_t ncomp;
@@ -176,7 +187,9 @@ static CvStatus header_basics(Ingest *g, const CsvinRecord *h, char *cols, size_
         return cv_error_set(g->err, CV_ERR_PARSE, "%s:%zu: header has %zu columns (max %d)",
                             g->path, h->line, h->nfields, MAXCOLS);
     g->ncols = h->nfields;
-    const char *sc = g->opt->smiles_col ? g->opt->smiles_col : "smiles";
+    const char *sc = g->opt->smiles_col       ? g->opt->smiles_col
+                     : g->format == MOLIN_SDF ? "molblock"
+                                              : "smiles";
     long c = find_col(h, sc, strlen(sc));
     if (c < 0)
         return cv_error_set(g->err, CV_ERR_PARSE,
@@ -184,6 +197,12 @@ static CvStatus header_basics(Ingest *g, const CsvinRecord *h, char *cols, size_
                             "one with --smiles-col",
                             g->path, h->line, sc, cols);
     g->smi_col = (size_t)c;
+    g->molblock = g->format == MOLIN_SDF && c == 0;
+    if (g->molblock && g->opt->no_canonical)
+        return cv_error_set(g->err, CV_ERR_INVALID,
+                            "%s: --no-canonical keeps SMILES as written, and an SDF's molblocks "
+                            "are none (--smiles-col can name a data item holding SMILES)",
+                            g->path);
     return CV_OK;
 }
 
@@ -315,10 +334,17 @@ static CvStatus read_header(Ingest *g, const CsvinRecord *h) {
     return g->extra ? match_columns(g, h, cols) : setup_columns(g, h, cols);
 }
 
+/* Gives the row its reject kind and reason. */
+__attribute__((format(printf, 3, 4))) static void reject(Row *row, int kind, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    row->kind = kind;
+    vsnprintf(row->reason, sizeof row->reason, fmt, ap);
+    va_end(ap);
+}
 #define REJECT(row, k, ...)                                                                        \
     do {                                                                                           \
-        (row)->kind = (k);                                                                         \
-        snprintf((row)->reason, sizeof(row)->reason, __VA_ARGS__);                                 \
+        reject((row), (k), __VA_ARGS__);                                                           \
         return;                                                                                    \
     } while (0)
 
@@ -337,11 +363,39 @@ static float score_value(const ChemScores *s, int kind) {
     }
 }
 
+/* The row's molecule (read from a SMILES or a molblock), standardized when asked (then
+ * row->std_changed says whether that changed its canonical SMILES); NULL when the row is
+ * rejected. */
+static ChemMol *row_mol(const Ingest *g, Row *row, const char *smi) {
+    ChemMol *mol = g->molblock ? cv_chem_mol_from_molblock(smi) : cv_chem_mol_from_smiles(smi);
+    if (!mol && g->molblock)
+        reject(row, INGEST_BAD_SMILES, "record %zu: RDKit cannot read its molblock", row->record);
+    else if (!mol) reject(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
+    if (!mol || !(g->opt->standardize || g->opt->tautomer)) return mol;
+    ChemMol *std = cv_chem_mol_standardize(mol, g->opt->tautomer ? CHEM_STD_TAUTOMER : 0);
+    char *before = std ? cv_chem_mol_canonical(mol) : NULL;
+    char *after = before ? cv_chem_mol_canonical(std) : NULL;
+    if (!after) {
+        cv_chem_mol_free(std);
+        std = NULL;
+        reject(row, INGEST_CHEM_ERROR, "RDKit cannot standardize '%.150s'",
+               g->molblock ? "the molblock" : smi);
+    }
+    row->std_changed = after && strcmp(before, after) != 0;
+    free(before);
+    free(after);
+    cv_chem_mol_free(mol);
+    return std;
+}
+
 /* Fills the verdict of one row. Thread-safe: touches only *row and its arena bytes. */
 static void check_row(const Ingest *g, Row *row, char *arena) {
     const IngestOptions *o = g->opt;
     row->kind = -1;
     row->canon = NULL;
+    row->std_changed = 0;
+    if (row->csv_error && row->record)
+        REJECT(row, INGEST_BAD_RECORD, "record %zu: %s", row->record, row->csv_error);
     if (row->csv_error) REJECT(row, INGEST_BAD_CSV, "not valid CSV: %s", row->csv_error);
     if (row->nfields != g->ncols)
         REJECT(row, INGEST_BAD_FIELDS, "%zu fields, the header has %zu", row->nfields, g->ncols);
@@ -360,9 +414,9 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
     }
     const char *smi = arena + row->smi_off;
     size_t n = row->smi_len;
-    trim(&smi, &n);
+    if (!g->molblock) trim(&smi, &n);
     if (n == 0) REJECT(row, INGEST_NO_SMILES, "empty SMILES");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !g->molblock; i++) {
         unsigned char ch = (unsigned char)smi[i];
         if (ch <= ' ' || ch >= 0x7f)
             REJECT(row, INGEST_BAD_SMILES, "SMILES has %s byte 0x%02x at offset %zu",
@@ -384,29 +438,22 @@ static void check_row(const Ingest *g, Row *row, char *arena) {
             REJECT(row, INGEST_BAD_PROP, "%s is not a finite number: '%s'", g->names[k], num);
         row->props[k] = (float)v;
     }
-    char *canon = NULL;
+    ChemMol *mol = row_mol(g, row, smi);
+    if (!mol) return;
+    char *canon = o->no_canonical ? strdup(smi) : cv_chem_mol_canonical(mol);
     if (g->ncomp) {
-        ChemMol *mol = cv_chem_mol_from_smiles(smi);
-        if (!mol) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
-        canon = o->no_canonical ? strdup(smi) : cv_chem_mol_canonical(mol);
         ChemScores sc;
         CvError e;
         CvStatus cs = cv_chem_mol_scores(mol, &sc, &e);
-        cv_chem_mol_free(mol);
         if (cs) {
             free(canon);
+            cv_chem_mol_free(mol);
             REJECT(row, INGEST_CHEM_ERROR, "%.250s", e.msg);
         }
         for (size_t k = 0; k < g->ncomp; k++)
             row->props[g->nread + k] = score_value(&sc, g->comp_kind[k]);
-    } else if (o->no_canonical) {
-        if (!cv_chem_is_valid(smi))
-            REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
-        canon = strdup(smi);
-    } else {
-        canon = cv_chem_canonical(smi);
-        if (!canon) REJECT(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
     }
+    cv_chem_mol_free(mol);
     if (!canon) REJECT(row, INGEST_CHEM_ERROR, "out of memory");
     size_t cl = strlen(canon), ntok, T = o->ds.T;
     CvError e;
@@ -531,6 +578,7 @@ static CvStatus run_batch(Ingest *g) {
             st = write_reject(g, row);
             continue;
         }
+        g->st.standardized += (size_t)row->std_changed;
         uint64_t h = str_hash(row->canon);
         if (g->nslots && seen_before(g, row->canon, h)) {
             g->st.duplicates++;
@@ -551,14 +599,18 @@ static CvStatus run_batch(Ingest *g) {
     return st;
 }
 
-static int on_record(const CsvinRecord *rec, void *user) {
-    Ingest *g = user;
-    if (!g->header_done) {
-        g->fatal = read_header(g, rec);
-        g->header_done = 1;
-        return g->fatal != CV_OK;
-    }
+/* Reads a header: the input's columns, or a train-only file's. */
+static int on_header(Ingest *g, const CsvinRecord *rec) {
+    g->fatal = read_header(g, rec);
+    g->header_done = 1;
+    return g->fatal != CV_OK;
+}
+
+/* Adds a record to the batch (its raw text and the needed fields copied to the arena; a
+ * molecule file's record number) and checks the batch when it is full. */
+static int add_record(Ingest *g, const CsvinRecord *rec, size_t record) {
     Row *row = &g->rows[g->nrows];
+    row->record = record;
     row->line = rec->line;
     row->csv_error = rec->error;
     row->nfields = rec->nfields;
@@ -598,18 +650,102 @@ nomem:
     return 1;
 }
 
-/* Streams one CSV file through on_record (its header read afresh; extra: a train-only
- * file) and checks its last partial batch. */
+static int on_record(const CsvinRecord *rec, void *user) {
+    Ingest *g = user;
+    return g->header_done ? add_record(g, rec, 0) : on_header(g, rec);
+}
+
+/* ---- molecule files: their records as rows of named columns ---- */
+
+static void header_free(Ingest *g) {
+    for (size_t k = 0; k < g->nhdr; k++) free(g->hdr[k]);
+    g->nhdr = 0;
+}
+
+/* Adds a column name unless the header has it (any case). */
+static int header_add(Ingest *g, const char *name, size_t n) {
+    for (size_t k = 0; k < g->nhdr; k++)
+        if (name_eq(name, n, g->hdr[k])) return 0;
+    if (g->nhdr == MAXMOLCOLS) return 0; /* more data items than that: the first ones */
+    if (!(g->hdr[g->nhdr] = strndup(name, n))) return -1;
+    g->nhdr++;
+    return 0;
+}
+
+/* A molecule file's header: a SMILES file's is smiles,name; an SDF's molblock, name, the
+ * columns the options name, the properties read from the input (for a train-only file) and
+ * the first record's data items. */
+static int molin_header(Ingest *g, const MolinRecord *first) {
+    const IngestOptions *o = g->opt;
+    int sdf = g->format == MOLIN_SDF;
+    int bad = header_add(g, sdf ? "molblock" : "smiles", sdf ? 8 : 6) || header_add(g, "name", 4);
+    const char *named[] = {o->smiles_col, o->split_col};
+    for (size_t k = 0; k < 2 && !bad && sdf; k++)
+        if (named[k]) bad = header_add(g, named[k], strlen(named[k]));
+    for (const char *p = o->props && sdf ? o->props : ""; *p && !bad;) {
+        size_t nl;
+        const char *nm = list_next(&p, &nl);
+        if (nl) bad = header_add(g, nm, nl);
+    }
+    for (size_t k = 0; sdf && g->extra && k < g->nread && !bad; k++)
+        bad = header_add(g, g->names[k], strlen(g->names[k]));
+    for (size_t k = 0; k < first->nitems && !bad && sdf; k++)
+        bad = header_add(g, first->tags[k], strlen(first->tags[k]));
+    if (bad) g->fatal = cv_error_set(g->err, CV_ERR_NOMEM, "out of memory");
+    return bad;
+}
+
+/* A record's value of column k: the molecule, the name, or the data item of that name. */
+static const char *molin_field(const Ingest *g, const MolinRecord *rec, size_t k) {
+    if (k < 2) return k ? rec->name : rec->mol;
+    for (size_t i = 0; i < rec->nitems; i++)
+        if (!strcasecmp(rec->tags[i], g->hdr[k])) return rec->values[i];
+    return "";
+}
+
+static int on_molrecord(const MolinRecord *rec, void *user) {
+    Ingest *g = user;
+    CsvinRecord r = {.nfields = g->nhdr,
+                     .fields = g->fields,
+                     .lens = g->lens,
+                     .line = rec->line,
+                     .raw = rec->first,
+                     .raw_len = strlen(rec->first)};
+    if (!g->header_done) {
+        if (molin_header(g, rec)) return 1;
+        r.nfields = g->nhdr;
+        r.fields = (const char *const *)g->hdr;
+        for (size_t k = 0; k < g->nhdr; k++) g->lens[k] = strlen(g->hdr[k]);
+        if (on_header(g, &r)) return 1;
+        r.fields = g->fields;
+    }
+    for (size_t k = 0; k < g->nhdr; k++) {
+        g->fields[k] = molin_field(g, rec, k);
+        g->lens[k] = strlen(g->fields[k]);
+    }
+    r.error = rec->error;
+    if (rec->error) r.nfields = 0;
+    return add_record(g, &r, rec->number);
+}
+
+/* Streams one file through on_record or on_molrecord (its header read afresh; extra: a
+ * train-only file) and checks its last partial batch. */
 static CvStatus read_file(Ingest *g, const char *path, int extra) {
     CsvinOptions co = {g->opt->delim, 0, 0, 0};
     g->path = path;
     g->extra = extra;
     g->header_done = 0;
-    CvStatus st = cv_csvin_read_file(path, &co, on_record, g, g->err);
+    g->format = cv_molin_format_of(path, extra ? MOLIN_AUTO : g->opt->format);
+    g->molblock = 0;
+    header_free(g);
+    MolinOptions mo = {g->format, 0};
+    CvStatus st = g->format == MOLIN_CSV ? cv_csvin_read_file(path, &co, on_record, g, g->err)
+                                         : cv_molin_read_file(path, &mo, on_molrecord, g, g->err);
     if (g->fatal) return g->fatal;
     if (st) return st;
     if (!g->header_done)
-        return cv_error_set(g->err, CV_ERR_EMPTY, "%s: empty file (no header line)", path);
+        return cv_error_set(g->err, CV_ERR_EMPTY, "%s: empty file (%s)", path,
+                            g->format == MOLIN_CSV ? "no header line" : "no molecule");
     return g->nrows ? run_batch(g) : CV_OK;
 }
 
@@ -628,6 +764,7 @@ static void ingest_free(Ingest *g) {
     free(g->splits);
     free(g->slots);
     for (size_t k = 0; k < g->P; k++) free(g->names[k]);
+    header_free(g);
     if (g->rej_open) cv_atomic_abort(&g->rej);
 }
 
@@ -648,6 +785,10 @@ CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds
     if (g.nthreads > 64) g.nthreads = 64;
     CvStatus st;
     if (opt->ds.T < 2) return cv_error_set(err, CV_ERR_INVALID, "max length must be >= 2");
+    if (opt->no_canonical && (opt->standardize || opt->tautomer))
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "standardization writes canonical SMILES: it cannot keep them as "
+                            "written (--no-canonical)");
     g.rows = calloc(BATCH, sizeof *g.rows);
     if (!g.rows) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     if (opt->reject_path) {

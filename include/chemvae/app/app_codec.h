@@ -7,9 +7,10 @@
  * call; likewise a decode that is not a molecule is data (LatentMol.valid = 0). Neither
  * call records anything in a results DB.
  *
- * cv_encode_list / cv_encode_lines / cv_decode_lines run the same calls over an input of
- * any length a batch at a time and hand each row to a callback as its batch is done, so a
- * caller can write results while the input is still being read (a pipe, a large file). */
+ * cv_encode_list / cv_encode_lines / cv_encode_records / cv_decode_lines run the same calls
+ * over an input of any length a batch at a time and hand each row to a callback as its batch is
+ * done, so a caller can write results while the input is still being read (a pipe, a large file).
+ */
 #ifndef CHEMVAE_APP_CODEC_H
 #define CHEMVAE_APP_CODEC_H
 
@@ -18,6 +19,7 @@
 
 #include "chemvae/app/app_model.h"
 #include "chemvae/core/fileio.h"
+#include "chemvae/data/molin.h"
 #include "chemvae/latent/latent.h"
 
 /* What became of one input SMILES. Exactly one of the two is set. */
@@ -91,6 +93,16 @@ CvStatus cv_encode_list(CvModel *m, const char *const *smiles, size_t n, size_t 
  * are cut and empty lines skipped; `where` is the line number. */
 CvStatus cv_encode_lines(CvModel *m, CvLines *in, size_t batch, CvEncodedFn row, void *user,
                          size_t *n_failed, CvError *err);
+/* cv_encode_list on the records of a SMILES file or an SDF (molin.h) at `path` (NULL or "-"
+ * = stdin) in `format` (MOLIN_SMI or MOLIN_SDF): each record's molecule is read by RDKit
+ * (an SDF's molblock as Chem.MolFromMolBlock reads it) and its canonical SMILES, the row's
+ * `smiles`, is encoded, so a SMILES file and an SDF of the same molecules give the same
+ * rows. `where` is the record's line; a record that is not one or that RDKit cannot read
+ * is a row with an error naming its number and name ("record 26 (broken): RDKit cannot
+ * read the molecule"), and the file goes on. Errors: cv_encode_list's, CV_ERR_INVALID for
+ * another format, CV_ERR_IO for an unreadable file. */
+CvStatus cv_encode_records(CvModel *m, const char *path, MolinFormat format, size_t batch,
+                           CvEncodedFn row, void *user, size_t *n_failed, CvError *err);
 
 /* One line of a cv_decode_lines input that holds a vector, once its batch is decoded, or
  * that is not a vector, at once. */

@@ -1,9 +1,9 @@
-/* app_ingest.h — the ingest job: a CSV (or TSV, plain or gzip) of molecules → a dataset
- * file (.cvds), through cv_ingest_csv (ingest.h: validation, canonical SMILES, duplicates,
- * tokens, splits), with the paths of its outputs worked out, checked before any work, and
- * the dataset (and optionally its vocabulary) saved. Bad rows go to the reject CSV; the
- * counts add up: rows = accepted + rejected + duplicates. Nothing is recorded in a results
- * DB. */
+/* app_ingest.h — the ingest job: a CSV (or TSV), SMILES file or SDF of molecules, plain or
+ * gzip → a dataset file (.cvds), through cv_ingest_csv (ingest.h: validation, optional
+ * standardization, canonical SMILES, duplicates, tokens, splits), with the paths of its outputs
+ * worked out, checked before any work, and the dataset (and optionally its vocabulary) saved. Bad
+ * rows go to the reject CSV; the counts add up: rows = accepted + rejected + duplicates. Nothing is
+ * recorded in a results DB. */
 #ifndef CHEMVAE_APP_INGEST_H
 #define CHEMVAE_APP_INGEST_H
 
@@ -12,9 +12,10 @@
 #include "chemvae/data/ingest.h"
 
 typedef struct {
-    const char *input;     /* the CSV; "-" = stdin (then `output` is required) */
+    const char *input;     /* the molecules; "-" = stdin (then `output` is required) */
     const char *output;    /* dataset to write; NULL: input with .cvds for its extension
-                              (.csv.gz, .tsv, .csv, .smi, .txt or .cvds) */
+                              (.csv.gz, .sdf.gz, .smi.gz, .tsv, .csv, .smi, .smiles, .sdf,
+                              .sd, .txt or .cvds) */
     const char *rejects;   /* reject CSV; NULL: output with .rejects.csv for .cvds */
     const char *vocab;     /* vocabulary file to use; NULL: built from the train split */
     const char *vocab_out; /* also save the dataset's vocabulary here; NULL: no */
@@ -27,8 +28,9 @@ typedef struct {
 void cv_ingest_config_default(CvIngestConfig *cfg);
 
 /* The job's parameters (app_params.h): output (-o), smiles-col, props, compute, delimiter
- * (-d), no-canonical, vocab, unk, vocab-out, max-len (-T), split, train-extra, split-col,
- * seed, rejects, threads (-j). The input is the caller's. */
+ * (-d), input-format, no-canonical, standardize, tautomer, vocab, unk, vocab-out, max-len
+ * (-T), split, train-extra, split-col, seed, rejects, threads (-j). The input is the
+ * caller's. */
 extern const CvParamTable cv_ingest_params;
 
 typedef struct {
@@ -55,7 +57,7 @@ void cv_ingest_result_free(CvIngestResult *res);
 
 /* The summary of a successful job as one JSON value (an object): input, output, rows,
  * accepted, rejected, duplicates, seconds, rejects_by_kind {kind: count, every kind},
- * train_extra, n, train, valid, test, T, V, P, unk_rows. */
+ * train_extra, standardized, n, train, valid, test, T, V, P, unk_rows. */
 void cv_ingest_result_json(const CvIngestConfig *cfg, const CvIngestResult *res, CvJson *j);
 
 #endif

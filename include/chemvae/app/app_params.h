@@ -53,6 +53,12 @@ extern const CvParamType CV_PARAM_RESCUE;
 /* char: a CSV field delimiter, one character or "tab" / "\t" (not '"' or a line end, which
  * the CSV reader cannot split on); recorded as a string, null when 0 (auto) */
 extern const CvParamType CV_PARAM_DELIMITER;
+/* MolinFormat (data/molin.h): auto, csv, smi or sdf (cv_molin_format_parse); recorded as
+ * its name */
+extern const CvParamType CV_PARAM_INPUT_FORMAT;
+/* The end of an --input-format parameter's help text: what `auto` does, up to the format
+ * of any other file name, which the parameter's text adds. */
+#define CV_INPUT_FORMAT_AUTO "default: smi for .smi/.smiles, sdf for .sdf/.sd\n(also .gz), else "
 
 /* An old spelling of a parameter, kept so that giving it says what it is called now: the
  * entry's metavar holds the new name ("--smiles-col"); reading it is CV_ERR_INVALID with a

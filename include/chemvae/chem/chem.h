@@ -47,6 +47,34 @@ typedef struct {
 ChemMol *cv_chem_mol_from_smiles(const char *smiles);
 void cv_chem_mol_free(ChemMol *mol);
 
+/* Longest molblock accepted (bytes): about 1,000 atoms with their bonds, the size
+ * CHEM_MAX_SMILES allows a SMILES. */
+#define CHEM_MAX_MOLBLOCK 100000
+
+/* Parses a molblock (V2000 or V3000: an SDF record's text from its title line through its
+ * "M  END" line) exactly as Python's Chem.MolFromMolBlock (and SDMolSupplier) does:
+ * sanitized, hydrogens removed, stereo from wedge bonds and coordinates. NULL when RDKit
+ * cannot read it, it has no atom, or it is longer than CHEM_MAX_MOLBLOCK bytes. Free with
+ * cv_chem_mol_free. */
+ChemMol *cv_chem_mol_from_molblock(const char *molblock);
+
+/* Standardization (RDKit MolStandardize, as Python's rdMolStandardize), for
+ * cv_chem_mol_standardize's `flags`. Without flags: the charge parent, ChargeParent(mol) =
+ * cleanup (metal disconnection, normalization, reionization), the largest fragment,
+ * charges neutralized (Uncharger), cleanup again: "CC(=O)[O-].[Na+]" -> "CC(=O)O",
+ * "C[NH+](C)C" -> "CN(C)C"; quaternary nitrogen and zwitterions that cannot be neutralized
+ * keep their charges. */
+enum {
+    CHEM_STD_TAUTOMER = 1 /* then the canonical tautomer (CanonicalTautomer) */
+};
+/* The standardized form of `mol` as a new molecule (free with cv_chem_mol_free), or NULL
+ * when RDKit fails on it (or out of memory). Tests: tests/test_chem_standardize.c against
+ * Python RDKit on tests/fixtures/standardize.tsv. */
+ChemMol *cv_chem_mol_standardize(const ChemMol *mol, unsigned flags);
+/* Canonical SMILES of the standardized `smiles`, malloc'd; NULL when the SMILES is invalid
+ * or standardization fails. */
+char *cv_chem_standardize(const char *smiles, unsigned flags);
+
 /* 1 if `smiles` is a valid molecule, else 0. */
 int cv_chem_is_valid(const char *smiles);
 
