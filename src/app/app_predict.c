@@ -51,9 +51,10 @@ static double rdkit_value(LatentProp p, const ChemScores *s) {
 }
 
 /* Encodes smiles[0..n) (their truth rows already in j->truth), predicts, and hands the
- * rows to the sink. inputs: the values as read; first: the index of the first row. */
+ * rows to the sink. inputs: the values as read; errors (NULL-able): a reason a row could not
+ * even be read, which replaces the encoder's; first: the index of the first row. */
 static CvStatus predict_batch(Predict *j, const char *const *smiles, const char *const *inputs,
-                              size_t n, size_t first, CvError *err) {
+                              const char *const *errors, size_t n, size_t first, CvError *err) {
     size_t P = j->P, Z = j->Z, Bmax = j->m->vae.max_B;
     CvStatus st = cv_encode(j->m, smiles, n, j->mu, NULL, j->enc, NULL, err);
     if (st) return st;
@@ -71,7 +72,7 @@ static CvStatus predict_batch(Predict *j, const char *const *smiles, const char 
         j->rows[i] = (CvPredictRow){.index = first + i,
                                     .input = inputs[i],
                                     .canonical = j->enc[i].canonical,
-                                    .error = j->enc[i].error,
+                                    .error = errors && errors[i] ? errors[i] : j->enc[i].error,
                                     .mu = ok ? j->mu + i * Z : NULL,
                                     .pred = ok ? j->real + i * P : NULL,
                                     .truth = j->truth + i * P};
@@ -91,20 +92,23 @@ static CvStatus predict_batch(Predict *j, const char *const *smiles, const char 
 }
 
 /* The score job's sink: a batch of scored rows, RDKit's values as the truth. An invalid
- * row is handed to cv_encode as it is, which names why it cannot be encoded. */
+ * row is handed to cv_encode as it is, which names why it cannot be encoded, unless the
+ * reader already said why (a molecule-file record RDKit cannot read). A molecule file's
+ * rows are shown by their names. */
 static CvStatus on_scored(void *user, const CvScoreRow *rows, size_t n, CvError *err) {
     Predict *j = user;
-    const char *smiles[BATCH], *inputs[BATCH];
+    const char *smiles[BATCH], *inputs[BATCH], *errors[BATCH];
     for (size_t i = 0; i < n; i++) {
-        smiles[i] = rows[i].valid ? rows[i].canonical : rows[i].input;
-        inputs[i] = rows[i].input;
+        errors[i] = rows[i].valid ? NULL : rows[i].error;
+        smiles[i] = rows[i].valid ? rows[i].canonical : errors[i] ? "" : rows[i].input;
+        inputs[i] = rows[i].name && *rows[i].name ? rows[i].name : rows[i].input;
         for (size_t p = 0; p < j->P; p++)
             j->truth[i * j->P + p] =
                 rows[i].valid && j->rdkit_prop[p] >= 0
                     ? rdkit_value((LatentProp)j->rdkit_prop[p], &rows[i].scores)
                     : NAN;
     }
-    return predict_batch(j, smiles, inputs, n, rows[0].index, err);
+    return predict_batch(j, smiles, inputs, errors, n, rows[0].index, err);
 }
 
 /* A dataset split, BATCH molecules at a time, its own values as the truth. */
@@ -130,7 +134,7 @@ static CvStatus predict_dataset(Predict *j, const CvPredictConfig *c, CvError *e
                 j->truth[i * j->P + p] =
                     col[p] < 0 ? NAN : (double)ds.props[(size_t)idx[s + i] * ds.P + (size_t)col[p]];
         }
-        st = predict_batch(j, smiles, smiles, B, s, err);
+        st = predict_batch(j, smiles, smiles, NULL, B, s, err);
     }
     free(idx);
     cv_dataset_free(&ds);
