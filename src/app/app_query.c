@@ -8,7 +8,8 @@
 /* --format F, and the switches --csv / --json, which are named after their format */
 static CvStatus parse_format(const char *name, const char *text, void *field, CvError *err) {
     if (!cv_store_format_parse(*text ? text : name + strspn(name, "-"), field)) return CV_OK;
-    return cv_error_set(err, CV_ERR_INVALID, "%s expects table, csv or json, got '%s'", name, text);
+    return cv_error_set(err, CV_ERR_INVALID, "%s expects table, csv, json, sdf or smi, got '%s'",
+                        name, text);
 }
 static void format_json(CvJson *j, const void *field) {
     cv_json_string(j, cv_store_format_name(*(const StoreFormat *)field));

@@ -56,20 +56,15 @@ static int is_record(const CvRows *t) {
 
 void cv_rows_begin(CvRows *t, FILE *fp, CvRowsFormat format, const char *csv_header,
                    const char *name_prefix) {
-    *t = (CvRows){.fp = fp, .format = format, .name_prefix = name_prefix ? name_prefix : "mol"};
+    *t = (CvRows){
+        .fp = fp, .format = format, .name_prefix = name_prefix ? name_prefix : "mol", .digits = 4};
     if (format == CV_ROWS_JSON) fputc('[', fp);
     else if (format == CV_ROWS_CSV) fprintf(fp, "%s\n", csv_header);
 }
 
 /* SDF: "> <key>\ntext\n\n" into the row's data items, line ends in text as spaces. */
 static void add_item(CvRows *t, const char *key, const char *text) {
-    if (t->format != CV_ROWS_SDF || !text) return;
-    cv_buf_append(&t->items, "> <", 3);
-    cv_buf_append(&t->items, key, strlen(key));
-    cv_buf_append(&t->items, ">\n", 2);
-    for (const char *c = text; *c; c++)
-        cv_buf_append(&t->items, *c == '\n' || *c == '\r' ? " " : c, 1);
-    cv_buf_append(&t->items, "\n\n", 2);
+    if (t->format == CV_ROWS_SDF && text) cv_chem_sdf_item(&t->items, key, text, strlen(text));
 }
 
 /* Before a field: the row begins with its first one. */
@@ -102,6 +97,12 @@ void cv_row_text(CvRows *t, const char *key, const char *s) {
     else cv_csv_str(t->fp, s ? s : "");
 }
 
+void cv_row_name(CvRows *t, const char *name) {
+    if (!is_record(t)) return;
+    free(t->name);
+    t->name = name ? strdup(name) : NULL;
+}
+
 void cv_row_smiles(CvRows *t, const char *key, const char *smiles) {
     cv_row_text(t, key, smiles);
     if (!is_record(t)) return;
@@ -117,7 +118,7 @@ void cv_row_count(CvRows *t, const char *key, size_t v) {
 
 void cv_row_real(CvRows *t, const char *key, double v) {
     char buf[64];
-    snprintf(buf, sizeof buf, "%.4f", v);
+    snprintf(buf, sizeof buf, "%.*f", t->digits, v);
     field(t, key, buf);
 }
 
@@ -144,36 +145,24 @@ void cv_row_scores(CvRows *t, const ChemScores *s) {
     cv_row_real(t, "penalized_logp", s->penalized_logp);
 }
 
-/* The SDF record of the row: molblock (or one without atoms), data items, "$$$$". */
-static void write_sdf_record(CvRows *t, const char *name) {
-    ChemMol *mol = t->smiles && *t->smiles ? cv_chem_mol_from_smiles(t->smiles) : NULL;
-    char *block = mol ? cv_chem_mol_block(mol, name) : NULL;
-    if (block) fputs(block, t->fp);
-    else
-        fprintf(t->fp, "%s\n     chemvae\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n",
-                name);
-    if (t->items.len) fputs(t->items.p, t->fp);
-    fputs("$$$$\n", t->fp);
-    free(block);
-    cv_chem_mol_free(mol);
-}
-
 void cv_row_end(CvRows *t) {
     char name[96];
-    snprintf(name, sizeof name, "%s-%zu", t->name_prefix, t->rows + 1);
+    if (t->name) snprintf(name, sizeof name, "%s", t->name);
+    else snprintf(name, sizeof name, "%s-%zu", t->name_prefix, t->rows + 1);
     if (is_json(t)) {
         cv_json_end_object(&t->obj);
         const char *text = cv_json_text(&t->obj, NULL);
         fprintf(t->fp, "%s\n%s", t->rows ? "," : "", text ? text : "{}");
     } else if (t->format == CV_ROWS_SDF) {
-        write_sdf_record(t, name);
+        cv_chem_write_sdf_record(t->fp, t->smiles, name, t->items.p);
     } else if (t->format == CV_ROWS_SMI) {
         fprintf(t->fp, "%s %s\n", t->smiles && *t->smiles ? t->smiles : "*", name);
     } else {
         fputc('\n', t->fp);
     }
     free(t->smiles);
-    t->smiles = NULL;
+    free(t->name);
+    t->smiles = t->name = NULL;
     t->items.len = 0;
     if (t->items.p) t->items.p[0] = 0;
     t->rows++;
@@ -186,6 +175,7 @@ void cv_rows_end(CvRows *t) {
     cv_json_free(&t->obj);
     free(t->items.p);
     free(t->smiles);
+    free(t->name);
     t->items = (CvBuf){0};
-    t->smiles = NULL;
+    t->smiles = t->name = NULL;
 }

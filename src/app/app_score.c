@@ -353,3 +353,26 @@ CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHoo
     free(j);
     return st;
 }
+
+void cv_score_write_begin(CvRows *t, FILE *fp, CvRowsFormat format, int digits) {
+    cv_rows_begin(t, fp, format, CV_SCORE_COLUMNS, "score");
+    t->digits = digits;
+}
+
+void cv_score_write(CvRows *t, const CvScoreRow *rows, size_t n) {
+    for (const CvScoreRow *r = rows; r < rows + n; r++) {
+        /* a molecule-file record by its name; an unnamed SMILES by itself */
+        int named = r->name && (r->name[0] || r->molblock);
+        cv_row_text(t, "input", named ? r->name : r->input);
+        if (named) cv_row_name(t, r->name);
+        cv_row_flag(t, "valid", r->valid);
+        cv_row_smiles(t, "canonical_smiles", r->valid ? r->canonical : "");
+        double nan = 0.0 / 0.0;
+        cv_row_real_or_none(t, "mw", r->valid ? r->scores.mw : nan);
+        cv_row_real_or_none(t, "logp", r->valid ? r->scores.logp : nan);
+        cv_row_real_or_none(t, "qed", r->valid ? r->scores.qed : nan);
+        cv_row_real_or_none(t, "sa", r->valid ? r->scores.sa : nan);
+        cv_row_real_or_none(t, "penalized_logp", r->valid ? r->scores.penalized_logp : nan);
+        cv_row_end(t);
+    }
+}

@@ -324,3 +324,25 @@ char *cv_chem_mol_block(const ChemMol *mol, const char *title) {
     title_line(title, name, sizeof name);
     return cv_chem_rd_mol_block(mol->rd, name);
 }
+
+int cv_chem_sdf_item(CvBuf *items, const char *key, const char *value, size_t len) {
+    int bad = cv_buf_append(items, "> <", 3) | cv_buf_append(items, key, strlen(key)) |
+              cv_buf_append(items, ">\n", 2);
+    for (size_t i = 0; i < len; i++)
+        bad |= cv_buf_append(items, value[i] == '\n' || value[i] == '\r' ? " " : value + i, 1);
+    return bad | cv_buf_append(items, "\n\n", 2);
+}
+
+void cv_chem_write_sdf_record(FILE *fp, const char *smiles, const char *name, const char *items) {
+    ChemMol *mol = smiles && *smiles ? cv_chem_mol_from_smiles(smiles) : NULL;
+    char *block = mol ? cv_chem_mol_block(mol, name) : NULL;
+    char title[81];
+    title_line(name, title, sizeof title);
+    if (block) fputs(block, fp);
+    else
+        fprintf(fp, "%s\n     chemvae\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n", title);
+    if (items) fputs(items, fp);
+    fputs("$$$$\n", fp);
+    free(block);
+    cv_chem_mol_free(mol);
+}

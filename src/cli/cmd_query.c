@@ -32,7 +32,7 @@ static const CvParam OPTS[] = {
     CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE",
              "results database (default " CLI_DEFAULT_DB "), opened read-only"),
     CV_PARAM("format", 0, CV_PARAM_STORE_FORMAT, F(fmt), "F",
-             "table | csv | json (default: table on a terminal, else csv)"),
+             "table | csv | json | sdf | smi (default: table on a\nterminal, else csv)"),
     CV_PARAM("csv", 0, CV_PARAM_STORE_FORMAT_SWITCH, F(fmt), NULL, "shorthand for --format csv"),
     CV_PARAM("json", 0, CV_PARAM_STORE_FORMAT_SWITCH, F(fmt), NULL, "shorthand for --format json"),
     CV_PARAM("max-width", 0, CV_PARAM_LONG, F(max_width), "N",

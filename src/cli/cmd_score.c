@@ -6,15 +6,14 @@
 #include <string.h>
 
 #include "chemvae/app/app_score.h"
-#include "chemvae/core/csvout.h"
 #include "cli.h"
 #include "options.h"
-
-#define COLUMNS "input,valid,canonical_smiles,mw,logp,qed,sa,penalized_logp"
 
 typedef struct {
     CvScoreConfig job;
     long digits; /* decimals of the printed scores */
+    CvRowsFormat format;
+    CvRows out;
 } ScoreArgs;
 
 static const CvParam OWN[] = {
@@ -28,14 +27,16 @@ static const CliCommand COMMAND = {
     .name = "score",
     .synopsis = "[options] [SMILES ...]",
     .intro = "Scores molecules with RDKit: prints CSV on stdout with the columns\n"
-             "  " COLUMNS "\n"
+             "  " CV_SCORE_COLUMNS "\n"
              "(mw = average molecular weight, logp = Crippen logP, qed = QED, sa = Ertl SA\n"
              "score 1..10, penalized_logp = logp - sa - max(0, largest ring - 6)).\n"
              "Invalid SMILES give valid=0 and empty scores; rows keep the input order.\n\n"
              "SMILES come from the arguments, else from --input, else from stdin. For a\n"
              "SMILES file or an SDF, input is each record's name (a line without a name:\n"
              "its SMILES).\n",
-    .tables = {{&cv_score_params, offsetof(ScoreArgs, job)}, {&OWN_TABLE, 0}},
+    .tables = {{&cv_score_params, offsetof(ScoreArgs, job)},
+               {&OWN_TABLE, 0},
+               {&cv_rows_params, offsetof(ScoreArgs, format)}},
     .max_operands = -1};
 
 static int parse_args(int argc, char **argv, ScoreArgs *a) {
@@ -54,21 +55,11 @@ static int parse_args(int argc, char **argv, ScoreArgs *a) {
     return CLI_OK;
 }
 
-/* The sink: a CSV row per value; why a row is invalid, beyond a bad SMILES, on stderr. */
+/* The sink: a row per value; why a row is invalid, beyond a bad SMILES, on stderr. */
 static CvStatus print_rows(void *user, const CvScoreRow *rows, size_t n, CvError *err) {
-    int d = (int)((const ScoreArgs *)user)->digits;
-    for (const CvScoreRow *r = rows; r < rows + n; r++) {
+    for (const CvScoreRow *r = rows; r < rows + n; r++)
         if (r->error) fprintf(stderr, "chemvae score: %s\n", r->error);
-        /* a molecule-file record by its name; an unnamed SMILES by itself */
-        cv_csv_str(stdout, r->name && (r->name[0] || r->molblock) ? r->name : r->input);
-        printf(",%d,", r->valid);
-        cv_csv_str(stdout, r->valid ? r->canonical : "");
-        const ChemScores *s = &r->scores;
-        if (!r->valid) fputs(",,,,,\n", stdout);
-        else
-            printf(",%.*f,%.*f,%.*f,%.*f,%.*f\n", d, s->mw, d, s->logp, d, s->qed, d, s->sa, d,
-                   s->penalized_logp);
-    }
+    cv_score_write(&((ScoreArgs *)user)->out, rows, n);
     return ferror(stdout) ? cv_error_set(err, CV_ERR_IO, "stdout: write failed") : CV_OK;
 }
 
@@ -79,8 +70,9 @@ int cmd_score(int argc, char **argv) {
     cv_chem_log_rdkit(0); /* invalid rows are reported as valid=0, not as RDKit messages */
     CvScoreResult res;
     CvError err = {0};
-    puts(COLUMNS);
+    cv_score_write_begin(&a.out, stdout, a.format, (int)a.digits);
     CvStatus st = cv_score(&a.job, &(CvScoreSink){print_rows, &a}, NULL, &res, &err);
+    cv_rows_end(&a.out);
     if (fflush(stdout) && !st) st = cv_error_set(&err, CV_ERR_IO, "stdout: %s", strerror(errno));
     return st ? cli_report(COMMAND.name, &err) : CLI_OK;
 }

@@ -21,18 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/chem/chem.h"
 #include "chemvae/core/csvout.h"
 #include "chemvae/core/json.h"
 #include "chemvae/store/store.h"
 
-static const char *const FORMAT_NAMES[] = {"table", "csv", "json"};
+static const char *const FORMAT_NAMES[] = {"table", "csv", "json", "sdf", "smi"};
 
 const char *cv_store_format_name(StoreFormat fmt) {
     return FORMAT_NAMES[fmt];
 }
 
 int cv_store_format_parse(const char *s, StoreFormat *out) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < (int)(sizeof FORMAT_NAMES / sizeof *FORMAT_NAMES); i++)
         if (s && !strcmp(s, FORMAT_NAMES[i])) {
             *out = (StoreFormat)i;
             return 0;
@@ -148,16 +149,65 @@ static void json_row(FILE *fp, size_t nrow_before, size_t ncol, const char *cons
 void cv_store_printer_init(StorePrinter *p, FILE *fp, StoreFormat fmt) {
     memset(p, 0, sizeof *p);
     p->fp = fp;
-    p->fmt = fmt == STORE_FORMAT_JSON ? STORE_FORMAT_JSON : STORE_FORMAT_CSV;
+    p->fmt = fmt == STORE_FORMAT_TABLE ? STORE_FORMAT_CSV : fmt;
+}
+
+/* SDF, SMI: picks the SMILES and the name column from the first row's names. */
+static void find_molecule_columns(StorePrinter *p, size_t ncol, const char *const *names) {
+    p->mol_col = p->name_col = -1;
+    for (size_t c = 0; c < ncol && p->mol_col < 0; c++)
+        if (!strcmp(names[c], "smiles")) p->mol_col = (long)c;
+    for (size_t c = 0; c < ncol && p->mol_col < 0; c++) {
+        size_t n = strlen(names[c]);
+        if (n >= 6 && !strcmp(names[c] + n - 6, "smiles")) p->mol_col = (long)c;
+    }
+    for (size_t c = 0; c < ncol && p->name_col < 0; c++)
+        if (!strcmp(names[c], "name") || !strcmp(names[c], "id")) p->name_col = (long)c;
+}
+
+/* A cell as text into buf (NULL: NULL). */
+static const char *cell_text(const StoreValue *v, char *buf, size_t cap) {
+    if (v->type == STORE_TEXT) return v->s;
+    if (v->type == STORE_INT) snprintf(buf, cap, "%lld", (long long)v->i);
+    else if (v->type == STORE_REAL) format_real(buf, cap, v->d);
+    else return NULL;
+    return buf;
+}
+
+/* One SDF record or SMILES-file line of a row. */
+static void molecule_row(StorePrinter *p, size_t ncol, const char *const *names,
+                         const StoreValue *vals) {
+    char name[96], num[40];
+    const char *smiles =
+        p->mol_col >= 0 && vals[p->mol_col].type == STORE_TEXT ? vals[p->mol_col].s : "";
+    const char *given = p->name_col >= 0 ? cell_text(&vals[p->name_col], num, sizeof num) : NULL;
+    if (given) snprintf(name, sizeof name, "%s", given);
+    else snprintf(name, sizeof name, "row-%zu", p->nrow + 1);
+    if (p->fmt == STORE_FORMAT_SMI) {
+        fprintf(p->fp, "%s %s\n", *smiles ? smiles : "*", name);
+        return;
+    }
+    p->items.len = 0;
+    if (p->items.p) p->items.p[0] = 0;
+    for (size_t c = 0; c < ncol; c++) {
+        const char *text = cell_text(&vals[c], num, sizeof num);
+        if (text && (long)c != p->mol_col)
+            cv_chem_sdf_item(&p->items, names[c], text, strlen(text));
+    }
+    cv_chem_write_sdf_record(p->fp, smiles, name, p->items.p);
 }
 
 int cv_store_printer_row(void *printer, size_t ncol, const char *const *names,
                          const StoreValue *vals) {
     StorePrinter *p = printer;
+    int records = p->fmt == STORE_FORMAT_SDF || p->fmt == STORE_FORMAT_SMI;
+    if (!p->header_done && records) find_molecule_columns(p, ncol, names);
     if (p->fmt == STORE_FORMAT_CSV && !p->header_done) csv_header(p->fp, ncol, names);
     p->header_done = 1;
     if (!vals) return 0;
-    if (p->fmt == STORE_FORMAT_JSON) {
+    if (records) {
+        molecule_row(p, ncol, names, vals);
+    } else if (p->fmt == STORE_FORMAT_JSON) {
         json_row(p->fp, p->nrow, ncol, names, vals);
     } else {
         for (size_t c = 0; c < ncol; c++) {
@@ -172,6 +222,8 @@ int cv_store_printer_row(void *printer, size_t ncol, const char *const *names,
 
 CvStatus cv_store_printer_end(StorePrinter *p, CvError *err) {
     if (p->fmt == STORE_FORMAT_JSON) fputs(p->nrow ? "\n]\n" : "[]\n", p->fp);
+    free(p->items.p);
+    p->items = (CvBuf){0};
     if (fflush(p->fp) != 0 || ferror(p->fp))
         return cv_error_set(err, CV_ERR_IO, "writing query results failed");
     return CV_OK;
@@ -310,7 +362,7 @@ CvStatus cv_store_print_view(FILE *fp, const StoreView *v, StoreFormat fmt, size
     CvStatus st = CV_OK;
     for (size_t i = 0; i < v->n && !st; i++) {
         if (fmt == STORE_FORMAT_JSON) fprintf(fp, "%s\"%s\": ", i ? ",\n" : "{", v->key[i]);
-        else
+        else if (fmt != STORE_FORMAT_SDF && fmt != STORE_FORMAT_SMI)
             fprintf(fp, "%s%s %s\n", i ? "\n" : "",
                     fmt == STORE_FORMAT_CSV ? "#" : "==", v->heading[i]);
         st = cv_store_print_table(fp, &v->part[i], fmt, max_width, err);

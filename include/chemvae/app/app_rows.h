@@ -34,6 +34,8 @@ typedef struct {
     size_t fields; /* fields of the current row (the first one begins it) */
     CvJson obj;    /* JSON: the current row */
     const char *name_prefix;
+    int digits;   /* decimals of cv_row_real (cv_rows_begin: 4) */
+    char *name;   /* SDF, SMILES file: the current row's name (cv_row_name), or NULL */
     CvBuf items;  /* SDF: the current row's data items */
     char *smiles; /* SDF, SMILES file: the current row's molecule */
 } CvRows;
@@ -50,14 +52,17 @@ extern const CvParamTable cv_rows_params;
  * "mol"; borrowed for the table's life). */
 void cv_rows_begin(CvRows *t, FILE *fp, CvRowsFormat format, const char *csv_header,
                    const char *name_prefix);
+/* The row's name in SDF and SMILES files instead of "<name_prefix>-<row number>" (a record
+ * read from a molecule file keeps its own); not a field. */
+void cv_row_name(CvRows *t, const char *name);
 /* The row's molecule: a text field that SDF and SMILES files also write as the record. */
 void cv_row_smiles(CvRows *t, const char *key, const char *smiles);
 /* A row's fields, each under its JSON key. Text (NULL: empty): */
 void cv_row_text(CvRows *t, const char *key, const char *s);
 void cv_row_count(CvRows *t, const char *key, size_t v);
-/* A real as %.4f. */
+/* A real with t->digits decimals (%.4f unless set). */
 void cv_row_real(CvRows *t, const char *key, double v);
-/* A real as %.4f, or when not finite an empty CSV field / JSON null. */
+/* The same, or when not finite an empty CSV field / JSON null. */
 void cv_row_real_or_none(CvRows *t, const char *key, double v);
 /* A real as %.7g (a float's digits), or when not finite an empty CSV field / JSON null. */
 void cv_row_float(CvRows *t, const char *key, double v);

@@ -25,6 +25,7 @@
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_params.h"
+#include "chemvae/app/app_rows.h"
 #include "chemvae/chem/chem.h"
 #include "chemvae/data/molin.h"
 
@@ -91,5 +92,13 @@ typedef struct {
  * when an error happens are not delivered. */
 CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHooks *h,
                   CvScoreResult *res, CvError *err);
+
+/* The score job's rows as a table on fp (app_rows.h), the columns CV_SCORE_COLUMNS: the
+ * input (a molecule-file record by its name, which also names its SDF record), valid, the
+ * canonical SMILES (the molecule of SDF and SMILES-file output), then the scores with
+ * `digits` decimals (empty when invalid). Begin, write each batch, then cv_rows_end. */
+#define CV_SCORE_COLUMNS "input,valid,canonical_smiles,mw,logp,qed,sa,penalized_logp"
+void cv_score_write_begin(CvRows *t, FILE *fp, CvRowsFormat format, int digits);
+void cv_score_write(CvRows *t, const CvScoreRow *rows, size_t n);
 
 #endif

@@ -20,7 +20,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "chemvae/core/buf.h"
 #include "chemvae/core/error.h"
 
 /* Longest input accepted as a SMILES (bytes); longer strings are invalid. Far above any
@@ -171,6 +173,14 @@ void cv_chem_query_free(ChemQuery *q);
  * configuration the SMILES leaves open is written as "either" (bond stereo 3), so the
  * block reads back as the same molecule instead of gaining cis/trans from the drawing. */
 char *cv_chem_mol_block(const ChemMol *mol, const char *title);
+
+/* SDF output a record at a time. cv_chem_sdf_item appends one data item "> <key>\nvalue\n\n"
+ * (value: len bytes; line ends in it become spaces) to *items; 0, or -1 out of memory.
+ * cv_chem_write_sdf_record writes to fp the molblock of `smiles` titled `name`
+ * (cv_chem_mol_block), or a record without atoms when RDKit cannot read it, then `items`
+ * (NULL-able) and "$$$$". */
+int cv_chem_sdf_item(CvBuf *items, const char *key, const char *value, size_t len);
+void cv_chem_write_sdf_record(FILE *fp, const char *smiles, const char *name, const char *items);
 
 /* SVG depiction (RDKit MolDraw2D), malloc'd, or NULL if invalid. */
 char *cv_chem_svg(const char *smiles, int width, int height);

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "chemvae/core/buf.h"
 #include "chemvae/core/error.h"
 
 #define STORE_SCHEMA_VERSION 4
@@ -340,9 +341,14 @@ typedef enum {
                                significant digits (CSV and JSON: every digit a double needs) */
     STORE_FORMAT_CSV,       /* RFC 4180: header line, fields quoted when needed, NULL empty */
     STORE_FORMAT_JSON,      /* array of objects; NULL and non-finite reals as null */
+    STORE_FORMAT_SDF,       /* one SDF record a row: the molecule of its SMILES column (the
+                               column "smiles", else the first whose name ends in "smiles") with
+                               2D coordinates, titled by its "name" or "id" column (else
+                               "row-N"), every other non-NULL column a data item */
+    STORE_FORMAT_SMI,       /* "SMILES NAME" a row, no header (the same columns) */
 } StoreFormat;
 
-/* Parses "table" / "csv" / "json"; returns 0 on success, -1 otherwise. */
+/* Parses "table" / "csv" / "json" / "sdf" / "smi"; returns 0 on success, -1 otherwise. */
 int cv_store_format_parse(const char *s, StoreFormat *out);
 
 /* Writes t to fp in format fmt. In table format, cells longer than `max_width` display
@@ -351,14 +357,17 @@ int cv_store_format_parse(const char *s, StoreFormat *out);
 CvStatus cv_store_print_table(FILE *fp, const StoreTable *t, StoreFormat fmt, size_t max_width,
                               CvError *err);
 
-/* Streaming CSV / JSON printer whose row function fits StoreRowFn, so a large result never
- * has to fit in memory: init, pass cv_store_printer_row + the printer to cv_store_select_each,
- * then cv_store_printer_end. (Table format needs all rows for widths: use cv_store_print_table.) */
+/* Streaming CSV / JSON / SDF / SMILES-file printer whose row function fits StoreRowFn, so a large
+ * result never has to fit in memory: init, pass cv_store_printer_row + the printer to
+ * cv_store_select_each, then cv_store_printer_end. (Table format needs all rows for widths: use
+ * cv_store_print_table.) */
 typedef struct {
     FILE *fp;
-    StoreFormat fmt; /* CSV or JSON */
+    StoreFormat fmt; /* CSV, JSON, SDF or SMI */
     size_t nrow;
     int header_done;
+    long mol_col, name_col; /* SDF, SMI: the SMILES and the name column, -1: none */
+    CvBuf items;            /* SDF: the row's data items */
 } StorePrinter;
 
 void cv_store_printer_init(StorePrinter *p, FILE *fp, StoreFormat fmt);
