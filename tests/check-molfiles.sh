@@ -6,7 +6,10 @@
 #   - `sample --format json`: the CSV's rows and values;
 #   - `optimize --format sdf` and `interpolate --format sdf`: one record per CSV row, the
 #     molecule of best_smiles / smiles, the other columns as data items (a missing value
-#     left out).
+#     left out);
+#   - `score --format sdf` on the sampled molecules: one record each, every column an item;
+#   - `query top --format sdf|smi` on a results DB: the molecules of `query top`'s CSV, titled
+#     by their ids, the other columns as data items.
 # Prints "ok   ..." per check and "FAIL ..." on a failure (exit 1).
 #
 #   tests/check-molfiles.sh [BUILD=build]
@@ -30,6 +33,15 @@ for job in optimize interpolate; do
     "$bin" $job -m "$model" --no-db "${args[@]}" --format $f > "$tmp/$job.$f" 2> /dev/null ||
       fail "$job --format $f exited $?"
   done
+done
+
+cut -d, -f1 "$tmp/s.csv" | tail -n +2 > "$tmp/s.txt"
+for f in csv sdf; do
+  "$bin" score --input "$tmp/s.txt" --format $f > "$tmp/score.$f" || fail "score --format $f exited $?"
+done
+"$bin" sample -m "$model" -n 30 --seed 3 --db "$tmp/r.db" > /dev/null 2>&1 || fail "sample into a DB"
+for f in csv sdf smi; do
+  "$bin" query --db "$tmp/r.db" top -n 15 --format $f > "$tmp/top.$f" || fail "query --format $f exited $?"
 done
 
 /usr/bin/python3 - "$tmp" <<'PY' || exit 1
@@ -97,4 +109,22 @@ print(f"ok   sample --format json: {len(js)} objects with the CSV's values")
 for job, col in (("optimize", "best_smiles"), ("interpolate", "smiles")):
     n = check_sdf(job, f"{tmp}/{job}.sdf", rows(f"{tmp}/{job}.csv"), col, job)
     print(f"ok   {job} --format sdf: {n} records, the {col} molecule and every other column as data items")
+
+n = check_sdf("score", f"{tmp}/score.sdf", rows(f"{tmp}/score.csv"), "canonical_smiles", "score")
+print(f"ok   score --format sdf: {n} records, the canonical SMILES and every other column as data items")
+
+top = rows(f"{tmp}/top.csv")
+recs = list(Chem.SDMolSupplier(f"{tmp}/top.sdf"))
+if len(recs) != len(top) or not top:
+    fail(f"query top --format sdf: {len(recs)} records for {len(top)} rows")
+for m, r in zip(recs, top):
+    if Chem.CanonSmiles(Chem.MolToSmiles(m)) != Chem.CanonSmiles(r["smiles"]) or m.GetProp("_Name") != r["id"]:
+        fail(f"query top --format sdf: record {m.GetProp('_Name')} is not row {r['id']} {r['smiles']}")
+    for k, v in r.items():
+        if k != "smiles" and v != "" and (not m.HasProp(k) or m.GetProp(k) != v):
+            fail(f"query top --format sdf: {k} of {r['id']}: {m.GetProp(k) if m.HasProp(k) else None} vs {v}")
+smi = [l.split() for l in open(f"{tmp}/top.smi")]
+if smi != [[r["smiles"], r["id"]] for r in top]:
+    fail("query top --format smi: lines are not the CSV's smiles and ids")
+print(f"ok   query top --format sdf|smi: {len(top)} molecules titled by their ids, every column a data item")
 PY

@@ -1,6 +1,6 @@
 /* test_chemist_cli.c — the commands a chemist reaches for after sampling, end to end through
  * their check scripts (BUILD's chemvae; sanitizer builds too):
- *   - tests/check-molfiles.sh: sample, optimize and interpolate with --format sdf | smi |
+X
  *     json, read back by Python RDKit (every SDF record is the CSV row's molecule, titled,
  *     with every column as a data item; SMILES files with the records' names);
  *   - tests/check-predict.sh: predict's MAE on a test split equals eval's, its predictions
@@ -30,7 +30,7 @@ static void run_script(const char *script, size_t want) {
 
 static void test_molecule_files(void **state) {
     (void)state;
-    run_script("tests/check-molfiles.sh", 5);
+    run_script("tests/check-molfiles.sh", 7);
 }
 
 static void test_predict(void **state) {
