@@ -683,28 +683,31 @@ extern "C" char *cv_chem_rd_random_smiles(const char *smiles, uint64_t seed) {
 }
 
 /* A molblock read back assigns cis/trans from the 2D coordinates to every double bond it
- * can, also to those the SMILES left open: written as they are, "CC=CC" would come back
- * as "C/C=C/C". So the block is read back once, and each double bond that gained a
- * configuration is marked "either" (STEREOANY, bond stereo 3) and the block written again,
- * as a file of the same molecule must be. */
+ * can, also to those the SMILES left open: written as they are, such a bond would come back
+ * as "/C=C/". So the block is read back, each double bond that gained a configuration is
+ * marked "either" (STEREOANY, bond stereo 3) and the block written again, up to three
+ * times (marking one bond can change what the reader makes of another). */
 extern "C" char *cv_chem_rd_mol_block(const ChemRdMol *m, const char *title) {
     try {
         RDKit::RWMol mol(m->mol);
         RDDepict::compute2DCoords(mol);
         mol.setProp(RDKit::common_properties::_Name, std::string(title ? title : ""));
         std::string block = RDKit::MolToMolBlock(mol);
-        std::unique_ptr<RDKit::RWMol> back(RDKit::MolBlockToMol(block));
-        bool marked = false;
-        for (auto *b : mol.bonds()) {
+        for (int round = 0; round < 3; round++) { /* marking one bond can move another */
+            std::unique_ptr<RDKit::RWMol> back(RDKit::MolBlockToMol(block));
             if (!back || back->getNumBonds() != mol.getNumBonds()) break;
-            if (b->getBondType() != RDKit::Bond::DOUBLE ||
-                b->getStereo() != RDKit::Bond::STEREONONE ||
-                back->getBondWithIdx(b->getIdx())->getStereo() == RDKit::Bond::STEREONONE)
-                continue;
-            b->setStereo(RDKit::Bond::STEREOANY);
-            marked = true;
+            bool marked = false;
+            for (auto *b : mol.bonds()) {
+                if (b->getBondType() != RDKit::Bond::DOUBLE ||
+                    b->getStereo() != RDKit::Bond::STEREONONE ||
+                    back->getBondWithIdx(b->getIdx())->getStereo() == RDKit::Bond::STEREONONE)
+                    continue;
+                b->setStereo(RDKit::Bond::STEREOANY);
+                marked = true;
+            }
+            if (!marked) break;
+            block = RDKit::MolToMolBlock(mol);
         }
-        if (marked) block = RDKit::MolToMolBlock(mol);
         char *s = (char *)malloc(block.size() + 1);
         if (s) memcpy(s, block.c_str(), block.size() + 1);
         return s;
