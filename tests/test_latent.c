@@ -230,8 +230,8 @@ static void test_objective_invalid(void **state) {
     (void)state;
     parse_bad("", "empty");
     parse_bad("   ", "empty");
-    parse_bad("foo", "unknown property (known: logp, qed, sa, mw, plogp) at column 1 ('foo')");
-    parse_bad("qed-bar", "at column 5 ('bar')");
+    parse_bad("foo*bar", "only one property (objectives are linear) at column 5 ('bar')");
+    parse_bad("qed-2*bar*sa", "only one property");
     parse_bad("5*", "expected a property or a number at the end (column 3)");
     parse_bad("qed+", "at the end");
     parse_bad("qed*sa", "only one property");
@@ -241,8 +241,15 @@ static void test_objective_invalid(void **state) {
     parse_bad("0*qed", "every weight is zero");
     parse_bad("qed $", "expected '+', '-' or '*' at column 5 ('$')");
     parse_bad("1e*qed", "malformed exponent");
-    parse_bad("inf*qed", "unknown property");
-    parse_bad("nan", "unknown property");
+    parse_bad("inf*qed", "only one property");
+    parse_bad("\"pIC50", "unclosed or unprintable quoted name at column 1");
+    parse_bad("qed + \"\"", "empty quoted name at column 7");
+    parse_bad("\"a\tb\"", "unclosed or unprintable");
+    parse_bad("\"a\"b", "expected '+', '-' or '*' at column 4 ('b')");
+    parse_bad("a-a", "every weight is zero");
+    parse_bad("a1+a2+a3+a4+a5+a6+a7+a8+a9", "more than 8 head properties named at column 25");
+    parse_bad("x234567890123456789012345678901234567890123456789012345678901234",
+              "longer than 63 characters");
     parse_bad("1e999*qed", "out of range");
     parse_bad("qed**2", "expected a property or a number at column 5");
     parse_bad("--qed", "expected a property or a number at column 2");
@@ -276,6 +283,53 @@ static void test_objective_bind_and_true(void **state) {
     assert_true(cv_latent_objective_true(&o, &s) == -3);
     assert_int_equal(cv_latent_objective_parse("5*qed-sa+0.01*mw", &o, NULL), CV_OK);
     assert_true(fabs(cv_latent_objective_true(&o, &s) - (2.5 - 3 + 1)) < 1e-12);
+}
+
+/* Named head properties: kept as written, merged only when spelled alike, printed after the
+ * known ones (quoted when they are not a plain name), and bound by exact name first, then
+ * ignoring case; RDKit gives them no true value. */
+static void test_objective_named(void **state) {
+    (void)state;
+    LatentObjective o, back;
+    CvError err = {0};
+    assert_int_equal(cv_latent_objective_parse("pIC50 - 0.5*SA + 2*pIC50", &o, &err), CV_OK);
+    assert_int_equal(o.n_named, 1);
+    assert_string_equal(o.named[0].name, "pIC50");
+    assert_true(o.named[0].w == 3 && o.w[LATENT_PROP_SA] == -0.5);
+    assert_string_equal(o.text, "-0.5*sa + 3*pIC50");
+    assert_false(cv_latent_objective_rdkit(&o));
+    ChemScores s = {.mw = 100, .logp = 2, .qed = 0.5, .sa = 3, .penalized_logp = -3};
+    assert_true(isnan(cv_latent_objective_true(&o, &s)));
+    assert_int_equal(cv_latent_objective_parse("\"logS (mol/L)\" - \"qed\" + my_prop", &o, &err),
+                     CV_OK);
+    assert_string_equal(o.text, "-qed + \"logS (mol/L)\" + my_prop"); /* "qed" is RDKit's */
+    assert_int_equal(cv_latent_objective_parse(o.text, &back, &err), CV_OK);
+    assert_string_equal(back.text, o.text);
+    cv_latent_objective_negate(&o);
+    assert_true(o.named[0].w == -1 && o.named[1].w == -1 && o.w[LATENT_PROP_QED] == 1);
+    /* binding: exact name first, then the one name equal ignoring case */
+    const char *names[4] = {"logP", "pic50", "pIC50", "my_prop"};
+    double mean[4] = {2.5, 6.0, 7.0, 1.0}, std[4] = {1.5, 2.0, 0.5, 4.0}, wz[4], off;
+    assert_int_equal(cv_latent_objective_parse("pIC50 - logp", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err), CV_OK);
+    assert_true(wz[0] == -1.5 && wz[1] == 0 && wz[2] == 0.5 && wz[3] == 0);
+    assert_true(fabs(off - (7.0 - 2.5)) < 1e-12);
+    assert_int_equal(cv_latent_objective_parse("2*MY_PROP", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err), CV_OK);
+    assert_true(wz[3] == 8 && off == 2);
+    assert_int_equal(cv_latent_objective_parse("PIC50", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "PIC50 is ambiguous: the head predicts both pic50 and pIC50"));
+    assert_int_equal(cv_latent_objective_parse("foo + qed", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "needs qed, which the model's property head does not predict "
+                                    "(it predicts: logP, pic50, pIC50, my_prop)"));
+    names[0] = "QED";
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "needs foo"));
 }
 
 /* ---- paths ----------------------------------------------------------------------------------- */
@@ -469,6 +523,7 @@ int main(void) {
         cmocka_unit_test(test_objective_valid),
         cmocka_unit_test(test_objective_invalid),
         cmocka_unit_test(test_objective_bind_and_true),
+        cmocka_unit_test(test_objective_named),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_optimizer_monotonic),
         cmocka_unit_test(test_constrained_bookkeeping),

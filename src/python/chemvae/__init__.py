@@ -168,8 +168,8 @@ class _OptStart(ctypes.Structure):
 
 
 class _OptimizeResult(ctypes.Structure):
-    # include/chemvae/app/app_optimize.h CvOptimizeResult (LATENT_OBJECTIVE_TEXT = 256)
-    _fields_ = [("objective", ctypes.c_char * 256), ("n", ctypes.c_size_t),
+    # include/chemvae/app/app_optimize.h CvOptimizeResult (LATENT_OBJECTIVE_TEXT = 1024)
+    _fields_ = [("objective", ctypes.c_char * 1024), ("n", ctypes.c_size_t),
                 ("start_smiles", ctypes.POINTER(ctypes.c_char_p)),
                 ("start_z", ctypes.POINTER(ctypes.c_float)),
                 ("skipped", ctypes.POINTER(ctypes.c_char_p)), ("n_skipped", ctypes.c_size_t),
