@@ -4,8 +4,11 @@
  * (tests/scorers/smiles_length.sh, a program that does not read its input, one that writes
  * before reading all of it, 20,000 SMILES); the failures named with the command (not found,
  * a non-zero exit status, a signal, a timeout that kills what the shell started); the cache
- * (each distinct molecule scored once, a failed call adds nothing); and the values stored
- * in the results DB with their molecules. */
+ * (each distinct molecule scored once, a failed call adds nothing); the values stored in
+ * the results DB with their molecules; and, end to end through BUILD's chemvae,
+ * tests/check-scorer.sh: optimize --objective on a property of the user's dataset, the
+ * scorer's values of optimize and sample in the DB and ranking the molecules, a failing
+ * scorer named and what was stored before kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "chemvae/app/app_scorer.h"
+#include "support/runcmd.h"
 
 static const char *const MOLS[3] = {"CCO", "c1ccccc1O", "CC(=O)O"};
 
@@ -182,9 +186,21 @@ static void test_cache_and_record(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_end_to_end(void **state) {
+    (void)state;
+    const char *build = getenv("BUILD");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "bash tests/check-scorer.sh '%s' 2>&1", build ? build : "build");
+    size_t ok, failed;
+    assert_int_equal(runcmd_check(cmd, &ok, &failed), 0);
+    assert_int_equal(failed, 0);
+    assert_int_equal(ok, 4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_exec),
                                        cmocka_unit_test(test_exec_large),
-                                       cmocka_unit_test(test_cache_and_record)};
+                                       cmocka_unit_test(test_cache_and_record),
+                                       cmocka_unit_test(test_end_to_end)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
