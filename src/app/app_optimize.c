@@ -246,11 +246,18 @@ static CvStatus add_top_of_data(CvModel *m, CvOptimizeResult *r, const char *pat
     size_t n = 0;
     double wz[CKPT_MAX_PROPS], off;
     CvStatus st = cv_dataset_load(&ds, path, err);
-    if (!st && !cv_latent_objective_rdkit(obj) && (st = bind_dataset(&ds, obj, wz, &off, err)))
-        cv_error_prefix(err,
-                        "--from-data %s: ranking its molecules by a head property needs "
-                        "the dataset's column of it",
-                        path);
+    if (!st && !cv_latent_objective_rdkit(obj) && bind_dataset(&ds, obj, wz, &off, NULL)) {
+        char cols[256] = "none";
+        for (size_t p = 0, len = 0; p < ds.P && len < sizeof cols; p++) {
+            int k =
+                snprintf(cols + len, sizeof cols - len, "%s%s", p ? ", " : "", ds.prop_names[p]);
+            len += k > 0 ? (size_t)k : 0;
+        }
+        st = cv_error_set(err, CV_ERR_INVALID,
+                          "--from-data %s: ranking its molecules by '%s' needs a column of the "
+                          "dataset for each head property in it (its columns: %s)",
+                          path, obj->text, cols);
+    }
     if (!st) st = cv_dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
     if (!st && !n) st = cv_error_set(err, CV_ERR_EMPTY, "%s: no train molecules", path);
     if (!st && !(rk = malloc(n * sizeof *rk)))
