@@ -230,8 +230,8 @@ static void test_objective_invalid(void **state) {
     (void)state;
     parse_bad("", "empty");
     parse_bad("   ", "empty");
-    parse_bad("foo", "unknown property (known: logp, qed, sa, mw, plogp) at column 1 ('foo')");
-    parse_bad("qed-bar", "at column 5 ('bar')");
+    parse_bad("foo*bar", "only one property (objectives are linear) at column 5 ('bar')");
+    parse_bad("qed-2*bar*sa", "only one property");
     parse_bad("5*", "expected a property or a number at the end (column 3)");
     parse_bad("qed+", "at the end");
     parse_bad("qed*sa", "only one property");
@@ -241,8 +241,15 @@ static void test_objective_invalid(void **state) {
     parse_bad("0*qed", "every weight is zero");
     parse_bad("qed $", "expected '+', '-' or '*' at column 5 ('$')");
     parse_bad("1e*qed", "malformed exponent");
-    parse_bad("inf*qed", "unknown property");
-    parse_bad("nan", "unknown property");
+    parse_bad("inf*qed", "only one property");
+    parse_bad("\"pIC50", "unclosed or unprintable quoted name at column 1");
+    parse_bad("qed + \"\"", "empty quoted name at column 7");
+    parse_bad("\"a\tb\"", "unclosed or unprintable");
+    parse_bad("\"a\"b", "expected '+', '-' or '*' at column 4 ('b')");
+    parse_bad("a-a", "every weight is zero");
+    parse_bad("a1+a2+a3+a4+a5+a6+a7+a8+a9", "more than 8 head properties named at column 25");
+    parse_bad("x234567890123456789012345678901234567890123456789012345678901234",
+              "longer than 63 characters");
     parse_bad("1e999*qed", "out of range");
     parse_bad("qed**2", "expected a property or a number at column 5");
     parse_bad("--qed", "expected a property or a number at column 2");
@@ -276,6 +283,53 @@ static void test_objective_bind_and_true(void **state) {
     assert_true(cv_latent_objective_true(&o, &s) == -3);
     assert_int_equal(cv_latent_objective_parse("5*qed-sa+0.01*mw", &o, NULL), CV_OK);
     assert_true(fabs(cv_latent_objective_true(&o, &s) - (2.5 - 3 + 1)) < 1e-12);
+}
+
+/* Named head properties: kept as written, merged only when spelled alike, printed after the
+ * known ones (quoted when they are not a plain name), and bound by exact name first, then
+ * ignoring case; RDKit gives them no true value. */
+static void test_objective_named(void **state) {
+    (void)state;
+    LatentObjective o, back;
+    CvError err = {0};
+    assert_int_equal(cv_latent_objective_parse("pIC50 - 0.5*SA + 2*pIC50", &o, &err), CV_OK);
+    assert_int_equal(o.n_named, 1);
+    assert_string_equal(o.named[0].name, "pIC50");
+    assert_true(o.named[0].w == 3 && o.w[LATENT_PROP_SA] == -0.5);
+    assert_string_equal(o.text, "-0.5*sa + 3*pIC50");
+    assert_false(cv_latent_objective_rdkit(&o));
+    ChemScores s = {.mw = 100, .logp = 2, .qed = 0.5, .sa = 3, .penalized_logp = -3};
+    assert_true(isnan(cv_latent_objective_true(&o, &s)));
+    assert_int_equal(cv_latent_objective_parse("\"logS (mol/L)\" - \"qed\" + my_prop", &o, &err),
+                     CV_OK);
+    assert_string_equal(o.text, "-qed + \"logS (mol/L)\" + my_prop"); /* "qed" is RDKit's */
+    assert_int_equal(cv_latent_objective_parse(o.text, &back, &err), CV_OK);
+    assert_string_equal(back.text, o.text);
+    cv_latent_objective_negate(&o);
+    assert_true(o.named[0].w == -1 && o.named[1].w == -1 && o.w[LATENT_PROP_QED] == 1);
+    /* binding: exact name first, then the one name equal ignoring case */
+    const char *names[4] = {"logP", "pic50", "pIC50", "my_prop"};
+    double mean[4] = {2.5, 6.0, 7.0, 1.0}, std[4] = {1.5, 2.0, 0.5, 4.0}, wz[4], off;
+    assert_int_equal(cv_latent_objective_parse("pIC50 - logp", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err), CV_OK);
+    assert_true(wz[0] == -1.5 && wz[1] == 0 && wz[2] == 0.5 && wz[3] == 0);
+    assert_true(fabs(off - (7.0 - 2.5)) < 1e-12);
+    assert_int_equal(cv_latent_objective_parse("2*MY_PROP", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err), CV_OK);
+    assert_true(wz[3] == 8 && off == 2);
+    assert_int_equal(cv_latent_objective_parse("PIC50", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "PIC50 is ambiguous: the head predicts both pic50 and pIC50"));
+    assert_int_equal(cv_latent_objective_parse("foo + qed", &o, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "needs qed, which the model's property head does not predict "
+                                    "(it predicts: logP, pic50, pIC50, my_prop)"));
+    names[0] = "QED";
+    assert_int_equal(cv_latent_objective_bind(&o, 4, names, mean, std, wz, &off, &err),
+                     CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "needs foo"));
 }
 
 /* ---- paths ----------------------------------------------------------------------------------- */
@@ -457,6 +511,124 @@ static void test_constrained_bookkeeping(void **state) {
     assert_int_equal(cv_latent_opt_consider(&r, "CCO", -1.0, NAN, 0.4, 0, NULL), CV_OK);
     assert_true(r.best_score == -1.0);
     cv_latent_opt_result_free(&r);
+    /* ranked by a key, no true score (a head property RDKit cannot compute): the best is the
+     * highest key, success 0 and improvement NaN; a NaN key is never best */
+    cv_latent_opt_result_init(&r, "CCO", NAN);
+    assert_int_equal(cv_latent_opt_consider_key(&r, "CCN", NAN, 2.0, 0.5, 0.4, 1, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider_key(&r, "CCCN", NAN, 3.0, 0.5, 0.4, 2, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider_key(&r, "CCCCN", NAN, 2.5, 0.5, 0.4, 3, NULL), CV_OK);
+    assert_int_equal(cv_latent_opt_consider_key(&r, "CCCCCN", 9.0, NAN, 0.5, 0.4, 4, NULL), CV_OK);
+    assert_string_equal(r.best_smiles, "CCCN");
+    assert_true(r.best_key == 3.0 && r.best_any_key == 3.0 && isnan(r.best_score));
+    assert_false(r.success);
+    assert_true(isnan(r.improvement));
+    cv_latent_opt_result_free(&r);
+}
+
+/* A judge that scores a molecule by the length of its SMILES, counting its calls. */
+typedef struct {
+    size_t calls, molecules;
+} LengthJudge;
+
+static CvStatus length_judge(void *ctx, size_t n, const char *const *smiles,
+                             const ChemScores *scores, double *out, CvError *err) {
+    (void)scores, (void)err;
+    LengthJudge *j = ctx;
+    j->calls++;
+    j->molecules += n;
+    for (size_t i = 0; i < n; i++) out[i] = (double)strlen(smiles[i]);
+    return CV_OK;
+}
+
+static CvStatus failing_judge(void *ctx, size_t n, const char *const *smiles,
+                              const ChemScores *scores, double *out, CvError *err) {
+    (void)ctx, (void)n, (void)smiles, (void)scores, (void)out;
+    return cv_error_set(err, CV_ERR_IO, "judge failed");
+}
+
+/* Every valid decode seen by the sink, the longest per start. */
+typedef struct {
+    size_t longest[4], valid, points; /* points: decode points with a valid decode */
+} Longest;
+
+static CvStatus longest_sink(void *ctx, size_t step, size_t S, size_t K, const float *z,
+                             const double *head, const float *pred, const LatentMol *mols,
+                             const double *sim, CvError *err) {
+    (void)step, (void)z, (void)head, (void)pred, (void)sim, (void)err;
+    Longest *l = ctx;
+    size_t before = l->valid;
+    for (size_t r = 0; r < S * K; r++) {
+        if (!mols[r].valid) continue;
+        size_t len = strlen(mols[r].canonical);
+        if (len > l->longest[r / K]) l->longest[r / K] = len;
+        l->valid++;
+    }
+    l->points += l->valid > before;
+    return CV_OK;
+}
+
+/* With a judge, the judge's values are the scores: one call for the starts and one per
+ * decode point, and the best molecule of each start is the one it values most. */
+static void test_optimizer_judge(void **state) {
+    (void)state;
+    Tiny t;
+    tiny_init(&t, 4, 23);
+    size_t S = 3, Z = (size_t)t.vae.cfg.Z;
+    const char *names[2] = {"logP", "my_prop"};
+    double mean[2] = {2.0, 5.0}, std[2] = {1.2, 2.0}, wz[2], off;
+    LatentObjective obj;
+    assert_int_equal(cv_latent_objective_parse("my_prop", &obj, NULL), CV_OK);
+    assert_int_equal(cv_latent_objective_bind(&obj, 2, names, mean, std, wz, &off, NULL), CV_OK);
+    float *z0 = malloc(S * Z * sizeof *z0);
+    CvRng rng;
+    cv_rng_init(&rng, 5);
+    cv_latent_sample_prior(&rng, z0, S, Z);
+    const char *starts[3] = {"CCO", "c1ccccc1O", NULL};
+    LatentOptConfig cfg;
+    cv_latent_opt_config_default(&cfg);
+    cfg.steps = 6;
+    cfg.decode_every = 3;
+    cfg.decode.attempts = 4;
+    cfg.decode.retry_temperature = 1.5f;
+    LengthJudge judge = {0};
+    cfg.judge = length_judge;
+    cfg.judge_ctx = &judge;
+    Longest seen = {{0}, 0, 0};
+    LatentOptResult res[3];
+    assert_int_equal(cv_latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng,
+                                        longest_sink, &seen, res, NULL, NULL),
+                     CV_OK);
+    assert_true(seen.points > 0);
+    assert_int_equal(judge.calls, 1 + seen.points);
+    assert_int_equal(judge.molecules, 2 + seen.valid);
+    assert_true(res[0].start_score == 3 && res[1].start_score == 9 && isnan(res[2].start_score));
+    for (size_t s = 0; s < S; s++) {
+        if (!seen.longest[s]) continue;
+        assert_true(res[s].best_any_score == (double)seen.longest[s]);
+        assert_true(strlen(res[s].best_any_smiles) == seen.longest[s]);
+        assert_true(res[s].best_any_key == res[s].best_any_score);
+    }
+    for (size_t s = 0; s < S; s++) cv_latent_opt_result_free(&res[s]);
+    /* without a judge the true value of my_prop is unknown: NaN scores, the head ranks */
+    cfg.judge = NULL;
+    assert_int_equal(cv_latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng,
+                                        NULL, NULL, res, NULL, NULL),
+                     CV_OK);
+    for (size_t s = 0; s < S; s++) {
+        assert_true(isnan(res[s].start_score) && isnan(res[s].best_any_score));
+        if (res[s].best_any_smiles) assert_true(isfinite(res[s].best_any_key));
+        cv_latent_opt_result_free(&res[s]);
+    }
+    /* a judge's error stops the optimization with it */
+    cfg.judge = failing_judge;
+    CvError err = {0};
+    assert_int_equal(cv_latent_optimize(&t.vae, &t.vocab, &obj, wz, off, &cfg, z0, starts, S, &rng,
+                                        NULL, NULL, res, NULL, &err),
+                     CV_ERR_IO);
+    assert_string_equal(err.msg, "judge failed");
+    for (size_t s = 0; s < S; s++) cv_latent_opt_result_free(&res[s]);
+    free(z0);
+    tiny_free(&t);
 }
 
 int main(void) {
@@ -469,9 +641,11 @@ int main(void) {
         cmocka_unit_test(test_objective_valid),
         cmocka_unit_test(test_objective_invalid),
         cmocka_unit_test(test_objective_bind_and_true),
+        cmocka_unit_test(test_objective_named),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_optimizer_monotonic),
         cmocka_unit_test(test_constrained_bookkeeping),
+        cmocka_unit_test(test_optimizer_judge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

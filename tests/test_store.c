@@ -1065,6 +1065,49 @@ static void test_substruct_view(void **state) {
     tmp_db_remove(&t);
 }
 
+/* Scores: each stored with its molecule (upserted, first_run the run), one per (run, name,
+ * molecule), replaced when stored again; NaN is NULL; read back best first; a run's scores
+ * go with the run. */
+static void test_scores(void **state) {
+    (void)state;
+    TmpDb t;
+    int64_t run = 0, other = 0;
+    Store *s = open_with_run(&t, "r.db", "optimize", &run);
+    CvError err = {0};
+    assert_int_equal(cv_store_run_begin(s, "sample", NULL, NULL, NULL, 1, 0, &other, &err), CV_OK);
+    StoreScore rows[3] = {{"./len.sh", {"CCO", 46.07, -0.0014, 0.41, 1.98, -1.98}, 3},
+                          {"./len.sh", {"Oc1ccccc1", 94.11, 1.39, 0.54, 1.0, 0.39}, 9},
+                          {"./len.sh", {"CCN", NAN, NAN, NAN, NAN, NAN}, NAN}};
+    assert_int_equal(cv_store_insert_scores(s, run, rows, 3, &err), CV_OK);
+    rows[0].value = 4;
+    assert_int_equal(cv_store_insert_scores(s, run, rows, 1, &err), CV_OK);
+    assert_int_equal(cv_store_insert_scores(s, other, rows + 1, 1, &err), CV_OK);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM scores"), 4);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules"), 3);
+    assert_int_equal(query_int(s, "SELECT first_run FROM molecules WHERE smiles = 'CCN'"), run);
+    StoreTable r;
+    assert_int_equal(cv_store_run_read(s, STORE_READ_SCORES, run, &r, &err), CV_OK);
+    assert_int_equal(r.nrow, 3);
+    assert_string_equal(r.names[0], "smiles");
+    assert_string_equal(r.cells[0].s, "Oc1ccccc1"); /* stored as given: callers canonicalize */
+    assert_true(r.cells[1].d == 9);
+    assert_string_equal(r.cells[r.ncol].s, "CCO");
+    assert_true(r.cells[r.ncol + 1].d == 4);
+    assert_string_equal(r.cells[2 * r.ncol].s, "CCN");
+    assert_int_equal(r.cells[2 * r.ncol + 1].type, STORE_NULL);
+    assert_string_equal(r.cells[2].s, "./len.sh");
+    cv_store_table_free(&r);
+    /* refused whole: a row without a name, a run that does not exist */
+    StoreScore bad[2] = {rows[0], {NULL, {"CC", NAN, NAN, NAN, NAN, NAN}, 1}};
+    assert_int_equal(cv_store_insert_scores(s, run, bad, 2, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "score 1 has no name"));
+    assert_int_equal(cv_store_insert_scores(s, 999, rows, 1, &err), CV_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "no run with id 999"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE smiles = 'CC'"), 0);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
 /* A results DB written by chemvae at schema version 3 (tests/fixtures/results-v3.sql,
  * make-results-v3.sh) gets a fingerprint for each stored molecule when a command first
  * writes to it; new molecules get theirs at insert. */
@@ -1088,6 +1131,7 @@ static void test_v3_db_gets_fingerprints(void **state) {
     assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(query_int(s, "SELECT count(*) FROM molecules"), 12);
     assert_int_equal(query_int(s, "SELECT count(*) FROM molecules WHERE length(fp) = 256"), 12);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM scores"), 0); /* version 5's table */
     StoreTable mols;
     assert_int_equal(cv_store_select(s, "SELECT smiles, fp FROM molecules", NULL, 0, &mols, &err),
                      CV_OK);
@@ -1211,6 +1255,7 @@ static void test_json_builder(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_created),
+        cmocka_unit_test(test_scores),
         cmocka_unit_test(test_empty_file_is_migrated),
         cmocka_unit_test(test_newer_version_refused),
         cmocka_unit_test(test_foreign_db_refused),

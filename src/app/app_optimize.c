@@ -54,7 +54,8 @@ static const CvParamType PATH_OR_EMPTY = {1, "FILE", parse_path, path_json};
 static const CvParam PARAMS[] = {
     /* a run stores the objective as the job reads it (res->objective) */
     CV_PARAM("objective", 0, CV_PARAM_STRING, F(objective), "EXPR",
-             "plogp (default), logp, qed, sa, mw, or a linear mix:\n'5*qed-sa', 'logp-sa'",
+             "plogp (default), logp, qed, sa, mw, a property of the\nhead by its column name, or a "
+             "linear mix: '5*qed-sa',\n'pIC50 - 0.5*sa'",
              .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("minimize", 0, CV_PARAM_SWITCH, F(minimize), NULL, "minimize instead of maximize",
              .flags = CV_PARAM_NOCONFIG),
@@ -86,6 +87,9 @@ static const CvParam PARAMS[] = {
              "the greedy decode at each decode point as a beam of K"),
     CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CV_RESCUE_HELP),
     CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed (default 1)", .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("scorer", 0, CV_PARAM_STRING, F(scorer), "CMD",
+             CV_SCORER_HELP ": it ranks the\nmolecules the head's gradient finds"),
+    CV_PARAM("scorer-timeout", 0, CV_PARAM_DOUBLE, F(scorer_timeout), "S", CV_SCORER_TIMEOUT_HELP),
 };
 #undef F
 const CvParamTable cv_optimize_params = CV_PARAM_TABLE(PARAMS);
@@ -104,6 +108,8 @@ CvStatus cv_optimize_check(const CvOptimizeConfig *c, CvError *err) {
     else if (c->from_data && c->top < 1) bad = "--top must be >= 1";
     else if (!(c->temperature >= 0)) bad = "--temperature must be >= 0";
     else if (!c->objective) bad = "no --objective";
+    else if (c->scorer && !*c->scorer) bad = "--scorer needs a command";
+    else if (!(c->scorer_timeout >= 0)) bad = "--scorer-timeout must be >= 0";
     if (bad) return cv_error_set(err, CV_ERR_INVALID, "%s", bad);
     if (c->rescue < 1 || c->rescue > CV_MAX_RESCUE)
         return cv_error_set(err, CV_ERR_INVALID, "--rescue must be in 1..%d, got %d", CV_MAX_RESCUE,
@@ -189,23 +195,34 @@ static int ranked_desc(const void *x, const void *y) {
     return (a < b) - (a > b);
 }
 
+/* The objective on ds's property columns in raw units: v = offset + Σ wz[p]·props[p]. */
+static CvStatus bind_dataset(const CvDataset *ds, const LatentObjective *obj, double *wz,
+                             double *offset, CvError *err) {
+    double one[CKPT_MAX_PROPS], zero[CKPT_MAX_PROPS] = {0};
+    for (size_t p = 0; p < CKPT_MAX_PROPS; p++) one[p] = 1.0;
+    size_t P = ds->P < CKPT_MAX_PROPS ? ds->P : CKPT_MAX_PROPS;
+    return cv_latent_objective_bind(obj, P, ds->prop_names, zero, one, wz, offset, err);
+}
+
 /* Ranks the train rows idx (n) of ds into rk by the TRUE objective, best first; returns how
  * many ranked rows are candidates. The dataset's property columns (raw units) preselect
  * 5·top candidates when they cover the objective (plogp as logP − SA); otherwise every
- * train molecule is scored with RDKit. */
+ * train molecule is scored with RDKit. An objective on a head property RDKit does not
+ * compute is ranked by the dataset's columns alone (add_top_of_data checks they cover it):
+ * they are the only true values there are. */
 static size_t rank_train(const CvDataset *ds, const uint32_t *idx, size_t n, size_t top,
                          const LatentObjective *obj, Ranked *rk) {
-    double wz[CKPT_MAX_PROPS] = {0}, off = 0, one[CKPT_MAX_PROPS], zero[CKPT_MAX_PROPS] = {0};
-    for (size_t p = 0; p < CKPT_MAX_PROPS; p++) one[p] = 1.0;
-    size_t P = ds->P < CKPT_MAX_PROPS ? ds->P : CKPT_MAX_PROPS, cand = n;
-    if (!cv_latent_objective_bind(obj, P, ds->prop_names, zero, one, wz, &off, NULL)) {
+    double wz[CKPT_MAX_PROPS] = {0}, off = 0;
+    size_t cand = n;
+    if (!bind_dataset(ds, obj, wz, &off, NULL)) {
         for (size_t i = 0; i < n; i++) {
             double v = off;
-            for (size_t p = 0; p < P; p++)
+            for (size_t p = 0; p < ds->P && p < CKPT_MAX_PROPS; p++)
                 v += wz[p] * (double)ds->props[(size_t)idx[i] * ds->P + p];
             rk[i] = (Ranked){v, idx[i]};
         }
         qsort(rk, n, sizeof *rk, ranked_desc);
+        if (!cv_latent_objective_rdkit(obj)) return n;
         cand = 5 * top < n ? 5 * top : n;
     } else {
         for (size_t i = 0; i < n; i++) rk[i] = (Ranked){0, idx[i]};
@@ -227,7 +244,20 @@ static CvStatus add_top_of_data(CvModel *m, CvOptimizeResult *r, const char *pat
     uint32_t *idx = NULL;
     Ranked *rk = NULL;
     size_t n = 0;
+    double wz[CKPT_MAX_PROPS], off;
     CvStatus st = cv_dataset_load(&ds, path, err);
+    if (!st && !cv_latent_objective_rdkit(obj) && bind_dataset(&ds, obj, wz, &off, NULL)) {
+        char cols[256] = "none";
+        for (size_t p = 0, len = 0; p < ds.P && len < sizeof cols; p++) {
+            int k =
+                snprintf(cols + len, sizeof cols - len, "%s%s", p ? ", " : "", ds.prop_names[p]);
+            len += k > 0 ? (size_t)k : 0;
+        }
+        st = cv_error_set(err, CV_ERR_INVALID,
+                          "--from-data %s: ranking its molecules by '%s' needs a column of the "
+                          "dataset for each head property in it (its columns: %s)",
+                          path, obj->text, cols);
+    }
     if (!st) st = cv_dataset_split_indices(&ds, CV_SPLIT_TRAIN, &idx, &n, err);
     if (!st && !n) st = cv_error_set(err, CV_ERR_EMPTY, "%s: no train molecules", path);
     if (!st && !(rk = malloc(n * sizeof *rk)))
@@ -282,6 +312,7 @@ CvStatus cv_optimize_prepare(CvModel *m, const CvOptimizeConfig *c, CvOptimizeRe
     if (!st) st = bind_objective(m, &obj, wz, &off, err);
     if (!st) {
         snprintf(res->objective, sizeof res->objective, "%s", obj.text);
+        res->has_true = c->scorer || cv_latent_objective_rdkit(&obj);
         st = resolve_starts(m, c, &obj, file, n_file, res, err);
     }
     cv_free_strings(file, n_file);
@@ -298,6 +329,7 @@ typedef struct {
     int64_t *step;        /* (S) the decode point's step, for every row */
     char *pred;           /* (S · cv_model_predicted_stride) */
     CvOptimizeResult *res;
+    CvScorer *scorer; /* NULL-able: its new values are recorded after the decode point's */
 } SinkCtx;
 
 static CvStatus opt_sink(void *ctx, size_t step, size_t S, size_t K, const float *z,
@@ -327,29 +359,34 @@ static CvStatus opt_sink(void *ctx, size_t step, size_t S, size_t K, const float
                     .predicted = c->pred,
                     .pred_stride = cv_model_predicted_stride(c->m),
                     .sim = sim};
-    return cv_hooks_rows(c->h, &b, mols, err);
+    CvStatus st = cv_hooks_rows(c->h, &b, mols, err);
+    return !st && c->scorer ? cv_scorer_record(c->scorer, c->h, err) : st;
 }
 
-/* The summary over the starts: decodes, best found, improvement over the start molecules. */
+/* The summary over the starts: decodes, best found, improvement over the start molecules
+ * (those with an improvement: none without scores, not one whose start a scorer gave no
+ * value). */
 static void summarize(CvOptimizeResult *r) {
-    double sum = 0, sum2 = 0;
+    double sum = 0, sum2 = 0, best_key = NAN;
+    size_t m = 0;
     for (size_t i = 0; i < r->n; i++) {
         const LatentOptResult *p = &r->per_start[i];
         r->decoded += p->decoded;
         r->valid += p->valid;
-        if (!isnan(p->best_any_score) &&
-            (r->best_start == SIZE_MAX || p->best_any_score > r->best_found))
-            r->best_start = i, r->best_found = p->best_any_score;
+        if (!isnan(p->best_any_key) && (r->best_start == SIZE_MAX || p->best_any_key > best_key))
+            r->best_start = i, r->best_found = p->best_any_score, best_key = p->best_any_key;
         if (!r->start_smiles[i]) continue;
         r->n_mol++;
         r->n_success += (size_t)p->success;
+        if (isnan(p->improvement) || !r->has_true) continue;
+        m++;
         sum += p->improvement;
         sum2 += p->improvement * p->improvement;
     }
-    double n = (double)r->n_mol;
-    r->mean_improvement = r->n_mol ? sum / n : NAN;
+    double n = (double)m;
+    r->mean_improvement = m ? sum / n : NAN;
     r->sd_improvement =
-        r->n_mol ? sqrt(fmax(0.0, sum2 / n - r->mean_improvement * r->mean_improvement)) : NAN;
+        m ? sqrt(fmax(0.0, sum2 / n - r->mean_improvement * r->mean_improvement)) : NAN;
 }
 
 /* Stores the summary and marks the run ok; an interrupted run gets no metrics (its counts
@@ -361,8 +398,10 @@ static CvStatus finish(const CvHooks *h, const CvOptimizeResult *r, CvError *err
         {"best_found", r->best_found},
         {"mean_improvement", r->mean_improvement},
         {"sd_improvement", r->sd_improvement},
-        {"success_rate", r->n_mol ? (double)r->n_success / (double)r->n_mol : NAN},
-        {"starts", (double)r->n}};
+        {"success_rate", r->n_mol && r->has_true ? (double)r->n_success / (double)r->n_mol : NAN},
+        {"starts", (double)r->n},
+        {"scorer_calls", r->scorer_molecules ? (double)r->scorer_calls : NAN},
+        {"scorer_molecules", r->scorer_molecules ? (double)r->scorer_molecules : NAN}};
     return cv_run_finish(h, mt, r->interrupted ? 0 : sizeof mt / sizeof mt[0], r->interrupted, err);
 }
 
@@ -381,19 +420,26 @@ static CvStatus ascend(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
                    calloc(S, sizeof *ctx.sources),
                    malloc(S * sizeof *ctx.step),
                    malloc(S * cv_model_predicted_stride(m)),
-                   res};
+                   res,
+                   NULL};
     res->per_start = calloc(S, sizeof *res->per_start);
     if (!ctx.sources || !ctx.step || !ctx.pred || !res->per_start)
         st = cv_error_set(err, CV_ERR_NOMEM, "out of memory optimizing %zu starts", S);
     for (size_t i = 0; !st && i < S; i++)
         ctx.sources[i] = res->start_smiles[i] ? res->start_smiles[i] : "random";
+    CvScorer scorer;
+    cv_scorer_init(&scorer, c->scorer, c->scorer_timeout);
+    scorer.negate = c->minimize;
+    ctx.scorer = c->scorer ? &scorer : NULL;
     LatentOptConfig oc = {.steps = c->steps,
                           .lr = c->lr,
                           .prior = c->prior,
                           .trust_radius = c->trust_radius,
                           .decode_every = c->decode_every,
                           .decode = {c->decodes, 0.0f, (float)c->temperature, c->beam, c->rescue},
-                          .delta = c->delta};
+                          .delta = c->delta,
+                          .judge = c->scorer ? cv_scorer_judge : NULL,
+                          .judge_ctx = &scorer};
     if (!st) cv_hooks_progress(h, 0, c->steps, NULL);
     if (!st)
         st = cv_latent_optimize(&m->vae, &m->vocab, &obj, wz, off, &oc, res->start_z,
@@ -403,6 +449,9 @@ static CvStatus ascend(CvModel *m, const CvOptimizeConfig *c, const CvHooks *h,
         cv_error_clear(err);
         st = CV_OK;
     }
+    res->scorer_calls = scorer.calls;
+    res->scorer_molecules = scorer.seen.n;
+    cv_scorer_free(&scorer);
     free(ctx.sources);
     free(ctx.step);
     free(ctx.pred);
@@ -441,9 +490,10 @@ void cv_optimize_write(const CvOptimizeResult *r, FILE *fp, CvRowsFormat format)
         cv_row_real_or_none(&t, "start_score", s->start_score);
         cv_row_smiles(&t, "best_smiles", s->best_smiles);
         cv_row_real_or_none(&t, "best_score", s->best_score);
-        cv_row_real(&t, "improvement", s->improvement);
+        cv_row_real_or_none(&t, "improvement", s->improvement);
         cv_row_real_or_none(&t, "similarity", s->best_sim);
-        cv_row_flag(&t, "success", s->success);
+        if (r->has_true) cv_row_flag(&t, "success", s->success);
+        else cv_row_real_or_none(&t, "success", NAN);
         cv_row_count(&t, "best_step", s->best_step);
         cv_row_real(&t, "head_start", s->head_start);
         cv_row_real(&t, "head_end", s->head_end);
@@ -452,4 +502,31 @@ void cv_optimize_write(const CvOptimizeResult *r, FILE *fp, CvRowsFormat format)
         cv_row_end(&t);
     }
     cv_rows_end(&t);
+}
+
+void cv_optimize_summary(const CvOptimizeConfig *c, const CvOptimizeResult *r, FILE *fp) {
+    const char *best = r->best_start != SIZE_MAX ? r->per_start[r->best_start].best_any_smiles : 0;
+    if (!r->has_true)
+        fprintf(fp,
+                "chemvae optimize: RDKit cannot compute the objective %s: no true scores "
+                "(start_score, best_score, improvement and success are empty); each start's best "
+                "molecule is the one decoded where the head's objective was highest; give "
+                "--scorer CMD to judge the molecules\n",
+                r->objective);
+    fprintf(fp,
+            "chemvae optimize: objective %s, %zu starts, %zu steps: %zu decodes, %zu valid "
+            "(%.1f%%); best found ",
+            r->objective, r->n, c->steps, r->decoded, r->valid,
+            r->decoded ? 100.0 * (double)r->valid / (double)r->decoded : 0.0);
+    if (r->has_true) fprintf(fp, "%.4f (%s)", r->best_found, best ? best : "-");
+    else fprintf(fp, "%s (by the head)", best ? best : "-");
+    if (r->n_mol && r->has_true)
+        fprintf(fp,
+                "; %zu start molecules: mean improvement %.4f +- %.4f, success %zu/%zu (%.1f%%)",
+                r->n_mol, r->mean_improvement, r->sd_improvement, r->n_success, r->n_mol,
+                100.0 * (double)r->n_success / (double)r->n_mol);
+    if (r->n_mol && r->has_true && c->delta >= 0) fprintf(fp, " at similarity >= %g", c->delta);
+    if (c->scorer)
+        fprintf(fp, "; scores by the scorer '%s': %zu molecules in %zu runs of it", c->scorer,
+                r->scorer_molecules, r->scorer_calls);
 }

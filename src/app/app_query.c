@@ -74,11 +74,12 @@ const CvParamTable cv_query_params = CV_PARAM_TABLE(PARAMS);
 /* The views and their argument's name (NULL: none). */
 static const char *const VIEWS[][2] = {
     {"top", NULL},         {"runs", NULL},          {"run", "N"},    {"molecule", "SMILES"},
-    {"similar", "SMILES"}, {"substruct", "SMARTS"}, {"schema", NULL}};
+    {"similar", "SMILES"}, {"substruct", "SMARTS"}, {"scores", "N"}, {"schema", NULL}};
 enum { NVIEWS = sizeof VIEWS / sizeof *VIEWS };
 
 const char *cv_query_views_text(void) {
-    return "top, runs, run N, molecule SMILES, similar SMILES, substruct SMARTS, schema";
+    return "top, runs, run N, molecule SMILES, similar SMILES, substruct SMARTS, scores N, "
+           "schema";
 }
 
 int cv_query_is_view(const char *name, const char **arg_name) {
@@ -89,10 +90,13 @@ int cv_query_is_view(const char *name, const char **arg_name) {
 
 CvStatus cv_query_read_view(Store *db, const CvQueryConfig *c, const char *name, const char *arg,
                             StoreView *v, CvError *err) {
-    long id;
-    if (!strcmp(name, "run") && cv_param_read_long("run N: N", arg, LONG_MAX, &id, err))
-        return CV_ERR_INVALID;
+    long id = 0;
+    int by_id = !strcmp(name, "run") || !strcmp(name, "scores");
+    char what[32];
+    snprintf(what, sizeof what, "%s N: N", name);
+    if (by_id && cv_param_read_long(what, arg, LONG_MAX, &id, err)) return CV_ERR_INVALID;
     if (!strcmp(name, "run")) return cv_store_run_view(db, id, v, err);
+    if (!strcmp(name, "scores")) return cv_store_run_read(db, STORE_READ_SCORES, id, v->part, err);
     if (!strcmp(name, "molecule")) return cv_store_molecule_view(db, arg, v, err);
     if (!strcmp(name, "similar"))
         return cv_store_similar(db, arg, (size_t)c->k, c->min_sim, v->part, err);

@@ -1,4 +1,6 @@
-/* app_sample.c — the sample job (see app_sample.h). */
+/* app_sample.c — the sample job (see app_sample.h). A scorer sees each chunk's distinct
+ * valid molecules once per chunk (its cache skips those seen in earlier chunks); its values
+ * of the distinct molecules are looked up once all are known. */
 #include "chemvae/app/app_sample.h"
 
 #include <math.h>
@@ -30,6 +32,9 @@ static const CvParam PARAMS[] = {
     CV_PARAM("rescue", 0, CV_PARAM_RESCUE, F(rescue), "K", CV_RESCUE_HELP),
     CV_PARAM("data", 0, CV_PARAM_STRING, F(train_data), "FILE.cvds",
              "count molecules not in its train split as novel"),
+    CV_PARAM("scorer", 0, CV_PARAM_STRING, F(scorer), "CMD",
+             CV_SCORER_HELP ": a score\ncolumn, best first"),
+    CV_PARAM("scorer-timeout", 0, CV_PARAM_DOUBLE, F(scorer_timeout), "S", CV_SCORER_TIMEOUT_HELP),
 };
 #undef F
 const CvParamTable cv_sample_params = CV_PARAM_TABLE(PARAMS);
@@ -61,6 +66,9 @@ static CvStatus check_config(const CvModel *m, const CvSampleConfig *c, CvError 
     if (!(c->temperature >= 0) || !(c->retry_temperature >= 0) || !(c->radius >= 0))
         return cv_error_set(err, CV_ERR_INVALID,
                             "sample: temperatures and radius must be finite and >= 0");
+    if ((c->scorer && !*c->scorer) || !(c->scorer_timeout >= 0))
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "sample: --scorer needs a command and --scorer-timeout must be >= 0");
     return CV_OK;
 }
 
@@ -72,6 +80,10 @@ typedef struct {
     LatentMol *mols;
     uint64_t around_fp[LATENT_FP_WORDS];
     HashSet64 train;
+    CvScorer scorer;     /* cmd NULL: none */
+    const char **smiles; /* (CV_SAMPLE_CHUNK · K) the scorer's input, */
+    ChemScores *scores;  /* its molecules' scores, */
+    double *values;      /* its output */
 } SampleWork;
 
 static CvStatus work_alloc(SampleWork *w, size_t Z, size_t K, size_t pred_stride, CvError *err) {
@@ -80,18 +92,35 @@ static CvStatus work_alloc(SampleWork *w, size_t Z, size_t K, size_t pred_stride
     w->sim = malloc((size_t)CV_SAMPLE_CHUNK * K * sizeof *w->sim);
     w->pred = malloc((size_t)CV_SAMPLE_CHUNK * pred_stride);
     w->mols = calloc((size_t)CV_SAMPLE_CHUNK * K, sizeof *w->mols);
-    if (w->center && w->z && w->sim && w->pred && w->mols) return CV_OK;
+    w->smiles = malloc((size_t)CV_SAMPLE_CHUNK * K * sizeof *w->smiles);
+    w->scores = malloc((size_t)CV_SAMPLE_CHUNK * K * sizeof *w->scores);
+    w->values = malloc((size_t)CV_SAMPLE_CHUNK * K * sizeof *w->values);
+    if (w->center && w->z && w->sim && w->pred && w->mols && w->smiles && w->scores && w->values)
+        return CV_OK;
     return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
 }
 
 static void work_free(SampleWork *w, size_t K) {
     if (w->mols) cv_latent_mols_free(w->mols, (size_t)CV_SAMPLE_CHUNK * K);
     free(w->mols);
+    free(w->smiles);
+    free(w->scores);
+    free(w->values);
+    cv_scorer_free(&w->scorer);
     free(w->pred);
     free(w->sim);
     free(w->z);
     free(w->center);
     cv_hashset64_free(&w->train);
+}
+
+/* The scorer's values of the valid molecules of n decodes (the new ones in one run). */
+static CvStatus score_chunk(SampleWork *w, size_t n, CvError *err) {
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++)
+        if (w->mols[r].valid)
+            w->smiles[k] = w->mols[r].canonical, w->scores[k++] = w->mols[r].scores;
+    return cv_scorer_score(&w->scorer, k, w->smiles, w->scores, w->values, err);
 }
 
 /* Draws, decodes and records vectors [s, s + N). */
@@ -114,6 +143,7 @@ static CvStatus sample_chunk(CvModel *m, const CvSampleConfig *c, const CvHooks 
     res->n_decodes += N * K;
     cv_count_failures(w->mols, N * K, res->failures);
     st = cv_latent_uniq_add_mols(&res->uniq, w->mols, N * K, s * K, err);
+    if (!st && w->scorer.cmd) st = score_chunk(w, N * K, err);
     if (!st && (h && (h->db || h->rows))) {
         cv_model_predicted_json(m, w->z, N, NULL, w->pred);
         CvGenBatch b = {.method = "sample",
@@ -127,6 +157,7 @@ static CvStatus sample_chunk(CvModel *m, const CvSampleConfig *c, const CvHooks 
                         .pred_stride = cv_model_predicted_stride(m),
                         .sim = res->around ? w->sim : NULL};
         st = cv_hooks_rows(h, &b, w->mols, err);
+        if (!st && w->scorer.cmd) st = cv_scorer_record(&w->scorer, h, err);
     }
     cv_latent_mols_free(w->mols, N * K);
     return st;
@@ -140,6 +171,9 @@ static CvStatus annotate_unique(const CvSampleConfig *c, const SampleWork *w, Cv
         return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
     if (res->around && !(res->similarity = malloc(n * sizeof *res->similarity)))
         return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
+    if (c->scorer && !(res->score = malloc(n * sizeof *res->score)))
+        return cv_error_set(err, CV_ERR_NOMEM, "sample: out of memory");
+    res->scorer_calls = w->scorer.calls;
     for (size_t i = 0; i < res->uniq.n; i++) {
         const char *smi = res->uniq.items[i].smiles;
         if (res->novel) {
@@ -147,6 +181,7 @@ static CvStatus annotate_unique(const CvSampleConfig *c, const SampleWork *w, Cv
             res->n_novel += res->novel[i];
         }
         if (res->similarity) res->similarity[i] = cv_latent_similarity(smi, w->around_fp);
+        if (res->score) res->score[i] = cv_scorer_value(&w->scorer, smi);
     }
     return CV_OK;
 }
@@ -154,15 +189,17 @@ static CvStatus annotate_unique(const CvSampleConfig *c, const SampleWork *w, Cv
 static CvStatus finish(const CvSampleConfig *c, const CvHooks *h, const CvSampleResult *r,
                        CvError *err) {
     double nd = (double)r->n_decodes, nv = (double)r->n_valid, nu = (double)r->uniq.n;
-    CvMetric mt[8 + SMILES_FAIL_COUNT] = {
+    CvMetric mt[10 + SMILES_FAIL_COUNT] = {
         {"decodes", nd},
         {"valid", nv},
         {"unique", nu},
         {"validity", nd ? nv / nd : NAN},
         {"uniqueness", nv ? nu / nv : NAN},
         {"novel", c->train_data ? (double)r->n_novel : NAN},
-        {"novelty", c->train_data && nu ? (double)r->n_novel / nu : NAN}};
-    size_t n = 7 + cv_failure_metrics(r->failures, mt + 7);
+        {"novelty", c->train_data && nu ? (double)r->n_novel / nu : NAN},
+        {"scorer_calls", c->scorer ? (double)r->scorer_calls : NAN},
+        {"scorer_molecules", c->scorer ? nu : NAN}};
+    size_t n = 9 + cv_failure_metrics(r->failures, mt + 9);
     return cv_run_finish(h, mt, n, r->interrupted, err);
 }
 
@@ -171,6 +208,7 @@ CvStatus cv_sample(CvModel *m, const CvSampleConfig *c, const CvHooks *h, CvSamp
     memset(res, 0, sizeof *res);
     size_t Z = (size_t)m->vae.cfg.Z, K = c->attempts;
     SampleWork w = {0};
+    cv_scorer_init(&w.scorer, c->scorer, c->scorer_timeout);
     CvStatus st = check_config(m, c, err);
     if (!st && c->train_data) st = load_train_set(c->train_data, &w.train, err);
     if (!st) st = work_alloc(&w, Z, K ? K : 1, cv_model_predicted_stride(m), err);
@@ -200,14 +238,33 @@ CvStatus cv_sample(CvModel *m, const CvSampleConfig *c, const CvHooks *h, CvSamp
     return st;
 }
 
+typedef struct {
+    double score;
+    size_t i;
+} ByScore;
+
+/* Best score first, NaN last, ties in order of appearance. */
+static int by_score_desc(const void *x, const void *y) {
+    const ByScore *a = x, *b = y;
+    if (isnan(a->score) != isnan(b->score)) return isnan(a->score) ? 1 : -1;
+    if (a->score != b->score && !isnan(a->score)) return a->score < b->score ? 1 : -1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
 void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
                      CvRowsFormat format) {
     char header[128];
-    snprintf(header, sizeof header, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s",
-             r->similarity ? ",similarity" : "", r->novel ? ",novel" : "");
+    snprintf(header, sizeof header, "smiles,count,first_index,mw,logp,qed,sa,penalized_logp%s%s%s",
+             r->similarity ? ",similarity" : "", r->novel ? ",novel" : "",
+             r->score ? ",score" : "");
+    ByScore *order = malloc((r->uniq.n ? r->uniq.n : 1) * sizeof *order);
+    for (size_t k = 0; order && k < r->uniq.n; k++)
+        order[k] = (ByScore){r->score ? r->score[k] : 0.0, k};
+    if (order && r->score) qsort(order, r->uniq.n, sizeof *order, by_score_desc);
     CvRows t;
     cv_rows_begin(&t, fp, format, header, "sample");
-    for (size_t i = 0; i < r->uniq.n; i++) {
+    for (size_t k = 0; k < r->uniq.n; k++) {
+        size_t i = order ? order[k].i : k; /* out of memory: in order of appearance */
         const LatentUniqEntry *e = &r->uniq.items[i];
         cv_row_smiles(&t, "smiles", e->smiles);
         cv_row_count(&t, "count", e->count);
@@ -215,15 +272,18 @@ void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
         cv_row_scores(&t, &e->scores);
         if (r->similarity) cv_row_real(&t, "similarity", r->similarity[i]);
         if (r->novel) cv_row_flag(&t, "novel", r->novel[i]);
+        if (r->score) cv_row_float(&t, "score", r->score[i]);
         cv_row_end(&t);
     }
     cv_rows_end(&t);
+    free(order);
 }
 
 void cv_sample_result_free(CvSampleResult *res) {
     cv_latent_uniq_free(&res->uniq);
     free(res->novel);
     free(res->similarity);
+    free(res->score);
     free(res->around);
     memset(res, 0, sizeof *res);
 }

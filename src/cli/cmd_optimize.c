@@ -54,18 +54,7 @@ static void run_config(const void *user, CvJson *j) {
 /* The rows on stdout and the summary on stderr; CLI_OK. */
 static int print_results(const OptArgs *a, const CvOptimizeResult *r, const CvHooks *h) {
     cv_optimize_write(r, stdout, a->format);
-    fprintf(stderr,
-            "chemvae optimize: objective %s, %zu starts, %zu steps: %zu decodes, %zu valid "
-            "(%.1f%%); best found %.4f (%s)",
-            r->objective, r->n, a->job.steps, r->decoded, r->valid,
-            r->decoded ? 100.0 * (double)r->valid / (double)r->decoded : 0.0, r->best_found,
-            r->best_start != SIZE_MAX ? r->per_start[r->best_start].best_any_smiles : "-");
-    if (r->n_mol)
-        fprintf(stderr,
-                "; %zu start molecules: mean improvement %.4f +- %.4f, success %zu/%zu (%.1f%%)",
-                r->n_mol, r->mean_improvement, r->sd_improvement, r->n_success, r->n_mol,
-                100.0 * (double)r->n_success / (double)r->n_mol);
-    if (r->n_mol && a->job.delta >= 0) fprintf(stderr, " at similarity >= %g", a->job.delta);
+    cv_optimize_summary(&a->job, r, stderr);
     cli_print_run_end(h, a->run.db_path);
     return CLI_OK;
 }

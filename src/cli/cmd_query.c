@@ -52,6 +52,7 @@ static const CliCommand COMMAND = {
                 "       chemvae query [options] similar SMILES    most similar stored molecules\n"
                 "       chemvae query [options] substruct SMARTS  molecules containing a "
                 "pattern\n"
+                "       chemvae query [options] scores N      run N's --scorer values\n"
                 "       chemvae query [options] schema        tables and their SQL",
     .tables = {{&OPTS_TABLE, 0}, {&cv_query_params, offsetof(QueryArgs, job)}},
     .epilog = "SQL functions: mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"

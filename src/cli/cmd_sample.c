@@ -25,7 +25,8 @@ static const CliCommand COMMAND = {
                {&cv_rows_params, offsetof(SampleArgs, format)},
                {&cli_run_params, offsetof(SampleArgs, run)}},
     .epilog =
-        "stdout: smiles,count,first_index,mw,logp,qed,sa,penalized_logp[,similarity][,novel]\n",
+        "stdout: "
+        "smiles,count,first_index,mw,logp,qed,sa,penalized_logp[,similarity][,novel][,score]\n",
     .max_operands = 0};
 
 static int parse_args(int argc, char **argv, SampleArgs *a) {
@@ -59,6 +60,9 @@ static void print_summary(const SampleArgs *a, const CvSampleResult *r, const Cv
         fprintf(stderr, ", novel %zu (%.1f%% of unique)", r->n_novel,
                 r->uniq.n ? 100.0 * (double)r->n_novel / (double)r->uniq.n : 0.0);
     cli_print_failures(stderr, r->failures);
+    if (a->job.scorer)
+        fprintf(stderr, "; scores by the scorer '%s' in %zu runs of it", a->job.scorer,
+                r->scorer_calls);
     cli_print_run_end(h, a->run.db_path);
 }
 

@@ -8,8 +8,13 @@
  * so the step length is a distance in latent space whatever the head's gradient scale (a
  * raw gradient step would need a different lr for every objective and model).
  *
- * Memory: z, dz (S, Z), pred (S, P), head (S), sim (S·K), the start fingerprints
- * (S, 2048 bits), allocated once; nothing is allocated per step except by decoding. */
+ * Each decode point's valid molecules are scored in one call: the objective's true value
+ * per molecule, or one call of the judge (an external scorer) with all of them, so a
+ * program that takes seconds to start is started once per decode point, not per molecule.
+ *
+ * Memory: z, dz (S, Z), pred (S, P), head (S), sim, score, key and the judge's arrays
+ * (S·K), the start fingerprints (S, 2048 bits), allocated once; nothing is allocated per
+ * step except by decoding and the judge. */
 #include "chemvae/latent/latent_optimize.h"
 
 #include <math.h>
@@ -36,6 +41,7 @@ void cv_latent_opt_result_init(LatentOptResult *r, const char *start_smiles, dou
     r->head_start = r->head_end = NAN;
     r->best_score = r->best_sim = NAN;
     r->best_any_score = r->best_any_sim = NAN;
+    r->best_key = r->best_any_key = NAN;
 }
 
 void cv_latent_opt_result_free(LatentOptResult *r) {
@@ -53,28 +59,39 @@ static CvStatus set_string(char **dst, const char *s, CvError *err) {
     return CV_OK;
 }
 
-CvStatus cv_latent_opt_consider(LatentOptResult *r, const char *canonical, double score, double sim,
-                                double delta, size_t step, CvError *err) {
+CvStatus cv_latent_opt_consider_key(LatentOptResult *r, const char *canonical, double score,
+                                    double key, double sim, double delta, size_t step,
+                                    CvError *err) {
     CvStatus st;
-    if (isnan(r->best_any_score) || score > r->best_any_score) {
+    if (isnan(key)) return CV_OK;
+    if (isnan(r->best_any_key) || key > r->best_any_key) {
         if ((st = set_string(&r->best_any_smiles, canonical, err))) return st;
         r->best_any_score = score;
+        r->best_any_key = key;
         r->best_any_sim = sim;
     }
     int counted = !r->start_smiles || delta < 0 || (!isnan(sim) && sim >= delta);
-    if (!counted || !(isnan(r->best_score) || score > r->best_score)) return CV_OK;
+    if (!counted || !(isnan(r->best_key) || key > r->best_key)) return CV_OK;
     if ((st = set_string(&r->best_smiles, canonical, err))) return st;
     r->best_score = score;
+    r->best_key = key;
     r->best_sim = sim;
     r->best_step = step;
     if (r->start_smiles) {
         r->success = strcmp(canonical, r->start_smiles) != 0 && score > r->start_score;
-        r->improvement = r->success ? score - r->start_score : 0.0;
+        r->improvement = r->success                              ? score - r->start_score
+                         : isnan(score) || isnan(r->start_score) ? NAN
+                                                                 : 0.0;
     } else {
         r->success = 1;
         r->improvement = 0.0;
     }
     return CV_OK;
+}
+
+CvStatus cv_latent_opt_consider(LatentOptResult *r, const char *canonical, double score, double sim,
+                                double delta, size_t step, CvError *err) {
+    return cv_latent_opt_consider_key(r, canonical, score, score, sim, delta, step, err);
 }
 
 void cv_latent_head_value(Vae *vae, const double *wz, double offset, const float *z, size_t S,
@@ -148,80 +165,167 @@ static void similarities(const LatentMol *mols, size_t S, size_t K, const uint64
     }
 }
 
+/* One optimization's working memory and settings. */
+typedef struct {
+    Vae *vae;
+    const CvVocab *vocab;
+    const LatentObjective *obj;
+    const LatentOptConfig *cfg;
+    size_t S, K;
+    LatentOptResult *results;
+    float *z, *dz, *pred, *dpred;     /* (S, Z), (S, Z), (S, P), (max_B, P) */
+    double *head, *sim, *score, *key; /* (S), (S·K) x 3 */
+    uint64_t *fps;                    /* (S, LATENT_FP_WORDS) */
+    unsigned char *has_fp;            /* (S) */
+    LatentMol *mols;                  /* (S·K) */
+    /* the judge's input and output, (max(S, S·K)) each */
+    const char **j_smiles;
+    ChemScores *j_scores;
+    double *j_out;
+    size_t *j_row;
+} OptRun;
+
+static CvStatus run_alloc(OptRun *o, CvError *err) {
+    size_t S = o->S, Z = (size_t)o->vae->cfg.Z, P = (size_t)o->vae->cfg.P, SK = S * o->K;
+    size_t J = SK > S ? SK : S;
+    o->z = malloc(S * Z * sizeof *o->z);
+    o->dz = malloc(S * Z * sizeof *o->dz);
+    o->pred = malloc(S * (P ? P : 1) * sizeof *o->pred);
+    o->dpred = malloc(o->vae->max_B * (P ? P : 1) * sizeof *o->dpred);
+    o->head = malloc(S * sizeof *o->head);
+    o->sim = malloc(SK * sizeof *o->sim);
+    o->score = malloc(SK * sizeof *o->score);
+    o->key = malloc(SK * sizeof *o->key);
+    o->fps = calloc(S * LATENT_FP_WORDS, sizeof *o->fps);
+    o->has_fp = calloc(S, 1);
+    o->mols = calloc(SK, sizeof *o->mols);
+    o->j_smiles = malloc(J * sizeof *o->j_smiles);
+    o->j_scores = malloc(J * sizeof *o->j_scores);
+    o->j_out = malloc(J * sizeof *o->j_out);
+    o->j_row = malloc(J * sizeof *o->j_row);
+    if (o->z && o->dz && o->pred && o->dpred && o->head && o->sim && o->score && o->key && o->fps &&
+        o->has_fp && o->mols && o->j_smiles && o->j_scores && o->j_out && o->j_row)
+        return CV_OK;
+    return cv_error_set(err, CV_ERR_NOMEM, "out of memory optimizing %zu starts", S);
+}
+
+static void run_free(OptRun *o) {
+    if (o->mols) cv_latent_mols_free(o->mols, o->S * o->K);
+    void *p[] = {o->z,        o->dz,    o->pred, o->dpred,  o->head, o->sim,
+                 o->score,    o->key,   o->fps,  o->has_fp, o->mols, (void *)o->j_smiles,
+                 o->j_scores, o->j_out, o->j_row};
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++) free(p[i]);
+}
+
+/* Sends the n molecules gathered in o->j_* to the judge and writes its values to
+ * score[j_row[i]] and key[j_row[i]]. */
+static CvStatus judge_gathered(OptRun *o, size_t n, double *score, double *key, CvError *err) {
+    if (!n) return CV_OK;
+    CvStatus st = o->cfg->judge(o->cfg->judge_ctx, n, o->j_smiles, o->j_scores, o->j_out, err);
+    for (size_t i = 0; !st && i < n; i++) score[o->j_row[i]] = key[o->j_row[i]] = o->j_out[i];
+    return st;
+}
+
+/* Checks the start molecules, fingerprints them and scores them (results[s].start_score). */
+static CvStatus init_starts(OptRun *o, CvError *err) {
+    size_t n = 0;
+    for (size_t s = 0; s < o->S; s++) {
+        LatentOptResult *r = &o->results[s];
+        if (!r->start_smiles) continue;
+        ChemScores sc;
+        if (!cv_chem_score_smiles(r->start_smiles, &sc, NULL))
+            return cv_error_set(err, CV_ERR_INVALID, "start molecule '%s' is not a valid SMILES",
+                                r->start_smiles);
+        CvStatus st = cv_latent_fingerprint(r->start_smiles, o->fps + s * LATENT_FP_WORDS, err);
+        if (st) return st;
+        o->has_fp[s] = 1;
+        r->start_score = cv_latent_objective_true(o->obj, &sc);
+        o->j_smiles[n] = r->start_smiles, o->j_scores[n] = sc, o->j_row[n++] = s;
+    }
+    if (!o->cfg->judge) return CV_OK;
+    CvStatus st = judge_gathered(o, n, o->score, o->key, err);
+    for (size_t i = 0; !st && i < n; i++)
+        o->results[o->j_row[i]].start_score = o->score[o->j_row[i]];
+    return st;
+}
+
+/* Score and rank key of every row of o->mols (see the header's top). */
+static CvStatus rate_rows(OptRun *o, CvError *err) {
+    int rdkit = cv_latent_objective_rdkit(o->obj);
+    size_t n = 0;
+    for (size_t r = 0; r < o->S * o->K; r++) {
+        const LatentMol *m = &o->mols[r];
+        o->score[r] = o->key[r] = NAN;
+        if (!m->valid) continue;
+        if (o->cfg->judge) {
+            o->j_smiles[n] = m->canonical, o->j_scores[n] = m->scores, o->j_row[n++] = r;
+            continue;
+        }
+        o->score[r] = cv_latent_objective_true(o->obj, &m->scores);
+        o->key[r] = rdkit ? o->score[r] : o->head[r / o->K];
+    }
+    return o->cfg->judge ? judge_gathered(o, n, o->score, o->key, err) : CV_OK;
+}
+
+/* Decodes every z at `step`, scores the molecules, keeps the books and calls the sink. */
+static CvStatus decode_point(OptRun *o, const double *wz, double offset, size_t step, CvRng *rng,
+                             LatentOptSink sink, void *ctx, CvError *err) {
+    size_t S = o->S, K = o->K, P = (size_t)o->vae->cfg.P;
+    cv_latent_head_value(o->vae, wz, offset, o->z, S, o->head, o->pred);
+    CvStatus st = cv_latent_decode(o->vae, o->vocab, o->z, S, &o->cfg->decode, rng, o->mols, err);
+    if (st) return st;
+    similarities(o->mols, S, K, o->fps, o->has_fp, o->sim);
+    if ((st = rate_rows(o, err))) return st;
+    for (size_t r = 0; r < S * K; r++) {
+        LatentOptResult *res = &o->results[r / K];
+        res->decoded++;
+        if (!o->mols[r].valid) continue;
+        res->valid++;
+        st = cv_latent_opt_consider_key(res, o->mols[r].canonical, o->score[r], o->key[r],
+                                        o->sim[r], o->cfg->delta, step, err);
+        if (st) return st;
+    }
+    if (sink &&
+        (st = sink(ctx, step, S, K, o->z, o->head, P ? o->pred : NULL, o->mols, o->sim, err)))
+        return st;
+    cv_latent_mols_free(o->mols, S * K);
+    return CV_OK;
+}
+
 CvStatus cv_latent_optimize(Vae *vae, const CvVocab *vocab, const LatentObjective *obj,
                             const double *wz, double offset, const LatentOptConfig *cfg,
                             const float *z0, const char *const *start_smiles, size_t S, CvRng *rng,
                             LatentOptSink sink, void *ctx, LatentOptResult *results, float *z_final,
                             CvError *err) {
-    size_t Z = (size_t)vae->cfg.Z, P = (size_t)vae->cfg.P;
-    size_t K = cfg->decode.attempts ? cfg->decode.attempts : 1;
+    size_t Z = (size_t)vae->cfg.Z;
     size_t every = cfg->decode_every ? cfg->decode_every : 1;
-    CvStatus st = CV_OK;
+    OptRun o = {.vae = vae,
+                .vocab = vocab,
+                .obj = obj,
+                .cfg = cfg,
+                .S = S,
+                .K = cfg->decode.attempts ? cfg->decode.attempts : 1,
+                .results = results};
     for (size_t s = 0; s < S; s++)
         cv_latent_opt_result_init(&results[s], start_smiles ? start_smiles[s] : NULL, NAN);
-    float *z = malloc(S * Z * sizeof *z), *dz = malloc(S * Z * sizeof *dz);
-    float *pred = malloc(S * (P ? P : 1) * sizeof *pred),
-          *dpred = malloc(vae->max_B * (P ? P : 1) * sizeof *dpred);
-    double *head = malloc(S * sizeof *head), *sim = malloc(S * K * sizeof *sim);
-    uint64_t *fps = calloc(S * LATENT_FP_WORDS, sizeof *fps);
-    unsigned char *has_fp = calloc(S, 1);
-    LatentMol *mols = calloc(S * K, sizeof *mols);
-    if (!z || !dz || !pred || !dpred || !head || !sim || !fps || !has_fp || !mols) {
-        st = cv_error_set(err, CV_ERR_NOMEM, "out of memory optimizing %zu starts", S);
-        goto done;
-    }
-    memcpy(z, z0, S * Z * sizeof *z);
-    for (size_t s = 0; s < S; s++) {
-        if (!results[s].start_smiles) continue;
-        ChemScores sc;
-        if (!cv_chem_score_smiles(results[s].start_smiles, &sc, NULL)) {
-            st = cv_error_set(err, CV_ERR_INVALID, "start molecule '%s' is not a valid SMILES",
-                              results[s].start_smiles);
-            goto done;
-        }
-        if ((st = cv_latent_fingerprint(results[s].start_smiles, fps + s * LATENT_FP_WORDS, err)))
-            goto done;
-        has_fp[s] = 1;
-        results[s].start_score = cv_latent_objective_true(obj, &sc);
-    }
-    cv_latent_head_value(vae, wz, offset, z, S, head, NULL);
-    for (size_t s = 0; s < S; s++) results[s].head_start = head[s];
+    CvStatus st = run_alloc(&o, err);
+    if (!st) st = init_starts(&o, err);
+    if (st) goto done;
+    memcpy(o.z, z0, S * Z * sizeof *o.z);
+    cv_latent_head_value(vae, wz, offset, o.z, S, o.head, NULL);
+    for (size_t s = 0; s < S; s++) results[s].head_start = o.head[s];
     for (size_t step = 0;; step++) {
-        if (step % every == 0 || step == cfg->steps) {
-            cv_latent_head_value(vae, wz, offset, z, S, head, pred);
-            if ((st = cv_latent_decode(vae, vocab, z, S, &cfg->decode, rng, mols, err))) goto done;
-            similarities(mols, S, K, fps, has_fp, sim);
-            for (size_t r = 0; r < S * K; r++) {
-                LatentOptResult *res = &results[r / K];
-                res->decoded++;
-                if (!mols[r].valid) continue;
-                res->valid++;
-                double score = cv_latent_objective_true(obj, &mols[r].scores);
-                if ((st = cv_latent_opt_consider(res, mols[r].canonical, score, sim[r], cfg->delta,
-                                                 step, err)))
-                    goto done;
-            }
-            if (sink && (st = sink(ctx, step, S, K, z, head, P ? pred : NULL, mols, sim, err)))
-                goto done;
-            cv_latent_mols_free(mols, S * K);
-        }
+        if ((step % every == 0 || step == cfg->steps) &&
+            (st = decode_point(&o, wz, offset, step, rng, sink, ctx, err)))
+            goto done;
         if (step == cfg->steps) break;
-        head_gradient(vae, wz, z, S, dpred, dz);
-        ascend(cfg, z0, z, dz, S, Z);
+        head_gradient(vae, wz, o.z, S, o.dpred, o.dz);
+        ascend(cfg, z0, o.z, o.dz, S, Z);
     }
-    cv_latent_head_value(vae, wz, offset, z, S, head, NULL);
-    for (size_t s = 0; s < S; s++) results[s].head_end = head[s];
-    if (z_final) memcpy(z_final, z, S * Z * sizeof *z);
+    cv_latent_head_value(vae, wz, offset, o.z, S, o.head, NULL);
+    for (size_t s = 0; s < S; s++) results[s].head_end = o.head[s];
+    if (z_final) memcpy(z_final, o.z, S * Z * sizeof *o.z);
 done:
-    if (mols) cv_latent_mols_free(mols, S * K);
-    free(mols);
-    free(has_fp);
-    free(fps);
-    free(sim);
-    free(head);
-    free(dpred);
-    free(pred);
-    free(dz);
-    free(z);
+    run_free(&o);
     return st;
 }

@@ -76,6 +76,9 @@ static const char *const READS[] = {
         "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
         "FROM generations g JOIN runs r ON r.id = g.run_id WHERE " STORE_SCOPE_SQL
         " GROUP BY g.run_id ORDER BY g.run_id DESC",
+    [STORE_READ_SCORES] = "SELECT m.smiles, s.value, s.name, s.molecule_id FROM scores s "
+                          "JOIN molecules m ON m.id = s.molecule_id WHERE s.run_id = ?1 "
+                          "ORDER BY s.value IS NULL, s.value DESC, m.smiles",
 };
 
 CvStatus cv_store_run_read(Store *s, StoreRunRead which, int64_t run_id, StoreTable *out,

@@ -107,6 +107,15 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
      * the chemistry SQL functions, registered before migrating). */
     "ALTER TABLE molecules ADD COLUMN fp BLOB CHECK(fp IS NULL OR length(fp) = 256);\n"
     "UPDATE molecules SET fp = morgan_fp(smiles);\n",
+    /* 4 -> 5: an external scorer's value of each molecule of a run (--scorer CMD). */
+    "CREATE TABLE scores(\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "  molecule_id INTEGER NOT NULL REFERENCES molecules(id),\n"
+    "  name TEXT NOT NULL,\n"
+    "  value REAL,\n"
+    "  PRIMARY KEY(run_id, name, molecule_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX scores_molecule ON scores(molecule_id);\n",
 };
 _Static_assert(CHEM_FP_BYTES == 256, "MIGRATIONS[3] checks fp blobs of 256 bytes");
 
@@ -144,6 +153,9 @@ static const char *const STMT_SQL[ST_COUNT] = {
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_EVAL_UPSERT] = "INSERT INTO eval_metrics(run_id, name, value) VALUES(?1, ?2, ?3) "
                        "ON CONFLICT(run_id, name) DO UPDATE SET value = excluded.value",
+    [ST_SCORE_UPSERT] = "INSERT INTO scores(run_id, molecule_id, name, value) "
+                        "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(run_id, name, molecule_id) "
+                        "DO UPDATE SET value = excluded.value",
 };
 
 /* ---- errors -------------------------------------------------------------------------- */
@@ -784,6 +796,34 @@ CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGenera
         if ((status = check_generation(s, &rows[i], i, err))) return status;
     Batch b = {what, "generation", ST_GEN_INSERT, run_id, 1};
     return write_batch(s, &b, generation_row, rows, n, ids, err);
+}
+
+static int score_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+                     int64_t *id, const char **label) {
+    const StoreScore *r = (const StoreScore *)rows + i;
+    int64_t mol_id = 0;
+    *label = r->molecule.smiles;
+    int rc = upsert_molecule(s, run_id, &r->molecule, &mol_id);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, mol_id);
+    bind_text(st, 3, r->name);
+    bind_real(st, 4, r->value);
+    *id = mol_id;
+    return step_done(st);
+}
+
+CvStatus cv_store_insert_scores(Store *s, int64_t run_id, const StoreScore *rows, size_t n,
+                                CvError *err) {
+    char what[96];
+    snprintf(what, sizeof what, "storing %zu scores of run %lld", n, (long long)run_id);
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].name || !*rows[i].name || !rows[i].molecule.smiles ||
+            !*rows[i].molecule.smiles)
+            return cv_error_set(err, CV_ERR_INVALID, "%s: %s: score %zu has no %s", s->path, what,
+                                i, rows[i].name && *rows[i].name ? "SMILES" : "name");
+    Batch b = {what, "score", ST_SCORE_UPSERT, run_id, 1};
+    return write_batch(s, &b, score_row, rows, n, NULL, err);
 }
 
 /* ---- metrics ---------------------------------------------------------------------------- */

@@ -19,6 +19,7 @@ enum {
     ST_GEN_INSERT,
     ST_TRAIN_INSERT,
     ST_EVAL_UPSERT,
+    ST_SCORE_UPSERT,
     ST_COUNT
 };
 

@@ -14,17 +14,28 @@
  * the number of starts with it; cv_optimize then runs the ascent (preparing first itself
  * when the caller did not).
  *
+ * The objective may name any property the head predicts (latent_objective.h). Scores, the
+ * "true" values that rank the molecules and make success and improvement: an external
+ * scorer's (`scorer`, app_scorer.h: the head guides the ascent, the scorer judges every
+ * start and valid decode, each distinct molecule once, one invocation per decode point;
+ * negated when minimizing), else the objective from RDKit; with a head property RDKit
+ * cannot compute and no scorer there are none: scores, improvement and success are empty
+ * (NaN), and each start's best molecule is the one decoded where the head's objective was
+ * highest (latent_optimize.h).
+ *
  * Recorded (CvHooks.db): every decode along every path in `generations` (method "optimize",
  * step, source = the canonical start SMILES or "random", z, the head's predictions with its
- * objective value, Tanimoto similarity to the start), one transaction per decode point, and
- * the summary as the run's metrics (decodes, valid, best_found, mean_improvement,
- * sd_improvement, success_rate, starts). */
+ * objective value, Tanimoto similarity to the start), one transaction per decode point, the
+ * scorer's values in `scores` (after each decode point's generations), and the summary as
+ * the run's metrics (decodes, valid, best_found, mean_improvement, sd_improvement,
+ * success_rate, starts; scorer_calls, scorer_molecules with a scorer). */
 #ifndef CHEMVAE_APP_OPTIMIZE_H
 #define CHEMVAE_APP_OPTIMIZE_H
 
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
 #include "chemvae/app/app_rows.h"
+#include "chemvae/app/app_scorer.h"
 #include "chemvae/latent/latent_objective.h"
 #include "chemvae/latent/latent_optimize.h"
 #include "chemvae/core/rng.h"
@@ -54,12 +65,14 @@ typedef struct {
     size_t steps;
     double lr, prior, trust_radius;
     size_t decode_every;
-    size_t decodes;     /* per z at each decode point: greedy + decodes-1 sampled */
-    double temperature; /* of the sampled decodes */
-    int beam;           /* the greedy decode as a beam of this width (0 or 1: plain) */
-    int rescue;         /* invalid greedy decodes decoded again by a beam (1 = off) */
-    double delta;       /* similarity threshold of a counted molecule in [0, 1]; -1: none */
-    uint64_t seed;      /* the random starts, then the sampled decodes */
+    size_t decodes;        /* per z at each decode point: greedy + decodes-1 sampled */
+    double temperature;    /* of the sampled decodes */
+    int beam;              /* the greedy decode as a beam of this width (0 or 1: plain) */
+    int rescue;            /* invalid greedy decodes decoded again by a beam (1 = off) */
+    double delta;          /* similarity threshold of a counted molecule in [0, 1]; -1: none */
+    uint64_t seed;         /* the random starts, then the sampled decodes */
+    const char *scorer;    /* an external scorer's command (app_scorer.h), or NULL */
+    double scorer_timeout; /* seconds per scorer invocation; 0: no limit */
 } CvOptimizeConfig;
 
 /* The ascent's defaults are cv_latent_opt_config_default's. */
@@ -67,21 +80,23 @@ typedef struct {
     {                                                                                              \
         .objective = "plogp", .top = 10, .steps = 100, .lr = 0.3, .prior = 0.01,                   \
         .decode_every = 5, .decodes = 8, .temperature = 0.7, .beam = 1,                            \
-        .rescue = CV_DEFAULT_RESCUE, .delta = -1.0, .seed = 1                                      \
+        .rescue = CV_DEFAULT_RESCUE, .delta = -1.0, .seed = 1, .scorer_timeout = CV_SCORER_TIMEOUT \
     }
 /* CV_OPTIMIZE_DEFAULTS as data (for callers without the C preprocessor: Python). */
 extern const CvOptimizeConfig cv_optimize_defaults;
 
 /* The job's parameters: objective, minimize, start (repeatable), starts (starts_file), limit,
  * from-data, top, random, steps, lr, prior, trust-radius, decode-every, decodes,
- * temperature, constrained (delta), beam, rescue, seed. Not recorded by cv_params_config:
+ * temperature, constrained (delta), beam, rescue, seed, scorer, scorer-timeout. Not
+ * recorded by cv_params_config:
  * objective and minimize (a run stores the objective as the job reads it: res->objective),
  * start and seed (a run stores its seed). */
 extern const CvParamTable cv_optimize_params;
 
 /* Validates c without a model: some start, lr > 0, prior, trust radius and temperature
  * >= 0, decode_every and decodes >= 1, delta in [0, 1] or -1, top >= 1 with from_data,
- * rescue in range, then the objective's syntax. CV_ERR_INVALID (CV_ERR_PARSE for the
+ * rescue in range, a non-empty scorer command, scorer_timeout >= 0, then the objective's
+ * syntax. CV_ERR_INVALID (CV_ERR_PARSE for the
  * objective) with a message naming the command line's option. */
 CvStatus cv_optimize_check(const CvOptimizeConfig *c, CvError *err);
 
@@ -110,6 +125,10 @@ typedef struct {
     size_t cap;
     CvRng rng; /* the seed's stream after the random starts: the sampled decodes */
     int prepared;
+    /* cv_optimize_prepare */
+    int has_true; /* 1: molecules have scores (a scorer, or RDKit computes the objective) */
+    /* cv_optimize, with a scorer */
+    size_t scorer_calls, scorer_molecules; /* invocations, distinct molecules scored */
 } CvOptimizeResult;
 
 /* Checks cfg (cv_optimize_check), binds the objective to m's property head and resolves
@@ -133,12 +152,18 @@ CvStatus cv_optimize(CvModel *m, const CvOptimizeConfig *cfg, const CvHooks *h,
 void cv_optimize_result_free(CvOptimizeResult *res);
 
 /* One row per start of r on fp (app_rows.h), the columns CV_OPTIMIZE_COLUMNS: the start
- * and its true objective, the best molecule found and its, the improvement, similarity to
- * the start, success, the step it was found at, the head's objective at the start and the
- * end, the decodes and the valid ones. */
+ * and its score, the best molecule found and its, the improvement, similarity to the start,
+ * success, the step it was found at, the head's objective at the start and the end, the
+ * decodes and the valid ones. Scores, improvement and success are empty without scores. */
 #define CV_OPTIMIZE_COLUMNS                                                                        \
     "start,start_smiles,start_score,best_smiles,best_score,improvement,similarity,success,"        \
     "best_step,head_start,head_end,decoded,valid"
 void cv_optimize_write(const CvOptimizeResult *r, FILE *fp, CvRowsFormat format);
+
+/* The summary for a person, on fp: a line saying why there are no scores when there are
+ * none, then "chemvae optimize: objective ..., N starts, ...: decodes, valid, best found,
+ * improvement and success over the start molecules[, the scorer's calls]" without its line
+ * end (a front end adds where the run is stored). */
+void cv_optimize_summary(const CvOptimizeConfig *c, const CvOptimizeResult *r, FILE *fp);
 
 #endif

@@ -1,6 +1,7 @@
 /* app_query.h — the query job: read-only access to a results DB, as one SQL statement or
  * as a named view (store.h reads): "top" (best molecules by a score), "runs", "run N",
- * "molecule SMILES", "similar SMILES", "substruct SMARTS", "schema". The views' settings
+ * "molecule SMILES", "similar SMILES", "substruct SMARTS", "scores N" (the values an external
+ * scorer gave run N's molecules), "schema". The views' settings
  * are parameters (cv_query_params); a front end opens the DB read-only, reads and prints
  * (cv_store_print_view / cv_store_print_select). */
 #ifndef CHEMVAE_APP_QUERY_H

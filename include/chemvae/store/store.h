@@ -13,6 +13,9 @@
  *   training_metrics(run_id, epoch, step, split, loss, recon, kl, prop, beta, lr,
  *                    accuracy, extra)
  *   eval_metrics(run_id, name, value)   -- one value per (run, name); re-inserting replaces
+ *   scores(run_id, molecule_id, name, value)   -- an external scorer's value of a molecule
+ *     in a run (name: the scorer's command), one per (run, name, molecule); re-inserting
+ *     replaces
  * Timestamps are ISO-8601 UTC text ("2026-11-22T01:02:03Z"). JSON columns (config,
  * predicted, extra) are checked with json_valid(). z is a little-endian float32 array
  * (Z * 4 bytes). A NaN double is stored as NULL.
@@ -40,7 +43,7 @@
 #include "chemvae/core/buf.h"
 #include "chemvae/core/error.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_APPLICATION_ID 0x63766165 /* "cvae" */
 /* a loaded 2-core machine can hold a write lock for seconds */
 #define STORE_BUSY_TIMEOUT_MS 30000
@@ -157,6 +160,18 @@ typedef struct {
 CvStatus cv_store_insert_generations(Store *db, int64_t run_id, const StoreGeneration *rows,
                                      size_t n, int64_t *ids, CvError *err);
 
+/* An external scorer's value of a molecule (sample / optimize --scorer). */
+typedef struct {
+    const char *name;       /* the scorer (its command); non-NULL, not empty */
+    StoreMolecule molecule; /* upserted as cv_store_upsert_molecules does */
+    double value;           /* NaN stores NULL (the scorer gave no value) */
+} StoreScore;
+
+/* Stores n scores of run `run_id` (and their molecules) in ONE transaction; a score of the
+ * same (run, name, molecule) is replaced. */
+CvStatus cv_store_insert_scores(Store *db, int64_t run_id, const StoreScore *rows, size_t n,
+                                CvError *err);
+
 /* ---- metrics ----------------------------------------------------------------------------- */
 
 typedef struct {
@@ -255,6 +270,9 @@ typedef enum {
     /* Per run in scope with generations (newest first): its constrain mode, decodes, valid
      * ones and invalid ones by failure class. */
     STORE_READ_SCOPE_FAILURES,
+    /* The scores of the run (an external scorer's values): smiles, value, name,
+     * molecule_id; highest value first (NULLs last), then by SMILES. */
+    STORE_READ_SCORES,
 } StoreRunRead;
 
 /* Reads `which` of run run_id (of scope run_id for STORE_READ_SCOPE_*) into *out (zeroed

@@ -101,7 +101,8 @@ class _SampleConfig(ctypes.Structure):
                 ("temperature", ctypes.c_double), ("retry_temperature", ctypes.c_double),
                 ("seed", ctypes.c_uint64), ("around", ctypes.c_char_p),
                 ("radius", ctypes.c_double), ("beam", ctypes.c_int), ("rescue", ctypes.c_int),
-                ("train_data", ctypes.c_char_p)]
+                ("train_data", ctypes.c_char_p), ("scorer", ctypes.c_char_p),
+                ("scorer_timeout", ctypes.c_double)]
 
 
 class _UniqEntry(ctypes.Structure):
@@ -122,7 +123,8 @@ class _SampleResult(ctypes.Structure):
                 ("n_done", ctypes.c_size_t), ("n_decodes", ctypes.c_size_t),
                 ("n_valid", ctypes.c_size_t), ("n_novel", ctypes.c_size_t),
                 ("failures", ctypes.c_size_t * _SMILES_FAIL_COUNT),
-                ("interrupted", ctypes.c_int)]
+                ("interrupted", ctypes.c_int), ("score", ctypes.POINTER(ctypes.c_double)),
+                ("scorer_calls", ctypes.c_size_t)]
 
 
 class _ParamTable(ctypes.Structure):
@@ -146,7 +148,8 @@ class _OptimizeConfig(ctypes.Structure):
                 ("trust_radius", ctypes.c_double), ("decode_every", ctypes.c_size_t),
                 ("decodes", ctypes.c_size_t), ("temperature", ctypes.c_double),
                 ("beam", ctypes.c_int), ("rescue", ctypes.c_int), ("delta", ctypes.c_double),
-                ("seed", ctypes.c_uint64)]
+                ("seed", ctypes.c_uint64), ("scorer", ctypes.c_char_p),
+                ("scorer_timeout", ctypes.c_double)]
 
 
 class _Rng(ctypes.Structure):
@@ -164,12 +167,13 @@ class _OptStart(ctypes.Structure):
                 ("best_sim", ctypes.c_double), ("best_step", ctypes.c_size_t),
                 ("best_any_smiles", ctypes.c_char_p), ("best_any_score", ctypes.c_double),
                 ("best_any_sim", ctypes.c_double), ("success", ctypes.c_int),
-                ("improvement", ctypes.c_double)]
+                ("improvement", ctypes.c_double), ("best_key", ctypes.c_double),
+                ("best_any_key", ctypes.c_double)]
 
 
 class _OptimizeResult(ctypes.Structure):
-    # include/chemvae/app/app_optimize.h CvOptimizeResult (LATENT_OBJECTIVE_TEXT = 256)
-    _fields_ = [("objective", ctypes.c_char * 256), ("n", ctypes.c_size_t),
+    # include/chemvae/app/app_optimize.h CvOptimizeResult (LATENT_OBJECTIVE_TEXT = 1024)
+    _fields_ = [("objective", ctypes.c_char * 1024), ("n", ctypes.c_size_t),
                 ("start_smiles", ctypes.POINTER(ctypes.c_char_p)),
                 ("start_z", ctypes.POINTER(ctypes.c_float)),
                 ("skipped", ctypes.POINTER(ctypes.c_char_p)), ("n_skipped", ctypes.c_size_t),
@@ -179,7 +183,8 @@ class _OptimizeResult(ctypes.Structure):
                 ("n_success", ctypes.c_size_t), ("mean_improvement", ctypes.c_double),
                 ("sd_improvement", ctypes.c_double), ("interrupted", ctypes.c_int),
                 ("interrupted_step", ctypes.c_size_t), ("cap", ctypes.c_size_t),
-                ("rng", _Rng), ("prepared", ctypes.c_int)]
+                ("rng", _Rng), ("prepared", ctypes.c_int), ("has_true", ctypes.c_int),
+                ("scorer_calls", ctypes.c_size_t), ("scorer_molecules", ctypes.c_size_t)]
 
 
 class _InterpolateConfig(ctypes.Structure):
@@ -621,13 +626,16 @@ class Model:
     # -- sample ------------------------------------------------------------------------------
 
     def sample(self, n=100, seed=1, attempts=1, temperature=0.0, retry_temperature=1.0,
-               around=None, radius=1.0, beam=1, rescue=20, data=None, constrain=None):
+               around=None, radius=1.0, beam=1, rescue=20, data=None, constrain=None,
+               scorer=None, scorer_timeout=600.0):
         """`chemvae sample --no-db`: n latent vectors from N(0, I) (or around=SMILES:
         its mu + radius * N(0, I)), `attempts` decodes each, and the distinct valid
         molecules in order of first appearance, as a list of dicts: smiles (canonical),
         count (decodes that gave it), first_index (the vector that first gave it), mw,
         logp, qed, sa, penalized_logp, plus similarity (Tanimoto to `around`) with around
-        and novel (not in the train split of the dataset `data`, a .cvds) with data.
+        and novel (not in the train split of the dataset `data`, a .cvds) with data, and
+        score (the value the program `scorer` gave it, None for none) with scorer, the
+        molecules then best score first as the command prints them.
         Options and defaults as the command's; the validity is sum(counts) / (n * attempts).
         The call cannot be interrupted from Python; nothing is recorded in a DB."""
         if n < 1 or attempts < 1:
@@ -636,7 +644,9 @@ class Model:
                             retry_temperature=retry_temperature, seed=seed,
                             around=around.encode() if around is not None else None,
                             radius=radius, beam=beam, rescue=rescue,
-                            train_data=os.fspath(data).encode() if data is not None else None)
+                            train_data=os.fspath(data).encode() if data is not None else None,
+                            scorer=scorer.encode() if scorer is not None else None,
+                            scorer_timeout=scorer_timeout)
         res, err = _SampleResult(), _Error()
         with _Constrained(self, constrain):
             st = _lib.cv_sample(self._handle(), ctypes.byref(cfg), None, ctypes.byref(res),
@@ -644,7 +654,10 @@ class Model:
         try:
             if st:
                 _raise(err)
-            return [self._sample_row(res, i, attempts) for i in range(res.n_uniq)]
+            rows = [self._sample_row(res, i, attempts) for i in range(res.n_uniq)]
+            if res.score:
+                rows.sort(key=lambda d: (d["score"] is None, -(d["score"] or 0.0)))
+            return rows
         finally:
             _lib.cv_sample_result_free(ctypes.byref(res))
 
@@ -657,6 +670,8 @@ class Model:
             d["similarity"] = res.similarity[i]
         if res.novel:
             d["novel"] = bool(res.novel[i])
+        if res.score:
+            d["score"] = _finite(res.score[i])
         return d
 
 
@@ -672,7 +687,9 @@ class Model:
         column: --starts; its molecules the model cannot encode are skipped), limit,
         from_data (a .cvds) and top, random (N starts z ~ N(0, I)), steps, lr, prior,
         trust_radius, decode_every, decodes, temperature, constrained (the similarity
-        threshold DELTA), beam, rescue, seed. constrain: the decoding mask for this call.
+        threshold DELTA), beam, rescue, seed, scorer (a program that judges the molecules:
+        its values are then the scores) and scorer_timeout. constrain: the decoding mask
+        for this call.
 
         Returns an Optimization; its starts are dicts with the command's columns (start,
         start_smiles, start_score, best_smiles, best_score, improvement, similarity,
@@ -726,8 +743,9 @@ class Model:
             p = res.per_start[i]
             d = {"start": i, "start_smiles": _text(res.start_smiles[i]),
                  "start_score": _finite(p.start_score), "best_smiles": _text(p.best_smiles),
-                 "best_score": _finite(p.best_score), "improvement": p.improvement,
-                 "similarity": _finite(p.best_sim), "success": bool(p.success),
+                 "best_score": _finite(p.best_score), "improvement": _finite(p.improvement),
+                 "similarity": _finite(p.best_sim),
+                 "success": bool(p.success) if res.has_true else None,
                  "best_step": p.best_step, "head_start": p.head_start, "head_end": p.head_end,
                  "decoded": p.decoded, "valid": p.valid,
                  "best_any_smiles": _text(p.best_any_smiles),
@@ -750,7 +768,7 @@ class Model:
                                              for i in range(res.n_skipped)],
             res.decoded, res.valid, _finite(res.best_found), _text(best),
             _finite(res.mean_improvement), _finite(res.sd_improvement),
-            res.n_success / res.n_mol if res.n_mol else None)
+            res.n_success / res.n_mol if res.n_mol and res.has_true else None)
 
     # -- interpolate -------------------------------------------------------------------------
 
@@ -841,7 +859,7 @@ def sample(n=100, seed=1, model=None, **options):
     """Model.sample with the model of `model`: the distinct valid molecules of n latent
     vectors from the prior, with counts and scores (list of dicts, as `chemvae sample
     --no-db` prints them). options: attempts, temperature, retry_temperature, around,
-    radius, beam, rescue, data, constrain."""
+    radius, beam, rescue, data, constrain, scorer, scorer_timeout."""
     return _model(model).sample(n, seed=seed, **options)
 
 
@@ -851,8 +869,8 @@ def optimize(starts=(), model=None, **params):
     optimize --no-db` runs it; an Optimization with a dict per start (best molecule, its
     score and similarity, success, the trajectory). params: the command's options by name
     (objective, minimize, starts_file, limit, from_data, top, random, steps, lr, prior,
-    trust_radius, decode_every, decodes, temperature, constrained, beam, rescue, seed),
-    constrain, trajectory."""
+    trust_radius, decode_every, decodes, temperature, constrained, beam, rescue, seed,
+    scorer, scorer_timeout), constrain, trajectory."""
     return _model(model).optimize(starts, **params)
 
 
