@@ -8,6 +8,8 @@
 #     molecule of best_smiles / smiles, the other columns as data items (a missing value
 #     left out);
 #   - `score --format sdf` on the sampled molecules: one record each, every column an item;
+#   - `optimize --starts` from an SDF and from a SMILES file of the same molecules (the
+#     committed fixture, its broken record skipped): the same starts;
 #   - `query top --format sdf|smi` on a results DB: the molecules of `query top`'s CSV, titled
 #     by their ids, the other columns as data items.
 # Prints "ok   ..." per check and "FAIL ..." on a failure (exit 1).
@@ -35,6 +37,13 @@ for job in optimize interpolate; do
   done
 done
 
+for f in sdf smi; do
+  "$bin" optimize -m "$model" --no-db --starts tests/fixtures/mols50.$f --steps 1 --decode-every 1 \
+    --objective qed 2> /dev/null | cut -d, -f2 > "$tmp/starts.$f" || fail "optimize --starts .$f exited $?"
+done
+cmp -s "$tmp/starts.sdf" "$tmp/starts.smi" || fail "optimize --starts: the SDF and the SMILES file give other starts"
+[ "$(wc -l < "$tmp/starts.sdf")" -eq 51 ] || fail "optimize --starts .sdf: $(wc -l < "$tmp/starts.sdf") lines, not a header and 50 starts"
+echo "ok   optimize --starts: an SDF and a SMILES file of the same molecules give the same 50 starts (the broken record skipped)"
 cut -d, -f1 "$tmp/s.csv" | tail -n +2 > "$tmp/s.txt"
 for f in csv sdf; do
   "$bin" score --input "$tmp/s.txt" --format $f > "$tmp/score.$f" || fail "score --format $f exited $?"

@@ -30,7 +30,7 @@ static void run_script(const char *script, size_t want) {
 
 static void test_molecule_files(void **state) {
     (void)state;
-    run_script("tests/check-molfiles.sh", 7);
+    run_script("tests/check-molfiles.sh", 8);
 }
 
 static void test_predict(void **state) {

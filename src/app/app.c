@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "chemvae/data/csvin.h"
+#include "chemvae/data/molin.h"
 #include "chemvae/core/version.h"
 
 CvStatus cv_run_begin(const char *db_path, const char *kind, CvJson *cfg, const char *model_path,
@@ -166,9 +167,29 @@ static int smiles_record(const CsvinRecord *rec, void *user) {
     return smiles_append(r, rec->fields[r->col], rec->lens[r->col]);
 }
 
+/* A molecule-file record: its SMILES, a molblock's canonical SMILES, or (RDKit cannot read
+ * it) its name, which the caller's parse then reports as not a molecule. */
+static int molin_record(const MolinRecord *rec, void *user) {
+    SmilesReader *r = user;
+    if (rec->error || !rec->molblock)
+        return smiles_append(r, rec->error ? rec->name : rec->mol,
+                             strlen(rec->error ? rec->name : rec->mol));
+    ChemMol *mol = cv_chem_mol_from_molblock(rec->mol);
+    char *canon = mol ? cv_chem_mol_canonical(mol) : NULL;
+    const char *text = canon ? canon : *rec->name ? rec->name : "(unreadable record)";
+    int stop = smiles_append(r, text, strlen(text));
+    free(canon);
+    cv_chem_mol_free(mol);
+    return stop;
+}
+
 CvStatus cv_read_smiles_csv(const char *path, size_t max, char ***out, size_t *n, CvError *err) {
     SmilesReader r = {path, max, 0, 0, -1, NULL, err, CV_OK};
-    CvStatus st = cv_csvin_read_file(path, NULL, smiles_record, &r, err);
+    MolinFormat f = cv_molin_format_of(path, MOLIN_AUTO);
+    MolinOptions mo = {.format = f};
+    CvStatus st = f == MOLIN_SMI || f == MOLIN_SDF
+                      ? cv_molin_read_file(path, &mo, molin_record, &r, err)
+                      : cv_csvin_read_file(path, NULL, smiles_record, &r, err);
     if (st == CV_ERR_INTERRUPTED && !r.st) { /* stopped at max rows */
         st = CV_OK;
         cv_error_clear(err);

@@ -62,7 +62,7 @@ static const CvParam PARAMS[] = {
     CV_PARAM("start", 0, START_LIST, F(start), "SMILES", "a start molecule (repeatable)",
              .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("starts", 0, PATH_OR_EMPTY, F(starts_file), "FILE",
-             "CSV with a smiles column (e.g.\ndatasets/zinc_opt_starts200.csv)",
+             "CSV with a smiles column (e.g.\ndatasets/zinc_opt_starts200.csv), .smi or .sdf",
              .key = "starts_file"),
     CV_PARAM("limit", 0, CV_PARAM_SIZE, F(limit), "N", "use the first N molecules of --starts"),
     CV_PARAM("from-data", 0, PATH_OR_EMPTY, F(from_data), "X.cvds",

@@ -96,8 +96,10 @@ void cv_count_failures(const LatentMol *mols, size_t n, size_t *counts);
 size_t cv_failure_metrics(const size_t *counts, CvMetric *mt);
 
 /* Reads the SMILES column (header "smiles", case-insensitive; else the first column) of a
- * CSV/TSV file into a malloc'd array of malloc'd strings (*out, *n). max > 0 keeps the
- * first max rows. Empty fields are skipped. CV_ERR_PARSE names a file without rows. */
+ * CSV/TSV file, or the molecules of a SMILES file or an SDF (by the name's extension,
+ * molin.h: a molblock as its canonical SMILES, a record RDKit cannot read as its name, which
+ * then does not parse) into a malloc'd array of malloc'd strings (*out, *n). max > 0 keeps
+ * the first max rows. Empty fields are skipped. CV_ERR_PARSE names a file without rows. */
 CvStatus cv_read_smiles_csv(const char *path, size_t max, char ***out, size_t *n, CvError *err);
 void cv_free_strings(char **s, size_t n);
 

@@ -54,9 +54,10 @@ typedef struct {
     /* starts, combinable, in this order: the molecules, the file's, the best of a dataset,
      * random z */
     CvSmilesList start;      /* start molecules; each must encode (else the job fails) */
-    const char *starts_file; /* CSV: the SMILES column (cv_read_smiles_csv); a molecule of
-                              * the file (or of from_data) the model cannot encode is
-                              * skipped (res->skipped) */
+    const char *starts_file; /* CSV (its SMILES column), SMILES file or SDF
+                              * (cv_read_smiles_csv); a molecule of the file (or of
+                              * from_data) the model cannot encode is skipped
+                              * (res->skipped) */
     size_t limit;            /* the first `limit` rows of starts_file (0: all) */
     const char *from_data;   /* .cvds: its `top` best train molecules by the true objective */
     size_t top;
