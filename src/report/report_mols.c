@@ -108,7 +108,8 @@ static void neighbour_lines(Report *rp, const TrainFps *t, const char *smiles, d
     FILE *fp = rp->fp;
     const char *nb = dataset_smiles(t->ds, t->rows[k]);
     fprintf(fp,
-            "<div class=\"nn\">nearest training molecule, Tanimoto <b class=\"nn-sim\">%.3f</b>%s",
+            "<div class=\"nn\"><div>nearest training molecule, Tanimoto <b "
+            "class=\"nn-sim\">%.3f</b>%s</div>",
             sim, !strcmp(nb, smiles) ? " (in the training set)" : "");
     report_molecule_svg(rp, nb, 140, 100);
     fprintf(fp, "<div class=\"smi\">");
