@@ -188,6 +188,20 @@ static void test_pca(void **state) {
             fail_msg("row %d: %g vs %g", i, proj[2 * i], t); /* loading (0.6, 0.8, 0) */
         assert_true(fabs(fabs(proj[2 * i + 1]) - fabs(s)) < 1e-4);
     }
+    /* a fit projects further rows onto the same axes: the fitted rows as cv_pca_project
+     * does, and a new point mean + 3·(0.6, 0.8, 0) to (3, 0) */
+    CvPca p;
+    double again[N * 2], one[2];
+    assert_int_equal(cv_pca_fit(x, N, D, 2, &p, &err), CV_OK);
+    cv_pca_apply(&p, x, N, again);
+    for (int i = 0; i < N * 2; i++) assert_true(again[i] == proj[i]);
+    assert_true(p.var[0] == var[0] && p.total_var == total);
+    float extra[D] = {(float)(1 + 0.6 * 3), (float)(2 + 0.8 * 3), 7};
+    cv_pca_apply(&p, extra, 1, one);
+    assert_true(fabs(one[0] - 3) < 1e-5 && fabs(one[1]) < 1e-5);
+    cv_pca_free(&p);
+    assert_int_equal(cv_pca_fit(x, 1, D, 2, &p, &err), CV_ERR_INVALID);
+    cv_pca_free(&p);
     assert_int_equal(cv_pca_project(x, 1, D, 2, proj, NULL, NULL, &err), CV_ERR_INVALID);
     assert_int_equal(cv_pca_project(x, N, D, 4, proj, NULL, NULL, &err), CV_ERR_INVALID);
 }

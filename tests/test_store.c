@@ -769,6 +769,114 @@ static void test_canned_views(void **state) {
     tmp_db_remove(&t);
 }
 
+/* The report's reads of latent vectors, failure classes and generated properties: one
+ * latent point per (source, step) from its first attempt, in storage order, limited; rows
+ * without z left out; invalid decodes per class with their first examples, the unclassified
+ * ones listed; the valid decodes' scores, a molecule decoded twice counted twice. */
+static void test_report_reads(void **state) {
+    (void)state;
+    TmpDb t;
+    int64_t run;
+    Store *s = open_with_run(&t, "report.db", "optimize", &run);
+    CvError err = {0};
+    StoreMolecule m[2] = {{"CCO", 46.07, -0.0014, 0.4068, 1.98, -1.98},
+                          {"c1ccccc1", 78.11, 1.6866, 0.4426, 1.0, 0.69}};
+    float z[4][ZDIM];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < ZDIM; j++) z[i][j] = (float)(10 * i + j);
+    StoreGeneration g[6] = {
+        /* A step 0: two attempts of one vector, the first invalid */
+        {.method = "optimize",
+         .step = 0,
+         .source = "A",
+         .raw_smiles = "C((",
+         .failure = "valence",
+         .z = z[0],
+         .z_dim = ZDIM,
+         .similarity = NAN},
+        {.method = "optimize",
+         .step = 0,
+         .source = "A",
+         .raw_smiles = "OCC",
+         .valid = 1,
+         .molecule = &m[0],
+         .z = z[0],
+         .z_dim = ZDIM,
+         .similarity = NAN},
+        {.method = "optimize",
+         .step = 0,
+         .source = "B",
+         .raw_smiles = "c1ccccc1",
+         .valid = 1,
+         .molecule = &m[1],
+         .z = z[1],
+         .z_dim = ZDIM,
+         .similarity = NAN},
+        {.method = "optimize",
+         .step = 1,
+         .source = "A",
+         .raw_smiles = "C1(",
+         .failure = "valence",
+         .z = z[2],
+         .z_dim = ZDIM,
+         .similarity = NAN},
+        {.method = "optimize", .step = 1, .source = "B", .raw_smiles = "C(", .similarity = NAN},
+        {.method = "optimize",
+         .step = 2,
+         .source = "B",
+         .raw_smiles = "CCO",
+         .valid = 1,
+         .molecule = &m[0],
+         .similarity = NAN}, /* no z */
+    };
+    assert_int_equal(cv_store_insert_generations(s, run, g, 6, NULL, &err), CV_OK);
+    StoreTable v = {0};
+    assert_int_equal(cv_store_report_latent_points(s, run, "optimize", 10, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 3);
+    static const char *const src[3] = {"A", "B", "A"};
+    for (size_t r = 0; r < 3; r++) assert_string_equal(v.cells[r * v.ncol].s, src[r]);
+    assert_int_equal(v.cells[2 * v.ncol + 1].i, 1);
+    assert_int_equal(v.cells[2].len, ZDIM * 4);
+    float z0;
+    memcpy(&z0, v.cells[2 * v.ncol + 2].s + 4, 4); /* little-endian host */
+    assert_true(z0 == z[2][1]);
+    assert_int_equal(v.cells[3].type, STORE_NULL);          /* A 0: first attempt invalid */
+    assert_string_equal(v.cells[v.ncol + 3].s, "c1ccccc1"); /* B 0 */
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_report_latent_points(s, run, "optimize", 2, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 2);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_report_latent_points(s, run, "sample", 2, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 0);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_SCOPE_FAILURE_CLASSES, 0, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 2);
+    assert_string_equal(v.cells[0].s, "valence");
+    assert_int_equal(v.cells[1].i, 2);
+    assert_string_equal(v.cells[2].s, "C((\nC1(");
+    assert_string_equal(v.cells[v.ncol].s, "");
+    assert_string_equal(v.cells[v.ncol + 2].s, "C(");
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_SCOPE_UNCLASSIFIED, run, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 1);
+    assert_string_equal(v.cells[0].s, "C(");
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_SCOPE_FAILURES, run, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 1);
+    assert_int_equal(v.cells[(size_t)cv_store_table_col(&v, "valence")].i, 2);
+    assert_int_equal(v.cells[(size_t)cv_store_table_col(&v, "syntax")].i, 0); /* not NULL */
+    assert_int_equal(v.cells[(size_t)cv_store_table_col(&v, "unclassified")].i, 1);
+    cv_store_table_free(&v);
+    assert_int_equal(cv_store_run_read(s, STORE_READ_GENERATED_PROPS, run, &v, &err), CV_OK);
+    assert_int_equal(v.nrow, 3);
+    assert_true(cv_store_table_real(&v, 0, 0) == -0.0014); /* logp of CCO */
+    assert_true(cv_store_table_real(&v, 1, 3) == 78.11);   /* mw of benzene */
+    assert_true(cv_store_table_real(&v, 2, 1) == 0.4068);  /* qed of CCO again */
+    cv_store_table_free(&v);
+    cv_store_close(s);
+    tmp_db_remove(&t);
+}
+
 /* ---- output formats ---------------------------------------------------------------------------
  */
 
@@ -1266,6 +1374,7 @@ int main(void) {
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_readonly_rejects_writes),
         cmocka_unit_test(test_canned_views),
+        cmocka_unit_test(test_report_reads),
         cmocka_unit_test(test_output_escaping),
         cmocka_unit_test(test_json_builder),
         cmocka_unit_test(test_dead_runs_interrupted),

@@ -68,6 +68,7 @@
 #include "chemvae/app/app_sample.h"
 #include "chemvae/app/app_score.h"
 #include "chemvae/app/app_train.h"
+#include "chemvae/app/app_usage.h"
 #include "chemvae/app/app_vocab.h"
 #include "chemvae/report/report.h"
 #include "chemvae/pipeline/pipefile.h"

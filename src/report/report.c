@@ -16,6 +16,7 @@
 
 #include "chemvae/chem/chem.h"
 #include "chemvae/core/fileio.h"
+#include "chemvae/core/parfor.h"
 #include "report_svg.h"
 
 void report_warn(const Report *rp, const char *fmt, ...) {
@@ -49,6 +50,46 @@ void report_empty(const Report *rp, const char *what) {
     fprintf(rp->fp, "</p>\n");
 }
 
+void report_empty_err(const Report *rp, const char *what, const CvError *err) {
+    report_warn(rp, "%s: %s", what, err->msg);
+    char msg[CV_ERRMSG_MAX + 96];
+    snprintf(msg, sizeof msg, "No %s: %s", what, err->msg);
+    report_empty(rp, msg);
+}
+
+CvStatus report_train_rows(const Report *rp, size_t max, uint32_t **rows, size_t *n, CvError *err) {
+    uint32_t *all;
+    size_t total;
+    CvStatus st = cv_dataset_split_indices(rp->latent_data, CV_SPLIT_TRAIN, &all, &total, err);
+    if (st) return st;
+    if (!total) {
+        free(all);
+        return cv_error_set(err, CV_ERR_EMPTY, "%s has no training molecules", rp->cfg->data);
+    }
+    size_t m = max && max < total ? max : total;
+    for (size_t i = 0; i < m; i++) all[i] = all[(size_t)((double)i * (double)total / (double)m)];
+    *rows = all;
+    *n = m;
+    return CV_OK;
+}
+
+CvStatus report_map_rows(const CvDataset *ds, size_t max, uint32_t **rows, size_t *n,
+                         const char **which, CvError *err) {
+    *which = "test";
+    CvStatus st = cv_dataset_split_indices(ds, CV_SPLIT_TEST, rows, n, err);
+    if (st) return st;
+    if (*n == 0) {
+        *which = "all";
+        free(*rows);
+        if (!(*rows = malloc((ds->n ? ds->n : 1) * sizeof **rows)))
+            return cv_error_set(err, CV_ERR_NOMEM, "out of memory encoding %zu molecules", ds->n);
+        for (size_t i = 0; i < ds->n; i++) (*rows)[i] = (uint32_t)i;
+        *n = ds->n;
+    }
+    if (max && *n > max) *n = max;
+    return CV_OK;
+}
+
 void report_molecule_svg(const Report *rp, const char *smiles, int w, int h) {
     char *svg = cv_chem_svg(smiles, w, h);
     const char *open = svg ? strstr(svg, "<svg") : NULL;
@@ -60,8 +101,10 @@ void report_molecule_svg(const Report *rp, const char *smiles, int w, int h) {
         return;
     }
     /* replace RDKit's prolog and root attributes (XML namespaces) by plain inline SVG ones */
-    fprintf(rp->fp, "<svg class=\"mol\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">", w, h, w,
-            h);
+    fprintf(rp->fp, "<svg class=\"mol\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\"><title>",
+            w, h, w, h);
+    report_html_escape(rp->fp, smiles);
+    fprintf(rp->fp, "</title>");
     fputs(end + 1, rp->fp);
     free(svg);
 }
@@ -97,7 +140,9 @@ static const char CSS[] =
     ".path{display:flex;flex-wrap:wrap;align-items:center;gap:4px}.arrow{font-size:22px;color:#888}"
     ".empty{color:#a33;font-style:italic}.note,.meta{color:#666;font-size:13px}"
     ".ct{font-size:14px;font-weight:bold}.tk{font-size:11px;fill:#444}.al{font-size:12px;fill:#222}"
-    ".lg{font-size:12px;fill:#222}.nomol{display:flex;align-items:center;justify-content:center;"
+    ".lg{font-size:12px;fill:#222}.nn{font-size:12px;color:#444;border-top:1px dashed "
+    "#ddd;margin-top:6px;padding-top:4px}.ex{margin-bottom:4px}.nomol{display:flex;align-items:"
+    "center;justify-content:center;"
     "color:#999}";
 
 /* The page up to the first section: style, title, what it covers, the section links. */
@@ -123,9 +168,11 @@ static void page_head(const Report *rp) {
     } else fprintf(fp, "latest run of each kind");
     fprintf(fp, "</p>\n<nav><a href=\"#runs\">Runs</a><a href=\"#training\">Training</a><a "
                 "href=\"#eval\">Evaluation</a><a href=\"#failures\">Failures</a>"
-                "<a href=\"#latent\">Latent space</a><a href=\"#top\">Top molecules</a>"
+                "<a href=\"#properties\">Properties</a><a href=\"#latent\">Latent space</a>"
+                "<a href=\"#predictions\">Predictions</a><a href=\"#top\">Top molecules</a>"
                 "<a href=\"#interpolation\">Interpolation</a><a "
-                "href=\"#optimization\">Optimization</a></nav>\n");
+                "href=\"#optimization\">Optimization</a><a href=\"#compare\">Models compared</a>"
+                "</nav>\n");
 }
 
 static void page_foot(const Report *rp) {
@@ -145,12 +192,16 @@ static const struct {
     {"training", report_training},
     {"evaluation", report_eval},
     {"failures", report_failures},
+    {"property distributions", report_properties},
     {"latent space", report_latent},
+    {"predictions", report_predictions},
     {"top molecules", report_top_molecules},
     {"interpolation", report_interpolation},
     {"optimization", report_optimization},
+    {"models compared", report_compare},
 };
 enum { N_SECTIONS = sizeof SECTIONS / sizeof SECTIONS[0] };
+_Static_assert(N_SECTIONS == CV_REPORT_SECTIONS, "report.h counts the sections");
 
 /* Writes the page; returns what h's interrupt poll said when it stopped the page, or 0. */
 static int write_page(Report *rp, const CvHooks *h) {
@@ -177,6 +228,10 @@ static CvStatus check_config(const CvReportConfig *cfg, CvError *err) {
                             CV_REPORT_MAX_TOP);
     if (!cfg->model != !cfg->data)
         return cv_error_set(err, CV_ERR_INVALID, "report: a model and a dataset go together");
+    if (cfg->compare.n && !cfg->model)
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "report: --compare needs --model and --data (the dataset the models "
+                            "are compared on)");
     if (cfg->run < 0 && cfg->run != CV_REPORT_RUN_LATEST)
         return cv_error_set(err, CV_ERR_INVALID, "report: run %lld: no such run",
                             (long long)cfg->run);
@@ -241,6 +296,8 @@ CvStatus cv_report_write(const CvReportConfig *cfg, const CvHooks *h, CvReportRe
     CvStatus st = check_config(cfg, err);
     if (st) return st;
     Report rp = {.cfg = cfg, .score_label = cv_report_score_label(cfg->score)};
+    rp.threads = cfg->threads > 0 ? cfg->threads : cv_cpu_count();
+    if (rp.threads > CV_PARFOR_MAX_WORKERS) rp.threads = CV_PARFOR_MAX_WORKERS;
     CvModel model = {0};
     CvDataset data = {0};
     if ((st = cv_output_check(cfg->out_path, err))) goto done;
@@ -257,6 +314,8 @@ CvStatus cv_report_write(const CvReportConfig *cfg, const CvHooks *h, CvReportRe
     st = write_file(&rp, h, res, err);
 done:
     cv_store_close(rp.db);
+    free(rp.map_rows);
+    cv_latent_usage_free(&rp.usage);
     cv_model_free(&model);
     cv_dataset_free(&data);
     return st;

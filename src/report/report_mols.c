@@ -1,5 +1,8 @@
 /* report_mols.c — the report's molecule sections (see report_internal.h): the top
- * generated/optimized molecules as a grid of RDKit drawings, the interpolation path drawn
+ * generated/optimized molecules as a grid of RDKit drawings, each with its nearest
+ * neighbour in a sample of the training set (Morgan fingerprints of that sample computed
+ * here on `threads` workers, CHEM_FP_BITS bits: the fingerprints of `chemvae query
+ * similar`), the interpolation path drawn
  * step by step, and the optimization trajectories (true RDKit score of the best valid
  * decode per step, one line per start molecule) with the best molecule found per start.
  *
@@ -12,6 +15,7 @@
 #include <string.h>
 
 #include "chemvae/chem/chem.h"
+#include "chemvae/core/parfor.h"
 #include "report_internal.h"
 #include "report_svg.h"
 
@@ -48,6 +52,71 @@ static void run_counts(Report *rp, int64_t run, const char *what) {
     cv_store_table_free(&t);
 }
 
+/* Fingerprints of a sample of the training set, for nearest neighbours. */
+typedef struct {
+    const CvDataset *ds;
+    uint32_t *rows;
+    size_t n;
+    unsigned char *fp; /* (n, CHEM_FP_BYTES); an unparsable molecule's is all zero */
+} TrainFps;
+
+static void fp_task(void *ctx, size_t b0, size_t b1, int worker) {
+    (void)worker;
+    TrainFps *t = ctx;
+    for (size_t i = b0; i < b1; i++)
+        cv_chem_smiles_fp(dataset_smiles(t->ds, t->rows[i]), t->fp + i * CHEM_FP_BYTES);
+}
+
+/* Fingerprints neighbours_max training molecules (report_train_rows) on rp->threads
+ * workers; -1 (warned, t empty) when there is no training set. */
+static int train_fps(Report *rp, TrainFps *t) {
+    CvError err = {0};
+    memset(t, 0, sizeof *t);
+    t->ds = rp->latent_data;
+    CvStatus st = report_train_rows(rp, rp->cfg->neighbours_max, &t->rows, &t->n, &err);
+    if (!st && !(t->fp = malloc(t->n * CHEM_FP_BYTES)))
+        st = cv_error_set(&err, CV_ERR_NOMEM, "out of memory fingerprinting %zu molecules", t->n);
+    if (st) {
+        report_warn(rp, "nearest neighbours: %s", err.msg);
+        free(t->rows);
+        memset(t, 0, sizeof *t);
+        return -1;
+    }
+    cv_parallel_for(t->n, rp->threads, 64, fp_task, t);
+    return 0;
+}
+
+/* The nearest training molecule of `smiles` (Tanimoto on CHEM_FP_BITS Morgan bits): its
+ * index into t, or -1 (sim NaN) when smiles is invalid or t empty. sims: t->n doubles. */
+static long nearest(const TrainFps *t, const char *smiles, double *sims, double *sim) {
+    unsigned char q[CHEM_FP_BYTES];
+    *sim = NAN;
+    if (!t->n || !cv_chem_smiles_fp(smiles, q)) return -1;
+    cv_chem_fp_tanimoto_many(q, t->fp, t->n, sims);
+    size_t best = 0;
+    for (size_t i = 1; i < t->n; i++)
+        if (sims[i] > sims[best]) best = i;
+    *sim = sims[best];
+    return (long)best;
+}
+
+/* The card's nearest-neighbour lines: drawing, SMILES and similarity. */
+static void neighbour_lines(Report *rp, const TrainFps *t, const char *smiles, double *sims) {
+    double sim;
+    long k = nearest(t, smiles, sims, &sim);
+    if (k < 0) return;
+    FILE *fp = rp->fp;
+    const char *nb = dataset_smiles(t->ds, t->rows[k]);
+    fprintf(fp,
+            "<div class=\"nn\"><div>nearest training molecule, Tanimoto <b "
+            "class=\"nn-sim\">%.3f</b>%s</div>",
+            sim, !strcmp(nb, smiles) ? " (in the training set)" : "");
+    report_molecule_svg(rp, nb, 140, 100);
+    fprintf(fp, "<div class=\"smi\">");
+    report_html_escape(fp, nb);
+    fprintf(fp, "</div></div>");
+}
+
 /* One card of the grid: drawing, SMILES, rank, scores, methods (a top_generated row). */
 static void molecule_card(Report *rp, const StoreTable *t, size_t r) {
     FILE *fp = rp->fp;
@@ -62,7 +131,39 @@ static void molecule_card(Report *rp, const StoreTable *t, size_t r) {
     score_line(fp, "pen.logP", cv_store_table_real(t, r, 4));
     fprintf(fp, "&middot; ");
     report_html_escape(fp, report_text_cell(t, r, 5));
-    fprintf(fp, "</div></div>\n");
+    fprintf(fp, "</div>");
+}
+
+/* The grid of the top molecules t, each with its nearest training neighbour when a
+ * dataset was given. */
+static void top_grid(Report *rp, const StoreTable *t) {
+    FILE *fp = rp->fp;
+    TrainFps tf = {0};
+    double *sims = NULL;
+    if (rp->latent_model && train_fps(rp, &tf) == 0 && !(sims = malloc(tf.n * sizeof *sims)))
+        tf.n = 0;
+    fprintf(fp, "<p>The %zu best distinct valid molecules by %s%s", t->nrow, rp->score_label,
+            !strcmp(rp->cfg->score, "sa") ? " (lowest first)" : "");
+    if (tf.n) {
+        fprintf(fp,
+                ", each with its nearest neighbour (Morgan fingerprint, radius 2, %d bits, "
+                "Tanimoto) among %zu training molecules of ",
+                CHEM_FP_BITS, tf.n);
+        report_html_escape(fp, rp->cfg->data);
+        if (tf.n < rp->latent_data->count[CV_SPLIT_TRAIN])
+            fprintf(fp, " (spread evenly over its %zu; --neighbours-max 0 searches them all)",
+                    rp->latent_data->count[CV_SPLIT_TRAIN]);
+    }
+    fprintf(fp, ".</p>\n<div class=\"grid\">\n");
+    for (size_t r = 0; r < t->nrow; r++) {
+        molecule_card(rp, t, r);
+        if (tf.n) neighbour_lines(rp, &tf, report_text_cell(t, r, 0), sims);
+        fprintf(fp, "</div>\n");
+    }
+    fprintf(fp, "</div>\n");
+    free(sims);
+    free(tf.rows);
+    free(tf.fp);
 }
 
 void report_top_molecules(Report *rp) {
@@ -87,10 +188,7 @@ void report_top_molecules(Report *rp) {
     if (report_read_ok(rp, st, &err) != 0 || t.nrow == 0) {
         report_empty(rp, "The generation runs produced no valid molecule.");
     } else {
-        fprintf(fp, "<p>The %zu best distinct valid molecules by %s%s.</p>\n<div class=\"grid\">\n",
-                t.nrow, rp->score_label, asc ? " (lowest first)" : "");
-        for (size_t r = 0; r < t.nrow; r++) molecule_card(rp, &t, r);
-        fprintf(fp, "</div>\n");
+        top_grid(rp, &t);
     }
     cv_store_table_free(&t);
     fprintf(fp, "</section>\n");

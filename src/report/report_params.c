@@ -73,6 +73,22 @@ static const CvParam PARAMS[] = {
              "better), mw;\noptimization trajectories use the run's objective\nwhen it is one of "
              "these, else this score"),
     CV_PARAM("top", 0, TOP, F(top), "N", "molecules in the top grid (default 12)"),
+    CV_PARAM("props-max", 0, CV_PARAM_SIZE, F(props_max), "N",
+             "training molecules scored for the property\ndistributions (default 2000; 0 = all)"),
+    CV_PARAM("neighbours-max", 0, CV_PARAM_SIZE, F(neighbours_max), "N",
+             "training molecules searched for each top molecule's\nnearest neighbour (default "
+             "20000; 0 = all)"),
+    CV_PARAM("predict-max", 0, CV_PARAM_SIZE, F(predict_max), "N",
+             "test molecules the property head predicts (default\n1000; 0 = all)"),
+    CV_PARAM("compare", 0, CV_PARAM_STRINGS, F(compare), "FILE",
+             "a model shown side by side with --model (repeatable;\nthe command line also takes "
+             "further models as operands:\n--compare M1 M2 ...)"),
+    CV_PARAM("compare-n", 0, CV_PARAM_SIZE, F(compare_n), "N",
+             "test molecules each compared model reconstructs\n(default 200)"),
+    CV_PARAM("compare-samples", 0, CV_PARAM_SIZE, F(compare_samples), "N",
+             "prior samples each compared model decodes (default 200)"),
+    CV_PARAM("threads", 'j', CV_PARAM_INT, F(threads), "N",
+             "RDKit workers scoring and fingerprinting (default: all\nCPUs)"),
 };
 #undef F
 const CvParamTable cv_report_params = CV_PARAM_TABLE(PARAMS);

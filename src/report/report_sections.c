@@ -1,17 +1,18 @@
 /* report_sections.c — the report's sections about runs (see report_internal.h): the runs in
- * scope, the training curves of the latest train run (with the runs it resumed), the
- * latest evaluation's metrics, and why decodes failed. Tables are shown as the store
- * returns them (store.h, "reads for the report"); the training curves are drawn as line
+ * scope, the training curves of the latest train run (with the runs it resumed; without
+ * one, the model's own history file), and the latest evaluation's metrics. Tables are shown as the
+ * store returns them (store.h, "reads for the report"); the training curves are drawn as line
  * charts (report_svg.c), one per loss term or monitor, train and validation together. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chemvae/model/checkpoint.h"
 #include "report_internal.h"
 #include "report_svg.h"
 
-/* An HTML table of up to max_rows rows of t (BLOB cells elided). */
-static void html_table(FILE *fp, const StoreTable *t, size_t max_rows) {
+void report_html_table(FILE *fp, const StoreTable *t, size_t max_rows) {
     fprintf(fp, "<table><tr>");
     for (size_t c = 0; c < t->ncol; c++) {
         fprintf(fp, "<th>");
@@ -48,7 +49,7 @@ static void section_table(Report *rp, const char *id, const char *title, StoreRu
     if (report_read_ok(rp, cv_store_run_read(rp->db, read, rp->scope, &t, &err), &err) == 0 &&
         t.nrow) {
         if (intro) fprintf(rp->fp, "<p>%s</p>\n", intro);
-        html_table(rp->fp, &t, 25);
+        report_html_table(rp->fp, &t, 25);
     } else {
         report_empty(rp, empty);
     }
@@ -72,7 +73,7 @@ static int model_summary(Report *rp) {
     char cfg[512];
     cv_vae_config_describe(&m.cfg, cfg, sizeof cfg);
     FILE *fp = rp->fp;
-    fprintf(fp, "<p>This database holds no training curves: the model was trained elsewhere. Its "
+    fprintf(fp, "<p>This database holds no training run: the model was trained elsewhere. Its "
                 "checkpoint "
                 "says:</p>\n<table><tr><th>checkpoint</th><td>");
     report_html_escape(fp, rp->cfg->model);
@@ -90,51 +91,35 @@ static int model_summary(Report *rp) {
     return 0;
 }
 
-/* The curves: epoch and the plotted values as columns of (n) doubles. */
-enum { NCOL = 8 }; /* epoch, loss, recon, kl, beta, accuracy, tf_exact, active units */
-
-/* Where the "train" and "valid" rows of the curves are: rows come ordered by split, so each
- * split is one run of rows (other splits are ignored). */
-typedef struct {
-    size_t tstart, ntrain, vstart, nvalid;
-} SplitRows;
-
-static SplitRows split_rows(const StoreTable *t) {
-    SplitRows s = {0};
-    for (size_t r = 0; r < t->nrow; r++) {
-        const char *sp = t->cells[r * t->ncol].s;
-        if (!sp) continue;
-        if (!strcmp(sp, "train")) s.ntrain++;
-        if (!strcmp(sp, "valid")) {
-            if (!s.nvalid) s.vstart = r;
-            s.nvalid++;
-        }
-    }
-    for (size_t r = 0; r < t->nrow; r++)
-        if (t->cells[r * t->ncol].s && !strcmp(t->cells[r * t->ncol].s, "train")) {
-            s.tstart = r;
-            break;
-        }
-    return s;
-}
-
-static void training_intro(FILE *fp, int64_t run, size_t epochs) {
+static void training_intro(FILE *fp, const char *source, size_t epochs) {
     fprintf(fp,
-            "<p>Run %lld: %zu epochs. Loss terms are per-molecule means (recon = summed token "
-            "cross-entropy, "
-            "KL in nats, loss = recon + &beta;&middot;KL + property term); accuracy is the share "
-            "of tokens "
-            "predicted correctly with teacher forcing; exact strings is the share of validation "
-            "molecules whose "
-            "every token is predicted correctly (a bound on greedy reconstruction); active units "
-            "are latent "
-            "dimensions whose mean varies across validation molecules (variance &gt; "
-            "0.01).</p>\n<div class=\"grid\">\n",
-            (long long)run, epochs);
+            "<p>%s: %zu epochs. Loss terms are per-molecule means (recon = summed token "
+            "cross-entropy, KL in nats, loss = recon + &beta;&middot;KL + property term); "
+            "accuracy is the share of tokens predicted correctly with teacher forcing; exact "
+            "strings is the share of validation molecules whose every token is predicted "
+            "correctly (a bound on greedy reconstruction); active units are latent dimensions "
+            "whose mean varies across validation molecules (variance &gt; 0.01).</p>\n<div "
+            "class=\"grid\">\n",
+            source, epochs);
 }
 
-/* One chart per column of col (NCOL columns of n rows, column 0 the epoch). */
-static void training_charts(FILE *fp, const double *col, size_t n, SplitRows sr) {
+/* The rows of split sp of h as columns: x (epochs) and y (CV_HISTORY_COLS - 1 columns of
+ * n values each), into buf (CV_HISTORY_COLS · h->n doubles); returns n. */
+static size_t split_columns(const CvTrainingHistory *h, unsigned char sp, double *buf) {
+    size_t n = 0;
+    for (size_t r = 0; r < h->n; r++) n += h->split[r] == sp;
+    size_t k = 0;
+    for (size_t r = 0; r < h->n; r++) {
+        if (h->split[r] != sp) continue;
+        for (size_t c = 0; c < CV_HISTORY_COLS; c++) buf[c * n + k] = h->v[r * CV_HISTORY_COLS + c];
+        k++;
+    }
+    return n;
+}
+
+/* One chart per curve of h, train and validation together (validation-only monitors
+ * alone, left out when no row has them). */
+static void training_charts(FILE *fp, const CvTrainingHistory *h) {
     static const char *const titles[] = {"Loss",
                                          "Reconstruction (CE)",
                                          "KL divergence",
@@ -142,57 +127,120 @@ static void training_charts(FILE *fp, const double *col, size_t n, SplitRows sr)
                                          "Token accuracy",
                                          "Exact strings (teacher forced)",
                                          "Active latent units"};
-    const double *epoch = col;
-    for (size_t c = 1; c < NCOL; c++) {
-        const double *y = col + c * n;
-        ReportSeries s[2] = {{"train", epoch + sr.tstart, y + sr.tstart, sr.ntrain},
-                             {"valid", epoch + sr.vstart, y + sr.vstart, sr.nvalid}};
+    double *buf = malloc(2 * CV_HISTORY_COLS * (h->n ? h->n : 1) * sizeof *buf);
+    if (!buf) return;
+    double *tb = buf, *vb = buf + CV_HISTORY_COLS * h->n;
+    size_t nt = split_columns(h, CV_SPLIT_TRAIN, tb), nv = split_columns(h, CV_SPLIT_VALID, vb);
+    for (size_t c = 1; c < CV_HISTORY_COLS; c++) {
+        ReportSeries s[2] = {{"train", tb, tb + c * nt, nt}, {"valid", vb, vb + c * nv, nv}};
         if (c >= 6) { /* validation-only monitors (older runs lack them) */
             int any = 0;
-            for (size_t r = sr.vstart; r < sr.vstart + sr.nvalid; r++) any |= y[r] == y[r];
-            if (!any) continue;
-            report_plot_lines(fp, titles[c - 1], "epoch", titles[c - 1], s + 1, 1, 380, 250);
+            for (size_t r = 0; r < nv; r++) any |= isfinite(s[1].y[r]);
+            if (any)
+                report_plot_lines(fp, titles[c - 1], "epoch", titles[c - 1], s + 1, 1, 380, 250);
             continue;
         }
         size_t ns = c == 4 ? 1 : 2; /* beta is the same for both splits */
         report_plot_lines(fp, titles[c - 1], "epoch", titles[c - 1], s, ns, 380, 250);
     }
+    free(buf);
 }
 
-/* The curves of t (STORE_READ_TRAINING_CURVES of run) as the intro and the charts. */
-static void training_curves(Report *rp, int64_t run, const StoreTable *t) {
-    size_t n = t->nrow;
-    double *col = malloc(n * NCOL * sizeof *col);
-    if (!col) return;
-    for (size_t r = 0; r < n; r++)
-        for (size_t c = 0; c < NCOL; c++) col[c * n + r] = cv_store_table_real(t, r, c + 1);
-    SplitRows sr = split_rows(t);
-    training_intro(rp->fp, run, sr.ntrain > sr.nvalid ? sr.ntrain : sr.nvalid);
-    training_charts(rp->fp, col, n, sr);
+/* The curves of h, drawn under "<source>: N epochs ...". */
+static void training_curves(Report *rp, const char *source, const CvTrainingHistory *h) {
+    size_t epochs[2] = {0, 0};
+    for (size_t r = 0; r < h->n; r++) epochs[h->split[r] == CV_SPLIT_VALID]++;
+    training_intro(rp->fp, source, epochs[0] > epochs[1] ? epochs[0] : epochs[1]);
+    training_charts(rp->fp, h);
     fprintf(rp->fp, "</div>\n");
-    free(col);
+}
+
+/* t (STORE_READ_TRAINING_CURVES: split, epoch, loss, recon, kl, beta, accuracy, tf_exact,
+ * active_units) as a history; -1 when out of memory. */
+static int history_of_table(const StoreTable *t, CvTrainingHistory *h) {
+    memset(h, 0, sizeof *h);
+    h->split = malloc(t->nrow ? t->nrow : 1);
+    h->v = malloc((t->nrow ? t->nrow : 1) * CV_HISTORY_COLS * sizeof *h->v);
+    if (!h->split || !h->v) return -1;
+    for (size_t r = 0; r < t->nrow; r++) {
+        const char *sp = report_text_cell(t, r, 0);
+        if (strcmp(sp, "train") && strcmp(sp, "valid")) continue;
+        h->split[h->n] = strcmp(sp, "train") ? CV_SPLIT_VALID : CV_SPLIT_TRAIN;
+        for (size_t c = 0; c < CV_HISTORY_COLS; c++)
+            h->v[h->n * CV_HISTORY_COLS + c] = cv_store_table_real(t, r, c + 1);
+        h->n++;
+    }
+    h->cap = t->nrow;
+    return 0;
+}
+
+/* The training run's curves from the DB; -1 when there are none. */
+static int db_curves(Report *rp, int64_t run) {
+    StoreTable t = {0};
+    CvError err = {0};
+    CvTrainingHistory h = {0};
+    int rc = -1;
+    if (!report_read_ok(rp, cv_store_run_read(rp->db, STORE_READ_TRAINING_CURVES, run, &t, &err),
+                        &err) &&
+        history_of_table(&t, &h) == 0 && h.n) {
+        char source[48];
+        snprintf(source, sizeof source, "Run %lld", (long long)run);
+        training_curves(rp, source, &h);
+        rc = 0;
+    }
+    cv_report_history_free(&h);
+    cv_store_table_free(&t);
+    return rc;
+}
+
+/* The model's history file beside its checkpoint (report.h); -1 when there is none. */
+static int file_curves(Report *rp) {
+    char *path = cv_report_history_path(rp->latent_model->path);
+    CvTrainingHistory h = {0};
+    CvError err = {0};
+    int rc = -1;
+    if (path && access(path, F_OK) == 0) {
+        if (cv_report_history_read(path, &h, &err)) report_warn(rp, "%s", err.msg);
+        else if (h.n) {
+            size_t len = strlen(path) + 64;
+            char *source = malloc(len);
+            if (source) {
+                snprintf(source, len, "The model's training history %s", path);
+                training_curves(rp, source, &h);
+                rc = 0;
+            }
+            free(source);
+        }
+    }
+    cv_report_history_free(&h);
+    free(path);
+    return rc;
 }
 
 /* Training rows of the latest train run, joined with the earlier runs it resumed; without
- * any, the checkpoint's own summary when a model was given. */
+ * any, the model's history file beside its checkpoint and the checkpoint's own summary when
+ * a model was given. */
 void report_training(Report *rp) {
     FILE *fp = rp->fp;
     fprintf(fp, "<section id=\"training\"><h2>Training</h2>\n");
     int64_t run = report_latest_run(rp, STORE_REPORT_TRAINING, NULL);
-    StoreTable t = {0};
-    CvError err = {0};
-    if (!run) {
-        if (!rp->cfg->model || model_summary(rp) != 0)
-            report_empty(rp, "No training metrics (train a model with 'chemvae train').");
-    } else if (report_read_ok(rp,
-                              cv_store_run_read(rp->db, STORE_READ_TRAINING_CURVES, run, &t, &err),
-                              &err) ||
-               t.nrow == 0) {
-        report_empty(rp, "No training metrics.");
+    if (run) {
+        if (db_curves(rp, run)) report_empty(rp, "No training metrics.");
+    } else if (!rp->cfg->model) {
+        report_empty(rp, "No training metrics (train a model with 'chemvae train').");
     } else {
-        training_curves(rp, run, &t);
+        int summary = model_summary(rp), curves = rp->latent_model ? file_curves(rp) : -1;
+        if (curves) {
+            char *path = rp->latent_model ? cv_report_history_path(rp->latent_model->path) : NULL;
+            char msg[4200];
+            snprintf(msg, sizeof msg,
+                     "No training curves: neither this database nor %s holds them.",
+                     path ? path : "a history file");
+            free(path);
+            if (summary) report_empty(rp, msg);
+            else fprintf(fp, "<p class=\"note\">%s</p>\n", msg);
+        }
     }
-    cv_store_table_free(&t);
     fprintf(fp, "</section>\n");
 }
 
@@ -204,20 +252,13 @@ void report_eval(Report *rp) {
     if (run && cv_store_run_read(rp->db, STORE_READ_EVAL_METRICS, run, &t, &err) == CV_OK &&
         t.nrow) {
         fprintf(rp->fp, "<p>Run %lld.</p>\n", (long long)run);
-        html_table(rp->fp, &t, 100);
+        report_html_table(rp->fp, &t, 100);
     } else {
         report_empty(rp, "No evaluation metrics (run 'chemvae eval').");
     }
+    /* PLACE FOR THE MOSES METRICS TABLE (issue 14, item 8): the generative metrics of
+     * `chemvae metrics` / eval beside MOSES's published VAE, CharRNN and JT-VAE rows go
+     * here, in this section, once eval stores them. */
     cv_store_table_free(&t);
     fprintf(rp->fp, "</section>\n");
-}
-
-/* Why decodes failed: invalid generations of each run by failure class. */
-void report_failures(Report *rp) {
-    section_table(
-        rp, "failures", "Why decodes failed", STORE_READ_SCOPE_FAILURES,
-        "Invalid decodes by the first rule they break (syntax, ring closure, valence, "
-        "aromaticity/kekulization, maximum length) — from the SMILES state machine, else from "
-        "RDKit; constrain is the decoding mask in force.",
-        "No generations yet.");
 }

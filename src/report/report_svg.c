@@ -1,4 +1,5 @@
-/* report_svg.c — inline SVG charts for the HTML report (see report_svg.h).
+/* report_svg.c — inline SVG charts for the HTML report (see report_svg.h): escaping, axes,
+ * the chart frame and line plots (the other charts are in report_plots.c).
  *
  * A chart is a fixed frame: margins for tick labels and axis titles, a plot area mapped
  * linearly from the data range widened to "nice" tick steps (1, 2, 5 × 10^k). Coordinates
@@ -10,10 +11,10 @@
 #include <math.h>
 #include <string.h>
 
-#define ML 62 /* left margin: y tick labels + y title */
-#define MR 16
-#define MT 30 /* title */
-#define MB 46 /* x tick labels + x title */
+#define ML REPORT_ML
+#define MR REPORT_MR
+#define MT REPORT_MT
+#define MB REPORT_MB
 
 void report_html_escape(FILE *fp, const char *s) {
     for (; s && *s; s++) {
@@ -45,12 +46,7 @@ const char *report_plot_color(size_t i) {
     return c[i % 10];
 }
 
-typedef struct {
-    double lo, hi, step;
-} Axis;
-
-/* Widens [lo, hi] to multiples of a nice step giving about 5 ticks. */
-static Axis nice_axis(double lo, double hi) {
+Axis report_axis(double lo, double hi) {
     if (!(hi > lo)) {
         double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
         lo -= pad;
@@ -62,8 +58,7 @@ static Axis nice_axis(double lo, double hi) {
     return a;
 }
 
-/* A tick label with as many decimals as the step needs (0.25 -> 2, 5 -> 0). */
-static void fmt_num(char *buf, size_t cap, double v, double step) {
+void report_fmt_num(char *buf, size_t cap, double v, double step) {
     if (fabs(v) < step * 1e-6) v = 0;
     int dec = step > 0 ? (int)ceil(-log10(step) - 1e-9) : 0;
     if (dec < 0) dec = 0;
@@ -71,9 +66,7 @@ static void fmt_num(char *buf, size_t cap, double v, double step) {
     else snprintf(buf, cap, "%.*f", dec + (fmod(fabs(step) * pow(10, dec), 1) > 1e-6 ? 1 : 0), v);
 }
 
-/* Opens an svg_w×h chart and draws the frame, grid, ticks and titles of its w×h plot part
- * (svg_w > w leaves room on the right, e.g. for a colour bar). */
-static void frame(FILE *fp, const char *title, const char *xlabel, const char *ylabel, Axis ax,
+void report_frame(FILE *fp, const char *title, const char *xlabel, const char *ylabel, Axis ax,
                   Axis ay, int w, int h, int svg_w) {
     double pw = w - ML - MR, ph = h - MT - MB;
     fprintf(fp, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", svg_w,
@@ -90,7 +83,7 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
         double v = ax.lo + i * ax.step;
         if (v > ax.hi + ax.step * 1e-9) break;
         double px = ML + (v - ax.lo) / (ax.hi - ax.lo) * pw;
-        fmt_num(num, sizeof num, v, ax.step);
+        report_fmt_num(num, sizeof num, v, ax.step);
         fprintf(fp,
                 "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tk\">%s</text>\n",
@@ -100,7 +93,7 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
         double v = ay.lo + i * ay.step;
         if (v > ay.hi + ay.step * 1e-9) break;
         double py = MT + ph - (v - ay.lo) / (ay.hi - ay.lo) * ph;
-        fmt_num(num, sizeof num, v, ay.step);
+        report_fmt_num(num, sizeof num, v, ay.step);
         fprintf(fp,
                 "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
                 "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"tk\">%s</text>\n",
@@ -117,7 +110,7 @@ static void frame(FILE *fp, const char *title, const char *xlabel, const char *y
     fprintf(fp, "</text>\n");
 }
 
-static void range_of(const double *v, size_t n, double *lo, double *hi, size_t *finite) {
+void report_range(const double *v, size_t n, double *lo, double *hi, size_t *finite) {
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(v[i])) continue;
         if (!*finite || v[i] < *lo) *lo = v[i];
@@ -126,7 +119,7 @@ static void range_of(const double *v, size_t n, double *lo, double *hi, size_t *
     }
 }
 
-static void no_data(FILE *fp, int w, int h) {
+void report_no_data(FILE *fp, int w, int h) {
     fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" class=\"al\">no data</text>\n",
             ML + (w - ML - MR) / 2, MT + (h - MT - MB) / 2);
 }
@@ -145,10 +138,10 @@ void report_plot_lines(FILE *fp, const char *title, const char *xlabel, const ch
             yhi = ny && yhi > y ? yhi : y;
             ny++;
         }
-    Axis ax = nice_axis(xlo, xhi), ay = nice_axis(ylo, yhi);
-    frame(fp, title, xlabel, ylabel, ax, ay, w, h, w);
+    Axis ax = report_axis(xlo, xhi), ay = report_axis(ylo, yhi);
+    report_frame(fp, title, xlabel, ylabel, ax, ay, w, h, w);
     if (!ny) {
-        no_data(fp, w, h);
+        report_no_data(fp, w, h);
         fprintf(fp, "</svg>\n");
         return;
     }
@@ -188,63 +181,5 @@ void report_plot_lines(FILE *fp, const char *title, const char *xlabel, const ch
             fprintf(fp, "</text>\n");
         }
     }
-    fprintf(fp, "</svg>\n");
-}
-
-/* viridis, 5 stops, linear in between; t in [0, 1] */
-static void viridis(double t, char out[8]) {
-    static const unsigned char stop[5][3] = {
-        {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
-    if (!(t >= 0)) t = 0;
-    if (t > 1) t = 1;
-    double f = t * 4;
-    int i = (int)f;
-    if (i > 3) i = 3;
-    f -= i;
-    int rgb[3];
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (int)lround(stop[i][c] + (stop[i + 1][c] - stop[i][c]) * f);
-    snprintf(out, 8, "#%02x%02x%02x", rgb[0] & 255, rgb[1] & 255, rgb[2] & 255);
-}
-
-void report_plot_scatter(FILE *fp, const char *title, const char *xlabel, const char *ylabel,
-                         const double *x, const double *y, const double *c, size_t n,
-                         const char *clabel, int w, int h) {
-    const int bar = 70; /* colour bar to the right */
-    double xlo = 0, xhi = 1, ylo = 0, yhi = 1, clo = 0, chi = 1;
-    size_t nx = 0, ny = 0, nc = 0;
-    range_of(x, n, &xlo, &xhi, &nx);
-    range_of(y, n, &ylo, &yhi, &ny);
-    range_of(c, n, &clo, &chi, &nc);
-    Axis ax = nice_axis(xlo, xhi), ay = nice_axis(ylo, yhi);
-    frame(fp, title, xlabel, ylabel, ax, ay, w - bar, h, w);
-    double pw = w - bar - ML - MR, ph = h - MT - MB;
-    char col[8];
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]) || !isfinite(y[i])) continue;
-        if (isfinite(c[i])) viridis(chi > clo ? (c[i] - clo) / (chi - clo) : 0.5, col);
-        else snprintf(col, sizeof col, "#bbbbbb");
-        fprintf(fp, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\" fill-opacity=\"0.8\"/>",
-                ML + (x[i] - ax.lo) / (ax.hi - ax.lo) * pw,
-                MT + ph - (y[i] - ay.lo) / (ay.hi - ay.lo) * ph, col);
-        if (i % 8 == 7) fputc('\n', fp);
-    }
-    if (!nx) no_data(fp, w - bar, h);
-    double bx = w - bar + 4;
-    fprintf(fp, "\n<text x=\"%.1f\" y=\"%d\" class=\"lg\">", bx, MT - 6);
-    report_html_escape(fp, clabel);
-    fprintf(fp, "</text>\n");
-    for (int i = 0; i < 20; i++) {
-        viridis(1 - i / 19.0, col);
-        fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"%.2f\" fill=\"%s\"/>", bx,
-                MT + ph * i / 20.0, ph / 20.0 + 0.5, col);
-    }
-    char num[32];
-    fmt_num(num, sizeof num, chi, fabs(chi - clo) / 100 + 1e-12);
-    fprintf(fp, "\n<text x=\"%.1f\" y=\"%d\" class=\"tk\">%s</text>", bx + 18, MT + 10,
-            nc ? num : "");
-    fmt_num(num, sizeof num, clo, fabs(chi - clo) / 100 + 1e-12);
-    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" class=\"tk\">%s</text>\n", bx + 18, MT + ph,
-            nc ? num : "");
     fprintf(fp, "</svg>\n");
 }

@@ -125,3 +125,21 @@ CvStatus cv_store_report_best_per_start(Store *s, int64_t run_id, const char *co
                        {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n}};
     return select_ranked(s, BEST_PER_START_SQL, column, ascending, p, 2, out, err);
 }
+
+CvStatus cv_store_report_latent_points(Store *s, int64_t run_id, const char *method, size_t n,
+                                       StoreTable *out, CvError *err) {
+    /* min(g.id) is the only aggregate, so the bare columns come from that row */
+    static const char SQL[] =
+        "SELECT source, step, z, smiles FROM (SELECT coalesce(g.source, '') AS source, g.step, "
+        "g.z, (SELECT m.smiles FROM molecules m WHERE m.id = g.molecule_id) AS smiles, "
+        "min(g.id) AS first FROM generations g WHERE g.run_id = ?1 AND g.method = ?2 AND g.z "
+        "IS NOT NULL GROUP BY g.source, g.step) ORDER BY first LIMIT ?3";
+    if (!method) {
+        memset(out, 0, sizeof *out);
+        return cv_error_set(err, CV_ERR_INVALID, "cv_store_report_latent_points: no method");
+    }
+    StoreValue p[3] = {{.type = STORE_INT, .i = run_id},
+                       {.type = STORE_TEXT, .s = method, .len = strlen(method)},
+                       {.type = STORE_INT, .i = n > INT64_MAX ? INT64_MAX : (int64_t)n}};
+    return cv_store_select(s, SQL, p, 3, out, err);
+}

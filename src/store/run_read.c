@@ -71,14 +71,28 @@ static const char *const READS[] = {
     [STORE_READ_SCOPE_FAILURES] =
         "SELECT g.run_id AS run, r.kind, json_extract(r.config, '$.constrain') AS constrain, "
         "count(*) AS decodes, sum(g.valid) AS valid, "
-        "sum(g.failure = 'syntax') AS syntax, sum(g.failure = 'ring') AS ring, "
-        "sum(g.failure = 'valence') AS valence, sum(g.failure = 'aromaticity') AS aromaticity, "
-        "sum(g.failure = 'length') AS length, sum(g.failure = 'other') AS other "
+        "sum(g.failure IS 'syntax') AS syntax, sum(g.failure IS 'ring') AS ring, "
+        "sum(g.failure IS 'valence') AS valence, sum(g.failure IS 'aromaticity') AS aromaticity, "
+        "sum(g.failure IS 'length') AS length, sum(g.failure IS 'other') AS other, "
+        "sum(NOT g.valid AND g.failure IS NULL) AS unclassified "
         "FROM generations g JOIN runs r ON r.id = g.run_id WHERE " STORE_SCOPE_SQL
         " GROUP BY g.run_id ORDER BY g.run_id DESC",
     [STORE_READ_SCORES] = "SELECT m.smiles, s.value, s.name, s.molecule_id FROM scores s "
                           "JOIN molecules m ON m.id = s.molecule_id WHERE s.run_id = ?1 "
                           "ORDER BY s.value IS NULL, s.value DESC, m.smiles",
+    /* the first three raw strings of each class, by generation id, newline-separated */
+    [STORE_READ_SCOPE_FAILURE_CLASSES] =
+        "SELECT coalesce(failure, '') AS failure, count(*) AS decodes, "
+        "group_concat(CASE WHEN k <= 3 THEN raw_smiles END, char(10)) AS examples FROM "
+        "(SELECT g.failure, g.raw_smiles, row_number() OVER (PARTITION BY g.failure ORDER BY "
+        "g.id) AS k FROM generations g JOIN runs r ON r.id = g.run_id WHERE NOT g.valid "
+        "AND " STORE_SCOPE_SQL ") GROUP BY failure ORDER BY decodes DESC, failure",
+    [STORE_READ_SCOPE_UNCLASSIFIED] =
+        "SELECT g.raw_smiles FROM generations g JOIN runs r ON r.id = g.run_id WHERE NOT g.valid "
+        "AND g.failure IS NULL AND " STORE_SCOPE_SQL " ORDER BY g.id LIMIT 5000",
+    [STORE_READ_GENERATED_PROPS] =
+        "SELECT m.logp, m.qed, m.sa, m.mw FROM generations g JOIN molecules m ON m.id = "
+        "g.molecule_id WHERE g.run_id = ?1 AND g.valid ORDER BY g.id",
 };
 
 CvStatus cv_store_run_read(Store *s, StoreRunRead which, int64_t run_id, StoreTable *out,

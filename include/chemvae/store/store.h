@@ -267,12 +267,24 @@ typedef enum {
     STORE_READ_OBJECTIVE,
     /* The runs in scope, newest first, with their generation and valid counts. */
     STORE_READ_SCOPE_RUNS,
-    /* Per run in scope with generations (newest first): its constrain mode, decodes, valid
-     * ones and invalid ones by failure class. */
+    /* Per run in scope with generations (newest first): run, kind, its constrain mode,
+     * decodes, valid ones, invalid ones by failure class (syntax, ring, valence,
+     * aromaticity, length, other) and unclassified (invalid with failure NULL: decoded
+     * before the classes were stored). */
     STORE_READ_SCOPE_FAILURES,
     /* The scores of the run (an external scorer's values): smiles, value, name,
      * molecule_id; highest value first (NULLs last), then by SMILES. */
     STORE_READ_SCORES,
+    /* The invalid decodes in scope per failure class: failure ('' for NULL), decodes, and
+     * examples, the raw strings of the class's first three decodes (by generation id)
+     * separated by newlines; the most frequent class first. */
+    STORE_READ_SCOPE_FAILURE_CLASSES,
+    /* raw_smiles of the first 5,000 invalid decodes in scope (by generation id) that have
+     * no failure class. */
+    STORE_READ_SCOPE_UNCLASSIFIED,
+    /* logp, qed, sa, mw of every valid decode of the run (a molecule decoded twice counts
+     * twice), by generation id. */
+    STORE_READ_GENERATED_PROPS,
 } StoreRunRead;
 
 /* Reads `which` of run run_id (of scope run_id for STORE_READ_SCOPE_*) into *out (zeroed
@@ -351,6 +363,14 @@ CvStatus cv_store_report_trajectories(Store *db, int64_t run_id, const char *col
  * NULL), smiles, score, similarity, step. */
 CvStatus cv_store_report_best_per_start(Store *db, int64_t run_id, const char *column,
                                         int ascending, size_t n, StoreTable *out, CvError *err);
+
+/* The latent vectors of run run_id's generations of `method` ("sample", "optimize"), one
+ * per (source, step): its first generation's (by id; the other attempts of a vector share
+ * it), the first n in the order they were stored. Columns: source ('' for NULL), step, z
+ * (BLOB, little-endian float32), smiles (the molecule of that generation, NULL when it is
+ * invalid). Generations stored without z are left out. */
+CvStatus cv_store_report_latent_points(Store *db, int64_t run_id, const char *method, size_t n,
+                                       StoreTable *out, CvError *err);
 
 /* ---- printing results ---------------------------------------------------------------- */
 
