@@ -11,7 +11,17 @@
  * (cv_vae_forward_backward + cv_adam_step) allocates nothing.
  *
  * Length buckets (train.h) reorder an epoch's shuffle; the batch at position k of epoch e
- * is still a function of (seed, e) alone, so resume stays exact. */
+ * is still a function of (seed, e) alone, so resume stays exact.
+ *
+ * Data-parallel training (o->dist, a group of N processes; src/model/README.md): every
+ * process draws the same shuffle and the same noise for the whole batch, takes its rows
+ * [r·B/N, (r+1)·B/N) (cv_dist_shard) and the eps rows of those, and cv_vae_train_step
+ * makes batchnorm, the KL and the loss those of the whole batch; the gradients are summed
+ * over the group (one allreduce of the flat buffer) before the optimizer step, which then
+ * runs identically on every process. Validation runs on every process over the whole
+ * split (the same numbers everywhere, so the plateau state stays in step). Only rank 0
+ * writes checkpoints and calls on_step / on_epoch; the stop request is summed over the
+ * group, so every process stops after the same step. */
 #include "chemvae/model/train.h"
 
 #include <math.h>
@@ -21,6 +31,7 @@
 
 #include "chemvae/data/augment.h"
 #include "chemvae/core/progress.h"
+#include "chemvae/nn/dist.h"
 
 void cv_train_options_default(TrainOptions *o) {
     memset(o, 0, sizeof *o);
@@ -296,9 +307,29 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
     r->recon_exact = (double)hits / (double)m;
 }
 
-/* 1 when the hooks' interrupted callback asks training to stop. */
-static int stop_asked(const TrainHooks *hooks) {
-    return hooks && hooks->interrupted && hooks->interrupted(hooks->ctx);
+/* 1 when the hooks' interrupted callback asks training to stop on any process of grp. */
+static int stop_asked(const TrainHooks *hooks, const CvDist *grp) {
+    double asked = hooks && hooks->interrupted && hooks->interrupted(hooks->ctx);
+    cv_dist_sum_d(grp, &asked, 1);
+    return asked > 0.0;
+}
+
+/* CV_ERR_MISMATCH unless every process of grp starts at `step` with batch B (a resumed
+ * checkpoint that differs between machines, or a batch smaller than the group). */
+static CvStatus group_check(const CvDist *grp, long step, size_t B, CvError *err) {
+    int n = cv_dist_size(grp);
+    if (n < 2) return CV_OK;
+    if (B < (size_t)n)
+        return cv_error_set(err, CV_ERR_INVALID, "batch %zu is smaller than the %d processes", B,
+                            n);
+    double s[2] = {(double)step, (double)B};
+    cv_dist_sum_d(grp, s, 2);
+    if (s[0] != (double)step * n || s[1] != (double)B * n)
+        return cv_error_set(err, CV_ERR_MISMATCH,
+                            "the %d processes do not start at the same step and batch (this one: "
+                            "step %ld, batch %zu): do they all read the same checkpoint?",
+                            n, step, B);
+    return CV_OK;
 }
 
 /* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when a stop
@@ -340,6 +371,17 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
     size_t B = o->batch < n_train ? o->batch : n_train;
     size_t spe = n_train / B; /* steps per epoch; the remainder is dropped */
     long step = meta->step;
+    const CvDist *grp = o->dist;
+    int lead = cv_dist_rank(grp) == 0;
+    size_t r0, r1; /* this process's rows of every batch */
+    cv_dist_shard(B, cv_dist_rank(grp), cv_dist_size(grp), &r0, &r1);
+    if ((st = group_check(grp, step, B, err))) goto done;
+    TrainHooks follower = {0}; /* what the other processes call: no output */
+    if (!lead && hooks) {
+        follower.interrupted = hooks->interrupted, follower.on_grad = hooks->on_grad;
+        follower.ctx = hooks->ctx;
+        hooks = &follower;
+    }
     size_t Z = (size_t)c->Z;
     long total_steps = (long)spe * o->epochs;
     cv_train_options_describe(o, meta->train_options, sizeof meta->train_options);
@@ -365,11 +407,11 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
             hooks->on_step(hooks->ctx, epoch + 1, first * B, spe * B, NULL);
         int interrupted = 0, stop_after_epoch = 0, asked = 0;
         for (size_t k = first; k < spe; k++) {
-            memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
-            batch_fill(&bt, ds, B);
+            memcpy(bt.rows, order + k * B + r0, (r1 - r0) * sizeof *bt.rows);
+            batch_fill(&bt, ds, r1 - r0);
             if (o->augment)
-                r.augment_kept +=
-                    cv_augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
+                r.augment_kept += cv_augment_fill_ids_from(ds, bt.rows, r1 - r0, r0,
+                                                           mix(o->seed, 3, (uint64_t)step), bt.enc);
             double pos = (double)step / (double)spe;
             beta = cv_train_kl_weight(o, pos);
             lr = cv_train_learning_rate(o, step, total_steps, lr_scale);
@@ -384,10 +426,13 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
                                  .dropout_seed = mix(o->seed, 4, (uint64_t)step),
                                  .enc_ids = o->augment ? bt.enc : NULL,
                                  .bn_frozen = frozen,
-                                 .full_length = o->full_decode};
+                                 .full_length = o->full_decode,
+                                 .dist = grp,
+                                 .batch_total = B,
+                                 .row0 = r0};
             VaeLoss l;
             cv_vae_train_step(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
-                              plain_ae ? NULL : bt.eps, B, &so, &l);
+                              plain_ae ? NULL : bt.eps + r0 * Z, r1 - r0, &so, &l);
             if (!isfinite(l.loss)) {
                 st = cv_error_set(err, CV_ERR_NUMERIC,
                                   "loss is %g at epoch %d step %ld (recon %g kl %g prop %g); "
@@ -395,6 +440,8 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
                                   l.loss, epoch + 1, step, l.recon, l.kl, l.prop);
                 goto done;
             }
+            cv_dist_sum_f(grp, vae->params.grad, vae->params.total);
+            if (hooks && hooks->on_grad) hooks->on_grad(hooks->ctx, step, &vae->params);
             AdamConfig adam = o->adam;
             adam.lr = lr;
             double gnorm = cv_adam_step(&vae->params, &adam, step + 1);
@@ -411,7 +458,8 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
             loss_acc(&r.train, &l, 1.0);
             if (hooks && hooks->on_step)
                 hooks->on_step(hooks->ctx, epoch + 1, (k + 1) * B, spe * B, &l);
-            if ((asked = stop_asked(hooks)) || (o->max_steps && (size_t)step >= o->max_steps)) {
+            if ((asked = stop_asked(hooks, grp)) ||
+                (o->max_steps && (size_t)step >= o->max_steps)) {
                 /* on the epoch's last batch the epoch is finished first (validation, plateau
                  * state, checkpoint), so a resume starts the next epoch as an uninterrupted
                  * run would */
@@ -425,11 +473,15 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
         }
         meta->step = step;
         if (interrupted) {
-            if (o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+            if (lead && o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err)))
+                goto done;
             st = stop_status(o, asked, step, epoch, err);
             goto done;
         }
         loss_scale(&r.train, done_steps ? 1.0 / (double)done_steps : 0.0);
+        double kept = (double)r.augment_kept;
+        cv_dist_sum_d(grp, &kept, 1);
+        r.augment_kept = (size_t)kept;
         r.train_acc = r.train.tokens ? (double)r.train.correct / (double)r.train.tokens : 0.0;
         double t_train = cv_now() - t0;
         r.beta = beta;
@@ -454,8 +506,9 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
         }
         r.best = meta->epoch == 1 || r.tf_exact > meta->best_exact;
         if (r.best) meta->best_exact = r.tf_exact;
-        if (o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
-        if (r.best && o->best && (st = cv_ckpt_save(o->best, vae, meta, 0, err))) goto done;
+        if (lead && o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err)))
+            goto done;
+        if (lead && r.best && o->best && (st = cv_ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
         if (stop_after_epoch) {
             st = stop_status(o, asked, step, epoch, err);
