@@ -27,10 +27,17 @@ int cv_dist_built(void) {
 #endif
 }
 
-#ifdef CHEMVAE_MPI
 /* 1 when an MPI launcher started this process (OpenMPI, MPICH/Hydra, PMIx). */
 static int launched_by_mpi(void) {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+#ifndef CHEMVAE_MPI
+/* The job size an MPI launcher announces (OpenMPI, MPICH/Hydra), 1 when none does. */
+static long launched_size(void) {
+    const char *s = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!s) s = getenv("PMI_SIZE");
+    return s ? strtol(s, NULL, 10) : 1;
 }
 #endif
 
@@ -39,7 +46,13 @@ CvStatus cv_dist_open(CvDist **out, CvError *err) {
     *out = d;
     if (!d) return cv_error_set(err, CV_ERR_NOMEM, "out of memory (process group)");
     d->size = 1;
-#ifdef CHEMVAE_MPI
+#ifndef CHEMVAE_MPI
+    if (launched_by_mpi() && launched_size() > 1)
+        return cv_error_set(err, CV_ERR_INVALID,
+                            "started as one of %ld processes by an MPI launcher, but this chemvae "
+                            "was built without MPI (install libopenmpi-dev and rebuild)",
+                            launched_size());
+#else
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited && !launched_by_mpi()) return CV_OK;

@@ -25,8 +25,10 @@ int cv_dist_built(void);
 
 /* Opens the group: MPI's world when the build has MPI and an MPI launcher started the
  * process (MPI_Init_thread, funneled: only the calling thread uses MPI), else the
- * single-process group. CV_ERR_NOMEM; an MPI that does not start aborts the process
- * (MPI's default error handler). Close with cv_dist_close. */
+ * single-process group. CV_ERR_INVALID when a launcher started several processes and the
+ * build has no MPI (each would train alone); CV_ERR_NOMEM; an MPI that does not start
+ * aborts the process (MPI's default error handler). Close with cv_dist_close (also after a
+ * failure). */
 CvStatus cv_dist_open(CvDist **out, CvError *err);
 
 /* Closes the group (MPI_Finalize) and frees it; NULL is a no-op. With `failed` set and
