@@ -8,7 +8,8 @@
 #     processes equals one process's within 1e-4 (relative);
 #   - --resume with any N: 1 epoch on 2 processes resumed for a 2nd on 1, and the other way
 #     round, give the 2nd epoch's train loss of an uninterrupted run on 1 within 1e-4;
-#     rank 0 alone prints epoch lines and writes the checkpoint;
+#     rank 0 alone prints epoch lines; the validation loss of 2 processes (each validates
+#     its share of the split) is one process's within 1e-4;
 #   - one process killed mid-run: mpirun ends the job with a message naming the killed
 #     rank, and --resume (1 process) continues from rank 0's last checkpoint.
 # Prints "ok   ..." per check and "FAIL ..." on a failure (exit 1).
@@ -70,6 +71,13 @@ for f in b2 c2; do
     fail "epoch 2 train loss after a resume ($f): '$got', uninterrupted $ref"
 done
 echo "ok   --resume across 2 -> 1 and 1 -> 2 processes: epoch 2 train loss $ref as uninterrupted"
+# validation split between the processes: epoch 1's validation loss as on one (within the
+# drift of the weights batchnorm cancels, see src/model/README.md)
+v1=$(sed -n 's/^epoch *1 .* valid loss \([0-9.]*\) .*/\1/p' "$tmp/a.err")
+v2=$(sed -n 's/^epoch *1 .* valid loss \([0-9.]*\) .*/\1/p' "$tmp/b1.err")
+awk -v a="$v1" -v b="$v2" 'BEGIN { d = (a - b) / a; if (d < 0) d = -d; exit !(b != "" && d <= 1e-4) }' ||
+  fail "epoch 1 valid loss on 2 processes '$v2', on 1 $v1"
+echo "ok   validation split between 2 processes: epoch 1 valid loss $v2 (1 process: $v1)"
 
 # one process killed mid-run: the job ends with mpirun's message, the checkpoint resumes
 slow=(train --data "$data" --preset small --batch 32 --no-db --threads 1 --recon-sample 0)

@@ -146,7 +146,7 @@ static void test_mpi_checks(void **state) {
     size_t ok, failed;
     assert_int_equal(runcmd_check(cmd, &ok, &failed), 0);
     assert_int_equal(failed, 0);
-    assert_int_equal(ok, 7);
+    assert_int_equal(ok, 8);
 }
 
 int main(void) {

@@ -18,8 +18,8 @@
  * [r·B/N, (r+1)·B/N) (cv_dist_shard) and the eps rows of those, and cv_vae_train_step
  * makes batchnorm, the KL and the loss those of the whole batch; the gradients are summed
  * over the group (one allreduce of the flat buffer) before the optimizer step, which then
- * runs identically on every process. Validation runs on every process over the whole
- * split (the same numbers everywhere, so the plateau state stays in step). Only rank 0
+ * runs identically on every process. Validation is split the same way and its sums summed
+ * (every process gets the same numbers, so the plateau state stays in step). Only rank 0
  * writes checkpoints and calls on_step / on_epoch; the stop request is summed over the
  * group, so every process stops after the same step. */
 #include "chemvae/model/train.h"
@@ -239,24 +239,30 @@ static void loss_scale(VaeLoss *x, double s) {
     x->prop *= s;
 }
 
-/* Validation pass over `idx` (n rows): loss terms, token accuracy, property MAE, and
- * greedy reconstruction of the first o->recon_sample rows. */
-static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t n, float beta,
-                     const TrainOptions *o, Batch *bt, EpochReport *r) {
-    size_t Bmax = vae->max_B, P = ds->P, T = ds->T, Z = (size_t)vae->cfg.Z;
-    VaeLoss sum = {0};
-    double mae[CKPT_MAX_PROPS] = {0};
-    double *mom = calloc(3 * Z, sizeof *mom); /* per dim: Σ mu, Σ mu², Σ B·(batch-mean KL) */
-    size_t mae_n[CKPT_MAX_PROPS] = {0};
-    for (size_t s = 0; s < n; s += Bmax) {
-        size_t B = n - s < Bmax ? n - s : Bmax;
+/* What a validation pass sums, in one buffer so a process group sums it at once: the loss
+ * terms weighted by batch size, counters, and per latent dimension Σ mu, Σ mu², Σ B·(batch
+ * mean KL); per property Σ|error| and the count. */
+enum { V_LOSS, V_RECON, V_KL, V_PROP, V_TOKENS, V_CORRECT, V_EXACT, V_HITS, V_HEAD };
+#define V_MAE(Z) (V_HEAD + 3 * (Z))
+#define V_LEN(Z) (V_MAE(Z) + 2 * CKPT_MAX_PROPS)
+
+/* Eval-mode loss terms and monitors of rows idx[a..b) into the sums acc (V_LEN doubles). */
+static void validate_rows(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t a, size_t b,
+                          float beta, const TrainOptions *o, Batch *bt, double *acc) {
+    size_t Bmax = vae->max_B, P = ds->P, Z = (size_t)vae->cfg.Z;
+    double *mom = acc + V_HEAD, *mae = acc + V_MAE(Z), *mae_n = mae + CKPT_MAX_PROPS;
+    for (size_t s = a; s < b; s += Bmax) {
+        size_t B = b - s < Bmax ? b - s : Bmax;
         memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
         batch_fill(bt, ds, B);
         VaeLoss l;
         cv_vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B,
                             beta, o->prop_weight, &l);
-        loss_acc(&sum, &l, (double)B);
-        for (size_t d = 0; mom && d < Z; d++) {
+        acc[V_LOSS] += (double)B * l.loss, acc[V_RECON] += (double)B * l.recon;
+        acc[V_KL] += (double)B * l.kl, acc[V_PROP] += (double)B * l.prop;
+        acc[V_TOKENS] += (double)l.tokens, acc[V_CORRECT] += (double)l.correct;
+        acc[V_EXACT] += (double)l.exact;
+        for (size_t d = 0; d < Z; d++) {
             for (size_t i = 0; i < B; i++) {
                 double mu = vae->mu[i * Z + d];
                 mom[d] += mu;
@@ -264,37 +270,24 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
             }
             mom[2 * Z + d] += vae->kl_dim[d] * (double)B;
         }
-        if (P) {
-            const float *pred = vae->prop_act[vae->cfg.n_prop];
-            for (size_t i = 0; i < B; i++)
-                for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
-                    if (!bt->pmask[i * P + p]) continue;
-                    double d = (double)(pred[i * P + p] - bt->props[i * P + p]) * ds->prop_std[p];
-                    mae[p] += fabs(d);
-                    mae_n[p]++;
-                }
-        }
+        if (!P) continue;
+        const float *pred = vae->prop_act[vae->cfg.n_prop];
+        for (size_t i = 0; i < B; i++)
+            for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
+                if (!bt->pmask[i * P + p]) continue;
+                double dv = (double)(pred[i * P + p] - bt->props[i * P + p]) * ds->prop_std[p];
+                mae[p] += fabs(dv);
+                mae_n[p]++;
+            }
     }
-    loss_scale(&sum, n ? 1.0 / (double)n : 0.0);
-    r->valid = sum;
-    r->valid_acc = sum.tokens ? (double)sum.correct / (double)sum.tokens : 0.0;
-    r->tf_exact = n ? (double)sum.exact / (double)n : 0.0;
-    r->active_units = 0;
-    r->kl_dim_max = 0.0;
-    for (size_t d = 0; mom && n && d < Z; d++) {
-        double mean = mom[d] / (double)n, var = mom[Z + d] / (double)n - mean * mean;
-        r->active_units += var > 0.01;
-        if (mom[2 * Z + d] / (double)n > r->kl_dim_max) r->kl_dim_max = mom[2 * Z + d] / (double)n;
-    }
-    free(mom);
-    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++)
-        r->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : 0.0;
+}
 
-    size_t m = o->recon_sample < n ? o->recon_sample : n, hits = 0;
-    r->recon_exact = -1.0;
-    if (m == 0) return;
-    for (size_t s = 0; s < m; s += Bmax) {
-        size_t B = m - s < Bmax ? m - s : Bmax;
+/* Greedy reconstruction of rows idx[a..b): the number decoded back to their exact tokens. */
+static double recon_hits(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t a, size_t b,
+                         Batch *bt) {
+    size_t Bmax = vae->max_B, T = ds->T, hits = 0;
+    for (size_t s = a; s < b; s += Bmax) {
+        size_t B = b - s < Bmax ? b - s : Bmax;
         memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
         batch_fill(bt, ds, B);
         cv_vae_encode(vae, bt->ids, B, bt->mu, NULL);
@@ -304,7 +297,48 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
             hits += L <= T && memcmp(bt->dec + i * T, bt->ids + i * T, L * sizeof(int32_t)) == 0;
         }
     }
-    r->recon_exact = (double)hits / (double)m;
+    return (double)hits;
+}
+
+/* Validation pass over `idx` (n rows): loss terms, token accuracy, property MAE, and
+ * greedy reconstruction of the first o->recon_sample rows. A process group splits both
+ * (cv_dist_shard) and sums what its processes found. */
+static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t n, float beta,
+                     const TrainOptions *o, Batch *bt, EpochReport *r) {
+    size_t P = ds->P, Z = (size_t)vae->cfg.Z, a, b;
+    int rank = cv_dist_rank(o->dist), size = cv_dist_size(o->dist);
+    double *acc = calloc(V_LEN(Z), sizeof *acc);
+    size_t m = o->recon_sample < n ? o->recon_sample : n;
+    r->recon_exact = -1.0;
+    if (!acc) return;
+    cv_dist_shard(n, rank, size, &a, &b);
+    validate_rows(vae, ds, idx, a, b, beta, o, bt, acc);
+    cv_dist_shard(m, rank, size, &a, &b);
+    acc[V_HITS] = recon_hits(vae, ds, idx, a, b, bt);
+    cv_dist_sum_d(o->dist, acc, V_LEN(Z));
+    double inv = n ? 1.0 / (double)n : 0.0, *mom = acc + V_HEAD;
+    r->valid = (VaeLoss){.loss = acc[V_LOSS] * inv,
+                         .recon = acc[V_RECON] * inv,
+                         .kl = acc[V_KL] * inv,
+                         .prop = acc[V_PROP] * inv,
+                         .tokens = (size_t)acc[V_TOKENS],
+                         .correct = (size_t)acc[V_CORRECT],
+                         .exact = (size_t)acc[V_EXACT]};
+    r->valid_acc = acc[V_TOKENS] > 0 ? acc[V_CORRECT] / acc[V_TOKENS] : 0.0;
+    r->tf_exact = acc[V_EXACT] * inv;
+    r->active_units = 0;
+    r->kl_dim_max = 0.0;
+    for (size_t d = 0; n && d < Z; d++) {
+        double mean = mom[d] / (double)n, var = mom[Z + d] / (double)n - mean * mean;
+        r->active_units += var > 0.01;
+        if (mom[2 * Z + d] / (double)n > r->kl_dim_max) r->kl_dim_max = mom[2 * Z + d] / (double)n;
+    }
+    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
+        const double *mae = acc + V_MAE(Z);
+        r->prop_mae[p] = mae[CKPT_MAX_PROPS + p] > 0 ? mae[p] / mae[CKPT_MAX_PROPS + p] : 0.0;
+    }
+    if (m) r->recon_exact = acc[V_HITS] / (double)m;
+    free(acc);
 }
 
 /* 1 when the hooks' interrupted callback asks training to stop on any process of grp. */
