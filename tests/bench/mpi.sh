@@ -38,3 +38,20 @@ ms=$(sed -n 's/.* ms=\([0-9.]*\).*/\1/p' <<<"$ar")
 awk -v a="$s11" -v b="$s21" -v c="$s12" -v ms="$ms" -v p="$params" 'BEGIN {
   printf "mpi paper B=128 steps/s: 1x1 %.4f, 2x1 %.4f, 1x2 %.4f; 2x1 / 1x1 = %.2fx (target >= 1.8x), 2x1 / 1x2 = %.2fx\n", a, b, c, b / a, b / c
   printf "mpi allreduce of %d floats over 2 processes: %.2f ms, %.2f%% of a 2x1 step\n", p, ms, 100 * ms / 1000 * b }'
+
+# Projection to N processes on separate machines from the measured 1 x 1 step time t1:
+# compute of b rows = t1 * b / 128 (linear in the rows: an upper bound on speed, GEMMs of a
+# few rows run below peak); the gradient by ring allreduce, 2 (N-1)/N * 4 * params bytes
+# over the link plus 2 (N-1) message latencies; SMALL (15 for paper: 3 per batchnorm layer,
+# the KL, loss terms, stop flag) latency-bound sums of log2(N) rounds each. ALPHA_US (50):
+# one message's latency over TCP.
+awk -v t1="$(awk -v a="$s11" 'BEGIN { print 1 / a }')" -v p="$params" -v alpha="${ALPHA_US:-50}e-6" \
+    -v small="${SMALL:-15}" 'BEGIN {
+  split("8 32 128", ns, " "); split("10 100", gb, " ")
+  for (i = 1; i <= 3; i++) for (j = 1; j <= 2; j++) {
+    n = ns[i]; bw = gb[j] * 1e9 / 8
+    ar = 2 * (n - 1) / n * 4 * p / bw + 2 * (n - 1) * alpha + small * log(n) / log(2) * alpha
+    strong = t1 / n + ar; weak = t1 + ar
+    printf "projection N=%d %d Gbit/s: allreduce %.1f ms; global batch 128: %.2f steps/s (%.0f%% in communication); 128 per process: %.0f mol/s (%.1fx one process)\n", \
+      n, gb[j], ar * 1e3, 1 / strong, 100 * ar / strong, n * 128 / weak, n * t1 / weak
+  } }'
