@@ -86,8 +86,12 @@ int cv_dist_size(const CvDist *d) {
     return d ? d->size : 1;
 }
 
+/* The element-wise sum over the group of buf[0..n), floats or (dbl) doubles, in place. */
+static void group_sum(const CvDist *d, void *buf, size_t n, int dbl) {
+    if (!d || d->size < 2) return;
 #ifdef CHEMVAE_MPI
-static void sum(void *buf, size_t n, size_t elem, MPI_Datatype type) {
+    MPI_Datatype type = dbl ? MPI_DOUBLE : MPI_FLOAT;
+    size_t elem = dbl ? sizeof(double) : sizeof(float);
     char *p = buf;
     while (n > 0) {
         int k = n > (size_t)INT_MAX ? INT_MAX : (int)n;
@@ -95,25 +99,17 @@ static void sum(void *buf, size_t n, size_t elem, MPI_Datatype type) {
         p += (size_t)k * elem;
         n -= (size_t)k;
     }
-}
+#else
+    (void)buf, (void)n, (void)dbl;
 #endif
+}
 
 void cv_dist_sum_f(const CvDist *d, float *buf, size_t n) {
-    if (!d || d->size < 2) return;
-#ifdef CHEMVAE_MPI
-    sum(buf, n, sizeof *buf, MPI_FLOAT);
-#else
-    (void)buf, (void)n;
-#endif
+    group_sum(d, buf, n, 0);
 }
 
 void cv_dist_sum_d(const CvDist *d, double *buf, size_t n) {
-    if (!d || d->size < 2) return;
-#ifdef CHEMVAE_MPI
-    sum(buf, n, sizeof *buf, MPI_DOUBLE);
-#else
-    (void)buf, (void)n;
-#endif
+    group_sum(d, buf, n, 1);
 }
 
 void cv_dist_shard(size_t B, int rank, int size, size_t *begin, size_t *end) {
