@@ -4,8 +4,8 @@
 #   make deps       install the missing Debian packages and fetch RDKit's C FFI source from
 #                   Debian's rdkit source package (says on stderr what it changes)
 #   make demo       the README's first command: deps, then the demo pipeline
-#   make test       deps, then the module-graph check (tests/check-layers.sh) and every
-#                   test (tests/test_*.c, cmocka)
+#   make test       deps and MPI, then the module-graph check (tests/check-layers.sh) and
+#                   every test (tests/test_*.c, cmocka)
 #   make asan       the tests under AddressSanitizer + UBSan (build/asan)
 #   make bench      benchmarks side by side with the Python references (tests/bench/*.sh)
 #   make fuzz       libFuzzer targets (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS (or FUZZ_RUNS
@@ -42,6 +42,7 @@ PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-dat
                   libsqlite3-dev libboost-dev rapidjson-dev libeigen3-dev libcmocka-dev \
                   zlib1g-dev python3 xz-utils
 TEST_PACKAGES  := chromium sqlite3 python3-numpy python3-rdkit
+MPI_PACKAGES   := libopenmpi-dev openmpi-bin
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 
@@ -57,6 +58,19 @@ HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
 endif
 endif
 
+# MPI (OpenMPI): data-parallel training, `mpirun -np N chemvae train` (src/nn/dist.c, the only
+# file that includes <mpi.h>). On where mpicc is on the PATH (`make test` installs
+# MPI_PACKAGES first); MPI=0 builds without it, MPI=1 insists. Without MPI the program trains
+# in one process and the MPI tests skip.
+MPI_ASKED := $(MPI)
+ifeq ($(origin MPI),undefined)
+MPI := $(if $(shell command -v mpicc 2>/dev/null),1,0)
+endif
+ifeq ($(MPI),1)
+MPI_CFLAGS := -DCHEMVAE_MPI $(shell mpicc --showme:compile)
+MPI_LIBS   := $(shell mpicc --showme:link)
+endif
+
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(WERROR) $(SAN) $(HARDEN_CFLAGS) -Iinclude -MMD -MP
 CXXFLAGS := -std=c++17 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) $(SAN) $(HARDEN_CFLAGS) -fPIC -Iinclude -MMD -MP \
@@ -68,7 +82,7 @@ RDKIT_LIBS := MolStandardize DistGeomHelpers MolAlign MolTransforms ChemReaction
               Depictor MolInterchange Descriptors Fingerprints SubstructMatch FileParsers \
               SmilesParse DataStructs GraphMol RDGeneral
 LDLIBS := $(DEPS_BUILD)/librdkitcffi.a $(addprefix -lRDKit,$(RDKIT_LIBS)) \
-          -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
+          -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS)
 TEST_LDLIBS := -lcmocka
 
 # ---- sources -------------------------------------------------------------------------
@@ -160,6 +174,14 @@ $(OBJ)/src/nn/gemm_packed.o $(PICOBJ)/src/nn/gemm_packed.o: CFLAGS += -ffp-contr
 # Only the chem module sees RDKit's headers.
 $(OBJ)/src/chem/%.o $(PICOBJ)/src/chem/%.o: CFLAGS += $(RDKIT_CFLAGS)
 
+# MPI reaches dist.c alone; the stamp rebuilds it when MPI is switched on or off.
+$(OBJ)/src/nn/dist.o $(PICOBJ)/src/nn/dist.o: CFLAGS += $(MPI_CFLAGS)
+$(OBJ)/src/nn/dist.o $(PICOBJ)/src/nn/dist.o: $(BUILD)/gen/mpi.stamp
+$(BUILD)/gen/mpi.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo 'MPI=$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
 # SA-score fragment table: rdkit-data's fpscores.pkl.gz converted to C at build time.
 FPSCORES_PKL := /usr/share/RDKit/Contrib/SA_Score/fpscores.pkl.gz
 $(BUILD)/gen/chem_fpscores.c: deps/gen-fpscores.py | $(DEPS_READY)
@@ -236,9 +258,11 @@ $(TEST_PKG_STAMP): deps/install-packages.sh
 
 test:
 	$(MAKE) deps
+	$(if $(filter 0,$(MPI_ASKED)),,deps/install-packages.sh $(MPI_PACKAGES))
 	$(MAKE) test-run
 
-test-run: $(TESTS) $(BIN) $(TEST_PKG_STAMP)
+# tests/check-mpi.sh (test_dist) drives training through the benchmarks' bench_dist.
+test-run: $(TESTS) $(BIN) $(BUILD)/bench/bench_dist $(TEST_PKG_STAMP)
 	@tests/check-layers.sh
 	@BUILD=$(BUILD) tests/run-tests.sh $(TESTS)
 
@@ -291,7 +315,7 @@ format-check:
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/core/version.h)
-PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread
+PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS)
 install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
 	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab \

@@ -239,7 +239,8 @@ static CvStatus build_model(CvTrainJob *job, const CvTrainConfig *c, CvError *er
 
 CvStatus cv_train_job_open(CvTrainJob *job, const CvTrainConfig *c, CvError *err) {
     memset(job, 0, sizeof *job);
-    CvStatus st = cv_train_check(c, err);
+    CvStatus st = cv_dist_open(&job->dist, err);
+    if (!st) st = cv_train_check(c, err);
     /* outputs checked before the first epoch, not after it */
     if (!st) st = cv_output_check(c->out, err);
     if (!st && c->train.best) st = cv_output_check(c->train.best, err);
@@ -250,6 +251,7 @@ CvStatus cv_train_job_open(CvTrainJob *job, const CvTrainConfig *c, CvError *err
     if (st) return st;
     job->opts = c->train;
     job->opts.checkpoint = c->out;
+    job->opts.dist = job->dist;
     cv_vae_config_describe(&job->vae.cfg, job->model_desc, sizeof job->model_desc);
     cv_train_options_describe(&job->opts, job->options_desc, sizeof job->options_desc);
     return CV_OK;
@@ -383,6 +385,7 @@ CvStatus cv_train_job_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res,
     }
     if (!st) st = cv_run_finish(h, NULL, 0, res->interrupted, err);
     if (st) cv_run_fail(h);
+    job->finished = st == CV_OK;
     return st;
 }
 
@@ -390,6 +393,7 @@ void cv_train_job_close(CvTrainJob *job) {
     cv_ckpt_meta_free(&job->meta);
     cv_vae_free(&job->vae);
     cv_dataset_free(&job->ds);
+    cv_dist_close(job->dist, !job->finished);
     memset(job, 0, sizeof *job);
 }
 

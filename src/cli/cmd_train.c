@@ -6,7 +6,8 @@
  * SIGINT / SIGTERM stop training after the step in progress: a checkpoint is written, the
  * run is marked 'interrupted' and the exit status is 130 (what `chemvae pipeline` reads as an
  * interrupted stage). --resume continues from the checkpoint at --out (same seed and thread
- * count: the same weights as an uninterrupted run). */
+ * count: the same weights as an uninterrupted run). Under `mpirun -np N` every process
+ * trains its share of each batch and rank 0 alone prints, records and checkpoints. */
 #include <stdio.h>
 
 #include "chemvae/app/app_train.h"
@@ -123,7 +124,8 @@ static int train(const TrainArgs *a) {
     w.pass_label = epoch_label, w.pass_user = &job;
     if (a->quiet) h.progress = NULL;
     CvStatus st = cv_train_job_open(&job, &a->job, &err);
-    if (!st) st = begin_run(a, &job, &h, &err);
+    int lead = cv_dist_rank(job.dist) == 0; /* under mpirun rank 0 alone speaks and records */
+    if (!st && lead) st = begin_run(a, &job, &h, &err);
     if (!st) {
         job.on_epoch = a->quiet ? NULL : print_epoch;
         job.on_epoch_user = &w;
@@ -131,8 +133,8 @@ static int train(const TrainArgs *a) {
         cli_watch_finish(&w);
     }
     int rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 130 : CLI_OK;
-    if (!st && res.interrupted) fprintf(stderr, "chemvae train: %s\n", res.stop_message);
-    if (!st && !res.interrupted)
+    if (!st && lead && res.interrupted) fprintf(stderr, "chemvae train: %s\n", res.stop_message);
+    if (!st && lead && !res.interrupted)
         fprintf(stderr, "chemvae train: done: %ld epochs, %ld steps; checkpoint %s\n", res.epoch,
                 res.step, a->job.out);
     if (!st && !res.interrupted && h.db)

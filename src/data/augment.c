@@ -10,9 +10,14 @@
 
 size_t cv_augment_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, uint64_t seed,
                            int32_t *ids) {
+    return cv_augment_fill_ids_from(ds, rows, B, 0, seed, ids);
+}
+
+size_t cv_augment_fill_ids_from(const CvDataset *ds, const uint32_t *rows, size_t B, size_t first,
+                                uint64_t seed, int32_t *ids) {
     size_t T = ds->T, kept = 0;
     for (size_t i = 0; i < B; i++) {
-        uint64_t row_seed = seed ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL);
+        uint64_t row_seed = seed ^ ((uint64_t)(first + i + 1) * 0x9e3779b97f4a7c15ULL);
         char *smi = cv_chem_random_smiles(dataset_smiles(ds, rows[i]), row_seed);
         int32_t *row = ids + i * T;
         size_t len = 0;

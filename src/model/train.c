@@ -11,7 +11,17 @@
  * (cv_vae_forward_backward + cv_adam_step) allocates nothing.
  *
  * Length buckets (train.h) reorder an epoch's shuffle; the batch at position k of epoch e
- * is still a function of (seed, e) alone, so resume stays exact. */
+ * is still a function of (seed, e) alone, so resume stays exact.
+ *
+ * Data-parallel training (o->dist, a group of N processes; src/model/README.md): every
+ * process draws the same shuffle and the same noise for the whole batch, takes its rows
+ * [r·B/N, (r+1)·B/N) (cv_dist_shard) and the eps rows of those, and cv_vae_train_step
+ * makes batchnorm, the KL and the loss those of the whole batch; the gradients are summed
+ * over the group (one allreduce of the flat buffer) before the optimizer step, which then
+ * runs identically on every process. Validation is split the same way and its sums summed
+ * (every process gets the same numbers, so the plateau state stays in step). Only rank 0
+ * writes checkpoints and calls on_step / on_epoch; the stop request is summed over the
+ * group, so every process stops after the same step. */
 #include "chemvae/model/train.h"
 
 #include <math.h>
@@ -21,6 +31,7 @@
 
 #include "chemvae/data/augment.h"
 #include "chemvae/core/progress.h"
+#include "chemvae/nn/dist.h"
 
 void cv_train_options_default(TrainOptions *o) {
     memset(o, 0, sizeof *o);
@@ -228,24 +239,30 @@ static void loss_scale(VaeLoss *x, double s) {
     x->prop *= s;
 }
 
-/* Validation pass over `idx` (n rows): loss terms, token accuracy, property MAE, and
- * greedy reconstruction of the first o->recon_sample rows. */
-static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t n, float beta,
-                     const TrainOptions *o, Batch *bt, EpochReport *r) {
-    size_t Bmax = vae->max_B, P = ds->P, T = ds->T, Z = (size_t)vae->cfg.Z;
-    VaeLoss sum = {0};
-    double mae[CKPT_MAX_PROPS] = {0};
-    double *mom = calloc(3 * Z, sizeof *mom); /* per dim: Σ mu, Σ mu², Σ B·(batch-mean KL) */
-    size_t mae_n[CKPT_MAX_PROPS] = {0};
-    for (size_t s = 0; s < n; s += Bmax) {
-        size_t B = n - s < Bmax ? n - s : Bmax;
+/* What a validation pass sums, in one buffer so a process group sums it at once: the loss
+ * terms weighted by batch size, counters, and per latent dimension Σ mu, Σ mu², Σ B·(batch
+ * mean KL); per property Σ|error| and the count. */
+enum { V_LOSS, V_RECON, V_KL, V_PROP, V_TOKENS, V_CORRECT, V_EXACT, V_HITS, V_HEAD };
+#define V_MAE(Z) (V_HEAD + 3 * (Z))
+#define V_LEN(Z) (V_MAE(Z) + 2 * CKPT_MAX_PROPS)
+
+/* Eval-mode loss terms and monitors of rows idx[a..b) into the sums acc (V_LEN doubles). */
+static void validate_rows(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t a, size_t b,
+                          float beta, const TrainOptions *o, Batch *bt, double *acc) {
+    size_t Bmax = vae->max_B, P = ds->P, Z = (size_t)vae->cfg.Z;
+    double *mom = acc + V_HEAD, *mae = acc + V_MAE(Z), *mae_n = mae + CKPT_MAX_PROPS;
+    for (size_t s = a; s < b; s += Bmax) {
+        size_t B = b - s < Bmax ? b - s : Bmax;
         memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
         batch_fill(bt, ds, B);
         VaeLoss l;
         cv_vae_forward_eval(vae, bt->ids, bt->len, P ? bt->props : NULL, P ? bt->pmask : NULL, B,
                             beta, o->prop_weight, &l);
-        loss_acc(&sum, &l, (double)B);
-        for (size_t d = 0; mom && d < Z; d++) {
+        acc[V_LOSS] += (double)B * l.loss, acc[V_RECON] += (double)B * l.recon;
+        acc[V_KL] += (double)B * l.kl, acc[V_PROP] += (double)B * l.prop;
+        acc[V_TOKENS] += (double)l.tokens, acc[V_CORRECT] += (double)l.correct;
+        acc[V_EXACT] += (double)l.exact;
+        for (size_t d = 0; d < Z; d++) {
             for (size_t i = 0; i < B; i++) {
                 double mu = vae->mu[i * Z + d];
                 mom[d] += mu;
@@ -253,37 +270,24 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
             }
             mom[2 * Z + d] += vae->kl_dim[d] * (double)B;
         }
-        if (P) {
-            const float *pred = vae->prop_act[vae->cfg.n_prop];
-            for (size_t i = 0; i < B; i++)
-                for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
-                    if (!bt->pmask[i * P + p]) continue;
-                    double d = (double)(pred[i * P + p] - bt->props[i * P + p]) * ds->prop_std[p];
-                    mae[p] += fabs(d);
-                    mae_n[p]++;
-                }
-        }
+        if (!P) continue;
+        const float *pred = vae->prop_act[vae->cfg.n_prop];
+        for (size_t i = 0; i < B; i++)
+            for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
+                if (!bt->pmask[i * P + p]) continue;
+                double dv = (double)(pred[i * P + p] - bt->props[i * P + p]) * ds->prop_std[p];
+                mae[p] += fabs(dv);
+                mae_n[p]++;
+            }
     }
-    loss_scale(&sum, n ? 1.0 / (double)n : 0.0);
-    r->valid = sum;
-    r->valid_acc = sum.tokens ? (double)sum.correct / (double)sum.tokens : 0.0;
-    r->tf_exact = n ? (double)sum.exact / (double)n : 0.0;
-    r->active_units = 0;
-    r->kl_dim_max = 0.0;
-    for (size_t d = 0; mom && n && d < Z; d++) {
-        double mean = mom[d] / (double)n, var = mom[Z + d] / (double)n - mean * mean;
-        r->active_units += var > 0.01;
-        if (mom[2 * Z + d] / (double)n > r->kl_dim_max) r->kl_dim_max = mom[2 * Z + d] / (double)n;
-    }
-    free(mom);
-    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++)
-        r->prop_mae[p] = mae_n[p] ? mae[p] / (double)mae_n[p] : 0.0;
+}
 
-    size_t m = o->recon_sample < n ? o->recon_sample : n, hits = 0;
-    r->recon_exact = -1.0;
-    if (m == 0) return;
-    for (size_t s = 0; s < m; s += Bmax) {
-        size_t B = m - s < Bmax ? m - s : Bmax;
+/* Greedy reconstruction of rows idx[a..b): the number decoded back to their exact tokens. */
+static double recon_hits(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t a, size_t b,
+                         Batch *bt) {
+    size_t Bmax = vae->max_B, T = ds->T, hits = 0;
+    for (size_t s = a; s < b; s += Bmax) {
+        size_t B = b - s < Bmax ? b - s : Bmax;
         memcpy(bt->rows, idx + s, B * sizeof *bt->rows);
         batch_fill(bt, ds, B);
         cv_vae_encode(vae, bt->ids, B, bt->mu, NULL);
@@ -293,12 +297,73 @@ static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t 
             hits += L <= T && memcmp(bt->dec + i * T, bt->ids + i * T, L * sizeof(int32_t)) == 0;
         }
     }
-    r->recon_exact = (double)hits / (double)m;
+    return (double)hits;
 }
 
-/* 1 when the hooks' interrupted callback asks training to stop. */
-static int stop_asked(const TrainHooks *hooks) {
-    return hooks && hooks->interrupted && hooks->interrupted(hooks->ctx);
+/* Validation pass over `idx` (n rows): loss terms, token accuracy, property MAE, and
+ * greedy reconstruction of the first o->recon_sample rows. A process group splits both
+ * (cv_dist_shard) and sums what its processes found. */
+static void validate(Vae *vae, const CvDataset *ds, const uint32_t *idx, size_t n, float beta,
+                     const TrainOptions *o, Batch *bt, EpochReport *r) {
+    size_t P = ds->P, Z = (size_t)vae->cfg.Z, a, b;
+    int rank = cv_dist_rank(o->dist), size = cv_dist_size(o->dist);
+    double *acc = calloc(V_LEN(Z), sizeof *acc);
+    size_t m = o->recon_sample < n ? o->recon_sample : n;
+    r->recon_exact = -1.0;
+    if (!acc) return;
+    cv_dist_shard(n, rank, size, &a, &b);
+    validate_rows(vae, ds, idx, a, b, beta, o, bt, acc);
+    cv_dist_shard(m, rank, size, &a, &b);
+    acc[V_HITS] = recon_hits(vae, ds, idx, a, b, bt);
+    cv_dist_sum_d(o->dist, acc, V_LEN(Z));
+    double inv = n ? 1.0 / (double)n : 0.0, *mom = acc + V_HEAD;
+    r->valid = (VaeLoss){.loss = acc[V_LOSS] * inv,
+                         .recon = acc[V_RECON] * inv,
+                         .kl = acc[V_KL] * inv,
+                         .prop = acc[V_PROP] * inv,
+                         .tokens = (size_t)acc[V_TOKENS],
+                         .correct = (size_t)acc[V_CORRECT],
+                         .exact = (size_t)acc[V_EXACT]};
+    r->valid_acc = acc[V_TOKENS] > 0 ? acc[V_CORRECT] / acc[V_TOKENS] : 0.0;
+    r->tf_exact = acc[V_EXACT] * inv;
+    r->active_units = 0;
+    r->kl_dim_max = 0.0;
+    for (size_t d = 0; n && d < Z; d++) {
+        double mean = mom[d] / (double)n, var = mom[Z + d] / (double)n - mean * mean;
+        r->active_units += var > 0.01;
+        if (mom[2 * Z + d] / (double)n > r->kl_dim_max) r->kl_dim_max = mom[2 * Z + d] / (double)n;
+    }
+    for (size_t p = 0; p < P && p < CKPT_MAX_PROPS; p++) {
+        const double *mae = acc + V_MAE(Z);
+        r->prop_mae[p] = mae[CKPT_MAX_PROPS + p] > 0 ? mae[p] / mae[CKPT_MAX_PROPS + p] : 0.0;
+    }
+    if (m) r->recon_exact = acc[V_HITS] / (double)m;
+    free(acc);
+}
+
+/* 1 when the hooks' interrupted callback asks training to stop on any process of grp. */
+static int stop_asked(const TrainHooks *hooks, const CvDist *grp) {
+    double asked = hooks && hooks->interrupted && hooks->interrupted(hooks->ctx);
+    cv_dist_sum_d(grp, &asked, 1);
+    return asked > 0.0;
+}
+
+/* CV_ERR_MISMATCH unless every process of grp starts at `step` with batch B (a resumed
+ * checkpoint that differs between machines, or a batch smaller than the group). */
+static CvStatus group_check(const CvDist *grp, long step, size_t B, CvError *err) {
+    int n = cv_dist_size(grp);
+    if (n < 2) return CV_OK;
+    if (B < (size_t)n)
+        return cv_error_set(err, CV_ERR_INVALID, "batch %zu is smaller than the %d processes", B,
+                            n);
+    double s[2] = {(double)step, (double)B};
+    cv_dist_sum_d(grp, s, 2);
+    if (s[0] != (double)step * n || s[1] != (double)B * n)
+        return cv_error_set(err, CV_ERR_MISMATCH,
+                            "the %d processes do not start at the same step and batch (this one: "
+                            "step %ld, batch %zu): do they all read the same checkpoint?",
+                            n, step, B);
+    return CV_OK;
 }
 
 /* How a run that stopped early ends: CV_ERR_INTERRUPTED (naming the checkpoint) when a stop
@@ -340,6 +405,17 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
     size_t B = o->batch < n_train ? o->batch : n_train;
     size_t spe = n_train / B; /* steps per epoch; the remainder is dropped */
     long step = meta->step;
+    const CvDist *grp = o->dist;
+    int lead = cv_dist_rank(grp) == 0;
+    size_t r0, r1; /* this process's rows of every batch */
+    cv_dist_shard(B, cv_dist_rank(grp), cv_dist_size(grp), &r0, &r1);
+    if ((st = group_check(grp, step, B, err))) goto done;
+    TrainHooks follower = {0}; /* what the other processes call: no output */
+    if (!lead && hooks) {
+        follower.interrupted = hooks->interrupted, follower.on_grad = hooks->on_grad;
+        follower.ctx = hooks->ctx;
+        hooks = &follower;
+    }
     size_t Z = (size_t)c->Z;
     long total_steps = (long)spe * o->epochs;
     cv_train_options_describe(o, meta->train_options, sizeof meta->train_options);
@@ -365,11 +441,11 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
             hooks->on_step(hooks->ctx, epoch + 1, first * B, spe * B, NULL);
         int interrupted = 0, stop_after_epoch = 0, asked = 0;
         for (size_t k = first; k < spe; k++) {
-            memcpy(bt.rows, order + k * B, B * sizeof *bt.rows);
-            batch_fill(&bt, ds, B);
+            memcpy(bt.rows, order + k * B + r0, (r1 - r0) * sizeof *bt.rows);
+            batch_fill(&bt, ds, r1 - r0);
             if (o->augment)
-                r.augment_kept +=
-                    cv_augment_fill_ids(ds, bt.rows, B, mix(o->seed, 3, (uint64_t)step), bt.enc);
+                r.augment_kept += cv_augment_fill_ids_from(ds, bt.rows, r1 - r0, r0,
+                                                           mix(o->seed, 3, (uint64_t)step), bt.enc);
             double pos = (double)step / (double)spe;
             beta = cv_train_kl_weight(o, pos);
             lr = cv_train_learning_rate(o, step, total_steps, lr_scale);
@@ -384,10 +460,13 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
                                  .dropout_seed = mix(o->seed, 4, (uint64_t)step),
                                  .enc_ids = o->augment ? bt.enc : NULL,
                                  .bn_frozen = frozen,
-                                 .full_length = o->full_decode};
+                                 .full_length = o->full_decode,
+                                 .dist = grp,
+                                 .batch_total = B,
+                                 .row0 = r0};
             VaeLoss l;
             cv_vae_train_step(vae, bt.ids, bt.len, ds->P ? bt.props : NULL, ds->P ? bt.pmask : NULL,
-                              plain_ae ? NULL : bt.eps, B, &so, &l);
+                              plain_ae ? NULL : bt.eps + r0 * Z, r1 - r0, &so, &l);
             if (!isfinite(l.loss)) {
                 st = cv_error_set(err, CV_ERR_NUMERIC,
                                   "loss is %g at epoch %d step %ld (recon %g kl %g prop %g); "
@@ -395,6 +474,8 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
                                   l.loss, epoch + 1, step, l.recon, l.kl, l.prop);
                 goto done;
             }
+            cv_dist_sum_f(grp, vae->params.grad, vae->params.total);
+            if (hooks && hooks->on_grad) hooks->on_grad(hooks->ctx, step, &vae->params);
             AdamConfig adam = o->adam;
             adam.lr = lr;
             double gnorm = cv_adam_step(&vae->params, &adam, step + 1);
@@ -411,7 +492,8 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
             loss_acc(&r.train, &l, 1.0);
             if (hooks && hooks->on_step)
                 hooks->on_step(hooks->ctx, epoch + 1, (k + 1) * B, spe * B, &l);
-            if ((asked = stop_asked(hooks)) || (o->max_steps && (size_t)step >= o->max_steps)) {
+            if ((asked = stop_asked(hooks, grp)) ||
+                (o->max_steps && (size_t)step >= o->max_steps)) {
                 /* on the epoch's last batch the epoch is finished first (validation, plateau
                  * state, checkpoint), so a resume starts the next epoch as an uninterrupted
                  * run would */
@@ -425,11 +507,15 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
         }
         meta->step = step;
         if (interrupted) {
-            if (o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
+            if (lead && o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err)))
+                goto done;
             st = stop_status(o, asked, step, epoch, err);
             goto done;
         }
         loss_scale(&r.train, done_steps ? 1.0 / (double)done_steps : 0.0);
+        double kept = (double)r.augment_kept;
+        cv_dist_sum_d(grp, &kept, 1);
+        r.augment_kept = (size_t)kept;
         r.train_acc = r.train.tokens ? (double)r.train.correct / (double)r.train.tokens : 0.0;
         double t_train = cv_now() - t0;
         r.beta = beta;
@@ -454,8 +540,9 @@ CvStatus cv_train_run(Vae *vae, CkptMeta *meta, const CvDataset *ds, const Train
         }
         r.best = meta->epoch == 1 || r.tf_exact > meta->best_exact;
         if (r.best) meta->best_exact = r.tf_exact;
-        if (o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err))) goto done;
-        if (r.best && o->best && (st = cv_ckpt_save(o->best, vae, meta, 0, err))) goto done;
+        if (lead && o->checkpoint && (st = cv_ckpt_save(o->checkpoint, vae, meta, 1, err)))
+            goto done;
+        if (lead && r.best && o->best && (st = cv_ckpt_save(o->best, vae, meta, 0, err))) goto done;
         if (hooks && hooks->on_epoch && (st = hooks->on_epoch(hooks->ctx, &r, err))) goto done;
         if (stop_after_epoch) {
             st = stop_status(o, asked, step, epoch, err);

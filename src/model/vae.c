@@ -387,7 +387,11 @@ static CvStatus vae_build(Vae *v, const VaeConfig *cfg, size_t max_B, int traini
     v->row_of = calloc(B, sizeof *v->row_of);
     v->row_rng = calloc(B, sizeof *v->row_rng);
     v->kl_dim = calloc(Z, sizeof *v->kl_dim);
-    if (!v->row_of || !v->row_rng || !v->kl_dim) fail = 1;
+    size_t widest = (size_t)c->enc_dense;
+    for (int i = 0; i < c->n_conv; i++)
+        if ((size_t)c->conv_ch[i] > widest) widest = (size_t)c->conv_ch[i];
+    v->bn_work = calloc(2 * widest + 2, sizeof *v->bn_work);
+    if (!v->row_of || !v->row_rng || !v->kl_dim || !v->bn_work) fail = 1;
     if (fail)
         return cv_error_set(err, CV_ERR_NOMEM, "out of memory allocating the model (batch %zu)",
                             max_B);
@@ -434,6 +438,7 @@ void cv_vae_free(Vae *v) {
     free(v->row_of);
     free(v->row_rng);
     free(v->kl_dim);
+    free(v->bn_work);
     free(v->row_state);
     free(v->row_allowed);
     free(v->row_work);
@@ -457,7 +462,7 @@ enum { BN_EVAL, BN_TRAIN, BN_FROZEN };
 
 /* Encoder up to mu/logvar. BN_TRAIN: batch statistics (+ running update); BN_FROZEN:
  * running statistics with the caches a backward needs; BN_EVAL: running statistics. */
-static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
+static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train, const CvDist *d) {
     const VaeConfig *c = &v->cfg;
     fill_onehot(v, ids, B);
     const float *in = v->x;
@@ -473,10 +478,10 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
                                         PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
                                         SD(v, v->id_conv_rv[i]), B * Lo, Co, BN_EPS);
         else if (train)
-            cv_batchnorm_forward_train(v->conv_out[i], v->conv_xhat[i], NULL, v->conv_rstd[i],
-                                       SD(v, v->id_conv_rm[i]), SD(v, v->id_conv_rv[i]),
-                                       v->conv_act[i], PD(v, v->id_conv_g[i]),
-                                       PD(v, v->id_conv_beta[i]), B * Lo, Co, BN_MOMENTUM, BN_EPS);
+            cv_batchnorm_forward_train_dist(
+                v->conv_out[i], v->conv_xhat[i], v->conv_rstd[i], SD(v, v->id_conv_rm[i]),
+                SD(v, v->id_conv_rv[i]), v->conv_act[i], PD(v, v->id_conv_g[i]),
+                PD(v, v->id_conv_beta[i]), B * Lo, Co, BN_MOMENTUM, BN_EPS, d, v->bn_work);
         else
             cv_batchnorm_forward_eval(v->conv_out[i], v->conv_act[i], PD(v, v->id_conv_g[i]),
                                       PD(v, v->id_conv_beta[i]), SD(v, v->id_conv_rm[i]),
@@ -492,9 +497,10 @@ static void encoder_forward(Vae *v, const int32_t *ids, size_t B, int train) {
                                     PD(v, v->id_enc_g), PD(v, v->id_enc_beta), SD(v, v->id_enc_rm),
                                     SD(v, v->id_enc_rv), B, D, BN_EPS);
     else if (train)
-        cv_batchnorm_forward_train(v->enc_out, v->enc_xhat, NULL, v->enc_rstd, SD(v, v->id_enc_rm),
-                                   SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
-                                   PD(v, v->id_enc_beta), B, D, BN_MOMENTUM, BN_EPS);
+        cv_batchnorm_forward_train_dist(v->enc_out, v->enc_xhat, v->enc_rstd, SD(v, v->id_enc_rm),
+                                        SD(v, v->id_enc_rv), v->enc_act, PD(v, v->id_enc_g),
+                                        PD(v, v->id_enc_beta), B, D, BN_MOMENTUM, BN_EPS, d,
+                                        v->bn_work);
     else
         cv_batchnorm_forward_eval(v->enc_out, v->enc_act, PD(v, v->id_enc_g), PD(v, v->id_enc_beta),
                                   SD(v, v->id_enc_rm), SD(v, v->id_enc_rv), B, D, BN_EPS);
@@ -577,12 +583,24 @@ void cv_vae_prop_backward(Vae *v, const float *z, const float *dpred, size_t B, 
     prop_backward(v, z, dpred, B, dz, 0);
 }
 
+/* The word-dropout draw of input t of batch row `row`: uniform in [0, 1), a hash of
+ * (seed, row, t) (splitmix64's finalizer), so a row draws the same numbers whichever
+ * process holds it and however long the batch's longest molecule is. */
+static float dropout_draw(uint64_t seed, size_t row, size_t t) {
+    uint64_t x = seed ^ ((uint64_t)(row + 1) * 0x9e3779b97f4a7c15ULL) ^
+                 ((uint64_t)t * 0xd1b54a32d192ed03ULL);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return (float)(x >> 40) * (1.0f / 16777216.0f);
+}
+
 /* Decoder teacher-forced forward; returns CE sum and fills accuracy counters. With
  * word_dropout > 0 each input after <start> becomes <pad> with that probability (draws
- * from a stream seeded by dropout_seed). */
+ * by dropout_draw; the batch's rows are rows row0.. of the whole batch). */
 static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const int32_t *lengths,
-                              size_t B, float word_dropout, uint64_t dropout_seed, int full_length,
-                              VaeLoss *out) {
+                              size_t B, float word_dropout, uint64_t dropout_seed, size_t row0,
+                              int full_length, VaeLoss *out) {
     const VaeConfig *c = &v->cfg;
     size_t T = (size_t)c->T, V = (size_t)c->V, E = (size_t)c->dec_dense, H = (size_t)c->H;
     size_t steps = full_length ? T : 1;
@@ -596,12 +614,11 @@ static double decoder_forward(Vae *v, const float *z, const int32_t *ids, const 
             v->target[t * B + b] = ids[b * T + t];
             v->mask[t * B + b] = (int32_t)t < lengths[b] ? 1.0f : 0.0f;
         }
-    if (word_dropout > 0.0f) {
-        CvRng r;
-        cv_rng_init(&r, dropout_seed);
-        for (size_t i = B; i < steps * B; i++)
-            if (cv_rng_uniform(&r) < word_dropout) v->tok[i] = VAE_TOK_PAD;
-    }
+    if (word_dropout > 0.0f)
+        for (size_t t = 1; t < steps; t++)
+            for (size_t b = 0; b < B; b++)
+                if (dropout_draw(dropout_seed, row0 + b, t) < word_dropout)
+                    v->tok[t * B + b] = VAE_TOK_PAD;
     cv_dense_forward(v->hz, z, PD(v, v->id_dec_w), PD(v, v->id_dec_b), B, (size_t)c->Z, E);
     cv_act_tanh_forward(v->hz, v->hz, B * E);
     cv_gru_forward_tokens(&v->gru, &v->gw, v->hz, v->tok, NULL, B, steps);
@@ -649,9 +666,11 @@ void cv_vae_forward_backward(Vae *v, const int32_t *ids, const int32_t *lengths,
     cv_vae_train_step(v, ids, lengths, props, prop_mask, eps, B, &so, out);
 }
 
-/* Batch-mean KL of each latent dimension into v->kl_dim; returns their sum, floored per
- * dimension at free_bits (the loss term), and the plain sum in *kl_total. */
-static double kl_per_dim(Vae *v, size_t B, float free_bits, double *kl_total) {
+/* Batch-mean KL of each latent dimension into v->kl_dim (summed over the group d, whose
+ * batch has Btot rows); returns their sum, floored per dimension at free_bits (the loss
+ * term), and the plain sum in *kl_total. */
+static double kl_per_dim(Vae *v, size_t B, size_t Btot, const CvDist *grp, float free_bits,
+                         double *kl_total) {
     size_t Z = (size_t)v->cfg.Z;
     double floored = 0.0, total = 0.0;
     for (size_t d = 0; d < Z; d++) v->kl_dim[d] = 0.0;
@@ -660,13 +679,37 @@ static double kl_per_dim(Vae *v, size_t B, float free_bits, double *kl_total) {
             double mu = v->mu[b * Z + d], lv = v->logvar[b * Z + d];
             v->kl_dim[d] += -0.5 * (1.0 + lv - mu * mu - exp(lv));
         }
+    cv_dist_sum_d(grp, v->kl_dim, Z);
     for (size_t d = 0; d < Z; d++) {
-        v->kl_dim[d] /= (double)B;
+        v->kl_dim[d] /= (double)Btot;
         total += v->kl_dim[d];
         floored += v->kl_dim[d] > free_bits ? v->kl_dim[d] : (double)free_bits;
     }
     *kl_total = total;
     return floored;
+}
+
+/* The loss terms and counters of the group's rows summed (recon and prop are already
+ * divided by the whole batch's size; kl is the group's already). */
+static void loss_sum_group(VaeLoss *out, const CvDist *grp) {
+    if (cv_dist_size(grp) < 2) return;
+    double s[5] = {out->recon, out->prop, (double)out->tokens, (double)out->correct,
+                   (double)out->exact};
+    cv_dist_sum_d(grp, s, 5);
+    out->recon = s[0], out->prop = s[1];
+    out->tokens = (size_t)s[2], out->correct = (size_t)s[3], out->exact = (size_t)s[4];
+}
+
+/* Backward of an encoder batchnorm (gamma, beta: tensor ids) of the training forward:
+ * through the running statistics when frozen, else through the group's batch statistics. */
+static void bn_backward(Vae *v, const VaeStepOptions *so, float *dx, size_t id_g, size_t id_b,
+                        const float *dy, const float *xhat, const float *rstd, size_t N, size_t C) {
+    if (so->bn_frozen)
+        cv_batchnorm_backward_frozen(dx, PG(v, id_g), PG(v, id_b), dy, xhat, rstd, PD(v, id_g), N,
+                                     C);
+    else
+        cv_batchnorm_backward_dist(dx, PG(v, id_g), PG(v, id_b), dy, xhat, rstd, PD(v, id_g), N, C,
+                                   so->dist, v->bn_work);
 }
 
 void cv_vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const float *props,
@@ -677,28 +720,29 @@ void cv_vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const
     const VaeConfig *c = &v->cfg;
     size_t Z = (size_t)c->Z, V = (size_t)c->V, H = (size_t)c->H, E = (size_t)c->dec_dense;
     size_t D = (size_t)c->enc_dense, P = (size_t)c->P;
-    float invB = 1.0f / (float)B;
+    const CvDist *grp = so->dist;
+    size_t Btot = so->batch_total > B ? so->batch_total : B;
+    float invB = 1.0f / (float)Btot;
     v->B = B;
     cv_nn_params_zero_grad(&v->params);
     memset(out, 0, sizeof *out);
 
-    encoder_forward(v, so->enc_ids ? so->enc_ids : ids, B, so->bn_frozen ? BN_FROZEN : BN_TRAIN);
-    void (*bn_backward)(float *, float *, float *, const float *, const float *, const float *,
-                        const float *, size_t, size_t) =
-        so->bn_frozen ? cv_batchnorm_backward_frozen : cv_batchnorm_backward;
+    encoder_forward(v, so->enc_ids ? so->enc_ids : ids, B, so->bn_frozen ? BN_FROZEN : BN_TRAIN,
+                    grp);
     for (size_t i = 0; i < B * Z; i++) {
         v->eps[i] = eps ? eps[i] : 0.0f;
         v->z[i] = v->mu[i] + expf(0.5f * v->logvar[i]) * v->eps[i];
     }
     double ce = decoder_forward(v, v->z, ids, lengths, B, so->word_dropout, so->dropout_seed,
-                                so->full_length, out);
+                                so->row0, so->full_length, out);
     double kl_mean;
-    double kl_floored = kl_per_dim(v, B, so->free_bits, &kl_mean);
+    double kl_floored = kl_per_dim(v, B, Btot, grp, so->free_bits, &kl_mean);
     int use_prop = P > 0 && props && prop_weight != 0.0f;
     double mse = use_prop ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
-    out->recon = ce / B;
+    out->recon = ce / (double)Btot;
     out->kl = kl_mean;
-    out->prop = mse / B;
+    out->prop = mse / (double)Btot;
+    loss_sum_group(out, grp);
     out->loss = out->recon + beta * kl_floored + prop_weight * out->prop;
 
     /* decoder backward */
@@ -743,8 +787,8 @@ void cv_vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const
                       PD(v, v->id_lv_w), B, D, Z);
     for (size_t i = 0; i < B * D; i++) v->enc_dout[i] *= 1.0f - v->enc_out[i] * v->enc_out[i];
     memset(v->enc_dpre, 0, B * D * sizeof(float));
-    bn_backward(v->enc_dpre, PG(v, v->id_enc_g), PG(v, v->id_enc_beta), v->enc_dout, v->enc_xhat,
-                v->enc_rstd, PD(v, v->id_enc_g), B, D);
+    bn_backward(v, so, v->enc_dpre, v->id_enc_g, v->id_enc_beta, v->enc_dout, v->enc_xhat,
+                v->enc_rstd, B, D);
     int n = c->n_conv;
     size_t cin_last = (size_t)c->conv_ch[n - 1];
     size_t flat = (size_t)v->conv_len[n] * cin_last;
@@ -758,9 +802,8 @@ void cv_vae_train_step(Vae *v, const int32_t *ids, const int32_t *lengths, const
         for (size_t k = 0; k < cnt; k++)
             v->conv_dout[i][k] *= 1.0f - v->conv_out[i][k] * v->conv_out[i][k];
         memset(v->conv_dpre[i], 0, cnt * sizeof(float));
-        bn_backward(v->conv_dpre[i], PG(v, v->id_conv_g[i]), PG(v, v->id_conv_beta[i]),
-                    v->conv_dout[i], v->conv_xhat[i], v->conv_rstd[i], PD(v, v->id_conv_g[i]),
-                    B * Lo, Co);
+        bn_backward(v, so, v->conv_dpre[i], v->id_conv_g[i], v->id_conv_beta[i], v->conv_dout[i],
+                    v->conv_xhat[i], v->conv_rstd[i], B * Lo, Co);
         float *dx = NULL;
         if (i > 0) {
             dx = v->conv_dout[i - 1];
@@ -778,10 +821,10 @@ void cv_vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, con
     assert(v->training && "cv_vae_forward_eval needs a model from cv_vae_init");
     memset(out, 0, sizeof *out);
     v->B = B;
-    encoder_forward(v, ids, B, BN_EVAL);
-    double ce = decoder_forward(v, v->mu, ids, lengths, B, 0.0f, 0, 0, out);
+    encoder_forward(v, ids, B, BN_EVAL, NULL);
+    double ce = decoder_forward(v, v->mu, ids, lengths, B, 0.0f, 0, 0, 0, out);
     double kl;
-    kl_per_dim(v, B, 0.0f, &kl);
+    kl_per_dim(v, B, B, NULL, 0.0f, &kl);
     double mse = v->cfg.P > 0 && props ? prop_loss_forward(v, props, prop_mask, B) : 0.0;
     out->recon = ce / B;
     out->kl = kl;
@@ -791,7 +834,7 @@ void cv_vae_forward_eval(Vae *v, const int32_t *ids, const int32_t *lengths, con
 
 void cv_vae_encode(Vae *v, const int32_t *ids, size_t B, float *mu, float *logvar) {
     size_t Z = (size_t)v->cfg.Z;
-    encoder_forward(v, ids, B, BN_EVAL);
+    encoder_forward(v, ids, B, BN_EVAL, NULL);
     if (mu) memcpy(mu, v->mu, B * Z * sizeof(float));
     if (logvar) memcpy(logvar, v->logvar, B * Z * sizeof(float));
 }

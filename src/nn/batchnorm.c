@@ -96,3 +96,71 @@ void cv_batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const 
         if (dgamma) dgamma[c] += (float)sdyx;
     }
 }
+
+void cv_batchnorm_forward_train_dist(float *y, float *xhat, float *rstd, float *run_mean,
+                                     float *run_var, const float *x, const float *gamma,
+                                     const float *beta, size_t N, size_t C, float momentum,
+                                     float eps, const CvDist *d, double *work) {
+    if (cv_dist_size(d) < 2) {
+        cv_batchnorm_forward_train(y, xhat, NULL, rstd, run_mean, run_var, x, gamma, beta, N, C,
+                                   momentum, eps);
+        return;
+    }
+    double *s = work, *s2 = work + C + 1; /* s[C] = the group's row count */
+    for (size_t c = 0; c < 2 * C + 1; c++) work[c] = 0.0;
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < C; c++) s[c] += x[n * C + c];
+    s[C] = (double)N;
+    cv_dist_sum_d(d, s, C + 1);
+    double Nt = s[C];
+    for (size_t c = 0; c < C; c++) s[c] /= Nt; /* the mean */
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < C; c++) {
+            double dv = x[n * C + c] - s[c];
+            s2[c] += dv * dv;
+        }
+    cv_dist_sum_d(d, s2, C);
+    for (size_t c = 0; c < C; c++) {
+        rstd[c] = (float)(1.0 / sqrt(s2[c] / Nt + eps));
+        if (run_mean && run_var && Nt > 1.0) {
+            run_mean[c] = (1.0f - momentum) * run_mean[c] + momentum * (float)s[c];
+            run_var[c] = (1.0f - momentum) * run_var[c] + momentum * (float)(s2[c] / (Nt - 1.0));
+        }
+    }
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < C; c++) {
+            float xh = (x[n * C + c] - (float)s[c]) * rstd[c];
+            xhat[n * C + c] = xh;
+            y[n * C + c] = gamma[c] * xh + beta[c];
+        }
+}
+
+void cv_batchnorm_backward_dist(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *xhat, const float *rstd, const float *gamma, size_t N,
+                                size_t C, const CvDist *d, double *work) {
+    if (cv_dist_size(d) < 2) {
+        cv_batchnorm_backward(dx, dgamma, dbeta, dy, xhat, rstd, gamma, N, C);
+        return;
+    }
+    double *sdy = work, *sdyx = work + C; /* work[2C] = the group's row count */
+    for (size_t c = 0; c < 2 * C; c++) work[c] = 0.0;
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < C; c++) {
+            sdy[c] += dy[n * C + c];
+            sdyx[c] += (double)dy[n * C + c] * xhat[n * C + c];
+        }
+    for (size_t c = 0; c < C; c++) {
+        if (dbeta) dbeta[c] += (float)sdy[c];
+        if (dgamma) dgamma[c] += (float)sdyx[c];
+    }
+    if (!dx) return;
+    work[2 * C] = (double)N;
+    cv_dist_sum_d(d, work, 2 * C + 1);
+    float Nt = (float)work[2 * C];
+    for (size_t n = 0; n < N; n++)
+        for (size_t c = 0; c < C; c++) {
+            float k = gamma[c] * rstd[c] / Nt;
+            dx[n * C + c] +=
+                k * (Nt * dy[n * C + c] - (float)sdy[c] - xhat[n * C + c] * (float)sdyx[c]);
+        }
+}

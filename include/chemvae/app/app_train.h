@@ -75,6 +75,12 @@ typedef struct CvTrainJob {
     CvStatus (*on_epoch)(void *user, const struct CvTrainJob *job, const EpochReport *r,
                          CvError *err);
     void *on_epoch_user;
+    /* The process group (nn/dist.h): under `mpirun -np N` (a build with MPI) every process
+     * runs the job and trains its share of each batch; only rank 0 writes the checkpoint
+     * and calls on_epoch and the progress hook; the caller records a run on rank 0 only.
+     * Otherwise rank 0 of 1. */
+    CvDist *dist;
+    int finished; /* cv_train_job_run ended without an error */
 } CvTrainJob;
 
 typedef struct {
@@ -110,6 +116,8 @@ const char *cv_train_epoch_line(const CvTrainJob *job, const EpochReport *r, cha
  * failed). *res is filled in either case. */
 CvStatus cv_train_job_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res, CvError *err);
 
+/* Frees the job. A job of several processes that did not finish (an error on any of them,
+ * or never run) aborts all of them (cv_dist_close): the others may be waiting for it. */
 void cv_train_job_close(CvTrainJob *job);
 
 /* cv_train_job_open, cv_train_job_run and cv_train_job_close in one call, for callers that record

@@ -20,5 +20,10 @@
  * ids. Returns the number of such rows. */
 size_t cv_augment_fill_ids(const CvDataset *ds, const uint32_t *rows, size_t B, uint64_t seed,
                            int32_t *ids);
+/* cv_augment_fill_ids of the part rows[0..B) of a batch that starts at its row `first`
+ * (one process's share in data-parallel training): row i's spelling is fixed by
+ * (seed, first + i), the spelling it gets in the whole batch. */
+size_t cv_augment_fill_ids_from(const CvDataset *ds, const uint32_t *rows, size_t B, size_t first,
+                                uint64_t seed, int32_t *ids);
 
 #endif

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "chemvae/nn/adam.h"
+#include "chemvae/nn/dist.h"
 #include "chemvae/model/checkpoint.h"
 #include "chemvae/data/dataset.h"
 #include "chemvae/core/error.h"
@@ -73,6 +74,12 @@ typedef struct {
     const char *checkpoint; /* path written every epoch and on interruption (NULL = none) */
     const char *best;       /* path of the best checkpoint by validation teacher-forced
                                exact-string accuracy (NULL = none) */
+    const CvDist *dist;     /* data-parallel training over this process group (dist.h;
+                               NULL = this process alone): every process of the group calls
+                               cv_train_run with the same options, dataset and model; each
+                               takes its share of every batch of `batch` rows and trains the
+                               model one process would at that batch, up to rounding. Only
+                               rank 0 writes checkpoints and calls on_step and on_epoch. */
 } TrainOptions;
 
 /* chemvae's defaults (`chemvae train --help`; src/model/README.md "Training recipe"):
@@ -128,6 +135,10 @@ typedef struct {
     /* Polled after every optimizer step (may be NULL): non-zero stops training: the step in
      * progress finishes, a checkpoint is written and cv_train_run returns CV_ERR_INTERRUPTED. */
     int (*interrupted)(void *ctx);
+    /* Called after every step's gradient (summed over the process group) and before the
+     * optimizer uses it, on every process (may be NULL): the 0-based step and the model's
+     * parameter table, whose grad holds the gradient of the mean loss over the batch. */
+    void (*on_grad)(void *ctx, long step, const NnParams *params);
 } TrainHooks;
 
 /* Trains `vae` on the train split of `ds`, validating on its valid split. meta carries the

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "chemvae/core/error.h"
+#include "chemvae/nn/dist.h"
 #include "chemvae/nn/gru.h"
 #include "chemvae/nn/params.h"
 #include "chemvae/core/rng.h"
@@ -129,6 +130,8 @@ typedef struct {
     int32_t *row_of;                    /* (B) decode: position -> row */
     double *kl_dim;                     /* (Z) batch-mean KL per dimension of the
                                            last cv_vae_train_step / cv_vae_forward_eval */
+    double *bn_work;                    /* (2·max channels + 2) batchnorm sums over a
+                                           process group (cv_batchnorm_*_dist) */
     /* decoding constraint (cv_vae_set_constraint) */
     const SmilesGrammar *grammar; /* borrowed; NULL-able (also kept with
                                      SMILES_NONE, for failure classes) */
@@ -170,6 +173,15 @@ typedef struct {
                                stopping at the batch's longest molecule: the same loss and
                                gradients at the cost of a decoder without length-aware
                                training (the reference side of the epoch benchmark) */
+    /* Data-parallel training (src/model/README.md "Data-parallel training"): this process
+     * holds rows [row0, row0 + B) of a batch of batch_total rows split between the
+     * processes of `dist`. Batchnorm statistics and the per-dimension KL are those of the
+     * whole batch, the loss terms are means over batch_total (so the gradients summed over
+     * the group are the whole batch's), word dropout draws by the row's place in the whole
+     * batch, and *out holds the whole batch's values on every process. The caller sums
+     * the gradients. NULL dist / batch_total 0: the batch is all of B. */
+    const CvDist *dist;
+    size_t batch_total, row0;
 } VaeStepOptions;
 
 /* Training forward + backward of one batch under the recipe knobs of `so` (see

@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 
+#include "chemvae/nn/dist.h"
+
 /* Train-mode forward. x, y (N, C); gamma, beta (C); xhat (N, C) and rstd (C) caches;
  * mean (C) cache (may be NULL); run_mean, run_var (C) updated in place when both are
  * non-NULL (needs N >= 2 for the unbiased variance; with N == 1 they are left alone). */
@@ -49,5 +51,22 @@ void cv_batchnorm_backward_frozen(float *dx, float *dgamma, float *dbeta, const 
 void cv_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
                            const float *xhat, const float *rstd, const float *gamma, size_t N,
                            size_t C);
+
+/* The train-mode forward and backward of a batch split between the processes of group d
+ * (dist.h, data-parallel training): each passes its own N rows and gets what the
+ * functions above give on all the group's rows together, up to rounding: the per-channel
+ * sums, the row count and the sums of squared deviations from the mean (two passes, as
+ * above) are summed over the group in the forward, Σdy and Σdy⊙xhat in the backward.
+ * The running statistics see the whole batch (every process updates them alike).
+ * dgamma and dbeta receive this process's rows' share only: the gradient sum over the
+ * group completes them. work: 2·C + 1 doubles of scratch. A NULL or single-process group
+ * calls the functions above. */
+void cv_batchnorm_forward_train_dist(float *y, float *xhat, float *rstd, float *run_mean,
+                                     float *run_var, const float *x, const float *gamma,
+                                     const float *beta, size_t N, size_t C, float momentum,
+                                     float eps, const CvDist *d, double *work);
+void cv_batchnorm_backward_dist(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *xhat, const float *rstd, const float *gamma, size_t N,
+                                size_t C, const CvDist *d, double *work);
 
 #endif
