@@ -5,7 +5,9 @@ X
  *     with every column as a data item; SMILES files with the records' names);
  *   - tests/check-predict.sh: predict's MAE on a test split equals eval's, its predictions
  *     on the same molecules as a SMILES file are the same, its true values RDKit's, its
- *     --latent vectors encode's, and a molecule it cannot encode is an error row. */
+ *     --latent vectors encode's, and a molecule it cannot encode is an error row;
+ *   - tests/check-metrics.sh: chemvae metrics equals tests/metrics_reference.py (MOSES's
+ *     definitions in Python RDKit) within 1e-3 on 3,400 generated strings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,8 +40,14 @@ static void test_predict(void **state) {
     run_script("tests/check-predict.sh", 3);
 }
 
+static void test_metrics(void **state) {
+    (void)state;
+    run_script("tests/check-metrics.sh", 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_molecule_files),
-                                       cmocka_unit_test(test_predict)};
+                                       cmocka_unit_test(test_predict),
+                                       cmocka_unit_test(test_metrics)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * which skips NaN. */
 #include "chemvae/app/app_eval.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,4 +131,22 @@ CvStatus cv_eval(CvModel *m, const CvEvalConfig *c, const CvHooks *h, CvEvalResu
     if (st) cv_run_fail(h);
     cv_dataset_free(&ds);
     return st;
+}
+
+void cv_eval_metrics_write(FILE *fp, const CvEvalMetric *metrics, size_t n, int json) {
+    CvJson j = {0};
+    cv_json_begin_object(&j);
+    if (!json) fputs("metric,value\n", fp);
+    for (const CvEvalMetric *mt = metrics; mt < metrics + n; mt++) {
+        char num[32];
+        snprintf(num, sizeof num, "%.6g", mt->v);
+        if (!json) fprintf(fp, "%s,%s\n", mt->name, num);
+        cv_json_key(&j, mt->name);
+        if (isfinite(mt->v)) cv_json_raw(&j, num);
+        else cv_json_null(&j);
+    }
+    cv_json_end_object(&j);
+    const char *text = cv_json_text(&j, NULL);
+    if (json) fprintf(fp, "%s\n", text ? text : "{}");
+    cv_json_free(&j);
 }

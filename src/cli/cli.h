@@ -43,6 +43,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
     X(sample, "generate molecules from the latent space")                                         \
     X(optimize, "gradient ascent on predicted properties in latent space")                        \
     X(interpolate, "walk between two molecules in latent space")                                  \
+    X(metrics, "MOSES's metrics of a file of generated molecules")                               \
     X(predict, "the property head's predictions for molecules, beside true values")              \
     X(score, "validity, canonical SMILES, MW, logP, QED, SA, penalized logP")                     \
     X(query, "query the results database (read-only)")                                            \

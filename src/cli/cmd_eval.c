@@ -2,7 +2,6 @@
  * Reconstruction, prior validity / uniqueness / novelty / internal diversity and property
  * MAE of a checkpoint on a dataset split (README "Evaluating"), printed as CSV
  * (metric,value) or JSON and stored in eval_metrics. */
-#include <math.h>
 #include <stdio.h>
 
 #include "chemvae/app/app_eval.h"
@@ -42,26 +41,6 @@ static int parse_args(int argc, char **argv, EvalArgs *a) {
     return rc ? cli_usage_error(COMMAND.name, "%s", err.msg) : CLI_OK;
 }
 
-/* metric,value rows, or one JSON object (names escaped; a metric without a value, NaN, as
- * null); values as %.6g. */
-static void print_metrics(const EvalArgs *a, const CvEvalResult *r) {
-    CvJson j = {0};
-    cv_json_begin_object(&j);
-    if (!a->json) fputs("metric,value\n", stdout);
-    for (const CvEvalMetric *mt = r->metrics; mt < r->metrics + r->n_metrics; mt++) {
-        char num[32];
-        snprintf(num, sizeof num, "%.6g", mt->v);
-        if (!a->json) printf("%s,%s\n", mt->name, num);
-        cv_json_key(&j, mt->name);
-        if (isfinite(mt->v)) cv_json_raw(&j, num);
-        else cv_json_null(&j);
-    }
-    cv_json_end_object(&j);
-    const char *text = cv_json_text(&j, NULL);
-    if (a->json) printf("%s\n", text ? text : "{}");
-    cv_json_free(&j);
-}
-
 int cmd_eval(int argc, char **argv) {
     EvalArgs a;
     int rc = parse_args(argc, argv, &a);
@@ -74,7 +53,7 @@ int cmd_eval(int argc, char **argv) {
     CvStatus st = cv_model_load_with(&m, &a.model, &err);
     if (!st) st = cli_record(&COMMAND, &a, &a.run, "eval", &m, (int64_t)a.job.seed, &h, &err);
     if (!st) st = cv_eval(&m, &a.job, &h, &res, &err);
-    if (!st) print_metrics(&a, &res);
+    if (!st) cv_eval_metrics_write(stdout, res.metrics, res.n_metrics, a.json);
     else rc = cli_report(COMMAND.name, &err);
     cv_store_close(h.db);
     cv_model_free(&m);

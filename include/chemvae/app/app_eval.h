@@ -9,6 +9,8 @@
 #ifndef CHEMVAE_APP_EVAL_H
 #define CHEMVAE_APP_EVAL_H
 
+#include <stdio.h>
+
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_model.h"
 #include "chemvae/data/dataset.h"
@@ -60,6 +62,10 @@ typedef struct {
  * errors as they come (the hooks' run is then marked failed). */
 CvStatus cv_eval(CvModel *m, const CvEvalConfig *cfg, const CvHooks *h, CvEvalResult *res,
                  CvError *err);
+
+/* Writes metrics[0..n) to fp as metric,value rows, or with `json` as one JSON object (names
+ * escaped; a metric without a value, NaN, as null); values as %.6g. */
+void cv_eval_metrics_write(FILE *fp, const CvEvalMetric *metrics, size_t n, int json);
 
 /* The name of a CV_SPLIT_* value ("train", "valid", "test") and its inverse (-1: unknown). */
 const char *cv_eval_split_name(int split);

@@ -1,0 +1,38 @@
+/* cmd_metrics.c — `chemvae metrics GEN [--train FILE] [--test FILE]`: the metrics job
+ * (app_metrics.h) from the command line; metric,value rows (or --json) on stdout. */
+#include <stdio.h>
+
+#include "chemvae/app/app_metrics.h"
+#include "cli.h"
+#include "options.h"
+
+typedef struct {
+    CvMetricsConfig job;
+    int json;
+} MetricsArgs;
+
+static const CvParam OWN[] = {
+    CV_PARAM("json", 0, CV_PARAM_SWITCH, offsetof(MetricsArgs, json), NULL, "JSON instead of CSV")};
+static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
+
+static const CliCommand COMMAND = {
+    .name = "metrics",
+    .synopsis = "GEN [--train FILE] [--test FILE]",
+    .intro = "MOSES's metrics of the generated molecules in GEN (README \"Metrics\").\n",
+    .tables = {{&cv_metrics_params, offsetof(MetricsArgs, job)}, {&OWN_TABLE, 0}},
+    .epilog = "stdout: metric,value; FCD is not computed (no Debian package ships ChemNet)\n",
+    .min_operands = 1,
+    .max_operands = 1};
+
+int cmd_metrics(int argc, char **argv) {
+    MetricsArgs a = {0};
+    int first, rc = cli_options_parse(&COMMAND, argc, argv, &a, &first);
+    if (rc) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
+    a.job.gen = argv[first];
+    cv_chem_log_rdkit(0);
+    CvMetricsResult res;
+    CvError err = {0};
+    if (cv_metrics(&a.job, &res, &err)) return cli_report(COMMAND.name, &err);
+    cv_eval_metrics_write(stdout, res.metrics, res.n_metrics, a.json);
+    return CLI_OK;
+}
