@@ -4,7 +4,9 @@
 #   - the same molecules as a SMILES file give the same predictions, and RDKit's values as
 #     the true ones (logP, QED and SA are what RDKit computes of them);
 #   - --latent prints the vectors `chemvae encode` prints;
-#   - a molecule that cannot be encoded is a row with an error, and the rest goes on.
+#   - a molecule that cannot be encoded is a row with an error, and the rest goes on;
+#   - training wrote the model's history file m.training.csv (a header, train and valid rows
+#     of its one epoch), which the report reads when the DB has no training run.
 # Prints "ok   ..." per check and "FAIL ..." on a failure (exit 1).
 #
 #   tests/check-predict.sh [BUILD=build]
@@ -25,6 +27,11 @@ cut -d, -f3 "$tmp/p.csv" | tail -n +2 > "$tmp/test.smi"
 { cat "$tmp/test.smi"; echo 'C1CC'; echo 'CC(=O)Oc1ccccc1C(=O)O'; } > "$tmp/more.smi"
 "$bin" predict -m "$tmp/m.cvae" --input "$tmp/more.smi" --latent > "$tmp/q.csv" 2> /dev/null
 "$bin" encode -m "$tmp/m.cvae" --input "$tmp/test.smi" > "$tmp/z.csv" 2> /dev/null
+
+[ "$(head -1 "$tmp/m.training.csv")" = "epoch,step,split,loss,recon,kl,prop,beta,lr,accuracy,extra" ] &&
+  [ "$(cut -d, -f1,3 "$tmp/m.training.csv" | tail -n +2 | tr '\n' ' ')" = "1,train 1,valid " ] ||
+  fail "train did not write m.training.csv with its epoch's train and valid rows"
+echo "ok   train wrote m.training.csv: a header and the epoch's train and valid rows"
 
 /usr/bin/python3 - "$tmp" <<'PY' || exit 1
 import csv, math, sys

@@ -37,7 +37,7 @@ static void test_molecule_files(void **state) {
 
 static void test_predict(void **state) {
     (void)state;
-    run_script("tests/check-predict.sh", 3);
+    run_script("tests/check-predict.sh", 4);
 }
 
 static void test_metrics(void **state) {

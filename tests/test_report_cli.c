@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chemvae/app/app_train.h"
 #include "chemvae/app/app_predict.h"
 #include "chemvae/model/checkpoint.h"
 #include "chemvae/chem/chem.h"
@@ -630,7 +631,7 @@ static void test_history_read(void **state) {
     (void)state;
     char path[160];
     snprintf(path, sizeof path, "%s/h.training.csv", g_dir);
-    char *hp = cv_report_history_path(g_hist_model);
+    char *hp = cv_train_history_path(g_hist_model);
     assert_string_equal(hp, path);
     free(hp);
     CvTrainingHistory h;

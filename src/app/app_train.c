@@ -5,11 +5,15 @@
  * recorded in the results DB. */
 #include "chemvae/app/app_train.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "chemvae/core/buf.h"
+#include "chemvae/core/csvout.h"
 #include "chemvae/core/fileio.h"
 #include "chemvae/nn/gru.h"
 
@@ -296,50 +300,81 @@ typedef struct {
     CvTrainResult *res;
 } TrainCtx;
 
-/* The epoch's two training_metrics rows (train, valid) in the hooks' run. */
-static CvStatus record_epoch(const CvTrainJob *job, const CvHooks *h, const EpochReport *r,
-                             CvError *err) {
-    CvJson ex = {0};
-    cv_json_begin_object(&ex);
-    cv_json_kv_double(&ex, "recon_exact", r->recon_exact);
-    cv_json_kv_double(&ex, "tf_exact", r->tf_exact);
-    cv_json_kv_int(&ex, "active_units", r->active_units);
-    cv_json_kv_double(&ex, "kl_dim_max", r->kl_dim_max);
-    cv_json_kv_int(&ex, "augment_kept", (int64_t)r->augment_kept);
-    cv_json_kv_int(&ex, "best", r->best);
-    cv_json_kv_double(&ex, "mol_per_s", r->mol_per_s);
-    cv_json_kv_double(&ex, "seconds", r->seconds);
+/* The extra JSON of the epoch's valid row (into ex) and its two training_metrics rows. */
+static CvStatus epoch_rows(const CvTrainJob *job, const EpochReport *r, CvJson *ex,
+                           StoreTrainingMetric rows[2], CvError *err) {
+    cv_json_begin_object(ex);
+    cv_json_kv_double(ex, "recon_exact", r->recon_exact);
+    cv_json_kv_double(ex, "tf_exact", r->tf_exact);
+    cv_json_kv_int(ex, "active_units", r->active_units);
+    cv_json_kv_double(ex, "kl_dim_max", r->kl_dim_max);
+    cv_json_kv_int(ex, "augment_kept", (int64_t)r->augment_kept);
+    cv_json_kv_int(ex, "best", r->best);
+    cv_json_kv_double(ex, "mol_per_s", r->mol_per_s);
+    cv_json_kv_double(ex, "seconds", r->seconds);
     for (size_t p = 0; p < job->ds.P; p++)
-        cv_json_kv_double(&ex, job->ds.prop_names[p], r->prop_mae[p]);
-    cv_json_end_object(&ex);
-    const char *extra = cv_json_text(&ex, err);
+        cv_json_kv_double(ex, job->ds.prop_names[p], r->prop_mae[p]);
+    cv_json_end_object(ex);
+    const char *extra = cv_json_text(ex, err);
     if (!extra) return CV_ERR_NOMEM;
-    StoreTrainingMetric rows[2] = {
-        {.epoch = r->epoch,
-         .step = r->step,
-         .split = "train",
-         .loss = r->train.loss,
-         .recon = r->train.recon,
-         .kl = r->train.kl,
-         .prop = r->train.prop,
-         .beta = r->beta,
-         .lr = r->lr,
-         .accuracy = r->train_acc,
-         .extra = NULL},
-        {.epoch = r->epoch,
-         .step = r->step,
-         .split = "valid",
-         .loss = r->valid.loss,
-         .recon = r->valid.recon,
-         .kl = r->valid.kl,
-         .prop = r->valid.prop,
-         .beta = r->beta,
-         .lr = r->lr,
-         .accuracy = r->valid_acc,
-         .extra = extra},
-    };
-    CvStatus st = cv_store_insert_training_metrics(h->db, h->run_id, rows, 2, err);
-    cv_json_free(&ex);
+    const VaeLoss *l[2] = {&r->train, &r->valid};
+    for (int k = 0; k < 2; k++)
+        rows[k] = (StoreTrainingMetric){.epoch = r->epoch,
+                                        .step = r->step,
+                                        .split = k ? "valid" : "train",
+                                        .loss = l[k]->loss,
+                                        .recon = l[k]->recon,
+                                        .kl = l[k]->kl,
+                                        .prop = l[k]->prop,
+                                        .beta = r->beta,
+                                        .lr = r->lr,
+                                        .accuracy = k ? r->valid_acc : r->train_acc,
+                                        .extra = k ? extra : NULL};
+    return CV_OK;
+}
+
+#define HISTORY_HEADER "epoch,step,split,loss,recon,kl,prop,beta,lr,accuracy,extra\n"
+
+/* Appends the rows to the checkpoint's history file. */
+static CvStatus history_append(const CvTrainJob *job, const StoreTrainingMetric *rows,
+                               CvError *err) {
+    char *path = cv_train_history_path(job->opts.checkpoint);
+    FILE *fp = path ? fopen(path, "a") : NULL;
+    if (!fp) {
+        CvStatus st = cv_error_set(err, CV_ERR_IO, "%s: %s", path ? path : "history",
+                                   path ? strerror(errno) : "out of memory");
+        free(path);
+        return st;
+    }
+    for (int k = 0; k < 2; k++) {
+        const StoreTrainingMetric *m = &rows[k];
+        fprintf(fp, "%ld,%ld,%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,", m->epoch, m->step,
+                m->split, m->loss, m->recon, m->kl, m->prop, m->beta, m->lr, m->accuracy);
+        if (m->extra) cv_csv_str(fp, m->extra);
+        fputc('\n', fp);
+    }
+    int bad = ferror(fp) | (fclose(fp) != 0);
+    CvStatus st = bad ? cv_error_set(err, CV_ERR_IO, "%s: write failed", path) : CV_OK;
+    free(path);
+    return st;
+}
+
+/* Starts the history file: anew, or (resumed) keeping the header and the rows of the epochs
+ * the checkpoint holds. */
+static CvStatus history_start(const CvTrainJob *job, CvError *err) {
+    char *path = cv_train_history_path(job->opts.checkpoint);
+    if (!path) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    CvBuf keep = {0};
+    cv_buf_append(&keep, HISTORY_HEADER, sizeof HISTORY_HEADER - 1);
+    FILE *in = job->resumed ? fopen(path, "r") : NULL;
+    char line[8192];
+    for (int first = 1; in && fgets(line, sizeof line, in); first = 0)
+        if (!first && strtol(line, NULL, 10) <= job->meta.epoch)
+            cv_buf_append(&keep, line, strlen(line));
+    if (in) fclose(in);
+    CvStatus st = cv_atomic_write_file(path, keep.p, keep.len, err);
+    free(keep.p);
+    free(path);
     return st;
 }
 
@@ -348,7 +383,13 @@ static CvStatus on_epoch(void *vctx, const EpochReport *r, CvError *err) {
     c->res->epochs_run++;
     CvStatus st =
         c->job->on_epoch ? c->job->on_epoch(c->job->on_epoch_user, c->job, r, err) : CV_OK;
-    if (!st && c->h && c->h->db) st = record_epoch(c->job, c->h, r, err);
+    CvJson ex = {0};
+    StoreTrainingMetric rows[2];
+    if (!st) st = epoch_rows(c->job, r, &ex, rows, err);
+    if (!st) st = history_append(c->job, rows, err);
+    if (!st && c->h && c->h->db)
+        st = cv_store_insert_training_metrics(c->h->db, c->h->run_id, rows, 2, err);
+    cv_json_free(&ex);
     return st;
 }
 
@@ -375,7 +416,8 @@ CvStatus cv_train_job_run(CvTrainJob *job, const CvHooks *h, CvTrainResult *res,
                      .ctx = &ctx,
                      .on_step = h && h->progress ? on_step : NULL,
                      .interrupted = on_poll};
-    CvStatus st = cv_train_run(&job->vae, &job->meta, &job->ds, &job->opts, &th, err);
+    CvStatus st = cv_dist_rank(job->dist) == 0 ? history_start(job, err) : CV_OK;
+    if (!st) st = cv_train_run(&job->vae, &job->meta, &job->ds, &job->opts, &th, err);
     res->epoch = job->meta.epoch;
     res->step = job->meta.step;
     if (st == CV_ERR_INTERRUPTED && res->interrupted) {
@@ -443,4 +485,15 @@ CvStatus cv_train_refit_head(const char *data, const char *model, int epochs, fl
     cv_ckpt_meta_free(&meta);
     cv_dataset_free(&ds);
     return st;
+}
+
+char *cv_train_history_path(const char *model_path) {
+    static const char EXT[] = ".cvae", SUFFIX[] = ".training.csv";
+    size_t n = strlen(model_path), e = sizeof EXT - 1;
+    if (n > e && !strcmp(model_path + n - e, EXT)) n -= e;
+    char *p = malloc(n + sizeof SUFFIX);
+    if (!p) return NULL;
+    memcpy(p, model_path, n);
+    memcpy(p + n, SUFFIX, sizeof SUFFIX);
+    return p;
 }

@@ -137,14 +137,3 @@ void cv_report_history_free(CvTrainingHistory *h) {
     free(h->v);
     memset(h, 0, sizeof *h);
 }
-
-char *cv_report_history_path(const char *model_path) {
-    static const char EXT[] = ".cvae", SUFFIX[] = ".training.csv";
-    size_t n = strlen(model_path), e = sizeof EXT - 1;
-    if (n > e && !strcmp(model_path + n - e, EXT)) n -= e;
-    char *p = malloc(n + sizeof SUFFIX);
-    if (!p) return NULL;
-    memcpy(p, model_path, n);
-    memcpy(p + n, SUFFIX, sizeof SUFFIX);
-    return p;
-}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chemvae/app/app_train.h"
 #include "chemvae/model/checkpoint.h"
 #include "report_internal.h"
 #include "report_svg.h"
@@ -195,7 +196,7 @@ static int db_curves(Report *rp, int64_t run) {
 
 /* The model's history file beside its checkpoint (report.h); -1 when there is none. */
 static int file_curves(Report *rp) {
-    char *path = cv_report_history_path(rp->latent_model->path);
+    char *path = cv_train_history_path(rp->latent_model->path);
     CvTrainingHistory h = {0};
     CvError err = {0};
     int rc = -1;
@@ -231,7 +232,7 @@ void report_training(Report *rp) {
     } else {
         int summary = model_summary(rp), curves = rp->latent_model ? file_curves(rp) : -1;
         if (curves) {
-            char *path = rp->latent_model ? cv_report_history_path(rp->latent_model->path) : NULL;
+            char *path = rp->latent_model ? cv_train_history_path(rp->latent_model->path) : NULL;
             char msg[4200];
             snprintf(msg, sizeof msg,
                      "No training curves: neither this database nor %s holds them.",

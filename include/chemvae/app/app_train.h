@@ -142,4 +142,12 @@ typedef struct {
 CvStatus cv_train_refit_head(const char *data, const char *model, int epochs, float lr,
                              uint64_t seed, CvRefitResult *res, CvError *err);
 
+/* The training history file of a checkpoint: model_path without its ".cvae" +
+ * ".training.csv", malloc'd (NULL when out of memory). cv_train_job_run writes it beside
+ * the checkpoint (rank 0): a header, then after every epoch its train and valid rows, the
+ * columns of training_metrics (epoch, step, split, loss, recon, kl, prop, beta, lr,
+ * accuracy, extra); a fresh run starts it anew, a resumed one keeps the rows of the epochs
+ * its checkpoint holds. The report draws the curves from it when the DB has no run. */
+char *cv_train_history_path(const char *model_path);
+
 #endif

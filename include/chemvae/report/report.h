@@ -50,7 +50,7 @@ typedef struct {
      * model: the latent map and KL per dimension (the test molecules, all molecules when the
      * test split is empty), the head's predictions (test split), the training set of the
      * property distributions and nearest neighbours (train split), the models compared; and
-     * the model's training history file (cv_report_history_path) when the DB holds no
+     * the model's training history file (cv_train_history_path) when the DB holds no
      * training run. A model or dataset that cannot be loaded, or that do not belong
      * together, fails the call; what they cannot give (a color_by property the dataset
      * lacks, fewer than 2 molecules, a latent size below 2, no property head, no training
@@ -140,8 +140,5 @@ typedef struct {
  * without a header holding epoch and split, CV_ERR_NOMEM. */
 CvStatus cv_report_history_read(const char *path, CvTrainingHistory *h, CvError *err);
 void cv_report_history_free(CvTrainingHistory *h);
-/* The history file of a checkpoint: model_path without its ".cvae" + ".training.csv",
- * malloc'd (NULL when out of memory). */
-char *cv_report_history_path(const char *model_path);
 
 #endif
