@@ -798,6 +798,18 @@ CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGenera
     return write_batch(s, &b, generation_row, rows, n, ids, err);
 }
 
+/* Binds a (run, [molecule,] name, value) row in that column order and steps it: the rows of
+ * `scores` (with the molecule) and of `eval_metrics` (without). */
+static int step_named_value(sqlite3_stmt *st, int64_t run_id, const int64_t *mol_id,
+                            const char *name, double value) {
+    int col = 1;
+    sqlite3_bind_int64(st, col++, run_id);
+    if (mol_id) sqlite3_bind_int64(st, col++, *mol_id);
+    bind_text(st, col++, name);
+    bind_real(st, col, value);
+    return step_done(st);
+}
+
 static int score_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
                      int64_t *id, const char **label) {
     const StoreScore *r = (const StoreScore *)rows + i;
@@ -805,12 +817,8 @@ static int score_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *row
     *label = r->molecule.smiles;
     int rc = upsert_molecule(s, run_id, &r->molecule, &mol_id);
     if (rc != SQLITE_OK) return rc;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, mol_id);
-    bind_text(st, 3, r->name);
-    bind_real(st, 4, r->value);
     *id = mol_id;
-    return step_done(st);
+    return step_named_value(st, run_id, &mol_id, r->name, r->value);
 }
 
 CvStatus cv_store_insert_scores(Store *s, int64_t run_id, const StoreScore *rows, size_t n,
@@ -867,10 +875,7 @@ static int eval_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows
     (void)id;
     const EvalRow *r = (const EvalRow *)rows + i;
     *label = r->name;
-    sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, r->name);
-    bind_real(st, 3, r->value);
-    return step_done(st);
+    return step_named_value(st, run_id, NULL, r->name, r->value);
 }
 
 CvStatus cv_store_insert_eval_metric(Store *s, int64_t run_id, const char *name, double value,
