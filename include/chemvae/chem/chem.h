@@ -149,6 +149,11 @@ double cv_chem_fp_tanimoto(const unsigned char *a, const unsigned char *b);
  * popcount instruction where there is one (chosen at run time on x86: see chem_fp.c). */
 void cv_chem_fp_tanimoto_many(const unsigned char *query, const unsigned char *fps, size_t n,
                               double *out);
+/* The same for fingerprints of nbits bits (a positive multiple of 64), nbits / 8 bytes each,
+ * bit i in byte i / 8 (or packed into 64-bit words as cv_chem_mol_morgan writes them: the
+ * query and fps need only the same layout): 1024 bits for MOSES's metrics. */
+void cv_chem_fp_tanimoto_many_bits(const unsigned char *query, const unsigned char *fps, size_t n,
+                                   int nbits, double *out);
 
 /* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. Parses the
  * SMARTS on every call: to test many molecules, use a ChemQuery. */
