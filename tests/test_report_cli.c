@@ -536,7 +536,8 @@ static void test_scopes_and_empty(void **state) {
 }
 
 /* `chemvae eval` on the same checkpoint and dataset: the beam, JT-VAE's stochastic
- * protocol and the failure classes are reported; a bad beam width is a usage error. */
+ * protocol, the failure classes and MOSES's metrics (moses_*, not with --no-moses) are
+ * reported; a bad beam width is a usage error. */
 static void test_eval_options(void **state) {
     (void)state;
     char out[160];
@@ -549,9 +550,18 @@ static void test_eval_options(void **state) {
     char *csv = slurp(out);
     static const char *const rows[] = {
         "reconstruction,", "recon_tanimoto,", "recon_stochastic,", "recon_stochastic_molecules,2",
-        "validity,",       "fail_syntax,",    "fail_aromaticity,", "int_div,"};
+        "validity,",       "fail_syntax,",    "fail_aromaticity,", "int_div,",
+        "moses_valid,",    "moses_IntDiv2,",  "moses_Filters,",    "moses_novelty,",
+        "moses_SNN,",      "moses_Scaf,",     "moses_weight,"};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (!strstr(csv, rows[i])) fail_msg("eval output lacks '%s':\n%s", rows[i], csv);
+    free(csv);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' -n 2 --samples 5 --no-moses --no-db "
+                        "> '%s' 2>/dev/null",
+                        g_bin, g_model, g_data, out),
+                     0);
+    csv = slurp(out);
+    if (!strstr(csv, "validity,") || strstr(csv, "moses_")) fail_msg("eval --no-moses:\n%s", csv);
     free(csv);
     assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --beam 0 --no-db 2>/dev/null", g_bin,
                         g_model, g_data),
