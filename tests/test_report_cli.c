@@ -192,6 +192,7 @@ static void fixture_db(void) {
                      CV_OK);
     assert_int_equal(cv_store_insert_eval_metric(s, ev, "validity", 0.8125, &err), CV_OK);
     assert_int_equal(cv_store_insert_eval_metric(s, ev, "reconstruction", 0.25, &err), CV_OK);
+    assert_int_equal(cv_store_insert_eval_metric(s, ev, "moses_Scaf", 0.1428, &err), CV_OK);
     char *canon[NSMILES] = {0};
     StoreMolecule mols[NSMILES];
     for (size_t i = 0; i < NSMILES; i++) mols[i] = mol(SMILES[i], &canon[i]);
@@ -445,6 +446,9 @@ static void test_full_report(void **state) {
     assert_non_null(
         strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
     assert_non_null(strstr(html, "reconstruction"));
+    /* the eval's MOSES metric beside MOSES's published rows, the others as not measured */
+    assert_non_null(strstr(html, "<td>MOSES: JT-VAE</td>"));
+    assert_non_null(strstr(html, "<td class=\"n\">0.1428</td><td class=\"n\">&ndash;</td>"));
     assert_non_null(strstr(html, "Why decodes failed")); /* invalid samples by failure class */
     /* 4 invalid samples (one unclassified) and 6 unclassified interpolation decodes "C(" */
     assert_non_null(strstr(html, "All 10 invalid decodes in scope by class"));
