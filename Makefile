@@ -78,8 +78,8 @@ CXXFLAGS := -std=c++17 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) $(SAN) $(HAR
             -I/usr/include/rdkit -I/usr/include/eigen3 -I$(DEPS_BUILD)/rdkit-src
 RDKIT_CFLAGS := -I/usr/include/rdkit -I$(DEPS_BUILD)/rdkit-src
 
-RDKIT_LIBS := MolStandardize DistGeomHelpers MolAlign MolTransforms ChemReactions MolDraw2D \
-              Depictor MolInterchange Descriptors Fingerprints SubstructMatch FileParsers \
+RDKIT_LIBS := FilterCatalog Catalogs ChemTransforms MolStandardize DistGeomHelpers MolAlign MolTransforms \
+              ChemReactions MolDraw2D Depictor MolInterchange Descriptors Fingerprints SubstructMatch FileParsers \
               SmilesParse DataStructs GraphMol RDGeneral
 LDLIBS := $(DEPS_BUILD)/librdkitcffi.a $(addprefix -lRDKit,$(RDKIT_LIBS)) \
           -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS)

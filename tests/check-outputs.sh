@@ -97,6 +97,7 @@ vocab|"$BIN" vocab show "$W/data.cvds"
 encode|"$BIN" encode --model "$M" --input "$W/mols.smi"
 decode|"$BIN" decode --model "$M" --input "$W/z.csv"
 eval|"$BIN" eval --model "$M" --data "$W/data.cvds" -n 4 --samples 4 --no-db
+metrics|"$BIN" metrics "$W/mols.smi" --test "$W/in.csv"
 sample|"$BIN" sample --model "$M" -n 4 --no-db
 optimize|"$BIN" optimize --model "$M" --start CCO --steps 2 --decodes 2 --no-db
 interpolate|"$BIN" interpolate --model "$M" --from CCO --to c1ccccc1O --steps 2 --no-db

@@ -7,7 +7,11 @@
  *                >= 1 atom), and for the valid ones logP, QED, SA within 1e-4;
  *   standardize.tsv (make-standardize-fixture.py): 203 charged ZINC molecules and salts —
  *                the canonical SMILES of the charge parent and of its canonical tautomer
- *                identical to rdMolStandardize's. */
+ *                identical to rdMolStandardize's;
+ *   moses_pieces.tsv (make-moses-fixtures.py): 1,325 ZINC, mutated, generated and odd
+ *                molecules — BRICS fragments, Murcko scaffold and its ring count identical
+ *                to Python's, and the verdict of MOSES's filters (the rule failed first)
+ *                the same as tests/metrics_reference.py's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,11 +162,45 @@ static void test_standardize_python(void **state) {
     tsv_free(&t);
 }
 
+/* cv_chem_mol_brics, cv_chem_mol_scaffold and cv_chem_mol_filters against Python RDKit
+ * (AllChem.FragmentOnBRICSBonds, MurckoScaffold.GetScaffoldForMol, MOSES's
+ * mol_passes_filters); every filter rule is hit by some row. */
+static void test_moses_pieces(void **state) {
+    (void)state;
+    Tsv t;
+    tsv_load(&t, "tests/fixtures/moses_pieces.tsv", 5);
+    assert_true(t.nrows > 1300);
+    size_t verdicts[CHEM_FILTER_ERROR + 1] = {0};
+    for (size_t i = 0; i < t.nrows; i++) {
+        char **r = &t.fields[i * MAX_FIELDS];
+        ChemMol *mol = cv_chem_mol_from_smiles(r[0]);
+        if (!mol) fail_msg("'%s' rejected", r[0]);
+        char *brics = cv_chem_mol_brics(mol);
+        int rings = -1;
+        char *scaf = cv_chem_mol_scaffold(mol, &rings);
+        ChemFilterVerdict v = cv_chem_mol_filters(mol);
+        if (!brics || strcmp(brics, r[1]))
+            fail_msg("BRICS of '%s': %s, Python %s", r[0], brics ? brics : "NULL", r[1]);
+        if (!scaf || strcmp(scaf, r[2]) || rings != atoi(r[3]))
+            fail_msg("scaffold of '%s': %s (%d rings), Python %s (%s)", r[0], scaf ? scaf : "NULL",
+                     rings, r[2], r[3]);
+        if (strcmp(cv_chem_filter_name(v), r[4]))
+            fail_msg("filters of '%s': %s, Python %s", r[0], cv_chem_filter_name(v), r[4]);
+        verdicts[v]++;
+        free(brics);
+        free(scaf);
+        cv_chem_mol_free(mol);
+    }
+    for (int v = CHEM_FILTER_PASS; v < CHEM_FILTER_SMILES; v++) assert_true(verdicts[v] > 0);
+    tsv_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zinc_exact),
         cmocka_unit_test(test_mutants_validity),
         cmocka_unit_test(test_standardize_python),
+        cmocka_unit_test(test_moses_pieces),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

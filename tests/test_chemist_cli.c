@@ -7,7 +7,8 @@ X
  *     on the same molecules as a SMILES file are the same, its true values RDKit's, its
  *     --latent vectors encode's, and a molecule it cannot encode is an error row;
  *   - tests/check-metrics.sh: chemvae metrics equals tests/metrics_reference.py (MOSES's
- *     definitions in Python RDKit) within 1e-3 on 3,400 generated strings. */
+ *     definitions in Python RDKit) within 1e-3 on all 14 metrics for 3,400 generated
+ *     strings, its notes, thread count independence and --smiles-col. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,7 @@ static void test_predict(void **state) {
 
 static void test_metrics(void **state) {
     (void)state;
-    run_script("tests/check-metrics.sh", 2);
+    run_script("tests/check-metrics.sh", 5);
 }
 
 int main(void) {

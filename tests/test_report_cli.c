@@ -192,6 +192,7 @@ static void fixture_db(void) {
                      CV_OK);
     assert_int_equal(cv_store_insert_eval_metric(s, ev, "validity", 0.8125, &err), CV_OK);
     assert_int_equal(cv_store_insert_eval_metric(s, ev, "reconstruction", 0.25, &err), CV_OK);
+    assert_int_equal(cv_store_insert_eval_metric(s, ev, "moses_Scaf", 0.1428, &err), CV_OK);
     char *canon[NSMILES] = {0};
     StoreMolecule mols[NSMILES];
     for (size_t i = 0; i < NSMILES; i++) mols[i] = mol(SMILES[i], &canon[i]);
@@ -445,6 +446,9 @@ static void test_full_report(void **state) {
     assert_non_null(
         strstr(html, "penalized logP (RDKit)")); /* trajectories follow the run's objective */
     assert_non_null(strstr(html, "reconstruction"));
+    /* the eval's MOSES metric beside MOSES's published rows, the others as not measured */
+    assert_non_null(strstr(html, "<td>MOSES: JT-VAE</td>"));
+    assert_non_null(strstr(html, "<td class=\"n\">0.1428</td><td class=\"n\">&ndash;</td>"));
     assert_non_null(strstr(html, "Why decodes failed")); /* invalid samples by failure class */
     /* 4 invalid samples (one unclassified) and 6 unclassified interpolation decodes "C(" */
     assert_non_null(strstr(html, "All 10 invalid decodes in scope by class"));
@@ -536,7 +540,8 @@ static void test_scopes_and_empty(void **state) {
 }
 
 /* `chemvae eval` on the same checkpoint and dataset: the beam, JT-VAE's stochastic
- * protocol and the failure classes are reported; a bad beam width is a usage error. */
+ * protocol, the failure classes and MOSES's metrics (moses_*, not with --no-moses) are
+ * reported; a bad beam width is a usage error. */
 static void test_eval_options(void **state) {
     (void)state;
     char out[160];
@@ -549,9 +554,18 @@ static void test_eval_options(void **state) {
     char *csv = slurp(out);
     static const char *const rows[] = {
         "reconstruction,", "recon_tanimoto,", "recon_stochastic,", "recon_stochastic_molecules,2",
-        "validity,",       "fail_syntax,",    "fail_aromaticity,", "int_div,"};
+        "validity,",       "fail_syntax,",    "fail_aromaticity,", "int_div,",
+        "moses_valid,",    "moses_IntDiv2,",  "moses_Filters,",    "moses_novelty,",
+        "moses_SNN,",      "moses_Scaf,",     "moses_weight,"};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (!strstr(csv, rows[i])) fail_msg("eval output lacks '%s':\n%s", rows[i], csv);
+    free(csv);
+    assert_int_equal(sh("'%s' eval --model '%s' --data '%s' -n 2 --samples 5 --no-moses --no-db "
+                        "> '%s' 2>/dev/null",
+                        g_bin, g_model, g_data, out),
+                     0);
+    csv = slurp(out);
+    if (!strstr(csv, "validity,") || strstr(csv, "moses_")) fail_msg("eval --no-moses:\n%s", csv);
     free(csv);
     assert_int_equal(sh("'%s' eval --model '%s' --data '%s' --beam 0 --no-db 2>/dev/null", g_bin,
                         g_model, g_data),

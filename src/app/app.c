@@ -120,6 +120,7 @@ CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b, co
 
 typedef struct {
     const char *path;
+    const char *column; /* the header of the SMILES column, or NULL: "smiles", else the first */
     size_t max, n, cap;
     long col; /* -1 until the header is read */
     char **s;
@@ -157,10 +158,16 @@ static int smiles_record(const CsvinRecord *rec, void *user) {
     if (r->col < 0) {
         r->col = 0;
         for (size_t k = 0; k < rec->nfields; k++)
-            if (!strcasecmp(rec->fields[k], "smiles")) {
+            if (r->column ? !strcmp(rec->fields[k], r->column)
+                          : !strcasecmp(rec->fields[k], "smiles")) {
                 r->col = (long)k;
                 return 0;
             }
+        if (r->column) {
+            r->st = cv_error_set(r->err, CV_ERR_PARSE, "%s: no column '%s' in the header", r->path,
+                                 r->column);
+            return 1;
+        }
         /* no header naming a smiles column: the first column, and this row is data */
     }
     if ((size_t)r->col >= rec->nfields) return 0;
@@ -184,7 +191,12 @@ static int molin_record(const MolinRecord *rec, void *user) {
 }
 
 CvStatus cv_read_smiles_csv(const char *path, size_t max, char ***out, size_t *n, CvError *err) {
-    SmilesReader r = {path, max, 0, 0, -1, NULL, err, CV_OK};
+    return cv_read_smiles_column(path, NULL, max, out, n, err);
+}
+
+CvStatus cv_read_smiles_column(const char *path, const char *column, size_t max, char ***out,
+                               size_t *n, CvError *err) {
+    SmilesReader r = {path, column, max, 0, 0, -1, NULL, err, CV_OK};
     MolinFormat f = cv_molin_format_of(path, MOLIN_AUTO);
     MolinOptions mo = {.format = f};
     CvStatus st = f == MOLIN_SMI || f == MOLIN_SDF

@@ -4,8 +4,11 @@
  * which skips NaN. */
 #include "chemvae/app/app_eval.h"
 
+#include "chemvae/app/app_metrics.h"
+
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const SPLIT_NAMES[CV_NSPLITS] = {
@@ -50,6 +53,8 @@ static const CvParam PARAMS[] = {
              "also JT-VAE's protocol on the first N split molecules:\n10 encodings x 10 sampled "
              "decodes each (default 0)"),
     CV_PARAM("seed", 0, CV_PARAM_U64, F(seed), "N", "seed of the prior samples (default 1)"),
+    CV_PARAM("no-moses", 0, CV_PARAM_SWITCH, F(no_moses), NULL,
+             "skip MOSES's metrics of the prior samples (moses_*)"),
 };
 #undef F
 const CvParamTable cv_eval_params = CV_PARAM_TABLE(PARAMS);
@@ -113,22 +118,59 @@ static CvStatus record(const CvHooks *h, const CvEvalResult *res, CvError *err) 
     return cv_store_run_finish(h->db, h->run_id, STORE_RUN_OK, err);
 }
 
+/* The canonical SMILES of a split of ds: *out, a malloc'd array of pointers into ds. */
+static CvStatus split_smiles(const CvDataset *ds, int split, const char ***out, size_t *n,
+                             CvError *err) {
+    uint32_t *idx = NULL;
+    CvStatus st = cv_dataset_split_indices(ds, split, &idx, n, err);
+    if (st) return st;
+    const char **s = malloc((*n ? *n : 1) * sizeof *s);
+    for (size_t i = 0; s && i < *n; i++) s[i] = dataset_smiles(ds, idx[i]);
+    free(idx);
+    *out = s;
+    return s ? CV_OK : cv_error_set(err, CV_ERR_NOMEM, "eval: out of memory");
+}
+
+/* MOSES's metrics of the prior decodes prior[0..n) against ds's test split (train split for
+ * novelty), added as moses_<name>, their notes copied. */
+static CvStatus moses_metrics(const CvDataset *ds, char **prior, size_t n, CvEvalResult *res,
+                              CvError *err) {
+    const char **train = NULL, **test = NULL;
+    CvMetricsInput in = {.gen = (const char *const *)prior, .n_gen = n, .train_canonical = 1};
+    CvMetricsResult *mr = calloc(1, sizeof *mr);
+    CvStatus st = mr ? CV_OK : cv_error_set(err, CV_ERR_NOMEM, "eval: out of memory");
+    if (!st) st = split_smiles(ds, CV_SPLIT_TRAIN, &train, &in.n_train, err);
+    if (!st) st = split_smiles(ds, CV_SPLIT_TEST, &test, &in.n_test, err);
+    in.train = train, in.test = test;
+    if (!st) st = cv_metrics_compute(&in, mr, err);
+    for (size_t i = 0; !st && i < mr->n_metrics; i++)
+        add_metric(res, "moses_", mr->metrics[i].name, mr->metrics[i].v);
+    for (size_t i = 0; !st && i < mr->n_notes; i++)
+        memcpy(res->notes[res->n_notes++], mr->notes[i], sizeof res->notes[0]);
+    free(train), free(test), free(mr);
+    return st;
+}
+
 CvStatus cv_eval(CvModel *m, const CvEvalConfig *c, const CvHooks *h, CvEvalResult *res,
                  CvError *err) {
     memset(res, 0, sizeof *res);
     CvDataset ds = {0};
+    char **prior = NULL;
     CvStatus st = cv_eval_check(c, m->vae.max_B, err);
     if (!st) st = load_data(m, c, &ds, err);
+    if (!st && !c->no_moses && !(prior = calloc(c->samples ? c->samples : 1, sizeof *prior)))
+        st = cv_error_set(err, CV_ERR_NOMEM, "eval: out of memory");
     if (!st)
-        st = cv_eval_run_beam(&m->vae, &ds, c->split, c->n, c->samples, c->seed, c->beam,
+        st = cv_eval_run_beam(&m->vae, &ds, c->split, c->n, c->samples, c->seed, c->beam, prior,
                               &res->report, err);
     if (!st && c->stochastic > 0)
         st = cv_eval_stochastic(&m->vae, &ds, c->split, c->stochastic, c->seed, &res->report, err);
-    if (!st) {
-        name_metrics(m, res);
-        st = record(h, res, err);
-    }
+    if (!st) name_metrics(m, res);
+    if (!st && prior && c->samples) st = moses_metrics(&ds, prior, c->samples, res, err);
+    if (!st) st = record(h, res, err);
     if (st) cv_run_fail(h);
+    for (size_t i = 0; prior && i < c->samples; i++) free(prior[i]);
+    free(prior);
     cv_dataset_free(&ds);
     return st;
 }

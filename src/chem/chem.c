@@ -346,3 +346,28 @@ void cv_chem_write_sdf_record(FILE *fp, const char *smiles, const char *name, co
     free(block);
     cv_chem_mol_free(mol);
 }
+
+char *cv_chem_mol_brics(const ChemMol *mol) {
+    return cv_chem_rd_brics(mol->rd);
+}
+
+char *cv_chem_mol_scaffold(const ChemMol *mol, int *rings) {
+    return cv_chem_rd_scaffold(mol->rd, rings);
+}
+
+/* The C++ side's CHEM_RD_FILTER_* values are ChemFilterVerdict's, in the same order. */
+_Static_assert(CHEM_RD_FILTER_PASS == (int)CHEM_FILTER_PASS &&
+                   CHEM_RD_FILTER_PAINS == (int)CHEM_FILTER_PAINS &&
+                   CHEM_RD_FILTER_ERROR == (int)CHEM_FILTER_ERROR,
+               "chem_rdkit.h's filter verdicts follow ChemFilterVerdict");
+ChemFilterVerdict cv_chem_mol_filters(const ChemMol *mol) {
+    int v = cv_chem_rd_moses_filters(mol->rd);
+    return v >= CHEM_RD_FILTER_PASS && v <= CHEM_RD_FILTER_ERROR ? (ChemFilterVerdict)v
+                                                                 : CHEM_FILTER_ERROR;
+}
+
+const char *cv_chem_filter_name(ChemFilterVerdict v) {
+    static const char *const NAMES[] = {"pass", "ring",  "charge", "atom",
+                                        "mcf",  "pains", "smiles", "error"};
+    return (unsigned)v < sizeof NAMES / sizeof NAMES[0] ? NAMES[v] : "error";
+}

@@ -5,7 +5,9 @@
  * One comparison counts |a & b| and |b| (|a| once per query) over 32 words, loaded with
  * memcpy because a fingerprint may sit anywhere (SQLite hands out BLOBs unaligned), and
  * returns |a & b| / (|a| + |b| - |a & b|), the double RDKit's TanimotoSimilarity computes.
- * Counting |a & b| and |a | b| instead costs the same 64 popcounts.
+ * Counting |a & b| and |a | b| instead costs the same 64 popcounts. The same kernel serves
+ * other widths (cv_chem_fp_tanimoto_many_bits): MOSES's metrics compare 1024-bit Morgan
+ * fingerprints, 16 words, for which it is compiled once more with the width fixed.
  *
  * Why a run-time choice: the default build (-O2, no -march) targets the x86-64 baseline,
  * which has no POPCNT instruction, so __builtin_popcountll compiles to a call of libgcc's
@@ -37,19 +39,22 @@ static inline __attribute__((always_inline)) uint64_t fp_word(const unsigned cha
     return v;
 }
 
-static inline __attribute__((always_inline)) int fp_count_body(const unsigned char *a) {
+static inline __attribute__((always_inline)) int fp_count_body(const unsigned char *a, int words) {
     int n = 0;
-    for (int w = 0; w < FP_WORDS; w++) n += __builtin_popcountll(fp_word(a, w));
+    for (int w = 0; w < words; w++) n += __builtin_popcountll(fp_word(a, w));
     return n;
 }
 
+/* The kernel for fingerprints of `words` 64-bit words; inlined into each caller below with
+ * a constant `words` (32: the stored fingerprints, 16: MOSES's 1024 bits), so the compiler
+ * unrolls it as for one fixed width. */
 static inline __attribute__((always_inline)) void
-fp_many_body(const unsigned char *q, const unsigned char *fps, size_t n, double *out) {
-    int nq = fp_count_body(q);
+fp_many_body(const unsigned char *q, const unsigned char *fps, size_t n, double *out, int words) {
+    int nq = fp_count_body(q, words);
     for (size_t i = 0; i < n; i++) {
-        const unsigned char *b = fps + i * CHEM_FP_BYTES;
+        const unsigned char *b = fps + i * (size_t)words * 8;
         int both = 0, nb = 0;
-        for (int w = 0; w < FP_WORDS; w++) {
+        for (int w = 0; w < words; w++) {
             uint64_t bw = fp_word(b, w);
             both += __builtin_popcountll(fp_word(q, w) & bw);
             nb += __builtin_popcountll(bw);
@@ -59,23 +64,23 @@ fp_many_body(const unsigned char *q, const unsigned char *fps, size_t n, double 
     }
 }
 
-static int fp_count_plain(const unsigned char *a) {
-    return fp_count_body(a);
-}
+/* One copy of the kernel per width (32 words, 16 words, any), compiled with the target
+ * attribute `attr` (empty: the build's own), named fp_many_<suffix>. */
+#define FP_MANY_COPY(attr, suffix)                                                                 \
+    attr static int fp_count_##suffix(const unsigned char *a) {                                    \
+        return fp_count_body(a, FP_WORDS);                                                         \
+    }                                                                                              \
+    attr static void fp_many_##suffix(const unsigned char *q, const unsigned char *fps, size_t n,  \
+                                      double *out, int words) {                                    \
+        if (words == FP_WORDS) fp_many_body(q, fps, n, out, FP_WORDS);                             \
+        else if (words == FP_WORDS / 2) fp_many_body(q, fps, n, out, FP_WORDS / 2);                \
+        else fp_many_body(q, fps, n, out, words);                                                  \
+    }
 
-static void fp_many_plain(const unsigned char *q, const unsigned char *fps, size_t n, double *out) {
-    fp_many_body(q, fps, n, out);
-}
+FP_MANY_COPY(, plain)
 
 #if FP_DISPATCH
-__attribute__((target("popcnt"))) static int fp_count_popcnt(const unsigned char *a) {
-    return fp_count_body(a);
-}
-
-__attribute__((target("popcnt"))) static void
-fp_many_popcnt(const unsigned char *q, const unsigned char *fps, size_t n, double *out) {
-    fp_many_body(q, fps, n, out);
-}
+FP_MANY_COPY(__attribute__((target("popcnt"))), popcnt)
 
 static int cpu_has_popcnt(void) {
     return __builtin_cpu_supports("popcnt");
@@ -89,15 +94,20 @@ int cv_chem_fp_count(const unsigned char fp[CHEM_FP_BYTES]) {
     return fp_count_plain(fp);
 }
 
-void cv_chem_fp_tanimoto_many(const unsigned char *query, const unsigned char *fps, size_t n,
-                              double *out) {
+void cv_chem_fp_tanimoto_many_bits(const unsigned char *query, const unsigned char *fps, size_t n,
+                                   int nbits, double *out) {
 #if FP_DISPATCH
     if (cpu_has_popcnt()) {
-        fp_many_popcnt(query, fps, n, out);
+        fp_many_popcnt(query, fps, n, out, nbits / 64);
         return;
     }
 #endif
-    fp_many_plain(query, fps, n, out);
+    fp_many_plain(query, fps, n, out, nbits / 64);
+}
+
+void cv_chem_fp_tanimoto_many(const unsigned char *query, const unsigned char *fps, size_t n,
+                              double *out) {
+    cv_chem_fp_tanimoto_many_bits(query, fps, n, CHEM_FP_BITS, out);
 }
 
 double cv_chem_fp_tanimoto(const unsigned char *a, const unsigned char *b) {

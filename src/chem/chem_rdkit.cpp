@@ -10,7 +10,9 @@
  * descriptors QED and SA need, computed with RDKit's own functions; (5) molblocks read as
  * Python's Chem.MolFromMolBlock reads them, and RDKit's MolStandardize charge parent and
  * canonical tautomer (the FFI has them only on pickles, whose canonical SMILES can differ
- * from Python's, see cv_chem_rd_canonical).
+ * from Python's, see cv_chem_rd_canonical); (6) the molecule-level pieces of MOSES's
+ * metrics (BRICS fragments, Murcko scaffolds, its filters: MCF on the molecule with explicit
+ * hydrogens and RDKit's PAINS FilterCatalog), which the FFI lacks.
  *
  * Speed decision. The target is parse + canonical + logP + QED + SA at >= 2x Python RDKit
  * per thread, while Python spends its time inside the same RDKit C++ code. The FFI's
@@ -36,12 +38,15 @@
  * boundary. */
 #include "chem_rdkit.h"
 
+#include <GraphMol/ChemTransforms/ChemTransforms.h>
+#include <GraphMol/ChemTransforms/MolFragmenter.h>
 #include <GraphMol/Depictor/RDDepictor.h>
 #include <GraphMol/Descriptors/Crippen.h>
 #include <GraphMol/Descriptors/Lipinski.h>
 #include <GraphMol/Descriptors/MolDescriptors.h>
 #include <GraphMol/Descriptors/MolSurf.h>
 #include <GraphMol/FileParsers/FileParsers.h>
+#include <GraphMol/FilterCatalog/FilterCatalog.h>
 #include <GraphMol/Fingerprints/MorganFingerprints.h>
 #include <GraphMol/GraphMol.h>
 #include <GraphMol/MolOps.h>
@@ -60,6 +65,7 @@
 #include <cstring>
 #include <bitset>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -616,16 +622,20 @@ extern "C" void cv_chem_rd_mol_free(ChemRdMol *m) {
     delete m;
 }
 
+/* A malloc'd copy of `text` for the C side; NULL on out-of-memory. */
+static char *c_string(const std::string &text) {
+    char *s = (char *)malloc(text.size() + 1);
+    if (s) memcpy(s, text.c_str(), text.size() + 1);
+    return s;
+}
+
 /* Python's Chem.MolToSmiles(mol) on the molecule as parsed. Not the FFI's get_smiles: it
  * writes from the pickle, and a depickled molecule has lost the stereo perception flags,
  * so ring stereocentres (cis/trans on a ring, as in 1,3-disubstituted cyclobutanes) can
  * come out with both tags inverted ([C@@H]...[C@@H] for Python's [C@H]...[C@H]). */
 extern "C" char *cv_chem_rd_canonical(const ChemRdMol *m) {
     try {
-        std::string out = RDKit::MolToSmiles(m->mol);
-        char *s = (char *)malloc(out.size() + 1);
-        if (s) memcpy(s, out.c_str(), out.size() + 1);
-        return s;
+        return c_string(RDKit::MolToSmiles(m->mol));
     } catch (...) {
         return nullptr;
     }
@@ -673,10 +683,7 @@ extern "C" char *cv_chem_rd_random_smiles(const char *smiles, uint64_t seed) {
             std::swap(order[i], order[r % (i + 1)]);
         }
         std::unique_ptr<RDKit::ROMol> shuffled(RDKit::MolOps::renumberAtoms(*mol, order));
-        std::string out = RDKit::MolToSmiles(*shuffled, true, false, -1, false);
-        char *s = (char *)malloc(out.size() + 1);
-        if (s) memcpy(s, out.c_str(), out.size() + 1);
-        return s;
+        return c_string(RDKit::MolToSmiles(*shuffled, true, false, -1, false));
     } catch (...) {
         return nullptr;
     }
@@ -708,9 +715,7 @@ extern "C" char *cv_chem_rd_mol_block(const ChemRdMol *m, const char *title) {
             if (!marked) break;
             block = RDKit::MolToMolBlock(mol);
         }
-        char *s = (char *)malloc(block.size() + 1);
-        if (s) memcpy(s, block.c_str(), block.size() + 1);
-        return s;
+        return c_string(block);
     } catch (...) {
         return nullptr;
     }
@@ -823,5 +828,121 @@ extern "C" int cv_chem_rd_morgan_bits(const ChemRdMol *m, unsigned radius, unsig
         return 0;
     } catch (...) {
         return -1;
+    }
+}
+
+/* ---- MOSES's metrics (moses/metrics/utils.py) ------------------------------------------ */
+
+/* fragmenter(): Chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(mol)); Python's
+ * FragmentOnBRICSBonds is this C++ function. */
+extern "C" char *cv_chem_rd_brics(const ChemRdMol *m) {
+    try {
+        std::unique_ptr<RDKit::ROMol> frags(RDKit::MolFragmenter::fragmentOnBRICSBonds(m->mol));
+        return frags ? c_string(RDKit::MolToSmiles(*frags)) : nullptr;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+/* compute_scaffold(): MurckoScaffold.GetScaffoldForMol, which in RDKit 2022.09 is
+ * Chem.MurckoDecompose(mol), ClearComputedProps(), UpdatePropertyCache(),
+ * Chem.GetSymmSSSR(); MOSES counts the rings RingInfo then holds. */
+extern "C" char *cv_chem_rd_scaffold(const ChemRdMol *m, int *rings) {
+    *rings = 0;
+    try {
+        std::unique_ptr<RDKit::ROMol> scaf(RDKit::MurckoDecompose(m->mol));
+        if (!scaf) return nullptr;
+        scaf->clearComputedProps();
+        scaf->updatePropertyCache();
+        RDKit::MolOps::symmetrizeSSSR(*scaf);
+        *rings = (int)scaf->getRingInfo()->numRings();
+        return c_string(RDKit::MolToSmiles(*scaf));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+/* MOSES's medicinal-chemistry filters, the 22 SMARTS of moses/metrics/mcf.csv
+ * (molecularsets/moses, MIT licence, Copyright 2018 Insilico Medicine) in its order,
+ * MCF1..MCF22. RDKit ships no such list. */
+static const char *const MCF_SMARTS[] = {
+    "[#6]=&!@[#6]-[#6]#[#7]",
+    "[#6]=&!@[#6]-[#16](=[#8])=[#8]",
+    "[#6]=&!@[#6&!H0]-&!@[#6](=[#8])-&!@[#7]",
+    "[H]C([H])([#6])[F,Cl,Br,I]",
+    "[#6]1-[#8]-[#6]-1",
+    "[#6]-[#7]=[#6]=[#8]",
+    "[#6&!H0]=[#8]",
+    "[#6](=&!@[#7&!H0])-&!@[#6,#7,#8,#16]",
+    "[#6]1-[#7]-[#6]-1",
+    "[#6]~&!@[#7]~&!@[#7]~&!@[#6]",
+    "[#7]=&!@[#7]",
+    "[H][#6]-1=[#6]([H])-[#6]=[#6](-*)-[#8]-1",
+    "[H][#6]-1=[#6]([H])-[#6]=[#6](-*)-[#16]-1",
+    "[#17,#35,#53]-c(:*):[!#1!#6]:*",
+    "[H][#7]([H])-[#6]-1=[#6]-[#6]=[#6]-[#6]=[#6]-1",
+    "[#16]~[#16]",
+    "[#7]~&!@[#7]~&!@[#7]",
+    "[#7]-&!@[#6&!H0&!H1]-&!@[#7]",
+    "[#6&!H0](-&!@[#8])-&!@[#8]",
+    "[#35].[#35].[#35]",
+    "[#17].[#17].[#17].[#17]",
+    "[#9].[#9].[#9].[#9].[#9].[#9].[#9]",
+};
+
+/* The MCF queries and RDKit's PAINS catalog (PAINS_A + B + C: the 480 SMARTS of RDKit's
+ * Data/Pains/wehi_pains.csv, the file MOSES's wehi_pains.csv was taken from, in RDKit's
+ * corrected version), built once, then only read. */
+struct MosesFilters {
+    std::vector<std::unique_ptr<RDKit::ROMol>> mcf;
+    RDKit::FilterCatalog pains{RDKit::FilterCatalogParams::PAINS};
+    MosesFilters() {
+        for (const char *smarts : MCF_SMARTS) {
+            mcf.emplace_back(RDKit::SmartsToMol(smarts));
+            if (!mcf.back()) throw std::runtime_error(smarts);
+        }
+    }
+};
+
+static const MosesFilters &moses_filters() {
+    static const MosesFilters filters; /* a throwing constructor is retried on the next call */
+    return filters;
+}
+
+/* mol_passes_filters(), with the checks in MOSES's order: a ring of 8 or more atoms, a
+ * charged atom, an element other than C, N, S, O, F, Cl, Br, H; an MCF match on the molecule
+ * with explicit hydrogens (Chem.AddHs, as MOSES matches); a PAINS match (the catalog's
+ * queries are written for the molecule as parsed); a non-isomeric SMILES that is empty or
+ * does not parse again. */
+extern "C" int cv_chem_rd_moses_filters(const ChemRdMol *m) {
+    try {
+        const RDKit::ROMol &mol = m->mol;
+        for (const auto &ring : mol.getRingInfo()->atomRings())
+            if (ring.size() >= 8) return CHEM_RD_FILTER_RING;
+        for (const auto atom : mol.atoms())
+            if (atom->getFormalCharge() != 0) return CHEM_RD_FILTER_CHARGE;
+        for (const auto atom : mol.atoms()) {
+            int z = atom->getAtomicNum();
+            if (z != 1 && z != 6 && z != 7 && z != 8 && z != 9 && z != 16 && z != 17 && z != 35)
+                return CHEM_RD_FILTER_ATOM;
+        }
+        const MosesFilters &f = moses_filters();
+        std::unique_ptr<RDKit::ROMol> with_h(RDKit::MolOps::addHs(mol));
+        RDKit::SubstructMatchParameters once;
+        once.maxMatches = 1;
+        for (const auto &q : f.mcf)
+            if (!RDKit::SubstructMatch(*with_h, *q, once).empty()) return CHEM_RD_FILTER_MCF;
+        if (f.pains.hasMatch(mol)) return CHEM_RD_FILTER_PAINS;
+        std::string flat = RDKit::MolToSmiles(mol, false);
+        if (flat.empty()) return CHEM_RD_FILTER_SMILES;
+        try {
+            std::unique_ptr<RDKit::RWMol> again(RDKit::SmilesToMol(flat));
+            if (!again) return CHEM_RD_FILTER_SMILES;
+        } catch (...) {
+            return CHEM_RD_FILTER_SMILES;
+        }
+        return CHEM_RD_FILTER_PASS;
+    } catch (...) {
+        return CHEM_RD_FILTER_ERROR;
     }
 }

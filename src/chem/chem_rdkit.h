@@ -107,6 +107,29 @@ long cv_chem_rd_morgan_counts(const ChemRdMol *m, unsigned radius, uint32_t *ids
 int cv_chem_rd_morgan_bits(const ChemRdMol *m, unsigned radius, unsigned nbits,
                            unsigned char *bytes);
 
+/* ---- MOSES's metrics (molecularsets/moses, moses/metrics/utils.py) ---- */
+/* The BRICS fragments of m as MOSES's fragmenter() writes them,
+ * Chem.MolToSmiles(AllChem.FragmentOnBRICSBonds(mol)) (fragments joined by '.'), malloc'd;
+ * NULL on an RDKit failure or out-of-memory. */
+char *cv_chem_rd_brics(const ChemRdMol *m);
+/* The Bemis-Murcko scaffold of m as MurckoScaffold.GetScaffoldForMol gives it: its canonical
+ * SMILES ("" when m has no ring), malloc'd, and in *rings its ring count; NULL on an RDKit
+ * failure (where MOSES's compute_scaffold has no scaffold either) or out-of-memory. */
+char *cv_chem_rd_scaffold(const ChemRdMol *m, int *rings);
+enum {
+    CHEM_RD_FILTER_PASS,
+    CHEM_RD_FILTER_RING,
+    CHEM_RD_FILTER_CHARGE,
+    CHEM_RD_FILTER_ATOM,
+    CHEM_RD_FILTER_MCF,
+    CHEM_RD_FILTER_PAINS,
+    CHEM_RD_FILTER_SMILES,
+    CHEM_RD_FILTER_ERROR
+};
+/* MOSES's mol_passes_filters on m: CHEM_RD_FILTER_PASS, or the first rule it fails
+ * (chem.h ChemFilterVerdict). */
+int cv_chem_rd_moses_filters(const ChemRdMol *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,8 @@ int cmd_eval(int argc, char **argv) {
     CvStatus st = cv_model_load_with(&m, &a.model, &err);
     if (!st) st = cli_record(&COMMAND, &a, &a.run, "eval", &m, (int64_t)a.job.seed, &h, &err);
     if (!st) st = cv_eval(&m, &a.job, &h, &res, &err);
+    for (size_t i = 0; !st && i < res.n_notes; i++)
+        fprintf(stderr, "chemvae eval: %s\n", res.notes[i]);
     if (!st) cv_eval_metrics_write(stdout, res.metrics, res.n_metrics, a.json);
     else rc = cli_report(COMMAND.name, &err);
     cv_store_close(h.db);

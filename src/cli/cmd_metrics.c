@@ -1,7 +1,6 @@
 /* cmd_metrics.c — `chemvae metrics GEN [--train FILE] [--test FILE]`: the metrics job
- * (app_metrics.h) from the command line; metric,value rows (or --json) on stdout. */
-#include <stdio.h>
-
+ * (app_metrics.h) from the command line; metric,value rows (or --json) on stdout, the job's
+ * notes (FCD, unique@K over fewer than K, strings left out, filter failures) on stderr. */
 #include "chemvae/app/app_metrics.h"
 #include "cli.h"
 #include "options.h"
@@ -17,10 +16,11 @@ static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
 
 static const CliCommand COMMAND = {
     .name = "metrics",
-    .synopsis = "GEN [--train FILE] [--test FILE]",
+    .synopsis = "GEN [--train FILE] [--test FILE] [options]",
     .intro = "MOSES's metrics of the generated molecules in GEN (README \"Metrics\").\n",
     .tables = {{&cv_metrics_params, offsetof(MetricsArgs, job)}, {&OWN_TABLE, 0}},
-    .epilog = "stdout: metric,value; FCD is not computed (no Debian package ships ChemNet)\n",
+    .epilog = "stdout: metric,value; stderr: notes (FCD is not computed: no Debian package\n"
+              "ships ChemNet's weights)\n",
     .min_operands = 1,
     .max_operands = 1};
 
@@ -33,6 +33,7 @@ int cmd_metrics(int argc, char **argv) {
     CvMetricsResult res;
     CvError err = {0};
     if (cv_metrics(&a.job, &res, &err)) return cli_report(COMMAND.name, &err);
+    for (size_t i = 0; i < res.n_notes; i++) fprintf(stderr, "chemvae metrics: %s\n", res.notes[i]);
     cv_eval_metrics_write(stdout, res.metrics, res.n_metrics, a.json);
     return CLI_OK;
 }

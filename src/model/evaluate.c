@@ -86,7 +86,8 @@ static double internal_diversity(char **smiles, size_t n) {
 }
 
 CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                          uint64_t seed, int beam, EvalReport *out, CvError *err) {
+                          uint64_t seed, int beam, char **prior_smiles, EvalReport *out,
+                          CvError *err) {
     memset(out, 0, sizeof *out);
     const size_t Bmax = vae->max_B, T = ds->T, Z = (size_t)vae->cfg.Z, P = ds->P;
     uint32_t *idx = NULL, *train_idx = NULL;
@@ -160,7 +161,8 @@ CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_rec
             char *canon = raw ? cv_chem_canonical(raw) : NULL;
             if (!canon && raw)
                 out->fail[cv_smiles_failure_classify(vae->grammar, dec + i * T, T, raw)]++;
-            free(raw);
+            if (prior_smiles) prior_smiles[s + i] = raw;
+            else free(raw);
             if (!canon) continue;
             out->n_valid++;
             uint64_t k = cv_hashset64_key(canon);

@@ -1,6 +1,7 @@
 /* report_sections.c — the report's sections about runs (see report_internal.h): the runs in
  * scope, the training curves of the latest train run (with the runs it resumed; without
- * one, the model's own history file), and the latest evaluation's metrics. Tables are shown as the
+ * one, the model's own history file), and the latest evaluation's metrics, its MOSES metrics
+ * also beside MOSES's published models. Tables are shown as the
  * store returns them (store.h, "reads for the report"); the training curves are drawn as line
  * charts (report_svg.c), one per loss term or monitor, train and validation together. */
 #include <math.h>
@@ -245,6 +246,65 @@ void report_training(Report *rp) {
     fprintf(fp, "</section>\n");
 }
 
+/* MOSES's published models: the means of the MOSES README's metrics table (columns "Test";
+ * github.com/molecularsets/moses), in the order of MOSES_COLS; README.md "Metrics". */
+enum { MOSES_NCOL = 11 };
+static const char *const MOSES_COLS[MOSES_NCOL] = {
+    "valid", "unique@1000", "unique@10000", "FCD",     "SNN",    "Frag",
+    "Scaf",  "IntDiv1",     "IntDiv2",      "Filters", "novelty"};
+static const struct {
+    const char *model;
+    double v[MOSES_NCOL];
+} MOSES_ROWS[] = {
+    {"MOSES: VAE",
+     {0.9767, 1.0, 0.9984, 0.099, 0.6257, 0.9994, 0.9386, 0.8558, 0.8498, 0.997, 0.6949}},
+    {"MOSES: CharRNN",
+     {0.9748, 1.0, 0.9994, 0.0732, 0.6015, 0.9998, 0.9242, 0.8562, 0.8503, 0.9943, 0.8419}},
+    {"MOSES: JT-VAE",
+     {1.0, 1.0, 0.9996, 0.3954, 0.5477, 0.9965, 0.8964, 0.8551, 0.8493, 0.976, 0.9143}},
+};
+
+static void moses_row(FILE *fp, const char *model, const double *v) {
+    fprintf(fp, "<tr><td>");
+    report_html_escape(fp, model);
+    fprintf(fp, "</td>");
+    for (int k = 0; k < MOSES_NCOL; k++)
+        fprintf(fp, isfinite(v[k]) ? "<td class=\"n\">%.4g</td>" : "<td class=\"n\">&ndash;</td>",
+                v[k]);
+    fprintf(fp, "</tr>\n");
+}
+
+/* The eval run's MOSES metrics (moses_<name>, eval_metrics) beside MOSES's published rows;
+ * nothing when the run has none (eval --no-moses, or an older run). */
+static void moses_table(FILE *fp, const StoreTable *t) {
+    int name = cv_store_table_col(t, "name"), value = cv_store_table_col(t, "value");
+    double mine[MOSES_NCOL];
+    size_t found = 0;
+    for (int k = 0; k < MOSES_NCOL; k++) {
+        mine[k] = NAN;
+        for (size_t r = 0; name >= 0 && value >= 0 && r < t->nrow; r++) {
+            const StoreValue *n = &t->cells[r * t->ncol + name],
+                             *v = &t->cells[r * t->ncol + value];
+            if (n->type == STORE_TEXT && !strncmp(n->s, "moses_", 6) &&
+                !strcmp(n->s + 6, MOSES_COLS[k]) && v->type == STORE_REAL)
+                mine[k] = v->d, found++;
+        }
+    }
+    if (!found) return;
+    fprintf(fp, "<h3>MOSES's metrics</h3>\n<p>The prior samples' MOSES metrics beside the "
+                "published means of MOSES's VAE, CharRNN and JT-VAE. Those were trained on "
+                "MOSES's 1.6 M filtered ZINC molecules and measured against its test set of "
+                "about 176,000, this model against its dataset's test split: the same "
+                "definitions, not the same data (README \"Metrics\"). FCD is not computed "
+                "(no Debian package ships ChemNet's weights).</p>\n<table><tr><th>model</th>");
+    for (int k = 0; k < MOSES_NCOL; k++) fprintf(fp, "<th>%s</th>", MOSES_COLS[k]);
+    fprintf(fp, "</tr>\n");
+    for (size_t i = 0; i < sizeof MOSES_ROWS / sizeof MOSES_ROWS[0]; i++)
+        moses_row(fp, MOSES_ROWS[i].model, MOSES_ROWS[i].v);
+    moses_row(fp, "this model", mine);
+    fprintf(fp, "</table>\n");
+}
+
 void report_eval(Report *rp) {
     fprintf(rp->fp, "<section id=\"eval\"><h2>Evaluation</h2>\n");
     int64_t run = report_latest_run(rp, STORE_REPORT_EVAL, NULL);
@@ -254,12 +314,10 @@ void report_eval(Report *rp) {
         t.nrow) {
         fprintf(rp->fp, "<p>Run %lld.</p>\n", (long long)run);
         report_html_table(rp->fp, &t, 100);
+        moses_table(rp->fp, &t);
     } else {
         report_empty(rp, "No evaluation metrics (run 'chemvae eval').");
     }
-    /* PLACE FOR THE MOSES METRICS TABLE (issue 14, item 8): the generative metrics of
-     * `chemvae metrics` / eval beside MOSES's published VAE, CharRNN and JT-VAE rows go
-     * here, in this section, once eval stores them. */
     cv_store_table_free(&t);
     fprintf(rp->fp, "</section>\n");
 }

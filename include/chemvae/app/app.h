@@ -101,6 +101,11 @@ size_t cv_failure_metrics(const size_t *counts, CvMetric *mt);
  * then does not parse) into a malloc'd array of malloc'd strings (*out, *n). max > 0 keeps
  * the first max rows. Empty fields are skipped. CV_ERR_PARSE names a file without rows. */
 CvStatus cv_read_smiles_csv(const char *path, size_t max, char ***out, size_t *n, CvError *err);
+/* The same with the CSV column named `column` (exactly; NULL: as above): a CSV whose header
+ * lacks it is CV_ERR_PARSE naming the file and the column. SMILES files and SDF have no
+ * columns: `column` does not apply to them. */
+CvStatus cv_read_smiles_column(const char *path, const char *column, size_t max, char ***out,
+                               size_t *n, CvError *err);
 void cv_free_strings(char **s, size_t n);
 
 #endif

@@ -1,7 +1,9 @@
 /* app_eval.h — the eval job: a model's quality on a split of a dataset from `chemvae ingest`
  * (cv_eval_run_beam and cv_eval_stochastic, evaluate.h; definitions in README "Evaluating"):
  * reconstruction of the split's molecules, validity / uniqueness / novelty / internal
- * diversity of decodes of prior samples, and the property head's MAE, as named metrics.
+ * diversity of decodes of prior samples, and the property head's MAE, as named metrics;
+ * unless switched off, MOSES's metrics (app_metrics.h) of the prior decodes against the
+ * dataset's test split (its train split for novelty), as moses_<name>.
  *
  * Recorded (CvHooks.db): every metric in eval_metrics (a value that is not a number too, as
  * NULL), then the run is marked ok, or failed after an error. The job runs as one block:
@@ -26,13 +28,14 @@ typedef struct {
     size_t stochastic; /* JT-VAE's stochastic reconstruction on the first N split
                           molecules (0 = not run) */
     uint64_t seed;     /* of the prior samples and the stochastic protocol */
+    int no_moses;      /* 1: no MOSES metrics (moses_*) */
 } CvEvalConfig;
 
 #define CV_EVAL_DEFAULTS                                                                           \
     { .split = CV_SPLIT_TEST, .samples = 1000, .beam = 1, .seed = 1 }
 
 /* The job's parameters (app_params.h) over CvEvalConfig: data, split, n, samples, beam,
- * stochastic, seed. */
+ * stochastic, seed, no-moses. */
 extern const CvParamTable cv_eval_params;
 
 /* Checks a config before any work: the model's batch (CvModelOptions.batch, or a loaded
@@ -40,7 +43,9 @@ extern const CvParamTable cv_eval_params;
  * with a message naming the parameter as the command line spells it ("--data"). */
 CvStatus cv_eval_check(const CvEvalConfig *c, size_t batch, CvError *err);
 
-enum { CV_EVAL_MAX_METRICS = 16 + SMILES_FAIL_COUNT + CKPT_MAX_PROPS };
+/* 16 of the eval job's own, 16 of MOSES's (CV_METRICS_MAX), the rest by class and property. */
+enum { CV_EVAL_MAX_METRICS = 32 + SMILES_FAIL_COUNT + CKPT_MAX_PROPS };
+enum { CV_EVAL_NOTES = 8, CV_EVAL_NOTE_LEN = 200 };
 
 typedef struct {
     char name[48];
@@ -52,9 +57,13 @@ typedef struct {
     /* The metrics in their order: reconstruction, recon_molecules, recon_tanimoto,
      * [recon_stochastic, recon_stochastic_molecules,] validity, uniqueness, novelty, int_div,
      * prior_samples, fail_<class> for each failure class, mae_<property> for each of the
-     * model's properties. */
+     * model's properties, then (without no_moses) moses_<name> for each of MOSES's metrics
+     * in app_metrics.h's order (moses_valid, moses_unique@1000, ..., moses_weight). */
     CvEvalMetric metrics[CV_EVAL_MAX_METRICS];
     size_t n_metrics;
+    /* MOSES's notes (CvMetricsResult.notes): FCD, unique@K over fewer than K, filters. */
+    char notes[CV_EVAL_NOTES][CV_EVAL_NOTE_LEN];
+    size_t n_notes;
 } CvEvalResult;
 
 /* Loads cfg->data and evaluates model m on it. CV_ERR_INVALID for a config out of range,

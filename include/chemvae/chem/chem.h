@@ -149,6 +149,47 @@ double cv_chem_fp_tanimoto(const unsigned char *a, const unsigned char *b);
  * popcount instruction where there is one (chosen at run time on x86: see chem_fp.c). */
 void cv_chem_fp_tanimoto_many(const unsigned char *query, const unsigned char *fps, size_t n,
                               double *out);
+/* The same for fingerprints of nbits bits (a positive multiple of 64), nbits / 8 bytes each,
+ * bit i in byte i / 8 (or packed into 64-bit words as cv_chem_mol_morgan writes them: the
+ * query and fps need only the same layout): 1024 bits for MOSES's metrics. */
+void cv_chem_fp_tanimoto_many_bits(const unsigned char *query, const unsigned char *fps, size_t n,
+                                   int nbits, double *out);
+
+/* ---- the molecule-level pieces of MOSES's metrics (app_metrics.h) ---------------------
+ * Each is the value of molecularsets/moses (moses/metrics/utils.py) computed with the same
+ * RDKit calls; tests/metrics_reference.py makes the same calls in Python RDKit. */
+
+/* MOSES's fragmenter(): the BRICS fragments of mol, Chem.MolToSmiles(
+ * AllChem.FragmentOnBRICSBonds(mol)), fragments joined by '.' (break points as [n*] atoms);
+ * malloc'd, NULL on an RDKit failure or out-of-memory. */
+char *cv_chem_mol_brics(const ChemMol *mol);
+
+/* The Bemis-Murcko scaffold of mol (MurckoScaffold.GetScaffoldForMol): its canonical SMILES,
+ * "" for a molecule without rings, malloc'd, and its number of rings (symmetrized SSSR) in
+ * *rings; NULL when RDKit fails (MOSES's compute_scaffold then has none either) or on
+ * out-of-memory. MOSES's Scaf counts only scaffolds of at least 2 rings. */
+char *cv_chem_mol_scaffold(const ChemMol *mol, int *rings);
+
+/* MOSES's mol_passes_filters: a molecule passes when it has no ring of 8 or more atoms, no
+ * charged atom, only C, N, S, O, F, Cl, Br and H, no match of MOSES's 22 MCF SMARTS
+ * (moses/metrics/mcf.csv, matched on the molecule with explicit hydrogens as MOSES does)
+ * nor of RDKit's PAINS FilterCatalog (PAINS_A + B + C, 480 entries), and a non-isomeric
+ * SMILES that parses again. The PAINS set is RDKit 2022.09's, not the copy of
+ * wehi_pains.csv MOSES ships: RDKit corrected 16 of its 480 SMARTS since (README
+ * "Metrics"). The verdict names the first rule failed, in that order. */
+typedef enum {
+    CHEM_FILTER_PASS = 0,
+    CHEM_FILTER_RING,   /* a ring of 8 or more atoms */
+    CHEM_FILTER_CHARGE, /* a charged atom */
+    CHEM_FILTER_ATOM,   /* an element other than C, N, S, O, F, Cl, Br, H */
+    CHEM_FILTER_MCF,    /* one of MOSES's MCF SMARTS matches */
+    CHEM_FILTER_PAINS,  /* a PAINS entry matches */
+    CHEM_FILTER_SMILES, /* its non-isomeric SMILES is empty or does not parse */
+    CHEM_FILTER_ERROR   /* RDKit failed (never seen) */
+} ChemFilterVerdict;
+ChemFilterVerdict cv_chem_mol_filters(const ChemMol *mol);
+/* "pass", "ring", "charge", "atom", "mcf", "pains", "smiles", "error". */
+const char *cv_chem_filter_name(ChemFilterVerdict v);
 
 /* SMARTS substructure test: 1 match, 0 no match, -1 invalid SMARTS or SMILES. Parses the
  * SMARTS on every call: to test many molecules, use a ChemQuery. */

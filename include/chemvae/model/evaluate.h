@@ -37,9 +37,13 @@ typedef struct {
 /* Evaluates `vae` (batches up to vae->max_B) on split `split` of `ds` (at most n_recon
  * molecules, 0 = all) and on n_prior prior samples drawn with `seed`. The vocabulary is
  * the dataset's (the caller checked it matches the checkpoint). Reconstruction is decoded
- * by a beam of width `beam` (cv_vae_decode_beam; 1 = greedy); prior samples stay greedy. */
+ * by a beam of width `beam` (cv_vae_decode_beam; 1 = greedy); prior samples stay greedy.
+ * prior_smiles (NULL-able, n_prior entries) receives the string of each prior decode, valid
+ * or not, in sample order (malloc'd, the caller frees them; NULL for a decode that gave no
+ * string): what MOSES's metrics take as the generated set (app_metrics.h). */
 CvStatus cv_eval_run_beam(Vae *vae, const CvDataset *ds, int split, size_t n_recon, size_t n_prior,
-                          uint64_t seed, int beam, EvalReport *out, CvError *err);
+                          uint64_t seed, int beam, char **prior_smiles, EvalReport *out,
+                          CvError *err);
 
 /* JT-VAE's stochastic reconstruction on the first n molecules of split `split`: each is
  * encoded 10 times (z = mu + sigma * eps) and each encoding decoded 10 times by sampling
