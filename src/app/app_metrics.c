@@ -31,7 +31,7 @@ static const CvParam PARAMS[] = {
              "weight"),
     CV_PARAM("smiles-col", 0, CV_PARAM_STRING, F(smiles_col), "NAME",
              "the SMILES column of CSV inputs (default: the one\nnamed smiles, else the first)"),
-    CV_PARAM("threads", 'j', CV_PARAM_INT, F(threads), "N",
+    CV_PARAM("threads", 'j', CV_PARAM_THREADS, F(threads), "N",
              "RDKit worker threads (default: all CPUs)"),
 };
 #undef F

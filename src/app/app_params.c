@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chemvae/app/app_model.h"
+#include "chemvae/core/parfor.h"
 #include "chemvae/data/molin.h"
 #include "chemvae/data/smiles_grammar.h"
 
@@ -180,6 +181,21 @@ const CvParamType CV_PARAM_STRING = {1, "S", parse_string, string_json};
 const CvParamType CV_PARAM_CONSTRAIN = {1, "MODE", parse_constrain, constrain_json};
 const CvParamType CV_PARAM_RESCUE = {1, "K", parse_rescue, int_json};
 const CvParamType CV_PARAM_DELIMITER = {1, "C", parse_delimiter, delimiter_json};
+
+/* threads: workers, 0 (every CPU) .. CV_PARFOR_MAX_WORKERS */
+static CvStatus parse_threads(const char *name, const char *text, void *field, CvError *err) {
+    long v;
+    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
+    if (!st && v > CV_PARFOR_MAX_WORKERS)
+        st = cv_error_set(err, CV_ERR_INVALID, "%s must be 0..%d (0: every CPU), got %ld", name,
+                          CV_PARFOR_MAX_WORKERS, v);
+    if (!st) *(int *)field = (int)v;
+    return st;
+}
+static void threads_json(CvJson *j, const void *field) {
+    cv_json_int(j, *(const int *)field);
+}
+const CvParamType CV_PARAM_THREADS = {1, "N", parse_threads, threads_json};
 const CvParamType CV_PARAM_INPUT_FORMAT = {1, "FORMAT", parse_input_format, input_format_json};
 
 static CvStatus parse_renamed(const char *name, const char *text, void *field, CvError *err) {

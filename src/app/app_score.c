@@ -13,21 +13,6 @@
 #include "chemvae/data/csvin.h"
 #include "chemvae/core/parfor.h"
 
-/* threads: workers, 0 (every CPU) .. CV_PARFOR_MAX_WORKERS */
-static CvStatus parse_threads(const char *name, const char *text, void *field, CvError *err) {
-    long v;
-    CvStatus st = cv_param_read_long(name, text, LONG_MAX, &v, err);
-    if (!st && v > CV_PARFOR_MAX_WORKERS)
-        st = cv_error_set(err, CV_ERR_INVALID, "%s must be 0..%d (0: every CPU), got %ld", name,
-                          CV_PARFOR_MAX_WORKERS, v);
-    if (!st) *(int *)field = (int)v;
-    return st;
-}
-static void threads_json(CvJson *j, const void *field) {
-    cv_json_int(j, *(const int *)field);
-}
-static const CvParamType THREADS = {1, "N", parse_threads, threads_json};
-
 #define F(field) offsetof(CvScoreConfig, field)
 static const CvParam PARAMS[] = {
     CV_PARAM("input", 'i', CV_PARAM_STRING, F(input), "FILE",
@@ -38,7 +23,8 @@ static const CvParam PARAMS[] = {
         "input-format", 0, CV_PARAM_INPUT_FORMAT, F(format), "FORMAT",
         "the input's format: csv (with --smiles-col, default\nsmiles), smi (a SMILES and a name a "
         "line) or sdf;\n" CV_INPUT_FORMAT_AUTO "one SMILES a line"),
-    CV_PARAM("threads", 'j', THREADS, F(threads), "N", "RDKit worker threads (default: all CPUs)"),
+    CV_PARAM("threads", 'j', CV_PARAM_THREADS, F(threads), "N",
+             "RDKit worker threads (default: all CPUs)"),
     CV_PARAM_OLD("column", 0, "--smiles-col"),
     CV_PARAM_OLD(NULL, 'c', "--smiles-col"),
     CV_PARAM_OLD(NULL, 't', "-j / --threads"),

@@ -87,7 +87,7 @@ static const CvParam PARAMS[] = {
              "test molecules each compared model reconstructs\n(default 200)"),
     CV_PARAM("compare-samples", 0, CV_PARAM_SIZE, F(compare_samples), "N",
              "prior samples each compared model decodes (default 200)"),
-    CV_PARAM("threads", 'j', CV_PARAM_INT, F(threads), "N",
+    CV_PARAM("threads", 'j', CV_PARAM_THREADS, F(threads), "N",
              "RDKit workers scoring and fingerprinting (default: all\nCPUs)"),
 };
 #undef F

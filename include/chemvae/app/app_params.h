@@ -53,6 +53,9 @@ extern const CvParamType CV_PARAM_RESCUE;
 /* char: a CSV field delimiter, one character or "tab" / "\t" (not '"' or a line end, which
  * the CSV reader cannot split on); recorded as a string, null when 0 (auto) */
 extern const CvParamType CV_PARAM_DELIMITER;
+/* int worker threads, 0 (every CPU, cv_cpu_count) .. CV_PARFOR_MAX_WORKERS: -j of every
+ * command that runs RDKit in parallel */
+extern const CvParamType CV_PARAM_THREADS;
 /* MolinFormat (data/molin.h): auto, csv, smi or sdf (cv_molin_format_parse); recorded as
  * its name */
 extern const CvParamType CV_PARAM_INPUT_FORMAT;
