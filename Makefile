@@ -43,6 +43,7 @@ PACKAGES       := gcc g++ make pkg-config libopenblas-dev librdkit-dev rdkit-dat
                   zlib1g-dev python3 xz-utils
 TEST_PACKAGES  := chromium sqlite3 python3-numpy python3-rdkit
 MPI_PACKAGES   := libopenmpi-dev openmpi-bin
+PG_PACKAGES    := libpq-dev postgresql-15 postgresql-15-rdkit
 BENCH_PACKAGES := python3-rdkit python3-torch
 FUZZ_PACKAGES  := clang libclang-rt-14-dev
 
@@ -71,6 +72,18 @@ MPI_CFLAGS := -DCHEMVAE_MPI $(shell mpicc --showme:compile)
 MPI_LIBS   := $(shell mpicc --showme:link)
 endif
 
+# PostgreSQL (libpq): the results store at a `--db postgresql://...` URI (src/store/pg.c, the
+# only file that includes <libpq-fe.h>). On where pkg-config finds libpq (`make test`
+# installs PG_PACKAGES first); PG=0 builds without it, PG=1 insists.
+PG_ASKED := $(PG)
+ifeq ($(origin PG),undefined)
+PG := $(if $(shell pkg-config --exists libpq 2>/dev/null && echo 1),1,0)
+endif
+ifeq ($(PG),1)
+PG_CFLAGS := -DCHEMVAE_PG $(shell pkg-config --cflags libpq)
+PG_LIBS   := $(shell pkg-config --libs libpq)
+endif
+
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(WERROR) $(SAN) $(HARDEN_CFLAGS) -Iinclude -MMD -MP
 CXXFLAGS := -std=c++17 -D_GNU_SOURCE $(OPT) -Wall -Wextra $(WERROR) $(SAN) $(HARDEN_CFLAGS) -fPIC -Iinclude -MMD -MP \
@@ -82,7 +95,7 @@ RDKIT_LIBS := FilterCatalog Catalogs ChemTransforms MolStandardize DistGeomHelpe
               ChemReactions MolDraw2D Depictor MolInterchange Descriptors Fingerprints SubstructMatch FileParsers \
               SmilesParse DataStructs GraphMol RDGeneral
 LDLIBS := $(DEPS_BUILD)/librdkitcffi.a $(addprefix -lRDKit,$(RDKIT_LIBS)) \
-          -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS)
+          -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS) $(PG_LIBS)
 TEST_LDLIBS := -lcmocka
 
 # ---- sources -------------------------------------------------------------------------
@@ -182,6 +195,14 @@ $(BUILD)/gen/mpi.stamp: FORCE
 	@echo 'MPI=$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
+# libpq reaches pg.c alone; the stamp rebuilds it when PG is switched on or off.
+$(OBJ)/src/store/pg.o $(PICOBJ)/src/store/pg.o: CFLAGS += $(PG_CFLAGS)
+$(OBJ)/src/store/pg.o $(PICOBJ)/src/store/pg.o: $(BUILD)/gen/pg.stamp
+$(BUILD)/gen/pg.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo 'PG=$(PG) $(PG_CFLAGS) $(PG_LIBS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
 # SA-score fragment table: rdkit-data's fpscores.pkl.gz converted to C at build time.
 FPSCORES_PKL := /usr/share/RDKit/Contrib/SA_Score/fpscores.pkl.gz
 $(BUILD)/gen/chem_fpscores.c: deps/gen-fpscores.py | $(DEPS_READY)
@@ -259,6 +280,7 @@ $(TEST_PKG_STAMP): deps/install-packages.sh
 test:
 	$(MAKE) deps
 	$(if $(filter 0,$(MPI_ASKED)),,deps/install-packages.sh $(MPI_PACKAGES))
+	$(if $(filter 0,$(PG_ASKED)),,deps/install-packages.sh $(PG_PACKAGES))
 	$(MAKE) test-run
 
 # tests/check-mpi.sh (test_dist) drives training through the benchmarks' bench_dist.
@@ -315,7 +337,7 @@ format-check:
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^\#define CHEMVAE_VERSION_STRING "\(.*\)"/\1/p' include/chemvae/core/version.h)
-PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS)
+PC_LIBS := $(addprefix -lRDKit,$(RDKIT_LIBS)) -lopenblas -lsqlite3 -lcsv -lz -lstdc++ -lm -lpthread $(MPI_LIBS) $(PG_LIBS)
 install: $(BIN) $(LIB) $(SHLIB) $(CFFI_LIB) $(SQLITE_EXT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/chemvae \
 	  $(DESTDIR)$(PREFIX)/share/chemvae/models $(DESTDIR)$(PREFIX)/share/chemvae/vocab \

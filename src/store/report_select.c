@@ -83,17 +83,17 @@ static const char TOP_GENERATED_SQL[] =
     "SELECT m.smiles, m.qed, m.logp, m.sa, m.penalized_logp, "
     "group_concat(DISTINCT g.method) AS methods FROM generations g JOIN "
     "molecules m ON m.id = g.molecule_id WHERE g.run_id IN (?1, ?2) AND "
-    "g.valid AND m.{col} IS NOT NULL GROUP BY m.id ORDER BY m.{col} {dir}, "
+    "g.valid = 1 AND m.{col} IS NOT NULL GROUP BY m.id ORDER BY m.{col} {dir}, "
     "m.id LIMIT ?3";
 
 /* The statement of cv_store_report_trajectories ({best}, {col}: select_ranked). */
 static const char TRAJECTORIES_SQL[] =
     "SELECT coalesce(g.source, ''), g.step, {best}(m.{col}), "
     "max(g.similarity) FROM generations g JOIN molecules m ON m.id = "
-    "g.molecule_id WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' "
+    "g.molecule_id WHERE g.run_id = ?1 AND g.valid = 1 AND g.method = 'optimize' "
     "AND m.{col} IS NOT NULL GROUP BY g.source, g.step ORDER BY (SELECT "
     "min(h.id) FROM generations h WHERE h.run_id = ?1 AND h.source IS "
-    "g.source), g.step";
+    "NOT DISTINCT FROM g.source), g.step";
 
 /* The statement of cv_store_report_best_per_start ({col}, {dir}: select_ranked). */
 static const char BEST_PER_START_SQL[] =
@@ -102,8 +102,8 @@ static const char BEST_PER_START_SQL[] =
     "g.similarity, g.step, row_number() OVER (PARTITION BY g.source ORDER "
     "BY m.{col} {dir}, g.id) AS k, min(g.id) OVER (PARTITION BY g.source) "
     "AS first FROM generations g JOIN molecules m ON m.id = g.molecule_id "
-    "WHERE g.run_id = ?1 AND g.valid AND g.method = 'optimize' AND m.{col} "
-    "IS NOT NULL) WHERE k = 1 ORDER BY first LIMIT ?2";
+    "WHERE g.run_id = ?1 AND g.valid = 1 AND g.method = 'optimize' AND m.{col} "
+    "IS NOT NULL) x WHERE k = 1 ORDER BY first LIMIT ?2";
 
 CvStatus cv_store_report_top_generated(Store *s, int64_t run_a, int64_t run_b, const char *column,
                                        int ascending, size_t n, StoreTable *out, CvError *err) {
@@ -128,12 +128,13 @@ CvStatus cv_store_report_best_per_start(Store *s, int64_t run_id, const char *co
 
 CvStatus cv_store_report_latent_points(Store *s, int64_t run_id, const char *method, size_t n,
                                        StoreTable *out, CvError *err) {
-    /* min(g.id) is the only aggregate, so the bare columns come from that row */
+    /* the first generation (by id) of each (source, step) */
     static const char SQL[] =
         "SELECT source, step, z, smiles FROM (SELECT coalesce(g.source, '') AS source, g.step, "
         "g.z, (SELECT m.smiles FROM molecules m WHERE m.id = g.molecule_id) AS smiles, "
-        "min(g.id) AS first FROM generations g WHERE g.run_id = ?1 AND g.method = ?2 AND g.z "
-        "IS NOT NULL GROUP BY g.source, g.step) ORDER BY first LIMIT ?3";
+        "g.id AS first, row_number() OVER (PARTITION BY g.source, g.step ORDER BY g.id) AS k "
+        "FROM generations g WHERE g.run_id = ?1 AND g.method = ?2 AND g.z IS NOT NULL) x "
+        "WHERE k = 1 ORDER BY first LIMIT ?3";
     if (!method) {
         memset(out, 0, sizeof *out);
         return cv_error_set(err, CV_ERR_INVALID, "cv_store_report_latent_points: no method");

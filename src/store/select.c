@@ -140,26 +140,6 @@ static CvStatus prepare_readonly(Store *s, const char *sql, sqlite3_stmt **out, 
     return CV_OK;
 }
 
-static void bind_param(sqlite3_stmt *st, int i, const StoreValue *v) {
-    switch (v->type) {
-    case STORE_INT:
-        sqlite3_bind_int64(st, i, v->i);
-        break;
-    case STORE_REAL:
-        sqlite3_bind_double(st, i, v->d);
-        break;
-    case STORE_TEXT:
-        sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
-        break;
-    case STORE_BLOB:
-        sqlite3_bind_blob64(st, i, v->s, v->len, SQLITE_STATIC);
-        break;
-    case STORE_NULL:
-        sqlite3_bind_null(st, i);
-        break;
-    }
-}
-
 static void column_value(sqlite3_stmt *st, int c, StoreValue *v) {
     memset(v, 0, sizeof *v);
     switch (sqlite3_column_type(st, c)) {
@@ -202,6 +182,7 @@ static int past_deadline(void *ctx) {
 
 CvStatus cv_store_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
                               StoreRowFn fn, void *ctx, CvError *err) {
+    if (s->pg) return store_pg_select_each(s, sql, params, nparams, fn, ctx, err);
     sqlite3_stmt *st = NULL;
     if (s->query_timeout > 0) {
         s->query_deadline = monotonic_seconds() + s->query_timeout;
@@ -216,7 +197,7 @@ CvStatus cv_store_select_each(Store *s, const char *sql, const StoreValue *param
                               s->path, sqlite3_bind_parameter_count(st), nparams);
         goto fail;
     }
-    for (size_t i = 0; i < nparams; i++) bind_param(st, (int)i + 1, &params[i]);
+    for (size_t i = 0; i < nparams; i++) store_bind_value(st, (int)i + 1, &params[i]);
     size_t ncol = (size_t)sqlite3_column_count(st);
     names = calloc(ncol + 1, sizeof *names);
     vals = calloc(ncol + 1, sizeof *vals);
@@ -343,7 +324,7 @@ CvStatus cv_store_list_runs(Store *s, StoreTable *out, CvError *err) {
         "SELECT r.id, r.kind, r.status, r.started_at, r.finished_at, r.seed, r.parent, "
         "r.model_path, "
         "(SELECT count(*) FROM generations g WHERE g.run_id = r.id) AS generations, "
-        "(SELECT count(*) FROM generations g WHERE g.run_id = r.id AND g.valid) AS valid, "
+        "(SELECT count(*) FROM generations g WHERE g.run_id = r.id AND g.valid = 1) AS valid, "
         "(SELECT count(*) FROM molecules m WHERE m.first_run = r.id) AS new_molecules "
         "FROM runs r ORDER BY r.id DESC",
         NULL, 0, out, err);
@@ -397,8 +378,9 @@ CvStatus cv_store_molecule_origins(Store *s, int64_t molecule_id, StoreTable *ou
 
 CvStatus cv_store_list_schema(Store *s, StoreTable *out, CvError *err) {
     return cv_store_select(s,
-                           "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE "
-                           "'sqlite_%' ORDER BY type DESC, name",
+                           s->pg ? STORE_PG_SCHEMA_SQL
+                                 : "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE "
+                                   "'sqlite_%' ORDER BY type DESC, name",
                            NULL, 0, out, err);
 }
 

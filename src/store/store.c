@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chemvae/chem/chem.h"
@@ -119,12 +120,12 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
 };
 _Static_assert(CHEM_FP_BYTES == 256, "MIGRATIONS[3] checks fp blobs of 256 bytes");
 
-static const char *const STMT_SQL[ST_COUNT] = {
+const char *const STORE_STMT_SQL[ST_COUNT] = {
     [ST_RUN_BEGIN] =
-        "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent, pid, host) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent, pid, host, "
+        "started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
     [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, finished_at = CASE WHEN ?2 = 'running' "
-                      "THEN NULL ELSE " NOW_SQL " END WHERE id = ?1",
+                      "THEN NULL ELSE ?3 END WHERE id = ?1 RETURNING id",
     [ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
     [ST_RUNS_RUNNING_HERE] =
         "SELECT id, pid FROM runs WHERE status = 'running' AND pid IS NOT NULL "
@@ -132,22 +133,23 @@ static const char *const STMT_SQL[ST_COUNT] = {
     [ST_MOL_UPSERT] =
         "INSERT INTO molecules(smiles, mw, logp, qed, sa, penalized_logp, first_run, fp) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(smiles) DO UPDATE SET "
-        "mw = coalesce(mw, excluded.mw), logp = coalesce(logp, excluded.logp), "
-        "qed = coalesce(qed, excluded.qed), sa = coalesce(sa, excluded.sa), "
-        "penalized_logp = coalesce(penalized_logp, excluded.penalized_logp), "
-        "fp = coalesce(fp, excluded.fp) "
-        "WHERE (mw IS NULL AND excluded.mw IS NOT NULL) "
-        "OR (logp IS NULL AND excluded.logp IS NOT NULL) "
-        "OR (qed IS NULL AND excluded.qed IS NOT NULL) "
-        "OR (sa IS NULL AND excluded.sa IS NOT NULL) "
-        "OR (penalized_logp IS NULL AND excluded.penalized_logp IS NOT NULL) "
-        "OR (fp IS NULL AND excluded.fp IS NOT NULL) "
+        "mw = coalesce(molecules.mw, excluded.mw), "
+        "logp = coalesce(molecules.logp, excluded.logp), "
+        "qed = coalesce(molecules.qed, excluded.qed), sa = coalesce(molecules.sa, excluded.sa), "
+        "penalized_logp = coalesce(molecules.penalized_logp, excluded.penalized_logp), "
+        "fp = coalesce(molecules.fp, excluded.fp) "
+        "WHERE (molecules.mw IS NULL AND excluded.mw IS NOT NULL) "
+        "OR (molecules.logp IS NULL AND excluded.logp IS NOT NULL) "
+        "OR (molecules.qed IS NULL AND excluded.qed IS NOT NULL) "
+        "OR (molecules.sa IS NULL AND excluded.sa IS NOT NULL) "
+        "OR (molecules.penalized_logp IS NULL AND excluded.penalized_logp IS NOT NULL) "
+        "OR (molecules.fp IS NULL AND excluded.fp IS NOT NULL) "
         "RETURNING id",
     [ST_MOL_FIND] = "SELECT id FROM molecules WHERE smiles = ?1",
     [ST_MOL_HAS_FP] = "SELECT 1 FROM molecules WHERE smiles = ?1 AND fp IS NOT NULL",
     [ST_GEN_INSERT] = "INSERT INTO generations(run_id, method, step, source, raw_smiles, valid, "
                       "molecule_id, z, predicted, similarity, failure) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
     [ST_TRAIN_INSERT] = "INSERT INTO training_metrics(run_id, epoch, step, split, loss, recon, kl, "
                         "prop, beta, lr, accuracy, extra) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -161,6 +163,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 /* ---- errors -------------------------------------------------------------------------- */
 
 CvStatus cv_store_db_error(Store *s, CvError *err, int rc, const char *what) {
+    if (s && s->pg) return store_pg_error(s, err, what, NULL);
     const char *path = s && s->path ? s->path : "(results db)";
     const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
@@ -213,57 +216,109 @@ static CvStatus pragma_int(Store *s, const char *sql, int64_t *out, CvError *err
     return status;
 }
 
-static CvStatus stmt(Store *s, int which, sqlite3_stmt **out, CvError *err) {
+static int stmt(Store *s, int which, sqlite3_stmt **out) {
     if (!s->st[which]) {
-        int rc = sqlite3_prepare_v3(s->db, STMT_SQL[which], -1, SQLITE_PREPARE_PERSISTENT,
+        int rc = sqlite3_prepare_v3(s->db, STORE_STMT_SQL[which], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->st[which], NULL);
-        if (rc != SQLITE_OK) return cv_store_db_error(s, err, rc, "preparing a statement");
+        if (rc != SQLITE_OK) return rc;
     }
     sqlite3_reset(s->st[which]);
     sqlite3_clear_bindings(s->st[which]);
     *out = s->st[which];
-    return CV_OK;
+    return SQLITE_OK;
 }
 
-static void bind_real(sqlite3_stmt *st, int i, double v) {
-    if (isnan(v)) sqlite3_bind_null(st, i);
-    else sqlite3_bind_double(st, i, v);
+void store_bind_value(sqlite3_stmt *st, int i, const StoreValue *v) {
+    switch (v->type) {
+    case STORE_INT:
+        sqlite3_bind_int64(st, i, v->i);
+        break;
+    case STORE_REAL:
+        if (isnan(v->d)) sqlite3_bind_null(st, i);
+        else sqlite3_bind_double(st, i, v->d);
+        break;
+    case STORE_TEXT:
+        sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); /* NUL-terminated; len may be unset */
+        break;
+    case STORE_BLOB:
+        sqlite3_bind_blob64(st, i, v->s, v->len, SQLITE_STATIC);
+        break;
+    case STORE_NULL:
+        sqlite3_bind_null(st, i);
+        break;
+    }
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v) {
-    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
-}
-
-static void bind_id(sqlite3_stmt *st, int i, int64_t v) {
-    if (v > 0) sqlite3_bind_int64(st, i, v);
-    else sqlite3_bind_null(st, i);
-}
-
-/* Steps a statement that returns no row (or whose rows are ignored). */
-static int step_done(sqlite3_stmt *st) {
-    int rc = sqlite3_step(st);
+int store_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row) {
+    if (s->pg) return store_pg_run(s, which, p, n, id, got_row);
+    sqlite3_stmt *st;
+    int rc = stmt(s, which, &st);
+    if (rc != SQLITE_OK) return rc;
+    for (size_t i = 0; i < n; i++) store_bind_value(st, (int)i + 1, &p[i]);
+    rc = sqlite3_step(st);
+    if (got_row) *got_row = rc == SQLITE_ROW;
+    if (id) *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     while (rc == SQLITE_ROW) rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* StoreValue constructors for store_run's parameters: NULL for a NULL string, a NaN, an id
+ * <= 0. */
+static StoreValue v_text(const char *t) {
+    return t ? (StoreValue){.type = STORE_TEXT, .s = t, .len = strlen(t)} : (StoreValue){0};
+}
+static StoreValue v_int(int64_t i) {
+    return (StoreValue){.type = STORE_INT, .i = i};
+}
+static StoreValue v_real(double d) {
+    return isnan(d) ? (StoreValue){0} : (StoreValue){.type = STORE_REAL, .d = d};
+}
+static StoreValue v_id(int64_t id) {
+    return id > 0 ? v_int(id) : (StoreValue){0};
+}
+static StoreValue v_blob(const void *p, size_t len) {
+    return p ? (StoreValue){.type = STORE_BLOB, .s = p, .len = len} : (StoreValue){0};
+}
+
+/* Now as ISO-8601 UTC text ("2026-11-22T01:02:03Z"), the format of runs' times. */
+static const char *utc_now(char buf[32]) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 static CvStatus tx_begin(Store *s, const char *what, CvError *err) {
     if (s->read_only)
         return cv_error_set(err, CV_ERR_DB, "%s: %s: the database was opened read-only", s->path,
                             what);
+    if (s->outer_tx) return CV_OK;
+    if (s->pg) return store_pg_tx(s, "BEGIN", what, err);
     return exec_sql(s, "BEGIN IMMEDIATE", what, err);
 }
 
 /* Rolls back the open transaction, if SQLite has not already (SQLITE_FULL, IOERR). The
  * caller's error message was formatted before this, so ROLLBACK cannot overwrite it. */
 static void tx_rollback(Store *s) {
+    if (s->outer_tx) return; /* cv_store_copy rolls back the whole copy */
+    if (s->pg) {
+        store_pg_tx(s, "ROLLBACK", "rolling back", NULL);
+        return;
+    }
     for (int i = 0; i < ST_COUNT; i++)
         if (s->st[i]) sqlite3_reset(s->st[i]);
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static CvStatus tx_commit(Store *s, const char *what, CvError *err) {
+    if (s->outer_tx) return CV_OK;
+    if (s->pg) {
+        CvStatus status = store_pg_tx(s, "COMMIT", what, err);
+        if (status) tx_rollback(s);
+        return status;
+    }
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc == SQLITE_OK) return CV_OK;
     CvStatus status = cv_store_db_error(s, err, rc, what);
@@ -272,17 +327,13 @@ static CvStatus tx_commit(Store *s, const char *what, CvError *err) {
 }
 
 static CvStatus require_run(Store *s, int64_t run_id, const char *what, CvError *err) {
-    sqlite3_stmt *st;
-    CvStatus status = stmt(s, ST_RUN_EXISTS, &st, err);
-    if (status) return status;
-    sqlite3_bind_int64(st, 1, run_id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return CV_OK;
-    if (rc == SQLITE_DONE)
-        return cv_error_set(err, CV_ERR_INVALID, "%s: %s: no run with id %lld", s->path, what,
-                            (long long)run_id);
-    return cv_store_db_error(s, err, rc, what);
+    StoreValue p = v_int(run_id);
+    int got = 0;
+    int rc = store_run(s, ST_RUN_EXISTS, &p, 1, NULL, &got);
+    if (rc) return cv_store_db_error(s, err, rc, what);
+    if (got) return CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID, "%s: %s: no run with id %lld", s->path, what,
+                        (long long)run_id);
 }
 
 /* ---- open / close / migrate ---------------------------------------------------------- */
@@ -378,18 +429,15 @@ static const char *this_host(char *buf, size_t cap) {
  * writers is left for the next open. */
 static void reap_dead_runs(Store *s) {
     char host[256];
-    int64_t dead[64];
-    size_t n = 0;
-    sqlite3_stmt *sel;
-    if (stmt(s, ST_RUNS_RUNNING_HERE, &sel, NULL)) return;
-    sqlite3_bind_text(sel, 1, this_host(host, sizeof host), -1, SQLITE_TRANSIENT);
-    while (n < 64 && sqlite3_step(sel) == SQLITE_ROW) {
-        pid_t pid = (pid_t)sqlite3_column_int64(sel, 1);
-        if (pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH)
-            dead[n++] = sqlite3_column_int64(sel, 0);
+    StoreTable t = {0};
+    StoreValue p = v_text(this_host(host, sizeof host));
+    if (cv_store_select(s, STORE_STMT_SQL[ST_RUNS_RUNNING_HERE], &p, 1, &t, NULL)) return;
+    for (size_t r = 0, n = 0; r < t.nrow && n < 64; r++) {
+        pid_t pid = (pid_t)t.cells[r * 2 + 1].i;
+        if (pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH && ++n)
+            cv_store_run_finish(s, t.cells[r * 2].i, STORE_RUN_INTERRUPTED, NULL);
     }
-    sqlite3_reset(sel);
-    for (size_t i = 0; i < n; i++) cv_store_run_finish(s, dead[i], STORE_RUN_INTERRUPTED, NULL);
+    cv_store_table_free(&t);
 }
 
 static CvStatus open_read_write(Store *s, CvError *err) {
@@ -510,9 +558,15 @@ CvStatus cv_store_open(const char *path, unsigned flags, Store **out, CvError *e
     }
     s->read_only = (flags & STORE_READ_ONLY) != 0;
     s->busy_ms = STORE_BUSY_TIMEOUT_MS;
-    CvStatus status = s->read_only ? open_read_only(s, err) : open_read_write(s, err);
-    /* (open_read_write registers them itself, before migrating) */
-    if (!status && s->read_only) status = cv_store_register_chem_functions(s, err);
+    CvStatus status;
+    if (store_path_is_pg(path)) {
+        status = store_pg_open(s, err);
+        if (!status && !s->read_only) reap_dead_runs(s);
+    } else {
+        status = s->read_only ? open_read_only(s, err) : open_read_write(s, err);
+        /* (open_read_write registers them itself, before migrating) */
+        if (!status && s->read_only) status = cv_store_register_chem_functions(s, err);
+    }
     if (status) goto fail;
     *out = s;
     return CV_OK;
@@ -523,6 +577,7 @@ fail:
 
 void cv_store_close(Store *s) {
     if (!s) return;
+    store_pg_close(s);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
     free(s->path);
@@ -531,7 +586,7 @@ void cv_store_close(Store *s) {
 
 void cv_store_set_busy_timeout(Store *s, int ms) {
     s->busy_ms = ms;
-    sqlite3_busy_timeout(s->db, ms);
+    if (s->db) sqlite3_busy_timeout(s->db, ms);
 }
 
 void cv_store_set_query_timeout(Store *s, double seconds) {
@@ -566,64 +621,55 @@ CvStatus cv_store_run_begin(Store *s, const char *kind, const char *config_json,
                             const char *model_path, const char *model_hash, int64_t seed,
                             int64_t parent_run, int64_t *run_id, CvError *err) {
     if (!kind || !*kind) return cv_error_set(err, CV_ERR_INVALID, "%s: run kind is empty", s->path);
-    sqlite3_stmt *st;
+    char host[256], now[32];
+    StoreValue p[9] = {v_text(kind),
+                       v_text(config_json),
+                       v_text(model_path),
+                       v_text(model_hash),
+                       seed >= 0 ? v_int(seed) : v_id(0),
+                       v_id(parent_run),
+                       v_int((int64_t)getpid()),
+                       v_text(this_host(host, sizeof host)),
+                       v_text(utc_now(now))};
     CvStatus status = tx_begin(s, "starting a run", err);
     if (status) return status;
-    if ((status = stmt(s, ST_RUN_BEGIN, &st, err))) goto fail;
-    bind_text(st, 1, kind);
-    bind_text(st, 2, config_json);
-    bind_text(st, 3, model_path);
-    bind_text(st, 4, model_hash);
-    if (seed >= 0) sqlite3_bind_int64(st, 5, seed);
-    else sqlite3_bind_null(st, 5);
-    bind_id(st, 6, parent_run);
-    char host[256];
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)getpid());
-    bind_text(st, 8, this_host(host, sizeof host));
-    int rc = step_done(st);
-    if (rc != SQLITE_OK) {
+    int rc = store_run(s, ST_RUN_BEGIN, p, 9, run_id, NULL);
+    if (rc) {
         status = cv_store_db_error(s, err, rc, "starting a run");
-        goto fail;
+        tx_rollback(s);
+        return status;
     }
-    *run_id = sqlite3_last_insert_rowid(s->db);
     return tx_commit(s, "starting a run", err);
-fail:
-    tx_rollback(s);
-    return status;
 }
 
 CvStatus cv_store_run_finish(Store *s, int64_t run_id, StoreRunStatus run_status, CvError *err) {
-    char what[64];
+    char what[64], now[32];
     snprintf(what, sizeof what, "finishing run %lld", (long long)run_id);
-    sqlite3_stmt *st;
+    StoreValue p[3] = {v_int(run_id), v_text(cv_store_run_status_name(run_status)),
+                       v_text(utc_now(now))};
     CvStatus status = tx_begin(s, what, err);
     if (status) return status;
-    if ((status = stmt(s, ST_RUN_FINISH, &st, err))) goto fail;
-    sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, cv_store_run_status_name(run_status));
-    int rc = step_done(st);
-    if (rc != SQLITE_OK) {
-        status = cv_store_db_error(s, err, rc, what);
-        goto fail;
-    }
-    if (sqlite3_changes(s->db) != 1) {
+    int got = 0;
+    int rc = store_run(s, ST_RUN_FINISH, p, 3, NULL, &got);
+    if (rc) status = cv_store_db_error(s, err, rc, what);
+    else if (!got)
         status = cv_error_set(err, CV_ERR_INVALID, "%s: %s: no run with id %lld", s->path, what,
                               (long long)run_id);
-        goto fail;
+    if (status) {
+        tx_rollback(s);
+        return status;
     }
     return tx_commit(s, what, err);
-fail:
-    tx_rollback(s);
-    return status;
 }
 
 CvStatus cv_store_runs_finish_running(Store *s, int64_t root, StoreRunStatus run_status,
                                       CvError *err) {
     static const char *sql =
         "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT runs.id FROM runs JOIN tree ON "
-        "runs.parent = tree.id) SELECT id FROM runs WHERE id IN tree AND status = 'running'";
+        "runs.parent = tree.id) SELECT id FROM runs WHERE id IN (SELECT id FROM tree) AND "
+        "status = 'running'";
     StoreTable t = {0};
-    StoreValue p = {.type = STORE_INT, .i = root};
+    StoreValue p = v_int(root);
     CvStatus st = cv_store_select(s, sql, &p, 1, &t, err);
     for (size_t r = 0; !st && r < t.nrow; r++)
         st = cv_store_run_finish(s, t.cells[r].i, run_status, err);
@@ -631,55 +677,62 @@ CvStatus cv_store_runs_finish_running(Store *s, int64_t root, StoreRunStatus run
     return st;
 }
 
-/* ---- molecules and generations --------------------------------------------------------- */
-
 /* ---- one transaction per batch ------------------------------------------------------- */
 
-/* Binds and steps row i of a batch on `st` (the batch's statement, reset and cleared);
- * *id receives the row's id; *label (NULL-able) names the row in an error message.
- * Returns an SQLite result code. */
-typedef int (*RowFn)(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
-                     int64_t *id, const char **label);
+/* Stores row i of a batch with statement `which`; *id receives the row's id; *label
+ * (NULL-able) names the row in an error message. Returns 0 or a backend error code. */
+typedef int (*RowFn)(Store *s, int which, int64_t run_id, const void *rows, size_t i, int64_t *id,
+                     const char **label);
 
 typedef struct {
     const char *what;     /* "storing 300 generations of run 2" */
     const char *row_name; /* "generation" */
-    int stmt;             /* the statement RowFn steps */
+    int stmt;             /* the statement RowFn runs */
     int64_t run_id;       /* must exist when > 0 */
     int need_run;         /* refuse run_id <= 0 */
 } Batch;
 
-/* Runs fn over rows 0..n-1 in ONE transaction: all rows are stored, or none. */
-static CvStatus write_batch(Store *s, const Batch *b, RowFn fn, const void *rows, size_t n,
-                            int64_t *ids, CvError *err) {
-    sqlite3_stmt *st;
+/* One attempt of write_batch; *retry is set when PostgreSQL chose this transaction as a
+ * deadlock victim (or a serialization failure): nothing of it was stored. */
+static CvStatus write_batch_once(Store *s, const Batch *b, RowFn fn, const void *rows, size_t n,
+                                 int64_t *ids, int *retry, CvError *err) {
+    *retry = 0;
     CvStatus status = tx_begin(s, b->what, err);
     if (status) return status;
     if ((b->need_run || b->run_id > 0) && (status = require_run(s, b->run_id, b->what, err)))
         goto fail;
-    /* Every batch may upsert molecules (generations do): prepare those too. */
-    if ((status = stmt(s, ST_MOL_UPSERT, &st, err)) || (status = stmt(s, ST_MOL_FIND, &st, err)) ||
-        (status = stmt(s, ST_MOL_HAS_FP, &st, err)) || (status = stmt(s, b->stmt, &st, err)))
-        goto fail;
     for (size_t i = 0; i < n; i++) {
         int64_t id = 0;
         const char *label = NULL;
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        int rc = fn(s, st, b->run_id, rows, i, &id, &label);
-        if (rc != SQLITE_OK) {
+        int rc = fn(s, b->stmt, b->run_id, rows, i, &id, &label);
+        if (rc) {
             char at[256];
             snprintf(at, sizeof at, "%s (%s %zu%s%.60s%s)", b->what, b->row_name, i,
                      label ? " '" : "", label ? label : "", label ? "'" : "");
-            status = cv_store_db_error(s, err, rc, at);
+            status = s->pg ? store_pg_error(s, err, at, retry) : cv_store_db_error(s, err, rc, at);
             goto fail;
         }
         if (ids) ids[i] = id;
     }
-    return tx_commit(s, b->what, err);
+    status = tx_commit(s, b->what, err);
+    if (status && s->pg && !s->outer_tx) store_pg_error(s, NULL, b->what, retry);
+    return status;
 fail:
     tx_rollback(s);
     return status;
+}
+
+/* Runs fn over rows 0..n-1 in ONE transaction: all rows are stored, or none. Concurrent
+ * writers to one PostgreSQL database can deadlock on molecules two batches both insert;
+ * the victim's batch is run again (up to 8 times). */
+static CvStatus write_batch(Store *s, const Batch *b, RowFn fn, const void *rows, size_t n,
+                            int64_t *ids, CvError *err) {
+    for (int attempt = 0;; attempt++) {
+        int retry = 0;
+        CvStatus status = write_batch_once(s, b, fn, rows, n, ids, &retry, err);
+        if (!status || !retry || s->outer_tx || attempt == 7) return status;
+        usleep((useconds_t)(1000 * (1 + attempt) * (1 + getpid() % 7)));
+    }
 }
 
 /* ---- molecules and generations --------------------------------------------------------- */
@@ -689,47 +742,33 @@ fail:
  * column stays NULL). Parsing (about 95 us) and fingerprinting (25 us) cost far more than
  * the lookup, hence the lookup first. */
 static const unsigned char *molecule_fp(Store *s, const StoreMolecule *m,
-                                        unsigned char buf[CHEM_FP_BYTES]) {
-    sqlite3_stmt *st = s->st[ST_MOL_HAS_FP];
-    sqlite3_reset(st);
-    bind_text(st, 1, m->smiles);
-    int stored = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return !stored && cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
+                                        unsigned char buf[CHEM_FP_BYTES], int *rc) {
+    StoreValue p = v_text(m->smiles);
+    int stored = 0;
+    *rc = store_run(s, ST_MOL_HAS_FP, &p, 1, NULL, &stored);
+    return !*rc && !stored && cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
 }
 
 /* Upserts one molecule inside the caller's transaction; *id receives its id. */
 static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int64_t *id) {
     unsigned char buf[CHEM_FP_BYTES];
-    const unsigned char *fp = molecule_fp(s, m, buf);
-    sqlite3_stmt *st = s->st[ST_MOL_UPSERT];
-    sqlite3_reset(st);
-    bind_text(st, 1, m->smiles);
-    const double v[5] = {m->mw, m->logp, m->qed, m->sa, m->penalized_logp};
-    for (int k = 0; k < 5; k++) bind_real(st, 2 + k, v[k]);
-    bind_id(st, 7, run_id);
-    if (fp) sqlite3_bind_blob(st, 8, fp, CHEM_FP_BYTES, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 8);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        return step_done(st);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return rc;
+    int rc;
+    const unsigned char *fp = molecule_fp(s, m, buf, &rc);
+    if (rc) return rc;
+    StoreValue p[8] = {v_text(m->smiles), v_real(m->mw),
+                       v_real(m->logp),   v_real(m->qed),
+                       v_real(m->sa),     v_real(m->penalized_logp),
+                       v_id(run_id),      v_blob(fp, CHEM_FP_BYTES)};
+    int got = 0;
+    if ((rc = store_run(s, ST_MOL_UPSERT, p, 8, id, &got)) || got) return rc;
     /* Present already and nothing to fill in: DO UPDATE ... WHERE returned no row. */
-    st = s->st[ST_MOL_FIND];
-    sqlite3_reset(st);
-    bind_text(st, 1, m->smiles);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? SQLITE_OK : rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
+    if ((rc = store_run(s, ST_MOL_FIND, p, 1, id, &got))) return rc;
+    return got ? 0 : s->pg ? -1 : SQLITE_INTERNAL;
 }
 
-static int molecule_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+static int molecule_row(Store *s, int which, int64_t run_id, const void *rows, size_t i,
                         int64_t *id, const char **label) {
-    (void)st;
+    (void)which;
     const StoreMolecule *m = (const StoreMolecule *)rows + i;
     *label = m->smiles;
     return upsert_molecule(s, run_id, m, id);
@@ -761,30 +800,27 @@ static CvStatus check_generation(const Store *s, const StoreGeneration *g, size_
                : CV_OK;
 }
 
-static int generation_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+static int generation_row(Store *s, int which, int64_t run_id, const void *rows, size_t i,
                           int64_t *id, const char **label) {
     const StoreGeneration *g = (const StoreGeneration *)rows + i;
     int64_t mol_id = g->molecule_id;
     *label = g->raw_smiles;
     if (g->molecule) {
         int rc = upsert_molecule(s, run_id, g->molecule, &mol_id);
-        if (rc != SQLITE_OK) return rc;
+        if (rc) return rc;
     }
-    sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, g->method);
-    sqlite3_bind_int64(st, 3, g->step);
-    bind_text(st, 4, g->source);
-    bind_text(st, 5, g->raw_smiles);
-    sqlite3_bind_int(st, 6, g->valid);
-    bind_id(st, 7, mol_id);
-    if (g->z && g->z_dim)
-        sqlite3_bind_blob64(st, 8, g->z, (sqlite3_uint64)g->z_dim * sizeof(float), SQLITE_STATIC);
-    bind_text(st, 9, g->predicted);
-    bind_real(st, 10, g->similarity);
-    bind_text(st, 11, g->valid ? NULL : g->failure);
-    int rc = step_done(st);
-    *id = sqlite3_last_insert_rowid(s->db);
-    return rc;
+    StoreValue p[11] = {v_int(run_id),
+                        v_text(g->method),
+                        v_int(g->step),
+                        v_text(g->source),
+                        v_text(g->raw_smiles),
+                        v_int(g->valid),
+                        v_id(mol_id),
+                        v_blob(g->z_dim ? g->z : NULL, g->z_dim * sizeof(float)),
+                        v_text(g->predicted),
+                        v_real(g->similarity),
+                        v_text(g->valid ? NULL : g->failure)};
+    return store_run(s, which, p, 11, id, NULL);
 }
 
 CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGeneration *rows,
@@ -798,27 +834,28 @@ CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGenera
     return write_batch(s, &b, generation_row, rows, n, ids, err);
 }
 
-/* Binds a (run, [molecule,] name, value) row in that column order and steps it: the rows of
- * `scores` (with the molecule) and of `eval_metrics` (without). */
-static int step_named_value(sqlite3_stmt *st, int64_t run_id, const int64_t *mol_id,
-                            const char *name, double value) {
-    int col = 1;
-    sqlite3_bind_int64(st, col++, run_id);
-    if (mol_id) sqlite3_bind_int64(st, col++, *mol_id);
-    bind_text(st, col++, name);
-    bind_real(st, col, value);
-    return step_done(st);
+/* Runs a (run, [molecule,] name, value) row in that column order: the rows of `scores`
+ * (with the molecule) and of `eval_metrics` (without). */
+static int run_named_value(Store *s, int which, int64_t run_id, const int64_t *mol_id,
+                           const char *name, double value) {
+    StoreValue p[4];
+    size_t n = 0;
+    p[n++] = v_int(run_id);
+    if (mol_id) p[n++] = v_int(*mol_id);
+    p[n++] = v_text(name);
+    p[n++] = v_real(value);
+    return store_run(s, which, p, n, NULL, NULL);
 }
 
-static int score_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
-                     int64_t *id, const char **label) {
+static int score_row(Store *s, int which, int64_t run_id, const void *rows, size_t i, int64_t *id,
+                     const char **label) {
     const StoreScore *r = (const StoreScore *)rows + i;
     int64_t mol_id = 0;
     *label = r->molecule.smiles;
     int rc = upsert_molecule(s, run_id, &r->molecule, &mol_id);
-    if (rc != SQLITE_OK) return rc;
+    if (rc) return rc;
     *id = mol_id;
-    return step_named_value(st, run_id, &mol_id, r->name, r->value);
+    return run_named_value(s, which, run_id, &mol_id, r->name, r->value);
 }
 
 CvStatus cv_store_insert_scores(Store *s, int64_t run_id, const StoreScore *rows, size_t n,
@@ -836,20 +873,15 @@ CvStatus cv_store_insert_scores(Store *s, int64_t run_id, const StoreScore *rows
 
 /* ---- metrics ---------------------------------------------------------------------------- */
 
-static int training_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
+static int training_row(Store *s, int which, int64_t run_id, const void *rows, size_t i,
                         int64_t *id, const char **label) {
-    (void)s;
     (void)id;
     (void)label;
     const StoreTrainingMetric *m = (const StoreTrainingMetric *)rows + i;
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int64(st, 2, m->epoch);
-    sqlite3_bind_int64(st, 3, m->step);
-    bind_text(st, 4, m->split);
-    const double v[7] = {m->loss, m->recon, m->kl, m->prop, m->beta, m->lr, m->accuracy};
-    for (int k = 0; k < 7; k++) bind_real(st, 5 + k, v[k]);
-    bind_text(st, 12, m->extra);
-    return step_done(st);
+    StoreValue p[12] = {v_int(run_id),   v_int(m->epoch),  v_int(m->step),      v_text(m->split),
+                        v_real(m->loss), v_real(m->recon), v_real(m->kl),       v_real(m->prop),
+                        v_real(m->beta), v_real(m->lr),    v_real(m->accuracy), v_text(m->extra)};
+    return store_run(s, which, p, 12, NULL, NULL);
 }
 
 CvStatus cv_store_insert_training_metrics(Store *s, int64_t run_id, const StoreTrainingMetric *rows,
@@ -869,13 +901,12 @@ typedef struct {
     double value;
 } EvalRow;
 
-static int eval_row(Store *s, sqlite3_stmt *st, int64_t run_id, const void *rows, size_t i,
-                    int64_t *id, const char **label) {
-    (void)s;
+static int eval_row(Store *s, int which, int64_t run_id, const void *rows, size_t i, int64_t *id,
+                    const char **label) {
     (void)id;
     const EvalRow *r = (const EvalRow *)rows + i;
     *label = r->name;
-    return step_named_value(st, run_id, NULL, r->name, r->value);
+    return run_named_value(s, which, run_id, NULL, r->name, r->value);
 }
 
 CvStatus cv_store_insert_eval_metric(Store *s, int64_t run_id, const char *name, double value,

@@ -1,5 +1,7 @@
-/* store_internal.h — what the files of src/store/ share: the Store struct and the
- * translation of SQLite result codes into CvError messages. Not a public header. */
+/* store_internal.h — what the files of src/store/ share: the Store struct, the two
+ * backends' common write path (one statement table, run through store_run on SQLite or
+ * PostgreSQL alike) and the translation of backend errors into CvError messages. Not a
+ * public header. */
 #ifndef CHEMVAE_STORE_INTERNAL_H
 #define CHEMVAE_STORE_INTERNAL_H
 
@@ -23,8 +25,12 @@ enum {
     ST_COUNT
 };
 
+typedef struct StorePg StorePg; /* pg.c: a PostgreSQL connection and its prepared statements */
+
 struct Store {
-    sqlite3 *db;
+    sqlite3 *db;  /* NULL for a PostgreSQL store */
+    StorePg *pg;  /* NULL for an SQLite store */
+    int outer_tx; /* inside cv_store_copy's one transaction: writes do not begin/commit */
     char *path;
     int read_only;
     int immutable; /* read-only media: opened with SQLite's immutable=1 */
@@ -34,6 +40,20 @@ struct Store {
     sqlite3_stmt *st[ST_COUNT];
     char denied[128]; /* what the read-only authorizer refused last, for the message */
 };
+
+/* The write statements' SQL (store.c), the same text for both backends: ?N parameters
+ * (pg.c turns them into $N), RETURNING for new ids, times bound from C. */
+extern const char *const STORE_STMT_SQL[ST_COUNT];
+
+/* Runs write statement `which` with params p[0..n) (a NaN REAL binds NULL) inside the
+ * open transaction. *id (NULL-able) receives the first column of the first row returned,
+ * *got_row (NULL-able) whether a row came back. Returns 0, or a backend error code for
+ * cv_store_db_error. */
+int store_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row);
+
+/* Binds v to parameter i of an SQLite statement (a NaN REAL binds NULL; strings are not
+ * copied: they must outlive the step). */
+void store_bind_value(sqlite3_stmt *st, int i, const StoreValue *v);
 
 /* Fills err with "<path>: <what>: <explanation>" for SQLite result code rc, using the
  * connection's current error message; locked and full databases get an explanation of
@@ -62,5 +82,26 @@ int cv_store_readonly_authorizer(void *ctx, int action, const char *a1, const ch
 
 /* Registers the chemistry SQL functions (src/store/sqlfunc.c) on s->db. */
 CvStatus cv_store_register_chem_functions(Store *s, CvError *err);
+
+/* ---- the PostgreSQL backend (pg.c) ----------------------------------------------------------
+ * A `--db` that starts with postgresql:// or postgres:// is a libpq connection URI. Without
+ * libpq in the build (make PG=0) store_pg_open says how to get it. */
+int store_path_is_pg(const char *path);
+/* Connects; a read-write open creates or migrates the schema (and the RDKit cartridge's
+ * columns when the rdkit extension is available), a read-only one checks the version. */
+CvStatus store_pg_open(Store *s, CvError *err);
+void store_pg_close(Store *s);
+/* BEGIN / COMMIT / ROLLBACK of a write transaction. */
+CvStatus store_pg_tx(Store *s, const char *verb, const char *what, CvError *err);
+int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row);
+/* The error of the last failed PostgreSQL call as "<path>: <what>: <server message>";
+ * retryable (NULL-able) is set when it was a deadlock or serialization failure. */
+CvStatus store_pg_error(Store *s, CvError *err, const char *what, int *retryable);
+CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
+                              StoreRowFn fn, void *ctx, CvError *err);
+/* 1 when the molecules table has the cartridge's mol and mfp columns. */
+int store_pg_has_cartridge(const Store *s);
+/* The SQL text that lists the schema (cv_store_list_schema) on PostgreSQL. */
+extern const char STORE_PG_SCHEMA_SQL[];
 
 #endif

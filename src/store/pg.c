@@ -1,0 +1,651 @@
+/* pg.c — the PostgreSQL backend of the results store (libpq), the only file that includes
+ * libpq-fe.h. A `--db` of the form postgresql://... (or postgres://...) is a libpq
+ * connection URI; every public store.h function works on it as on an SQLite file, so no
+ * command knows which backend it writes to.
+ *
+ * Schema: PG_MIGRATIONS mirror store.c's SQLite MIGRATIONS step by step (the same tables,
+ * columns and checks in PostgreSQL's types; training_metrics gets an explicit `rowid`, the
+ * insertion order SQLite keeps implicitly), with the version in chemvae_meta instead of
+ * PRAGMA user_version. A read-write open takes a transaction-level advisory lock, re-reads
+ * the version and applies the missing steps in that one transaction, so several processes
+ * opening a new database at once do not race. When the RDKit cartridge (the `rdkit`
+ * extension, Debian's postgresql-15-rdkit) is available, the same open adds molecules.mol
+ * (mol) and molecules.mfp (bfp, the stored Morgan fingerprint bytes) with GiST indexes and a
+ * trigger that fills both from smiles and fp, so substructure (@>) and similarity
+ * (tanimoto_sml) searches run in the database.
+ *
+ * Statements: store.c's write statements are prepared once per connection (?N becomes $N);
+ * parameters go as text (numbers printed exactly, %.17g) or binary (bytea). Reads run in a
+ * READ ONLY transaction that is always rolled back, with statement_timeout for the query
+ * time limit, and, when the database has a role `chemvae_reader` the user belongs to, as
+ * that role (SET LOCAL ROLE): `chemvae query` cannot write through it. Results come back as
+ * text and are typed by column type (integers, floats, bytea, the rest text), so printing
+ * them gives what the SQLite store prints. */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_path_is_pg(const char *path) {
+    return path && (!strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11));
+}
+
+const char STORE_PG_SCHEMA_SQL[] =
+    "SELECT CASE WHEN c.relkind = 'i' THEN 'index' ELSE 'table' END AS type, c.relname AS name, "
+    "CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) ELSE 'CREATE TABLE ' || c.relname || "
+    "'(' || (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' "
+    "ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT "
+    "a.attisdropped) || ')' END AS sql FROM pg_class c WHERE c.relnamespace = "
+    "current_schema()::regnamespace AND c.relkind IN ('r', 'i') ORDER BY type DESC, name";
+
+#ifndef CHEMVAE_PG
+
+CvStatus store_pg_open(Store *s, CvError *err) {
+    return cv_error_set(err, CV_ERR_INVALID,
+                        "--db %.40s...: this chemvae was built without PostgreSQL support "
+                        "(install libpq-dev and rebuild: make PG=1)",
+                        s->path);
+}
+void store_pg_close(Store *s) {
+    (void)s;
+}
+CvStatus store_pg_tx(Store *s, const char *verb, const char *what, CvError *err) {
+    (void)verb;
+    (void)what;
+    return store_pg_open(s, err);
+}
+int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row) {
+    (void)s, (void)which, (void)p, (void)n, (void)id, (void)got_row;
+    return -1;
+}
+CvStatus store_pg_error(Store *s, CvError *err, const char *what, int *retryable) {
+    (void)what;
+    if (retryable) *retryable = 0;
+    return store_pg_open(s, err);
+}
+CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
+                              StoreRowFn fn, void *ctx, CvError *err) {
+    (void)sql, (void)params, (void)nparams, (void)fn, (void)ctx;
+    return store_pg_open(s, err);
+}
+int store_pg_has_cartridge(const Store *s) {
+    (void)s;
+    return 0;
+}
+
+#else
+
+#include <libpq-fe.h>
+
+/* Type OIDs of pg_type (stable across PostgreSQL versions). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700,
+};
+
+struct StorePg {
+    PGconn *conn;
+    int prepared[ST_COUNT];
+    int in_tx;        /* a write transaction is open */
+    int cartridge;    /* molecules has mol and mfp */
+    int reader_role;  /* reads SET LOCAL ROLE chemvae_reader */
+    char sqlstate[6]; /* of the last failure */
+    char message[512];
+};
+
+/* MIGRATIONS of store.c in PostgreSQL's dialect, step for step. Append, never edit. */
+static const char *const PG_MIGRATIONS[STORE_SCHEMA_VERSION] = {
+    /* 0 -> 1. json_valid and group_concat as SQLite has them, for CHECKs and reads. */
+    "CREATE FUNCTION json_valid(t text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $f$ "
+    "BEGIN PERFORM t::json; RETURN true; EXCEPTION WHEN others THEN RETURN false; END $f$;\n"
+    "CREATE FUNCTION chemvae_concat(acc text, x text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$ "
+    "SELECT CASE WHEN x IS NULL THEN acc WHEN acc IS NULL THEN x ELSE acc || ',' || x END $f$;\n"
+    "CREATE AGGREGATE group_concat(text) (SFUNC = chemvae_concat, STYPE = text);\n"
+    "CREATE TABLE runs(\n"
+    "  id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  kind text NOT NULL,\n"
+    "  status text NOT NULL DEFAULT 'running'\n"
+    "    CHECK(status IN ('running','ok','failed','interrupted')),\n"
+    "  started_at text NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),\n"
+    "  finished_at text,\n"
+    "  config text CHECK(config IS NULL OR json_valid(config)),\n"
+    "  model_path text,\n"
+    "  model_hash text,\n"
+    "  seed bigint,\n"
+    "  parent bigint REFERENCES runs(id) ON DELETE SET NULL\n"
+    ");\n"
+    "CREATE TABLE molecules(\n"
+    "  id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  smiles text NOT NULL UNIQUE,\n"
+    "  mw float8, logp float8, qed float8, sa float8, penalized_logp float8,\n"
+    "  first_run bigint REFERENCES runs(id) ON DELETE SET NULL\n"
+    ");\n"
+    "CREATE TABLE generations(\n"
+    "  id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+    "  run_id bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "  method text NOT NULL,\n"
+    "  step bigint NOT NULL DEFAULT 0,\n"
+    "  source text,\n"
+    "  raw_smiles text NOT NULL,\n"
+    "  valid integer NOT NULL CHECK(valid IN (0, 1)),\n"
+    "  molecule_id bigint REFERENCES molecules(id),\n"
+    "  z bytea,\n"
+    "  predicted text CHECK(predicted IS NULL OR json_valid(predicted)),\n"
+    "  similarity float8\n"
+    ");\n"
+    "CREATE INDEX generations_run ON generations(run_id, step);\n"
+    "CREATE INDEX generations_molecule ON generations(molecule_id);\n"
+    "CREATE INDEX molecules_first_run ON molecules(first_run);\n"
+    "CREATE INDEX runs_parent ON runs(parent);\n"
+    "CREATE TABLE training_metrics(\n"
+    "  run_id bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "  epoch bigint NOT NULL,\n"
+    "  step bigint NOT NULL,\n"
+    "  split text NOT NULL,\n"
+    "  loss float8, recon float8, kl float8, prop float8, beta float8, lr float8, "
+    "accuracy float8,\n"
+    "  extra text CHECK(extra IS NULL OR json_valid(extra)),\n"
+    "  rowid bigint GENERATED ALWAYS AS IDENTITY\n"
+    ");\n"
+    "CREATE INDEX training_metrics_run ON training_metrics(run_id, step);\n"
+    "CREATE TABLE eval_metrics(\n"
+    "  run_id bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "  name text NOT NULL,\n"
+    "  value float8,\n"
+    "  PRIMARY KEY(run_id, name)\n"
+    ");\n",
+    /* 1 -> 2 */
+    "ALTER TABLE generations ADD COLUMN failure text CHECK(failure IS NULL OR failure IN "
+    "('syntax','ring','valence','aromaticity','length','other'));\n",
+    /* 2 -> 3 */
+    "ALTER TABLE runs ADD COLUMN pid bigint;\n"
+    "ALTER TABLE runs ADD COLUMN host text;\n",
+    /* 3 -> 4: every molecule a PostgreSQL store holds was written with its fingerprint. */
+    "ALTER TABLE molecules ADD COLUMN fp bytea CHECK(fp IS NULL OR length(fp) = 256);\n",
+    /* 4 -> 5 */
+    "CREATE TABLE scores(\n"
+    "  run_id bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+    "  molecule_id bigint NOT NULL REFERENCES molecules(id),\n"
+    "  name text NOT NULL,\n"
+    "  value float8,\n"
+    "  PRIMARY KEY(run_id, name, molecule_id)\n"
+    ");\n"
+    "CREATE INDEX scores_molecule ON scores(molecule_id);\n",
+};
+
+/* The RDKit cartridge's columns, their indexes and the trigger that keeps them. */
+static const char CARTRIDGE_SQL[] =
+    "CREATE EXTENSION IF NOT EXISTS rdkit;\n"
+    "ALTER TABLE molecules ADD COLUMN mol mol, ADD COLUMN mfp bfp;\n"
+    "CREATE FUNCTION chemvae_molecule_cartridge() RETURNS trigger LANGUAGE plpgsql AS $f$ "
+    "BEGIN NEW.mol := mol_from_smiles(NEW.smiles::cstring); "
+    "NEW.mfp := bfp_from_binary_text(NEW.fp); RETURN NEW; END $f$;\n"
+    "CREATE TRIGGER molecules_cartridge BEFORE INSERT OR UPDATE OF smiles, fp ON molecules "
+    "FOR EACH ROW EXECUTE FUNCTION chemvae_molecule_cartridge();\n"
+    "UPDATE molecules SET fp = fp;\n"
+    "CREATE INDEX molecules_mol ON molecules USING gist(mol);\n"
+    "CREATE INDEX molecules_mfp ON molecules USING gist(mfp);\n";
+
+/* ---- errors and plain statements ----------------------------------------------------- */
+
+static void keep_error(StorePg *pg, const PGresult *r) {
+    const char *msg = r ? PQresultErrorMessage(r) : "";
+    if (!*msg) msg = PQerrorMessage(pg->conn);
+    if (!strncmp(msg, "ERROR:  ", 8)) msg += 8;
+    snprintf(pg->message, sizeof pg->message, "%s", *msg ? msg : "unknown error");
+    size_t n = strlen(pg->message);
+    while (n && (pg->message[n - 1] == '\n' || pg->message[n - 1] == ' ')) pg->message[--n] = 0;
+    for (char *c = pg->message; *c; c++)
+        if (*c == '\n') *c = ' ';
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(pg->sqlstate, sizeof pg->sqlstate, "%s", state ? state : "");
+}
+
+CvStatus store_pg_error(Store *s, CvError *err, const char *what, int *retryable) {
+    const StorePg *pg = s->pg;
+    if (retryable) *retryable = !strcmp(pg->sqlstate, "40P01") || !strcmp(pg->sqlstate, "40001");
+    if (!err) return CV_ERR_DB;
+    return cv_error_set(err, CV_ERR_DB, "%s: %s: %s", s->path, what, pg->message);
+}
+
+/* Runs sql (no parameters); 0 or -1 with the error kept. */
+static int exec_plain(StorePg *pg, const char *sql) {
+    PGresult *r = PQexec(pg->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok) keep_error(pg, r);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* The first column of the first row of sql as an integer (0 when NULL or no row). */
+static int query_int(StorePg *pg, const char *sql, int64_t *out) {
+    PGresult *r = PQexec(pg->conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        keep_error(pg, r);
+        PQclear(r);
+        return -1;
+    }
+    *out = PQntuples(r) && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    if (PQntuples(r) && !strcmp(PQgetvalue(r, 0, 0), "t")) *out = 1;
+    PQclear(r);
+    return 0;
+}
+
+CvStatus store_pg_tx(Store *s, const char *verb, const char *what, CvError *err) {
+    StorePg *pg = s->pg;
+    if (!strcmp(verb, "ROLLBACK")) {
+        pg->in_tx = 0;
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        return CV_OK;
+    }
+    if (exec_plain(pg, verb)) return store_pg_error(s, err, what, NULL);
+    pg->in_tx = !strcmp(verb, "BEGIN");
+    return CV_OK;
+}
+
+/* ---- SQL text and parameters ---------------------------------------------------------- */
+
+/* sql with every ?N outside quotes and comments turned into $N (malloc'd). */
+static char *dollar_params(const char *sql) {
+    size_t n = strlen(sql);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        char c = sql[i];
+        if (c == '\'' || c == '"') {
+            size_t j = i + 1;
+            while (j < n && sql[j] != c) j++;
+            j = j < n ? j + 1 : n;
+            memcpy(out + k, sql + i, j - i);
+            k += j - i;
+            i = j;
+        } else if (c == '-' && sql[i + 1] == '-') {
+            while (i < n && sql[i] != '\n') out[k++] = sql[i++];
+        } else if (c == '?' && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+            out[k++] = '$';
+            i++;
+        } else out[k++] = sql[i++];
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* libpq's parameter arrays for StoreValues: numbers printed into num, bytea binary. */
+typedef struct {
+    const char **val;
+    int *len, *fmt;
+    Oid *type;
+    char (*num)[32];
+} PgArgs;
+
+static void args_free(PgArgs *a) {
+    free(a->val);
+    free(a->len);
+    free(a->fmt);
+    free(a->type);
+    free(a->num);
+}
+
+static int args_make(PgArgs *a, const StoreValue *p, size_t n) {
+    size_t m = n ? n : 1;
+    a->val = calloc(m, sizeof *a->val);
+    a->len = calloc(m, sizeof *a->len);
+    a->fmt = calloc(m, sizeof *a->fmt);
+    a->type = calloc(m, sizeof *a->type);
+    a->num = calloc(m, sizeof *a->num);
+    if (!a->val || !a->len || !a->fmt || !a->type || !a->num) {
+        args_free(a);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        switch (p[i].type) {
+        case STORE_INT:
+            snprintf(a->num[i], 32, "%lld", (long long)p[i].i);
+            a->val[i] = a->num[i];
+            a->type[i] = OID_INT8;
+            break;
+        case STORE_REAL:
+            if (p[i].d != p[i].d) break; /* NaN: NULL */
+            snprintf(a->num[i], 32, "%.17g", p[i].d);
+            a->val[i] = a->num[i];
+            a->type[i] = OID_FLOAT8;
+            break;
+        case STORE_TEXT:
+            a->val[i] = p[i].s;
+            break;
+        case STORE_BLOB:
+            a->val[i] = p[i].s;
+            a->len[i] = (int)p[i].len;
+            a->fmt[i] = 1;
+            a->type[i] = OID_BYTEA;
+            break;
+        case STORE_NULL:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ---- writes ----------------------------------------------------------------------------- */
+
+int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row) {
+    StorePg *pg = s->pg;
+    char name[16];
+    snprintf(name, sizeof name, "cv_st%d", which);
+    if (!pg->prepared[which]) {
+        char *sql = dollar_params(STORE_STMT_SQL[which]);
+        PGresult *r = sql ? PQprepare(pg->conn, name, sql, 0, NULL) : NULL;
+        free(sql);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) keep_error(pg, r);
+        PQclear(r);
+        if (!ok) return -1;
+        pg->prepared[which] = 1;
+    }
+    PgArgs a;
+    if (args_make(&a, p, n)) {
+        snprintf(pg->message, sizeof pg->message, "out of memory");
+        return -1;
+    }
+    PGresult *r = PQexecPrepared(pg->conn, name, (int)n, a.val, a.len, a.fmt, 0);
+    args_free(&a);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        keep_error(pg, r);
+        PQclear(r);
+        return -1;
+    }
+    int got = st == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    if (got_row) *got_row = got;
+    if (id) *id = got && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return 0;
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+static void cell_value(PGresult *r, int row, int c, StoreValue *v, unsigned char **owned) {
+    memset(v, 0, sizeof *v);
+    *owned = NULL;
+    if (PQgetisnull(r, row, c)) return;
+    const char *t = PQgetvalue(r, row, c);
+    switch (PQftype(r, c)) {
+    case OID_BOOL:
+        v->type = STORE_INT;
+        v->i = t[0] == 't';
+        v->d = (double)v->i;
+        return;
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        v->type = STORE_INT;
+        v->i = strtoll(t, NULL, 10);
+        v->d = (double)v->i;
+        return;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        v->type = STORE_REAL;
+        v->d = strtod(t, NULL);
+        return;
+    case OID_BYTEA: {
+        size_t len = 0;
+        *owned = PQunescapeBytea((const unsigned char *)t, &len);
+        v->type = STORE_BLOB;
+        v->s = (const char *)*owned;
+        v->len = *owned ? len : 0;
+        return;
+    }
+    default:
+        v->type = STORE_TEXT;
+        v->s = t;
+        v->len = (size_t)PQgetlength(r, row, c);
+    }
+}
+
+/* Calls fn for each row of r (once with NULL values when there is none). */
+static CvStatus deliver_rows(Store *s, PGresult *r, StoreRowFn fn, void *ctx, CvError *err) {
+    size_t ncol = (size_t)PQnfields(r), nrow = (size_t)PQntuples(r);
+    const char **names = calloc(ncol + 1, sizeof *names);
+    StoreValue *vals = calloc(ncol + 1, sizeof *vals);
+    unsigned char **owned = calloc(ncol + 1, sizeof *owned);
+    if (!names || !vals || !owned) {
+        free(names), free(vals), free(owned);
+        return cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
+    }
+    for (size_t c = 0; c < ncol; c++) names[c] = PQfname(r, (int)c);
+    int stop = 0;
+    for (size_t row = 0; row < nrow && !stop; row++) {
+        for (size_t c = 0; c < ncol; c++) cell_value(r, (int)row, (int)c, &vals[c], &owned[c]);
+        stop = fn(ctx, ncol, names, vals);
+        for (size_t c = 0; c < ncol; c++) PQfreemem(owned[c]);
+    }
+    if (nrow == 0) fn(ctx, ncol, names, NULL);
+    free(names), free(vals), free(owned);
+    return CV_OK;
+}
+
+/* Opens the read-only transaction a read runs in: time limit, reader role, and a first
+ * query, after which the transaction can no longer be made read-write. */
+static int begin_read(Store *s) {
+    StorePg *pg = s->pg;
+    char sql[160];
+    snprintf(sql, sizeof sql, "BEGIN READ ONLY; SET LOCAL statement_timeout = %lld",
+             (long long)(s->query_timeout * 1000.0 + 0.5));
+    if (exec_plain(pg, sql)) return -1;
+    if (s->read_only && pg->reader_role && exec_plain(pg, "SET LOCAL ROLE chemvae_reader"))
+        return -1;
+    return exec_plain(pg, "SELECT 1");
+}
+
+CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
+                              StoreRowFn fn, void *ctx, CvError *err) {
+    StorePg *pg = s->pg;
+    int own = !pg->in_tx;
+    if (own && begin_read(s)) {
+        CvStatus st = store_pg_error(s, err, "query", NULL);
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        return st;
+    }
+    char *text = dollar_params(sql);
+    PgArgs a;
+    CvStatus status = CV_OK;
+    if (!text || args_make(&a, params, nparams)) {
+        free(text);
+        status = cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
+        goto done;
+    }
+    PGresult *r =
+        PQexecParams(pg->conn, text, (int)nparams, a.type, a.val, a.len, a.fmt, 0 /* text */);
+    args_free(&a);
+    free(text);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_TUPLES_OK) status = deliver_rows(s, r, fn, ctx, err);
+    else if (st == PGRES_EMPTY_QUERY)
+        status = cv_error_set(err, CV_ERR_INVALID, "%s: empty query", s->path);
+    else if (st == PGRES_COMMAND_OK)
+        status =
+            cv_error_set(err, CV_ERR_INVALID,
+                         "%s: refused: not a query (queries are read-only): '%.80s'", s->path, sql);
+    else {
+        keep_error(pg, r);
+        if (!strcmp(pg->sqlstate, "57014") && s->query_timeout > 0)
+            status = cv_error_set(err, CV_ERR_DB,
+                                  "%s: query stopped after %g s (the time limit; --timeout "
+                                  "changes it)",
+                                  s->path, s->query_timeout);
+        else if (!strcmp(pg->sqlstate, "25006"))
+            status = cv_error_set(err, CV_ERR_INVALID, "%s: refused: %s (queries are read-only)",
+                                  s->path, pg->message);
+        else status = store_pg_error(s, err, "query", NULL);
+    }
+    PQclear(r);
+done:
+    if (own) PQclear(PQexec(pg->conn, "ROLLBACK"));
+    return status;
+}
+
+int store_pg_has_cartridge(const Store *s) {
+    return s->pg && s->pg->cartridge;
+}
+
+/* ---- open, schema ------------------------------------------------------------------------ */
+
+static void ignore_notice(void *arg, const char *message) {
+    (void)arg;
+    (void)message;
+}
+
+/* The schema version (0: an empty database); -1 with the error kept, -2: not chemvae's. */
+static int64_t schema_version(StorePg *pg) {
+    int64_t has_meta = 0, tables = 0, version = 0;
+    if (query_int(pg, "SELECT to_regclass('chemvae_meta') IS NOT NULL", &has_meta)) return -1;
+    if (!has_meta) {
+        if (query_int(pg,
+                      "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                      "AND tablename IN ('runs', 'molecules', 'generations')",
+                      &tables))
+            return -1;
+        return tables ? -2 : 0;
+    }
+    if (query_int(pg, "SELECT value::bigint FROM chemvae_meta WHERE key = 'schema_version'",
+                  &version))
+        return -1;
+    return version;
+}
+
+static CvStatus version_error(Store *s, int64_t version, CvError *err) {
+    if (version == -1) return store_pg_error(s, err, "reading the schema version", NULL);
+    if (version == -2)
+        return cv_error_set(err, CV_ERR_FORMAT,
+                            "%s: not a chemvae results database (it has chemvae's table names "
+                            "but no chemvae_meta table)",
+                            s->path);
+    return cv_error_set(err, CV_ERR_FORMAT,
+                        "%s: schema version %lld is newer than this chemvae supports (%d); use a "
+                        "newer chemvae or another --db",
+                        s->path, (long long)version, STORE_SCHEMA_VERSION);
+}
+
+/* Adds the cartridge's columns when the rdkit extension can be had; a database user that
+ * may not create it keeps a store without them (searches then say so). */
+static int add_cartridge(StorePg *pg) {
+    int64_t have = 0, available = 0;
+    if (query_int(pg,
+                  "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                  "current_schema() AND table_name = 'molecules' AND column_name = 'mfp'",
+                  &have) ||
+        query_int(pg, "SELECT count(*) FROM pg_available_extensions WHERE name = 'rdkit'",
+                  &available))
+        return -1;
+    if (have || !available) return 0;
+    if (exec_plain(pg, "SAVEPOINT cartridge")) return -1;
+    if (exec_plain(pg, CARTRIDGE_SQL)) return exec_plain(pg, "ROLLBACK TO SAVEPOINT cartridge");
+    return exec_plain(pg, "RELEASE SAVEPOINT cartridge");
+}
+
+static CvStatus migrate(Store *s, CvError *err) {
+    StorePg *pg = s->pg;
+    char sql[160];
+    snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d)", STORE_APPLICATION_ID);
+    if (exec_plain(pg, sql)) return store_pg_error(s, err, "upgrading the schema", NULL);
+    int64_t version = schema_version(pg);
+    CvStatus status = CV_OK;
+    if (version < 0 || version > STORE_SCHEMA_VERSION) {
+        status = version_error(s, version, err);
+        goto fail;
+    }
+    if (version == 0 &&
+        exec_plain(pg, "CREATE TABLE chemvae_meta(key text PRIMARY KEY, value text NOT NULL); "
+                       "INSERT INTO chemvae_meta VALUES('schema_version', '0')"))
+        goto db_fail;
+    for (int64_t v = version; v < STORE_SCHEMA_VERSION; v++)
+        if (exec_plain(pg, PG_MIGRATIONS[v])) goto db_fail;
+    snprintf(sql, sizeof sql, "UPDATE chemvae_meta SET value = '%d' WHERE key = 'schema_version'",
+             STORE_SCHEMA_VERSION);
+    if (exec_plain(pg, sql) || add_cartridge(pg) || exec_plain(pg, "COMMIT")) goto db_fail;
+    return CV_OK;
+db_fail:
+    status = store_pg_error(s, err, "upgrading the schema", NULL);
+fail:
+    PQclear(PQexec(pg->conn, "ROLLBACK"));
+    return status;
+}
+
+/* The URI with its password (user:PASSWORD@ or password=...) replaced by ***, for messages. */
+static void hide_password(char *uri) {
+    char *p = strstr(uri, "://");
+    char *at = p ? strchr(p + 3, '@') : NULL;
+    char *slash = p ? strchr(p + 3, '/') : NULL;
+    char *colon = p ? strchr(p + 3, ':') : NULL;
+    if (at && (!slash || at < slash) && colon && colon < at) {
+        memmove(colon + 4, at, strlen(at) + 1);
+        memcpy(colon + 1, "***", 3);
+    }
+    char *pw = strstr(uri, "password=");
+    if (pw) {
+        char *end = strchr(pw, '&');
+        memmove(pw + 12, end ? end : pw + strlen(pw), strlen(end ? end : pw + strlen(pw)) + 1);
+        memcpy(pw + 9, "***", 3);
+    }
+}
+
+CvStatus store_pg_open(Store *s, CvError *err) {
+    StorePg *pg = s->pg = calloc(1, sizeof *pg);
+    if (!pg) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+    pg->conn = PQconnectdb(s->path);
+    hide_password(s->path);
+    if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+        keep_error(pg, NULL);
+        return cv_error_set(err, CV_ERR_DB, "%s: cannot connect: %s", s->path, pg->message);
+    }
+    PQsetNoticeProcessor(pg->conn, ignore_notice, NULL);
+    CvStatus status = CV_OK;
+    if (!s->read_only) status = migrate(s, err);
+    else {
+        int64_t version = schema_version(pg);
+        if (version < 0 || version > STORE_SCHEMA_VERSION) return version_error(s, version, err);
+        if (version < STORE_SCHEMA_VERSION)
+            return cv_error_set(err, CV_ERR_FORMAT,
+                                "%s: schema version %lld is older than this chemvae's (%d) or "
+                                "the database is empty; a command that writes results upgrades "
+                                "it",
+                                s->path, (long long)version, STORE_SCHEMA_VERSION);
+    }
+    int64_t cartridge = 0, reader = 0;
+    if (!status &&
+        (query_int(pg,
+                   "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                   "current_schema() AND table_name = 'molecules' AND column_name = 'mfp'",
+                   &cartridge) ||
+         query_int(pg,
+                   "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                   "'chemvae_reader') THEN pg_has_role(current_user, 'chemvae_reader', "
+                   "'MEMBER') ELSE false END",
+                   &reader)))
+        status = store_pg_error(s, err, "opening", NULL);
+    pg->cartridge = cartridge > 0;
+    pg->reader_role = reader > 0;
+    return status;
+}
+
+void store_pg_close(Store *s) {
+    if (!s->pg) return;
+    PQfinish(s->pg->conn);
+    free(s->pg);
+    s->pg = NULL;
+}
+
+#endif
