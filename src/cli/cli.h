@@ -48,6 +48,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
     X(score, "validity, canonical SMILES, MW, logP, QED, SA, penalized logP")                     \
     X(query, "query the results database (read-only)")                                            \
     X(report, "self-contained HTML report of runs and molecules")                                 \
+    X(db, "copy results databases into one (SQLite, PostgreSQL)")                                 \
     X(pipeline, "run a staged pipeline file")
 // clang-format on
 #ifndef CLI_WEAK_COMMANDS

@@ -158,6 +158,9 @@ const char *const STORE_STMT_SQL[ST_COUNT] = {
     [ST_SCORE_UPSERT] = "INSERT INTO scores(run_id, molecule_id, name, value) "
                         "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(run_id, name, molecule_id) "
                         "DO UPDATE SET value = excluded.value",
+    [ST_RUN_COPY] = "INSERT INTO runs(kind, status, started_at, finished_at, config, model_path, "
+                    "model_hash, seed, parent, pid, host) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
 };
 
 /* ---- errors -------------------------------------------------------------------------- */
@@ -675,6 +678,26 @@ CvStatus cv_store_runs_finish_running(Store *s, int64_t root, StoreRunStatus run
         st = cv_store_run_finish(s, t.cells[r].i, run_status, err);
     cv_store_table_free(&t);
     return st;
+}
+
+/* ---- copying (copy.c) ------------------------------------------------------------------ */
+
+CvStatus store_copy_begin(Store *s, CvError *err) {
+    CvStatus status = tx_begin(s, "copying results", err);
+    if (!status) s->outer_tx = 1;
+    return status;
+}
+
+CvStatus store_copy_end(Store *s, int ok, CvError *err) {
+    s->outer_tx = 0;
+    if (ok) return tx_commit(s, "copying results", err);
+    tx_rollback(s);
+    return CV_OK;
+}
+
+CvStatus store_copy_run(Store *s, const StoreValue row[11], int64_t *id, CvError *err) {
+    int rc = store_run(s, ST_RUN_COPY, row, 11, id, NULL);
+    return rc ? cv_store_db_error(s, err, rc, "copying a run") : CV_OK;
 }
 
 /* ---- one transaction per batch ------------------------------------------------------- */

@@ -22,6 +22,7 @@ enum {
     ST_TRAIN_INSERT,
     ST_EVAL_UPSERT,
     ST_SCORE_UPSERT,
+    ST_RUN_COPY,
     ST_COUNT
 };
 
@@ -54,6 +55,14 @@ int store_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, i
 /* Binds v to parameter i of an SQLite statement (a NaN REAL binds NULL; strings are not
  * copied: they must outlive the step). */
 void store_bind_value(sqlite3_stmt *st, int i, const StoreValue *v);
+
+/* cv_store_copy's one transaction of dst: begin (every write until store_copy_end is part of
+ * it), and end it, committing when ok, else rolling everything back. */
+CvStatus store_copy_begin(Store *s, CvError *err);
+CvStatus store_copy_end(Store *s, int ok, CvError *err);
+/* Inserts a runs row with every column given (kind, status, started_at, finished_at, config,
+ * model_path, model_hash, seed, parent, pid, host); *id receives its new id. */
+CvStatus store_copy_run(Store *s, const StoreValue row[11], int64_t *id, CvError *err);
 
 /* Fills err with "<path>: <what>: <explanation>" for SQLite result code rc, using the
  * connection's current error message; locked and full databases get an explanation of

@@ -189,6 +189,22 @@ CvStatus cv_store_insert_training_metrics(Store *db, int64_t run_id,
 CvStatus cv_store_insert_eval_metric(Store *db, int64_t run_id, const char *name, double value,
                                      CvError *err);
 
+/* ---- copying ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int64_t runs, generations, training_rows, eval_metrics, scores;
+    int64_t molecules;     /* molecules of the source */
+    int64_t new_molecules; /* of those, the ones the destination did not have */
+} StoreCopyStats;
+
+/* Copies everything src holds into dst (either backend to either) in ONE transaction of
+ * dst: every run gets a new id (parent links follow), molecules are matched by canonical
+ * SMILES (one dst already has keeps its id, first run and values, filling only what it
+ * stored as NULL), and generations, training and eval metrics and scores follow their runs
+ * and molecules. On any failure nothing of the copy is stored. stats (NULL-able) receives
+ * the counts. src and dst must be different databases. */
+CvStatus cv_store_copy(Store *src, Store *dst, StoreCopyStats *stats, CvError *err);
+
 /* ---- reading ------------------------------------------------------------------------------ */
 
 typedef enum { STORE_NULL = 0, STORE_INT, STORE_REAL, STORE_TEXT, STORE_BLOB } StoreType;
