@@ -1,5 +1,7 @@
-/* store.h — the results database (SQLite). src/store/ is the only code that includes
- * sqlite3.h; everything else records and reads results through this API.
+/* store.h — the results database: an SQLite file, or a PostgreSQL database when the path is
+ * a postgresql:// (or postgres://) URI (src/store/README.md "PostgreSQL"). src/store/ is the
+ * only code that includes sqlite3.h or libpq-fe.h; everything else records and reads results
+ * through this API, the same for both.
  *
  * Schema (src/store/README.md "Schema", version STORE_SCHEMA_VERSION in PRAGMA user_version,
  * application_id STORE_APPLICATION_ID): runs(id, kind, status, started_at, finished_at, config,
