@@ -41,6 +41,11 @@ if [ -z "${CHEMVAE_PG_INSIDE:-}" ]; then
     echo "skip: no PostgreSQL server (postgresql-15)"
     exit 0
   fi
+  if "$build/chemvae" query runs --db postgresql:///chemvae_probe 2>&1 |
+    grep -q "built without PostgreSQL"; then
+    echo "skip: this chemvae was built without PostgreSQL (make PG=0)"
+    exit 0
+  fi
   if [ ! -e /usr/share/postgresql/15/extension/rdkit.control ]; then
     echo "skip: no RDKit cartridge (postgresql-15-rdkit)"
     exit 0
@@ -167,15 +172,21 @@ echo "ok   4 sample processes writing one PostgreSQL DB at once: 4 runs ok, $v g
 
 # d. the RDKit cartridge: its columns, and substructure search as has_substruct's
 ps=postgresql:///subs
-samples 1000 21 "$tmp/d.db" 21 "$ps"
+samples 1020 21 "$tmp/d.db" 21 "$ps"
 val "$tmp/d.db" "SELECT count(*) FROM molecules"
 n=$v
 val "$ps" "SELECT count(*) FROM molecules"
-[ "$v" = "$n" ] || fail "sample -n 1000 stored $n molecules in SQLite, $v in PostgreSQL"
+[ "$v" = "$n" ] || fail "sample -n 1020 stored $n molecules in SQLite, $v in PostgreSQL"
+# A stored canonical SMILES RDKit cannot read back (a few decodes in a thousand) has no mol in
+# the cartridge, as has_substruct() cannot parse it either; no fingerprint either.
+val "$tmp/d.db" "SELECT sum(mol_valid(smiles)) FROM molecules"
+parsable=$v
 val "$ps" "SELECT count(*) FROM molecules WHERE mol IS NOT NULL"
-[ "$v" = "$n" ] || fail "$v of $n molecules have a cartridge mol"
+[ "$v" = "$parsable" ] || fail "$v of $n molecules have a cartridge mol, $parsable parse in SQLite"
+val "$tmp/d.db" "SELECT count(fp) FROM molecules"
+fps=$v
 val "$ps" "SELECT count(*) FROM molecules WHERE mfp IS NOT NULL"
-[ "$v" = "$n" ] || fail "$v of $n molecules have a cartridge mfp"
+[ "$v" = "$fps" ] || fail "$v of $n molecules have a cartridge mfp, $fps a fingerprint in SQLite"
 types=$(psql -XAtq -d subs -c "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod),
   ', ' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'molecules'::regclass
   AND attname IN ('mol', 'mfp') AND NOT attisdropped") || fail "psql: the molecules columns"
@@ -185,7 +196,8 @@ gist=$(psql -XAtq -d subs -c "SELECT string_agg(a.attname, ',' ORDER BY a.attnam
   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
   WHERE i.indrelid = 'molecules'::regclass AND am.amname = 'gist'") || fail "psql: the indexes"
 [ "$gist" = "mfp,mol" ] || fail "GiST indexes of molecules on '$gist', expected 'mfp,mol'"
-echo "ok   RDKit cartridge: all $n molecules of sample -n 1000 have mol and mfp (GiST-indexed)"
+echo "ok   RDKit cartridge: the $parsable of $n molecules of sample -n 1020 that RDKit reads back" \
+  "have mol, $fps have mfp (GiST-indexed)"
 
 smarts=(
   'c1ccccc1'                       # benzene

@@ -36,9 +36,9 @@ int cmd_db(int argc, char **argv) {
             continue;
         }
         cv_csv_field(stdout, cv_store_path(src), strlen(cv_store_path(src)), CV_CSV_ESCAPE_BYTES);
-        printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", (long long)n.runs,
-               (long long)n.generations, (long long)n.molecules, (long long)n.new_molecules,
-               (long long)n.training_rows, (long long)n.eval_metrics, (long long)n.scores);
+        printf(",%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", (long long)n.runs, (long long)n.generations,
+               (long long)n.molecules, (long long)n.new_molecules, (long long)n.training_rows,
+               (long long)n.eval_metrics, (long long)n.scores);
     }
     cv_store_close(dst);
     return rc;

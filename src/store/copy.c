@@ -91,9 +91,9 @@ static CvStatus copy_molecules(Store *src, Store *dst, const IdMap *runs, IdMap 
     mols->to = malloc((n + 1) * sizeof *mols->to);
     if (!m || !first || !mols->from || !mols->to) st = nomem(err);
     for (size_t r = 0; !st && r < n; r++) {
-        m[r] = (StoreMolecule){text_of(cell(&t, r, 1)),    real_of(cell(&t, r, 2)),
-                               real_of(cell(&t, r, 3)),    real_of(cell(&t, r, 4)),
-                               real_of(cell(&t, r, 5)),    real_of(cell(&t, r, 6))};
+        m[r] = (StoreMolecule){text_of(cell(&t, r, 1)), real_of(cell(&t, r, 2)),
+                               real_of(cell(&t, r, 3)), real_of(cell(&t, r, 4)),
+                               real_of(cell(&t, r, 5)), real_of(cell(&t, r, 6))};
         const StoreValue *f = cell(&t, r, 7);
         first[r] = f->type == STORE_INT ? map_id(runs, f->i) : 0;
         mols->from[r] = cell(&t, r, 0)->i;
@@ -159,9 +159,17 @@ static CvStatus copy_training(Store *src, Store *dst, int64_t from, int64_t to, 
     for (size_t r = 0; !st && r < t.nrow; r++) {
         double v[7];
         for (int k = 0; k < 7; k++) v[k] = real_of(cell(&t, r, 3 + (size_t)k));
-        m[r] = (StoreTrainingMetric){cell(&t, r, 0)->i, cell(&t, r, 1)->i,
-                                     text_of(cell(&t, r, 2)), v[0], v[1], v[2], v[3], v[4], v[5],
-                                     v[6], text_of(cell(&t, r, 10))};
+        m[r] = (StoreTrainingMetric){cell(&t, r, 0)->i,
+                                     cell(&t, r, 1)->i,
+                                     text_of(cell(&t, r, 2)),
+                                     v[0],
+                                     v[1],
+                                     v[2],
+                                     v[3],
+                                     v[4],
+                                     v[5],
+                                     v[6],
+                                     text_of(cell(&t, r, 10))};
     }
     if (!st && t.nrow) st = cv_store_insert_training_metrics(dst, to, m, t.nrow, err);
     if (!st) *count += (int64_t)t.nrow;

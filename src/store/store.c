@@ -146,7 +146,11 @@ const char *const STORE_STMT_SQL[ST_COUNT] = {
         "OR (molecules.fp IS NULL AND excluded.fp IS NOT NULL) "
         "RETURNING id",
     [ST_MOL_FIND] = "SELECT id FROM molecules WHERE smiles = ?1",
-    [ST_MOL_HAS_FP] = "SELECT 1 FROM molecules WHERE smiles = ?1 AND fp IS NOT NULL",
+    /* id, negated when the row lacks its fingerprint or a score the caller has (?2..?6: 1) */
+    [ST_MOL_LOOKUP] = "SELECT CASE WHEN fp IS NULL OR (mw IS NULL AND ?2 = 1) OR (logp IS NULL "
+                      "AND ?3 = 1) OR (qed IS NULL AND ?4 = 1) OR (sa IS NULL AND ?5 = 1) OR "
+                      "(penalized_logp IS NULL AND ?6 = 1) THEN -id ELSE id END FROM molecules "
+                      "WHERE smiles = ?1",
     [ST_GEN_INSERT] = "INSERT INTO generations(run_id, method, step, source, raw_smiles, valid, "
                       "molecule_id, z, predicted, similarity, failure) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
@@ -760,29 +764,27 @@ static CvStatus write_batch(Store *s, const Batch *b, RowFn fn, const void *rows
 
 /* ---- molecules and generations --------------------------------------------------------- */
 
-/* The fingerprint an upsert of m stores: computed (into buf) when the molecule is new or
- * stored without one; NULL when it has one already or RDKit cannot parse the SMILES (the
- * column stays NULL). Parsing (about 95 us) and fingerprinting (25 us) cost far more than
- * the lookup, hence the lookup first. */
-static const unsigned char *molecule_fp(Store *s, const StoreMolecule *m,
-                                        unsigned char buf[CHEM_FP_BYTES], int *rc) {
-    StoreValue p = v_text(m->smiles);
-    int stored = 0;
-    *rc = store_run(s, ST_MOL_HAS_FP, &p, 1, NULL, &stored);
-    return !*rc && !stored && cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
-}
-
-/* Upserts one molecule inside the caller's transaction; *id receives its id. */
+/* Upserts one molecule inside the caller's transaction; *id receives its id. A molecule
+ * stored complete (fingerprint, and every score m has) is only looked up: no upsert, so no
+ * PostgreSQL identity value is spent on a conflict and ids stay those SQLite gives. The
+ * fingerprint is computed only for a molecule new or stored without one: parsing (about
+ * 95 us) and fingerprinting (25 us) cost far more than the lookup. */
 static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int64_t *id) {
-    unsigned char buf[CHEM_FP_BYTES];
-    int rc;
-    const unsigned char *fp = molecule_fp(s, m, buf, &rc);
-    if (rc) return rc;
-    StoreValue p[8] = {v_text(m->smiles), v_real(m->mw),
-                       v_real(m->logp),   v_real(m->qed),
-                       v_real(m->sa),     v_real(m->penalized_logp),
-                       v_id(run_id),      v_blob(fp, CHEM_FP_BYTES)};
+    const double v[5] = {m->mw, m->logp, m->qed, m->sa, m->penalized_logp};
+    StoreValue p[8] = {v_text(m->smiles)};
+    for (int k = 0; k < 5; k++) p[1 + k] = v_int(!isnan(v[k]));
+    int64_t found = 0;
     int got = 0;
+    int rc = store_run(s, ST_MOL_LOOKUP, p, 6, &found, &got);
+    if (rc || (got && found > 0)) {
+        *id = found;
+        return rc;
+    }
+    unsigned char buf[CHEM_FP_BYTES];
+    const unsigned char *fp = cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
+    for (int k = 0; k < 5; k++) p[1 + k] = v_real(v[k]);
+    p[6] = v_id(run_id);
+    p[7] = v_blob(fp, CHEM_FP_BYTES);
     if ((rc = store_run(s, ST_MOL_UPSERT, p, 8, id, &got)) || got) return rc;
     /* Present already and nothing to fill in: DO UPDATE ... WHERE returned no row. */
     if ((rc = store_run(s, ST_MOL_FIND, p, 1, id, &got))) return rc;
