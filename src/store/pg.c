@@ -584,29 +584,31 @@ fail:
     return status;
 }
 
-/* The URI with its password (user:PASSWORD@ or password=...) replaced by ***, for messages. */
-static void hide_password(char *uri) {
-    char *p = strstr(uri, "://");
-    char *at = p ? strchr(p + 3, '@') : NULL;
-    char *slash = p ? strchr(p + 3, '/') : NULL;
-    char *colon = p ? strchr(p + 3, ':') : NULL;
-    if (at && (!slash || at < slash) && colon && colon < at) {
-        memmove(colon + 4, at, strlen(at) + 1);
-        memcpy(colon + 1, "***", 3);
-    }
-    char *pw = strstr(uri, "password=");
-    if (pw) {
-        char *end = strchr(pw, '&');
-        memmove(pw + 12, end ? end : pw + strlen(pw), strlen(end ? end : pw + strlen(pw)) + 1);
-        memcpy(pw + 9, "***", 3);
-    }
+/* uri with the password (user:PASSWORD@host, or a password=... parameter) replaced by
+ * "***", for messages (malloc'd; NULL when out of memory). */
+static char *without_password(const char *uri) {
+    char *out = malloc(strlen(uri) + 4);
+    if (!out) return NULL;
+    const char *p = strstr(uri, "://"), *cut = NULL, *resume = NULL;
+    const char *at = p ? strchr(p + 3, '@') : NULL, *slash = p ? strchr(p + 3, '/') : NULL;
+    const char *colon = p ? strchr(p + 3, ':') : NULL;
+    if (at && (!slash || at < slash) && colon && colon < at) cut = colon + 1, resume = at;
+    const char *pw = strstr(uri, "password=");
+    if (!cut && pw) cut = pw + 9, resume = pw + 9 + strcspn(pw + 9, "&");
+    if (!cut) return strcpy(out, uri);
+    sprintf(out, "%.*s***%s", (int)(cut - uri), uri, resume);
+    return out;
 }
 
 CvStatus store_pg_open(Store *s, CvError *err) {
     StorePg *pg = s->pg = calloc(1, sizeof *pg);
     if (!pg) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     pg->conn = PQconnectdb(s->path);
-    hide_password(s->path);
+    char *shown = without_password(s->path);
+    if (shown) {
+        free(s->path);
+        s->path = shown;
+    }
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         keep_error(pg, NULL);
         return cv_error_set(err, CV_ERR_DB, "%s: cannot connect: %s", s->path, pg->message);
