@@ -1,6 +1,7 @@
 /* test_vocab.c — tokenizer rules and round trip, vocabulary build/save/load/hash/encode/
- * decode, one-hot. The round trip over every molecule of the bundled dataset lives in
- * test_csvin.c (it needs the CSV reader). */
+ * decode, one-hot, the token line `chemvae vocab tokenize` prints (cv_vocab_tokens_write). The
+ * round trip over every molecule of the bundled dataset lives in test_csvin.c (it needs the CSV
+ * reader). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chemvae/app/app_vocab.h"
 #include "chemvae/data/tokenizer.h"
 #include "chemvae/data/vocab.h"
 
@@ -184,11 +186,37 @@ static void test_onehot(void **state) {
     }
 }
 
+/* The tokens of a SMILES written as one line, with their ids when given a vocabulary (-1 for
+ * a token it lacks); a SMILES that does not tokenize writes nothing. */
+static void test_tokens_write(void **state) {
+    (void)state;
+    const char *train[] = {"CCl", "c1ccccc1"};
+    CvVocab v;
+    CvError err;
+    assert_int_equal(cv_vocab_build(&v, train, 2, &err), CV_OK);
+    char *text = NULL, want[256];
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    assert_int_equal(cv_vocab_tokens_write(fp, "C[C@@H](Cl)Br", NULL, &err), CV_OK);
+    assert_int_equal(cv_vocab_tokens_write(fp, "C[C", &v, &err), CV_ERR_PARSE);
+    assert_int_equal(cv_vocab_tokens_write(fp, "CCl[Se]", &v, &err), CV_OK);
+    assert_int_equal(cv_vocab_tokens_write(fp, "", NULL, &err), CV_OK);
+    fclose(fp);
+    snprintf(want, sizeof want, "C [C@@H] ( Cl ) Br\nC=%d Cl=%d [Se]=-1\n\n",
+             cv_vocab_lookup(&v, "C", 1), cv_vocab_lookup(&v, "Cl", 2));
+    assert_string_equal(text, want);
+    assert_true(cv_vocab_lookup(&v, "Cl", 2) >= 0);
+    free(text);
+    cv_vocab_free(&v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenizer_rules),       cmocka_unit_test(test_tokenizer_rejects),
         cmocka_unit_test(test_vocab_build_roundtrip), cmocka_unit_test(test_vocab_encode_errors),
         cmocka_unit_test(test_vocab_save_load),       cmocka_unit_test(test_onehot),
+        cmocka_unit_test(test_tokens_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,15 @@ size_t cv_failure_metrics(const size_t *counts, CvMetric *mt) {
     return n;
 }
 
+void cv_failures_write(FILE *fp, const size_t *counts) {
+    const char *sep = ", failures:";
+    for (int f = 1; f < SMILES_FAIL_COUNT; f++) {
+        if (!counts[f]) continue;
+        fprintf(fp, "%s %s %zu", sep, cv_smiles_failure_name((SmilesFailure)f), counts[f]);
+        sep = ",";
+    }
+}
+
 CvStatus cv_store_generations(Store *db, int64_t run_id, const CvGenBatch *b, const LatentMol *mols,
                               CvError *err) {
     size_t n = b->N * b->K;

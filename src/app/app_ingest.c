@@ -1,12 +1,14 @@
 /* app_ingest.c — the ingest job (see app_ingest.h): its parameters (with the value kinds
  * of its own: property lists, the delimiter, split ratios, a thread count), output paths,
- * cv_ingest_csv with the hooks as its batch callback, saving, the summary as JSON. */
+ * cv_ingest_csv with the hooks as its batch callback, saving, the result as JSON or CSV and the
+ * summary for a person. */
 #include "chemvae/app/app_ingest.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/core/csvout.h"
 #include "chemvae/core/fileio.h"
 
 /* props / compute: a comma list, 'none' = the empty list */
@@ -228,6 +230,47 @@ void cv_ingest_result_json(const CvIngestConfig *c, const CvIngestResult *r, CvJ
     size_t dcounts[] = {r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P, r->unk_rows};
     for (size_t k = 0; k < 8; k++) cv_json_kv_int(j, dnames[k], (int64_t)dcounts[k]);
     cv_json_end_object(j);
+}
+
+CvStatus cv_ingest_result_write(FILE *fp, const CvIngestConfig *c, const CvIngestResult *r,
+                                int json, CvError *err) {
+    const IngestStats *s = &r->stats;
+    if (json) {
+        CvJson j = {0};
+        cv_ingest_result_json(c, r, &j);
+        const char *text = cv_json_text(&j, err);
+        if (text) fprintf(fp, "%s\n", text);
+        cv_json_free(&j);
+        return text ? CV_OK : err->code;
+    }
+    fputs("input,output,rows,accepted,rejected,duplicates,seconds,train,valid,test,T,V,P\n", fp);
+    cv_csv_str(fp, c->input);
+    fputc(',', fp);
+    cv_csv_str(fp, r->output);
+    fprintf(fp, ",%zu,%zu,%zu,%zu,%.3f,%zu,%zu,%zu,%zu,%zu,%zu\n", s->rows, s->accepted,
+            s->rejected, s->duplicates, s->seconds, r->count[0], r->count[1], r->count[2], r->T,
+            r->V, r->P);
+    return CV_OK;
+}
+
+void cv_ingest_summary(const CvIngestConfig *c, const CvIngestResult *r, int written, FILE *fp) {
+    const IngestStats *s = &r->stats;
+    fprintf(fp, "%s: %zu rows = %zu accepted + %zu rejected + %zu duplicates (%.2f s)\n", c->input,
+            s->rows, s->accepted, s->rejected, s->duplicates, s->seconds);
+    for (int k = 0; k < INGEST_NKINDS; k++)
+        if (s->by_kind[k])
+            fprintf(fp, "  rejected %-22s %zu\n", cv_ingest_reject_name((IngestReject)k),
+                    s->by_kind[k]);
+    if (c->train_extra.n)
+        fprintf(fp, "  %zu accepted rows from --train-extra, all in the train split\n",
+                s->train_extra);
+    if (c->ingest.standardize || c->ingest.tautomer)
+        fprintf(fp, "  standardization changed %zu of the rows kept\n", s->standardized);
+    if (s->rejected) fprintf(fp, "  reject report: %s\n", r->rejects);
+    if (written)
+        fprintf(fp, "  wrote %s: N=%zu (train %zu, valid %zu, test %zu) T=%zu V=%zu P=%zu%s\n",
+                r->output, r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P,
+                r->unk_rows ? " (some valid/test rows hold <unk>)" : "");
 }
 
 void cv_ingest_result_free(CvIngestResult *res) {

@@ -287,3 +287,20 @@ void cv_sample_result_free(CvSampleResult *res) {
     free(res->around);
     memset(res, 0, sizeof *res);
 }
+
+void cv_sample_summary(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp) {
+    if (r->interrupted)
+        fprintf(fp, "chemvae sample: interrupted after %zu of %zu vectors\n", r->n_done, c->n);
+    fprintf(fp,
+            "chemvae sample: %zu vectors x %zu attempts = %zu decodes: valid %zu (%.1f%%), unique "
+            "%zu (%.1f%% of valid)",
+            r->n_done, c->attempts, r->n_decodes, r->n_valid,
+            r->n_decodes ? 100.0 * (double)r->n_valid / (double)r->n_decodes : 0.0, r->uniq.n,
+            r->n_valid ? 100.0 * (double)r->uniq.n / (double)r->n_valid : 0.0);
+    if (r->novel)
+        fprintf(fp, ", novel %zu (%.1f%% of unique)", r->n_novel,
+                r->uniq.n ? 100.0 * (double)r->n_novel / (double)r->uniq.n : 0.0);
+    cv_failures_write(fp, r->failures);
+    if (c->scorer)
+        fprintf(fp, "; scores by the scorer '%s' in %zu runs of it", c->scorer, r->scorer_calls);
+}

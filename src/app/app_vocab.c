@@ -96,3 +96,17 @@ CvStatus cv_tokenize(const char *smiles, TokenSpan **spans, size_t *n, CvError *
         return cv_error_set(err, CV_ERR_NOMEM, "out of memory tokenizing a SMILES");
     return cv_tokenizer_split(smiles, len, *spans, *n, n, err);
 }
+
+CvStatus cv_vocab_tokens_write(FILE *fp, const char *smiles, const CvVocab *v, CvError *err) {
+    TokenSpan *sp;
+    size_t n;
+    CvStatus st = cv_tokenize(smiles, &sp, &n, err);
+    if (st) return st;
+    for (size_t i = 0; i < n; i++) {
+        fprintf(fp, "%s%.*s", i ? " " : "", (int)sp[i].len, smiles + sp[i].off);
+        if (v) fprintf(fp, "=%d", cv_vocab_lookup(v, smiles + sp[i].off, sp[i].len));
+    }
+    fputc('\n', fp);
+    free(sp);
+    return CV_OK;
+}

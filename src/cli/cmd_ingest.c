@@ -1,14 +1,13 @@
 /* cmd_ingest.c — `chemvae ingest`: the ingest job (app_ingest.h) from the command line:
  * CSV → .cvds dataset. Prints the summary counts (stdout: CSV or JSON; stderr: one human
- * line per count), the reject file path, and fails (exit 1) on I/O errors or when no row
- * is usable. A progress bar on stderr when it is a terminal; SIGINT / SIGTERM stop the job
- * between batches, with nothing written (exit 128 + signal). */
+ * line per count; both app_ingest.h's), the reject file path, and fails (exit 1) on I/O
+ * errors or when no row is usable. A progress bar on stderr when it is a terminal; SIGINT /
+ * SIGTERM stop the job between batches, with nothing written (exit 128 + signal). */
 #include <stdio.h>
 #include <string.h>
 
 #include "chemvae/app/app_ingest.h"
 #include "chemvae/chem/chem.h"
-#include "chemvae/core/csvout.h"
 #include "cli.h"
 #include "options.h"
 
@@ -57,46 +56,6 @@ static int parse_args(int argc, char **argv, IngestArgs *a) {
     return CLI_OK;
 }
 
-/* The human summary on stderr (also when no row was usable: the counts say why). */
-static void print_summary(const CvIngestConfig *c, const CvIngestResult *r, int ok) {
-    const IngestStats *s = &r->stats;
-    fprintf(stderr, "%s: %zu rows = %zu accepted + %zu rejected + %zu duplicates (%.2f s)\n",
-            c->input, s->rows, s->accepted, s->rejected, s->duplicates, s->seconds);
-    for (int k = 0; k < INGEST_NKINDS; k++)
-        if (s->by_kind[k])
-            fprintf(stderr, "  rejected %-22s %zu\n", cv_ingest_reject_name((IngestReject)k),
-                    s->by_kind[k]);
-    if (c->train_extra.n)
-        fprintf(stderr, "  %zu accepted rows from --train-extra, all in the train split\n",
-                s->train_extra);
-    if (c->ingest.standardize || c->ingest.tautomer)
-        fprintf(stderr, "  standardization changed %zu of the rows kept\n", s->standardized);
-    if (s->rejected) fprintf(stderr, "  reject report: %s\n", r->rejects);
-    if (ok)
-        fprintf(stderr, "  wrote %s: N=%zu (train %zu, valid %zu, test %zu) T=%zu V=%zu P=%zu%s\n",
-                r->output, r->n, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P,
-                r->unk_rows ? " (some valid/test rows hold <unk>)" : "");
-}
-
-static CvStatus print_json(const CvIngestConfig *c, const CvIngestResult *r, CvError *err) {
-    CvJson j = {0};
-    cv_ingest_result_json(c, r, &j);
-    const char *text = cv_json_text(&j, err);
-    if (text) printf("%s\n", text);
-    cv_json_free(&j);
-    return text ? CV_OK : err->code;
-}
-
-static void print_csv(const char *input, const CvIngestResult *r) {
-    const IngestStats *s = &r->stats;
-    puts("input,output,rows,accepted,rejected,duplicates,seconds,train,valid,test,T,V,P");
-    cv_csv_str(stdout, input);
-    putchar(',');
-    cv_csv_str(stdout, r->output);
-    printf(",%zu,%zu,%zu,%zu,%.3f,%zu,%zu,%zu,%zu,%zu,%zu\n", s->rows, s->accepted, s->rejected,
-           s->duplicates, s->seconds, r->count[0], r->count[1], r->count[2], r->T, r->V, r->P);
-}
-
 int cmd_ingest(int argc, char **argv) {
     IngestArgs a;
     int rc = parse_args(argc, argv, &a);
@@ -110,9 +69,8 @@ int cmd_ingest(int argc, char **argv) {
     CvError err = {0};
     CvStatus st = cv_ingest(&a.job, &h, &res, &err);
     cli_watch_finish(&watch);
-    if (res.counted && !a.quiet) print_summary(&a.job, &res, st == CV_OK);
-    if (!st && !res.interrupted && a.json) st = print_json(&a.job, &res, &err);
-    else if (!st && !res.interrupted) print_csv(a.job.input, &res);
+    if (res.counted && !a.quiet) cv_ingest_summary(&a.job, &res, st == CV_OK, stderr);
+    if (!st && !res.interrupted) st = cv_ingest_result_write(stdout, &a.job, &res, a.json, &err);
     rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 128 + res.interrupted : CLI_OK;
     cv_ingest_result_free(&res);
     return rc;

@@ -45,27 +45,6 @@ static int parse_args(int argc, char **argv, SampleArgs *a) {
     return CLI_OK;
 }
 
-static void print_summary(const SampleArgs *a, const CvSampleResult *r, const CvHooks *h) {
-    const char *cmd = COMMAND.name;
-    if (r->interrupted)
-        fprintf(stderr, "chemvae %s: interrupted after %zu of %zu vectors\n", cmd, r->n_done,
-                a->job.n);
-    fprintf(stderr,
-            "chemvae %s: %zu vectors x %zu attempts = %zu decodes: valid %zu (%.1f%%), unique "
-            "%zu (%.1f%% of valid)",
-            cmd, r->n_done, a->job.attempts, r->n_decodes, r->n_valid,
-            r->n_decodes ? 100.0 * (double)r->n_valid / (double)r->n_decodes : 0.0, r->uniq.n,
-            r->n_valid ? 100.0 * (double)r->uniq.n / (double)r->n_valid : 0.0);
-    if (r->novel)
-        fprintf(stderr, ", novel %zu (%.1f%% of unique)", r->n_novel,
-                r->uniq.n ? 100.0 * (double)r->n_novel / (double)r->uniq.n : 0.0);
-    cli_print_failures(stderr, r->failures);
-    if (a->job.scorer)
-        fprintf(stderr, "; scores by the scorer '%s' in %zu runs of it", a->job.scorer,
-                r->scorer_calls);
-    cli_print_run_end(h, a->run.db_path);
-}
-
 int cmd_sample(int argc, char **argv) {
     SampleArgs a;
     int rc = parse_args(argc, argv, &a);
@@ -78,7 +57,8 @@ int cmd_sample(int argc, char **argv) {
     cli_watch_finish(&j.watch);
     if (!st) {
         cv_sample_write(&a.job, &res, stdout, a.format);
-        print_summary(&a, &res, &j.h);
+        cv_sample_summary(&a.job, &res, stderr);
+        cli_print_run_end(&j.h, a.run.db_path);
     }
     rc = res.interrupted ? 128 + res.interrupted : CLI_OK;
     cv_sample_result_free(&res);

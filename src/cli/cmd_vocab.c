@@ -3,7 +3,6 @@
  * subcommand has its own options (build's: cv_vocab_build_params and its --output);
  * `chemvae vocab --help` prints all three. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "chemvae/app/app_vocab.h"
@@ -87,28 +86,14 @@ static int run_show(const VocabArgs *a, char **operands) {
     return CLI_OK;
 }
 
-/* Prints the tokens of one SMILES (with their ids in v when v is non-NULL). */
-static int print_tokens(const char *smiles, const CvVocab *v) {
-    TokenSpan *sp;
-    size_t n;
-    CvError err;
-    if (cv_tokenize(smiles, &sp, &n, &err)) return cli_report("vocab", &err);
-    for (size_t i = 0; i < n; i++) {
-        printf("%s%.*s", i ? " " : "", (int)sp[i].len, smiles + sp[i].off);
-        if (v) printf("=%d", cv_vocab_lookup(v, smiles + sp[i].off, sp[i].len));
-    }
-    printf("\n");
-    free(sp);
-    return CLI_OK;
-}
-
 static int run_tokenize(const VocabArgs *a, char **operands) {
     CvVocab v = {0};
     CvError err;
     int rc = CLI_OK;
     if (a->vocab && cv_vocab_load(&v, a->vocab, &err)) return cli_report("vocab", &err);
     for (char **smiles = operands; *smiles; smiles++)
-        if (print_tokens(*smiles, a->vocab ? &v : NULL) != CLI_OK) rc = CLI_ERROR;
+        if (cv_vocab_tokens_write(stdout, *smiles, a->vocab ? &v : NULL, &err))
+            rc = cli_report("vocab", &err);
     cv_vocab_free(&v);
     return rc;
 }

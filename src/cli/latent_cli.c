@@ -1,5 +1,5 @@
 /* latent_cli.c — what the latent-space commands share (see latent_cli.h): a job's set-up
- * and tear-down, the summary lines' run and failure classes. */
+ * and tear-down, the summary lines' run. */
 #include "latent_cli.h"
 
 #include <string.h>
@@ -38,13 +38,4 @@ int cli_job_end(CliJob *j, const char *cmd, CvStatus st, int rc) {
 void cli_print_run_end(const CvHooks *h, const char *db_path) {
     if (h->db) fprintf(stderr, "; run %lld in %s", (long long)h->run_id, db_path);
     fputc('\n', stderr);
-}
-
-void cli_print_failures(FILE *fp, const size_t *counts) {
-    const char *sep = ", failures:";
-    for (int f = 1; f < SMILES_FAIL_COUNT; f++) {
-        if (!counts[f]) continue;
-        fprintf(fp, "%s %s %zu", sep, cv_smiles_failure_name((SmilesFailure)f), counts[f]);
-        sep = ",";
-    }
 }

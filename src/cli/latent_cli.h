@@ -1,6 +1,6 @@
 /* latent_cli.h — what `sample`, `optimize` and `interpolate` share: the set-up and
- * tear-down of a job on a model, and the summary lines on stderr (the run, the failure
- * classes). Their result rows go through the row writer (app_rows.h). */
+ * tear-down of a job on a model, and the end of their summary lines on stderr (the run).
+ * Their result rows go through the row writer (app_rows.h), their summaries are the jobs'. */
 #ifndef CHEMVAE_CLI_LATENT_CLI_H
 #define CHEMVAE_CLI_LATENT_CLI_H
 
@@ -40,8 +40,5 @@ int cli_job_end(CliJob *j, const char *cmd, CvStatus st, int rc);
 /* Ends a summary line on stderr: "; run N in DB_PATH" when the hooks record a run, then
  * the newline. */
 void cli_print_run_end(const CvHooks *h, const char *db_path);
-
-/* Prints ", failures: syntax 3, ring 1, ..." (the non-zero classes) to fp; nothing if none. */
-void cli_print_failures(FILE *fp, const size_t *counts);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "chemvae/core/error.h"
 #include "chemvae/core/json.h"
@@ -94,6 +95,10 @@ void cv_count_failures(const LatentMol *mols, size_t n, size_t *counts);
 /* The failure counts as metrics fail_<class> (SMILES_FAIL_COUNT - 1 of them, no "none"),
  * written to mt; returns how many. */
 size_t cv_failure_metrics(const size_t *counts, CvMetric *mt);
+
+/* Writes ", failures: syntax 3, ring 1, ..." (the non-zero classes of
+ * counts[SMILES_FAIL_COUNT], named by cv_smiles_failure_name) to fp; nothing when none is. */
+void cv_failures_write(FILE *fp, const size_t *counts);
 
 /* Reads the SMILES column (header "smiles", case-insensitive; else the first column) of a
  * CSV/TSV file, or the molecules of a SMILES file or an SDF (by the name's extension,

@@ -7,6 +7,8 @@
 #ifndef CHEMVAE_APP_INGEST_H
 #define CHEMVAE_APP_INGEST_H
 
+#include <stdio.h>
+
 #include "chemvae/app/app.h"
 #include "chemvae/app/app_params.h"
 #include "chemvae/data/ingest.h"
@@ -59,5 +61,20 @@ void cv_ingest_result_free(CvIngestResult *res);
  * accepted, rejected, duplicates, seconds, rejects_by_kind {kind: count, every kind},
  * train_extra, standardized, n, train, valid, test, T, V, P, unk_rows. */
 void cv_ingest_result_json(const CvIngestConfig *cfg, const CvIngestResult *res, CvJson *j);
+
+/* The result of a successful job on fp, as `chemvae ingest` prints it on stdout: with json,
+ * cv_ingest_result_json's object and a newline; else the CSV header
+ * input,output,rows,accepted,rejected,duplicates,seconds,train,valid,test,T,V,P and one row.
+ * CV_ERR_NOMEM when the JSON text could not be built (nothing is written then). */
+CvStatus cv_ingest_result_write(FILE *fp, const CvIngestConfig *cfg, const CvIngestResult *res,
+                                int json, CvError *err);
+
+/* The summary for a person on fp (`chemvae ingest` prints it on stderr), also after a job
+ * that found no usable row (res->counted set; the counts say why): rows = accepted + rejected
+ * + duplicates with the seconds, the count of each reject kind met, the rows of train_extra,
+ * the rows standardization changed, the reject file, and with `written` (the job succeeded)
+ * the dataset written: its path, rows per split, T, V, P and whether valid/test rows hold
+ * <unk>. */
+void cv_ingest_summary(const CvIngestConfig *cfg, const CvIngestResult *res, int written, FILE *fp);
 
 #endif

@@ -76,4 +76,11 @@ void cv_sample_result_free(CvSampleResult *res);
 void cv_sample_write(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp,
                      CvRowsFormat format);
 
+/* The summary for a person on fp, as `chemvae sample` prints it on stderr: a line saying how
+ * far an interrupted job got, then vectors x attempts = decodes, valid and unique (with
+ * percentages), novel (with a dataset), the failure classes (cv_failures_write) and the
+ * scorer's runs (with one). The last line is left open (no newline): the caller ends it,
+ * e.g. with where the run was recorded. */
+void cv_sample_summary(const CvSampleConfig *c, const CvSampleResult *r, FILE *fp);
+
 #endif

@@ -1,12 +1,14 @@
 /* app_vocab.h — the vocabulary jobs as library calls: build a token vocabulary from a CSV
  * through the same ingest path as a dataset (so it sees the canonical SMILES a dataset
  * would hold), read the vocabulary of a .vocab or a .cvds file, and split a SMILES into
- * its tokens. `chemvae vocab` prints what these return. */
+ * its tokens (and print them, as `chemvae vocab tokenize` does). `chemvae vocab` prints what
+ * these return. */
 #ifndef CHEMVAE_APP_VOCAB_H
 #define CHEMVAE_APP_VOCAB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "chemvae/app/app_params.h"
 #include "chemvae/data/dataset.h"
@@ -52,5 +54,10 @@ CvStatus cv_vocab_read(const char *path, CvVocab *v, CvError *err);
  * smiles. CV_ERR_PARSE (cv_tokenizer_split's message) for a SMILES that does not tokenize,
  * CV_ERR_NOMEM; *spans is then NULL. */
 CvStatus cv_tokenize(const char *smiles, TokenSpan **spans, size_t *n, CvError *err);
+
+/* Writes the tokens of `smiles` to fp as one line, separated by single spaces; with v
+ * (NULL-able) each token is followed by "=ID", its id in v (-1: not in it). Errors of
+ * cv_tokenize, and then nothing is written. */
+CvStatus cv_vocab_tokens_write(FILE *fp, const char *smiles, const CvVocab *v, CvError *err);
 
 #endif
