@@ -53,7 +53,7 @@ CvStatus cli_begin_run_spec(const struct CliCommand *c, const void *args, int no
 #define F(field) offsetof(CliRunOptions, field)
 static const CvParam RUN_PARAMS[] = {
     CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE",
-             "results DB (default " CLI_DEFAULT_DB "); --no-db to skip",
+             "results DB (default " CLI_DEFAULT_DB ", or a postgresql://\nURI); --no-db to skip",
              .flags = CV_PARAM_NOCONFIG),
     CV_PARAM("no-db", 0, CV_PARAM_SWITCH, F(no_db), NULL, "record nothing",
              .flags = CV_PARAM_NOCONFIG),

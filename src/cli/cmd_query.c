@@ -30,7 +30,8 @@ typedef struct {
 #define F(field) offsetof(QueryArgs, field)
 static const CvParam OPTS[] = {
     CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE",
-             "results database (default " CLI_DEFAULT_DB "), opened read-only"),
+             "results database (default " CLI_DEFAULT_DB
+             ", or a\npostgresql:// URI), opened read-only"),
     CV_PARAM("format", 0, CV_PARAM_STORE_FORMAT, F(fmt), "F",
              "table | csv | json | sdf | smi (default: table on a\nterminal, else csv)"),
     CV_PARAM("csv", 0, CV_PARAM_STORE_FORMAT_SWITCH, F(fmt), NULL, "shorthand for --format csv"),
@@ -55,12 +56,13 @@ static const CliCommand COMMAND = {
                 "       chemvae query [options] scores N      run N's --scorer values\n"
                 "       chemvae query [options] schema        tables and their SQL",
     .tables = {{&OPTS_TABLE, 0}, {&cv_query_params, offsetof(QueryArgs, job)}},
-    .epilog = "SQL functions: mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"
+    .epilog = "SQL functions (SQLite): mol_valid(s) canonical(s) mw(s) logp(s) qed(s) sa(s)\n"
               "penalized_logp(s) morgan_fp(s) tanimoto(a, b) has_substruct(s, smarts); NULL on "
               "invalid input.\n"
               "similar: Tanimoto of the stored Morgan fingerprints (radius 2, 2048 bits).\n"
               "Example: chemvae query \"SELECT smiles, qed FROM molecules WHERE "
-              "has_substruct(smiles, 'c1ccccc1') ORDER BY qed DESC LIMIT 5\"\n",
+              "has_substruct(smiles, 'c1ccccc1') ORDER BY qed DESC LIMIT 5\"\n"
+              "On PostgreSQL: its own SQL, with the RDKit cartridge's functions where installed.\n",
     .max_operands = -1};
 
 /* The operands: a view (with its argument) or one SQL statement. */

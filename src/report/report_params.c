@@ -54,7 +54,7 @@ static const CvParamType TOP = {1, "N", parse_top, top_json};
 #define F(field) offsetof(CvReportConfig, field)
 static const CvParam PARAMS[] = {
     CV_PARAM("db", 0, CV_PARAM_STRING, F(db_path), "FILE",
-             "results DB (default results/chemvae.db)"),
+             "results DB (default results/chemvae.db, or a postgresql://\nURI)"),
     CV_PARAM("run", 0, RUN, F(run), "ID|latest",
              "only this run and the runs under it (e.g. a pipeline\nrun); 'latest' = the newest "
              "pipeline run (default: whole\nDB, the latest run of each kind)"),
