@@ -14,7 +14,8 @@
  * trigger that fills both from smiles and fp, so substructure (@>) and similarity
  * (tanimoto_sml) searches run in the database.
  *
- * Statements: store.c's write statements are prepared once per connection (?N becomes $N);
+ * Statements: store.c's write statements are prepared once per connection (?N becomes $N,
+ * and the inserts of STORE_STMT_NEW_ID get RETURNING id);
  * parameters go as text (numbers printed exactly, %.17g) or binary (bytea). Reads run in a
  * READ ONLY transaction that is always rolled back, with statement_timeout for the query
  * time limit, and, when the database has a role `chemvae_reader` the user belongs to, as
@@ -344,7 +345,10 @@ int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id
     char name[16];
     snprintf(name, sizeof name, "cv_st%d", which);
     if (!pg->prepared[which]) {
-        char *sql = dollar_params(STORE_STMT_SQL[which]);
+        char sql_text[1024];
+        snprintf(sql_text, sizeof sql_text, "%s%s", STORE_STMT_SQL[which],
+                 STORE_STMT_NEW_ID[which] ? " RETURNING id" : "");
+        char *sql = dollar_params(sql_text);
         PGresult *r = sql ? PQprepare(pg->conn, name, sql, 0, NULL) : NULL;
         free(sql);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;

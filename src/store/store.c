@@ -123,7 +123,7 @@ _Static_assert(CHEM_FP_BYTES == 256, "MIGRATIONS[3] checks fp blobs of 256 bytes
 const char *const STORE_STMT_SQL[ST_COUNT] = {
     [ST_RUN_BEGIN] =
         "INSERT INTO runs(kind, config, model_path, model_hash, seed, parent, pid, host, "
-        "started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        "started_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, finished_at = CASE WHEN ?2 = 'running' "
                       "THEN NULL ELSE ?3 END WHERE id = ?1 RETURNING id",
     [ST_RUN_EXISTS] = "SELECT 1 FROM runs WHERE id = ?1",
@@ -153,7 +153,7 @@ const char *const STORE_STMT_SQL[ST_COUNT] = {
                       "WHERE smiles = ?1",
     [ST_GEN_INSERT] = "INSERT INTO generations(run_id, method, step, source, raw_smiles, valid, "
                       "molecule_id, z, predicted, similarity, failure) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_TRAIN_INSERT] = "INSERT INTO training_metrics(run_id, epoch, step, split, loss, recon, kl, "
                         "prop, beta, lr, accuracy, extra) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -164,8 +164,14 @@ const char *const STORE_STMT_SQL[ST_COUNT] = {
                         "DO UPDATE SET value = excluded.value",
     [ST_RUN_COPY] = "INSERT INTO runs(kind, status, started_at, finished_at, config, model_path, "
                     "model_hash, seed, parent, pid, host) "
-                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
+
+/* The inserts whose new row's id store_run returns: SQLite's last_insert_rowid, a
+ * `RETURNING id` pg.c appends on PostgreSQL (SQLite's RETURNING cost 12 % of the generation
+ * insert rate, tests/bench/store.sh). */
+const unsigned char STORE_STMT_NEW_ID[ST_COUNT] = {
+    [ST_RUN_BEGIN] = 1, [ST_GEN_INSERT] = 1, [ST_RUN_COPY] = 1};
 
 /* ---- errors -------------------------------------------------------------------------- */
 
@@ -265,6 +271,7 @@ int store_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, i
     rc = sqlite3_step(st);
     if (got_row) *got_row = rc == SQLITE_ROW;
     if (id) *id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (id && rc == SQLITE_DONE && STORE_STMT_NEW_ID[which]) *id = sqlite3_last_insert_rowid(s->db);
     while (rc == SQLITE_ROW) rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;

@@ -45,10 +45,14 @@ struct Store {
 /* The write statements' SQL (store.c), the same text for both backends: ?N parameters
  * (pg.c turns them into $N), RETURNING for new ids, times bound from C. */
 extern const char *const STORE_STMT_SQL[ST_COUNT];
+/* 1 for the inserts whose new row's id store_run returns (SQLite: last_insert_rowid;
+ * PostgreSQL: pg.c appends RETURNING id when it prepares them). */
+extern const unsigned char STORE_STMT_NEW_ID[ST_COUNT];
 
 /* Runs write statement `which` with params p[0..n) (a NaN REAL binds NULL) inside the
- * open transaction. *id (NULL-able) receives the first column of the first row returned,
- * *got_row (NULL-able) whether a row came back. Returns 0, or a backend error code for
+ * open transaction. *id (NULL-able) receives the first column of the first row returned (of
+ * a STORE_STMT_NEW_ID insert: the new row's id), *got_row (NULL-able) whether a row came
+ * back. Returns 0, or a backend error code for
  * cv_store_db_error. */
 int store_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row);
 
