@@ -74,6 +74,21 @@ int store_pg_has_cartridge(const Store *s) {
     (void)s;
     return 0;
 }
+int store_pg_prefetch(Store *s, const char *const *smiles, size_t n) {
+    (void)s, (void)smiles, (void)n;
+    return -1;
+}
+unsigned store_pg_known(Store *s, const char *smiles, int64_t *id) {
+    (void)s, (void)smiles;
+    *id = 0;
+    return 0;
+}
+void store_pg_mark_stored(Store *s, const char *smiles) {
+    (void)s, (void)smiles;
+}
+void store_pg_forget(Store *s) {
+    (void)s;
+}
 
 #else
 
@@ -92,10 +107,19 @@ enum {
     OID_NUMERIC = 1700,
 };
 
+typedef struct {
+    const char *smiles; /* the caller's string, valid during its batch */
+    int64_t id;         /* 0: not in the database before the batch */
+    unsigned state;     /* STORE_PG_* bits */
+} StorePgKnown;
+
 struct StorePg {
     PGconn *conn;
     int prepared[ST_COUNT];
-    int in_tx;        /* a write transaction is open */
+    int in_tx;           /* a write transaction is open */
+    int pipeline;        /* in libpq's pipeline mode (inside a write transaction) */
+    StorePgKnown *known; /* the current batch's molecules (store_pg_prefetch), by SMILES */
+    size_t nknown;
     int cartridge;    /* molecules has mol and mfp */
     int reader_role;  /* reads SET LOCAL ROLE chemvae_reader */
     char sqlstate[6]; /* of the last failure */
@@ -242,14 +266,64 @@ static int query_int(StorePg *pg, const char *sql, int64_t *out) {
     return 0;
 }
 
+/* Reads the results of every statement sent since the last drain (up to the pipeline's
+ * sync). Returns 0, or -1 with the first failure kept (the statements after it come back
+ * aborted); *last (NULL-able) receives the last statement's result, which the caller
+ * clears. */
+static int drain(StorePg *pg, PGresult **last) {
+    if (PQpipelineSync(pg->conn) != 1) {
+        keep_error(pg, NULL);
+        return -1;
+    }
+    int rc = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(pg->conn);
+        if (!r) {
+            if (PQstatus(pg->conn) != CONNECTION_OK) {
+                keep_error(pg, NULL);
+                return -1;
+            }
+            continue; /* the end of one statement's results */
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return rc;
+        }
+        if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && last) {
+            PQclear(*last);
+            *last = r;
+            continue;
+        }
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !rc) {
+            keep_error(pg, r);
+            rc = -1;
+        }
+        PQclear(r);
+    }
+}
+
+/* Drains the pipeline and returns to plain mode (before COMMIT, ROLLBACK or a read). */
+static int leave_pipeline(StorePg *pg) {
+    if (!pg->pipeline) return 0;
+    int rc = drain(pg, NULL);
+    pg->pipeline = 0;
+    if (PQexitPipelineMode(pg->conn) != 1 && !rc) {
+        keep_error(pg, NULL);
+        rc = -1;
+    }
+    return rc;
+}
+
 CvStatus store_pg_tx(Store *s, const char *verb, const char *what, CvError *err) {
     StorePg *pg = s->pg;
+    int failed = leave_pipeline(pg);
     if (!strcmp(verb, "ROLLBACK")) {
         pg->in_tx = 0;
         PQclear(PQexec(pg->conn, "ROLLBACK"));
         return CV_OK;
     }
-    if (exec_plain(pg, verb)) return store_pg_error(s, err, what, NULL);
+    if (failed || exec_plain(pg, verb)) return store_pg_error(s, err, what, NULL);
     pg->in_tx = !strcmp(verb, "BEGIN");
     return CV_OK;
 }
@@ -340,41 +414,165 @@ static int args_make(PgArgs *a, const StoreValue *p, size_t n) {
 
 /* ---- writes ----------------------------------------------------------------------------- */
 
+/* Prepares write statement `which` as "cv_st<which>" (on its first use, outside the
+ * pipeline). */
+static int prepare(StorePg *pg, int which, const char *name) {
+    if (pg->prepared[which]) return 0;
+    char sql_text[1024];
+    snprintf(sql_text, sizeof sql_text, "%s%s", STORE_STMT_SQL[which],
+             STORE_STMT_NEW_ID[which] ? " RETURNING id" : "");
+    char *sql = dollar_params(sql_text);
+    PGresult *r = sql ? PQprepare(pg->conn, name, sql, 0, NULL) : NULL;
+    free(sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) keep_error(pg, r);
+    PQclear(r);
+    pg->prepared[which] = ok;
+    return ok ? 0 : -1;
+}
+
+/* Inside a write transaction statements go out in libpq's pipeline mode: one whose result
+ * the caller does not need (id and got_row NULL) is only sent, and the next that needs one
+ * (or the COMMIT) reads every result at once, so a batch of generations costs a round trip
+ * per molecule lookup instead of one per statement. A failure of a statement sent earlier
+ * is reported by the call that reads it (the batch as a whole fails either way). */
 int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, int *got_row) {
     StorePg *pg = s->pg;
     char name[16];
     snprintf(name, sizeof name, "cv_st%d", which);
-    if (!pg->prepared[which]) {
-        char sql_text[1024];
-        snprintf(sql_text, sizeof sql_text, "%s%s", STORE_STMT_SQL[which],
-                 STORE_STMT_NEW_ID[which] ? " RETURNING id" : "");
-        char *sql = dollar_params(sql_text);
-        PGresult *r = sql ? PQprepare(pg->conn, name, sql, 0, NULL) : NULL;
-        free(sql);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok) keep_error(pg, r);
-        PQclear(r);
-        if (!ok) return -1;
-        pg->prepared[which] = 1;
-    }
+    if (!pg->prepared[which] && (leave_pipeline(pg) || prepare(pg, which, name))) return -1;
     PgArgs a;
     if (args_make(&a, p, n)) {
         snprintf(pg->message, sizeof pg->message, "out of memory");
         return -1;
     }
-    PGresult *r = PQexecPrepared(pg->conn, name, (int)n, a.val, a.len, a.fmt, 0);
+    int wait = id || got_row;
+    PGresult *r = NULL;
+    int rc = 0;
+    if (pg->in_tx && !pg->pipeline && PQenterPipelineMode(pg->conn) == 1) pg->pipeline = 1;
+    if (pg->pipeline) {
+        if (!PQsendQueryPrepared(pg->conn, name, (int)n, a.val, a.len, a.fmt, 0)) {
+            keep_error(pg, NULL);
+            rc = -1;
+        } else if (wait) rc = drain(pg, &r);
+    } else {
+        r = PQexecPrepared(pg->conn, name, (int)n, a.val, a.len, a.fmt, 0);
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+            keep_error(pg, r);
+            rc = -1;
+        }
+    }
     args_free(&a);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    int got = !rc && r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    if (got_row) *got_row = got;
+    if (id) *id = got && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    return rc;
+}
+
+/* ---- a batch's molecules, read at once --------------------------------------------- */
+
+static int by_smiles(const void *a, const void *b) {
+    return strcmp(((const StorePgKnown *)a)->smiles, ((const StorePgKnown *)b)->smiles);
+}
+
+void store_pg_forget(Store *s) {
+    if (!s->pg) return;
+    free(s->pg->known);
+    s->pg->known = NULL;
+    s->pg->nknown = 0;
+}
+
+/* smiles as an element of a text[] literal: "..." with " and \ escaped (appended at *k). */
+static void array_element(char *out, size_t *k, const char *smiles) {
+    out[(*k)++] = '"';
+    for (const char *c = smiles; *c; c++) {
+        if (*c == '"' || *c == '\\') out[(*k)++] = '\\';
+        out[(*k)++] = *c;
+    }
+    out[(*k)++] = '"';
+}
+
+/* The distinct SMILES of smiles[0..n) as a text[] literal (malloc'd) into pg->known. */
+static char *known_entries(StorePg *pg, const char *const *smiles, size_t n) {
+    size_t bytes = 3;
+    pg->known = calloc(n + 1, sizeof *pg->known);
+    for (size_t i = 0; pg->known && i < n; i++)
+        if (smiles[i]) {
+            pg->known[pg->nknown++].smiles = smiles[i];
+            bytes += 2 * strlen(smiles[i]) + 3;
+        }
+    char *lit = pg->known ? malloc(bytes) : NULL;
+    if (!lit) return NULL;
+    qsort(pg->known, pg->nknown, sizeof *pg->known, by_smiles);
+    size_t k = 0, m = 0;
+    lit[k++] = '{';
+    for (size_t i = 0; i < pg->nknown; i++) {
+        if (m && !strcmp(pg->known[m - 1].smiles, pg->known[i].smiles)) continue;
+        if (m) lit[k++] = ',';
+        array_element(lit, &k, pg->known[i].smiles);
+        pg->known[m++] = pg->known[i];
+    }
+    pg->nknown = m;
+    lit[k++] = '}';
+    lit[k] = 0;
+    return lit;
+}
+
+int store_pg_prefetch(Store *s, const char *const *smiles, size_t n) {
+    StorePg *pg = s->pg;
+    store_pg_forget(s);
+    char *lit = known_entries(pg, smiles, n);
+    if (!lit) {
+        store_pg_forget(s);
+        snprintf(pg->message, sizeof pg->message, "out of memory");
+        return -1;
+    }
+    if (leave_pipeline(pg)) {
+        free(lit);
+        return -1;
+    }
+    const char *vals[1] = {lit};
+    PGresult *r = PQexecParams(pg->conn,
+                               "SELECT smiles, id, fp IS NULL, mw IS NULL, logp IS NULL, qed IS "
+                               "NULL, sa IS NULL, penalized_logp IS NULL FROM molecules WHERE "
+                               "smiles = ANY($1::text[])",
+                               1, NULL, vals, NULL, NULL, 0);
+    free(lit);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         keep_error(pg, r);
         PQclear(r);
         return -1;
     }
-    int got = st == PGRES_TUPLES_OK && PQntuples(r) > 0;
-    if (got_row) *got_row = got;
-    if (id) *id = got && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    for (int row = 0; row < PQntuples(r); row++) {
+        StorePgKnown key = {.smiles = PQgetvalue(r, row, 0)};
+        StorePgKnown *e = bsearch(&key, pg->known, pg->nknown, sizeof key, by_smiles);
+        if (!e) continue;
+        e->id = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        e->state = STORE_PG_IN_DB;
+        for (int c = 0; c < 6; c++)
+            if (PQgetvalue(r, row, 2 + c)[0] == 't') e->state |= STORE_PG_NO_FP << c;
+    }
     PQclear(r);
     return 0;
+}
+
+unsigned store_pg_known(Store *s, const char *smiles, int64_t *id) {
+    StorePg *pg = s->pg;
+    StorePgKnown key = {.smiles = smiles};
+    StorePgKnown *e =
+        pg->known ? bsearch(&key, pg->known, pg->nknown, sizeof key, by_smiles) : NULL;
+    *id = e ? e->id : 0;
+    return e ? e->state | STORE_PG_PREFETCHED : 0;
+}
+
+void store_pg_mark_stored(Store *s, const char *smiles) {
+    StorePg *pg = s->pg;
+    StorePgKnown key = {.smiles = smiles};
+    StorePgKnown *e =
+        pg->known ? bsearch(&key, pg->known, pg->nknown, sizeof key, by_smiles) : NULL;
+    if (e) e->state = STORE_PG_STORED_NOW;
 }
 
 /* ---- reads ------------------------------------------------------------------------------ */
@@ -458,6 +656,7 @@ CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *param
                               StoreRowFn fn, void *ctx, CvError *err) {
     StorePg *pg = s->pg;
     int own = !pg->in_tx;
+    if (leave_pipeline(pg)) return store_pg_error(s, err, "query", NULL);
     if (own && begin_read(s)) {
         CvStatus st = store_pg_error(s, err, "query", NULL);
         PQclear(PQexec(pg->conn, "ROLLBACK"));
@@ -649,6 +848,7 @@ CvStatus store_pg_open(Store *s, CvError *err) {
 
 void store_pg_close(Store *s) {
     if (!s->pg) return;
+    store_pg_forget(s);
     PQfinish(s->pg->conn);
     free(s->pg);
     s->pg = NULL;

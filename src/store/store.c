@@ -153,7 +153,8 @@ const char *const STORE_STMT_SQL[ST_COUNT] = {
                       "WHERE smiles = ?1",
     [ST_GEN_INSERT] = "INSERT INTO generations(run_id, method, step, source, raw_smiles, valid, "
                       "molecule_id, z, predicted, similarity, failure) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, (SELECT id FROM molecules "
+                      "WHERE smiles = ?12)), ?8, ?9, ?10, ?11)",
     [ST_TRAIN_INSERT] = "INSERT INTO training_metrics(run_id, epoch, step, split, loss, recon, kl, "
                         "prop, beta, lr, accuracy, extra) "
                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -713,7 +714,8 @@ CvStatus store_copy_run(Store *s, const StoreValue row[11], int64_t *id, CvError
 
 /* ---- one transaction per batch ------------------------------------------------------- */
 
-/* Stores row i of a batch with statement `which`; *id receives the row's id; *label
+/* Stores row i of a batch with statement `which`; *id (NULL-able: not needed, which lets
+ * PostgreSQL send the statement without waiting) receives the row's id; *label
  * (NULL-able) names the row in an error message. Returns 0 or a backend error code. */
 typedef int (*RowFn)(Store *s, int which, int64_t run_id, const void *rows, size_t i, int64_t *id,
                      const char **label);
@@ -724,7 +726,20 @@ typedef struct {
     int stmt;             /* the statement RowFn runs */
     int64_t run_id;       /* must exist when > 0 */
     int need_run;         /* refuse run_id <= 0 */
+    /* the SMILES of row i's molecule, or NULL (NULL-able: rows without molecules) */
+    const char *(*smiles_of)(const void *rows, size_t i);
 } Batch;
+
+/* PostgreSQL: reads what the database has of the batch's molecules in one statement. */
+static int prefetch_molecules(Store *s, const Batch *b, const void *rows, size_t n) {
+    if (!s->pg || !b->smiles_of || !n) return 0;
+    const char **smiles = malloc(n * sizeof *smiles);
+    if (!smiles) return -1;
+    for (size_t i = 0; i < n; i++) smiles[i] = b->smiles_of(rows, i);
+    int rc = store_pg_prefetch(s, smiles, n);
+    free(smiles);
+    return rc;
+}
 
 /* One attempt of write_batch; *retry is set when PostgreSQL chose this transaction as a
  * deadlock victim (or a serialization failure): nothing of it was stored. */
@@ -735,10 +750,15 @@ static CvStatus write_batch_once(Store *s, const Batch *b, RowFn fn, const void 
     if (status) return status;
     if ((b->need_run || b->run_id > 0) && (status = require_run(s, b->run_id, b->what, err)))
         goto fail;
+    if (prefetch_molecules(s, b, rows, n)) {
+        status = s->pg ? store_pg_error(s, err, b->what, retry)
+                       : cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
+        goto fail;
+    }
     for (size_t i = 0; i < n; i++) {
         int64_t id = 0;
         const char *label = NULL;
-        int rc = fn(s, b->stmt, b->run_id, rows, i, &id, &label);
+        int rc = fn(s, b->stmt, b->run_id, rows, i, ids ? &id : NULL, &label);
         if (rc) {
             char at[256];
             snprintf(at, sizeof at, "%s (%s %zu%s%.60s%s)", b->what, b->row_name, i,
@@ -748,10 +768,12 @@ static CvStatus write_batch_once(Store *s, const Batch *b, RowFn fn, const void 
         }
         if (ids) ids[i] = id;
     }
+    store_pg_forget(s);
     status = tx_commit(s, b->what, err);
     if (status && s->pg && !s->outer_tx) store_pg_error(s, NULL, b->what, retry);
     return status;
 fail:
+    store_pg_forget(s);
     tx_rollback(s);
     return status;
 }
@@ -771,29 +793,52 @@ static CvStatus write_batch(Store *s, const Batch *b, RowFn fn, const void *rows
 
 /* ---- molecules and generations --------------------------------------------------------- */
 
-/* Upserts one molecule inside the caller's transaction; *id receives its id. A molecule
- * stored complete (fingerprint, and every score m has) is only looked up: no upsert, so no
- * PostgreSQL identity value is spent on a conflict and ids stay those SQLite gives. The
- * fingerprint is computed only for a molecule new or stored without one: parsing (about
- * 95 us) and fingerprinting (25 us) cost far more than the lookup. */
-static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int64_t *id) {
+/* 1 when a molecule with STORE_PG_* bits `known` (prefetched) must be written: new, or
+ * stored without its fingerprint or a score m has. */
+static int needs_write(unsigned known, const double v[5]) {
+    int fill = !(known & STORE_PG_IN_DB) || (known & STORE_PG_NO_FP);
+    for (int k = 0; k < 5; k++)
+        if ((known & (STORE_PG_NO_FP << (1 + k))) && !isnan(v[k])) fill = 1;
+    return fill;
+}
+
+/* Upserts one molecule inside the caller's transaction; *id receives its id, or 0 when
+ * !need_id and PostgreSQL would have to be waited for (the statements after it then find
+ * the molecule by SMILES). A molecule stored complete (fingerprint, and every score m has)
+ * is only looked up: no upsert, so no PostgreSQL identity value is spent on a conflict and
+ * ids stay those SQLite gives. The fingerprint is computed only for a molecule written:
+ * parsing (about 95 us) and fingerprinting (25 us) cost far more than the lookup. On
+ * PostgreSQL the lookup is the batch's prefetch (store_pg_prefetch). */
+static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int need_id,
+                           int64_t *id) {
     const double v[5] = {m->mw, m->logp, m->qed, m->sa, m->penalized_logp};
     StoreValue p[8] = {v_text(m->smiles)};
-    for (int k = 0; k < 5; k++) p[1 + k] = v_int(!isnan(v[k]));
-    int64_t found = 0;
-    int got = 0;
-    int rc = store_run(s, ST_MOL_LOOKUP, p, 6, &found, &got);
-    if (rc || (got && found > 0)) {
-        *id = found;
-        return rc;
+    int got = 0, rc = 0;
+    unsigned known = s->pg ? store_pg_known(s, m->smiles, id) : 0;
+    if (known & STORE_PG_STORED_NOW) goto find; /* written earlier in this batch */
+    if (known && !needs_write(known, v)) return 0;
+    if (!known) {
+        int64_t found = 0;
+        for (int k = 0; k < 5; k++) p[1 + k] = v_int(!isnan(v[k]));
+        rc = store_run(s, ST_MOL_LOOKUP, p, 6, &found, &got);
+        if (rc || (got && found > 0)) {
+            *id = found;
+            return rc;
+        }
     }
     unsigned char buf[CHEM_FP_BYTES];
     const unsigned char *fp = cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
     for (int k = 0; k < 5; k++) p[1 + k] = v_real(v[k]);
     p[6] = v_id(run_id);
     p[7] = v_blob(fp, CHEM_FP_BYTES);
-    if ((rc = store_run(s, ST_MOL_UPSERT, p, 8, id, &got)) || got) return rc;
-    /* Present already and nothing to fill in: DO UPDATE ... WHERE returned no row. */
+    *id = 0;
+    rc = store_run(s, ST_MOL_UPSERT, p, 8, need_id ? id : NULL, need_id ? &got : NULL);
+    if (known) store_pg_mark_stored(s, m->smiles);
+    if (rc || got || !need_id) return rc;
+find:
+    /* Present already and nothing to fill in (DO UPDATE ... WHERE returned no row), or
+     * written earlier in the batch. */
+    if (!need_id) return 0;
     if ((rc = store_run(s, ST_MOL_FIND, p, 1, id, &got))) return rc;
     return got ? 0 : s->pg ? -1 : SQLITE_INTERNAL;
 }
@@ -802,8 +847,22 @@ static int molecule_row(Store *s, int which, int64_t run_id, const void *rows, s
                         int64_t *id, const char **label) {
     (void)which;
     const StoreMolecule *m = (const StoreMolecule *)rows + i;
+    int64_t mol_id = 0;
     *label = m->smiles;
-    return upsert_molecule(s, run_id, m, id);
+    int rc = upsert_molecule(s, run_id, m, id != NULL, &mol_id);
+    if (id) *id = mol_id;
+    return rc;
+}
+
+static const char *molecule_smiles(const void *rows, size_t i) {
+    return ((const StoreMolecule *)rows)[i].smiles;
+}
+static const char *generation_smiles(const void *rows, size_t i) {
+    const StoreMolecule *m = ((const StoreGeneration *)rows)[i].molecule;
+    return m ? m->smiles : NULL;
+}
+static const char *score_smiles(const void *rows, size_t i) {
+    return ((const StoreScore *)rows)[i].molecule.smiles;
 }
 
 CvStatus cv_store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *mols, size_t n,
@@ -814,7 +873,7 @@ CvStatus cv_store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule
         if (!mols[i].smiles || !*mols[i].smiles)
             return cv_error_set(err, CV_ERR_INVALID, "%s: %s: molecule %zu has no SMILES", s->path,
                                 what, i);
-    Batch b = {what, "molecule", ST_MOL_FIND, run_id, 0};
+    Batch b = {what, "molecule", ST_MOL_FIND, run_id, 0, molecule_smiles};
     return write_batch(s, &b, molecule_row, mols, n, ids, err);
 }
 
@@ -838,10 +897,11 @@ static int generation_row(Store *s, int which, int64_t run_id, const void *rows,
     int64_t mol_id = g->molecule_id;
     *label = g->raw_smiles;
     if (g->molecule) {
-        int rc = upsert_molecule(s, run_id, g->molecule, &mol_id);
+        /* PostgreSQL need not wait for the id: the insert finds it by SMILES (?12) */
+        int rc = upsert_molecule(s, run_id, g->molecule, !s->pg, &mol_id);
         if (rc) return rc;
     }
-    StoreValue p[11] = {v_int(run_id),
+    StoreValue p[12] = {v_int(run_id),
                         v_text(g->method),
                         v_int(g->step),
                         v_text(g->source),
@@ -851,8 +911,9 @@ static int generation_row(Store *s, int which, int64_t run_id, const void *rows,
                         v_blob(g->z_dim ? g->z : NULL, g->z_dim * sizeof(float)),
                         v_text(g->predicted),
                         v_real(g->similarity),
-                        v_text(g->valid ? NULL : g->failure)};
-    return store_run(s, which, p, 11, id, NULL);
+                        v_text(g->valid ? NULL : g->failure),
+                        v_text(mol_id > 0 || !g->molecule ? NULL : g->molecule->smiles)};
+    return store_run(s, which, p, 12, id, NULL);
 }
 
 CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGeneration *rows,
@@ -862,7 +923,7 @@ CvStatus cv_store_insert_generations(Store *s, int64_t run_id, const StoreGenera
     CvStatus status;
     for (size_t i = 0; i < n; i++)
         if ((status = check_generation(s, &rows[i], i, err))) return status;
-    Batch b = {what, "generation", ST_GEN_INSERT, run_id, 1};
+    Batch b = {what, "generation", ST_GEN_INSERT, run_id, 1, generation_smiles};
     return write_batch(s, &b, generation_row, rows, n, ids, err);
 }
 
@@ -884,9 +945,9 @@ static int score_row(Store *s, int which, int64_t run_id, const void *rows, size
     const StoreScore *r = (const StoreScore *)rows + i;
     int64_t mol_id = 0;
     *label = r->molecule.smiles;
-    int rc = upsert_molecule(s, run_id, &r->molecule, &mol_id);
+    int rc = upsert_molecule(s, run_id, &r->molecule, 1, &mol_id);
     if (rc) return rc;
-    *id = mol_id;
+    if (id) *id = mol_id;
     return run_named_value(s, which, run_id, &mol_id, r->name, r->value);
 }
 
@@ -899,7 +960,7 @@ CvStatus cv_store_insert_scores(Store *s, int64_t run_id, const StoreScore *rows
             !*rows[i].molecule.smiles)
             return cv_error_set(err, CV_ERR_INVALID, "%s: %s: score %zu has no %s", s->path, what,
                                 i, rows[i].name && *rows[i].name ? "SMILES" : "name");
-    Batch b = {what, "score", ST_SCORE_UPSERT, run_id, 1};
+    Batch b = {what, "score", ST_SCORE_UPSERT, run_id, 1, score_smiles};
     return write_batch(s, &b, score_row, rows, n, NULL, err);
 }
 
@@ -924,7 +985,7 @@ CvStatus cv_store_insert_training_metrics(Store *s, int64_t run_id, const StoreT
         if (!rows[i].split || !*rows[i].split)
             return cv_error_set(err, CV_ERR_INVALID, "%s: %s: row %zu has no split", s->path, what,
                                 i);
-    Batch b = {what, "row", ST_TRAIN_INSERT, run_id, 1};
+    Batch b = {what, "row", ST_TRAIN_INSERT, run_id, 1, NULL};
     return write_batch(s, &b, training_row, rows, n, NULL, err);
 }
 
@@ -949,6 +1010,6 @@ CvStatus cv_store_insert_eval_metric(Store *s, int64_t run_id, const char *name,
     char what[64];
     snprintf(what, sizeof what, "storing an eval metric of run %lld", (long long)run_id);
     EvalRow row = {name, value};
-    Batch b = {what, "metric", ST_EVAL_UPSERT, run_id, 1};
+    Batch b = {what, "metric", ST_EVAL_UPSERT, run_id, 1, NULL};
     return write_batch(s, &b, eval_row, &row, 1, NULL, err);
 }

@@ -112,6 +112,23 @@ int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id
 CvStatus store_pg_error(Store *s, CvError *err, const char *what, int *retryable);
 CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
                               StoreRowFn fn, void *ctx, CvError *err);
+/* A batch's molecules, read in one statement before it (PostgreSQL: a lookup per row would
+ * cost a round trip each). store_pg_prefetch reads what the database has of the distinct
+ * non-NULL smiles[0..n) (the strings must outlive the batch); store_pg_known then gives a
+ * SMILES's STORE_PG_* bits (0: not part of the prefetch) and its id (0 when not in the
+ * database before the batch); store_pg_mark_stored records a molecule the batch has written
+ * (so a repeat in the batch is not upserted again); store_pg_forget ends the batch. */
+enum {
+    STORE_PG_PREFETCHED = 1 << 0,
+    STORE_PG_IN_DB = 1 << 1,
+    STORE_PG_STORED_NOW = 1 << 2,
+    STORE_PG_NO_FP = 1 << 3, /* then mw, logp, qed, sa, penalized_logp NULL: the next 5 bits */
+};
+int store_pg_prefetch(Store *s, const char *const *smiles, size_t n);
+unsigned store_pg_known(Store *s, const char *smiles, int64_t *id);
+void store_pg_mark_stored(Store *s, const char *smiles);
+void store_pg_forget(Store *s);
+
 /* 1 when the molecules table has the cartridge's mol and mfp columns. */
 int store_pg_has_cartridge(const Store *s);
 /* The SQL text that lists the schema (cv_store_list_schema) on PostgreSQL. */

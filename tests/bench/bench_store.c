@@ -1,7 +1,8 @@
 /* bench_store.c — throughput of the results DB: batched generation inserts (z = 196
  * float32, about a third invalid, molecules upserted in the same transaction) at several
  * batch sizes, molecule upserts, and the `top` view on the resulting DB.
- * usage: bench_store [N]   (default 100000 generations; the DB lives under /tmp) */
+ * usage: bench_store [N [DB]]   (default 100000 generations; DB: a new SQLite file under
+ * /tmp, or a postgresql:// URI of an empty database, tests/bench/pg.sh) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,9 @@ int main(int argc, char **argv) {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 100000;
     char dir[] = "/tmp/cvbench-XXXXXX";
     if (!mkdtemp(dir)) return 1;
-    char path[64];
+    char path[512];
     snprintf(path, sizeof path, "%s/bench.db", dir);
+    if (argc > 2) snprintf(path, sizeof path, "%s", argv[2]);
     Store *s = NULL;
     CvError err = {0};
     if (cv_store_open(path, 0, &s, &err)) die(&err);
