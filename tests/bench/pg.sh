@@ -14,6 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 if [ -z "${CHEMVAE_PG_INSIDE:-}" ]; then
+  if ! command -v pg_virtualenv > /dev/null ||
+    [ ! -e /usr/share/postgresql/15/extension/rdkit.control ]; then
+    echo "skip: no PostgreSQL 15 server with the RDKit cartridge (postgresql-15-rdkit)"
+    exit 0
+  fi
   export CHEMVAE_PG_INSIDE=1
   exec pg_virtualenv -v 15 -t bash "$0" "$@"
 fi
