@@ -8,13 +8,16 @@
 #     printed);
 #   - `db copy` of that SQLite file into an empty PostgreSQL DB prints `query runs` (every
 #     column), `query top` and `query similar` byte for byte as the file does;
+#   - after an `interpolate` run into both, `report` from the PostgreSQL DB is the report
+#     from the SQLite file but for the line naming the database;
 #   - four `sample` processes (seeds 11..14, n 300) writing one new PostgreSQL DB at once
 #     all exit 0 and leave 4 runs 'ok', each seed's generation count that of the same run
 #     into its own SQLite file, and the molecules the union of the four files' (sorted
 #     SMILES lists equal);
-#   - the RDKit cartridge: a `sample` run of 1,000 into PostgreSQL fills the columns mol
-#     (type mol) and mfp (type bfp), both GiST-indexed, for every molecule, as many as the
-#     same run stores in SQLite; `query substruct` (the cartridge's mol @> qmol) finds the
+#   - the RDKit cartridge: a `sample` run of 1,020 into PostgreSQL fills the columns mol
+#     (type mol) and mfp (type bfp), both GiST-indexed, for every molecule RDKit reads back
+#     (a stored SMILES that does not parse again has neither, as it has no fingerprint in
+#     SQLite); `query substruct` (the cartridge's mol @> qmol) finds the
 #     same SMILES as on the SQLite file (has_substruct) for 20 SMARTS;
 #   - `db copy` of three SQLite files (seeds 31..33, n 150) into a new SQLite file and into
 #     a new PostgreSQL DB: runs and generations the sums of the files', molecules the union
@@ -141,6 +144,19 @@ same "$tmp/a.db.runs" "$tmp/copydb.runs" "query runs of the SQLite file and its 
 same "$tmp/a.db.top" "$tmp/copydb.top" "query top of the SQLite file and its copy"
 same "$tmp/a.db.similar" "$tmp/copydb.similar" "query similar of the SQLite file and its copy"
 echo "ok   db copy SQLite -> PostgreSQL: query runs (every column), top and similar byte for byte"
+
+# b'. the report reads PostgreSQL as SQLite: an interpolation run into both, then report
+for db in "$tmp/a.db" "$pc"; do
+  cv interpolate -m "$model" 'CC(=O)Oc1ccccc1C(=O)O' 'c1ccc2ccccc2c1O' --db "$db" > /dev/null \
+    2> "$tmp/interp.err" || fail "interpolate --db $db exited $?: $(tail -3 "$tmp/interp.err")"
+  out=$tmp/report-$(basename "$db").html
+  cv report --db "$db" --out "$out" > /dev/null 2> "$tmp/report.err" ||
+    fail "report --db $db exited $?: $(tail -3 "$tmp/report.err")"
+  grep -v '<p class="meta">Database ' "$out" > "$out.body"
+done
+same "$tmp/report-a.db.html.body" "$tmp/report-copydb.html.body" "report of the SQLite file and of its PostgreSQL copy"
+sections=$(grep -c '<h2>' "$tmp/report-copydb.html")
+echo "ok   report --db postgresql://: the SQLite file's report ($sections sections) but for the database's name"
 
 # c. four writers at once
 pw=postgresql:///conc
@@ -270,7 +286,9 @@ same "$tmp/e.top.e.db" "$tmp/e.top.ecopy" "query top of the SQLite and PostgreSQ
 echo "ok   db copy of 3 SQLite files into SQLite and into PostgreSQL: $runs runs, $gens generations," \
   "$(wc -l < "$tmp/e.union") molecules (the union), the same query runs and top"
 
-# f. read-only queries, and a reader role
+# f. read-only queries, and a reader role (the DB as check b' left it)
+view "$pc" "$tmp/copydb.runs" runs
+view "$pc" "$tmp/copydb.similar" similar "$aspirin" -k 10
 val "$pc" "SELECT count(*) FROM runs"
 nruns=$v
 for sql in "INSERT INTO runs(kind) VALUES('x')" \

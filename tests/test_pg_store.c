@@ -1,7 +1,8 @@
 /* test_pg_store.c — the PostgreSQL results store end to end (tests/check-pg.sh, on a
  * throwaway PostgreSQL 15 cluster the script starts with pg_virtualenv and drops at the
  * end): the same sample run gives the same `query top`, `similar` and `runs` in SQLite and
- * PostgreSQL; `db copy` from SQLite into PostgreSQL prints byte for byte what the file does,
+ * PostgreSQL; `db copy` from SQLite into PostgreSQL prints byte for byte what the file does
+ * (and `report` writes the same page but for the database's name),
  * and several files copy into one DB with their runs summed and molecules merged; four
  * concurrent writers into one DB store what each stores alone; the RDKit cartridge's
  * mol/mfp columns are filled and its substructure search finds what has_substruct() does
@@ -22,7 +23,7 @@
 #include "support/runcmd.h"
 
 /* The "ok   " lines tests/check-pg.sh prints when every check passes. */
-enum { PG_CHECKS = 8 };
+enum { PG_CHECKS = 9 };
 
 /* 1 when a line of out starts with "skip:". */
 static int skipped(const char *out) {
