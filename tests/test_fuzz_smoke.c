@@ -24,7 +24,8 @@ typedef int (*FuzzEntry)(const uint8_t *data, size_t size);
 // clang-format off
 #define TARGETS(X)                                                                                 \
     X(chem) X(csv) X(objective) X(query) X(smiles_grammar) X(tokenizer) X(checkpoint)             \
-    X(dataset) X(vocab) X(pipefile) X(zcsv) X(pipestate) X(molin) X(scorer) X(history)
+    X(dataset) X(vocab) X(pipefile) X(zcsv) X(pipestate) X(molin) X(scorer) X(history)        \
+    X(sqltext)
 // clang-format on
 #define DECLARE(name) int smoke_fuzz_##name(const uint8_t *data, size_t size);
 TARGETS(DECLARE)

@@ -330,32 +330,6 @@ CvStatus store_pg_tx(Store *s, const char *verb, const char *what, CvError *err)
 
 /* ---- SQL text and parameters ---------------------------------------------------------- */
 
-/* sql with every ?N outside quotes and comments turned into $N (malloc'd). */
-static char *dollar_params(const char *sql) {
-    size_t n = strlen(sql);
-    char *out = malloc(n + 1);
-    if (!out) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n;) {
-        char c = sql[i];
-        if (c == '\'' || c == '"') {
-            size_t j = i + 1;
-            while (j < n && sql[j] != c) j++;
-            j = j < n ? j + 1 : n;
-            memcpy(out + k, sql + i, j - i);
-            k += j - i;
-            i = j;
-        } else if (c == '-' && sql[i + 1] == '-') {
-            while (i < n && sql[i] != '\n') out[k++] = sql[i++];
-        } else if (c == '?' && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
-            out[k++] = '$';
-            i++;
-        } else out[k++] = sql[i++];
-    }
-    out[k] = 0;
-    return out;
-}
-
 /* libpq's parameter arrays for StoreValues: numbers printed into num, bytea binary. */
 typedef struct {
     const char **val;
@@ -421,7 +395,7 @@ static int prepare(StorePg *pg, int which, const char *name) {
     char sql_text[1024];
     snprintf(sql_text, sizeof sql_text, "%s%s", STORE_STMT_SQL[which],
              STORE_STMT_NEW_ID[which] ? " RETURNING id" : "");
-    char *sql = dollar_params(sql_text);
+    char *sql = store_sql_dollar_params(sql_text);
     PGresult *r = sql ? PQprepare(pg->conn, name, sql, 0, NULL) : NULL;
     free(sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -662,7 +636,7 @@ CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *param
         PQclear(PQexec(pg->conn, "ROLLBACK"));
         return st;
     }
-    char *text = dollar_params(sql);
+    char *text = store_sql_dollar_params(sql);
     PgArgs a;
     CvStatus status = CV_OK;
     if (!text || args_make(&a, params, nparams)) {
@@ -787,27 +761,11 @@ fail:
     return status;
 }
 
-/* uri with the password (user:PASSWORD@host, or a password=... parameter) replaced by
- * "***", for messages (malloc'd; NULL when out of memory). */
-static char *without_password(const char *uri) {
-    char *out = malloc(strlen(uri) + 4);
-    if (!out) return NULL;
-    const char *p = strstr(uri, "://"), *cut = NULL, *resume = NULL;
-    const char *at = p ? strchr(p + 3, '@') : NULL, *slash = p ? strchr(p + 3, '/') : NULL;
-    const char *colon = p ? strchr(p + 3, ':') : NULL;
-    if (at && (!slash || at < slash) && colon && colon < at) cut = colon + 1, resume = at;
-    const char *pw = strstr(uri, "password=");
-    if (!cut && pw) cut = pw + 9, resume = pw + 9 + strcspn(pw + 9, "&");
-    if (!cut) return strcpy(out, uri);
-    sprintf(out, "%.*s***%s", (int)(cut - uri), uri, resume);
-    return out;
-}
-
 CvStatus store_pg_open(Store *s, CvError *err) {
     StorePg *pg = s->pg = calloc(1, sizeof *pg);
     if (!pg) return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
     pg->conn = PQconnectdb(s->path);
-    char *shown = without_password(s->path);
+    char *shown = store_uri_without_password(s->path);
     if (shown) {
         free(s->path);
         s->path = shown;

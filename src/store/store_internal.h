@@ -112,6 +112,11 @@ int store_pg_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id
 CvStatus store_pg_error(Store *s, CvError *err, const char *what, int *retryable);
 CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
                               StoreRowFn fn, void *ctx, CvError *err);
+/* sqltext.c: sql with every ?N outside quotes and comments turned into $N, and uri with
+ * its password replaced by *** (both malloc'd; NULL when out of memory). */
+char *store_sql_dollar_params(const char *sql);
+char *store_uri_without_password(const char *uri);
+
 /* A batch's molecules, read in one statement before it (PostgreSQL: a lookup per row would
  * cost a round trip each). store_pg_prefetch reads what the database has of the distinct
  * non-NULL smiles[0..n) (the strings must outlive the batch); store_pg_known then gives a
