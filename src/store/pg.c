@@ -44,8 +44,8 @@ const char STORE_PG_SCHEMA_SQL[] =
 
 CvStatus store_pg_open(Store *s, CvError *err) {
     return cv_error_set(err, CV_ERR_INVALID,
-                        "--db %.40s...: this chemvae was built without PostgreSQL support "
-                        "(install libpq-dev and rebuild: make PG=1)",
+                        "%s: this chemvae was built without PostgreSQL support (install "
+                        "libpq-dev and rebuild: make PG=1)",
                         s->path);
 }
 void store_pg_close(Store *s) {
