@@ -331,7 +331,7 @@ CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHoo
     j->h = h;
     j->res = res;
     j->err = err;
-    j->threads = cfg->threads ? cfg->threads : cv_cpu_count();
+    j->threads = cfg->threads; /* 0: every CPU (cv_parallel_for) */
     j->total = cfg->smiles ? cfg->n_smiles : 0;
     CvStatus st = read_input(j, cfg);
     if (!st && j->n) st = flush(j);
