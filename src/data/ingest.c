@@ -367,7 +367,7 @@ static float score_value(const ChemScores *s, int kind) {
  * row->std_changed says whether that changed its canonical SMILES); NULL when the row is
  * rejected. */
 static ChemMol *row_mol(const Ingest *g, Row *row, const char *smi) {
-    ChemMol *mol = g->molblock ? cv_chem_mol_from_molblock(smi) : cv_chem_mol_from_smiles(smi);
+    ChemMol *mol = cv_chem_mol_from_text(smi, g->molblock);
     if (!mol && g->molblock)
         reject(row, INGEST_BAD_SMILES, "record %zu: RDKit cannot read its molblock", row->record);
     else if (!mol) reject(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
