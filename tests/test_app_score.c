@@ -1,10 +1,11 @@
 /* test_app_score.c — the score job (app_score.c) as a library call, and the two core
  * helpers it is built on. The parallel-for (core/parfor.c): every row is covered exactly
  * once in both modes (contiguous chunks, one per worker; grains from a shared counter) for
- * any worker count, including more workers than rows, none, and n = 0; chunk k runs as
- * worker k. The CSV writer (core/csvout.c): the quoting rule and its flags. The job: rows
- * reach the sink in input order with the same values for 1, 4 and every CPU's threads, and a broken
- * CSV record becomes an invalid row naming its file and line. */
+ * any worker count, including more workers than rows, a negative count, and n = 0; chunk k
+ * runs as worker k; 0 workers runs cv_cpu_count() of them. The CSV writer (core/csvout.c): the
+ * quoting rule and its flags. The job: rows reach the sink in input order with the same values for
+ * 1, 4 and every CPU's threads, and a broken CSV record becomes an invalid row naming its file and
+ * line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,8 @@ static int run_count(size_t n, int workers, size_t grain, Count *c) {
     memset(c, 0, sizeof *c);
     c->hits = calloc(n ? n : 1, sizeof *c->hits);
     assert_non_null(c->hits);
-    int effective = workers < 1 ? 1 : workers > (int)n ? (n ? (int)n : 1) : workers;
+    int w = workers == 0 ? cv_cpu_count() : workers;
+    int effective = w < 1 ? 1 : w > (int)n ? (n ? (int)n : 1) : w;
     c->workers = effective;
     cv_parallel_for(n, workers, grain, count_rows, c);
     for (size_t i = 0; i < n; i++) assert_int_equal(atomic_load(&c->hits[i]), 1);
@@ -58,8 +60,7 @@ static void test_static_chunks(void **state) {
     for (int k = 0; k < 4; k++) assert_int_equal(c.chunk_b0[k], 250 * (size_t)k);
     assert_int_equal(run_count(3, 8, 0, &c), 3); /* no more workers than rows */
     assert_int_equal(run_count(7, 1, 0, &c), 1);
-    assert_int_equal(run_count(7, 0, 0, &c), 1);  /* clamped to one worker */
-    assert_int_equal(run_count(7, -3, 0, &c), 1); /* likewise */
+    assert_int_equal(run_count(7, -3, 0, &c), 1); /* clamped to one worker */
     assert_int_equal(run_count(0, 4, 0, &c), 1);  /* one empty call, as before */
 }
 
@@ -70,6 +71,23 @@ static void test_dynamic_grains(void **state) {
     assert_int_equal(run_count(1000, 3, 64, &c), 16); /* 15 full grains and 40 rows */
     assert_int_equal(run_count(10, 300, 1, &c), 10);  /* more workers than the maximum */
     assert_int_equal(run_count(0, 2, 1, &c), 0);
+}
+
+/* 0 workers: every CPU, cv_cpu_count() of them (one chunk each), never more than rows. */
+static void test_zero_workers_every_cpu(void **state) {
+    (void)state;
+    int cpus = cv_cpu_count();
+    assert_true(cpus >= 1 && cpus <= CV_PARFOR_MAX_WORKERS);
+    assert_int_equal(cpus, sysconf(_SC_NPROCESSORS_ONLN) > CV_PARFOR_MAX_WORKERS
+                               ? CV_PARFOR_MAX_WORKERS
+                               : (int)sysconf(_SC_NPROCESSORS_ONLN));
+    Count c;
+    assert_int_equal(run_count(1000, 0, 0, &c), cpus);
+    for (int k = 0; k < cpus && k < 8; k++)
+        assert_int_equal(c.chunk_b0[k], 1000 * (size_t)k / (size_t)cpus);
+    assert_int_equal(run_count(7, 0, 0, &c), cpus < 7 ? cpus : 7);
+    assert_int_equal(run_count(1000, 0, 1, &c), 1000); /* workers 0..cpus-1 take grains */
+    assert_int_equal(run_count(0, 0, 0, &c), 1);
 }
 
 /* What cv_csv_field writes for s[0..len) with flags. */
@@ -195,8 +213,11 @@ static void test_score_csv(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_static_chunks), cmocka_unit_test(test_dynamic_grains),
-        cmocka_unit_test(test_csv_writer),    cmocka_unit_test(test_score_job),
+        cmocka_unit_test(test_static_chunks),
+        cmocka_unit_test(test_dynamic_grains),
+        cmocka_unit_test(test_zero_workers_every_cpu),
+        cmocka_unit_test(test_csv_writer),
+        cmocka_unit_test(test_score_job),
         cmocka_unit_test(test_score_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* test_model.c — the whole VAE: finite-difference gradient check of every tensor on the
  * tiny preset (and of d(property)/dz), overfitting 32 molecules to exact reconstruction,
- * checkpoint round trip bit-exact, corrupted / truncated / newer / wrong-vocab checkpoints
- * refused by name, resume equal to an uninterrupted run, and determinism. */
+ * the head's output back in real units (cv_ckpt_prop_denormalize), checkpoint round trip
+ * bit-exact, corrupted / truncated / newer / wrong-vocab checkpoints refused by name, resume
+ * equal to an uninterrupted run, and determinism. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +435,18 @@ static void test_z_every_layer_checkpoint_and_decode(void **state) {
     unlink(path);
 }
 
+/* The head's output back in real units: mean + std * y per property, the inverse of the
+ * dataset's (value - mean) / std. */
+static void test_prop_denormalize(void **state) {
+    (void)state;
+    CkptMeta meta = {.P = 2, .prop_mean = {2.5, -1.0}, .prop_std = {3.0, 0.25}};
+    assert_true(cv_ckpt_prop_denormalize(&meta, 0, 0.0f) == 2.5);
+    assert_true(cv_ckpt_prop_denormalize(&meta, 0, 1.5f) == 7.0);
+    assert_true(cv_ckpt_prop_denormalize(&meta, 1, -2.0f) == -1.5);
+    float y = (float)((4.75 - meta.prop_mean[1]) / meta.prop_std[1]);
+    assert_true(fabs(cv_ckpt_prop_denormalize(&meta, 1, y) - 4.75) < 1e-6);
+}
+
 static void test_checkpoint_roundtrip_and_refusals(void **state) {
     (void)state;
     CvDataset ds;
@@ -688,6 +701,7 @@ int main(void) {
         cmocka_unit_test(test_whole_model_gradcheck_z_every_layer),
         cmocka_unit_test(test_z_every_layer_checkpoint_and_decode),
         cmocka_unit_test(test_gradcheck_catches_error),
+        cmocka_unit_test(test_prop_denormalize),
         cmocka_unit_test(test_checkpoint_roundtrip_and_refusals),
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_overfit_32_molecules),

@@ -4,7 +4,8 @@
  * a last record without "$$$$", trailing blank lines, bare CR line ends), records longer
  * than the limit and NUL bytes as error records, independence from how the input is cut,
  * gzip input, the format names and extensions; and RDKit reading a record's molblock to the
- * same canonical SMILES as the molecule's SMILES. */
+ * same canonical SMILES as the molecule's SMILES, and cv_chem_mol_from_text reading a
+ * record's text by its kind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,6 +288,30 @@ static void test_molblocks_to_smiles(void **state) {
     assert_null(cv_chem_mol_from_molblock(NULL));
 }
 
+/* The canonical SMILES of cv_chem_mol_from_text(text, is_molblock), NULL when unread. */
+static char *text_canonical(const char *text, int is_molblock) {
+    ChemMol *mol = cv_chem_mol_from_text(text, is_molblock);
+    char *canon = mol ? cv_chem_mol_canonical(mol) : NULL;
+    cv_chem_mol_free(mol);
+    return canon;
+}
+
+/* One call reads a record's text by its kind: a molblock as a molblock, a SMILES as a
+ * SMILES, and neither as the other. */
+static void test_mol_from_text(void **state) {
+    (void)state;
+    cv_chem_log_rdkit(0);
+    char *a = text_canonical("ethanol" ETHANOL_V2000, 1), *b = text_canonical("OCC", 0);
+    assert_string_equal(a, "CCO");
+    assert_string_equal(b, "CCO");
+    free(a);
+    free(b);
+    assert_null(cv_chem_mol_from_text("ethanol" ETHANOL_V2000, 0));
+    assert_null(cv_chem_mol_from_text("CCO", 1));
+    assert_null(cv_chem_mol_from_text(NULL, 0));
+    assert_null(cv_chem_mol_from_text(NULL, 1));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smiles_file),
@@ -296,6 +321,7 @@ int main(void) {
         cmocka_unit_test(test_stop_and_formats),
         cmocka_unit_test(test_gzip_file),
         cmocka_unit_test(test_molblocks_to_smiles),
+        cmocka_unit_test(test_mol_from_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,7 +190,7 @@ static int molin_record(const MolinRecord *rec, void *user) {
     if (rec->error || !rec->molblock)
         return smiles_append(r, rec->error ? rec->name : rec->mol,
                              strlen(rec->error ? rec->name : rec->mol));
-    ChemMol *mol = cv_chem_mol_from_molblock(rec->mol);
+    ChemMol *mol = cv_chem_mol_from_text(rec->mol, rec->molblock);
     char *canon = mol ? cv_chem_mol_canonical(mol) : NULL;
     const char *text = canon ? canon : *rec->name ? rec->name : "(unreadable record)";
     int stop = smiles_append(r, text, strlen(text));

@@ -247,9 +247,7 @@ typedef struct {
 /* Queues a record's canonical SMILES, or why it has none. */
 static int encode_record(const MolinRecord *rec, void *user) {
     RecordQueue *rq = user;
-    ChemMol *mol = rec->error      ? NULL
-                   : rec->molblock ? cv_chem_mol_from_molblock(rec->mol)
-                                   : cv_chem_mol_from_smiles(rec->mol);
+    ChemMol *mol = rec->error ? NULL : cv_chem_mol_from_text(rec->mol, rec->molblock);
     char *canon = mol ? cv_chem_mol_canonical(mol) : NULL, *why = NULL;
     cv_chem_mol_free(mol);
     if (!canon) {

@@ -447,28 +447,26 @@ static CvStatus test_metrics(const CvMetricsInput *in, Item *const *g, size_t n,
 CvStatus cv_metrics_compute(const CvMetricsInput *in, CvMetricsResult *res, CvError *err) {
     memset(res, 0, sizeof *res);
     if (!in->n_gen) return cv_error_set(err, CV_ERR_INVALID, "metrics: no generated strings");
-    CvMetricsInput c = *in;
-    c.threads = c.threads > 0 ? c.threads : cv_cpu_count();
     ItemSet gen = {0};
     Item **g = NULL;
-    CvStatus st = set_process(&gen, c.gen, c.n_gen, ROLE_GEN, c.threads, err);
+    CvStatus st = set_process(&gen, in->gen, in->n_gen, ROLE_GEN, in->threads, err);
     if (!st && !(g = used_items(&gen, &res->n_used)))
         st = cv_error_set(err, CV_ERR_NOMEM, "metrics: out of memory");
     if (!st) {
         note(res, "FCD is not computed: it needs ChemNet's trained weights, which no Debian "
                   "package ships");
-        res->n_gen = c.n_gen;
-        for (size_t i = 0; i < c.n_gen; i++) res->n_valid += (size_t)gen.items[i].valid;
+        res->n_gen = in->n_gen;
+        for (size_t i = 0; i < in->n_gen; i++) res->n_valid += (size_t)gen.items[i].valid;
         if (res->n_used < res->n_valid)
             note(res,
                  "%zu valid molecules whose canonical SMILES RDKit does not read back are "
                  "left out after valid",
                  res->n_valid - res->n_used);
-        add(res, "valid", (double)res->n_valid / (double)c.n_gen);
-        st = own_metrics(g, res->n_used, c.threads, res, err);
+        add(res, "valid", (double)res->n_valid / (double)in->n_gen);
+        st = own_metrics(g, res->n_used, in->threads, res, err);
     }
-    if (!st && c.train) st = train_metrics(&c, g, res->n_used, res, err);
-    if (!st && c.test) st = test_metrics(&c, g, res->n_used, res, err);
+    if (!st && in->train) st = train_metrics(in, g, res->n_used, res, err);
+    if (!st && in->test) st = test_metrics(in, g, res->n_used, res, err);
     free(g);
     set_free(&gen);
     return st;

@@ -126,8 +126,7 @@ void cv_model_predicted_json(CvModel *m, const float *z, size_t N, const double 
             cv_json_begin_object(&j);
             for (size_t p = 0; p < P; p++)
                 kv_g6(&j, m->meta.prop_names[p],
-                      m->meta.prop_mean[p] +
-                          m->meta.prop_std[p] * (double)v->prop_act[v->cfg.n_prop][b * P + p]);
+                      cv_ckpt_prop_denormalize(&m->meta, p, v->prop_act[v->cfg.n_prop][b * P + p]));
             if (head && isfinite(head[s + b])) kv_g6(&j, "objective", head[s + b]);
             cv_json_end_object(&j);
             const char *text = cv_json_text(&j, NULL);

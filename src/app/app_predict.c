@@ -61,11 +61,8 @@ static CvStatus predict_batch(Predict *j, const char *const *smiles, const char 
     for (size_t s = 0; s < n; s += Bmax) {
         size_t B = n - s < Bmax ? n - s : Bmax;
         cv_vae_prop_forward(&j->m->vae, j->mu + s * Z, B, j->pred);
-        for (size_t i = 0; i < B * P; i++) {
-            size_t p = i % P;
-            j->real[s * P + i] =
-                j->m->meta.prop_mean[p] + j->m->meta.prop_std[p] * (double)j->pred[i];
-        }
+        for (size_t i = 0; i < B * P; i++)
+            j->real[s * P + i] = cv_ckpt_prop_denormalize(&j->m->meta, i % P, j->pred[i]);
     }
     for (size_t i = 0; i < n; i++) {
         int ok = j->enc[i].canonical != NULL;

@@ -92,8 +92,7 @@ static char *record_message(const char *source, size_t line, size_t record, cons
 
 static void score_item(const ScoreJob *j, ScoreItem *it) {
     if (it->error) return; /* not a value (a broken CSV record) */
-    ChemMol *mol =
-        it->molblock ? cv_chem_mol_from_molblock(it->input) : cv_chem_mol_from_smiles(it->input);
+    ChemMol *mol = cv_chem_mol_from_text(it->input, it->molblock);
     if (!mol && it->molblock) /* (an invalid SMILES is data); NULL when out of memory */
         it->error = record_message(j->source, it->line, it->record, it->name,
                                    "RDKit cannot read the molecule");
@@ -331,7 +330,7 @@ CvStatus cv_score(const CvScoreConfig *cfg, const CvScoreSink *sink, const CvHoo
     j->h = h;
     j->res = res;
     j->err = err;
-    j->threads = cfg->threads ? cfg->threads : cv_cpu_count();
+    j->threads = cfg->threads; /* 0: every CPU (cv_parallel_for) */
     j->total = cfg->smiles ? cfg->n_smiles : 0;
     CvStatus st = read_input(j, cfg);
     if (!st && j->n) st = flush(j);

@@ -87,6 +87,10 @@ ChemMol *cv_chem_mol_from_molblock(const char *molblock) {
     return mol_wrap(mol);
 }
 
+ChemMol *cv_chem_mol_from_text(const char *text, int is_molblock) {
+    return is_molblock ? cv_chem_mol_from_molblock(text) : cv_chem_mol_from_smiles(text);
+}
+
 ChemMol *cv_chem_mol_standardize(const ChemMol *in, unsigned flags) {
     ChemMol *mol = calloc(1, sizeof *mol);
     if (mol)

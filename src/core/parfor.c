@@ -37,6 +37,7 @@ static void *thread_main(void *arg) {
 }
 
 void cv_parallel_for(size_t n, int workers, size_t grain, CvRangeTask task, void *ctx) {
+    if (workers == 0) workers = cv_cpu_count(); /* every CPU */
     if (workers > CV_PARFOR_MAX_WORKERS) workers = CV_PARFOR_MAX_WORKERS;
     if (workers < 1) workers = 1;
     if ((size_t)workers > n) workers = n ? (int)n : 1; /* n == 0, grain 0: one empty call */

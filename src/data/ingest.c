@@ -367,7 +367,7 @@ static float score_value(const ChemScores *s, int kind) {
  * row->std_changed says whether that changed its canonical SMILES); NULL when the row is
  * rejected. */
 static ChemMol *row_mol(const Ingest *g, Row *row, const char *smi) {
-    ChemMol *mol = g->molblock ? cv_chem_mol_from_molblock(smi) : cv_chem_mol_from_smiles(smi);
+    ChemMol *mol = cv_chem_mol_from_text(smi, g->molblock);
     if (!mol && g->molblock)
         reject(row, INGEST_BAD_SMILES, "record %zu: RDKit cannot read its molblock", row->record);
     else if (!mol) reject(row, INGEST_BAD_SMILES, "RDKit cannot parse SMILES '%.150s'", smi);
@@ -780,9 +780,7 @@ CvStatus cv_ingest_csv(const char *path, const IngestOptions *opt, CvDataset *ds
     g.split_col = -1;
     g.path = path;
     g.err = err;
-    g.nthreads = opt->threads > 0 ? opt->threads : cv_cpu_count();
-    if (g.nthreads < 1) g.nthreads = 1;
-    if (g.nthreads > 64) g.nthreads = 64;
+    g.nthreads = opt->threads > 64 ? 64 : opt->threads; /* 0: every CPU (cv_parallel_for) */
     CvStatus st;
     if (opt->ds.T < 2) return cv_error_set(err, CV_ERR_INVALID, "max length must be >= 2");
     if (opt->no_canonical && (opt->standardize || opt->tautomer))

@@ -26,6 +26,10 @@ void cv_ckpt_meta_free(CkptMeta *m) {
     m->n_vocab = 0;
 }
 
+double cv_ckpt_prop_denormalize(const CkptMeta *m, size_t p, float y) {
+    return m->prop_mean[p] + m->prop_std[p] * (double)y;
+}
+
 CvStatus cv_ckpt_meta_set_vocab(CkptMeta *m, const char *const *tokens, int n, CvError *err) {
     cv_ckpt_meta_free(m);
     m->vocab = calloc((size_t)(n > 0 ? n : 1), sizeof(char *));

@@ -296,7 +296,7 @@ CvStatus cv_report_write(const CvReportConfig *cfg, const CvHooks *h, CvReportRe
     CvStatus st = check_config(cfg, err);
     if (st) return st;
     Report rp = {.cfg = cfg, .score_label = cv_report_score_label(cfg->score)};
-    rp.threads = cfg->threads > 0 ? cfg->threads : cv_cpu_count();
+    rp.threads = cfg->threads > 0 ? cfg->threads : 0; /* 0: every CPU (cv_parallel_for) */
     if (rp.threads > CV_PARFOR_MAX_WORKERS) rp.threads = CV_PARFOR_MAX_WORKERS;
     CvModel model = {0};
     CvDataset data = {0};

@@ -35,7 +35,7 @@ typedef struct {
      * (usage.n == 0 when the map could not be made). */
     uint32_t *map_rows;
     CvLatentUsage usage;
-    int threads; /* RDKit workers, resolved (>= 1) */
+    int threads; /* RDKit workers, 0..CV_PARFOR_MAX_WORKERS; 0: every CPU */
 } Report;
 
 /* Hands "<fmt...>" to the config's warn callback (when there is one). */

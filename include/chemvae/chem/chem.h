@@ -60,6 +60,12 @@ void cv_chem_mol_free(ChemMol *mol);
  * cv_chem_mol_free. */
 ChemMol *cv_chem_mol_from_molblock(const char *molblock);
 
+/* A molecule record's text, a molblock (an SDF record) or a SMILES: the readers of molecule
+ * files call this with the record's own flag. cv_chem_mol_from_molblock(text) when
+ * `is_molblock` is non-zero, else cv_chem_mol_from_smiles(text), with their NULL cases
+ * (NULL text gives NULL). Free with cv_chem_mol_free. */
+ChemMol *cv_chem_mol_from_text(const char *text, int is_molblock);
+
 /* Standardization (RDKit MolStandardize, as Python's rdMolStandardize), for
  * cv_chem_mol_standardize's `flags`. Without flags: the charge parent, ChargeParent(mol) =
  * cleanup (metal disconnection, normalization, reionization), the largest fragment,

@@ -21,8 +21,10 @@ enum { CV_PARFOR_MAX_WORKERS = 256 };
  * grain it takes, so it may be called many times. */
 typedef void (*CvRangeTask)(void *ctx, size_t b0, size_t b1, int worker);
 
-/* Runs task over [0, n) on `workers` threads (clamped to 1..CV_PARFOR_MAX_WORKERS and to
- * n), the calling thread being one of them, and returns when every row is done.
+/* Runs task over [0, n) on `workers` threads, the calling thread being one of them, and
+ * returns when every row is done. workers 0 means every CPU (cv_cpu_count()); a negative
+ * count is taken as 1 and one above CV_PARFOR_MAX_WORKERS as the maximum; there are never
+ * more workers than rows (n 0 with grain 0: one call on an empty range).
  *   grain 0: [0, n) is cut into `workers` contiguous chunks of near-equal size; chunk k
  *            runs as worker k.
  *   grain > 0: workers take the next `grain` rows from a shared counter until none are left.
@@ -31,7 +33,8 @@ typedef void (*CvRangeTask)(void *ctx, size_t b0, size_t b1, int worker);
 void cv_parallel_for(size_t n, int workers, size_t grain, CvRangeTask task, void *ctx);
 
 /* The CPUs online (sysconf), 1..CV_PARFOR_MAX_WORKERS: what a thread count of 0 ("every
- * CPU", the default of every command's -j) stands for. */
+ * CPU", the default of every command's -j) stands for, and the workers cv_parallel_for runs
+ * when given 0. */
 int cv_cpu_count(void);
 
 #endif

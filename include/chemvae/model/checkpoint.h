@@ -67,6 +67,11 @@ CvStatus cv_ckpt_read_meta(const char *path, CkptMeta *meta, CvError *err);
 CvStatus cv_ckpt_meta_set_vocab(CkptMeta *meta, const char *const *tokens, int n, CvError *err);
 void cv_ckpt_meta_free(CkptMeta *meta);
 
+/* Property p's value in real units from the head's output y for it: prop_mean[p] +
+ * prop_std[p] * y (the head is trained on (value - mean) / std over the training split).
+ * p < meta->P. */
+double cv_ckpt_prop_denormalize(const CkptMeta *meta, size_t p, float y);
+
 /* CV_OK when `vocab` (from `source`, e.g. a dataset path) has exactly the checkpoint's
  * tokens in the same order; otherwise CV_ERR_MISMATCH naming both files, the first
  * differing id and tokens (a model cannot read ids of another vocabulary). */
