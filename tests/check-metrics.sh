@@ -3,7 +3,8 @@
 # RDKit, run here: about 10 s) on tests/fixtures/generated3400.txt, with zinc24k records as
 # train (the first 2,500) and test (the next 1,000): all 14 metrics within 1e-3; then the
 # notes on stderr (FCD, unique@10000 over fewer molecules, the filter failures), the same
-# numbers on one thread as on two, --smiles-col, and a missing column or file as errors.
+# numbers on one thread as on two, --smiles-col, a missing column or file as errors, and
+# --format csv|json against the default output and --json.
 #
 # The fixture: 3,000 latent vectors z ~ N(0, I) (NumPy seed 7) decoded by the shipped model
 # at temperature 1 (`chemvae decode --temperature 1 --seed 3`, valence mask; 2,010 of them
@@ -62,3 +63,14 @@ rc=0; "$bin" metrics "$tmp/gen.csv" --smiles-col smi > /dev/null 2> "$tmp/err" |
 rc=0; "$bin" metrics "$tmp/none.txt" > /dev/null 2> "$tmp/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "none.txt" "$tmp/err" || fail "a missing file: exit $rc, $(cat "$tmp/err")"
 echo "ok   --smiles-col reads a CSV column; a missing column or file is an error naming it"
+
+"$bin" metrics "$tmp/gen600.txt" --format csv > "$tmp/f.csv" 2> /dev/null
+cmp -s "$tmp/f.csv" "$tmp/plain.csv" || fail "--format csv differs from the default output"
+"$bin" metrics "$tmp/gen600.txt" --json > "$tmp/j.json" 2> /dev/null
+"$bin" metrics "$tmp/gen600.txt" --format json > "$tmp/f.json" 2> /dev/null
+grep -q '^{"valid": 0\.[0-9]*, "unique@1000": ' "$tmp/j.json" || fail "--json: $(head -c 80 "$tmp/j.json")"
+cmp -s "$tmp/f.json" "$tmp/j.json" || fail "--format json differs from --json"
+rc=0; "$bin" metrics "$tmp/gen600.txt" --format xml > /dev/null 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "format expects csv or json, got 'xml'" "$tmp/err" ||
+  fail "--format xml: exit $rc, $(cat "$tmp/err")"
+echo "ok   --format csv prints the default output, --format json what --json prints; --format xml is a usage error naming csv and json"

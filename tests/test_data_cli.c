@@ -1,7 +1,8 @@
 /* test_data_cli.c — `chemvae ingest` and `chemvae vocab` end to end: runs $BUILD/chemvae
  * (BUILD from the environment, default "build") and checks exit codes and stdout: the
  * corrupted fixture's counts in --json, the reject file, --help, usage errors (exit 2),
- * missing input and zero usable rows (exit 1), vocab build/show/tokenize. */
+ * missing input and zero usable rows (exit 1), --format csv|json against the default and
+ * --json, vocab build/show/tokenize. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,46 @@ static void test_ingest_cli(void **state) {
     assert_int_equal(run("ingest in.csv --vocab missing.vocab", NULL), 1);
 }
 
+/* Removes ingest's timing from its stdout (the value of JSON's "seconds", the CSV row's 7th
+ * field), the one thing that differs between two runs on the same input. */
+static void drop_seconds(char *out) {
+    char *p = strstr(out, "\"seconds\": ");
+    if (p) {
+        p += strlen("\"seconds\": ");
+    } else { /* the CSV: the 7th field of the row after the header line */
+        p = strchr(out, '\n');
+        for (int k = 0; p && k < 6; k++) p = strchr(p + 1, ',');
+        assert_non_null(p);
+        p++;
+    }
+    size_t n = strspn(p, "0123456789.e+-");
+    memmove(p, p + n, strlen(p + n) + 1);
+}
+
+/* ingest --format csv|json: csv is the default output, json what --json prints (but for the
+ * seconds); another format is a usage error naming the two. */
+static void test_ingest_format(void **state) {
+    (void)state;
+    static const char *const opts[] = {"", "--format csv", "--json", "--format json"};
+    char *out[4], cmd[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "ingest in.csv -o f.cvds -j 1 %s", opts[i]);
+        assert_int_equal(run(cmd, &out[i]), 0);
+        drop_seconds(out[i]);
+    }
+    assert_non_null(strstr(out[0], "input,output,rows,accepted,rejected,duplicates,seconds,"));
+    assert_non_null(strstr(out[0], "\nin.csv,f.cvds,50,31,17,2,,"));
+    assert_string_equal(out[1], out[0]);
+    assert_non_null(strstr(out[2], "\"duplicates\": 2, \"seconds\": , \"rejects_by_kind\""));
+    assert_string_equal(out[3], out[2]);
+    for (size_t i = 0; i < 4; i++) free(out[i]);
+    char *err;
+    assert_true(runcmd_capturef(&err, "cd '%s' && '%s' ingest in.csv -o g.cvds --format xml 2>&1",
+                                g_dir, g_bin) == 2);
+    assert_non_null(strstr(err, "--format expects csv or json, got 'xml'"));
+    free(err);
+}
+
 static void test_vocab_cli(void **state) {
     (void)state;
     char *out;
@@ -115,6 +156,7 @@ static void test_vocab_cli(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest_cli),
+        cmocka_unit_test(test_ingest_format),
         cmocka_unit_test(test_vocab_cli),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -11,10 +11,10 @@
  * (the predict job), each top molecule's nearest training neighbour (brute-force Tanimoto),
  * the generated molecules' mean logP, the failure classes; a model's training history file
  * is drawn when the DB has no training run; a run scope and an empty DB give the right "no
- * data" notes, bad options fail; the page renders in headless Chromium without console
- * messages and is not blank (tests/check-html-render.sh); and cv_report_write called as a
- * library reports progress and warnings through its callbacks and writes no page when
- * interrupted. */
+ * data" notes, bad options fail; `chemvae eval --format csv|json` prints what the default
+ * and --json print; the page renders in headless Chromium without console messages and is
+ * not blank (tests/check-html-render.sh); and cv_report_write called as a library reports
+ * progress and warnings through its callbacks and writes no page when interrupted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -575,6 +575,39 @@ static void test_eval_options(void **state) {
                      2);
 }
 
+/* `chemvae eval OPTS` on the fixture (-n 2, 5 prior samples, no MOSES, one thread): its
+ * exit code, with its stdout (`err`: its stderr instead) in the malloc'd *out. */
+static int eval_output(const char *opts, int err, char **out) {
+    int rc = runcmd_capturef(out,
+                             "'%s' eval --model '%s' --data '%s' -n 2 --samples 5 --no-moses "
+                             "--no-db --threads 1 %s %s",
+                             g_bin, g_model, g_data, opts, err ? "2>&1 >/dev/null" : "2>/dev/null");
+    assert_true(rc >= 0);
+    return rc;
+}
+
+/* `chemvae eval --format csv|json`: csv is the default output byte for byte, json what
+ * --json prints; another format is a usage error naming the two. */
+static void test_eval_format(void **state) {
+    (void)state;
+    char *plain, *csv, *json, *format_json, *bad;
+    assert_int_equal(eval_output("", 0, &plain), 0);
+    assert_int_equal(eval_output("--format csv", 0, &csv), 0);
+    assert_int_equal(eval_output("--json", 0, &json), 0);
+    assert_int_equal(eval_output("--format json", 0, &format_json), 0);
+    assert_int_equal(eval_output("--format xml", 1, &bad), 2);
+    assert_non_null(strstr(plain, "metric,value\nreconstruction,"));
+    assert_string_equal(csv, plain);
+    assert_true(json[0] == '{' && strstr(json, "\"validity\": "));
+    assert_string_equal(format_json, json);
+    assert_non_null(strstr(bad, "--format expects csv or json, got 'xml'"));
+    free(plain);
+    free(csv);
+    free(json);
+    free(format_json);
+    free(bad);
+}
+
 /* What the library test's hooks and warning callback saw. */
 typedef struct {
     size_t sections, stop_after, total;
@@ -672,9 +705,9 @@ static void test_history_read(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eval_options),     cmocka_unit_test(test_full_report),
-        cmocka_unit_test(test_scopes_and_empty), cmocka_unit_test(test_library_call),
-        cmocka_unit_test(test_history_read),
+        cmocka_unit_test(test_eval_options), cmocka_unit_test(test_eval_format),
+        cmocka_unit_test(test_full_report),  cmocka_unit_test(test_scopes_and_empty),
+        cmocka_unit_test(test_library_call), cmocka_unit_test(test_history_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,11 +23,17 @@ const char *cv_rows_format_name(CvRowsFormat format) {
     return FORMAT_NAMES[format];
 }
 
-/* --format F, or a switch named after its format (--json: the name without its dashes) */
+/* --format F, or a switch named after its format (--json: the name without its dashes): a
+ * format up to `last` (`names` lists them for the message) */
+static CvStatus read_format(const char *name, const char *text, CvRowsFormat last,
+                            const char *names, void *field, CvError *err) {
+    CvRowsFormat f;
+    if (!cv_rows_format_parse(*text ? text : name + strspn(name, "-"), &f) && f <= last)
+        return *(CvRowsFormat *)field = f, CV_OK;
+    return cv_error_set(err, CV_ERR_INVALID, "%s expects %s, got '%s'", name, names, text);
+}
 static CvStatus parse_format(const char *name, const char *text, void *field, CvError *err) {
-    if (!cv_rows_format_parse(*text ? text : name + strspn(name, "-"), field)) return CV_OK;
-    return cv_error_set(err, CV_ERR_INVALID, "%s expects csv, json, sdf or smi, got '%s'", name,
-                        text);
+    return read_format(name, text, CV_ROWS_SMI, "csv, json, sdf or smi", field, err);
 }
 static void format_json(CvJson *j, const void *field) {
     cv_json_string(j, cv_rows_format_name(*(const CvRowsFormat *)field));
@@ -44,6 +50,20 @@ static const CvParam ROWS_PARAMS[] = {
              .flags = CV_PARAM_NOCONFIG),
 };
 const CvParamTable cv_rows_params = CV_PARAM_TABLE(ROWS_PARAMS);
+
+/* The same for results that are not molecules: csv or json only */
+static CvStatus parse_csv_json(const char *name, const char *text, void *field, CvError *err) {
+    return read_format(name, text, CV_ROWS_JSON, "csv or json", field, err);
+}
+static const CvParamType CSV_JSON = {1, "F", parse_csv_json, format_json};
+static const CvParamType CSV_JSON_SWITCH = {0, NULL, parse_csv_json, format_json};
+
+static const CvParam CSV_JSON_PARAMS[] = {
+    CV_PARAM("format", 0, CSV_JSON, 0, "F", "csv (default) | json", .flags = CV_PARAM_NOCONFIG),
+    CV_PARAM("json", 0, CSV_JSON_SWITCH, 0, NULL, "shorthand for --format json",
+             .flags = CV_PARAM_NOCONFIG),
+};
+const CvParamTable cv_rows_csv_json_params = CV_PARAM_TABLE(CSV_JSON_PARAMS);
 
 static int is_json(const CvRows *t) {
     return t->format == CV_ROWS_JSON;

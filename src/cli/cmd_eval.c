@@ -1,10 +1,11 @@
 /* cmd_eval.c — `chemvae eval`: the eval job (app_eval.h) from the command line.
  * Reconstruction, prior validity / uniqueness / novelty / internal diversity and property
  * MAE of a checkpoint on a dataset split (README "Evaluating"), printed as CSV
- * (metric,value) or JSON and stored in eval_metrics. */
+ * (metric,value) or JSON (--format csv|json, --json) and stored in eval_metrics. */
 #include <stdio.h>
 
 #include "chemvae/app/app_eval.h"
+#include "chemvae/app/app_rows.h"
 #include "cli.h"
 #include "options.h"
 
@@ -12,23 +13,18 @@ typedef struct {
     CvModelOptions model;
     CvEvalConfig job;
     CliRunOptions run;
-    int json;
+    CvRowsFormat format;
 } EvalArgs;
 
-static const CvParam OWN[] = {
-    CV_PARAM("json", 0, CV_PARAM_SWITCH, offsetof(EvalArgs, json), NULL, "JSON instead of CSV",
-             .flags = CV_PARAM_NOCONFIG),
-};
-static const CvParamTable OWN_TABLE = CV_PARAM_TABLE(OWN);
-
-static const CliCommand COMMAND = {.name = "eval",
-                                   .synopsis = "--model FILE.cvae --data FILE.cvds [options]",
-                                   .tables = {{&cv_model_params, offsetof(EvalArgs, model)},
-                                              {&cv_eval_params, offsetof(EvalArgs, job)},
-                                              {&OWN_TABLE, 0},
-                                              {&cli_run_params, offsetof(EvalArgs, run)}},
-                                   .epilog = "stdout: metric,value (or one JSON object)\n",
-                                   .max_operands = 0};
+static const CliCommand COMMAND = {
+    .name = "eval",
+    .synopsis = "--model FILE.cvae --data FILE.cvds [options]",
+    .tables = {{&cv_model_params, offsetof(EvalArgs, model)},
+               {&cv_eval_params, offsetof(EvalArgs, job)},
+               {&cv_rows_csv_json_params, offsetof(EvalArgs, format)},
+               {&cli_run_params, offsetof(EvalArgs, run)}},
+    .epilog = "stdout: metric,value (or one JSON object)\n",
+    .max_operands = 0};
 
 static int parse_args(int argc, char **argv, EvalArgs *a) {
     *a = (EvalArgs){
@@ -55,7 +51,7 @@ int cmd_eval(int argc, char **argv) {
     if (!st) st = cv_eval(&m, &a.job, &h, &res, &err);
     for (size_t i = 0; !st && i < res.n_notes; i++)
         fprintf(stderr, "chemvae eval: %s\n", res.notes[i]);
-    if (!st) cv_eval_metrics_write(stdout, res.metrics, res.n_metrics, a.json);
+    if (!st) cv_eval_metrics_write(stdout, res.metrics, res.n_metrics, a.format == CV_ROWS_JSON);
     else rc = cli_report(COMMAND.name, &err);
     cv_store_close(h.db);
     cv_model_free(&m);

@@ -1,24 +1,26 @@
 /* cmd_ingest.c — `chemvae ingest`: the ingest job (app_ingest.h) from the command line:
- * CSV → .cvds dataset. Prints the summary counts (stdout: CSV or JSON; stderr: one human
- * line per count; both app_ingest.h's), the reject file path, and fails (exit 1) on I/O
- * errors or when no row is usable. A progress bar on stderr when it is a terminal; SIGINT /
- * SIGTERM stop the job between batches, with nothing written (exit 128 + signal). */
+ * CSV → .cvds dataset. Prints the summary counts (stdout: CSV or JSON, --format csv|json;
+ * stderr: one human line per count; both app_ingest.h's), the reject file path, and fails
+ * (exit 1) on I/O errors or when no row is usable. A progress bar on stderr when it is a
+ * terminal; SIGINT / SIGTERM stop the job between batches, with nothing written (exit 128 +
+ * signal). */
 #include <stdio.h>
 #include <string.h>
 
 #include "chemvae/app/app_ingest.h"
+#include "chemvae/app/app_rows.h"
 #include "chemvae/chem/chem.h"
 #include "cli.h"
 #include "options.h"
 
 typedef struct {
     CvIngestConfig job;
-    int json, quiet, rdkit_log;
+    CvRowsFormat format;
+    int quiet, rdkit_log;
 } IngestArgs;
 
 #define F(field) offsetof(IngestArgs, field)
 static const CvParam OWN[] = {
-    CV_PARAM("json", 0, CV_PARAM_SWITCH, F(json), NULL, "print the summary as JSON instead of CSV"),
     CV_PARAM("quiet", 'q', CV_PARAM_SWITCH, F(quiet), NULL,
              "no progress bar and no summary on stderr"),
     CV_PARAM("rdkit-log", 0, CV_PARAM_SWITCH, F(rdkit_log), NULL,
@@ -35,7 +37,9 @@ static const CliCommand COMMAND = {
              "train/valid/test and writes a dataset.\n"
              "Bad rows go to a reject CSV (line,kind,reason,text); the counts printed at the end\n"
              "add up: rows = accepted + rejected + duplicates.\n",
-    .tables = {{&cv_ingest_params, offsetof(IngestArgs, job)}, {&OWN_TABLE, 0}},
+    .tables = {{&cv_ingest_params, offsetof(IngestArgs, job)},
+               {&cv_rows_csv_json_params, offsetof(IngestArgs, format)},
+               {&OWN_TABLE, 0}},
     .max_operands = -1};
 
 static int parse_args(int argc, char **argv, IngestArgs *a) {
@@ -70,7 +74,8 @@ int cmd_ingest(int argc, char **argv) {
     CvStatus st = cv_ingest(&a.job, &h, &res, &err);
     cli_watch_finish(&watch);
     if (res.counted && !a.quiet) cv_ingest_summary(&a.job, &res, st == CV_OK, stderr);
-    if (!st && !res.interrupted) st = cv_ingest_result_write(stdout, &a.job, &res, a.json, &err);
+    if (!st && !res.interrupted)
+        st = cv_ingest_result_write(stdout, &a.job, &res, a.format == CV_ROWS_JSON, &err);
     rc = st ? cli_report(COMMAND.name, &err) : res.interrupted ? 128 + res.interrupted : CLI_OK;
     cv_ingest_result_free(&res);
     return rc;

@@ -46,6 +46,10 @@ const char *cv_rows_format_name(CvRowsFormat format);
 /* A CvRowsFormat field: --format F, and --json, a switch named after its format. Neither
  * is recorded in a run's config (an output choice). */
 extern const CvParamTable cv_rows_params;
+/* The same limited to csv and json, for results that are not molecules (eval's and metrics'
+ * metric,value rows, ingest's summary): --format F ("F expects csv or json, got ..."
+ * otherwise) and --json; neither recorded. */
+extern const CvParamTable cv_rows_csv_json_params;
 
 /* Starts the table on fp: "[" (JSON) or the CSV header line csv_header (the keys of the
  * fields, comma-separated); name_prefix names the rows of SDF and SMILES files (NULL:
