@@ -1,6 +1,6 @@
 /* test_chemist_cli.c — the commands a chemist reaches for after sampling, end to end through
  * their check scripts (BUILD's chemvae; sanitizer builds too):
-X
+ *   - tests/check-molfiles.sh: every output format of sample, optimize, predict (csv, sdf, smi,
  *     json, read back by Python RDKit (every SDF record is the CSV row's molecule, titled,
  *     with every column as a data item; SMILES files with the records' names);
  *   - tests/check-predict.sh: predict's MAE on a test split equals eval's, its predictions
