@@ -1,7 +1,7 @@
 /* test_chemist_cli.c — the commands a chemist reaches for after sampling, end to end through
  * their check scripts (BUILD's chemvae; sanitizer builds too):
- *   - tests/check-molfiles.sh: every output format of sample, optimize, predict (csv, sdf, smi,
- *     json, read back by Python RDKit (every SDF record is the CSV row's molecule, titled,
+ *   - tests/check-molfiles.sh: the molecule commands' output formats (csv, sdf, smi and
+ *     json) read back by Python RDKit (every SDF record is the CSV row's molecule, titled,
  *     with every column as a data item; SMILES files with the records' names);
  *   - tests/check-predict.sh: predict's MAE on a test split equals eval's, its predictions
  *     on the same molecules as a SMILES file are the same, its true values RDKit's, its
