@@ -315,7 +315,11 @@ def score(smiles):
 def connect(path, **kwargs):
     """sqlite3.connect(path, **kwargs) with chemvae's chemistry SQL functions loaded
     (mol_valid, canonical, mw, logp, qed, sa, penalized_logp, morgan_fp, tanimoto,
-    has_substruct)."""
+    has_substruct). An SQLite results database only: for a postgresql:// one, connect with
+    a PostgreSQL client (psycopg2.connect(uri)) and use the RDKit cartridge's functions."""
+    if str(path).startswith(("postgresql://", "postgres://")):
+        raise ValueError("chemvae.connect opens SQLite results databases; %s is PostgreSQL: "
+                         "use a PostgreSQL client such as psycopg2.connect() on it" % path)
     con = sqlite3.connect(path, **kwargs)
     con.enable_load_extension(True)
     con.load_extension(os.path.join(os.path.dirname(library_path()), "chemvae_sqlite"))
