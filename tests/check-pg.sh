@@ -9,7 +9,7 @@
 #   - `db copy` of that SQLite file into an empty PostgreSQL DB prints `query runs` (every
 #     column), `query top` and `query similar` byte for byte as the file does;
 #   - after an `interpolate` run into both, `report` from the PostgreSQL DB is the report
-#     from the SQLite file but for the line naming the database;
+#     from the SQLite file but for the line naming the database and the runs' times;
 #   - four `sample` processes (seeds 11..14, n 300) writing one new PostgreSQL DB at once
 #     all exit 0 and leave 4 runs 'ok', each seed's generation count that of the same run
 #     into its own SQLite file, and the molecules the union of the four files' (sorted
@@ -152,11 +152,13 @@ for db in "$tmp/a.db" "$pc"; do
   out=$tmp/report-$(basename "$db").html
   cv report --db "$db" --out "$out" > /dev/null 2> "$tmp/report.err" ||
     fail "report --db $db exited $?: $(tail -3 "$tmp/report.err")"
-  grep -v '<p class="meta">Database ' "$out" > "$out.body"
+  grep -v '<p class="meta">Database ' "$out" |
+    sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/TIME/g' > "$out.body"
 done
 same "$tmp/report-a.db.html.body" "$tmp/report-copydb.html.body" "report of the SQLite file and of its PostgreSQL copy"
 sections=$(grep -c '<h2>' "$tmp/report-copydb.html")
-echo "ok   report --db postgresql://: the SQLite file's report ($sections sections) but for the database's name"
+echo "ok   report --db postgresql://: the SQLite file's report ($sections sections) but for the" \
+  "database's name and the runs' times"
 
 # c. four writers at once
 pw=postgresql:///conc
@@ -304,8 +306,20 @@ val "$pc" "SELECT count(*) FROM runs"
 view "$pc" "$tmp/f.runs" runs
 same "$tmp/copydb.runs" "$tmp/f.runs" "query runs before and after the refused writes"
 [ "$(psql -XAtq -d copydb -c "SELECT to_regclass('t') IS NULL")" = t ] || fail "CREATE TABLE t made a table"
+# statements that return no rows are refused before they run, even for a superuser
+mark=/tmp/chemvae-pg-copy-$$
+rm -f "$mark"
+for sql in "COPY (SELECT 1) TO PROGRAM 'touch $mark'" \
+  "DO \$\$BEGIN PERFORM pg_sleep(0); END\$\$"; do
+  rc=0
+  cv query --db "$pc" "$sql" > /dev/null 2> "$tmp/refused.err" || rc=$?
+  [ "$rc" -ne 0 ] || fail "query \"$sql\" on PostgreSQL exited 0"
+  grep -q "returns no rows" "$tmp/refused.err" || fail "query \"$sql\": $(cat "$tmp/refused.err")"
+done
+[ ! -e "$mark" ] || { rm -f "$mark"; fail "COPY ... TO PROGRAM ran"; }
 echo "ok   query on PostgreSQL is read-only: INSERT, WITH ... DELETE, two statements and" \
-  "CREATE TABLE exit non-zero, the $nruns runs unchanged"
+  "CREATE TABLE exit non-zero, the $nruns runs unchanged; COPY TO PROGRAM and DO refused" \
+  "before they run"
 
 psql -XAtq -v ON_ERROR_STOP=1 -d copydb > /dev/null <<'SQL' || fail "psql: creating the reader roles"
 REVOKE CONNECT ON DATABASE copydb FROM PUBLIC;
@@ -330,5 +344,12 @@ who=$v
 [ "$who" = alice ] || [ "$who" = chemvae_reader ] || fail "SELECT current_user as alice: '$who'"
 val "$url" "SELECT has_table_privilege('runs', 'INSERT')"
 case $v in f | false | 0) ;; *) fail "has_table_privilege('runs', 'INSERT') as alice: '$v'" ;; esac
+# a wrong password: the message shows the URI with *** and never the password
+bad=${url/alice:pw@/alice:Secr3tWord@}
+rc=0
+cv query runs --db "$bad" > /dev/null 2> "$tmp/badpw.err" || rc=$?
+[ "$rc" -ne 0 ] || fail "query with a wrong password exited 0"
+! grep -q Secr3tWord "$tmp/badpw.err" || fail "the password shows: $(cat "$tmp/badpw.err")"
+grep -q 'alice:\*\*\*@' "$tmp/badpw.err" || fail "no alice:***@ in: $(cat "$tmp/badpw.err")"
 echo "ok   a reader role (alice in chemvae_reader: CONNECT, SELECT): query runs and similar as the" \
-  "owner's, current_user $who, no INSERT privilege"
+  "owner's, current_user $who, no INSERT privilege; a wrong password never printed"

@@ -51,7 +51,7 @@ static int print_path(const InterpArgs *a, const CvInterpolateResult *r, const C
             "%zu distinct",
             COMMAND.name, a->job.slerp ? "slerp" : "linear", r->n_points,
             r->distance[r->n_points - 1], r->n_decodes, r->n_valid, r->uniq.n);
-    cli_print_run_end(h, a->run.db_path);
+    cli_print_run_end(h);
     return CLI_OK;
 }
 

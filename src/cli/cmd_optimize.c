@@ -55,7 +55,7 @@ static void run_config(const void *user, CvJson *j) {
 static int print_results(const OptArgs *a, const CvOptimizeResult *r, const CvHooks *h) {
     cv_optimize_write(r, stdout, a->format);
     cv_optimize_summary(&a->job, r, stderr);
-    cli_print_run_end(h, a->run.db_path);
+    cli_print_run_end(h);
     return CLI_OK;
 }
 

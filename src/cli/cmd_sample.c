@@ -58,7 +58,7 @@ int cmd_sample(int argc, char **argv) {
     if (!st) {
         cv_sample_write(&a.job, &res, stdout, a.format);
         cv_sample_summary(&a.job, &res, stderr);
-        cli_print_run_end(&j.h, a.run.db_path);
+        cli_print_run_end(&j.h);
     }
     rc = res.interrupted ? 128 + res.interrupted : CLI_OK;
     cv_sample_result_free(&res);

@@ -35,7 +35,8 @@ int cli_job_end(CliJob *j, const char *cmd, CvStatus st, int rc) {
     return st ? cli_report(cmd, &j->err) : rc;
 }
 
-void cli_print_run_end(const CvHooks *h, const char *db_path) {
-    if (h->db) fprintf(stderr, "; run %lld in %s", (long long)h->run_id, db_path);
+void cli_print_run_end(const CvHooks *h) {
+    /* the store's name for the DB: a PostgreSQL URI shows no password */
+    if (h->db) fprintf(stderr, "; run %lld in %s", (long long)h->run_id, cv_store_path(h->db));
     fputc('\n', stderr);
 }

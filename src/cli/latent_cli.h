@@ -39,6 +39,6 @@ int cli_job_end(CliJob *j, const char *cmd, CvStatus st, int rc);
 
 /* Ends a summary line on stderr: "; run N in DB_PATH" when the hooks record a run, then
  * the newline. */
-void cli_print_run_end(const CvHooks *h, const char *db_path);
+void cli_print_run_end(const CvHooks *h);
 
 #endif

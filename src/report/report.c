@@ -156,7 +156,7 @@ static void page_head(const Report *rp) {
             "report</title>\n"
             "<style>%s</style></head><body>\n<h1>chemvae report</h1>\n<p class=\"meta\">Database ",
             CSS);
-    report_html_escape(fp, rp->cfg->db_path);
+    report_html_escape(fp, cv_store_path(rp->db)); /* a PostgreSQL URI without its password */
     fprintf(fp, " &middot; %s &middot; ", now);
     if (rp->scope) {
         char id[32];
@@ -248,7 +248,8 @@ static CvStatus resolve_scope(Report *rp, CvError *err) {
         if (st) return st;
         if (!rp->scope)
             return cv_error_set(err, CV_ERR_EMPTY,
-                                "%s: --run latest: no pipeline run in this database", cfg->db_path);
+                                "%s: --run latest: no pipeline run in this database",
+                                cv_store_path(rp->db));
         return CV_OK;
     }
     if (cfg->run == 0) return CV_OK;
@@ -258,7 +259,7 @@ static CvStatus resolve_scope(Report *rp, CvError *err) {
     cv_store_table_free(&t);
     if (st) return st;
     if (!found)
-        return cv_error_set(err, CV_ERR_INVALID, "%s: no run %lld", cfg->db_path,
+        return cv_error_set(err, CV_ERR_INVALID, "%s: no run %lld", cv_store_path(rp->db),
                             (long long)cfg->run);
     rp->scope = cfg->run;
     return CV_OK;

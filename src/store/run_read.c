@@ -110,21 +110,21 @@ static const char *const READS_PG[sizeof READS / sizeof *READS] = {
         "WITH b AS (SELECT id, model_path FROM runs WHERE id = ?1), "
         "s AS (SELECT max(r.id) AS id FROM runs r, b WHERE r.kind = 'train' AND "
         "r.model_path IS NOT DISTINCT FROM b.model_path AND r.id <= b.id AND "
-        "NOT coalesce(r.config::jsonb ->> 'resume' IN ('true', '1'), false)), "
+        "NOT coalesce(r.config::json ->> 'resume' IN ('true', '1'), false)), "
         "chain AS (SELECT r.id FROM runs r, b, s WHERE r.kind = 'train' AND "
         "r.model_path IS NOT DISTINCT FROM b.model_path "
         "AND r.id BETWEEN coalesce(s.id, b.id) AND b.id) "
         "SELECT t.split, t.epoch, t.loss, t.recon, t.kl, t.beta, t.accuracy, "
-        "(t.extra::jsonb ->> 'tf_exact')::float8, (t.extra::jsonb ->> 'active_units')::float8 "
+        "(t.extra::json ->> 'tf_exact')::float8, (t.extra::json ->> 'active_units')::float8 "
         "FROM training_metrics t WHERE t.run_id IN (SELECT id FROM chain) AND NOT EXISTS "
         "(SELECT 1 FROM training_metrics u WHERE u.run_id IN (SELECT id FROM chain) "
         "AND u.epoch = t.epoch AND u.split = t.split AND u.run_id > t.run_id) ORDER "
         "BY t.split, t.epoch, t.step",
-    [STORE_READ_OBJECTIVE] = "SELECT config::jsonb ->> 'objective', CASE WHEN config::jsonb ->> "
+    [STORE_READ_OBJECTIVE] = "SELECT config::json ->> 'objective', CASE WHEN config::json ->> "
                              "'minimize' IN ('true', '1') THEN 1 ELSE 0 END FROM runs WHERE "
                              "id = ?1 AND config IS NOT NULL",
     [STORE_READ_SCOPE_FAILURES] =
-        "SELECT g.run_id AS run, r.kind, r.config::jsonb ->> 'constrain' AS constrain, "
+        "SELECT g.run_id AS run, r.kind, r.config::json ->> 'constrain' AS constrain, "
         "count(*) AS decodes, sum(g.valid) AS valid, " FAILURE_COUNTS
         "FROM generations g JOIN runs r ON r.id = g.run_id WHERE " STORE_SCOPE_SQL
         " GROUP BY g.run_id, r.kind, r.config ORDER BY g.run_id DESC",

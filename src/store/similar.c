@@ -43,14 +43,15 @@ static int by_similarity(const void *a, const void *b, void *t) {
     return (x[0].i > y[0].i) - (x[0].i < y[0].i);
 }
 
-/* Keeps the rows of t listed in order[0..n), in that order (freeing the others' strings). */
-static void keep_rows(StoreTable *t, const size_t *order, size_t n) {
-    StoreValue *cells = malloc((n ? n : 1) * t->ncol * sizeof *cells);
+/* Keeps the rows of t listed in order[0..n), in that order (freeing the others' strings).
+ * Returns 0, or -1 when out of memory (t unchanged). */
+static int keep_rows(StoreTable *t, const size_t *order, size_t n) {
+    StoreValue *cells = malloc((n ? n : 1) * (t->ncol ? t->ncol : 1) * sizeof *cells);
     char *kept = calloc(t->nrow + 1, 1);
     if (!cells || !kept) {
         free(cells);
         free(kept);
-        return;
+        return -1;
     }
     for (size_t r = 0; r < n; r++) {
         memcpy(&cells[r * t->ncol], &t->cells[order[r] * t->ncol], t->ncol * sizeof *cells);
@@ -62,6 +63,14 @@ static void keep_rows(StoreTable *t, const size_t *order, size_t n) {
     free(kept);
     t->cells = cells;
     t->nrow = t->cap = n;
+    return 0;
+}
+
+/* The end of a search here: out freed when it failed (out of memory). */
+static CvStatus search_end(StoreTable *out, int failed, CvError *err) {
+    if (!failed) return CV_OK;
+    cv_store_table_free(out);
+    return cv_error_set(err, CV_ERR_NOMEM, "out of memory");
 }
 
 /* similar without SQL functions: every stored fingerprint read, compared and ranked here. */
@@ -71,11 +80,9 @@ static CvStatus similar_here(Store *s, const unsigned char *query, size_t k, dou
                                   "SELECT id, smiles, fp AS similarity, " MOLECULE_COLUMNS
                                   "WHERE fp IS NOT NULL ORDER BY id",
                                   NULL, 0, out, err);
-    size_t *order = st ? NULL : malloc((out->nrow + 1) * sizeof *order);
-    if (st || !order) {
-        free(order);
-        return st ? st : cv_error_set(err, CV_ERR_NOMEM, "out of memory");
-    }
+    if (st) return st;
+    size_t *order = malloc((out->nrow + 1) * sizeof *order);
+    if (!order) return search_end(out, 1, err);
     size_t n = 0;
     for (size_t r = 0; r < out->nrow; r++) {
         StoreValue *v = &out->cells[r * out->ncol + 2];
@@ -86,9 +93,9 @@ static CvStatus similar_here(Store *s, const unsigned char *query, size_t k, dou
         if (sim >= min) order[n++] = r;
     }
     qsort_r(order, n, sizeof *order, by_similarity, out);
-    keep_rows(out, order, k && k < n ? k : n);
+    int failed = keep_rows(out, order, k && k < n ? k : n);
     free(order);
-    return CV_OK;
+    return search_end(out, failed, err);
 }
 
 /* substruct without SQL functions: stored SMILES matched here in id order. */
@@ -96,19 +103,20 @@ static CvStatus substruct_here(Store *s, const char *smarts, size_t n, StoreTabl
                                CvError *err) {
     CvStatus st =
         cv_store_select(s, "SELECT id, smiles, " MOLECULE_COLUMNS "ORDER BY id", NULL, 0, out, err);
-    ChemQuery *q = st ? NULL : cv_chem_query_new(smarts);
+    if (st) return st;
+    ChemQuery *q = cv_chem_query_new(smarts);
     size_t *order = q ? malloc((out->nrow + 1) * sizeof *order) : NULL;
     if (!order) {
         cv_chem_query_free(q);
-        return st ? st : cv_error_set(err, CV_ERR_NOMEM, "out of memory");
+        return search_end(out, 1, err);
     }
     size_t kept = 0;
     for (size_t r = 0; r < out->nrow && kept < n; r++)
         if (cv_chem_query_match(q, out->cells[r * out->ncol + 1].s) == 1) order[kept++] = r;
-    keep_rows(out, order, kept);
+    int failed = keep_rows(out, order, kept);
     free(order);
     cv_chem_query_free(q);
-    return CV_OK;
+    return search_end(out, failed, err);
 }
 
 /* ---- searches ------------------------------------------------------------------------- */

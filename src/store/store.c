@@ -755,19 +755,18 @@ static CvStatus write_batch_once(Store *s, const Batch *b, RowFn fn, const void 
                        : cv_error_set(err, CV_ERR_NOMEM, "%s: out of memory", s->path);
         goto fail;
     }
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    const char *label = NULL;
+    int rc = 0;
+    for (; i < n; i++) {
         int64_t id = 0;
-        const char *label = NULL;
-        int rc = fn(s, b->stmt, b->run_id, rows, i, ids ? &id : NULL, &label);
-        if (rc) {
-            char at[256];
-            snprintf(at, sizeof at, "%s (%s %zu%s%.60s%s)", b->what, b->row_name, i,
-                     label ? " '" : "", label ? label : "", label ? "'" : "");
-            status = s->pg ? store_pg_error(s, err, at, retry) : cv_store_db_error(s, err, rc, at);
-            goto fail;
-        }
+        label = NULL;
+        store_pg_set_row(s, i, &label);
+        rc = fn(s, b->stmt, b->run_id, rows, i, ids ? &id : NULL, &label);
+        if (rc) goto row_failed;
         if (ids) ids[i] = id;
     }
+    if (store_pg_flush(s)) goto row_failed; /* PostgreSQL: the statements still unread */
     store_pg_forget(s);
     status = tx_commit(s, b->what, err);
     if (status && s->pg && !s->outer_tx) store_pg_error(s, NULL, b->what, retry);
@@ -776,6 +775,15 @@ fail:
     store_pg_forget(s);
     tx_rollback(s);
     return status;
+row_failed : {
+    /* PostgreSQL reads a statement's failure later than it sends it: name that row */
+    store_pg_failed_row(s, &i, &label);
+    char at[256];
+    snprintf(at, sizeof at, "%s (%s %zu%s%.60s%s)", b->what, b->row_name, i, label ? " '" : "",
+             label ? label : "", label ? "'" : "");
+    status = s->pg ? store_pg_error(s, err, at, retry) : cv_store_db_error(s, err, rc, at);
+    goto fail;
+}
 }
 
 /* Runs fn over rows 0..n-1 in ONE transaction: all rows are stored, or none. Concurrent

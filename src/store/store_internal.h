@@ -113,16 +113,20 @@ CvStatus store_pg_error(Store *s, CvError *err, const char *what, int *retryable
 CvStatus store_pg_select_each(Store *s, const char *sql, const StoreValue *params, size_t nparams,
                               StoreRowFn fn, void *ctx, CvError *err);
 /* sqltext.c: sql with every ?N outside quotes and comments turned into $N, and uri with
- * its password replaced by *** (both malloc'd; NULL when out of memory). */
+ * its passwords replaced by *** (both malloc'd; NULL when out of memory). */
 char *store_sql_dollar_params(const char *sql);
 char *store_uri_without_password(const char *uri);
+/* Replaces in text (NUL-terminated, cap bytes) every occurrence of a password uri holds by
+ * "***" (as far as cap allows). */
+void store_text_hide_passwords(char *text, size_t cap, const char *uri);
 
 /* A batch's molecules, read in one statement before it (PostgreSQL: a lookup per row would
  * cost a round trip each). store_pg_prefetch reads what the database has of the distinct
  * non-NULL smiles[0..n) (the strings must outlive the batch); store_pg_known then gives a
  * SMILES's STORE_PG_* bits (0: not part of the prefetch) and its id (0 when not in the
  * database before the batch); store_pg_mark_stored records a molecule the batch has written
- * (so a repeat in the batch is not upserted again); store_pg_forget ends the batch. */
+ * (so a repeat in the batch is not upserted again); store_pg_forget ends the batch (and
+ * store_pg_set_row's label). */
 enum {
     STORE_PG_PREFETCHED = 1 << 0,
     STORE_PG_IN_DB = 1 << 1,
@@ -133,6 +137,14 @@ int store_pg_prefetch(Store *s, const char *const *smiles, size_t n);
 unsigned store_pg_known(Store *s, const char *smiles, int64_t *id);
 void store_pg_mark_stored(Store *s, const char *smiles);
 void store_pg_forget(Store *s);
+
+/* Statements a write batch sends into libpq's pipeline are read later: store_pg_set_row
+ * names the batch row (and where its label is) the next statements belong to;
+ * store_pg_flush reads every result not yet read (0, or -1 with the failure kept);
+ * store_pg_failed_row gives the row and label of the statement that failed, when known. */
+void store_pg_set_row(Store *s, size_t row, const char *const *label);
+int store_pg_flush(Store *s);
+int store_pg_failed_row(const Store *s, size_t *row, const char **label);
 
 /* 1 when the molecules table has the cartridge's mol and mfp columns. */
 int store_pg_has_cartridge(const Store *s);
