@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chemvae/chem/chem.h"
+
 /* Sorted pairs source id -> destination id. */
 typedef struct {
     int64_t *from, *to;
@@ -79,21 +81,26 @@ static CvStatus copy_runs(Store *src, Store *dst, IdMap *runs, CvError *err) {
 static CvStatus copy_molecules(Store *src, Store *dst, const IdMap *runs, IdMap *mols,
                                CvError *err) {
     StoreTable t = {0};
-    CvStatus st = cv_store_select(src,
-                                  "SELECT id, smiles, mw, logp, qed, sa, penalized_logp, first_run "
-                                  "FROM molecules ORDER BY id",
-                                  NULL, 0, &t, err);
+    CvStatus st =
+        cv_store_select(src,
+                        "SELECT id, smiles, mw, logp, qed, sa, penalized_logp, first_run, "
+                        "fp FROM molecules ORDER BY id",
+                        NULL, 0, &t, err);
     if (st) return st;
     size_t n = t.nrow;
     StoreMolecule *m = malloc((n + 1) * sizeof *m);
+    const unsigned char **fps = malloc((n + 1) * sizeof *fps);
     int64_t *first = malloc((n + 1) * sizeof *first);
     mols->from = malloc((n + 1) * sizeof *mols->from);
     mols->to = malloc((n + 1) * sizeof *mols->to);
-    if (!m || !first || !mols->from || !mols->to) st = nomem(err);
+    if (!m || !fps || !first || !mols->from || !mols->to) st = nomem(err);
     for (size_t r = 0; !st && r < n; r++) {
         m[r] = (StoreMolecule){text_of(cell(&t, r, 1)), real_of(cell(&t, r, 2)),
                                real_of(cell(&t, r, 3)), real_of(cell(&t, r, 4)),
                                real_of(cell(&t, r, 5)), real_of(cell(&t, r, 6))};
+        const StoreValue *fp = cell(&t, r, 8); /* the source's: no SMILES parsed again */
+        fps[r] = fp->type == STORE_BLOB && fp->len == CHEM_FP_BYTES ? (const unsigned char *)fp->s
+                                                                    : NULL;
         const StoreValue *f = cell(&t, r, 7);
         first[r] = f->type == STORE_INT ? map_id(runs, f->i) : 0;
         mols->from[r] = cell(&t, r, 0)->i;
@@ -101,12 +108,23 @@ static CvStatus copy_molecules(Store *src, Store *dst, const IdMap *runs, IdMap 
     /* rows sharing a first run (in id order, so the map stays sorted), up to 1,024 at once */
     for (size_t a = 0, b; !st && a < n; a = b) {
         for (b = a + 1; b < n && b - a < 1024 && first[b] == first[a];) b++;
-        st = cv_store_upsert_molecules(dst, first[a], m + a, b - a, mols->to + a, err);
+        st = store_upsert_molecules_fp(dst, first[a], m + a, fps + a, b - a, mols->to + a, err);
     }
     if (!st) mols->n = n;
     free(m);
+    free(fps);
     free(first);
     cv_store_table_free(&t);
+    return st;
+}
+
+/* Run `from`'s rows that sql (one parameter: the run) selects, into *t, and an array for
+ * them of elem bytes a row (at least one) into *rows. */
+static CvStatus read_run_rows(Store *src, const char *sql, int64_t from, StoreTable *t, size_t elem,
+                              void **rows, CvError *err) {
+    *rows = NULL;
+    CvStatus st = store_select_by_id(src, sql, from, t, err);
+    if (!st && !(*rows = malloc((t->nrow + 1) * elem))) st = nomem(err);
     return st;
 }
 
@@ -114,13 +132,12 @@ static CvStatus copy_molecules(Store *src, Store *dst, const IdMap *runs, IdMap 
 static CvStatus copy_generations(Store *src, Store *dst, int64_t from, int64_t to,
                                  const IdMap *mols, int64_t *count, CvError *err) {
     StoreTable t = {0};
-    CvStatus st = store_select_by_id(src,
-                                     "SELECT method, step, source, raw_smiles, valid, "
-                                     "molecule_id, z, predicted, similarity, failure FROM "
-                                     "generations WHERE run_id = ?1 ORDER BY id",
-                                     from, &t, err);
-    StoreGeneration *g = st ? NULL : malloc((t.nrow + 1) * sizeof *g);
-    if (!st && !g) st = nomem(err);
+    StoreGeneration *g;
+    CvStatus st = read_run_rows(src,
+                                "SELECT method, step, source, raw_smiles, valid, molecule_id, z, "
+                                "predicted, similarity, failure FROM generations WHERE run_id = "
+                                "?1 ORDER BY id",
+                                from, &t, sizeof *g, (void **)&g, err);
     for (size_t r = 0; !st && r < t.nrow; r++) {
         const StoreValue *z = cell(&t, r, 6), *mol = cell(&t, r, 5);
         g[r] = (StoreGeneration){
@@ -149,13 +166,12 @@ static CvStatus copy_generations(Store *src, Store *dst, int64_t from, int64_t t
 static CvStatus copy_training(Store *src, Store *dst, int64_t from, int64_t to, int64_t *count,
                               CvError *err) {
     StoreTable t = {0};
-    CvStatus st = store_select_by_id(src,
-                                     "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, "
-                                     "accuracy, extra FROM training_metrics WHERE run_id = ?1 "
-                                     "ORDER BY rowid",
-                                     from, &t, err);
-    StoreTrainingMetric *m = st ? NULL : malloc((t.nrow + 1) * sizeof *m);
-    if (!st && !m) st = nomem(err);
+    StoreTrainingMetric *m;
+    CvStatus st = read_run_rows(src,
+                                "SELECT epoch, step, split, loss, recon, kl, prop, beta, lr, "
+                                "accuracy, extra FROM training_metrics WHERE run_id = ?1 ORDER "
+                                "BY rowid",
+                                from, &t, sizeof *m, (void **)&m, err);
     for (size_t r = 0; !st && r < t.nrow; r++) {
         double v[7];
         for (int k = 0; k < 7; k++) v[k] = real_of(cell(&t, r, 3 + (size_t)k));
@@ -189,14 +205,12 @@ static CvStatus copy_named_values(Store *src, Store *dst, int64_t from, int64_t 
                                          err);
     if (!st) stats->eval_metrics += (int64_t)t.nrow;
     cv_store_table_free(&t);
-    if (st || (st = store_select_by_id(src,
-                                       "SELECT s.name, m.smiles, s.value FROM scores s JOIN "
-                                       "molecules m ON m.id = s.molecule_id WHERE s.run_id = ?1 "
-                                       "ORDER BY m.id, s.name",
-                                       from, &t, err)))
-        return st;
-    StoreScore *sc = malloc((t.nrow + 1) * sizeof *sc);
-    if (!sc) st = nomem(err);
+    if (st) return st;
+    StoreScore *sc;
+    st = read_run_rows(src,
+                       "SELECT s.name, m.smiles, s.value FROM scores s JOIN molecules m ON m.id = "
+                       "s.molecule_id WHERE s.run_id = ?1 ORDER BY m.id, s.name",
+                       from, &t, sizeof *sc, (void **)&sc, err);
     for (size_t r = 0; !st && r < t.nrow; r++)
         sc[r] = (StoreScore){text_of(cell(&t, r, 0)),
                              {text_of(cell(&t, r, 1)), NAN, NAN, NAN, NAN, NAN},

@@ -414,33 +414,43 @@ CvStatus store_pg_tx(Store *s, const char *verb, const char *what, CvError *err)
 
 /* ---- SQL text and parameters ---------------------------------------------------------- */
 
-/* libpq's parameter arrays for StoreValues: numbers printed into num, bytea binary. */
+/* libpq's parameter arrays for StoreValues: numbers printed into num, bytea binary. Up to
+ * ARGS_INLINE parameters (every write statement has at most 12) live in the struct itself,
+ * so a row written costs no allocation; more (a user's query) take one block. */
+enum { ARGS_INLINE = 16 };
 typedef struct {
     const char **val;
     int *len, *fmt;
     Oid *type;
     char (*num)[32];
+    void *heap; /* the block for more than ARGS_INLINE, or NULL */
+    const char *val_in[ARGS_INLINE];
+    int len_in[ARGS_INLINE], fmt_in[ARGS_INLINE];
+    Oid type_in[ARGS_INLINE];
+    char num_in[ARGS_INLINE][32];
 } PgArgs;
 
 static void args_free(PgArgs *a) {
-    free(a->val);
-    free(a->len);
-    free(a->fmt);
-    free(a->type);
-    free(a->num);
+    free(a->heap);
 }
 
+/* Fills a (used in place: it points into itself) for p[0..n); -1 when out of memory. */
 static int args_make(PgArgs *a, const StoreValue *p, size_t n) {
-    size_t m = n ? n : 1;
-    a->val = calloc(m, sizeof *a->val);
-    a->len = calloc(m, sizeof *a->len);
-    a->fmt = calloc(m, sizeof *a->fmt);
-    a->type = calloc(m, sizeof *a->type);
-    a->num = calloc(m, sizeof *a->num);
-    if (!a->val || !a->len || !a->fmt || !a->type || !a->num) {
-        args_free(a);
-        return -1;
+    a->heap = NULL;
+    if (n <= ARGS_INLINE) {
+        a->val = a->val_in, a->len = a->len_in, a->fmt = a->fmt_in, a->type = a->type_in;
+        a->num = a->num_in;
+    } else {
+        size_t each = sizeof *a->val + 2 * sizeof *a->len + sizeof *a->type + sizeof *a->num;
+        char *block = a->heap = malloc(n * each);
+        if (!block) return -1;
+        a->num = (char(*)[32])block; /* n * 32 bytes: the pointers after it stay aligned */
+        a->val = (const char **)(block + n * sizeof *a->num);
+        a->len = (int *)(block + n * (sizeof *a->num + sizeof *a->val));
+        a->fmt = a->len + n;
+        a->type = (Oid *)(a->fmt + n);
     }
+    for (size_t i = 0; i < n; i++) a->val[i] = NULL, a->len[i] = a->fmt[i] = 0, a->type[i] = 0;
     for (size_t i = 0; i < n; i++) {
         switch (p[i].type) {
         case STORE_INT:
@@ -816,14 +826,16 @@ static CvStatus version_error(Store *s, int64_t version, CvError *err) {
                         s->path, (long long)version, STORE_SCHEMA_VERSION);
 }
 
+/* 1 (as a count) when molecules has the cartridge's columns. */
+static const char HAS_CARTRIDGE_SQL[] =
+    "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND "
+    "table_name = 'molecules' AND column_name = 'mfp'";
+
 /* Adds the cartridge's columns when the rdkit extension can be had; a database user that
  * may not create it keeps a store without them (searches then say so). */
 static int add_cartridge(StorePg *pg) {
     int64_t have = 0, available = 0;
-    if (query_int(pg,
-                  "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                  "current_schema() AND table_name = 'molecules' AND column_name = 'mfp'",
-                  &have) ||
+    if (query_int(pg, HAS_CARTRIDGE_SQL, &have) ||
         query_int(pg, "SELECT count(*) FROM pg_available_extensions WHERE name = 'rdkit'",
                   &available))
         return -1;
@@ -889,16 +901,12 @@ CvStatus store_pg_open(Store *s, CvError *err) {
                                 s->path, (long long)version, STORE_SCHEMA_VERSION);
     }
     int64_t cartridge = 0, reader = 0;
-    if (!status &&
-        (query_int(pg,
-                   "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                   "current_schema() AND table_name = 'molecules' AND column_name = 'mfp'",
-                   &cartridge) ||
-         query_int(pg,
-                   "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
-                   "'chemvae_reader') THEN pg_has_role(current_user, 'chemvae_reader', "
-                   "'MEMBER') ELSE false END",
-                   &reader)))
+    if (!status && (query_int(pg, HAS_CARTRIDGE_SQL, &cartridge) ||
+                    query_int(pg,
+                              "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                              "'chemvae_reader') THEN pg_has_role(current_user, 'chemvae_reader', "
+                              "'MEMBER') ELSE false END",
+                              &reader)))
         status = store_pg_error(s, err, "opening", NULL);
     pg->cartridge = cartridge > 0;
     pg->reader_role = reader > 0;

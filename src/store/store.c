@@ -815,10 +815,11 @@ static int needs_write(unsigned known, const double v[5]) {
  * the molecule by SMILES). A molecule stored complete (fingerprint, and every score m has)
  * is only looked up: no upsert, so no PostgreSQL identity value is spent on a conflict and
  * ids stay those SQLite gives. The fingerprint is computed only for a molecule written:
- * parsing (about 95 us) and fingerprinting (25 us) cost far more than the lookup. On
+ * parsing (about 95 us) and fingerprinting (25 us) cost far more than the lookup — and not
+ * at all when the caller has it (known_fp, NULL-able: cv_store_copy's source). On
  * PostgreSQL the lookup is the batch's prefetch (store_pg_prefetch). */
-static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int need_id,
-                           int64_t *id) {
+static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m,
+                           const unsigned char *known_fp, int need_id, int64_t *id) {
     const double v[5] = {m->mw, m->logp, m->qed, m->sa, m->penalized_logp};
     StoreValue p[8] = {v_text(m->smiles)};
     int got = 0, rc = 0;
@@ -835,7 +836,7 @@ static int upsert_molecule(Store *s, int64_t run_id, const StoreMolecule *m, int
         }
     }
     unsigned char buf[CHEM_FP_BYTES];
-    const unsigned char *fp = cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
+    const unsigned char *fp = known_fp ? known_fp : cv_chem_smiles_fp(m->smiles, buf) ? buf : NULL;
     for (int k = 0; k < 5; k++) p[1 + k] = v_real(v[k]);
     p[6] = v_id(run_id);
     p[7] = v_blob(fp, CHEM_FP_BYTES);
@@ -851,19 +852,26 @@ find:
     return got ? 0 : s->pg ? -1 : SQLITE_INTERNAL;
 }
 
+/* A batch of molecules, with their fingerprints when the caller has them. */
+typedef struct {
+    const StoreMolecule *m;
+    const unsigned char *const *fps; /* (n) NULL-able, and so is each */
+} MoleculeRows;
+
 static int molecule_row(Store *s, int which, int64_t run_id, const void *rows, size_t i,
                         int64_t *id, const char **label) {
     (void)which;
-    const StoreMolecule *m = (const StoreMolecule *)rows + i;
+    const MoleculeRows *mr = rows;
+    const StoreMolecule *m = &mr->m[i];
     int64_t mol_id = 0;
     *label = m->smiles;
-    int rc = upsert_molecule(s, run_id, m, id != NULL, &mol_id);
+    int rc = upsert_molecule(s, run_id, m, mr->fps ? mr->fps[i] : NULL, id != NULL, &mol_id);
     if (id) *id = mol_id;
     return rc;
 }
 
 static const char *molecule_smiles(const void *rows, size_t i) {
-    return ((const StoreMolecule *)rows)[i].smiles;
+    return ((const MoleculeRows *)rows)->m[i].smiles;
 }
 static const char *generation_smiles(const void *rows, size_t i) {
     const StoreMolecule *m = ((const StoreGeneration *)rows)[i].molecule;
@@ -873,8 +881,9 @@ static const char *score_smiles(const void *rows, size_t i) {
     return ((const StoreScore *)rows)[i].molecule.smiles;
 }
 
-CvStatus cv_store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *mols, size_t n,
-                                   int64_t *ids, CvError *err) {
+CvStatus store_upsert_molecules_fp(Store *s, int64_t run_id, const StoreMolecule *mols,
+                                   const unsigned char *const *fps, size_t n, int64_t *ids,
+                                   CvError *err) {
     char what[96];
     snprintf(what, sizeof what, "storing %zu molecules", n);
     for (size_t i = 0; i < n; i++)
@@ -882,7 +891,13 @@ CvStatus cv_store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule
             return cv_error_set(err, CV_ERR_INVALID, "%s: %s: molecule %zu has no SMILES", s->path,
                                 what, i);
     Batch b = {what, "molecule", ST_MOL_FIND, run_id, 0, molecule_smiles};
-    return write_batch(s, &b, molecule_row, mols, n, ids, err);
+    MoleculeRows rows = {mols, fps};
+    return write_batch(s, &b, molecule_row, &rows, n, ids, err);
+}
+
+CvStatus cv_store_upsert_molecules(Store *s, int64_t run_id, const StoreMolecule *mols, size_t n,
+                                   int64_t *ids, CvError *err) {
+    return store_upsert_molecules_fp(s, run_id, mols, NULL, n, ids, err);
 }
 
 static CvStatus check_generation(const Store *s, const StoreGeneration *g, size_t i, CvError *err) {
@@ -906,7 +921,7 @@ static int generation_row(Store *s, int which, int64_t run_id, const void *rows,
     *label = g->raw_smiles;
     if (g->molecule) {
         /* PostgreSQL need not wait for the id: the insert finds it by SMILES (?12) */
-        int rc = upsert_molecule(s, run_id, g->molecule, !s->pg, &mol_id);
+        int rc = upsert_molecule(s, run_id, g->molecule, NULL, !s->pg, &mol_id);
         if (rc) return rc;
     }
     StoreValue p[12] = {v_int(run_id),
@@ -953,7 +968,7 @@ static int score_row(Store *s, int which, int64_t run_id, const void *rows, size
     const StoreScore *r = (const StoreScore *)rows + i;
     int64_t mol_id = 0;
     *label = r->molecule.smiles;
-    int rc = upsert_molecule(s, run_id, &r->molecule, 1, &mol_id);
+    int rc = upsert_molecule(s, run_id, &r->molecule, NULL, 1, &mol_id);
     if (rc) return rc;
     if (id) *id = mol_id;
     return run_named_value(s, which, run_id, &mol_id, r->name, r->value);

@@ -60,6 +60,12 @@ int store_run(Store *s, int which, const StoreValue *p, size_t n, int64_t *id, i
  * copied: they must outlive the step). */
 void store_bind_value(sqlite3_stmt *st, int i, const StoreValue *v);
 
+/* cv_store_upsert_molecules with each molecule's fingerprint given (fps NULL-able, and
+ * each fps[i]: then computed from the SMILES), so a copy parses no SMILES again. */
+CvStatus store_upsert_molecules_fp(Store *s, int64_t run_id, const StoreMolecule *mols,
+                                   const unsigned char *const *fps, size_t n, int64_t *ids,
+                                   CvError *err);
+
 /* cv_store_copy's one transaction of dst: begin (every write until store_copy_end is part of
  * it), and end it, committing when ok, else rolling everything back. */
 CvStatus store_copy_begin(Store *s, CvError *err);
