@@ -22,11 +22,8 @@
 
 /* Runs `bash SCRIPT $BUILD`; passes when it exits 0 with no FAIL line and `want` ok lines. */
 static void run_script(const char *script, size_t want) {
-    const char *build = getenv("BUILD");
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "bash %s '%s' 2>&1", script, build ? build : "build");
     size_t ok, failed;
-    assert_int_equal(runcmd_check(cmd, &ok, &failed), 0);
+    assert_int_equal(runcmd_check_script(script, &ok, &failed, NULL), 0);
     assert_int_equal(failed, 0);
     assert_int_equal(ok, want);
 }

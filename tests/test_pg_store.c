@@ -25,27 +25,14 @@
 /* The "ok   " lines tests/check-pg.sh prints when every check passes. */
 enum { PG_CHECKS = 9 };
 
-/* 1 when a line of out starts with "skip:". */
-static int skipped(const char *out) {
-    return !strncmp(out, "skip:", 5) || strstr(out, "\nskip:") != NULL;
-}
-
 static void test_pg_checks(void **state) {
     (void)state;
 #if defined(__SANITIZE_ADDRESS__)
     skip();
 #endif
-    const char *build = getenv("BUILD");
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "bash tests/check-pg.sh '%s' 2>&1", build ? build : "build");
-    char *out = NULL;
-    int rc = runcmd_capture(cmd, &out);
-    assert_non_null(out);
-    size_t ok = runcmd_count(out, "ok   "), failed = runcmd_count(out, "FAIL");
-    int skip_line = skipped(out);
-    if (rc != 0 || failed || (ok != PG_CHECKS && !skip_line)) fprintf(stderr, "%s", out);
-    free(out);
-    if (rc == 0 && !failed && ok == 0 && skip_line) skip();
+    size_t ok, failed, skipped;
+    int rc = runcmd_check_script("tests/check-pg.sh", &ok, &failed, &skipped);
+    if (rc == 0 && !failed && ok == 0 && skipped) skip();
     assert_int_equal(rc, 0);
     assert_int_equal(failed, 0);
     assert_int_equal(ok, PG_CHECKS);

@@ -61,14 +61,31 @@ size_t runcmd_count(const char *hay, const char *needle) {
     return n;
 }
 
-int runcmd_check(const char *cmd, size_t *ok, size_t *failed) {
+/* runcmd_check, also counting the "skip:" lines when skipped is not NULL. */
+static int check_counting(const char *cmd, size_t *ok, size_t *failed, size_t *skipped) {
     char *out = NULL;
     int rc = runcmd_capture(cmd, &out);
     *ok = out ? runcmd_count(out, "ok   ") : 0;
     *failed = out ? runcmd_count(out, "FAIL") : 1;
+    if (skipped) *skipped = out ? runcmd_count(out, "\nskip:") + !strncmp(out, "skip:", 5) : 0;
     if (out && (rc != 0 || *failed)) fprintf(stderr, "%s", out);
     free(out);
     return rc;
+}
+
+int runcmd_check(const char *cmd, size_t *ok, size_t *failed) {
+    return check_counting(cmd, ok, failed, NULL);
+}
+
+int runcmd_check_script(const char *script, size_t *ok, size_t *failed, size_t *skipped) {
+    const char *build = getenv("BUILD");
+    char cmd[1024];
+    int n = snprintf(cmd, sizeof cmd, "bash %s '%s' 2>&1", script, build ? build : "build");
+    if (n < 0 || (size_t)n >= sizeof cmd) {
+        *ok = 0, *failed = 1;
+        return -1;
+    }
+    return check_counting(cmd, ok, failed, skipped);
 }
 
 int runcmd_capturef(char **out, const char *fmt, ...) {

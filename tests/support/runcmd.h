@@ -32,6 +32,11 @@ size_t runcmd_count(const char *hay, const char *needle);
  * so the test log says why. */
 int runcmd_check(const char *cmd, size_t *ok, size_t *failed);
 
+/* runcmd_check of `bash SCRIPT '$BUILD' 2>&1` (BUILD from the environment, default "build"):
+ * the check scripts' usual call. *skipped (NULL-able) receives the number of lines that
+ * start with "skip:" (a script that cannot run here says so and exits 0). */
+int runcmd_check_script(const char *script, size_t *ok, size_t *failed, size_t *skipped);
+
 /* `rm -rf DIR` (a test's mkdtemp directory). Returns 0 on success, -1 otherwise. */
 int runcmd_rmtree(const char *dir);
 
