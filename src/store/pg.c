@@ -283,7 +283,6 @@ static int query_int(StorePg *pg, const char *sql, int64_t *out) {
         return -1;
     }
     *out = PQntuples(r) && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-    if (PQntuples(r) && !strcmp(PQgetvalue(r, 0, 0), "t")) *out = 1;
     PQclear(r);
     return 0;
 }
@@ -798,7 +797,8 @@ static void ignore_notice(void *arg, const char *message) {
 /* The schema version (0: an empty database); -1 with the error kept, -2: not chemvae's. */
 static int64_t schema_version(StorePg *pg) {
     int64_t has_meta = 0, tables = 0, version = 0;
-    if (query_int(pg, "SELECT to_regclass('chemvae_meta') IS NOT NULL", &has_meta)) return -1;
+    if (query_int(pg, "SELECT (to_regclass('chemvae_meta') IS NOT NULL)::int", &has_meta))
+        return -1;
     if (!has_meta) {
         if (query_int(pg,
                       "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
@@ -903,9 +903,9 @@ CvStatus store_pg_open(Store *s, CvError *err) {
     int64_t cartridge = 0, reader = 0;
     if (!status && (query_int(pg, HAS_CARTRIDGE_SQL, &cartridge) ||
                     query_int(pg,
-                              "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
-                              "'chemvae_reader') THEN pg_has_role(current_user, 'chemvae_reader', "
-                              "'MEMBER') ELSE false END",
+                              "SELECT (CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                              "'chemvae_reader') THEN pg_has_role(current_user, "
+                              "'chemvae_reader', 'MEMBER') ELSE false END)::int",
                               &reader)))
         status = store_pg_error(s, err, "opening", NULL);
     pg->cartridge = cartridge > 0;
